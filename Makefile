@@ -1,0 +1,58 @@
+# Staff Room Kiosk. `make run` and `make test` work on a fresh machine: they create the
+# venv and install what they need (PostgreSQL too, for the tests, through apt-get).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
+
+.PHONY: run test lint format bench demo postgres clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(PIP) install -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[dev]'
+	@touch $@ $(VENV)/.installed-run
+
+## The kiosk on the demo school (its own SQLite file, built on first run).
+run: $(VENV)/.installed-run
+	$(BIN)/kiosk --demo
+
+## Every test, on SQLite and on a throwaway PostgreSQL cluster.
+test: $(VENV)/.installed-dev postgres
+	$(BIN)/pytest
+
+## ruff (format + check), mypy and the import-layer contracts.
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## Speed and memory figures (see bench/README.md); prints ratios and a table.
+bench: $(VENV)/.installed-dev postgres
+	$(BIN)/python -m bench
+
+demo: $(VENV)/.installed-run
+	$(BIN)/kiosk demo
+
+## The tests start their own PostgreSQL cluster; this makes sure its binaries exist.
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "Installing PostgreSQL for the tests (apt-get)..."; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

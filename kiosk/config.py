@@ -1,0 +1,184 @@
+"""Settings a school changes, from a TOML file and environment variables.
+
+Order of precedence (highest first): environment variable, the TOML file
+(``KIOSK_CONFIG`` or ``<user config dir>/config.toml``), built-in default.
+``kiosk config`` prints each value with where it came from.
+
+This module stays light: the kiosk imports it before its first frame is drawn.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tomllib
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+APP_NAME = "staff-room-kiosk"
+
+
+def data_dir() -> Path:
+    override = os.environ.get("KIOSK_DATA_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return platformdirs.user_data_path(APP_NAME, appauthor=False)
+
+
+def config_dir() -> Path:
+    override = os.environ.get("KIOSK_CONFIG_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return platformdirs.user_config_path(APP_NAME, appauthor=False)
+
+
+def log_dir() -> Path:
+    override = os.environ.get("KIOSK_LOG_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return platformdirs.user_log_path(APP_NAME, appauthor=False)
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{data_dir() / 'kiosk.sqlite3'}"
+
+
+def demo_database_url() -> str:
+    return f"sqlite:///{data_dir() / 'demo.sqlite3'}"
+
+
+class ConfigError(ValueError):
+    """A setting has a value the kiosk cannot use."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    env: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("school_name", "KIOSK_SCHOOL_NAME", "Our School", "Shown on the home screen"),
+    Setting("timezone", "KIOSK_TIMEZONE", "Europe/London", "The school's time zone"),
+    Setting(
+        "office_phone",
+        "KIOSK_OFFICE_PHONE",
+        "the school office",
+        "Telephone number families call in an emergency",
+    ),
+    Setting("idle_timeout", "KIOSK_IDLE_TIMEOUT", 30, "Seconds before a staff screen goes home"),
+    Setting(
+        "admin_idle_timeout",
+        "KIOSK_ADMIN_IDLE_TIMEOUT",
+        120,
+        "Seconds before the admin console locks itself",
+    ),
+    Setting(
+        "regular_use_threshold",
+        "KIOSK_REGULAR_USE_THRESHOLD",
+        2,
+        "Laptop sign-outs in 28 days before a line manager must agree",
+    ),
+    Setting("kiosk_name", "KIOSK_NAME", None, "This kiosk's name in the register (host name)"),
+    Setting(
+        "end_of_day",
+        "KIOSK_END_OF_DAY",
+        "16:30",
+        "When phones still in a store are listed first (HH:MM)",
+    ),
+    Setting("database_url", "KIOSK_DATABASE_URL", None, "SQLAlchemy URL of the database"),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    school_name: str = "Our School"
+    timezone: str = "Europe/London"
+    office_phone: str = "the school office"
+    idle_timeout: int = 30
+    admin_idle_timeout: int = 120
+    regular_use_threshold: int = 2
+    kiosk_name: str = field(default_factory=socket.gethostname)
+    end_of_day: str = "16:30"
+    database_url: str = field(default_factory=default_database_url)
+    sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def end_of_day_time(self) -> time:
+        return time.fromisoformat(self.end_of_day)
+
+
+def config_file() -> Path:
+    override = os.environ.get("KIOSK_CONFIG")
+    return Path(override) if override else config_dir() / "config.toml"
+
+
+def _coerce(setting: Setting, raw: Any, origin: str) -> Any:
+    if setting.default is None or isinstance(setting.default, str):
+        if not isinstance(raw, str) or not raw.strip():
+            raise ConfigError(f"{setting.key} ({origin}) must be some text")
+        return raw.strip()
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{setting.key} ({origin}) must be a whole number, not {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{setting.key} ({origin}) must not be negative")
+    return value
+
+
+def load_settings(environ: dict[str, str] | None = None, *, demo: bool = False) -> Settings:
+    """Read the TOML file and environment. Raises ConfigError with a clear message."""
+    env = dict(os.environ) if environ is None else environ
+    path = Path(env["KIOSK_CONFIG"]) if env.get("KIOSK_CONFIG") else config_file()
+    file_values: dict[str, Any] = {}
+    if path.exists():
+        try:
+            file_values = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    known = {s.key for s in SETTINGS}
+    unknown = sorted(set(file_values) - known)
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s): {', '.join(unknown)}")
+
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for setting in SETTINGS:
+        if setting.env in env and env[setting.env] != "":
+            values[setting.key] = _coerce(setting, env[setting.env], f"${setting.env}")
+            sources[setting.key] = f"environment ${setting.env}"
+        elif setting.key in file_values:
+            values[setting.key] = _coerce(setting, file_values[setting.key], str(path))
+            sources[setting.key] = str(path)
+        else:
+            sources[setting.key] = "default"
+    if demo:
+        values["database_url"] = demo_database_url()
+        values.setdefault("school_name", "Demo Primary School (sample data)")
+        sources["database_url"] = "demo school (kiosk --demo)"
+    settings = Settings(**values, sources=sources)
+    try:
+        settings.zone  # noqa: B018 - validate
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"timezone {settings.timezone!r} is not a known time zone") from None
+    try:
+        settings.end_of_day_time  # noqa: B018 - validate
+    except ValueError:
+        raise ConfigError(f"end_of_day {settings.end_of_day!r} must be a time like 16:30") from None
+    return settings

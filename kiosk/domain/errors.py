@@ -1,0 +1,63 @@
+"""Errors whose message is fit to show a member of staff on the kiosk."""
+
+from __future__ import annotations
+
+
+class KioskError(Exception):
+    """Base class: ``str(error)`` is a plain-words message for the screen."""
+
+    title = "Not recorded"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotFound(KioskError):
+    """An unknown staff code, asset tag, store or event."""
+
+    title = "Not recognised"
+
+
+class NotAKioskCode(NotFound):
+    """A scan that is neither a kiosk QR payload nor a plausible typed code."""
+
+
+class RuleViolation(KioskError):
+    """The policy does not allow this action (yet)."""
+
+    title = "Not allowed"
+
+
+class MissingAcknowledgement(RuleViolation):
+    """The member of staff must acknowledge one or more policies first."""
+
+    def __init__(self, message: str, policy_ids: tuple[int, ...]) -> None:
+        super().__init__(message)
+        self.policy_ids = policy_ids
+
+
+class InvalidInput(KioskError):
+    """Malformed input: a CSV row, a date, a PIN that is too short..."""
+
+    title = "Please check"
+
+
+class DatabaseUnavailable(KioskError):
+    """The database could not be reached or refused the write. Nothing was recorded."""
+
+    title = "Not recorded"
+
+    def __init__(
+        self, message: str = "Not recorded: the database is unavailable. Please try again."
+    ) -> None:
+        super().__init__(message)
+
+
+class SchemaTooNew(KioskError):
+    """The database was upgraded by a newer version of the kiosk."""
+
+    title = "Kiosk software is out of date"

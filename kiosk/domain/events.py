@@ -1,0 +1,107 @@
+"""Event kinds recorded by the kiosk, and how each is described to people."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EventKind(StrEnum):
+    PHONE_DEPOSITED = "phone_deposited"
+    PHONE_COLLECTED = "phone_collected"
+    PHONE_MOVED = "phone_moved"
+    DEVICE_SIGNED_OUT = "device_signed_out"
+    DEVICE_RETURNED = "device_returned"
+    RETURN_EXTENDED = "return_extended"
+    POLICY_ACKNOWLEDGED = "policy_acknowledged"
+    EXEMPTION_GRANTED = "exemption_granted"
+    EXEMPTION_REVOKED = "exemption_revoked"
+    VDU_TRAINING_DECLARED = "vdu_training_declared"
+    WORKSTATION_REVIEW_REQUESTED = "workstation_review_requested"
+    WORKSTATION_REVIEW_UPDATED = "workstation_review_updated"
+    CORRECTION = "correction"
+    ADMIN_LOCKOUT = "admin_lockout"
+    ADMIN_ACTION = "admin_action"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+    @property
+    def category(self) -> str:
+        return _CATEGORY[self]
+
+
+_LABELS: dict[EventKind, str] = {
+    EventKind.PHONE_DEPOSITED: "Phone deposited",
+    EventKind.PHONE_COLLECTED: "Phone collected",
+    EventKind.PHONE_MOVED: "Phone moved",
+    EventKind.DEVICE_SIGNED_OUT: "Signed out off site",
+    EventKind.DEVICE_RETURNED: "Returned",
+    EventKind.RETURN_EXTENDED: "Return date extended",
+    EventKind.POLICY_ACKNOWLEDGED: "Policy acknowledged",
+    EventKind.EXEMPTION_GRANTED: "SLT phone exemption granted",
+    EventKind.EXEMPTION_REVOKED: "SLT phone exemption revoked",
+    EventKind.VDU_TRAINING_DECLARED: "VDU training declared",
+    EventKind.WORKSTATION_REVIEW_REQUESTED: "Workstation review requested",
+    EventKind.WORKSTATION_REVIEW_UPDATED: "Workstation review updated",
+    EventKind.CORRECTION: "Correction",
+    EventKind.ADMIN_LOCKOUT: "Admin console locked (wrong PINs)",
+    EventKind.ADMIN_ACTION: "Admin action",
+}
+
+# The stream an event belongs to: the state of a person's phone, of a device, ...
+_CATEGORY: dict[EventKind, str] = {
+    EventKind.PHONE_DEPOSITED: "phone",
+    EventKind.PHONE_COLLECTED: "phone",
+    EventKind.PHONE_MOVED: "phone",
+    EventKind.DEVICE_SIGNED_OUT: "device",
+    EventKind.DEVICE_RETURNED: "device",
+    EventKind.RETURN_EXTENDED: "device",
+    EventKind.POLICY_ACKNOWLEDGED: "policy",
+    EventKind.EXEMPTION_GRANTED: "exemption",
+    EventKind.EXEMPTION_REVOKED: "exemption",
+    EventKind.VDU_TRAINING_DECLARED: "vdu",
+    EventKind.WORKSTATION_REVIEW_REQUESTED: "review",
+    EventKind.WORKSTATION_REVIEW_UPDATED: "review",
+    EventKind.CORRECTION: "correction",
+    EventKind.ADMIN_LOCKOUT: "admin",
+    EventKind.ADMIN_ACTION: "admin",
+}
+
+PHONE_KINDS = frozenset(k for k in EventKind if k.category == "phone")
+DEVICE_KINDS = frozenset(k for k in EventKind if k.category == "device")
+
+
+class Role(StrEnum):
+    SLT = "slt"
+    BREAKFAST_CLUB_LEAD = "breakfast_club_lead"
+    ADMIN = "admin"
+    LAPTOP_USER = "laptop_user"
+
+
+class DeviceKind(StrEnum):
+    LAPTOP = "laptop"
+    WORK_PHONE = "work_phone"
+
+    @property
+    def label(self) -> str:
+        return "Laptop" if self is DeviceKind.LAPTOP else "Work phone"
+
+
+class ReviewStatus(StrEnum):
+    OPEN = "open"
+    TAKEN_UP = "taken_up"
+    DONE = "done"
+
+
+SIGN_OUT_REASONS: tuple[str, ...] = (
+    "Planning and marking at home",
+    "School trip or visit",
+    "Training or meeting off site",
+    "Report writing",
+    "Other",
+)
+
+# The two stores that exist from the first migration.
+STAFF_ROOM_STORE = "STAFFROOM"
+BREAKFAST_DRAWER_STORE = "DRAWER"

@@ -1,0 +1,78 @@
+"""The QR payload printed on staff badges and device labels, and its parser.
+
+Payload format, version 1 (documented in the README):
+
+    SRK1:S:<STAFF CODE>     a staff badge
+    SRK1:D:<ASSET TAG>      a device label
+
+Every character is in the QR *alphanumeric* set (0-9, A-Z, space, ``$%*+-./:``), so the
+codes stay small and scan well. Codes themselves are 1-32 characters of ``A-Z 0-9 - . /``.
+A bare code typed by hand (``jsmith`` or `` LAP-014 ``) is accepted as well: case and
+stray whitespace are forgiven. Anything else is "not a kiosk code".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from kiosk.domain.errors import NotAKioskCode
+
+PAYLOAD_PREFIX = "SRK"
+PAYLOAD_VERSION = 1
+CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9\-./]{0,31}$")
+_PAYLOAD = re.compile(r"^SRK(?P<version>\d+):(?P<kind>[SD]):(?P<code>.+)$")
+# Scanners sometimes send control characters (Ctrl+J, GS, tabs) around the payload.
+_STRIP = re.compile(r"[\s\x00-\x1f\x7f]+")
+
+
+class ScanKind(StrEnum):
+    STAFF = "staff"
+    DEVICE = "device"
+    EITHER = "either"  # typed by hand: a staff code or an asset tag
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    kind: ScanKind
+    code: str
+
+
+def normalise_code(text: str) -> str:
+    """Upper-case a code and drop whitespace; raise NotAKioskCode when it is not one."""
+    code = _STRIP.sub("", text).upper()
+    if not CODE_PATTERN.match(code):
+        raise NotAKioskCode(f"“{_shorten(text)}” is not a kiosk code. Scan a badge or label again.")
+    return code
+
+
+def parse_scan(text: str) -> Scan:
+    """Turn what the scanner (or a person) typed into a Scan, or raise NotAKioskCode."""
+    cleaned = _STRIP.sub("", text).upper()
+    if not cleaned:
+        raise NotAKioskCode("Nothing was scanned. Scan a badge or label, or type a code.")
+    match = _PAYLOAD.match(cleaned)
+    if match:
+        if int(match["version"]) != PAYLOAD_VERSION:
+            raise NotAKioskCode(
+                "This label was printed by a newer kiosk version and cannot be read here."
+            )
+        kind = ScanKind.STAFF if match["kind"] == "S" else ScanKind.DEVICE
+        return Scan(kind, normalise_code(match["code"]))
+    if cleaned.startswith(PAYLOAD_PREFIX) and ":" in cleaned:
+        raise NotAKioskCode(f"“{_shorten(text)}” is not a kiosk code. Scan a badge or label again.")
+    return Scan(ScanKind.EITHER, normalise_code(cleaned))
+
+
+def staff_payload(code: str) -> str:
+    return f"{PAYLOAD_PREFIX}{PAYLOAD_VERSION}:S:{normalise_code(code)}"
+
+
+def device_payload(tag: str) -> str:
+    return f"{PAYLOAD_PREFIX}{PAYLOAD_VERSION}:D:{normalise_code(tag)}"
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    printable = "".join(ch if ch.isprintable() else "?" for ch in text.strip())
+    return printable if len(printable) <= limit else printable[: limit - 1] + "…"

@@ -1,0 +1,48 @@
+"""Time rules: UTC storage, local school days, the default expected return."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+DEFAULT_RETURN_TIME = time(8, 30)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def ensure_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: the kiosk only handles timezone-aware times")
+    return moment.astimezone(UTC)
+
+
+def local_day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The UTC instants [start, end) of a local calendar day (23 h or 25 h around clock changes)."""
+    start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+    return start, end
+
+
+def local_date(moment: datetime, zone: ZoneInfo) -> date:
+    return ensure_utc(moment).astimezone(zone).date()
+
+
+def next_school_day(day: date) -> date:
+    """The next weekday after ``day`` (term dates are not modelled: Monday to Friday)."""
+    nxt = day + timedelta(days=1)
+    while nxt.weekday() >= 5:
+        nxt += timedelta(days=1)
+    return nxt
+
+
+def default_expected_return(now: datetime, zone: ZoneInfo) -> datetime:
+    """Next school day at 08:30 local time, as a UTC instant."""
+    local_today = local_date(now, zone)
+    due_local = datetime.combine(next_school_day(local_today), DEFAULT_RETURN_TIME, tzinfo=zone)
+    return due_local.astimezone(UTC)
+
+
+def format_local(moment: datetime, zone: ZoneInfo, fmt: str = "%H:%M") -> str:
+    return ensure_utc(moment).astimezone(zone).strftime(fmt)

@@ -1,0 +1,62 @@
+"""The services facade the UI and the CLI use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from kiosk.config import Settings
+from kiosk.db import migrate
+from kiosk.db.engine import make_engine
+from kiosk.domain.errors import DatabaseUnavailable
+from kiosk.domain.timeutil import utc_now
+from kiosk.services.devices import DeviceService
+from kiosk.services.people import PeopleService
+from kiosk.services.phones import PhoneService
+from kiosk.services.policies import PolicyService
+from kiosk.services.register import RegisterService
+from kiosk.services.uow import ServiceContext
+
+
+class Services:
+    """Every use case of the kiosk, grouped: ``services.phones.deposit(...)``."""
+
+    def __init__(
+        self, engine: Engine, settings: Settings, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        self.ctx = ServiceContext(engine, settings, clock)
+        self.settings = settings
+        self.phones = PhoneService(self.ctx)
+        self.devices = DeviceService(self.ctx)
+        self.people = PeopleService(self.ctx)
+        self.policies = PolicyService(self.ctx)
+        self.register = RegisterService(self.ctx)
+
+    @classmethod
+    def open(cls, settings: Settings, *, upgrade: bool = True) -> Services:
+        """Connect to the configured database, bringing its schema to head."""
+        engine = make_engine(settings.database_url)
+        if upgrade:
+            prepare_database(engine)
+        return cls(engine, settings)
+
+    def close(self) -> None:
+        self.ctx.engine.dispose()
+
+
+def prepare_database(engine: Engine) -> None:
+    """Create the SQLite folder, then upgrade to head (or refuse a newer schema)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if engine.url.get_backend_name() == "sqlite" and engine.url.database:
+        from pathlib import Path
+
+        Path(engine.url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    try:
+        migrate.upgrade(engine)
+    except SQLAlchemyError as exc:
+        raise DatabaseUnavailable(
+            f"The database cannot be opened ({type(exc).__name__}). Check KIOSK_DATABASE_URL."
+        ) from exc

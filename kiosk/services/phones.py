@@ -1,0 +1,110 @@
+"""Personal phones: deposit, collect, move between stores."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from kiosk.db.models import Store
+from kiosk.domain.errors import RuleViolation
+from kiosk.domain.events import BREAKFAST_DRAWER_STORE, STAFF_ROOM_STORE, EventKind, Role
+from kiosk.domain.timeutil import format_local
+from kiosk.services import state
+from kiosk.services.common import UseCases, receipt, recorder
+from kiosk.services.views import EventReceipt, PhoneHolding, StoreInfo
+
+LOGGERS = (Role.BREAKFAST_CLUB_LEAD, Role.ADMIN)
+
+
+class PhoneService(UseCases):
+    def deposit(
+        self, staff_code: str, store_code: str | None = None, *, recorded_by: str | None = None
+    ) -> EventReceipt:
+        """Record that a phone went into a store. Refused while one is already in."""
+        with self.ctx.write() as uow:
+            staff = state.get_staff_info(uow.session, staff_code)
+            by = recorder(uow, staff, recorded_by, *LOGGERS)
+            store = state.get_store(uow.session, store_code or STAFF_ROOM_STORE)
+            held = state.phone_holding(uow.session, staff)
+            if held is not None:
+                since = format_local(held.since, self.ctx.settings.zone)
+                raise RuleViolation(
+                    f"{staff.name}'s phone is already in the {held.store.name} "
+                    f"(since {since}). Collect it before depositing again."
+                )
+            event = uow.record(
+                EventKind.PHONE_DEPOSITED,
+                staff_id=staff.id,
+                recorded_by_id=by.id,
+                store_id=store.id,
+            )
+            return receipt(event, staff, f"Phone deposited in the {store.name}")
+
+    def collect(
+        self, staff_code: str, store_code: str | None = None, *, recorded_by: str | None = None
+    ) -> EventReceipt:
+        """Record that a phone left its store; only from the store it is in."""
+        with self.ctx.write() as uow:
+            staff = state.get_staff_info(uow.session, staff_code)
+            by = recorder(uow, staff, recorded_by, *LOGGERS)
+            held = state.phone_holding(uow.session, staff)
+            if held is None:
+                raise RuleViolation(f"{staff.name} has no phone in a store to collect.")
+            if store_code is not None:
+                store = state.get_store(uow.session, store_code)
+                if store.id != held.store.id:
+                    raise RuleViolation(
+                        f"{staff.name}'s phone is in the {held.store.name}, not the {store.name}."
+                    )
+            event = uow.record(
+                EventKind.PHONE_COLLECTED,
+                staff_id=staff.id,
+                recorded_by_id=by.id,
+                store_id=held.store.id,
+            )
+            return receipt(event, staff, f"Phone collected from the {held.store.name}")
+
+    def move_all(
+        self,
+        recorded_by: str,
+        from_store: str = BREAKFAST_DRAWER_STORE,
+        to_store: str = STAFF_ROOM_STORE,
+    ) -> tuple[EventReceipt, ...]:
+        """Move every phone in one store to another (end of breakfast club), in one go."""
+        with self.ctx.write() as uow:
+            by = state.get_staff_info(uow.session, recorded_by)
+            if not by.has_role(*(r.value for r in LOGGERS)):
+                raise RuleViolation("Only the breakfast club lead or an admin can move phones.")
+            source = state.get_store(uow.session, from_store)
+            target = state.get_store(uow.session, to_store)
+            if source.id == target.id:
+                raise RuleViolation("Choose two different stores.")
+            receipts = []
+            for held in state.phones_now(uow.session):
+                if held.store.id != source.id:
+                    continue
+                event = uow.record(
+                    EventKind.PHONE_MOVED,
+                    staff_id=held.staff.id,
+                    recorded_by_id=by.id,
+                    store_id=target.id,
+                    details={"from_store": source.code},
+                )
+                receipts.append(
+                    receipt(
+                        event,
+                        held.staff,
+                        f"Phone moved from the {source.name} to the {target.name}",
+                    )
+                )
+            return tuple(receipts)
+
+    def phones_now(self) -> tuple[PhoneHolding, ...]:
+        with self.ctx.read() as session:
+            return tuple(state.phones_now(session))
+
+    def stores(self) -> tuple[StoreInfo, ...]:
+        with self.ctx.read() as session:
+            rows = session.scalars(
+                select(Store).where(Store.retired_at.is_(None)).order_by(Store.id)
+            )
+            return tuple(state.store_info(s) for s in rows)

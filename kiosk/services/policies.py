@@ -1,0 +1,265 @@
+"""Policies and acknowledgements; VDU training, workstation reviews, SLT exemptions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kiosk.db.models import Policy, Staff
+from kiosk.domain.chain import text_fingerprint
+from kiosk.domain.errors import InvalidInput, NotFound, RuleViolation
+from kiosk.domain.events import EventKind, ReviewStatus, Role
+from kiosk.domain.timeutil import local_date
+from kiosk.services import state
+from kiosk.services.common import UseCases, receipt
+from kiosk.services.views import (
+    AckGap,
+    EventReceipt,
+    Exemption,
+    PolicyInfo,
+    PolicyText,
+    ReviewRequest,
+    StaffInfo,
+)
+
+
+class PolicyService(UseCases):
+    # --- policies ------------------------------------------------------------------------
+
+    def publish(
+        self,
+        title: str,
+        version: str,
+        text: str,
+        *,
+        required: bool = True,
+        published_by: str | None = None,
+    ) -> PolicyInfo:
+        """Publish a new version: everyone is asked to acknowledge it again."""
+        title, version = title.strip(), version.strip()
+        if not title or not version:
+            raise InvalidInput("A policy needs a title and a version.")
+        if len(title) > 200 or len(version) > 64:
+            raise InvalidInput("The title (200) or version (64 characters) is too long.")
+        if not text.strip():
+            raise InvalidInput("The policy text is empty.")
+        if "\x00" in text:
+            raise InvalidInput("The policy file is not text.")
+        with self.ctx.write() as uow:
+            by = state.get_staff_info(uow.session, published_by) if published_by else None
+            exists = uow.session.scalar(
+                select(Policy.id).where(Policy.title == title, Policy.version == version)
+            )
+            if exists is not None:
+                raise RuleViolation(f"{title} version {version} is already published.")
+            policy = Policy(
+                title=title,
+                version=version,
+                text=text,
+                sha256=text_fingerprint(text),
+                required=required,
+                published_at=uow.now,
+            )
+            uow.session.add(policy)
+            try:
+                uow.session.flush()
+            except IntegrityError:
+                raise RuleViolation(f"{title} version {version} is already published.") from None
+            uow.record(
+                EventKind.ADMIN_ACTION,
+                staff_id=by.id if by else None,
+                policy_id=policy.id,
+                details={"action": "policy_published", "title": title, "version": version},
+            )
+            return state.policy_info(policy)
+
+    def current(self) -> tuple[PolicyInfo, ...]:
+        with self.ctx.read() as session:
+            return tuple(state.policy_info(p) for p in state.current_policies(session))
+
+    def all_versions(self) -> tuple[PolicyInfo, ...]:
+        with self.ctx.read() as session:
+            rows = session.scalars(select(Policy).order_by(Policy.title, Policy.id))
+            return tuple(state.policy_info(p) for p in rows)
+
+    def text(self, policy_id: int) -> PolicyText:
+        with self.ctx.read() as session:
+            policy = session.get(Policy, policy_id)
+            if policy is None:
+                raise NotFound("That policy no longer exists.")
+            return PolicyText(state.policy_info(policy), policy.text)
+
+    def outstanding(self, staff_code: str) -> tuple[PolicyInfo, ...]:
+        with self.ctx.read() as session:
+            staff = state.get_staff(session, staff_code)
+            return tuple(state.outstanding_policies(session, staff.id))
+
+    def acknowledge(self, staff_code: str, policy_id: int, shown_sha256: str) -> EventReceipt:
+        """Record that the person read and agreed this exact text (by its fingerprint)."""
+        with self.ctx.write() as uow:
+            staff = state.get_staff_info(uow.session, staff_code)
+            policy = uow.session.get(Policy, policy_id)
+            if policy is None:
+                raise NotFound("That policy no longer exists.")
+            current = {p.id for p in state.current_policies(uow.session)}
+            if policy.id not in current:
+                raise RuleViolation(
+                    f"{policy.title} {policy.version} has been replaced by a newer version. "
+                    "Please read the new one."
+                )
+            if shown_sha256 != policy.sha256:
+                raise RuleViolation(
+                    "The policy text changed while it was open. Please read it again."
+                )
+            if (policy.id, staff.id) in state.acknowledged_pairs(uow.session, [policy.id]):
+                raise RuleViolation(
+                    f"{staff.name} has already acknowledged {policy.title} {policy.version}."
+                )
+            event = uow.record(
+                EventKind.POLICY_ACKNOWLEDGED,
+                staff_id=staff.id,
+                policy_id=policy.id,
+                details={"version": policy.version, "sha256": policy.sha256, "title": policy.title},
+            )
+            return receipt(event, staff, f"{policy.title} ({policy.version}) acknowledged")
+
+    def gaps(self) -> tuple[AckGap, ...]:
+        """For each current policy: who has acknowledged it and who has not (active staff)."""
+        with self.ctx.read() as session:
+            policies = state.current_policies(session)
+            done = state.acknowledged_pairs(session, [p.id for p in policies])
+            people = _active_staff(session)
+            gaps = []
+            for policy in policies:
+                acked = tuple(s for s in people if (policy.id, s.id) in done)
+                missing = tuple(s for s in people if (policy.id, s.id) not in done)
+                gaps.append(AckGap(state.policy_info(policy), acked, missing))
+            return tuple(gaps)
+
+    # --- VDU training and workstation reviews ---------------------------------------------
+
+    def declare_vdu_training(self, staff_code: str, completed_on: date) -> EventReceipt:
+        with self.ctx.write() as uow:
+            staff = state.get_staff_info(uow.session, staff_code)
+            today = local_date(uow.now, self.ctx.settings.zone)
+            if completed_on > today:
+                raise InvalidInput("The training date cannot be in the future.")
+            if completed_on.year < 2000:
+                raise InvalidInput("Please check the training date.")
+            event = uow.record(
+                EventKind.VDU_TRAINING_DECLARED,
+                staff_id=staff.id,
+                details={"completed_on": completed_on.isoformat()},
+            )
+            return receipt(
+                event, staff, f"Display-screen training recorded ({completed_on:%d %b %Y})"
+            )
+
+    def staff_without_vdu(self) -> tuple[StaffInfo, ...]:
+        with self.ctx.read() as session:
+            trained = state.vdu_trained_ids(session)
+            return tuple(s for s in _active_staff(session) if s.id not in trained)
+
+    def request_workstation_review(self, staff_code: str, needs: str) -> EventReceipt:
+        needs = needs.strip()
+        if not needs:
+            raise InvalidInput("Please say briefly what you need (e.g. a laptop stand).")
+        if len(needs) > 1000:
+            raise InvalidInput("Please keep it under 1000 characters.")
+        with self.ctx.write() as uow:
+            staff = state.get_staff_info(uow.session, staff_code)
+            event = uow.record(
+                EventKind.WORKSTATION_REVIEW_REQUESTED, staff_id=staff.id, details={"needs": needs}
+            )
+            return receipt(
+                event, staff, "Workstation review requested: the Head Teacher will be told"
+            )
+
+    def update_review(
+        self, request_event_id: int, status: ReviewStatus, *, admin_code: str, note: str = ""
+    ) -> EventReceipt:
+        if status is ReviewStatus.OPEN:
+            raise InvalidInput("A review can be marked taken up or done.")
+        with self.ctx.write() as uow:
+            admin = _admin(uow.session, admin_code)
+            request = state.get_event(uow.session, request_event_id)
+            if request.kind != EventKind.WORKSTATION_REVIEW_REQUESTED.value:
+                raise NotFound(f"Event {request_event_id} is not a workstation review request.")
+            event = uow.record(
+                EventKind.WORKSTATION_REVIEW_UPDATED,
+                staff_id=request.staff_id,
+                recorded_by_id=admin.id,
+                target_event_id=request.id,
+                details={"status": status.value, "note": note.strip()},
+            )
+            return receipt(
+                event, None, f"Workstation review marked {status.value.replace('_', ' ')}"
+            )
+
+    def reviews(self, *, open_only: bool = True) -> tuple[ReviewRequest, ...]:
+        with self.ctx.read() as session:
+            return tuple(state.review_requests(session, open_only=open_only))
+
+    # --- SLT exemptions --------------------------------------------------------------------
+
+    def grant_exemption(
+        self, staff_code: str, *, granted_by: str, until: date, admin_code: str
+    ) -> EventReceipt:
+        """Phone use on site at the Head Teacher's discretion, until a date."""
+        with self.ctx.write() as uow:
+            staff = state.get_staff_info(uow.session, staff_code)
+            admin = _admin(uow.session, admin_code)
+            if not staff.has_role(Role.SLT.value):
+                raise RuleViolation(f"{staff.name} is not on the Senior Leadership Team.")
+            if not granted_by.strip():
+                raise InvalidInput("Name the Head Teacher who granted it.")
+            if until < local_date(uow.now, self.ctx.settings.zone):
+                raise InvalidInput("The end date is in the past.")
+            event = uow.record(
+                EventKind.EXEMPTION_GRANTED,
+                staff_id=staff.id,
+                recorded_by_id=admin.id,
+                details={"granted_by": granted_by.strip(), "until": until.isoformat()},
+            )
+            return receipt(event, staff, f"Phone exemption granted until {until:%d %b %Y}")
+
+    def revoke_exemption(
+        self, staff_code: str, *, revoked_by: str, admin_code: str
+    ) -> EventReceipt:
+        with self.ctx.write() as uow:
+            staff = state.get_staff_info(uow.session, staff_code)
+            admin = _admin(uow.session, admin_code)
+            today = local_date(uow.now, self.ctx.settings.zone)
+            if state.exemption_of(uow.session, staff, today) is None:
+                raise RuleViolation(f"{staff.name} has no current phone exemption.")
+            event = uow.record(
+                EventKind.EXEMPTION_REVOKED,
+                staff_id=staff.id,
+                recorded_by_id=admin.id,
+                details={"revoked_by": revoked_by.strip() or admin.name},
+            )
+            return receipt(event, staff, "Phone exemption revoked")
+
+    def exemptions(self) -> tuple[Exemption, ...]:
+        with self.ctx.read() as session:
+            today = local_date(self.ctx.clock(), self.ctx.settings.zone)
+            found = (state.exemption_of(session, s, today) for s in _active_staff(session))
+            return tuple(e for e in found if e is not None)
+
+
+def _active_staff(session: Session) -> list[StaffInfo]:
+    people = list(
+        session.scalars(select(Staff).where(Staff.retired_at.is_(None)).order_by(Staff.name))
+    )
+    infos = state.staff_infos(session, people)
+    return [infos[p.id] for p in people]
+
+
+def _admin(session: Session, code: str) -> StaffInfo:
+    admin = state.get_staff_info(session, code)
+    if not admin.has_role(Role.ADMIN.value):
+        raise RuleViolation(f"{admin.name} is not an admin: only admins can do this.")
+    return admin

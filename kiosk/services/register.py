@@ -1,0 +1,265 @@
+"""The register: any day's events in local time, CSV export, and corrections."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, TextIO
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, aliased
+
+from kiosk.db.models import Device, Event, Policy, Staff, Store
+from kiosk.domain.errors import InvalidInput, RuleViolation
+from kiosk.domain.events import EventKind, Role
+from kiosk.domain.timeutil import local_day_bounds
+from kiosk.services import state
+from kiosk.services.common import UseCases, kind_label, receipt
+from kiosk.services.views import EventReceipt, RegisterPage, RegisterRow
+
+CSV_COLUMNS = (
+    "event_id",
+    "local_time",
+    "utc_time",
+    "what",
+    "kind",
+    "staff_code",
+    "staff_name",
+    "item",
+    "detail",
+    "recorded_by",
+    "kiosk",
+    "voided",
+    "void_reason",
+)
+# A cell starting with one of these is a formula in Excel/LibreOffice: prefix a quote.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterFilter:
+    staff_code: str | None = None
+    kind: str | None = None
+    store_code: str | None = None
+    device_tag: str | None = None
+
+
+def neutralise(value: object) -> str:
+    """Make a CSV cell safe to open in a spreadsheet (no formula injection)."""
+    text = "" if value is None else str(value)
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+_Who = aliased(Staff, name="who")
+_By = aliased(Staff, name="by")
+_Void = aliased(Event, name="void")
+
+
+def _base(filters: RegisterFilter) -> Select[Any]:
+    stmt = (
+        select(
+            Event,
+            _Who.code,
+            _Who.name,
+            _By.name,
+            Store.name,
+            Device.tag,
+            Device.kind,
+            Policy.title,
+            Policy.version,
+            _Void.details,
+        )
+        .outerjoin(_Who, _Who.id == Event.staff_id)
+        .outerjoin(_By, _By.id == Event.recorded_by_id)
+        .outerjoin(Store, Store.id == Event.store_id)
+        .outerjoin(Device, Device.id == Event.device_id)
+        .outerjoin(Policy, Policy.id == Event.policy_id)
+        .outerjoin(
+            _Void,
+            (_Void.target_event_id == Event.id) & (_Void.kind == EventKind.CORRECTION.value),
+        )
+    )
+    if filters.staff_code:
+        stmt = stmt.where(_Who.code == filters.staff_code.strip().upper())
+    if filters.kind:
+        stmt = stmt.where(Event.kind == filters.kind)
+    if filters.store_code:
+        stmt = stmt.where(Store.code == filters.store_code.strip().upper())
+    if filters.device_tag:
+        stmt = stmt.where(Device.tag == filters.device_tag.strip().upper())
+    return stmt
+
+
+def _detail(event: Event) -> str:
+    d = event.details or {}
+    parts = []
+    for key in (
+        "reason",
+        "condition",
+        "needs",
+        "status",
+        "note",
+        "granted_by",
+        "until",
+        "completed_on",
+        "from_store",
+        "line_manager",
+        "action",
+    ):
+        if d.get(key):
+            parts.append(f"{key.replace('_', ' ')}: {d[key]}")
+    if d.get("charged"):
+        parts.append("charged: yes")
+    return "; ".join(parts)
+
+
+def _row(values: Any) -> RegisterRow:
+    event, who_code, who_name, by_name, store, tag, device_kind, title, version, void = values
+    if tag:
+        item = f"{'Laptop' if device_kind == 'laptop' else 'Work phone'} {tag}"
+    elif store:
+        item = store
+    elif title:
+        item = f"{title} ({version})"
+    else:
+        item = ""
+    detail = _detail(event)
+    if event.due_at is not None:
+        detail = (detail + "; " if detail else "") + f"due: {event.due_at.isoformat()}"
+    if event.target_event_id is not None and event.kind == EventKind.CORRECTION.value:
+        detail = f"voids event {event.target_event_id}: {event.details.get('reason', '')}"
+    return RegisterRow(
+        event_id=event.id,
+        occurred_at=event.occurred_at,
+        kind=event.kind,
+        what=kind_label(event.kind),
+        staff_code=who_code,
+        staff_name=who_name,
+        item=item,
+        recorded_by=by_name if event.recorded_by_id != event.staff_id else None,
+        kiosk=event.kiosk,
+        detail=detail,
+        voided=void is not None,
+        void_reason=(void or {}).get("reason") if void is not None else None,
+        target_event_id=event.target_event_id,
+    )
+
+
+class RegisterService(UseCases):
+    def day(
+        self,
+        day: date,
+        filters: RegisterFilter | None = None,
+        *,
+        offset: int = 0,
+        limit: int = 500,
+    ) -> RegisterPage:
+        """One local day's events (23 or 25 hours around the clock changes), filtered in SQL."""
+        start, end = local_day_bounds(day, self.ctx.settings.zone)
+        stmt = _base(filters or RegisterFilter()).where(
+            Event.occurred_at >= start, Event.occurred_at < end
+        )
+        with self.ctx.read() as session:
+            total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+            rows = session.execute(stmt.order_by(Event.id).offset(offset).limit(limit)).all()
+            return RegisterPage(day, tuple(_row(r) for r in rows), total, offset, limit)
+
+    def rows_between(
+        self, first: date, last: date, filters: RegisterFilter | None = None
+    ) -> Iterator[RegisterRow]:
+        """Every event from ``first`` to ``last`` inclusive (local days), streamed."""
+        if last < first:
+            raise InvalidInput("The end date is before the start date.")
+        start, _ = local_day_bounds(first, self.ctx.settings.zone)
+        _, end = local_day_bounds(last, self.ctx.settings.zone)
+        stmt = _base(filters or RegisterFilter()).where(
+            Event.occurred_at >= start, Event.occurred_at < end
+        )
+        with self.ctx.read() as session:
+            result = session.execute(stmt.order_by(Event.id).execution_options(yield_per=2000))
+            for values in result:
+                yield _row(values)
+
+    def export_csv(
+        self,
+        out: TextIO,
+        first: date,
+        last: date | None = None,
+        filters: RegisterFilter | None = None,
+    ) -> int:
+        """Write the register as CSV (spreadsheet-safe). Returns the number of rows."""
+        zone = self.ctx.settings.zone
+        writer = csv.writer(out)
+        writer.writerow(CSV_COLUMNS)
+        count = 0
+        for row in self.rows_between(first, last or first, filters):
+            writer.writerow(
+                [
+                    row.event_id,
+                    row.occurred_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+                    row.occurred_at.isoformat(),
+                    row.what,
+                    row.kind,
+                    *(
+                        neutralise(v)
+                        for v in (
+                            row.staff_code,
+                            row.staff_name,
+                            row.item,
+                            row.detail,
+                            row.recorded_by,
+                            row.kiosk,
+                        )
+                    ),
+                    "yes" if row.voided else "",
+                    neutralise(row.void_reason),
+                ]
+            )
+            count += 1
+        return count
+
+    def void(self, event_id: int, *, reason: str, admin_code: str) -> EventReceipt:
+        """Correct a mistake: a new event voids the old one, which stays in the register."""
+        reason = reason.strip()
+        if not reason:
+            raise InvalidInput("Please give the reason for the correction.")
+        with self.ctx.write() as uow:
+            return _void(uow.session, uow, event_id, reason, admin_code, Role.ADMIN)
+
+    def undo(self, event_id: int, *, recorded_by: str) -> EventReceipt:
+        """'Undo last' in breakfast-club mode: void an event the same person just recorded."""
+        with self.ctx.write() as uow:
+            target = state.get_event(uow.session, event_id)
+            by = state.get_staff_info(uow.session, recorded_by)
+            if target.recorded_by_id != by.id:
+                raise RuleViolation("You can only undo what you recorded yourself.")
+            return _void(uow.session, uow, event_id, "undone at the kiosk", recorded_by, None)
+
+    def event_time(self, event_id: int) -> datetime:
+        with self.ctx.read() as session:
+            return state.get_event(session, event_id).occurred_at
+
+
+def _void(
+    session: Session, uow: Any, event_id: int, reason: str, actor_code: str, role: Role | None
+) -> EventReceipt:
+    actor = state.get_staff_info(session, actor_code)
+    if role is not None and not actor.has_role(role.value):
+        raise RuleViolation(f"{actor.name} is not an admin: only admins can correct the register.")
+    target = state.get_event(session, event_id)
+    if target.kind == EventKind.CORRECTION.value:
+        raise RuleViolation("A correction cannot itself be voided: record the event again instead.")
+    if state.is_voided(session, event_id):
+        raise RuleViolation(f"Event {event_id} has already been voided.")
+    event = uow.record(
+        EventKind.CORRECTION,
+        staff_id=target.staff_id,
+        recorded_by_id=actor.id,
+        target_event_id=target.id,
+        details={"reason": reason[:500], "voided_kind": target.kind},
+    )
+    return receipt(event, None, f"{kind_label(target.kind)} (event {event_id}) voided")

@@ -1,0 +1,206 @@
+"""Frozen dataclasses the services return. Never ORM objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StaffInfo:
+    id: int
+    code: str
+    name: str
+    email: str | None
+    line_manager: str | None
+    roles: frozenset[str]
+    retired: bool = False
+
+    def has_role(self, *roles: str) -> bool:
+        return any(role in self.roles for role in roles)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreInfo:
+    id: int
+    code: str
+    name: str
+    retired: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInfo:
+    id: int
+    tag: str
+    kind: str
+    description: str
+    retired: bool = False
+
+    @property
+    def kind_label(self) -> str:
+        return "Laptop" if self.kind == "laptop" else "Work phone"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyInfo:
+    id: int
+    title: str
+    version: str
+    sha256: str
+    required: bool
+    published_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyText:
+    policy: PolicyInfo
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventReceipt:
+    """What was stored: shown on the confirmation screen only after the commit."""
+
+    event_id: int
+    kind: str
+    occurred_at: datetime
+    staff: StaffInfo | None
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneHolding:
+    staff: StaffInfo
+    store: StoreInfo
+    since: datetime
+    event_id: int
+    recorded_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OffsiteItem:
+    device: DeviceInfo
+    staff: StaffInfo
+    since: datetime
+    reason: str
+    expected_return: datetime
+    overdue: bool
+    event_id: int
+    batch: str | None
+    line_manager: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceStatus:
+    device: DeviceInfo
+    offsite: OffsiteItem | None
+
+
+@dataclass(frozen=True, slots=True)
+class Exemption:
+    staff: StaffInfo
+    granted_by: str
+    until: date
+    event_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRequest:
+    event_id: int
+    staff: StaffInfo
+    requested_at: datetime
+    needs: str
+    status: str
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StaffStatus:
+    """Everything a person's screen shows, in one call."""
+
+    staff: StaffInfo
+    phone: PhoneHolding | None
+    offsite: tuple[OffsiteItem, ...]
+    outstanding_policies: tuple[PolicyInfo, ...]
+    vdu_trained_on: date | None
+    exemption: Exemption | None
+    open_reviews: tuple[ReviewRequest, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SignOutCheck:
+    """What a sign-out form must ask for, before the person fills it in."""
+
+    staff: StaffInfo
+    devices: tuple[DeviceInfo, ...]
+    missing_policies: tuple[PolicyInfo, ...]
+    vdu_missing: bool
+    needs_line_manager: bool
+    needs_charged: bool
+    recent_laptop_sign_outs: int
+    default_expected_return: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SignOutReceipt:
+    batch: str
+    receipts: tuple[EventReceipt, ...]
+    expected_return: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterRow:
+    event_id: int
+    occurred_at: datetime
+    kind: str
+    what: str
+    staff_code: str | None
+    staff_name: str | None
+    item: str
+    recorded_by: str | None
+    kiosk: str
+    detail: str
+    voided: bool
+    void_reason: str | None = None
+    target_event_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterPage:
+    day: date
+    rows: tuple[RegisterRow, ...]
+    total: int
+    offset: int
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class AckGap:
+    policy: PolicyInfo
+    acknowledged: tuple[StaffInfo, ...]
+    missing: tuple[StaffInfo, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadRow:
+    staff: StaffInfo
+    last_4_weeks: int
+    last_12_weeks: int
+    last_28_days: int
+    above_threshold: bool
+    weekly: tuple[int, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class ImportProblem:
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    added: int
+    updated: int
+    unchanged: int
+    problems: tuple[ImportProblem, ...]
+    imported: bool

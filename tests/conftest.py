@@ -1,0 +1,193 @@
+"""Shared fixtures: a migrated database per test on SQLite and on PostgreSQL, a fake clock."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from pytest_postgresql.janitor import DatabaseJanitor
+
+from kiosk.config import Settings
+from kiosk.db import migrate
+from kiosk.db.engine import make_engine, null_pool_engine
+from kiosk.services.app import Services
+from tests.pg import Cluster, PgServer, PgUnavailable, from_env
+
+# Tuesday 10 March 2026, 08:05 in London (GMT).
+START = datetime(2026, 3, 10, 8, 5, tzinfo=UTC)
+
+
+class FakeClock:
+    def __init__(self, now: datetime = START) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> datetime:
+        self.now += timedelta(**kwargs)
+        return self.now
+
+    def set(self, moment: datetime) -> None:
+        self.now = moment
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No test reads or writes the developer's real config, data or logs."""
+    home = tmp_path_factory.mktemp("home")
+    for key in list(os.environ):
+        if key.startswith("KIOSK_") and not key.startswith("KIOSK_TEST"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("KIOSK_DATA_DIR", str(home / "data"))
+    monkeypatch.setenv("KIOSK_CONFIG_DIR", str(home / "config"))
+    monkeypatch.setenv("KIOSK_LOG_DIR", str(home / "log"))
+    monkeypatch.setenv("KIOSK_NAME", "test-kiosk")
+
+
+# --- PostgreSQL -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    external = from_env()
+    if external is not None:
+        yield external
+        return
+    try:
+        cluster = Cluster()
+        server = cluster.start()
+    except PgUnavailable as exc:
+        pytest.fail(f"PostgreSQL tests cannot run: {exc}", pytrace=False)
+    try:
+        yield server
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server: PgServer) -> Iterator[str]:
+    """A database migrated to head once, cloned for each test."""
+    name = f"kiosk_template_{os.getpid()}"
+    janitor = DatabaseJanitor(
+        user=pg_server.user,
+        host=pg_server.host,
+        port=pg_server.port,
+        dbname=name,
+        password=pg_server.password,
+        as_template=True,
+    )
+    with janitor:
+        engine = null_pool_engine(pg_server.url(name))
+        migrate.upgrade(engine)
+        engine.dispose()
+        yield name
+
+
+_pg_counter = itertools.count()
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer, pg_template: str) -> Iterator[str]:
+    name = f"kiosk_test_{os.getpid()}_{next(_pg_counter)}"
+    janitor = DatabaseJanitor(
+        user=pg_server.user,
+        host=pg_server.host,
+        port=pg_server.port,
+        dbname=name,
+        template_dbname=pg_template,
+        password=pg_server.password,
+    )
+    with janitor:
+        yield pg_server.url(name)
+
+
+# --- SQLite ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    engine = null_pool_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    path = tmp_path / "kiosk.sqlite3"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+# --- both -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def db_url(request: pytest.FixtureRequest) -> str:
+    return str(
+        request.getfixturevalue(f"{'pg' if request.param == 'postgresql' else 'sqlite'}_url")
+    )
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return Settings(kiosk_name="test-kiosk", database_url=db_url)
+
+
+@pytest.fixture
+def services(settings: Settings, clock: FakeClock) -> Iterator[Services]:
+    engine = make_engine(settings.database_url)
+    svc = Services(engine, settings, clock)
+    yield svc
+    svc.close()
+
+
+def with_settings(services: Services, **changes: object) -> Services:
+    """The same database and clock with other settings (e.g. a lower threshold)."""
+    return Services(services.ctx.engine, replace(services.settings, **changes), services.ctx.clock)
+
+
+# --- CI guard: PostgreSQL tests must run, never silently skip --------------------------------
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int) -> None:
+    ran = sum(
+        1
+        for report in terminalreporter.stats.get("passed", [])
+        if "postgresql" in report.keywords and report.when == "call"
+    )
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "postgresql" in r.keywords]
+    terminalreporter.write_line(f"PostgreSQL tests passed: {ran}, skipped: {len(skipped)}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if os.environ.get("CI") and exitstatus == 0:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None:
+            return
+        ran = [
+            r
+            for r in reporter.stats.get("passed", [])
+            if "postgresql" in r.keywords and r.when == "call"
+        ]
+        skipped = [r for r in reporter.stats.get("skipped", []) if "postgresql" in r.keywords]
+        if skipped or not ran:
+            reporter.write_line(
+                f"CI: {len(skipped)} PostgreSQL tests skipped, {len(ran)} ran: that is a failure."
+            )
+            session.exitstatus = 1

@@ -1,0 +1,117 @@
+"""A throwaway PostgreSQL cluster for the test run (initdb in a temp dir, started by pg_ctl).
+
+``initdb`` and ``pg_ctl`` refuse to run as root, so as root they run as the ``postgres``
+user through ``runuser``. Set ``KIOSK_TEST_PG=host:port:user`` to use a server you run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class PgServer:
+    host: str
+    port: int
+    user: str
+    password: str | None = None
+
+    def url(self, dbname: str) -> str:
+        auth = self.user if not self.password else f"{self.user}:{self.password}"
+        return f"postgresql+psycopg://{auth}@{self.host}:{self.port}/{dbname}"
+
+
+class PgUnavailable(RuntimeError):
+    pass
+
+
+def _bin_dir() -> Path:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)
+    if found:
+        return Path(found[0]).parent
+    initdb = shutil.which("initdb")
+    if initdb:
+        return Path(initdb).parent
+    raise PgUnavailable(
+        "PostgreSQL is not installed: `make test` installs it (apt-get install postgresql)."
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Cluster:
+    def __init__(self) -> None:
+        self.bin = _bin_dir()
+        self.root = Path(tempfile.mkdtemp(prefix="kiosk-pg-"))
+        self.data = self.root / "data"
+        self.port = _free_port()
+        self.as_root = os.geteuid() == 0
+
+    def _run(self, *args: str) -> None:
+        cmd = [str(self.bin / args[0]), *args[1:]]
+        if self.as_root:
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        if proc.returncode != 0:
+            raise PgUnavailable(f"{args[0]} failed: {proc.stdout}\n{proc.stderr}")
+
+    def start(self) -> PgServer:
+        os.chmod(self.root, 0o755)
+        if self.as_root:
+            shutil.chown(self.root, "postgres", "postgres")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--locale=C",
+        )
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c max_connections=100"
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.root / "log"),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
+        return PgServer("127.0.0.1", self.port, "postgres")
+
+    def stop(self) -> None:
+        with contextlib.suppress(PgUnavailable):
+            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def from_env() -> PgServer | None:
+    spec = os.environ.get("KIOSK_TEST_PG")
+    if not spec:
+        return None
+    host, port, user = spec.split(":", 2)
+    return PgServer(host, int(port), user, os.environ.get("KIOSK_TEST_PG_PASSWORD"))
