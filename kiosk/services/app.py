@@ -12,6 +12,7 @@ from kiosk.db import migrate
 from kiosk.db.engine import make_engine
 from kiosk.domain.errors import DatabaseUnavailable
 from kiosk.domain.timeutil import utc_now
+from kiosk.services.admin import AdminService
 from kiosk.services.devices import DeviceService
 from kiosk.services.people import PeopleService
 from kiosk.services.phones import PhoneService
@@ -33,6 +34,7 @@ class Services:
         self.people = PeopleService(self.ctx)
         self.policies = PolicyService(self.ctx)
         self.register = RegisterService(self.ctx)
+        self.admin = AdminService(self.ctx)
 
     @classmethod
     def open(cls, settings: Settings, *, upgrade: bool = True) -> Services:
