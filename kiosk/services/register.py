@@ -239,6 +239,12 @@ class RegisterService(UseCases):
                 raise RuleViolation("You can only undo what you recorded yourself.")
             return _void(uow.session, uow, event_id, "undone at the kiosk", recorded_by, None)
 
+    def last_event_id(self) -> int:
+        """The newest event's id (0 when there is none): events are append-only, so a
+        register on screen is up to date while this has not changed."""
+        with self.ctx.read() as session:
+            return int(session.scalar(select(func.max(Event.id))) or 0)
+
     def event_time(self, event_id: int) -> datetime:
         with self.ctx.read() as session:
             return state.get_event(session, event_id).occurred_at
