@@ -14,6 +14,7 @@ from kiosk.domain.errors import DatabaseUnavailable
 from kiosk.domain.timeutil import utc_now
 from kiosk.services.admin import AdminService
 from kiosk.services.devices import DeviceService
+from kiosk.services.integrity import IntegrityService
 from kiosk.services.people import PeopleService
 from kiosk.services.phones import PhoneService
 from kiosk.services.policies import PolicyService
@@ -35,6 +36,7 @@ class Services:
         self.policies = PolicyService(self.ctx)
         self.register = RegisterService(self.ctx)
         self.admin = AdminService(self.ctx)
+        self.integrity = IntegrityService(self.ctx)
 
     @classmethod
     def open(cls, settings: Settings, *, upgrade: bool = True) -> Services:

@@ -1,0 +1,136 @@
+"""Meddling with a kiosk database the way an intruder would: with the database's own client.
+
+SQLite: a raw ``sqlite3`` connection that drops the append-only triggers first.
+PostgreSQL: a psycopg connection as the owner (a superuser here) that either disables the
+user triggers (``ALTER TABLE events DISABLE TRIGGER USER``) or sets
+``session_replication_role = replica`` (triggers do not fire for replication).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+EVENT_COLUMNS = (
+    "occurred_at",
+    "kind",
+    "category",
+    "staff_id",
+    "recorded_by_id",
+    "kiosk",
+    "store_id",
+    "device_id",
+    "policy_id",
+    "target_event_id",
+    "batch",
+    "due_at",
+    "details",
+    "prev_hash",
+    "hash",
+)
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def libpq_url(url: str) -> str:
+    """A SQLAlchemy PostgreSQL URL as psycopg (libpq) wants it."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def sqlite_path(url: str) -> str:
+    database = make_url(url).database
+    assert database
+    return database
+
+
+class Raw:
+    """A raw connection with placeholders normalised to ``%s`` (psycopg) or ``?`` (sqlite3)."""
+
+    def __init__(self, conn: Any, sqlite: bool) -> None:
+        self.conn = conn
+        self.sqlite = sqlite
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        if self.sqlite:
+            sql = sql.replace("%s", "?")
+        cur = self.conn.execute(sql, params)
+        try:
+            return list(cur.fetchall())
+        except (psycopg.ProgrammingError, sqlite3.ProgrammingError):
+            return []
+
+    def event(self, event_id: int) -> dict[str, Any]:
+        cols = ", ".join(EVENT_COLUMNS)
+        rows = self.execute(f"SELECT {cols} FROM events WHERE id = %s", (event_id,))
+        assert rows, f"no event {event_id}"
+        return dict(zip(EVENT_COLUMNS, rows[0], strict=True))
+
+    def overwrite(self, event_id: int, values: dict[str, Any]) -> None:
+        sets = ", ".join(f"{col} = %s" for col in values)
+        params = tuple(_param(v, self.sqlite) for v in values.values())
+        self.execute(f"UPDATE events SET {sets} WHERE id = %s", (*params, event_id))
+
+    def swap(self, a: int, b: int) -> None:
+        """Swap the whole content of two rows (ids stay): the two events change places."""
+        row_a, row_b = self.event(a), self.event(b)
+        # The hash column is unique: park one row's hash first.
+        self.overwrite(a, {"hash": "x" * 64})
+        self.overwrite(b, row_a)
+        self.overwrite(a, row_b)
+
+    def delete(self, event_id: int) -> None:
+        self.execute("DELETE FROM events WHERE id = %s", (event_id,))
+
+
+def _param(value: Any, sqlite: bool) -> Any:
+    if isinstance(value, dict) and not sqlite:
+        return psycopg.types.json.Json(value)
+    return value
+
+
+@contextmanager
+def meddle(url: str, *, how: str = "disable") -> Iterator[Raw]:
+    """A raw connection that can change ``events`` behind the kiosk's back; commits at the end."""
+    if is_sqlite(url):
+        conn = sqlite3.connect(sqlite_path(url), isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("DROP TRIGGER IF EXISTS events_no_update")
+            conn.execute("DROP TRIGGER IF EXISTS events_no_delete")
+            yield Raw(conn, sqlite=True)
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        return
+    with psycopg.connect(libpq_url(url)) as pg:
+        if how == "replica":
+            pg.execute("SET session_replication_role = replica")
+        else:
+            pg.execute("ALTER TABLE events DISABLE TRIGGER USER")
+        yield Raw(pg, sqlite=False)
+        if how != "replica":
+            pg.execute("ALTER TABLE events ENABLE TRIGGER USER")
+
+
+def count_events(url: str) -> int:
+    return int(raw_scalar(url, "SELECT count(*) FROM events"))
+
+
+def raw_scalar(url: str, sql: str) -> Any:
+    if is_sqlite(url):
+        conn = sqlite3.connect(sqlite_path(url))
+        try:
+            return conn.execute(sql).fetchone()[0]
+        finally:
+            conn.close()
+    with psycopg.connect(libpq_url(url)) as pg:
+        row = pg.execute(sql).fetchone()
+        assert row is not None
+        return row[0]
