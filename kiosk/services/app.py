@@ -13,6 +13,7 @@ from kiosk.db.engine import make_engine
 from kiosk.domain.errors import DatabaseUnavailable
 from kiosk.domain.timeutil import utc_now
 from kiosk.services.admin import AdminService
+from kiosk.services.backup import BackupService
 from kiosk.services.devices import DeviceService
 from kiosk.services.integrity import IntegrityService
 from kiosk.services.people import PeopleService
@@ -37,6 +38,7 @@ class Services:
         self.register = RegisterService(self.ctx)
         self.admin = AdminService(self.ctx)
         self.integrity = IntegrityService(self.ctx)
+        self.backup = BackupService(self.ctx)
 
     @classmethod
     def open(cls, settings: Settings, *, upgrade: bool = True) -> Services:
