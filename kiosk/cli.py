@@ -1,36 +1,697 @@
-"""The ``kiosk`` command: runs the app; admin subcommands."""
+"""The ``kiosk`` command (also ``python -m kiosk``): runs the app; admin subcommands.
+
+``kiosk`` alone starts the kiosk; ``kiosk --demo`` starts it on the demo school. Every
+other command does one job and exits: 0 on success, 1 with a one-line message on stderr
+when it cannot (argparse's own usage errors exit 2). Commands that touch the database
+bring its schema to the newest revision first and refuse a database that a newer kiosk
+has upgraded. Heavy modules (SQLAlchemy, Textual, Pillow) are imported only by the
+commands that need them, so the kiosk's first frame is not kept waiting.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from kiosk import __version__
+from kiosk.config import ConfigError, Settings, load_settings
+from kiosk.domain.errors import KioskError
+
+if TYPE_CHECKING:
+    from kiosk.services.app import Services
+    from kiosk.services.views import ImportReport
+
+
+class CliError(Exception):
+    """A failure to report on one line, with the exit status."""
+
+    def __init__(self, message: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+# --- the parser -------------------------------------------------------------------------------
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date: use YYYY-MM-DD, e.g. 2026-03-10"
+        ) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="kiosk", description="Staff Room Kiosk: the school's Acceptable Use Policy register."
+        prog="kiosk",
+        description="Staff Room Kiosk: the school's Acceptable Use Policy register. "
+        "With no command, starts the kiosk.",
+        epilog="Each command has its own help: kiosk COMMAND --help.",
     )
     parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
-    sub = parser.add_subparsers(dest="command")
-    db = sub.add_parser("db", help="database schema")
-    db_sub = db.add_subparsers(dest="db_command", required=True)
-    db_sub.add_parser("upgrade", help="bring the database schema to the newest revision")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="use the demo school (its own SQLite file, built on first use) instead of the "
+        "real database; alone, starts the kiosk on it",
+    )
+    parser.set_defaults(handler=_cmd_run_app)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    db = sub.add_parser("db", help="the database schema", description="The database schema.")
+    db_sub = db.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    up = db_sub.add_parser(
+        "upgrade",
+        help="bring the database schema to the newest revision",
+        description="Create the database where it is missing and bring its schema to the "
+        "newest revision. Refuses a database upgraded by a newer kiosk.",
+    )
+    up.set_defaults(handler=_cmd_db_upgrade)
+
+    staff = sub.add_parser("staff", help="the staff list", description="The staff list.")
+    staff_sub = staff.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    imp = staff_sub.add_parser(
+        "import",
+        help="add or update staff from a CSV file",
+        description="Add or update staff from a CSV file with a header row. Required columns: "
+        "code,name; optional: email,line_manager,roles (roles separated by ';': slt, "
+        "breakfast_club_lead, admin, laptop_user). One transaction: if a row is invalid, "
+        "nothing is imported unless --skip-invalid is given. Importing the same file again "
+        "changes nothing.",
+    )
+    imp.add_argument("file", metavar="FILE.csv", help="the CSV file (UTF-8), or - for stdin")
+    imp.add_argument(
+        "--skip-invalid", action="store_true", help="import the valid rows, report the others"
+    )
+    imp.set_defaults(handler=_cmd_staff_import)
+    ls = staff_sub.add_parser("list", help="list the staff", description="List the staff.")
+    ls.add_argument("--all", action="store_true", help="include staff who have left")
+    ls.set_defaults(handler=_cmd_staff_list)
+
+    devices = sub.add_parser(
+        "devices", help="laptops and work phones", description="Laptops and work phones."
+    )
+    dev_sub = devices.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    dimp = dev_sub.add_parser(
+        "import",
+        help="add or update devices from a CSV file",
+        description="Add or update devices from a CSV file with a header row: tag,kind"
+        "[,description], kind being laptop or work_phone. One transaction: if a row is "
+        "invalid, nothing is imported unless --skip-invalid is given.",
+    )
+    dimp.add_argument("file", metavar="FILE.csv", help="the CSV file (UTF-8), or - for stdin")
+    dimp.add_argument(
+        "--skip-invalid", action="store_true", help="import the valid rows, report the others"
+    )
+    dimp.set_defaults(handler=_cmd_devices_import)
+    add = dev_sub.add_parser(
+        "add", help="add one device", description="Add one laptop or work phone."
+    )
+    add.add_argument("tag", metavar="TAG", help="the asset tag on its label, e.g. LAP-016")
+    add.add_argument("--kind", required=True, choices=("laptop", "work_phone"))
+    add.add_argument("--description", default="", help="e.g. 'Dell Latitude, Year 3'")
+    add.set_defaults(handler=_cmd_devices_add)
+    dls = dev_sub.add_parser(
+        "list",
+        help="list devices and where they are",
+        description="List the devices, with who has each one off site now.",
+    )
+    dls.add_argument("--all", action="store_true", help="include retired devices")
+    dls.set_defaults(handler=_cmd_devices_list)
+
+    policy = sub.add_parser("policy", help="policies", description="Policies.")
+    pol_sub = policy.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    pub = pol_sub.add_parser(
+        "publish",
+        help="publish a new policy or a new version of one",
+        description="Publish a policy text (UTF-8 text or Markdown). A required policy must be "
+        "acknowledged before a laptop or work phone goes off site; publishing a new version "
+        "asks everyone to acknowledge it again.",
+    )
+    pub.add_argument("file", metavar="FILE", help="the policy text")
+    pub.add_argument("--title", required=True, help='e.g. "LA Acceptable Use Policy"')
+    pub.add_argument("--version", required=True, dest="policy_version", help='e.g. "2025"')
+    req = pub.add_mutually_exclusive_group()
+    req.add_argument(
+        "--required",
+        dest="required",
+        action="store_true",
+        default=True,
+        help="acknowledgement needed before devices go off site (the default)",
+    )
+    req.add_argument(
+        "--not-required",
+        dest="required",
+        action="store_false",
+        help="for information: staff may acknowledge it, nothing waits for it",
+    )
+    pub.set_defaults(handler=_cmd_policy_publish)
+    pls = pol_sub.add_parser(
+        "list", help="list every policy version", description="List every policy version."
+    )
+    pls.set_defaults(handler=_cmd_policy_list)
+
+    reg = sub.add_parser(
+        "register",
+        help="the register of one day (or several) as a table or CSV",
+        description="Print the register (every event recorded) of a day in the school's time "
+        "zone, today by default, or of the days --from ... --to inclusive.",
+    )
+    reg.add_argument("--date", type=_date, help="the day, YYYY-MM-DD (default: today)")
+    reg.add_argument("--from", dest="first", type=_date, metavar="DATE", help="first day")
+    reg.add_argument("--to", dest="last", type=_date, metavar="DATE", help="last day")
+    reg.add_argument(
+        "--csv",
+        metavar="FILE",
+        help="write CSV (spreadsheet-safe) to FILE, or to standard output with -",
+    )
+    reg.set_defaults(handler=_cmd_register, parser=reg)
+
+    lab = sub.add_parser(
+        "labels",
+        help="print QR labels for devices or staff badges",
+        description="Write an A4 sheet of QR labels (3 x 8 per page) for every active device "
+        "or member of staff. The format follows the file name: .png (300 dpi; one file per "
+        "page), .svg (one file per page) or .pdf (one file, a page per sheet).",
+    )
+    which = lab.add_mutually_exclusive_group(required=True)
+    which.add_argument("--staff", action="store_true", help="staff badges")
+    which.add_argument("--devices", action="store_true", help="device labels")
+    lab.add_argument("--out", required=True, metavar="FILE", help="labels.png, .svg or .pdf")
+    lab.set_defaults(handler=_cmd_labels)
+
+    admin = sub.add_parser(
+        "admin",
+        help="the admin console, or admin set-pin",
+        description="With no command, opens the admin console (on the office machine).",
+    )
+    admin.set_defaults(handler=_cmd_admin_console)
+    adm_sub = admin.add_subparsers(title="commands", metavar="COMMAND")
+    pin = adm_sub.add_parser(
+        "set-pin",
+        help="set or change the admin PIN",
+        description="Set the admin PIN (at least 6 digits). On a terminal it is asked twice "
+        "without echo; otherwise one line is read from standard input.",
+    )
+    pin.set_defaults(handler=_cmd_admin_set_pin)
+
+    demo = sub.add_parser(
+        "demo",
+        help="create or refresh the demo school, then exit",
+        description="Build the demo school from scratch in its own SQLite file in the user "
+        "data folder (never the real database), print where it is and its admin PIN.",
+    )
+    demo.set_defaults(handler=_cmd_demo)
+
+    cfg = sub.add_parser(
+        "config",
+        help="show the settings in force and where each comes from",
+        description="Show each setting, its value and where it came from: an environment "
+        "variable, the config file, or the default.",
+    )
+    cfg.set_defaults(handler=_cmd_config)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "db":
-        from kiosk.config import load_settings
-        from kiosk.db import migrate
-        from kiosk.db.engine import null_pool_engine
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except CliError as exc:
+        return _fail(str(exc), exc.status)
+    except ConfigError as exc:
+        return _fail(f"configuration: {exc}")
+    except KioskError as exc:
+        return _fail(exc.message)
+    except BrokenPipeError:
+        # The reader went away (``kiosk register | head``): stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except OSError as exc:
+        return _fail(_os_message(exc))
+    except KeyboardInterrupt:
+        return _fail("interrupted; nothing more was done.", 130)
 
-        engine = null_pool_engine(load_settings().database_url)
-        before, after = migrate.upgrade(engine)
-        print(f"database at revision {after} (was {before or 'empty'})")
+
+def _fail(message: str, status: int = 1) -> int:
+    print(f"kiosk: {message}", file=sys.stderr)
+    return status
+
+
+def _os_message(exc: OSError) -> str:
+    what = exc.strerror or str(exc)
+    return f"{exc.filename}: {what}" if exc.filename else what
+
+
+# --- shared helpers ---------------------------------------------------------------------------
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """The settings in force; with --demo, the demo school's (built where missing)."""
+    if not getattr(args, "demo", False):
+        return load_settings()
+    settings = load_settings(demo=True)
+    from kiosk.services.demo import demo_exists, ensure_demo
+
+    if not demo_exists(settings):
+        print("Building the demo school (first use)...", file=sys.stderr)
+        ensure_demo(settings)
+    return settings
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(not a database URL)"
+
+
+def _open(args: argparse.Namespace) -> Services:
+    """Services on the configured database, schema brought to head (or refused)."""
+    from sqlalchemy.exc import ArgumentError
+
+    from kiosk.services.app import Services
+
+    settings = _settings(args)
+    try:
+        return Services.open(settings)
+    except ArgumentError as exc:
+        raise CliError(
+            f"the database URL {_safe_url(settings.database_url)} cannot be used ({exc}). "
+            "Check KIOSK_DATABASE_URL."
+        ) from None
+    except ValueError as exc:  # e.g. an in-memory SQLite URL
+        raise CliError(f"the database URL cannot be used: {exc}.") from None
+
+
+def _read_bytes(name: str) -> bytes:
+    if name == "-":
+        return sys.stdin.buffer.read()
+    path = Path(name)
+    if path.is_dir():
+        raise CliError(f"{name} is a folder, not a file.")
+    return path.read_bytes()
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """Rows as aligned columns (the last one unpadded)."""
+    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, value in enumerate(row):
+            widths[i] = max(widths[i], len(value))
+
+    def line(values: Sequence[str]) -> str:
+        padded = [v.ljust(widths[i]) for i, v in enumerate(values[:-1])]
+        return "  ".join([*padded, values[-1]]).rstrip()
+
+    return "\n".join([line(list(headers)), *(line(row) for row in cells)])
+
+
+def _print_import(report: ImportReport, what: str, skip_invalid: bool) -> int:
+    for problem in report.problems:
+        print(f"line {problem.line}: {problem.reason}", file=sys.stderr)
+    count = len(report.problems)
+    plural = "s" if count != 1 else ""
+    if not report.imported:
+        raise CliError(
+            f"nothing imported: {count} invalid line{plural} (listed above). Fix the file, "
+            "or use --skip-invalid to import the other rows."
+        )
+    print(
+        f"{what.capitalize()} imported: {report.added} added, {report.updated} updated, "
+        f"{report.unchanged} unchanged."
+    )
+    if count:
+        print(f"Skipped {count} invalid line{plural} (listed above).")
+        if report.added + report.updated + report.unchanged == 0:
+            raise CliError("nothing imported: every row was invalid.")
+    return 0
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+def _cmd_run_app(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    try:
+        from kiosk.ui.app import KioskApp  # type: ignore[import-not-found, unused-ignore]
+    except ImportError as exc:
+        raise CliError(
+            f"the kiosk screens cannot be started: {exc}. The admin commands work: "
+            "see kiosk --help."
+        ) from None
+    app = KioskApp(settings=settings)
+    app.run()
+    return int(app.return_code or 0)
+
+
+def _cmd_admin_console(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    try:
+        from kiosk.ui.admin.app import AdminApp  # type: ignore[import-not-found, unused-ignore]
+    except ImportError as exc:
+        raise CliError(
+            f"the admin console cannot be started: {exc}. The admin commands work: "
+            "see kiosk --help."
+        ) from None
+    app = AdminApp(settings)
+    app.run()
+    return int(app.return_code or 0)
+
+
+def _cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    from kiosk.db import migrate
+    from kiosk.db.engine import make_engine
+    from kiosk.services.app import prepare_database
+
+    settings = _settings(args)
+    where = _safe_url(settings.database_url)
+    try:
+        engine = make_engine(settings.database_url)
+    except (ArgumentError, ValueError) as exc:
+        raise CliError(f"the database URL {where} cannot be used ({exc}).") from None
+    try:
+        before: str | None = None
+        database = engine.url.database
+        if engine.url.get_backend_name() != "sqlite" or (database and Path(database).exists()):
+            # Where it cannot be read, prepare_database says so clearly just below.
+            with contextlib.suppress(SQLAlchemyError):
+                before = migrate.current_revision(engine)
+        prepare_database(engine)  # upgrades, or raises SchemaTooNew / DatabaseUnavailable
+        try:
+            after = migrate.current_revision(engine)
+        except SQLAlchemyError:
+            raise CliError("the database stopped answering after the upgrade.") from None
+    finally:
+        engine.dispose()
+    if before == after:
+        print(f"Database {where} is already at revision {after}, the newest this kiosk knows.")
+    else:
+        print(f"Database {where} upgraded from {before or 'empty'} to revision {after}.")
+    return 0
+
+
+def _cmd_staff_import(args: argparse.Namespace) -> int:
+    data = _read_bytes(args.file)
+    services = _open(args)
+    try:
+        report = services.people.import_staff_csv(data, skip_invalid=args.skip_invalid)
+    finally:
+        services.close()
+    return _print_import(report, "staff", args.skip_invalid)
+
+
+def _cmd_devices_import(args: argparse.Namespace) -> int:
+    data = _read_bytes(args.file)
+    services = _open(args)
+    try:
+        report = services.people.import_devices_csv(data, skip_invalid=args.skip_invalid)
+    finally:
+        services.close()
+    return _print_import(report, "devices", args.skip_invalid)
+
+
+def _cmd_staff_list(args: argparse.Namespace) -> int:
+    services = _open(args)
+    try:
+        people = services.people.list_staff(include_retired=args.all)
+    finally:
+        services.close()
+    if not people:
+        print("No staff yet: import them with `kiosk staff import FILE.csv`.")
         return 0
-    print("kiosk: the app is not built yet; see `kiosk --help`.", file=sys.stderr)
-    return 2
+    rows = [
+        (
+            p.code,
+            p.name + (" (left)" if p.retired else ""),
+            ", ".join(sorted(p.roles)),
+            p.line_manager,
+            p.email,
+        )
+        for p in people
+    ]
+    print(table(("CODE", "NAME", "ROLES", "LINE MANAGER", "EMAIL"), rows))
+    print(f"\n{len(people)} member{'s' if len(people) != 1 else ''} of staff.")
+    return 0
+
+
+def _cmd_devices_add(args: argparse.Namespace) -> int:
+    services = _open(args)
+    try:
+        device = services.people.add_device(args.tag, args.kind, args.description)
+    finally:
+        services.close()
+    described = f" ({device.description})" if device.description else ""
+    print(f"Added {device.kind_label.lower()} {device.tag}{described}.")
+    return 0
+
+
+def _cmd_devices_list(args: argparse.Namespace) -> int:
+    from kiosk.domain.timeutil import format_local
+
+    services = _open(args)
+    try:
+        devices = services.people.list_devices(include_retired=args.all)
+        out = {item.device.tag: item for item in services.devices.offsite_now()}
+    finally:
+        services.close()
+    if not devices:
+        print("No devices yet: add them with `kiosk devices add` or `kiosk devices import`.")
+        return 0
+    zone = services.settings.zone
+    rows = []
+    for d in devices:
+        item = out.get(d.tag)
+        if d.retired:
+            where = "retired"
+        elif item is None:
+            where = "in school"
+        else:
+            due = format_local(item.expected_return, zone, "%a %d %b %H:%M")
+            where = f"{'OVERDUE' if item.overdue else 'off site'}: {item.staff.name}, due {due}"
+        rows.append((d.tag, d.kind_label, d.description, where))
+    print(table(("TAG", "KIND", "DESCRIPTION", "WHERE"), rows))
+    overdue = sum(1 for item in out.values() if item.overdue)
+    plural = "s" if len(devices) != 1 else ""
+    print(f"\n{len(devices)} device{plural}; {len(out)} off site now, {overdue} overdue.")
+    return 0
+
+
+def _cmd_policy_publish(args: argparse.Namespace) -> int:
+    raw = _read_bytes(args.file)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CliError(f"{args.file} is not UTF-8 text; save it as UTF-8 and try again.") from None
+    services = _open(args)
+    try:
+        policy = services.policies.publish(
+            args.title, args.policy_version, text, required=args.required
+        )
+    finally:
+        services.close()
+    print(f"Published {policy.title} ({policy.version}), SHA-256 {policy.sha256}.")
+    if policy.required:
+        print("Staff must acknowledge it before a laptop or work phone goes off site.")
+    else:
+        print("Not required: nothing waits for its acknowledgement.")
+    return 0
+
+
+def _cmd_policy_list(args: argparse.Namespace) -> int:
+    from kiosk.domain.timeutil import format_local
+
+    services = _open(args)
+    try:
+        versions = services.policies.all_versions()
+        current = {p.id for p in services.policies.current()}
+    finally:
+        services.close()
+    zone = services.settings.zone
+    rows = [
+        (
+            p.title,
+            p.version,
+            "yes" if p.required else "no",
+            format_local(p.published_at, zone, "%Y-%m-%d %H:%M"),
+            "current" if p.id in current else "replaced",
+            p.sha256[:16],
+        )
+        for p in versions
+    ]
+    print(table(("TITLE", "VERSION", "REQUIRED", "PUBLISHED", "STATUS", "SHA-256"), rows))
+    return 0
+
+
+def _cmd_register(args: argparse.Namespace) -> int:
+    parser: argparse.ArgumentParser = args.parser
+    if args.date and (args.first or args.last):
+        parser.error("give either --date or --from/--to, not both")
+    if bool(args.first) != bool(args.last):
+        parser.error("--from and --to go together")
+    if args.first and args.last < args.first:
+        parser.error("--to is before --from")
+    services = _open(args)
+    try:
+        from kiosk.domain.timeutil import local_date
+
+        first = args.first or args.date or local_date(services.ctx.clock(), services.settings.zone)
+        last = args.last or first
+        if args.csv:
+            return _register_csv(services, args.csv, first, last)
+        return _register_table(services, first, last)
+    finally:
+        services.close()
+
+
+def _register_csv(services: Services, target: str, first: date, last: date) -> int:
+    if target == "-":
+        services.register.export_csv(sys.stdout, first, last)
+        return 0
+    path = Path(target)
+    if path.is_dir():
+        raise CliError(f"{target} is a folder: give a file name for the CSV.")
+    with path.open("w", newline="", encoding="utf-8") as out:
+        count = services.register.export_csv(out, first, last)
+    print(f"Wrote {count} event{'s' if count != 1 else ''} to {path}.", file=sys.stderr)
+    return 0
+
+
+def _register_table(services: Services, first: date, last: date, out: TextIO | None = None) -> int:
+    zone = services.settings.zone
+    stream = out or sys.stdout
+    rows = list(services.register.rows_between(first, last))
+    one_day = first == last
+    span = f"{first:%A %d %B %Y}" if one_day else f"{first:%a %d %b %Y} to {last:%a %d %b %Y}"
+    if not rows:
+        print(f"No events recorded on {span} ({services.settings.timezone}).", file=stream)
+        return 0
+    time_format = "%H:%M" if one_day else "%Y-%m-%d %H:%M"
+    body = [
+        (
+            r.event_id,
+            r.occurred_at.astimezone(zone).strftime(time_format),
+            ("VOIDED " if r.voided else "") + r.what,
+            f"{r.staff_name} ({r.staff_code})" if r.staff_code else "",
+            r.item,
+            r.recorded_by or "",
+            r.detail + (f" [voided: {r.void_reason}]" if r.voided and r.void_reason else ""),
+        )
+        for r in rows
+    ]
+    print(f"Register for {span} ({services.settings.timezone}): {len(rows)} events", file=stream)
+    print(
+        table(("ID", "TIME", "WHAT", "STAFF", "ITEM", "RECORDED BY", "DETAIL"), body), file=stream
+    )
+    return 0
+
+
+def _cmd_labels(args: argparse.Namespace) -> int:
+    from kiosk.services import labels
+
+    out = Path(args.out)
+    if out.suffix.lower() not in labels.FORMATS:
+        raise CliError(f"choose a file ending in {', '.join(labels.FORMATS)} (not {out.name}).")
+    if not out.parent.is_dir():
+        raise CliError(f"the folder {out.parent} does not exist.")
+    services = _open(args)
+    try:
+        if args.staff:
+            sheet = labels.staff_labels(services.people)
+            what = "staff badge"
+        else:
+            sheet = labels.device_labels(services.people)
+            what = "device label"
+    finally:
+        services.close()
+    if not sheet:
+        raise CliError(f"there are no active {'staff' if args.staff else 'devices'} to label.")
+    written = labels.write_sheet(sheet, out)
+    pages = len(labels.pages(sheet))
+    print(
+        f"{len(sheet)} {what}{'s' if len(sheet) != 1 else ''} on {pages} "
+        f"page{'s' if pages != 1 else ''}:"
+    )
+    for path in written:
+        print(f"  {path}")
+    return 0
+
+
+def _read_pin() -> str:
+    if sys.stdin is not None and sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass("New admin PIN (at least 6 digits): ")
+        second = getpass.getpass("The same PIN again: ")
+        if first != second:
+            raise CliError("the two PINs differ; the PIN was not changed.")
+        return first
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    if not line.strip():
+        raise CliError("no PIN given: type it at a terminal, or send one line on stdin.")
+    return line.strip()
+
+
+def _cmd_admin_set_pin(args: argparse.Namespace) -> int:
+    from kiosk.services.admin import validate_pin
+
+    pin = validate_pin(_read_pin())  # before touching the database
+    services = _open(args)
+    try:
+        services.admin.set_pin(pin)
+    finally:
+        services.close()
+    print("Admin PIN set. Keep it safe: the admin console asks for it.")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from kiosk.services.demo import build_demo
+
+    settings = load_settings(demo=True)
+    school = build_demo(settings)
+    print(
+        f"Demo school built in {school.seconds:.1f} s: {school.staff} staff, "
+        f"{school.devices} devices, {school.events} events (the last two weeks)."
+    )
+    print(f"Database: {school.path} (separate from the real database)")
+    print(f"Demo admin PIN: {school.admin_pin}")
+    print("Start the kiosk on it with: kiosk --demo")
+    return 0
+
+
+def _cmd_config(args: argparse.Namespace) -> int:
+    from kiosk.config import SETTINGS, config_file, data_dir, log_dir
+
+    settings = _settings(args) if args.demo else load_settings()
+    rows = []
+    for setting in SETTINGS:
+        value = getattr(settings, setting.key)
+        if setting.key == "database_url":
+            value = _safe_url(value)
+        rows.append((setting.key, value, settings.sources.get(setting.key, "default"), setting.env))
+    print(table(("SETTING", "VALUE", "FROM", "ENVIRONMENT VARIABLE"), rows))
+    path = config_file()
+    print(f"\nConfig file: {path}{'' if path.exists() else ' (not present)'}")
+    print(f"Data folder: {data_dir()}")
+    print(f"Log folder:  {log_dir()}")
+    print("An environment variable beats the config file, which beats the default.")
+    return 0

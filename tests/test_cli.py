@@ -1,0 +1,718 @@
+"""The ``kiosk`` command: in-process through kiosk.cli.main, and a few real subprocesses."""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+import types
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from kiosk import __version__
+from kiosk.cli import main
+from kiosk.config import Settings, demo_database_url
+from kiosk.db.engine import make_engine
+from kiosk.domain.events import BREAKFAST_DRAWER_STORE
+from kiosk.services.app import Services
+from kiosk.services.register import CSV_COLUMNS
+from tests.conftest import FakeClock
+from tests.school import make_ready, make_school
+
+ROOT = Path(__file__).resolve().parent.parent
+
+GOOD_STAFF = (
+    "code,name,email,line_manager,roles\n"
+    "asmith,Alice Smith,asmith@school.example,Carol Head,laptop_user\n"
+    "BJONES,Ben Jones,,Carol Head,breakfast_club_lead\n"
+    "CHEAD,Carol Head,,,slt;admin\n"
+)
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    status = main(list(args))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+@pytest.fixture
+def database(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
+    """The CLI's database (KIOSK_DATABASE_URL), and services on it to check what it holds."""
+    monkeypatch.setenv("KIOSK_DATABASE_URL", db_url)
+    services = Services(make_engine(db_url), Settings(database_url=db_url), FakeClock())
+    yield services
+    services.close()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A database file that does not exist yet (the CLI creates and migrates it)."""
+    url = f"sqlite:///{tmp_path / 'data' / 'kiosk.sqlite3'}"
+    monkeypatch.setenv("KIOSK_DATABASE_URL", url)
+    return url
+
+
+def staff_codes(services: Services) -> list[str]:
+    return [p.code for p in services.people.list_staff(include_retired=True)]
+
+
+# --- help, version, subprocesses -----------------------------------------------------------------
+
+COMMANDS = [
+    [],
+    ["db"],
+    ["db", "upgrade"],
+    ["staff"],
+    ["staff", "import"],
+    ["staff", "list"],
+    ["devices"],
+    ["devices", "import"],
+    ["devices", "add"],
+    ["devices", "list"],
+    ["policy"],
+    ["policy", "publish"],
+    ["policy", "list"],
+    ["register"],
+    ["labels"],
+    ["admin"],
+    ["admin", "set-pin"],
+    ["demo"],
+    ["config"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "kiosk")
+def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: kiosk {' '.join(command)}".rstrip())
+    assert "--help" in out
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"kiosk {__version__}"
+
+
+def test_python_dash_m_kiosk_version_in_a_real_process() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "kiosk", "--version"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"kiosk {__version__}"
+
+
+def test_a_failing_command_exits_non_zero_with_one_line_and_no_traceback(
+    tmp_path: Path, sqlite_db: str
+) -> None:
+    missing = tmp_path / "nobody.csv"
+    proc = subprocess.run(
+        [sys.executable, "-m", "kiosk", "staff", "import", str(missing)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert proc.stderr == f"kiosk: {missing}: No such file or directory\n"
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["devices", "add", "LAP-9", "--kind", "tablet"])
+    assert exit_.value.code == 2
+    assert "invalid choice: 'tablet'" in capsys.readouterr().err
+
+
+# --- the database --------------------------------------------------------------------------------
+
+
+def test_db_upgrade_creates_then_reports_head(
+    sqlite_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kiosk.db import migrate
+
+    status, out, _ = run(capsys, "db", "upgrade")
+    head = migrate.head_revision()
+    assert status == 0
+    assert out.strip().endswith(f"upgraded from empty to revision {head}.")
+    status, out, _ = run(capsys, "db", "upgrade")
+    assert status == 0
+    assert f"already at revision {head}" in out
+
+
+def test_unreachable_database_is_said_clearly(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("KIOSK_DATABASE_URL", f"postgresql://kiosk:s3cret@127.0.0.1:{port}/kiosk")
+    status, out, err = run(capsys, "staff", "list")
+    assert status == 1 and out == ""
+    assert err == (
+        "kiosk: The database cannot be opened (OperationalError). Check KIOSK_DATABASE_URL.\n"
+    )
+    assert "s3cret" not in err
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("not a url", "cannot be used"),
+        ("sqlite:///:memory:", "not an in-memory database"),
+    ],
+)
+def test_unusable_database_urls(
+    url: str, message: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("KIOSK_DATABASE_URL", url)
+    status, _, err = run(capsys, "staff", "list")
+    assert status == 1
+    assert err.startswith("kiosk: ") and message in err and err.count("\n") == 1
+
+
+# --- staff and device imports --------------------------------------------------------------------
+
+
+def test_staff_import_good_file(
+    database: Services, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "staff.csv"
+    path.write_text(GOOD_STAFF, encoding="utf-8")
+    status, out, err = run(capsys, "staff", "import", str(path))
+    assert (status, err) == (0, "")
+    assert out == "Staff imported: 3 added, 0 updated, 0 unchanged.\n"
+    people = {p.code: p for p in database.people.list_staff()}
+    assert sorted(people) == ["ASMITH", "BJONES", "CHEAD"]
+    assert people["CHEAD"].roles == {"slt", "admin"}
+    assert people["ASMITH"].email == "asmith@school.example"
+
+    status, out, _ = run(capsys, "staff", "list")
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["CODE", "NAME", "ROLES", "LINE", "MANAGER", "EMAIL"]
+    assert lines[1].split()[:3] == ["ASMITH", "Alice", "Smith"]
+    assert "admin, slt" in lines[3]
+    assert lines[-1] == "3 members of staff."
+
+
+def test_staff_import_twice_duplicates_nobody(
+    database: Services, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "staff.csv"
+    path.write_text(GOOD_STAFF, encoding="utf-8")
+    assert run(capsys, "staff", "import", str(path))[0] == 0
+    status, out, _ = run(capsys, "staff", "import", str(path))
+    assert status == 0
+    assert out == "Staff imported: 0 added, 0 updated, 3 unchanged.\n"
+    assert sorted(staff_codes(database)) == ["ASMITH", "BJONES", "CHEAD"]
+    # A changed row updates the person in place.
+    path.write_text(GOOD_STAFF.replace("Ben Jones", "Benjamin Jones"), encoding="utf-8")
+    status, out, _ = run(capsys, "staff", "import", str(path))
+    assert out == "Staff imported: 0 added, 1 updated, 2 unchanged.\n"
+    assert len(staff_codes(database)) == 3
+    assert database.people.status("BJONES").staff.name == "Benjamin Jones"
+
+
+BAD_STAFF = (
+    "code,name,email,line_manager,roles\n"
+    "ASMITH,Alice Smith,,,laptop_user\n"
+    "BJONES,,,,\n"
+    "CHEAD,Carol Head,not-an-email,,\n"
+    "DOFFICE,Dina Office,,,janitor\n"
+    "EPATEL,Esha Patel,,,\n"
+)
+
+
+def test_bad_rows_are_reported_by_line_and_nothing_is_imported(
+    database: Services, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "staff.csv"
+    path.write_text(BAD_STAFF, encoding="utf-8")
+    status, out, err = run(capsys, "staff", "import", str(path))
+    assert status == 1
+    assert out == ""
+    lines = err.splitlines()
+    assert lines[0] == "line 3: name is empty"
+    assert lines[1] == "line 4: email 'not-an-email' is not an email address"
+    assert lines[2].startswith("line 5: role 'janitor' is not one of")
+    assert lines[3].startswith("kiosk: nothing imported: 3 invalid lines")
+    assert len(lines) == 4
+    assert staff_codes(database) == []
+
+
+def test_skip_invalid_imports_the_good_rows(
+    database: Services, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "staff.csv"
+    path.write_text(BAD_STAFF, encoding="utf-8")
+    status, out, err = run(capsys, "staff", "import", "--skip-invalid", str(path))
+    assert status == 0
+    assert out.splitlines() == [
+        "Staff imported: 2 added, 0 updated, 0 unchanged.",
+        "Skipped 3 invalid lines (listed above).",
+    ]
+    assert [line.split(":")[0] for line in err.splitlines()] == ["line 3", "line 4", "line 5"]
+    assert sorted(staff_codes(database)) == ["ASMITH", "EPATEL"]
+
+
+def test_skip_invalid_with_no_valid_row_fails(
+    sqlite_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "staff.csv"
+    path.write_text("code,name\n,Nobody\n", encoding="utf-8")
+    status, _, err = run(capsys, "staff", "import", "--skip-invalid", str(path))
+    assert status == 1
+    assert err.splitlines() == [
+        "line 2: code is empty",
+        "kiosk: nothing imported: every row was invalid.",
+    ]
+
+
+def test_wrong_encoding_and_missing_columns(
+    sqlite_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    latin = tmp_path / "latin1.csv"
+    latin.write_bytes("code,name\nZBRONTE,Zoë Brontë\n".encode("latin-1"))
+    status, out, err = run(capsys, "staff", "import", str(latin))
+    assert (status, out) == (1, "")
+    assert err.startswith("kiosk: The file is not UTF-8 text.")
+
+    columns = tmp_path / "columns.csv"
+    columns.write_text("code,full_name\nASMITH,Alice\n", encoding="utf-8")
+    status, _, err = run(capsys, "staff", "import", str(columns))
+    assert status == 1
+    assert "missing: name" in err and err.count("\n") == 1
+
+    status, _, err = run(capsys, "staff", "import", str(tmp_path))
+    assert status == 1 and "is a folder" in err
+
+    services = Services.open(Settings(database_url=sqlite_db))
+    assert services.people.list_staff() == ()
+    services.close()
+
+
+def test_utf8_with_bom_from_excel_is_accepted(
+    sqlite_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_bytes("code,name\r\nZBRONTE,Zoë Brontë\r\n".encode("utf-8-sig"))
+    assert run(capsys, "staff", "import", str(path))[0] == 0
+    out = run(capsys, "staff", "list")[1]
+    assert "ZBRONTE  Zoë Brontë" in out
+
+
+def test_devices_import_add_and_list(
+    database: Services, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "devices.csv"
+    path.write_text(
+        "tag,kind,description\nLAP-001,laptop,Dell Year 3\nwp-01,Work phone,Trip phone\n"
+        "LAP-002,tablet,iPad\n",
+        encoding="utf-8",
+    )
+    status, _, err = run(capsys, "devices", "import", str(path))
+    assert status == 1
+    assert err.splitlines()[0] == "line 4: kind 'tablet' must be laptop or work_phone"
+    assert database.people.list_devices() == ()
+    status, out, _ = run(capsys, "devices", "import", "--skip-invalid", str(path))
+    assert status == 0 and out.startswith("Devices imported: 2 added")
+
+    status, out, _ = run(capsys, "devices", "add", "lap-003", "--kind", "laptop")
+    assert (status, out) == (0, "Added laptop LAP-003.\n")
+    status, _, err = run(capsys, "devices", "add", "LAP-003", "--kind", "laptop")
+    assert (status, err) == (1, "kiosk: Asset tag LAP-003 is already in use.\n")
+
+    # Off site and overdue devices show in the list.
+    # The command runs on the real clock: sign out relative to it.
+    clock = database.ctx.clock
+    assert isinstance(clock, FakeClock)
+    now = datetime.now(UTC)
+    clock.set(now - timedelta(days=5))
+    database.people.add_staff("ASMITH", "Alice Smith", roles=["laptop_user"])
+    make_ready(database, "ASMITH")
+    database.devices.sign_out("ASMITH", ["WP-01"], reason="School trip", charged=True)
+    clock.set(now)
+    database.devices.sign_out("ASMITH", ["LAP-001"], reason="Report writing")
+    status, out, _ = run(capsys, "devices", "list")
+    lines = {line.split()[0]: line for line in out.splitlines()[1:] if line}
+    assert lines["LAP-003"].endswith("in school")
+    assert "  off site: Alice Smith, due " in lines["LAP-001"]
+    assert "  OVERDUE: Alice Smith, due " in lines["WP-01"]
+    assert out.splitlines()[-1] == "3 devices; 2 off site now, 1 overdue."
+
+
+# --- policies ------------------------------------------------------------------------------------
+
+
+def test_policy_publish_and_list(
+    database: Services, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = tmp_path / "la.md"
+    text.write_text("# LA policy\n\nBe careful with data.\n", encoding="utf-8")
+    status, out, _ = run(
+        capsys, "policy", "publish", "--title", "LA Acceptable Use Policy", "--version", "2025",
+        str(text),
+    )  # fmt: skip
+    assert status == 0
+    assert out.splitlines()[0].startswith("Published LA Acceptable Use Policy (2025), SHA-256 ")
+    published = {p.title: p for p in database.policies.current()}
+    la = published["LA Acceptable Use Policy"]
+    assert la.required and la.sha256 in out
+    assert database.policies.text(la.id).text == text.read_text(encoding="utf-8")
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Staff room rota.\n", encoding="utf-8")
+    status, out, _ = run(
+        capsys, "policy", "publish", "--title", "Rota", "--version", "1", "--not-required",
+        str(notes),
+    )  # fmt: skip
+    assert status == 0 and "Not required" in out
+    assert not {p.title: p for p in database.policies.current()}["Rota"].required
+
+    status, _, err = run(
+        capsys, "policy", "publish", "--title", "Rota", "--version", "1", str(notes)
+    )
+    assert (status, err) == (1, "kiosk: Rota version 1 is already published.\n")
+
+    status, out, _ = run(capsys, "policy", "list")
+    rows = [line.split("  ") for line in out.splitlines()[1:]]
+    titles = [row[0].strip() for row in rows]
+    assert titles == ["LA Acceptable Use Policy", "Rota", "School Acceptable Use Policy"]
+    assert out.count("current") == 3
+
+
+def test_policy_file_must_be_utf8_text(
+    sqlite_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = tmp_path / "policy.doc"
+    doc.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 a Word file")
+    status, _, err = run(capsys, "policy", "publish", "--title", "T", "--version", "1", str(doc))
+    assert status == 1
+    assert err == f"kiosk: {doc} is not UTF-8 text; save it as UTF-8 and try again.\n"
+
+
+# --- the register --------------------------------------------------------------------------------
+
+
+def _busy_day(services: Services, clock: FakeClock) -> None:
+    make_school(services)
+    clock.set(datetime(2026, 3, 10, 7, 45, tzinfo=UTC))
+    services.phones.deposit("BJONES", BREAKFAST_DRAWER_STORE)
+    services.phones.deposit("ASMITH", BREAKFAST_DRAWER_STORE, recorded_by="BJONES")
+    clock.advance(minutes=5)
+    wrong = services.phones.deposit("EPATEL", recorded_by="BJONES")
+    services.register.void(wrong.event_id, reason="Wrong badge, =1+1", admin_code="CHEAD")
+    clock.advance(hours=8)
+    services.phones.collect("ASMITH")
+    clock.set(datetime(2026, 3, 11, 8, 0, tzinfo=UTC))
+    services.phones.deposit("CHEAD")
+
+
+def test_register_table_shows_what_the_database_holds(
+    database: Services, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clock = database.ctx.clock
+    assert isinstance(clock, FakeClock)
+    _busy_day(database, clock)
+    day = date(2026, 3, 10)
+    rows = database.register.day(day).rows
+    status, out, _ = run(capsys, "register", "--date", "2026-03-10")
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0] == f"Register for Tuesday 10 March 2026 (Europe/London): {len(rows)} events"
+    assert lines[1].split()[:3] == ["ID", "TIME", "WHAT"]
+    body = lines[2:]
+    assert len(body) == len(rows)
+    for line, row in zip(body, rows, strict=True):
+        assert line.split()[0] == str(row.event_id)
+        assert line.split()[1] == row.occurred_at.astimezone(database.settings.zone).strftime(
+            "%H:%M"
+        )
+        assert row.what in line
+        if row.staff_code:
+            assert f"{row.staff_name} ({row.staff_code})" in line
+    voided = [line for line in body if "VOIDED" in line]
+    assert len(voided) == 1 and "Esha Patel" in voided[0] and "Wrong badge" in voided[0]
+    assert "Ben Jones" in next(line for line in body if "(ASMITH)" in line)
+
+    status, out, _ = run(capsys, "register", "--date", "2026-03-12")
+    assert out == "No events recorded on Thursday 12 March 2026 (Europe/London).\n"
+
+
+def test_register_csv_matches_the_database(
+    database: Services, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clock = database.ctx.clock
+    assert isinstance(clock, FakeClock)
+    _busy_day(database, clock)
+    target = tmp_path / "register.csv"
+    status, _, err = run(
+        capsys, "register", "--from", "2026-03-10", "--to", "2026-03-11", "--csv", str(target)
+    )
+    assert status == 0
+    expected = list(database.register.rows_between(date(2026, 3, 10), date(2026, 3, 11)))
+    assert err == f"Wrote {len(expected)} events to {target}.\n"
+    with target.open(newline="", encoding="utf-8") as fh:
+        written = list(csv.DictReader(fh))
+    assert tuple(written[0]) == CSV_COLUMNS
+    assert [int(r["event_id"]) for r in written] == [r.event_id for r in expected]
+    assert [r["staff_code"] for r in written] == [r.staff_code or "" for r in expected]
+    assert [r["voided"] for r in written].count("yes") == 1
+    voided = next(r for r in written if r["voided"])
+    assert voided["void_reason"] == "Wrong badge, =1+1"
+    assert written[-1]["staff_code"] == "CHEAD" and written[-1]["local_time"].startswith(
+        "2026-03-11 08:00"
+    )
+
+    status, out, _ = run(capsys, "register", "--date", "2026-03-11", "--csv", "-")
+    assert status == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [r["what"] for r in rows] == ["Phone deposited"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--date", "2026-03-10", "--from", "2026-03-09", "--to", "2026-03-10"],
+        ["--from", "2026-03-09"],
+        ["--from", "2026-03-10", "--to", "2026-03-09"],
+        ["--date", "10/03/2026"],
+    ],
+)
+def test_register_date_mistakes_are_usage_errors(
+    args: list[str], sqlite_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["register", *args])
+    assert exit_.value.code == 2
+    assert "usage: kiosk register" in capsys.readouterr().err
+
+
+# --- labels, admin PIN ---------------------------------------------------------------------------
+
+
+def test_labels_command_writes_scannable_labels(
+    database: Services, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, _, err = run(capsys, "labels", "--staff", "--out", str(tmp_path / "badges.png"))
+    assert (status, err) == (1, "kiosk: there are no active staff to label.\n")
+    make_school(database)
+    out_file = tmp_path / "devices.png"
+    status, out, _ = run(capsys, "labels", "--devices", "--out", str(out_file))
+    assert status == 0
+    assert out.splitlines() == ["3 device labels on 1 page:", f"  {out_file}"]
+    with Image.open(out_file) as image:
+        texts = sorted(r.text for r in zxingcpp.read_barcodes(image))
+    assert texts == ["SRK1:D:LAP-001", "SRK1:D:LAP-002", "SRK1:D:WP-01"]
+
+    status, _, err = run(capsys, "labels", "--staff", "--out", str(tmp_path / "b.jpg"))
+    assert status == 1 and ".png, .svg, .pdf" in err
+    status, _, err = run(capsys, "labels", "--staff", "--out", str(tmp_path / "no" / "b.png"))
+    assert status == 1 and "does not exist" in err
+
+
+def test_set_pin_from_stdin(
+    sqlite_db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("135792\n"))
+    status, out, _ = run(capsys, "admin", "set-pin")
+    assert status == 0 and out.startswith("Admin PIN set.")
+    services = Services.open(Settings(database_url=sqlite_db))
+    assert services.admin.check_pin("135792").ok
+    assert not services.admin.check_pin("135790").ok
+    services.close()
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("1234\n"))
+    status, _, err = run(capsys, "admin", "set-pin")
+    assert (status, err) == (1, "kiosk: The PIN must have at least 6 digits.\n")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    status, _, err = run(capsys, "admin", "set-pin")
+    assert status == 1 and "no PIN given" in err
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_set_pin_on_a_terminal_asks_twice(
+    sqlite_db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import getpass
+
+    answers = iter(["864209", "864290"])
+    monkeypatch.setattr(sys, "stdin", _Tty())
+    monkeypatch.setattr(getpass, "getpass", lambda prompt: next(answers))
+    status, _, err = run(capsys, "admin", "set-pin")
+    assert (status, err) == (1, "kiosk: the two PINs differ; the PIN was not changed.\n")
+    services = Services.open(Settings(database_url=sqlite_db))
+    assert not services.admin.is_pin_set()
+
+    answers = iter(["864209", "864209"])
+    assert run(capsys, "admin", "set-pin")[0] == 0
+    assert services.admin.check_pin("864209").ok
+    services.close()
+
+
+# --- the apps (their modules are faked here: the tests check the wiring only) --------------------
+
+
+def _fake_app_module(monkeypatch: pytest.MonkeyPatch, module: str, cls: str) -> list[Settings]:
+    started: list[Settings] = []
+
+    class FakeApp:
+        return_code = 0
+
+        def __init__(self, settings: Settings | None = None) -> None:
+            self.settings = settings
+
+        def run(self) -> None:
+            assert self.settings is not None
+            started.append(self.settings)
+
+    fake = types.ModuleType(module)
+    setattr(fake, cls, FakeApp)
+    monkeypatch.setitem(sys.modules, module, fake)
+    return started
+
+
+def test_kiosk_alone_runs_the_app_on_the_configured_database(
+    sqlite_db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    started = _fake_app_module(monkeypatch, "kiosk.ui.app", "KioskApp")
+    assert run(capsys)[0] == 0
+    assert [s.database_url for s in started] == [sqlite_db]
+
+
+def test_kiosk_demo_builds_the_demo_school_first(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    started = _fake_app_module(monkeypatch, "kiosk.ui.app", "KioskApp")
+    demo_file = Path(demo_database_url().removeprefix("sqlite:///"))
+    assert not demo_file.exists()
+    status, _, err = run(capsys, "--demo")
+    assert status == 0
+    assert "Building the demo school" in err
+    assert demo_file.is_file()
+    assert [s.database_url for s in started] == [demo_database_url()]
+    assert started[0].sources["database_url"].startswith("demo school")
+    # The second time it is there already: not rebuilt.
+    built = demo_file.stat().st_mtime_ns
+    status, _, err = run(capsys, "--demo")
+    assert (status, err) == (0, "")
+    assert demo_file.stat().st_mtime_ns == built
+
+
+def test_admin_console_is_wired(
+    sqlite_db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    started = _fake_app_module(monkeypatch, "kiosk.ui.admin.app", "AdminApp")
+    assert run(capsys, "admin")[0] == 0
+    assert [s.database_url for s in started] == [sqlite_db]
+
+
+@pytest.mark.parametrize(
+    ("args", "module"), [([], "kiosk.ui.app"), (["admin"], "kiosk.ui.admin.app")]
+)
+def test_missing_app_is_a_clear_error(
+    args: list[str],
+    module: str,
+    sqlite_db: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setitem(sys.modules, module, None)  # import fails as if it were not installed
+    status, out, err = run(capsys, *args)
+    assert status == 1 and out == ""
+    assert err.startswith("kiosk: the ") and "cannot be started" in err
+    assert err.count("\n") == 1
+
+
+# --- kiosk config --------------------------------------------------------------------------------
+
+
+def _config_rows(out: str) -> dict[str, tuple[str, str]]:
+    rows = {}
+    for line in out.splitlines()[1:]:
+        if not line.strip():
+            break
+        parts = [p for p in line.split("  ") if p.strip()]
+        rows[parts[0].strip()] = (parts[1].strip(), parts[2].strip())
+    return rows
+
+
+def test_config_shows_where_each_value_comes_from(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    monkeypatch.setenv("KIOSK_CONFIG_DIR", str(config_dir))
+    path = config_dir / "config.toml"
+    path.write_text(
+        'school_name = "St Mary\'s Primary"\nidle_timeout = 45\ntimezone = "Europe/London"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("KIOSK_IDLE_TIMEOUT", "60")
+    monkeypatch.setenv("KIOSK_OFFICE_PHONE", "0121 496 0000")
+    status, out, _ = run(capsys, "config")
+    assert status == 0
+    rows = _config_rows(out)
+    assert rows["idle_timeout"] == ("60", "environment $KIOSK_IDLE_TIMEOUT")  # env beats file
+    assert rows["school_name"] == ("St Mary's Primary", str(path))  # file beats default
+    assert rows["office_phone"] == ("0121 496 0000", "environment $KIOSK_OFFICE_PHONE")
+    assert rows["regular_use_threshold"] == ("2", "default")
+    assert rows["kiosk_name"] == ("test-kiosk", "environment $KIOSK_NAME")
+    assert f"Config file: {path}\n" in out
+
+
+def test_config_hides_database_password(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("KIOSK_DATABASE_URL", "postgresql://kiosk:s3cret@db.school.example/kiosk")
+    status, out, _ = run(capsys, "config")
+    assert status == 0
+    assert "s3cret" not in out
+    assert _config_rows(out)["database_url"][0] == "postgresql://kiosk:***@db.school.example/kiosk"
+
+
+def test_a_broken_config_file_is_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("KIOSK_CONFIG_DIR", str(tmp_path))
+    (tmp_path / "config.toml").write_text("idle_timeout = 'soon'\n", encoding="utf-8")
+    for args in (["config"], ["staff", "list"]):
+        status, out, err = run(capsys, *args)
+        assert status == 1 and out == ""
+        assert err.startswith("kiosk: configuration: idle_timeout")
+        assert "whole number" in err and err.count("\n") == 1
+
+
+def test_demo_settings_are_used_by_subcommands_with_demo_flag(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, out, _ = run(capsys, "--demo", "config")
+    assert status == 0
+    assert _config_rows(out)["database_url"] == (demo_database_url(), "demo school (kiosk --demo)")
+    # The demo school was built on first use; the staff list is the demo's.
+    status, out, _ = run(capsys, "--demo", "staff", "list")
+    assert status == 0 and "Janet Hughes" in out
+    assert out.splitlines()[-1] == "40 members of staff."
