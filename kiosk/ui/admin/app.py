@@ -1,0 +1,282 @@
+"""``kiosk admin``: the admin console on its own, e.g. on the school office's machine.
+
+It connects in a worker (the first frame does not wait for the database), asks for the
+admin PIN and the admin's staff code (or badge), then shows the console. When the console
+locks (idle or by the admin) it comes back here. On first run, with no PIN set yet, it asks
+for a new PIN instead.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, Static
+
+from kiosk.config import ConfigError, Settings, load_settings
+from kiosk.domain.errors import InvalidInput, NotAKioskCode
+from kiosk.domain.scan import parse_scan
+from kiosk.ui.admin.base import Message, run_db
+
+if TYPE_CHECKING:
+    from kiosk.services.admin import PinCheck
+    from kiosk.services.app import Services
+
+
+def staff_code_of(text: str) -> str:
+    """A typed staff code or a scanned badge payload (SRK1:S:CODE) -> the code."""
+    try:
+        return parse_scan(text).code
+    except NotAKioskCode:
+        raise InvalidInput("Type your staff code or scan your badge.") from None
+
+
+class SignInScreen(Screen[None]):
+    """Connect, then the PIN and the acting admin's code (or the first-run PIN setup)."""
+
+    DEFAULT_CSS = """
+    SignInScreen { align: center middle; }
+    SignInScreen #signin-box {
+        width: 64;
+        max-width: 100%;
+        height: auto;
+        border: thick $primary;
+        padding: 0 2;
+    }
+    SignInScreen #signin-title { text-style: bold; width: 1fr; content-align: center middle; }
+    SignInScreen #signin-status { margin: 0 0 1 0; }
+    SignInScreen #signin-form, SignInScreen #setup-form { height: auto; display: none; }
+    SignInScreen.-signin #signin-form { display: block; }
+    SignInScreen.-setup #setup-form { display: block; }
+    SignInScreen Button { margin-top: 1; width: 1fr; }
+    """
+
+    def __init__(self, settings: Settings | None, services: Services | None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.services = services
+        self.busy = False
+
+    @property
+    def admin_app(self) -> AdminApp:
+        app = self.app
+        assert isinstance(app, AdminApp)
+        return app
+
+    def compose(self) -> ComposeResult:
+        with Center(), Vertical(id="signin-box"):
+            yield Static("Admin console", id="signin-title")
+            yield Static("Connecting to the database…", id="signin-status")
+            with Vertical(id="signin-form"):
+                yield Label("Admin PIN")
+                yield Input(password=True, restrict=r"[0-9]*", max_length=32, id="pin")
+                yield Label("Your staff code, or scan your badge")
+                yield Input(id="code")
+                yield Button("Sign in", id="signin", variant="primary")
+            with Vertical(id="setup-form"):
+                yield Label("New admin PIN (at least 6 digits)")
+                yield Input(password=True, restrict=r"[0-9]*", max_length=32, id="new-pin")
+                yield Label("The same PIN again")
+                yield Input(password=True, restrict=r"[0-9]*", max_length=32, id="new-pin-again")
+                yield Label("Your staff code (you must have the admin role)")
+                yield Input(id="setup-code")
+                yield Button("Set the PIN and sign in", id="setup", variant="primary")
+            yield Message(id="signin-message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.connect()
+
+    # --- connecting ----------------------------------------------------------------------------
+
+    def connect(self) -> None:
+        self.query_one("#signin-status", Static).update("Connecting to the database…")
+
+        def open_services() -> tuple[Services, bool]:
+            from kiosk.services.app import Services
+
+            services = self.services
+            if services is None:
+                try:
+                    settings = self.settings or load_settings()
+                except ConfigError as exc:
+                    raise InvalidInput(f"The kiosk's settings are wrong: {exc}") from None
+                services = Services.open(settings)
+            return services, services.admin.is_pin_set()
+
+        run_db(self, open_services, self._connected, self._connect_failed, group="connect")
+
+    def _connected(self, result: tuple[Services, bool]) -> None:
+        services, pin_set = result
+        self.services = services
+        self.admin_app.services = services
+        school = services.settings.school_name
+        self.query_one("#signin-title", Static).update(f"Admin console · {school}")
+        if pin_set:
+            self.query_one("#signin-status", Static).update(
+                "Type the admin PIN, then your staff code (or scan your badge)."
+            )
+            self.set_class(True, "-signin")
+            self.query_one("#pin", Input).focus()
+        else:
+            self.query_one("#signin-status", Static).update(
+                "No admin PIN is set yet. Choose one now (at least 6 digits, not easy to "
+                "guess); only staff with the admin role can set it."
+            )
+            self.set_class(True, "-setup")
+            self.query_one("#new-pin", Input).focus()
+
+    def _connect_failed(self, message: str) -> None:
+        self.query_one("#signin-status", Static).update("Could not connect.")
+        self.say(f"{message} Press Ctrl+R to try again, or Ctrl+Q to quit.", error=True)
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        self.query_one("#signin-message", Message).say(text, error=error)
+
+    # --- signing in ----------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#pin")
+    def _pin_entered(self) -> None:
+        self.query_one("#code", Input).focus()
+
+    @on(Input.Submitted, "#code")
+    @on(Button.Pressed, "#signin")
+    def sign_in(self) -> None:
+        services = self.services
+        if services is None or self.busy:
+            return
+        pin = self.query_one("#pin", Input).value
+        code_text = self.query_one("#code", Input).value
+        if not pin:
+            self.say("Type the admin PIN.", error=True)
+            self.query_one("#pin", Input).focus()
+            return
+
+        def check() -> tuple[str, PinCheck]:
+            code = staff_code_of(code_text)
+            # The code first: a mistyped code must not use up one of the five PIN attempts.
+            admin = services.admin.admin(code)
+            return admin.code, services.admin.check_pin(pin)
+
+        self.busy = True
+        self.say("Checking…")
+        run_db(self, check, self._checked, self._refused, group="signin")
+
+    def _checked(self, result: tuple[str, PinCheck]) -> None:
+        self.busy = False
+        code, outcome = result
+        pin = self.query_one("#pin", Input)
+        pin.value = ""
+        if not outcome.ok:
+            self.say(outcome.message, error=True)
+            pin.focus()
+            return
+        self.open_console(code, outcome.lockouts_since_last_sign_in)
+
+    def _refused(self, message: str) -> None:
+        self.busy = False
+        self.say(message, error=True)
+
+    # --- first run: set the PIN ----------------------------------------------------------------
+
+    @on(Input.Submitted, "#new-pin")
+    def _new_pin_entered(self) -> None:
+        self.query_one("#new-pin-again", Input).focus()
+
+    @on(Input.Submitted, "#new-pin-again")
+    def _again_entered(self) -> None:
+        self.query_one("#setup-code", Input).focus()
+
+    @on(Input.Submitted, "#setup-code")
+    @on(Button.Pressed, "#setup")
+    def set_pin(self) -> None:
+        services = self.services
+        if services is None or self.busy:
+            return
+        pin = self.query_one("#new-pin", Input).value
+        again = self.query_one("#new-pin-again", Input).value
+        code_text = self.query_one("#setup-code", Input).value
+        if pin != again:
+            self.say("The two PINs are not the same. Type them again.", error=True)
+            self.query_one("#new-pin", Input).value = ""
+            self.query_one("#new-pin-again", Input).value = ""
+            self.query_one("#new-pin", Input).focus()
+            return
+
+        def setup() -> str:
+            code = staff_code_of(code_text)
+            admin = services.admin.admin(code)
+            if services.admin.is_pin_set():
+                raise InvalidInput("A PIN has been set meanwhile: sign in with it.")
+            services.admin.set_pin(pin, admin_code=admin.code)
+            return admin.code
+
+        self.busy = True
+        self.say("Saving the PIN…")
+        run_db(self, setup, self._pin_set, self._refused, group="setup")
+
+    def _pin_set(self, code: str) -> None:
+        self.busy = False
+        for field in ("#new-pin", "#new-pin-again", "#setup-code"):
+            self.query_one(field, Input).value = ""
+        self.set_class(False, "-setup")
+        self.set_class(True, "-signin")
+        self.query_one("#signin-status", Static).update(
+            "Type the admin PIN, then your staff code (or scan your badge)."
+        )
+        self.say("PIN set. Keep it safe: it is stored only as a keyed slow hash.")
+        self.open_console(code, ())
+
+    # --- the console -------------------------------------------------------------------------
+
+    def open_console(self, code: str, lockouts: Any) -> None:
+        from kiosk.ui.admin.console import AdminConsoleScreen
+
+        assert self.services is not None
+        self.query_one("#code", Input).value = ""
+        self.app.push_screen(
+            AdminConsoleScreen(self.services, code, lockouts=lockouts), self._console_closed
+        )
+
+    def _console_closed(self, _: Any) -> None:
+        self.query_one("#pin", Input).value = ""
+        self.query_one("#code", Input).value = ""
+        self.say("The console is locked. Sign in again to continue.")
+        self.query_one("#pin", Input).focus()
+
+
+class AdminApp(App[None]):
+    """The admin console as an app of its own: ``AdminApp().run()``."""
+
+    TITLE = "Staff Room Kiosk: admin console"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [Binding("ctrl+r", "reconnect", "Reconnect", show=False)]
+
+    def __init__(self, settings: Settings | None = None, services: Services | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.services = services
+        self._own_services = services is None
+
+    def on_load(self) -> None:
+        try:
+            from kiosk.ui.logfile import setup_file_logging
+        except ImportError:  # pragma: no cover - the kiosk's log module is optional here
+            return
+        setup_file_logging()
+
+    def get_default_screen(self) -> Screen[Any]:
+        return SignInScreen(self.settings, self.services)
+
+    def action_reconnect(self) -> None:
+        screen = self.screen
+        if isinstance(screen, SignInScreen) and screen.services is None:
+            screen.connect()
+
+    def on_unmount(self) -> None:
+        if self._own_services and self.services is not None:
+            self.services.close()

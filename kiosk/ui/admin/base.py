@@ -1,0 +1,241 @@
+"""Shared pieces of the admin console: database work in thread workers, plain-words
+messages, dates typed the British way, and tables that refresh without losing their place."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import weakref
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from rich.text import Text
+from textual.app import App
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+from textual.worker import get_current_worker
+
+from kiosk.domain.errors import KioskError
+from kiosk.domain.timeutil import format_local, local_date
+
+if TYPE_CHECKING:
+    from kiosk.services.app import Services
+
+log = logging.getLogger("kiosk.ui.admin")
+
+T = TypeVar("T")
+
+UNEXPECTED = (
+    "Something unexpected went wrong; the details are in the kiosk's log file. Please try again."
+)
+
+# Marks that do not rely on colour alone.
+OVERDUE_MARK = "⚠ OVERDUE"
+VOID_MARK = "✗ VOID"
+REGULAR_MARK = "▲ REGULAR USE"
+
+
+_TOKENS: weakref.WeakKeyDictionary[Any, dict[str, object]] = weakref.WeakKeyDictionary()
+
+
+def run_db(
+    owner: Any,
+    call: Callable[[], T],
+    done: Callable[[T], None],
+    failed: Callable[[str], None],
+    *,
+    group: str = "db",
+) -> None:
+    """Run ``call`` (a service call) in a thread worker of ``owner`` (a widget or screen).
+
+    ``done`` or ``failed`` (with a message fit for a person) runs afterwards on the UI thread,
+    only if ``owner`` is still on screen and no newer call of the same group has started.
+    No exception ever escapes to Textual: an unexpected one is logged, and a plain message
+    is shown.
+    """
+    app: App[Any] = owner.app
+    tokens = _TOKENS.setdefault(owner, {})
+    token = object()
+    tokens[group] = token
+
+    def apply(callback: Callable[[Any], None], value: Any) -> None:
+        if tokens.get(group) is not token or not owner.is_attached:
+            return
+        callback(value)
+
+    def deliver(callback: Callable[[Any], None], value: Any) -> None:
+        if get_current_worker().is_cancelled:
+            return
+        with contextlib.suppress(RuntimeError):  # the app is closing
+            app.call_from_thread(apply, callback, value)
+
+    def job() -> None:
+        try:
+            result = call()
+        except KioskError as exc:
+            deliver(failed, exc.message)
+            return
+        except Exception:
+            log.exception("admin console: %s failed", group)
+            deliver(failed, UNEXPECTED)
+            return
+        deliver(done, result)
+
+    owner.run_worker(job, thread=True, group=group, exclusive=True, exit_on_error=False)
+
+
+class Message(Static):
+    """One line of feedback under a view: what happened, or what went wrong, in words."""
+
+    DEFAULT_CSS = """
+    Message {
+        height: auto;
+        min-height: 1;
+        padding: 0 1;
+        color: $text-muted;
+    }
+    Message.-error { color: $text-error; text-style: bold; }
+    Message.-ok { color: $text-success; }
+    """
+
+    def say(self, text: str, *, error: bool = False, ok: bool = False) -> None:
+        prefix = "⚠ " if error else ("✓ " if ok else "")
+        self.update(Text(prefix + text))
+        self.set_class(error, "-error")
+        self.set_class(ok and not error, "-ok")
+
+
+class Pane(Vertical):
+    """One view of the console. ``load()`` fetches what it shows, in a worker."""
+
+    DEFAULT_CSS = """
+    Pane { height: 1fr; }
+    """
+
+    def __init__(self, services: Services, admin_code: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.services = services
+        self.admin_code = admin_code
+
+    # --- helpers ------------------------------------------------------------------------
+
+    @property
+    def zone(self) -> Any:
+        return self.services.settings.zone
+
+    def now(self) -> datetime:
+        return self.services.ctx.clock()
+
+    def today(self) -> date:
+        return local_date(self.now(), self.zone)
+
+    def local(self, moment: datetime | None, fmt: str = "%a %d %b %H:%M") -> str:
+        return "" if moment is None else format_local(moment, self.zone, fmt)
+
+    @property
+    def message(self) -> Message:
+        return self.query_one(Message)
+
+    def say(self, text: str, *, error: bool = False, ok: bool = False) -> None:
+        self.message.say(text, error=error, ok=ok)
+
+    def fail(self, text: str) -> None:
+        self.say(text, error=True)
+
+    def db(
+        self,
+        call: Callable[[], T],
+        done: Callable[[T], None],
+        *,
+        group: str = "load",
+        failed: Callable[[str], None] | None = None,
+    ) -> None:
+        run_db(self, call, done, failed or self.fail, group=group)
+
+    def activity(self) -> None:
+        """Input in a dialog of this view keeps the console awake."""
+        touch = getattr(self.screen, "touch", None)
+        if callable(touch):
+            touch()
+
+    # --- overridden by each view -----------------------------------------------------------
+
+    def load(self) -> None:
+        """Fetch and show the view's data (called when shown and when events arrive)."""
+
+
+# --- tables ------------------------------------------------------------------------------
+
+
+Row = tuple[str, Sequence[Any]]
+
+
+def fill_table(table: DataTable[Any], rows: Sequence[Row]) -> None:
+    """Show ``rows`` (key, cells) keeping the highlighted row and the scroll position.
+
+    When the old rows are a prefix of the new ones (new events at the end of the day), the
+    changed cells are updated in place and new rows appended; otherwise the table is rebuilt
+    and the cursor put back on the same key, if it is still there.
+    """
+    old_keys = [row.key.value for row in table.ordered_rows]
+    new_keys = [key for key, _ in rows]
+    selected = selected_key(table)
+    columns = list(table.columns)
+    if old_keys and old_keys == new_keys[: len(old_keys)]:
+        for key, cells in rows[: len(old_keys)]:
+            current = table.get_row(key)
+            for column, old, new in zip(columns, current, cells, strict=False):
+                if old != new:
+                    table.update_cell(key, column, new, update_width=True)
+        for key, cells in rows[len(old_keys) :]:
+            table.add_row(*cells, key=key)
+        return
+    scroll_x, scroll_y = table.scroll_x, table.scroll_y
+    table.clear()
+    for key, cells in rows:
+        table.add_row(*cells, key=key)
+    if selected is not None and selected in new_keys:
+        table.move_cursor(row=new_keys.index(selected), scroll=False)
+        table.call_after_refresh(table.scroll_to, scroll_x, scroll_y, animate=False)
+
+
+def selected_key(table: DataTable[Any]) -> str | None:
+    if table.row_count == 0:
+        return None
+    try:
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+    except Exception:  # no valid cursor
+        return None
+    return key
+
+
+# --- dates -------------------------------------------------------------------------------
+
+_DMY = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})\s*$")
+
+
+def parse_date(text: str, today: date) -> date:
+    """A date typed by a person: 2026-03-10, 10/03/2026, 10/3/26, today, yesterday, tomorrow."""
+    raw = text.strip().lower()
+    if not raw:
+        raise ValueError("Type a date, e.g. 10/03/2026.")
+    words = {"today": 0, "yesterday": -1, "tomorrow": 1}
+    if raw in words:
+        return today + timedelta(days=words[raw])
+    match = _DMY.match(raw)
+    try:
+        if match:
+            day, month, year = (int(part) for part in match.groups())
+            if year < 100:
+                year += 2000
+            return date(year, month, day)
+        return date.fromisoformat(raw)
+    except ValueError:
+        pass
+    raise ValueError(f"{text.strip()!r} is not a date. Type it like 10/03/2026 or 2026-03-10.")
+
+
+def long_date(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"

@@ -1,0 +1,337 @@
+"""The admin console: one screen of tabs over the register, for staff with the admin role.
+
+Pushed by the kiosk app after the PIN and the admin's badge (``AdminConsoleScreen(services,
+admin_code)``), or by the office app :class:`kiosk.ui.admin.app.AdminApp`. It pops itself
+when the admin locks it or after ``settings.admin_idle_timeout`` seconds without input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from time import monotonic
+from typing import TYPE_CHECKING, Any
+
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import (
+    Button,
+    DataTable,
+    Footer,
+    Input,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+)
+
+from kiosk.domain.timeutil import format_local
+from kiosk.ui.admin.base import Pane, run_db
+from kiosk.ui.admin.dialogs import ACTIVITY_EVENTS, ConfirmDialog
+from kiosk.ui.admin.export import ExportPane
+from kiosk.ui.admin.people import PeoplePane
+from kiosk.ui.admin.policies import ExemptionsPane, PoliciesPane, ReviewsPane
+from kiosk.ui.admin.register import ExportRequested, RegisterPane
+from kiosk.ui.admin.status import OffsitePane, PhonesPane
+from kiosk.ui.admin.workload import WorkloadPane
+
+if TYPE_CHECKING:
+    from kiosk.services.app import Services
+
+# (tab id, label, view) in the order of the keys 1-9.
+VIEWS: tuple[tuple[str, str, type[Pane]], ...] = (
+    ("register", "Register", RegisterPane),
+    ("phones", "Phones", PhonesPane),
+    ("offsite", "Off site", OffsitePane),
+    ("policies", "Policies", PoliciesPane),
+    ("reviews", "VDU & reviews", ReviewsPane),
+    ("exemptions", "Exemptions", ExemptionsPane),
+    ("workload", "Workload", WorkloadPane),
+    ("people", "Staff & devices", PeoplePane),
+    ("export", "Export", ExportPane),
+)
+
+POLL_SECONDS = 2.0
+FULL_RELOAD_SECONDS = 30.0
+
+
+class AdminConsoleScreen(Screen[None]):
+    """The admin console. ``lockouts``: PIN lockouts to report (from ``PinCheck``)."""
+
+    DEFAULT_CSS = """
+    AdminConsoleScreen #console-bar { height: 1; background: $panel; }
+    AdminConsoleScreen #console-title { width: 1fr; text-style: bold; padding: 0 1; }
+    AdminConsoleScreen #console-who { height: 1; padding: 0 1; color: $text-muted; }
+    AdminConsoleScreen #console-bar Button { margin-left: 1; }
+    AdminConsoleScreen #console-alert {
+        display: none;
+        height: auto;
+        padding: 0 1;
+        background: $error-muted;
+        color: $text;
+        text-style: bold;
+    }
+    AdminConsoleScreen #console-alert.-shown { display: block; }
+    AdminConsoleScreen #console-tabs { height: 1fr; }
+    AdminConsoleScreen #console-tabs > ContentSwitcher { height: 1fr; }
+    AdminConsoleScreen #console-tabs TabPane { height: 1fr; padding: 0; }
+    """
+
+    AUTO_FOCUS = "#reg-table"
+
+    BINDINGS = [
+        Binding("ctrl+l", "lock", "Lock", priority=True),
+        Binding("f10", "exit_kiosk", "Exit kiosk app", priority=True),
+        Binding("ctrl+pagedown", "step_view(1)", "Next view", show=False, priority=True),
+        Binding("ctrl+pageup", "step_view(-1)", "Previous view", show=False, priority=True),
+        *(
+            Binding(str(n), f"show_view({n})", label, show=False)
+            for n, (_, label, _) in enumerate(VIEWS, start=1)
+        ),
+    ]
+
+    def __init__(
+        self,
+        services: Services,
+        admin_code: str,
+        *,
+        lockouts: Sequence[datetime] | None = None,
+    ) -> None:
+        super().__init__()
+        self.services = services
+        self.admin_code = admin_code.strip()
+        self.lockouts = tuple(lockouts or ())
+        self.admin_name: str | None = None
+        self.last_event_id: int | None = None
+        self.locked_reason: str | None = None
+        self._last_input = monotonic()
+        self._last_full_reload = monotonic()
+        self._console_timers: list[Timer] = []
+        self._db_alert: str | None = None
+        self.integrity: Any = None
+
+    # --- layout ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="console-bar"):
+            yield Static(
+                f"Admin console · {self.services.settings.school_name}", id="console-title"
+            )
+            yield Static("", id="console-who")
+            yield Button("Lock (Ctrl+L)", id="console-lock", compact=True)
+            yield Button("Exit kiosk app (F10)", id="console-exit", compact=True, variant="error")
+        yield Static("", id="console-who")
+        yield Static("", id="console-alert")
+        with TabbedContent(id="console-tabs", initial="tab-register"):
+            for n, (key, label, view) in enumerate(VIEWS, start=1):
+                with TabPane(f"{n} {label}", id=f"tab-{key}"):
+                    yield view(self.services, self.admin_code, id=f"view-{key}")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        run_db(self, self._who, self._signed_in, self._refused, group="who")
+        timeout = max(1, int(self.services.settings.admin_idle_timeout))
+        self._console_timers = [
+            self.set_interval(min(1.0, timeout / 4), self._check_idle, name="admin-idle"),
+            self.set_interval(POLL_SECONDS, self._poll, name="admin-poll"),
+        ]
+        self._show_alerts()
+
+    def _who(self) -> Any:
+        admin = self.services.admin.admin(self.admin_code)
+        integrity = getattr(self.services, "integrity", None)
+        return admin, integrity.last_result() if integrity is not None else None
+
+    def _signed_in(self, found: Any) -> None:
+        admin, self.integrity = found
+        self._show_alerts()
+        self.admin_name = admin.name
+        school = self.services.settings.school_name
+        self.query_one("#console-title", Static).update(
+            f"Admin console · {school} · {admin.name} ({admin.code})"
+        )
+        zone = self.services.settings.zone
+        now = format_local(self.services.ctx.clock(), zone, "%a %d %b %Y")
+        report = self.integrity
+        if report is None:
+            check = "integrity never checked (kiosk verify)"
+        else:
+            when = format_local(report.checked_at, zone, "%d %b %H:%M")
+            check = (
+                f"✓ register intact at the last check ({when})"
+                if report.ok
+                else f"⚠ REGISTER TAMPERED WITH at the last check ({when})"
+            )
+        self.query_one("#console-who", Static).update(f"{now} · {check}")
+
+    def _refused(self, message: str) -> None:
+        self.app.notify(message, title="Admin console", severity="error", timeout=8)
+        self._close("refused")
+
+    # --- alerts: lockouts reported at sign-in, database trouble ---------------------------
+
+    def _show_alerts(self) -> None:
+        lines = []
+        if self.lockouts:
+            zone = self.services.settings.zone
+            times = ", ".join(format_local(t, zone, "%a %d %b %H:%M") for t in self.lockouts)
+            count = len(self.lockouts)
+            lines.append(
+                f"⚠ Since the last admin sign-in, five wrong PINs locked the console "
+                f"{count} time{'s' if count != 1 else ''}: {times}. "
+                "Each is in the register (Admin console locked)."
+            )
+        if self.integrity is not None and not self.integrity.ok:
+            checked = format_local(
+                self.integrity.checked_at, self.services.settings.zone, "%a %d %b %H:%M"
+            )
+            lines.append(f"⚠ Integrity check of {checked}: {self.integrity.summary}")
+        if self._db_alert:
+            lines.append(f"⚠ {self._db_alert}")
+        alert = self.query_one("#console-alert", Static)
+        alert.update("\n".join(lines))
+        alert.set_class(bool(lines), "-shown")
+
+    # --- views -----------------------------------------------------------------------------
+
+    def pane(self, key: str) -> Pane:
+        return self.query_one(f"#view-{key}", Pane)
+
+    def active_pane(self) -> Pane | None:
+        active = self.query_one("#console-tabs", TabbedContent).active
+        if not active:
+            return None
+        return self.pane(active.removeprefix("tab-"))
+
+    def action_show_view(self, number: int) -> None:
+        if 1 <= number <= len(VIEWS):
+            self.query_one("#console-tabs", TabbedContent).active = f"tab-{VIEWS[number - 1][0]}"
+
+    def action_step_view(self, step: int) -> None:
+        tabs = self.query_one("#console-tabs", TabbedContent)
+        keys = [f"tab-{key}" for key, _, _ in VIEWS]
+        index = keys.index(tabs.active) if tabs.active in keys else 0
+        tabs.active = keys[(index + step) % len(keys)]
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        pane = self.active_pane()
+        if pane is None:
+            return
+        pane.load()
+        tables = list(pane.query(DataTable))
+        if tables and not isinstance(self.focused, Input | Select):
+            tables[0].focus()
+
+    @on(ExportRequested)
+    def _export_requested(self, event: ExportRequested) -> None:
+        event.stop()
+        self.query_one("#console-tabs", TabbedContent).active = "tab-export"
+        self.query_one(ExportPane).prefill(event.day, event.filters)
+
+    # --- live refresh ------------------------------------------------------------------------
+
+    def _poll(self) -> None:
+        run_db(
+            self,
+            self.services.register.last_event_id,
+            self._polled,
+            self._poll_failed,
+            group="poll",
+        )
+
+    def _polled(self, last_id: int) -> None:
+        if self._db_alert:
+            self._db_alert = None
+            self._show_alerts()
+        changed = self.last_event_id is not None and last_id != self.last_event_id
+        self.last_event_id = last_id
+        stale = monotonic() - self._last_full_reload >= FULL_RELOAD_SECONDS
+        if changed or stale:
+            self._last_full_reload = monotonic()
+            pane = self.active_pane()
+            if pane is not None:
+                pane.load()
+
+    def _poll_failed(self, message: str) -> None:
+        self._db_alert = f"{message} What is shown may be out of date."
+        self._show_alerts()
+
+    # --- idle lock ---------------------------------------------------------------------------
+
+    def touch(self) -> None:
+        """Input happened: the idle lock starts counting again."""
+        self._last_input = monotonic()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, ACTIVITY_EVENTS):
+            self.touch()
+        await super().on_event(event)
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(DataTable.RowHighlighted)
+    def _input_activity(self) -> None:
+        self.touch()
+
+    def _check_idle(self) -> None:
+        idle = monotonic() - self._last_input
+        if idle >= self.services.settings.admin_idle_timeout:
+            minutes, seconds = divmod(int(self.services.settings.admin_idle_timeout), 60)
+            span = f"{minutes} minute{'s' if minutes != 1 else ''}" if minutes else ""
+            if seconds:
+                span += f"{' ' if span else ''}{seconds} second{'s' if seconds != 1 else ''}"
+            self.app.notify(
+                f"The admin console locked itself after {span} without input.",
+                title="Admin console locked",
+            )
+            self._close("idle")
+
+    # --- leaving ---------------------------------------------------------------------------------
+
+    def _close(self, reason: str) -> None:
+        if self.locked_reason is not None:
+            return
+        self.locked_reason = reason
+        for timer in self._console_timers:
+            timer.stop()
+        if not self.is_attached or self not in self.app.screen_stack:
+            return
+        self.pop_until_active()
+        self.dismiss(None)
+
+    def action_lock(self) -> None:
+        self._close("locked")
+
+    def action_exit_kiosk(self) -> None:
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                # The kiosk app's own way out (it logs who closed it), else a plain exit.
+                leave = getattr(self.app, "exit_kiosk", None)
+                if callable(leave):
+                    leave()
+                else:
+                    self.app.exit()
+
+        self.app.push_screen(
+            ConfirmDialog(
+                "Exit the kiosk app? The staff-room screen closes, and nothing can be recorded "
+                "on this machine until the kiosk is started again.",
+                yes="Exit the kiosk app",
+                title="Exit the kiosk app",
+                activity=self.touch,
+            ),
+            confirmed,
+        )
+
+    @on(Button.Pressed, "#console-lock")
+    def _lock_pressed(self) -> None:
+        self.action_lock()
+
+    @on(Button.Pressed, "#console-exit")
+    def _exit_pressed(self) -> None:
+        self.action_exit_kiosk()

@@ -1,0 +1,203 @@
+"""Small modal dialogs of the console: confirm, and a form that stays open until saved."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from kiosk.ui.admin.base import Message, run_db
+
+ACTIVITY_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
+
+
+class ConsoleModal(ModalScreen[Any]):
+    """A dialog over the console: input here counts as activity for the idle lock."""
+
+    DEFAULT_CSS = """
+    ConsoleModal { align: center middle; }
+    ConsoleModal > Vertical {
+        width: 72;
+        max-width: 100%;
+        height: auto;
+        max-height: 100%;
+        border: thick $primary;
+        background: $surface;
+        padding: 1 2;
+    }
+    ConsoleModal .dialog-title { text-style: bold; margin-bottom: 1; }
+    ConsoleModal .dialog-buttons { height: auto; margin-top: 1; align-horizontal: right; }
+    ConsoleModal .dialog-buttons Button { margin-left: 2; }
+    ConsoleModal Label { margin-top: 1; }
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, activity: Callable[[], None] | None = None) -> None:
+        super().__init__()
+        self._activity = activity
+
+    async def on_event(self, event: events.Event) -> None:
+        if self._activity is not None and isinstance(event, ACTIVITY_EVENTS):
+            self._activity()
+        await super().on_event(event)
+
+    @on(Input.Changed)
+    def _typed(self) -> None:
+        if self._activity is not None:
+            self._activity()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmDialog(ConsoleModal):
+    """Ask before doing something that cannot be taken back. Dismisses with True or False."""
+
+    def __init__(
+        self,
+        question: str,
+        *,
+        yes: str = "Yes",
+        no: str = "Cancel",
+        title: str = "Please confirm",
+        activity: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__(activity)
+        self.question, self.yes, self.no, self.title_text = question, yes, no, title
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.title_text, classes="dialog-title")
+            yield Static(self.question)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(self.no, id="no")
+                yield Button(self.yes, id="yes", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    @on(Button.Pressed, "#yes")
+    def _yes(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#no")
+    def _no(self) -> None:
+        self.dismiss(False)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a form: a line of text, or a choice."""
+
+    name: str
+    label: str
+    value: str = ""
+    placeholder: str = ""
+    options: Sequence[tuple[str, str]] = field(default=())
+    password: bool = False
+    restrict: str | None = None
+
+
+class FormDialog(ConsoleModal):
+    """A form whose Save runs ``action(values)`` in a worker.
+
+    The dialog stays open, with the error in words, until the action succeeds; it then
+    dismisses with the action's result. Escape or Cancel dismisses with None.
+    """
+
+    def __init__(
+        self,
+        title: str,
+        fields: Sequence[Field],
+        action: Callable[[dict[str, str]], Any],
+        *,
+        submit: str = "Save",
+        intro: str = "",
+        activity: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__(activity)
+        self.title_text = title
+        self.fields = list(fields)
+        self.action = action
+        self.submit = submit
+        self.intro = intro
+        self._busy = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.title_text, classes="dialog-title")
+            if self.intro:
+                yield Static(self.intro)
+            for spec in self.fields:
+                yield Label(spec.label, classes="field-label")
+                if spec.options:
+                    value = spec.value if spec.value in {v for _, v in spec.options} else None
+                    yield Select(
+                        [(label, val) for label, val in spec.options],
+                        id=f"field-{spec.name}",
+                        prompt=spec.placeholder or "Choose",
+                        value=value if value is not None else Select.NULL,
+                    )
+                else:
+                    yield Input(
+                        spec.value,
+                        placeholder=spec.placeholder,
+                        id=f"field-{spec.name}",
+                        password=spec.password,
+                        restrict=spec.restrict,
+                    )
+            yield Message(id="form-message")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button(self.submit, id="submit", variant="primary")
+
+    def values(self) -> dict[str, str]:
+        values = {}
+        for spec in self.fields:
+            widget = self.query_one(f"#field-{spec.name}")
+            if isinstance(widget, Select):
+                values[spec.name] = "" if widget.is_blank() else str(widget.value)
+            elif isinstance(widget, Input):
+                values[spec.name] = widget.value
+        return values
+
+    @on(Input.Submitted)
+    def _enter(self, event: Input.Submitted) -> None:
+        inputs = list(self.query(Input))
+        index = inputs.index(event.input) if event.input in inputs else -1
+        if 0 <= index < len(inputs) - 1:
+            inputs[index + 1].focus()
+        else:
+            self._save()
+
+    @on(Button.Pressed, "#submit")
+    def _save(self) -> None:
+        if self._busy:
+            return
+        self._busy = True
+        values = self.values()
+        self.query_one("#form-message", Message).say("Saving…")
+        run_db(self, lambda: self.action(values), self._done, self._failed, group="form")
+
+    def _done(self, result: Any) -> None:
+        self._busy = False
+        self.dismiss(result if result is not None else True)
+
+    def _failed(self, message: str) -> None:
+        self._busy = False
+        self.query_one("#form-message", Message).say(message, error=True)
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)

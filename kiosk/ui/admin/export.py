@@ -1,0 +1,162 @@
+"""Export: the register of one day or a date range, as a spreadsheet-safe CSV file."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Button, Checkbox, Input, Label, Static
+
+from kiosk.domain.errors import InvalidInput
+from kiosk.services.register import RegisterFilter
+from kiosk.ui.admin.base import Message, Pane, parse_date
+from kiosk.ui.admin.dialogs import ConfirmDialog
+from kiosk.ui.admin.files import resolve, write_with
+
+
+def describe(filters: RegisterFilter) -> str:
+    parts = []
+    if filters.staff_code:
+        parts.append(f"staff {filters.staff_code}")
+    if filters.kind:
+        parts.append(f"kind {filters.kind.replace('_', ' ')}")
+    if filters.store_code:
+        parts.append(f"store {filters.store_code}")
+    if filters.device_tag:
+        parts.append(f"device {filters.device_tag}")
+    return ", ".join(parts)
+
+
+class ExportPane(Pane):
+    DEFAULT_CSS = """
+    ExportPane { padding: 0 1; }
+    ExportPane .row { height: auto; margin-bottom: 1; }
+    ExportPane .row Label { width: 22; padding: 1 1 0 0; }
+    ExportPane .row Input { width: 1fr; }
+    ExportPane #export-from, ExportPane #export-to { width: 20; }
+    ExportPane #export-hint { padding: 1 0 0 1; color: $text-muted; }
+    ExportPane .buttons { height: auto; }
+    ExportPane .buttons Button { margin-right: 2; }
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters = RegisterFilter()
+
+    def compose(self) -> ComposeResult:
+        today = self.today()
+        yield Static(
+            "The register as a CSV file for a spreadsheet: one row per event, in local time, "
+            "with voided entries marked. Dates like 10/03/2026.",
+            classes="row",
+        )
+        with Horizontal(classes="row"):
+            yield Label("From")
+            yield Input(today.strftime("%d/%m/%Y"), id="export-from")
+            yield Label("To (inclusive)")
+            yield Input(today.strftime("%d/%m/%Y"), id="export-to")
+        with Horizontal(classes="row"):
+            yield Label("Save as")
+            yield Input(str(self._default_path(today, today)), id="export-path")
+        with Horizontal(classes="row"):
+            yield Checkbox("Only events matching the register's filters", id="export-filtered")
+            yield Static("", id="export-hint")
+        with Horizontal(classes="buttons"):
+            yield Button("Export", id="export-go", variant="primary")
+        yield Message()
+
+    def on_mount(self) -> None:
+        self._show_filters()
+
+    @staticmethod
+    def _default_path(first: date, last: date) -> Path:
+        name = (
+            f"register-{first.isoformat()}.csv"
+            if first == last
+            else f"register-{first.isoformat()}-to-{last.isoformat()}.csv"
+        )
+        return Path.cwd() / name
+
+    def prefill(self, day: date, filters: RegisterFilter) -> None:
+        """The register's shown day (and its filters) ready to export."""
+        self.filters = filters
+        self.query_one("#export-from", Input).value = day.strftime("%d/%m/%Y")
+        self.query_one("#export-to", Input).value = day.strftime("%d/%m/%Y")
+        self.query_one("#export-path", Input).value = str(self._default_path(day, day))
+        self.query_one("#export-filtered", Checkbox).value = filters != RegisterFilter()
+        self._show_filters()
+        self.say(f"Ready to export {day:%A %d %B %Y}. Check the file name, then Export.")
+        self.query_one("#export-go", Button).focus()
+
+    def _show_filters(self) -> None:
+        text = describe(self.filters)
+        box = self.query_one("#export-filtered", Checkbox)
+        box.disabled = not text
+        if not text:
+            box.value = False
+        self.query_one("#export-hint", Static).update(
+            f"({text})" if text else "(the register has no filters set)"
+        )
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#export-go")
+    def export(self) -> None:
+        today = self.today()
+        try:
+            first = parse_date(self.query_one("#export-from", Input).value, today)
+            last = parse_date(self.query_one("#export-to", Input).value, today)
+        except ValueError as exc:
+            self.fail(str(exc))
+            return
+        if last < first:
+            self.fail("The end date is before the start date.")
+            return
+        path = self.query_one("#export-path", Input).value
+        filters = (
+            self.filters if self.query_one("#export-filtered", Checkbox).value else RegisterFilter()
+        )
+        try:
+            target = resolve(path)
+        except InvalidInput as exc:
+            self.fail(exc.message)
+            return
+        if target.exists() and not target.is_dir():
+
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self._write(str(target), first, last, filters, replace=True)
+
+            self.app.push_screen(
+                ConfirmDialog(
+                    f"{target} already exists. Replace it?", yes="Replace", activity=self.activity
+                ),
+                confirmed,
+            )
+            return
+        self._write(str(target), first, last, filters, replace=False)
+
+    def _write(
+        self, path: str, first: date, last: date, filters: RegisterFilter, *, replace: bool
+    ) -> None:
+        counted: list[int] = []
+
+        def run() -> tuple[Path, int]:
+            target = write_with(
+                path,
+                lambda fh: counted.append(
+                    self.services.register.export_csv(fh, first, last, filters)
+                ),
+                replace=replace,
+            )
+            return target, counted[0]
+
+        self.say("Exporting…")
+        self.db(run, self._written, group="export")
+
+    def _written(self, result: tuple[Path, int]) -> None:
+        target, count = result
+        self.say(f"{count} event{'s' if count != 1 else ''} written to {target}", ok=True)

@@ -1,0 +1,350 @@
+"""The Register view: any day's events, filtered and paged in SQL, live, with corrections."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message as TextualMessage
+from textual.widgets import Button, DataTable, Input, Select, Static
+
+from kiosk.domain.events import EventKind
+from kiosk.services.register import RegisterFilter
+from kiosk.services.views import RegisterPage, RegisterRow
+from kiosk.ui.admin.base import (
+    VOID_MARK,
+    Message,
+    Pane,
+    Row,
+    fill_table,
+    long_date,
+    parse_date,
+    selected_key,
+)
+from kiosk.ui.admin.dialogs import Field, FormDialog
+
+if TYPE_CHECKING:
+    from kiosk.services.app import Services
+
+PAGE_SIZE = 100
+
+COLUMNS = (
+    ("mark", ""),
+    ("id", "#"),
+    ("time", "Time"),
+    ("staff", "Staff"),
+    ("what", "What"),
+    ("item", "Device or store"),
+    ("detail", "Detail"),
+    ("by", "Recorded by"),
+    ("kiosk", "Kiosk"),
+)
+
+
+class ExportRequested(TextualMessage):
+    """The register asks the Export view to export the shown day (with its filters)."""
+
+    def __init__(self, day: date, filters: RegisterFilter) -> None:
+        super().__init__()
+        self.day = day
+        self.filters = filters
+
+
+class RegisterPane(Pane):
+    DEFAULT_CSS = """
+    RegisterPane .toolbar { height: auto; }
+    RegisterPane .toolbar Button { margin-right: 1; }
+    RegisterPane #reg-date { width: 18; margin-right: 1; }
+    RegisterPane #reg-title { height: 1; padding: 0 1; text-style: bold; }
+    RegisterPane .toolbar Select { width: 1fr; margin-right: 1; }
+    RegisterPane #reg-table { height: 1fr; }
+    RegisterPane #reg-pageinfo { width: 1fr; padding: 0 1; }
+    """
+
+    BINDINGS = [
+        Binding("p", "previous_day", "Prev day"),
+        Binding("n", "next_day", "Next day"),
+        Binding("t", "today", "Today"),
+        Binding("g", "pick_date", "Go to date"),
+        Binding("f", "filters", "Filter"),
+        Binding("x", "clear_filters", "Clear filters", show=False),
+        Binding("c", "correct", "Correct"),
+        Binding("e", "export_day", "Export day", show=False),
+        Binding("left_square_bracket", "page(-1)", "Prev page", show=False),
+        Binding("right_square_bracket", "page(1)", "Next page", show=False),
+    ]
+
+    def __init__(self, services: Services, admin_code: str, *, id: str | None = None) -> None:
+        super().__init__(services, admin_code, id=id)
+        self.day = self.today()
+        self.filters = RegisterFilter()
+        self.page_offset = 0
+        self.rows: dict[str, RegisterRow] = {}
+        self.total = 0
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="toolbar"):
+            yield Button("◀ Prev day", id="reg-prev", compact=True)
+            yield Button("Today", id="reg-today", compact=True)
+            yield Button("Next day ▶", id="reg-next", compact=True)
+            yield Input(placeholder="dd/mm/yyyy", id="reg-date", compact=True)
+            yield Button("Go", id="reg-go", compact=True)
+        with Horizontal(classes="toolbar"):
+            yield Select([], prompt="Any staff", id="reg-staff", compact=True)
+            yield Select(
+                [(kind.label, kind.value) for kind in EventKind],
+                prompt="Any kind",
+                id="reg-kind",
+                compact=True,
+            )
+            yield Select([], prompt="Any store", id="reg-store", compact=True)
+            yield Select([], prompt="Any device", id="reg-device", compact=True)
+            yield Button("Clear filters", id="reg-clear", compact=True)
+        yield Static(long_date(self.day), id="reg-title")
+        table: DataTable[Any] = DataTable(id="reg-table", cursor_type="row", zebra_stripes=True)
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
+        yield table
+        with Horizontal(classes="toolbar"):
+            yield Static("", id="reg-pageinfo")
+            yield Button("◀ Page", id="reg-page-prev", compact=True)
+            yield Button("Page ▶", id="reg-page-next", compact=True)
+            yield Button("Correct…", id="reg-correct", compact=True, variant="warning")
+            yield Button("Export day…", id="reg-export", compact=True)
+        yield Message()
+
+    def on_mount(self) -> None:
+        self.db(self._choices, self._show_choices, group="choices")
+        self.load()
+
+    # --- data --------------------------------------------------------------------------------
+
+    def _choices(self) -> tuple[Any, Any, Any]:
+        return (
+            self.services.people.list_staff(include_retired=True),
+            self.services.phones.stores(),
+            self.services.people.list_devices(include_retired=True),
+        )
+
+    def _show_choices(self, choices: tuple[Any, Any, Any]) -> None:
+        staff, stores, devices = choices
+        with self.prevent(Select.Changed):
+            self.query_one("#reg-staff", Select).set_options(
+                (f"{s.name} ({s.code})", s.code) for s in staff
+            )
+            self.query_one("#reg-store", Select).set_options((s.name, s.code) for s in stores)
+            self.query_one("#reg-device", Select).set_options(
+                (f"{d.tag} {d.kind_label}", d.tag) for d in devices
+            )
+
+    def load(self) -> None:
+        day, filters, offset = self.day, self.filters, self.page_offset
+        self.db(
+            lambda: self.services.register.day(day, filters, offset=offset, limit=PAGE_SIZE),
+            self._show,
+        )
+
+    def _show(self, page: RegisterPage) -> None:
+        if page.total and page.offset >= page.total:
+            # The filter or day shrank under the page we were on: back to the last page.
+            self.page_offset = max(0, (page.total - 1) // PAGE_SIZE * PAGE_SIZE)
+            self.load()
+            return
+        self.total = page.total
+        self.rows = {str(row.event_id): row for row in page.rows}
+        fill_table(self.query_one("#reg-table", DataTable), [self._cells(r) for r in page.rows])
+        filtered = " (filtered)" if self.filters != RegisterFilter() else ""
+        count = f"{page.total} event{'s' if page.total != 1 else ''}{filtered}"
+        today = " · today" if page.day == self.today() else ""
+        self.query_one("#reg-title", Static).update(f"{long_date(page.day)}{today} · {count}")
+        first = page.offset + 1 if page.rows else 0
+        last = page.offset + len(page.rows)
+        self.query_one("#reg-pageinfo", Static).update(
+            f"Rows {first} to {last} of {page.total}" if page.total else "No events on this day."
+        )
+        self.query_one("#reg-page-prev", Button).disabled = page.offset == 0
+        self.query_one("#reg-page-next", Button).disabled = last >= page.total
+
+    def _cells(self, row: RegisterRow) -> Row:
+        strike = "strike" if row.voided else ""
+        detail = row.detail
+        if row.voided:
+            detail = f"VOIDED: {row.void_reason or ''}" + (f" | {detail}" if detail else "")
+        staff = f"{row.staff_name} ({row.staff_code})" if row.staff_name else ""
+        values = [
+            str(row.event_id),
+            self.local(row.occurred_at, "%H:%M:%S"),
+            staff,
+            row.what,
+            row.item,
+            detail,
+            row.recorded_by or "",
+            row.kiosk,
+        ]
+        mark = Text(VOID_MARK, style="bold red") if row.voided else Text("")
+        if row.kind == EventKind.CORRECTION.value:
+            mark = Text("↺ FIX", style="bold yellow")
+        cells: list[Any] = [mark]
+        for index, value in enumerate(values):
+            # The detail column says VOIDED in plain text, so it is not struck through.
+            cells.append(Text(value, style="" if index == 5 else strike))
+        return str(row.event_id), cells
+
+    # --- navigation --------------------------------------------------------------------------
+
+    def go_to(self, day: date) -> None:
+        self.day = day
+        self.page_offset = 0
+        self.query_one("#reg-title", Static).update(f"{long_date(day)} · loading…")
+        self.load()
+
+    def action_previous_day(self) -> None:
+        self.go_to(self.day - timedelta(days=1))
+
+    def action_next_day(self) -> None:
+        self.go_to(self.day + timedelta(days=1))
+
+    def action_today(self) -> None:
+        self.go_to(self.today())
+
+    def action_pick_date(self) -> None:
+        self.query_one("#reg-date", Input).focus()
+
+    def action_filters(self) -> None:
+        self.query_one("#reg-staff", Select).focus()
+
+    def action_page(self, step: int) -> None:
+        offset = self.page_offset + step * PAGE_SIZE
+        if offset < 0 or offset >= max(self.total, 1):
+            return
+        self.page_offset = offset
+        self.load()
+
+    def action_clear_filters(self) -> None:
+        with self.prevent(Select.Changed):
+            for select in self.query(Select):
+                select.clear()
+        self.filters = RegisterFilter()
+        self.page_offset = 0
+        self.load()
+
+    @on(Button.Pressed, "#reg-prev")
+    def _prev(self) -> None:
+        self.action_previous_day()
+
+    @on(Button.Pressed, "#reg-next")
+    def _next(self) -> None:
+        self.action_next_day()
+
+    @on(Button.Pressed, "#reg-today")
+    def _today(self) -> None:
+        self.action_today()
+
+    @on(Button.Pressed, "#reg-page-prev")
+    def _page_prev(self) -> None:
+        self.action_page(-1)
+
+    @on(Button.Pressed, "#reg-page-next")
+    def _page_next(self) -> None:
+        self.action_page(1)
+
+    @on(Button.Pressed, "#reg-clear")
+    def _clear(self) -> None:
+        self.action_clear_filters()
+
+    @on(Input.Submitted, "#reg-date")
+    @on(Button.Pressed, "#reg-go")
+    def _go(self) -> None:
+        field = self.query_one("#reg-date", Input)
+        try:
+            day = parse_date(field.value, self.today())
+        except ValueError as exc:
+            self.fail(str(exc))
+            return
+        field.value = ""
+        self.say("")
+        self.go_to(day)
+        self.query_one("#reg-table", DataTable).focus()
+
+    @on(Select.Changed)
+    def _filter(self, event: Select.Changed) -> None:
+        value = None if event.select.is_blank() else str(event.value)
+        name = {
+            "reg-staff": "staff_code",
+            "reg-kind": "kind",
+            "reg-store": "store_code",
+            "reg-device": "device_tag",
+        }.get(event.select.id or "")
+        if name is None:
+            return
+        self.filters = replace(self.filters, **{name: value})
+        self.page_offset = 0
+        self.load()
+
+    # --- corrections and export -----------------------------------------------------------------
+
+    def selected_row(self) -> RegisterRow | None:
+        key = selected_key(self.query_one("#reg-table", DataTable))
+        return self.rows.get(key) if key is not None else None
+
+    def action_correct(self) -> None:
+        row = self.selected_row()
+        if row is None:
+            self.fail("Choose an event in the table first (arrow keys or a click).")
+            return
+        if row.kind == EventKind.CORRECTION.value:
+            self.fail("A correction cannot itself be voided: record the event again instead.")
+            return
+        if row.voided:
+            self.fail(f"Event {row.event_id} has already been voided ({row.void_reason}).")
+            return
+        who = f" by {row.staff_name}" if row.staff_name else ""
+        when = self.local(row.occurred_at, "%a %d %b %H:%M")
+        described = f"Event {row.event_id}: {row.what}{who}, {when}"
+        if row.item:
+            described += f" ({row.item})"
+        event_id = row.event_id
+
+        def void(values: dict[str, str]) -> Any:
+            return self.services.register.void(
+                event_id, reason=values["reason"], admin_code=self.admin_code
+            )
+
+        dialog = FormDialog(
+            "Correct the register",
+            [
+                Field(
+                    "reason", "Why is this entry wrong?", placeholder="e.g. scanned the wrong badge"
+                )
+            ],
+            void,
+            submit="Void this entry",
+            intro=(
+                f"{described}\n\nThe entry stays in the register, struck through, with a "
+                "correction naming you and the reason."
+            ),
+            activity=self.activity,
+        )
+        self.app.push_screen(dialog, self._corrected)
+
+    def _corrected(self, receipt: Any) -> None:
+        if receipt:
+            self.say(f"{receipt.summary}. The correction is event {receipt.event_id}.", ok=True)
+            self.load()
+
+    @on(Button.Pressed, "#reg-correct")
+    def _correct_pressed(self) -> None:
+        self.action_correct()
+
+    def action_export_day(self) -> None:
+        self.post_message(ExportRequested(self.day, self.filters))
+
+    @on(Button.Pressed, "#reg-export")
+    def _export_pressed(self) -> None:
+        self.action_export_day()
