@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from kiosk.config import load_settings
 from kiosk.db.engine import null_pool_engine
@@ -33,6 +33,11 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
+    if isinstance(connection, Engine):  # pytest-alembic hands over an engine
+        with connection.connect() as conn:
+            run_on(conn)
+            conn.commit()
+        return
     if connection is not None:
         run_on(connection)
         return
