@@ -1,0 +1,270 @@
+"""Migrations on SQLite and PostgreSQL: up from empty, down and up with data, one head, the
+models match the revisions, the append-only triggers exist at head, a newer schema is refused.
+
+pytest-alembic's built-in tests (single head, upgrade, up/down consistency, models match
+the DDL) run here on a fresh empty database of each engine; the tests below them add data
+and the checks alembic cannot see (triggers that a batch migration would silently drop).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.config import Config as AlembicConfig
+from alembic.script import ScriptDirectory
+from pytest_alembic.tests import (
+    test_model_definitions_match_ddl,
+    test_single_head_revision,
+    test_up_down_consistency,
+    test_upgrade,
+)
+from pytest_postgresql.janitor import DatabaseJanitor
+from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy.exc import DBAPIError
+
+from kiosk.cli import main
+from kiosk.config import Settings
+from kiosk.db import migrate
+from kiosk.db.engine import make_engine, null_pool_engine
+from kiosk.db.models import Event
+from kiosk.domain.errors import SchemaTooNew
+from kiosk.services.app import Services
+from tests.conftest import FakeClock
+from tests.pg import PgServer
+from tests.school import make_ready, make_school
+
+__all__ = [
+    "test_model_definitions_match_ddl",
+    "test_single_head_revision",
+    "test_up_down_consistency",
+    "test_upgrade",
+]
+
+APPEND_ONLY = "append-only"
+_counter = itertools.count()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new, empty database (no tables at all) on each engine."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    server: PgServer = request.getfixturevalue("pg_server")
+    name = f"kiosk_empty_{os.getpid()}_{next(_counter)}"
+    janitor = DatabaseJanitor(
+        user=server.user,
+        host=server.host,
+        port=server.port,
+        dbname=name,
+        password=server.password,
+    )
+    with janitor:
+        yield server.url(name)
+
+
+@pytest.fixture
+def alembic_config() -> AlembicConfig:
+    return migrate.alembic_config()
+
+
+@pytest.fixture
+def alembic_engine(empty_url: str) -> Iterator[Engine]:
+    engine = null_pool_engine(empty_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(empty_url: str) -> Iterator[Engine]:
+    engine = make_engine(empty_url)
+    yield engine
+    engine.dispose()
+
+
+def revisions() -> list[str]:
+    """Every revision from the first to head, in order."""
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+    return [r.revision for r in reversed(list(script.walk_revisions()))]
+
+
+def table_names(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names())
+
+
+def services_on(engine: Engine) -> Services:
+    url = engine.url.render_as_string(hide_password=False)
+    return Services(engine, Settings(kiosk_name="test-kiosk", database_url=url), FakeClock())
+
+
+def fill(services: Services) -> None:
+    """Staff, devices and events of every common kind."""
+    make_school(services)
+    make_ready(services, "ASMITH")
+    services.phones.deposit("ASMITH")
+    services.phones.collect("ASMITH")
+    services.devices.sign_out("ASMITH", ["LAP-001"], reason="Report writing")
+
+
+def event_count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM events")).scalar_one())
+
+
+# --- revisions -----------------------------------------------------------------------------------
+
+
+def test_revisions_form_one_line_from_base() -> None:
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+    assert len(script.get_heads()) == 1
+    chain = revisions()
+    assert chain[-1] == migrate.head_revision()
+    for older, newer in itertools.pairwise(chain):
+        assert script.get_revision(newer).down_revision == older
+    assert script.get_revision(chain[0]).down_revision is None
+
+
+def test_upgrade_from_empty_to_head(engine: Engine) -> None:
+    assert table_names(engine) == set()
+    before, after = migrate.upgrade(engine)
+    assert (before, after) == (None, migrate.head_revision())
+    assert {"staff", "staff_roles", "stores", "devices", "policies", "events"} <= table_names(
+        engine
+    )
+    services = services_on(engine)
+    assert {s.code for s in services.phones.stores()} == {"STAFFROOM", "DRAWER"}
+    assert [(p.title, p.version) for p in services.policies.current()] == [
+        ("School Acceptable Use Policy", "Spring 2018")
+    ]
+
+
+def test_down_and_up_again_with_data(engine: Engine) -> None:
+    migrate.upgrade(engine)
+    services = services_on(engine)
+    fill(services)
+    events = event_count(engine)
+    assert events > 5
+
+    # One step down and back up from head, with data in every table: nothing lost.
+    chain = revisions()
+    for older in reversed(chain[:-1]):
+        migrate.downgrade(engine, older)
+        assert migrate.current_revision(engine) == older
+        assert event_count(engine) == events
+        migrate.upgrade(engine)
+        assert migrate.is_at_head(engine)
+        assert event_count(engine) == events
+        assert services.devices.offsite_now()[0].device.tag == "LAP-001"
+        migrate.downgrade(engine, older)  # and continue downwards from here
+    # All the way to base drops every table; up again gives a working, seeded database.
+    migrate.downgrade(engine, "base")
+    assert migrate.current_revision(engine) is None
+    assert table_names(engine) <= {"alembic_version"}
+    migrate.upgrade(engine)
+    assert migrate.is_at_head(engine)
+    assert event_count(engine) == 0
+    fill(services)
+    assert services.devices.offsite_now()[0].staff.code == "ASMITH"
+
+
+# --- the append-only triggers, at head -----------------------------------------------------------
+
+
+def _refused(engine: Engine, statement: str) -> str:
+    with pytest.raises(DBAPIError) as caught, engine.begin() as conn:
+        conn.execute(text(statement))
+    return str(caught.value.orig)
+
+
+def test_triggers_exist_at_head_and_refuse_changes(engine: Engine) -> None:
+    migrate.upgrade(engine)
+    services = services_on(engine)
+    fill(services)
+    count = event_count(engine)
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            names = set(
+                conn.scalars(
+                    text(
+                        "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                        "AND tbl_name = 'events'"
+                    )
+                )
+            )
+            assert {"events_no_update", "events_no_delete"} <= names
+        else:
+            rows = conn.execute(
+                text(
+                    "SELECT tgname, tgenabled FROM pg_trigger "
+                    "WHERE tgrelid = 'events'::regclass AND NOT tgisinternal"
+                )
+            ).all()
+            assert {"events_no_update_delete", "events_no_truncate"} <= {r[0] for r in rows}
+            assert all(r[1] == "O" for r in rows)  # enabled
+
+    first_id = services.register.day(FakeClock()().date()).rows[0].event_id
+    message = _refused(engine, f"UPDATE events SET kind = 'phone_collected' WHERE id = {first_id}")
+    assert APPEND_ONLY in message
+    assert APPEND_ONLY in _refused(engine, "UPDATE events SET details = '{}' WHERE id > 0")
+    assert APPEND_ONLY in _refused(engine, f"DELETE FROM events WHERE id = {first_id}")
+    assert APPEND_ONLY in _refused(engine, "DELETE FROM events")
+    if engine.dialect.name == "postgresql":
+        assert APPEND_ONLY in _refused(engine, "TRUNCATE events")
+        assert APPEND_ONLY in _refused(engine, "TRUNCATE events CASCADE")
+    assert event_count(engine) == count
+    with engine.connect() as conn:
+        kinds = conn.scalars(select(Event.kind).where(Event.id == first_id)).all()
+    assert kinds != ["phone_collected"]
+    # Appending still works.
+    services.devices.return_device("LAP-001")
+    assert event_count(engine) == count + 1
+
+
+# --- a database newer than the code --------------------------------------------------------------
+
+
+def _stamp_future(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'f00d_from_the_future'"))
+
+
+def _snapshot(engine: Engine) -> tuple[str | None, set[str], int]:
+    return migrate.current_revision(engine), table_names(engine), event_count(engine)
+
+
+def test_newer_schema_is_refused_by_services_open(engine: Engine, empty_url: str) -> None:
+    migrate.upgrade(engine)
+    fill(services_on(engine))
+    _stamp_future(engine)
+    before = _snapshot(engine)
+    with pytest.raises(SchemaTooNew) as caught:
+        Services.open(Settings(database_url=empty_url))
+    assert "newer version of the kiosk" in caught.value.message
+    assert "f00d_from_the_future" in caught.value.message
+    assert _snapshot(engine) == before
+
+
+def test_newer_schema_is_refused_by_kiosk_db_upgrade(
+    engine: Engine,
+    empty_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    migrate.upgrade(engine)
+    fill(services_on(engine))
+    _stamp_future(engine)
+    before = _snapshot(engine)
+    monkeypatch.setenv("KIOSK_DATABASE_URL", empty_url)
+    for command in (["db", "upgrade"], ["staff", "list"]):
+        assert main(command) == 1
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert err == (
+            "kiosk: This database was upgraded by a newer version of the kiosk (revision "
+            "f00d_from_the_future). Install the newer kiosk software; nothing was changed.\n"
+        )
+    assert _snapshot(engine) == before
