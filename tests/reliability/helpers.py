@@ -134,3 +134,18 @@ def raw_scalar(url: str, sql: str) -> Any:
         row = pg.execute(sql).fetchone()
         assert row is not None
         return row[0]
+
+
+# --- figures reported at the end of the run (see conftest.py) ----------------------------------
+
+FIGURES: dict[str, int] = {}
+FUZZ_CASES: dict[str, int] = {}
+
+
+def record_figure(name: str, value: int) -> None:
+    FIGURES[name] = FIGURES.get(name, 0) + value
+
+
+def count_case(prop: str) -> None:
+    """One hypothesis example of ``prop`` ran to the end without an unexpected error."""
+    FUZZ_CASES[prop] = FUZZ_CASES.get(prop, 0) + 1
