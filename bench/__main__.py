@@ -1,0 +1,122 @@
+"""``make bench`` = ``python -m bench [suite ...] [--events N] [--engines sqlite,postgresql]``.
+
+Runs the registered suites (all of them by default), prints each figure's ratio to its
+target as it is measured, then one markdown table with the machine and the date, also
+written to ``bench/results/latest.md``. See bench/README.md.
+
+A suite is a module with ``run(ctx: bench.BenchContext) -> list[bench.Row]``; add one by
+adding a line to ``SUITES``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import DEFAULT_EVENTS, ENGINES, BenchContext, Row, machine_facts, render_table
+
+RESULTS = Path(__file__).resolve().parent / "results" / "latest.md"
+
+
+@dataclass(frozen=True)
+class Suite:
+    module: str
+    about: str
+
+
+SUITES: dict[str, Suite] = {
+    "services": Suite(
+        "bench.services_bench",
+        "recording one event and the office's queries on the synthetic school, per engine",
+    ),
+}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Speed figures of the kiosk against their targets (see bench/README.md).",
+    )
+    parser.add_argument(
+        "suites",
+        nargs="*",
+        metavar="suite",
+        help=f"suites to run (default: all): {', '.join(SUITES)}",
+    )
+    parser.add_argument(
+        "--events",
+        type=int,
+        default=DEFAULT_EVENTS,
+        help=f"size of the synthetic school (default {DEFAULT_EVENTS:,})",
+    )
+    parser.add_argument(
+        "--engines",
+        default=",".join(ENGINES),
+        help="comma-separated: sqlite,postgresql (default both)",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="WORD",
+        help="run only the benchmarks whose name contains WORD (repeatable)",
+    )
+    parser.add_argument(
+        "--rebuild", action="store_true", help="rebuild the cached synthetic SQLite school"
+    )
+    parser.add_argument("--out", type=Path, default=RESULTS, help=f"table file (default {RESULTS})")
+    parser.add_argument("--list", action="store_true", help="list the suites and exit")
+    parser.add_argument(
+        "--strict", action="store_true", help="exit with status 1 when a figure misses its target"
+    )
+    args = parser.parse_args(argv)
+    unknown = [s for s in args.suites if s not in SUITES]
+    if unknown:
+        parser.error(f"unknown suite(s): {', '.join(unknown)}; known: {', '.join(SUITES)}")
+    engines = tuple(e.strip() for e in args.engines.split(",") if e.strip())
+    bad = [e for e in engines if e not in ENGINES]
+    if bad or not engines:
+        parser.error(f"--engines takes {','.join(ENGINES)}, not {args.engines!r}")
+    args.engines = engines
+    if args.events < 1000:
+        parser.error("--events must be at least 1000")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.list:
+        for name, suite in SUITES.items():
+            print(f"{name:12} {suite.about}")
+        return 0
+    ctx = BenchContext(
+        events=args.events, engines=args.engines, only=tuple(args.only), rebuild=args.rebuild
+    )
+    facts = machine_facts()
+    rows: list[Row] = []
+    began = time.perf_counter()
+    try:
+        for name in args.suites or list(SUITES):
+            ctx.log(f"suite {name}: {SUITES[name].about}")
+            module = importlib.import_module(SUITES[name].module)
+            rows += module.run(ctx)
+    finally:
+        ctx.close()
+    facts["run time"] = f"{time.perf_counter() - began:.0f} s"
+    table = render_table(rows, {**facts, **ctx.facts}, ctx.notes)
+    print()
+    print(table)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(table, encoding="utf-8")
+    print(f"(written to {args.out})")
+    if args.strict and any(r.status == "FAIL" for r in rows):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
