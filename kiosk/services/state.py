@@ -166,7 +166,14 @@ def phone_holding(session: Session, staff: StaffInfo) -> PhoneHolding | None:
     if event is None or event.kind == EventKind.PHONE_COLLECTED.value or event.store_id is None:
         return None
     store = session.get_one(Store, event.store_id)
-    return PhoneHolding(staff, store_info(store), event.occurred_at, event.id)
+    by = _names(session, {event.recorded_by_id}) if event.recorded_by_id else {}
+    return PhoneHolding(
+        staff,
+        store_info(store),
+        event.occurred_at,
+        event.id,
+        recorded_by=by.get(event.recorded_by_id or -1),
+    )
 
 
 def phones_now(session: Session) -> list[PhoneHolding]:
