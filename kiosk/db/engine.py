@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# SQLite errors after which a connection is thrown away rather than pooled again: one opened
+# while the file was read-only stays read-only (and the kiosk would never recover), and one
+# that hit an I/O error or a full disk is best reopened once the file is writable again.
+SQLITE_DISCARD_AFTER = ("SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_FULL", "SQLITE_CANTOPEN")
 
 
 def normalise_url(url: str) -> str:
@@ -55,6 +61,27 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
+
+    # A connection opened while the file could not be written (read-only file system,
+    # immutable file, permissions) is read-only for good: once the file is writable again,
+    # throw it away at checkout so the pool opens a writable one. Without this, a kiosk
+    # started during such an outage would never record again until restarted.
+    path = engine.url.database or ""
+
+    @event.listens_for(engine, "connect")
+    def note_read_only(_dbapi_connection: Any, record: Any) -> None:
+        record.info["kiosk_opened_read_only"] = not os.access(path, os.W_OK)
+
+    @event.listens_for(engine, "checkout")
+    def drop_if_writable_again(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if record.info.get("kiosk_opened_read_only") and os.access(path, os.W_OK):
+            raise DisconnectionError("the database file is writable again: reconnecting")
+
+    @event.listens_for(engine, "handle_error")
+    def on_error(context: Any) -> None:
+        name = getattr(context.original_exception, "sqlite_errorname", "") or ""
+        if name.startswith(SQLITE_DISCARD_AFTER):
+            context.is_disconnect = True
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
