@@ -220,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
         "variable, the config file, or the default.",
     )
     cfg.set_defaults(handler=_cmd_config)
+    _add_reliability_commands(sub)
     return parser
 
 
@@ -694,4 +695,174 @@ def _cmd_config(args: argparse.Namespace) -> int:
     print(f"Data folder: {data_dir()}")
     print(f"Log folder:  {log_dir()}")
     print("An environment variable beats the config file, which beats the default.")
+    return 0
+
+
+# --- verify, backup, restore, export, purge (issue 6; services in integrity.py, backup.py) ----
+
+
+def _add_reliability_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    ver = sub.add_parser(
+        "verify",
+        help="check the register's hash chain for tampering",
+        description="Walk every event's hash chain: report events changed after they were "
+        "recorded, and broken links (events removed, inserted or reordered). Exits 1 when the "
+        "register does not verify. The admin console shows the result of the last check.",
+    )
+    ver.set_defaults(handler=_cmd_verify)
+
+    bak = sub.add_parser(
+        "backup",
+        help="copy the register to a new file (SQLite) and verify the copy",
+        description="Copy the SQLite database to FILE while kiosks keep recording (SQLite's "
+        "online backup), then verify the copy's hash chain. On PostgreSQL, prints the pg_dump "
+        "command to run instead.",
+    )
+    bak.add_argument("file", metavar="FILE", help="the new backup file (must not exist)")
+    bak.set_defaults(handler=_cmd_backup)
+
+    res = sub.add_parser(
+        "restore",
+        help="replace the register with a backup whose hash chain verifies",
+        description="Check FILE is a kiosk database no newer than this kiosk and that its hash "
+        "chain verifies, keep a copy of the current database next to it, then replace the "
+        "current database with FILE (SQLite). Stop the other kiosks first. On PostgreSQL, "
+        "prints the pg_restore steps instead.",
+    )
+    res.add_argument("file", metavar="FILE", help="a file written by kiosk backup")
+    res.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    res.set_defaults(handler=_cmd_restore)
+
+    exp = sub.add_parser(
+        "export",
+        help="everything recorded about one member of staff (subject access request)",
+        description="Write everything the register holds about one member of staff: their "
+        "details and every event about them (events they recorded for colleagues are listed "
+        "without the colleague's details). The export itself is recorded in the register.",
+    )
+    exp.add_argument("--staff", required=True, metavar="CODE", help="their staff code")
+    exp.add_argument(
+        "--out", metavar="FILE", help="write to FILE (a new file) instead of standard output"
+    )
+    exp.add_argument(
+        "--format",
+        choices=("csv", "json"),
+        help="csv (spreadsheet-safe) or json; default: from the --out file name, else csv",
+    )
+    exp.set_defaults(handler=_cmd_export)
+
+    pur = sub.add_parser(
+        "purge",
+        help="remove events older than the school's retention period, through a checkpoint",
+        description="Remove the events recorded before DATE (the school's time zone), keeping "
+        "at least a year, and any event that still defines who has what. A checkpoint event "
+        "records how many were removed and the hash of the last one, so the register still "
+        "verifies and nothing disappears silently.",
+    )
+    pur.add_argument(
+        "--before", required=True, type=_date, metavar="DATE", help="YYYY-MM-DD (not included)"
+    )
+    pur.add_argument("--admin", required=True, metavar="CODE", help="the admin doing it")
+    pur.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    pur.set_defaults(handler=_cmd_purge)
+
+
+def _confirm(question: str, yes: bool) -> None:
+    """On a terminal, ask first (scripts and cron jobs run without a terminal)."""
+    if yes or sys.stdin is None or not sys.stdin.isatty():
+        return
+    answer = input(f"{question} Type yes to go on: ")
+    if answer.strip().lower() != "yes":
+        raise CliError("nothing was changed.")
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    services = _open(args)
+    try:
+        report = services.integrity.verify()
+    finally:
+        services.close()
+    print(report.summary)
+    print(f"Events checked: {report.events_checked} in {report.seconds:.1f} s")
+    print(f"Newest event:   {report.head_id if report.head_id is not None else '-'}")
+    print(f"Head hash:      {report.head_hash}")
+    if report.ok:
+        print("Note the head hash somewhere off this machine: a later check can be compared.")
+        return 0
+    if report.mismatched:
+        shown = ", ".join(str(i) for i in report.mismatched[:50])
+        more = " ..." if report.mismatch_count > 50 else ""
+        print(f"Changed after recording ({report.mismatch_count}): {shown}{more}")
+    if report.broken_links:
+        shown = ", ".join(str(i) for i in report.broken_links[:50])
+        more = " ..." if report.broken_link_count > 50 else ""
+        print(f"First broken link at event {report.first_broken_link}")
+        print(f"Broken links ({report.broken_link_count}): {shown}{more}")
+    if report.tail_problem:
+        print(f"End of the register: {report.tail_problem}")
+    return _fail("the register does not verify: keep this database as it is and tell the DPO.")
+
+
+def _cmd_backup(args: argparse.Namespace) -> int:
+    services = _open(args)
+    try:
+        report = services.backup.backup(args.file)
+    finally:
+        services.close()
+    print(report.summary)
+    if not report.verify.ok:
+        return _fail(
+            f"the copy was made, but its register does not verify: {report.verify.summary}"
+        )
+    return 0
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    services = _open(args)
+    try:
+        _confirm(f"Replace the register with {args.file}?", args.yes)
+        report = services.backup.restore(args.file)
+    finally:
+        services.close()
+    print(report.summary)
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    fmt = args.format or ("json" if str(args.out or "").lower().endswith(".json") else "csv")
+    out = Path(args.out) if args.out else None
+    if out is not None and out.exists():
+        raise CliError(f"{out} already exists: choose a new file name.")
+    if out is not None and not out.parent.is_dir():
+        raise CliError(f"the folder {out.parent} does not exist.")
+    services = _open(args)
+    try:
+        export = services.backup.export_staff(args.staff, fmt)
+    finally:
+        services.close()
+    if out is None:
+        sys.stdout.write(export.content)
+        return 0
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        fh.write(export.content)
+    print(
+        f"Wrote {export.events} event{'s' if export.events != 1 else ''} about "
+        f"{export.staff.name} ({export.staff.code}) to {out} ({fmt}).",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _cmd_purge(args: argparse.Namespace) -> int:
+    services = _open(args)
+    try:
+        _confirm(
+            f"Remove the events recorded before {args.before:%d %B %Y} (a checkpoint is kept)?",
+            args.yes,
+        )
+        report = services.backup.purge(args.before, args.admin)
+    finally:
+        services.close()
+    print(report.summary)
     return 0
