@@ -45,7 +45,11 @@ class Services:
         """Connect to the configured database, bringing its schema to head."""
         engine = make_engine(settings.database_url)
         if upgrade:
-            prepare_database(engine)
+            try:
+                prepare_database(engine)
+            except BaseException:
+                engine.dispose()  # the kiosk retries: do not leave a pool behind each time
+                raise
         return cls(engine, settings)
 
     def close(self) -> None:
@@ -59,7 +63,13 @@ def prepare_database(engine: Engine) -> None:
     if engine.url.get_backend_name() == "sqlite" and engine.url.database:
         from pathlib import Path
 
-        Path(engine.url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(engine.url.database).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseUnavailable(
+                f"The database folder {folder} cannot be created ({exc.strerror or exc})."
+            ) from exc
     try:
         migrate.upgrade(engine)
     except SQLAlchemyError as exc:
