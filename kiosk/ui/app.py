@@ -1,0 +1,422 @@
+"""The staff kiosk: a full-screen Textual app that cannot be left without the admin PIN.
+
+Start-up draws the home screen first and opens the database afterwards, in a thread worker
+(the ORM, Alembic and the rest are imported there, not here): the scan field is ready at
+once, and a scan typed while the database is still opening is kept and handled when it is.
+Every service call runs in a thread worker, one at a time; scans that arrive meanwhile wait
+in a queue, in order. Nothing is confirmed on screen unless the service call returned.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import traceback
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime
+from time import monotonic
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from textual import events
+from textual._context import active_message_pump
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widget import Widget
+
+from kiosk.config import Settings, load_settings
+from kiosk.domain.errors import DatabaseUnavailable, KioskError, SchemaTooNew
+from kiosk.domain.timeutil import utc_now
+from kiosk.ui.logfile import setup_file_logging
+from kiosk.ui.scanner import ScanWedge, WedgeOutput
+from kiosk.ui.theme import HIGH_CONTRAST, KIOSK, THEMES
+
+if TYPE_CHECKING:
+    from kiosk.services.app import Services
+    from kiosk.ui.home import HomeScreen
+
+log = logging.getLogger("kiosk.ui")
+
+T = TypeVar("T")
+
+UNEXPECTED = (
+    "Something went wrong, so this was not recorded. Please try again; "
+    "if it happens again, tell the office."
+)
+# Actions that would leave the app (or open a way out): refused whatever asks for them,
+# a key binding, the command palette or a markup link.
+FORBIDDEN_ACTIONS = frozenset(
+    {"quit", "suspend_process", "command_palette", "help_quit", "toggle_dark", "screenshot"}
+)
+
+
+class KioskApp(App[None]):
+    """The staff-room kiosk. ``KioskApp().run()`` runs it with the configured settings."""
+
+    CSS_PATH = "kiosk.tcss"
+    TITLE = "Staff Room Kiosk"
+    ENABLE_COMMAND_PALETTE = False
+    ALLOW_SELECT = False
+    AUTO_FOCUS = ""
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "request_exit", show=False, priority=True),
+        Binding("ctrl+c", "request_exit", show=False, system=True),
+        Binding("f9", "toggle_contrast", show=False),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        services: Services | None = None,
+        clock: Callable[[], datetime] | None = None,
+        retry_seconds: float = 5.0,
+        confirm_seconds: float = 4.0,
+        high_contrast: bool = False,
+    ) -> None:
+        super().__init__()
+        if settings is None:
+            settings = services.settings if services is not None else load_settings()
+        self.settings = settings
+        self.services: Services | None = services
+        if clock is None:
+            clock = services.ctx.clock if services is not None else utc_now
+        self.clock: Callable[[], datetime] = clock
+        self.retry_seconds = retry_seconds
+        self.confirm_seconds = confirm_seconds
+        # "connecting", "ready", "unavailable" or "too_new"
+        self.db_state = "ready" if services is not None else "connecting"
+        self.db_message = ""
+        self.busy = False
+        self.unexpected_errors: list[BaseException] = []
+        self.log_file: str | None = None
+        self.home: HomeScreen | None = None
+        self._scans: deque[str] = deque()
+        self._wedge: ScanWedge[events.Key] = ScanWedge()
+        self._wedge_timer: Timer | None = None
+        self._busy_timer: Timer | None = None
+        self._last_input = monotonic()
+        self._exit_allowed = False
+        self._own_services = services is None
+        self.title = settings.school_name
+        for theme in THEMES:
+            self.register_theme(theme)
+        self.theme = HIGH_CONTRAST.name if high_contrast else KIOSK.name
+
+    # --- screens ------------------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen[Any]:
+        from kiosk.ui.home import HomeScreen
+
+        self.home = HomeScreen()
+        return self.home
+
+    def on_mount(self) -> None:
+        path = setup_file_logging()
+        self.log_file = str(path) if path else None
+        self.set_interval(0.25, self._check_idle, name="idle")
+        if self.services is None:
+            self.call_after_refresh(self._start_connect)
+
+    def on_unmount(self) -> None:
+        if self._own_services and self.services is not None:
+            self.services.close()
+
+    def go_home(self) -> None:
+        """Back to the home screen, dropping every screen above it (nothing is recorded)."""
+        home = self.home
+        if home is None:
+            return
+        while len(self.screen_stack) > 1 and self.screen is not home:
+            self.pop_screen()
+        home.reset()
+        self._last_input = monotonic()
+
+    def show_error(self, error: KioskError | str, title: str | None = None) -> None:
+        screen = self.screen
+        handler = getattr(screen, "show_error", None)
+        if handler is not None:
+            handler(error, title)
+        else:
+            message = error.message if isinstance(error, KioskError) else error
+            self.notify(message, title=title or "Not recorded", severity="error")
+
+    def confirm(self, title: str, lines: list[str], at: datetime | None) -> None:
+        """Home, then the big confirmation (it returns home by itself)."""
+        from kiosk.ui.confirm import ConfirmScreen
+
+        self.go_home()
+        self.push_screen(ConfirmScreen(title, lines, at or self.clock()))
+
+    # --- the database -------------------------------------------------------------------------
+
+    def _start_connect(self) -> None:
+        self.run_worker(self._connect, thread=True, exit_on_error=False, name="connect")
+
+    def _connect(self) -> None:
+        outcome: tuple[str, Any]
+        try:
+            from kiosk.services.app import Services
+
+            outcome = ("ready", Services.open(self.settings))
+        except SchemaTooNew as exc:
+            outcome = ("too_new", exc.message)
+        except KioskError as exc:
+            outcome = ("unavailable", exc.message)
+        except Exception as exc:
+            log.exception("opening the database failed")
+            outcome = (
+                "unavailable",
+                f"The database cannot be opened ({type(exc).__name__}). "
+                "Check the kiosk's database setting.",
+            )
+        self._from_thread(self._connected, outcome)
+
+    def _connected(self, outcome: tuple[str, Any]) -> None:
+        state, value = outcome
+        if state == "ready":
+            self.services = value
+            self.db_message = ""
+        else:
+            self.db_message = value
+            log.warning("database %s: %s", state, value)
+            self.set_timer(self.retry_seconds, self._start_connect, name="retry")
+        self.db_state = state
+        if self.home is not None:
+            self.home.show_db_state()
+        self._pump_scans()
+
+    def unavailable_error(self) -> KioskError:
+        if self.db_state == "too_new":
+            return SchemaTooNew(self.db_message)
+        return DatabaseUnavailable(
+            "Not recorded: the register's database is unavailable. Please try again shortly."
+        )
+
+    def run_service(
+        self,
+        work: Callable[[Services], T],
+        done: Callable[[T], None],
+        failed: Callable[[KioskError], None] | None = None,
+    ) -> bool:
+        """Run one service call in a thread worker; then ``done(result)`` or ``failed(error)``
+        on the UI thread. One call at a time: returns False if another is still running."""
+        if self.busy:
+            return False
+        services = self.services
+        if services is None:
+            self._safely(failed or self.show_error, self.unavailable_error())
+            return True
+        self.busy = True
+        origin = self.screen
+        self._busy_timer = self.set_timer(0.3, lambda: self._show_busy(origin, True))
+
+        def job() -> None:
+            outcome: tuple[str, Any]
+            try:
+                outcome = ("ok", work(services))
+            except KioskError as exc:
+                outcome = ("error", exc)
+            except Exception as exc:
+                log.error("unexpected error in a service call\n%s", traceback.format_exc())
+                outcome = ("bug", exc)
+            self._from_thread(self._finish, outcome, origin, done, failed)
+
+        self.run_worker(job, thread=True, exit_on_error=False, group="db", name="service")
+        return True
+
+    def _finish(
+        self,
+        outcome: tuple[str, Any],
+        origin: Screen[Any],
+        done: Callable[[Any], None],
+        failed: Callable[[KioskError], None] | None,
+    ) -> None:
+        self.busy = False
+        if self._busy_timer is not None:
+            self._busy_timer.stop()
+            self._busy_timer = None
+        self._show_busy(origin, False)
+        kind, value = outcome
+        if kind == "ok":
+            self._safely(done, value)
+        elif kind == "error":
+            self._safely(failed or self.show_error, value)
+        else:
+            self.unexpected_errors.append(value)
+            self.show_error(UNEXPECTED, "Not recorded")
+        self.call_later(self._pump_scans)
+
+    def _show_busy(self, screen: Screen[Any], busy: bool) -> None:
+        handler = getattr(screen, "show_busy", None)
+        if handler is not None and screen.is_attached:
+            handler(busy)
+
+    def _safely(self, callback: Callable[[Any], None], value: Any) -> None:
+        try:
+            callback(value)
+        except Exception as exc:
+            log.error("unexpected error on the screen\n%s", traceback.format_exc())
+            self.unexpected_errors.append(exc)
+            self.show_error(UNEXPECTED, "Not recorded")
+
+    def _from_thread(self, callback: Callable[..., None], *args: Any) -> None:
+        with contextlib.suppress(RuntimeError):  # the app is shutting down
+            self.call_from_thread(callback, *args)
+
+    # --- scans ------------------------------------------------------------------------------
+
+    def receive_scan(self, text: str) -> None:
+        """A badge or label was scanned (or a code typed on the home screen): queue it."""
+        self._scans.append(text)
+        self._pump_scans()
+
+    def requeue_scan(self, text: str) -> None:
+        """Handle ``text`` next, before anything else queued."""
+        self._scans.appendleft(text)
+        self.call_later(self._pump_scans)
+
+    @property
+    def queued_scans(self) -> int:
+        return len(self._scans)
+
+    def _pump_scans(self) -> None:
+        while self._scans and not self.busy and self.db_state != "connecting":
+            text = self._scans.popleft()
+            handler = getattr(self.screen, "handle_scan", None)
+            if handler is None:
+                log.info("scan ignored on %s", type(self.screen).__name__)
+                continue
+            self._safely(handler, text)
+
+    def _scans_wanted(self) -> bool:
+        return bool(getattr(self.screen, "ACCEPTS_SCANS", False))
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent) and not event.is_forwarded:
+            self._last_input = monotonic()
+            if isinstance(event, events.Key) and (self._wedge.pending or self._scans_wanted()):
+                await self._apply(self._wedge.feed(event, event.key, event.character, monotonic()))
+                return
+        elif isinstance(event, events.Paste) and not event.is_forwarded:
+            self._last_input = monotonic()
+            scan = self._wedge.paste(event.text) if self._scans_wanted() else None
+            if scan is not None:
+                self.receive_scan(scan)
+                return
+        await super().on_event(event)
+
+    async def _apply(self, out: WedgeOutput[events.Key]) -> None:
+        for key_event in out.release:
+            await super().on_event(key_event)
+        if out.scan is not None:
+            self.receive_scan(out.scan)
+        if self._wedge_timer is not None:
+            self._wedge_timer.stop()
+            self._wedge_timer = None
+        if self._wedge.pending:
+            self._wedge_timer = self.set_timer(self._wedge.hold_seconds + 0.02, self._expire_wedge)
+
+    async def _expire_wedge(self) -> None:
+        self._wedge_timer = None
+        out = self._wedge.expire(monotonic())
+        if out.release or out.scan is not None:
+            await self._apply(out)
+        elif self._wedge.pending:
+            self._wedge_timer = self.set_timer(self._wedge.hold_seconds / 2, self._expire_wedge)
+
+    # --- idle timeout -------------------------------------------------------------------------
+
+    def _check_idle(self) -> None:
+        if self.busy:
+            return
+        screen = self.screen
+        seconds = getattr(screen, "idle_seconds", None)
+        if seconds is None or monotonic() - self._last_input < seconds:
+            return
+        self._last_input = monotonic()
+        handler = getattr(screen, "on_idle_timeout", None)
+        if handler is not None:
+            self._safely(lambda _: handler(), None)
+
+    def touch(self) -> None:
+        """Count as input (resets the idle timeout)."""
+        self._last_input = monotonic()
+
+    # --- leaving ------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in FORBIDDEN_ACTIONS:
+            return False
+        return super().check_action(action, parameters)
+
+    async def action_quit(self) -> None:
+        self.action_request_exit()
+
+    def action_request_exit(self) -> None:
+        """Ctrl+Q and the Admin button: the PIN pad (leaving needs the admin PIN)."""
+        from kiosk.ui.pin import PinScreen
+
+        if isinstance(self.screen, PinScreen) or not self._scans_wanted():
+            return
+        self.push_screen(PinScreen())
+
+    def action_toggle_contrast(self) -> None:
+        self.theme = KIOSK.name if self.theme == HIGH_CONTRAST.name else HIGH_CONTRAST.name
+
+    def exit_kiosk(self) -> None:
+        """Leave the app: only after a correct admin PIN and an admin's badge."""
+        self._exit_allowed = True
+        log.info("kiosk closed by an admin")
+        self.exit()
+
+    def open_admin_console(self, admin_code: str) -> bool:
+        """Push the admin console; False when it is not installed."""
+        try:
+            from kiosk.ui.admin import AdminConsoleScreen
+        except ImportError:
+            return False
+        assert self.services is not None
+        self.go_home()
+        self.push_screen(AdminConsoleScreen(self.services, admin_code))
+        return True
+
+    # --- unexpected errors ----------------------------------------------------------------
+
+    def _handle_exception(self, error: Exception) -> None:
+        """No traceback ever reaches the screen: log it, tell the person, carry on."""
+        log.error(
+            "unexpected error\n%s",
+            "".join(traceback.format_exception(type(error), error, error.__traceback__)),
+        )
+        self.unexpected_errors.append(error)
+        pump = active_message_pump.get(None)
+        if pump is self or pump is None or not self.is_running:
+            # The app's own message loop has stopped: it cannot carry on. Say so plainly.
+            self._return_code = 1
+            where = f" Details are in {self.log_file}." if self.log_file else ""
+            self._exit_renderables.append(f"The kiosk stopped after an unexpected problem.{where}")
+            if self._exception is None:
+                self._exception = error
+                self._exception_event.set()
+            self._close_messages_no_wait()
+            return
+        broken = pump if isinstance(pump, Screen) else getattr(pump, "screen", None)
+        self.call_later(self._recover, broken)
+
+    def _recover(self, broken: Screen[Any] | Widget | None) -> None:
+        from kiosk.ui.home import HomeScreen
+
+        self.busy = False
+        if broken is self.home or self.home is None or not self.home.is_attached:
+            self.home = HomeScreen()
+            while len(self.screen_stack) > 1:
+                self.pop_screen()
+            self.push_screen(self.home)
+        else:
+            self.go_home()
+        self.call_later(self.show_error, UNEXPECTED, "Not recorded")

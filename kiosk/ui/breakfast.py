@@ -1,0 +1,239 @@
+"""Breakfast-club mode: the lead logs colleagues' phones into the administrator's locked
+drawer, one badge scan each; hands them back; undoes the last scan (a correction event);
+and moves them all to the staff-room store when breakfast club ends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from time import monotonic
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, Vertical, VerticalScroll
+from textual.content import Content
+from textual.widgets import Button, Static
+
+from kiosk.domain.errors import KioskError
+from kiosk.domain.events import BREAKFAST_DRAWER_STORE
+from kiosk.domain.scan import ScanKind, parse_scan
+from kiosk.ui.base import StaffScreen
+from kiosk.ui.formats import clock_time
+from kiosk.ui.widgets import ERROR_MARK, OK_MARK, Notice, TouchButton, assemble
+
+if TYPE_CHECKING:
+    from kiosk.services.app import Services
+    from kiosk.services.views import EventReceipt, PhoneHolding, StaffInfo
+
+MODES = {
+    "in": ("LOGGING PHONES IN", "scan each colleague's badge: their phone goes into the drawer"),
+    "back": ("HANDING PHONES BACK", "scan each colleague's badge as you give the phone back"),
+}
+MOVE_CONFIRM_SECONDS = 10.0
+
+
+@dataclass
+class Entry:
+    receipt: EventReceipt
+    action: str  # "in" or "back"
+    undone: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.receipt.staff.name if self.receipt.staff else "?"
+
+
+class BreakfastScreen(StaffScreen):
+    # A lead collects phones as colleagues arrive: ten times the usual idle timeout.
+    IDLE_FACTOR = 10.0
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "done", "Leave", show=False),
+        Binding("i", "mode('in')", "Phones in", show=False),
+        Binding("h", "mode('back')", "Hand back", show=False),
+        Binding("u", "undo", "Undo last", show=False),
+        Binding("m", "move_all", "Move all", show=False),
+    ]
+
+    def __init__(self, lead: StaffInfo) -> None:
+        super().__init__(classes="breakfast-screen")
+        self.lead = lead
+        self.mode = "in"
+        self.entries: list[Entry] = []
+        self.in_drawer: tuple[PhoneHolding, ...] = ()
+        self._move_armed_at: float | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="breakfast"):
+            yield Static(
+                assemble(
+                    ("Breakfast club", "bold"),
+                    "  ·  phones go into the administrator's locked drawer  ·  recorded by ",
+                    (self.lead.name, "bold"),
+                ),
+                id="bc-title",
+            )
+            yield Static("", id="bc-mode")
+            yield Static("", id="bc-drawer")
+            yield Notice(id="notice")
+            with VerticalScroll(id="bc-log", can_focus=False):
+                yield Static("", id="bc-entries")
+            with Grid(id="bc-actions"):
+                yield TouchButton("Log phones in", key="I", id="bc-in")
+                yield TouchButton("Hand phones back", key="H", id="bc-back")
+                yield TouchButton("Undo last", key="U", id="bc-undo")
+                yield TouchButton("Move all to staff room", key="M", id="bc-move")
+                yield TouchButton("Leave", key="Esc", id="bc-leave")
+
+    def on_mount(self) -> None:
+        self._refresh_view()
+        self.call(_drawer, self._drawer_loaded)
+
+    # --- display -----------------------------------------------------------------------------
+
+    def _refresh_view(self) -> None:
+        title, hint = MODES[self.mode]
+        arrow = "⬇" if self.mode == "in" else "⬆"
+        self.query_one("#bc-mode", Static).update(
+            assemble((f" {arrow} {title} ", "bold reverse"), f"  {hint}.")
+        )
+        self.query_one("#bc-in").set_class(self.mode == "in", "-armed")
+        self.query_one("#bc-back").set_class(self.mode == "back", "-armed")
+        names = ", ".join(h.staff.name for h in self.in_drawer)
+        count = len(self.in_drawer)
+        self.query_one("#bc-drawer", Static).update(
+            assemble(
+                (f"In the drawer now: {count} phone{'s' if count != 1 else ''}", "bold"),
+                f"  {names}" if names else "",
+            )
+        )
+        zone = self.kiosk.settings.zone
+        lines: list[Content] = []
+        for entry in reversed(self.entries):
+            at = clock_time(entry.receipt.occurred_at, zone)
+            what = "phone into the drawer" if entry.action == "in" else "phone handed back"
+            if entry.undone:
+                lines.append(
+                    assemble(f"{at}  ", (f"{ERROR_MARK} UNDONE ", "bold"), f"{entry.name}: {what}")
+                )
+            else:
+                lines.append(assemble(f"{at}  ", (f"{OK_MARK} ", "bold"), f"{entry.name}: {what}"))
+        if not lines:
+            lines.append(Content("Nothing scanned yet in this session."))
+        self.query_one("#bc-entries", Static).update(Content("\n").join(lines))
+
+    def _drawer_loaded(self, holdings: tuple[PhoneHolding, ...]) -> None:
+        self.in_drawer = holdings
+        self._refresh_view()
+
+    # --- scans ------------------------------------------------------------------------------
+
+    def handle_scan(self, text: str) -> None:
+        self.clear_notice()
+        self._move_armed_at = None
+        try:
+            scan = parse_scan(text)
+        except KioskError as exc:
+            self.show_error(exc)
+            return
+        if scan.kind is ScanKind.DEVICE:
+            self.show_error(
+                "Breakfast-club mode logs phones: scan a colleague's badge. "
+                "(Leave the mode with Esc to sign a laptop out.)",
+                title="Not a badge",
+            )
+            return
+        code, lead, mode = scan.code, self.lead.code, self.mode
+
+        def work(s: Services) -> tuple[EventReceipt, tuple[PhoneHolding, ...]]:
+            if mode == "in":
+                receipt = s.phones.deposit(code, BREAKFAST_DRAWER_STORE, recorded_by=lead)
+            else:
+                receipt = s.phones.collect(code, BREAKFAST_DRAWER_STORE, recorded_by=lead)
+            return receipt, _drawer(s)
+
+        self.call(work, lambda result: self._recorded(result, mode))
+
+    def _recorded(self, result: tuple[EventReceipt, tuple[PhoneHolding, ...]], mode: str) -> None:
+        receipt, self.in_drawer = result
+        entry = Entry(receipt, mode)
+        self.entries.append(entry)
+        self._refresh_view()
+        at = clock_time(receipt.occurred_at, self.kiosk.settings.zone)
+        self.query_one("#notice", Notice).show("ok", f"{receipt.summary}: {entry.name} ({at}).")
+
+    # --- keys ---------------------------------------------------------------------------------
+
+    def action_mode(self, mode: str) -> None:
+        self.mode = mode
+        self._move_armed_at = None
+        self.clear_notice()
+        self._refresh_view()
+
+    def action_undo(self) -> None:
+        if self.kiosk.busy:
+            return
+        self._move_armed_at = None
+        entry = next((e for e in reversed(self.entries) if not e.undone), None)
+        if entry is None:
+            self.show_error("There is nothing to undo in this session.", title="Nothing to undo")
+            return
+        event_id, lead = entry.receipt.event_id, self.lead.code
+
+        def work(s: Services) -> tuple[EventReceipt, tuple[PhoneHolding, ...]]:
+            return s.register.undo(event_id, recorded_by=lead), _drawer(s)
+
+        self.call(work, lambda result: self._undone(entry, result))
+
+    def _undone(self, entry: Entry, result: tuple[EventReceipt, tuple[PhoneHolding, ...]]) -> None:
+        _receipt, self.in_drawer = result
+        entry.undone = True
+        self._refresh_view()
+        self.query_one("#notice", Notice).show(
+            "ok", f"Undone: {entry.name}'s scan (kept in the register as a correction)."
+        )
+
+    def action_move_all(self) -> None:
+        if self.kiosk.busy:
+            return
+        count = len(self.in_drawer)
+        if count == 0:
+            self.show_info("The drawer is empty: there is nothing to move.")
+            return
+        armed = self._move_armed_at
+        if armed is None or monotonic() - armed > MOVE_CONFIRM_SECONDS:
+            self._move_armed_at = monotonic()
+            self.show_info(
+                f"Move all {count} phone{'s' if count != 1 else ''} from the drawer to the "
+                "staff-room store? Press M again to confirm."
+            )
+            return
+        self._move_armed_at = None
+        lead = self.lead.code
+        self.call(lambda s: s.phones.move_all(lead), self._moved)
+
+    def _moved(self, receipts: tuple[EventReceipt, ...]) -> None:
+        count = len(receipts)
+        names = [r.staff.name for r in receipts if r.staff is not None]
+        self.kiosk.confirm(
+            f"{count} phone{'s' if count != 1 else ''} moved to the staff-room store",
+            [f"Recorded by {self.lead.name}.", ", ".join(names)] if names else [],
+            receipts[0].occurred_at if receipts else None,
+        )
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        actions = {
+            "bc-in": lambda: self.action_mode("in"),
+            "bc-back": lambda: self.action_mode("back"),
+            "bc-undo": self.action_undo,
+            "bc-move": self.action_move_all,
+            "bc-leave": self.action_done,
+        }
+        action = actions.get(event.button.id or "")
+        if action is not None:
+            action()
+
+
+def _drawer(services: Services) -> tuple[PhoneHolding, ...]:
+    return tuple(h for h in services.phones.phones_now() if h.store.code == BREAKFAST_DRAWER_STORE)

@@ -1,0 +1,79 @@
+"""Moving between screens: each flow starts here, so any screen can start it.
+
+Screens are imported when they are first needed, not when the app starts.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kiosk.domain.events import BREAKFAST_DRAWER_STORE
+
+if TYPE_CHECKING:
+    from kiosk.services.views import DeviceStatus, EventReceipt, StaffInfo, StaffStatus
+    from kiosk.ui.app import KioskApp
+
+
+def show_person(app: KioskApp, status: StaffStatus) -> None:
+    from kiosk.ui.person import PersonScreen
+
+    app.go_home()
+    app.push_screen(PersonScreen(status))
+
+
+def confirm_receipt(app: KioskApp, receipt: EventReceipt, *more: str) -> None:
+    lines = [receipt.staff.name] if receipt.staff is not None else []
+    app.confirm(receipt.summary, [*lines, *more], receipt.occurred_at)
+
+
+def deposit(app: KioskApp, staff_code: str, store_code: str | None = None) -> bool:
+    return app.run_service(
+        lambda s: s.phones.deposit(staff_code, store_code),
+        lambda receipt: confirm_receipt(app, receipt),
+    )
+
+
+def collect(app: KioskApp, status: StaffStatus) -> bool:
+    held = status.phone
+    note: list[str] = []
+    if held is not None and held.recorded_by and held.recorded_by != status.staff.name:
+        note = [f"It had been logged in for you by {held.recorded_by}."]
+    return app.run_service(
+        lambda s: s.phones.collect(status.staff.code),
+        lambda receipt: confirm_receipt(app, receipt, *note),
+    )
+
+
+def toggle_phone(app: KioskApp, status: StaffStatus) -> bool:
+    """The home screen's "Phone in / out" button, then a badge: one scan does it."""
+    if status.phone is not None:
+        return collect(app, status)
+    return deposit(app, status.staff.code)
+
+
+def start_sign_out(app: KioskApp, status: StaffStatus, tags: list[str]) -> bool:
+    """Check what the form must ask (and what must be done first), then open it."""
+    from kiosk.ui.signout import SignOutScreen
+
+    def opened(check: object) -> None:
+        app.go_home()
+        app.push_screen(SignOutScreen(check))  # type: ignore[arg-type]
+
+    return app.run_service(lambda s: s.devices.check_sign_out(status.staff.code, tags), opened)
+
+
+def offer_return(app: KioskApp, status: DeviceStatus, recorded_by: str | None) -> None:
+    from kiosk.ui.returns import ReturnScreen
+
+    app.go_home()
+    app.push_screen(ReturnScreen(status, recorded_by=recorded_by))
+
+
+def start_breakfast(app: KioskApp, lead: StaffInfo) -> None:
+    from kiosk.ui.breakfast import BreakfastScreen
+
+    app.go_home()
+    app.push_screen(BreakfastScreen(lead))
+
+
+DRAWER = BREAKFAST_DRAWER_STORE

@@ -1,0 +1,215 @@
+"""The home screen: school name, a large clock, the office telephone for family emergencies,
+the always-focused scan field and big buttons for a mouse or touch screen."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Center, Grid, Horizontal, Vertical
+from textual.widgets import Button, Digits, Input, Static
+
+from kiosk.domain.events import Role
+from kiosk.ui.base import StaffScreen
+from kiosk.ui.formats import clock_time, long_date
+from kiosk.ui.widgets import WARN_MARK, Notice, TouchButton, assemble, plain
+
+if TYPE_CHECKING:
+    from kiosk.services.people import ScanResult
+    from kiosk.services.views import DeviceStatus, StaffStatus
+
+SCAN_PROMPT = "Scan your badge or a laptop label, or type your staff code"
+
+INTENTS = {
+    "phone": "Phone in or out: scan your badge.",
+    "signout": "Sign a laptop or work phone out: scan your badge, then the label.",
+    "return": "Return a laptop or work phone: scan its label.",
+    "breakfast": "Breakfast club: the lead scans their badge to start drawer mode.",
+}
+
+
+class HomeScreen(StaffScreen):
+    AUTO_FOCUS = "#scan"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "clear", "Clear", show=False),
+        Binding("f2", "intent('phone')", "Phone", show=False),
+        Binding("f3", "intent('signout')", "Sign out", show=False),
+        Binding("f4", "intent('return')", "Return", show=False),
+        Binding("f5", "intent('breakfast')", "Breakfast club", show=False),
+        Binding("f10", "app.request_exit", "Admin", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="home-screen")
+        self.intent: str | None = None
+        self.pending_tags: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        settings = self.kiosk.settings
+        now = self.kiosk.clock()
+        with Vertical(id="home"):
+            with Horizontal(id="masthead"):
+                yield Static(plain(settings.school_name), id="school")
+                yield Static(plain(long_date(now, settings.zone)), id="date")
+            with Center(id="clock-row"):
+                yield Digits(clock_time(now, settings.zone), id="clock")
+            yield Static("", id="db-status", markup=False)
+            with Vertical(id="scan-box"):
+                yield Static(SCAN_PROMPT, id="scan-label", markup=False)
+                yield Input(placeholder=SCAN_PROMPT, id="scan", max_length=80)
+                yield Notice(id="notice")
+            with Grid(id="actions"):
+                yield TouchButton("Phone in / out", key="F2", id="act-phone")
+                yield TouchButton("Sign a laptop out", key="F3", id="act-signout")
+                yield TouchButton("Return a laptop", key="F4", id="act-return")
+                yield TouchButton("Breakfast club", key="F5", id="act-breakfast")
+                yield TouchButton("High contrast", key="F9", id="act-contrast")
+                yield TouchButton("Admin", key="F10", id="act-admin")
+            yield Static(
+                assemble(
+                    ("Family emergency? ", "bold"),
+                    "Families can always ring the school office on ",
+                    (settings.office_phone, "bold"),
+                    ": the message reaches you straight away.",
+                ),
+                id="emergency",
+            )
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._tick, name="clock")
+        self.show_db_state()
+
+    def on_idle_timeout(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget a half-typed code, an armed button and the last message."""
+        self.intent = None
+        self.pending_tags = []
+        scan = self.query_one("#scan", Input)
+        scan.value = ""
+        self.clear_notice()
+        self._highlight_intent()
+        if self.is_current:
+            scan.focus()
+
+    def _tick(self) -> None:
+        settings = self.kiosk.settings
+        now = self.kiosk.clock()
+        self.query_one("#clock", Digits).update(clock_time(now, settings.zone))
+        self.query_one("#date", Static).update(plain(long_date(now, settings.zone)))
+
+    def show_db_state(self) -> None:
+        status = self.query_one("#db-status", Static)
+        state = self.kiosk.db_state
+        status.set_class(state in ("unavailable", "too_new"), "-problem")
+        if state == "connecting":
+            status.update("Opening the register…")
+        elif state == "unavailable":
+            status.update(
+                assemble(
+                    (f"{WARN_MARK} The register is unavailable: ", "bold"),
+                    "nothing can be recorded at the moment. The kiosk keeps trying by itself. ",
+                    self.kiosk.db_message,
+                )
+            )
+        elif state == "too_new":
+            status.update(
+                assemble(
+                    (f"{WARN_MARK} Kiosk software is out of date: ", "bold"), self.kiosk.db_message
+                )
+            )
+        else:
+            status.update("")
+        status.display = state != "ready"
+
+    # --- buttons and keys ---------------------------------------------------------------------
+
+    def action_clear(self) -> None:
+        self.reset()
+
+    def action_intent(self, intent: str) -> None:
+        self.intent = intent
+        self.pending_tags = []
+        self.show_info(INTENTS[intent])
+        self._highlight_intent()
+
+    def _highlight_intent(self) -> None:
+        for name in INTENTS:
+            self.query_one(f"#act-{name}", TouchButton).set_class(name == self.intent, "-armed")
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        button = event.button.id or ""
+        if button == "act-contrast":
+            self.kiosk.action_toggle_contrast()
+        elif button == "act-admin":
+            self.kiosk.action_request_exit()
+        elif button.startswith("act-"):
+            self.action_intent(button.removeprefix("act-"))
+        self.query_one("#scan", Input).focus()
+
+    @on(Input.Submitted, "#scan")
+    def _typed(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        event.input.value = ""
+        if text:
+            self.kiosk.receive_scan(text)
+
+    # --- scans ------------------------------------------------------------------------------
+
+    def handle_scan(self, text: str) -> None:
+        self.clear_notice()
+        self.call(lambda s: s.people.resolve_scan(text), self._resolved)
+
+    def _resolved(self, result: ScanResult) -> None:
+        if result.staff is not None:
+            self._person(result.staff)
+        elif result.device is not None:
+            self._device(result.device)
+
+    def _person(self, status: StaffStatus) -> None:
+        from kiosk.ui import flows
+
+        intent, tags = self.intent, self.pending_tags
+        self.intent, self.pending_tags = None, []
+        self._highlight_intent()
+        if intent == "breakfast":
+            if not status.staff.has_role(Role.BREAKFAST_CLUB_LEAD.value, Role.ADMIN.value):
+                self.show_error(
+                    f"Only the breakfast-club lead or an admin can start breakfast-club mode; "
+                    f"{status.staff.name} is neither.",
+                    title="Not allowed",
+                )
+                return
+            flows.start_breakfast(self.kiosk, status.staff)
+        elif intent == "phone":
+            flows.toggle_phone(self.kiosk, status)
+        elif tags or intent == "signout":
+            flows.start_sign_out(self.kiosk, status, tags)
+        else:
+            flows.show_person(self.kiosk, status)
+
+    def _device(self, status: DeviceStatus) -> None:
+        from kiosk.ui import flows
+
+        device = status.device
+        if status.offsite is not None:
+            self.intent, self.pending_tags = None, []
+            self._highlight_intent()
+            flows.offer_return(self.kiosk, status, recorded_by=None)
+            return
+        if self.intent == "return":
+            self.show_error(
+                f"{device.kind_label} {device.tag} is not signed out: there is nothing to return.",
+                title="Not recorded",
+            )
+            return
+        if device.tag not in self.pending_tags:
+            self.pending_tags.append(device.tag)
+        self.intent = "signout"
+        self._highlight_intent()
+        listed = ", ".join(self.pending_tags)
+        self.show_info(f"{listed} in school. To take it off site, scan your badge (Esc: cancel).")

@@ -1,0 +1,40 @@
+"""The kiosk's log file, in the user log directory (``kiosk.config.log_dir()``)."""
+
+from __future__ import annotations
+
+import logging
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+
+from kiosk.config import log_dir
+
+LOG_NAME = "kiosk.log"
+_handler: RotatingFileHandler | None = None
+
+
+def setup_file_logging() -> Path | None:
+    """Send the ``kiosk`` loggers to ``<log dir>/kiosk.log`` (rotated). None if impossible."""
+    global _handler
+    try:
+        directory = log_dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / LOG_NAME
+    except OSError:
+        return None
+    logger = logging.getLogger("kiosk")
+    if _handler is not None:
+        if Path(_handler.baseFilename) == path.resolve():
+            return path
+        logger.removeHandler(_handler)
+        _handler.close()
+        _handler = None
+    try:
+        handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=5, encoding="utf-8")
+    except OSError:
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    if logger.level == logging.NOTSET or logger.level > logging.INFO:
+        logger.setLevel(logging.INFO)
+    _handler = handler
+    return path

@@ -1,0 +1,321 @@
+"""A person's screen, after their badge is scanned: their phone, devices off site, policies
+to acknowledge, VDU training; and what they can do, one key (or tap) each."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, Horizontal, Vertical
+from textual.content import Content
+from textual.widgets import Button, Static
+
+from kiosk.domain.events import BREAKFAST_DRAWER_STORE, Role
+from kiosk.ui import flows
+from kiosk.ui.base import StaffScreen
+from kiosk.ui.formats import clock_time, day_and_time, short_date, since
+from kiosk.ui.widgets import (
+    ERROR_MARK,
+    OK_MARK,
+    TODO_MARK,
+    WARN_MARK,
+    Notice,
+    TouchButton,
+    assemble,
+    plain,
+)
+
+if TYPE_CHECKING:
+    from kiosk.services.people import ScanResult
+    from kiosk.services.views import StaffStatus
+
+# Keys are letters (the screen has no text field); none of them is "S", the first letter of
+# a scanner payload, so a key is never held back while a scan might be arriving.
+ACTIONS: tuple[tuple[str, str, str], ...] = (
+    ("d", "deposit", "Deposit: staff room"),
+    ("a", "deposit_drawer", "Deposit: admin's drawer"),
+    ("c", "collect", "Collect phone"),
+    ("o", "sign_out", "Sign a device out"),
+    ("e", "extend", "Keep a device longer"),
+    ("p", "policy", "Read the policy"),
+    ("v", "vdu", "VDU training done"),
+    ("w", "review", "Workstation review"),
+    ("b", "breakfast", "Breakfast club"),
+)
+
+
+class PersonScreen(StaffScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "done", "Done", show=False),
+        Binding("enter", "primary", "Primary", show=False),
+        *(Binding(key, name, label, show=False) for key, name, label in ACTIONS),
+    ]
+
+    def __init__(self, status: StaffStatus) -> None:
+        super().__init__(classes="person-screen")
+        self.status = status
+
+    # --- what is shown ----------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        staff = self.status.staff
+        with Vertical(id="person"):
+            with Horizontal(id="person-head"):
+                yield Static(plain(staff.name), id="person-name")
+                yield Static(plain(f"{staff.code} · {self._now()}"), id="person-code")
+            with Vertical(id="person-facts"):
+                yield Static(self._exemption_line(), id="fact-exemption")
+                yield Static(self._phone_line(), id="fact-phone")
+                yield Static(self._devices_lines(), id="fact-devices")
+                yield Static(self._policy_line(), id="fact-policy")
+                yield Static(self._vdu_line(), id="fact-vdu")
+                yield Static(self._review_line(), id="fact-review")
+            yield Static(self._primary_line(), id="primary")
+            yield Notice(id="notice")
+            with Grid(id="person-actions"):
+                for key, name, label in ACTIONS:
+                    yield TouchButton(label, key=key.upper(), id=f"do-{name}")
+                yield TouchButton("Done", key="Esc", id="do-done")
+            yield Static(
+                "Scan a laptop or work-phone label here to sign it out (or to return it).",
+                id="person-hint",
+                markup=False,
+            )
+
+    def on_mount(self) -> None:
+        self._show_facts()
+
+    def _now(self) -> str:
+        return clock_time(self.kiosk.clock(), self.kiosk.settings.zone)
+
+    def _show_facts(self) -> None:
+        status = self.status
+        self.query_one("#fact-exemption").display = status.exemption is not None
+        self.query_one("#fact-devices").display = bool(status.offsite)
+        self.query_one("#fact-review").display = bool(status.open_reviews)
+        self.query_one("#fact-phone").set_class(self._nag(), "-todo")
+        self.query_one("#fact-devices").set_class(
+            any(i.overdue for i in status.offsite), "-overdue"
+        )
+        self.query_one("#fact-policy").set_class(bool(status.outstanding_policies), "-todo")
+        self.query_one("#fact-vdu").set_class(status.vdu_trained_on is None, "-todo")
+        available = self._available()
+        for _key, name, _label in ACTIONS:
+            self.query_one(f"#do-{name}", TouchButton).display = name in available
+
+    def _available(self) -> set[str]:
+        status = self.status
+        names = {"sign_out", "review"}
+        if status.phone is None:
+            names |= {"deposit", "deposit_drawer"}
+        else:
+            names.add("collect")
+        if status.offsite:
+            names.add("extend")
+        if status.outstanding_policies:
+            names.add("policy")
+        if status.vdu_trained_on is None:
+            names.add("vdu")
+        if status.staff.has_role(Role.BREAKFAST_CLUB_LEAD.value, Role.ADMIN.value):
+            names.add("breakfast")
+        return names
+
+    def _nag(self) -> bool:
+        return self.status.phone is None and self.status.exemption is None
+
+    def _exemption_line(self) -> Content:
+        exemption = self.status.exemption
+        if exemption is None:
+            return plain("")
+        return assemble(
+            (f"{OK_MARK} Phone use permitted ", "bold"),
+            f"at the Head Teacher's discretion until {short_date(exemption.until)} "
+            f"(granted by {exemption.granted_by}).",
+        )
+
+    def _phone_line(self) -> Content:
+        status, zone, now = self.status, self.kiosk.settings.zone, self.kiosk.clock()
+        held = status.phone
+        if held is not None:
+            by = ""
+            if held.recorded_by and held.recorded_by != status.staff.name:
+                by = f", logged by {held.recorded_by}"
+            return assemble(
+                ("Phone     ", "bold"),
+                f"{OK_MARK} In the {held.store.name} since {since(held.since, now, zone)}{by}.",
+            )
+        if status.exemption is not None:
+            return assemble(("Phone     ", "bold"), "Not deposited (you have an exemption).")
+        return assemble(
+            ("Phone     ", "bold"),
+            (f"{ERROR_MARK} Not deposited. ", "bold"),
+            "Phones stay in the staff room, not in classrooms.",
+        )
+
+    def _devices_lines(self) -> Content:
+        zone = self.kiosk.settings.zone
+        lines: list[Content] = []
+        for item in self.status.offsite:
+            due = day_and_time(item.expected_return, zone)
+            mark = (f"{WARN_MARK} OVERDUE ", "bold") if item.overdue else ("", "")
+            lines.append(
+                assemble(
+                    ("Off site  " if not lines else "          ", "bold"),
+                    mark,
+                    f"{item.device.kind_label} {item.device.tag}, due back {due}",
+                )
+            )
+        return Content("\n").join(lines)
+
+    def _policy_line(self) -> Content:
+        outstanding = self.status.outstanding_policies
+        if not outstanding:
+            return assemble(("Policies  ", "bold"), f"{OK_MARK} All acknowledged.")
+        names = "; ".join(f"{p.title} ({p.version})" for p in outstanding)
+        return assemble(("Policies  ", "bold"), (f"{TODO_MARK} To read and agree: ", "bold"), names)
+
+    def _vdu_line(self) -> Content:
+        trained = self.status.vdu_trained_on
+        if trained is None:
+            return assemble(
+                ("VDU       ", "bold"),
+                (f"{TODO_MARK} Display-screen training not recorded.", "bold"),
+            )
+        return assemble(
+            ("VDU       ", "bold"),
+            f"{OK_MARK} Display-screen training recorded {short_date(trained)}.",
+        )
+
+    def _review_line(self) -> Content:
+        reviews = self.status.open_reviews
+        if not reviews:
+            return plain("")
+        review = reviews[0]
+        when = short_date(review.requested_at.astimezone(self.kiosk.settings.zone).date())
+        state = review.status.replace("_", " ")
+        return assemble(
+            ("Review    ", "bold"), f"Workstation review asked {when}: {review.needs} ({state})."
+        )
+
+    def _primary_line(self) -> Content:
+        name = self._primary()
+        text = {
+            "deposit": "deposit your phone in the staff-room store",
+            "collect": "collect your phone",
+            "done": "finish",
+        }[name]
+        return assemble(("Press Enter", "bold reverse"), f" to {text}.")
+
+    def _primary(self) -> str:
+        if self.status.phone is not None:
+            return "collect"
+        if self.status.exemption is not None:
+            return "done"
+        return "deposit"
+
+    # --- actions ---------------------------------------------------------------------------
+
+    def _can(self, name: str) -> bool:
+        if self.kiosk.busy:
+            return False
+        if name not in self._available():
+            self.show_error(self._why_not(name), title="Not available")
+            return False
+        return True
+
+    def _why_not(self, name: str) -> str:
+        reasons = {
+            "deposit": "Your phone is already in a store: collect it first.",
+            "deposit_drawer": "Your phone is already in a store: collect it first.",
+            "collect": "Your phone is not in a store.",
+            "extend": "You have nothing off site.",
+            "policy": "You have acknowledged every current policy.",
+            "vdu": "Your display-screen training is already recorded.",
+            "breakfast": "Only the breakfast-club lead or an admin can start breakfast-club mode.",
+        }
+        return reasons.get(name, "That is not available here.")
+
+    def action_primary(self) -> None:
+        primary = self._primary()
+        if primary == "done":
+            self.action_done()
+        elif primary == "collect":
+            self.action_collect()
+        else:
+            self.action_deposit()
+
+    def action_deposit(self) -> None:
+        if self._can("deposit"):
+            flows.deposit(self.kiosk, self.status.staff.code)
+
+    def action_deposit_drawer(self) -> None:
+        if self._can("deposit_drawer"):
+            flows.deposit(self.kiosk, self.status.staff.code, BREAKFAST_DRAWER_STORE)
+
+    def action_collect(self) -> None:
+        if self._can("collect"):
+            flows.collect(self.kiosk, self.status)
+
+    def action_sign_out(self) -> None:
+        if self._can("sign_out"):
+            flows.start_sign_out(self.kiosk, self.status, [])
+
+    def action_extend(self) -> None:
+        if self._can("extend"):
+            from kiosk.ui.returns import ExtendScreen
+
+            self.app.push_screen(ExtendScreen(self.status))
+
+    def action_policy(self) -> None:
+        if self._can("policy"):
+            from kiosk.ui.policy import PolicyScreen
+
+            self.app.push_screen(
+                PolicyScreen(self.status.staff, self.status.outstanding_policies[0].id)
+            )
+
+    def action_vdu(self) -> None:
+        if self._can("vdu"):
+            from kiosk.ui.wellbeing import VduScreen
+
+            self.app.push_screen(VduScreen(self.status.staff))
+
+    def action_review(self) -> None:
+        if self._can("review"):
+            from kiosk.ui.wellbeing import ReviewScreen
+
+            self.app.push_screen(ReviewScreen(self.status.staff))
+
+    def action_breakfast(self) -> None:
+        if self._can("breakfast"):
+            flows.start_breakfast(self.kiosk, self.status.staff)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        name = (event.button.id or "").removeprefix("do-")
+        method = getattr(self, f"action_{name}", None)
+        if method is not None:
+            method()
+
+    # --- scans -----------------------------------------------------------------------------
+
+    def handle_scan(self, text: str) -> None:
+        self.clear_notice()
+        self.call(lambda s: s.people.resolve_scan(text), self._resolved)
+
+    def _resolved(self, result: ScanResult) -> None:
+        if result.staff is not None:
+            if result.staff.staff.id == self.status.staff.id:
+                self.show_info("That is your badge: choose what to do below.")
+                return
+            flows.show_person(self.kiosk, result.staff)
+            return
+        device = result.device
+        if device is None:
+            return
+        if device.offsite is not None:
+            flows.offer_return(self.kiosk, device, recorded_by=self.status.staff.code)
+        else:
+            flows.start_sign_out(self.kiosk, self.status, [device.device.tag])

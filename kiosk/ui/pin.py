@@ -1,0 +1,192 @@
+"""The admin PIN pad: the only way out of the kiosk, and into the admin console.
+
+Digits by keyboard or on-screen buttons, shown masked. After a correct PIN, the acting
+admin scans their badge (or types their staff code); then "Admin console" or "Exit kiosk".
+Five wrong PINs lock it for five minutes (the service decides and records that).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, Vertical
+from textual.widgets import Button, Input, Static
+
+from kiosk.domain.errors import KioskError
+from kiosk.domain.scan import parse_scan
+from kiosk.ui.base import StaffModal
+from kiosk.ui.widgets import Notice, TouchButton
+
+if TYPE_CHECKING:
+    from kiosk.services.admin import PinCheck
+    from kiosk.services.views import StaffInfo
+
+MAX_DIGITS = 32
+TITLES = {
+    "pin": "Admin only: enter the PIN",
+    "badge": "PIN accepted. Scan your badge or type your staff code (admins only).",
+    "menu": "What would you like to do?",
+}
+
+
+class PinScreen(StaffModal):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", show=False),
+        Binding("backspace", "delete", "Delete", show=False),
+        Binding("enter", "submit", "OK", show=False),
+        *(Binding(str(d), f"digit({d})", str(d), show=False) for d in range(10)),
+        Binding("a", "console", "Admin console", show=False),
+        Binding("x", "exit_kiosk", "Exit kiosk", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(classes="pin-screen")
+        self.stage = "pin"
+        self.digits = ""
+        self.admin: StaffInfo | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="pin-box"):
+            yield Static(TITLES["pin"], id="pin-title", markup=False)
+            yield Static("", id="pin-dots", markup=False)
+            with Grid(id="pin-pad"):
+                for digit in "123456789":
+                    yield TouchButton(digit, id=f"pin-{digit}", classes="pin-key")
+                yield TouchButton("Clear", id="pin-clear", classes="pin-key")
+                yield TouchButton("0", id="pin-0", classes="pin-key")
+                yield TouchButton("⌫", id="pin-back", classes="pin-key")
+            yield Input(placeholder="Staff code", id="admin-code", max_length=40)
+            with Grid(id="admin-menu"):
+                yield TouchButton("Admin console", key="A", id="menu-console", variant="primary")
+                yield TouchButton("Exit kiosk", key="X", id="menu-exit", variant="error")
+            yield Notice(id="notice")
+            with Grid(id="pin-actions"):
+                yield TouchButton("OK", key="Enter", id="pin-ok", variant="primary")
+                yield TouchButton("Cancel", key="Esc", id="pin-cancel")
+
+    def on_mount(self) -> None:
+        self._show_stage()
+
+    def _show_stage(self) -> None:
+        stage = self.stage
+        self.query_one("#pin-title", Static).update(TITLES[stage])
+        self.query_one("#pin-dots").display = stage == "pin"
+        self.query_one("#pin-pad").display = stage == "pin"
+        self.query_one("#pin-ok").display = stage != "menu"
+        code = self.query_one("#admin-code", Input)
+        code.display = stage == "badge"
+        self.query_one("#admin-menu").display = stage == "menu"
+        if stage == "badge":
+            code.focus()
+        else:
+            self.set_focus(None)
+        self._show_dots()
+
+    def _show_dots(self) -> None:
+        dots = " ".join("●" for _ in self.digits) if self.digits else "(type the PIN)"
+        self.query_one("#pin-dots", Static).update(dots)
+
+    # --- the PIN --------------------------------------------------------------------------
+
+    def action_digit(self, digit: int) -> None:
+        if self.stage != "pin" or self.kiosk.busy or len(self.digits) >= MAX_DIGITS:
+            return
+        self.digits += str(digit)
+        self._show_dots()
+
+    def action_delete(self) -> None:
+        if self.stage == "pin":
+            self.digits = self.digits[:-1]
+            self._show_dots()
+
+    def action_submit(self) -> None:
+        if self.kiosk.busy:
+            return
+        if self.stage == "pin":
+            if not self.digits:
+                self.show_error("Type the PIN first.", title="PIN")
+                return
+            pin, self.digits = self.digits, ""
+            self._show_dots()
+            self.call(lambda s: s.admin.check_pin(pin), self._checked)
+        elif self.stage == "badge":
+            code = self.query_one("#admin-code", Input)
+            text, code.value = code.value, ""
+            if text.strip():
+                self.handle_scan(text)
+
+    def _checked(self, result: PinCheck) -> None:
+        if not result.ok:
+            title = "Locked" if result.locked_until is not None else "Wrong PIN"
+            self.show_error(result.message, title=title)
+            return
+        self.stage = "badge"
+        self.clear_notice()
+        if result.lockouts_since_last_sign_in:
+            count = len(result.lockouts_since_last_sign_in)
+            self.show_info(
+                f"Note: the PIN pad was locked {count} time{'s' if count != 1 else ''} "
+                "by wrong PINs since the last admin sign-in."
+            )
+        self._show_stage()
+
+    # --- the admin's badge ------------------------------------------------------------------
+
+    def handle_scan(self, text: str) -> None:
+        if self.stage != "badge":
+            self.show_error("Enter the PIN first.", title="PIN")
+            return
+        try:
+            code = parse_scan(text).code
+        except KioskError as exc:
+            self.show_error(exc)
+            return
+        self.call(lambda s: s.admin.admin(code), self._admin_ok)
+
+    def _admin_ok(self, admin: StaffInfo) -> None:
+        self.admin = admin
+        self.stage = "menu"
+        self.show_info(f"Signed in as {admin.name}.")
+        self._show_stage()
+
+    @on(Input.Submitted, "#admin-code")
+    def _code_typed(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_submit()
+
+    # --- the menu -------------------------------------------------------------------------------
+
+    def action_console(self) -> None:
+        if self.stage != "menu" or self.admin is None:
+            return
+        if not self.kiosk.open_admin_console(self.admin.code):
+            self.show_error(
+                "The admin console is not installed on this kiosk.", title="Not available"
+            )
+
+    def action_exit_kiosk(self) -> None:
+        if self.stage != "menu" or self.admin is None:
+            return
+        self.kiosk.exit_kiosk()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        button = event.button.id or ""
+        if button.startswith("pin-") and button[4:].isdigit():
+            self.action_digit(int(button[4:]))
+        elif button == "pin-clear":
+            self.digits = ""
+            self._show_dots()
+        elif button == "pin-back":
+            self.action_delete()
+        elif button == "pin-ok":
+            self.action_submit()
+        elif button == "pin-cancel":
+            self.action_cancel()
+        elif button == "menu-console":
+            self.action_console()
+        elif button == "menu-exit":
+            self.action_exit_kiosk()

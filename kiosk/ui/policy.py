@@ -1,0 +1,131 @@
+"""Reading and acknowledging a policy: the full text (Markdown) with its version; "I have read
+and agree" is enabled once the text has been scrolled to the end, and the acknowledgement
+records the fingerprint of the exact text that was shown."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, Markdown, Static
+
+from kiosk.domain.chain import text_fingerprint
+from kiosk.ui import flows
+from kiosk.ui.base import StaffScreen
+from kiosk.ui.formats import short_date
+from kiosk.ui.widgets import Notice, TouchButton, assemble
+
+if TYPE_CHECKING:
+    from kiosk.services.views import EventReceipt, PolicyText, StaffInfo
+
+
+class PolicyScreen(StaffScreen):
+    # Reading takes longer than a tap: four times the usual idle timeout (scrolling counts).
+    IDLE_FACTOR = 4.0
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", show=False),
+        Binding("enter", "agree", "I have read and agree", show=False),
+        Binding("space", "page_down", "Page down", show=False),
+    ]
+
+    def __init__(self, staff: StaffInfo, policy_id: int, *, chained: bool = False) -> None:
+        super().__init__(classes="policy-screen")
+        self.staff = staff
+        self.policy_id = policy_id
+        self.chained = chained
+        self.shown: PolicyText | None = None
+        self.reached_end = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("Opening the policy…", id="policy-title", markup=False)
+        with VerticalScroll(id="policy-scroll"):
+            yield Markdown("", id="policy-text", open_links=False)
+        yield Static("", id="policy-hint", markup=False)
+        yield Notice(id="notice")
+        with Horizontal(id="policy-buttons"):
+            yield TouchButton("I have read and agree", key="Enter", id="agree", variant="success")
+            yield TouchButton("Back", key="Esc", id="back")
+
+    def on_mount(self) -> None:
+        self.query_one("#agree", Button).disabled = True
+        self.query_one("#policy-scroll").focus()
+        scroll = self.query_one("#policy-scroll", VerticalScroll)
+        self.watch(scroll, "scroll_y", self._check_end, init=False)
+        self.watch(scroll, "virtual_size", self._check_end, init=False)
+        self.call(lambda s: s.policies.text(self.policy_id), self._loaded)
+
+    async def _show_text(self, shown: PolicyText) -> None:
+        await self.query_one("#policy-text", Markdown).update(shown.text)
+        self.call_after_refresh(self._check_end)
+
+    def _loaded(self, shown: PolicyText) -> None:
+        self.shown = shown
+        policy = shown.policy
+        self.query_one("#policy-title", Static).update(
+            assemble(
+                (policy.title, "bold"),
+                f"  ·  version {policy.version}"
+                f"  ·  published {short_date(policy.published_at.date())}",
+            )
+        )
+        self.query_one("#policy-hint", Static).update(
+            f"{self.staff.name}: read to the end (↓, Page Down or Space), then agree."
+        )
+        self.run_worker(self._show_text(shown), exclusive=True, group="markdown")
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._check_end)
+
+    def _check_end(self, *_: object) -> None:
+        if self.shown is None or self.reached_end:
+            return
+        scroll = self.query_one("#policy-scroll", VerticalScroll)
+        text = self.query_one("#policy-text", Markdown)
+        if not text.children or text.region.height < len(text.children):
+            return  # not laid out yet
+        if scroll.scroll_y >= scroll.max_scroll_y:
+            self.reached_end = True
+            self.query_one("#agree", Button).disabled = False
+            self.clear_notice()
+            self.query_one("#policy-hint", Static).update(
+                "You have reached the end. Press Enter (or tap the button) to agree."
+            )
+
+    def action_page_down(self) -> None:
+        self.query_one("#policy-scroll", VerticalScroll).scroll_page_down()
+
+    def action_back(self) -> None:
+        if self.kiosk.busy:
+            return
+        if self.chained:
+            self.dismiss(False)
+        else:
+            self.app.pop_screen()
+
+    def action_agree(self) -> None:
+        if self.kiosk.busy or self.shown is None:
+            return
+        if not self.reached_end:
+            self.show_error("Please read to the end of the policy first.", title="Not yet")
+            return
+        shown, code = self.shown, self.staff.code
+        fingerprint = text_fingerprint(shown.text)
+        self.call(
+            lambda s: s.policies.acknowledge(code, shown.policy.id, fingerprint), self._agreed
+        )
+
+    def _agreed(self, receipt: EventReceipt) -> None:
+        if self.chained:
+            self.dismiss(receipt)
+        else:
+            flows.confirm_receipt(self.kiosk, receipt)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "agree":
+            self.action_agree()
+        elif event.button.id == "back":
+            self.action_back()

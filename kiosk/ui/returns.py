@@ -1,0 +1,204 @@
+"""Bringing a device back (whoever brings it), and keeping one longer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Input, RadioSet, Static
+
+from kiosk.domain.errors import InvalidInput, KioskError
+from kiosk.domain.timeutil import default_expected_return
+from kiosk.ui import flows
+from kiosk.ui.base import StaffScreen
+from kiosk.ui.formats import day_and_time, parse_when
+from kiosk.ui.widgets import WARN_MARK, Notice, TouchButton, assemble
+
+if TYPE_CHECKING:
+    from kiosk.services.views import DeviceStatus, EventReceipt, OffsiteItem, StaffStatus
+
+
+def _buttons(label: str) -> ComposeResult:
+    with Horizontal(classes="form-buttons"):
+        yield TouchButton(label, key="Enter", id="submit", variant="primary")
+        yield TouchButton("Cancel", key="Esc", id="back")
+
+
+class ReturnScreen(StaffScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "done", "Cancel", show=False)]
+
+    def __init__(self, status: DeviceStatus, *, recorded_by: str | None) -> None:
+        super().__init__(classes="form-screen return-screen")
+        self.status = status
+        self.recorded_by = recorded_by
+
+    def compose(self) -> ComposeResult:
+        device, out = self.status.device, self.status.offsite
+        assert out is not None
+        zone = self.kiosk.settings.zone
+        description = f" ({device.description})" if device.description else ""
+        overdue = (f"{WARN_MARK} OVERDUE: ", "bold") if out.overdue else ("", "")
+        with Vertical(classes="form-box"):
+            yield Static(
+                assemble(
+                    ("Return ", "bold"), (f"{device.kind_label} {device.tag}", "bold"), description
+                ),
+                classes="form-title",
+            )
+            yield Static(
+                assemble(
+                    f"Signed out to {out.staff.name} since {day_and_time(out.since, zone)} "
+                    f"({out.reason}).\n",
+                    overdue,
+                    f"Due back {day_and_time(out.expected_return, zone)}.",
+                ),
+                id="return-details",
+                classes="form-text" + (" -overdue" if out.overdue else ""),
+            )
+            yield Static(
+                "Anything wrong with it? (optional: e.g. charger missing, screen cracked)",
+                markup=False,
+                classes="field-label",
+            )
+            yield Input(id="condition", max_length=500)
+            yield Notice(id="notice")
+            yield from _buttons("Record the return")
+
+    def on_mount(self) -> None:
+        self.query_one("#condition", Input).focus()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_submit()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "submit":
+            self.action_submit()
+        else:
+            self.action_done()
+
+    def action_submit(self) -> None:
+        if self.kiosk.busy:
+            return
+        tag, by = self.status.device.tag, self.recorded_by
+        condition = self.query_one("#condition", Input).value
+        self.call(
+            lambda s: s.devices.return_device(tag, condition=condition, recorded_by=by),
+            lambda receipt: self._returned(receipt, condition.strip()),
+        )
+
+    def _returned(self, receipt: EventReceipt, condition: str) -> None:
+        more = [f"Condition noted: {condition}"] if condition else []
+        flows.confirm_receipt(self.kiosk, receipt, *more)
+
+
+class ExtendScreen(StaffScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back", show=False)]
+
+    def __init__(self, status: StaffStatus) -> None:
+        super().__init__(classes="form-screen extend-screen")
+        self.status = status
+        self.items: tuple[OffsiteItem, ...] = status.offsite
+
+    def compose(self) -> ComposeResult:
+        zone = self.kiosk.settings.zone
+        with Vertical(classes="form-box"):
+            yield Static(
+                assemble(("Keep a device longer: ", "bold"), (self.status.staff.name, "bold")),
+                classes="form-title",
+            )
+            if len(self.items) > 1:
+                yield Static("Which one?", markup=False, classes="field-label")
+                yield RadioSet(
+                    *(
+                        f"{i.device.kind_label} {i.device.tag}, "
+                        f"due {day_and_time(i.expected_return, zone)}"
+                        for i in self.items
+                    ),
+                    id="which",
+                )
+            else:
+                item = self.items[0]
+                yield Static(
+                    f"{item.device.kind_label} {item.device.tag}, due back "
+                    f"{day_and_time(item.expected_return, zone)}.",
+                    markup=False,
+                    classes="form-text",
+                )
+            yield Static("New expected return (day and time)", markup=False, classes="field-label")
+            yield Input(id="new-due", max_length=40)
+            yield Static("Why do you need it longer?", markup=False, classes="field-label")
+            yield Input(id="extend-reason", max_length=500)
+            yield Notice(id="notice")
+            yield from _buttons("Keep it longer")
+
+    def on_mount(self) -> None:
+        self._suggest(self.items[0])
+        if len(self.items) > 1:
+            self.query_one("#which", RadioSet).focus()
+        else:
+            self.query_one("#new-due", Input).focus()
+
+    def _suggest(self, item: OffsiteItem) -> None:
+        now = self.kiosk.clock()
+        start: datetime = max(now, item.expected_return)
+        suggestion = default_expected_return(start, self.kiosk.settings.zone)
+        self.query_one("#new-due", Input).value = day_and_time(suggestion, self.kiosk.settings.zone)
+
+    def _chosen(self) -> OffsiteItem:
+        if len(self.items) == 1:
+            return self.items[0]
+        index: int = self.query_one("#which", RadioSet).pressed_index
+        if index < 0:
+            raise InvalidInput("Choose which device (arrow keys, then Enter).")
+        return self.items[index]
+
+    @on(RadioSet.Changed, "#which")
+    def _which(self, event: RadioSet.Changed) -> None:
+        self._suggest(self.items[event.index])
+        self.query_one("#new-due", Input).focus()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "new-due" and not self.query_one("#extend-reason", Input).value:
+            self.query_one("#extend-reason", Input).focus()
+            return
+        self.action_submit()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "submit":
+            self.action_submit()
+        else:
+            self.action_back()
+
+    def action_back(self) -> None:
+        if not self.kiosk.busy:
+            self.app.pop_screen()
+
+    def action_submit(self) -> None:
+        if self.kiosk.busy:
+            return
+        try:
+            item = self._chosen()
+            new_due = parse_when(
+                self.query_one("#new-due", Input).value,
+                now=self.kiosk.clock(),
+                zone=self.kiosk.settings.zone,
+            )
+        except KioskError as exc:
+            self.show_error(exc)
+            return
+        reason = self.query_one("#extend-reason", Input).value
+        tag, code = item.device.tag, self.status.staff.code
+        self.call(
+            lambda s: s.devices.extend(tag, new_due, reason=reason, staff_code=code),
+            lambda receipt: flows.confirm_receipt(self.kiosk, receipt),
+        )

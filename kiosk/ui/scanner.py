@@ -1,0 +1,127 @@
+"""Recognising a USB QR scanner among the keystrokes, whatever has the focus.
+
+A scanner in keyboard mode types its payload (``SRK1:S:ASMITH``) and Enter, a few
+milliseconds a key. The kiosk must see that as one scan on every screen: on the home screen,
+on a person's screen (which has no text field), and in the middle of the sign-out form where
+a second label adds a device. :class:`ScanWedge` watches the key stream before any widget
+does. A key that could start a payload (``S``) is held back; when the next keys confirm the
+prefix (``SRK<digits>:``) everything up to Enter is taken as a scan and never reaches a
+widget. When they do not (a person typing ``SMITH``), the held keys are let through, in
+order, at once. A held key is never kept for long: after ``hold_seconds`` without another
+key it is released (or, when a whole payload has arrived from a scanner configured without
+an Enter suffix, taken as the scan).
+
+Plain Python: it works on opaque key events and their ``key``/``character``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+E = TypeVar("E")
+
+TERMINATORS = frozenset({"enter", "ctrl+m", "ctrl+j", "newline", "tab", "ctrl+i"})
+# Keys a scanner may send straight after Enter (CR LF, or a Tab suffix): swallowed.
+TRAILERS = frozenset({"ctrl+j", "newline", "tab", "ctrl+i"})
+_MAYBE_PREFIX = re.compile(r"^S(R(K\d*)?)?$", re.IGNORECASE)
+_PREFIX = re.compile(r"^SRK\d+:$", re.IGNORECASE)
+_COMPLETE = re.compile(r"^SRK\d+:[SD]:[^\s:]+$", re.IGNORECASE)
+MAX_PAYLOAD = 64
+
+
+@dataclass
+class WedgeOutput(Generic[E]):
+    """What to do after a key: events to pass on now (in order), and a scan, if any."""
+
+    release: list[E] = field(default_factory=list)
+    scan: str | None = None
+
+
+class ScanWedge(Generic[E]):
+    def __init__(self, hold_seconds: float = 0.5, trailer_seconds: float = 0.15) -> None:
+        self.hold_seconds = hold_seconds
+        self.trailer_seconds = trailer_seconds
+        self._held: list[E] = []
+        self._text = ""
+        self._capturing = False
+        self._last_key_at = 0.0
+        self._scan_ended_at = -1e9
+
+    @property
+    def pending(self) -> bool:
+        """Keys are held back (a payload may be arriving)."""
+        return bool(self._held)
+
+    @property
+    def capturing(self) -> bool:
+        return self._capturing
+
+    def _reset(self) -> list[E]:
+        held, self._held, self._text, self._capturing = self._held, [], "", False
+        return held
+
+    def feed(self, event: E, key: str, character: str | None, now: float) -> WedgeOutput[E]:
+        self._last_key_at = now
+        char = character if character and len(character) == 1 and character.isprintable() else None
+        if self._capturing:
+            if key in TERMINATORS:
+                text = self._text
+                self._reset()
+                self._scan_ended_at = now
+                return WedgeOutput(scan=text)
+            if char is not None and len(self._text) < MAX_PAYLOAD:
+                self._held.append(event)
+                self._text += char
+                return WedgeOutput()
+            # Anything else (Escape, an arrow, an over-long payload): not a scan after all.
+            return self._give_up(event)
+        if self._held:
+            if char is not None and _MAYBE_PREFIX.match(self._text + char):
+                self._held.append(event)
+                self._text += char
+                return WedgeOutput()
+            if char is not None and _PREFIX.match(self._text + char):
+                self._held.append(event)
+                self._text += char
+                self._capturing = True
+                return WedgeOutput()
+            released = self._reset()
+            return WedgeOutput(release=[*released, *self._start(event, char)])
+        if key in TRAILERS and now - self._scan_ended_at < self.trailer_seconds:
+            return WedgeOutput()
+        return WedgeOutput(release=self._start(event, char))
+
+    def _start(self, event: E, char: str | None) -> list[E]:
+        if char is not None and char in "sS":
+            self._held = [event]
+            self._text = char
+            return []
+        return [event]
+
+    def _give_up(self, event: E) -> WedgeOutput[E]:
+        text = self._text
+        released = self._reset()
+        if _COMPLETE.match(text):
+            return WedgeOutput(release=[event], scan=text)
+        return WedgeOutput(release=[*released, event])
+
+    def expire(self, now: float) -> WedgeOutput[E]:
+        """Called a little after the last key: release what is held, or finish a scan."""
+        if not self._held or now - self._last_key_at < self.hold_seconds:
+            return WedgeOutput()
+        text = self._text
+        released = self._reset()
+        if _COMPLETE.match(text):
+            self._scan_ended_at = now
+            return WedgeOutput(scan=text)
+        return WedgeOutput(release=released)
+
+    def paste(self, text: str) -> str | None:
+        """A pasted payload (some scanners send one block) is a scan too."""
+        lines: Sequence[str] = [line.strip() for line in text.splitlines() if line.strip()]
+        if len(lines) == 1 and _COMPLETE.match(lines[0]):
+            return lines[0]
+        return None

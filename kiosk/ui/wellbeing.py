@@ -1,0 +1,140 @@
+"""Display-screen (VDU) training declared, and a workstation review asked for."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Input, Static
+
+from kiosk.domain.errors import KioskError
+from kiosk.ui import flows
+from kiosk.ui.base import StaffScreen
+from kiosk.ui.formats import date_input, local, parse_day
+from kiosk.ui.widgets import Notice, TouchButton, assemble
+
+if TYPE_CHECKING:
+    from kiosk.services.views import EventReceipt, StaffInfo
+
+VDU_TEXT = (
+    "The policy asks every member of staff to complete training in the correct use of "
+    "display screens (VDU): positioning laptops and screens, and posture."
+)
+REVIEW_TEXT = (
+    "If you need a piece of equipment altered or adapted to support your physical health, "
+    "the Head Teacher can start a workplace review with the occupational health service."
+)
+
+
+class _FormScreen(StaffScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back", show=False)]
+
+    def __init__(self, staff: StaffInfo, *, chained: bool = False) -> None:
+        super().__init__(classes="form-screen")
+        self.staff = staff
+        self.chained = chained
+
+    def action_back(self) -> None:
+        if self.kiosk.busy:
+            return
+        if self.chained:
+            self.dismiss(None)
+        else:
+            self.app.pop_screen()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "submit":
+            self.action_submit()
+        elif event.button.id == "back":
+            self.action_back()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_submit()
+
+    def action_submit(self) -> None:
+        raise NotImplementedError
+
+    def _done(self, receipt: EventReceipt) -> None:
+        if self.chained:
+            self.dismiss(receipt)
+        else:
+            flows.confirm_receipt(self.kiosk, receipt)
+
+    def _buttons(self, label: str) -> ComposeResult:
+        with Horizontal(classes="form-buttons"):
+            yield TouchButton(label, key="Enter", id="submit", variant="primary")
+            yield TouchButton("Back", key="Esc", id="back")
+
+
+class VduScreen(_FormScreen):
+    def compose(self) -> ComposeResult:
+        today = local(self.kiosk.clock(), self.kiosk.settings.zone).date()
+        with Vertical(classes="form-box"):
+            yield Static(
+                assemble(("Display-screen (VDU) training: ", "bold"), (self.staff.name, "bold")),
+                classes="form-title",
+            )
+            yield Static(VDU_TEXT, markup=False, classes="form-text")
+            if self.chained:
+                yield Static(
+                    "This is needed before a laptop or work phone goes off site; "
+                    "you go back to the sign-out afterwards.",
+                    markup=False,
+                    classes="form-text",
+                )
+            yield Static(
+                "I have completed the training on (day/month/year):",
+                markup=False,
+                classes="field-label",
+            )
+            yield Input(date_input(today), id="vdu-date", max_length=30)
+            yield Notice(id="notice")
+            yield from self._buttons("Record my training")
+
+    def on_mount(self) -> None:
+        self.query_one("#vdu-date", Input).focus()
+
+    def action_submit(self) -> None:
+        if self.kiosk.busy:
+            return
+        today = local(self.kiosk.clock(), self.kiosk.settings.zone).date()
+        try:
+            day = parse_day(self.query_one("#vdu-date", Input).value, today=today)
+        except KioskError as exc:
+            self.show_error(exc)
+            return
+        code = self.staff.code
+        self.call(lambda s: s.policies.declare_vdu_training(code, day), self._done)
+
+
+class ReviewScreen(_FormScreen):
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="form-box"):
+            yield Static(
+                assemble(("Workstation review: ", "bold"), (self.staff.name, "bold")),
+                classes="form-title",
+            )
+            yield Static(REVIEW_TEXT, markup=False, classes="form-text")
+            yield Static(
+                "What do you need? (for example: a laptop stand, a different chair)",
+                markup=False,
+                classes="field-label",
+            )
+            yield Input(id="needs", max_length=1000)
+            yield Notice(id="notice")
+            yield from self._buttons("Ask for a review")
+
+    def on_mount(self) -> None:
+        self.query_one("#needs", Input).focus()
+
+    def action_submit(self) -> None:
+        if self.kiosk.busy:
+            return
+        code, needs = self.staff.code, self.query_one("#needs", Input).value
+        self.call(lambda s: s.policies.request_workstation_review(code, needs), self._done)

@@ -1,0 +1,124 @@
+"""Helpers for driving the staff kiosk with Pilot and reading its screen like a person."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import Button, Input, Static
+
+from kiosk.services.app import Services
+from kiosk.ui.app import KioskApp
+
+SIZE = (100, 30)
+
+
+def make_app(services: Services, **kwargs: Any) -> KioskApp:
+    kwargs.setdefault("confirm_seconds", 60.0)
+    return KioskApp(services=services, **kwargs)
+
+
+def with_settings(services: Services, **changes: Any) -> Services:
+    return Services(services.ctx.engine, replace(services.settings, **changes), services.ctx.clock)
+
+
+@asynccontextmanager
+async def running(app: KioskApp, size: tuple[int, int] = SIZE) -> AsyncIterator[Pilot[None]]:
+    """Run the app; afterwards, no unexpected error may have been swallowed on the way."""
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        yield pilot
+    assert app.unexpected_errors == [], app.unexpected_errors
+
+
+async def settle(pilot: Pilot[Any], rounds: int = 40) -> None:
+    """Wait until every service call (and what it started) has finished and been drawn."""
+    app = pilot.app
+    assert isinstance(app, KioskApp)
+    for _ in range(rounds):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not app.busy and not app.queued_scans and not _running(app):
+            await pilot.pause()
+            if not app.busy and not _running(app):
+                return
+    raise AssertionError("the kiosk did not settle")
+
+
+def _running(app: KioskApp) -> bool:
+    return any(not w.is_finished for w in app.workers)
+
+
+async def scan(pilot: Pilot[Any], payload: str) -> None:
+    """A USB scanner types the payload and Enter, key by key."""
+    await pilot.press(*payload, "enter")
+    await settle(pilot)
+
+
+async def scan_fast(pilot: Pilot[Any], payload: str) -> None:
+    """A later scan in the same test: handed to the app as the key stream would be."""
+    app = pilot.app
+    assert isinstance(app, KioskApp)
+    app.receive_scan(payload)
+    await settle(pilot)
+
+
+async def press(pilot: Pilot[Any], *keys: str) -> None:
+    await pilot.press(*keys)
+    await settle(pilot)
+
+
+async def type_into(pilot: Pilot[Any], selector: str, text: str, *, submit: bool = True) -> None:
+    """Put text in a field (as if typed) and, by default, press Enter in it."""
+    field = pilot.app.screen.query_one(selector, Input)
+    field.focus()
+    field.value = text
+    await pilot.pause()
+    if submit:
+        await press(pilot, "enter")
+
+
+def screen_text(app: KioskApp) -> str:
+    """Everything a person can read on the current screen (visible text widgets)."""
+    parts: list[str] = []
+    for widget in app.screen.query("Static, Button, Input, Label, Markdown, RadioButton"):
+        if not widget.display or not _shown(widget):
+            continue
+        if isinstance(widget, Input):
+            parts.append(widget.value)
+        elif isinstance(widget, Button):
+            parts.append(str(widget.label))
+        elif isinstance(widget, Static):
+            parts.append(str(widget.visual))
+    return "\n".join(parts)
+
+
+def _shown(widget: Any) -> bool:
+    node = widget
+    while node is not None:
+        if not getattr(node, "display", True):
+            return False
+        node = node.parent
+    return True
+
+
+def notice(app: KioskApp) -> str:
+    """The message under the field (or in the form) where the eye already is."""
+    try:
+        widget = app.screen.query_one("#notice", Static)
+    except Exception:
+        return ""
+    return str(widget.visual) if widget.display else ""
+
+
+async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.05)

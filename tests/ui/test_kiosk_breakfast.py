@@ -1,0 +1,117 @@
+"""Breakfast-club mode: the lead logs colleagues' phones into the administrator's drawer."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from kiosk.domain.events import EventKind
+from kiosk.services.app import Services
+from kiosk.ui.breakfast import BreakfastScreen
+from kiosk.ui.confirm import ConfirmScreen
+from kiosk.ui.home import HomeScreen
+from tests.ui.kiosk_support import make_app, notice, press, running, scan, scan_fast, screen_text
+
+pytestmark = pytest.mark.ui
+
+
+def _in_drawer(services: Services) -> list[str]:
+    return sorted(h.staff.code for h in services.phones.phones_now() if h.store.code == "DRAWER")
+
+
+async def test_only_the_lead_or_an_admin_can_start_it(school: Services) -> None:
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, "f5")
+        await scan(pilot, "SRK1:S:ASMITH")
+        assert isinstance(app.screen, HomeScreen)
+        assert "Only the breakfast-club lead or an admin can start breakfast-club mode" in notice(
+            app
+        )
+        await scan_fast(pilot, "SRK1:S:ASMITH")  # the button was used up: Alice's own screen
+        assert "Breakfast club" not in screen_text(app)
+        await press(pilot, "b")
+        assert not isinstance(app.screen, BreakfastScreen)
+        assert "Only the breakfast-club lead or an admin" in notice(app)
+    assert school.phones.phones_now() == ()
+
+
+async def test_each_badge_logs_a_phone_into_the_drawer_recorded_by_the_lead(
+    school: Services,
+) -> None:
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:BJONES")
+        await press(pilot, "b")
+        assert isinstance(app.screen, BreakfastScreen)
+        assert "recorded by Ben Jones" in screen_text(app)
+        assert "LOGGING PHONES IN" in screen_text(app)
+        # Three colleagues scanned one after the other, faster than they are stored.
+        for code in ("ASMITH", "EPATEL", "CHEAD"):
+            app.receive_scan(f"SRK1:S:{code}")
+        await scan_fast(pilot, "SRK1:D:LAP-001")
+        text = screen_text(app)
+        assert "In the drawer now: 3 phones" in text
+        for name in ("Alice Smith", "Esha Patel", "Carol Head"):
+            assert f"✓ {name}: phone into the drawer" in text
+        assert "Breakfast-club mode logs phones: scan a colleague's badge." in notice(app)
+        await press(pilot, "u")
+        text = screen_text(app)
+        assert "✗ UNDONE Carol Head: phone into the drawer" in text
+        assert "In the drawer now: 2 phones" in text
+        await press(pilot, "escape")
+        assert isinstance(app.screen, HomeScreen)
+    assert _in_drawer(school) == ["ASMITH", "EPATEL"]
+    rows = school.register.day(date(2026, 3, 10)).rows
+    deposits = [r for r in rows if r.kind == EventKind.PHONE_DEPOSITED.value]
+    assert {r.recorded_by for r in deposits} == {"Ben Jones"}
+    [voided] = [r for r in deposits if r.voided]
+    assert voided.staff_code == "CHEAD"
+    assert rows[-1].kind == EventKind.CORRECTION.value
+
+
+async def test_handing_back_and_a_phone_not_in_the_drawer(school: Services) -> None:
+    school.phones.deposit("ASMITH", "DRAWER", recorded_by="BJONES")
+    school.phones.deposit("EPATEL")  # in the staff room, not the drawer
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, "f5")
+        await scan(pilot, "SRK1:S:BJONES")
+        assert "In the drawer now: 1 phone  Alice Smith" in screen_text(app)
+        await press(pilot, "h")
+        assert "HANDING PHONES BACK" in screen_text(app)
+        await scan_fast(pilot, "SRK1:S:EPATEL")
+        assert (
+            "Esha Patel's phone is in the Staff-room secure store, not the Administrator's "
+            "locked drawer" in notice(app)
+        )
+        await scan_fast(pilot, "SRK1:S:ASMITH")
+        assert "✓ Alice Smith: phone handed back" in screen_text(app)
+        assert "In the drawer now: 0 phones" in screen_text(app)
+        await scan_fast(pilot, "SRK1:S:NOBODY")
+        assert "No member of staff has the code NOBODY" in notice(app)
+    assert _in_drawer(school) == []
+    assert school.people.status("EPATEL").phone is not None
+
+
+async def test_move_all_to_the_staff_room_when_breakfast_club_ends(school: Services) -> None:
+    for code in ("ASMITH", "EPATEL"):
+        school.phones.deposit(code, "DRAWER", recorded_by="BJONES")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, "f5")
+        await scan(pilot, "SRK1:S:DOFFICE")  # an admin may run it too
+        await press(pilot, "m")
+        assert "Move all 2 phones from the drawer to the staff-room store? Press M again" in notice(
+            app
+        )
+        assert _in_drawer(school) == ["ASMITH", "EPATEL"]
+        await press(pilot, "m")
+        assert isinstance(app.screen, ConfirmScreen)
+        text = screen_text(app)
+        assert "2 phones moved to the staff-room store" in text
+        assert "Recorded by Dina Office." in text
+    assert _in_drawer(school) == []
+    assert sorted(h.staff.code for h in school.phones.phones_now()) == ["ASMITH", "EPATEL"]
+    assert {h.store.code for h in school.phones.phones_now()} == {"STAFFROOM"}
