@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from kiosk.domain.errors import InvalidInput
+
 DEFAULT_RETURN_TIME = time(8, 30)
 
 
@@ -19,9 +21,18 @@ def ensure_utc(moment: datetime) -> datetime:
 
 
 def local_day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """The UTC instants [start, end) of a local calendar day (23 h or 25 h around clock changes)."""
-    start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+    """The UTC instants [start, end) of a local calendar day (23 h or 25 h around clock changes).
+
+    Raises InvalidInput for a day at the very ends of the calendar (year 1 or 9999), whose
+    bounds do not exist as datetimes.
+    """
+    try:
+        start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+        end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(
+            f"{day.isoformat()} is outside the dates the register can handle."
+        ) from None
     return start, end
 
 
