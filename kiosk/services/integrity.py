@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -159,12 +159,12 @@ def is_checkpoint(kind: str, details: Any) -> bool:
 
 
 def walk(
-    rows: Iterable[Row[Any]],
+    rows: Iterable[Sequence[Any]],
     *,
     now: datetime,
     previous: VerifyReport | None = None,
 ) -> VerifyReport:
-    """Check a stream of event rows (id order). Pure: no database access."""
+    """Check a stream of event rows (tuples in ``_COLUMNS`` order, id order). Pure."""
     started = time.perf_counter()
     checked = 0
     prev_row_hash: str | None = None
@@ -177,33 +177,65 @@ def walk(
     checkpoints: list[tuple[int, int, str]] = []  # (event id, last removed id, its hash)
     seen_previous_head: bool | None = None
     notes: list[str] = []
-    for row in rows:
+    witness_of_previous = previous.witness_id if previous is not None else None
+    admin_action = EventKind.ADMIN_ACTION.value
+    for (
+        event_id,
+        occurred_at,
+        kind,
+        staff_id,
+        recorded_by_id,
+        kiosk,
+        store_id,
+        device_id,
+        policy_id,
+        target_event_id,
+        batch,
+        due_at,
+        details,
+        prev_hash,
+        stored_hash,
+    ) in rows:
         checked += 1
         if first_id is None:
-            first_id, first_prev = row.id, row.prev_hash
-        elif row.prev_hash != prev_row_hash:
-            broken.append(row.id)
+            first_id, first_prev = event_id, prev_hash
+        elif prev_hash != prev_row_hash:
+            broken.append(event_id)
         try:
-            recomputed = event_hash(row.prev_hash, row_content(row))
-        except (TypeError, ValueError, AttributeError):  # details that are not a JSON object
+            content = event_content(
+                occurred_at=iso(occurred_at) or "",
+                kind=kind,
+                staff_id=staff_id,
+                recorded_by_id=recorded_by_id,
+                kiosk=kiosk,
+                store_id=store_id,
+                device_id=device_id,
+                policy_id=policy_id,
+                target_event_id=target_event_id,
+                batch=batch,
+                due_at=iso(due_at),
+                details=dict(details or {}),
+            )
+            recomputed = event_hash(prev_hash, content)
+        except (TypeError, ValueError, AttributeError):  # e.g. details that are not an object
             recomputed = ""
-        if recomputed != row.hash:
-            mismatched.append(row.id)
-        if is_checkpoint(row.kind, row.details):
+        if recomputed != stored_hash:
+            mismatched.append(event_id)
+        if kind == admin_action and is_checkpoint(kind, details):
             try:
                 checkpoints.append(
                     (
-                        row.id,
-                        int(row.details["last_removed_id"]),
-                        str(row.details["last_removed_hash"]),
+                        event_id,
+                        int(details["last_removed_id"]),
+                        str(details["last_removed_hash"]),
                     )
                 )
             except (KeyError, TypeError, ValueError):
-                notes.append(f"checkpoint event {row.id} is incomplete")
-        if previous is not None and previous.witness_id == row.id:
-            seen_previous_head = row.hash == previous.witness_hash
-        prev_row_hash = row.hash
-        head_id, head_hash = row.id, row.hash
+                notes.append(f"checkpoint event {event_id} is incomplete")
+        if event_id == witness_of_previous and previous is not None:
+            seen_previous_head = stored_hash == previous.witness_hash
+        prev_row_hash = stored_hash
+        head_id, head_hash = event_id, stored_hash
 
     anchor = "genesis"
     if first_id is not None and first_prev != GENESIS_HASH:
@@ -259,7 +291,8 @@ def verify_session(
     """Walk every event of the database behind ``session`` (one consistent snapshot)."""
     started = time.perf_counter()
     stmt = select(*_COLUMNS).order_by(Event.id).execution_options(yield_per=STREAM_BATCH)
-    report = walk(session.execute(stmt), now=now, previous=previous)
+    # Core rows (not the ORM's) unpacked as tuples: about twice as fast over a million events.
+    report = walk(session.connection().execute(stmt), now=now, previous=previous)
     return replace(report, seconds=round(time.perf_counter() - started, 3))
 
 
