@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.db.models import Event, KioskSetting
 from kiosk.domain.chain import GENESIS_HASH, event_content, event_hash
+from kiosk.domain.errors import DatabaseUnavailable
 from kiosk.domain.events import EventKind
 from kiosk.services.common import UseCases
 from kiosk.services.uow import UnitOfWork, iso
@@ -324,8 +325,13 @@ class IntegrityService(UseCases):
             previous = load_last(session)
             report = verify_session(session, now=self.ctx.clock(), previous=previous)
         if save:
-            with self.ctx.write() as uow:
-                save_last(uow, report)
+            try:
+                with self.ctx.write() as uow:
+                    save_last(uow, report)
+            except DatabaseUnavailable:
+                # A read-only database (a copy, a full disk) can still be checked.
+                note = "this result could not be saved: the database cannot be written"
+                report = replace(report, notes=(*report.notes, note))
         return report
 
     def last_result(self) -> VerifyReport | None:
