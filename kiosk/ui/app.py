@@ -13,7 +13,7 @@ import contextlib
 import logging
 import traceback
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from time import monotonic
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -374,7 +374,7 @@ class KioskApp(App[None]):
         log.info("kiosk closed by an admin")
         self.exit()
 
-    def open_admin_console(self, admin_code: str) -> bool:
+    def open_admin_console(self, admin_code: str, lockouts: Sequence[datetime] = ()) -> bool:
         """Push the admin console; False when it is not installed."""
         try:
             from kiosk.ui.admin import AdminConsoleScreen
@@ -382,7 +382,7 @@ class KioskApp(App[None]):
             return False
         assert self.services is not None
         self.go_home()
-        self.push_screen(AdminConsoleScreen(self.services, admin_code))
+        self.push_screen(AdminConsoleScreen(self.services, admin_code, lockouts=lockouts))
         return True
 
     # --- unexpected errors ----------------------------------------------------------------

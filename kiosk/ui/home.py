@@ -58,7 +58,7 @@ class HomeScreen(StaffScreen):
             yield Static("", id="db-status", markup=False)
             with Vertical(id="scan-box"):
                 yield Static(SCAN_PROMPT, id="scan-label", markup=False)
-                yield Input(placeholder=SCAN_PROMPT, id="scan", max_length=80)
+                yield Input(placeholder="Scan or type here", id="scan", max_length=80)
                 yield Notice(id="notice")
             with Grid(id="actions"):
                 yield TouchButton("Phone in / out", key="F2", id="act-phone")

@@ -34,11 +34,11 @@ if TYPE_CHECKING:
 # Keys are letters (the screen has no text field); none of them is "S", the first letter of
 # a scanner payload, so a key is never held back while a scan might be arriving.
 ACTIONS: tuple[tuple[str, str, str], ...] = (
-    ("d", "deposit", "Deposit: staff room"),
-    ("a", "deposit_drawer", "Deposit: admin's drawer"),
+    ("d", "deposit", "Deposit phone"),
+    ("a", "deposit_drawer", "Deposit in drawer"),
     ("c", "collect", "Collect phone"),
     ("o", "sign_out", "Sign a device out"),
-    ("e", "extend", "Keep a device longer"),
+    ("e", "extend", "Keep it longer"),
     ("p", "policy", "Read the policy"),
     ("v", "vdu", "VDU training done"),
     ("w", "review", "Workstation review"),
@@ -66,12 +66,17 @@ class PersonScreen(StaffScreen):
                 yield Static(plain(staff.name), id="person-name")
                 yield Static(plain(f"{staff.code} · {self._now()}"), id="person-code")
             with Vertical(id="person-facts"):
-                yield Static(self._exemption_line(), id="fact-exemption")
-                yield Static(self._phone_line(), id="fact-phone")
-                yield Static(self._devices_lines(), id="fact-devices")
-                yield Static(self._policy_line(), id="fact-policy")
-                yield Static(self._vdu_line(), id="fact-vdu")
-                yield Static(self._review_line(), id="fact-review")
+                for key, label, value in (
+                    ("exemption", "Exemption", self._exemption_line()),
+                    ("phone", "Phone", self._phone_line()),
+                    ("devices", "Off site", self._devices_lines()),
+                    ("policy", "Policies", self._policy_line()),
+                    ("vdu", "VDU", self._vdu_line()),
+                    ("review", "Review", self._review_line()),
+                ):
+                    with Horizontal(id=f"fact-{key}", classes="fact"):
+                        yield Static(label, classes="fact-label", markup=False)
+                        yield Static(value, classes="fact-value")
             yield Static(self._primary_line(), id="primary")
             yield Notice(id="notice")
             with Grid(id="person-actions"):
@@ -143,13 +148,11 @@ class PersonScreen(StaffScreen):
             if held.recorded_by and held.recorded_by != status.staff.name:
                 by = f", logged by {held.recorded_by}"
             return assemble(
-                ("Phone     ", "bold"),
                 f"{OK_MARK} In the {held.store.name} since {since(held.since, now, zone)}{by}.",
             )
         if status.exemption is not None:
-            return assemble(("Phone     ", "bold"), "Not deposited (you have an exemption).")
+            return assemble("Not deposited (you have an exemption).")
         return assemble(
-            ("Phone     ", "bold"),
             (f"{ERROR_MARK} Not deposited. ", "bold"),
             "Phones stay in the staff room, not in classrooms.",
         )
@@ -162,7 +165,6 @@ class PersonScreen(StaffScreen):
             mark = (f"{WARN_MARK} OVERDUE ", "bold") if item.overdue else ("", "")
             lines.append(
                 assemble(
-                    ("Off site  " if not lines else "          ", "bold"),
                     mark,
                     f"{item.device.kind_label} {item.device.tag}, due back {due}",
                 )
@@ -172,19 +174,17 @@ class PersonScreen(StaffScreen):
     def _policy_line(self) -> Content:
         outstanding = self.status.outstanding_policies
         if not outstanding:
-            return assemble(("Policies  ", "bold"), f"{OK_MARK} All acknowledged.")
+            return assemble(f"{OK_MARK} All acknowledged.")
         names = "; ".join(f"{p.title} ({p.version})" for p in outstanding)
-        return assemble(("Policies  ", "bold"), (f"{TODO_MARK} To read and agree: ", "bold"), names)
+        return assemble((f"{TODO_MARK} To read and agree: ", "bold"), names)
 
     def _vdu_line(self) -> Content:
         trained = self.status.vdu_trained_on
         if trained is None:
             return assemble(
-                ("VDU       ", "bold"),
                 (f"{TODO_MARK} Display-screen training not recorded.", "bold"),
             )
         return assemble(
-            ("VDU       ", "bold"),
             f"{OK_MARK} Display-screen training recorded {short_date(trained)}.",
         )
 
@@ -195,9 +195,7 @@ class PersonScreen(StaffScreen):
         review = reviews[0]
         when = short_date(review.requested_at.astimezone(self.kiosk.settings.zone).date())
         state = review.status.replace("_", " ")
-        return assemble(
-            ("Review    ", "bold"), f"Workstation review asked {when}: {review.needs} ({state})."
-        )
+        return assemble(f"Workstation review asked {when}: {review.needs} ({state}).")
 
     def _primary_line(self) -> Content:
         name = self._primary()
@@ -206,7 +204,7 @@ class PersonScreen(StaffScreen):
             "collect": "collect your phone",
             "done": "finish",
         }[name]
-        return assemble(("Press Enter", "bold reverse"), f" to {text}.")
+        return assemble((" Press Enter ", "bold reverse"), f" to {text}.")
 
     def _primary(self) -> str:
         if self.status.phone is not None:

@@ -7,6 +7,7 @@ Five wrong PINs lock it for five minutes (the service decides and records that).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
@@ -47,6 +48,7 @@ class PinScreen(StaffModal):
         self.stage = "pin"
         self.digits = ""
         self.admin: StaffInfo | None = None
+        self.lockouts: tuple[datetime, ...] = ()
 
     def compose(self) -> ComposeResult:
         with Vertical(id="pin-box"):
@@ -125,6 +127,7 @@ class PinScreen(StaffModal):
             return
         self.stage = "badge"
         self.clear_notice()
+        self.lockouts = result.lockouts_since_last_sign_in
         if result.lockouts_since_last_sign_in:
             count = len(result.lockouts_since_last_sign_in)
             self.show_info(
@@ -162,7 +165,7 @@ class PinScreen(StaffModal):
     def action_console(self) -> None:
         if self.stage != "menu" or self.admin is None:
             return
-        if not self.kiosk.open_admin_console(self.admin.code):
+        if not self.kiosk.open_admin_console(self.admin.code, self.lockouts):
             self.show_error(
                 "The admin console is not installed on this kiosk.", title="Not available"
             )

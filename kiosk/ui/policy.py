@@ -10,12 +10,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
 from textual.widgets import Button, Markdown, Static
 
 from kiosk.domain.chain import text_fingerprint
 from kiosk.ui import flows
 from kiosk.ui.base import StaffScreen
-from kiosk.ui.formats import short_date
 from kiosk.ui.widgets import Notice, TouchButton, assemble
 
 if TYPE_CHECKING:
@@ -50,7 +50,9 @@ class PolicyScreen(StaffScreen):
             yield TouchButton("Back", key="Esc", id="back")
 
     def on_mount(self) -> None:
-        self.query_one("#agree", Button).disabled = True
+        agree = self.query_one("#agree", Button)
+        agree.disabled = True
+        agree.label = Content.assemble((" Enter ", "bold reverse"), " Read to the end to agree")
         self.query_one("#policy-scroll").focus()
         scroll = self.query_one("#policy-scroll", VerticalScroll)
         self.watch(scroll, "scroll_y", self._check_end, init=False)
@@ -67,8 +69,7 @@ class PolicyScreen(StaffScreen):
         self.query_one("#policy-title", Static).update(
             assemble(
                 (policy.title, "bold"),
-                f"  ·  version {policy.version}"
-                f"  ·  published {short_date(policy.published_at.date())}",
+                f"  ·  version {policy.version}",
             )
         )
         self.query_one("#policy-hint", Static).update(
@@ -88,7 +89,9 @@ class PolicyScreen(StaffScreen):
             return  # not laid out yet
         if scroll.scroll_y >= scroll.max_scroll_y:
             self.reached_end = True
-            self.query_one("#agree", Button).disabled = False
+            agree = self.query_one("#agree", Button)
+            agree.disabled = False
+            agree.label = Content.assemble((" Enter ", "bold reverse"), " I have read and agree")
             self.clear_notice()
             self.query_one("#policy-hint", Static).update(
                 "You have reached the end. Press Enter (or tap the button) to agree."

@@ -64,6 +64,7 @@ class SignOutScreen(StaffScreen):
                 yield Static("", id="manager-label", classes="field-label", markup=False)
                 yield Input(placeholder="Name of the line manager", id="manager", max_length=120)
                 yield Checkbox("The work phone is charged and ready to use", id="charged")
+        with Vertical(id="form-foot"):
             yield Notice(id="notice")
             with Horizontal(id="form-buttons"):
                 yield TouchButton("Sign out", key="Enter", id="submit", variant="primary")

@@ -117,3 +117,16 @@ async def test_after_the_pin_an_admin_badge_then_exit(
         await pilot.pause()
         assert not app.is_running
     assert app.return_code == 0
+
+
+async def test_admin_console_opens_after_the_pin_and_an_admin_badge(school: Services) -> None:
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, "ctrl+q", *ADMIN_PIN, "enter")
+        await scan(pilot, "SRK1:S:CHEAD")
+        await press(pilot, "a")
+        assert type(app.screen).__name__ == "AdminConsoleScreen"
+        # Scans are not taken from the admin console's fields, and it does not time out as
+        # a staff screen would.
+        assert not getattr(app.screen, "ACCEPTS_SCANS", False)
+        assert getattr(app.screen, "idle_seconds", None) is None

@@ -51,7 +51,7 @@ async def test_badge_scan_then_enter_deposits_the_phone(
         assert isinstance(app.screen, PersonScreen)
         text = screen_text(app)
         assert "Alice Smith" in text and "Not deposited" in text
-        assert "Press Enter to deposit your phone in the staff-room store" in text
+        assert " Press Enter  to deposit your phone in the staff-room store" in text
         await press(pilot, "enter")  # one scan plus one key
         assert isinstance(app.screen, ConfirmScreen)
         text = screen_text(app)
@@ -82,7 +82,7 @@ async def test_collect_confirms_a_phone_logged_by_the_breakfast_club_lead(
         await scan(pilot, "SRK1:S:ASMITH")
         text = screen_text(app)
         assert "since 08:05, logged by Ben Jones" in text
-        assert "Press Enter to collect your phone" in text
+        assert " Press Enter  to collect your phone" in text
         await press(pilot, "enter")
         text = screen_text(app)
         assert "Phone collected from the Administrator's locked drawer" in text
@@ -133,18 +133,18 @@ async def test_slt_exemption_is_shown_instead_of_nagging(school: Services) -> No
         )
         assert "Not deposited (you have an exemption)." in text
         assert "Phones stay in the staff room" not in text
-        assert "Press Enter to finish." in text
+        assert " Press Enter  to finish." in text
         await press(pilot, "enter")
         assert isinstance(app.screen, HomeScreen)
     assert school.people.status("CHEAD").phone is None
 
 
 async def test_confirmation_returns_home_by_itself(school: Services) -> None:
-    app = make_app(school, confirm_seconds=0.3)
+    app = make_app(school, confirm_seconds=1.5)
     async with running(app) as pilot:
         await scan(pilot, "SRK1:S:ASMITH")
         await press(pilot, "enter")
         assert isinstance(app.screen, ConfirmScreen)
-        await pilot.pause(0.6)
+        await pilot.pause(2.0)
         assert isinstance(app.screen, HomeScreen)
         assert app.focused is not None and app.focused.id == "scan"

@@ -1,0 +1,116 @@
+"""The kiosk at 80x24 and on a large screen, the idle timeout, the high-contrast theme."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widget import Widget
+
+from kiosk.services.app import Services
+from kiosk.ui.confirm import ConfirmScreen
+from kiosk.ui.home import HomeScreen
+from kiosk.ui.person import PersonScreen
+from kiosk.ui.signout import SignOutScreen
+from tests.school import make_ready
+from tests.ui.kiosk_support import (
+    make_app,
+    notice,
+    press,
+    running,
+    scan,
+    scan_fast,
+    screen_text,
+    with_settings,
+)
+
+pytestmark = pytest.mark.ui
+
+
+def _fully_visible(widget: Widget, size: tuple[int, int]) -> bool:
+    region = widget.region
+    width, height = size
+    return (
+        region.height > 0
+        and region.width > 0
+        and region.x >= 0
+        and region.y >= 0
+        and region.right <= width
+        and region.bottom <= height
+    )
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)])
+async def test_everything_fits_from_80x24_to_a_large_screen(
+    school: Services, size: tuple[int, int]
+) -> None:
+    make_ready(school, "ASMITH")
+    app = make_app(school)
+    async with running(app, size=size) as pilot:
+        home = app.screen
+        for selector in ("#school", "#clock", "#scan", "#emergency", "TouchButton"):
+            for widget in home.query(selector):
+                assert _fully_visible(widget, size), (selector, widget.region)
+        assert "0121 496 0000" in screen_text(app)
+        await scan(pilot, "SRK1:S:ASMITH")
+        assert isinstance(app.screen, PersonScreen)
+        for widget in app.screen.query("TouchButton"):
+            if widget.display:
+                assert _fully_visible(widget, size), (widget.id, widget.region)
+        for selector in ("#person-name", "#fact-phone", "#fact-policy", "#primary"):
+            assert _fully_visible(app.screen.query_one(selector), size), selector
+        # A sign-out with a laptop and a work phone: the form can be reached whole.
+        await scan_fast(pilot, "SRK1:D:LAP-001")
+        await scan_fast(pilot, "SRK1:D:WP-01")
+        assert isinstance(app.screen, SignOutScreen)
+        charged = app.screen.query_one("#charged")
+        charged.scroll_visible(animate=False)
+        await pilot.pause()
+        assert _fully_visible(charged, size)
+        await press(pilot, "escape")
+        await scan_fast(pilot, "SRK1:S:ASMITH")
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert _fully_visible(app.screen.query_one("#confirm-title"), size)
+
+
+async def test_idle_timeout_returns_home_and_forgets_a_half_typed_code(school: Services) -> None:
+    app = make_app(with_settings(school, idle_timeout=1))
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        assert isinstance(app.screen, PersonScreen)
+        await pilot.pause(1.6)
+        assert isinstance(app.screen, HomeScreen)
+        await press(pilot, "f3")
+        await pilot.press(*"epa")
+        assert "Sign a laptop or work phone out" in notice(app)
+        await pilot.pause(1.6)
+        assert app.screen.query_one("#scan").value == ""  # type: ignore[attr-defined]
+        assert notice(app) == ""
+        assert not any(b.has_class("-armed") for b in app.screen.query("TouchButton"))
+    assert school.phones.phones_now() == ()
+
+
+async def test_high_contrast_theme(school: Services) -> None:
+    app = make_app(school)
+    async with running(app) as pilot:
+        assert app.theme == "kiosk"
+        await press(pilot, "f9")
+        assert app.theme == "kiosk-high-contrast"
+        assert app.screen.styles.background.hex.upper() == "#000000"
+        await pilot.click("#act-contrast")
+        await pilot.pause()
+        assert app.theme == "kiosk"
+        assert app.focused is not None and app.focused.id == "scan"
+    app = make_app(school, high_contrast=True)
+    async with running(app):
+        assert app.theme == "kiosk-high-contrast"
+
+
+async def test_overdue_is_said_in_words_not_only_in_red(school: Services) -> None:
+    make_ready(school, "ASMITH")
+    school.devices.sign_out("ASMITH", ["LAP-001"], reason="Planning")
+    school.ctx.clock.advance(days=2)  # type: ignore[attr-defined]
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        assert "⚠ OVERDUE Laptop LAP-001, due back Wed 11 Mar 08:30" in screen_text(app)
+        assert app.screen.query_one("#fact-devices").has_class("-overdue")
