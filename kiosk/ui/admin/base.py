@@ -187,7 +187,7 @@ def fill_table(table: DataTable[Any], rows: Sequence[Row]) -> None:
         for key, cells in rows[: len(old_keys)]:
             current = table.get_row(key)
             for column, old, new in zip(columns, current, cells, strict=False):
-                if old != new:
+                if not _same(old, new):
                     table.update_cell(key, column, new, update_width=True)
         for key, cells in rows[len(old_keys) :]:
             table.add_row(*cells, key=key)
@@ -199,6 +199,13 @@ def fill_table(table: DataTable[Any], rows: Sequence[Row]) -> None:
     if selected is not None and selected in new_keys:
         table.move_cursor(row=new_keys.index(selected), scroll=False)
         table.call_after_refresh(table.scroll_to, scroll_x, scroll_y, animate=False)
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Cell equality that sees styles (rich's Text compares only text and spans)."""
+    if isinstance(old, Text) and isinstance(new, Text):
+        return old.plain == new.plain and old.style == new.style and old.spans == new.spans
+    return type(old) is type(new) and bool(old == new)
 
 
 def selected_key(table: DataTable[Any]) -> str | None:

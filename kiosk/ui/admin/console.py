@@ -121,7 +121,6 @@ class AdminConsoleScreen(Screen[None]):
             yield Static(
                 f"Admin console · {self.services.settings.school_name}", id="console-title"
             )
-            yield Static("", id="console-who")
             yield Button("Lock (Ctrl+L)", id="console-lock", compact=True)
             yield Button("Exit kiosk app (F10)", id="console-exit", compact=True, variant="error")
         yield Static("", id="console-who")

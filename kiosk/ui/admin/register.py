@@ -34,16 +34,17 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 100
 
-COLUMNS = (
-    ("mark", ""),
-    ("id", "#"),
-    ("time", "Time"),
-    ("staff", "Staff"),
-    ("what", "What"),
-    ("item", "Device or store"),
-    ("detail", "Detail"),
-    ("by", "Recorded by"),
-    ("kiosk", "Kiosk"),
+# (key, heading, width: None fits the content). Long names are cut so Detail stays in view.
+COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("mark", "", 6),
+    ("id", "#", None),
+    ("time", "Time", 8),
+    ("staff", "Staff", 28),
+    ("what", "What", 20),
+    ("item", "Device or store", 24),
+    ("by", "Recorded by", None),
+    ("kiosk", "Kiosk", None),
+    ("detail", "Detail", None),
 )
 
 
@@ -108,8 +109,8 @@ class RegisterPane(Pane):
             yield Button("Clear filters", id="reg-clear", compact=True)
         yield Static(long_date(self.day), id="reg-title")
         table: DataTable[Any] = DataTable(id="reg-table", cursor_type="row", zebra_stripes=True)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
+        for key, label, width in COLUMNS:
+            table.add_column(label, key=key, width=width)
         yield table
         with Horizontal(classes="toolbar"):
             yield Static("", id="reg-pageinfo")
@@ -183,17 +184,15 @@ class RegisterPane(Pane):
             staff,
             row.what,
             row.item,
-            detail,
             row.recorded_by or "",
             row.kiosk,
         ]
         mark = Text(VOID_MARK, style="bold red") if row.voided else Text("")
         if row.kind == EventKind.CORRECTION.value:
             mark = Text("↺ FIX", style="bold yellow")
-        cells: list[Any] = [mark]
-        for index, value in enumerate(values):
-            # The detail column says VOIDED in plain text, so it is not struck through.
-            cells.append(Text(value, style="" if index == 5 else strike))
+        cells: list[Any] = [mark, *(Text(value, style=strike) for value in values)]
+        # The detail says VOIDED in plain words, so it is not struck through.
+        cells.append(Text(detail))
         return str(row.event_id), cells
 
     # --- navigation --------------------------------------------------------------------------

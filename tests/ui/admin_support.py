@@ -1,0 +1,111 @@
+"""Helpers for the admin console's Pilot and snapshot tests: a real SQLite file, a fake
+clock, a host app standing in for the kiosk, and ways to read the screen as a person would."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Static
+
+from kiosk.config import Settings
+from kiosk.db.engine import make_engine
+from kiosk.services.app import Services
+from kiosk.ui.admin.base import Message
+from kiosk.ui.admin.console import AdminConsoleScreen
+
+SIZE = (120, 36)
+
+
+def open_services(url: str, clock: Callable[[], datetime], **changes: Any) -> Services:
+    changes.setdefault("school_name", "Hillside Primary")
+    settings = Settings(kiosk_name="test-kiosk", database_url=url, **changes)
+    return Services(make_engine(url), settings, clock)
+
+
+@contextmanager
+def second_writer(url: str, clock: Callable[[], datetime]) -> Iterator[Services]:
+    """Another kiosk on the same database file: its own engine and connections."""
+    other = Services(make_engine(url), Settings(kiosk_name="hall-kiosk", database_url=url), clock)
+    try:
+        yield other
+    finally:
+        other.close()
+
+
+class ConsoleHost(App[None]):
+    """Stands in for the kiosk app: a home screen, with the console pushed over it."""
+
+    ENABLE_COMMAND_PALETTE = False  # as in the kiosk app
+
+    def __init__(
+        self,
+        services: Services,
+        admin_code: str = "DOFFICE",
+        lockouts: Sequence[datetime] | None = None,
+    ) -> None:
+        super().__init__()
+        self.services = services
+        self.admin_code = admin_code
+        self.lockouts = lockouts
+
+    def compose(self) -> ComposeResult:
+        yield Static("Kiosk home screen", id="home")
+
+    def on_mount(self) -> None:
+        self.open_console()
+
+    def open_console(self) -> None:
+        self.push_screen(AdminConsoleScreen(self.services, self.admin_code, lockouts=self.lockouts))
+
+
+# --- reading the screen ----------------------------------------------------------------------
+
+
+def plain(value: Any) -> str:
+    return value.plain if isinstance(value, Text) else str(value)
+
+
+def table_rows(table: DataTable[Any]) -> list[list[str]]:
+    return [[plain(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def text_of(widget: Static) -> str:
+    return plain(widget.content)
+
+
+def messages(app: App[Any]) -> list[str]:
+    """The feedback lines under the views (and in dialogs) shown now."""
+    return [text_of(m) for m in app.screen.query(Message) if text_of(m)]
+
+
+async def wait_until(
+    pilot: Pilot[Any], predicate: Callable[[], Any], *, timeout: float = 6.0, what: str = ""
+) -> None:
+    """Let the app run (workers, timers) until ``predicate()`` holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        await pilot.pause()
+        try:
+            if predicate():
+                return
+        except Exception:  # not there yet (a widget not mounted...)
+            pass
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        await asyncio.sleep(0.05)
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Wait for the database work in flight, then for the screen to catch up."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()

@@ -1,0 +1,212 @@
+"""The console as a whole: who may use it, views by key and mouse, lock, idle lock, exit,
+lockouts and integrity reported, a database that goes away."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Static, TabbedContent
+
+from kiosk.services.app import Services
+from kiosk.ui.admin import AdminConsoleScreen
+from kiosk.ui.admin.dialogs import ConfirmDialog, FormDialog
+from tests.conftest import START, FakeClock
+from tests.school import make_school
+from tests.ui.admin_support import SIZE, ConsoleHost, open_services, text_of, wait_until
+
+pytestmark = pytest.mark.ui
+
+
+@pytest.fixture
+def services(sqlite_url: str, clock: FakeClock) -> Iterator[Services]:
+    svc = open_services(sqlite_url, clock)
+    clock.set(START - timedelta(days=7))
+    make_school(svc)
+    clock.set(START)
+    yield svc
+    svc.close()
+
+
+def active_tab(app: ConsoleHost) -> str:
+    return app.screen.query_one(TabbedContent).active
+
+
+async def test_the_console_opens_on_today_for_an_admin(services: Services) -> None:
+    app = ConsoleHost(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
+        title = app.screen.query_one("#console-title", Static)
+        await wait_until(pilot, lambda: "Dina Office (DOFFICE)" in text_of(title))
+        assert "Hillside Primary" in text_of(title)
+        who = text_of(app.screen.query_one("#console-who", Static))
+        assert "Tue 10 Mar 2026" in who and "integrity never checked" in who
+        assert active_tab(app) == "tab-register"
+        assert isinstance(app.focused, DataTable) and app.focused.id == "reg-table"
+
+
+async def test_only_an_admin_can_use_the_console(services: Services) -> None:
+    app = ConsoleHost(services, admin_code="ASMITH")
+    async with app.run_test(size=SIZE) as pilot:
+        # Refused in words, and back to the kiosk's home screen.
+        await wait_until(pilot, lambda: not isinstance(app.screen, AdminConsoleScreen))
+        assert app.screen.query_one("#home", Static)
+        notes = [n.message for n in app._notifications]
+        assert any("Alice Smith is not an admin" in n for n in notes)
+
+
+async def test_views_by_number_keys_ctrl_page_and_mouse(services: Services) -> None:
+    app = ConsoleHost(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.focused, DataTable))
+        expected = [
+            "tab-register",
+            "tab-phones",
+            "tab-offsite",
+            "tab-policies",
+            "tab-reviews",
+            "tab-exemptions",
+            "tab-workload",
+            "tab-people",
+            "tab-export",
+        ]
+        for number, tab in enumerate(expected, start=1):
+            await pilot.press("1")  # back to a table, so the next digit is not typed into a field
+            await pilot.press(str(number))
+            await wait_until(pilot, lambda tab=tab: active_tab(app) == tab)
+        await pilot.press("1")
+        await pilot.press("ctrl+pagedown")
+        await wait_until(pilot, lambda: active_tab(app) == "tab-phones")
+        await pilot.press("ctrl+pageup", "ctrl+pageup")
+        await wait_until(pilot, lambda: active_tab(app) == "tab-export")
+        await pilot.click("#--content-tab-tab-workload")
+        await wait_until(pilot, lambda: active_tab(app) == "tab-workload")
+
+
+async def test_lock_returns_to_the_kiosk_home(services: Services) -> None:
+    app = ConsoleHost(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.focused, DataTable))
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: not isinstance(app.screen, AdminConsoleScreen))
+        assert app.screen.query_one("#home", Static)
+        app.open_console()
+        await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
+        await pilot.click("#console-lock")
+        await wait_until(pilot, lambda: not isinstance(app.screen, AdminConsoleScreen))
+
+
+async def test_idle_console_locks_itself_even_under_a_dialog(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    services = open_services(sqlite_url, clock, admin_idle_timeout=2)
+    make_school(services)
+    app = ConsoleHost(services)
+    loop_time = __import__("asyncio").get_running_loop().time
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.focused, DataTable))
+        # Input keeps it open: a key every second for three seconds.
+        opened = loop_time()
+        for _ in range(3):
+            await pilot.pause(0.9)
+            await pilot.press("down")
+        assert isinstance(app.screen, AdminConsoleScreen)
+        assert loop_time() - opened > 2
+        # Input in a dialog counts too.
+        await pilot.press("f10")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.pause(1.2)
+        await pilot.press("tab")
+        await pilot.pause(1.2)
+        assert isinstance(app.screen, ConfirmDialog)
+        # Then nothing: the dialog and the console close, back to the kiosk's home.
+        await wait_until(pilot, lambda: app.screen.id == "_default", timeout=5)
+        assert app.screen.query_one("#home", Static)
+        assert not any(isinstance(s, AdminConsoleScreen) for s in app.screen_stack)
+        assert any("locked itself after 2 seconds" in n.message for n in app._notifications)
+    services.close()
+
+
+async def test_exit_the_kiosk_app_asks_first(services: Services) -> None:
+    app = ConsoleHost(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.focused, DataTable))
+        await pilot.press("f10")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("escape")  # changed my mind
+        await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
+        assert app.is_running
+        await pilot.click("#console-exit")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.click("#yes")
+        await wait_until(pilot, lambda: not app.is_running)
+    assert app.return_code == 0
+
+
+async def test_lockouts_and_a_failed_integrity_check_are_reported(
+    services: Services, clock: FakeClock
+) -> None:
+    services.admin.set_pin("402718")
+    for _ in range(5):
+        services.admin.check_pin("000000")
+    clock.advance(minutes=6)
+    check = services.admin.check_pin("402718")
+    assert check.ok and len(check.lockouts_since_last_sign_in) == 1
+    app = ConsoleHost(services, lockouts=check.lockouts_since_last_sign_in)
+    async with app.run_test(size=SIZE) as pilot:
+        alert = app.screen.query_one("#console-alert", Static)
+        await wait_until(pilot, lambda: alert.has_class("-shown"))
+        assert "five wrong PINs locked the console 1 time: Tue 10 Mar 08:05" in text_of(alert)
+        who = app.screen.query_one("#console-who", Static)
+        await wait_until(pilot, lambda: "integrity" in text_of(who))
+    # An intact register, checked: said so quietly.
+    services.integrity.verify()
+    app = ConsoleHost(services)
+    async with app.run_test(size=SIZE) as pilot:
+        who = app.screen.query_one("#console-who", Static)
+        await wait_until(pilot, lambda: "register intact at the last check" in text_of(who))
+        assert not app.screen.query_one("#console-alert", Static).has_class("-shown")
+
+
+async def test_a_database_that_goes_away_is_said_in_words(
+    services: Services, sqlite_url: str
+) -> None:
+    path = Path(sqlite_url.removeprefix("sqlite:///"))
+    app = ConsoleHost(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.focused, DataTable))
+        alert = app.screen.query_one("#console-alert", Static)
+        services.ctx.engine.dispose()
+        aside = path.with_name("aside.sqlite3")
+        os.replace(path, aside)
+        path.write_bytes(b"this is not a database" * 100)
+        try:
+            await wait_until(pilot, lambda: alert.has_class("-shown"), timeout=8)
+            assert "database is unavailable" in text_of(alert)
+            assert "out of date" in text_of(alert)
+            # Still usable: nothing crashed, the views stay, a lock still works.
+            assert isinstance(app.screen, AdminConsoleScreen)
+        finally:
+            services.ctx.engine.dispose()
+            os.replace(aside, path)
+        await wait_until(pilot, lambda: not alert.has_class("-shown"), timeout=8)
+
+
+async def test_dialog_escape_cancels_and_records_nothing(
+    services: Services, clock: FakeClock
+) -> None:
+    receipt = services.phones.deposit("ASMITH")
+    before = services.register.last_event_id()
+    app = ConsoleHost(services)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.screen.query_one("#reg-table", DataTable)
+        await wait_until(pilot, lambda: table.row_count == 1)
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, FormDialog))
+        await pilot.press(*"half typed", "escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
+    assert services.register.last_event_id() == before == receipt.event_id
+    assert datetime(2026, 3, 10, tzinfo=UTC) < clock.now
