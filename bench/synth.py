@@ -1231,7 +1231,7 @@ def _load_sqlite(
         for name, _ddl in indexes:
             conn.exec_driver_sql(f'DROP INDEX "{name}"')
         for model in (Staff, StaffRole, Device, Policy):
-            conn.execute(insert(model.__table__), reference[str(model.__tablename__)])
+            conn.execute(insert(model), reference[str(model.__tablename__)])
         for batch in _batches(rows, BATCH_ROWS):
             conn.exec_driver_sql(
                 sql,
@@ -1270,7 +1270,7 @@ def _load_postgresql(
     """
     with engine.begin() as conn:
         for model in (Staff, StaffRole, Device, Policy):
-            conn.execute(insert(model.__table__), reference[str(model.__tablename__)])
+            conn.execute(insert(model), reference[str(model.__tablename__)])
     raw = engine.raw_connection()
     try:
         pg = raw.driver_connection
