@@ -72,3 +72,19 @@ def test_an_admin_cannot_retire_themself(school: Services, clock: FakeClock) -> 
     retired = school.people.retire_staff("EPATEL", admin_code="DOFFICE")
     assert retired.retired
     assert ("action: staff_retired", "DOFFICE") in _admin_actions(school)
+
+
+def test_publishing_and_setting_the_pin_name_an_admin(school: Services) -> None:
+    before = school.register.last_event_id()
+    with pytest.raises(RuleViolation, match="not an admin"):
+        school.policies.publish("School AUP", "v2", "Text", published_by="ASMITH")
+    with pytest.raises(RuleViolation, match="not an admin"):
+        school.admin.set_pin("402718", admin_code="EPATEL")
+    assert school.register.last_event_id() == before
+    assert not school.admin.is_pin_set()
+    assert "v2" not in {p.version for p in school.policies.current()}
+    school.policies.publish("School AUP", "v2", "Text", published_by="DOFFICE")
+    school.admin.set_pin("402718", admin_code="CHEAD")
+    actions = _admin_actions(school)
+    assert ("action: policy_published", "DOFFICE") in actions
+    assert ("action: admin_pin_set", "CHEAD") in actions

@@ -110,6 +110,8 @@ class AdminService(UseCases):
         }
         with self.ctx.write() as uow:
             by = state.get_staff_info(uow.session, admin_code) if admin_code else None
+            if by is not None and not by.has_role(Role.ADMIN.value):
+                raise RuleViolation(f"{by.name} is not an admin: only admins can set the PIN.")
             _put(uow, PIN_KEY, json.dumps(record))
             _put(uow, FAILURES_KEY, json.dumps({"count": 0, "locked_until": None}))
             uow.record(

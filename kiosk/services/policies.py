@@ -49,7 +49,7 @@ class PolicyService(UseCases):
         if "\x00" in text:
             raise InvalidInput("The policy file is not text.")
         with self.ctx.write() as uow:
-            by = state.get_staff_info(uow.session, published_by) if published_by else None
+            by = _admin(uow.session, published_by) if published_by else None
             exists = uow.session.scalar(
                 select(Policy.id).where(Policy.title == title, Policy.version == version)
             )
