@@ -151,7 +151,7 @@ class AdminConsoleScreen(Screen[None]):
         self.admin_name = admin.name
         school = self.services.settings.school_name
         self.query_one("#console-title", Static).update(
-            f"Admin console · {school} · {admin.name} ({admin.code})"
+            f"Admin console · {admin.name} ({admin.code}) · {school}"
         )
         zone = self.services.settings.zone
         now = format_local(self.services.ctx.clock(), zone, "%a %d %b %Y")

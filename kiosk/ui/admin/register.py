@@ -60,12 +60,12 @@ class ExportRequested(TextualMessage):
 class RegisterPane(Pane):
     DEFAULT_CSS = """
     RegisterPane .toolbar { height: auto; }
-    RegisterPane .toolbar Button { margin-right: 1; }
+    RegisterPane .toolbar Button { margin-right: 1; min-width: 8; }
     RegisterPane #reg-date { width: 18; margin-right: 1; }
     RegisterPane #reg-title { height: 1; padding: 0 1; text-style: bold; }
     RegisterPane .toolbar Select { width: 1fr; margin-right: 1; }
     RegisterPane #reg-table { height: 1fr; }
-    RegisterPane #reg-pageinfo { width: 1fr; padding: 0 1; }
+    RegisterPane #reg-pageinfo { width: 1fr; min-width: 22; padding: 0 1; }
     """
 
     BINDINGS = [
