@@ -15,6 +15,7 @@ import traceback
 from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 from time import monotonic
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -55,7 +56,7 @@ FORBIDDEN_ACTIONS = frozenset(
 class KioskApp(App[None]):
     """The staff-room kiosk. ``KioskApp().run()`` runs it with the configured settings."""
 
-    CSS_PATH = "kiosk.tcss"
+    CSS_PATH = str(Path(__file__).with_name("kiosk.tcss"))  # absolute: subclasses live elsewhere
     TITLE = "Staff Room Kiosk"
     ENABLE_COMMAND_PALETTE = False
     ALLOW_SELECT = False
@@ -93,7 +94,8 @@ class KioskApp(App[None]):
         self.db_message = ""
         self.busy = False
         self.unexpected_errors: list[BaseException] = []
-        self.log_file: str | None = None
+        path = setup_file_logging()
+        self.log_file: str | None = str(path) if path else None
         self.home: HomeScreen | None = None
         self._scans: deque[str] = deque()
         self._wedge: ScanWedge[events.Key] = ScanWedge()
@@ -116,11 +118,11 @@ class KioskApp(App[None]):
         return self.home
 
     def on_mount(self) -> None:
-        path = setup_file_logging()
-        self.log_file = str(path) if path else None
         self.set_interval(0.25, self._check_idle, name="idle")
         if self.services is None:
-            self.call_after_refresh(self._start_connect)
+            # After the first frame is on the screen: importing the ORM and Alembic in a
+            # thread must not hold up drawing the home screen (the GIL is shared).
+            self.set_timer(0.05, self._start_connect, name="connect")
 
     def on_unmount(self) -> None:
         if self._own_services and self.services is not None:

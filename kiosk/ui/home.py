@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Center, Grid, Horizontal, Vertical
+from textual.containers import Grid, Horizontal, Vertical
+from textual.content import Content
 from textual.widgets import Button, Digits, Input, Static
 
 from kiosk.domain.events import Role
@@ -28,6 +29,17 @@ INTENTS = {
     "return": "Return a laptop or work phone: scan its label.",
     "breakfast": "Breakfast club: the lead scans their badge to start drawer mode.",
 }
+
+
+def emergency_line(office_phone: str) -> Content:
+    """What the policy promises: families reach staff through the school's own number."""
+    if any(ch.isdigit() for ch in office_phone):
+        ring = ("Families can always ring the school office on ", (office_phone, "bold"))
+    else:
+        ring = ("Families can always ring ", (office_phone, "bold"))
+    return assemble(
+        ("Family emergency? ", "bold"), *ring, ": the message reaches you straight away."
+    )
 
 
 class HomeScreen(StaffScreen):
@@ -53,13 +65,11 @@ class HomeScreen(StaffScreen):
             with Horizontal(id="masthead"):
                 yield Static(plain(settings.school_name), id="school")
                 yield Static(plain(long_date(now, settings.zone)), id="date")
-            with Center(id="clock-row"):
-                yield Digits(clock_time(now, settings.zone), id="clock")
+            yield Digits(clock_time(now, settings.zone), id="clock")
             yield Static("", id="db-status", markup=False)
-            with Vertical(id="scan-box"):
-                yield Static(SCAN_PROMPT, id="scan-label", markup=False)
-                yield Input(placeholder="Scan or type here", id="scan", max_length=80)
-                yield Notice(id="notice")
+            yield Static(SCAN_PROMPT, id="scan-label", markup=False)
+            yield Input(placeholder="Scan or type here", id="scan", max_length=80)
+            yield Notice(id="notice")
             with Grid(id="actions"):
                 yield TouchButton("Phone in / out", key="F2", id="act-phone")
                 yield TouchButton("Sign a laptop out", key="F3", id="act-signout")
@@ -67,15 +77,7 @@ class HomeScreen(StaffScreen):
                 yield TouchButton("Breakfast club", key="F5", id="act-breakfast")
                 yield TouchButton("High contrast", key="F9", id="act-contrast")
                 yield TouchButton("Admin", key="F10", id="act-admin")
-            yield Static(
-                assemble(
-                    ("Family emergency? ", "bold"),
-                    "Families can always ring the school office on ",
-                    (settings.office_phone, "bold"),
-                    ": the message reaches you straight away.",
-                ),
-                id="emergency",
-            )
+            yield Static(emergency_line(settings.office_phone), id="emergency")
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._tick, name="clock")

@@ -13,15 +13,20 @@ _handler: RotatingFileHandler | None = None
 
 
 def setup_file_logging() -> Path | None:
-    """Send the ``kiosk`` loggers to ``<log dir>/kiosk.log`` (rotated). None if impossible."""
+    """Send the ``kiosk`` loggers to ``<log dir>/kiosk.log`` (rotated). None if impossible.
+
+    Whatever happens, nothing the kiosk logs is printed on the terminal (that is the screen).
+    """
     global _handler
+    logger = logging.getLogger("kiosk")
+    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+        logger.addHandler(logging.NullHandler())
     try:
         directory = log_dir()
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / LOG_NAME
     except OSError:
         return None
-    logger = logging.getLogger("kiosk")
     if _handler is not None:
         if Path(_handler.baseFilename) == path.resolve():
             return path

@@ -229,3 +229,19 @@ async def test_half_filled_sign_out_is_dropped_after_the_idle_timeout(school: Se
         assert isinstance(app.screen, HomeScreen)
         assert app.focused is not None and app.focused.id == "scan"
     assert school.devices.offsite_now() == ()
+
+
+async def test_other_reason_is_typed(school: Services) -> None:
+    make_ready(school, "EPATEL")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        await scan_fast(pilot, "SRK1:D:LAP-002")
+        await press(pilot, "5")
+        assert app.focused is not None and app.focused.id == "other-reason"
+        await type_into(pilot, "#other-reason", "")
+        assert "Please say briefly why it is going off site." in notice(app)
+        await type_into(pilot, "#other-reason", "Governors' meeting at the LA")
+        assert isinstance(app.screen, ConfirmScreen)
+    [item] = school.devices.offsite_now()
+    assert item.reason == "Governors' meeting at the LA"
