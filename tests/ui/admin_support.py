@@ -86,7 +86,7 @@ def messages(app: App[Any]) -> list[str]:
 
 
 async def wait_until(
-    pilot: Pilot[Any], predicate: Callable[[], Any], *, timeout: float = 6.0, what: str = ""
+    pilot: Pilot[Any], predicate: Callable[[], Any], *, timeout: float = 10.0, what: str = ""
 ) -> None:
     """Let the app run (workers, timers) until ``predicate()`` holds."""
     loop = asyncio.get_running_loop()

@@ -203,7 +203,7 @@ async def test_a_second_kiosk_writes_and_the_register_keeps_its_place(
             hall.register.void(voided, reason="Wrong badge", admin_code="CHEAD")
         # Within a few seconds, without a key pressed: the new events, and the voided mark.
         await wait_until(
-            pilot, lambda: table.row_count == 62, timeout=6, what="the second kiosk's events"
+            pilot, lambda: table.row_count == 62, timeout=10, what="the second kiosk's events"
         )
         await wait_until(pilot, lambda: plain(table.get_row_at(45)[0]) == "✗ VOID")
         assert column(app, "id")[60] == str(receipt.event_id)

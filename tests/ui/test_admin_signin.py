@@ -136,3 +136,31 @@ async def test_a_database_that_cannot_be_opened_is_said_in_words(tmp_path: Path)
         broken.unlink()
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: "No admin PIN is set yet" in status(app), timeout=10)
+
+
+async def test_an_unexpected_error_locks_the_console_without_a_traceback(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kiosk.config import log_dir
+    from kiosk.ui.admin.workload import WorkloadPane
+
+    def broken(self: WorkloadPane, rows: object) -> None:
+        raise RuntimeError("a bug in the workload view")
+
+    monkeypatch.setattr(WorkloadPane, "_show", broken)
+    services.admin.set_pin(PIN)
+    app = AdminApp(services.settings, services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: "Type the admin PIN" in status(app))
+        await sign_in(pilot, app, PIN, "DOFFICE")
+        await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
+        await pilot.press("7")
+        await wait_until(pilot, lambda: isinstance(app.screen, SignInScreen))
+        await wait_until(pilot, lambda: any("unexpected" in m for m in messages(app)))
+        assert app.is_running
+        assert [str(e) for e in app.unexpected_errors] == ["a bug in the workload view"]
+        # Signing in again works; the other views are fine.
+        await sign_in(pilot, app, PIN, "DOFFICE")
+        await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
+    logged = (log_dir() / "kiosk.log").read_text(encoding="utf-8")
+    assert "RuntimeError: a bug in the workload view" in logged

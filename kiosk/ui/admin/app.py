@@ -8,9 +8,13 @@ for a new PIN instead.
 
 from __future__ import annotations
 
+import logging
+import traceback
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import on
+from textual._context import active_message_pump
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
@@ -21,10 +25,13 @@ from kiosk.config import ConfigError, Settings, load_settings
 from kiosk.domain.errors import InvalidInput, NotAKioskCode
 from kiosk.domain.scan import parse_scan
 from kiosk.ui.admin.base import Message, run_db
+from kiosk.ui.logfile import setup_file_logging
 
 if TYPE_CHECKING:
     from kiosk.services.admin import PinCheck
     from kiosk.services.app import Services
+
+log = logging.getLogger("kiosk.ui.admin")
 
 
 def staff_code_of(text: str) -> str:
@@ -261,13 +268,46 @@ class AdminApp(App[None]):
         self.settings = settings
         self.services = services
         self._own_services = services is None
+        self.log_file: Path | None = None
+        self.unexpected_errors: list[BaseException] = []
 
     def on_load(self) -> None:
-        try:
-            from kiosk.ui.logfile import setup_file_logging
-        except ImportError:  # pragma: no cover - the kiosk's log module is optional here
+        self.log_file = setup_file_logging()
+
+    def _handle_exception(self, error: Exception) -> None:
+        """No traceback reaches the screen: log it, lock the console, say so in words."""
+        log.error(
+            "unexpected error in the admin console\n%s",
+            "".join(traceback.format_exception(type(error), error, error.__traceback__)),
+        )
+        self.unexpected_errors.append(error)
+        pump = active_message_pump.get(None)
+        if pump is self or pump is None or not self.is_running:
+            # The app's own loop has stopped: it cannot carry on. Say so plainly.
+            where = f" Details are in {self.log_file}." if self.log_file else ""
+            self._return_code = 1
+            self._exit_renderables.append(
+                f"The admin console stopped after an unexpected problem.{where}"
+            )
+            if self._exception is None:
+                self._exception = error
+                self._exception_event.set()
+            self._close_messages_no_wait()
             return
-        setup_file_logging()
+        self.call_later(self._recover)
+
+    def _recover(self) -> None:
+        """Back to the sign-in screen (the console locked), with a plain message."""
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        screen = self.screen
+        if isinstance(screen, SignInScreen) and screen.is_attached:
+            where = f" The details are in {self.log_file}." if self.log_file else ""
+            screen.say(
+                "Something unexpected went wrong, so the console was locked. Please sign in "
+                f"again.{where}",
+                error=True,
+            )
 
     def get_default_screen(self) -> Screen[Any]:
         return SignInScreen(self.settings, self.services)

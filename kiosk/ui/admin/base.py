@@ -68,8 +68,10 @@ def run_db(
     def deliver(callback: Callable[[Any], None], value: Any) -> None:
         if get_current_worker().is_cancelled:
             return
+        # Run ``apply`` in the owner's own message loop, so an error in it is handled like
+        # any other handler's (logged, the console locked) instead of vanishing in this thread.
         with contextlib.suppress(RuntimeError):  # the app is closing
-            app.call_from_thread(apply, callback, value)
+            app.call_from_thread(owner.call_later, apply, callback, value)
 
     def job() -> None:
         try:
