@@ -102,6 +102,10 @@ class KioskApp(App[None]):
         self._wedge_timer: Timer | None = None
         self._busy_timer: Timer | None = None
         self._last_input = monotonic()
+        # For measurements (bench): when the last key arrived, when the last confirmation
+        # was first drawn (time.monotonic()).
+        self.last_key_at = 0.0
+        self.confirmation_drawn_at = 0.0
         self._exit_allowed = False
         self._own_services = services is None
         self.title = settings.school_name
@@ -301,6 +305,8 @@ class KioskApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent) and not event.is_forwarded:
             self._last_input = monotonic()
+            if isinstance(event, events.Key):
+                self.last_key_at = self._last_input
             if isinstance(event, events.Key) and (self._wedge.pending or self._scans_wanted()):
                 await self._apply(self._wedge.feed(event, event.key, event.character, monotonic()))
                 return

@@ -29,6 +29,11 @@ class KioskScreenMixin:
     app: Any
     query_one: Any
 
+    def __init__(self, *args: Any, classes: str | None = None, **kwargs: Any) -> None:
+        # "kiosk-screen": the kiosk's styles apply to its own screens only (not to the admin
+        # console's, which runs inside the same app).
+        super().__init__(*args, classes=f"kiosk-screen {classes or ''}".strip(), **kwargs)  # type: ignore[call-arg]
+
     @property
     def kiosk(self) -> KioskApp:
         return self.app  # type: ignore[no-any-return]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from time import monotonic
 
 from textual import events
 from textual.app import ComposeResult
@@ -47,6 +48,10 @@ class ConfirmScreen(KioskScreenMixin, Screen[None]):
 
     def on_mount(self) -> None:
         self.set_timer(self.kiosk.confirm_seconds, self._leave, name="confirm")
+        self.call_after_refresh(self._drawn)
+
+    def _drawn(self) -> None:
+        self.kiosk.confirmation_drawn_at = monotonic()
 
     def _leave(self) -> None:
         if self.is_current:

@@ -57,6 +57,8 @@ async def test_badge_scan_then_enter_deposits_the_phone(
         text = screen_text(app)
         assert "✓ Phone deposited in the Staff-room secure store" in text
         assert "Alice Smith" in text and "Recorded at 08:05" in text
+        # What the benchmark reads: the Enter key, then the confirmation drawn after it.
+        assert 0 < app.last_key_at <= app.confirmation_drawn_at
     held = school.people.status("ASMITH").phone
     assert held is not None and held.store.code == "STAFFROOM" and held.since == kiosk_clock.now
 
