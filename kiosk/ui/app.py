@@ -174,7 +174,8 @@ class KioskApp(App[None]):
         except KioskError as exc:
             outcome = ("unavailable", exc.message)
         except Exception as exc:
-            log.exception("opening the database failed")
+            if self.is_running:  # not the process tearing down under a closing app
+                log.exception("opening the database failed")
             outcome = (
                 "unavailable",
                 f"The database cannot be opened ({type(exc).__name__}). "

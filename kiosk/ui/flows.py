@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kiosk.domain.events import BREAKFAST_DRAWER_STORE
-
 if TYPE_CHECKING:
-    from kiosk.services.views import DeviceStatus, EventReceipt, StaffInfo, StaffStatus
+    from kiosk.services.views import (
+        DeviceStatus,
+        EventReceipt,
+        SignOutCheck,
+        StaffInfo,
+        StaffStatus,
+    )
     from kiosk.ui.app import KioskApp
 
 
@@ -55,9 +59,9 @@ def start_sign_out(app: KioskApp, status: StaffStatus, tags: list[str]) -> bool:
     """Check what the form must ask (and what must be done first), then open it."""
     from kiosk.ui.signout import SignOutScreen
 
-    def opened(check: object) -> None:
+    def opened(check: SignOutCheck) -> None:
         app.go_home()
-        app.push_screen(SignOutScreen(check))  # type: ignore[arg-type]
+        app.push_screen(SignOutScreen(check))
 
     return app.run_service(lambda s: s.devices.check_sign_out(status.staff.code, tags), opened)
 
@@ -74,6 +78,3 @@ def start_breakfast(app: KioskApp, lead: StaffInfo) -> None:
 
     app.go_home()
     app.push_screen(BreakfastScreen(lead))
-
-
-DRAWER = BREAKFAST_DRAWER_STORE

@@ -86,7 +86,3 @@ class Notice(Static):
         for name in self.MARKS:
             self.remove_class(f"-{name}")
         self.update("")
-
-    @property
-    def text(self) -> str:
-        return str(self.render()) if self.message else ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from textual.widgets import Checkbox
+from textual.widgets import Checkbox, Input
 
 from kiosk.services.app import Services
 from kiosk.ui.confirm import ConfirmScreen
@@ -245,3 +245,23 @@ async def test_other_reason_is_typed(school: Services) -> None:
         assert isinstance(app.screen, ConfirmScreen)
     [item] = school.devices.offsite_now()
     assert item.reason == "Governors' meeting at the LA"
+
+
+async def test_a_label_scanned_into_a_focused_field_adds_the_device_not_text(
+    school: Services,
+) -> None:
+    make_ready(school, "ASMITH")
+    school.devices.sign_out("ASMITH", ["LAP-002"], reason="Planning")
+    school.devices.return_device("LAP-002")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")  # no text field on a person's screen
+        await scan_fast(pilot, "SRK1:D:LAP-001")
+        await press(pilot, "2")
+        due = app.screen.query_one("#due", Input)
+        assert app.focused is due
+        before = due.value
+        await scan(pilot, "SRK1:D:WP-01")  # typed key by key into the focused field
+        assert due.value == before
+        assert "Added Work phone WP-01." in notice(app)
+        assert "Work phone WP-01" in screen_text(app)
