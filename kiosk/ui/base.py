@@ -40,9 +40,10 @@ class KioskScreenMixin:
 
     @property
     def idle_seconds(self) -> float | None:
-        if self.IDLE_FACTOR is None:
+        timeout = self.kiosk.settings.idle_timeout
+        if self.IDLE_FACTOR is None or timeout <= 0:  # idle_timeout = 0: never
             return None
-        return float(self.kiosk.settings.idle_timeout) * self.IDLE_FACTOR
+        return float(timeout) * self.IDLE_FACTOR
 
     def on_idle_timeout(self) -> None:
         """Drop whatever was half done (nothing is recorded) and go home."""

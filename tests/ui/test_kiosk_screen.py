@@ -114,3 +114,12 @@ async def test_overdue_is_said_in_words_not_only_in_red(school: Services) -> Non
         await scan(pilot, "SRK1:S:ASMITH")
         assert "⚠ OVERDUE Laptop LAP-001, due back Wed 11 Mar 08:30" in screen_text(app)
         assert app.screen.query_one("#fact-devices").has_class("-overdue")
+
+
+async def test_idle_timeout_zero_means_never(school: Services) -> None:
+    app = make_app(with_settings(school, idle_timeout=0))
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        await pilot.pause(0.8)  # the idle check runs four times a second
+        assert isinstance(app.screen, PersonScreen)
+        assert app.screen.idle_seconds is None  # type: ignore[attr-defined]
