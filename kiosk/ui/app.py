@@ -111,7 +111,12 @@ class KioskApp(App[None]):
         self.title = settings.school_name
         for theme in THEMES:
             self.register_theme(theme)
-        self.theme = HIGH_CONTRAST.name if high_contrast else KIOSK.name
+        # Before the app runs: set without a change event (which would restyle everything
+        # once more at start-up); the theme is applied as the app starts.
+        theme_name: str = HIGH_CONTRAST.name if high_contrast else KIOSK.name
+        self.set_reactive(App.theme, theme_name)
+        self.stylesheet.set_variables(self.get_css_variables())
+        self.add_class(f"-theme-{theme_name}")
 
     # --- screens ------------------------------------------------------------------------------
 
