@@ -82,7 +82,7 @@ class BreakfastScreen(StaffScreen):
                 yield TouchButton("Log phones in", key="I", id="bc-in")
                 yield TouchButton("Hand phones back", key="H", id="bc-back")
                 yield TouchButton("Undo last", key="U", id="bc-undo")
-                yield TouchButton("Move all to staff room", key="M", id="bc-move")
+                yield TouchButton("All to staff room", key="M", id="bc-move")
                 yield TouchButton("Leave", key="Esc", id="bc-leave")
 
     def on_mount(self) -> None:
