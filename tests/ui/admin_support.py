@@ -103,9 +103,26 @@ async def wait_until(
         await asyncio.sleep(0.05)
 
 
+async def click(pilot: Pilot[Any], selector: str) -> None:
+    """Click a widget as a person would. A button ignores a click while it still shows the
+    previous press (a fifth of a second, longer on a busy machine): wait for that first."""
+    widget = pilot.app.screen.query_one(selector)
+    await wait_until(pilot, lambda: not widget.has_class("-active"), what=f"{selector} ready")
+    await pilot.click(selector)
+
+
 async def settle(pilot: Pilot[Any]) -> None:
-    """Wait for the database work in flight, then for the screen to catch up."""
+    """Wait for the database work in flight, then for the screen to catch up (tables size
+    their columns on their next idle moment, which a busy machine can delay)."""
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+
+    def tables_sized() -> bool:
+        return not any(
+            table._require_update_dimensions or table._updated_cells
+            for table in pilot.app.screen.query(DataTable)
+        )
+
+    await wait_until(pilot, tables_sized, what="tables to size their columns")
+    await pilot.pause(0.1)

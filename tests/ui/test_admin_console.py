@@ -17,7 +17,7 @@ from kiosk.ui.admin import AdminConsoleScreen
 from kiosk.ui.admin.dialogs import ConfirmDialog, FormDialog
 from tests.conftest import START, FakeClock
 from tests.school import make_school
-from tests.ui.admin_support import SIZE, ConsoleHost, open_services, text_of, wait_until
+from tests.ui.admin_support import SIZE, ConsoleHost, click, open_services, text_of, wait_until
 
 pytestmark = pytest.mark.ui
 
@@ -83,7 +83,7 @@ async def test_views_by_number_keys_ctrl_page_and_mouse(services: Services) -> N
         await wait_until(pilot, lambda: active_tab(app) == "tab-phones")
         await pilot.press("ctrl+pageup", "ctrl+pageup")
         await wait_until(pilot, lambda: active_tab(app) == "tab-export")
-        await pilot.click("#--content-tab-tab-workload")
+        await click(pilot, "#--content-tab-tab-workload")
         await wait_until(pilot, lambda: active_tab(app) == "tab-workload")
 
 
@@ -96,7 +96,7 @@ async def test_lock_returns_to_the_kiosk_home(services: Services) -> None:
         assert app.screen.query_one("#home", Static)
         app.open_console()
         await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
-        await pilot.click("#console-lock")
+        await click(pilot, "#console-lock")
         await wait_until(pilot, lambda: not isinstance(app.screen, AdminConsoleScreen))
 
 
@@ -139,9 +139,9 @@ async def test_exit_the_kiosk_app_asks_first(services: Services) -> None:
         await pilot.press("escape")  # changed my mind
         await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
         assert app.is_running
-        await pilot.click("#console-exit")
+        await click(pilot, "#console-exit")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-        await pilot.click("#yes")
+        await click(pilot, "#yes")
         await wait_until(pilot, lambda: not app.is_running)
     assert app.return_code == 0
 

@@ -19,6 +19,7 @@ from tests.school import make_school
 from tests.ui.admin_support import (
     SIZE,
     ConsoleHost,
+    click,
     messages,
     open_services,
     plain,
@@ -111,7 +112,7 @@ async def test_previous_next_and_a_typed_date(services: Services, clock: FakeClo
         await wait_until(pilot, lambda: any("is not a date" in m for m in messages(app)))
         assert "Tuesday 10 March 2026" in title(app)
         # The mouse works too.
-        await pilot.click("#reg-prev")
+        await click(pilot, "#reg-prev")
         await wait_until(pilot, lambda: "Monday 9 March 2026" in title(app))
 
 
@@ -151,7 +152,7 @@ async def test_filters_by_staff_kind_store_and_device(services: Services, clock:
         await wait_until(pilot, lambda: register_table(app).row_count == everything)
         await choose("#reg-store", "DRAWER", RegisterFilter(store_code="DRAWER"))
         assert column(app, "item") == ["Administrator's locked drawer (breakfast club)"]
-        await pilot.click("#reg-clear")
+        await click(pilot, "#reg-clear")
         await choose("#reg-device", "LAP-002", RegisterFilter(device_tag="LAP-002"))
         assert column(app, "item") == ["Laptop LAP-002"]
 
@@ -174,7 +175,7 @@ async def test_paging_happens_in_sql(services: Services, clock: FakeClock) -> No
         assert register_table(app).row_count == total - PAGE_SIZE
         last_page = services.register.day(date(2026, 3, 10), offset=PAGE_SIZE).rows
         assert column(app, "id") == [str(r.event_id) for r in last_page]
-        await pilot.click("#reg-page-prev")
+        await click(pilot, "#reg-page-prev")
         await wait_until(pilot, lambda: text_of(pageinfo) == f"Rows 1 to 100 of {total}")
 
 
@@ -230,10 +231,10 @@ async def test_correcting_an_event_with_a_reason(services: Services, clock: Fake
             text_of(s) for s in app.screen.query(Static)
         )
         # No reason: refused in words, the dialog stays.
-        await pilot.click("#submit")
+        await click(pilot, "#submit")
         await wait_until(pilot, lambda: any("reason" in m for m in messages(app)))
         assert isinstance(app.screen, FormDialog)
-        await pilot.click("#field-reason")
+        await click(pilot, "#field-reason")
         await pilot.press(*"Scanned the wrong badge", "enter")
         await wait_until(pilot, lambda: table.row_count == 3, what="the correction row")
         original = table.get_row_at(0)

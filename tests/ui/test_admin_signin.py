@@ -17,7 +17,7 @@ from kiosk.ui.admin import AdminConsoleScreen
 from kiosk.ui.admin.app import AdminApp, SignInScreen
 from tests.conftest import START, FakeClock
 from tests.school import make_school
-from tests.ui.admin_support import SIZE, messages, open_services, text_of, wait_until
+from tests.ui.admin_support import SIZE, click, messages, open_services, text_of, wait_until
 
 pytestmark = pytest.mark.ui
 
@@ -62,7 +62,7 @@ async def test_first_run_sets_the_pin_then_opens_the_console(services: Services)
         screen.query_one("#new-pin", Input).value = PIN
         screen.query_one("#new-pin-again", Input).value = PIN
         screen.query_one("#setup-code", Input).value = "SRK1:S:DOFFICE"  # a scanned badge
-        await pilot.click("#setup")
+        await click(pilot, "#setup")
         await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
         assert services.admin.is_pin_set()
         assert services.admin.check_pin(PIN).ok

@@ -21,6 +21,7 @@ from tests.school import make_ready, make_school
 from tests.ui.admin_support import (
     SIZE,
     ConsoleHost,
+    click,
     messages,
     open_services,
     table_rows,
@@ -62,10 +63,7 @@ async def fill(pilot: object, app: ConsoleHost, values: dict[str, str]) -> None:
         else:
             assert isinstance(widget, Input)
             widget.value = value
-    submit = screen.query_one("#submit")
-    # A button ignores a click while it still shows the previous press.
-    await wait_until(pilot, lambda: not submit.has_class("-active"))  # type: ignore[arg-type]
-    await pilot.click("#submit")  # type: ignore[attr-defined]
+    await click(pilot, "#submit")  # type: ignore[arg-type]
 
 
 def admin_actions(services: Services, day: date = TODAY) -> list[tuple[str, str | None]]:
@@ -358,7 +356,7 @@ async def test_staff_and_devices_add_retire_import_and_labels(
         devices.move_cursor(row=2)  # LAP-003
         await pilot.press("r")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-        await pilot.click("#yes")
+        await click(pilot, "#yes")
         await wait_until(pilot, lambda: devices.row_count == 3)
         assert "LAP-003" not in {d.tag for d in services.people.list_devices()}
         app.screen.query_one("#show-retired", Checkbox).value = True
@@ -426,7 +424,7 @@ async def test_export_a_date_range_matches_the_database(
         screen.query_one("#export-from", Input).value = "09/03/2026"
         screen.query_one("#export-to", Input).value = "2026-03-10"
         screen.query_one("#export-path", Input).value = str(target)
-        await pilot.click("#export-go")
+        await click(pilot, "#export-go")
         await wait_until(pilot, lambda: any("written to" in m for m in messages(app)))
         exported = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
         expected = [
@@ -442,13 +440,13 @@ async def test_export_a_date_range_matches_the_database(
         assert formula["staff_name"].startswith("'=")  # spreadsheet-safe
         assert any(f"{len(expected)} events written to {target}" in m for m in messages(app))
         # Exporting again over the same file asks first.
-        await pilot.click("#export-go")
+        await click(pilot, "#export-go")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-        await pilot.click("#no")
+        await click(pilot, "#no")
         await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmDialog))
         # A folder that does not exist is said in words.
         app.screen.query_one("#export-path", Input).value = str(tmp_path / "nowhere" / "x.csv")
-        await pilot.click("#export-go")
+        await click(pilot, "#export-go")
         await wait_until(pilot, lambda: any("does not exist" in m for m in messages(app)))
 
 
@@ -467,7 +465,7 @@ async def test_export_with_the_register_filters(
         await wait_until(pilot, lambda: app.screen.query_one("#export-filtered", Checkbox).value)
         assert "staff ASMITH" in text_of(app.screen.query_one("#export-hint", Static))
         app.screen.query_one("#export-path", Input).value = str(target)
-        await pilot.click("#export-go")
+        await click(pilot, "#export-go")
         await wait_until(pilot, lambda: target.exists())
         exported = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
         assert [r["staff_code"] for r in exported] == ["ASMITH"]

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.text import Text
+from textual import events
 from textual.app import App
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
@@ -169,6 +170,23 @@ class Pane(Vertical):
 
 
 # --- tables ------------------------------------------------------------------------------
+
+
+class AdminTable(DataTable[Any]):
+    """A DataTable that repaints when its column widths settle.
+
+    DataTable measures new cells when it is next idle; a row painted before that (likely on
+    a busy machine) stays cached at the old widths, cut short. Repaint when widths change.
+    """
+
+    def _column_widths(self) -> list[int]:
+        return [column.get_render_width(self) for column in self.columns.values()]
+
+    async def _on_idle(self, event: events.Idle) -> None:
+        before = self._column_widths()
+        await super()._on_idle(event)
+        if self._column_widths() != before:
+            self.notify_style_update()  # drops the cached cells, repaints
 
 
 Row = tuple[str, Sequence[Any]]

@@ -15,7 +15,7 @@ from textual.widgets import Button, Checkbox, DataTable, Label, Static
 from kiosk.domain.errors import InvalidInput
 from kiosk.domain.events import DeviceKind, Role
 from kiosk.services.views import DeviceInfo, ImportReport, StaffInfo
-from kiosk.ui.admin.base import Message, Pane, fill_table, selected_key
+from kiosk.ui.admin.base import AdminTable, Message, Pane, fill_table, selected_key
 from kiosk.ui.admin.dialogs import ConfirmDialog, Field, FormDialog
 from kiosk.ui.admin.files import read_bytes, resolve
 
@@ -56,7 +56,7 @@ class PeoplePane(Pane):
         with Horizontal(classes="lists"):
             with Vertical(id="staff-column"):
                 yield Label("Staff", id="staff-title", classes="list-title")
-                staff: DataTable[Any] = DataTable(id="staff-table", cursor_type="row")
+                staff: DataTable[Any] = AdminTable(id="staff-table", cursor_type="row")
                 for key, label in (
                     ("code", "Code"),
                     ("name", "Name"),
@@ -68,7 +68,7 @@ class PeoplePane(Pane):
                 yield staff
             with Vertical(id="devices-column"):
                 yield Label("Laptops and work phones", id="devices-title", classes="list-title")
-                devices: DataTable[Any] = DataTable(id="devices-table", cursor_type="row")
+                devices: DataTable[Any] = AdminTable(id="devices-table", cursor_type="row")
                 for key, label in (
                     ("tag", "Tag"),
                     ("kind", "Kind"),

@@ -14,7 +14,7 @@ from textual.widgets import Button, DataTable, Label, Static
 from kiosk.domain.errors import InvalidInput
 from kiosk.domain.events import ReviewStatus, Role
 from kiosk.services.views import AckGap, Exemption, ReviewRequest, StaffInfo
-from kiosk.ui.admin.base import Message, Pane, fill_table, parse_date, selected_key
+from kiosk.ui.admin.base import AdminTable, Message, Pane, fill_table, parse_date, selected_key
 from kiosk.ui.admin.dialogs import Field, FormDialog
 from kiosk.ui.admin.files import read_text
 
@@ -39,7 +39,7 @@ class PoliciesPane(Pane):
         self.gaps: tuple[AckGap, ...] = ()
 
     def compose(self) -> ComposeResult:
-        table: DataTable[Any] = DataTable(id="policies-table", cursor_type="row")
+        table: DataTable[Any] = AdminTable(id="policies-table", cursor_type="row")
         for key, label in (
             ("title", "Policy"),
             ("version", "Version"),
@@ -53,12 +53,12 @@ class PoliciesPane(Pane):
         with Horizontal(classes="lists"):
             with Vertical():
                 yield Label("Not yet acknowledged", id="missing-title", classes="list-title")
-                missing: DataTable[Any] = DataTable(id="missing-table", cursor_type="row")
+                missing: DataTable[Any] = AdminTable(id="missing-table", cursor_type="row")
                 missing.add_columns("Name", "Code")
                 yield missing
             with Vertical():
                 yield Label("Acknowledged", id="acked-title", classes="list-title")
-                acked: DataTable[Any] = DataTable(id="acked-table", cursor_type="row")
+                acked: DataTable[Any] = AdminTable(id="acked-table", cursor_type="row")
                 acked.add_columns("Name", "Code")
                 yield acked
         with Horizontal(classes="toolbar"):
@@ -183,12 +183,12 @@ class ReviewsPane(Pane):
         with Horizontal(classes="columns"):
             with Vertical(id="vdu-column"):
                 yield Label("No VDU training recorded", id="vdu-title", classes="list-title")
-                vdu: DataTable[Any] = DataTable(id="vdu-table", cursor_type="row")
+                vdu: DataTable[Any] = AdminTable(id="vdu-table", cursor_type="row")
                 vdu.add_columns("Name", "Code")
                 yield vdu
             with Vertical(id="reviews-column"):
                 yield Label("Workstation review requests", id="reviews-title", classes="list-title")
-                reviews: DataTable[Any] = DataTable(id="reviews-table", cursor_type="row")
+                reviews: DataTable[Any] = AdminTable(id="reviews-table", cursor_type="row")
                 for key, label in (
                     ("status", "Status"),
                     ("when", "Requested"),
@@ -305,7 +305,7 @@ class ExemptionsPane(Pane):
             "SLT members may carry a phone at the Head Teacher's discretion, until an end date.",
             id="exemptions-intro",
         )
-        table: DataTable[Any] = DataTable(id="exemptions-table", cursor_type="row")
+        table: DataTable[Any] = AdminTable(id="exemptions-table", cursor_type="row")
         for key, label in (
             ("who", "Staff"),
             ("by", "Granted by"),

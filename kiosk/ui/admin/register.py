@@ -19,6 +19,7 @@ from kiosk.services.register import RegisterFilter
 from kiosk.services.views import RegisterPage, RegisterRow
 from kiosk.ui.admin.base import (
     VOID_MARK,
+    AdminTable,
     Message,
     Pane,
     Row,
@@ -108,7 +109,7 @@ class RegisterPane(Pane):
             yield Select([], prompt="Any device", id="reg-device", compact=True)
             yield Button("Clear filters", id="reg-clear", compact=True)
         yield Static(long_date(self.day), id="reg-title")
-        table: DataTable[Any] = DataTable(id="reg-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Any] = AdminTable(id="reg-table", cursor_type="row", zebra_stripes=True)
         for key, label, width in COLUMNS:
             table.add_column(label, key=key, width=width)
         yield table

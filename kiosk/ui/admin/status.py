@@ -18,7 +18,7 @@ from textual.widgets import Button, DataTable, Static
 
 from kiosk.services.register import RegisterFilter, neutralise
 from kiosk.services.views import OffsiteItem, PhoneHolding, RegisterRow
-from kiosk.ui.admin.base import OVERDUE_MARK, Message, Pane, fill_table, selected_key
+from kiosk.ui.admin.base import OVERDUE_MARK, AdminTable, Message, Pane, fill_table, selected_key
 from kiosk.ui.admin.dialogs import Field, FormDialog
 from kiosk.ui.admin.files import write_text_file
 
@@ -93,7 +93,7 @@ class PhonesPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="phones-summary")
-        table: DataTable[Any] = DataTable(id="phones-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Any] = AdminTable(id="phones-table", cursor_type="row", zebra_stripes=True)
         table.add_column("Status", key="status")
         table.add_column("Store", key="store")
         table.add_column("Staff", key="staff")
@@ -228,7 +228,9 @@ class OffsitePane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="offsite-summary")
-        table: DataTable[Any] = DataTable(id="offsite-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Any] = AdminTable(
+            id="offsite-table", cursor_type="row", zebra_stripes=True
+        )
         table.add_column("Status", key="status")
         table.add_column("Device", key="device")
         table.add_column("Who has it", key="who")

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Label, Sparkline, Static
 
 from kiosk.services.views import WorkloadRow
-from kiosk.ui.admin.base import REGULAR_MARK, Message, Pane, fill_table, selected_key
+from kiosk.ui.admin.base import REGULAR_MARK, AdminTable, Message, Pane, fill_table, selected_key
 
 BAR_WIDTH = 16
 _EIGHTHS = " ▏▎▍▌▋▊▉"
@@ -52,7 +52,7 @@ class WorkloadPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="workload-intro")
-        table: DataTable[Any] = DataTable(id="workload-table", cursor_type="row")
+        table: DataTable[Any] = AdminTable(id="workload-table", cursor_type="row")
         for key, label in (
             ("mark", ""),
             ("who", "Staff"),
