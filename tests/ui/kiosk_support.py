@@ -122,3 +122,13 @@ async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], timeout: fl
         if loop.time() > deadline:
             raise AssertionError("condition not met in time")
         await pilot.pause(0.05)
+
+
+async def idle(pilot: Pilot[Any], seconds: float) -> None:
+    """As if nobody had touched the kiosk for ``seconds`` more (the idle check runs four
+    times a second on the real monotonic clock; only the last input's time is moved)."""
+    app = pilot.app
+    assert isinstance(app, KioskApp)
+    app._last_input -= seconds
+    await pilot.pause(0.4)
+    await settle(pilot)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from textual.widgets import Checkbox, Input
+from textual.widgets import Button, Checkbox, Input
 
 from kiosk.services.app import Services
 from kiosk.ui.confirm import ConfirmScreen
@@ -17,6 +17,7 @@ from kiosk.ui.wellbeing import VduScreen
 from tests.conftest import FakeClock
 from tests.school import make_ready
 from tests.ui.kiosk_support import (
+    idle,
     make_app,
     notice,
     press,
@@ -25,6 +26,7 @@ from tests.ui.kiosk_support import (
     scan_fast,
     screen_text,
     type_into,
+    wait_for,
     with_settings,
 )
 
@@ -100,7 +102,8 @@ async def test_missing_policy_and_training_come_first_then_back_to_the_form(
         assert app.screen.chained
         assert "School Acceptable Use Policy" in screen_text(app)
         await press(pilot, "end")
-        await pilot.pause(0.3)
+        agree = app.screen.query_one("#agree", Button)
+        await wait_for(pilot, lambda: not agree.disabled)
         await press(pilot, "enter")
         assert isinstance(app.screen, VduScreen)
         await press(pilot, "enter")  # today's date is filled in
@@ -218,14 +221,13 @@ async def test_keep_a_device_longer(school: Services, kiosk_clock: FakeClock) ->
 
 async def test_half_filled_sign_out_is_dropped_after_the_idle_timeout(school: Services) -> None:
     make_ready(school, "ASMITH")
-    services = with_settings(school, idle_timeout=1)
-    app = make_app(services)
+    app = make_app(with_settings(school, idle_timeout=10))
     async with running(app) as pilot:
         await scan(pilot, "SRK1:S:ASMITH")
         await scan_fast(pilot, "SRK1:D:LAP-001")
         await press(pilot, "3")
         assert isinstance(app.screen, SignOutScreen)
-        await pilot.pause(1.6)
+        await idle(pilot, 11)
         assert isinstance(app.screen, HomeScreen)
         assert app.focused is not None and app.focused.id == "scan"
     assert school.devices.offsite_now() == ()

@@ -21,6 +21,7 @@ from tests.ui.kiosk_support import (
     scan_fast,
     screen_text,
     type_into,
+    wait_for,
 )
 
 pytestmark = pytest.mark.ui
@@ -147,6 +148,5 @@ async def test_confirmation_returns_home_by_itself(school: Services) -> None:
         await scan(pilot, "SRK1:S:ASMITH")
         await press(pilot, "enter")
         assert isinstance(app.screen, ConfirmScreen)
-        await pilot.pause(2.0)
-        assert isinstance(app.screen, HomeScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen))
         assert app.focused is not None and app.focused.id == "scan"

@@ -14,7 +14,17 @@ from kiosk.services.app import Services
 from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.person import PersonScreen
 from kiosk.ui.policy import PolicyScreen
-from tests.ui.kiosk_support import make_app, notice, press, running, scan, screen_text, type_into
+from tests.ui.kiosk_support import (
+    make_app,
+    notice,
+    press,
+    running,
+    scan,
+    screen_text,
+    settle,
+    type_into,
+    wait_for,
+)
 
 pytestmark = pytest.mark.ui
 
@@ -42,8 +52,7 @@ async def test_agree_is_enabled_only_at_the_end_and_records_the_fingerprint(
         while scroll.scroll_y < scroll.max_scroll_y:
             await pilot.press("pagedown")
             await pilot.pause(0.05)
-        await pilot.pause(0.3)
-        assert not agree.disabled
+        await wait_for(pilot, lambda: not agree.disabled)
         assert "You have reached the end." in screen_text(app)
         await press(pilot, "enter")
         assert isinstance(app.screen, ConfirmScreen)
@@ -69,11 +78,11 @@ async def test_policy_links_do_nothing(school: Services) -> None:
     async with running(app) as pilot:
         await scan(pilot, "SRK1:S:BJONES")
         app.push_screen(PolicyScreen(school.people.status("BJONES").staff, policy.id))
-        await pilot.pause(0.3)
-        text = screen_text(app)
-        assert "Staff Code of Conduct  ·  version 2026" in text
+        await settle(pilot)
         # Short enough to fit: it is already at its end.
-        assert not app.screen.query_one("#agree", Button).disabled
+        agree = app.screen.query_one("#agree", Button)
+        await wait_for(pilot, lambda: not agree.disabled)
+        assert "Staff Code of Conduct  ·  version 2026" in screen_text(app)
         opened: list[str] = []
         app.open_url = lambda url, **_: opened.append(url)  # type: ignore[method-assign]
         markdown = app.screen.query_one("#policy-text", Markdown)

@@ -209,8 +209,8 @@ async def test_scans_arriving_while_one_is_stored_are_queued_and_the_screen_stay
         app.receive_scan("SRK1:S:EPATEL")
         app.receive_scan("SRK1:S:CHEAD")
         assert app.queued_scans == 2
-        await pilot.pause(0.5)  # still storing: the screen answers and says so
-        assert "Recording, please wait…" in notice(app)
+        # Still storing: the screen answers and says so.
+        await wait_for(pilot, lambda: "Recording, please wait…" in notice(app))
         assert app.busy and school.phones.phones_now() == ()
         gate.set()
         await settle(pilot)

@@ -12,6 +12,7 @@ from kiosk.ui.person import PersonScreen
 from kiosk.ui.signout import SignOutScreen
 from tests.school import make_ready
 from tests.ui.kiosk_support import (
+    idle,
     make_app,
     notice,
     press,
@@ -73,16 +74,17 @@ async def test_everything_fits_from_80x24_to_a_large_screen(
 
 
 async def test_idle_timeout_returns_home_and_forgets_a_half_typed_code(school: Services) -> None:
-    app = make_app(with_settings(school, idle_timeout=1))
+    app = make_app(school)  # idle_timeout: 30 s
     async with running(app) as pilot:
         await scan(pilot, "SRK1:S:ASMITH")
+        await idle(pilot, 25)
         assert isinstance(app.screen, PersonScreen)
-        await pilot.pause(1.6)
+        await idle(pilot, 6)
         assert isinstance(app.screen, HomeScreen)
         await press(pilot, "f3")
         await pilot.press(*"epa")
         assert "Sign a laptop or work phone out" in notice(app)
-        await pilot.pause(1.6)
+        await idle(pilot, 31)
         assert app.screen.query_one("#scan").value == ""  # type: ignore[attr-defined]
         assert notice(app) == ""
         assert not any(b.has_class("-armed") for b in app.screen.query("TouchButton"))
