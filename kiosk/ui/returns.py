@@ -16,7 +16,7 @@ from kiosk.domain.timeutil import default_expected_return
 from kiosk.ui import flows
 from kiosk.ui.base import StaffScreen
 from kiosk.ui.formats import day_and_time, parse_when
-from kiosk.ui.widgets import WARN_MARK, Notice, TouchButton, assemble
+from kiosk.ui.widgets import WARN_MARK, Choice, Notice, TouchButton, assemble
 
 if TYPE_CHECKING:
     from kiosk.services.views import DeviceStatus, EventReceipt, OffsiteItem, StaffStatus
@@ -117,8 +117,10 @@ class ExtendScreen(StaffScreen):
                 yield Static("Which one?", markup=False, classes="field-label")
                 yield RadioSet(
                     *(
-                        f"{i.device.kind_label} {i.device.tag}, "
-                        f"due {day_and_time(i.expected_return, zone)}"
+                        Choice(
+                            f"{i.device.kind_label} {i.device.tag}, "
+                            f"due {day_and_time(i.expected_return, zone)}"
+                        )
                         for i in self.items
                     ),
                     id="which",

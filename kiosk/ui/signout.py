@@ -14,7 +14,7 @@ from kiosk.domain.errors import InvalidInput, KioskError, MissingAcknowledgement
 from kiosk.domain.events import SIGN_OUT_REASONS
 from kiosk.ui.base import StaffScreen
 from kiosk.ui.formats import clock_time, day_and_time, parse_when
-from kiosk.ui.widgets import TODO_MARK, Notice, TouchButton, assemble
+from kiosk.ui.widgets import TODO_MARK, Choice, Notice, Tick, TouchButton, assemble
 
 if TYPE_CHECKING:
     from kiosk.services.people import ScanResult
@@ -55,7 +55,10 @@ class SignOutScreen(StaffScreen):
                 )
                 yield Static("Why is it going off site? (1-5)", classes="field-label", markup=False)
                 yield RadioSet(
-                    *(f"{n}  {reason}" for n, reason in enumerate(SIGN_OUT_REASONS, start=1)),
+                    *(
+                        Choice(f"{n}  {reason}")
+                        for n, reason in enumerate(SIGN_OUT_REASONS, start=1)
+                    ),
                     id="reason",
                 )
                 yield Input(placeholder="Say briefly why", id="other-reason", max_length=200)
@@ -63,7 +66,7 @@ class SignOutScreen(StaffScreen):
                 yield Input(id="due", max_length=40)
                 yield Static("", id="manager-label", classes="field-label", markup=False)
                 yield Input(placeholder="Name of the line manager", id="manager", max_length=120)
-                yield Checkbox("The work phone is charged and ready to use", id="charged")
+                yield Tick("The work phone is charged and ready to use", id="charged")
         with Vertical(id="form-foot"):
             yield Notice(id="notice")
             with Horizontal(id="form-buttons"):

@@ -8,7 +8,7 @@ shown as plain :class:`Content`, never parsed as markup: a name such as
 from __future__ import annotations
 
 from textual.content import Content
-from textual.widgets import Button, Static
+from textual.widgets import Button, Checkbox, RadioButton, Static
 
 # Marks that carry meaning without colour.
 OK_MARK = "✓"
@@ -25,6 +25,30 @@ def plain(text: str) -> Content:
 def assemble(*parts: str | tuple[str, str]) -> Content:
     """Plain strings and (text, style) pairs, none of them parsed as markup."""
     return Content.assemble(*parts)
+
+
+class Choice(RadioButton):
+    """A radio button whose state shows in its shape (● chosen, blank not), not colour alone."""
+
+    def __init__(self, label: str, value: bool = False, **kwargs: object) -> None:
+        super().__init__(label, value, **kwargs)  # type: ignore[arg-type]
+        self.BUTTON_INNER = "●" if self.value else " "
+
+    def watch_value(self) -> None:
+        self.BUTTON_INNER = "●" if self.value else " "
+        super().watch_value()
+
+
+class Tick(Checkbox):
+    """A checkbox whose state shows in its shape (✓ ticked, blank not), not colour alone."""
+
+    def __init__(self, label: str, value: bool = False, **kwargs: object) -> None:
+        super().__init__(label, value, **kwargs)  # type: ignore[arg-type]
+        self.BUTTON_INNER = "✓" if self.value else " "
+
+    def watch_value(self) -> None:
+        self.BUTTON_INNER = "✓" if self.value else " "
+        super().watch_value()
 
 
 class TouchButton(Button):

@@ -14,6 +14,7 @@ from kiosk.ui.policy import PolicyScreen
 from kiosk.ui.returns import ExtendScreen, ReturnScreen
 from kiosk.ui.signout import SignOutScreen
 from kiosk.ui.wellbeing import VduScreen
+from kiosk.ui.widgets import Choice
 from tests.conftest import FakeClock
 from tests.school import make_ready
 from tests.ui.kiosk_support import (
@@ -49,6 +50,9 @@ async def test_label_first_then_badge_then_reason_signs_a_laptop_out(school: Ser
         assert "Wed 11 Mar 08:30" in text
         assert "Work phone is charged" not in text
         await press(pilot, "4")  # Report writing; the focus moves to the return time
+        # The choice shows in the text itself, not only in its colour.
+        marks = [c.render().plain[:3] for c in app.screen.query(Choice)]
+        assert marks == ["▐ ▌", "▐ ▌", "▐ ▌", "▐●▌", "▐ ▌"]
         await press(pilot, "enter")
         assert isinstance(app.screen, ConfirmScreen)
         text = screen_text(app)
@@ -80,7 +84,10 @@ async def test_second_label_adds_a_work_phone_which_must_be_charged(school: Serv
         await type_into(pilot, "#due", "Fri 17:00")
         assert "Work phones leave site charged and ready" in notice(app)
         assert school.devices.offsite_now() == ()
+        assert charged.render().plain.startswith("▐ ▌")
         charged.value = True
+        await pilot.pause()
+        assert charged.render().plain.startswith("▐✓▌")
         await type_into(pilot, "#due", "Fri 17:00")
         text = screen_text(app)
         assert "Signed out off site: Laptop LAP-002, Work phone WP-01" in text

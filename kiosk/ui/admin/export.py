@@ -16,6 +16,7 @@ from kiosk.services.register import RegisterFilter
 from kiosk.ui.admin.base import Message, Pane, parse_date
 from kiosk.ui.admin.dialogs import ConfirmDialog
 from kiosk.ui.admin.files import resolve, write_with
+from kiosk.ui.widgets import Tick
 
 
 def describe(filters: RegisterFilter) -> str:
@@ -63,7 +64,7 @@ class ExportPane(Pane):
             yield Label("Save as")
             yield Input(str(self._default_path(today, today)), id="export-path")
         with Horizontal(classes="row"):
-            yield Checkbox("Only events matching the register's filters", id="export-filtered")
+            yield Tick("Only events matching the register's filters", id="export-filtered")
             yield Static("", id="export-hint")
         with Horizontal(classes="buttons"):
             yield Button("Export", id="export-go", variant="primary")

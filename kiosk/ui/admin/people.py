@@ -18,6 +18,7 @@ from kiosk.services.views import DeviceInfo, ImportReport, StaffInfo
 from kiosk.ui.admin.base import AdminTable, Message, Pane, fill_table, selected_key
 from kiosk.ui.admin.dialogs import ConfirmDialog, Field, FormDialog
 from kiosk.ui.admin.files import read_bytes, resolve
+from kiosk.ui.widgets import Tick
 
 ROLE_LABELS = {
     Role.ADMIN.value: "admin",
@@ -83,7 +84,7 @@ class PeoplePane(Pane):
             yield Button("Retire…", id="retire", compact=True, variant="warning")
             yield Button("Import CSV…", id="import", compact=True)
             yield Button("Labels to a file…", id="labels", compact=True)
-            yield Checkbox("Show retired", id="show-retired", compact=True)
+            yield Tick("Show retired", id="show-retired", compact=True)
         yield Static("", id="import-report")
         yield Message()
 
