@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -32,6 +33,19 @@ SUITES: dict[str, Suite] = {
     "services": Suite(
         "bench.services_bench",
         "recording one event and the office's queries on the synthetic school, per engine",
+    ),
+    "ui": Suite(
+        "bench.ui_bench",
+        "the staff kiosk: cold start vs a bare Textual app, scan to confirmation drawn, "
+        "keystrokes per event, memory over a day (SQLite)",
+    ),
+    "admin": Suite(
+        "bench.admin_bench",
+        "the admin console: open, go to a date, change day, filter; a school year as CSV (SQLite)",
+    ),
+    "reliability": Suite(
+        "bench.reliability_suite",
+        "bench/reliability.py's harnesses (crash, kiosks, race, verify, fuzz); see --reliability",
     ),
 }
 
@@ -68,6 +82,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--rebuild", action="store_true", help="rebuild the cached synthetic SQLite school"
     )
+    parser.add_argument(
+        "--reliability",
+        choices=("bench", "full", "quick"),
+        default=None,
+        help="settings of the reliability suite: bench (default, fits a ~15 minute run), full "
+        "(issue 6: 200 trials, 4 x 10,000 events; ~30 minutes), quick (the tests'); "
+        "also KIOSK_BENCH_RELIABILITY",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"table file (default {RESULTS})")
     parser.add_argument("--list", action="store_true", help="list the suites and exit")
     parser.add_argument(
@@ -93,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, suite in SUITES.items():
             print(f"{name:12} {suite.about}")
         return 0
+    if args.reliability:
+        os.environ["KIOSK_BENCH_RELIABILITY"] = args.reliability
     ctx = BenchContext(
         events=args.events, engines=args.engines, only=tuple(args.only), rebuild=args.rebuild
     )
