@@ -147,51 +147,14 @@ class BenchContext:
 
 
 def durable_cluster() -> Any:
-    """tests/pg.py's throwaway cluster, started WITHOUT ``fsync=off``.
+    """tests/pg.py's throwaway cluster with PostgreSQL's durable defaults.
 
     The test cluster turns fsync, synchronous_commit and full_page_writes off for speed;
-    a figure for a durable commit needs them on (PostgreSQL's defaults), so this variant
-    passes only the port, socket folder and connection limit.
+    a figure for a durable commit needs them on.
     """
-    from tests.pg import Cluster, PgServer
+    from tests.pg import Cluster
 
-    class DurableCluster(Cluster):
-        def start(self) -> PgServer:
-            os.chmod(self.root, 0o755)
-            if self.as_root:
-                shutil.chown(self.root, "postgres", "postgres")
-            self._run(
-                "initdb",
-                "-D",
-                str(self.data),
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--locale=C",
-            )
-            options = (
-                f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} "
-                "-c fsync=on -c synchronous_commit=on -c full_page_writes=on "
-                "-c max_connections=20"
-            )
-            self._run(
-                "pg_ctl",
-                "-D",
-                str(self.data),
-                "-l",
-                str(self.root / "log"),
-                "-o",
-                options,
-                "-w",
-                "-t",
-                "120",
-                "start",
-            )
-            return PgServer("127.0.0.1", self.port, "postgres")
-
-    return DurableCluster()
+    return Cluster(durable=True, max_connections=20)
 
 
 def default_cache_dir() -> Path:

@@ -52,7 +52,11 @@ def _free_port() -> int:
 
 
 class Cluster:
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False, max_connections: int = 100) -> None:
+        """``durable=False`` (tests) turns fsync and friends off for speed; the benchmarks
+        measure durable commits with PostgreSQL's defaults (``durable=True``)."""
+        self.durable = durable
+        self.max_connections = max_connections
         self.bin = _bin_dir()
         self.root = Path(tempfile.mkdtemp(prefix="kiosk-pg-"))
         self.data = self.root / "data"
@@ -71,23 +75,21 @@ class Cluster:
         os.chmod(self.root, 0o755)
         if self.as_root:
             shutil.chown(self.root, "postgres", "postgres")
-        self._run(
-            "initdb",
-            "-D",
-            str(self.data),
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "-E",
-            "UTF8",
-            "--no-sync",
-            "--locale=C",
-        )
-        options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            "-c max_connections=100"
-        )
+        initdb = ["initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust"]
+        initdb += ["-E", "UTF8", "--locale=C"]
+        if not self.durable:
+            initdb.append("--no-sync")
+        self._run(*initdb)
+        return self.start_server()
+
+    def start_server(self) -> PgServer:
+        """Start the server on the (already initialised) data folder."""
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} "
+        if self.durable:
+            options += "-c fsync=on -c synchronous_commit=on -c full_page_writes=on "
+        else:
+            options += "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+        options += f"-c max_connections={self.max_connections}"
         self._run(
             "pg_ctl",
             "-D",
@@ -98,7 +100,7 @@ class Cluster:
             options,
             "-w",
             "-t",
-            "60",
+            "120",
             "start",
         )
         return PgServer("127.0.0.1", self.port, "postgres")
