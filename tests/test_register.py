@@ -83,3 +83,14 @@ def test_csv_export_matches_the_register_and_is_spreadsheet_safe(
     assert deposit["staff_name"] == "'=cmd|' /C calc'!A0"
     assert deposit["local_time"] == "2026-03-10 08:05:00"
     assert datetime.fromisoformat(deposit["utc_time"]) == datetime(2026, 3, 10, 8, 5, tzinfo=UTC)
+
+
+def test_due_time_in_the_register_is_local(school: Services, clock: FakeClock) -> None:
+    from tests.school import make_ready
+
+    make_ready(school, "ASMITH")
+    clock.set(datetime(2026, 6, 1, 15, 0, tzinfo=UTC))  # Monday, British Summer Time
+    school.devices.sign_out("ASMITH", ["LAP-001"], reason="Planning")
+    [row] = school.register.day(date(2026, 6, 1), RegisterFilter(kind="device_signed_out")).rows
+    # Due Tuesday 08:30 in London, which is 07:30 UTC: the register shows the local time.
+    assert "due: Tue 02 Jun 2026 08:30" in row.detail

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from kiosk.db.models import Device, Event, Policy, Staff, Store
 from kiosk.domain.errors import InvalidInput, RuleViolation
 from kiosk.domain.events import EventKind, Role
-from kiosk.domain.timeutil import local_day_bounds
+from kiosk.domain.timeutil import format_local, local_day_bounds
 from kiosk.services import state
 from kiosk.services.common import UseCases, kind_label, receipt
 from kiosk.services.views import EventReceipt, RegisterPage, RegisterRow
@@ -121,7 +122,7 @@ def _detail(event: Event) -> str:
     return "; ".join(parts)
 
 
-def _row(values: Any) -> RegisterRow:
+def _row(values: Any, zone: ZoneInfo) -> RegisterRow:
     event, who_code, who_name, by_name, store, tag, device_kind, title, version, void = values
     if tag:
         item = f"{'Laptop' if device_kind == 'laptop' else 'Work phone'} {tag}"
@@ -133,7 +134,8 @@ def _row(values: Any) -> RegisterRow:
         item = ""
     detail = _detail(event)
     if event.due_at is not None:
-        detail = (detail + "; " if detail else "") + f"due: {event.due_at.isoformat()}"
+        due = format_local(event.due_at, zone, "%a %d %b %Y %H:%M")
+        detail = (detail + "; " if detail else "") + f"due: {due}"
     if event.target_event_id is not None and event.kind == EventKind.CORRECTION.value:
         detail = f"voids event {event.target_event_id}: {event.details.get('reason', '')}"
     return RegisterRow(
@@ -170,7 +172,8 @@ class RegisterService(UseCases):
         with self.ctx.read() as session:
             total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
             rows = session.execute(stmt.order_by(*_TIME_ORDER).offset(offset).limit(limit)).all()
-            return RegisterPage(day, tuple(_row(r) for r in rows), total, offset, limit)
+            zone = self.ctx.settings.zone
+            return RegisterPage(day, tuple(_row(r, zone) for r in rows), total, offset, limit)
 
     def rows_between(
         self, first: date, last: date, filters: RegisterFilter | None = None
@@ -186,7 +189,7 @@ class RegisterService(UseCases):
         with self.ctx.read() as session:
             result = session.execute(stmt.order_by(*_TIME_ORDER).execution_options(yield_per=2000))
             for values in result:
-                yield _row(values)
+                yield _row(values, self.ctx.settings.zone)
 
     def export_csv(
         self,

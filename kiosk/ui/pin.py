@@ -122,7 +122,7 @@ class PinScreen(StaffModal):
 
     def _checked(self, result: PinCheck) -> None:
         if not result.ok:
-            title = "Locked" if result.locked_until is not None else "Wrong PIN"
+            title = "Locked" if result.locked_until is not None else "Not accepted"
             self.show_error(result.message, title=title)
             return
         self.stage = "badge"
