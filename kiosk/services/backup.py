@@ -51,7 +51,7 @@ from kiosk.domain.errors import (
 from kiosk.domain.events import EventKind, Role
 from kiosk.domain.timeutil import local_date, local_day_bounds
 from kiosk.services import state
-from kiosk.services.common import UseCases, kind_label
+from kiosk.services.common import UseCases, item_label, kind_label
 from kiosk.services.integrity import (
     PURGE_ACTION,
     VerifyReport,
@@ -465,15 +465,8 @@ def _export_record(values: Any, person: StaffInfo, zone: Any) -> dict[str, Any]:
         "about": "you" if about else "a colleague (recorded by you)",
     }
     if about:
-        item = ""
-        if tag:
-            item = f"{'Laptop' if device_kind == 'laptop' else 'Work phone'} {tag}"
-        elif store:
-            item = store
-        elif title:
-            item = f"{title} ({version})"
         record |= {
-            "item": item,
+            "item": item_label(tag, device_kind, store, title, version),
             "details": dict(event.details or {}),
             "due": event.due_at.isoformat() if event.due_at else None,
             "recorded_by": by_name if event.recorded_by_id not in (None, person.id) else None,

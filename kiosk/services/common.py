@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kiosk.db.models import Event
 from kiosk.domain.errors import RuleViolation
-from kiosk.domain.events import EventKind, Role
+from kiosk.domain.events import DeviceKind, EventKind, Role
 from kiosk.services import state
 from kiosk.services.uow import ServiceContext, UnitOfWork
 from kiosk.services.views import EventReceipt, StaffInfo
@@ -41,3 +41,20 @@ def kind_label(kind: str) -> str:
         return EventKind(kind).label
     except ValueError:
         return kind
+
+
+def item_label(
+    tag: str | None,
+    device_kind: str | None,
+    store: str | None,
+    title: str | None,
+    version: str | None,
+) -> str:
+    """What an event is about, in words: a device, a store or a policy version."""
+    if tag and device_kind:
+        return f"{DeviceKind(device_kind).label} {tag}"
+    if store:
+        return store
+    if title:
+        return f"{title} ({version})"
+    return ""

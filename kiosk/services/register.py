@@ -17,7 +17,7 @@ from kiosk.domain.errors import InvalidInput, RuleViolation
 from kiosk.domain.events import EventKind, Role
 from kiosk.domain.timeutil import format_local, local_day_bounds
 from kiosk.services import state
-from kiosk.services.common import UseCases, kind_label, receipt
+from kiosk.services.common import UseCases, item_label, kind_label, receipt
 from kiosk.services.views import EventReceipt, RegisterPage, RegisterRow
 
 CSV_COLUMNS = (
@@ -124,14 +124,7 @@ def _detail(event: Event) -> str:
 
 def _row(values: Any, zone: ZoneInfo) -> RegisterRow:
     event, who_code, who_name, by_name, store, tag, device_kind, title, version, void = values
-    if tag:
-        item = f"{'Laptop' if device_kind == 'laptop' else 'Work phone'} {tag}"
-    elif store:
-        item = store
-    elif title:
-        item = f"{title} ({version})"
-    else:
-        item = ""
+    item = item_label(tag, device_kind, store, title, version)
     detail = _detail(event)
     if event.due_at is not None:
         due = format_local(event.due_at, zone, "%a %d %b %Y %H:%M")
