@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from kiosk.cli import main
 from kiosk.config import default_database_url, demo_database_url, load_settings
-from kiosk.db.models import Event
+from kiosk.db.models import Event, Staff
 from kiosk.domain.chain import GENESIS_HASH, event_content, event_hash
 from kiosk.domain.events import BREAKFAST_DRAWER_STORE, STAFF_ROOM_STORE, EventKind, Role
 from kiosk.services import demo
@@ -188,6 +188,15 @@ def test_demo_admin_pin(
     monkeypatch.setenv("KIOSK_DATA_DIR", str(data_dir))  # where the PIN's secret key is
     services, _ = built
     assert services.admin.check_pin(demo.DEMO_ADMIN_PIN).ok
+    # The register names who set it: the office manager the README points to.
+    with services.ctx.read() as session:
+        actions = session.scalars(
+            select(Event).where(Event.kind == EventKind.ADMIN_ACTION.value)
+        ).all()
+        pin_set = [e for e in actions if e.details.get("action") == "admin_pin_set"]
+        assert len(pin_set) == 1
+        by = session.scalar(select(Staff.code).where(Staff.id == pin_set[0].staff_id))
+        assert by == demo.DEMO_ADMIN
 
 
 @pytest.mark.parametrize("now", [SATURDAY, SUMMER_AFTERNOON], ids=["saturday", "summer"])

@@ -41,6 +41,8 @@ from kiosk.resources import asset_text
 from kiosk.services.app import Services, prepare_database
 
 DEMO_ADMIN_PIN = "246810"
+# The office manager: the admin the README names, who sets the demo's PIN.
+DEMO_ADMIN = "GEVANS"
 DEMO_KIOSK_NAME = "staff-room-kiosk"
 LA_SAMPLE_FILE = "la-aup-sample.md"
 LA_SAMPLE_TITLE = "LA Acceptable Use Policy (SAMPLE)"
@@ -189,7 +191,7 @@ def build_demo(settings: Settings, *, now: datetime | None = None, seed: int = 2
         services = Services(engine, replace(settings, kiosk_name=DEMO_KIOSK_NAME), clock)
         _History(services, clock, end, random.Random(seed)).run()
         clock.now = end
-        services.admin.set_pin(DEMO_ADMIN_PIN)
+        services.admin.set_pin(DEMO_ADMIN_PIN, admin_code=DEMO_ADMIN)
         with services.ctx.read() as session:
             events = session.scalar(select(func.count(Event.id))) or 0
         staff = len(services.people.list_staff())
@@ -302,7 +304,7 @@ class _History:
         )
         self.plan(
             self.at(first, 7, 2),
-            lambda: people.import_devices_csv("\n".join(devices).encode(), admin_code="GEVANS"),
+            lambda: people.import_devices_csv("\n".join(devices).encode(), admin_code=DEMO_ADMIN),
         )
         text = asset_text(LA_SAMPLE_FILE)
         self.plan(
@@ -524,7 +526,7 @@ class _History:
         self.plan(self.at(days[3], 12, 50), self.corrected_training_date)
         self.plan(
             self.at(days[4], 16, 30),
-            lambda: self.svc.people.retire_staff(LEAVER, admin_code="GEVANS"),
+            lambda: self.svc.people.retire_staff(LEAVER, admin_code=DEMO_ADMIN),
         )
 
     def take_up_review(self) -> None:
@@ -542,7 +544,7 @@ class _History:
         wrong = self.svc.policies.declare_vdu_training(LATE_VDU, first - timedelta(days=3653))
         self.clock.walk_to(self.clock.now + timedelta(minutes=3))
         self.svc.register.void(
-            wrong.event_id, reason="Wrong year entered; declared again", admin_code="GEVANS"
+            wrong.event_id, reason="Wrong year entered; declared again", admin_code=DEMO_ADMIN
         )
         self.clock.walk_to(self.clock.now + timedelta(minutes=1))
         self.svc.policies.declare_vdu_training(LATE_VDU, first - timedelta(days=40))
