@@ -49,9 +49,9 @@ class PeopleService(UseCases):
         scan = parse_scan(text)
         with self.ctx.read() as session:
             if scan.kind in (ScanKind.STAFF, ScanKind.EITHER):
-                staff = session.scalar(select(Staff).where(Staff.code == scan.code))
-                if staff is not None:
-                    return ScanResult(staff=self._status(session, staff.code))
+                found = state.find_staff(session, scan.code)
+                if found is not None:
+                    return ScanResult(staff=self._status(session, scan.code, found))
                 if scan.kind is ScanKind.STAFF:
                     raise NotFound(f"Badge {scan.code} is not on the staff list. Ask the office.")
             device = session.scalar(select(Device).where(Device.tag == scan.code))
@@ -75,18 +75,10 @@ class PeopleService(UseCases):
         with self.ctx.read() as session:
             return self._status(session, staff_code)
 
-    def _status(self, session: Session, staff_code: str) -> StaffStatus:
-        staff = state.get_staff_info(session, staff_code)
+    def _status(self, session: Session, staff_code: str, found: Any = None) -> StaffStatus:
         now = self.ctx.clock()
-        return StaffStatus(
-            staff=staff,
-            phone=state.phone_holding(session, staff),
-            offsite=tuple(state.offsite_now(session, now, staff_id=staff.id)),
-            outstanding_policies=tuple(state.outstanding_policies(session, staff.id)),
-            vdu_trained_on=state.vdu_trained_on(session, staff.id),
-            exemption=state.exemption_of(session, staff, local_date(now, self.ctx.settings.zone)),
-            open_reviews=tuple(state.review_requests(session, staff_id=staff.id)),
-        )
+        today = local_date(now, self.ctx.settings.zone)
+        return state.staff_status(session, staff_code, now, today, row=found)
 
     # --- staff -------------------------------------------------------------------------------
 

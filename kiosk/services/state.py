@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from kiosk.db.models import Device, Event, Policy, Staff, StaffRole, Store
@@ -28,6 +28,7 @@ from kiosk.services.views import (
     PolicyInfo,
     ReviewRequest,
     StaffInfo,
+    StaffStatus,
     StoreInfo,
 )
 
@@ -282,23 +283,28 @@ def current_policies(session: Session) -> list[Policy]:
     return list(session.scalars(select(Policy).where(Policy.id.in_(newest)).order_by(Policy.id)))
 
 
-def acknowledged_pairs(session: Session, policy_ids: Sequence[int]) -> set[tuple[int, int]]:
-    """(policy_id, staff_id) for every non-voided acknowledgement of these versions."""
+def acknowledged_pairs(
+    session: Session, policy_ids: Sequence[int], staff_id: int | None = None
+) -> set[tuple[int, int]]:
+    """(policy_id, staff_id) for every non-voided acknowledgement of these versions (of one
+    person's only, when ``staff_id`` is given: a short search of ix_events_policy_staff
+    instead of every acknowledgement of the versions)."""
     if not policy_ids:
         return set()
-    rows = session.execute(
-        select(Event.policy_id, Event.staff_id).where(
-            Event.kind == EventKind.POLICY_ACKNOWLEDGED.value,
-            Event.policy_id.in_(policy_ids),
-            not_voided(),
-        )
-    ).all()
+    stmt = select(Event.policy_id, Event.staff_id).where(
+        Event.kind == EventKind.POLICY_ACKNOWLEDGED.value,
+        Event.policy_id.in_(policy_ids),
+        not_voided(),
+    )
+    if staff_id is not None:
+        stmt = stmt.where(Event.staff_id == staff_id)
+    rows = session.execute(stmt).all()
     return {(p, s) for p, s in rows if p is not None and s is not None}
 
 
 def outstanding_policies(session: Session, staff_id: int) -> list[PolicyInfo]:
     required = [p for p in current_policies(session) if p.required]
-    done = acknowledged_pairs(session, [p.id for p in required])
+    done = acknowledged_pairs(session, [p.id for p in required], staff_id)
     return [policy_info(p) for p in required if (p.id, staff_id) not in done]
 
 
@@ -343,7 +349,12 @@ def review_requests(
         request.kind == EventKind.WORKSTATION_REVIEW_REQUESTED.value, not_voided(request)
     )
     if staff_id is not None:
-        stmt = stmt.where(request.staff_id == staff_id)
+        # With the category, one person's requests are a short search of
+        # ix_events_staff_stream (staff_id, category) instead of all their events.
+        stmt = stmt.where(
+            request.staff_id == staff_id,
+            request.category == EventKind.WORKSTATION_REVIEW_REQUESTED.category,
+        )
     requests = list(session.scalars(stmt.order_by(request.id)))
     if not requests:
         return []
@@ -420,3 +431,259 @@ def sign_out_times(session: Session, since: datetime) -> list[tuple[int, datetim
 
 def weeks_ago(now: datetime, weeks: int) -> datetime:
     return (now - timedelta(weeks=weeks)).astimezone(UTC)
+
+
+# --- one person's status, for the kiosk's person screen ----------------------------------
+#
+# A badge scan shows the person's screen, so this is on the kiosk's critical path. Plain
+# Core statements, built once (no ORM objects loaded, no statement built per call), and few
+# round trips: the person with their roles; the latest phone, VDU and exemption events (with
+# the phone's store and who logged it) in one; the current required policies with whether
+# they have acknowledged each; their open review requests; the devices off site.
+
+_staff_t = Staff.__table__
+_roles_t = StaffRole.__table__
+_stores_t = Store.__table__
+_devices_t = Device.__table__
+_policies_t = Policy.__table__
+_events_t = Event.__table__
+_recorder_t = _staff_t.alias("recorder")
+
+
+def _core_not_voided(event: Any) -> ColumnElement[bool]:
+    correction = _events_t.alias("correction")
+    return ~exists().where(
+        correction.c.kind == EventKind.CORRECTION.value,
+        correction.c.target_event_id == event.c.id,
+    )
+
+
+def _latest_in_category(category: str) -> Any:
+    stream = _events_t.alias(f"latest_{category}")
+    return (
+        select(stream.c.id)
+        .where(
+            stream.c.staff_id == bindparam("staff_id"),
+            stream.c.category == category,
+            _core_not_voided(stream),
+        )
+        .order_by(stream.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+_STAFF_BY_CODE = (
+    select(
+        _staff_t.c.id,
+        _staff_t.c.code,
+        _staff_t.c.name,
+        _staff_t.c.email,
+        _staff_t.c.line_manager,
+        _staff_t.c.retired_at,
+        _roles_t.c.role,
+    )
+    .select_from(_staff_t.outerjoin(_roles_t, _roles_t.c.staff_id == _staff_t.c.id))
+    .where(_staff_t.c.code == bindparam("code"))
+)
+
+_LATEST_STREAMS = (
+    select(
+        _events_t.c.id,
+        _events_t.c.kind,
+        _events_t.c.category,
+        _events_t.c.occurred_at,
+        _events_t.c.store_id,
+        _events_t.c.recorded_by_id,
+        _events_t.c.details,
+        _stores_t.c.code,
+        _stores_t.c.name,
+        _stores_t.c.retired_at,
+        _recorder_t.c.name,
+    )
+    .select_from(
+        _events_t.outerjoin(_stores_t, _stores_t.c.id == _events_t.c.store_id).outerjoin(
+            _recorder_t, _recorder_t.c.id == _events_t.c.recorded_by_id
+        )
+    )
+    .where(
+        _events_t.c.id.in_(
+            [
+                _latest_in_category("phone"),
+                _latest_in_category("vdu"),
+                _latest_in_category("exemption"),
+            ]
+        )
+    )
+)
+
+_newest_versions = select(func.max(_policies_t.c.id)).group_by(_policies_t.c.title)
+_ack = _events_t.alias("ack")
+_POLICIES_TO_READ = (
+    select(
+        _policies_t.c.id,
+        _policies_t.c.title,
+        _policies_t.c.version,
+        _policies_t.c.sha256,
+        _policies_t.c.required,
+        _policies_t.c.published_at,
+    )
+    .where(
+        _policies_t.c.id.in_(_newest_versions.scalar_subquery()),
+        _policies_t.c.required.is_(True),
+        ~exists().where(
+            _ack.c.kind == EventKind.POLICY_ACKNOWLEDGED.value,
+            _ack.c.policy_id == _policies_t.c.id,
+            _ack.c.staff_id == bindparam("staff_id"),
+            _core_not_voided(_ack),
+        ),
+    )
+    .order_by(_policies_t.c.id)
+)
+
+_review_t = _events_t.alias("request")
+_HAS_REVIEW_REQUESTS = select(
+    exists().where(
+        _review_t.c.staff_id == bindparam("staff_id"),
+        _review_t.c.category == EventKind.WORKSTATION_REVIEW_REQUESTED.category,
+        _review_t.c.kind == EventKind.WORKSTATION_REVIEW_REQUESTED.value,
+        _core_not_voided(_review_t),
+    )
+)
+
+_device_latest = _events_t.alias("device_latest")
+_latest_device_event = (
+    select(_device_latest.c.id)
+    .where(_device_latest.c.device_id == _devices_t.c.id, _core_not_voided(_device_latest))
+    .order_by(_device_latest.c.id.desc())
+    .limit(1)
+    .correlate(_devices_t)
+    .scalar_subquery()
+)
+_DEVICES_OUT = (
+    select(
+        _devices_t.c.id,
+        _devices_t.c.tag,
+        _devices_t.c.kind,
+        _devices_t.c.description,
+        _devices_t.c.retired_at,
+        _events_t.c.id,
+        _events_t.c.kind,
+        _events_t.c.staff_id,
+        _events_t.c.occurred_at,
+        _events_t.c.target_event_id,
+        _events_t.c.due_at,
+        _events_t.c.batch,
+        _events_t.c.details,
+    )
+    .select_from(_devices_t.join(_events_t, _events_t.c.id == _latest_device_event))
+    .where(_events_t.c.kind != EventKind.DEVICE_RETURNED.value)
+    .order_by(_devices_t.c.id)
+)
+_SIGN_OUT = select(
+    _events_t.c.id,
+    _events_t.c.staff_id,
+    _events_t.c.occurred_at,
+    _events_t.c.batch,
+    _events_t.c.details,
+).where(_events_t.c.id == bindparam("event_id"), _core_not_voided(_events_t))
+
+
+def find_staff(session: Session, code: str) -> tuple[Any, frozenset[str]] | None:
+    """The staff row with this (normalised) code and their roles; None when there is none."""
+    rows = session.connection().execute(_STAFF_BY_CODE, {"code": code}).all()
+    if not rows:
+        return None
+    return rows[0], frozenset(row.role for row in rows if row.role is not None)
+
+
+def staff_status(
+    session: Session, code: str, now: datetime, today: date, *, row: Any = None
+) -> StaffStatus:
+    """Everything a person's screen shows (as ``get_staff_info`` and the stream lookups
+    above would give it), in a few cheap statements. ``row``: what ``find_staff`` gave."""
+    code = normalise_code(code)
+    found = row if row is not None else find_staff(session, code)
+    if found is None:
+        raise NotFound(
+            f"No member of staff has the code {code}. Check the badge or ask the office."
+        )
+    person, roles = found
+    if person.retired_at is not None:
+        raise RuleViolation(f"{person.name} ({code}) has left the school: this badge is retired.")
+    staff = StaffInfo(
+        id=person.id,
+        code=person.code,
+        name=person.name,
+        email=person.email,
+        line_manager=person.line_manager,
+        roles=roles,
+        retired=False,
+    )
+    conn = session.connection()
+    params = {"staff_id": staff.id}
+    phone: PhoneHolding | None = None
+    vdu: date | None = None
+    exemption: Exemption | None = None
+    for event in conn.execute(_LATEST_STREAMS, params):
+        (ident, kind, category, occurred_at, store_id, _by_id, details) = event[:7]
+        store_code, store_name, store_retired, recorder = event[7:]
+        if category == "phone":
+            if kind != EventKind.PHONE_COLLECTED.value and store_id is not None:
+                store = StoreInfo(store_id, store_code, store_name, store_retired is not None)
+                phone = PhoneHolding(staff, store, occurred_at, ident, recorded_by=recorder)
+        elif category == "vdu":
+            vdu = date.fromisoformat(str(details["completed_on"]))
+        elif category == "exemption" and kind == EventKind.EXEMPTION_GRANTED.value:
+            until = date.fromisoformat(str(details["until"]))
+            if until >= today:
+                exemption = Exemption(staff, str(details.get("granted_by", "")), until, ident)
+    policies = tuple(
+        PolicyInfo(p.id, p.title, p.version, p.sha256, p.required, p.published_at)
+        for p in conn.execute(_POLICIES_TO_READ, params)
+    )
+    reviews: tuple[ReviewRequest, ...] = ()
+    if conn.execute(_HAS_REVIEW_REQUESTS, params).scalar():
+        reviews = tuple(review_requests(session, staff_id=staff.id))
+    return StaffStatus(
+        staff=staff,
+        phone=phone,
+        offsite=tuple(_offsite_of(conn, staff, now)),
+        outstanding_policies=policies,
+        vdu_trained_on=vdu,
+        exemption=exemption,
+        open_reviews=reviews,
+    )
+
+
+def _offsite_of(conn: Any, staff: StaffInfo, now: datetime) -> list[OffsiteItem]:
+    """What ``offsite_now(session, now, staff_id=staff.id)`` gives, from Core rows."""
+    items = []
+    for row in conn.execute(_DEVICES_OUT):
+        (device_id, tag, device_kind, description, retired_at) = row[:5]
+        (event_id, kind, staff_id, occurred_at, target_id, due_at, batch, details) = row[5:]
+        if kind == EventKind.RETURN_EXTENDED.value:
+            if target_id is None:
+                continue
+            sign_out = conn.execute(_SIGN_OUT, {"event_id": target_id}).first()
+            if sign_out is None:  # voided (or missing: get_event would refuse it)
+                continue
+            event_id, staff_id, occurred_at, batch, details = sign_out
+        if staff_id != staff.id:
+            continue
+        assert due_at is not None
+        items.append(
+            OffsiteItem(
+                device=DeviceInfo(device_id, tag, device_kind, description, retired_at is not None),
+                staff=staff,
+                since=occurred_at,
+                reason=str(details.get("reason", "")),
+                expected_return=due_at,
+                overdue=now > due_at,
+                event_id=event_id,
+                batch=batch,
+                line_manager=details.get("line_manager"),
+            )
+        )
+    items.sort(key=lambda i: (not i.overdue, i.expected_return, i.device.tag))
+    return items
