@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -169,6 +171,75 @@ def test_down_and_up_again_with_data(engine: Engine) -> None:
     assert event_count(engine) == 0
     fill(services)
     assert services.devices.offsite_now()[0].staff.code == "ASMITH"
+
+
+# --- the start without Alembic: a database already at the shipped head ---------------------------
+
+
+def test_shipped_head_is_alembic_head() -> None:
+    """The head read from the scripts' revision lines is the one Alembic computes."""
+    assert migrate.shipped_head() == migrate.head_revision()
+
+
+def test_at_shipped_head_only_for_exactly_the_head(engine: Engine) -> None:
+    assert migrate.recorded_revisions(engine) is None  # no version table yet
+    assert not migrate.at_shipped_head(engine)
+    migrate.upgrade(engine)
+    assert migrate.recorded_revisions(engine) == [migrate.head_revision()]
+    assert migrate.at_shipped_head(engine)
+    older = revisions()[-2]
+    migrate.downgrade(engine, older)
+    assert not migrate.at_shipped_head(engine)
+    migrate.upgrade(engine)
+    with engine.begin() as conn:  # two rows (branches Alembic would have to sort out)
+        conn.execute(text("INSERT INTO alembic_version (version_num) VALUES ('0001')"))
+    assert not migrate.at_shipped_head(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM alembic_version WHERE version_num = '0001'"))
+    _stamp_future(engine)
+    assert not migrate.at_shipped_head(engine)
+
+
+def test_older_schema_is_still_upgraded_by_services_open(engine: Engine, empty_url: str) -> None:
+    migrate.upgrade(engine)
+    fill(services_on(engine))
+    events = event_count(engine)
+    migrate.downgrade(engine, revisions()[-2])
+    services = Services.open(Settings(database_url=empty_url))
+    try:
+        assert migrate.is_at_head(engine)
+        assert event_count(engine) == events
+        assert services.devices.offsite_now()[0].device.tag == "LAP-001"
+    finally:
+        services.close()
+
+
+def test_services_open_at_head_does_not_import_alembic(engine: Engine, empty_url: str) -> None:
+    """A kiosk starting on a database at head checks it without Alembic (its import costs
+    time and memory the kiosk would carry all day); a new database still gets Alembic."""
+    probe = (
+        "import sys\n"
+        "from kiosk.config import Settings\n"
+        "from kiosk.services.app import Services\n"
+        "services = Services.open(Settings(database_url=sys.argv[1]))\n"
+        "services.close()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))\n"
+    )
+
+    def alembic_modules() -> str:
+        proc = subprocess.run(
+            [sys.executable, "-c", probe, empty_url],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.strip()
+
+    assert alembic_modules() != "[]"  # empty: upgraded through Alembic
+    assert migrate.is_at_head(engine)
+    assert alembic_modules() == "[]"  # at head: not imported
 
 
 # --- the append-only triggers, at head -----------------------------------------------------------

@@ -150,6 +150,15 @@ def test_installed_kiosk_works(wheel: Path, tmp_path: Path) -> None:
     assert where.returncode == 0, where.stderr
     for line in where.stdout.splitlines():
         assert Path(line).is_relative_to(venv), line
+    # The start-up schema check reads the head from the installed scripts, without Alembic.
+    shipped = _run(
+        python,
+        "-c",
+        "from kiosk.db import migrate; print(migrate.shipped_head())",
+        cwd=work,
+        env=env,
+    )
+    assert shipped.stdout.strip() == migrate.head_revision(), shipped.stderr
 
     proc = kiosk("--version")
     assert (proc.returncode, proc.stdout.strip()) == (0, f"kiosk {__version__}"), proc.stderr
