@@ -7,15 +7,19 @@ import contextlib
 import logging
 import re
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
 
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.app import App
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
+from textual.widgets.data_table import RowKey
 from textual.worker import get_current_worker
 
 from kiosk.domain.errors import KioskError
@@ -117,6 +121,9 @@ class Pane(Vertical):
     Pane { height: 1fr; }
     """
 
+    LOADS_ON_MOUNT = False
+    """True when the view fetches its data itself when mounted (else when first shown)."""
+
     def __init__(self, services: Services, admin_code: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.services = services
@@ -179,6 +186,129 @@ class AdminTable(DataTable[Any]):
     a busy machine) stays cached at the old widths, cut short. Repaint when widths change.
     """
 
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> list[list[Segment]]:
+        """DataTable's cell rendering, with a short cut for the usual cell: one line of plain
+        text with one style. DataTable renders every cell through rich (padding, wrapping,
+        cropping: about 0.15 ms a cell, so 60-100 ms for a screenful of a new day); the same
+        segments are built here directly. Anything else goes the usual way."""
+        fast = self._render_plain_cell(row_index, column_index, base_style, width, cursor, hover)
+        if fast is not None:
+            return fast
+        return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+
+    def _render_plain_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool,
+        hover: bool,
+    ) -> list[list[Segment]] | None:
+        if row_index < 0 or column_index < 0 or self.fixed_rows or self.fixed_columns:
+            return None
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        if row_key is None or column_key is None:
+            return None
+        cache_key = (
+            row_key,
+            column_key,
+            base_style,
+            cursor,
+            hover,
+            self._show_hover_cursor,
+            self._update_count,
+            self._pseudo_class_state,
+        )
+        cache = self._cell_render_cache
+        if cache_key in cache:
+            return cache[cache_key]
+        row = self.rows.get(row_key)
+        if row is None or row.height != 1:
+            return None
+        _label, cells = self._get_row_renderables(row_index)
+        if column_index >= len(cells):
+            return None
+        cell = cells[column_index]
+        if (
+            not _is_plain_line(cell)
+            or cell._spans
+            or cell.overflow not in (None, "fold", "crop")
+            or cell.justify not in (None, "default", "left")
+        ):
+            return None
+        assert isinstance(cell, Text)
+        plain = cell.plain
+        component_style, post_style = self._get_styles_to_render_cell(
+            False,
+            False,
+            False,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
+        pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index})
+        pre_style += component_style
+        padding = self.cell_padding
+        inner = max(0, width - 2 * padding)
+        if cell_len(plain) > inner:
+            plain = set_cell_size(plain, inner)
+        text_style = self.app.console.get_style(cell.style) if cell.style else None
+
+        def styled(style: Style | None) -> Style:
+            # What rich's Styled does: pre_style + the segment's style + post_style.
+            combined = pre_style + style
+            return combined + post_style if post_style else combined
+
+        blank = styled(Style.null())
+        line = [Segment(" " * padding, blank)] if padding else []
+        line.append(Segment(plain, styled(text_style) if text_style else styled(None)))
+        fill = inner - cell_len(plain)
+        if fill > 0:
+            line.append(Segment(" " * fill, blank))
+        if padding:
+            line.append(Segment(" " * padding, blank))
+        lines = [line]
+        cache[cache_key] = lines
+        return lines
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        """Column widths of new rows: a one-line Text cell is as wide as its text, so it is
+        not measured through rich (about 20 ms for a page of 100 rows). Other rows (labels,
+        auto height, other renderables) are measured by DataTable as usual."""
+        rest: list[RowKey] = []
+        columns = self.ordered_columns
+        for row_key in new_rows:
+            row_index = self._row_locations.get(row_key)
+            row = self.rows.get(row_key)
+            if row_index is None or row is None:
+                continue
+            if row.label is not None or row.auto_height:
+                rest.append(row_key)
+                continue
+            _label, cells = self._get_row_renderables(row_index)
+            texts = [cell for cell in cells if _is_plain_line(cell)]
+            if len(texts) != len(cells):
+                rest.append(row_key)
+                continue
+            for column, cell in zip(columns, texts, strict=False):
+                width = cell_len(cell.plain)
+                if width > column.content_width:
+                    column.content_width = width
+        super()._update_dimensions(rest)  # also sets the scrollable size
+
     def _column_widths(self) -> list[int]:
         return [column.get_render_width(self) for column in self.columns.values()]
 
@@ -187,6 +317,11 @@ class AdminTable(DataTable[Any]):
         await super()._on_idle(event)
         if self._column_widths() != before:
             self.notify_style_update()  # drops the cached cells, repaints
+
+
+def _is_plain_line(cell: object) -> TypeGuard[Text]:
+    """A rich Text of one line without tabs (its width is the width of its text)."""
+    return isinstance(cell, Text) and "\n" not in cell.plain and "\t" not in cell.plain
 
 
 Row = tuple[str, Sequence[Any]]

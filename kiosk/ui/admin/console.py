@@ -16,8 +16,10 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import AwaitMount
 from textual.widgets import (
     Button,
     DataTable,
@@ -113,6 +115,34 @@ class AdminConsoleScreen(Screen[None]):
         self._console_timers: list[Timer] = []
         self._db_alert: str | None = None
         self.integrity: Any = None
+        self._shown: set[str] = set()
+        self._building: dict[str, AwaitMount] = {}
+        self._preset_breakpoints()
+
+    def _preset_breakpoints(self) -> None:
+        """Start with the app's breakpoint classes (-narrow/-wide, -short/-tall) for its size,
+        as the screen's first resize would set them: set then, they restyle every widget of
+        the console once more before its first frame."""
+        try:
+            app = self.app
+        except Exception:  # built outside a running app: the resize sets them
+            return
+        width, height = app.size
+        horizontal = (
+            app.HORIZONTAL_BREAKPOINTS
+            if self.HORIZONTAL_BREAKPOINTS is None
+            else self.HORIZONTAL_BREAKPOINTS
+        ) or []
+        vertical = (
+            app.VERTICAL_BREAKPOINTS
+            if self.VERTICAL_BREAKPOINTS is None
+            else self.VERTICAL_BREAKPOINTS
+        ) or []
+        classes = self._get_breakpoint_classes(width, horizontal) | self._get_breakpoint_classes(
+            height, vertical
+        )
+        if classes:
+            self.add_class(*classes, update=False)
 
     # --- layout ----------------------------------------------------------------------------
 
@@ -125,10 +155,13 @@ class AdminConsoleScreen(Screen[None]):
             yield Button("Exit kiosk app (F10)", id="console-exit", compact=True, variant="error")
         yield Static("", id="console-who")
         yield Static("", id="console-alert")
+        # Only the register is built now; each other view is built when first shown
+        # (opening the console builds one view, not nine).
         with TabbedContent(id="console-tabs", initial="tab-register"):
             for n, (key, label, view) in enumerate(VIEWS, start=1):
                 with TabPane(f"{n} {label}", id=f"tab-{key}"):
-                    yield view(self.services, self.admin_code, id=f"view-{key}")
+                    if key == "register":
+                        yield view(self.services, self.admin_code, id=f"view-{key}")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -204,32 +237,63 @@ class AdminConsoleScreen(Screen[None]):
         active = self.query_one("#console-tabs", TabbedContent).active
         if not active:
             return None
-        return self.pane(active.removeprefix("tab-"))
+        try:
+            return self.pane(active.removeprefix("tab-"))
+        except NoMatches:  # not built yet: it loads when it is
+            return None
 
-    def action_show_view(self, number: int) -> None:
+    async def build_view(self, key: str) -> Pane:
+        """The view of tab ``key``, built (composed and mounted) on first use."""
+        building = self._building.get(key)
+        if building is not None:  # asked again while it is being mounted
+            await building
+        try:
+            return self.pane(key)
+        except NoMatches:
+            pass
+        view = {k: v for k, _, v in VIEWS}[key]
+        pane = view(self.services, self.admin_code, id=f"view-{key}")
+        self._building[key] = mounting = self.query_one(f"#tab-{key}", TabPane).mount(pane)
+        try:
+            await mounting
+        finally:
+            self._building.pop(key, None)
+        return pane
+
+    async def action_show_view(self, number: int) -> None:
         if 1 <= number <= len(VIEWS):
-            self.query_one("#console-tabs", TabbedContent).active = f"tab-{VIEWS[number - 1][0]}"
+            await self._activate(VIEWS[number - 1][0])
 
-    def action_step_view(self, step: int) -> None:
+    async def action_step_view(self, step: int) -> None:
         tabs = self.query_one("#console-tabs", TabbedContent)
-        keys = [f"tab-{key}" for key, _, _ in VIEWS]
-        index = keys.index(tabs.active) if tabs.active in keys else 0
-        tabs.active = keys[(index + step) % len(keys)]
+        keys = [key for key, _, _ in VIEWS]
+        active = tabs.active.removeprefix("tab-")
+        index = keys.index(active) if active in keys else 0
+        await self._activate(keys[(index + step) % len(keys)])
+
+    async def _activate(self, key: str) -> None:
+        # Built before it is shown, so the view is there (and queryable) once it is active.
+        await self.build_view(key)
+        self.query_one("#console-tabs", TabbedContent).active = f"tab-{key}"
 
     @on(TabbedContent.TabActivated)
-    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        pane = self.active_pane()
-        if pane is None:
+    async def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        key = (event.pane.id or "").removeprefix("tab-")
+        if key not in {k for k, _, _ in VIEWS}:
             return
-        pane.load()
+        first = key not in self._shown
+        self._shown.add(key)
+        pane = await self.build_view(key)
+        if not (first and pane.LOADS_ON_MOUNT):
+            pane.load()
         tables = list(pane.query(DataTable))
         if tables and not isinstance(self.focused, Input | Select):
             tables[0].focus()
 
     @on(ExportRequested)
-    def _export_requested(self, event: ExportRequested) -> None:
+    async def _export_requested(self, event: ExportRequested) -> None:
         event.stop()
-        self.query_one("#console-tabs", TabbedContent).active = "tab-export"
+        await self._activate("export")
         self.query_one(ExportPane).prefill(event.day, event.filters)
 
     # --- live refresh ------------------------------------------------------------------------

@@ -82,6 +82,8 @@ class RegisterPane(Pane):
         Binding("right_square_bracket", "page(1)", "Next page", show=False),
     ]
 
+    LOADS_ON_MOUNT = True
+
     def __init__(self, services: Services, admin_code: str, *, id: str | None = None) -> None:
         super().__init__(services, admin_code, id=id)
         self.day = self.today()
