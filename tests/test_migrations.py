@@ -339,3 +339,41 @@ def test_newer_schema_is_refused_by_kiosk_db_upgrade(
             "f00d_from_the_future). Install the newer kiosk software; nothing was changed.\n"
         )
     assert _snapshot(engine) == before
+
+
+# --- 0004: the register filtered by staff ---------------------------------------------------------
+
+
+def _event_indexes(engine: Engine) -> dict[str, list[str | None]]:
+    return {
+        ix["name"] or "": list(ix["column_names"]) for ix in inspect(engine).get_indexes("events")
+    }
+
+
+def test_0004_indexes_events_by_staff_and_time(engine: Engine) -> None:
+    """0004 adds (staff_id, occurred_at); down to 0003 removes it, with the data kept; the
+    register's day filtered by staff uses it on SQLite (not the person's whole stream)."""
+    from kiosk.domain.timeutil import local_date, local_day_bounds
+    from kiosk.services.register import RegisterFilter, _base
+
+    migrate.upgrade(engine)
+    services = services_on(engine)
+    fill(services)
+    events = event_count(engine)
+    assert _event_indexes(engine)["ix_events_staff_time"] == ["staff_id", "occurred_at"]
+    migrate.downgrade(engine, "0003")
+    assert "ix_events_staff_time" not in _event_indexes(engine)
+    assert event_count(engine) == events
+    migrate.upgrade(engine)
+    assert _event_indexes(engine)["ix_events_staff_time"] == ["staff_id", "occurred_at"]
+
+    today = local_date(services.ctx.clock(), services.settings.zone)
+    mine = RegisterFilter(staff_code="ASMITH")
+    assert services.register.day(today, mine).total >= 2
+    if engine.dialect.name == "sqlite":
+        start, end = local_day_bounds(today, services.settings.zone)
+        stmt = _base(mine).where(Event.occurred_at >= start, Event.occurred_at < end)
+        with engine.connect() as conn:
+            sql = str(stmt.compile(conn, compile_kwargs={"literal_binds": True}))
+            plan = " | ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+        assert "ix_events_staff_time (staff_id=? AND occurred_at>? AND occurred_at<?)" in plan

@@ -97,6 +97,7 @@ class Event(Base):
     __table_args__ = (
         Index("ix_events_occurred_at", "occurred_at"),
         Index("ix_events_staff_stream", "staff_id", "category", "id"),
+        Index("ix_events_staff_time", "staff_id", "occurred_at"),
         Index("ix_events_device_stream", "device_id", "id"),
         Index("ix_events_target", "target_event_id"),
         Index("ix_events_kind_time", "kind", "occurred_at"),
