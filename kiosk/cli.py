@@ -10,22 +10,25 @@ commands that need them, so the kiosk's first frame is not kept waiting.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, TextIO, cast
 
 from kiosk import __version__
 from kiosk.config import ConfigError, Settings, load_settings
 from kiosk.domain.errors import KioskError
 
 if TYPE_CHECKING:
+    import argparse
+
     from kiosk.services.app import Services
     from kiosk.services.views import ImportReport
+
+    Handler = Callable[[argparse.Namespace], int]
 
 
 class CliError(Exception):
@@ -36,13 +39,12 @@ class CliError(Exception):
         self.status = status
 
 
-Handler = Callable[[argparse.Namespace], int]
-
-
 # --- the parser -------------------------------------------------------------------------------
 
 
 def _date(text: str) -> date:
+    import argparse
+
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
@@ -52,6 +54,8 @@ def _date(text: str) -> date:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="kiosk",
         description="Staff Room Kiosk: the school's Acceptable Use Policy register. "
@@ -224,8 +228,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# What ``build_parser().parse_args`` gives for the arguments that start the kiosk app itself
+# (``kiosk``, ``kiosk --demo``): taken as they are, without importing argparse and building
+# every command's parser before the kiosk's first frame (tests/test_cli.py checks they agree).
+_APP_ARGUMENTS = {(): False, ("--demo",): True}
+
+
+def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    arguments = tuple(sys.argv[1:] if argv is None else argv)
+    demo = _APP_ARGUMENTS.get(arguments)
+    if demo is None:
+        return build_parser().parse_args(arguments)
+    from types import SimpleNamespace
+
+    return cast("argparse.Namespace", SimpleNamespace(demo=demo, handler=_cmd_run_app))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_arguments(argv)
     handler: Handler = args.handler
     try:
         return handler(args)

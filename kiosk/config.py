@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import socket
-import tomllib
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
@@ -148,6 +147,8 @@ def load_settings(environ: dict[str, str] | None = None, *, demo: bool = False) 
     path = Path(env["KIOSK_CONFIG"]) if env.get("KIOSK_CONFIG") else config_file()
     file_values: dict[str, Any] = {}
     if path.exists():
+        import tomllib  # only when there is a file to read
+
         try:
             file_values = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

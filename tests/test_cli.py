@@ -104,6 +104,37 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.strip() == f"kiosk {__version__}"
 
 
+@pytest.mark.parametrize("argv", [[], ["--demo"]])
+def test_starting_the_app_skips_the_parser_but_means_the_same(argv: list[str]) -> None:
+    """``kiosk`` and ``kiosk --demo`` are taken without building the commands' parser (it
+    would only delay the first frame); what they mean is what the parser says."""
+    from kiosk import cli
+
+    assert vars(cli.parse_arguments(argv)) == vars(cli.build_parser().parse_args(argv))
+    assert cli.parse_arguments(argv).handler is cli._cmd_run_app
+
+
+def test_the_app_start_does_not_import_argparse_sqlalchemy_or_alembic() -> None:
+    probe = (
+        "import sys\n"
+        "from kiosk import cli\n"
+        "args = cli.parse_arguments([])\n"
+        "assert args.handler is cli._cmd_run_app\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'argparse', 'sqlalchemy', 'alembic', 'tomllib'}))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "KIOSK_CONFIG": str(ROOT / "no-such-config.toml")},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
 def test_python_dash_m_kiosk_version_in_a_real_process() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "kiosk", "--version"],
