@@ -88,3 +88,12 @@ def test_publishing_and_setting_the_pin_name_an_admin(school: Services) -> None:
     actions = _admin_actions(school)
     assert ("action: policy_published", "DOFFICE") in actions
     assert ("action: admin_pin_set", "CHEAD") in actions
+
+
+def test_closing_the_kiosk_app_is_recorded_naming_the_admin(school: Services) -> None:
+    before = school.register.last_event_id()
+    with pytest.raises(RuleViolation, match="not an admin"):
+        school.admin.record_app_closed("ASMITH")
+    assert school.register.last_event_id() == before
+    school.admin.record_app_closed("DOFFICE")
+    assert _admin_actions(school)[-1] == ("action: kiosk_app_closed", "DOFFICE")

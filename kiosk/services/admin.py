@@ -176,6 +176,21 @@ class AdminService(UseCases):
                 False, f"Wrong PIN. {left} attempt{'s' if left != 1 else ''} left.", left
             )
 
+    def record_app_closed(self, admin_code: str, *, where: str = "admin console") -> int:
+        """Record that an admin closed the kiosk app (an admin_action naming them), before it
+        exits: nothing can be recorded on this machine until it is started again. Returns
+        the event's id."""
+        with self.ctx.write() as uow:
+            admin = state.get_staff_info(uow.session, admin_code)
+            if not admin.has_role(Role.ADMIN.value):
+                raise RuleViolation(f"{admin.name} is not an admin: only admins can close it.")
+            event = uow.record(
+                EventKind.ADMIN_ACTION,
+                staff_id=admin.id,
+                details={"action": "kiosk_app_closed", "from": where[:64]},
+            )
+            return event.id
+
     def admin(self, staff_code: str) -> StaffInfo:
         """The member of staff acting in the console: must hold the admin role."""
         with self.ctx.read() as session:

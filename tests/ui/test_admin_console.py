@@ -13,6 +13,7 @@ import pytest
 from textual.widgets import DataTable, Static, TabbedContent
 
 from kiosk.services.app import Services
+from kiosk.services.register import RegisterFilter
 from kiosk.ui.admin import AdminConsoleScreen
 from kiosk.ui.admin.dialogs import ConfirmDialog, FormDialog
 from tests.conftest import START, FakeClock
@@ -144,6 +145,35 @@ async def test_exit_the_kiosk_app_asks_first(services: Services) -> None:
         await click(pilot, "#yes")
         await wait_until(pilot, lambda: not app.is_running)
     assert app.return_code == 0
+    # Recorded before it closed, naming the admin.
+    closed = services.register.day(START.date(), RegisterFilter(kind="admin_action")).rows
+    assert [(r.detail, r.staff_code) for r in closed] == [("action: kiosk_app_closed", "DOFFICE")]
+
+
+async def test_exit_works_with_the_database_away_and_the_log_says_so(
+    services: Services, sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = Path(sqlite_url.removeprefix("sqlite:///"))
+    app = ConsoleHost(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.focused, DataTable))
+        services.ctx.engine.dispose()
+        aside = path.with_name("aside.sqlite3")
+        os.replace(path, aside)
+        path.write_bytes(b"this is not a database" * 100)
+        try:
+            await pilot.press("f10")
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            await click(pilot, "#yes")
+            await wait_until(pilot, lambda: not app.is_running, timeout=8)
+        finally:
+            services.ctx.engine.dispose()
+            os.replace(aside, path)
+    assert app.return_code == 0
+    assert "NOT recorded in the register" in caplog.text
+    assert "DOFFICE" in caplog.text
+    closed = services.register.day(START.date(), RegisterFilter(kind="admin_action")).rows
+    assert not closed
 
 
 async def test_lockouts_and_a_failed_integrity_check_are_reported(

@@ -7,6 +7,7 @@ when the admin locks it or after ``settings.admin_idle_timeout`` seconds without
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from time import monotonic
@@ -57,7 +58,10 @@ VIEWS: tuple[tuple[str, str, type[Pane]], ...] = (
     ("export", "Export", ExportPane),
 )
 
+log = logging.getLogger("kiosk.ui.admin")
+
 POLL_SECONDS = 2.0
+EXIT_WAIT_SECONDS = 5.0  # at most this long for the database to record who closed the app
 FULL_RELOAD_SECONDS = 30.0
 
 
@@ -373,12 +377,7 @@ class AdminConsoleScreen(Screen[None]):
     def action_exit_kiosk(self) -> None:
         def confirmed(yes: bool | None) -> None:
             if yes:
-                # The kiosk app's own way out (it logs who closed it), else a plain exit.
-                leave = getattr(self.app, "exit_kiosk", None)
-                if callable(leave):
-                    leave()
-                else:
-                    self.app.exit()
+                self._exit_app()
 
         self.app.push_screen(
             ConfirmDialog(
@@ -389,6 +388,53 @@ class AdminConsoleScreen(Screen[None]):
                 activity=self.touch,
             ),
             confirmed,
+        )
+
+    def _exit_app(self) -> None:
+        """Record who closed the app (an admin_action event), then close it. If that cannot
+        be recorded (the database is away, or too slow), the app closes all the same and the
+        log says it was not recorded."""
+        code = self.admin_code
+        left = False
+
+        def leave() -> None:
+            nonlocal left
+            if left:
+                return
+            left = True
+            for timer in self._console_timers:
+                timer.stop()
+            # The kiosk app's own way out (it logs that an admin closed it), else a plain exit.
+            exit_kiosk = getattr(self.app, "exit_kiosk", None)
+            if callable(exit_kiosk):
+                exit_kiosk()
+            else:
+                self.app.exit()
+
+        def recorded(event_id: int) -> None:
+            log.info("kiosk app closed by %s from the admin console (event %s)", code, event_id)
+            leave()
+
+        def not_recorded(message: str) -> None:
+            log.warning(
+                "kiosk app closed by %s from the admin console; NOT recorded in the register: %s",
+                code,
+                message,
+            )
+            leave()
+
+        def too_slow() -> None:
+            if not left:
+                not_recorded(f"the database did not answer within {EXIT_WAIT_SECONDS:g} s")
+
+        self.app.notify("Closing the kiosk app…", title="Admin console", timeout=EXIT_WAIT_SECONDS)
+        self.set_timer(EXIT_WAIT_SECONDS, too_slow, name="admin-exit")
+        run_db(
+            self,
+            lambda: self.services.admin.record_app_closed(code, where="admin console"),
+            recorded,
+            not_recorded,
+            group="exit",
         )
 
     @on(Button.Pressed, "#console-lock")
