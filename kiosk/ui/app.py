@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("kiosk.ui")
 
 T = TypeVar("T")
+S = TypeVar("S", bound=Screen[Any])
 
 UNEXPECTED = (
     "Something went wrong, so this was not recorded. Please try again; "
@@ -97,6 +98,7 @@ class KioskApp(App[None]):
         path = setup_file_logging()
         self.log_file: str | None = str(path) if path else None
         self.home: HomeScreen | None = None
+        self._reusable: dict[str, Screen[Any]] = {}
         self._scans: deque[str] = deque()
         self._wedge: ScanWedge[events.Key] = ScanWedge()
         self._wedge_timer: Timer | None = None
@@ -157,11 +159,59 @@ class KioskApp(App[None]):
             self.notify(message, title=title or "Not recorded", severity="error")
 
     def confirm(self, title: str, lines: list[str], at: datetime | None) -> None:
-        """Home, then the big confirmation (it returns home by itself)."""
+        """The big confirmation, straight above home (it returns home by itself)."""
         from kiosk.ui.confirm import ConfirmScreen
 
-        self.go_home()
-        self.push_screen(ConfirmScreen(title, lines, at or self.clock()))
+        when = at or self.clock()
+        screen = self.reusable(ConfirmScreen, lambda: ConfirmScreen(title, lines, when))
+        screen.show(title, lines, when)
+        self.show_over_home(screen)
+
+    def reusable(self, kind: type[S], build: Callable[[], S]) -> S:
+        """The one screen of this kind the kiosk keeps (built by ``build`` the first time, or
+        again when the terminal changed size since it was last shown)."""
+        name = f"kiosk-{kind.__name__}"
+        screen = self._reusable.get(name)
+        stale = screen is not None and screen.is_mounted and screen.size != self.size
+        if stale and screen not in self.screen_stack:
+            self._drop_reusable(screen, remove=True)
+            screen = None
+        if screen is None or not isinstance(screen, kind):
+            screen = build()
+            self._reusable[name] = screen
+            self.install_screen(screen, name)
+        return screen
+
+    def _drop_reusable(self, screen: Screen[Any] | Widget | None, *, remove: bool = False) -> None:
+        """Forget a kept screen: it broke (popped just before: Textual removes it as it
+        is no longer installed), or it is out of date (``remove``: off the stack already)."""
+        for name, kept in list(self._reusable.items()):
+            if kept is screen:
+                del self._reusable[name]
+                self.uninstall_screen(name)
+                if remove and kept.is_mounted:
+                    kept.remove()
+
+    def show_over_home(self, screen: Screen[Any]) -> None:
+        """Make ``screen`` the one above home, dropping what is above home (nothing is
+        recorded). The top screen is replaced by the new one: the home screen is not shown
+        (restyled, laid out and drawn) on the way."""
+        home = self.home
+        if home is None or home not in self.screen_stack:
+            self.push_screen(screen)
+            return
+        if screen in self.screen_stack[1:-1]:  # under another screen: not the usual way
+            self.go_home()
+        while len(self.screen_stack) > 2 and self.screen is not screen:
+            self.pop_screen()
+        if self.screen is screen:
+            pass
+        elif len(self.screen_stack) == 2:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+        home.reset()
+        self._last_input = monotonic()
 
     # --- the database -------------------------------------------------------------------------
 
@@ -426,6 +476,9 @@ class KioskApp(App[None]):
         from kiosk.ui.home import HomeScreen
 
         self.busy = False
+        if broken is not None and broken in self._reusable.values():
+            self.go_home()
+            self._drop_reusable(broken)
         if broken is self.home or self.home is None or not self.home.is_attached:
             self.home = HomeScreen()
             while len(self.screen_stack) > 1:

@@ -1,4 +1,9 @@
-"""The large confirmation shown after the database has committed; it returns home by itself."""
+"""The large confirmation shown after the database has committed; it returns home by itself.
+
+The kiosk builds one ConfirmScreen and shows it again for every confirmation (``show``
+changes its text): building and styling a new screen for each deposit took longer than
+the deposit itself.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,17 @@ from time import monotonic
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Center, Vertical
+from textual.content import Content
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Digits, Static
 
-from kiosk.ui.base import KioskScreenMixin
+from kiosk.ui.base import KioskScreenMixin, ReusableScreenMixin
 from kiosk.ui.formats import clock_time, long_date
 from kiosk.ui.widgets import OK_MARK, assemble, plain
 
 
-class ConfirmScreen(KioskScreenMixin, Screen[None]):
+class ConfirmScreen(ReusableScreenMixin, KioskScreenMixin, Screen[None]):
     IDLE_FACTOR = None  # it has its own, shorter timer
     AUTO_FOCUS = ""
 
@@ -25,30 +32,64 @@ class ConfirmScreen(KioskScreenMixin, Screen[None]):
         self.title_text = title
         self.lines = lines
         self.at = at
+        self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        zone = self.kiosk.settings.zone
-        seconds = round(self.kiosk.confirm_seconds)
         with Vertical(id="confirm-box"):
-            yield Static(
-                assemble((f"{OK_MARK} ", "bold"), (self.title_text, "bold")), id="confirm-title"
-            )
-            for line in self.lines:
-                yield Static(plain(line), classes="confirm-line")
+            yield Static(self._title(), id="confirm-title")
+            lines = Static(self._lines(), id="confirm-lines", classes="confirm-line")
+            lines.display = bool(self.lines)
+            yield lines
             with Center():
-                yield Digits(clock_time(self.at, zone), id="confirm-time")
-            yield Static(
-                plain(f"Recorded at {clock_time(self.at, zone)}, {long_date(self.at, zone)}."),
-                id="confirm-when",
-            )
-            yield Static(
-                plain(f"Back to the start in {seconds} seconds, or press any key."),
-                id="confirm-hint",
-            )
+                yield Digits(self._time(), id="confirm-time")
+            yield Static(self._when(), id="confirm-when")
+            yield Static(self._hint(), id="confirm-hint")
 
-    def on_mount(self) -> None:
-        self.set_timer(self.kiosk.confirm_seconds, self._leave, name="confirm")
+    def show(self, title: str, lines: list[str], at: datetime) -> None:
+        """Another confirmation on this screen (before it is shown again)."""
+        self.title_text, self.lines, self.at = title, lines, at
+        if not self.is_mounted:  # composed from these when it is first shown
+            return
+        self.query_one("#confirm-title", Static).update(self._title())
+        shown = self.query_one("#confirm-lines", Static)
+        shown.update(self._lines())
+        shown.display = bool(lines)
+        self.query_one("#confirm-time", Digits).update(self._time())
+        self.query_one("#confirm-when", Static).update(self._when())
+        self.query_one("#confirm-hint", Static).update(self._hint())
+        if self.is_active:  # shown already: as if shown again
+            self.on_screen_resume()
+
+    def _title(self) -> Content:
+        return assemble((f"{OK_MARK} ", "bold"), (self.title_text, "bold"))
+
+    def _lines(self) -> Content:
+        return Content("\n").join(plain(line) for line in self.lines)
+
+    def _time(self) -> str:
+        return clock_time(self.at, self.kiosk.settings.zone)
+
+    def _when(self) -> Content:
+        zone = self.kiosk.settings.zone
+        return plain(f"Recorded at {clock_time(self.at, zone)}, {long_date(self.at, zone)}.")
+
+    def _hint(self) -> Content:
+        seconds = round(self.kiosk.confirm_seconds)
+        return plain(f"Back to the start in {seconds} seconds, or press any key.")
+
+    def on_screen_resume(self) -> None:
+        self._stop_timer()
+        self._timer = self.set_timer(self.kiosk.confirm_seconds, self._leave, name="confirm")
         self.call_after_refresh(self._drawn)
+
+    def on_screen_suspend(self) -> None:
+        # A pending timer would fire on the next confirmation (and keeps what it holds).
+        self._stop_timer()
+
+    def _stop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
 
     def _drawn(self) -> None:
         self.kiosk.confirmation_drawn_at = monotonic()

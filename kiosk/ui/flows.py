@@ -21,8 +21,9 @@ if TYPE_CHECKING:
 def show_person(app: KioskApp, status: StaffStatus) -> None:
     from kiosk.ui.person import PersonScreen
 
-    app.go_home()
-    app.push_screen(PersonScreen(status))
+    screen = app.reusable(PersonScreen, lambda: PersonScreen(status))
+    screen.load(status)
+    app.show_over_home(screen)
 
 
 def confirm_receipt(app: KioskApp, receipt: EventReceipt, *more: str) -> None:

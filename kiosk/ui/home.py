@@ -57,6 +57,9 @@ class HomeScreen(StaffScreen):
         super().__init__(id="home-screen")
         self.intent: str | None = None
         self.pending_tags: list[str] = []
+        # Changes made while another screen is in front are drawn when home is shown again
+        # (restyling and drawing a screen nobody sees would delay the one in front).
+        self._stale = False
 
     def compose(self) -> ComposeResult:
         settings = self.kiosk.settings
@@ -90,14 +93,38 @@ class HomeScreen(StaffScreen):
         """Forget a half-typed code, an armed button and the last message."""
         self.intent = None
         self.pending_tags = []
+        self._reset_display()
+
+    def _reset_display(self) -> None:
+        if not self.is_current:
+            self._stale = True
+            return
+        self._stale = False
         scan = self.query_one("#scan", Input)
         scan.value = ""
         self.clear_notice()
         self._highlight_intent()
-        if self.is_current:
-            scan.focus()
+        scan.focus()
+
+    def on_screen_resume(self) -> None:
+        if self._stale:
+            self._reset_display()
+        self._tick()
+
+    def show_busy(self, busy: bool) -> None:
+        super().show_busy(busy)
+        if not busy and self._stale:
+            # After the call's own callback (which may have shown another screen).
+            self.call_later(self._redraw_if_shown)
+
+    def _redraw_if_shown(self) -> None:
+        if self._stale and self.is_current:
+            self._stale = False
+            self._highlight_intent()
 
     def _tick(self) -> None:
+        if not self.is_current:  # behind another screen: drawn again when home is shown
+            return
         settings = self.kiosk.settings
         now = self.kiosk.clock()
         self.query_one("#clock", Digits).update(clock_time(now, settings.zone))
@@ -177,9 +204,12 @@ class HomeScreen(StaffScreen):
 
         intent, tags = self.intent, self.pending_tags
         self.intent, self.pending_tags = None, []
-        self._highlight_intent()
+        # The armed button is cleared on screen once the flow has gone on (another screen
+        # shown, or the call below answered): not drawn now, while the call is running.
+        self._stale = True
         if intent == "breakfast":
             if not status.staff.has_role(Role.BREAKFAST_CLUB_LEAD.value, Role.ADMIN.value):
+                self._redraw_if_shown()
                 self.show_error(
                     f"Only the breakfast-club lead or an admin can start breakfast-club mode; "
                     f"{status.staff.name} is neither.",
@@ -188,9 +218,11 @@ class HomeScreen(StaffScreen):
                 return
             flows.start_breakfast(self.kiosk, status.staff)
         elif intent == "phone":
-            flows.toggle_phone(self.kiosk, status)
+            if not flows.toggle_phone(self.kiosk, status):
+                self._redraw_if_shown()
         elif tags or intent == "signout":
-            flows.start_sign_out(self.kiosk, status, tags)
+            if not flows.start_sign_out(self.kiosk, status, tags):
+                self._redraw_if_shown()
         else:
             flows.show_person(self.kiosk, status)
 

@@ -14,7 +14,7 @@ from textual.widgets import Button, Static
 
 from kiosk.domain.events import BREAKFAST_DRAWER_STORE, Role
 from kiosk.ui import flows
-from kiosk.ui.base import StaffScreen
+from kiosk.ui.base import ReusableScreenMixin, StaffScreen
 from kiosk.ui.formats import clock_time, day_and_time, short_date, since
 from kiosk.ui.widgets import (
     ERROR_MARK,
@@ -45,8 +45,12 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("b", "breakfast", "Breakfast club"),
 )
 
+FACT_LABELS = ("Exemption", "Phone", "Off site", "Policies", "VDU", "Review")
 
-class PersonScreen(StaffScreen):
+
+class PersonScreen(ReusableScreenMixin, StaffScreen):
+    """One person's screen. The kiosk keeps one and shows the next person on it (``load``)."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "done", "Done", show=False),
         Binding("enter", "primary", "Primary", show=False),
@@ -66,14 +70,7 @@ class PersonScreen(StaffScreen):
                 yield Static(plain(staff.name), id="person-name")
                 yield Static(plain(f"{staff.code} · {self._now()}"), id="person-code")
             with Vertical(id="person-facts"):
-                for key, label, value in (
-                    ("exemption", "Exemption", self._exemption_line()),
-                    ("phone", "Phone", self._phone_line()),
-                    ("devices", "Off site", self._devices_lines()),
-                    ("policy", "Policies", self._policy_line()),
-                    ("vdu", "VDU", self._vdu_line()),
-                    ("review", "Review", self._review_line()),
-                ):
+                for (key, value), label in zip(self._fact_values(), FACT_LABELS, strict=True):
                     with Horizontal(id=f"fact-{key}", classes="fact"):
                         yield Static(label, classes="fact-label", markup=False)
                         yield Static(value, classes="fact-value")
@@ -91,6 +88,32 @@ class PersonScreen(StaffScreen):
 
     def on_mount(self) -> None:
         self._show_facts()
+
+    def load(self, status: StaffStatus) -> None:
+        """Show another person (or the same one, as they are now) on this screen."""
+        self.status = status
+        if not self.is_mounted:  # composed from it when it is first shown
+            return
+        staff = status.staff
+        self.query_one("#person-name", Static).update(plain(staff.name))
+        self.query_one("#person-code", Static).update(plain(f"{staff.code} · {self._now()}"))
+        for key, value in self._fact_values():
+            self.query_one(f"#fact-{key} .fact-value", Static).update(value)
+        self.query_one("#primary", Static).update(self._primary_line())
+        notice = self.notice
+        if notice is not None:
+            notice.clear()
+        self._show_facts()
+
+    def _fact_values(self) -> tuple[tuple[str, Content], ...]:
+        return (
+            ("exemption", self._exemption_line()),
+            ("phone", self._phone_line()),
+            ("devices", self._devices_lines()),
+            ("policy", self._policy_line()),
+            ("vdu", self._vdu_line()),
+            ("review", self._review_line()),
+        )
 
     def _now(self) -> str:
         return clock_time(self.kiosk.clock(), self.kiosk.settings.zone)
