@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable, Static, TabbedContent
+from textual.widgets._tabbed_content import ContentTab, ContentTabs
 
 from kiosk.services.app import Services
 from kiosk.services.register import RegisterFilter
@@ -240,3 +241,34 @@ async def test_dialog_escape_cancels_and_records_nothing(
         await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
     assert services.register.last_event_id() == before == receipt.event_id
     assert datetime(2026, 3, 10, tzinfo=UTC) < clock.now
+
+
+async def test_all_tabs_fit_100_columns_and_80_columns_scrolls_to_the_active_one(
+    services: Services,
+) -> None:
+    def tab_regions(app: ConsoleHost) -> list[tuple[str, int, int]]:
+        tabs = app.screen.query(ContentTab)
+        return [(str(t.label.plain), t.region.x, t.region.right) for t in tabs]
+
+    app = ConsoleHost(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.focused, DataTable))
+        regions = tab_regions(app)
+        assert [label for label, _, _ in regions][-1] == "9 Export"
+        assert len(regions) == 9
+        assert all(left >= 0 and right <= 100 for _, left, right in regions)
+
+    app = ConsoleHost(services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.focused, DataTable))
+        await pilot.press("9")
+        await wait_until(pilot, lambda: active_tab(app) == "tab-export")
+
+        def export_tab_in_view() -> bool:
+            tab = app.screen.query_one("#--content-tab-tab-export", ContentTab)
+            bar = app.screen.query_one(ContentTabs)
+            visible = bar.region.intersection(tab.region)
+            return visible.width == tab.region.width > 0
+
+        await wait_until(pilot, export_tab_in_view, what="the Export tab scrolled into view")
+        assert app.screen.query_one("#export-go")

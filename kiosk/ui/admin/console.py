@@ -45,16 +45,19 @@ from kiosk.ui.admin.workload import WorkloadPane
 if TYPE_CHECKING:
     from kiosk.services.app import Services
 
-# (tab id, label, view) in the order of the keys 1-9.
+# (tab id, label, view) in the order of the keys 1-9. The labels are short so that all nine
+# tabs fit 100 columns (99 with their padding); each view's own headings say the rest (VDU
+# training and workstation reviews; staff, laptops and work phones). Narrower, the tab bar
+# scrolls to the active tab.
 VIEWS: tuple[tuple[str, str, type[Pane]], ...] = (
     ("register", "Register", RegisterPane),
     ("phones", "Phones", PhonesPane),
     ("offsite", "Off site", OffsitePane),
     ("policies", "Policies", PoliciesPane),
-    ("reviews", "VDU & reviews", ReviewsPane),
+    ("reviews", "VDU", ReviewsPane),
     ("exemptions", "Exemptions", ExemptionsPane),
     ("workload", "Workload", WorkloadPane),
-    ("people", "Staff & devices", PeoplePane),
+    ("people", "People", PeoplePane),
     ("export", "Export", ExportPane),
 )
 
