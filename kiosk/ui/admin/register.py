@@ -272,7 +272,12 @@ class RegisterPane(Pane):
         field.value = ""
         self.say("")
         self.go_to(day)
-        self.query_one("#reg-table", DataTable).focus()
+        table = self.query_one("#reg-table", DataTable)
+        if not table.has_focus:
+            # Focus restyles every cell: the old day's rows would all be drawn again (tens of
+            # ms) just before the new day's replace them. None of them can be on the new day.
+            fill_table(table, [])
+        table.focus()
 
     @on(Select.Changed)
     def _filter(self, event: Select.Changed) -> None:
