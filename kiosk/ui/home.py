@@ -20,7 +20,9 @@ from kiosk.ui.widgets import WARN_MARK, Notice, TouchButton, assemble, plain
 if TYPE_CHECKING:
     from kiosk.services.people import ScanResult
     from kiosk.services.views import DeviceStatus, StaffStatus
+    from kiosk.ui.flows import PhoneScan
 
+UNEXPECTED_NOTHING = "Nothing was recorded. Please try again."
 SCAN_PROMPT = "Scan your badge or a laptop label, or type your staff code"
 
 INTENTS = {
@@ -190,10 +192,32 @@ class HomeScreen(StaffScreen):
     # --- scans ------------------------------------------------------------------------------
 
     def handle_scan(self, text: str) -> None:
-        self.clear_notice()
-        self.call(lambda s: s.people.resolve_scan(text), self._resolved)
+        # The last message stays until the answer replaces it (or another screen is
+        # shown): drawing home again now would only slow the call down.
+        from kiosk.ui import flows
+
+        if self.intent == "phone":
+            self.call(lambda s: flows.phone_scan(s, text), self._phone_scanned)
+        else:
+            self.call(lambda s: s.people.resolve_scan(text), self._resolved)
+
+    def _phone_scanned(self, outcome: PhoneScan) -> None:
+        from kiosk.ui import flows
+
+        status = outcome.result.staff
+        if status is None:
+            self._resolved(outcome.result)
+            return
+        self.intent, self.pending_tags = None, []
+        if outcome.receipt is not None:
+            self._stale = True
+            flows.confirm_receipt(self.kiosk, outcome.receipt, *flows.collect_note(status))
+        else:
+            self._highlight_intent()
+            self.show_error(outcome.error or UNEXPECTED_NOTHING)
 
     def _resolved(self, result: ScanResult) -> None:
+        self.clear_notice()
         if result.staff is not None:
             self._person(result.staff)
         elif result.device is not None:
