@@ -8,6 +8,7 @@ for a new PIN instead.
 
 from __future__ import annotations
 
+import gc
 import logging
 import traceback
 from pathlib import Path
@@ -270,6 +271,7 @@ class AdminApp(App[None]):
         self._own_services = services is None
         self.log_file: Path | None = None
         self.unexpected_errors: list[BaseException] = []
+        self._frozen = False
 
     def on_load(self) -> None:
         self.log_file = setup_file_logging()
@@ -309,6 +311,22 @@ class AdminApp(App[None]):
                 error=True,
             )
 
+    # --- garbage collection while the console is open ------------------------------------------
+
+    def admin_console_ready(self) -> None:
+        """The console is built and its register drawn: what is alive now (the app, the
+        console, the libraries) stays out of the collector's full passes while it is open.
+        Those passes walk every object (80-180 ms at a time with a register of 1M events,
+        every few view changes); with this they walk only what was made since."""
+        gc.freeze()
+        self._frozen = True
+
+    def admin_console_closed(self) -> None:
+        """Back to normal collection: the closed console's objects can be freed again."""
+        if self._frozen:
+            self._frozen = False
+            gc.unfreeze()
+
     def get_default_screen(self) -> Screen[Any]:
         return SignInScreen(self.settings, self.services)
 
@@ -318,5 +336,6 @@ class AdminApp(App[None]):
             screen.connect()
 
     def on_unmount(self) -> None:
+        self.admin_console_closed()
         if self._own_services and self.services is not None:
             self.services.close()

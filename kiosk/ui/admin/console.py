@@ -125,6 +125,7 @@ class AdminConsoleScreen(Screen[None]):
         self._shown: set[str] = set()
         self._building: dict[str, AwaitMount] = {}
         self._resumed = False
+        self._ready = False
         self._preset_breakpoints()
 
     def _preset_breakpoints(self) -> None:
@@ -373,12 +374,25 @@ class AdminConsoleScreen(Screen[None]):
 
     # --- leaving ---------------------------------------------------------------------------------
 
+    def register_drawn(self) -> None:
+        """The register's first page is on screen: the console is built. The app may now
+        take that moment (``admin_console_ready``), e.g. to freeze what is alive out of the
+        garbage collector's full passes."""
+        if not self._ready:
+            self._ready = True
+            ready = getattr(self.app, "admin_console_ready", None)
+            if callable(ready):
+                ready()
+
     def _close(self, reason: str) -> None:
         if self.locked_reason is not None:
             return
         self.locked_reason = reason
         for timer in self._console_timers:
             timer.stop()
+        closed = getattr(self.app, "admin_console_closed", None)
+        if self._ready and callable(closed):
+            closed()
         if not self.is_attached or self not in self.app.screen_stack:
             return
         self.pop_until_active()

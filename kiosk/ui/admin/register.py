@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message as TextualMessage
+from textual.timer import Timer
 from textual.widgets import Button, DataTable, Input, Select, Static
 
 from kiosk.domain.events import EventKind
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from kiosk.services.app import Services
 
 PAGE_SIZE = 100
+LOADING_AFTER = 0.25  # seconds before the title says a day is still loading
 
 # (key, heading, width: None fits the content). Long names are cut so Detail stays in view.
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
@@ -91,6 +93,9 @@ class RegisterPane(Pane):
         self.page_offset = 0
         self.rows: dict[str, RegisterRow] = {}
         self.total = 0
+        self._shown_day: date | None = None
+        self._loading_timer: Timer | None = None
+        self._focus_on_show = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="toolbar"):
@@ -161,6 +166,8 @@ class RegisterPane(Pane):
             self.load()
             return
         self.total = page.total
+        self._shown_day = page.day
+        self._take_focus()
         self.rows = {str(row.event_id): row for row in page.rows}
         fill_table(self.query_one("#reg-table", DataTable), [self._cells(r) for r in page.rows])
         filtered = " (filtered)" if self.filters != RegisterFilter() else ""
@@ -174,6 +181,9 @@ class RegisterPane(Pane):
         )
         self.query_one("#reg-page-prev", Button).disabled = page.offset == 0
         self.query_one("#reg-page-next", Button).disabled = last >= page.total
+        drawn = getattr(self.screen, "register_drawn", None)
+        if callable(drawn):
+            self.call_after_refresh(drawn)
 
     def _cells(self, row: RegisterRow) -> Row:
         strike = "strike" if row.voided else ""
@@ -203,8 +213,17 @@ class RegisterPane(Pane):
     def go_to(self, day: date) -> None:
         self.day = day
         self.page_offset = 0
-        self.query_one("#reg-title", Static).update(f"{long_date(day)} · loading…")
         self.load()
+        # Said only if the day is slow to come (a few ms usually): drawing it at once would
+        # take the UI thread from the query's worker, for a word nobody has time to read.
+        if self._loading_timer is not None:
+            self._loading_timer.stop()
+        self._loading_timer = self.set_timer(LOADING_AFTER, lambda: self._say_loading(day))
+
+    def _say_loading(self, day: date) -> None:
+        self._loading_timer = None
+        if self._shown_day != day:
+            self.query_one("#reg-title", Static).update(f"{long_date(day)} · loading…")
 
     def action_previous_day(self) -> None:
         self.go_to(self.day - timedelta(days=1))
@@ -272,12 +291,16 @@ class RegisterPane(Pane):
         field.value = ""
         self.say("")
         self.go_to(day)
-        table = self.query_one("#reg-table", DataTable)
-        if not table.has_focus:
-            # Focus restyles every cell: the old day's rows would all be drawn again (tens of
-            # ms) just before the new day's replace them. None of them can be on the new day.
-            fill_table(table, [])
-        table.focus()
+        # The table takes the focus with the new day's rows (see _show): focus restyles every
+        # cell and the footer, and done now it would draw the old day once more while the
+        # query runs. If the day is slow to come, it moves anyway.
+        self._focus_on_show = True
+        self.set_timer(LOADING_AFTER, self._take_focus)
+
+    def _take_focus(self) -> None:
+        if self._focus_on_show:
+            self._focus_on_show = False
+            self.query_one("#reg-table", DataTable).focus()
 
     @on(Select.Changed)
     def _filter(self, event: Select.Changed) -> None:
