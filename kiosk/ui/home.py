@@ -91,6 +91,16 @@ class HomeScreen(StaffScreen):
     def on_idle_timeout(self) -> None:
         self.reset()
 
+    @property
+    def shown(self) -> bool:
+        """On screen: in front, or behind a see-through (modal) screen. (Textual's
+        ``is_current`` also counts the screen just under an opaque one.)"""
+        try:
+            top = self.app.screen
+        except Exception:
+            return False
+        return top is self or (top.styles.background.a < 1 and self.is_current)
+
     def reset(self) -> None:
         """Forget a half-typed code, an armed button and the last message."""
         self.intent = None
@@ -98,7 +108,7 @@ class HomeScreen(StaffScreen):
         self._reset_display()
 
     def _reset_display(self) -> None:
-        if not self.is_current:
+        if not self.shown:
             self._stale = True
             return
         self._stale = False
@@ -120,12 +130,12 @@ class HomeScreen(StaffScreen):
             self.call_later(self._redraw_if_shown)
 
     def _redraw_if_shown(self) -> None:
-        if self._stale and self.is_current:
+        if self._stale and self.shown:
             self._stale = False
             self._highlight_intent()
 
     def _tick(self) -> None:
-        if not self.is_current:  # behind another screen: drawn again when home is shown
+        if not self.shown:  # behind another screen: drawn again when home is shown
             return
         settings = self.kiosk.settings
         now = self.kiosk.clock()
