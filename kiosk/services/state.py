@@ -542,13 +542,25 @@ _POLICIES_TO_READ = (
 )
 
 _review_t = _events_t.alias("request")
-_HAS_REVIEW_REQUESTS = select(
-    exists().where(
+_REVIEW_REQUESTS = (
+    select(_review_t.c.id, _review_t.c.occurred_at, _review_t.c.details)
+    .where(
         _review_t.c.staff_id == bindparam("staff_id"),
         _review_t.c.category == EventKind.WORKSTATION_REVIEW_REQUESTED.category,
         _review_t.c.kind == EventKind.WORKSTATION_REVIEW_REQUESTED.value,
         _core_not_voided(_review_t),
     )
+    .order_by(_review_t.c.id)
+)
+_update_t = _events_t.alias("review_update")
+_REVIEW_UPDATES = (
+    select(_update_t.c.target_event_id, _update_t.c.details)
+    .where(
+        _update_t.c.kind == EventKind.WORKSTATION_REVIEW_UPDATED.value,
+        _update_t.c.target_event_id.in_(bindparam("request_ids", expanding=True)),
+        _core_not_voided(_update_t),
+    )
+    .order_by(_update_t.c.id)
 )
 
 _device_latest = _events_t.alias("device_latest")
@@ -642,9 +654,6 @@ def staff_status(
         PolicyInfo(p.id, p.title, p.version, p.sha256, p.required, p.published_at)
         for p in conn.execute(_POLICIES_TO_READ, params)
     )
-    reviews: tuple[ReviewRequest, ...] = ()
-    if conn.execute(_HAS_REVIEW_REQUESTS, params).scalar():
-        reviews = tuple(review_requests(session, staff_id=staff.id))
     return StaffStatus(
         staff=staff,
         phone=phone,
@@ -652,8 +661,36 @@ def staff_status(
         outstanding_policies=policies,
         vdu_trained_on=vdu,
         exemption=exemption,
-        open_reviews=reviews,
+        open_reviews=tuple(_open_reviews_of(conn, staff)),
     )
+
+
+def _open_reviews_of(conn: Any, staff: StaffInfo) -> list[ReviewRequest]:
+    """What ``review_requests(session, staff_id=staff.id)`` gives, from Core rows."""
+    requests = conn.execute(_REVIEW_REQUESTS, {"staff_id": staff.id}).all()
+    if not requests:
+        return []
+    updates: dict[int, dict[str, Any]] = {}
+    ids = [request.id for request in requests]
+    for target_id, details in conn.execute(_REVIEW_UPDATES, {"request_ids": ids}):
+        updates[target_id] = details
+    result = []
+    for ident, requested_at, details in requests:
+        update = updates.get(ident)
+        status = str(update["status"]) if update else ReviewStatus.OPEN.value
+        if status == ReviewStatus.DONE.value:
+            continue
+        result.append(
+            ReviewRequest(
+                event_id=ident,
+                staff=staff,
+                requested_at=requested_at,
+                needs=str(details.get("needs", "")),
+                status=status,
+                note=str(update.get("note") or "") or None if update else None,
+            )
+        )
+    return result
 
 
 def _offsite_of(conn: Any, staff: StaffInfo, now: datetime) -> list[OffsiteItem]:
