@@ -1,6 +1,7 @@
 """AdminTable's short cuts (one-line Text cells rendered and measured without rich's full
-rendering) give exactly what DataTable itself gives: the same segments, styles and mouse
-metadata for every cell, with and without the cursor, and the same column widths."""
+rendering, row styles worked out once per render) give exactly what DataTable itself gives:
+the same segments, styles and mouse metadata for every cell, with and without the cursor,
+and the same column widths."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.geometry import Region
+from textual.widgets import DataTable
 
 from kiosk.ui.admin.base import AdminTable, fill_table
 from kiosk.ui.admin.register import COLUMNS
@@ -62,9 +64,9 @@ async def test_fast_cells_render_and_measure_as_datatable_does(
 
         # The same table the way DataTable does it.
         monkeypatch.setattr(AdminTable, "_render_plain_cell", lambda *args: None)
-        monkeypatch.setattr(
-            AdminTable, "_update_dimensions", AdminTable.__mro__[1]._update_dimensions
-        )  # type: ignore[attr-defined]
+        monkeypatch.setattr(AdminTable, "_get_row_style", DataTable._get_row_style)
+        monkeypatch.setattr(AdminTable, "render_lines", DataTable.render_lines)
+        monkeypatch.setattr(AdminTable, "_update_dimensions", DataTable._update_dimensions)
         fill_table(table, [])
         for column in table.columns.values():
             column.content_width = 0

@@ -18,6 +18,8 @@ from rich.text import Text
 from textual import events
 from textual.app import App
 from textual.containers import Vertical
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widgets import DataTable, Static
 from textual.widgets.data_table import RowKey
 from textual.worker import get_current_worker
@@ -283,6 +285,30 @@ class AdminTable(DataTable[Any]):
         lines = [line]
         cache[cache_key] = lines
         return lines
+
+    _row_styles: dict[tuple[int, Style], Style] | None = None
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._row_styles = {}
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._row_styles = None
+
+    def _get_row_style(self, row_index: int, base_style: Style) -> Style:
+        """DataTable works a row's style out from the CSS for every line it draws (the same
+        two zebra styles, 0.1 ms each); within one render they are worked out once."""
+        kind = -1 if row_index < max(0, self.fixed_rows) else row_index % 2
+        if row_index == -1:
+            kind = -2
+        cache = self._row_styles
+        if cache is None:
+            return super()._get_row_style(row_index, base_style)
+        key = (kind, base_style)
+        style = cache.get(key)
+        if style is None:
+            style = cache[key] = super()._get_row_style(row_index, base_style)
+        return style
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         """Column widths of new rows: a one-line Text cell is as wide as its text, so it is
