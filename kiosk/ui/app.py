@@ -447,6 +447,11 @@ class KioskApp(App[None]):
 
         if isinstance(self.screen, PinScreen) or not self._scans_wanted():
             return
+        # The last message of the screen underneath is not about the PIN: it would show
+        # through the pad and read as if it were.
+        clear = getattr(self.screen, "clear_notice", None)
+        if clear is not None:
+            clear()
         self.push_screen(PinScreen())
 
     def action_toggle_contrast(self) -> None:

@@ -11,7 +11,17 @@ from kiosk.services.app import Services
 from kiosk.ui.breakfast import BreakfastScreen
 from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.home import HomeScreen
-from tests.ui.kiosk_support import make_app, notice, press, running, scan, scan_fast, screen_text
+from tests.ui.kiosk_support import (
+    make_app,
+    notice,
+    press,
+    running,
+    scan,
+    scan_fast,
+    screen_text,
+    settle,
+    wait_for,
+)
 
 pytestmark = pytest.mark.ui
 
@@ -81,16 +91,21 @@ async def test_handing_back_and_a_phone_not_in_the_drawer(school: Services) -> N
         assert "In the drawer now: 1 phone  Alice Smith" in screen_text(app)
         await press(pilot, "h")
         assert "HANDING PHONES BACK" in screen_text(app)
+        # Each scan is a service call: wait for its outcome on the screen, not a fixed turn.
         await scan_fast(pilot, "SRK1:S:EPATEL")
-        assert (
-            "Esha Patel's phone is in the Staff-room secure store, not the Administrator's "
-            "locked drawer" in notice(app)
+        await wait_for(
+            pilot,
+            lambda: (
+                "Esha Patel's phone is in the Staff-room secure store, not the "
+                "Administrator's locked drawer" in notice(app)
+            ),
         )
         await scan_fast(pilot, "SRK1:S:ASMITH")
-        assert "✓ Alice Smith: phone handed back" in screen_text(app)
-        assert "In the drawer now: 0 phones" in screen_text(app)
+        await wait_for(pilot, lambda: "✓ Alice Smith: phone handed back" in screen_text(app))
+        await wait_for(pilot, lambda: "In the drawer now: 0 phones" in screen_text(app))
         await scan_fast(pilot, "SRK1:S:NOBODY")
-        assert "No member of staff has the code NOBODY" in notice(app)
+        await wait_for(pilot, lambda: "No member of staff has the code NOBODY" in notice(app))
+        await settle(pilot)
     assert _in_drawer(school) == []
     assert school.people.status("EPATEL").phone is not None
 

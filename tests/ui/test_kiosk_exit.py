@@ -130,3 +130,15 @@ async def test_admin_console_opens_after_the_pin_and_an_admin_badge(school: Serv
         # a staff screen would.
         assert not getattr(app.screen, "ACCEPTS_SCANS", False)
         assert getattr(app.screen, "idle_seconds", None) is None
+
+
+async def test_the_pin_pad_opens_without_the_last_message_behind_it(school: Services) -> None:
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan_fast(pilot, "SRK1:S:NOBODY")
+        assert "NOBODY" in notice(app)
+        await press(pilot, "ctrl+q")
+        assert isinstance(app.screen, PinScreen)
+        assert app.home is not None and "NOBODY" not in str(app.home.query_one("#notice").visual)
+        await press(pilot, "escape")
+        assert isinstance(app.screen, HomeScreen) and notice(app) == ""
