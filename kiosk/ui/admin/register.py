@@ -96,6 +96,7 @@ class RegisterPane(Pane):
         self._shown_day: date | None = None
         self._loading_timer: Timer | None = None
         self._focus_on_show = False
+        self._choices_asked = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="toolbar"):
@@ -129,8 +130,10 @@ class RegisterPane(Pane):
         yield Message()
 
     def on_mount(self) -> None:
-        self.db(self._choices, self._show_choices, group="choices")
         self.load()
+        # The filters' lists (every member of staff, store and device) come once the first
+        # page is drawn (see _show): fetched alongside it, they slowed the page the admin
+        # waits for.
 
     # --- data --------------------------------------------------------------------------------
 
@@ -184,6 +187,9 @@ class RegisterPane(Pane):
         drawn = getattr(self.screen, "register_drawn", None)
         if callable(drawn):
             self.call_after_refresh(drawn)
+        if not self._choices_asked:
+            self._choices_asked = True
+            self.call_after_refresh(self.db, self._choices, self._show_choices, group="choices")
 
     def _cells(self, row: RegisterRow) -> Row:
         strike = "strike" if row.voided else ""
