@@ -416,7 +416,7 @@ class KioskApp(App[None]):
     # --- idle timeout -------------------------------------------------------------------------
 
     def _check_idle(self) -> None:
-        if self.busy:
+        if self.busy or not self._screen_stack:  # no screen: the app is closing
             return
         screen = self.screen
         seconds = getattr(screen, "idle_seconds", None)
