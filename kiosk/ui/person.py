@@ -3,13 +3,14 @@ to acknowledge, VDU training; and what they can do, one key (or tap) each."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
 from textual.content import Content
+from textual.widget import Widget
 from textual.widgets import Button, Static
 
 from kiosk.domain.events import BREAKFAST_DRAWER_STORE, Role
@@ -26,6 +27,8 @@ from kiosk.ui.widgets import (
     assemble,
     plain,
 )
+
+W = TypeVar("W", bound=Widget)
 
 if TYPE_CHECKING:
     from kiosk.services.people import ScanResult
@@ -60,6 +63,7 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
     def __init__(self, status: StaffStatus) -> None:
         super().__init__(classes="person-screen")
         self.status = status
+        self._parts: dict[str, Widget] = {}
 
     # --- what is shown ----------------------------------------------------------------------
 
@@ -95,15 +99,23 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
         if not self.is_mounted:  # composed from it when it is first shown
             return
         staff = status.staff
-        self.query_one("#person-name", Static).update(plain(staff.name))
-        self.query_one("#person-code", Static).update(plain(f"{staff.code} · {self._now()}"))
+        self._part("#person-name", Static).update(plain(staff.name))
+        self._part("#person-code", Static).update(plain(f"{staff.code} · {self._now()}"))
         for key, value in self._fact_values():
-            self.query_one(f"#fact-{key} .fact-value", Static).update(value)
-        self.query_one("#primary", Static).update(self._primary_line())
+            self._part(f"#fact-{key} .fact-value", Static).update(value)
+        self._part("#primary", Static).update(self._primary_line())
         notice = self.notice
         if notice is not None:
             notice.clear()
         self._show_facts()
+
+    def _part(self, selector: str, kind: type[W]) -> W:
+        """A widget of the screen (found once: the screen is shown again and again)."""
+        found = self._parts.get(selector)
+        if found is None:
+            found = self._parts[selector] = self.query_one(selector, kind)
+        assert isinstance(found, kind)
+        return found
 
     def _fact_values(self) -> tuple[tuple[str, Content], ...]:
         return (
@@ -120,18 +132,18 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
 
     def _show_facts(self) -> None:
         status = self.status
-        self.query_one("#fact-exemption").display = status.exemption is not None
-        self.query_one("#fact-devices").display = bool(status.offsite)
-        self.query_one("#fact-review").display = bool(status.open_reviews)
-        self.query_one("#fact-phone").set_class(self._nag(), "-todo")
-        self.query_one("#fact-devices").set_class(
+        self._part("#fact-exemption", Widget).display = status.exemption is not None
+        self._part("#fact-devices", Widget).display = bool(status.offsite)
+        self._part("#fact-review", Widget).display = bool(status.open_reviews)
+        self._part("#fact-phone", Widget).set_class(self._nag(), "-todo")
+        self._part("#fact-devices", Widget).set_class(
             any(i.overdue for i in status.offsite), "-overdue"
         )
-        self.query_one("#fact-policy").set_class(bool(status.outstanding_policies), "-todo")
-        self.query_one("#fact-vdu").set_class(status.vdu_trained_on is None, "-todo")
+        self._part("#fact-policy", Widget).set_class(bool(status.outstanding_policies), "-todo")
+        self._part("#fact-vdu", Widget).set_class(status.vdu_trained_on is None, "-todo")
         available = self._available()
         for _key, name, _label in ACTIONS:
-            self.query_one(f"#do-{name}", TouchButton).display = name in available
+            self._part(f"#do-{name}", TouchButton).display = name in available
 
     def _available(self) -> set[str]:
         status = self.status
