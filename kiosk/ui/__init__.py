@@ -1,1 +1,5 @@
 """The Textual user interface: app, screens, widgets and .tcss. Calls services from workers."""
+
+from kiosk.ui import textual_fixes
+
+textual_fixes.apply()

@@ -1,0 +1,45 @@
+"""Work-arounds for known bugs of the Textual we pin (``textual>=8,<9``).
+
+Each one applies only while the bug is there (it checks for the buggy shape first), and each
+has a test that fails if the bug comes back (tests/ui/test_textual_fixes.py). Remove one when
+the Textual release that fixes it is the lowest one we allow.
+
+Textualize/textual#6665 (open for 8.2.8): ``StylesCache.get_inner_outer`` is an instance
+method wrapped in ``functools.lru_cache(1024)``, so the cache keys hold ``self``: the style
+caches of the last 1,024 widgets drawn, with their rendered lines, stay alive after the widgets
+are gone. A kiosk that shows a screen per scan all day grew by tens of MiB that way (see
+bench/README.md, "memory over a day"). The result depends only on the two colours, so the fix
+caches on the colours alone.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from textual._styles_cache import StylesCache
+from textual.color import Color
+from textual.style import Style
+
+
+@lru_cache(maxsize=1024)
+def _inner_outer(base_background: Color, background: Color) -> tuple[Style, Style]:
+    """What ``StylesCache.get_inner_outer`` returns, cached on the colours only."""
+    return Style(background=base_background + background), Style(background=base_background)
+
+
+def _get_inner_outer(
+    _styles_cache: StylesCache, base_background: Color, background: Color
+) -> tuple[Style, Style]:
+    return _inner_outer(base_background, background)
+
+
+def styles_cache_holds_widgets() -> bool:
+    """Whether this Textual has bug #6665 (an lru_cache over the instance method)."""
+    method = StylesCache.__dict__.get("get_inner_outer")
+    return method is not _get_inner_outer and hasattr(method, "cache_info")
+
+
+def apply() -> None:
+    """Apply each fix this Textual needs (idempotent)."""
+    if styles_cache_holds_widgets():
+        StylesCache.get_inner_outer = _get_inner_outer  # type: ignore[method-assign]

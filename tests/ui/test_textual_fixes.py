@@ -1,0 +1,49 @@
+"""Work-arounds for Textual bugs (kiosk/ui/textual_fixes.py) keep working."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+from textual.app import App, ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+import kiosk.ui  # noqa: F401  (applies the fixes, as importing any screen of the kiosk does)
+from kiosk.ui import textual_fixes
+
+
+class Cards(App[None]):
+    CSS = "Static { background: $panel; border: round $primary; }"
+
+    def compose(self) -> ComposeResult:
+        yield Vertical(id="cards")
+
+
+async def test_widgets_removed_leave_no_style_cache_behind() -> None:
+    """Textualize/textual#6665: removed widgets' style caches (with their drawn lines) were
+    kept alive by an lru_cache over an instance method: 50 cards removed, 50 caches kept."""
+    caches: list[weakref.ref[object]] = []
+    app = Cards()
+    async with app.run_test(size=(60, 60)) as pilot:
+        for _ in range(5):
+            cards = [Static(f"card {i}") for i in range(10)]
+            await app.query_one("#cards").mount_all(cards)
+            await pilot.pause()  # drawn: each card's style cache has worked out its lines
+            caches.extend(weakref.ref(card._styles_cache) for card in cards)
+            await app.query_one("#cards").remove_children()
+            await pilot.pause()
+        del cards
+        # Something of Textual's keeps the last widgets removed until the next change.
+        await app.query_one("#cards").mount(Static("the last card"))
+        await pilot.pause()
+    gc.collect()  # the app closed: only a cache outside it could hold them now
+    alive = sum(1 for ref in caches if ref() is not None)
+    assert len(caches) == 50
+    assert alive == 0
+
+
+def test_the_fix_is_applied_once() -> None:
+    assert not textual_fixes.styles_cache_holds_widgets()
+    textual_fixes.apply()  # again: nothing changes
+    assert not textual_fixes.styles_cache_holds_widgets()
