@@ -42,4 +42,4 @@ def styles_cache_holds_widgets() -> bool:
 def apply() -> None:
     """Apply each fix this Textual needs (idempotent)."""
     if styles_cache_holds_widgets():
-        StylesCache.get_inner_outer = _get_inner_outer  # type: ignore[method-assign]
+        StylesCache.get_inner_outer = _get_inner_outer  # type: ignore[assignment, method-assign]
