@@ -16,11 +16,14 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.app import App
+from textual.app import App, ComposeResult
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.geometry import Region
 from textual.strip import Strip
-from textual.widgets import DataTable, Static
+from textual.widgets import Button, DataTable, Footer, Input, Select, Static
+from textual.widgets._footer import FooterKey
+from textual.widgets._select import SelectCurrent, SelectOverlay
 from textual.widgets.data_table import RowKey
 from textual.worker import get_current_worker
 
@@ -176,6 +179,181 @@ class Pane(Vertical):
 
     def load(self) -> None:
         """Fetch and show the view's data (called when shown and when events arrive)."""
+
+
+class AdminFooter(Footer):
+    """Textual's Footer, cheaper to keep up to date.
+
+    Footer builds its keys anew whenever the screen's bindings may have changed (each focus
+    change, each mount): opening the console did that three times, and each FooterKey was
+    styled three times as it mounted (its ``compact`` starts True, adding ``-compact``, then
+    the footer's False removes it). Here the keys are rebuilt only when what the footer
+    shows changed, and each starts with the footer's ``compact``: styled once.
+    """
+
+    _shown: tuple[Any, ...] | None = None
+
+    def _showing(self) -> tuple[Any, ...] | None:
+        """What the footer shows (every active binding, enabled or not, and its options)."""
+        if not self._bindings_ready:
+            return None
+        bindings = tuple(
+            (binding, enabled, tooltip)
+            for (_node, binding, enabled, tooltip) in self.screen.active_bindings.values()
+        )
+        return bindings, self.compact, self.show_command_palette
+
+    async def recompose(self) -> None:
+        if not self.is_attached or self._pruning:
+            return
+        showing = self._showing()
+        if showing is not None and showing == self._shown:
+            return
+        await super().recompose()
+
+    def compose(self) -> ComposeResult:
+        self._shown = self._showing()
+        for widget in super().compose():
+            if isinstance(widget, FooterKey):
+                widget.set_reactive(FooterKey.compact, self.compact)
+            yield widget
+
+
+# --- light controls ----------------------------------------------------------------------
+#
+# Compact buttons, fields and lists set their ``compact``/``flat``/``variant`` reactives as
+# they are made, and each such setting styled the widget (an unattached one, 0.5 ms each),
+# before it was styled again on mounting. Given as classes from the start, the reactives find
+# them already there: each widget is styled once, as it mounts. They look and behave the same.
+
+
+def _classes(*names: str, extra: str | None = None) -> str:
+    return " ".join([*names, *(extra.split() if extra else ())])
+
+
+def button(
+    label: str,
+    *,
+    id: str | None = None,
+    variant: Any = "default",
+    classes: str | None = None,
+    disabled: bool = False,
+) -> Button:
+    """A compact Button (what the console's toolbars use), styled once."""
+    # Button adds its variant's class only when it is not the default one.
+    shown = () if variant == "default" else (f"-{variant}",)
+    preset = _classes("-textual-compact", "-style-default", *shown, extra=classes)
+    return Button(label, variant, id=id, classes=preset, disabled=disabled, compact=True)
+
+
+def field(*, id: str | None = None, placeholder: str = "", classes: str | None = None) -> Input:
+    """A compact Input, styled once."""
+    preset = _classes("-textual-compact", extra=classes)
+    return Input(placeholder=placeholder, id=id, classes=preset, compact=True)
+
+
+class LazySelect(Select[T]):
+    """A compact Select whose drop-down list is built the first time it is opened.
+
+    Textual's Select mounts its list (an OptionList holding every option: all the staff, for
+    the register's staff filter) with the Select, though most are never opened. Here only the
+    current value is mounted; the list is mounted, filled and highlighted when the Select is
+    first expanded (Enter, space, a click). Choosing, ``value``, ``clear()``, ``set_options``
+    and ``Changed`` behave as in Select.
+    """
+
+    def __init__(
+        self,
+        options: Iterable[tuple[Any, T]],
+        *,
+        prompt: str = "Select",
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(
+            options,
+            prompt=prompt,
+            id=id,
+            classes=_classes("-textual-compact", extra=classes),
+            compact=True,
+        )
+        self._first_on_open = False
+
+    def compose(self) -> ComposeResult:
+        yield SelectCurrent(self.prompt)
+
+    def _overlay(self) -> SelectOverlay | None:
+        try:
+            return self.query_one(SelectOverlay)
+        except NoMatches:
+            return None
+
+    def _setup_options_renderables(self) -> None:
+        if self._overlay() is not None:
+            super()._setup_options_renderables()
+
+    def _watch_value(self, value: Any) -> None:
+        if self._overlay() is not None:
+            super()._watch_value(value)
+            return
+        # Select's own, without the list's highlight (set when the list is built).
+        self._value = value
+        try:
+            current = self.query_one(SelectCurrent)
+        except NoMatches:
+            return
+        if value == self.NULL:
+            current.update(self.NULL)
+        else:
+            for prompt, option in self._options:
+                if option == value:
+                    current.update(prompt)
+                    break
+        self.post_message(self.Changed(self, value))
+
+    def _watch_prompt(self, prompt: str) -> None:
+        if self._overlay() is not None:
+            super()._watch_prompt(prompt)
+            return
+        if not self.is_mounted:
+            return
+        current = self.query_one(SelectCurrent)
+        current.placeholder = prompt
+        if self._allow_blank and self.value == self.NULL:
+            current.update(self.NULL)
+
+    def _watch_expanded(self, expanded: bool) -> None:
+        if expanded and self._overlay() is None:
+            self.call_later(self._build_overlay)
+            return
+        super()._watch_expanded(expanded)
+
+    def action_show_overlay(self) -> None:
+        if self._overlay() is None:
+            self._first_on_open = True
+            self.query_one(SelectCurrent).has_value = True
+            self.expanded = True
+            return
+        super().action_show_overlay()
+
+    async def _build_overlay(self) -> None:
+        if self._overlay() is None:
+            built = SelectOverlay(type_to_search=self._type_to_search).data_bind(
+                compact=Select.compact
+            )
+            await self.mount(built)
+            self._setup_options_renderables()
+            if self.value != self.NULL:
+                for index, (_prompt, option) in enumerate(self._options):
+                    if option == self.value:
+                        built.highlighted = index
+                        break
+        if self.expanded:
+            super()._watch_expanded(True)
+            overlay = self._overlay()
+            if self._first_on_open and overlay is not None and overlay.highlighted is None:
+                overlay.action_first()
+        self._first_on_open = False
 
 
 # --- tables ------------------------------------------------------------------------------

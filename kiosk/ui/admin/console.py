@@ -24,7 +24,6 @@ from textual.widget import AwaitMount
 from textual.widgets import (
     Button,
     DataTable,
-    Footer,
     Input,
     Select,
     Static,
@@ -33,7 +32,7 @@ from textual.widgets import (
 )
 
 from kiosk.domain.timeutil import format_local
-from kiosk.ui.admin.base import Pane, run_db
+from kiosk.ui.admin.base import AdminFooter, Pane, button, run_db
 from kiosk.ui.admin.dialogs import ACTIVITY_EVENTS, ConfirmDialog
 from kiosk.ui.admin.export import ExportPane
 from kiosk.ui.admin.people import PeoplePane
@@ -160,8 +159,8 @@ class AdminConsoleScreen(Screen[None]):
             yield Static(
                 f"Admin console · {self.services.settings.school_name}", id="console-title"
             )
-            yield Button("Lock (Ctrl+L)", id="console-lock", compact=True)
-            yield Button("Exit kiosk app (F10)", id="console-exit", compact=True, variant="error")
+            yield button("Lock (Ctrl+L)", id="console-lock")
+            yield button("Exit kiosk app (F10)", id="console-exit", variant="error")
         yield Static("", id="console-who")
         yield Static("", id="console-alert")
         # Only the register is built now; each other view is built when first shown
@@ -171,7 +170,7 @@ class AdminConsoleScreen(Screen[None]):
                 with TabPane(f"{n} {label}", id=f"tab-{key}"):
                     if key == "register":
                         yield view(self.services, self.admin_code, id=f"view-{key}")
-        yield Footer()
+        yield AdminFooter()
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         """Runs before Screen's own handler. The first time the console is shown, its

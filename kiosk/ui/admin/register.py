@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
+from textual._context import NoActiveAppError
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -21,9 +23,12 @@ from kiosk.services.views import RegisterPage, RegisterRow
 from kiosk.ui.admin.base import (
     VOID_MARK,
     AdminTable,
+    LazySelect,
     Message,
     Pane,
     Row,
+    button,
+    field,
     fill_table,
     long_date,
     parse_date,
@@ -97,25 +102,31 @@ class RegisterPane(Pane):
         self._loading_timer: Timer | None = None
         self._focus_on_show = False
         self._choices_asked = False
+        # The first page is asked for now, as the console is being built: the query runs in
+        # its worker while the widgets are composed and styled (30-60 ms at 1M events), and
+        # the rows are usually there for the console's first layout: one frame, with them.
+        self._asked_early = False
+        with contextlib.suppress(NoActiveAppError):  # made outside a running app: on mount
+            self.load()
+            self._asked_early = True
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="toolbar"):
-            yield Button("◀ Prev day", id="reg-prev", compact=True)
-            yield Button("Today", id="reg-today", compact=True)
-            yield Button("Next day ▶", id="reg-next", compact=True)
-            yield Input(placeholder="dd/mm/yyyy", id="reg-date", compact=True)
-            yield Button("Go", id="reg-go", compact=True)
+            yield button("◀ Prev day", id="reg-prev")
+            yield button("Today", id="reg-today")
+            yield button("Next day ▶", id="reg-next")
+            yield field(placeholder="dd/mm/yyyy", id="reg-date")
+            yield button("Go", id="reg-go")
         with Horizontal(classes="toolbar"):
-            yield Select([], prompt="Any staff", id="reg-staff", compact=True)
-            yield Select(
+            yield LazySelect[str]([], prompt="Any staff", id="reg-staff")
+            yield LazySelect(
                 [(kind.label, kind.value) for kind in EventKind],
                 prompt="Any kind",
                 id="reg-kind",
-                compact=True,
             )
-            yield Select([], prompt="Any store", id="reg-store", compact=True)
-            yield Select([], prompt="Any device", id="reg-device", compact=True)
-            yield Button("Clear filters", id="reg-clear", compact=True)
+            yield LazySelect[str]([], prompt="Any store", id="reg-store")
+            yield LazySelect[str]([], prompt="Any device", id="reg-device")
+            yield button("Clear filters", id="reg-clear")
         yield Static(long_date(self.day), id="reg-title")
         table: DataTable[Any] = AdminTable(id="reg-table", cursor_type="row", zebra_stripes=True)
         for key, label, width in COLUMNS:
@@ -123,14 +134,15 @@ class RegisterPane(Pane):
         yield table
         with Horizontal(classes="toolbar"):
             yield Static("", id="reg-pageinfo")
-            yield Button("◀ Page", id="reg-page-prev", compact=True)
-            yield Button("Page ▶", id="reg-page-next", compact=True)
-            yield Button("Correct…", id="reg-correct", compact=True, variant="warning")
-            yield Button("Export day…", id="reg-export", compact=True)
+            yield button("◀ Page", id="reg-page-prev")
+            yield button("Page ▶", id="reg-page-next")
+            yield button("Correct…", id="reg-correct", variant="warning")
+            yield button("Export day…", id="reg-export")
         yield Message()
 
     def on_mount(self) -> None:
-        self.load()
+        if not self._asked_early:
+            self.load()
         # The filters' lists (every member of staff, store and device) come once the first
         # page is drawn (see _show): fetched alongside it, they slowed the page the admin
         # waits for.
