@@ -51,6 +51,29 @@ async def test_the_console_opens_on_today_for_an_admin(services: Services) -> No
         assert isinstance(app.focused, DataTable) and app.focused.id == "reg-table"
 
 
+async def test_collection_waits_only_while_the_console_is_built(services: Services) -> None:
+    """The garbage collector is paused while the console is composed, and back on once the
+    register's first page is drawn; a console locked before that turns it back on too."""
+    import gc
+
+    assert gc.isenabled()
+    app = ConsoleHost(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
+        screen = app.screen
+        assert isinstance(screen, AdminConsoleScreen)
+        await wait_until(pilot, lambda: screen._ready, what="the register drawn")
+        assert gc.isenabled()
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: not isinstance(app.screen, AdminConsoleScreen))
+        app.open_console()
+        await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
+        app.screen.action_lock()  # before its first page is drawn, perhaps
+        await wait_until(pilot, lambda: not isinstance(app.screen, AdminConsoleScreen))
+        assert gc.isenabled()
+    assert gc.isenabled()
+
+
 async def test_only_an_admin_can_use_the_console(services: Services) -> None:
     app = ConsoleHost(services, admin_code="ASMITH")
     async with app.run_test(size=SIZE) as pilot:

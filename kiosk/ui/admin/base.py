@@ -465,6 +465,7 @@ class AdminTable(DataTable[Any]):
         return lines
 
     _row_styles: dict[tuple[int, Style], Style] | None = None
+    _render_style: Style | None = None
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._row_styles = {}
@@ -472,6 +473,17 @@ class AdminTable(DataTable[Any]):
             return super().render_lines(crop)
         finally:
             self._row_styles = None
+            self._render_style = None
+
+    @property
+    def rich_style(self) -> Style:
+        """DataTable asks for its own style (worked out from every ancestor's CSS) for each
+        line it draws; within one render it is worked out once."""
+        if self._row_styles is None:
+            return super().rich_style
+        if self._render_style is None:
+            self._render_style = super().rich_style
+        return self._render_style
 
     def _get_row_style(self, row_index: int, base_style: Style) -> Style:
         """DataTable works a row's style out from the CSS for every line it draws (the same

@@ -7,6 +7,7 @@ when the admin locks it or after ``settings.admin_idle_timeout`` seconds without
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Sequence
 from datetime import datetime
@@ -65,6 +66,7 @@ log = logging.getLogger("kiosk.ui.admin")
 POLL_SECONDS = 2.0
 EXIT_WAIT_SECONDS = 5.0  # at most this long for the database to record who closed the app
 FULL_RELOAD_SECONDS = 30.0
+GC_PAUSE_SECONDS = 1.0  # at most this long without garbage collection while the console opens
 
 
 class AdminConsoleScreen(Screen[None]):
@@ -125,6 +127,7 @@ class AdminConsoleScreen(Screen[None]):
         self._building: dict[str, AwaitMount] = {}
         self._resumed = False
         self._ready = False
+        self._gc_paused = False
         self._preset_breakpoints()
 
     def _preset_breakpoints(self) -> None:
@@ -155,6 +158,13 @@ class AdminConsoleScreen(Screen[None]):
     # --- layout ----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # Building the console makes some 50,000 objects: the collector's passes would run in
+        # the middle of it (a full pass took 60-200 ms), while the admin waits for the
+        # register. They wait until its first page is drawn (register_drawn), at most
+        # GC_PAUSE_SECONDS, or the console closes: the same work, once it is on the screen.
+        if gc.isenabled():
+            gc.disable()
+            self._gc_paused = True
         with Horizontal(id="console-bar"):
             yield Static(
                 f"Admin console · {self.services.settings.school_name}", id="console-title"
@@ -181,7 +191,16 @@ class AdminConsoleScreen(Screen[None]):
             self._resumed = True
             event.refresh_styles = False
 
+    def _resume_gc(self) -> None:
+        if self._gc_paused:
+            self._gc_paused = False
+            gc.enable()
+
+    def on_unmount(self) -> None:
+        self._resume_gc()
+
     def on_mount(self) -> None:
+        self.set_timer(GC_PAUSE_SECONDS, self._resume_gc, name="admin-gc")
         run_db(self, self._who, self._signed_in, self._refused, group="who")
         timeout = max(1, int(self.services.settings.admin_idle_timeout))
         self._console_timers = [
@@ -377,6 +396,7 @@ class AdminConsoleScreen(Screen[None]):
         """The register's first page is on screen: the console is built. The app may now
         take that moment (``admin_console_ready``), e.g. to freeze what is alive out of the
         garbage collector's full passes."""
+        self._resume_gc()
         if not self._ready:
             self._ready = True
             ready = getattr(self.app, "admin_console_ready", None)
@@ -387,6 +407,7 @@ class AdminConsoleScreen(Screen[None]):
         if self.locked_reason is not None:
             return
         self.locked_reason = reason
+        self._resume_gc()
         for timer in self._console_timers:
             timer.stop()
         closed = getattr(self.app, "admin_console_closed", None)
