@@ -74,6 +74,42 @@ async def test_collection_waits_only_while_the_console_is_built(services: Servic
     assert gc.isenabled()
 
 
+@pytest.mark.parametrize("wait", [10.0, 0.0])
+async def test_todays_first_page_is_fetched_once_before_the_console_is_built(
+    services: Services, monkeypatch: pytest.MonkeyPatch, wait: float
+) -> None:
+    """The console fetches today's first page before building itself and the register shows
+    it (one query); if it does not come in time, the register asks for it itself."""
+    from kiosk.ui.admin import console
+
+    monkeypatch.setattr(console, "FIRST_PAGE_WAIT", wait)
+    services.phones.deposit("ASMITH")
+    calls: list[object] = []
+    day = services.register.day
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(args)
+        return day(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(services.register, "day", counted)
+    app = ConsoleHost(services)
+    async with app.run_test(size=SIZE) as pilot:
+        table = None
+
+        def rows() -> int:
+            nonlocal table
+            table = app.screen.query_one("#reg-table", DataTable)
+            return table.row_count
+
+        await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen) and rows())
+        await pilot.pause()
+        assert rows() == day(START.date()).total
+        if wait:
+            assert len(calls) == 1
+        else:
+            assert 1 <= len(calls) <= 2
+
+
 async def test_only_an_admin_can_use_the_console(services: Services) -> None:
     app = ConsoleHost(services, admin_code="ASMITH")
     async with app.run_test(size=SIZE) as pilot:

@@ -18,6 +18,7 @@ from textual.timer import Timer
 from textual.widgets import Button, DataTable, Input, Select, Static
 
 from kiosk.domain.events import EventKind
+from kiosk.domain.timeutil import local_date
 from kiosk.services.register import RegisterFilter
 from kiosk.services.views import RegisterPage, RegisterRow
 from kiosk.ui.admin.base import (
@@ -56,6 +57,12 @@ COLUMNS: tuple[tuple[str, str, int | None], ...] = (
 )
 
 
+def first_page(services: Services) -> RegisterPage:
+    """The register's first page of today, unfiltered: what the console opens on."""
+    today = local_date(services.ctx.clock(), services.settings.zone)
+    return services.register.day(today, RegisterFilter(), offset=0, limit=PAGE_SIZE)
+
+
 class ExportRequested(TextualMessage):
     """The register asks the Export view to export the shown day (with its filters)."""
 
@@ -91,7 +98,14 @@ class RegisterPane(Pane):
 
     LOADS_ON_MOUNT = True
 
-    def __init__(self, services: Services, admin_code: str, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        admin_code: str,
+        *,
+        id: str | None = None,
+        first: RegisterPage | None = None,
+    ) -> None:
         super().__init__(services, admin_code, id=id)
         self.day = self.today()
         self.filters = RegisterFilter()
@@ -105,10 +119,13 @@ class RegisterPane(Pane):
         # The first page is asked for now, as the console is being built: the query runs in
         # its worker while the widgets are composed and styled (30-60 ms at 1M events), and
         # the rows are usually there for the console's first layout: one frame, with them.
+        # Or the console fetched it before building anything (``first``): shown on mount.
+        self._first = first if first is not None and first.day == self.day else None
         self._asked_early = False
-        with contextlib.suppress(NoActiveAppError):  # made outside a running app: on mount
-            self.load()
-            self._asked_early = True
+        if self._first is None:
+            with contextlib.suppress(NoActiveAppError):  # made outside a running app: on mount
+                self.load()
+                self._asked_early = True
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="toolbar"):
@@ -141,7 +158,10 @@ class RegisterPane(Pane):
         yield Message()
 
     def on_mount(self) -> None:
-        if not self._asked_early:
+        if self._first is not None:
+            page, self._first = self._first, None
+            self._show(page)
+        elif not self._asked_early:
             self.load()
         # The filters' lists (every member of staff, store and device) come once the first
         # page is drawn (see _show): fetched alongside it, they slowed the page the admin
