@@ -39,11 +39,15 @@ class Scan:
     code: str
 
 
+SCAN_AGAIN = "Scan your badge or a laptop label, or type your staff code."
+"""What every message about a code that cannot be read ends with (the home screen's prompt)."""
+
+
 def normalise_code(text: str) -> str:
     """Upper-case a code and drop whitespace; raise NotAKioskCode when it is not one."""
     code = _STRIP.sub("", text).upper()
     if not CODE_PATTERN.match(code):
-        raise NotAKioskCode(f"“{_shorten(text)}” is not a kiosk code. Scan a badge or label again.")
+        raise NotAKioskCode(f"“{_shorten(text)}” is not a kiosk code. {SCAN_AGAIN}")
     return code
 
 
@@ -51,7 +55,7 @@ def parse_scan(text: str) -> Scan:
     """Turn what the scanner (or a person) typed into a Scan, or raise NotAKioskCode."""
     cleaned = _STRIP.sub("", text).upper()
     if not cleaned:
-        raise NotAKioskCode("Nothing was scanned. Scan a badge or label, or type a code.")
+        raise NotAKioskCode(f"Nothing was scanned. {SCAN_AGAIN}")
     match = _PAYLOAD.match(cleaned)
     if match:
         if int(match["version"]) != PAYLOAD_VERSION:
@@ -61,7 +65,7 @@ def parse_scan(text: str) -> Scan:
         kind = ScanKind.STAFF if match["kind"] == "S" else ScanKind.DEVICE
         return Scan(kind, normalise_code(match["code"]))
     if cleaned.startswith(PAYLOAD_PREFIX) and ":" in cleaned:
-        raise NotAKioskCode(f"“{_shorten(text)}” is not a kiosk code. Scan a badge or label again.")
+        raise NotAKioskCode(f"“{_shorten(text)}” is not a kiosk code. {SCAN_AGAIN}")
     return Scan(ScanKind.EITHER, normalise_code(cleaned))
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from kiosk.db.models import Device, Staff, StaffRole, Store
 from kiosk.domain.errors import InvalidInput, NotAKioskCode, NotFound, RuleViolation
 from kiosk.domain.events import DeviceKind, EventKind, Role
-from kiosk.domain.scan import CODE_PATTERN, ScanKind, parse_scan
+from kiosk.domain.scan import CODE_PATTERN, SCAN_AGAIN, ScanKind, parse_scan
 from kiosk.domain.timeutil import local_date
 from kiosk.services import state
 from kiosk.services.common import UseCases
@@ -59,8 +59,7 @@ class PeopleService(UseCases):
                 if scan.kind is ScanKind.DEVICE:
                     raise NotFound(f"Label {scan.code} is not on the device list. Ask the office.")
                 raise NotAKioskCode(
-                    f"{scan.code} is not a staff code or an asset tag. "
-                    "Scan your badge or the label."
+                    f"{scan.code} is not a staff code or an asset tag. {SCAN_AGAIN}"
                 )
             if device.retired_at is not None:
                 raise RuleViolation(f"{device.tag} has been retired. Please hand it to the office.")

@@ -13,6 +13,7 @@ from textual.content import Content
 from textual.widgets import Button, Digits, Input, Static
 
 from kiosk.domain.events import Role
+from kiosk.domain.scan import SCAN_AGAIN
 from kiosk.ui.base import StaffScreen
 from kiosk.ui.formats import clock_time, long_date
 from kiosk.ui.widgets import WARN_MARK, Notice, TouchButton, assemble, plain
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from kiosk.ui.flows import PhoneScan
 
 UNEXPECTED_NOTHING = "Nothing was recorded. Please try again."
-SCAN_PROMPT = "Scan your badge or a laptop label, or type your staff code"
+SCAN_PROMPT = SCAN_AGAIN.removesuffix(".")
 
 INTENTS = {
     "phone": "Phone in or out: scan your badge.",

@@ -225,12 +225,13 @@ async def test_typed_unknown_codes_and_a_foreign_qr(school: Services) -> None:
     async with running(app) as pilot:
         await pilot.press(*"smith", "enter")
         await settle(pilot)
-        assert "SMITH is not a staff code or an asset tag." in notice(app)
+        prompt = "Scan your badge or a laptop label, or type your staff code."
+        assert f"SMITH is not a staff code or an asset tag. {prompt}" in notice(app)
         assert app.screen.query_one("#scan", Input).value == ""
         await scan_fast(pilot, "SRK1:S:NOBODY")
         assert "Badge NOBODY is not on the staff list. Ask the office." in notice(app)
         await scan_fast(pilot, "https://example.com/?q=1")
-        assert "is not a kiosk code" in notice(app)
+        assert f"is not a kiosk code. {prompt}" in notice(app)
         await scan_fast(pilot, "SRK9:S:ASMITH")
         assert "printed by a newer kiosk version" in notice(app)
         assert isinstance(app.screen, HomeScreen)
