@@ -112,7 +112,15 @@ class Message(Static):
     Message.-ok { color: $text-success; }
     """
 
+    _said: tuple[str, bool, bool] = ("", False, False)
+
     def say(self, text: str, *, error: bool = False, ok: bool = False) -> None:
+        # Saying nothing again (each date gone to clears the line) is not a change: an update
+        # lays the view out again (its height is auto) before the new day is drawn.
+        said = (text, error, ok and not error)
+        if said == self._said:
+            return
+        self._said = said
         prefix = "⚠ " if error else ("✓ " if ok else "")
         self.update(Text(prefix + text))
         self.set_class(error, "-error")
