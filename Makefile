@@ -11,12 +11,16 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# The editable install leaves the kiosk as source; byte-compile it as a wheel install would, so
+# that a start does not compile it again (PYTHONDONTWRITEBYTECODE may be set).
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	$(PIP) install -e .
+	$(BIN)/python -m compileall -q kiosk
 	@touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(PIP) install -e '.[dev]'
+	$(BIN)/python -m compileall -q kiosk
 	@touch $@ $(VENV)/.installed-run
 
 ## The kiosk on the demo school (its own SQLite file, built on first run).

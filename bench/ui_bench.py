@@ -216,8 +216,24 @@ def _temp_path() -> tuple[int, str]:
     return tempfile.mkstemp(prefix="kiosk-probe-", suffix=".json")
 
 
+def byte_compile_kiosk() -> int:
+    """Byte-compile the kiosk package, as ``pip install`` does for an installed wheel (the bare
+    app's Textual is compiled that way too). From a source checkout with
+    PYTHONDONTWRITEBYTECODE=1 (as on this machine) nothing writes the ``.pyc`` files, and
+    every start would compile the kiosk's source again (about 140 ms here): a cost of the
+    checkout, not of the kiosk. Returns how many modules are compiled now."""
+    import compileall
+
+    import kiosk
+
+    package = Path(kiosk.__file__).resolve().parent
+    compileall.compile_dir(package, quiet=1)
+    return sum(1 for _ in package.rglob("__pycache__/*.pyc"))
+
+
 def cold_start(ctx: BenchContext, url: str) -> tuple[list[Row], list[float]]:
     env = {**_probe_env(ctx.work_dir / "probe"), "KIOSK_DATABASE_URL": url}
+    compiled = byte_compile_kiosk()
     ctx.log(f"cold start: 1 unmeasured + {START_RUNS} starts of each, interleaved, {SIZE}")
     start_once("bare", env)
     first_kiosk = start_once("kiosk", env)
@@ -262,7 +278,8 @@ def cold_start(ctx: BenchContext, url: str) -> tuple[list[Row], list[float]]:
             "ms",
             f"median of {START_RUNS} ({spread(kiosk_ms)}) = {kiosk_med / bare_med:.2f} x the bare "
             f"app (median of paired runs {paired:.2f} x); CPU {kiosk_cpu:.0f} ms = "
-            f"{kiosk_cpu / bare_cpu:.2f} x; target 1.3 x {bare_med:.0f} ms",
+            f"{kiosk_cpu / bare_cpu:.2f} x; target 1.3 x {bare_med:.0f} ms; the kiosk "
+            f"byte-compiled as installed ({compiled} modules)",
         ),
         Row(
             "cold start: kiosk, database open (after the first frame)",
@@ -295,7 +312,7 @@ def cold_start(ctx: BenchContext, url: str) -> tuple[list[Row], list[float]]:
             None,
             "MiB",
             f"= {statistics.median(kiosk_db_hwm) / bare_mem:.2f} x the bare app "
-            "(ORM, Alembic check, engine)",
+            "(ORM, schema version check, engine)",
         ),
     ]
     return [ctx.emit(r) for r in rows], bare_hwm
