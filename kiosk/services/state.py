@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select
+from sqlalchemy import ColumnElement, FromClause, Select, bindparam, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from kiosk.db.models import Device, Event, Policy, Staff, StaffRole, Store
@@ -32,14 +32,15 @@ from kiosk.services.views import (
     StoreInfo,
 )
 
-_Correction = aliased(Event, name="correction")
-
 
 def not_voided(event: type[Event] | Any = Event) -> ColumnElement[bool]:
-    """No correction event voids ``event``."""
+    """No correction event voids ``event``: the Event entity, an ``aliased()`` of it, or an
+    alias of the events table (the Core statements of ``staff_status``)."""
+    correction = Event.__table__.alias("correction")
+    ident = event.c.id if isinstance(event, FromClause) else event.id
     return ~exists().where(
-        _Correction.kind == EventKind.CORRECTION.value,
-        _Correction.target_event_id == event.id,
+        correction.c.kind == EventKind.CORRECTION.value,
+        correction.c.target_event_id == ident,
     )
 
 
@@ -450,14 +451,6 @@ _events_t = Event.__table__
 _recorder_t = _staff_t.alias("recorder")
 
 
-def _core_not_voided(event: Any) -> ColumnElement[bool]:
-    correction = _events_t.alias("correction")
-    return ~exists().where(
-        correction.c.kind == EventKind.CORRECTION.value,
-        correction.c.target_event_id == event.c.id,
-    )
-
-
 def _latest_in_category(category: str) -> Any:
     stream = _events_t.alias(f"latest_{category}")
     return (
@@ -465,7 +458,7 @@ def _latest_in_category(category: str) -> Any:
         .where(
             stream.c.staff_id == bindparam("staff_id"),
             stream.c.category == category,
-            _core_not_voided(stream),
+            not_voided(stream),
         )
         .order_by(stream.c.id.desc())
         .limit(1)
@@ -535,7 +528,7 @@ _POLICIES_TO_READ = (
             _ack.c.kind == EventKind.POLICY_ACKNOWLEDGED.value,
             _ack.c.policy_id == _policies_t.c.id,
             _ack.c.staff_id == bindparam("staff_id"),
-            _core_not_voided(_ack),
+            not_voided(_ack),
         ),
     )
     .order_by(_policies_t.c.id)
@@ -548,7 +541,7 @@ _REVIEW_REQUESTS = (
         _review_t.c.staff_id == bindparam("staff_id"),
         _review_t.c.category == EventKind.WORKSTATION_REVIEW_REQUESTED.category,
         _review_t.c.kind == EventKind.WORKSTATION_REVIEW_REQUESTED.value,
-        _core_not_voided(_review_t),
+        not_voided(_review_t),
     )
     .order_by(_review_t.c.id)
 )
@@ -558,7 +551,7 @@ _REVIEW_UPDATES = (
     .where(
         _update_t.c.kind == EventKind.WORKSTATION_REVIEW_UPDATED.value,
         _update_t.c.target_event_id.in_(bindparam("request_ids", expanding=True)),
-        _core_not_voided(_update_t),
+        not_voided(_update_t),
     )
     .order_by(_update_t.c.id)
 )
@@ -566,7 +559,7 @@ _REVIEW_UPDATES = (
 _device_latest = _events_t.alias("device_latest")
 _latest_device_event = (
     select(_device_latest.c.id)
-    .where(_device_latest.c.device_id == _devices_t.c.id, _core_not_voided(_device_latest))
+    .where(_device_latest.c.device_id == _devices_t.c.id, not_voided(_device_latest))
     .order_by(_device_latest.c.id.desc())
     .limit(1)
     .correlate(_devices_t)
@@ -598,7 +591,7 @@ _SIGN_OUT = select(
     _events_t.c.occurred_at,
     _events_t.c.batch,
     _events_t.c.details,
-).where(_events_t.c.id == bindparam("event_id"), _core_not_voided(_events_t))
+).where(_events_t.c.id == bindparam("event_id"), not_voided(_events_t))
 
 
 def find_staff(session: Session, code: str) -> tuple[Any, frozenset[str]] | None:
