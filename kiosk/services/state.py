@@ -95,21 +95,44 @@ def policy_info(policy: Policy) -> PolicyInfo:
 # --- lookups ---------------------------------------------------------------------------
 
 
+def _no_such_staff(code: str) -> NotFound:
+    return NotFound(f"No member of staff has the code {code}. Check the badge or ask the office.")
+
+
+def _retired_badge(name: str, code: str) -> RuleViolation:
+    return RuleViolation(f"{name} ({code}) has left the school: this badge is retired.")
+
+
 def get_staff(session: Session, code: str, *, active: bool = True) -> Staff:
     code = normalise_code(code)
     staff = session.scalar(select(Staff).where(Staff.code == code))
     if staff is None:
-        raise NotFound(
-            f"No member of staff has the code {code}. Check the badge or ask the office."
-        )
+        raise _no_such_staff(code)
     if active and staff.retired_at is not None:
-        raise RuleViolation(f"{staff.name} ({code}) has left the school: this badge is retired.")
+        raise _retired_badge(staff.name, code)
     return staff
 
 
 def get_staff_info(session: Session, code: str, *, active: bool = True) -> StaffInfo:
-    staff = get_staff(session, code, active=active)
-    return staff_info(staff, roles_of(session, [staff.id])[staff.id])
+    """The person with this code (as ``get_staff`` finds them), from one Core statement:
+    every use case starts with it."""
+    code = normalise_code(code)
+    session.flush()  # a person added in this transaction is found too (a no-op when clean)
+    found = find_staff(session, code)
+    if found is None:
+        raise _no_such_staff(code)
+    person, roles = found
+    if active and person.retired_at is not None:
+        raise _retired_badge(person.name, code)
+    return StaffInfo(
+        id=person.id,
+        code=person.code,
+        name=person.name,
+        email=person.email,
+        line_manager=person.line_manager,
+        roles=roles,
+        retired=person.retired_at is not None,
+    )
 
 
 def get_device(session: Session, tag: str, *, active: bool = True) -> Device:
@@ -122,12 +145,13 @@ def get_device(session: Session, tag: str, *, active: bool = True) -> Device:
     return device
 
 
-def get_store(session: Session, code: str) -> Store:
+def get_store(session: Session, code: str) -> StoreInfo:
+    """A phone store in use, by its code."""
     code = normalise_code(code)
-    store = session.scalar(select(Store).where(Store.code == code))
+    store = session.connection().execute(_STORE_BY_CODE, {"code": code}).first()
     if store is None or store.retired_at is not None:
         raise NotFound(f"There is no phone store called {code}.")
-    return store
+    return StoreInfo(store.id, store.code, store.name, retired=False)
 
 
 def get_event(session: Session, event_id: int) -> Event:
@@ -156,26 +180,16 @@ def _latest(stmt: Select[tuple[Event]]) -> Select[tuple[Event]]:
     return stmt.where(not_voided()).order_by(Event.id.desc()).limit(1)
 
 
-def phone_event(session: Session, staff_id: int) -> Event | None:
-    """The latest non-voided phone event of one person."""
-    return session.scalar(
-        _latest(select(Event).where(Event.staff_id == staff_id, Event.category == "phone"))
-    )
-
-
 def phone_holding(session: Session, staff: StaffInfo) -> PhoneHolding | None:
-    event = phone_event(session, staff.id)
-    if event is None or event.kind == EventKind.PHONE_COLLECTED.value or event.store_id is None:
+    """Where this person's phone is now (None: not in a store), from one Core statement."""
+    row = session.connection().execute(_PHONE_NOW, {"staff_id": staff.id}).first()
+    if row is None:
         return None
-    store = session.get_one(Store, event.store_id)
-    by = _names(session, {event.recorded_by_id}) if event.recorded_by_id else {}
-    return PhoneHolding(
-        staff,
-        store_info(store),
-        event.occurred_at,
-        event.id,
-        recorded_by=by.get(event.recorded_by_id or -1),
-    )
+    ident, kind, occurred_at, store_id, store_code, store_name, store_retired, recorder = row
+    if kind == EventKind.PHONE_COLLECTED.value or store_id is None:
+        return None
+    store = StoreInfo(store_id, store_code, store_name, store_retired is not None)
+    return PhoneHolding(staff, store, occurred_at, ident, recorded_by=recorder)
 
 
 def phones_now(session: Session) -> list[PhoneHolding]:
@@ -510,6 +524,28 @@ _LATEST_STREAMS = (
     )
 )
 
+_PHONE_NOW = (
+    select(
+        _events_t.c.id,
+        _events_t.c.kind,
+        _events_t.c.occurred_at,
+        _events_t.c.store_id,
+        _stores_t.c.code,
+        _stores_t.c.name,
+        _stores_t.c.retired_at,
+        _recorder_t.c.name,
+    )
+    .select_from(
+        _events_t.outerjoin(_stores_t, _stores_t.c.id == _events_t.c.store_id).outerjoin(
+            _recorder_t, _recorder_t.c.id == _events_t.c.recorded_by_id
+        )
+    )
+    .where(_events_t.c.id == _latest_in_category("phone"))
+)
+_STORE_BY_CODE = select(
+    _stores_t.c.id, _stores_t.c.code, _stores_t.c.name, _stores_t.c.retired_at
+).where(_stores_t.c.code == bindparam("code"))
+
 _newest_versions = select(func.max(_policies_t.c.id)).group_by(_policies_t.c.title)
 _ack = _events_t.alias("ack")
 _POLICIES_TO_READ = (
@@ -610,12 +646,10 @@ def staff_status(
     code = normalise_code(code)
     found = row if row is not None else find_staff(session, code)
     if found is None:
-        raise NotFound(
-            f"No member of staff has the code {code}. Check the badge or ask the office."
-        )
+        raise _no_such_staff(code)
     person, roles = found
     if person.retired_at is not None:
-        raise RuleViolation(f"{person.name} ({code}) has left the school: this badge is retired.")
+        raise _retired_badge(person.name, code)
     staff = StaffInfo(
         id=person.id,
         code=person.code,
