@@ -106,6 +106,8 @@ class Notice(Static):
         self.show("info", message)
 
     def clear(self) -> None:
+        if not self.kind and not self.message:
+            return  # nothing shown: clearing it again would lay the screen out for nothing
         self.kind, self.message = "", ""
         for name in self.MARKS:
             self.remove_class(f"-{name}")
