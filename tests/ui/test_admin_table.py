@@ -5,15 +5,18 @@ and the same column widths."""
 
 from __future__ import annotations
 
+import gc
+import weakref
 from typing import Any
 
 import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.cache import LRUCache
 from textual.geometry import Region
 from textual.widgets import DataTable
 
-from kiosk.ui.admin.base import AdminTable, fill_table
+from kiosk.ui.admin.base import _TABLE_CACHES, AdminTable, UnlinkedLRUCache, fill_table
 from kiosk.ui.admin.register import COLUMNS
 
 pytestmark = pytest.mark.ui
@@ -83,3 +86,76 @@ async def test_fast_cells_render_and_measure_as_datatable_does(
             for row in range(12)
             for column in range(len(COLUMNS))
         ]
+
+
+class Held:
+    """A value that can be watched (weakref) as a cache lets it go."""
+
+
+class WatchedText(Text):
+    """A Text that can be watched (rich's has no weak references)."""
+
+
+def test_unlinked_cache_frees_its_values_when_cleared() -> None:
+    """Textual's LRUCache leaves its ring of entries to the garbage collector when cleared
+    (the premise); UnlinkedLRUCache frees them at once, and still works as an LRU cache."""
+    gc.disable()
+    try:
+        plain: LRUCache[int, Held] = LRUCache(3)
+        plain[1] = kept_plain = Held()
+        plain[2] = Held()
+        watch_plain = weakref.ref(kept_plain)
+        del kept_plain
+        plain.clear()
+        assert watch_plain() is not None  # in a ring: waits for the collector
+
+        cache: UnlinkedLRUCache[int, Held] = UnlinkedLRUCache(3)
+        values = [Held() for _ in range(5)]
+        for key, value in enumerate(values):
+            cache[key] = value
+        assert list(cache.keys()) == [2, 3, 4]  # the oldest went
+        assert cache.get(3) is values[3] and 3 in cache and 0 not in cache
+        cache[5] = Held()
+        assert list(cache.keys()) == [3, 4, 5]  # 2 was the least recently used
+        watches = [weakref.ref(v) for v in values]
+        del values, value
+        cache.clear()
+        assert len(cache) == 0 and cache.get(3) is None
+        assert [w() for w in watches] == [None] * 5
+        cache[1] = Held()
+        assert 1 in cache
+    finally:
+        gc.enable()
+        gc.collect()
+
+
+async def test_table_frees_a_page_when_the_next_one_comes() -> None:
+    """Every LRUCache of the register's table unlinks when cleared: a day's cells (and their
+    rendered lines) are freed when the next day is shown, not by a full GC pass."""
+    app = TableApp()
+    async with app.run_test(size=(160, 40)) as pilot:
+        table = app.query_one(AdminTable)
+        caches = {name: value for name, value in vars(table).items() if isinstance(value, LRUCache)}
+        assert set(_TABLE_CACHES) <= set(caches)
+        own = {"_query_one_cache", "_box_model_cache"}  # every widget's, rarely cleared
+        assert {n for n, c in caches.items() if type(c) is LRUCache} <= own
+        first = [
+            (
+                key,
+                [WatchedText(c.plain, style=c.style) if isinstance(c, Text) else c for c in cells],
+            )
+            for key, cells in rows(30)
+        ]
+        fill_table(table, first)
+        await pilot.pause()
+        table.render_lines(Region(0, 0, 160, 36))
+        watches = [weakref.ref(c) for _key, cells in first for c in cells if type(c) is WatchedText]
+        del first
+        gc.disable()
+        try:
+            fill_table(table, [(f"next-{key}", cells) for key, cells in rows(30)])
+            table.render_lines(Region(0, 0, 160, 36))
+            alive = sum(w() is not None for w in watches)
+        finally:
+            gc.enable()
+        assert alive == 0
