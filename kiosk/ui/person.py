@@ -22,6 +22,8 @@ from kiosk.ui.widgets import (
     OK_MARK,
     TODO_MARK,
     WARN_MARK,
+    Fact,
+    FactList,
     Notice,
     TouchButton,
     assemble,
@@ -48,8 +50,6 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("b", "breakfast", "Breakfast club"),
 )
 
-FACT_LABELS = ("Exemption", "Phone", "Off site", "Policies", "VDU", "Review")
-
 
 class PersonScreen(ReusableScreenMixin, StaffScreen):
     """One person's screen. The kiosk keeps one and shows the next person on it (``load``)."""
@@ -73,11 +73,7 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
             with Horizontal(id="person-head"):
                 yield Static(plain(staff.name), id="person-name")
                 yield Static(plain(f"{staff.code} · {self._now()}"), id="person-code")
-            with Vertical(id="person-facts"):
-                for (key, value), label in zip(self._fact_values(), FACT_LABELS, strict=True):
-                    with Horizontal(id=f"fact-{key}", classes="fact"):
-                        yield Static(label, classes="fact-label", markup=False)
-                        yield Static(value, classes="fact-value")
+            yield FactList(self._facts(), id="person-facts")
             yield Static(self._primary_line(), id="primary")
             yield Notice(id="notice")
             with Grid(id="person-actions"):
@@ -91,7 +87,7 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
             )
 
     def on_mount(self) -> None:
-        self._show_facts()
+        self._show_actions()
 
     def load(self, status: StaffStatus) -> None:
         """Show another person (or the same one, as they are now) on this screen."""
@@ -101,13 +97,12 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
         staff = status.staff
         self._part("#person-name", Static).update(plain(staff.name))
         self._part("#person-code", Static).update(plain(f"{staff.code} · {self._now()}"))
-        for key, value in self._fact_values():
-            self._part(f"#fact-{key} .fact-value", Static).update(value)
+        self._part("#person-facts", FactList).show(self._facts())
         self._part("#primary", Static).update(self._primary_line())
         notice = self.notice
         if notice is not None:
             notice.clear()
-        self._show_facts()
+        self._show_actions()
 
     def _part(self, selector: str, kind: type[W]) -> W:
         """A widget of the screen (found once: the screen is shown again and again)."""
@@ -117,30 +112,28 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
         assert isinstance(found, kind)
         return found
 
-    def _fact_values(self) -> tuple[tuple[str, Content], ...]:
-        return (
-            ("exemption", self._exemption_line()),
-            ("phone", self._phone_line()),
-            ("devices", self._devices_lines()),
-            ("policy", self._policy_line()),
-            ("vdu", self._vdu_line()),
-            ("review", self._review_line()),
-        )
+    def _facts(self) -> list[Fact]:
+        """What the screen says about the person (rows with nothing to say are left out)."""
+        status = self.status
+        facts: list[Fact] = []
+        if status.exemption is not None:
+            facts.append(Fact("Exemption", self._exemption_line()))
+        facts.append(Fact("Phone", self._phone_line(), "todo" if self._nag() else ""))
+        if status.offsite:
+            overdue = any(item.overdue for item in status.offsite)
+            facts.append(Fact("Off site", self._devices_lines(), "overdue" if overdue else ""))
+        todo = "todo" if status.outstanding_policies else ""
+        facts.append(Fact("Policies", self._policy_line(), todo))
+        todo = "todo" if status.vdu_trained_on is None else ""
+        facts.append(Fact("VDU", self._vdu_line(), todo))
+        if status.open_reviews:
+            facts.append(Fact("Review", self._review_line()))
+        return facts
 
     def _now(self) -> str:
         return clock_time(self.kiosk.clock(), self.kiosk.settings.zone)
 
-    def _show_facts(self) -> None:
-        status = self.status
-        self._part("#fact-exemption", Widget).display = status.exemption is not None
-        self._part("#fact-devices", Widget).display = bool(status.offsite)
-        self._part("#fact-review", Widget).display = bool(status.open_reviews)
-        self._part("#fact-phone", Widget).set_class(self._nag(), "-todo")
-        self._part("#fact-devices", Widget).set_class(
-            any(i.overdue for i in status.offsite), "-overdue"
-        )
-        self._part("#fact-policy", Widget).set_class(bool(status.outstanding_policies), "-todo")
-        self._part("#fact-vdu", Widget).set_class(status.vdu_trained_on is None, "-todo")
+    def _show_actions(self) -> None:
         available = self._available()
         for _key, name, _label in ACTIONS:
             self._part(f"#do-{name}", TouchButton).display = name in available

@@ -7,7 +7,13 @@ shown as plain :class:`Content`, never parsed as markup: a name such as
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
 from textual.content import Content
+from textual.geometry import Size
+from textual.widget import Widget
 from textual.widgets import Button, Checkbox, RadioButton, Static
 
 # Marks that carry meaning without colour.
@@ -112,3 +118,89 @@ class Notice(Static):
         for name in self.MARKS:
             self.remove_class(f"-{name}")
         self.update("")
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One line of a :class:`FactList`: a label and its value. ``tone`` (``todo`` or
+    ``overdue``) colours the line; the value says the same in words and marks."""
+
+    label: str
+    value: Content
+    tone: str = ""
+
+
+class FactList(Widget):
+    """Labelled facts one under another, the labels in a column of their own and each value
+    wrapped beside its label (not under it).
+
+    One widget drawn as text, where a row of two Statics per fact would be a dozen widgets:
+    the person's screen is laid out again for every badge, and those rows were the largest
+    part of laying it out.
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "fact-list--label",
+        "fact-list--todo",
+        "fact-list--overdue",
+    }
+    DEFAULT_CSS = """
+    FactList {
+        height: auto;
+    }
+    FactList > .fact-list--label {
+        text-style: bold;
+    }
+    """
+
+    def __init__(
+        self,
+        facts: Sequence[Fact] = (),
+        *,
+        label_width: int = 11,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.facts: tuple[Fact, ...] = tuple(facts)
+        self.label_width = label_width
+
+    def show(self, facts: Sequence[Fact]) -> None:
+        """Show these facts instead (laid out again only if they changed)."""
+        facts = tuple(facts)
+        if facts != self.facts:
+            self.facts = facts
+            self.refresh(layout=True)
+
+    def tone_of(self, label: str) -> str | None:
+        """The tone of the fact with this label (None: not shown)."""
+        return next((f.tone for f in self.facts if f.label == label), None)
+
+    @property
+    def text(self) -> str:
+        """What it says, a line per fact (for reading it out, and for tests)."""
+        return "\n".join(f"{f.label} {f.value.plain}" for f in self.facts)
+
+    def _lines(self, width: int, styled: bool) -> list[Content]:
+        label_width = min(self.label_width, max(width - 1, 0))
+        value_width = max(width - label_width, 1)
+        label_style = self.get_visual_style("fact-list--label", partial=True) if styled else None
+        blank = Content(" " * label_width)
+        lines: list[Content] = []
+        for fact in self.facts:
+            label = Content(fact.label[:label_width].ljust(label_width))
+            if label_style is not None:
+                label = label.stylize(label_style)
+            for n, part in enumerate(fact.value.wrap(value_width) or [Content("")]):
+                line = (label if n == 0 else blank) + part
+                if styled and fact.tone:
+                    tone = self.get_visual_style(f"fact-list--{fact.tone}", partial=True)
+                    line = line.stylize_before(tone)
+                lines.append(line)
+        return lines
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._lines(width, styled=False))
+
+    def render(self) -> Content:
+        return Content("\n").join(self._lines(self.size.width, styled=True))

@@ -13,6 +13,7 @@ from textual.widgets import Button, Input, Static
 
 from kiosk.services.app import Services
 from kiosk.ui.app import KioskApp
+from kiosk.ui.widgets import FactList
 
 SIZE = (100, 30)
 
@@ -85,10 +86,12 @@ async def type_into(pilot: Pilot[Any], selector: str, text: str, *, submit: bool
 def screen_text(app: KioskApp) -> str:
     """Everything a person can read on the current screen (visible text widgets)."""
     parts: list[str] = []
-    for widget in app.screen.query("Static, Button, Input, Label, Markdown, RadioButton"):
+    for widget in app.screen.query("Static, Button, Input, Label, Markdown, RadioButton, FactList"):
         if not widget.display or not _shown(widget):
             continue
-        if isinstance(widget, Input):
+        if isinstance(widget, FactList):
+            parts.append(widget.text)
+        elif isinstance(widget, Input):
             parts.append(widget.value)
         elif isinstance(widget, Button):
             parts.append(str(widget.label))

@@ -10,6 +10,7 @@ from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.home import HomeScreen
 from kiosk.ui.person import PersonScreen
 from kiosk.ui.signout import SignOutScreen
+from kiosk.ui.widgets import FactList
 from tests.school import make_ready
 from tests.ui.kiosk_support import (
     idle,
@@ -56,7 +57,7 @@ async def test_everything_fits_from_80x24_to_a_large_screen(
         for widget in app.screen.query("TouchButton"):
             if widget.display:
                 assert _fully_visible(widget, size), (widget.id, widget.region)
-        for selector in ("#person-name", "#fact-phone", "#fact-policy", "#primary"):
+        for selector in ("#person-name", "#person-facts", "#primary"):
             assert _fully_visible(app.screen.query_one(selector), size), selector
         # A sign-out with a laptop and a work phone: the form can be reached whole.
         await scan_fast(pilot, "SRK1:D:LAP-001")
@@ -115,7 +116,10 @@ async def test_overdue_is_said_in_words_not_only_in_red(school: Services) -> Non
     async with running(app) as pilot:
         await scan(pilot, "SRK1:S:ASMITH")
         assert "⚠ OVERDUE Laptop LAP-001, due back Wed 11 Mar 08:30" in screen_text(app)
-        assert app.screen.query_one("#fact-devices").has_class("-overdue")
+        facts = app.screen.query_one("#person-facts", FactList)
+        assert facts.tone_of("Off site") == "overdue"
+        red = facts.get_visual_style("fact-list--overdue", partial=True)
+        assert red.foreground is not None and red.bold
 
 
 async def test_idle_timeout_zero_means_never(school: Services) -> None:
