@@ -63,6 +63,7 @@ class HomeScreen(StaffScreen):
         # Changes made while another screen is in front are drawn when home is shown again
         # (restyling and drawing a screen nobody sees would delay the one in front).
         self._stale = False
+        self._clock_shown: tuple[str, str] | None = None  # (time, date) on the screen now
 
     def compose(self) -> ComposeResult:
         settings = self.kiosk.settings
@@ -140,8 +141,12 @@ class HomeScreen(StaffScreen):
             return
         settings = self.kiosk.settings
         now = self.kiosk.clock()
-        self.query_one("#clock", Digits).update(clock_time(now, settings.zone))
-        self.query_one("#date", Static).update(plain(long_date(now, settings.zone)))
+        shown = (clock_time(now, settings.zone), long_date(now, settings.zone))
+        if shown == self._clock_shown:
+            return  # the same minute: updating would lay the screen out again for nothing
+        self._clock_shown = shown
+        self.query_one("#clock", Digits).update(shown[0])
+        self.query_one("#date", Static).update(plain(shown[1]))
 
     def show_db_state(self) -> None:
         status = self.query_one("#db-status", Static)
