@@ -42,8 +42,17 @@ class TableApp(App[None]):
         yield table
 
 
+PLAIN = [cell for cell in CELLS if isinstance(cell, Text) and "\n" not in cell.plain]
+
+
 def rows(count: int) -> list[tuple[str, list[Any]]]:
-    return [(str(n), CELLS[n % 9 :] + CELLS[: n % 9]) for n in range(count)]
+    """Rows of one-line Text cells only (most of them), and rows with other cells too."""
+    return [
+        (str(n), CELLS[n % 9 :] + CELLS[: n % 9])
+        if n % 3 == 2
+        else (str(n), [PLAIN[(n + c) % len(PLAIN)] for c in range(9)])
+        for n in range(count)
+    ]
 
 
 async def test_fast_cells_render_and_measure_as_datatable_does(
@@ -58,7 +67,20 @@ async def test_fast_cells_render_and_measure_as_datatable_does(
         await pilot.pause()
         widths = [column.content_width for column in table.columns.values()]
         table._clear_caches()
+        fast_rows: list[Any] = []
+        plain_row = AdminTable._render_plain_row
+
+        def counted(*args: Any) -> Any:
+            row = plain_row(*args)
+            fast_rows.append(row)
+            return row
+
+        monkeypatch.setattr(AdminTable, "_render_plain_row", counted)
         fast = [list(strip) for strip in table.render_lines(Region(0, 0, 160, 36))]
+        # Both ways were taken: the short cut for the plain rows, DataTable's for the others.
+        taken = [row is not None for row in fast_rows]
+        assert taken.count(True) >= 20 and taken.count(False) >= 10
+        table._clear_caches()  # DataTable's cell cache is not keyed on the width
         cells = [
             table._render_cell(row, column, table.rich_style, 12 + column, cursor=row == 3)
             for row in range(12)
@@ -67,6 +89,7 @@ async def test_fast_cells_render_and_measure_as_datatable_does(
 
         # The same table the way DataTable does it.
         monkeypatch.setattr(AdminTable, "_render_plain_cell", lambda *args: None)
+        monkeypatch.setattr(AdminTable, "_render_line_in_row", DataTable._render_line_in_row)
         monkeypatch.setattr(AdminTable, "_get_row_style", DataTable._get_row_style)
         monkeypatch.setattr(AdminTable, "render_lines", DataTable.render_lines)
         monkeypatch.setattr(AdminTable, "_update_dimensions", DataTable._update_dimensions)
@@ -81,6 +104,7 @@ async def test_fast_cells_render_and_measure_as_datatable_does(
         table._clear_caches()
         slow = [list(strip) for strip in table.render_lines(Region(0, 0, 160, 36))]
         assert fast == slow
+        table._clear_caches()
         assert cells == [
             table._render_cell(row, column, table.rich_style, 12 + column, cursor=row == 3)
             for row in range(12)
