@@ -237,10 +237,24 @@ class AdminFooter(Footer):
 # they are made, and each such setting styled the widget (an unattached one, 0.5 ms each),
 # before it was styled again on mounting. Given as classes from the start, the reactives find
 # them already there: each widget is styled once, as it mounts. They look and behave the same.
+# ``compact`` toggles its class from its default first (False: the preset class removed, the
+# widget styled), then to the value given (added back, styled again): so these widgets are
+# made with the default and made compact after, without a restyle (``_compact``).
 
 
 def _classes(*names: str, extra: str | None = None) -> str:
     return " ".join([*names, *(extra.split() if extra else ())])
+
+
+Compactable = TypeVar("Compactable", Button, Input, Select[Any])
+
+
+def _compact(widget: Compactable) -> Compactable:
+    """``widget`` (made with ``compact=False``) compact, as ``compact=True`` would have made
+    it: the reactive set and its class added, without styling it (it is styled as it mounts)."""
+    widget.set_reactive(type(widget).compact, True)
+    widget.add_class("-textual-compact", update=False)
+    return widget
 
 
 def button(
@@ -254,14 +268,13 @@ def button(
     """A compact Button (what the console's toolbars use), styled once."""
     # Button adds its variant's class only when it is not the default one.
     shown = () if variant == "default" else (f"-{variant}",)
-    preset = _classes("-textual-compact", "-style-default", *shown, extra=classes)
-    return Button(label, variant, id=id, classes=preset, disabled=disabled, compact=True)
+    preset = _classes("-style-default", *shown, extra=classes)
+    return _compact(Button(label, variant, id=id, classes=preset, disabled=disabled))
 
 
 def field(*, id: str | None = None, placeholder: str = "", classes: str | None = None) -> Input:
     """A compact Input, styled once."""
-    preset = _classes("-textual-compact", extra=classes)
-    return Input(placeholder=placeholder, id=id, classes=preset, compact=True)
+    return _compact(Input(placeholder=placeholder, id=id, classes=classes))
 
 
 class LazySelect(Select[T]):
@@ -282,13 +295,8 @@ class LazySelect(Select[T]):
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
-        super().__init__(
-            options,
-            prompt=prompt,
-            id=id,
-            classes=_classes("-textual-compact", extra=classes),
-            compact=True,
-        )
+        super().__init__(options, prompt=prompt, id=id, classes=classes)
+        _compact(self)
         self._first_on_open = False
 
     def compose(self) -> ComposeResult:
