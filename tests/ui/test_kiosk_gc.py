@@ -1,0 +1,76 @@
+"""Garbage collection waits for the moments a person is reading a screen just drawn."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from kiosk.services.app import Services
+from kiosk.ui.confirm import ConfirmScreen
+from kiosk.ui.person import PersonScreen
+from tests.ui.kiosk_support import make_app, press, running, scan
+
+
+@contextmanager
+def collections_noted() -> Iterator[list[int]]:
+    """The generations collected meanwhile (0 young, 1 middle, 2 full)."""
+    seen: list[int] = []
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            seen.append(info["generation"])
+
+    gc.callbacks.append(note)
+    try:
+        yield seen
+    finally:
+        gc.callbacks.remove(note)
+
+
+def make_young_collections() -> None:
+    for _ in range(3):
+        garbage = []
+        for _ in range(gc.get_threshold()[0] + 10):
+            pair: list[object] = []
+            pair.append(pair)  # a cycle: only the collector frees it
+            garbage.append(pair)
+        del garbage
+
+
+async def test_each_screen_drawn_is_followed_by_the_collections_that_were_coming(
+    school: Services,
+) -> None:
+    app = make_app(school)
+    async with running(app) as pilot:
+        assert app._frozen  # the kiosk is up: what it holds for good is frozen
+        with collections_noted() as seen:
+            await scan(pilot, "SRK1:S:ASMITH")
+        assert isinstance(app.screen, PersonScreen)
+        assert 1 in seen  # the middle generation, once the person's screen was drawn
+
+        # A full collection that is due is done after the next screen, not left to a scan.
+        thresholds = gc.get_threshold()
+        try:
+            gc.set_threshold(thresholds[0], thresholds[1], 1)
+            gc.collect(1)  # one middle collection since the last full one: a full one is due
+            make_young_collections()
+            with collections_noted() as seen:
+                await press(pilot, "enter")  # deposit
+            assert isinstance(app.screen, ConfirmScreen)
+            assert 2 in seen
+        finally:
+            gc.set_threshold(*thresholds)
+
+    assert school.phones.phones_now()[0].staff.code == "ASMITH"
+
+
+async def test_nothing_is_collected_early_before_the_kiosk_is_up(school: Services) -> None:
+    app = make_app(school)
+    async with running(app):
+        app._frozen = False  # as before the first frame and the database
+        make_young_collections()
+        with collections_noted() as seen:
+            app._collect_while_read()
+        assert seen == []
+        app._frozen = True
