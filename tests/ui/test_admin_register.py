@@ -319,3 +319,42 @@ async def test_export_day_from_the_register_goes_to_the_export_view(
         assert app.screen.query_one("#export-path", Input).value.endswith("register-2026-03-09.csv")
         assert app.screen.query_one(RegisterPane).day == date(2026, 3, 9)
         assert (clock.now - timedelta(days=1)).date() == date(2026, 3, 9)
+
+
+async def test_a_typed_date_changes_the_view_once_with_the_rows(
+    services: Services, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Enter on a date: nothing on the console changes while the day is fetched (a frame
+    then would hold up the rows); the field is emptied and the table focused with them."""
+    import threading
+
+    from kiosk.ui.admin import register as register_view
+
+    clock.set(datetime(2026, 3, 9, 9, 0, tzinfo=UTC))
+    services.phones.deposit("ASMITH")
+    clock.set(datetime(2026, 3, 10, 9, 0, tzinfo=UTC))
+    app = ConsoleHost(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: "today" in title(app))
+        release = threading.Event()
+        day = services.register.day
+
+        def slow_day(*args: object, **kwargs: object) -> object:
+            release.wait(5)
+            return day(*args, **kwargs)
+
+        monkeypatch.setattr(services.register, "day", slow_day)
+        monkeypatch.setattr(register_view, "LOADING_AFTER", 5.0)  # not slow enough to say so
+        field = app.screen.query_one("#reg-date", Input)
+        await pilot.press("g", *"9/3/2026")
+        await wait_until(pilot, lambda: field.value == "9/3/2026")
+        refreshed: list[str] = []
+        monkeypatch.setattr(field, "refresh", lambda *a, **k: refreshed.append("field"))
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert field.value == "9/3/2026" and app.focused is field
+        assert refreshed == []
+        release.set()
+        await wait_until(pilot, lambda: "Monday 9 March 2026" in title(app))
+        assert field.value == ""
+        assert app.focused is app.screen.query_one("#reg-table", DataTable)

@@ -326,18 +326,20 @@ class RegisterPane(Pane):
         except ValueError as exc:
             self.fail(str(exc))
             return
-        field.value = ""
         self.say("")
         self.go_to(day)
-        # The table takes the focus with the new day's rows (see _show): focus restyles every
-        # cell and the footer, and done now it would draw the old day once more while the
-        # query runs. If the day is slow to come, it moves anyway.
+        # The field is emptied and the table takes the focus with the new day's rows (see
+        # _show): focus restyles every cell and the footer, and either, done now, would draw
+        # the console once more while the query runs (15-20 ms of the UI thread, the query's
+        # worker waiting for it), then again with the rows. If the day is slow to come, they
+        # change anyway.
         self._focus_on_show = True
         self.set_timer(LOADING_AFTER, self._take_focus)
 
     def _take_focus(self) -> None:
         if self._focus_on_show:
             self._focus_on_show = False
+            self.query_one("#reg-date", Input).value = ""
             self.query_one("#reg-table", DataTable).focus()
 
     @on(Select.Changed)
