@@ -81,3 +81,47 @@ def test_undo_voids_the_deposit(school: Services) -> None:
     deposit = next(r for r in page.rows if r.event_id == receipt.event_id)
     assert deposit.voided and deposit.void_reason == "undone at the kiosk"
     school.phones.deposit("ASMITH")
+
+
+def test_phone_in_or_out_deposits_then_collects(school: Services, clock: FakeClock) -> None:
+    done = school.phones.in_or_out("asmith")
+    assert done is not None and not done.collected
+    assert done.receipt.summary == "Phone deposited in the Staff-room secure store"
+    assert done.receipt.occurred_at == clock.now
+    [held] = school.phones.phones_now()
+    assert (held.staff.code, held.store.code, held.recorded_by) == (
+        "ASMITH",
+        "STAFFROOM",
+        "Alice Smith",
+    )
+
+    clock.advance(hours=7)
+    done = school.phones.in_or_out("ASMITH")
+    assert done is not None and done.collected and done.logged_in_by is None
+    assert done.receipt.summary == "Phone collected from the Staff-room secure store"
+    assert school.phones.phones_now() == ()
+
+
+def test_phone_in_or_out_collects_from_the_drawer_and_says_who_logged_it(
+    school: Services,
+) -> None:
+    school.phones.deposit("ASMITH", "DRAWER", recorded_by="BJONES")
+    done = school.phones.in_or_out("ASMITH")
+    assert done is not None and done.collected
+    assert done.receipt.summary == (
+        "Phone collected from the Administrator's locked drawer (breakfast club)"
+    )
+    assert done.logged_in_by == "Ben Jones"
+    assert school.phones.phones_now() == ()
+    # Undoing the collection (its owner recorded it) puts the phone back where it was.
+    school.register.undo(done.receipt.event_id, recorded_by="ASMITH")
+    assert [h.store.code for h in school.phones.phones_now()] == ["DRAWER"]
+
+
+def test_phone_in_or_out_of_a_code_that_is_no_badge(school: Services) -> None:
+    assert school.phones.in_or_out("LAP-001") is None  # a laptop's tag: nothing recorded
+    assert school.phones.in_or_out("NOBODY") is None
+    school.people.retire_staff("EPATEL")
+    with pytest.raises(RuleViolation, match="has left the school"):
+        school.phones.in_or_out("EPATEL")
+    assert school.phones.phones_now() == ()

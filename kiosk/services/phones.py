@@ -5,12 +5,13 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from kiosk.db.models import Store
-from kiosk.domain.errors import RuleViolation
+from kiosk.domain.errors import NotFound, RuleViolation
 from kiosk.domain.events import BREAKFAST_DRAWER_STORE, STAFF_ROOM_STORE, EventKind, Role
 from kiosk.domain.timeutil import format_local
 from kiosk.services import state
 from kiosk.services.common import UseCases, receipt, recorder
-from kiosk.services.views import EventReceipt, PhoneHolding, StoreInfo
+from kiosk.services.uow import UnitOfWork
+from kiosk.services.views import EventReceipt, PhoneHolding, PhoneInOut, StaffInfo, StoreInfo
 
 LOGGERS = (Role.BREAKFAST_CLUB_LEAD, Role.ADMIN)
 
@@ -31,13 +32,7 @@ class PhoneService(UseCases):
                     f"{staff.name}'s phone is already in the {held.store.name} "
                     f"(since {since}). Collect it before depositing again."
                 )
-            event = uow.record(
-                EventKind.PHONE_DEPOSITED,
-                staff_id=staff.id,
-                recorded_by_id=by.id,
-                store_id=store.id,
-            )
-            return receipt(event, staff, f"Phone deposited in the {store.name}")
+            return _deposited(uow, staff, by, store)
 
     def collect(
         self, staff_code: str, store_code: str | None = None, *, recorded_by: str | None = None
@@ -55,13 +50,23 @@ class PhoneService(UseCases):
                     raise RuleViolation(
                         f"{staff.name}'s phone is in the {held.store.name}, not the {store.name}."
                     )
-            event = uow.record(
-                EventKind.PHONE_COLLECTED,
-                staff_id=staff.id,
-                recorded_by_id=by.id,
-                store_id=held.store.id,
-            )
-            return receipt(event, staff, f"Phone collected from the {held.store.name}")
+            return _collected(uow, staff, by, held)
+
+    def in_or_out(self, staff_code: str) -> PhoneInOut | None:
+        """ "Phone in / out", then a badge: the person's phone is collected if it is in a
+        store, deposited in the staff-room store if not; one transaction. None when no
+        member of staff has this code (it may be a device's tag)."""
+        with self.ctx.write() as uow:
+            try:
+                staff = state.get_staff_info(uow.session, staff_code)
+            except NotFound:
+                return None
+            held = state.phone_holding(uow.session, staff)
+            if held is None:
+                store = state.get_store(uow.session, STAFF_ROOM_STORE)
+                return PhoneInOut(_deposited(uow, staff, staff, store), collected=False)
+            logged_in_by = held.recorded_by if held.recorded_by != staff.name else None
+            return PhoneInOut(_collected(uow, staff, staff, held), True, logged_in_by)
 
     def move_all(
         self,
@@ -108,3 +113,22 @@ class PhoneService(UseCases):
                 select(Store).where(Store.retired_at.is_(None)).order_by(Store.id)
             )
             return tuple(state.store_info(s) for s in rows)
+
+
+def _deposited(uow: UnitOfWork, staff: StaffInfo, by: StaffInfo, store: StoreInfo) -> EventReceipt:
+    event = uow.record(
+        EventKind.PHONE_DEPOSITED, staff_id=staff.id, recorded_by_id=by.id, store_id=store.id
+    )
+    return receipt(event, staff, f"Phone deposited in the {store.name}")
+
+
+def _collected(
+    uow: UnitOfWork, staff: StaffInfo, by: StaffInfo, held: PhoneHolding
+) -> EventReceipt:
+    event = uow.record(
+        EventKind.PHONE_COLLECTED,
+        staff_id=staff.id,
+        recorded_by_id=by.id,
+        store_id=held.store.id,
+    )
+    return receipt(event, staff, f"Phone collected from the {held.store.name}")

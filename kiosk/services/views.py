@@ -69,6 +69,16 @@ class EventReceipt:
 
 
 @dataclass(frozen=True, slots=True)
+class PhoneInOut:
+    """ "Phone in / out" for one person: what was stored, and, for a collection, who had
+    logged the phone in when it was not its owner (a breakfast-club lead)."""
+
+    receipt: EventReceipt
+    collected: bool
+    logged_in_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PhoneHolding:
     staff: StaffInfo
     store: StoreInfo

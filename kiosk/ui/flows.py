@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kiosk.domain.errors import KioskError
+from kiosk.domain.scan import ScanKind, parse_scan
 
 if TYPE_CHECKING:
+    from kiosk.domain.scan import Scan
     from kiosk.services.app import Services
     from kiosk.services.people import ScanResult
     from kiosk.services.views import (
@@ -21,6 +23,13 @@ if TYPE_CHECKING:
         StaffStatus,
     )
     from kiosk.ui.app import KioskApp
+
+
+def parse_scan_or_none(text: str) -> Scan | None:
+    try:
+        return parse_scan(text)
+    except KioskError:
+        return None
 
 
 def show_person(app: KioskApp, status: StaffStatus) -> None:
@@ -45,9 +54,14 @@ def deposit(app: KioskApp, staff_code: str, store_code: str | None = None) -> bo
 
 def collect_note(status: StaffStatus) -> list[str]:
     held = status.phone
-    if held is not None and held.recorded_by and held.recorded_by != status.staff.name:
-        return [f"It had been logged in for you by {held.recorded_by}."]
+    if held is not None and held.recorded_by != status.staff.name:
+        return logged_for_you(held.recorded_by)
     return []
+
+
+def logged_for_you(logged_in_by: str | None) -> list[str]:
+    """The line added to a collection's confirmation when someone else logged the phone in."""
+    return [f"It had been logged in for you by {logged_in_by}."] if logged_in_by else []
 
 
 def collect(app: KioskApp, status: StaffStatus) -> bool:
@@ -60,29 +74,25 @@ def collect(app: KioskApp, status: StaffStatus) -> bool:
 
 @dataclass(frozen=True)
 class PhoneScan:
-    """A scan after "Phone in / out": what it identified, then what was recorded (or why
-    nothing was)."""
+    """A scan after "Phone in / out": what was recorded for the person whose badge it was
+    (and what to add to the confirmation), or, when it was not a badge, what it was."""
 
-    result: ScanResult
     receipt: EventReceipt | None = None
-    error: KioskError | None = None
+    note: tuple[str, ...] = ()
+    result: ScanResult | None = None
 
 
 def phone_scan(services: Services, text: str) -> PhoneScan:
-    """ "Phone in / out" then a badge: who it is, then their deposit or collection, in one
-    call in the worker thread (one trip there and back instead of two)."""
-    result = services.people.resolve_scan(text)
-    status = result.staff
-    if status is None:
-        return PhoneScan(result)
-    try:
-        if status.phone is not None:
-            receipt = services.phones.collect(status.staff.code)
-        else:
-            receipt = services.phones.deposit(status.staff.code)
-    except KioskError as exc:
-        return PhoneScan(result, error=exc)
-    return PhoneScan(result, receipt)
+    """ "Phone in / out" then a badge: their deposit or collection, in one call in the
+    worker thread and one transaction. Anything else scanned is looked up as usual."""
+    scan = parse_scan_or_none(text)
+    if scan is not None and scan.kind is not ScanKind.DEVICE:
+        done = services.phones.in_or_out(scan.code)
+        if done is not None:
+            note = logged_for_you(done.logged_in_by) if done.collected else []
+            return PhoneScan(done.receipt, tuple(note))
+    # Not a badge: a label, or something that cannot be read (resolve_scan says which).
+    return PhoneScan(result=services.people.resolve_scan(text))
 
 
 def toggle_phone(app: KioskApp, status: StaffStatus) -> bool:

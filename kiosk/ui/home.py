@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from kiosk.services.views import DeviceStatus, StaffStatus
     from kiosk.ui.flows import PhoneScan
 
-UNEXPECTED_NOTHING = "Nothing was recorded. Please try again."
 SCAN_PROMPT = SCAN_AGAIN.removesuffix(".")
 
 INTENTS = {
@@ -220,17 +219,13 @@ class HomeScreen(StaffScreen):
     def _phone_scanned(self, outcome: PhoneScan) -> None:
         from kiosk.ui import flows
 
-        status = outcome.result.staff
-        if status is None:
-            self._resolved(outcome.result)
+        if outcome.receipt is None:
+            if outcome.result is not None:  # not a badge: a label
+                self._resolved(outcome.result)
             return
         self.intent, self.pending_tags = None, []
-        if outcome.receipt is not None:
-            self._stale = True
-            flows.confirm_receipt(self.kiosk, outcome.receipt, *flows.collect_note(status))
-        else:
-            self._highlight_intent()
-            self.show_error(outcome.error or UNEXPECTED_NOTHING)
+        self._stale = True
+        flows.confirm_receipt(self.kiosk, outcome.receipt, *outcome.note)
 
     def _resolved(self, result: ScanResult) -> None:
         self.clear_notice()

@@ -111,6 +111,29 @@ async def test_phone_button_on_home_then_badge_is_one_scan(school: Services) -> 
     assert school.people.status("BJONES").phone is None
 
 
+async def test_phone_button_then_badge_collects_a_phone_logged_for_them(
+    school: Services,
+) -> None:
+    school.phones.deposit("ASMITH", "DRAWER", recorded_by="BJONES")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, "f2")
+        await scan(pilot, "SRK1:S:ASMITH")
+        text = screen_text(app)
+        assert "Phone collected from the Administrator's locked drawer" in text
+        assert "It had been logged in for you by Ben Jones." in text
+        await press(pilot, "x")
+        # Not a badge: an unknown one, then a laptop's label. Nothing is recorded.
+        await press(pilot, "f2")
+        await scan_fast(pilot, "SRK1:S:NOBODY")
+        assert isinstance(app.screen, HomeScreen)
+        assert "Badge NOBODY is not on the staff list. Ask the office." in notice(app)
+        await scan_fast(pilot, "SRK1:D:LAP-001")
+        assert "LAP-001 in school. To take it off site, scan your badge" in notice(app)
+    assert school.phones.phones_now() == ()
+    assert school.devices.offsite_now() == ()
+
+
 async def test_a_second_deposit_is_refused_in_plain_words(school: Services) -> None:
     school.phones.deposit("ASMITH")
     app = make_app(school)
