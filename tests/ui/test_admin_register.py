@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from rich.text import Text
-from textual.widgets import DataTable, Input, Select, Static
+from textual.widgets import Button, DataTable, Input, Select, Static
 
 from kiosk.services.app import Services
 from kiosk.services.register import RegisterFilter
@@ -45,6 +45,12 @@ def services(sqlite_url: str, clock: FakeClock) -> Iterator[Services]:
 
 def register_table(app: ConsoleHost) -> DataTable[object]:
     return app.screen.query_one("#reg-table", DataTable)
+
+
+def page_buttons(app: ConsoleHost) -> tuple[bool, bool]:
+    """Whether ◀ Page and Page ▶ can be pressed."""
+    prev, next_ = (app.screen.query_one(f"#reg-page-{b}", Button) for b in ("prev", "next"))
+    return not prev.disabled, not next_.disabled
 
 
 def title(app: ConsoleHost) -> str:
@@ -92,6 +98,7 @@ async def test_previous_next_and_a_typed_date(services: Services, clock: FakeClo
     app = ConsoleHost(services)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: register_table(app).row_count == 2)
+        assert page_buttons(app) == (False, False)  # one page
         await pilot.press("p")
         await wait_until(pilot, lambda: "Monday 9 March 2026 · 1 event" in title(app))
         assert column(app, "what") == ["Phone deposited"]
@@ -212,8 +219,10 @@ async def test_paging_happens_in_sql(services: Services, clock: FakeClock) -> No
         pageinfo = app.screen.query_one("#reg-pageinfo", Static)
         await wait_until(pilot, lambda: text_of(pageinfo) == f"Rows 1 to 100 of {total}")
         assert register_table(app).row_count == PAGE_SIZE
+        assert page_buttons(app) == (False, True)  # as the console opened: ◀ no, ▶ yes
         await pilot.press("right_square_bracket")
         await wait_until(pilot, lambda: text_of(pageinfo) == f"Rows 101 to {total} of {total}")
+        assert page_buttons(app) == (True, False)
         assert register_table(app).row_count == total - PAGE_SIZE
         last_page = services.register.day(date(2026, 3, 10), offset=PAGE_SIZE).rows
         assert column(app, "id") == [str(r.event_id) for r in last_page]

@@ -149,10 +149,17 @@ class RegisterPane(Pane):
         for key, label, width in COLUMNS:
             table.add_column(label, key=key, width=width)
         yield table
+        # With today's first page already here, the page buttons are made as it will leave
+        # them (see _show): set after they are mounted, each would be styled again.
+        first = self._first
         with Horizontal(classes="toolbar"):
             yield Static("", id="reg-pageinfo")
-            yield button("◀ Page", id="reg-page-prev")
-            yield button("Page ▶", id="reg-page-next")
+            yield button("◀ Page", id="reg-page-prev", disabled=first is not None)
+            yield button(
+                "Page ▶",
+                id="reg-page-next",
+                disabled=first is not None and first.offset + len(first.rows) >= first.total,
+            )
             yield button("Correct…", id="reg-correct", variant="warning")
             yield button("Export day…", id="reg-export")
         yield Message()
