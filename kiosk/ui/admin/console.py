@@ -235,13 +235,21 @@ class AdminConsoleScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.set_timer(GC_PAUSE_SECONDS, self._resume_gc, name="admin-gc")
-        run_db(self, self._who, self._signed_in, self._refused, group="who")
+        # Who is signed in (and whether they still may) is asked once the console's first
+        # frame is drawn: asked now, its worker ran (ORM lookups, in Python) alongside that
+        # first layout and render, each taking the GIL from the other (10-20 ms more to the
+        # first frame). The first frame never had the answer anyway.
+        self.call_after_refresh(self._ask_who)
         timeout = max(1, int(self.services.settings.admin_idle_timeout))
         self._console_timers = [
             self.set_interval(min(1.0, timeout / 4), self._check_idle, name="admin-idle"),
             self.set_interval(POLL_SECONDS, self._poll, name="admin-poll"),
         ]
         self._show_alerts()
+
+    def _ask_who(self) -> None:
+        if self.is_attached and self.locked_reason is None:
+            run_db(self, self._who, self._signed_in, self._refused, group="who")
 
     def _who(self) -> Any:
         admin = self.services.admin.admin(self.admin_code)
