@@ -6,9 +6,9 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, Table, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,11 @@ log = logging.getLogger("kiosk.services")
 # Every write transaction on PostgreSQL takes this advisory lock first: it serialises
 # read-then-write rules (two kiosks signing out one laptop) and keeps the hash chain linear.
 CHAIN_LOCK_KEY = 0x4B494F534B  # "KIOSK"
+
+
+_events = cast(Table, Event.__table__)
+_CHAIN_HEAD = select(_events.c.hash).order_by(_events.c.id.desc()).limit(1)
+_INSERT_EVENT = insert(_events).returning(_events.c.id)
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -85,7 +90,7 @@ class UnitOfWork:
 
     def _chain_head(self) -> str:
         if self._last_hash is None:
-            last = self.session.scalar(select(Event.hash).order_by(Event.id.desc()).limit(1))
+            last = self.session.connection().execute(_CHAIN_HEAD).scalar()
             self._last_hash = last or GENESIS_HASH
         return self._last_hash
 
@@ -125,24 +130,26 @@ class UnitOfWork:
             details=details,
         )
         digest = event_hash(prev, content)
-        event = Event(
-            occurred_at=at,
-            kind=kind.value,
-            category=kind.category,
-            staff_id=staff_id,
-            recorded_by_id=by,
-            kiosk=kiosk,
-            store_id=store_id,
-            device_id=device_id,
-            policy_id=policy_id,
-            target_event_id=target_event_id,
-            batch=batch,
-            due_at=due_at,
-            details=details,
-            prev_hash=prev,
-            hash=digest,
-        )
-        self.session.add(event)
+        values: dict[str, Any] = {
+            "occurred_at": at,
+            "kind": kind.value,
+            "category": kind.category,
+            "staff_id": staff_id,
+            "recorded_by_id": by,
+            "kiosk": kiosk,
+            "store_id": store_id,
+            "device_id": device_id,
+            "policy_id": policy_id,
+            "target_event_id": target_event_id,
+            "batch": batch,
+            "due_at": due_at,
+            "details": details,
+            "prev_hash": prev,
+            "hash": digest,
+        }
+        # One prepared INSERT (no ORM flush for it: every event goes through here); what
+        # the session holds unflushed goes first, as it would have.
         self.session.flush()
+        ident = self.session.connection().execute(_INSERT_EVENT, values).scalar_one()
         self._last_hash = digest
-        return event
+        return Event(id=ident, **values)  # what was stored (not tracked by the session)
