@@ -47,18 +47,32 @@ class ConfirmScreen(ReusableScreenMixin, KioskScreenMixin, Screen[None]):
 
     def show(self, title: str, lines: list[str], at: datetime) -> None:
         """Another confirmation on this screen (before it is shown again)."""
+        before = self._parts()
         self.title_text, self.lines, self.at = title, lines, at
         if not self.is_mounted:  # composed from these when it is first shown
             return
-        self.query_one("#confirm-title", Static).update(self._title())
-        shown = self.query_one("#confirm-lines", Static)
-        shown.update(self._lines())
-        shown.display = bool(lines)
-        self.query_one("#confirm-time", Digits).update(self._time())
-        self.query_one("#confirm-when", Static).update(self._when())
-        self.query_one("#confirm-hint", Static).update(self._hint())
+        # Only what changed is updated: an update lays the screen out and draws that part
+        # again (the hint never changes, the time once a minute).
+        for selector, text in self._parts().items():
+            if _same(before[selector], text):
+                continue
+            widget = self.query_one(selector)
+            if isinstance(widget, Digits):
+                widget.update(str(text))
+            elif isinstance(widget, Static):
+                widget.update(text)
+        self.query_one("#confirm-lines", Static).display = bool(lines)
         if self.is_active:  # shown already: as if shown again
             self.on_screen_resume()
+
+    def _parts(self) -> dict[str, Content | str]:
+        return {
+            "#confirm-title": self._title(),
+            "#confirm-lines": self._lines(),
+            "#confirm-time": self._time(),
+            "#confirm-when": self._when(),
+            "#confirm-hint": self._hint(),
+        }
 
     def _title(self) -> Content:
         return assemble((f"{OK_MARK} ", "bold"), (self.title_text, "bold"))
@@ -109,3 +123,10 @@ class ConfirmScreen(ReusableScreenMixin, KioskScreenMixin, Screen[None]):
         """The next person is already scanning: go home and handle it there."""
         self.kiosk.go_home()
         self.kiosk.requeue_scan(text)
+
+
+def _same(old: Content | str, new: Content | str) -> bool:
+    """The same text and styles (Content's ``==`` compares the text only)."""
+    if isinstance(old, Content) and isinstance(new, Content):
+        return old.is_same(new)
+    return old == new

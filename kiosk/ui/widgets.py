@@ -168,7 +168,7 @@ class FactList(Widget):
     def show(self, facts: Sequence[Fact]) -> None:
         """Show these facts instead (laid out again only if they changed)."""
         facts = tuple(facts)
-        if facts != self.facts:
+        if not _same_facts(facts, self.facts):
             self.facts = facts
             self.refresh(layout=True)
 
@@ -204,3 +204,11 @@ class FactList(Widget):
 
     def render(self) -> Content:
         return Content("\n").join(self._lines(self.size.width, styled=True))
+
+
+def _same_facts(a: Sequence[Fact], b: Sequence[Fact]) -> bool:
+    """The same facts, text and styles (Content's ``==`` compares the text only)."""
+    return len(a) == len(b) and all(
+        x.label == y.label and x.tone == y.tone and x.value.is_same(y.value)
+        for x, y in zip(a, b, strict=True)
+    )
