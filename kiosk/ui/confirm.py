@@ -20,7 +20,7 @@ from textual.widgets import Digits, Static
 
 from kiosk.ui.base import KioskScreenMixin, ReusableScreenMixin
 from kiosk.ui.formats import clock_time, long_date
-from kiosk.ui.widgets import OK_MARK, assemble, plain
+from kiosk.ui.widgets import OK_MARK, assemble, plain, update_if_changed
 
 
 class ConfirmScreen(ReusableScreenMixin, KioskScreenMixin, Screen[None]):
@@ -46,33 +46,22 @@ class ConfirmScreen(ReusableScreenMixin, KioskScreenMixin, Screen[None]):
             yield Static(self._hint(), id="confirm-hint")
 
     def show(self, title: str, lines: list[str], at: datetime) -> None:
-        """Another confirmation on this screen (before it is shown again)."""
-        before = self._parts()
+        """Another confirmation on this screen (before it is shown again). Only what changed
+        is updated (the hint never changes, the time once a minute)."""
         self.title_text, self.lines, self.at = title, lines, at
         if not self.is_mounted:  # composed from these when it is first shown
             return
-        # Only what changed is updated: an update lays the screen out and draws that part
-        # again (the hint never changes, the time once a minute).
-        for selector, text in self._parts().items():
-            if _same(before[selector], text):
-                continue
-            widget = self.query_one(selector)
-            if isinstance(widget, Digits):
-                widget.update(str(text))
-            elif isinstance(widget, Static):
-                widget.update(text)
-        self.query_one("#confirm-lines", Static).display = bool(lines)
+        update_if_changed(self.query_one("#confirm-title", Static), self._title())
+        shown = self.query_one("#confirm-lines", Static)
+        update_if_changed(shown, self._lines())
+        shown.display = bool(lines)
+        clock = self.query_one("#confirm-time", Digits)
+        if clock.value != self._time():
+            clock.update(self._time())
+        update_if_changed(self.query_one("#confirm-when", Static), self._when())
+        update_if_changed(self.query_one("#confirm-hint", Static), self._hint())
         if self.is_active:  # shown already: as if shown again
             self.on_screen_resume()
-
-    def _parts(self) -> dict[str, Content | str]:
-        return {
-            "#confirm-title": self._title(),
-            "#confirm-lines": self._lines(),
-            "#confirm-time": self._time(),
-            "#confirm-when": self._when(),
-            "#confirm-hint": self._hint(),
-        }
 
     def _title(self) -> Content:
         return assemble((f"{OK_MARK} ", "bold"), (self.title_text, "bold"))
@@ -123,10 +112,3 @@ class ConfirmScreen(ReusableScreenMixin, KioskScreenMixin, Screen[None]):
         """The next person is already scanning: go home and handle it there."""
         self.kiosk.go_home()
         self.kiosk.requeue_scan(text)
-
-
-def _same(old: Content | str, new: Content | str) -> bool:
-    """The same text and styles (Content's ``==`` compares the text only)."""
-    if isinstance(old, Content) and isinstance(new, Content):
-        return old.is_same(new)
-    return old == new

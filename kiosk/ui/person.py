@@ -28,6 +28,7 @@ from kiosk.ui.widgets import (
     TouchButton,
     assemble,
     plain,
+    update_if_changed,
 )
 
 W = TypeVar("W", bound=Widget)
@@ -95,10 +96,12 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
         if not self.is_mounted:  # composed from it when it is first shown
             return
         staff = status.staff
-        self._part("#person-name", Static).update(plain(staff.name))
-        self._part("#person-code", Static).update(plain(f"{staff.code} · {self._now()}"))
+        update_if_changed(self._part("#person-name", Static), plain(staff.name))
+        update_if_changed(
+            self._part("#person-code", Static), plain(f"{staff.code} · {self._now()}")
+        )
         self._part("#person-facts", FactList).show(self._facts())
-        self._part("#primary", Static).update(self._primary_line())
+        update_if_changed(self._part("#primary", Static), self._primary_line())
         notice = self.notice
         if notice is not None:
             notice.clear()

@@ -28,6 +28,15 @@ def plain(text: str) -> Content:
     return Content(text)
 
 
+def update_if_changed(widget: Static, content: Content) -> None:
+    """``widget.update(content)``, unless it shows just that already (text and styles):
+    an update lays the screen out and draws the widget again."""
+    shown = widget.content
+    if isinstance(shown, Content) and shown.is_same(content):
+        return
+    widget.update(content)
+
+
 def assemble(*parts: str | tuple[str, str]) -> Content:
     """Plain strings and (text, style) pairs, none of them parsed as markup."""
     return Content.assemble(*parts)
