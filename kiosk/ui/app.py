@@ -157,14 +157,18 @@ class KioskApp(App[None]):
         gc.freeze()
         self._frozen = True
 
-    def _collect_while_read(self) -> None:
-        """Called once a new screen has been drawn, while the person reads it (a human takes
-        a tenth of a second at least to answer): the garbage collection the next scan would
-        otherwise run in the middle of its work is done now. The middle generation (about
-        1 ms) whenever it has anything; a full collection (10 ms or so, every few seconds
-        of use) once it is due, instead of on whatever scan happens to make it due."""
-        if not self._frozen:
-            return
+    def _collect_once_drawn(self) -> None:
+        """Once the screen now on top has been drawn, while the person reads it (a human
+        takes a tenth of a second at least to answer): the garbage collection the next scan
+        would otherwise run in the middle of its work. The middle generation (about 1 ms)
+        whenever it has anything; a full collection (10 ms or so, every few seconds of use)
+        once it is due, instead of on whatever scan happens to make it due."""
+        screen = self.screen
+        self.call_after_refresh(self._collect_while_read, screen)
+
+    def _collect_while_read(self, drawn: Screen[Any]) -> None:
+        if not self._frozen or self.screen is not drawn:
+            return  # another screen came on top first (the admin console): not now
         _, young_collections, middle_collections = gc.get_count()
         if middle_collections >= gc.get_threshold()[2]:
             gc.collect()
@@ -180,7 +184,7 @@ class KioskApp(App[None]):
             self.pop_screen()
         home.reset()
         self._last_input = monotonic()
-        self.call_after_refresh(self._collect_while_read)
+        self._collect_once_drawn()
 
     def show_error(self, error: KioskError | str, title: str | None = None) -> None:
         screen = self.screen
@@ -347,7 +351,7 @@ class KioskApp(App[None]):
             self.unexpected_errors.append(value)
             self.show_error(UNEXPECTED, "Not recorded")
         self.call_later(self._pump_scans)
-        self.call_after_refresh(self._collect_while_read)
+        self._collect_once_drawn()
 
     def _show_busy(self, screen: Screen[Any], busy: bool) -> None:
         handler = getattr(screen, "show_busy", None)

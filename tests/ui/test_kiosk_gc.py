@@ -65,12 +65,23 @@ async def test_each_screen_drawn_is_followed_by_the_collections_that_were_coming
     assert school.phones.phones_now()[0].staff.code == "ASMITH"
 
 
-async def test_nothing_is_collected_early_before_the_kiosk_is_up(school: Services) -> None:
+async def test_nothing_is_collected_before_the_kiosk_is_up_or_under_another_screen(
+    school: Services,
+) -> None:
     app = make_app(school)
-    async with running(app):
+    async with running(app) as pilot:
+        home = app.screen
         app._frozen = False  # as before the first frame and the database
         make_young_collections()
         with collections_noted() as seen:
-            app._collect_while_read()
+            app._collect_while_read(home)
         assert seen == []
         app._frozen = True
+        # Going home and straight on to another screen (the admin console does): the
+        # collection waits for the next screen drawn, not the one never shown.
+        await scan(pilot, "SRK1:S:ASMITH")
+        make_young_collections()
+        with collections_noted() as seen:
+            app._collect_while_read(home)
+        assert isinstance(app.screen, PersonScreen)
+        assert seen == []
