@@ -31,8 +31,10 @@ from textual.widget import Widget
 from kiosk.config import Settings, load_settings
 from kiosk.domain.errors import DatabaseUnavailable, KioskError, SchemaTooNew
 from kiosk.domain.timeutil import utc_now
+from kiosk.ui.collect import collect_while_read
 from kiosk.ui.logfile import setup_file_logging
 from kiosk.ui.scanner import ScanWedge, WedgeOutput
+from kiosk.ui.textual_fixes import forget_thread_worker
 from kiosk.ui.theme import HIGH_CONTRAST, KIOSK, THEMES
 
 if TYPE_CHECKING:
@@ -158,22 +160,14 @@ class KioskApp(App[None]):
         self._frozen = True
 
     def _collect_once_drawn(self) -> None:
-        """Once the screen now on top has been drawn, while the person reads it (a human
-        takes a tenth of a second at least to answer): the garbage collection the next scan
-        would otherwise run in the middle of its work. The middle generation (about 1 ms)
-        whenever it has anything; a full collection (10 ms or so, every few seconds of use)
-        once it is due, instead of on whatever scan happens to make it due."""
-        screen = self.screen
-        self.call_after_refresh(self._collect_while_read, screen)
+        """Garbage collection once the screen now on top has been drawn, while the person
+        reads it (kiosk/ui/collect.py): in the scan bench, full collections had landed in
+        the slowest scans."""
+        self.call_after_refresh(self._collect_while_read, self.screen)
 
     def _collect_while_read(self, drawn: Screen[Any]) -> None:
-        if not self._frozen or self.screen is not drawn:
-            return  # another screen came on top first (the admin console): not now
-        _, young_collections, middle_collections = gc.get_count()
-        if middle_collections >= gc.get_threshold()[2]:
-            gc.collect()
-        elif young_collections:
-            gc.collect(1)
+        if self._frozen:  # the kiosk is up (before, start-up collects and freezes)
+            collect_while_read(self, drawn)
 
     def go_home(self) -> None:
         """Back to the home screen, dropping every screen above it (nothing is recorded)."""
@@ -325,7 +319,10 @@ class KioskApp(App[None]):
             except Exception as exc:
                 log.error("unexpected error in a service call\n%s", traceback.format_exc())
                 outcome = ("bug", exc)
-            self._from_thread(self._finish, outcome, origin, done, failed)
+            try:
+                self._from_thread(self._finish, outcome, origin, done, failed)
+            finally:
+                forget_thread_worker()
 
         self.run_worker(job, thread=True, exit_on_error=False, group="db", name="service")
         return True

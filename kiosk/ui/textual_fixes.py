@@ -10,15 +10,24 @@ caches of the last 1,024 widgets drawn, with their rendered lines, stay alive af
 are gone. A kiosk that shows a screen per scan all day grew by tens of MiB that way (see
 bench/README.md, "memory over a day"). The result depends only on the two colours, so the fix
 caches on the colours alone.
+
+Thread workers keep their last widget: Textual's thread worker sets ``active_worker`` in the
+pool thread's own context (``run_in_executor`` copies none), so each of the pool's threads keeps
+the last worker it ran, and the widget or screen that started it, until it runs another one. A
+closed admin console (tens of thousands of objects) stayed alive that way for seconds, and was
+then freed by a full collection in the middle of whatever the office did next. The kiosk's
+thread jobs end with :func:`forget_thread_worker`.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from textual._styles_cache import StylesCache
 from textual.color import Color
 from textual.style import Style
+from textual.worker import active_worker
 
 
 @lru_cache(maxsize=1024)
@@ -43,3 +52,11 @@ def apply() -> None:
     """Apply each fix this Textual needs (idempotent)."""
     if styles_cache_holds_widgets():
         StylesCache.get_inner_outer = _get_inner_outer  # type: ignore[assignment, method-assign]
+
+
+def forget_thread_worker() -> None:
+    """The last thing a thread worker's job does: the pool thread forgets the worker (and so
+    the widget that started it). Nothing after this in the thread may ask which worker it is
+    running."""
+    none: Any = None
+    active_worker.set(none)

@@ -3,6 +3,7 @@ with a second writer, corrections."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -367,3 +368,35 @@ async def test_a_typed_date_changes_the_view_once_with_the_rows(
         await wait_until(pilot, lambda: "Monday 9 March 2026" in title(app))
         assert field.value == ""
         assert app.focused is app.screen.query_one("#reg-table", DataTable)
+
+
+async def test_garbage_is_collected_once_a_day_is_shown(
+    services: Services, clock: FakeClock
+) -> None:
+    """The office reads the day it asked for: the collection that was coming comes then,
+    not while the next day is fetched and drawn (kiosk/ui/collect.py)."""
+    clock.set(datetime(2026, 3, 10, 9, 0, tzinfo=UTC))
+    services.phones.deposit("ASMITH")
+    app = ConsoleHost(services)
+    seen: list[int] = []
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            seen.append(info["generation"])
+
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: register_table(app).row_count == 1)
+        thresholds = gc.get_threshold()
+        gc.callbacks.append(note)
+        try:
+            # No collection of its own accord meanwhile; a full one is due (one middle
+            # collection since the last full one, of 1 allowed).
+            gc.set_threshold(10**9, thresholds[1], 1)
+            gc.collect(1)
+            await pilot.press("p")
+            await wait_until(pilot, lambda: "Monday 9 March 2026 · 0 events" in title(app))
+            await pilot.pause()
+        finally:
+            gc.callbacks.remove(note)
+            gc.set_threshold(*thresholds)
+    assert 2 in seen

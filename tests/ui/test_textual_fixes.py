@@ -7,6 +7,7 @@ import weakref
 
 from textual.app import App, ComposeResult
 from textual.containers import Vertical
+from textual.screen import Screen
 from textual.widgets import Static
 
 import kiosk.ui  # noqa: F401  (applies the fixes, as importing any screen of the kiosk does)
@@ -47,3 +48,25 @@ def test_the_fix_is_applied_once() -> None:
     assert not textual_fixes.styles_cache_holds_widgets()
     textual_fixes.apply()  # again: nothing changes
     assert not textual_fixes.styles_cache_holds_widgets()
+
+
+async def test_a_thread_worker_does_not_keep_its_screen_alive() -> None:
+    """Textual's thread workers set ``active_worker`` in the pool thread's own context; the
+    thread kept the last worker, and the screen that started it, until its next job. The
+    kiosk's jobs end with forget_thread_worker()."""
+    app = App[None]()
+    async with app.run_test(size=(40, 10)) as pilot:
+        screen = Screen[None]()
+        await app.push_screen(screen)
+
+        def job() -> None:
+            textual_fixes.forget_thread_worker()
+
+        await screen.run_worker(job, thread=True).wait()
+        gone = weakref.ref(screen)
+        app.pop_screen()
+        del screen
+        for _ in range(5):  # the screen's own timers wind down
+            await pilot.pause(0.05)
+        gc.collect()
+        assert gone() is None

@@ -31,6 +31,8 @@ from textual.worker import get_current_worker
 
 from kiosk.domain.errors import KioskError
 from kiosk.domain.timeutil import format_local, local_date
+from kiosk.ui.collect import collect_once_drawn
+from kiosk.ui.textual_fixes import forget_thread_worker
 
 if TYPE_CHECKING:
     from kiosk.services.app import Services
@@ -78,6 +80,7 @@ def run_db(
         if tokens.get(group) is not token or not owner.is_attached:
             return
         callback(value)
+        collect_once_drawn(app)  # while the office reads what it shows
 
     def deliver(callback: Callable[[Any], None], value: Any) -> None:
         if get_current_worker().is_cancelled:
@@ -87,7 +90,7 @@ def run_db(
         with contextlib.suppress(RuntimeError):  # the app is closing
             app.call_from_thread(owner.call_later, apply, callback, value)
 
-    def job() -> None:
+    def work() -> None:
         try:
             result = call()
         except KioskError as exc:
@@ -98,6 +101,12 @@ def run_db(
             deliver(failed, UNEXPECTED)
             return
         deliver(done, result)
+
+    def job() -> None:
+        try:
+            work()
+        finally:
+            forget_thread_worker()  # or the pool thread keeps ``owner`` alive
 
     owner.run_worker(job, thread=True, group=group, exclusive=True, exit_on_error=False)
 

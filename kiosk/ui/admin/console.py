@@ -43,6 +43,7 @@ from kiosk.ui.admin.policies import ExemptionsPane, PoliciesPane, ReviewsPane
 from kiosk.ui.admin.register import ExportRequested, RegisterPane, first_page
 from kiosk.ui.admin.status import OffsitePane, PhonesPane
 from kiosk.ui.admin.workload import WorkloadPane
+from kiosk.ui.textual_fixes import forget_thread_worker
 
 if TYPE_CHECKING:
     from kiosk.services.app import Services
@@ -183,6 +184,7 @@ class AdminConsoleScreen(Screen[None]):
             finally:
                 with contextlib.suppress(RuntimeError):  # the app is closing
                     loop.call_soon_threadsafe(arrived.set)
+                forget_thread_worker()  # or the pool thread keeps this console alive
 
         self.run_worker(job, thread=True, group="first-page", exit_on_error=False)
         with contextlib.suppress(TimeoutError):
