@@ -4,16 +4,28 @@ Python's collector runs when allocations make it due, which is in the middle of 
 allocates: drawing the next screen. A person needs a tenth of a second at least to answer what
 they have just been shown, so once a screen has been drawn, the collection that would come
 next is done then instead: the middle generation (about 1 ms) whenever it has anything, a full
-collection once it is due.
+collection once it is due. A big screen that was closed (the admin console: tens of thousands
+of objects) is collected whole at the first reading moment once it can be: its stopped timers
+still refer to it for a second or two.
 """
 
 from __future__ import annotations
 
 import gc
+from time import monotonic
 from typing import Any
 
 from textual.app import App
 from textual.screen import Screen
+
+_pile_from: float | None = None  # when a closed screen's garbage can be collected (monotonic)
+
+
+def expect_pile(after_seconds: float) -> None:
+    """A big screen has just closed: collect in full at the first reading moment once
+    ``after_seconds`` have passed (what still refers to it has let go by then)."""
+    global _pile_from
+    _pile_from = monotonic() + after_seconds
 
 
 def collect_once_drawn(app: App[Any]) -> None:
@@ -22,8 +34,13 @@ def collect_once_drawn(app: App[Any]) -> None:
 
 
 def collect_while_read(app: App[Any], drawn: Screen[Any]) -> None:
+    global _pile_from
     if app.screen is not drawn:
         return  # another screen came on top first: its own turn comes when it is drawn
+    if _pile_from is not None and monotonic() >= _pile_from:
+        _pile_from = None
+        gc.collect()
+        return
     _, young_collections, middle_collections = gc.get_count()
     if middle_collections >= gc.get_threshold()[2]:
         gc.collect()

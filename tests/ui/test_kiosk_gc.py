@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from kiosk.services.app import Services
+from kiosk.ui import collect
 from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.person import PersonScreen
 from tests.ui.kiosk_support import make_app, press, running, scan
@@ -85,3 +86,26 @@ async def test_nothing_is_collected_before_the_kiosk_is_up_or_under_another_scre
             app._collect_while_read(home)
         assert isinstance(app.screen, PersonScreen)
         assert seen == []
+
+
+async def test_a_closed_console_is_collected_whole_at_the_next_reading_moment(
+    school: Services,
+) -> None:
+    """The admin console, closed, is tens of thousands of objects: collected in full once it
+    can be, after the next screen is drawn, not in the middle of a scan."""
+    app = make_app(school)
+    async with running(app) as pilot:
+        thresholds = gc.get_threshold()
+        try:
+            gc.set_threshold(10**9, thresholds[1], thresholds[2])  # none of its own accord
+            gc.collect()  # no full collection due
+            collect.expect_pile(after_seconds=0.0)
+            with collections_noted() as seen:
+                await scan(pilot, "SRK1:S:ASMITH")
+            assert isinstance(app.screen, PersonScreen)
+            assert seen == [2]
+            with collections_noted() as seen:  # once only
+                await press(pilot, "escape")
+            assert 2 not in seen
+        finally:
+            gc.set_threshold(*thresholds)

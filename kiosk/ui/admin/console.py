@@ -43,6 +43,7 @@ from kiosk.ui.admin.policies import ExemptionsPane, PoliciesPane, ReviewsPane
 from kiosk.ui.admin.register import ExportRequested, RegisterPane, first_page
 from kiosk.ui.admin.status import OffsitePane, PhonesPane
 from kiosk.ui.admin.workload import WorkloadPane
+from kiosk.ui.collect import expect_pile
 from kiosk.ui.textual_fixes import forget_thread_worker
 
 if TYPE_CHECKING:
@@ -454,6 +455,9 @@ class AdminConsoleScreen(Screen[None]):
         self._resume_gc()
         for timer in self._console_timers:
             timer.stop()
+        # Collected in full once it can be (its stopped timers let go of it after their
+        # next tick), while someone reads a screen, not in the middle of their next scan.
+        expect_pile(POLL_SECONDS + 0.5)
         closed = getattr(self.app, "admin_console_closed", None)
         if self._ready and callable(closed):
             closed()
