@@ -23,9 +23,12 @@ _pile_from: float | None = None  # when a closed screen's garbage can be collect
 
 def expect_pile(after_seconds: float) -> None:
     """A big screen has just closed: collect in full at the first reading moment once
-    ``after_seconds`` have passed (what still refers to it has let go by then)."""
+    ``after_seconds`` have passed (what still refers to it has let go by then). An earlier
+    one still waiting keeps its time: screens closed one after another are not all put off
+    until the last one can go."""
     global _pile_from
-    _pile_from = monotonic() + after_seconds
+    due = monotonic() + after_seconds
+    _pile_from = due if _pile_from is None else min(_pile_from, due)
 
 
 def collect_once_drawn(app: App[Any]) -> None:
