@@ -565,8 +565,7 @@ def latency(ctx: BenchContext, url: str, start: datetime) -> list[Row]:
         row(
             "scan: collect, F2 then badge, scan to confirmation drawn",
             "collect",
-            "Enter of the scan: phones.in_or_out (durable commit), "
-            "ConfirmScreen's first frame",
+            "Enter of the scan: phones.in_or_out (durable commit), ConfirmScreen's first frame",
         ),
         row(
             "scan: badge to the person's screen drawn",
