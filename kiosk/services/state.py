@@ -59,7 +59,8 @@ def roles_of(session: Session, staff_ids: Iterable[int]) -> dict[int, frozenset[
     return {i: frozenset(found.get(i, ())) for i in ids}
 
 
-def staff_info(staff: Staff, roles: frozenset[str]) -> StaffInfo:
+def staff_info(staff: Staff | Any, roles: frozenset[str]) -> StaffInfo:
+    """A person as the use cases hand them out: from a Staff or a Core row of its columns."""
     return StaffInfo(
         id=staff.id,
         code=staff.code,
@@ -124,15 +125,7 @@ def get_staff_info(session: Session, code: str, *, active: bool = True) -> Staff
     person, roles = found
     if active and person.retired_at is not None:
         raise _retired_badge(person.name, code)
-    return StaffInfo(
-        id=person.id,
-        code=person.code,
-        name=person.name,
-        email=person.email,
-        line_manager=person.line_manager,
-        roles=roles,
-        retired=person.retired_at is not None,
-    )
+    return staff_info(person, roles)
 
 
 def get_device(session: Session, tag: str, *, active: bool = True) -> Device:
@@ -650,15 +643,7 @@ def staff_status(
     person, roles = found
     if person.retired_at is not None:
         raise _retired_badge(person.name, code)
-    staff = StaffInfo(
-        id=person.id,
-        code=person.code,
-        name=person.name,
-        email=person.email,
-        line_manager=person.line_manager,
-        roles=roles,
-        retired=False,
-    )
+    staff = staff_info(person, roles)
     conn = session.connection()
     params = {"staff_id": staff.id}
     phone: PhoneHolding | None = None

@@ -95,13 +95,6 @@ def phone_scan(services: Services, text: str) -> PhoneScan:
     return PhoneScan(result=services.people.resolve_scan(text))
 
 
-def toggle_phone(app: KioskApp, status: StaffStatus) -> bool:
-    """The home screen's "Phone in / out" button, then a badge: one scan does it."""
-    if status.phone is not None:
-        return collect(app, status)
-    return deposit(app, status.staff.code)
-
-
 def start_sign_out(app: KioskApp, status: StaffStatus, tags: list[str]) -> bool:
     """Check what the form must ask (and what must be done first), then open it."""
     from kiosk.ui.signout import SignOutScreen

@@ -252,9 +252,6 @@ class HomeScreen(StaffScreen):
                 )
                 return
             flows.start_breakfast(self.kiosk, status.staff)
-        elif intent == "phone":
-            if not flows.toggle_phone(self.kiosk, status):
-                self._redraw_if_shown()
         elif tags or intent == "signout":
             if not flows.start_sign_out(self.kiosk, status, tags):
                 self._redraw_if_shown()
