@@ -175,14 +175,8 @@ def _latest(stmt: Select[tuple[Event]]) -> Select[tuple[Event]]:
 
 def phone_holding(session: Session, staff: StaffInfo) -> PhoneHolding | None:
     """Where this person's phone is now (None: not in a store), from one Core statement."""
-    row = session.connection().execute(_PHONE_NOW, {"staff_id": staff.id}).first()
-    if row is None:
-        return None
-    ident, kind, occurred_at, store_id, store_code, store_name, store_retired, recorder = row
-    if kind == EventKind.PHONE_COLLECTED.value or store_id is None:
-        return None
-    store = StoreInfo(store_id, store_code, store_name, store_retired is not None)
-    return PhoneHolding(staff, store, occurred_at, ident, recorded_by=recorder)
+    event = session.connection().execute(_PHONE_NOW, {"staff_id": staff.id}).first()
+    return None if event is None else _phone_held(staff, event)
 
 
 def phones_now(session: Session) -> list[PhoneHolding]:
@@ -487,54 +481,44 @@ _STAFF_BY_CODE = (
     .where(_staff_t.c.code == bindparam("code"))
 )
 
-_LATEST_STREAMS = (
-    select(
-        _events_t.c.id,
-        _events_t.c.kind,
-        _events_t.c.category,
-        _events_t.c.occurred_at,
-        _events_t.c.store_id,
-        _events_t.c.recorded_by_id,
-        _events_t.c.details,
-        _stores_t.c.code,
-        _stores_t.c.name,
-        _stores_t.c.retired_at,
-        _recorder_t.c.name,
-    )
-    .select_from(
-        _events_t.outerjoin(_stores_t, _stores_t.c.id == _events_t.c.store_id).outerjoin(
-            _recorder_t, _recorder_t.c.id == _events_t.c.recorded_by_id
-        )
-    )
-    .where(
-        _events_t.c.id.in_(
-            [
-                _latest_in_category("phone"),
-                _latest_in_category("vdu"),
-                _latest_in_category("exemption"),
-            ]
-        )
+# A stream's event with its store and who recorded it: what a person's screen shows of it.
+_stream_event = select(
+    _events_t.c.id,
+    _events_t.c.kind,
+    _events_t.c.category,
+    _events_t.c.occurred_at,
+    _events_t.c.store_id,
+    _events_t.c.recorded_by_id,
+    _events_t.c.details,
+    _stores_t.c.code,
+    _stores_t.c.name,
+    _stores_t.c.retired_at,
+    _recorder_t.c.name.label("recorder"),
+).select_from(
+    _events_t.outerjoin(_stores_t, _stores_t.c.id == _events_t.c.store_id).outerjoin(
+        _recorder_t, _recorder_t.c.id == _events_t.c.recorded_by_id
     )
 )
+_LATEST_STREAMS = _stream_event.where(
+    _events_t.c.id.in_(
+        [
+            _latest_in_category("phone"),
+            _latest_in_category("vdu"),
+            _latest_in_category("exemption"),
+        ]
+    )
+)
+_PHONE_NOW = _stream_event.where(_events_t.c.id == _latest_in_category("phone"))
 
-_PHONE_NOW = (
-    select(
-        _events_t.c.id,
-        _events_t.c.kind,
-        _events_t.c.occurred_at,
-        _events_t.c.store_id,
-        _stores_t.c.code,
-        _stores_t.c.name,
-        _stores_t.c.retired_at,
-        _recorder_t.c.name,
-    )
-    .select_from(
-        _events_t.outerjoin(_stores_t, _stores_t.c.id == _events_t.c.store_id).outerjoin(
-            _recorder_t, _recorder_t.c.id == _events_t.c.recorded_by_id
-        )
-    )
-    .where(_events_t.c.id == _latest_in_category("phone"))
-)
+
+def _phone_held(staff: StaffInfo, event: Any) -> PhoneHolding | None:
+    """Where the phone is after ``event`` (a row of ``_stream_event``): None when collected."""
+    if event.kind == EventKind.PHONE_COLLECTED.value or event.store_id is None:
+        return None
+    store = StoreInfo(event.store_id, event.code, event.name, event.retired_at is not None)
+    return PhoneHolding(staff, store, event.occurred_at, event.id, recorded_by=event.recorder)
+
+
 _STORE_BY_CODE = select(
     _stores_t.c.id, _stores_t.c.code, _stores_t.c.name, _stores_t.c.retired_at
 ).where(_stores_t.c.code == bindparam("code"))
@@ -650,12 +634,9 @@ def staff_status(
     vdu: date | None = None
     exemption: Exemption | None = None
     for event in conn.execute(_LATEST_STREAMS, params):
-        (ident, kind, category, occurred_at, store_id, _by_id, details) = event[:7]
-        store_code, store_name, store_retired, recorder = event[7:]
+        ident, kind, category, details = event.id, event.kind, event.category, event.details
         if category == "phone":
-            if kind != EventKind.PHONE_COLLECTED.value and store_id is not None:
-                store = StoreInfo(store_id, store_code, store_name, store_retired is not None)
-                phone = PhoneHolding(staff, store, occurred_at, ident, recorded_by=recorder)
+            phone = _phone_held(staff, event)
         elif category == "vdu":
             vdu = date.fromisoformat(str(details["completed_on"]))
         elif category == "exemption" and kind == EventKind.EXEMPTION_GRANTED.value:
