@@ -19,13 +19,14 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.cache import LRUCache
 from textual.containers import Vertical
+from textual.content import Content
 from textual.coordinate import Coordinate
 from textual.css.query import NoMatches
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widgets import Button, DataTable, Footer, Input, Select, Static
 from textual.widgets._footer import FooterKey
-from textual.widgets._select import SelectCurrent, SelectOverlay
+from textual.widgets._select import NoSelection, SelectCurrent, SelectOverlay
 from textual.widgets.data_table import RowKey
 from textual.worker import get_current_worker
 
@@ -286,14 +287,59 @@ def field(*, id: str | None = None, placeholder: str = "", classes: str | None =
     return _compact(Input(placeholder=placeholder, id=id, classes=classes))
 
 
+class PlainSelectCurrent(SelectCurrent):
+    """SelectCurrent drawn by itself: the value (or the prompt, dimmed) and the arrow, as
+    SelectCurrent's three Statics draw them (one widget, not four, to style and lay out:
+    a console opens with four of them). The value is shown as plain text, cut to its width
+    with an ellipsis (a Static would wrap it, and read it as markup)."""
+
+    DEFAULT_CSS = """
+    PlainSelectCurrent {
+        color: $foreground 50%;
+        &.-has-value { color: $foreground; }
+        & > .plain-select-current--arrow { color: $foreground 50%; }
+    }
+    """
+
+    COMPONENT_CLASSES = {"plain-select-current--arrow"}
+
+    def compose(self) -> ComposeResult:
+        return iter(())
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return 1  # one line, though it is a Horizontal with no children (which measure 0)
+
+    def update(self, label: Any) -> None:
+        self.label = label
+        self.has_value = label is not Select.NULL
+        self.refresh()
+
+    def render(self) -> Content:
+        label = self.placeholder if isinstance(self.label, NoSelection) else self.label
+        if isinstance(label, Text):
+            text = Content.from_rich_text(label)
+        elif isinstance(label, Content):
+            text = label
+        else:
+            text = Content(str(label))
+        parent = self.parent
+        up = parent is not None and parent.has_class("-expanded")
+        arrow = Content.styled(
+            "▲" if up else "▼", self.get_visual_style("plain-select-current--arrow")
+        )
+        # The arrow's column, and the space before it (its left padding in SelectCurrent).
+        width = max(0, self.size.width - 2)
+        return Content.assemble(text.truncate(width, ellipsis=True, pad=True), " ", arrow)
+
+
 class LazySelect(Select[T]):
     """A compact Select whose drop-down list is built the first time it is opened.
 
     Textual's Select mounts its list (an OptionList holding every option: all the staff, for
     the register's staff filter) with the Select, though most are never opened. Here only the
-    current value is mounted; the list is mounted, filled and highlighted when the Select is
-    first expanded (Enter, space, a click). Choosing, ``value``, ``clear()``, ``set_options``
-    and ``Changed`` behave as in Select.
+    current value is mounted, as one widget (PlainSelectCurrent); the list is mounted, filled
+    and highlighted when the Select is first expanded (Enter, space, a click). Choosing,
+    ``value``, ``clear()``, ``set_options`` and ``Changed`` behave as in Select.
     """
 
     def __init__(
@@ -309,7 +355,7 @@ class LazySelect(Select[T]):
         self._first_on_open = False
 
     def compose(self) -> ComposeResult:
-        yield SelectCurrent(self.prompt)
+        yield PlainSelectCurrent(self.prompt)
 
     def _overlay(self) -> SelectOverlay | None:
         try:
@@ -356,6 +402,8 @@ class LazySelect(Select[T]):
             self.call_later(self._build_overlay)
             return
         super()._watch_expanded(expanded)
+        with contextlib.suppress(NoMatches):
+            self.query_one(SelectCurrent).refresh()  # its arrow points the other way
 
     def action_show_overlay(self) -> None:
         if self._overlay() is None:

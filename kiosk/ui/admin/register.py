@@ -80,7 +80,6 @@ class RegisterPane(Pane):
     RegisterPane #reg-title { height: 1; padding: 0 1; text-style: bold; }
     RegisterPane .toolbar Select { width: 1fr; margin-right: 1; height: 1; }
     RegisterPane .toolbar SelectCurrent { height: 1; }
-    RegisterPane .toolbar SelectCurrent > Static#label { height: 1; }
     RegisterPane #reg-table { height: 1fr; }
     RegisterPane #reg-pageinfo { width: 1fr; min-width: 22; padding: 0 1; }
     """
