@@ -1,0 +1,99 @@
+"""The style memo (kiosk/ui/style_memo.py) gives every widget the styles Textual would.
+
+Each test drives real screens with the memo on, then styles every node again with Textual's
+own ``Stylesheet.apply`` and compares: the rules of each node and of each of its component
+classes, and the flags ``apply`` sets. The memo must also have been used (hits), or the
+comparison would prove nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from textual.app import App
+from textual.css.stylesheet import Stylesheet
+from textual.dom import DOMNode
+
+from kiosk.services.app import Services
+from kiosk.ui import style_memo
+from kiosk.ui.admin.console import VIEWS
+from tests.ui.admin_support import SIZE, ConsoleHost, settle, wait_until
+from tests.ui.kiosk_support import make_app, press, running, scan
+
+pytestmark = pytest.mark.ui
+
+FLAGS = ("_has_hover_style", "_has_focus_within", "_has_order_style", "_has_odd_or_even")
+
+
+def styles_of(node: DOMNode) -> tuple[Any, ...]:
+    components = {
+        name: dict(styles.base._rules) for name, styles in sorted(node._component_styles.items())
+    }
+    flags = tuple(getattr(node, flag, None) for flag in FLAGS)
+    return dict(node.styles.base._rules), components, flags
+
+
+def nodes(app: App[Any]) -> Iterator[DOMNode]:
+    for screen in app.screen_stack:
+        yield from screen.walk_children(with_self=True)
+
+
+def assert_same_as_textual(app: App[Any]) -> int:
+    """Restyle every node of the app's screens with Textual's own apply: nothing changes.
+    Returns how many nodes were compared."""
+    ours = {id(node): (node, styles_of(node)) for node in nodes(app)}
+    stylesheet = app.stylesheet
+    for node, _ in ours.values():
+        style_memo._original_apply(stylesheet, node)
+    different = [
+        f"{node!r}: {before} != {styles_of(node)}"
+        for node, before in ours.values()
+        if styles_of(node) != before
+    ]
+    assert not different, "\n".join(different[:5])
+    return len(ours)
+
+
+def memo_of(app: App[Any]) -> Any:
+    return app.stylesheet.__dict__["_kiosk_style_memo"]
+
+
+def test_installed_on_import() -> None:
+    assert style_memo.installed()
+    assert Stylesheet.apply is not style_memo._original_apply
+
+
+async def test_every_view_of_the_console(school: Services) -> None:
+    app = ConsoleHost(school)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for number in range(1, len(VIEWS) + 1):
+            await pilot.press(str(number))
+            await settle(pilot)
+        await pilot.press("1", "f")  # the register's filters, focused
+        await settle(pilot)
+        assert assert_same_as_textual(app) > 100
+        # Lock, open again: the second console is styled from the memo.
+        hits = memo_of(app).hits
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: len(app.screen_stack) == 1)
+        app.open_console()
+        await wait_until(pilot, lambda: app.screen.query("#reg-table"))
+        await settle(pilot)
+        assert memo_of(app).hits > hits + 50
+        assert assert_same_as_textual(app) > 50
+
+
+async def test_the_kiosk_screens(school: Services) -> None:
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        assert assert_same_as_textual(app) > 30
+        await press(pilot, "enter")  # deposit: the confirmation
+        assert assert_same_as_textual(app) > 10
+        await press(pilot, "escape")
+        await scan(pilot, "SRK1:S:BJONES")  # the person's screen again, someone else
+        assert memo_of(app).hits > 0
+        assert assert_same_as_textual(app) > 30
