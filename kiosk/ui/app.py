@@ -46,6 +46,8 @@ log = logging.getLogger("kiosk.ui")
 T = TypeVar("T")
 S = TypeVar("S", bound=Screen[Any])
 
+ADMIN_CONSOLE = "kiosk-admin-console"  # the kept console's name among the installed screens
+
 UNEXPECTED = (
     "Something went wrong, so this was not recorded. Please try again; "
     "if it happens again, tell the office."
@@ -205,7 +207,7 @@ class KioskApp(App[None]):
         screen = self._reusable.get(name)
         stale = screen is not None and screen.is_mounted and screen.size != self.size
         if stale and screen not in self.screen_stack:
-            self._drop_reusable(screen, remove=True)
+            self._drop_reusable(screen)
             screen = None
         if screen is None or not isinstance(screen, kind):
             screen = build()
@@ -213,14 +215,14 @@ class KioskApp(App[None]):
             self.install_screen(screen, name)
         return screen
 
-    def _drop_reusable(self, screen: Screen[Any] | Widget | None, *, remove: bool = False) -> None:
-        """Forget a kept screen: it broke (popped just before: Textual removes it as it
-        is no longer installed), or it is out of date (``remove``: off the stack already)."""
+    def _drop_reusable(self, screen: Screen[Any] | Widget | None) -> None:
+        """Forget a kept screen, off the stack already (it broke, or it is out of date), and
+        remove it: popped while installed, Textual keeps it mounted."""
         for name, kept in list(self._reusable.items()):
             if kept is screen:
                 del self._reusable[name]
                 self.uninstall_screen(name)
-                if remove and kept.is_mounted:
+                if kept.is_mounted:
                     kept.remove()
 
     def show_over_home(self, screen: Screen[Any]) -> None:
@@ -488,7 +490,19 @@ class KioskApp(App[None]):
             return False
         assert self.services is not None
         self.go_home()
-        self.push_screen(AdminConsoleScreen(self.services, admin_code, lockouts=lockouts))
+        # The console is kept once built (it puts itself back when it closes): opened again,
+        # it is not built again (about half of the time to open it). Built again if the
+        # terminal's size changed since.
+        kept = self._reusable.get(ADMIN_CONSOLE)
+        if isinstance(kept, AdminConsoleScreen) and kept.is_mounted and kept.size == self.size:
+            kept.reopen(admin_code, lockouts)
+            return True
+        if kept is not None:
+            self._drop_reusable(kept)
+        console = AdminConsoleScreen(self.services, admin_code, lockouts=lockouts, kept=True)
+        self._reusable[ADMIN_CONSOLE] = console
+        self.install_screen(console, ADMIN_CONSOLE)
+        self.push_screen(console)
         return True
 
     # --- unexpected errors ----------------------------------------------------------------

@@ -75,7 +75,11 @@ GC_PAUSE_SECONDS = 1.0  # at most this long without garbage collection while the
 
 
 class AdminConsoleScreen(Screen[None]):
-    """The admin console. ``lockouts``: PIN lockouts to report (from ``PinCheck``)."""
+    """The admin console. ``lockouts``: PIN lockouts to report (from ``PinCheck``).
+
+    ``kept``: the app keeps this console between openings (an installed screen) and shows it
+    again with :meth:`reopen`: closing it puts it back as a new one would open (today's
+    register, unfiltered, the other views dropped, to be built again when shown)."""
 
     DEFAULT_CSS = """
     AdminConsoleScreen #console-bar { height: 1; background: $panel; }
@@ -115,8 +119,10 @@ class AdminConsoleScreen(Screen[None]):
         admin_code: str,
         *,
         lockouts: Sequence[datetime] | None = None,
+        kept: bool = False,
     ) -> None:
         super().__init__()
+        self.kept = kept
         self.services = services
         self.admin_code = admin_code.strip()
         self.lockouts = tuple(lockouts or ())
@@ -134,6 +140,7 @@ class AdminConsoleScreen(Screen[None]):
         self._ready = False
         self._gc_paused = False
         self._first_page: Any = None
+        self._reopening = False
         self._preset_breakpoints()
 
     def _preset_breakpoints(self) -> None:
@@ -227,6 +234,9 @@ class AdminConsoleScreen(Screen[None]):
         if not self._resumed:
             self._resumed = True
             event.refresh_styles = False
+        elif self._reopening:
+            self._reopening = False
+            self._start()
 
     def _resume_gc(self) -> None:
         if self._gc_paused:
@@ -238,6 +248,10 @@ class AdminConsoleScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.set_timer(GC_PAUSE_SECONDS, self._resume_gc, name="admin-gc")
+        self._start()
+
+    def _start(self) -> None:
+        """The console is shown for an admin: its timers, who is signed in, the alerts."""
         # Who is signed in (and whether they still may) is asked once the console's first
         # frame is drawn: asked now, its worker ran (ORM lookups, in Python) alongside that
         # first layout and render, each taking the GIL from the other (10-20 ms more to the
@@ -435,6 +449,66 @@ class AdminConsoleScreen(Screen[None]):
             )
             self._close("idle")
 
+    # --- kept between openings --------------------------------------------------------------
+
+    def reopen(self, admin_code: str, lockouts: Sequence[datetime] = ()) -> None:
+        """Show this kept console again, for ``admin_code``: today's first page is fetched
+        (waiting for it at most FIRST_PAGE_WAIT, as a new console does), shown, and the
+        console pushed. The rest was put back when it closed (see _put_back)."""
+        self.admin_code = admin_code.strip()
+        self.lockouts = tuple(lockouts)
+        self.admin_name = None
+        self.integrity = None
+        self._db_alert = None
+        self.last_event_id = None
+        self.locked_reason = None
+        self._last_input = self._last_full_reload = monotonic()
+        self._reopening = True
+        self.query_one("#console-title", Static).update(
+            f"Admin console · {self.services.settings.school_name}"
+        )
+        self.query_one("#console-who", Static).update("")
+        register = self.pane("register")
+        assert isinstance(register, RegisterPane)
+        register.admin_code = self.admin_code
+        register.reset(None)  # today, unfiltered, at the top
+        pushed = False
+
+        def push() -> None:
+            nonlocal pushed
+            if not pushed and self.is_attached and self not in self.app.screen_stack:
+                pushed = True
+                self.app.push_screen(self)
+
+        def show(page: Any) -> None:
+            register.reset(page)
+            push()
+
+        def late(_: object = None) -> None:
+            # Slow, or failed: shown all the same; the register asks for the day itself (and
+            # says what went wrong), as it does for any day.
+            if not pushed:
+                push()
+                register.load()
+
+        self.set_timer(FIRST_PAGE_WAIT, late, name="admin-reopen")
+        run_db(self, lambda: first_page(self.services), show, late, group="first-page")
+
+    def _put_back(self) -> None:
+        """Closed, and kept: back as a new console would open. The views other than the
+        register are dropped (with whatever was typed in them); the register goes back to
+        today, unfiltered, when it opens again."""
+        tabs = self.query_one("#console-tabs", TabbedContent)
+        if tabs.active != "tab-register":
+            with self.prevent(TabbedContent.TabActivated):
+                tabs.active = "tab-register"
+        for key in list(self._shown):
+            if key != "register":
+                with contextlib.suppress(NoMatches):
+                    self.pane(key).remove()
+        self._shown &= {"register"}
+        self.query_one("#console-alert", Static).set_class(False, "-shown")
+
     # --- leaving ---------------------------------------------------------------------------------
 
     def register_drawn(self) -> None:
@@ -455,16 +529,25 @@ class AdminConsoleScreen(Screen[None]):
         self._resume_gc()
         for timer in self._console_timers:
             timer.stop()
-        # Collected in full once it can be (its stopped timers let go of it after their
-        # next tick), while someone reads a screen, not in the middle of their next scan.
-        expect_pile(POLL_SECONDS + 0.5)
+        if not self.kept:
+            # Collected in full once it can be (its stopped timers let go of it after their
+            # next tick), while someone reads a screen, not in the middle of their next scan.
+            expect_pile(POLL_SECONDS + 0.5)
         closed = getattr(self.app, "admin_console_closed", None)
         if self._ready and callable(closed):
             closed()
-        if not self.is_attached or self not in self.app.screen_stack:
-            return
-        self.pop_until_active()
-        self.dismiss(None)
+        if self.is_attached and self in self.app.screen_stack:
+            self.pop_until_active()
+            self.dismiss(None)
+        if self.kept and self.is_attached:
+            self._put_back()
+
+    def on_screen_suspend(self) -> None:
+        """Taken off the screen stack by the app (its way home after an unexpected error,
+        say) rather than closed: closed all the same (a kept console would keep its timers,
+        and the idle lock would speak up later over the kiosk)."""
+        if self.locked_reason is None and self.is_attached and self not in self.app.screen_stack:
+            self._close("left")
 
     def action_lock(self) -> None:
         self._close("locked")

@@ -258,6 +258,33 @@ class RegisterPane(Pane):
         cells.append(Text(detail))
         return str(row.event_id), cells
 
+    def reset(self, page: RegisterPage | None) -> None:
+        """As a new console opens (a kept console, opened again): without ``page``, back to
+        today, unfiltered, at the top, the field and message empty, the table focused; with
+        ``page`` (today's first page), shown."""
+        if page is not None:
+            self._show(page)
+            return
+        self.day = self.today()
+        self.page_offset = 0
+        self._focus_on_show = False
+        if self.filters != RegisterFilter():
+            self.filters = RegisterFilter()
+            with self.prevent(Select.Changed):
+                for select in self.query(Select):
+                    select.clear()
+        self.query_one("#reg-date", Input).value = ""
+        self.say("")
+        table = self.query_one("#reg-table", DataTable)
+        if self._shown_day != self.day:  # another day's rows: not shown under today's date
+            self._shown_day = None
+            fill_table(table, [])
+            self.query_one("#reg-title", Static).update(f"{long_date(self.day)} · loading…")
+        elif table.row_count:
+            table.move_cursor(row=0, column=0, scroll=False)
+        table.scroll_home(animate=False)
+        self.screen.set_focus(table, scroll_visible=False)
+
     # --- navigation --------------------------------------------------------------------------
 
     def go_to(self, day: date) -> None:

@@ -1,0 +1,126 @@
+"""The kiosk keeps its admin console once built, and opens it again as a new one would open:
+today's register, unfiltered, at the top, for the admin who opened it this time."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from textual.css.query import NoMatches
+from textual.widgets import DataTable, Input, Select, Static, TabbedContent
+
+from kiosk.services.app import Services
+from kiosk.services.register import RegisterFilter
+from kiosk.ui.admin.console import AdminConsoleScreen
+from kiosk.ui.admin.dialogs import FormDialog
+from kiosk.ui.admin.register import RegisterPane
+from kiosk.ui.home import HomeScreen
+from tests.conftest import FakeClock
+from tests.ui.admin_support import plain, table_rows, wait_until
+from tests.ui.kiosk_support import make_app, running
+
+pytestmark = pytest.mark.ui
+
+
+def register(app: object) -> RegisterPane:
+    return app.screen.query_one(RegisterPane)  # type: ignore[attr-defined, no-any-return]
+
+
+async def test_a_console_opened_again_is_put_back_for_the_next_admin(
+    school: Services, kiosk_clock: FakeClock
+) -> None:
+    school.phones.deposit("ASMITH")
+    kiosk_clock.advance(minutes=2)
+    school.phones.deposit("EPATEL")
+    kiosk_clock.advance(minutes=2)
+    today = school.register.day(kiosk_clock.now.date()).total
+    app = make_app(school)
+    async with running(app, size=(120, 36)) as pilot:
+        app.open_admin_console("DOFFICE")
+        await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
+        console = app.screen
+        pane = register(app)
+        table = pane.query_one("#reg-table", DataTable)
+        await wait_until(pilot, lambda: table.row_count == today, what="today's rows")
+        # Dina leaves it filtered, on another day, with a date half typed and the Export
+        # view open (its fields changed).
+        pane.query_one("#reg-staff", Select).value = "ASMITH"
+        await wait_until(pilot, lambda: pane.filters == RegisterFilter(staff_code="ASMITH"))
+        await pilot.press("p")
+        await wait_until(pilot, lambda: pane._shown_day == pane.today() - timedelta(days=1))
+        pane.query_one("#reg-date", Input).value = "01/01/20"
+        await pilot.press("9")
+        await wait_until(pilot, lambda: console.query("#export-path"))
+        console.query_one("#export-path", Input).value = "/tmp/dinas-file.csv"
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+
+        # Carol opens it: the same screen, put back.
+        school.phones.deposit("BJONES")  # an event since: today's page is fetched again
+        app.open_admin_console("CHEAD")
+        await wait_until(pilot, lambda: app.screen is console)
+        await wait_until(pilot, lambda: table.row_count == today + 1, what="the new event")
+        assert pane.day == pane.today() and pane.filters == RegisterFilter()
+        assert all(select.is_blank() for select in pane.query(Select))
+        assert pane.query_one("#reg-date", Input).value == ""
+        assert table.cursor_row == 0 and table.scroll_y == 0
+        assert app.focused is table
+        assert console.query_one("#console-tabs", TabbedContent).active == "tab-register"
+        with pytest.raises(NoMatches):  # dropped: built again, as new, when shown
+            console.query_one("#view-export")
+        await wait_until(
+            pilot,
+            lambda: (
+                "Carol Head (CHEAD)" in plain(console.query_one("#console-title", Static).content)
+            ),
+            what="the admin's name",
+        )
+        await pilot.press("9")
+        await wait_until(pilot, lambda: console.query("#export-path"))
+        assert console.query_one("#export-path", Input).value != "/tmp/dinas-file.csv"
+        await pilot.press("1")
+
+        # A correction made now names Carol, not Dina.
+        table.move_cursor(row=0)
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, FormDialog))
+        field = app.screen.query_one("#field-reason", Input)
+        field.focus()
+        field.value = "Scanned the wrong badge"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: table.row_count == today + 2, what="the correction")
+        assert table_rows(table)[-1][6] == "Carol Head"
+
+
+async def test_a_console_opened_again_still_locks_itself_when_idle(school: Services) -> None:
+    app = make_app(school)
+    async with running(app, size=(120, 36)) as pilot:
+        for _ in range(2):
+            app.open_admin_console("DOFFICE")
+            await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
+            console = app.screen
+            assert isinstance(console, AdminConsoleScreen)
+            await wait_until(pilot, lambda c=console: c.admin_name == "Dina Office")
+            console._last_input -= school.settings.admin_idle_timeout
+            await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen), what="idle lock")
+
+
+async def test_a_console_taken_off_the_screen_by_the_app_is_closed(school: Services) -> None:
+    """The kiosk's way home (after an unexpected error, say) pops whatever is above home:
+    the kept console closes as if locked (its timers stop, its views are put back), and
+    opens again as usual."""
+    app = make_app(school)
+    async with running(app, size=(120, 36)) as pilot:
+        app.open_admin_console("DOFFICE")
+        await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
+        console = app.screen
+        assert isinstance(console, AdminConsoleScreen)
+        await pilot.press("9")
+        await wait_until(pilot, lambda: console.query("#export-path"))
+        app.go_home()
+        await wait_until(pilot, lambda: console.locked_reason == "left")
+        assert all(timer._task is None for timer in console._console_timers)  # stopped
+        assert not console.query("#view-export")
+        app.open_admin_console("CHEAD")
+        await wait_until(pilot, lambda: app.screen is console)
+        await wait_until(pilot, lambda: console.admin_name == "Carol Head")
