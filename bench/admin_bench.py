@@ -9,7 +9,11 @@ returned) is wrapped for the run, to note when the table was updated and with wh
 figure ends at the first frame drawn after that.
 
 * **open the console**: from the ``open_admin_console`` call to the register of today
-  (where the synthetic history ends) drawn: screen, nine tabs, the first page of the day.
+  (where the synthetic history ends) drawn: the console the kiosk keeps once built, put
+  back as new (today's first page fetched, nine tabs), locked (Ctrl+L) between openings.
+* **open the console the first time after the kiosk starts** (for information, no target):
+  the same, in a kiosk app just started (its own stylesheet, style memo and database
+  connections), which builds the console; FIRST_OPENS such apps, one after another.
 * **go to a date**: ``g``, the date typed, then Enter (timed from the Enter key event), to
   the day's rows drawn; alternately the busiest day of the history and the busiest day of
   the fortnight after it, so that every table is built anew.
@@ -48,6 +52,7 @@ from bench.ui_bench import (
 TARGET_VIEW_MS = 150.0
 TARGET_EXPORT_S = 2.0
 OPENS = 8
+FIRST_OPENS = 5
 DATE_JUMPS = 16
 DAY_CHANGES = 20
 FILTERS = 20
@@ -85,6 +90,10 @@ def run(ctx: BenchContext) -> list[Row]:
     if views:
         ctx.log(f"admin console: {', '.join(views)} on {ctx.events:,} events")
         times = asyncio.run(_console(url, info, views))
+        if "open" in views:
+            times.figures["first open"] = [
+                asyncio.run(_first_open(url, info)) for _ in range(FIRST_OPENS)
+            ]
         rows += _view_rows(ctx, times, views)
     if "export" in wanted:
         rows.append(export_year(ctx, url, info))
@@ -277,6 +286,39 @@ async def _filters(
     )
 
 
+async def _first_open(url: str, info: Any) -> float:
+    """A kiosk just started (its own app, stylesheet and style memo): the admin console
+    opened for the first time, built. From ``open_admin_console()`` to the first frame after
+    the register showed today's rows (ms). The kiosk's modules are imported already."""
+    from kiosk.ui.admin.register import RegisterPane
+
+    services = open_services(url, info.now_dt, kiosk_name="bench-office")
+    app = timed_app_class()(services=services)
+    shown: list[float] = []
+    original_show = RegisterPane._show
+
+    def timed_show(pane: Any, page: Any) -> None:
+        original_show(pane, page)
+        shown.append(time.perf_counter())
+
+    RegisterPane._show = timed_show  # type: ignore[method-assign]
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await idle(app)
+            began = time.perf_counter()
+            app.open_admin_console(admin_code(services))
+            at = await wait_until(lambda: shown[0] if shown else None)
+            frame = await wait_until(lambda: _first_frame_after(app, at))
+            await idle(app)
+            if app.unexpected_errors:
+                raise RuntimeError(f"the console hit errors: {app.unexpected_errors!r}")
+    finally:
+        RegisterPane._show = original_show  # type: ignore[method-assign]
+        services.close()
+    return (frame - began) * 1000
+
+
 def _first_frame_after(app: Any, at: float) -> float | None:
     for _name, _ident, when in app.frames:
         if when >= at:
@@ -287,28 +329,33 @@ def _first_frame_after(app: Any, at: float) -> float | None:
 def _view_rows(ctx: BenchContext, times: AdminTimes, views: list[str]) -> list[Row]:
     names = {
         "open": "admin: open the console (register of today)",
+        "first open": "admin: open the console the first time after the kiosk starts",
         "go to": "admin: go to a date (busy day)",
         "change day": "admin: change day (n / p)",
         "filter": "admin: filter (staff, kind)",
     }
     starts = {
         "open": "from open_admin_console()",
+        "first open": "a kiosk app just started each time; from open_admin_console()",
         "go to": "from the Enter key event",
         "change day": "from the key event",
         "filter": "from the Select's value being set",
     }
     rows = []
     service = times.service_ms
-    for view in views:
+    for view in [*views, "first open"]:
         values = times.figures.get(view)
         if not values:
             continue
         note = (
             f"p95 of {len(values)}; p50 {percentile(values, 50):.1f} ms; {starts[view]} to the "
-            f"first frame with the rows; {times.details.get(view, '')}"
+            f"first frame with the rows; {times.details.get(view, '')}".rstrip("; ")
         )
+        # The first opening builds the console (the kiosk keeps it): shown for information;
+        # the target is the office's view changes, opening it included (bench/README.md).
+        target = None if view == "first open" else TARGET_VIEW_MS
         rows.append(
-            ctx.emit(Row(names[view], "sqlite", percentile(values, 95), TARGET_VIEW_MS, "ms", note))
+            ctx.emit(Row(names[view], "sqlite", percentile(values, 95), target, "ms", note))
         )
     if service and rows:
         ctx.notes.append(
