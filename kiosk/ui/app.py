@@ -161,6 +161,15 @@ class KioskApp(App[None]):
         gc.freeze()
         self._frozen = True
 
+    def admin_console_ready(self) -> None:
+        """The admin console is built and its register drawn (once: the kiosk keeps it).
+        Collect, then keep what is alive (the console too: some 50,000 objects) out of the
+        collector's full passes, as at start-up: walking the console, a full pass took
+        20-40 ms, and one landed in a view change now and then."""
+        if self._frozen and self.is_running:
+            gc.collect()
+            gc.freeze()
+
     def _collect_once_drawn(self) -> None:
         """Garbage collection once the screen now on top has been drawn, while the person
         reads it (kiosk/ui/collect.py): in the scan bench, full collections had landed in

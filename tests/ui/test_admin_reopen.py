@@ -3,6 +3,7 @@ today's register, unfiltered, at the top, for the admin who opened it this time.
 
 from __future__ import annotations
 
+import gc
 from datetime import timedelta
 
 import pytest
@@ -124,3 +125,18 @@ async def test_a_console_taken_off_the_screen_by_the_app_is_closed(school: Servi
         app.open_admin_console("CHEAD")
         await wait_until(pilot, lambda: app.screen is console)
         await wait_until(pilot, lambda: console.admin_name == "Carol Head")
+
+
+async def test_the_kept_console_is_frozen_out_of_full_collections(school: Services) -> None:
+    """Kept for good, the console (tens of thousands of objects) is frozen once it is drawn,
+    as the kiosk's start-up objects are: a full collection does not walk it again."""
+    app = make_app(school)
+    async with running(app, size=(120, 36)) as pilot:
+        assert app._frozen
+        before = gc.get_freeze_count()
+        app.open_admin_console("DOFFICE")
+        await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
+        console = app.screen
+        assert isinstance(console, AdminConsoleScreen)
+        await wait_until(pilot, lambda: console._ready, what="the register drawn")
+        assert gc.get_freeze_count() > before + 10_000
