@@ -4,9 +4,9 @@ Python's collector runs when allocations make it due, which is in the middle of 
 allocates: drawing the next screen. A person needs a tenth of a second at least to answer what
 they have just been shown, so once a screen has been drawn, the collection that would come
 next is done then instead: the middle generation (about 1 ms) whenever it has anything, a full
-collection once it is due. A big screen that was closed (the admin console: tens of thousands
-of objects) is collected whole at the first reading moment once it can be: its stopped timers
-still refer to it for a second or two.
+collection once it is due or nearly (FULL_MARGIN). A big screen that was closed (the office
+app's admin console: tens of thousands of objects) is collected whole at the first reading
+moment once it can be: its stopped timers still refer to it for a second or two.
 """
 
 from __future__ import annotations
@@ -17,6 +17,10 @@ from typing import Any
 
 from textual.app import App
 from textual.screen import Screen
+
+# A full collection is done at a reading moment when it would come within this many more
+# middle-generation collections: a view change of the admin console makes two or three.
+FULL_MARGIN = 3
 
 _pile_from: float | None = None  # when a closed screen's garbage can be collected (monotonic)
 
@@ -45,7 +49,7 @@ def collect_while_read(app: App[Any], drawn: Screen[Any]) -> None:
         gc.collect()
         return
     _, young_collections, middle_collections = gc.get_count()
-    if middle_collections >= gc.get_threshold()[2]:
+    if middle_collections >= gc.get_threshold()[2] - FULL_MARGIN:
         gc.collect()
     elif young_collections:
         gc.collect(1)

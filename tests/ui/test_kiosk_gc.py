@@ -109,3 +109,19 @@ async def test_a_closed_console_is_collected_whole_at_the_next_reading_moment(
             assert 2 not in seen
         finally:
             gc.set_threshold(*thresholds)
+
+
+async def test_a_full_collection_nearly_due_is_done_while_the_screen_is_read(
+    school: Services,
+) -> None:
+    """A view change of the admin console makes two or three middle collections: a full one
+    due within FULL_MARGIN of them is done at the reading moment, not in the next view."""
+    app = make_app(school)
+    async with running(app):
+        gc.collect()
+        for _ in range(gc.get_threshold()[2] - collect.FULL_MARGIN):
+            gc.collect(1)
+        assert gc.get_count()[2] < gc.get_threshold()[2]  # not due yet
+        with collections_noted() as seen:
+            collect.collect_while_read(app, app.screen)
+        assert seen == [2]
