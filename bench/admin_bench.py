@@ -14,8 +14,8 @@ figure ends at the first frame drawn after that.
 * **open the console the first time after the kiosk starts** (for information, no target):
   the same, in a kiosk app just started (its own stylesheet, style memo and database
   connections), which builds the console; FIRST_OPENS such apps, one after another.
-* **go to a date**: ``g``, the date typed, then Enter (timed from the Enter key event), to
-  the day's rows drawn; alternately the busiest day of the history and the busiest day of
+* **go to a date**: ``g``, the date typed (and drawn), then Enter (timed from the Enter key
+  event), to the day's rows drawn; alternately the busiest day of the history and the busiest day of
   the fortnight after it, so that every table is built anew.
 * **change day**: ``n`` and ``p`` (next/previous day) on the table, from the key event,
   between the busiest day and the day after it (a school day too).
@@ -204,6 +204,9 @@ async def _console(url: str, info: Any, views: list[str]) -> AdminTimes:
                     app.post_message(key_event(_character_to_key(char), char))
                 field = pane().query_one("#reg-date")
                 await wait_until(lambda: field.value == day.strftime("%d/%m/%Y"))
+                # A person sees the date typed before pressing Enter: the frames that draw it
+                # (and the footer that changed with the focus) are not counted in the Enter.
+                await idle(app)
 
             def enter() -> None:
                 app.post_message(key_event("enter", "\r"))
