@@ -31,7 +31,7 @@ from operator import attrgetter, methodcaller
 from typing import Any
 
 from textual.app import App
-from textual.css.model import RuleSet
+from textual.css.model import RuleSet, SelectorType
 from textual.css.stylesheet import Stylesheet
 from textual.dom import DOMNode
 from textual.widget import Widget
@@ -49,6 +49,7 @@ class _Memo:
     def __init__(self) -> None:
         self.rules: object = None  # the stylesheet's rule list the places were worked out for
         self.getters: tuple[tuple[Any, ...], tuple[Any, ...]] = ((), ())
+        self.ids: frozenset[str] = frozenset()  # every id any selector names, anywhere in it
         self.places: OrderedDict[tuple[Any, ...], tuple[Any, tuple[bool, ...]]] = OrderedDict()
         self.hits = 0
         self.misses = 0
@@ -100,17 +101,31 @@ def _getters(rules: list[RuleSet]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     return tuple(widget.values()), tuple(app.values())
 
 
-def _place(stylesheet: Stylesheet, memo: _Memo, node: DOMNode) -> tuple[Any, ...] | None:
+def _ids(rules: list[RuleSet]) -> frozenset[str]:
+    """Every id named in a selector, wherever it is in it (``#a Button``, ``#a.-on``):
+    Textual's ``rules_map`` knows only the last part of each."""
+    return frozenset(
+        selector.name
+        for rule in rules
+        for selector_set in rule.selector_set
+        for selector in selector_set.selectors
+        if selector.type == SelectorType.ID
+    )
+
+
+def _place(memo: _Memo, node: DOMNode) -> tuple[Any, ...] | None:
     path = node.css_path_nodes
     app = path[0]
     if not isinstance(app, App):
         return None
-    rules_map = stylesheet.rules_map
+    ids = memo.ids
     widget_state, app_state = memo.getters
-    key: list[Any] = [tuple(get(app) for get in app_state)]
+    key: list[Any] = [
+        (app._id, frozenset(app._classes), tuple(get(app) for get in app_state)),
+    ]
     for each in path[1:]:
         ident = each._id
-        if ident is not None and f"#{ident}" not in rules_map:
+        if ident is not None and ident not in ids:
             ident = None  # an id no rule names does not change the answer
         state = tuple(get(each) for get in widget_state) if isinstance(each, Widget) else ()
         key.append((type(each), ident, frozenset(each._classes), state))
@@ -149,8 +164,9 @@ def _apply(
     if memo.rules is not rules:
         memo.rules = rules
         memo.getters = _getters(rules)
+        memo.ids = _ids(rules)
         memo.places.clear()
-    place = _place(self, memo, node)
+    place = _place(memo, node)
     if place is None:
         _original_apply(self, node, animate=animate, cache=cache)
         return
