@@ -508,6 +508,11 @@ class KioskApp(App[None]):
             return True
         if kept is not None:
             self._drop_reusable(kept)
+            if self._frozen:
+                # It was frozen with what was alive (admin_console_ready): given back to the
+                # collector, or its cycles would stay for good; frozen again once the new
+                # console is drawn.
+                gc.unfreeze()
         console = AdminConsoleScreen(self.services, admin_code, lockouts=lockouts, kept=True)
         self._reusable[ADMIN_CONSOLE] = console
         self.install_screen(console, ADMIN_CONSOLE)

@@ -112,6 +112,14 @@ def run_db(
     owner.run_worker(job, thread=True, group=group, exclusive=True, exit_on_error=False)
 
 
+def forget_calls(owner: Any) -> None:
+    """The answers of ``owner``'s calls still in flight (``run_db``) are dropped when they
+    come: e.g. a kept console closed, whose next opening is another admin's session."""
+    tokens = _TOKENS.get(owner)
+    if tokens is not None:
+        tokens.clear()
+
+
 class Message(Static):
     """One line of feedback under a view: what happened, or what went wrong, in words."""
 

@@ -35,7 +35,7 @@ from textual.widgets import (
 )
 
 from kiosk.domain.timeutil import format_local
-from kiosk.ui.admin.base import AdminFooter, Pane, button, run_db
+from kiosk.ui.admin.base import AdminFooter, Pane, button, forget_calls, run_db
 from kiosk.ui.admin.dialogs import ACTIVITY_EVENTS, ConfirmDialog
 from kiosk.ui.admin.export import ExportPane
 from kiosk.ui.admin.people import PeoplePane
@@ -481,7 +481,12 @@ class AdminConsoleScreen(Screen[None]):
                 self.app.push_screen(self)
 
         def show(page: Any) -> None:
-            register.reset(page)
+            if pushed:  # too late: the register asked for the day itself (see late)
+                return
+            if page.day == register.day:
+                register.reset(page)
+            else:  # midnight came between: today's page, asked again
+                register.load()
             push()
 
         def late(_: object = None) -> None:
@@ -495,9 +500,12 @@ class AdminConsoleScreen(Screen[None]):
         run_db(self, lambda: first_page(self.services), show, late, group="first-page")
 
     def _put_back(self) -> None:
-        """Closed, and kept: back as a new console would open. The views other than the
-        register are dropped (with whatever was typed in them); the register goes back to
-        today, unfiltered, when it opens again."""
+        """Closed, and kept: back as a new console would open. What was asked of the
+        database and has not answered yet is dropped (it would land in the next admin's
+        session); the views other than the register are dropped (with whatever was typed in
+        them); the register goes back to today, unfiltered, when it opens again."""
+        for node in (self, *self.query(Pane)):
+            forget_calls(node)
         tabs = self.query_one("#console-tabs", TabbedContent)
         if tabs.active != "tab-register":
             with self.prevent(TabbedContent.TabActivated):

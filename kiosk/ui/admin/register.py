@@ -265,9 +265,13 @@ class RegisterPane(Pane):
         if page is not None:
             self._show(page)
             return
-        self.day = self.today()
+        today = self.today()
+        # Not today's first page, unfiltered: not shown under today's date until it comes.
+        other = self._shown_day != today or self.filters != RegisterFilter() or self.page_offset
+        self.day = today
         self.page_offset = 0
         self._focus_on_show = False
+        self._choices_asked = False  # the filters' lists are fetched again (staff may be new)
         if self.filters != RegisterFilter():
             self.filters = RegisterFilter()
             with self.prevent(Select.Changed):
@@ -276,10 +280,11 @@ class RegisterPane(Pane):
         self.query_one("#reg-date", Input).value = ""
         self.say("")
         table = self.query_one("#reg-table", DataTable)
-        if self._shown_day != self.day:  # another day's rows: not shown under today's date
+        if other:
             self._shown_day = None
             fill_table(table, [])
-            self.query_one("#reg-title", Static).update(f"{long_date(self.day)} · loading…")
+            self.query_one("#reg-title", Static).update(f"{long_date(today)} · loading…")
+            self.query_one("#reg-pageinfo", Static).update("")
         elif table.row_count:
             table.move_cursor(row=0, column=0, scroll=False)
         table.scroll_home(animate=False)
