@@ -49,7 +49,10 @@ def collect_while_read(app: App[Any], drawn: Screen[Any]) -> None:
         gc.collect()
         return
     _, young_collections, middle_collections = gc.get_count()
-    if middle_collections >= gc.get_threshold()[2] - FULL_MARGIN:
+    full_after = gc.get_threshold()[2]
+    if full_after > FULL_MARGIN:  # else (a collector tuned otherwise) only once it is due
+        full_after -= FULL_MARGIN
+    if middle_collections >= full_after:
         gc.collect()
     elif young_collections:
         gc.collect(1)
