@@ -124,16 +124,8 @@ class AdminConsoleScreen(Screen[None]):
         super().__init__()
         self.kept = kept
         self.services = services
-        self.admin_code = admin_code.strip()
-        self.lockouts = tuple(lockouts or ())
-        self.admin_name: str | None = None
-        self.last_event_id: int | None = None
-        self.locked_reason: str | None = None
-        self._last_input = monotonic()
-        self._last_full_reload = monotonic()
+        self._new_session(admin_code, lockouts or ())
         self._console_timers: list[Timer] = []
-        self._db_alert: str | None = None
-        self.integrity: Any = None
         self._shown: set[str] = set()
         self._building: dict[str, AwaitMount] = {}
         self._resumed = False
@@ -142,6 +134,22 @@ class AdminConsoleScreen(Screen[None]):
         self._first_page: Any = None
         self._reopening = False
         self._preset_breakpoints()
+
+    def _new_session(self, admin_code: str, lockouts: Sequence[datetime]) -> None:
+        """Whom the console is opened for (made, or opened again), and nothing known yet of
+        them, of the database or of the register."""
+        self.admin_code = admin_code.strip()
+        self.lockouts = tuple(lockouts)
+        self.admin_name: str | None = None
+        self.integrity: Any = None
+        self.last_event_id: int | None = None
+        self.locked_reason: str | None = None
+        self._db_alert: str | None = None
+        self._last_input = self._last_full_reload = monotonic()
+
+    def _untitled(self) -> str:
+        """The title until the admin's name is known."""
+        return f"Admin console · {self.services.settings.school_name}"
 
     def _preset_breakpoints(self) -> None:
         """Start with the app's breakpoint classes (-narrow/-wide, -short/-tall) for its size,
@@ -207,9 +215,7 @@ class AdminConsoleScreen(Screen[None]):
             gc.disable()
             self._gc_paused = True
         with Horizontal(id="console-bar"):
-            yield Static(
-                f"Admin console · {self.services.settings.school_name}", id="console-title"
-            )
+            yield Static(self._untitled(), id="console-title")
             yield button("Lock (Ctrl+L)", id="console-lock")
             yield button("Exit kiosk app (F10)", id="console-exit", variant="error")
         yield Static("", id="console-who")
@@ -455,18 +461,9 @@ class AdminConsoleScreen(Screen[None]):
         """Show this kept console again, for ``admin_code``: today's first page is fetched
         (waiting for it at most FIRST_PAGE_WAIT, as a new console does), shown, and the
         console pushed. The rest was put back when it closed (see _put_back)."""
-        self.admin_code = admin_code.strip()
-        self.lockouts = tuple(lockouts)
-        self.admin_name = None
-        self.integrity = None
-        self._db_alert = None
-        self.last_event_id = None
-        self.locked_reason = None
-        self._last_input = self._last_full_reload = monotonic()
+        self._new_session(admin_code, lockouts)
         self._reopening = True
-        self.query_one("#console-title", Static).update(
-            f"Admin console · {self.services.settings.school_name}"
-        )
+        self.query_one("#console-title", Static).update(self._untitled())
         self.query_one("#console-who", Static).update("")
         register = self.pane("register")
         assert isinstance(register, RegisterPane)
@@ -515,7 +512,6 @@ class AdminConsoleScreen(Screen[None]):
                 with contextlib.suppress(NoMatches):
                     self.pane(key).remove()
         self._shown &= {"register"}
-        self.query_one("#console-alert", Static).set_class(False, "-shown")
 
     # --- leaving ---------------------------------------------------------------------------------
 
