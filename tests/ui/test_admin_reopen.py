@@ -4,12 +4,15 @@ today's register, unfiltered, at the top, for the admin who opened it this time.
 from __future__ import annotations
 
 import gc
+import os
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from textual.css.query import NoMatches
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 
+from kiosk.config import Settings
 from kiosk.services.app import Services
 from kiosk.services.register import RegisterFilter
 from kiosk.ui.admin.console import AdminConsoleScreen
@@ -149,3 +152,43 @@ async def test_the_kept_console_is_frozen_out_of_full_collections(school: Servic
         assert isinstance(console, AdminConsoleScreen)
         await wait_until(pilot, lambda: console._ready, what="the register drawn")
         assert gc.get_freeze_count() > before + 10_000
+
+
+async def test_a_console_opened_again_with_the_database_gone_says_so(
+    school: Services, kiosk_settings: Settings
+) -> None:
+    """Whether the admin may still use the console cannot be checked: as for a console
+    opened the first time, it closes and the kiosk says why in words; nothing from the last
+    session is shown meanwhile, and it opens again once the database is back."""
+    path = Path(kiosk_settings.database_url.removeprefix("sqlite:///"))
+    school.phones.deposit("ASMITH")
+    school.phones.deposit("EPATEL")
+    app = make_app(school)
+    async with running(app, size=(120, 36)) as pilot:
+        app.open_admin_console("DOFFICE")
+        await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
+        console = app.screen
+        assert isinstance(console, AdminConsoleScreen)
+        pane = register(app)
+        table = pane.query_one("#reg-table", DataTable)
+        pane.query_one("#reg-staff", Select).value = "ASMITH"  # Dina's filtered view
+        await wait_until(pilot, lambda: pane.filters.staff_code == "ASMITH" and table.row_count)
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        school.ctx.engine.dispose()
+        aside = path.with_name("aside.sqlite3")
+        os.replace(path, aside)
+        path.write_bytes(b"this is not a database" * 100)
+        try:
+            app.open_admin_console("CHEAD")
+            await wait_until(pilot, lambda: console.locked_reason == "refused", what="refused")
+            assert isinstance(app.screen, HomeScreen)
+            said = [n.message for n in app._notifications]
+            assert any("unavailable" in m for m in said), said
+            assert table.row_count == 0  # Dina's filtered rows were not shown to Carol
+        finally:
+            school.ctx.engine.dispose()
+            os.replace(aside, path)
+        app.open_admin_console("CHEAD")
+        await wait_until(pilot, lambda: console.admin_name == "Carol Head", what="opened again")
+        assert app.screen is console
