@@ -82,11 +82,12 @@ _WIDGET_STATE: dict[str, Any] = {
     "enabled": _DISABLED,
     "can-focus": methodcaller("allow_focus"),
 }
+_APP_FOCUS, _DARK = attrgetter("app_focus"), attrgetter("current_theme.dark")
 _APP_STATE: dict[str, Any] = {
-    "focus": attrgetter("app_focus"),
-    "blur": attrgetter("app_focus"),
-    "dark": lambda app: app.current_theme.dark,
-    "light": lambda app: app.current_theme.dark,
+    "focus": _APP_FOCUS,
+    "blur": _APP_FOCUS,
+    "dark": _DARK,
+    "light": _DARK,
     "inline": attrgetter("is_inline"),
     "ansi": attrgetter("native_ansi_color"),
     "nocolor": attrgetter("no_color"),
@@ -185,7 +186,7 @@ def _apply(
     with _capturing(node) as captured:
         _original_apply(self, node, animate=animate, cache=cache)
     flags = tuple(bool(getattr(node, name, False)) for name in _FLAGS)
-    if any(getattr(node, name, False) for name in _POSITIONAL):
+    if any(flag for name, flag in zip(_FLAGS, flags, strict=True) if name in _POSITIONAL):
         return
     memo.places[place] = (captured[0] if captured else None, flags)
     if len(memo.places) > MAX_PLACES:
