@@ -1,0 +1,61 @@
+"""Data shown as text: the one way a stored string (a name, a reason, a note, a policy title, a
+file name) becomes something a screen or a terminal prints.
+
+A name in the roster is data, not instructions. ``display_text`` removes what a terminal or a
+reader would act on instead of showing:
+
+* C0 and C1 control characters (ESC starts ANSI/OSC sequences: colours, the window title, the
+  clipboard through OSC 52), DEL; a tab or a line break inside a one-line value becomes a space;
+* bidirectional overrides, embeddings and isolates (U+202A-U+202E, U+2066-U+2069), which make a
+  line read in another order than it is stored (``U+202E`` turns ``evil.fdp`` into ``pdf.live``);
+* zero-width and invisible format characters (U+200B-U+200F, U+2060-U+2064, U+FEFF, U+00AD,
+  U+180E), which make two different codes or names look the same.
+
+Each removed character is replaced by ``�`` (U+FFFD) so that a person sees something was there.
+Textual markup (``[b]``, ``[@click=...]``) is not touched here: it is plain text once the UI
+builds its widgets from ``Content`` (never markup); see ``kiosk.ui.text``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+REPLACEMENT = "\ufffd"
+
+_WHITESPACE = re.compile(r"[\t\n\r\v\f\u0085\u2028\u2029]")
+_BIDI = "\u202a-\u202e\u2066-\u2069\u061c"
+_INVISIBLE = "\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u180e"
+_UNSAFE = re.compile(f"[\x00-\x08\x0e-\x1f\x7f-\x9f{_BIDI}{_INVISIBLE}]")
+
+
+def display_text(value: object, *, multiline: bool = False) -> str:
+    """``value`` as text that is safe to show on a screen or print to a terminal.
+
+    ``None`` is the empty string. With ``multiline`` a line break is kept (policy texts, notes);
+    otherwise every kind of line break or tab becomes one space.
+    """
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    if multiline:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        text = re.sub(r"[\t\v\f\u0085\u2028\u2029]", " ", text)
+        return "\n".join(_UNSAFE.sub(REPLACEMENT, line) for line in text.split("\n"))
+    return _UNSAFE.sub(REPLACEMENT, _WHITESPACE.sub(" ", text))
+
+
+def is_clean(value: str) -> bool:
+    """True if ``value`` has nothing ``display_text`` would change (one line)."""
+    return display_text(value) == value
+
+
+def unsafe_characters(value: str) -> list[str]:
+    """The names of the characters ``display_text`` would remove, for an error message."""
+    found: list[str] = []
+    for char in value:
+        if _UNSAFE.match(char) or _WHITESPACE.match(char):
+            name = unicodedata.name(char, f"U+{ord(char):04X}")
+            if name not in found:
+                found.append(name)
+    return found
