@@ -1,0 +1,433 @@
+"""The school calendar: which days are school days (term dates, holidays, INSET days).
+
+Plain data and rules, no database: the services read the newest ``calendar_set`` event and
+hand its details to :meth:`SchoolCalendar.from_details`.
+
+The rules:
+
+- with no calendar (``WEEKDAYS_ONLY``), Monday to Friday are school days;
+- Saturdays and Sundays are never school days;
+- a day inside a ``holiday`` or ``inset`` entry is not a school day (an INSET day is a
+  staff training day: pupils are not in, nobody is expected back with a laptop for it);
+- when the calendar has ``term`` entries, a weekday outside every term is not a school day
+  (the summer holiday need not be listed as well).
+
+The CSV format (``kiosk calendar import FILE.csv``), one entry per line, with a header row::
+
+    start,end,kind,name
+    2026-09-03,2026-12-18,term,Autumn term
+    2026-10-26,2026-10-30,holiday,October half term
+    2026-09-02,,inset,INSET day
+
+``end`` may be left empty (one day); a ``date`` column may be used instead of ``start`` and
+``end``. Dates are ``YYYY-MM-DD`` or ``DD/MM/YYYY``. ``kind`` is term, holiday or inset
+(``training``, ``half term``, ``bank holiday`` and ``closed`` are read as those).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from kiosk.domain.errors import InvalidInput
+
+TERM = "term"
+HOLIDAY = "holiday"
+INSET = "inset"
+KINDS = (TERM, HOLIDAY, INSET)
+KIND_LABELS = {TERM: "Term", HOLIDAY: "Holiday", INSET: "INSET day"}
+
+_KIND_WORDS = {
+    "term": TERM,
+    "holiday": HOLIDAY,
+    "holidays": HOLIDAY,
+    "half_term": HOLIDAY,
+    "halfterm": HOLIDAY,
+    "bank_holiday": HOLIDAY,
+    "closed": HOLIDAY,
+    "closure": HOLIDAY,
+    "inset": INSET,
+    "inset_day": INSET,
+    "training": INSET,
+    "training_day": INSET,
+}
+
+# How far ahead next_school_day looks before giving up on the calendar (then: next weekday).
+_HORIZON = 400
+MAX_ENTRIES = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarEntry:
+    start: date
+    end: date  # inclusive
+    kind: str
+    name: str
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+    @property
+    def label(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind)
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarProblem:
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolCalendar:
+    """Term dates, holidays and INSET days; empty: Monday to Friday are school days."""
+
+    entries: tuple[CalendarEntry, ...] = ()
+    source: str = ""
+    sha256: str = ""
+    _terms: tuple[CalendarEntry, ...] = field(default=(), init=False, repr=False, compare=False)
+    _closed: tuple[CalendarEntry, ...] = field(default=(), init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        ordered = tuple(sorted(self.entries, key=lambda e: (e.start, e.end, e.kind, e.name)))
+        object.__setattr__(self, "entries", ordered)
+        object.__setattr__(self, "_terms", tuple(e for e in ordered if e.kind == TERM))
+        object.__setattr__(self, "_closed", tuple(e for e in ordered if e.kind != TERM))
+
+    @property
+    def empty(self) -> bool:
+        return not self.entries
+
+    def closure(self, day: date) -> CalendarEntry | None:
+        """The holiday or INSET entry that closes ``day`` to pupils, if any."""
+        return next((e for e in self._closed if e.covers(day)), None)
+
+    def in_term(self, day: date) -> bool:
+        return not self._terms or any(e.covers(day) for e in self._terms)
+
+    def is_school_day(self, day: date) -> bool:
+        return day.weekday() < 5 and self.in_term(day) and self.closure(day) is None
+
+    def why_not(self, day: date) -> str | None:
+        """Why ``day`` is not a school day, in words (None: it is one)."""
+        if day.weekday() >= 5:
+            return "weekend"
+        closed = self.closure(day)
+        if closed is not None:
+            return f"{closed.label}: {closed.name}" if closed.name else closed.label
+        if not self.in_term(day):
+            return "outside term time"
+        return None
+
+    def next_school_day(self, after: date) -> date:
+        """The first school day after ``after`` (a weekday if the calendar has none ahead)."""
+        day = after
+        for _ in range(_HORIZON):
+            day += timedelta(days=1)
+            if self.is_school_day(day):
+                return day
+        return WEEKDAYS_ONLY.next_school_day(after)
+
+    def school_days_between(self, a: date, b: date) -> int:
+        """School days from ``a`` to ``b``, both included (0 when b is before a)."""
+        count, day = 0, a
+        while day <= b:
+            count += self.is_school_day(day)
+            day += timedelta(days=1)
+        return count
+
+    def school_weeks_between(self, a: date, b: date) -> int:
+        """Weeks (Monday to Sunday) from the week of ``a`` to the week of ``b``, both included,
+        with at least one school day: a half-term week does not count."""
+        if b < a:
+            return 0
+        monday = a - timedelta(days=a.weekday())
+        count = 0
+        while monday <= b:
+            if any(self.is_school_day(monday + timedelta(days=i)) for i in range(5)):
+                count += 1
+            monday += timedelta(weeks=1)
+        return count
+
+    def has_school_day(self, first: date, last: date) -> bool:
+        day = first
+        while day <= last:
+            if self.is_school_day(day):
+                return True
+            day += timedelta(days=1)
+        return False
+
+    def school_window_index(self, today: date, window: int) -> int:
+        """For the 7-day windows counted back from ``today`` (window 0 ends today, window k
+        covers today-7k-6 .. today-7k), the index of window ``window`` counting school
+        windows only; a window with no school day joins the newer one. With every window
+        holding a school day (no calendar), this is ``window`` itself."""
+        newer = sum(1 for k in range(window) if self._window_has_school_day(today, k))
+        if self._window_has_school_day(today, window):
+            return newer
+        return max(0, newer - 1)
+
+    def windows_for_school_weeks(self, today: date, weeks: int, *, limit: int = 52) -> int:
+        """How many 7-day windows back from ``today`` hold ``weeks`` school windows."""
+        found = k = 0
+        while k < limit:
+            found += self._window_has_school_day(today, k)
+            k += 1
+            if found >= weeks:
+                break
+        return k
+
+    def _window_has_school_day(self, today: date, k: int) -> bool:
+        last = today - timedelta(days=7 * k)
+        return self.has_school_day(last - timedelta(days=6), last)
+
+    # --- stored as an event's details ------------------------------------------------------
+
+    def to_details(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "sha256": self.sha256,
+            "entries": [
+                {
+                    "start": e.start.isoformat(),
+                    "end": e.end.isoformat(),
+                    "kind": e.kind,
+                    "name": e.name,
+                }
+                for e in self.entries
+            ],
+        }
+
+    @classmethod
+    def from_details(cls, details: Mapping[str, Any] | None) -> SchoolCalendar:
+        if not details:
+            return WEEKDAYS_ONLY
+        entries = []
+        for raw in details.get("entries") or ():
+            try:
+                entries.append(
+                    CalendarEntry(
+                        date.fromisoformat(str(raw["start"])),
+                        date.fromisoformat(str(raw["end"])),
+                        str(raw["kind"]),
+                        str(raw.get("name") or ""),
+                    )
+                )
+            except (KeyError, TypeError, ValueError):
+                continue  # a damaged entry is left out, never a traceback
+        return cls(
+            tuple(entries),
+            source=str(details.get("source") or ""),
+            sha256=str(details.get("sha256") or ""),
+        )
+
+
+WEEKDAYS_ONLY = SchoolCalendar()
+
+
+def is_school_day(day: date, calendar: SchoolCalendar = WEEKDAYS_ONLY) -> bool:
+    return calendar.is_school_day(day)
+
+
+def next_school_day(after: date, calendar: SchoolCalendar = WEEKDAYS_ONLY) -> date:
+    return calendar.next_school_day(after)
+
+
+def school_weeks_between(a: date, b: date, calendar: SchoolCalendar = WEEKDAYS_ONLY) -> int:
+    return calendar.school_weeks_between(a, b)
+
+
+# --- reading files -----------------------------------------------------------------------------
+
+
+def fingerprint(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def kind_of(text: str) -> str | None:
+    word = re.sub(r"[\s-]+", "_", text.strip().lower())
+    return _KIND_WORDS.get(word)
+
+
+def _entry(start: date, end: date, kind: str, name: str) -> CalendarEntry:
+    if end < start:
+        raise InvalidInput(f"ends ({end:%d/%m/%Y}) before it starts ({start:%d/%m/%Y})")
+    if (end - start).days > 366:
+        raise InvalidInput("is longer than a year")
+    if len(name) > 200:
+        raise InvalidInput("name is longer than 200 characters")
+    return CalendarEntry(start, end, kind, name)
+
+
+def parse_csv(text: str) -> tuple[list[CalendarEntry], list[CalendarProblem]]:
+    """Entries and problems (by line) of a calendar CSV (format: the module's docstring)."""
+    from kiosk.domain.dates import parse_date
+
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InvalidInput("The calendar file is empty: it needs a header row.") from None
+    except csv.Error as exc:
+        raise InvalidInput(f"The header row cannot be read: {exc}.") from None
+    columns = [h.strip().lower() for h in header]
+    if len(columns) == 1 and ";" in columns[0]:
+        raise InvalidInput("The columns are separated by ';': use commas (save as CSV UTF-8).")
+    has_range = "start" in columns
+    if not ("kind" in columns and (has_range or "date" in columns)):
+        raise InvalidInput(
+            "The header row must be start,end,kind,name (or date,kind,name); "
+            f"found: {', '.join(columns) or 'nothing'}."
+        )
+    entries: list[CalendarEntry] = []
+    problems: list[CalendarProblem] = []
+    anchor = date(2000, 1, 1)
+    for raw in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in raw):
+            continue
+        record = {c: (raw[i].strip() if i < len(raw) else "") for i, c in enumerate(columns)}
+        try:
+            kind = kind_of(record.get("kind", ""))
+            if kind is None:
+                raise InvalidInput(f"kind {record.get('kind', '')!r} is not term, holiday or inset")
+            first_text = record.get("start") if has_range else record.get("date")
+            if not first_text:
+                raise InvalidInput("the date is empty")
+            start = parse_date(first_text, today=anchor, year_required=True)
+            end_text = record.get("end", "") if has_range else ""
+            end = parse_date(end_text, today=anchor, year_required=True) if end_text else start
+            entries.append(_entry(start, end, kind, record.get("name", "")))
+        except (InvalidInput, ValueError) as exc:
+            problems.append(CalendarProblem(line, str(exc)))
+        if len(entries) > MAX_ENTRIES:
+            raise InvalidInput(f"More than {MAX_ENTRIES} entries: is it the right file?")
+    return entries, problems
+
+
+# --- iCalendar (.ics) -------------------------------------------------------------------------
+
+_INSET_WORDS = (
+    "inset",
+    "training day",
+    "staff training",
+    "staff development",
+    "teacher day",
+    "non-pupil",
+    "pupil free",
+    "pd day",
+)
+_HOLIDAY_WORDS = (
+    "holiday",
+    "half term",
+    "half-term",
+    "halfterm",
+    "break",
+    "closed",
+    "closure",
+    "bank holiday",
+)
+_MIN_TERM_DAYS = 5
+
+
+def _ics_lines(text: str) -> list[str]:
+    lines: list[str] = []
+    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        if raw[:1] in (" ", "\t") and lines:
+            lines[-1] += raw[1:]  # a folded line goes on
+        else:
+            lines.append(raw)
+    return lines
+
+
+def _ics_unescape(value: str) -> str:
+    return (
+        value.replace("\\n", " ")
+        .replace("\\N", " ")
+        .replace("\\,", ",")
+        .replace("\\;", ";")
+        .replace("\\\\", "\\")
+        .strip()
+    )
+
+
+def _ics_date(value: str) -> date:
+    digits = value.strip()[:8]
+    if not re.fullmatch(r"\d{8}", digits):
+        raise InvalidInput(f"{value!r} is not a date")
+    return date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
+
+
+def ics_kind(summary: str) -> str | None:
+    """term, holiday or inset from an event's title; None when it is none of them."""
+    words = summary.lower()
+    if any(w in words for w in _INSET_WORDS):
+        return INSET
+    if any(w in words for w in _HOLIDAY_WORDS):
+        return HOLIDAY
+    if "term" in words:
+        return TERM
+    return None
+
+
+def parse_ics(text: str) -> tuple[list[CalendarEntry], list[CalendarProblem]]:
+    """Entries from the VEVENTs of an iCalendar file: all-day DTSTART/DTEND (DTEND not
+    included, as RFC 5545 says) and SUMMARY, classified by the words of the summary.
+    Events that are none of term, holiday or INSET (a parents' evening) are reported."""
+    if "BEGIN:VCALENDAR" not in text.upper():
+        raise InvalidInput("The file is not an iCalendar (.ics) file: no BEGIN:VCALENDAR.")
+    entries: list[CalendarEntry] = []
+    problems: list[CalendarProblem] = []
+    event: dict[str, str] | None = None
+    start_line = 0
+    for number, line in enumerate(_ics_lines(text), start=1):
+        name, _, value = line.partition(":")
+        key = name.split(";", 1)[0].strip().upper()
+        if key == "BEGIN" and value.strip().upper() == "VEVENT":
+            event, start_line = {}, number
+        elif key == "END" and value.strip().upper() == "VEVENT" and event is not None:
+            try:
+                entry = _ics_entry(event)
+                if entry is not None:
+                    entries.append(entry)
+            except InvalidInput as exc:
+                problems.append(CalendarProblem(start_line, f"{event.get('SUMMARY', '?')}: {exc}"))
+            event = None
+        elif event is not None and key in ("DTSTART", "DTEND", "SUMMARY", "DURATION"):
+            event[key] = value
+        if len(entries) > MAX_ENTRIES:
+            raise InvalidInput(f"More than {MAX_ENTRIES} events: is it the right file?")
+    return entries, problems
+
+
+def _ics_entry(event: Mapping[str, str]) -> CalendarEntry | None:
+    summary = _ics_unescape(event.get("SUMMARY", ""))
+    if "DTSTART" not in event:
+        raise InvalidInput("has no DTSTART")
+    start = _ics_date(event["DTSTART"])
+    if "DTEND" in event:
+        end = _ics_date(event["DTEND"])
+        if "T" not in event["DTEND"].upper():
+            end -= timedelta(days=1)  # an all-day DTEND is the day after the last
+        end = max(start, end)
+    else:
+        match = re.fullmatch(r"P(\d+)D", event.get("DURATION", "").strip())
+        end = start + timedelta(days=int(match[1]) - 1) if match and int(match[1]) > 0 else start
+    kind = ics_kind(summary)
+    if kind is None:
+        raise InvalidInput("not a term, holiday or INSET day (left out)")
+    if kind == TERM and (end - start).days + 1 < _MIN_TERM_DAYS:
+        raise InvalidInput(
+            "a term event of a day or two (e.g. 'term starts') is not the term's span (left out)"
+        )
+    return _entry(start, end, kind, summary[:200])
+
+
+def calendar_from(entries: Iterable[CalendarEntry], *, source: str, data: bytes) -> SchoolCalendar:
+    return SchoolCalendar(tuple(entries), source=source, sha256=fingerprint(data))

@@ -1,0 +1,97 @@
+"""Dates as people type them: the one reader for the command line (and the screens).
+
+``parse_date("05/12/2026", today=...)`` is 5 December 2026 (day first, as in the UK);
+``2026-12-05`` (ISO), ``5/12`` (this year), ``5 Dec 2026``, ``Sat 5 Dec``, ``today``,
+``tomorrow`` and ``yesterday`` are read too. Anything else raises ValueError with the
+reason in words, fit for a message.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_WEEKDAYS = ("mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun")
+_WEEKDAY_NAMES = {
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    *_WEEKDAYS,
+}
+
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_NUMERIC = re.compile(r"(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2}|\d{4}))?")
+_WORDS = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?(?:\s+(\d{4}))?")
+
+EXAMPLES = "05/12/2026 or 2026-12-05"
+
+
+def _make(year: int, month: int, day: int, text: str) -> date:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not a date in the calendar (day {day}, month {month})"
+        ) from None
+
+
+def _year(raw: str | None, today: date, text: str, year_required: bool) -> int:
+    if raw is None:
+        if year_required:
+            raise ValueError(f"{text!r} has no year: write it in full, e.g. {EXAMPLES}")
+        return today.year
+    return 2000 + int(raw) if len(raw) == 2 else int(raw)
+
+
+def parse_date(text: str, *, today: date, year_required: bool = False) -> date:
+    """The date ``text`` names (see the module's docstring). Raises ValueError with why not."""
+    raw = " ".join(str(text).split())
+    if not raw:
+        raise ValueError(f"no date given: write one like {EXAMPLES}")
+    words = raw.lower().replace(",", " ").split()
+    if words and words[0].rstrip(".") in _WEEKDAY_NAMES and len(words) > 1:
+        words = words[1:]  # "Sat 5 Dec": the weekday is decoration
+    clean = " ".join(words)
+    relative = {"today": 0, "tomorrow": 1, "yesterday": -1}
+    if clean in relative and not year_required:
+        return today + timedelta(days=relative[clean])
+    if match := _ISO.fullmatch(clean):
+        return _make(int(match[1]), int(match[2]), int(match[3]), raw)
+    if match := _NUMERIC.fullmatch(clean):
+        day, month = int(match[1]), int(match[2])
+        if month > 12 and day <= 12:
+            raise ValueError(
+                f"{raw!r}: the day comes first ({EXAMPLES}); month {month} does not exist"
+            )
+        return _make(_year(match[3], today, raw, year_required), month, day, raw)
+    if match := _WORDS.fullmatch(clean):
+        month_number = _MONTHS.get(match[2])
+        if month_number is None:
+            raise ValueError(f"{raw!r}: {match[2]!r} is not a month")
+        return _make(_year(match[3], today, raw, year_required), month_number, int(match[1]), raw)
+    raise ValueError(f"{raw!r} is not a date: write it like {EXAMPLES}")

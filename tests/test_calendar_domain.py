@@ -1,0 +1,167 @@
+"""The school calendar's rules and file readers (kiosk.domain.calendar), and kiosk.domain.dates."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from kiosk.domain.calendar import (
+    WEEKDAYS_ONLY,
+    CalendarEntry,
+    SchoolCalendar,
+    is_school_day,
+    next_school_day,
+    parse_csv,
+    parse_ics,
+    school_weeks_between,
+)
+from kiosk.domain.dates import parse_date
+from kiosk.domain.errors import InvalidInput
+from kiosk.resources import assets_dir
+
+AUTUMN = SchoolCalendar(
+    (
+        CalendarEntry(date(2026, 9, 2), date(2026, 12, 18), "term", "Autumn term"),
+        CalendarEntry(date(2026, 10, 26), date(2026, 10, 30), "holiday", "Half term"),
+        CalendarEntry(date(2026, 11, 27), date(2026, 11, 27), "inset", "INSET day"),
+    )
+)
+
+
+def test_without_a_calendar_weekdays_are_school_days() -> None:
+    assert is_school_day(date(2026, 12, 4))  # a Friday
+    assert not is_school_day(date(2026, 12, 5))  # Saturday
+    assert next_school_day(date(2026, 12, 4)) == date(2026, 12, 7)
+    assert next_school_day(date(2026, 12, 23)) == date(2026, 12, 24)  # no holidays known
+
+
+def test_holidays_inset_days_and_the_time_outside_terms_are_not_school_days() -> None:
+    assert AUTUMN.is_school_day(date(2026, 10, 23))
+    assert not AUTUMN.is_school_day(date(2026, 10, 28))  # half term
+    assert not AUTUMN.is_school_day(date(2026, 11, 27))  # INSET
+    assert not AUTUMN.is_school_day(date(2026, 12, 21))  # after the term
+    assert AUTUMN.why_not(date(2026, 11, 27)) == "INSET day: INSET day"
+    assert AUTUMN.why_not(date(2026, 12, 21)) == "outside term time"
+
+
+def test_next_school_day_skips_half_term_and_inset_days() -> None:
+    assert next_school_day(date(2026, 10, 23), AUTUMN) == date(2026, 11, 2)
+    assert AUTUMN.next_school_day(date(2026, 11, 26)) == date(2026, 11, 30)
+    # Past the last term it knows, the calendar falls back to weekdays (never stuck).
+    assert AUTUMN.next_school_day(date(2026, 12, 18)) == date(2026, 12, 21)
+
+
+def test_school_weeks_leave_out_weeks_without_a_school_day() -> None:
+    assert school_weeks_between(date(2026, 10, 12), date(2026, 11, 8)) == 4
+    assert school_weeks_between(date(2026, 10, 12), date(2026, 11, 8), AUTUMN) == 3
+    assert AUTUMN.school_weeks_between(date(2026, 11, 8), date(2026, 10, 12)) == 0
+
+
+def test_the_workload_windows_skip_a_holiday_week() -> None:
+    today = date(2026, 11, 6)  # Friday after half term
+    assert [WEEKDAYS_ONLY.school_window_index(today, k) for k in range(4)] == [0, 1, 2, 3]
+    # Window 1 (24-30 Oct) is half term: it joins the newer window.
+    assert [AUTUMN.school_window_index(today, k) for k in range(4)] == [0, 0, 1, 2]
+    assert AUTUMN.windows_for_school_weeks(today, 3) == 4
+    assert WEEKDAYS_ONLY.windows_for_school_weeks(today, 3) == 3
+
+
+def test_details_round_trip() -> None:
+    again = SchoolCalendar.from_details(AUTUMN.to_details())
+    assert again == AUTUMN
+    assert SchoolCalendar.from_details(None) is WEEKDAYS_ONLY
+
+
+def test_the_example_csv_reads_without_problems() -> None:
+    text = (assets_dir() / "calendar-example.csv").read_text(encoding="utf-8")
+    entries, problems = parse_csv(text)
+    assert problems == []
+    calendar = SchoolCalendar(tuple(entries))
+    assert not calendar.is_school_day(date(2026, 9, 2))  # INSET
+    assert calendar.is_school_day(date(2026, 9, 3))
+
+
+def test_csv_rows_with_problems_are_reported_by_line() -> None:
+    text = "date,kind,name\n2026-11-27,inset,Training\n31/02/2026,holiday,X\n2026-12-01,party,Y\n"
+    entries, problems = parse_csv(text)
+    assert [e.kind for e in entries] == ["inset"]
+    assert [p.line for p in problems] == [3, 4]
+    assert "not a date" in problems[0].reason
+    assert "party" in problems[1].reason
+
+
+def test_a_semicolon_csv_is_told_to_use_commas() -> None:
+    with pytest.raises(InvalidInput, match="use commas"):
+        parse_csv("start;end;kind;name\n2026-09-03;2026-12-18;term;Autumn\n")
+
+
+ICS = """BEGIN:VCALENDAR\r
+VERSION:2.0\r
+BEGIN:VEVENT\r
+DTSTART;VALUE=DATE:20261026\r
+DTEND;VALUE=DATE:20261031\r
+SUMMARY:October Half Term\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+DTSTART;VALUE=DATE:20261127\r
+DTEND;VALUE=DATE:20261128\r
+SUMMARY:INSET Day - school closed\r
+  to pupils\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+DTSTART;VALUE=DATE:20260902\r
+DTEND;VALUE=DATE:20261219\r
+SUMMARY:Autumn Term\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+DTSTART:20261112T180000Z\r
+DTEND:20261112T200000Z\r
+SUMMARY:Parents' evening\r
+END:VEVENT\r
+END:VCALENDAR\r
+"""
+
+
+def test_an_ics_file_gives_the_same_calendar_as_written_by_hand() -> None:
+    entries, problems = parse_ics(ICS)
+    assert SchoolCalendar(tuple(entries)).entries == tuple(
+        CalendarEntry(e.start, e.end, e.kind, n)
+        for e, n in zip(
+            AUTUMN.entries,
+            ["Autumn Term", "October Half Term", "INSET Day - school closed to pupils"],
+            strict=True,
+        )
+    )
+    assert len(problems) == 1 and "Parents' evening" in problems[0].reason
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("05/12/2026", date(2026, 12, 5)),
+        ("2026-12-05", date(2026, 12, 5)),
+        ("5/12", date(2026, 12, 5)),
+        ("5.12.26", date(2026, 12, 5)),
+        ("5 Dec 2026", date(2026, 12, 5)),
+        ("Sat 5 December", date(2026, 12, 5)),
+        ("tomorrow", date(2026, 12, 7)),
+    ],
+)
+def test_dates_as_the_screens_take_them(text: str, expected: date) -> None:
+    assert parse_date(text, today=date(2026, 12, 6)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("12/31/2026", "day comes first"),
+        ("31/02/2026", "not a date in the calendar"),
+        ("next week", "not a date"),
+        ("5 Decmber", "not a month"),
+        ("", "no date"),
+    ],
+)
+def test_dates_refused_with_a_reason(text: str, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        parse_date(text, today=date(2026, 12, 6))
