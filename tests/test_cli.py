@@ -362,7 +362,7 @@ def test_devices_import_add_and_list(
     )
     status, _, err = run(capsys, "devices", "import", str(path))
     assert status == 1
-    assert err.splitlines()[0] == "line 4: kind 'tablet' must be laptop or work_phone"
+    assert err.splitlines()[0] == "line 4: kind 'tablet' must be one of laptop, work_phone"
     assert database.people.list_devices() == ()
     status, out, _ = run(capsys, "devices", "import", "--skip-invalid", str(path))
     assert status == 0 and out.startswith("Devices imported: 2 added")

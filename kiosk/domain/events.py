@@ -21,6 +21,8 @@ class EventKind(StrEnum):
     CORRECTION = "correction"
     ADMIN_LOCKOUT = "admin_lockout"
     ADMIN_ACTION = "admin_action"
+    CALENDAR_SET = "calendar_set"
+    DEVICE_KINDS_SET = "device_kinds_set"
 
     @property
     def label(self) -> str:
@@ -47,6 +49,8 @@ _LABELS: dict[EventKind, str] = {
     EventKind.CORRECTION: "Correction",
     EventKind.ADMIN_LOCKOUT: "Admin console locked (wrong PINs)",
     EventKind.ADMIN_ACTION: "Admin action",
+    EventKind.CALENDAR_SET: "School calendar set",
+    EventKind.DEVICE_KINDS_SET: "Device kinds set",
 }
 
 # The stream an event belongs to: the state of a person's phone, of a device, ...
@@ -66,6 +70,8 @@ _CATEGORY: dict[EventKind, str] = {
     EventKind.CORRECTION: "correction",
     EventKind.ADMIN_LOCKOUT: "admin",
     EventKind.ADMIN_ACTION: "admin",
+    EventKind.CALENDAR_SET: "admin",
+    EventKind.DEVICE_KINDS_SET: "admin",
 }
 
 PHONE_KINDS = frozenset(k for k in EventKind if k.category == "phone")

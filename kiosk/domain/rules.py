@@ -4,32 +4,37 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from kiosk.domain.devicekinds import DEFAULT_KINDS, DeviceKinds
 from kiosk.domain.errors import InvalidInput, RuleViolation
-from kiosk.domain.events import DeviceKind
 
 REGULAR_USE_WINDOW = timedelta(days=28)
 
 
-def needs_line_manager(kind: DeviceKind, recent_sign_outs: int, threshold: int) -> bool:
+def needs_line_manager(
+    kind: str, recent_sign_outs: int, threshold: int, kinds: DeviceKinds = DEFAULT_KINDS
+) -> bool:
     """A laptop going home more than ``threshold`` times in 28 days is 'regular' use.
 
     The policy: "It is not expected that staff take home laptops on a regular or daily
     basis ... these must be agreed in negotiation with line managers." The sign-out being
     made now counts: with the default threshold 2, the third in 28 days needs agreement.
+    The kinds with this rule (``regular_use``) are laptops and any the school gives it to.
     """
-    return kind is DeviceKind.LAPTOP and recent_sign_outs + 1 > threshold
+    definition = kinds.get(str(kind))
+    return definition is not None and definition.regular_use and recent_sign_outs + 1 > threshold
 
 
 def check_sign_out_details(
     *,
-    kinds: list[DeviceKind],
+    kinds: list[str],
     reason: str,
     expected_return: datetime,
     now: datetime,
     charged: bool,
+    definitions: DeviceKinds = DEFAULT_KINDS,
 ) -> None:
     if not kinds:
-        raise InvalidInput("Scan at least one laptop or work phone to sign out.")
+        raise InvalidInput("Scan at least one device label (laptop, work phone...) to sign out.")
     if not reason.strip():
         raise InvalidInput("Please give a reason for taking the device off site.")
     if len(reason) > 500:
@@ -38,9 +43,11 @@ def check_sign_out_details(
         raise InvalidInput("The expected return must be in the future.")
     if expected_return - now > timedelta(days=120):
         raise InvalidInput("The expected return must be within 120 days.")
-    if DeviceKind.WORK_PHONE in kinds and not charged:
+    if definitions.needs_charged(kinds) and not charged:
+        labels = sorted({definitions.label(k) for k in kinds if definitions.needs_charged([k])})
+        what = " and ".join(label.lower() + "s" for label in labels)
         raise RuleViolation(
-            "Work phones must be charged and ready before they leave site. "
+            f"{what[:1].upper()}{what[1:]} must be charged and ready before they leave site. "
             "Please charge it, then confirm."
         )
 

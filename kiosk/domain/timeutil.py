@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from kiosk.domain.calendar import WEEKDAYS_ONLY, SchoolCalendar
 from kiosk.domain.errors import InvalidInput
 
 DEFAULT_RETURN_TIME = time(8, 30)
@@ -40,18 +41,20 @@ def local_date(moment: datetime, zone: ZoneInfo) -> date:
     return ensure_utc(moment).astimezone(zone).date()
 
 
-def next_school_day(day: date) -> date:
-    """The next weekday after ``day`` (term dates are not modelled: Monday to Friday)."""
-    nxt = day + timedelta(days=1)
-    while nxt.weekday() >= 5:
-        nxt += timedelta(days=1)
-    return nxt
+def next_school_day(day: date, calendar: SchoolCalendar = WEEKDAYS_ONLY) -> date:
+    """The next school day after ``day``: with no calendar, the next weekday; with the
+    school's calendar, holidays, INSET days and the time between terms are skipped."""
+    return calendar.next_school_day(day)
 
 
-def default_expected_return(now: datetime, zone: ZoneInfo) -> datetime:
-    """Next school day at 08:30 local time, as a UTC instant."""
+def default_expected_return(
+    now: datetime, zone: ZoneInfo, calendar: SchoolCalendar = WEEKDAYS_ONLY
+) -> datetime:
+    """Next school day (by the school's calendar) at 08:30 local time, as a UTC instant."""
     local_today = local_date(now, zone)
-    due_local = datetime.combine(next_school_day(local_today), DEFAULT_RETURN_TIME, tzinfo=zone)
+    due_local = datetime.combine(
+        calendar.next_school_day(local_today), DEFAULT_RETURN_TIME, tzinfo=zone
+    )
     return due_local.astimezone(UTC)
 
 

@@ -20,6 +20,7 @@ from kiosk.services.people import PeopleService
 from kiosk.services.phones import PhoneService
 from kiosk.services.policies import PolicyService
 from kiosk.services.register import RegisterService
+from kiosk.services.school import SchoolService
 from kiosk.services.uow import ServiceContext
 
 
@@ -39,6 +40,7 @@ class Services:
         self.admin = AdminService(self.ctx)
         self.integrity = IntegrityService(self.ctx)
         self.backup = BackupService(self.ctx)
+        self.school = SchoolService(self.ctx)
 
     @classmethod
     def open(cls, settings: Settings, *, upgrade: bool = True) -> Services:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from kiosk.db.models import Event
+from kiosk.domain.devicekinds import DEFAULT_KINDS
 from kiosk.domain.errors import RuleViolation
-from kiosk.domain.events import DeviceKind, EventKind, Role
+from kiosk.domain.events import EventKind, Role
 from kiosk.services import state
 from kiosk.services.uow import ServiceContext, UnitOfWork
 from kiosk.services.views import EventReceipt, StaffInfo
@@ -52,7 +53,7 @@ def item_label(
 ) -> str:
     """What an event is about, in words: a device, a store or a policy version."""
     if tag and device_kind:
-        return f"{DeviceKind(device_kind).label} {tag}"
+        return f"{DEFAULT_KINDS.label(device_kind)} {tag}"
     if store:
         return store
     if title:

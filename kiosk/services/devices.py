@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from kiosk.db.models import Staff
 from kiosk.domain.errors import InvalidInput, MissingAcknowledgement, RuleViolation
-from kiosk.domain.events import DeviceKind, EventKind, Role
+from kiosk.domain.events import EventKind, Role
 from kiosk.domain.rules import check_sign_out_details, needs_line_manager
-from kiosk.domain.timeutil import default_expected_return, format_local
-from kiosk.services import state
+from kiosk.domain.timeutil import default_expected_return, format_local, local_date
+from kiosk.services import reference, state
 from kiosk.services.common import UseCases, receipt, recorder
 from kiosk.services.views import (
     DeviceStatus,
@@ -46,6 +46,7 @@ class DeviceService(UseCases):
         self, session: Session, staff_code: str, tags: Sequence[str], now: datetime
     ) -> SignOutCheck:
         staff = state.get_staff_info(session, staff_code)
+        kinds = reference.current_device_kinds(session)
         devices = []
         seen = set()
         for tag in tags:
@@ -60,19 +61,20 @@ class DeviceService(UseCases):
                     f"(since {format_local(out.since, self.ctx.settings.zone, '%a %d %b %H:%M')}). "
                     "It must be returned first."
                 )
-            devices.append(state.device_info(device))
-        kinds = [DeviceKind(d.kind) for d in devices]
-        recent = state.recent_laptop_sign_outs(session, staff.id, now)
+            devices.append(state.device_info(device, kinds))
+        codes = [d.kind for d in devices]
+        recent = state.recent_laptop_sign_outs(session, staff.id, now, kinds.regular_use_codes())
         threshold = self.ctx.settings.regular_use_threshold
+        calendar = reference.current_calendar(session)
         return SignOutCheck(
             staff=staff,
             devices=tuple(devices),
             missing_policies=tuple(state.outstanding_policies(session, staff.id)),
             vdu_missing=state.vdu_trained_on(session, staff.id) is None,
-            needs_line_manager=any(needs_line_manager(k, recent, threshold) for k in kinds),
-            needs_charged=DeviceKind.WORK_PHONE in kinds,
+            needs_line_manager=any(needs_line_manager(k, recent, threshold, kinds) for k in codes),
+            needs_charged=kinds.needs_charged(codes),
             recent_laptop_sign_outs=recent,
-            default_expected_return=default_expected_return(now, self.ctx.settings.zone),
+            default_expected_return=default_expected_return(now, self.ctx.settings.zone, calendar),
         )
 
     def sign_out(
@@ -97,11 +99,12 @@ class DeviceService(UseCases):
                 )
             due = expected_return or check.default_expected_return
             check_sign_out_details(
-                kinds=[DeviceKind(d.kind) for d in check.devices],
+                kinds=[d.kind for d in check.devices],
                 reason=reason,
                 expected_return=due,
                 now=uow.now,
                 charged=charged,
+                definitions=reference.current_device_kinds(uow.session),
             )
             manager = (line_manager or "").strip() or None
             if check.needs_line_manager and manager is None:
@@ -116,7 +119,7 @@ class DeviceService(UseCases):
                 details: dict[str, object] = {"reason": reason.strip()}
                 if manager:
                     details["line_manager"] = manager
-                if device.kind == DeviceKind.WORK_PHONE.value:
+                if device.needs_charged:
                     details["charged"] = True
                 event = uow.record(
                     EventKind.DEVICE_SIGNED_OUT,
@@ -204,7 +207,13 @@ class DeviceService(UseCases):
         now = self.ctx.clock()
         threshold = self.ctx.settings.regular_use_threshold
         with self.ctx.read() as session:
-            since = state.weeks_ago(now, 12)
+            # Weeks are school weeks: a 7-day window with no school day in it (half term)
+            # joins the newer one, and the 12 weeks reach back past it.
+            calendar = reference.current_calendar(session)
+            today = local_date(now, self.ctx.settings.zone)
+            windows = calendar.windows_for_school_weeks(today, 12)
+            bucket = [calendar.school_window_index(today, k) for k in range(windows + 1)]
+            since = state.weeks_ago(now, windows)
             batches: dict[int, set[tuple[str | None, int]]] = defaultdict(set)
             weekly: dict[int, list[int]] = defaultdict(lambda: [0] * 12)
             recent28: dict[int, set[str | None]] = defaultdict(set)
@@ -213,7 +222,8 @@ class DeviceService(UseCases):
                 if key in batches[staff_id]:
                     continue
                 batches[staff_id].add(key)
-                week = min(11, int((now - at) / timedelta(weeks=1)))
+                window = min(windows, int((now - at) / timedelta(weeks=1)))
+                week = min(11, bucket[window])
                 weekly[staff_id][11 - week] += 1
                 if now - at <= timedelta(days=28):
                     recent28[staff_id].add(batch)

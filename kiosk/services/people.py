@@ -6,17 +6,19 @@ import csv
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.db.models import Device, Staff, StaffRole, Store
+from kiosk.domain.devicekinds import DEFAULT_KINDS, DeviceKinds
 from kiosk.domain.errors import InvalidInput, NotAKioskCode, NotFound, RuleViolation
-from kiosk.domain.events import DeviceKind, EventKind, Role
+from kiosk.domain.events import EventKind, Role
 from kiosk.domain.scan import CODE_PATTERN, SCAN_AGAIN, ScanKind, parse_scan
 from kiosk.domain.timeutil import local_date
-from kiosk.services import state
+from kiosk.services import reference, state
 from kiosk.services.common import UseCases
 from kiosk.services.uow import UnitOfWork
 from kiosk.services.views import (
@@ -64,9 +66,10 @@ class PeopleService(UseCases):
             if device.retired_at is not None:
                 raise RuleViolation(f"{device.tag} has been retired. Please hand it to the office.")
             now = self.ctx.clock()
+            kinds = reference.current_device_kinds(session)
             return ScanResult(
                 device=DeviceStatus(
-                    state.device_info(device), state.device_offsite(session, device, now)
+                    state.device_info(device, kinds), state.device_offsite(session, device, now)
                 )
             )
 
@@ -149,18 +152,20 @@ class PeopleService(UseCases):
             stmt = select(Device).order_by(Device.tag)
             if not include_retired:
                 stmt = stmt.where(Device.retired_at.is_(None))
-            return tuple(state.device_info(d) for d in session.scalars(stmt))
+            kinds = reference.current_device_kinds(session)
+            return tuple(state.device_info(d, kinds) for d in session.scalars(stmt))
 
     def add_device(
         self, tag: str, kind: str, description: str = "", *, admin_code: str | None = None
     ) -> DeviceInfo:
-        row = _device_row({"tag": tag, "kind": kind, "description": description})
         with self.ctx.write() as uow:
+            kinds = reference.current_device_kinds(uow.session)
+            row = _device_row({"tag": tag, "kind": kind, "description": description}, kinds)
             if uow.session.scalar(select(Device.id).where(Device.tag == row["tag"])) is not None:
                 raise RuleViolation(f"Asset tag {row['tag']} is already in use.")
             device = _create_device(uow, row)
             _audit(uow, admin_code, "device_added", tag=device.tag)
-            return state.device_info(device)
+            return state.device_info(device, kinds)
 
     def retire_device(self, tag: str, *, admin_code: str | None = None) -> DeviceInfo:
         with self.ctx.write() as uow:
@@ -177,11 +182,13 @@ class PeopleService(UseCases):
         self, data: bytes, *, skip_invalid: bool = False, admin_code: str | None = None
     ) -> ImportReport:
         """Import devices (tag,kind[,description]). One transaction."""
+        with self.ctx.read() as session:
+            kinds = reference.current_device_kinds(session)
         return self._import(
             data,
             required=("tag", "kind"),
             optional=("description",),
-            parse=_device_row,
+            parse=partial(_device_row, kinds=kinds),
             key="tag",
             model=Device,
             apply=_upsert_device,
@@ -424,11 +431,9 @@ def _upsert_staff(uow: UnitOfWork, row: dict[str, Any], staff: Staff | None) -> 
     return True
 
 
-def _device_row(record: dict[str, str]) -> dict[str, Any]:
+def _device_row(record: dict[str, str], kinds: DeviceKinds = DEFAULT_KINDS) -> dict[str, Any]:
     tag = _code(_field(record, "tag", required=True), "tag")
-    kind = _field(record, "kind", required=True).lower().replace(" ", "_").replace("-", "_")
-    if kind not in {k.value for k in DeviceKind}:
-        raise InvalidInput(f"kind {kind!r} must be laptop or work_phone")
+    kind = kinds.require(_field(record, "kind", required=True)).code
     description = _field(record, "description")
     if len(description) > 200:
         raise InvalidInput("description is longer than 200 characters")

@@ -124,6 +124,7 @@ _DETAIL_KEYS = (
     "from_store",
     "line_manager",
     "action",
+    "summary",
 )
 _DETAIL_LABELS = tuple((key, key.replace("_", " ")) for key in _DETAIL_KEYS)
 

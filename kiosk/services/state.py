@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, FromClause, Select, bindparam, exists, fun
 from sqlalchemy.orm import Session, aliased
 
 from kiosk.db.models import Device, Event, Policy, Staff, StaffRole, Store
+from kiosk.domain.devicekinds import DEFAULT_KINDS, DeviceKinds
 from kiosk.domain.errors import NotFound, RuleViolation
 from kiosk.domain.events import DeviceKind, EventKind, ReviewStatus
 from kiosk.domain.rules import REGULAR_USE_WINDOW
@@ -81,9 +82,16 @@ def store_info(store: Store) -> StoreInfo:
     return StoreInfo(store.id, store.code, store.name, store.retired_at is not None)
 
 
-def device_info(device: Device) -> DeviceInfo:
+def device_info(device: Device, kinds: DeviceKinds = DEFAULT_KINDS) -> DeviceInfo:
+    definition = kinds.get(device.kind)
     return DeviceInfo(
-        device.id, device.tag, device.kind, device.description, device.retired_at is not None
+        device.id,
+        device.tag,
+        device.kind,
+        device.description,
+        device.retired_at is not None,
+        label=kinds.label(device.kind),
+        needs_charged=definition is not None and definition.needs_charged,
     )
 
 
@@ -399,8 +407,14 @@ def review_requests(
 # --- regular use -----------------------------------------------------------------------
 
 
-def recent_laptop_sign_outs(session: Session, staff_id: int, now: datetime) -> int:
-    """Laptop sign-outs (not voided) by this person in the last 28 days."""
+def recent_laptop_sign_outs(
+    session: Session,
+    staff_id: int,
+    now: datetime,
+    kinds: Sequence[str] = (DeviceKind.LAPTOP.value,),
+) -> int:
+    """Sign-outs (not voided) of the given kinds (laptops; those with the regular-use rule)
+    by this person in the last 28 days."""
     since = now - REGULAR_USE_WINDOW
     return int(
         session.scalar(
@@ -411,7 +425,7 @@ def recent_laptop_sign_outs(session: Session, staff_id: int, now: datetime) -> i
                 Event.category == "device",
                 Event.kind == EventKind.DEVICE_SIGNED_OUT.value,
                 Event.occurred_at >= since,
-                Device.kind == DeviceKind.LAPTOP.value,
+                Device.kind.in_(list(kinds)),
                 not_voided(),
             )
         )

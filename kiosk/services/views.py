@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from kiosk.domain.devicekinds import DEFAULT_KINDS
+
 
 @dataclass(frozen=True, slots=True)
 class StaffInfo:
@@ -35,10 +37,14 @@ class DeviceInfo:
     kind: str
     description: str
     retired: bool = False
+    # From the school's device kinds (kiosk.domain.devicekinds): its label, and whether the
+    # sign-out form must ask "charged and ready" for it.
+    label: str = ""
+    needs_charged: bool = False
 
     @property
     def kind_label(self) -> str:
-        return "Laptop" if self.kind == "laptop" else "Work phone"
+        return self.label or DEFAULT_KINDS.label(self.kind)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,144 @@
+"""What a school defines for itself and keeps as events: its calendar and its device kinds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from kiosk.domain.calendar import (
+    KINDS,
+    CalendarProblem,
+    SchoolCalendar,
+    calendar_from,
+    parse_csv,
+    parse_ics,
+)
+from kiosk.domain.devicekinds import DeviceKindDef, DeviceKinds, normalise_kind_code
+from kiosk.domain.errors import InvalidInput, RuleViolation
+from kiosk.domain.events import EventKind, Role
+from kiosk.domain.timeutil import local_date
+from kiosk.services import reference, state
+from kiosk.services.common import UseCases
+from kiosk.services.uow import UnitOfWork
+
+MAX_CALENDAR_BYTES = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarImport:
+    calendar: SchoolCalendar
+    problems: tuple[CalendarProblem, ...]
+    imported: bool
+    event_id: int | None = None
+
+
+def _admin_id(uow: UnitOfWork, admin_code: str | None) -> int | None:
+    if not admin_code:
+        return None
+    admin = state.get_staff_info(uow.session, admin_code)
+    if not admin.has_role(Role.ADMIN.value):
+        raise RuleViolation(f"{admin.name} is not an admin: only admins can change this.")
+    return admin.id
+
+
+def calendar_summary(calendar: SchoolCalendar) -> str:
+    if calendar.empty:
+        return "no calendar: Monday to Friday are school days"
+    counts = {kind: sum(1 for e in calendar.entries if e.kind == kind) for kind in KINDS}
+    first = min(e.start for e in calendar.entries)
+    last = max(e.end for e in calendar.entries)
+    return (
+        f"{counts['term']} term(s), {counts['holiday']} holiday(s), {counts['inset']} INSET "
+        f"day(s), {first:%d %b %Y} to {last:%d %b %Y}"
+    )
+
+
+class SchoolService(UseCases):
+    # --- the calendar ----------------------------------------------------------------------
+
+    def calendar(self) -> SchoolCalendar:
+        """The calendar in force (no calendar imported: weekdays are school days)."""
+        with self.ctx.read() as session:
+            return reference.current_calendar(session)
+
+    def is_school_day(self, day: date | None = None) -> bool:
+        """Whether ``day`` (default: today, in the school's zone) is a school day."""
+        if day is None:
+            day = local_date(self.ctx.clock(), self.ctx.settings.zone)
+        return self.calendar().is_school_day(day)
+
+    def import_calendar(
+        self,
+        name: str,
+        data: bytes,
+        *,
+        skip_invalid: bool = False,
+        admin_code: str | None = None,
+    ) -> CalendarImport:
+        """Read a calendar (.csv or .ics, by ``name``) and record it whole as the calendar in
+        force. With a line in error, nothing is recorded unless ``skip_invalid``."""
+        if len(data) > MAX_CALENDAR_BYTES:
+            raise InvalidInput("The file is larger than 2 MB: is it the right file?")
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InvalidInput("The file is not UTF-8 text.") from None
+        if name.lower().endswith((".ics", ".ical", ".ifb")) or text.lstrip().upper().startswith(
+            "BEGIN:VCALENDAR"
+        ):
+            entries, problems = parse_ics(text)
+        else:
+            entries, problems = parse_csv(text)
+        source = name.replace("\\", "/").rsplit("/", 1)[-1][:200]
+        calendar = calendar_from(entries, source=source, data=data)
+        if not entries:
+            raise InvalidInput(
+                "No term, holiday or INSET entry was found in the file"
+                + (f" ({len(problems)} line(s) could not be read)." if problems else ".")
+            )
+        if problems and not skip_invalid:
+            return CalendarImport(calendar, tuple(problems), imported=False)
+        with self.ctx.write() as uow:
+            details = calendar.to_details()
+            details["summary"] = f"{source}: {calendar_summary(calendar)}"
+            event = uow.record(
+                EventKind.CALENDAR_SET, staff_id=_admin_id(uow, admin_code), details=details
+            )
+        return CalendarImport(calendar, tuple(problems), imported=True, event_id=event.id)
+
+    # --- device kinds ------------------------------------------------------------------------
+
+    def device_kinds(self) -> DeviceKinds:
+        with self.ctx.read() as session:
+            return reference.current_device_kinds(session)
+
+    def set_device_kind(
+        self,
+        code: str,
+        label: str,
+        *,
+        needs_charged: bool = False,
+        regular_use: bool = False,
+        admin_code: str | None = None,
+    ) -> DeviceKinds:
+        """Add a kind of device (or change one's label and rules); recorded as the whole
+        definition in force, so the register keeps each version."""
+        kind_code = normalise_kind_code(code)
+        text = " ".join(label.split())
+        if not text or len(text) > 40 or any(ord(ch) < 32 for ch in text):
+            raise InvalidInput("A kind needs a label of 1 to 40 characters, e.g. 'iPad'.")
+        with self.ctx.write() as uow:
+            kinds = reference.current_device_kinds(uow.session).with_kind(
+                DeviceKindDef(kind_code, text, needs_charged, regular_use)
+            )
+            details = kinds.to_details()
+            rules = [
+                r for r, on in (("charged", needs_charged), ("regular use", regular_use)) if on
+            ]
+            details["summary"] = f"{kind_code} ({text})" + (
+                f": {', '.join(rules)}" if rules else ""
+            )
+            uow.record(
+                EventKind.DEVICE_KINDS_SET, staff_id=_admin_id(uow, admin_code), details=details
+            )
+            return kinds
