@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, cast
 
-from kiosk import __version__
+from kiosk import __version__, cli_setup
 from kiosk.config import ConfigError, Settings, load_settings
 from kiosk.domain.errors import KioskError
 
@@ -43,14 +43,20 @@ class CliError(Exception):
 
 
 def _date(text: str) -> date:
+    """A date as the screens take it: 05/12/2026 (day first), 2026-12-05, 5 Dec 2026..."""
     import argparse
+    from datetime import datetime
+
+    from kiosk.domain.dates import parse_date
 
     try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a date: use YYYY-MM-DD, e.g. 2026-03-10"
-        ) from None
+        zone = load_settings().zone
+    except ConfigError:
+        zone = None
+    try:
+        return parse_date(text, today=datetime.now(zone).date())
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -97,10 +103,22 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "--skip-invalid", action="store_true", help="import the valid rows, report the others"
     )
+    imp.add_argument(
+        "--retire-missing",
+        action="store_true",
+        help="retire the staff who are not in the file (not those with a device off site, "
+        "unless --force)",
+    )
+    imp.add_argument(
+        "--force",
+        action="store_true",
+        help="with --retire-missing: retire them even with a device off site",
+    )
     imp.set_defaults(handler=_cmd_staff_import)
     ls = staff_sub.add_parser("list", help="list the staff", description="List the staff.")
     ls.add_argument("--all", action="store_true", help="include staff who have left")
     ls.set_defaults(handler=_cmd_staff_list)
+    cli_setup.add_staff_retire(staff_sub)
 
     devices = sub.add_parser(
         "devices", help="laptops and work phones", description="Laptops and work phones."
@@ -110,7 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
         "import",
         help="add or update devices from a CSV file",
         description="Add or update devices from a CSV file with a header row: tag,kind"
-        "[,description], kind being laptop or work_phone. One transaction: if a row is "
+        "[,description], kind being laptop, work_phone or a kind the school added (kiosk "
+        "devices kinds). One transaction: if a row is "
         "invalid, nothing is imported unless --skip-invalid is given.",
     )
     dimp.add_argument("file", metavar="FILE.csv", help="the CSV file (UTF-8), or - for stdin")
@@ -122,7 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
         "add", help="add one device", description="Add one laptop or work phone."
     )
     add.add_argument("tag", metavar="TAG", help="the asset tag on its label, e.g. LAP-016")
-    add.add_argument("--kind", required=True, choices=("laptop", "work_phone"))
+    add.add_argument(
+        "--kind", required=True, help="laptop, work_phone or a kind the school added (kinds)"
+    )
     add.add_argument("--description", default="", help="e.g. 'Dell Latitude, Year 3'")
     add.set_defaults(handler=_cmd_devices_add)
     dls = dev_sub.add_parser(
@@ -132,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dls.add_argument("--all", action="store_true", help="include retired devices")
     dls.set_defaults(handler=_cmd_devices_list)
+    cli_setup.add_device_kind_commands(dev_sub)
 
     policy = sub.add_parser("policy", help="policies", description="Policies.")
     pol_sub = policy.add_subparsers(title="commands", metavar="COMMAND", required=True)
@@ -171,7 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print the register (every event recorded) of a day in the school's time "
         "zone, today by default, or of the days --from ... --to inclusive.",
     )
-    reg.add_argument("--date", type=_date, help="the day, YYYY-MM-DD (default: today)")
+    reg.add_argument(
+        "--date", type=_date, help="the day, e.g. 05/12/2026 or 2026-12-05 (default: today)"
+    )
     reg.add_argument("--from", dest="first", type=_date, metavar="DATE", help="first day")
     reg.add_argument("--to", dest="last", type=_date, metavar="DATE", help="last day")
     reg.add_argument(
@@ -224,7 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
         "variable, the config file, or the default.",
     )
     cfg.set_defaults(handler=_cmd_config)
+    cli_setup.add_config_set(cfg)
     _add_reliability_commands(sub)
+    cli_setup.add_school_commands(sub)
     return parser
 
 
@@ -358,6 +384,10 @@ def _print_import(report: ImportReport, what: str, skip_invalid: bool) -> int:
         f"{what.capitalize()} imported: {report.added} added, {report.updated} updated, "
         f"{report.unchanged} unchanged."
     )
+    if report.retired:
+        print(f"Retired (not in the file): {', '.join(report.retired)}.")
+    for warning in report.warnings:
+        print(f"Warning: {warning}.", file=sys.stderr)
     if count:
         print(f"Skipped {count} invalid line{plural} (listed above).")
         if report.added + report.updated + report.unchanged == 0:
@@ -434,7 +464,12 @@ def _cmd_staff_import(args: argparse.Namespace) -> int:
     data = _read_bytes(args.file)
     services = _open(args)
     try:
-        report = services.people.import_staff_csv(data, skip_invalid=args.skip_invalid)
+        report = services.people.import_staff_csv(
+            data,
+            skip_invalid=args.skip_invalid,
+            retire_missing=args.retire_missing,
+            force=args.force,
+        )
     finally:
         services.close()
     return _print_import(report, "staff", args.skip_invalid)
@@ -590,7 +625,8 @@ def _register_csv(services: Services, target: str, first: date, last: date) -> i
     path = Path(target)
     if path.is_dir():
         raise CliError(f"{target} is a folder: give a file name for the CSV.")
-    with path.open("w", newline="", encoding="utf-8") as out:
+    # A byte-order mark first, so Excel reads the file as UTF-8 (names with accents).
+    with path.open("w", newline="", encoding="utf-8-sig") as out:
         count = services.register.export_csv(out, first, last)
     print(f"Wrote {count} event{'s' if count != 1 else ''} to {path}.", file=sys.stderr)
     return 0
@@ -780,7 +816,11 @@ def _add_reliability_commands(sub: argparse._SubParsersAction[argparse.ArgumentP
         "verifies and nothing disappears silently.",
     )
     pur.add_argument(
-        "--before", required=True, type=_date, metavar="DATE", help="YYYY-MM-DD (not included)"
+        "--before",
+        required=True,
+        type=_date,
+        metavar="DATE",
+        help="e.g. 01/09/2025 or 2025-09-01 (not included)",
     )
     pur.add_argument("--admin", required=True, metavar="CODE", help="the admin doing it")
     pur.add_argument("--yes", action="store_true", help="do not ask for confirmation")
@@ -864,7 +904,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
         sys.stdout.write(export.content)
         return 0
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+    encoding = "utf-8-sig" if fmt == "csv" else "utf-8"  # a BOM for Excel
+    with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
         fh.write(export.content)
     print(
         f"Wrote {export.events} event{'s' if export.events != 1 else ''} about "

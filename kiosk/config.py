@@ -76,6 +76,12 @@ SETTINGS: tuple[Setting, ...] = (
         "the school office",
         "Telephone number families call in an emergency",
     ),
+    Setting(
+        "office_email",
+        "KIOSK_OFFICE_EMAIL",
+        "",
+        "The school office's e-mail address (for staff and reminders)",
+    ),
     Setting("idle_timeout", "KIOSK_IDLE_TIMEOUT", 30, "Seconds before a staff screen goes home"),
     Setting(
         "admin_idle_timeout",
@@ -105,6 +111,7 @@ class Settings:
     school_name: str = "Our School"
     timezone: str = "Europe/London"
     office_phone: str = "the school office"
+    office_email: str = ""
     idle_timeout: int = 30
     admin_idle_timeout: int = 120
     regular_use_threshold: int = 2
@@ -183,3 +190,73 @@ def load_settings(environ: dict[str, str] | None = None, *, demo: bool = False) 
     except ValueError:
         raise ConfigError(f"end_of_day {settings.end_of_day!r} must be a time like 16:30") from None
     return settings
+
+
+# --- writing the TOML file (kiosk config set, kiosk setup) -------------------------------------
+
+
+def check_value(key: str, raw: str) -> Any:
+    """``raw`` as the value ``key`` takes; ConfigError saying why it cannot be."""
+    setting = next((s for s in SETTINGS if s.key == key), None)
+    if setting is None:
+        raise ConfigError(
+            f"there is no setting {key!r}; the settings are: {', '.join(s.key for s in SETTINGS)}"
+        )
+    value = _coerce(setting, raw, "the value given")
+    if isinstance(value, str) and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ConfigError(f"{key} must be one line of text, without control characters")
+    if key == "timezone":
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"timezone {value!r} is not a known time zone (e.g. Europe/London)"
+            ) from None
+    elif key == "end_of_day":
+        try:
+            value = time.fromisoformat(value).strftime("%H:%M")
+        except ValueError:
+            raise ConfigError(f"end_of_day {value!r} must be a time like 16:30") from None
+    elif key == "office_email" and ("@" not in value or " " in value):
+        raise ConfigError(f"office_email {value!r} is not an e-mail address")
+    elif key in ("idle_timeout", "admin_idle_timeout") and value < 5:
+        raise ConfigError(f"{key} must be at least 5 seconds")
+    return value
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, int):
+        return str(value)
+    text = str(value)
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def write_setting(key: str, raw: str, path: Path | None = None) -> tuple[Path, Any]:
+    """Set ``key`` in the TOML config file (created where missing), keeping its other lines
+    and comments. Returns the file and the value written. ConfigError when it cannot be."""
+    import re
+    import tomllib
+
+    value = check_value(key, raw)
+    target = path or config_file()
+    text = target.read_text(encoding="utf-8") if target.exists() else ""
+    if text:
+        try:
+            tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{target} is not valid TOML ({exc}): fix it first") from None
+    line = f"{key} = {_toml_value(value)}"
+    pattern = re.compile(rf"^[ \t]*{re.escape(key)}[ \t]*=.*$", re.MULTILINE)
+    if pattern.search(text):
+        new = pattern.sub(lambda _m: line, text, count=1)
+    else:
+        header = "" if text else "# Staff Room Kiosk settings (kiosk config set KEY VALUE).\n"
+        new = text + ("" if not text or text.endswith("\n") else "\n") + header + line + "\n"
+    if tomllib.loads(new).get(key) != value:  # never write a file that says something else
+        raise ConfigError(f"{target}: {key} could not be written safely; edit the file by hand")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(new, encoding="utf-8")
+    tmp.replace(target)
+    return target, value

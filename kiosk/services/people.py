@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiosk.db.models import Device, Staff, StaffRole, Store
@@ -115,23 +115,44 @@ class PeopleService(UseCases):
         with self.ctx.write() as uow:
             if uow.session.scalar(select(Staff.id).where(Staff.code == row["code"])) is not None:
                 raise RuleViolation(f"Staff code {row['code']} is already in use.")
+            if row["line_manager"]:
+                row["line_manager"] = _manager_code(uow.session, row["line_manager"])
             staff = _create_staff(uow, row)
             _audit(uow, admin_code, "staff_added", code=row["code"])
             return state.get_staff_info(uow.session, staff.code)
 
-    def retire_staff(self, code: str, *, admin_code: str | None = None) -> StaffInfo:
+    def retire_staff(
+        self, code: str, *, admin_code: str | None = None, force: bool = False
+    ) -> StaffInfo:
+        """Mark someone as having left. Refused for the last admin, and while they have a
+        device off site unless ``force`` (the screens warn first, then pass force)."""
         with self.ctx.write() as uow:
             staff = state.get_staff(uow.session, code)
             if admin_code and state.get_staff(uow.session, admin_code).id == staff.id:
                 raise RuleViolation("You cannot retire yourself: ask another admin.")
+            _refuse_last_admin(uow.session, [staff.id])
+            if not force:
+                _refuse_device_holders(uow, [staff])
             staff.retired_at = uow.now
             _audit(uow, admin_code, "staff_retired", code=staff.code)
             return state.get_staff_info(uow.session, staff.code, active=False)
 
     def import_staff_csv(
-        self, data: bytes, *, skip_invalid: bool = False, admin_code: str | None = None
+        self,
+        data: bytes,
+        *,
+        skip_invalid: bool = False,
+        admin_code: str | None = None,
+        retire_missing: bool = False,
+        force: bool = False,
     ) -> ImportReport:
-        """Import a roster (code,name[,email,line_manager,roles]). One transaction."""
+        """Import a roster (code,name[,email,line_manager,roles]). One transaction.
+
+        A line manager is a member of staff (their code or their name, on the list or in the
+        file) and is stored as their code; an unknown one makes its line invalid. An import
+        that would leave no admin is refused. With ``retire_missing``, active staff not in
+        the file are retired, except anyone with a device off site (a warning says so)
+        unless ``force``."""
         return self._import(
             data,
             required=("code", "name"),
@@ -143,6 +164,8 @@ class PeopleService(UseCases):
             skip_invalid=skip_invalid,
             what="staff",
             admin_code=admin_code,
+            check=partial(_check_roster, retire_missing=retire_missing),
+            force=force,
         )
 
     # --- devices -----------------------------------------------------------------------------
@@ -227,14 +250,24 @@ class PeopleService(UseCases):
         skip_invalid: bool,
         what: str,
         admin_code: str | None = None,
+        check: RosterCheck | None = None,
+        force: bool = False,
     ) -> ImportReport:
         rows, problems = _read_csv(data, required, optional, parse, key)
+        retired: list[str] = []
+        warnings: list[str] = []
         if problems and not skip_invalid:
             return ImportReport(0, 0, 0, tuple(problems), imported=False)
         added = updated = unchanged = 0
         with self.ctx.write() as uow:
             if admin_code:
                 _acting_admin(uow, admin_code)
+            if check is not None:
+                rows, more, retired = check(uow, rows)
+                if more:
+                    problems = sorted([*problems, *more], key=lambda p: p.line)
+                    if not skip_invalid:
+                        return ImportReport(0, 0, 0, tuple(problems), imported=False)
             column = getattr(model, key)
             existing = {
                 getattr(obj, key): obj
@@ -251,8 +284,175 @@ class PeopleService(UseCases):
                     unchanged += 1
                 else:
                     updated += 1
-            _audit(uow, admin_code, f"{what}_imported", added=added, updated=updated)
-        return ImportReport(added, updated, unchanged, tuple(problems), imported=True)
+            if retired:
+                for code, tags in _holders(uow, retired).items():
+                    if force:
+                        warnings.append(
+                            f"{code} retired with {', '.join(tags)} still off site (--force)"
+                        )
+                    else:
+                        retired.remove(code)
+                        warnings.append(
+                            f"{code} not retired: {', '.join(tags)} still off site with them "
+                            "(record the return, or use --force)"
+                        )
+                _retire_codes(uow, retired)
+            _audit(
+                uow,
+                admin_code,
+                f"{what}_imported",
+                added=added,
+                updated=updated,
+                **({"retired": ", ".join(retired)} if retired else {}),
+            )
+        return ImportReport(
+            added,
+            updated,
+            unchanged,
+            tuple(problems),
+            imported=True,
+            retired=tuple(retired),
+            warnings=tuple(warnings),
+        )
+
+
+RosterCheck = Callable[
+    [UnitOfWork, list[dict[str, Any]]],
+    tuple[list[dict[str, Any]], list[ImportProblem], list[str]],
+]
+
+
+def _active_staff(session: Session) -> list[Staff]:
+    return list(session.scalars(select(Staff).where(Staff.retired_at.is_(None))))
+
+
+def _manager_code(session: Session, manager: str) -> str:
+    """The code of the member of staff ``manager`` names (code, or name of one person);
+    kept as typed when it names nobody on the list (the screens choose from the list)."""
+    code = manager.strip().upper()
+    if session.scalar(select(Staff.id).where(Staff.code == code)) is not None:
+        return code
+    named = list(
+        session.scalars(
+            select(Staff.code).where(
+                func.lower(Staff.name) == manager.strip().lower(), Staff.retired_at.is_(None)
+            )
+        )
+    )
+    return named[0] if len(named) == 1 else manager
+
+
+def _refuse_last_admin(session: Session, leaving: list[int]) -> None:
+    admins = set(
+        session.scalars(
+            select(StaffRole.staff_id)
+            .join(Staff, Staff.id == StaffRole.staff_id)
+            .where(StaffRole.role == Role.ADMIN.value, Staff.retired_at.is_(None))
+        )
+    )
+    if admins and not admins - set(leaving):
+        raise RuleViolation(
+            "That would leave the school with no admin: give someone else the admin role first."
+        )
+
+
+def _refuse_device_holders(uow: UnitOfWork, people: list[Staff]) -> None:
+    ids = {p.id for p in people}
+    held = [item for item in state.offsite_now(uow.session, uow.now) if item.staff.id in ids]
+    if held:
+        listed = "; ".join(
+            f"{item.staff.name} ({item.staff.code}) has {item.device.tag} off site" for item in held
+        )
+        raise RuleViolation(
+            f"{listed}. Record the return first, or retire them anyway with --force "
+            "(the device stays listed as off site with them)."
+        )
+
+
+def _retire_codes(uow: UnitOfWork, codes: list[str]) -> None:
+    for staff in uow.session.scalars(select(Staff).where(Staff.code.in_(codes))):
+        staff.retired_at = uow.now
+    uow.session.flush()
+
+
+def _check_roster(
+    uow: UnitOfWork,
+    rows: list[dict[str, Any]],
+    *,
+    retire_missing: bool,
+) -> tuple[list[dict[str, Any]], list[ImportProblem], list[str]]:
+    """Line managers named by code or name (on the list or in the file) become codes; the
+    rows naming an unknown one are problems. Then: the school keeps an admin, and with
+    ``retire_missing`` the active staff missing from the file are to be retired."""
+    session = uow.session
+    people = list(session.scalars(select(Staff)))
+    codes = {p.code for p in people} | {r["code"] for r in rows}
+    by_name: dict[str, set[str]] = {}
+    for p in people:
+        if p.retired_at is None:
+            by_name.setdefault(p.name.strip().lower(), set()).add(p.code)
+    for r in rows:
+        by_name.setdefault(r["name"].strip().lower(), set()).add(r["code"])
+    kept: list[dict[str, Any]] = []
+    problems: list[ImportProblem] = []
+    for row in rows:
+        manager = row["line_manager"]
+        if manager:
+            code = manager.strip().upper()
+            named = by_name.get(manager.strip().lower(), set())
+            if code in codes:
+                row = {**row, "line_manager": code}
+            elif len(named) == 1:
+                row = {**row, "line_manager": next(iter(named))}
+            elif named:
+                problems.append(
+                    ImportProblem(
+                        row["line"],
+                        f"line manager {manager!r} is the name of {len(named)} people: "
+                        f"use their code ({', '.join(sorted(named))})",
+                    )
+                )
+                continue
+            else:
+                problems.append(
+                    ImportProblem(
+                        row["line"],
+                        f"line manager {manager!r} is not on the staff list or in this file "
+                        "(give their staff code or their name as on the list)",
+                    )
+                )
+                continue
+            if row["line_manager"] == row["code"]:
+                problems.append(ImportProblem(row["line"], "is their own line manager"))
+                continue
+        kept.append(row)
+    in_file = {r["code"] for r in rows}
+    missing = [p for p in people if p.retired_at is None and p.code not in in_file]
+    retired = [p.code for p in missing] if retire_missing else []
+    # Who is admin after the import: the file's rows with the role, and those kept as they
+    # are (not in the file and not retired).
+    admins_after = {r["code"] for r in kept if Role.ADMIN.value in r["roles"]}
+    untouched = [p for p in missing if p.code not in retired]
+    roles = state.roles_of(session, [p.id for p in untouched]) if untouched else {}
+    admins_after |= {p.code for p in untouched if Role.ADMIN.value in roles.get(p.id, ())}
+    admins_now = [p for p in people if p.retired_at is None]
+    now_roles = state.roles_of(session, [p.id for p in admins_now]) if admins_now else {}
+    had_admin = any(Role.ADMIN.value in now_roles.get(p.id, ()) for p in admins_now)
+    if had_admin and not admins_after:
+        raise RuleViolation(
+            "Nothing imported: after this import the school would have no admin. Give "
+            "someone the admin role in the file (roles column: admin)."
+        )
+    return kept, problems, retired
+
+
+def _holders(uow: UnitOfWork, codes: list[str]) -> dict[str, list[str]]:
+    """For each of ``codes`` with a device off site now: their devices' tags."""
+    held: dict[str, list[str]] = {}
+    for item in state.offsite_now(uow.session, uow.now):
+        if item.staff.code in codes:
+            held.setdefault(item.staff.code, []).append(item.device.tag)
+    return held
 
 
 def _acting_admin(uow: UnitOfWork, admin_code: str) -> StaffInfo:
@@ -299,6 +499,11 @@ def _read_csv(
         raise InvalidInput(f"The header row cannot be read: {exc}.") from None
     columns = [h.strip().lower().replace(" ", "_") for h in header]
     missing = [c for c in required if c not in columns]
+    if missing and len(columns) == 1 and ";" in columns[0]:
+        raise InvalidInput(
+            "The columns are separated by ';': use commas. In Excel, save it as "
+            "'CSV UTF-8 (Comma delimited)'."
+        )
     if missing:
         raise InvalidInput(
             f"The header row must have the columns {', '.join(required)}; "
@@ -339,7 +544,7 @@ def _read_csv(
             problems.append(ImportProblem(line, f"{row[key]} is also on line {seen[row[key]]}"))
             continue
         seen[row[key]] = line
-        rows.append(row)
+        rows.append({**row, "line": line})
     return rows, problems
 
 

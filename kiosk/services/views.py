@@ -220,3 +220,5 @@ class ImportReport:
     unchanged: int
     problems: tuple[ImportProblem, ...]
     imported: bool
+    retired: tuple[str, ...] = ()  # staff codes retired (import --retire-missing)
+    warnings: tuple[str, ...] = ()

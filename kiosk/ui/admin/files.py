@@ -61,7 +61,9 @@ def write_with(path: str, write: Callable[[TextIO], object], *, replace: bool = 
     except OSError as exc:
         raise InvalidInput(f"Cannot write in {target.parent}: {_why(exc)}.") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        # CSV files start with a byte-order mark, so Excel reads them as UTF-8 (accents).
+        encoding = "utf-8-sig" if target.suffix.lower() == ".csv" else "utf-8"
+        with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
             write(fh)
         os.replace(tmp, target)
     except OSError as exc:

@@ -1,0 +1,533 @@
+"""Commands for a school's own set-up: ``kiosk setup``, ``kiosk config set``, ``kiosk calendar``,
+``kiosk devices kinds`` / ``kind add`` and ``kiosk staff retire``.
+
+Kept apart from kiosk/cli.py (which registers them) so the two change independently. The
+helpers of kiosk.cli are imported inside the handlers (kiosk.cli imports this module).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import argparse
+
+    from kiosk.services.app import Services
+
+    SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
+WORD_HINT = (
+    "A Word document: open it in Word, then File > Save As > Plain Text (.txt), and choose "
+    "Unicode (UTF-8) when Word asks about the encoding. Markdown (.md) works too."
+)
+
+
+# --- registering the commands -----------------------------------------------------------------
+
+
+def add_config_set(cfg: argparse.ArgumentParser) -> None:
+    cfg_sub = cfg.add_subparsers(title="commands", metavar="COMMAND")
+    cset = cfg_sub.add_parser(
+        "set",
+        help="change a setting in the config file",
+        description="Write KEY = VALUE into the TOML config file (created where missing; its "
+        "other lines and comments are kept). The value is checked first: a time zone must be "
+        "known (e.g. Europe/London), end_of_day a time like 16:30, numbers whole. An "
+        "environment variable of the same setting still wins over the file.",
+    )
+    cset.add_argument("key", metavar="KEY", help="e.g. school_name, timezone, end_of_day")
+    cset.add_argument("value", metavar="VALUE", help="the new value")
+    cset.set_defaults(handler=cmd_config_set)
+
+
+def add_staff_retire(staff_sub: SubParsers) -> None:
+    ret = staff_sub.add_parser(
+        "retire",
+        help="mark a member of staff as having left",
+        description="Mark a member of staff as having left: their badge stops working, their "
+        "history stays in the register. Refused while they have a device off site, unless "
+        "--force is given; refused for the last admin.",
+    )
+    ret.add_argument("code", metavar="CODE", help="their staff code")
+    ret.add_argument("--force", action="store_true", help="retire them even with a device off site")
+    ret.set_defaults(handler=cmd_staff_retire)
+
+
+def add_device_kind_commands(dev_sub: SubParsers) -> None:
+    kinds = dev_sub.add_parser(
+        "kinds",
+        help="list the kinds of device and their rules",
+        description="List the kinds of device the school signs out, with their rules.",
+    )
+    kinds.set_defaults(handler=cmd_device_kinds)
+    kind = dev_sub.add_parser(
+        "kind", help="add or change a kind of device", description="Kinds of device."
+    )
+    kind_sub = kind.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    kadd = kind_sub.add_parser(
+        "add",
+        help="add a kind of device (tablet, camera...) or change one's label and rules",
+        description="Add a kind of device the school signs out, e.g. `kiosk devices kind add "
+        "tablet --label Tablet --needs-charged`. Every kind needs the required policies "
+        "acknowledged before it goes off site. Giving an existing kind changes its label and "
+        "rules (laptop and work_phone are built in).",
+    )
+    kadd.add_argument("code", metavar="CODE", help="short name used in CSV files, e.g. tablet")
+    kadd.add_argument("--label", required=True, help="shown on screens, e.g. 'iPad'")
+    kadd.add_argument(
+        "--needs-charged",
+        action="store_true",
+        help='the sign-out form asks "charged and ready" (as for work phones)',
+    )
+    kadd.add_argument(
+        "--regular-use",
+        action="store_true",
+        help="a line manager must agree when taken home more often than the threshold "
+        "(as for laptops)",
+    )
+    kadd.set_defaults(handler=cmd_device_kind_add)
+
+
+def add_school_commands(sub: SubParsers) -> None:
+    cal = sub.add_parser(
+        "calendar",
+        help="the school calendar: term dates, holidays, INSET days",
+        description="The school calendar. Without one, Monday to Friday are school days. With "
+        "one, the default return time of a sign-out (next school day, 08:30) skips holidays and "
+        "INSET days, and end-of-day lists and workload weeks follow it.",
+    )
+    cal_sub = cal.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    cimp = cal_sub.add_parser(
+        "import",
+        help="replace the calendar with one from a CSV or .ics file",
+        description="Replace the school calendar with the one in FILE. A CSV file has a header "
+        "row start,end,kind,name (or date,kind,name), dates as 2026-09-03 or 03/09/2026, kind "
+        "term, holiday or inset; see assets/calendar-example.csv. An .ics file (as a school "
+        "website publishes) is read for its all-day events: titles with INSET or training are "
+        "INSET days, with holiday, half term, break or closed holidays, with term terms; other "
+        "events are listed and left out. Nothing is recorded if a line has a problem, unless "
+        "--skip-invalid is given.",
+    )
+    cimp.add_argument("file", metavar="FILE", help="calendar.csv or calendar.ics (UTF-8)")
+    cimp.add_argument(
+        "--skip-invalid", action="store_true", help="import the readable lines, list the others"
+    )
+    cimp.set_defaults(handler=cmd_calendar_import)
+    cshow = cal_sub.add_parser(
+        "show",
+        help="show the calendar in force",
+        description="Show the calendar in force, where it came from, and the next school days.",
+    )
+    cshow.set_defaults(handler=cmd_calendar_show)
+
+    setup = sub.add_parser(
+        "setup",
+        help="set up a new school, step by step (or change its settings again)",
+        description="A walk-through for a new school: its name, time zone, end of the school "
+        "day, office e-mail, the admin PIN, then the staff roster and devices (CSV), the School "
+        "and LA policies (text or Markdown files), badges and labels as PDF, and what each "
+        "kiosk needs. Each question shows the current value: Enter keeps it (or skips the "
+        "step), so it can be run again to change one thing.",
+    )
+    setup.set_defaults(handler=cmd_setup)
+
+
+# --- config set ---------------------------------------------------------------------------------
+
+
+def cmd_config_set(args: argparse.Namespace) -> int:
+    import os
+
+    from kiosk.config import SETTINGS, write_setting
+
+    path, value = write_setting(args.key, args.value)
+    print(f"{args.key} = {value!r} written to {path}.")
+    env = next(s.env for s in SETTINGS if s.key == args.key)
+    if os.environ.get(env):
+        print(f"Note: the environment variable ${env} is set and wins over the file.")
+    return 0
+
+
+# --- staff retire -------------------------------------------------------------------------------
+
+
+def cmd_staff_retire(args: argparse.Namespace) -> int:
+    from kiosk.cli import _open
+
+    services = _open(args)
+    try:
+        person = services.people.retire_staff(args.code, force=args.force)
+        held = services.devices.offsite_now()
+    finally:
+        services.close()
+    print(f"{person.name} ({person.code}) is marked as having left; their history is kept.")
+    theirs = [i for i in held if i.staff.code == person.code]
+    for item in theirs:
+        print(f"Warning: {item.device.kind_label} {item.device.tag} is still off site with them.")
+    return 0
+
+
+# --- device kinds -------------------------------------------------------------------------------
+
+
+def cmd_device_kinds(args: argparse.Namespace) -> int:
+    from kiosk.cli import _open, table
+
+    services = _open(args)
+    try:
+        kinds = services.school.device_kinds()
+    finally:
+        services.close()
+    rows = [
+        (
+            k.code,
+            k.label,
+            "yes" if k.needs_charged else "no",
+            "yes" if k.regular_use else "no",
+            "built in" if k.built_in else "school",
+        )
+        for k in kinds.kinds
+    ]
+    print(table(("KIND", "LABEL", "CHARGED AND READY", "LINE MANAGER IF REGULAR", "FROM"), rows))
+    print("\nEvery kind needs the required policies acknowledged before it goes off site.")
+    return 0
+
+
+def cmd_device_kind_add(args: argparse.Namespace) -> int:
+    from kiosk.cli import _open
+
+    services = _open(args)
+    try:
+        kinds = services.school.set_device_kind(
+            args.code,
+            args.label,
+            needs_charged=args.needs_charged,
+            regular_use=args.regular_use,
+        )
+    finally:
+        services.close()
+    added = kinds.kinds[-1] if kinds.get(args.code.strip().lower()) is None else None
+    kind = added or kinds.require(args.code)
+    rules = []
+    if kind.needs_charged:
+        rules.append("asks 'charged and ready'")
+    if kind.regular_use:
+        rules.append("needs a line manager when taken home regularly")
+    print(
+        f"Kind {kind.code} ({kind.label}) recorded" + (f": {'; '.join(rules)}." if rules else ".")
+    )
+    print(f"Add devices of this kind with: kiosk devices add TAG --kind {kind.code}")
+    return 0
+
+
+# --- calendar -----------------------------------------------------------------------------------
+
+
+def cmd_calendar_import(args: argparse.Namespace) -> int:
+    from kiosk.cli import CliError, _open, _read_bytes
+    from kiosk.services.school import calendar_summary
+
+    data = _read_bytes(args.file)
+    services = _open(args)
+    try:
+        result = services.school.import_calendar(args.file, data, skip_invalid=args.skip_invalid)
+    finally:
+        services.close()
+    for problem in result.problems:
+        print(f"line {problem.line}: {problem.reason}", file=sys.stderr)
+    if not result.imported:
+        raise CliError(
+            f"the calendar was not changed: {len(result.problems)} line(s) with a problem "
+            "(listed above). Fix the file, or use --skip-invalid to import the other lines."
+        )
+    print(f"Calendar imported from {Path(args.file).name}: {calendar_summary(result.calendar)}.")
+    print(f"SHA-256 of the file: {result.calendar.sha256}")
+    return 0
+
+
+def cmd_calendar_show(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from kiosk.cli import _open, table
+    from kiosk.domain.timeutil import local_date
+    from kiosk.services.school import calendar_summary
+
+    services = _open(args)
+    try:
+        calendar = services.school.calendar()
+        today = local_date(services.ctx.clock(), services.settings.zone)
+    finally:
+        services.close()
+    if calendar.empty:
+        print("No school calendar: Monday to Friday are school days.")
+        print("Import one with: kiosk calendar import FILE.csv (or FILE.ics)")
+    else:
+        print(f"Calendar from {calendar.source or '(unnamed file)'}: {calendar_summary(calendar)}")
+        print(f"SHA-256 of the file: {calendar.sha256}\n")
+        rows = [
+            (
+                f"{e.start:%a %d %b %Y}",
+                f"{e.end:%a %d %b %Y}" if e.end != e.start else "",
+                e.label,
+                e.name,
+            )
+            for e in calendar.entries
+        ]
+        print(table(("FROM", "TO", "KIND", "NAME"), rows))
+    why = calendar.why_not(today)
+    print(f"\nToday, {today:%a %d %b %Y}: " + ("a school day." if why is None else f"{why}."))
+    nxt, following = calendar.next_school_day(today), []
+    day = nxt
+    for _ in range(4):
+        following.append(f"{day:%a %d %b}")
+        day = calendar.next_school_day(day)
+    print("Next school days: " + ", ".join(following))
+    if nxt - today > timedelta(days=3):
+        print(f"(A device signed out today is due back {nxt:%a %d %b} at 08:30 by default.)")
+    return 0
+
+
+# --- setup --------------------------------------------------------------------------------------
+
+
+class _Asker:
+    """Plain prompts on standard input; end of input counts as Enter (keep / skip)."""
+
+    def __init__(self) -> None:
+        self.ended = False
+
+    def ask(self, question: str, default: str = "") -> str:
+        shown = f" [{default}]" if default else ""
+        if self.ended:
+            return default
+        try:
+            answer = input(f"{question}{shown}: ")
+        except EOFError:
+            self.ended = True
+            print()
+            return default
+        if not sys.stdin.isatty():
+            print()  # piped: end the prompt's line, as a typed Enter would
+        return answer.strip() or default
+
+    def ask_checked(self, question: str, default: str, check: Any, tries: int = 3) -> str:
+        for _ in range(tries):
+            answer = self.ask(question, default)
+            try:
+                check(answer)
+                return answer
+            except ValueError as exc:
+                print(f"  {exc}")
+                if self.ended:
+                    break
+        print(f"  Kept {default or 'it as it was'}.")
+        return default
+
+
+def _step(number: int, title: str) -> None:
+    print(f"\n{number}. {title}")
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    from kiosk.cli import _open
+    from kiosk.config import ConfigError, check_value, config_file, load_settings, write_setting
+
+    asker = _Asker()
+    print("Staff Room Kiosk set-up. Each question shows the current value in [brackets]:")
+    print("press Enter to keep it, or to skip a step. Run `kiosk setup` again to change one.")
+
+    current = load_settings()
+    _step(1, "The school")
+    changes: dict[str, str] = {}
+    questions = (
+        ("school_name", "School name (shown on the kiosk)"),
+        ("timezone", "Time zone (e.g. Europe/London)"),
+        ("end_of_day", "End of the school day (HH:MM; phones still held are listed after it)"),
+        ("office_email", "Office contact e-mail"),
+    )
+    for key, question in questions:
+        before = str(getattr(current, key) or "")
+
+        def check(value: str, key: str = key) -> None:
+            if value:
+                try:
+                    check_value(key, value)
+                except ConfigError as exc:
+                    raise ValueError(str(exc)) from None
+
+        answer = asker.ask_checked(question, before, check)
+        # A changed value, or (first run) the value kept, so the file shows it.
+        if answer and (answer != before or current.sources.get(key) == "default"):
+            changes[key] = answer
+    for key, value in changes.items():
+        path, written = write_setting(key, value)
+        print(f"  {key} = {written!r} (saved in {path})")
+    if not changes:
+        print("  No change.")
+
+    settings = load_settings()
+    services = _open(args)
+    try:
+        _setup_pin(asker, services)
+        _setup_import(asker, services, 3, "Staff roster", "staff")
+        _setup_import(asker, services, 4, "Devices", "devices")
+        _setup_policy(asker, services, 5, "School policy", "School Acceptable Use Policy")
+        _setup_policy(asker, services, 6, "Local Authority (LA) policy", "LA Acceptable Use Policy")
+        _setup_labels(asker, services)
+    finally:
+        services.close()
+    _setup_summary(settings, config_file())
+    return 0
+
+
+def _setup_pin(asker: _Asker, services: Services) -> None:
+    from kiosk.domain.errors import KioskError
+
+    _step(2, "The admin PIN (at least 6 digits; it opens the admin console)")
+    is_set = services.admin.is_pin_set()
+    for _ in range(3):
+        pin = asker.ask(
+            "New admin PIN" + (" (Enter keeps the current one)" if is_set else " (Enter: later)")
+        )
+        if not pin:
+            print("  PIN kept." if is_set else "  No PIN yet: set one with `kiosk admin set-pin`.")
+            return
+        try:
+            services.admin.set_pin(pin)
+        except KioskError as exc:
+            print(f"  {exc}")
+            continue
+        print("  Admin PIN set. Keep it safe.")
+        return
+
+
+def _read_file(name: str) -> bytes | None:
+    path = Path(name).expanduser()
+    if not path.is_file():
+        print(f"  {path} is not a file: step skipped (run `kiosk setup` again to do it).")
+        return None
+    return path.read_bytes()
+
+
+def _setup_import(asker: _Asker, services: Services, number: int, title: str, what: str) -> None:
+    from kiosk.domain.errors import KioskError
+
+    if what == "staff":
+        _step(number, f"{title}: a CSV file with a header row code,name,email,line_manager,roles")
+        print("  roles separated by ';': slt, breakfast_club_lead, admin, laptop_user.")
+    else:
+        _step(number, f"{title}: a CSV file with a header row tag,kind,description")
+        kinds = ", ".join(services.school.device_kinds().codes)
+        print(f"  kind is one of: {kinds} (`kiosk devices kind add` adds others).")
+    print("  In Excel: File > Save As > CSV UTF-8 (Comma delimited).")
+    name = asker.ask("CSV file (Enter to skip)")
+    if not name:
+        print("  Skipped.")
+        return
+    data = _read_file(name)
+    if data is None:
+        return
+    try:
+        if what == "staff":
+            report = services.people.import_staff_csv(data)
+        else:
+            report = services.people.import_devices_csv(data)
+    except KioskError as exc:
+        print(f"  Not imported: {exc}")
+        return
+    for problem in report.problems:
+        print(f"  line {problem.line}: {problem.reason}")
+    if not report.imported:
+        print("  Nothing imported: fix the lines above, then run `kiosk setup` again.")
+        return
+    print(
+        f"  {what.capitalize()} imported: {report.added} added, {report.updated} updated, "
+        f"{report.unchanged} unchanged."
+    )
+
+
+def _setup_policy(asker: _Asker, services: Services, number: int, title: str, name: str) -> None:
+    from kiosk.domain.errors import KioskError
+
+    _step(number, f"{title}: a text or Markdown file (UTF-8)")
+    print(f"  {WORD_HINT}")
+    current = [p for p in services.policies.current() if p.title == name]
+    if current:
+        print(f"  In force now: {current[0].title} ({current[0].version}).")
+    path = asker.ask("Policy file (Enter to skip)")
+    if not path:
+        print("  Skipped.")
+        return
+    data = _read_file(path)
+    if data is None:
+        return
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        print("  Not published: the file is not UTF-8 text. " + WORD_HINT)
+        return
+    title = asker.ask("Title", name)
+    today = services.ctx.clock().astimezone(services.settings.zone).date()
+    version = asker.ask("Version (e.g. Autumn 2026)", f"{today:%B %Y}")
+    required = asker.ask("Must staff acknowledge it before a device goes off site? (y/n)", "y")
+    try:
+        policy = services.policies.publish(
+            title, version, text, required=not required.lower().startswith("n")
+        )
+    except KioskError as exc:
+        print(f"  Not published: {exc}")
+        return
+    print(f"  Published {policy.title} ({policy.version}), SHA-256 {policy.sha256[:16]}...")
+
+
+def _setup_labels(asker: _Asker, services: Services) -> None:
+    from kiosk.config import data_dir
+    from kiosk.services import labels
+
+    _step(7, "Staff badges and device labels (A4 PDF, 3 x 8 QR labels a page)")
+    for what, default_name in (("staff", "staff-badges.pdf"), ("devices", "device-labels.pdf")):
+        sheet = (
+            labels.staff_labels(services.people)
+            if what == "staff"
+            else labels.device_labels(services.people)
+        )
+        if not sheet:
+            print(f"  No {what} yet: nothing to print.")
+            continue
+        default = str(data_dir() / default_name)
+        answer = asker.ask(
+            f"Write {len(sheet)} {what} labels to (a .pdf file, '-' to skip)", default
+        )
+        if answer == "-":
+            print("  Skipped.")
+            continue
+        out = Path(answer).expanduser()
+        if out.suffix.lower() != ".pdf":
+            out = out.with_suffix(".pdf")
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            written = labels.write_sheet(sheet, out)
+        except OSError as exc:
+            print(f"  Not written: {exc.strerror or exc}")
+            continue
+        print(f"  Written: {', '.join(str(p) for p in written)} (print at 100%, not 'fit').")
+
+
+def _setup_summary(settings: Any, config: Path) -> None:
+    from kiosk.cli import _safe_url
+    from kiosk.services.admin import secret_path
+
+    print("\nDone. What each kiosk needs:")
+    print(f"  - the database: KIOSK_DATABASE_URL={_safe_url(settings.database_url)}")
+    print(
+        "    (several kiosks share one PostgreSQL database: postgresql+psycopg://USER:PASSWORD@HOST/DB)"
+    )
+    print(f"  - the settings: {config} (copy it, or set KIOSK_CONFIG to its path)")
+    print(f"  - the admin PIN key: {secret_path()}")
+    print("    Copy it to the same place on each kiosk, readable only by the kiosk's user, e.g.")
+    key = secret_path()
+    print(f"    scp {key} kiosk@KIOSK:{key} && ssh kiosk@KIOSK chmod 600 {key}")
+    print("    (or set KIOSK_SECRET_FILE to where it is). Without it the PIN cannot be checked.")
+    print("Start the kiosk with: kiosk")
