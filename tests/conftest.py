@@ -18,6 +18,7 @@ from kiosk.db import migrate
 from kiosk.db.engine import make_engine, null_pool_engine
 from kiosk.services.app import Services
 from tests.pg import Cluster, PgServer, PgUnavailable, from_env
+from tests.school import add_seed_policy
 
 # Tuesday 10 March 2026, 08:05 in London (GMT).
 START = datetime(2026, 3, 10, 8, 5, tzinfo=UTC)
@@ -88,6 +89,7 @@ def pg_template(pg_server: PgServer) -> Iterator[str]:
     with janitor:
         engine = null_pool_engine(pg_server.url(name))
         migrate.upgrade(engine)
+        add_seed_policy(engine)
         engine.dispose()
         yield name
 
@@ -118,6 +120,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
     engine = null_pool_engine(f"sqlite:///{path}")
     migrate.upgrade(engine)
+    add_seed_policy(engine)
     engine.dispose()
     return path
 

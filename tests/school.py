@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, insert
+
+from kiosk.db.models import Policy
+from kiosk.domain.chain import text_fingerprint
+from kiosk.resources import SEED_POLICY_FILE, SEED_POLICY_TITLE, SEED_POLICY_VERSION, asset_text
 from kiosk.services.app import Services
 
 STAFF = [
@@ -30,3 +37,21 @@ def make_ready(services: Services, code: str) -> None:
     for policy in services.policies.outstanding(code):
         services.policies.acknowledge(code, policy.id, policy.sha256)
     services.policies.declare_vdu_training(code, services.ctx.clock().date())
+
+
+def add_seed_policy(engine: Engine) -> None:
+    """The seed school's AUP (Spring 2018) as a required policy, inserted as the first
+    migration did until a new database started with none (issue 16): the database most
+    tests run on is a school with its AUP in force and no event yet."""
+    text = asset_text(SEED_POLICY_FILE)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(Policy).values(
+                title=SEED_POLICY_TITLE,
+                version=SEED_POLICY_VERSION,
+                text=text,
+                sha256=text_fingerprint(text),
+                required=True,
+                published_at=datetime.now(UTC),
+            )
+        )

@@ -37,7 +37,7 @@ from kiosk.domain.errors import SchemaTooNew
 from kiosk.services.app import Services
 from tests.conftest import FakeClock
 from tests.pg import PgServer
-from tests.school import make_ready, make_school
+from tests.school import add_seed_policy, make_ready, make_school
 
 __all__ = [
     "test_model_definitions_match_ddl",
@@ -139,13 +139,13 @@ def test_upgrade_from_empty_to_head(engine: Engine) -> None:
     )
     services = services_on(engine)
     assert {s.code for s in services.phones.stores()} == {"STAFFROOM", "DRAWER"}
-    assert [(p.title, p.version) for p in services.policies.current()] == [
-        ("School Acceptable Use Policy", "Spring 2018")
-    ]
+    # A new school starts with no policy: not the seed school's AUP (issue 16).
+    assert list(services.policies.current()) == []
 
 
 def test_down_and_up_again_with_data(engine: Engine) -> None:
     migrate.upgrade(engine)
+    add_seed_policy(engine)  # as a database made before issue 16 has it: it is kept
     services = services_on(engine)
     fill(services)
     events = event_count(engine)
@@ -161,6 +161,7 @@ def test_down_and_up_again_with_data(engine: Engine) -> None:
         assert migrate.is_at_head(engine)
         assert event_count(engine) == events
         assert services.devices.offsite_now()[0].device.tag == "LAP-001"
+        assert [p.version for p in services.policies.current()] == ["Spring 2018"]
         migrate.downgrade(engine, older)  # and continue downwards from here
     # All the way to base drops every table; up again gives a working, seeded database.
     migrate.downgrade(engine, "base")

@@ -3,7 +3,8 @@
 Everything goes through the services with a clock that walks forward through the last two
 weeks, so every event is one a kiosk could have recorded, every rule is checked and the
 hash chain is intact. About forty staff with every role, fifteen laptops and five work
-phones, the School AUP (seeded by the first migration) and a short LA policy clearly
+phones and two iPads (a kind the demo school added), the School AUP (the seed school's, which
+a new database no longer has) and a short LA policy clearly
 marked as a SAMPLE (``assets/la-aup-sample.md``), then school days of phone deposits and
 collections (the breakfast-club lead logging colleagues' phones into the office drawer and
 moving them to the staff room), laptops taken home and brought back, a trip with a work
@@ -37,7 +38,7 @@ from kiosk.db.models import Event
 from kiosk.domain.errors import InvalidInput
 from kiosk.domain.events import BREAKFAST_DRAWER_STORE, SIGN_OUT_REASONS, ReviewStatus
 from kiosk.domain.timeutil import next_school_day, utc_now
-from kiosk.resources import asset_text
+from kiosk.resources import SEED_POLICY_FILE, SEED_POLICY_TITLE, SEED_POLICY_VERSION, asset_text
 from kiosk.services.app import Services, prepare_database
 
 DEMO_ADMIN_PIN = "246810"
@@ -121,6 +122,9 @@ WORK_PHONES = tuple(
     (f"WP-{n:02d}", "work_phone", f"Trip phone {n} (Samsung Galaxy A15)") for n in range(1, 6)
 )
 
+# A kind of device the school defined itself (kiosk devices kind add).
+TABLETS = tuple((f"TAB-{n:02d}", "tablet", f"iPad {n} (Reception)") for n in range(1, 3))
+
 BREAKFAST_CLUB_LEAD = "JHUGHES"
 BREAKFAST_CLUB = ("KMITCHELL", "CBAKER", "NHUSSAIN", "PGRIFFITHS")
 EXEMPT_SLT = "DOKAFOR"
@@ -149,6 +153,22 @@ class DemoSchool:
     admin_pin: str
     built_at: datetime
     seconds: float
+
+
+def demo_calendar(today: date) -> str:
+    """The demo's calendar (CSV): a term around the fortnight, with an INSET day and a
+    half-term week after today, so `kiosk calendar show` has something to show."""
+    start = today - timedelta(days=HISTORY_DAYS + 30)
+    inset = today + timedelta(days=(7 - today.weekday()) % 7 + 7)  # Monday week
+    half_term = inset + timedelta(days=14)
+    return "\n".join(
+        [
+            "start,end,kind,name",
+            f"{start},{today + timedelta(days=60)},term,Term (demo)",
+            f"{inset},,inset,INSET day (demo)",
+            f"{half_term},{half_term + timedelta(days=4)},holiday,Half term (demo)",
+        ]
+    )
 
 
 def demo_path(settings: Settings) -> Path:
@@ -296,11 +316,36 @@ class _History:
             roles_field = roles.replace("+", ";")
             roster.append(f'{code},"{name}",{email},"{manager or ""}",{roles_field}')
         devices = ["tag,kind,description"]
-        devices += [f'{tag},{kind},"{d}"' for tag, kind, d in (*LAPTOPS, *WORK_PHONES)]
+        devices += [f'{tag},{kind},"{d}"' for tag, kind, d in (*LAPTOPS, *WORK_PHONES, *TABLETS)]
         people = self.svc.people
         self.plan(
             self.at(first, 7, 0),
             lambda: people.import_staff_csv("\n".join(roster).encode()),
+        )
+        self.plan(
+            self.at(first, 7, 1),
+            lambda: self.svc.school.set_device_kind(
+                "tablet", "iPad", needs_charged=True, admin_code=DEMO_ADMIN
+            ),
+        )
+        # The demo school's AUP (it is the seed school's own; a new school publishes its own).
+        school_aup = asset_text(SEED_POLICY_FILE)
+        self.plan(
+            self.at(first, 7, 4),
+            lambda: self.svc.policies.publish(
+                SEED_POLICY_TITLE,
+                SEED_POLICY_VERSION,
+                school_aup,
+                required=True,
+                published_by="SCLARKE",
+            ),
+        )
+        calendar = demo_calendar(self.today).encode()
+        self.plan(
+            self.at(first, 7, 6),
+            lambda: self.svc.school.import_calendar(
+                "demo-calendar.csv", calendar, admin_code=DEMO_ADMIN
+            ),
         )
         self.plan(
             self.at(first, 7, 2),

@@ -1,4 +1,8 @@
-"""Initial schema, the two phone stores and the School AUP (Spring 2018).
+"""Initial schema and the two phone stores.
+
+Until December 2026 this revision also inserted the seed school's AUP (Spring 2018) as a
+required policy; a new database now starts with no policy (issue 16). Databases created
+before keep theirs: no revision removes it.
 
 Revision ID: 0001
 Revises:
@@ -12,14 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from kiosk.db.types import UTCDateTime
-from kiosk.domain.chain import text_fingerprint
 from kiosk.domain.events import BREAKFAST_DRAWER_STORE, STAFF_ROOM_STORE
-from kiosk.resources import (
-    SEED_POLICY_FILE,
-    SEED_POLICY_TITLE,
-    SEED_POLICY_VERSION,
-    asset_text,
-)
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -162,29 +159,8 @@ def upgrade() -> None:
             },
         ],
     )
-    policies = sa.table(
-        "policies",
-        sa.column("title", sa.String),
-        sa.column("version", sa.String),
-        sa.column("text", sa.Text),
-        sa.column("sha256", sa.String),
-        sa.column("required", sa.Boolean),
-        sa.column("published_at", UTCDateTime()),
-    )
-    text = asset_text(SEED_POLICY_FILE)
-    op.bulk_insert(
-        policies,
-        [
-            {
-                "title": SEED_POLICY_TITLE,
-                "version": SEED_POLICY_VERSION,
-                "text": text,
-                "sha256": text_fingerprint(text),
-                "required": True,
-                "published_at": now,
-            }
-        ],
-    )
+    # No policy: a school publishes its own (kiosk setup, kiosk policy publish). The seed
+    # school's Spring 2018 AUP belongs to the demo school (kiosk.services.demo).
 
 
 def downgrade() -> None:
