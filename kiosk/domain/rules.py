@@ -45,9 +45,13 @@ def check_sign_out_details(
         raise InvalidInput("The expected return must be within 120 days.")
     if definitions.needs_charged(kinds) and not charged:
         labels = sorted({definitions.label(k) for k in kinds if definitions.needs_charged([k])})
-        what = " and ".join(label.lower() + "s" for label in labels)
+        # "Work phones", "Work phones and iPads": a label keeps its own capitals (iPad).
+        plural = [
+            (label if i == 0 or label[1:2].isupper() else label[:1].lower() + label[1:]) + "s"
+            for i, label in enumerate(labels)
+        ]
         raise RuleViolation(
-            f"{what[:1].upper()}{what[1:]} must be charged and ready before they leave site. "
+            f"{' and '.join(plural)} must be charged and ready before they leave site. "
             "Please charge it, then confirm."
         )
 
