@@ -214,7 +214,8 @@ def check_value(key: str, raw: str) -> Any:
             ) from None
     elif key == "end_of_day":
         try:
-            value = time.fromisoformat(value).strftime("%H:%M")
+            hours, _, minutes = value.replace(".", ":").partition(":")
+            value = time(int(hours), int(minutes)).strftime("%H:%M")  # 9:05 -> 09:05
         except ValueError:
             raise ConfigError(f"end_of_day {value!r} must be a time like 16:30") from None
     elif key == "office_email" and ("@" not in value or " " in value):

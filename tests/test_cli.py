@@ -84,6 +84,14 @@ COMMANDS = [
     ["admin", "set-pin"],
     ["demo"],
     ["config"],
+    ["config", "set"],
+    ["setup"],
+    ["calendar"],
+    ["calendar", "import"],
+    ["calendar", "show"],
+    ["devices", "kinds"],
+    ["devices", "kind", "add"],
+    ["staff", "retire"],
 ]
 
 

@@ -1,0 +1,234 @@
+"""A new school's set-up from the command line: kiosk setup (stdin piped), config set,
+calendar, device kinds, staff retire and import --retire-missing."""
+
+from __future__ import annotations
+
+import io
+import tomllib
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from kiosk.cli import main
+from kiosk.config import config_file, load_settings
+from kiosk.db.engine import make_engine
+from kiosk.domain.events import EventKind
+from kiosk.resources import assets_dir
+from kiosk.services.admin import secret_path
+from kiosk.services.app import Services
+from tests.conftest import FakeClock
+
+ROSTER = (
+    "code,name,email,line_manager,roles\n"
+    "MHEAD,Mo Head,,,slt;admin\n"
+    "ELOUIS,Élodie Louis,elodie@school.example,Mo Head,laptop_user\n"
+)
+DEVICES = "tag,kind,description\nLAP-1,laptop,Dell\nWP-1,work_phone,Trip phone\n"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    status = main(list(args))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+@pytest.fixture
+def fresh_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A database file that does not exist yet: a new school."""
+    url = f"sqlite:///{tmp_path / 'school' / 'kiosk.sqlite3'}"
+    monkeypatch.setenv("KIOSK_DATABASE_URL", url)
+    yield url
+
+
+def services_on(url: str) -> Services:
+    return Services(make_engine(url), load_settings(), FakeClock())
+
+
+def piped(monkeypatch: pytest.MonkeyPatch, *lines: str) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("".join(f"{line}\n" for line in lines)))
+
+
+def test_setup_walks_a_new_school_through(
+    fresh_db: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    devices = tmp_path / "devices.csv"
+    devices.write_text(DEVICES, encoding="utf-8")
+    policy = tmp_path / "aup.txt"
+    policy.write_text("St Mary's Acceptable Use Policy\n\nPhones go in the store.\n")
+    badges = tmp_path / "badges.pdf"
+    piped(
+        monkeypatch,
+        "St Mary's Primary",  # school name
+        "Mars/Olympus",  # not a time zone: asked again
+        "Europe/Dublin",
+        "15:45",  # end of the day
+        "office@stmarys.example",
+        "135792",  # admin PIN
+        str(roster),
+        str(devices),
+        str(policy),  # school policy
+        "",  # title: the default
+        "Autumn 2026",
+        "",  # required: yes
+        "",  # LA policy: skipped
+        str(badges),  # staff badges
+        "-",  # device labels: skipped
+    )
+    status, out, _ = run(capsys, "setup")
+    assert status == 0, out
+    assert "is not a known time zone" in out
+    assert "Plain Text (.txt)" in out  # how to save a Word document as text
+
+    values = tomllib.loads(config_file().read_text(encoding="utf-8"))
+    assert values["school_name"] == "St Mary's Primary"
+    assert values["timezone"] == "Europe/Dublin"
+    assert values["end_of_day"] == "15:45"
+    assert values["office_email"] == "office@stmarys.example"
+    services = services_on(fresh_db)
+    try:
+        assert services.admin.check_pin("135792").ok
+        people = {p.code: p for p in services.people.list_staff()}
+        assert set(people) == {"MHEAD", "ELOUIS"} and people["ELOUIS"].line_manager == "MHEAD"
+        assert [d.tag for d in services.people.list_devices()] == ["LAP-1", "WP-1"]
+        [aup] = services.policies.current()
+        assert (aup.title, aup.version, aup.required) == (
+            "School Acceptable Use Policy",
+            "Autumn 2026",
+            True,
+        )
+    finally:
+        services.close()
+    assert badges.read_bytes().startswith(b"%PDF")
+    # What a kiosk needs: the database URL and the PIN key file.
+    assert f"KIOSK_DATABASE_URL={fresh_db}" in out
+    assert str(secret_path()) in out and secret_path().exists()
+
+    # Run again to change one thing: Enter keeps every other answer and skips every step.
+    piped(monkeypatch, "", "", "16:00")
+    status, out, _ = run(capsys, "setup")
+    assert status == 0
+    values = tomllib.loads(config_file().read_text(encoding="utf-8"))
+    assert values["end_of_day"] == "16:00" and values["timezone"] == "Europe/Dublin"
+    services = services_on(fresh_db)
+    try:
+        assert services.admin.check_pin("135792").ok  # the PIN kept
+        assert len(services.policies.all_versions()) == 1
+        assert len(services.people.list_staff()) == 2
+    finally:
+        services.close()
+
+
+def test_a_new_database_has_no_policy_until_the_school_publishes_one(
+    fresh_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "db", "upgrade")[0] == 0
+    status, out, _ = run(capsys, "policy", "list")
+    assert status == 0 and "Spring 2018" not in out and "Birmingham" not in out
+
+
+def test_config_set_checks_and_writes_the_file(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("# Set by the IT technician\nidle_timeout = 45\n", encoding="utf-8")
+    status, out, _ = run(capsys, "config", "set", "end_of_day", "9:05")
+    assert status == 0 and "'09:05'" in out
+    status, _, err = run(capsys, "config", "set", "timezone", "Europe/Londres")
+    assert status == 1 and "not a known time zone" in err
+    status, _, err = run(capsys, "config", "set", "colour", "blue")
+    assert status == 1 and "no setting 'colour'" in err
+    assert run(capsys, "config", "set", "school_name", 'St "Mary\'s"')[0] == 0
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# Set by the IT technician\nidle_timeout = 45\n")
+    settings = load_settings()
+    assert (settings.end_of_day, settings.school_name) == ("09:05", 'St "Mary\'s"')
+    status, out, _ = run(capsys, "config")
+    assert "09:05" in out and str(path) in out
+
+
+def test_calendar_import_and_show(fresh_db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "calendar", "show")
+    assert status == 0 and "No school calendar" in out
+    example = assets_dir() / "calendar-example.csv"
+    status, out, _ = run(capsys, "calendar", "import", str(example))
+    assert status == 0 and "3 term(s), 4 holiday(s), 4 INSET day(s)" in out
+    status, out, _ = run(capsys, "calendar", "show")
+    assert "October half term" in out and "calendar-example.csv" in out
+    services = services_on(fresh_db)
+    try:
+        assert not services.school.calendar().is_school_day(date(2026, 11, 27))
+    finally:
+        services.close()
+
+
+def test_a_calendar_file_with_mistakes_changes_nothing(
+    fresh_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "calendar.csv"
+    bad.write_text("date,kind,name\n2026-11-27,inset,Training\n2026-11-31,holiday,X\n")
+    status, _, err = run(capsys, "calendar", "import", str(bad))
+    assert status == 1
+    assert err.splitlines()[0].startswith("line 3: ")
+    assert "calendar was not changed" in err
+    assert "No school calendar" in run(capsys, "calendar", "show")[1]
+
+
+def test_device_kinds_from_the_command_line(
+    fresh_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, _, err = run(capsys, "devices", "add", "TAB-1", "--kind", "tablet")
+    assert status == 1 and "must be one of laptop, work_phone" in err
+    status, out, _ = run(
+        capsys, "devices", "kind", "add", "tablet", "--label", "iPad", "--needs-charged"
+    )
+    assert status == 0 and "Kind tablet (iPad) recorded: asks 'charged and ready'" in out
+    assert run(capsys, "devices", "add", "TAB-1", "--kind", "tablet")[1] == "Added ipad TAB-1.\n"
+    status, out, _ = run(capsys, "devices", "kinds")
+    assert [line.split()[:2] for line in out.splitlines()[1:4]] == [
+        ["laptop", "Laptop"],
+        ["work_phone", "Work"],
+        ["tablet", "iPad"],
+    ]
+    services = services_on(fresh_db)
+    try:
+        [row] = [
+            r
+            for r in services.register.rows_between(date(2000, 1, 1), date(2100, 1, 1))
+            if r.kind == EventKind.DEVICE_KINDS_SET.value
+        ]
+        assert "tablet (iPad): charged" in row.detail
+    finally:
+        services.close()
+
+
+def test_staff_retire_and_import_retire_missing(
+    fresh_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER + "KLEFT,Kay Left,,MHEAD,\nJGONE,Jo Gone,,,\n", encoding="utf-8")
+    assert run(capsys, "staff", "import", str(roster))[0] == 0
+    status, out, _ = run(capsys, "staff", "retire", "kleft")
+    assert status == 0 and "Kay Left (KLEFT) is marked as having left" in out
+    status, _, err = run(capsys, "staff", "retire", "MHEAD")
+    assert status == 1 and "no admin" in err
+
+    roster.write_text(ROSTER, encoding="utf-8")
+    status, out, _ = run(capsys, "staff", "import", str(roster), "--retire-missing")
+    assert status == 0 and "Retired (not in the file): JGONE." in out
+
+    roster.write_text(ROSTER + "ZNEW,Zed New,,Nobody Known,\n", encoding="utf-8")
+    status, _, err = run(capsys, "staff", "import", str(roster))
+    assert status == 1
+    assert err.splitlines()[0].startswith("line 4: line manager 'Nobody Known' is not on")
+
+    roster.write_text(ROSTER.replace(",", ";"), encoding="utf-8")
+    status, _, err = run(capsys, "staff", "import", str(roster))
+    assert status == 1 and "use commas" in err
