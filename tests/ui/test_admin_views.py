@@ -120,13 +120,20 @@ async def test_phones_per_store_then_still_held_first_after_the_end_of_the_day(
         await wait_until(pilot, lambda: isinstance(app.screen, FormDialog))
         await fill(pilot, app, {"path": str(target)})
         await wait_until(pilot, lambda: target.exists())
-        exported = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+        assert target.read_bytes().startswith(b"\xef\xbb\xbf")  # a BOM: Excel reads UTF-8
+        exported = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8-sig"))))
         assert [(r["status"], r["staff_code"], r["since"]) for r in exported] == [
             ("held", "EPATEL", "2026-03-10 07:45"),
             ("held", "ASMITH", "2026-03-10 07:55"),
             ("collected", "DOFFICE", ""),
         ]
         await wait_until(pilot, lambda: any("3 line(s) written" in m for m in messages(app)))
+
+        # On a day that is not a school day (an INSET day), nothing is 'still held' after it.
+        services.school.import_calendar("inset.csv", b"date,kind,name\n2026-03-10,inset,INSET\n")
+        app.screen.query_one("#view-phones").load()  # type: ignore[attr-defined]
+        await wait_until(pilot, lambda: "still held" not in text_of(summary))
+        assert [r[0] for r in rows(app, "phones-table")][:2] == ["In store", "In store"]
 
 
 # --- Off site now --------------------------------------------------------------------------------

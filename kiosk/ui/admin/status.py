@@ -112,18 +112,20 @@ class PhonesPane(Pane):
     def load(self) -> None:
         today = self.today()
 
-        def fetch() -> tuple[tuple[PhoneHolding, ...], tuple[RegisterRow, ...]]:
+        def fetch() -> tuple[tuple[PhoneHolding, ...], tuple[RegisterRow, ...], bool]:
             held = self.services.phones.phones_now()
             page = self.services.register.day(
                 today, RegisterFilter(kind="phone_collected"), limit=5000
             )
-            return held, page.rows
+            return held, page.rows, self.services.school.is_school_day(today)
 
         self.db(fetch, self._show)
 
-    def _show(self, data: tuple[tuple[PhoneHolding, ...], tuple[RegisterRow, ...]]) -> None:
-        held, collected = data
-        late = self.now() >= self.end_of_day()
+    def _show(self, data: tuple[tuple[PhoneHolding, ...], tuple[RegisterRow, ...], bool]) -> None:
+        held, collected, school_day = data
+        # After the end of a school day (by the school's calendar: not on a holiday or an
+        # INSET day, when nobody was expected to collect a phone).
+        late = school_day and self.now() >= self.end_of_day()
         self.lines = phone_lines(held, collected, after_end_of_day=late)
         rows = []
         for line in self.lines:
