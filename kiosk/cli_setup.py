@@ -312,6 +312,20 @@ class _Asker:
             print()  # piped: end the prompt's line, as a typed Enter would
         return answer.strip() or default
 
+    def secret(self, question: str) -> str:
+        """A PIN: at a terminal without echo and twice; piped, one line like any answer."""
+        if self.ended or sys.stdin is None or not sys.stdin.isatty():
+            return self.ask(question)
+        import getpass
+
+        first = getpass.getpass(f"{question}: ").strip()
+        if not first:
+            return ""
+        if getpass.getpass("The same PIN again: ").strip() != first:
+            print("  The two PINs differ.")
+            return self.secret(question)
+        return first
+
     def ask_checked(self, question: str, default: str, check: Any, tries: int = 3) -> str:
         for _ in range(tries):
             answer = self.ask(question, default)
@@ -387,10 +401,9 @@ def _setup_pin(asker: _Asker, services: Services) -> None:
 
     _step(2, "The admin PIN (at least 6 digits; it opens the admin console)")
     is_set = services.admin.is_pin_set()
+    question = "New admin PIN" + (" (Enter keeps the current one)" if is_set else " (Enter: later)")
     for _ in range(3):
-        pin = asker.ask(
-            "New admin PIN" + (" (Enter keeps the current one)" if is_set else " (Enter: later)")
-        )
+        pin = asker.secret(question)
         if not pin:
             print("  PIN kept." if is_set else "  No PIN yet: set one with `kiosk admin set-pin`.")
             return
@@ -487,7 +500,10 @@ def _setup_labels(asker: _Asker, services: Services) -> None:
     from kiosk.services import labels
 
     _step(7, "Staff badges and device labels (A4 PDF, 3 x 8 QR labels a page)")
-    for what, default_name in (("staff", "staff-badges.pdf"), ("devices", "device-labels.pdf")):
+    for what, default_name, noun in (
+        ("staff", "staff-badges.pdf", "staff badge"),
+        ("devices", "device-labels.pdf", "device label"),
+    ):
         sheet = (
             labels.staff_labels(services.people)
             if what == "staff"
@@ -498,7 +514,9 @@ def _setup_labels(asker: _Asker, services: Services) -> None:
             continue
         default = str(data_dir() / default_name)
         answer = asker.ask(
-            f"Write {len(sheet)} {what} labels to (a .pdf file, '-' to skip)", default
+            f"Write {len(sheet)} {noun}{'s' if len(sheet) != 1 else ''} to (a .pdf file, "
+            "'-' to skip)",
+            default,
         )
         if answer == "-":
             print("  Skipped.")
@@ -521,9 +539,7 @@ def _setup_summary(settings: Any, config: Path) -> None:
 
     print("\nDone. What each kiosk needs:")
     print(f"  - the database: KIOSK_DATABASE_URL={_safe_url(settings.database_url)}")
-    print(
-        "    (several kiosks share one PostgreSQL database: postgresql+psycopg://USER:PASSWORD@HOST/DB)"
-    )
+    print("    (several kiosks share one PostgreSQL database: postgresql://USER@HOST/DATABASE)")
     print(f"  - the settings: {config} (copy it, or set KIOSK_CONFIG to its path)")
     print(f"  - the admin PIN key: {secret_path()}")
     print("    Copy it to the same place on each kiosk, readable only by the kiosk's user, e.g.")
