@@ -77,7 +77,7 @@ BATCH_ROWS = 20_000
 
 STAFFROOM_ID = 1  # created by migration 0001, in this order
 DRAWER_ID = 2
-SEED_POLICY_ID = 1
+SEED_POLICY_ID = 1  # the seed AUP's id in databases made before issue 16; left free now
 
 HEAD, DEPUTIES, OFFICE, BC_LEADS = 0, (1, 2), 3, (4, 5)
 TEACHERS = range(6, 36)  # laptop users
@@ -1186,7 +1186,7 @@ def build(
         staff=len(school.people),
         staff_active=sum(1 for s in reference["staff"] if s["retired_at"] is None),
         devices=len(reference["devices"]),
-        policies=len(reference["policies"]) + 1,
+        policies=len(reference["policies"]),  # a new database has no seed policy (issue 16)
         corrections=tally.kinds.get(EventKind.CORRECTION.value, 0),
         kinds=dict(tally.kinds.most_common()),
         build_seconds=round(time.perf_counter() - began, 1),

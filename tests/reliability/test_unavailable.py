@@ -42,7 +42,7 @@ from kiosk.services.app import Services
 from tests.conftest import FakeClock
 from tests.pg import Cluster, PgServer, PgUnavailable
 from tests.reliability.helpers import count_events
-from tests.school import make_ready, make_school
+from tests.school import add_seed_policy, make_ready, make_school
 
 Call = Callable[[Services], Any]
 
@@ -143,6 +143,7 @@ def own_pg(
     url = server.url(name)
     engine = null_pool_engine(url)
     migrate.upgrade(engine)
+    add_seed_policy(engine)  # the school of the other tests: its AUP in force
     engine.dispose()
     services = Services(make_engine(url), Settings(kiosk_name="staffroom", database_url=url), clock)
     try:
