@@ -83,14 +83,29 @@ def store_info(store: Store) -> StoreInfo:
 
 
 def device_info(device: Device, kinds: DeviceKinds = DEFAULT_KINDS) -> DeviceInfo:
-    definition = kinds.get(device.kind)
+    return device_info_of(
+        device.id, device.tag, device.kind, device.description, device.retired_at, kinds
+    )
+
+
+def device_info_of(
+    ident: int,
+    tag: str,
+    kind: str,
+    description: str,
+    retired_at: datetime | None,
+    kinds: DeviceKinds = DEFAULT_KINDS,
+) -> DeviceInfo:
+    """A device's info, with its kind's label and rules from ``kinds`` (the school's, where
+    the caller has read them; the built-in ones otherwise)."""
+    definition = kinds.get(kind)
     return DeviceInfo(
-        device.id,
-        device.tag,
-        device.kind,
-        device.description,
-        device.retired_at is not None,
-        label=kinds.label(device.kind),
+        ident,
+        tag,
+        kind,
+        description,
+        retired_at is not None,
+        label=kinds.label(kind),
         needs_charged=definition is not None and definition.needs_charged,
     )
 
@@ -718,7 +733,7 @@ def _offsite_of(conn: Any, staff: StaffInfo, now: datetime) -> list[OffsiteItem]
         assert due_at is not None
         items.append(
             OffsiteItem(
-                device=DeviceInfo(device_id, tag, device_kind, description, retired_at is not None),
+                device=device_info_of(device_id, tag, device_kind, description, retired_at),
                 staff=staff,
                 since=occurred_at,
                 reason=str(details.get("reason", "")),

@@ -39,8 +39,9 @@ class DeviceInfo:
     retired: bool = False
     # From the school's device kinds (kiosk.domain.devicekinds): its label, and whether the
     # sign-out form must ask "charged and ready" for it.
-    label: str = ""
-    needs_charged: bool = False
+    # Derived from ``kind`` (not compared: the same device whichever definitions read it).
+    label: str = field(default="", compare=False)
+    needs_charged: bool = field(default=False, compare=False)
 
     @property
     def kind_label(self) -> str:
