@@ -494,12 +494,15 @@ def _cmd_staff_list(args: argparse.Namespace) -> int:
     if not people:
         print("No staff yet: import them with `kiosk staff import FILE.csv`.")
         return 0
+    names = {p.code: p.name for p in people}  # a line manager is kept as a staff code
     rows = [
         (
             p.code,
             p.name + (" (left)" if p.retired else ""),
             ", ".join(sorted(p.roles)),
-            p.line_manager,
+            f"{names[p.line_manager]} ({p.line_manager})"
+            if p.line_manager in names
+            else p.line_manager,
             p.email,
         )
         for p in people

@@ -433,7 +433,8 @@ async def test_export_a_date_range_matches_the_database(
         screen.query_one("#export-path", Input).value = str(target)
         await click(pilot, "#export-go")
         await wait_until(pilot, lambda: any("written to" in m for m in messages(app)))
-        exported = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+        assert target.read_bytes().startswith(b"\xef\xbb\xbf")  # a BOM: Excel reads UTF-8
+        exported = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8-sig"))))
         expected = [
             *services.register.day(date(2026, 3, 9)).rows,
             *services.register.day(date(2026, 3, 10)).rows,

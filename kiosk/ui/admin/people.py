@@ -104,6 +104,8 @@ class PeoplePane(Pane):
     def _show(self, data: tuple[tuple[StaffInfo, ...], tuple[DeviceInfo, ...]]) -> None:
         self.staff, self.devices = data
         retired = Text("retired", style="dim")
+        # A line manager is kept as a staff code: shown by name.
+        names = {s.code: s.name for s in self.staff}
         fill_table(
             self.query_one("#staff-table", DataTable),
             [
@@ -113,7 +115,7 @@ class PeoplePane(Pane):
                         s.code,
                         s.name,
                         ", ".join(ROLE_LABELS.get(r, r) for r in sorted(s.roles)),
-                        s.line_manager or "",
+                        names.get(s.line_manager or "", s.line_manager or ""),
                         retired if s.retired else "active",
                     ],
                 )
