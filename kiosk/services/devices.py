@@ -34,7 +34,8 @@ class DeviceService(UseCases):
         with self.ctx.read() as session:
             device = state.get_device(session, tag, active=False)
             return DeviceStatus(
-                state.device_info(device), state.device_offsite(session, device, self.ctx.clock())
+                state.device_info(device, reference.current_device_kinds(session)),
+                state.device_offsite(session, device, self.ctx.clock()),
             )
 
     def check_sign_out(self, staff_code: str, tags: Sequence[str]) -> SignOutCheck:
@@ -162,7 +163,8 @@ class DeviceService(UseCases):
             return receipt(
                 event,
                 out.staff,
-                f"{state.device_info(device).kind_label} {device.tag} returned{late}",
+                f"{reference.current_device_kinds(uow.session).label(device.kind)} "
+                f"{device.tag} returned{late}",
             )
 
     def extend(

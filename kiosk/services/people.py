@@ -199,7 +199,7 @@ class PeopleService(UseCases):
                 )
             device.retired_at = uow.now
             _audit(uow, admin_code, "device_retired", tag=device.tag)
-            return state.device_info(device)
+            return state.device_info(device, reference.current_device_kinds(uow.session))
 
     def import_devices_csv(
         self, data: bytes, *, skip_invalid: bool = False, admin_code: str | None = None

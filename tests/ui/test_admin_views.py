@@ -407,6 +407,20 @@ async def test_staff_and_devices_add_retire_import_and_labels(
             assert (f"action: {action}", "DOFFICE") in actions
 
 
+async def test_a_device_of_a_kind_the_school_added(services: Services) -> None:
+    services.school.set_device_kind("tablet", "iPad", needs_charged=True)
+    app = ConsoleHost(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("8")
+        await wait_until(pilot, lambda: table(app, "staff-table").row_count == 5)
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, FormDialog))
+        await fill(pilot, app, {"tag": "TAB-01", "kind": "tablet", "description": "Reception"})
+        await wait_until(pilot, lambda: table(app, "devices-table").row_count == 4)
+        assert ["TAB-01", "iPad", "Reception", "active"] in rows(app, "devices-table")
+    assert services.devices.status("TAB-01").device.needs_charged
+
+
 # --- Export --------------------------------------------------------------------------------------
 
 

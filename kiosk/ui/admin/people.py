@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, DataTable, Label, Static
 
+from kiosk.domain.devicekinds import DEFAULT_KINDS, DeviceKinds
 from kiosk.domain.errors import InvalidInput
 from kiosk.domain.events import DeviceKind, Role
 from kiosk.services.views import DeviceInfo, ImportReport, StaffInfo
@@ -51,6 +52,7 @@ class PeoplePane(Pane):
         super().__init__(*args, **kwargs)
         self.staff: tuple[StaffInfo, ...] = ()
         self.devices: tuple[DeviceInfo, ...] = ()
+        self.kinds: DeviceKinds = DEFAULT_KINDS  # the school's kinds of device, as last read
         self.last_table = "staff-table"
 
     def compose(self) -> ComposeResult:
@@ -93,16 +95,19 @@ class PeoplePane(Pane):
     def load(self) -> None:
         retired = self.query_one("#show-retired", Checkbox).value
 
-        def fetch() -> tuple[tuple[StaffInfo, ...], tuple[DeviceInfo, ...]]:
+        def fetch() -> tuple[tuple[StaffInfo, ...], tuple[DeviceInfo, ...], DeviceKinds]:
             return (
                 self.services.people.list_staff(include_retired=retired),
                 self.services.people.list_devices(include_retired=retired),
+                self.services.school.device_kinds(),
             )
 
         self.db(fetch, self._show)
 
-    def _show(self, data: tuple[tuple[StaffInfo, ...], tuple[DeviceInfo, ...]]) -> None:
-        self.staff, self.devices = data
+    def _show(
+        self, data: tuple[tuple[StaffInfo, ...], tuple[DeviceInfo, ...], DeviceKinds]
+    ) -> None:
+        self.staff, self.devices, self.kinds = data
         retired = Text("retired", style="dim")
         # A line manager is kept as a staff code: shown by name.
         names = {s.code: s.name for s in self.staff}
@@ -190,21 +195,21 @@ class PeoplePane(Pane):
     def action_add_device(self) -> None:
         def add(values: dict[str, str]) -> Any:
             if not values["kind"]:
-                raise InvalidInput("Choose laptop or work phone.")
+                raise InvalidInput("Choose the kind of device.")
             return self.services.people.add_device(
                 values["tag"], values["kind"], values["description"], admin_code=self.admin_code
             )
 
         self.app.push_screen(
             FormDialog(
-                "Add a laptop or work phone",
+                "Add a device",
                 [
                     Field("tag", "Asset tag (on the label)", placeholder="e.g. LAP-014"),
                     Field(
                         "kind",
                         "Kind",
                         value=DeviceKind.LAPTOP.value,
-                        options=[(k.label, k.value) for k in DeviceKind],
+                        options=[(k.label, k.code) for k in self.kinds.kinds],
                     ),
                     Field("description", "Description (optional)"),
                 ],
