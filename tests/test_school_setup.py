@@ -113,6 +113,8 @@ def test_a_school_adds_a_kind_with_its_own_rule(school: Services) -> None:
         school.devices.sign_out("ASMITH", ["TAB-01"], reason="School trip")
     out = school.devices.sign_out("ASMITH", ["TAB-01"], reason="School trip", charged=True)
     assert out.receipts[0].summary == "iPad TAB-01 signed out off site"
+    [row] = [r for r in school.register.day(date(2026, 3, 10)).rows if r.item == "iPad TAB-01"]
+    assert row.what == "Signed out off site" and "charged: yes" in row.detail
 
     camera = school.devices.check_sign_out("ASMITH", ["CAM-1"])
     assert not camera.needs_charged and not camera.needs_line_manager

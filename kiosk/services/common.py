@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kiosk.db.models import Event
-from kiosk.domain.devicekinds import DEFAULT_KINDS
+from kiosk.domain.devicekinds import DEFAULT_KINDS, DeviceKinds
 from kiosk.domain.errors import RuleViolation
 from kiosk.domain.events import EventKind, Role
 from kiosk.services import state
@@ -50,10 +50,11 @@ def item_label(
     store: str | None,
     title: str | None,
     version: str | None,
+    kinds: DeviceKinds = DEFAULT_KINDS,
 ) -> str:
     """What an event is about, in words: a device, a store or a policy version."""
     if tag and device_kind:
-        return f"{DEFAULT_KINDS.label(device_kind)} {tag}"
+        return f"{kinds.label(device_kind)} {tag}"
     if store:
         return store
     if title:

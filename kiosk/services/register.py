@@ -13,10 +13,11 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from kiosk.db.models import Device, Event, Policy, Staff, Store
+from kiosk.domain.devicekinds import DEFAULT_KINDS, DeviceKinds
 from kiosk.domain.errors import InvalidInput, RuleViolation
 from kiosk.domain.events import EventKind, Role
 from kiosk.domain.timeutil import format_local, local_day_bounds
-from kiosk.services import state
+from kiosk.services import reference, state
 from kiosk.services.common import UseCases, item_label, kind_label, receipt
 from kiosk.services.views import EventReceipt, RegisterPage, RegisterRow
 
@@ -137,7 +138,7 @@ def _detail(details: dict[str, Any] | None) -> str:
     return "; ".join(parts)
 
 
-def _row(values: Any, zone: ZoneInfo) -> RegisterRow:
+def _row(values: Any, zone: ZoneInfo, kinds: DeviceKinds = DEFAULT_KINDS) -> RegisterRow:
     (
         event_id,
         occurred_at,
@@ -158,7 +159,7 @@ def _row(values: Any, zone: ZoneInfo) -> RegisterRow:
         version,
         void,
     ) = values
-    item = item_label(tag, device_kind, store, title, version)
+    item = item_label(tag, device_kind, store, title, version, kinds)
     detail = _detail(details)
     if due_at is not None:
         due = format_local(due_at, zone, "%a %d %b %Y %H:%M")
@@ -201,7 +202,10 @@ class RegisterService(UseCases):
             total = conn.scalar(select(func.count()).select_from(stmt.subquery())) or 0
             rows = conn.execute(stmt.order_by(*_TIME_ORDER).offset(offset).limit(limit)).all()
             zone = self.ctx.settings.zone
-            return RegisterPage(day, tuple(_row(r, zone) for r in rows), total, offset, limit)
+            kinds = reference.current_device_kinds(session)
+            return RegisterPage(
+                day, tuple(_row(r, zone, kinds) for r in rows), total, offset, limit
+            )
 
     def rows_between(
         self, first: date, last: date, filters: RegisterFilter | None = None
@@ -216,11 +220,12 @@ class RegisterService(UseCases):
         )
         zone = self.ctx.settings.zone
         with self.ctx.read() as session:
+            kinds = reference.current_device_kinds(session)
             result = session.connection().execute(
                 stmt.order_by(*_TIME_ORDER).execution_options(yield_per=2000)
             )
             for values in result:
-                yield _row(values, zone)
+                yield _row(values, zone, kinds)
 
     def export_csv(
         self,
