@@ -238,8 +238,9 @@ def cmd_calendar_import(args: argparse.Namespace) -> int:
     for problem in result.problems:
         print(f"line {problem.line}: {problem.reason}", file=sys.stderr)
     if not result.imported:
+        blocking = sum(1 for p in result.problems if p.blocking)
         raise CliError(
-            f"the calendar was not changed: {len(result.problems)} line(s) with a problem "
+            f"the calendar was not changed: {blocking} line(s) with a problem "
             "(listed above). Fix the file, or use --skip-invalid to import the other lines."
         )
     print(f"Calendar imported from {Path(args.file).name}: {calendar_summary(result.calendar)}.")

@@ -181,6 +181,25 @@ def test_a_calendar_file_with_mistakes_changes_nothing(
     assert "No school calendar" in run(capsys, "calendar", "show")[1]
 
 
+def test_a_school_website_ics_feed_imports_with_its_other_events_listed(
+    fresh_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed = tmp_path / "school.ics"
+    feed.write_text(
+        "BEGIN:VCALENDAR\r\n"
+        "BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20261127\r\nDTEND;VALUE=DATE:20261128\r\n"
+        "SUMMARY:INSET day - school closed to pupils\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nDTSTART:20261112T170000Z\r\nDTEND:20261112T190000Z\r\n"
+        "SUMMARY:Parents\\, carers' evening\r\nEND:VEVENT\r\n"
+        "END:VCALENDAR\r\n",
+        encoding="utf-8",
+    )
+    status, out, err = run(capsys, "calendar", "import", str(feed))
+    assert status == 0 and "1 INSET day(s)" in out
+    assert "Parents, carers' evening: not a term, holiday or INSET day (left out)" in err
+    assert "27 Nov 2026" in run(capsys, "calendar", "show")[1]
+
+
 def test_device_kinds_from_the_command_line(
     fresh_db: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -82,6 +82,13 @@ class CalendarEntry:
 class CalendarProblem:
     line: int
     reason: str
+    # False: an event left out on purpose (a parents' evening in a school's .ics feed), which
+    # does not stop the import; True: a line that cannot be read.
+    blocking: bool = True
+
+
+class _LeftOut(InvalidInput):
+    """An .ics event that is none of term, holiday or INSET: listed, not an error."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,7 +404,12 @@ def parse_ics(text: str) -> tuple[list[CalendarEntry], list[CalendarProblem]]:
                 if entry is not None:
                     entries.append(entry)
             except InvalidInput as exc:
-                problems.append(CalendarProblem(start_line, f"{event.get('SUMMARY', '?')}: {exc}"))
+                what = _ics_unescape(event.get("SUMMARY", "?"))
+                problems.append(
+                    CalendarProblem(
+                        start_line, f"{what}: {exc}", blocking=not isinstance(exc, _LeftOut)
+                    )
+                )
             event = None
         elif event is not None and key in ("DTSTART", "DTEND", "SUMMARY", "DURATION"):
             event[key] = value
@@ -421,9 +433,9 @@ def _ics_entry(event: Mapping[str, str]) -> CalendarEntry | None:
         end = start + timedelta(days=int(match[1]) - 1) if match and int(match[1]) > 0 else start
     kind = ics_kind(summary)
     if kind is None:
-        raise InvalidInput("not a term, holiday or INSET day (left out)")
+        raise _LeftOut("not a term, holiday or INSET day (left out)")
     if kind == TERM and (end - start).days + 1 < _MIN_TERM_DAYS:
-        raise InvalidInput(
+        raise _LeftOut(
             "a term event of a day or two (e.g. 'term starts') is not the term's span (left out)"
         )
     return _entry(start, end, kind, summary[:200])

@@ -96,7 +96,7 @@ class SchoolService(UseCases):
                 "No term, holiday or INSET entry was found in the file"
                 + (f" ({len(problems)} line(s) could not be read)." if problems else ".")
             )
-        if problems and not skip_invalid:
+        if any(p.blocking for p in problems) and not skip_invalid:
             return CalendarImport(calendar, tuple(problems), imported=False)
         with self.ctx.write() as uow:
             details = calendar.to_details()
