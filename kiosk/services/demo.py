@@ -157,7 +157,7 @@ class DemoSchool:
 
 def demo_calendar(today: date) -> str:
     """The demo's calendar (CSV): a term around the fortnight, with an INSET day and a
-    half-term week after today, so `kiosk calendar show` has something to show."""
+    holiday week after today, so `kiosk calendar show` has something to show."""
     start = today - timedelta(days=HISTORY_DAYS + 30)
     inset = today + timedelta(days=(7 - today.weekday()) % 7 + 7)  # Monday week
     half_term = inset + timedelta(days=14)
@@ -166,7 +166,7 @@ def demo_calendar(today: date) -> str:
             "start,end,kind,name",
             f"{start},{today + timedelta(days=60)},term,Term (demo)",
             f"{inset},,inset,INSET day (demo)",
-            f"{half_term},{half_term + timedelta(days=4)},holiday,Half term (demo)",
+            f"{half_term},{half_term + timedelta(days=4)},holiday,Holiday (demo)",
         ]
     )
 
