@@ -181,16 +181,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reg.set_defaults(handler=_cmd_register, parser=reg)
 
+    from kiosk.services.label_stock import DEFAULT_STOCK, STOCKS
+
+    stocks = "; ".join(f"{s.name}: {s.description}" for s in STOCKS.values())
     lab = sub.add_parser(
         "labels",
         help="print QR labels for devices or staff badges",
-        description="Write an A4 sheet of QR labels (3 x 8 per page) for every active device "
-        "or member of staff. The format follows the file name: .png (300 dpi; one file per "
-        "page), .svg (one file per page) or .pdf (one file, a page per sheet).",
+        description="Write QR labels for every active device or member of staff, or for the "
+        "codes given with --only, on a label stock: an A4 sheet or a label printer's roll. "
+        "The format follows the file name: .png (300 dpi; one file per page), .svg (one "
+        "file per page) or .pdf (one file, a page per sheet or per label on a roll, at "
+        f"the stock's size). Stocks: {stocks}.",
     )
-    which = lab.add_mutually_exclusive_group(required=True)
+    which = lab.add_mutually_exclusive_group()
     which.add_argument("--staff", action="store_true", help="staff badges")
     which.add_argument("--devices", action="store_true", help="device labels")
+    lab.add_argument(
+        "--only",
+        metavar="CODES",
+        help="only these staff codes or asset tags, separated by commas, e.g. LAP-014,T103",
+    )
+    lab.add_argument(
+        "--stock",
+        default=DEFAULT_STOCK,
+        metavar="STOCK",
+        type=str.lower,
+        choices=[name.lower() for name in STOCKS],
+        help=f"the label stock (default {DEFAULT_STOCK}): " + ", ".join(STOCKS),
+    )
     lab.add_argument("--out", required=True, metavar="FILE", help="labels.png, .svg or .pdf")
     lab.set_defaults(handler=_cmd_labels)
 
@@ -627,15 +645,27 @@ def _register_table(services: Services, first: date, last: date, out: TextIO | N
 
 def _cmd_labels(args: argparse.Namespace) -> int:
     from kiosk.services import labels
+    from kiosk.services.label_stock import DEFAULT_STOCK
 
+    if not (args.staff or args.devices or args.only):
+        raise CliError("say which labels: --staff, --devices or --only CODES.", 2)
     out = Path(args.out)
     if out.suffix.lower() not in labels.FORMATS:
         raise CliError(f"choose a file ending in {', '.join(labels.FORMATS)} (not {out.name}).")
     if not out.parent.is_dir():
         raise CliError(f"the folder {out.parent} does not exist.")
+    stock = labels.get_stock(args.stock)
     services = _open(args)
     try:
-        if args.staff:
+        if args.only:
+            sheet = labels.chosen_labels(
+                services.people,
+                args.only.split(","),
+                staff=not args.devices,
+                devices=not args.staff,
+            )
+            what = "label"
+        elif args.staff:
             sheet = labels.staff_labels(services.people)
             what = "staff badge"
         else:
@@ -645,11 +675,13 @@ def _cmd_labels(args: argparse.Namespace) -> int:
         services.close()
     if not sheet:
         raise CliError(f"there are no active {'staff' if args.staff else 'devices'} to label.")
-    written = labels.write_sheet(sheet, out)
-    pages = len(labels.pages(sheet))
+    written = labels.write_sheet(sheet, out, stock)
+    pages = len(labels.pages(sheet, stock))
     print(
         f"{len(sheet)} {what}{'s' if len(sheet) != 1 else ''} on {pages} "
-        f"page{'s' if pages != 1 else ''}:"
+        f"page{'s' if pages != 1 else ''}"
+        + ("" if stock.name == DEFAULT_STOCK else f" ({stock.description})")
+        + ":"
     )
     for path in written:
         print(f"  {path}")
