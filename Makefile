@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: run test lint format bench demo postgres poppler clean
+.PHONY: run test lint format bench demo postgres poppler systemd clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ run: $(VENV)/.installed-run
 	$(BIN)/kiosk --demo
 
 ## Every test, on SQLite and on a throwaway PostgreSQL cluster.
-test: $(VENV)/.installed-dev postgres poppler
+test: $(VENV)/.installed-dev postgres poppler systemd
 	$(BIN)/pytest
 
 ## ruff (format + check), mypy and the import-layer contracts.
@@ -65,6 +65,15 @@ poppler:
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq poppler-utils >/dev/null; \
+	fi
+
+## The deploy tests check the generated units with systemd-analyze verify (package systemd).
+systemd:
+	@if ! command -v systemd-analyze >/dev/null 2>&1; then \
+		echo "Installing systemd for systemd-analyze (apt-get)..."; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq systemd >/dev/null; \
 	fi
 
 clean:

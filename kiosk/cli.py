@@ -243,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cfg.set_defaults(handler=_cmd_config)
     _add_reliability_commands(sub)
+    _add_reach_commands(sub)
     return parser
 
 
@@ -917,4 +918,63 @@ def _cmd_purge(args: argparse.Namespace) -> int:
     finally:
         services.close()
     print(report.summary)
+    return 0
+
+
+# --- install-service (issue 18.3; units in services/deploy.py) ---------------------------------
+
+
+def _add_reach_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from kiosk.services import deploy
+
+    ins = sub.add_parser(
+        "install-service",
+        help="write the systemd units that start the kiosk at boot, send notices, back up",
+        description="Write systemd units: the kiosk full screen on a virtual terminal, logged "
+        f"in automatically and restarted when it stops ({deploy.KIOSK_UNIT}); "
+        f"{deploy.NOTIFY_SERVICE} with {deploy.NOTIFY_TIMER} (kiosk notify every 15 "
+        f"minutes); {deploy.BACKUP_SERVICE} with {deploy.BACKUP_TIMER} (kiosk backup every "
+        "evening, 30 days kept). They run this kiosk's Python and read the environment "
+        f"file (default {deploy.DEFAULT_ENV_FILE}). See docs/deploy.md.",
+    )
+    ins.add_argument(
+        "--user", help="the user the kiosk runs as (default: the user who ran sudo, else you)"
+    )
+    ins.add_argument("--tty", type=int, default=1, help="the virtual terminal (default 1)")
+    ins.add_argument(
+        "--print", dest="print_only", action="store_true", help="print the units, write nothing"
+    )
+    ins.add_argument(
+        "--dir",
+        default=deploy.DEFAULT_UNIT_DIR,
+        help=f"where to write them (default {deploy.DEFAULT_UNIT_DIR})",
+    )
+    ins.add_argument("--env-file", default=deploy.DEFAULT_ENV_FILE, help="the environment file")
+    ins.add_argument(
+        "--backup-dir",
+        default=deploy.DEFAULT_BACKUP_DIR,
+        help=f"where backups go (default {deploy.DEFAULT_BACKUP_DIR})",
+    )
+    ins.set_defaults(handler=_cmd_install_service)
+
+
+def _cmd_install_service(args: argparse.Namespace) -> int:
+    import getpass
+
+    from kiosk.services import deploy
+
+    user = args.user or os.environ.get("SUDO_USER") or getpass.getuser()
+    units = deploy.build_units(user, args.tty, env_file=args.env_file, backup_dir=args.backup_dir)
+    if args.print_only:
+        for unit in units:
+            print(f"# --- {unit.name} ---")
+            print(unit.text)
+        return 0
+    written = deploy.write_units(units, Path(args.dir))
+    print("Wrote:")
+    for path in written:
+        print(f"  {path}")
+    print("Then, as root:")
+    for command in deploy.enable_commands(args.tty):
+        print(f"  {command}")
     return 0

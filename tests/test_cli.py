@@ -84,6 +84,7 @@ COMMANDS = [
     ["admin", "set-pin"],
     ["demo"],
     ["config"],
+    ["install-service"],
 ]
 
 
