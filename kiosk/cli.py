@@ -741,6 +741,8 @@ def _cmd_config(args: argparse.Namespace) -> int:
         value = getattr(settings, setting.key)
         if setting.key == "database_url":
             value = _safe_url(value)
+        elif setting.secret and value:
+            value = "(set, not shown)"
         rows.append((setting.key, value, settings.sources.get(setting.key, "default"), setting.env))
     print(table(("SETTING", "VALUE", "FROM", "ENVIRONMENT VARIABLE"), rows))
     path = config_file()
@@ -957,6 +959,28 @@ def _add_reach_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     )
     ins.set_defaults(handler=_cmd_install_service)
 
+    note = sub.add_parser(
+        "notify",
+        help="send the notices that are due by e-mail (each one once)",
+        description="Send the notices due now by SMTP: the office's end-of-day summary, "
+        "reminders to staff (device due back tomorrow or overdue, phone left in a store, a "
+        "policy to acknowledge), line managers' weekly sign-outs, workstation review requests "
+        "to the Head Teacher, and the register's daily anchor. Each notice is recorded in the "
+        "register and sent once, even by several kiosks at once; one that failed is tried "
+        "again at the next run. Run it from a timer (kiosk install-service). Exits 1 when a "
+        "notice could not be sent.",
+    )
+    mode = note.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--dry-run", action="store_true", help="print each notice due instead of sending it"
+    )
+    mode.add_argument(
+        "--status",
+        action="store_true",
+        help="list notices of the last 14 days that failed or whose outcome is unknown",
+    )
+    note.set_defaults(handler=_cmd_notify)
+
 
 def _cmd_install_service(args: argparse.Namespace) -> int:
     import getpass
@@ -977,4 +1001,71 @@ def _cmd_install_service(args: argparse.Namespace) -> int:
     print("Then, as root:")
     for command in deploy.enable_commands(args.tty):
         print(f"  {command}")
+    return 0
+
+
+def _cmd_notify(args: argparse.Namespace) -> int:
+    from kiosk.domain.timeutil import format_local
+
+    services = _open(args)
+    try:
+        if args.status:
+            return _notify_status(services)
+        report = services.notify.run(dry_run=args.dry_run)
+    finally:
+        services.close()
+    for problem in report.problems:
+        print(f"kiosk: note: {problem}", file=sys.stderr)
+    if args.dry_run:
+        for notice in report.due:
+            print(f"To: {notice.to}\nSubject: {notice.subject}\nKey: {notice.key}\n")
+            print(notice.text.rstrip())
+            print("-" * 72)
+        count = len(report.due)
+        print(f"{count} notice{'s' if count != 1 else ''} due; nothing was sent (--dry-run).")
+        return 0
+    zone = services.settings.zone
+    now = format_local(services.ctx.clock(), zone, "%Y-%m-%d %H:%M")
+    sent, failed = report.sent, report.failed
+    print(f"{now}: {len(sent)} notice{'s' if len(sent) != 1 else ''} sent, {len(failed)} failed.")
+    for notice in sent:
+        print(f"  sent {notice.key} to {notice.to}: {notice.subject}")
+    for outcome in failed:
+        print(
+            f"  NOT SENT {outcome.notice.key} to {outcome.notice.to}: {outcome.error}",
+            file=sys.stderr,
+        )
+    if failed:
+        return _fail("some notices were not sent; the next run tries them again.")
+    return 0
+
+
+def _notify_status(services: Services) -> int:
+    from kiosk.domain.timeutil import format_local
+
+    zone = services.settings.zone
+    rows = [
+        (
+            format_local(s.at, zone, "%Y-%m-%d %H:%M"),
+            "FAILED" if s.state == "failed" else "UNKNOWN",
+            s.key,
+            s.to,
+            s.error
+            or "claimed but no outcome recorded: it may have been sent; check, then "
+            "tell the person yourself if needed",
+        )
+        for s in services.notify.status()
+    ]
+    settings = services.settings
+    if not settings.smtp_host:
+        print("Mail server: not set (smtp_host / KIOSK_SMTP_HOST): nothing can be sent.")
+    else:
+        print(
+            f"Mail server: {settings.smtp_host}:{settings.smtp_port} "
+            f"({settings.smtp_security}); office: {settings.office_email or 'not set'}"
+        )
+    if not rows:
+        print("No notice failed or was left unfinished in the last 14 days.")
+        return 0
+    print(table(("WHEN", "STATE", "NOTICE", "TO", "ERROR"), rows))
     return 0

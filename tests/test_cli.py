@@ -85,6 +85,7 @@ COMMANDS = [
     ["demo"],
     ["config"],
     ["install-service"],
+    ["notify"],
 ]
 
 

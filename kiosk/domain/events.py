@@ -21,6 +21,9 @@ class EventKind(StrEnum):
     CORRECTION = "correction"
     ADMIN_LOCKOUT = "admin_lockout"
     ADMIN_ACTION = "admin_action"
+    NOTICE_CLAIMED = "notice_claimed"
+    NOTICE_SENT = "notice_sent"
+    NOTICE_FAILED = "notice_failed"
 
     @property
     def label(self) -> str:
@@ -47,6 +50,9 @@ _LABELS: dict[EventKind, str] = {
     EventKind.CORRECTION: "Correction",
     EventKind.ADMIN_LOCKOUT: "Admin console locked (wrong PINs)",
     EventKind.ADMIN_ACTION: "Admin action",
+    EventKind.NOTICE_CLAIMED: "Notice being sent",
+    EventKind.NOTICE_SENT: "Notice sent",
+    EventKind.NOTICE_FAILED: "Notice not sent",
 }
 
 # The stream an event belongs to: the state of a person's phone, of a device, ...
@@ -66,10 +72,14 @@ _CATEGORY: dict[EventKind, str] = {
     EventKind.CORRECTION: "correction",
     EventKind.ADMIN_LOCKOUT: "admin",
     EventKind.ADMIN_ACTION: "admin",
+    EventKind.NOTICE_CLAIMED: "notice",
+    EventKind.NOTICE_SENT: "notice",
+    EventKind.NOTICE_FAILED: "notice",
 }
 
 PHONE_KINDS = frozenset(k for k in EventKind if k.category == "phone")
 DEVICE_KINDS = frozenset(k for k in EventKind if k.category == "device")
+NOTICE_KINDS = frozenset(k for k in EventKind if k.category == "notice")
 
 
 class Role(StrEnum):

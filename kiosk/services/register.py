@@ -124,6 +124,9 @@ _DETAIL_KEYS = (
     "from_store",
     "line_manager",
     "action",
+    "to",
+    "subject",
+    "error",
 )
 _DETAIL_LABELS = tuple((key, key.replace("_", " ")) for key in _DETAIL_KEYS)
 
