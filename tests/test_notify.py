@@ -391,3 +391,15 @@ def test_notify_command_dry_run_send_and_status(
     assert main(["notify", "--status"]) == 0
     out = capsys.readouterr().out
     assert "FAILED" in out and f"{HEAD}" in out and "ConnectionRefusedError" in out
+
+
+def test_starttls_is_never_dropped_for_a_clear_connection(
+    school: Services, smtp: SmtpServer, clock: FakeClock
+) -> None:
+    # The server offers no STARTTLS: with smtp_security = starttls nothing goes in clear.
+    secure = Services(school.ctx.engine, replace(school.settings, smtp_security="starttls"), clock)
+    clock.set(at(TUESDAY, 10))
+    report = secure.notify.run(is_school_day=monday_off)
+    assert report.sent == () and len(report.failed) == 4
+    assert all("STARTTLS extension not supported" in (o.error or "") for o in report.failed)
+    assert smtp.inbox.messages == []
