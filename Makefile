@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: run test lint format bench demo postgres poppler systemd clean
+.PHONY: run test lint format bench demo postgres poppler systemd chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ run: $(VENV)/.installed-run
 	$(BIN)/kiosk --demo
 
 ## Every test, on SQLite and on a throwaway PostgreSQL cluster.
-test: $(VENV)/.installed-dev postgres poppler systemd
+test: $(VENV)/.installed-dev postgres poppler systemd chromium
 	$(BIN)/pytest
 
 ## ruff (format + check), mypy and the import-layer contracts.
@@ -74,6 +74,15 @@ systemd:
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq systemd >/dev/null; \
+	fi
+
+## The browser test drives Debian's Chromium with its chromedriver (Selenium; no browser download).
+chromium:
+	@if ! [ -x /usr/bin/chromium ] || ! [ -x /usr/bin/chromedriver ]; then \
+		echo "Installing Chromium and chromedriver for the browser test (apt-get)..."; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	fi
 
 clean:

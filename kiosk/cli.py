@@ -218,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="With no command, opens the admin console (on the office machine).",
     )
     admin.set_defaults(handler=_cmd_admin_console)
+    _add_serve_options(admin)
     adm_sub = admin.add_subparsers(title="commands", metavar="COMMAND")
     pin = adm_sub.add_parser(
         "set-pin",
@@ -402,6 +403,8 @@ def _cmd_run_app(args: argparse.Namespace) -> int:
 
 
 def _cmd_admin_console(args: argparse.Namespace) -> int:
+    if getattr(args, "serve", False):
+        return _serve_admin(args)
     settings = _settings(args)
     try:
         from kiosk.ui.admin.app import AdminApp  # type: ignore[import-not-found, unused-ignore]
@@ -1068,4 +1071,42 @@ def _notify_status(services: Services) -> int:
         print("No notice failed or was left unfinished in the last 14 days.")
         return 0
     print(table(("WHEN", "STATE", "NOTICE", "TO", "ERROR"), rows))
+    return 0
+
+
+# --- the admin console in a browser (issue 18.2; kiosk/ui/admin/serve.py) ----------------------
+
+
+def _add_serve_options(admin: argparse.ArgumentParser) -> None:
+    admin.add_argument(
+        "--serve",
+        action="store_true",
+        help="serve the admin console to a web browser (textual-serve) instead of this terminal",
+    )
+    admin.add_argument(
+        "--host", default="127.0.0.1", help="with --serve: the address to listen on (127.0.0.1)"
+    )
+    admin.add_argument("--port", type=int, default=8000, help="with --serve: the port (8000)")
+    admin.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="with --serve: the address browsers use, e.g. https://kiosk.school.example "
+        "behind a reverse proxy (default http://HOST:PORT)",
+    )
+
+
+def _serve_admin(args: argparse.Namespace) -> int:
+    if not 0 < args.port < 65536:
+        raise CliError(f"{args.port} is not a port number.", 2)
+    settings = _settings(args)  # a configuration mistake is said here, not in each browser tab
+    try:
+        from kiosk.ui.admin.serve import serve_admin  # type: ignore[import-not-found, unused-ignore]
+    except ImportError as exc:
+        raise CliError(
+            f"the console cannot be served: {exc} (pip install textual-serve)."
+        ) from None
+    del settings
+    url = args.public_url or f"http://{args.host}:{args.port}"
+    print(f"Serving the admin console on {url} (Ctrl+C to stop).", file=sys.stderr)
+    serve_admin(host=args.host, port=args.port, public_url=args.public_url, demo=args.demo)
     return 0
