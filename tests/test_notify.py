@@ -209,7 +209,7 @@ def test_each_notice_goes_to_whom_it_concerns_once(
         "- Ben Jones (BJONES): phone still in the Staff-room secure store since "
         "Tue 10 Mar 2026 08:05" in body
     )
-    assert "- Carol Head (CHEAD): weekly sign-outs of their team (1 people)" in body
+    assert "- Carol Head (CHEAD): weekly sign-outs of their team (1 person)" in body
     (manager,) = smtp.inbox.to("fay@school.example")
     assert (
         "- Gina Lee: 1 in the last 4 weeks, 1 in the last 12 weeks"

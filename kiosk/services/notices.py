@@ -40,6 +40,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
@@ -215,7 +216,24 @@ class NoticeBuilder:
         end = datetime.combine(self.today, self.settings.end_of_day_time, self.settings.zone)
         self.after_end_of_day = now >= end.astimezone(UTC)
 
+    @cached_property
+    def offsite(self) -> tuple[Any, ...]:
+        return tuple(self.services.devices.offsite_now())
+
+    @cached_property
+    def phones(self) -> tuple[Any, ...]:
+        return tuple(self.services.phones.phones_now())
+
+    @cached_property
+    def gaps(self) -> tuple[Any, ...]:
+        return tuple(self.services.policies.gaps())
+
+    @cached_property
+    def reviews(self) -> tuple[Any, ...]:
+        return tuple(self.services.policies.reviews())
+
     def build(self) -> _Due:
+        """Each read model is asked once (a run is a few queries, whatever it sends)."""
         due = _Due()
         staff = self.services.people.list_staff()
         self.by_name = {s.name.casefold(): s for s in staff}
@@ -248,7 +266,7 @@ class NoticeBuilder:
 
     def _devices(self, due: _Due) -> None:
         tomorrow = self.today + timedelta(days=1)
-        for item in self.services.devices.offsite_now():
+        for item in self.offsite:
             due_day = local_date(item.expected_return, self.settings.zone)
             values = {
                 "device": _device_name(item),
@@ -276,7 +294,7 @@ class NoticeBuilder:
                 )
 
     def _phones(self, due: _Due) -> None:
-        for held in self.services.phones.phones_now():
+        for held in self.phones:
             self._to_staff(
                 due,
                 held.staff,
@@ -287,7 +305,7 @@ class NoticeBuilder:
             )
 
     def _policies(self, due: _Due) -> None:
-        for gap in self.services.policies.gaps():
+        for gap in self.gaps:
             if not gap.policy.required:
                 continue
             for person in gap.missing:
@@ -359,12 +377,13 @@ class NoticeBuilder:
                 f"manager:{manager.id}:{year}-W{week:02d}",
                 "manager_weekly",
                 values,
-                f"weekly sign-outs of their team ({len(team)} people)",
+                f"weekly sign-outs of their team ({len(team)} "
+                f"{'person' if len(team) == 1 else 'people'})",
             )
 
     def _reviews(self, due: _Due) -> None:
         to = self.settings.head_email or self.settings.office_email
-        for review in self.services.policies.reviews():
+        for review in self.reviews:
             if review.status != "open":
                 continue
             if to is None:
@@ -390,7 +409,7 @@ class NoticeBuilder:
     def _office_digest(self, due: _Due) -> None:
         settings = self.settings
         stores: dict[str, list[dict[str, str]]] = defaultdict(list)
-        for held in self.services.phones.phones_now():
+        for held in self.phones:
             stores[held.store.name].append(
                 {
                     "name": held.staff.name,
@@ -405,7 +424,8 @@ class NoticeBuilder:
                 "code": item.staff.code,
                 "due": _when(item.expected_return, settings),
             }
-            for item in self.services.devices.overdue()
+            for item in self.offsite
+            if item.overdue
         ]
         reviews = [
             {
@@ -415,7 +435,7 @@ class NoticeBuilder:
                 "status": r.status.replace("_", " "),
                 "needs": display_text(r.needs),
             }
-            for r in self.services.policies.reviews()
+            for r in self.reviews
         ]
         policies = [
             {
@@ -423,7 +443,7 @@ class NoticeBuilder:
                 "version": g.policy.version,
                 "missing": [s.name for s in g.missing],
             }
-            for g in self.services.policies.gaps()
+            for g in self.gaps
             if g.policy.required and g.missing
         ]
         parts = []
