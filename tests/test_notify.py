@@ -403,3 +403,32 @@ def test_starttls_is_never_dropped_for_a_clear_connection(
     assert report.sent == () and len(report.failed) == 4
     assert all("STARTTLS extension not supported" in (o.error or "") for o in report.failed)
     assert smtp.inbox.messages == []
+
+
+def test_mail_settings_from_the_environment_and_the_password_never_shown(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kiosk.cli import main
+    from kiosk.config import load_settings
+
+    monkeypatch.setenv("KIOSK_SMTP_HOST", "smtp.school.example")
+    monkeypatch.setenv("KIOSK_SMTP_PORT", "465")
+    monkeypatch.setenv("KIOSK_SMTP_SECURITY", "tls")
+    monkeypatch.setenv("KIOSK_SMTP_USER", "kiosk@school.example")
+    monkeypatch.setenv("KIOSK_SMTP_PASSWORD", "correct horse battery")
+    monkeypatch.setenv("KIOSK_OFFICE_EMAIL", OFFICE)
+    settings = load_settings()
+    assert (settings.smtp_host, settings.smtp_port, settings.smtp_security) == (
+        "smtp.school.example",
+        465,
+        "tls",
+    )
+    assert settings.smtp_password == "correct horse battery"
+    assert main(["config"]) == 0
+    out = capsys.readouterr().out
+    assert "correct horse battery" not in out
+    assert "(set, not shown)" in out and "smtp.school.example" in out
+
+    monkeypatch.setenv("KIOSK_SMTP_SECURITY", "ssl3")
+    assert main(["config"]) == 1
+    assert "smtp_security 'ssl3' must be one of starttls, tls, none" in capsys.readouterr().err
