@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: run test lint format bench demo postgres clean
+.PHONY: run test lint format bench demo postgres poppler systemd chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ run: $(VENV)/.installed-run
 	$(BIN)/kiosk --demo
 
 ## Every test, on SQLite and on a throwaway PostgreSQL cluster.
-test: $(VENV)/.installed-dev postgres
+test: $(VENV)/.installed-dev postgres poppler systemd chromium
 	$(BIN)/pytest
 
 ## ruff (format + check), mypy and the import-layer contracts.
@@ -56,6 +56,33 @@ postgres:
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
+## The label tests render PDF pages with poppler's pdftoppm and decode them; install it if missing.
+poppler:
+	@if ! command -v pdftoppm >/dev/null 2>&1; then \
+		echo "Installing poppler-utils for the label tests (apt-get)..."; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq poppler-utils >/dev/null; \
+	fi
+
+## The deploy tests check the generated units with systemd-analyze verify (package systemd).
+systemd:
+	@if ! command -v systemd-analyze >/dev/null 2>&1; then \
+		echo "Installing systemd for systemd-analyze (apt-get)..."; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq systemd >/dev/null; \
+	fi
+
+## The browser test drives Debian's Chromium with its chromedriver (Selenium; no browser download).
+chromium:
+	@if ! [ -x /usr/bin/chromium ] || ! [ -x /usr/bin/chromedriver ]; then \
+		echo "Installing Chromium and chromedriver for the browser test (apt-get)..."; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	fi
 
 clean:

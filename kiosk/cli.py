@@ -205,16 +205,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reg.set_defaults(handler=_cmd_register, parser=reg)
 
+    from kiosk.services.label_stock import DEFAULT_STOCK, STOCKS
+
+    stocks = "; ".join(f"{s.name}: {s.description}" for s in STOCKS.values())
     lab = sub.add_parser(
         "labels",
         help="print QR labels for devices or staff badges",
-        description="Write an A4 sheet of QR labels (3 x 8 per page) for every active device "
-        "or member of staff. The format follows the file name: .png (300 dpi; one file per "
-        "page), .svg (one file per page) or .pdf (one file, a page per sheet).",
+        description="Write QR labels for every active device or member of staff, or for the "
+        "codes given with --only, on a label stock: an A4 sheet or a label printer's roll. "
+        "The format follows the file name: .png (300 dpi; one file per page), .svg (one "
+        "file per page) or .pdf (one file, a page per sheet or per label on a roll, at "
+        f"the stock's size). Stocks: {stocks}.",
     )
-    which = lab.add_mutually_exclusive_group(required=True)
+    which = lab.add_mutually_exclusive_group()
     which.add_argument("--staff", action="store_true", help="staff badges")
     which.add_argument("--devices", action="store_true", help="device labels")
+    lab.add_argument(
+        "--only",
+        metavar="CODES",
+        help="only these staff codes or asset tags, separated by commas, e.g. LAP-014,T103",
+    )
+    lab.add_argument(
+        "--stock",
+        default=DEFAULT_STOCK,
+        metavar="STOCK",
+        type=str.lower,
+        choices=[name.lower() for name in STOCKS],
+        help=f"the label stock (default {DEFAULT_STOCK}): " + ", ".join(STOCKS),
+    )
     lab.add_argument("--out", required=True, metavar="FILE", help="labels.png, .svg or .pdf")
     lab.set_defaults(handler=_cmd_labels)
 
@@ -224,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="With no command, opens the admin console (on the office machine).",
     )
     admin.set_defaults(handler=_cmd_admin_console)
+    _add_serve_options(admin)
     adm_sub = admin.add_subparsers(title="commands", metavar="COMMAND")
     pin = adm_sub.add_parser(
         "set-pin",
@@ -251,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_setup.add_config_set(cfg)
     _add_reliability_commands(sub)
     cli_setup.add_school_commands(sub)
+    _add_reach_commands(sub)
     return parser
 
 
@@ -413,6 +433,8 @@ def _cmd_run_app(args: argparse.Namespace) -> int:
 
 
 def _cmd_admin_console(args: argparse.Namespace) -> int:
+    if getattr(args, "serve", False):
+        return _serve_admin(args)
     settings = _settings(args)
     try:
         from kiosk.ui.admin.app import AdminApp  # type: ignore[import-not-found, unused-ignore]
@@ -666,15 +688,27 @@ def _register_table(services: Services, first: date, last: date, out: TextIO | N
 
 def _cmd_labels(args: argparse.Namespace) -> int:
     from kiosk.services import labels
+    from kiosk.services.label_stock import DEFAULT_STOCK
 
+    if not (args.staff or args.devices or args.only):
+        raise CliError("say which labels: --staff, --devices or --only CODES.", 2)
     out = Path(args.out)
     if out.suffix.lower() not in labels.FORMATS:
         raise CliError(f"choose a file ending in {', '.join(labels.FORMATS)} (not {out.name}).")
     if not out.parent.is_dir():
         raise CliError(f"the folder {out.parent} does not exist.")
+    stock = labels.get_stock(args.stock)
     services = _open(args)
     try:
-        if args.staff:
+        if args.only:
+            sheet = labels.chosen_labels(
+                services.people,
+                args.only.split(","),
+                staff=not args.devices,
+                devices=not args.staff,
+            )
+            what = "label"
+        elif args.staff:
             sheet = labels.staff_labels(services.people)
             what = "staff badge"
         else:
@@ -684,11 +718,13 @@ def _cmd_labels(args: argparse.Namespace) -> int:
         services.close()
     if not sheet:
         raise CliError(f"there are no active {'staff' if args.staff else 'devices'} to label.")
-    written = labels.write_sheet(sheet, out)
-    pages = len(labels.pages(sheet))
+    written = labels.write_sheet(sheet, out, stock)
+    pages = len(labels.pages(sheet, stock))
     print(
         f"{len(sheet)} {what}{'s' if len(sheet) != 1 else ''} on {pages} "
-        f"page{'s' if pages != 1 else ''}:"
+        f"page{'s' if pages != 1 else ''}"
+        + ("" if stock.name == DEFAULT_STOCK else f" ({stock.description})")
+        + ":"
     )
     for path in written:
         print(f"  {path}")
@@ -747,6 +783,8 @@ def _cmd_config(args: argparse.Namespace) -> int:
         value = getattr(settings, setting.key)
         if setting.key == "database_url":
             value = _safe_url(value)
+        elif setting.secret and value:
+            value = "(set, not shown)"
         rows.append((setting.key, value, settings.sources.get(setting.key, "default"), setting.env))
     print(table(("SETTING", "VALUE", "FROM", "ENVIRONMENT VARIABLE"), rows))
     path = config_file()
@@ -929,4 +967,190 @@ def _cmd_purge(args: argparse.Namespace) -> int:
     finally:
         services.close()
     print(report.summary)
+    return 0
+
+
+# --- install-service (issue 18.3; units in services/deploy.py) ---------------------------------
+
+
+def _add_reach_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from kiosk.services import deploy
+
+    ins = sub.add_parser(
+        "install-service",
+        help="write the systemd units that start the kiosk at boot, send notices, back up",
+        description="Write systemd units: the kiosk full screen on a virtual terminal, logged "
+        f"in automatically and restarted when it stops ({deploy.KIOSK_UNIT}); "
+        f"{deploy.NOTIFY_SERVICE} with {deploy.NOTIFY_TIMER} (kiosk notify every 15 "
+        f"minutes); {deploy.BACKUP_SERVICE} with {deploy.BACKUP_TIMER} (kiosk backup every "
+        "evening, 30 days kept). They run this kiosk's Python and read the environment "
+        f"file (default {deploy.DEFAULT_ENV_FILE}). See docs/deploy.md.",
+    )
+    ins.add_argument(
+        "--user", help="the user the kiosk runs as (default: the user who ran sudo, else you)"
+    )
+    ins.add_argument("--tty", type=int, default=1, help="the virtual terminal (default 1)")
+    ins.add_argument(
+        "--print", dest="print_only", action="store_true", help="print the units, write nothing"
+    )
+    ins.add_argument(
+        "--dir",
+        default=deploy.DEFAULT_UNIT_DIR,
+        help=f"where to write them (default {deploy.DEFAULT_UNIT_DIR})",
+    )
+    ins.add_argument("--env-file", default=deploy.DEFAULT_ENV_FILE, help="the environment file")
+    ins.add_argument(
+        "--backup-dir",
+        default=deploy.DEFAULT_BACKUP_DIR,
+        help=f"where backups go (default {deploy.DEFAULT_BACKUP_DIR})",
+    )
+    ins.set_defaults(handler=_cmd_install_service)
+
+    note = sub.add_parser(
+        "notify",
+        help="send the notices that are due by e-mail (each one once)",
+        description="Send the notices due now by SMTP: the office's end-of-day summary, "
+        "reminders to staff (device due back tomorrow or overdue, phone left in a store, a "
+        "policy to acknowledge), line managers' weekly sign-outs, workstation review requests "
+        "to the Head Teacher, and the register's daily anchor. Each notice is recorded in the "
+        "register and sent once, even by several kiosks at once; one that failed is tried "
+        "again at the next run. Run it from a timer (kiosk install-service). Exits 1 when a "
+        "notice could not be sent.",
+    )
+    mode = note.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--dry-run", action="store_true", help="print each notice due instead of sending it"
+    )
+    mode.add_argument(
+        "--status",
+        action="store_true",
+        help="list notices of the last 14 days that failed or whose outcome is unknown",
+    )
+    note.set_defaults(handler=_cmd_notify)
+
+
+def _cmd_install_service(args: argparse.Namespace) -> int:
+    import getpass
+
+    from kiosk.services import deploy
+
+    user = args.user or os.environ.get("SUDO_USER") or getpass.getuser()
+    units = deploy.build_units(user, args.tty, env_file=args.env_file, backup_dir=args.backup_dir)
+    if args.print_only:
+        for unit in units:
+            print(f"# --- {unit.name} ---")
+            print(unit.text)
+        return 0
+    written = deploy.write_units(units, Path(args.dir))
+    print("Wrote:")
+    for path in written:
+        print(f"  {path}")
+    print("Then, as root:")
+    for command in deploy.enable_commands(args.tty):
+        print(f"  {command}")
+    return 0
+
+
+def _cmd_notify(args: argparse.Namespace) -> int:
+    from kiosk.domain.timeutil import format_local
+
+    services = _open(args)
+    try:
+        if args.status:
+            return _notify_status(services)
+        report = services.notify.run(dry_run=args.dry_run)
+    finally:
+        services.close()
+    for problem in report.problems:
+        print(f"kiosk: note: {problem}", file=sys.stderr)
+    if args.dry_run:
+        for notice in report.due:
+            print(f"To: {notice.to}\nSubject: {notice.subject}\nKey: {notice.key}\n")
+            print(notice.text.rstrip())
+            print("-" * 72)
+        count = len(report.due)
+        print(f"{count} notice{'s' if count != 1 else ''} due; nothing was sent (--dry-run).")
+        return 0
+    zone = services.settings.zone
+    now = format_local(services.ctx.clock(), zone, "%Y-%m-%d %H:%M")
+    sent, failed = report.sent, report.failed
+    print(f"{now}: {len(sent)} notice{'s' if len(sent) != 1 else ''} sent, {len(failed)} failed.")
+    for notice in sent:
+        print(f"  sent {notice.key} to {notice.to}: {notice.subject}")
+    for outcome in failed:
+        print(
+            f"  NOT SENT {outcome.notice.key} to {outcome.notice.to}: {outcome.error}",
+            file=sys.stderr,
+        )
+    if failed:
+        return _fail("some notices were not sent; the next run tries them again.")
+    return 0
+
+
+def _notify_status(services: Services) -> int:
+    from kiosk.domain.timeutil import format_local
+
+    zone = services.settings.zone
+    rows = [
+        (
+            format_local(s.at, zone, "%Y-%m-%d %H:%M"),
+            "FAILED" if s.state == "failed" else "UNKNOWN",
+            s.key,
+            s.to,
+            s.error
+            or "claimed but no outcome recorded: it may have been sent; check, then "
+            "tell the person yourself if needed",
+        )
+        for s in services.notify.status()
+    ]
+    settings = services.settings
+    if not settings.smtp_host:
+        print("Mail server: not set (smtp_host / KIOSK_SMTP_HOST): nothing can be sent.")
+    else:
+        print(
+            f"Mail server: {settings.smtp_host}:{settings.smtp_port} "
+            f"({settings.smtp_security}); office: {settings.office_email or 'not set'}"
+        )
+    if not rows:
+        print("No notice failed or was left unfinished in the last 14 days.")
+        return 0
+    print(table(("WHEN", "STATE", "NOTICE", "TO", "ERROR"), rows))
+    return 0
+
+
+# --- the admin console in a browser (issue 18.2; kiosk/ui/admin/serve.py) ----------------------
+
+
+def _add_serve_options(admin: argparse.ArgumentParser) -> None:
+    admin.add_argument(
+        "--serve",
+        action="store_true",
+        help="serve the admin console to a web browser (textual-serve) instead of this terminal",
+    )
+    admin.add_argument(
+        "--host", default="127.0.0.1", help="with --serve: the address to listen on (127.0.0.1)"
+    )
+    admin.add_argument("--port", type=int, default=8000, help="with --serve: the port (8000)")
+    admin.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="with --serve: the address browsers use, e.g. https://kiosk.school.example "
+        "behind a reverse proxy (default http://HOST:PORT)",
+    )
+
+
+def _serve_admin(args: argparse.Namespace) -> int:
+    if not 0 < args.port < 65536:
+        raise CliError(f"{args.port} is not a port number.", 2)
+    settings = _settings(args)  # a configuration mistake is said here, not in each browser tab
+    try:
+        from kiosk.ui.admin.serve import serve_admin  # type: ignore[import-not-found, unused-ignore]
+    except ImportError as exc:
+        raise CliError(
+            f"the console cannot be served: {exc} (pip install textual-serve)."
+        ) from None
+    del settings
+    url = args.public_url or f"http://{args.host}:{args.port}"
+    print(f"Serving the admin console on {url} (Ctrl+C to stop).", file=sys.stderr)
+    serve_admin(host=args.host, port=args.port, public_url=args.public_url, demo=args.demo)
     return 0

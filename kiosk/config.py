@@ -65,6 +65,7 @@ class Setting:
     env: str
     default: Any
     help: str
+    secret: bool = False  # never printed (kiosk config shows it as set or not)
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -103,7 +104,40 @@ SETTINGS: tuple[Setting, ...] = (
         "When phones still in a store are listed first (HH:MM)",
     ),
     Setting("database_url", "KIOSK_DATABASE_URL", None, "SQLAlchemy URL of the database"),
+    # Notices by e-mail (kiosk notify)
+    Setting("smtp_host", "KIOSK_SMTP_HOST", None, "Mail server for notices (kiosk notify)"),
+    Setting("smtp_port", "KIOSK_SMTP_PORT", 587, "Mail server port (587 STARTTLS, 465 TLS)"),
+    Setting(
+        "smtp_security",
+        "KIOSK_SMTP_SECURITY",
+        "starttls",
+        "starttls, tls (from the first byte) or none (a relay on this machine only)",
+    ),
+    Setting("smtp_user", "KIOSK_SMTP_USER", None, "Mail server login (none: no login)"),
+    Setting("smtp_password", "KIOSK_SMTP_PASSWORD", None, "Mail server password", secret=True),
+    Setting("smtp_from", "KIOSK_SMTP_FROM", None, "Notices' From address (default: the office)"),
+    Setting("office_email", "KIOSK_OFFICE_EMAIL", None, "The office's address for notices"),
+    Setting(
+        "head_email",
+        "KIOSK_HEAD_EMAIL",
+        None,
+        "The Head Teacher's address: workstation review requests (default: the office)",
+    ),
+    Setting(
+        "anchor_email",
+        "KIOSK_ANCHOR_EMAIL",
+        None,
+        "Who receives the register's daily anchor (the head, the DPO, the clerk to governors)",
+    ),
+    Setting(
+        "notice_templates",
+        "KIOSK_NOTICE_TEMPLATES",
+        None,
+        "A folder of the school's own notice templates (overriding the kiosk's)",
+    ),
 )
+
+SMTP_SECURITY = ("starttls", "tls", "none")
 
 
 @dataclass(frozen=True)
@@ -118,6 +152,16 @@ class Settings:
     kiosk_name: str = field(default_factory=socket.gethostname)
     end_of_day: str = "16:30"
     database_url: str = field(default_factory=default_database_url)
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str | None = None
+    office_email: str | None = None
+    head_email: str | None = None
+    anchor_email: str | None = None
+    notice_templates: str | None = None
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -189,6 +233,12 @@ def load_settings(environ: dict[str, str] | None = None, *, demo: bool = False) 
         settings.end_of_day_time  # noqa: B018 - validate
     except ValueError:
         raise ConfigError(f"end_of_day {settings.end_of_day!r} must be a time like 16:30") from None
+    if settings.smtp_security.lower() not in SMTP_SECURITY:
+        raise ConfigError(
+            f"smtp_security {settings.smtp_security!r} must be one of {', '.join(SMTP_SECURITY)}"
+        )
+    if not 0 < settings.smtp_port < 65536:
+        raise ConfigError(f"smtp_port {settings.smtp_port} is not a port number")
     return settings
 
 

@@ -92,6 +92,8 @@ COMMANDS = [
     ["devices", "kinds"],
     ["devices", "kind", "add"],
     ["staff", "retire"],
+    ["install-service"],
+    ["notify"],
 ]
 
 
@@ -574,6 +576,46 @@ def test_labels_command_writes_scannable_labels(
     assert status == 1 and ".png, .svg, .pdf" in err
     status, _, err = run(capsys, "labels", "--staff", "--out", str(tmp_path / "no" / "b.png"))
     assert status == 1 and "does not exist" in err
+
+
+def test_labels_only_some_codes_on_a_label_printer(
+    database: Services, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_school(database)
+    out_file = tmp_path / "one.png"
+    status, out, _ = run(
+        capsys,
+        "labels",
+        "--only",
+        "lap-002, ASMITH",
+        "--stock",
+        "Dymo-99012",
+        "--out",
+        str(out_file),
+    )
+    assert status == 0
+    written = [tmp_path / "one-1.png", tmp_path / "one-2.png"]
+    assert out.splitlines() == [
+        "2 labels on 2 pages (Dymo 99012 label printer roll, 89 x 36 mm):",
+        *(f"  {p}" for p in written),
+    ]
+    texts = []
+    for path in written:
+        with Image.open(path) as image:
+            assert image.size == (1051, 425)  # 89 x 36 mm at 300 dpi
+            texts += [r.text for r in zxingcpp.read_barcodes(image)]
+    assert texts == ["SRK1:D:LAP-002", "SRK1:S:ASMITH"]
+
+    status, _, err = run(capsys, "labels", "--only", "LAP-001,NOPE,T9", "--out", str(out_file))
+    assert (status, err) == (1, "kiosk: No active staff code or asset tag: NOPE, T9.\n")
+    status, _, err = run(capsys, "labels", "--devices", "--only", "ASMITH", "--out", str(out_file))
+    assert (status, err) == (1, "kiosk: No active tag: ASMITH.\n")
+    status, _, err = run(capsys, "labels", "--out", str(out_file))
+    assert status == 2 and "--staff, --devices or --only" in err
+    with pytest.raises(SystemExit) as exit_:
+        main(["labels", "--staff", "--stock", "L9999", "--out", str(out_file)])
+    assert exit_.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
 
 
 def test_set_pin_from_stdin(

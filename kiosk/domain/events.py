@@ -23,6 +23,9 @@ class EventKind(StrEnum):
     ADMIN_ACTION = "admin_action"
     CALENDAR_SET = "calendar_set"
     DEVICE_KINDS_SET = "device_kinds_set"
+    NOTICE_CLAIMED = "notice_claimed"
+    NOTICE_SENT = "notice_sent"
+    NOTICE_FAILED = "notice_failed"
 
     @property
     def label(self) -> str:
@@ -51,6 +54,9 @@ _LABELS: dict[EventKind, str] = {
     EventKind.ADMIN_ACTION: "Admin action",
     EventKind.CALENDAR_SET: "School calendar set",
     EventKind.DEVICE_KINDS_SET: "Device kinds set",
+    EventKind.NOTICE_CLAIMED: "Notice being sent",
+    EventKind.NOTICE_SENT: "Notice sent",
+    EventKind.NOTICE_FAILED: "Notice not sent",
 }
 
 # The stream an event belongs to: the state of a person's phone, of a device, ...
@@ -72,10 +78,14 @@ _CATEGORY: dict[EventKind, str] = {
     EventKind.ADMIN_ACTION: "admin",
     EventKind.CALENDAR_SET: "admin",
     EventKind.DEVICE_KINDS_SET: "admin",
+    EventKind.NOTICE_CLAIMED: "notice",
+    EventKind.NOTICE_SENT: "notice",
+    EventKind.NOTICE_FAILED: "notice",
 }
 
 PHONE_KINDS = frozenset(k for k in EventKind if k.category == "phone")
 DEVICE_KINDS = frozenset(k for k in EventKind if k.category == "device")
+NOTICE_KINDS = frozenset(k for k in EventKind if k.category == "notice")
 
 
 class Role(StrEnum):

@@ -16,6 +16,7 @@ from kiosk.services.admin import AdminService
 from kiosk.services.backup import BackupService
 from kiosk.services.devices import DeviceService
 from kiosk.services.integrity import IntegrityService
+from kiosk.services.notices import NotifyService
 from kiosk.services.people import PeopleService
 from kiosk.services.phones import PhoneService
 from kiosk.services.policies import PolicyService
@@ -41,6 +42,7 @@ class Services:
         self.integrity = IntegrityService(self.ctx)
         self.backup = BackupService(self.ctx)
         self.school = SchoolService(self.ctx)
+        self.notify = NotifyService(self.ctx, self)
 
     @classmethod
     def open(cls, settings: Settings, *, upgrade: bool = True) -> Services:

@@ -126,6 +126,9 @@ _DETAIL_KEYS = (
     "line_manager",
     "action",
     "summary",
+    "to",
+    "subject",
+    "error",
 )
 _DETAIL_LABELS = tuple((key, key.replace("_", " ")) for key in _DETAIL_KEYS)
 

@@ -160,4 +160,10 @@ class ExportPane(Pane):
 
     def _written(self, result: tuple[Path, int]) -> None:
         target, count = result
-        self.say(f"{count} event{'s' if count != 1 else ''} written to {target}", ok=True)
+        events = f"{count} event{'s' if count != 1 else ''}"
+        if self.app.is_web:
+            # In the office's browser (kiosk admin --serve): the file is downloaded there too.
+            self.app.deliver_text(target, save_filename=target.name, mime_type="text/csv")
+            self.say(f"{events} written to {target} and sent to your browser", ok=True)
+            return
+        self.say(f"{events} written to {target}", ok=True)

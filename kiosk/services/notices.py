@@ -1,0 +1,710 @@
+"""Notices by e-mail, each sent once: ``kiosk notify`` (issue 18.1).
+
+What is due is worked out from the register at each run (a timer runs it every 15 minutes):
+
+- to the **office**, after the end of a school day: phones still in a store, devices overdue,
+  workstation reviews waiting, required policies not acknowledged, and the notices that
+  could not go to someone because they have no e-mail address (``office:<day>``);
+- to a **member of staff**: a device due back tomorrow (``due:<sign-out event>:<day>``) or
+  overdue (``overdue:<sign-out event>:<day>``, each school day), on school days; the phone
+  still in a store at the end of the school day (``phone:<deposit event>:<day>``); a
+  required policy waiting for them (``policy:<policy>:<staff>``, once);
+- to a **line manager**, weekly, after the end of the week's first school day: their team's
+  off-site sign-outs over 4 and 12 weeks, regular use marked (``manager:<staff>:<ISO week>``);
+- to the **Head Teacher** (``head_email``, else the office): each workstation review request,
+  at the first run after it is made (``review:<request event>``);
+- to a **named recipient** (``anchor_email``), daily after the end of the day: the register's
+  chain head (``anchor:<day>``).
+
+Sent once: each notice has a deterministic key. Before sending, a run records a
+``notice_claimed`` event for it in one write transaction that first reads every notice
+event; write transactions are serialised (``BEGIN IMMEDIATE`` on SQLite, the chain's
+advisory lock on PostgreSQL), so of two runs at once only one claims a key. The outcome is
+recorded after the SMTP conversation: ``notice_sent``, or ``notice_failed`` with the
+server's error, which the next run claims and sends again. A claim without an outcome (the
+sender was killed, or the database went away after sending) is never sent again by itself:
+it may have been delivered. ``kiosk notify --status`` lists those and the failures.
+
+"Overdue" respects the school calendar in force (``kiosk calendar import``; none imported:
+weekdays); a caller may pass its own ``is_school_day``. Bodies come from Jinja2 templates
+(``<kind>.txt``, whose first line is ``Subject: ...``, and ``<kind>.html``) in
+``assets/notices``; a school's own folder (``notice_templates``) overrides any of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import smtplib
+import ssl
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kiosk.config import Settings
+from kiosk.db.models import Event
+from kiosk.domain.errors import InvalidInput
+from kiosk.domain.events import NOTICE_KINDS, EventKind
+from kiosk.domain.text import display_text
+from kiosk.domain.timeutil import format_local, local_date
+from kiosk.services.common import UseCases
+from kiosk.services.uow import ServiceContext
+from kiosk.services.views import StaffInfo
+
+SchoolDay = Callable[[date], bool]
+
+# A claim without an outcome older than this is reported as "outcome unknown".
+STALE_CLAIM = timedelta(minutes=15)
+SMTP_TIMEOUT = 30.0
+
+
+def weekdays(day: date) -> bool:
+    """Monday to Friday: the default school calendar until the school's is wired in."""
+    return day.weekday() < 5
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    key: str  # deterministic: the same notice has the same key at every run
+    kind: str  # the template's name: office_digest, device_overdue, ...
+    to: str  # the recipient's e-mail address
+    subject: str
+    text: str
+    html: str
+    staff_id: int | None = None  # the recipient, when a member of staff
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    notice: Notice
+    sent: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyReport:
+    due: tuple[Notice, ...]  # what this run found due and not yet sent or claimed
+    outcomes: tuple[Outcome, ...]  # what it tried (empty on a dry run)
+    problems: tuple[str, ...]  # settings missing: who could not be told
+
+    @property
+    def sent(self) -> tuple[Notice, ...]:
+        return tuple(o.notice for o in self.outcomes if o.sent)
+
+    @property
+    def failed(self) -> tuple[Outcome, ...]:
+        return tuple(o for o in self.outcomes if not o.sent)
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeState:
+    key: str
+    state: str  # claimed, sent, failed
+    to: str
+    subject: str
+    at: datetime
+    error: str | None = None
+
+
+# --- the register's anchor (A's `kiosk anchor` replaces this at merge) -----------------------
+
+
+def current_anchor_text(ctx: ServiceContext) -> str | None:
+    """The chain head: the newest event's id, hash and time, and the school; None if empty."""
+    with ctx.read() as session:
+        row = session.execute(
+            select(Event.id, Event.hash, Event.occurred_at).order_by(Event.id.desc()).limit(1)
+        ).first()
+    if row is None:
+        return None
+    ident, digest, at = row
+    zone = ctx.settings.zone
+    return (
+        f"Event {ident}, hash {digest}, recorded "
+        f"{format_local(at, zone, '%Y-%m-%d %H:%M:%S %Z')}, {ctx.settings.school_name}"
+    )
+
+
+# --- templates -----------------------------------------------------------------------------
+
+
+class Templates:
+    """The package's notice templates, overridden file by file by the school's folder."""
+
+    def __init__(self, settings: Settings) -> None:
+        import jinja2
+
+        from kiosk.resources import assets_dir
+
+        folders = [str(assets_dir() / "notices")]
+        if settings.notice_templates:
+            folders.insert(0, settings.notice_templates)
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(folders),
+            autoescape=jinja2.select_autoescape(enabled_extensions=("html",)),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.common = {
+            "school": settings.school_name,
+            "office_phone": settings.office_phone,
+        }
+
+    def render(self, kind: str, values: dict[str, Any]) -> tuple[str, str, str]:
+        """(subject, text, html) of the ``kind`` notice."""
+        import jinja2
+
+        context = {**self.common, **values}
+        try:
+            text = self.env.get_template(f"{kind}.txt").render(context)
+            first, _, body = text.partition("\n")
+            if not first.startswith("Subject:"):
+                raise InvalidInput(f"The notice template {kind}.txt must start with 'Subject: '.")
+            subject = " ".join(first[len("Subject:") :].split())
+            html = self.env.get_template(f"{kind}.html").render(context, subject=subject)
+        except jinja2.TemplateError as exc:
+            raise InvalidInput(f"The notice template for {kind} cannot be used: {exc}") from None
+        return subject, body.lstrip("\n"), html
+
+
+# --- what is due ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Due:
+    notices: list[Notice] = field(default_factory=list)
+    unreachable: list[dict[str, str]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def _when(at: datetime, settings: Settings) -> str:
+    return format_local(at, settings.zone, "%a %d %b %Y %H:%M")
+
+
+def _device_name(item: Any) -> str:
+    return f"{item.device.kind_label} {item.device.tag}"
+
+
+class NoticeBuilder:
+    """Works out the notices due at ``now`` from the services' read models."""
+
+    def __init__(
+        self,
+        services: Any,  # kiosk.services.app.Services (not imported: it imports this module)
+        now: datetime,
+        is_school_day: SchoolDay = weekdays,
+        anchor: Callable[[ServiceContext], str | None] = current_anchor_text,
+    ) -> None:
+        self.services = services
+        self.settings: Settings = services.settings
+        self.now = now
+        self.today = local_date(now, self.settings.zone)
+        self.is_school_day = is_school_day
+        self.anchor = anchor
+        self.templates = Templates(self.settings)
+        self.school_day = is_school_day(self.today)
+        end = datetime.combine(self.today, self.settings.end_of_day_time, self.settings.zone)
+        self.after_end_of_day = now >= end.astimezone(UTC)
+
+    @cached_property
+    def offsite(self) -> tuple[Any, ...]:
+        return tuple(self.services.devices.offsite_now())
+
+    @cached_property
+    def phones(self) -> tuple[Any, ...]:
+        return tuple(self.services.phones.phones_now())
+
+    @cached_property
+    def gaps(self) -> tuple[Any, ...]:
+        return tuple(self.services.policies.gaps())
+
+    @cached_property
+    def reviews(self) -> tuple[Any, ...]:
+        return tuple(self.services.policies.reviews())
+
+    def build(self) -> _Due:
+        """Each read model is asked once (a run is a few queries, whatever it sends)."""
+        due = _Due()
+        staff = self.services.people.list_staff()
+        # A line manager is kept as their staff code; one recorded before then is a name.
+        self.by_name = {s.name.casefold(): s for s in staff}
+        self.by_name.update({s.code.casefold(): s for s in staff})
+        if self.school_day:
+            self._devices(due)
+        if self.school_day and self.after_end_of_day:
+            self._phones(due)
+            self._managers(due, staff)
+        self._policies(due)
+        self._reviews(due)
+        if self.school_day and self.after_end_of_day:
+            self._office_digest(due)
+        if self.after_end_of_day:
+            self._anchor(due)
+        return due
+
+    def _notice(
+        self, due: _Due, key: str, kind: str, to: str, values: dict[str, Any], staff_id: int | None
+    ) -> None:
+        subject, text, html = self.templates.render(kind, values)
+        due.notices.append(Notice(key, kind, to, subject, text, html, staff_id))
+
+    def _to_staff(
+        self, due: _Due, person: StaffInfo, key: str, kind: str, values: dict[str, Any], what: str
+    ) -> None:
+        if person.email:
+            self._notice(due, key, kind, person.email, {"name": person.name, **values}, person.id)
+        else:
+            due.unreachable.append({"name": f"{person.name} ({person.code})", "what": what})
+
+    def _devices(self, due: _Due) -> None:
+        tomorrow = self.today + timedelta(days=1)
+        for item in self.offsite:
+            due_day = local_date(item.expected_return, self.settings.zone)
+            values = {
+                "device": _device_name(item),
+                "description": item.device.description or item.device.kind_label,
+                "since": _when(item.since, self.settings),
+                "due": _when(item.expected_return, self.settings),
+            }
+            if item.overdue:
+                self._to_staff(
+                    due,
+                    item.staff,
+                    f"overdue:{item.event_id}:{self.today}",
+                    "device_overdue",
+                    values,
+                    f"{values['device']} overdue since {values['due']}",
+                )
+            elif due_day == tomorrow:
+                self._to_staff(
+                    due,
+                    item.staff,
+                    f"due:{item.event_id}:{self.today}",
+                    "device_due",
+                    values,
+                    f"{values['device']} due back {values['due']}",
+                )
+
+    def _phones(self, due: _Due) -> None:
+        for held in self.phones:
+            self._to_staff(
+                due,
+                held.staff,
+                f"phone:{held.event_id}:{self.today}",
+                "phone_left",
+                {"store": held.store.name, "since": _when(held.since, self.settings)},
+                f"phone still in the {held.store.name} since {_when(held.since, self.settings)}",
+            )
+
+    def _policies(self, due: _Due) -> None:
+        for gap in self.gaps:
+            if not gap.policy.required:
+                continue
+            for person in gap.missing:
+                if not person.email:
+                    continue  # the office's digest lists everyone who has not acknowledged
+                self._notice(
+                    due,
+                    f"policy:{gap.policy.id}:{person.id}",
+                    "policy_waiting",
+                    person.email,
+                    {
+                        "name": person.name,
+                        "title": gap.policy.title,
+                        "version": gap.policy.version,
+                        "published": format_local(
+                            gap.policy.published_at, self.settings.zone, "%d %B %Y"
+                        ),
+                    },
+                    person.id,
+                )
+
+    def _managers(self, due: _Due, staff: Sequence[StaffInfo]) -> None:
+        year, week, _ = self.today.isocalendar()
+        first_school_day = next(
+            (
+                d
+                for d in (
+                    self.today - timedelta(days=n) for n in range(self.today.weekday(), -1, -1)
+                )
+                if self.is_school_day(d)
+            ),
+            self.today,
+        )
+        if first_school_day != self.today:
+            return  # sent on the week's first school day; a later run that day sends it too
+        rows = self.services.devices.workload()
+        teams: dict[str, list[Any]] = defaultdict(list)
+        for row in rows:
+            if row.staff.line_manager and row.last_12_weeks:
+                teams[row.staff.line_manager.casefold()].append(row)
+        monday = self.today - timedelta(days=self.today.weekday())
+        for manager_name, team in sorted(teams.items()):
+            manager = self.by_name.get(manager_name)
+            shown = manager.name if manager else team[0].staff.line_manager or manager_name
+            values = {
+                "week": f"{monday:%d %B %Y}",
+                "threshold": self.settings.regular_use_threshold,
+                "rows": [
+                    {
+                        "name": r.staff.name,
+                        "last_4_weeks": r.last_4_weeks,
+                        "last_12_weeks": r.last_12_weeks,
+                        "regular": r.above_threshold,
+                    }
+                    for r in team
+                ],
+            }
+            if manager is None:
+                due.unreachable.append(
+                    {
+                        "name": shown,
+                        "what": "weekly team sign-outs (not a member of staff on the list)",
+                    }
+                )
+                continue
+            self._to_staff(
+                due,
+                manager,
+                f"manager:{manager.id}:{year}-W{week:02d}",
+                "manager_weekly",
+                values,
+                f"weekly sign-outs of their team ({len(team)} "
+                f"{'person' if len(team) == 1 else 'people'})",
+            )
+
+    def _reviews(self, due: _Due) -> None:
+        to = self.settings.head_email or self.settings.office_email
+        for review in self.reviews:
+            if review.status != "open":
+                continue
+            if to is None:
+                due.problems.append(
+                    "Workstation review requests cannot be sent: set head_email "
+                    "(KIOSK_HEAD_EMAIL) or office_email (KIOSK_OFFICE_EMAIL)."
+                )
+                return
+            self._notice(
+                due,
+                f"review:{review.event_id}",
+                "review_request",
+                to,
+                {
+                    "name": review.staff.name,
+                    "code": review.staff.code,
+                    "requested": _when(review.requested_at, self.settings),
+                    "needs": display_text(review.needs),
+                },
+                None,
+            )
+
+    def _office_digest(self, due: _Due) -> None:
+        settings = self.settings
+        stores: dict[str, list[dict[str, str]]] = defaultdict(list)
+        for held in self.phones:
+            stores[held.store.name].append(
+                {
+                    "name": held.staff.name,
+                    "code": held.staff.code,
+                    "since": _when(held.since, settings),
+                }
+            )
+        overdue = [
+            {
+                "device": _device_name(item),
+                "name": item.staff.name,
+                "code": item.staff.code,
+                "due": _when(item.expected_return, settings),
+            }
+            for item in self.offsite
+            if item.overdue
+        ]
+        reviews = [
+            {
+                "name": r.staff.name,
+                "code": r.staff.code,
+                "requested": _when(r.requested_at, settings),
+                "status": r.status.replace("_", " "),
+                "needs": display_text(r.needs),
+            }
+            for r in self.reviews
+        ]
+        policies = [
+            {
+                "title": g.policy.title,
+                "version": g.policy.version,
+                "missing": [s.name for s in g.missing],
+            }
+            for g in self.gaps
+            if g.policy.required and g.missing
+        ]
+        parts = []
+        phone_count = sum(len(p) for p in stores.values())
+        for count, what in (
+            (phone_count, "phone"),
+            (len(overdue), "overdue device"),
+            (len(reviews), "review"),
+        ):
+            if count:
+                parts.append(f"{count} {what}{'s' if count != 1 else ''}")
+        if policies:
+            parts.append("policies not acknowledged")
+        if not (parts or due.unreachable):
+            return  # nothing to report
+        if settings.office_email is None:
+            due.problems.append(
+                "The office's end-of-day notice cannot be sent: set office_email "
+                "(KIOSK_OFFICE_EMAIL)."
+            )
+            return
+        self._notice(
+            due,
+            f"office:{self.today}",
+            "office_digest",
+            settings.office_email,
+            {
+                "day": f"{self.today:%A %d %B %Y}",
+                "summary": ", ".join(parts) or "people to tell",
+                "phones": [{"name": n, "people": p} for n, p in stores.items()],
+                "overdue": overdue,
+                "reviews": reviews,
+                "policies": policies,
+                "unreachable": due.unreachable,
+            },
+            None,
+        )
+
+    def _anchor(self, due: _Due) -> None:
+        if self.settings.anchor_email is None:
+            return
+        text = self.anchor(self.services.ctx)
+        if text is None:
+            return
+        event_id = text.split(",", 1)[0].removeprefix("Event ").strip()
+        self._notice(
+            due,
+            f"anchor:{self.today}",
+            "anchor",
+            self.settings.anchor_email,
+            {"day": f"{self.today:%A %d %B %Y}", "anchor": text, "event_id": event_id},
+            None,
+        )
+
+
+# --- sent once: claims and outcomes in the register --------------------------------------------
+
+_STATE = {
+    EventKind.NOTICE_CLAIMED.value: "claimed",
+    EventKind.NOTICE_SENT.value: "sent",
+    EventKind.NOTICE_FAILED.value: "failed",
+}
+
+
+def notice_states(session: Session, since: datetime | None = None) -> dict[str, NoticeState]:
+    """The last state of each notice key (claimed, sent or failed)."""
+    stmt = select(Event.kind, Event.details, Event.occurred_at).where(
+        Event.kind.in_([k.value for k in NOTICE_KINDS])
+    )
+    if since is not None:
+        stmt = stmt.where(Event.occurred_at >= since)
+    states: dict[str, NoticeState] = {}
+    for kind, details, at in session.execute(stmt.order_by(Event.id)):
+        d = details or {}
+        key = str(d.get("key", ""))
+        states[key] = NoticeState(
+            key, _STATE[kind], str(d.get("to", "")), str(d.get("subject", "")), at, d.get("error")
+        )
+    return states
+
+
+def _sendable(state: NoticeState | None) -> bool:
+    return state is None or state.state == "failed"
+
+
+def _details(notice: Notice, **extra: Any) -> dict[str, Any]:
+    return {
+        "key": notice.key,
+        "notice": notice.kind,
+        "to": notice.to,
+        "subject": notice.subject,
+        **extra,
+    }
+
+
+# --- SMTP ------------------------------------------------------------------------------------
+
+
+def sender_address(settings: Settings) -> str:
+    return settings.smtp_from or settings.office_email or "kiosk@localhost"
+
+
+def build_message(notice: Notice, settings: Settings) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender_address(settings)
+    message["To"] = notice.to
+    message["Subject"] = notice.subject
+    message["Date"] = formatdate(localtime=True)
+    domain = parseaddr(sender_address(settings))[1].rpartition("@")[2] or "localhost"
+    digest = hashlib.sha256(notice.key.encode()).hexdigest()[:32]
+    # The same notice always has the same Message-ID: a mail system that sees it twice can
+    # tell it is one message.
+    message["Message-ID"] = f"<kiosk-notice-{digest}@{domain}>"
+    message["X-Kiosk-Notice"] = notice.key
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(notice.text)
+    message.add_alternative(notice.html, subtype="html")
+    return message
+
+
+@contextmanager
+def smtp_connection(settings: Settings) -> Iterator[smtplib.SMTP]:
+    """A logged-in SMTP connection as the settings say (raises OSError / SMTPException)."""
+    if not settings.smtp_host:
+        raise InvalidInput("No mail server: set smtp_host (KIOSK_SMTP_HOST).")
+    security = settings.smtp_security.lower()
+    context = ssl.create_default_context()
+    smtp: smtplib.SMTP
+    if security == "tls":
+        smtp = smtplib.SMTP_SSL(
+            settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT, context=context
+        )
+    else:
+        smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT)
+    try:
+        smtp.ehlo()
+        if security == "starttls":
+            smtp.starttls(context=context)
+            smtp.ehlo()
+        if settings.smtp_user:
+            smtp.login(settings.smtp_user, settings.smtp_password or "")
+        yield smtp
+    finally:
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
+
+
+def _error(exc: BaseException) -> str:
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = (
+            exc.smtp_error.decode("utf-8", "replace")
+            if isinstance(exc.smtp_error, bytes)
+            else exc.smtp_error
+        )
+        return f"SMTP {exc.smtp_code}: {text}"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "; ".join(f"{to}: {code} {msg!r}" for to, (code, msg) in exc.recipients.items())
+    return f"{type(exc).__name__}: {exc}"
+
+
+# --- the use case ------------------------------------------------------------------------------
+
+
+class NotifyService(UseCases):
+    def __init__(self, ctx: ServiceContext, services: Any) -> None:
+        super().__init__(ctx)
+        self.services = services  # the facade: the notices are built from its read models
+
+    def due(
+        self, *, is_school_day: SchoolDay | None = None
+    ) -> tuple[tuple[Notice, ...], tuple[str, ...]]:
+        """The notices due now and not yet sent or claimed; the settings problems.
+
+        ``is_school_day``: the school calendar in force unless given (no calendar imported:
+        weekdays)."""
+        if is_school_day is None:
+            is_school_day = self.services.school.calendar().is_school_day
+        built = NoticeBuilder(self.services, self.ctx.clock(), is_school_day).build()
+        with self.ctx.read() as session:
+            states = notice_states(session)
+        fresh = tuple(n for n in _unique(built.notices) if _sendable(states.get(n.key)))
+        return fresh, tuple(dict.fromkeys(built.problems))
+
+    def run(
+        self,
+        *,
+        is_school_day: SchoolDay | None = None,
+        dry_run: bool = False,
+    ) -> NotifyReport:
+        """Claim what is due, send it, record each outcome. Dry run: only say what is due."""
+        if not dry_run and not self.ctx.settings.smtp_host:
+            raise InvalidInput("No mail server: set smtp_host (KIOSK_SMTP_HOST), or use --dry-run.")
+        fresh, problems = self.due(is_school_day=is_school_day)
+        if dry_run or not fresh:
+            return NotifyReport(fresh, (), problems)
+        claimed = self._claim(fresh)
+        outcomes = self._send(claimed)
+        return NotifyReport(fresh, tuple(outcomes), problems)
+
+    def _claim(self, notices: Sequence[Notice]) -> list[tuple[Notice, int]]:
+        """Record a claim for each notice nobody has claimed (or that failed), atomically."""
+        with self.ctx.write() as uow:
+            states = notice_states(uow.session)
+            claimed = []
+            for notice in notices:
+                if _sendable(states.get(notice.key)):
+                    event = uow.record(
+                        EventKind.NOTICE_CLAIMED, staff_id=notice.staff_id, details=_details(notice)
+                    )
+                    claimed.append((notice, event.id))
+            return claimed
+
+    def _send(self, claimed: Sequence[tuple[Notice, int]]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        if not claimed:
+            return outcomes
+        try:
+            with smtp_connection(self.ctx.settings) as smtp:
+                for notice, claim_id in claimed:
+                    try:
+                        smtp.send_message(build_message(notice, self.ctx.settings))
+                    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
+                        outcomes.append(self._outcome(notice, claim_id, _error(exc)))
+                    else:
+                        outcomes.append(self._outcome(notice, claim_id, None))
+        except (OSError, smtplib.SMTPException) as exc:
+            # The server could not be reached or dropped the connection: every notice not
+            # yet through is recorded as failed, and the next run tries it again.
+            done = {o.notice.key for o in outcomes}
+            for notice, claim_id in claimed:
+                if notice.key not in done:
+                    outcomes.append(self._outcome(notice, claim_id, _error(exc)))
+        return outcomes
+
+    def _outcome(self, notice: Notice, claim_id: int, error: str | None) -> Outcome:
+        kind = EventKind.NOTICE_SENT if error is None else EventKind.NOTICE_FAILED
+        extra: dict[str, Any] = {"claim": claim_id}
+        if error is not None:
+            extra["error"] = error[:500]
+        with self.ctx.write() as uow:
+            uow.record(kind, staff_id=notice.staff_id, details=_details(notice, **extra))
+        return Outcome(notice, error is None, error)
+
+    def status(self, days: int = 14) -> tuple[NoticeState, ...]:
+        """Notices of the last ``days`` days that failed, or whose outcome is unknown."""
+        now = self.ctx.clock()
+        with self.ctx.read() as session:
+            states = notice_states(session, since=now - timedelta(days=days))
+        return tuple(
+            s
+            for s in states.values()
+            if s.state == "failed" or (s.state == "claimed" and now - s.at > STALE_CLAIM)
+        )
+
+
+def _unique(notices: Iterable[Notice]) -> list[Notice]:
+    seen: dict[str, Notice] = {}
+    for notice in notices:
+        seen.setdefault(notice.key, notice)
+    return list(seen.values())
