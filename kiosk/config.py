@@ -80,8 +80,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "office_email",
         "KIOSK_OFFICE_EMAIL",
-        "",
-        "The school office's e-mail address (for staff and reminders)",
+        None,
+        "The school office's e-mail address (staff are told it; notices go to it)",
     ),
     Setting("idle_timeout", "KIOSK_IDLE_TIMEOUT", 30, "Seconds before a staff screen goes home"),
     Setting(
@@ -116,7 +116,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("smtp_user", "KIOSK_SMTP_USER", None, "Mail server login (none: no login)"),
     Setting("smtp_password", "KIOSK_SMTP_PASSWORD", None, "Mail server password", secret=True),
     Setting("smtp_from", "KIOSK_SMTP_FROM", None, "Notices' From address (default: the office)"),
-    Setting("office_email", "KIOSK_OFFICE_EMAIL", None, "The office's address for notices"),
     Setting(
         "head_email",
         "KIOSK_HEAD_EMAIL",
@@ -145,7 +144,7 @@ class Settings:
     school_name: str = "Our School"
     timezone: str = "Europe/London"
     office_phone: str = "the school office"
-    office_email: str = ""
+    office_email: str | None = None
     idle_timeout: int = 30
     admin_idle_timeout: int = 120
     regular_use_threshold: int = 2
@@ -158,7 +157,6 @@ class Settings:
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_from: str | None = None
-    office_email: str | None = None
     head_email: str | None = None
     anchor_email: str | None = None
     notice_templates: str | None = None

@@ -461,7 +461,7 @@ class NoticeBuilder:
             parts.append("policies not acknowledged")
         if not (parts or due.unreachable):
             return  # nothing to report
-        if settings.office_email is None:
+        if not settings.office_email:
             due.problems.append(
                 "The office's end-of-day notice cannot be sent: set office_email "
                 "(KIOSK_OFFICE_EMAIL)."
