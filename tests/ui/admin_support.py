@@ -145,4 +145,9 @@ async def settle(pilot: Pilot[Any]) -> None:
         )
 
     await wait_until(pilot, tables_sized, what="tables to size their columns")
+    # Stock DataTable keeps a row painted before its widths settled (a busy machine) cut
+    # short until something repaints it (kiosk/ui/tuning piece ``table-widths`` does, as
+    # the widths settle): what is shown once settled is what a snapshot compares.
+    for table in pilot.app.screen.query(DataTable):
+        table.notify_style_update()
     await pilot.pause(0.1)

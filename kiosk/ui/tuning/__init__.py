@@ -37,6 +37,7 @@ PIECES: dict[str, str] = {
     "style-memo": "Stylesheet.apply memoised per place in the DOM",
     "gc": "collect while a screen is read; freeze what lives for good; no gc while opening",
     "table": "DataTable: plain one-line cells drawn directly; caches freed at once",
+    "table-widths": "DataTable repainted when its column widths settle (cut-short cells)",
     "select": "Select whose option list is built when first opened",
     "footer": "Footer rebuilt only when its bindings changed",
     "controls": "compact Button and Input given their classes as made: styled once",
@@ -117,6 +118,10 @@ def table(**kwargs: Any) -> DataTable[Any]:
         from kiosk.ui.tuning.fast_table import TunedTable
 
         return TunedTable(**kwargs)
+    if enabled("table-widths"):
+        from kiosk.ui.tuning.fast_table import SettlingTable
+
+        return SettlingTable(**kwargs)
     return DataTable(**kwargs)
 
 
