@@ -27,9 +27,13 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed-run
 	$(BIN)/kiosk --demo
 
-## Every test, on SQLite and on a throwaway PostgreSQL cluster.
+## Every test, on SQLite and on a throwaway PostgreSQL cluster (one per xdist worker, on its
+## own port), in PYTEST_WORKERS processes; then the UI tests again on stock Textual
+## (KIOSK_TUNING=0: kiosk/ui/tuning switched off; its own tests are skipped there).
+PYTEST_WORKERS ?= 2
 test: $(VENV)/.installed-dev postgres poppler systemd chromium
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
+	KIOSK_TUNING=0 $(BIN)/pytest -n $(PYTEST_WORKERS) -q tests/ui
 
 ## ruff (format + check), mypy and the import-layer contracts.
 lint: $(VENV)/.installed-dev

@@ -4,6 +4,10 @@ Runs the registered suites (all of them by default), prints each figure's ratio 
 target as it is measured, then one markdown table with the machine and the date, also
 written to ``bench/results/latest.md``. See bench/README.md.
 
+The UI suites (``ui``, ``admin``) run once per ``--tuning`` setting (default: ``all`` then
+``0``, i.e. kiosk/ui/tuning on, then stock Textual), each figure named with its setting
+(``[tuning all]``, ``[tuning 0]``); ``--tuning all,-gc`` measures every piece but one.
+
 A suite is a module with ``run(ctx: bench.BenchContext) -> list[bench.Row]``; add one by
 adding a line to ``SUITES``.
 """
@@ -15,12 +19,14 @@ import importlib
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bench import DEFAULT_EVENTS, ENGINES, BenchContext, Row, machine_facts, render_table
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.md"
+UI_SUITES = frozenset({"ui", "admin"})
+DEFAULT_TUNING = ("all", "0")  # kiosk/ui/tuning on, then stock Textual
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "(issue 6: 200 trials, 4 x 10,000 events; ~30 minutes), quick (the tests'); "
         "also KIOSK_BENCH_RELIABILITY",
     )
+    parser.add_argument(
+        "--tuning",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="KIOSK_TUNING for the UI suites, repeatable (default: all, then 0); e.g. "
+        "'all,-style-memo' to measure without one piece",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"table file (default {RESULTS})")
     parser.add_argument("--list", action="store_true", help="list the suites and exit")
     parser.add_argument(
@@ -104,9 +118,35 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if bad or not engines:
         parser.error(f"--engines takes {','.join(ENGINES)}, not {args.engines!r}")
     args.engines = engines
+    from kiosk.ui import tuning
+
+    for spec in args.tuning:
+        try:
+            tuning.parse(spec)
+        except ValueError as exc:
+            parser.error(str(exc))
+    args.tuning = args.tuning or list(DEFAULT_TUNING)
     if args.events < 1000:
         parser.error("--events must be at least 1000")
     return args
+
+
+def run_with_tuning(ctx: BenchContext, module: object, specs: list[str]) -> list[Row]:
+    """A UI suite once per KIOSK_TUNING setting (read by each app the suite starts, in this
+    process or in the ones it spawns), its figures named with the setting."""
+    rows: list[Row] = []
+    before = os.environ.get("KIOSK_TUNING")
+    try:
+        for spec in specs:
+            os.environ["KIOSK_TUNING"] = spec
+            ctx.log(f"  with KIOSK_TUNING={spec}")
+            rows += [replace(r, name=f"{r.name} [tuning {spec}]") for r in module.run(ctx)]  # type: ignore[attr-defined]
+    finally:
+        if before is None:
+            os.environ.pop("KIOSK_TUNING", None)
+        else:
+            os.environ["KIOSK_TUNING"] = before
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,7 +167,10 @@ def main(argv: list[str] | None = None) -> int:
         for name in args.suites or list(SUITES):
             ctx.log(f"suite {name}: {SUITES[name].about}")
             module = importlib.import_module(SUITES[name].module)
-            rows += module.run(ctx)
+            if name in UI_SUITES:
+                rows += run_with_tuning(ctx, module, args.tuning)
+            else:
+                rows += module.run(ctx)
     finally:
         ctx.close()
     facts["run time"] = f"{time.perf_counter() - began:.0f} s"

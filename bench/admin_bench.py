@@ -9,11 +9,12 @@ returned) is wrapped for the run, to note when the table was updated and with wh
 figure ends at the first frame drawn after that.
 
 * **open the console**: from the ``open_admin_console`` call to the register of today
-  (where the synthetic history ends) drawn: the console the kiosk keeps once built, put
-  back as new (today's first page fetched, nine tabs), locked (Ctrl+L) between openings.
+  (where the synthetic history ends) drawn: a new console each time (one per admin session;
+  only the register built, today's first page fetched while it builds), locked (Ctrl+L)
+  between openings.
 * **open the console the first time after the kiosk starts** (for information, no target):
   the same, in a kiosk app just started (its own stylesheet, style memo and database
-  connections), which builds the console; FIRST_OPENS such apps, one after another.
+  connections); FIRST_OPENS such apps, one after another.
 * **go to a date**: ``g``, the date typed (and drawn), then Enter (timed from the Enter key
   event), to the day's rows drawn; alternately the busiest day of the history and the busiest day of
   the fortnight after it, so that every table is built anew.
@@ -354,8 +355,8 @@ def _view_rows(ctx: BenchContext, times: AdminTimes, views: list[str]) -> list[R
             f"p95 of {len(values)}; p50 {percentile(values, 50):.1f} ms; {starts[view]} to the "
             f"first frame with the rows; {times.details.get(view, '')}".rstrip("; ")
         )
-        # The first opening builds the console (the kiosk keeps it): shown for information;
-        # the target is the office's view changes, opening it included (bench/README.md).
+        # The first opening after a start (cold caches) is shown for information; the target
+        # is the office's view changes, opening it included (bench/README.md).
         target = None if view == "first open" else TARGET_VIEW_MS
         rows.append(
             ctx.emit(Row(names[view], "sqlite", percentile(values, 95), target, "ms", note))

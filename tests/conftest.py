@@ -46,7 +46,7 @@ def _isolated_environment(
     """No test reads or writes the developer's real config, data or logs."""
     home = tmp_path_factory.mktemp("home")
     for key in list(os.environ):
-        if key.startswith("KIOSK_") and not key.startswith("KIOSK_TEST"):
+        if key.startswith("KIOSK_") and not key.startswith(("KIOSK_TEST", "KIOSK_TUNING")):
             monkeypatch.delenv(key)
     monkeypatch.setenv("KIOSK_DATA_DIR", str(home / "data"))
     monkeypatch.setenv("KIOSK_CONFIG_DIR", str(home / "config"))
@@ -59,6 +59,11 @@ def _isolated_environment(
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
+    """The PostgreSQL server of this test process. Under pytest-xdist (``make test``: ``-n 2``)
+    each worker is a process of its own and starts its own throwaway cluster, on its own port
+    (tests/pg.py picks a free one, and another if a parallel worker took it first), with its
+    databases named after the worker's pid: workers share nothing. ``KIOSK_TEST_PG`` names
+    one server for all of them instead (databases still per pid)."""
     external = from_env()
     if external is not None:
         yield external
@@ -179,6 +184,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if hasattr(session.config, "workerinput"):  # an xdist worker: the controller counts
+        return
     if os.environ.get("CI") and exitstatus == 0:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is None:
@@ -194,3 +201,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 f"CI: {len(skipped)} PostgreSQL tests skipped, {len(ran)} ran: that is a failure."
             )
             session.exitstatus = 1
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test of a tuning piece (``@pytest.mark.tuning("gc")``) runs when ``KIOSK_TUNING``
+    has the piece on (the default: every piece); the run on stock Textual
+    (``KIOSK_TUNING=0``, see the Makefile) has nothing of it to test."""
+    from kiosk.ui import tuning
+
+    active = tuning.parse(os.environ.get(tuning.TUNING_ENV))
+    for item in items:
+        marker = item.get_closest_marker("tuning")
+        if marker is not None and not set(marker.args) <= active:
+            off = ", ".join(sorted(set(marker.args) - active))
+            item.add_marker(pytest.mark.skip(reason=f"tuning piece off: {off} (KIOSK_TUNING)"))

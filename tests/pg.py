@@ -83,7 +83,21 @@ class Cluster:
         return self.start_server()
 
     def start_server(self) -> PgServer:
-        """Start the server on the (already initialised) data folder."""
+        """Start the server on the (already initialised) data folder. The port was free when
+        it was picked; another process (a parallel test worker starting its own cluster) may
+        have taken it since: then another port is tried."""
+        for attempt in range(3):
+            try:
+                return self._start_on_port()
+            except PgUnavailable:
+                log = self.root / "log"
+                taken = log.exists() and "could not bind" in log.read_text(errors="replace")
+                if not taken or attempt == 2:
+                    raise
+                self.port = _free_port()
+        raise AssertionError("unreachable")
+
+    def _start_on_port(self) -> PgServer:
         options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} "
         if self.durable:
             options += "-c fsync=on -c synchronous_commit=on -c full_page_writes=on "

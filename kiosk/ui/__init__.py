@@ -1,6 +1,4 @@
-"""The Textual user interface: app, screens, widgets and .tcss. Calls services from workers."""
+"""The Textual user interface: app, screens, widgets and .tcss. Calls services from workers.
 
-from kiosk.ui import style_memo, textual_fixes
-
-textual_fixes.apply()
-style_memo.install()
+Stock Textual: the speed and memory work on Textual's private parts is behind one door,
+:mod:`kiosk.ui.tuning`, installed by each app as it is made (``KIOSK_TUNING``)."""

@@ -10,7 +10,6 @@ in a queue, in order. Nothing is confirmed on screen unless the service call ret
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import traceback
 from collections import deque
@@ -21,7 +20,6 @@ from time import monotonic
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from textual import events
-from textual._context import active_message_pump
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -31,11 +29,13 @@ from textual.widget import Widget
 from kiosk.config import Settings, load_settings
 from kiosk.domain.errors import DatabaseUnavailable, KioskError, SchemaTooNew
 from kiosk.domain.timeutil import utc_now
-from kiosk.ui.collect import collect_while_read
+from kiosk.ui import tuning
+from kiosk.ui.clock import UiClock
 from kiosk.ui.logfile import setup_file_logging
 from kiosk.ui.scanner import ScanWedge, WedgeOutput
-from kiosk.ui.textual_fixes import forget_thread_worker
 from kiosk.ui.theme import HIGH_CONTRAST, KIOSK, THEMES
+from kiosk.ui.tuning import memory
+from kiosk.ui.tuning.errors import PlainErrors
 
 if TYPE_CHECKING:
     from kiosk.services.app import Services
@@ -45,8 +45,6 @@ log = logging.getLogger("kiosk.ui")
 
 T = TypeVar("T")
 S = TypeVar("S", bound=Screen[Any])
-
-ADMIN_CONSOLE = "kiosk-admin-console"  # the kept console's name among the installed screens
 
 UNEXPECTED = (
     "Something went wrong, so this was not recorded. Please try again; "
@@ -59,7 +57,7 @@ FORBIDDEN_ACTIONS = frozenset(
 )
 
 
-class KioskApp(App[None]):
+class KioskApp(PlainErrors, App[None]):
     """The staff-room kiosk. ``KioskApp().run()`` runs it with the configured settings."""
 
     CSS_PATH = str(Path(__file__).with_name("kiosk.tcss"))  # absolute: subclasses live elsewhere
@@ -80,19 +78,22 @@ class KioskApp(App[None]):
         settings: Settings | None = None,
         *,
         services: Services | None = None,
-        clock: Callable[[], datetime] | None = None,
+        clock: Callable[[], datetime] | UiClock | None = None,
         retry_seconds: float = 5.0,
         confirm_seconds: float = 4.0,
         high_contrast: bool = False,
     ) -> None:
         super().__init__()
+        tuning.install(self)  # KIOSK_TUNING: the speed work on, or stock Textual
         if settings is None:
             settings = services.settings if services is not None else load_settings()
         self.settings = settings
         self.services: Services | None = services
         if clock is None:
             clock = services.ctx.clock if services is not None else utc_now
-        self.clock: Callable[[], datetime] = clock
+        # The UI's clock (kiosk/ui/clock.py): now() for what is shown, monotonic() for the
+        # idle timeout; a test hands one it moves by hand.
+        self.clock: UiClock = clock if isinstance(clock, UiClock) else UiClock(clock)
         self.retry_seconds = retry_seconds
         self.confirm_seconds = confirm_seconds
         # "connecting", "ready", "unavailable" or "too_new"
@@ -104,12 +105,11 @@ class KioskApp(App[None]):
         self.log_file: str | None = str(path) if path else None
         self.home: HomeScreen | None = None
         self._reusable: dict[str, Screen[Any]] = {}
-        self._frozen = False
         self._scans: deque[str] = deque()
         self._wedge: ScanWedge[events.Key] = ScanWedge()
         self._wedge_timer: Timer | None = None
         self._busy_timer: Timer | None = None
-        self._last_input = monotonic()
+        self._last_input = self.clock.monotonic()
         # For measurements (bench): when the last key arrived, when the last confirmation
         # was first drawn (time.monotonic()).
         self.last_key_at = 0.0
@@ -135,7 +135,7 @@ class KioskApp(App[None]):
         return self.home
 
     def on_mount(self) -> None:
-        self.set_interval(0.25, self._check_idle, name="idle")
+        self.set_interval(0.25, self.check_idle_timeout, name="idle")
         if self.services is None:
             # After the first frame is on the screen: importing the ORM and Alembic in a
             # thread must not hold up drawing the home screen (the GIL is shared).
@@ -144,41 +144,24 @@ class KioskApp(App[None]):
             self.call_after_refresh(self._settle_memory)
 
     def on_unmount(self) -> None:
-        if self._frozen:
-            gc.unfreeze()  # what the app held can be collected again
-            self._frozen = False
+        memory.release()  # what the app held can be collected again
         if self._own_services and self.services is not None:
             self.services.close()
 
     def _settle_memory(self) -> None:
         """Once the kiosk is up (home drawn, database open), once: collect, then keep what
         exists (modules, the ORM, the app and its home screen: some 100,000 objects) out of
-        the garbage collector's full collections. Those stopped the kiosk for 50 to 300 ms
-        now and then, in the middle of a scan; without them, a full collection is ~10 ms."""
-        if self._frozen or not self.is_running:
-            return
-        gc.collect()
-        gc.freeze()
-        self._frozen = True
-
-    def admin_console_ready(self) -> None:
-        """The admin console is built and its register drawn (once: the kiosk keeps it).
-        Collect, then keep what is alive (the console too: some 50,000 objects) out of the
-        collector's full passes, as at start-up: walking the console, a full pass took
-        20-40 ms, and one landed in a view change now and then."""
-        if self._frozen and self.is_running:
-            gc.collect()
-            gc.freeze()
+        the garbage collector's full collections (tuning piece ``gc``). Those stopped the
+        kiosk for 50 to 300 ms now and then, in the middle of a scan."""
+        if self.is_running:
+            memory.settle()
 
     def _collect_once_drawn(self) -> None:
         """Garbage collection once the screen now on top has been drawn, while the person
-        reads it (kiosk/ui/collect.py): in the scan bench, full collections had landed in
-        the slowest scans."""
-        self.call_after_refresh(self._collect_while_read, self.screen)
-
-    def _collect_while_read(self, drawn: Screen[Any]) -> None:
-        if self._frozen:  # the kiosk is up (before, start-up collects and freezes)
-            collect_while_read(self, drawn)
+        reads it (tuning piece ``gc``; before the kiosk is up, start-up collects and
+        freezes)."""
+        if memory.settled():
+            memory.collect_once_drawn(self)
 
     def go_home(self) -> None:
         """Back to the home screen, dropping every screen above it (nothing is recorded)."""
@@ -188,7 +171,7 @@ class KioskApp(App[None]):
         while len(self.screen_stack) > 1 and self.screen is not home:
             self.pop_screen()
         home.reset()
-        self._last_input = monotonic()
+        self._last_input = self.clock.monotonic()
         self._collect_once_drawn()
 
     def show_error(self, error: KioskError | str, title: str | None = None) -> None:
@@ -253,7 +236,7 @@ class KioskApp(App[None]):
         else:
             self.push_screen(screen)
         home.reset()
-        self._last_input = monotonic()
+        self._last_input = self.clock.monotonic()
 
     # --- the database -------------------------------------------------------------------------
 
@@ -333,7 +316,7 @@ class KioskApp(App[None]):
             try:
                 self._from_thread(self._finish, outcome, origin, done, failed)
             finally:
-                forget_thread_worker()
+                tuning.worker_done()
 
         self.run_worker(job, thread=True, exit_on_error=False, group="db", name="service")
         return True
@@ -408,14 +391,14 @@ class KioskApp(App[None]):
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent) and not event.is_forwarded:
-            self._last_input = monotonic()
+            self._last_input = self.clock.monotonic()
             if isinstance(event, events.Key):
-                self.last_key_at = self._last_input
+                self.last_key_at = monotonic()
             if isinstance(event, events.Key) and (self._wedge.pending or self._scans_wanted()):
                 await self._apply(self._wedge.feed(event, event.key, event.character, monotonic()))
                 return
         elif isinstance(event, events.Paste) and not event.is_forwarded:
-            self._last_input = monotonic()
+            self._last_input = self.clock.monotonic()
             scan = self._wedge.paste(event.text) if self._scans_wanted() else None
             if scan is not None:
                 self.receive_scan(scan)
@@ -443,21 +426,23 @@ class KioskApp(App[None]):
 
     # --- idle timeout -------------------------------------------------------------------------
 
-    def _check_idle(self) -> None:
-        if self.busy or not self._screen_stack:  # no screen: the app is closing
+    def check_idle_timeout(self) -> None:
+        """Four times a second: the screen's idle timeout, against ``clock.monotonic()``."""
+        if self.busy or not self.screen_stack:  # no screen: the app is closing
             return
         screen = self.screen
         seconds = getattr(screen, "idle_seconds", None)
-        if seconds is None or monotonic() - self._last_input < seconds:
+        now = self.clock.monotonic()
+        if seconds is None or now - self._last_input < seconds:
             return
-        self._last_input = monotonic()
+        self._last_input = now
         handler = getattr(screen, "on_idle_timeout", None)
         if handler is not None:
             self._safely(lambda _: handler(), None)
 
     def touch(self) -> None:
         """Count as input (resets the idle timeout)."""
-        self._last_input = monotonic()
+        self._last_input = self.clock.monotonic()
 
     # --- leaving ------------------------------------------------------------------------------
 
@@ -499,48 +484,30 @@ class KioskApp(App[None]):
             return False
         assert self.services is not None
         self.go_home()
-        # The console is kept once built (it puts itself back when it closes): opened again,
-        # it is not built again (about half of the time to open it). Built again if the
-        # terminal's size changed since.
-        kept = self._reusable.get(ADMIN_CONSOLE)
-        if isinstance(kept, AdminConsoleScreen) and kept.is_mounted and kept.size == self.size:
-            kept.reopen(admin_code, lockouts)
-            return True
-        if kept is not None:
-            self._drop_reusable(kept)
-            if self._frozen:
-                # It was frozen with what was alive (admin_console_ready): given back to the
-                # collector, or its cycles would stay for good; frozen again once the new
-                # console is drawn.
-                gc.unfreeze()
-        console = AdminConsoleScreen(self.services, admin_code, lockouts=lockouts, kept=True)
-        self._reusable[ADMIN_CONSOLE] = console
-        self.install_screen(console, ADMIN_CONSOLE)
-        self.push_screen(console)
+        # A new console for each admin session: nothing of the last one is kept.
+        self.push_screen(AdminConsoleScreen(self.services, admin_code, lockouts=lockouts))
         return True
 
     # --- unexpected errors ----------------------------------------------------------------
 
-    def _handle_exception(self, error: Exception) -> None:
-        """No traceback ever reaches the screen: log it, tell the person, carry on."""
+    # (kiosk.ui.tuning.errors.PlainErrors calls these three)
+
+    def report_unexpected(self, error: BaseException) -> None:
+        """No traceback ever reaches the screen: it goes to the log file."""
         log.error(
             "unexpected error\n%s",
             "".join(traceback.format_exception(type(error), error, error.__traceback__)),
         )
         self.unexpected_errors.append(error)
-        pump = active_message_pump.get(None)
-        if pump is self or pump is None or not self.is_running:
-            # The app's own message loop has stopped: it cannot carry on. Say so plainly.
-            self._return_code = 1
-            where = f" Details are in {self.log_file}." if self.log_file else ""
-            self._exit_renderables.append(f"The kiosk stopped after an unexpected problem.{where}")
-            if self._exception is None:
-                self._exception = error
-                self._exception_event.set()
-            self._close_messages_no_wait()
-            return
+
+    def stopped_message(self) -> str:
+        where = f" Details are in {self.log_file}." if self.log_file else ""
+        return f"The kiosk stopped after an unexpected problem.{where}"
+
+    def recover_from(self, pump: object) -> None:
+        """An error in a screen's or widget's handler: tell the person, carry on."""
         broken = pump if isinstance(pump, Screen) else getattr(pump, "screen", None)
-        self.call_later(self._recover, broken)
+        self._recover(broken)
 
     def _recover(self, broken: Screen[Any] | Widget | None) -> None:
         from kiosk.ui.home import HomeScreen

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from textual import events
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
 
 from kiosk.domain.errors import KioskError
+from kiosk.ui.tuning.screens import RestyleOnlyWhenChanged
 from kiosk.ui.widgets import Notice
 
 if TYPE_CHECKING:
@@ -106,22 +106,10 @@ class KioskScreenMixin:
         return self.kiosk.run_service(work, done, failed)
 
 
-class ReusableScreenMixin:
+class ReusableScreenMixin(RestyleOnlyWhenChanged):
     """A screen the kiosk builds once and shows again and again (installed in the app, so
-    it is not removed when it is left; ``KioskApp.reusable`` hands it out).
-
-    Textual restyles every widget of a screen each time it is shown again, in case the CSS
-    changed meanwhile; this one is restyled only when it did (the theme, F9).
-    """
-
-    app: Any
-    _css_update_count: int
-
-    def _on_screen_resume(self, event: events.ScreenResume) -> None:
-        # Runs before Screen._on_screen_resume (Textual calls each class's handler in turn).
-        if self._css_update_count == self.app._css_update_count:
-            event.refresh_styles = False
-        self._css_update_count = self.app._css_update_count
+    it is not removed when it is left; ``KioskApp.reusable`` hands it out). Tuning piece
+    ``screen-resume``: restyled when shown again only if the CSS changed meanwhile."""
 
 
 class StaffScreen(KioskScreenMixin, Screen[Any]):

@@ -73,9 +73,10 @@ def day_and_time(moment: datetime, zone: ZoneInfo) -> str:
     return local(moment, zone).strftime("%a %d %b %H:%M")
 
 
-def long_date(moment: datetime, zone: ZoneInfo) -> str:
-    """Tuesday 10 March 2026"""
-    return local(moment, zone).strftime("%A %d %B %Y")
+def long_date(when: datetime | date, zone: ZoneInfo | None = None) -> str:
+    """Tuesday 3 March 2026: a day, or the local day of a moment (``zone`` given)."""
+    day = local(when, zone).date() if isinstance(when, datetime) and zone else when
+    return f"{day:%A} {day.day} {day:%B %Y}"
 
 
 def since(moment: datetime, now: datetime, zone: ZoneInfo) -> str:

@@ -17,8 +17,10 @@ from textual.widgets import DataTable, Static
 from kiosk.config import Settings
 from kiosk.db.engine import make_engine
 from kiosk.services.app import Services
-from kiosk.ui.admin.base import Message
+from kiosk.ui import tuning
 from kiosk.ui.admin.console import AdminConsoleScreen
+from kiosk.ui.admin.widgets import FeedbackLine
+from tests.ui.clocks import FakeUiClock
 
 SIZE = (120, 36)
 
@@ -51,6 +53,8 @@ class ConsoleHost(App[None]):
         lockouts: Sequence[datetime] | None = None,
     ) -> None:
         super().__init__()
+        tuning.install(self)  # as the kiosk's apps do at start-up (KIOSK_TUNING)
+        self.clock = FakeUiClock(services.ctx.clock)  # the console's idle lock goes by it
         self.services = services
         self.admin_code = admin_code
         self.lockouts = lockouts
@@ -82,24 +86,40 @@ def text_of(widget: Static) -> str:
 
 def messages(app: App[Any]) -> list[str]:
     """The feedback lines under the views (and in dialogs) shown now."""
-    return [text_of(m) for m in app.screen.query(Message) if text_of(m)]
+    return [text_of(m) for m in app.screen.query(FeedbackLine) if text_of(m)]
 
 
 async def wait_until(
     pilot: Pilot[Any], predicate: Callable[[], Any], *, timeout: float = 10.0, what: str = ""
 ) -> None:
-    """Let the app run (workers, timers) until ``predicate()`` holds."""
+    """Let the app run (workers, timers) until ``predicate()`` holds.
+
+    While waiting, an exception from ``predicate`` counts as "not yet" (a widget not mounted
+    yet...); on timeout the failure says what was last seen: the last value, or the last
+    exception (chained, with its traceback)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
+    last_value: Any = None
+    last_error: Exception | None = None
     while True:
         await pilot.pause()
         try:
-            if predicate():
+            last_value = predicate()
+            last_error = None
+            if last_value:
                 return
-        except Exception:  # not there yet (a widget not mounted...)
-            pass
+        except Exception as exc:  # reported if it is still so at the deadline
+            last_error = exc
         if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what or predicate}")
+            waited = what or getattr(predicate, "__qualname__", repr(predicate))
+            seen = (
+                f"the last check raised {type(last_error).__name__}: {last_error}"
+                if last_error is not None
+                else f"the last check gave {last_value!r}"
+            )
+            raise AssertionError(
+                f"timed out after {timeout:g} s waiting for {waited}; {seen}"
+            ) from last_error
         await asyncio.sleep(0.05)
 
 
@@ -125,4 +145,9 @@ async def settle(pilot: Pilot[Any]) -> None:
         )
 
     await wait_until(pilot, tables_sized, what="tables to size their columns")
+    # Stock DataTable keeps a row painted before its widths settled (a busy machine) cut
+    # short until something repaints it (kiosk/ui/tuning piece ``table-widths`` does, as
+    # the widths settle): what is shown once settled is what a snapshot compares.
+    for table in pilot.app.screen.query(DataTable):
+        table.notify_style_update()
     await pilot.pause(0.1)

@@ -14,12 +14,15 @@ from textual.widgets import Button, Input, Static
 from kiosk.services.app import Services
 from kiosk.ui.app import KioskApp
 from kiosk.ui.widgets import FactList
+from tests.ui.clocks import FakeUiClock
 
 SIZE = (100, 30)
 
 
 def make_app(services: Services, **kwargs: Any) -> KioskApp:
+    """The kiosk app on ``services``, its UI clock moved by hand (``idle``)."""
     kwargs.setdefault("confirm_seconds", 60.0)
+    kwargs.setdefault("clock", FakeUiClock(services.ctx.clock))
     return KioskApp(services=services, **kwargs)
 
 
@@ -119,19 +122,21 @@ def notice(app: KioskApp) -> str:
 
 
 async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Let the app run until ``condition()`` holds; on timeout, say what it last gave."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while not condition():
+    while not (last := condition()):
         if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
+            name = getattr(condition, "__qualname__", repr(condition))
+            raise AssertionError(f"{name} still {last!r} after {timeout:g} s")
         await pilot.pause(0.05)
 
 
 async def idle(pilot: Pilot[Any], seconds: float) -> None:
-    """As if nobody had touched the kiosk for ``seconds`` more (the idle check runs four
-    times a second on the real monotonic clock; only the last input's time is moved)."""
+    """As if nobody had touched the kiosk for ``seconds`` more: the app's clock is moved on
+    and the idle check (four times a second in the app) runs now."""
     app = pilot.app
-    assert isinstance(app, KioskApp)
-    app._last_input -= seconds
-    await pilot.pause(0.4)
+    assert isinstance(app, KioskApp) and isinstance(app.clock, FakeUiClock)
+    app.clock.advance(seconds)
+    app.check_idle_timeout()
     await settle(pilot)

@@ -3,7 +3,6 @@ lockouts and integrity reported, a database that goes away."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -74,15 +73,11 @@ async def test_collection_waits_only_while_the_console_is_built(services: Servic
     assert gc.isenabled()
 
 
-@pytest.mark.parametrize("wait", [10.0, 0.0])
-async def test_todays_first_page_is_fetched_once_before_the_console_is_built(
-    services: Services, monkeypatch: pytest.MonkeyPatch, wait: float
+async def test_todays_first_page_is_fetched_once_while_the_console_is_built(
+    services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The console fetches today's first page before building itself and the register shows
-    it (one query); if it does not come in time, the register asks for it itself."""
-    from kiosk.ui.admin import console
-
-    monkeypatch.setattr(console, "FIRST_PAGE_WAIT", wait)
+    """The register asks for today's first page as it is made (the query runs while the
+    console is built) and shows it: one query."""
     services.phones.deposit("ASMITH")
     calls: list[object] = []
     day = services.register.day
@@ -104,10 +99,7 @@ async def test_todays_first_page_is_fetched_once_before_the_console_is_built(
         await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen) and rows())
         await pilot.pause()
         assert rows() == day(START.date()).total
-        if wait:
-            assert len(calls) == 1
-        else:
-            assert 1 <= len(calls) <= 2
+        assert len(calls) == 1
 
 
 async def test_only_an_admin_can_use_the_console(services: Services) -> None:
@@ -167,24 +159,28 @@ async def test_idle_console_locks_itself_even_under_a_dialog(
     services = open_services(sqlite_url, clock, admin_idle_timeout=3)
     make_school(services)
     app = ConsoleHost(services)
-    loop_time = asyncio.get_running_loop().time
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.focused, DataTable))
-        # Input keeps it open: a key every half second, for longer than the timeout.
-        opened = loop_time()
-        while loop_time() - opened < 4:
-            await pilot.pause(0.5)
+        console = app.screen
+        assert isinstance(console, AdminConsoleScreen)
+        # Input keeps it open: a key every second, for longer than the timeout.
+        for _ in range(4):
+            app.clock.advance(1.0)
             await pilot.press("down")
-        assert isinstance(app.screen, AdminConsoleScreen)
+            console.check_idle_timeout()
+        assert app.screen is console
         # Input in a dialog counts too.
         await pilot.press("f10")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         for _ in range(4):
-            await pilot.pause(0.5)
+            app.clock.advance(1.0)
             await pilot.press("tab")
+            console.check_idle_timeout()
         assert isinstance(app.screen, ConfirmDialog)
         # Then nothing: the dialog and the console close, back to the kiosk's home.
-        await wait_until(pilot, lambda: app.screen.id == "_default", timeout=8)
+        app.clock.advance(3.0)
+        console.check_idle_timeout()
+        await wait_until(pilot, lambda: app.screen.id == "_default")
         assert app.screen.query_one("#home", Static)
         assert not any(isinstance(s, AdminConsoleScreen) for s in app.screen_stack)
         assert any("locked itself after 3 seconds" in n.message for n in app._notifications)

@@ -14,9 +14,11 @@ from textual.css.stylesheet import Stylesheet
 from textual.widget import Widget
 from textual.widgets import Button, Input, Select
 
-from kiosk.ui.admin.base import LazySelect, button, field
+from kiosk.ui.tuning.controls import LazySelect
+from kiosk.ui.tuning.controls import tuned_button as button
+from kiosk.ui.tuning.controls import tuned_field as field
 
-pytestmark = pytest.mark.ui
+pytestmark = [pytest.mark.ui, pytest.mark.tuning("controls", "select")]
 
 
 class Empty(App[None]):

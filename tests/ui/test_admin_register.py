@@ -165,6 +165,7 @@ async def test_filters_by_staff_kind_store_and_device(services: Services, clock:
         assert column(app, "item") == ["Laptop LAP-002"]
 
 
+@pytest.mark.tuning("select")
 async def test_filter_lists_are_built_when_first_opened_and_choose_as_before(
     services: Services,
 ) -> None:
@@ -370,6 +371,7 @@ async def test_a_typed_date_changes_the_view_once_with_the_rows(
         assert app.focused is app.screen.query_one("#reg-table", DataTable)
 
 
+@pytest.mark.tuning("gc")
 async def test_garbage_is_collected_once_a_day_is_shown(
     services: Services, clock: FakeClock
 ) -> None:

@@ -167,6 +167,7 @@ async def test_an_unexpected_error_locks_the_console_without_a_traceback(
     assert "RuntimeError: a bug in the workload view" in logged
 
 
+@pytest.mark.tuning("gc")
 async def test_what_is_alive_is_frozen_while_the_console_is_open(services: Services) -> None:
     """Full garbage-collection passes skip the objects alive when the console was built (they
     walk every object: 80-180 ms at 1M events); after the lock they are collectable again."""

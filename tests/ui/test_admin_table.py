@@ -1,7 +1,7 @@
-"""AdminTable's short cuts (one-line Text cells rendered and measured without rich's full
-rendering, row styles worked out once per render) give exactly what DataTable itself gives:
-the same segments, styles and mouse metadata for every cell, with and without the cursor,
-and the same column widths."""
+"""The tuned table's (tuning piece ``table``) short cuts (one-line Text cells rendered and
+measured without rich's full rendering, row styles worked out once per render) give exactly
+what DataTable itself gives: the same segments, styles and mouse metadata for every cell,
+with and without the cursor, and the same column widths."""
 
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ from textual.cache import LRUCache
 from textual.geometry import Region
 from textual.widgets import DataTable
 
-from kiosk.ui.admin.base import _TABLE_CACHES, AdminTable, UnlinkedLRUCache, fill_table
 from kiosk.ui.admin.register import COLUMNS
+from kiosk.ui.admin.tables import fill_table
+from kiosk.ui.tuning.fast_table import _TABLE_CACHES, UnlinkedLRUCache
+from kiosk.ui.tuning.fast_table import TunedTable as AdminTable
 
-pytestmark = pytest.mark.ui
+pytestmark = [pytest.mark.ui, pytest.mark.tuning("table")]
 
 CELLS: list[Any] = [
     Text(""),

@@ -6,11 +6,15 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
+
 from kiosk.services.app import Services
-from kiosk.ui import collect
 from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.person import PersonScreen
+from kiosk.ui.tuning import memory as collect
 from tests.ui.kiosk_support import make_app, press, running, scan
+
+pytestmark = pytest.mark.tuning("gc")
 
 
 @contextmanager
@@ -44,7 +48,7 @@ async def test_each_screen_drawn_is_followed_by_the_collections_that_were_coming
 ) -> None:
     app = make_app(school)
     async with running(app) as pilot:
-        assert app._frozen  # the kiosk is up: what it holds for good is frozen
+        assert collect.settled()  # the kiosk is up: what it holds for good is frozen
         with collections_noted() as seen:
             await scan(pilot, "SRK1:S:ASMITH")
         assert isinstance(app.screen, PersonScreen)
@@ -72,18 +76,19 @@ async def test_nothing_is_collected_before_the_kiosk_is_up_or_under_another_scre
     app = make_app(school)
     async with running(app) as pilot:
         home = app.screen
-        app._frozen = False  # as before the first frame and the database
+        collect.release()  # as before the first frame and the database
         make_young_collections()
         with collections_noted() as seen:
-            app._collect_while_read(home)
+            app._collect_once_drawn()
+            await pilot.pause()
         assert seen == []
-        app._frozen = True
+        collect.settle()
         # Going home and straight on to another screen (the admin console does): the
         # collection waits for the next screen drawn, not the one never shown.
         await scan(pilot, "SRK1:S:ASMITH")
         make_young_collections()
         with collections_noted() as seen:
-            app._collect_while_read(home)
+            collect.collect_while_read(app, home)
         assert isinstance(app.screen, PersonScreen)
         assert seen == []
 

@@ -126,6 +126,6 @@ async def test_idle_timeout_zero_means_never(school: Services) -> None:
     app = make_app(with_settings(school, idle_timeout=0))
     async with running(app) as pilot:
         await scan(pilot, "SRK1:S:ASMITH")
-        await pilot.pause(0.8)  # the idle check runs four times a second
+        await idle(pilot, 24 * 3600)  # a whole day without input
         assert isinstance(app.screen, PersonScreen)
         assert app.screen.idle_seconds is None  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""The style memo (kiosk/ui/style_memo.py) gives every widget the styles Textual would.
+"""The style memo (kiosk/ui/tuning/style_memo.py) gives every widget the styles Textual would.
 
 Each test drives real screens with the memo on, then styles every node again with Textual's
 own ``Stylesheet.apply`` and compares: the rules of each node and of each of its component
@@ -17,12 +17,13 @@ from textual.css.stylesheet import Stylesheet
 from textual.dom import DOMNode
 
 from kiosk.services.app import Services
-from kiosk.ui import style_memo
+from kiosk.ui import tuning
 from kiosk.ui.admin.console import VIEWS
+from kiosk.ui.tuning import style_memo
 from tests.ui.admin_support import SIZE, ConsoleHost, settle, wait_until
 from tests.ui.kiosk_support import make_app, press, running, scan
 
-pytestmark = pytest.mark.ui
+pytestmark = [pytest.mark.ui, pytest.mark.tuning("style-memo")]
 
 FLAGS = ("_has_hover_style", "_has_focus_within", "_has_order_style", "_has_odd_or_even")
 
@@ -60,9 +61,17 @@ def memo_of(app: App[Any]) -> Any:
     return app.stylesheet.__dict__["_kiosk_style_memo"]
 
 
-def test_installed_on_import() -> None:
-    assert style_memo.installed()
-    assert Stylesheet.apply is not style_memo._original_apply
+def test_installed_by_install_only() -> None:
+    """Importing the UI patches nothing; ``tuning.install`` does, as each app starts."""
+    tuning.install(spec="0")
+    try:
+        assert not style_memo.installed()
+        assert Stylesheet.apply is style_memo._original_apply
+        tuning.install(spec="style-memo")
+        assert style_memo.installed()
+        assert Stylesheet.apply is not style_memo._original_apply
+    finally:
+        tuning.install()
 
 
 async def test_every_view_of_the_console(school: Services) -> None:

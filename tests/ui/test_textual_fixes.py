@@ -1,17 +1,28 @@
-"""Work-arounds for Textual bugs (kiosk/ui/textual_fixes.py) keep working."""
+"""Work-arounds for Textual leaks (kiosk/ui/tuning/leaks.py) keep working."""
 
 from __future__ import annotations
 
 import gc
 import weakref
+from collections.abc import Iterator
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Static
 
-import kiosk.ui  # noqa: F401  (applies the fixes, as importing any screen of the kiosk does)
-from kiosk.ui import textual_fixes
+from kiosk.ui import tuning
+from kiosk.ui.tuning import leaks as textual_fixes
+
+pytestmark = pytest.mark.tuning("styles-cache", "thread-worker")
+
+
+@pytest.fixture(autouse=True)
+def installed() -> Iterator[None]:
+    tuning.install()  # as each app of the kiosk does as it starts (KIOSK_TUNING)
+    yield
+    tuning.install()
 
 
 class Cards(App[None]):
@@ -44,10 +55,12 @@ async def test_widgets_removed_leave_no_style_cache_behind() -> None:
     assert alive == 0
 
 
-def test_the_fix_is_applied_once() -> None:
+def test_the_fix_is_applied_once_and_only_by_install() -> None:
     assert not textual_fixes.styles_cache_holds_widgets()
     textual_fixes.apply()  # again: nothing changes
     assert not textual_fixes.styles_cache_holds_widgets()
+    tuning.install(spec="0")  # stock Textual: its bug is back
+    assert textual_fixes.styles_cache_holds_widgets()
 
 
 async def test_a_thread_worker_does_not_keep_its_screen_alive() -> None:

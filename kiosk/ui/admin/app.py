@@ -8,14 +8,12 @@ for a new PIN instead.
 
 from __future__ import annotations
 
-import gc
 import logging
 import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import on
-from textual._context import active_message_pump
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
@@ -25,8 +23,12 @@ from textual.widgets import Button, Footer, Input, Label, Static
 from kiosk.config import ConfigError, Settings, load_settings
 from kiosk.domain.errors import InvalidInput, NotAKioskCode
 from kiosk.domain.scan import parse_scan
-from kiosk.ui.admin.base import Message, run_db
+from kiosk.ui import tuning
+from kiosk.ui.admin.widgets import FeedbackLine
+from kiosk.ui.admin.workers import run_db
 from kiosk.ui.logfile import setup_file_logging
+from kiosk.ui.tuning import memory
+from kiosk.ui.tuning.errors import PlainErrors
 
 if TYPE_CHECKING:
     from kiosk.services.admin import PinCheck
@@ -93,7 +95,7 @@ class SignInScreen(Screen[None]):
                 yield Label("Your staff code (you must have the admin role)")
                 yield Input(id="setup-code")
                 yield Button("Set the PIN and sign in", id="setup", variant="primary")
-            yield Message(id="signin-message")
+            yield FeedbackLine(id="signin-message")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -143,7 +145,7 @@ class SignInScreen(Screen[None]):
         self.say(f"{message} Press Ctrl+R to try again, or Ctrl+Q to quit.", error=True)
 
     def say(self, text: str, *, error: bool = False) -> None:
-        self.query_one("#signin-message", Message).say(text, error=error)
+        self.query_one("#signin-message", FeedbackLine).say(text, error=error)
 
     # --- signing in ----------------------------------------------------------------------------
 
@@ -257,7 +259,7 @@ class SignInScreen(Screen[None]):
         self.query_one("#pin", Input).focus()
 
 
-class AdminApp(App[None]):
+class AdminApp(PlainErrors, App[None]):
     """The admin console as an app of its own: ``AdminApp().run()``."""
 
     TITLE = "Staff Room Kiosk: admin console"
@@ -271,34 +273,26 @@ class AdminApp(App[None]):
         self._own_services = services is None
         self.log_file: Path | None = None
         self.unexpected_errors: list[BaseException] = []
-        self._frozen = False
+        tuning.install(self)  # KIOSK_TUNING: the speed work on, or stock Textual
 
     def on_load(self) -> None:
         self.log_file = setup_file_logging()
 
-    def _handle_exception(self, error: Exception) -> None:
-        """No traceback reaches the screen: log it, lock the console, say so in words."""
+    # --- unexpected errors (kiosk.ui.tuning.errors.PlainErrors calls these) -------------------
+
+    def report_unexpected(self, error: BaseException) -> None:
+        """No traceback reaches the screen: it goes to the log file."""
         log.error(
             "unexpected error in the admin console\n%s",
             "".join(traceback.format_exception(type(error), error, error.__traceback__)),
         )
         self.unexpected_errors.append(error)
-        pump = active_message_pump.get(None)
-        if pump is self or pump is None or not self.is_running:
-            # The app's own loop has stopped: it cannot carry on. Say so plainly.
-            where = f" Details are in {self.log_file}." if self.log_file else ""
-            self._return_code = 1
-            self._exit_renderables.append(
-                f"The admin console stopped after an unexpected problem.{where}"
-            )
-            if self._exception is None:
-                self._exception = error
-                self._exception_event.set()
-            self._close_messages_no_wait()
-            return
-        self.call_later(self._recover)
 
-    def _recover(self) -> None:
+    def stopped_message(self) -> str:
+        where = f" Details are in {self.log_file}." if self.log_file else ""
+        return f"The admin console stopped after an unexpected problem.{where}"
+
+    def recover_from(self, _broken: object) -> None:
         """Back to the sign-in screen (the console locked), with a plain message."""
         while len(self.screen_stack) > 1:
             self.pop_screen()
@@ -311,22 +305,6 @@ class AdminApp(App[None]):
                 error=True,
             )
 
-    # --- garbage collection while the console is open ------------------------------------------
-
-    def admin_console_ready(self) -> None:
-        """The console is built and its register drawn: what is alive now (the app, the
-        console, the libraries) stays out of the collector's full passes while it is open.
-        Those passes walk every object (80-180 ms at a time with a register of 1M events,
-        every few view changes); with this they walk only what was made since."""
-        gc.freeze()
-        self._frozen = True
-
-    def admin_console_closed(self) -> None:
-        """Back to normal collection: the closed console's objects can be freed again."""
-        if self._frozen:
-            self._frozen = False
-            gc.unfreeze()
-
     def get_default_screen(self) -> Screen[Any]:
         return SignInScreen(self.settings, self.services)
 
@@ -336,6 +314,6 @@ class AdminApp(App[None]):
             screen.connect()
 
     def on_unmount(self) -> None:
-        self.admin_console_closed()
+        memory.release()
         if self._own_services and self.services is not None:
             self.services.close()

@@ -7,13 +7,9 @@ when the admin locks it or after ``settings.admin_idle_timeout`` seconds without
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import gc
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 from textual import events, on
@@ -35,16 +31,17 @@ from textual.widgets import (
 )
 
 from kiosk.domain.timeutil import format_local
-from kiosk.ui.admin.base import AdminFooter, Pane, button, forget_calls, run_db
 from kiosk.ui.admin.dialogs import ACTIVITY_EVENTS, ConfirmDialog
 from kiosk.ui.admin.export import ExportPane
 from kiosk.ui.admin.people import PeoplePane
 from kiosk.ui.admin.policies import ExemptionsPane, PoliciesPane, ReviewsPane
-from kiosk.ui.admin.register import ExportRequested, RegisterPane, first_page
+from kiosk.ui.admin.register import ExportRequested, RegisterPane
 from kiosk.ui.admin.status import OffsitePane, PhonesPane
+from kiosk.ui.admin.widgets import Pane
+from kiosk.ui.admin.workers import run_db
 from kiosk.ui.admin.workload import WorkloadPane
-from kiosk.ui.collect import expect_pile
-from kiosk.ui.textual_fixes import forget_thread_worker
+from kiosk.ui.clock import UiClock, clock_of
+from kiosk.ui.tuning import button, footer, memory
 
 if TYPE_CHECKING:
     from kiosk.services.app import Services
@@ -70,16 +67,17 @@ log = logging.getLogger("kiosk.ui.admin")
 POLL_SECONDS = 2.0
 EXIT_WAIT_SECONDS = 5.0  # at most this long for the database to record who closed the app
 FULL_RELOAD_SECONDS = 30.0
-FIRST_PAGE_WAIT = 0.15  # at most this long, building the console waits for today's first page
 GC_PAUSE_SECONDS = 1.0  # at most this long without garbage collection while the console opens
 
 
 class AdminConsoleScreen(Screen[None]):
-    """The admin console. ``lockouts``: PIN lockouts to report (from ``PinCheck``).
+    """The admin console, made for one admin session (a new one for each: nothing of one
+    admin's filters, rows or answers can reach the next). ``lockouts``: PIN lockouts to
+    report (from ``PinCheck``).
 
-    ``kept``: the app keeps this console between openings (an installed screen) and shows it
-    again with :meth:`reopen`: closing it puts it back as a new one would open (today's
-    register, unfiltered, the other views dropped, to be built again when shown)."""
+    Quick to open by design: only the register is built (each other view when first shown),
+    and the register asks for today's first page as it is made, so the query runs while the
+    console is built."""
 
     DEFAULT_CSS = """
     AdminConsoleScreen #console-bar { height: 1; background: $panel; }
@@ -119,33 +117,28 @@ class AdminConsoleScreen(Screen[None]):
         admin_code: str,
         *,
         lockouts: Sequence[datetime] | None = None,
-        kept: bool = False,
     ) -> None:
         super().__init__()
-        self.kept = kept
         self.services = services
-        self._new_session(admin_code, lockouts or ())
-        self._console_timers: list[Timer] = []
-        self._shown: set[str] = set()
-        self._building: dict[str, AwaitMount] = {}
-        self._resumed = False
-        self._ready = False
-        self._gc_paused = False
-        self._first_page: Any = None
-        self._reopening = False
-        self._preset_breakpoints()
-
-    def _new_session(self, admin_code: str, lockouts: Sequence[datetime]) -> None:
-        """Whom the console is opened for (made, or opened again), and nothing known yet of
-        them, of the database or of the register."""
         self.admin_code = admin_code.strip()
-        self.lockouts = tuple(lockouts)
+        self.lockouts = tuple(lockouts or ())
         self.admin_name: str | None = None
         self.integrity: Any = None
         self.last_event_id: int | None = None
         self.locked_reason: str | None = None
         self._db_alert: str | None = None
-        self._last_input = self._last_full_reload = monotonic()
+        self._last_input = self._last_full_reload = 0.0  # set on mount, by the app's clock
+        self._console_timers: list[Timer] = []
+        self._shown: set[str] = set()
+        self._building: dict[str, AwaitMount] = {}
+        self._resumed = False
+        self._ready = False
+        self._preset_breakpoints()
+
+    @property
+    def clock(self) -> UiClock:
+        """The app's clock (kiosk/ui/clock.py): the idle lock and the refresh go by it."""
+        return clock_of(self.app)
 
     def _untitled(self) -> str:
         """The title until the admin's name is known."""
@@ -170,50 +163,23 @@ class AdminConsoleScreen(Screen[None]):
             if self.VERTICAL_BREAKPOINTS is None
             else self.VERTICAL_BREAKPOINTS
         ) or []
-        classes = self._get_breakpoint_classes(width, horizontal) | self._get_breakpoint_classes(
-            height, vertical
-        )
+        classes = [
+            name
+            for size, breakpoints in ((width, horizontal), (height, vertical))
+            for name in _breakpoint(size, breakpoints)
+        ]
         if classes:
             self.add_class(*classes, update=False)
 
     # --- layout ----------------------------------------------------------------------------
 
-    async def _compose(self) -> None:
-        await self._fetch_first_page()
-        await super()._compose()
-
-    async def _fetch_first_page(self) -> None:
-        """Today's first page of the register, fetched (in a thread worker) before the
-        console is built, waiting for it at most FIRST_PAGE_WAIT (it takes 5-15 ms at 1M
-        events). Fetched while the widgets were being built, the query got the GIL only now
-        and then (50-200 ms), and the console was drawn once without its rows, then again.
-        Too slow, or failed: the register asks for it itself, as it does for any day."""
-        loop = asyncio.get_running_loop()
-        arrived = asyncio.Event()
-        services = self.services
-
-        def job() -> None:
-            try:
-                self._first_page = first_page(services)
-            except Exception:  # the view asks again, and says what went wrong
-                log.debug("admin console: first page not fetched ahead", exc_info=True)
-            finally:
-                with contextlib.suppress(RuntimeError):  # the app is closing
-                    loop.call_soon_threadsafe(arrived.set)
-                forget_thread_worker()  # or the pool thread keeps this console alive
-
-        self.run_worker(job, thread=True, group="first-page", exit_on_error=False)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(arrived.wait(), FIRST_PAGE_WAIT)
-
     def compose(self) -> ComposeResult:
         # Building the console makes some 50,000 objects: the collector's passes would run in
         # the middle of it (a full pass took 60-200 ms), while the admin waits for the
         # register. They wait until its first page is drawn (register_drawn), at most
-        # GC_PAUSE_SECONDS, or the console closes: the same work, once it is on the screen.
-        if gc.isenabled():
-            gc.disable()
-            self._gc_paused = True
+        # GC_PAUSE_SECONDS, or the console closes: the same work, once it is on the screen
+        # (tuning piece ``gc``).
+        memory.pause()
         with Horizontal(id="console-bar"):
             yield Static(self._untitled(), id="console-title")
             yield button("Lock (Ctrl+L)", id="console-lock")
@@ -226,11 +192,8 @@ class AdminConsoleScreen(Screen[None]):
             for n, (key, label, _view) in enumerate(VIEWS, start=1):
                 with TabPane(f"{n} {label}", id=f"tab-{key}"):
                     if key == "register":
-                        page, self._first_page = self._first_page, None
-                        yield RegisterPane(
-                            self.services, self.admin_code, id=f"view-{key}", first=page
-                        )
-        yield AdminFooter()
+                        yield RegisterPane(self.services, self.admin_code, id=f"view-{key}")
+        yield footer()
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         """Runs before Screen's own handler. The first time the console is shown, its
@@ -240,24 +203,14 @@ class AdminConsoleScreen(Screen[None]):
         if not self._resumed:
             self._resumed = True
             event.refresh_styles = False
-        elif self._reopening:
-            self._reopening = False
-            self._start()
-
-    def _resume_gc(self) -> None:
-        if self._gc_paused:
-            self._gc_paused = False
-            gc.enable()
 
     def on_unmount(self) -> None:
-        self._resume_gc()
+        memory.resume()
 
     def on_mount(self) -> None:
-        self.set_timer(GC_PAUSE_SECONDS, self._resume_gc, name="admin-gc")
-        self._start()
-
-    def _start(self) -> None:
         """The console is shown for an admin: its timers, who is signed in, the alerts."""
+        self._last_input = self._last_full_reload = self.clock.monotonic()
+        self.set_timer(GC_PAUSE_SECONDS, memory.resume, name="admin-gc")
         # Who is signed in (and whether they still may) is asked once the console's first
         # frame is drawn: asked now, its worker ran (ORM lookups, in Python) alongside that
         # first layout and render, each taking the GIL from the other (10-20 ms more to the
@@ -265,7 +218,7 @@ class AdminConsoleScreen(Screen[None]):
         self.call_after_refresh(self._ask_who)
         timeout = max(1, int(self.services.settings.admin_idle_timeout))
         self._console_timers = [
-            self.set_interval(min(1.0, timeout / 4), self._check_idle, name="admin-idle"),
+            self.set_interval(min(1.0, timeout / 4), self.check_idle_timeout, name="admin-idle"),
             self.set_interval(POLL_SECONDS, self._poll, name="admin-poll"),
         ]
         self._show_alerts()
@@ -414,9 +367,9 @@ class AdminConsoleScreen(Screen[None]):
             self._show_alerts()
         changed = self.last_event_id is not None and last_id != self.last_event_id
         self.last_event_id = last_id
-        stale = monotonic() - self._last_full_reload >= FULL_RELOAD_SECONDS
+        stale = self.clock.monotonic() - self._last_full_reload >= FULL_RELOAD_SECONDS
         if changed or stale:
-            self._last_full_reload = monotonic()
+            self._last_full_reload = self.clock.monotonic()
             pane = self.active_pane()
             if pane is not None:
                 pane.load()
@@ -429,7 +382,7 @@ class AdminConsoleScreen(Screen[None]):
 
     def touch(self) -> None:
         """Input happened: the idle lock starts counting again."""
-        self._last_input = monotonic()
+        self._last_input = self.clock.monotonic()
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, ACTIVITY_EVENTS):
@@ -442,8 +395,9 @@ class AdminConsoleScreen(Screen[None]):
     def _input_activity(self) -> None:
         self.touch()
 
-    def _check_idle(self) -> None:
-        idle = monotonic() - self._last_input
+    def check_idle_timeout(self) -> None:
+        """Locks the console after ``admin_idle_timeout`` without input (``clock_of(app)``)."""
+        idle = self.clock.monotonic() - self._last_input
         if idle >= self.services.settings.admin_idle_timeout:
             minutes, seconds = divmod(int(self.services.settings.admin_idle_timeout), 60)
             span = f"{minutes} minute{'s' if minutes != 1 else ''}" if minutes else ""
@@ -455,101 +409,34 @@ class AdminConsoleScreen(Screen[None]):
             )
             self._close("idle")
 
-    # --- kept between openings --------------------------------------------------------------
-
-    def reopen(self, admin_code: str, lockouts: Sequence[datetime] = ()) -> None:
-        """Show this kept console again, for ``admin_code``: today's first page is fetched
-        (waiting for it at most FIRST_PAGE_WAIT, as a new console does), shown, and the
-        console pushed. The rest was put back when it closed (see _put_back)."""
-        self._new_session(admin_code, lockouts)
-        self._reopening = True
-        self.query_one("#console-title", Static).update(self._untitled())
-        self.query_one("#console-who", Static).update("")
-        register = self.pane("register")
-        assert isinstance(register, RegisterPane)
-        register.admin_code = self.admin_code
-        register.reset(None)  # today, unfiltered, at the top
-        pushed = False
-
-        def push() -> None:
-            nonlocal pushed
-            if not pushed and self.is_attached and self not in self.app.screen_stack:
-                pushed = True
-                self.app.push_screen(self)
-
-        def show(page: Any) -> None:
-            if pushed:  # too late: the register asked for the day itself (see late)
-                return
-            if page.day == register.day:
-                register.reset(page)
-            else:  # midnight came between: today's page, asked again
-                register.load()
-            push()
-
-        def late(_: object = None) -> None:
-            # Slow, or failed: shown all the same; the register asks for the day itself (and
-            # says what went wrong), as it does for any day.
-            if not pushed:
-                push()
-                register.load()
-
-        self.set_timer(FIRST_PAGE_WAIT, late, name="admin-reopen")
-        run_db(self, lambda: first_page(self.services), show, late, group="first-page")
-
-    def _put_back(self) -> None:
-        """Closed, and kept: back as a new console would open. What was asked of the
-        database and has not answered yet is dropped (it would land in the next admin's
-        session); the views other than the register are dropped (with whatever was typed in
-        them); the register goes back to today, unfiltered, when it opens again."""
-        for node in (self, *self.query(Pane)):
-            forget_calls(node)
-        tabs = self.query_one("#console-tabs", TabbedContent)
-        if tabs.active != "tab-register":
-            with self.prevent(TabbedContent.TabActivated):
-                tabs.active = "tab-register"
-        for key in list(self._shown):
-            if key != "register":
-                with contextlib.suppress(NoMatches):
-                    self.pane(key).remove()
-        self._shown &= {"register"}
-
     # --- leaving ---------------------------------------------------------------------------------
 
     def register_drawn(self) -> None:
-        """The register's first page is on screen: the console is built. The app may now
-        take that moment (``admin_console_ready``), e.g. to freeze what is alive out of the
-        garbage collector's full passes."""
-        self._resume_gc()
+        """The register's first page is on screen: the console is built (tuning piece ``gc``:
+        collection resumes, and what is alive is frozen out of the full passes while it is
+        open)."""
         if not self._ready:
             self._ready = True
-            ready = getattr(self.app, "admin_console_ready", None)
-            if callable(ready):
-                ready()
+            memory.console_ready()
+        else:
+            memory.resume()
 
     def _close(self, reason: str) -> None:
         if self.locked_reason is not None:
             return
         self.locked_reason = reason
-        self._resume_gc()
         for timer in self._console_timers:
             timer.stop()
-        if not self.kept:
-            # Collected in full once it can be (its stopped timers let go of it after their
-            # next tick), while someone reads a screen, not in the middle of their next scan.
-            expect_pile(POLL_SECONDS + 0.5)
-        closed = getattr(self.app, "admin_console_closed", None)
-        if self._ready and callable(closed):
-            closed()
+        # Collected in full once it can be (its stopped timers let go of it after their next
+        # tick), while someone reads a screen, not in the middle of their next scan.
+        memory.console_closed(POLL_SECONDS + 0.5)
         if self.is_attached and self in self.app.screen_stack:
             self.pop_until_active()
             self.dismiss(None)
-        if self.kept and self.is_attached:
-            self._put_back()
 
     def on_screen_suspend(self) -> None:
         """Taken off the screen stack by the app (its way home after an unexpected error,
-        say) rather than closed: closed all the same (a kept console would keep its timers,
-        and the idle lock would speak up later over the kiosk)."""
+        say) rather than closed: closed all the same (its timers stop)."""
         if self.locked_reason is None and self.is_attached and self not in self.app.screen_stack:
             self._close("left")
 
@@ -626,3 +513,11 @@ class AdminConsoleScreen(Screen[None]):
     @on(Button.Pressed, "#console-exit")
     def _exit_pressed(self) -> None:
         self.action_exit_kiosk()
+
+
+def _breakpoint(size: int, breakpoints: list[tuple[int, str]]) -> list[str]:
+    """The class of the largest breakpoint ``size`` reaches (as Textual's screens pick it)."""
+    for breakpoint, name in sorted(breakpoints, reverse=True):
+        if size >= breakpoint:
+            return [name]
+    return []

@@ -13,7 +13,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from kiosk.ui.admin.base import Message, run_db
+from kiosk.ui.admin.widgets import FeedbackLine
+from kiosk.ui.admin.workers import run_db
 
 ACTIVITY_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 
@@ -157,7 +158,7 @@ class FormDialog(ConsoleModal):
                         password=spec.password,
                         restrict=spec.restrict,
                     )
-            yield Message(id="form-message")
+            yield FeedbackLine(id="form-message")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button(self.submit, id="submit", variant="primary")
@@ -187,7 +188,7 @@ class FormDialog(ConsoleModal):
             return
         self._busy = True
         values = self.values()
-        self.query_one("#form-message", Message).say("Saving…")
+        self.query_one("#form-message", FeedbackLine).say("Saving…")
         run_db(self, lambda: self.action(values), self._done, self._failed, group="form")
 
     def _done(self, result: Any) -> None:
@@ -196,7 +197,7 @@ class FormDialog(ConsoleModal):
 
     def _failed(self, message: str) -> None:
         self._busy = False
-        self.query_one("#form-message", Message).say(message, error=True)
+        self.query_one("#form-message", FeedbackLine).say(message, error=True)
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:

@@ -13,9 +13,10 @@ from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from kiosk.domain.errors import InvalidInput
 from kiosk.services.register import RegisterFilter
-from kiosk.ui.admin.base import Message, Pane, parse_date
+from kiosk.ui.admin.dates import parse_date
 from kiosk.ui.admin.dialogs import ConfirmDialog
 from kiosk.ui.admin.files import resolve, write_with
+from kiosk.ui.admin.widgets import FeedbackLine, Pane
 from kiosk.ui.widgets import Tick
 
 
@@ -68,7 +69,7 @@ class ExportPane(Pane):
             yield Static("", id="export-hint")
         with Horizontal(classes="buttons"):
             yield Button("Export", id="export-go", variant="primary")
-        yield Message()
+        yield FeedbackLine()
 
     def on_mount(self) -> None:
         self._show_filters()

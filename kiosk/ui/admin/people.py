@@ -16,9 +16,10 @@ from kiosk.domain.devicekinds import DEFAULT_KINDS, DeviceKinds
 from kiosk.domain.errors import InvalidInput
 from kiosk.domain.events import DeviceKind, Role
 from kiosk.services.views import DeviceInfo, ImportReport, StaffInfo
-from kiosk.ui.admin.base import AdminTable, Message, Pane, fill_table, selected_key
 from kiosk.ui.admin.dialogs import ConfirmDialog, Field, FormDialog
 from kiosk.ui.admin.files import read_bytes, resolve
+from kiosk.ui.admin.tables import fill_table, new_table, selected_key
+from kiosk.ui.admin.widgets import FeedbackLine, Pane
 from kiosk.ui.widgets import Tick
 
 ROLE_LABELS = {
@@ -59,7 +60,7 @@ class PeoplePane(Pane):
         with Horizontal(classes="lists"):
             with Vertical(id="staff-column"):
                 yield Label("Staff", id="staff-title", classes="list-title")
-                staff: DataTable[Any] = AdminTable(id="staff-table", cursor_type="row")
+                staff = new_table(id="staff-table", cursor_type="row")
                 for key, label in (
                     ("code", "Code"),
                     ("name", "Name"),
@@ -71,7 +72,7 @@ class PeoplePane(Pane):
                 yield staff
             with Vertical(id="devices-column"):
                 yield Label("Laptops and work phones", id="devices-title", classes="list-title")
-                devices: DataTable[Any] = AdminTable(id="devices-table", cursor_type="row")
+                devices = new_table(id="devices-table", cursor_type="row")
                 for key, label in (
                     ("tag", "Tag"),
                     ("kind", "Kind"),
@@ -88,7 +89,7 @@ class PeoplePane(Pane):
             yield Button("Labels to a file…", id="labels", compact=True)
             yield Tick("Show retired", id="show-retired", compact=True)
         yield Static("", id="import-report")
-        yield Message()
+        yield FeedbackLine()
 
     # --- data --------------------------------------------------------------------------------
 

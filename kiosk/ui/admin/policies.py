@@ -14,9 +14,11 @@ from textual.widgets import Button, DataTable, Label, Static
 from kiosk.domain.errors import InvalidInput
 from kiosk.domain.events import ReviewStatus, Role
 from kiosk.services.views import AckGap, Exemption, ReviewRequest, StaffInfo
-from kiosk.ui.admin.base import AdminTable, Message, Pane, fill_table, parse_date, selected_key
+from kiosk.ui.admin.dates import parse_date
 from kiosk.ui.admin.dialogs import Field, FormDialog
 from kiosk.ui.admin.files import read_text
+from kiosk.ui.admin.tables import fill_table, new_table, selected_key
+from kiosk.ui.admin.widgets import FeedbackLine, Pane
 
 
 def _person(staff: StaffInfo) -> list[Any]:
@@ -39,7 +41,7 @@ class PoliciesPane(Pane):
         self.gaps: tuple[AckGap, ...] = ()
 
     def compose(self) -> ComposeResult:
-        table: DataTable[Any] = AdminTable(id="policies-table", cursor_type="row")
+        table = new_table(id="policies-table", cursor_type="row")
         for key, label in (
             ("title", "Policy"),
             ("version", "Version"),
@@ -53,17 +55,17 @@ class PoliciesPane(Pane):
         with Horizontal(classes="lists"):
             with Vertical():
                 yield Label("Not yet acknowledged", id="missing-title", classes="list-title")
-                missing: DataTable[Any] = AdminTable(id="missing-table", cursor_type="row")
+                missing = new_table(id="missing-table", cursor_type="row")
                 missing.add_columns("Name", "Code")
                 yield missing
             with Vertical():
                 yield Label("Acknowledged", id="acked-title", classes="list-title")
-                acked: DataTable[Any] = AdminTable(id="acked-table", cursor_type="row")
+                acked = new_table(id="acked-table", cursor_type="row")
                 acked.add_columns("Name", "Code")
                 yield acked
         with Horizontal(classes="toolbar"):
             yield Button("Publish a new version…", id="policy-publish", compact=True)
-        yield Message()
+        yield FeedbackLine()
 
     def load(self) -> None:
         self.db(self.services.policies.gaps, self._show)
@@ -183,12 +185,12 @@ class ReviewsPane(Pane):
         with Horizontal(classes="columns"):
             with Vertical(id="vdu-column"):
                 yield Label("No VDU training recorded", id="vdu-title", classes="list-title")
-                vdu: DataTable[Any] = AdminTable(id="vdu-table", cursor_type="row")
+                vdu = new_table(id="vdu-table", cursor_type="row")
                 vdu.add_columns("Name", "Code")
                 yield vdu
             with Vertical(id="reviews-column"):
                 yield Label("Workstation review requests", id="reviews-title", classes="list-title")
-                reviews: DataTable[Any] = AdminTable(id="reviews-table", cursor_type="row")
+                reviews = new_table(id="reviews-table", cursor_type="row")
                 for key, label in (
                     ("status", "Status"),
                     ("when", "Requested"),
@@ -201,7 +203,7 @@ class ReviewsPane(Pane):
         with Horizontal(classes="toolbar"):
             yield Button("Mark taken up…", id="review-taken", compact=True)
             yield Button("Mark done…", id="review-done", compact=True)
-        yield Message()
+        yield FeedbackLine()
 
     def load(self) -> None:
         def fetch() -> tuple[tuple[StaffInfo, ...], tuple[ReviewRequest, ...]]:
@@ -305,7 +307,7 @@ class ExemptionsPane(Pane):
             "SLT members may carry a phone at the Head Teacher's discretion, until an end date.",
             id="exemptions-intro",
         )
-        table: DataTable[Any] = AdminTable(id="exemptions-table", cursor_type="row")
+        table = new_table(id="exemptions-table", cursor_type="row")
         for key, label in (
             ("who", "Staff"),
             ("by", "Granted by"),
@@ -316,7 +318,7 @@ class ExemptionsPane(Pane):
         with Horizontal(classes="toolbar"):
             yield Button("Grant…", id="exemption-grant", compact=True)
             yield Button("Revoke…", id="exemption-revoke", compact=True)
-        yield Message()
+        yield FeedbackLine()
 
     def load(self) -> None:
         def fetch() -> tuple[tuple[Exemption, ...], tuple[StaffInfo, ...]]:

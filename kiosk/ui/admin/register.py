@@ -9,33 +9,24 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
-from textual._context import NoActiveAppError
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message as TextualMessage
 from textual.timer import Timer
+from textual.types import NoActiveAppError
 from textual.widgets import Button, DataTable, Input, Select, Static
 
 from kiosk.domain.events import EventKind
 from kiosk.domain.timeutil import local_date
 from kiosk.services.register import RegisterFilter
 from kiosk.services.views import RegisterPage, RegisterRow
-from kiosk.ui.admin.base import (
-    VOID_MARK,
-    AdminTable,
-    LazySelect,
-    Message,
-    Pane,
-    Row,
-    button,
-    field,
-    fill_table,
-    long_date,
-    parse_date,
-    selected_key,
-)
+from kiosk.ui.admin.dates import parse_date
 from kiosk.ui.admin.dialogs import Field, FormDialog
+from kiosk.ui.admin.tables import Row, fill_table, new_table, selected_key
+from kiosk.ui.admin.widgets import VOID_MARK, FeedbackLine, Pane
+from kiosk.ui.formats import long_date
+from kiosk.ui.tuning import button, field, select
 
 if TYPE_CHECKING:
     from kiosk.services.app import Services
@@ -140,20 +131,20 @@ class RegisterPane(Pane):
             yield field(placeholder="dd/mm/yyyy", id="reg-date")
             yield button("Go", id="reg-go")
         with Horizontal(classes="toolbar"):
-            yield LazySelect[str]([], prompt="Any staff", id="reg-staff")
-            yield LazySelect(
+            yield select([], prompt="Any staff", id="reg-staff")
+            yield select(
                 [(kind.label, kind.value) for kind in EventKind],
                 prompt="Any kind",
                 id="reg-kind",
             )
-            yield LazySelect[str]([], prompt="Any store", id="reg-store")
-            yield LazySelect[str]([], prompt="Any device", id="reg-device")
+            yield select([], prompt="Any store", id="reg-store")
+            yield select([], prompt="Any device", id="reg-device")
             yield button("Clear filters", id="reg-clear")
         yield Static(long_date(self.day), id="reg-title")
-        table: DataTable[Any] = AdminTable(id="reg-table", cursor_type="row", zebra_stripes=True)
+        grid = new_table(id="reg-table", cursor_type="row", zebra_stripes=True)
         for key, label, width in COLUMNS:
-            table.add_column(label, key=key, width=width)
-        yield table
+            grid.add_column(label, key=key, width=width)
+        yield grid
         # With today's first page already here, the page buttons are made as it will leave
         # them (see _show): set after they are mounted, each would be styled again.
         first = self._first
@@ -167,7 +158,7 @@ class RegisterPane(Pane):
             )
             yield button("Correct…", id="reg-correct", variant="warning")
             yield button("Export day…", id="reg-export")
-        yield Message()
+        yield FeedbackLine()
 
     def on_mount(self) -> None:
         if self._first is not None:

@@ -18,9 +18,10 @@ from textual.widgets import Button, DataTable, Static
 
 from kiosk.services.register import RegisterFilter, neutralise
 from kiosk.services.views import OffsiteItem, PhoneHolding, RegisterRow
-from kiosk.ui.admin.base import OVERDUE_MARK, AdminTable, Message, Pane, fill_table, selected_key
 from kiosk.ui.admin.dialogs import Field, FormDialog
 from kiosk.ui.admin.files import write_text_file
+from kiosk.ui.admin.tables import fill_table, new_table, selected_key
+from kiosk.ui.admin.widgets import OVERDUE_MARK, FeedbackLine, Pane
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +94,7 @@ class PhonesPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="phones-summary")
-        table: DataTable[Any] = AdminTable(id="phones-table", cursor_type="row", zebra_stripes=True)
+        table = new_table(id="phones-table", cursor_type="row", zebra_stripes=True)
         table.add_column("Status", key="status")
         table.add_column("Store", key="store")
         table.add_column("Staff", key="staff")
@@ -102,7 +103,7 @@ class PhonesPane(Pane):
         yield table
         with Horizontal(classes="toolbar"):
             yield Button("Export to CSV…", id="phones-export", compact=True)
-        yield Message()
+        yield FeedbackLine()
 
     def end_of_day(self) -> datetime:
         return datetime.combine(
@@ -230,9 +231,7 @@ class OffsitePane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="offsite-summary")
-        table: DataTable[Any] = AdminTable(
-            id="offsite-table", cursor_type="row", zebra_stripes=True
-        )
+        table = new_table(id="offsite-table", cursor_type="row", zebra_stripes=True)
         table.add_column("Status", key="status")
         table.add_column("Device", key="device")
         table.add_column("Who has it", key="who")
@@ -241,7 +240,7 @@ class OffsitePane(Pane):
         table.add_column("Expected back", key="due")
         table.add_column("Line manager", key="manager")
         yield table
-        yield Message()
+        yield FeedbackLine()
 
     def load(self) -> None:
         self.db(self.services.devices.offsite_now, self._show)

@@ -11,7 +11,8 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Label, Sparkline, Static
 
 from kiosk.services.views import WorkloadRow
-from kiosk.ui.admin.base import REGULAR_MARK, AdminTable, Message, Pane, fill_table, selected_key
+from kiosk.ui.admin.tables import fill_table, new_table, selected_key
+from kiosk.ui.admin.widgets import REGULAR_MARK, FeedbackLine, Pane
 
 BAR_WIDTH = 16
 _EIGHTHS = " ▏▎▍▌▋▊▉"
@@ -52,7 +53,7 @@ class WorkloadPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="workload-intro")
-        table: DataTable[Any] = AdminTable(id="workload-table", cursor_type="row")
+        table = new_table(id="workload-table", cursor_type="row")
         for key, label in (
             ("mark", ""),
             ("who", "Staff"),
@@ -65,7 +66,7 @@ class WorkloadPane(Pane):
         yield table
         yield Label("", id="workload-spark-title")
         yield Sparkline([], id="workload-spark")
-        yield Message()
+        yield FeedbackLine()
 
     def load(self) -> None:
         self.db(self.services.devices.workload, self._show)

@@ -1,4 +1,5 @@
-"""Styles worked out once per kind of place in the screen, not once per widget.
+"""Tuning piece ``style-memo``: styles worked out once per kind of place in the screen,
+not once per widget.
 
 Textual styles each widget as it mounts (``Stylesheet.apply``): it gathers the rules that
 could apply, matches each one's selectors against the widget and its ancestors, and keeps the
@@ -17,7 +18,7 @@ for nodes outside an app; the memo starts again when the stylesheet is parsed ag
 change). ``tests/ui/test_style_memo.py`` checks that every widget of the kiosk's screens and
 the console's views gets the same styles with it and without it.
 
-It works with ``textual>=8,<9`` (what we pin): it relies on ``Stylesheet.apply`` calling
+It works with ``textual==8.2.8`` (what we pin): it relies on ``Stylesheet.apply`` calling
 ``replace_rules`` with the rules it worked out, and setting the node's ``_has_*`` flags.
 """
 
@@ -197,9 +198,20 @@ def installed() -> bool:
     return Stylesheet.__dict__.get("apply") is _apply
 
 
+_original_replace_rules_attr = Stylesheet.__dict__["replace_rules"]
+
+
 def install() -> None:
     """Memoise ``Stylesheet.apply`` (idempotent)."""
     if installed():
         return
     Stylesheet.apply = _apply  # type: ignore[method-assign]
     Stylesheet.replace_rules = classmethod(_replace_rules)  # type: ignore[method-assign, assignment]
+
+
+def uninstall() -> None:
+    """Textual's own ``Stylesheet.apply`` again (idempotent)."""
+    if not installed():
+        return
+    Stylesheet.apply = _original_apply  # type: ignore[method-assign]
+    Stylesheet.replace_rules = _original_replace_rules_attr  # type: ignore[method-assign]

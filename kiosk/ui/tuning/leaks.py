@@ -1,8 +1,9 @@
-"""Work-arounds for known bugs of the Textual we pin (``textual>=8,<9``).
+"""Tuning pieces ``styles-cache`` and ``thread-worker``: work-arounds for two leaks of the
+Textual we pin (``textual==8.2.8``).
 
 Each one applies only while the bug is there (it checks for the buggy shape first), and each
 has a test that fails if the bug comes back (tests/ui/test_textual_fixes.py). Remove one when
-the Textual release that fixes it is the lowest one we allow.
+the Textual release that fixes it is the one we pin.
 
 Textualize/textual#6665 (open for 8.2.8): ``StylesCache.get_inner_outer`` is an instance
 method wrapped in ``functools.lru_cache(1024)``, so the cache keys hold ``self``: the style
@@ -16,7 +17,7 @@ pool thread's own context (``run_in_executor`` copies none), so each of the pool
 the last worker it ran, and the widget or screen that started it, until it runs another one. A
 closed admin console (tens of thousands of objects) stayed alive that way for seconds, and was
 then freed by a full collection in the middle of whatever the office did next. The kiosk's
-thread jobs end with :func:`forget_thread_worker`.
+thread jobs end with :func:`worker_done`.
 """
 
 from __future__ import annotations
@@ -48,10 +49,19 @@ def styles_cache_holds_widgets() -> bool:
     return method is not _get_inner_outer and hasattr(method, "cache_info")
 
 
+_original_get_inner_outer = StylesCache.__dict__.get("get_inner_outer")
+
+
 def apply() -> None:
-    """Apply each fix this Textual needs (idempotent)."""
+    """Apply the #6665 fix if this Textual needs it (idempotent)."""
     if styles_cache_holds_widgets():
         StylesCache.get_inner_outer = _get_inner_outer  # type: ignore[assignment, method-assign]
+
+
+def remove() -> None:
+    """Textual's own ``get_inner_outer`` again (``KIOSK_TUNING`` without ``styles-cache``)."""
+    if StylesCache.__dict__.get("get_inner_outer") is _get_inner_outer:
+        StylesCache.get_inner_outer = _original_get_inner_outer  # type: ignore[assignment, method-assign]
 
 
 def forget_thread_worker() -> None:

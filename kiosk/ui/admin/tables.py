@@ -1,0 +1,68 @@
+"""The admin console's tables: made (stock or tuned, see kiosk.ui.tuning), filled keeping
+their place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from kiosk.ui import tuning
+
+
+def new_table(
+    *, id: str | None = None, cursor_type: Any = "row", zebra_stripes: bool = False
+) -> DataTable[Any]:
+    """A table of the console (piece ``table`` of kiosk.ui.tuning, or Textual's DataTable)."""
+    return tuning.table(id=id, cursor_type=cursor_type, zebra_stripes=zebra_stripes)
+
+
+Row = tuple[str, Sequence[Any]]
+
+
+def fill_table(table: DataTable[Any], rows: Sequence[Row]) -> None:
+    """Show ``rows`` (key, cells) keeping the highlighted row and the scroll position.
+
+    When the old rows are a prefix of the new ones (new events at the end of the day), the
+    changed cells are updated in place and new rows appended; otherwise the table is rebuilt
+    and the cursor put back on the same key, if it is still there.
+    """
+    old_keys = [row.key.value for row in table.ordered_rows]
+    new_keys = [key for key, _ in rows]
+    selected = selected_key(table)
+    columns = list(table.columns)
+    if old_keys and old_keys == new_keys[: len(old_keys)]:
+        for key, cells in rows[: len(old_keys)]:
+            current = table.get_row(key)
+            for column, old, new in zip(columns, current, cells, strict=False):
+                if not _same(old, new):
+                    table.update_cell(key, column, new, update_width=True)
+        for key, cells in rows[len(old_keys) :]:
+            table.add_row(*cells, key=key)
+        return
+    scroll_x, scroll_y = table.scroll_x, table.scroll_y
+    table.clear()
+    for key, cells in rows:
+        table.add_row(*cells, key=key)
+    if selected is not None and selected in new_keys:
+        table.move_cursor(row=new_keys.index(selected), scroll=False)
+        table.call_after_refresh(table.scroll_to, scroll_x, scroll_y, animate=False)
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Cell equality that sees styles (rich's Text compares only text and spans)."""
+    if isinstance(old, Text) and isinstance(new, Text):
+        return old.plain == new.plain and old.style == new.style and old.spans == new.spans
+    return type(old) is type(new) and bool(old == new)
+
+
+def selected_key(table: DataTable[Any]) -> str | None:
+    if table.row_count == 0:
+        return None
+    try:
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+    except Exception:  # no valid cursor
+        return None
+    return key

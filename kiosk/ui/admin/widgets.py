@@ -1,0 +1,115 @@
+"""The admin console's own widgets: a view (:class:`Pane`) and its line of feedback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from rich.text import Text
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from kiosk.domain.timeutil import format_local, local_date
+from kiosk.ui.admin.workers import run_db
+
+if TYPE_CHECKING:
+    from kiosk.services.app import Services
+
+T = TypeVar("T")
+
+# Marks that do not rely on colour alone.
+OVERDUE_MARK = "⚠ OVERDUE"
+VOID_MARK = "✗ VOID"
+REGULAR_MARK = "▲ REGULAR USE"
+
+
+class FeedbackLine(Static):
+    """One line of feedback under a view: what happened, or what went wrong, in words."""
+
+    DEFAULT_CSS = """
+    FeedbackLine {
+        height: auto;
+        min-height: 1;
+        padding: 0 1;
+        color: $text-muted;
+    }
+    FeedbackLine.-error { color: $text-error; text-style: bold; }
+    FeedbackLine.-ok { color: $text-success; }
+    """
+
+    _said: tuple[str, bool, bool] = ("", False, False)
+
+    def say(self, text: str, *, error: bool = False, ok: bool = False) -> None:
+        # Saying nothing again (each date gone to clears the line) is not a change: an update
+        # lays the view out again (its height is auto) before the new day is drawn.
+        said = (text, error, ok and not error)
+        if said == self._said:
+            return
+        self._said = said
+        prefix = "⚠ " if error else ("✓ " if ok else "")
+        self.update(Text(prefix + text))
+        self.set_class(error, "-error")
+        self.set_class(ok and not error, "-ok")
+
+
+class Pane(Vertical):
+    """One view of the console. ``load()`` fetches what it shows, in a worker."""
+
+    DEFAULT_CSS = """
+    Pane { height: 1fr; }
+    """
+
+    LOADS_ON_MOUNT = False
+    """True when the view fetches its data itself when mounted (else when first shown)."""
+
+    def __init__(self, services: Services, admin_code: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.services = services
+        self.admin_code = admin_code
+
+    # --- helpers ------------------------------------------------------------------------
+
+    @property
+    def zone(self) -> Any:
+        return self.services.settings.zone
+
+    def now(self) -> datetime:
+        return self.services.ctx.clock()
+
+    def today(self) -> date:
+        return local_date(self.now(), self.zone)
+
+    def local(self, moment: datetime | None, fmt: str = "%a %d %b %H:%M") -> str:
+        return "" if moment is None else format_local(moment, self.zone, fmt)
+
+    @property
+    def message(self) -> FeedbackLine:
+        return self.query_one(FeedbackLine)
+
+    def say(self, text: str, *, error: bool = False, ok: bool = False) -> None:
+        self.message.say(text, error=error, ok=ok)
+
+    def fail(self, text: str) -> None:
+        self.say(text, error=True)
+
+    def db(
+        self,
+        call: Callable[[], T],
+        done: Callable[[T], None],
+        *,
+        group: str = "load",
+        failed: Callable[[str], None] | None = None,
+    ) -> None:
+        run_db(self, call, done, failed or self.fail, group=group)
+
+    def activity(self) -> None:
+        """Input in a dialog of this view keeps the console awake."""
+        touch = getattr(self.screen, "touch", None)
+        if callable(touch):
+            touch()
+
+    # --- overridden by each view -----------------------------------------------------------
+
+    def load(self) -> None:
+        """Fetch and show the view's data (called when shown and when events arrive)."""

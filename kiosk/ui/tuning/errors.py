@@ -1,0 +1,42 @@
+"""The kiosk's one override of ``App._handle_exception`` (Textual has no public hook for an
+unhandled exception). Not a speed piece: it is always on, ``KIOSK_TUNING=0`` too.
+
+An error in a screen's or widget's handler is reported (``report_unexpected``) and the app
+carries on (``recover_from``); an error in the app's own loop stops the app as Textual does,
+with the app's words (``stopped_message``) instead of a traceback on the screen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual._context import active_message_pump
+
+
+class Stopped(Exception):
+    """What Textual is handed when the app cannot carry on: shown as plain words."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __rich__(self) -> Text:
+        return Text(self.message)
+
+
+class PlainErrors:
+    """Mixed into an App subclass, before App. The app provides ``report_unexpected(error)``,
+    ``recover_from(pump)`` and ``stopped_message()``."""
+
+    is_running: bool
+
+    def _handle_exception(self, error: Exception) -> None:
+        app: Any = self
+        app.report_unexpected(error)
+        pump: object = active_message_pump.get(None)
+        if pump is not self and pump is not None and self.is_running:
+            app.call_later(app.recover_from, pump)
+            return
+        stopped = Stopped(app.stopped_message())
+        stopped.__cause__ = error
+        super()._handle_exception(stopped)  # type: ignore[misc]

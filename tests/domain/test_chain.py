@@ -1,0 +1,77 @@
+"""The hash chain's fingerprints: stable, order-free over keys, sensitive to every field."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pytest
+
+from kiosk.domain.chain import GENESIS_HASH, canonical, event_content, event_hash, text_fingerprint
+
+
+def content(**changes: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "occurred_at": "2026-03-10T08:05:00+00:00",
+        "kind": "phone_deposited",
+        "staff_id": 7,
+        "recorded_by_id": None,
+        "kiosk": "staffroom",
+        "store_id": 1,
+        "device_id": None,
+        "policy_id": None,
+        "target_event_id": None,
+        "batch": None,
+        "due_at": None,
+        "details": {"note": "café"},
+    }
+    fields.update(changes)
+    return event_content(**fields)
+
+
+def test_text_fingerprint_is_sha256_of_the_exact_utf8_words() -> None:
+    assert text_fingerprint("Policy ✓") == hashlib.sha256("Policy ✓".encode()).hexdigest()
+    assert text_fingerprint("Policy") != text_fingerprint("Policy ")
+
+
+def test_canonical_json_sorts_keys_keeps_unicode_and_has_no_spaces() -> None:
+    assert canonical({"b": 1, "a": "é"}) == '{"a":"é","b":1}'
+    assert canonical({"a": 1, "b": 2}) == canonical({"b": 2, "a": 1})
+
+
+def test_event_content_names_the_hashed_fields() -> None:
+    made = content()
+    assert set(made) == {
+        "at", "kind", "staff", "by", "kiosk", "store", "device", "policy", "target",
+        "batch", "due", "details",
+    }  # fmt: skip
+    assert made["at"] == "2026-03-10T08:05:00+00:00" and made["staff"] == 7
+
+
+def test_event_hash_chains_on_the_previous_hash() -> None:
+    first = event_hash(GENESIS_HASH, content())
+    assert len(first) == 64 and first != GENESIS_HASH
+    assert event_hash(GENESIS_HASH, content()) == first  # deterministic
+    second = event_hash(first, content())
+    assert second != first  # same content, another place in the chain
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"occurred_at": "2026-03-10T08:06:00+00:00"},
+        {"kind": "phone_collected"},
+        {"staff_id": 8},
+        {"recorded_by_id": 1},
+        {"kiosk": "hall"},
+        {"store_id": 2},
+        {"device_id": 3},
+        {"policy_id": 4},
+        {"target_event_id": 5},
+        {"batch": "b1"},
+        {"due_at": "2026-03-11T08:30:00+00:00"},
+        {"details": {"note": "cafe"}},
+    ],
+)
+def test_every_field_changes_the_hash(change: dict[str, Any]) -> None:
+    assert event_hash(GENESIS_HASH, content(**change)) != event_hash(GENESIS_HASH, content())
