@@ -14,7 +14,7 @@ from sqlalchemy import select
 from kiosk.cli import main
 from kiosk.config import default_database_url, demo_database_url, load_settings
 from kiosk.db.models import Event, Staff
-from kiosk.domain.chain import GENESIS_HASH, event_content, event_hash
+from kiosk.domain.chain import GENESIS_HASH, hash_of
 from kiosk.domain.events import BREAKFAST_DRAWER_STORE, STAFF_ROOM_STORE, EventKind, Role
 from kiosk.services import demo
 from kiosk.services.app import Services
@@ -162,22 +162,8 @@ def test_hash_chain_is_intact(built: tuple[Services, float]) -> None:
     history = events(services)
     assert len(history) > 500
     for e in history:
-        content = event_content(
-            occurred_at=iso(e.occurred_at) or "",
-            kind=e.kind,
-            staff_id=e.staff_id,
-            recorded_by_id=e.recorded_by_id,
-            kiosk=e.kiosk,
-            store_id=e.store_id,
-            device_id=e.device_id,
-            policy_id=e.policy_id,
-            target_event_id=e.target_event_id,
-            batch=e.batch,
-            due_at=iso(e.due_at),
-            details=e.details,
-        )
         assert e.prev_hash == previous
-        assert e.hash == event_hash(previous, content)
+        assert e.hash == hash_of(e)
         previous = e.hash
     assert [e.occurred_at for e in history] == sorted(e.occurred_at for e in history)
 

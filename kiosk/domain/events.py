@@ -21,6 +21,9 @@ class EventKind(StrEnum):
     CORRECTION = "correction"
     ADMIN_LOCKOUT = "admin_lockout"
     ADMIN_ACTION = "admin_action"
+    REFERENCE_CHANGED = "reference_changed"
+    ANCHOR_TAKEN = "anchor_taken"
+    REGISTER_VERIFIED = "register_verified"
 
     @property
     def label(self) -> str:
@@ -47,6 +50,9 @@ _LABELS: dict[EventKind, str] = {
     EventKind.CORRECTION: "Correction",
     EventKind.ADMIN_LOCKOUT: "Admin console locked (wrong PINs)",
     EventKind.ADMIN_ACTION: "Admin action",
+    EventKind.REFERENCE_CHANGED: "List changed",
+    EventKind.ANCHOR_TAKEN: "Anchor taken",
+    EventKind.REGISTER_VERIFIED: "Register checked",
 }
 
 # The stream an event belongs to: the state of a person's phone, of a device, ...
@@ -66,6 +72,9 @@ _CATEGORY: dict[EventKind, str] = {
     EventKind.CORRECTION: "correction",
     EventKind.ADMIN_LOCKOUT: "admin",
     EventKind.ADMIN_ACTION: "admin",
+    EventKind.REFERENCE_CHANGED: "reference",
+    EventKind.ANCHOR_TAKEN: "admin",
+    EventKind.REGISTER_VERIFIED: "admin",
 }
 
 PHONE_KINDS = frozenset(k for k in EventKind if k.category == "phone")

@@ -112,7 +112,7 @@ class PeopleService(UseCases):
         with self.ctx.write() as uow:
             if uow.session.scalar(select(Staff.id).where(Staff.code == row["code"])) is not None:
                 raise RuleViolation(f"Staff code {row['code']} is already in use.")
-            staff = _create_staff(uow, row)
+            staff = _create_staff(uow, row, _by(uow, admin_code))
             _audit(uow, admin_code, "staff_added", code=row["code"])
             return state.get_staff_info(uow.session, staff.code)
 
@@ -121,8 +121,10 @@ class PeopleService(UseCases):
             staff = state.get_staff(uow.session, code)
             if admin_code and state.get_staff(uow.session, admin_code).id == staff.id:
                 raise RuleViolation("You cannot retire yourself: ask another admin.")
-            staff.retired_at = uow.now
-            _audit(uow, admin_code, "staff_retired", code=staff.code)
+            roles = state.roles_of(uow.session, [staff.id])[staff.id]
+            row = _staff_values(staff, roles) | {"retired_at": uow.now}
+            uow.change_reference("staff", staff.id, row, by=_by(uow, admin_code))
+            _audit(uow, admin_code, "staff_retired", code=row["code"])
             return state.get_staff_info(uow.session, staff.code, active=False)
 
     def import_staff_csv(
@@ -158,7 +160,7 @@ class PeopleService(UseCases):
         with self.ctx.write() as uow:
             if uow.session.scalar(select(Device.id).where(Device.tag == row["tag"])) is not None:
                 raise RuleViolation(f"Asset tag {row['tag']} is already in use.")
-            device = _create_device(uow, row)
+            device = _create_device(uow, row, _by(uow, admin_code))
             _audit(uow, admin_code, "device_added", tag=device.tag)
             return state.device_info(device)
 
@@ -169,9 +171,10 @@ class PeopleService(UseCases):
                 raise RuleViolation(
                     f"{device.tag} is off site: record its return before retiring it."
                 )
-            device.retired_at = uow.now
-            _audit(uow, admin_code, "device_retired", tag=device.tag)
-            return state.device_info(device)
+            row = _device_values(device) | {"retired_at": uow.now}
+            uow.change_reference("devices", device.id, row, by=_by(uow, admin_code))
+            _audit(uow, admin_code, "device_retired", tag=row["tag"])
+            return state.device_info(uow.session.get_one(Device, device.id))
 
     def import_devices_csv(
         self, data: bytes, *, skip_invalid: bool = False, admin_code: str | None = None
@@ -199,9 +202,14 @@ class PeopleService(UseCases):
             code = code.strip().upper()
             if uow.session.scalar(select(Store.id).where(Store.code == code)) is not None:
                 raise RuleViolation(f"A store called {code} already exists.")
-            store = Store(code=code, name=name.strip()[:200], created_at=uow.now)
-            uow.session.add(store)
-            uow.session.flush()
+            store_id = uow.next_id("stores")
+            uow.change_reference(
+                "stores",
+                store_id,
+                {"code": code, "name": name.strip()[:200], "created_at": uow.now, "retired_at": None},
+                by=_by(uow, admin_code),
+            )
+            store = uow.session.get_one(Store, store_id)
             _audit(uow, admin_code, "store_added", code=code)
             return state.store_info(store)
 
@@ -216,7 +224,7 @@ class PeopleService(UseCases):
         parse: Callable[[dict[str, str]], dict[str, Any]],
         key: str,
         model: type[Staff] | type[Device],
-        apply: Callable[[UnitOfWork, dict[str, Any], Any], bool],
+        apply: Callable[[UnitOfWork, dict[str, Any], Any, int | None], bool],
         skip_invalid: bool,
         what: str,
         admin_code: str | None = None,
@@ -226,8 +234,7 @@ class PeopleService(UseCases):
             return ImportReport(0, 0, 0, tuple(problems), imported=False)
         added = updated = unchanged = 0
         with self.ctx.write() as uow:
-            if admin_code:
-                _acting_admin(uow, admin_code)
+            by = _by(uow, admin_code)
             column = getattr(model, key)
             existing = {
                 getattr(obj, key): obj
@@ -237,7 +244,7 @@ class PeopleService(UseCases):
             }
             for row in rows:
                 current = existing.get(row[key])
-                changed = apply(uow, row, current)
+                changed = apply(uow, row, current, by)
                 if current is None:
                     added += 1
                 elif not changed:
@@ -254,6 +261,11 @@ def _acting_admin(uow: UnitOfWork, admin_code: str) -> StaffInfo:
     if not admin.has_role(Role.ADMIN.value):
         raise RuleViolation(f"{admin.name} is not an admin: only admins can change the lists.")
     return admin
+
+
+def _by(uow: UnitOfWork, admin_code: str | None) -> int | None:
+    """The staff id of the admin named as acting (checked), or None."""
+    return _acting_admin(uow, admin_code).id if admin_code else None
 
 
 def _audit(uow: UnitOfWork, admin_code: str | None, action: str, **details: Any) -> None:
@@ -379,26 +391,44 @@ def _staff_row(record: dict[str, str]) -> dict[str, Any]:
     return {"code": code, "name": name, "email": email, "line_manager": manager, "roles": roles}
 
 
-def _create_staff(uow: UnitOfWork, row: dict[str, Any]) -> Staff:
-    session = uow.session
-    staff = Staff(
-        code=row["code"],
-        name=row["name"],
-        email=row["email"],
-        line_manager=row["line_manager"],
-        created_at=uow.now,
+def _staff_values(staff: Staff, roles: Iterable[str]) -> dict[str, Any]:
+    """A person's full reference row, as the chain records it."""
+    return {
+        "code": staff.code,
+        "name": staff.name,
+        "email": staff.email,
+        "line_manager": staff.line_manager,
+        "created_at": staff.created_at,
+        "retired_at": staff.retired_at,
+        "roles": sorted(roles),
+    }
+
+
+def _create_staff(uow: UnitOfWork, row: dict[str, Any], by: int | None = None) -> Staff:
+    staff_id = uow.next_id("staff")
+    uow.change_reference(
+        "staff",
+        staff_id,
+        {
+            "code": row["code"],
+            "name": row["name"],
+            "email": row["email"],
+            "line_manager": row["line_manager"],
+            "created_at": uow.now,
+            "retired_at": None,
+            "roles": sorted(row["roles"]),
+        },
+        by=by,
     )
-    session.add(staff)
-    session.flush()
-    session.add_all(StaffRole(staff_id=staff.id, role=r) for r in sorted(row["roles"]))
-    session.flush()
-    return staff
+    return uow.session.get_one(Staff, staff_id)
 
 
-def _upsert_staff(uow: UnitOfWork, row: dict[str, Any], staff: Staff | None) -> bool:
+def _upsert_staff(
+    uow: UnitOfWork, row: dict[str, Any], staff: Staff | None, by: int | None = None
+) -> bool:
     """Create or update one person; False when nothing changed."""
     if staff is None:
-        _create_staff(uow, row)
+        _create_staff(uow, row, by)
         return True
     session = uow.session
     current_roles = state.roles_of(session, [staff.id])[staff.id]
@@ -411,16 +441,13 @@ def _upsert_staff(uow: UnitOfWork, row: dict[str, Any], staff: Staff | None) -> 
     )
     if same:
         return False
-    staff.name, staff.email, staff.line_manager = row["name"], row["email"], row["line_manager"]
-    staff.retired_at = None
-    for role in current_roles - row["roles"]:
-        obj = session.get(StaffRole, (staff.id, role))
-        if obj is not None:
-            session.delete(obj)
-    session.add_all(
-        StaffRole(staff_id=staff.id, role=r) for r in sorted(row["roles"] - current_roles)
-    )
-    session.flush()
+    new = _staff_values(staff, row["roles"]) | {
+        "name": row["name"],
+        "email": row["email"],
+        "line_manager": row["line_manager"],
+        "retired_at": None,
+    }
+    uow.change_reference("staff", staff.id, new, by=by)
     return True
 
 
@@ -435,19 +462,40 @@ def _device_row(record: dict[str, str]) -> dict[str, Any]:
     return {"tag": tag, "kind": kind, "description": description}
 
 
-def _create_device(uow: UnitOfWork, row: dict[str, Any]) -> Device:
-    device = Device(
-        tag=row["tag"], kind=row["kind"], description=row["description"], created_at=uow.now
+def _device_values(device: Device) -> dict[str, Any]:
+    """A device's full reference row, as the chain records it."""
+    return {
+        "tag": device.tag,
+        "kind": device.kind,
+        "description": device.description,
+        "created_at": device.created_at,
+        "retired_at": device.retired_at,
+    }
+
+
+def _create_device(uow: UnitOfWork, row: dict[str, Any], by: int | None = None) -> Device:
+    device_id = uow.next_id("devices")
+    uow.change_reference(
+        "devices",
+        device_id,
+        {
+            "tag": row["tag"],
+            "kind": row["kind"],
+            "description": row["description"],
+            "created_at": uow.now,
+            "retired_at": None,
+        },
+        by=by,
     )
-    uow.session.add(device)
-    uow.session.flush()
-    return device
+    return uow.session.get_one(Device, device_id)
 
 
-def _upsert_device(uow: UnitOfWork, row: dict[str, Any], device: Device | None) -> bool:
+def _upsert_device(
+    uow: UnitOfWork, row: dict[str, Any], device: Device | None, by: int | None = None
+) -> bool:
     """Create or update one device; False when nothing changed."""
     if device is None:
-        _create_device(uow, row)
+        _create_device(uow, row, by)
         return True
     if (
         device.kind == row["kind"]
@@ -455,6 +503,10 @@ def _upsert_device(uow: UnitOfWork, row: dict[str, Any], device: Device | None) 
         and device.retired_at is None
     ):
         return False
-    device.kind, device.description, device.retired_at = row["kind"], row["description"], None
-    uow.session.flush()
+    new = _device_values(device) | {
+        "kind": row["kind"],
+        "description": row["description"],
+        "retired_at": None,
+    }
+    uow.change_reference("devices", device.id, new, by=by)
     return True
