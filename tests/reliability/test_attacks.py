@@ -7,6 +7,7 @@ or the database let the change happen (see docs/threat-model.md, reliability tab
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import threading
@@ -298,7 +299,8 @@ def sqlite_services_file(sqlite_url: str, clock: FakeClock) -> Services:
 
 def _forge_checkpoint(db: Raw, upto: int, *, staff_id: int | None, before: str) -> int:
     last = db.event(max(r[0] for r in db.execute("SELECT id FROM events")))
-    removed = db.execute("SELECT count(*) FROM events WHERE id <= %s", (upto,))[0][0]
+    hashes = [r[0] for r in db.execute("SELECT hash FROM events WHERE id <= %s ORDER BY id", (upto,))]
+    removed = len(hashes)
     last_removed = db.event(upto)
     details = {
         "action": "events_purged",
@@ -307,7 +309,7 @@ def _forge_checkpoint(db: Raw, upto: int, *, staff_id: int | None, before: str) 
         "first_removed_id": 1,
         "last_removed_id": upto,
         "last_removed_hash": last_removed["hash"],
-        "range_digest": "0" * 64,
+        "range_digest": hashlib.sha256("\n".join(hashes).encode()).hexdigest(),
         "kept_older": 0,
     }
     forged: dict[str, Any] = dict(
