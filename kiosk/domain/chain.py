@@ -71,7 +71,7 @@ def event_hash(prev_hash: str, content: dict[str, Any]) -> str:
 
 def event_mac(key: bytes, digest: str) -> str:
     """The event's MAC: HMAC-SHA256 with the school's key over its hash."""
-    return hmac.new(key, digest.encode("ascii"), hashlib.sha256).hexdigest()
+    return hmac.new(key, digest.encode("utf-8", "replace"), hashlib.sha256).hexdigest()
 
 
 def iso_utc(moment: datetime | str | None) -> str | None:

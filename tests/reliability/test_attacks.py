@@ -17,7 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
+from kiosk.db.guards import SQLITE_TRIGGERS
+from kiosk.domain.chain import EVENT_COLUMNS as CHAIN_COLUMNS
 from kiosk.domain.chain import GENESIS_HASH, event_mac, hash_of
 from kiosk.domain.errors import InvalidInput, RuleViolation
 from kiosk.services.app import Services
@@ -26,7 +30,7 @@ from kiosk.services.secret import school_key
 from tests.conftest import FakeClock
 from tests.reliability.helpers import Raw, count_events, is_sqlite, meddle, sqlite_path
 from tests.reliability.test_tamper import event_ids, record_shift
-from tests.school import make_school
+from tests.school import make_ready, make_school
 
 
 def said(report: VerifyReport) -> str:
@@ -509,3 +513,115 @@ def test_an_anchor_is_a_short_text_that_round_trips(services: Services) -> None:
     with pytest.raises(InvalidInput):
         Anchor.parse("Event: x\nHash: 12\n")
     _ = time  # noqa: F841
+
+
+# --- randomized: any column of any row, changed behind the kiosk's back, is named ----------
+
+_TABLES = {
+    "events": ("id", [c for c in CHAIN_COLUMNS]),
+    "staff": ("id", ["code", "name", "email", "line_manager", "created_at", "retired_at"]),
+    "staff_roles": ("rowid", ["role", "staff_id"]),
+    "stores": ("id", ["code", "name", "created_at", "retired_at"]),
+    "devices": ("id", ["tag", "kind", "description", "created_at", "retired_at"]),
+    "policies": ("id", ["title", "version", "text", "sha256", "required", "published_at"]),
+    "kiosk_settings": ("key", ["value", "updated_at"]),
+}
+
+
+@pytest.fixture(scope="module")
+def tamper_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """One small school on SQLite with every kind of reference row, and its key file."""
+    import os
+
+    from kiosk.config import Settings
+    from kiosk.db.engine import make_engine
+
+    folder = tmp_path_factory.mktemp("tamper")
+    key_file = folder / "school.key"
+    old = os.environ.get("KIOSK_SECRET_FILE")
+    os.environ["KIOSK_SECRET_FILE"] = str(key_file)
+    try:
+        url = f"sqlite:///{folder / 'school.sqlite3'}"
+        opened = Services.open(Settings(kiosk_name="k", database_url=url))
+        opened.close()
+        services = Services(make_engine(url), Settings(kiosk_name="k", database_url=url), FakeClock())
+        try:
+            shift_school(services)
+            services.admin.set_pin("428613")
+            services.people.add_store("HALL", "Hall drawer")
+            make_ready(services, "ASMITH")
+            services.devices.sign_out("ASMITH", ["LAP-001"], reason="Report writing")
+            assert services.integrity.verify().ok
+        finally:
+            services.close()
+    finally:
+        if old is None:
+            os.environ.pop("KIOSK_SECRET_FILE", None)
+        else:
+            os.environ["KIOSK_SECRET_FILE"] = old
+    return folder / "school.sqlite3", key_file
+
+
+_VALUES = st.one_of(
+    st.none(),
+    st.integers(min_value=-3, max_value=400),
+    st.text(max_size=12),
+    st.sampled_from(["phone", "device", "admin", "2026-03-10 08:05:00.000000", "{}", "[]"]),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_change_to_any_row_is_named(
+    tamper_template: tuple[Path, Path],
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    data: st.DataObject,
+) -> None:
+    import shutil
+
+    from kiosk.config import Settings
+    from kiosk.db.engine import make_engine
+
+    template, key_file = tamper_template
+    monkeypatch.setenv("KIOSK_SECRET_FILE", str(key_file))
+    path = tmp_path_factory.mktemp("copy") / "school.sqlite3"
+    shutil.copy(template, path)
+    url = f"sqlite:///{path}"
+    table = data.draw(st.sampled_from(sorted(_TABLES)))
+    key_column, columns = _TABLES[table]
+    column = data.draw(st.sampled_from(columns))
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        keys = [r[0] for r in conn.execute(f"SELECT {key_column} FROM {table} ORDER BY 1")]
+        row_key = data.draw(st.sampled_from(keys))
+        old = conn.execute(
+            f"SELECT {column} FROM {table} WHERE {key_column} = ?", (row_key,)
+        ).fetchone()[0]
+        new = data.draw(_VALUES.filter(lambda v: v != old and str(v) != str(old)))
+        conn.execute("BEGIN IMMEDIATE")
+        for name in SQLITE_TRIGGERS:
+            conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+        try:
+            conn.execute(
+                f"UPDATE {table} SET {column} = ? WHERE {key_column} = ?", (new, row_key)
+            )
+        except sqlite3.IntegrityError:
+            conn.execute("ROLLBACK")
+            assume(False)
+        for sql in SQLITE_TRIGGERS.values():
+            conn.execute(sql)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    services = Services(make_engine(url), Settings(kiosk_name="k", database_url=url), FakeClock())
+    try:
+        report = services.integrity.verify(save=False)
+    finally:
+        services.close()
+    assert not report.ok, (table, row_key, column, old, new)
+    named = said(report) + " " + " ".join(map(str, (*report.mismatched, *report.broken_links)))
+    if table == "events" and column != "id":
+        assert str(row_key) in named, (column, old, new, named)
+    elif table in ("staff", "stores", "devices", "policies", "kiosk_settings"):
+        assert f"{table} " in named, (column, old, new, named)
