@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -60,8 +61,13 @@ def text_fingerprint(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+# SQLAlchemy's stored form of a UTC time on SQLite (naive, microseconds), read raw.
+_SQLITE_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}")
+
+
 def canonical(content: dict[str, Any]) -> str:
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(content)
 
 
 def event_hash(prev_hash: str, content: dict[str, Any]) -> str:
@@ -71,7 +77,7 @@ def event_hash(prev_hash: str, content: dict[str, Any]) -> str:
 
 def event_mac(key: bytes, digest: str) -> str:
     """The event's MAC: HMAC-SHA256 with the school's key over its hash."""
-    return hmac.new(key, digest.encode("utf-8", "replace"), hashlib.sha256).hexdigest()
+    return hmac.digest(key, digest.encode("utf-8", "replace"), "sha256").hex()
 
 
 def iso_utc(moment: datetime | str | None) -> str | None:
@@ -80,6 +86,12 @@ def iso_utc(moment: datetime | str | None) -> str | None:
     if moment is None:
         return None
     if isinstance(moment, str):
+        if _SQLITE_TIME.fullmatch(moment):  # the common case, as SQLite stores it
+            try:
+                datetime.fromisoformat(moment)  # a real date (not 2026-13-45)
+            except ValueError:
+                raise UnreadableEvent(f"time {moment!r} is not a date and time") from None
+            return f"{moment[:10]}T{moment[11:]}+00:00"
         try:
             moment = datetime.fromisoformat(moment)
         except ValueError:
@@ -91,10 +103,15 @@ def iso_utc(moment: datetime | str | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+def _getter(row: Any) -> Any:
+    """A column reader for an object or a mapping (dicts first: the verifier's rows)."""
+    if type(row) is dict or isinstance(row, Mapping):
+        return row.get
+    return lambda name: getattr(row, name, None)
+
+
 def _get(row: Any, name: str) -> Any:
-    if isinstance(row, Mapping):
-        return row.get(name)
-    return getattr(row, name, None)
+    return _getter(row)(name)
 
 
 def details_of(value: Any) -> dict[str, Any]:
@@ -121,32 +138,33 @@ def content_of(row: Any, *, version: int | None = None) -> dict[str, Any]:
 
     ``version`` defaults to :func:`content_version` of the row. Raises UnreadableEvent when a
     column cannot be read (bad JSON, a time that is not a time, a missing kind)."""
-    kind = _get(row, "kind")
-    kiosk = _get(row, "kiosk")
+    get = _getter(row)
+    kind = get("kind")
+    kiosk = get("kiosk")
     if not isinstance(kind, str) or not isinstance(kiosk, str):
         raise UnreadableEvent("its kind or kiosk is missing")
-    at = iso_utc(_get(row, "occurred_at"))
+    at = iso_utc(get("occurred_at"))
     if at is None:
         raise UnreadableEvent("its time is missing")
     content: dict[str, Any] = {
         "at": at,
         "kind": kind,
-        "staff": _get(row, "staff_id"),
-        "by": _get(row, "recorded_by_id"),
+        "staff": get("staff_id"),
+        "by": get("recorded_by_id"),
         "kiosk": kiosk,
-        "store": _get(row, "store_id"),
-        "device": _get(row, "device_id"),
-        "policy": _get(row, "policy_id"),
-        "target": _get(row, "target_event_id"),
-        "batch": _get(row, "batch"),
-        "due": iso_utc(_get(row, "due_at")),
-        "details": details_of(_get(row, "details")),
+        "store": get("store_id"),
+        "device": get("device_id"),
+        "policy": get("policy_id"),
+        "target": get("target_event_id"),
+        "batch": get("batch"),
+        "due": iso_utc(get("due_at")),
+        "details": details_of(get("details")),
     }
-    if (version if version is not None else content_version(row)) >= 2:
-        category = _get(row, "category")
+    if (version if version is not None else (2 if get("mac") is not None else 1)) >= 2:
+        category = get("category")
         if not isinstance(category, str):
             raise UnreadableEvent("its category is missing")
-        content |= {"v": CONTENT_VERSION, "id": _get(row, "id"), "category": category}
+        content |= {"v": CONTENT_VERSION, "id": get("id"), "category": category}
     return content
 
 

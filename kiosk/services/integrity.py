@@ -278,7 +278,7 @@ def walk(
     last_anchor_taken: str | None = None
     anchor_kind = EventKind.ANCHOR_TAKEN.value
     for raw in rows:
-        row = dict(zip(EVENT_COLUMNS, raw, strict=True)) if not isinstance(raw, Mapping) else raw
+        row = dict(raw) if type(raw) is dict else dict(zip(EVENT_COLUMNS, raw))
         event_id = row["id"]
         prev_hash = row["prev_hash"]
         stored_hash = row["hash"]
@@ -288,7 +288,12 @@ def walk(
             first_id, first_prev = event_id, prev_hash
         elif prev_hash != prev_row_hash:
             broken.append(event_id)
-        version = content_version(row)
+        version = 1 if row["mac"] is None else 2  # chain.content_version
+        details = row["details"]
+        if type(details) is str:  # parsed once (None: not JSON, named below)
+            details = _details(details)
+            if details is not None:
+                row["details"] = details
         try:
             recomputed = hash_of(row)
         except UnreadableEvent as exc:
@@ -319,7 +324,6 @@ def walk(
                 f"event {event_id} ({kind}) has category {str(row['category'])[:20]!r}, "
                 f"not {expected!r}"
             )
-        details = _details(row["details"])
         if kind == REFERENCE_KIND and isinstance(details, dict):
             try:
                 table = str(details["table"])
