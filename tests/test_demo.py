@@ -18,7 +18,6 @@ from kiosk.domain.chain import GENESIS_HASH, hash_of
 from kiosk.domain.events import BREAKFAST_DRAWER_STORE, STAFF_ROOM_STORE, EventKind, Role
 from kiosk.services import demo
 from kiosk.services.app import Services
-from kiosk.services.uow import iso
 
 LONDON = load_settings().zone
 

@@ -126,8 +126,7 @@ def _field(name: str) -> str:
 
 def _when(table: str) -> str:
     return (
-        f"WHEN NEW.kind = '{REFERENCE_KIND}' "
-        f"AND json_extract(NEW.details, '$.table') = '{table}'"
+        f"WHEN NEW.kind = '{REFERENCE_KIND}' AND json_extract(NEW.details, '$.table') = '{table}'"
     )
 
 
@@ -196,7 +195,7 @@ SQLITE_TRIGGERS: dict[str, str] = {
 
 # --- PostgreSQL ---------------------------------------------------------------------------
 
-PG_APPLY_FUNCTION = f"""
+PG_APPLY_FUNCTION = """
 CREATE OR REPLACE FUNCTION kiosk_apply_reference() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
@@ -347,13 +346,13 @@ def missing_guards(conn: Connection) -> list[str]:
             elif have[name] != " ".join(sql.split()):
                 problems.append(f"the trigger {name} has been changed")
         return problems
-    rows = dict(
+    rows: dict[str, str] = dict(
         conn.execute(
             text(
                 "SELECT tgname, tgenabled FROM pg_trigger "
                 "WHERE tgrelid = 'events'::regclass AND NOT tgisinternal"
             )
-        ).all()
+        ).tuples().all()
     )
     for name in PG_TRIGGERS:
         if name not in rows:
@@ -373,9 +372,7 @@ def missing_guards(conn: Connection) -> list[str]:
                 if granted:
                     problems.append(f"the kiosk role may {privilege} {table}")
         purge = conn.scalar(
-            text(
-                "SELECT has_function_privilege(:r, 'kiosk_purge_events(bigint)', 'EXECUTE')"
-            ),
+            text("SELECT has_function_privilege(:r, 'kiosk_purge_events(bigint)', 'EXECUTE')"),
             {"r": ROLE},
         )
         if purge:

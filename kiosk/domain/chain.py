@@ -92,10 +92,11 @@ def iso_utc(moment: datetime | str | None) -> str | None:
             except ValueError:
                 raise UnreadableEvent(f"time {moment!r} is not a date and time") from None
             return f"{moment[:10]}T{moment[11:]}+00:00"
+        text = moment
         try:
-            moment = datetime.fromisoformat(moment)
+            moment = datetime.fromisoformat(text)
         except ValueError:
-            raise UnreadableEvent(f"time {moment[:40]!r} is not a date and time") from None
+            raise UnreadableEvent(f"time {text[:40]!r} is not a date and time") from None
     if not isinstance(moment, datetime):
         raise UnreadableEvent(f"time {moment!r} is not a date and time")
     if moment.tzinfo is None:

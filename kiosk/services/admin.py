@@ -14,22 +14,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.config import data_dir
 from kiosk.db.models import Event, KioskSetting
 from kiosk.domain.errors import InvalidInput, RuleViolation
 from kiosk.domain.events import EventKind, Role
 from kiosk.services import state
 from kiosk.services.common import UseCases
-from kiosk.services.secret import school_key, secret_path
+from kiosk.services.secret import school_key
 from kiosk.services.uow import UnitOfWork
 from kiosk.services.views import StaffInfo
 

@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session, aliased
 
 from kiosk.db import migrate
 from kiosk.db.engine import null_pool_engine
+from kiosk.db.guards import SQLITE_TRIGGERS, protected_min_sql
 from kiosk.db.models import Device, Event, KioskSetting, Policy, Staff, Store
 from kiosk.domain.errors import (
     DatabaseUnavailable,
@@ -49,11 +50,10 @@ from kiosk.domain.errors import (
     SchemaTooNew,
 )
 from kiosk.domain.events import EventKind, Role
+from kiosk.domain.reference import REFERENCE_KIND
 from kiosk.domain.timeutil import local_date, local_day_bounds
 from kiosk.services import state
 from kiosk.services.common import UseCases, item_label, kind_label
-from kiosk.db.guards import SQLITE_TRIGGERS, missing_guards, protected_min_sql
-from kiosk.domain.reference import REFERENCE_KIND
 from kiosk.services.integrity import (
     PURGE_ACTION,
     Anchor,
@@ -64,8 +64,8 @@ from kiosk.services.integrity import (
     verify_session,
 )
 from kiosk.services.reference import all_table_rows
-from kiosk.services.secret import school_key_if_present
 from kiosk.services.register import neutralise
+from kiosk.services.secret import school_key_if_present
 from kiosk.services.views import StaffInfo
 
 # A safety rail under whatever retention period the school chooses: the register keeps at
@@ -672,7 +672,9 @@ def _replace_sqlite(
     try:
         conn = sqlite3.connect(live, timeout=RESTORE_LOCK_SECONDS, isolation_level=None)
     except sqlite3.Error as exc:
-        raise DatabaseUnavailable(f"Not restored: the live database cannot be opened ({exc}).")
+        raise DatabaseUnavailable(
+            f"Not restored: the live database cannot be opened ({exc})."
+        ) from exc
     try:
         conn.execute("ATTACH DATABASE ? AS src", (str(copy),))
         try:
@@ -694,7 +696,8 @@ def _replace_sqlite(
                 reader.close()
             os.chmod(safety, 0o600)
             triggers = [
-                r[0] for r in conn.execute("SELECT name FROM main.sqlite_master WHERE type='trigger'")
+                r[0]
+                for r in conn.execute("SELECT name FROM main.sqlite_master WHERE type='trigger'")
             ]
             for name in triggers:
                 conn.execute(f'DROP TRIGGER main."{name}"')
@@ -742,7 +745,9 @@ def _replace_sqlite(
                     "`kiosk db upgrade` and `kiosk verify` before using the kiosk."
                 )
     except sqlite3.Error as exc:
-        raise DatabaseUnavailable(f"Not restored: the live database could not be replaced ({exc}).")
+        raise DatabaseUnavailable(
+            f"Not restored: the live database could not be replaced ({exc})."
+        ) from exc
     finally:
         conn.close()
     return dropped, dropped_range
@@ -753,7 +758,7 @@ def _compare_with_live(
 ) -> tuple[int, tuple[int, int] | None]:
     """Refuse a backup that is not the live register's own past; count newer live events."""
     try:
-        live_first, live_last, live_count = conn.execute(
+        live_first, _live_last, live_count = conn.execute(
             "SELECT min(id), max(id), count(*) FROM main.events"
         ).fetchone()
     except sqlite3.DatabaseError:
@@ -780,7 +785,9 @@ def _compare_with_live(
             f"Not restored: {source} is not the live register's past ({why}): it was "
             "rewritten, or belongs to another register. Nothing was changed."
         )
-    newer = conn.execute("SELECT count(*), min(id), max(id) FROM main.events WHERE id > ?", (head,)).fetchone()
+    newer = conn.execute(
+        "SELECT count(*), min(id), max(id) FROM main.events WHERE id > ?", (head,)
+    ).fetchone()
     count = int(newer[0] or 0)
     if count and not drop_newer:
         raise RuleViolation(

@@ -30,12 +30,13 @@ import json
 import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from kiosk.config import data_dir
@@ -45,7 +46,6 @@ from kiosk.domain.chain import (
     EVENT_COLUMNS,
     GENESIS_HASH,
     UnreadableEvent,
-    content_version,
     event_mac,
     hash_of,
     iso_utc,
@@ -67,7 +67,7 @@ STREAM_BATCH = 5000
 WITNESS_FILE = "verify-witness.json"
 ANCHOR_TITLE = "Staff Room Kiosk register anchor"
 
-_SELECT_EVENTS = text(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events ORDER BY id")  # noqa: S608
+_SELECT_EVENTS = text(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events ORDER BY id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,7 +278,7 @@ def walk(
     last_anchor_taken: str | None = None
     anchor_kind = EventKind.ANCHOR_TAKEN.value
     for raw in rows:
-        row = dict(raw) if type(raw) is dict else dict(zip(EVENT_COLUMNS, raw))
+        row = dict(raw) if type(raw) is dict else dict(zip(EVENT_COLUMNS, raw, strict=False))
         event_id = row["id"]
         prev_hash = row["prev_hash"]
         stored_hash = row["hash"]
@@ -351,10 +351,8 @@ def walk(
             except (KeyError, TypeError, ValueError, UnreadableEvent):
                 problems.append(f"checkpoint event {event_id} is incomplete")
         elif kind == anchor_kind:
-            try:
+            with suppress(UnreadableEvent):
                 last_anchor_taken = iso_utc(row["occurred_at"])
-            except UnreadableEvent:
-                pass
         if event_id in anchor_ids:
             try:
                 at = iso_utc(row["occurred_at"]) or ""
@@ -473,18 +471,24 @@ def _checkpoint_problems(cp: _Checkpoint) -> list[str]:
     before = cp.details.get("before")
     last_at = cp.details.get("last_removed_at")
     try:
-        if at is not None and isinstance(before, str):
-            if date.fromisoformat(before) > (at - timedelta(days=MIN_RETENTION_DAYS)).date():
-                problems.append(
-                    f"purge checkpoint {cp.event_id} removed events less than a year old "
-                    f"(before {before})"
-                )
-        if at is not None and isinstance(last_at, str):
-            if datetime.fromisoformat(last_at) > at - timedelta(days=MIN_RETENTION_DAYS):
-                problems.append(
-                    f"purge checkpoint {cp.event_id} removed event {cp.last_removed_id}, "
-                    f"recorded {last_at}: less than a year before the purge"
-                )
+        if (
+            at is not None
+            and isinstance(before, str)
+            and (date.fromisoformat(before) > (at - timedelta(days=MIN_RETENTION_DAYS)).date())
+        ):
+            problems.append(
+                f"purge checkpoint {cp.event_id} removed events less than a year old "
+                f"(before {before})"
+            )
+        if (
+            at is not None
+            and isinstance(last_at, str)
+            and (datetime.fromisoformat(last_at) > at - timedelta(days=MIN_RETENTION_DAYS))
+        ):
+            problems.append(
+                f"purge checkpoint {cp.event_id} removed event {cp.last_removed_id}, "
+                f"recorded {last_at}: less than a year before the purge"
+            )
     except ValueError:
         problems.append(f"purge checkpoint {cp.event_id} has dates that cannot be read")
     return problems
@@ -521,12 +525,15 @@ def _anchor_problems(
         except ValueError:
             pass
         position = cp.details.get("last_removed_position")
-        if isinstance(position, int) and wanted.position is not None:
-            if wanted.position > position:
-                problems.append(
-                    f"{name}: checkpoint {cp.event_id} accounts for {position} events, "
-                    f"not position {wanted.position}"
-                )
+        if (
+            isinstance(position, int)
+            and wanted.position is not None
+            and (wanted.position > position)
+        ):
+            problems.append(
+                f"{name}: checkpoint {cp.event_id} accounts for {position} events, "
+                f"not position {wanted.position}"
+            )
         return problems
     stored_hash, index, _at = found
     problems = []
@@ -745,7 +752,7 @@ class IntegrityService(UseCases):
         with self.ctx.write() as uow:
             by = state.get_staff_info(uow.session, admin_code).id if admin_code else None
             event = uow.record(EventKind.ANCHOR_TAKEN, staff_id=by, details={})
-            count = uow.session.scalar(select(func_count()).select_from(Event)) or 0
+            count = uow.session.scalar(select(func.count()).select_from(Event)) or 0
             offset = chain_offset(uow.session)
             position = offset + count if offset is not None else None
             return Anchor(
@@ -756,12 +763,6 @@ class IntegrityService(UseCases):
                 school=self.ctx.settings.school_name,
                 taken_at=iso(uow.now) or "",
             )
-
-
-def func_count() -> Any:
-    from sqlalchemy import func
-
-    return func.count()
 
 
 def read_anchor(path: str | Path) -> Anchor:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.db.models import Device, Staff, StaffRole, Store
+from kiosk.db.models import Device, Staff, Store
 from kiosk.domain.errors import InvalidInput, NotAKioskCode, NotFound, RuleViolation
 from kiosk.domain.events import DeviceKind, EventKind, Role
 from kiosk.domain.scan import CODE_PATTERN, SCAN_AGAIN, ScanKind, parse_scan
@@ -206,7 +206,12 @@ class PeopleService(UseCases):
             uow.change_reference(
                 "stores",
                 store_id,
-                {"code": code, "name": name.strip()[:200], "created_at": uow.now, "retired_at": None},
+                {
+                    "code": code,
+                    "name": name.strip()[:200],
+                    "created_at": uow.now,
+                    "retired_at": None,
+                },
                 by=_by(uow, admin_code),
             )
             store = uow.session.get_one(Store, store_id)

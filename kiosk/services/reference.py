@@ -57,13 +57,10 @@ def normalise_row(table: str, row: Mapping[str, Any] | None) -> dict[str, Any] |
 def table_rows(conn: Connection, table: str) -> dict[Any, dict[str, Any]]:
     """Every row of one reference table, keyed as the events key it, in recorded form."""
     fields = [f for f in REFERENCE_FIELDS[table] if f != "roles"]
-    if table in ID_KEYED:
-        key_column = _KEY_COLUMN[table]
-    else:
-        key_column = "key"
+    key_column = _KEY_COLUMN[table] if table in ID_KEYED else "key"
     columns = ", ".join([key_column, *fields])
     rows: dict[Any, dict[str, Any]] = {}
-    for raw in conn.execute(text(f"SELECT {columns} FROM {table}")):  # noqa: S608
+    for raw in conn.execute(text(f"SELECT {columns} FROM {table}")):
         key = raw[0]
         if table == "kiosk_settings" and key in UNRECORDED_SETTINGS:
             continue

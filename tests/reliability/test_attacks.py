@@ -44,7 +44,7 @@ def rechain(db: Raw, start: int, *, key: bytes | None, version: int | None = Non
     ids = [r[0] for r in db.execute("SELECT id FROM events WHERE id >= %s ORDER BY id", (start,))]
     before = db.execute("SELECT hash FROM events WHERE id < %s ORDER BY id DESC LIMIT 1", (start,))
     prev = before[0][0] if before else GENESIS_HASH
-    for n, event_id in enumerate(ids):
+    for event_id in ids:
         row = db.event(event_id)
         row["prev_hash"] = prev
         if version == 1:
@@ -134,8 +134,10 @@ REFERENCE_EDITS = {
         "code",
     ),
     "grant admin": (
-        ["INSERT INTO staff_roles (staff_id, role) SELECT id, 'admin' FROM staff "
-         "WHERE code = 'ASMITH'"],
+        [
+            "INSERT INTO staff_roles (staff_id, role) SELECT id, 'admin' FROM staff "
+            "WHERE code = 'ASMITH'"
+        ],
         "roles",
     ),
     "retire": (["UPDATE staff SET retired_at = created_at WHERE code = 'EPATEL'"], "retired_at"),
@@ -184,9 +186,7 @@ def test_a_person_added_directly_is_named(services: Services, db_url: str) -> No
 def test_a_legitimate_rename_is_recorded_and_verifies(services: Services, db_url: str) -> None:
     shift_school(services)
     before = count_events(db_url)
-    services.people.import_staff_csv(
-        b"code,name\nASMITH,Alice Smith-Jones\n", admin_code="CHEAD"
-    )
+    services.people.import_staff_csv(b"code,name\nASMITH,Alice Smith-Jones\n", admin_code="CHEAD")
     assert count_events(db_url) == before + 2  # the reference change and the admin action
     assert services.integrity.verify().ok
 
@@ -303,7 +303,9 @@ def sqlite_services_file(sqlite_url: str, clock: FakeClock) -> Services:
 
 def _forge_checkpoint(db: Raw, upto: int, *, staff_id: int | None, before: str) -> int:
     last = db.event(max(r[0] for r in db.execute("SELECT id FROM events")))
-    hashes = [r[0] for r in db.execute("SELECT hash FROM events WHERE id <= %s ORDER BY id", (upto,))]
+    hashes = [
+        r[0] for r in db.execute("SELECT hash FROM events WHERE id <= %s ORDER BY id", (upto,))
+    ]
     removed = len(hashes)
     last_removed = db.event(upto)
     details = {
@@ -512,7 +514,7 @@ def test_an_anchor_is_a_short_text_that_round_trips(services: Services) -> None:
     assert last is not None and last.last_anchor_at is not None
     with pytest.raises(InvalidInput):
         Anchor.parse("Event: x\nHash: 12\n")
-    _ = time  # noqa: F841
+    _ = time
 
 
 # --- randomized: any column of any row, changed behind the kiosk's back, is named ----------
@@ -544,7 +546,9 @@ def tamper_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pat
         url = f"sqlite:///{folder / 'school.sqlite3'}"
         opened = Services.open(Settings(kiosk_name="k", database_url=url))
         opened.close()
-        services = Services(make_engine(url), Settings(kiosk_name="k", database_url=url), FakeClock())
+        services = Services(
+            make_engine(url), Settings(kiosk_name="k", database_url=url), FakeClock()
+        )
         try:
             shift_school(services)
             services.admin.set_pin("428613")
@@ -570,7 +574,9 @@ _VALUES = st.one_of(
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_any_change_to_any_row_is_named(
     tamper_template: tuple[Path, Path],
@@ -603,9 +609,7 @@ def test_any_change_to_any_row_is_named(
         for name in SQLITE_TRIGGERS:
             conn.execute(f"DROP TRIGGER IF EXISTS {name}")
         try:
-            conn.execute(
-                f"UPDATE {table} SET {column} = ? WHERE {key_column} = ?", (new, row_key)
-            )
+            conn.execute(f"UPDATE {table} SET {column} = ? WHERE {key_column} = ?", (new, row_key))
         except sqlite3.IntegrityError:
             conn.execute("ROLLBACK")
             assume(False)

@@ -17,7 +17,7 @@ from kiosk.config import Settings
 from kiosk.db.engine import make_engine
 from kiosk.services.app import Services
 from tests.conftest import FakeClock
-from tests.reliability.helpers import raw_scalar, count_events, meddle
+from tests.reliability.helpers import count_events, meddle, raw_scalar
 from tests.reliability.test_tamper import event_ids, record_shift
 from tests.school import make_school
 
@@ -161,9 +161,7 @@ def test_purge_through_the_command(
         assert status == 0, err
         assert out.startswith(f"Removed {old} event(s) recorded before 01 January 2025")
         # Today's deposit, the reference rows carried over, the checkpoint.
-        kinds = raw_scalar(
-            db_url, "SELECT count(*) FROM events WHERE kind <> 'reference_changed'"
-        )
+        kinds = raw_scalar(db_url, "SELECT count(*) FROM events WHERE kind <> 'reference_changed'")
         assert kinds == 2
         status, out, _err = run(capsys, "verify")
         assert status == 0 and "from checkpoint" in out

@@ -204,8 +204,8 @@ def test_kiosk_app_grants(pg_url: str) -> None:
 def test_the_purge_function_enforces_the_rules_itself(pg_url: str, clock: FakeClock) -> None:
     """Even the owner calling kiosk_purge_events directly with a forged checkpoint cannot
     remove recent events, or what defines the current state, or act for a non-admin."""
-    from tests.reliability.test_attacks import _forge_checkpoint
     from tests.reliability.helpers import Raw
+    from tests.reliability.test_attacks import _forge_checkpoint
 
     clock.set(datetime(2022, 3, 10, 8, 0, tzinfo=UTC))
     services = Services(make_engine(pg_url), Settings(kiosk_name="k", database_url=pg_url), clock)

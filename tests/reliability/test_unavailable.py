@@ -134,10 +134,7 @@ def count_register(url: str) -> int:
     (verify is one of the reads, and records its result)."""
     from tests.reliability.helpers import raw_scalar
 
-    sql = (
-        "SELECT count(*) FROM events "
-        "WHERE kind NOT IN ('reference_changed', 'register_verified')"
-    )
+    sql = "SELECT count(*) FROM events WHERE kind NOT IN ('reference_changed', 'register_verified')"
     return int(raw_scalar(url, sql))
 
 
