@@ -539,9 +539,9 @@ def _anchor_problems(
     problems = []
     if stored_hash != wanted.hash:
         problems.append(
-            f"{name}: the event's hash is now {stored_hash[:16]}..., the anchor says "
-            f"{wanted.hash[:16]}...: it or an event before it was changed and the hashes "
-            "recomputed"
+            f"{name}: event {wanted.event_id} is not the anchored event any more (its hash "
+            f"is now {str(stored_hash)[:16]}..., the anchor says {wanted.hash[:16]}...): it or "
+            "an event before it was changed, removed or replaced, and the hashes recomputed"
         )
     if offset is not None and wanted.position is not None and offset + index != wanted.position:
         problems.append(
