@@ -352,7 +352,9 @@ def missing_guards(conn: Connection) -> list[str]:
                 "SELECT tgname, tgenabled FROM pg_trigger "
                 "WHERE tgrelid = 'events'::regclass AND NOT tgisinternal"
             )
-        ).tuples().all()
+        )
+        .tuples()
+        .all()
     )
     for name in PG_TRIGGERS:
         if name not in rows:

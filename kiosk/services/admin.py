@@ -27,6 +27,7 @@ from kiosk.domain.events import EventKind, Role
 from kiosk.services import state
 from kiosk.services.common import UseCases
 from kiosk.services.secret import school_key
+from kiosk.services.secret import secret_path as secret_path  # where tests and the CLI look
 from kiosk.services.uow import UnitOfWork
 from kiosk.services.views import StaffInfo
 
