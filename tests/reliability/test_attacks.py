@@ -629,3 +629,34 @@ def test_any_change_to_any_row_is_named(
         assert str(row_key) in named, (column, old, new, named)
     elif table in ("staff", "stores", "devices", "policies", "kiosk_settings"):
         assert f"{table} " in named, (column, old, new, named)
+
+
+@pytest.mark.postgresql
+def test_verify_names_disabled_triggers_and_widened_privileges_on_postgresql(
+    pg_url: str, clock: FakeClock
+) -> None:
+    """What a restore with the wrong options, or an owner, could leave behind is named."""
+    import psycopg
+
+    from kiosk.config import Settings
+    from kiosk.db.engine import make_engine
+    from tests.reliability.helpers import libpq_url
+
+    services = Services(make_engine(pg_url), Settings(kiosk_name="k", database_url=pg_url), clock)
+    try:
+        shift_school(services)
+        assert services.integrity.verify().ok
+        with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+            owner.execute("ALTER TABLE events DISABLE TRIGGER events_no_update_delete")
+            owner.execute("GRANT UPDATE ON staff TO kiosk_app")
+            owner.execute("GRANT EXECUTE ON FUNCTION kiosk_purge_events(bigint) TO kiosk_app")
+
+        report = services.integrity.verify()
+
+        assert not report.ok
+        text = said(report)
+        assert "the trigger events_no_update_delete is disabled" in text
+        assert "the kiosk role may UPDATE staff" in text
+        assert "the kiosk role may call kiosk_purge_events" in text
+    finally:
+        services.close()
