@@ -136,6 +136,34 @@ def _detail(details: dict[str, Any] | None) -> str:
     return "; ".join(parts)
 
 
+# What a list change shows in the register: the row's identifying and visible fields (a
+# policy's text and a setting's value, e.g. the PIN hash, are left out; they are in the event).
+_REFERENCE_SHOWN = {
+    "staff": ("code", "name", "email", "line_manager", "roles", "retired_at"),
+    "stores": ("code", "name", "retired_at"),
+    "devices": ("tag", "kind", "description", "retired_at"),
+    "policies": ("title", "version", "required"),
+    "kiosk_settings": (),
+}
+
+
+def _reference_detail(details: dict[str, Any] | None) -> str:
+    d = details or {}
+    table, key, row = str(d.get("table", "")), d.get("key"), d.get("row")
+    head = f"{table.replace('_', ' ')} {key}"
+    if not isinstance(row, dict):
+        return f"{head} removed"
+    parts = []
+    for field in _REFERENCE_SHOWN.get(table, ()):
+        value = row.get(field)
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value) or "none"
+        if value not in (None, ""):
+            parts.append(f"{field.replace('_', ' ')}: {value}")
+    reason = f" ({d['reason']})" if d.get("reason") else ""
+    return f"{head}{reason}" + (": " + "; ".join(parts) if parts else "")
+
+
 def _row(values: Any, zone: ZoneInfo) -> RegisterRow:
     (
         event_id,
@@ -158,7 +186,11 @@ def _row(values: Any, zone: ZoneInfo) -> RegisterRow:
         void,
     ) = values
     item = item_label(tag, device_kind, store, title, version)
-    detail = _detail(details)
+    detail = (
+        _reference_detail(details)
+        if kind == EventKind.REFERENCE_CHANGED.value
+        else _detail(details)
+    )
     if due_at is not None:
         due = format_local(due_at, zone, "%a %d %b %Y %H:%M")
         detail = (detail + "; " if detail else "") + f"due: {due}"

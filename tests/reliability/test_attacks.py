@@ -189,6 +189,10 @@ def test_a_legitimate_rename_is_recorded_and_verifies(services: Services, db_url
     services.people.import_staff_csv(b"code,name\nASMITH,Alice Smith-Jones\n", admin_code="CHEAD")
     assert count_events(db_url) == before + 2  # the reference change and the admin action
     assert services.integrity.verify().ok
+    # The register shows the rename, dated, next to what was recorded before it.
+    rows = services.register.day(services.ctx.clock().date()).rows
+    renames = [r for r in rows if r.kind == "reference_changed" and "Smith-Jones" in r.detail]
+    assert len(renames) == 1 and "name: Alice Smith-Jones" in renames[0].detail
 
 
 # --- 3. the end of the chain, rewrites, forgeries ---------------------------------------
