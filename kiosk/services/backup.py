@@ -387,6 +387,16 @@ class BackupService(UseCases):
             admin = state.get_staff_info(session, admin_code)
             if not admin.has_role(Role.ADMIN.value):
                 raise RuleViolation(f"{admin.name} is not an admin: only admins can purge.")
+            if session.get_bind().dialect.name == "postgresql" and not session.scalar(
+                text(
+                    "SELECT has_function_privilege(current_user, "
+                    "'kiosk_purge_events(bigint)', 'EXECUTE')"
+                )
+            ):
+                raise RuleViolation(
+                    "On PostgreSQL only the database owner may purge: run kiosk purge with "
+                    "the owner's KIOSK_DATABASE_URL (the kiosks' login may not)."
+                )
             today = local_date(uow.now, zone)
             latest = today - timedelta(days=MIN_RETENTION_DAYS)
             if before > latest:

@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 
 from kiosk.config import Settings
 from kiosk.db.engine import make_engine
-from kiosk.domain.errors import DatabaseUnavailable
+from kiosk.domain.errors import RuleViolation
 from kiosk.services.app import Services
 from tests.conftest import FakeClock
 from tests.reliability.helpers import libpq_url
@@ -69,7 +69,7 @@ def test_the_kiosk_role_records_through_the_services(kiosk_url: str, clock: Fake
         assert services.integrity.verify().ok
         # The retention purge is the owner's: the kiosk role may not call it (revision 0005).
         clock.set(datetime(2028, 6, 5, 9, 0, tzinfo=UTC))
-        with pytest.raises(DatabaseUnavailable):
+        with pytest.raises(RuleViolation, match="only the database owner may purge"):
             services.backup.purge(date(2027, 1, 1), "CHEAD")
         assert services.integrity.verify().ok
     finally:
