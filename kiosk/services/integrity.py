@@ -228,6 +228,13 @@ def _details(value: Any) -> Any:
 
 
 _CATEGORY = {kind.value: kind.category for kind in EventKind}
+_V2_ONLY_KINDS = frozenset(
+    {
+        EventKind.REFERENCE_CHANGED.value,
+        EventKind.ANCHOR_TAKEN.value,
+        EventKind.REGISTER_VERIFIED.value,
+    }
+)
 ADMIN_ROLE = "admin"
 
 
@@ -315,6 +322,12 @@ def walk(
             problems.append(
                 f"event {event_id} has no MAC although event {seen_v2} before it has one: "
                 "it was added or rewritten by hand"
+            )
+        elif kind in _V2_ONLY_KINDS:
+            # These kinds exist only since revision 0005, which always writes version 2.
+            problems.append(
+                f"event {event_id} ({kind}) is in the old format, which this kind never had: "
+                "it was rewritten by hand"
             )
         expected = _CATEGORY.get(kind) if isinstance(kind, str) else None
         if expected is None:
