@@ -294,6 +294,8 @@ class BackupService(UseCases):
         # Kiosks may write again from here on; the restore itself is recorded.
         self.ctx.baseline_checked = False
         with self.ctx.write() as uow:
+            if dropped_range:
+                uow.continue_after(dropped_range[1])  # dropped ids are not used again
             event = uow.record(
                 EventKind.ADMIN_ACTION,
                 staff_id=by,

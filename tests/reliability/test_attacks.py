@@ -511,9 +511,13 @@ def test_restore_never_drops_newer_events_silently_and_puts_the_triggers_back(
     conn.execute("DROP TRIGGER events_no_update")
     conn.close()
 
+    newest_before = event_ids(url)[-1]
+
     report = services.backup.restore(backup, drop_newer=True, reason="wrong deposits")
 
     assert report.dropped == 2
+    # The dropped events' ids are not handed out again: the restore's event comes after them.
+    assert report.event_id == newest_before + 1
     conn = sqlite3.connect(sqlite_path(url), isolation_level=None)
     try:
         with pytest.raises(sqlite3.DatabaseError, match="append-only"):
