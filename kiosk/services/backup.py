@@ -43,6 +43,7 @@ from kiosk.db import migrate
 from kiosk.db.engine import null_pool_engine
 from kiosk.db.guards import SQLITE_TRIGGERS, protected_min_sql
 from kiosk.db.models import Device, Event, KioskSetting, Policy, Staff, Store
+from kiosk.domain.chain import CONTENT_VERSION, GENESIS_HASH, event_mac, hash_of
 from kiosk.domain.errors import (
     DatabaseUnavailable,
     InvalidInput,
@@ -288,30 +289,27 @@ class BackupService(UseCases):
                 )
             stamp = self.ctx.clock().astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
             safety = live.with_name(f"{live.stem}.before-restore-{stamp}{live.suffix}")
-            dropped, dropped_range = _replace_sqlite(
-                live, copy, safety, report, drop_newer=drop_newer, source=source
-            )
-        # Kiosks may write again from here on; the restore itself is recorded.
-        self.ctx.baseline_checked = False
-        with self.ctx.write() as uow:
-            if dropped_range:
-                uow.continue_after(dropped_range[1])  # dropped ids are not used again
-            event = uow.record(
-                EventKind.ADMIN_ACTION,
-                staff_id=by,
+            restored = _RestoreEvent(
+                by=by,
+                kiosk=self.ctx.settings.kiosk_name[:64],
+                at=self.ctx.clock(),
+                key=self.ctx.key,
                 details={
                     "action": "database_restored",
                     "file": source.name,
                     "events": report.events_checked,
                     "head_id": report.head_id,
                     "head_hash": report.head_hash,
-                    "dropped": dropped,
-                    "dropped_ids": list(dropped_range) if dropped_range else None,
                     "reason": (reason or "").strip()[:500] or None,
                 },
             )
+            dropped, event_id = _replace_sqlite(
+                live, copy, safety, report, drop_newer=drop_newer, source=source, event=restored
+            )
+        # The restore was recorded in its own transaction; kiosks may write again.
+        self.ctx.baseline_checked = False
         IntegrityService(self.ctx).verify()  # this machine's witness: the restored head
-        return RestoreReport(source, report, safety, before, dropped, event.id)
+        return RestoreReport(source, report, safety, before, dropped, event_id)
 
     @staticmethod
     def _check_backup(copy_engine: Engine, source: Path) -> str | None:
@@ -669,6 +667,56 @@ def _carry_over_reference(uow: Any, upto: int) -> int:
     return count
 
 
+@dataclass(frozen=True, slots=True)
+class _RestoreEvent:
+    """The restore's own event, recorded in the transaction that replaces the rows."""
+
+    by: int | None
+    kiosk: str
+    at: datetime
+    key: bytes
+    details: dict[str, Any]
+
+    def insert(self, conn: sqlite3.Connection, dropped: int, span: tuple[int, int] | None) -> int:
+        head = conn.execute("SELECT id, hash FROM main.events ORDER BY id DESC LIMIT 1").fetchone()
+        head_id, prev = (int(head[0]), str(head[1])) if head else (0, GENESIS_HASH)
+        at = self.at.astimezone(UTC)
+        row: dict[str, Any] = {
+            "id": max(head_id, span[1] if span else 0) + 1,  # dropped ids are not used again
+            "occurred_at": at,
+            "kind": EventKind.ADMIN_ACTION.value,
+            "category": EventKind.ADMIN_ACTION.category,
+            "staff_id": self.by,
+            "recorded_by_id": self.by,
+            "kiosk": self.kiosk,
+            "store_id": None,
+            "device_id": None,
+            "policy_id": None,
+            "target_event_id": None,
+            "batch": None,
+            "due_at": None,
+            "details": {
+                **self.details,
+                "dropped": dropped,
+                "dropped_ids": list(span) if span else None,
+            },
+            "prev_hash": prev,
+        }
+        row["hash"] = hash_of(row, version=CONTENT_VERSION)
+        row["mac"] = event_mac(self.key, row["hash"])
+        stored = dict(
+            row,
+            occurred_at=at.replace(tzinfo=None).isoformat(" ", "microseconds"),
+            details=json.dumps(row["details"]),
+        )
+        columns = ", ".join(stored)
+        marks = ", ".join("?" * len(stored))
+        conn.execute(
+            f"INSERT INTO main.events ({columns}) VALUES ({marks})", tuple(stored.values())
+        )
+        return int(row["id"])
+
+
 def _replace_sqlite(
     live: Path,
     copy: Path,
@@ -677,10 +725,11 @@ def _replace_sqlite(
     *,
     drop_newer: bool,
     source: Path,
-) -> tuple[int, tuple[int, int] | None]:
+    event: _RestoreEvent,
+) -> tuple[int, int]:
     """Under the live database's write lock: compare, keep a safety copy, replace every
-    table's rows with the copy's, put the triggers back and check them; one transaction.
-    Returns (newer live events dropped, their first and last id)."""
+    table's rows with the copy's, record the restore, put the triggers back and check them;
+    one transaction. Returns (newer live events dropped, the restore event's id)."""
     try:
         conn = sqlite3.connect(live, timeout=RESTORE_LOCK_SECONDS, isolation_level=None)
     except sqlite3.Error as exc:
@@ -728,6 +777,7 @@ def _replace_sqlite(
                 conn.execute(
                     f'INSERT INTO main."{table}" ({columns}) SELECT {columns} FROM src."{table}"'
                 )
+            event_id = event.insert(conn, dropped, dropped_range)
             for sql in SQLITE_TRIGGERS.values():
                 conn.execute(sql)
             have = {
@@ -762,7 +812,7 @@ def _replace_sqlite(
         ) from exc
     finally:
         conn.close()
-    return dropped, dropped_range
+    return dropped, event_id
 
 
 def _compare_with_live(

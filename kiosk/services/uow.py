@@ -161,12 +161,6 @@ class UnitOfWork:
         self._last_hash, self._last_id = digest, values["id"]
         return Event(**values)  # what was stored (not tracked by the session)
 
-    def continue_after(self, event_id: int) -> None:
-        """The next event's id is above ``event_id`` (a restore that dropped newer events
-        never hands their ids out again)."""
-        self._chain_head()
-        self._last_id = max(self._last_id, event_id)
-
     # --- reference data: people, roles, stores, devices, policies, settings ------------------
 
     def next_id(self, table: str) -> int:
