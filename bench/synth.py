@@ -56,10 +56,16 @@ from sqlalchemy import Engine, event, insert, select
 from kiosk.db import migrate
 from kiosk.db.engine import make_engine, null_pool_engine
 from kiosk.db.models import Device, Event, Policy, Staff, StaffRole
-from kiosk.domain.chain import GENESIS_HASH, event_content, event_hash, text_fingerprint
+from kiosk.domain.chain import (
+    CONTENT_VERSION,
+    EVENT_COLUMNS,
+    GENESIS_HASH,
+    event_mac,
+    hash_of,
+    text_fingerprint,
+)
 from kiosk.domain.events import SIGN_OUT_REASONS, EventKind
 from kiosk.resources import SEED_POLICY_TITLE
-from kiosk.services.uow import iso
 
 SEED = 2018
 ZONE = ZoneInfo("Europe/London")
@@ -1053,24 +1059,7 @@ def _reference_rows(school: School) -> dict[str, list[dict[str, Any]]]:
     return {"staff": staff, "staff_roles": roles, "devices": devices, "policies": policies}
 
 
-EVENT_COLUMNS = (
-    "id",
-    "occurred_at",
-    "kind",
-    "category",
-    "staff_id",
-    "recorded_by_id",
-    "kiosk",
-    "store_id",
-    "device_id",
-    "policy_id",
-    "target_event_id",
-    "batch",
-    "due_at",
-    "details",
-    "prev_hash",
-    "hash",
-)
+# EVENT_COLUMNS (kiosk.domain.chain): every column of events, the MAC last.
 
 
 class _Tally:
@@ -1085,45 +1074,32 @@ def event_rows(school: School, events: int, tally: _Tally) -> Iterator[tuple[Any
     prev = GENESIS_HASH
     next_id = 1
     names = {kind: (kind.value, kind.category) for kind in EventKind}
+    key = bench_key()
     for day, evs in school.days():
         for ev in evs:
             ev.id = next_id
             kind, category = names[ev.kind]
             target = ev.target.id if ev.target is not None else None
             details = ev.details
-            content = event_content(
-                occurred_at=iso(ev.at) or "",
-                kind=kind,
-                staff_id=ev.staff,
-                recorded_by_id=ev.by,
-                kiosk=ev.kiosk,
-                store_id=ev.store,
-                device_id=ev.device,
-                policy_id=ev.policy,
-                target_event_id=target,
-                batch=ev.batch,
-                due_at=iso(ev.due),
-                details=details,
-            )
-            digest = event_hash(prev, content)
-            yield (
-                next_id,
-                ev.at,
-                kind,
-                category,
-                ev.staff,
-                ev.by,
-                ev.kiosk,
-                ev.store,
-                ev.device,
-                ev.policy,
-                target,
-                ev.batch,
-                ev.due,
-                details,
-                prev,
-                digest,
-            )
+            row = {
+                "id": next_id,
+                "occurred_at": ev.at,
+                "kind": kind,
+                "category": category,
+                "staff_id": ev.staff,
+                "recorded_by_id": ev.by,
+                "kiosk": ev.kiosk,
+                "store_id": ev.store,
+                "device_id": ev.device,
+                "policy_id": ev.policy,
+                "target_event_id": target,
+                "batch": ev.batch,
+                "due_at": ev.due,
+                "details": details,
+                "prev_hash": prev,
+            }
+            digest = hash_of(row, version=CONTENT_VERSION)  # as UnitOfWork.record does
+            yield (*row.values(), digest, event_mac(key, digest))
             tally.kinds[kind] += 1
             tally.per_day[day] += 1
             tally.last_at = ev.at
@@ -1219,7 +1195,7 @@ def _load_sqlite(
         cursor.execute("PRAGMA cache_size=-1000000")
         cursor.close()
 
-    sql = f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * 16)})"
+    sql = f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * 17)})"
     dumps = json.dumps
     with engine.begin() as conn:
         # The secondary indexes are dropped for the load and re-created from their own DDL
@@ -1244,6 +1220,7 @@ def _load_sqlite(
                         dumps(r[13]) if r[13] else "{}",
                         r[14],
                         r[15],
+                        r[16],
                     )
                     for r in batch
                 ],
@@ -1299,7 +1276,7 @@ def _load_postgresql(
             with cur.copy(f"COPY events ({columns}) FROM STDIN") as copy:
                 dumps = json.dumps
                 for row in rows:
-                    copy.write_row((*row[:13], dumps(row[13]), row[14], row[15]))
+                    copy.write_row((*row[:13], dumps(row[13]), row[14], row[15], row[16]))
             copied = time.perf_counter()
             for _, ddl in indexes:
                 cur.execute(ddl)
@@ -1346,21 +1323,8 @@ def verify_chain(engine: Engine, *, first: int = 1, last: int | None = None) -> 
                 prev = session.scalar(select(Event.hash).where(Event.id == ev.id - 1))
             expected_prev = prev or GENESIS_HASH
             assert ev.prev_hash == expected_prev, f"event {ev.id}: broken link"
-            content = event_content(
-                occurred_at=iso(ev.occurred_at) or "",
-                kind=ev.kind,
-                staff_id=ev.staff_id,
-                recorded_by_id=ev.recorded_by_id,
-                kiosk=ev.kiosk,
-                store_id=ev.store_id,
-                device_id=ev.device_id,
-                policy_id=ev.policy_id,
-                target_event_id=ev.target_event_id,
-                batch=ev.batch,
-                due_at=iso(ev.due_at),
-                details=ev.details,
-            )
-            assert event_hash(expected_prev, content) == ev.hash, f"event {ev.id}: wrong hash"
+            assert hash_of(ev) == ev.hash, f"event {ev.id}: wrong hash"
+            assert ev.mac == event_mac(bench_key(), ev.hash), f"event {ev.id}: wrong MAC"
             prev = ev.hash
             checked += 1
             session.expunge(ev)
@@ -1374,9 +1338,19 @@ def _source_digest() -> str:
     return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:10]
 
 
+def bench_key() -> bytes:
+    """The school key the events' MACs are made with: this machine's (created at first need),
+    as the kiosk that later verifies the database uses."""
+    from kiosk.services.secret import school_key
+
+    return school_key()
+
+
 def cache_key(events: int) -> str:
-    """Size + schema head + this generator's source: a change to any of them rebuilds."""
-    return f"school-{events}-{migrate.head_revision()}-{_source_digest()}"
+    """Size + schema head + this generator's source + the school key's fingerprint: a change
+    to any of them rebuilds."""
+    key = hashlib.sha256(bench_key()).hexdigest()[:8]
+    return f"school-{events}-{migrate.head_revision()}-{_source_digest()}-{key}"
 
 
 def build_sqlite_file(

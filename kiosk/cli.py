@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from kiosk import __version__, cli_setup
 from kiosk.config import ConfigError, Settings, load_settings
@@ -806,7 +806,27 @@ def _add_reliability_commands(sub: argparse._SubParsersAction[argparse.ArgumentP
         "recorded, and broken links (events removed, inserted or reordered). Exits 1 when the "
         "register does not verify. The admin console shows the result of the last check.",
     )
+    ver.add_argument(
+        "--anchor",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="an anchor written by `kiosk anchor`: the register must still hold its event, "
+        "unchanged, at its position (repeatable)",
+    )
     ver.set_defaults(handler=_cmd_verify)
+
+    anc = sub.add_parser(
+        "anchor",
+        help="write the register's current head as a short text to keep off this machine",
+        description="Record that an anchor is taken and print (or write to FILE) the newest "
+        "event's id, position, hash and time and the school's name: a short text to print, "
+        "e-mail or keep on another machine. `kiosk verify --anchor FILE` later proves the "
+        "register still holds that event and everything before it, unchanged.",
+    )
+    anc.add_argument("--out", metavar="FILE", help="write to FILE (a new file)")
+    anc.add_argument("--admin", metavar="CODE", help="the admin taking it (recorded)")
+    anc.set_defaults(handler=_cmd_anchor)
 
     bak = sub.add_parser(
         "backup",
@@ -828,6 +848,20 @@ def _add_reliability_commands(sub: argparse._SubParsersAction[argparse.ArgumentP
     )
     res.add_argument("file", metavar="FILE", help="a file written by kiosk backup")
     res.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    res.add_argument(
+        "--anchor",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="the backup must hold this anchor's event unchanged (repeatable)",
+    )
+    res.add_argument(
+        "--drop-newer",
+        action="store_true",
+        help="drop the live register's events newer than the backup (needs --reason)",
+    )
+    res.add_argument("--reason", metavar="TEXT", help="why newer events are dropped (recorded)")
+    res.add_argument("--admin", metavar="CODE", help="the admin restoring (recorded)")
     res.set_defaults(handler=_cmd_restore)
 
     exp = sub.add_parser(
@@ -877,18 +911,57 @@ def _confirm(question: str, yes: bool) -> None:
         raise CliError("nothing was changed.")
 
 
-def _cmd_verify(args: argparse.Namespace) -> int:
+def _anchors(args: argparse.Namespace) -> tuple[Any, ...]:
+    from kiosk.services.integrity import read_anchor
+
+    return tuple(read_anchor(name) for name in getattr(args, "anchor", None) or ())
+
+
+def _cmd_anchor(args: argparse.Namespace) -> int:
+    out = Path(args.out) if args.out else None
+    if out is not None and out.exists():
+        raise CliError(f"{out} already exists: choose a new file name.")
+    if out is not None and not out.parent.is_dir():
+        raise CliError(f"the folder {out.parent} does not exist.")
     services = _open(args)
     try:
-        report = services.integrity.verify()
+        anchor = services.integrity.anchor(admin_code=args.admin)
+    finally:
+        services.close()
+    if out is None:
+        sys.stdout.write(anchor.to_text())
+        return 0
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(anchor.to_text())
+    print(f"Anchor written to {out} (event {anchor.event_id}). Keep it off this machine.")
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    anchors = _anchors(args)
+    services = _open(args)
+    try:
+        report = services.integrity.verify(anchors=anchors)
     finally:
         services.close()
     print(report.summary)
     print(f"Events checked: {report.events_checked} in {report.seconds:.1f} s")
     print(f"Newest event:   {report.head_id if report.head_id is not None else '-'}")
     print(f"Head hash:      {report.head_hash}")
+    if report.anchors_checked:
+        print(f"Anchors:        {report.anchors_checked} checked")
+    print(f"MACs:           {'checked' if report.macs_checked else 'NOT checked (no key)'}")
+    for line in report.cannot_rule_out:
+        print(f"Cannot rule out: {line}")
+    for note in report.notes:
+        print(f"Note: {note}")
+    for problem in report.problems[:200]:
+        print(f"Problem: {problem}")
+    if len(report.problems) > 200:
+        print(f"... and {len(report.problems) - 200} more problem(s)")
     if report.ok:
-        print("Note the head hash somewhere off this machine: a later check can be compared.")
+        print("Take an anchor now and then (kiosk anchor --out FILE) and keep it off this machine.")
         return 0
     if report.mismatched:
         shown = ", ".join(str(i) for i in report.mismatched[:50])
@@ -922,7 +995,13 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     services = _open(args)
     try:
         _confirm(f"Replace the register with {args.file}?", args.yes)
-        report = services.backup.restore(args.file)
+        report = services.backup.restore(
+            args.file,
+            anchors=_anchors(args),
+            drop_newer=args.drop_newer,
+            reason=args.reason,
+            admin_code=args.admin,
+        )
     finally:
         services.close()
     print(report.summary)

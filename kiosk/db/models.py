@@ -120,6 +120,8 @@ class Event(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # HMAC-SHA256(school key, hash); NULL on events recorded before revision 0005.
+    mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class KioskSetting(Base):

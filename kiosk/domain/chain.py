@@ -1,12 +1,59 @@
-"""Fingerprints: of a policy's exact text, and of each event in the hash chain."""
+"""Fingerprints: of a policy's exact text, and of each event in the hash chain.
+
+:func:`content_of` is THE one way a stored event (any object or mapping with the event's
+columns) becomes the content its hash covers. The writer (``UnitOfWork.record``), the
+verifier, the benchmark builder and the tests all use it.
+
+Two content versions exist:
+
+* **1** (events recorded before revision 0005, ``mac`` NULL): time, kind, staff, recorded
+  by, kiosk, store, device, policy, target, batch, due and details. ``category`` and ``id``
+  were not covered: the verifier checks ``category`` against the kind and ``id`` through the
+  chain links.
+* **2** (``mac`` set): the same plus ``"v": 2``, the event's ``id`` and its ``category``;
+  ``prev_hash`` is covered by :func:`event_hash`; ``hash`` is what is computed. The ``mac``
+  column holds HMAC-SHA256(school key, hash). Once a version-2 event is in the chain, every
+  later event must be version 2 (the verifier names a later version-1 event): a new event
+  cannot be downgraded unnoticed.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 GENESIS_HASH = "0" * 64
+CONTENT_VERSION = 2
+
+# Every column of ``events``, in table order (tests check this against the model).
+EVENT_COLUMNS = (
+    "id",
+    "occurred_at",
+    "kind",
+    "category",
+    "staff_id",
+    "recorded_by_id",
+    "kiosk",
+    "store_id",
+    "device_id",
+    "policy_id",
+    "target_event_id",
+    "batch",
+    "due_at",
+    "details",
+    "prev_hash",
+    "hash",
+    "mac",
+)
+
+
+class UnreadableEvent(ValueError):
+    """A stored event whose columns cannot be turned into content (garbled by hand)."""
 
 
 def text_fingerprint(text: str) -> str:
@@ -14,8 +61,13 @@ def text_fingerprint(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+# SQLAlchemy's stored form of a UTC time on SQLite (naive, microseconds), read raw.
+_SQLITE_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}")
+
+
 def canonical(content: dict[str, Any]) -> str:
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(content)
 
 
 def event_hash(prev_hash: str, content: dict[str, Any]) -> str:
@@ -23,33 +75,103 @@ def event_hash(prev_hash: str, content: dict[str, Any]) -> str:
     return hashlib.sha256((prev_hash + "\n" + canonical(content)).encode("utf-8")).hexdigest()
 
 
-def event_content(
-    *,
-    occurred_at: str,
-    kind: str,
-    staff_id: int | None,
-    recorded_by_id: int | None,
-    kiosk: str,
-    store_id: int | None,
-    device_id: int | None,
-    policy_id: int | None,
-    target_event_id: int | None,
-    batch: str | None,
-    due_at: str | None,
-    details: dict[str, Any],
-) -> dict[str, Any]:
-    """The fields an event's hash covers (times as ISO 8601 UTC strings)."""
-    return {
-        "at": occurred_at,
+def event_mac(key: bytes, digest: str) -> str:
+    """The event's MAC: HMAC-SHA256 with the school's key over its hash."""
+    return hmac.digest(key, digest.encode("utf-8", "replace"), "sha256").hex()
+
+
+def iso_utc(moment: datetime | str | None) -> str | None:
+    """A time as the chain writes it: ISO 8601, UTC, microseconds. Strings (as a raw SQLite
+    row holds them, naive meaning UTC) are parsed first; garbage raises UnreadableEvent."""
+    if moment is None:
+        return None
+    if isinstance(moment, str):
+        if _SQLITE_TIME.fullmatch(moment):  # the common case, as SQLite stores it
+            try:
+                datetime.fromisoformat(moment)  # a real date (not 2026-13-45)
+            except ValueError:
+                raise UnreadableEvent(f"time {moment!r} is not a date and time") from None
+            return f"{moment[:10]}T{moment[11:]}+00:00"
+        text = moment
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise UnreadableEvent(f"time {text[:40]!r} is not a date and time") from None
+    if not isinstance(moment, datetime):
+        raise UnreadableEvent(f"time {moment!r} is not a date and time")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _getter(row: Any) -> Any:
+    """A column reader for an object or a mapping (dicts first: the verifier's rows)."""
+    if type(row) is dict or isinstance(row, Mapping):
+        return row.get
+    return lambda name: getattr(row, name, None)
+
+
+def _get(row: Any, name: str) -> Any:
+    return _getter(row)(name)
+
+
+def details_of(value: Any) -> dict[str, Any]:
+    """An event's details as a dict (a raw row may hold JSON text)."""
+    if value is None:
+        return {}
+    if isinstance(value, str | bytes):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise UnreadableEvent("its details are not valid JSON") from None
+    if not isinstance(value, dict):
+        raise UnreadableEvent("its details are not a JSON object")
+    return dict(value)
+
+
+def content_version(row: Any) -> int:
+    """2 for an event with a MAC, 1 for one recorded before revision 0005."""
+    return CONTENT_VERSION if _get(row, "mac") is not None else 1
+
+
+def content_of(row: Any, *, version: int | None = None) -> dict[str, Any]:
+    """The content an event's hash covers, from its stored columns (object or mapping).
+
+    ``version`` defaults to :func:`content_version` of the row. Raises UnreadableEvent when a
+    column cannot be read (bad JSON, a time that is not a time, a missing kind)."""
+    get = _getter(row)
+    kind = get("kind")
+    kiosk = get("kiosk")
+    if not isinstance(kind, str) or not isinstance(kiosk, str):
+        raise UnreadableEvent("its kind or kiosk is missing")
+    at = iso_utc(get("occurred_at"))
+    if at is None:
+        raise UnreadableEvent("its time is missing")
+    content: dict[str, Any] = {
+        "at": at,
         "kind": kind,
-        "staff": staff_id,
-        "by": recorded_by_id,
+        "staff": get("staff_id"),
+        "by": get("recorded_by_id"),
         "kiosk": kiosk,
-        "store": store_id,
-        "device": device_id,
-        "policy": policy_id,
-        "target": target_event_id,
-        "batch": batch,
-        "due": due_at,
-        "details": details,
+        "store": get("store_id"),
+        "device": get("device_id"),
+        "policy": get("policy_id"),
+        "target": get("target_event_id"),
+        "batch": get("batch"),
+        "due": iso_utc(get("due_at")),
+        "details": details_of(get("details")),
     }
+    if (version if version is not None else (2 if get("mac") is not None else 1)) >= 2:
+        category = get("category")
+        if not isinstance(category, str):
+            raise UnreadableEvent("its category is missing")
+        content |= {"v": CONTENT_VERSION, "id": get("id"), "category": category}
+    return content
+
+
+def hash_of(row: Any, *, version: int | None = None) -> str:
+    """The hash an event's stored columns should carry (``prev_hash`` included)."""
+    prev = _get(row, "prev_hash")
+    if not isinstance(prev, str):
+        raise UnreadableEvent("its previous hash is missing")
+    return event_hash(prev, content_of(row, version=version))

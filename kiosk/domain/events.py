@@ -26,6 +26,9 @@ class EventKind(StrEnum):
     NOTICE_CLAIMED = "notice_claimed"
     NOTICE_SENT = "notice_sent"
     NOTICE_FAILED = "notice_failed"
+    REFERENCE_CHANGED = "reference_changed"
+    ANCHOR_TAKEN = "anchor_taken"
+    REGISTER_VERIFIED = "register_verified"
 
     @property
     def label(self) -> str:
@@ -57,6 +60,9 @@ _LABELS: dict[EventKind, str] = {
     EventKind.NOTICE_CLAIMED: "Notice being sent",
     EventKind.NOTICE_SENT: "Notice sent",
     EventKind.NOTICE_FAILED: "Notice not sent",
+    EventKind.REFERENCE_CHANGED: "List changed",
+    EventKind.ANCHOR_TAKEN: "Anchor taken",
+    EventKind.REGISTER_VERIFIED: "Register checked",
 }
 
 # The stream an event belongs to: the state of a person's phone, of a device, ...
@@ -81,6 +87,9 @@ _CATEGORY: dict[EventKind, str] = {
     EventKind.NOTICE_CLAIMED: "notice",
     EventKind.NOTICE_SENT: "notice",
     EventKind.NOTICE_FAILED: "notice",
+    EventKind.REFERENCE_CHANGED: "reference",
+    EventKind.ANCHOR_TAKEN: "admin",
+    EventKind.REGISTER_VERIFIED: "admin",
 }
 
 PHONE_KINDS = frozenset(k for k in EventKind if k.category == "phone")

@@ -14,21 +14,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.config import data_dir
 from kiosk.db.models import Event, KioskSetting
 from kiosk.domain.errors import InvalidInput, RuleViolation
 from kiosk.domain.events import EventKind, Role
 from kiosk.services import state
 from kiosk.services.common import UseCases
+from kiosk.services.secret import school_key
+from kiosk.services.secret import secret_path as secret_path  # where tests and the CLI look
 from kiosk.services.uow import UnitOfWork
 from kiosk.services.views import StaffInfo
 
@@ -51,25 +50,8 @@ class PinCheck:
     lockouts_since_last_sign_in: tuple[datetime, ...] = ()
 
 
-def secret_path() -> Path:
-    return Path(os.environ.get("KIOSK_SECRET_FILE") or data_dir() / "admin-secret.key")
-
-
 def _secret(create: bool) -> bytes:
-    path = secret_path()
-    if path.exists():
-        return bytes.fromhex(path.read_text().strip())
-    if not create:
-        raise RuleViolation(
-            f"The admin secret file {path} is missing: "
-            "set the PIN again with `kiosk admin set-pin`."
-        )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_bytes(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key.hex())
-    return key
+    return school_key(create=create)
 
 
 def _digest(pin: str, salt: bytes, key: bytes) -> bytes:
@@ -201,12 +183,8 @@ class AdminService(UseCases):
 
 
 def _put(uow: UnitOfWork, key: str, value: str) -> None:
-    row = uow.session.get(KioskSetting, key)
-    if row is None:
-        uow.session.add(KioskSetting(key=key, value=value, updated_at=uow.now))
-    else:
-        row.value, row.updated_at = value, uow.now
-    uow.session.flush()
+    """A kiosk setting, changed under the chain (a ``reference_changed`` event)."""
+    uow.set_setting(key, value)
 
 
 def _failures(session: Session) -> dict[str, str | int | None]:

@@ -41,7 +41,9 @@ from sqlalchemy.orm import Session, aliased
 
 from kiosk.db import migrate
 from kiosk.db.engine import null_pool_engine
+from kiosk.db.guards import SQLITE_TRIGGERS, protected_min_sql
 from kiosk.db.models import Device, Event, KioskSetting, Policy, Staff, Store
+from kiosk.domain.chain import CONTENT_VERSION, GENESIS_HASH, event_mac, hash_of
 from kiosk.domain.errors import (
     DatabaseUnavailable,
     InvalidInput,
@@ -49,17 +51,22 @@ from kiosk.domain.errors import (
     SchemaTooNew,
 )
 from kiosk.domain.events import EventKind, Role
+from kiosk.domain.reference import REFERENCE_KIND
 from kiosk.domain.timeutil import local_date, local_day_bounds
 from kiosk.services import state
 from kiosk.services.common import UseCases, item_label, kind_label
 from kiosk.services.integrity import (
     PURGE_ACTION,
+    Anchor,
+    IntegrityService,
     VerifyReport,
+    chain_offset,
     load_last,
-    save_last,
     verify_session,
 )
+from kiosk.services.reference import all_table_rows
 from kiosk.services.register import neutralise
+from kiosk.services.secret import school_key_if_present
 from kiosk.services.views import StaffInfo
 
 # A safety rail under whatever retention period the school chooses: the register keeps at
@@ -90,13 +97,26 @@ class RestoreReport:
     verify: VerifyReport
     safety_copy: Path
     revision_before: str | None
+    dropped: int = 0
+    event_id: int | None = None
 
     @property
     def summary(self) -> str:
+        dropped = (
+            f" {self.dropped} newer event(s) of the live register were dropped, as asked; "
+            f"event {self.event_id} records it and the reason."
+            if self.dropped
+            else ""
+        )
         return (
-            f"Restored {self.verify.events_checked} events from {self.path} (chain verified). "
+            f"Restored {self.verify.events_checked} events from {self.path} (chain verified, "
+            f"the same as the live register up to event {self.verify.head_id}; append-only "
+            f"triggers put back and checked).{dropped} "
             f"The database as it was is kept in {self.safety_copy}."
         )
+
+
+RESTORE_LOCK_SECONDS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +205,9 @@ class BackupService(UseCases):
                 assert isinstance(source, sqlite3.Connection)
                 _copy_sqlite(source, partial)
             os.chmod(partial, 0o600)
-            report = _verify_file(partial, now=self.ctx.clock())
+            report = _verify_file(
+                partial, now=self.ctx.clock(), key=school_key_if_present(self.ctx.settings)
+            )
             os.replace(partial, target)
         except OSError as exc:
             raise InvalidInput(
@@ -202,18 +224,39 @@ class BackupService(UseCases):
 
     # --- restore --------------------------------------------------------------------------
 
-    def restore(self, path: str | Path) -> RestoreReport:
-        """Replace the live SQLite database with a backup whose chain verifies."""
+    def restore(
+        self,
+        path: str | Path,
+        *,
+        anchors: tuple[Anchor, ...] = (),
+        drop_newer: bool = False,
+        reason: str | None = None,
+        admin_code: str | None = None,
+    ) -> RestoreReport:
+        """Replace the live SQLite database with a backup whose chain verifies and is the
+        live chain's own past (or is given anchors'). Refused while another process holds
+        the write lock; newer live events are dropped only with ``drop_newer`` and a
+        ``reason``, both recorded. The append-only triggers are put back and checked."""
         engine = self.ctx.engine
         if engine.dialect.name != "sqlite":
             raise RuleViolation(
                 "On PostgreSQL, restore into a new database with the server's tools, check it, "
                 "then switch: " + "; ".join(pg_restore_steps(engine, path))
             )
+        if drop_newer and not (reason or "").strip():
+            raise InvalidInput("Dropping newer events needs a reason: it is recorded.")
+        by = None
+        if admin_code:
+            with self.ctx.read() as session:
+                admin = state.get_staff_info(session, admin_code)
+            if not admin.has_role(Role.ADMIN.value):
+                raise RuleViolation(f"{admin.name} is not an admin: only admins can restore.")
+            by = admin.id
         source = Path(path).expanduser()
         if not source.is_file():
             raise InvalidInput(f"There is no backup file {source}.")
         live = Path(engine.url.database or "")
+        key = school_key_if_present(self.ctx.settings)
         with tempfile.TemporaryDirectory(prefix="kiosk-restore-", dir=live.parent) as tmp:
             copy = Path(tmp) / "restore.sqlite3"
             try:
@@ -229,53 +272,44 @@ class BackupService(UseCases):
             copy_engine = null_pool_engine(f"sqlite:///{copy}")
             try:
                 before = self._check_backup(copy_engine, source)
+                migrate.upgrade(copy_engine)
                 with Session(copy_engine) as session, session.begin():
                     report = verify_session(
-                        session, now=self.ctx.clock(), previous=load_last(session)
+                        session, now=self.ctx.clock(), key=key, anchors=anchors, guards=False
                     )
-                if not report.ok:
-                    raise RuleViolation(
-                        f"Not restored: the register in {source} does not verify. {report.summary}"
-                    )
-                migrate.upgrade(copy_engine)
             except SQLAlchemyError as exc:
                 raise InvalidInput(
                     f"{source} cannot be read as a kiosk database ({type(exc).__name__})."
                 ) from None
             finally:
                 copy_engine.dispose()
+            if not report.ok:
+                raise RuleViolation(
+                    f"Not restored: the register in {source} does not verify. {report.summary}"
+                )
             stamp = self.ctx.clock().astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
             safety = live.with_name(f"{live.stem}.before-restore-{stamp}{live.suffix}")
-            try:
-                with engine.connect() as conn:
-                    current = conn.connection.dbapi_connection
-                    assert isinstance(current, sqlite3.Connection)
-                    _copy_sqlite(current, safety)
-                os.chmod(safety, 0o600)
-                replacement = sqlite3.connect(copy)
-                target = sqlite3.connect(live, timeout=15)
-                try:
-                    replacement.backup(target)
-                finally:
-                    target.close()
-                    replacement.close()
-            except (sqlite3.Error, SQLAlchemyError, OSError) as exc:
-                raise DatabaseUnavailable(
-                    f"Not restored: the live database could not be replaced ({exc})."
-                ) from exc
-        with self.ctx.write() as uow:
-            save_last(uow, report)
-            uow.record(
-                EventKind.ADMIN_ACTION,
-                staff_id=None,
+            restored = _RestoreEvent(
+                by=by,
+                kiosk=self.ctx.settings.kiosk_name[:64],
+                at=self.ctx.clock(),
+                key=self.ctx.key,
                 details={
                     "action": "database_restored",
                     "file": source.name,
                     "events": report.events_checked,
+                    "head_id": report.head_id,
                     "head_hash": report.head_hash,
+                    "reason": (reason or "").strip()[:500] or None,
                 },
             )
-        return RestoreReport(source, report, safety, before)
+            dropped, event_id = _replace_sqlite(
+                live, copy, safety, report, drop_newer=drop_newer, source=source, event=restored
+            )
+        # The restore was recorded in its own transaction; kiosks may write again.
+        self.ctx.baseline_checked = False
+        IntegrityService(self.ctx).verify()  # this machine's witness: the restored head
+        return RestoreReport(source, report, safety, before, dropped, event_id)
 
     @staticmethod
     def _check_backup(copy_engine: Engine, source: Path) -> str | None:
@@ -353,6 +387,16 @@ class BackupService(UseCases):
             admin = state.get_staff_info(session, admin_code)
             if not admin.has_role(Role.ADMIN.value):
                 raise RuleViolation(f"{admin.name} is not an admin: only admins can purge.")
+            if session.get_bind().dialect.name == "postgresql" and not session.scalar(
+                text(
+                    "SELECT has_function_privilege(current_user, "
+                    "'kiosk_purge_events(bigint)', 'EXECUTE')"
+                )
+            ):
+                raise RuleViolation(
+                    "On PostgreSQL only the database owner may purge: run kiosk purge with "
+                    "the owner's KIOSK_DATABASE_URL (the kiosks' login may not)."
+                )
             today = local_date(uow.now, zone)
             latest = today - timedelta(days=MIN_RETENTION_DAYS)
             if before > latest:
@@ -369,7 +413,10 @@ class BackupService(UseCases):
             if upto is None:
                 kept = session.scalar(older) or 0
                 return PurgeReport(before, 0, None, None, None, kept, None)
+            offset = chain_offset(session)
+            _carry_over_reference(uow, upto)
             removed, first_id, last_hash, digest = _range_digest(session, upto)
+            last_at = session.scalar(select(Event.occurred_at).where(Event.id == upto))
             kept = session.scalar(older.where(Event.id > upto)) or 0
             checkpoint = uow.record(
                 EventKind.ADMIN_ACTION,
@@ -383,6 +430,8 @@ class BackupService(UseCases):
                     "last_removed_hash": last_hash,
                     "range_digest": digest,
                     "kept_older": kept,
+                    "last_removed_at": last_at.isoformat() if last_at else None,
+                    "last_removed_position": offset + removed if offset is not None else None,
                 },
             )
             if session.get_bind().dialect.name == "postgresql":
@@ -416,11 +465,11 @@ def _copy_sqlite(source: sqlite3.Connection, target: Path) -> None:
         dest.close()
 
 
-def _verify_file(path: Path, *, now: datetime) -> VerifyReport:
+def _verify_file(path: Path, *, now: datetime, key: bytes | None = None) -> VerifyReport:
     engine = null_pool_engine(f"sqlite:///{path}")
     try:
         with Session(engine) as session, session.begin():
-            return verify_session(session, now=now, previous=load_last(session))
+            return verify_session(session, now=now, previous=load_last(session), key=key)
     finally:
         engine.dispose()
 
@@ -569,6 +618,12 @@ def _purge_limit(session: Session, cutoff: datetime, now: datetime, today: date)
     live = _live_event_ids(session, now, today)
     if live:
         upto = min(upto, min(live) - 1)
+    # The database's own rule (guards.protected_min_sql), reference rows aside: the purge
+    # records those again first (_carry_over_reference).
+    dialect = session.get_bind().dialect.name
+    protected = session.scalar(text(protected_min_sql(dialect, reference=False)))
+    if protected is not None:
+        upto = min(upto, int(protected) - 1)
     while True:  # keep whatever a kept event refers to
         referred = session.scalar(
             select(func.min(Event.target_event_id)).where(
@@ -582,6 +637,227 @@ def _purge_limit(session: Session, cutoff: datetime, now: datetime, today: date)
     if first is None or upto < first:
         return None
     return upto
+
+
+def _carry_over_reference(uow: Any, upto: int) -> int:
+    """Record again every reference row whose newest event would be purged: the table keeps
+    a recorded origin in the chain that remains. Returns how many."""
+    session = uow.session
+    newest: dict[tuple[str, Any], int] = {}
+    for event_id, details in session.execute(
+        select(Event.id, Event.details).where(Event.kind == REFERENCE_KIND).order_by(Event.id)
+    ):
+        if isinstance(details, dict):
+            newest[(str(details.get("table")), details.get("key"))] = event_id
+    stale = {k for k, event_id in newest.items() if event_id <= upto}
+    if not stale:
+        return 0
+    rows = all_table_rows(session.connection())
+    count = 0
+    for table, key in sorted(stale, key=str):
+        row = rows.get(table, {}).get(key)
+        if row is None:
+            continue
+        uow.record(
+            EventKind.REFERENCE_CHANGED,
+            staff_id=None,
+            details={"table": table, "key": key, "row": row, "reason": "carried over by a purge"},
+        )
+        count += 1
+    return count
+
+
+@dataclass(frozen=True, slots=True)
+class _RestoreEvent:
+    """The restore's own event, recorded in the transaction that replaces the rows."""
+
+    by: int | None
+    kiosk: str
+    at: datetime
+    key: bytes
+    details: dict[str, Any]
+
+    def insert(self, conn: sqlite3.Connection, dropped: int, span: tuple[int, int] | None) -> int:
+        head = conn.execute("SELECT id, hash FROM main.events ORDER BY id DESC LIMIT 1").fetchone()
+        head_id, prev = (int(head[0]), str(head[1])) if head else (0, GENESIS_HASH)
+        at = self.at.astimezone(UTC)
+        row: dict[str, Any] = {
+            "id": max(head_id, span[1] if span else 0) + 1,  # dropped ids are not used again
+            "occurred_at": at,
+            "kind": EventKind.ADMIN_ACTION.value,
+            "category": EventKind.ADMIN_ACTION.category,
+            "staff_id": self.by,
+            "recorded_by_id": self.by,
+            "kiosk": self.kiosk,
+            "store_id": None,
+            "device_id": None,
+            "policy_id": None,
+            "target_event_id": None,
+            "batch": None,
+            "due_at": None,
+            "details": {
+                **self.details,
+                "dropped": dropped,
+                "dropped_ids": list(span) if span else None,
+            },
+            "prev_hash": prev,
+        }
+        row["hash"] = hash_of(row, version=CONTENT_VERSION)
+        row["mac"] = event_mac(self.key, row["hash"])
+        stored = dict(
+            row,
+            occurred_at=at.replace(tzinfo=None).isoformat(" ", "microseconds"),
+            details=json.dumps(row["details"]),
+        )
+        columns = ", ".join(stored)
+        marks = ", ".join("?" * len(stored))
+        conn.execute(
+            f"INSERT INTO main.events ({columns}) VALUES ({marks})", tuple(stored.values())
+        )
+        return int(row["id"])
+
+
+def _replace_sqlite(
+    live: Path,
+    copy: Path,
+    safety: Path,
+    report: VerifyReport,
+    *,
+    drop_newer: bool,
+    source: Path,
+    event: _RestoreEvent,
+) -> tuple[int, int]:
+    """Under the live database's write lock: compare, keep a safety copy, replace every
+    table's rows with the copy's, record the restore, put the triggers back and check them;
+    one transaction. Returns (newer live events dropped, the restore event's id)."""
+    try:
+        conn = sqlite3.connect(live, timeout=RESTORE_LOCK_SECONDS, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise DatabaseUnavailable(
+            f"Not restored: the live database cannot be opened ({exc})."
+        ) from exc
+    try:
+        conn.execute("ATTACH DATABASE ? AS src", (str(copy),))
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            raise RuleViolation(
+                "Not restored: another process is writing to the register (its write lock "
+                f"was held for more than {RESTORE_LOCK_SECONDS:.0f} s). Stop the kiosks, then "
+                "restore."
+            ) from None
+        try:
+            dropped, dropped_range = _compare_with_live(conn, report, drop_newer, source)
+            # A second connection reads the live file as it is under our write lock (WAL:
+            # readers go on) into the safety copy; nothing can be written meanwhile.
+            reader = sqlite3.connect(live, timeout=RESTORE_LOCK_SECONDS)
+            try:
+                _copy_sqlite(reader, safety)
+            finally:
+                reader.close()
+            os.chmod(safety, 0o600)
+            triggers = [
+                r[0]
+                for r in conn.execute("SELECT name FROM main.sqlite_master WHERE type='trigger'")
+            ]
+            for name in triggers:
+                conn.execute(f'DROP TRIGGER main."{name}"')
+            tables = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT name FROM src.sqlite_master WHERE type = 'table' "
+                    "AND name NOT LIKE 'sqlite_%'"
+                )
+            ]
+            for table in tables:
+                columns = ", ".join(
+                    f'"{r[1]}"' for r in conn.execute(f'PRAGMA src.table_info("{table}")')
+                )
+                conn.execute(f'DELETE FROM main."{table}"')
+                conn.execute(
+                    f'INSERT INTO main."{table}" ({columns}) SELECT {columns} FROM src."{table}"'
+                )
+            event_id = event.insert(conn, dropped, dropped_range)
+            for sql in SQLITE_TRIGGERS.values():
+                conn.execute(sql)
+            have = {
+                name: " ".join(str(sql).split())
+                for name, sql in conn.execute(
+                    "SELECT name, sql FROM main.sqlite_master WHERE type = 'trigger'"
+                )
+            }
+            for name, sql in SQLITE_TRIGGERS.items():
+                if have.get(name) != " ".join(sql.split()):
+                    raise DatabaseUnavailable(f"Not restored: the trigger {name} did not stick.")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("DETACH DATABASE src")
+        # The append-only triggers work: an UPDATE of the newest event is refused.
+        try:
+            conn.execute("UPDATE events SET kiosk = kiosk WHERE id = (SELECT max(id) FROM events)")
+        except sqlite3.DatabaseError:
+            pass
+        else:
+            if conn.execute("SELECT count(*) FROM events").fetchone()[0]:
+                raise DatabaseUnavailable(
+                    "Restored, but the append-only triggers do not refuse an UPDATE: run "
+                    "`kiosk db upgrade` and `kiosk verify` before using the kiosk."
+                )
+    except sqlite3.Error as exc:
+        raise DatabaseUnavailable(
+            f"Not restored: the live database could not be replaced ({exc})."
+        ) from exc
+    finally:
+        conn.close()
+    return dropped, event_id
+
+
+def _compare_with_live(
+    conn: sqlite3.Connection, report: VerifyReport, drop_newer: bool, source: Path
+) -> tuple[int, tuple[int, int] | None]:
+    """Refuse a backup that is not the live register's own past; count newer live events."""
+    try:
+        live_first, _live_last, live_count = conn.execute(
+            "SELECT min(id), max(id), count(*) FROM main.events"
+        ).fetchone()
+    except sqlite3.DatabaseError:
+        return 0, None  # no readable live register: nothing to compare with or to drop
+    if not live_count:
+        return 0, None
+    head = report.head_id
+    if head is None:
+        raise RuleViolation(
+            f"Not restored: {source} holds no events, the live register holds {live_count}."
+        )
+    found = conn.execute("SELECT hash FROM main.events WHERE id = ?", (head,)).fetchone()
+    if found is None or found[0] != report.head_hash:
+        if found is None and live_first is not None and live_first > head:
+            why = "the live register no longer holds its newest event (purged since?)"
+        elif found is None:
+            why = f"the live register has no event {head}"
+        else:
+            why = (
+                f"its event {head} has hash {report.head_hash[:16]}..., the live register's "
+                f"{str(found[0])[:16]}..."
+            )
+        raise RuleViolation(
+            f"Not restored: {source} is not the live register's past ({why}): it was "
+            "rewritten, or belongs to another register. Nothing was changed."
+        )
+    newer = conn.execute(
+        "SELECT count(*), min(id), max(id) FROM main.events WHERE id > ?", (head,)
+    ).fetchone()
+    count = int(newer[0] or 0)
+    if count and not drop_newer:
+        raise RuleViolation(
+            f"Not restored: the live register has {count} event(s) newer than the backup "
+            f"(events {newer[1]} to {newer[2]}); restoring would drop them. To drop them, "
+            "pass --drop-newer with --reason (both are recorded). Nothing was changed."
+        )
+    return count, ((int(newer[1]), int(newer[2])) if count else None)
 
 
 def _range_digest(session: Session, upto: int) -> tuple[int, int, str, str]:

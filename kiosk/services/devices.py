@@ -15,7 +15,7 @@ from kiosk.domain.errors import InvalidInput, MissingAcknowledgement, RuleViolat
 from kiosk.domain.events import EventKind, Role
 from kiosk.domain.rules import check_sign_out_details, needs_line_manager
 from kiosk.domain.timeutil import default_expected_return, format_local, local_date
-from kiosk.services import reference, state
+from kiosk.services import school_events, state
 from kiosk.services.common import UseCases, receipt, recorder
 from kiosk.services.views import (
     DeviceStatus,
@@ -34,7 +34,7 @@ class DeviceService(UseCases):
         with self.ctx.read() as session:
             device = state.get_device(session, tag, active=False)
             return DeviceStatus(
-                state.device_info(device, reference.current_device_kinds(session)),
+                state.device_info(device, school_events.current_device_kinds(session)),
                 state.device_offsite(session, device, self.ctx.clock()),
             )
 
@@ -47,7 +47,7 @@ class DeviceService(UseCases):
         self, session: Session, staff_code: str, tags: Sequence[str], now: datetime
     ) -> SignOutCheck:
         staff = state.get_staff_info(session, staff_code)
-        kinds = reference.current_device_kinds(session)
+        kinds = school_events.current_device_kinds(session)
         devices = []
         seen = set()
         for tag in tags:
@@ -66,7 +66,7 @@ class DeviceService(UseCases):
         codes = [d.kind for d in devices]
         recent = state.recent_laptop_sign_outs(session, staff.id, now, kinds.regular_use_codes())
         threshold = self.ctx.settings.regular_use_threshold
-        calendar = reference.current_calendar(session)
+        calendar = school_events.current_calendar(session)
         return SignOutCheck(
             staff=staff,
             devices=tuple(devices),
@@ -105,7 +105,7 @@ class DeviceService(UseCases):
                 expected_return=due,
                 now=uow.now,
                 charged=charged,
-                definitions=reference.current_device_kinds(uow.session),
+                definitions=school_events.current_device_kinds(uow.session),
             )
             manager = (line_manager or "").strip() or None
             if check.needs_line_manager and manager is None:
@@ -163,7 +163,7 @@ class DeviceService(UseCases):
             return receipt(
                 event,
                 out.staff,
-                f"{reference.current_device_kinds(uow.session).label(device.kind)} "
+                f"{school_events.current_device_kinds(uow.session).label(device.kind)} "
                 f"{device.tag} returned{late}",
             )
 
@@ -211,7 +211,7 @@ class DeviceService(UseCases):
         with self.ctx.read() as session:
             # Weeks are school weeks: a 7-day window with no school day in it (half term)
             # joins the newer one, and the 12 weeks reach back past it.
-            calendar = reference.current_calendar(session)
+            calendar = school_events.current_calendar(session)
             today = local_date(now, self.ctx.settings.zone)
             windows = calendar.windows_for_school_weeks(today, 12)
             bucket = [calendar.school_window_index(today, k) for k in range(windows + 1)]

@@ -1,70 +1,129 @@
-"""Tamper evidence: walk the hash chain of the events table and report what does not add up.
+"""Tamper evidence: walk the hash chain, replay the reference data, check anchors.
 
-Each event stores ``prev_hash`` (the hash of the event before it) and ``hash`` (SHA-256 of
-``prev_hash`` and its own canonical content, see :mod:`kiosk.domain.chain`). Walking the
-table in id order:
+Each event stores ``prev_hash`` (the hash of the event before it), ``hash`` (SHA-256 of
+``prev_hash`` and its content, :func:`kiosk.domain.chain.content_of`: every column) and,
+since revision 0005, ``mac`` (HMAC of the hash with the school's key). Walking the table in
+id order, verify names:
 
-* an event whose recomputed hash differs from its stored ``hash`` was **edited**;
-* an event whose ``prev_hash`` is not the stored hash of the event before it is a **broken
-  link**: an event was deleted, inserted or moved just before it;
-* the first event must follow the start of the register (``GENESIS_HASH``) or a purge
-  checkpoint (an ``admin_action`` event with ``action = events_purged`` that records the
-  hash of the last event it removed, see :mod:`kiosk.services.backup`);
-* the newest event seen by the previous check must still be there with the same hash,
-  unless a checkpoint removed it: otherwise events were cut off the end.
+* an event whose recomputed hash differs from its stored ``hash`` (**edited**), or whose
+  columns cannot be read at all (**unreadable**: bad JSON, a time that is not a time);
+* a **broken link** (``prev_hash`` is not the stored hash of the event before it);
+* a ``category`` that is not its kind's (old events did not hash it);
+* an event without a MAC after events with one (a downgrade), or with a wrong MAC (when the
+  school's key is on this machine; without it verify says MACs were not checked);
+* the first event not following the start of the register or a valid purge checkpoint; a
+  checkpoint not recorded by an admin or removing less than a year;
+* every reference row (people and roles, stores, devices, policies, settings) that differs
+  from what the ``reference_changed`` events recorded: table, key, column, stored, recorded;
+* a missing or changed append-only trigger, and on PostgreSQL a kiosk role with too much;
+* the newest event seen by the previous check (the **witness**, kept in a local file on this
+  machine and in the chain as a ``register_verified`` event) gone or changed;
+* for each **anchor** given (``kiosk anchor`` writes one): its event gone, at another
+  position, or with another hash; anything before it changed shows as one of the above.
 
-The walk streams the rows (``yield_per``: a server-side cursor on PostgreSQL), so it needs
-little memory for millions of events. The last result is kept in ``kiosk_settings`` (key
-``last_verify``) for the admin console.
-
-What a chain cannot show: someone with write access to the database who recomputes every
-hash after their edit. The triggers and the PostgreSQL roles stop the kiosk itself from
-editing; for the rest, note the head hash ``kiosk verify`` prints somewhere off the machine
-(or keep backups) and compare.
+The walk streams the rows (``yield_per``: a server-side cursor on PostgreSQL).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from kiosk.db.models import Event, KioskSetting
-from kiosk.domain.chain import GENESIS_HASH, event_content, event_hash
-from kiosk.domain.errors import DatabaseUnavailable
+from kiosk.config import data_dir
+from kiosk.db.guards import missing_guards
+from kiosk.db.models import Event
+from kiosk.domain.chain import (
+    EVENT_COLUMNS,
+    GENESIS_HASH,
+    UnreadableEvent,
+    event_mac,
+    hash_of,
+    iso_utc,
+)
+from kiosk.domain.errors import DatabaseUnavailable, InvalidInput, KioskError
 from kiosk.domain.events import EventKind
+from kiosk.domain.reference import REFERENCE_FIELDS, REFERENCE_KIND, normalise_key
 from kiosk.services.common import UseCases
+from kiosk.services.reference import all_table_rows
+from kiosk.services.secret import school_key_if_present
 from kiosk.services.uow import UnitOfWork, iso
 
-LAST_VERIFY_KEY = "last_verify"
 PURGE_ACTION = "events_purged"
+MIN_RETENTION_DAYS = 365
 # How many problem ids are kept in the stored last result (the full lists are in the report).
 STORED_IDS = 200
+STORED_PROBLEMS = 50
 STREAM_BATCH = 5000
+WITNESS_FILE = "verify-witness.json"
+ANCHOR_TITLE = "Staff Room Kiosk register anchor"
 
-_COLUMNS = (
-    Event.id,
-    Event.occurred_at,
-    Event.kind,
-    Event.staff_id,
-    Event.recorded_by_id,
-    Event.kiosk,
-    Event.store_id,
-    Event.device_id,
-    Event.policy_id,
-    Event.target_event_id,
-    Event.batch,
-    Event.due_at,
-    Event.details,
-    Event.prev_hash,
-    Event.hash,
-)
+_SELECT_EVENTS = text(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events ORDER BY id")
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """A head of the chain written down outside the database (``kiosk anchor``)."""
+
+    event_id: int
+    position: int | None
+    hash: str
+    occurred_at: str
+    school: str
+    taken_at: str = ""
+    source: str = ""
+
+    def to_text(self) -> str:
+        return (
+            f"{ANCHOR_TITLE}\n"
+            f"School: {self.school}\n"
+            f"Event: {self.event_id}\n"
+            f"Position: {self.position if self.position is not None else 'unknown'}\n"
+            f"Hash: {self.hash}\n"
+            f"Recorded at: {self.occurred_at}\n"
+            f"Taken at: {self.taken_at}\n"
+            "Keep this away from the kiosk (print it, e-mail it). `kiosk verify --anchor FILE`\n"
+            "checks that the register still holds this event, unchanged, at this position,\n"
+            "and everything before it.\n"
+        )
+
+    @classmethod
+    def parse(cls, content: str, source: str = "") -> Anchor:
+        fields: dict[str, str] = {}
+        for line in content.splitlines():
+            name, sep, value = line.partition(":")
+            if sep:
+                fields.setdefault(name.strip().lower(), value.strip())
+        try:
+            event_id = int(fields["event"])
+            digest = fields["hash"].lower()
+            position_text = fields.get("position", "unknown")
+            position = None if position_text == "unknown" else int(position_text)
+        except (KeyError, ValueError):
+            raise InvalidInput(
+                f"{source or 'The anchor'} is not a kiosk anchor (it needs Event, Position and "
+                "Hash lines, as `kiosk anchor` writes them)."
+            ) from None
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise InvalidInput(f"{source or 'The anchor'}: its Hash line is not a hash.")
+        return cls(
+            event_id,
+            position,
+            digest,
+            fields.get("recorded at", ""),
+            fields.get("school", ""),
+            fields.get("taken at", ""),
+            source,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +149,15 @@ class VerifyReport:
     # there, unchanged (or purged by a checkpoint). It stays put while a problem persists.
     witness_id: int | None = None
     witness_hash: str | None = None
+    # Everything else found, each named in a sentence (reference rows, MACs, categories,
+    # unreadable rows, anchors, checkpoints, triggers and privileges).
+    problems: tuple[str, ...] = field(default=())
+    macs_checked: bool = False
+    anchors_checked: int = 0
+    head_position: int | None = None
+    # What this check cannot rule out (said plainly by `kiosk verify`).
+    cannot_rule_out: tuple[str, ...] = field(default=())
+    last_anchor_at: datetime | None = None
 
     @property
     def summary(self) -> str:
@@ -113,6 +181,10 @@ class VerifyReport:
             )
         if self.tail_problem:
             parts.append(self.tail_problem)
+        if self.problems:
+            parts.append(self.problems[0])
+            if len(self.problems) > 1:
+                parts.append(f"{len(self.problems) - 1} more problem(s)")
         return f"REGISTER TAMPERED WITH: {'; '.join(parts)}."
 
     def to_json(self) -> str:
@@ -120,35 +192,22 @@ class VerifyReport:
         data["broken_links"] = list(self.broken_links[:STORED_IDS])
         data["mismatched"] = list(self.mismatched[:STORED_IDS])
         data["notes"] = list(self.notes)
+        data["problems"] = list(self.problems[:STORED_PROBLEMS])
+        data["cannot_rule_out"] = list(self.cannot_rule_out)
         data["checked_at"] = self.checked_at.isoformat()
+        data["last_anchor_at"] = None
         return json.dumps(data, sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> VerifyReport:
-        data = json.loads(text)
-        data["broken_links"] = tuple(data["broken_links"])
-        data["mismatched"] = tuple(data["mismatched"])
-        data["notes"] = tuple(data.get("notes", ()))
+    def from_json(cls, content: str) -> VerifyReport:
+        data = json.loads(content)
+        known = set(cls.__dataclass_fields__)
+        data = {k: v for k, v in data.items() if k in known}
+        for name in ("broken_links", "mismatched", "notes", "problems", "cannot_rule_out"):
+            data[name] = tuple(data.get(name, ()))
         data["checked_at"] = datetime.fromisoformat(data["checked_at"])
+        data["last_anchor_at"] = None
         return cls(**data)
-
-
-def row_content(row: Row[Any] | Event) -> dict[str, Any]:
-    """The content an event's hash covers, rebuilt exactly as UnitOfWork.record builds it."""
-    return event_content(
-        occurred_at=iso(row.occurred_at) or "",
-        kind=row.kind,
-        staff_id=row.staff_id,
-        recorded_by_id=row.recorded_by_id,
-        kiosk=row.kiosk,
-        store_id=row.store_id,
-        device_id=row.device_id,
-        policy_id=row.policy_id,
-        target_event_id=row.target_event_id,
-        batch=row.batch,
-        due_at=iso(row.due_at),
-        details=dict(row.details or {}),
-    )
 
 
 def is_checkpoint(kind: str, details: Any) -> bool:
@@ -159,13 +218,48 @@ def is_checkpoint(kind: str, details: Any) -> bool:
     )
 
 
+def _details(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
+
+
+_CATEGORY = {kind.value: kind.category for kind in EventKind}
+_V2_ONLY_KINDS = frozenset(
+    {
+        EventKind.REFERENCE_CHANGED.value,
+        EventKind.ANCHOR_TAKEN.value,
+        EventKind.REGISTER_VERIFIED.value,
+    }
+)
+ADMIN_ROLE = "admin"
+
+
+@dataclass
+class _Checkpoint:
+    event_id: int
+    last_removed_id: int
+    last_removed_hash: str
+    details: dict[str, Any]
+    occurred_at: str
+    by: int | None
+    by_was_admin: bool
+
+
 def walk(
-    rows: Iterable[Sequence[Any]],
+    rows: Iterable[Sequence[Any] | Mapping[str, Any]],
     *,
     now: datetime,
     previous: VerifyReport | None = None,
+    key: bytes | None = None,
+    anchors: Sequence[Anchor] = (),
+    tables: Mapping[str, Mapping[Any, Mapping[str, Any]]] | None = None,
 ) -> VerifyReport:
-    """Check a stream of event rows (tuples in ``_COLUMNS`` order, id order). Pure."""
+    """Check a stream of event rows (every column, ``EVENT_COLUMNS`` order, id order) and, when
+    ``tables`` is given, the reference tables against the replayed events. Pure."""
     started = time.perf_counter()
     checked = 0
     prev_row_hash: str | None = None
@@ -175,83 +269,155 @@ def walk(
     head_hash = GENESIS_HASH
     broken: list[int] = []
     mismatched: list[int] = []
-    checkpoints: list[tuple[int, int, str]] = []  # (event id, last removed id, its hash)
+    problems: list[str] = []
+    checkpoints: list[_Checkpoint] = []
     seen_previous_head: bool | None = None
     notes: list[str] = []
     witness_of_previous = previous.witness_id if previous is not None else None
     admin_action = EventKind.ADMIN_ACTION.value
-    for (
-        event_id,
-        occurred_at,
-        kind,
-        staff_id,
-        recorded_by_id,
-        kiosk,
-        store_id,
-        device_id,
-        policy_id,
-        target_event_id,
-        batch,
-        due_at,
-        details,
-        prev_hash,
-        stored_hash,
-    ) in rows:
+    anchor_ids = {a.event_id for a in anchors}
+    anchor_seen: dict[int, tuple[str, int, str]] = {}  # id -> (hash, index, time)
+    replay: dict[str, dict[Any, dict[str, Any] | None]] = {t: {} for t in REFERENCE_FIELDS}
+    replay_event: dict[tuple[str, Any], int] = {}
+    seen_v2: int | None = None
+    bad_mac: list[int] = []
+    bad_category: list[str] = []
+    last_anchor_taken: str | None = None
+    anchor_kind = EventKind.ANCHOR_TAKEN.value
+    for raw in rows:
+        row = dict(raw) if type(raw) is dict else dict(zip(EVENT_COLUMNS, raw, strict=False))
+        event_id = row["id"]
+        prev_hash = row["prev_hash"]
+        stored_hash = row["hash"]
+        kind = row["kind"]
         checked += 1
         if first_id is None:
             first_id, first_prev = event_id, prev_hash
         elif prev_hash != prev_row_hash:
             broken.append(event_id)
+        version = 1 if row["mac"] is None else 2  # chain.content_version
+        details = row["details"]
+        if type(details) is str:  # parsed once (None: not JSON, named below)
+            details = _details(details)
+            if details is not None:
+                row["details"] = details
         try:
-            content = event_content(
-                occurred_at=iso(occurred_at) or "",
-                kind=kind,
-                staff_id=staff_id,
-                recorded_by_id=recorded_by_id,
-                kiosk=kiosk,
-                store_id=store_id,
-                device_id=device_id,
-                policy_id=policy_id,
-                target_event_id=target_event_id,
-                batch=batch,
-                due_at=iso(due_at),
-                details=dict(details or {}),
-            )
-            recomputed = event_hash(prev_hash, content)
-        except (TypeError, ValueError, AttributeError):  # e.g. details that are not an object
+            recomputed = hash_of(row)
+        except UnreadableEvent as exc:
+            problems.append(f"event {event_id} cannot be read: {exc}")
+            recomputed = ""
+        except (TypeError, ValueError, AttributeError):  # a column of the wrong type
+            problems.append(f"event {event_id} cannot be read: a column has the wrong type")
             recomputed = ""
         if recomputed != stored_hash:
             mismatched.append(event_id)
-        if kind == admin_action and is_checkpoint(kind, details):
+        if version >= 2:
+            if seen_v2 is None:
+                seen_v2 = event_id
+            if key is not None and (
+                not isinstance(stored_hash, str) or row["mac"] != event_mac(key, stored_hash)
+            ):
+                bad_mac.append(event_id)
+        elif seen_v2 is not None:
+            problems.append(
+                f"event {event_id} has no MAC although event {seen_v2} before it has one: "
+                "it was added or rewritten by hand"
+            )
+        elif kind in _V2_ONLY_KINDS:
+            # These kinds exist only since revision 0005, which always writes version 2.
+            problems.append(
+                f"event {event_id} ({kind}) is in the old format, which this kind never had: "
+                "it was rewritten by hand"
+            )
+        expected = _CATEGORY.get(kind) if isinstance(kind, str) else None
+        if expected is None:
+            problems.append(f"event {event_id} has an unknown kind {str(kind)[:40]!r}")
+        elif row["category"] != expected:
+            bad_category.append(
+                f"event {event_id} ({kind}) has category {str(row['category'])[:20]!r}, "
+                f"not {expected!r}"
+            )
+        if kind == REFERENCE_KIND and isinstance(details, dict):
             try:
+                table = str(details["table"])
+                ref_key = normalise_key(table, details["key"])
+                value = details.get("row")
+                replay[table][ref_key] = dict(value) if isinstance(value, dict) else None
+                replay_event[(table, ref_key)] = event_id
+            except (KeyError, TypeError, ValueError):
+                problems.append(f"reference event {event_id} cannot be read")
+        elif kind == admin_action and is_checkpoint(kind, details):
+            try:
+                by = row["staff_id"]
+                roles = (replay["staff"].get(by) or {}).get("roles") or ()
                 checkpoints.append(
-                    (
+                    _Checkpoint(
                         event_id,
                         int(details["last_removed_id"]),
                         str(details["last_removed_hash"]),
+                        details,
+                        iso_utc(row["occurred_at"]) or "",
+                        by,
+                        ADMIN_ROLE in roles,
                     )
                 )
-            except (KeyError, TypeError, ValueError):
-                notes.append(f"checkpoint event {event_id} is incomplete")
+            except (KeyError, TypeError, ValueError, UnreadableEvent):
+                problems.append(f"checkpoint event {event_id} is incomplete")
+        elif kind == anchor_kind:
+            with suppress(UnreadableEvent):
+                last_anchor_taken = iso_utc(row["occurred_at"])
+        if event_id in anchor_ids:
+            try:
+                at = iso_utc(row["occurred_at"]) or ""
+            except UnreadableEvent:
+                at = ""
+            anchor_seen[event_id] = (stored_hash, checked, at)
         if event_id == witness_of_previous and previous is not None:
             seen_previous_head = stored_hash == previous.witness_hash
         prev_row_hash = stored_hash
         head_id, head_hash = event_id, stored_hash
 
+    if bad_category:
+        problems.extend(bad_category)
+    if bad_mac:
+        shown = ", ".join(str(i) for i in bad_mac[:20])
+        problems.append(
+            f"{len(bad_mac)} event(s) without a valid MAC (written without the school's key: "
+            f"forged or rewritten): {shown}{' ...' if len(bad_mac) > 20 else ''}"
+        )
+
     anchor = "genesis"
+    offset: int | None = 0
     if first_id is not None and first_prev != GENESIS_HASH:
-        vouching = [c for c in checkpoints if c[2] == first_prev and c[1] < first_id]
+        vouching = [
+            c
+            for c in checkpoints
+            if c.last_removed_hash == first_prev and c.last_removed_id < first_id
+        ]
         if vouching:
-            anchor = f"checkpoint {vouching[-1][0]}"
+            cp = vouching[-1]
+            anchor = f"checkpoint {cp.event_id}"
+            position = cp.details.get("last_removed_position")
+            offset = int(position) if isinstance(position, int) else None
         else:
             anchor = "missing"
+            offset = None
             broken.insert(0, first_id)
+    for cp in checkpoints:
+        problems.extend(_checkpoint_problems(cp))
+
+    head_position = offset + checked if offset is not None and head_id is not None else None
+    for wanted in anchors:
+        problems.extend(_anchor_problems(wanted, anchor_seen, offset, checkpoints))
+
+    if tables is not None:
+        problems.extend(_reference_problems(replay, replay_event, tables))
 
     tail_problem = None
     witness_id = head_id
     witness_hash = head_hash if head_id is not None else None
     if previous is not None and previous.witness_id is not None:
-        purged_past = any(c[1] >= previous.witness_id for c in checkpoints)
+        purged_past = any(c.last_removed_id >= previous.witness_id for c in checkpoints)
         if seen_previous_head is False:
             tail_problem = (
                 f"event {previous.witness_id}, the newest at an earlier check, has been changed"
@@ -264,7 +430,22 @@ def walk(
         if tail_problem is not None:
             witness_id, witness_hash = previous.witness_id, previous.witness_hash
 
-    ok = not broken and not mismatched and tail_problem is None
+    cannot: list[str] = []
+    if not anchors:
+        cannot.append(
+            "Without an anchor (kiosk verify --anchor FILE), this check cannot rule out that "
+            "events were cut off the end since the last check, or that the whole register was "
+            "rewritten with recomputed hashes."
+        )
+    if key is None:
+        cannot.append(
+            "The school's key is not on this machine: MACs were not checked, so an event "
+            "appended with a correct hash cannot be told from a real one."
+        )
+    if offset is None and first_id is not None:
+        notes.append("positions are not known (the purge checkpoint does not record them)")
+
+    ok = not broken and not mismatched and tail_problem is None and not problems
     return VerifyReport(
         ok=ok,
         events_checked=checked,
@@ -283,48 +464,282 @@ def walk(
         notes=tuple(notes),
         witness_id=witness_id,
         witness_hash=witness_hash,
+        problems=tuple(problems),
+        macs_checked=key is not None,
+        anchors_checked=len(anchors),
+        head_position=head_position,
+        cannot_rule_out=tuple(cannot),
+        last_anchor_at=datetime.fromisoformat(last_anchor_taken) if last_anchor_taken else None,
     )
 
 
+def _checkpoint_problems(cp: _Checkpoint) -> list[str]:
+    problems = []
+    if cp.by is None or not cp.by_was_admin:
+        problems.append(
+            f"purge checkpoint {cp.event_id} was not recorded by an admin: it does not "
+            "account for what was removed"
+        )
+    at = datetime.fromisoformat(cp.occurred_at) if cp.occurred_at else None
+    before = cp.details.get("before")
+    last_at = cp.details.get("last_removed_at")
+    try:
+        if (
+            at is not None
+            and isinstance(before, str)
+            and (date.fromisoformat(before) > (at - timedelta(days=MIN_RETENTION_DAYS)).date())
+        ):
+            problems.append(
+                f"purge checkpoint {cp.event_id} removed events less than a year old "
+                f"(before {before})"
+            )
+        if (
+            at is not None
+            and isinstance(last_at, str)
+            and (datetime.fromisoformat(last_at) > at - timedelta(days=MIN_RETENTION_DAYS))
+        ):
+            problems.append(
+                f"purge checkpoint {cp.event_id} removed event {cp.last_removed_id}, "
+                f"recorded {last_at}: less than a year before the purge"
+            )
+    except ValueError:
+        problems.append(f"purge checkpoint {cp.event_id} has dates that cannot be read")
+    return problems
+
+
+def _anchor_problems(
+    wanted: Anchor,
+    seen: Mapping[int, tuple[str, int, str]],
+    offset: int | None,
+    checkpoints: Sequence[_Checkpoint],
+) -> list[str]:
+    name = f"anchor {wanted.source or ''} (event {wanted.event_id}, {wanted.occurred_at})".replace(
+        "anchor  (", "anchor ("
+    )
+    found = seen.get(wanted.event_id)
+    if found is None:
+        covering = [c for c in checkpoints if c.last_removed_id >= wanted.event_id]
+        if not covering:
+            return [
+                f"{name}: the event is no longer in the register: events were removed "
+                "(cut off the end or deleted)"
+            ]
+        cp = covering[0]
+        problems = []
+        try:
+            if wanted.occurred_at and cp.occurred_at:
+                recorded = datetime.fromisoformat(wanted.occurred_at)
+                purged = datetime.fromisoformat(cp.occurred_at)
+                if recorded > purged - timedelta(days=MIN_RETENTION_DAYS):
+                    problems.append(
+                        f"{name}: purged by checkpoint {cp.event_id} less than a year after "
+                        "it was recorded"
+                    )
+        except ValueError:
+            pass
+        position = cp.details.get("last_removed_position")
+        if (
+            isinstance(position, int)
+            and wanted.position is not None
+            and (wanted.position > position)
+        ):
+            problems.append(
+                f"{name}: checkpoint {cp.event_id} accounts for {position} events, "
+                f"not position {wanted.position}"
+            )
+        return problems
+    stored_hash, index, _at = found
+    problems = []
+    if stored_hash != wanted.hash:
+        problems.append(
+            f"{name}: event {wanted.event_id} is not the anchored event any more (its hash "
+            f"is now {str(stored_hash)[:16]}..., the anchor says {wanted.hash[:16]}...): it or "
+            "an event before it was changed, removed or replaced, and the hashes recomputed"
+        )
+    if offset is not None and wanted.position is not None and offset + index != wanted.position:
+        problems.append(
+            f"{name}: the event is now at position {offset + index}, the anchor says "
+            f"{wanted.position}: events before it were removed or inserted"
+        )
+    return problems
+
+
+def _show(value: Any) -> str:
+    shown = json.dumps(value, ensure_ascii=True)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
+def _reference_problems(
+    replay: Mapping[str, Mapping[Any, Mapping[str, Any] | None]],
+    replay_event: Mapping[tuple[str, Any], int],
+    tables: Mapping[str, Mapping[Any, Mapping[str, Any]]],
+) -> list[str]:
+    problems: list[str] = []
+    for table in REFERENCE_FIELDS:
+        recorded = {k: v for k, v in replay.get(table, {}).items() if v is not None}
+        stored = tables.get(table, {})
+        for key in sorted(set(recorded) | set(stored), key=str):
+            rec, got = recorded.get(key), stored.get(key)
+            if rec is None:
+                problems.append(
+                    f"{table} {key}: in the table but never recorded in the register "
+                    "(added directly)"
+                )
+                continue
+            if got is None:
+                problems.append(
+                    f"{table} {key}: recorded (event {replay_event.get((table, key))}) but "
+                    "missing from the table (deleted directly)"
+                )
+                continue
+            for column in REFERENCE_FIELDS[table]:
+                if rec.get(column) != got.get(column):
+                    problems.append(
+                        f"{table} {key} column {column}: stored {_show(got.get(column))}, "
+                        f"recorded {_show(rec.get(column))} "
+                        f"(event {replay_event.get((table, key))})"
+                    )
+    return problems
+
+
 def verify_session(
-    session: Session, *, now: datetime, previous: VerifyReport | None = None
+    session: Session,
+    *,
+    now: datetime,
+    previous: VerifyReport | None = None,
+    key: bytes | None = None,
+    anchors: Sequence[Anchor] = (),
+    guards: bool = True,
 ) -> VerifyReport:
-    """Walk every event of the database behind ``session`` (one consistent snapshot)."""
+    """Walk every event of the database behind ``session`` (one consistent snapshot), compare
+    the reference tables and check the database's own guards."""
     started = time.perf_counter()
-    stmt = select(*_COLUMNS).order_by(Event.id).execution_options(yield_per=STREAM_BATCH)
-    # Core rows (not the ORM's) unpacked as tuples: about twice as fast over a million events.
-    report = walk(session.connection().execute(stmt), now=now, previous=previous)
+    conn = session.connection()
+    tables = all_table_rows(conn)
+    stream = conn.execution_options(yield_per=STREAM_BATCH).execute(_SELECT_EVENTS)
+    report = walk(stream, now=now, previous=previous, key=key, anchors=anchors, tables=tables)
+    guard_problems = tuple(missing_guards(conn)) if guards else ()
+    if guard_problems:
+        report = replace(report, ok=False, problems=(*report.problems, *guard_problems))
     return replace(report, seconds=round(time.perf_counter() - started, 3))
 
 
+# --- the witness: a local file, and the newest register_verified event ---------------------
+
+
+def witness_path() -> Path:
+    return data_dir() / WITNESS_FILE
+
+
+def load_witness(database: str) -> VerifyReport | None:
+    """The last result this machine saw for this database (None: none, or unreadable)."""
+    try:
+        data = json.loads(witness_path().read_text(encoding="utf-8"))
+        return VerifyReport.from_json(json.dumps(data[database]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def save_witness(database: str, report: VerifyReport) -> None:
+    path = witness_path()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            data = {}
+    except (OSError, ValueError):
+        data = {}
+    data[database] = json.loads(report.to_json())
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh)
+        os.replace(partial, path)
+    except OSError:
+        pass
+
+
 def load_last(session: Session) -> VerifyReport | None:
-    row = session.get(KioskSetting, LAST_VERIFY_KEY)
+    """The result of the newest ``register_verified`` event in the chain."""
+    row = session.execute(
+        select(Event.details)
+        .where(Event.kind == EventKind.REGISTER_VERIFIED.value)
+        .order_by(Event.id.desc())
+        .limit(1)
+    ).first()
     if row is None:
         return None
     try:
-        return VerifyReport.from_json(row.value)
+        return VerifyReport.from_json(json.dumps(row[0]["report"]))
     except (ValueError, KeyError, TypeError):
         return None
 
 
+def last_anchor_at(session: Session) -> datetime | None:
+    return session.scalar(
+        select(Event.occurred_at)
+        .where(Event.kind == EventKind.ANCHOR_TAKEN.value)
+        .order_by(Event.id.desc())
+        .limit(1)
+    )
+
+
 def save_last(uow: UnitOfWork, report: VerifyReport) -> None:
-    row = uow.session.get(KioskSetting, LAST_VERIFY_KEY)
-    if row is None:
-        uow.session.add(
-            KioskSetting(key=LAST_VERIFY_KEY, value=report.to_json(), updated_at=uow.now)
-        )
-    else:
-        row.value, row.updated_at = report.to_json(), uow.now
-    uow.session.flush()
+    """Record the result as an event (the kiosk role needs no write on settings)."""
+    uow.record(
+        EventKind.REGISTER_VERIFIED,
+        staff_id=None,
+        details={"report": json.loads(report.to_json())},
+    )
+
+
+def _older_witness(a: VerifyReport | None, b: VerifyReport | None) -> VerifyReport | None:
+    """Of two witnesses, the one naming the newer event (it proves more)."""
+    if a is None or a.witness_id is None:
+        return b
+    if b is None or b.witness_id is None:
+        return a
+    return a if a.witness_id >= b.witness_id else b
+
+
+def chain_offset(session: Session) -> int | None:
+    """How many events came before the first one still in the table (None: unknown)."""
+    first = session.execute(select(Event.prev_hash).order_by(Event.id).limit(1)).first()
+    if first is None or first[0] == GENESIS_HASH:
+        return 0
+    for (details,) in session.execute(
+        select(Event.details).where(Event.kind == EventKind.ADMIN_ACTION.value).order_by(Event.id)
+    ):
+        if is_checkpoint(EventKind.ADMIN_ACTION.value, details) and (
+            details.get("last_removed_hash") == first[0]
+        ):
+            position = details.get("last_removed_position")
+            return int(position) if isinstance(position, int) else None
+    return None
 
 
 class IntegrityService(UseCases):
-    def verify(self, *, save: bool = True) -> VerifyReport:
-        """Walk the whole chain; keep the result for the admin console (``last_result``)."""
+    def _database(self) -> str:
+        return self.ctx.engine.url.render_as_string(hide_password=True)
+
+    def verify(self, *, save: bool = True, anchors: Sequence[Anchor] = ()) -> VerifyReport:
+        """Walk the whole chain, replay the reference data, check the anchors; keep the
+        result as an event and in this machine's witness file."""
+        try:
+            with self.ctx.write():
+                pass  # the reference baseline, when the chain has none yet
+        except (DatabaseUnavailable, KioskError):
+            pass
+        key = school_key_if_present(self.ctx.settings)
+        database = self._database()
         with self.ctx.read() as session:
-            previous = load_last(session)
-            report = verify_session(session, now=self.ctx.clock(), previous=previous)
+            previous = _older_witness(load_witness(database), load_last(session))
+            report = verify_session(
+                session, now=self.ctx.clock(), previous=previous, key=key, anchors=anchors
+            )
         if save:
+            save_witness(database, report)
             try:
                 with self.ctx.write() as uow:
                     save_last(uow, report)
@@ -335,6 +750,38 @@ class IntegrityService(UseCases):
         return report
 
     def last_result(self) -> VerifyReport | None:
-        """The result of the last ``verify`` (None when the register was never checked)."""
+        """The result of the last ``verify`` (None when the register was never checked),
+        with when the last anchor was taken."""
         with self.ctx.read() as session:
-            return load_last(session)
+            report = load_last(session)
+            if report is not None:
+                report = replace(report, last_anchor_at=last_anchor_at(session))
+            return report
+
+    def anchor(self, *, admin_code: str | None = None) -> Anchor:
+        """Record that an anchor is taken, and return the head it describes (that event)."""
+        from kiosk.services import state
+
+        with self.ctx.write() as uow:
+            by = state.get_staff_info(uow.session, admin_code).id if admin_code else None
+            event = uow.record(EventKind.ANCHOR_TAKEN, staff_id=by, details={})
+            count = uow.session.scalar(select(func.count()).select_from(Event)) or 0
+            offset = chain_offset(uow.session)
+            position = offset + count if offset is not None else None
+            return Anchor(
+                event_id=event.id,
+                position=position,
+                hash=event.hash,
+                occurred_at=iso(event.occurred_at) or "",
+                school=self.ctx.settings.school_name,
+                taken_at=iso(uow.now) or "",
+            )
+
+
+def read_anchor(path: str | Path) -> Anchor:
+    source = Path(path)
+    try:
+        content = source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"The anchor file {source} cannot be read ({exc}).") from None
+    return Anchor.parse(content, source=str(source))

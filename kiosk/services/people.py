@@ -18,7 +18,7 @@ from kiosk.domain.errors import InvalidInput, NotAKioskCode, NotFound, RuleViola
 from kiosk.domain.events import EventKind, Role
 from kiosk.domain.scan import CODE_PATTERN, SCAN_AGAIN, ScanKind, parse_scan
 from kiosk.domain.timeutil import local_date
-from kiosk.services import reference, state
+from kiosk.services import school_events, state
 from kiosk.services.common import UseCases
 from kiosk.services.uow import UnitOfWork
 from kiosk.services.views import (
@@ -66,7 +66,7 @@ class PeopleService(UseCases):
             if device.retired_at is not None:
                 raise RuleViolation(f"{device.tag} has been retired. Please hand it to the office.")
             now = self.ctx.clock()
-            kinds = reference.current_device_kinds(session)
+            kinds = school_events.current_device_kinds(session)
             return ScanResult(
                 device=DeviceStatus(
                     state.device_info(device, kinds), state.device_offsite(session, device, now)
@@ -117,7 +117,7 @@ class PeopleService(UseCases):
                 raise RuleViolation(f"Staff code {row['code']} is already in use.")
             if row["line_manager"]:
                 row["line_manager"] = _manager_code(uow.session, row["line_manager"])
-            staff = _create_staff(uow, row)
+            staff = _create_staff(uow, row, _by(uow, admin_code))
             _audit(uow, admin_code, "staff_added", code=row["code"])
             return state.get_staff_info(uow.session, staff.code)
 
@@ -133,8 +133,10 @@ class PeopleService(UseCases):
             _refuse_last_admin(uow.session, [staff.id])
             if not force:
                 _refuse_device_holders(uow, [staff])
-            staff.retired_at = uow.now
-            _audit(uow, admin_code, "staff_retired", code=staff.code)
+            roles = state.roles_of(uow.session, [staff.id])[staff.id]
+            row = _staff_values(staff, roles) | {"retired_at": uow.now}
+            uow.change_reference("staff", staff.id, row, by=_by(uow, admin_code))
+            _audit(uow, admin_code, "staff_retired", code=row["code"])
             return state.get_staff_info(uow.session, staff.code, active=False)
 
     def import_staff_csv(
@@ -175,18 +177,18 @@ class PeopleService(UseCases):
             stmt = select(Device).order_by(Device.tag)
             if not include_retired:
                 stmt = stmt.where(Device.retired_at.is_(None))
-            kinds = reference.current_device_kinds(session)
+            kinds = school_events.current_device_kinds(session)
             return tuple(state.device_info(d, kinds) for d in session.scalars(stmt))
 
     def add_device(
         self, tag: str, kind: str, description: str = "", *, admin_code: str | None = None
     ) -> DeviceInfo:
         with self.ctx.write() as uow:
-            kinds = reference.current_device_kinds(uow.session)
+            kinds = school_events.current_device_kinds(uow.session)
             row = _device_row({"tag": tag, "kind": kind, "description": description}, kinds)
             if uow.session.scalar(select(Device.id).where(Device.tag == row["tag"])) is not None:
                 raise RuleViolation(f"Asset tag {row['tag']} is already in use.")
-            device = _create_device(uow, row)
+            device = _create_device(uow, row, _by(uow, admin_code))
             _audit(uow, admin_code, "device_added", tag=device.tag)
             return state.device_info(device, kinds)
 
@@ -197,16 +199,20 @@ class PeopleService(UseCases):
                 raise RuleViolation(
                     f"{device.tag} is off site: record its return before retiring it."
                 )
-            device.retired_at = uow.now
-            _audit(uow, admin_code, "device_retired", tag=device.tag)
-            return state.device_info(device, reference.current_device_kinds(uow.session))
+            row = _device_values(device) | {"retired_at": uow.now}
+            uow.change_reference("devices", device.id, row, by=_by(uow, admin_code))
+            _audit(uow, admin_code, "device_retired", tag=row["tag"])
+            return state.device_info(
+                uow.session.get_one(Device, device.id),
+                school_events.current_device_kinds(uow.session),
+            )
 
     def import_devices_csv(
         self, data: bytes, *, skip_invalid: bool = False, admin_code: str | None = None
     ) -> ImportReport:
         """Import devices (tag,kind[,description]). One transaction."""
         with self.ctx.read() as session:
-            kinds = reference.current_device_kinds(session)
+            kinds = school_events.current_device_kinds(session)
         return self._import(
             data,
             required=("tag", "kind"),
@@ -229,9 +235,19 @@ class PeopleService(UseCases):
             code = code.strip().upper()
             if uow.session.scalar(select(Store.id).where(Store.code == code)) is not None:
                 raise RuleViolation(f"A store called {code} already exists.")
-            store = Store(code=code, name=name.strip()[:200], created_at=uow.now)
-            uow.session.add(store)
-            uow.session.flush()
+            store_id = uow.next_id("stores")
+            uow.change_reference(
+                "stores",
+                store_id,
+                {
+                    "code": code,
+                    "name": name.strip()[:200],
+                    "created_at": uow.now,
+                    "retired_at": None,
+                },
+                by=_by(uow, admin_code),
+            )
+            store = uow.session.get_one(Store, store_id)
             _audit(uow, admin_code, "store_added", code=code)
             return state.store_info(store)
 
@@ -246,7 +262,7 @@ class PeopleService(UseCases):
         parse: Callable[[dict[str, str]], dict[str, Any]],
         key: str,
         model: type[Staff] | type[Device],
-        apply: Callable[[UnitOfWork, dict[str, Any], Any], bool],
+        apply: Callable[[UnitOfWork, dict[str, Any], Any, int | None], bool],
         skip_invalid: bool,
         what: str,
         admin_code: str | None = None,
@@ -260,8 +276,7 @@ class PeopleService(UseCases):
             return ImportReport(0, 0, 0, tuple(problems), imported=False)
         added = updated = unchanged = 0
         with self.ctx.write() as uow:
-            if admin_code:
-                _acting_admin(uow, admin_code)
+            by = _by(uow, admin_code)
             if check is not None:
                 rows, more, retired = check(uow, rows)
                 if more:
@@ -277,7 +292,7 @@ class PeopleService(UseCases):
             }
             for row in rows:
                 current = existing.get(row[key])
-                changed = apply(uow, row, current)
+                changed = apply(uow, row, current, by)
                 if current is None:
                     added += 1
                 elif not changed:
@@ -296,7 +311,7 @@ class PeopleService(UseCases):
                             f"{code} not retired: {', '.join(tags)} still off site with them "
                             "(record the return, or use --force)"
                         )
-                _retire_codes(uow, retired)
+                _retire_codes(uow, retired, by)
             _audit(
                 uow,
                 admin_code,
@@ -369,10 +384,13 @@ def _refuse_device_holders(uow: UnitOfWork, people: list[Staff]) -> None:
         )
 
 
-def _retire_codes(uow: UnitOfWork, codes: list[str]) -> None:
-    for staff in uow.session.scalars(select(Staff).where(Staff.code.in_(codes))):
-        staff.retired_at = uow.now
-    uow.session.flush()
+def _retire_codes(uow: UnitOfWork, codes: list[str], by: int | None) -> None:
+    """Retire each of ``codes``: a recorded change of their reference row."""
+    people = list(uow.session.scalars(select(Staff).where(Staff.code.in_(codes))))
+    roles = state.roles_of(uow.session, [p.id for p in people]) if people else {}
+    for staff in people:
+        row = _staff_values(staff, roles.get(staff.id, ())) | {"retired_at": uow.now}
+        uow.change_reference("staff", staff.id, row, by=by)
 
 
 def _check_roster(
@@ -461,6 +479,11 @@ def _acting_admin(uow: UnitOfWork, admin_code: str) -> StaffInfo:
     if not admin.has_role(Role.ADMIN.value):
         raise RuleViolation(f"{admin.name} is not an admin: only admins can change the lists.")
     return admin
+
+
+def _by(uow: UnitOfWork, admin_code: str | None) -> int | None:
+    """The staff id of the admin named as acting (checked), or None."""
+    return _acting_admin(uow, admin_code).id if admin_code else None
 
 
 def _audit(uow: UnitOfWork, admin_code: str | None, action: str, **details: Any) -> None:
@@ -591,26 +614,44 @@ def _staff_row(record: dict[str, str]) -> dict[str, Any]:
     return {"code": code, "name": name, "email": email, "line_manager": manager, "roles": roles}
 
 
-def _create_staff(uow: UnitOfWork, row: dict[str, Any]) -> Staff:
-    session = uow.session
-    staff = Staff(
-        code=row["code"],
-        name=row["name"],
-        email=row["email"],
-        line_manager=row["line_manager"],
-        created_at=uow.now,
+def _staff_values(staff: Staff, roles: Iterable[str]) -> dict[str, Any]:
+    """A person's full reference row, as the chain records it."""
+    return {
+        "code": staff.code,
+        "name": staff.name,
+        "email": staff.email,
+        "line_manager": staff.line_manager,
+        "created_at": staff.created_at,
+        "retired_at": staff.retired_at,
+        "roles": sorted(roles),
+    }
+
+
+def _create_staff(uow: UnitOfWork, row: dict[str, Any], by: int | None = None) -> Staff:
+    staff_id = uow.next_id("staff")
+    uow.change_reference(
+        "staff",
+        staff_id,
+        {
+            "code": row["code"],
+            "name": row["name"],
+            "email": row["email"],
+            "line_manager": row["line_manager"],
+            "created_at": uow.now,
+            "retired_at": None,
+            "roles": sorted(row["roles"]),
+        },
+        by=by,
     )
-    session.add(staff)
-    session.flush()
-    session.add_all(StaffRole(staff_id=staff.id, role=r) for r in sorted(row["roles"]))
-    session.flush()
-    return staff
+    return uow.session.get_one(Staff, staff_id)
 
 
-def _upsert_staff(uow: UnitOfWork, row: dict[str, Any], staff: Staff | None) -> bool:
+def _upsert_staff(
+    uow: UnitOfWork, row: dict[str, Any], staff: Staff | None, by: int | None = None
+) -> bool:
     """Create or update one person; False when nothing changed."""
     if staff is None:
-        _create_staff(uow, row)
+        _create_staff(uow, row, by)
         return True
     session = uow.session
     current_roles = state.roles_of(session, [staff.id])[staff.id]
@@ -623,16 +664,13 @@ def _upsert_staff(uow: UnitOfWork, row: dict[str, Any], staff: Staff | None) -> 
     )
     if same:
         return False
-    staff.name, staff.email, staff.line_manager = row["name"], row["email"], row["line_manager"]
-    staff.retired_at = None
-    for role in current_roles - row["roles"]:
-        obj = session.get(StaffRole, (staff.id, role))
-        if obj is not None:
-            session.delete(obj)
-    session.add_all(
-        StaffRole(staff_id=staff.id, role=r) for r in sorted(row["roles"] - current_roles)
-    )
-    session.flush()
+    new = _staff_values(staff, row["roles"]) | {
+        "name": row["name"],
+        "email": row["email"],
+        "line_manager": row["line_manager"],
+        "retired_at": None,
+    }
+    uow.change_reference("staff", staff.id, new, by=by)
     return True
 
 
@@ -645,19 +683,40 @@ def _device_row(record: dict[str, str], kinds: DeviceKinds = DEFAULT_KINDS) -> d
     return {"tag": tag, "kind": kind, "description": description}
 
 
-def _create_device(uow: UnitOfWork, row: dict[str, Any]) -> Device:
-    device = Device(
-        tag=row["tag"], kind=row["kind"], description=row["description"], created_at=uow.now
+def _device_values(device: Device) -> dict[str, Any]:
+    """A device's full reference row, as the chain records it."""
+    return {
+        "tag": device.tag,
+        "kind": device.kind,
+        "description": device.description,
+        "created_at": device.created_at,
+        "retired_at": device.retired_at,
+    }
+
+
+def _create_device(uow: UnitOfWork, row: dict[str, Any], by: int | None = None) -> Device:
+    device_id = uow.next_id("devices")
+    uow.change_reference(
+        "devices",
+        device_id,
+        {
+            "tag": row["tag"],
+            "kind": row["kind"],
+            "description": row["description"],
+            "created_at": uow.now,
+            "retired_at": None,
+        },
+        by=by,
     )
-    uow.session.add(device)
-    uow.session.flush()
-    return device
+    return uow.session.get_one(Device, device_id)
 
 
-def _upsert_device(uow: UnitOfWork, row: dict[str, Any], device: Device | None) -> bool:
+def _upsert_device(
+    uow: UnitOfWork, row: dict[str, Any], device: Device | None, by: int | None = None
+) -> bool:
     """Create or update one device; False when nothing changed."""
     if device is None:
-        _create_device(uow, row)
+        _create_device(uow, row, by)
         return True
     if (
         device.kind == row["kind"]
@@ -665,6 +724,10 @@ def _upsert_device(uow: UnitOfWork, row: dict[str, Any], device: Device | None) 
         and device.retired_at is None
     ):
         return False
-    device.kind, device.description, device.retired_at = row["kind"], row["description"], None
-    uow.session.flush()
+    new = _device_values(device) | {
+        "kind": row["kind"],
+        "description": row["description"],
+        "retired_at": None,
+    }
+    uow.change_reference("devices", device.id, new, by=by)
     return True

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kiosk.db.models import Policy, Staff
@@ -55,19 +54,21 @@ class PolicyService(UseCases):
             )
             if exists is not None:
                 raise RuleViolation(f"{title} version {version} is already published.")
-            policy = Policy(
-                title=title,
-                version=version,
-                text=text,
-                sha256=text_fingerprint(text),
-                required=required,
-                published_at=uow.now,
+            policy_id = uow.next_id("policies")
+            uow.change_reference(
+                "policies",
+                policy_id,
+                {
+                    "title": title,
+                    "version": version,
+                    "text": text,
+                    "sha256": text_fingerprint(text),
+                    "required": required,
+                    "published_at": uow.now,
+                },
+                by=by.id if by else None,
             )
-            uow.session.add(policy)
-            try:
-                uow.session.flush()
-            except IntegrityError:
-                raise RuleViolation(f"{title} version {version} is already published.") from None
+            policy = uow.session.get_one(Policy, policy_id)
             uow.record(
                 EventKind.ADMIN_ACTION,
                 staff_id=by.id if by else None,

@@ -1,39 +1,80 @@
-"""School-defined data kept as events (no tables): the school calendar and the device kinds.
+"""Reference rows as the chain records them, and as the tables hold them.
 
-The value in force is the details of the newest event of its kind (``calendar_set``,
-``device_kinds_set``), so it is under the hash chain like everything else, and a change is
-a new event that the register shows. One short index scan (``ix_events_kind_time``).
+``normalise_row`` is the one form a reference row takes in a ``reference_changed`` event
+(times ISO 8601 UTC, roles a sorted list); ``table_rows`` reads the tables (raw, so a
+garbled value is shown, not raised) into the same form, for the baseline and for verify.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, text
 
-from kiosk.db.models import Event
-from kiosk.domain.calendar import SchoolCalendar
-from kiosk.domain.devicekinds import DeviceKinds
-from kiosk.domain.events import EventKind
+from kiosk.domain.chain import UnreadableEvent, iso_utc
+from kiosk.domain.reference import (
+    ID_KEYED,
+    REFERENCE_FIELDS,
+    TIME_FIELDS,
+    UNRECORDED_SETTINGS,
+)
+
+_KEY_COLUMN = {"staff": "id", "stores": "id", "devices": "id", "policies": "id"}
 
 
-def latest_details(session: Session, kind: EventKind) -> dict[str, Any] | None:
-    row = session.execute(
-        select(Event.details)
-        .where(Event.kind == kind.value)
-        .order_by(Event.occurred_at.desc(), Event.id.desc())
-        .limit(1)
-    ).first()
+def _value(field: str, value: Any) -> Any:
+    if field in TIME_FIELDS:
+        try:
+            return iso_utc(value)
+        except UnreadableEvent:
+            return f"(unreadable: {str(value)[:40]})"
+    if field == "required":
+        if isinstance(value, bool):
+            return value
+        if value in (0, 1):
+            return bool(value)
+        return value
+    if field == "roles":
+        return sorted(str(r) for r in (value or ()))
+    return value
+
+
+def normalise_row(table: str, row: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The recorded form of one reference row (every field of the table, nothing else)."""
     if row is None:
         return None
-    details = row[0]
-    return details if isinstance(details, dict) else None
+    fields = REFERENCE_FIELDS[table]
+    unknown = set(row) - set(fields)
+    if unknown:
+        raise ValueError(f"{table} has no field(s) {', '.join(sorted(unknown))}")
+    missing = set(fields) - set(row)
+    if missing:
+        raise ValueError(f"a {table} row needs {', '.join(sorted(missing))}")
+    return {field: _value(field, row[field]) for field in fields}
 
 
-def current_calendar(session: Session) -> SchoolCalendar:
-    return SchoolCalendar.from_details(latest_details(session, EventKind.CALENDAR_SET))
+def table_rows(conn: Connection, table: str) -> dict[Any, dict[str, Any]]:
+    """Every row of one reference table, keyed as the events key it, in recorded form."""
+    fields = [f for f in REFERENCE_FIELDS[table] if f != "roles"]
+    key_column = _KEY_COLUMN[table] if table in ID_KEYED else "key"
+    columns = ", ".join([key_column, *fields])
+    rows: dict[Any, dict[str, Any]] = {}
+    for raw in conn.execute(text(f"SELECT {columns} FROM {table}")):
+        key = raw[0]
+        if table == "kiosk_settings" and key in UNRECORDED_SETTINGS:
+            continue
+        rows[key] = {f: _value(f, v) for f, v in zip(fields, raw[1:], strict=True)}
+    if table == "staff":
+        roles: dict[Any, list[str]] = {}
+        for staff_id, role in conn.execute(text("SELECT staff_id, role FROM staff_roles")):
+            roles.setdefault(staff_id, []).append(str(role))
+        for staff_id, row in rows.items():
+            row["roles"] = sorted(roles.pop(staff_id, []))
+        for staff_id, orphan in roles.items():  # roles of no one on the staff list
+            rows[staff_id] = {"roles": sorted(orphan)}
+    return rows
 
 
-def current_device_kinds(session: Session) -> DeviceKinds:
-    return DeviceKinds.from_details(latest_details(session, EventKind.DEVICE_KINDS_SET))
+def all_table_rows(conn: Connection) -> dict[str, dict[Any, dict[str, Any]]]:
+    return {table: table_rows(conn, table) for table in REFERENCE_FIELDS}

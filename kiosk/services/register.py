@@ -17,7 +17,7 @@ from kiosk.domain.devicekinds import DEFAULT_KINDS, DeviceKinds
 from kiosk.domain.errors import InvalidInput, RuleViolation
 from kiosk.domain.events import EventKind, Role
 from kiosk.domain.timeutil import format_local, local_day_bounds
-from kiosk.services import reference, state
+from kiosk.services import school_events, state
 from kiosk.services.common import UseCases, item_label, kind_label, receipt
 from kiosk.services.views import EventReceipt, RegisterPage, RegisterRow
 
@@ -141,6 +141,34 @@ def _detail(details: dict[str, Any] | None) -> str:
     return "; ".join(parts)
 
 
+# What a list change shows in the register: the row's identifying and visible fields (a
+# policy's text and a setting's value, e.g. the PIN hash, are left out; they are in the event).
+_REFERENCE_SHOWN = {
+    "staff": ("code", "name", "email", "line_manager", "roles", "retired_at"),
+    "stores": ("code", "name", "retired_at"),
+    "devices": ("tag", "kind", "description", "retired_at"),
+    "policies": ("title", "version", "required"),
+    "kiosk_settings": (),
+}
+
+
+def _reference_detail(details: dict[str, Any] | None) -> str:
+    d = details or {}
+    table, key, row = str(d.get("table", "")), d.get("key"), d.get("row")
+    head = f"{table.replace('_', ' ')} {key}"
+    if not isinstance(row, dict):
+        return f"{head} removed"
+    parts = []
+    for field in _REFERENCE_SHOWN.get(table, ()):
+        value = row.get(field)
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value) or "none"
+        if value not in (None, ""):
+            parts.append(f"{field.replace('_', ' ')}: {value}")
+    reason = f" ({d['reason']})" if d.get("reason") else ""
+    return f"{head}{reason}" + (": " + "; ".join(parts) if parts else "")
+
+
 def _row(values: Any, zone: ZoneInfo, kinds: DeviceKinds = DEFAULT_KINDS) -> RegisterRow:
     (
         event_id,
@@ -163,7 +191,11 @@ def _row(values: Any, zone: ZoneInfo, kinds: DeviceKinds = DEFAULT_KINDS) -> Reg
         void,
     ) = values
     item = item_label(tag, device_kind, store, title, version, kinds)
-    detail = _detail(details)
+    detail = (
+        _reference_detail(details)
+        if kind == EventKind.REFERENCE_CHANGED.value
+        else _detail(details)
+    )
     if due_at is not None:
         due = format_local(due_at, zone, "%a %d %b %Y %H:%M")
         detail = (detail + "; " if detail else "") + f"due: {due}"
@@ -205,7 +237,7 @@ class RegisterService(UseCases):
             total = conn.scalar(select(func.count()).select_from(stmt.subquery())) or 0
             rows = conn.execute(stmt.order_by(*_TIME_ORDER).offset(offset).limit(limit)).all()
             zone = self.ctx.settings.zone
-            kinds = reference.current_device_kinds(session)
+            kinds = school_events.current_device_kinds(session)
             return RegisterPage(
                 day, tuple(_row(r, zone, kinds) for r in rows), total, offset, limit
             )
@@ -223,7 +255,7 @@ class RegisterService(UseCases):
         )
         zone = self.ctx.settings.zone
         with self.ctx.read() as session:
-            kinds = reference.current_device_kinds(session)
+            kinds = school_events.current_device_kinds(session)
             result = session.connection().execute(
                 stmt.order_by(*_TIME_ORDER).execution_options(yield_per=2000)
             )

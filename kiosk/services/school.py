@@ -17,7 +17,7 @@ from kiosk.domain.devicekinds import DeviceKindDef, DeviceKinds, normalise_kind_
 from kiosk.domain.errors import InvalidInput, RuleViolation
 from kiosk.domain.events import EventKind, Role
 from kiosk.domain.timeutil import local_date
-from kiosk.services import reference, state
+from kiosk.services import school_events, state
 from kiosk.services.common import UseCases
 from kiosk.services.uow import UnitOfWork
 
@@ -59,7 +59,7 @@ class SchoolService(UseCases):
     def calendar(self) -> SchoolCalendar:
         """The calendar in force (no calendar imported: weekdays are school days)."""
         with self.ctx.read() as session:
-            return reference.current_calendar(session)
+            return school_events.current_calendar(session)
 
     def is_school_day(self, day: date | None = None) -> bool:
         """Whether ``day`` (default: today, in the school's zone) is a school day."""
@@ -110,7 +110,7 @@ class SchoolService(UseCases):
 
     def device_kinds(self) -> DeviceKinds:
         with self.ctx.read() as session:
-            return reference.current_device_kinds(session)
+            return school_events.current_device_kinds(session)
 
     def set_device_kind(
         self,
@@ -128,7 +128,7 @@ class SchoolService(UseCases):
         if not text or len(text) > 40 or any(ord(ch) < 32 for ch in text):
             raise InvalidInput("A kind needs a label of 1 to 40 characters, e.g. 'iPad'.")
         with self.ctx.write() as uow:
-            kinds = reference.current_device_kinds(uow.session).with_kind(
+            kinds = school_events.current_device_kinds(uow.session).with_kind(
                 DeviceKindDef(kind_code, text, needs_charged, regular_use)
             )
             details = kinds.to_details()

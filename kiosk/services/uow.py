@@ -15,10 +15,13 @@ from sqlalchemy.orm import Session
 from kiosk.config import Settings
 from kiosk.db.engine import session_factory, write_engine
 from kiosk.db.models import Event
-from kiosk.domain.chain import GENESIS_HASH, event_content, event_hash
+from kiosk.domain.chain import CONTENT_VERSION, GENESIS_HASH, event_mac, hash_of, iso_utc
 from kiosk.domain.errors import DatabaseUnavailable, KioskError
 from kiosk.domain.events import EventKind
+from kiosk.domain.reference import ID_KEYED, REFERENCE_FIELDS, REFERENCE_KIND, normalise_key
 from kiosk.domain.timeutil import utc_now
+from kiosk.services.reference import all_table_rows, normalise_row
+from kiosk.services.secret import school_key
 
 log = logging.getLogger("kiosk.services")
 
@@ -28,12 +31,13 @@ CHAIN_LOCK_KEY = 0x4B494F534B  # "KIOSK"
 
 
 _events = cast(Table, Event.__table__)
-_CHAIN_HEAD = select(_events.c.hash).order_by(_events.c.id.desc()).limit(1)
-_INSERT_EVENT = insert(_events).returning(_events.c.id)
+_CHAIN_HEAD = select(_events.c.id, _events.c.hash).order_by(_events.c.id.desc()).limit(1)
+_INSERT_EVENT = insert(_events)
+_ANY_REFERENCE = select(_events.c.id).where(_events.c.kind == REFERENCE_KIND).limit(1)
 
 
 def iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(UTC).isoformat(timespec="microseconds")
+    return iso_utc(moment)
 
 
 class ServiceContext:
@@ -50,6 +54,15 @@ class ServiceContext:
         self.clock = clock
         self._read = session_factory(engine)
         self._write = session_factory(write_engine(engine))
+        self._key: bytes | None = None
+        self.baseline_checked = False
+
+    @property
+    def key(self) -> bytes:
+        """The school's key for the events' MACs (read once; created at first need)."""
+        if self._key is None:
+            self._key = school_key(self.settings)
+        return self._key
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -72,7 +85,12 @@ class ServiceContext:
                 if session.get_bind().dialect.name == "postgresql":
                     session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_KEY})
                 uow = UnitOfWork(session, self)
+                checking = not self.baseline_checked
+                if checking:
+                    uow.ensure_baseline()
                 yield uow
+            if checking:  # committed
+                self.baseline_checked = True
                 # session.begin() committed here; only now is anything confirmed.
         except KioskError:
             raise
@@ -87,11 +105,12 @@ class UnitOfWork:
         self.ctx = ctx
         self.now = ctx.clock()
         self._last_hash: str | None = None
+        self._last_id = 0
 
     def _chain_head(self) -> str:
         if self._last_hash is None:
-            last = self.session.connection().execute(_CHAIN_HEAD).scalar()
-            self._last_hash = last or GENESIS_HASH
+            last = self.session.connection().execute(_CHAIN_HEAD).first()
+            self._last_id, self._last_hash = (last[0], last[1]) if last else (0, GENESIS_HASH)
         return self._last_hash
 
     def record(
@@ -115,22 +134,8 @@ class UnitOfWork:
         kiosk = self.ctx.settings.kiosk_name[:64]
         by = recorded_by_id if recorded_by_id is not None else staff_id
         prev = self._chain_head()
-        content = event_content(
-            occurred_at=iso(at) or "",
-            kind=kind.value,
-            staff_id=staff_id,
-            recorded_by_id=by,
-            kiosk=kiosk,
-            store_id=store_id,
-            device_id=device_id,
-            policy_id=policy_id,
-            target_event_id=target_event_id,
-            batch=batch,
-            due_at=iso(due_at),
-            details=details,
-        )
-        digest = event_hash(prev, content)
         values: dict[str, Any] = {
+            "id": self._last_id + 1,  # under the write lock: the chain is linear
             "occurred_at": at,
             "kind": kind.value,
             "category": kind.category,
@@ -145,11 +150,71 @@ class UnitOfWork:
             "due_at": due_at,
             "details": details,
             "prev_hash": prev,
-            "hash": digest,
         }
+        digest = hash_of(values, version=CONTENT_VERSION)
+        values["hash"] = digest
+        values["mac"] = event_mac(self.ctx.key, digest)
         # One prepared INSERT (no ORM flush for it: every event goes through here); what
         # the session holds unflushed goes first, as it would have.
         self.session.flush()
-        ident = self.session.connection().execute(_INSERT_EVENT, values).scalar_one()
-        self._last_hash = digest
-        return Event(id=ident, **values)  # what was stored (not tracked by the session)
+        self.session.connection().execute(_INSERT_EVENT, values)
+        self._last_hash, self._last_id = digest, values["id"]
+        return Event(**values)  # what was stored (not tracked by the session)
+
+    # --- reference data: people, roles, stores, devices, policies, settings ------------------
+
+    def next_id(self, table: str) -> int:
+        """The id a new row of ``table`` gets (under the write lock)."""
+        if table not in ID_KEYED:
+            raise ValueError(f"{table} is not keyed by an id")
+        found = self.session.connection().exec_driver_sql(f"SELECT max(id) FROM {table}").scalar()
+        return int(found or 0) + 1
+
+    def change_reference(
+        self,
+        table: str,
+        key: Any,
+        row: dict[str, Any] | None,
+        *,
+        by: int | None = None,
+        reason: str | None = None,
+    ) -> Event:
+        """THE way to change reference data: record the full new row (None: remove it, for
+        settings) as a ``reference_changed`` event; the database applies it to the table.
+        ``by`` is the admin (staff id) making the change, when one is named."""
+        if table not in REFERENCE_FIELDS:
+            raise ValueError(f"{table} is not reference data")
+        if row is None and table != "kiosk_settings":
+            raise ValueError("only settings are removed; people and things are retired")
+        details: dict[str, Any] = {
+            "table": table,
+            "key": normalise_key(table, key),
+            "row": normalise_row(table, row),
+        }
+        if reason:
+            details["reason"] = reason
+        event = self.record(EventKind.REFERENCE_CHANGED, staff_id=by, details=details)
+        self.session.expire_all()  # the table changed under the session's objects
+        return event
+
+    def set_setting(self, key: str, value: str | None, *, by: int | None = None) -> Event:
+        """Set (or remove, with None) one kiosk setting, under the chain."""
+        row = None if value is None else {"value": value, "updated_at": self.now}
+        return self.change_reference("kiosk_settings", key, row, by=by)
+
+    def ensure_baseline(self) -> int:
+        """Record one ``reference_changed`` event per reference row when the chain has none
+        yet (a database from before revision 0005, or a new one with its seeded stores and
+        policy). Returns how many were recorded."""
+        conn = self.session.connection()
+        if conn.execute(_ANY_REFERENCE).first() is not None:
+            return 0
+        count = 0
+        for table, rows in all_table_rows(conn).items():
+            for key in sorted(rows):
+                if set(rows[key]) != set(REFERENCE_FIELDS[table]):
+                    continue  # roles of no one on the list: verify names them
+                details = {"table": table, "key": key, "row": rows[key], "reason": "baseline"}
+                self.record(EventKind.REFERENCE_CHANGED, staff_id=None, details=details)
+                count += 1
+        return count

@@ -16,23 +16,11 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import make_url
 
-EVENT_COLUMNS = (
-    "occurred_at",
-    "kind",
-    "category",
-    "staff_id",
-    "recorded_by_id",
-    "kiosk",
-    "store_id",
-    "device_id",
-    "policy_id",
-    "target_event_id",
-    "batch",
-    "due_at",
-    "details",
-    "prev_hash",
-    "hash",
-)
+from kiosk.db.guards import SQLITE_TRIGGERS
+from kiosk.domain.chain import EVENT_COLUMNS as CHAIN_COLUMNS
+
+# Every column but the id (which stays put when rows are overwritten or swapped).
+EVENT_COLUMNS = tuple(c for c in CHAIN_COLUMNS if c != "id")
 
 
 def is_sqlite(url: str) -> bool:
@@ -67,10 +55,11 @@ class Raw:
             return []
 
     def event(self, event_id: int) -> dict[str, Any]:
-        cols = ", ".join(EVENT_COLUMNS)
+        """Every column of one event, its id included."""
+        cols = ", ".join(CHAIN_COLUMNS)
         rows = self.execute(f"SELECT {cols} FROM events WHERE id = %s", (event_id,))
         assert rows, f"no event {event_id}"
-        return dict(zip(EVENT_COLUMNS, rows[0], strict=True))
+        return dict(zip(CHAIN_COLUMNS, rows[0], strict=True))
 
     def overwrite(self, event_id: int, values: dict[str, Any]) -> None:
         sets = ", ".join(f"{col} = %s" for col in values)
@@ -80,6 +69,7 @@ class Raw:
     def swap(self, a: int, b: int) -> None:
         """Swap the whole content of two rows (ids stay): the two events change places."""
         row_a, row_b = self.event(a), self.event(b)
+        del row_a["id"], row_b["id"]
         # The hash column is unique: park one row's hash first.
         self.overwrite(a, {"hash": "x" * 64})
         self.overwrite(b, row_a)
@@ -105,6 +95,10 @@ def meddle(url: str, *, how: str = "disable") -> Iterator[Raw]:
             conn.execute("DROP TRIGGER IF EXISTS events_no_update")
             conn.execute("DROP TRIGGER IF EXISTS events_no_delete")
             yield Raw(conn, sqlite=True)
+            # The intruder puts the triggers back, as they were, to cover their tracks.
+            for name, sql in SQLITE_TRIGGERS.items():
+                conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+                conn.execute(sql)
             conn.execute("COMMIT")
         finally:
             conn.close()

@@ -19,7 +19,7 @@ from kiosk.domain.errors import InvalidInput, NotFound, RuleViolation, SchemaToo
 from kiosk.services.app import Services
 from tests.conftest import FakeClock
 from tests.pg import PgServer, _bin_dir
-from tests.reliability.helpers import count_events, libpq_url, meddle
+from tests.reliability.helpers import count_events, libpq_url, meddle, raw_scalar
 from tests.reliability.test_tamper import record_shift
 from tests.school import make_school
 
@@ -69,19 +69,32 @@ def test_restore_verifies_the_copy_then_replaces_the_register(
     services.phones.deposit("ASMITH")  # after the backup: lost by the restore, kept aside
     after_backup = count_events(services.settings.database_url)
 
-    report = services.backup.restore(backup)
+    # The live register has an event the backup does not: refused without the flag.
+    with pytest.raises(RuleViolation, match=r"1 event\(s\) newer than the backup"):
+        services.backup.restore(backup)
+    assert count_events(services.settings.database_url) == after_backup
+
+    report = services.backup.restore(backup, drop_newer=True, reason="deposit recorded by mistake")
 
     assert report.verify.ok and report.verify.events_checked == taken.verify.events_checked
+    assert report.dropped == 1 and "1 newer event(s)" in report.summary
     # The same Services object carries on with the restored register.
     assert services.phones.phones_now() == ()
-    assert count_events(services.settings.database_url) == taken.verify.events_checked + 1
+    # The restore is recorded (with how many were dropped and why), then checked.
+    assert count_events(services.settings.database_url) == taken.verify.events_checked + 2
+    details = raw_scalar(
+        services.settings.database_url,
+        f"SELECT details FROM events WHERE id = {report.event_id}",
+    )
+    assert '"dropped": 1' in details and "deposit recorded by mistake" in details
     check = services.integrity.verify()
     assert check.ok, check.summary
     # The database as it was before the restore is kept.
     assert report.safety_copy.exists()
     assert count_events(f"sqlite:///{report.safety_copy}") == after_backup
     # The backup file itself was not changed by the restore.
-    assert services.backup.restore(backup).verify.head_hash == taken.verify.head_hash
+    again = services.backup.restore(backup, drop_newer=True, reason="again")
+    assert again.verify.head_hash == taken.verify.head_hash
 
 
 def test_restore_refuses_a_backup_whose_chain_is_broken(

@@ -17,8 +17,16 @@ from tests.reliability.test_tamper import event_ids, record_shift
 from tests.school import make_ready, make_school
 
 # The school keeps its register for two years; "now" is well past that for the old events.
-LATER = datetime(2028, 6, 5, 9, 0, tzinfo=UTC)
-BEFORE = date(2027, 1, 1)
+# The database checks the one-year minimum against its own clock too (revision 0005), so the
+# history here starts well over a year before the real today.
+EARLY = datetime(2022, 3, 10, 8, 5, tzinfo=UTC)
+LATER = datetime(2024, 6, 5, 9, 0, tzinfo=UTC)
+BEFORE = date(2023, 1, 1)
+
+
+@pytest.fixture(autouse=True)
+def _early(clock: FakeClock) -> None:
+    clock.set(EARLY)
 
 
 def hashes(db_url: str, upto: int) -> list[str]:
@@ -60,7 +68,7 @@ def test_purge_removes_old_events_through_a_checkpoint_the_chain_continues_from(
     remaining = event_ids(db_url)
     assert remaining[0] > old_ids[-1] and remaining[-1] == report.checkpoint_event_id
     # The checkpoint is an ordinary, visible entry in today's register.
-    rows = services.register.day(date(2028, 6, 5)).rows
+    rows = services.register.day(date(2024, 6, 5)).rows
     assert [r.detail for r in rows if r.event_id == report.checkpoint_event_id] == [
         "action: events_purged"
     ]
@@ -73,9 +81,13 @@ def test_purge_removes_old_events_through_a_checkpoint_the_chain_continues_from(
     services.phones.collect("ASMITH")
     assert services.integrity.verify().ok
     # A second purge later continues from the newest checkpoint.
-    clock.set(datetime(2030, 1, 10, 9, 0, tzinfo=UTC))
-    second = services.backup.purge(date(2028, 12, 31), "CHEAD")
-    assert second.removed == len(remaining) + 1  # the first checkpoint goes too
+    clock.set(datetime(2026, 1, 10, 9, 0, tzinfo=UTC))
+    second = services.backup.purge(date(2024, 12, 31), "CHEAD")
+    # Everything left from the first purge goes, its checkpoint too (and the reference rows
+    # it carried over, and the recorded checks: they are over a year old as well).
+    assert second.first_removed_id == remaining[0]
+    assert second.last_removed_id is not None
+    assert second.last_removed_id >= report.checkpoint_event_id
     final = services.integrity.verify()
     assert final.ok and final.anchor == f"checkpoint {second.checkpoint_event_id}"
 
@@ -93,13 +105,12 @@ def test_events_that_define_the_current_state_are_kept(
         services.phones.deposit(code)
         services.phones.collect(code)
     clock.set(LATER)
+    before_purge = event_ids(db_url)
 
     report = services.backup.purge(BEFORE, "DOFFICE")
 
     assert report.last_removed_id == first_kept - 1
-    assert report.kept_older == len(
-        [i for i in event_ids(db_url) if i < report.checkpoint_event_id]
-    )
+    assert report.kept_older == len([i for i in before_purge if i >= first_kept])
     assert "kept" in report.summary
     status = services.people.status("ASMITH")
     assert status.outstanding_policies == () and status.vdu_trained_on is not None
@@ -121,7 +132,7 @@ def test_a_kept_event_keeps_what_it_refers_to(
     sign_out = receipt.receipts[0].event_id
     clock.advance(days=1)
     services.devices.return_device("LAP-002")
-    clock.set(datetime(2027, 3, 1, 9, 0, tzinfo=UTC))
+    clock.set(datetime(2023, 3, 1, 9, 0, tzinfo=UTC))
     services.register.void(sign_out, reason="entered by mistake", admin_code="CHEAD")
     clock.set(LATER)
 
@@ -141,7 +152,7 @@ def test_purge_is_refused_too_early_to_non_admins_and_for_unknown_people(
     clock.set(LATER)
     total = count_events(db_url)
     with pytest.raises(RuleViolation, match="at least a year"):
-        services.backup.purge(date(2028, 1, 1), "CHEAD")
+        services.backup.purge(date(2024, 1, 1), "CHEAD")
     with pytest.raises(RuleViolation, match="not an admin"):
         services.backup.purge(BEFORE, "ASMITH")
     with pytest.raises(NotFound):

@@ -252,6 +252,13 @@ class AdminConsoleScreen(Screen[None]):
                 if report.ok
                 else f"⚠ REGISTER TAMPERED WITH at the last check ({when})"
             )
+        anchored = getattr(report, "last_anchor_at", None)
+        if report is not None:
+            check += (
+                f" · last anchor taken {format_local(anchored, zone, '%d %b %Y %H:%M')}"
+                if anchored is not None
+                else " · no anchor taken yet (kiosk anchor)"
+            )
         self.query_one("#console-who", Static).update(f"{now} · {check}")
 
     def _refused(self, message: str) -> None:

@@ -1,0 +1,382 @@
+"""What the database itself enforces: append-only events, the purge rules, and reference
+tables kept as a projection of ``reference_changed`` events.
+
+One definition for revision 0005 (which installs it) and for ``kiosk restore`` (which puts
+the SQLite triggers back after copying a backup in and checks them). ``missing_guards``
+names what is missing on either engine; ``kiosk verify`` reports it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, text
+
+from kiosk.domain.reference import REFERENCE_KIND
+
+MESSAGE = "events are append-only: record a correction instead"
+GUARD_KEY = "events_purge_guard"
+MIN_RETENTION_DAYS = 365
+ROLE = "kiosk_app"
+LIST_TABLES = ("staff", "staff_roles", "stores", "devices", "policies", "kiosk_settings")
+
+# Events that define the current state: never purged (the same rule on both engines, and
+# the Python purge stops before the oldest of them). A phone still held (the person's newest
+# phone event is a deposit or a move), a device still out (its newest event a sign-out or an
+# extension), the newest acknowledgement per person on the list and current policy, the
+# newest exemption event when it is a grant, the newest VDU declaration and the newest review
+# event per person on the list, the newest reference event per row.
+_ACTIVE = "(SELECT 1 FROM staff s WHERE s.id = OLD.staff_id AND s.retired_at IS NULL)"
+_SQLITE_LATEST_OF_STREAM = f"""(
+    (OLD.kind IN ('phone_deposited', 'phone_moved') AND NOT EXISTS (SELECT 1 FROM events l
+        WHERE l.staff_id = OLD.staff_id AND l.category = 'phone' AND l.id > OLD.id))
+ OR (OLD.kind IN ('device_signed_out', 'return_extended') AND NOT EXISTS (
+        SELECT 1 FROM events l
+        WHERE l.device_id = OLD.device_id AND l.category = 'device' AND l.id > OLD.id))
+ OR (OLD.category = 'policy' AND EXISTS {_ACTIVE}
+     AND OLD.policy_id IN (SELECT max(id) FROM policies GROUP BY title)
+     AND NOT EXISTS (SELECT 1 FROM events l
+        WHERE l.policy_id = OLD.policy_id AND l.staff_id = OLD.staff_id
+          AND l.category = 'policy' AND l.id > OLD.id))
+ OR (OLD.kind = 'exemption_granted' AND NOT EXISTS (SELECT 1 FROM events l
+        WHERE l.staff_id = OLD.staff_id AND l.category = 'exemption' AND l.id > OLD.id))
+ OR (OLD.category IN ('vdu', 'review') AND EXISTS {_ACTIVE} AND NOT EXISTS (
+        SELECT 1 FROM events l
+        WHERE l.staff_id = OLD.staff_id AND l.category = OLD.category AND l.id > OLD.id))
+ OR (OLD.kind = '{REFERENCE_KIND}' AND NOT EXISTS (SELECT 1 FROM events l
+        WHERE l.kind = '{REFERENCE_KIND}' AND l.id > OLD.id
+          AND json_extract(l.details, '$.table') = json_extract(OLD.details, '$.table')
+          AND json_extract(l.details, '$.key') = json_extract(OLD.details, '$.key')))
+)"""
+
+
+def protected_min_sql(dialect: str, *, reference: bool = True) -> str:
+    """SQL for the oldest event id that defines the current state (NULL: none); without
+    ``reference``, the newest reference event per row is left out (the purge carries those
+    rows over first)."""
+    if dialect == "sqlite":
+        table_of = "json_extract(details, '$.table')"
+        key_of = "json_extract(details, '$.key')"
+    else:
+        table_of = "details ->> 'table'"
+        key_of = "details ->> 'key'"
+    active = "staff_id IN (SELECT id FROM staff WHERE retired_at IS NULL)"
+    return f"""
+    SELECT min(m) FROM (
+        SELECT e.id AS m FROM events e JOIN (
+            SELECT max(id) AS id FROM events WHERE category = 'phone' GROUP BY staff_id
+        ) l ON l.id = e.id WHERE e.kind IN ('phone_deposited', 'phone_moved')
+        UNION ALL
+        SELECT e.id FROM events e JOIN (
+            SELECT max(id) AS id FROM events WHERE category = 'device' GROUP BY device_id
+        ) l ON l.id = e.id WHERE e.kind IN ('device_signed_out', 'return_extended')
+        UNION ALL
+        SELECT max(id) FROM events WHERE category = 'policy' AND {active}
+            AND policy_id IN (SELECT max(id) FROM policies GROUP BY title)
+            GROUP BY staff_id, policy_id
+        UNION ALL
+        SELECT e.id FROM events e JOIN (
+            SELECT max(id) AS id FROM events WHERE category = 'exemption' GROUP BY staff_id
+        ) l ON l.id = e.id WHERE e.kind = 'exemption_granted'
+        UNION ALL
+        SELECT max(id) FROM events WHERE category IN ('vdu', 'review') AND {active}
+            GROUP BY category, staff_id
+        {"UNION ALL" if reference else ""}
+        {f"SELECT max(id) FROM events WHERE kind = '{REFERENCE_KIND}'" if reference else ""}
+            {f"GROUP BY {table_of}, {key_of}" if reference else ""}
+    ) AS current_state
+    """
+
+
+SQLITE_NO_UPDATE = (
+    f"CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
+    f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END"
+)
+
+# DELETE only: of rows at or below the guard row's id, while the newest event is a purge
+# checkpoint that covers the row, of events at least a year old (by the database's clock),
+# never the newest event of a stream that defines current state.
+SQLITE_NO_DELETE = f"""
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+WHEN NOT EXISTS (
+    SELECT 1 FROM kiosk_settings
+    WHERE key = '{GUARD_KEY}' AND OLD.id <= CAST(value AS INTEGER)
+) OR NOT EXISTS (
+    SELECT 1 FROM events AS newest
+    WHERE newest.id = (SELECT max(id) FROM events)
+      AND newest.kind = 'admin_action'
+      AND json_extract(newest.details, '$.action') = 'events_purged'
+          AND CAST(json_extract(newest.details, '$.last_removed_id') AS INTEGER) >= OLD.id
+) OR OLD.occurred_at >= strftime('%Y-%m-%d %H:%M:%f', 'now', '-{MIN_RETENTION_DAYS} days')
+  OR OLD.occurred_at >= (
+    SELECT strftime('%Y-%m-%d %H:%M:%f', newest.occurred_at, '-{MIN_RETENTION_DAYS} days')
+    FROM events AS newest WHERE newest.id = (SELECT max(id) FROM events)
+  )
+  OR {_SQLITE_LATEST_OF_STREAM}
+BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END
+"""
+
+
+def _ts(expr: str) -> str:
+    """An ISO 8601 UTC text (as the chain records it) -> SQLite's stored form."""
+    return f"substr(replace({expr}, 'T', ' '), 1, 26)"
+
+
+def _field(name: str) -> str:
+    return f"json_extract(NEW.details, '$.row.{name}')"
+
+
+def _when(table: str) -> str:
+    return (
+        f"WHEN NEW.kind = '{REFERENCE_KIND}' AND json_extract(NEW.details, '$.table') = '{table}'"
+    )
+
+
+_KEY = "json_extract(NEW.details, '$.key')"
+
+SQLITE_APPLY: dict[str, str] = {
+    "events_apply_staff": f"""
+CREATE TRIGGER events_apply_staff AFTER INSERT ON events {_when("staff")}
+BEGIN
+    INSERT INTO staff (id, code, name, email, line_manager, created_at, retired_at)
+    VALUES ({_KEY}, {_field("code")}, {_field("name")}, {_field("email")},
+            {_field("line_manager")}, {_ts(_field("created_at"))}, {_ts(_field("retired_at"))})
+    ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name,
+        email = excluded.email, line_manager = excluded.line_manager,
+        created_at = excluded.created_at, retired_at = excluded.retired_at;
+    DELETE FROM staff_roles WHERE staff_id = {_KEY};
+    INSERT INTO staff_roles (staff_id, role)
+    SELECT {_KEY}, value FROM json_each(NEW.details, '$.row.roles') WHERE true;
+END""",
+    "events_apply_stores": f"""
+CREATE TRIGGER events_apply_stores AFTER INSERT ON events {_when("stores")}
+BEGIN
+    INSERT INTO stores (id, code, name, created_at, retired_at)
+    VALUES ({_KEY}, {_field("code")}, {_field("name")}, {_ts(_field("created_at"))},
+            {_ts(_field("retired_at"))})
+    ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name,
+        created_at = excluded.created_at, retired_at = excluded.retired_at;
+END""",
+    "events_apply_devices": f"""
+CREATE TRIGGER events_apply_devices AFTER INSERT ON events {_when("devices")}
+BEGIN
+    INSERT INTO devices (id, tag, kind, description, created_at, retired_at)
+    VALUES ({_KEY}, {_field("tag")}, {_field("kind")}, {_field("description")},
+            {_ts(_field("created_at"))}, {_ts(_field("retired_at"))})
+    ON CONFLICT (id) DO UPDATE SET tag = excluded.tag, kind = excluded.kind,
+        description = excluded.description, created_at = excluded.created_at,
+        retired_at = excluded.retired_at;
+END""",
+    "events_apply_policies": f"""
+CREATE TRIGGER events_apply_policies AFTER INSERT ON events {_when("policies")}
+BEGIN
+    INSERT INTO policies (id, title, version, text, sha256, required, published_at)
+    VALUES ({_KEY}, {_field("title")}, {_field("version")}, {_field("text")},
+            {_field("sha256")}, {_field("required")}, {_ts(_field("published_at"))})
+    ON CONFLICT (id) DO UPDATE SET title = excluded.title, version = excluded.version,
+        text = excluded.text, sha256 = excluded.sha256, required = excluded.required,
+        published_at = excluded.published_at;
+END""",
+    "events_apply_settings": f"""
+CREATE TRIGGER events_apply_settings AFTER INSERT ON events {_when("kiosk_settings")}
+BEGIN
+    DELETE FROM kiosk_settings
+    WHERE key = {_KEY} AND json_type(NEW.details, '$.row') IS NOT 'object';
+    INSERT INTO kiosk_settings (key, value, updated_at)
+    SELECT {_KEY}, {_field("value")}, {_ts(_field("updated_at"))}
+    WHERE json_type(NEW.details, '$.row') = 'object'
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
+END""",
+}
+
+SQLITE_TRIGGERS: dict[str, str] = {
+    "events_no_update": SQLITE_NO_UPDATE,
+    "events_no_delete": SQLITE_NO_DELETE,
+    **SQLITE_APPLY,
+}
+
+# --- PostgreSQL ---------------------------------------------------------------------------
+
+PG_APPLY_FUNCTION = """
+CREATE OR REPLACE FUNCTION kiosk_apply_reference() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE
+    t text := NEW.details ->> 'table';
+    k text := NEW.details ->> 'key';
+    r jsonb := (NEW.details -> 'row')::jsonb;
+BEGIN
+    IF t = 'staff' THEN
+        INSERT INTO staff (id, code, name, email, line_manager, created_at, retired_at)
+        VALUES (k::int, r ->> 'code', r ->> 'name', r ->> 'email', r ->> 'line_manager',
+                (r ->> 'created_at')::timestamptz, (r ->> 'retired_at')::timestamptz)
+        ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name,
+            email = excluded.email, line_manager = excluded.line_manager,
+            created_at = excluded.created_at, retired_at = excluded.retired_at;
+        DELETE FROM staff_roles WHERE staff_id = k::int;
+        INSERT INTO staff_roles (staff_id, role)
+        SELECT k::int, jsonb_array_elements_text(r -> 'roles');
+    ELSIF t = 'stores' THEN
+        INSERT INTO stores (id, code, name, created_at, retired_at)
+        VALUES (k::int, r ->> 'code', r ->> 'name', (r ->> 'created_at')::timestamptz,
+                (r ->> 'retired_at')::timestamptz)
+        ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name,
+            created_at = excluded.created_at, retired_at = excluded.retired_at;
+    ELSIF t = 'devices' THEN
+        INSERT INTO devices (id, tag, kind, description, created_at, retired_at)
+        VALUES (k::int, r ->> 'tag', r ->> 'kind', r ->> 'description',
+                (r ->> 'created_at')::timestamptz, (r ->> 'retired_at')::timestamptz)
+        ON CONFLICT (id) DO UPDATE SET tag = excluded.tag, kind = excluded.kind,
+            description = excluded.description, created_at = excluded.created_at,
+            retired_at = excluded.retired_at;
+    ELSIF t = 'policies' THEN
+        INSERT INTO policies (id, title, version, text, sha256, required, published_at)
+        VALUES (k::int, r ->> 'title', r ->> 'version', r ->> 'text', r ->> 'sha256',
+                (r ->> 'required')::boolean, (r ->> 'published_at')::timestamptz)
+        ON CONFLICT (id) DO UPDATE SET title = excluded.title, version = excluded.version,
+            text = excluded.text, sha256 = excluded.sha256, required = excluded.required,
+            published_at = excluded.published_at;
+    ELSIF t = 'kiosk_settings' THEN
+        IF r IS NULL OR jsonb_typeof(r) <> 'object' THEN
+            DELETE FROM kiosk_settings WHERE key = k;
+        ELSE
+            INSERT INTO kiosk_settings (key, value, updated_at)
+            VALUES (k, r ->> 'value', (r ->> 'updated_at')::timestamptz)
+            ON CONFLICT (key) DO UPDATE SET value = excluded.value,
+                updated_at = excluded.updated_at;
+        END IF;
+    ELSE
+        RAISE EXCEPTION 'unknown reference table %', t USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NULL;
+END;
+$$
+"""
+
+PG_APPLY_TRIGGER = (
+    "CREATE TRIGGER events_apply_reference AFTER INSERT ON events FOR EACH ROW "
+    f"WHEN (NEW.kind = '{REFERENCE_KIND}') EXECUTE FUNCTION kiosk_apply_reference()"
+)
+
+# The purge: owner only (the kiosk role may not execute it). The database checks what the
+# Python code checks: the newest event is the checkpoint, recorded by an admin; the range it
+# describes matches (count, last hash, digest); every removed event is at least a year old;
+# the newest event of every stream that defines current state is kept.
+PG_PURGE_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION kiosk_purge_events(checkpoint_id bigint) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE
+    cp record;
+    upto bigint;
+    removed bigint;
+    digest text;
+    last_hash text;
+    newest_removed timestamptz;
+    protected bigint;
+BEGIN
+    SELECT id, kind, details, staff_id INTO cp FROM events WHERE id = checkpoint_id;
+    IF NOT FOUND
+       OR cp.id <> (SELECT max(id) FROM events)
+       OR cp.kind <> 'admin_action'
+       OR (cp.details ->> 'action') IS DISTINCT FROM 'events_purged' THEN
+        RAISE EXCEPTION 'a purge needs its checkpoint event, recorded just before it'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF cp.staff_id IS NULL OR NOT EXISTS (
+        SELECT 1 FROM staff_roles WHERE staff_id = cp.staff_id AND role = 'admin'
+    ) THEN
+        RAISE EXCEPTION 'a purge must be recorded by an admin'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    upto := (cp.details ->> 'last_removed_id')::bigint;
+    SELECT count(*),
+           encode(sha256(convert_to(string_agg(hash, E'\\n' ORDER BY id), 'UTF8')), 'hex'),
+           max(occurred_at)
+      INTO removed, digest, newest_removed
+      FROM events WHERE id <= upto;
+    SELECT hash INTO last_hash FROM events WHERE id = upto;
+    IF removed = 0
+       OR removed <> (cp.details ->> 'removed')::bigint
+       OR digest IS DISTINCT FROM (cp.details ->> 'range_digest')
+       OR last_hash IS DISTINCT FROM (cp.details ->> 'last_removed_hash') THEN
+        RAISE EXCEPTION 'the checkpoint does not describe the events it would remove'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF newest_removed > least(now(), (SELECT occurred_at FROM events WHERE id = checkpoint_id))
+                        - interval '{MIN_RETENTION_DAYS} days' THEN
+        RAISE EXCEPTION 'the register keeps at least a year: events newer than that would go'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    protected := ({{PROTECTED}});
+    IF protected IS NOT NULL AND upto >= protected THEN
+        RAISE EXCEPTION 'event % still defines the current state: it is kept', protected
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    INSERT INTO kiosk_settings (key, value, updated_at) VALUES ('{GUARD_KEY}', upto::text, now());
+    DELETE FROM events WHERE id <= upto;
+    DELETE FROM kiosk_settings WHERE key = '{GUARD_KEY}';
+    RETURN removed;
+END;
+$$
+"""
+
+PG_PURGE_FUNCTION = PG_PURGE_FUNCTION.replace("{PROTECTED}", protected_min_sql("postgresql"))
+
+PG_TRIGGERS = ("events_no_update_delete", "events_no_truncate", "events_apply_reference")
+
+
+def install_sqlite(conn: Connection) -> None:
+    """(Re)create every SQLite trigger of the register."""
+    for name, sql in SQLITE_TRIGGERS.items():
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+        conn.exec_driver_sql(sql)
+
+
+def missing_guards(conn: Connection) -> list[str]:
+    """What the database should enforce and does not (missing or disabled triggers; on
+    PostgreSQL, kiosk role privileges it should not have). Empty when all is in place."""
+    problems: list[str] = []
+    if conn.dialect.name == "sqlite":
+        have = {
+            name: " ".join(str(sql).split())
+            for name, sql in conn.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+            )
+        }
+        for name, sql in SQLITE_TRIGGERS.items():
+            if name not in have:
+                problems.append(f"the trigger {name} is missing")
+            elif have[name] != " ".join(sql.split()):
+                problems.append(f"the trigger {name} has been changed")
+        return problems
+    rows: dict[str, str] = dict(
+        conn.execute(
+            text(
+                "SELECT tgname, tgenabled FROM pg_trigger "
+                "WHERE tgrelid = 'events'::regclass AND NOT tgisinternal"
+            )
+        )
+        .tuples()
+        .all()
+    )
+    for name in PG_TRIGGERS:
+        if name not in rows:
+            problems.append(f"the trigger {name} is missing")
+        elif rows[name] not in ("O", "A"):
+            problems.append(f"the trigger {name} is disabled")
+    has_role = conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": ROLE})
+    if has_role:
+        for table in ("events", *LIST_TABLES):
+            for privilege in ("UPDATE", "DELETE", "TRUNCATE", "INSERT"):
+                if table == "events" and privilege == "INSERT":
+                    continue
+                granted = conn.scalar(
+                    text("SELECT has_table_privilege(:r, :t, :p)"),
+                    {"r": ROLE, "t": table, "p": privilege},
+                )
+                if granted:
+                    problems.append(f"the kiosk role may {privilege} {table}")
+        purge = conn.scalar(
+            text("SELECT has_function_privilege(:r, 'kiosk_purge_events(bigint)', 'EXECUTE')"),
+            {"r": ROLE},
+        )
+        if purge:
+            problems.append("the kiosk role may call kiosk_purge_events")
+    return problems

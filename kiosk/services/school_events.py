@@ -1,0 +1,39 @@
+"""School-defined data kept as events (no tables): the school calendar and the device kinds.
+
+The value in force is the details of the newest event of its kind (``calendar_set``,
+``device_kinds_set``), so it is under the hash chain like everything else, and a change is
+a new event that the register shows. One short index scan (``ix_events_kind_time``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kiosk.db.models import Event
+from kiosk.domain.calendar import SchoolCalendar
+from kiosk.domain.devicekinds import DeviceKinds
+from kiosk.domain.events import EventKind
+
+
+def latest_details(session: Session, kind: EventKind) -> dict[str, Any] | None:
+    row = session.execute(
+        select(Event.details)
+        .where(Event.kind == kind.value)
+        .order_by(Event.occurred_at.desc(), Event.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    details = row[0]
+    return details if isinstance(details, dict) else None
+
+
+def current_calendar(session: Session) -> SchoolCalendar:
+    return SchoolCalendar.from_details(latest_details(session, EventKind.CALENDAR_SET))
+
+
+def current_device_kinds(session: Session) -> DeviceKinds:
+    return DeviceKinds.from_details(latest_details(session, EventKind.DEVICE_KINDS_SET))
