@@ -24,6 +24,7 @@ from kiosk.config import Settings
 from kiosk.db.engine import make_engine
 from kiosk.domain.events import EventKind
 from kiosk.services.app import Services
+from kiosk.services.integrity import Anchor, last_anchor_at
 from kiosk.services.notices import current_anchor_text
 from tests.conftest import FakeClock
 from tests.school import make_ready, make_school
@@ -136,6 +137,11 @@ def school(services: Services, smtp: SmtpServer, clock: FakeClock) -> Services:
     return svc
 
 
+def last_anchor_at_of(services: Services) -> object:
+    with services.ctx.read() as session:
+        return last_anchor_at(session)
+
+
 def monday_off(day: date) -> bool:
     """A calendar where Monday 9 March is a holiday: Tuesday is the week's first school day."""
     return day.weekday() < 5 and day != date(2026, 3, 9)
@@ -217,7 +223,11 @@ def test_each_notice_goes_to_whom_it_concerns_once(
     )
     (anchor,) = smtp.inbox.to(DPO)
     assert current_anchor_text(school.ctx) is not None
-    assert "hash " in anchor.get_body(("plain",)).get_content()
+    # The e-mail carries a `kiosk anchor` text: saved as a file, `kiosk verify --anchor` reads
+    # it, and the register holds that head.
+    mailed = Anchor.parse(anchor.get_body(("plain",)).get_content())
+    assert school.integrity.verify(anchors=[mailed]).ok
+    assert last_anchor_at_of(school) is not None  # the console's "last anchor" counts it
 
     # And again: nothing twice.
     clock.set(at(TUESDAY, 17, 15))

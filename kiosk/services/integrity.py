@@ -677,11 +677,44 @@ def load_last(session: Session) -> VerifyReport | None:
 
 
 def last_anchor_at(session: Session) -> datetime | None:
-    return session.scalar(
+    """When an anchor last left the database: `kiosk anchor`, or the daily anchor e-mail
+    (`kiosk notify`, a ``notice_sent`` of the ``anchor`` notice)."""
+    taken = session.scalar(
         select(Event.occurred_at)
         .where(Event.kind == EventKind.ANCHOR_TAKEN.value)
         .order_by(Event.id.desc())
         .limit(1)
+    )
+    mailed = None
+    for at, details in session.execute(
+        select(Event.occurred_at, Event.details)
+        .where(Event.kind == EventKind.NOTICE_SENT.value)
+        .order_by(Event.id.desc())
+        .limit(200)
+    ):
+        if isinstance(details, dict) and details.get("notice") == "anchor":
+            mailed = at
+            break
+    found = [t for t in (taken, mailed) if t is not None]
+    return max(found) if found else None
+
+
+def head_anchor(session: Session, school: str, *, taken_at: str = "") -> Anchor | None:
+    """The newest event as an anchor, without recording anything (None: no events)."""
+    row = session.execute(
+        select(Event.id, Event.hash, Event.occurred_at).order_by(Event.id.desc()).limit(1)
+    ).first()
+    if row is None:
+        return None
+    count = session.scalar(select(func.count()).select_from(Event)) or 0
+    offset = chain_offset(session)
+    return Anchor(
+        event_id=row[0],
+        position=offset + count if offset is not None else None,
+        hash=row[1],
+        occurred_at=iso(row[2]) or "",
+        school=school,
+        taken_at=taken_at,
     )
 
 

@@ -56,7 +56,8 @@ from kiosk.domain.events import NOTICE_KINDS, EventKind
 from kiosk.domain.text import display_text
 from kiosk.domain.timeutil import format_local, local_date
 from kiosk.services.common import UseCases
-from kiosk.services.uow import ServiceContext
+from kiosk.services.integrity import Anchor, head_anchor
+from kiosk.services.uow import ServiceContext, iso
 from kiosk.services.views import StaffInfo
 
 SchoolDay = Callable[[date], bool]
@@ -114,23 +115,15 @@ class NoticeState:
     error: str | None = None
 
 
-# --- the register's anchor (A's `kiosk anchor` replaces this at merge) -----------------------
+# --- the register's anchor ----------------------------------------------------------------
 
 
 def current_anchor_text(ctx: ServiceContext) -> str | None:
-    """The chain head: the newest event's id, hash and time, and the school; None if empty."""
+    """The chain head as `kiosk anchor` writes it (a file `kiosk verify --anchor` reads), taken
+    now without recording an event: the notice's own ``notice_sent`` says it left."""
     with ctx.read() as session:
-        row = session.execute(
-            select(Event.id, Event.hash, Event.occurred_at).order_by(Event.id.desc()).limit(1)
-        ).first()
-    if row is None:
-        return None
-    ident, digest, at = row
-    zone = ctx.settings.zone
-    return (
-        f"Event {ident}, hash {digest}, recorded "
-        f"{format_local(at, zone, '%Y-%m-%d %H:%M:%S %Z')}, {ctx.settings.school_name}"
-    )
+        anchor = head_anchor(session, ctx.settings.school_name, taken_at=iso(ctx.clock()) or "")
+    return None if anchor is None else anchor.to_text()
 
 
 # --- templates -----------------------------------------------------------------------------
@@ -490,7 +483,7 @@ class NoticeBuilder:
         text = self.anchor(self.services.ctx)
         if text is None:
             return
-        event_id = text.split(",", 1)[0].removeprefix("Event ").strip()
+        event_id = str(Anchor.parse(text).event_id)
         self._notice(
             due,
             f"anchor:{self.today}",

@@ -7,11 +7,23 @@ from typing import Any
 
 import pytest
 
-from kiosk.domain.chain import GENESIS_HASH, canonical, event_content, event_hash, text_fingerprint
+from kiosk.domain.chain import (
+    GENESIS_HASH,
+    canonical,
+    content_of,
+    event_hash,
+    hash_of,
+    text_fingerprint,
+)
 
 
-def content(**changes: Any) -> dict[str, Any]:
+def row(**changes: Any) -> dict[str, Any]:
+    """A stored event's columns, as the verifier reads them (content version 2: with a MAC)."""
     fields: dict[str, Any] = {
+        "id": 41,
+        "category": "phone",
+        "mac": "00" * 32,
+        "prev_hash": GENESIS_HASH,
         "occurred_at": "2026-03-10T08:05:00+00:00",
         "kind": "phone_deposited",
         "staff_id": 7,
@@ -26,7 +38,11 @@ def content(**changes: Any) -> dict[str, Any]:
         "details": {"note": "café"},
     }
     fields.update(changes)
-    return event_content(**fields)
+    return fields
+
+
+def content(**changes: Any) -> dict[str, Any]:
+    return content_of(row(**changes))
 
 
 def test_text_fingerprint_is_sha256_of_the_exact_utf8_words() -> None:
@@ -40,12 +56,14 @@ def test_canonical_json_sorts_keys_keeps_unicode_and_has_no_spaces() -> None:
 
 
 def test_event_content_names_the_hashed_fields() -> None:
-    made = content()
-    assert set(made) == {
+    v1 = {
         "at", "kind", "staff", "by", "kiosk", "store", "device", "policy", "target",
         "batch", "due", "details",
     }  # fmt: skip
-    assert made["at"] == "2026-03-10T08:05:00+00:00" and made["staff"] == 7
+    assert set(content_of(row(mac=None))) == v1  # recorded before revision 0005
+    made = content()
+    assert set(made) == v1 | {"v", "id", "category"}
+    assert made["at"] == "2026-03-10T08:05:00.000000+00:00" and made["staff"] == 7
 
 
 def test_event_hash_chains_on_the_previous_hash() -> None:
@@ -71,7 +89,10 @@ def test_event_hash_chains_on_the_previous_hash() -> None:
         {"batch": "b1"},
         {"due_at": "2026-03-11T08:30:00+00:00"},
         {"details": {"note": "cafe"}},
+        {"id": 42},
+        {"category": "device"},
+        {"prev_hash": "1" * 64},
     ],
 )
-def test_every_field_changes_the_hash(change: dict[str, Any]) -> None:
-    assert event_hash(GENESIS_HASH, content(**change)) != event_hash(GENESIS_HASH, content())
+def test_every_column_changes_the_hash(change: dict[str, Any]) -> None:
+    assert hash_of(row(**change)) != hash_of(row())
