@@ -582,6 +582,8 @@ def tamper_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pat
         )
         try:
             shift_school(services)
+            # A new database has no policy (issue 16): publish one, so every table has rows.
+            services.policies.publish("School AUP", "2026", "Use school laptops with care.")
             services.admin.set_pin("428613")
             services.people.add_store("HALL", "Hall drawer")
             make_ready(services, "ASMITH")
