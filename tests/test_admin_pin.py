@@ -79,9 +79,7 @@ def test_changing_the_pin_needs_the_current_one(school: Services, clock: FakeClo
     assert school.admin.check_pin("583920").ok and not school.admin.check_pin(PIN).ok
 
 
-def test_wrong_pins_slow_down_then_lock_this_keyboard(
-    school: Services, clock: FakeClock
-) -> None:
+def test_wrong_pins_slow_down_then_lock_this_keyboard(school: Services, clock: FakeClock) -> None:
     school.admin.set_pin(PIN)
     first = school.admin.check_pin("000000")
     assert first.attempts_left == 4 and "Wait" not in first.message
@@ -141,7 +139,7 @@ def test_sign_in_checks_the_admin_then_the_pin(school: Services, clock: FakeCloc
     school.admin.set_pin(PIN)
     with pytest.raises(RuleViolation, match="not an admin"):
         school.admin.sign_in(PIN, "ASMITH")
-    with pytest.raises(WrongPin, match="Wrong PIN. 4 attempts left"):
+    with pytest.raises(WrongPin, match=r"Wrong PIN\. 4 attempts left"):
         school.admin.sign_in("000000", "CHEAD")
     signed = school.admin.sign_in(PIN, "chead")
     assert signed.admin.code == "CHEAD" and signed.admin.has_role("admin")
