@@ -27,6 +27,7 @@ from kiosk.domain.errors import InvalidInput, NotAKioskCode
 from kiosk.domain.scan import parse_scan
 from kiosk.ui.admin.base import Message, run_db
 from kiosk.ui.logfile import setup_file_logging
+from kiosk.ui.text import plain
 
 if TYPE_CHECKING:
     from kiosk.services.admin import SignIn
@@ -123,7 +124,7 @@ class SignInScreen(Screen[None]):
         self.services = services
         self.admin_app.services = services
         school = services.settings.school_name
-        self.query_one("#signin-title", Static).update(f"Admin console · {school}")
+        self.query_one("#signin-title", Static).update(plain(f"Admin console · {school}"))
         if pin_set:
             self.query_one("#signin-status", Static).update(
                 "Type the admin PIN, then your staff code (or scan your badge)."

@@ -31,8 +31,10 @@ from textual.widgets.data_table import RowKey
 from textual.worker import get_current_worker
 
 from kiosk.domain.errors import KioskError
+from kiosk.domain.text import display_text
 from kiosk.domain.timeutil import format_local, local_date
 from kiosk.ui.collect import collect_once_drawn
+from kiosk.ui.text import plain_cell
 from kiosk.ui.textual_fixes import forget_thread_worker
 
 if TYPE_CHECKING:
@@ -144,7 +146,7 @@ class Message(Static):
             return
         self._said = said
         prefix = "⚠ " if error else ("✓ " if ok else "")
-        self.update(Text(prefix + text))
+        self.update(Text(prefix + display_text(text, multiline=True)))
         self.set_class(error, "-error")
         self.set_class(ok and not error, "-ok")
 
@@ -834,6 +836,9 @@ def fill_table(table: DataTable[Any], rows: Sequence[Row]) -> None:
     changed cells are updated in place and new rows appended; otherwise the table is rebuilt
     and the cursor put back on the same key, if it is still there.
     """
+    # Data is text: a str cell would be read as markup by DataTable, and a name may hold
+    # control or bidi characters. Every cell of every console table passes here.
+    rows = [(key, [plain_cell(cell) for cell in cells]) for key, cells in rows]
     old_keys = [row.key.value for row in table.ordered_rows]
     new_keys = [key for key, _ in rows]
     selected = selected_key(table)

@@ -34,6 +34,7 @@ from textual.widgets import (
     TabPane,
 )
 
+from kiosk.domain.text import display_text
 from kiosk.domain.timeutil import format_local
 from kiosk.ui.admin.base import AdminFooter, Pane, button, forget_calls, run_db
 from kiosk.ui.admin.dialogs import ACTIVITY_EVENTS, ConfirmDialog
@@ -44,6 +45,7 @@ from kiosk.ui.admin.register import ExportRequested, RegisterPane, first_page
 from kiosk.ui.admin.status import OffsitePane, PhonesPane
 from kiosk.ui.admin.workload import WorkloadPane
 from kiosk.ui.collect import expect_pile
+from kiosk.ui.text import plain
 from kiosk.ui.textual_fixes import forget_thread_worker
 
 if TYPE_CHECKING:
@@ -215,7 +217,7 @@ class AdminConsoleScreen(Screen[None]):
             gc.disable()
             self._gc_paused = True
         with Horizontal(id="console-bar"):
-            yield Static(self._untitled(), id="console-title")
+            yield Static(plain(self._untitled()), id="console-title")
             yield button("Lock (Ctrl+L)", id="console-lock")
             yield button("Exit kiosk app (F10)", id="console-exit", variant="error")
         yield Static("", id="console-who")
@@ -285,7 +287,7 @@ class AdminConsoleScreen(Screen[None]):
         self.admin_name = admin.name
         school = self.services.settings.school_name
         self.query_one("#console-title", Static).update(
-            f"Admin console · {admin.name} ({admin.code}) · {school}"
+            plain(f"Admin console · {admin.name} ({admin.code}) · {school}")
         )
         zone = self.services.settings.zone
         now = format_local(self.services.ctx.clock(), zone, "%a %d %b %Y")
@@ -299,10 +301,12 @@ class AdminConsoleScreen(Screen[None]):
                 if report.ok
                 else f"⚠ REGISTER TAMPERED WITH at the last check ({when})"
             )
-        self.query_one("#console-who", Static).update(f"{now} · {check}")
+        self.query_one("#console-who", Static).update(plain(f"{now} · {check}"))
 
     def _refused(self, message: str) -> None:
-        self.app.notify(message, title="Admin console", severity="error", timeout=8)
+        self.app.notify(
+            display_text(message), title="Admin console", severity="error", timeout=8, markup=False
+        )
         self._close("refused")
 
     # --- alerts: lockouts reported at sign-in, database trouble ---------------------------
@@ -326,7 +330,7 @@ class AdminConsoleScreen(Screen[None]):
         if self._db_alert:
             lines.append(f"⚠ {self._db_alert}")
         alert = self.query_one("#console-alert", Static)
-        alert.update("\n".join(lines))
+        alert.update(plain("\n".join(lines), multiline=True))
         alert.set_class(bool(lines), "-shown")
 
     # --- views -----------------------------------------------------------------------------
@@ -463,7 +467,7 @@ class AdminConsoleScreen(Screen[None]):
         console pushed. The rest was put back when it closed (see _put_back)."""
         self._new_session(admin_code, lockouts)
         self._reopening = True
-        self.query_one("#console-title", Static).update(self._untitled())
+        self.query_one("#console-title", Static).update(plain(self._untitled()))
         self.query_one("#console-who", Static).update("")
         register = self.pane("register")
         assert isinstance(register, RegisterPane)

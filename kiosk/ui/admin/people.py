@@ -18,6 +18,7 @@ from kiosk.services.views import DeviceInfo, ImportReport, StaffInfo
 from kiosk.ui.admin.base import AdminTable, Message, Pane, fill_table, selected_key
 from kiosk.ui.admin.dialogs import ConfirmDialog, Field, FormDialog
 from kiosk.ui.admin.files import read_bytes, resolve
+from kiosk.ui.text import plain
 from kiosk.ui.widgets import Tick
 
 ROLE_LABELS = {
@@ -326,7 +327,7 @@ class PeoplePane(Pane):
             return
         what, path, report = result
         lines = [f"Line {p.line}: {p.reason}" for p in report.problems]
-        self.query_one("#import-report", Static).update("\n".join(lines))
+        self.query_one("#import-report", Static).update(plain("\n".join(lines), multiline=True))
         if report.imported:
             summary = (
                 f"Imported {path.name} ({what}): {report.added} added, {report.updated} updated, "

@@ -21,6 +21,7 @@ from kiosk.services.views import OffsiteItem, PhoneHolding, RegisterRow
 from kiosk.ui.admin.base import OVERDUE_MARK, AdminTable, Message, Pane, fill_table, selected_key
 from kiosk.ui.admin.dialogs import Field, FormDialog
 from kiosk.ui.admin.files import write_text_file
+from kiosk.ui.text import plain
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +161,7 @@ class PhonesPane(Pane):
             summary = f"Phones in the stores now: {stores}."
         else:
             summary = "No phones are in the stores now."
-        self.query_one("#phones-summary", Static).update(summary)
+        self.query_one("#phones-summary", Static).update(plain(summary))
 
     def action_export(self) -> None:
         today = self.today()
