@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, TextIO, cast
 from kiosk import __version__
 from kiosk.config import ConfigError, Settings, load_settings
 from kiosk.domain.errors import KioskError
-from kiosk.domain.text import display_text
+from kiosk.domain.text import display_text, terminal_text
 
 if TYPE_CHECKING:
     import argparse
@@ -285,9 +285,42 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return cast("argparse.Namespace", SimpleNamespace(demo=demo, handler=_cmd_run_app))
 
 
+class _TerminalSafe:
+    """Standard output or error as the commands write to it: every string through
+    ``terminal_text``, so a name holding ESC (ANSI colours, OSC 52 clipboard, OSC 0 title) or
+    a bidi override never reaches the terminal, whatever the command prints. The listings
+    already format data with ``display_text``; this is the net under them."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(terminal_text(text))
+        return len(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_arguments(argv)
     handler: Handler = args.handler
+    if handler in (_cmd_run_app, _cmd_admin_console):
+        return _main(args, handler)  # the screens draw on the terminal themselves
+    out, err = sys.stdout, sys.stderr
+    sys.stdout = cast("TextIO", _TerminalSafe(out)) if out is not None else out
+    sys.stderr = cast("TextIO", _TerminalSafe(err)) if err is not None else err
+    try:
+        return _main(args, handler)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(args: argparse.Namespace, handler: Handler) -> int:
     try:
         if getattr(args, "pin_stdin", False):
             if getattr(args, "file", None) == "-":
@@ -380,7 +413,7 @@ def _read_bytes(name: str) -> bytes:
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """Rows as aligned columns (the last one unpadded)."""
-    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    cells = [[display_text(v) for v in row] for row in rows]  # data is text, one line each
     widths = [len(h) for h in headers]
     for row in cells:
         for i, value in enumerate(row):
@@ -395,7 +428,7 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 
 def _print_import(report: ImportReport, what: str, skip_invalid: bool) -> int:
     for problem in report.problems:
-        print(f"line {problem.line}: {problem.reason}", file=sys.stderr)
+        print(f"line {problem.line}: {display_text(problem.reason)}", file=sys.stderr)
     count = len(report.problems)
     plural = "s" if count != 1 else ""
     if not report.imported:
@@ -603,7 +636,7 @@ def _cmd_devices_add(args: argparse.Namespace) -> int:
         device = services.people.add_device(args.tag, args.kind, args.description, admin_code=admin)
     finally:
         services.close()
-    described = f" ({device.description})" if device.description else ""
+    described = f" ({display_text(device.description)})" if device.description else ""
     print(f"Added {device.kind_label.lower()} {device.tag}{described}.")
     return 0
 
@@ -653,7 +686,10 @@ def _cmd_policy_publish(args: argparse.Namespace) -> int:
         )
     finally:
         services.close()
-    print(f"Published {policy.title} ({policy.version}), SHA-256 {policy.sha256}.")
+    print(
+        f"Published {display_text(policy.title)} ({display_text(policy.version)}), "
+        f"SHA-256 {policy.sha256}."
+    )
     if policy.required:
         print("Staff must acknowledge it before a laptop or work phone goes off site.")
     else:
@@ -1068,7 +1104,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         fh.write(export.content)
     print(
         f"Wrote {export.events} event{'s' if export.events != 1 else ''} about "
-        f"{export.staff.name} ({export.staff.code}) to {out} ({fmt}).",
+        f"{display_text(export.staff.name)} ({export.staff.code}) to {out} ({fmt}).",
         file=sys.stderr,
     )
     return 0
