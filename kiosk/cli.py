@@ -311,6 +311,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     if handler in (_cmd_run_app, _cmd_admin_console):
         return _main(args, handler)  # the screens draw on the terminal themselves
+    import logging
+
+    # The services log warnings (a failed read, a lock): on the command line the sentence on
+    # stderr says it; Python must not print the raw log record under it.
+    logger = logging.getLogger("kiosk")
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())
     out, err = sys.stdout, sys.stderr
     sys.stdout = cast("TextIO", _TerminalSafe(out)) if out is not None else out
     sys.stderr = cast("TextIO", _TerminalSafe(err)) if err is not None else err
@@ -346,6 +353,16 @@ def _main(args: argparse.Namespace, handler: Handler) -> int:
         return _fail("interrupted; nothing more was done.", 130)
     except EOFError:
         return _fail("standard input ended before the answer; nothing more was done.")
+    except Exception as exc:
+        if os.environ.get("KIOSK_DEBUG"):
+            raise
+        import logging
+
+        logging.getLogger("kiosk.cli").exception("unexpected error")
+        return _fail(
+            f"something unexpected went wrong ({type(exc).__name__}: {exc}); nothing more was "
+            "done. Run it again with KIOSK_DEBUG=1 to see the details."
+        )
 
 
 def _fail(message: str, status: int = 1) -> int:
