@@ -107,7 +107,7 @@ def test_a_backup_of_a_register_with_an_unreadable_row_says_so(
     broken = _deposit_ids(school)[-1]
     _break(sqlite_url, f"UPDATE events SET occurred_at = '2026-03-10 09:99:99' WHERE id = {broken}")
     school.ctx.engine.dispose()
-    status, out, err = run(capsys, "backup", str(tmp_path / "copy.sqlite3"))
+    status, _out, err = run(capsys, "backup", str(tmp_path / "copy.sqlite3"))
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert status == 1 and "could not be checked: an event in the register cannot be read" in err
     assert (tmp_path / "copy.sqlite3").exists()  # the copy is kept all the same
