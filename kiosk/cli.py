@@ -563,18 +563,14 @@ def _cmd_admin_console(args: argparse.Namespace) -> int:
 
 
 def _cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+    from sqlalchemy.exc import SQLAlchemyError
 
     from kiosk.db import migrate
-    from kiosk.db.engine import make_engine
-    from kiosk.services.app import prepare_database
+    from kiosk.services.app import open_engine, prepare_database
 
     settings = _settings(args)
     where = _safe_url(settings.database_url)
-    try:
-        engine = make_engine(settings.database_url)
-    except (ArgumentError, ValueError) as exc:
-        raise CliError(f"the database URL {where} cannot be used ({exc}).") from None
+    engine = open_engine(settings.database_url)  # or a sentence saying what is wrong
     try:
         before: str | None = None
         database = engine.url.database

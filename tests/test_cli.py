@@ -211,8 +211,11 @@ def test_unreachable_database_is_said_clearly(
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("not a url", "cannot be used"),
+        ("not a url", "is not a database URL. Use sqlite:///"),
         ("sqlite:///:memory:", "not an in-memory database"),
+        ("mysql://kiosk@db/register", "names mysql, which the kiosk does not support"),
+        ("postgresql+asyncpg://kiosk@db/register", "talks to PostgreSQL with psycopg"),
+        ("mssql+pyodbc://kiosk@db/register", "names mssql"),
     ],
 )
 def test_unusable_database_urls(

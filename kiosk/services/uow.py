@@ -60,6 +60,11 @@ class ServiceContext:
             raise
         except SQLAlchemyError as exc:
             log.warning("database read failed: %s", exc)
+            if is_locked(exc):
+                raise DatabaseUnavailable(
+                    "This cannot be shown: the database file is locked by another program. "
+                    "Please try again in a moment."
+                ) from exc
             raise DatabaseUnavailable(
                 "The database is unavailable, so this cannot be shown. Please try again."
             ) from exc
@@ -78,7 +83,18 @@ class ServiceContext:
             raise
         except SQLAlchemyError as exc:
             log.warning("database write failed: %s", exc)
+            if is_locked(exc):
+                raise DatabaseUnavailable(
+                    "Not recorded: the database file is locked by another program (a backup or "
+                    "restore running, or the file open in a database tool?). Please try again "
+                    "in a moment."
+                ) from exc
             raise DatabaseUnavailable() from exc
+
+
+def is_locked(exc: BaseException) -> bool:
+    """SQLite's "database is locked" (another program holds the file past the busy timeout)."""
+    return "database is locked" in str(getattr(exc, "orig", exc)).lower()
 
 
 class UnitOfWork:
