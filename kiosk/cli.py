@@ -763,7 +763,8 @@ def _register_csv(services: Services, target: str, first: date, last: date) -> i
     path = Path(target)
     if path.is_dir():
         raise CliError(f"{target} is a folder: give a file name for the CSV.")
-    with path.open("w", newline="", encoding="utf-8") as out:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # names: personal data
+    with os.fdopen(fd, "w", newline="", encoding="utf-8") as out:
         count = services.register.export_csv(out, first, last)
     print(f"Wrote {count} event{'s' if count != 1 else ''} to {path}.", file=sys.stderr)
     return 0

@@ -30,6 +30,7 @@ SHOWN = {
     "EPATEL": "Esha\ufffdletaP\ufffd",
 }
 POLICY_TITLE = "[@click=app.quit]AUP[/]"
+DEVICE_DESCRIPTION = f"[@click=app.quit]Dell[/]{TITLE}\u202eLatitude"
 
 
 def make_hostile_school(services: Services) -> None:
@@ -53,3 +54,7 @@ def make_hostile_school(services: Services) -> None:
                 sa.text("UPDATE staff SET name = :name WHERE code = :code"),
                 {"name": name, "code": code},
             )
+        connection.execute(
+            sa.text("UPDATE devices SET description = :d WHERE tag = 'LAP-002'"),
+            {"d": DEVICE_DESCRIPTION},
+        )

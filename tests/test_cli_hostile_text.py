@@ -69,6 +69,8 @@ def test_every_listing_prints_hostile_names_literally_and_no_escape(
     if command[0] in ("staff", "register"):
         for code in ("ASMITH", "CHEAD", "BJONES"):
             assert SHOWN[code] in out, code
+    if command[0] == "devices":
+        assert "[@click=app.quit]Dell[/]\ufffd]0;pwned\ufffd\ufffdLatitude" in out
     if command[0] == "export" and "json" not in command:
         assert SHOWN["BJONES"] in out
 
@@ -82,6 +84,9 @@ def test_a_csv_file_keeps_the_real_data(
     target = tmp_path / "register.csv"
     status, _, err = run(capsys, monkeypatch, "register", "--date", DAY, "--csv", str(target))
     assert status == 0, err
+    import stat
+
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600  # names: personal data
     written = target.read_text(encoding="utf-8-sig")
     assert HOSTILE["BJONES"] in written and HOSTILE["ASMITH"] in written
 
