@@ -22,8 +22,8 @@ def plain(value: object, *, multiline: bool = False, style: str = "") -> Content
 def plain_cell(value: object, *, style: str = "") -> Text:
     """``value`` as a table cell: a rich ``Text`` (a ``DataTable`` parses a ``str`` cell as
     markup), control, bidi and invisible characters replaced. A ``Text`` keeps its style."""
-    if isinstance(value, Text):
-        cleaned = display_text(value.plain)
+    if isinstance(value, Text):  # built by the view itself: its line breaks are meant
+        cleaned = display_text(value.plain, multiline=True)
         if cleaned == value.plain:
             return value
         return Text(cleaned, style=value.style, end=value.end, no_wrap=value.no_wrap)
