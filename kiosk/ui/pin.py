@@ -30,7 +30,7 @@ from kiosk.ui.base import StaffModal
 from kiosk.ui.widgets import Notice, TouchButton
 
 if TYPE_CHECKING:
-    from kiosk.services.admin import PinCheck
+    from kiosk.services.admin import PinCheck, SignIn
     from kiosk.services.views import StaffInfo
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,7 @@ class PinScreen(StaffModal):
         self.stage = "pin"
         self.digits = ""
         self.admin: StaffInfo | None = None
+        self._accepted_pin = ""  # the PIN the pad accepted, for sign_in with the badge
         self.lockouts: tuple[datetime, ...] = ()
 
     def compose(self) -> ComposeResult:
@@ -133,7 +134,7 @@ class PinScreen(StaffModal):
                 return
             self.call(
                 lambda s: s.admin.check_pin(pin),
-                self._checked,
+                lambda result: self._checked(result, pin),
                 lambda error: self._not_checked(error, pin),
             )
         elif self.stage == "badge":
@@ -142,11 +143,12 @@ class PinScreen(StaffModal):
             if text.strip():
                 self.handle_scan(text)
 
-    def _checked(self, result: PinCheck) -> None:
+    def _checked(self, result: PinCheck, pin: str) -> None:
         if not result.ok:
             title = "Locked" if result.locked_until is not None else "Not accepted"
             self.show_error(result.message, title=title)
             return
+        self._accepted_pin = pin
         self.stage = "badge"
         self.clear_notice()
         self.lockouts = result.lockouts_since_last_sign_in
@@ -194,10 +196,24 @@ class PinScreen(StaffModal):
         except KioskError as exc:
             self.show_error(exc)
             return
-        self.call(lambda s: s.admin.admin(code), self._admin_ok)
+        pin = self._accepted_pin
+        # THE admin sign-in (services.admin.sign_in): the admin's code, then the PIN the pad
+        # accepted a moment ago, checked again with it.
+        self.call(lambda s: s.admin.sign_in(pin, code), self._admin_ok, self._not_signed_in)
 
-    def _admin_ok(self, admin: StaffInfo) -> None:
+    def _not_signed_in(self, error: KioskError) -> None:
+        from kiosk.services.admin import WrongPin
+
+        if isinstance(error, WrongPin):  # changed or locked meanwhile: the PIN again
+            self._accepted_pin = ""
+            self.stage = "pin"
+            self._show_stage()
+        self.show_error(error)
+
+    def _admin_ok(self, signed: SignIn) -> None:
+        admin = signed.admin
         self.admin = admin
+        self._accepted_pin = ""
         self.stage = "menu"
         self.show_info(display_text(f"Signed in as {admin.name}."))
         self._show_stage()
