@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TextIO, cast
 from kiosk import __version__, cli_setup
 from kiosk.config import ConfigError, Settings, load_settings
 from kiosk.domain.errors import KioskError
+from kiosk.domain.text import display_text, terminal_text
 
 if TYPE_CHECKING:
     import argparse
@@ -114,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --retire-missing: retire them even with a device off site",
     )
+    _add_sign_in(imp)
     imp.set_defaults(handler=_cmd_staff_import)
     ls = staff_sub.add_parser("list", help="list the staff", description="List the staff.")
     ls.add_argument("--all", action="store_true", help="include staff who have left")
@@ -136,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     dimp.add_argument(
         "--skip-invalid", action="store_true", help="import the valid rows, report the others"
     )
+    _add_sign_in(dimp)
     dimp.set_defaults(handler=_cmd_devices_import)
     add = dev_sub.add_parser(
         "add", help="add one device", description="Add one laptop or work phone."
@@ -145,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--kind", required=True, help="laptop, work_phone or a kind the school added (kinds)"
     )
     add.add_argument("--description", default="", help="e.g. 'Dell Latitude, Year 3'")
+    _add_sign_in(add)
     add.set_defaults(handler=_cmd_devices_add)
     dls = dev_sub.add_parser(
         "list",
@@ -181,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="for information: staff may acknowledge it, nothing waits for it",
     )
+    _add_sign_in(pub)
     pub.set_defaults(handler=_cmd_policy_publish)
     pls = pol_sub.add_parser(
         "list", help="list every policy version", description="List every policy version."
@@ -247,10 +252,46 @@ def build_parser() -> argparse.ArgumentParser:
     pin = adm_sub.add_parser(
         "set-pin",
         help="set or change the admin PIN",
-        description="Set the admin PIN (at least 6 digits). On a terminal it is asked twice "
-        "without echo; otherwise one line is read from standard input.",
+        description="Set the admin PIN (at least 6 digits), as an admin (--admin CODE, or asked). "
+        "Once a PIN is set, changing it needs the current one. On a terminal the PINs are "
+        "asked without echo (the new one twice); otherwise standard input gives one line per "
+        "PIN: the current PIN first (when one is set), then the new one. The first PIN creates "
+        "the school key on this machine: copy it to every kiosk with kiosk secret export.",
     )
+    pin.add_argument("--admin", metavar="CODE", help="your staff code (you must be an admin)")
     pin.set_defaults(handler=_cmd_admin_set_pin)
+
+    sec = sub.add_parser(
+        "secret",
+        help="the school key every kiosk of the school needs (export, import)",
+        description="The school key: a secret file on each kiosk (never in the database) that "
+        "the admin PIN is checked with. One PIN works on every kiosk holding the same key. "
+        "Export it on the machine where the PIN was first set, import it on each other kiosk.",
+    )
+    sec_sub = sec.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    sexp = sec_sub.add_parser(
+        "export",
+        help="print the school key (or write it to a new file)",
+        description="Print the school key as a few lines of text with a check value (to print "
+        "and keep in the office safe, or to copy to a kiosk). Treat it like a master key.",
+    )
+    sexp.add_argument("--out", metavar="FILE", help="write to FILE (a new file, mode 0600)")
+    sexp.set_defaults(handler=_cmd_secret_export)
+    simp = sec_sub.add_parser(
+        "import",
+        help="install the school key on this kiosk",
+        description="Install the school key from FILE (written by kiosk secret export, or "
+        "typed in from its printout), or - for standard input.",
+    )
+    simp.add_argument("file", metavar="FILE", help="the exported key, or - for stdin")
+    simp.set_defaults(handler=_cmd_secret_import)
+    sshow = sec_sub.add_parser(
+        "check",
+        help="show where this kiosk's key is and its check value",
+        description="Show where this kiosk's school key is and its check value (not the key): "
+        "two kiosks with the same check value hold the same key.",
+    )
+    sshow.set_defaults(handler=_cmd_secret_check)
 
     demo = sub.add_parser(
         "demo",
@@ -290,10 +331,56 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return cast("argparse.Namespace", SimpleNamespace(demo=demo, handler=_cmd_run_app))
 
 
+class _TerminalSafe:
+    """Standard output or error as the commands write to it: every string through
+    ``terminal_text``, so a name holding ESC (ANSI colours, OSC 52 clipboard, OSC 0 title) or
+    a bidi override never reaches the terminal, whatever the command prints. The listings
+    already format data with ``display_text``; this is the net under them."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(terminal_text(text))
+        return len(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_arguments(argv)
     handler: Handler = args.handler
+    if handler in (_cmd_run_app, _cmd_admin_console):
+        return _main(args, handler)  # the screens draw on the terminal themselves
+    import logging
+
+    # The services log warnings (a failed read, a lock): on the command line the sentence on
+    # stderr says it; Python must not print the raw log record under it.
+    logger = logging.getLogger("kiosk")
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())
+    out, err = sys.stdout, sys.stderr
+    sys.stdout = cast("TextIO", _TerminalSafe(out)) if out is not None else out
+    sys.stderr = cast("TextIO", _TerminalSafe(err)) if err is not None else err
     try:
+        return _main(args, handler)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(args: argparse.Namespace, handler: Handler) -> int:
+    try:
+        if getattr(args, "pin_stdin", False):
+            if getattr(args, "file", None) == "-":
+                raise CliError("--pin-stdin reads standard input: give the data as a file.")
+            args.pin = _stdin_line()
+            if not args.pin:
+                raise CliError("--pin-stdin: the first line of standard input is empty.")
         return handler(args)
     except CliError as exc:
         return _fail(str(exc), exc.status)
@@ -310,6 +397,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(_os_message(exc))
     except KeyboardInterrupt:
         return _fail("interrupted; nothing more was done.", 130)
+    except EOFError:
+        return _fail("standard input ended before the answer; nothing more was done.")
+    except Exception as exc:
+        if os.environ.get("KIOSK_DEBUG"):
+            raise
+        import logging
+
+        logging.getLogger("kiosk.cli").exception("unexpected error")
+        return _fail(
+            f"something unexpected went wrong ({type(exc).__name__}: {exc}); nothing more was "
+            "done. Run it again with KIOSK_DEBUG=1 to see the details."
+        )
 
 
 def _fail(message: str, status: int = 1) -> int:
@@ -377,7 +476,7 @@ def _read_bytes(name: str) -> bytes:
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """Rows as aligned columns (the last one unpadded)."""
-    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    cells = [[display_text(v) for v in row] for row in rows]  # data is text, one line each
     widths = [len(h) for h in headers]
     for row in cells:
         for i, value in enumerate(row):
@@ -392,7 +491,7 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 
 def _print_import(report: ImportReport, what: str, skip_invalid: bool) -> int:
     for problem in report.problems:
-        print(f"line {problem.line}: {problem.reason}", file=sys.stderr)
+        print(f"line {problem.line}: {display_text(problem.reason)}", file=sys.stderr)
     count = len(report.problems)
     plural = "s" if count != 1 else ""
     if not report.imported:
@@ -413,6 +512,73 @@ def _print_import(report: ImportReport, what: str, skip_invalid: bool) -> int:
         if report.added + report.updated + report.unchanged == 0:
             raise CliError("nothing imported: every row was invalid.")
     return 0
+
+
+# --- acting as an admin -------------------------------------------------------------------------
+
+
+def _add_sign_in(parser: argparse.ArgumentParser) -> None:
+    """The sign-in every command that changes the register asks for."""
+    group = parser.add_argument_group(
+        "signing in",
+        "This command changes the register: it asks for your staff code (an admin's) and the "
+        "admin PIN, and records you as the admin who did it. Until a PIN is set (a new "
+        "school's set-up), staff and devices can be imported without signing in.",
+    )
+    group.add_argument("--admin", metavar="CODE", help="your staff code (you must be an admin)")
+    group.add_argument(
+        "--pin-stdin",
+        action="store_true",
+        help="read the admin PIN from the first line of standard input (for scripts)",
+    )
+
+
+def _stdin_line() -> str:
+    stream = sys.stdin
+    if stream is None:
+        return ""
+    buffer = getattr(stream, "buffer", None)
+    if buffer is not None:
+        return bytes(buffer.readline()).decode("utf-8", "replace").strip()
+    return stream.readline().strip()
+
+
+def _on_a_terminal() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def _acting_admin(
+    args: argparse.Namespace, services: Services, *, setup_ok: bool = True
+) -> str | None:
+    """The admin this command acts for, signed in with the PIN (``services.admin.sign_in``).
+
+    None only while no admin PIN is set and ``setup_ok`` (a new school's first imports).
+    """
+    if not services.admin.is_pin_set():
+        if not setup_ok:
+            raise CliError(
+                "no admin PIN is set yet, so no admin can sign in to do this: set it first "
+                "with `kiosk admin set-pin --admin CODE`."
+            )
+        return None
+    code = (getattr(args, "admin", None) or "").strip()
+    if not code and _on_a_terminal():
+        code = input("Your staff code (an admin's): ").strip()
+    pin = getattr(args, "pin", None)
+    if pin is None and _on_a_terminal():
+        import getpass
+
+        pin = getpass.getpass("Admin PIN: ")
+    if not code or not pin:
+        raise CliError(
+            "this command changes the register: sign in as an admin with --admin CODE and "
+            "the PIN (asked at a terminal, or --pin-stdin to read it from standard input)."
+        )
+    from kiosk.domain.scan import parse_scan
+
+    signed = services.admin.sign_in(pin, parse_scan(code).code)
+    print(f"Signed in as {display_text(signed.admin.name)} ({signed.admin.code}).", file=sys.stderr)
+    return signed.admin.code
 
 
 # --- commands ---------------------------------------------------------------------------------
@@ -449,18 +615,14 @@ def _cmd_admin_console(args: argparse.Namespace) -> int:
 
 
 def _cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+    from sqlalchemy.exc import SQLAlchemyError
 
     from kiosk.db import migrate
-    from kiosk.db.engine import make_engine
-    from kiosk.services.app import prepare_database
+    from kiosk.services.app import open_engine, prepare_database
 
     settings = _settings(args)
     where = _safe_url(settings.database_url)
-    try:
-        engine = make_engine(settings.database_url)
-    except (ArgumentError, ValueError) as exc:
-        raise CliError(f"the database URL {where} cannot be used ({exc}).") from None
+    engine = open_engine(settings.database_url)  # or a sentence saying what is wrong
     try:
         before: str | None = None
         database = engine.url.database
@@ -486,11 +648,13 @@ def _cmd_staff_import(args: argparse.Namespace) -> int:
     data = _read_bytes(args.file)
     services = _open(args)
     try:
+        admin = _acting_admin(args, services)
         report = services.people.import_staff_csv(
             data,
             skip_invalid=args.skip_invalid,
             retire_missing=args.retire_missing,
             force=args.force,
+            admin_code=admin,
         )
     finally:
         services.close()
@@ -501,7 +665,10 @@ def _cmd_devices_import(args: argparse.Namespace) -> int:
     data = _read_bytes(args.file)
     services = _open(args)
     try:
-        report = services.people.import_devices_csv(data, skip_invalid=args.skip_invalid)
+        admin = _acting_admin(args, services)
+        report = services.people.import_devices_csv(
+            data, skip_invalid=args.skip_invalid, admin_code=admin
+        )
     finally:
         services.close()
     return _print_import(report, "devices", args.skip_invalid)
@@ -537,10 +704,11 @@ def _cmd_staff_list(args: argparse.Namespace) -> int:
 def _cmd_devices_add(args: argparse.Namespace) -> int:
     services = _open(args)
     try:
-        device = services.people.add_device(args.tag, args.kind, args.description)
+        admin = _acting_admin(args, services)
+        device = services.people.add_device(args.tag, args.kind, args.description, admin_code=admin)
     finally:
         services.close()
-    described = f" ({device.description})" if device.description else ""
+    described = f" ({display_text(device.description)})" if device.description else ""
     print(f"Added {device.kind_label.lower()} {device.tag}{described}.")
     return 0
 
@@ -584,12 +752,16 @@ def _cmd_policy_publish(args: argparse.Namespace) -> int:
         raise CliError(f"{args.file} is not UTF-8 text; save it as UTF-8 and try again.") from None
     services = _open(args)
     try:
+        admin = _acting_admin(args, services)
         policy = services.policies.publish(
-            args.title, args.policy_version, text, required=args.required
+            args.title, args.policy_version, text, required=args.required, published_by=admin
         )
     finally:
         services.close()
-    print(f"Published {policy.title} ({policy.version}), SHA-256 {policy.sha256}.")
+    print(
+        f"Published {display_text(policy.title)} ({display_text(policy.version)}), "
+        f"SHA-256 {policy.sha256}."
+    )
     if policy.required:
         print("Staff must acknowledge it before a laptop or work phone goes off site.")
     else:
@@ -650,8 +822,9 @@ def _register_csv(services: Services, target: str, first: date, last: date) -> i
     path = Path(target)
     if path.is_dir():
         raise CliError(f"{target} is a folder: give a file name for the CSV.")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # names: personal data
     # A byte-order mark first, so Excel reads the file as UTF-8 (names with accents).
-    with path.open("w", newline="", encoding="utf-8-sig") as out:
+    with os.fdopen(fd, "w", newline="", encoding="utf-8-sig") as out:
         count = services.register.export_csv(out, first, last)
     print(f"Wrote {count} event{'s' if count != 1 else ''} to {path}.", file=sys.stderr)
     return 0
@@ -731,8 +904,8 @@ def _cmd_labels(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_pin() -> str:
-    if sys.stdin is not None and sys.stdin.isatty():
+def _read_new_pin() -> str:
+    if _on_a_terminal():
         import getpass
 
         first = getpass.getpass("New admin PIN (at least 6 digits): ")
@@ -740,22 +913,91 @@ def _read_pin() -> str:
         if first != second:
             raise CliError("the two PINs differ; the PIN was not changed.")
         return first
-    line = sys.stdin.readline() if sys.stdin is not None else ""
-    if not line.strip():
+    line = _stdin_line()
+    if not line:
         raise CliError("no PIN given: type it at a terminal, or send one line on stdin.")
-    return line.strip()
+    return line
 
 
 def _cmd_admin_set_pin(args: argparse.Namespace) -> int:
+    from kiosk.domain.scan import parse_scan
     from kiosk.services.admin import validate_pin
 
-    pin = validate_pin(_read_pin())  # before touching the database
     services = _open(args)
     try:
-        services.admin.set_pin(pin)
+        replacing = services.admin.is_pin_set()
+        code = (args.admin or "").strip()
+        if not code and _on_a_terminal():
+            code = input("Your staff code (an admin's): ").strip()
+        if not code:
+            raise CliError(
+                "say who sets the PIN: --admin CODE (your staff code; you must be an admin)."
+            )
+        code = parse_scan(code).code
+        admin = services.admin.admin(code)  # before any PIN is asked
+        current: str | None = None
+        if replacing:
+            if _on_a_terminal():
+                import getpass
+
+                current = getpass.getpass("Current admin PIN: ")
+            else:
+                current = _stdin_line()
+            if not current:
+                raise CliError("a PIN is already set: give the current PIN first.")
+        pin = validate_pin(_read_new_pin())  # a bad new PIN uses up no attempt
+        if current is not None:
+            services.admin.sign_in(current, admin.code)  # a wrong PIN counts like any attempt
+        services.admin.set_pin(pin, admin_code=admin.code, current_pin=current)
     finally:
         services.close()
     print("Admin PIN set. Keep it safe: the admin console asks for it.")
+    if not replacing:
+        print(
+            "This machine now holds the school key the PIN is checked with. Copy it to every "
+            "other kiosk: `kiosk secret export --out FILE` here, `kiosk secret import FILE` there."
+        )
+    return 0
+
+
+def _cmd_secret_export(args: argparse.Namespace) -> int:
+    from kiosk.services import secret
+
+    settings = _settings(args)
+    text = secret.export_text(secret.school_key(settings), display_text(settings.school_name))
+    if not args.out:
+        sys.stdout.write(text)
+        return 0
+    out = Path(args.out)
+    if out.exists():
+        raise CliError(f"{out} already exists: choose a new file name.")
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(text)
+    print(f"Wrote the school key to {out} (only you can read it). Import it on each kiosk.")
+    return 0
+
+
+def _cmd_secret_import(args: argparse.Namespace) -> int:
+    from kiosk.services import secret
+
+    raw = _read_bytes(args.file)
+    settings = _settings(args)
+    key = secret.import_key(raw.decode("utf-8", "replace"), settings, where=f"{args.file}")
+    print(
+        f"School key installed in {secret.key_path(settings)} (check {secret.fingerprint(key)}). "
+        "The admin PIN set on the other kiosks works here now."
+    )
+    return 0
+
+
+def _cmd_secret_check(args: argparse.Namespace) -> int:
+    from kiosk.services import secret
+
+    settings = _settings(args)
+    key = secret.school_key(settings)
+    print(f"School key: {secret.key_path(settings)}")
+    print(f"Check:      {secret.fingerprint(key)} (the same on every kiosk of the school)")
     return 0
 
 
@@ -825,7 +1067,11 @@ def _add_reliability_commands(sub: argparse._SubParsersAction[argparse.ArgumentP
         "register still holds that event and everything before it, unchanged.",
     )
     anc.add_argument("--out", metavar="FILE", help="write to FILE (a new file)")
-    anc.add_argument("--admin", metavar="CODE", help="the admin taking it (recorded)")
+    _add_sign_in(anc)
+    anc.epilog = (
+        "Taking an anchor changes nothing but is recorded; with --admin it is recorded as "
+        "taken by that admin, who signs in with the PIN."
+    )
     anc.set_defaults(handler=_cmd_anchor)
 
     bak = sub.add_parser(
@@ -861,7 +1107,7 @@ def _add_reliability_commands(sub: argparse._SubParsersAction[argparse.ArgumentP
         help="drop the live register's events newer than the backup (needs --reason)",
     )
     res.add_argument("--reason", metavar="TEXT", help="why newer events are dropped (recorded)")
-    res.add_argument("--admin", metavar="CODE", help="the admin restoring (recorded)")
+    _add_sign_in(res)
     res.set_defaults(handler=_cmd_restore)
 
     exp = sub.add_parser(
@@ -880,6 +1126,7 @@ def _add_reliability_commands(sub: argparse._SubParsersAction[argparse.ArgumentP
         choices=("csv", "json"),
         help="csv (spreadsheet-safe) or json; default: from the --out file name, else csv",
     )
+    _add_sign_in(exp)
     exp.set_defaults(handler=_cmd_export)
 
     pur = sub.add_parser(
@@ -897,8 +1144,8 @@ def _add_reliability_commands(sub: argparse._SubParsersAction[argparse.ArgumentP
         metavar="DATE",
         help="e.g. 01/09/2025 or 2025-09-01 (not included)",
     )
-    pur.add_argument("--admin", required=True, metavar="CODE", help="the admin doing it")
     pur.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    _add_sign_in(pur)
     pur.set_defaults(handler=_cmd_purge)
 
 
@@ -925,7 +1172,8 @@ def _cmd_anchor(args: argparse.Namespace) -> int:
         raise CliError(f"the folder {out.parent} does not exist.")
     services = _open(args)
     try:
-        anchor = services.integrity.anchor(admin_code=args.admin)
+        admin = _acting_admin(args, services, setup_ok=False) if args.admin else None
+        anchor = services.integrity.anchor(admin_code=admin)
     finally:
         services.close()
     if out is None:
@@ -994,13 +1242,14 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 def _cmd_restore(args: argparse.Namespace) -> int:
     services = _open(args)
     try:
+        admin = _acting_admin(args, services, setup_ok=False)
         _confirm(f"Replace the register with {args.file}?", args.yes)
         report = services.backup.restore(
             args.file,
             anchors=_anchors(args),
             drop_newer=args.drop_newer,
             reason=args.reason,
-            admin_code=args.admin,
+            admin_code=admin,
         )
     finally:
         services.close()
@@ -1017,7 +1266,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
         raise CliError(f"the folder {out.parent} does not exist.")
     services = _open(args)
     try:
-        export = services.backup.export_staff(args.staff, fmt)
+        admin = _acting_admin(args, services, setup_ok=False)
+        export = services.backup.export_staff(args.staff, fmt, admin_code=admin)
     finally:
         services.close()
     if out is None:
@@ -1029,7 +1279,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         fh.write(export.content)
     print(
         f"Wrote {export.events} event{'s' if export.events != 1 else ''} about "
-        f"{export.staff.name} ({export.staff.code}) to {out} ({fmt}).",
+        f"{display_text(export.staff.name)} ({export.staff.code}) to {out} ({fmt}).",
         file=sys.stderr,
     )
     return 0
@@ -1038,11 +1288,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_purge(args: argparse.Namespace) -> int:
     services = _open(args)
     try:
+        admin = _acting_admin(args, services, setup_ok=False)
+        assert admin is not None
         _confirm(
             f"Remove the events recorded before {args.before:%d %B %Y} (a checkpoint is kept)?",
             args.yes,
         )
-        report = services.backup.purge(args.before, args.admin)
+        report = services.backup.purge(args.before, admin)
     finally:
         services.close()
     print(report.summary)

@@ -52,6 +52,7 @@ def add_staff_retire(staff_sub: SubParsers) -> None:
     )
     ret.add_argument("code", metavar="CODE", help="their staff code")
     ret.add_argument("--force", action="store_true", help="retire them even with a device off site")
+    _sign_in(ret)
     ret.set_defaults(handler=cmd_staff_retire)
 
 
@@ -87,6 +88,7 @@ def add_device_kind_commands(dev_sub: SubParsers) -> None:
         help="a line manager must agree when taken home more often than the threshold "
         "(as for laptops)",
     )
+    _sign_in(kadd)
     kadd.set_defaults(handler=cmd_device_kind_add)
 
 
@@ -114,6 +116,7 @@ def add_school_commands(sub: SubParsers) -> None:
     cimp.add_argument(
         "--skip-invalid", action="store_true", help="import the readable lines, list the others"
     )
+    _sign_in(cimp)
     cimp.set_defaults(handler=cmd_calendar_import)
     cshow = cal_sub.add_parser(
         "show",
@@ -153,12 +156,19 @@ def cmd_config_set(args: argparse.Namespace) -> int:
 # --- staff retire -------------------------------------------------------------------------------
 
 
+def _sign_in(parser: argparse.ArgumentParser) -> None:
+    from kiosk.cli import _add_sign_in
+
+    _add_sign_in(parser)
+
+
 def cmd_staff_retire(args: argparse.Namespace) -> int:
-    from kiosk.cli import _open
+    from kiosk.cli import _acting_admin, _open
 
     services = _open(args)
     try:
-        person = services.people.retire_staff(args.code, force=args.force)
+        admin = _acting_admin(args, services)
+        person = services.people.retire_staff(args.code, force=args.force, admin_code=admin)
         held = services.devices.offsite_now()
     finally:
         services.close()
@@ -196,15 +206,17 @@ def cmd_device_kinds(args: argparse.Namespace) -> int:
 
 
 def cmd_device_kind_add(args: argparse.Namespace) -> int:
-    from kiosk.cli import _open
+    from kiosk.cli import _acting_admin, _open
 
     services = _open(args)
     try:
+        admin = _acting_admin(args, services)
         kinds = services.school.set_device_kind(
             args.code,
             args.label,
             needs_charged=args.needs_charged,
             regular_use=args.regular_use,
+            admin_code=admin,
         )
     finally:
         services.close()
@@ -226,13 +238,16 @@ def cmd_device_kind_add(args: argparse.Namespace) -> int:
 
 
 def cmd_calendar_import(args: argparse.Namespace) -> int:
-    from kiosk.cli import CliError, _open, _read_bytes
+    from kiosk.cli import CliError, _acting_admin, _open, _read_bytes
     from kiosk.services.school import calendar_summary
 
     data = _read_bytes(args.file)
     services = _open(args)
     try:
-        result = services.school.import_calendar(args.file, data, skip_invalid=args.skip_invalid)
+        admin = _acting_admin(args, services)
+        result = services.school.import_calendar(
+            args.file, data, skip_invalid=args.skip_invalid, admin_code=admin
+        )
     finally:
         services.close()
     for problem in result.problems:
@@ -536,15 +551,14 @@ def _setup_labels(asker: _Asker, services: Services) -> None:
 
 def _setup_summary(settings: Any, config: Path) -> None:
     from kiosk.cli import _safe_url
-    from kiosk.services.admin import secret_path
+    from kiosk.services.secret import key_path
 
     print("\nDone. What each kiosk needs:")
     print(f"  - the database: KIOSK_DATABASE_URL={_safe_url(settings.database_url)}")
     print("    (several kiosks share one PostgreSQL database: postgresql://USER@HOST/DATABASE)")
     print(f"  - the settings: {config} (copy it, or set KIOSK_CONFIG to its path)")
-    print(f"  - the admin PIN key: {secret_path()}")
-    print("    Copy it to the same place on each kiosk, readable only by the kiosk's user, e.g.")
-    key = secret_path()
-    print(f"    scp {key} kiosk@KIOSK:{key} && ssh kiosk@KIOSK chmod 600 {key}")
-    print("    (or set KIOSK_SECRET_FILE to where it is). Without it the PIN cannot be checked.")
+    print(f"  - the school key: {key_path(settings)}")
+    print("    Every kiosk of the school needs the same key, or the PIN is not accepted there:")
+    print("    here `kiosk secret export --out school-key.txt`, there `kiosk secret import")
+    print("    school-key.txt` (as the kiosk's user). Keep the file like a master key.")
     print("Start the kiosk with: kiosk")

@@ -82,6 +82,10 @@ COMMANDS = [
     ["labels"],
     ["admin"],
     ["admin", "set-pin"],
+    ["secret"],
+    ["secret", "export"],
+    ["secret", "import"],
+    ["secret", "check"],
     ["demo"],
     ["config"],
     ["config", "set"],
@@ -217,8 +221,11 @@ def test_unreachable_database_is_said_clearly(
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("not a url", "cannot be used"),
+        ("not a url", "is not a database URL. Use sqlite:///"),
         ("sqlite:///:memory:", "not an in-memory database"),
+        ("mysql://kiosk@db/register", "names mysql, which the kiosk does not support"),
+        ("postgresql+asyncpg://kiosk@db/register", "talks to PostgreSQL with psycopg"),
+        ("mssql+pyodbc://kiosk@db/register", "names mssql"),
     ],
 )
 def test_unusable_database_urls(
@@ -618,23 +625,51 @@ def test_labels_only_some_codes_on_a_label_printer(
     assert "invalid choice" in capsys.readouterr().err
 
 
+def _import_roster(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "roster.csv"
+    path.write_text(GOOD_STAFF, encoding="utf-8")
+    assert run(capsys, "staff", "import", str(path))[0] == 0  # set-up: no PIN yet
+
+
 def test_set_pin_from_stdin(
-    sqlite_db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    sqlite_db: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ) -> None:
+    _import_roster(capsys, tmp_path)
     monkeypatch.setattr(sys, "stdin", io.StringIO("135792\n"))
-    status, out, _ = run(capsys, "admin", "set-pin")
-    assert status == 0 and out.startswith("Admin PIN set.")
+    status, _, err = run(capsys, "admin", "set-pin")
+    assert status == 1 and "--admin CODE" in err
+    monkeypatch.setattr(sys, "stdin", io.StringIO("135792\n"))
+    status, _, err = run(capsys, "admin", "set-pin", "--admin", "ASMITH")
+    assert status == 1 and "Alice Smith is not an admin" in err
+    monkeypatch.setattr(sys, "stdin", io.StringIO("135792\n"))
+    status, out, _ = run(capsys, "admin", "set-pin", "--admin", "chead")
+    assert status == 0 and out.startswith("Admin PIN set.") and "kiosk secret export" in out
     services = Services.open(Settings(database_url=sqlite_db))
     assert services.admin.check_pin("135792").ok
-    assert not services.admin.check_pin("135790").ok
-    services.close()
 
-    monkeypatch.setattr(sys, "stdin", io.StringIO("1234\n"))
-    status, _, err = run(capsys, "admin", "set-pin")
-    assert (status, err) == (1, "kiosk: The PIN must have at least 6 digits.\n")
-    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
-    status, _, err = run(capsys, "admin", "set-pin")
+    # Once set, changing it needs the current PIN, and a wrong one changes nothing.
+    monkeypatch.setattr(sys, "stdin", io.StringIO("246813\n975318\n"))
+    status, _, err = run(capsys, "admin", "set-pin", "--admin", "CHEAD")
+    assert status == 1 and "Wrong PIN" in err
+    monkeypatch.setattr(sys, "stdin", io.StringIO("135792\n1234\n"))
+    status, _, err = run(capsys, "admin", "set-pin", "--admin", "CHEAD")
+    assert status == 1 and "The PIN must have at least 6 digits." in err
+    monkeypatch.setattr(sys, "stdin", io.StringIO("135792\n"))
+    status, _, err = run(capsys, "admin", "set-pin", "--admin", "CHEAD")
     assert status == 1 and "no PIN given" in err
+    assert services.admin.check_pin("135792").ok
+    monkeypatch.setattr(sys, "stdin", io.StringIO("135792\n246813\n"))
+    assert run(capsys, "admin", "set-pin", "--admin", "CHEAD")[0] == 0
+    assert services.admin.check_pin("246813").ok
+    rows = services.register.day(datetime.now(UTC).date()).rows
+    assert [(r.detail, r.staff_code) for r in rows if r.kind == "admin_action"][-2:] == [
+        ("action: admin_pin_set", "CHEAD"),
+        ("action: admin_pin_set", "CHEAD"),
+    ]
+    services.close()
 
 
 class _Tty(io.StringIO):
@@ -643,12 +678,17 @@ class _Tty(io.StringIO):
 
 
 def test_set_pin_on_a_terminal_asks_twice(
-    sqlite_db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    sqlite_db: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ) -> None:
     import getpass
 
+    _import_roster(capsys, tmp_path)
     answers = iter(["864209", "864290"])
-    monkeypatch.setattr(sys, "stdin", _Tty())
+    monkeypatch.setattr(sys, "stdin", _Tty("CHEAD\n"))
+    monkeypatch.setattr("builtins.input", lambda prompt: "CHEAD")
     monkeypatch.setattr(getpass, "getpass", lambda prompt: next(answers))
     status, _, err = run(capsys, "admin", "set-pin")
     assert (status, err) == (1, "kiosk: the two PINs differ; the PIN was not changed.\n")
@@ -658,7 +698,153 @@ def test_set_pin_on_a_terminal_asks_twice(
     answers = iter(["864209", "864209"])
     assert run(capsys, "admin", "set-pin")[0] == 0
     assert services.admin.check_pin("864209").ok
+    prompts: list[str] = []
+    answers = iter(["864209", "975318", "975318"])
+
+    def answer(prompt: str) -> str:
+        prompts.append(prompt)
+        return next(answers)
+
+    monkeypatch.setattr(getpass, "getpass", answer)
+    assert run(capsys, "admin", "set-pin")[0] == 0
+    assert prompts[0] == "Current admin PIN: "
+    assert services.admin.check_pin("975318").ok
     services.close()
+
+
+# --- acting for someone: commands that change the register sign an admin in -------------------
+
+STRANGER = "code,name,roles\nMALLORY,Mallory Stranger,admin\n"
+
+
+def _school_with_pin(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _import_roster(capsys, tmp_path)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("135792\n"))
+    assert run(capsys, "admin", "set-pin", "--admin", "CHEAD")[0] == 0
+
+
+def _admin_actions(url: str) -> list[tuple[str, str | None]]:
+    services = Services.open(Settings(database_url=url))
+    try:
+        rows = services.register.day(datetime.now(UTC).date()).rows
+        return [(r.detail, r.staff_code) for r in rows if r.kind == "admin_action"]
+    finally:
+        services.close()
+
+
+def test_a_stranger_cannot_make_themself_an_admin(
+    sqlite_db: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    _school_with_pin(capsys, monkeypatch, tmp_path)
+    path = tmp_path / "stranger.csv"
+    path.write_text(STRANGER, encoding="utf-8")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    status, _, err = run(capsys, "staff", "import", str(path))
+    assert status == 1 and "sign in as an admin" in err
+    monkeypatch.setattr(sys, "stdin", io.StringIO("999999\n"))
+    status, _, err = run(capsys, "staff", "import", str(path), "--admin", "CHEAD", "--pin-stdin")
+    assert status == 1 and "Wrong PIN" in err
+    monkeypatch.setattr(sys, "stdin", io.StringIO("135792\n"))
+    status, _, err = run(capsys, "staff", "import", str(path), "--admin", "ASMITH", "--pin-stdin")
+    assert status == 1 and "not an admin" in err
+    services = Services.open(Settings(database_url=sqlite_db))
+    assert "MALLORY" not in staff_codes(services)
+    services.close()
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("135792\n"))
+    status, _, err = run(capsys, "staff", "import", str(path), "--admin", "CHEAD", "--pin-stdin")
+    assert status == 0 and "Signed in as Carol Head (CHEAD)" in err
+    assert ("action: staff_imported", "CHEAD") in _admin_actions(sqlite_db)
+
+
+def test_every_changing_command_needs_the_admin_to_sign_in(
+    sqlite_db: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    _school_with_pin(capsys, monkeypatch, tmp_path)
+    devices = tmp_path / "devices.csv"
+    devices.write_text("tag,kind\nLAP-101,laptop\n", encoding="utf-8")
+    policy = tmp_path / "aup.txt"
+    policy.write_text("Be kind to the laptops.\n", encoding="utf-8")
+    commands = [
+        ["devices", "import", str(devices)],
+        ["devices", "add", "LAP-102", "--kind", "laptop"],
+        ["policy", "publish", str(policy), "--title", "AUP", "--version", "1"],
+        ["export", "--staff", "ASMITH", "--out", str(tmp_path / "sar.csv")],
+        ["purge", "--before", "2020-01-01", "--yes"],
+        ["restore", str(tmp_path / "nothing.sqlite3"), "--yes"],
+    ]
+    before = _admin_actions(sqlite_db)
+    for command in commands:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+        status, _, err = run(capsys, *command, "--admin", "CHEAD")
+        assert status == 1 and "sign in as an admin" in err, command
+    assert _admin_actions(sqlite_db) == before
+    for command in commands[:3]:
+        monkeypatch.setattr(sys, "stdin", io.StringIO("135792\n"))
+        status, _, err = run(capsys, *command, "--admin", "CHEAD", "--pin-stdin")
+        assert status == 0, (command, err)
+    done = _admin_actions(sqlite_db)[len(before) :]
+    assert [by for _, by in done] == ["CHEAD", "CHEAD", "CHEAD"]
+
+
+def test_purge_records_only_an_admin_who_signed_in(
+    sqlite_db: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    _school_with_pin(capsys, monkeypatch, tmp_path)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("111111\n"))
+    status, _, err = run(
+        capsys, "purge", "--before", "2020-01-01", "--admin", "CHEAD", "--pin-stdin", "--yes"
+    )
+    assert status == 1 and "Wrong PIN" in err
+    assert not [d for d, _ in _admin_actions(sqlite_db) if "purge" in d]
+
+
+def test_school_key_export_and_import_between_two_machines(
+    sqlite_db: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    import os
+    import stat
+
+    _school_with_pin(capsys, monkeypatch, tmp_path)
+    exported = tmp_path / "school-key.txt"
+    status, out, _ = run(capsys, "secret", "export", "--out", str(exported))
+    assert status == 0 and stat.S_IMODE(exported.stat().st_mode) == 0o600
+    status, check_a, _ = run(capsys, "secret", "check")
+    monkeypatch.setenv("KIOSK_DATA_DIR", str(tmp_path / "kiosk-b"))
+    status, _, err = run(capsys, "secret", "check")
+    assert status == 1 and "no school key" in err and "kiosk secret import" in err
+    monkeypatch.setattr(sys, "stdin", io.StringIO("135792\n"))
+    status, _, err = run(
+        capsys, "devices", "add", "LAP-7", "--kind", "laptop", "--admin", "CHEAD", "--pin-stdin"
+    )
+    assert status == 1 and "kiosk secret import" in err and "Traceback" not in err
+    status, out, _ = run(capsys, "secret", "import", str(exported))
+    assert status == 0 and "installed" in out
+    assert stat.S_IMODE((tmp_path / "kiosk-b" / "school.key").stat().st_mode) == 0o600
+    assert run(capsys, "secret", "check")[1].splitlines()[1] == check_a.splitlines()[1]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("135792\n"))
+    status, _, err = run(
+        capsys, "devices", "add", "LAP-7", "--kind", "laptop", "--admin", "CHEAD", "--pin-stdin"
+    )
+    assert status == 0, err
+    (tmp_path / "kiosk-b" / "school.key").write_text("garbage")
+    status, _, err = run(capsys, "secret", "check")
+    assert status == 1 and "does not hold a school key" in err
+    assert os.environ["KIOSK_DATA_DIR"].endswith("kiosk-b")
 
 
 # --- the apps (their modules are faked here: the tests check the wiring only) --------------------

@@ -16,8 +16,8 @@ from kiosk.config import config_file, load_settings
 from kiosk.db.engine import make_engine
 from kiosk.domain.events import EventKind
 from kiosk.resources import assets_dir
-from kiosk.services.admin import secret_path
 from kiosk.services.app import Services
+from kiosk.services.secret import key_path as secret_path
 from tests.conftest import FakeClock
 
 ROSTER = (

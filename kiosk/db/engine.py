@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -26,6 +27,19 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+UNREADABLE = "_unreadable"
+
+
+def read_json(text: str) -> Any:
+    """A JSON column's value; one that is not JSON (written around the kiosk) is read as
+    ``{"_unreadable": <its first 200 characters>}`` instead of failing the whole query: the
+    listings mark that row, and ``kiosk verify`` names it (its hash no longer matches)."""
+    try:
+        return json.loads(text)
+    except (ValueError, TypeError):
+        return {UNREADABLE: str(text)[:200]}
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine. On SQLite: WAL, synchronous=FULL, foreign keys, busy timeout.
 
@@ -44,6 +58,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     else:
         kwargs.setdefault("pool_pre_ping", True)
         kwargs.setdefault("connect_args", {"connect_timeout": 5})
+    kwargs.setdefault("json_deserializer", read_json)
     engine = create_engine(url, **kwargs)
     if is_sqlite:
         _configure_sqlite(engine)

@@ -55,7 +55,14 @@ def unsafe_characters(value: str) -> list[str]:
     found: list[str] = []
     for char in value:
         if _UNSAFE.match(char) or _WHITESPACE.match(char):
-            name = unicodedata.name(char, f"U+{ord(char):04X}")
+            name = unicodedata.name(char, f"U+{ord(char):04X} (a control character)")
             if name not in found:
                 found.append(name)
     return found
+
+
+def terminal_text(value: str) -> str:
+    """``value`` as written to a terminal by the command line: line breaks and tabs kept (a
+    CSV or JSON document stays what it is), every character ``display_text`` removes replaced
+    by ``�``. No escape sequence reaches the terminal."""
+    return _UNSAFE.sub(REPLACEMENT, value)

@@ -1,12 +1,18 @@
-"""The admin PIN: a salted scrypt hash keyed with a secret kept outside the database.
+"""The admin PIN and the one way an admin signs in: ``AdminService.sign_in(pin, code)``.
 
 A 6-digit PIN has a million values: its hash alone falls to brute force in minutes. The
-hash is therefore computed over HMAC(secret, PIN), where ``secret`` is a random key in a
-file only the kiosk's user can read (``<data dir>/admin-secret.key``, mode 0600). Someone
-with a copy of the database but not of that file learns nothing from the hash.
+hash (in the shared database) is therefore computed over HMAC(school key, PIN), where the
+school key is a random secret in a file on each kiosk of the school, never in the database
+(``kiosk.services.secret``). One PIN works on every kiosk holding the school's key.
 
-Five wrong PINs lock the console for five minutes; the lockout is recorded as an event
-and reported to the next admin who signs in.
+Wrong PINs are counted per keyboard, in this kiosk's data folder, not in the database: from
+the third wrong PIN each attempt must wait a little longer, and the fifth locks this keyboard
+for five minutes. Five wrong PINs at a staff-room kiosk cannot lock the office out of its own
+console. Each lockout is recorded as an event and reported to the next admin who signs in.
+
+Checking a PIN never writes the database's settings (the kiosk's database login may not).
+Whenever the PIN's hash is read, a copy is kept in the data folder (0600): with the database
+away, the PIN pad can still check the PIN and let the kiosk be closed (``check_pin_offline``).
 """
 
 from __future__ import annotations
@@ -14,29 +20,38 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kiosk.config import data_dir
 from kiosk.db.models import Event, KioskSetting
 from kiosk.domain.errors import InvalidInput, RuleViolation
 from kiosk.domain.events import EventKind, Role
+from kiosk.domain.timeutil import utc_now
 from kiosk.services import state
 from kiosk.services.common import UseCases
 from kiosk.services.secret import school_key
-from kiosk.services.secret import secret_path as secret_path  # where tests and the CLI look
 from kiosk.services.uow import UnitOfWork
 from kiosk.services.views import StaffInfo
 
+log = logging.getLogger(__name__)
+
 PIN_KEY = "admin_pin"
-FAILURES_KEY = "admin_pin_failures"
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=5)
+FREE_FAILURES = 2  # wrong PINs before each next attempt has to wait
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 MIN_PIN_LENGTH = 6
+ATTEMPTS_FILE = "pin-attempts.json"
+PIN_COPY_FILE = "admin-pin.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +65,24 @@ class PinCheck:
     lockouts_since_last_sign_in: tuple[datetime, ...] = ()
 
 
-def _secret(create: bool) -> bytes:
-    return school_key(create=create)
+@dataclass(frozen=True, slots=True)
+class SignIn:
+    """An admin signed in with the PIN and their own code."""
+
+    admin: StaffInfo
+    lockouts_since_last_sign_in: tuple[datetime, ...] = ()
+
+
+class WrongPin(RuleViolation):
+    """The PIN was wrong, or this keyboard is locked: ``check`` says which."""
+
+    title = "Not accepted"
+
+    def __init__(self, check: PinCheck) -> None:
+        super().__init__(check.message)
+        self.check = check
+        if check.locked_until is not None:
+            self.title = "Locked"
 
 
 def _digest(pin: str, salt: bytes, key: bytes) -> bytes:
@@ -72,91 +103,213 @@ def validate_pin(pin: str) -> str:
     return pin
 
 
+# --- this kiosk's own files: the attempts on this keyboard, the copy of the PIN's hash -----
+
+
+def _local_path(name: str) -> Path:
+    return data_dir() / name
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _write_json(path: Path, value: dict[str, Any]) -> None:
+    """Replace ``path`` atomically with ``value`` (mode 0600). A failure is logged: the
+    attempt counter must not stop a sign-in, and the copy is only a fallback."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(value, fh)
+        os.replace(temp, path)
+    except OSError as exc:
+        log.warning("cannot write %s: %s", path, exc)
+
+
+def _attempts() -> dict[str, Any]:
+    return _read_json(_local_path(ATTEMPTS_FILE))
+
+
+def _save_attempts(value: dict[str, Any]) -> None:
+    _write_json(_local_path(ATTEMPTS_FILE), value)
+
+
+def _keep_copy(record_json: str) -> None:
+    path = _local_path(PIN_COPY_FILE)
+    if _read_json(path).get("record") != record_json:
+        _write_json(path, {"record": record_json})
+
+
+def _wait_message(seconds: float) -> str:
+    return f"Too many wrong PINs: wait {max(1, int(seconds + 0.999))} s before trying again."
+
+
+def _check_against(record_json: str, pin: str, key: bytes, now: datetime) -> tuple[PinCheck, bool]:
+    """One attempt on this keyboard against ``record_json``: (outcome, this attempt locked)."""
+    attempts = _attempts()
+    count = int(attempts.get("count") or 0)
+    locked_until = _parse_time(attempts.get("locked_until"))
+    if locked_until is not None and now < locked_until:
+        return PinCheck(False, _locked_message(locked_until, now), 0, locked_until), False
+    if locked_until is not None:
+        count = 0  # the lock has run out: a fresh start
+    next_at = _parse_time(attempts.get("next_attempt_at"))
+    if next_at is not None and now < next_at and count:
+        left = MAX_FAILURES - count
+        return PinCheck(False, _wait_message((next_at - now).total_seconds()), left), False
+    record = json.loads(record_json)
+    expected = bytes.fromhex(record["hash"])
+    ok = hmac.compare_digest(_digest(pin.strip(), bytes.fromhex(record["salt"]), key), expected)
+    last_sign_in = attempts.get("last_sign_in")
+    if ok:
+        _save_attempts({"count": 0, "last_sign_in": now.isoformat()})
+        return PinCheck(True, "PIN accepted.", MAX_FAILURES), False
+    count += 1
+    if count >= MAX_FAILURES:
+        until = now + LOCKOUT
+        _save_attempts(
+            {"count": 0, "locked_until": until.isoformat(), "last_sign_in": last_sign_in}
+        )
+        return PinCheck(False, _locked_message(until, now), 0, until), True
+    wait = timedelta(seconds=2 ** (count - FREE_FAILURES)) if count >= FREE_FAILURES else None
+    _save_attempts(
+        {
+            "count": count,
+            "next_attempt_at": (now + wait).isoformat() if wait else None,
+            "last_sign_in": last_sign_in,
+        }
+    )
+    left = MAX_FAILURES - count
+    message = f"Wrong PIN. {left} attempt{'s' if left != 1 else ''} left."
+    if wait:
+        message += f" Wait {int(wait.total_seconds())} s before the next."
+    return PinCheck(False, message, left), False
+
+
+def check_pin_offline(pin: str, now: datetime | None = None) -> PinCheck:
+    """Check ``pin`` without the database, against the copy of its hash this kiosk kept when
+    it last could read it (and this kiosk's school key). Counts towards this keyboard's
+    lockout like any attempt. For closing the kiosk when the database is away: who is signing
+    in cannot be checked without it."""
+    copy = _read_json(_local_path(PIN_COPY_FILE)).get("record")
+    if not isinstance(copy, str):
+        raise RuleViolation(
+            "The PIN cannot be checked without the database: this kiosk has never read it. "
+            "Close the kiosk from the machine's own login (or wait for the database)."
+        )
+    try:
+        key = school_key()
+        check, locked = _check_against(copy, pin, key, now or utc_now())
+    except (ValueError, KeyError, TypeError):
+        raise RuleViolation(
+            "The copy of the PIN kept on this kiosk cannot be read: wait for the database."
+        ) from None
+    if locked:
+        log.warning("PIN pad locked by wrong PINs while the database was unreachable")
+    return check
+
+
 class AdminService(UseCases):
     def is_pin_set(self) -> bool:
         with self.ctx.read() as session:
-            return session.get(KioskSetting, PIN_KEY) is not None
+            row = session.get(KioskSetting, PIN_KEY)
+            record = row.value if row is not None else None
+        if record is not None:
+            _keep_copy(record)
+        return record is not None
 
-    def set_pin(self, pin: str, *, admin_code: str | None = None) -> None:
-        """Set or replace the admin PIN (at least 6 digits)."""
+    def keep_local_pin_copy(self) -> bool:
+        """Read the PIN's hash and keep a copy in this kiosk's data folder (for the PIN pad
+        when the database is away). True if a PIN is set. Writes nothing to the database."""
+        return self.is_pin_set()
+
+    def set_pin(
+        self, pin: str, *, admin_code: str | None = None, current_pin: str | None = None
+    ) -> None:
+        """Set or replace the admin PIN (at least 6 digits). Once a PIN is set, replacing it
+        needs the current one (``current_pin``, checked like any attempt on this keyboard).
+        The school key is created on this kiosk when it has none yet and no PIN is set."""
         pin = validate_pin(pin)
+        replacing = self.is_pin_set()
+        if replacing:
+            if current_pin is None:
+                raise RuleViolation("A PIN is already set: give the current PIN to change it.")
+            outcome = self.check_pin(current_pin)
+            if not outcome.ok:
+                raise WrongPin(outcome)
+        key = school_key(self.ctx.settings, create=not replacing)
         salt = secrets.token_bytes(16)
-        key = _secret(create=True)
-        record = {
-            "alg": "hmac-sha256+scrypt",
-            "n": SCRYPT_N,
-            "r": SCRYPT_R,
-            "p": SCRYPT_P,
-            "salt": salt.hex(),
-            "hash": _digest(pin, salt, key).hex(),
-        }
+        record = json.dumps(
+            {
+                "alg": "hmac-sha256+scrypt",
+                "n": SCRYPT_N,
+                "r": SCRYPT_R,
+                "p": SCRYPT_P,
+                "salt": salt.hex(),
+                "hash": _digest(pin, salt, key).hex(),
+            }
+        )
         with self.ctx.write() as uow:
             by = state.get_staff_info(uow.session, admin_code) if admin_code else None
             if by is not None and not by.has_role(Role.ADMIN.value):
                 raise RuleViolation(f"{by.name} is not an admin: only admins can set the PIN.")
-            _put(uow, PIN_KEY, json.dumps(record))
-            _put(uow, FAILURES_KEY, json.dumps({"count": 0, "locked_until": None}))
+            _put(uow, PIN_KEY, record)
             uow.record(
                 EventKind.ADMIN_ACTION,
                 staff_id=by.id if by else None,
                 details={"action": "admin_pin_set"},
             )
+        _keep_copy(record)
 
     def check_pin(self, pin: str) -> PinCheck:
-        """One attempt. Wrong attempts count; the fifth locks the console for five minutes."""
-        with self.ctx.write() as uow:
-            stored = uow.session.get(KioskSetting, PIN_KEY)
+        """One attempt on this keyboard. From the third wrong PIN the next attempt waits a
+        little; the fifth locks this keyboard for five minutes (recorded as an event). Writes
+        no setting: the attempts are counted in this kiosk's data folder."""
+        with self.ctx.read() as session:
+            stored = session.get(KioskSetting, PIN_KEY)
             if stored is None:
                 raise RuleViolation("No admin PIN is set yet: run `kiosk admin set-pin`.")
-            failures = _failures(uow.session)
-            locked_until = _parse_time(failures.get("locked_until"))
-            if locked_until is not None and uow.now < locked_until:
-                return PinCheck(False, _locked_message(locked_until, uow.now), 0, locked_until)
-            record = json.loads(stored.value)
-            key = _secret(create=False)
-            expected = bytes.fromhex(record["hash"])
-            ok = hmac.compare_digest(
-                _digest(pin.strip(), bytes.fromhex(record["salt"]), key), expected
-            )
-            if ok:
-                lockouts = _lockouts_since(uow.session, _parse_time(failures.get("last_sign_in")))
-                _put(
-                    uow,
-                    FAILURES_KEY,
-                    json.dumps(
-                        {"count": 0, "locked_until": None, "last_sign_in": uow.now.isoformat()}
-                    ),
-                )
-                return PinCheck(True, "PIN accepted.", MAX_FAILURES, None, lockouts)
-            count = int(failures.get("count") or 0) + 1
-            if count >= MAX_FAILURES:
-                until = uow.now + LOCKOUT
-                _put(
-                    uow,
-                    FAILURES_KEY,
-                    json.dumps(
-                        {
-                            "count": 0,
-                            "locked_until": until.isoformat(),
-                            "last_sign_in": failures.get("last_sign_in"),
-                        }
-                    ),
-                )
+            record = stored.value
+        _keep_copy(record)
+        key = school_key(self.ctx.settings)
+        now = self.ctx.clock()
+        since = _parse_time(_attempts().get("last_sign_in"))
+        check, locked = _check_against(record, pin, key, now)
+        if locked:
+            with self.ctx.write() as uow:
                 uow.record(
                     EventKind.ADMIN_LOCKOUT,
                     staff_id=None,
-                    details={"failures": MAX_FAILURES, "locked_until": until.isoformat()},
+                    details={
+                        "failures": MAX_FAILURES,
+                        "locked_until": check.locked_until.isoformat()
+                        if check.locked_until
+                        else None,
+                        "kiosk": self.ctx.settings.kiosk_name[:64],
+                    },
                 )
-                return PinCheck(False, _locked_message(until, uow.now), 0, until)
-            _put(
-                uow,
-                FAILURES_KEY,
-                json.dumps({**failures, "count": count, "locked_until": None}),
-            )
-            left = MAX_FAILURES - count
-            return PinCheck(
-                False, f"Wrong PIN. {left} attempt{'s' if left != 1 else ''} left.", left
-            )
+        if not check.ok:
+            return check
+        with self.ctx.read() as session:
+            lockouts = _lockouts_since(session, since)
+        return PinCheck(True, check.message, MAX_FAILURES, None, lockouts)
+
+    def sign_in(self, pin: str, code: str) -> SignIn:
+        """THE admin sign-in, for the kiosk's PIN pad, ``kiosk admin`` and the command line:
+        ``code`` must be an admin's staff code (checked first, so a mistyped code does not use
+        up an attempt), then ``pin`` the admin PIN. Raises ``WrongPin`` (a ``RuleViolation``)
+        when the PIN is wrong or this keyboard is locked."""
+        admin = self.admin(code)
+        outcome = self.check_pin(pin)
+        if not outcome.ok:
+            raise WrongPin(outcome)
+        return SignIn(admin, outcome.lockouts_since_last_sign_in)
 
     def record_app_closed(self, admin_code: str, *, where: str = "admin console") -> int:
         """Record that an admin closed the kiosk app (an admin_action naming them), before it
@@ -185,11 +338,6 @@ class AdminService(UseCases):
 def _put(uow: UnitOfWork, key: str, value: str) -> None:
     """A kiosk setting, changed under the chain (a ``reference_changed`` event)."""
     uow.set_setting(key, value)
-
-
-def _failures(session: Session) -> dict[str, str | int | None]:
-    row = session.get(KioskSetting, FAILURES_KEY)
-    return json.loads(row.value) if row is not None else {"count": 0, "locked_until": None}
 
 
 def _parse_time(value: object) -> datetime | None:

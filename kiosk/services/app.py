@@ -22,7 +22,7 @@ from kiosk.services.phones import PhoneService
 from kiosk.services.policies import PolicyService
 from kiosk.services.register import RegisterService
 from kiosk.services.school import SchoolService
-from kiosk.services.uow import ServiceContext
+from kiosk.services.uow import ServiceContext, is_locked
 
 
 class Services:
@@ -47,7 +47,7 @@ class Services:
     @classmethod
     def open(cls, settings: Settings, *, upgrade: bool = True) -> Services:
         """Connect to the configured database, bringing its schema to head."""
-        engine = make_engine(settings.database_url)
+        engine = open_engine(settings.database_url)
         if upgrade:
             try:
                 prepare_database(engine)
@@ -60,23 +60,81 @@ class Services:
         self.ctx.engine.dispose()
 
 
+URL_FORMS = (
+    "sqlite:////path/to/kiosk.sqlite3 (one kiosk) or postgresql://USER@HOST/DATABASE "
+    "(several kiosks)"
+)
+
+
+def open_engine(url: str) -> Engine:
+    """An engine for ``url``, or ``DatabaseUnavailable`` saying in words what is wrong with
+    it: not a URL, a database the kiosk does not support, a driver that is not installed."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseUnavailable(
+            f"The database setting (KIOSK_DATABASE_URL) is not a database URL. Use {URL_FORMS}."
+        ) from None
+    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise DatabaseUnavailable(
+            f"The database setting (KIOSK_DATABASE_URL) names {backend}, which the kiosk does "
+            f"not support. Use {URL_FORMS}."
+        )
+    if backend == "postgresql" and parsed.drivername not in (
+        "postgresql",
+        "postgres",
+        "postgresql+psycopg",
+    ):
+        raise DatabaseUnavailable(
+            f"The database setting (KIOSK_DATABASE_URL) asks for the {driver} driver: the kiosk "
+            "talks to PostgreSQL with psycopg. Write it postgresql://USER@HOST/DATABASE."
+        )
+    try:
+        return make_engine(url)
+    except ImportError as exc:
+        raise DatabaseUnavailable(
+            f"The driver for this database is not installed ({exc.name or exc}). Use {URL_FORMS}."
+        ) from None
+    except (ArgumentError, ValueError) as exc:
+        raise DatabaseUnavailable(f"The database setting cannot be used: {exc}.") from None
+
+
+LOCKED = (
+    "the database file is locked by another program (a backup or restore running, or the "
+    "file open in a database tool?). Nothing was changed: close it and try again."
+)
+
+
 def prepare_database(engine: Engine) -> None:
     """Create the SQLite folder, then upgrade to head (or refuse a newer schema)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     if engine.url.get_backend_name() == "sqlite" and engine.url.database:
+        import contextlib
+        import os
         from pathlib import Path
 
-        folder = Path(engine.url.database).expanduser().parent
+        path = Path(engine.url.database).expanduser()
+        folder = path.parent
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
             raise DatabaseUnavailable(
                 f"The database folder {folder} cannot be created ({exc.strerror or exc})."
             ) from exc
+        # The register holds personal data: only the kiosk's user may read the file (an empty
+        # file is an empty SQLite database; its -wal and -shm files take its mode).
+        with contextlib.suppress(OSError):  # there already, or not ours to create: SQLite says
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     try:
         migrate.upgrade(engine)
     except SQLAlchemyError as exc:
+        if is_locked(exc):
+            raise DatabaseUnavailable(f"The database cannot be opened: {LOCKED}") from exc
         raise DatabaseUnavailable(
             f"The database cannot be opened ({type(exc).__name__}). Check KIOSK_DATABASE_URL."
         ) from exc

@@ -54,7 +54,14 @@ from kiosk.domain.events import EventKind, Role
 from kiosk.domain.reference import REFERENCE_KIND
 from kiosk.domain.timeutil import local_date, local_day_bounds
 from kiosk.services import state
-from kiosk.services.common import UseCases, item_label, kind_label
+from kiosk.services.common import (
+    UNREADABLE_ERRORS,
+    Unreadable,
+    UseCases,
+    item_label,
+    kind_label,
+    read_rows,
+)
 from kiosk.services.integrity import (
     PURGE_ACTION,
     Anchor,
@@ -200,14 +207,25 @@ class BackupService(UseCases):
             raise InvalidInput(f"The folder {target.parent} does not exist.")
         partial = target.with_name(target.name + ".partial")
         try:
+            # Created private before anything is copied into it (0600 from the first byte).
+            os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+            os.chmod(partial, 0o600)
             with engine.connect() as conn:
                 source = conn.connection.dbapi_connection
                 assert isinstance(source, sqlite3.Connection)
                 _copy_sqlite(source, partial)
             os.chmod(partial, 0o600)
-            report = _verify_file(
-                partial, now=self.ctx.clock(), key=school_key_if_present(self.ctx.settings)
-            )
+            try:
+                report = _verify_file(
+                    partial, now=self.ctx.clock(), key=school_key_if_present(self.ctx.settings)
+                )
+            except UNREADABLE_ERRORS as exc:
+                os.replace(partial, target)  # a copy of what there is, kept all the same
+                raise InvalidInput(
+                    f"The copy was written to {target}, but it could not be checked: an event "
+                    f"in the register cannot be read ({type(exc).__name__}: {exc}). Run kiosk "
+                    "verify to have it named, and keep this database as it is."
+                ) from None
             os.replace(partial, target)
         except OSError as exc:
             raise InvalidInput(
@@ -499,10 +517,26 @@ def _person_events(session: Session, person: StaffInfo) -> Iterator[Any]:
         .where(or_(Event.staff_id == person.id, Event.recorded_by_id == person.id))
         .order_by(Event.id)
     )
-    yield from session.execute(stmt)
+    yield from read_rows(session, stmt, Event.id)  # an unreadable event comes as Unreadable
 
 
 def _export_record(values: Any, person: StaffInfo, zone: Any) -> dict[str, Any]:
+    if isinstance(values, Unreadable):
+        return {
+            "event_id": values.event_id,
+            "local_time": "",
+            "utc_time": "",
+            "what": "UNREADABLE ROW",
+            "kind": "unreadable",
+            "about": f"event {values.event_id} cannot be read ({values.reason})",
+            "item": "",
+            "details": {},
+            "due": None,
+            "recorded_by": None,
+            "kiosk": "",
+            "voided_by_event": None,
+            "hash": "",
+        }
     event, by_name, store, tag, device_kind, title, version, void_id = values
     about = event.staff_id == person.id
     record: dict[str, Any] = {

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Select
+from sqlalchemy.orm import Session
+
 from kiosk.db.models import Event
 from kiosk.domain.devicekinds import DEFAULT_KINDS, DeviceKinds
 from kiosk.domain.errors import RuleViolation
@@ -60,3 +67,51 @@ def item_label(
     if title:
         return f"{title} ({version})"
     return ""
+
+
+# --- rows that cannot be read ----------------------------------------------------------------
+
+# What a value written around the kiosk raises when SQLAlchemy reads it back (a time that is
+# not a time, a number that is not a number...). JSON that is not JSON is read as a marker by
+# the engine (kiosk.db.engine.read_json) and needs nothing here.
+UNREADABLE_ERRORS = (ValueError, TypeError, OverflowError, UnicodeDecodeError)
+_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """An event whose stored values cannot be read: listings mark it, ``kiosk verify`` names
+    it."""
+
+    event_id: int
+    reason: str
+
+
+def read_rows(
+    connection: Connection | Session, stmt: Select[Any], id_column: Any, *, yield_per: int = 0
+) -> Iterator[Any]:
+    """The rows of ``stmt`` in its order, each event that cannot be read given as
+    ``Unreadable`` in its place instead of failing the whole listing."""
+    done = 0
+    try:
+        query = stmt.execution_options(yield_per=yield_per) if yield_per else stmt
+        for values in connection.execute(query):
+            done += 1
+            yield values
+        return
+    except UNREADABLE_ERRORS:
+        pass
+    ids = list(connection.execute(stmt.with_only_columns(id_column)).scalars())[done:]
+    plain = stmt.offset(None).limit(None)
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        try:
+            yield from connection.execute(plain.where(id_column.in_(chunk))).all()
+            continue
+        except UNREADABLE_ERRORS:
+            pass
+        for event_id in chunk:
+            try:
+                yield connection.execute(plain.where(id_column == event_id)).one()
+            except UNREADABLE_ERRORS as exc:
+                yield Unreadable(int(event_id), f"{type(exc).__name__}: {exc}"[:120])

@@ -17,6 +17,7 @@ from kiosk.domain.devicekinds import DEFAULT_KINDS, DeviceKinds
 from kiosk.domain.errors import InvalidInput, NotAKioskCode, NotFound, RuleViolation
 from kiosk.domain.events import EventKind, Role
 from kiosk.domain.scan import CODE_PATTERN, SCAN_AGAIN, ScanKind, parse_scan
+from kiosk.domain.text import unsafe_characters
 from kiosk.domain.timeutil import local_date
 from kiosk.services import school_events, state
 from kiosk.services.common import UseCases
@@ -577,8 +578,12 @@ def _field(record: dict[str, str], name: str, *, required: bool = False) -> str:
         raise InvalidInput(f"{name} is empty")
     if len(value) > MAX_FIELD:
         raise InvalidInput(f"{name} is longer than {MAX_FIELD} characters")
-    if any(ord(ch) < 32 for ch in value):
-        raise InvalidInput(f"{name} contains control characters")
+    found = unsafe_characters(value)
+    if found:
+        raise InvalidInput(
+            f"{name} contains {', '.join(found)}: a character that is invisible or that "
+            "changes how text is shown (copied from a web page or document?). Type it again."
+        )
     return value
 
 

@@ -12,13 +12,21 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
+from kiosk.db.engine import UNREADABLE
 from kiosk.db.models import Device, Event, Policy, Staff, Store
 from kiosk.domain.devicekinds import DEFAULT_KINDS, DeviceKinds
 from kiosk.domain.errors import InvalidInput, RuleViolation
 from kiosk.domain.events import EventKind, Role
 from kiosk.domain.timeutil import format_local, local_day_bounds
 from kiosk.services import school_events, state
-from kiosk.services.common import UseCases, item_label, kind_label, receipt
+from kiosk.services.common import (
+    Unreadable,
+    UseCases,
+    item_label,
+    kind_label,
+    read_rows,
+    receipt,
+)
 from kiosk.services.views import EventReceipt, RegisterPage, RegisterRow
 
 CSV_COLUMNS = (
@@ -135,6 +143,8 @@ _DETAIL_LABELS = tuple((key, key.replace("_", " ")) for key in _DETAIL_KEYS)
 
 def _detail(details: dict[str, Any] | None) -> str:
     d = details or {}
+    if UNREADABLE in d:
+        return "UNREADABLE: this event's details cannot be read (kiosk verify names it)"
     parts = [f"{label}: {d[key]}" for key, label in _DETAIL_LABELS if d.get(key)]
     if d.get("charged"):
         parts.append("charged: yes")
@@ -218,6 +228,28 @@ def _row(values: Any, zone: ZoneInfo, kinds: DeviceKinds = DEFAULT_KINDS) -> Reg
     )
 
 
+def _row_or_mark(
+    values: Any, zone: ZoneInfo, near: datetime, kinds: DeviceKinds = DEFAULT_KINDS
+) -> RegisterRow:
+    """A row of the register; an event that cannot be read, marked as such (shown at the
+    start of the day or range asked for: its own time cannot be read)."""
+    if not isinstance(values, Unreadable):
+        return _row(values, zone, kinds)
+    return RegisterRow(
+        event_id=values.event_id,
+        occurred_at=near,
+        kind="unreadable",
+        what="UNREADABLE ROW",
+        staff_code=None,
+        staff_name=None,
+        item="",
+        recorded_by=None,
+        kiosk="",
+        detail=f"event {values.event_id} cannot be read ({values.reason}); kiosk verify names it",
+        voided=False,
+    )
+
+
 class RegisterService(UseCases):
     def day(
         self,
@@ -235,12 +267,13 @@ class RegisterService(UseCases):
         with self.ctx.read() as session:
             conn = session.connection()
             total = conn.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-            rows = conn.execute(stmt.order_by(*_TIME_ORDER).offset(offset).limit(limit)).all()
+            page = stmt.order_by(*_TIME_ORDER).offset(offset).limit(limit)
             zone = self.ctx.settings.zone
             kinds = school_events.current_device_kinds(session)
-            return RegisterPage(
-                day, tuple(_row(r, zone, kinds) for r in rows), total, offset, limit
+            rows = tuple(
+                _row_or_mark(r, zone, start, kinds) for r in read_rows(conn, page, Event.id)
             )
+            return RegisterPage(day, rows, total, offset, limit)
 
     def rows_between(
         self, first: date, last: date, filters: RegisterFilter | None = None
@@ -256,11 +289,9 @@ class RegisterService(UseCases):
         zone = self.ctx.settings.zone
         with self.ctx.read() as session:
             kinds = school_events.current_device_kinds(session)
-            result = session.connection().execute(
-                stmt.order_by(*_TIME_ORDER).execution_options(yield_per=2000)
-            )
-            for values in result:
-                yield _row(values, zone, kinds)
+            ordered = stmt.order_by(*_TIME_ORDER)
+            for values in read_rows(session.connection(), ordered, Event.id, yield_per=2000):
+                yield _row_or_mark(values, zone, start, kinds)
 
     def export_csv(
         self,

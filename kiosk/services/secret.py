@@ -1,63 +1,194 @@
-"""The school's secret key: keys the admin PIN's hash and each event's MAC.
+"""The school key: one random secret shared by every kiosk of a school, never in the database.
 
-A random 32-byte key in a file only the kiosk's user can read (``KIOSK_SECRET_FILE`` or
-``<data dir>/admin-secret.key``, mode 0600), created at first need. Someone with the
-database (or a copy of it) but not this file can neither test PINs offline nor append an
-event with a valid MAC. (Issue 15: helper B extends this module for several kiosks; this
-is the current single-file logic, moved from admin.py.)
+The admin PIN's hash (in the shared database) is computed over HMAC(school key, PIN): a copy
+of the database without the key tells nothing about the PIN, and the same PIN works on every
+kiosk that holds the same key. The key lives in a file only the kiosk's user can read
+(``<data folder>/school.key``, mode 0600; ``KIOSK_SCHOOL_KEY_FILE`` names another place).
+
+The first ``kiosk admin set-pin`` (or ``kiosk setup``) creates it. The technician then copies it
+to each other kiosk of the school:
+
+    kiosk secret export --out school-key.txt     # on the machine that has it (or print it)
+    kiosk secret import school-key.txt           # on each other kiosk
+
+The exported form is a few lines of text a person can print and type in again: the key in hex
+and a short check value, so a mistyped key is refused instead of locking everyone out.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from kiosk.config import Settings, data_dir
-from kiosk.domain.errors import RuleViolation
+from kiosk.config import data_dir
+from kiosk.domain.errors import KioskError
+
+if TYPE_CHECKING:
+    from kiosk.config import Settings
+
+KEY_BYTES = 32
+KEY_NAME = "school.key"
+LEGACY_NAME = "admin-secret.key"  # before the key was shared: read where it is the only one
+HEADER = "Staff Room Kiosk school key"
 
 
-def secret_path() -> Path:
-    return Path(os.environ.get("KIOSK_SECRET_FILE") or data_dir() / "admin-secret.key")
+class SchoolKeyError(KioskError):
+    """The school key file is missing, unreadable or not a key."""
+
+    title = "School key"
 
 
-def _read(path: Path) -> bytes:
+def key_path(settings: Settings | None = None) -> Path:
+    """Where this kiosk keeps the school key."""
+    override = os.environ.get("KIOSK_SCHOOL_KEY_FILE") or os.environ.get("KIOSK_SECRET_FILE")
+    if override:
+        return Path(override)
+    path = data_dir() / KEY_NAME
+    legacy = data_dir() / LEGACY_NAME
+    if not path.exists() and legacy.exists():
+        return legacy
+    return path
+
+
+def fingerprint(key: bytes) -> str:
+    """A short check value of ``key`` (not the key): shown to compare two kiosks' keys."""
+    digest = hashlib.sha256(b"staff-room-kiosk school key check\0" + key).hexdigest()
+    return f"{digest[:4]}-{digest[4:8]}-{digest[8:12]}".upper()
+
+
+def _install_hint() -> str:
+    return (
+        "Copy the school's key from a kiosk that has it: there run `kiosk secret export "
+        "--out school-key.txt`, then here `kiosk secret import school-key.txt`."
+    )
+
+
+def _parse(text: str, where: str) -> bytes:
+    """The key in ``text``: the exported form, or the bare hex of a key file."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    key_hex = ""
+    check = ""
+    for line in lines:
+        name, sep, value = line.partition(":")
+        if sep and name.strip().lower() == "key":
+            key_hex = re.sub(r"[\s-]", "", value)
+        elif sep and name.strip().lower() == "check":
+            check = value.strip().upper()
+    if not key_hex and len(lines) == 1:
+        key_hex = re.sub(r"[\s-]", "", lines[0])
     try:
-        key = bytes.fromhex(path.read_text().strip())
-    except (OSError, UnicodeDecodeError, ValueError):
-        raise RuleViolation(
-            f"The school's secret key file {path} cannot be read or is damaged: "
-            "restore it from where the technician keeps a copy."
-        ) from None
-    if len(key) < 16:
-        raise RuleViolation(f"The school's secret key file {path} is damaged (too short).")
+        key = bytes.fromhex(key_hex)
+    except ValueError:
+        key = b""
+    if len(key) != KEY_BYTES:
+        raise SchoolKeyError(
+            f"{where} does not hold a school key (it should be {KEY_BYTES * 2} hexadecimal "
+            "digits). " + _install_hint()
+        )
+    if check and check != fingerprint(key):
+        raise SchoolKeyError(
+            f"{where}: the key does not match its check value {check}; it was probably "
+            "mistyped. Copy it again."
+        )
     return key
 
 
-def school_key(settings: Settings | None = None, *, create: bool = True) -> bytes:
-    """The key (created at first need when ``create``; else RuleViolation when missing)."""
-    path = secret_path()
-    if path.exists():
-        return _read(path)
-    if not create:
-        raise RuleViolation(
-            f"The admin secret file {path} is missing: "
-            "set the PIN again with `kiosk admin set-pin`."
-        )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_bytes(32)
+def school_key(settings: Settings | None = None, *, create: bool = False) -> bytes:
+    """This school's key, from this kiosk's key file (created when missing if ``create``).
+
+    Raises ``SchoolKeyError`` (a sentence, never a traceback) when the file is missing,
+    unreadable or not a key.
+    """
+    path = key_path(settings)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first
-        return _read(path)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key.hex())
+        text = path.read_text(encoding="ascii")
+    except FileNotFoundError:
+        if not create:
+            raise SchoolKeyError(
+                f"This kiosk has no school key ({path} is missing), so the admin PIN cannot "
+                "be checked here. " + _install_hint()
+            ) from None
+        return _write_new(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not text"
+        raise SchoolKeyError(
+            f"The school key file {path} cannot be read ({reason}). " + _install_hint()
+        ) from None
+    return _parse(text, f"The school key file {path}")
+
+
+def _write_new(path: Path) -> bytes:
+    key = secrets.token_bytes(KEY_BYTES)
+    write_key(path, key, exclusive=True)
+    return key
+
+
+def write_key(path: Path, key: bytes, *, exclusive: bool = False) -> None:
+    """Write ``key`` to ``path`` (mode 0600), replacing it atomically unless ``exclusive``."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if exclusive:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="ascii") as fh:
+                fh.write(key.hex() + "\n")
+            return
+        temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(key.hex() + "\n")
+        os.replace(temp, path)
+    except OSError as exc:
+        raise SchoolKeyError(
+            f"The school key file {path} cannot be written ({exc.strerror or exc})."
+        ) from None
+
+
+def export_text(key: bytes, school: str = "") -> str:
+    """The key as a few lines a technician can print, e-mail to themself or type in again."""
+    lines = [HEADER]
+    if school:
+        lines.append(f"School: {school}")
+    groups = " ".join(key.hex()[i : i + 8] for i in range(0, KEY_BYTES * 2, 8))
+    lines += [
+        f"Key: {groups}",
+        f"Check: {fingerprint(key)}",
+        "Install on each kiosk of the school with: kiosk secret import FILE",
+        "Keep it like a master key: with it and a copy of the database, the PIN can be guessed.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def import_key(text: str, settings: Settings | None = None, *, where: str = "The file") -> bytes:
+    """Install the key in ``text`` as this kiosk's school key (0600). Returns the key.
+
+    Refuses to replace a different key already installed (the PIN set with it would stop
+    working here) unless the file is removed first.
+    """
+    key = _parse(text, where)
+    path = key_path(settings)
+    if path.exists():
+        try:
+            current = school_key(settings)
+        except SchoolKeyError:
+            current = None
+        if current == key:
+            return key
+        if current is not None:
+            raise SchoolKeyError(
+                f"This kiosk already has a different school key ({path}, check "
+                f"{fingerprint(current)}). Remove that file first if the new one is right."
+            )
+    write_key(path if path.name != LEGACY_NAME else path.with_name(KEY_NAME), key)
     return key
 
 
 def school_key_if_present(settings: Settings | None = None) -> bytes | None:
-    """The key when this machine has it (verify without it cannot check MACs)."""
-    path = secret_path()
-    if not path.exists():
+    """The key when this machine has it, None when it has none (verify without it cannot check
+    the events' MACs, and says so). A damaged key file is still an error."""
+    if not key_path(settings).exists():
         return None
-    return _read(path)
+    return school_key(settings)

@@ -21,7 +21,7 @@ from kiosk.domain.events import EventKind
 from kiosk.domain.reference import ID_KEYED, REFERENCE_FIELDS, REFERENCE_KIND, normalise_key
 from kiosk.domain.timeutil import utc_now
 from kiosk.services.reference import all_table_rows, normalise_row
-from kiosk.services.secret import school_key
+from kiosk.services.secret import school_key, school_key_if_present
 
 log = logging.getLogger("kiosk.services")
 
@@ -59,10 +59,25 @@ class ServiceContext:
 
     @property
     def key(self) -> bytes:
-        """The school's key for the events' MACs (read once; created at first need)."""
+        """The school's key for the events' MACs (read once).
+
+        A new school's first write creates it. A machine without the key on a register that
+        already has MACs is another kiosk of the school: it must be given the school's key
+        (`kiosk secret import`), not make its own, so it is refused in words
+        (SchoolKeyError) and nothing is recorded."""
         if self._key is None:
-            self._key = school_key(self.settings)
+            present = school_key_if_present(self.settings)
+            if present is None and self._chain_has_macs():
+                school_key(self.settings)  # raises SchoolKeyError: how to install the key
+            self._key = present if present is not None else school_key(self.settings, create=True)
         return self._key
+
+    def _chain_has_macs(self) -> bool:
+        with self.engine.connect() as conn:
+            return (
+                conn.execute(text("SELECT 1 FROM events WHERE mac IS NOT NULL LIMIT 1")).first()
+                is not None
+            )
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -73,6 +88,11 @@ class ServiceContext:
             raise
         except SQLAlchemyError as exc:
             log.warning("database read failed: %s", exc)
+            if is_locked(exc):
+                raise DatabaseUnavailable(
+                    "This cannot be shown: the database file is locked by another program. "
+                    "Please try again in a moment."
+                ) from exc
             raise DatabaseUnavailable(
                 "The database is unavailable, so this cannot be shown. Please try again."
             ) from exc
@@ -96,7 +116,18 @@ class ServiceContext:
             raise
         except SQLAlchemyError as exc:
             log.warning("database write failed: %s", exc)
+            if is_locked(exc):
+                raise DatabaseUnavailable(
+                    "Not recorded: the database file is locked by another program (a backup or "
+                    "restore running, or the file open in a database tool?). Please try again "
+                    "in a moment."
+                ) from exc
             raise DatabaseUnavailable() from exc
+
+
+def is_locked(exc: BaseException) -> bool:
+    """SQLite's "database is locked" (another program holds the file past the busy timeout)."""
+    return "database is locked" in str(getattr(exc, "orig", exc)).lower()
 
 
 class UnitOfWork:

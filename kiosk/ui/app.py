@@ -248,7 +248,12 @@ class KioskApp(PlainErrors, App[None]):
         try:
             from kiosk.services.app import Services
 
-            outcome = ("ready", Services.open(self.settings))
+            services = Services.open(self.settings)
+            outcome = ("ready", services)
+            try:  # the PIN's hash, for the PIN pad when the database is away later
+                services.admin.keep_local_pin_copy()
+            except KioskError as exc:
+                log.warning("no local copy of the admin PIN kept: %s", exc.message)
         except SchemaTooNew as exc:
             outcome = ("too_new", exc.message)
         except KioskError as exc:

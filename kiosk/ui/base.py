@@ -68,11 +68,14 @@ class KioskScreenMixin:
         if isinstance(message, KioskError):
             title = title or message.title
             message = message.message
+        title = title if title is not None else "Not recorded"
+        if title and message.startswith(f"{title}:"):
+            title = ""  # said once: "Not recorded: the database..." needs no second title
         notice = self.notice
         if notice is None:
-            self.app.notify(message, title=title or "", severity="error")
+            self.app.notify(message, title=title, severity="error")
             return
-        notice.error(message, title=title if title is not None else "Not recorded")
+        notice.error(message, title=title or None)
 
     def show_info(self, message: str) -> None:
         notice = self.notice

@@ -2,11 +2,18 @@
 
 Digits by keyboard or on-screen buttons, shown masked. After a correct PIN, the acting
 admin scans their badge (or types their staff code); then "Admin console" or "Exit kiosk".
-Five wrong PINs lock it for five minutes (the service decides and records that).
+The two steps are the two halves of ``services.admin.sign_in``. Wrong PINs slow down and then
+lock this keyboard for five minutes (the service decides; the lockout is an event).
+
+With the database away, the PIN is checked against the copy of its hash this kiosk kept when
+it last read it (``kiosk.services.admin.check_pin_offline``). An admin's badge cannot be
+checked without the database, so the right PIN alone offers one thing only: "Exit the kiosk
+app", said so on the screen and written to kiosk.log.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -16,20 +23,26 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical
 from textual.widgets import Button, Input, Static
 
-from kiosk.domain.errors import KioskError
+from kiosk.domain.errors import DatabaseUnavailable, KioskError
 from kiosk.domain.scan import parse_scan
+from kiosk.domain.text import display_text
 from kiosk.ui.base import StaffModal
 from kiosk.ui.widgets import Notice, TouchButton
 
 if TYPE_CHECKING:
-    from kiosk.services.admin import PinCheck
+    from kiosk.services.admin import PinCheck, SignIn
     from kiosk.services.views import StaffInfo
+
+log = logging.getLogger(__name__)
 
 MAX_DIGITS = 32
 TITLES = {
     "pin": "Admin only: enter the PIN",
     "badge": "PIN accepted. Scan your badge or type your staff code (admins only).",
     "menu": "What would you like to do?",
+    "offline": "PIN accepted, but the register's database cannot be reached: an admin's badge "
+    "cannot be checked, so the PIN alone can only close the kiosk app (this is written to the "
+    "kiosk's log).",
 }
 
 
@@ -48,6 +61,7 @@ class PinScreen(StaffModal):
         self.stage = "pin"
         self.digits = ""
         self.admin: StaffInfo | None = None
+        self._accepted_pin = ""  # the PIN the pad accepted, for sign_in with the badge
         self.lockouts: tuple[datetime, ...] = ()
 
     def compose(self) -> ComposeResult:
@@ -64,6 +78,7 @@ class PinScreen(StaffModal):
             with Grid(id="admin-menu"):
                 yield TouchButton("Admin console", key="A", id="menu-console", variant="primary")
                 yield TouchButton("Exit kiosk", key="X", id="menu-exit", variant="error")
+            yield TouchButton("Exit the kiosk app", key="X", id="offline-exit", variant="error")
             yield Notice(id="notice")
             with Grid(id="pin-actions"):
                 yield TouchButton("OK", key="Enter", id="pin-ok", variant="primary")
@@ -77,10 +92,11 @@ class PinScreen(StaffModal):
         self.query_one("#pin-title", Static).update(TITLES[stage])
         self.query_one("#pin-dots").display = stage == "pin"
         self.query_one("#pin-pad").display = stage == "pin"
-        self.query_one("#pin-ok").display = stage != "menu"
+        self.query_one("#pin-ok").display = stage not in ("menu", "offline")
         code = self.query_one("#admin-code", Input)
         code.display = stage == "badge"
         self.query_one("#admin-menu").display = stage == "menu"
+        self.query_one("#offline-exit").display = stage == "offline"
         if stage == "badge":
             code.focus()
         else:
@@ -113,18 +129,26 @@ class PinScreen(StaffModal):
                 return
             pin, self.digits = self.digits, ""
             self._show_dots()
-            self.call(lambda s: s.admin.check_pin(pin), self._checked)
+            if self.kiosk.services is None:
+                self._check_offline(pin)
+                return
+            self.call(
+                lambda s: s.admin.check_pin(pin),
+                lambda result: self._checked(result, pin),
+                lambda error: self._not_checked(error, pin),
+            )
         elif self.stage == "badge":
             code = self.query_one("#admin-code", Input)
             text, code.value = code.value, ""
             if text.strip():
                 self.handle_scan(text)
 
-    def _checked(self, result: PinCheck) -> None:
+    def _checked(self, result: PinCheck, pin: str) -> None:
         if not result.ok:
             title = "Locked" if result.locked_until is not None else "Not accepted"
             self.show_error(result.message, title=title)
             return
+        self._accepted_pin = pin
         self.stage = "badge"
         self.clear_notice()
         self.lockouts = result.lockouts_since_last_sign_in
@@ -134,6 +158,31 @@ class PinScreen(StaffModal):
                 f"Note: the PIN pad was locked {count} time{'s' if count != 1 else ''} "
                 "by wrong PINs since the last admin sign-in."
             )
+        self._show_stage()
+
+    def _not_checked(self, error: KioskError, pin: str) -> None:
+        if isinstance(error, DatabaseUnavailable):
+            self._check_offline(pin)
+        else:
+            self.show_error(error)
+
+    def _check_offline(self, pin: str) -> None:
+        """The database is away: the PIN against this kiosk's copy of its hash."""
+        from kiosk.services.admin import check_pin_offline
+
+        try:
+            result = check_pin_offline(pin)
+        except KioskError as exc:
+            log.warning("PIN pad with the database away: %s", exc.message)
+            self.show_error(exc.message, title="Not accepted")
+            return
+        if not result.ok:
+            title = "Locked" if result.locked_until is not None else "Not accepted"
+            self.show_error(result.message, title=title)
+            return
+        log.warning("right admin PIN typed while the database was unreachable: exit offered")
+        self.stage = "offline"
+        self.clear_notice()
         self._show_stage()
 
     # --- the admin's badge ------------------------------------------------------------------
@@ -147,12 +196,26 @@ class PinScreen(StaffModal):
         except KioskError as exc:
             self.show_error(exc)
             return
-        self.call(lambda s: s.admin.admin(code), self._admin_ok)
+        pin = self._accepted_pin
+        # THE admin sign-in (services.admin.sign_in): the admin's code, then the PIN the pad
+        # accepted a moment ago, checked again with it.
+        self.call(lambda s: s.admin.sign_in(pin, code), self._admin_ok, self._not_signed_in)
 
-    def _admin_ok(self, admin: StaffInfo) -> None:
+    def _not_signed_in(self, error: KioskError) -> None:
+        from kiosk.services.admin import WrongPin
+
+        if isinstance(error, WrongPin):  # changed or locked meanwhile: the PIN again
+            self._accepted_pin = ""
+            self.stage = "pin"
+            self._show_stage()
+        self.show_error(error)
+
+    def _admin_ok(self, signed: SignIn) -> None:
+        admin = signed.admin
         self.admin = admin
+        self._accepted_pin = ""
         self.stage = "menu"
-        self.show_info(f"Signed in as {admin.name}.")
+        self.show_info(display_text(f"Signed in as {admin.name}."))
         self._show_stage()
 
     @on(Input.Submitted, "#admin-code")
@@ -171,6 +234,13 @@ class PinScreen(StaffModal):
             )
 
     def action_exit_kiosk(self) -> None:
+        if self.stage == "offline":
+            log.warning(
+                "kiosk closed with the admin PIN alone while the database was unreachable "
+                "(no admin could be named; nothing was recorded in the register)"
+            )
+            self.kiosk.exit_kiosk()
+            return
         if self.stage != "menu" or self.admin is None:
             return
         self.kiosk.exit_kiosk()
@@ -191,5 +261,5 @@ class PinScreen(StaffModal):
             self.action_cancel()
         elif button == "menu-console":
             self.action_console()
-        elif button == "menu-exit":
+        elif button in ("menu-exit", "offline-exit"):
             self.action_exit_kiosk()

@@ -8,6 +8,7 @@ style or an action. Control, bidi and invisible characters are replaced by
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.content import Content
 
 from kiosk.domain.text import display_text
@@ -16,3 +17,18 @@ from kiosk.domain.text import display_text
 def plain(value: object, *, multiline: bool = False, style: str = "") -> Content:
     """``value`` as literal text (markup characters included), safe for the terminal."""
     return Content.styled(display_text(value, multiline=multiline), style)
+
+
+def plain_cell(value: object, *, style: str = "") -> Text:
+    """``value`` as a table cell: a rich ``Text`` (a ``DataTable`` parses a ``str`` cell as
+    markup), control, bidi and invisible characters replaced. A ``Text`` keeps its style."""
+    if isinstance(value, Text):  # built by the view itself: its line breaks are meant
+        cleaned = display_text(value.plain, multiline=True)
+        if cleaned == value.plain:
+            return value
+        return Text(cleaned, style=value.style, end=value.end, no_wrap=value.no_wrap)
+    if value is None:
+        return Text("", style=style)
+    if not isinstance(value, str) and not isinstance(value, (int, float)):
+        return value  # type: ignore[return-value]  # another renderable: the caller's own
+    return Text(display_text(value), style=style)

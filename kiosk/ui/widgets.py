@@ -16,6 +16,8 @@ from textual.geometry import Size
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, RadioButton, Static
 
+from kiosk.domain.text import display_text
+
 # Marks that carry meaning without colour.
 OK_MARK = "✓"
 ERROR_MARK = "✗"
@@ -24,8 +26,8 @@ TODO_MARK = "!"
 
 
 def plain(text: str) -> Content:
-    """Text shown literally (no markup), whatever it contains."""
-    return Content(text)
+    """Text shown literally (no markup), whatever it contains (``kiosk.ui.text.plain``)."""
+    return Content(display_text(text, multiline=True))
 
 
 def update_if_changed(widget: Static, content: Content) -> None:
@@ -38,8 +40,16 @@ def update_if_changed(widget: Static, content: Content) -> None:
 
 
 def assemble(*parts: str | tuple[str, str]) -> Content:
-    """Plain strings and (text, style) pairs, none of them parsed as markup."""
-    return Content.assemble(*parts)
+    """Plain strings and (text, style) pairs, none of them parsed as markup; control, bidi and
+    invisible characters replaced (``display_text``)."""
+    return Content.assemble(
+        *(
+            display_text(p, multiline=True)
+            if isinstance(p, str)
+            else (display_text(p[0], multiline=True), p[1])
+            for p in parts
+        )
+    )
 
 
 class Choice(RadioButton):
@@ -110,7 +120,7 @@ class Notice(Static):
         parts: list[str | tuple[str, str]] = [(f"{mark} ", "bold")]
         if title:
             parts.append((f"{title}: ", "bold"))
-        parts.append(message)
+        parts.append(display_text(message, multiline=True))
         self.update(Content.assemble(*parts))
         self.display = True
 

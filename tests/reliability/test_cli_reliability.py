@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import stat
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,9 +22,21 @@ from tests.reliability.helpers import count_events, meddle, raw_scalar
 from tests.reliability.test_tamper import event_ids, record_shift
 from tests.school import make_school
 
+PIN = "402718"
+SIGNED_IN = {"restore", "export", "purge"}  # commands that change the register
+
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    status = main(list(args))
+    """``kiosk ARGS``; the commands that change the register sign in as an admin (CHEAD,
+    unless --admin names another) with the PIN on standard input."""
+    argv = list(args)
+    if argv and argv[0] in SIGNED_IN:
+        if "--admin" not in argv:
+            argv += ["--admin", "CHEAD"]
+        argv.append("--pin-stdin")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys, "stdin", io.StringIO(PIN + "\n"))
+        status = main(argv)
     out, err = capsys.readouterr()
     return status, out, err
 
@@ -34,6 +47,7 @@ def school(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
     monkeypatch.setenv("KIOSK_DATABASE_URL", db_url)
     services = Services(make_engine(db_url), Settings(database_url=db_url), FakeClock())
     make_school(services)
+    services.admin.set_pin(PIN, admin_code="CHEAD")
     record_shift(services, rounds=1)
     yield services
     services.close()
@@ -146,6 +160,7 @@ def test_purge_through_the_command(
     services = Services(make_engine(db_url), Settings(database_url=db_url), clock)
     try:
         make_school(services)
+        services.admin.set_pin(PIN, admin_code="CHEAD")
         record_shift(services, rounds=1)
         old = count_events(db_url)
         clock.set(datetime.now(UTC))

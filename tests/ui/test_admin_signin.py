@@ -100,12 +100,14 @@ async def test_five_wrong_pins_lock_the_console_and_the_next_admin_is_told(
         await sign_in(pilot, app, "111222", "ASMITH")
         await wait_until(pilot, lambda: any("not an admin" in m for m in messages(app)))
         for left in (4, 3, 2, 1):
+            clock.advance(seconds=20)  # each wrong PIN makes the next one wait a little
             await sign_in(pilot, app, "111222", "DOFFICE")
             plural = "s" if left != 1 else ""
             await wait_until(
                 pilot,
                 lambda left=left, p=plural: f"{left} attempt{p} left" in "".join(messages(app)),
             )
+        clock.advance(seconds=20)
         await sign_in(pilot, app, "111222", "DOFFICE")
         await wait_until(pilot, lambda: any("locked for 5 more minute" in m for m in messages(app)))
         # The right PIN is refused while locked.
@@ -121,7 +123,7 @@ async def test_five_wrong_pins_lock_the_console_and_the_next_admin_is_told(
         await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
         alert = app.screen.query_one("#console-alert", Static)
         await wait_until(pilot, lambda: alert.has_class("-shown"))
-        assert "locked the console 1 time: Tue 10 Mar 08:05" in text_of(alert)
+        assert "locked the console 1 time: Tue 10 Mar 08:06" in text_of(alert)  # 5 x 20 s later
 
 
 async def test_a_database_that_cannot_be_opened_is_said_in_words(tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ CELLS: list[Any] = [
     Text("日本語のテキスト" * 4, style="strike"),  # double-width characters, cut
     Text("VOIDED: scanned the wrong badge | reason: trip"),
     Text("two\nlines"),  # not a one-line cell: DataTable's own way
-    "a plain [b]str[/b]",  # not a Text: DataTable's own way
+    "a plain [b]str[/b]",  # a str: fill_table makes it a literal Text (never markup)
 ]
 
 

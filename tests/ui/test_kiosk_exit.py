@@ -11,6 +11,7 @@ from kiosk.services.app import Services
 from kiosk.ui.home import HomeScreen
 from kiosk.ui.person import PersonScreen
 from kiosk.ui.pin import PinScreen
+from tests.conftest import FakeClock
 from tests.ui.conftest import ADMIN_PIN
 from tests.ui.kiosk_support import (
     make_app,
@@ -59,7 +60,7 @@ async def test_markup_in_a_name_is_shown_as_typed_and_does_nothing(school: Servi
         assert app.is_running and app.return_code is None
 
 
-async def test_wrong_pins_count_down_then_lock(school: Services) -> None:
+async def test_wrong_pins_count_down_then_lock(school: Services, kiosk_clock: FakeClock) -> None:
     app = make_app(school)
     async with running(app) as pilot:
         await press(pilot, "f10")
@@ -67,7 +68,12 @@ async def test_wrong_pins_count_down_then_lock(school: Services) -> None:
         await press(pilot, *"111111", "enter")
         assert "Wrong PIN. 4 attempts left." in notice(app)
         assert "●" not in screen_text(app)  # the pad was cleared
-        for _ in range(4):
+        await press(pilot, *"999999", "enter")
+        assert "Wrong PIN. 3 attempts left. Wait 1 s before the next." in notice(app)
+        await press(pilot, *"999999", "enter")  # too soon: not even tried
+        assert "wait" in notice(app)
+        for _ in range(3):
+            kiosk_clock.advance(seconds=20)
             await press(pilot, *"999999", "enter")
         assert "Too many wrong PINs: the admin console is locked for 5 more minute(s)." in notice(
             app

@@ -27,11 +27,12 @@ from kiosk.ui import tuning
 from kiosk.ui.admin.widgets import FeedbackLine
 from kiosk.ui.admin.workers import run_db
 from kiosk.ui.logfile import setup_file_logging
+from kiosk.ui.text import plain
 from kiosk.ui.tuning import memory
 from kiosk.ui.tuning.errors import PlainErrors
 
 if TYPE_CHECKING:
-    from kiosk.services.admin import PinCheck
+    from kiosk.services.admin import SignIn
     from kiosk.services.app import Services
 
 log = logging.getLogger("kiosk.ui.admin")
@@ -125,7 +126,7 @@ class SignInScreen(Screen[None]):
         self.services = services
         self.admin_app.services = services
         school = services.settings.school_name
-        self.query_one("#signin-title", Static).update(f"Admin console · {school}")
+        self.query_one("#signin-title", Static).update(plain(f"Admin console · {school}"))
         if pin_set:
             self.query_one("#signin-status", Static).update(
                 "Type the admin PIN, then your staff code (or scan your badge)."
@@ -166,30 +167,27 @@ class SignInScreen(Screen[None]):
             self.query_one("#pin", Input).focus()
             return
 
-        def check() -> tuple[str, PinCheck]:
-            code = staff_code_of(code_text)
-            # The code first: a mistyped code must not use up one of the five PIN attempts.
-            admin = services.admin.admin(code)
-            return admin.code, services.admin.check_pin(pin)
+        def check() -> SignIn:
+            # services.admin.sign_in checks the code first: a mistyped code does not use up
+            # one of this keyboard's PIN attempts.
+            return services.admin.sign_in(pin, staff_code_of(code_text))
 
         self.busy = True
         self.say("Checking…")
         run_db(self, check, self._checked, self._refused, group="signin")
 
-    def _checked(self, result: tuple[str, PinCheck]) -> None:
+    def _checked(self, result: SignIn) -> None:
         self.busy = False
-        code, outcome = result
-        pin = self.query_one("#pin", Input)
-        pin.value = ""
-        if not outcome.ok:
-            self.say(outcome.message, error=True)
-            pin.focus()
-            return
-        self.open_console(code, outcome.lockouts_since_last_sign_in)
+        self.query_one("#pin", Input).value = ""
+        self.open_console(result.admin.code, result.lockouts_since_last_sign_in)
 
     def _refused(self, message: str) -> None:
         self.busy = False
         self.say(message, error=True)
+        pin = self.query_one("#pin", Input)
+        if pin.value and pin.is_mounted and self.has_class("-signin"):
+            pin.value = ""
+            pin.focus()
 
     # --- first run: set the PIN ----------------------------------------------------------------
 

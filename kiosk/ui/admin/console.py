@@ -30,6 +30,7 @@ from textual.widgets import (
     TabPane,
 )
 
+from kiosk.domain.text import display_text
 from kiosk.domain.timeutil import format_local
 from kiosk.ui.admin.dialogs import ACTIVITY_EVENTS, ConfirmDialog
 from kiosk.ui.admin.export import ExportPane
@@ -41,6 +42,7 @@ from kiosk.ui.admin.widgets import Pane
 from kiosk.ui.admin.workers import run_db
 from kiosk.ui.admin.workload import WorkloadPane
 from kiosk.ui.clock import UiClock, clock_of
+from kiosk.ui.text import plain
 from kiosk.ui.tuning import button, footer, memory
 
 if TYPE_CHECKING:
@@ -181,7 +183,7 @@ class AdminConsoleScreen(Screen[None]):
         # (tuning piece ``gc``).
         memory.pause()
         with Horizontal(id="console-bar"):
-            yield Static(self._untitled(), id="console-title")
+            yield Static(plain(self._untitled()), id="console-title")
             yield button("Lock (Ctrl+L)", id="console-lock")
             yield button("Exit kiosk app (F10)", id="console-exit", variant="error")
         yield Static("", id="console-who")
@@ -238,7 +240,7 @@ class AdminConsoleScreen(Screen[None]):
         self.admin_name = admin.name
         school = self.services.settings.school_name
         self.query_one("#console-title", Static).update(
-            f"Admin console · {admin.name} ({admin.code}) · {school}"
+            plain(f"Admin console · {admin.name} ({admin.code}) · {school}")
         )
         zone = self.services.settings.zone
         now = format_local(self.services.ctx.clock(), zone, "%a %d %b %Y")
@@ -259,10 +261,12 @@ class AdminConsoleScreen(Screen[None]):
                 if anchored is not None
                 else " · no anchor taken yet (kiosk anchor)"
             )
-        self.query_one("#console-who", Static).update(f"{now} · {check}")
+        self.query_one("#console-who", Static).update(plain(f"{now} · {check}"))
 
     def _refused(self, message: str) -> None:
-        self.app.notify(message, title="Admin console", severity="error", timeout=8)
+        self.app.notify(
+            display_text(message), title="Admin console", severity="error", timeout=8, markup=False
+        )
         self._close("refused")
 
     # --- alerts: lockouts reported at sign-in, database trouble ---------------------------
@@ -286,7 +290,7 @@ class AdminConsoleScreen(Screen[None]):
         if self._db_alert:
             lines.append(f"⚠ {self._db_alert}")
         alert = self.query_one("#console-alert", Static)
-        alert.update("\n".join(lines))
+        alert.update(plain("\n".join(lines), multiline=True))
         alert.set_class(bool(lines), "-shown")
 
     # --- views -----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from kiosk.ui.admin.widgets import FeedbackLine
 from kiosk.ui.admin.workers import run_db
+from kiosk.ui.text import plain, plain_cell
 
 ACTIVITY_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 
@@ -76,8 +77,8 @@ class ConfirmDialog(ConsoleModal):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.title_text, classes="dialog-title")
-            yield Static(self.question)
+            yield Static(plain(self.title_text), classes="dialog-title")
+            yield Static(plain(self.question, multiline=True))
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.no, id="no")
                 yield Button(self.yes, id="yes", variant="error")
@@ -137,15 +138,15 @@ class FormDialog(ConsoleModal):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.title_text, classes="dialog-title")
+            yield Static(plain(self.title_text), classes="dialog-title")
             if self.intro:
-                yield Static(self.intro)
+                yield Static(plain(self.intro, multiline=True))
             for spec in self.fields:
-                yield Label(spec.label, classes="field-label")
+                yield Label(plain(spec.label), classes="field-label")
                 if spec.options:
                     value = spec.value if spec.value in {v for _, v in spec.options} else None
                     yield Select(
-                        [(label, val) for label, val in spec.options],
+                        [(plain_cell(label), val) for label, val in spec.options],
                         id=f"field-{spec.name}",
                         prompt=spec.placeholder or "Choose",
                         value=value if value is not None else Select.NULL,

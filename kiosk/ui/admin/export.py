@@ -17,6 +17,7 @@ from kiosk.ui.admin.dates import parse_date
 from kiosk.ui.admin.dialogs import ConfirmDialog
 from kiosk.ui.admin.files import resolve, write_with
 from kiosk.ui.admin.widgets import FeedbackLine, Pane
+from kiosk.ui.text import plain
 from kiosk.ui.widgets import Tick
 
 
@@ -101,7 +102,7 @@ class ExportPane(Pane):
         if not text:
             box.value = False
         self.query_one("#export-hint", Static).update(
-            f"({text})" if text else "(the register has no filters set)"
+            plain(f"({text})" if text else "(the register has no filters set)")
         )
 
     @on(Input.Submitted)

@@ -20,6 +20,7 @@ from kiosk.ui.admin.dialogs import ConfirmDialog, Field, FormDialog
 from kiosk.ui.admin.files import read_bytes, resolve
 from kiosk.ui.admin.tables import fill_table, new_table, selected_key
 from kiosk.ui.admin.widgets import FeedbackLine, Pane
+from kiosk.ui.text import plain
 from kiosk.ui.widgets import Tick
 
 ROLE_LABELS = {
@@ -334,7 +335,7 @@ class PeoplePane(Pane):
             return
         what, path, report = result
         lines = [f"Line {p.line}: {p.reason}" for p in report.problems]
-        self.query_one("#import-report", Static).update("\n".join(lines))
+        self.query_one("#import-report", Static).update(plain("\n".join(lines), multiline=True))
         if report.imported:
             summary = (
                 f"Imported {path.name} ({what}): {report.added} added, {report.updated} updated, "

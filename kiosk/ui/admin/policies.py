@@ -19,6 +19,7 @@ from kiosk.ui.admin.dialogs import Field, FormDialog
 from kiosk.ui.admin.files import read_text
 from kiosk.ui.admin.tables import fill_table, new_table, selected_key
 from kiosk.ui.admin.widgets import FeedbackLine, Pane
+from kiosk.ui.text import plain
 
 
 def _person(staff: StaffInfo) -> list[Any]:
@@ -102,9 +103,11 @@ class PoliciesPane(Pane):
             return
         name = f"{gap.policy.title} ({gap.policy.version})"
         self.query_one("#missing-title", Label).update(
-            f"Not yet acknowledged {name}: {len(gap.missing)}"
-            if gap.missing
-            else f"Everyone has acknowledged {name}."
+            plain(
+                f"Not yet acknowledged {name}: {len(gap.missing)}"
+                if gap.missing
+                else f"Everyone has acknowledged {name}."
+            )
         )
         self.query_one("#acked-title", Label).update(f"Acknowledged: {len(gap.acknowledged)}")
         fill_table(missing, [(s.code, _person(s)) for s in gap.missing])

@@ -26,6 +26,7 @@ from kiosk.ui.admin.dialogs import Field, FormDialog
 from kiosk.ui.admin.tables import Row, fill_table, new_table, selected_key
 from kiosk.ui.admin.widgets import VOID_MARK, FeedbackLine, Pane
 from kiosk.ui.formats import long_date
+from kiosk.ui.text import plain_cell
 from kiosk.ui.tuning import button, field, select
 
 if TYPE_CHECKING:
@@ -183,9 +184,11 @@ class RegisterPane(Pane):
         staff, stores, devices = choices
         with self.prevent(Select.Changed):
             self.query_one("#reg-staff", Select).set_options(
-                (f"{s.name} ({s.code})", s.code) for s in staff
+                (plain_cell(f"{s.name} ({s.code})"), s.code) for s in staff
             )
-            self.query_one("#reg-store", Select).set_options((s.name, s.code) for s in stores)
+            self.query_one("#reg-store", Select).set_options(
+                (plain_cell(s.name), s.code) for s in stores
+            )
             self.query_one("#reg-device", Select).set_options(
                 (f"{d.tag} {d.kind_label}", d.tag) for d in devices
             )

@@ -22,6 +22,7 @@ from kiosk.ui.admin.dialogs import Field, FormDialog
 from kiosk.ui.admin.files import write_text_file
 from kiosk.ui.admin.tables import fill_table, new_table, selected_key
 from kiosk.ui.admin.widgets import OVERDUE_MARK, FeedbackLine, Pane
+from kiosk.ui.text import plain
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +164,7 @@ class PhonesPane(Pane):
             summary = f"Phones in the stores now: {stores}."
         else:
             summary = "No phones are in the stores now."
-        self.query_one("#phones-summary", Static).update(summary)
+        self.query_one("#phones-summary", Static).update(plain(summary))
 
     def action_export(self) -> None:
         today = self.today()

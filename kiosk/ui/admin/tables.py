@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from kiosk.ui import tuning
+from kiosk.ui.text import plain_cell
 
 
 def new_table(
@@ -29,6 +30,9 @@ def fill_table(table: DataTable[Any], rows: Sequence[Row]) -> None:
     changed cells are updated in place and new rows appended; otherwise the table is rebuilt
     and the cursor put back on the same key, if it is still there.
     """
+    # Data is text: a str cell would be read as markup by DataTable, and a name may hold
+    # control or bidi characters. Every cell of every console table passes here.
+    rows = [(key, [plain_cell(cell) for cell in cells]) for key, cells in rows]
     old_keys = [row.key.value for row in table.ordered_rows]
     new_keys = [key for key, _ in rows]
     selected = selected_key(table)

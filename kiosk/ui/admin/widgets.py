@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from kiosk.domain.text import display_text
 from kiosk.domain.timeutil import format_local, local_date
 from kiosk.ui.admin.workers import run_db
 
@@ -48,7 +49,7 @@ class FeedbackLine(Static):
             return
         self._said = said
         prefix = "⚠ " if error else ("✓ " if ok else "")
-        self.update(Text(prefix + text))
+        self.update(Text(prefix + display_text(text, multiline=True)))
         self.set_class(error, "-error")
         self.set_class(ok and not error, "-ok")
 

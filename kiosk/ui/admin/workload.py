@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Label, Sparkline, Static
 from kiosk.services.views import WorkloadRow
 from kiosk.ui.admin.tables import fill_table, new_table, selected_key
 from kiosk.ui.admin.widgets import REGULAR_MARK, FeedbackLine, Pane
+from kiosk.ui.text import plain
 
 BAR_WIDTH = 16
 _EIGHTHS = " ▏▎▍▌▋▊▉"
@@ -120,4 +121,6 @@ class WorkloadPane(Pane):
             return
         spark.data = list(row.weekly)
         counts = " ".join(str(v) for v in row.weekly)
-        title.update(f"{row.staff.name}, week by week (oldest first, this week last): {counts}")
+        title.update(
+            plain(f"{row.staff.name}, week by week (oldest first, this week last): {counts}")
+        )

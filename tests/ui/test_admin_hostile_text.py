@@ -1,0 +1,82 @@
+"""Text is text in the admin console (issue 15.7): hostile names written straight into the
+database show as typed on every tab, and nothing in them is a link, a style or a control."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from textual.geometry import Region
+from textual.widgets import TabbedContent
+
+from kiosk.services.app import Services
+from kiosk.ui.admin.console import VIEWS
+from kiosk.ui.admin.dialogs import ConfirmDialog
+from tests.conftest import FakeClock
+from tests.hostile import ESC, SHOWN, make_hostile_school
+from tests.ui.admin_support import SIZE, ConsoleHost, open_services, wait_until
+
+pytestmark = pytest.mark.ui
+
+
+@pytest.fixture
+def services(sqlite_url: str, clock: FakeClock) -> Iterator[Services]:
+    svc = open_services(sqlite_url, clock)
+    make_hostile_school(svc)
+    yield svc
+    svc.close()
+
+
+def drawn(app: ConsoleHost) -> tuple[str, list[object]]:
+    """The text of every visible widget as drawn, and any click action found in it."""
+    lines: list[str] = []
+    actions: list[object] = []
+    for widget in app.screen.query("*"):
+        if not widget.display or not widget.size.area:
+            continue
+        region = Region(0, 0, widget.size.width, widget.size.height)
+        for strip in widget.render_lines(region):
+            text = ""
+            for segment in strip:
+                text += segment.text
+                meta = segment.style.meta if segment.style is not None else {}
+                if "@click" in meta:
+                    actions.append(meta["@click"])
+            lines.append(text)
+    return "\n".join(lines), actions
+
+
+async def test_every_console_tab_shows_hostile_names_as_typed(services: Services) -> None:
+    app = ConsoleHost(services)
+    async with app.run_test(size=(200, 50)) as pilot:
+        tabs = app.screen.query_one(TabbedContent)
+        seen: dict[str, set[str]] = {}
+        for key, _label, _view in VIEWS:
+            tabs.active = f"tab-{key}"
+            await wait_until(pilot, lambda key=key: tabs.active == f"tab-{key}")
+            for _ in range(5):
+                await pilot.pause(0.05)
+            text, actions = drawn(app)
+            assert ESC not in text and "\u202e" not in text and "\u200b" not in text, key
+            assert actions == [], (key, actions)
+            seen[key] = {code for code, shown in SHOWN.items() if shown[:12] in text}
+        # Each name is drawn literally where that tab lists it.
+        assert {"ASMITH", "BJONES", "CHEAD", "EPATEL"} <= seen["register"]
+        assert {"BJONES", "CHEAD", "EPATEL"} <= seen["phones"]
+        assert "ASMITH" in seen["offsite"]
+        assert "CHEAD" in seen["exemptions"]
+        assert seen["policies"] and seen["reviews"]
+
+
+async def test_clicking_a_name_with_an_action_in_it_does_nothing(services: Services) -> None:
+    app = ConsoleHost(services)
+    async with app.run_test(size=SIZE) as pilot:
+        tabs = app.screen.query_one(TabbedContent)
+        tabs.active = "tab-offsite"
+        await wait_until(pilot, lambda: "[@click=screen.exit_kiosk]Jo[/]" in drawn(app)[0])
+        table = app.screen.query_one("#offsite-table")
+        for x in range(0, table.size.width, 3):
+            await pilot.click("#offsite-table", offset=(x, 1))
+        await pilot.pause()
+        assert not any(isinstance(s, ConfirmDialog) for s in app.screen_stack)
+        assert app.is_running

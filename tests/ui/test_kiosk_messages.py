@@ -1,0 +1,43 @@
+"""Crashes become messages on the kiosk (issue 15.8): a database URL the kiosk cannot use and
+a corrupt school key are said in words on the screen; nothing breaks."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk.config import Settings
+from kiosk.services.app import Services
+from kiosk.services.secret import key_path
+from kiosk.ui.app import KioskApp
+from kiosk.ui.pin import PinScreen
+from tests.ui.conftest import ADMIN_PIN
+from tests.ui.kiosk_support import make_app, notice, press, running, screen_text, wait_for
+
+pytestmark = pytest.mark.ui
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("mysql://kiosk@db/register", "names mysql, which the kiosk does not support"),
+        ("not a url", "is not a database URL"),
+    ],
+)
+async def test_a_database_url_the_kiosk_cannot_use_is_said(url: str, said: str) -> None:
+    app = KioskApp(settings=Settings(kiosk_name="test-kiosk", database_url=url), retry_seconds=30)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.db_state == "unavailable")
+        await pilot.pause()
+        assert said in screen_text(app).replace("\n", " ")
+        assert app.unexpected_errors == []
+
+
+async def test_a_corrupt_school_key_is_said_on_the_pin_pad(school: Services) -> None:
+    key_path().write_text("this is not a key\n")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, "f10", *ADMIN_PIN, "enter")
+        assert isinstance(app.screen, PinScreen) and app.screen.stage == "pin"
+        said = notice(app)
+        assert "does not hold a school key" in said and "kiosk secret import" in said
+        assert "ValueError" not in said and app.is_running
