@@ -16,7 +16,7 @@ from kiosk.domain.events import Role
 from kiosk.domain.scan import SCAN_AGAIN
 from kiosk.ui.base import StaffScreen
 from kiosk.ui.formats import clock_time, long_date
-from kiosk.ui.widgets import WARN_MARK, Notice, TouchButton, assemble, plain
+from kiosk.ui.widgets import WARN_MARK, CodeField, Notice, TouchButton, assemble, plain
 
 if TYPE_CHECKING:
     from kiosk.services.people import ScanResult
@@ -74,7 +74,7 @@ class HomeScreen(StaffScreen):
             yield Digits(clock_time(now, settings.zone), id="clock")
             yield Static("", id="db-status", markup=False)
             yield Static(SCAN_PROMPT, id="scan-label", markup=False)
-            yield Input(placeholder="Scan or type here", id="scan", max_length=80)
+            yield CodeField(placeholder="Scan or type here", id="scan", max_length=80)
             yield Notice(id="notice")
             with Grid(id="actions"):
                 yield TouchButton("Phone in / out", key="F2", id="act-phone")
@@ -196,13 +196,6 @@ class HomeScreen(StaffScreen):
         elif button.startswith("act-"):
             self.action_intent(button.removeprefix("act-"))
         self.query_one("#scan", Input).focus()
-
-    @on(Input.Submitted, "#scan")
-    def _typed(self, event: Input.Submitted) -> None:
-        text = event.value.strip()
-        event.input.value = ""
-        if text:
-            self.kiosk.receive_scan(text)
 
     # --- scans ------------------------------------------------------------------------------
 
