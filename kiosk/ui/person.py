@@ -56,7 +56,7 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("f6", "deposit_drawer", "Deposit in drawer"),
     ("f7", "policy", "Read the policy"),
     ("f8", "vdu", "VDU training done"),
-    ("f12", "review", "Workstation review"),
+    ("f12", "review", "Desk review"),
 )
 
 

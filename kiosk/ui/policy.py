@@ -42,14 +42,15 @@ class PolicyScreen(StaffScreen):
         yield Static("Opening the policy…", id="policy-title", markup=False)
         with VerticalScroll(id="policy-scroll"):
             yield Markdown("", id="policy-text", open_links=False)
-        yield Static("", id="policy-hint", markup=False)
+        with Horizontal(id="policy-foot"):
+            yield Static("", id="policy-hint", markup=False)
+            # Typed keys land here (the text keeps the focus, for ↓ and Page Down): a code
+            # typed and Enter is read as a code, never as "I agree".
+            yield CodeField(placeholder="Scan or type a code")
         yield Notice(id="notice")
         with Horizontal(id="policy-buttons"):
             yield TouchButton("I have read and agree", key="Enter", id="agree", variant="success")
             yield TouchButton("Back", key="Esc", id="back")
-            # Typed keys land here (the text keeps the focus, for ↓ and Page Down): a code
-            # typed and Enter is read as a code, never as "I agree".
-            yield CodeField(placeholder="Scan or type a code")
 
     def on_mount(self) -> None:
         agree = self.query_one("#agree", Button)
