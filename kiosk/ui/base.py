@@ -79,6 +79,8 @@ class KioskScreenMixin:
             return
         if isinstance(focused, Input):  # a text field of the form: its own keys
             return
+        if event.key in getattr(focused, "OWN_KEYS", ()):  # e.g. Space ticks the focused box
+            return
         if event.is_printable and event.character:
             field.take(event.character)
         elif event.key == "backspace" and field.value:

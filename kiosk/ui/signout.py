@@ -90,6 +90,7 @@ class ManagerSelect(Select[str], inherit_bindings=False):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("down,space,up", "show_overlay", "Show menu", show=False),
     ]
+    OWN_KEYS: ClassVar[frozenset[str]] = frozenset({"space"})
 
 
 @dataclass(frozen=True)

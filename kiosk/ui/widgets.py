@@ -112,6 +112,7 @@ class Tick(Checkbox, inherit_bindings=False):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle_button", "Toggle", show=False),
     ]
+    OWN_KEYS: ClassVar[frozenset[str]] = frozenset({"space"})  # not put in the code field
 
     def __init__(self, label: str, value: bool = False, **kwargs: object) -> None:
         super().__init__(label, value, **kwargs)  # type: ignore[arg-type]
