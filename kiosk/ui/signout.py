@@ -28,7 +28,6 @@ from kiosk.domain.text import display_text
 from kiosk.ui.base import StaffScreen
 from kiosk.ui.formats import clock_time, day_and_time, parse_when, when_in_words
 from kiosk.ui.widgets import (
-    ERROR_MARK,
     TODO_MARK,
     Choice,
     CodeField,
@@ -349,6 +348,9 @@ class SignOutScreen(StaffScreen):
     @on(Select.Changed)
     @on(Checkbox.Changed)
     def _field_changed(self, _event: Any) -> None:
+        notice = self.notice
+        if notice is not None and notice.kind == "error":  # about the field as it was
+            notice.clear()
         self._show_summary()
 
     @on(Input.Submitted)
@@ -449,7 +451,7 @@ class SignOutScreen(StaffScreen):
         try:
             draft = self._draft()
         except KioskError as exc:
-            summary.update(assemble((f"{ERROR_MARK} Not ready to sign out: ", "bold"), exc.message))
+            summary.update(assemble((f"{TODO_MARK} Still to do: ", "bold"), exc.message))
             summary.set_class(False, "-ready")
             return
         items = ", ".join(f"{d.kind_label} {d.tag}" for d in self.check.devices)

@@ -47,7 +47,7 @@ async def type_code(pilot: Any, text: str) -> None:
         # An over-long label.
         ("LAP-" + "X" * 60, "is not a kiosk code"),
         # A URL: W was "workstation review".
-        ("https://www.example.com/w", "is not a kiosk code"),
+        ("https://www.example.com/w", "“https://www.example.com/w” is not a kiosk code"),
     ],
 )
 async def test_on_a_persons_screen_a_typed_code_records_nothing_and_says_what_was_read(
