@@ -262,6 +262,8 @@ class AdminApp(App[None]):
 
     TITLE = "Staff Room Kiosk: admin console"
     ENABLE_COMMAND_PALETTE = False
+    # F10 in the console closes this app only: no kiosk app is closed (nor recorded as such).
+    CLOSES_KIOSK = False
     BINDINGS = [Binding("ctrl+r", "reconnect", "Reconnect", show=False)]
 
     def __init__(self, settings: Settings | None = None, services: Services | None = None) -> None:

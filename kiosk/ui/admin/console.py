@@ -217,7 +217,10 @@ class AdminConsoleScreen(Screen[None]):
         with Horizontal(id="console-bar"):
             yield Static(self._untitled(), id="console-title")
             yield button("Lock (Ctrl+L)", id="console-lock")
-            yield button("Exit kiosk app (F10)", id="console-exit", variant="error")
+            if self._closes_kiosk:
+                yield button("Exit kiosk app (F10)", id="console-exit", variant="error")
+            else:
+                yield button("Close console (F10)", id="console-exit", variant="error")
         yield Static("", id="console-who")
         yield Static("", id="console-alert")
         # Only the register is built now; each other view is built when first shown
@@ -556,7 +559,33 @@ class AdminConsoleScreen(Screen[None]):
     def action_lock(self) -> None:
         self._close("locked")
 
+    @property
+    def _closes_kiosk(self) -> bool:
+        """Whether F10 closes the kiosk app (the console inside it) or only this console
+        (``kiosk admin`` on the office machine: the kiosk in the staff room keeps running, and
+        nothing is recorded as closed)."""
+        return bool(getattr(self.app, "CLOSES_KIOSK", True))
+
     def action_exit_kiosk(self) -> None:
+        if not self._closes_kiosk:
+
+            def close(yes: bool | None) -> None:
+                if yes:
+                    for timer in self._console_timers:
+                        timer.stop()
+                    self.app.exit()
+
+            self.app.push_screen(
+                ConfirmDialog(
+                    "Close the admin console? The kiosk in the staff room keeps running.",
+                    yes="Close the console",
+                    title="Close the console",
+                    activity=self.touch,
+                ),
+                close,
+            )
+            return
+
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self._exit_app()
