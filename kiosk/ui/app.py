@@ -34,6 +34,7 @@ from kiosk.domain.timeutil import utc_now
 from kiosk.ui.collect import collect_while_read
 from kiosk.ui.logfile import setup_file_logging
 from kiosk.ui.scanner import ScanWedge, WedgeOutput
+from kiosk.ui.signals import exit_on_sigterm, forget_sigterm
 from kiosk.ui.textual_fixes import forget_thread_worker
 from kiosk.ui.theme import HIGH_CONTRAST, KIOSK, THEMES
 
@@ -135,6 +136,7 @@ class KioskApp(App[None]):
         return self.home
 
     def on_mount(self) -> None:
+        exit_on_sigterm(self)
         self.set_interval(0.25, self._check_idle, name="idle")
         if self.services is None:
             # After the first frame is on the screen: importing the ORM and Alembic in a
@@ -144,6 +146,7 @@ class KioskApp(App[None]):
             self.call_after_refresh(self._settle_memory)
 
     def on_unmount(self) -> None:
+        forget_sigterm()
         if self._frozen:
             gc.unfreeze()  # what the app held can be collected again
             self._frozen = False
@@ -484,6 +487,10 @@ class KioskApp(App[None]):
 
     def action_toggle_contrast(self) -> None:
         self.theme = KIOSK.name if self.theme == HIGH_CONTRAST.name else HIGH_CONTRAST.name
+
+    def allow_exit(self) -> None:
+        """The app is being stopped from outside (SIGTERM): it may close."""
+        self._exit_allowed = True
 
     def exit_kiosk(self) -> None:
         """Leave the app: only after a correct admin PIN and an admin's badge."""

@@ -27,6 +27,7 @@ from kiosk.domain.errors import InvalidInput, NotAKioskCode
 from kiosk.domain.scan import parse_scan
 from kiosk.ui.admin.base import Message, run_db
 from kiosk.ui.logfile import setup_file_logging
+from kiosk.ui.signals import exit_on_sigterm, forget_sigterm
 
 if TYPE_CHECKING:
     from kiosk.services.admin import PinCheck
@@ -278,6 +279,9 @@ class AdminApp(App[None]):
     def on_load(self) -> None:
         self.log_file = setup_file_logging()
 
+    def on_mount(self) -> None:
+        exit_on_sigterm(self)
+
     def _handle_exception(self, error: Exception) -> None:
         """No traceback reaches the screen: log it, lock the console, say so in words."""
         log.error(
@@ -338,6 +342,7 @@ class AdminApp(App[None]):
             screen.connect()
 
     def on_unmount(self) -> None:
+        forget_sigterm()
         self.admin_console_closed()
         if self._own_services and self.services is not None:
             self.services.close()
