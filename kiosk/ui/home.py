@@ -10,8 +10,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
 from textual.content import Content
+from textual.timer import Timer
 from textual.widgets import Button, Digits, Input, Static
 
+from kiosk.domain.errors import KioskError
 from kiosk.domain.events import Role
 from kiosk.domain.scan import SCAN_AGAIN
 from kiosk.ui.base import StaffScreen
@@ -55,8 +57,12 @@ class HomeScreen(StaffScreen):
         Binding("f10", "app.request_exit", "Admin", show=False),
     ]
 
+    # An error under the scan field is cleared by the next key typed, or after this long.
+    ERROR_SECONDS = 60.0
+
     def __init__(self) -> None:
         super().__init__(id="home-screen")
+        self._error_timer: Timer | None = None
         self.intent: str | None = None
         self.pending_tags: list[str] = []
         # Changes made while another screen is in front are drawn when home is shown again
@@ -170,6 +176,28 @@ class HomeScreen(StaffScreen):
         else:
             status.update("")
         status.display = state != "ready"
+
+    # --- an error goes away by itself ----------------------------------------------------------
+
+    def show_error(self, message: str | KioskError, title: str | None = None) -> None:
+        super().show_error(message, title)
+        if self._error_timer is not None:
+            self._error_timer.stop()
+        self._error_timer = self.set_timer(self.ERROR_SECONDS, self._clear_error, name="error")
+
+    def _clear_error(self) -> None:
+        if self._error_timer is not None:
+            self._error_timer.stop()
+            self._error_timer = None
+        notice = self.notice
+        if notice is not None and notice.kind == "error":
+            notice.clear()
+
+    @on(Input.Changed, "#scan")
+    def _typing(self, event: Input.Changed) -> None:
+        # The next code is being typed: the last one's error is over.
+        if event.value:
+            self._clear_error()
 
     # --- buttons and keys ---------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from kiosk.ui.person import PersonScreen
 from kiosk.ui.signout import SignOutScreen
 from kiosk.ui.widgets import CodeField
 from tests.school import make_ready
-from tests.ui.kiosk_support import make_app, notice, press, running, scan, settle
+from tests.ui.kiosk_support import make_app, notice, press, running, scan, settle, with_settings
 
 pytestmark = pytest.mark.ui
 
@@ -198,3 +198,21 @@ async def test_a_key_on_the_confirmation_starts_the_next_code(school: Services) 
         await type_code(pilot, "epatel")  # the first letter is not lost
         assert isinstance(app.screen, PersonScreen)
         assert app.screen.status.staff.code == "EPATEL"
+
+
+async def test_a_home_screen_error_clears_at_the_next_key_or_after_a_minute(
+    school: Services,
+) -> None:
+    app = make_app(with_settings(school, idle_timeout=0))  # never idle: the error's own timer
+    async with running(app) as pilot:
+        await type_code(pilot, "lap-008")
+        assert "LAP-008 is not a staff code or an asset tag" in notice(app)
+        await press(pilot, "a")  # the next code begins: the last one's error is over
+        assert notice(app) == ""
+        await press(pilot, "backspace")
+        assert app.home is not None
+        app.home.ERROR_SECONDS = 0.3  # (a minute at the kiosk)
+        await type_code(pilot, "lap-008")
+        assert "LAP-008" in notice(app)
+        await pilot.pause(0.6)
+        assert notice(app) == ""
