@@ -35,6 +35,7 @@ from textual.widgets import (
 )
 
 from kiosk.domain.timeutil import format_local
+from kiosk.services.register import RegisterFilter
 from kiosk.ui.admin.base import AdminFooter, Pane, button, forget_calls, run_db
 from kiosk.ui.admin.dialogs import ACTIVITY_EVENTS, ConfirmDialog
 from kiosk.ui.admin.export import ExportPane
@@ -391,8 +392,17 @@ class AdminConsoleScreen(Screen[None]):
         if not (first and pane.LOADS_ON_MOUNT):
             pane.load()
         tables = list(pane.query(DataTable))
-        if tables and not isinstance(self.focused, Input | Select):
+        if isinstance(pane, ExportPane) and not isinstance(self.focused, Input | Select):
+            pane.offer(self._register_filters())
+        elif tables and not isinstance(self.focused, Input | Select):
             tables[0].focus()
+
+    def _register_filters(self) -> RegisterFilter:
+        """The filters the register view has now (none before it is built)."""
+        try:
+            return self.query_one(RegisterPane).filters
+        except NoMatches:
+            return RegisterFilter()
 
     @on(ExportRequested)
     async def _export_requested(self, event: ExportRequested) -> None:

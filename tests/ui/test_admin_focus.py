@@ -1,0 +1,54 @@
+"""The console's dialogs and its Export view put the cursor in their first field, also inside
+the kiosk app (which focuses nothing by itself): what the office types at once goes there, and
+digits are not taken for the console's tab keys."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Checkbox, DataTable, Input
+
+from kiosk.services.app import Services
+from kiosk.services.register import RegisterFilter
+from kiosk.ui.admin.dialogs import FormDialog
+from kiosk.ui.admin.export import ExportPane
+from kiosk.ui.admin.register import RegisterPane
+from tests.ui.admin_support import SIZE, ConsoleHost, wait_until
+from tests.ui.test_admin_console import services  # noqa: F401  (the console's school)
+
+pytestmark = pytest.mark.ui
+
+
+class InKiosk(ConsoleHost):
+    AUTO_FOCUS = ""  # as the kiosk app: no screen focuses anything unless it says so
+
+
+async def test_a_dialog_takes_what_is_typed_at_once(services: Services) -> None:  # noqa: F811
+    app = InKiosk(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.focused, DataTable))
+        await pilot.press("8")  # People
+        await wait_until(pilot, lambda: app.focused is not None and app.focused.id == "staff-table")
+        await pilot.press("a")  # Add staff
+        await wait_until(pilot, lambda: isinstance(app.screen, FormDialog))
+        await pilot.press(*"JBLOGGS")
+        assert app.screen.query_one("#field-code", Input).value == "JBLOGGS"
+
+
+async def test_export_puts_the_cursor_in_its_first_field_and_offers_the_filter(
+    services: Services,  # noqa: F811
+) -> None:
+    app = InKiosk(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.focused, DataTable))
+        register = app.screen.query_one(RegisterPane)
+        register.filters = RegisterFilter(kind="phone_deposited")
+        await pilot.press("9")  # Export
+        first = app.screen.query_one("#export-from", Input)
+        await wait_until(pilot, lambda: app.focused is first)
+        first.value = ""
+        await pilot.press(*"01/03/2026")  # digits: a date, not the tabs 1, 0, 3...
+        assert first.value == "01/03/2026"
+        assert app.screen.query_one("#console-tabs").active == "tab-export"  # type: ignore[attr-defined]
+        export = app.screen.query_one(ExportPane)
+        assert export.filters == RegisterFilter(kind="phone_deposited")
+        assert app.screen.query_one("#export-filtered", Checkbox).value
