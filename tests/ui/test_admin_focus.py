@@ -5,11 +5,11 @@ digits are not taken for the console's tab keys."""
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Checkbox, DataTable, Input
+from textual.widgets import Checkbox, DataTable, Input, Static
 
 from kiosk.services.app import Services
 from kiosk.services.register import RegisterFilter
-from kiosk.ui.admin.dialogs import FormDialog
+from kiosk.ui.admin.dialogs import ConfirmDialog, FormDialog
 from kiosk.ui.admin.export import ExportPane
 from kiosk.ui.admin.register import RegisterPane
 from tests.ui.admin_support import SIZE, ConsoleHost, wait_until
@@ -52,3 +52,26 @@ async def test_export_puts_the_cursor_in_its_first_field_and_offers_the_filter(
         export = app.screen.query_one(ExportPane)
         assert export.filters == RegisterFilter(kind="phone_deposited")
         assert app.screen.query_one("#export-filtered", Checkbox).value
+
+
+async def test_retiring_someone_with_a_device_off_site_warns_first(
+    services: Services,  # noqa: F811
+) -> None:
+    from tests.school import make_ready
+
+    make_ready(services, "ASMITH")
+    services.devices.sign_out("ASMITH", ["LAP-001"], reason="Report writing")
+    app = ConsoleHost(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.focused, DataTable))
+        await pilot.press("8")
+        staff = app.screen.query_one("#staff-table", DataTable)
+        await wait_until(pilot, lambda: staff.row_count == 5 and app.focused is staff)
+        row = [str(staff.get_row_at(i)[0]) for i in range(staff.row_count)].index("ASMITH")
+        staff.move_cursor(row=row)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        said = " ".join(str(w.visual) for w in app.screen.query(Static))
+        assert "Alice Smith still has laptop LAP-001 off site" in said
+        await pilot.press("escape")  # not retired
+    assert any(s.code == "ASMITH" for s in services.people.list_staff())

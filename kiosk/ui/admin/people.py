@@ -250,21 +250,45 @@ class PeoplePane(Pane):
             if person.retired:
                 self.fail(f"{person.name} is already retired.")
                 return
-            question = (
-                f"Retire {person.name} ({person.code})? Their badge stops working; "
-                "their history stays in the register."
-            )
-            code = person.code
+            code, name = person.code, person.name
 
             def retire() -> Any:
                 return self.services.people.retire_staff(code, admin_code=self.admin_code)
 
-        def confirmed(yes: bool | None) -> None:
+            def ask_about(status: Any) -> None:
+                # What they still hold is said before they are retired (it is not returned).
+                question = (
+                    f"Retire {name} ({code})? Their badge stops working; "
+                    "their history stays in the register."
+                )
+                if status.offsite:
+                    held = ", ".join(
+                        f"{item.device.kind_label.lower()} {item.device.tag}"
+                        for item in status.offsite
+                    )
+                    question += (
+                        f"\n\n⚠ {name} still has {held} off site. Retiring them does not "
+                        "record it as returned: get it back first, or record its return."
+                    )
+                if status.phone is not None:
+                    question += f"\n\n⚠ Their phone is still in the {status.phone.store.name}."
+                self.app.push_screen(
+                    ConfirmDialog(question, yes="Retire", activity=self.activity), confirmed
+                )
+
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self.db(retire, self._retired, group="change")
+
+            self.db(lambda: self.services.people.status(code), ask_about, group="change")
+            return
+
+        def confirmed_device(yes: bool | None) -> None:
             if yes:
                 self.db(retire, self._retired, group="change")
 
         self.app.push_screen(
-            ConfirmDialog(question, yes="Retire", activity=self.activity), confirmed
+            ConfirmDialog(question, yes="Retire", activity=self.activity), confirmed_device
         )
 
     def _retired(self, info: Any) -> None:
