@@ -5,7 +5,7 @@ digits are not taken for the console's tab keys."""
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Checkbox, DataTable, Input, Static
+from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
 from kiosk.services.app import Services
 from kiosk.services.register import RegisterFilter
@@ -75,3 +75,29 @@ async def test_retiring_someone_with_a_device_off_site_warns_first(
         assert "Alice Smith still has laptop LAP-001 off site" in said
         await pilot.press("escape")  # not retired
     assert any(s.code == "ASMITH" for s in services.people.list_staff())
+
+
+async def test_line_manager_and_granted_by_are_chosen_from_the_staff_list(
+    services: Services,  # noqa: F811
+) -> None:
+    app = ConsoleHost(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.focused, DataTable))
+        await pilot.press("8")  # People: add a member of staff
+        staff = app.screen.query_one("#staff-table", DataTable)
+        await wait_until(pilot, lambda: staff.row_count == 5 and app.focused is staff)
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, FormDialog))
+        manager = app.screen.query_one("#field-manager")
+        assert isinstance(manager, Select)
+        assert "Carol Head" in [value for _, value in manager._options]
+        await pilot.press("escape")
+        await pilot.press("6")  # Exemptions: grant one
+        await wait_until(
+            pilot, lambda: app.focused is not None and app.focused.id == "exemptions-table"
+        )
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, FormDialog))
+        head = app.screen.query_one("#field-head")
+        assert isinstance(head, Select)
+        assert [value for _, value in head._options if value != Select.NULL] == ["Carol Head"]

@@ -10,6 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.markup import escape
 from textual.widgets import Button, Checkbox, DataTable, Label, Static
 
 from kiosk.domain.errors import InvalidInput
@@ -171,7 +172,12 @@ class PeoplePane(Pane):
                     Field("code", "Staff code (on the badge)", placeholder="e.g. JBLOGGS"),
                     Field("name", "Name"),
                     Field("email", "Email (optional)"),
-                    Field("manager", "Line manager (optional)"),
+                    Field(
+                        "manager",
+                        "Line manager (optional, from the staff list)",
+                        options=[(escape(s.name), s.name) for s in self.staff if not s.retired],
+                        placeholder="None",
+                    ),
                     Field(
                         "roles",
                         "Roles (optional, separated by ;)",
