@@ -392,9 +392,12 @@ class AdminConsoleScreen(Screen[None]):
         if not (first and pane.LOADS_ON_MOUNT):
             pane.load()
         tables = list(pane.query(DataTable))
-        if isinstance(pane, ExportPane) and not isinstance(self.focused, Input | Select):
+        # A field of this view keeps the cursor; one of the view just left (hidden now) not.
+        focused = self.focused
+        keep = isinstance(focused, Input | Select) and focused in pane.query("*")
+        if isinstance(pane, ExportPane):
             pane.offer(self._register_filters())
-        elif tables and not isinstance(self.focused, Input | Select):
+        elif tables and not keep:
             tables[0].focus()
 
     def _register_filters(self) -> RegisterFilter:
