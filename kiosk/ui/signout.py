@@ -347,9 +347,12 @@ class SignOutScreen(StaffScreen):
     @on(Input.Changed)
     @on(Select.Changed)
     @on(Checkbox.Changed)
-    def _field_changed(self, _event: Any) -> None:
+    def _field_changed(self, event: Any) -> None:
+        # A field of the form changed: a refusal about it as it was is over. (Not the code
+        # field: it is emptied when a code is read, and the answer about that code must stay.)
         notice = self.notice
-        if notice is not None and notice.kind == "error":  # about the field as it was
+        is_code = isinstance(getattr(event, "input", None), CodeField)
+        if not is_code and notice is not None and notice.kind == "error":
             notice.clear()
         self._show_summary()
 
