@@ -91,6 +91,14 @@ class ManagerSelect(Select[str], inherit_bindings=False):
     ]
     OWN_KEYS: ClassVar[frozenset[str]] = frozenset({"space"})
 
+    def action_show_overlay(self) -> None:
+        """Opened with nothing chosen yet: the first name (the person's own line manager) is
+        highlighted, not the empty prompt; Enter then chooses it."""
+        super().action_show_overlay()
+        overlay: Any = self.query_one("SelectOverlay")
+        if self.is_blank() and overlay.option_count > 1:
+            overlay.highlighted = 1
+
 
 @dataclass(frozen=True)
 class Draft:
