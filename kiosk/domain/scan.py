@@ -66,7 +66,9 @@ def parse_scan(text: str) -> Scan:
         return Scan(kind, normalise_code(match["code"]))
     if cleaned.startswith(PAYLOAD_PREFIX) and ":" in cleaned:
         raise NotAKioskCode(f"“{_shorten(text)}” is not a kiosk code. {SCAN_AGAIN}")
-    return Scan(ScanKind.EITHER, normalise_code(cleaned))
+    if not CODE_PATTERN.match(cleaned):  # said as it was typed (not upper-cased)
+        raise NotAKioskCode(f"“{_shorten(text)}” is not a kiosk code. {SCAN_AGAIN}")
+    return Scan(ScanKind.EITHER, cleaned)
 
 
 def staff_payload(code: str) -> str:

@@ -175,9 +175,9 @@ class PolicyService(UseCases):
             event = uow.record(
                 EventKind.WORKSTATION_REVIEW_REQUESTED, staff_id=staff.id, details={"needs": needs}
             )
-            return receipt(
-                event, staff, "Workstation review requested: the Head Teacher will be told"
-            )
+            # Says only what happens: the request is listed in the admin console (VDU tab);
+            # no message is sent to anyone.
+            return receipt(event, staff, "Workstation review requested: listed for the office")
 
     def update_review(
         self, request_event_id: int, status: ReviewStatus, *, admin_code: str, note: str = ""

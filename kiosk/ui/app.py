@@ -33,6 +33,7 @@ from kiosk.ui import tuning
 from kiosk.ui.clock import UiClock
 from kiosk.ui.logfile import setup_file_logging
 from kiosk.ui.scanner import ScanWedge, WedgeOutput
+from kiosk.ui.signals import exit_on_sigterm, forget_sigterm
 from kiosk.ui.theme import HIGH_CONTRAST, KIOSK, THEMES
 from kiosk.ui.tuning import memory
 from kiosk.ui.tuning.errors import PlainErrors
@@ -135,6 +136,7 @@ class KioskApp(PlainErrors, App[None]):
         return self.home
 
     def on_mount(self) -> None:
+        exit_on_sigterm(self)
         self.set_interval(0.25, self.check_idle_timeout, name="idle")
         if self.services is None:
             # After the first frame is on the screen: importing the ORM and Alembic in a
@@ -144,6 +146,7 @@ class KioskApp(PlainErrors, App[None]):
             self.call_after_refresh(self._settle_memory)
 
     def on_unmount(self) -> None:
+        forget_sigterm()
         memory.release()  # what the app held can be collected again
         if self._own_services and self.services is not None:
             self.services.close()
@@ -474,6 +477,10 @@ class KioskApp(PlainErrors, App[None]):
 
     def action_toggle_contrast(self) -> None:
         self.theme = KIOSK.name if self.theme == HIGH_CONTRAST.name else HIGH_CONTRAST.name
+
+    def allow_exit(self) -> None:
+        """The app is being stopped from outside (SIGTERM): it may close."""
+        self._exit_allowed = True
 
     def exit_kiosk(self) -> None:
         """Leave the app: only after a correct admin PIN and an admin's badge."""

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
+from textual.widgets import Input
 
 from kiosk.domain.errors import KioskError
+from kiosk.domain.text import display_text
 from kiosk.ui.tuning.screens import RestyleOnlyWhenChanged
-from kiosk.ui.widgets import Notice
+from kiosk.ui.widgets import CodeField, Notice
 
 if TYPE_CHECKING:
     from kiosk.services.app import Services
@@ -50,10 +53,78 @@ class KioskScreenMixin:
         """Drop whatever was half done (nothing is recorded) and go home."""
         self.kiosk.go_home()
 
+    # --- what is typed: the code field ------------------------------------------------------
+
+    @property
+    def code_field(self) -> CodeField | None:
+        """The screen's one place for typed and scanned codes (None: it has none)."""
+        try:
+            return self.query_one(CodeField)  # type: ignore[no-any-return]
+        except Exception:
+            return None
+
+    def on_key(self, event: events.Key) -> None:
+        """A key no part of the screen used (it bubbled up to here, before any binding):
+        printable characters go into the code field, whatever has the focus, so that no
+        letter, digit or sign typed or scanned is ever taken for an action. Backspace and Esc
+        edit what is there; Enter reads it."""
+        field = self.code_field
+        if field is None:
+            return
+        focused = getattr(self, "focused", None)
+        if field.has_focus:
+            if event.key == "escape" and field.value:
+                event.stop()
+                event.prevent_default()
+                field.value = ""
+            return
+        if isinstance(focused, Input):  # a text field of the form: its own keys
+            return
+        if event.key in getattr(focused, "OWN_KEYS", ()):  # e.g. Space ticks the focused box
+            return
+        if event.is_printable and event.character:
+            field.take(event.character)
+        elif event.key == "backspace" and field.value:
+            field.value = field.value[:-1]
+        elif event.key == "escape" and field.value:
+            field.value = ""
+        elif event.key == "enter" and field.value.strip():
+            text = field.value.strip()
+            field.value = ""
+            self.read_code(text)
+        else:
+            return
+        event.stop()
+        event.prevent_default()
+
+    def on_paste(self, event: events.Paste) -> None:
+        """Pasted text goes where typed text goes (the focused text field, or the code field)."""
+        field = self.code_field
+        focused = getattr(self, "focused", None)
+        if field is None or isinstance(focused, Input):
+            return
+        event.stop()
+        first = next((line for line in event.text.splitlines() if line.strip()), "")
+        field.take(first)
+
+    def read_code(self, text: str) -> None:
+        """Enter in the code field: ``text`` read as a code (badge, label, staff code or tag),
+        or, when nothing was typed, the screen's main action."""
+        if text:
+            self.kiosk.receive_scan(text)
+        else:
+            self.enter_pressed()
+
+    def enter_pressed(self) -> None:
+        """Enter with nothing typed: the screen's main action (none by default)."""
+
     # --- scans ---------------------------------------------------------------------------
 
     def handle_scan(self, text: str) -> None:
-        self.show_error("Finish or cancel this first (Esc), then scan again.", title="Not now")
+        self.show_error(
+            f"“{shown_code(text)}” was read: finish or cancel this first (Esc), then scan again.",
+            title="Not now",
+        )
 
     # --- messages --------------------------------------------------------------------------
 
@@ -107,6 +178,12 @@ class KioskScreenMixin:
         """Run ``work`` in a thread worker; ``done`` or ``failed`` afterwards on the UI thread.
         Returns False (and does nothing) while another call is still running."""
         return self.kiosk.run_service(work, done, failed)
+
+
+def shown_code(text: str, limit: int = 40) -> str:
+    """What was typed or scanned, as a message quotes it: safe to show, and short."""
+    cleaned = display_text(text.strip())
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 
 
 class ReusableScreenMixin(RestyleOnlyWhenChanged):

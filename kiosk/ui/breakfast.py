@@ -20,7 +20,7 @@ from kiosk.domain.events import BREAKFAST_DRAWER_STORE
 from kiosk.domain.scan import ScanKind, parse_scan
 from kiosk.ui.base import StaffScreen
 from kiosk.ui.formats import clock_time
-from kiosk.ui.widgets import ERROR_MARK, OK_MARK, Notice, TouchButton, assemble
+from kiosk.ui.widgets import ERROR_MARK, OK_MARK, CodeField, Notice, TouchButton, assemble
 
 if TYPE_CHECKING:
     from kiosk.services.app import Services
@@ -49,10 +49,12 @@ class BreakfastScreen(StaffScreen):
     IDLE_FACTOR = 10.0
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "done", "Leave", show=False),
-        Binding("i", "mode('in')", "Phones in", show=False),
-        Binding("h", "mode('back')", "Hand back", show=False),
-        Binding("u", "undo", "Undo last", show=False),
-        Binding("m", "move_all", "Move all", show=False),
+        # Function keys: a colleague's code typed by the lead (DPHILLIPS) is read as a code
+        # when Enter comes, never as keys.
+        Binding("f2", "mode('in')", "Phones in", show=False),
+        Binding("f3", "mode('back')", "Hand back", show=False),
+        Binding("f4", "undo", "Undo last", show=False),
+        Binding("f8", "move_all", "Move all", show=False),
     ]
 
     def __init__(self, lead: StaffInfo) -> None:
@@ -75,19 +77,25 @@ class BreakfastScreen(StaffScreen):
             )
             yield Static("", id="bc-mode")
             yield Static("", id="bc-drawer")
+            yield CodeField(placeholder="Scan a badge or type a staff code, then Enter")
             yield Notice(id="notice")
             with VerticalScroll(id="bc-log", can_focus=False):
                 yield Static("", id="bc-entries")
             with Grid(id="bc-actions"):
-                yield TouchButton("Log phones in", key="I", id="bc-in")
-                yield TouchButton("Hand phones back", key="H", id="bc-back")
-                yield TouchButton("Undo last", key="U", id="bc-undo")
-                yield TouchButton("All to staff room", key="M", id="bc-move")
+                yield TouchButton("Log phones in", key="F2", id="bc-in")
+                yield TouchButton("Hand phones back", key="F3", id="bc-back")
+                yield TouchButton("Undo last", key="F4", id="bc-undo")
+                yield TouchButton("All to staff room", key="F8", id="bc-move")
                 yield TouchButton("Leave", key="Esc", id="bc-leave")
 
     def on_mount(self) -> None:
         self._refresh_view()
+        self.query_one(CodeField).focus()
         self.call(_drawer, self._drawer_loaded)
+
+    def enter_pressed(self) -> None:
+        title, _hint = MODES[self.mode]
+        self.show_info(f"{title.capitalize()}: scan a colleague's badge or type their code.")
 
     # --- display -----------------------------------------------------------------------------
 
@@ -205,7 +213,7 @@ class BreakfastScreen(StaffScreen):
             self._move_armed_at = monotonic()
             self.show_info(
                 f"Move all {count} phone{'s' if count != 1 else ''} from the drawer to the "
-                "staff-room store? Press M again to confirm."
+                "staff-room store? Press F8 again to confirm."
             )
             return
         self._move_armed_at = None

@@ -102,8 +102,18 @@ class ConfirmScreen(ReusableScreenMixin, KioskScreenMixin, Screen[None]):
             self.kiosk.go_home()
 
     def on_key(self, event: events.Key) -> None:
+        """Any key returns home; a printable one is the start of the next person's code and
+        goes into the home screen's code field (not lost, and never an action)."""
         event.stop()
-        self._leave()
+        event.prevent_default()  # not the code field's handling (this screen has none)
+        if not self.is_current:
+            return
+        self.kiosk.go_home()
+        home = self.kiosk.home
+        if event.is_printable and event.character and home is not None:
+            field = home.code_field
+            if field is not None:
+                field.take(event.character)
 
     def on_click(self, event: events.Click) -> None:
         self._leave()

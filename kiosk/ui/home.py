@@ -10,13 +10,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
 from textual.content import Content
+from textual.timer import Timer
 from textual.widgets import Button, Digits, Input, Static
 
+from kiosk.domain.errors import KioskError
 from kiosk.domain.events import Role
 from kiosk.domain.scan import SCAN_AGAIN
 from kiosk.ui.base import StaffScreen
 from kiosk.ui.formats import clock_time, long_date
-from kiosk.ui.widgets import WARN_MARK, Notice, TouchButton, assemble, plain
+from kiosk.ui.widgets import WARN_MARK, CodeField, Notice, TouchButton, assemble, plain
 
 if TYPE_CHECKING:
     from kiosk.services.people import ScanResult
@@ -55,8 +57,12 @@ class HomeScreen(StaffScreen):
         Binding("f10", "app.request_exit", "Admin", show=False),
     ]
 
+    # An error under the scan field is cleared by the next key typed, or after this long.
+    ERROR_SECONDS = 60.0
+
     def __init__(self) -> None:
         super().__init__(id="home-screen")
+        self._error_timer: Timer | None = None
         self.intent: str | None = None
         self.pending_tags: list[str] = []
         # Changes made while another screen is in front are drawn when home is shown again
@@ -74,7 +80,7 @@ class HomeScreen(StaffScreen):
             yield Digits(clock_time(now, settings.zone), id="clock")
             yield Static("", id="db-status", markup=False)
             yield Static(SCAN_PROMPT, id="scan-label", markup=False)
-            yield Input(placeholder="Scan or type here", id="scan", max_length=80)
+            yield CodeField(placeholder="Scan or type here", id="scan", max_length=80)
             yield Notice(id="notice")
             with Grid(id="actions"):
                 yield TouchButton("Phone in / out", key="F2", id="act-phone")
@@ -171,6 +177,28 @@ class HomeScreen(StaffScreen):
             status.update("")
         status.display = state != "ready"
 
+    # --- an error goes away by itself ----------------------------------------------------------
+
+    def show_error(self, message: str | KioskError, title: str | None = None) -> None:
+        super().show_error(message, title)
+        if self._error_timer is not None:
+            self._error_timer.stop()
+        self._error_timer = self.set_timer(self.ERROR_SECONDS, self._clear_error, name="error")
+
+    def _clear_error(self) -> None:
+        if self._error_timer is not None:
+            self._error_timer.stop()
+            self._error_timer = None
+        notice = self.notice
+        if notice is not None and notice.kind == "error":
+            notice.clear()
+
+    @on(Input.Changed, "#scan")
+    def _typing(self, event: Input.Changed) -> None:
+        # The next code is being typed: the last one's error is over.
+        if event.value:
+            self._clear_error()
+
     # --- buttons and keys ---------------------------------------------------------------------
 
     def action_clear(self) -> None:
@@ -196,13 +224,6 @@ class HomeScreen(StaffScreen):
         elif button.startswith("act-"):
             self.action_intent(button.removeprefix("act-"))
         self.query_one("#scan", Input).focus()
-
-    @on(Input.Submitted, "#scan")
-    def _typed(self, event: Input.Submitted) -> None:
-        text = event.value.strip()
-        event.input.value = ""
-        if text:
-            self.kiosk.receive_scan(text)
 
     # --- scans ------------------------------------------------------------------------------
 

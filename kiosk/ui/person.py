@@ -1,5 +1,11 @@
 """A person's screen, after their badge is scanned: their phone, devices off site, policies
-to acknowledge, VDU training; and what they can do, one key (or tap) each."""
+to acknowledge, VDU training; and what they can do, one function key (or tap) each.
+
+What is typed or scanned goes into the screen's code field and is read as a code when Enter
+comes (a label signs that device out, another badge opens that person's screen, anything else
+is refused, saying what was read); Enter with nothing typed does the obvious thing (deposit or
+collect). No letter or digit is an action: a typed asset tag or a service tag can never
+deposit a phone or open another screen."""
 
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ from kiosk.ui.widgets import (
     OK_MARK,
     TODO_MARK,
     WARN_MARK,
+    CodeField,
     Fact,
     FactList,
     Notice,
@@ -37,18 +44,19 @@ if TYPE_CHECKING:
     from kiosk.services.people import ScanResult
     from kiosk.services.views import StaffStatus
 
-# Keys are letters (the screen has no text field); none of them is "S", the first letter of
-# a scanner payload, so a key is never held back while a scan might be arriving.
+# Keys are function keys: nothing typed or scanned can contain one. F2 to F5 mean what they
+# mean on the home screen (phone, sign out, a device off site, breakfast club); F9 (high
+# contrast) and F10 (admin) are the app's. Deposit and collect share F2 (one of them is shown).
 ACTIONS: tuple[tuple[str, str, str], ...] = (
-    ("d", "deposit", "Deposit phone"),
-    ("a", "deposit_drawer", "Deposit in drawer"),
-    ("c", "collect", "Collect phone"),
-    ("o", "sign_out", "Sign a device out"),
-    ("e", "extend", "Keep it longer"),
-    ("p", "policy", "Read the policy"),
-    ("v", "vdu", "VDU training done"),
-    ("w", "review", "Workstation review"),
-    ("b", "breakfast", "Breakfast club"),
+    ("f2", "deposit", "Deposit phone"),
+    ("f2", "collect", "Collect phone"),
+    ("f3", "sign_out", "Sign a device out"),
+    ("f4", "extend", "Keep it longer"),
+    ("f5", "breakfast", "Breakfast club"),
+    ("f6", "deposit_drawer", "Deposit in drawer"),
+    ("f7", "policy", "Read the policy"),
+    ("f8", "vdu", "VDU training done"),
+    ("f12", "review", "Desk review"),
 )
 
 
@@ -57,8 +65,8 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "done", "Done", show=False),
-        Binding("enter", "primary", "Primary", show=False),
-        *(Binding(key, name, label, show=False) for key, name, label in ACTIONS),
+        Binding("f2", "phone", "Phone", show=False),
+        *(Binding(key, name, label, show=False) for key, name, label in ACTIONS if key != "f2"),
     ]
 
     def __init__(self, status: StaffStatus) -> None:
@@ -81,14 +89,19 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
                 for key, name, label in ACTIONS:
                     yield TouchButton(label, key=key.upper(), id=f"do-{name}")
                 yield TouchButton("Done", key="Esc", id="do-done")
-            yield Static(
-                "Scan a laptop or work-phone label here to sign it out (or to return it).",
-                id="person-hint",
-                markup=False,
+            yield CodeField(
+                placeholder="Scan or type a laptop or work-phone label here, then Enter",
+                id="code",
             )
 
     def on_mount(self) -> None:
         self._show_actions()
+        self._part("#code", CodeField).focus()
+
+    def on_screen_resume(self) -> None:
+        code = self._part("#code", CodeField)
+        code.value = ""
+        code.focus()
 
     def load(self, status: StaffStatus) -> None:
         """Show another person (or the same one, as they are now) on this screen."""
@@ -265,6 +278,16 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
             "breakfast": "Only the breakfast-club lead or an admin can start breakfast-club mode.",
         }
         return reasons.get(name, "That is not available here.")
+
+    def enter_pressed(self) -> None:
+        self.action_primary()
+
+    def action_phone(self) -> None:
+        """F2: deposit, or collect when the phone is in a store."""
+        if self.status.phone is not None:
+            self.action_collect()
+        else:
+            self.action_deposit()
 
     def action_primary(self) -> None:
         primary = self._primary()

@@ -16,7 +16,7 @@ from textual.widgets import Button, Markdown, Static
 from kiosk.domain.chain import text_fingerprint
 from kiosk.ui import flows
 from kiosk.ui.base import StaffScreen
-from kiosk.ui.widgets import Notice, TouchButton, assemble
+from kiosk.ui.widgets import CodeField, Notice, TouchButton, assemble, plain
 
 if TYPE_CHECKING:
     from kiosk.services.views import EventReceipt, PolicyText, StaffInfo
@@ -28,7 +28,6 @@ class PolicyScreen(StaffScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", show=False),
         Binding("enter", "agree", "I have read and agree", show=False),
-        Binding("space", "page_down", "Page down", show=False),
     ]
 
     def __init__(self, staff: StaffInfo, policy_id: int, *, chained: bool = False) -> None:
@@ -43,7 +42,11 @@ class PolicyScreen(StaffScreen):
         yield Static("Opening the policy…", id="policy-title", markup=False)
         with VerticalScroll(id="policy-scroll"):
             yield Markdown("", id="policy-text", open_links=False)
-        yield Static("", id="policy-hint", markup=False)
+        with Horizontal(id="policy-foot"):
+            yield Static("", id="policy-hint", markup=False)
+            # Typed keys land here (the text keeps the focus, for ↓ and Page Down): a code
+            # typed and Enter is read as a code, never as "I agree".
+            yield CodeField(placeholder="Scan or type a code")
         yield Notice(id="notice")
         with Horizontal(id="policy-buttons"):
             yield TouchButton("I have read and agree", key="Enter", id="agree", variant="success")
@@ -73,7 +76,7 @@ class PolicyScreen(StaffScreen):
             )
         )
         self.query_one("#policy-hint", Static).update(
-            f"{self.staff.name}: read to the end (↓, Page Down or Space), then agree."
+            plain(f"{self.staff.name}: read to the end (↓ or Page Down), then agree.")
         )
         self.run_worker(self._show_text(shown), exclusive=True, group="markdown")
 
@@ -97,8 +100,8 @@ class PolicyScreen(StaffScreen):
                 "You have reached the end. Press Enter (or tap the button) to agree."
             )
 
-    def action_page_down(self) -> None:
-        self.query_one("#policy-scroll", VerticalScroll).scroll_page_down()
+    def enter_pressed(self) -> None:
+        self.action_agree()
 
     def action_back(self) -> None:
         if self.kiosk.busy:

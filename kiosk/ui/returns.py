@@ -16,7 +16,7 @@ from kiosk.domain.timeutil import default_expected_return
 from kiosk.ui import flows
 from kiosk.ui.base import StaffScreen
 from kiosk.ui.formats import day_and_time, parse_when
-from kiosk.ui.widgets import WARN_MARK, Choice, Notice, TouchButton, assemble
+from kiosk.ui.widgets import WARN_MARK, Choice, CodeField, Notice, TouchButton, assemble, plain
 
 if TYPE_CHECKING:
     from kiosk.services.views import DeviceStatus, EventReceipt, OffsiteItem, StaffStatus
@@ -60,18 +60,25 @@ class ReturnScreen(StaffScreen):
                 classes="form-text" + (" -overdue" if out.overdue else ""),
             )
             yield Static(
-                "Anything wrong with it? (optional: e.g. charger missing, screen cracked)",
+                "Press Enter to record the return. Anything wrong with it? Tab, then a note "
+                "(optional: e.g. charger missing, screen cracked).",
                 markup=False,
                 classes="field-label",
             )
-            yield Input(id="condition", max_length=500)
+            # The code field has the focus: Enter with nothing typed records the return; a
+            # code typed or scanned here is read as a code (never as the note, nor as Enter).
+            yield CodeField(placeholder="Scan or type a code (Enter: record the return)")
+            yield Input(id="condition", max_length=500, placeholder="Note on its condition")
             yield Notice(id="notice")
             yield from _buttons("Record the return")
 
     def on_mount(self) -> None:
-        self.query_one("#condition", Input).focus()
+        self.query_one(CodeField).focus()
 
-    @on(Input.Submitted)
+    def enter_pressed(self) -> None:
+        self.action_submit()
+
+    @on(Input.Submitted, "#condition")
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.action_submit()
@@ -118,8 +125,10 @@ class ExtendScreen(StaffScreen):
                 yield RadioSet(
                     *(
                         Choice(
-                            f"{i.device.kind_label} {i.device.tag}, "
-                            f"due {day_and_time(i.expected_return, zone)}"
+                            plain(
+                                f"{i.device.kind_label} {i.device.tag}, "
+                                f"due {day_and_time(i.expected_return, zone)}"
+                            )
                         )
                         for i in self.items
                     ),
@@ -128,9 +137,10 @@ class ExtendScreen(StaffScreen):
             else:
                 item = self.items[0]
                 yield Static(
-                    f"{item.device.kind_label} {item.device.tag}, due back "
-                    f"{day_and_time(item.expected_return, zone)}.",
-                    markup=False,
+                    plain(
+                        f"{item.device.kind_label} {item.device.tag}, due back "
+                        f"{day_and_time(item.expected_return, zone)}."
+                    ),
                     classes="form-text",
                 )
             yield Static("New expected return (day and time)", markup=False, classes="field-label")

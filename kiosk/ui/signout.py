@@ -1,26 +1,113 @@
-"""Signing laptops and work phones out: a short form, after what the policy asks first."""
+"""Signing laptops and work phones out: a short form, after what the policy asks first.
+
+Each field changes only by its own keys: the reason by 1-4 (or the arrows) while the reason
+list has the focus, the expected return by what is typed in it, the line manager by choosing
+from the staff list, "charged and ready" by Space or a tap. Anything else typed (a label, a
+tag) goes into the form's code field and is read as a code when Enter comes. Enter anywhere
+else signs out what the summary line above the buttons says will be recorded.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on
+from rich.text import Text
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Static
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Select, Static
 
 from kiosk.domain.errors import InvalidInput, KioskError, MissingAcknowledgement
 from kiosk.domain.events import SIGN_OUT_REASONS
+from kiosk.domain.text import display_text
 from kiosk.ui.base import StaffScreen
-from kiosk.ui.formats import clock_time, day_and_time, parse_when
-from kiosk.ui.widgets import TODO_MARK, Choice, Notice, Tick, TouchButton, assemble
+from kiosk.ui.formats import clock_time, day_and_time, parse_when, when_in_words
+from kiosk.ui.widgets import (
+    TODO_MARK,
+    Choice,
+    CodeField,
+    Notice,
+    Tick,
+    TouchButton,
+    assemble,
+    plain,
+)
 
 if TYPE_CHECKING:
     from kiosk.services.people import ScanResult
-    from kiosk.services.views import EventReceipt, SignOutCheck, SignOutReceipt
+    from kiosk.services.views import EventReceipt, SignOutCheck, SignOutReceipt, StaffInfo
 
 OTHER = SIGN_OUT_REASONS[-1]
+# Digit keys choose the listed reasons; "Other" (which asks for words) only by the arrows or a
+# tap, so that no digit followed by typed text can record a reason nobody chose.
+REASON_KEYS = len(SIGN_OUT_REASONS) - 1
+
+
+class ReasonKey(Message):
+    """A reason was chosen with its digit key (the focus then moves to the code field)."""
+
+
+class ReasonSet(RadioSet, inherit_bindings=False):
+    """The reason list: 1-4 choose a reason while it has the focus; the arrows choose the
+    next or previous one (there is no "highlighted but not chosen"); Enter belongs to the
+    form (it signs out)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down,right", "step(1)", "Next reason", show=False),
+        Binding("up,left", "step(-1)", "Previous reason", show=False),
+    ]
+
+    def choose(self, index: int) -> None:
+        buttons = list(self.query(RadioButton))
+        if 0 <= index < len(buttons):
+            buttons[index].value = True
+            self._selected = index
+
+    def action_step(self, step: int) -> None:
+        count = len(self.query(RadioButton))
+        current = self.pressed_index
+        self.choose((current + step) % count if current >= 0 else (0 if step > 0 else count - 1))
+
+    def on_key(self, event: events.Key) -> None:
+        char = event.character
+        if char and char.isdigit() and 1 <= int(char) <= REASON_KEYS:
+            event.stop()
+            event.prevent_default()
+            self.choose(int(char) - 1)
+            self.post_message(ReasonKey())
+
+
+class ManagerSelect(Select[str], inherit_bindings=False):
+    """The line manager, chosen from the staff list (↓ or Space opens it; type to search);
+    Enter belongs to the form."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down,space,up", "show_overlay", "Show menu", show=False),
+    ]
+    OWN_KEYS: ClassVar[frozenset[str]] = frozenset({"space"})
+
+    def action_show_overlay(self) -> None:
+        """Opened with nothing chosen yet: the first name (the person's own line manager) is
+        highlighted, not the empty prompt; Enter then chooses it."""
+        super().action_show_overlay()
+        overlay: Any = self.query_one("SelectOverlay")
+        if self.is_blank() and overlay.option_count > 1:
+            overlay.highlighted = 1
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What Enter would record, as the summary line shows it."""
+
+    reason: str
+    due: datetime
+    manager: str | None
+    charged: bool
 
 
 class SignOutScreen(StaffScreen):
@@ -28,16 +115,13 @@ class SignOutScreen(StaffScreen):
         Binding("escape", "done", "Cancel", show=False),
         Binding("enter", "enter", "Sign out", show=False),
         Binding("f10", "submit", "Sign out", show=False),
-        *(
-            Binding(str(n), f"reason({n - 1})", f"Reason {n}", show=False)
-            for n in range(1, len(SIGN_OUT_REASONS) + 1)
-        ),
     ]
 
     def __init__(self, check: SignOutCheck) -> None:
         super().__init__(classes="signout-screen")
         self.check = check
         self.tags = [d.tag for d in check.devices]
+        self._staff: tuple[StaffInfo, ...] | None = None
 
     def compose(self) -> ComposeResult:
         staff = self.check.staff
@@ -45,29 +129,40 @@ class SignOutScreen(StaffScreen):
             yield Static(
                 assemble(("Sign out off site: ", "bold"), (staff.name, "bold")), id="form-title"
             )
-            yield Static("", id="prereq", markup=False)
+            yield Static("", id="prereq")
             with Vertical(id="form"):
                 yield Static("", id="devices")
-                yield Input(
+                yield CodeField(
                     placeholder="Scan the label, or type the asset tag and press Enter",
                     id="tag",
-                    max_length=40,
+                    max_length=80,
                 )
-                yield Static("Why is it going off site? (1-5)", classes="field-label", markup=False)
-                yield RadioSet(
+                yield Static(
+                    "Why is it going off site? (1-4 while the list has the focus; ↑ for Other)",
+                    classes="field-label",
+                    markup=False,
+                )
+                yield ReasonSet(
                     *(
-                        Choice(f"{n}  {reason}")
+                        Choice(plain(f"{n}  {reason}" if n <= REASON_KEYS else f"   {reason}"))
                         for n, reason in enumerate(SIGN_OUT_REASONS, start=1)
                     ),
                     id="reason",
                 )
                 yield Input(placeholder="Say briefly why", id="other-reason", max_length=200)
-                yield Static("Expected back (day and time)", classes="field-label", markup=False)
+                yield Static(
+                    "Expected back (Tab to change it: Fri 15:30, 12/12 9:00, tomorrow)",
+                    classes="field-label",
+                    markup=False,
+                )
                 yield Input(id="due", max_length=40)
-                yield Static("", id="manager-label", classes="field-label", markup=False)
-                yield Input(placeholder="Name of the line manager", id="manager", max_length=120)
-                yield Tick("The work phone is charged and ready to use", id="charged")
+                yield Static("", id="manager-label", classes="field-label")
+                yield ManagerSelect(
+                    [], prompt="Choose the line manager who agreed (↓)", id="manager"
+                )
+                yield Tick("The work phone is charged and ready to use (Space)", id="charged")
         with Vertical(id="form-foot"):
+            yield Static("", id="summary")
             yield Notice(id="notice")
             with Horizontal(id="form-buttons"):
                 yield TouchButton("Sign out", key="Enter", id="submit", variant="primary")
@@ -103,7 +198,7 @@ class SignOutScreen(StaffScreen):
                     "\n",
                     listed,
                     "\n",
-                    ("Scan another label to add it to this sign-out.", "italic"),
+                    ("Scan another label (or type its tag below) to add it.", "italic"),
                 )
             )
         else:
@@ -112,16 +207,26 @@ class SignOutScreen(StaffScreen):
                     ("Scan the label of the laptop or work phone", "bold"), " (or type its tag)."
                 )
             )
-        tag = self.query_one("#tag", Input)
-        tag.display = not check.devices
+        tag = self.query_one("#tag", CodeField)
+        tag.placeholder = (
+            "Scan or type another label to add it (Enter here: sign out)"
+            if check.devices
+            else "Scan the label, or type the asset tag and press Enter"
+        )
         manager_needed = check.needs_line_manager
         self.query_one("#manager-label").display = manager_needed
-        self.query_one("#manager", Input).display = manager_needed
+        self.query_one("#manager", Select).display = manager_needed
         if manager_needed:
             self.query_one("#manager-label", Static).update(
-                f"This would be your laptop sign-out number {check.recent_laptop_sign_outs + 1} "
-                "in 28 days. Laptops are not taken home regularly: which line manager agreed?"
+                plain(
+                    f"This would be your laptop sign-out number "
+                    f"{check.recent_laptop_sign_outs + 1} in 28 days. Laptops are not taken "
+                    "home regularly: which line manager agreed?"
+                )
             )
+            if self._staff is None:
+                self._staff = ()
+                self.call_after_refresh(self._load_staff)
         self.query_one("#charged", Checkbox).display = check.needs_charged
         steps = self._prerequisites()
         prereq = self.query_one("#prereq", Static)
@@ -129,6 +234,7 @@ class SignOutScreen(StaffScreen):
         prereq.display = bool(steps)
         form.display = not steps
         self.query_one("#submit").display = not steps
+        self.query_one("#summary").display = not steps
         if steps:
             needs = []
             for policy in check.missing_policies:
@@ -146,8 +252,37 @@ class SignOutScreen(StaffScreen):
             self.set_focus(None)
         elif not check.devices:
             tag.focus()
-        elif self.focused is None or not self.focused.display or self.focused is tag:
+        elif (
+            self.focused is None
+            or not self.focused.display
+            or (self.focused is tag and self.query_one("#reason", RadioSet).pressed_index < 0)
+        ):
             self.query_one("#reason", RadioSet).focus()
+        self._show_summary()
+
+    def _load_staff(self) -> None:
+        own = self.check.staff
+
+        def loaded(staff: tuple[StaffInfo, ...]) -> None:
+            self._staff = staff
+            # The person's own line manager (from the roster) first; nobody is chosen for them.
+            others = sorted((s for s in staff if s.id != own.id), key=lambda s: s.name)
+            others.sort(key=lambda s: s.name != own.line_manager)
+            # Rich Text (literal, never markup): what the list's type-to-search reads.
+            options = [
+                (
+                    Text(
+                        display_text(s.name)
+                        + (" (your line manager)" if s.name == own.line_manager else "")
+                    ),
+                    s.name,
+                )
+                for s in others
+            ]
+            self.query_one("#manager", Select).set_options(options)
+
+        if not self.call(lambda s: s.people.list_staff(), loaded):
+            self._staff = None  # another call is running: tried again at the next check
 
     def _recheck(self, tags: list[str], *, adding: str | None = None) -> None:
         code = self.check.staff.code
@@ -155,7 +290,6 @@ class SignOutScreen(StaffScreen):
         def done(check: SignOutCheck) -> None:
             self.check = check
             self.tags = [d.tag for d in check.devices]
-            self.query_one("#tag", Input).value = ""
             self._show_check()
             if adding:
                 self.show_info(f"Added {adding}.")
@@ -202,33 +336,38 @@ class SignOutScreen(StaffScreen):
         else:
             self.action_submit()
 
-    def action_reason(self, index: int) -> None:
-        if self._prerequisites():
-            return
-        buttons = list(self.query(RadioButton))
-        if 0 <= index < len(buttons):
-            buttons[index].value = True
-            self._after_reason(index)
+    def enter_pressed(self) -> None:
+        self.action_enter()
 
     @on(RadioSet.Changed, "#reason")
     def _reason_changed(self, event: RadioSet.Changed) -> None:
-        self._after_reason(event.index)
-
-    def _after_reason(self, index: int) -> None:
         other = self.query_one("#other-reason", Input)
-        is_other = SIGN_OUT_REASONS[index] == OTHER
+        is_other = SIGN_OUT_REASONS[event.index] == OTHER
         other.display = is_other
-        (other if is_other else self.query_one("#due", Input)).focus()
+        if is_other:
+            other.focus()
+        self._show_summary()
+
+    def on_reason_key(self, _event: ReasonKey) -> None:
+        # Chosen with its key: what is typed next (a label, a tag) goes to the code field.
+        self.query_one("#tag", CodeField).focus()
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    def _field_changed(self, event: Any) -> None:
+        # A field of the form changed: a refusal about it as it was is over. (Not the code
+        # field: it is emptied when a code is read, and the answer about that code must stay.)
+        notice = self.notice
+        is_code = isinstance(getattr(event, "input", None), CodeField)
+        if not is_code and notice is not None and notice.kind == "error":
+            notice.clear()
+        self._show_summary()
 
     @on(Input.Submitted)
     def _field_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if event.input.id == "tag":
-            text = event.value.strip()
-            if text:
-                self.handle_scan(text)
-            return
-        self.action_submit()
+        self.action_enter()
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
@@ -250,6 +389,8 @@ class SignOutScreen(StaffScreen):
                     "Finish or cancel this sign-out first (Esc), then scan the next badge.",
                     title="Not now",
                 )
+            else:
+                self.show_info("That is your badge: this sign-out is yours.")
             return
         if result.device is None:
             return
@@ -269,12 +410,12 @@ class SignOutScreen(StaffScreen):
             adding=f"{device.device.kind_label} {device.device.tag}",
         )
 
-    # --- submitting -----------------------------------------------------------------------
+    # --- what would be recorded -------------------------------------------------------------
 
     def _reason(self) -> str:
         index: int = self.query_one("#reason", RadioSet).pressed_index
         if index < 0:
-            raise InvalidInput("Choose why it is going off site (press 1 to 5).")
+            raise InvalidInput("Choose why it is going off site (1 to 4, or ↑ for Other).")
         reason = SIGN_OUT_REASONS[index]
         if reason == OTHER:
             typed = str(self.query_one("#other-reason", Input).value).strip()
@@ -283,39 +424,85 @@ class SignOutScreen(StaffScreen):
             return typed
         return reason
 
+    def _due(self) -> datetime:
+        return parse_when(
+            self.query_one("#due", Input).value,
+            now=self.kiosk.clock(),
+            zone=self.kiosk.settings.zone,
+        )
+
+    def _manager(self) -> str | None:
+        if not self.check.needs_line_manager:
+            return None
+        value = self.query_one("#manager", Select).value
+        if not isinstance(value, str) or not value:
+            raise InvalidInput("Name the line manager who agreed to it: choose them from the list.")
+        return value
+
+    def _draft(self) -> Draft:
+        """What Enter would record, or InvalidInput saying what is missing."""
+        check = self.check
+        if not check.devices:
+            raise InvalidInput("Scan the label of the laptop or work phone first.")
+        reason = self._reason()
+        due = self._due()
+        manager = self._manager()
+        charged = self.query_one("#charged", Checkbox).value
+        if check.needs_charged and not charged:
+            raise InvalidInput(
+                "Work phones leave site charged and ready: charge it, then tick the box."
+            )
+        return Draft(reason, due, manager, charged)
+
+    def _show_summary(self) -> None:
+        """The summary line: what Enter records, in words, or what is still missing."""
+        if not self.is_mounted or self._prerequisites():
+            return
+        summary = self.query_one("#summary", Static)
+        try:
+            draft = self._draft()
+        except KioskError as exc:
+            summary.update(assemble((f"{TODO_MARK} Still to do: ", "bold"), exc.message))
+            summary.set_class(False, "-ready")
+            return
+        items = ", ".join(f"{d.kind_label} {d.tag}" for d in self.check.devices)
+        when = when_in_words(draft.due, now=self.kiosk.clock(), zone=self.kiosk.settings.zone)
+        parts: list[str | tuple[str, str]] = [
+            ("Enter records: ", "bold"),
+            f"{items} off site, for “{draft.reason}”, back {when}",
+        ]
+        if draft.manager:
+            parts.append(f", agreed by {draft.manager}")
+        if self.check.needs_charged:
+            parts.append(", charged and ready")
+        parts.append(".")
+        summary.update(assemble(*parts))
+        summary.set_class(True, "-ready")
+
+    def summary_text(self) -> str:
+        """What the summary line says (for tests and for reading it out)."""
+        content = self.query_one("#summary", Static).visual
+        return content.plain if isinstance(content, Content) else str(content)
+
+    # --- submitting -----------------------------------------------------------------------
+
     def action_submit(self) -> None:
         if self.kiosk.busy or self._prerequisites():
             return
-        check = self.check
         try:
-            if not check.devices:
-                raise InvalidInput("Scan the label of the laptop or work phone first.")
-            reason = self._reason()
-            due = parse_when(
-                self.query_one("#due", Input).value,
-                now=self.kiosk.clock(),
-                zone=self.kiosk.settings.zone,
-            )
-            manager = self.query_one("#manager", Input).value.strip()
-            if check.needs_line_manager and not manager:
-                raise InvalidInput("Name the line manager who agreed to it.")
-            charged = self.query_one("#charged", Checkbox).value
-            if check.needs_charged and not charged:
-                raise InvalidInput(
-                    "Work phones leave site charged and ready: charge it, then tick the box."
-                )
+            draft = self._draft()
         except KioskError as exc:
             self.show_error(exc)
             return
-        code, tags = check.staff.code, list(self.tags)
+        code, tags = self.check.staff.code, list(self.tags)
         self.call(
             lambda s: s.devices.sign_out(
                 code,
                 tags,
-                reason=reason,
-                expected_return=due,
-                line_manager=manager or None,
-                charged=charged,
+                reason=draft.reason,
+                expected_return=draft.due,
+                line_manager=draft.manager,
+                charged=draft.charged,
             ),
             self._signed_out,
             self._failed,

@@ -13,7 +13,7 @@ from textual.widgets import Button, Input, Static
 from kiosk.domain.errors import KioskError
 from kiosk.ui import flows
 from kiosk.ui.base import StaffScreen
-from kiosk.ui.formats import date_input, local, parse_day
+from kiosk.ui.formats import local, parse_day
 from kiosk.ui.widgets import Notice, TouchButton, assemble
 
 if TYPE_CHECKING:
@@ -74,7 +74,6 @@ class _FormScreen(StaffScreen):
 
 class VduScreen(_FormScreen):
     def compose(self) -> ComposeResult:
-        today = local(self.kiosk.clock(), self.kiosk.settings.zone).date()
         with Vertical(classes="form-box"):
             yield Static(
                 assemble(("Display-screen (VDU) training: ", "bold"), (self.staff.name, "bold")),
@@ -93,7 +92,7 @@ class VduScreen(_FormScreen):
                 markup=False,
                 classes="field-label",
             )
-            yield Input(date_input(today), id="vdu-date", max_length=30)
+            yield Input(placeholder="e.g. 10/03/2026", id="vdu-date", max_length=30)
             yield Notice(id="notice")
             yield from self._buttons("Record my training")
 
@@ -131,10 +130,30 @@ class ReviewScreen(_FormScreen):
             yield from self._buttons("Ask for a review")
 
     def on_mount(self) -> None:
+        self._shown_needs: str | None = None
         self.query_one("#needs", Input).focus()
 
+    @on(Input.Changed, "#needs")
+    def _needs_changed(self) -> None:
+        if self._shown_needs is not None:
+            self._shown_needs = None
+            self.clear_notice()
+
     def action_submit(self) -> None:
+        """The first Enter shows what will be asked; the second sends it (free text: a code
+        typed here by mistake and Enter records nothing)."""
         if self.kiosk.busy:
             return
         code, needs = self.staff.code, self.query_one("#needs", Input).value
+        if not needs.strip():
+            self.show_error("Please say briefly what you need.", title="Not sent")
+            return
+        if self._shown_needs != needs:
+            self._shown_needs = needs
+            self.show_info(
+                f"This records a request for a workstation review: “{needs.strip()}”; "
+                "the office sees it in the admin console. Press Enter again to send it "
+                "(Esc: back)."
+            )
+            return
         self.call(lambda s: s.policies.request_workstation_review(code, needs), self._done)

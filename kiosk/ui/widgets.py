@@ -11,12 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.geometry import Size
 from textual.widget import Widget
-from textual.widgets import Button, Checkbox, RadioButton, Static
+from textual.widgets import Button, Checkbox, Input, RadioButton, Static
 
 from kiosk.domain.text import display_text
+from kiosk.ui.text import plain as _plain
 
 # Marks that carry meaning without colour.
 OK_MARK = "✓"
@@ -26,8 +28,9 @@ TODO_MARK = "!"
 
 
 def plain(text: str) -> Content:
-    """Text shown literally (no markup), whatever it contains (``kiosk.ui.text.plain``)."""
-    return Content(display_text(text, multiline=True))
+    """Text shown literally (no markup, no control or bidi characters), whatever it
+    contains: ``kiosk.ui.text.plain``."""
+    return _plain(text, multiline=True)
 
 
 def update_if_changed(widget: Static, content: Content) -> None:
@@ -40,14 +43,14 @@ def update_if_changed(widget: Static, content: Content) -> None:
 
 
 def assemble(*parts: str | tuple[str, str]) -> Content:
-    """Plain strings and (text, style) pairs, none of them parsed as markup; control, bidi and
-    invisible characters replaced (``display_text``)."""
+    """Plain strings and (text, style) pairs, none of them parsed as markup, each made safe
+    to show (``display_text``: stored names, reasons and titles are data)."""
     return Content.assemble(
         *(
-            display_text(p, multiline=True)
-            if isinstance(p, str)
-            else (display_text(p[0], multiline=True), p[1])
-            for p in parts
+            display_text(part, multiline=True)
+            if isinstance(part, str)
+            else (display_text(part[0], multiline=True), part[1])
+            for part in parts
         )
     )
 
@@ -55,7 +58,7 @@ def assemble(*parts: str | tuple[str, str]) -> Content:
 class Choice(RadioButton):
     """A radio button whose state shows in its shape (● chosen, blank not), not colour alone."""
 
-    def __init__(self, label: str, value: bool = False, **kwargs: object) -> None:
+    def __init__(self, label: str | Content, value: bool = False, **kwargs: object) -> None:
         super().__init__(label, value, **kwargs)  # type: ignore[arg-type]
         self.BUTTON_INNER = "●" if self.value else " "
 
@@ -64,8 +67,52 @@ class Choice(RadioButton):
         super().watch_value()
 
 
-class Tick(Checkbox):
-    """A checkbox whose state shows in its shape (✓ ticked, blank not), not colour alone."""
+class CodeField(Input):
+    """The one place on a kiosk screen where what is typed or scanned goes. Enter reads it
+    as a code (the screen's ``read_code``); Enter on an empty field is the screen's main
+    action (``read_code("")``). Keys typed while another, non-text part of the screen has the
+    focus are put here too (see ``KioskScreenMixin.on_key``), so a letter is never an action.
+    """
+
+    DEFAULT_CLASSES = "code-field"
+
+    def __init__(
+        self,
+        *,
+        placeholder: str = "Scan or type a code, then Enter",
+        id: str = "code",
+        max_length: int = 80,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(
+            placeholder=placeholder,
+            id=id,
+            max_length=max_length,
+            classes=classes,
+            select_on_focus=False,
+        )
+
+    def take(self, text: str) -> None:
+        """Add ``text`` (typed while something else had the focus) at the end."""
+        self.value = (self.value + text)[: self.max_length or None]
+        self.cursor_position = len(self.value)
+
+    async def action_submit(self) -> None:
+        text = self.value.strip()
+        self.value = ""
+        read = getattr(self.screen, "read_code", None)
+        if read is not None:
+            read(text)
+
+
+class Tick(Checkbox, inherit_bindings=False):
+    """A checkbox whose state shows in its shape (✓ ticked, blank not), not colour alone.
+    Only Space (or a click) changes it: Enter belongs to the form (it submits)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "toggle_button", "Toggle", show=False),
+    ]
+    OWN_KEYS: ClassVar[frozenset[str]] = frozenset({"space"})  # not put in the code field
 
     def __init__(self, label: str, value: bool = False, **kwargs: object) -> None:
         super().__init__(label, value, **kwargs)  # type: ignore[arg-type]
@@ -119,7 +166,7 @@ class Notice(Static):
         mark = self.MARKS.get(kind, "")
         parts: list[str | tuple[str, str]] = [(f"{mark} ", "bold")]
         if title:
-            parts.append((f"{title}: ", "bold"))
+            parts.append((f"{display_text(title)}: ", "bold"))
         parts.append(display_text(message, multiline=True))
         self.update(Content.assemble(*parts))
         self.display = True

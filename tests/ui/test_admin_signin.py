@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input, Static
+from textual.widgets import Button, Input, Static
 
 from kiosk.config import Settings
 from kiosk.services.app import Services
@@ -187,3 +187,29 @@ async def test_what_is_alive_is_frozen_while_the_console_is_open(services: Servi
         await sign_in(pilot, app, PIN, "DOFFICE")
         await wait_until(pilot, lambda: gc.get_freeze_count() > 0)
     assert gc.get_freeze_count() == 0  # and when the app closes with the console open
+
+
+async def test_f10_on_the_office_machine_closes_the_console_not_the_kiosk(
+    services: Services,
+) -> None:
+    services.admin.set_pin(PIN)
+    app = AdminApp(services.settings, services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: "Type the admin PIN" in status(app))
+        await pilot.press(*PIN, "enter", *"doffice", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
+        assert "Close console (F10)" in str(app.screen.query_one("#console-exit", Button).label)
+        await pilot.press("f10")
+        await wait_until(
+            pilot,
+            lambda: any(
+                "kiosk in the staff room keeps running" in text_of(w)
+                for w in app.screen.query(Static)
+            ),
+        )
+        await click(pilot, "#yes")
+        await wait_until(pilot, lambda: not app.is_running)
+    assert app.return_code == 0
+    # Only the console closed: no "kiosk app closed" in the register.
+    actions = services.register.day(START.date(), RegisterFilter(kind="admin_action")).rows
+    assert "action: kiosk_app_closed" not in [a.detail for a in actions]

@@ -41,7 +41,7 @@ async def test_only_the_lead_or_an_admin_can_start_it(school: Services) -> None:
         )
         await scan_fast(pilot, "SRK1:S:ASMITH")  # the button was used up: Alice's own screen
         assert "Breakfast club" not in screen_text(app)
-        await press(pilot, "b")
+        await press(pilot, "f5")
         assert not isinstance(app.screen, BreakfastScreen)
         assert "Only the breakfast-club lead or an admin" in notice(app)
     assert school.phones.phones_now() == ()
@@ -53,7 +53,7 @@ async def test_each_badge_logs_a_phone_into_the_drawer_recorded_by_the_lead(
     app = make_app(school)
     async with running(app) as pilot:
         await scan(pilot, "SRK1:S:BJONES")
-        await press(pilot, "b")
+        await press(pilot, "f5")
         assert isinstance(app.screen, BreakfastScreen)
         assert "recorded by Ben Jones" in screen_text(app)
         assert "LOGGING PHONES IN" in screen_text(app)
@@ -66,7 +66,7 @@ async def test_each_badge_logs_a_phone_into_the_drawer_recorded_by_the_lead(
         for name in ("Alice Smith", "Esha Patel", "Carol Head"):
             assert f"✓ {name}: phone into the drawer" in text
         assert "Breakfast-club mode logs phones: scan a colleague's badge." in notice(app)
-        await press(pilot, "u")
+        await press(pilot, "f4")
         text = screen_text(app)
         assert "✗ UNDONE Carol Head: phone into the drawer" in text
         assert "In the drawer now: 2 phones" in text
@@ -89,7 +89,7 @@ async def test_handing_back_and_a_phone_not_in_the_drawer(school: Services) -> N
         await press(pilot, "f5")
         await scan(pilot, "SRK1:S:BJONES")
         assert "In the drawer now: 1 phone  Alice Smith" in screen_text(app)
-        await press(pilot, "h")
+        await press(pilot, "f3")
         assert "HANDING PHONES BACK" in screen_text(app)
         # Each scan is a service call: wait for its outcome on the screen, not a fixed turn.
         await scan_fast(pilot, "SRK1:S:EPATEL")
@@ -117,12 +117,13 @@ async def test_move_all_to_the_staff_room_when_breakfast_club_ends(school: Servi
     async with running(app) as pilot:
         await press(pilot, "f5")
         await scan(pilot, "SRK1:S:DOFFICE")  # an admin may run it too
-        await press(pilot, "m")
-        assert "Move all 2 phones from the drawer to the staff-room store? Press M again" in notice(
-            app
+        await press(pilot, "f8")
+        assert (
+            "Move all 2 phones from the drawer to the staff-room store? Press F8 again"
+            in notice(app)
         )
         assert _in_drawer(school) == ["ASMITH", "EPATEL"]
-        await press(pilot, "m")
+        await press(pilot, "f8")
         assert isinstance(app.screen, ConfirmScreen)
         text = screen_text(app)
         assert "2 phones moved to the staff-room store" in text

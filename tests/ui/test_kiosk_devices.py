@@ -104,7 +104,7 @@ async def test_missing_policy_and_training_come_first_then_back_to_the_form(
     app = make_app(school)
     async with running(app) as pilot:
         await scan(pilot, "SRK1:S:EPATEL")
-        await press(pilot, "o")
+        await press(pilot, "f3")
         assert isinstance(app.screen, PolicyScreen)
         assert app.screen.chained
         assert "School Acceptable Use Policy" in screen_text(app)
@@ -113,7 +113,7 @@ async def test_missing_policy_and_training_come_first_then_back_to_the_form(
         await wait_for(pilot, lambda: not agree.disabled)
         await press(pilot, "enter")
         assert isinstance(app.screen, VduScreen)
-        await press(pilot, "enter")  # today's date is filled in
+        await type_into(pilot, "#vdu-date", "today")  # not filled in: the person says when
         assert isinstance(app.screen, SignOutScreen)
         assert "Display-screen training recorded (10 Mar 2026)" in notice(app)
         assert app.focused is not None and app.focused.id == "tag"
@@ -144,8 +144,14 @@ async def test_regular_use_asks_for_the_line_manager(
         assert "This would be your laptop sign-out number 3 in 28 days" in text
         await press(pilot, "1")
         await press(pilot, "enter")
-        assert "Name the line manager who agreed to it." in notice(app)
-        await type_into(pilot, "#manager", "Carol Head")
+        assert "Name the line manager who agreed to it" in notice(app)
+        # Chosen from the staff list (the person's own line manager first), not typed.
+        app.screen.query_one("#manager").focus()
+        await press(pilot, "down")  # opens the list
+        await press(pilot, *"carol", "enter")  # typing searches it; Enter chooses
+        assert "agreed by Carol Head" in app.screen.summary_text()  # type: ignore[attr-defined]
+        assert school.devices.offsite_now() == ()
+        await press(pilot, "enter")
         assert isinstance(app.screen, ConfirmScreen)
     [item] = school.devices.offsite_now()
     assert item.line_manager == "Carol Head"
@@ -159,7 +165,7 @@ async def test_device_already_out_unknown_label_and_retired_device(school: Servi
     app = make_app(school)
     async with running(app) as pilot:
         await scan(pilot, "SRK1:S:ASMITH")
-        await press(pilot, "o")
+        await press(pilot, "f3")
         assert isinstance(app.screen, SignOutScreen)
         await type_into(pilot, "#tag", "LAP-001")
         assert "LAP-001 is already signed out to Esha Patel" in notice(app)
@@ -213,7 +219,7 @@ async def test_keep_a_device_longer(school: Services, kiosk_clock: FakeClock) ->
     async with running(app) as pilot:
         await scan(pilot, "SRK1:S:ASMITH")
         assert "Laptop LAP-001, due back Wed 11 Mar 08:30" in screen_text(app)
-        await press(pilot, "e")
+        await press(pilot, "f4")
         assert isinstance(app.screen, ExtendScreen)
         assert app.screen.query_one("#new-due").value == "Thu 12 Mar 08:30"  # type: ignore[attr-defined]
         await type_into(pilot, "#new-due", "32/13 08:30")
@@ -246,7 +252,7 @@ async def test_other_reason_is_typed(school: Services) -> None:
     async with running(app) as pilot:
         await scan(pilot, "SRK1:S:EPATEL")
         await scan_fast(pilot, "SRK1:D:LAP-002")
-        await press(pilot, "5")
+        await press(pilot, "up")  # "Other" has no digit key: a digit and typed words
         assert app.focused is not None and app.focused.id == "other-reason"
         await type_into(pilot, "#other-reason", "")
         assert "Please say briefly why it is going off site." in notice(app)
@@ -268,7 +274,7 @@ async def test_a_label_scanned_into_a_focused_field_adds_the_device_not_text(
         await scan_fast(pilot, "SRK1:D:LAP-001")
         await press(pilot, "2")
         due = app.screen.query_one("#due", Input)
-        assert app.focused is due
+        due.focus()
         before = due.value
         await scan(pilot, "SRK1:D:WP-01")  # typed key by key into the focused field
         assert due.value == before

@@ -69,7 +69,7 @@ async def test_typed_staff_code_and_the_drawer_key(school: Services) -> None:
     async with running(app) as pilot:
         await type_into(pilot, "#scan", "  epatel ")
         assert isinstance(app.screen, PersonScreen)
-        await press(pilot, "a")
+        await press(pilot, "f6")
         assert "Administrator's locked drawer" in screen_text(app)
     held = school.people.status("EPATEL").phone
     assert held is not None and held.store.code == "DRAWER"
@@ -103,7 +103,7 @@ async def test_phone_button_on_home_then_badge_is_one_scan(school: Services) -> 
         assert "Phone in or out: scan your badge." in notice(app)
         await scan(pilot, "SRK1:S:BJONES")
         assert "Phone deposited in the Staff-room secure store" in screen_text(app)
-        await press(pilot, "x")  # any key: back home
+        await press(pilot, "escape")  # any key: back home
         assert isinstance(app.screen, HomeScreen)
         await press(pilot, "f2")
         await scan_fast(pilot, "SRK1:S:BJONES")
@@ -122,7 +122,7 @@ async def test_phone_button_then_badge_collects_a_phone_logged_for_them(
         text = screen_text(app)
         assert "Phone collected from the Administrator's locked drawer" in text
         assert "It had been logged in for you by Ben Jones." in text
-        await press(pilot, "x")
+        await press(pilot, "escape")
         # Not a badge: an unknown one, then a laptop's label. Nothing is recorded.
         await press(pilot, "f2")
         await scan_fast(pilot, "SRK1:S:NOBODY")
@@ -139,7 +139,7 @@ async def test_a_second_deposit_is_refused_in_plain_words(school: Services) -> N
     app = make_app(school)
     async with running(app) as pilot:
         await scan(pilot, "SRK1:S:ASMITH")
-        await press(pilot, "d")
+        await press(pilot, "f6")  # the drawer's key (not shown while the phone is in a store)
         assert isinstance(app.screen, PersonScreen)
         assert "Your phone is already in a store: collect it first." in notice(app)
     assert len(school.phones.phones_now()) == 1

@@ -38,7 +38,7 @@ async def test_agree_is_enabled_only_at_the_end_and_records_the_fingerprint(
     async with running(app) as pilot:
         await scan(pilot, "SRK1:S:ASMITH")
         assert "To read and agree: School Acceptable Use Policy (Spring 2018)" in screen_text(app)
-        await press(pilot, "p")
+        await press(pilot, "f7")
         assert isinstance(app.screen, PolicyScreen)
         text = screen_text(app)
         assert "School Acceptable Use Policy  ·  version Spring 2018" in text
@@ -98,10 +98,13 @@ async def test_vdu_training_declared_with_a_date(school: Services) -> None:
     async with running(app) as pilot:
         await scan(pilot, "SRK1:S:BJONES")
         assert "Display-screen training not recorded." in screen_text(app)
-        await press(pilot, "v")
-        assert app.screen.query_one("#vdu-date").value == "10/03/2026"  # type: ignore[attr-defined]
+        await press(pilot, "f8")
+        # Not filled in with today: the day is the one the person says.
+        assert app.screen.query_one("#vdu-date").value == ""  # type: ignore[attr-defined]
+        await press(pilot, "enter")
+        assert "Please give the date." in notice(app)
         await type_into(pilot, "#vdu-date", "12/03/2026")
-        assert "The training date cannot be in the future." in notice(app)
+        assert "12/03/2026 is in the future" in notice(app)
         await type_into(pilot, "#vdu-date", "3 feb")
         assert "Display-screen training recorded (03 Feb 2026)" in screen_text(app)
     assert school.people.status("BJONES").vdu_trained_on == date(2026, 2, 3)
@@ -111,11 +114,16 @@ async def test_workstation_review_request(school: Services) -> None:
     app = make_app(school)
     async with running(app) as pilot:
         await scan(pilot, "SRK1:S:EPATEL")
-        await press(pilot, "w")
+        await press(pilot, "f12")
         await type_into(pilot, "#needs", "   ")
         assert "Please say briefly what you need" in notice(app)
         assert school.policies.reviews() == ()
         await type_into(pilot, "#needs", "A laptop stand and a separate keyboard")
+        # What will be asked is shown first; the second Enter sends it.
+        assert "“A laptop stand and a separate keyboard”" in notice(app)
+        assert "Press Enter again to send it" in notice(app)
+        assert school.policies.reviews() == ()
+        await press(pilot, "enter")
         assert "Workstation review requested" in screen_text(app)
         await press(pilot, "escape")
         await scan(pilot, "SRK1:S:EPATEL")

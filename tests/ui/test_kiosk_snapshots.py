@@ -76,7 +76,7 @@ def test_sign_out_form(school: Services, snap_compare: Any) -> None:
 
 
 def test_policy_screen(school: Services, snap_compare: Any) -> None:
-    run = _steps(_scan("SRK1:S:ASMITH"), _keys("p"))
+    run = _steps(_scan("SRK1:S:ASMITH"), _keys("f7"))
     assert snap_compare(make_app(school), terminal_size=(100, 30), run_before=run)
 
 
@@ -84,11 +84,11 @@ def test_breakfast_club_mode(school: Services, snap_compare: Any) -> None:
     school.phones.deposit("DOFFICE")
     run = _steps(
         _scan("SRK1:S:BJONES"),
-        _keys("b"),
+        _keys("f5"),
         _scan("SRK1:S:ASMITH"),
         _scan("SRK1:S:EPATEL"),
         _scan("SRK1:S:CHEAD"),
-        _keys("u"),
+        _keys("f4"),
         _scan("SRK1:S:DOFFICE"),
     )
     assert snap_compare(make_app(school), terminal_size=(100, 30), run_before=run)

@@ -27,6 +27,7 @@ from kiosk.ui import tuning
 from kiosk.ui.admin.widgets import FeedbackLine
 from kiosk.ui.admin.workers import run_db
 from kiosk.ui.logfile import setup_file_logging
+from kiosk.ui.signals import exit_on_sigterm, forget_sigterm
 from kiosk.ui.text import plain
 from kiosk.ui.tuning import memory
 from kiosk.ui.tuning.errors import PlainErrors
@@ -262,6 +263,8 @@ class AdminApp(PlainErrors, App[None]):
 
     TITLE = "Staff Room Kiosk: admin console"
     ENABLE_COMMAND_PALETTE = False
+    # F10 in the console closes this app only: no kiosk app is closed (nor recorded as such).
+    CLOSES_KIOSK = False
     BINDINGS = [Binding("ctrl+r", "reconnect", "Reconnect", show=False)]
 
     def __init__(self, settings: Settings | None = None, services: Services | None = None) -> None:
@@ -275,6 +278,9 @@ class AdminApp(PlainErrors, App[None]):
 
     def on_load(self) -> None:
         self.log_file = setup_file_logging()
+
+    def on_mount(self) -> None:
+        exit_on_sigterm(self)
 
     # --- unexpected errors (kiosk.ui.tuning.errors.PlainErrors calls these) -------------------
 
@@ -312,6 +318,7 @@ class AdminApp(PlainErrors, App[None]):
             screen.connect()
 
     def on_unmount(self) -> None:
+        forget_sigterm()
         memory.release()
         if self._own_services and self.services is not None:
             self.services.close()

@@ -32,6 +32,7 @@ from textual.widgets import (
 
 from kiosk.domain.text import display_text
 from kiosk.domain.timeutil import format_local
+from kiosk.services.register import RegisterFilter
 from kiosk.ui.admin.dialogs import ACTIVITY_EVENTS, ConfirmDialog
 from kiosk.ui.admin.export import ExportPane
 from kiosk.ui.admin.people import PeoplePane
@@ -185,7 +186,10 @@ class AdminConsoleScreen(Screen[None]):
         with Horizontal(id="console-bar"):
             yield Static(plain(self._untitled()), id="console-title")
             yield button("Lock (Ctrl+L)", id="console-lock")
-            yield button("Exit kiosk app (F10)", id="console-exit", variant="error")
+            if self._closes_kiosk:
+                yield button("Exit kiosk app (F10)", id="console-exit", variant="error")
+            else:
+                yield button("Close console (F10)", id="console-exit", variant="error")
         yield Static("", id="console-who")
         yield Static("", id="console-alert")
         # Only the register is built now; each other view is built when first shown
@@ -352,8 +356,20 @@ class AdminConsoleScreen(Screen[None]):
         if not (first and pane.LOADS_ON_MOUNT):
             pane.load()
         tables = list(pane.query(DataTable))
-        if tables and not isinstance(self.focused, Input | Select):
+        # A field of this view keeps the cursor; one of the view just left (hidden now) not.
+        focused = self.focused
+        keep = isinstance(focused, Input | Select) and focused in pane.query("*")
+        if isinstance(pane, ExportPane):
+            pane.offer(self._register_filters())
+        elif tables and not keep:
             tables[0].focus()
+
+    def _register_filters(self) -> RegisterFilter:
+        """The filters the register view has now (none before it is built)."""
+        try:
+            return self.query_one(RegisterPane).filters
+        except NoMatches:
+            return RegisterFilter()
 
     @on(ExportRequested)
     async def _export_requested(self, event: ExportRequested) -> None:
@@ -454,7 +470,33 @@ class AdminConsoleScreen(Screen[None]):
     def action_lock(self) -> None:
         self._close("locked")
 
+    @property
+    def _closes_kiosk(self) -> bool:
+        """Whether F10 closes the kiosk app (the console inside it) or only this console
+        (``kiosk admin`` on the office machine: the kiosk in the staff room keeps running, and
+        nothing is recorded as closed)."""
+        return bool(getattr(self.app, "CLOSES_KIOSK", True))
+
     def action_exit_kiosk(self) -> None:
+        if not self._closes_kiosk:
+
+            def close(yes: bool | None) -> None:
+                if yes:
+                    for timer in self._console_timers:
+                        timer.stop()
+                    self.app.exit()
+
+            self.app.push_screen(
+                ConfirmDialog(
+                    "Close the admin console? The kiosk in the staff room keeps running.",
+                    yes="Close the console",
+                    title="Close the console",
+                    activity=self.touch,
+                ),
+                close,
+            )
+            return
+
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self._exit_app()

@@ -41,6 +41,9 @@ class ConsoleModal(ModalScreen[Any]):
     """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    # The cursor in the first field at once, whatever the host app's default (the kiosk app
+    # focuses nothing by itself): what is typed straight away goes into the form.
+    AUTO_FOCUS = "*"
 
     def __init__(self, activity: Callable[[], None] | None = None) -> None:
         super().__init__()

@@ -95,6 +95,18 @@ class ExportPane(Pane):
         self.say(f"Ready to export {day:%A %d %B %Y}. Check the file name, then Export.")
         self.query_one("#export-go", Button).focus()
 
+    def offer(self, filters: RegisterFilter) -> None:
+        """Shown (its tab chosen): the register's current filters are offered (ticked when
+        there are any), and the cursor is in the first field, so that a date typed at once
+        goes there (not to the console's tab keys)."""
+        if filters != self.filters:
+            self.filters = filters
+            self.query_one("#export-filtered", Checkbox).value = filters != RegisterFilter()
+            self._show_filters()
+        focused = self.screen.focused
+        if focused is None or focused not in self.query("*"):  # (prefill chose the button)
+            self.query_one("#export-from", Input).focus()
+
     def _show_filters(self) -> None:
         text = describe(self.filters)
         box = self.query_one("#export-filtered", Checkbox)

@@ -10,6 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.markup import escape
 from textual.widgets import Button, Checkbox, DataTable, Label, Static
 
 from kiosk.domain.devicekinds import DEFAULT_KINDS, DeviceKinds
@@ -180,7 +181,12 @@ class PeoplePane(Pane):
                     Field("code", "Staff code (on the badge)", placeholder="e.g. JBLOGGS"),
                     Field("name", "Name"),
                     Field("email", "Email (optional)"),
-                    Field("manager", "Line manager (optional)"),
+                    Field(
+                        "manager",
+                        "Line manager (optional, from the staff list)",
+                        options=[(escape(s.name), s.name) for s in self.staff if not s.retired],
+                        placeholder="None",
+                    ),
                     Field(
                         "roles",
                         "Roles (optional, separated by ;)",
@@ -259,21 +265,45 @@ class PeoplePane(Pane):
             if person.retired:
                 self.fail(f"{person.name} is already retired.")
                 return
-            question = (
-                f"Retire {person.name} ({person.code})? Their badge stops working; "
-                "their history stays in the register."
-            )
-            code = person.code
+            code, name = person.code, person.name
 
             def retire() -> Any:
                 return self.services.people.retire_staff(code, admin_code=self.admin_code)
 
-        def confirmed(yes: bool | None) -> None:
+            def ask_about(status: Any) -> None:
+                # What they still hold is said before they are retired (it is not returned).
+                question = (
+                    f"Retire {name} ({code})? Their badge stops working; "
+                    "their history stays in the register."
+                )
+                if status.offsite:
+                    held = ", ".join(
+                        f"{item.device.kind_label.lower()} {item.device.tag}"
+                        for item in status.offsite
+                    )
+                    question += (
+                        f"\n\n⚠ {name} still has {held} off site. Retiring them does not "
+                        "record it as returned: get it back first, or record its return."
+                    )
+                if status.phone is not None:
+                    question += f"\n\n⚠ Their phone is still in the {status.phone.store.name}."
+                self.app.push_screen(
+                    ConfirmDialog(question, yes="Retire", activity=self.activity), confirmed
+                )
+
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self.db(retire, self._retired, group="change")
+
+            self.db(lambda: self.services.people.status(code), ask_about, group="change")
+            return
+
+        def confirmed_device(yes: bool | None) -> None:
             if yes:
                 self.db(retire, self._retired, group="change")
 
         self.app.push_screen(
-            ConfirmDialog(question, yes="Retire", activity=self.activity), confirmed
+            ConfirmDialog(question, yes="Retire", activity=self.activity), confirmed_device
         )
 
     def _retired(self, info: Any) -> None:

@@ -9,6 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.markup import escape
 from textual.widgets import Button, DataTable, Label, Static
 
 from kiosk.domain.errors import InvalidInput
@@ -382,7 +383,12 @@ class ExemptionsPane(Pane):
                         "Member of SLT",
                         options=[(f"{s.name} ({s.code})", s.code) for s in self.slt],
                     ),
-                    Field("head", "Granted by (the Head Teacher's name)"),
+                    Field(
+                        "head",
+                        "Granted by (the Head Teacher, from the SLT list)",
+                        options=self._granters(),
+                        placeholder="Choose who granted it",
+                    ),
                     Field("until", "Until (end date)", placeholder="dd/mm/yyyy"),
                 ],
                 grant,
@@ -391,6 +397,11 @@ class ExemptionsPane(Pane):
             ),
             self._changed,
         )
+
+    def _granters(self) -> list[tuple[str, str]]:
+        """Who can grant or revoke an exemption: chosen from the staff list (the SLT), not
+        typed, so the register names a real person the same way each time."""
+        return [(escape(s.name), s.name) for s in self.slt]
 
     def action_revoke(self) -> None:
         key = selected_key(self.query_one("#exemptions-table", DataTable))
@@ -407,7 +418,14 @@ class ExemptionsPane(Pane):
         self.app.push_screen(
             FormDialog(
                 "Revoke an SLT phone exemption",
-                [Field("head", "Revoked by (the Head Teacher's name)")],
+                [
+                    Field(
+                        "head",
+                        "Revoked by (the Head Teacher, from the SLT list)",
+                        options=self._granters(),
+                        placeholder="Choose who revoked it",
+                    )
+                ],
                 revoke,
                 submit="Revoke",
                 intro=(

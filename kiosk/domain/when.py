@@ -1,0 +1,206 @@
+"""Days and times typed by a person, read in the school's time zone: the one parser for the
+kiosk's forms (the expected return, keeping a device longer, the VDU training date).
+
+Plain Python and pure: the school's zone and ``now`` are passed in. Dates are typed the British
+way, day first. What can be read:
+
+* a time alone: ``15:30``, ``9.00``, ``3pm`` (today; refused once it has passed);
+* a day alone: ``tomorrow``, ``today``, ``Fri`` (the next Friday, never today), ``12/12``,
+  ``12/12/2026``, ``12 Dec``, ``2026-12-12`` (at the default time, 08:30);
+* a day and a time: ``Fri 15:30``, ``12/12 9:00``, ``Wed 11 Mar 08:30``, ``tomorrow at 3pm``.
+
+Anything else is refused with a reason a person can act on (:class:`InvalidInput`): a time in
+the past, a date that does not exist (``31/02``), a time that does not exist on that day
+(clocks going forward), or words that are not a day and time.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from kiosk.domain.errors import InvalidInput
+from kiosk.domain.timeutil import DEFAULT_RETURN_TIME, next_school_day
+
+_MONTH_NAMES = (
+    ("jan", "january"),
+    ("feb", "february"),
+    ("mar", "march"),
+    ("apr", "april"),
+    ("may",),
+    ("jun", "june"),
+    ("jul", "july"),
+    ("aug", "august"),
+    ("sep", "sept", "september"),
+    ("oct", "october"),
+    ("nov", "november"),
+    ("dec", "december"),
+)
+_MONTHS = {name: number for number, names in enumerate(_MONTH_NAMES, start=1) for name in names}
+_WEEKDAY_NAMES = (
+    ("mon", "monday"),
+    ("tue", "tues", "tuesday"),
+    ("wed", "wednesday"),
+    ("thu", "thur", "thurs", "thursday"),
+    ("fri", "friday"),
+    ("sat", "saturday"),
+    ("sun", "sunday"),
+)
+_WEEKDAYS = {name: number for number, names in enumerate(_WEEKDAY_NAMES) for name in names}
+_TIME = re.compile(r"^(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?(?P<ampm>am|pm)?$")
+_NUMERIC_DATE = re.compile(r"^(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})(?:[/.-](?P<y>\d{2}|\d{4}))?$")
+_ISO_DATE = re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$")
+
+DATE_TIME_HINT = "Type a day and time like Fri 15:30, 12/12 9:00, 15:30 or tomorrow."
+DATE_HINT = "Type a date like 10/03/2026, 10 Mar or today."
+
+
+class _Unreadable(ValueError):
+    pass
+
+
+def _shown(text: str) -> str:
+    """What was typed, short and printable, for a message."""
+    cleaned = "".join(ch if ch.isprintable() else "?" for ch in text.strip())
+    return cleaned if len(cleaned) <= 40 else cleaned[:39] + "…"
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.split(r"[\s,]+", text.strip().lower()) if w and w != "at"]
+
+
+def _time(text: str) -> time:
+    match = _TIME.match(text)
+    if not match:
+        raise _Unreadable(text)
+    hour, minute = int(match["h"]), int(match["m"] or 0)
+    if match["ampm"]:
+        if not 1 <= hour <= 12:
+            raise _Unreadable(text)
+        if match["ampm"] == "pm" and hour < 12:
+            hour += 12
+        if match["ampm"] == "am" and hour == 12:
+            hour = 0
+    elif match["m"] is None:
+        raise _Unreadable(text)  # "12" alone is not a time (nor a date): "12:00" is
+    if hour > 23 or minute > 59:
+        raise _Unreadable(text)
+    return time(hour, minute)
+
+
+def _date(words: list[str], today: date, *, future: bool) -> date:
+    """The date named by ``words`` (a year may be left out: the next such date when
+    ``future``, the last one otherwise)."""
+    text = " ".join(words)
+    if text == "today":
+        return today
+    if text == "tomorrow":
+        return today + timedelta(days=1)
+    if text == "yesterday":
+        return today - timedelta(days=1)
+    if text in ("next school day", "next day"):
+        return next_school_day(today)
+    if len(words) == 1 and words[0] in _WEEKDAYS:
+        target = _WEEKDAYS[words[0]]
+        if future:
+            return today + timedelta(days=(target - today.weekday()) % 7 or 7)
+        return today - timedelta(days=(today.weekday() - target) % 7)
+    if words and words[0] in _WEEKDAYS:  # "Wed 11 Mar": the weekday is decoration
+        words = words[1:]
+        text = " ".join(words)
+    if match := _ISO_DATE.match(text):
+        return date(int(match["y"]), int(match["m"]), int(match["d"]))
+    year: int | None = None
+    if match := _NUMERIC_DATE.match(text):
+        day, month = int(match["d"]), int(match["m"])
+        if match["y"]:
+            year = int(match["y"]) + (2000 if len(match["y"]) == 2 else 0)
+    elif len(words) in (2, 3) and words[0].isdigit() and words[1] in _MONTHS:
+        day, month = int(words[0]), _MONTHS[words[1]]
+        if len(words) == 3:
+            if not words[2].isdigit():
+                raise _Unreadable(text)
+            year = int(words[2])
+    else:
+        raise _Unreadable(text)
+    if year is not None:
+        return date(year, month, day)  # ValueError for 31/02
+    candidate = date(today.year, month, day)
+    if future and candidate < today:
+        candidate = date(today.year + 1, month, day)
+    if not future and candidate > today:
+        candidate = date(today.year - 1, month, day)
+    return candidate
+
+
+def parse_when(
+    text: str, *, now: datetime, zone: ZoneInfo, default_time: time = DEFAULT_RETURN_TIME
+) -> datetime:
+    """A day and time typed by a person (local, day first) -> an aware UTC datetime, in the
+    future. A date alone means ``default_time``; a time alone means today.
+
+    Raises InvalidInput saying why (and what to type instead).
+    """
+    words = _words(text)
+    if not words:
+        raise InvalidInput("Please give the day and time. " + DATE_TIME_HINT)
+    today = now.astimezone(zone).date()
+    try:
+        try:
+            at = _time(words[-1])
+            date_words = words[:-1]
+        except _Unreadable:
+            at, date_words = default_time, words
+        day = _date(date_words, today, future=True) if date_words else today
+        naive = datetime.combine(day, at)
+    except (ValueError, OverflowError):
+        raise InvalidInput(
+            f"“{_shown(text)}” is not a day and time I can read. " + DATE_TIME_HINT
+        ) from None
+    moment = naive.replace(tzinfo=zone)
+    if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+        raise InvalidInput(
+            f"{at:%H:%M} does not exist on {day:%a %d %b} (the clocks go forward). "
+            "Please choose another time."
+        )
+    moment_utc = moment.astimezone(UTC)
+    if moment_utc <= now.astimezone(UTC):
+        raise InvalidInput(
+            f"“{_shown(text)}” reads as {day:%a %d %b} {at:%H:%M}, which has already passed. "
+            + DATE_TIME_HINT
+        )
+    return moment_utc
+
+
+def parse_day(text: str, *, today: date) -> date:
+    """A date typed by a person (day first), today or in the past (a year may be left out:
+    the last such date). Raises InvalidInput saying why."""
+    words = [w for w in re.split(r"[\s,]+", text.strip().lower()) if w]
+    if not words:
+        raise InvalidInput("Please give the date. " + DATE_HINT)
+    try:
+        day = _date(words, today, future=False)
+    except (ValueError, OverflowError):
+        raise InvalidInput(f"“{_shown(text)}” is not a date I can read. " + DATE_HINT) from None
+    if day > today:
+        raise InvalidInput(f"{day:%d/%m/%Y} is in the future: give the day it was done.")
+    return day
+
+
+def when_in_words(moment: datetime, *, now: datetime, zone: ZoneInfo) -> str:
+    """A moment as a person says it: ``today at 15:30``, ``tomorrow (Wednesday 11 March) at
+    08:30``, ``Friday 13 March at 08:30``; the year when it is not this one."""
+    local = moment.astimezone(zone)
+    today = now.astimezone(zone).date()
+    day = local.date()
+    named = f"{local:%A} {day.day} {local:%B}"
+    if day.year != today.year:
+        named += f" {day.year}"
+    if day == today:
+        said = "today"
+    elif day == today + timedelta(days=1):
+        said = f"tomorrow ({named})"
+    else:
+        said = named
+    return f"{said} at {local:%H:%M}"
