@@ -153,7 +153,9 @@ class PeoplePane(Pane):
 
     @on(DataTable.RowHighlighted)
     def _remember_table(self, event: DataTable.RowHighlighted) -> None:
-        self.last_table = event.data_table.id or self.last_table
+        # Only a highlight the admin moved: filling a table highlights its first row too.
+        if event.data_table.has_focus:
+            self.last_table = event.data_table.id or self.last_table
 
     def on_descendant_focus(self, event: Any) -> None:
         widget = getattr(event, "widget", None)
