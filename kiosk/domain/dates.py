@@ -60,11 +60,35 @@ def _make(year: int, month: int, day: int, text: str) -> date:
         ) from None
 
 
-def _year(raw: str | None, today: date, text: str, year_required: bool) -> int:
-    if raw is None:
-        if year_required:
-            raise ValueError(f"{text!r} has no year: write it in full, e.g. {EXAMPLES}")
-        return today.year
+def date_parts(text: str) -> tuple[int, int, int | None]:
+    """(day, month, year or None) of an explicit date: ``2026-12-05``, ``05/12/2026``,
+    ``5/12``, ``5 Dec 2026``, ``5th December`` (a weekday before it is decoration). The one
+    reader of written dates: the command line, the console and the kiosk's forms
+    (``kiosk.domain.when``) all come here. Raises ValueError with the reason in words."""
+    raw = " ".join(str(text).split())
+    words = raw.lower().replace(",", " ").split()
+    if words and words[0].rstrip(".") in _WEEKDAY_NAMES and len(words) > 1:
+        words = words[1:]  # "Sat 5 Dec": the weekday is decoration
+    clean = " ".join(words)
+    if match := _ISO.fullmatch(clean):
+        return int(match[3]), int(match[2]), int(match[1])
+    if match := _NUMERIC.fullmatch(clean):
+        day, month = int(match[1]), int(match[2])
+        if month > 12 and day <= 12:
+            raise ValueError(
+                f"{raw!r}: the day comes first ({EXAMPLES}); month {month} does not exist"
+            )
+        year = None if match[3] is None else _full_year(match[3])
+        return day, month, year
+    if match := _WORDS.fullmatch(clean):
+        month_number = _MONTHS.get(match[2])
+        if month_number is None:
+            raise ValueError(f"{raw!r}: {match[2]!r} is not a month")
+        return int(match[1]), month_number, None if match[3] is None else int(match[3])
+    raise ValueError(f"{raw!r} is not a date: write it like {EXAMPLES}")
+
+
+def _full_year(raw: str) -> int:
     return 2000 + int(raw) if len(raw) == 2 else int(raw)
 
 
@@ -73,25 +97,12 @@ def parse_date(text: str, *, today: date, year_required: bool = False) -> date:
     raw = " ".join(str(text).split())
     if not raw:
         raise ValueError(f"no date given: write one like {EXAMPLES}")
-    words = raw.lower().replace(",", " ").split()
-    if words and words[0].rstrip(".") in _WEEKDAY_NAMES and len(words) > 1:
-        words = words[1:]  # "Sat 5 Dec": the weekday is decoration
-    clean = " ".join(words)
     relative = {"today": 0, "tomorrow": 1, "yesterday": -1}
-    if clean in relative and not year_required:
-        return today + timedelta(days=relative[clean])
-    if match := _ISO.fullmatch(clean):
-        return _make(int(match[1]), int(match[2]), int(match[3]), raw)
-    if match := _NUMERIC.fullmatch(clean):
-        day, month = int(match[1]), int(match[2])
-        if month > 12 and day <= 12:
-            raise ValueError(
-                f"{raw!r}: the day comes first ({EXAMPLES}); month {month} does not exist"
-            )
-        return _make(_year(match[3], today, raw, year_required), month, day, raw)
-    if match := _WORDS.fullmatch(clean):
-        month_number = _MONTHS.get(match[2])
-        if month_number is None:
-            raise ValueError(f"{raw!r}: {match[2]!r} is not a month")
-        return _make(_year(match[3], today, raw, year_required), month_number, int(match[1]), raw)
-    raise ValueError(f"{raw!r} is not a date: write it like {EXAMPLES}")
+    if raw.lower() in relative and not year_required:
+        return today + timedelta(days=relative[raw.lower()])
+    day, month, year = date_parts(raw)
+    if year is None:
+        if year_required:
+            raise ValueError(f"{raw!r} has no year: write it in full, e.g. {EXAMPLES}")
+        year = today.year
+    return _make(year, month, day, raw)

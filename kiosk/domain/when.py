@@ -20,24 +20,10 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from kiosk.domain.dates import date_parts
 from kiosk.domain.errors import InvalidInput
 from kiosk.domain.timeutil import DEFAULT_RETURN_TIME, next_school_day
 
-_MONTH_NAMES = (
-    ("jan", "january"),
-    ("feb", "february"),
-    ("mar", "march"),
-    ("apr", "april"),
-    ("may",),
-    ("jun", "june"),
-    ("jul", "july"),
-    ("aug", "august"),
-    ("sep", "sept", "september"),
-    ("oct", "october"),
-    ("nov", "november"),
-    ("dec", "december"),
-)
-_MONTHS = {name: number for number, names in enumerate(_MONTH_NAMES, start=1) for name in names}
 _WEEKDAY_NAMES = (
     ("mon", "monday"),
     ("tue", "tues", "tuesday"),
@@ -49,8 +35,6 @@ _WEEKDAY_NAMES = (
 )
 _WEEKDAYS = {name: number for number, names in enumerate(_WEEKDAY_NAMES) for name in names}
 _TIME = re.compile(r"^(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?(?P<ampm>am|pm)?$")
-_NUMERIC_DATE = re.compile(r"^(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})(?:[/.-](?P<y>\d{2}|\d{4}))?$")
-_ISO_DATE = re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$")
 
 DATE_TIME_HINT = "Type a day and time like Fri 15:30, 12/12 9:00, 15:30 or tomorrow."
 DATE_HINT = "Type a date like 10/03/2026, 10 Mar or today."
@@ -106,24 +90,10 @@ def _date(words: list[str], today: date, *, future: bool) -> date:
         if future:
             return today + timedelta(days=(target - today.weekday()) % 7 or 7)
         return today - timedelta(days=(today.weekday() - target) % 7)
-    if words and words[0] in _WEEKDAYS:  # "Wed 11 Mar": the weekday is decoration
-        words = words[1:]
-        text = " ".join(words)
-    if match := _ISO_DATE.match(text):
-        return date(int(match["y"]), int(match["m"]), int(match["d"]))
-    year: int | None = None
-    if match := _NUMERIC_DATE.match(text):
-        day, month = int(match["d"]), int(match["m"])
-        if match["y"]:
-            year = int(match["y"]) + (2000 if len(match["y"]) == 2 else 0)
-    elif len(words) in (2, 3) and words[0].isdigit() and words[1] in _MONTHS:
-        day, month = int(words[0]), _MONTHS[words[1]]
-        if len(words) == 3:
-            if not words[2].isdigit():
-                raise _Unreadable(text)
-            year = int(words[2])
-    else:
-        raise _Unreadable(text)
+    try:
+        day, month, year = date_parts(text)  # the one reader of written dates
+    except ValueError:
+        raise _Unreadable(text) from None
     if year is not None:
         return date(year, month, day)  # ValueError for 31/02
     candidate = date(today.year, month, day)

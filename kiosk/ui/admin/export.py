@@ -11,9 +11,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
+from kiosk.domain.dates import parse_date
 from kiosk.domain.errors import InvalidInput
 from kiosk.services.register import RegisterFilter
-from kiosk.ui.admin.dates import parse_date
 from kiosk.ui.admin.dialogs import ConfirmDialog
 from kiosk.ui.admin.files import resolve, write_with
 from kiosk.ui.admin.widgets import FeedbackLine, Pane
@@ -122,8 +122,8 @@ class ExportPane(Pane):
     def export(self) -> None:
         today = self.today()
         try:
-            first = parse_date(self.query_one("#export-from", Input).value, today)
-            last = parse_date(self.query_one("#export-to", Input).value, today)
+            first = parse_date(self.query_one("#export-from", Input).value, today=today)
+            last = parse_date(self.query_one("#export-to", Input).value, today=today)
         except ValueError as exc:
             self.fail(str(exc))
             return

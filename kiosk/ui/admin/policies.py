@@ -12,10 +12,10 @@ from textual.containers import Horizontal, Vertical
 from textual.markup import escape
 from textual.widgets import Button, DataTable, Label, Static
 
+from kiosk.domain.dates import parse_date
 from kiosk.domain.errors import InvalidInput
 from kiosk.domain.events import ReviewStatus, Role
 from kiosk.services.views import AckGap, Exemption, ReviewRequest, StaffInfo
-from kiosk.ui.admin.dates import parse_date
 from kiosk.ui.admin.dialogs import Field, FormDialog
 from kiosk.ui.admin.files import read_text
 from kiosk.ui.admin.tables import fill_table, new_table, selected_key
@@ -364,7 +364,7 @@ class ExemptionsPane(Pane):
             if not values["staff"]:
                 raise InvalidInput("Choose the member of SLT.")
             try:
-                until = parse_date(values["until"], today)
+                until = parse_date(values["until"], today=today)
             except ValueError as exc:
                 raise InvalidInput(str(exc)) from None
             return self.services.policies.grant_exemption(

@@ -17,11 +17,11 @@ from textual.timer import Timer
 from textual.types import NoActiveAppError
 from textual.widgets import Button, DataTable, Input, Select, Static
 
+from kiosk.domain.dates import parse_date
 from kiosk.domain.events import EventKind
 from kiosk.domain.timeutil import local_date
 from kiosk.services.register import RegisterFilter
 from kiosk.services.views import RegisterPage, RegisterRow
-from kiosk.ui.admin.dates import parse_date
 from kiosk.ui.admin.dialogs import Field, FormDialog
 from kiosk.ui.admin.tables import Row, fill_table, new_table, selected_key
 from kiosk.ui.admin.widgets import VOID_MARK, FeedbackLine, Pane
@@ -360,7 +360,7 @@ class RegisterPane(Pane):
     def _go(self) -> None:
         field = self.query_one("#reg-date", Input)
         try:
-            day = parse_date(field.value, self.today())
+            day = parse_date(field.value, today=self.today())
         except ValueError as exc:
             self.fail(str(exc))
             return
