@@ -95,7 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="add or update staff from a CSV file",
         description="Add or update staff from a CSV file with a header row. Required columns: "
         "code,name; optional: email,line_manager,roles (roles separated by ';': slt, "
-        "breakfast_club_lead, admin, laptop_user). One transaction: if a row is invalid, "
+        "breakfast_club_lead, admin, laptop_user). A column the file does not have leaves "
+        "that field as it is for the people already listed; an empty cell in a column the "
+        "file has clears it. One transaction: if a row is invalid, "
         "nothing is imported unless --skip-invalid is given. Importing the same file again "
         "changes nothing.",
     )
@@ -129,7 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="add or update devices from a CSV file",
         description="Add or update devices from a CSV file with a header row: tag,kind"
         "[,description], kind being laptop, work_phone or a kind the school added (kiosk "
-        "devices kinds). One transaction: if a row is "
+        "devices kinds). Without a description column, descriptions are kept as they are "
+        "(an empty cell clears one). One transaction: if a row is "
         "invalid, nothing is imported unless --skip-invalid is given.",
     )
     dimp.add_argument("file", metavar="FILE.csv", help="the CSV file (UTF-8), or - for stdin")

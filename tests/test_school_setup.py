@@ -200,3 +200,56 @@ def test_retire_missing_leaves_device_holders_with_a_warning(school: Services) -
 def test_a_semicolon_separated_roster_is_told_to_use_commas(school: Services) -> None:
     with pytest.raises(InvalidInput, match="use commas"):
         school.people.import_staff_csv(b"code;name;roles\nFNEW;Fay New;\n")
+
+
+# --- imports with fewer columns -------------------------------------------------------------------
+
+
+def _person(services: Services, code: str) -> tuple[object, ...]:
+    p = next(p for p in services.people.list_staff() if p.code == code)
+    return (p.name, p.email, p.line_manager, p.roles)
+
+
+def test_a_roster_without_a_column_leaves_that_field_as_it_is(school: Services) -> None:
+    report = school.people.import_staff_csv(b"code,name\nASMITH,Alice Smith-Jones\n")
+    assert (report.added, report.updated) == (0, 1)
+    assert _person(school, "ASMITH") == (
+        "Alice Smith-Jones",
+        "asmith@school.example",
+        "Carol Head",
+        frozenset({"laptop_user"}),
+    )
+    # The same file again changes nothing.
+    assert school.people.import_staff_csv(b"code,name\nASMITH,Alice Smith-Jones\n").unchanged == 1
+    # A file with e-mails only: the roles and line manager stay.
+    school.people.import_staff_csv(b"code,name,email\nBJONES,Ben Jones,bj@school.example\n")
+    assert _person(school, "BJONES") == (
+        "Ben Jones",
+        "bj@school.example",
+        "Carol Head",
+        frozenset({"breakfast_club_lead"}),
+    )
+    # An empty cell in a column the file has clears that field.
+    school.people.import_staff_csv(b"code,name,email,roles\nBJONES,Ben Jones,,\n")
+    assert _person(school, "BJONES") == ("Ben Jones", None, "Carol Head", frozenset())
+
+
+def test_a_roster_without_roles_keeps_the_admins(school: Services) -> None:
+    report = school.people.import_staff_csv(
+        b"code,name\nCHEAD,Carol Head\nDOFFICE,Dina Office\n", retire_missing=True
+    )
+    assert report.imported
+    assert {p.code for p in school.people.list_staff() if p.has_role("admin")} == {
+        "CHEAD",
+        "DOFFICE",
+    }
+
+
+def test_a_device_file_without_descriptions_keeps_them(school: Services) -> None:
+    report = school.people.import_devices_csv(b"tag,kind\nLAP-001,laptop\nLAP-009,laptop\n")
+    assert (report.added, report.updated, report.unchanged) == (1, 0, 1)
+    described = {d.tag: d.description for d in school.people.list_devices()}
+    assert described["LAP-001"] == "Dell Latitude, Year 3"
+    assert described["LAP-009"] == ""
+    school.people.import_devices_csv(b"tag,kind,description\nLAP-001,laptop,\n")
+    assert {d.tag: d.description for d in school.people.list_devices()}["LAP-001"] == ""
