@@ -1112,25 +1112,7 @@ def _add_reach_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def _cmd_install_service(args: argparse.Namespace) -> int:
-    import getpass
-
-    from kiosk.services import deploy
-
-    user = args.user or os.environ.get("SUDO_USER") or getpass.getuser()
-    units = deploy.build_units(user, args.tty, env_file=args.env_file, backup_dir=args.backup_dir)
-    if args.print_only:
-        for unit in units:
-            print(f"# --- {unit.name} ---")
-            print(unit.text)
-        return 0
-    written = deploy.write_units(units, Path(args.dir))
-    print("Wrote:")
-    for path in written:
-        print(f"  {path}")
-    print("Then, as root:")
-    for command in deploy.enable_commands(args.tty):
-        print(f"  {command}")
-    return 0
+    return cli_setup.cmd_install_service(args)
 
 
 def _cmd_notify(args: argparse.Namespace) -> int:

@@ -291,6 +291,53 @@ def cmd_calendar_show(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- install-service ------------------------------------------------------------------------------
+
+
+def cmd_install_service(args: argparse.Namespace) -> int:
+    """Print or write the systemd units. --print writes nothing, so it works as root too: it
+    uses --user, else the user who ran sudo (or you), else (root) the placeholder user, and
+    says which. Writing checks that the user exists."""
+    import getpass
+
+    from kiosk.cli import CliError
+    from kiosk.services import deploy
+
+    user = args.user or os.environ.get("SUDO_USER") or getpass.getuser()
+    assumed = ""
+    if args.print_only and not args.user:
+        if user == "root":
+            user = deploy.PLACEHOLDER_USER
+            assumed = (
+                f"the user {user} (a placeholder: you are root, and the kiosk must not run as "
+                "root; give its own user with --user)"
+            )
+        else:
+            assumed = f"the user {user} (no --user given: the one running this command)"
+    units = deploy.build_units(user, args.tty, env_file=args.env_file, backup_dir=args.backup_dir)
+    if args.print_only:
+        if assumed:
+            print(f"# Units for {assumed}.")
+        for unit in units:
+            print(f"# --- {unit.name} ---")
+            print(unit.text)
+        return 0
+    if not deploy.user_exists(user):
+        raise CliError(
+            f"there is no user {user!r} on this machine: create the kiosk's own user first "
+            "(sudo adduser --system --group --home /var/lib/staff-room-kiosk --shell "
+            "/usr/sbin/nologin kiosk; see docs/deploy.md), or give an existing one with --user."
+        )
+    written = deploy.write_units(units, Path(args.dir))
+    print(f"Wrote (the kiosk runs as the user {user}):")
+    for path in written:
+        print(f"  {path}")
+    print("Then, as root:")
+    for command in deploy.enable_commands(args.tty):
+        print(f"  {command}")
+    return 0
+
+
 # --- setup --------------------------------------------------------------------------------------
 
 
