@@ -103,7 +103,10 @@ def add_school_commands(sub: SubParsers) -> None:
     cimp = cal_sub.add_parser(
         "import",
         help="replace the calendar with one from a CSV or .ics file",
-        description="Replace the school calendar with the one in FILE. A CSV file has a header "
+        description="Replace the school calendar, whole, with the one in FILE: the file should "
+        "hold the whole school year. The entries of the calendar in force that FILE does not "
+        "have are listed; if some of them are still ahead (a spring-term file would drop the "
+        "autumn term), nothing is changed unless --replace is given. A CSV file has a header "
         "row start,end,kind,name (or date,kind,name), dates as 2026-09-03 or 03/09/2026, kind "
         "term, holiday or inset; see assets/calendar-example.csv. An .ics file (as a school "
         "website publishes) is read for its all-day events: titles with INSET or training are "
@@ -114,6 +117,11 @@ def add_school_commands(sub: SubParsers) -> None:
     cimp.add_argument("file", metavar="FILE", help="calendar.csv or calendar.ics (UTF-8)")
     cimp.add_argument(
         "--skip-invalid", action="store_true", help="import the readable lines, list the others"
+    )
+    cimp.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace the calendar even though entries still ahead are not in FILE",
     )
     cimp.set_defaults(handler=cmd_calendar_import)
     cshow = cal_sub.add_parser(
@@ -228,25 +236,61 @@ def cmd_device_kind_add(args: argparse.Namespace) -> int:
 
 def cmd_calendar_import(args: argparse.Namespace) -> int:
     from kiosk.cli import CliError, _open, _read_bytes
+    from kiosk.domain.timeutil import local_date
     from kiosk.services.school import calendar_summary
 
     data = _read_bytes(args.file)
     services = _open(args)
     try:
-        result = services.school.import_calendar(args.file, data, skip_invalid=args.skip_invalid)
+        before = services.school.calendar()
+        result = services.school.import_calendar(
+            args.file, data, skip_invalid=args.skip_invalid, replace=args.replace
+        )
+        today = local_date(services.ctx.clock(), services.settings.zone)
     finally:
         services.close()
     for problem in result.problems:
         print(f"line {problem.line}: {problem.reason}", file=sys.stderr)
+    name = Path(args.file).name
+    if result.needs_replace:
+        ahead = result.upcoming_dropped(today)
+        print(
+            f"{name} does not have these entries of the calendar in force "
+            f"({before.source or 'unnamed'}) that are still ahead:",
+            file=sys.stderr,
+        )
+        for entry in ahead:
+            print(f"  {_entry_line(entry)}", file=sys.stderr)
+        raise CliError(
+            f"the calendar was not changed: importing {name} replaces the whole calendar and "
+            f"would drop the {len(ahead)} entr{'y' if len(ahead) == 1 else 'ies'} above (days "
+            "outside every term are not school days). Import a file with the whole school "
+            "year, or give --replace to replace it anyway."
+        )
     if not result.imported:
         blocking = sum(1 for p in result.problems if p.blocking)
         raise CliError(
             f"the calendar was not changed: {blocking} line(s) with a problem "
             "(listed above). Fix the file, or use --skip-invalid to import the other lines."
         )
-    print(f"Calendar imported from {Path(args.file).name}: {calendar_summary(result.calendar)}.")
+    print(f"Calendar imported from {name}: {calendar_summary(result.calendar)}.")
     print(f"SHA-256 of the file: {result.calendar.sha256}")
+    if result.dropped:
+        print(
+            f"It replaced the calendar from {before.source or 'an unnamed file'}; these of its "
+            "entries are no longer in the calendar:"
+        )
+        for entry in result.dropped:
+            print(f"  {_entry_line(entry)}")
     return 0
+
+
+def _entry_line(entry: Any) -> str:
+    """A calendar entry on one line: its kind, dates and name."""
+    days = f"{entry.start:%a %d %b %Y}" + (
+        f" to {entry.end:%a %d %b %Y}" if entry.end != entry.start else ""
+    )
+    return f"{entry.label}: {days}" + (f" ({entry.name})" if entry.name else "")
 
 
 def cmd_calendar_show(args: argparse.Namespace) -> int:

@@ -169,6 +169,33 @@ def test_calendar_import_and_show(fresh_db: str, capsys: pytest.CaptureFixture[s
         services.close()
 
 
+def test_a_calendar_import_that_drops_terms_still_ahead_needs_replace(
+    fresh_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Far in the future, so "still ahead" whatever today is; the year 2000 is past.
+    year = tmp_path / "year.csv"
+    year.write_text(
+        "start,end,kind,name\n2000-01-04,2000-03-31,term,Old spring term\n"
+        "2098-09-03,2098-12-18,term,Autumn term\n2099-01-05,2099-03-26,term,Spring term\n"
+    )
+    assert run(capsys, "calendar", "import", str(year))[0] == 0
+    spring = tmp_path / "spring.csv"
+    spring.write_text("start,end,kind,name\n2099-01-05,2099-03-26,term,Spring term\n")
+    status, out, err = run(capsys, "calendar", "import", str(spring))
+    assert status == 1 and out == ""
+    assert "spring.csv does not have these entries of the calendar in force (year.csv)" in err
+    assert "Term: Wed 03 Sep 2098 to Thu 18 Dec 2098 (Autumn term)" in err
+    assert "Old spring term" not in err  # past: not a reason to refuse
+    assert "the calendar was not changed" in err and "--replace" in err
+    assert "year.csv" in run(capsys, "calendar", "show")[1]
+
+    status, out, _ = run(capsys, "calendar", "import", "--replace", str(spring))
+    assert status == 0
+    assert "It replaced the calendar from year.csv" in out
+    assert "(Autumn term)" in out and "(Old spring term)" in out
+    assert "Calendar from spring.csv" in run(capsys, "calendar", "show")[1]
+
+
 def test_a_calendar_file_with_mistakes_changes_nothing(
     fresh_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -57,6 +57,43 @@ def test_the_default_return_skips_inset_days_and_holidays(school: Services) -> N
     assert school.school.is_school_day()  # today, Tuesday
 
 
+YEAR = b"""start,end,kind,name
+2025-09-03,2025-12-19,term,Autumn term
+2026-01-05,2026-03-27,term,Spring term
+2026-04-13,2026-07-22,term,Summer term
+"""
+
+
+def test_a_calendar_that_would_drop_entries_still_ahead_needs_replace(school: Services) -> None:
+    # Tuesday 10 March 2026: the whole year is in force; a summer-term file would drop the
+    # spring term, still running (and the autumn term, past).
+    school.school.import_calendar("year.csv", YEAR)
+    summer = b"start,end,kind,name\n2026-04-13,2026-07-22,term,Summer term\n"
+    result = school.school.import_calendar("summer.csv", summer)
+    assert not result.imported and result.needs_replace
+    assert [e.name for e in result.dropped] == ["Autumn term", "Spring term"]
+    assert [e.name for e in result.upcoming_dropped(date(2026, 3, 10))] == ["Spring term"]
+    assert school.school.calendar().source == "year.csv"
+    assert school.school.is_school_day(date(2026, 3, 11))
+    assert _register_kinds(school).count(EventKind.CALENDAR_SET.value) == 1
+
+    result = school.school.import_calendar("summer.csv", summer, replace=True)
+    assert result.imported and [e.name for e in result.dropped] == [
+        "Autumn term",
+        "Spring term",
+    ]
+    assert not school.school.is_school_day(date(2026, 3, 11))  # now outside every term
+
+
+def test_a_calendar_that_drops_only_past_entries_is_imported_and_says_so(
+    school: Services,
+) -> None:
+    school.school.import_calendar("year.csv", YEAR)
+    later = YEAR.replace(b"2025-09-03,2025-12-19,term,Autumn term\n", b"")
+    result = school.school.import_calendar("later.csv", later)
+    assert result.imported and [e.name for e in result.dropped] == ["Autumn term"]
+
+
 def test_a_calendar_with_a_bad_line_is_not_recorded(school: Services) -> None:
     data = b"date,kind,name\n2026-03-11,inset,Training\n2026-02-30,holiday,Nope\n"
     result = school.school.import_calendar("bad.csv", data)
