@@ -409,11 +409,12 @@ class _Asker:
     def piped(self) -> bool:
         return sys.stdin is None or not sys.stdin.isatty()
 
-    def refused(self, reason: str) -> None:
-        """Piped: stop the set-up at this step. At a terminal: say why, to ask again."""
+    def refused(self, reason: str, again: str = "") -> None:
+        """Piped: stop the set-up at this step. At a terminal: say why (and ``again``: what
+        to answer now), to ask again."""
         if self.piped and not self.ended:
             raise _StepFailed(self.step, reason)
-        print(f"  {reason}")
+        print(f"  {reason}" + (f" {again}" if again and not self.ended else ""))
 
     def ask(self, question: str, default: str = "") -> str:
         shown = f" [{default}]" if default else ""
@@ -466,7 +467,7 @@ class _Asker:
 
 
 def _step(asker: _Asker, number: int, title: str) -> None:
-    asker.step = f"{number}. {title}"
+    asker.step = f"{number} ({title.split(':')[0]})"
     print(f"\n{number}. {title}")
 
 
@@ -600,7 +601,7 @@ def _read_file(asker: _Asker, name: str) -> bytes | None:
     """The file's bytes; None (said, or at a terminal to ask again) when it is not a file."""
     path = Path(name).expanduser()
     if not path.is_file():
-        asker.refused(f"{path} is not a file (give its name again, or Enter to skip).")
+        asker.refused(f"{path} is not a file.", "Give its name again, or Enter to skip.")
         return None
     try:
         return path.read_bytes()
@@ -638,12 +639,17 @@ def _setup_import(asker: _Asker, services: Services, number: int, title: str, wh
             else:
                 report = services.people.import_devices_csv(data)
         except KioskError as exc:
-            asker.refused(f"Not imported: {exc} Fix the file, then give its name again.")
+            asker.refused(
+                f"Not imported: {exc}", "Fix the file, then give its name again (Enter: skip)."
+            )
             continue
         for problem in report.problems:
             print(f"  line {problem.line}: {problem.reason}")
         if not report.imported:
-            asker.refused("Nothing imported: fix the lines above, then give the file's name again.")
+            asker.refused(
+                "Nothing imported: fix the lines above.",
+                "Then give the file's name again (Enter: skip).",
+            )
             continue
         print(
             f"  {what.capitalize()} imported: {report.added} added, {report.updated} updated, "
@@ -671,7 +677,10 @@ def _setup_policy(asker: _Asker, services: Services, number: int, title: str, na
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            asker.refused("Not published: the file is not UTF-8 text. " + WORD_HINT)
+            asker.refused(
+                "Not published: the file is not UTF-8 text. " + WORD_HINT,
+                "Give the file's name again (Enter: skip).",
+            )
             continue
         break
     title = asker.ask("Title", name)
@@ -765,4 +774,7 @@ def _setup_summary(settings: Any, config: Path, missing: list[str], *, finished:
     print(f"      sudo install -D -o kiosk -g kiosk -m 0600 {secret_path().name} \\")
     print(f"          DATA_FOLDER/{secret_path().name}")
     print("    (or set KIOSK_SECRET_FILE to where it is). Without it the PIN cannot be checked.")
-    print(f"Start the kiosk as the user {user} (the one this set-up ran as): kiosk")
+    if user == "root":
+        print("Start the kiosk as its own user (after this set-up, run as that user): kiosk")
+    else:
+        print(f"Start the kiosk as the user {user} (the one this set-up ran as): kiosk")

@@ -309,7 +309,7 @@ def test_setup_piped_stops_at_a_refused_roster_and_says_which_step(
     piped(monkeypatch, "St Mary's", "", "", "", "135792", str(roster), str(devices))
     status, out, _ = run(capsys, "setup")
     assert status == 1
-    assert "Set-up stopped at step 3. Staff roster" in out and "use commas" in out
+    assert "Set-up stopped at step 3 (Staff roster)" in out and "use commas" in out
     assert "Done" not in out and "no staff" in out
     services = services_on(fresh_db)
     try:
@@ -331,14 +331,19 @@ def test_setup_piped_a_missing_file_or_bad_answer_never_shifts_the_answers(
     # (the roster's name) is taken as the PIN.
     piped(monkeypatch, "St Mary's", "Mars/Olympus", "Europe/Dublin", "", "", str(roster))
     status, out, _ = run(capsys, "setup")
-    assert status == 1 and "Set-up stopped at step 1. The school" in out
+    assert status == 1 and "Set-up stopped at step 1 (The school)" in out
     assert "not a known time zone" in out
     assert not config_file().exists()
     # A mistyped file name.
     piped(monkeypatch, "", "", "", "", "135792", str(tmp_path / "rooster.csv"), str(roster))
     status, out, _ = run(capsys, "setup")
-    assert status == 1 and "Set-up stopped at step 3. Staff roster" in out
-    assert "rooster.csv is not a file" in out
+    assert status == 1 and "Set-up stopped at step 3 (Staff roster)" in out
+    assert "rooster.csv is not a file." in out and "Give its name again" not in out
+    # A PIN that is refused: the roster's name after it is not used.
+    piped(monkeypatch, "", "", "", "", "1234", str(roster))
+    status, out, _ = run(capsys, "setup")
+    assert status == 1 and "Set-up stopped at step 2 (The admin PIN" in out
+    assert "at least 6 digits" in out
     services = services_on(fresh_db)
     try:
         assert services.people.list_staff() == ()
@@ -399,7 +404,10 @@ def test_setup_says_which_user_and_folders_it_used(
     assert f"the data folder: {data_dir()}" in out
     assert f"the settings file: {config_file()}" in out
     assert "sudo -u kiosk -H kiosk setup" in out
-    assert f"Start the kiosk as the user {user}" in out
+    if user == "root":
+        assert "this ran as root, and the kiosk must not run as root" in out
+    else:
+        assert f"Start the kiosk as the user {user}" in out
 
 
 def test_a_time_zone_in_any_case_is_written_as_zoneinfo_spells_it(
