@@ -96,7 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="add or update staff from a CSV file",
         description="Add or update staff from a CSV file with a header row. Required columns: "
         "code,name; optional: email,line_manager,roles (roles separated by ';': slt, "
-        "breakfast_club_lead, admin, laptop_user). One transaction: if a row is invalid, "
+        "breakfast_club_lead, admin, laptop_user). A column the file does not have leaves "
+        "that field as it is for the people already listed; an empty cell in a column the "
+        "file has clears it. One transaction: if a row is invalid, "
         "nothing is imported unless --skip-invalid is given. Importing the same file again "
         "changes nothing.",
     )
@@ -131,7 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="add or update devices from a CSV file",
         description="Add or update devices from a CSV file with a header row: tag,kind"
         "[,description], kind being laptop, work_phone or a kind the school added (kiosk "
-        "devices kinds). One transaction: if a row is "
+        "devices kinds). Without a description column, descriptions are kept as they are "
+        "(an empty cell clears one). One transaction: if a row is "
         "invalid, nothing is imported unless --skip-invalid is given.",
     )
     dimp.add_argument("file", metavar="FILE.csv", help="the CSV file (UTF-8), or - for stdin")
@@ -522,8 +525,9 @@ def _add_sign_in(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
         "signing in",
         "This command changes the register: it asks for your staff code (an admin's) and the "
-        "admin PIN, and records you as the admin who did it. Until a PIN is set (a new "
-        "school's set-up), staff and devices can be imported without signing in.",
+        "admin PIN, and records you as the admin who did it. Until the school has both a PIN "
+        "and an admin on its staff list (a new school's set-up), the lists can be imported "
+        "without signing in.",
     )
     group.add_argument("--admin", metavar="CODE", help="your staff code (you must be an admin)")
     group.add_argument(
@@ -552,13 +556,14 @@ def _acting_admin(
 ) -> str | None:
     """The admin this command acts for, signed in with the PIN (``services.admin.sign_in``).
 
-    None only while no admin PIN is set and ``setup_ok`` (a new school's first imports).
+    None only while nobody can sign in (no admin PIN set, or no admin on the staff list yet)
+    and ``setup_ok``: a new school's first imports.
     """
-    if not services.admin.is_pin_set():
+    if not services.admin.can_anyone_sign_in():
         if not setup_ok:
             raise CliError(
-                "no admin PIN is set yet, so no admin can sign in to do this: set it first "
-                "with `kiosk admin set-pin --admin CODE`."
+                "no admin can sign in yet (the school needs an admin PIN and an admin on the "
+                "staff list): set it up first with `kiosk setup`."
             )
         return None
     code = (getattr(args, "admin", None) or "").strip()
@@ -1361,25 +1366,7 @@ def _add_reach_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def _cmd_install_service(args: argparse.Namespace) -> int:
-    import getpass
-
-    from kiosk.services import deploy
-
-    user = args.user or os.environ.get("SUDO_USER") or getpass.getuser()
-    units = deploy.build_units(user, args.tty, env_file=args.env_file, backup_dir=args.backup_dir)
-    if args.print_only:
-        for unit in units:
-            print(f"# --- {unit.name} ---")
-            print(unit.text)
-        return 0
-    written = deploy.write_units(units, Path(args.dir))
-    print("Wrote:")
-    for path in written:
-        print(f"  {path}")
-    print("Then, as root:")
-    for command in deploy.enable_commands(args.tty):
-        print(f"  {command}")
-    return 0
+    return cli_setup.cmd_install_service(args)
 
 
 def _cmd_notify(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ helpers of kiosk.cli are imported inside the handlers (kiosk.cli imports this mo
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -104,7 +105,10 @@ def add_school_commands(sub: SubParsers) -> None:
     cimp = cal_sub.add_parser(
         "import",
         help="replace the calendar with one from a CSV or .ics file",
-        description="Replace the school calendar with the one in FILE. A CSV file has a header "
+        description="Replace the school calendar, whole, with the one in FILE: the file should "
+        "hold the whole school year. The entries of the calendar in force that FILE does not "
+        "have are listed; if some of them are still ahead (a spring-term file would drop the "
+        "autumn term), nothing is changed unless --replace is given. A CSV file has a header "
         "row start,end,kind,name (or date,kind,name), dates as 2026-09-03 or 03/09/2026, kind "
         "term, holiday or inset; see assets/calendar-example.csv. An .ics file (as a school "
         "website publishes) is read for its all-day events: titles with INSET or training are "
@@ -115,6 +119,11 @@ def add_school_commands(sub: SubParsers) -> None:
     cimp.add_argument("file", metavar="FILE", help="calendar.csv or calendar.ics (UTF-8)")
     cimp.add_argument(
         "--skip-invalid", action="store_true", help="import the readable lines, list the others"
+    )
+    cimp.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace the calendar even though entries still ahead are not in FILE",
     )
     _sign_in(cimp)
     cimp.set_defaults(handler=cmd_calendar_import)
@@ -133,6 +142,12 @@ def add_school_commands(sub: SubParsers) -> None:
         "and LA policies (text or Markdown files), badges and labels as PDF, and what each "
         "kiosk needs. Each question shows the current value: Enter keeps it (or skips the "
         "step), so it can be run again to change one thing.",
+    )
+    _sign_in(setup)
+    setup.epilog = (
+        "Once the school has an admin PIN, set-up changes the register only for a signed-in "
+        "admin: it asks for your staff code and the PIN first (piped: --admin CODE "
+        "--pin-stdin, the PIN on the first line)."
     )
     setup.set_defaults(handler=cmd_setup)
 
@@ -239,28 +254,66 @@ def cmd_device_kind_add(args: argparse.Namespace) -> int:
 
 def cmd_calendar_import(args: argparse.Namespace) -> int:
     from kiosk.cli import CliError, _acting_admin, _open, _read_bytes
+    from kiosk.domain.timeutil import local_date
     from kiosk.services.school import calendar_summary
 
     data = _read_bytes(args.file)
     services = _open(args)
     try:
         admin = _acting_admin(args, services)
+        before = services.school.calendar()
         result = services.school.import_calendar(
-            args.file, data, skip_invalid=args.skip_invalid, admin_code=admin
+            args.file,
+            data,
+            skip_invalid=args.skip_invalid,
+            replace=args.replace,
+            admin_code=admin,
         )
+        today = local_date(services.ctx.clock(), services.settings.zone)
     finally:
         services.close()
     for problem in result.problems:
         print(f"line {problem.line}: {problem.reason}", file=sys.stderr)
+    name = Path(args.file).name
+    if result.needs_replace:
+        ahead = result.upcoming_dropped(today)
+        print(
+            f"{name} does not have these entries of the calendar in force "
+            f"({before.source or 'unnamed'}) that are still ahead:",
+            file=sys.stderr,
+        )
+        for entry in ahead:
+            print(f"  {_entry_line(entry)}", file=sys.stderr)
+        raise CliError(
+            f"the calendar was not changed: importing {name} replaces the whole calendar and "
+            f"would drop the {len(ahead)} entr{'y' if len(ahead) == 1 else 'ies'} above (days "
+            "outside every term are not school days). Import a file with the whole school "
+            "year, or give --replace to replace it anyway."
+        )
     if not result.imported:
         blocking = sum(1 for p in result.problems if p.blocking)
         raise CliError(
             f"the calendar was not changed: {blocking} line(s) with a problem "
             "(listed above). Fix the file, or use --skip-invalid to import the other lines."
         )
-    print(f"Calendar imported from {Path(args.file).name}: {calendar_summary(result.calendar)}.")
+    print(f"Calendar imported from {name}: {calendar_summary(result.calendar)}.")
     print(f"SHA-256 of the file: {result.calendar.sha256}")
+    if result.dropped:
+        print(
+            f"It replaced the calendar from {before.source or 'an unnamed file'}; these of its "
+            "entries are no longer in the calendar:"
+        )
+        for entry in result.dropped:
+            print(f"  {_entry_line(entry)}")
     return 0
+
+
+def _entry_line(entry: Any) -> str:
+    """A calendar entry on one line: its kind, dates and name."""
+    days = f"{entry.start:%a %d %b %Y}" + (
+        f" to {entry.end:%a %d %b %Y}" if entry.end != entry.start else ""
+    )
+    return f"{entry.label}: {days}" + (f" ({entry.name})" if entry.name else "")
 
 
 def cmd_calendar_show(args: argparse.Namespace) -> int:
@@ -305,14 +358,86 @@ def cmd_calendar_show(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- install-service ------------------------------------------------------------------------------
+
+
+def cmd_install_service(args: argparse.Namespace) -> int:
+    """Print or write the systemd units. --print writes nothing, so it works as root too: it
+    uses --user, else the user who ran sudo (or you), else (root) the placeholder user, and
+    says which. Writing checks that the user exists."""
+    import getpass
+
+    from kiosk.cli import CliError
+    from kiosk.services import deploy
+
+    user = args.user or os.environ.get("SUDO_USER") or getpass.getuser()
+    assumed = ""
+    if args.print_only and not args.user:
+        if user == "root":
+            user = deploy.PLACEHOLDER_USER
+            assumed = (
+                f"the user {user} (a placeholder: you are root, and the kiosk must not run as "
+                "root; give its own user with --user)"
+            )
+        else:
+            assumed = f"the user {user} (no --user given: the one running this command)"
+    units = deploy.build_units(user, args.tty, env_file=args.env_file, backup_dir=args.backup_dir)
+    if args.print_only:
+        if assumed:
+            print(f"# Units for {assumed}.")
+        for unit in units:
+            print(f"# --- {unit.name} ---")
+            print(unit.text)
+        return 0
+    if not deploy.user_exists(user):
+        raise CliError(
+            f"there is no user {user!r} on this machine: create the kiosk's own user first "
+            "(sudo adduser --system --group --home /var/lib/staff-room-kiosk --shell "
+            "/usr/sbin/nologin kiosk; see docs/deploy.md), or give an existing one with --user."
+        )
+    written = deploy.write_units(units, Path(args.dir))
+    print(f"Wrote (the kiosk runs as the user {user}):")
+    for path in written:
+        print(f"  {path}")
+    print("Then, as root:")
+    for command in deploy.enable_commands(args.tty):
+        print(f"  {command}")
+    return 0
+
+
 # --- setup --------------------------------------------------------------------------------------
 
 
+class _StepFailed(Exception):
+    """A step's answer was refused while the answers are piped: asking again would take the
+    next question's answer, so the set-up stops there."""
+
+    def __init__(self, step: str, reason: str) -> None:
+        super().__init__(reason)
+        self.step = step
+        self.reason = reason
+
+
 class _Asker:
-    """Plain prompts on standard input; end of input counts as Enter (keep / skip)."""
+    """Plain prompts on standard input; end of input counts as Enter (keep / skip).
+
+    At a terminal a refused answer is asked again. Piped, a refused answer ends the set-up
+    (_StepFailed): one answer a line, never shifted onto the next question."""
 
     def __init__(self) -> None:
         self.ended = False
+        self.step = ""
+
+    @property
+    def piped(self) -> bool:
+        return sys.stdin is None or not sys.stdin.isatty()
+
+    def refused(self, reason: str, again: str = "") -> None:
+        """Piped: stop the set-up at this step. At a terminal: say why (and ``again``: what
+        to answer now), to ask again."""
+        if self.piped and not self.ended:
+            raise _StepFailed(self.step, reason)
+        print(f"  {reason}" + (f" {again}" if again and not self.ended else ""))
 
     def ask(self, question: str, default: str = "") -> str:
         shown = f" [{default}]" if default else ""
@@ -324,23 +449,31 @@ class _Asker:
             self.ended = True
             print()
             return default
-        if not sys.stdin.isatty():
+        if self.piped:
             print()  # piped: end the prompt's line, as a typed Enter would
         return answer.strip() or default
 
-    def secret(self, question: str) -> str:
-        """A PIN: at a terminal without echo and twice; piped, one line like any answer."""
-        if self.ended or sys.stdin is None or not sys.stdin.isatty():
+    def secret(self, question: str, check: Any = None) -> str:
+        """A PIN: at a terminal without echo, checked, then asked a second time; piped, one
+        line like any answer (checked by the caller)."""
+        if self.ended or self.piped:
             return self.ask(question)
         import getpass
 
-        first = getpass.getpass(f"{question}: ").strip()
-        if not first:
-            return ""
-        if getpass.getpass("The same PIN again: ").strip() != first:
-            print("  The two PINs differ.")
-            return self.secret(question)
-        return first
+        while True:
+            first = getpass.getpass(f"{question}: ").strip()
+            if not first:
+                return ""
+            if check is not None:
+                try:
+                    check(first)
+                except ValueError as exc:
+                    print(f"  {exc}")
+                    continue
+            if getpass.getpass("The same PIN again: ").strip() != first:
+                print("  The two PINs differ.")
+                continue
+            return first
 
     def ask_checked(self, question: str, default: str, check: Any, tries: int = 3) -> str:
         for _ in range(tries):
@@ -349,14 +482,15 @@ class _Asker:
                 check(answer)
                 return answer
             except ValueError as exc:
-                print(f"  {exc}")
+                self.refused(str(exc))
                 if self.ended:
                     break
         print(f"  Kept {default or 'it as it was'}.")
         return default
 
 
-def _step(number: int, title: str) -> None:
+def _step(asker: _Asker, number: int, title: str) -> None:
+    asker.step = f"{number} ({title.split(':')[0]})"
     print(f"\n{number}. {title}")
 
 
@@ -367,146 +501,254 @@ def cmd_setup(args: argparse.Namespace) -> int:
     asker = _Asker()
     print("Staff Room Kiosk set-up. Each question shows the current value in [brackets]:")
     print("press Enter to keep it, or to skip a step. Run `kiosk setup` again to change one.")
+    print(f"Running as the user {_user()}: the register, settings and PIN key it sets up are")
+    print("that user's. Run it as the user the kiosk runs as (see the end).")
 
     current = load_settings()
-    _step(1, "The school")
-    changes: dict[str, str] = {}
-    questions = (
-        ("school_name", "School name (shown on the kiosk)"),
-        ("timezone", "Time zone (e.g. Europe/London)"),
-        ("end_of_day", "End of the school day (HH:MM; phones still held are listed after it)"),
-        ("office_email", "Office contact e-mail"),
-    )
-    for key, question in questions:
-        before = str(getattr(current, key) or "")
+    failed: _StepFailed | None = None
+    try:
+        _step(asker, 1, "The school")
+        changes: dict[str, str] = {}
+        questions = (
+            ("school_name", "School name (shown on the kiosk)"),
+            ("timezone", "Time zone (e.g. Europe/London)"),
+            ("end_of_day", "End of the school day (HH:MM; phones still held are listed after it)"),
+            ("office_email", "Office contact e-mail"),
+        )
+        for key, question in questions:
+            before = str(getattr(current, key) or "")
 
-        def check(value: str, key: str = key) -> None:
-            if value:
-                try:
-                    check_value(key, value)
-                except ConfigError as exc:
-                    raise ValueError(str(exc)) from None
+            def check(value: str, key: str = key) -> None:
+                if value:
+                    try:
+                        check_value(key, value)
+                    except ConfigError as exc:
+                        raise ValueError(str(exc)) from None
 
-        answer = asker.ask_checked(question, before, check)
-        # A changed value, or (first run) the value kept, so the file shows it.
-        if answer and (answer != before or current.sources.get(key) == "default"):
-            changes[key] = answer
-    for key, value in changes.items():
-        path, written = write_setting(key, value)
-        print(f"  {key} = {written!r} (saved in {path})")
-    if not changes:
-        print("  No change.")
+            answer = asker.ask_checked(question, before, check)
+            # A changed value, or (first run) the value kept, so the file shows it.
+            if answer and (answer != before or current.sources.get(key) == "default"):
+                changes[key] = answer
+        for key, value in changes.items():
+            path, written = write_setting(key, value)
+            print(f"  {key} = {written!r} (saved in {path})")
+        if not changes:
+            print("  No change.")
+    except _StepFailed as exc:
+        failed = exc
 
     settings = load_settings()
     services = _open(args)
     try:
-        _setup_pin(asker, services)
-        _setup_import(asker, services, 3, "Staff roster", "staff")
-        _setup_import(asker, services, 4, "Devices", "devices")
-        _setup_policy(asker, services, 5, "School policy", "School Acceptable Use Policy")
-        _setup_policy(asker, services, 6, "Local Authority (LA) policy", "LA Acceptable Use Policy")
-        _setup_labels(asker, services)
+        if failed is None:
+            try:
+                _sign_in_for_setup(args, services)
+                _setup_pin(asker, services)
+                _setup_import(asker, services, 3, "Staff roster", "staff")
+                _setup_import(asker, services, 4, "Devices", "devices")
+                _setup_policy(asker, services, 5, "School policy", "School Acceptable Use Policy")
+                _setup_policy(
+                    asker, services, 6, "Local Authority (LA) policy", "LA Acceptable Use Policy"
+                )
+                _setup_labels(asker, services)
+            except _StepFailed as exc:
+                failed = exc
+        missing = _still_missing(services)
     finally:
         services.close()
-    _setup_summary(settings, config_file())
-    return 0
+    if failed is not None:
+        print(f"\nSet-up stopped at step {failed.step}: {failed.reason}")
+        print("  The answers after it were not used. Fix it and run `kiosk setup` again.")
+    _setup_summary(settings, config_file(), missing, finished=failed is None)
+    return 1 if failed is not None or missing else 0
+
+
+def _user() -> str:
+    """The name of the user running this command."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError, AttributeError):
+        import getpass
+
+        return getpass.getuser()
+
+
+def _still_missing(services: Services) -> list[str]:
+    """What the school still needs before the kiosk can be used, in plain words."""
+    staff = services.people.list_staff()
+    missing = []
+    if not staff:
+        missing.append("no staff: import the roster (`kiosk staff import FILE.csv`)")
+    elif not any(p.has_role("admin") for p in staff):
+        missing.append("no admin: give someone the admin role (roles column: admin)")
+    if not services.admin.is_pin_set():
+        missing.append("no admin PIN: `kiosk admin set-pin`")
+    if not services.policies.current():
+        missing.append(
+            "no policy: publish the school's (`kiosk policy publish --title T --version V FILE`)"
+        )
+    return missing
+
+
+# Who set-up acts for: (admin code, PIN) once the school has a PIN; (None, None) before.
+_ACTING: tuple[str | None, str | None] = (None, None)
+
+
+def _sign_in_for_setup(args: argparse.Namespace, services: Services) -> None:
+    """A school that has a PIN already is changed only by a signed-in admin (`kiosk setup`
+    run again must not import an admin or publish a policy for no one)."""
+    global _ACTING
+    from kiosk.cli import CliError, _acting_admin, _on_a_terminal
+    from kiosk.domain.errors import KioskError
+
+    _ACTING = (None, None)
+    if not services.admin.can_anyone_sign_in():
+        return  # a new school: no PIN or no admin yet, so nobody could sign in
+    if not getattr(args, "admin", None) and _on_a_terminal():
+        print("This school has an admin PIN: sign in to change its register.")
+    if getattr(args, "pin", None) is None and _on_a_terminal():
+        import getpass
+
+        args.admin = args.admin or input("Your staff code (an admin's): ").strip()
+        args.pin = getpass.getpass("Admin PIN: ")
+    try:
+        code = _acting_admin(args, services, setup_ok=False)
+    except (KioskError, CliError) as exc:
+        raise _StepFailed("2 (signing in)", f"not signed in: {exc}") from None
+    _ACTING = (code, getattr(args, "pin", None))
 
 
 def _setup_pin(asker: _Asker, services: Services) -> None:
     from kiosk.domain.errors import KioskError
+    from kiosk.services.admin import validate_pin
 
-    _step(2, "The admin PIN (at least 6 digits; it opens the admin console)")
+    _step(asker, 2, "The admin PIN (at least 6 digits; it opens the admin console)")
     is_set = services.admin.is_pin_set()
     question = "New admin PIN" + (" (Enter keeps the current one)" if is_set else " (Enter: later)")
+
+    def check(pin: str) -> None:
+        try:
+            validate_pin(pin)
+        except KioskError as exc:
+            raise ValueError(str(exc)) from None
+
     for _ in range(3):
-        pin = asker.secret(question)
+        pin = asker.secret(question, check)
         if not pin:
             print("  PIN kept." if is_set else "  No PIN yet: set one with `kiosk admin set-pin`.")
             return
         try:
-            services.admin.set_pin(pin)
+            services.admin.set_pin(pin, admin_code=_ACTING[0], current_pin=_ACTING[1])
         except KioskError as exc:
-            print(f"  {exc}")
+            asker.refused(f"PIN not set: {exc}")
             continue
         print("  Admin PIN set. Keep it safe.")
         return
+    print("  PIN not set: set one with `kiosk admin set-pin`.")
 
 
-def _read_file(name: str) -> bytes | None:
+def _read_file(asker: _Asker, name: str) -> bytes | None:
+    """The file's bytes; None (said, or at a terminal to ask again) when it is not a file."""
     path = Path(name).expanduser()
     if not path.is_file():
-        print(f"  {path} is not a file: step skipped (run `kiosk setup` again to do it).")
+        asker.refused(f"{path} is not a file.", "Give its name again, or Enter to skip.")
         return None
-    return path.read_bytes()
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        asker.refused(f"{path} cannot be read: {exc.strerror or exc}.")
+        return None
 
 
 def _setup_import(asker: _Asker, services: Services, number: int, title: str, what: str) -> None:
     from kiosk.domain.errors import KioskError
 
     if what == "staff":
-        _step(number, f"{title}: a CSV file with a header row code,name,email,line_manager,roles")
+        _step(
+            asker,
+            number,
+            f"{title}: a CSV file with a header row code,name,email,line_manager,roles",
+        )
         print("  roles separated by ';': slt, breakfast_club_lead, admin, laptop_user.")
     else:
-        _step(number, f"{title}: a CSV file with a header row tag,kind,description")
+        _step(asker, number, f"{title}: a CSV file with a header row tag,kind,description")
         kinds = ", ".join(services.school.device_kinds().codes)
         print(f"  kind is one of: {kinds} (`kiosk devices kind add` adds others).")
     print("  In Excel: File > Save As > CSV UTF-8 (Comma delimited).")
-    name = asker.ask("CSV file (Enter to skip)")
-    if not name:
-        print("  Skipped.")
+    while True:
+        name = asker.ask("CSV file (Enter to skip)")
+        if not name:
+            print("  Skipped.")
+            return
+        data = _read_file(asker, name)
+        if data is None:
+            continue
+        try:
+            if what == "staff":
+                report = services.people.import_staff_csv(data, admin_code=_ACTING[0])
+            else:
+                report = services.people.import_devices_csv(data, admin_code=_ACTING[0])
+        except KioskError as exc:
+            asker.refused(
+                f"Not imported: {exc}", "Fix the file, then give its name again (Enter: skip)."
+            )
+            continue
+        for problem in report.problems:
+            print(f"  line {problem.line}: {problem.reason}")
+        if not report.imported:
+            asker.refused(
+                "Nothing imported: fix the lines above.",
+                "Then give the file's name again (Enter: skip).",
+            )
+            continue
+        print(
+            f"  {what.capitalize()} imported: {report.added} added, {report.updated} updated, "
+            f"{report.unchanged} unchanged."
+        )
         return
-    data = _read_file(name)
-    if data is None:
-        return
-    try:
-        if what == "staff":
-            report = services.people.import_staff_csv(data)
-        else:
-            report = services.people.import_devices_csv(data)
-    except KioskError as exc:
-        print(f"  Not imported: {exc}")
-        return
-    for problem in report.problems:
-        print(f"  line {problem.line}: {problem.reason}")
-    if not report.imported:
-        print("  Nothing imported: fix the lines above, then run `kiosk setup` again.")
-        return
-    print(
-        f"  {what.capitalize()} imported: {report.added} added, {report.updated} updated, "
-        f"{report.unchanged} unchanged."
-    )
 
 
 def _setup_policy(asker: _Asker, services: Services, number: int, title: str, name: str) -> None:
     from kiosk.domain.errors import KioskError
 
-    _step(number, f"{title}: a text or Markdown file (UTF-8)")
+    _step(asker, number, f"{title}: a text or Markdown file (UTF-8)")
     print(f"  {WORD_HINT}")
     current = [p for p in services.policies.current() if p.title == name]
     if current:
         print(f"  In force now: {current[0].title} ({current[0].version}).")
-    path = asker.ask("Policy file (Enter to skip)")
-    if not path:
-        print("  Skipped.")
-        return
-    data = _read_file(path)
-    if data is None:
-        return
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        print("  Not published: the file is not UTF-8 text. " + WORD_HINT)
-        return
+    while True:
+        path = asker.ask("Policy file (Enter to skip)")
+        if not path:
+            print("  Skipped.")
+            return
+        data = _read_file(asker, path)
+        if data is None:
+            continue
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            asker.refused(
+                "Not published: the file is not UTF-8 text. " + WORD_HINT,
+                "Give the file's name again (Enter: skip).",
+            )
+            continue
+        break
     title = asker.ask("Title", name)
     today = services.ctx.clock().astimezone(services.settings.zone).date()
     version = asker.ask("Version (e.g. Autumn 2026)", f"{today:%B %Y}")
     required = asker.ask("Must staff acknowledge it before a device goes off site? (y/n)", "y")
     try:
         policy = services.policies.publish(
-            title, version, text, required=not required.lower().startswith("n")
+            title,
+            version,
+            text,
+            required=not required.lower().startswith("n"),
+            published_by=_ACTING[0],
         )
     except KioskError as exc:
-        print(f"  Not published: {exc}")
+        asker.refused(f"Not published: {exc}")
         return
     print(f"  Published {policy.title} ({policy.version}), SHA-256 {policy.sha256[:16]}...")
 
@@ -515,7 +757,7 @@ def _setup_labels(asker: _Asker, services: Services) -> None:
     from kiosk.config import data_dir
     from kiosk.services import labels
 
-    _step(7, "Staff badges and device labels (A4 PDF, 3 x 8 QR labels a page)")
+    _step(asker, 7, "Staff badges and device labels (A4 PDF, 3 x 8 QR labels a page)")
     for what, default_name, noun in (
         ("staff", "staff-badges.pdf", "staff badge"),
         ("devices", "device-labels.pdf", "device label"),
@@ -549,16 +791,44 @@ def _setup_labels(asker: _Asker, services: Services) -> None:
         print(f"  Written: {', '.join(str(p) for p in written)} (print at 100%, not 'fit').")
 
 
-def _setup_summary(settings: Any, config: Path) -> None:
+def _setup_summary(settings: Any, config: Path, missing: list[str], *, finished: bool) -> None:
     from kiosk.cli import _safe_url
+    from kiosk.config import data_dir
     from kiosk.services.secret import key_path
 
-    print("\nDone. What each kiosk needs:")
+    user = _user()
+    if missing:
+        print("\nNot ready yet: the school cannot use the kiosk until these are done:")
+        for item in missing:
+            print(f"  - {item}")
+        print("  Until then the kiosk shows the school's name (or 'Our School' when none is set),")
+        print("  says 'Not recognised' to every badge, and its PIN pad asks for")
+        print("  `kiosk admin set-pin`: that is a kiosk not set up yet, not a fault.")
+    elif finished:
+        print("\nDone: the school has staff, an admin, an admin PIN and a policy.")
+    print(f"\nThis set-up ran as the user {user} and used:")
+    print(f"  - the settings file: {config}")
+    print(f"  - the data folder: {data_dir()}")
+    print(f"  - the database: KIOSK_DATABASE_URL={_safe_url(settings.database_url)}")
+    print(f"  - the school key: {key_path(settings)}")
+    print("The kiosk must run as the same user with the same settings (KIOSK_CONFIG,")
+    print(
+        "KIOSK_DATA_DIR, KIOSK_DATABASE_URL), or it finds another, empty register and no PIN key."
+    )
+    print("For the service (`kiosk install-service --user kiosk`), run the set-up as that user:")
+    print("  sudo -u kiosk -H kiosk setup    (or `sudo kiosk-as setup`, see docs/deploy.md)")
+    if user == "root":
+        print("Warning: this ran as root, and the kiosk must not run as root: its files are")
+        print("root's. Run `kiosk setup` again as the kiosk's own user.")
+    print("\nWhat each other kiosk needs:")
     print(f"  - the database: KIOSK_DATABASE_URL={_safe_url(settings.database_url)}")
     print("    (several kiosks share one PostgreSQL database: postgresql://USER@HOST/DATABASE)")
     print(f"  - the settings: {config} (copy it, or set KIOSK_CONFIG to its path)")
     print(f"  - the school key: {key_path(settings)}")
     print("    Every kiosk of the school needs the same key, or the PIN is not accepted there:")
-    print("    here `kiosk secret export --out school-key.txt`, there `kiosk secret import")
-    print("    school-key.txt` (as the kiosk's user). Keep the file like a master key.")
-    print("Start the kiosk with: kiosk")
+    print("    here `kiosk secret export --out school-key.txt`, then on each other kiosk, as the")
+    print("    kiosk's user: `kiosk secret import school-key.txt`. Keep it like a master key.")
+    if user == "root":
+        print("Start the kiosk as its own user (after this set-up, run as that user): kiosk")
+    else:
+        print(f"Start the kiosk as the user {user} (the one this set-up ran as): kiosk")

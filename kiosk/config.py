@@ -222,6 +222,8 @@ def load_settings(environ: dict[str, str] | None = None, *, demo: bool = False) 
         values["database_url"] = demo_database_url()
         values.setdefault("school_name", "Demo Primary School (sample data)")
         sources["database_url"] = "demo school (kiosk --demo)"
+    if isinstance(values.get("timezone"), str):
+        values["timezone"] = canonical_timezone(values["timezone"])
     settings = Settings(**values, sources=sources)
     try:
         settings.zone  # noqa: B018 - validate
@@ -243,6 +245,21 @@ def load_settings(environ: dict[str, str] | None = None, *, demo: bool = False) 
 # --- writing the TOML file (kiosk config set, kiosk setup) -------------------------------------
 
 
+def canonical_timezone(name: str) -> str:
+    """``name`` as zoneinfo spells it (``europe/london`` -> ``Europe/London``); as given when
+    it matches no known zone, or more than one."""
+    from zoneinfo import available_timezones
+
+    name = name.strip()
+    try:
+        ZoneInfo(name)
+        return name  # the usual case: no need to list every zone
+    except (ZoneInfoNotFoundError, ValueError):
+        pass
+    matches = [zone for zone in available_timezones() if zone.lower() == name.lower()]
+    return matches[0] if len(matches) == 1 else name
+
+
 def check_value(key: str, raw: str) -> Any:
     """``raw`` as the value ``key`` takes; ConfigError saying why it cannot be."""
     setting = next((s for s in SETTINGS if s.key == key), None)
@@ -254,6 +271,7 @@ def check_value(key: str, raw: str) -> Any:
     if isinstance(value, str) and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
         raise ConfigError(f"{key} must be one line of text, without control characters")
     if key == "timezone":
+        value = canonical_timezone(value)
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):

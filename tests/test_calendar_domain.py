@@ -165,3 +165,12 @@ def test_dates_as_the_screens_take_them(text: str, expected: date) -> None:
 def test_dates_refused_with_a_reason(text: str, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         parse_date(text, today=date(2026, 12, 6))
+
+
+def test_what_a_new_calendar_drops_from_the_one_in_force() -> None:
+    spring = CalendarEntry(date(2027, 1, 5), date(2027, 3, 26), "term", "Spring term")
+    new = SchoolCalendar((spring,))
+    dropped = AUTUMN.not_in(new)
+    assert dropped == AUTUMN.entries and spring not in dropped
+    assert SchoolCalendar((*AUTUMN.entries, spring)).not_in(AUTUMN) == (spring,)
+    assert AUTUMN.not_in(AUTUMN) == () and WEEKDAYS_ONLY.not_in(new) == ()

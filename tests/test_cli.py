@@ -280,6 +280,29 @@ def test_staff_import_twice_duplicates_nobody(
     assert database.people.status("BJONES").staff.name == "Benjamin Jones"
 
 
+def test_a_roster_with_fewer_columns_keeps_the_other_fields(
+    database: Services, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "staff.csv"
+    path.write_text(GOOD_STAFF, encoding="utf-8")
+    assert run(capsys, "staff", "import", str(path))[0] == 0
+    names = tmp_path / "mb.csv"
+    names.write_text("code,name\nASMITH,Alice Smith-Jones\n", encoding="utf-8")
+    status, out, _ = run(capsys, "staff", "import", str(names))
+    assert (status, out) == (0, "Staff imported: 0 added, 1 updated, 0 unchanged.\n")
+    alice = database.people.status("ASMITH").staff
+    assert (alice.name, alice.email, alice.line_manager, alice.roles) == (
+        "Alice Smith-Jones",
+        "asmith@school.example",
+        "CHEAD",
+        {"laptop_user"},
+    )
+    with pytest.raises(SystemExit):
+        main(["staff", "import", "--help"])
+    out = capsys.readouterr().out
+    assert "A column the file does not have leaves that field as it is" in " ".join(out.split())
+
+
 BAD_STAFF = (
     "code,name,email,line_manager,roles\n"
     "ASMITH,Alice Smith,,,laptop_user\n"

@@ -4,6 +4,7 @@ calendar, device kinds, staff retire and import --retire-missing."""
 from __future__ import annotations
 
 import io
+import os
 import tomllib
 from collections.abc import Iterator
 from datetime import date
@@ -66,8 +67,7 @@ def test_setup_walks_a_new_school_through(
     piped(
         monkeypatch,
         "St Mary's Primary",  # school name
-        "Mars/Olympus",  # not a time zone: asked again
-        "Europe/Dublin",
+        "europe/dublin",  # any case: written as zoneinfo spells it
         "15:45",  # end of the day
         "office@stmarys.example",
         "135792",  # admin PIN
@@ -83,7 +83,7 @@ def test_setup_walks_a_new_school_through(
     )
     status, out, _ = run(capsys, "setup")
     assert status == 0, out
-    assert "is not a known time zone" in out
+    assert "Done: the school has staff, an admin, an admin PIN and a policy." in out
     assert "Plain Text (.txt)" in out  # how to save a Word document as text
 
     values = tomllib.loads(config_file().read_text(encoding="utf-8"))
@@ -110,10 +110,24 @@ def test_setup_walks_a_new_school_through(
     assert f"KIOSK_DATABASE_URL={fresh_db}" in out
     assert str(secret_path()) in out and secret_path().exists()
 
-    # Run again to change one thing: Enter keeps every other answer and skips every step.
-    piped(monkeypatch, "", "", "16:00")
+    # Run again without signing in: the school has a PIN now, so set-up changes nothing in
+    # the register for no one (here: a roster making a stranger an admin).
+    stranger = tmp_path / "stranger.csv"
+    stranger.write_text("code,name,roles\nEVIL,Eve Vil,admin\n", encoding="utf-8")
+    piped(monkeypatch, "", "", "", "", "", str(stranger))
     status, out, _ = run(capsys, "setup")
-    assert status == 0
+    assert status == 1 and "not signed in" in out, out
+    services = services_on(fresh_db)
+    try:
+        assert "EVIL" not in {p.code for p in services.people.list_staff()}
+    finally:
+        services.close()
+
+    # Run again signed in, to change one thing: Enter keeps every other answer and skips
+    # every step.
+    piped(monkeypatch, "135792", "", "", "16:00")
+    status, out, _ = run(capsys, "setup", "--admin", "MHEAD", "--pin-stdin")
+    assert status == 0, out
     values = tomllib.loads(config_file().read_text(encoding="utf-8"))
     assert values["end_of_day"] == "16:00" and values["timezone"] == "Europe/Dublin"
     services = services_on(fresh_db)
@@ -167,6 +181,33 @@ def test_calendar_import_and_show(fresh_db: str, capsys: pytest.CaptureFixture[s
         assert not services.school.calendar().is_school_day(date(2026, 11, 27))
     finally:
         services.close()
+
+
+def test_a_calendar_import_that_drops_terms_still_ahead_needs_replace(
+    fresh_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Far in the future, so "still ahead" whatever today is; the year 2000 is past.
+    year = tmp_path / "year.csv"
+    year.write_text(
+        "start,end,kind,name\n2000-01-04,2000-03-31,term,Old spring term\n"
+        "2098-09-03,2098-12-18,term,Autumn term\n2099-01-05,2099-03-26,term,Spring term\n"
+    )
+    assert run(capsys, "calendar", "import", str(year))[0] == 0
+    spring = tmp_path / "spring.csv"
+    spring.write_text("start,end,kind,name\n2099-01-05,2099-03-26,term,Spring term\n")
+    status, out, err = run(capsys, "calendar", "import", str(spring))
+    assert status == 1 and out == ""
+    assert "spring.csv does not have these entries of the calendar in force (year.csv)" in err
+    assert "Term: Wed 03 Sep 2098 to Thu 18 Dec 2098 (Autumn term)" in err
+    assert "Old spring term" not in err  # past: not a reason to refuse
+    assert "the calendar was not changed" in err and "--replace" in err
+    assert "year.csv" in run(capsys, "calendar", "show")[1]
+
+    status, out, _ = run(capsys, "calendar", "import", "--replace", str(spring))
+    assert status == 0
+    assert "It replaced the calendar from year.csv" in out
+    assert "(Autumn term)" in out and "(Old spring term)" in out
+    assert "Calendar from spring.csv" in run(capsys, "calendar", "show")[1]
 
 
 def test_a_calendar_file_with_mistakes_changes_nothing(
@@ -251,3 +292,141 @@ def test_staff_retire_and_import_retire_missing(
     roster.write_text(ROSTER.replace(",", ";"), encoding="utf-8")
     status, _, err = run(capsys, "staff", "import", str(roster))
     assert status == 1 and "use commas" in err
+
+
+# --- a set-up that is not finished says so ----------------------------------------------------
+
+
+def test_setup_with_nothing_done_is_not_done(
+    fresh_db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    piped(monkeypatch)  # Enter to everything
+    status, out, _ = run(capsys, "setup")
+    assert status == 1
+    assert "Done" not in out
+    assert "Not ready yet" in out
+    for missing in ("no staff", "no admin PIN", "no policy"):
+        assert missing in out
+    assert "'Not recognised' to every badge" in out  # what an unset-up kiosk looks like
+
+
+def test_setup_piped_stops_at_a_refused_roster_and_says_which_step(
+    fresh_db: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text("code;name;roles\nMHEAD;Mo Head;admin\n", encoding="utf-8")
+    devices = tmp_path / "devices.csv"
+    devices.write_text(DEVICES, encoding="utf-8")
+    piped(monkeypatch, "St Mary's", "", "", "", "135792", str(roster), str(devices))
+    status, out, _ = run(capsys, "setup")
+    assert status == 1
+    assert "Set-up stopped at step 3 (Staff roster)" in out and "use commas" in out
+    assert "Done" not in out and "no staff" in out
+    services = services_on(fresh_db)
+    try:
+        assert services.people.list_devices() == ()  # the next answer was not used
+        assert services.admin.check_pin("135792").ok
+    finally:
+        services.close()
+
+
+def test_setup_piped_a_missing_file_or_bad_answer_never_shifts_the_answers(
+    fresh_db: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    # A mistyped time zone: the next line is not taken as the time zone, and nothing later
+    # (the roster's name) is taken as the PIN.
+    piped(monkeypatch, "St Mary's", "Mars/Olympus", "Europe/Dublin", "", "", str(roster))
+    status, out, _ = run(capsys, "setup")
+    assert status == 1 and "Set-up stopped at step 1 (The school)" in out
+    assert "not a known time zone" in out
+    assert not config_file().exists()
+    # A mistyped file name.
+    piped(monkeypatch, "", "", "", "", "135792", str(tmp_path / "rooster.csv"), str(roster))
+    status, out, _ = run(capsys, "setup")
+    assert status == 1 and "Set-up stopped at step 3 (Staff roster)" in out
+    assert "rooster.csv is not a file." in out and "Give its name again" not in out
+    # A PIN that is refused: the roster's name after it is not used.
+    piped(monkeypatch, "", "", "", "", "1234", str(roster))
+    status, out, _ = run(capsys, "setup")
+    assert status == 1 and "Set-up stopped at step 2 (The admin PIN" in out
+    assert "at least 6 digits" in out
+    services = services_on(fresh_db)
+    try:
+        assert services.people.list_staff() == ()
+    finally:
+        services.close()
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_setup_at_a_terminal_asks_again_and_checks_the_pin_before_repeating_it(
+    fresh_db: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import getpass
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    prompts: list[str] = []
+    pins = iter(["1234", "135792", "135792"])
+
+    def fake_getpass(prompt: str) -> str:
+        prompts.append(prompt)
+        return next(pins)
+
+    monkeypatch.setattr(getpass, "getpass", fake_getpass)
+    lines = ["St Mary's", "", "", "", str(tmp_path / "rooster.csv"), str(roster)]
+    monkeypatch.setattr("sys.stdin", _Tty("".join(f"{line}\n" for line in lines)))
+    status, out, _ = run(capsys, "setup")
+    # The short PIN is refused before "the same PIN again" is asked.
+    assert prompts[0] == prompts[1] != prompts[2] == "The same PIN again: "
+    assert "at least 6 digits" in out
+    assert "rooster.csv is not a file" in out  # then asked again: the right name imported
+    services = services_on(fresh_db)
+    try:
+        assert {p.code for p in services.people.list_staff()} == {"MHEAD", "ELOUIS"}
+        assert services.admin.check_pin("135792").ok
+    finally:
+        services.close()
+    assert status == 1 and "no policy" in out and "no staff" not in out
+
+
+def test_setup_says_which_user_and_folders_it_used(
+    fresh_db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pwd
+
+    from kiosk.config import data_dir
+
+    piped(monkeypatch)
+    _, out, _ = run(capsys, "setup")
+    user = pwd.getpwuid(os.geteuid()).pw_name
+    assert f"This set-up ran as the user {user}" in out
+    assert f"the data folder: {data_dir()}" in out
+    assert f"the settings file: {config_file()}" in out
+    assert "sudo -u kiosk -H kiosk setup" in out
+    if user == "root":
+        assert "this ran as root, and the kiosk must not run as root" in out
+    else:
+        assert f"Start the kiosk as the user {user}" in out
+
+
+def test_a_time_zone_in_any_case_is_written_as_zoneinfo_spells_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, out, _ = run(capsys, "config", "set", "timezone", "europe/london")
+    assert status == 0 and "'Europe/London'" in out
+    assert load_settings().timezone == "Europe/London"

@@ -120,8 +120,37 @@ def test_print_writes_nothing_and_mistakes_are_refused(
         (["--user", "root"], "must not run as root"),
         (["--user", "kiosk", "--tty", "0"], "no virtual terminal tty0"),
         (["--user", "Bad User"], "not a user name"),
-        (["--user", "kiosk", "--dir", str(tmp_path / "no")], "does not exist"),
+        (["--user", "daemon", "--dir", str(tmp_path / "no")], "does not exist"),
         (["--user", "kiosk", "--env-file", "relative.env"], "absolute path"),
     ]:
         assert main(["install-service", *args]) == 1
         assert message in capsys.readouterr().err
+
+
+def test_print_as_root_assumes_a_placeholder_user_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import getpass
+
+    monkeypatch.delenv("SUDO_USER", raising=False)
+    monkeypatch.setattr(getpass, "getuser", lambda: "root")
+    assert main(["install-service", "--print"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# Units for the user kiosk (a placeholder: you are root")
+    assert "User=kiosk" in out and "User=root" not in out
+    # Writing them as root without --user is still refused.
+    assert main(["install-service", "--dir", str(tmp_path)]) == 1
+    assert "must not run as root" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_writing_units_for_a_user_that_does_not_exist_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["install-service", "--user", "nosuchkiosk", "--dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "there is no user 'nosuchkiosk' on this machine" in err and "adduser" in err
+    assert list(tmp_path.iterdir()) == []
+    # Printing them needs no such user.
+    assert main(["install-service", "--print", "--user", "nosuchkiosk"]) == 0
+    assert "User=nosuchkiosk" in capsys.readouterr().out

@@ -26,7 +26,7 @@ from kiosk.domain.events import EventKind
 from kiosk.services.app import Services
 from kiosk.services.integrity import Anchor, last_anchor_at
 from kiosk.services.notices import current_anchor_text
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, with_settings
 from tests.school import make_ready, make_school
 
 OFFICE = "office@school.example"
@@ -365,6 +365,18 @@ def test_two_processes_at_once_send_each_notice_once(
     assert sorted(received) == sorted(keys)
 
 
+def test_a_dry_run_says_when_no_mail_server_is_set(school: Services) -> None:
+    without = with_settings(school, smtp_host="")
+    try:
+        report = without.notify.run(dry_run=True)
+    finally:
+        without.close()
+    assert report.due and report.outcomes == ()
+    assert report.problems[0].startswith("No mail server is set: set smtp_host")
+    # With a server set, the dry run has nothing to say about it.
+    assert not any("mail server" in p for p in school.notify.run(dry_run=True).problems)
+
+
 # --- the command ------------------------------------------------------------------------------
 
 
@@ -386,7 +398,8 @@ def test_notify_command_dry_run_send_and_status(
     # notices that do not depend on the day are checked: the review request for the Head).
     monkeypatch.setenv("KIOSK_HEAD_EMAIL", HEAD)
     assert main(["notify", "--dry-run"]) == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "kiosk: note: No mail server is set: set smtp_host (KIOSK_SMTP_HOST)" in err
     assert f"To: {HEAD}\nSubject: Workstation review requested by Esha Patel" in out
     assert "A laptop stand, please" in out
     assert smtp.inbox.messages == []

@@ -57,6 +57,43 @@ def test_the_default_return_skips_inset_days_and_holidays(school: Services) -> N
     assert school.school.is_school_day()  # today, Tuesday
 
 
+YEAR = b"""start,end,kind,name
+2025-09-03,2025-12-19,term,Autumn term
+2026-01-05,2026-03-27,term,Spring term
+2026-04-13,2026-07-22,term,Summer term
+"""
+
+
+def test_a_calendar_that_would_drop_entries_still_ahead_needs_replace(school: Services) -> None:
+    # Tuesday 10 March 2026: the whole year is in force; a summer-term file would drop the
+    # spring term, still running (and the autumn term, past).
+    school.school.import_calendar("year.csv", YEAR)
+    summer = b"start,end,kind,name\n2026-04-13,2026-07-22,term,Summer term\n"
+    result = school.school.import_calendar("summer.csv", summer)
+    assert not result.imported and result.needs_replace
+    assert [e.name for e in result.dropped] == ["Autumn term", "Spring term"]
+    assert [e.name for e in result.upcoming_dropped(date(2026, 3, 10))] == ["Spring term"]
+    assert school.school.calendar().source == "year.csv"
+    assert school.school.is_school_day(date(2026, 3, 11))
+    assert _register_kinds(school).count(EventKind.CALENDAR_SET.value) == 1
+
+    result = school.school.import_calendar("summer.csv", summer, replace=True)
+    assert result.imported and [e.name for e in result.dropped] == [
+        "Autumn term",
+        "Spring term",
+    ]
+    assert not school.school.is_school_day(date(2026, 3, 11))  # now outside every term
+
+
+def test_a_calendar_that_drops_only_past_entries_is_imported_and_says_so(
+    school: Services,
+) -> None:
+    school.school.import_calendar("year.csv", YEAR)
+    later = YEAR.replace(b"2025-09-03,2025-12-19,term,Autumn term\n", b"")
+    result = school.school.import_calendar("later.csv", later)
+    assert result.imported and [e.name for e in result.dropped] == ["Autumn term"]
+
+
 def test_a_calendar_with_a_bad_line_is_not_recorded(school: Services) -> None:
     data = b"date,kind,name\n2026-03-11,inset,Training\n2026-02-30,holiday,Nope\n"
     result = school.school.import_calendar("bad.csv", data)
@@ -200,3 +237,56 @@ def test_retire_missing_leaves_device_holders_with_a_warning(school: Services) -
 def test_a_semicolon_separated_roster_is_told_to_use_commas(school: Services) -> None:
     with pytest.raises(InvalidInput, match="use commas"):
         school.people.import_staff_csv(b"code;name;roles\nFNEW;Fay New;\n")
+
+
+# --- imports with fewer columns -------------------------------------------------------------------
+
+
+def _person(services: Services, code: str) -> tuple[object, ...]:
+    p = next(p for p in services.people.list_staff() if p.code == code)
+    return (p.name, p.email, p.line_manager, p.roles)
+
+
+def test_a_roster_without_a_column_leaves_that_field_as_it_is(school: Services) -> None:
+    report = school.people.import_staff_csv(b"code,name\nASMITH,Alice Smith-Jones\n")
+    assert (report.added, report.updated) == (0, 1)
+    assert _person(school, "ASMITH") == (
+        "Alice Smith-Jones",
+        "asmith@school.example",
+        "Carol Head",
+        frozenset({"laptop_user"}),
+    )
+    # The same file again changes nothing.
+    assert school.people.import_staff_csv(b"code,name\nASMITH,Alice Smith-Jones\n").unchanged == 1
+    # A file with e-mails only: the roles and line manager stay.
+    school.people.import_staff_csv(b"code,name,email\nBJONES,Ben Jones,bj@school.example\n")
+    assert _person(school, "BJONES") == (
+        "Ben Jones",
+        "bj@school.example",
+        "Carol Head",
+        frozenset({"breakfast_club_lead"}),
+    )
+    # An empty cell in a column the file has clears that field.
+    school.people.import_staff_csv(b"code,name,email,roles\nBJONES,Ben Jones,,\n")
+    assert _person(school, "BJONES") == ("Ben Jones", None, "Carol Head", frozenset())
+
+
+def test_a_roster_without_roles_keeps_the_admins(school: Services) -> None:
+    report = school.people.import_staff_csv(
+        b"code,name\nCHEAD,Carol Head\nDOFFICE,Dina Office\n", retire_missing=True
+    )
+    assert report.imported
+    assert {p.code for p in school.people.list_staff() if p.has_role("admin")} == {
+        "CHEAD",
+        "DOFFICE",
+    }
+
+
+def test_a_device_file_without_descriptions_keeps_them(school: Services) -> None:
+    report = school.people.import_devices_csv(b"tag,kind\nLAP-001,laptop\nLAP-009,laptop\n")
+    assert (report.added, report.updated, report.unchanged) == (1, 0, 1)
+    described = {d.tag: d.description for d in school.people.list_devices()}
+    assert described["LAP-001"] == "Dell Latitude, Year 3"
+    assert described["LAP-009"] == ""
+    school.people.import_devices_csv(b"tag,kind,description\nLAP-001,laptop,\n")
+    assert {d.tag: d.description for d in school.people.list_devices()}["LAP-001"] == ""

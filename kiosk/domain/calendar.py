@@ -194,6 +194,12 @@ class SchoolCalendar:
         last = today - timedelta(days=7 * k)
         return self.has_school_day(last - timedelta(days=6), last)
 
+    def not_in(self, other: SchoolCalendar) -> tuple[CalendarEntry, ...]:
+        """This calendar's entries that ``other`` does not have (same dates, kind and name):
+        what replacing this calendar with ``other`` drops."""
+        kept = set(other.entries)
+        return tuple(e for e in self.entries if e not in kept)
+
     # --- stored as an event's details ------------------------------------------------------
 
     def to_details(self) -> dict[str, Any]:

@@ -326,6 +326,22 @@ class AdminService(UseCases):
             )
             return event.id
 
+    def can_anyone_sign_in(self) -> bool:
+        """A PIN is set and an active member of staff holds the admin role: until both, a
+        new school is being set up and nobody could sign in."""
+        if not self.is_pin_set():
+            return False
+        from kiosk.db.models import Staff, StaffRole
+
+        with self.ctx.read() as session:
+            found = session.execute(
+                select(StaffRole.staff_id)
+                .join(Staff, Staff.id == StaffRole.staff_id)
+                .where(StaffRole.role == Role.ADMIN.value, Staff.retired_at.is_(None))
+                .limit(1)
+            ).first()
+        return found is not None
+
     def admin(self, staff_code: str) -> StaffInfo:
         """The member of staff acting in the console: must hold the admin role."""
         with self.ctx.read() as session:

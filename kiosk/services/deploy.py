@@ -169,6 +169,22 @@ WantedBy=timers.target
     )
 
 
+PLACEHOLDER_USER = "kiosk"  # the user docs/deploy.md creates; --print assumes it for root
+
+
+def user_exists(user: str) -> bool:
+    """Whether ``user`` is a user on this machine (True where that cannot be known)."""
+    try:
+        import pwd
+    except ImportError:  # not a POSIX system: systemd is not there either
+        return True
+    try:
+        pwd.getpwnam(user)
+    except KeyError:
+        return False
+    return True
+
+
 def write_units(units: tuple[UnitFile, ...], directory: Path) -> list[Path]:
     """Write the units into ``directory`` (mode 0644); return the paths written."""
     if not directory.is_dir():

@@ -634,6 +634,13 @@ class NotifyService(UseCases):
         if not dry_run and not self.ctx.settings.smtp_host:
             raise InvalidInput("No mail server: set smtp_host (KIOSK_SMTP_HOST), or use --dry-run.")
         fresh, problems = self.due(is_school_day=is_school_day)
+        if dry_run and not self.ctx.settings.smtp_host:
+            # The dry run needs no server, but a real run would refuse: say so now.
+            problems = (
+                "No mail server is set: set smtp_host (KIOSK_SMTP_HOST); a real run would "
+                "send nothing.",
+                *problems,
+            )
         if dry_run or not fresh:
             return NotifyReport(fresh, (), problems)
         claimed = self._claim(fresh)

@@ -415,7 +415,7 @@ def _check_roster(
     kept: list[dict[str, Any]] = []
     problems: list[ImportProblem] = []
     for row in rows:
-        manager = row["line_manager"]
+        manager = row.get("line_manager")
         if manager:
             code = manager.strip().upper()
             named = by_name.get(manager.strip().lower(), set())
@@ -450,12 +450,19 @@ def _check_roster(
     retired = [p.code for p in missing] if retire_missing else []
     # Who is admin after the import: the file's rows with the role, and those kept as they
     # are (not in the file and not retired).
-    admins_after = {r["code"] for r in kept if Role.ADMIN.value in r["roles"]}
+    # A row without a roles column keeps the person's roles.
+    all_roles = state.roles_of(session, [p.id for p in people]) if people else {}
+    roles_by_code = {p.code: all_roles.get(p.id, frozenset()) for p in people}
+    admins_after = {
+        r["code"]
+        for r in kept
+        if Role.ADMIN.value in r.get("roles", roles_by_code.get(r["code"], ()))
+    }
     untouched = [p for p in missing if p.code not in retired]
-    roles = state.roles_of(session, [p.id for p in untouched]) if untouched else {}
+    roles = all_roles
     admins_after |= {p.code for p in untouched if Role.ADMIN.value in roles.get(p.id, ())}
     admins_now = [p for p in people if p.retired_at is None]
-    now_roles = state.roles_of(session, [p.id for p in admins_now]) if admins_now else {}
+    now_roles = all_roles
     had_admin = any(Role.ADMIN.value in now_roles.get(p.id, ()) for p in admins_now)
     if had_admin and not admins_after:
         raise RuleViolation(
@@ -606,7 +613,7 @@ def _staff_row(record: dict[str, str]) -> dict[str, Any]:
     if email and ("@" not in email or " " in email or len(email) > 320):
         raise InvalidInput(f"email {email!r} is not an email address")
     manager = _field(record, "line_manager")[:200] or None
-    roles = set()
+    roles: set[str] = set()
     for part in _field(record, "roles").replace(",", ";").split(";"):
         role = part.strip().lower().replace(" ", "_").replace("-", "_")
         if not role:
@@ -616,7 +623,10 @@ def _staff_row(record: dict[str, str]) -> dict[str, Any]:
                 f"role {part.strip()!r} is not one of {', '.join(r.value for r in Role)}"
             )
         roles.add(role)
-    return {"code": code, "name": name, "email": email, "line_manager": manager, "roles": roles}
+    row = {"code": code, "name": name, "email": email, "line_manager": manager, "roles": roles}
+    # A column the file does not have leaves that field as it is (an empty cell in a column
+    # the file has clears it): only the columns present are in the row.
+    return {k: v for k, v in row.items() if k in ("code", "name") or k in record}
 
 
 def _staff_values(staff: Staff, roles: Iterable[str]) -> dict[str, Any]:
@@ -640,11 +650,11 @@ def _create_staff(uow: UnitOfWork, row: dict[str, Any], by: int | None = None) -
         {
             "code": row["code"],
             "name": row["name"],
-            "email": row["email"],
-            "line_manager": row["line_manager"],
+            "email": row.get("email"),
+            "line_manager": row.get("line_manager"),
             "created_at": uow.now,
             "retired_at": None,
-            "roles": sorted(row["roles"]),
+            "roles": sorted(row.get("roles", ())),
         },
         by=by,
     )
@@ -654,27 +664,20 @@ def _create_staff(uow: UnitOfWork, row: dict[str, Any], by: int | None = None) -
 def _upsert_staff(
     uow: UnitOfWork, row: dict[str, Any], staff: Staff | None, by: int | None = None
 ) -> bool:
-    """Create or update one person; False when nothing changed."""
+    """Create or update one person; False when nothing changed. A field whose column the
+    file does not have (absent from ``row``) is kept as it is."""
     if staff is None:
         _create_staff(uow, row, by)
         return True
     session = uow.session
     current_roles = state.roles_of(session, [staff.id])[staff.id]
-    same = (
-        staff.name == row["name"]
-        and staff.email == row["email"]
-        and staff.line_manager == row["line_manager"]
-        and current_roles == frozenset(row["roles"])
-        and staff.retired_at is None
-    )
-    if same:
+    current = _staff_values(staff, current_roles)
+    new = current | {k: row[k] for k in ("name", "email", "line_manager") if k in row}
+    new |= {"retired_at": None}
+    if "roles" in row:
+        new["roles"] = sorted(row["roles"])
+    if new == current:
         return False
-    new = _staff_values(staff, row["roles"]) | {
-        "name": row["name"],
-        "email": row["email"],
-        "line_manager": row["line_manager"],
-        "retired_at": None,
-    }
     uow.change_reference("staff", staff.id, new, by=by)
     return True
 
@@ -685,6 +688,8 @@ def _device_row(record: dict[str, str], kinds: DeviceKinds = DEFAULT_KINDS) -> d
     description = _field(record, "description")
     if len(description) > 200:
         raise InvalidInput("description is longer than 200 characters")
+    if "description" not in record:  # no such column: the description is kept as it is
+        return {"tag": tag, "kind": kind}
     return {"tag": tag, "kind": kind, "description": description}
 
 
@@ -707,7 +712,7 @@ def _create_device(uow: UnitOfWork, row: dict[str, Any], by: int | None = None) 
         {
             "tag": row["tag"],
             "kind": row["kind"],
-            "description": row["description"],
+            "description": row.get("description", ""),
             "created_at": uow.now,
             "retired_at": None,
         },
@@ -723,16 +728,10 @@ def _upsert_device(
     if device is None:
         _create_device(uow, row, by)
         return True
-    if (
-        device.kind == row["kind"]
-        and device.description == row["description"]
-        and device.retired_at is None
-    ):
+    current = _device_values(device)
+    new = current | {k: row[k] for k in ("kind", "description") if k in row}
+    new |= {"retired_at": None}
+    if new == current:
         return False
-    new = _device_values(device) | {
-        "kind": row["kind"],
-        "description": row["description"],
-        "retired_at": None,
-    }
     uow.change_reference("devices", device.id, new, by=by)
     return True

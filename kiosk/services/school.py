@@ -7,6 +7,7 @@ from datetime import date
 
 from kiosk.domain.calendar import (
     KINDS,
+    CalendarEntry,
     CalendarProblem,
     SchoolCalendar,
     calendar_from,
@@ -30,6 +31,15 @@ class CalendarImport:
     problems: tuple[CalendarProblem, ...]
     imported: bool
     event_id: int | None = None
+    # The entries of the calendar in force that the file does not have: the import replaces
+    # the calendar whole, so these are dropped (or would have been).
+    dropped: tuple[CalendarEntry, ...] = ()
+    # Not imported because some of ``dropped`` are still ahead (end today or later) and
+    # ``replace`` was not given.
+    needs_replace: bool = False
+
+    def upcoming_dropped(self, today: date) -> tuple[CalendarEntry, ...]:
+        return tuple(e for e in self.dropped if e.end >= today)
 
 
 def _admin_id(uow: UnitOfWork, admin_code: str | None) -> int | None:
@@ -74,9 +84,13 @@ class SchoolService(UseCases):
         *,
         skip_invalid: bool = False,
         admin_code: str | None = None,
+        replace: bool = False,
     ) -> CalendarImport:
         """Read a calendar (.csv or .ics, by ``name``) and record it whole as the calendar in
-        force. With a line in error, nothing is recorded unless ``skip_invalid``."""
+        force. With a line in error, nothing is recorded unless ``skip_invalid``. The entries
+        of the calendar in force that the file does not have are returned as ``dropped``;
+        when some of them are still ahead of today, nothing is recorded unless ``replace``
+        (a spring-term file must not silently drop the autumn term)."""
         if len(data) > MAX_CALENDAR_BYTES:
             raise InvalidInput("The file is larger than 2 MB: is it the right file?")
         try:
@@ -99,12 +113,20 @@ class SchoolService(UseCases):
         if any(p.blocking for p in problems) and not skip_invalid:
             return CalendarImport(calendar, tuple(problems), imported=False)
         with self.ctx.write() as uow:
+            dropped = school_events.current_calendar(uow.session).not_in(calendar)
+            today = local_date(uow.now, self.ctx.settings.zone)
+            if not replace and any(e.end >= today for e in dropped):
+                return CalendarImport(
+                    calendar, tuple(problems), imported=False, dropped=dropped, needs_replace=True
+                )
             details = calendar.to_details()
             details["summary"] = f"{source}: {calendar_summary(calendar)}"
             event = uow.record(
                 EventKind.CALENDAR_SET, staff_id=_admin_id(uow, admin_code), details=details
             )
-        return CalendarImport(calendar, tuple(problems), imported=True, event_id=event.id)
+        return CalendarImport(
+            calendar, tuple(problems), imported=True, event_id=event.id, dropped=dropped
+        )
 
     # --- device kinds ------------------------------------------------------------------------
 
