@@ -450,15 +450,18 @@ def _safe_url(url: str) -> str:
         return "(not a database URL)"
 
 
-def _open(args: argparse.Namespace) -> Services:
-    """Services on the configured database, schema brought to head (or refused)."""
+def _open(args: argparse.Namespace, *, create: bool = True) -> Services:
+    """Services on the configured database, schema brought to head (or refused). A register
+    that does not exist is made only by the commands that start one (set-up, imports, adding,
+    publishing, the PIN: ``create``); reading, checking or exporting one that is not there
+    says so instead of making an empty one."""
     from sqlalchemy.exc import ArgumentError
 
     from kiosk.services.app import Services
 
     settings = _settings(args)
     try:
-        return Services.open(settings)
+        return Services.open(settings, create=create)
     except ArgumentError as exc:
         raise CliError(
             f"the database URL {_safe_url(settings.database_url)} cannot be used ({exc}). "
@@ -680,7 +683,7 @@ def _cmd_devices_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_staff_list(args: argparse.Namespace) -> int:
-    services = _open(args)
+    services = _open(args, create=False)
     try:
         people = services.people.list_staff(include_retired=args.all)
     finally:
@@ -721,7 +724,7 @@ def _cmd_devices_add(args: argparse.Namespace) -> int:
 def _cmd_devices_list(args: argparse.Namespace) -> int:
     from kiosk.domain.timeutil import format_local
 
-    services = _open(args)
+    services = _open(args, create=False)
     try:
         devices = services.people.list_devices(include_retired=args.all)
         out = {item.device.tag: item for item in services.devices.offsite_now()}
@@ -777,7 +780,7 @@ def _cmd_policy_publish(args: argparse.Namespace) -> int:
 def _cmd_policy_list(args: argparse.Namespace) -> int:
     from kiosk.domain.timeutil import format_local
 
-    services = _open(args)
+    services = _open(args, create=False)
     try:
         versions = services.policies.all_versions()
         current = {p.id for p in services.policies.current()}
@@ -807,7 +810,7 @@ def _cmd_register(args: argparse.Namespace) -> int:
         parser.error("--from and --to go together")
     if args.first and args.last < args.first:
         parser.error("--to is before --from")
-    services = _open(args)
+    services = _open(args, create=False)
     try:
         from kiosk.domain.timeutil import local_date
 
@@ -876,7 +879,7 @@ def _cmd_labels(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise CliError(f"the folder {out.parent} does not exist.")
     stock = labels.get_stock(args.stock)
-    services = _open(args)
+    services = _open(args, create=False)
     try:
         if args.only:
             sheet = labels.chosen_labels(
@@ -1175,7 +1178,7 @@ def _cmd_anchor(args: argparse.Namespace) -> int:
         raise CliError(f"{out} already exists: choose a new file name.")
     if out is not None and not out.parent.is_dir():
         raise CliError(f"the folder {out.parent} does not exist.")
-    services = _open(args)
+    services = _open(args, create=False)
     try:
         admin = _acting_admin(args, services, setup_ok=False) if args.admin else None
         anchor = services.integrity.anchor(admin_code=admin)
@@ -1193,7 +1196,7 @@ def _cmd_anchor(args: argparse.Namespace) -> int:
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     anchors = _anchors(args)
-    services = _open(args)
+    services = _open(args, create=False)
     try:
         report = services.integrity.verify(anchors=anchors)
     finally:
@@ -1231,7 +1234,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_backup(args: argparse.Namespace) -> int:
-    services = _open(args)
+    services = _open(args, create=False)
     try:
         report = services.backup.backup(args.file)
     finally:
@@ -1245,7 +1248,7 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 
 
 def _cmd_restore(args: argparse.Namespace) -> int:
-    services = _open(args)
+    services = _open(args, create=False)
     try:
         admin = _acting_admin(args, services, setup_ok=False)
         _confirm(f"Replace the register with {args.file}?", args.yes)
@@ -1269,7 +1272,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         raise CliError(f"{out} already exists: choose a new file name.")
     if out is not None and not out.parent.is_dir():
         raise CliError(f"the folder {out.parent} does not exist.")
-    services = _open(args)
+    services = _open(args, create=False)
     try:
         admin = _acting_admin(args, services, setup_ok=False)
         export = services.backup.export_staff(args.staff, fmt, admin_code=admin)
@@ -1291,7 +1294,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_purge(args: argparse.Namespace) -> int:
-    services = _open(args)
+    services = _open(args, create=False)
     try:
         admin = _acting_admin(args, services, setup_ok=False)
         assert admin is not None
@@ -1372,7 +1375,7 @@ def _cmd_install_service(args: argparse.Namespace) -> int:
 def _cmd_notify(args: argparse.Namespace) -> int:
     from kiosk.domain.timeutil import format_local
 
-    services = _open(args)
+    services = _open(args, create=False)
     try:
         if args.status:
             return _notify_status(services)

@@ -180,7 +180,7 @@ def _sign_in(parser: argparse.ArgumentParser) -> None:
 def cmd_staff_retire(args: argparse.Namespace) -> int:
     from kiosk.cli import _acting_admin, _open
 
-    services = _open(args)
+    services = _open(args, create=False)
     try:
         admin = _acting_admin(args, services)
         person = services.people.retire_staff(args.code, force=args.force, admin_code=admin)
@@ -200,7 +200,7 @@ def cmd_staff_retire(args: argparse.Namespace) -> int:
 def cmd_device_kinds(args: argparse.Namespace) -> int:
     from kiosk.cli import _open, table
 
-    services = _open(args)
+    services = _open(args, create=False)
     try:
         kinds = services.school.device_kinds()
     finally:
@@ -323,7 +323,7 @@ def cmd_calendar_show(args: argparse.Namespace) -> int:
     from kiosk.domain.timeutil import local_date
     from kiosk.services.school import calendar_summary
 
-    services = _open(args)
+    services = _open(args, create=False)
     try:
         calendar = services.school.calendar()
         today = local_date(services.ctx.clock(), services.settings.zone)
@@ -538,7 +538,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
         failed = exc
 
     settings = load_settings()
-    services = _open(args)
+    services = _open(args)  # a new school's register starts here
     try:
         if failed is None:
             try:

@@ -169,11 +169,15 @@ def test_config_set_checks_and_writes_the_file(
 
 
 def test_calendar_import_and_show(fresh_db: str, capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, _ = run(capsys, "calendar", "show")
-    assert status == 0 and "No school calendar" in out
+    # Reading a register that does not exist says so: it does not make an empty one.
+    status, _, err = run(capsys, "calendar", "show")
+    assert status == 1 and "There is no register at" in err and "kiosk setup" in err
+    assert not Path(fresh_db.removeprefix("sqlite:///")).exists()
     example = assets_dir() / "calendar-example.csv"
-    status, out, _ = run(capsys, "calendar", "import", str(example))
+    status, out, _ = run(capsys, "calendar", "import", str(example))  # a first step: made
     assert status == 0 and "3 term(s), 4 holiday(s), 4 INSET day(s)" in out
+    status, out, _ = run(capsys, "calendar", "show")
+    assert status == 0 and "term" in out
     status, out, _ = run(capsys, "calendar", "show")
     assert "October half term" in out and "calendar-example.csv" in out
     services = services_on(fresh_db)

@@ -45,8 +45,15 @@ class Services:
         self.notify = NotifyService(self.ctx, self)
 
     @classmethod
-    def open(cls, settings: Settings, *, upgrade: bool = True) -> Services:
-        """Connect to the configured database, bringing its schema to head."""
+    def open(cls, settings: Settings, *, upgrade: bool = True, create: bool = True) -> Services:
+        """Connect to the configured database, bringing its schema to head.
+
+        ``create=False`` (the kiosk, the console and most commands): an SQLite file that does
+        not exist is not made, but refused in words. A mistyped path, or the kiosk run as
+        another user than the one who set the school up, would otherwise start an empty
+        register silently; only `kiosk setup`, `kiosk db upgrade` and the demo create one."""
+        if not create:
+            refuse_missing_register(settings.database_url)
         engine = open_engine(settings.database_url)
         if upgrade:
             try:
@@ -64,6 +71,28 @@ URL_FORMS = (
     "sqlite:////path/to/kiosk.sqlite3 (one kiosk) or postgresql://USER@HOST/DATABASE "
     "(several kiosks)"
 )
+
+
+def refuse_missing_register(url: str) -> None:
+    """``DatabaseUnavailable`` when ``url`` is an SQLite file that does not exist (yet)."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return  # open_engine says what is wrong with it
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    path = Path(parsed.database)
+    if not path.exists():
+        raise DatabaseUnavailable(
+            f"There is no register at {path} yet. A new school starts with `kiosk setup` (or "
+            "`kiosk db upgrade`), run as the user the kiosk runs as; otherwise check "
+            "KIOSK_DATABASE_URL and which user runs the kiosk."
+        )
 
 
 def open_engine(url: str) -> Engine:

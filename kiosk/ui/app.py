@@ -251,7 +251,7 @@ class KioskApp(PlainErrors, App[None]):
         try:
             from kiosk.services.app import Services
 
-            services = Services.open(self.settings)
+            services = Services.open(self.settings, create=False)
             outcome = ("ready", services)
             try:  # the PIN's hash, for the PIN pad when the database is away later
                 services.admin.keep_local_pin_copy()

@@ -3,6 +3,8 @@ a corrupt school key are said in words on the screen; nothing breaks."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from kiosk.config import Settings
@@ -41,3 +43,18 @@ async def test_a_corrupt_school_key_is_said_on_the_pin_pad(school: Services) -> 
         said = notice(app)
         assert "does not hold a school key" in said and "kiosk secret import" in said
         assert "ValueError" not in said and app.is_running
+
+
+async def test_a_kiosk_pointed_at_no_register_says_so_and_makes_none(tmp_path: Path) -> None:
+    """A mistyped path, or the kiosk run as another user than the one who set the school up:
+    the kiosk says there is no register there, instead of starting an empty one."""
+    missing = tmp_path / "nope" / "kiosk.sqlite3"
+    settings = Settings(kiosk_name="test-kiosk", database_url=f"sqlite:///{missing}")
+    app = KioskApp(settings=settings, retry_seconds=30)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.db_state == "unavailable")
+        await pilot.pause()
+        said = screen_text(app).replace("\n", " ")
+        assert "There is no register at" in said and "kiosk setup" in said
+        assert app.unexpected_errors == []
+    assert not missing.exists() and not missing.parent.exists()

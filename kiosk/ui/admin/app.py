@@ -117,7 +117,7 @@ class SignInScreen(Screen[None]):
                     settings = self.settings or load_settings()
                 except ConfigError as exc:
                     raise InvalidInput(f"The kiosk's settings are wrong: {exc}") from None
-                services = Services.open(settings)
+                services = Services.open(settings, create=False)
             return services, services.admin.is_pin_set()
 
         run_db(self, open_services, self._connected, self._connect_failed, group="connect")
