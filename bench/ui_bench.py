@@ -131,6 +131,14 @@ def open_services(url: str, start: datetime, kiosk_name: str = "bench-kiosk") ->
 # --- cold start ------------------------------------------------------------------------------
 
 
+def _school_key_file() -> Path:
+    from bench.synth import bench_key
+    from kiosk.services.secret import key_path
+
+    bench_key()  # made where missing
+    return key_path()
+
+
 def _probe_env(work: Path) -> dict[str, str]:
     for name in ("log", "config", "data"):
         (work / name).mkdir(parents=True, exist_ok=True)
@@ -139,6 +147,10 @@ def _probe_env(work: Path) -> dict[str, str]:
         "KIOSK_CONFIG_DIR": str(work / "config"),
         "KIOSK_CONFIG": str(work / "config" / "none.toml"),
         "KIOSK_DATA_DIR": str(work / "data"),
+        # The synthetic school's events carry MACs made with this machine's school key: the
+        # probe is a kiosk of that school, so it holds the same key (a kiosk without it is
+        # refused, as it should be).
+        "KIOSK_SCHOOL_KEY_FILE": str(_school_key_file()),
         "KIOSK_SCHOOL_NAME": SCHOOL_NAME,
         "KIOSK_OFFICE_PHONE": OFFICE_PHONE,
         "KIOSK_NAME": "bench-kiosk",
