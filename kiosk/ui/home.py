@@ -58,7 +58,7 @@ def emergency_line(office_phone: str) -> Content:
 
 # The end-of-day banner: names shown per store, and stores, before "and N more".
 BANNER_NAMES = 5
-BANNER_STORES = 3
+BANNER_STORES = 2
 
 
 def end_of_day_banner(end_of_day: str, held: tuple[PhoneHolding, ...]) -> Content:

@@ -177,10 +177,9 @@ def test_the_banner_is_a_few_lines_however_many_stores() -> None:
     held = tuple(holding(n, f"store {n % 5}") for n in range(10))
     lines = end_of_day_banner("16:30", held).plain.splitlines()
     assert lines[0] == "⚠ After 16:30: 10 phones are still in the stores."
-    assert lines[1:4] == [
+    assert lines[1:] == [
         "In the store 0: Person 0, Person 5.",
         "In the store 1: Person 1, Person 6.",
-        "In the store 2: Person 2, Person 7.",
+        "And 6 more in other stores.",
     ]
-    assert lines[4:] == ["And 4 more in other stores."]
     assert end_of_day_banner("16:30", ()).plain == ""
