@@ -125,3 +125,30 @@ def test_phone_in_or_out_of_a_code_that_is_no_badge(school: Services) -> None:
     with pytest.raises(RuleViolation, match="has left the school"):
         school.phones.in_or_out("EPATEL")
     assert school.phones.phones_now() == ()
+
+
+def test_phones_still_held_after_the_end_of_a_school_day(
+    school: Services, clock: FakeClock
+) -> None:
+    # Tuesday 10 March (London, GMT): the end of the day is 16:30.
+    school.phones.deposit("ASMITH")
+    school.phones.deposit("EPATEL", "DRAWER", recorded_by="BJONES")
+    clock.advance(hours=8, minutes=20)  # 16:25
+    assert school.phones.still_held_after_end_of_day() == ()
+    clock.advance(minutes=5)  # 16:30
+    held = school.phones.still_held_after_end_of_day()
+    assert [(h.staff.name, h.store.code) for h in held] == [
+        ("Alice Smith", "STAFFROOM"),
+        ("Esha Patel", "DRAWER"),
+    ]
+    school.phones.collect("ASMITH")
+    assert [h.staff.code for h in school.phones.still_held_after_end_of_day()] == ["EPATEL"]
+
+
+def test_no_phones_still_held_on_a_day_without_school(school: Services, clock: FakeClock) -> None:
+    school.school.import_calendar("inset.csv", b"date,kind,name\n2026-03-10,inset,INSET day\n")
+    school.phones.deposit("ASMITH")
+    clock.advance(hours=9)  # 17:05 on the INSET day
+    assert school.phones.still_held_after_end_of_day() == ()
+    clock.advance(days=1)  # Wednesday: a school day, the phone still there
+    assert [h.staff.code for h in school.phones.still_held_after_end_of_day()] == ["ASMITH"]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import select
 
 from kiosk.db.models import Store
 from kiosk.domain.errors import NotFound, RuleViolation
 from kiosk.domain.events import BREAKFAST_DRAWER_STORE, STAFF_ROOM_STORE, EventKind, Role
-from kiosk.domain.timeutil import format_local
-from kiosk.services import state
+from kiosk.domain.timeutil import format_local, local_date
+from kiosk.services import school_events, state
 from kiosk.services.common import UseCases, receipt, recorder
 from kiosk.services.uow import UnitOfWork
 from kiosk.services.views import EventReceipt, PhoneHolding, PhoneInOut, StaffInfo, StoreInfo
@@ -105,6 +107,21 @@ class PhoneService(UseCases):
 
     def phones_now(self) -> tuple[PhoneHolding, ...]:
         with self.ctx.read() as session:
+            return tuple(state.phones_now(session))
+
+    def still_held_after_end_of_day(self) -> tuple[PhoneHolding, ...]:
+        """The phones still in a store after the end of a school day (settings.end_of_day,
+        the school's calendar): none before the end of the day, nor on a day without school
+        (a holiday, an INSET day, a weekend), when nobody was expected to collect one."""
+        now = self.ctx.clock()
+        zone = self.ctx.settings.zone
+        today = local_date(now, zone)
+        end = datetime.combine(today, self.ctx.settings.end_of_day_time, zone)
+        if now < end.astimezone(UTC):
+            return ()
+        with self.ctx.read() as session:
+            if not school_events.current_calendar(session).is_school_day(today):
+                return ()
             return tuple(state.phones_now(session))
 
     def stores(self) -> tuple[StoreInfo, ...]:

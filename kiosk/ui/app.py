@@ -329,6 +329,35 @@ class KioskApp(PlainErrors, App[None]):
         self.run_worker(job, thread=True, exit_on_error=False, group="db", name="service")
         return True
 
+    def run_background(self, work: Callable[[Services], T], done: Callable[[T], None]) -> bool:
+        """Read something for the screen in a thread worker of its own, beside the scans (not
+        one of the one-at-a-time calls: ``busy`` is not set, no scan waits for it); then
+        ``done(result)`` on the UI thread. A failure is logged and nothing is shown (the next
+        refresh tries again). Returns False when the database is not open, or while the
+        last such read is still running."""
+        services = self.services
+        if services is None or any(
+            w.group == "background" and not w.is_finished for w in self.workers
+        ):
+            return False
+
+        def job() -> None:
+            try:
+                result = work(services)
+            except KioskError as exc:
+                log.info("background read failed: %s", exc.message)
+            except Exception:
+                log.error("unexpected error in a background read\n%s", traceback.format_exc())
+            else:
+                self._from_thread(self._safely, done, result)
+            finally:
+                tuning.worker_done()
+
+        self.run_worker(
+            job, thread=True, exit_on_error=False, group="background", name="background"
+        )
+        return True
+
     def _finish(
         self,
         outcome: tuple[str, Any],

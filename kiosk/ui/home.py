@@ -3,6 +3,7 @@ the always-focused scan field and big buttons for a mouse or touch screen."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
@@ -16,13 +17,22 @@ from textual.widgets import Button, Digits, Input, Static
 from kiosk.domain.errors import KioskError
 from kiosk.domain.events import Role
 from kiosk.domain.scan import SCAN_AGAIN
+from kiosk.domain.timeutil import local_date
 from kiosk.ui.base import StaffScreen
 from kiosk.ui.formats import clock_time, long_date
-from kiosk.ui.widgets import WARN_MARK, CodeField, Notice, TouchButton, assemble, plain
+from kiosk.ui.widgets import (
+    WARN_MARK,
+    CodeField,
+    Notice,
+    TouchButton,
+    assemble,
+    plain,
+    update_if_changed,
+)
 
 if TYPE_CHECKING:
     from kiosk.services.people import ScanResult
-    from kiosk.services.views import DeviceStatus, StaffStatus
+    from kiosk.services.views import DeviceStatus, PhoneHolding, StaffStatus
     from kiosk.ui.flows import PhoneScan
 
 SCAN_PROMPT = SCAN_AGAIN.removesuffix(".")
@@ -46,6 +56,37 @@ def emergency_line(office_phone: str) -> Content:
     )
 
 
+# The end-of-day banner: names shown per store, and stores, before "and N more".
+BANNER_NAMES = 5
+BANNER_STORES = 2
+
+
+def end_of_day_banner(end_of_day: str, held: tuple[PhoneHolding, ...]) -> Content:
+    """Phones still in the stores after the end of the school day, a few lines at most:
+    a line per store (names are data, shown as plain text), the rest counted."""
+    if not held:
+        return Content("")
+    per_store: dict[str, list[str]] = {}
+    for holding in held:
+        per_store.setdefault(holding.store.name, []).append(holding.staff.name)
+    count = len(held)
+    lines = [
+        assemble(
+            (f"{WARN_MARK} After {end_of_day}: ", "bold"),
+            f"{count} phone{'s are' if count != 1 else ' is'} still in the stores.",
+        )
+    ]
+    stores = list(per_store.items())
+    for store, names in stores[:BANNER_STORES]:
+        shown = ", ".join(names[:BANNER_NAMES])
+        more = f" and {len(names) - BANNER_NAMES} more" if len(names) > BANNER_NAMES else ""
+        lines.append(assemble(f"In the {store}: {shown}{more}."))
+    rest = sum(len(names) for _, names in stores[BANNER_STORES:])
+    if rest:
+        lines.append(assemble(f"And {rest} more in other stores."))
+    return Content("\n").join(lines)
+
+
 class HomeScreen(StaffScreen):
     AUTO_FOCUS = "#scan"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -59,6 +100,8 @@ class HomeScreen(StaffScreen):
 
     # An error under the scan field is cleared by the next key typed, or after this long.
     ERROR_SECONDS = 60.0
+    # The end-of-day banner is read again this often (and whenever home is shown again).
+    END_OF_DAY_SECONDS = 60.0
 
     def __init__(self) -> None:
         super().__init__(id="home-screen")
@@ -79,6 +122,9 @@ class HomeScreen(StaffScreen):
                 yield Static(plain(long_date(now, settings.zone)), id="date")
             yield Digits(clock_time(now, settings.zone), id="clock")
             yield Static("", id="db-status", markup=False)
+            banner = Static("", id="end-of-day", markup=False)
+            banner.display = False
+            yield banner
             yield Static(SCAN_PROMPT, id="scan-label", markup=False)
             yield CodeField(placeholder="Scan or type here", id="scan", max_length=80)
             yield Notice(id="notice")
@@ -93,6 +139,7 @@ class HomeScreen(StaffScreen):
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._tick, name="clock")
+        self.set_interval(self.END_OF_DAY_SECONDS, self.refresh_end_of_day, name="end-of-day")
         self.show_db_state()
 
     def on_idle_timeout(self) -> None:
@@ -129,6 +176,7 @@ class HomeScreen(StaffScreen):
         if self._stale:
             self._reset_display()
         self._tick()
+        self.refresh_end_of_day()
 
     def show_busy(self, busy: bool) -> None:
         super().show_busy(busy)
@@ -176,6 +224,35 @@ class HomeScreen(StaffScreen):
         else:
             status.update("")
         status.display = state != "ready"
+        if state == "ready":
+            self.refresh_end_of_day()
+
+    # --- the end-of-day banner ------------------------------------------------------------
+
+    def refresh_end_of_day(self) -> None:
+        """After the end of the school day, read the phones still held (in a thread of its
+        own, beside the scans: nothing typed waits for it) and list them above the field.
+        Before the end of the day nothing is read at all."""
+        if not self.shown:  # read again when home is shown again
+            return
+        settings = self.kiosk.settings
+        now = self.kiosk.clock()
+        today = local_date(now, settings.zone)
+        if now < datetime.combine(today, settings.end_of_day_time, tzinfo=settings.zone):
+            self._show_end_of_day(())
+            return
+        self.kiosk.run_background(
+            lambda s: s.phones.still_held_after_end_of_day(), self._show_end_of_day
+        )
+
+    def _show_end_of_day(self, held: tuple[PhoneHolding, ...]) -> None:
+        banner = self.query_one("#end-of-day", Static)
+        if not held:
+            if banner.display:
+                banner.display = False
+            return
+        update_if_changed(banner, end_of_day_banner(self.kiosk.settings.end_of_day, held))
+        banner.display = True
 
     # --- an error goes away by itself ----------------------------------------------------------
 

@@ -9,6 +9,7 @@ deposit a phone or open another screen."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from textual import on
@@ -20,6 +21,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Static
 
 from kiosk.domain.events import BREAKFAST_DRAWER_STORE, Role
+from kiosk.domain.timeutil import local_date
 from kiosk.ui import flows
 from kiosk.ui.base import ReusableScreenMixin, StaffScreen
 from kiosk.ui.formats import clock_time, day_and_time, short_date, since
@@ -42,7 +44,7 @@ W = TypeVar("W", bound=Widget)
 
 if TYPE_CHECKING:
     from kiosk.services.people import ScanResult
-    from kiosk.services.views import StaffStatus
+    from kiosk.services.views import OffsiteItem, StaffStatus
 
 # Keys are function keys: nothing typed or scanned can contain one. F2 to F5 mean what they
 # mean on the home screen (phone, sign out, a device off site, breakfast club); F9 (high
@@ -134,10 +136,13 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
         facts: list[Fact] = []
         if status.exemption is not None:
             facts.append(Fact("Exemption", self._exemption_line()))
-        facts.append(Fact("Phone", self._phone_line(), "todo" if self._nag() else ""))
+        todo = "todo" if self._nag() or self._phone_left() else ""
+        facts.append(Fact("Phone", self._phone_line(), todo))
         if status.offsite:
             overdue = any(item.overdue for item in status.offsite)
-            facts.append(Fact("Off site", self._devices_lines(), "overdue" if overdue else ""))
+            soon = any(self._due_soon(item) for item in status.offsite)
+            tone = "overdue" if overdue else "todo" if soon else ""
+            facts.append(Fact("Off site", self._devices_lines(), tone))
         todo = "todo" if status.outstanding_policies else ""
         facts.append(Fact("Policies", self._policy_line(), todo))
         todo = "todo" if status.vdu_trained_on is None else ""
@@ -174,6 +179,26 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
     def _nag(self) -> bool:
         return self.status.phone is None and self.status.exemption is None
 
+    def _today(self) -> date:
+        return local_date(self.kiosk.clock(), self.kiosk.settings.zone)
+
+    def _phone_left(self) -> bool:
+        """The phone went into a store on an earlier day and is still there."""
+        held = self.status.phone
+        zone = self.kiosk.settings.zone
+        return held is not None and local_date(held.since, zone) < self._today()
+
+    def _due_soon(self, item: OffsiteItem) -> str:
+        """'today' or 'tomorrow' when a device not yet overdue is due back then, else ''."""
+        if item.overdue:
+            return ""
+        due, today = local_date(item.expected_return, self.kiosk.settings.zone), self._today()
+        if due == today:
+            return "today"
+        if due == today + timedelta(days=1):
+            return "tomorrow"
+        return ""
+
     def _exemption_line(self) -> Content:
         exemption = self.status.exemption
         if exemption is None:
@@ -191,6 +216,13 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
             by = ""
             if held.recorded_by and held.recorded_by != status.staff.name:
                 by = f", logged by {held.recorded_by}"
+            if self._phone_left():
+                day = held.since.astimezone(zone)
+                return assemble(
+                    (f"{TODO_MARK} To collect: ", "bold"),
+                    f"your phone has been in the {held.store.name} since "
+                    f"{day:%a} {day.day} {day:%b} ({day:%H:%M}){by}.",
+                )
             return assemble(
                 f"{OK_MARK} In the {held.store.name} since {since(held.since, now, zone)}{by}.",
             )
@@ -206,7 +238,13 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
         lines: list[Content] = []
         for item in self.status.offsite:
             due = day_and_time(item.expected_return, zone)
-            mark = (f"{WARN_MARK} OVERDUE ", "bold") if item.overdue else ("", "")
+            soon = self._due_soon(item)
+            if item.overdue:
+                mark = (f"{WARN_MARK} OVERDUE ", "bold")
+            elif soon:
+                mark = (f"{TODO_MARK} DUE BACK {soon.upper()} ", "bold")
+            else:
+                mark = ("", "")
             lines.append(
                 assemble(
                     mark,

@@ -46,6 +46,14 @@ def test_home_screen(school: Services, snap_compare: Any) -> None:
     assert snap_compare(make_app(school), terminal_size=(100, 30), run_before=_steps())
 
 
+def test_home_screen_after_the_end_of_the_day_80x24(school: Services, snap_compare: Any) -> None:
+    for code in ("ASMITH", "EPATEL"):
+        school.phones.deposit(code)
+    school.phones.deposit("CHEAD", "DRAWER", recorded_by="BJONES")
+    school.ctx.clock.advance(hours=8, minutes=40)  # type: ignore[attr-defined]  # 16:45
+    assert snap_compare(make_app(school), terminal_size=(80, 24), run_before=_steps())
+
+
 def test_home_screen_high_contrast_80x24(school: Services, snap_compare: Any) -> None:
     app = make_app(school, high_contrast=True)
     assert snap_compare(app, terminal_size=(80, 24), run_before=_steps())
