@@ -12,7 +12,7 @@ import json
 import sqlite3
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -693,3 +693,246 @@ def test_verify_names_disabled_triggers_and_widened_privileges_on_postgresql(
         assert "the kiosk role may call kiosk_purge_events" in text
     finally:
         services.close()
+
+
+# --- issue 15, second round: the independent attacker's gaps --------------------------------
+
+
+def _same_instant_elsewhere(stored: str) -> tuple[str, str]:
+    """The same UTC instant written with a -09:00 offset (another local day) and as an ISO
+    week date: both hash as the original, both compare differently as text."""
+    moment = datetime.fromisoformat(stored).replace(tzinfo=UTC)
+    offset = moment.astimezone(timezone(timedelta(hours=-9)))
+    year, week, day = moment.isocalendar()
+    return (
+        offset.isoformat(sep=" ", timespec="microseconds"),
+        f"{year}-W{week:02d}-{day} {moment:%H:%M:%S.%f}",
+    )
+
+
+def test_an_event_moved_to_another_day_by_its_stored_form_is_named(
+    sqlite_services_file: Services, tmp_path: Path
+) -> None:
+    services = sqlite_services_file
+    url = services.settings.database_url
+    shift_school(services)
+    services.phones.deposit("ASMITH")
+    ids = event_ids(url)
+    moved, hidden = ids[-1], ids[-2]
+    backup = tmp_path / "b.sqlite3"
+    with meddle(url) as db:
+        other_day, _ = _same_instant_elsewhere(db.event(moved)["occurred_at"])
+        _, week_date = _same_instant_elsewhere(db.event(hidden)["occurred_at"])
+        hashes = {i: hash_of(db.event(i)) for i in (moved, hidden)}
+        db.overwrite(moved, {"occurred_at": other_day})
+        db.overwrite(hidden, {"occurred_at": week_date})
+        # Same instant: the hashes (and so the MACs) still hold.
+        assert {i: hash_of(db.event(i)) for i in (moved, hidden)} == hashes
+        created = db.execute("SELECT created_at FROM staff WHERE id = 1")[0][0]
+        db.execute(
+            "UPDATE staff SET created_at = %s WHERE id = 1",
+            (_same_instant_elsewhere(created)[0],),
+        )
+
+    report = services.integrity.verify(save=False, anchors=(services.integrity.anchor(),))
+
+    assert not report.ok
+    for event_id in (moved, hidden):
+        assert f"event {event_id} has its occurred_at stored as" in said(report)
+    assert "staff 1 column created_at: stored \"(not in the kiosk's form" in said(report)
+
+    # A backup holding such a row is refused by restore (it checks the copy as verify does).
+    conn = sqlite3.connect(sqlite_path(url))
+    try:
+        conn.execute("VACUUM INTO ?", (str(backup),))
+    finally:
+        conn.close()
+    before = count_events(url)
+    with pytest.raises(RuleViolation, match=f"event {moved}|does not verify"):
+        services.backup.restore(backup)
+    assert count_events(url) == before
+
+
+def _admin_id(db: Raw) -> int:
+    return int(db.execute("SELECT min(staff_id) FROM staff_roles WHERE role = 'admin'")[0][0])
+
+
+def _append(db: Raw, fields: dict[str, Any]) -> dict[str, Any]:
+    """Append one event after the head as someone with the school's key would: chained, MACed."""
+    last = db.execute("SELECT max(id) FROM events")[0][0]
+    head = (
+        db.event(last)
+        if last is not None
+        else {"kiosk": "k", "hash": "", "id": 0, "occurred_at": None}
+    )
+    row: dict[str, Any] = {c: None for c in CHAIN_COLUMNS}
+    row.update(kiosk=head["kiosk"], occurred_at=head["occurred_at"], details={})
+    row.update(fields)
+    row.setdefault("prev_hash", head["hash"])
+    row["id"] = fields.get("id", head["id"] + 1)
+    if row["prev_hash"] is None:
+        row["prev_hash"] = head["hash"]
+    row["mac"] = "x"
+    row["hash"] = hash_of(row)
+    row["mac"] = event_mac(school_key(), row["hash"])
+    marks = ", ".join(["%s"] * len(CHAIN_COLUMNS))
+    db.execute(
+        f"INSERT INTO events ({', '.join(CHAIN_COLUMNS)}) VALUES ({marks})",
+        tuple(json.dumps(row[c]) if isinstance(row[c], dict) else row[c] for c in CHAIN_COLUMNS),
+    )
+    return row
+
+
+def _carry_over(db: Raw, upto: int) -> None:
+    """Copies of the newest reference event of each row among the events to be deleted."""
+    newest: dict[tuple[str, str], dict[str, Any]] = {}
+    for (event_id,) in db.execute(
+        "SELECT id FROM events WHERE kind = 'reference_changed' ORDER BY id"
+    ):
+        row = db.event(event_id)
+        details = row["details"] if isinstance(row["details"], dict) else json.loads(row["details"])
+        newest[(details["table"], str(details["key"]))] = row
+    for row in newest.values():
+        if row["id"] <= upto:
+            _append(
+                db,
+                {
+                    "kind": "reference_changed",
+                    "category": row["category"],
+                    "details": row["details"]
+                    if isinstance(row["details"], dict)
+                    else json.loads(row["details"]),
+                },
+            )
+
+
+def test_a_purge_checkpoint_without_its_dates_and_position_is_named(
+    services: Services, db_url: str
+) -> None:
+    """forge_prefix.py: with the key, recent events deleted behind a checkpoint that leaves
+    out ``before``, ``last_removed_at`` and ``last_removed_position``."""
+    shift_school(services)
+    record_shift(services, rounds=1)
+    anchor = services.integrity.anchor()
+    services.phones.deposit("ASMITH")
+    ids = event_ids(db_url)
+    upto = ids[len(ids) // 3]
+    with meddle(db_url) as db:
+        gone = db.event(upto)
+        _carry_over(db, upto)
+        admin = _admin_id(db)
+        details = {
+            "action": "events_purged",
+            "last_removed_id": upto,
+            "last_removed_hash": gone["hash"],
+            "removed": len([i for i in ids if i <= upto]),
+        }
+        _append(
+            db,
+            {
+                "kind": "admin_action",
+                "category": "admin",
+                "staff_id": admin,
+                "recorded_by_id": admin,
+                "details": details,
+            },
+        )
+        db.execute("DELETE FROM events WHERE id <= %s", (upto,))
+
+    report = services.integrity.verify(save=False, anchors=(anchor,))
+
+    assert not report.ok
+    assert "is not a valid checkpoint: it does not say before, last_removed_at" in said(report)
+    assert "the anchors cannot be checked: positions in the register are not known" in said(report)
+
+
+@pytest.mark.parametrize("dated", ["in a year", "now"])
+def test_history_rewritten_behind_a_forged_checkpoint_is_named(
+    services: Services, db_url: str, dated: str
+) -> None:
+    """forge_cp.py: a complete-looking checkpoint covering every old id (dated a year ahead,
+    or now), then the history re-inserted under new ids without one event."""
+    shift_school(services)
+    anchor = services.integrity.anchor()
+    services.phones.deposit("ASMITH")
+    ids = event_ids(db_url)
+    with meddle(db_url) as db:
+        old = [db.event(i) for i in ids]
+        now = db.event(ids[-1])["occurred_at"]
+        at = datetime.fromisoformat(now).replace(tzinfo=UTC) if isinstance(now, str) else now
+        cp_at = at + timedelta(days=400) if dated == "in a year" else at
+        stored_cp_at: Any = (
+            cp_at.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+            if isinstance(now, str)
+            else cp_at
+        )
+        db.execute("DELETE FROM events")
+        prev = "f" * 64
+        nid = ids[-1] + 1
+        newest: dict[tuple[str, str], dict[str, Any]] = {}
+        for row in old:
+            if row["kind"] == "reference_changed":
+                d = (
+                    row["details"]
+                    if isinstance(row["details"], dict)
+                    else json.loads(row["details"])
+                )
+                newest[(d["table"], str(d["key"]))] = row
+        for row in newest.values():
+            made = _append_at(
+                db,
+                nid,
+                prev,
+                {
+                    "kind": "reference_changed",
+                    "category": row["category"],
+                    "occurred_at": row["occurred_at"],
+                    "details": row["details"],
+                },
+            )
+            prev, nid = made["hash"], nid + 1
+        admin = _admin_id(db)
+        before = (cp_at - timedelta(days=366)).date().isoformat()
+        made = _append_at(
+            db,
+            nid,
+            prev,
+            {
+                "kind": "admin_action",
+                "category": "admin",
+                "staff_id": admin,
+                "recorded_by_id": admin,
+                "occurred_at": stored_cp_at,
+                "details": {
+                    "action": "events_purged",
+                    "before": before,
+                    "last_removed_id": ids[-1],
+                    "last_removed_hash": "f" * 64,
+                    "last_removed_at": "2020-01-01T00:00:00+00:00",
+                    "last_removed_position": len(ids),
+                    "removed": len(ids),
+                },
+            },
+        )
+        prev, nid = made["hash"], nid + 1
+        dropped = next(r["id"] for r in old if r["kind"] == "phone_deposited")
+        for row in old:
+            if row["kind"] in ("reference_changed", "register_verified", "anchor_taken"):
+                continue
+            if row["id"] == dropped:
+                continue
+            fields = {c: row[c] for c in CHAIN_COLUMNS if c not in ("id", "prev_hash", "hash")}
+            made = _append_at(db, nid, prev, fields)
+            prev, nid = made["hash"], nid + 1
+
+    report = services.integrity.verify(save=False, anchors=(anchor,))
+
+    assert not report.ok
+    if dated == "in a year":
+        assert "is dated" in said(report) and "in the future" in said(report)
+    else:
+        assert "an anchored event less than a year old was purged" in said(report)
+
+
+def _append_at(db: Raw, event_id: int, prev: str, fields: dict[str, Any]) -> dict[str, Any]:
+    return _append(db, {**fields, "id": event_id, "prev_hash": prev})
