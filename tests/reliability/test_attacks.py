@@ -936,3 +936,85 @@ def test_history_rewritten_behind_a_forged_checkpoint_is_named(
 
 def _append_at(db: Raw, event_id: int, prev: str, fields: dict[str, Any]) -> dict[str, Any]:
     return _append(db, {**fields, "id": event_id, "prev_hash": prev})
+
+
+# --- one unreadable row does not block a whole listing ---------------------------------------
+
+
+def _sqlite_edit(url: str, sql: str) -> None:
+    """A change written straight to the file (foreign keys off, as sqlite3 defaults)."""
+    conn = sqlite3.connect(sqlite_path(url), isolation_level=None)
+    try:
+        conn.execute(sql)
+    finally:
+        conn.close()
+
+
+def test_a_garbled_staff_time_leaves_the_rest_of_the_staff_list(
+    sqlite_services_file: Services,
+) -> None:
+    services = sqlite_services_file
+    url = services.settings.database_url
+    shift_school(services)
+    _sqlite_edit(url, "UPDATE staff SET created_at = 'garbage' WHERE code = 'BJONES'")
+
+    codes = [s.code for s in services.people.list_staff(include_retired=True)]
+
+    assert "BJONES" not in codes and {"ASMITH", "CHEAD", "DOFFICE", "EPATEL"} <= set(codes)
+    report = services.integrity.verify(save=False)
+    assert not report.ok and "staff 2 column created_at: stored" in said(report)
+    assert "garbage" in said(report)
+
+
+def test_a_binary_retired_at_leaves_the_rest_of_the_device_list(
+    sqlite_services_file: Services,
+) -> None:
+    services = sqlite_services_file
+    url = services.settings.database_url
+    shift_school(services)
+    _sqlite_edit(url, "UPDATE devices SET retired_at = X'00ff10' WHERE tag = 'LAP-001'")
+
+    tags = [d.tag for d in services.people.list_devices(include_retired=True)]
+
+    assert tags == ["LAP-002", "WP-01"]
+    report = services.integrity.verify(save=False)
+    assert not report.ok and "column retired_at" in said(report)
+
+
+def test_details_that_are_not_an_object_are_marked_in_the_register(
+    sqlite_services_file: Services, clock: FakeClock
+) -> None:
+    services = sqlite_services_file
+    url = services.settings.database_url
+    shift_school(services)
+    services.phones.deposit("ASMITH")
+    last = event_ids(url)[-1]
+    with meddle(url) as db:
+        db.overwrite(last, {"details": "[1]"})
+
+    page = services.register.day(clock().date())
+
+    marked = [r for r in page.rows if r.event_id == last]
+    assert marked and marked[0].what == "UNREADABLE ROW"
+    assert len(page.rows) > 1  # the rest of the day is still there
+    assert f"event {last} cannot be read" in said(services.integrity.verify(save=False))
+
+
+def test_a_renumbered_person_does_not_blank_the_device_list(
+    sqlite_services_file: Services,
+) -> None:
+    services = sqlite_services_file
+    url = services.settings.database_url
+    shift_school(services)
+    make_ready(services, "ASMITH")
+    services.devices.sign_out("ASMITH", ["LAP-001"], reason="Report writing")
+    _sqlite_edit(url, "UPDATE staff SET id = 500 WHERE code = 'ASMITH'")
+
+    tags = [d.tag for d in services.people.list_devices()]
+    out = services.devices.offsite_now()
+
+    assert tags == ["LAP-001", "LAP-002", "WP-01"]
+    assert [item.device.tag for item in out] == ["LAP-001"]
+    assert "not on the list" in out[0].staff.name
+    report = services.integrity.verify(save=False)
+    assert not report.ok and "staff 500: in the table but never recorded" in said(report)
