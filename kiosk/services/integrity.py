@@ -247,6 +247,25 @@ _V2_ONLY_KINDS = frozenset(
     }
 )
 ADMIN_ROLE = "admin"
+BASELINE_REASON = "baseline"
+PIN_SETTING = "admin_pin"
+
+
+def _is_active_admin(row: Any) -> bool:
+    """Whether a recorded staff row is an admin who has not left."""
+    if not isinstance(row, dict):
+        return False
+    return ADMIN_ROLE in (row.get("roles") or ()) and row.get("retired_at") is None
+
+
+def _grants_power(table: str, key: Any, row: Any, replay: Mapping[str, Mapping[Any, Any]]) -> bool:
+    """Whether a reference change makes someone an admin, or sets the admin PIN: what only an
+    admin may record once the school has one."""
+    if table == "kiosk_settings":
+        return bool(key == PIN_SETTING)
+    if table != "staff":
+        return False
+    return _is_active_admin(row) and not _is_active_admin(replay["staff"].get(key))
 
 
 @dataclass
@@ -296,6 +315,9 @@ def walk(
     last_anchor_taken: str | None = None
     anchor_kind = EventKind.ANCHOR_TAKEN.value
     latest_time = iso_utc(now + CLOCK_SKEW) or ""
+    admins: set[Any] = set()  # active admins at this point of the replay
+    baseline_open = True  # until the first reference event that is not the baseline
+    unauthorised: list[int] = []
     future: list[int] = []
     for raw in rows:
         row = dict(raw) if type(raw) is dict else dict(zip(EVENT_COLUMNS, raw, strict=False))
@@ -363,10 +385,24 @@ def walk(
                 f"not {expected!r}"
             )
         if kind == REFERENCE_KIND and isinstance(details, dict):
+            baseline = details.get("reason") == BASELINE_REASON and baseline_open
+            baseline_open = baseline_open and baseline
             try:
                 table = str(details["table"])
                 ref_key = normalise_key(table, details["key"])
                 value = details.get("row")
+                if (
+                    admins
+                    and not baseline
+                    and row["staff_id"] not in admins
+                    and _grants_power(table, ref_key, value, replay)
+                ):
+                    unauthorised.append(event_id)
+                if table == "staff":
+                    if _is_active_admin(value):
+                        admins.add(ref_key)
+                    else:
+                        admins.discard(ref_key)
                 replay[table][ref_key] = dict(value) if isinstance(value, dict) else None
                 replay_event[(table, ref_key)] = event_id
             except (KeyError, TypeError, ValueError):
@@ -402,6 +438,13 @@ def walk(
         prev_row_hash = stored_hash
         head_id, head_hash = event_id, stored_hash
 
+    if unauthorised:
+        shown = ", ".join(str(i) for i in unauthorised[:20])
+        problems.append(
+            f"{len(unauthorised)} grant(s) of admin or change(s) of the admin PIN not recorded "
+            f"by an admin (the school had admins then): {shown}"
+            f"{' ...' if len(unauthorised) > 20 else ''}"
+        )
     if future:
         shown = ", ".join(str(i) for i in future[:20])
         problems.append(

@@ -176,7 +176,7 @@ def test_reference_data_edited_directly_is_named(
     services: Services, db_url: str, edit: str
 ) -> None:
     shift_school(services)
-    services.admin.set_pin("428613")
+    services.admin.set_pin("428613", admin_code="CHEAD")
     assert services.integrity.verify().ok
     statements, column = REFERENCE_EDITS[edit]
     with meddle(db_url) as db:
@@ -584,7 +584,7 @@ def tamper_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pat
             shift_school(services)
             # A new database has no policy (issue 16): publish one, so every table has rows.
             services.policies.publish("School AUP", "2026", "Use school laptops with care.")
-            services.admin.set_pin("428613")
+            services.admin.set_pin("428613", admin_code="CHEAD")
             services.people.add_store("HALL", "Hall drawer")
             make_ready(services, "ASMITH")
             services.devices.sign_out("ASMITH", ["LAP-001"], reason="Report writing")
@@ -1018,3 +1018,45 @@ def test_a_renumbered_person_does_not_blank_the_device_list(
     assert "not on the list" in out[0].staff.name
     report = services.integrity.verify(save=False)
     assert not report.ok and "staff 500: in the table but never recorded" in said(report)
+
+
+# --- a change to the lists recorded by no admin -------------------------------------------------
+
+
+@pytest.mark.parametrize("grant", ["admin role", "PIN hash"])
+def test_a_grant_recorded_by_no_admin_is_named(services: Services, db_url: str, grant: str) -> None:
+    """pgforge.py: with the key, a plain INSERT of a chained, MACed ``reference_changed``
+    event (recorded by nobody) that makes BJONES an admin, or replaces the PIN hash; the
+    database applies it to the lists."""
+    shift_school(services)
+    services.admin.set_pin("428613", admin_code="CHEAD")
+    assert services.integrity.verify().ok
+    with meddle(db_url) as db:
+        if grant == "admin role":
+            bjones = db.execute("SELECT id FROM staff WHERE code = 'BJONES'")[0][0]
+            rows = db.execute(
+                "SELECT id FROM events WHERE kind = 'reference_changed' ORDER BY id DESC"
+            )
+            for (event_id,) in rows:
+                details = db.event(event_id)["details"]
+                details = details if isinstance(details, dict) else json.loads(details)
+                if details["table"] == "staff" and details["key"] == bjones:
+                    break
+            details["row"]["roles"] = sorted({*details["row"]["roles"], "admin"})
+        else:
+            setting = db.execute("SELECT value FROM kiosk_settings WHERE key = 'admin_pin'")
+            value = json.loads(setting[0][0])
+            value["hash"] = "0" * len(value["hash"])
+            details = {
+                "table": "kiosk_settings",
+                "key": "admin_pin",
+                "row": {"value": json.dumps(value), "updated_at": "2026-03-10T08:05:00+00:00"},
+            }
+        _append(db, {"kind": "reference_changed", "category": "reference", "details": details})
+
+    report = services.integrity.verify(save=False)
+
+    assert not report.ok
+    assert "grant(s) of admin or change(s) of the admin PIN not recorded by an admin" in said(
+        report
+    )
