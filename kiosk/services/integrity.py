@@ -316,6 +316,8 @@ def walk(
     anchor_kind = EventKind.ANCHOR_TAKEN.value
     latest_time = iso_utc(now + CLOCK_SKEW) or ""
     admins: set[Any] = set()  # active admins at this point of the replay
+    # A new school's set-up (the first admins imported by no one) lasts until an admin acts.
+    setup_done = False
     baseline_open = True  # until the first reference event that is not the baseline
     unauthorised: list[int] = []
     future: list[int] = []
@@ -384,6 +386,8 @@ def walk(
                 f"event {event_id} ({kind}) has category {str(row['category'])[:20]!r}, "
                 f"not {expected!r}"
             )
+        if not setup_done and admins and row["staff_id"] in admins:
+            setup_done = True
         if kind == REFERENCE_KIND and isinstance(details, dict):
             baseline = details.get("reason") == BASELINE_REASON and baseline_open
             baseline_open = baseline_open and baseline
@@ -392,7 +396,7 @@ def walk(
                 ref_key = normalise_key(table, details["key"])
                 value = details.get("row")
                 if (
-                    admins
+                    setup_done
                     and not baseline
                     and row["staff_id"] not in admins
                     and _grants_power(table, ref_key, value, replay)
@@ -442,7 +446,7 @@ def walk(
         shown = ", ".join(str(i) for i in unauthorised[:20])
         problems.append(
             f"{len(unauthorised)} grant(s) of admin or change(s) of the admin PIN not recorded "
-            f"by an admin (the school had admins then): {shown}"
+            f"by an admin (the school's admins were acting by then): {shown}"
             f"{' ...' if len(unauthorised) > 20 else ''}"
         )
     if future:
