@@ -1060,3 +1060,15 @@ def test_a_grant_recorded_by_no_admin_is_named(services: Services, db_url: str, 
     assert "grant(s) of admin or change(s) of the admin PIN not recorded by an admin" in said(
         report
     )
+
+
+def test_a_new_school_imports_its_admins_and_verifies(services: Services) -> None:
+    """kiosk setup's first run: the roster, admins included, imported before any admin
+    exists (by no one), then the PIN set by an admin: nothing to name."""
+    services.admin.set_pin("428613")  # setup asks for the PIN before the roster
+    services.people.import_staff_csv(
+        b"code,name,roles\nGHEAD,Gail Head,admin;slt\nOOFFICE,Omar Office,admin\nTT,Tia T,\n"
+    )
+    services.people.add_device("LAP-9", "laptop", admin_code="GHEAD")
+
+    assert services.integrity.verify(save=False).ok
