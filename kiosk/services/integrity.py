@@ -315,6 +315,7 @@ def walk(
     last_anchor_taken: str | None = None
     anchor_kind = EventKind.ANCHOR_TAKEN.value
     latest_time = iso_utc(now + CLOCK_SKEW) or ""
+    latest_raw = latest_time[:10] + " " + latest_time[11:26]  # as SQLite holds it
     admins: set[Any] = set()  # active admins at this point of the replay
     # A new school's set-up (the first admins imported by no one) lasts until an admin acts.
     setup_done = False
@@ -357,9 +358,14 @@ def walk(
                         "same instant written differently moves the event to another day "
                         "in the register, or to none"
                     )
-            with suppress(UnreadableEvent):
-                if (iso_utc(row["occurred_at"]) or "") > latest_time:
-                    future.append(event_id)
+            at = row["occurred_at"]
+            # Raw SQLite text in the kiosk's form sorts as time; anything else is parsed.
+            if (
+                (at > latest_raw)
+                if isinstance(at, str) and stored_form_ok(at)
+                else ((iso_utc(at) or "") > latest_time)
+            ):
+                future.append(event_id)
         if version >= 2:
             if seen_v2 is None:
                 seen_v2 = event_id
