@@ -26,10 +26,14 @@ DEVICES = [
 
 
 def make_school(services: Services) -> None:
+    admin = None  # the lists are changed by an admin once the school has one
     for code, name, email, manager, roles in STAFF:
-        services.people.add_staff(code, name, email=email, line_manager=manager, roles=roles)
+        services.people.add_staff(
+            code, name, email=email, line_manager=manager, roles=roles, admin_code=admin
+        )
+        admin = admin or (code if "admin" in roles else None)
     for tag, kind, description in DEVICES:
-        services.people.add_device(tag, kind, description)
+        services.people.add_device(tag, kind, description, admin_code=admin)
 
 
 def make_ready(services: Services, code: str) -> None:

@@ -104,6 +104,17 @@ def iso_utc(moment: datetime | str | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+def stored_form_ok(moment: Any) -> bool:
+    """Whether a stored time is exactly as the kiosk writes it: a ``datetime`` (PostgreSQL's
+    timestamptz, or a value not read raw) or, raw from SQLite, ``YYYY-MM-DD HH:MM:SS.ffffff``
+    (naive UTC, see kiosk/db/types.py). The same instant in another form (an offset, a week
+    date) hashes the same but the register's date filters compare the raw text, so such an
+    event would show on another day, or on none. ``None`` is fine (an empty column)."""
+    if moment is None or isinstance(moment, datetime):
+        return True
+    return isinstance(moment, str) and _SQLITE_TIME.fullmatch(moment) is not None
+
+
 def _getter(row: Any) -> Any:
     """A column reader for an object or a mapping (dicts first: the verifier's rows)."""
     if type(row) is dict or isinstance(row, Mapping):

@@ -259,7 +259,7 @@ class AdminService(UseCases):
             by = state.get_staff_info(uow.session, admin_code) if admin_code else None
             if by is not None and not by.has_role(Role.ADMIN.value):
                 raise RuleViolation(f"{by.name} is not an admin: only admins can set the PIN.")
-            _put(uow, PIN_KEY, record)
+            _put(uow, PIN_KEY, record, by=by.id if by else None)
             uow.record(
                 EventKind.ADMIN_ACTION,
                 staff_id=by.id if by else None,
@@ -351,9 +351,10 @@ class AdminService(UseCases):
         return person
 
 
-def _put(uow: UnitOfWork, key: str, value: str) -> None:
-    """A kiosk setting, changed under the chain (a ``reference_changed`` event)."""
-    uow.set_setting(key, value)
+def _put(uow: UnitOfWork, key: str, value: str, *, by: int | None) -> None:
+    """A kiosk setting, changed under the chain (a ``reference_changed`` event) by an admin
+    (``by``: None only while the school has no admin yet)."""
+    uow.set_setting(key, value, by=by)
 
 
 def _parse_time(value: object) -> datetime | None:

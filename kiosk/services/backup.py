@@ -432,7 +432,7 @@ class BackupService(UseCases):
                 kept = session.scalar(older) or 0
                 return PurgeReport(before, 0, None, None, None, kept, None)
             offset = chain_offset(session)
-            _carry_over_reference(uow, upto)
+            _carry_over_reference(uow, upto, admin.id)
             removed, first_id, last_hash, digest = _range_digest(session, upto)
             last_at = session.scalar(select(Event.occurred_at).where(Event.id == upto))
             kept = session.scalar(older.where(Event.id > upto)) or 0
@@ -673,9 +673,10 @@ def _purge_limit(session: Session, cutoff: datetime, now: datetime, today: date)
     return upto
 
 
-def _carry_over_reference(uow: Any, upto: int) -> int:
+def _carry_over_reference(uow: Any, upto: int, by: int) -> int:
     """Record again every reference row whose newest event would be purged: the table keeps
-    a recorded origin in the chain that remains. Returns how many."""
+    a recorded origin in the chain that remains, recorded by the admin purging (``by``).
+    Returns how many."""
     session = uow.session
     newest: dict[tuple[str, Any], int] = {}
     for event_id, details in session.execute(
@@ -688,13 +689,15 @@ def _carry_over_reference(uow: Any, upto: int) -> int:
         return 0
     rows = all_table_rows(session.connection())
     count = 0
-    for table, key in sorted(stale, key=str):
+    # The purging admin's own row first: the rest is then recorded by someone the replay
+    # already knows as an admin (verify checks who grants admin).
+    for table, key in sorted(stale, key=lambda k: (k != ("staff", by), str(k))):
         row = rows.get(table, {}).get(key)
         if row is None:
             continue
         uow.record(
             EventKind.REFERENCE_CHANGED,
-            staff_id=None,
+            staff_id=by,
             details={"table": table, "key": key, "row": row, "reason": "carried over by a purge"},
         )
         count += 1

@@ -49,6 +49,7 @@ from kiosk.domain.chain import (
     event_mac,
     hash_of,
     iso_utc,
+    stored_form_ok,
 )
 from kiosk.domain.errors import DatabaseUnavailable, InvalidInput, KioskError
 from kiosk.domain.events import EventKind
@@ -60,6 +61,16 @@ from kiosk.services.uow import UnitOfWork, iso
 
 PURGE_ACTION = "events_purged"
 MIN_RETENTION_DAYS = 365
+# How far ahead of this machine's clock an event or checkpoint may be (clocks differ a little).
+CLOCK_SKEW = timedelta(minutes=10)
+# What a purge checkpoint must say (kiosk.services.backup.purge writes all of them).
+CHECKPOINT_FIELDS = (
+    "before",
+    "last_removed_id",
+    "last_removed_hash",
+    "last_removed_at",
+    "last_removed_position",
+)
 # How many problem ids are kept in the stored last result (the full lists are in the report).
 STORED_IDS = 200
 STORED_PROBLEMS = 50
@@ -236,6 +247,25 @@ _V2_ONLY_KINDS = frozenset(
     }
 )
 ADMIN_ROLE = "admin"
+BASELINE_REASON = "baseline"
+PIN_SETTING = "admin_pin"
+
+
+def _is_active_admin(row: Any) -> bool:
+    """Whether a recorded staff row is an admin who has not left."""
+    if not isinstance(row, dict):
+        return False
+    return ADMIN_ROLE in (row.get("roles") or ()) and row.get("retired_at") is None
+
+
+def _grants_power(table: str, key: Any, row: Any, replay: Mapping[str, Mapping[Any, Any]]) -> bool:
+    """Whether a reference change makes someone an admin, or sets the admin PIN: what only an
+    admin may record once the school has one."""
+    if table == "kiosk_settings":
+        return bool(key == PIN_SETTING)
+    if table != "staff":
+        return False
+    return _is_active_admin(row) and not _is_active_admin(replay["staff"].get(key))
 
 
 @dataclass
@@ -284,6 +314,14 @@ def walk(
     bad_category: list[str] = []
     last_anchor_taken: str | None = None
     anchor_kind = EventKind.ANCHOR_TAKEN.value
+    latest_time = iso_utc(now + CLOCK_SKEW) or ""
+    latest_raw = latest_time[:10] + " " + latest_time[11:26]  # as SQLite holds it
+    admins: set[Any] = set()  # active admins at this point of the replay
+    # A new school's set-up (the first admins imported by no one) lasts until an admin acts.
+    setup_done = False
+    baseline_open = True  # until the first reference event that is not the baseline
+    unauthorised: list[int] = []
+    future: list[int] = []
     for raw in rows:
         row = dict(raw) if type(raw) is dict else dict(zip(EVENT_COLUMNS, raw, strict=False))
         event_id = row["id"]
@@ -311,6 +349,23 @@ def walk(
             recomputed = ""
         if recomputed != stored_hash:
             mismatched.append(event_id)
+        if recomputed:
+            for column in ("occurred_at", "due_at"):
+                if not stored_form_ok(row[column]):
+                    problems.append(
+                        f"event {event_id} has its {column} stored as "
+                        f"{str(row[column])[:40]!r}, not in the form the kiosk writes: the "
+                        "same instant written differently moves the event to another day "
+                        "in the register, or to none"
+                    )
+            at = row["occurred_at"]
+            # Raw SQLite text in the kiosk's form sorts as time; anything else is parsed.
+            if (
+                (at > latest_raw)
+                if isinstance(at, str) and stored_form_ok(at)
+                else ((iso_utc(at) or "") > latest_time)
+            ):
+                future.append(event_id)
         if version >= 2:
             if seen_v2 is None:
                 seen_v2 = event_id
@@ -337,11 +392,27 @@ def walk(
                 f"event {event_id} ({kind}) has category {str(row['category'])[:20]!r}, "
                 f"not {expected!r}"
             )
+        if not setup_done and admins and row["staff_id"] in admins:
+            setup_done = True
         if kind == REFERENCE_KIND and isinstance(details, dict):
+            baseline = details.get("reason") == BASELINE_REASON and baseline_open
+            baseline_open = baseline_open and baseline
             try:
                 table = str(details["table"])
                 ref_key = normalise_key(table, details["key"])
                 value = details.get("row")
+                if (
+                    setup_done
+                    and not baseline
+                    and row["staff_id"] not in admins
+                    and _grants_power(table, ref_key, value, replay)
+                ):
+                    unauthorised.append(event_id)
+                if table == "staff":
+                    if _is_active_admin(value):
+                        admins.add(ref_key)
+                    else:
+                        admins.discard(ref_key)
                 replay[table][ref_key] = dict(value) if isinstance(value, dict) else None
                 replay_event[(table, ref_key)] = event_id
             except (KeyError, TypeError, ValueError):
@@ -377,6 +448,19 @@ def walk(
         prev_row_hash = stored_hash
         head_id, head_hash = event_id, stored_hash
 
+    if unauthorised:
+        shown = ", ".join(str(i) for i in unauthorised[:20])
+        problems.append(
+            f"{len(unauthorised)} grant(s) of admin or change(s) of the admin PIN not recorded "
+            f"by an admin (the school's admins were acting by then): {shown}"
+            f"{' ...' if len(unauthorised) > 20 else ''}"
+        )
+    if future:
+        shown = ", ".join(str(i) for i in future[:20])
+        problems.append(
+            f"{len(future)} event(s) dated in the future (after {latest_time[:16]}, this "
+            f"machine's clock): {shown}{' ...' if len(future) > 20 else ''}"
+        )
     if bad_category:
         problems.extend(bad_category)
     if bad_mac:
@@ -404,11 +488,16 @@ def walk(
             offset = None
             broken.insert(0, first_id)
     for cp in checkpoints:
-        problems.extend(_checkpoint_problems(cp))
+        problems.extend(_checkpoint_problems(cp, now))
 
     head_position = offset + checked if offset is not None and head_id is not None else None
     for wanted in anchors:
         problems.extend(_anchor_problems(wanted, anchor_seen, offset, checkpoints))
+    if anchors and offset is None and first_id is not None:
+        problems.append(
+            "the anchors cannot be checked: positions in the register are not known (the "
+            "first event does not follow a checkpoint that records them)"
+        )
 
     if tables is not None:
         problems.extend(_reference_problems(replay, replay_event, tables))
@@ -473,38 +562,61 @@ def walk(
     )
 
 
-def _checkpoint_problems(cp: _Checkpoint) -> list[str]:
+def _checkpoint_problems(cp: _Checkpoint, now: datetime) -> list[str]:
+    """What is wrong with one purge checkpoint: who recorded it, what it says, its dates."""
     problems = []
+    name = f"purge checkpoint {cp.event_id}"
     if cp.by is None or not cp.by_was_admin:
         problems.append(
-            f"purge checkpoint {cp.event_id} was not recorded by an admin: it does not "
-            "account for what was removed"
+            f"{name} was not recorded by an admin: it does not account for what was removed"
         )
-    at = datetime.fromisoformat(cp.occurred_at) if cp.occurred_at else None
-    before = cp.details.get("before")
-    last_at = cp.details.get("last_removed_at")
+    details = cp.details
+    missing = [f for f in CHECKPOINT_FIELDS if details.get(f) is None]
+    if missing or not isinstance(details.get("last_removed_position"), int):
+        problems.append(
+            f"{name} is not a valid checkpoint: it does not say "
+            f"{', '.join(missing) or 'the position'}"
+            " (a purge records the date, and the last removed event's id, hash, time and "
+            "position)"
+        )
     try:
-        if (
-            at is not None
-            and isinstance(before, str)
-            and (date.fromisoformat(before) > (at - timedelta(days=MIN_RETENTION_DAYS)).date())
-        ):
-            problems.append(
-                f"purge checkpoint {cp.event_id} removed events less than a year old "
-                f"(before {before})"
-            )
-        if (
-            at is not None
-            and isinstance(last_at, str)
-            and (datetime.fromisoformat(last_at) > at - timedelta(days=MIN_RETENTION_DAYS))
-        ):
-            problems.append(
-                f"purge checkpoint {cp.event_id} removed event {cp.last_removed_id}, "
-                f"recorded {last_at}: less than a year before the purge"
-            )
+        at = datetime.fromisoformat(cp.occurred_at) if cp.occurred_at else None
+        before_text = details.get("before")
+        before = date.fromisoformat(before_text) if isinstance(before_text, str) else None
+        last_text = details.get("last_removed_at")
+        last_at = datetime.fromisoformat(last_text) if isinstance(last_text, str) else None
     except ValueError:
-        problems.append(f"purge checkpoint {cp.event_id} has dates that cannot be read")
+        return [*problems, f"{name} has dates that cannot be read"]
+    if at is None:
+        return problems
+    if at > now + CLOCK_SKEW:
+        problems.append(f"{name} is dated {cp.occurred_at[:16]}, in the future")
+    # The purge's date is a local date: a day of slack for the school's zone.
+    if before is not None and before > (at - timedelta(days=MIN_RETENTION_DAYS)).date() + (
+        timedelta(days=1)
+    ):
+        problems.append(f"{name} removed events less than a year old (before {before_text})")
+    if last_at is not None:
+        if last_at.tzinfo is None:
+            last_at = last_at.replace(tzinfo=at.tzinfo)
+        if last_at > at - timedelta(days=MIN_RETENTION_DAYS):
+            problems.append(
+                f"{name} removed event {cp.last_removed_id}, recorded {last_text}: less than a "
+                "year before the purge"
+            )
+        if before is not None and last_at.date() > before:
+            problems.append(
+                f"{name} removed event {cp.last_removed_id}, recorded {last_text}, after its "
+                f"own date (before {before_text})"
+            )
     return problems
+
+
+def _when(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
 
 
 def _anchor_problems(
@@ -517,8 +629,21 @@ def _anchor_problems(
         "anchor  (", "anchor ("
     )
     found = seen.get(wanted.event_id)
+    if wanted.position is None:
+        return [
+            f"{name}: the anchor does not say the event's position, so it cannot show that "
+            "no events before it were removed or inserted: take a new anchor"
+        ]
     if found is None:
-        covering = [c for c in checkpoints if c.last_removed_id >= wanted.event_id]
+        covering = [
+            c
+            for c in checkpoints
+            if c.last_removed_id >= wanted.event_id
+            or (
+                isinstance(c.details.get("last_removed_position"), int)
+                and c.details["last_removed_position"] >= wanted.position
+            )
+        ]
         if not covering:
             return [
                 f"{name}: the event is no longer in the register: events were removed "
@@ -526,23 +651,31 @@ def _anchor_problems(
             ]
         cp = covering[0]
         problems = []
+        before_text = cp.details.get("before")
         try:
-            if wanted.occurred_at and cp.occurred_at:
-                recorded = datetime.fromisoformat(wanted.occurred_at)
-                purged = datetime.fromisoformat(cp.occurred_at)
-                if recorded > purged - timedelta(days=MIN_RETENTION_DAYS):
-                    problems.append(
-                        f"{name}: purged by checkpoint {cp.event_id} less than a year after "
-                        "it was recorded"
-                    )
+            recorded = datetime.fromisoformat(wanted.occurred_at)
+            before = date.fromisoformat(before_text) if isinstance(before_text, str) else None
         except ValueError:
-            pass
+            recorded, before = None, None
+        if recorded is None or before is None:
+            problems.append(
+                f"{name}: purged by checkpoint {cp.event_id}, but when it was recorded cannot "
+                "be compared with the purge's date: the purge cannot be shown to be lawful"
+            )
+        elif recorded.date() >= before:
+            problems.append(
+                f"{name}: an anchored event less than a year old was purged (checkpoint "
+                f"{cp.event_id} removed events before {before_text})"
+            )
+        else:
+            purged_at = _when(cp.occurred_at)
+            if purged_at is not None and recorded > purged_at - timedelta(days=MIN_RETENTION_DAYS):
+                problems.append(
+                    f"{name}: purged by checkpoint {cp.event_id} less than a year after "
+                    "it was recorded"
+                )
         position = cp.details.get("last_removed_position")
-        if (
-            isinstance(position, int)
-            and wanted.position is not None
-            and (wanted.position > position)
-        ):
+        if isinstance(position, int) and wanted.position > position:
             problems.append(
                 f"{name}: checkpoint {cp.event_id} accounts for {position} events, "
                 f"not position {wanted.position}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -20,7 +21,7 @@ from kiosk.domain.scan import CODE_PATTERN, SCAN_AGAIN, ScanKind, parse_scan
 from kiosk.domain.text import unsafe_characters
 from kiosk.domain.timeutil import local_date
 from kiosk.services import school_events, state
-from kiosk.services.common import UseCases
+from kiosk.services.common import UNREADABLE_ERRORS, Unreadable, UseCases, read_rows
 from kiosk.services.uow import UnitOfWork
 from kiosk.services.views import (
     DeviceInfo,
@@ -90,9 +91,14 @@ class PeopleService(UseCases):
             stmt = select(Staff).order_by(Staff.name)
             if not include_retired:
                 stmt = stmt.where(Staff.retired_at.is_(None))
-            people = list(session.scalars(stmt))
-            infos = state.staff_infos(session, people)
-            return tuple(infos[p.id] for p in people)
+            people = _readable(session, stmt, Staff.id, "staff")
+            try:
+                infos = state.staff_infos(session, people)
+            except UNREADABLE_ERRORS:  # a role or manager row that cannot be read
+                infos = {}
+                for person in _readable_each(people, "staff", partial(_staff_info, session)):
+                    infos[person.id] = person
+            return tuple(infos[p.id] for p in people if p.id in infos)
 
     def add_staff(
         self,
@@ -179,7 +185,8 @@ class PeopleService(UseCases):
             if not include_retired:
                 stmt = stmt.where(Device.retired_at.is_(None))
             kinds = school_events.current_device_kinds(session)
-            return tuple(state.device_info(d, kinds) for d in session.scalars(stmt))
+            devices = _readable(session, stmt, Device.id, "device")
+            return tuple(_readable_each(devices, "device", partial(state.device_info, kinds=kinds)))
 
     def add_device(
         self, tag: str, kind: str, description: str = "", *, admin_code: str | None = None
@@ -487,6 +494,36 @@ def _acting_admin(uow: UnitOfWork, admin_code: str) -> StaffInfo:
     if not admin.has_role(Role.ADMIN.value):
         raise RuleViolation(f"{admin.name} is not an admin: only admins can change the lists.")
     return admin
+
+
+_log = logging.getLogger("kiosk.services")
+
+
+def _readable(session: Session, stmt: Any, id_column: Any, what: str) -> list[Any]:
+    """The objects ``stmt`` selects, leaving out (and logging) each row whose stored values
+    cannot be read (written around the kiosk): one such row does not empty the listing;
+    ``kiosk verify`` names it."""
+    found = []
+    for row in read_rows(session, stmt, id_column):
+        if isinstance(row, Unreadable):
+            _log.warning("%s %s left out of a listing: %s", what, row.event_id, row.reason)
+            continue
+        found.append(row[0])
+    return found
+
+
+def _readable_each(items: Iterable[Any], what: str, make: Callable[[Any], Any]) -> list[Any]:
+    made = []
+    for item in items:
+        try:
+            made.append(make(item))
+        except (*UNREADABLE_ERRORS, AttributeError, KeyError) as exc:
+            _log.warning("%s %s left out of a listing: %s", what, getattr(item, "id", "?"), exc)
+    return made
+
+
+def _staff_info(session: Session, person: Staff) -> StaffInfo:
+    return state.staff_infos(session, [person])[person.id]
 
 
 def _by(uow: UnitOfWork, admin_code: str | None) -> int | None:

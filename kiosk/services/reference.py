@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from kiosk.domain.chain import UnreadableEvent, iso_utc
+from kiosk.domain.chain import UnreadableEvent, iso_utc, stored_form_ok
 from kiosk.domain.reference import (
     ID_KEYED,
     REFERENCE_FIELDS,
@@ -40,6 +40,14 @@ def _value(field: str, value: Any) -> Any:
     return value
 
 
+def _stored(field: str, value: Any) -> Any:
+    """A value as the table holds it; a time not in the form the kiosk writes is shown as
+    such (it would compare, sort and filter as another time), so verify names the row."""
+    if field in TIME_FIELDS and not stored_form_ok(value):
+        return f"(not in the kiosk's form: {str(value)[:40]})"
+    return _value(field, value)
+
+
 def normalise_row(table: str, row: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """The recorded form of one reference row (every field of the table, nothing else)."""
     if row is None:
@@ -64,7 +72,7 @@ def table_rows(conn: Connection, table: str) -> dict[Any, dict[str, Any]]:
         key = raw[0]
         if table == "kiosk_settings" and key in UNRECORDED_SETTINGS:
             continue
-        rows[key] = {f: _value(f, v) for f, v in zip(fields, raw[1:], strict=True)}
+        rows[key] = {f: _stored(f, v) for f, v in zip(fields, raw[1:], strict=True)}
     if table == "staff":
         roles: dict[Any, list[str]] = {}
         for staff_id, role in conn.execute(text("SELECT staff_id, role FROM staff_roles")):

@@ -20,6 +20,7 @@ from kiosk.domain.events import EventKind, Role
 from kiosk.domain.timeutil import format_local, local_day_bounds
 from kiosk.services import school_events, state
 from kiosk.services.common import (
+    UNREADABLE_ERRORS,
     Unreadable,
     UseCases,
     item_label,
@@ -234,7 +235,11 @@ def _row_or_mark(
     """A row of the register; an event that cannot be read, marked as such (shown at the
     start of the day or range asked for: its own time cannot be read)."""
     if not isinstance(values, Unreadable):
-        return _row(values, zone, kinds)
+        try:
+            return _row(values, zone, kinds)
+        except (*UNREADABLE_ERRORS, AttributeError, KeyError) as exc:
+            # Readable columns holding what no event holds (details '[1]'): marked too.
+            values = Unreadable(int(values[0]), f"{type(exc).__name__}: {exc}"[:120])
     return RegisterRow(
         event_id=values.event_id,
         occurred_at=near,

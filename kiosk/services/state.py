@@ -258,8 +258,19 @@ def _offsite_from(
             return None
         sign_out = get_event(session, event.target_event_id)
     assert sign_out.staff_id is not None and event.due_at is not None
-    staff = session.get_one(Staff, sign_out.staff_id)
-    person = staff_info(staff, roles_of(session, [staff.id])[staff.id])
+    staff = session.get(Staff, sign_out.staff_id)
+    if staff is None:  # the person's row was removed or renumbered around the kiosk
+        person = StaffInfo(
+            sign_out.staff_id,
+            "?",
+            f"(staff {sign_out.staff_id}: not on the list)",
+            None,
+            None,
+            frozenset(),
+            retired=True,
+        )
+    else:
+        person = staff_info(staff, roles_of(session, [staff.id])[staff.id])
     return OffsiteItem(
         device=device_info(device),
         staff=person,

@@ -12,7 +12,7 @@ import json
 import sqlite3
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -176,7 +176,7 @@ def test_reference_data_edited_directly_is_named(
     services: Services, db_url: str, edit: str
 ) -> None:
     shift_school(services)
-    services.admin.set_pin("428613")
+    services.admin.set_pin("428613", admin_code="CHEAD")
     assert services.integrity.verify().ok
     statements, column = REFERENCE_EDITS[edit]
     with meddle(db_url) as db:
@@ -584,7 +584,7 @@ def tamper_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pat
             shift_school(services)
             # A new database has no policy (issue 16): publish one, so every table has rows.
             services.policies.publish("School AUP", "2026", "Use school laptops with care.")
-            services.admin.set_pin("428613")
+            services.admin.set_pin("428613", admin_code="CHEAD")
             services.people.add_store("HALL", "Hall drawer")
             make_ready(services, "ASMITH")
             services.devices.sign_out("ASMITH", ["LAP-001"], reason="Report writing")
@@ -693,3 +693,382 @@ def test_verify_names_disabled_triggers_and_widened_privileges_on_postgresql(
         assert "the kiosk role may call kiosk_purge_events" in text
     finally:
         services.close()
+
+
+# --- issue 15, second round: the independent attacker's gaps --------------------------------
+
+
+def _same_instant_elsewhere(stored: str) -> tuple[str, str]:
+    """The same UTC instant written with a -09:00 offset (another local day) and as an ISO
+    week date: both hash as the original, both compare differently as text."""
+    moment = datetime.fromisoformat(stored).replace(tzinfo=UTC)
+    offset = moment.astimezone(timezone(timedelta(hours=-9)))
+    year, week, day = moment.isocalendar()
+    return (
+        offset.isoformat(sep=" ", timespec="microseconds"),
+        f"{year}-W{week:02d}-{day} {moment:%H:%M:%S.%f}",
+    )
+
+
+def test_an_event_moved_to_another_day_by_its_stored_form_is_named(
+    sqlite_services_file: Services, tmp_path: Path
+) -> None:
+    services = sqlite_services_file
+    url = services.settings.database_url
+    shift_school(services)
+    services.phones.deposit("ASMITH")
+    ids = event_ids(url)
+    moved, hidden = ids[-1], ids[-2]
+    backup = tmp_path / "b.sqlite3"
+    with meddle(url) as db:
+        other_day, _ = _same_instant_elsewhere(db.event(moved)["occurred_at"])
+        _, week_date = _same_instant_elsewhere(db.event(hidden)["occurred_at"])
+        hashes = {i: hash_of(db.event(i)) for i in (moved, hidden)}
+        db.overwrite(moved, {"occurred_at": other_day})
+        db.overwrite(hidden, {"occurred_at": week_date})
+        # Same instant: the hashes (and so the MACs) still hold.
+        assert {i: hash_of(db.event(i)) for i in (moved, hidden)} == hashes
+        created = db.execute("SELECT created_at FROM staff WHERE id = 1")[0][0]
+        db.execute(
+            "UPDATE staff SET created_at = %s WHERE id = 1",
+            (_same_instant_elsewhere(created)[0],),
+        )
+
+    report = services.integrity.verify(save=False, anchors=(services.integrity.anchor(),))
+
+    assert not report.ok
+    for event_id in (moved, hidden):
+        assert f"event {event_id} has its occurred_at stored as" in said(report)
+    assert "staff 1 column created_at: stored \"(not in the kiosk's form" in said(report)
+
+    # A backup holding such a row is refused by restore (it checks the copy as verify does).
+    conn = sqlite3.connect(sqlite_path(url))
+    try:
+        conn.execute("VACUUM INTO ?", (str(backup),))
+    finally:
+        conn.close()
+    before = count_events(url)
+    with pytest.raises(RuleViolation, match=f"event {moved}|does not verify"):
+        services.backup.restore(backup)
+    assert count_events(url) == before
+
+
+def _admin_id(db: Raw) -> int:
+    return int(db.execute("SELECT min(staff_id) FROM staff_roles WHERE role = 'admin'")[0][0])
+
+
+def _append(db: Raw, fields: dict[str, Any]) -> dict[str, Any]:
+    """Append one event after the head as someone with the school's key would: chained, MACed."""
+    last = db.execute("SELECT max(id) FROM events")[0][0]
+    head = (
+        db.event(last)
+        if last is not None
+        else {"kiosk": "k", "hash": "", "id": 0, "occurred_at": None}
+    )
+    row: dict[str, Any] = {c: None for c in CHAIN_COLUMNS}
+    row.update(kiosk=head["kiosk"], occurred_at=head["occurred_at"], details={})
+    row.update(fields)
+    row.setdefault("prev_hash", head["hash"])
+    row["id"] = fields.get("id", head["id"] + 1)
+    if row["prev_hash"] is None:
+        row["prev_hash"] = head["hash"]
+    row["mac"] = "x"
+    row["hash"] = hash_of(row)
+    row["mac"] = event_mac(school_key(), row["hash"])
+    marks = ", ".join(["%s"] * len(CHAIN_COLUMNS))
+    db.execute(
+        f"INSERT INTO events ({', '.join(CHAIN_COLUMNS)}) VALUES ({marks})",
+        tuple(json.dumps(row[c]) if isinstance(row[c], dict) else row[c] for c in CHAIN_COLUMNS),
+    )
+    return row
+
+
+def _carry_over(db: Raw, upto: int) -> None:
+    """Copies of the newest reference event of each row among the events to be deleted."""
+    newest: dict[tuple[str, str], dict[str, Any]] = {}
+    for (event_id,) in db.execute(
+        "SELECT id FROM events WHERE kind = 'reference_changed' ORDER BY id"
+    ):
+        row = db.event(event_id)
+        details = row["details"] if isinstance(row["details"], dict) else json.loads(row["details"])
+        newest[(details["table"], str(details["key"]))] = row
+    for row in newest.values():
+        if row["id"] <= upto:
+            _append(
+                db,
+                {
+                    "kind": "reference_changed",
+                    "category": row["category"],
+                    "details": row["details"]
+                    if isinstance(row["details"], dict)
+                    else json.loads(row["details"]),
+                },
+            )
+
+
+def test_a_purge_checkpoint_without_its_dates_and_position_is_named(
+    services: Services, db_url: str
+) -> None:
+    """forge_prefix.py: with the key, recent events deleted behind a checkpoint that leaves
+    out ``before``, ``last_removed_at`` and ``last_removed_position``."""
+    shift_school(services)
+    record_shift(services, rounds=1)
+    anchor = services.integrity.anchor()
+    services.phones.deposit("ASMITH")
+    ids = event_ids(db_url)
+    upto = ids[len(ids) // 3]
+    with meddle(db_url) as db:
+        gone = db.event(upto)
+        _carry_over(db, upto)
+        admin = _admin_id(db)
+        details = {
+            "action": "events_purged",
+            "last_removed_id": upto,
+            "last_removed_hash": gone["hash"],
+            "removed": len([i for i in ids if i <= upto]),
+        }
+        _append(
+            db,
+            {
+                "kind": "admin_action",
+                "category": "admin",
+                "staff_id": admin,
+                "recorded_by_id": admin,
+                "details": details,
+            },
+        )
+        db.execute("DELETE FROM events WHERE id <= %s", (upto,))
+
+    report = services.integrity.verify(save=False, anchors=(anchor,))
+
+    assert not report.ok
+    assert "is not a valid checkpoint: it does not say before, last_removed_at" in said(report)
+    assert "the anchors cannot be checked: positions in the register are not known" in said(report)
+
+
+@pytest.mark.parametrize("dated", ["in a year", "now"])
+def test_history_rewritten_behind_a_forged_checkpoint_is_named(
+    services: Services, db_url: str, dated: str
+) -> None:
+    """forge_cp.py: a complete-looking checkpoint covering every old id (dated a year ahead,
+    or now), then the history re-inserted under new ids without one event."""
+    shift_school(services)
+    anchor = services.integrity.anchor()
+    services.phones.deposit("ASMITH")
+    ids = event_ids(db_url)
+    with meddle(db_url) as db:
+        old = [db.event(i) for i in ids]
+        now = db.event(ids[-1])["occurred_at"]
+        at = datetime.fromisoformat(now).replace(tzinfo=UTC) if isinstance(now, str) else now
+        cp_at = at + timedelta(days=400) if dated == "in a year" else at
+        stored_cp_at: Any = (
+            cp_at.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+            if isinstance(now, str)
+            else cp_at
+        )
+        db.execute("DELETE FROM events")
+        prev = "f" * 64
+        nid = ids[-1] + 1
+        newest: dict[tuple[str, str], dict[str, Any]] = {}
+        for row in old:
+            if row["kind"] == "reference_changed":
+                d = (
+                    row["details"]
+                    if isinstance(row["details"], dict)
+                    else json.loads(row["details"])
+                )
+                newest[(d["table"], str(d["key"]))] = row
+        for row in newest.values():
+            made = _append_at(
+                db,
+                nid,
+                prev,
+                {
+                    "kind": "reference_changed",
+                    "category": row["category"],
+                    "occurred_at": row["occurred_at"],
+                    "details": row["details"],
+                },
+            )
+            prev, nid = made["hash"], nid + 1
+        admin = _admin_id(db)
+        before = (cp_at - timedelta(days=366)).date().isoformat()
+        made = _append_at(
+            db,
+            nid,
+            prev,
+            {
+                "kind": "admin_action",
+                "category": "admin",
+                "staff_id": admin,
+                "recorded_by_id": admin,
+                "occurred_at": stored_cp_at,
+                "details": {
+                    "action": "events_purged",
+                    "before": before,
+                    "last_removed_id": ids[-1],
+                    "last_removed_hash": "f" * 64,
+                    "last_removed_at": "2020-01-01T00:00:00+00:00",
+                    "last_removed_position": len(ids),
+                    "removed": len(ids),
+                },
+            },
+        )
+        prev, nid = made["hash"], nid + 1
+        dropped = next(r["id"] for r in old if r["kind"] == "phone_deposited")
+        for row in old:
+            if row["kind"] in ("reference_changed", "register_verified", "anchor_taken"):
+                continue
+            if row["id"] == dropped:
+                continue
+            fields = {c: row[c] for c in CHAIN_COLUMNS if c not in ("id", "prev_hash", "hash")}
+            made = _append_at(db, nid, prev, fields)
+            prev, nid = made["hash"], nid + 1
+
+    report = services.integrity.verify(save=False, anchors=(anchor,))
+
+    assert not report.ok
+    if dated == "in a year":
+        assert "is dated" in said(report) and "in the future" in said(report)
+    else:
+        assert "an anchored event less than a year old was purged" in said(report)
+
+
+def _append_at(db: Raw, event_id: int, prev: str, fields: dict[str, Any]) -> dict[str, Any]:
+    return _append(db, {**fields, "id": event_id, "prev_hash": prev})
+
+
+# --- one unreadable row does not block a whole listing ---------------------------------------
+
+
+def _sqlite_edit(url: str, sql: str) -> None:
+    """A change written straight to the file (foreign keys off, as sqlite3 defaults)."""
+    conn = sqlite3.connect(sqlite_path(url), isolation_level=None)
+    try:
+        conn.execute(sql)
+    finally:
+        conn.close()
+
+
+def test_a_garbled_staff_time_leaves_the_rest_of_the_staff_list(
+    sqlite_services_file: Services,
+) -> None:
+    services = sqlite_services_file
+    url = services.settings.database_url
+    shift_school(services)
+    _sqlite_edit(url, "UPDATE staff SET created_at = 'garbage' WHERE code = 'BJONES'")
+
+    codes = [s.code for s in services.people.list_staff(include_retired=True)]
+
+    assert "BJONES" not in codes and {"ASMITH", "CHEAD", "DOFFICE", "EPATEL"} <= set(codes)
+    report = services.integrity.verify(save=False)
+    assert not report.ok and "staff 2 column created_at: stored" in said(report)
+    assert "garbage" in said(report)
+
+
+def test_a_binary_retired_at_leaves_the_rest_of_the_device_list(
+    sqlite_services_file: Services,
+) -> None:
+    services = sqlite_services_file
+    url = services.settings.database_url
+    shift_school(services)
+    _sqlite_edit(url, "UPDATE devices SET retired_at = X'00ff10' WHERE tag = 'LAP-001'")
+
+    tags = [d.tag for d in services.people.list_devices(include_retired=True)]
+
+    assert tags == ["LAP-002", "WP-01"]
+    report = services.integrity.verify(save=False)
+    assert not report.ok and "column retired_at" in said(report)
+
+
+def test_details_that_are_not_an_object_are_marked_in_the_register(
+    sqlite_services_file: Services, clock: FakeClock
+) -> None:
+    services = sqlite_services_file
+    url = services.settings.database_url
+    shift_school(services)
+    services.phones.deposit("ASMITH")
+    last = event_ids(url)[-1]
+    with meddle(url) as db:
+        db.overwrite(last, {"details": "[1]"})
+
+    page = services.register.day(clock().date())
+
+    marked = [r for r in page.rows if r.event_id == last]
+    assert marked and marked[0].what == "UNREADABLE ROW"
+    assert len(page.rows) > 1  # the rest of the day is still there
+    assert f"event {last} cannot be read" in said(services.integrity.verify(save=False))
+
+
+def test_a_renumbered_person_does_not_blank_the_device_list(
+    sqlite_services_file: Services,
+) -> None:
+    services = sqlite_services_file
+    url = services.settings.database_url
+    shift_school(services)
+    make_ready(services, "ASMITH")
+    services.devices.sign_out("ASMITH", ["LAP-001"], reason="Report writing")
+    _sqlite_edit(url, "UPDATE staff SET id = 500 WHERE code = 'ASMITH'")
+
+    tags = [d.tag for d in services.people.list_devices()]
+    out = services.devices.offsite_now()
+
+    assert tags == ["LAP-001", "LAP-002", "WP-01"]
+    assert [item.device.tag for item in out] == ["LAP-001"]
+    assert "not on the list" in out[0].staff.name
+    report = services.integrity.verify(save=False)
+    assert not report.ok and "staff 500: in the table but never recorded" in said(report)
+
+
+# --- a change to the lists recorded by no admin -------------------------------------------------
+
+
+@pytest.mark.parametrize("grant", ["admin role", "PIN hash"])
+def test_a_grant_recorded_by_no_admin_is_named(services: Services, db_url: str, grant: str) -> None:
+    """pgforge.py: with the key, a plain INSERT of a chained, MACed ``reference_changed``
+    event (recorded by nobody) that makes BJONES an admin, or replaces the PIN hash; the
+    database applies it to the lists."""
+    shift_school(services)
+    services.admin.set_pin("428613", admin_code="CHEAD")
+    assert services.integrity.verify().ok
+    with meddle(db_url) as db:
+        if grant == "admin role":
+            bjones = db.execute("SELECT id FROM staff WHERE code = 'BJONES'")[0][0]
+            rows = db.execute(
+                "SELECT id FROM events WHERE kind = 'reference_changed' ORDER BY id DESC"
+            )
+            for (event_id,) in rows:
+                details = db.event(event_id)["details"]
+                details = details if isinstance(details, dict) else json.loads(details)
+                if details["table"] == "staff" and details["key"] == bjones:
+                    break
+            details["row"]["roles"] = sorted({*details["row"]["roles"], "admin"})
+        else:
+            setting = db.execute("SELECT value FROM kiosk_settings WHERE key = 'admin_pin'")
+            value = json.loads(setting[0][0])
+            value["hash"] = "0" * len(value["hash"])
+            details = {
+                "table": "kiosk_settings",
+                "key": "admin_pin",
+                "row": {"value": json.dumps(value), "updated_at": "2026-03-10T08:05:00+00:00"},
+            }
+        _append(db, {"kind": "reference_changed", "category": "reference", "details": details})
+
+    report = services.integrity.verify(save=False)
+
+    assert not report.ok
+    assert "grant(s) of admin or change(s) of the admin PIN not recorded by an admin" in said(
+        report
+    )
+
+
+def test_a_new_school_imports_its_admins_and_verifies(services: Services) -> None:
+    """kiosk setup's first run: the roster, admins included, imported before any admin
+    exists (by no one), then the PIN set by an admin: nothing to name."""
+    services.admin.set_pin("428613")  # setup asks for the PIN before the roster
+    services.people.import_staff_csv(
+        b"code,name,roles\nGHEAD,Gail Head,admin;slt\nOOFFICE,Omar Office,admin\nTT,Tia T,\n"
+    )
+    services.people.add_device("LAP-9", "laptop", admin_code="GHEAD")
+
+    assert services.integrity.verify(save=False).ok

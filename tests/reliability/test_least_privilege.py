@@ -63,7 +63,7 @@ def test_the_kiosk_role_records_through_the_services(kiosk_url: str, clock: Fake
         services.people.retire_staff("EPATEL", admin_code="CHEAD")
         services.people.add_store("HALL", "Hall drawer", admin_code="CHEAD")
         services.policies.publish("Extra policy", "1", "Read me.", published_by="CHEAD")
-        services.admin.set_pin("428613")
+        services.admin.set_pin("428613", admin_code="CHEAD")
         assert services.admin.check_pin("428613").ok
         assert "ZNEW" in {p.code for p in services.people.list_staff()}
         assert services.integrity.verify().ok

@@ -27,7 +27,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -380,6 +380,11 @@ def _record_through_outage(
         type(f).__name__: str(f) for f in failures
     }
     assert _existing(url, confirmed) == set(confirmed)
+    # prepare() records with the real clock: check at the real time (verify names events
+    # dated after its own clock).
+    clock = services.ctx.clock
+    if isinstance(clock, FakeClock):
+        clock.set(max(clock(), datetime.now(UTC)))
     assert services.integrity.verify().ok
 
 

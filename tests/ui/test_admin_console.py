@@ -238,7 +238,7 @@ async def test_exit_works_with_the_database_away_and_the_log_says_so(
 async def test_lockouts_and_a_failed_integrity_check_are_reported(
     services: Services, clock: FakeClock
 ) -> None:
-    services.admin.set_pin("402718")
+    services.admin.set_pin("402718", admin_code="CHEAD")
     for _ in range(5):
         services.admin.check_pin("000000")
         clock.advance(seconds=10)  # wrong PINs make the next one wait a little
