@@ -415,6 +415,8 @@ def test_the_ends_of_the_calendar_on_the_command_line(
 ) -> None:
     from kiosk.cli import main
 
+    assert main(["db", "upgrade"]) == 0  # a register to read (none is made by reading)
+    capsys.readouterr()
     status = main(argv)
     err = capsys.readouterr().err
     assert status == 1
