@@ -135,8 +135,9 @@ async def test_a_database_that_cannot_be_opened_is_said_in_words(tmp_path: Path)
         said = " ".join(messages(app))
         assert "The database cannot be opened" in said and "Ctrl+R" in said
         assert app.is_running
-        # Fixed (here: the file replaced by a real database), Ctrl+R connects.
+        # Fixed (here: the file replaced by a real, new register), Ctrl+R connects.
         broken.unlink()
+        Services.open(Settings(database_url=f"sqlite:///{broken}")).close()
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: "No admin PIN is set yet" in status(app), timeout=10)
 

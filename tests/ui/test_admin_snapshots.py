@@ -126,6 +126,8 @@ def test_export_view_snapshot(snap_compare: Any, services: Services) -> None:
         await show("9", lambda app: app.screen.query("#export-path"))(pilot)
         path = pilot.app.screen.query_one("#export-path", Input)
         path.value = "/home/office/register-2026-03-10.csv"
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False  # the focused field's cursor drawn, never half a blink
         await settle(pilot)
 
     assert snap_compare(ConsoleHost(services), terminal_size=SIZE, run_before=run_before)
