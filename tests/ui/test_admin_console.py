@@ -331,3 +331,28 @@ async def test_all_tabs_fit_100_columns_and_80_columns_scrolls_to_the_active_one
 
         await wait_until(pilot, export_tab_in_view, what="the Export tab scrolled into view")
         assert app.screen.query_one("#export-go")
+
+
+async def test_a_notice_that_could_not_be_sent_is_shown_in_the_console(
+    services: Services,
+) -> None:
+    """`kiosk notify` retries a failed send at its next run; meanwhile the office sees it."""
+    from kiosk.domain.events import EventKind
+
+    with services.ctx.write() as uow:
+        uow.record(
+            EventKind.NOTICE_FAILED,
+            staff_id=None,
+            details={
+                "key": "overdue:1:2026-03-10",
+                "notice": "device_overdue",
+                "to": "gina@school.example",
+                "subject": "Overdue: please return Laptop LAP-002",
+                "error": "SMTP 451: try again later",
+            },
+        )
+    app = ConsoleHost(services)
+    async with app.run_test(size=SIZE) as pilot:
+        who = app.screen.query_one("#console-who", Static)
+        await wait_until(pilot, lambda: "notice" in text_of(who))
+        assert "⚠ 1 notice(s) not sent (kiosk notify --status)" in text_of(who)

@@ -236,10 +236,15 @@ class AdminConsoleScreen(Screen[None]):
     def _who(self) -> Any:
         admin = self.services.admin.admin(self.admin_code)
         integrity = getattr(self.services, "integrity", None)
-        return admin, integrity.last_result() if integrity is not None else None
+        notify = getattr(self.services, "notify", None)
+        return (
+            admin,
+            integrity.last_result() if integrity is not None else None,
+            len(notify.status()) if notify is not None else 0,
+        )
 
     def _signed_in(self, found: Any) -> None:
-        admin, self.integrity = found
+        admin, self.integrity, unsent = found
         self._show_alerts()
         self.admin_name = admin.name
         school = self.services.settings.school_name
@@ -265,6 +270,8 @@ class AdminConsoleScreen(Screen[None]):
                 if anchored is not None
                 else " · no anchor taken yet (kiosk anchor)"
             )
+        if unsent:
+            check += f" · ⚠ {unsent} notice(s) not sent (kiosk notify --status)"
         self.query_one("#console-who", Static).update(plain(f"{now} · {check}"))
 
     def _refused(self, message: str) -> None:
