@@ -265,15 +265,20 @@ class SignOutScreen(StaffScreen):
 
         def loaded(staff: tuple[StaffInfo, ...]) -> None:
             self._staff = staff
+
             # The person's own line manager (from the roster) first; nobody is chosen for them.
+            # The roster keeps the manager's staff code (older rows: their name).
+            def is_own_manager(s: StaffInfo) -> bool:
+                wanted = (own.line_manager or "").strip().casefold()
+                return bool(wanted) and wanted in (s.code.casefold(), s.name.casefold())
+
             others = sorted((s for s in staff if s.id != own.id), key=lambda s: s.name)
-            others.sort(key=lambda s: s.name != own.line_manager)
+            others.sort(key=lambda s: not is_own_manager(s))
             # Rich Text (literal, never markup): what the list's type-to-search reads.
             options = [
                 (
                     Text(
-                        display_text(s.name)
-                        + (" (your line manager)" if s.name == own.line_manager else "")
+                        display_text(s.name) + (" (your line manager)" if is_own_manager(s) else "")
                     ),
                     s.name,
                 )
