@@ -482,10 +482,10 @@ class KioskApp(PlainErrors, App[None]):
         """The app is being stopped from outside (SIGTERM): it may close."""
         self._exit_allowed = True
 
-    def exit_kiosk(self) -> None:
+    def exit_kiosk(self, by: str | None = None) -> None:
         """Leave the app: only after a correct admin PIN and an admin's badge."""
         self._exit_allowed = True
-        log.info("kiosk closed by an admin")
+        log.info("kiosk closed by %s", by or "an admin")
         self.exit()
 
     def open_admin_console(self, admin_code: str, lockouts: Sequence[datetime] = ()) -> bool:
