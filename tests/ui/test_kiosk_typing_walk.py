@@ -15,7 +15,6 @@ from kiosk.db.engine import make_engine
 from kiosk.db.models import Event
 from kiosk.services.app import Services
 from kiosk.ui.app import KioskApp
-from kiosk.ui.home import HomeScreen
 from kiosk.ui.pin import PinScreen
 from kiosk.ui.signout import SignOutScreen
 from tests.conftest import FakeClock
