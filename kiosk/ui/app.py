@@ -349,6 +349,8 @@ class KioskApp(PlainErrors, App[None]):
         else:
             self.unexpected_errors.append(value)
             self.show_error(UNEXPECTED, "Not recorded")
+        if hasattr(origin, "reading_code"):
+            origin.reading_code = False  # the code's answer has been handled
         self.call_later(self._pump_scans)
         self._collect_once_drawn()
 
@@ -388,11 +390,16 @@ class KioskApp(PlainErrors, App[None]):
     def _pump_scans(self) -> None:
         while self._scans and not self.busy and self.db_state != "connecting":
             text = self._scans.popleft()
-            handler = getattr(self.screen, "handle_scan", None)
+            screen = self.screen
+            handler = getattr(screen, "handle_scan", None)
             if handler is None:
-                log.info("scan ignored on %s", type(self.screen).__name__)
+                log.info("scan ignored on %s", type(screen).__name__)
                 continue
+            if hasattr(screen, "reading_code"):
+                screen.reading_code = True
             self._safely(handler, text)
+            if not self.busy and hasattr(screen, "reading_code"):
+                screen.reading_code = False  # answered at once
 
     def _scans_wanted(self) -> bool:
         return bool(getattr(self.screen, "ACCEPTS_SCANS", False))

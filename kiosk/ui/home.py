@@ -248,6 +248,10 @@ class HomeScreen(StaffScreen):
         self._stale = True
         flows.confirm_receipt(self.kiosk, outcome.receipt, *outcome.note)
 
+    def take_result(self, result: ScanResult) -> None:
+        """A code read on another screen, handled as if it had been typed here."""
+        self._resolved(result)
+
     def _resolved(self, result: ScanResult) -> None:
         self.clear_notice()
         if result.staff is not None:

@@ -336,13 +336,15 @@ class SignOutScreen(StaffScreen):
     # --- keys ---------------------------------------------------------------------------------
 
     def action_enter(self) -> None:
+        if not self.enter_allowed():
+            return
         if self._prerequisites():
             self.start_next_step()
         else:
             self.action_submit()
 
     def enter_pressed(self) -> None:
-        self.action_enter()
+        self.action_enter()  # (read_code checked enter_allowed already)
 
     @on(RadioSet.Changed, "#reason")
     def _reason_changed(self, event: RadioSet.Changed) -> None:
@@ -390,10 +392,8 @@ class SignOutScreen(StaffScreen):
     def _scanned(self, result: ScanResult) -> None:
         if result.staff is not None:
             if result.staff.staff.id != self.check.staff.id:
-                self.show_error(
-                    "Finish or cancel this sign-out first (Esc), then scan the next badge.",
-                    title="Not now",
-                )
+                # Another member of staff: this person walked away (nothing recorded).
+                self.hand_over(result)
             else:
                 self.show_info("That is your badge: this sign-out is yours.")
             return

@@ -62,8 +62,12 @@ async def test_on_a_persons_screen_a_typed_code_records_nothing_and_says_what_wa
         assert isinstance(app.screen, PersonScreen), type(app.screen).__name__
         assert said in notice(app)
         assert events(school) == before
-        # The field is empty again, and Enter now does the screen's own thing: deposit.
+        # The field is empty again. The first Enter after a refused code does nothing (it
+        # was meant for the code); the next does the screen's own thing: deposit.
         assert app.screen.query_one(CodeField).value == ""
+        await press(pilot, "enter")
+        assert isinstance(app.screen, PersonScreen)
+        assert events(school) == before
         await press(pilot, "enter")
         assert isinstance(app.screen, ConfirmScreen)
     assert [kind for kind, _ in events(school)[len(before) :]] == ["phone_deposited"]

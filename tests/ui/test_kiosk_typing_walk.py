@@ -15,8 +15,13 @@ from kiosk.db.engine import make_engine
 from kiosk.db.models import Event
 from kiosk.services.app import Services
 from kiosk.ui.app import KioskApp
+from kiosk.ui.confirm import ConfirmScreen
+from kiosk.ui.person import PersonScreen
 from kiosk.ui.pin import PinScreen
-from kiosk.ui.signout import SignOutScreen
+from kiosk.ui.policy import PolicyScreen
+from kiosk.ui.returns import ReturnScreen
+from kiosk.ui.signout import ReasonSet, SignOutScreen
+from kiosk.ui.wellbeing import ReviewScreen
 from tests.conftest import FakeClock
 from tests.school import make_ready
 from tests.ui.conftest import ADMIN_PIN
@@ -137,3 +142,104 @@ async def test_closing_from_the_pin_pad_with_the_database_away_logs_the_admin(
     away.rename(folder)
     log = (log_dir() / "kiosk.log").read_text()
     assert "kiosk app closed by Dina Office (DOFFICE) from the PIN pad; NOT recorded" in log
+
+
+# --- another person's code on an unfinished screen ---------------------------------------
+
+
+async def test_a_second_persons_code_on_an_open_policy_closes_it_records_nothing_for_her(
+    school: Services,
+) -> None:
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        await press(pilot, "f7")
+        assert isinstance(app.screen, PolicyScreen)
+        for _ in range(30):
+            await pilot.press("pagedown")
+        await settle(pilot)
+        assert "You have reached the end." in screen_text(app)
+        before = len(events(school))
+        await press(pilot, *"BJONES", "enter")
+        assert "Esha Patel's screen was closed: nothing recorded for them." in notice(app)
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ConfirmScreen)
+    added = events(school)[before:]
+    assert [kind for kind, _ in added] == ["phone_deposited"]
+    assert [h.staff.code for h in school.phones.phones_now()] == ["BJONES"]
+    assert school.policies.outstanding("EPATEL") != ()
+
+
+async def test_a_second_persons_code_on_a_sign_out_form_closes_it(school: Services) -> None:
+    make_ready(school, "ASMITH")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        await scan(pilot, "SRK1:D:LAP-001")
+        assert isinstance(app.screen, SignOutScreen)
+        app.screen.query_one("#reason", ReasonSet).choose(0)
+        await settle(pilot)
+        before = len(events(school))
+        await press(pilot, *"BJONES", "enter")
+        assert isinstance(app.screen, PersonScreen)
+        assert "Alice Smith's screen was closed: nothing recorded" in notice(app)
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ConfirmScreen)
+    assert [kind for kind, _ in events(school)[before:]] == ["phone_deposited"]
+    assert school.devices.offsite_now() == ()
+
+
+async def test_a_second_persons_code_on_a_return_screen_returns_nothing(school: Services) -> None:
+    make_ready(school, "ASMITH")
+    school.devices.sign_out("ASMITH", ["LAP-001"], reason="Planning")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, *"LAP-001", "enter")
+        assert isinstance(app.screen, ReturnScreen)
+        before = len(events(school))
+        await press(pilot, *"BJONES", "enter")
+        assert isinstance(app.screen, PersonScreen)
+        assert "screen was closed" in notice(app)
+        await press(pilot, "enter")
+    assert [kind for kind, _ in events(school)[before:]] == ["phone_deposited"]
+    assert [i.device.tag for i in school.devices.offsite_now()] == ["LAP-001"]
+
+
+async def test_a_refused_code_disarms_the_next_empty_enter_once(school: Services) -> None:
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        await press(pilot, "f7")
+        for _ in range(30):
+            await pilot.press("pagedown")
+        await settle(pilot)
+        before = len(events(school))
+        await press(pilot, *"LAP-001", "enter")  # a label: refused here
+        assert "was read: finish or cancel this first" in notice(app)
+        await press(pilot, "enter")  # meant for the code, not "agree"
+        assert isinstance(app.screen, PolicyScreen)
+        assert len(events(school)) == before
+        await press(pilot, "enter")  # now meant
+        assert isinstance(app.screen, ConfirmScreen)
+    assert [kind for kind, _ in events(school)[before:]] == ["policy_acknowledged"]
+
+
+async def test_a_staff_code_typed_as_the_review_text_is_not_sent(school: Services) -> None:
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        await press(pilot, "f12")
+        assert isinstance(app.screen, ReviewScreen)
+        before = len(events(school))
+        await press(pilot, *"BJONES", "enter")
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ConfirmScreen)  # Ben Jones's phone, as on home
+        await press(pilot, "escape")
+        await scan(pilot, "SRK1:S:EPATEL")
+        await press(pilot, "f12")
+        await press(pilot, *"SRK1:S:NOBODY", "enter", "enter")
+        assert isinstance(app.screen, ReviewScreen)
+        assert "This records a request" not in notice(app)
+    kinds = [kind for kind, _ in events(school)[before:]]
+    assert "workstation_review_requested" not in kinds
+    assert kinds == ["phone_deposited"]
