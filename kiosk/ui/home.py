@@ -180,6 +180,13 @@ class HomeScreen(StaffScreen):
     # --- an error goes away by itself ----------------------------------------------------------
 
     def show_error(self, message: str | KioskError, title: str | None = None) -> None:
+        if self.pending_tags:
+            # Labels still wait for a badge: the error must not hide them (the next badge
+            # would take them off site without the person seeing it).
+            if isinstance(message, KioskError):
+                title = title or message.title
+                message = message.message
+            message = f"{message} {self._pending_line()}"
         super().show_error(message, title)
         if self._error_timer is not None:
             self._error_timer.stop()
@@ -191,7 +198,14 @@ class HomeScreen(StaffScreen):
             self._error_timer = None
         notice = self.notice
         if notice is not None and notice.kind == "error":
-            notice.clear()
+            if self.pending_tags:
+                self.show_info(self._pending_line())
+            else:
+                notice.clear()
+
+    def _pending_line(self) -> str:
+        listed = ", ".join(self.pending_tags)
+        return f"{listed} in school. To take it off site, scan your badge (Esc: cancel)."
 
     @on(Input.Changed, "#scan")
     def _typing(self, event: Input.Changed) -> None:
@@ -302,5 +316,4 @@ class HomeScreen(StaffScreen):
             self.pending_tags.append(device.tag)
         self.intent = "signout"
         self._highlight_intent()
-        listed = ", ".join(self.pending_tags)
-        self.show_info(f"{listed} in school. To take it off site, scan your badge (Esc: cancel).")
+        self.show_info(self._pending_line())

@@ -243,3 +243,26 @@ async def test_a_staff_code_typed_as_the_review_text_is_not_sent(school: Service
     kinds = [kind for kind, _ in events(school)[before:]]
     assert "workstation_review_requested" not in kinds
     assert kinds == ["phone_deposited"]
+
+
+# --- home: labels waiting for a badge --------------------------------------------------------
+
+
+async def test_an_error_on_home_keeps_saying_which_labels_wait_and_esc_clears_them(
+    school: Services,
+) -> None:
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, *"LAP-001", "enter")
+        await press(pilot, *"LAP-002", "enter")
+        assert "LAP-001, LAP-002 in school" in notice(app)
+        await press(pilot, *"DELL-5CG1234XYZ", "enter")
+        said = notice(app)
+        assert "DELL-5CG1234XYZ is not a staff code or an asset tag" in said
+        assert "LAP-001, LAP-002 in school. To take it off site, scan your badge" in said
+        await press(pilot, "A")  # the next code begins: the error goes, the labels stay said
+        assert "LAP-001, LAP-002 in school" in notice(app)
+        await press(pilot, "backspace", "escape")
+        assert "LAP-001" not in notice(app)
+        await press(pilot, *"EPATEL", "enter")
+        assert isinstance(app.screen, PersonScreen)  # not a sign-out form for both
