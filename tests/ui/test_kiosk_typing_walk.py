@@ -266,3 +266,28 @@ async def test_an_error_on_home_keeps_saying_which_labels_wait_and_esc_clears_th
         assert "LAP-001" not in notice(app)
         await press(pilot, *"EPATEL", "enter")
         assert isinstance(app.screen, PersonScreen)  # not a sign-out form for both
+
+
+# --- the sign-out form: a reason's digit is a whole code ------------------------------------
+
+
+async def test_the_next_label_typed_on_the_sign_out_form_is_not_a_reason(school: Services) -> None:
+    make_ready(school, "ASMITH")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, *"ASMITH", "enter")
+        await press(pilot, *"LAP-001", "enter")
+        assert isinstance(app.screen, SignOutScreen)
+        reason = app.screen.query_one("#reason", ReasonSet)
+        await press(pilot, *"LAP-002", "enter")  # the next label: its 2 is not a reason
+        assert reason.pressed_index == -1
+        assert app.screen.tags == ["LAP-001", "LAP-002"]
+        assert "Added Laptop LAP-002" in notice(app)
+        await press(pilot, "2")
+        assert "for “School trip or visit”" in app.screen.summary_text()
+        assert school.devices.offsite_now() == ()
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ConfirmScreen), notice(app)
+    items = school.devices.offsite_now()
+    assert sorted(i.device.tag for i in items) == ["LAP-001", "LAP-002"]
+    assert {i.reason for i in items} == {"School trip or visit"}
