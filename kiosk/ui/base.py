@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Input
+from textual.widgets import Input, OptionList
 
 from kiosk.domain.errors import KioskError
 from kiosk.domain.text import display_text
@@ -45,6 +45,8 @@ class KioskScreenMixin:
         # After a refused or unrecognised code, the next Enter with nothing typed does not do
         # the screen's main action (the person meant the code, not the action).
         self.enter_disarmed = False
+        # Shown and ready for keys (the app keeps keys typed ahead until it is).
+        self.typing_ready = False
 
     @property
     def kiosk(self) -> KioskApp:
@@ -65,6 +67,51 @@ class KioskScreenMixin:
         # Shown (again): what was read on it before is over.
         self.reading_code = False
         self.enter_disarmed = False
+        # Ready for keys once the resume has been handled (focus and the screen's own
+        # resetting done): keys typed meanwhile wait in the app's type-ahead.
+        self.call_later(self._typing_resumed)  # type: ignore[attr-defined]
+
+    def _typing_resumed(self) -> None:
+        self.typing_ready = True
+        self.kiosk.release_typeahead()
+
+    def on_screen_suspend(self) -> None:
+        self.typing_ready = False
+
+    def take_key(self, event: events.Key) -> bool:
+        """What is typed for the code field, read here at once (the app calls this before
+        the key goes to any widget, so keys and Enters are read in the order they came):
+        True when the key was the code field's. Keys for a text field of a form, or a key
+        the focused part uses itself (Space on a tick box), are not taken."""
+        field = self.code_field
+        if field is None:
+            return False
+        focused = getattr(self, "focused", None)
+        if isinstance(focused, (Input, OptionList)) and focused is not field:
+            return False  # a text field of the form, or an open list's type-to-search
+        if focused is not field and event.key in getattr(focused, "OWN_KEYS", ()):
+            return False
+        if event.key not in ("enter", "ctrl+m", "ctrl+j"):
+            self.enter_disarmed = False  # the person does something else on the screen
+        if event.is_printable and event.character:
+            field.take(event.character)
+            return True
+        if event.key == "backspace" and field.value:
+            field.value = field.value[:-1]
+            field.cursor_position = len(field.value)
+            return True
+        if event.key == "enter":
+            text = field.value.strip()
+            if text:
+                field.value = ""
+                self.read_code(text)
+                return True
+            if field.has_focus:
+                self.read_code("")  # the screen's main action (if Enter is armed)
+                return True
+            # Not focused: the screen's own Enter binding, unless Enter is disarmed.
+            return not self.enter_allowed()
+        return False
 
     # --- what is typed: the code field ------------------------------------------------------
 

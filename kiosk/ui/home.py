@@ -209,8 +209,9 @@ class HomeScreen(StaffScreen):
 
     @on(Input.Changed, "#scan")
     def _typing(self, event: Input.Changed) -> None:
-        # The next code is being typed: the last one's error is over.
-        if event.value:
+        # The next code is being typed: the last one's error is over. (The field as it is
+        # now: a change message can arrive after the code it was part of has been read.)
+        if event.input.value:
             self._clear_error()
 
     # --- buttons and keys ---------------------------------------------------------------------

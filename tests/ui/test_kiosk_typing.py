@@ -192,3 +192,32 @@ async def test_a_reason_digit_counts_only_as_a_whole_code(school: Services) -> N
         await type_code(pilot, "1234")
         assert reason.pressed_index == -1  # type: ignore[attr-defined]
         assert "31234 is not a staff code or an asset tag" in notice(app)
+
+
+async def test_a_key_on_the_confirmation_starts_the_next_code(school: Services) -> None:
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:BJONES")
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ConfirmScreen)
+        await type_code(pilot, "epatel")  # the first letter is not lost
+        assert isinstance(app.screen, PersonScreen)
+        assert app.screen.status.staff.code == "EPATEL"
+
+
+async def test_a_home_screen_error_clears_at_the_next_key_or_after_a_minute(
+    school: Services,
+) -> None:
+    app = make_app(with_settings(school, idle_timeout=0))  # never idle: the error's own timer
+    async with running(app) as pilot:
+        await type_code(pilot, "lap-008")
+        assert "LAP-008 is not a staff code or an asset tag" in notice(app)
+        await press(pilot, "a")  # the next code begins: the last one's error is over
+        assert notice(app) == ""
+        await press(pilot, "backspace")
+        assert app.home is not None
+        app.home.ERROR_SECONDS = 0.3  # (a minute at the kiosk)
+        await type_code(pilot, "lap-008")
+        assert "LAP-008" in notice(app)
+        await pilot.pause(0.6)
+        assert notice(app) == ""

@@ -15,6 +15,7 @@ from kiosk.db.engine import make_engine
 from kiosk.db.models import Event
 from kiosk.services.app import Services
 from kiosk.ui.app import KioskApp
+from kiosk.ui.breakfast import BreakfastScreen
 from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.person import PersonScreen
 from kiosk.ui.pin import PinScreen
@@ -291,3 +292,65 @@ async def test_the_next_label_typed_on_the_sign_out_form_is_not_a_reason(school:
     items = school.devices.offsite_now()
     assert sorted(i.device.tag for i in items) == ["LAP-001", "LAP-002"]
     assert {i.reason for i in items} == {"School trip or visit"}
+
+
+# --- keys in a burst: each Enter ends exactly one code, in order ---------------------------
+
+
+def burst(app: KioskApp, typed: str) -> None:
+    """Keys arriving all at once (a frozen kiosk catching up, a fast typist): posted to the
+    app with no pause between them; "⏎" is Enter."""
+    from textual import events as textual_events
+
+    for char in typed:
+        if char == "⏎":
+            app.post_message(textual_events.Key("enter", "\r"))
+        else:
+            app.post_message(textual_events.Key(char, char))
+
+
+async def test_codes_typed_in_a_burst_in_breakfast_club_are_read_one_by_one(
+    school: Services,
+) -> None:
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:BJONES")
+        await press(pilot, "f5")
+        assert isinstance(app.screen, BreakfastScreen)
+        before = len(events(school))
+        burst(app, "EPATEL⏎ASMITH⏎CHEAD⏎")
+        await settle(pilot)
+        await wait_for(pilot, lambda: len(events(school)) >= before + 3)
+        await settle(pilot)
+    added = events(school)[before:]
+    assert [kind for kind, _ in added] == ["phone_deposited"] * 3
+    assert sorted(h.staff.code for h in school.phones.phones_now()) == [
+        "ASMITH",
+        "CHEAD",
+        "EPATEL",
+    ]
+
+
+async def test_a_badge_and_enter_typed_in_a_burst_on_home_deposits(school: Services) -> None:
+    app = make_app(school)
+    async with running(app) as pilot:
+        before = len(events(school))
+        burst(app, "EPATEL⏎⏎")  # the second Enter is for the screen the first one opens
+        await settle(pilot)
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+    assert [kind for kind, _ in events(school)[before:]] == ["phone_deposited"]
+    assert [h.staff.code for h in school.phones.phones_now()] == ["EPATEL"]
+
+
+async def test_keys_typed_while_a_code_is_answered_go_to_the_next_screen(
+    school: Services,
+) -> None:
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, *"EPATEL")
+        await pilot.press("enter")  # not settled: the answer is still on its way
+        burst(app, "ASMITH⏎⏎")  # typed meanwhile: the next person, and their deposit
+        await settle(pilot)
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await settle(pilot)
+    assert [h.staff.code for h in school.phones.phones_now()] == ["ASMITH"]
