@@ -107,6 +107,11 @@ class KioskApp(PlainErrors, App[None]):
         self.home: HomeScreen | None = None
         self._reusable: dict[str, Screen[Any]] = {}
         self._scans: deque[str] = deque()
+        # Type-ahead: keys (and scans) that arrived while the kiosk was reading a code or
+        # changing screens, in order, for the screen that will read them (see _deliver).
+        self._typeahead: deque[events.Key | str] = deque()
+        self._typeahead_since = 0.0
+        self._typeahead_timer: Timer | None = None
         self._wedge: ScanWedge[events.Key] = ScanWedge()
         self._wedge_timer: Timer | None = None
         self._busy_timer: Timer | None = None
@@ -378,6 +383,10 @@ class KioskApp(PlainErrors, App[None]):
         else:
             self.unexpected_errors.append(value)
             self.show_error(UNEXPECTED, "Not recorded")
+        if hasattr(origin, "reading_code"):
+            origin.reading_code = False  # the code's answer has been handled
+        if self._typeahead:
+            self._schedule_typeahead()
         self.call_later(self._pump_scans)
         self._collect_once_drawn()
 
@@ -412,16 +421,80 @@ class KioskApp(PlainErrors, App[None]):
 
     @property
     def queued_scans(self) -> int:
-        return len(self._scans)
+        """Scans waiting, and keys typed ahead waiting for their screen."""
+        return len(self._scans) + len(self._typeahead)
+
+    # --- type-ahead -------------------------------------------------------------------------
+
+    # Keys wait at most this long for a screen that does not say it is ready (then they go to
+    # whatever screen is on top): a screen that never resumes must not eat the keyboard.
+    TYPEAHEAD_SECONDS = 2.0
+
+    def _holding_keys(self) -> bool:
+        """Keys must wait: a code or an action is being answered (its answer may change the
+        screen, and what was typed after it belongs to the screen that comes next), or the
+        screen on top is still being shown."""
+        if self.busy or self._scans:
+            return True
+        if not self.screen_stack:
+            return False
+        ready = getattr(self.screen, "typing_ready", True)
+        return not ready and monotonic() - self._typeahead_since < self.TYPEAHEAD_SECONDS
+
+    async def _deliver(self, item: events.Key | str) -> None:
+        """A key (or a scan) for the kiosk's screens: handled now, in order, or kept for the
+        screen that will read it."""
+        if self._typeahead or self._holding_keys():
+            if not self._typeahead:
+                self._typeahead_since = monotonic()
+            self._typeahead.append(item)
+            self._schedule_typeahead()
+            return
+        await self._dispatch_key(item)
+
+    async def _dispatch_key(self, item: events.Key | str) -> None:
+        if isinstance(item, str):
+            self.receive_scan(item)
+            return
+        # The kiosk screen reads what is typed into its code field here, at once and in
+        # order: a key sent to a widget is handled later, in that widget's own queue, and an
+        # Enter would overtake (or be overtaken by) the characters around it.
+        take = getattr(self.screen, "take_key", None)
+        if take is not None and take(item):
+            return
+        await super().on_event(item)
+
+    def _schedule_typeahead(self) -> None:
+        if self._typeahead_timer is None:
+            self._typeahead_timer = self.set_timer(0.02, self._release_typeahead)
+
+    def release_typeahead(self) -> None:
+        """A screen is ready for keys (it has been shown): keys typed ahead go to it now."""
+        if self._typeahead:
+            self.call_later(self._release_typeahead)
+
+    async def _release_typeahead(self) -> None:
+        if self._typeahead_timer is not None:
+            self._typeahead_timer.stop()
+            self._typeahead_timer = None
+        while self._typeahead and not self._holding_keys():
+            await self._dispatch_key(self._typeahead.popleft())
+        if self._typeahead:
+            self._schedule_typeahead()
 
     def _pump_scans(self) -> None:
         while self._scans and not self.busy and self.db_state != "connecting":
             text = self._scans.popleft()
-            handler = getattr(self.screen, "handle_scan", None)
+            screen = self.screen
+            handler = getattr(screen, "handle_scan", None)
             if handler is None:
-                log.info("scan ignored on %s", type(self.screen).__name__)
+                log.info("scan ignored on %s", type(screen).__name__)
                 continue
+            if hasattr(screen, "reading_code"):
+                screen.reading_code = True
             self._safely(handler, text)
+            if not self.busy and hasattr(screen, "reading_code"):
+                screen.reading_code = False  # answered at once
 
     def _scans_wanted(self) -> bool:
         return bool(getattr(self.screen, "ACCEPTS_SCANS", False))
@@ -431,7 +504,9 @@ class KioskApp(PlainErrors, App[None]):
             self._last_input = self.clock.monotonic()
             if isinstance(event, events.Key):
                 self.last_key_at = monotonic()
-            if isinstance(event, events.Key) and (self._wedge.pending or self._scans_wanted()):
+            if isinstance(event, events.Key) and (
+                self._wedge.pending or self._typeahead or self._scans_wanted()
+            ):
                 await self._apply(self._wedge.feed(event, event.key, event.character, monotonic()))
                 return
         elif isinstance(event, events.Paste) and not event.is_forwarded:
@@ -444,9 +519,12 @@ class KioskApp(PlainErrors, App[None]):
 
     async def _apply(self, out: WedgeOutput[events.Key]) -> None:
         for key_event in out.release:
-            await super().on_event(key_event)
+            await self._deliver(key_event)
         if out.scan is not None:
-            self.receive_scan(out.scan)
+            if self._typeahead:  # after the keys typed before it
+                await self._deliver(out.scan)
+            else:
+                self.receive_scan(out.scan)
         if self._wedge_timer is not None:
             self._wedge_timer.stop()
             self._wedge_timer = None
@@ -511,10 +589,10 @@ class KioskApp(PlainErrors, App[None]):
         """The app is being stopped from outside (SIGTERM): it may close."""
         self._exit_allowed = True
 
-    def exit_kiosk(self) -> None:
+    def exit_kiosk(self, by: str | None = None) -> None:
         """Leave the app: only after a correct admin PIN and an admin's badge."""
         self._exit_allowed = True
-        log.info("kiosk closed by an admin")
+        log.info("kiosk closed by %s", by or "an admin")
         self.exit()
 
     def open_admin_console(self, admin_code: str, lockouts: Sequence[datetime] = ()) -> bool:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Input
+from textual.widgets import Input, OptionList
 
 from kiosk.domain.errors import KioskError
 from kiosk.domain.text import display_text
@@ -17,6 +17,8 @@ from kiosk.ui.widgets import CodeField, Notice
 
 if TYPE_CHECKING:
     from kiosk.services.app import Services
+    from kiosk.services.people import ScanResult
+    from kiosk.services.views import StaffInfo
     from kiosk.ui.app import KioskApp
 
 T = TypeVar("T")
@@ -37,6 +39,14 @@ class KioskScreenMixin:
         # "kiosk-screen": the kiosk's styles apply to its own screens only (not to the admin
         # console's, which runs inside the same app).
         super().__init__(*args, classes=f"kiosk-screen {classes or ''}".strip(), **kwargs)  # type: ignore[call-arg]
+        # A code is being read (from Enter with text in the code field, or a scan, until its
+        # answer has been handled): an error shown meanwhile is a refusal of that code.
+        self.reading_code = False
+        # After a refused or unrecognised code, the next Enter with nothing typed does not do
+        # the screen's main action (the person meant the code, not the action).
+        self.enter_disarmed = False
+        # Shown and ready for keys (the app keeps keys typed ahead until it is).
+        self.typing_ready = False
 
     @property
     def kiosk(self) -> KioskApp:
@@ -52,6 +62,56 @@ class KioskScreenMixin:
     def on_idle_timeout(self) -> None:
         """Drop whatever was half done (nothing is recorded) and go home."""
         self.kiosk.go_home()
+
+    def on_screen_resume(self) -> None:
+        # Shown (again): what was read on it before is over.
+        self.reading_code = False
+        self.enter_disarmed = False
+        # Ready for keys once the resume has been handled (focus and the screen's own
+        # resetting done): keys typed meanwhile wait in the app's type-ahead.
+        self.call_later(self._typing_resumed)  # type: ignore[attr-defined]
+
+    def _typing_resumed(self) -> None:
+        self.typing_ready = True
+        self.kiosk.release_typeahead()
+
+    def on_screen_suspend(self) -> None:
+        self.typing_ready = False
+
+    def take_key(self, event: events.Key) -> bool:
+        """What is typed for the code field, read here at once (the app calls this before
+        the key goes to any widget, so keys and Enters are read in the order they came):
+        True when the key was the code field's. Keys for a text field of a form, or a key
+        the focused part uses itself (Space on a tick box), are not taken."""
+        field = self.code_field
+        if field is None:
+            return False
+        focused = getattr(self, "focused", None)
+        if isinstance(focused, (Input, OptionList)) and focused is not field:
+            return False  # a text field of the form, or an open list's type-to-search
+        if focused is not field and event.key in getattr(focused, "OWN_KEYS", ()):
+            return False
+        if event.key not in ("enter", "ctrl+m", "ctrl+j"):
+            self.enter_disarmed = False  # the person does something else on the screen
+        if event.is_printable and event.character:
+            field.take(event.character)
+            return True
+        if event.key == "backspace" and field.value:
+            field.value = field.value[:-1]
+            field.cursor_position = len(field.value)
+            return True
+        if event.key == "enter":
+            text = field.value.strip()
+            if text:
+                field.value = ""
+                self.read_code(text)
+                return True
+            if field.has_focus:
+                self.read_code("")  # the screen's main action (if Enter is armed)
+                return True
+            # Not focused: the screen's own Enter binding, unless Enter is disarmed.
+            return not self.enter_allowed()
+        return False
 
     # --- what is typed: the code field ------------------------------------------------------
 
@@ -72,6 +132,8 @@ class KioskScreenMixin:
         if field is None:
             return
         focused = getattr(self, "focused", None)
+        if event.key not in ("enter", "ctrl+m", "ctrl+j"):
+            self.enter_disarmed = False  # the person does something else on the screen
         if field.has_focus:
             if event.key == "escape" and field.value:
                 event.stop()
@@ -92,6 +154,8 @@ class KioskScreenMixin:
             text = field.value.strip()
             field.value = ""
             self.read_code(text)
+        elif event.key == "enter" and not self.enter_allowed():
+            pass  # a code is being read, or one was just refused: not the main action
         else:
             return
         event.stop()
@@ -111,20 +175,91 @@ class KioskScreenMixin:
         """Enter in the code field: ``text`` read as a code (badge, label, staff code or tag),
         or, when nothing was typed, the screen's main action."""
         if text:
+            self.reading_code = True
             self.kiosk.receive_scan(text)
-        else:
+        elif self.enter_allowed():
             self.enter_pressed()
+
+    def enter_allowed(self) -> bool:
+        """May an Enter with nothing typed do the screen's main action now? Not while a code
+        is still being read (its answer may close this screen: the Enter was meant for the
+        next), and not as the first Enter after a refused code (the refusal disarms it once;
+        any other key arms it again)."""
+        if self.reading_code:
+            return False
+        if self.enter_disarmed:
+            self.enter_disarmed = False
+            return False
+        return True
 
     def enter_pressed(self) -> None:
         """Enter with nothing typed: the screen's main action (none by default)."""
 
     # --- scans ---------------------------------------------------------------------------
 
+    @property
+    def screen_owner(self) -> StaffInfo | None:
+        """Whose screen this is (None: nobody's in particular, e.g. a return from home)."""
+        from kiosk.services.views import StaffInfo
+
+        for holder in (self, getattr(self, "status", None), getattr(self, "check", None)):
+            staff = getattr(holder, "staff", None)
+            if isinstance(staff, StaffInfo):
+                return staff
+            if holder is not self and staff is not None:
+                inner = getattr(staff, "staff", None)  # StaffStatus
+                if isinstance(inner, StaffInfo):
+                    return inner
+        return None
+
     def handle_scan(self, text: str) -> None:
+        """A code read on a screen that is not there to read codes (a form, the policy):
+        another member of staff's code means this screen's person walked away; anything
+        else is refused, saying what was read."""
+        self.call(
+            lambda s: s.people.resolve_scan(text),
+            lambda result: self.other_code(result, text),
+        )
+
+    def other_code(self, result: ScanResult, text: str) -> None:
+        if result.staff is not None:
+            owner = self.screen_owner
+            if owner is not None and result.staff.staff.id == owner.id:
+                self.show_error(
+                    "That is your own code: finish or cancel this first (Esc).", title="Not now"
+                )
+                return
+            self.hand_over(result)
+            return
         self.show_error(
             f"“{shown_code(text)}” was read: finish or cancel this first (Esc), then scan again.",
             title="Not now",
         )
+
+    def hand_over(self, result: ScanResult) -> None:
+        """Another member of staff's code on this unfinished screen: its person walked away.
+        The screen is dropped (nothing recorded) and the code is read as if typed on home."""
+        owner = self.screen_owner
+        kiosk = self.kiosk
+        note = (
+            f"{owner.name}'s screen was closed: nothing recorded for them."
+            if owner is not None
+            else "The last screen was closed unfinished: nothing recorded."
+        )
+        self.reading_code = False
+        kiosk.go_home()
+        home = kiosk.home
+        if home is None:
+            return
+        home.reset()
+        home.take_result(result)
+
+        def say() -> None:
+            screen: Any = kiosk.screen
+            if screen is not self and hasattr(screen, "show_info"):
+                screen.show_info(note)
+
+        kiosk.call_after_refresh(say)
 
     # --- messages --------------------------------------------------------------------------
 
@@ -139,6 +274,8 @@ class KioskScreenMixin:
         if isinstance(message, KioskError):
             title = title or message.title
             message = message.message
+        if self.reading_code:
+            self.enter_disarmed = True  # a refused code: the next empty Enter does nothing
         title = title if title is not None else "Not recorded"
         if title and message.startswith(f"{title}:"):
             title = ""  # said once: "Not recorded: the database..." needs no second title

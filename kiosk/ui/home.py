@@ -257,6 +257,13 @@ class HomeScreen(StaffScreen):
     # --- an error goes away by itself ----------------------------------------------------------
 
     def show_error(self, message: str | KioskError, title: str | None = None) -> None:
+        if self.pending_tags:
+            # Labels still wait for a badge: the error must not hide them (the next badge
+            # would take them off site without the person seeing it).
+            if isinstance(message, KioskError):
+                title = title or message.title
+                message = message.message
+            message = f"{message} {self._pending_line()}"
         super().show_error(message, title)
         if self._error_timer is not None:
             self._error_timer.stop()
@@ -268,12 +275,20 @@ class HomeScreen(StaffScreen):
             self._error_timer = None
         notice = self.notice
         if notice is not None and notice.kind == "error":
-            notice.clear()
+            if self.pending_tags:
+                self.show_info(self._pending_line())
+            else:
+                notice.clear()
+
+    def _pending_line(self) -> str:
+        listed = ", ".join(self.pending_tags)
+        return f"{listed} in school. To take it off site, scan your badge (Esc: cancel)."
 
     @on(Input.Changed, "#scan")
     def _typing(self, event: Input.Changed) -> None:
-        # The next code is being typed: the last one's error is over.
-        if event.value:
+        # The next code is being typed: the last one's error is over. (The field as it is
+        # now: a change message can arrive after the code it was part of has been read.)
+        if event.input.value:
             self._clear_error()
 
     # --- buttons and keys ---------------------------------------------------------------------
@@ -325,6 +340,10 @@ class HomeScreen(StaffScreen):
         self._stale = True
         flows.confirm_receipt(self.kiosk, outcome.receipt, *outcome.note)
 
+    def take_result(self, result: ScanResult) -> None:
+        """A code read on another screen, handled as if it had been typed here."""
+        self._resolved(result)
+
     def _resolved(self, result: ScanResult) -> None:
         self.clear_notice()
         if result.staff is not None:
@@ -375,5 +394,4 @@ class HomeScreen(StaffScreen):
             self.pending_tags.append(device.tag)
         self.intent = "signout"
         self._highlight_intent()
-        listed = ", ".join(self.pending_tags)
-        self.show_info(f"{listed} in school. To take it off site, scan your badge (Esc: cancel).")
+        self.show_info(self._pending_line())

@@ -17,7 +17,7 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical
@@ -52,14 +52,18 @@ class PinScreen(StaffModal):
         Binding("backspace", "delete", "Delete", show=False),
         Binding("enter", "submit", "OK", show=False),
         *(Binding(str(d), f"digit({d})", str(d), show=False) for d in range(10)),
-        Binding("a", "console", "Admin console", show=False),
-        Binding("x", "exit_kiosk", "Exit kiosk", show=False),
+        # Function keys: no letter typed at the pad (a staff code, a label) is an action.
+        Binding("f2", "console", "Admin console", show=False),
+        Binding("f3", "exit_kiosk", "Exit kiosk", show=False),
     ]
 
     def __init__(self) -> None:
         super().__init__(classes="pin-screen")
         self.stage = "pin"
         self.digits = ""
+        # Everything typed at the PIN stage since the last Enter: a PIN is digits only, and
+        # a label or a code typed here (``LAP-014``) is not a wrong PIN.
+        self.typed = ""
         self.admin: StaffInfo | None = None
         self._accepted_pin = ""  # the PIN the pad accepted, for sign_in with the badge
         self.lockouts: tuple[datetime, ...] = ()
@@ -76,9 +80,9 @@ class PinScreen(StaffModal):
                 yield TouchButton("⌫", id="pin-back", classes="pin-key")
             yield Input(placeholder="Staff code", id="admin-code", max_length=40)
             with Grid(id="admin-menu"):
-                yield TouchButton("Admin console", key="A", id="menu-console", variant="primary")
-                yield TouchButton("Exit kiosk", key="X", id="menu-exit", variant="error")
-            yield TouchButton("Exit the kiosk app", key="X", id="offline-exit", variant="error")
+                yield TouchButton("Admin console", key="F2", id="menu-console", variant="primary")
+                yield TouchButton("Exit kiosk", key="F3", id="menu-exit", variant="error")
+            yield TouchButton("Exit the kiosk app", key="F3", id="offline-exit", variant="error")
             yield Notice(id="notice")
             with Grid(id="pin-actions"):
                 yield TouchButton("OK", key="Enter", id="pin-ok", variant="primary")
@@ -109,21 +113,49 @@ class PinScreen(StaffModal):
 
     # --- the PIN --------------------------------------------------------------------------
 
+    def on_key(self, event: events.Key) -> None:
+        """A printable key that is not a digit: at the PIN stage it is remembered (what was
+        typed is then "not a PIN", not a wrong PIN); at the menu it does nothing (the
+        actions are F2 and F3). Digits go on to their bindings."""
+        char = event.character
+        if not (event.is_printable and char) or self.stage not in ("pin", "menu", "offline"):
+            return
+        if self.stage == "pin":
+            if char.isdigit():
+                return
+            if len(self.typed) < MAX_DIGITS:
+                self.typed += char
+        event.stop()
+        event.prevent_default()
+
     def action_digit(self, digit: int) -> None:
         if self.stage != "pin" or self.kiosk.busy or len(self.digits) >= MAX_DIGITS:
             return
         self.digits += str(digit)
+        self.typed += str(digit)
         self._show_dots()
 
     def action_delete(self) -> None:
         if self.stage == "pin":
             self.digits = self.digits[:-1]
+            self.typed = self.typed[:-1]
             self._show_dots()
 
     def action_submit(self) -> None:
         if self.kiosk.busy:
             return
         if self.stage == "pin":
+            typed, self.typed = self.typed, ""
+            if typed and not typed.isdigit():
+                # A label or a code typed at the pad: not an attempt at the PIN.
+                self.digits = ""
+                self._show_dots()
+                self.show_error(
+                    f"“{display_text(typed)}” is not a PIN: the PIN is digits only. "
+                    "It was not counted as an attempt.",
+                    title="Not a PIN",
+                )
+                return
             if not self.digits:
                 self.show_error("Type the PIN first.", title="PIN")
                 return
@@ -241,9 +273,35 @@ class PinScreen(StaffModal):
             )
             self.kiosk.exit_kiosk()
             return
-        if self.stage != "menu" or self.admin is None:
+        if self.stage != "menu" or self.admin is None or self.kiosk.busy:
             return
-        self.kiosk.exit_kiosk()
+        admin = self.admin
+
+        def recorded(event_id: int) -> None:
+            log.info(
+                "kiosk app closed by %s (%s) from the PIN pad (event %s)",
+                admin.name,
+                admin.code,
+                event_id,
+            )
+            self.kiosk.exit_kiosk(by=admin.name)
+
+        def not_recorded(error: KioskError) -> None:
+            log.warning(
+                "kiosk app closed by %s (%s) from the PIN pad; NOT recorded in the register: %s",
+                admin.name,
+                admin.code,
+                error.message,
+            )
+            self.kiosk.exit_kiosk(by=admin.name)
+
+        # Who closed it is recorded first (services.admin.record_app_closed); with the
+        # database away it closes all the same, and kiosk.log names the admin.
+        self.call(
+            lambda s: s.admin.record_app_closed(admin.code, where="kiosk PIN pad"),
+            recorded,
+            not_recorded,
+        )
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
@@ -251,7 +309,7 @@ class PinScreen(StaffModal):
         if button.startswith("pin-") and button[4:].isdigit():
             self.action_digit(int(button[4:]))
         elif button == "pin-clear":
-            self.digits = ""
+            self.digits = self.typed = ""
             self._show_dots()
         elif button == "pin-back":
             self.action_delete()

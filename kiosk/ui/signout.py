@@ -1,7 +1,10 @@
 """Signing laptops and work phones out: a short form, after what the policy asks first.
 
-Each field changes only by its own keys: the reason by 1-4 (or the arrows) while the reason
-list has the focus, the expected return by what is typed in it, the line manager by choosing
+Each field changes only by its own keys: the reason by the arrows on the reason list, or by a
+reason's digit typed as a whole code (the code field holding exactly ``1``..``4`` when Enter
+comes: the summary line shows that reason meanwhile, and Enter signs out with it; a digit
+followed by more characters is the start of a label or tag), the expected return by what is
+typed in it, the line manager by choosing
 from the staff list, "charged and ready" by Space or a tap. Anything else typed (a label, a
 tag) goes into the form's code field and is read as a code when Enter comes. Enter anywhere
 else signs out what the summary line above the buttons says will be recorded.
@@ -14,12 +17,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Select, Static
 
 from kiosk.domain.errors import InvalidInput, KioskError, MissingAcknowledgement
@@ -48,14 +50,10 @@ OTHER = SIGN_OUT_REASONS[-1]
 REASON_KEYS = len(SIGN_OUT_REASONS) - 1
 
 
-class ReasonKey(Message):
-    """A reason was chosen with its digit key (the focus then moves to the code field)."""
-
-
 class ReasonSet(RadioSet, inherit_bindings=False):
-    """The reason list: 1-4 choose a reason while it has the focus; the arrows choose the
-    next or previous one (there is no "highlighted but not chosen"); Enter belongs to the
-    form (it signs out)."""
+    """The reason list: the arrows choose the next or previous reason (there is no
+    "highlighted but not chosen"); a digit typed goes to the code field (a reason's digit
+    alone there, then Enter, is that reason); Enter belongs to the form (it signs out)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("down,right", "step(1)", "Next reason", show=False),
@@ -68,18 +66,16 @@ class ReasonSet(RadioSet, inherit_bindings=False):
             buttons[index].value = True
             self._selected = index
 
+    @property
+    def chosen_index(self) -> int:
+        """The chosen reason's index (-1: none), as soon as it is chosen (``pressed_index``
+        follows a message later)."""
+        return next((n for n, b in enumerate(self.query(RadioButton)) if b.value), -1)
+
     def action_step(self, step: int) -> None:
         count = len(self.query(RadioButton))
         current = self.pressed_index
         self.choose((current + step) % count if current >= 0 else (0 if step > 0 else count - 1))
-
-    def on_key(self, event: events.Key) -> None:
-        char = event.character
-        if char and char.isdigit() and 1 <= int(char) <= REASON_KEYS:
-            event.stop()
-            event.prevent_default()
-            self.choose(int(char) - 1)
-            self.post_message(ReasonKey())
 
 
 class ManagerSelect(Select[str], inherit_bindings=False):
@@ -138,7 +134,7 @@ class SignOutScreen(StaffScreen):
                     max_length=80,
                 )
                 yield Static(
-                    "Why is it going off site? (1-4 while the list has the focus; ↑ for Other)",
+                    "Why is it going off site? (type 1-4, then Enter; ↑↓ on the list, ↑ for Other)",
                     classes="field-label",
                     markup=False,
                 )
@@ -265,15 +261,20 @@ class SignOutScreen(StaffScreen):
 
         def loaded(staff: tuple[StaffInfo, ...]) -> None:
             self._staff = staff
+
             # The person's own line manager (from the roster) first; nobody is chosen for them.
+            # The roster keeps the manager's staff code (older rows: their name).
+            def is_own_manager(s: StaffInfo) -> bool:
+                wanted = (own.line_manager or "").strip().casefold()
+                return bool(wanted) and wanted in (s.code.casefold(), s.name.casefold())
+
             others = sorted((s for s in staff if s.id != own.id), key=lambda s: s.name)
-            others.sort(key=lambda s: s.name != own.line_manager)
+            others.sort(key=lambda s: not is_own_manager(s))
             # Rich Text (literal, never markup): what the list's type-to-search reads.
             options = [
                 (
                     Text(
-                        display_text(s.name)
-                        + (" (your line manager)" if s.name == own.line_manager else "")
+                        display_text(s.name) + (" (your line manager)" if is_own_manager(s) else "")
                     ),
                     s.name,
                 )
@@ -331,13 +332,15 @@ class SignOutScreen(StaffScreen):
     # --- keys ---------------------------------------------------------------------------------
 
     def action_enter(self) -> None:
+        if not self.enter_allowed():
+            return
         if self._prerequisites():
             self.start_next_step()
         else:
             self.action_submit()
 
     def enter_pressed(self) -> None:
-        self.action_enter()
+        self.action_enter()  # (read_code checked enter_allowed already)
 
     @on(RadioSet.Changed, "#reason")
     def _reason_changed(self, event: RadioSet.Changed) -> None:
@@ -347,10 +350,6 @@ class SignOutScreen(StaffScreen):
         if is_other:
             other.focus()
         self._show_summary()
-
-    def on_reason_key(self, _event: ReasonKey) -> None:
-        # Chosen with its key: what is typed next (a label, a tag) goes to the code field.
-        self.query_one("#tag", CodeField).focus()
 
     @on(Input.Changed)
     @on(Select.Changed)
@@ -385,10 +384,8 @@ class SignOutScreen(StaffScreen):
     def _scanned(self, result: ScanResult) -> None:
         if result.staff is not None:
             if result.staff.staff.id != self.check.staff.id:
-                self.show_error(
-                    "Finish or cancel this sign-out first (Esc), then scan the next badge.",
-                    title="Not now",
-                )
+                # Another member of staff: this person walked away (nothing recorded).
+                self.hand_over(result)
             else:
                 self.show_info("That is your badge: this sign-out is yours.")
             return
@@ -412,10 +409,30 @@ class SignOutScreen(StaffScreen):
 
     # --- what would be recorded -------------------------------------------------------------
 
+    def typed_reason(self) -> int | None:
+        """The reason whose digit is the whole of the code field now (its index), if any:
+        what Enter would choose, shown in the summary line before it records."""
+        typed = self.query_one("#tag", CodeField).value.strip()
+        if len(typed) == 1 and typed.isdigit() and 1 <= int(typed) <= REASON_KEYS:
+            return int(typed) - 1
+        return None
+
+    def read_code(self, text: str) -> None:
+        """Enter in the code field: a reason's digit alone chooses that reason and signs out
+        (badge, label, reason, Enter); anything else is read as a code (a label adds it)."""
+        if len(text) == 1 and text.isdigit() and 1 <= int(text) <= REASON_KEYS:
+            self.query_one("#reason", ReasonSet).choose(int(text) - 1)
+            self.action_enter()
+            return
+        super().read_code(text)
+
     def _reason(self) -> str:
-        index: int = self.query_one("#reason", RadioSet).pressed_index
+        digit = self.typed_reason()
+        index: int = (
+            digit if digit is not None else self.query_one("#reason", ReasonSet).chosen_index
+        )
         if index < 0:
-            raise InvalidInput("Choose why it is going off site (1 to 4, or ↑ for Other).")
+            raise InvalidInput("Choose why it is going off site (type 1 to 4, or ↑ for Other).")
         reason = SIGN_OUT_REASONS[index]
         if reason == OTHER:
             typed = str(self.query_one("#other-reason", Input).value).strip()

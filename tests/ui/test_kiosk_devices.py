@@ -49,7 +49,7 @@ async def test_label_first_then_badge_then_reason_signs_a_laptop_out(school: Ser
         # Expected return defaults to the next school day at 08:30.
         assert "Wed 11 Mar 08:30" in text
         assert "Work phone is charged" not in text
-        await press(pilot, "4")  # Report writing; the focus moves to the return time
+        await press(pilot, "down", "down", "down", "down")  # Report writing, on the list
         # The choice shows in the text itself, not only in its colour.
         marks = [c.render().plain[:3] for c in app.screen.query(Choice)]
         assert marks == ["▐ ▌", "▐ ▌", "▐ ▌", "▐●▌", "▐ ▌"]

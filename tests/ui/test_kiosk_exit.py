@@ -116,10 +116,10 @@ async def test_after_the_pin_an_admin_badge_then_exit(
         await scan_fast(pilot, "SRK1:S:DOFFICE")
         assert "Signed in as Dina Office." in notice(app)
         assert "Admin console" in screen_text(app) and "Exit kiosk" in screen_text(app)
-        await press(pilot, "a")
+        await press(pilot, "f2")
         assert "The admin console is not installed on this kiosk." in notice(app)
         assert app.is_running
-        await press(pilot, "x")
+        await press(pilot, "f3")
         await pilot.pause()
         assert not app.is_running
     assert app.return_code == 0
@@ -130,7 +130,7 @@ async def test_admin_console_opens_after_the_pin_and_an_admin_badge(school: Serv
     async with running(app) as pilot:
         await press(pilot, "ctrl+q", *ADMIN_PIN, "enter")
         await scan(pilot, "SRK1:S:CHEAD")
-        await press(pilot, "a")
+        await press(pilot, "f2")
         assert type(app.screen).__name__ == "AdminConsoleScreen"
         # Scans are not taken from the admin console's fields, and it does not time out as
         # a staff screen would.

@@ -62,8 +62,12 @@ async def test_on_a_persons_screen_a_typed_code_records_nothing_and_says_what_wa
         assert isinstance(app.screen, PersonScreen), type(app.screen).__name__
         assert said in notice(app)
         assert events(school) == before
-        # The field is empty again, and Enter now does the screen's own thing: deposit.
+        # The field is empty again. The first Enter after a refused code does nothing (it
+        # was meant for the code); the next does the screen's own thing: deposit.
         assert app.screen.query_one(CodeField).value == ""
+        await press(pilot, "enter")
+        assert isinstance(app.screen, PersonScreen)
+        assert events(school) == before
         await press(pilot, "enter")
         assert isinstance(app.screen, ConfirmScreen)
     assert [kind for kind, _ in events(school)[len(before) :]] == ["phone_deposited"]
@@ -120,8 +124,8 @@ async def test_a_time_typed_in_the_return_field_changes_the_time_not_the_reason(
         await scan(pilot, "SRK1:S:ASMITH")
         await scan(pilot, "SRK1:D:LAP-001")
         assert isinstance(app.screen, SignOutScreen)
-        await press(pilot, "4")  # Report writing, with the reason list's focus
-        await press(pilot, "tab", "tab")  # the code field, then the expected return
+        await press(pilot, "4")  # Report writing (a whole code of one digit)
+        await press(pilot, "tab")  # from the reason list to the expected return
         due = app.screen.query_one("#due", Input)
         assert app.focused is due
         await press(pilot, *"Fri 15:30")  # replaces the default (it was selected)
@@ -172,7 +176,7 @@ async def test_enter_on_the_ticked_charged_box_signs_out(school: Services) -> No
     assert item.device.tag == "WP-01"
 
 
-async def test_reason_digits_only_while_the_reason_list_has_the_focus(school: Services) -> None:
+async def test_a_reason_digit_counts_only_as_a_whole_code(school: Services) -> None:
     make_ready(school, "ASMITH")
     app = make_app(school)
     async with running(app) as pilot:
@@ -181,12 +185,13 @@ async def test_reason_digits_only_while_the_reason_list_has_the_focus(school: Se
         reason = app.screen.query_one("#reason")
         assert app.focused is reason
         await press(pilot, "3")
-        assert reason.pressed_index == 2  # type: ignore[attr-defined]
-        # Focus now in the code field: a typed tag with digits does not change the reason.
+        # Shown before Enter records it, not chosen yet.
+        assert "for “Training or meeting off site”" in app.screen.summary_text()  # type: ignore[attr-defined]
+        assert reason.pressed_index == -1  # type: ignore[attr-defined]
+        # More characters: the start of a code, not a reason.
         await type_code(pilot, "1234")
-        assert reason.pressed_index == 2  # type: ignore[attr-defined]
-        assert "1234 is not a staff code or an asset tag" in notice(app)
-        assert school.devices.offsite_now() == ()
+        assert reason.pressed_index == -1  # type: ignore[attr-defined]
+        assert "31234 is not a staff code or an asset tag" in notice(app)
 
 
 async def test_a_key_on_the_confirmation_starts_the_next_code(school: Services) -> None:

@@ -12,6 +12,10 @@ What a code means, screen by screen:
 * the VDU form, whose date field has the focus: a date (``1-2``, ``3/4``) is the training date;
 * everywhere else (home, a person's screen, the return, keeping a device longer, the policy,
   the workstation review, the confirmation): nothing is recorded by a code and Enter.
+
+And a second property: another member of staff's code (typed, in lower case, or their badge)
+then Enter, Enter on any screen records only what that person's code and Enter mean on home
+(their phone in or out), never the screen's main action for its own person.
 """
 
 from __future__ import annotations
@@ -197,6 +201,75 @@ def test_a_typed_code_records_only_what_it_means(
                 await settle(pilot)
                 got = [kind for kind, _ in events(school)[before:]]
                 assert got == want, (screen, code, got)
+        assert app.unexpected_errors == [], app.unexpected_errors
+
+    asyncio.run(run())
+
+
+# --- a second member of staff walks up ------------------------------------------------------
+
+# Whose each screen is (None: nobody's in particular).
+OWNERS = {
+    "home": None,
+    "person": "EPATEL",
+    "sign-out": "ASMITH",
+    "return": None,
+    "extend": "EPATEL",
+    "breakfast": "BJONES",
+    "policy": "DOFFICE",
+    "vdu": "EPATEL",
+    "review": "EPATEL",
+    "confirmation": None,
+}
+
+
+def _staff_events(services: Services, after: int) -> list[tuple[str, str | None]]:
+    """(kind, staff code) of each event after the first ``after``."""
+    from sqlalchemy import select
+
+    from kiosk.db.models import Event, Staff
+
+    with services.ctx.engine.connect() as conn:
+        rows = conn.execute(
+            select(Event.kind, Staff.code)
+            .join(Staff, Staff.id == Event.staff_id, isouter=True)
+            .order_by(Event.id)
+        ).all()
+    return [(str(kind), code) for kind, code in rows[after:]]
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+@settings(
+    max_examples=1,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    who=st.sampled_from([code for code, *_ in STAFF]),
+    form=st.sampled_from(["typed", "lower", "badge"]),
+)
+def test_a_second_persons_code_then_enter_never_does_the_first_screens_action(
+    school: Services, screen: str, who: str, form: str
+) -> None:
+    """Another member of staff's code, then Enter, on any screen: what is recorded is theirs
+    (their phone in or out, as on home), never the screen's main action for its person."""
+    school = _prepare(school)
+    owner = OWNERS[screen]
+    if who == owner:
+        who = next(code for code, *_ in STAFF if code != owner)
+    typed = {"typed": who, "lower": who.lower(), "badge": f"SRK1:S:{who}"}[form]
+
+    async def run() -> None:
+        app = make_app(school)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            await SCREENS[screen](pilot, school)
+            before = len(events(school))
+            await press(pilot, *typed, "enter", "enter")
+            await settle(pilot)
+            got = _staff_events(school, before)
+            assert all(code == who for _, code in got), (screen, typed, got)
+            assert {kind for kind, _ in got} <= {"phone_deposited", "phone_collected"}, got
         assert app.unexpected_errors == [], app.unexpected_errors
 
     asyncio.run(run())

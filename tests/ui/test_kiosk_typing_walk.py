@@ -1,0 +1,356 @@
+"""What a tester typing at human speed (one key at a time, in tmux) found on the merged typing
+model of issue 16: each on a real database file, the register read before and after."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from textual.widgets import Select
+
+from kiosk.config import Settings, log_dir
+from kiosk.db.engine import make_engine
+from kiosk.db.models import Event
+from kiosk.services.app import Services
+from kiosk.ui.app import KioskApp
+from kiosk.ui.breakfast import BreakfastScreen
+from kiosk.ui.confirm import ConfirmScreen
+from kiosk.ui.person import PersonScreen
+from kiosk.ui.pin import PinScreen
+from kiosk.ui.policy import PolicyScreen
+from kiosk.ui.returns import ReturnScreen
+from kiosk.ui.signout import ReasonSet, SignOutScreen
+from kiosk.ui.wellbeing import ReviewScreen
+from tests.conftest import FakeClock
+from tests.school import make_ready
+from tests.ui.conftest import ADMIN_PIN
+from tests.ui.kiosk_support import (
+    make_app,
+    notice,
+    press,
+    running,
+    scan,
+    scan_fast,
+    screen_text,
+    settle,
+    wait_for,
+)
+
+pytestmark = pytest.mark.ui
+
+
+def events(services: Services) -> list[tuple[str, dict[str, Any]]]:
+    with services.ctx.engine.connect() as conn:
+        rows = conn.execute(select(Event.kind, Event.details).order_by(Event.id)).all()
+    return [(str(kind), dict(details or {})) for kind, details in rows]
+
+
+async def test_the_line_manager_list_starts_with_the_persons_own_manager(
+    school: Services, kiosk_clock: FakeClock
+) -> None:
+    # Imported now: the roster keeps the manager's staff code.
+    school.people.add_staff("FNEW", "Fay New", line_manager="CHEAD", roles=["laptop_user"])
+    make_ready(school, "FNEW")
+    assert school.people.status("FNEW").staff.line_manager == "CHEAD"
+    for _ in range(2):
+        school.devices.sign_out("FNEW", ["LAP-001"], reason="Planning")
+        kiosk_clock.advance(hours=16)
+        school.devices.return_device("LAP-001")
+        kiosk_clock.advance(days=1)
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:FNEW")
+        await scan_fast(pilot, "SRK1:D:LAP-001")
+        assert isinstance(app.screen, SignOutScreen)
+        await settle(pilot)
+        options = app.screen.query_one("#manager", Select)._options
+        first = next((str(p), v) for p, v in options if isinstance(v, str))
+        assert first == ("Carol Head (your line manager)", "Carol Head")
+
+
+# --- the PIN pad -------------------------------------------------------------------------
+
+
+async def test_a_label_typed_at_the_pin_pad_is_not_a_pin_and_not_an_attempt(
+    school: Services,
+) -> None:
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, "f10")
+        assert isinstance(app.screen, PinScreen)
+        for _ in range(8):  # 8 of them locked the keyboard
+            await press(pilot, *"LAP-014", "enter")
+            said = notice(app)
+            assert "“LAP-014” is not a PIN" in said, said
+            assert "attempts left" not in said
+        await press(pilot, *"999999", "enter")
+        assert "Wrong PIN. 4 attempts left." in notice(app)
+        await press(pilot, *ADMIN_PIN, "enter")
+        assert app.screen.stage == "badge"  # type: ignore[attr-defined]
+
+
+async def test_the_admin_menu_has_no_letter_keys_and_a_typed_code_goes_nowhere(
+    school: Services,
+) -> None:
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, "f10", *ADMIN_PIN, "enter")
+        await scan(pilot, "SRK1:S:CHEAD")
+        assert app.screen.stage == "menu"  # type: ignore[attr-defined]
+        await press(pilot, *"dofficeax", "enter")  # a lowercase code: a, x were actions
+        await press(pilot, "A", "X", "shift+a", "shift+x")
+        assert isinstance(app.screen, PinScreen) and app.is_running
+        assert app.screen.stage == "menu"
+        assert "F2" in screen_text(app) and "F3" in screen_text(app)
+        await press(pilot, "f2")
+        assert type(app.screen).__name__ == "AdminConsoleScreen"
+
+
+async def test_closing_from_the_pin_pad_is_recorded_with_the_admins_name(
+    school: Services,
+) -> None:
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, "f10", *ADMIN_PIN, "enter")
+        await scan(pilot, "SRK1:S:DOFFICE")
+        await press(pilot, "f3")
+        await pilot.pause()
+        assert not app.is_running
+    [(kind, details)] = [e for e in events(school) if e[1].get("action") == "kiosk_app_closed"]
+    assert kind == "admin_action" and details["from"] == "kiosk PIN pad"
+    assert "kiosk closed by Dina Office" in (log_dir() / "kiosk.log").read_text()
+
+
+async def test_closing_from_the_pin_pad_with_the_database_away_logs_the_admin(
+    school: Services, kiosk_settings: Settings
+) -> None:
+    folder = Path(make_engine(kiosk_settings.database_url).url.database or "").parent
+    away = folder.with_name(folder.name + "-away")
+    app = KioskApp(settings=kiosk_settings, confirm_seconds=60.0, retry_seconds=30.0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.db_state == "ready")
+        await press(pilot, "f10", *ADMIN_PIN, "enter")
+        await scan(pilot, "SRK1:S:DOFFICE")
+        assert app.screen.stage == "menu"  # type: ignore[attr-defined]
+        assert app.services is not None
+        folder.rename(away)
+        app.services.ctx.engine.dispose()
+        await press(pilot, "f3")
+        await settle(pilot)
+    assert not app.is_running
+    away.rename(folder)
+    log = (log_dir() / "kiosk.log").read_text()
+    assert "kiosk app closed by Dina Office (DOFFICE) from the PIN pad; NOT recorded" in log
+
+
+# --- another person's code on an unfinished screen ---------------------------------------
+
+
+async def test_a_second_persons_code_on_an_open_policy_closes_it_records_nothing_for_her(
+    school: Services,
+) -> None:
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        await press(pilot, "f7")
+        assert isinstance(app.screen, PolicyScreen)
+        for _ in range(30):
+            await pilot.press("pagedown")
+        await settle(pilot)
+        assert "You have reached the end." in screen_text(app)
+        before = len(events(school))
+        await press(pilot, *"BJONES", "enter")
+        assert "Esha Patel's screen was closed: nothing recorded for them." in notice(app)
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ConfirmScreen)
+    added = events(school)[before:]
+    assert [kind for kind, _ in added] == ["phone_deposited"]
+    assert [h.staff.code for h in school.phones.phones_now()] == ["BJONES"]
+    assert school.policies.outstanding("EPATEL") != ()
+
+
+async def test_a_second_persons_code_on_a_sign_out_form_closes_it(school: Services) -> None:
+    make_ready(school, "ASMITH")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        await scan(pilot, "SRK1:D:LAP-001")
+        assert isinstance(app.screen, SignOutScreen)
+        app.screen.query_one("#reason", ReasonSet).choose(0)
+        await settle(pilot)
+        before = len(events(school))
+        await press(pilot, *"BJONES", "enter")
+        assert isinstance(app.screen, PersonScreen)
+        assert "Alice Smith's screen was closed: nothing recorded" in notice(app)
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ConfirmScreen)
+    assert [kind for kind, _ in events(school)[before:]] == ["phone_deposited"]
+    assert school.devices.offsite_now() == ()
+
+
+async def test_a_second_persons_code_on_a_return_screen_returns_nothing(school: Services) -> None:
+    make_ready(school, "ASMITH")
+    school.devices.sign_out("ASMITH", ["LAP-001"], reason="Planning")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, *"LAP-001", "enter")
+        assert isinstance(app.screen, ReturnScreen)
+        before = len(events(school))
+        await press(pilot, *"BJONES", "enter")
+        assert isinstance(app.screen, PersonScreen)
+        assert "screen was closed" in notice(app)
+        await press(pilot, "enter")
+    assert [kind for kind, _ in events(school)[before:]] == ["phone_deposited"]
+    assert [i.device.tag for i in school.devices.offsite_now()] == ["LAP-001"]
+
+
+async def test_a_refused_code_disarms_the_next_empty_enter_once(school: Services) -> None:
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        await press(pilot, "f7")
+        for _ in range(30):
+            await pilot.press("pagedown")
+        await settle(pilot)
+        before = len(events(school))
+        await press(pilot, *"LAP-001", "enter")  # a label: refused here
+        assert "was read: finish or cancel this first" in notice(app)
+        await press(pilot, "enter")  # meant for the code, not "agree"
+        assert isinstance(app.screen, PolicyScreen)
+        assert len(events(school)) == before
+        await press(pilot, "enter")  # now meant
+        assert isinstance(app.screen, ConfirmScreen)
+    assert [kind for kind, _ in events(school)[before:]] == ["policy_acknowledged"]
+
+
+async def test_a_staff_code_typed_as_the_review_text_is_not_sent(school: Services) -> None:
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        await press(pilot, "f12")
+        assert isinstance(app.screen, ReviewScreen)
+        before = len(events(school))
+        await press(pilot, *"BJONES", "enter")
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ConfirmScreen)  # Ben Jones's phone, as on home
+        await press(pilot, "escape")
+        await scan(pilot, "SRK1:S:EPATEL")
+        await press(pilot, "f12")
+        await press(pilot, *"SRK1:S:NOBODY", "enter", "enter")
+        assert isinstance(app.screen, ReviewScreen)
+        assert "This records a request" not in notice(app)
+    kinds = [kind for kind, _ in events(school)[before:]]
+    assert "workstation_review_requested" not in kinds
+    assert kinds == ["phone_deposited"]
+
+
+# --- home: labels waiting for a badge --------------------------------------------------------
+
+
+async def test_an_error_on_home_keeps_saying_which_labels_wait_and_esc_clears_them(
+    school: Services,
+) -> None:
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, *"LAP-001", "enter")
+        await press(pilot, *"LAP-002", "enter")
+        assert "LAP-001, LAP-002 in school" in notice(app)
+        await press(pilot, *"DELL-5CG1234XYZ", "enter")
+        said = notice(app)
+        assert "DELL-5CG1234XYZ is not a staff code or an asset tag" in said
+        assert "LAP-001, LAP-002 in school. To take it off site, scan your badge" in said
+        await press(pilot, "A")  # the next code begins: the error goes, the labels stay said
+        assert "LAP-001, LAP-002 in school" in notice(app)
+        await press(pilot, "backspace", "escape")
+        assert "LAP-001" not in notice(app)
+        await press(pilot, *"EPATEL", "enter")
+        assert isinstance(app.screen, PersonScreen)  # not a sign-out form for both
+
+
+# --- the sign-out form: a reason's digit is a whole code ------------------------------------
+
+
+async def test_the_next_label_typed_on_the_sign_out_form_is_not_a_reason(school: Services) -> None:
+    make_ready(school, "ASMITH")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, *"ASMITH", "enter")
+        await press(pilot, *"LAP-001", "enter")
+        assert isinstance(app.screen, SignOutScreen)
+        reason = app.screen.query_one("#reason", ReasonSet)
+        await press(pilot, *"LAP-002", "enter")  # the next label: its 2 is not a reason
+        assert reason.pressed_index == -1
+        assert app.screen.tags == ["LAP-001", "LAP-002"]
+        assert "Added Laptop LAP-002" in notice(app)
+        await press(pilot, "2")
+        assert "for “School trip or visit”" in app.screen.summary_text()
+        assert school.devices.offsite_now() == ()
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ConfirmScreen), notice(app)
+    items = school.devices.offsite_now()
+    assert sorted(i.device.tag for i in items) == ["LAP-001", "LAP-002"]
+    assert {i.reason for i in items} == {"School trip or visit"}
+
+
+# --- keys in a burst: each Enter ends exactly one code, in order ---------------------------
+
+
+def burst(app: KioskApp, typed: str) -> None:
+    """Keys arriving all at once (a frozen kiosk catching up, a fast typist): posted to the
+    app with no pause between them; "⏎" is Enter."""
+    from textual import events as textual_events
+
+    for char in typed:
+        if char == "⏎":
+            app.post_message(textual_events.Key("enter", "\r"))
+        else:
+            app.post_message(textual_events.Key(char, char))
+
+
+async def test_codes_typed_in_a_burst_in_breakfast_club_are_read_one_by_one(
+    school: Services,
+) -> None:
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:BJONES")
+        await press(pilot, "f5")
+        assert isinstance(app.screen, BreakfastScreen)
+        before = len(events(school))
+        burst(app, "EPATEL⏎ASMITH⏎CHEAD⏎")
+        await settle(pilot)
+        await wait_for(pilot, lambda: len(events(school)) >= before + 3)
+        await settle(pilot)
+    added = events(school)[before:]
+    assert [kind for kind, _ in added] == ["phone_deposited"] * 3
+    assert sorted(h.staff.code for h in school.phones.phones_now()) == [
+        "ASMITH",
+        "CHEAD",
+        "EPATEL",
+    ]
+
+
+async def test_a_badge_and_enter_typed_in_a_burst_on_home_deposits(school: Services) -> None:
+    app = make_app(school)
+    async with running(app) as pilot:
+        before = len(events(school))
+        burst(app, "EPATEL⏎⏎")  # the second Enter is for the screen the first one opens
+        await settle(pilot)
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+    assert [kind for kind, _ in events(school)[before:]] == ["phone_deposited"]
+    assert [h.staff.code for h in school.phones.phones_now()] == ["EPATEL"]
+
+
+async def test_keys_typed_while_a_code_is_answered_go_to_the_next_screen(
+    school: Services,
+) -> None:
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, *"EPATEL")
+        await pilot.press("enter")  # not settled: the answer is still on its way
+        burst(app, "ASMITH⏎⏎")  # typed meanwhile: the next person, and their deposit
+        await settle(pilot)
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await settle(pilot)
+    assert [h.staff.code for h in school.phones.phones_now()] == ["ASMITH"]
