@@ -33,7 +33,7 @@ run: $(VENV)/.installed-run
 PYTEST_WORKERS ?= 2
 test: $(VENV)/.installed-dev postgres poppler systemd chromium
 	$(BIN)/pytest -n $(PYTEST_WORKERS)
-	KIOSK_TUNING=0 $(BIN)/pytest -n $(PYTEST_WORKERS) -q tests/ui
+	KIOSK_TUNING=0 KIOSK_PG_EXPECTED=0 $(BIN)/pytest -n $(PYTEST_WORKERS) -q tests/ui
 
 ## ruff (format + check), mypy and the import-layer contracts.
 lint: $(VENV)/.installed-dev

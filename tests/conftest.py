@@ -196,7 +196,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             if "postgresql" in r.keywords and r.when == "call"
         ]
         skipped = [r for r in reporter.stats.get("skipped", []) if "postgresql" in r.keywords]
-        if skipped or not ran:
+        # KIOSK_PG_EXPECTED=0: a run of tests that has no PostgreSQL test in it (the Makefile's
+        # second run of tests/ui on stock Textual); a skipped one still fails it.
+        expected = os.environ.get("KIOSK_PG_EXPECTED", "1") != "0"
+        if skipped or (expected and not ran):
             reporter.write_line(
                 f"CI: {len(skipped)} PostgreSQL tests skipped, {len(ran)} ran: that is a failure."
             )
