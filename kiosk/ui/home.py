@@ -32,8 +32,8 @@ from kiosk.ui.widgets import (
 
 if TYPE_CHECKING:
     from kiosk.services.people import ScanResult
+    from kiosk.services.scan import PhoneScan
     from kiosk.services.views import DeviceStatus, PhoneHolding, StaffStatus
-    from kiosk.ui.flows import PhoneScan
 
 SCAN_PROMPT = SCAN_AGAIN.removesuffix(".")
 
@@ -322,10 +322,9 @@ class HomeScreen(StaffScreen):
     def handle_scan(self, text: str) -> None:
         # The last message stays until the answer replaces it (or another screen is
         # shown): drawing home again now would only slow the call down.
-        from kiosk.ui import flows
 
         if self.intent == "phone":
-            self.call(lambda s: flows.phone_scan(s, text), self._phone_scanned)
+            self.call(lambda s: s.scans.phone_in_or_out(text), self._phone_scanned)
         else:
             self.call(lambda s: s.people.resolve_scan(text), self._resolved)
 
