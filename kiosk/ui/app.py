@@ -49,7 +49,6 @@ log = logging.getLogger("kiosk.ui")
 
 S = TypeVar("S", bound=Screen[Any])
 
-__all__ = ["UNEXPECTED", "KioskApp"]
 # Actions that would leave the app (or open a way out): refused whatever asks for them,
 # a key binding, the command palette or a markup link.
 FORBIDDEN_ACTIONS = frozenset(
