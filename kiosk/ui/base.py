@@ -261,8 +261,8 @@ class KioskScreenMixin:
         home.take_result(result)
 
         def say() -> None:
-            screen: Any = self.app.screen
-            if screen is not self and hasattr(screen, "show_info"):
+            screen = self.app.screen
+            if screen is not self and isinstance(screen, KioskScreenMixin):
                 screen.show_info(note)
 
         self.app.call_after_refresh(say)
