@@ -355,18 +355,23 @@ def timed_app_class() -> type[Any]:
             self.frames: list[tuple[str, int, float]] = []  # screen class, id, when
             self.encode_ms: list[float] = []
             self.service_calls: list[tuple[float, float]] = []
+            self._timed_gateway()
 
-        def run_service(self, work: Any, done: Any, failed: Any = None) -> bool:
+        def _timed_gateway(self) -> None:
             """Times each service call in its worker thread (the database's share)."""
+            call = self.gateway.call
 
-            def timed_work(services: Any) -> Any:
-                t0 = time.perf_counter()
-                try:
-                    return work(services)
-                finally:
-                    self.service_calls.append((t0, time.perf_counter()))
+            def timed_call(caller: Any, work: Any, done: Any, failed: Any = None) -> bool:
+                def timed_work(services: Any) -> Any:
+                    t0 = time.perf_counter()
+                    try:
+                        return work(services)
+                    finally:
+                        self.service_calls.append((t0, time.perf_counter()))
 
-            return bool(super().run_service(timed_work, done, failed))
+                return call(caller, timed_work, done, failed)
+
+            self.gateway.call = timed_call  # type: ignore[method-assign]
 
         def service_ms(self, since: float, until: float) -> float:
             """Milliseconds spent in service calls that started in [since, until]."""

@@ -21,6 +21,7 @@ from kiosk.services.people import PeopleService
 from kiosk.services.phones import PhoneService
 from kiosk.services.policies import PolicyService
 from kiosk.services.register import RegisterService
+from kiosk.services.scan import ScanService
 from kiosk.services.school import SchoolService
 from kiosk.services.uow import ServiceContext, is_locked
 
@@ -36,6 +37,7 @@ class Services:
         self.phones = PhoneService(self.ctx)
         self.devices = DeviceService(self.ctx)
         self.people = PeopleService(self.ctx)
+        self.scans = ScanService(self.phones, self.people)
         self.policies = PolicyService(self.ctx)
         self.register = RegisterService(self.ctx)
         self.admin = AdminService(self.ctx)

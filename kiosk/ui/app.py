@@ -3,13 +3,14 @@
 Start-up draws the home screen first and opens the database afterwards, in a thread worker
 (the ORM, Alembic and the rest are imported there, not here): the scan field is ready at
 once, and a scan typed while the database is still opening is kept and handled when it is.
-Every service call runs in a thread worker, one at a time; scans that arrive meanwhile wait
-in a queue, in order. Nothing is confirmed on screen unless the service call returned.
+Every service call goes through the gateway (``kiosk/ui/gateway.py``): in a thread worker, one
+at a time; scans that arrive meanwhile wait in a queue, in order. Nothing is confirmed on
+screen unless the service call returned. The app knows its screens only as kiosk screens
+(``kiosk/ui/base.py``); the screens know the app only as ``KioskHost`` (``kiosk/ui/host.py``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import traceback
 from collections import deque
@@ -27,10 +28,12 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from kiosk.config import Settings, load_settings
-from kiosk.domain.errors import DatabaseUnavailable, KioskError, SchemaTooNew
+from kiosk.domain.errors import KioskError
 from kiosk.domain.timeutil import utc_now
 from kiosk.ui import tuning
+from kiosk.ui.base import KioskScreenMixin
 from kiosk.ui.clock import UiClock
+from kiosk.ui.gateway import UNEXPECTED, Gateway
 from kiosk.ui.logfile import setup_file_logging
 from kiosk.ui.scanner import ScanWedge, WedgeOutput
 from kiosk.ui.signals import exit_on_sigterm, forget_sigterm
@@ -44,13 +47,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("kiosk.ui")
 
-T = TypeVar("T")
 S = TypeVar("S", bound=Screen[Any])
 
-UNEXPECTED = (
-    "Something went wrong, so this was not recorded. Please try again; "
-    "if it happens again, tell the office."
-)
 # Actions that would leave the app (or open a way out): refused whatever asks for them,
 # a key binding, the command palette or a markup link.
 FORBIDDEN_ACTIONS = frozenset(
@@ -89,19 +87,22 @@ class KioskApp(PlainErrors, App[None]):
         if settings is None:
             settings = services.settings if services is not None else load_settings()
         self.settings = settings
-        self.services: Services | None = services
         if clock is None:
             clock = services.ctx.clock if services is not None else utc_now
         # The UI's clock (kiosk/ui/clock.py): now() for what is shown, monotonic() for the
         # idle timeout; a test hands one it moves by hand.
         self.clock: UiClock = clock if isinstance(clock, UiClock) else UiClock(clock)
-        self.retry_seconds = retry_seconds
         self.confirm_seconds = confirm_seconds
-        # "connecting", "ready", "unavailable" or "too_new"
-        self.db_state = "ready" if services is not None else "connecting"
-        self.db_message = ""
-        self.busy = False
-        self.unexpected_errors: list[BaseException] = []
+        # The one way from a screen to a use case (and the database's state).
+        self.gateway = Gateway(
+            self,
+            settings,
+            services,
+            tell=self.show_error,
+            answered=self._answered,
+            connected=self._database_changed,
+            retry_seconds=retry_seconds,
+        )
         path = setup_file_logging()
         self.log_file: str | None = str(path) if path else None
         self.home: HomeScreen | None = None
@@ -114,7 +115,6 @@ class KioskApp(PlainErrors, App[None]):
         self._typeahead_timer: Timer | None = None
         self._wedge: ScanWedge[events.Key] = ScanWedge()
         self._wedge_timer: Timer | None = None
-        self._busy_timer: Timer | None = None
         self._last_input = self.clock.monotonic()
         # For measurements (bench): when the last key arrived, when the last confirmation
         # was first drawn (time.monotonic()).
@@ -132,6 +132,30 @@ class KioskApp(PlainErrors, App[None]):
         self.stylesheet.set_variables(self.get_css_variables())
         self.add_class(f"-theme-{theme_name}")
 
+    # --- the gateway's state, as the tests and the screens read it ----------------------------
+
+    @property
+    def services(self) -> Services | None:
+        return self.gateway.services
+
+    @property
+    def db_state(self) -> str:
+        """ "connecting", "ready", "unavailable" or "too_new"."""
+        return self.gateway.state
+
+    @property
+    def db_message(self) -> str:
+        return self.gateway.message
+
+    @property
+    def busy(self) -> bool:
+        """A service call is running (one at a time)."""
+        return self.gateway.busy
+
+    @property
+    def unexpected_errors(self) -> list[BaseException]:
+        return self.gateway.unexpected_errors
+
     # --- screens ------------------------------------------------------------------------------
 
     def get_default_screen(self) -> Screen[Any]:
@@ -146,7 +170,7 @@ class KioskApp(PlainErrors, App[None]):
         if self.services is None:
             # After the first frame is on the screen: importing the ORM and Alembic in a
             # thread must not hold up drawing the home screen (the GIL is shared).
-            self.set_timer(0.05, self._start_connect, name="connect")
+            self.set_timer(0.05, self.gateway.connect, name="connect")
         else:
             self.call_after_refresh(self._settle_memory)
 
@@ -184,9 +208,8 @@ class KioskApp(PlainErrors, App[None]):
 
     def show_error(self, error: KioskError | str, title: str | None = None) -> None:
         screen = self.screen
-        handler = getattr(screen, "show_error", None)
-        if handler is not None:
-            handler(error, title)
+        if isinstance(screen, KioskScreenMixin):
+            screen.show_error(error, title)
         else:
             message = error.message if isinstance(error, KioskError) else error
             self.notify(message, title=title or "Not recorded", severity="error")
@@ -248,164 +271,21 @@ class KioskApp(PlainErrors, App[None]):
 
     # --- the database -------------------------------------------------------------------------
 
-    def _start_connect(self) -> None:
-        self.run_worker(self._connect, thread=True, exit_on_error=False, name="connect")
-
-    def _connect(self) -> None:
-        outcome: tuple[str, Any]
-        try:
-            from kiosk.services.app import Services
-
-            services = Services.open(self.settings, create=False)
-            outcome = ("ready", services)
-            try:  # the PIN's hash, for the PIN pad when the database is away later
-                services.admin.keep_local_pin_copy()
-            except KioskError as exc:
-                log.warning("no local copy of the admin PIN kept: %s", exc.message)
-        except SchemaTooNew as exc:
-            outcome = ("too_new", exc.message)
-        except KioskError as exc:
-            outcome = ("unavailable", exc.message)
-        except Exception as exc:
-            if self.is_running:  # not the process tearing down under a closing app
-                log.exception("opening the database failed")
-            outcome = (
-                "unavailable",
-                f"The database cannot be opened ({type(exc).__name__}). "
-                "Check the kiosk's database setting.",
-            )
-        self._from_thread(self._connected, outcome)
-
-    def _connected(self, outcome: tuple[str, Any]) -> None:
-        state, value = outcome
-        if state == "ready":
-            self.services = value
-            self.db_message = ""
-        else:
-            self.db_message = value
-            log.warning("database %s: %s", state, value)
-            self.set_timer(self.retry_seconds, self._start_connect, name="retry")
-        self.db_state = state
+    def _database_changed(self) -> None:
+        """The gateway tried to open the database (it tries again by itself while away)."""
         if self.home is not None:
             self.home.show_db_state()
         self._pump_scans()
-        if state == "ready":
+        if self.db_state == "ready":
             self.call_after_refresh(self._settle_memory)
 
-    def unavailable_error(self) -> KioskError:
-        if self.db_state == "too_new":
-            return SchemaTooNew(self.db_message)
-        return DatabaseUnavailable(
-            "Not recorded: the register's database is unavailable. Please try again shortly."
-        )
-
-    def run_service(
-        self,
-        work: Callable[[Services], T],
-        done: Callable[[T], None],
-        failed: Callable[[KioskError], None] | None = None,
-    ) -> bool:
-        """Run one service call in a thread worker; then ``done(result)`` or ``failed(error)``
-        on the UI thread. One call at a time: returns False if another is still running."""
-        if self.busy:
-            return False
-        services = self.services
-        if services is None:
-            self._safely(failed or self.show_error, self.unavailable_error())
-            return True
-        self.busy = True
-        origin = self.screen
-        self._busy_timer = self.set_timer(0.3, lambda: self._show_busy(origin, True))
-
-        def job() -> None:
-            outcome: tuple[str, Any]
-            try:
-                outcome = ("ok", work(services))
-            except KioskError as exc:
-                outcome = ("error", exc)
-            except Exception as exc:
-                log.error("unexpected error in a service call\n%s", traceback.format_exc())
-                outcome = ("bug", exc)
-            try:
-                self._from_thread(self._finish, outcome, origin, done, failed)
-            finally:
-                tuning.worker_done()
-
-        self.run_worker(job, thread=True, exit_on_error=False, group="db", name="service")
-        return True
-
-    def run_background(self, work: Callable[[Services], T], done: Callable[[T], None]) -> bool:
-        """Read something for the screen in a thread worker of its own, beside the scans (not
-        one of the one-at-a-time calls: ``busy`` is not set, no scan waits for it); then
-        ``done(result)`` on the UI thread. A failure is logged and nothing is shown (the next
-        refresh tries again). Returns False when the database is not open, or while the
-        last such read is still running."""
-        services = self.services
-        if services is None or any(
-            w.group == "background" and not w.is_finished for w in self.workers
-        ):
-            return False
-
-        def job() -> None:
-            try:
-                result = work(services)
-            except KioskError as exc:
-                log.info("background read failed: %s", exc.message)
-            except Exception:
-                log.error("unexpected error in a background read\n%s", traceback.format_exc())
-            else:
-                self._from_thread(self._safely, done, result)
-            finally:
-                tuning.worker_done()
-
-        self.run_worker(
-            job, thread=True, exit_on_error=False, group="background", name="background"
-        )
-        return True
-
-    def _finish(
-        self,
-        outcome: tuple[str, Any],
-        origin: Screen[Any],
-        done: Callable[[Any], None],
-        failed: Callable[[KioskError], None] | None,
-    ) -> None:
-        self.busy = False
-        if self._busy_timer is not None:
-            self._busy_timer.stop()
-            self._busy_timer = None
-        self._show_busy(origin, False)
-        kind, value = outcome
-        if kind == "ok":
-            self._safely(done, value)
-        elif kind == "error":
-            self._safely(failed or self.show_error, value)
-        else:
-            self.unexpected_errors.append(value)
-            self.show_error(UNEXPECTED, "Not recorded")
-        if hasattr(origin, "reading_code"):
-            origin.reading_code = False  # the code's answer has been handled
+    def _answered(self) -> None:
+        """A service call's answer has been handled: keys typed and scans made meanwhile
+        go on."""
         if self._typeahead:
             self._schedule_typeahead()
         self.call_later(self._pump_scans)
         self._collect_once_drawn()
-
-    def _show_busy(self, screen: Screen[Any], busy: bool) -> None:
-        handler = getattr(screen, "show_busy", None)
-        if handler is not None and screen.is_attached:
-            handler(busy)
-
-    def _safely(self, callback: Callable[[Any], None], value: Any) -> None:
-        try:
-            callback(value)
-        except Exception as exc:
-            log.error("unexpected error on the screen\n%s", traceback.format_exc())
-            self.unexpected_errors.append(exc)
-            self.show_error(UNEXPECTED, "Not recorded")
-
-    def _from_thread(self, callback: Callable[..., None], *args: Any) -> None:
-        with contextlib.suppress(RuntimeError):  # the app is shutting down
-            self.call_from_thread(callback, *args)
 
     # --- scans ------------------------------------------------------------------------------
 
@@ -438,7 +318,8 @@ class KioskApp(PlainErrors, App[None]):
             return True
         if not self.screen_stack:
             return False
-        ready = getattr(self.screen, "typing_ready", True)
+        screen = self.screen
+        ready = screen.typing_ready if isinstance(screen, KioskScreenMixin) else True
         return not ready and monotonic() - self._typeahead_since < self.TYPEAHEAD_SECONDS
 
     async def _deliver(self, item: events.Key | str) -> None:
@@ -459,8 +340,8 @@ class KioskApp(PlainErrors, App[None]):
         # The kiosk screen reads what is typed into its code field here, at once and in
         # order: a key sent to a widget is handled later, in that widget's own queue, and an
         # Enter would overtake (or be overtaken by) the characters around it.
-        take = getattr(self.screen, "take_key", None)
-        if take is not None and take(item):
+        screen = self.screen
+        if isinstance(screen, KioskScreenMixin) and screen.take_key(item):
             return
         await super().on_event(item)
 
@@ -486,18 +367,17 @@ class KioskApp(PlainErrors, App[None]):
         while self._scans and not self.busy and self.db_state != "connecting":
             text = self._scans.popleft()
             screen = self.screen
-            handler = getattr(screen, "handle_scan", None)
-            if handler is None:
+            if not isinstance(screen, KioskScreenMixin):
                 log.info("scan ignored on %s", type(screen).__name__)
                 continue
-            if hasattr(screen, "reading_code"):
-                screen.reading_code = True
-            self._safely(handler, text)
-            if not self.busy and hasattr(screen, "reading_code"):
+            screen.reading_code = True
+            self.gateway.safely(screen.handle_scan, text)
+            if not self.busy:
                 screen.reading_code = False  # answered at once
 
     def _scans_wanted(self) -> bool:
-        return bool(getattr(self.screen, "ACCEPTS_SCANS", False))
+        screen = self.screen
+        return isinstance(screen, KioskScreenMixin) and screen.ACCEPTS_SCANS
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent) and not event.is_forwarded:
@@ -546,14 +426,14 @@ class KioskApp(PlainErrors, App[None]):
         if self.busy or not self.screen_stack:  # no screen: the app is closing
             return
         screen = self.screen
-        seconds = getattr(screen, "idle_seconds", None)
+        if not isinstance(screen, KioskScreenMixin):
+            return
+        seconds = screen.idle_seconds
         now = self.clock.monotonic()
         if seconds is None or now - self._last_input < seconds:
             return
         self._last_input = now
-        handler = getattr(screen, "on_idle_timeout", None)
-        if handler is not None:
-            self._safely(lambda _: handler(), None)
+        self.gateway.safely(lambda _: screen.on_idle_timeout(), None)
 
     def touch(self) -> None:
         """Count as input (resets the idle timeout)."""
@@ -577,9 +457,9 @@ class KioskApp(PlainErrors, App[None]):
             return
         # The last message of the screen underneath is not about the PIN: it would show
         # through the pad and read as if it were.
-        clear = getattr(self.screen, "clear_notice", None)
-        if clear is not None:
-            clear()
+        screen = self.screen
+        if isinstance(screen, KioskScreenMixin):
+            screen.clear_notice()
         self.push_screen(PinScreen())
 
     def action_toggle_contrast(self) -> None:
@@ -631,7 +511,7 @@ class KioskApp(PlainErrors, App[None]):
     def _recover(self, broken: Screen[Any] | Widget | None) -> None:
         from kiosk.ui.home import HomeScreen
 
-        self.busy = False
+        self.gateway.busy = False
         if broken is not None and broken in self._reusable.values():
             self.go_home()
             self._drop_reusable(broken)
@@ -643,3 +523,10 @@ class KioskApp(PlainErrors, App[None]):
         else:
             self.go_home()
         self.call_later(self.show_error, UNEXPECTED, "Not recorded")
+
+
+if TYPE_CHECKING:
+    from kiosk.ui.host import KioskHost
+
+    def _screens_see_a_host(app: KioskApp) -> KioskHost:
+        return app  # mypy checks here that the app is what its screens take it for

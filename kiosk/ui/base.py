@@ -1,9 +1,14 @@
-"""What every staff-facing screen shares: scans, service calls, messages, the idle timeout."""
+"""What every staff-facing screen shares: scans, service calls, messages, the idle timeout.
+
+A screen reaches a use case with ``self.call(work, done, failed)`` (the gateway,
+``kiosk/ui/gateway.py``) and the app through ``self.kiosk`` (``KioskHost``,
+``kiosk/ui/host.py``); it shows the next screen itself, by its class (``push_screen``), or
+through the host's few moves (home, a kept screen over home, the confirmation)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from textual import events
 from textual.binding import Binding, BindingType
@@ -18,8 +23,8 @@ from kiosk.ui.widgets import CodeField, Notice
 if TYPE_CHECKING:
     from kiosk.services.app import Services
     from kiosk.services.people import ScanResult
-    from kiosk.services.views import StaffInfo
-    from kiosk.ui.app import KioskApp
+    from kiosk.services.views import EventReceipt, StaffInfo
+    from kiosk.ui.host import KioskHost
 
 T = TypeVar("T")
 
@@ -49,8 +54,9 @@ class KioskScreenMixin:
         self.typing_ready = False
 
     @property
-    def kiosk(self) -> KioskApp:
-        return self.app  # type: ignore[no-any-return]
+    def kiosk(self) -> KioskHost:
+        """The app, as a screen sees it."""
+        return cast("KioskHost", self.app)
 
     @property
     def idle_seconds(self) -> float | None:
@@ -255,11 +261,11 @@ class KioskScreenMixin:
         home.take_result(result)
 
         def say() -> None:
-            screen: Any = kiosk.screen
-            if screen is not self and hasattr(screen, "show_info"):
+            screen = self.app.screen
+            if screen is not self and isinstance(screen, KioskScreenMixin):
                 screen.show_info(note)
 
-        kiosk.call_after_refresh(say)
+        self.app.call_after_refresh(say)
 
     # --- messages --------------------------------------------------------------------------
 
@@ -312,9 +318,19 @@ class KioskScreenMixin:
         done: Callable[[T], None],
         failed: Callable[[KioskError], None] | None = None,
     ) -> bool:
-        """Run ``work`` in a thread worker; ``done`` or ``failed`` afterwards on the UI thread.
-        Returns False (and does nothing) while another call is still running."""
-        return self.kiosk.run_service(work, done, failed)
+        """Run ``work`` (a service call) through the gateway, in a thread worker; ``done`` or
+        ``failed`` afterwards on the UI thread (by default a refusal is shown on the screen
+        on top). Returns False (and does nothing) while another call is still running."""
+        return self.kiosk.gateway.call(self, work, done, failed)
+
+    def call_answered(self) -> None:
+        """The gateway: this screen's call has been answered (its code has been read)."""
+        self.reading_code = False
+
+    def confirm_receipt(self, receipt: EventReceipt, *more: str) -> None:
+        """The big confirmation of a recorded event (only ever from a service's receipt)."""
+        lines = [receipt.staff.name] if receipt.staff is not None else []
+        self.kiosk.confirm(receipt.summary, [*lines, *more], receipt.occurred_at)
 
 
 def shown_code(text: str, limit: int = 40) -> str:

@@ -18,7 +18,7 @@ from textual.widgets import Button, Static
 from kiosk.domain.errors import KioskError
 from kiosk.domain.events import BREAKFAST_DRAWER_STORE
 from kiosk.domain.scan import ScanKind, parse_scan
-from kiosk.ui.base import StaffScreen
+from kiosk.ui.base import KioskScreenMixin, StaffScreen
 from kiosk.ui.formats import clock_time
 from kiosk.ui.widgets import ERROR_MARK, OK_MARK, CodeField, Notice, TouchButton, assemble
 
@@ -245,3 +245,9 @@ class BreakfastScreen(StaffScreen):
 
 def _drawer(services: Services) -> tuple[PhoneHolding, ...]:
     return tuple(h for h in services.phones.phones_now() if h.store.code == BREAKFAST_DRAWER_STORE)
+
+
+def start_breakfast(screen: KioskScreenMixin, lead: StaffInfo) -> None:
+    """From ``screen``: breakfast-club mode for ``lead``, over home."""
+    screen.kiosk.go_home()
+    screen.app.push_screen(BreakfastScreen(lead))

@@ -32,8 +32,8 @@ from kiosk.ui.widgets import (
 
 if TYPE_CHECKING:
     from kiosk.services.people import ScanResult
+    from kiosk.services.scan import PhoneScan
     from kiosk.services.views import DeviceStatus, PhoneHolding, StaffStatus
-    from kiosk.ui.flows import PhoneScan
 
 SCAN_PROMPT = SCAN_AGAIN.removesuffix(".")
 
@@ -203,7 +203,8 @@ class HomeScreen(StaffScreen):
 
     def show_db_state(self) -> None:
         status = self.query_one("#db-status", Static)
-        state = self.kiosk.db_state
+        gateway = self.kiosk.gateway
+        state = gateway.state
         status.set_class(state in ("unavailable", "too_new"), "-problem")
         if state == "connecting":
             status.update("Opening the register…")
@@ -212,14 +213,12 @@ class HomeScreen(StaffScreen):
                 assemble(
                     (f"{WARN_MARK} The register is unavailable: ", "bold"),
                     "nothing can be recorded at the moment. The kiosk keeps trying by itself. ",
-                    self.kiosk.db_message,
+                    gateway.message,
                 )
             )
         elif state == "too_new":
             status.update(
-                assemble(
-                    (f"{WARN_MARK} Kiosk software is out of date: ", "bold"), self.kiosk.db_message
-                )
+                assemble((f"{WARN_MARK} Kiosk software is out of date: ", "bold"), gateway.message)
             )
         else:
             status.update("")
@@ -241,7 +240,7 @@ class HomeScreen(StaffScreen):
         if now < datetime.combine(today, settings.end_of_day_time, tzinfo=settings.zone):
             self._show_end_of_day(())
             return
-        self.kiosk.run_background(
+        self.kiosk.gateway.read(
             lambda s: s.phones.still_held_after_end_of_day(), self._show_end_of_day
         )
 
@@ -322,23 +321,20 @@ class HomeScreen(StaffScreen):
     def handle_scan(self, text: str) -> None:
         # The last message stays until the answer replaces it (or another screen is
         # shown): drawing home again now would only slow the call down.
-        from kiosk.ui import flows
 
         if self.intent == "phone":
-            self.call(lambda s: flows.phone_scan(s, text), self._phone_scanned)
+            self.call(lambda s: s.scans.phone_in_or_out(text), self._phone_scanned)
         else:
             self.call(lambda s: s.people.resolve_scan(text), self._resolved)
 
     def _phone_scanned(self, outcome: PhoneScan) -> None:
-        from kiosk.ui import flows
-
         if outcome.receipt is None:
             if outcome.result is not None:  # not a badge: a label
                 self._resolved(outcome.result)
             return
         self.intent, self.pending_tags = None, []
         self._stale = True
-        flows.confirm_receipt(self.kiosk, outcome.receipt, *outcome.note)
+        self.confirm_receipt(outcome.receipt, *outcome.note)
 
     def take_result(self, result: ScanResult) -> None:
         """A code read on another screen, handled as if it had been typed here."""
@@ -352,7 +348,7 @@ class HomeScreen(StaffScreen):
             self._device(result.device)
 
     def _person(self, status: StaffStatus) -> None:
-        from kiosk.ui import flows
+        # (the screens a code leads to are imported when first needed, not at start-up)
 
         intent, tags = self.intent, self.pending_tags
         self.intent, self.pending_tags = None, []
@@ -368,21 +364,27 @@ class HomeScreen(StaffScreen):
                     title="Not allowed",
                 )
                 return
-            flows.start_breakfast(self.kiosk, status.staff)
+            from kiosk.ui.breakfast import start_breakfast
+
+            start_breakfast(self, status.staff)
         elif tags or intent == "signout":
-            if not flows.start_sign_out(self.kiosk, status, tags):
+            from kiosk.ui.signout import start_sign_out
+
+            if not start_sign_out(self, status, tags):
                 self._redraw_if_shown()
         else:
-            flows.show_person(self.kiosk, status)
+            from kiosk.ui.person import show_person
+
+            show_person(self.kiosk, status)
 
     def _device(self, status: DeviceStatus) -> None:
-        from kiosk.ui import flows
+        from kiosk.ui.returns import offer_return
 
         device = status.device
         if status.offsite is not None:
             self.intent, self.pending_tags = None, []
             self._highlight_intent()
-            flows.offer_return(self.kiosk, status, recorded_by=None)
+            offer_return(self, status, recorded_by=None)
             return
         if self.intent == "return":
             self.show_error(

@@ -22,7 +22,6 @@ from textual.widgets import Button, Static
 
 from kiosk.domain.events import BREAKFAST_DRAWER_STORE, Role
 from kiosk.domain.timeutil import local_date
-from kiosk.ui import flows
 from kiosk.ui.base import ReusableScreenMixin, StaffScreen
 from kiosk.ui.formats import clock_time, day_and_time, short_date, since
 from kiosk.ui.widgets import (
@@ -44,7 +43,9 @@ W = TypeVar("W", bound=Widget)
 
 if TYPE_CHECKING:
     from kiosk.services.people import ScanResult
+    from kiosk.services.scan import PhoneScan
     from kiosk.services.views import OffsiteItem, StaffStatus
+    from kiosk.ui.host import KioskHost
 
 # Keys are function keys: nothing typed or scanned can contain one. F2 to F5 mean what they
 # mean on the home screen (phone, sign out, a device off site, breakfast club); F9 (high
@@ -338,19 +339,30 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
 
     def action_deposit(self) -> None:
         if self._can("deposit"):
-            flows.deposit(self.kiosk, self.status.staff.code)
+            self._deposit(None)
 
     def action_deposit_drawer(self) -> None:
         if self._can("deposit_drawer"):
-            flows.deposit(self.kiosk, self.status.staff.code, BREAKFAST_DRAWER_STORE)
+            self._deposit(BREAKFAST_DRAWER_STORE)
 
     def action_collect(self) -> None:
         if self._can("collect"):
-            flows.collect(self.kiosk, self.status)
+            status = self.status
+            self.call(lambda s: s.scans.collect(status), self._collected)
+
+    def _deposit(self, store_code: str | None) -> None:
+        code = self.status.staff.code
+        self.call(lambda s: s.phones.deposit(code, store_code), self.confirm_receipt)
+
+    def _collected(self, done: PhoneScan) -> None:
+        if done.receipt is not None:
+            self.confirm_receipt(done.receipt, *done.note)
 
     def action_sign_out(self) -> None:
         if self._can("sign_out"):
-            flows.start_sign_out(self.kiosk, self.status, [])
+            from kiosk.ui.signout import start_sign_out
+
+            start_sign_out(self, self.status, [])
 
     def action_extend(self) -> None:
         if self._can("extend"):
@@ -380,14 +392,27 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
 
     def action_breakfast(self) -> None:
         if self._can("breakfast"):
-            flows.start_breakfast(self.kiosk, self.status.staff)
+            from kiosk.ui.breakfast import start_breakfast
+
+            start_breakfast(self, self.status.staff)
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
-        name = (event.button.id or "").removeprefix("do-")
-        method = getattr(self, f"action_{name}", None)
-        if method is not None:
-            method()
+        actions = {
+            "deposit": self.action_deposit,
+            "collect": self.action_collect,
+            "sign_out": self.action_sign_out,
+            "extend": self.action_extend,
+            "breakfast": self.action_breakfast,
+            "deposit_drawer": self.action_deposit_drawer,
+            "policy": self.action_policy,
+            "vdu": self.action_vdu,
+            "review": self.action_review,
+            "done": self.action_done,
+        }
+        action = actions.get((event.button.id or "").removeprefix("do-"))
+        if action is not None:
+            action()
 
     # --- scans -----------------------------------------------------------------------------
 
@@ -400,12 +425,24 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
             if result.staff.staff.id == self.status.staff.id:
                 self.show_info("That is your badge: choose what to do below.")
                 return
-            flows.show_person(self.kiosk, result.staff)
+            show_person(self.kiosk, result.staff)
             return
         device = result.device
         if device is None:
             return
+        # (the screens a label leads to are imported when first needed)
         if device.offsite is not None:
-            flows.offer_return(self.kiosk, device, recorded_by=self.status.staff.code)
+            from kiosk.ui.returns import offer_return
+
+            offer_return(self, device, recorded_by=self.status.staff.code)
         else:
-            flows.start_sign_out(self.kiosk, self.status, [device.device.tag])
+            from kiosk.ui.signout import start_sign_out
+
+            start_sign_out(self, self.status, [device.device.tag])
+
+
+def show_person(kiosk: KioskHost, status: StaffStatus) -> None:
+    """``status``'s person on the kiosk's one person screen, straight above home."""
+    screen = kiosk.reusable(PersonScreen, lambda: PersonScreen(status))
+    screen.load(status)
+    kiosk.show_over_home(screen)

@@ -161,7 +161,7 @@ class PinScreen(StaffModal):
                 return
             pin, self.digits = self.digits, ""
             self._show_dots()
-            if self.kiosk.services is None:
+            if self.kiosk.gateway.services is None:
                 self._check_offline(pin)
                 return
             self.call(

@@ -14,7 +14,6 @@ from textual.content import Content
 from textual.widgets import Button, Markdown, Static
 
 from kiosk.domain.chain import text_fingerprint
-from kiosk.ui import flows
 from kiosk.ui.base import StaffScreen
 from kiosk.ui.widgets import CodeField, Notice, TouchButton, assemble, plain
 
@@ -127,7 +126,7 @@ class PolicyScreen(StaffScreen):
         if self.chained:
             self.dismiss(receipt)
         else:
-            flows.confirm_receipt(self.kiosk, receipt)
+            self.confirm_receipt(receipt)
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

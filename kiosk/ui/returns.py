@@ -13,8 +13,7 @@ from textual.widgets import Button, Input, RadioSet, Static
 
 from kiosk.domain.errors import InvalidInput, KioskError
 from kiosk.domain.timeutil import default_expected_return
-from kiosk.ui import flows
-from kiosk.ui.base import StaffScreen
+from kiosk.ui.base import KioskScreenMixin, StaffScreen
 from kiosk.ui.formats import day_and_time, parse_when
 from kiosk.ui.widgets import WARN_MARK, Choice, CodeField, Notice, TouchButton, assemble, plain
 
@@ -102,7 +101,7 @@ class ReturnScreen(StaffScreen):
 
     def _returned(self, receipt: EventReceipt, condition: str) -> None:
         more = [f"Condition noted: {condition}"] if condition else []
-        flows.confirm_receipt(self.kiosk, receipt, *more)
+        self.confirm_receipt(receipt, *more)
 
 
 class ExtendScreen(StaffScreen):
@@ -212,5 +211,13 @@ class ExtendScreen(StaffScreen):
         tag, code = item.device.tag, self.status.staff.code
         self.call(
             lambda s: s.devices.extend(tag, new_due, reason=reason, staff_code=code),
-            lambda receipt: flows.confirm_receipt(self.kiosk, receipt),
+            self.confirm_receipt,
         )
+
+
+def offer_return(
+    screen: KioskScreenMixin, status: DeviceStatus, *, recorded_by: str | None
+) -> None:
+    """From ``screen``: the return of a device that is off site, over home."""
+    screen.kiosk.go_home()
+    screen.app.push_screen(ReturnScreen(status, recorded_by=recorded_by))

@@ -27,7 +27,7 @@ from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Sele
 from kiosk.domain.errors import InvalidInput, KioskError, MissingAcknowledgement
 from kiosk.domain.events import SIGN_OUT_REASONS
 from kiosk.domain.text import display_text
-from kiosk.ui.base import StaffScreen
+from kiosk.ui.base import KioskScreenMixin, StaffScreen
 from kiosk.ui.formats import clock_time, day_and_time, parse_when, when_in_words
 from kiosk.ui.widgets import (
     TODO_MARK,
@@ -42,7 +42,13 @@ from kiosk.ui.widgets import (
 
 if TYPE_CHECKING:
     from kiosk.services.people import ScanResult
-    from kiosk.services.views import EventReceipt, SignOutCheck, SignOutReceipt, StaffInfo
+    from kiosk.services.views import (
+        EventReceipt,
+        SignOutCheck,
+        SignOutReceipt,
+        StaffInfo,
+        StaffStatus,
+    )
 
 OTHER = SIGN_OUT_REASONS[-1]
 # Digit keys choose the listed reasons; "Other" (which asks for words) only by the arrows or a
@@ -538,3 +544,15 @@ class SignOutScreen(StaffScreen):
         self.show_error(error)
         if isinstance(error, MissingAcknowledgement):
             self._after_step(False)
+
+
+def start_sign_out(screen: KioskScreenMixin, status: StaffStatus, tags: list[str]) -> bool:
+    """From ``screen``: check what the form must ask (and what must be done first), then
+    open it over home. False when another call is still running."""
+    code = status.staff.code
+
+    def opened(check: SignOutCheck) -> None:
+        screen.kiosk.go_home()
+        screen.app.push_screen(SignOutScreen(check))
+
+    return screen.call(lambda s: s.devices.check_sign_out(code, tags), opened)

@@ -12,7 +12,6 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Static
 
 from kiosk.domain.errors import KioskError
-from kiosk.ui import flows
 from kiosk.ui.base import StaffScreen, shown_code
 from kiosk.ui.formats import local, parse_day
 from kiosk.ui.widgets import Notice, TouchButton, assemble
@@ -66,7 +65,7 @@ class _FormScreen(StaffScreen):
         if self.chained:
             self.dismiss(receipt)
         else:
-            flows.confirm_receipt(self.kiosk, receipt)
+            self.confirm_receipt(receipt)
 
     def _buttons(self, label: str) -> ComposeResult:
         with Horizontal(classes="form-buttons"):

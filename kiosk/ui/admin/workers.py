@@ -1,22 +1,17 @@
 """Database work for the admin console: each service call in a thread worker of the widget or
-screen that asked, answered on the UI thread, never an exception to Textual."""
+screen that asked (the gateway's ``run_in_thread``, ``kiosk/ui/gateway.py``), answered on the
+UI thread, never an exception to Textual."""
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from textual.app import App
-from textual.worker import get_current_worker
 
-from kiosk.domain.errors import KioskError
-from kiosk.ui import tuning
+from kiosk.ui.gateway import Done, Outcome, Refused, run_in_thread
 from kiosk.ui.tuning import memory
-
-log = logging.getLogger("kiosk.ui.admin")
 
 T = TypeVar("T")
 
@@ -54,30 +49,14 @@ def run_db(
         callback(value)
         memory.collect_once_drawn(app)  # while the office reads what it shows (piece gc)
 
-    def deliver(callback: Callable[[Any], None], value: Any) -> None:
-        if get_current_worker().is_cancelled:
-            return
-        # Run ``apply`` in the owner's own message loop, so an error in it is handled like
-        # any other handler's (logged, the console locked) instead of vanishing in this thread.
-        with contextlib.suppress(RuntimeError):  # the app is closing
-            app.call_from_thread(owner.call_later, apply, callback, value)
+    def answer(outcome: Outcome[T]) -> None:
+        # ``apply`` runs in the owner's own message loop, so an error in it is handled like
+        # any other handler's (logged, the console locked).
+        if isinstance(outcome, Done):
+            owner.call_later(apply, done, outcome.value)
+        elif isinstance(outcome, Refused):
+            owner.call_later(apply, failed, outcome.error.message)
+        else:  # logged by run_in_thread
+            owner.call_later(apply, failed, UNEXPECTED)
 
-    def work() -> None:
-        try:
-            result = call()
-        except KioskError as exc:
-            deliver(failed, exc.message)
-            return
-        except Exception:
-            log.exception("admin console: %s failed", group)
-            deliver(failed, UNEXPECTED)
-            return
-        deliver(done, result)
-
-    def job() -> None:
-        try:
-            work()
-        finally:
-            tuning.worker_done()  # or the pool thread keeps ``owner`` alive
-
-    owner.run_worker(job, thread=True, group=group, exclusive=True, exit_on_error=False)
+    run_in_thread(owner, call, answer, name=f"admin console: {group}", group=group, exclusive=True)
