@@ -319,7 +319,14 @@ $$
 
 PG_PURGE_FUNCTION = PG_PURGE_FUNCTION.replace("{PROTECTED}", protected_min_sql("postgresql"))
 
-PG_TRIGGERS = ("events_no_update_delete", "events_no_truncate", "events_apply_reference")
+PG_TRIGGERS = (
+    "events_no_update_delete",
+    "events_no_truncate",
+    "events_apply_reference",
+    # Revision 0006 (its own SQL): admin grants, admins' codes, settings and published
+    # policies are the owner's to change.
+    "events_guard_reference",
+)
 
 
 def install_sqlite(conn: Connection) -> None:
