@@ -205,7 +205,15 @@ class UnitOfWork:
         # One prepared INSERT (no ORM flush for it: every event goes through here); what
         # the session holds unflushed goes first, as it would have.
         self.session.flush()
-        self.session.connection().execute(_INSERT_EVENT, values)
+        stored = self.session.connection().execute(_INSERT_EVENT, values).rowcount
+        if stored == 0:  # (-1: not reported by the driver)
+            # A trigger that is not the kiosk's dropped it (RAISE(IGNORE), a BEFORE trigger
+            # returning NULL): never confirm an event that was not stored.
+            log.error("event %s (%s) was not stored: the database dropped it", values["id"], kind)
+            raise DatabaseUnavailable(
+                "Not recorded: the database did not store it (a trigger that is not the "
+                "kiosk's?). Run `kiosk verify` and tell the office."
+            )
         self._last_hash, self._last_id = digest, values["id"]
         return Event(**values)  # what was stored (not tracked by the session)
 
