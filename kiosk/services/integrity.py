@@ -372,6 +372,8 @@ def walk(
     unauthorised: list[int] = []
     removed_power: list[int] = []
     backdated: list[str] = []
+    wrong_text: list[str] = []  # acknowledgements of a text the policy does not have
+    acknowledged = EventKind.POLICY_ACKNOWLEDGED.value
     newest_at: Any = None  # the latest occurred_at so far (stored text or datetime)
     newest_id: Any = None
     rewritten_policies: list[str] = []
@@ -494,6 +496,10 @@ def walk(
                 )
             except (KeyError, TypeError, ValueError, UnreadableEvent):
                 problems.append(f"checkpoint event {event_id} is incomplete")
+        elif kind == acknowledged and isinstance(details, dict) and "sha256" in details:
+            policy = replay["policies"].get(row["policy_id"])
+            if isinstance(policy, dict) and policy.get("sha256") != details["sha256"]:
+                wrong_text.append(f"{event_id} (policy {row['policy_id']})")
         elif kind == anchor_kind:
             with suppress(UnreadableEvent):
                 last_anchor_taken = iso_utc(row["occurred_at"])
@@ -528,6 +534,12 @@ def walk(
             f"{len(removed_power)} removal(s) of an admin (the role, or retiring them), "
             "change(s) of an admin's code, of a setting or of whether a policy is required, "
             f"not recorded by an admin: {shown}{' ...' if len(removed_power) > 20 else ''}"
+        )
+    if wrong_text:
+        problems.append(
+            f"{len(wrong_text)} acknowledgement(s) of a text other than the policy's own (its "
+            f"fingerprint differs: replayed from another version?): {', '.join(wrong_text[:20])}"
+            f"{' ...' if len(wrong_text) > 20 else ''}"
         )
     if rewritten_policies:
         problems.append(

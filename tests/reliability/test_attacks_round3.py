@@ -25,6 +25,7 @@ from tests.conftest import FakeClock, with_settings
 from tests.reliability.helpers import Raw, is_sqlite, libpq_url, meddle, sqlite_path
 from tests.reliability.test_attacks import _append, said, shift_school
 from tests.reliability.test_tamper import event_ids
+from tests.school import make_ready
 
 
 @contextmanager
@@ -233,3 +234,43 @@ def test_a_trigger_added_to_a_list_is_named(services: Services, db_url: str) -> 
 
     assert not report.ok
     assert "the trigger later on staff_roles is not the kiosk's" in said(report)
+
+
+def test_an_old_acknowledgement_replayed_for_a_new_version_is_named(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    """With the key (the kiosk's login on PostgreSQL): ASMITH's acknowledgement of the old
+    version copied as one of the new version (same details: the old text's fingerprint), so
+    she no longer appears to owe it."""
+    shift_school(services)
+    make_ready(services, "ASMITH")
+    old = services.policies.current()[0]
+    clock.advance(minutes=5)
+    new = services.policies.publish(old.title, "Autumn 2026", "New text.", published_by="CHEAD")
+    assert [p.id for p in services.policies.outstanding("ASMITH")] == [new.id]
+    with as_intruder(db_url) as db:
+        ack = db.execute(
+            "SELECT max(id) FROM events WHERE kind = 'policy_acknowledged' AND policy_id = %s",
+            (old.id,),
+        )[0][0]
+        copied = db.event(ack)
+        details = copied["details"]
+        _append(
+            db,
+            {
+                "kind": "policy_acknowledged",
+                "category": "policy",
+                "staff_id": copied["staff_id"],
+                "recorded_by_id": copied["staff_id"],
+                "policy_id": new.id,
+                "details": details if isinstance(details, dict) else json.loads(details),
+            },
+        )
+    replayed = event_ids(db_url)[-1]
+    assert services.policies.outstanding("ASMITH") == ()  # the kiosk takes it as read
+
+    report = services.integrity.verify(save=False)
+
+    assert not report.ok
+    assert "acknowledgement(s) of a text other than the policy's own" in said(report)
+    assert f"{replayed} (policy {new.id})" in said(report)
