@@ -339,7 +339,9 @@ def test_the_kiosk_role_with_the_key_cannot_change_who_acts_as_an_admin(
     with psycopg.connect(libpq_url(kiosk_url)) as kiosk:
         db = Raw(kiosk, sqlite=False)
         details = make_details(db)
-        with pytest.raises(errors.InsufficientPrivilege, match=f"only the database owner.*{message}"):
+        with pytest.raises(
+            errors.InsufficientPrivilege, match=f"only the database owner.*{message}"
+        ):
             _append(db, {"kind": "reference_changed", "category": "reference", "details": details})
     assert _snapshot(kiosk_url) == before
     assert set_up_school.integrity.verify(save=False).ok
