@@ -15,7 +15,13 @@ id order, verify names:
   checkpoint not recorded by an admin or removing less than a year;
 * every reference row (people and roles, stores, devices, policies, settings) that differs
   from what the ``reference_changed`` events recorded: table, key, column, stored, recorded;
-* a missing or changed append-only trigger, and on PostgreSQL a kiosk role with too much;
+* a list change that grants or removes admin (retiring an admin), changes an admin's code, a
+  setting (the PIN) or whether a policy is required, not recorded by an admin; a published
+  policy rewritten by anyone; an acknowledgement of a text that is not its policy's;
+* an event dated more than ``CLOCK_SKEW`` before an event ahead of it in the chain
+  (backdated), or after this machine's clock;
+* a missing or changed append-only trigger, any trigger that is not the kiosk's, and on
+  PostgreSQL a kiosk role with too much;
 * the newest event seen by the previous check (the **witness**, kept in a local file on this
   machine and in the chain as a ``register_verified`` event) gone or changed;
 * for each **anchor** given (``kiosk anchor`` writes one): its event gone, at another
