@@ -378,3 +378,58 @@ def test_0004_indexes_events_by_staff_and_time(engine: Engine) -> None:
             sql = str(stmt.compile(conn, compile_kwargs={"literal_binds": True}))
             plan = " | ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
         assert "ix_events_staff_time (staff_id=? AND occurred_at>? AND occurred_at<?)" in plan
+
+
+# --- 0006: admin grants, the PIN and published policies are the owner's (PostgreSQL) ------------
+
+
+def _guard_trigger(engine: Engine) -> list[tuple[str, str]]:
+    with engine.connect() as conn:
+        return [
+            (str(name), str(enabled))
+            for name, enabled in conn.execute(
+                text(
+                    "SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'events'::regclass "
+                    "AND tgname = 'events_guard_reference'"
+                )
+            )
+        ]
+
+
+def test_0006_guards_who_acts_as_an_admin_and_goes_down_cleanly(engine: Engine) -> None:
+    """Up: on PostgreSQL a BEFORE INSERT trigger on events (verify names it when missing);
+    down to 0005 removes it and its function, data kept; up again puts it back. SQLite: no
+    roles to tell apart, nothing changes (the schema is the same both ways)."""
+    from kiosk.db.guards import missing_guards
+
+    migrate.upgrade(engine)
+    services = services_on(engine)
+    fill(services)
+    events = event_count(engine)
+    postgresql = engine.dialect.name == "postgresql"
+    with engine.connect() as conn:
+        assert missing_guards(conn) == []
+    if postgresql:
+        assert _guard_trigger(engine) == [("events_guard_reference", "O")]
+
+    migrate.downgrade(engine, "0005")
+    assert event_count(engine) == events
+    with engine.connect() as conn:
+        missing = missing_guards(conn)
+        function = (
+            conn.execute(text("SELECT to_regproc('kiosk_guard_reference')")).scalar()
+            if postgresql
+            else None
+        )
+    if postgresql:
+        assert missing == ["the trigger events_guard_reference is missing"]
+        assert _guard_trigger(engine) == [] and function is None
+    else:
+        assert missing == []
+
+    migrate.upgrade(engine)
+    assert migrate.is_at_head(engine)
+    assert event_count(engine) == events
+    with engine.connect() as conn:
+        assert missing_guards(conn) == []
+    assert services.integrity.verify(save=False).ok

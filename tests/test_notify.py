@@ -110,6 +110,9 @@ def mail_settings(settings: Settings, port: int, **more: Any) -> Settings:
 def school(services: Services, smtp: SmtpServer, clock: FakeClock) -> Services:
     """A school on the SMTP server, with something for each notice on Tuesday 10 March."""
     svc = Services(services.ctx.engine, mail_settings(services.settings, smtp.port), clock)
+    # The school is recorded from last Friday on (the chain is in time order: verify names
+    # an event dated well before one ahead of it).
+    clock.set(at(date(2026, 3, 6), 15))
     make_school(svc)
     svc.people.add_staff("FMGR", "Fay Manager", email="fay@school.example")
     svc.people.add_staff(
@@ -119,7 +122,6 @@ def school(services: Services, smtp: SmtpServer, clock: FakeClock) -> Services:
     for code in ("ASMITH", "GLEE", "FMGR", "BJONES", "CHEAD", "DOFFICE", "EPATEL"):
         make_ready(svc, code)
     # Gina signed a laptop out last Friday, due back Monday 9 March: overdue on Tuesday.
-    clock.set(at(date(2026, 3, 6), 15))
     svc.devices.sign_out(
         "GLEE", ["LAP-002"], reason="Report writing", expected_return=at(date(2026, 3, 9), 8)
     )

@@ -8,7 +8,7 @@ names what is missing on either engine; ``kiosk verify`` reports it.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, bindparam, text
 
 from kiosk.domain.reference import REFERENCE_KIND
 
@@ -319,7 +319,14 @@ $$
 
 PG_PURGE_FUNCTION = PG_PURGE_FUNCTION.replace("{PROTECTED}", protected_min_sql("postgresql"))
 
-PG_TRIGGERS = ("events_no_update_delete", "events_no_truncate", "events_apply_reference")
+PG_TRIGGERS = (
+    "events_no_update_delete",
+    "events_no_truncate",
+    "events_apply_reference",
+    # Revision 0006 (its own SQL): admin grants, admins' codes, settings and published
+    # policies are the owner's to change.
+    "events_guard_reference",
+)
 
 
 def install_sqlite(conn: Connection) -> None:
@@ -334,17 +341,20 @@ def missing_guards(conn: Connection) -> list[str]:
     PostgreSQL, kiosk role privileges it should not have). Empty when all is in place."""
     problems: list[str] = []
     if conn.dialect.name == "sqlite":
-        have = {
-            name: " ".join(str(sql).split())
-            for name, sql in conn.execute(
-                text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
-            )
-        }
+        found = conn.execute(
+            text("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
+        ).all()
+        have = {str(name): " ".join(str(sql).split()) for name, _table, sql in found}
         for name, sql in SQLITE_TRIGGERS.items():
             if name not in have:
                 problems.append(f"the trigger {name} is missing")
             elif have[name] != " ".join(sql.split()):
                 problems.append(f"the trigger {name} has been changed")
+        # Anything else is not the kiosk's: a trigger can drop an event silently (RAISE
+        # IGNORE: the kiosk would have confirmed it) or change a list behind the chain.
+        for name, table, _sql in found:
+            if name not in SQLITE_TRIGGERS:
+                problems.append(f"the trigger {name} on {table} is not the kiosk's")
         return problems
     rows: dict[str, str] = dict(
         conn.execute(
@@ -361,6 +371,16 @@ def missing_guards(conn: Connection) -> list[str]:
             problems.append(f"the trigger {name} is missing")
         elif rows[name] not in ("O", "A"):
             problems.append(f"the trigger {name} is disabled")
+    for name, table in conn.execute(
+        text(
+            "SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE NOT t.tgisinternal AND c.relname IN :tables "
+            "AND c.relnamespace = to_regnamespace(current_schema())::oid"
+        ).bindparams(bindparam("tables", expanding=True)),
+        {"tables": ["events", *LIST_TABLES]},
+    ):
+        if table != "events" or name not in PG_TRIGGERS:
+            problems.append(f"the trigger {name} on {table} is not the kiosk's")
     has_role = conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": ROLE})
     if has_role:
         for table in ("events", *LIST_TABLES):

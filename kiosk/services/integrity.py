@@ -15,7 +15,13 @@ id order, verify names:
   checkpoint not recorded by an admin or removing less than a year;
 * every reference row (people and roles, stores, devices, policies, settings) that differs
   from what the ``reference_changed`` events recorded: table, key, column, stored, recorded;
-* a missing or changed append-only trigger, and on PostgreSQL a kiosk role with too much;
+* a list change that grants or removes admin (retiring an admin), changes an admin's code, a
+  setting (the PIN) or whether a policy is required, not recorded by an admin; a published
+  policy rewritten by anyone; an acknowledgement of a text that is not its policy's;
+* an event dated more than ``CLOCK_SKEW`` before an event ahead of it in the chain
+  (backdated), or after this machine's clock;
+* a missing or changed append-only trigger, any trigger that is not the kiosk's, and on
+  PostgreSQL a kiosk role with too much;
 * the newest event seen by the previous check (the **witness**, kept in a local file on this
   machine and in the chain as a ``register_verified`` event) gone or changed;
 * for each **anchor** given (``kiosk anchor`` writes one): its event gone, at another
@@ -32,7 +38,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -268,6 +274,55 @@ def _grants_power(table: str, key: Any, row: Any, replay: Mapping[str, Mapping[A
     return _is_active_admin(row) and not _is_active_admin(replay["staff"].get(key))
 
 
+# What a published policy is: changed afterwards, what people acknowledged is not what they
+# read (the kiosk publishes a new version instead, under a new id).
+POLICY_CONTENT = ("title", "version", "text", "sha256", "published_at")
+
+
+def _takes_power(table: str, key: Any, row: Any, replay: Mapping[str, Mapping[Any, Any]]) -> bool:
+    """Whether a reference change removes an admin (the role, or retiring them), changes an
+    admin's code (half of the console's sign-in), a setting other than the PIN, or whether a
+    policy is required: also only an admin's to record (revision 0006 refuses them from the
+    kiosk's login on PostgreSQL). Retiring every admin would put the school back in set-up,
+    where commands run without signing in."""
+    before = replay.get(table, {}).get(key)
+    if table == "kiosk_settings":
+        return bool(key != PIN_SETTING and row != before)
+    if table == "policies":
+        return isinstance(before, dict) and (
+            not isinstance(row, dict) or row.get("required") != before.get("required")
+        )
+    if table != "staff" or not isinstance(before, dict) or not _is_active_admin(before):
+        return False
+    if not isinstance(row, dict):
+        return True
+    return not _is_active_admin(row) or row.get("code") != before.get("code")
+
+
+def _rewrites_policy(
+    table: str, key: Any, row: Any, replay: Mapping[str, Mapping[Any, Any]]
+) -> bool:
+    """Whether a reference change rewrites a policy already published (by anyone)."""
+    before = replay.get(table, {}).get(key) if table == "policies" else None
+    if not isinstance(before, dict):
+        return False
+    after = row if isinstance(row, dict) else {}
+    return any(after.get(f) != before.get(f) for f in POLICY_CONTENT)
+
+
+def _moment(value: Any) -> datetime:
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _apart(later: Any, earlier: Any) -> timedelta:
+    return _moment(later) - _moment(earlier)
+
+
+def _minute(value: Any) -> str:
+    return _moment(value).strftime("%Y-%m-%d %H:%M")
+
+
 @dataclass
 class _Checkpoint:
     event_id: int
@@ -321,6 +376,13 @@ def walk(
     setup_done = False
     baseline_open = True  # until the first reference event that is not the baseline
     unauthorised: list[int] = []
+    removed_power: list[int] = []
+    backdated: list[str] = []
+    wrong_text: list[str] = []  # acknowledgements of a text the policy does not have
+    acknowledged = EventKind.POLICY_ACKNOWLEDGED.value
+    newest_at: Any = None  # the latest occurred_at so far (stored text or datetime)
+    newest_id: Any = None
+    rewritten_policies: list[str] = []
     future: list[int] = []
     for raw in rows:
         row = dict(raw) if type(raw) is dict else dict(zip(EVENT_COLUMNS, raw, strict=False))
@@ -360,12 +422,18 @@ def walk(
                     )
             at = row["occurred_at"]
             # Raw SQLite text in the kiosk's form sorts as time; anything else is parsed.
-            if (
-                (at > latest_raw)
-                if isinstance(at, str) and stored_form_ok(at)
-                else ((iso_utc(at) or "") > latest_time)
-            ):
+            in_form = isinstance(at, str) and stored_form_ok(at)
+            if (at > latest_raw) if in_form else ((iso_utc(at) or "") > latest_time):
                 future.append(event_id)
+            # Events are recorded at the writer's clock, in chain order: one dated well before
+            # an event recorded ahead of it was backdated (or a kiosk's clock was wrong).
+            if in_form or isinstance(at, datetime):
+                if newest_at is None or at >= newest_at:
+                    newest_at, newest_id = at, event_id
+                elif _apart(newest_at, at) > CLOCK_SKEW:
+                    backdated.append(
+                        f"{event_id} ({_minute(at)}, after {newest_id} at {_minute(newest_at)})"
+                    )
         if version >= 2:
             if seen_v2 is None:
                 seen_v2 = event_id
@@ -401,13 +469,13 @@ def walk(
                 table = str(details["table"])
                 ref_key = normalise_key(table, details["key"])
                 value = details.get("row")
-                if (
-                    setup_done
-                    and not baseline
-                    and row["staff_id"] not in admins
-                    and _grants_power(table, ref_key, value, replay)
-                ):
-                    unauthorised.append(event_id)
+                if setup_done and not baseline and row["staff_id"] not in admins:
+                    if _grants_power(table, ref_key, value, replay):
+                        unauthorised.append(event_id)
+                    elif _takes_power(table, ref_key, value, replay):
+                        removed_power.append(event_id)
+                if _rewrites_policy(table, ref_key, value, replay):
+                    rewritten_policies.append(f"policy {ref_key} (event {event_id})")
                 if table == "staff":
                     if _is_active_admin(value):
                         admins.add(ref_key)
@@ -434,6 +502,10 @@ def walk(
                 )
             except (KeyError, TypeError, ValueError, UnreadableEvent):
                 problems.append(f"checkpoint event {event_id} is incomplete")
+        elif kind == acknowledged and isinstance(details, dict) and "sha256" in details:
+            policy = replay["policies"].get(row["policy_id"])
+            if isinstance(policy, dict) and policy.get("sha256") != details["sha256"]:
+                wrong_text.append(f"{event_id} (policy {row['policy_id']})")
         elif kind == anchor_kind:
             with suppress(UnreadableEvent):
                 last_anchor_taken = iso_utc(row["occurred_at"])
@@ -454,6 +526,31 @@ def walk(
             f"{len(unauthorised)} grant(s) of admin or change(s) of the admin PIN not recorded "
             f"by an admin (the school's admins were acting by then): {shown}"
             f"{' ...' if len(unauthorised) > 20 else ''}"
+        )
+    if backdated:
+        problems.append(
+            f"{len(backdated)} event(s) dated more than {int(CLOCK_SKEW.total_seconds() // 60)} "
+            "minutes before an event recorded ahead of them in the chain (backdated, or a "
+            f"kiosk's clock was wrong): {', '.join(backdated[:20])}"
+            f"{' ...' if len(backdated) > 20 else ''}"
+        )
+    if removed_power:
+        shown = ", ".join(str(i) for i in removed_power[:20])
+        problems.append(
+            f"{len(removed_power)} removal(s) of an admin (the role, or retiring them), "
+            "change(s) of an admin's code, of a setting or of whether a policy is required, "
+            f"not recorded by an admin: {shown}{' ...' if len(removed_power) > 20 else ''}"
+        )
+    if wrong_text:
+        problems.append(
+            f"{len(wrong_text)} acknowledgement(s) of a text other than the policy's own (its "
+            f"fingerprint differs: replayed from another version?): {', '.join(wrong_text[:20])}"
+            f"{' ...' if len(wrong_text) > 20 else ''}"
+        )
+    if rewritten_policies:
+        problems.append(
+            f"{len(rewritten_policies)} published polic(ies) rewritten afterwards (what people "
+            f"acknowledged is no longer what they read): {', '.join(rewritten_policies[:20])}"
         )
     if future:
         shown = ", ".join(str(i) for i in future[:20])

@@ -16,7 +16,7 @@ from kiosk.config import Settings
 from kiosk.db.engine import session_factory, write_engine
 from kiosk.db.models import Event
 from kiosk.domain.chain import CONTENT_VERSION, GENESIS_HASH, event_mac, hash_of, iso_utc
-from kiosk.domain.errors import DatabaseUnavailable, KioskError
+from kiosk.domain.errors import DatabaseUnavailable, KioskError, RuleViolation
 from kiosk.domain.events import EventKind
 from kiosk.domain.reference import ID_KEYED, REFERENCE_FIELDS, REFERENCE_KIND, normalise_key
 from kiosk.domain.timeutil import utc_now
@@ -116,6 +116,12 @@ class ServiceContext:
             raise
         except SQLAlchemyError as exc:
             log.warning("database write failed: %s", exc)
+            refused = owner_only(exc)
+            if refused is not None:
+                raise RuleViolation(
+                    f"Not recorded: on PostgreSQL {refused}. Run it with the owner's "
+                    "KIOSK_DATABASE_URL (the kiosks' login may not)."
+                ) from exc
             if is_locked(exc):
                 raise DatabaseUnavailable(
                     "Not recorded: the database file is locked by another program (a backup or "
@@ -123,6 +129,17 @@ class ServiceContext:
                     "in a moment."
                 ) from exc
             raise DatabaseUnavailable() from exc
+
+
+def owner_only(exc: BaseException) -> str | None:
+    """PostgreSQL's refusal of a change only the database owner may record (revision 0006:
+    granting or removing admin, an admin's code, a setting such as the PIN, a published
+    policy), as its sentence; None for any other error."""
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "sqlstate", None) != "42501":
+        return None
+    message = str(getattr(getattr(orig, "diag", None), "message_primary", None) or "")
+    return message if message.startswith("only the database owner may") else None
 
 
 def is_locked(exc: BaseException) -> bool:
@@ -188,7 +205,15 @@ class UnitOfWork:
         # One prepared INSERT (no ORM flush for it: every event goes through here); what
         # the session holds unflushed goes first, as it would have.
         self.session.flush()
-        self.session.connection().execute(_INSERT_EVENT, values)
+        stored = self.session.connection().execute(_INSERT_EVENT, values).rowcount
+        if stored == 0:  # (-1: not reported by the driver)
+            # A trigger that is not the kiosk's dropped it (RAISE(IGNORE), a BEFORE trigger
+            # returning NULL): never confirm an event that was not stored.
+            log.error("event %s (%s) was not stored: the database dropped it", values["id"], kind)
+            raise DatabaseUnavailable(
+                "Not recorded: the database did not store it (a trigger that is not the "
+                "kiosk's?). Run `kiosk verify` and tell the office."
+            )
         self._last_hash, self._last_id = digest, values["id"]
         return Event(**values)  # what was stored (not tracked by the session)
 

@@ -9,9 +9,11 @@ UPDATE, DELETE, TRUNCATE, disabling triggers and replication mode.
 from __future__ import annotations
 
 import itertools
+import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
+from typing import Any
 
 import psycopg
 import pytest
@@ -23,7 +25,8 @@ from kiosk.db.engine import make_engine
 from kiosk.domain.errors import RuleViolation
 from kiosk.services.app import Services
 from tests.conftest import FakeClock
-from tests.reliability.helpers import libpq_url
+from tests.reliability.helpers import Raw, libpq_url
+from tests.reliability.test_attacks import _append
 from tests.school import make_ready, make_school
 
 pytestmark = pytest.mark.postgresql
@@ -235,3 +238,191 @@ def test_the_purge_function_enforces_the_rules_itself(pg_url: str, clock: FakeCl
             with pytest.raises(errors.InsufficientPrivilege, match=message):
                 owner.execute("SELECT kiosk_purge_events(%s)", (checkpoint,))
             owner.rollback()
+
+
+# --- revision 0006: who may act as an admin is the owner's to change ---------------------------
+
+
+def _latest_row(db: Raw, table: str, key: object) -> dict[str, Any]:
+    """The row the newest ``reference_changed`` event of ``table``/``key`` recorded."""
+    for (event_id,) in db.execute(
+        "SELECT id FROM events WHERE kind = 'reference_changed' ORDER BY id DESC"
+    ):
+        details = db.event(event_id)["details"]
+        details = details if isinstance(details, dict) else json.loads(details)
+        if details["table"] == table and details["key"] == key:
+            return dict(details["row"])
+    raise AssertionError(f"no reference event for {table} {key}")
+
+
+def _staff_id(db: Raw, code: str) -> int:
+    return int(db.execute("SELECT id FROM staff WHERE code = %s", (code,))[0][0])
+
+
+def _staff_change(who: str, **changes: Any) -> Callable[[Raw], dict[str, Any]]:
+    def details(db: Raw) -> dict[str, Any]:
+        key = _staff_id(db, who)
+        return {"table": "staff", "key": key, "row": _latest_row(db, "staff", key) | changes}
+
+    return details
+
+
+def _pin_change(value: str | None) -> Callable[[Raw], dict[str, Any]]:
+    def details(db: Raw) -> dict[str, Any]:
+        row = None if value is None else {"value": value, "updated_at": "2026-03-10T08:05:00+00:00"}
+        return {"table": "kiosk_settings", "key": "admin_pin", "row": row}
+
+    return details
+
+
+def _policy_text(db: Raw) -> dict[str, Any]:
+    key = int(db.execute("SELECT min(id) FROM policies")[0][0])
+    row = _latest_row(db, "policies", key) | {"text": "Phones may be kept in class."}
+    return {"table": "policies", "key": key, "row": row}
+
+
+def _guard_row(db: Raw) -> dict[str, Any]:
+    row = {"value": "999999", "updated_at": "2026-03-10T08:05:00+00:00"}
+    return {"table": "kiosk_settings", "key": "events_purge_guard", "row": row}
+
+
+REFUSED_CHANGES: dict[str, tuple[Callable[[Raw], dict[str, Any]], str]] = {
+    "grant admin": (_staff_change("BJONES", roles=["admin", "breakfast_club_lead"]), "admin"),
+    "grant admin to a new person": (
+        lambda db: {
+            "table": "staff",
+            "key": int(db.execute("SELECT max(id) FROM staff")[0][0]) + 1,
+            "row": _latest_row(db, "staff", _staff_id(db, "BJONES"))
+            | {"code": "ZNEW", "name": "Zed New", "roles": ["admin"]},
+        },
+        "grant or remove admin",
+    ),
+    "remove admin": (_staff_change("DOFFICE", roles=[]), "grant or remove admin"),
+    "retire an admin": (
+        _staff_change("DOFFICE", retired_at="2026-03-10T08:05:00+00:00"),
+        "grant or remove admin",
+    ),
+    "an admin's code": (_staff_change("DOFFICE", code="ZZZ1"), "change an admin's code"),
+    "the PIN hash": (_pin_change('{"alg": "x", "hash": "00"}'), "the setting admin_pin"),
+    "remove the PIN": (_pin_change(None), "the setting admin_pin"),
+    "a purge guard row": (_guard_row, "the setting events_purge_guard"),
+    "a published policy's text": (_policy_text, "change a published policy"),
+}
+
+
+@pytest.fixture
+def set_up_school(kiosk_url: str, clock: FakeClock) -> Iterator[Services]:
+    """A school set up through the kiosk's own login: admins imported and the PIN set (the
+    set-up is the kiosk's to record), then a shift of events."""
+    settings = Settings(kiosk_name="staffroom", database_url=kiosk_url)
+    services = Services(make_engine(kiosk_url), settings, clock)
+    try:
+        make_school(services)
+        services.admin.set_pin("428613", admin_code="CHEAD")
+        make_ready(services, "ASMITH")
+        services.phones.deposit("ASMITH")
+        assert services.integrity.verify().ok
+        yield services
+    finally:
+        services.close()
+
+
+@pytest.mark.parametrize("change", list(REFUSED_CHANGES))
+def test_the_kiosk_role_with_the_key_cannot_change_who_acts_as_an_admin(
+    set_up_school: Services, kiosk_url: str, change: str
+) -> None:
+    """The kiosk's login and the school key: a chained, MACed ``reference_changed`` event
+    that grants or removes admin, changes an admin's code, the PIN or another setting, or a
+    published policy is refused by the database (before 0006 it was applied)."""
+    make_details, message = REFUSED_CHANGES[change]
+    before = _snapshot(kiosk_url)
+    with psycopg.connect(libpq_url(kiosk_url)) as kiosk:
+        db = Raw(kiosk, sqlite=False)
+        details = make_details(db)
+        with pytest.raises(
+            errors.InsufficientPrivilege, match=f"only the database owner.*{message}"
+        ):
+            _append(db, {"kind": "reference_changed", "category": "reference", "details": details})
+    assert _snapshot(kiosk_url) == before
+    assert set_up_school.integrity.verify(save=False).ok
+
+
+def test_the_kiosk_role_still_records_other_list_changes_itself(
+    set_up_school: Services, kiosk_url: str
+) -> None:
+    """What is not the owner's stays the kiosk's: a rename, another role, an admin's row
+    recorded again unchanged, a new store; each applied by the database."""
+    with psycopg.connect(libpq_url(kiosk_url)) as kiosk:
+        db = Raw(kiosk, sqlite=False)
+        for make_details in (
+            _staff_change("BJONES", name="Ben Jones-Smith"),
+            _staff_change("EPATEL", roles=["laptop_user", "slt"]),
+            _staff_change("CHEAD"),
+            _staff_change("DOFFICE", name="Dina Office-Manager"),
+        ):
+            details = make_details(db)
+            _append(db, {"kind": "reference_changed", "category": "reference", "details": details})
+        kiosk.commit()
+        names = dict(db.execute("SELECT code, name FROM staff"))
+    assert names["BJONES"] == "Ben Jones-Smith"
+    assert names["DOFFICE"] == "Dina Office-Manager"
+    assert set_up_school.integrity.verify(save=False).ok
+
+
+def test_the_owner_may_grant_admin_and_verify_names_it_when_no_admin_recorded_it(
+    set_up_school: Services, pg_url: str
+) -> None:
+    with psycopg.connect(libpq_url(pg_url)) as owner:
+        db = Raw(owner, sqlite=False)
+        details = _staff_change("BJONES", roles=["admin", "breakfast_club_lead"])(db)
+        _append(db, {"kind": "reference_changed", "category": "reference", "details": details})
+        owner.commit()
+        granted = db.execute(
+            "SELECT 1 FROM staff_roles r JOIN staff s ON s.id = r.staff_id "
+            "WHERE s.code = 'BJONES' AND r.role = 'admin'"
+        )
+    assert granted == [(1,)]
+    report = set_up_school.integrity.verify(save=False)
+    assert not report.ok
+    assert any("not recorded by an admin" in p for p in report.problems)
+
+
+def test_the_office_is_told_in_words_to_use_the_owner_login(
+    set_up_school: Services, pg_url: str, clock: FakeClock
+) -> None:
+    """Through the services on the kiosk's login: a sentence, nothing recorded; on the
+    owner's login the same change is recorded, named after the admin."""
+    services = set_up_school
+    kiosk_url = services.settings.database_url
+    before = _snapshot(kiosk_url)
+    with pytest.raises(RuleViolation, match="owner's KIOSK_DATABASE_URL") as refused:
+        services.admin.set_pin("135790", admin_code="CHEAD", current_pin="428613")
+    assert "only the database owner may change the setting admin_pin" in str(refused.value)
+    with pytest.raises(RuleViolation, match="only the database owner may grant or remove admin"):
+        services.people.import_staff_csv(
+            b"code,name,roles\nBJONES,Ben Jones,admin\n", admin_code="CHEAD"
+        )
+    assert _snapshot(kiosk_url) == before
+    assert services.admin.check_pin("428613").ok
+
+    owner = Services(make_engine(pg_url), Settings(kiosk_name="office", database_url=pg_url), clock)
+    try:
+        owner.admin.set_pin("135790", admin_code="CHEAD", current_pin="428613")
+        owner.people.import_staff_csv(
+            b"code,name,roles\nBJONES,Ben Jones,admin\n", admin_code="CHEAD"
+        )
+        assert owner.admin.check_pin("135790").ok
+        assert owner.integrity.verify(save=False).ok
+    finally:
+        owner.close()
+
+
+def _snapshot(url: str) -> tuple[Any, ...]:
+    with psycopg.connect(libpq_url(url)) as conn:
+        return (
+            conn.execute("SELECT count(*), max(hash) FROM events").fetchone(),
+            conn.execute("SELECT code, retired_at FROM staff ORDER BY id").fetchall(),
+            conn.execute("SELECT staff_id, role FROM staff_roles ORDER BY 1, 2").fetchall(),
+            conn.execute("SELECT key, value FROM kiosk_settings ORDER BY key").fetchall(),
+            conn.execute("SELECT id, text FROM policies ORDER BY id").fetchall(),
+        )

@@ -347,6 +347,11 @@ def _record_through_outage(
 
     url = services.settings.database_url
     prepare(url, 1)
+    # prepare() records with the real clock: the kiosk records after it, at the real time
+    # too (verify names events dated well before an event recorded ahead of them).
+    clock = services.ctx.clock
+    if isinstance(clock, FakeClock):
+        clock.set(max(clock(), datetime.now(UTC)))
     confirmed: list[int] = []
     failures: list[BaseException] = []
     running = threading.Event()
@@ -380,11 +385,6 @@ def _record_through_outage(
         type(f).__name__: str(f) for f in failures
     }
     assert _existing(url, confirmed) == set(confirmed)
-    # prepare() records with the real clock: check at the real time (verify names events
-    # dated after its own clock).
-    clock = services.ctx.clock
-    if isinstance(clock, FakeClock):
-        clock.set(max(clock(), datetime.now(UTC)))
     assert services.integrity.verify().ok
 
 
