@@ -1,0 +1,65 @@
+"""What an outsider's rehearsal of issue 16's held-out walkthrough found (docs/walkthrough.md):
+the installed kiosk on a fresh school, driven in tmux one key at a time. Each test is one thing a
+person saw, on a real database file, with the register read before and after."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from textual.containers import VerticalScroll
+from textual.widgets import Button
+
+from kiosk.db.models import Event
+from kiosk.services.app import Services
+from kiosk.ui.policy import PolicyScreen
+from tests.ui.kiosk_support import make_app, notice, running, settle, type_code, wait_for
+
+pytestmark = pytest.mark.ui
+
+
+def events(services: Services) -> list[tuple[str, dict[str, Any]]]:
+    """Every event in the register, in order: (kind, details)."""
+    with services.ctx.engine.connect() as conn:
+        rows = conn.execute(select(Event.kind, Event.details).order_by(Event.id)).all()
+    return [(str(kind), dict(details or {})) for kind, details in rows]
+
+
+async def test_enter_pressed_twice_on_a_policy_does_not_agree_to_the_next_one_unseen(
+    school: Services,
+) -> None:
+    # The walk: a new member of staff types a laptop's tag; two policies are still to be read
+    # (the School's, long, and the LA's, short enough to fit on the screen). At the end of the
+    # first they press Enter twice (a bouncing key, or a second press to be sure). The second
+    # Enter landed on the LA policy as soon as it was shown and recorded it as acknowledged.
+    la = school.policies.publish(
+        "LA Acceptable Use Policy", "2026", "LA policy.\n\nOne short paragraph.\n", required=True
+    )
+    app = make_app(school)
+    async with running(app) as pilot:
+        await type_code(pilot, "epatel")
+        await type_code(pilot, "lap-001")
+        assert isinstance(app.screen, PolicyScreen)
+        scroll = app.screen.query_one("#policy-scroll", VerticalScroll)
+        while scroll.scroll_y < scroll.max_scroll_y:
+            await pilot.press("pagedown")
+            await pilot.pause(0.05)
+        agree = app.screen.query_one("#agree", Button)
+        await wait_for(pilot, lambda: not agree.disabled)
+        before = events(school)
+        await pilot.press("enter", "enter")
+        await settle(pilot)
+        # The School policy is agreed; the LA policy is on the screen, not agreed.
+        assert [k for k, _ in events(school)[len(before) :]] == ["policy_acknowledged"]
+        screen = app.screen
+        assert isinstance(screen, PolicyScreen), type(screen).__name__
+        assert screen.policy_id == la.id
+        await wait_for(pilot, lambda: not screen.query_one("#agree", Button).disabled)
+        assert "nothing is agreed yet" in notice(app)
+        # Read (a moment), then Enter: now it is agreed.
+        await pilot.pause(PolicyScreen.READ_SECONDS)
+        await pilot.press("enter")
+        await settle(pilot)
+    kinds = [k for k, _ in events(school)[len(before) :]]
+    assert kinds == ["policy_acknowledged", "policy_acknowledged"]
