@@ -434,3 +434,29 @@ def test_a_time_zone_in_any_case_is_written_as_zoneinfo_spells_it(
     status, out, _ = run(capsys, "config", "set", "timezone", "europe/london")
     assert status == 0 and "'Europe/London'" in out
     assert load_settings().timezone == "Europe/London"
+
+
+def test_setup_piped_with_the_pin_given_twice_as_at_a_terminal_goes_on_and_never_shows_it(
+    fresh_db: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The walk: an answers file written from the prompts seen at a terminal gives the PIN
+    # twice ("New admin PIN", "The same PIN again"). Piped, the second line was taken as the
+    # roster's file name: set-up stopped with "246801 is not a file.", the PIN on the screen.
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    devices = tmp_path / "devices.csv"
+    devices.write_text(DEVICES, encoding="utf-8")
+    piped(monkeypatch, "St Mary's", "", "", "", "246801", "246801", str(roster), str(devices))
+    _, out, _ = run(capsys, "setup")
+    assert "246801" not in out
+    assert "Staff imported: 2 added" in out and "Devices imported: 2 added" in out
+    assert "Set-up stopped" not in out
+    services = services_on(fresh_db)
+    try:
+        assert services.admin.check_pin("246801").ok
+        assert len(services.people.list_devices()) == 2
+    finally:
+        services.close()
