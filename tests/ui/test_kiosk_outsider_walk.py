@@ -4,6 +4,7 @@ person saw, on a real database file, with the register read before and after."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,10 +12,13 @@ from sqlalchemy import select
 from textual.containers import VerticalScroll
 from textual.widgets import Button
 
+from kiosk.config import Settings
+from kiosk.db.engine import make_engine
 from kiosk.db.models import Event
 from kiosk.services.app import Services
+from kiosk.ui.breakfast import BreakfastScreen
 from kiosk.ui.policy import PolicyScreen
-from tests.ui.kiosk_support import make_app, notice, running, settle, type_code, wait_for
+from tests.ui.kiosk_support import make_app, notice, press, running, settle, type_code, wait_for
 
 pytestmark = pytest.mark.ui
 
@@ -63,3 +67,30 @@ async def test_enter_pressed_twice_on_a_policy_does_not_agree_to_the_next_one_un
         await settle(pilot)
     kinds = [k for k, _ in events(school)[len(before) :]]
     assert kinds == ["policy_acknowledged", "policy_acknowledged"]
+
+
+async def test_breakfast_club_with_the_database_away_says_whose_phone_was_not_logged(
+    school: Services, kiosk_settings: Settings
+) -> None:
+    # The walk: the lead logs colleagues by typed codes; the database goes away between two.
+    # The kiosk said only "Not recorded: the database is unavailable": with a queue of
+    # colleagues at the drawer, the lead could not tell whose phone to log again.
+    db_file = Path(make_engine(kiosk_settings.database_url).url.database or "")
+    folder = db_file.parent
+    moved = folder.with_name(folder.name + "-away")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await type_code(pilot, "bjones")
+        await press(pilot, "f5")
+        assert isinstance(app.screen, BreakfastScreen)
+        await type_code(pilot, "asmith")
+        before = events(school)
+        folder.rename(moved)
+        school.ctx.engine.dispose()
+        await type_code(pilot, "epatel")
+        assert "Not recorded" in notice(app) and "EPATEL" in notice(app)
+        assert "the database is unavailable" in notice(app)
+        moved.rename(folder)
+        await type_code(pilot, "epatel")
+        assert "Esha Patel" in notice(app)
+    assert [k for k, _ in events(school)[len(before) :]] == ["phone_deposited"]
