@@ -156,7 +156,7 @@ class SignOutScreen(StaffScreen):
                 yield ManagerSelect(
                     [], prompt="Choose the line manager who agreed (↓)", id="manager"
                 )
-                yield Tick("The work phone is charged and ready to use (Space)", id="charged")
+                yield Tick("Charged and ready to use (Tab to here, then Space)", id="charged")
         with Vertical(id="form-foot"):
             yield Static("", id="summary")
             yield Notice(id="notice")
@@ -467,7 +467,8 @@ class SignOutScreen(StaffScreen):
         charged = self.query_one("#charged", Checkbox).value
         if check.needs_charged and not charged:
             raise InvalidInput(
-                "Work phones leave site charged and ready: charge it, then tick the box."
+                "Work phones leave site charged and ready: charge it, then tick the box (Tab "
+                "to the box, then Space)."
             )
         return Draft(reason, due, manager, charged)
 

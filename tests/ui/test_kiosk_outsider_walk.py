@@ -10,14 +10,17 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from textual.containers import VerticalScroll
-from textual.widgets import Button
+from textual.widgets import Button, Checkbox
 
 from kiosk.config import Settings
 from kiosk.db.engine import make_engine
 from kiosk.db.models import Event
 from kiosk.services.app import Services
 from kiosk.ui.breakfast import BreakfastScreen
+from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.policy import PolicyScreen
+from kiosk.ui.signout import SignOutScreen
+from tests.school import make_ready
 from tests.ui.kiosk_support import make_app, notice, press, running, settle, type_code, wait_for
 
 pytestmark = pytest.mark.ui
@@ -94,3 +97,32 @@ async def test_breakfast_club_with_the_database_away_says_whose_phone_was_not_lo
         await type_code(pilot, "epatel")
         assert "Esha Patel" in notice(app)
     assert [k for k, _ in events(school)[len(before) :]] == ["phone_deposited"]
+
+
+async def test_the_charged_box_says_how_to_reach_it_from_the_keyboard(school: Services) -> None:
+    # The walk: a work phone typed, reason 3 typed, then Space as the box's label said
+    # "(Space)". The Space went into the code field (the box did not have the focus): nothing
+    # ticked, and "charge it, then tick the box" did not say how. Tab reaches the box.
+    make_ready(school, "ASMITH")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await type_code(pilot, "asmith")
+        await type_code(pilot, "wp-01")
+        assert isinstance(app.screen, SignOutScreen)
+        await type_code(pilot, "3", enter=False)
+        await press(pilot, "space")
+        charged = app.screen.query_one("#charged", Checkbox)
+        assert not charged.value
+        said = app.screen.summary_text()
+        assert "Tab to the box, then Space" in said, said
+        assert "Tab to here, then Space" in str(charged.label)
+        for _ in range(6):  # as the words say
+            if app.screen.focused is charged:
+                break
+            await press(pilot, "tab")
+        await press(pilot, "space")
+        assert charged.value
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ConfirmScreen)
+    [item] = school.devices.offsite_now()
+    assert item.device.tag == "WP-01"
