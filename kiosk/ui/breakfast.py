@@ -225,9 +225,11 @@ class BreakfastScreen(StaffScreen):
         armed = self._move_armed_at
         if armed is None or monotonic() - armed > MOVE_CONFIRM_SECONDS:
             self._move_armed_at = monotonic()
+            which = (
+                f"{self.in_drawer[0].staff.name}'s phone" if count == 1 else f"all {count} phones"
+            )
             self.show_info(
-                f"Move all {count} phone{'s' if count != 1 else ''} from the drawer to the "
-                "staff-room store? Press F8 again to confirm."
+                f"Move {which} from the drawer to the staff-room store? Press F8 again to confirm."
             )
             return
         self._move_armed_at = None

@@ -126,3 +126,22 @@ async def test_the_charged_box_says_how_to_reach_it_from_the_keyboard(school: Se
         assert isinstance(app.screen, ConfirmScreen)
     [item] = school.devices.offsite_now()
     assert item.device.tag == "WP-01"
+
+
+async def test_moving_the_one_phone_in_the_drawer_is_asked_in_plain_words(
+    school: Services,
+) -> None:
+    # The walk: one colleague logged, then F8: "Move all 1 phone from the drawer to the
+    # staff-room store?"
+    app = make_app(school)
+    async with running(app) as pilot:
+        await type_code(pilot, "bjones")
+        await press(pilot, "f5")
+        await type_code(pilot, "asmith")
+        await press(pilot, "f8")
+        said = notice(app)
+        assert "all 1" not in said
+        assert "Move Alice Smith's phone from the drawer to the staff-room store?" in said
+        await press(pilot, "f8")
+        assert isinstance(app.screen, ConfirmScreen)
+    assert [h.staff.code for h in school.phones.phones_now()] == ["ASMITH"]
