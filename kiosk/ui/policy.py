@@ -23,6 +23,11 @@ if TYPE_CHECKING:
     from kiosk.services.views import EventReceipt, PolicyText, StaffInfo
 
 
+EARLY_ENTER = (
+    "Enter came as this policy appeared: nothing is agreed yet. Read it, then press Enter to agree."
+)
+
+
 class PolicyScreen(StaffScreen):
     # Reading takes longer than a tap: four times the usual idle timeout (scrolling counts).
     IDLE_FACTOR = 4.0
@@ -106,7 +111,9 @@ class PolicyScreen(StaffScreen):
             agree = self.query_one("#agree", Button)
             agree.disabled = False
             agree.label = Content.assemble((" Enter ", "bold reverse"), " I have read and agree")
-            if not self.early_enter:
+            if self.early_enter:
+                self.show_info(EARLY_ENTER)
+            else:
                 self.clear_notice()
             self.query_one("#policy-hint", Static).update(
                 "You have reached the end. Press Enter (or tap the button) to agree."
@@ -117,12 +124,11 @@ class PolicyScreen(StaffScreen):
         typed = field is not None and bool(field.value.strip())
         enter = event.key in ("enter", "ctrl+m", "ctrl+j") and not typed
         appeared = self.shown_at
+        if enter and appeared is None:
+            self.early_enter = True  # before the text was on the screen: said once it is
         if enter and self.reached_end and appeared and event.time < appeared + self.READ_SECONDS:
             self.early_enter = True
-            self.show_info(
-                "Enter came as this policy appeared: nothing is agreed yet. Read it, then "
-                "press Enter to agree."
-            )
+            self.show_info(EARLY_ENTER)
             return True
         return super().take_key(event)
 
