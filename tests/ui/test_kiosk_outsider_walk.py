@@ -20,6 +20,7 @@ from kiosk.ui.breakfast import BreakfastScreen
 from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.policy import PolicyScreen
 from kiosk.ui.signout import SignOutScreen
+from kiosk.ui.wellbeing import ReviewScreen
 from tests.school import make_ready
 from tests.ui.kiosk_support import make_app, notice, press, running, settle, type_code, wait_for
 
@@ -145,3 +146,27 @@ async def test_moving_the_one_phone_in_the_drawer_is_asked_in_plain_words(
         await press(pilot, "f8")
         assert isinstance(app.screen, ConfirmScreen)
     assert [h.staff.code for h in school.phones.phones_now()] == ["ASMITH"]
+
+
+async def test_enter_pressed_twice_on_a_review_shows_what_will_be_sent_before_sending(
+    school: Services,
+) -> None:
+    # The walk: "laptop stand" typed on the desk-review screen, then Enter twice (80 ms
+    # apart). The first Enter is to show what will be sent, the second to send it: the
+    # request was sent before anybody could read what it said.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await type_code(pilot, "epatel")
+        await press(pilot, "f12")
+        assert isinstance(app.screen, ReviewScreen)
+        await type_code(pilot, "laptop stand", enter=False)
+        await pilot.press("enter", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        assert "Press Enter again to send it" in notice(app)
+        assert school.policies.reviews() == ()
+        await pilot.pause(ReviewScreen.READ_SECONDS)  # read it
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ConfirmScreen)
+    [review] = school.policies.reviews()
+    assert review.needs == "laptop stand"
