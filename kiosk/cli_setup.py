@@ -636,6 +636,15 @@ def _sign_in_for_setup(args: argparse.Namespace, services: Services) -> None:
     _ACTING = (code, getattr(args, "pin", None))
 
 
+def _is_current_pin(services: Services, pin: str) -> bool:
+    from kiosk.domain.errors import KioskError
+
+    try:
+        return services.admin.check_pin(pin).ok
+    except KioskError:  # no school key on this machine, say: set_pin says why
+        return False
+
+
 def _setup_pin(asker: _Asker, services: Services) -> None:
     from kiosk.domain.errors import KioskError
     from kiosk.services.admin import validate_pin
@@ -654,6 +663,11 @@ def _setup_pin(asker: _Asker, services: Services) -> None:
         pin = asker.secret(question, check)
         if not pin:
             print("  PIN kept." if is_set else "  No PIN yet: set one with `kiosk admin set-pin`.")
+            return
+        if is_set and _ACTING[1] is None and _is_current_pin(services, pin):
+            # Set-up run again with the same answers (nobody signed in: no admin yet): the
+            # PIN it set the first time is kept, not refused as a change without the PIN.
+            print("  That is the PIN already set: kept.")
             return
         try:
             services.admin.set_pin(pin, admin_code=_ACTING[0], current_pin=_ACTING[1])

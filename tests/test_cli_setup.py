@@ -499,3 +499,31 @@ def test_moving_from_a_csv_calendar_to_the_website_ics_with_the_same_days_is_not
     )
     status, _, err = run(capsys, "calendar", "import", str(spring))
     assert status == 1 and "(Autumn Term 2098)" in err and "--replace" in err
+
+
+def test_setup_piped_run_again_with_the_same_answers_keeps_the_pin_it_set(
+    fresh_db: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The walk: a piped set-up stopped at the roster ("Fix it and run `kiosk setup` again").
+    # Run again with the same answers, it stopped at step 2: "A PIN is already set: give the
+    # current PIN to change it" (the school had no admin yet, so nobody could sign in).
+    roster = tmp_path / "roster.csv"
+    roster.write_text("code;name;roles\nMHEAD;Mo Head;admin\n", encoding="utf-8")
+    answers = ["St Mary's", "", "", "", "246801", str(roster)]
+    piped(monkeypatch, *answers)
+    status, out, _ = run(capsys, "setup")
+    assert status == 1 and "Set-up stopped at step 3 (Staff roster)" in out
+    roster.write_text(ROSTER, encoding="utf-8")
+    piped(monkeypatch, *answers)
+    _, out, _ = run(capsys, "setup")
+    assert "Set-up stopped at step 2" not in out, out
+    assert "That is the PIN already set: kept." in out
+    assert "Staff imported: 2 added" in out
+    services = services_on(fresh_db)
+    try:
+        assert services.admin.check_pin("246801").ok
+    finally:
+        services.close()
