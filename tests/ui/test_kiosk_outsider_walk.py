@@ -18,7 +18,9 @@ from kiosk.db.models import Event
 from kiosk.services.app import Services
 from kiosk.ui.breakfast import BreakfastScreen
 from kiosk.ui.confirm import ConfirmScreen
+from kiosk.ui.person import PersonScreen
 from kiosk.ui.policy import PolicyScreen
+from kiosk.ui.returns import ReturnScreen
 from kiosk.ui.signout import SignOutScreen
 from kiosk.ui.wellbeing import ReviewScreen
 from tests.school import make_ready
@@ -170,3 +172,39 @@ async def test_enter_pressed_twice_on_a_review_shows_what_will_be_sent_before_se
         assert isinstance(app.screen, ConfirmScreen)
     [review] = school.policies.reviews()
     assert review.needs == "laptop stand"
+
+
+async def test_another_persons_code_typed_as_the_return_note_is_not_recorded_as_the_condition(
+    school: Services,
+) -> None:
+    # The walk: a laptop's label typed to return it, Tab to the note, and the person walks
+    # away; the next one types their staff code there and Enter. The return was recorded
+    # with the condition "DPHILLIPS". On the desk-review screen the same code is read as a
+    # code; here it must not be stored as what is wrong with the laptop.
+    make_ready(school, "ASMITH")
+    school.devices.sign_out("ASMITH", ["LAP-001"], reason="Planning")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await type_code(pilot, "lap-001")
+        assert isinstance(app.screen, ReturnScreen)
+        before = events(school)
+        await press(pilot, "tab")
+        await type_code(pilot, "epatel")
+        assert events(school) == before
+        assert isinstance(app.screen, PersonScreen)
+        assert app.screen.status.staff.code == "EPATEL"
+        await press(pilot, "escape")
+        # A label typed as the note: said, not stored.
+        await type_code(pilot, "lap-001")
+        await press(pilot, "tab")
+        await type_code(pilot, "LAP-002")
+        assert isinstance(app.screen, ReturnScreen)
+        assert "not a note on its condition" in notice(app)
+        assert events(school) == before
+        # A one-word note that is no code is a note.
+        for _ in range(7):
+            await press(pilot, "backspace")
+        await type_code(pilot, "cracked")
+        assert isinstance(app.screen, ConfirmScreen)
+    [(kind, details)] = events(school)[len(before) :]
+    assert kind == "device_returned" and details.get("condition") == "cracked", details
