@@ -208,3 +208,32 @@ async def test_another_persons_code_typed_as_the_return_note_is_not_recorded_as_
         assert isinstance(app.screen, ConfirmScreen)
     [(kind, details)] = events(school)[len(before) :]
     assert kind == "device_returned" and details.get("condition") == "cracked", details
+
+
+async def test_another_persons_code_typed_as_the_other_reason_does_not_sign_out(
+    school: Services,
+) -> None:
+    # The walk: "Other" chosen on the sign-out form, the person walks away; the next one
+    # types their staff code into "Say briefly why" and Enter (Enter signs out from any
+    # field): the laptop went off site "for DPHILLIPS".
+    make_ready(school, "ASMITH")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await type_code(pilot, "asmith")
+        await type_code(pilot, "lap-001")
+        assert isinstance(app.screen, SignOutScreen)
+        await press(pilot, "up")  # Other
+        before = events(school)
+        await type_code(pilot, "epatel")
+        assert events(school) == before
+        assert isinstance(app.screen, PersonScreen)
+        assert app.screen.status.staff.code == "EPATEL"
+        await press(pilot, "escape")
+        # A one-word reason that is no code is a reason.
+        await type_code(pilot, "asmith")
+        await type_code(pilot, "lap-001")
+        await press(pilot, "up")
+        await type_code(pilot, "Ofsted")
+        assert isinstance(app.screen, ConfirmScreen)
+    [item] = school.devices.offsite_now()
+    assert item.reason == "Ofsted"
