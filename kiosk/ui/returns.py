@@ -152,6 +152,7 @@ class ExtendScreen(StaffScreen):
         super().__init__(classes="form-screen extend-screen")
         self.status = status
         self.items: tuple[OffsiteItem, ...] = status.offsite
+        self._code_checked: str | None = None
 
     def compose(self) -> ComposeResult:
         zone = self.kiosk.settings.zone
@@ -249,8 +250,39 @@ class ExtendScreen(StaffScreen):
             self.show_error(exc)
             return
         reason = self.query_one("#extend-reason", Input).value
+        typed = reason.strip()
+        one_word = bool(typed) and len(typed) <= 64 and not any(c.isspace() for c in typed)
+        if one_word and self._code_checked != reason:
+            # The next person's staff code typed here is not the reason (as for a note).
+            self._code_checked = reason
+            self.call(
+                lambda s: s.people.resolve_scan(typed),
+                lambda result: self._code_as_reason(result, typed),
+                lambda _error: self._reason_is_not_a_code(typed),
+            )
+            return
         tag, code = item.device.tag, self.status.staff.code
         self.call(
             lambda s: s.devices.extend(tag, new_due, reason=reason, staff_code=code),
             lambda receipt: flows.confirm_receipt(self.kiosk, receipt),
         )
+
+    def _code_as_reason(self, result: ScanResult, typed: str) -> None:
+        if result.staff is not None and result.staff.staff.id != self.status.staff.id:
+            self.hand_over(result)  # another person's code: nothing recorded for this one
+            return
+        self._code_checked = None
+        self.show_error(
+            f"“{shown_code(typed)}” is a kiosk code, not a reason: say why in words.",
+            title="Not recorded",
+        )
+
+    def _reason_is_not_a_code(self, typed: str) -> None:
+        if SCAN_PREFIX.match(typed):
+            self._code_checked = None
+            self.show_error(
+                f"“{shown_code(typed)}” is a badge or label, not a reason: say why in words.",
+                title="Not recorded",
+            )
+            return
+        self.action_submit()  # a word, not a code: recorded as usual

@@ -20,7 +20,7 @@ from kiosk.ui.breakfast import BreakfastScreen
 from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.person import PersonScreen
 from kiosk.ui.policy import PolicyScreen
-from kiosk.ui.returns import ReturnScreen
+from kiosk.ui.returns import ExtendScreen, ReturnScreen
 from kiosk.ui.signout import SignOutScreen
 from kiosk.ui.wellbeing import ReviewScreen
 from tests.school import make_ready
@@ -237,3 +237,23 @@ async def test_another_persons_code_typed_as_the_other_reason_does_not_sign_out(
         assert isinstance(app.screen, ConfirmScreen)
     [item] = school.devices.offsite_now()
     assert item.reason == "Ofsted"
+
+
+async def test_another_persons_code_typed_as_the_reason_to_keep_a_laptop_longer_is_not_recorded(
+    school: Services,
+) -> None:
+    # The same walk on "Keep a device longer" (F4): the next person's code typed into "Why
+    # do you need it longer?" and Enter recorded the extension with that code as the reason.
+    make_ready(school, "ASMITH")
+    school.devices.sign_out("ASMITH", ["LAP-001"], reason="Planning")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await type_code(pilot, "asmith")
+        await press(pilot, "f4")
+        assert isinstance(app.screen, ExtendScreen)
+        await press(pilot, "enter")  # the suggested new return: on to the reason
+        before = events(school)
+        await type_code(pilot, "epatel")
+        assert events(school) == before
+        assert isinstance(app.screen, PersonScreen)
+        assert app.screen.status.staff.code == "EPATEL"
