@@ -427,6 +427,11 @@ class _Asker:
     def __init__(self) -> None:
         self.ended = False
         self.step = ""
+        # Piped: the PIN just read. An answers file written from the prompts at a terminal
+        # gives it twice ("The same PIN again"): an identical next line is its confirmation,
+        # not the next answer. Never quoted back in a message.
+        self.pin_to_confirm: str | None = None
+        self.secrets: set[str] = set()
 
     @property
     def piped(self) -> bool:
@@ -435,6 +440,8 @@ class _Asker:
     def refused(self, reason: str, again: str = "") -> None:
         """Piped: stop the set-up at this step. At a terminal: say why (and ``again``: what
         to answer now), to ask again."""
+        for secret in self.secrets:
+            reason = reason.replace(secret, "(the PIN)")
         if self.piped and not self.ended:
             raise _StepFailed(self.step, reason)
         print(f"  {reason}" + (f" {again}" if again and not self.ended else ""))
@@ -451,13 +458,22 @@ class _Asker:
             return default
         if self.piped:
             print()  # piped: end the prompt's line, as a typed Enter would
+        confirm, self.pin_to_confirm = self.pin_to_confirm, None
+        if confirm and answer.strip() == confirm:
+            print("  (The PIN again: taken as its confirmation.)")
+            return self.ask(question, default)
         return answer.strip() or default
 
     def secret(self, question: str, check: Any = None) -> str:
         """A PIN: at a terminal without echo, checked, then asked a second time; piped, one
-        line like any answer (checked by the caller)."""
+        line like any answer (checked by the caller), and an identical line after it is
+        taken as its confirmation."""
         if self.ended or self.piped:
-            return self.ask(question)
+            answer = self.ask(question)
+            if answer:
+                self.secrets.add(answer)
+                self.pin_to_confirm = answer
+            return answer
         import getpass
 
         while True:
@@ -620,6 +636,15 @@ def _sign_in_for_setup(args: argparse.Namespace, services: Services) -> None:
     _ACTING = (code, getattr(args, "pin", None))
 
 
+def _is_current_pin(services: Services, pin: str) -> bool:
+    from kiosk.domain.errors import KioskError
+
+    try:
+        return services.admin.check_pin(pin).ok
+    except KioskError:  # no school key on this machine, say: set_pin says why
+        return False
+
+
 def _setup_pin(asker: _Asker, services: Services) -> None:
     from kiosk.domain.errors import KioskError
     from kiosk.services.admin import validate_pin
@@ -638,6 +663,11 @@ def _setup_pin(asker: _Asker, services: Services) -> None:
         pin = asker.secret(question, check)
         if not pin:
             print("  PIN kept." if is_set else "  No PIN yet: set one with `kiosk admin set-pin`.")
+            return
+        if is_set and _ACTING[1] is None and _is_current_pin(services, pin):
+            # Set-up run again with the same answers (nobody signed in: no admin yet): the
+            # PIN it set the first time is kept, not refused as a change without the PIN.
+            print("  That is the PIN already set: kept.")
             return
         try:
             services.admin.set_pin(pin, admin_code=_ACTING[0], current_pin=_ACTING[1])

@@ -434,3 +434,96 @@ def test_a_time_zone_in_any_case_is_written_as_zoneinfo_spells_it(
     status, out, _ = run(capsys, "config", "set", "timezone", "europe/london")
     assert status == 0 and "'Europe/London'" in out
     assert load_settings().timezone == "Europe/London"
+
+
+def test_setup_piped_with_the_pin_given_twice_as_at_a_terminal_goes_on_and_never_shows_it(
+    fresh_db: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The walk: an answers file written from the prompts seen at a terminal gives the PIN
+    # twice ("New admin PIN", "The same PIN again"). Piped, the second line was taken as the
+    # roster's file name: set-up stopped with "246801 is not a file.", the PIN on the screen.
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    devices = tmp_path / "devices.csv"
+    devices.write_text(DEVICES, encoding="utf-8")
+    piped(monkeypatch, "St Mary's", "", "", "", "246801", "246801", str(roster), str(devices))
+    _, out, _ = run(capsys, "setup")
+    assert "246801" not in out
+    assert "Staff imported: 2 added" in out and "Devices imported: 2 added" in out
+    assert "Set-up stopped" not in out
+    services = services_on(fresh_db)
+    try:
+        assert services.admin.check_pin("246801").ok
+        assert len(services.people.list_devices()) == 2
+    finally:
+        services.close()
+
+
+def test_moving_from_a_csv_calendar_to_the_website_ics_with_the_same_days_is_not_a_drop(
+    fresh_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The walk: the office imported its CSV, then the website's .ics feed with the very same
+    # terms and training day under the website's own titles. The import was refused: "does
+    # not have these entries ... Term: 03 Sep to 18 Dec (Autumn term)", which it has.
+    year = tmp_path / "year.csv"
+    year.write_text(
+        "start,end,kind,name\n2098-09-03,2098-12-18,term,Autumn term\n"
+        "2098-12-07,,inset,INSET day\n2099-01-05,2099-03-26,term,Spring term\n"
+    )
+    assert run(capsys, "calendar", "import", str(year))[0] == 0
+    feed = tmp_path / "website.ics"
+    feed.write_text(
+        "BEGIN:VCALENDAR\r\n"
+        "BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20980903\r\nDTEND;VALUE=DATE:20981219\r\n"
+        "SUMMARY:Autumn Term 2098\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20981207\r\nDTEND;VALUE=DATE:20981208\r\n"
+        "SUMMARY:Staff Training Day\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20990105\r\nDTEND;VALUE=DATE:20990327\r\n"
+        "SUMMARY:Spring Term 2099\r\nEND:VEVENT\r\n"
+        "END:VCALENDAR\r\n",
+        encoding="utf-8",
+    )
+    status, out, err = run(capsys, "calendar", "import", str(feed))
+    assert status == 0, err
+    assert "does not have these entries" not in err + out
+    assert "Calendar from website.ics" in run(capsys, "calendar", "show")[1]
+    # A term that really is missing is still a reason to refuse.
+    spring = tmp_path / "spring.ics"
+    spring.write_text(
+        feed.read_text().split("BEGIN:VEVENT", 1)[0]
+        + "BEGIN:VEVENT"
+        + feed.read_text().split("BEGIN:VEVENT", 3)[3]
+    )
+    status, _, err = run(capsys, "calendar", "import", str(spring))
+    assert status == 1 and "(Autumn Term 2098)" in err and "--replace" in err
+
+
+def test_setup_piped_run_again_with_the_same_answers_keeps_the_pin_it_set(
+    fresh_db: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The walk: a piped set-up stopped at the roster ("Fix it and run `kiosk setup` again").
+    # Run again with the same answers, it stopped at step 2: "A PIN is already set: give the
+    # current PIN to change it" (the school had no admin yet, so nobody could sign in).
+    roster = tmp_path / "roster.csv"
+    roster.write_text("code;name;roles\nMHEAD;Mo Head;admin\n", encoding="utf-8")
+    answers = ["St Mary's", "", "", "", "246801", str(roster)]
+    piped(monkeypatch, *answers)
+    status, out, _ = run(capsys, "setup")
+    assert status == 1 and "Set-up stopped at step 3 (Staff roster)" in out
+    roster.write_text(ROSTER, encoding="utf-8")
+    piped(monkeypatch, *answers)
+    _, out, _ = run(capsys, "setup")
+    assert "Set-up stopped at step 2" not in out, out
+    assert "That is the PIN already set: kept." in out
+    assert "Staff imported: 2 added" in out
+    services = services_on(fresh_db)
+    try:
+        assert services.admin.check_pin("246801").ok
+    finally:
+        services.close()

@@ -195,10 +195,11 @@ class SchoolCalendar:
         return self.has_school_day(last - timedelta(days=6), last)
 
     def not_in(self, other: SchoolCalendar) -> tuple[CalendarEntry, ...]:
-        """This calendar's entries that ``other`` does not have (same dates, kind and name):
-        what replacing this calendar with ``other`` drops."""
-        kept = set(other.entries)
-        return tuple(e for e in self.entries if e not in kept)
+        """This calendar's entries that ``other`` does not have (same dates and kind; a name
+        is only a title: the website's "Autumn Term 2026" is the CSV's "Autumn term"): what
+        replacing this calendar with ``other`` drops."""
+        kept = {(e.start, e.end, e.kind) for e in other.entries}
+        return tuple(e for e in self.entries if (e.start, e.end, e.kind) not in kept)
 
     # --- stored as an event's details ------------------------------------------------------
 

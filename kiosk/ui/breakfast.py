@@ -18,11 +18,13 @@ from textual.widgets import Button, Static
 from kiosk.domain.errors import KioskError
 from kiosk.domain.events import BREAKFAST_DRAWER_STORE
 from kiosk.domain.scan import ScanKind, parse_scan
-from kiosk.ui.base import KioskScreenMixin, StaffScreen
+from kiosk.ui.base import KioskScreenMixin, StaffScreen, shown_code
 from kiosk.ui.formats import clock_time
 from kiosk.ui.widgets import ERROR_MARK, OK_MARK, CodeField, Notice, TouchButton, assemble
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from kiosk.services.app import Services
     from kiosk.services.views import EventReceipt, PhoneHolding, StaffInfo
 
@@ -160,7 +162,19 @@ class BreakfastScreen(StaffScreen):
                 receipt = s.phones.collect(code, BREAKFAST_DRAWER_STORE, recorded_by=lead)
             return receipt, _drawer(s)
 
-        self.call(work, lambda result: self._recorded(result, mode))
+        self.call(work, lambda result: self._recorded(result, mode), self._not_logged(code))
+
+    def _not_logged(self, code: str) -> Callable[[KioskError], None]:
+        """A refusal names whose scan it was (the lead has a queue of colleagues: with the
+        database away, "not recorded" alone does not say whose phone to log again)."""
+
+        def failed(exc: KioskError) -> None:
+            if code.casefold() in exc.message.casefold():
+                self.show_error(exc)
+            else:
+                self.show_error(exc.message, title=f"{exc.title} for {shown_code(code)}")
+
+        return failed
 
     def _recorded(self, result: tuple[EventReceipt, tuple[PhoneHolding, ...]], mode: str) -> None:
         receipt, self.in_drawer = result
@@ -211,9 +225,11 @@ class BreakfastScreen(StaffScreen):
         armed = self._move_armed_at
         if armed is None or monotonic() - armed > MOVE_CONFIRM_SECONDS:
             self._move_armed_at = monotonic()
+            which = (
+                f"{self.in_drawer[0].staff.name}'s phone" if count == 1 else f"all {count} phones"
+            )
             self.show_info(
-                f"Move all {count} phone{'s' if count != 1 else ''} from the drawer to the "
-                "staff-room store? Press F8 again to confirm."
+                f"Move {which} from the drawer to the staff-room store? Press F8 again to confirm."
             )
             return
         self._move_armed_at = None

@@ -4,9 +4,10 @@ records the fingerprint of the exact text that was shown."""
 
 from __future__ import annotations
 
+from time import monotonic
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -21,9 +22,18 @@ if TYPE_CHECKING:
     from kiosk.services.views import EventReceipt, PolicyText, StaffInfo
 
 
+EARLY_ENTER = (
+    "Enter came as this policy appeared: nothing is agreed yet. Read it, then press Enter to agree."
+)
+
+
 class PolicyScreen(StaffScreen):
     # Reading takes longer than a tap: four times the usual idle timeout (scrolling counts).
     IDLE_FACTOR = 4.0
+    # An Enter this soon after the text appeared was not meant for it: the second press of a
+    # double Enter on the policy before (or on the label that opened this one). Nobody reads
+    # and agrees in less.
+    READ_SECONDS = 0.5
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", show=False),
         Binding("enter", "agree", "I have read and agree", show=False),
@@ -36,6 +46,10 @@ class PolicyScreen(StaffScreen):
         self.chained = chained
         self.shown: PolicyText | None = None
         self.reached_end = False
+        # When the text was first laid out on the screen (time.monotonic(), the clock of a
+        # key's own time on Linux), and whether an Enter that came with it was refused.
+        self.shown_at: float | None = None
+        self.early_enter = False
 
     def compose(self) -> ComposeResult:
         yield Static("Opening the policy…", id="policy-title", markup=False)
@@ -89,15 +103,33 @@ class PolicyScreen(StaffScreen):
         text = self.query_one("#policy-text", Markdown)
         if not text.children or text.region.height < len(text.children):
             return  # not laid out yet
+        if self.shown_at is None:
+            self.shown_at = monotonic()
         if scroll.scroll_y >= scroll.max_scroll_y:
             self.reached_end = True
             agree = self.query_one("#agree", Button)
             agree.disabled = False
             agree.label = Content.assemble((" Enter ", "bold reverse"), " I have read and agree")
-            self.clear_notice()
+            if self.early_enter:
+                self.show_info(EARLY_ENTER)
+            else:
+                self.clear_notice()
             self.query_one("#policy-hint", Static).update(
                 "You have reached the end. Press Enter (or tap the button) to agree."
             )
+
+    def take_key(self, event: events.Key) -> bool:
+        field = self.code_field
+        typed = field is not None and bool(field.value.strip())
+        enter = event.key in ("enter", "ctrl+m", "ctrl+j") and not typed
+        appeared = self.shown_at
+        if enter and appeared is None:
+            self.early_enter = True  # before the text was on the screen: said once it is
+        if enter and self.reached_end and appeared and event.time < appeared + self.READ_SECONDS:
+            self.early_enter = True
+            self.show_info(EARLY_ENTER)
+            return True
+        return super().take_key(event)
 
     def enter_pressed(self) -> None:
         self.action_agree()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from time import monotonic
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
@@ -114,6 +115,10 @@ class VduScreen(_FormScreen):
 
 
 class ReviewScreen(_FormScreen):
+    # An Enter this soon after what will be sent was shown is the second press of a double
+    # Enter, not a decision to send it: nobody reads the sentence in less.
+    READ_SECONDS = 0.5
+
     def compose(self) -> ComposeResult:
         with Vertical(classes="form-box"):
             yield Static(
@@ -132,6 +137,7 @@ class ReviewScreen(_FormScreen):
 
     def on_mount(self) -> None:
         self._shown_needs: str | None = None
+        self._shown_at = 0.0
         self._code_checked: str | None = None
         self.query_one("#needs", Input).focus()
 
@@ -163,12 +169,15 @@ class ReviewScreen(_FormScreen):
             return
         if self._shown_needs != needs:
             self._shown_needs = needs
+            self._shown_at = monotonic()
             self.show_info(
                 f"This records a request for a workstation review: “{needs.strip()}”; "
                 "the office sees it in the admin console. Press Enter again to send it "
                 "(Esc: back)."
             )
             return
+        if monotonic() - self._shown_at < self.READ_SECONDS:
+            return  # what will be sent has only just been shown: it stays, to be read
         self.call(lambda s: s.policies.request_workstation_review(code, needs), self._done)
 
     def _code_typed(self, result: ScanResult, typed: str) -> None:

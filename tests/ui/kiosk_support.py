@@ -76,6 +76,16 @@ async def press(pilot: Pilot[Any], *keys: str) -> None:
     await settle(pilot)
 
 
+async def type_code(pilot: Pilot[Any], text: str, *, enter: bool = True) -> None:
+    """A person types ``text`` at the keyboard, one key at a time (each key handled before
+    the next), then Enter unless ``enter=False``."""
+    for character in text:
+        await pilot.press(character)
+    if enter:
+        await pilot.press("enter")
+    await settle(pilot)
+
+
 async def type_into(pilot: Pilot[Any], selector: str, text: str, *, submit: bool = True) -> None:
     """Put text in a field (as if typed) and, by default, press Enter in it."""
     field = pilot.app.screen.query_one(selector, Input)

@@ -14,6 +14,7 @@ from kiosk.services.app import Services
 from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.person import PersonScreen
 from kiosk.ui.policy import PolicyScreen
+from kiosk.ui.wellbeing import ReviewScreen
 from tests.ui.kiosk_support import (
     make_app,
     notice,
@@ -123,6 +124,7 @@ async def test_workstation_review_request(school: Services) -> None:
         assert "“A laptop stand and a separate keyboard”" in notice(app)
         assert "Press Enter again to send it" in notice(app)
         assert school.policies.reviews() == ()
+        await pilot.pause(ReviewScreen.READ_SECONDS)  # read what will be sent
         await press(pilot, "enter")
         assert "Workstation review requested" in screen_text(app)
         await press(pilot, "escape")

@@ -20,7 +20,16 @@ from kiosk.ui.person import PersonScreen
 from kiosk.ui.signout import SignOutScreen
 from kiosk.ui.widgets import CodeField
 from tests.school import make_ready
-from tests.ui.kiosk_support import make_app, notice, press, running, scan, settle, with_settings
+from tests.ui.kiosk_support import (
+    make_app,
+    notice,
+    press,
+    running,
+    scan,
+    settle,
+    type_code,
+    with_settings,
+)
 
 pytestmark = pytest.mark.ui
 
@@ -30,11 +39,6 @@ def events(services: Services) -> list[tuple[str, dict[str, Any]]]:
     with services.ctx.engine.connect() as conn:
         rows = conn.execute(select(Event.kind, Event.details).order_by(Event.id)).all()
     return [(str(kind), dict(details or {})) for kind, details in rows]
-
-
-async def type_code(pilot: Any, text: str) -> None:
-    """Typed one key at a time, then Enter."""
-    await press(pilot, *text, "enter")
 
 
 @pytest.mark.parametrize(
