@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
@@ -498,6 +498,26 @@ def _open(args: argparse.Namespace, *, create: bool = True) -> Services:
         raise CliError(f"the database URL cannot be used: {exc}.") from None
 
 
+@contextlib.contextmanager
+def _services(args: argparse.Namespace, *, create: bool = True) -> Iterator[Services]:
+    """``_open``'s services for one command, closed when it is done."""
+    services = _open(args, create=create)
+    try:
+        yield services
+    finally:
+        services.close()
+
+
+@contextlib.contextmanager
+def _signed_in(
+    args: argparse.Namespace, *, create: bool = True, setup_ok: bool = True
+) -> Iterator[tuple[Services, str | None]]:
+    """The services and the admin the command acts for (``_acting_admin``): what every
+    command that changes the register starts with."""
+    with _services(args, create=create) as services:
+        yield services, _acting_admin(args, services, setup_ok=setup_ok)
+
+
 def _read_bytes(name: str) -> bytes:
     if name == "-":
         return sys.stdin.buffer.read()
@@ -664,9 +684,7 @@ def _cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 def _cmd_staff_import(args: argparse.Namespace) -> int:
     data = _read_bytes(args.file)
-    services = _open(args)
-    try:
-        admin = _acting_admin(args, services)
+    with _signed_in(args) as (services, admin):
         report = services.people.import_staff_csv(
             data,
             skip_invalid=args.skip_invalid,
@@ -674,30 +692,21 @@ def _cmd_staff_import(args: argparse.Namespace) -> int:
             force=args.force,
             admin_code=admin,
         )
-    finally:
-        services.close()
     return _print_import(report, "staff", args.skip_invalid)
 
 
 def _cmd_devices_import(args: argparse.Namespace) -> int:
     data = _read_bytes(args.file)
-    services = _open(args)
-    try:
-        admin = _acting_admin(args, services)
+    with _signed_in(args) as (services, admin):
         report = services.people.import_devices_csv(
             data, skip_invalid=args.skip_invalid, admin_code=admin
         )
-    finally:
-        services.close()
     return _print_import(report, "devices", args.skip_invalid)
 
 
 def _cmd_staff_list(args: argparse.Namespace) -> int:
-    services = _open(args, create=False)
-    try:
+    with _services(args, create=False) as services:
         people = services.people.list_staff(include_retired=args.all)
-    finally:
-        services.close()
     if not people:
         print("No staff yet: import them with `kiosk staff import FILE.csv`.")
         return 0
@@ -720,12 +729,8 @@ def _cmd_staff_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_devices_add(args: argparse.Namespace) -> int:
-    services = _open(args)
-    try:
-        admin = _acting_admin(args, services)
+    with _signed_in(args) as (services, admin):
         device = services.people.add_device(args.tag, args.kind, args.description, admin_code=admin)
-    finally:
-        services.close()
     described = f" ({display_text(device.description)})" if device.description else ""
     print(f"Added {device.kind_label.lower()} {device.tag}{described}.")
     return 0
@@ -734,12 +739,9 @@ def _cmd_devices_add(args: argparse.Namespace) -> int:
 def _cmd_devices_list(args: argparse.Namespace) -> int:
     from kiosk.domain.timeutil import format_local
 
-    services = _open(args, create=False)
-    try:
+    with _services(args, create=False) as services:
         devices = services.people.list_devices(include_retired=args.all)
         out = {item.device.tag: item for item in services.devices.offsite_now()}
-    finally:
-        services.close()
     if not devices:
         print("No devices yet: add them with `kiosk devices add` or `kiosk devices import`.")
         return 0
@@ -768,14 +770,10 @@ def _cmd_policy_publish(args: argparse.Namespace) -> int:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise CliError(f"{args.file} is not UTF-8 text; save it as UTF-8 and try again.") from None
-    services = _open(args)
-    try:
-        admin = _acting_admin(args, services)
+    with _signed_in(args) as (services, admin):
         policy = services.policies.publish(
             args.title, args.policy_version, text, required=args.required, published_by=admin
         )
-    finally:
-        services.close()
     print(
         f"Published {display_text(policy.title)} ({display_text(policy.version)}), "
         f"SHA-256 {policy.sha256}."
@@ -790,12 +788,9 @@ def _cmd_policy_publish(args: argparse.Namespace) -> int:
 def _cmd_policy_list(args: argparse.Namespace) -> int:
     from kiosk.domain.timeutil import format_local
 
-    services = _open(args, create=False)
-    try:
+    with _services(args, create=False) as services:
         versions = services.policies.all_versions()
         current = {p.id for p in services.policies.current()}
-    finally:
-        services.close()
     zone = services.settings.zone
     rows = [
         (
@@ -820,8 +815,7 @@ def _cmd_register(args: argparse.Namespace) -> int:
         parser.error("--from and --to go together")
     if args.first and args.last < args.first:
         parser.error("--to is before --from")
-    services = _open(args, create=False)
-    try:
+    with _services(args, create=False) as services:
         from kiosk.domain.timeutil import local_date
 
         first = args.first or args.date or local_date(services.ctx.clock(), services.settings.zone)
@@ -829,8 +823,6 @@ def _cmd_register(args: argparse.Namespace) -> int:
         if args.csv:
             return _register_csv(services, args.csv, first, last)
         return _register_table(services, first, last)
-    finally:
-        services.close()
 
 
 def _register_csv(services: Services, target: str, first: date, last: date) -> int:
@@ -889,8 +881,7 @@ def _cmd_labels(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise CliError(f"the folder {out.parent} does not exist.")
     stock = labels.get_stock(args.stock)
-    services = _open(args, create=False)
-    try:
+    with _services(args, create=False) as services:
         if args.only:
             sheet = labels.chosen_labels(
                 services.people,
@@ -905,8 +896,6 @@ def _cmd_labels(args: argparse.Namespace) -> int:
         else:
             sheet = labels.device_labels(services.people)
             what = "device label"
-    finally:
-        services.close()
     if not sheet:
         raise CliError(f"there are no active {'staff' if args.staff else 'devices'} to label.")
     written = labels.write_sheet(sheet, out, stock)
@@ -941,8 +930,7 @@ def _cmd_admin_set_pin(args: argparse.Namespace) -> int:
     from kiosk.domain.scan import parse_scan
     from kiosk.services.admin import validate_pin
 
-    services = _open(args)
-    try:
+    with _services(args) as services:
         replacing = services.admin.is_pin_set()
         code = (args.admin or "").strip()
         if not code and _on_a_terminal():
@@ -967,8 +955,6 @@ def _cmd_admin_set_pin(args: argparse.Namespace) -> int:
         if current is not None:
             services.admin.sign_in(current, admin.code)  # a wrong PIN counts like any attempt
         services.admin.set_pin(pin, admin_code=admin.code, current_pin=current)
-    finally:
-        services.close()
     print("Admin PIN set. Keep it safe: the admin console asks for it.")
     if not replacing:
         print(
@@ -1185,12 +1171,9 @@ def _cmd_anchor(args: argparse.Namespace) -> int:
         raise CliError(f"{out} already exists: choose a new file name.")
     if out is not None and not out.parent.is_dir():
         raise CliError(f"the folder {out.parent} does not exist.")
-    services = _open(args, create=False)
-    try:
+    with _services(args, create=False) as services:
         admin = _acting_admin(args, services, setup_ok=False) if args.admin else None
         anchor = services.integrity.anchor(admin_code=admin)
-    finally:
-        services.close()
     if out is None:
         sys.stdout.write(anchor.to_text())
         return 0
@@ -1203,11 +1186,8 @@ def _cmd_anchor(args: argparse.Namespace) -> int:
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     anchors = _anchors(args)
-    services = _open(args, create=False)
-    try:
+    with _services(args, create=False) as services:
         report = services.integrity.verify(anchors=anchors)
-    finally:
-        services.close()
     print(report.summary)
     print(f"Events checked: {report.events_checked} in {report.seconds:.1f} s")
     print(f"Newest event:   {report.head_id if report.head_id is not None else '-'}")
@@ -1241,11 +1221,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_backup(args: argparse.Namespace) -> int:
-    services = _open(args, create=False)
-    try:
+    with _services(args, create=False) as services:
         report = services.backup.backup(args.file)
-    finally:
-        services.close()
     print(report.summary)
     if not report.verify.ok:
         return _fail(
@@ -1255,9 +1232,7 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 
 
 def _cmd_restore(args: argparse.Namespace) -> int:
-    services = _open(args, create=False)
-    try:
-        admin = _acting_admin(args, services, setup_ok=False)
+    with _signed_in(args, create=False, setup_ok=False) as (services, admin):
         _confirm(f"Replace the register with {args.file}?", args.yes)
         report = services.backup.restore(
             args.file,
@@ -1266,8 +1241,6 @@ def _cmd_restore(args: argparse.Namespace) -> int:
             reason=args.reason,
             admin_code=admin,
         )
-    finally:
-        services.close()
     print(report.summary)
     return 0
 
@@ -1279,12 +1252,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
         raise CliError(f"{out} already exists: choose a new file name.")
     if out is not None and not out.parent.is_dir():
         raise CliError(f"the folder {out.parent} does not exist.")
-    services = _open(args, create=False)
-    try:
-        admin = _acting_admin(args, services, setup_ok=False)
+    with _signed_in(args, create=False, setup_ok=False) as (services, admin):
         export = services.backup.export_staff(args.staff, fmt, admin_code=admin)
-    finally:
-        services.close()
     if out is None:
         sys.stdout.write(export.content)
         return 0
@@ -1301,17 +1270,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_purge(args: argparse.Namespace) -> int:
-    services = _open(args, create=False)
-    try:
-        admin = _acting_admin(args, services, setup_ok=False)
+    with _signed_in(args, create=False, setup_ok=False) as (services, admin):
         assert admin is not None
         _confirm(
             f"Remove the events recorded before {args.before:%d %B %Y} (a checkpoint is kept)?",
             args.yes,
         )
         report = services.backup.purge(args.before, admin)
-    finally:
-        services.close()
     print(report.summary)
     return 0
 
@@ -1384,13 +1349,10 @@ def _cmd_install_service(args: argparse.Namespace) -> int:
 def _cmd_notify(args: argparse.Namespace) -> int:
     from kiosk.domain.timeutil import format_local
 
-    services = _open(args, create=False)
-    try:
+    with _services(args, create=False) as services:
         if args.status:
             return _notify_status(services)
         report = services.notify.run(dry_run=args.dry_run)
-    finally:
-        services.close()
     for problem in report.problems:
         print(f"kiosk: note: {problem}", file=sys.stderr)
     if args.dry_run:

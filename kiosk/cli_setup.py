@@ -176,15 +176,11 @@ def cmd_config_set(args: argparse.Namespace) -> int:
 
 
 def cmd_staff_retire(args: argparse.Namespace) -> int:
-    from kiosk.cli import _acting_admin, _open
+    from kiosk.cli import _signed_in
 
-    services = _open(args, create=False)
-    try:
-        admin = _acting_admin(args, services)
+    with _signed_in(args, create=False) as (services, admin):
         person = services.people.retire_staff(args.code, force=args.force, admin_code=admin)
         held = services.devices.offsite_now()
-    finally:
-        services.close()
     print(f"{person.name} ({person.code}) is marked as having left; their history is kept.")
     theirs = [i for i in held if i.staff.code == person.code]
     for item in theirs:
@@ -196,13 +192,10 @@ def cmd_staff_retire(args: argparse.Namespace) -> int:
 
 
 def cmd_device_kinds(args: argparse.Namespace) -> int:
-    from kiosk.cli import _open, table
+    from kiosk.cli import _services, table
 
-    services = _open(args, create=False)
-    try:
+    with _services(args, create=False) as services:
         kinds = services.school.device_kinds()
-    finally:
-        services.close()
     rows = [
         (
             k.code,
@@ -219,11 +212,9 @@ def cmd_device_kinds(args: argparse.Namespace) -> int:
 
 
 def cmd_device_kind_add(args: argparse.Namespace) -> int:
-    from kiosk.cli import _acting_admin, _open
+    from kiosk.cli import _signed_in
 
-    services = _open(args)
-    try:
-        admin = _acting_admin(args, services)
+    with _signed_in(args) as (services, admin):
         kinds = services.school.set_device_kind(
             args.code,
             args.label,
@@ -231,8 +222,6 @@ def cmd_device_kind_add(args: argparse.Namespace) -> int:
             regular_use=args.regular_use,
             admin_code=admin,
         )
-    finally:
-        services.close()
     added = kinds.kinds[-1] if kinds.get(args.code.strip().lower()) is None else None
     kind = added or kinds.require(args.code)
     rules = []
@@ -251,14 +240,12 @@ def cmd_device_kind_add(args: argparse.Namespace) -> int:
 
 
 def cmd_calendar_import(args: argparse.Namespace) -> int:
-    from kiosk.cli import CliError, _acting_admin, _open, _read_bytes
+    from kiosk.cli import CliError, _read_bytes, _signed_in
     from kiosk.domain.timeutil import local_date
     from kiosk.services.school import calendar_summary
 
     data = _read_bytes(args.file)
-    services = _open(args)
-    try:
-        admin = _acting_admin(args, services)
+    with _signed_in(args) as (services, admin):
         before = services.school.calendar()
         result = services.school.import_calendar(
             args.file,
@@ -268,8 +255,6 @@ def cmd_calendar_import(args: argparse.Namespace) -> int:
             admin_code=admin,
         )
         today = local_date(services.ctx.clock(), services.settings.zone)
-    finally:
-        services.close()
     for problem in result.problems:
         print(f"line {problem.line}: {problem.reason}", file=sys.stderr)
     name = Path(args.file).name
@@ -317,16 +302,13 @@ def _entry_line(entry: Any) -> str:
 def cmd_calendar_show(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
-    from kiosk.cli import _open, table
+    from kiosk.cli import _services, table
     from kiosk.domain.timeutil import local_date
     from kiosk.services.school import calendar_summary
 
-    services = _open(args, create=False)
-    try:
+    with _services(args, create=False) as services:
         calendar = services.school.calendar()
         today = local_date(services.ctx.clock(), services.settings.zone)
-    finally:
-        services.close()
     if calendar.empty:
         print("No school calendar: Monday to Friday are school days.")
         print("Import one with: kiosk calendar import FILE.csv (or FILE.ics)")
@@ -493,7 +475,7 @@ def _step(asker: _Asker, number: int, title: str) -> None:
 
 
 def cmd_setup(args: argparse.Namespace) -> int:
-    from kiosk.cli import _open
+    from kiosk.cli import _services
     from kiosk.config import ConfigError, check_value, config_file, load_settings, write_setting
 
     asker = _Asker()
@@ -536,8 +518,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
         failed = exc
 
     settings = load_settings()
-    services = _open(args)  # a new school's register starts here
-    try:
+    with _services(args) as services:  # a new school's register starts here
         if failed is None:
             try:
                 _sign_in_for_setup(args, services)
@@ -552,8 +533,6 @@ def cmd_setup(args: argparse.Namespace) -> int:
             except _StepFailed as exc:
                 failed = exc
         missing = _still_missing(services)
-    finally:
-        services.close()
     if failed is not None:
         print(f"\nSet-up stopped at step {failed.step}: {failed.reason}")
         print("  The answers after it were not used. Fix it and run `kiosk setup` again.")
