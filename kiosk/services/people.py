@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiosk.db.models import Device, Staff, StaffRole, Store
+from kiosk.domain.csvtext import read_header, semicolon_separated
 from kiosk.domain.devicekinds import DEFAULT_KINDS, DeviceKinds
 from kiosk.domain.errors import InvalidInput, NotAKioskCode, NotFound, RuleViolation
 from kiosk.domain.events import EventKind, Role
@@ -566,16 +566,9 @@ def _read_csv(
         ) from None
     if "\x00" in text:
         raise InvalidInput("The file is not a CSV text file.")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise InvalidInput("The file is empty: it needs a header row.") from None
-    except csv.Error as exc:
-        raise InvalidInput(f"The header row cannot be read: {exc}.") from None
-    columns = [h.strip().lower().replace(" ", "_") for h in header]
+    reader, columns = read_header(text)
     missing = [c for c in required if c not in columns]
-    if missing and len(columns) == 1 and ";" in columns[0]:
+    if missing and semicolon_separated(columns):
         raise InvalidInput(
             "The columns are separated by ';': use commas. In Excel, save it as "
             "'CSV UTF-8 (Comma delimited)'."
