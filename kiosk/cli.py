@@ -13,12 +13,23 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from kiosk import __version__, cli_setup
+from kiosk.cli_args import (
+    ADMIN_HELP,
+    STDIN_CSV_HELP,
+    add_anchor,
+    add_file,
+    add_sign_in,
+    add_skip_invalid,
+    add_yes,
+    command,
+    subcommands,
+)
 from kiosk.config import ConfigError, Settings, load_settings
 from kiosk.domain.errors import KioskError
 from kiosk.domain.text import display_text, terminal_text
@@ -77,22 +88,24 @@ def build_parser() -> argparse.ArgumentParser:
         "real database; alone, starts the kiosk on it",
     )
     parser.set_defaults(handler=_cmd_run_app)
-    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    sub = subcommands(parser, required=False)
 
     db = sub.add_parser("db", help="the database schema", description="The database schema.")
-    db_sub = db.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    up = db_sub.add_parser(
+    command(
+        subcommands(db),
         "upgrade",
+        _cmd_db_upgrade,
         help="bring the database schema to the newest revision",
         description="Create the database where it is missing and bring its schema to the "
         "newest revision. Refuses a database upgraded by a newer kiosk.",
     )
-    up.set_defaults(handler=_cmd_db_upgrade)
 
     staff = sub.add_parser("staff", help="the staff list", description="The staff list.")
-    staff_sub = staff.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    imp = staff_sub.add_parser(
+    staff_sub = subcommands(staff)
+    imp = command(
+        staff_sub,
         "import",
+        _cmd_staff_import,
         help="add or update staff from a CSV file",
         description="Add or update staff from a CSV file with a header row. Required columns: "
         "code,name; optional: email,line_manager,roles (roles separated by ';': slt, "
@@ -102,10 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
         "nothing is imported unless --skip-invalid is given. Importing the same file again "
         "changes nothing.",
     )
-    imp.add_argument("file", metavar="FILE.csv", help="the CSV file (UTF-8), or - for stdin")
-    imp.add_argument(
-        "--skip-invalid", action="store_true", help="import the valid rows, report the others"
-    )
+    add_file(imp, STDIN_CSV_HELP, metavar="FILE.csv")
+    add_skip_invalid(imp)
     imp.add_argument(
         "--retire-missing",
         action="store_true",
@@ -117,19 +128,21 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --retire-missing: retire them even with a device off site",
     )
-    _add_sign_in(imp)
-    imp.set_defaults(handler=_cmd_staff_import)
-    ls = staff_sub.add_parser("list", help="list the staff", description="List the staff.")
+    add_sign_in(imp)
+    ls = command(
+        staff_sub, "list", _cmd_staff_list, help="list the staff", description="List the staff."
+    )
     ls.add_argument("--all", action="store_true", help="include staff who have left")
-    ls.set_defaults(handler=_cmd_staff_list)
     cli_setup.add_staff_retire(staff_sub)
 
     devices = sub.add_parser(
         "devices", help="laptops and work phones", description="Laptops and work phones."
     )
-    dev_sub = devices.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    dimp = dev_sub.add_parser(
+    dev_sub = subcommands(devices)
+    dimp = command(
+        dev_sub,
         "import",
+        _cmd_devices_import,
         help="add or update devices from a CSV file",
         description="Add or update devices from a CSV file with a header row: tag,kind"
         "[,description], kind being laptop, work_phone or a kind the school added (kiosk "
@@ -137,41 +150,44 @@ def build_parser() -> argparse.ArgumentParser:
         "(an empty cell clears one). One transaction: if a row is "
         "invalid, nothing is imported unless --skip-invalid is given.",
     )
-    dimp.add_argument("file", metavar="FILE.csv", help="the CSV file (UTF-8), or - for stdin")
-    dimp.add_argument(
-        "--skip-invalid", action="store_true", help="import the valid rows, report the others"
-    )
-    _add_sign_in(dimp)
-    dimp.set_defaults(handler=_cmd_devices_import)
-    add = dev_sub.add_parser(
-        "add", help="add one device", description="Add one laptop or work phone."
+    add_file(dimp, STDIN_CSV_HELP, metavar="FILE.csv")
+    add_skip_invalid(dimp)
+    add_sign_in(dimp)
+    add = command(
+        dev_sub,
+        "add",
+        _cmd_devices_add,
+        help="add one device",
+        description="Add one laptop or work phone.",
     )
     add.add_argument("tag", metavar="TAG", help="the asset tag on its label, e.g. LAP-016")
     add.add_argument(
         "--kind", required=True, help="laptop, work_phone or a kind the school added (kinds)"
     )
     add.add_argument("--description", default="", help="e.g. 'Dell Latitude, Year 3'")
-    _add_sign_in(add)
-    add.set_defaults(handler=_cmd_devices_add)
-    dls = dev_sub.add_parser(
+    add_sign_in(add)
+    dls = command(
+        dev_sub,
         "list",
+        _cmd_devices_list,
         help="list devices and where they are",
         description="List the devices, with who has each one off site now.",
     )
     dls.add_argument("--all", action="store_true", help="include retired devices")
-    dls.set_defaults(handler=_cmd_devices_list)
     cli_setup.add_device_kind_commands(dev_sub)
 
     policy = sub.add_parser("policy", help="policies", description="Policies.")
-    pol_sub = policy.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    pub = pol_sub.add_parser(
+    pol_sub = subcommands(policy)
+    pub = command(
+        pol_sub,
         "publish",
+        _cmd_policy_publish,
         help="publish a new policy or a new version of one",
         description="Publish a policy text (UTF-8 text or Markdown). A required policy must be "
         "acknowledged before a laptop or work phone goes off site; publishing a new version "
         "asks everyone to acknowledge it again.",
     )
-    pub.add_argument("file", metavar="FILE", help="the policy text")
+    add_file(pub, "the policy text")
     pub.add_argument("--title", required=True, help='e.g. "LA Acceptable Use Policy"')
     pub.add_argument("--version", required=True, dest="policy_version", help='e.g. "2025"')
     req = pub.add_mutually_exclusive_group()
@@ -188,15 +204,19 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="for information: staff may acknowledge it, nothing waits for it",
     )
-    _add_sign_in(pub)
-    pub.set_defaults(handler=_cmd_policy_publish)
-    pls = pol_sub.add_parser(
-        "list", help="list every policy version", description="List every policy version."
+    add_sign_in(pub)
+    command(
+        pol_sub,
+        "list",
+        _cmd_policy_list,
+        help="list every policy version",
+        description="List every policy version.",
     )
-    pls.set_defaults(handler=_cmd_policy_list)
 
-    reg = sub.add_parser(
+    reg = command(
+        sub,
         "register",
+        _cmd_register,
         help="the register of one day (or several) as a table or CSV",
         description="Print the register (every event recorded) of a day in the school's time "
         "zone, today by default, or of the days --from ... --to inclusive.",
@@ -211,13 +231,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write CSV (spreadsheet-safe) to FILE, or to standard output with -",
     )
-    reg.set_defaults(handler=_cmd_register, parser=reg)
+    reg.set_defaults(parser=reg)
 
     from kiosk.services.label_stock import DEFAULT_STOCK, STOCKS
 
     stocks = "; ".join(f"{s.name}: {s.description}" for s in STOCKS.values())
-    lab = sub.add_parser(
+    lab = command(
+        sub,
         "labels",
+        _cmd_labels,
         help="print QR labels for devices or staff badges",
         description="Write QR labels for every active device or member of staff, or for the "
         "codes given with --only, on a label stock: an A4 sheet or a label printer's roll. "
@@ -242,18 +264,19 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"the label stock (default {DEFAULT_STOCK}): " + ", ".join(STOCKS),
     )
     lab.add_argument("--out", required=True, metavar="FILE", help="labels.png, .svg or .pdf")
-    lab.set_defaults(handler=_cmd_labels)
 
-    admin = sub.add_parser(
+    admin = command(
+        sub,
         "admin",
+        _cmd_admin_console,
         help="the admin console, or admin set-pin",
         description="With no command, opens the admin console (on the office machine).",
     )
-    admin.set_defaults(handler=_cmd_admin_console)
     _add_serve_options(admin)
-    adm_sub = admin.add_subparsers(title="commands", metavar="COMMAND")
-    pin = adm_sub.add_parser(
+    pin = command(
+        subcommands(admin, required=False),
         "set-pin",
+        _cmd_admin_set_pin,
         help="set or change the admin PIN",
         description="Set the admin PIN (at least 6 digits), as an admin (--admin CODE, or asked). "
         "Once a PIN is set, changing it needs the current one. On a terminal the PINs are "
@@ -261,8 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
         "PIN: the current PIN first (when one is set), then the new one. The first PIN creates "
         "the school key on this machine: copy it to every kiosk with kiosk secret export.",
     )
-    pin.add_argument("--admin", metavar="CODE", help="your staff code (you must be an admin)")
-    pin.set_defaults(handler=_cmd_admin_set_pin)
+    pin.add_argument("--admin", metavar="CODE", help=ADMIN_HELP)
 
     sec = sub.add_parser(
         "secret",
@@ -271,46 +293,51 @@ def build_parser() -> argparse.ArgumentParser:
         "the admin PIN is checked with. One PIN works on every kiosk holding the same key. "
         "Export it on the machine where the PIN was first set, import it on each other kiosk.",
     )
-    sec_sub = sec.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    sexp = sec_sub.add_parser(
+    sec_sub = subcommands(sec)
+    sexp = command(
+        sec_sub,
         "export",
+        _cmd_secret_export,
         help="print the school key (or write it to a new file)",
         description="Print the school key as a few lines of text with a check value (to print "
         "and keep in the office safe, or to copy to a kiosk). Treat it like a master key.",
     )
     sexp.add_argument("--out", metavar="FILE", help="write to FILE (a new file, mode 0600)")
-    sexp.set_defaults(handler=_cmd_secret_export)
-    simp = sec_sub.add_parser(
+    simp = command(
+        sec_sub,
         "import",
+        _cmd_secret_import,
         help="install the school key on this kiosk",
         description="Install the school key from FILE (written by kiosk secret export, or "
         "typed in from its printout), or - for standard input.",
     )
-    simp.add_argument("file", metavar="FILE", help="the exported key, or - for stdin")
-    simp.set_defaults(handler=_cmd_secret_import)
-    sshow = sec_sub.add_parser(
+    add_file(simp, "the exported key, or - for stdin")
+    command(
+        sec_sub,
         "check",
+        _cmd_secret_check,
         help="show where this kiosk's key is and its check value",
         description="Show where this kiosk's school key is and its check value (not the key): "
         "two kiosks with the same check value hold the same key.",
     )
-    sshow.set_defaults(handler=_cmd_secret_check)
 
-    demo = sub.add_parser(
+    command(
+        sub,
         "demo",
+        _cmd_demo,
         help="create or refresh the demo school, then exit",
         description="Build the demo school from scratch in its own SQLite file in the user "
         "data folder (never the real database), print where it is and its admin PIN.",
     )
-    demo.set_defaults(handler=_cmd_demo)
 
-    cfg = sub.add_parser(
+    cfg = command(
+        sub,
         "config",
+        _cmd_config,
         help="show the settings in force and where each comes from",
         description="Show each setting, its value and where it came from: an environment "
         "variable, the config file, or the default.",
     )
-    cfg.set_defaults(handler=_cmd_config)
     cli_setup.add_config_set(cfg)
     _add_reliability_commands(sub)
     cli_setup.add_school_commands(sub)
@@ -471,6 +498,26 @@ def _open(args: argparse.Namespace, *, create: bool = True) -> Services:
         raise CliError(f"the database URL cannot be used: {exc}.") from None
 
 
+@contextlib.contextmanager
+def _services(args: argparse.Namespace, *, create: bool = True) -> Iterator[Services]:
+    """``_open``'s services for one command, closed when it is done."""
+    services = _open(args, create=create)
+    try:
+        yield services
+    finally:
+        services.close()
+
+
+@contextlib.contextmanager
+def _signed_in(
+    args: argparse.Namespace, *, create: bool = True, setup_ok: bool = True
+) -> Iterator[tuple[Services, str | None]]:
+    """The services and the admin the command acts for (``_acting_admin``): what every
+    command that changes the register starts with."""
+    with _services(args, create=create) as services:
+        yield services, _acting_admin(args, services, setup_ok=setup_ok)
+
+
 def _read_bytes(name: str) -> bytes:
     if name == "-":
         return sys.stdin.buffer.read()
@@ -521,23 +568,6 @@ def _print_import(report: ImportReport, what: str, skip_invalid: bool) -> int:
 
 
 # --- acting as an admin -------------------------------------------------------------------------
-
-
-def _add_sign_in(parser: argparse.ArgumentParser) -> None:
-    """The sign-in every command that changes the register asks for."""
-    group = parser.add_argument_group(
-        "signing in",
-        "This command changes the register: it asks for your staff code (an admin's) and the "
-        "admin PIN, and records you as the admin who did it. Until the school has both a PIN "
-        "and an admin on its staff list (a new school's set-up), the lists can be imported "
-        "without signing in.",
-    )
-    group.add_argument("--admin", metavar="CODE", help="your staff code (you must be an admin)")
-    group.add_argument(
-        "--pin-stdin",
-        action="store_true",
-        help="read the admin PIN from the first line of standard input (for scripts)",
-    )
 
 
 def _stdin_line() -> str:
@@ -654,9 +684,7 @@ def _cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 def _cmd_staff_import(args: argparse.Namespace) -> int:
     data = _read_bytes(args.file)
-    services = _open(args)
-    try:
-        admin = _acting_admin(args, services)
+    with _signed_in(args) as (services, admin):
         report = services.people.import_staff_csv(
             data,
             skip_invalid=args.skip_invalid,
@@ -664,30 +692,21 @@ def _cmd_staff_import(args: argparse.Namespace) -> int:
             force=args.force,
             admin_code=admin,
         )
-    finally:
-        services.close()
     return _print_import(report, "staff", args.skip_invalid)
 
 
 def _cmd_devices_import(args: argparse.Namespace) -> int:
     data = _read_bytes(args.file)
-    services = _open(args)
-    try:
-        admin = _acting_admin(args, services)
+    with _signed_in(args) as (services, admin):
         report = services.people.import_devices_csv(
             data, skip_invalid=args.skip_invalid, admin_code=admin
         )
-    finally:
-        services.close()
     return _print_import(report, "devices", args.skip_invalid)
 
 
 def _cmd_staff_list(args: argparse.Namespace) -> int:
-    services = _open(args, create=False)
-    try:
+    with _services(args, create=False) as services:
         people = services.people.list_staff(include_retired=args.all)
-    finally:
-        services.close()
     if not people:
         print("No staff yet: import them with `kiosk staff import FILE.csv`.")
         return 0
@@ -710,12 +729,8 @@ def _cmd_staff_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_devices_add(args: argparse.Namespace) -> int:
-    services = _open(args)
-    try:
-        admin = _acting_admin(args, services)
+    with _signed_in(args) as (services, admin):
         device = services.people.add_device(args.tag, args.kind, args.description, admin_code=admin)
-    finally:
-        services.close()
     described = f" ({display_text(device.description)})" if device.description else ""
     print(f"Added {device.kind_label.lower()} {device.tag}{described}.")
     return 0
@@ -724,12 +739,9 @@ def _cmd_devices_add(args: argparse.Namespace) -> int:
 def _cmd_devices_list(args: argparse.Namespace) -> int:
     from kiosk.domain.timeutil import format_local
 
-    services = _open(args, create=False)
-    try:
+    with _services(args, create=False) as services:
         devices = services.people.list_devices(include_retired=args.all)
         out = {item.device.tag: item for item in services.devices.offsite_now()}
-    finally:
-        services.close()
     if not devices:
         print("No devices yet: add them with `kiosk devices add` or `kiosk devices import`.")
         return 0
@@ -758,14 +770,10 @@ def _cmd_policy_publish(args: argparse.Namespace) -> int:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise CliError(f"{args.file} is not UTF-8 text; save it as UTF-8 and try again.") from None
-    services = _open(args)
-    try:
-        admin = _acting_admin(args, services)
+    with _signed_in(args) as (services, admin):
         policy = services.policies.publish(
             args.title, args.policy_version, text, required=args.required, published_by=admin
         )
-    finally:
-        services.close()
     print(
         f"Published {display_text(policy.title)} ({display_text(policy.version)}), "
         f"SHA-256 {policy.sha256}."
@@ -780,12 +788,9 @@ def _cmd_policy_publish(args: argparse.Namespace) -> int:
 def _cmd_policy_list(args: argparse.Namespace) -> int:
     from kiosk.domain.timeutil import format_local
 
-    services = _open(args, create=False)
-    try:
+    with _services(args, create=False) as services:
         versions = services.policies.all_versions()
         current = {p.id for p in services.policies.current()}
-    finally:
-        services.close()
     zone = services.settings.zone
     rows = [
         (
@@ -810,8 +815,7 @@ def _cmd_register(args: argparse.Namespace) -> int:
         parser.error("--from and --to go together")
     if args.first and args.last < args.first:
         parser.error("--to is before --from")
-    services = _open(args, create=False)
-    try:
+    with _services(args, create=False) as services:
         from kiosk.domain.timeutil import local_date
 
         first = args.first or args.date or local_date(services.ctx.clock(), services.settings.zone)
@@ -819,8 +823,6 @@ def _cmd_register(args: argparse.Namespace) -> int:
         if args.csv:
             return _register_csv(services, args.csv, first, last)
         return _register_table(services, first, last)
-    finally:
-        services.close()
 
 
 def _register_csv(services: Services, target: str, first: date, last: date) -> int:
@@ -879,8 +881,7 @@ def _cmd_labels(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise CliError(f"the folder {out.parent} does not exist.")
     stock = labels.get_stock(args.stock)
-    services = _open(args, create=False)
-    try:
+    with _services(args, create=False) as services:
         if args.only:
             sheet = labels.chosen_labels(
                 services.people,
@@ -895,8 +896,6 @@ def _cmd_labels(args: argparse.Namespace) -> int:
         else:
             sheet = labels.device_labels(services.people)
             what = "device label"
-    finally:
-        services.close()
     if not sheet:
         raise CliError(f"there are no active {'staff' if args.staff else 'devices'} to label.")
     written = labels.write_sheet(sheet, out, stock)
@@ -931,8 +930,7 @@ def _cmd_admin_set_pin(args: argparse.Namespace) -> int:
     from kiosk.domain.scan import parse_scan
     from kiosk.services.admin import validate_pin
 
-    services = _open(args)
-    try:
+    with _services(args) as services:
         replacing = services.admin.is_pin_set()
         code = (args.admin or "").strip()
         if not code and _on_a_terminal():
@@ -957,8 +955,6 @@ def _cmd_admin_set_pin(args: argparse.Namespace) -> int:
         if current is not None:
             services.admin.sign_in(current, admin.code)  # a wrong PIN counts like any attempt
         services.admin.set_pin(pin, admin_code=admin.code, current_pin=current)
-    finally:
-        services.close()
     print("Admin PIN set. Keep it safe: the admin console asks for it.")
     if not replacing:
         print(
@@ -1049,25 +1045,25 @@ def _cmd_config(args: argparse.Namespace) -> int:
 
 
 def _add_reliability_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    ver = sub.add_parser(
+    ver = command(
+        sub,
         "verify",
+        _cmd_verify,
         help="check the register's hash chain for tampering",
         description="Walk every event's hash chain: report events changed after they were "
         "recorded, and broken links (events removed, inserted or reordered). Exits 1 when the "
         "register does not verify. The admin console shows the result of the last check.",
     )
-    ver.add_argument(
-        "--anchor",
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="an anchor written by `kiosk anchor`: the register must still hold its event, "
+    add_anchor(
+        ver,
+        "an anchor written by `kiosk anchor`: the register must still hold its event, "
         "unchanged, at its position (repeatable)",
     )
-    ver.set_defaults(handler=_cmd_verify)
 
-    anc = sub.add_parser(
+    anc = command(
+        sub,
         "anchor",
+        _cmd_anchor,
         help="write the register's current head as a short text to keep off this machine",
         description="Record that an anchor is taken and print (or write to FILE) the newest "
         "event's id, position, hash and time and the school's name: a short text to print, "
@@ -1075,51 +1071,48 @@ def _add_reliability_commands(sub: argparse._SubParsersAction[argparse.ArgumentP
         "register still holds that event and everything before it, unchanged.",
     )
     anc.add_argument("--out", metavar="FILE", help="write to FILE (a new file)")
-    _add_sign_in(anc)
+    add_sign_in(anc)
     anc.epilog = (
         "Taking an anchor changes nothing but is recorded; with --admin it is recorded as "
         "taken by that admin, who signs in with the PIN."
     )
-    anc.set_defaults(handler=_cmd_anchor)
 
-    bak = sub.add_parser(
+    bak = command(
+        sub,
         "backup",
+        _cmd_backup,
         help="copy the register to a new file (SQLite) and verify the copy",
         description="Copy the SQLite database to FILE while kiosks keep recording (SQLite's "
         "online backup), then verify the copy's hash chain. On PostgreSQL, prints the pg_dump "
         "command to run instead.",
     )
-    bak.add_argument("file", metavar="FILE", help="the new backup file (must not exist)")
-    bak.set_defaults(handler=_cmd_backup)
+    add_file(bak, "the new backup file (must not exist)")
 
-    res = sub.add_parser(
+    res = command(
+        sub,
         "restore",
+        _cmd_restore,
         help="replace the register with a backup whose hash chain verifies",
         description="Check FILE is a kiosk database no newer than this kiosk and that its hash "
         "chain verifies, keep a copy of the current database next to it, then replace the "
         "current database with FILE (SQLite). Stop the other kiosks first. On PostgreSQL, "
         "prints the pg_restore steps instead.",
     )
-    res.add_argument("file", metavar="FILE", help="a file written by kiosk backup")
-    res.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    res.add_argument(
-        "--anchor",
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="the backup must hold this anchor's event unchanged (repeatable)",
-    )
+    add_file(res, "a file written by kiosk backup")
+    add_yes(res)
+    add_anchor(res, "the backup must hold this anchor's event unchanged (repeatable)")
     res.add_argument(
         "--drop-newer",
         action="store_true",
         help="drop the live register's events newer than the backup (needs --reason)",
     )
     res.add_argument("--reason", metavar="TEXT", help="why newer events are dropped (recorded)")
-    _add_sign_in(res)
-    res.set_defaults(handler=_cmd_restore)
+    add_sign_in(res)
 
-    exp = sub.add_parser(
+    exp = command(
+        sub,
         "export",
+        _cmd_export,
         help="everything recorded about one member of staff (subject access request)",
         description="Write everything the register holds about one member of staff: their "
         "details and every event about them (events they recorded for colleagues are listed "
@@ -1134,11 +1127,12 @@ def _add_reliability_commands(sub: argparse._SubParsersAction[argparse.ArgumentP
         choices=("csv", "json"),
         help="csv (spreadsheet-safe) or json; default: from the --out file name, else csv",
     )
-    _add_sign_in(exp)
-    exp.set_defaults(handler=_cmd_export)
+    add_sign_in(exp)
 
-    pur = sub.add_parser(
+    pur = command(
+        sub,
         "purge",
+        _cmd_purge,
         help="remove events older than the school's retention period, through a checkpoint",
         description="Remove the events recorded before DATE (the school's time zone), keeping "
         "at least a year, and any event that still defines who has what. A checkpoint event "
@@ -1152,9 +1146,8 @@ def _add_reliability_commands(sub: argparse._SubParsersAction[argparse.ArgumentP
         metavar="DATE",
         help="e.g. 01/09/2025 or 2025-09-01 (not included)",
     )
-    pur.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    _add_sign_in(pur)
-    pur.set_defaults(handler=_cmd_purge)
+    add_yes(pur)
+    add_sign_in(pur)
 
 
 def _confirm(question: str, yes: bool) -> None:
@@ -1178,12 +1171,9 @@ def _cmd_anchor(args: argparse.Namespace) -> int:
         raise CliError(f"{out} already exists: choose a new file name.")
     if out is not None and not out.parent.is_dir():
         raise CliError(f"the folder {out.parent} does not exist.")
-    services = _open(args, create=False)
-    try:
+    with _services(args, create=False) as services:
         admin = _acting_admin(args, services, setup_ok=False) if args.admin else None
         anchor = services.integrity.anchor(admin_code=admin)
-    finally:
-        services.close()
     if out is None:
         sys.stdout.write(anchor.to_text())
         return 0
@@ -1196,11 +1186,8 @@ def _cmd_anchor(args: argparse.Namespace) -> int:
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     anchors = _anchors(args)
-    services = _open(args, create=False)
-    try:
+    with _services(args, create=False) as services:
         report = services.integrity.verify(anchors=anchors)
-    finally:
-        services.close()
     print(report.summary)
     print(f"Events checked: {report.events_checked} in {report.seconds:.1f} s")
     print(f"Newest event:   {report.head_id if report.head_id is not None else '-'}")
@@ -1234,11 +1221,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_backup(args: argparse.Namespace) -> int:
-    services = _open(args, create=False)
-    try:
+    with _services(args, create=False) as services:
         report = services.backup.backup(args.file)
-    finally:
-        services.close()
     print(report.summary)
     if not report.verify.ok:
         return _fail(
@@ -1248,9 +1232,7 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 
 
 def _cmd_restore(args: argparse.Namespace) -> int:
-    services = _open(args, create=False)
-    try:
-        admin = _acting_admin(args, services, setup_ok=False)
+    with _signed_in(args, create=False, setup_ok=False) as (services, admin):
         _confirm(f"Replace the register with {args.file}?", args.yes)
         report = services.backup.restore(
             args.file,
@@ -1259,8 +1241,6 @@ def _cmd_restore(args: argparse.Namespace) -> int:
             reason=args.reason,
             admin_code=admin,
         )
-    finally:
-        services.close()
     print(report.summary)
     return 0
 
@@ -1272,12 +1252,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
         raise CliError(f"{out} already exists: choose a new file name.")
     if out is not None and not out.parent.is_dir():
         raise CliError(f"the folder {out.parent} does not exist.")
-    services = _open(args, create=False)
-    try:
-        admin = _acting_admin(args, services, setup_ok=False)
+    with _signed_in(args, create=False, setup_ok=False) as (services, admin):
         export = services.backup.export_staff(args.staff, fmt, admin_code=admin)
-    finally:
-        services.close()
     if out is None:
         sys.stdout.write(export.content)
         return 0
@@ -1294,17 +1270,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_purge(args: argparse.Namespace) -> int:
-    services = _open(args, create=False)
-    try:
-        admin = _acting_admin(args, services, setup_ok=False)
+    with _signed_in(args, create=False, setup_ok=False) as (services, admin):
         assert admin is not None
         _confirm(
             f"Remove the events recorded before {args.before:%d %B %Y} (a checkpoint is kept)?",
             args.yes,
         )
         report = services.backup.purge(args.before, admin)
-    finally:
-        services.close()
     print(report.summary)
     return 0
 
@@ -1315,8 +1287,10 @@ def _cmd_purge(args: argparse.Namespace) -> int:
 def _add_reach_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from kiosk.services import deploy
 
-    ins = sub.add_parser(
+    ins = command(
+        sub,
         "install-service",
+        _cmd_install_service,
         help="write the systemd units that start the kiosk at boot, send notices, back up",
         description="Write systemd units: the kiosk full screen on a virtual terminal, logged "
         f"in automatically and restarted when it stops ({deploy.KIOSK_UNIT}); "
@@ -1343,10 +1317,11 @@ def _add_reach_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
         default=deploy.DEFAULT_BACKUP_DIR,
         help=f"where backups go (default {deploy.DEFAULT_BACKUP_DIR})",
     )
-    ins.set_defaults(handler=_cmd_install_service)
 
-    note = sub.add_parser(
+    note = command(
+        sub,
         "notify",
+        _cmd_notify,
         help="send the notices that are due by e-mail (each one once)",
         description="Send the notices due now by SMTP: the office's end-of-day summary, "
         "reminders to staff (device due back tomorrow or overdue, phone left in a store, a "
@@ -1365,7 +1340,6 @@ def _add_reach_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
         action="store_true",
         help="list notices of the last 14 days that failed or whose outcome is unknown",
     )
-    note.set_defaults(handler=_cmd_notify)
 
 
 def _cmd_install_service(args: argparse.Namespace) -> int:
@@ -1375,13 +1349,10 @@ def _cmd_install_service(args: argparse.Namespace) -> int:
 def _cmd_notify(args: argparse.Namespace) -> int:
     from kiosk.domain.timeutil import format_local
 
-    services = _open(args, create=False)
-    try:
+    with _services(args, create=False) as services:
         if args.status:
             return _notify_status(services)
         report = services.notify.run(dry_run=args.dry_run)
-    finally:
-        services.close()
     for problem in report.problems:
         print(f"kiosk: note: {problem}", file=sys.stderr)
     if args.dry_run:

@@ -12,12 +12,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kiosk.cli_args import add_file, add_sign_in, add_skip_invalid, command, subcommands
+
 if TYPE_CHECKING:
     import argparse
 
+    from kiosk.cli_args import SubParsers
     from kiosk.services.app import Services
-
-    SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 WORD_HINT = (
     "A Word document: open it in Word, then File > Save As > Plain Text (.txt), and choose "
@@ -29,9 +30,10 @@ WORD_HINT = (
 
 
 def add_config_set(cfg: argparse.ArgumentParser) -> None:
-    cfg_sub = cfg.add_subparsers(title="commands", metavar="COMMAND")
-    cset = cfg_sub.add_parser(
+    cset = command(
+        subcommands(cfg, required=False),
         "set",
+        cmd_config_set,
         help="change a setting in the config file",
         description="Write KEY = VALUE into the TOML config file (created where missing; its "
         "other lines and comments are kept). The value is checked first: a time zone must be "
@@ -40,12 +42,13 @@ def add_config_set(cfg: argparse.ArgumentParser) -> None:
     )
     cset.add_argument("key", metavar="KEY", help="e.g. school_name, timezone, end_of_day")
     cset.add_argument("value", metavar="VALUE", help="the new value")
-    cset.set_defaults(handler=cmd_config_set)
 
 
 def add_staff_retire(staff_sub: SubParsers) -> None:
-    ret = staff_sub.add_parser(
+    ret = command(
+        staff_sub,
         "retire",
+        cmd_staff_retire,
         help="mark a member of staff as having left",
         description="Mark a member of staff as having left: their badge stops working, their "
         "history stays in the register. Refused while they have a device off site, unless "
@@ -53,23 +56,24 @@ def add_staff_retire(staff_sub: SubParsers) -> None:
     )
     ret.add_argument("code", metavar="CODE", help="their staff code")
     ret.add_argument("--force", action="store_true", help="retire them even with a device off site")
-    _sign_in(ret)
-    ret.set_defaults(handler=cmd_staff_retire)
+    add_sign_in(ret)
 
 
 def add_device_kind_commands(dev_sub: SubParsers) -> None:
-    kinds = dev_sub.add_parser(
+    command(
+        dev_sub,
         "kinds",
+        cmd_device_kinds,
         help="list the kinds of device and their rules",
         description="List the kinds of device the school signs out, with their rules.",
     )
-    kinds.set_defaults(handler=cmd_device_kinds)
     kind = dev_sub.add_parser(
         "kind", help="add or change a kind of device", description="Kinds of device."
     )
-    kind_sub = kind.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    kadd = kind_sub.add_parser(
+    kadd = command(
+        subcommands(kind),
         "add",
+        cmd_device_kind_add,
         help="add a kind of device (tablet, camera...) or change one's label and rules",
         description="Add a kind of device the school signs out, e.g. `kiosk devices kind add "
         "tablet --label Tablet --needs-charged`. Every kind needs the required policies "
@@ -89,8 +93,7 @@ def add_device_kind_commands(dev_sub: SubParsers) -> None:
         help="a line manager must agree when taken home more often than the threshold "
         "(as for laptops)",
     )
-    _sign_in(kadd)
-    kadd.set_defaults(handler=cmd_device_kind_add)
+    add_sign_in(kadd)
 
 
 def add_school_commands(sub: SubParsers) -> None:
@@ -101,9 +104,11 @@ def add_school_commands(sub: SubParsers) -> None:
         "one, the default return time of a sign-out (next school day, 08:30) skips holidays and "
         "INSET days, and end-of-day lists and workload weeks follow it.",
     )
-    cal_sub = cal.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    cimp = cal_sub.add_parser(
+    cal_sub = subcommands(cal)
+    cimp = command(
+        cal_sub,
         "import",
+        cmd_calendar_import,
         help="replace the calendar with one from a CSV or .ics file",
         description="Replace the school calendar, whole, with the one in FILE: the file should "
         "hold the whole school year. The entries of the calendar in force that FILE does not "
@@ -116,26 +121,26 @@ def add_school_commands(sub: SubParsers) -> None:
         "events are listed and left out. Nothing is recorded if a line has a problem, unless "
         "--skip-invalid is given.",
     )
-    cimp.add_argument("file", metavar="FILE", help="calendar.csv or calendar.ics (UTF-8)")
-    cimp.add_argument(
-        "--skip-invalid", action="store_true", help="import the readable lines, list the others"
-    )
+    add_file(cimp, "calendar.csv or calendar.ics (UTF-8)")
+    add_skip_invalid(cimp, "import the readable lines, list the others")
     cimp.add_argument(
         "--replace",
         action="store_true",
         help="replace the calendar even though entries still ahead are not in FILE",
     )
-    _sign_in(cimp)
-    cimp.set_defaults(handler=cmd_calendar_import)
-    cshow = cal_sub.add_parser(
+    add_sign_in(cimp)
+    command(
+        cal_sub,
         "show",
+        cmd_calendar_show,
         help="show the calendar in force",
         description="Show the calendar in force, where it came from, and the next school days.",
     )
-    cshow.set_defaults(handler=cmd_calendar_show)
 
-    setup = sub.add_parser(
+    setup = command(
+        sub,
         "setup",
+        cmd_setup,
         help="set up a new school, step by step (or change its settings again)",
         description="A walk-through for a new school: its name, time zone, end of the school "
         "day, office e-mail, the admin PIN, then the staff roster and devices (CSV), the School "
@@ -143,13 +148,12 @@ def add_school_commands(sub: SubParsers) -> None:
         "kiosk needs. Each question shows the current value: Enter keeps it (or skips the "
         "step), so it can be run again to change one thing.",
     )
-    _sign_in(setup)
+    add_sign_in(setup)
     setup.epilog = (
         "Once the school has an admin PIN, set-up changes the register only for a signed-in "
         "admin: it asks for your staff code and the PIN first (piped: --admin CODE "
         "--pin-stdin, the PIN on the first line)."
     )
-    setup.set_defaults(handler=cmd_setup)
 
 
 # --- config set ---------------------------------------------------------------------------------
@@ -171,22 +175,12 @@ def cmd_config_set(args: argparse.Namespace) -> int:
 # --- staff retire -------------------------------------------------------------------------------
 
 
-def _sign_in(parser: argparse.ArgumentParser) -> None:
-    from kiosk.cli import _add_sign_in
-
-    _add_sign_in(parser)
-
-
 def cmd_staff_retire(args: argparse.Namespace) -> int:
-    from kiosk.cli import _acting_admin, _open
+    from kiosk.cli import _signed_in
 
-    services = _open(args, create=False)
-    try:
-        admin = _acting_admin(args, services)
+    with _signed_in(args, create=False) as (services, admin):
         person = services.people.retire_staff(args.code, force=args.force, admin_code=admin)
         held = services.devices.offsite_now()
-    finally:
-        services.close()
     print(f"{person.name} ({person.code}) is marked as having left; their history is kept.")
     theirs = [i for i in held if i.staff.code == person.code]
     for item in theirs:
@@ -198,13 +192,10 @@ def cmd_staff_retire(args: argparse.Namespace) -> int:
 
 
 def cmd_device_kinds(args: argparse.Namespace) -> int:
-    from kiosk.cli import _open, table
+    from kiosk.cli import _services, table
 
-    services = _open(args, create=False)
-    try:
+    with _services(args, create=False) as services:
         kinds = services.school.device_kinds()
-    finally:
-        services.close()
     rows = [
         (
             k.code,
@@ -221,11 +212,9 @@ def cmd_device_kinds(args: argparse.Namespace) -> int:
 
 
 def cmd_device_kind_add(args: argparse.Namespace) -> int:
-    from kiosk.cli import _acting_admin, _open
+    from kiosk.cli import _signed_in
 
-    services = _open(args)
-    try:
-        admin = _acting_admin(args, services)
+    with _signed_in(args) as (services, admin):
         kinds = services.school.set_device_kind(
             args.code,
             args.label,
@@ -233,8 +222,6 @@ def cmd_device_kind_add(args: argparse.Namespace) -> int:
             regular_use=args.regular_use,
             admin_code=admin,
         )
-    finally:
-        services.close()
     added = kinds.kinds[-1] if kinds.get(args.code.strip().lower()) is None else None
     kind = added or kinds.require(args.code)
     rules = []
@@ -253,14 +240,12 @@ def cmd_device_kind_add(args: argparse.Namespace) -> int:
 
 
 def cmd_calendar_import(args: argparse.Namespace) -> int:
-    from kiosk.cli import CliError, _acting_admin, _open, _read_bytes
+    from kiosk.cli import CliError, _read_bytes, _signed_in
     from kiosk.domain.timeutil import local_date
     from kiosk.services.school import calendar_summary
 
     data = _read_bytes(args.file)
-    services = _open(args)
-    try:
-        admin = _acting_admin(args, services)
+    with _signed_in(args) as (services, admin):
         before = services.school.calendar()
         result = services.school.import_calendar(
             args.file,
@@ -270,8 +255,6 @@ def cmd_calendar_import(args: argparse.Namespace) -> int:
             admin_code=admin,
         )
         today = local_date(services.ctx.clock(), services.settings.zone)
-    finally:
-        services.close()
     for problem in result.problems:
         print(f"line {problem.line}: {problem.reason}", file=sys.stderr)
     name = Path(args.file).name
@@ -319,16 +302,13 @@ def _entry_line(entry: Any) -> str:
 def cmd_calendar_show(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
-    from kiosk.cli import _open, table
+    from kiosk.cli import _services, table
     from kiosk.domain.timeutil import local_date
     from kiosk.services.school import calendar_summary
 
-    services = _open(args, create=False)
-    try:
+    with _services(args, create=False) as services:
         calendar = services.school.calendar()
         today = local_date(services.ctx.clock(), services.settings.zone)
-    finally:
-        services.close()
     if calendar.empty:
         print("No school calendar: Monday to Friday are school days.")
         print("Import one with: kiosk calendar import FILE.csv (or FILE.ics)")
@@ -400,8 +380,8 @@ def cmd_install_service(args: argparse.Namespace) -> int:
     for path in written:
         print(f"  {path}")
     print("Then, as root:")
-    for command in deploy.enable_commands(args.tty):
-        print(f"  {command}")
+    for step in deploy.enable_commands(args.tty):
+        print(f"  {step}")
     return 0
 
 
@@ -511,7 +491,7 @@ def _step(asker: _Asker, number: int, title: str) -> None:
 
 
 def cmd_setup(args: argparse.Namespace) -> int:
-    from kiosk.cli import _open
+    from kiosk.cli import _services
     from kiosk.config import ConfigError, check_value, config_file, load_settings, write_setting
 
     asker = _Asker()
@@ -554,8 +534,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
         failed = exc
 
     settings = load_settings()
-    services = _open(args)  # a new school's register starts here
-    try:
+    with _services(args) as services:  # a new school's register starts here
         if failed is None:
             try:
                 _sign_in_for_setup(args, services)
@@ -570,8 +549,6 @@ def cmd_setup(args: argparse.Namespace) -> int:
             except _StepFailed as exc:
                 failed = exc
         missing = _still_missing(services)
-    finally:
-        services.close()
     if failed is not None:
         print(f"\nSet-up stopped at step {failed.step}: {failed.reason}")
         print("  The answers after it were not used. Fix it and run `kiosk setup` again.")

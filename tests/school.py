@@ -11,10 +11,11 @@ from kiosk.domain.chain import text_fingerprint
 from kiosk.resources import SEED_POLICY_FILE, SEED_POLICY_TITLE, SEED_POLICY_VERSION, asset_text
 from kiosk.services.app import Services
 
+# The head first: a line manager must be on the staff list before anyone names them.
 STAFF = [
+    ("CHEAD", "Carol Head", None, None, ["slt", "admin"]),
     ("ASMITH", "Alice Smith", "asmith@school.example", "Carol Head", ["laptop_user"]),
     ("BJONES", "Ben Jones", None, "Carol Head", ["breakfast_club_lead"]),
-    ("CHEAD", "Carol Head", None, None, ["slt", "admin"]),
     ("DOFFICE", "Dina Office", None, "Carol Head", ["admin"]),
     ("EPATEL", "Esha Patel", None, "Carol Head", ["laptop_user"]),
 ]

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from kiosk.domain.errors import RuleViolation
+from kiosk.domain.errors import InvalidInput, RuleViolation
 from kiosk.services.app import Services
 from kiosk.services.register import RegisterFilter
 from tests.conftest import FakeClock
@@ -97,3 +97,23 @@ def test_closing_the_kiosk_app_is_recorded_naming_the_admin(school: Services) ->
     assert school.register.last_event_id() == before
     school.admin.record_app_closed("DOFFICE")
     assert _admin_actions(school)[-1] == ("action: kiosk_app_closed", "DOFFICE")
+
+
+def test_adding_someone_with_an_unknown_line_manager_is_refused(school: Services) -> None:
+    before = school.register.last_event_id()
+    with pytest.raises(InvalidInput) as refused:
+        school.people.add_staff("GHILL", "Gus Hill", line_manager="XMANAGER", admin_code="CHEAD")
+    assert refused.value.message == (
+        "GHILL was not added: line manager 'XMANAGER' is not on the staff list "
+        "(give their staff code or their name as on the list)."
+    )
+    assert school.register.last_event_id() == before  # nothing stored
+    assert "GHILL" not in {s.code for s in school.people.list_staff()}
+    # A code or the name of one person on the list is kept as that person's code.
+    by_code = school.people.add_staff("GHILL", "Gus Hill", line_manager="chead")
+    by_name = school.people.add_staff("HHILL", "Hal Hill", line_manager="Dina Office")
+    assert (by_code.line_manager, by_name.line_manager) == ("CHEAD", "DOFFICE")
+    # Two people of the same name: their codes are listed, nobody is chosen.
+    school.people.add_staff("DOFFICE2", "Dina Office")
+    with pytest.raises(InvalidInput, match=r"name of 2 people: use their code \(DOFFICE, DOFF"):
+        school.people.add_staff("IHILL", "Ian Hill", line_manager="Dina Office")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -18,6 +19,7 @@ from kiosk.domain.calendar import (
 )
 from kiosk.domain.dates import parse_date
 from kiosk.domain.errors import InvalidInput
+from kiosk.domain.timeutil import suggested_extension
 from kiosk.resources import assets_dir
 
 AUTUMN = SchoolCalendar(
@@ -174,3 +176,26 @@ def test_what_a_new_calendar_drops_from_the_one_in_force() -> None:
     assert dropped == AUTUMN.entries and spring not in dropped
     assert SchoolCalendar((*AUTUMN.entries, spring)).not_in(AUTUMN) == (spring,)
     assert AUTUMN.not_in(AUTUMN) == () and WEEKDAYS_ONLY.not_in(new) == ()
+
+
+def test_keeping_a_device_longer_suggests_the_next_school_day() -> None:
+    london = ZoneInfo("Europe/London")
+    friday = datetime(2026, 10, 23, 14, 0, tzinfo=UTC)  # before half term, 15:00 in London
+    due_friday = datetime(2026, 10, 23, 15, 0, tzinfo=UTC)
+    # Due today: the school day after it, Monday 2 November (not the half-term Monday).
+    assert suggested_extension(due_friday, friday, london, AUTUMN) == (
+        datetime(2026, 11, 2, 8, 30, tzinfo=UTC)
+    )
+    assert suggested_extension(due_friday, friday, london) == (
+        datetime(2026, 10, 26, 8, 30, tzinfo=UTC)
+    )
+    # Due later than now: the school day after it is due (Thursday before the INSET day).
+    due_thursday = datetime(2026, 11, 26, 8, 30, tzinfo=UTC)
+    assert suggested_extension(due_thursday, friday, london, AUTUMN) == (
+        datetime(2026, 11, 30, 8, 30, tzinfo=UTC)
+    )
+    # Overdue since Wednesday: the school day after today.
+    overdue = datetime(2026, 10, 21, 7, 30, tzinfo=UTC)
+    assert suggested_extension(overdue, friday, london, AUTUMN) == (
+        datetime(2026, 11, 2, 8, 30, tzinfo=UTC)
+    )

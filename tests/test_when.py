@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from kiosk.domain.calendar import CalendarEntry, SchoolCalendar
 from kiosk.domain.errors import InvalidInput
-from kiosk.domain.when import parse_day, parse_when, when_in_words
+from kiosk.domain.when import not_a_school_day, parse_day, parse_when, when_in_words
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 3, 10, 8, 5, tzinfo=UTC)  # Tuesday 10 March 2026, 08:05 in London
@@ -97,3 +98,52 @@ def test_in_words() -> None:
     assert when_in_words(datetime(2027, 1, 4, 8, 30, tzinfo=UTC), now=NOW, zone=LONDON) == (
         "Monday 4 January 2027 at 08:30"
     )
+
+
+# The school calendar: an autumn term with a half term (26-30 October 2026) and an INSET day.
+HALF_TERM = SchoolCalendar(
+    (
+        CalendarEntry(date(2026, 9, 2), date(2026, 12, 18), "term", "Autumn term"),
+        CalendarEntry(date(2026, 10, 26), date(2026, 10, 30), "holiday", "October half term"),
+        CalendarEntry(date(2026, 11, 27), date(2026, 11, 27), "inset", "INSET day"),
+    )
+)
+FRIDAY_BEFORE_HALF_TERM = datetime(2026, 10, 23, 14, 0, tzinfo=UTC)  # 15:00 in London (BST)
+
+
+def test_next_school_day_follows_the_school_calendar() -> None:
+    now = FRIDAY_BEFORE_HALF_TERM
+    # Monday 2 November, after half term (08:30 GMT: the clocks went back on 25 October).
+    after_half_term = datetime(2026, 11, 2, 8, 30, tzinfo=UTC)
+    assert parse_when("next school day", now=now, zone=LONDON, calendar=HALF_TERM) == (
+        after_half_term
+    )
+    assert parse_when("next school day 09:15", now=now, zone=LONDON, calendar=HALF_TERM) == (
+        datetime(2026, 11, 2, 9, 15, tzinfo=UTC)
+    )
+    # Without the calendar: the next weekday, Monday 26 October.
+    assert parse_when("next school day", now=now, zone=LONDON) == (
+        datetime(2026, 10, 26, 8, 30, tzinfo=UTC)
+    )
+    # The day before an INSET day: the school day after it.
+    thursday = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    assert parse_when("next school day", now=thursday, zone=LONDON, calendar=HALF_TERM) == (
+        datetime(2026, 11, 30, 8, 30, tzinfo=UTC)
+    )
+
+
+def test_a_day_named_literally_is_that_day_and_is_warned_of() -> None:
+    now = FRIDAY_BEFORE_HALF_TERM
+    monday = parse_when("Mon", now=now, zone=LONDON, calendar=HALF_TERM)
+    assert monday == datetime(2026, 10, 26, 8, 30, tzinfo=UTC)  # still that Monday
+    assert not_a_school_day(monday, zone=LONDON, calendar=HALF_TERM) == (
+        "Monday 26 October is not a school day (Holiday: October half term)."
+    )
+    tomorrow = parse_when("tomorrow", now=now, zone=LONDON, calendar=HALF_TERM)
+    assert tomorrow == datetime(2026, 10, 24, 7, 30, tzinfo=UTC)
+    assert not_a_school_day(tomorrow, zone=LONDON, calendar=HALF_TERM) == (
+        "Saturday 24 October is not a school day (weekend)."
+    )
+    assert not_a_school_day(monday, zone=LONDON) is None  # no calendar: a weekday
+    after = datetime(2026, 11, 2, 8, 30, tzinfo=UTC)
+    assert not_a_school_day(after, zone=LONDON, calendar=HALF_TERM) is None

@@ -26,15 +26,14 @@ The CSV format (``kiosk calendar import FILE.csv``), one entry per line, with a 
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from kiosk.domain.csvtext import read_header, semicolon_separated
 from kiosk.domain.errors import InvalidInput
 
 TERM = "term"
@@ -283,15 +282,8 @@ def parse_csv(text: str) -> tuple[list[CalendarEntry], list[CalendarProblem]]:
     """Entries and problems (by line) of a calendar CSV (format: the module's docstring)."""
     from kiosk.domain.dates import parse_date
 
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise InvalidInput("The calendar file is empty: it needs a header row.") from None
-    except csv.Error as exc:
-        raise InvalidInput(f"The header row cannot be read: {exc}.") from None
-    columns = [h.strip().lower() for h in header]
-    if len(columns) == 1 and ";" in columns[0]:
+    reader, columns = read_header(text, empty="The calendar file is empty: it needs a header row.")
+    if semicolon_separated(columns):
         raise InvalidInput("The columns are separated by ';': use commas (save as CSV UTF-8).")
     has_range = "start" in columns
     if not ("kind" in columns and (has_range or "date" in columns)):

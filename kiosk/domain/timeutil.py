@@ -58,5 +58,13 @@ def default_expected_return(
     return due_local.astimezone(UTC)
 
 
+def suggested_extension(
+    due: datetime, now: datetime, zone: ZoneInfo, calendar: SchoolCalendar = WEEKDAYS_ONLY
+) -> datetime:
+    """What "keep it longer" suggests: the school day (by the school's calendar) after the
+    later of now and when the device is due, at 08:30 local time, as a UTC instant."""
+    return default_expected_return(max(ensure_utc(now), ensure_utc(due)), zone, calendar)
+
+
 def format_local(moment: datetime, zone: ZoneInfo, fmt: str = "%H:%M") -> str:
     return ensure_utc(moment).astimezone(zone).strftime(fmt)

@@ -6,12 +6,16 @@ way, day first. What can be read:
 
 * a time alone: ``15:30``, ``9.00``, ``3pm`` (today; refused once it has passed);
 * a day alone: ``tomorrow``, ``today``, ``Fri`` (the next Friday, never today), ``12/12``,
-  ``12/12/2026``, ``12 Dec``, ``2026-12-12`` (at the default time, 08:30);
+  ``12/12/2026``, ``12 Dec``, ``2026-12-12``, ``next school day`` (by the school's calendar:
+  holidays and INSET days skipped) (at the default time, 08:30);
 * a day and a time: ``Fri 15:30``, ``12/12 9:00``, ``Wed 11 Mar 08:30``, ``tomorrow at 3pm``.
 
 Anything else is refused with a reason a person can act on (:class:`InvalidInput`): a time in
 the past, a date that does not exist (``31/02``), a time that does not exist on that day
 (clocks going forward), or words that are not a day and time.
+
+A day named literally (``tomorrow``, ``Mon``, ``26/10``) is that day even when the school is
+closed; :func:`not_a_school_day` says so in words, for the form to warn.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from kiosk.domain.calendar import WEEKDAYS_ONLY, SchoolCalendar
 from kiosk.domain.dates import date_parts
 from kiosk.domain.errors import InvalidInput
 from kiosk.domain.timeutil import DEFAULT_RETURN_TIME, next_school_day
@@ -73,9 +78,11 @@ def _time(text: str) -> time:
     return time(hour, minute)
 
 
-def _date(words: list[str], today: date, *, future: bool) -> date:
+def _date(
+    words: list[str], today: date, *, future: bool, calendar: SchoolCalendar = WEEKDAYS_ONLY
+) -> date:
     """The date named by ``words`` (a year may be left out: the next such date when
-    ``future``, the last one otherwise)."""
+    ``future``, the last one otherwise; the next school day by ``calendar``)."""
     text = " ".join(words)
     if text == "today":
         return today
@@ -84,7 +91,7 @@ def _date(words: list[str], today: date, *, future: bool) -> date:
     if text == "yesterday":
         return today - timedelta(days=1)
     if text in ("next school day", "next day"):
-        return next_school_day(today)
+        return next_school_day(today, calendar)
     if len(words) == 1 and words[0] in _WEEKDAYS:
         target = _WEEKDAYS[words[0]]
         if future:
@@ -105,10 +112,16 @@ def _date(words: list[str], today: date, *, future: bool) -> date:
 
 
 def parse_when(
-    text: str, *, now: datetime, zone: ZoneInfo, default_time: time = DEFAULT_RETURN_TIME
+    text: str,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    default_time: time = DEFAULT_RETURN_TIME,
+    calendar: SchoolCalendar = WEEKDAYS_ONLY,
 ) -> datetime:
     """A day and time typed by a person (local, day first) -> an aware UTC datetime, in the
-    future. A date alone means ``default_time``; a time alone means today.
+    future. A date alone means ``default_time``; a time alone means today; ``next school
+    day`` is the next day ``calendar`` (the school's) has school on.
 
     Raises InvalidInput saying why (and what to type instead).
     """
@@ -122,7 +135,7 @@ def parse_when(
             date_words = words[:-1]
         except _Unreadable:
             at, date_words = default_time, words
-        day = _date(date_words, today, future=True) if date_words else today
+        day = _date(date_words, today, future=True, calendar=calendar) if date_words else today
         naive = datetime.combine(day, at)
     except (ValueError, OverflowError):
         raise InvalidInput(
@@ -141,6 +154,18 @@ def parse_when(
             + DATE_TIME_HINT
         )
     return moment_utc
+
+
+def not_a_school_day(
+    moment: datetime, *, zone: ZoneInfo, calendar: SchoolCalendar = WEEKDAYS_ONLY
+) -> str | None:
+    """Why the local day of ``moment`` is not a school day, as a form warns of it
+    (``Saturday 24 October is not a school day (weekend).``); None when it is one."""
+    day = moment.astimezone(zone).date()
+    why = calendar.why_not(day)
+    if why is None:
+        return None
+    return f"{day:%A} {day.day} {day:%B} is not a school day ({why})."
 
 
 def parse_day(text: str, *, today: date) -> date:

@@ -76,6 +76,7 @@ class DeviceService(UseCases):
             needs_charged=kinds.needs_charged(codes),
             recent_laptop_sign_outs=recent,
             default_expected_return=default_expected_return(now, self.ctx.settings.zone, calendar),
+            calendar=calendar,
         )
 
     def sign_out(

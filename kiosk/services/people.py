@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiosk.db.models import Device, Staff, StaffRole, Store
+from kiosk.domain.csvtext import read_header, semicolon_separated
 from kiosk.domain.devicekinds import DEFAULT_KINDS, DeviceKinds
 from kiosk.domain.errors import InvalidInput, NotAKioskCode, NotFound, RuleViolation
 from kiosk.domain.events import EventKind, Role
@@ -123,7 +123,10 @@ class PeopleService(UseCases):
             if uow.session.scalar(select(Staff.id).where(Staff.code == row["code"])) is not None:
                 raise RuleViolation(f"Staff code {row['code']} is already in use.")
             if row["line_manager"]:
-                row["line_manager"] = _manager_code(uow.session, row["line_manager"])
+                try:
+                    row["line_manager"] = _manager_code(uow.session, row["line_manager"])
+                except InvalidInput as exc:
+                    raise InvalidInput(f"{row['code']} was not added: {exc.message}.") from None
             staff = _create_staff(uow, row, _by(uow, admin_code))
             _audit(uow, admin_code, "staff_added", code=row["code"])
             return state.get_staff_info(uow.session, staff.code)
@@ -350,19 +353,37 @@ def _active_staff(session: Session) -> list[Staff]:
 
 
 def _manager_code(session: Session, manager: str) -> str:
-    """The code of the member of staff ``manager`` names (code, or name of one person);
-    kept as typed when it names nobody on the list (the screens choose from the list)."""
+    """The code of the member of staff ``manager`` names (their code, or the name of one
+    person on the list). Raises InvalidInput when it names nobody, or several people."""
     code = manager.strip().upper()
-    if session.scalar(select(Staff.id).where(Staff.code == code)) is not None:
-        return code
-    named = list(
+    known = session.scalar(select(Staff.id).where(Staff.code == code)) is not None
+    named = set(
         session.scalars(
             select(Staff.code).where(
                 func.lower(Staff.name) == manager.strip().lower(), Staff.retired_at.is_(None)
             )
         )
     )
-    return named[0] if len(named) == 1 else manager
+    return _resolved_manager(manager, known=known, named=named, where="on the staff list")
+
+
+def _resolved_manager(manager: str, *, known: bool, named: set[str], where: str) -> str:
+    """A line manager as typed -> the code kept: the code itself when ``known`` (a staff
+    code), else the code of the one person ``named`` so. The roster import and adding one
+    person read it alike (InvalidInput saying why not)."""
+    if known:
+        return manager.strip().upper()
+    if len(named) == 1:
+        return next(iter(named))
+    if named:
+        raise InvalidInput(
+            f"line manager {manager!r} is the name of {len(named)} people: "
+            f"use their code ({', '.join(sorted(named))})"
+        )
+    raise InvalidInput(
+        f"line manager {manager!r} is not {where} "
+        "(give their staff code or their name as on the list)"
+    )
 
 
 def _refuse_last_admin(session: Session, leaving: list[int]) -> None:
@@ -424,30 +445,17 @@ def _check_roster(
     for row in rows:
         manager = row.get("line_manager")
         if manager:
-            code = manager.strip().upper()
-            named = by_name.get(manager.strip().lower(), set())
-            if code in codes:
-                row = {**row, "line_manager": code}
-            elif len(named) == 1:
-                row = {**row, "line_manager": next(iter(named))}
-            elif named:
-                problems.append(
-                    ImportProblem(
-                        row["line"],
-                        f"line manager {manager!r} is the name of {len(named)} people: "
-                        f"use their code ({', '.join(sorted(named))})",
-                    )
+            try:
+                code = _resolved_manager(
+                    manager,
+                    known=manager.strip().upper() in codes,
+                    named=by_name.get(manager.strip().lower(), set()),
+                    where="on the staff list or in this file",
                 )
+            except InvalidInput as exc:
+                problems.append(ImportProblem(row["line"], exc.message))
                 continue
-            else:
-                problems.append(
-                    ImportProblem(
-                        row["line"],
-                        f"line manager {manager!r} is not on the staff list or in this file "
-                        "(give their staff code or their name as on the list)",
-                    )
-                )
-                continue
+            row = {**row, "line_manager": code}
             if row["line_manager"] == row["code"]:
                 problems.append(ImportProblem(row["line"], "is their own line manager"))
                 continue
@@ -558,16 +566,9 @@ def _read_csv(
         ) from None
     if "\x00" in text:
         raise InvalidInput("The file is not a CSV text file.")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise InvalidInput("The file is empty: it needs a header row.") from None
-    except csv.Error as exc:
-        raise InvalidInput(f"The header row cannot be read: {exc}.") from None
-    columns = [h.strip().lower().replace(" ", "_") for h in header]
+    reader, columns = read_header(text)
     missing = [c for c in required if c not in columns]
-    if missing and len(columns) == 1 and ";" in columns[0]:
+    if missing and semicolon_separated(columns):
         raise InvalidInput(
             "The columns are separated by ';': use commas. In Excel, save it as "
             "'CSV UTF-8 (Comma delimited)'."

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from kiosk.domain.calendar import WEEKDAYS_ONLY, SchoolCalendar
 from kiosk.domain.devicekinds import DEFAULT_KINDS
 
 
@@ -156,6 +157,9 @@ class SignOutCheck:
     needs_charged: bool
     recent_laptop_sign_outs: int
     default_expected_return: datetime
+    # The school calendar in force: what the form reads "next school day" by, and warns of
+    # a return on a day without school with.
+    calendar: SchoolCalendar = WEEKDAYS_ONLY
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
@@ -12,8 +11,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, RadioSet, Static
 
+from kiosk.domain.calendar import WEEKDAYS_ONLY, SchoolCalendar
 from kiosk.domain.errors import InvalidInput, KioskError
-from kiosk.domain.timeutil import default_expected_return
+from kiosk.domain.timeutil import suggested_extension
 from kiosk.ui.base import KioskScreenMixin, StaffScreen, shown_code
 from kiosk.ui.formats import day_and_time, parse_when
 from kiosk.ui.widgets import WARN_MARK, Choice, CodeField, Notice, TouchButton, assemble, plain
@@ -152,6 +152,8 @@ class ExtendScreen(StaffScreen):
         self.status = status
         self.items: tuple[OffsiteItem, ...] = status.offsite
         self._code_checked: str | None = None
+        self.calendar: SchoolCalendar = WEEKDAYS_ONLY  # the school's, once read (on mount)
+        self._suggested = ""
 
     def compose(self) -> ComposeResult:
         zone = self.kiosk.settings.zone
@@ -192,16 +194,29 @@ class ExtendScreen(StaffScreen):
 
     def on_mount(self) -> None:
         self._suggest(self.items[0])
+        self.call(lambda s: s.school.calendar(), self._calendar_read, lambda _error: None)
         if len(self.items) > 1:
             self.query_one("#which", RadioSet).focus()
         else:
             self.query_one("#new-due", Input).focus()
 
     def _suggest(self, item: OffsiteItem) -> None:
-        now = self.kiosk.clock()
-        start: datetime = max(now, item.expected_return)
-        suggestion = default_expected_return(start, self.kiosk.settings.zone)
-        self.query_one("#new-due", Input).value = day_and_time(suggestion, self.kiosk.settings.zone)
+        zone = self.kiosk.settings.zone
+        suggestion = suggested_extension(
+            item.expected_return, self.kiosk.clock(), zone, self.calendar
+        )
+        self._suggested = day_and_time(suggestion, zone)
+        self.query_one("#new-due", Input).value = self._suggested
+
+    def _calendar_read(self, calendar: SchoolCalendar) -> None:
+        """The school's calendar: the suggestion skips its holidays and INSET days (unless
+        the person has typed over it meanwhile); "next school day" is read by it."""
+        self.calendar = calendar
+        if self.is_mounted and self.query_one("#new-due", Input).value == self._suggested:
+            try:
+                self._suggest(self._chosen())
+            except InvalidInput:  # several devices, none chosen yet: the first one's
+                self._suggest(self.items[0])
 
     def _chosen(self) -> OffsiteItem:
         if len(self.items) == 1:
@@ -244,6 +259,7 @@ class ExtendScreen(StaffScreen):
                 self.query_one("#new-due", Input).value,
                 now=self.kiosk.clock(),
                 zone=self.kiosk.settings.zone,
+                calendar=self.calendar,
             )
         except KioskError as exc:
             self.show_error(exc)

@@ -27,10 +27,12 @@ from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Sele
 from kiosk.domain.errors import InvalidInput, KioskError, MissingAcknowledgement
 from kiosk.domain.events import SIGN_OUT_REASONS
 from kiosk.domain.text import display_text
+from kiosk.domain.when import not_a_school_day
 from kiosk.ui.base import KioskScreenMixin, StaffScreen, shown_code
 from kiosk.ui.formats import clock_time, day_and_time, parse_when, when_in_words
 from kiosk.ui.widgets import (
     TODO_MARK,
+    WARN_MARK,
     Choice,
     CodeField,
     Notice,
@@ -454,6 +456,7 @@ class SignOutScreen(StaffScreen):
             self.query_one("#due", Input).value,
             now=self.kiosk.clock(),
             zone=self.kiosk.settings.zone,
+            calendar=self.check.calendar,
         )
 
     def _manager(self) -> str | None:
@@ -502,6 +505,11 @@ class SignOutScreen(StaffScreen):
         if self.check.needs_charged:
             parts.append(", charged and ready")
         parts.append(".")
+        closed = not_a_school_day(
+            draft.due, zone=self.kiosk.settings.zone, calendar=self.check.calendar
+        )
+        if closed:
+            parts.append((f" {WARN_MARK} {closed}", "bold"))
         summary.update(assemble(*parts))
         summary.set_class(True, "-ready")
 

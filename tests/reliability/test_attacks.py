@@ -372,7 +372,7 @@ def test_sqlite_forged_checkpoint_and_guard_row_cannot_delete_recent_history(
     try:  # no trigger dropped: only what any writer of the file can do
         conn.execute("BEGIN IMMEDIATE")
         raw = Raw(conn, sqlite=True)
-        _forge_checkpoint(raw, ids[-1], staff_id=3, before="2000-01-01")
+        _forge_checkpoint(raw, ids[-1], staff_id=_staff_id(url, "CHEAD"), before="2000-01-01")
         conn.execute(
             "INSERT INTO kiosk_settings (key, value, updated_at) "
             f"VALUES ('events_purge_guard', '{ids[-1]}', '2026-01-01 00:00:00')"
@@ -397,7 +397,9 @@ def test_sqlite_forged_checkpoint_cannot_delete_what_defines_current_state(
     conn = sqlite3.connect(sqlite_path(url), isolation_level=None)
     try:
         conn.execute("BEGIN IMMEDIATE")
-        _forge_checkpoint(Raw(conn, sqlite=True), ids[-1], staff_id=3, before="2022-12-01")
+        _forge_checkpoint(
+            Raw(conn, sqlite=True), ids[-1], staff_id=_staff_id(url, "CHEAD"), before="2022-12-01"
+        )
         conn.execute(
             "INSERT INTO kiosk_settings (key, value, updated_at) "
             f"VALUES ('events_purge_guard', '{ids[-1]}', '2026-01-01 00:00:00')"
@@ -941,6 +943,15 @@ def _append_at(db: Raw, event_id: int, prev: str, fields: dict[str, Any]) -> dic
 # --- one unreadable row does not block a whole listing ---------------------------------------
 
 
+def _staff_id(url: str, code: str) -> int:
+    """The id of the member of staff ``code`` in the SQLite file at ``url``."""
+    conn = sqlite3.connect(sqlite_path(url))
+    try:
+        return int(conn.execute("SELECT id FROM staff WHERE code = ?", (code,)).fetchone()[0])
+    finally:
+        conn.close()
+
+
 def _sqlite_edit(url: str, sql: str) -> None:
     """A change written straight to the file (foreign keys off, as sqlite3 defaults)."""
     conn = sqlite3.connect(sqlite_path(url), isolation_level=None)
@@ -962,7 +973,8 @@ def test_a_garbled_staff_time_leaves_the_rest_of_the_staff_list(
 
     assert "BJONES" not in codes and {"ASMITH", "CHEAD", "DOFFICE", "EPATEL"} <= set(codes)
     report = services.integrity.verify(save=False)
-    assert not report.ok and "staff 2 column created_at: stored" in said(report)
+    bjones = _staff_id(url, "BJONES")
+    assert not report.ok and f"staff {bjones} column created_at: stored" in said(report)
     assert "garbage" in said(report)
 
 

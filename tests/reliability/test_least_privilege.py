@@ -221,17 +221,20 @@ def test_the_purge_function_enforces_the_rules_itself(pg_url: str, clock: FakeCl
         services.phones.deposit("EPATEL")  # recent
     finally:
         services.close()
+    with psycopg.connect(libpq_url(pg_url)) as owner:
+        staff_ids = dict(owner.execute("SELECT code, id FROM staff").fetchall())
     cases = [
         ("last", None, "recorded by an admin"),  # nobody named
-        ("last", 3, "at least a year"),  # CHEAD (admin), but recent events would go
-        ("held", 3, "still defines the current state"),  # BJONES's phone is in the store
+        ("last", staff_ids["CHEAD"], "at least a year"),  # an admin, but recent events would go
+        ("held", staff_ids["CHEAD"], "still defines the current state"),  # BJONES's phone
     ]
     for which, staff_id, message in cases:
         with psycopg.connect(libpq_url(pg_url)) as owner:
             db = Raw(owner, sqlite=False)
             ids = [r[0] for r in db.execute("SELECT id FROM events ORDER BY id")]
             held = db.execute(
-                "SELECT max(id) FROM events WHERE kind = 'phone_deposited' AND staff_id = 2"
+                "SELECT max(id) FROM events WHERE kind = 'phone_deposited' AND staff_id = %s",
+                (staff_ids["BJONES"],),
             )[0][0]
             upto = ids[-1] if which == "last" else held
             checkpoint = _forge_checkpoint(db, upto, staff_id=staff_id, before="2000-01-01")
