@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -35,18 +35,26 @@ if TYPE_CHECKING:
 PAGE_SIZE = 100
 LOADING_AFTER = 0.25  # seconds before the title says a day is still loading
 
-# (key, heading, width: None fits the content). Long names are cut so Detail stays in view.
-COLUMNS: tuple[tuple[str, str, int | None], ...] = (
-    ("mark", "", 6),
-    ("id", "#", None),
-    ("time", "Time", 8),
-    ("staff", "Staff", 28),
-    ("what", "What", 20),
-    ("item", "Device or store", 24),
-    ("by", "Recorded by", None),
-    ("kiosk", "Kiosk", None),
-    ("detail", "Detail", None),
+# (key, heading, width, width on a wide view: None fits the content). Long names are cut so
+# Detail stays in view; a view WIDE_FROM columns wide or more has room for longer ones.
+COLUMNS: tuple[tuple[str, str, int | None, int | None], ...] = (
+    ("mark", "", 6, 6),
+    ("id", "#", None, None),
+    ("time", "Time", 8, 8),
+    ("staff", "Staff", 28, 40),
+    ("what", "What", 20, 26),
+    ("item", "Device or store", 24, 34),
+    ("by", "Recorded by", None, None),
+    ("kiosk", "Kiosk", None, None),
+    ("detail", "Detail", None, None),
 )
+WIDE_FROM = 160
+
+
+def add_columns(table: DataTable[Any], *, wide: bool) -> None:
+    """The register's columns, at their widths for a narrow or a wide view."""
+    for key, label, width, wide_width in COLUMNS:
+        table.add_column(label, key=key, width=wide_width if wide else width)
 
 
 def first_page(services: Services) -> RegisterPage:
@@ -109,6 +117,7 @@ class RegisterPane(Pane):
         self._loading_timer: Timer | None = None
         self._focus_on_show = False
         self._choices_asked = False
+        self._wide = False  # the columns' widths (see compose and on_resize)
         # The first page is asked for now, as the console is being built: the query runs in
         # its worker while the widgets are composed and styled (30-60 ms at 1M events), and
         # the rows are usually there for the console's first layout: one frame, with them.
@@ -143,8 +152,8 @@ class RegisterPane(Pane):
             yield button("Clear filters", id="reg-clear")
         yield Static(long_date(self.day), id="reg-title")
         grid = new_table(id="reg-table", cursor_type="row", zebra_stripes=True)
-        for key, label, width in COLUMNS:
-            grid.add_column(label, key=key, width=width)
+        self._wide = self.app.size.width >= WIDE_FROM
+        add_columns(grid, wide=self._wide)
         yield grid
         # With today's first page already here, the page buttons are made as it will leave
         # them (see _show): set after they are mounted, each would be styled again.
@@ -170,6 +179,23 @@ class RegisterPane(Pane):
         # The filters' lists (every member of staff, store and device) come once the first
         # page is drawn (see _show): fetched alongside it, they slowed the page the admin
         # waits for.
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Made narrower or wider than WIDE_FROM: the columns at the widths for it (the rows
+        shown again, the cursor on the same event)."""
+        wide = event.size.width >= WIDE_FROM
+        if wide == self._wide:
+            return
+        self._wide = wide
+        table = self.query_one("#reg-table", DataTable)
+        selected = selected_key(table)
+        table.clear(columns=True)
+        add_columns(table, wide=wide)
+        rows = [self._cells(row) for row in self.rows.values()]
+        fill_table(table, rows)
+        keys = [key for key, _ in rows]
+        if selected in keys:
+            table.move_cursor(row=keys.index(selected))
 
     # --- data --------------------------------------------------------------------------------
 
