@@ -169,6 +169,8 @@ async def test_every_field_of_a_dialog_can_be_seen_at_80x24(
         await settle(pilot)
         dialog = app.screen
         controls = [w for w in dialog.query("*") if isinstance(w, CONTROLS)]
+        # The cursor is in the first field (what is typed at once goes there), in sight.
+        assert app.focused is controls[0] and hidden_part(controls[0]) is None
         assert len(controls) >= 3  # a field or two, Cancel and the action
         assert await out_of_sight(pilot, controls) == []
 

@@ -81,7 +81,7 @@ class ConfirmDialog(ConsoleModal):
         self.question, self.yes, self.no, self.title_text = question, yes, no, title
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="dialog"):
+        with VerticalScroll(classes="dialog", can_focus=False):
             yield Static(plain(self.title_text), classes="dialog-title")
             yield Static(plain(self.question, multiline=True))
             with Horizontal(classes="dialog-buttons"):
@@ -142,7 +142,7 @@ class FormDialog(ConsoleModal):
         self._busy = False
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="dialog"):
+        with VerticalScroll(classes="dialog", can_focus=False):
             yield Static(plain(self.title_text), classes="dialog-title")
             if self.intro:
                 yield Static(plain(self.intro, multiline=True))
