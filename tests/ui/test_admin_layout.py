@@ -203,3 +203,36 @@ async def test_on_a_wide_screen_the_tables_and_the_export_form_use_the_width(
             if tables:
                 tables[0].focus()
                 await pilot.pause()
+
+
+async def test_the_console_opens_on_the_day_before_its_filter_lists_are_made(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fewer widgets at opening (issue 17): today's rows are shown before the four filter
+    lists are made (the costliest widgets of the console); they come just after, and F (the
+    filters) puts the cursor in the first of them."""
+    from kiosk.ui.admin.register import RegisterPane
+
+    seen: list[int] = []
+    original = RegisterPane._show
+
+    def show(pane: RegisterPane, page: Any) -> None:
+        seen.append(len(pane.screen.query(Select)))
+        original(pane, page)
+
+    monkeypatch.setattr(RegisterPane, "_show", show)
+    app = ConsoleHost(services)
+    async with app.run_test(size=SMALL) as pilot:
+        table = await wait_until_table(pilot)
+        assert seen[0] == 0
+        await wait_until(pilot, lambda: len(app.screen.query(Select)) == 4)
+        table.focus()
+        await pilot.press("f")
+        await wait_until(pilot, lambda: getattr(app.focused, "id", None) == "reg-staff")
+        assert hidden_part(app.screen.query_one("#reg-staff")) is None
+
+
+async def wait_until_table(pilot: Pilot[Any]) -> DataTable[Any]:
+    app = pilot.app
+    await wait_until(pilot, lambda: app.screen.query_one("#reg-table", DataTable).row_count >= 1)
+    return app.screen.query_one("#reg-table", DataTable)
