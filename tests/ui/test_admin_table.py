@@ -39,7 +39,7 @@ CELLS: list[Any] = [
 class TableApp(App[None]):
     def compose(self) -> ComposeResult:
         table = AdminTable(id="t", cursor_type="row", zebra_stripes=True)
-        for key, label, width in COLUMNS:
+        for key, label, width, _wide in COLUMNS:
             table.add_column(label, key=key, width=width)
         yield table
 

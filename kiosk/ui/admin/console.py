@@ -51,8 +51,8 @@ if TYPE_CHECKING:
 
 # (tab id, label, view) in the order of the keys 1-9. The labels are short so that all nine
 # tabs fit 100 columns (99 with their padding); each view's own headings say the rest (VDU
-# training and workstation reviews; staff, laptops and work phones). Narrower, the tab bar
-# scrolls to the active tab.
+# training and workstation reviews; staff, laptops and work phones). Narrower, the tabs are
+# shown in two rows (the console's CSS, class -narrow): all nine are always in view.
 VIEWS: tuple[tuple[str, str, type[Pane]], ...] = (
     ("register", "Register", RegisterPane),
     ("phones", "Phones", PhonesPane),
@@ -84,7 +84,13 @@ class AdminConsoleScreen(Screen[None]):
 
     DEFAULT_CSS = """
     AdminConsoleScreen #console-bar { height: 1; background: $panel; }
-    AdminConsoleScreen #console-title { width: 1fr; text-style: bold; padding: 0 1; }
+    AdminConsoleScreen #console-title {
+        width: 1fr;
+        text-style: bold;
+        padding: 0 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
     AdminConsoleScreen #console-who { height: 1; padding: 0 1; color: $text-muted; }
     AdminConsoleScreen #console-bar Button { margin-left: 1; }
     AdminConsoleScreen #console-alert {
@@ -99,7 +105,47 @@ class AdminConsoleScreen(Screen[None]):
     AdminConsoleScreen #console-tabs { height: 1fr; }
     AdminConsoleScreen #console-tabs > ContentSwitcher { height: 1fr; }
     AdminConsoleScreen #console-tabs TabPane { height: 1fr; padding: 0; }
+    /* Narrower than the nine tabs' one row (99 columns): the tabs in two rows of five and
+       four, each in a column of its own, the chosen one marked by its colours (the underline
+       bar of one row is not drawn). Nothing scrolls: all nine are always in view. */
+    AdminConsoleScreen.-narrow #console-tabs ContentTabs { height: 2; }
+    AdminConsoleScreen.-narrow #console-tabs #tabs-list {
+        layout: grid;
+        grid-size: 5;
+        grid-rows: 1;
+        width: 100%;
+        height: 2;
+    }
+    AdminConsoleScreen.-narrow #console-tabs Tab { width: 100%; text-align: left; }
+    AdminConsoleScreen.-narrow #console-tabs Underline { display: none; }
+    AdminConsoleScreen.-narrow #console-tabs Tab.-active {
+        color: $block-cursor-foreground;
+        background: $block-cursor-blurred-background;
+        text-style: bold;
+    }
+    AdminConsoleScreen.-narrow #console-tabs ContentTabs:focus Tab.-active {
+        background: $block-cursor-background;
+    }
+    /* People, narrow: the two lists one above the other, each as wide as the screen, and
+       the buttons in rows of three. */
+    AdminConsoleScreen.-narrow PeoplePane .lists { layout: vertical; }
+    AdminConsoleScreen.-narrow PeoplePane .lists > Vertical { width: 1fr; height: 1fr; }
+    AdminConsoleScreen.-narrow PeoplePane .toolbar {
+        layout: grid;
+        grid-size: 3;
+        grid-rows: 1;
+        grid-gutter: 0 1;
+        height: 2;
+    }
+    AdminConsoleScreen.-narrow PeoplePane .toolbar > * { width: 1fr; margin: 0; }
+    /* Export, narrow: its labels as wide as the longest ("To (inclusive)"), so that From
+       and To fit one row. */
+    AdminConsoleScreen.-narrow ExportPane .row Label { width: 15; }
     """
+
+    # -narrow: too narrow for the nine tabs in one row (see the CSS above); -wide: wide
+    # enough for them.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
     AUTO_FOCUS = "#reg-table"
 

@@ -9,7 +9,7 @@ from typing import Any
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
@@ -25,7 +25,7 @@ class ConsoleModal(ModalScreen[Any]):
 
     DEFAULT_CSS = """
     ConsoleModal { align: center middle; }
-    ConsoleModal > Vertical {
+    ConsoleModal > .dialog {
         width: 72;
         max-width: 100%;
         height: auto;
@@ -36,6 +36,8 @@ class ConsoleModal(ModalScreen[Any]):
     }
     ConsoleModal .dialog-title { text-style: bold; margin-bottom: 1; }
     ConsoleModal .dialog-buttons { height: auto; margin-top: 1; align-horizontal: right; }
+    /* On a small screen (24 rows) a long form scrolls inside its box: the field with the
+       cursor is scrolled into view, the buttons under the last field. */
     ConsoleModal .dialog-buttons Button { margin-left: 2; }
     ConsoleModal Label { margin-top: 1; }
     """
@@ -79,7 +81,7 @@ class ConfirmDialog(ConsoleModal):
         self.question, self.yes, self.no, self.title_text = question, yes, no, title
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with VerticalScroll(classes="dialog", can_focus=False):
             yield Static(plain(self.title_text), classes="dialog-title")
             yield Static(plain(self.question, multiline=True))
             with Horizontal(classes="dialog-buttons"):
@@ -140,7 +142,7 @@ class FormDialog(ConsoleModal):
         self._busy = False
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with VerticalScroll(classes="dialog", can_focus=False):
             yield Static(plain(self.title_text), classes="dialog-title")
             if self.intro:
                 yield Static(plain(self.intro, multiline=True))

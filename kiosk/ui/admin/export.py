@@ -41,7 +41,7 @@ class ExportPane(Pane):
     ExportPane .row Label { width: 22; padding: 1 1 0 0; }
     ExportPane .row Input { width: 1fr; }
     ExportPane #export-from, ExportPane #export-to { width: 20; }
-    ExportPane #export-hint { padding: 1 0 0 1; color: $text-muted; }
+    ExportPane #export-hint { width: 1fr; padding: 1 0 0 1; color: $text-muted; }
     ExportPane .buttons { height: auto; }
     ExportPane .buttons Button { margin-right: 2; }
     """

@@ -8,13 +8,14 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message as TextualMessage
 from textual.timer import Timer
 from textual.types import NoActiveAppError
+from textual.widget import AwaitMount
 from textual.widgets import Button, DataTable, Input, Select, Static
 
 from kiosk.domain.dates import parse_date
@@ -34,19 +35,28 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 100
 LOADING_AFTER = 0.25  # seconds before the title says a day is still loading
+FILTERS_AFTER = 1.0  # the filters' row is filled at the latest this long after opening
 
-# (key, heading, width: None fits the content). Long names are cut so Detail stays in view.
-COLUMNS: tuple[tuple[str, str, int | None], ...] = (
-    ("mark", "", 6),
-    ("id", "#", None),
-    ("time", "Time", 8),
-    ("staff", "Staff", 28),
-    ("what", "What", 20),
-    ("item", "Device or store", 24),
-    ("by", "Recorded by", None),
-    ("kiosk", "Kiosk", None),
-    ("detail", "Detail", None),
+# (key, heading, width, width on a wide view: None fits the content). Long names are cut so
+# Detail stays in view; a view WIDE_FROM columns wide or more has room for longer ones.
+COLUMNS: tuple[tuple[str, str, int | None, int | None], ...] = (
+    ("mark", "", 6, 6),
+    ("id", "#", None, None),
+    ("time", "Time", 8, 8),
+    ("staff", "Staff", 28, 40),
+    ("what", "What", 20, 26),
+    ("item", "Device or store", 24, 34),
+    ("by", "Recorded by", None, None),
+    ("kiosk", "Kiosk", None, None),
+    ("detail", "Detail", None, None),
 )
+WIDE_FROM = 160
+
+
+def add_columns(table: DataTable[Any], *, wide: bool) -> None:
+    """The register's columns, at their widths for a narrow or a wide view."""
+    for key, label, width, wide_width in COLUMNS:
+        table.add_column(label, key=key, width=wide_width if wide else width)
 
 
 def first_page(services: Services) -> RegisterPage:
@@ -109,6 +119,8 @@ class RegisterPane(Pane):
         self._loading_timer: Timer | None = None
         self._focus_on_show = False
         self._choices_asked = False
+        self._filters_added = False
+        self._wide = False  # the columns' widths (see compose and on_resize)
         # The first page is asked for now, as the console is being built: the query runs in
         # its worker while the widgets are composed and styled (30-60 ms at 1M events), and
         # the rows are usually there for the console's first layout: one frame, with them.
@@ -131,20 +143,14 @@ class RegisterPane(Pane):
             yield button("Next day ▶", id="reg-next")
             yield field(placeholder="dd/mm/yyyy", id="reg-date")
             yield button("Go", id="reg-go")
-        with Horizontal(classes="toolbar"):
-            yield select([], prompt="Any staff", id="reg-staff")
-            yield select(
-                [(kind.label, kind.value) for kind in EventKind],
-                prompt="Any kind",
-                id="reg-kind",
-            )
-            yield select([], prompt="Any store", id="reg-store")
-            yield select([], prompt="Any device", id="reg-device")
-            yield button("Clear filters", id="reg-clear")
+        # The filters' row, filled once the first page is drawn (see _add_filters): its
+        # four lists and button are the costliest widgets of the console to make (a fifth of
+        # its opening), and nobody has chosen a filter before seeing the day.
+        yield Horizontal(classes="toolbar", id="reg-filters")
         yield Static(long_date(self.day), id="reg-title")
         grid = new_table(id="reg-table", cursor_type="row", zebra_stripes=True)
-        for key, label, width in COLUMNS:
-            grid.add_column(label, key=key, width=width)
+        self._wide = self.app.size.width >= WIDE_FROM
+        add_columns(grid, wide=self._wide)
         yield grid
         # With today's first page already here, the page buttons are made as it will leave
         # them (see _show): set after they are mounted, each would be styled again.
@@ -161,7 +167,41 @@ class RegisterPane(Pane):
             yield button("Export day…", id="reg-export")
         yield FeedbackLine()
 
+    def _add_filters(self) -> AwaitMount | None:
+        """The filters' row filled (once): staff, kind, store, device, Clear filters. Their
+        lists of staff, stores and devices are fetched once they are there."""
+        if self._filters_added or not self.is_attached:
+            return None
+        self._filters_added = True
+        row = self.query_one("#reg-filters", Horizontal)
+        mounting = row.mount_all(
+            [
+                select([], prompt="Any staff", id="reg-staff"),
+                select(
+                    [(kind.label, kind.value) for kind in EventKind],
+                    prompt="Any kind",
+                    id="reg-kind",
+                ),
+                select([], prompt="Any store", id="reg-store"),
+                select([], prompt="Any device", id="reg-device"),
+                button("Clear filters", id="reg-clear"),
+            ]
+        )
+        self._ask_choices()
+        return mounting
+
+    def _ask_choices(self) -> None:
+        if not self._choices_asked and self._filters_added:
+            self._choices_asked = True
+            self.call_after_refresh(self.db, self._choices, self._show_choices, group="choices")
+
+    def fail(self, text: str) -> None:
+        super().fail(text)
+        self._add_filters()  # the first page did not come: the filters are there all the same
+
     def on_mount(self) -> None:
+        # At the latest a second after opening, whatever the first page does.
+        self.set_timer(FILTERS_AFTER, self._add_filters)
         if self._first is not None:
             page, self._first = self._first, None
             self._show(page)
@@ -170,6 +210,23 @@ class RegisterPane(Pane):
         # The filters' lists (every member of staff, store and device) come once the first
         # page is drawn (see _show): fetched alongside it, they slowed the page the admin
         # waits for.
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Made narrower or wider than WIDE_FROM: the columns at the widths for it (the rows
+        shown again, the cursor on the same event)."""
+        wide = event.size.width >= WIDE_FROM
+        if wide == self._wide:
+            return
+        self._wide = wide
+        table = self.query_one("#reg-table", DataTable)
+        selected = selected_key(table)
+        table.clear(columns=True)
+        add_columns(table, wide=wide)
+        rows = [self._cells(row) for row in self.rows.values()]
+        fill_table(table, rows)
+        keys = [key for key, _ in rows]
+        if selected in keys:
+            table.move_cursor(row=keys.index(selected))
 
     # --- data --------------------------------------------------------------------------------
 
@@ -225,9 +282,9 @@ class RegisterPane(Pane):
         drawn = getattr(self.screen, "register_drawn", None)
         if callable(drawn):
             self.call_after_refresh(drawn)
-        if not self._choices_asked:
-            self._choices_asked = True
-            self.call_after_refresh(self.db, self._choices, self._show_choices, group="choices")
+        if not self._filters_added:
+            self.call_after_refresh(self._add_filters)
+        self._ask_choices()
 
     def _cells(self, row: RegisterRow) -> Row:
         strike = "strike" if row.voided else ""
@@ -313,7 +370,10 @@ class RegisterPane(Pane):
     def action_pick_date(self) -> None:
         self.query_one("#reg-date", Input).focus()
 
-    def action_filters(self) -> None:
+    async def action_filters(self) -> None:
+        mounting = self._add_filters()
+        if mounting is not None:
+            await mounting
         self.query_one("#reg-staff", Select).focus()
 
     def action_page(self, step: int) -> None:
