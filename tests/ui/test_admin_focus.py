@@ -77,6 +77,32 @@ async def test_retiring_someone_with_a_device_off_site_warns_first(
     assert any(s.code == "ASMITH" for s in services.people.list_staff())
 
 
+async def test_a_line_manager_chosen_by_name_is_kept_as_that_persons_code_when_two_share_it(
+    services: Services,  # noqa: F811
+) -> None:
+    # Two current members of staff called Carol Head: the office picks the first one in the
+    # list, and the new person's line manager is that one (her code), not a refusal for a
+    # name that is not unique.
+    services.people.add_staff("CHEAD2", "Carol Head", admin_code="CHEAD")
+    app = ConsoleHost(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.focused, DataTable))
+        await pilot.press("8")  # People: add a member of staff
+        staff = app.screen.query_one("#staff-table", DataTable)
+        await wait_until(pilot, lambda: staff.row_count == 6 and app.focused is staff)
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, FormDialog))
+        await pilot.press(*"JBLOGGS", "tab", *"Joe Bloggs")
+        manager = app.screen.query_one("#field-manager", Select)
+        manager.value = "CHEAD2"
+        await pilot.pause()
+        app.screen.query_one("#field-roles", Input).focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: not isinstance(app.screen, FormDialog))
+    added = next(s for s in services.people.list_staff() if s.code == "JBLOGGS")
+    assert added.line_manager == "CHEAD2"
+
+
 async def test_line_manager_and_granted_by_are_chosen_from_the_staff_list(
     services: Services,  # noqa: F811
 ) -> None:
@@ -90,7 +116,7 @@ async def test_line_manager_and_granted_by_are_chosen_from_the_staff_list(
         await wait_until(pilot, lambda: isinstance(app.screen, FormDialog))
         manager = app.screen.query_one("#field-manager")
         assert isinstance(manager, Select)
-        assert "Carol Head" in [value for _, value in manager._options]
+        assert "CHEAD" in [value for _, value in manager._options]
         await pilot.press("escape")
         await pilot.press("6")  # Exemptions: grant one
         await wait_until(

@@ -186,7 +186,12 @@ class PeoplePane(Pane):
                     Field(
                         "manager",
                         "Line manager (optional, from the staff list)",
-                        options=[(escape(s.name), s.name) for s in self.staff if not s.retired],
+                        # Chosen by name, kept as the code (two people may share a name).
+                        options=[
+                            (escape(f"{s.name} ({s.code})"), s.code)
+                            for s in self.staff
+                            if not s.retired
+                        ],
                         placeholder="None",
                     ),
                     Field(
