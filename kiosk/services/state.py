@@ -379,6 +379,12 @@ def _latest_of(session: Session, category: str, staff_id: int) -> Any:
     return session.connection().execute(_LATEST[category], {"staff_id": staff_id}).first()
 
 
+def latest_event_id(session: Session, category: str, staff_id: int) -> int | None:
+    """The id of the latest non-voided event of one person's phone, VDU or exemption stream."""
+    latest = _latest_of(session, category, staff_id)
+    return None if latest is None else int(latest.id)
+
+
 # --- phones ------------------------------------------------------------------------------
 
 
