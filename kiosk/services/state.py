@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, bindparam, exists, func, select
+from sqlalchemy import ColumnElement, FromClause, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from kiosk.db.models import Device, Event, Policy, Staff, StaffRole, Store
@@ -290,7 +290,8 @@ _PHONES_IN = (
 )
 
 # Each device with its latest non-voided event, narrowed to the kinds that can leave it off
-# site; an extension's sign-out is fetched by :data:`_SIGN_OUTS`.
+# site (as equalities: an IN list costs SQLite a table built on each call); an extension's
+# sign-out is fetched by :data:`_SIGN_OUT`.
 _device_latest = _events_t.alias("device_latest")
 _latest_device_event = (
     select(_device_latest.c.id)
@@ -320,12 +321,14 @@ _DEVICES_OUT = (
         *_device_event_columns,
     )
     .select_from(_devices_t.join(_events_t, _events_t.c.id == _latest_device_event))
-    .where(_events_t.c.kind.in_(sorted(domain.OFF_SITE_KINDS)))
+    .where(or_(*(_events_t.c.kind == kind for kind in sorted(domain.OFF_SITE_KINDS))))
     .order_by(_devices_t.c.id)
 )
 _DEVICE_OUT = _DEVICES_OUT.where(_devices_t.c.id == bindparam("device_id"))
-_SIGN_OUTS = select(*_device_event_columns).where(
-    _events_t.c.id.in_(bindparam("event_ids", expanding=True)), not_voided(_events_t)
+# One at a time: there are few, and a plain parameter keeps the statement cached whole (an
+# expanding IN is rendered again on each call, which costs a scan more than the round trip).
+_SIGN_OUT = select(*_device_event_columns).where(
+    _events_t.c.id == bindparam("event_id"), not_voided(_events_t)
 )
 
 # The current version of each policy (the newest of its title) and whether this person has an
@@ -446,10 +449,11 @@ def _off_site(conn: Any, now: datetime, device_id: int | None = None) -> list[tu
         rows = conn.execute(_DEVICES_OUT).all()
     else:
         rows = conn.execute(_DEVICE_OUT, {"device_id": device_id}).all()
-    wanted = [i for i in map(domain.extended_sign_out, rows) if i is not None]
-    sign_outs = (
-        {row.id: row for row in conn.execute(_SIGN_OUTS, {"event_ids": wanted})} if wanted else {}
-    )
+    sign_outs = {}
+    for wanted in {i for i in map(domain.extended_sign_out, rows) if i is not None}:
+        sign_out = conn.execute(_SIGN_OUT, {"event_id": wanted}).first()
+        if sign_out is not None:  # voided (or missing) otherwise
+            sign_outs[wanted] = sign_out
     found = []
     for row in rows:
         off = domain.off_site(row, sign_outs, now)
