@@ -394,8 +394,10 @@ def latest_event_id(session: Session, category: str, staff_id: int) -> int | Non
 def _phone_held(staff: StaffInfo, event: Any) -> PhoneHolding | None:
     """Where the phone is after ``event``, the latest of its stream (a row of
     ``_stream_event``): None when it is not in a store."""
-    if not domain.phone_in_store(event):
-        return None
+    return _holding(staff, event) if domain.phone_in_store(event) else None
+
+
+def _holding(staff: StaffInfo, event: Any) -> PhoneHolding:
     store = StoreInfo(event.store_id, event.code, event.name, event.retired_at is not None)
     return PhoneHolding(staff, store, event.occurred_at, event.id, recorded_by=event.recorder)
 
@@ -411,23 +413,25 @@ def phones_now(session: Session) -> list[PhoneHolding]:
     ids = [i for i in conn.execute(_LATEST_PHONE_IDS).scalars() if i is not None]
     if not ids:
         return []
-    rows = conn.execute(_PHONES_IN, {"event_ids": ids}).all()
+    rows = [
+        row for row in conn.execute(_PHONES_IN, {"event_ids": ids}) if domain.phone_in_store(row)
+    ]
     roles = roles_of(session, (row.staff_id for row in rows))
-    held = []
-    for row in rows:
-        person = StaffInfo(
-            row.staff_id,
-            row.staff_code,
-            row.staff_name,
-            row.staff_email,
-            row.staff_line_manager,
-            roles[row.staff_id],
-            retired=row.staff_retired_at is not None,
+    return [
+        _holding(
+            StaffInfo(
+                row.staff_id,
+                row.staff_code,
+                row.staff_name,
+                row.staff_email,
+                row.staff_line_manager,
+                roles[row.staff_id],
+                retired=row.staff_retired_at is not None,
+            ),
+            row,
         )
-        holding = _phone_held(person, row)
-        if holding is not None:
-            held.append(holding)
-    return held
+        for row in rows
+    ]
 
 
 # --- devices off site --------------------------------------------------------------------
@@ -442,7 +446,9 @@ def device_event(session: Session, device_id: int) -> Event | None:
     )
 
 
-def _off_site(conn: Any, now: datetime, device_id: int | None = None) -> list[tuple[Any, Any]]:
+def _off_site(
+    conn: Any, now: datetime, device_id: int | None = None
+) -> list[tuple[Any, domain.OffSite[Any]]]:
     """(device row, ``domain.OffSite``) for each device off site now (of one device only,
     when ``device_id`` is given), in device order."""
     if device_id is None:
@@ -462,7 +468,7 @@ def _off_site(conn: Any, now: datetime, device_id: int | None = None) -> list[tu
     return found
 
 
-def _offsite_item(row: Any, off: Any, staff: StaffInfo) -> OffsiteItem:
+def _offsite_item(row: Any, off: domain.OffSite[Any], staff: StaffInfo) -> OffsiteItem:
     sign_out = off.sign_out
     return OffsiteItem(
         device=device_info_of(
@@ -497,7 +503,9 @@ def _not_on_the_list(staff_id: int) -> StaffInfo:
     )
 
 
-def _offsite_items(session: Session, found: list[tuple[Any, Any]]) -> list[OffsiteItem]:
+def _offsite_items(
+    session: Session, found: list[tuple[Any, domain.OffSite[Any]]]
+) -> list[OffsiteItem]:
     ids = {off.sign_out.staff_id for _, off in found}
     people = staff_infos(session, list(session.scalars(select(Staff).where(Staff.id.in_(ids)))))
     items = []
