@@ -31,10 +31,18 @@ from typing import Any, Generic, Protocol, TypeVar
 from kiosk.domain.events import EventKind, ReviewStatus
 from kiosk.domain.rules import is_overdue
 
+# The kinds as stored (plain strings: these functions run on every scan, and an enum member's
+# ``.value`` is a property call each time).
+_SIGNED_OUT = EventKind.DEVICE_SIGNED_OUT.value
+_EXTENDED = EventKind.RETURN_EXTENDED.value
+_GRANTED = EventKind.EXEMPTION_GRANTED.value
+_VDU_DECLARED = EventKind.VDU_TRAINING_DECLARED.value
+_DONE = ReviewStatus.DONE.value
+
 # The kinds after which a phone is in a store, and a device off site. The queries may narrow
 # their rows with these; the functions below decide.
 PHONE_IN_STORE_KINDS = frozenset({EventKind.PHONE_DEPOSITED.value, EventKind.PHONE_MOVED.value})
-OFF_SITE_KINDS = frozenset({EventKind.DEVICE_SIGNED_OUT.value, EventKind.RETURN_EXTENDED.value})
+OFF_SITE_KINDS = frozenset({_SIGNED_OUT, _EXTENDED})
 
 
 # --- what each rule reads of a row ---------------------------------------------------------
@@ -115,7 +123,7 @@ class OffSite(Generic[E]):
 def extended_sign_out(latest: DeviceEvent | None) -> int | None:
     """The sign-out ``latest`` extends, when it is an extension: the query fetches it (if no
     correction voids it) for :func:`off_site`."""
-    if latest is None or latest.kind != EventKind.RETURN_EXTENDED.value:
+    if latest is None or latest.kind != _EXTENDED:
         return None
     return latest.target_event_id
 
@@ -130,13 +138,15 @@ def off_site(latest: E | None, sign_outs: Mapping[int, E], now: datetime) -> Off
     """
     if latest is None:
         return None
-    if latest.kind == EventKind.DEVICE_SIGNED_OUT.value:
-        sign_out: E | None = latest
-    elif latest.kind == EventKind.RETURN_EXTENDED.value and latest.target_event_id is not None:
-        sign_out = sign_outs.get(latest.target_event_id)
+    kind = latest.kind
+    if kind == _SIGNED_OUT:
+        sign_out = latest
+    elif kind == _EXTENDED and latest.target_event_id is not None:
+        extended = sign_outs.get(latest.target_event_id)
+        if extended is None or extended.kind != _SIGNED_OUT:
+            return None
+        sign_out = extended
     else:
-        return None
-    if sign_out is None or sign_out.kind != EventKind.DEVICE_SIGNED_OUT.value:
         return None
     due = latest.due_at
     assert due is not None, f"event {latest.id}: a sign-out or extension without a return date"
@@ -156,7 +166,7 @@ def exemption_in_force(latest: EventWithDetails | None, today: date) -> Exemptio
     """The SLT phone exemption in force ``today`` after ``latest``, the newest event of the
     person's exemption stream: a grant, up to and including its last day. A revocation, or a
     grant whose last day has passed, leaves none."""
-    if latest is None or latest.kind != EventKind.EXEMPTION_GRANTED.value:
+    if latest is None or latest.kind != _GRANTED:
         return None
     until = date.fromisoformat(str(latest.details["until"]))
     if until < today:
@@ -167,7 +177,7 @@ def exemption_in_force(latest: EventWithDetails | None, today: date) -> Exemptio
 def vdu_trained_on(latest: EventWithDetails | None) -> date | None:
     """The day of the person's VDU training, from their newest declaration (a later one
     replaces an earlier; a voided one is not handed over)."""
-    if latest is None or latest.kind != EventKind.VDU_TRAINING_DECLARED.value:
+    if latest is None or latest.kind != _VDU_DECLARED:
         return None
     return date.fromisoformat(str(latest.details["completed_on"]))
 
@@ -182,7 +192,7 @@ class ReviewState:
 
     @property
     def open(self) -> bool:
-        return self.status != ReviewStatus.DONE.value
+        return self.status != _DONE
 
 
 REVIEW_NOT_UPDATED = ReviewState()
