@@ -126,17 +126,26 @@ def _no_such_staff(code: str) -> NotFound:
     return NotFound(f"No member of staff has the code {code}. Check the badge or ask the office.")
 
 
-def _retired_badge(name: str, code: str) -> RuleViolation:
-    return RuleViolation(f"{name} ({code}) has left the school: this badge is retired.")
+def _usable(person: Any, code: str, active: bool) -> None:
+    """Refuse a badge no one has, or (``active``) the badge of someone who has left."""
+    if person is None:
+        raise _no_such_staff(code)
+    if active and person.retired_at is not None:
+        raise RuleViolation(f"{person.name} ({code}) has left the school: this badge is retired.")
+
+
+def _person(found: tuple[Any, frozenset[str]] | None, code: str, active: bool) -> StaffInfo:
+    """What ``find_staff`` found, as a person whose badge may be used."""
+    person, roles = found if found is not None else (None, frozenset[str]())
+    _usable(person, code, active)
+    return staff_info(person, roles)
 
 
 def get_staff(session: Session, code: str, *, active: bool = True) -> Staff:
     code = normalise_code(code)
     staff = session.scalar(select(Staff).where(Staff.code == code))
-    if staff is None:
-        raise _no_such_staff(code)
-    if active and staff.retired_at is not None:
-        raise _retired_badge(staff.name, code)
+    _usable(staff, code, active)
+    assert staff is not None
     return staff
 
 
@@ -145,13 +154,7 @@ def get_staff_info(session: Session, code: str, *, active: bool = True) -> Staff
     every use case starts with it."""
     code = normalise_code(code)
     session.flush()  # a person added in this transaction is found too (a no-op when clean)
-    found = find_staff(session, code)
-    if found is None:
-        raise _no_such_staff(code)
-    person, roles = found
-    if active and person.retired_at is not None:
-        raise _retired_badge(person.name, code)
-    return staff_info(person, roles)
+    return _person(find_staff(session, code), code, active)
 
 
 def get_device(session: Session, tag: str, *, active: bool = True) -> Device:
@@ -709,13 +712,7 @@ def staff_status(
     """Everything a person's screen shows (what ``get_staff_info`` and the lookups above give
     one by one), in a few cheap statements. ``row``: what ``find_staff`` gave."""
     code = normalise_code(code)
-    found = row if row is not None else find_staff(session, code)
-    if found is None:
-        raise _no_such_staff(code)
-    person, roles = found
-    if person.retired_at is not None:
-        raise _retired_badge(person.name, code)
-    staff = staff_info(person, roles)
+    staff = _person(row if row is not None else find_staff(session, code), code, True)
     conn = session.connection()
     params = {"staff_id": staff.id}
     latest = {event.category: event for event in conn.execute(_LATEST_STREAMS, params)}
