@@ -23,7 +23,7 @@ from kiosk.services.policies import PolicyService
 from kiosk.services.register import RegisterService
 from kiosk.services.scan import ScanService
 from kiosk.services.school import SchoolService
-from kiosk.services.uow import ServiceContext, is_locked
+from kiosk.services.uow import LOCKED, ServiceContext, is_locked
 
 
 class Services:
@@ -134,12 +134,6 @@ def open_engine(url: str) -> Engine:
         raise DatabaseUnavailable(f"The database setting cannot be used: {exc}.") from None
 
 
-LOCKED = (
-    "the database file is locked by another program (a backup or restore running, or the "
-    "file open in a database tool?). Nothing was changed: close it and try again."
-)
-
-
 def prepare_database(engine: Engine) -> None:
     """Create the SQLite folder, then upgrade to head (or refuse a newer schema)."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -165,7 +159,10 @@ def prepare_database(engine: Engine) -> None:
         migrate.upgrade(engine)
     except SQLAlchemyError as exc:
         if is_locked(exc):
-            raise DatabaseUnavailable(f"The database cannot be opened: {LOCKED}") from exc
+            raise DatabaseUnavailable(
+                f"The database cannot be opened: {LOCKED}. Nothing was changed: close it and "
+                "try again."
+            ) from exc
         raise DatabaseUnavailable(
             f"The database cannot be opened ({type(exc).__name__}). Check KIOSK_DATABASE_URL."
         ) from exc

@@ -619,12 +619,7 @@ def _live_event_ids(session: Session, now: datetime, today: date) -> set[int]:
         exemption = state.exemption_of(session, person, today)
         if exemption is not None:
             ids.add(exemption.event_id)
-        vdu = session.scalar(
-            select(Event.id)
-            .where(Event.staff_id == person.id, Event.category == "vdu", state.not_voided())
-            .order_by(Event.id.desc())
-            .limit(1)
-        )
+        vdu = state.latest_event_id(session, "vdu", person.id)
         if vdu is not None:
             ids.add(vdu)
     current = [p.id for p in state.current_policies(session)]

@@ -1,24 +1,27 @@
 """Lookups and derived state, shared by the use cases. Internal: works on a Session.
 
-State is never stored: it is the latest event of a stream (a person's phone, a device)
-that no correction has voided. The indexes on ``events`` make each of these a short
-backwards index scan, so they stay fast with millions of events.
+State is never stored: it is worked out from the latest event of a stream (a person's phone,
+a device, ...) that no correction has voided. The statements here find those rows (the
+indexes on ``events`` make each a short backwards index scan, so they stay fast with millions
+of events); what the rows mean is decided once, by the rules in ``kiosk.domain.state``, for
+the kiosk's scan (``staff_status``) and the office's lists alike.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Select, bindparam, exists, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, FromClause, bindparam, exists, func, or_, select
+from sqlalchemy.orm import Session
 
 from kiosk.db.models import Device, Event, Policy, Staff, StaffRole, Store
+from kiosk.domain import state as domain
 from kiosk.domain.devicekinds import DEFAULT_KINDS, DeviceKinds
 from kiosk.domain.errors import NotFound, RuleViolation
-from kiosk.domain.events import DeviceKind, EventKind, ReviewStatus
+from kiosk.domain.events import DeviceKind, EventKind
 from kiosk.domain.rules import REGULAR_USE_WINDOW
 from kiosk.domain.scan import normalise_code
 from kiosk.services.views import (
@@ -123,17 +126,26 @@ def _no_such_staff(code: str) -> NotFound:
     return NotFound(f"No member of staff has the code {code}. Check the badge or ask the office.")
 
 
-def _retired_badge(name: str, code: str) -> RuleViolation:
-    return RuleViolation(f"{name} ({code}) has left the school: this badge is retired.")
+def _usable(person: Any, code: str, active: bool) -> None:
+    """Refuse a badge no one has, or (``active``) the badge of someone who has left."""
+    if person is None:
+        raise _no_such_staff(code)
+    if active and person.retired_at is not None:
+        raise RuleViolation(f"{person.name} ({code}) has left the school: this badge is retired.")
+
+
+def _person(found: tuple[Any, frozenset[str]] | None, code: str, active: bool) -> StaffInfo:
+    """What ``find_staff`` found, as a person whose badge may be used."""
+    person, roles = found if found is not None else (None, frozenset[str]())
+    _usable(person, code, active)
+    return staff_info(person, roles)
 
 
 def get_staff(session: Session, code: str, *, active: bool = True) -> Staff:
     code = normalise_code(code)
     staff = session.scalar(select(Staff).where(Staff.code == code))
-    if staff is None:
-        raise _no_such_staff(code)
-    if active and staff.retired_at is not None:
-        raise _retired_badge(staff.name, code)
+    _usable(staff, code, active)
+    assert staff is not None
     return staff
 
 
@@ -142,13 +154,7 @@ def get_staff_info(session: Session, code: str, *, active: bool = True) -> Staff
     every use case starts with it."""
     code = normalise_code(code)
     session.flush()  # a person added in this transaction is found too (a no-op when clean)
-    found = find_staff(session, code)
-    if found is None:
-        raise _no_such_staff(code)
-    person, roles = found
-    if active and person.retired_at is not None:
-        raise _retired_badge(person.name, code)
-    return staff_info(person, roles)
+    return _person(find_staff(session, code), code, active)
 
 
 def get_device(session: Session, tag: str, *, active: bool = True) -> Device:
@@ -189,125 +195,343 @@ def is_voided(session: Session, event_id: int) -> bool:
     )
 
 
-# --- streams ---------------------------------------------------------------------------
+# --- the statements ----------------------------------------------------------------------
+#
+# Plain Core statements, built once (no ORM objects loaded, no statement built per call).
+# They find the rows that can define the current state (the latest non-voided event of a
+# stream, an extension's sign-out, a review's updates, the current policy versions) and hand
+# them to the rules in ``kiosk.domain.state``: the kiosk's scan and the office's lists run
+# the same statements through the same rules.
+
+_staff_t = Staff.__table__
+_roles_t = StaffRole.__table__
+_stores_t = Store.__table__
+_devices_t = Device.__table__
+_policies_t = Policy.__table__
+_events_t = Event.__table__
+_recorder_t = _staff_t.alias("recorder")
 
 
-def _latest(stmt: Select[tuple[Event]]) -> Select[tuple[Event]]:
-    return stmt.where(not_voided()).order_by(Event.id.desc()).limit(1)
+def _latest_in_category(category: str, *, each_staff: bool = False) -> Any:
+    """The id of the latest non-voided event of a person's stream: the person ``:staff_id``,
+    or (``each_staff``) each row of ``staff`` in the enclosing statement."""
+    stream = _events_t.alias(f"latest_{category}")
+    stmt = (
+        select(stream.c.id)
+        .where(
+            stream.c.staff_id == (_staff_t.c.id if each_staff else bindparam("staff_id")),
+            stream.c.category == category,
+            not_voided(stream),
+        )
+        .order_by(stream.c.id.desc())
+        .limit(1)
+    )
+    return (stmt.correlate(_staff_t) if each_staff else stmt).scalar_subquery()
+
+
+_STAFF_BY_CODE = (
+    select(
+        _staff_t.c.id,
+        _staff_t.c.code,
+        _staff_t.c.name,
+        _staff_t.c.email,
+        _staff_t.c.line_manager,
+        _staff_t.c.retired_at,
+        _roles_t.c.role,
+    )
+    .select_from(_staff_t.outerjoin(_roles_t, _roles_t.c.staff_id == _staff_t.c.id))
+    .where(_staff_t.c.code == bindparam("code"))
+)
+
+_STORE_BY_CODE = select(
+    _stores_t.c.id, _stores_t.c.code, _stores_t.c.name, _stores_t.c.retired_at
+).where(_stores_t.c.code == bindparam("code"))
+
+# A stream's event with its store and who recorded it: what a person's screen shows of it.
+_stream_event = select(
+    _events_t.c.id,
+    _events_t.c.kind,
+    _events_t.c.category,
+    _events_t.c.occurred_at,
+    _events_t.c.store_id,
+    _events_t.c.recorded_by_id,
+    _events_t.c.details,
+    _stores_t.c.code,
+    _stores_t.c.name,
+    _stores_t.c.retired_at,
+    _recorder_t.c.name.label("recorder"),
+).select_from(
+    _events_t.outerjoin(_stores_t, _stores_t.c.id == _events_t.c.store_id).outerjoin(
+        _recorder_t, _recorder_t.c.id == _events_t.c.recorded_by_id
+    )
+)
+# The latest event of one person's phone, VDU and exemption streams: each alone, or the three
+# in one statement for the scan.
+_LATEST = {
+    category: _stream_event.where(_events_t.c.id == _latest_in_category(category))
+    for category in ("phone", "vdu", "exemption")
+}
+_LATEST_STREAMS = _stream_event.where(
+    _events_t.c.id.in_([_latest_in_category(category) for category in _LATEST])
+)
+# Every phone in a store: the latest phone event of each member of staff (one short backwards
+# index scan each), then those events (by id alone: narrowed by kind as well, SQLite would
+# search ix_events_kind_time, every deposit in the history, instead).
+_LATEST_PHONE_IDS = select(_latest_in_category("phone", each_staff=True)).select_from(_staff_t)
+_PHONES_IN = (
+    _stream_event.add_columns(
+        _events_t.c.staff_id,
+        _staff_t.c.code.label("staff_code"),
+        _staff_t.c.name.label("staff_name"),
+        _staff_t.c.email.label("staff_email"),
+        _staff_t.c.line_manager.label("staff_line_manager"),
+        _staff_t.c.retired_at.label("staff_retired_at"),
+    )
+    .join(_staff_t, _staff_t.c.id == _events_t.c.staff_id)
+    .where(_events_t.c.id.in_(bindparam("event_ids", expanding=True)))
+    .order_by(_events_t.c.store_id, _events_t.c.occurred_at)
+)
+
+# Each device with its latest non-voided event, narrowed to the kinds that can leave it off
+# site (as equalities: an IN list costs SQLite a table built on each call); an extension's
+# sign-out is fetched by :data:`_SIGN_OUT`.
+_device_latest = _events_t.alias("device_latest")
+_latest_device_event = (
+    select(_device_latest.c.id)
+    .where(_device_latest.c.device_id == _devices_t.c.id, not_voided(_device_latest))
+    .order_by(_device_latest.c.id.desc())
+    .limit(1)
+    .correlate(_devices_t)
+    .scalar_subquery()
+)
+_device_event_columns = (
+    _events_t.c.id,
+    _events_t.c.kind,
+    _events_t.c.staff_id,
+    _events_t.c.occurred_at,
+    _events_t.c.target_event_id,
+    _events_t.c.due_at,
+    _events_t.c.batch,
+    _events_t.c.details,
+)
+_DEVICES_OUT = (
+    select(
+        _devices_t.c.id.label("device_id"),
+        _devices_t.c.tag,
+        _devices_t.c.kind.label("device_kind"),
+        _devices_t.c.description,
+        _devices_t.c.retired_at.label("device_retired_at"),
+        *_device_event_columns,
+    )
+    .select_from(_devices_t.join(_events_t, _events_t.c.id == _latest_device_event))
+    .where(or_(*(_events_t.c.kind == kind for kind in sorted(domain.OFF_SITE_KINDS))))
+    .order_by(_devices_t.c.id)
+)
+_DEVICE_OUT = _DEVICES_OUT.where(_devices_t.c.id == bindparam("device_id"))
+# One at a time: there are few, and a plain parameter keeps the statement cached whole (an
+# expanding IN is rendered again on each call, which costs a scan more than the round trip).
+_SIGN_OUT = select(*_device_event_columns).where(
+    _events_t.c.id == bindparam("event_id"), not_voided(_events_t)
+)
+
+# The current version of each policy (the newest of its title) and whether this person has an
+# acknowledgement of it that no correction voids.
+_newest_versions = select(func.max(_policies_t.c.id)).group_by(_policies_t.c.title)
+_ack = _events_t.alias("ack")
+_CURRENT_POLICIES_FOR = (
+    select(
+        _policies_t.c.id,
+        _policies_t.c.title,
+        _policies_t.c.version,
+        _policies_t.c.sha256,
+        _policies_t.c.required,
+        _policies_t.c.published_at,
+        exists()
+        .where(
+            _ack.c.kind == EventKind.POLICY_ACKNOWLEDGED.value,
+            _ack.c.policy_id == _policies_t.c.id,
+            _ack.c.staff_id == bindparam("staff_id"),
+            not_voided(_ack),
+        )
+        .label("acknowledged"),
+    )
+    .where(_policies_t.c.id.in_(_newest_versions.scalar_subquery()))
+    .order_by(_policies_t.c.id)
+)
+
+# Workstation review requests (everyone's, or one person's: with the category a short search
+# of ix_events_staff_stream), then their updates; none of either voided.
+_review_t = _events_t.alias("request")
+_REVIEW_REQUESTS = (
+    select(_review_t.c.id, _review_t.c.staff_id, _review_t.c.occurred_at, _review_t.c.details)
+    .where(_review_t.c.kind == EventKind.WORKSTATION_REVIEW_REQUESTED.value, not_voided(_review_t))
+    .order_by(_review_t.c.id)
+)
+_REVIEW_REQUESTS_OF = _REVIEW_REQUESTS.where(
+    _review_t.c.staff_id == bindparam("staff_id"),
+    _review_t.c.category == EventKind.WORKSTATION_REVIEW_REQUESTED.category,
+)
+_update_t = _events_t.alias("review_update")
+_REVIEW_UPDATES = select(_update_t.c.id, _update_t.c.target_event_id, _update_t.c.details).where(
+    _update_t.c.kind == EventKind.WORKSTATION_REVIEW_UPDATED.value,
+    _update_t.c.target_event_id.in_(bindparam("request_ids", expanding=True)),
+    not_voided(_update_t),
+)
+
+
+def _latest_of(session: Session, category: str, staff_id: int) -> Any:
+    """The latest non-voided event of one person's ``category`` stream (a row of
+    ``_stream_event``), or None."""
+    return session.connection().execute(_LATEST[category], {"staff_id": staff_id}).first()
+
+
+def latest_event_id(session: Session, category: str, staff_id: int) -> int | None:
+    """The id of the latest non-voided event of one person's phone, VDU or exemption stream."""
+    latest = _latest_of(session, category, staff_id)
+    return None if latest is None else int(latest.id)
+
+
+# --- phones ------------------------------------------------------------------------------
+
+
+def _phone_held(staff: StaffInfo, event: Any) -> PhoneHolding | None:
+    """Where the phone is after ``event``, the latest of its stream (a row of
+    ``_stream_event``): None when it is not in a store."""
+    return _holding(staff, event) if domain.phone_in_store(event) else None
+
+
+def _holding(staff: StaffInfo, event: Any) -> PhoneHolding:
+    store = StoreInfo(event.store_id, event.code, event.name, event.retired_at is not None)
+    return PhoneHolding(staff, store, event.occurred_at, event.id, recorded_by=event.recorder)
 
 
 def phone_holding(session: Session, staff: StaffInfo) -> PhoneHolding | None:
     """Where this person's phone is now (None: not in a store), from one Core statement."""
-    event = session.connection().execute(_PHONE_NOW, {"staff_id": staff.id}).first()
-    return None if event is None else _phone_held(staff, event)
+    return _phone_held(staff, _latest_of(session, "phone", staff.id))
 
 
 def phones_now(session: Session) -> list[PhoneHolding]:
-    """Every phone in a store now: one short index scan per member of staff."""
-    latest_id = (
-        select(Event.id)
-        .where(Event.staff_id == Staff.id, Event.category == "phone", not_voided())
-        .order_by(Event.id.desc())
-        .limit(1)
-        .correlate(Staff)
-        .scalar_subquery()
-    )
-    ids = [i for i in session.scalars(select(latest_id).select_from(Staff)) if i is not None]
+    """Every phone in a store now, by store and time deposited."""
+    conn = session.connection()
+    ids = [i for i in conn.execute(_LATEST_PHONE_IDS).scalars() if i is not None]
     if not ids:
         return []
-    rows = session.execute(
-        select(Event, Staff, Store)
-        .join(Staff, Staff.id == Event.staff_id)
-        .join(Store, Store.id == Event.store_id)
-        .where(Event.id.in_(ids), Event.kind != EventKind.PHONE_COLLECTED.value)
-        .order_by(Store.id, Event.occurred_at)
-    ).all()
-    people = staff_infos(session, [staff for _, staff, _ in rows])
-    recorders = _names(session, {e.recorded_by_id for e, _, _ in rows if e.recorded_by_id})
+    rows = [
+        row for row in conn.execute(_PHONES_IN, {"event_ids": ids}) if domain.phone_in_store(row)
+    ]
+    roles = roles_of(session, (row.staff_id for row in rows))
     return [
-        PhoneHolding(
-            people[staff.id],
-            store_info(store),
-            event.occurred_at,
-            event.id,
-            recorded_by=recorders.get(event.recorded_by_id or -1),
+        _holding(
+            StaffInfo(
+                row.staff_id,
+                row.staff_code,
+                row.staff_name,
+                row.staff_email,
+                row.staff_line_manager,
+                roles[row.staff_id],
+                retired=row.staff_retired_at is not None,
+            ),
+            row,
         )
-        for event, staff, store in rows
+        for row in rows
     ]
 
 
-def _names(session: Session, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = session.execute(select(Staff.id, Staff.name).where(Staff.id.in_(ids)))
-    return {staff_id: name for staff_id, name in rows}
+# --- devices off site --------------------------------------------------------------------
 
 
 def device_event(session: Session, device_id: int) -> Event | None:
-    return session.scalar(_latest(select(Event).where(Event.device_id == device_id)))
+    return session.scalar(
+        select(Event)
+        .where(Event.device_id == device_id, not_voided())
+        .order_by(Event.id.desc())
+        .limit(1)
+    )
 
 
-def _offsite_from(
-    session: Session, device: Device, event: Event | None, now: datetime
-) -> OffsiteItem | None:
-    if event is None or event.kind == EventKind.DEVICE_RETURNED.value:
-        return None
-    sign_out = event
-    if event.kind == EventKind.RETURN_EXTENDED.value:
-        if event.target_event_id is None or is_voided(session, event.target_event_id):
-            return None
-        sign_out = get_event(session, event.target_event_id)
-    assert sign_out.staff_id is not None and event.due_at is not None
-    staff = session.get(Staff, sign_out.staff_id)
-    if staff is None:  # the person's row was removed or renumbered around the kiosk
-        person = StaffInfo(
-            sign_out.staff_id,
-            "?",
-            f"(staff {sign_out.staff_id}: not on the list)",
-            None,
-            None,
-            frozenset(),
-            retired=True,
-        )
+def _off_site(
+    conn: Any, now: datetime, device_id: int | None = None
+) -> list[tuple[Any, domain.OffSite[Any]]]:
+    """(device row, ``domain.OffSite``) for each device off site now (of one device only,
+    when ``device_id`` is given), in device order."""
+    if device_id is None:
+        rows = conn.execute(_DEVICES_OUT).all()
     else:
-        person = staff_info(staff, roles_of(session, [staff.id])[staff.id])
+        rows = conn.execute(_DEVICE_OUT, {"device_id": device_id}).all()
+    sign_outs = {}
+    for wanted in {i for i in map(domain.extended_sign_out, rows) if i is not None}:
+        sign_out = conn.execute(_SIGN_OUT, {"event_id": wanted}).first()
+        if sign_out is not None:  # voided (or missing) otherwise
+            sign_outs[wanted] = sign_out
+    found = []
+    for row in rows:
+        off = domain.off_site(row, sign_outs, now)
+        if off is not None:
+            found.append((row, off))
+    return found
+
+
+def _offsite_item(row: Any, off: domain.OffSite[Any], staff: StaffInfo) -> OffsiteItem:
+    sign_out = off.sign_out
     return OffsiteItem(
-        device=device_info(device),
-        staff=person,
+        device=device_info_of(
+            row.device_id, row.tag, row.device_kind, row.description, row.device_retired_at
+        ),
+        staff=staff,
         since=sign_out.occurred_at,
         reason=str(sign_out.details.get("reason", "")),
-        expected_return=event.due_at,
-        overdue=now > event.due_at,
+        expected_return=off.expected_return,
+        overdue=off.overdue,
         event_id=sign_out.id,
         batch=sign_out.batch,
         line_manager=sign_out.details.get("line_manager"),
     )
 
 
+def _by_due(items: list[OffsiteItem]) -> list[OffsiteItem]:
+    """Overdue first, then by expected return."""
+    return sorted(items, key=lambda i: (not i.overdue, i.expected_return, i.device.tag))
+
+
+def _not_on_the_list(staff_id: int) -> StaffInfo:
+    """Who signed a device out when their row was removed or renumbered around the kiosk."""
+    return StaffInfo(
+        staff_id,
+        "?",
+        f"(staff {staff_id}: not on the list)",
+        None,
+        None,
+        frozenset(),
+        retired=True,
+    )
+
+
+def _offsite_items(
+    session: Session, found: list[tuple[Any, domain.OffSite[Any]]]
+) -> list[OffsiteItem]:
+    ids = {off.sign_out.staff_id for _, off in found}
+    people = staff_infos(session, list(session.scalars(select(Staff).where(Staff.id.in_(ids)))))
+    items = []
+    for row, off in found:
+        staff_id = off.sign_out.staff_id
+        assert staff_id is not None
+        person = people.get(staff_id) or _not_on_the_list(staff_id)
+        items.append(_offsite_item(row, off, person))
+    return items
+
+
 def device_offsite(session: Session, device: Device, now: datetime) -> OffsiteItem | None:
-    return _offsite_from(session, device, device_event(session, device.id), now)
+    found = _off_site(session.connection(), now, device.id)
+    return _offsite_items(session, found)[0] if found else None
 
 
 def offsite_now(session: Session, now: datetime, staff_id: int | None = None) -> list[OffsiteItem]:
-    """Devices off site now, overdue first, then by expected return."""
-    latest_id = (
-        select(Event.id)
-        .where(Event.device_id == Device.id, not_voided())
-        .order_by(Event.id.desc())
-        .limit(1)
-        .correlate(Device)
-        .scalar_subquery()
-    )
-    pairs = session.execute(select(Device, latest_id)).all()
-    ids = [event_id for _, event_id in pairs if event_id is not None]
-    events = {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(ids)))}
-    items = []
-    for device, event_id in pairs:
-        item = _offsite_from(session, device, events.get(event_id), now) if event_id else None
-        if item is not None and (staff_id is None or item.staff.id == staff_id):
-            items.append(item)
-    items.sort(key=lambda i: (not i.overdue, i.expected_return, i.device.tag))
-    return items
+    """Devices off site now (one person's, when ``staff_id`` is given), overdue first, then
+    by expected return."""
+    found = _off_site(session.connection(), now)
+    if staff_id is not None:
+        found = [(row, off) for row, off in found if off.sign_out.staff_id == staff_id]
+    return _by_due(_offsite_items(session, found)) if found else []
 
 
 # --- policies --------------------------------------------------------------------------
@@ -338,22 +562,24 @@ def acknowledged_pairs(
     return {(p, s) for p, s in rows if p is not None and s is not None}
 
 
+def _policies_to_read(conn: Any, staff_id: int) -> list[PolicyInfo]:
+    current = conn.execute(_CURRENT_POLICIES_FOR, {"staff_id": staff_id}).all()
+    return [
+        PolicyInfo(p.id, p.title, p.version, p.sha256, p.required, p.published_at)
+        for p in domain.policies_to_read(current)
+    ]
+
+
 def outstanding_policies(session: Session, staff_id: int) -> list[PolicyInfo]:
-    required = [p for p in current_policies(session) if p.required]
-    done = acknowledged_pairs(session, [p.id for p in required], staff_id)
-    return [policy_info(p) for p in required if (p.id, staff_id) not in done]
+    """The current required policies this person has still to read."""
+    return _policies_to_read(session.connection(), staff_id)
 
 
 # --- VDU, exemptions, reviews ------------------------------------------------------------
 
 
 def vdu_trained_on(session: Session, staff_id: int) -> date | None:
-    event = session.scalar(
-        _latest(select(Event).where(Event.staff_id == staff_id, Event.category == "vdu"))
-    )
-    if event is None:
-        return None
-    return date.fromisoformat(str(event.details["completed_on"]))
+    return domain.vdu_trained_on(_latest_of(session, "vdu", staff_id))
 
 
 def vdu_trained_ids(session: Session) -> set[int]:
@@ -365,69 +591,58 @@ def vdu_trained_ids(session: Session) -> set[int]:
     return {i for i in rows if i is not None}
 
 
+def _exemption(staff: StaffInfo, event: Any, today: date) -> Exemption | None:
+    terms = domain.exemption_in_force(event, today)
+    if terms is None:
+        return None
+    return Exemption(staff, terms.granted_by, terms.until, event.id)
+
+
 def exemption_of(session: Session, staff: StaffInfo, today: date) -> Exemption | None:
-    event = session.scalar(
-        _latest(select(Event).where(Event.staff_id == staff.id, Event.category == "exemption"))
-    )
-    if event is None or event.kind != EventKind.EXEMPTION_GRANTED.value:
-        return None
-    until = date.fromisoformat(str(event.details["until"]))
-    if until < today:
-        return None
-    return Exemption(staff, str(event.details.get("granted_by", "")), until, event.id)
+    return _exemption(staff, _latest_of(session, "exemption", staff.id), today)
+
+
+def _reviews(
+    conn: Any, requests: Sequence[Any], people: Mapping[int, StaffInfo], open_only: bool
+) -> list[ReviewRequest]:
+    """Review requests (rows of ``_REVIEW_REQUESTS``) with their state."""
+    if not requests:
+        return []
+    ids = [request.id for request in requests]
+    states = domain.review_states(conn.execute(_REVIEW_UPDATES, {"request_ids": ids}))
+    result = []
+    for request in requests:
+        now = states.get(request.id, domain.REVIEW_NOT_UPDATED)
+        if open_only and not now.open:
+            continue
+        result.append(
+            ReviewRequest(
+                event_id=request.id,
+                staff=people[request.staff_id],
+                requested_at=request.occurred_at,
+                needs=str(request.details.get("needs", "")),
+                status=now.status,
+                note=now.note,
+            )
+        )
+    return result
 
 
 def review_requests(
     session: Session, *, staff_id: int | None = None, open_only: bool = True
 ) -> list[ReviewRequest]:
-    request = aliased(Event, name="request")
-    stmt = select(request).where(
-        request.kind == EventKind.WORKSTATION_REVIEW_REQUESTED.value, not_voided(request)
-    )
-    if staff_id is not None:
-        # With the category, one person's requests are a short search of
-        # ix_events_staff_stream (staff_id, category) instead of all their events.
-        stmt = stmt.where(
-            request.staff_id == staff_id,
-            request.category == EventKind.WORKSTATION_REVIEW_REQUESTED.category,
-        )
-    requests = list(session.scalars(stmt.order_by(request.id)))
+    conn = session.connection()
+    if staff_id is None:
+        requests = conn.execute(_REVIEW_REQUESTS).all()
+    else:
+        requests = conn.execute(_REVIEW_REQUESTS_OF, {"staff_id": staff_id}).all()
     if not requests:
         return []
-    updates: dict[int, Event] = {}
-    for change in session.scalars(
-        select(Event)
-        .where(
-            Event.kind == EventKind.WORKSTATION_REVIEW_UPDATED.value,
-            Event.target_event_id.in_([r.id for r in requests]),
-            not_voided(),
-        )
-        .order_by(Event.id)
-    ):
-        assert change.target_event_id is not None
-        updates[change.target_event_id] = change
+    requesters = {request.staff_id for request in requests}
     people = staff_infos(
-        session,
-        list(session.scalars(select(Staff).where(Staff.id.in_({r.staff_id for r in requests})))),
+        session, list(session.scalars(select(Staff).where(Staff.id.in_(requesters))))
     )
-    result = []
-    for req in requests:
-        update = updates.get(req.id)
-        status = str(update.details["status"]) if update else ReviewStatus.OPEN.value
-        if open_only and status == ReviewStatus.DONE.value:
-            continue
-        assert req.staff_id is not None
-        result.append(
-            ReviewRequest(
-                event_id=req.id,
-                staff=people[req.staff_id],
-                requested_at=req.occurred_at,
-                needs=str(req.details.get("needs", "")),
-                status=status,
-                note=str(update.details.get("note") or "") or None if update else None,
-            )
-        )
-    return result
+    return _reviews(conn, requests, people, open_only)
 
 
 # --- regular use -----------------------------------------------------------------------
@@ -477,174 +692,10 @@ def weeks_ago(now: datetime, weeks: int) -> datetime:
 
 # --- one person's status, for the kiosk's person screen ----------------------------------
 #
-# A badge scan shows the person's screen, so this is on the kiosk's critical path. Plain
-# Core statements, built once (no ORM objects loaded, no statement built per call), and few
-# round trips: the person with their roles; the latest phone, VDU and exemption events (with
-# the phone's store and who logged it) in one; the current required policies with whether
-# they have acknowledged each; their open review requests; the devices off site.
-
-_staff_t = Staff.__table__
-_roles_t = StaffRole.__table__
-_stores_t = Store.__table__
-_devices_t = Device.__table__
-_policies_t = Policy.__table__
-_events_t = Event.__table__
-_recorder_t = _staff_t.alias("recorder")
-
-
-def _latest_in_category(category: str) -> Any:
-    stream = _events_t.alias(f"latest_{category}")
-    return (
-        select(stream.c.id)
-        .where(
-            stream.c.staff_id == bindparam("staff_id"),
-            stream.c.category == category,
-            not_voided(stream),
-        )
-        .order_by(stream.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
-_STAFF_BY_CODE = (
-    select(
-        _staff_t.c.id,
-        _staff_t.c.code,
-        _staff_t.c.name,
-        _staff_t.c.email,
-        _staff_t.c.line_manager,
-        _staff_t.c.retired_at,
-        _roles_t.c.role,
-    )
-    .select_from(_staff_t.outerjoin(_roles_t, _roles_t.c.staff_id == _staff_t.c.id))
-    .where(_staff_t.c.code == bindparam("code"))
-)
-
-# A stream's event with its store and who recorded it: what a person's screen shows of it.
-_stream_event = select(
-    _events_t.c.id,
-    _events_t.c.kind,
-    _events_t.c.category,
-    _events_t.c.occurred_at,
-    _events_t.c.store_id,
-    _events_t.c.recorded_by_id,
-    _events_t.c.details,
-    _stores_t.c.code,
-    _stores_t.c.name,
-    _stores_t.c.retired_at,
-    _recorder_t.c.name.label("recorder"),
-).select_from(
-    _events_t.outerjoin(_stores_t, _stores_t.c.id == _events_t.c.store_id).outerjoin(
-        _recorder_t, _recorder_t.c.id == _events_t.c.recorded_by_id
-    )
-)
-_LATEST_STREAMS = _stream_event.where(
-    _events_t.c.id.in_(
-        [
-            _latest_in_category("phone"),
-            _latest_in_category("vdu"),
-            _latest_in_category("exemption"),
-        ]
-    )
-)
-_PHONE_NOW = _stream_event.where(_events_t.c.id == _latest_in_category("phone"))
-
-
-def _phone_held(staff: StaffInfo, event: Any) -> PhoneHolding | None:
-    """Where the phone is after ``event`` (a row of ``_stream_event``): None when collected."""
-    if event.kind == EventKind.PHONE_COLLECTED.value or event.store_id is None:
-        return None
-    store = StoreInfo(event.store_id, event.code, event.name, event.retired_at is not None)
-    return PhoneHolding(staff, store, event.occurred_at, event.id, recorded_by=event.recorder)
-
-
-_STORE_BY_CODE = select(
-    _stores_t.c.id, _stores_t.c.code, _stores_t.c.name, _stores_t.c.retired_at
-).where(_stores_t.c.code == bindparam("code"))
-
-_newest_versions = select(func.max(_policies_t.c.id)).group_by(_policies_t.c.title)
-_ack = _events_t.alias("ack")
-_POLICIES_TO_READ = (
-    select(
-        _policies_t.c.id,
-        _policies_t.c.title,
-        _policies_t.c.version,
-        _policies_t.c.sha256,
-        _policies_t.c.required,
-        _policies_t.c.published_at,
-    )
-    .where(
-        _policies_t.c.id.in_(_newest_versions.scalar_subquery()),
-        _policies_t.c.required.is_(True),
-        ~exists().where(
-            _ack.c.kind == EventKind.POLICY_ACKNOWLEDGED.value,
-            _ack.c.policy_id == _policies_t.c.id,
-            _ack.c.staff_id == bindparam("staff_id"),
-            not_voided(_ack),
-        ),
-    )
-    .order_by(_policies_t.c.id)
-)
-
-_review_t = _events_t.alias("request")
-_REVIEW_REQUESTS = (
-    select(_review_t.c.id, _review_t.c.occurred_at, _review_t.c.details)
-    .where(
-        _review_t.c.staff_id == bindparam("staff_id"),
-        _review_t.c.category == EventKind.WORKSTATION_REVIEW_REQUESTED.category,
-        _review_t.c.kind == EventKind.WORKSTATION_REVIEW_REQUESTED.value,
-        not_voided(_review_t),
-    )
-    .order_by(_review_t.c.id)
-)
-_update_t = _events_t.alias("review_update")
-_REVIEW_UPDATES = (
-    select(_update_t.c.target_event_id, _update_t.c.details)
-    .where(
-        _update_t.c.kind == EventKind.WORKSTATION_REVIEW_UPDATED.value,
-        _update_t.c.target_event_id.in_(bindparam("request_ids", expanding=True)),
-        not_voided(_update_t),
-    )
-    .order_by(_update_t.c.id)
-)
-
-_device_latest = _events_t.alias("device_latest")
-_latest_device_event = (
-    select(_device_latest.c.id)
-    .where(_device_latest.c.device_id == _devices_t.c.id, not_voided(_device_latest))
-    .order_by(_device_latest.c.id.desc())
-    .limit(1)
-    .correlate(_devices_t)
-    .scalar_subquery()
-)
-_DEVICES_OUT = (
-    select(
-        _devices_t.c.id,
-        _devices_t.c.tag,
-        _devices_t.c.kind,
-        _devices_t.c.description,
-        _devices_t.c.retired_at,
-        _events_t.c.id,
-        _events_t.c.kind,
-        _events_t.c.staff_id,
-        _events_t.c.occurred_at,
-        _events_t.c.target_event_id,
-        _events_t.c.due_at,
-        _events_t.c.batch,
-        _events_t.c.details,
-    )
-    .select_from(_devices_t.join(_events_t, _events_t.c.id == _latest_device_event))
-    .where(_events_t.c.kind != EventKind.DEVICE_RETURNED.value)
-    .order_by(_devices_t.c.id)
-)
-_SIGN_OUT = select(
-    _events_t.c.id,
-    _events_t.c.staff_id,
-    _events_t.c.occurred_at,
-    _events_t.c.batch,
-    _events_t.c.details,
-).where(_events_t.c.id == bindparam("event_id"), not_voided(_events_t))
+# A badge scan shows the person's screen, so this is on the kiosk's critical path: few round
+# trips through the statements above (the person with their roles; the latest phone, VDU and
+# exemption events in one; the current policies with whether they acknowledged each; their
+# review requests and updates; the devices off site), read by the same rules as the lists.
 
 
 def find_staff(session: Session, code: str) -> tuple[Any, frozenset[str]] | None:
@@ -658,102 +709,22 @@ def find_staff(session: Session, code: str) -> tuple[Any, frozenset[str]] | None
 def staff_status(
     session: Session, code: str, now: datetime, today: date, *, row: Any = None
 ) -> StaffStatus:
-    """Everything a person's screen shows (as ``get_staff_info`` and the stream lookups
-    above would give it), in a few cheap statements. ``row``: what ``find_staff`` gave."""
+    """Everything a person's screen shows (what ``get_staff_info`` and the lookups above give
+    one by one), in a few cheap statements. ``row``: what ``find_staff`` gave."""
     code = normalise_code(code)
-    found = row if row is not None else find_staff(session, code)
-    if found is None:
-        raise _no_such_staff(code)
-    person, roles = found
-    if person.retired_at is not None:
-        raise _retired_badge(person.name, code)
-    staff = staff_info(person, roles)
+    staff = _person(row if row is not None else find_staff(session, code), code, True)
     conn = session.connection()
     params = {"staff_id": staff.id}
-    phone: PhoneHolding | None = None
-    vdu: date | None = None
-    exemption: Exemption | None = None
-    for event in conn.execute(_LATEST_STREAMS, params):
-        ident, kind, category, details = event.id, event.kind, event.category, event.details
-        if category == "phone":
-            phone = _phone_held(staff, event)
-        elif category == "vdu":
-            vdu = date.fromisoformat(str(details["completed_on"]))
-        elif category == "exemption" and kind == EventKind.EXEMPTION_GRANTED.value:
-            until = date.fromisoformat(str(details["until"]))
-            if until >= today:
-                exemption = Exemption(staff, str(details.get("granted_by", "")), until, ident)
-    policies = tuple(
-        PolicyInfo(p.id, p.title, p.version, p.sha256, p.required, p.published_at)
-        for p in conn.execute(_POLICIES_TO_READ, params)
-    )
+    latest = {event.category: event for event in conn.execute(_LATEST_STREAMS, params)}
+    mine = [(r, off) for r, off in _off_site(conn, now) if off.sign_out.staff_id == staff.id]
     return StaffStatus(
         staff=staff,
-        phone=phone,
-        offsite=tuple(_offsite_of(conn, staff, now)),
-        outstanding_policies=policies,
-        vdu_trained_on=vdu,
-        exemption=exemption,
-        open_reviews=tuple(_open_reviews_of(conn, staff)),
+        phone=_phone_held(staff, latest.get("phone")),
+        offsite=tuple(_by_due([_offsite_item(r, off, staff) for r, off in mine])),
+        outstanding_policies=tuple(_policies_to_read(conn, staff.id)),
+        vdu_trained_on=domain.vdu_trained_on(latest.get("vdu")),
+        exemption=_exemption(staff, latest.get("exemption"), today),
+        open_reviews=tuple(
+            _reviews(conn, conn.execute(_REVIEW_REQUESTS_OF, params).all(), {staff.id: staff}, True)
+        ),
     )
-
-
-def _open_reviews_of(conn: Any, staff: StaffInfo) -> list[ReviewRequest]:
-    """What ``review_requests(session, staff_id=staff.id)`` gives, from Core rows."""
-    requests = conn.execute(_REVIEW_REQUESTS, {"staff_id": staff.id}).all()
-    if not requests:
-        return []
-    updates: dict[int, dict[str, Any]] = {}
-    ids = [request.id for request in requests]
-    for target_id, details in conn.execute(_REVIEW_UPDATES, {"request_ids": ids}):
-        updates[target_id] = details
-    result = []
-    for ident, requested_at, details in requests:
-        update = updates.get(ident)
-        status = str(update["status"]) if update else ReviewStatus.OPEN.value
-        if status == ReviewStatus.DONE.value:
-            continue
-        result.append(
-            ReviewRequest(
-                event_id=ident,
-                staff=staff,
-                requested_at=requested_at,
-                needs=str(details.get("needs", "")),
-                status=status,
-                note=str(update.get("note") or "") or None if update else None,
-            )
-        )
-    return result
-
-
-def _offsite_of(conn: Any, staff: StaffInfo, now: datetime) -> list[OffsiteItem]:
-    """What ``offsite_now(session, now, staff_id=staff.id)`` gives, from Core rows."""
-    items = []
-    for row in conn.execute(_DEVICES_OUT):
-        (device_id, tag, device_kind, description, retired_at) = row[:5]
-        (event_id, kind, staff_id, occurred_at, target_id, due_at, batch, details) = row[5:]
-        if kind == EventKind.RETURN_EXTENDED.value:
-            if target_id is None:
-                continue
-            sign_out = conn.execute(_SIGN_OUT, {"event_id": target_id}).first()
-            if sign_out is None:  # voided (or missing: get_event would refuse it)
-                continue
-            event_id, staff_id, occurred_at, batch, details = sign_out
-        if staff_id != staff.id:
-            continue
-        assert due_at is not None
-        items.append(
-            OffsiteItem(
-                device=device_info_of(device_id, tag, device_kind, description, retired_at),
-                staff=staff,
-                since=occurred_at,
-                reason=str(details.get("reason", "")),
-                expected_return=due_at,
-                overdue=now > due_at,
-                event_id=event_id,
-                batch=batch,
-                line_manager=details.get("line_manager"),
-            )
-        )
-    items.sort(key=lambda i: (not i.overdue, i.expected_return, i.device.tag))
-    return items

@@ -90,8 +90,7 @@ class ServiceContext:
             log.warning("database read failed: %s", exc)
             if is_locked(exc):
                 raise DatabaseUnavailable(
-                    "This cannot be shown: the database file is locked by another program. "
-                    "Please try again in a moment."
+                    f"This cannot be shown: {LOCKED}. Please try again in a moment."
                 ) from exc
             raise DatabaseUnavailable(
                 "The database is unavailable, so this cannot be shown. Please try again."
@@ -124,9 +123,7 @@ class ServiceContext:
                 ) from exc
             if is_locked(exc):
                 raise DatabaseUnavailable(
-                    "Not recorded: the database file is locked by another program (a backup or "
-                    "restore running, or the file open in a database tool?). Please try again "
-                    "in a moment."
+                    f"Not recorded: {LOCKED}. Please try again in a moment."
                 ) from exc
             raise DatabaseUnavailable() from exc
 
@@ -140,6 +137,14 @@ def owner_only(exc: BaseException) -> str | None:
         return None
     message = str(getattr(getattr(orig, "diag", None), "message_primary", None) or "")
     return message if message.startswith("only the database owner may") else None
+
+
+# What a locked SQLite file is called wherever the kiosk says it (reads, writes, opening the
+# database: ``kiosk.services.app`` uses this one too): one sentence, written once.
+LOCKED = (
+    "the database file is locked by another program (a backup or restore running, or the "
+    "file open in a database tool?)"
+)
 
 
 def is_locked(exc: BaseException) -> bool:

@@ -89,6 +89,34 @@ def test_a_locked_file_is_said_in_words(
     assert school.phones.phones_now() == ()
 
 
+def test_a_locked_file_is_said_in_the_same_words_reading_writing_and_opening(
+    school: Services, sqlite_url: str
+) -> None:
+    """One sentence for a locked file: what the office reads on the kiosk (a list that
+    cannot be shown, an event not recorded) and on the command line (the database cannot
+    be opened) names the same likely causes."""
+    from kiosk.services.app import prepare_database
+
+    school.ctx.engine.dispose()
+    with locked(sqlite_url):
+        said = []
+        for attempt in (
+            school.phones.phones_now,
+            lambda: school.phones.deposit("ASMITH"),
+            lambda: prepare_database(make_engine(sqlite_url, connect_args={"timeout": 0.3})),
+        ):
+            with pytest.raises(DatabaseUnavailable) as caught:
+                attempt()
+            said.append(str(caught.value))
+    assert [m.split(": ", 1)[0] for m in said] == [
+        "This cannot be shown",
+        "Not recorded",
+        "The database cannot be opened",
+    ]
+    for message in said:
+        assert "backup or restore running, or the file open in a database tool?" in message
+
+
 def test_a_corrupt_school_key_is_a_sentence_on_the_command_line(
     school: Services,
     capsys: pytest.CaptureFixture[str],

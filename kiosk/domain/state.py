@@ -1,0 +1,225 @@
+"""Current state, worked out from the events that define it: the one place its rules are written.
+
+State is never stored. The queries (``kiosk.services.state``) find the rows that can define
+it, and these functions say what those rows mean:
+
+* a person's phone: the latest event of their phone stream -> in a store or not;
+* a device: its latest event, and for an extension the sign-out it extends -> off site
+  (whose, since when, due back when, overdue) or not;
+* an SLT exemption: the latest event of the person's exemption stream -> in force today or not;
+* VDU training: the latest declaration -> the day it was completed;
+* a workstation review request: its updates -> its status and note, open or done;
+* the current policy versions, each with whether this person acknowledged it -> what they
+  still have to read.
+
+What the queries guarantee, and these functions rely on: every row handed over is one that no
+correction voids (``not_voided`` in the services), "latest" is the highest event id of the
+stream, and the current policy versions are the newest of each title. The kiosk's scan (a few
+Core statements) and the office's lists feed the same functions, so they cannot disagree.
+
+Any object with the attributes named in the Protocols will do: a SQLAlchemy row, an ORM
+object, a test's dataclass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+from kiosk.domain.events import EventKind, ReviewStatus
+from kiosk.domain.rules import is_overdue
+
+# The kinds as stored (plain strings: these functions run on every scan, and an enum member's
+# ``.value`` is a property call each time).
+_SIGNED_OUT = EventKind.DEVICE_SIGNED_OUT.value
+_EXTENDED = EventKind.RETURN_EXTENDED.value
+_GRANTED = EventKind.EXEMPTION_GRANTED.value
+_VDU_DECLARED = EventKind.VDU_TRAINING_DECLARED.value
+_DONE = ReviewStatus.DONE.value
+
+# The kinds after which a phone is in a store, and a device off site. The queries may narrow
+# their rows with these; the functions below decide.
+PHONE_IN_STORE_KINDS = frozenset({EventKind.PHONE_DEPOSITED.value, EventKind.PHONE_MOVED.value})
+OFF_SITE_KINDS = frozenset({_SIGNED_OUT, _EXTENDED})
+
+
+# --- what each rule reads of a row ---------------------------------------------------------
+
+
+class KindOf(Protocol):
+    @property
+    def kind(self) -> str: ...
+
+
+class PhoneEvent(KindOf, Protocol):
+    @property
+    def store_id(self) -> int | None: ...
+
+
+class EventWithDetails(KindOf, Protocol):
+    @property
+    def details(self) -> Mapping[str, Any]: ...
+
+
+class DeviceEvent(EventWithDetails, Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def staff_id(self) -> int | None: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def target_event_id(self) -> int | None: ...
+    @property
+    def due_at(self) -> datetime | None: ...
+
+
+class ReviewUpdate(Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def target_event_id(self) -> int | None: ...
+    @property
+    def details(self) -> Mapping[str, Any]: ...
+
+
+class CurrentPolicy(Protocol):
+    @property
+    def required(self) -> bool: ...
+    @property
+    def acknowledged(self) -> bool: ...
+
+
+E = TypeVar("E", bound=DeviceEvent)
+P = TypeVar("P", bound=CurrentPolicy)
+
+
+# --- phones ----------------------------------------------------------------------------------
+
+
+def phone_in_store(latest: PhoneEvent | None) -> bool:
+    """Is the phone in a store after ``latest``, the newest event of the person's phone
+    stream? Deposited (or moved) into a store: yes. Collected, or no event at all: no."""
+    return (
+        latest is not None and latest.kind in PHONE_IN_STORE_KINDS and latest.store_id is not None
+    )
+
+
+# --- devices off site -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OffSite(Generic[E]):
+    """A device off site: the sign-out that took it (who, since when, why, which batch) and
+    the return it is now expected by (the sign-out's, or the latest extension's)."""
+
+    sign_out: E
+    expected_return: datetime
+    overdue: bool
+
+
+def extended_sign_out(latest: DeviceEvent | None) -> int | None:
+    """The sign-out ``latest`` extends, when it is an extension: the query fetches it (if no
+    correction voids it) for :func:`off_site`."""
+    if latest is None or latest.kind != _EXTENDED:
+        return None
+    return latest.target_event_id
+
+
+def off_site(latest: E | None, sign_outs: Mapping[int, E], now: datetime) -> OffSite[E] | None:
+    """Where a device stands after ``latest``, the newest event of its stream.
+
+    Signed out: off site, due back when the sign-out said. Extended: still off site under the
+    sign-out it extends (looked up in ``sign_outs``, the non-voided sign-outs by id), due back
+    at the new date; when that sign-out was voided (not in ``sign_outs``) the device is not off
+    site. Returned, or no event: on site. Overdue once ``now`` is past the expected return.
+    """
+    if latest is None:
+        return None
+    kind = latest.kind
+    if kind == _SIGNED_OUT:
+        sign_out = latest
+    elif kind == _EXTENDED and latest.target_event_id is not None:
+        extended = sign_outs.get(latest.target_event_id)
+        if extended is None or extended.kind != _SIGNED_OUT:
+            return None
+        sign_out = extended
+    else:
+        return None
+    due = latest.due_at
+    assert due is not None, f"event {latest.id}: a sign-out or extension without a return date"
+    return OffSite(sign_out, due, is_overdue(due, now))
+
+
+# --- exemptions and VDU training ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ExemptionTerms:
+    granted_by: str
+    until: date
+
+
+def exemption_in_force(latest: EventWithDetails | None, today: date) -> ExemptionTerms | None:
+    """The SLT phone exemption in force ``today`` after ``latest``, the newest event of the
+    person's exemption stream: a grant, up to and including its last day. A revocation, or a
+    grant whose last day has passed, leaves none."""
+    if latest is None or latest.kind != _GRANTED:
+        return None
+    until = date.fromisoformat(str(latest.details["until"]))
+    if until < today:
+        return None
+    return ExemptionTerms(str(latest.details.get("granted_by", "")), until)
+
+
+def vdu_trained_on(latest: EventWithDetails | None) -> date | None:
+    """The day of the person's VDU training, from their newest declaration (a later one
+    replaces an earlier; a voided one is not handed over)."""
+    if latest is None or latest.kind != _VDU_DECLARED:
+        return None
+    return date.fromisoformat(str(latest.details["completed_on"]))
+
+
+# --- workstation reviews -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewState:
+    status: str = ReviewStatus.OPEN.value
+    note: str | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.status != _DONE
+
+
+REVIEW_NOT_UPDATED = ReviewState()
+
+
+def review_states(updates: Iterable[ReviewUpdate]) -> dict[int, ReviewState]:
+    """Each review request's state from its updates, by the request's event id: the newest
+    update (highest id) says the status and the note. A request with no update is open
+    (:data:`REVIEW_NOT_UPDATED`)."""
+    newest: dict[int, ReviewUpdate] = {}
+    for update in updates:
+        target = update.target_event_id
+        if target is not None and (target not in newest or update.id > newest[target].id):
+            newest[target] = update
+    return {
+        target: ReviewState(
+            str(update.details["status"]), str(update.details.get("note") or "") or None
+        )
+        for target, update in newest.items()
+    }
+
+
+# --- policies ------------------------------------------------------------------------------------
+
+
+def policies_to_read(current: Iterable[P]) -> list[P]:
+    """Of the current policy versions (each with whether this person acknowledged it), the
+    ones they must still read: required and not acknowledged. Acknowledging an older version
+    does not count for a newer one (the query asks about the current version only)."""
+    return [policy for policy in current if policy.required and not policy.acknowledged]
