@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import textual.constants
 
 from kiosk.config import Settings
 from kiosk.db.engine import make_engine
@@ -30,6 +31,16 @@ def _settings(url: str) -> Settings:
         school_name="Hillside Primary School",
         office_phone="0121 496 0000",
     )
+
+
+@pytest.fixture(autouse=True)
+def _animations_end_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apps made in a test animate at Textual's level ``none``: an animation (a scroll by
+    Page Down or End, a transition) sets its final value and runs its callback at the next
+    animation tick instead of over a fifth of a second. Pilot waits for every animation to
+    finish after each key anyway, so the tests see the same states, without waiting in real
+    time (30 Page Downs on the policy were 3-4 s of one test)."""
+    monkeypatch.setattr(textual.constants, "TEXTUAL_ANIMATIONS", "none")
 
 
 @pytest.fixture
