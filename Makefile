@@ -30,10 +30,14 @@ run: $(VENV)/.installed-run
 ## Every test, on SQLite and on a throwaway PostgreSQL cluster (one per xdist worker, on its
 ## own port), in PYTEST_WORKERS processes; then the UI tests again on stock Textual
 ## (KIOSK_TUNING=0: kiosk/ui/tuning switched off; its own tests are skipped there).
+## PYTHONDONTWRITEBYTECODE is cleared for the tests: with it set, pytest rewrites the asserts of
+## every test module again in each worker of each run (about 3.5 s of CPU per worker); without
+## it the rewritten modules are kept in tests/**/__pycache__ (ignored by git) and reused.
 PYTEST_WORKERS ?= 2
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/pytest
 test: $(VENV)/.installed-dev postgres poppler systemd chromium
-	$(BIN)/pytest -n $(PYTEST_WORKERS)
-	KIOSK_TUNING=0 KIOSK_PG_EXPECTED=0 $(BIN)/pytest -n $(PYTEST_WORKERS) -q tests/ui
+	$(PYTEST) -n $(PYTEST_WORKERS)
+	KIOSK_TUNING=0 KIOSK_PG_EXPECTED=0 $(PYTEST) -n $(PYTEST_WORKERS) -q tests/ui
 
 ## ruff (format + check), mypy and the import-layer contracts.
 lint: $(VENV)/.installed-dev

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from pytest_postgresql.janitor import DatabaseJanitor
 
 from kiosk.config import Settings
@@ -19,6 +20,14 @@ from kiosk.db.engine import make_engine, null_pool_engine
 from kiosk.services.app import Services
 from tests.pg import Cluster, PgServer, PgUnavailable, from_env
 from tests.school import add_seed_policy
+
+# Hypothesis in CI: the same examples every run (a property test takes the same time and fails
+# the same way on a rerun; the failing example is printed to reproduce it), nothing written to
+# .hypothesis/. Tests that ask for fresh examples (tests/reliability/test_fuzz.py:
+# ``derandomize=False``) still get them. Locally, the default profile explores.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 # Tuesday 10 March 2026, 08:05 in London (GMT).
 START = datetime(2026, 3, 10, 8, 5, tzinfo=UTC)
