@@ -10,6 +10,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 from textual.widgets import Button, Input, Static
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from kiosk.services.app import Services
 from kiosk.ui.app import KioskApp
@@ -44,7 +45,12 @@ async def settle(pilot: Pilot[Any], rounds: int = 40) -> None:
     app = pilot.app
     assert isinstance(app, KioskApp)
     for _ in range(rounds):
-        await app.workers.wait_for_complete()
+        try:
+            await app.workers.wait_for_complete()
+        except (WorkerCancelled, WorkerFailed):
+            # A worker the app cancelled (the console's poll, replaced by the next one) or
+            # one whose failure the app handles itself: what counts is what is drawn next.
+            pass
         await pilot.pause()
         if not app.busy and not app.queued_scans and not _running(app):
             await pilot.pause()
