@@ -105,8 +105,13 @@ def rows_of(result: dict[str, Any]) -> list[Row]:
     rss = ", ".join(f"day {s['day']} {s['rss_kib'] / 1024:.0f}" for s in samples)
     blocks = ", ".join(f"{s['blocks'] / 1000:.0f}k" for s in samples)
     lat = result["screen_ms"]
+    holders = result.get("holders", {})
     grown = (
-        "; ".join(f"{g['type']} {g['counts'][0]} -> {g['counts'][-1]}" for g in growing[:8])
+        "; ".join(
+            f"{g['type']} {' '.join(str(c) for c in g['counts'])} (held by "
+            f"{', '.join(f'{h} x{n}' for h, n in holders.get(g['type'], [])) or '?'})"
+            for g in growing[:6]
+        )
         or "none"
     )
     top = "; ".join(f"{t} {a:+d}" for t, a in result["largest_changes"][:6])
@@ -198,6 +203,28 @@ def growing_types(history: list[Counter[str]]) -> list[dict[str, Any]]:
     return sorted(out, key=lambda g: -g["growth"])
 
 
+def held_by(kind: str, sample: int = 300) -> list[tuple[str, int]]:
+    """What holds the newest objects of type ``kind`` (module.qualname): the types of their
+    referrers, and of the referrers' referrers when those are plain lists, tuples or dicts
+    (a cache entry), most common first."""
+    gc.collect()
+    found = [o for o in gc.get_objects() if f"{type(o).__module__}.{type(o).__qualname__}" == kind]
+    seen: Counter[str] = Counter()
+    plain = (list, tuple, dict)
+    for obj in found[-sample:]:
+        for ref in gc.get_referrers(obj):
+            if ref is found:
+                continue
+            if isinstance(ref, plain):
+                outer = [r for r in gc.get_referrers(ref) if r is not found]
+                names = sorted({f"{type(r).__module__}.{type(r).__qualname__}" for r in outer})
+                seen[f"{type(ref).__name__} in {'/'.join(names[:2]) or '?'}"] += 1
+            else:
+                seen[f"{type(ref).__module__}.{type(ref).__qualname__}"] += 1
+    del found
+    return seen.most_common(4)
+
+
 def _status_kib(field_name: str) -> int:
     with open("/proc/self/status", encoding="ascii") as status:
         for line in status:
@@ -241,6 +268,7 @@ async def _term(
         make_ready(services, taker)
     first = newest()
     mix = Counter[str]()
+    screen_events = 0
     screen_ms: list[float] = []
     history: list[Counter[str]] = []
     samples: list[dict[str, Any]] = []
@@ -340,7 +368,8 @@ async def _term(
                     n += 1
                     clock.advance(step)
                     if n % screen_every == 0:
-                        await through_screens(n // screen_every)
+                        screen_events += 1  # counted over the term: every 20th a laptop
+                        await through_screens(screen_events)
                         left = target - newest()
                     elif await through_service(n):
                         left -= 1
@@ -369,6 +398,8 @@ async def _term(
                 raise RuntimeError(f"the kiosk hit errors: {app.unexpected_errors!r}")
     finally:
         services.close()
+    growing = growing_types(history)
+    holders = {g["type"]: held_by(g["type"]) for g in growing[:5]}
     changes = Counter({k: history[-1].get(k, 0) - history[0].get(k, 0) for k in history[-1]})
     largest = sorted(changes.items(), key=lambda kv: -abs(kv[1]))[:10]
     return {
@@ -382,7 +413,8 @@ async def _term(
         "hwm_day1_kib": hwm_day1,
         "hwm_end_kib": _status_kib("VmHWM"),
         "samples": samples,
-        "growing": growing_types(history),
+        "growing": growing,
+        "holders": holders,
         "largest_changes": largest,
         "screen_ms": screen_ms or [0.0],
     }
