@@ -203,26 +203,35 @@ def growing_types(history: list[Counter[str]]) -> list[dict[str, Any]]:
     return sorted(out, key=lambda g: -g["growth"])
 
 
-def held_by(kind: str, sample: int = 300) -> list[tuple[str, int]]:
+def held_by(kind: str, sample: int = 100) -> list[tuple[str, int]]:
     """What holds the newest objects of type ``kind`` (module.qualname): the types of their
     referrers, and of the referrers' referrers when those are plain lists, tuples or dicts
     (a cache entry), most common first."""
     gc.collect()
     found = [o for o in gc.get_objects() if f"{type(o).__module__}.{type(o).__qualname__}" == kind]
-    seen: Counter[str] = Counter()
-    plain = (list, tuple, dict)
-    for obj in found[-sample:]:
-        for ref in gc.get_referrers(obj):
-            if ref is found:
-                continue
-            if isinstance(ref, plain):
-                outer = [r for r in gc.get_referrers(ref) if r is not found]
-                names = sorted({f"{type(r).__module__}.{type(r).__qualname__}" for r in outer})
-                seen[f"{type(ref).__name__} in {'/'.join(names[:2]) or '?'}"] += 1
-            else:
-                seen[f"{type(ref).__module__}.{type(ref).__qualname__}"] += 1
+    picked = found[-sample:]
     del found
-    return seen.most_common(4)
+    ours = {id(picked)}
+    seen: Counter[str] = Counter()
+    for obj in picked:
+        refs = gc.get_referrers(obj)
+        ours.add(id(refs))
+        for ref in refs:
+            if id(ref) in ours:
+                continue
+            name = f"{type(ref).__module__}.{type(ref).__qualname__}"
+            if isinstance(ref, (list, tuple, dict)):
+                outer = {
+                    f"{type(r).__module__}.{type(r).__qualname__}"
+                    for r in gc.get_referrers(ref)
+                    if id(r) not in ours and r is not picked
+                }
+                name = f"{type(ref).__name__} in {'/'.join(sorted(outer)[:2]) or '?'}"
+            seen[name] += 1
+        ours.discard(id(refs))
+        del refs
+    del picked
+    return seen.most_common(3)
 
 
 def _status_kib(field_name: str) -> int:
