@@ -22,8 +22,8 @@ a full collection) every :data:`SAMPLE_EVERY` days from the end of the first day
 whose count rose in at least three intervals out of four and, over the second half of the
 term, by more than :data:`GROWTH_FLOOR` objects and 5 % is flagged as growing (pass when none
 is): a cache that fills in the first weeks and then holds is not, what still grows at the end
-is. What holds a flagged type's newest objects is given in the note. ``sys.getallocatedblocks()`` (every object, tracked by the collector or not) is given
-in the note.
+is. The note gives what holds a flagged type's newest objects, ``sys.getallocatedblocks()``
+(every object, tracked by the collector or not) and SQLAlchemy's compiled-cache entries.
 
 ``python -m bench soak``; ``KIOSK_BENCH_SOAK=DAYSxEVENTS[/SCREEN_EVERY]`` (e.g. ``5x200``)
 for a shorter term; ``python -m bench.soak URL START DAYS EVENTS SCREEN_EVERY`` runs the term
@@ -106,6 +106,7 @@ def rows_of(result: dict[str, Any]) -> list[Row]:
     tuning = os.environ.get("KIOSK_TUNING", "all")
     rss = ", ".join(f"day {s['day']} {s['rss_kib'] / 1024:.0f}" for s in samples)
     blocks = ", ".join(f"{s['blocks'] / 1000:.0f}k" for s in samples)
+    sql_cache = " ".join(str(s.get("sql_cache", "?")) for s in samples)
     lat = result["screen_ms"]
     holders = result.get("holders", {})
     grown = (
@@ -137,7 +138,8 @@ def rows_of(result: dict[str, Any]) -> list[Row]:
             "types",
             f"growing: {grown}; gc-tracked objects {samples[0]['objects']:,} after day 1, "
             f"{samples[-1]['objects']:,} at the end (largest changes: {top}); allocated "
-            f"blocks {blocks}; screen events' Enter to confirmation p50 "
+            f"blocks {blocks}; SQLAlchemy compiled cache entries {sql_cache}; screen "
+            f"events' Enter to confirmation p50 "
             f"{percentile(lat, 50):.0f} ms, p95 {percentile(lat, 95):.0f} ms",
             ok=not growing,
         ),
@@ -401,6 +403,8 @@ async def _term(
                             "objects": sum(history[-1].values()),
                             "blocks": sys.getallocatedblocks(),
                             "frozen": gc.get_freeze_count(),
+                            # SQLAlchemy's compiled-statement cache (an LRU of 500 by default)
+                            "sql_cache": len(getattr(services.ctx.engine, "_compiled_cache", ())),
                             "seconds": round(time.perf_counter() - began, 1),
                         }
                     )
