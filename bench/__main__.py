@@ -49,6 +49,10 @@ SUITES: dict[str, Suite] = {
         "bench.admin_bench",
         "the admin console: open, go to a date, change day, filter; a school year as CSV (SQLite)",
     ),
+    "soak": Suite(
+        "bench.soak",
+        "a school term (65 days x 500 events) through one kiosk process: peak RSS, object counts",
+    ),
     "reliability": Suite(
         "bench.reliability_suite",
         "bench/reliability.py's harnesses (crash, kiosks, race, verify, fuzz); see --reliability",

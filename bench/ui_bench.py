@@ -114,7 +114,12 @@ class WallClock:
         return self.start + timedelta(seconds=time.monotonic() - self.began)
 
 
-def open_services(url: str, start: datetime, kiosk_name: str = "bench-kiosk") -> Any:
+def open_services(
+    url: str,
+    start: datetime,
+    kiosk_name: str = "bench-kiosk",
+    clock: Callable[[], datetime] | None = None,
+) -> Any:
     from kiosk.config import Settings
     from kiosk.db.engine import make_engine
     from kiosk.services.app import Services
@@ -125,7 +130,7 @@ def open_services(url: str, start: datetime, kiosk_name: str = "bench-kiosk") ->
         school_name=SCHOOL_NAME,
         office_phone=OFFICE_PHONE,
     )
-    return Services(make_engine(url), settings, WallClock(start))
+    return Services(make_engine(url), settings, clock or WallClock(start))
 
 
 # --- cold start ------------------------------------------------------------------------------

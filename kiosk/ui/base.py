@@ -17,7 +17,6 @@ from textual.widgets import Input, OptionList
 
 from kiosk.domain.errors import KioskError
 from kiosk.domain.text import display_text
-from kiosk.ui.tuning.screens import RestyleOnlyWhenChanged
 from kiosk.ui.widgets import CodeField, Notice
 
 if TYPE_CHECKING:
@@ -339,10 +338,9 @@ def shown_code(text: str, limit: int = 40) -> str:
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 
 
-class ReusableScreenMixin(RestyleOnlyWhenChanged):
+class ReusableScreenMixin:
     """A screen the kiosk builds once and shows again and again (installed in the app, so
-    it is not removed when it is left; ``KioskApp.reusable`` hands it out). Tuning piece
-    ``screen-resume``: restyled when shown again only if the CSS changed meanwhile."""
+    it is not removed when it is left; ``KioskApp.reusable`` hands it out)."""
 
 
 class StaffScreen(KioskScreenMixin, Screen[Any]):

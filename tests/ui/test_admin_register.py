@@ -165,49 +165,6 @@ async def test_filters_by_staff_kind_store_and_device(services: Services, clock:
         assert column(app, "item") == ["Laptop LAP-002"]
 
 
-@pytest.mark.tuning("select")
-async def test_filter_lists_are_built_when_first_opened_and_choose_as_before(
-    services: Services,
-) -> None:
-    """The filters' drop-down lists are mounted on first use (not with the console); opened
-    from the keyboard or by a click, they list every choice and choosing filters the day."""
-    from textual.widgets._select import SelectOverlay
-
-    services.phones.deposit("ASMITH")
-    services.phones.deposit("EPATEL", "DRAWER")
-    app = ConsoleHost(services)
-    today = date(2026, 3, 10)
-    async with app.run_test(size=SIZE) as pilot:
-        everything = services.register.day(today).total
-        await wait_until(pilot, lambda: register_table(app).row_count == everything)
-        staff = app.screen.query_one("#reg-staff", Select)
-        await wait_until(pilot, lambda: len(staff._options) > 2, what="the staff choices")
-        assert not list(app.screen.query(SelectOverlay))  # no list built yet
-        staff.focus()
-        await pilot.press("enter")  # opens the list, built now, first choice highlighted
-        await wait_until(pilot, lambda: staff.expanded and bool(staff.query(SelectOverlay)))
-        overlay = staff.query_one(SelectOverlay)
-        await wait_until(pilot, lambda: overlay.option_count == len(staff._options))
-        assert overlay.highlighted == 0
-        index = next(i for i, (_, v) in enumerate(staff._options) if v == "EPATEL")
-        for _ in range(index):
-            await pilot.press("down")
-        await pilot.press("enter")
-        expected = services.register.day(today, RegisterFilter(staff_code="EPATEL")).rows
-        await wait_until(pilot, lambda: column(app, "id") == [str(r.event_id) for r in expected])
-        assert staff.value == "EPATEL" and not staff.expanded
-        # The kind list, opened by a click, shows the kind already chosen by value.
-        kind = app.screen.query_one("#reg-kind", Select)
-        kind.value = "phone_deposited"
-        await click(pilot, "#reg-kind")
-        await wait_until(pilot, lambda: kind.expanded and bool(kind.query(SelectOverlay)))
-        kinds = kind.query_one(SelectOverlay)
-        chosen = next(i for i, (_, v) in enumerate(kind._options) if v == "phone_deposited")
-        await wait_until(pilot, lambda: kinds.highlighted == chosen)
-        await pilot.press("escape")
-        await wait_until(pilot, lambda: not kind.expanded)
-
-
 async def test_paging_happens_in_sql(services: Services, clock: FakeClock) -> None:
     for _ in range(PAGE_SIZE // 2 + 10):
         services.phones.deposit("ASMITH")

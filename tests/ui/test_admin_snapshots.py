@@ -25,9 +25,6 @@ pytestmark = pytest.mark.ui
 ROOT = Path(__file__).resolve().parents[2]
 
 
-SELECTS = pytest.mark.tuning("select")  # see the register's snapshot
-
-
 @pytest.fixture
 def services(sqlite_url: str, clock: FakeClock) -> Iterator[Services]:
     svc = open_services(sqlite_url, clock)
@@ -103,9 +100,7 @@ def rows_in(table_id: str, at_least: int = 1) -> Callable[[Any], bool]:
 @pytest.mark.parametrize(
     ("number", "ready"),
     [
-        # The register's toolbar has the filter Selects: stock Select draws the same screen
-        # with its padding in other text runs, so its snapshot is of the tuned one.
-        pytest.param("1", rows_in("reg-table", 6), id="register", marks=SELECTS),
+        pytest.param("1", rows_in("reg-table", 6), id="register"),
         pytest.param("2", rows_in("phones-table", 3), id="phones"),
         pytest.param("3", rows_in("offsite-table", 3), id="offsite"),
         pytest.param("4", rows_in("missing-table"), id="policies"),
@@ -133,7 +128,6 @@ def test_export_view_snapshot(snap_compare: Any, services: Services) -> None:
     assert snap_compare(ConsoleHost(services), terminal_size=SIZE, run_before=run_before)
 
 
-@SELECTS
 def test_correction_dialog_snapshot(snap_compare: Any, services: Services) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await show("1", rows_in("reg-table", 6))(pilot)

@@ -23,6 +23,7 @@ from textual.widget import AwaitMount
 from textual.widgets import (
     Button,
     DataTable,
+    Footer,
     Input,
     Select,
     Static,
@@ -33,6 +34,7 @@ from textual.widgets import (
 from kiosk.domain.text import display_text
 from kiosk.domain.timeutil import format_local
 from kiosk.services.register import RegisterFilter
+from kiosk.ui.admin.controls import button
 from kiosk.ui.admin.dialogs import ACTIVITY_EVENTS, ConfirmDialog
 from kiosk.ui.admin.export import ExportPane
 from kiosk.ui.admin.people import PeoplePane
@@ -44,7 +46,7 @@ from kiosk.ui.admin.workers import run_db
 from kiosk.ui.admin.workload import WorkloadPane
 from kiosk.ui.clock import UiClock, clock_of
 from kiosk.ui.text import plain
-from kiosk.ui.tuning import button, footer, memory
+from kiosk.ui.tuning import memory
 
 if TYPE_CHECKING:
     from kiosk.services.app import Services
@@ -245,7 +247,7 @@ class AdminConsoleScreen(Screen[None]):
                 with TabPane(f"{n} {label}", id=f"tab-{key}"):
                     if key == "register":
                         yield RegisterPane(self.services, self.admin_code, id=f"view-{key}")
-        yield footer()
+        yield Footer()
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         """Runs before Screen's own handler. The first time the console is shown, its

@@ -23,12 +23,12 @@ from kiosk.domain.events import EventKind
 from kiosk.domain.timeutil import local_date
 from kiosk.services.register import RegisterFilter
 from kiosk.services.views import RegisterPage, RegisterRow
+from kiosk.ui.admin.controls import button, field, select
 from kiosk.ui.admin.dialogs import Field, FormDialog
 from kiosk.ui.admin.tables import Row, fill_table, new_table, selected_key
 from kiosk.ui.admin.widgets import VOID_MARK, FeedbackLine, Pane
 from kiosk.ui.formats import long_date
 from kiosk.ui.text import plain_cell
-from kiosk.ui.tuning import button, field, select
 
 if TYPE_CHECKING:
     from kiosk.services.app import Services

@@ -2,15 +2,15 @@
 
 Everything that patches, subclasses or reads Textual's private parts, and every call of the
 garbage collector, lives in this package; the rest of ``kiosk/ui`` is stock Textual and asks
-here through the functions below (a table, a drop-down list, a footer, "a screen was drawn").
+here through the functions below (a table, "a screen was drawn").
 ``tests/test_layers.py`` walks ``kiosk/`` and fails if any of it shows up elsewhere.
 
 Nothing is patched on import: :func:`install` is called by each app as it is made, and reads
 ``KIOSK_TUNING``:
 
 - unset, ``all`` or ``1``: every piece;
-- ``0`` or ``none``: stock Textual (stock DataTable, Select and Footer, no gc calls, no style
-  memo, no work-arounds);
+- ``0`` or ``none``: stock Textual (stock DataTable, no gc calls, no style memo, no
+  work-arounds);
 - a comma list of piece names (``gc,table``) for those only, or ``all,-gc`` for every piece
   but those named with ``-``.
 
@@ -21,12 +21,9 @@ and without it; docs/architecture.md has the table of what each one buys.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
-from typing import Any, TypeVar
+from typing import Any
 
-from textual.widgets import Button, DataTable, Footer, Input, Select
-
-T = TypeVar("T")
+from textual.widgets import DataTable
 
 TUNING_ENV = "KIOSK_TUNING"
 
@@ -38,10 +35,6 @@ PIECES: dict[str, str] = {
     "gc": "collect while a screen is read; freeze what lives for good; no gc while opening",
     "table": "DataTable: plain one-line cells drawn directly; caches freed at once",
     "table-widths": "DataTable repainted when its column widths settle (cut-short cells)",
-    "select": "Select whose option list is built when first opened",
-    "footer": "Footer rebuilt only when its bindings changed",
-    "controls": "compact Button and Input given their classes as made: styled once",
-    "screen-resume": "a kept kiosk screen is not restyled when shown again",
 }
 LEAK_FIXES = frozenset({"styles-cache", "thread-worker"})
 
@@ -123,55 +116,6 @@ def table(**kwargs: Any) -> DataTable[Any]:
 
         return SettlingTable(**kwargs)
     return DataTable(**kwargs)
-
-
-def select(
-    options: Iterable[tuple[Any, T]],
-    *,
-    prompt: str = "Select",
-    id: str | None = None,
-    classes: str | None = None,
-) -> Select[T]:
-    """A compact Select (piece ``select``: its list is built when first opened)."""
-    if enabled("select"):
-        from kiosk.ui.tuning.controls import LazySelect
-
-        return LazySelect(options, prompt=prompt, id=id, classes=classes)
-    return Select(options, prompt=prompt, id=id, classes=classes, compact=True)
-
-
-def footer() -> Footer:
-    """The console's Footer (piece ``footer``: rebuilt only when its bindings changed)."""
-    if enabled("footer"):
-        from kiosk.ui.tuning.quiet_footer import TunedFooter
-
-        return TunedFooter()
-    return Footer()
-
-
-def button(
-    label: str,
-    *,
-    id: str | None = None,
-    variant: Any = "default",
-    classes: str | None = None,
-    disabled: bool = False,
-) -> Button:
-    """A compact Button (piece ``controls``: styled once, as it mounts)."""
-    if enabled("controls"):
-        from kiosk.ui.tuning.controls import tuned_button
-
-        return tuned_button(label, id=id, variant=variant, classes=classes, disabled=disabled)
-    return Button(label, variant, id=id, classes=classes, disabled=disabled, compact=True)
-
-
-def field(*, id: str | None = None, placeholder: str = "", classes: str | None = None) -> Input:
-    """A compact Input (piece ``controls``: styled once, as it mounts)."""
-    if enabled("controls"):
-        from kiosk.ui.tuning.controls import tuned_field
-
-        return tuned_field(id=id, placeholder=placeholder, classes=classes)
-    return Input(placeholder=placeholder, id=id, classes=classes, compact=True)
 
 
 def worker_done() -> None:
