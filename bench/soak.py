@@ -12,7 +12,7 @@ Each event is recorded by the kiosk; :data:`SCREEN_EVERY` says how: every N-th e
 goes through the screens with keys posted as a scanner and a person type them (a badge, the
 person's screen, Enter, the confirmation, Escape home; every 20th such one a laptop signed
 out or brought back through its form), and the others through the kiosk's one path from a
-screen to a use case (``KioskApp.run_service``: a thread worker, the answer handled on the UI
+screen to a use case (``KioskApp.gateway.call``: a thread worker, the answer handled on the UI
 thread), phones in or out. A full term through the screens alone would take hours at the
 pace Textual draws them on this machine.
 
@@ -50,7 +50,7 @@ from bench.reliability_suite import CheckRow
 
 DAYS = 65
 EVENTS_PER_DAY = 500
-SCREEN_EVERY = 50  # every 50th event of a day through the screens, the others run_service
+SCREEN_EVERY = 50  # every 50th event of a day through the screens, the others through the gateway
 SAMPLE_EVERY = 5  # days between object counts
 TARGET_GROWTH = 1.10  # peak RSS at the end <= 1.1 x the peak after the first day
 GROWTH_FLOOR = 50  # objects: smaller changes are what happens to be alive at that moment
@@ -359,11 +359,13 @@ async def _term(
     async def through_service(n: int) -> bool:
         code = staff[(n * 7) % len(staff)]
         answered: list[Any] = []
-        while not app.run_service(lambda s: s.phones.in_or_out(code), answered.append):
+        caller = app.home  # the screen the answer goes to (the gateway's caller)
+        assert caller is not None
+        while not app.gateway.call(caller, lambda s: s.phones.in_or_out(code), answered.append):
             await asyncio.sleep(0.001)
         await wait_until(lambda: answered or not app.busy)
         if answered and answered[0] is not None:
-            mix["phone (run_service)"] += 1
+            mix["phone (gateway)"] += 1
             return True
         return False
 
@@ -378,7 +380,7 @@ async def _term(
                 target = newest() + per_day
                 n = 0
                 # Recorded events are counted from the database after each screen event (a
-                # flow may record nothing, or two); a run_service call records one or none.
+                # flow may record nothing, or two); a gateway call records one or none.
                 left = per_day
                 while left > 0:
                     n += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -45,12 +46,10 @@ async def settle(pilot: Pilot[Any], rounds: int = 40) -> None:
     app = pilot.app
     assert isinstance(app, KioskApp)
     for _ in range(rounds):
-        try:
+        # A worker the app cancelled (the console's poll, replaced by the next one) or one
+        # whose failure the app handles itself: what counts is what is drawn next.
+        with contextlib.suppress(WorkerCancelled, WorkerFailed):
             await app.workers.wait_for_complete()
-        except (WorkerCancelled, WorkerFailed):
-            # A worker the app cancelled (the console's poll, replaced by the next one) or
-            # one whose failure the app handles itself: what counts is what is drawn next.
-            pass
         await pilot.pause()
         if not app.busy and not app.queued_scans and not _running(app):
             await pilot.pause()
