@@ -111,6 +111,7 @@ async def test_missing_policy_and_training_come_first_then_back_to_the_form(
         await press(pilot, "end")
         agree = app.screen.query_one("#agree", Button)
         await wait_for(pilot, lambda: not agree.disabled)
+        await pilot.pause(PolicyScreen.READ_SECONDS)  # a person reads before agreeing
         await press(pilot, "enter")
         assert isinstance(app.screen, VduScreen)
         await type_into(pilot, "#vdu-date", "today")  # not filled in: the person says when
