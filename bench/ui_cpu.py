@@ -1,0 +1,164 @@
+"""The kiosk's scans measured by the UI thread's own CPU time, and the collector's pauses.
+
+``python -m bench.ui_cpu [SCANS] [PROFILE_FILE]`` runs the same rounds as the ``scan`` figures
+of ``bench/ui_bench.py`` (badge -> person's screen, Enter -> deposit, F2 + badge -> collect)
+on a copy of the cached school, with the ``KIOSK_TUNING`` of the environment, and prints per
+figure: wall time and UI-thread CPU time (``time.thread_time``) from the Enter key event to the
+screen's first frame, and the garbage collections that ran inside those windows (a full,
+generation-2, collection stops the kiosk for as long as it walks every object).
+
+The UI thread's CPU time is much less sensitive to other work on the machine than the wall
+time: compare two versions or two tuning settings on it. With a PROFILE_FILE, cProfile runs
+on the UI thread inside the measured windows only (``BENCH_PROFILE_ONLY=person,deposit``
+picks the figures); read it with ``python -m pstats``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import cProfile
+import gc
+import os
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from bench import BenchContext, percentile
+from bench import ui_bench as ub
+
+FIGURES = ("deposit", "collect", "person")
+
+
+class GcLog:
+    """Every collection: (generation, start, end), perf_counter seconds."""
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[int, float, float]] = []
+        self._start = 0.0
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.runs.append((info["generation"], self._start, time.perf_counter()))
+
+    def inside(self, start: float, end: float, generation: int | None = None) -> list[float]:
+        """Milliseconds of the collections that started in [start, end]."""
+        return [
+            (b - a) * 1000
+            for g, a, b in self.runs
+            if start <= a <= end and (generation is None or g == generation)
+        ]
+
+
+async def measure(url: str, start: datetime, scans: int, profile: cProfile.Profile | None):
+    only = os.environ.get("BENCH_PROFILE_ONLY", ",".join(FIGURES)).split(",")
+    base = ub.timed_app_class()
+
+    class CpuApp(base):  # type: ignore[misc,valid-type]
+        armed: tuple[str, str] | None = None
+        began: tuple[float, float] | None = None  # wall, UI-thread CPU at the Enter
+        windows: list[tuple[str, float, float, float, float]] = []
+
+        async def on_event(self, event: Any) -> None:
+            from textual import events
+
+            if isinstance(event, events.Key) and event.key == "enter" and self.armed:
+                self.began = (time.perf_counter(), time.thread_time())
+                if profile is not None and self.armed[0] in only:
+                    profile.enable()
+            await super().on_event(event)
+
+        def _display(self, screen: Any, renderable: Any) -> None:
+            super()._display(screen, renderable)
+            armed, began = self.armed, self.began
+            if renderable is None or armed is None or began is None:
+                return
+            if type(screen).__name__ != armed[1]:
+                return
+            if profile is not None:
+                profile.disable()
+            now = time.perf_counter()
+            cpu = (time.thread_time() - began[1]) * 1000
+            self.windows.append((armed[0], (now - began[0]) * 1000, cpu, began[0], now))
+            self.armed = self.began = None
+
+    services = ub.open_services(url, start)
+    app = CpuApp(services=services)
+    people = ub.deposit_candidates(services, scans + ub.WARMUP_SCANS)
+
+    async def timed(name: str, screen: str, measured: bool, act: Callable[[], None]) -> None:
+        app.armed = (name, screen) if measured else None
+        before = time.perf_counter()
+        act()
+        await ub.wait_until(lambda: app.first_frame(screen, before))
+        app.armed = None
+        await ub.idle(app)
+
+    async def home() -> None:
+        app.post_message(ub.key_event("escape", None))
+        await ub.wait_until(lambda: type(app.screen).__name__ == "HomeScreen")
+        await ub.idle(app)
+
+    try:
+        async with app.run_test(size=ub.SIZE) as pilot:
+            await pilot.pause()
+            await ub.idle(app)
+            for n, code in enumerate(people):
+                measured = n >= ub.WARMUP_SCANS
+                badge = f"SRK1:S:{code}"
+                await timed(
+                    "person", "PersonScreen", measured, lambda b=badge: ub.post_scan(app, b)
+                )
+                enter = ub.key_event("enter", "\r")
+                await timed(
+                    "deposit", "ConfirmScreen", measured, lambda e=enter: app.post_message(e)
+                )
+                await home()
+                app.post_message(ub.key_event("f2", None))
+                await ub.idle(app)
+                await timed(
+                    "collect", "ConfirmScreen", measured, lambda b=badge: ub.post_scan(app, b)
+                )
+                await home()
+            tracked = len(gc.get_objects())
+    finally:
+        services.close()
+    return app.windows, tracked
+
+
+def main(argv: list[str]) -> int:
+    scans = int(argv[0]) if argv else 30
+    profile = cProfile.Profile() if len(argv) > 1 else None
+    log = GcLog()
+    gc.callbacks.append(log)
+    ctx = BenchContext()
+    try:
+        url, info = ub.school_copy(ctx, "ui-cpu-school.sqlite3")
+        windows, tracked = asyncio.run(measure(url, info.now_dt, scans, profile))
+    finally:
+        gc.callbacks.remove(log)
+        ctx.close()
+    if profile is not None:
+        profile.dump_stats(argv[1])
+    print(f"KIOSK_TUNING={os.environ.get('KIOSK_TUNING', 'all')}, load {os.getloadavg()[0]:.2f}")
+    for name in FIGURES:
+        rows = [w for w in windows if w[0] == name]
+        wall, cpu = [w[1] for w in rows], [w[2] for w in rows]
+        gc_ms = [sum(log.inside(w[3], w[4])) for w in rows]
+        full = [round(ms) for w in rows for ms in log.inside(w[3], w[4], 2)]
+        print(
+            f"{name:8} n={len(rows)}  wall p50 {percentile(wall, 50):5.1f} p95 "
+            f"{percentile(wall, 95):5.1f} ms  UI CPU p50 {percentile(cpu, 50):5.1f} p95 "
+            f"{percentile(cpu, 95):5.1f} ms  gc in window p95 {percentile(gc_ms, 95):.1f} ms, "
+            f"full collections inside: {full}"
+        )
+    full_all = [round((b - a) * 1000) for g, a, b in log.runs if g == 2]
+    print(f"full collections in the run: {len(full_all)} {full_all} ms; {tracked} objects tracked")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
