@@ -356,3 +356,26 @@ async def test_a_notice_that_could_not_be_sent_is_shown_in_the_console(
         who = app.screen.query_one("#console-who", Static)
         await wait_until(pilot, lambda: "notice" in text_of(who))
         assert "⚠ 1 notice(s) not sent (kiosk notify --status)" in text_of(who)
+
+
+async def test_the_filters_row_is_not_filled_on_a_console_that_is_closing(
+    services: Services,
+) -> None:
+    # The register's filters arrive after the first page or a second after opening; a console
+    # closed in between (a refused sign-in, F10, the idle lock) must not get them: the lists
+    # would be mounted on a screen being taken down, and their own set-up then fails.
+    from kiosk.ui.admin.register import RegisterPane
+
+    app = ConsoleHost(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.focused, DataTable))
+        pane = app.screen.query_one(RegisterPane)
+        pane._filters_added = False  # as before its first page: the row still empty
+        for select in pane.query("#reg-filters > *"):
+            await select.remove()
+        app.pop_screen()  # the console closes; its pane is still attached for a moment
+        pane._add_filters()  # the timer's call, in that moment
+        await pilot.pause()
+        await pilot.pause()
+        assert app.screen.query_one("#home", Static)
+    # Leaving run_test re-raises any error the app met (a NoMatches from a half-mounted list).

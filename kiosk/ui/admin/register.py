@@ -170,7 +170,11 @@ class RegisterPane(Pane):
     def _add_filters(self) -> AwaitMount | None:
         """The filters' row filled (once): staff, kind, store, device, Clear filters. Their
         lists of staff, stores and devices are fetched once they are there."""
-        if self._filters_added or not self.is_attached:
+        if (
+            self._filters_added
+            or not self.is_attached
+            or self.screen not in self.app.screen_stack  # closing: being taken down
+        ):
             return None
         self._filters_added = True
         row = self.query_one("#reg-filters", Horizontal)
