@@ -74,6 +74,7 @@ async def test_every_console_tab_shows_hostile_names_as_typed(services: Services
                     pilot,
                     lambda want=want: want <= shown_names() if want else shown_names(),
                     what=f"the {key} tab to show {sorted(want or ['a name'])}",
+                    timeout=30.0,  # a loaded CI machine: rows from a worker, drawn later
                 )
             else:
                 for _ in range(5):
