@@ -123,21 +123,25 @@ class KioskScreenMixin:
 
     # --- what is typed: the code field ------------------------------------------------------
 
-    def _find(self, selector: str | type[W], kind: type[W]) -> W | None:
-        """``query_one`` remembered while the widget stays on this screen (None: none).
+    def find_one(self, selector: str | type[W], kind: type[W]) -> W:
+        """``query_one``, remembered while the widget stays on this screen.
 
         Textual remembers each ``query_one`` under the count of changes to the widgets below
-        the screen, which moves on while a kept screen is shown again and again: asked afresh
-        on each visit, the lookups of the code field and the notice filled that memory (up
-        to 1,024 entries a screen; the soak's growing tuples, issue 17)."""
+        the node asked, which moves on while a kept screen (home, a person's) is shown again
+        and again: asked afresh each time, every lookup added an entry to that memory (up to
+        1,024 a screen; the soak's growing tuples, issue 17)."""
         key = selector if isinstance(selector, str) else selector.__name__
         found = self._found.get(key)
         if found is None or not found.is_attached:
-            try:
-                found = self._found[key] = self.query_one(selector, kind)
-            except Exception:
-                return None
+            found = self._found[key] = self.query_one(selector, kind)
         return cast(W, found)
+
+    def _find(self, selector: str | type[W], kind: type[W]) -> W | None:
+        """``find_one``, or None when the screen has no such widget (yet)."""
+        try:
+            return self.find_one(selector, kind)
+        except Exception:
+            return None
 
     @property
     def code_field(self) -> CodeField | None:
