@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
 from textual.widgets import Input, OptionList
 
 from kiosk.domain.errors import KioskError
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from kiosk.ui.host import KioskHost
 
 T = TypeVar("T")
+W = TypeVar("W", bound=Widget)
 
 
 class KioskScreenMixin:
@@ -51,6 +53,7 @@ class KioskScreenMixin:
         self.enter_disarmed = False
         # Shown and ready for keys (the app keeps keys typed ahead until it is).
         self.typing_ready = False
+        self._found: dict[str, Any] = {}
 
     @property
     def kiosk(self) -> KioskHost:
@@ -120,13 +123,30 @@ class KioskScreenMixin:
 
     # --- what is typed: the code field ------------------------------------------------------
 
+    def find_one(self, selector: str | type[W], kind: type[W]) -> W:
+        """``query_one``, remembered while the widget stays on this screen.
+
+        Textual remembers each ``query_one`` under the count of changes to the widgets below
+        the node asked, which moves on while a kept screen (home, a person's) is shown again
+        and again: asked afresh each time, every lookup added an entry to that memory (up to
+        1,024 a screen; the soak's growing tuples, issue 17)."""
+        key = selector if isinstance(selector, str) else selector.__name__
+        found = self._found.get(key)
+        if found is None or not found.is_attached:
+            found = self._found[key] = self.query_one(selector, kind)
+        return cast(W, found)
+
+    def _find(self, selector: str | type[W], kind: type[W]) -> W | None:
+        """``find_one``, or None when the screen has no such widget (yet)."""
+        try:
+            return self.find_one(selector, kind)
+        except Exception:
+            return None
+
     @property
     def code_field(self) -> CodeField | None:
         """The screen's one place for typed and scanned codes (None: it has none)."""
-        try:
-            return self.query_one(CodeField)  # type: ignore[no-any-return]
-        except Exception:
-            return None
+        return self._find(CodeField, CodeField)
 
     def on_key(self, event: events.Key) -> None:
         """A key no part of the screen used (it bubbled up to here, before any binding):
@@ -270,10 +290,7 @@ class KioskScreenMixin:
 
     @property
     def notice(self) -> Notice | None:
-        try:
-            return self.query_one("#notice", Notice)  # type: ignore[no-any-return]
-        except Exception:
-            return None
+        return self._find("#notice", Notice)
 
     def show_error(self, message: str | KioskError, title: str | None = None) -> None:
         if isinstance(message, KioskError):

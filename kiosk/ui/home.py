@@ -166,7 +166,7 @@ class HomeScreen(StaffScreen):
             self._stale = True
             return
         self._stale = False
-        scan = self.query_one("#scan", Input)
+        scan = self.find_one("#scan", Input)
         scan.value = ""
         self.clear_notice()
         self._highlight_intent()
@@ -198,11 +198,11 @@ class HomeScreen(StaffScreen):
         if shown == self._clock_shown:
             return  # the same minute: updating would lay the screen out again for nothing
         self._clock_shown = shown
-        self.query_one("#clock", Digits).update(shown[0])
-        self.query_one("#date", Static).update(plain(shown[1]))
+        self.find_one("#clock", Digits).update(shown[0])
+        self.find_one("#date", Static).update(plain(shown[1]))
 
     def show_db_state(self) -> None:
-        status = self.query_one("#db-status", Static)
+        status = self.find_one("#db-status", Static)
         gateway = self.kiosk.gateway
         state = gateway.state
         status.set_class(state in ("unavailable", "too_new"), "-problem")
@@ -245,7 +245,7 @@ class HomeScreen(StaffScreen):
         )
 
     def _show_end_of_day(self, held: tuple[PhoneHolding, ...]) -> None:
-        banner = self.query_one("#end-of-day", Static)
+        banner = self.find_one("#end-of-day", Static)
         if not held:
             if banner.display:
                 banner.display = False
@@ -303,7 +303,7 @@ class HomeScreen(StaffScreen):
 
     def _highlight_intent(self) -> None:
         for name in INTENTS:
-            self.query_one(f"#act-{name}", TouchButton).set_class(name == self.intent, "-armed")
+            self.find_one(f"#act-{name}", TouchButton).set_class(name == self.intent, "-armed")
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
@@ -314,7 +314,7 @@ class HomeScreen(StaffScreen):
             self.kiosk.action_request_exit()
         elif button.startswith("act-"):
             self.action_intent(button.removeprefix("act-"))
-        self.query_one("#scan", Input).focus()
+        self.find_one("#scan", Input).focus()
 
     # --- scans ------------------------------------------------------------------------------
 
