@@ -7,6 +7,7 @@ through the host's few moves (home, a kept screen over home, the confirmation)."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
@@ -54,6 +55,7 @@ class KioskScreenMixin:
         # Shown and ready for keys (the app keeps keys typed ahead until it is).
         self.typing_ready = False
         self._found: dict[str, Any] = {}
+        self._free_text_checked: str | None = None  # see free_text_may_go_on
 
     @property
     def kiosk(self) -> KioskHost:
@@ -261,6 +263,48 @@ class KioskScreenMixin:
             title="Not now",
         )
 
+    def free_text_may_go_on(
+        self,
+        text: str,
+        *,
+        instead_of: str,
+        title: str,
+        owner_id: int | None,
+        again: Callable[[], None],
+    ) -> bool:
+        """Free text about to be recorded (a note, a reason, a need): True when it may go on.
+
+        One word may be the next person's staff code typed here (this one walked away) or a
+        badge's or label's payload, never meant as the text: it is looked up first (False
+        meanwhile, nothing recorded). Another person's code (anyone's, when ``owner_id`` is
+        None) hands over to their screen; any other code is refused in words ("… is a kiosk
+        code, not {instead_of}"); a plain word calls ``again()`` (the screen's submit), which
+        then goes on."""
+        typed = text.strip()
+        if not may_be_a_code(typed) or self._free_text_checked == text:
+            return True
+        self._free_text_checked = text
+
+        def refuse(what: str) -> None:
+            self._free_text_checked = None
+            self.show_error(f"“{shown_code(typed)}” is a {what}, not {instead_of}.", title=title)
+
+        def found(result: ScanResult) -> None:
+            staff = result.staff
+            if staff is not None and (owner_id is None or staff.staff.id != owner_id):
+                self.hand_over(result)  # another person's code: nothing recorded for this one
+            else:
+                refuse("kiosk code")
+
+        def not_found(_error: KioskError) -> None:
+            if SCAN_PREFIX.match(typed):
+                refuse("badge or label")
+            else:
+                again()  # a word, not a code: recorded as usual
+
+        self.call(lambda s: s.people.resolve_scan(typed), found, not_found)
+        return False
+
     def hand_over(self, result: ScanResult) -> None:
         """Another member of staff's code on this unfinished screen: its person walked away.
         The screen is dropped (nothing recorded) and the code is read as if typed on home."""
@@ -347,6 +391,14 @@ class KioskScreenMixin:
         """The big confirmation of a recorded event (only ever from a service's receipt)."""
         lines = [receipt.staff.name] if receipt.staff is not None else []
         self.kiosk.confirm(receipt.summary, [*lines, *more], receipt.occurred_at)
+
+
+SCAN_PREFIX = re.compile(r"^SRK\d*:", re.IGNORECASE)  # a badge's or label's payload
+
+
+def may_be_a_code(text: str) -> bool:
+    """One word that a staff code, a label or a badge's payload could be."""
+    return bool(text) and len(text) <= 64 and not any(ch.isspace() for ch in text)
 
 
 def shown_code(text: str, limit: int = 40) -> str:

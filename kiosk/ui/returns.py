@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
@@ -14,16 +13,12 @@ from textual.widgets import Button, Input, RadioSet, Static
 from kiosk.domain.calendar import WEEKDAYS_ONLY, SchoolCalendar
 from kiosk.domain.errors import InvalidInput, KioskError
 from kiosk.domain.timeutil import suggested_extension
-from kiosk.ui.base import KioskScreenMixin, StaffScreen, shown_code
+from kiosk.ui.base import KioskScreenMixin, StaffScreen
 from kiosk.ui.formats import day_and_time, parse_when
 from kiosk.ui.widgets import WARN_MARK, Choice, CodeField, Notice, TouchButton, assemble, plain
 
 if TYPE_CHECKING:
-    from kiosk.services.people import ScanResult
     from kiosk.services.views import DeviceStatus, EventReceipt, OffsiteItem, StaffStatus
-
-# A badge's or label's payload (typed or scanned into the note by mistake).
-SCAN_PREFIX = re.compile(r"^SRK\d*:", re.IGNORECASE)
 
 
 def _buttons(label: str) -> ComposeResult:
@@ -39,7 +34,6 @@ class ReturnScreen(StaffScreen):
         super().__init__(classes="form-screen return-screen")
         self.status = status
         self.recorded_by = recorded_by
-        self._code_checked: str | None = None
 
     def compose(self) -> ComposeResult:
         device, out = self.status.device, self.status.offsite
@@ -100,44 +94,18 @@ class ReturnScreen(StaffScreen):
             return
         tag, by = self.status.device.tag, self.recorded_by
         condition = self.query_one("#condition", Input).value
-        typed = condition.strip()
-        one_word = bool(typed) and len(typed) <= 64 and not any(c.isspace() for c in typed)
-        if one_word and self._code_checked != condition:
-            # One word in the note: the next person's staff code (this one walked away) or a
-            # label is never stored as what is wrong with the device.
-            self._code_checked = condition
-            self.call(
-                lambda s: s.people.resolve_scan(typed),
-                lambda result: self._code_in_note(result, typed),
-                lambda _error: self._note_is_not_a_code(typed),
-            )
+        if not self.free_text_may_go_on(
+            condition,
+            instead_of="a note on its condition: say it in words, or leave the note empty",
+            title="Not recorded",
+            owner_id=None,
+            again=self.action_submit,
+        ):
             return
         self.call(
             lambda s: s.devices.return_device(tag, condition=condition, recorded_by=by),
             lambda receipt: self._returned(receipt, condition.strip()),
         )
-
-    def _code_in_note(self, result: ScanResult, typed: str) -> None:
-        if result.staff is not None:
-            self.hand_over(result)  # someone else's code: nothing recorded for this screen
-            return
-        self._code_checked = None
-        self.show_error(
-            f"“{shown_code(typed)}” is a kiosk code, not a note on its condition: say it in "
-            "words, or leave the note empty.",
-            title="Not recorded",
-        )
-
-    def _note_is_not_a_code(self, typed: str) -> None:
-        if SCAN_PREFIX.match(typed):
-            self._code_checked = None
-            self.show_error(
-                f"“{shown_code(typed)}” is a badge or label, not a note on its condition: say "
-                "it in words, or leave the note empty.",
-                title="Not recorded",
-            )
-            return
-        self.action_submit()  # a word, not a code: the return as usual
 
     def _returned(self, receipt: EventReceipt, condition: str) -> None:
         more = [f"Condition noted: {condition}"] if condition else []
@@ -151,7 +119,6 @@ class ExtendScreen(StaffScreen):
         super().__init__(classes="form-screen extend-screen")
         self.status = status
         self.items: tuple[OffsiteItem, ...] = status.offsite
-        self._code_checked: str | None = None
         self.calendar: SchoolCalendar = WEEKDAYS_ONLY  # the school's, once read (on mount)
         self._suggested = ""
 
@@ -265,42 +232,19 @@ class ExtendScreen(StaffScreen):
             self.show_error(exc)
             return
         reason = self.query_one("#extend-reason", Input).value
-        typed = reason.strip()
-        one_word = bool(typed) and len(typed) <= 64 and not any(c.isspace() for c in typed)
-        if one_word and self._code_checked != reason:
-            # The next person's staff code typed here is not the reason (as for a note).
-            self._code_checked = reason
-            self.call(
-                lambda s: s.people.resolve_scan(typed),
-                lambda result: self._code_as_reason(result, typed),
-                lambda _error: self._reason_is_not_a_code(typed),
-            )
+        if not self.free_text_may_go_on(
+            reason,
+            instead_of="a reason: say why in words",
+            title="Not recorded",
+            owner_id=self.status.staff.id,
+            again=self.action_submit,
+        ):
             return
         tag, code = item.device.tag, self.status.staff.code
         self.call(
             lambda s: s.devices.extend(tag, new_due, reason=reason, staff_code=code),
             self.confirm_receipt,
         )
-
-    def _code_as_reason(self, result: ScanResult, typed: str) -> None:
-        if result.staff is not None and result.staff.staff.id != self.status.staff.id:
-            self.hand_over(result)  # another person's code: nothing recorded for this one
-            return
-        self._code_checked = None
-        self.show_error(
-            f"“{shown_code(typed)}” is a kiosk code, not a reason: say why in words.",
-            title="Not recorded",
-        )
-
-    def _reason_is_not_a_code(self, typed: str) -> None:
-        if SCAN_PREFIX.match(typed):
-            self._code_checked = None
-            self.show_error(
-                f"“{shown_code(typed)}” is a badge or label, not a reason: say why in words.",
-                title="Not recorded",
-            )
-            return
-        self.action_submit()  # a word, not a code: recorded as usual
 
 
 def offer_return(

@@ -28,7 +28,7 @@ from kiosk.domain.errors import InvalidInput, KioskError, MissingAcknowledgement
 from kiosk.domain.events import SIGN_OUT_REASONS
 from kiosk.domain.text import display_text
 from kiosk.domain.when import not_a_school_day
-from kiosk.ui.base import KioskScreenMixin, StaffScreen, shown_code
+from kiosk.ui.base import KioskScreenMixin, StaffScreen
 from kiosk.ui.formats import clock_time, day_and_time, parse_when, when_in_words
 from kiosk.ui.widgets import (
     TODO_MARK,
@@ -126,8 +126,6 @@ class SignOutScreen(StaffScreen):
         self.check = check
         self.tags = [d.tag for d in check.devices]
         self._staff: tuple[StaffInfo, ...] | None = None
-        # An "Other" reason of one word, once checked not to be a kiosk code.
-        self._reason_checked: str | None = None
 
     def compose(self) -> ComposeResult:
         staff = self.check.staff
@@ -528,17 +526,13 @@ class SignOutScreen(StaffScreen):
         except KioskError as exc:
             self.show_error(exc)
             return
-        typed = draft.reason
-        one_word = typed not in SIGN_OUT_REASONS and not any(c.isspace() for c in typed)
-        if one_word and len(typed) <= 64 and self._reason_checked != typed:
-            # "Other" in one word: the next person's staff code typed there (this one walked
-            # away) or a label is never recorded as the reason.
-            self._reason_checked = typed
-            self.call(
-                lambda s: s.people.resolve_scan(typed),
-                lambda result: self._code_as_reason(result, typed),
-                lambda _error: self._reason_is_not_a_code(typed),
-            )
+        if draft.reason not in SIGN_OUT_REASONS and not self.free_text_may_go_on(
+            draft.reason,  # "Other", in words
+            instead_of="a reason: say why in words",
+            title="Not signed out",
+            owner_id=self.check.staff.id,
+            again=self.action_submit,
+        ):
             return
         code, tags = self.check.staff.code, list(self.tags)
         self.call(
@@ -553,26 +547,6 @@ class SignOutScreen(StaffScreen):
             self._signed_out,
             self._failed,
         )
-
-    def _code_as_reason(self, result: ScanResult, typed: str) -> None:
-        if result.staff is not None and result.staff.staff.id != self.check.staff.id:
-            self.hand_over(result)  # another person's code: nothing recorded for this one
-            return
-        self._reason_checked = None
-        self.show_error(
-            f"“{shown_code(typed)}” is a kiosk code, not a reason: say why in words.",
-            title="Not signed out",
-        )
-
-    def _reason_is_not_a_code(self, typed: str) -> None:
-        if typed.upper().startswith("SRK"):
-            self._reason_checked = None
-            self.show_error(
-                f"“{shown_code(typed)}” is a badge or label, not a reason: say why in words.",
-                title="Not signed out",
-            )
-            return
-        self.action_submit()  # a word, not a code: signed out as the summary says
 
     def _signed_out(self, receipt: SignOutReceipt) -> None:
         zone = self.kiosk.settings.zone

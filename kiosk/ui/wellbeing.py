@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from time import monotonic
 from typing import TYPE_CHECKING, ClassVar
 
@@ -13,12 +12,11 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Static
 
 from kiosk.domain.errors import KioskError
-from kiosk.ui.base import StaffScreen, shown_code
+from kiosk.ui.base import StaffScreen
 from kiosk.ui.formats import local, parse_day
 from kiosk.ui.widgets import Notice, TouchButton, assemble
 
 if TYPE_CHECKING:
-    from kiosk.services.people import ScanResult
     from kiosk.services.views import EventReceipt, StaffInfo
 
 VDU_TEXT = (
@@ -138,7 +136,6 @@ class ReviewScreen(_FormScreen):
     def on_mount(self) -> None:
         self._shown_needs: str | None = None
         self._shown_at = 0.0
-        self._code_checked: str | None = None
         self.query_one("#needs", Input).focus()
 
     @on(Input.Changed, "#needs")
@@ -156,16 +153,13 @@ class ReviewScreen(_FormScreen):
         if not needs.strip():
             self.show_error("Please say briefly what you need.", title="Not sent")
             return
-        typed = needs.strip()
-        if _may_be_a_code(typed) and self._code_checked != needs:
-            # One word: a staff code (someone else walked up and typed theirs here) or a
-            # badge's payload is never sent as what this person needs.
-            self._code_checked = needs
-            self.call(
-                lambda s: s.people.resolve_scan(typed),
-                lambda result: self._code_typed(result, typed),
-                lambda _error: self._not_a_code(typed),
-            )
+        if not self.free_text_may_go_on(
+            needs,
+            instead_of="what you need: say it in words",
+            title="Not sent",
+            owner_id=self.staff.id,
+            again=self.action_submit,
+        ):
             return
         if self._shown_needs != needs:
             self._shown_needs = needs
@@ -179,31 +173,3 @@ class ReviewScreen(_FormScreen):
         if monotonic() - self._shown_at < self.READ_SECONDS:
             return  # what will be sent has only just been shown: it stays, to be read
         self.call(lambda s: s.policies.request_workstation_review(code, needs), self._done)
-
-    def _code_typed(self, result: ScanResult, typed: str) -> None:
-        if result.staff is not None and result.staff.staff.id != self.staff.id:
-            self.hand_over(result)  # another person's code: this one walked away
-            return
-        self._code_checked = None
-        self.show_error(
-            f"“{shown_code(typed)}” is a kiosk code, not what you need: say it in words.",
-            title="Not sent",
-        )
-
-    def _not_a_code(self, typed: str) -> None:
-        if SCAN_PREFIX.match(typed):
-            self._code_checked = None
-            self.show_error(
-                f"“{shown_code(typed)}” is a badge or label, not what you need: say it in words.",
-                title="Not sent",
-            )
-            return
-        self.action_submit()  # a word, not a code: on to the usual confirmation
-
-
-SCAN_PREFIX = re.compile(r"^SRK\d*:", re.IGNORECASE)
-
-
-def _may_be_a_code(text: str) -> bool:
-    """One word that a staff code, a label or a badge's payload could be."""
-    return bool(text) and len(text) <= 64 and not any(ch.isspace() for ch in text)
