@@ -9,10 +9,12 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
+from sqlalchemy import select
 from textual.pilot import Pilot
 from textual.widgets import Button, Input, Static
 from textual.worker import WorkerCancelled, WorkerFailed
 
+from kiosk.db.models import Event
 from kiosk.services.app import Services
 from kiosk.ui.app import KioskApp
 from kiosk.ui.widgets import FactList
@@ -155,3 +157,10 @@ async def idle(pilot: Pilot[Any], seconds: float) -> None:
     app.clock.advance(seconds)
     app.check_idle_timeout()
     await settle(pilot)
+
+
+def events(services: Services) -> list[tuple[str, dict[str, Any]]]:
+    """Every event in the register, in order: (kind, details)."""
+    with services.ctx.engine.connect() as conn:
+        rows = conn.execute(select(Event.kind, Event.details).order_by(Event.id)).all()
+    return [(str(kind), dict(details or {})) for kind, details in rows]

@@ -5,16 +5,13 @@ person saw, on a real database file, with the register read before and after."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import select
 from textual.containers import VerticalScroll
 from textual.widgets import Button, Checkbox
 
 from kiosk.config import Settings
 from kiosk.db.engine import make_engine
-from kiosk.db.models import Event
 from kiosk.services.app import Services
 from kiosk.ui.breakfast import BreakfastScreen
 from kiosk.ui.confirm import ConfirmScreen
@@ -24,16 +21,18 @@ from kiosk.ui.returns import ExtendScreen, ReturnScreen
 from kiosk.ui.signout import SignOutScreen
 from kiosk.ui.wellbeing import ReviewScreen
 from tests.school import make_ready
-from tests.ui.kiosk_support import make_app, notice, press, running, settle, type_code, wait_for
+from tests.ui.kiosk_support import (
+    events,
+    make_app,
+    notice,
+    press,
+    running,
+    settle,
+    type_code,
+    wait_for,
+)
 
 pytestmark = pytest.mark.ui
-
-
-def events(services: Services) -> list[tuple[str, dict[str, Any]]]:
-    """Every event in the register, in order: (kind, details)."""
-    with services.ctx.engine.connect() as conn:
-        rows = conn.execute(select(Event.kind, Event.details).order_by(Event.id)).all()
-    return [(str(kind), dict(details or {})) for kind, details in rows]
 
 
 async def test_enter_pressed_twice_on_a_policy_does_not_agree_to_the_next_one_unseen(

@@ -8,10 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 from textual.widgets import Checkbox, Input
 
-from kiosk.db.models import Event
 from kiosk.domain.events import BREAKFAST_DRAWER_STORE
 from kiosk.services.app import Services
 from kiosk.ui.breakfast import BreakfastScreen
@@ -21,6 +19,7 @@ from kiosk.ui.signout import SignOutScreen
 from kiosk.ui.widgets import CodeField
 from tests.school import make_ready
 from tests.ui.kiosk_support import (
+    events,
     make_app,
     notice,
     press,
@@ -32,13 +31,6 @@ from tests.ui.kiosk_support import (
 )
 
 pytestmark = pytest.mark.ui
-
-
-def events(services: Services) -> list[tuple[str, dict[str, Any]]]:
-    """Every event in the register, in order: (kind, details)."""
-    with services.ctx.engine.connect() as conn:
-        rows = conn.execute(select(Event.kind, Event.details).order_by(Event.id)).all()
-    return [(str(kind), dict(details or {})) for kind, details in rows]
 
 
 @pytest.mark.parametrize(

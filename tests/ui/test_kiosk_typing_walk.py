@@ -4,15 +4,12 @@ model of issue 16: each on a real database file, the register read before and af
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import select
 from textual.widgets import Select
 
 from kiosk.config import Settings, log_dir
 from kiosk.db.engine import make_engine
-from kiosk.db.models import Event
 from kiosk.services.app import Services
 from kiosk.ui.app import KioskApp
 from kiosk.ui.breakfast import BreakfastScreen
@@ -27,6 +24,7 @@ from tests.conftest import FakeClock
 from tests.school import make_ready
 from tests.ui.conftest import ADMIN_PIN
 from tests.ui.kiosk_support import (
+    events,
     make_app,
     notice,
     press,
@@ -39,12 +37,6 @@ from tests.ui.kiosk_support import (
 )
 
 pytestmark = pytest.mark.ui
-
-
-def events(services: Services) -> list[tuple[str, dict[str, Any]]]:
-    with services.ctx.engine.connect() as conn:
-        rows = conn.execute(select(Event.kind, Event.details).order_by(Event.id)).all()
-    return [(str(kind), dict(details or {})) for kind, details in rows]
 
 
 async def test_the_line_manager_list_starts_with_the_persons_own_manager(
