@@ -381,22 +381,69 @@ def missing_guards(conn: Connection) -> list[str]:
     ):
         if table != "events" or name not in PG_TRIGGERS:
             problems.append(f"the trigger {name} on {table} is not the kiosk's")
-    has_role = conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": ROLE})
-    if has_role:
+    problems.extend(_kiosk_role_problems(conn))
+    return problems
+
+
+# What a role that records events must not be able to do to the tables whose history the
+# chain keeps (TRIGGER: a trigger of its own could drop or change rows behind the chain).
+_PRIVILEGES = ("UPDATE", "DELETE", "TRUNCATE", "INSERT", "TRIGGER")
+
+# The kiosk group role and every role in it, at any depth: a kiosk's own login is a member,
+# and a grant made to that login rather than to the group counts just as much.
+_KIOSK_ROLES = text(
+    """
+    WITH RECURSIVE kiosk(oid) AS (
+        SELECT oid FROM pg_roles WHERE rolname = :r
+        UNION
+        SELECT m.member FROM pg_auth_members m JOIN kiosk k ON m.roleid = k.oid
+    )
+    SELECT r.rolname, r.rolsuper, r.rolcreaterole, o.rolname,
+           r.oid <> o.oid AND pg_has_role(r.oid, o.oid, 'MEMBER')
+    FROM kiosk k
+    JOIN pg_roles r ON r.oid = k.oid
+    CROSS JOIN pg_roles o
+    WHERE o.oid = (SELECT relowner FROM pg_class WHERE oid = 'events'::regclass)
+    ORDER BY r.rolname <> :r, r.rolname
+    """
+)
+
+
+def _kiosk_role_problems(conn: Connection) -> list[str]:
+    """What the kiosk's roles (the group and each login in it) may do that they should not.
+
+    The database's own guards (0005's triggers, 0006's owner-only changes) stop the kiosk's
+    login, not the owner: a kiosk login that is a superuser, can act as the owner (a member
+    of the owner's role: ``SET ROLE`` works even without inheriting its rights), may create
+    roles (and on PostgreSQL 15 and older grant itself the owner's), or was granted more on a
+    table directly, is named."""
+    problems: list[str] = []
+    for name, superuser, createrole, owner, acts_as_owner in conn.execute(
+        _KIOSK_ROLES, {"r": ROLE}
+    ).tuples():
+        who = "the kiosk role" if name == ROLE else f"the kiosk login {name}"
+        if superuser:
+            problems.append(f"{who} is a superuser")
+        if acts_as_owner:
+            problems.append(f"{who} can act as the owner {owner} (a member of its role)")
+        if createrole:
+            problems.append(f"{who} may create roles")
+        if superuser or acts_as_owner:
+            continue  # every privilege follows: said once above
         for table in ("events", *LIST_TABLES):
-            for privilege in ("UPDATE", "DELETE", "TRUNCATE", "INSERT"):
+            for privilege in _PRIVILEGES:
                 if table == "events" and privilege == "INSERT":
                     continue
                 granted = conn.scalar(
                     text("SELECT has_table_privilege(:r, :t, :p)"),
-                    {"r": ROLE, "t": table, "p": privilege},
+                    {"r": name, "t": table, "p": privilege},
                 )
                 if granted:
-                    problems.append(f"the kiosk role may {privilege} {table}")
+                    problems.append(f"{who} may {privilege} {table}")
         purge = conn.scalar(
             text("SELECT has_function_privilege(:r, 'kiosk_purge_events(bigint)', 'EXECUTE')"),
-            {"r": ROLE},
+            {"r": name},
         )
         if purge:
-            problems.append("the kiosk role may call kiosk_purge_events")
+            problems.append(f"{who} may call kiosk_purge_events")
     return problems

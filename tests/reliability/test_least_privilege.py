@@ -429,3 +429,99 @@ def _snapshot(url: str) -> tuple[Any, ...]:
             conn.execute("SELECT key, value FROM kiosk_settings ORDER BY key").fetchall(),
             conn.execute("SELECT id, text FROM policies ORDER BY id").fetchall(),
         )
+
+
+# --- a kiosk login given more than the group's rights ---------------------------------------
+
+# What a database administrator could do to the kiosk's own login (not to the group role
+# kiosk_app, whose grants are checked above): (setup, teardown, what verify says).
+WIDENED_LOGINS: dict[str, tuple[str, str, str]] = {
+    "a member of the owner's role": (
+        'GRANT "{owner}" TO {login}; ALTER ROLE {login} NOINHERIT',
+        "",
+        "the kiosk login {login} can act as the owner {owner} (a member of its role)",
+    ),
+    "a superuser": (
+        "ALTER ROLE {login} SUPERUSER",
+        "ALTER ROLE {login} NOSUPERUSER",
+        "the kiosk login {login} is a superuser",
+    ),
+    "may create roles": (
+        "ALTER ROLE {login} CREATEROLE",
+        "",
+        "the kiosk login {login} may create roles",
+    ),
+    "granted UPDATE on events itself": (
+        "GRANT UPDATE ON events TO {login}",
+        "REVOKE UPDATE ON events FROM {login}",
+        "the kiosk login {login} may UPDATE events",
+    ),
+    "granted TRIGGER on staff itself": (
+        "GRANT TRIGGER ON staff TO {login}",
+        "REVOKE TRIGGER ON staff FROM {login}",
+        "the kiosk login {login} may TRIGGER staff",
+    ),
+}
+
+
+@pytest.mark.parametrize("widened", list(WIDENED_LOGINS))
+def test_verify_names_a_kiosk_login_with_more_than_the_kiosk_role(
+    set_up_school: Services, kiosk_url: str, pg_url: str, widened: str
+) -> None:
+    """The database's guards stop the kiosk's login, not the owner: a login that may act as
+    the owner, is a superuser, may create roles, or was granted more on a table itself, can
+    step round them. Verify names it, whichever role the office runs verify as."""
+    setup, teardown, said = WIDENED_LOGINS[widened]
+    login = make_url(kiosk_url).username
+    with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+        name = owner.execute("SELECT current_user").fetchone()
+        assert name is not None
+        words = {"owner": name[0], "login": login}
+        for statement in setup.format(**words).split("; "):
+            owner.execute(statement)
+        office = Services(
+            make_engine(pg_url),
+            Settings(kiosk_name="office", database_url=pg_url),
+            set_up_school.ctx.clock,
+        )
+        try:
+            report = office.integrity.verify(save=False)
+        finally:
+            office.close()
+            if teardown:
+                owner.execute(teardown.format(**words))
+    assert not report.ok
+    assert said.format(**words) in report.problems, report.problems
+
+
+def test_a_kiosk_login_in_the_owners_role_steps_round_0006_and_verify_says_how(
+    set_up_school: Services, kiosk_url: str, pg_url: str
+) -> None:
+    """The attack the check above is for: the kiosk's login, made a member of the owner's role
+    (inheriting its rights, PostgreSQL's default), grants admin with a chained event that the
+    database applies. Verify, on the kiosk's own login, names the grant and the membership
+    that allowed it."""
+    login = make_url(kiosk_url).username
+    with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+        row = owner.execute("SELECT current_user").fetchone()
+        assert row is not None
+    with psycopg.connect(libpq_url(kiosk_url)) as kiosk:
+        db = Raw(kiosk, sqlite=False)
+        details = _staff_change("BJONES", roles=["admin", "breakfast_club_lead"])(db)
+        with pytest.raises(errors.InsufficientPrivilege, match="only the database owner"):
+            _append(db, {"kind": "reference_changed", "category": "reference", "details": details})
+        kiosk.rollback()
+        with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+            owner.execute(f'GRANT "{row[0]}" TO {login}')
+        _append(db, {"kind": "reference_changed", "category": "reference", "details": details})
+        kiosk.commit()
+        granted = db.execute(
+            "SELECT 1 FROM staff_roles r JOIN staff s ON s.id = r.staff_id "
+            "WHERE s.code = 'BJONES' AND r.role = 'admin'"
+        )
+    assert granted == [(1,)]
+    report = set_up_school.integrity.verify(save=False)
+    assert not report.ok
+    problems = " ".join(report.problems)
+    assert f"the kiosk login {login} can act as the owner" in problems
+    assert "not recorded by an admin" in problems
