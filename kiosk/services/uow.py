@@ -32,7 +32,8 @@ CHAIN_LOCK_KEY = 0x4B494F534B  # "KIOSK"
 
 _events = cast(Table, Event.__table__)
 _CHAIN_HEAD = select(_events.c.id, _events.c.hash).order_by(_events.c.id.desc()).limit(1)
-_INSERT_EVENT = insert(_events)
+# RETURNING: a row comes back only when one was stored (psycopg reports no rowcount here).
+_INSERT_EVENT = insert(_events).returning(_events.c.id)
 _ANY_REFERENCE = select(_events.c.id).where(_events.c.kind == REFERENCE_KIND).limit(1)
 
 
@@ -210,8 +211,8 @@ class UnitOfWork:
         # One prepared INSERT (no ORM flush for it: every event goes through here); what
         # the session holds unflushed goes first, as it would have.
         self.session.flush()
-        stored = self.session.connection().execute(_INSERT_EVENT, values).rowcount
-        if stored == 0:  # (-1: not reported by the driver)
+        stored = self.session.connection().execute(_INSERT_EVENT, values).first()
+        if stored is None:
             # A trigger that is not the kiosk's dropped it (RAISE(IGNORE), a BEFORE trigger
             # returning NULL): never confirm an event that was not stored.
             log.error("event %s (%s) was not stored: the database dropped it", values["id"], kind)

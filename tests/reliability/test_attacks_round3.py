@@ -179,29 +179,42 @@ def test_kiosks_whose_clocks_differ_by_minutes_still_verify(
     assert services.integrity.verify(save=False).ok
 
 
-def test_a_trigger_that_drops_events_is_refused_and_named(
-    sqlite_services: Services,
-) -> None:
-    """A shell adds a trigger that silently drops one person's deposits (SQLite: RAISE(IGNORE);
-    the kiosk's login on PostgreSQL cannot create triggers). The kiosk confirmed a deposit
-    that was never stored, and verify said intact."""
-    services = sqlite_services
-    db_url = services.settings.database_url
+def test_a_trigger_that_drops_events_is_refused_and_named(services: Services, db_url: str) -> None:
+    """A shell (SQLite: ``RAISE(IGNORE)``) or the owner (PostgreSQL: a BEFORE INSERT trigger
+    returning NULL; the kiosk's login cannot create triggers) adds a trigger that silently
+    drops one person's deposits. The kiosk confirmed a deposit that was never stored, and
+    verify said intact."""
     shift_school(services)
-    conn = sqlite3.connect(sqlite_path(db_url))
-    conn.execute(
-        "CREATE TRIGGER events_quiet BEFORE INSERT ON events WHEN NEW.kind = 'phone_deposited' "
-        "AND NEW.staff_id = (SELECT id FROM staff WHERE code = 'ASMITH') "
-        "BEGIN SELECT RAISE(IGNORE); END"
-    )
-    conn.commit()
-    conn.close()
+    if is_sqlite(db_url):
+        conn: Any = sqlite3.connect(sqlite_path(db_url))
+        conn.execute(
+            "CREATE TRIGGER events_quiet BEFORE INSERT ON events "
+            "WHEN NEW.kind = 'phone_deposited' "
+            "AND NEW.staff_id = (SELECT id FROM staff WHERE code = 'ASMITH') "
+            "BEGIN SELECT RAISE(IGNORE); END"
+        )
+        conn.commit()
+        conn.close()
+    else:
+        with psycopg.connect(libpq_url(db_url), autocommit=True) as owner:
+            owner.execute(
+                "CREATE FUNCTION events_quiet() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                "IF NEW.kind = 'phone_deposited' AND NEW.staff_id = "
+                "(SELECT id FROM staff WHERE code = 'ASMITH') THEN RETURN NULL; END IF; "
+                "RETURN NEW; END $$"
+            )
+            owner.execute(
+                "CREATE TRIGGER events_quiet BEFORE INSERT ON events "
+                "FOR EACH ROW EXECUTE FUNCTION events_quiet()"
+            )
     before = event_ids(db_url)
 
     with pytest.raises(DatabaseUnavailable, match="did not store it"):
         services.phones.deposit("ASMITH")
 
     assert event_ids(db_url) == before
+    services.phones.deposit("BJONES")  # anyone else's is stored as before
+    assert len(event_ids(db_url)) == len(before) + 1
     report = services.integrity.verify(save=False)
     assert not report.ok
     assert "the trigger events_quiet on events is not the kiosk's" in said(report)
