@@ -23,7 +23,7 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -186,3 +186,15 @@ def hash_of(row: Any, *, version: int | None = None) -> str:
     if not isinstance(prev, str):
         raise UnreadableEvent("its previous hash is missing")
     return event_hash(prev, content_of(row, version=version))
+
+
+def stored_hash(row: Sequence[Any]) -> str:
+    """The hash of an event as read back from the database (every column, ``EVENT_COLUMNS``
+    order; ``details`` as stored: JSON text on SQLite, already parsed on PostgreSQL)."""
+    values = dict(zip(EVENT_COLUMNS, row, strict=True))
+    if isinstance(values["details"], str):
+        try:
+            values["details"] = json.loads(values["details"])
+        except ValueError as exc:
+            raise UnreadableEvent("its details are not JSON") from exc
+    return hash_of(values)

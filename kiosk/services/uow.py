@@ -15,7 +15,16 @@ from sqlalchemy.orm import Session
 from kiosk.config import Settings
 from kiosk.db.engine import session_factory, write_engine
 from kiosk.db.models import Event
-from kiosk.domain.chain import CONTENT_VERSION, GENESIS_HASH, event_mac, hash_of, iso_utc
+from kiosk.domain.chain import (
+    CONTENT_VERSION,
+    EVENT_COLUMNS,
+    GENESIS_HASH,
+    UnreadableEvent,
+    event_mac,
+    hash_of,
+    iso_utc,
+    stored_hash,
+)
 from kiosk.domain.errors import DatabaseUnavailable, KioskError, RuleViolation
 from kiosk.domain.events import EventKind
 from kiosk.domain.reference import ID_KEYED, REFERENCE_FIELDS, REFERENCE_KIND, normalise_key
@@ -32,8 +41,10 @@ CHAIN_LOCK_KEY = 0x4B494F534B  # "KIOSK"
 
 _events = cast(Table, Event.__table__)
 _CHAIN_HEAD = select(_events.c.id, _events.c.hash).order_by(_events.c.id.desc()).limit(1)
-# RETURNING: a row comes back only when one was stored (psycopg reports no rowcount here).
-_INSERT_EVENT = insert(_events).returning(_events.c.id)
+_INSERT_EVENT = insert(_events)
+# The event as stored, read back as `kiosk verify` reads it: a trigger that is not the
+# kiosk's may have dropped it or changed it on the way in.
+_STORED_EVENT = text(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE id = :id")
 _ANY_REFERENCE = select(_events.c.id).where(_events.c.kind == REFERENCE_KIND).limit(1)
 
 
@@ -211,17 +222,28 @@ class UnitOfWork:
         # One prepared INSERT (no ORM flush for it: every event goes through here); what
         # the session holds unflushed goes first, as it would have.
         self.session.flush()
-        stored = self.session.connection().execute(_INSERT_EVENT, values).first()
-        if stored is None:
-            # A trigger that is not the kiosk's dropped it (RAISE(IGNORE), a BEFORE trigger
-            # returning NULL): never confirm an event that was not stored.
-            log.error("event %s (%s) was not stored: the database dropped it", values["id"], kind)
+        conn = self.session.connection()
+        conn.execute(_INSERT_EVENT, values)
+        # Never confirm an event that was not stored as meant: a trigger that is not the
+        # kiosk's can drop it (RAISE(IGNORE), a BEFORE trigger returning NULL; psycopg gives
+        # no rowcount to tell) or change it (another person, another kind) on the way in.
+        stored = conn.execute(_STORED_EVENT, {"id": values["id"]}).first()
+        if stored is None or self._stored_hash(stored) != digest:
+            what = "dropped" if stored is None else "changed"
+            log.error("event %s (%s) was not stored: the database %s it", values["id"], kind, what)
             raise DatabaseUnavailable(
                 "Not recorded: the database did not store it (a trigger that is not the "
                 "kiosk's?). Run `kiosk verify` and tell the office."
             )
         self._last_hash, self._last_id = digest, values["id"]
         return Event(**values)  # what was stored (not tracked by the session)
+
+    @staticmethod
+    def _stored_hash(row: Any) -> str:
+        try:
+            return stored_hash(tuple(row))
+        except (UnreadableEvent, TypeError, ValueError, AttributeError):
+            return ""  # stored in a form that is not the kiosk's: not what was meant
 
     # --- reference data: people, roles, stores, devices, policies, settings ------------------
 

@@ -220,6 +220,53 @@ def test_a_trigger_that_drops_events_is_refused_and_named(services: Services, db
     assert "the trigger events_quiet on events is not the kiosk's" in said(report)
 
 
+def test_a_trigger_that_changes_an_event_on_the_way_in_is_refused(
+    services: Services, db_url: str
+) -> None:
+    """A trigger that is not the kiosk's rewrites one person's deposits as another's on the
+    way in (SQLite: a shell drops the append-only trigger and updates the new row; PostgreSQL:
+    the owner's BEFORE INSERT trigger changes NEW). The kiosk would have confirmed Alice's
+    deposit while the register said Ben's: it says "Not recorded", and nothing is kept."""
+    shift_school(services)
+    if is_sqlite(db_url):
+        conn: Any = sqlite3.connect(sqlite_path(db_url))
+        conn.execute("DROP TRIGGER events_no_update")
+        conn.execute(
+            "CREATE TRIGGER events_swap AFTER INSERT ON events "
+            "WHEN NEW.kind = 'phone_deposited' "
+            "AND NEW.staff_id = (SELECT id FROM staff WHERE code = 'ASMITH') BEGIN "
+            "UPDATE events SET staff_id = (SELECT id FROM staff WHERE code = 'BJONES') "
+            "WHERE id = NEW.id; END"
+        )
+        conn.commit()
+        conn.close()
+    else:
+        with psycopg.connect(libpq_url(db_url), autocommit=True) as owner:
+            owner.execute(
+                "CREATE FUNCTION events_swap() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                "IF NEW.kind = 'phone_deposited' AND NEW.staff_id = "
+                "(SELECT id FROM staff WHERE code = 'ASMITH') THEN "
+                "NEW.staff_id := (SELECT id FROM staff WHERE code = 'BJONES'); END IF; "
+                "RETURN NEW; END $$"
+            )
+            owner.execute(
+                "CREATE TRIGGER events_swap BEFORE INSERT ON events "
+                "FOR EACH ROW EXECUTE FUNCTION events_swap()"
+            )
+    before = event_ids(db_url)
+
+    with pytest.raises(DatabaseUnavailable, match="did not store it"):
+        services.phones.deposit("ASMITH")
+
+    assert event_ids(db_url) == before  # rolled back: neither Alice's nor Ben's
+    assert services.people.status("BJONES").phone is None
+    services.phones.deposit("CHEAD")  # anyone else's is stored as before
+    assert len(event_ids(db_url)) == len(before) + 1
+    report = services.integrity.verify(save=False)
+    assert not report.ok
+    assert "the trigger events_swap on events is not the kiosk's" in said(report)
+
+
 def test_a_trigger_added_to_a_list_is_named(services: Services, db_url: str) -> None:
     """A trigger on a list table (the owner on PostgreSQL, a shell on SQLite) that changes
     the lists behind the chain, here only once its condition comes true."""
