@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Static
@@ -86,19 +86,20 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
     # --- what is shown ----------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # Straight on the screen (its padding frames them): a container around them was one
+        # more widget restyled, laid out and drawn whole for every badge.
         staff = self.status.staff
-        with Vertical(id="person"):
-            with Horizontal(id="person-head"):
-                yield Static(plain(staff.name), id="person-name")
-                yield Static(plain(f"{staff.code} · {self._now()}"), id="person-code")
-            yield FactList(self._facts(), id="person-facts")
-            yield Static(self._primary_line(), id="primary")
-            yield Notice(id="notice")
-            yield ActionPad(PAD_KEYS, id="person-actions")
-            yield CodeField(
-                placeholder="Scan or type a laptop or work-phone label here, then Enter",
-                id="code",
-            )
+        with Horizontal(id="person-head"):
+            yield Static(plain(staff.name), id="person-name")
+            yield Static(plain(f"{staff.code} · {self._now()}"), id="person-code")
+        yield FactList(self._facts(), id="person-facts")
+        yield Static(self._primary_line(), id="primary")
+        yield Notice(id="notice")
+        yield ActionPad(PAD_KEYS, id="person-actions")
+        yield CodeField(
+            placeholder="Scan or type a laptop or work-phone label here, then Enter",
+            id="code",
+        )
 
     def on_mount(self) -> None:
         self._show_actions()
