@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
 from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Static
@@ -33,6 +32,7 @@ from kiosk.ui.widgets import (
     CodeField,
     Fact,
     FactList,
+    HeadLine,
     Notice,
     PadKey,
     assemble,
@@ -89,9 +89,7 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
         # Straight on the screen (its padding frames them): a container around them was one
         # more widget restyled, laid out and drawn whole for every badge.
         staff = self.status.staff
-        with Horizontal(id="person-head"):
-            yield Static(plain(staff.name), id="person-name")
-            yield Static(plain(f"{staff.code} · {self._now()}"), id="person-code")
+        yield HeadLine(plain(staff.name), self._code_line(), id="person-head")
         yield FactList(self._facts(), id="person-facts")
         yield Static(self._primary_line(), id="primary")
         yield Notice(id="notice")
@@ -116,10 +114,7 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
         if not self.is_mounted:  # composed from it when it is first shown
             return
         staff = status.staff
-        update_if_changed(self._part("#person-name", Static), plain(staff.name))
-        update_if_changed(
-            self._part("#person-code", Static), plain(f"{staff.code} · {self._now()}")
-        )
+        self._part("#person-head", HeadLine).show(plain(staff.name), self._code_line())
         self._part("#person-facts", FactList).show(self._facts())
         update_if_changed(self._part("#primary", Static), self._primary_line())
         notice = self.notice
@@ -155,6 +150,9 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
         if status.open_reviews:
             facts.append(Fact("Review", self._review_line()))
         return facts
+
+    def _code_line(self) -> Content:
+        return plain(f"{self.status.staff.code} · {self._now()}")
 
     def _now(self) -> str:
         return clock_time(self.kiosk.clock(), self.kiosk.settings.zone)

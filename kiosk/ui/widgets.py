@@ -193,6 +193,53 @@ class Notice(Static):
         self.update("")
 
 
+class HeadLine(Static):
+    """A heading line: ``left`` (wrapped in the width ``right`` leaves) and ``right`` at the
+    top right; ``left`` styled by the ``head-line--left`` component class.
+
+    One widget where a Horizontal of two Statics was three, on a kept screen shown again for
+    every badge (issue 17). It reads (``visual``) as the two parts one after the other."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"head-line--left"}
+    DEFAULT_CSS = """
+    HeadLine {
+        height: auto;
+    }
+    HeadLine > .head-line--left {
+        text-style: bold;
+    }
+    """
+
+    def __init__(self, left: Content, right: Content, *, id: str | None = None) -> None:
+        super().__init__(left + Content(" ") + right, id=id, markup=False)
+        self.left, self.right = left, right
+
+    def show(self, left: Content, right: Content) -> None:
+        """Show these parts instead (laid out again only if they changed)."""
+        if left.is_same(self.left) and right.is_same(self.right):
+            return
+        self.left, self.right = left, right
+        self.update(left + Content(" ") + right)
+
+    def _lines(self, width: int, styled: bool) -> list[Content]:
+        left_width = max(width - self.right.cell_length, 1)
+        left = self.left
+        if styled:
+            left = left.stylize_before(self.get_visual_style("head-line--left", partial=True))
+        lines = left.wrap(left_width) or [Content("")]
+        first = lines[0]
+        # (the gap a span of its own: drawn apart from the right part, as two widgets were)
+        gap = Content.styled(" " * max(left_width - first.cell_length, 0), Style(italic=False))
+        lines[0] = first + gap + self.right
+        return lines
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._lines(width, styled=False))
+
+    def render(self) -> Content:
+        return Content("\n").join(self._lines(self.size.width, styled=True))
+
+
 @dataclass(frozen=True)
 class Fact:
     """One line of a :class:`FactList`: a label and its value. ``tone`` (``todo`` or

@@ -21,7 +21,7 @@ from kiosk.ui.returns import ExtendScreen
 from kiosk.ui.signout import SignOutScreen
 from kiosk.ui.theme import HIGH_CONTRAST, KIOSK
 from kiosk.ui.wellbeing import ReviewScreen, VduScreen
-from kiosk.ui.widgets import ActionPad, PadKey, TouchButton
+from kiosk.ui.widgets import ActionPad, HeadLine, PadKey, TouchButton
 from tests.school import make_ready
 from tests.ui.kiosk_support import make_app, running, scan, screen_text, settle
 
@@ -108,16 +108,32 @@ async def test_only_the_keys_that_apply_are_drawn_and_a_gap_does_nothing(
 
 async def test_the_persons_screen_is_a_handful_of_widgets(school: Services) -> None:
     """Shown again for every badge, the kept screen is restyled and laid out whole each
-    time on stock Textual: its keys are one widget, not a Grid of ten Buttons, and its parts
-    sit on the screen itself, not in a container of their own."""
+    time on stock Textual: its keys are one widget, not a Grid of ten Buttons; the name and
+    the code above them one line, not a Horizontal of two Statics; and its parts sit on the
+    screen itself, not in a container of their own."""
     app = make_app(school)
     async with running(app) as pilot:
         await scan(pilot, "SRK1:S:ASMITH")
         screen = app.screen
         assert isinstance(screen, PersonScreen)
         widgets = list(screen.walk_children())
-        assert len(widgets) <= 8, [type(w).__name__ for w in widgets]
+        assert len(widgets) <= 6, [type(w).__name__ for w in widgets]
         assert not screen.query(TouchButton)
+
+
+async def test_a_long_name_wraps_beside_the_code_and_the_time(school: Services) -> None:
+    school.people.add_staff("LONGNAME", "Maximilian " * 12 + "Featherstonehaugh")
+    app = make_app(school)
+    async with running(app, size=(80, 24)) as pilot:
+        await scan(pilot, "SRK1:S:LONGNAME")
+        head = app.screen.query_one("#person-head", HeadLine)
+        lines = [strip.text for strip in head.render_lines(Region(0, 0, head.size.width, 3))]
+        code = "LONGNAME · 08:05"
+        assert lines[0].endswith(code) and lines[0].startswith("Maximilian")
+        assert head.size.height >= 3  # wrapped, in the width the code leaves
+        assert all(len(line.rstrip()) <= head.size.width - len(code) for line in lines[1:])
+        assert "Featherstonehaugh" in " ".join(lines)
+        assert "Maximilian " * 12 + "Featherstonehaugh" in screen_text(app)
 
 
 # --- the look: the pad's keys are drawn as TouchButtons in a Grid are -------------------------
