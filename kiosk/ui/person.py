@@ -87,8 +87,8 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
     # --- what is shown ----------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        # (in a container of their own: straight on the screen, which scrolls, every badge
-        # allocated about three times as much on stock Textual; measured with bench.ui_cpu)
+        # (in a container of their own: put straight on the screen, they made every badge
+        # allocate about three times as much on stock Textual; bench/README.md, issue 17)
         staff = self.status.staff
         with Vertical(id="person"):
             yield HeadLine(plain(staff.name), self._code_line(), id="person-head")
