@@ -44,6 +44,14 @@ class GcLog:
         else:
             self.runs.append((info["generation"], self._start, time.perf_counter()))
 
+    def counts(self, start: float, end: float) -> tuple[int, int, int]:
+        """How many collections of generation 0, 1 and 2 started in [start, end]."""
+        found = [0, 0, 0]
+        for g, a, _b in self.runs:
+            if start <= a <= end:
+                found[min(g, 2)] += 1
+        return found[0], found[1], found[2]
+
     def inside(self, start: float, end: float, generation: int | None = None) -> list[float]:
         """Milliseconds of the collections that started in [start, end]."""
         return [
@@ -149,11 +157,13 @@ def main(argv: list[str]) -> int:
         wall, cpu = [w[1] for w in rows], [w[2] for w in rows]
         gc_ms = [sum(log.inside(w[3], w[4])) for w in rows]
         full = [round(ms) for w in rows for ms in log.inside(w[3], w[4], 2)]
+        per_gen = [log.counts(w[3], w[4]) for w in rows]
+        gens = " / ".join(f"{sum(c[g] for c in per_gen) / max(len(rows), 1):.2f}" for g in range(3))
         print(
             f"{name:8} n={len(rows)}  wall p50 {percentile(wall, 50):5.1f} p95 "
             f"{percentile(wall, 95):5.1f} ms  UI CPU p50 {percentile(cpu, 50):5.1f} p95 "
             f"{percentile(cpu, 95):5.1f} ms  gc in window p95 {percentile(gc_ms, 95):.1f} ms, "
-            f"full collections inside: {full}"
+            f"full collections inside: {full}; collections per window (gen 0 / 1 / 2): {gens}"
         )
     full_all = [round((b - a) * 1000) for g, a, b in log.runs if g == 2]
     print(f"full collections in the run: {len(full_all)} {full_all} ms; {tracked} objects tracked")

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Vertical
 from textual.content import Content
 from textual.widget import Widget
-from textual.widgets import Button, Static
+from textual.widgets import Static
 
 from kiosk.domain.events import BREAKFAST_DRAWER_STORE, Role
 from kiosk.domain.timeutil import local_date
@@ -29,11 +29,13 @@ from kiosk.ui.widgets import (
     OK_MARK,
     TODO_MARK,
     WARN_MARK,
+    ActionPad,
     CodeField,
     Fact,
     FactList,
+    HeadLine,
     Notice,
-    TouchButton,
+    PadKey,
     assemble,
     plain,
     update_if_changed,
@@ -61,6 +63,11 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("f8", "vdu", "VDU training done"),
     ("f12", "review", "Desk review"),
 )
+# The keys a mouse or a touch can press (one widget: the screen is shown again for every badge).
+PAD_KEYS: tuple[PadKey, ...] = (
+    *(PadKey(name, key.upper(), label) for key, name, label in ACTIONS),
+    PadKey("done", "Esc", "Done"),
+)
 
 
 class PersonScreen(ReusableScreenMixin, StaffScreen):
@@ -80,18 +87,15 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
     # --- what is shown ----------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # (in a container of their own: put straight on the screen, they made every badge
+        # allocate about three times as much on stock Textual; bench/README.md, issue 17)
         staff = self.status.staff
         with Vertical(id="person"):
-            with Horizontal(id="person-head"):
-                yield Static(plain(staff.name), id="person-name")
-                yield Static(plain(f"{staff.code} · {self._now()}"), id="person-code")
+            yield HeadLine(plain(staff.name), self._code_line(), id="person-head")
             yield FactList(self._facts(), id="person-facts")
             yield Static(self._primary_line(), id="primary")
             yield Notice(id="notice")
-            with Grid(id="person-actions"):
-                for key, name, label in ACTIONS:
-                    yield TouchButton(label, key=key.upper(), id=f"do-{name}")
-                yield TouchButton("Done", key="Esc", id="do-done")
+            yield ActionPad(PAD_KEYS, id="person-actions")
             yield CodeField(
                 placeholder="Scan or type a laptop or work-phone label here, then Enter",
                 id="code",
@@ -112,10 +116,7 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
         if not self.is_mounted:  # composed from it when it is first shown
             return
         staff = status.staff
-        update_if_changed(self._part("#person-name", Static), plain(staff.name))
-        update_if_changed(
-            self._part("#person-code", Static), plain(f"{staff.code} · {self._now()}")
-        )
+        self._part("#person-head", HeadLine).show(plain(staff.name), self._code_line())
         self._part("#person-facts", FactList).show(self._facts())
         update_if_changed(self._part("#primary", Static), self._primary_line())
         notice = self.notice
@@ -152,13 +153,14 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
             facts.append(Fact("Review", self._review_line()))
         return facts
 
+    def _code_line(self) -> Content:
+        return plain(f"{self.status.staff.code} · {self._now()}")
+
     def _now(self) -> str:
         return clock_time(self.kiosk.clock(), self.kiosk.settings.zone)
 
     def _show_actions(self) -> None:
-        available = self._available()
-        for _key, name, _label in ACTIONS:
-            self._part(f"#do-{name}", TouchButton).display = name in available
+        self._part("#person-actions", ActionPad).show_only(self._available() | {"done"})
 
     def _available(self) -> set[str]:
         status = self.status
@@ -396,8 +398,8 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
 
             start_breakfast(self, self.status.staff)
 
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
+    @on(ActionPad.Pressed)
+    def _pressed(self, event: ActionPad.Pressed) -> None:
         actions = {
             "deposit": self.action_deposit,
             "collect": self.action_collect,
@@ -410,7 +412,7 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
             "review": self.action_review,
             "done": self.action_done,
         }
-        action = actions.get((event.button.id or "").removeprefix("do-"))
+        action = actions.get(event.action)
         if action is not None:
             action()
 

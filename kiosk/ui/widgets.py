@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
+from itertools import accumulate
 from typing import ClassVar
 
+from textual import events
 from textual.binding import Binding, BindingType
+from textual.color import Color
 from textual.content import Content
-from textual.geometry import Size
+from textual.geometry import Offset, Size
+from textual.message import Message
+from textual.style import Style
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, RadioButton, Static
 
@@ -186,6 +193,53 @@ class Notice(Static):
         self.update("")
 
 
+class HeadLine(Static):
+    """A heading line: ``left`` (wrapped in the width ``right`` leaves) and ``right`` at the
+    top right; ``left`` styled by the ``head-line--left`` component class.
+
+    One widget where a Horizontal of two Statics was three, on a kept screen shown again for
+    every badge (issue 17). It reads (``visual``) as the two parts one after the other."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"head-line--left"}
+    DEFAULT_CSS = """
+    HeadLine {
+        height: auto;
+    }
+    HeadLine > .head-line--left {
+        text-style: bold;
+    }
+    """
+
+    def __init__(self, left: Content, right: Content, *, id: str | None = None) -> None:
+        super().__init__(left + Content(" ") + right, id=id, markup=False)
+        self.left, self.right = left, right
+
+    def show(self, left: Content, right: Content) -> None:
+        """Show these parts instead (laid out again only if they changed)."""
+        if left.is_same(self.left) and right.is_same(self.right):
+            return
+        self.left, self.right = left, right
+        self.update(left + Content(" ") + right)
+
+    def _lines(self, width: int, styled: bool) -> list[Content]:
+        left_width = max(width - self.right.cell_length, 1)
+        left = self.left
+        if styled:
+            left = left.stylize_before(self.get_visual_style("head-line--left", partial=True))
+        lines = left.wrap(left_width) or [Content("")]
+        first = lines[0]
+        # (the gap a span of its own: drawn apart from the right part, as two widgets were)
+        gap = Content.styled(" " * max(left_width - first.cell_length, 0), Style(italic=False))
+        lines[0] = first + gap + self.right
+        return lines
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._lines(width, styled=False))
+
+    def render(self) -> Content:
+        return Content("\n").join(self._lines(self.size.width, styled=True))
+
+
 @dataclass(frozen=True)
 class Fact:
     """One line of a :class:`FactList`: a label and its value. ``tone`` (``todo`` or
@@ -278,3 +332,272 @@ def _same_facts(a: Sequence[Fact], b: Sequence[Fact]) -> bool:
         x.label == y.label and x.tone == y.tone and x.value.is_same(y.value)
         for x, y in zip(a, b, strict=True)
     )
+
+
+# --- a pad of touch keys, drawn as one widget ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PadKey:
+    """One key of an :class:`ActionPad`: what it does (``name``), the key of the keyboard
+    that does the same (shown on it, e.g. ``F2``), and its label."""
+
+    name: str
+    key: str
+    label: str
+
+
+class ActionPad(Widget, can_focus=False):
+    """Big keys for a mouse or touch screen, in a grid, drawn as one widget.
+
+    It looks like a :class:`TouchButton` per key in a ``Grid`` (Textual's default button: a
+    tall edge above and below, the key's name reversed before its label, the key under the
+    mouse lit, a pressed key shown pushed in for a fifth of a second), but it is one widget
+    where those were eleven: the kept person's screen is restyled, laid out and drawn again
+    for every badge, on stock Textual each of its widgets every time (issue 17).
+
+    A click or tap on a key posts :class:`ActionPad.Pressed` with the key's name (not while
+    that key is still shown pressed, as a Button). It never takes the focus. Its grid comes
+    from its own styles (``grid-size`` columns, ``grid-gutter``); each key's look from the
+    component classes (``border-top``/``border-bottom``: ``tall`` draws the key's edges,
+    ``none`` makes it one line high).
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "action-pad--key",
+        "action-pad--hover",
+        "action-pad--pressed",
+    }
+    DEFAULT_CSS = """
+    ActionPad {
+        width: 1fr;
+        height: auto;
+        grid-size: 3;
+        grid-gutter: 0 1;
+    }
+    ActionPad > .action-pad--key {
+        color: $button-foreground;
+        background: $surface;
+        text-style: bold;
+        border-top: tall $surface-lighten-1;
+        border-bottom: tall $surface-darken-1;
+    }
+    ActionPad > .action-pad--hover {
+        background: $surface-darken-1;
+        border-top: tall $surface;
+        border-bottom: tall $surface-darken-1;
+    }
+    ActionPad > .action-pad--pressed {
+        background: $surface;
+        border-top: tall $surface-darken-1;
+        border-bottom: tall $surface-lighten-1;
+        tint: $background 30%;
+    }
+    """
+    PRESSED_SECONDS = 0.2  # Button's active_effect_duration
+
+    class Pressed(Message):
+        """A key of the pad was clicked or tapped."""
+
+        def __init__(self, pad: ActionPad, action: str) -> None:
+            super().__init__()
+            self.pad = pad
+            self.action = action  # the key's name
+
+        @property
+        def control(self) -> ActionPad:
+            return self.pad
+
+    def __init__(
+        self,
+        keys: Sequence[PadKey],
+        *,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.keys: tuple[PadKey, ...] = tuple(keys)
+        self.shown: tuple[str, ...] = tuple(k.name for k in self.keys)
+        self.hover: str | None = None
+        self.pressed: str | None = None
+        self._pressed_timer: Timer | None = None
+
+    def show_only(self, names: set[str] | frozenset[str]) -> None:
+        """Show these keys only (in the pad's order); laid out again only if that changed."""
+        shown = tuple(k.name for k in self.keys if k.name in names)
+        if shown != self.shown:
+            self.shown = shown
+            if self.hover not in shown:
+                self.hover = None
+            self.refresh(layout=True)
+
+    # --- where the keys are -------------------------------------------------------------------
+
+    def _columns(self) -> int:
+        return max(self.styles.grid_size_columns or 1, 1)
+
+    def _key_height(self) -> int:
+        edges = self.get_component_styles("action-pad--key")
+        return 1 + self._has_edge(edges.border_top) + self._has_edge(edges.border_bottom)
+
+    @staticmethod
+    def _has_edge(edge: tuple[str, Color]) -> int:
+        return int(edge[0] not in ("", "none", "hidden"))
+
+    def _widths(self, width: int) -> list[tuple[int, int]]:
+        """(x, width) of each column: ``1fr`` columns and the gutter, as Textual's grid
+        divides a width."""
+        # (Textual's grid puts the "vertical" gutter between columns, the other between rows)
+        columns, gutter = self._columns(), self.styles.grid_gutter_vertical
+        unit = Fraction(max(width - gutter * (columns - 1), 0), columns)
+        steps = [value for _ in range(columns) for value in (unit, Fraction(gutter))]
+        offsets = [0, *(int(total) for total in accumulate(steps))]
+        return [(a, b - a) for a, b in zip(offsets[::2], offsets[1::2], strict=False)]
+
+    def _rows(self) -> list[tuple[str, ...]]:
+        columns = self._columns()
+        return [self.shown[n : n + columns] for n in range(0, len(self.shown), columns)]
+
+    def key_at(self, x: int, y: int) -> str | None:
+        """The name of the key drawn at (x, y) of the pad, or None (a gutter, nothing)."""
+        height, gap = self._key_height(), self.styles.grid_gutter_horizontal
+        row, within = divmod(y, height + gap)
+        rows = self._rows()
+        if row >= len(rows) or within >= height:
+            return None
+        for name, (left, width) in zip(rows[row], self._widths(self.size.width), strict=False):
+            if left <= x < left + width:
+                return name
+        return None
+
+    def key_offset(self, name: str) -> Offset | None:
+        """Where key ``name`` is drawn: the middle of its label line (None: not shown)."""
+        height, gap = self._key_height(), self.styles.grid_gutter_horizontal
+        columns = self._widths(self.size.width)
+        for n, row in enumerate(self._rows()):
+            if name in row:
+                left, width = columns[row.index(name)]
+                return Offset(left + width // 2, n * (height + gap) + height // 2)
+        return None
+
+    @property
+    def text(self) -> str:
+        """The keys shown, one a line, as they read (for reading them out, and for tests)."""
+        keys = {k.name: k for k in self.keys}
+        return "\n".join(f"{keys[name].key} {keys[name].label}" for name in self.shown)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        rows = len(self._rows())
+        if not rows:
+            return 0
+        return rows * self._key_height() + (rows - 1) * self.styles.grid_gutter_horizontal
+
+    # --- drawing ---------------------------------------------------------------------------------
+
+    def _looks(self, state: str) -> tuple[Style, Style, Style]:
+        """The face, top edge and bottom edge of a key in ``state`` ("", "hover", "pressed")."""
+        parts = ("action-pad--key", f"action-pad--{state}") if state else ("action-pad--key",)
+        face = self.get_visual_style(*parts)
+        top = bottom = None
+        tint: Color | None = None
+        for part in parts:
+            styles = self.get_component_styles(part)
+            if styles.has_rule("border_top"):
+                top = styles.border_top[1]
+            if styles.has_rule("border_bottom"):
+                bottom = styles.border_bottom[1]
+            if styles.has_rule("tint"):
+                tint = styles.tint
+        background = face.background or Color(0, 0, 0, 0)
+        foreground = face.foreground or Color(255, 255, 255)
+        if tint is not None and tint.a:
+            background, foreground = background.tint(tint), foreground.tint(tint)
+            top = top.tint(tint) if top is not None else None
+            bottom = bottom.tint(tint) if bottom is not None else None
+        face = Style(background, foreground, bold=face.bold, dim=face.dim, italic=face.italic)
+        return (
+            face,
+            Style(background, top if top is not None else background),
+            Style(background, bottom if bottom is not None else background),
+        )
+
+    def _face(self, key: PadKey, width: int, style: Style) -> Content:
+        """The key's middle line: its key and label in the middle, as a Button centres its
+        label (``line-pad: 1``, ``text-align: center``; the spaces either side drawn apart)."""
+        label = Content.assemble((f" {key.key} ", "bold reverse"), " ", key.label)
+        lines = label.wrap(max(width - 2, 1))
+        label = (lines[0] if lines else label).truncate(max(width - 2, 0))
+        padded = label.pad(1, 1)  # the line's own padding goes with it
+        left = max(width - padded.cell_length, 0) // 2
+        right = max(width - left - padded.cell_length, 0)
+        fill = Style(style.background)  # (as Textual centres a line: blank, not bold)
+        return (
+            Content.styled(" " * left, fill)
+            + padded.stylize_before(style)
+            + Content.styled(" " * right, fill)
+        )
+
+    def render(self) -> Content:
+        width = self.size.width
+        columns = self._widths(width)
+        key_height, gap = self._key_height(), self.styles.grid_gutter_horizontal
+        keys = {k.name: k for k in self.keys}
+        looks = {state: self._looks(state) for state in ("", "hover", "pressed")}
+        has_top = key_height > 1
+        lines: list[Content] = []
+        for n, row in enumerate(self._rows()):
+            if n:
+                lines.extend(Content("") for _ in range(gap))
+            parts: list[list[Content]] = [[] for _ in range(key_height)]
+            x = 0
+            for name, (left, key_width) in zip(row, columns, strict=False):
+                state = "pressed" if name == self.pressed else "hover" if name == self.hover else ""
+                face, top, bottom = looks[state]
+                for part in parts:
+                    part.append(Content(" " * (left - x)))
+                if has_top:
+                    parts[0].append(Content.styled("▔" * key_width, top))
+                parts[1 if has_top else 0].append(self._face(keys[name], key_width, face))
+                if key_height > 2:
+                    parts[-1].append(Content.styled("▁" * key_width, bottom))
+                x = left + key_width
+            lines.extend(Content("").join(part) for part in parts)
+        return Content("\n").join(lines)
+
+    # --- the mouse -------------------------------------------------------------------------------
+
+    def on_click(self, event: events.Click) -> None:
+        event.stop()
+        offset = event.get_content_offset(self)
+        name = self.key_at(offset.x, offset.y) if offset is not None else None
+        if name is None or name == self.pressed:
+            return
+        self.press(name)
+
+    def press(self, name: str) -> None:
+        """Show key ``name`` pressed for a moment and post :class:`ActionPad.Pressed`."""
+        if name not in self.shown or not self.display:
+            return
+        self.pressed = name
+        if self._pressed_timer is not None:
+            self._pressed_timer.stop()
+        self._pressed_timer = self.set_timer(self.PRESSED_SECONDS, self._released)
+        self.refresh()
+        self.post_message(self.Pressed(self, name))
+
+    def _released(self) -> None:
+        self.pressed = None
+        self._pressed_timer = None
+        self.refresh()
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        offset = event.get_content_offset(self)
+        hover = self.key_at(offset.x, offset.y) if offset is not None else None
+        if hover != self.hover:
+            self.hover = hover
+            self.refresh()
+
+    def on_leave(self, event: events.Leave) -> None:
+        if self.hover is not None:
+            self.hover = None
+            self.refresh()

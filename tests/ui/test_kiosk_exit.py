@@ -54,8 +54,8 @@ async def test_markup_in_a_name_is_shown_as_typed_and_does_nothing(school: Servi
         await scan(pilot, "SRK1:S:MALLORY")
         assert isinstance(app.screen, PersonScreen)
         assert "[@click=app.quit]Mallory[/] [b]Bold[/b]" in screen_text(app)
-        await pilot.click("#person-name", offset=(2, 0))
-        await pilot.click("#person-name", offset=(20, 0))
+        await pilot.click("#person-head", offset=(2, 0))
+        await pilot.click("#person-head", offset=(20, 0))
         await pilot.pause()
         assert app.is_running and app.return_code is None
 

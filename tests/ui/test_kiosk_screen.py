@@ -57,7 +57,7 @@ async def test_everything_fits_from_80x24_to_a_large_screen(
         for widget in app.screen.query("TouchButton"):
             if widget.display:
                 assert _fully_visible(widget, size), (widget.id, widget.region)
-        for selector in ("#person-name", "#person-facts", "#primary"):
+        for selector in ("#person-head", "#person-facts", "#primary"):
             assert _fully_visible(app.screen.query_one(selector), size), selector
         # A sign-out with a laptop and a work phone: the form can be reached whole.
         await scan_fast(pilot, "SRK1:D:LAP-001")
