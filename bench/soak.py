@@ -108,6 +108,17 @@ def rows_of(result: dict[str, Any]) -> list[Row]:
     blocks = ", ".join(f"{s['blocks'] / 1000:.0f}k" for s in samples)
     sql_cache = " ".join(str(s.get("sql_cache", "?")) for s in samples)
     lat = result["screen_ms"]
+    one, last = samples[0], samples[-1]
+    heaps = (
+        f"; glibc malloc heaps {one['heaps']} -> {last['heaps']}, {one['heap_mib']} -> "
+        f"{last['heap_mib']} MiB (free but kept {one['kept_mib']} -> {last['kept_mib']}), "
+        f"Python's arenas {one['py_arenas']} -> {last['py_arenas']} MiB (free in them "
+        f"{one['py_free_mib']} -> {last['py_free_mib']}), SQLite's heap "
+        f"{one.get('sqlite_mib', '?')} -> {last.get('sqlite_mib', '?')} MiB, threads "
+        f"{one['threads']} -> {last['threads']}"
+        if "heaps" in one
+        else ""
+    )
     holders = result.get("holders", {})
     grown = (
         "; ".join(
@@ -128,7 +139,7 @@ def rows_of(result: dict[str, Any]) -> list[Row]:
             f"VmHWM after day 1 {first / 1024:.1f} MiB, at the end {end / 1024:.1f} MiB "
             f"= {end / first:.3f} x (target {TARGET_GROWTH} x); {result['recorded']:,} events "
             f"recorded ({result['mix']}) in {result['seconds']:.0f} s; VmRSS (MiB) {rss}; "
-            f"KIOSK_TUNING={tuning}",
+            f"KIOSK_TUNING={tuning}{heaps}",
         ),
         CheckRow(
             f"soak: object types growing over the term (every {result['sample_every']} days)",
@@ -239,6 +250,68 @@ def held_by(kind: str, sample: int = 100) -> list[tuple[str, int]]:
         del refs
     del picked
     return seen.most_common(3)
+
+
+def c_heap() -> dict[str, Any]:
+    """glibc's heaps (``kiosk/malloc.py``): how many, their size, what is in use and what is
+    free but kept (MiB); SQLite's own heap (MiB). Empty off glibc."""
+    from kiosk import malloc
+
+    got = malloc.info()
+    if got is None:
+        return {}
+    mib = 1024 * 1024
+    out: dict[str, Any] = {
+        "heaps": malloc.heaps(),
+        "heap_mib": round(got["arena"] / mib, 1),
+        "in_use_mib": round(got["uordblks"] / mib, 1),
+        "kept_mib": round(got["fordblks"] / mib, 1),
+        "mapped_mib": round(got["hblkhd"] / mib, 1),
+    }
+    out.update(pymalloc())
+    try:
+        import ctypes
+        import ctypes.util
+
+        lib = ctypes.CDLL(ctypes.util.find_library("sqlite3") or "libsqlite3.so.0")
+        lib.sqlite3_memory_used.restype = ctypes.c_int64
+        out["sqlite_mib"] = round(lib.sqlite3_memory_used() / mib, 1)
+    except (OSError, AttributeError):
+        pass
+    return out
+
+
+def pymalloc() -> dict[str, float]:
+    """Python's own allocator (``sys._debugmallocstats``): its arenas (MiB mapped), the bytes
+    in its blocks in use and free in its pools (MiB)."""
+    import re
+    import tempfile
+
+    with tempfile.TemporaryFile("w+") as out:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            os.dup2(out.fileno(), 2)
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        out.seek(0)
+        text = out.read()
+
+    def number(label: str) -> int:
+        found = re.search(re.escape(label) + r"\s*=\s*([\d,]+)", text)
+        return int(found.group(1).replace(",", "")) if found else 0
+
+    mib = 1024 * 1024
+    return {
+        "py_arenas": number("# arenas allocated current"),
+        "py_used_mib": round(number("# bytes in allocated blocks") / mib, 1),
+        "py_free_mib": round(
+            (number("# bytes in available blocks") + number("unused pools * 16384 bytes")) / mib,
+            1,
+        ),
+    }
 
 
 def _status_kib(field_name: str) -> int:
@@ -407,6 +480,9 @@ async def _term(
                             "frozen": gc.get_freeze_count(),
                             # SQLAlchemy's compiled-statement cache (an LRU of 500 by default)
                             "sql_cache": len(getattr(services.ctx.engine, "_compiled_cache", ())),
+                            # the C allocator: its heaps, in use and free-but-kept (MiB)
+                            **c_heap(),
+                            "threads": _status_kib("Threads"),
                             "seconds": round(time.perf_counter() - began, 1),
                         }
                     )
