@@ -1,26 +1,36 @@
-"""The C allocator of a kiosk process that runs for months (glibc ``malloc``, on Linux).
+"""The C-level memory of a kiosk process that runs for months: glibc's ``malloc`` heaps and
+SQLite's own heap.
 
 Python's small objects live in its own arenas; everything else (bigger objects and buffers,
 SQLite's page cache and statements, the C parts of the libraries) comes from the C library's
 ``malloc``. glibc gives each thread that allocates a heap of its own ("arena", up to eight per
 core), and memory freed in a heap is kept by it for that heap's next allocation, not given
-back. The kiosk's service calls run in Textual's thread workers (a pool of threads), so each
-pool thread that ever ran one holds a heap with its own free-but-kept memory beside the main
-one: a simulated term (bench/soak.py) put 8 MiB there in the first week.
+back. The kiosk's service calls run on the gateway's threads, so each heap but the main one
+held memory of its own: a simulated term (bench/soak.py) put 8 MiB there in the first week.
+SQLite's page cache is 2 MiB per connection, and the pool opens a second connection whenever a
+read runs beside a call: on the days a laptop was signed out, SQLite's heap went from 3 to 5
+MiB, and the C heap kept what it had grown by.
 
-:func:`settle` (called once as the kiosk app is made, before its first worker thread) asks
-glibc for one heap for the whole process (``mallopt(M_ARENA_MAX, 1)``): every thread's
-freed memory is then reused by every other. The threads take turns on one lock, which costs
-nothing measurable here: the kiosk runs one service call at a time, and Python's GIL already
-serialises them. It is not Textual and not speed, so it is not in the tuning door
-(``kiosk/ui/tuning``) and ``KIOSK_TUNING`` does not switch it: stock Textual runs on the same
-allocator. ``KIOSK_MALLOC=0`` leaves glibc's defaults (to measure without it); so does an
-explicit ``MALLOC_ARENA_MAX`` in the environment (glibc reads it itself), and so does any other
-C library (macOS, musl), where nothing is done.
+:func:`settle` (called once as the kiosk app is made, before its first thread):
+
+* asks glibc for one heap for the whole process (``mallopt(M_ARENA_MAX, 1)``; glibc on Linux
+  only): every thread's freed memory is then reused by every other. The threads take turns on
+  one lock, which costs nothing measurable here: the kiosk runs one service call at a time,
+  and Python's GIL already serialises them;
+* bounds SQLite's heap for the process at :data:`SQLITE_HEAP` bytes (``PRAGMA
+  soft_heap_limit``, on the SQLite that Python's ``sqlite3`` uses): past it, a connection
+  reuses its own cached pages instead of growing (a page not cached is read again from the
+  file, which the operating system caches).
+
+Neither is Textual nor speed, so they are not in the tuning door (``kiosk/ui/tuning``) and
+``KIOSK_TUNING`` does not switch them: stock Textual runs on the same allocator.
+``KIOSK_MALLOC=0`` leaves both as they are (to measure without); an explicit
+``MALLOC_ARENA_MAX`` in the environment (glibc reads it itself) leaves glibc's heaps to it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
@@ -29,6 +39,9 @@ from typing import Any
 
 MALLOC_ENV = "KIOSK_MALLOC"
 ARENAS = 1  # heaps for the whole process (glibc's default: 8 per core)
+# SQLite's heap for the whole process, bytes: one connection's page cache (2 MiB), its
+# statements and schema (about 0.5 MiB), and some room. Measured: bench/README.md (soak).
+SQLITE_HEAP = 3_500_000
 M_ARENA_MAX = -8  # from glibc's malloc.h
 
 _settled: bool | None = None  # what settle() did: None before it ran
@@ -66,19 +79,20 @@ def _glibc() -> Any | None:
 
 
 def wanted() -> bool:
-    """Whether :func:`settle` should change anything: not with ``KIOSK_MALLOC=0``, nor when
-    the environment already sets glibc's own ``MALLOC_ARENA_MAX``."""
-    if os.environ.get(MALLOC_ENV, "").strip().lower() in ("0", "off", "none"):
-        return False
-    return "MALLOC_ARENA_MAX" not in os.environ
+    """Whether :func:`settle` should change anything (not with ``KIOSK_MALLOC=0``)."""
+    return os.environ.get(MALLOC_ENV, "").strip().lower() not in ("0", "off", "none")
 
 
 def settle() -> bool:
-    """One ``malloc`` heap for the whole process (see the module's note). Call it before the
-    process starts threads: a thread keeps the heap it already has. Returns whether the
-    setting is in force; does nothing (False) off glibc or when :func:`wanted` says no."""
+    """One ``malloc`` heap for the whole process, and SQLite's heap bounded (see the module's
+    note). Call it before the process starts threads: a thread keeps the heap it already has.
+    Returns whether the one heap is in force; nothing is done with ``KIOSK_MALLOC=0``, and
+    glibc's heaps are left alone off glibc or with ``MALLOC_ARENA_MAX`` set."""
     global _settled
     if not wanted():
+        return False
+    bound_sqlite()
+    if "MALLOC_ARENA_MAX" in os.environ:
         return False
     libc = _glibc()
     if libc is None:
@@ -87,6 +101,22 @@ def settle() -> bool:
     libc.mallopt.restype = ctypes.c_int
     _settled = libc.mallopt(M_ARENA_MAX, ARENAS) == 1
     return _settled
+
+
+def bound_sqlite(limit: int = SQLITE_HEAP) -> None:
+    """SQLite's soft heap limit for the process (the library Python's ``sqlite3`` uses)."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(":memory:")) as conn:
+        conn.execute(f"PRAGMA soft_heap_limit={int(limit)}")
+
+
+def sqlite_heap_limit() -> int:
+    """SQLite's soft heap limit now (0: none)."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(":memory:")) as conn:
+        return int(conn.execute("PRAGMA soft_heap_limit").fetchone()[0])
 
 
 def settled() -> bool:
