@@ -7,8 +7,8 @@ SQLite's page cache and statements, the C parts of the libraries) comes from the
 core), and memory freed in a heap is kept by it for that heap's next allocation, not given
 back. The kiosk's service calls run on the gateway's threads, so each heap but the main one
 held memory of its own: a simulated term (bench/soak.py) put 8 MiB there in the first week.
-SQLite's page cache is 2 MiB per connection, and the pool opens a second connection whenever a
-read runs beside a call: on the days a laptop was signed out, SQLite's heap went from 3 to 5
+SQLite's page cache is 2 MiB per connection, and the pool opens a second connection whenever
+two queries run at once: on the days a laptop was signed out, SQLite's heap went from 3 to 5
 MiB, and the C heap kept what it had grown by.
 
 :func:`settle` (called once as the kiosk app is made, before its first thread):
