@@ -23,7 +23,9 @@ whose count rose in at least three intervals out of four and, over the second ha
 term, by more than :data:`GROWTH_FLOOR` objects and 5 % is flagged as growing (pass when none
 is): a cache that fills in the first weeks and then holds is not, what still grows at the end
 is. The note gives what holds a flagged type's newest objects, ``sys.getallocatedblocks()``
-(every object, tracked by the collector or not) and SQLAlchemy's compiled-cache entries.
+(every object, tracked by the collector or not), SQLAlchemy's compiled-cache entries, and
+where the memory is: glibc's heaps (how many; in use, free but kept), Python's arenas, SQLite's
+heap and the threads, every sample; the ``lru_cache``s at the end, and what they held.
 
 ``python -m bench soak``; ``KIOSK_BENCH_SOAK=DAYSxEVENTS[/SCREEN_EVERY]`` (e.g. ``5x200``)
 for a shorter term; ``python -m bench.soak URL START DAYS EVENTS SCREEN_EVERY`` runs the term
@@ -33,6 +35,7 @@ alone and prints its JSON.
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import itertools
 import json
@@ -108,6 +111,17 @@ def rows_of(result: dict[str, Any]) -> list[Row]:
     blocks = ", ".join(f"{s['blocks'] / 1000:.0f}k" for s in samples)
     sql_cache = " ".join(str(s.get("sql_cache", "?")) for s in samples)
     lat = result["screen_ms"]
+    one, last = samples[0], samples[-1]
+    heaps = (
+        f"; glibc malloc heaps {one['heaps']} -> {last['heaps']}, {one['heap_mib']} -> "
+        f"{last['heap_mib']} MiB (free but kept {one['kept_mib']} -> {last['kept_mib']}), "
+        f"Python's arenas {one['py_arenas']} -> {last['py_arenas']} MiB (free in them "
+        f"{one['py_free_mib']} -> {last['py_free_mib']}), SQLite's heap "
+        f"{one.get('sqlite_mib', '?')} -> {last.get('sqlite_mib', '?')} MiB, threads "
+        f"{one['threads']} -> {last['threads']}"
+        if "heaps" in one
+        else ""
+    )
     holders = result.get("holders", {})
     grown = (
         "; ".join(
@@ -116,6 +130,13 @@ def rows_of(result: dict[str, Any]) -> list[Row]:
             for g in growing[:6]
         )
         or "none"
+    )
+    caches = (
+        f"lru_caches at the end (entries of bound): "
+        f"{', '.join(f'{n} {c:,} of {b or 0:,}' for n, c, b in result['lru_caches'][:4])}, "
+        f"holding {result['lru_mib']} MiB of Python's blocks; "
+        if result.get("lru_caches")
+        else ""
     )
     top = "; ".join(f"{t} {a:+d}" for t, a in result["largest_changes"][:6])
     return [
@@ -128,7 +149,7 @@ def rows_of(result: dict[str, Any]) -> list[Row]:
             f"VmHWM after day 1 {first / 1024:.1f} MiB, at the end {end / 1024:.1f} MiB "
             f"= {end / first:.3f} x (target {TARGET_GROWTH} x); {result['recorded']:,} events "
             f"recorded ({result['mix']}) in {result['seconds']:.0f} s; VmRSS (MiB) {rss}; "
-            f"KIOSK_TUNING={tuning}",
+            f"KIOSK_TUNING={tuning}{heaps}",
         ),
         CheckRow(
             f"soak: object types growing over the term (every {result['sample_every']} days)",
@@ -138,7 +159,8 @@ def rows_of(result: dict[str, Any]) -> list[Row]:
             "types",
             f"growing: {grown}; gc-tracked objects {samples[0]['objects']:,} after day 1, "
             f"{samples[-1]['objects']:,} at the end (largest changes: {top}); allocated "
-            f"blocks {blocks}; SQLAlchemy compiled cache entries {sql_cache}; screen "
+            f"blocks {blocks}; SQLAlchemy compiled cache entries {sql_cache}; "
+            f"{caches}screen "
             f"events' Enter to confirmation p50 "
             f"{percentile(lat, 50):.0f} ms, p95 {percentile(lat, 95):.0f} ms",
             ok=not growing,
@@ -239,6 +261,116 @@ def held_by(kind: str, sample: int = 100) -> list[tuple[str, int]]:
         del refs
     del picked
     return seen.most_common(3)
+
+
+def c_heap() -> dict[str, Any]:
+    """glibc's heaps (``kiosk/malloc.py``): how many, their size, what is in use and what is
+    free but kept (MiB); SQLite's own heap (MiB). Empty off glibc."""
+    from kiosk import malloc
+
+    got = malloc.info()
+    if got is None:
+        return {}
+    mib = 1024 * 1024
+    out: dict[str, Any] = {
+        "heaps": malloc.heaps(),
+        "heap_mib": round(got["arena"] / mib, 1),
+        "in_use_mib": round(got["uordblks"] / mib, 1),
+        "kept_mib": round(got["fordblks"] / mib, 1),
+        "mapped_mib": round(got["hblkhd"] / mib, 1),
+    }
+    out.update(pymalloc())
+    try:
+        import ctypes
+        import ctypes.util
+
+        lib = ctypes.CDLL(ctypes.util.find_library("sqlite3") or "libsqlite3.so.0")
+        lib.sqlite3_memory_used.restype = ctypes.c_int64
+        out["sqlite_mib"] = round(lib.sqlite3_memory_used() / mib, 1)
+    except (OSError, AttributeError):
+        pass
+    return out
+
+
+def pymalloc() -> dict[str, float]:
+    """Python's own allocator (``sys._debugmallocstats``): its arenas (MiB mapped), the bytes
+    in its blocks in use and free in its pools (MiB)."""
+    import re
+    import tempfile
+
+    with tempfile.TemporaryFile("w+") as out:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            os.dup2(out.fileno(), 2)
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        out.seek(0)
+        text = out.read()
+
+    def number(label: str) -> int:
+        found = re.search(re.escape(label) + r"\s*=\s*([\d,]+)", text)
+        return int(found.group(1).replace(",", "")) if found else 0
+
+    mib = 1024 * 1024
+    return {
+        "py_arenas": number("# arenas allocated current"),
+        "py_used_mib": round(number("# bytes in allocated blocks") / mib, 1),
+        "py_free_mib": round(
+            (number("# bytes in available blocks") + number("unused pools * 16384 bytes")) / mib,
+            1,
+        ),
+    }
+
+
+_LRU_WRAPPER = type(functools.lru_cache(maxsize=1)(len))
+
+
+def _lru_wrappers() -> dict[str, Any]:
+    """Every ``functools.lru_cache`` of the loaded modules, on a module or on a class of one
+    (what the ``gc`` piece froze is not in ``gc.get_objects()``, so they are looked up)."""
+    found: dict[str, Any] = {}
+    seen: set[int] = set()
+
+    def check(value: Any) -> None:
+        if isinstance(value, (classmethod, staticmethod)):
+            value = value.__func__
+        if isinstance(value, _LRU_WRAPPER) and id(value) not in seen:  # once, where defined
+            seen.add(id(value))
+            defined = f"{getattr(value, '__module__', '?')}.{getattr(value, '__qualname__', '?')}"
+            found[defined] = value
+
+    for module_name, module in list(sys.modules.items()):
+        for value in list(vars(module).values()) if module is not None else ():
+            check(value)
+            if isinstance(value, type) and value.__module__ == module_name:
+                for member in list(vars(value).values()):
+                    check(member)
+    return found
+
+
+def lru_caches(least: int = 256) -> list[tuple[str, int, int | None]]:
+    """The ``functools.lru_cache``s holding at least ``least`` entries: (name, entries,
+    bound), largest first (Textual's layout caches, rich's cell widths...)."""
+    found = []
+    for name, wrapper in _lru_wrappers().items():
+        info = wrapper.cache_info()
+        if info.currsize >= least:
+            found.append((name, info.currsize, info.maxsize))
+    return sorted(found, key=lambda c: -c[1])
+
+
+def what_caches_hold() -> float:
+    """MiB of Python's blocks freed by emptying every ``lru_cache`` (at the very end of the
+    term: how much of what is in use is bounded caches that filled)."""
+    gc.collect()
+    before = pymalloc()["py_used_mib"]
+    for wrapper in _lru_wrappers().values():
+        wrapper.cache_clear()
+    gc.collect()
+    return round(before - pymalloc()["py_used_mib"], 1)
 
 
 def _status_kib(field_name: str) -> int:
@@ -407,6 +539,18 @@ async def _term(
                             "frozen": gc.get_freeze_count(),
                             # SQLAlchemy's compiled-statement cache (an LRU of 500 by default)
                             "sql_cache": len(getattr(services.ctx.engine, "_compiled_cache", ())),
+                            # the C allocator: its heaps, in use and free-but-kept (MiB)
+                            **c_heap(),
+                            "threads": _status_kib("Threads"),
+                            "lru_entries": sum(c[1] for c in lru_caches(0)),
+                            # the style-memo tuning piece's places (bounded: 4,096)
+                            "style_places": len(
+                                getattr(
+                                    app.stylesheet.__dict__.get("_kiosk_style_memo"),
+                                    "places",
+                                    (),
+                                )
+                            ),
                             "seconds": round(time.perf_counter() - began, 1),
                         }
                     )
@@ -419,6 +563,8 @@ async def _term(
     finally:
         services.close()
     hwm_end = _status_kib("VmHWM")  # before the search below, which makes lists of its own
+    caches = lru_caches()
+    cached_mib = what_caches_hold()
     growing = growing_types(history)
     holders = {g["type"]: held_by(g["type"]) for g in growing[:5]}
     changes = Counter({k: history[-1].get(k, 0) - history[0].get(k, 0) for k in history[-1]})
@@ -437,6 +583,8 @@ async def _term(
         "growing": growing,
         "holders": holders,
         "largest_changes": largest,
+        "lru_caches": caches[:8],
+        "lru_mib": cached_mib,
         "screen_ms": screen_ms or [0.0],
     }
 

@@ -27,6 +27,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
 
+from kiosk import malloc
 from kiosk.config import Settings, load_settings
 from kiosk.domain.errors import KioskError
 from kiosk.domain.timeutil import utc_now
@@ -83,6 +84,7 @@ class KioskApp(PlainErrors, App[None]):
         high_contrast: bool = False,
     ) -> None:
         super().__init__()
+        malloc.settle()  # one C heap for the process, before its first thread (kiosk/malloc.py)
         tuning.install(self)  # KIOSK_TUNING: the speed work on, or stock Textual
         if settings is None:
             settings = services.settings if services is not None else load_settings()
@@ -177,6 +179,7 @@ class KioskApp(PlainErrors, App[None]):
     def on_unmount(self) -> None:
         forget_sigterm()
         memory.release()  # what the app held can be collected again
+        self.gateway.close()
         if self._own_services and self.services is not None:
             self.services.close()
 

@@ -20,16 +20,18 @@ thread worker, its outcome (``Done``, ``Refused`` or ``Broke``) answered on the 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import traceback
 from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, TypeVar, Union
 
 from textual.dom import DOMNode
 from textual.timer import Timer
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from kiosk.config import Settings
 from kiosk.domain.errors import DatabaseUnavailable, KioskError, SchemaTooNew
@@ -86,13 +88,18 @@ def run_in_thread(
     name: str,
     group: str = "default",
     exclusive: bool = False,
+    thread: Executor | None = None,
 ) -> None:
     """Run ``work`` in a thread worker of ``owner``; then ``answer(outcome)`` on the UI
     thread (not when the worker was cancelled, nor once the app is closing). No exception
-    of ``work`` reaches Textual."""
+    of ``work`` reaches Textual.
+
+    ``thread``: run ``work`` on that executor's thread (the gateway's own, long-lived) instead
+    of Textual's pool; the worker is then an async worker of ``owner`` waiting for it, seen in
+    ``app.workers``, cancelled and answered in the same way."""
     app = owner.app
 
-    def job() -> None:
+    def job(worker: Worker[None] | None = None) -> None:
         outcome: Outcome[T]
         try:
             try:
@@ -103,16 +110,25 @@ def run_in_thread(
                 if app.is_running:  # not the process tearing down under a closing app
                     log.error("unexpected error in %s\n%s", name, traceback.format_exc())
                 outcome = Broke(exc)
-            if get_current_worker().is_cancelled:
+            if (worker or get_current_worker()).is_cancelled:
                 return
             with contextlib.suppress(RuntimeError):  # the app is closing
                 app.call_from_thread(answer, outcome)
         finally:
             tuning.worker_done()  # or the pool thread keeps ``owner`` alive
 
-    owner.run_worker(
-        job, thread=True, exit_on_error=False, group=group, exclusive=exclusive, name=name
-    )
+    if thread is None:
+        owner.run_worker(
+            job, thread=True, exit_on_error=False, group=group, exclusive=exclusive, name=name
+        )
+        return
+
+    async def on_own_thread() -> None:
+        worker = get_current_worker()
+        await asyncio.get_running_loop().run_in_executor(thread, job, worker)
+
+    waiting: Any = on_own_thread  # (Textual's stubs want a coroutine typed for its result)
+    owner.run_worker(waiting, exit_on_error=False, group=group, exclusive=exclusive, name=name)
 
 
 # --- the kiosk's gateway ----------------------------------------------------------------------
@@ -158,6 +174,12 @@ class Gateway:
         self.busy = False
         self.unexpected_errors: list[BaseException] = []
         self._busy_timer: Timer | None = None
+        # Two long-lived threads, made when first used: one for the calls (and opening the
+        # database), one for the reads beside them. Textual's pool would do the same work on
+        # up to six threads over the months (a new one whenever a job is handed over while
+        # the last one is still winding down), each holding memory of its own.
+        self._calls = ThreadPoolExecutor(1, thread_name_prefix="kiosk-calls")
+        self._reads = ThreadPoolExecutor(1, thread_name_prefix="kiosk-reads")
 
     # --- the database -------------------------------------------------------------------------
 
@@ -176,7 +198,7 @@ class Gateway:
                 log.warning("no local copy of the admin PIN kept: %s", exc.message)
             return services
 
-        run_in_thread(self._app, open_services, self._opened, name="connect")
+        run_in_thread(self._app, open_services, self._opened, name="connect", thread=self._calls)
 
     def _opened(self, outcome: Outcome[Services]) -> None:
         if isinstance(outcome, Done):
@@ -228,7 +250,14 @@ class Gateway:
         def answer(outcome: Outcome[T]) -> None:
             self._finish(caller, outcome, done, failed)
 
-        run_in_thread(self._app, lambda: work(services), answer, name="service", group="db")
+        run_in_thread(
+            self._app,
+            lambda: work(services),
+            answer,
+            name="service",
+            group="db",
+            thread=self._calls,
+        )
         return True
 
     def _finish(
@@ -271,9 +300,19 @@ class Gateway:
                 log.info("background read failed: %s", outcome.error.message)
 
         run_in_thread(
-            self._app, lambda: work(services), answer, name="background", group="background"
+            self._app,
+            lambda: work(services),
+            answer,
+            name="background",
+            group="background",
+            thread=self._reads,
         )
         return True
+
+    def close(self) -> None:
+        """The app is closing: its threads end once their job (if any) has returned."""
+        self._calls.shutdown(wait=False)
+        self._reads.shutdown(wait=False)
 
     # --- the one error path on the UI thread --------------------------------------------------
 

@@ -169,3 +169,38 @@ async def test_a_failed_background_read_shows_nothing(
         assert app.gateway.read(lambda s: s.people.status("ASMITH").staff.name, got.append)
         await finished(app, pilot)
     assert got == ["Alice Smith"] and app.told == []
+
+
+async def test_calls_run_on_one_long_lived_thread_and_reads_on_another(
+    kiosk_settings: Settings, school: Services
+) -> None:
+    """A kiosk runs for months: its calls (and its reads beside them) each stay on one thread
+    of the gateway's, even when the next call is made from the last one's answer (Textual's
+    pool starts a new thread then: the last one is still handing its answer over)."""
+    app, caller = Host(kiosk_settings, school), Caller()
+    calls: list[threading.Thread] = []
+    reads: list[threading.Thread] = []
+
+    def work(services: Services) -> Any:
+        calls.append(threading.current_thread())
+        return services.phones.in_or_out("ASMITH")
+
+    def done(_receipt: Any) -> None:
+        if len(calls) < 5:
+            assert app.gateway.call(caller, work, done)
+
+    def read(services: Services) -> Any:
+        reads.append(threading.current_thread())
+        return services.phones.phones_now()
+
+    async with app.run_test() as pilot:
+        assert app.gateway.call(caller, work, done)
+        for _ in range(5):  # one at a time: a read is refused while the last one runs
+            assert app.gateway.read(read, lambda _phones: None)
+            await finished(app, pilot)
+        while app.gateway.busy:
+            await finished(app, pilot)
+    assert len(calls) == 5 and len(reads) == 5
+    assert len(set(calls)) == 1 and len(set(reads)) == 1
+    assert calls[0] is not reads[0] and threading.main_thread() not in (calls[0], reads[0])
+    assert caller.answers == 5 and app.told == [] and app.gateway.unexpected_errors == []
