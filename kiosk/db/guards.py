@@ -381,7 +381,52 @@ def missing_guards(conn: Connection) -> list[str]:
     ):
         if table != "events" or name not in PG_TRIGGERS:
             problems.append(f"the trigger {name} on {table} is not the kiosk's")
+    problems.extend(_search_path_problems(conn))
     problems.extend(_kiosk_role_problems(conn))
+    return problems
+
+
+# The register's functions (revisions 0003, 0005, 0006) and, from revision 0007, their
+# search_path: the schema, then pg_temp. Without pg_temp last, PostgreSQL looks a table name
+# up in the session's temporary schema first: a kiosk login's temporary ``kiosk_settings``
+# fooled 0006's guard, and a temporary ``staff_roles`` with a trigger ran the login's own
+# code with the owner's rights inside the SECURITY DEFINER function.
+PG_FUNCTIONS = (
+    "events_append_only",
+    "kiosk_purge_events",
+    "kiosk_apply_reference",
+    "kiosk_guard_reference",
+)
+
+
+def _search_path_problems(conn: Connection) -> list[str]:
+    found = dict(
+        conn.execute(
+            text(
+                "SELECT proname, proconfig FROM pg_proc WHERE proname IN :names "
+                "AND pronamespace = to_regnamespace(current_schema())::oid"
+            ).bindparams(bindparam("names", expanding=True)),
+            {"names": list(PG_FUNCTIONS)},
+        )
+        .tuples()
+        .all()
+    )
+    problems = []
+    for name in PG_FUNCTIONS:
+        if name not in found:
+            problems.append(f"the function {name} is missing")
+            continue
+        path = next(
+            (s.partition("=")[2] for s in found[name] or () if s.startswith("search_path=")),
+            "",
+        )
+        schemas = [part.strip().strip('"').lower() for part in path.split(",")]
+        if schemas[-1] != "pg_temp" or schemas.count("pg_temp") != 1:
+            problems.append(
+                f"the function {name} looks tables up in a session's temporary tables first "
+                f"(search_path {path or 'not set'}; it must end with pg_temp): a kiosk "
+                "login's temporary table can stand in for the register's"
+            )
     return problems
 
 

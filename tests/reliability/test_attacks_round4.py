@@ -1,0 +1,109 @@
+"""Issue 15, fourth round: an independent attacker pass (helper Z, 6 December).
+
+Each attack here got past the database's guards, past ``kiosk verify`` or past the kiosk's
+confirmation before this round's fixes; see docs/threat-model.md and the README's
+Reliability table.
+"""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from psycopg import errors
+
+from kiosk.services.app import Services
+from tests.reliability.helpers import Raw, libpq_url
+from tests.reliability.test_attacks import _append
+from tests.reliability.test_least_privilege import _snapshot, _staff_change
+
+# --- PostgreSQL: the kiosk's login shadows the register's tables with temporary ones ----------
+
+
+@pytest.mark.postgresql
+def test_a_temporary_settings_table_does_not_open_the_owners_changes_to_the_kiosk_login(
+    set_up_school: Services, kiosk_url: str
+) -> None:
+    """Every login may create temporary tables, and PostgreSQL looks a name up in the
+    session's temporary schema FIRST unless the search_path says otherwise. Revision 0006's
+    guard reads ``kiosk_settings`` and ``staff_roles`` unqualified: an empty temporary
+    ``kiosk_settings`` made the school look "not set up", and the kiosk's login (with the
+    school key) granted itself admin; the database applied it."""
+    before = _snapshot(kiosk_url)
+    with psycopg.connect(libpq_url(kiosk_url)) as kiosk:
+        db = Raw(kiosk, sqlite=False)
+        details = _staff_change("BJONES", roles=["admin", "breakfast_club_lead"])(db)
+        kiosk.execute("CREATE TEMP TABLE kiosk_settings (key text, value text)")
+        with pytest.raises(errors.InsufficientPrivilege, match="only the database owner"):
+            _append(db, {"kind": "reference_changed", "category": "reference", "details": details})
+    assert _snapshot(kiosk_url) == before
+    assert set_up_school.integrity.verify(save=False).ok
+
+
+_AS_THE_OWNER = """
+CREATE FUNCTION pg_temp.as_the_owner() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- Runs with the rights of whoever fires it: inside kiosk_apply_reference (SECURITY
+    -- DEFINER), the owner. What the purge function does, without its rules: a guard row,
+    -- then DELETE one event from the middle of the chain.
+    INSERT INTO public.kiosk_settings (key, value, updated_at)
+    VALUES ('events_purge_guard', '999999', now());
+    DELETE FROM public.events WHERE id = 3;
+    DELETE FROM public.kiosk_settings WHERE key = 'events_purge_guard';
+    INSERT INTO public.staff_roles (staff_id, role)
+    SELECT id, 'admin' FROM public.staff WHERE code = 'BJONES';
+    RETURN NULL;
+END $$
+"""
+
+
+@pytest.mark.postgresql
+def test_a_temporary_table_with_a_trigger_does_not_run_the_kiosk_logins_code_as_the_owner(
+    set_up_school: Services, kiosk_url: str
+) -> None:
+    """The SECURITY DEFINER function that applies list changes wrote to the first
+    ``staff_roles`` on its search_path: a temporary one of the kiosk's login, with a trigger
+    whose function (also temporary) then ran as the owner: it deleted an event and made
+    someone an admin straight in the table. A rename, which the kiosk's login may record,
+    was enough to set it off."""
+    before = _snapshot(kiosk_url)
+    with psycopg.connect(libpq_url(kiosk_url)) as kiosk:
+        db = Raw(kiosk, sqlite=False)
+        details = _staff_change("BJONES", name="Ben Jones-Smith")(db)
+        kiosk.execute("CREATE TEMP TABLE staff_roles (staff_id int, role text)")
+        kiosk.execute(_AS_THE_OWNER)
+        kiosk.execute(
+            "CREATE TRIGGER as_the_owner AFTER DELETE ON pg_temp.staff_roles "
+            "FOR EACH STATEMENT EXECUTE FUNCTION pg_temp.as_the_owner()"
+        )
+        _append(db, {"kind": "reference_changed", "category": "reference", "details": details})
+        kiosk.commit()
+    count, _head = before[0]
+    after = _snapshot(kiosk_url)
+    assert after[0][0] == count + 1  # the rename, and nothing taken away
+    assert after[2] == before[2]  # the roles as they were: nobody made an admin
+    assert set_up_school.integrity.verify(save=False).ok
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize(
+    "how",
+    [
+        "ALTER FUNCTION kiosk_apply_reference() SET search_path FROM CURRENT",
+        "ALTER FUNCTION kiosk_guard_reference() RESET search_path",
+        "ALTER FUNCTION kiosk_purge_events(bigint) SET search_path = pg_temp, public",
+    ],
+)
+def test_verify_names_a_function_that_looks_in_temporary_tables_first(
+    set_up_school: Services, pg_url: str, how: str
+) -> None:
+    """A database restored from a dump taken before revision 0007, or a function put back by
+    hand: verify names it, so the office knows the kiosk's login can step round the guards."""
+    with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+        owner.execute(how)
+    report = set_up_school.integrity.verify(save=False)
+    assert not report.ok
+    name = how.split()[2].partition("(")[0]
+    assert any(
+        p.startswith(f"the function {name} looks tables up in a session's temporary tables")
+        for p in report.problems
+    ), report.problems
