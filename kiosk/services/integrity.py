@@ -18,6 +18,10 @@ id order, verify names:
 * a list change that grants or removes admin (retiring an admin), changes an admin's code, a
   setting (the PIN) or whether a policy is required, not recorded by an admin; a published
   policy rewritten by anyone; an acknowledgement of a text that is not its policy's;
+* a correction recorded by neither an admin nor whoever recorded the event it voids (the
+  kiosk allows only those), or voiding a correction, an event not in the register or an id
+  after its own (the kiosk would have confirmed an event void from the start); any event
+  naming an event recorded after it;
 * an event dated more than ``CLOCK_SKEW`` before an event ahead of it in the chain
   (backdated), or after this machine's clock;
 * a missing or changed append-only trigger, any trigger that is not the kiosk's, and on
@@ -36,7 +40,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -86,6 +90,10 @@ WITNESS_FILE = "verify-witness.json"
 ANCHOR_TITLE = "Staff Room Kiosk register anchor"
 
 _SELECT_EVENTS = text(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events ORDER BY id")
+_CORRECTED = text(
+    f"SELECT target_event_id FROM events WHERE kind = '{EventKind.CORRECTION.value}' "
+    "AND target_event_id IS NOT NULL"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,9 +351,11 @@ def walk(
     key: bytes | None = None,
     anchors: Sequence[Anchor] = (),
     tables: Mapping[str, Mapping[Any, Mapping[str, Any]]] | None = None,
+    targets: Collection[Any] | None = None,
 ) -> VerifyReport:
     """Check a stream of event rows (every column, ``EVENT_COLUMNS`` order, id order) and, when
-    ``tables`` is given, the reference tables against the replayed events. Pure."""
+    ``tables`` is given, the reference tables against the replayed events. ``targets``: the
+    ids corrections void (what the walk remembers; None: every event). Pure."""
     started = time.perf_counter()
     checked = 0
     prev_row_hash: str | None = None
@@ -385,6 +395,10 @@ def walk(
     newest_id: Any = None
     rewritten_policies: list[str] = []
     future: list[int] = []
+    correction_kind = EventKind.CORRECTION.value
+    # What a correction needs to know of the event it voids: (kind, recorded by).
+    voidable: dict[Any, tuple[Any, Any]] = {}
+    unentitled: list[str] = []  # corrections by neither an admin nor the event's recorder
     for raw in rows:
         row = dict(raw) if type(raw) is dict else dict(zip(EVENT_COLUMNS, raw, strict=False))
         event_id = row["id"]
@@ -510,6 +524,25 @@ def walk(
         elif kind == anchor_kind:
             with suppress(UnreadableEvent):
                 last_anchor_taken = iso_utc(row["occurred_at"])
+        elif kind == correction_kind:
+            problem = _correction_problem(row, voidable, first_id)
+            if problem:
+                problems.append(problem)
+            elif (
+                version >= 2
+                and replay["staff"]  # who the admins were is known (from the baseline on)
+                and row["recorded_by_id"] not in admins
+                and row["recorded_by_id"] != voidable[row["target_event_id"]][1]
+            ):
+                unentitled.append(
+                    f"correction {event_id} voids event {row['target_event_id']} (recorded by "
+                    f"staff {row['recorded_by_id']})"
+                )
+        target = row["target_event_id"]
+        if target is not None and kind != correction_kind and not _earlier(target, event_id):
+            problems.append(f"event {event_id} refers to event {target}, recorded after it")
+        if targets is None or event_id in targets:
+            voidable[event_id] = (kind, row["recorded_by_id"])
         if event_id in anchor_ids:
             try:
                 at = iso_utc(row["occurred_at"]) or ""
@@ -552,6 +585,12 @@ def walk(
         problems.append(
             f"{len(rewritten_policies)} published polic(ies) rewritten afterwards (what people "
             f"acknowledged is no longer what they read): {', '.join(rewritten_policies[:20])}"
+        )
+    if unentitled:
+        problems.append(
+            f"{len(unentitled)} correction(s) not recorded by an admin or by whoever recorded "
+            f"the event they void (the kiosk allows only those): {', '.join(unentitled[:20])}"
+            f"{' ...' if len(unentitled) > 20 else ''}"
         )
     if future:
         shown = ", ".join(str(i) for i in future[:20])
@@ -710,6 +749,37 @@ def _checkpoint_problems(cp: _Checkpoint, now: datetime) -> list[str]:
     return problems
 
 
+def _earlier(target: Any, event_id: Any) -> bool:
+    try:
+        return bool(target < event_id)
+    except TypeError:
+        return False
+
+
+def _correction_problem(
+    row: Mapping[str, Any], voidable: Mapping[Any, tuple[Any, Any]], first_id: Any
+) -> str | None:
+    """What is wrong with a correction's target, if anything: none, one recorded after it
+    (the kiosk would confirm an event void from the start), one not in the register (unless
+    purged before the first event kept), or another correction."""
+    event_id, target = row["id"], row["target_event_id"]
+    name = f"correction {event_id} voids event {target}"
+    if not isinstance(target, int):
+        return f"correction {event_id} voids no event"
+    if not _earlier(target, event_id):
+        return (
+            f"{name}, an id after its own: written by hand (an event given that id would be "
+            "void from the moment it was stored)"
+        )
+    if target not in voidable:
+        if _earlier(target, first_id):
+            return None  # purged: a checkpoint accounts for it
+        return f"{name}, which is not in the register"
+    if voidable[target][0] == EventKind.CORRECTION.value:
+        return f"{name}, itself a correction (the kiosk never voids one)"
+    return None
+
+
 def _when(text: str) -> datetime | None:
     try:
         return datetime.fromisoformat(text) if text else None
@@ -847,8 +917,17 @@ def verify_session(
     started = time.perf_counter()
     conn = session.connection()
     tables = all_table_rows(conn)
+    targets = set(conn.execute(_CORRECTED).scalars())
     stream = conn.execution_options(yield_per=STREAM_BATCH).execute(_SELECT_EVENTS)
-    report = walk(stream, now=now, previous=previous, key=key, anchors=anchors, tables=tables)
+    report = walk(
+        stream,
+        now=now,
+        previous=previous,
+        key=key,
+        anchors=anchors,
+        tables=tables,
+        targets=targets,
+    )
     guard_problems = tuple(missing_guards(conn)) if guards else ()
     if guard_problems:
         report = replace(report, ok=False, problems=(*report.problems, *guard_problems))

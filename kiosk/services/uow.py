@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, insert, select, text
+from sqlalchemy import Engine, Table, bindparam, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -45,6 +45,9 @@ _INSERT_EVENT = insert(_events)
 # The event as stored, read back as `kiosk verify` reads it: a trigger that is not the
 # kiosk's may have dropped it or changed it on the way in.
 _STORED_EVENT = text(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE id = :id")
+# An event that names an id not yet recorded (a correction voiding it) was written by hand:
+# the kiosk never gives that id to a new event, which would be void from the start.
+_NAMED_AHEAD = select(_events.c.id).where(_events.c.target_event_id == bindparam("id")).limit(1)
 _ANY_REFERENCE = select(_events.c.id).where(_events.c.kind == REFERENCE_KIND).limit(1)
 
 
@@ -199,8 +202,13 @@ class UnitOfWork:
         kiosk = self.ctx.settings.kiosk_name[:64]
         by = recorded_by_id if recorded_by_id is not None else staff_id
         prev = self._chain_head()
+        event_id = self._last_id + 1  # under the write lock: the chain is linear
+        conn = self.session.connection()
+        while (ahead := conn.execute(_NAMED_AHEAD, {"id": event_id}).first()) is not None:
+            log.error("event %s names id %s before it exists: skipped", ahead[0], event_id)
+            event_id += 1
         values: dict[str, Any] = {
-            "id": self._last_id + 1,  # under the write lock: the chain is linear
+            "id": event_id,
             "occurred_at": at,
             "kind": kind.value,
             "category": kind.category,
@@ -222,7 +230,6 @@ class UnitOfWork:
         # One prepared INSERT (no ORM flush for it: every event goes through here); what
         # the session holds unflushed goes first, as it would have.
         self.session.flush()
-        conn = self.session.connection()
         conn.execute(_INSERT_EVENT, values)
         # Never confirm an event that was not stored as meant: a trigger that is not the
         # kiosk's can drop it (RAISE(IGNORE), a BEFORE trigger returning NULL; psycopg gives

@@ -12,8 +12,10 @@ import pytest
 from psycopg import errors
 
 from kiosk.services.app import Services
-from tests.reliability.helpers import Raw, libpq_url
-from tests.reliability.test_attacks import _append
+from tests.conftest import FakeClock
+from tests.reliability.helpers import Raw, libpq_url, meddle
+from tests.reliability.test_attacks import _append, said, shift_school
+from tests.reliability.test_attacks_round3 import as_intruder
 from tests.reliability.test_least_privilege import _snapshot, _staff_change
 
 # --- PostgreSQL: the kiosk's login shadows the register's tables with temporary ones ----------
@@ -107,3 +109,82 @@ def test_verify_names_a_function_that_looks_in_temporary_tables_first(
         p.startswith(f"the function {name} looks tables up in a session's temporary tables")
         for p in report.problems
     ), report.problems
+
+
+# --- corrections: a chained, MACed correction voids an event whoever records it ---------------
+
+
+def _staff(db: Raw, code: str) -> int:
+    return int(db.execute("SELECT id FROM staff WHERE code = %s", (code,))[0][0])
+
+
+def _correction(db: Raw, target: int, by: int | None, staff: int | None) -> dict[str, object]:
+    return _append(
+        db,
+        {
+            "kind": "correction",
+            "category": "correction",
+            "staff_id": staff,
+            "recorded_by_id": by,
+            "target_event_id": target,
+            "details": {"reason": "undone at the kiosk", "voided_kind": "phone_deposited"},
+        },
+    )
+
+
+def test_a_correction_recorded_by_nobody_entitled_is_named(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    """The kiosk voids an event only for an admin, or for the person who recorded it ("Undo
+    last"). A correction appended with the key (the kiosk's login, a shell on a kiosk) by
+    anyone else voided last week's deposit: the phone left the store in the register and in
+    every listing, and verify said the register was intact."""
+    shift_school(services)
+    deposit = services.phones.deposit("BJONES").event_id
+    clock.advance(days=7)
+    # What the kiosk itself does stays fine: an admin's void, an undo by the recorder.
+    services.register.void(
+        services.phones.deposit("ASMITH").event_id, reason="wrong person", admin_code="CHEAD"
+    )
+    services.register.undo(services.phones.deposit("EPATEL").event_id, recorded_by="EPATEL")
+    assert services.integrity.verify(save=False).ok
+    with as_intruder(db_url) as db:
+        asmith, bjones = _staff(db, "ASMITH"), _staff(db, "BJONES")
+        forged = _correction(db, deposit, by=asmith, staff=bjones)["id"]
+    assert "BJONES" not in {h.staff.code for h in services.phones.phones_now()}
+
+    report = services.integrity.verify(save=False)
+
+    assert not report.ok
+    assert f"correction {forged} voids event {deposit}" in said(report)
+    assert "not recorded by an admin or by whoever recorded the event they void" in said(report)
+
+
+def test_a_correction_of_an_event_not_yet_recorded_is_named_and_voids_nothing(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    """SQLite (a shell with the key; sqlite3 does not check the file's foreign keys): a
+    correction naming the id the NEXT event will get. The kiosk then confirmed a deposit that
+    was void from the moment it was stored: "Phone deposited" on the screen, no phone in the
+    register. Now the kiosk never gives a new event an id something already names, and
+    verify names the correction."""
+    from kiosk.config import Settings
+    from kiosk.db.engine import make_engine
+
+    services = Services(
+        make_engine(sqlite_url), Settings(kiosk_name="k1", database_url=sqlite_url), clock
+    )
+    try:
+        shift_school(services)
+        with meddle(sqlite_url) as db:
+            head = int(db.execute("SELECT max(id) FROM events")[0][0])
+            forged = _correction(db, head + 2, by=None, staff=_staff(db, "ASMITH"))["id"]
+        deposit = services.phones.deposit("ASMITH")
+        assert deposit.event_id != head + 2
+        assert deposit.event_id in {h.event_id for h in services.phones.phones_now()}
+        report = services.integrity.verify(save=False)
+        assert not report.ok
+        assert f"correction {forged} voids event {head + 2}, an id after its own" in said(report)
+        assert len(report.problems) == 1, report.problems
+    finally:
+        services.close()
