@@ -27,6 +27,8 @@ id order, verify names:
 * a missing or changed append-only trigger, any trigger that is not the kiosk's, and on
   PostgreSQL a kiosk role with too much: the group role ``kiosk_app`` or any login in it
   that may change a table, is a superuser, may create roles or can act as the owner;
+* on SQLite, an index that does not hold what its table holds (``PRAGMA integrity_check``:
+  the register reads through indexes, the walk does not);
 * the newest event seen by the previous check (the **witness**, kept in a local file on this
   machine and in the chain as a ``register_verified`` event) gone or changed;
 * for each **anchor** given (``kiosk anchor`` writes one): its event gone, at another

@@ -7,13 +7,15 @@ Reliability table.
 
 from __future__ import annotations
 
+import sqlite3
+
 import psycopg
 import pytest
 from psycopg import errors
 
 from kiosk.services.app import Services
 from tests.conftest import FakeClock
-from tests.reliability.helpers import Raw, libpq_url, meddle
+from tests.reliability.helpers import Raw, libpq_url, meddle, sqlite_path
 from tests.reliability.test_attacks import _append, said, shift_school
 from tests.reliability.test_attacks_round3 import as_intruder
 from tests.reliability.test_least_privilege import _snapshot, _staff_change
@@ -186,5 +188,59 @@ def test_a_correction_of_an_event_not_yet_recorded_is_named_and_voids_nothing(
         assert not report.ok
         assert f"correction {forged} voids event {head + 2}, an id after its own" in said(report)
         assert len(report.problems) == 1, report.problems
+    finally:
+        services.close()
+
+
+# --- SQLite: an index that does not hold what its table holds ----------------------------------
+
+
+def _index_without(path: str, index: str, columns: str, event_id: int) -> None:
+    """A shell on the file: rebuild ``index`` leaving one event out (a partial index), then
+    write the original CREATE INDEX back into the schema (writable_schema): the text is the
+    kiosk's again, the index is not."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        original = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE name = ?", (index,)
+        ).fetchone()[0]
+        conn.execute(f"DROP INDEX {index}")
+        conn.execute(f"CREATE INDEX {index} ON events ({columns}) WHERE id <> {event_id}")
+        conn.execute("PRAGMA writable_schema = ON")
+        conn.execute("UPDATE sqlite_master SET sql = ? WHERE name = ?", (original, index))
+        conn.execute("PRAGMA writable_schema = OFF")
+    finally:
+        conn.close()
+
+
+def test_an_index_that_hides_an_event_from_the_register_is_named(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    """Verify walks the table itself (by rowid); the register and the current state find a
+    person's events through ``ix_events_staff_stream``. An index rebuilt without one
+    deposit, its CREATE text put back as it was: the phone was not in the store in any
+    listing, and verify said the register was intact."""
+    from kiosk.config import Settings
+    from kiosk.db.engine import make_engine
+
+    services = Services(
+        make_engine(sqlite_url), Settings(kiosk_name="k1", database_url=sqlite_url), clock
+    )
+    try:
+        shift_school(services)
+        deposit = services.phones.deposit("BJONES").event_id
+        services.close()
+        _index_without(
+            sqlite_path(sqlite_url), "ix_events_staff_stream", "staff_id, category, id", deposit
+        )
+        services = Services(
+            make_engine(sqlite_url), Settings(kiosk_name="k1", database_url=sqlite_url), clock
+        )
+        assert "BJONES" not in {h.staff.code for h in services.phones.phones_now()}
+        report = services.integrity.verify(save=False)
+        assert not report.ok
+        assert f"row {deposit} missing from index ix_events_staff_stream" in said(report), (
+            report.problems
+        )
     finally:
         services.close()
