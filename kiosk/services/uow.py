@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from kiosk.config import Settings
-from kiosk.db.engine import session_factory, write_engine
+from kiosk.db.engine import SQLITE_BUSY_TIMEOUT_MS, session_factory, write_engine
 from kiosk.db.models import Event
 from kiosk.domain.chain import (
     CONTENT_VERSION,
@@ -37,6 +37,13 @@ log = logging.getLogger("kiosk.services")
 # Every write transaction on PostgreSQL takes this advisory lock first: it serialises
 # read-then-write rules (two kiosks signing out one laptop) and keeps the hash chain linear.
 CHAIN_LOCK_KEY = 0x4B494F534B  # "KIOSK"
+# How long a write waits for that lock (or a row another transaction holds) before it says
+# "Not recorded": as long as SQLite waits for its file lock. Any login may take the lock and
+# keep it; without a limit every kiosk's next scan waited forever.
+PG_LOCK_TIMEOUT_MS = SQLITE_BUSY_TIMEOUT_MS
+PG_LOCKED = (
+    "another connection holds the register's write lock (a kiosk, or a database tool left open?)"
+)
 
 
 _events = cast(Table, Event.__table__)
@@ -117,6 +124,10 @@ class ServiceContext:
         try:
             with self._write() as session, session.begin():
                 if session.get_bind().dialect.name == "postgresql":
+                    session.execute(
+                        text("SELECT set_config('lock_timeout', :t, true)"),
+                        {"t": f"{int(PG_LOCK_TIMEOUT_MS)}ms"},
+                    )
                     session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_KEY})
                 uow = UnitOfWork(session, self)
                 checking = not self.baseline_checked
@@ -139,6 +150,10 @@ class ServiceContext:
             if is_locked(exc):
                 raise DatabaseUnavailable(
                     f"Not recorded: {LOCKED}. Please try again in a moment."
+                ) from exc
+            if getattr(getattr(exc, "orig", None), "sqlstate", None) == "55P03":
+                raise DatabaseUnavailable(
+                    f"Not recorded: {PG_LOCKED}. Please try again in a moment."
                 ) from exc
             raise DatabaseUnavailable() from exc
 

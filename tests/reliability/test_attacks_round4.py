@@ -8,11 +8,13 @@ Reliability table.
 from __future__ import annotations
 
 import sqlite3
+import threading
 
 import psycopg
 import pytest
 from psycopg import errors
 
+from kiosk.domain.errors import DatabaseUnavailable
 from kiosk.services.app import Services
 from tests.conftest import FakeClock
 from tests.reliability.helpers import Raw, libpq_url, meddle, sqlite_path
@@ -244,3 +246,44 @@ def test_an_index_that_hides_an_event_from_the_register_is_named(
         )
     finally:
         services.close()
+
+
+# --- PostgreSQL: the kiosk's login holds the register's write lock -----------------------------
+
+
+@pytest.mark.postgresql
+def test_a_write_lock_held_by_another_login_is_not_recorded_in_words_not_a_hang(
+    set_up_school: Services, kiosk_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every write takes one advisory lock first (the chain stays linear). Any login may take
+    it too, at session level, and keep it: every kiosk's next scan then waited forever, a
+    frozen screen instead of "Not recorded". Now a write waits as long as on SQLite's lock,
+    then says so; once the lock is let go the kiosk records again."""
+    from kiosk.services import uow
+
+    monkeypatch.setattr(uow, "PG_LOCK_TIMEOUT_MS", 500)
+    services = set_up_school
+    outcome: list[BaseException | str] = []
+
+    def scan() -> None:
+        try:
+            services.phones.deposit("BJONES")
+            outcome.append("recorded")
+        except BaseException as exc:  # what the kiosk would show
+            outcome.append(exc)
+
+    holder = psycopg.connect(libpq_url(kiosk_url), autocommit=True)
+    try:
+        holder.execute("SELECT pg_advisory_lock(%s)", (uow.CHAIN_LOCK_KEY,))
+        worker = threading.Thread(target=scan, daemon=True)
+        worker.start()
+        worker.join(timeout=20)
+        finished = not worker.is_alive()
+    finally:
+        holder.close()  # lets a waiting write through, so the thread ends either way
+    worker.join(timeout=20)
+    assert finished, "the write was still waiting for the lock"
+    assert isinstance(outcome[0], DatabaseUnavailable), outcome
+    assert "Not recorded" in str(outcome[0]) and "lock" in str(outcome[0])
+    services.phones.deposit("BJONES")  # the lock let go: recorded
+    assert "BJONES" in {h.staff.code for h in services.phones.phones_now()}
