@@ -342,7 +342,9 @@ def missing_guards(conn: Connection) -> list[str]:
     problems: list[str] = []
     if conn.dialect.name == "sqlite":
         found = conn.execute(
-            text("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
+            # SQLite reads a schema row's type without regard to case: a row filed as
+            # 'TRIGGER' is a working trigger that "type = 'trigger'" would not list.
+            text("SELECT name, tbl_name, sql FROM sqlite_master WHERE lower(type) = 'trigger'")
         ).all()
         have = {str(name): " ".join(str(sql).split()) for name, _table, sql in found}
         for name, sql in SQLITE_TRIGGERS.items():
@@ -449,8 +451,9 @@ def _sqlite_file_problems(conn: Connection) -> list[str]:
     shown = "; ".join(f[:120] for f in found[:_INTEGRITY_SHOWN])
     more = f" (and {len(found) - _INTEGRITY_SHOWN} more)" if len(found) > _INTEGRITY_SHOWN else ""
     return [
-        "the database file does not hold what its indexes say (PRAGMA integrity_check): the "
-        f"register and verify may read different events: {shown}{more}"
+        "the database file fails SQLite's own check (PRAGMA integrity_check: an index that "
+        "does not hold what its table holds, a value its column's type would not keep, a "
+        f"damaged page): the register and verify may read different events: {shown}{more}"
     ]
 
 

@@ -287,3 +287,51 @@ def test_a_write_lock_held_by_another_login_is_not_recorded_in_words_not_a_hang(
     assert "Not recorded" in str(outcome[0]) and "lock" in str(outcome[0])
     services.phones.deposit("BJONES")  # the lock let go: recorded
     assert "BJONES" in {h.staff.code for h in services.phones.phones_now()}
+
+
+# --- SQLite: a trigger whose schema row does not say 'trigger' --------------------------------
+
+
+def test_a_trigger_filed_under_another_spelling_is_named(sqlite_url: str, clock: FakeClock) -> None:
+    """SQLite loads a schema row by its CREATE text and reads its type without regard to
+    case: a trigger whose row says ``TRIGGER`` works, and ``type = 'trigger'`` (how verify
+    listed the triggers) does not find it. Here it drops every deposit of one person: the
+    kiosk says "Not recorded" each time (round 3), but verify said the register was intact
+    and named no trigger."""
+    from kiosk.config import Settings
+    from kiosk.db.engine import make_engine
+
+    services = Services(
+        make_engine(sqlite_url), Settings(kiosk_name="k1", database_url=sqlite_url), clock
+    )
+    try:
+        shift_school(services)
+        services.close()
+        conn = sqlite3.connect(sqlite_path(sqlite_url), isolation_level=None)
+        try:
+            bjones = conn.execute("SELECT id FROM staff WHERE code = 'BJONES'").fetchone()[0]
+            conn.execute("PRAGMA writable_schema = ON")
+            conn.execute(
+                "INSERT INTO sqlite_master (type, name, tbl_name, rootpage, sql) "
+                "VALUES ('TRIGGER', 'quiet', 'events', 0, ?)",
+                (
+                    "CREATE TRIGGER quiet BEFORE INSERT ON events "
+                    f"WHEN NEW.staff_id = {bjones} AND NEW.kind = 'phone_deposited' "
+                    "BEGIN SELECT RAISE(IGNORE); END",
+                ),
+            )
+            version = conn.execute("PRAGMA schema_version").fetchone()[0]
+            conn.execute(f"PRAGMA schema_version = {version + 1}")
+            conn.execute("PRAGMA writable_schema = OFF")
+        finally:
+            conn.close()
+        services = Services(
+            make_engine(sqlite_url), Settings(kiosk_name="k1", database_url=sqlite_url), clock
+        )
+        with pytest.raises(DatabaseUnavailable, match="Not recorded"):
+            services.phones.deposit("BJONES")
+        report = services.integrity.verify(save=False)
+        assert not report.ok
+        assert "the trigger quiet on events is not the kiosk's" in report.problems
+    finally:
+        services.close()
