@@ -905,6 +905,15 @@ def _reference_problems(
     return problems
 
 
+def one_snapshot(session: Session) -> None:
+    """Make the read transaction behind ``session`` one snapshot (call it first). SQLite's
+    read transaction is one already; PostgreSQL's default (READ COMMITTED) gives each
+    statement its own, so a list change or a correction committed between verify's reads of
+    the lists and of the events was named as tampering in an honest register."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+
+
 def verify_session(
     session: Session,
     *,
@@ -1079,6 +1088,7 @@ class IntegrityService(UseCases):
         key = school_key_if_present(self.ctx.settings)
         database = self._database()
         with self.ctx.read() as session:
+            one_snapshot(session)
             previous = _older_witness(load_witness(database), load_last(session))
             report = verify_session(
                 session, now=self.ctx.clock(), previous=previous, key=key, anchors=anchors

@@ -335,3 +335,35 @@ def test_a_trigger_filed_under_another_spelling_is_named(sqlite_url: str, clock:
         assert "the trigger quiet on events is not the kiosk's" in report.problems
     finally:
         services.close()
+
+
+# --- PostgreSQL: verify reads one snapshot --------------------------------------------------
+
+
+@pytest.mark.postgresql
+def test_a_list_change_committed_while_verify_reads_is_no_false_alarm(
+    set_up_school: Services, kiosk_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Verify read the lists, then the events, in PostgreSQL's default READ COMMITTED: each
+    statement its own snapshot. A list change (or a correction) committed in between, by any
+    kiosk, made verify say "REGISTER TAMPERED WITH" about an honest register; the kiosk's
+    login could do it at will during the nightly check, until the office stopped believing
+    verify. Now verify reads one snapshot."""
+    from kiosk.services import integrity
+
+    read_lists = integrity.all_table_rows
+
+    def lists_then_a_rename(conn: object) -> object:
+        found = read_lists(conn)  # type: ignore[arg-type]
+        with psycopg.connect(libpq_url(kiosk_url)) as other:
+            db = Raw(other, sqlite=False)
+            details = _staff_change("BJONES", name="Ben Jones-Smith")(db)
+            _append(db, {"kind": "reference_changed", "category": "reference", "details": details})
+        return found
+
+    monkeypatch.setattr(integrity, "all_table_rows", lists_then_a_rename)
+    report = set_up_school.integrity.verify(save=False)
+    assert report.ok, report.problems
+    monkeypatch.setattr(integrity, "all_table_rows", read_lists)
+    after = set_up_school.integrity.verify(save=False)
+    assert after.ok, after.problems
