@@ -30,7 +30,8 @@ id order, verify names:
 * on SQLite, an index that does not hold what its table holds (``PRAGMA integrity_check``:
   the register reads through indexes, the walk does not);
 * the newest event seen by the previous check (the **witness**, kept in a local file on this
-  machine and in the chain as a ``register_verified`` event) gone or changed;
+  machine and in the chain as a ``register_verified`` event) gone or changed: both are
+  checked, so a forged check in the chain naming a newer head does not hide the file's;
 * for each **anchor** given (``kiosk anchor`` writes one): its event gone, at another
   position, or with another hash; anything before it changed shows as one of the above.
 
@@ -354,10 +355,14 @@ def walk(
     anchors: Sequence[Anchor] = (),
     tables: Mapping[str, Mapping[Any, Mapping[str, Any]]] | None = None,
     targets: Collection[Any] | None = None,
+    witnesses: Sequence[VerifyReport] = (),
 ) -> VerifyReport:
     """Check a stream of event rows (every column, ``EVENT_COLUMNS`` order, id order) and, when
     ``tables`` is given, the reference tables against the replayed events. ``targets``: the
-    ids corrections void (what the walk remembers; None: every event). Pure."""
+    ids corrections void (what the walk remembers; None: every event). ``witnesses``: other
+    earlier results whose newest event must still be there, unchanged, as ``previous``'s
+    (the witness file and the chain's last check are both checked: a forged check in the
+    chain naming a newer head must not make the file's witness go unread). Pure."""
     started = time.perf_counter()
     checked = 0
     prev_row_hash: str | None = None
@@ -372,6 +377,10 @@ def walk(
     seen_previous_head: bool | None = None
     notes: list[str] = []
     witness_of_previous = previous.witness_id if previous is not None else None
+    other_witnesses: dict[int, VerifyReport] = {
+        w.witness_id: w for w in witnesses if w.witness_id is not None
+    }
+    other_seen: dict[Any, Any] = {}
     admin_action = EventKind.ADMIN_ACTION.value
     anchor_ids = {a.event_id for a in anchors}
     anchor_seen: dict[int, tuple[str, int, str]] = {}  # id -> (hash, index, time)
@@ -553,6 +562,8 @@ def walk(
             anchor_seen[event_id] = (stored_hash, checked, at)
         if event_id == witness_of_previous and previous is not None:
             seen_previous_head = stored_hash == previous.witness_hash
+        if event_id in other_witnesses:
+            other_seen[event_id] = stored_hash
         prev_row_hash = stored_hash
         head_id, head_hash = event_id, stored_hash
 
@@ -657,6 +668,26 @@ def walk(
             )
         if tail_problem is not None:
             witness_id, witness_hash = previous.witness_id, previous.witness_hash
+    for other_id, other in other_witnesses.items():
+        found = None
+        if other_id in other_seen:
+            if other_seen[other.witness_id] != other.witness_hash:
+                found = (
+                    f"event {other.witness_id}, the newest at an earlier check, has been "
+                    "changed (a later check in the chain names another head)"
+                )
+        elif not any(c.last_removed_id >= other_id for c in checkpoints):
+            found = (
+                f"event {other.witness_id}, the newest at an earlier check, is missing: events "
+                "were removed (a later check in the chain names another head)"
+            )
+        if found is None:
+            continue
+        if tail_problem is None:  # the witness stays put while the problem persists
+            tail_problem = found
+            witness_id, witness_hash = other.witness_id, other.witness_hash
+        else:
+            problems.append(found)
 
     cannot: list[str] = []
     if not anchors:
@@ -919,6 +950,7 @@ def verify_session(
     *,
     now: datetime,
     previous: VerifyReport | None = None,
+    witnesses: Sequence[VerifyReport] = (),
     key: bytes | None = None,
     anchors: Sequence[Anchor] = (),
     guards: bool = True,
@@ -938,6 +970,7 @@ def verify_session(
         anchors=anchors,
         tables=tables,
         targets=targets,
+        witnesses=witnesses,
     )
     guard_problems = tuple(missing_guards(conn)) if guards else ()
     if guard_problems:
@@ -1089,9 +1122,18 @@ class IntegrityService(UseCases):
         database = self._database()
         with self.ctx.read() as session:
             one_snapshot(session)
-            previous = _older_witness(load_witness(database), load_last(session))
+            found = (load_witness(database), load_last(session))
+            previous = _older_witness(*found)
+            # The other one is checked too: a forged check in the chain naming a newer head
+            # must not leave this machine's witness file unread (nor the reverse).
+            others = tuple(w for w in found if w is not None and w is not previous)
             report = verify_session(
-                session, now=self.ctx.clock(), previous=previous, key=key, anchors=anchors
+                session,
+                now=self.ctx.clock(),
+                previous=previous,
+                witnesses=others,
+                key=key,
+                anchors=anchors,
             )
         if save:
             save_witness(database, report)

@@ -7,6 +7,7 @@ Reliability table.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 
@@ -367,3 +368,57 @@ def test_a_list_change_committed_while_verify_reads_is_no_false_alarm(
     monkeypatch.setattr(integrity, "all_table_rows", read_lists)
     after = set_up_school.integrity.verify(save=False)
     assert after.ok, after.problems
+
+
+# --- the witness: a forged register_verified event outbid this machine's witness file ----------
+
+
+def test_a_forged_check_in_the_chain_does_not_outbid_the_witness_file(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    """A shell with the key cuts the newest events off (a deposit among them), appends others
+    in their place, then a forged ``register_verified`` event naming a newer head. Verify
+    took whichever witness named the newer event, the forged one, and never looked at this
+    machine's witness file, which names the deposit: "Register intact". Now each witness is
+    checked."""
+    from dataclasses import replace
+
+    from kiosk.config import Settings
+    from kiosk.db.engine import make_engine
+
+    services = Services(
+        make_engine(sqlite_url), Settings(kiosk_name="k1", database_url=sqlite_url), clock
+    )
+    try:
+        shift_school(services)
+        deposit = services.phones.deposit("BJONES").event_id
+        checked = services.integrity.verify()  # witness: the deposit (file and chain)
+        assert checked.ok and checked.witness_id == deposit
+        with meddle(sqlite_url) as db:
+            db.execute("DELETE FROM events WHERE id >= %s", (deposit,))
+            for _ in range(2):
+                head = _append(
+                    db,
+                    {"kind": "notice_sent", "category": "notice", "details": {"notice": "x"}},
+                )
+            forged = replace(checked, witness_id=head["id"], witness_hash=head["hash"])
+            _append(
+                db,
+                {
+                    "kind": "register_verified",
+                    "category": "admin",
+                    "details": {"report": json.loads(forged.to_json())},
+                },
+            )
+        assert "BJONES" not in {h.staff.code for h in services.phones.phones_now()}
+
+        report = services.integrity.verify()
+        again = services.integrity.verify()  # the witness stays put: still named
+
+        for result in (report, again):
+            assert not result.ok
+            assert f"event {deposit}, the newest at an earlier check, has been changed" in said(
+                result
+            )
+    finally:
+        services.close()
