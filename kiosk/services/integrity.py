@@ -93,6 +93,20 @@ WITNESS_FILE = "verify-witness.json"
 ANCHOR_TITLE = "Staff Room Kiosk register anchor"
 
 _SELECT_EVENTS = text(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events ORDER BY id")
+# PostgreSQL's timestamptz holds infinity, years after 9999 and BC dates, which psycopg
+# cannot load: one such row stopped the whole walk ("The database is unavailable"). Such a
+# time is read as NULL, so the event is named as unreadable (revision 0007 refuses new ones).
+_READABLE_TIME = (
+    "CASE WHEN {c} > '1900-01-01 00:00:00+00' AND {c} < '9000-01-01 00:00:00+00' THEN {c} END "
+    "AS {c}"
+)
+_SELECT_EVENTS_PG = text(
+    "SELECT "
+    + ", ".join(
+        _READABLE_TIME.format(c=c) if c in ("occurred_at", "due_at") else c for c in EVENT_COLUMNS
+    )
+    + " FROM events ORDER BY id"
+)
 _CORRECTED = text(
     f"SELECT target_event_id FROM events WHERE kind = '{EventKind.CORRECTION.value}' "
     "AND target_event_id IS NOT NULL"
@@ -961,7 +975,8 @@ def verify_session(
     conn = session.connection()
     tables = all_table_rows(conn)
     targets = set(conn.execute(_CORRECTED).scalars())
-    stream = conn.execution_options(yield_per=STREAM_BATCH).execute(_SELECT_EVENTS)
+    select_events = _SELECT_EVENTS_PG if conn.dialect.name == "postgresql" else _SELECT_EVENTS
+    stream = conn.execution_options(yield_per=STREAM_BATCH).execute(select_events)
     report = walk(
         stream,
         now=now,

@@ -422,3 +422,88 @@ def test_a_forged_check_in_the_chain_does_not_outbid_the_witness_file(
             )
     finally:
         services.close()
+
+
+# --- PostgreSQL: a time psycopg cannot load (infinity, year 10000, BC) -------------------------
+
+
+def _insert_raw_event(db: Raw, occurred_at: str) -> int:
+    """An event as the kiosk's login can INSERT it without the key (the MAC is wrong, which
+    verify would name: if verify could still read the register)."""
+    head = db.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1")[0]
+    db.execute(
+        "INSERT INTO events (id, occurred_at, kind, category, kiosk, details, prev_hash, hash, "
+        "mac) VALUES (%s, %s, 'phone_deposited', 'phone', 'k', '{}', %s, %s, 'x')",
+        (head[0] + 1, occurred_at, head[1], "f" * 64),
+    )
+    return int(head[0]) + 1
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("moment", ["infinity", "-infinity", "10000-01-01", "0044-03-15 BC"])
+def test_a_time_no_reader_can_load_is_refused_by_the_database(
+    set_up_school: Services, kiosk_url: str, moment: str
+) -> None:
+    """``timestamptz`` holds ``infinity``, years after 9999 and BC dates; psycopg (Python's
+    datetime) loads none of them. One such event, INSERTed by the kiosk's login without the
+    key, made every later `kiosk verify` say "The database is unavailable": verify could
+    never again say the register was tampered with, while the kiosks went on recording."""
+    before = _snapshot(kiosk_url)
+    with psycopg.connect(libpq_url(kiosk_url)) as kiosk, pytest.raises(errors.CheckViolation):
+        _insert_raw_event(Raw(kiosk, sqlite=False), moment)
+    assert _snapshot(kiosk_url) == before
+    assert set_up_school.integrity.verify(save=False).ok
+
+
+@pytest.mark.postgresql
+def test_a_list_time_no_reader_can_load_is_refused_by_the_database(
+    set_up_school: Services, kiosk_url: str
+) -> None:
+    """The same through a list change the kiosk's login may record (retiring someone who is
+    not an admin): ``retired_at`` 'infinity' in ``staff`` made every read of the staff list
+    fail, every scan at every kiosk and verify alike."""
+    before = _snapshot(kiosk_url)
+    with psycopg.connect(libpq_url(kiosk_url)) as kiosk:
+        db = Raw(kiosk, sqlite=False)
+        details = _staff_change("BJONES", retired_at="infinity")(db)
+        with pytest.raises(errors.CheckViolation):
+            _append(db, {"kind": "reference_changed", "category": "reference", "details": details})
+    assert _snapshot(kiosk_url) == before
+    assert set_up_school.integrity.verify(save=False).ok
+
+
+@pytest.mark.postgresql
+def test_verify_names_an_event_whose_time_cannot_be_loaded(
+    set_up_school: Services, pg_url: str
+) -> None:
+    """Such a row from before revision 0007 (or put in by the owner, the check dropped):
+    verify names the event as unreadable instead of stopping."""
+    with psycopg.connect(libpq_url(pg_url)) as owner:
+        owner.execute("ALTER TABLE events DROP CONSTRAINT ck_events_occurred_at_readable")
+        bad = _insert_raw_event(Raw(owner, sqlite=False), "infinity")
+    report = set_up_school.integrity.verify(save=False)
+    assert not report.ok
+    assert f"event {bad} cannot be read" in said(report)
+
+
+@pytest.mark.postgresql
+def test_an_unreadable_time_from_before_0007_does_not_stop_the_upgrade(
+    set_up_school: Services, pg_url: str
+) -> None:
+    """Revision 0007 on a register that already holds such an event: the upgrade goes
+    through (the check guards new rows), and verify names the event."""
+    from kiosk.db import migrate
+    from kiosk.db.engine import null_pool_engine
+
+    engine = null_pool_engine(pg_url)
+    try:
+        migrate.downgrade(engine, "0006")
+        with psycopg.connect(libpq_url(pg_url)) as owner:
+            bad = _insert_raw_event(Raw(owner, sqlite=False), "infinity")
+        migrate.upgrade(engine)
+        assert migrate.is_at_head(engine)
+    finally:
+        engine.dispose()
+    report = set_up_school.integrity.verify(save=False)
+    assert not report.ok
+    assert f"event {bad} cannot be read" in said(report)
