@@ -384,8 +384,38 @@ def missing_guards(conn: Connection) -> list[str]:
     ):
         if table != "events" or name not in PG_TRIGGERS:
             problems.append(f"the trigger {name} on {table} is not the kiosk's")
+    problems.extend(_hiding_problems(conn))
     problems.extend(_search_path_problems(conn))
     problems.extend(_kiosk_role_problems(conn))
+    return problems
+
+
+def _hiding_problems(conn: Connection) -> list[str]:
+    """Row-level security and rules on the register's tables: the kiosk never uses either.
+    A policy can hide one person's events from the kiosks' role only (the owner, who may run
+    verify, is not bound by it), and a rule acts like a trigger that is not listed as one."""
+    tables = {"tables": ["events", *LIST_TABLES]}
+    problems = [
+        f"the table {name} has row-level security: a policy can hide rows from the kiosks' "
+        "login and not from the owner's"
+        for (name,) in conn.execute(
+            text(
+                "SELECT relname FROM pg_class WHERE relname IN :tables AND relrowsecurity "
+                "AND relnamespace = to_regnamespace(current_schema())::oid ORDER BY relname"
+            ).bindparams(bindparam("tables", expanding=True)),
+            tables,
+        )
+    ]
+    problems.extend(
+        f"the rule {rule} on {table} is not the kiosk's"
+        for rule, table in conn.execute(
+            text(
+                "SELECT rulename, tablename FROM pg_rules WHERE tablename IN :tables "
+                "AND schemaname = current_schema() ORDER BY tablename, rulename"
+            ).bindparams(bindparam("tables", expanding=True)),
+            tables,
+        )
+    )
     return problems
 
 

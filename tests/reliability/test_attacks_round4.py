@@ -15,6 +15,8 @@ import psycopg
 import pytest
 from psycopg import errors
 
+from kiosk.config import Settings
+from kiosk.db.engine import make_engine
 from kiosk.domain.errors import DatabaseUnavailable
 from kiosk.services.app import Services
 from tests.conftest import FakeClock
@@ -507,3 +509,51 @@ def test_an_unreadable_time_from_before_0007_does_not_stop_the_upgrade(
     report = set_up_school.integrity.verify(save=False)
     assert not report.ok
     assert f"event {bad} cannot be read" in said(report)
+
+
+# --- PostgreSQL: row-level security and rules hide rows from the kiosk's login only -----------
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize(
+    ("setup", "said_"),
+    [
+        (
+            "ALTER TABLE events ENABLE ROW LEVEL SECURITY; "
+            "CREATE POLICY everyone ON events TO PUBLIC USING (true); "
+            "CREATE POLICY hide ON events AS RESTRICTIVE FOR SELECT TO kiosk_app "
+            "USING (staff_id IS DISTINCT FROM {bjones})",
+            "the table events has row-level security",
+        ),
+        (
+            "CREATE RULE quiet AS ON INSERT TO staff_roles WHERE NEW.role = 'admin' "
+            "DO INSTEAD NOTHING",
+            "the rule quiet on staff_roles is not the kiosk's",
+        ),
+    ],
+)
+def test_verify_names_row_security_and_rules_on_the_register(
+    set_up_school: Services, pg_url: str, setup: str, said_: str
+) -> None:
+    """The owner (or a restored dump) turns row-level security on for events with a policy
+    that hides one person's events from the kiosks' role: the register on every kiosk loses
+    her deposit, while verify run on the owner's login (which the policy does not bind)
+    walked every row and said "Register intact". A RULE works like a trigger that verify
+    did not list. Both are now named."""
+    services = set_up_school
+    services.phones.deposit("BJONES")
+    with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+        bjones = _staff(Raw(owner, sqlite=False), "BJONES")
+        for statement in setup.format(bjones=bjones).split("; "):
+            owner.execute(statement)
+    if "ROW LEVEL" in setup:
+        assert "BJONES" not in {h.staff.code for h in services.phones.phones_now()}
+    office = Services(
+        make_engine(pg_url), Settings(kiosk_name="office", database_url=pg_url), services.ctx.clock
+    )
+    try:
+        report = office.integrity.verify(save=False)
+    finally:
+        office.close()
+    assert not report.ok
+    assert any(p.startswith(said_) for p in report.problems), report.problems
