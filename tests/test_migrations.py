@@ -422,7 +422,11 @@ def test_0006_guards_who_acts_as_an_admin_and_goes_down_cleanly(engine: Engine) 
             else None
         )
     if postgresql:
-        assert missing == ["the trigger events_guard_reference is missing"]
+        # 0007 pins the functions' search_path: below it verify names them too.
+        assert [m for m in missing if "temporary tables first" not in m] == [
+            "the trigger events_guard_reference is missing",
+            "the function kiosk_guard_reference is missing",
+        ]
         assert _guard_trigger(engine) == [] and function is None
     else:
         assert missing == []
@@ -430,6 +434,53 @@ def test_0006_guards_who_acts_as_an_admin_and_goes_down_cleanly(engine: Engine) 
     migrate.upgrade(engine)
     assert migrate.is_at_head(engine)
     assert event_count(engine) == events
+    with engine.connect() as conn:
+        assert missing_guards(conn) == []
+    assert services.integrity.verify(save=False).ok
+
+
+# --- 0007: the register's functions never look in a session's temporary tables first ---------
+
+
+def _search_paths(engine: Engine) -> dict[str, list[str] | None]:
+    with engine.connect() as conn:
+        return {
+            str(name): config
+            for name, config in conn.execute(
+                text(
+                    "SELECT proname, proconfig FROM pg_proc WHERE proname IN "
+                    "('events_append_only', 'kiosk_purge_events', 'kiosk_apply_reference', "
+                    "'kiosk_guard_reference')"
+                )
+            )
+        }
+
+
+def test_0007_pins_the_functions_search_path_and_goes_down_cleanly(engine: Engine) -> None:
+    """Up: on PostgreSQL each function of the register looks in its schema, then pg_temp;
+    down to 0006 puts ``FROM CURRENT`` back (verify names each function), data kept; up again
+    pins them. SQLite: nothing changes."""
+    from kiosk.db.guards import missing_guards
+
+    migrate.upgrade(engine)
+    services = services_on(engine)
+    fill(services)
+    events = event_count(engine)
+    postgresql = engine.dialect.name == "postgresql"
+    if postgresql:
+        paths = _search_paths(engine)
+        assert len(paths) == 4
+        assert all(c == ["search_path=public, pg_temp"] for c in paths.values()), paths
+    migrate.downgrade(engine, "0006")
+    assert event_count(engine) == events
+    with engine.connect() as conn:
+        missing = missing_guards(conn)
+    if postgresql:
+        assert len(missing) == 4 and all("temporary tables first" in m for m in missing)
+    else:
+        assert missing == []
+    migrate.upgrade(engine)
+    assert migrate.is_at_head(engine)
     with engine.connect() as conn:
         assert missing_guards(conn) == []
     assert services.integrity.verify(save=False).ok

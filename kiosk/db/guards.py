@@ -342,7 +342,9 @@ def missing_guards(conn: Connection) -> list[str]:
     problems: list[str] = []
     if conn.dialect.name == "sqlite":
         found = conn.execute(
-            text("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
+            # SQLite reads a schema row's type without regard to case: a row filed as
+            # 'TRIGGER' is a working trigger that "type = 'trigger'" would not list.
+            text("SELECT name, tbl_name, sql FROM sqlite_master WHERE lower(type) = 'trigger'")
         ).all()
         have = {str(name): " ".join(str(sql).split()) for name, _table, sql in found}
         for name, sql in SQLITE_TRIGGERS.items():
@@ -355,6 +357,7 @@ def missing_guards(conn: Connection) -> list[str]:
         for name, table, _sql in found:
             if name not in SQLITE_TRIGGERS:
                 problems.append(f"the trigger {name} on {table} is not the kiosk's")
+        problems.extend(_sqlite_file_problems(conn))
         return problems
     rows: dict[str, str] = dict(
         conn.execute(
@@ -381,8 +384,107 @@ def missing_guards(conn: Connection) -> list[str]:
     ):
         if table != "events" or name not in PG_TRIGGERS:
             problems.append(f"the trigger {name} on {table} is not the kiosk's")
+    problems.extend(_hiding_problems(conn))
+    problems.extend(_search_path_problems(conn))
     problems.extend(_kiosk_role_problems(conn))
     return problems
+
+
+def _hiding_problems(conn: Connection) -> list[str]:
+    """Row-level security and rules on the register's tables: the kiosk never uses either.
+    A policy can hide one person's events from the kiosks' role only (the owner, who may run
+    verify, is not bound by it), and a rule acts like a trigger that is not listed as one."""
+    tables = {"tables": ["events", *LIST_TABLES]}
+    problems = [
+        f"the table {name} has row-level security: a policy can hide rows from the kiosks' "
+        "login and not from the owner's"
+        for (name,) in conn.execute(
+            text(
+                "SELECT relname FROM pg_class WHERE relname IN :tables AND relrowsecurity "
+                "AND relnamespace = to_regnamespace(current_schema())::oid ORDER BY relname"
+            ).bindparams(bindparam("tables", expanding=True)),
+            tables,
+        )
+    ]
+    problems.extend(
+        f"the rule {rule} on {table} is not the kiosk's"
+        for rule, table in conn.execute(
+            text(
+                "SELECT rulename, tablename FROM pg_rules WHERE tablename IN :tables "
+                "AND schemaname = current_schema() ORDER BY tablename, rulename"
+            ).bindparams(bindparam("tables", expanding=True)),
+            tables,
+        )
+    )
+    return problems
+
+
+# The register's functions (revisions 0003, 0005, 0006) and, from revision 0007, their
+# search_path: the schema, then pg_temp. Without pg_temp last, PostgreSQL looks a table name
+# up in the session's temporary schema first: a kiosk login's temporary ``kiosk_settings``
+# fooled 0006's guard, and a temporary ``staff_roles`` with a trigger ran the login's own
+# code with the owner's rights inside the SECURITY DEFINER function.
+PG_FUNCTIONS = (
+    "events_append_only",
+    "kiosk_purge_events",
+    "kiosk_apply_reference",
+    "kiosk_guard_reference",
+)
+
+
+def _search_path_problems(conn: Connection) -> list[str]:
+    found = dict(
+        conn.execute(
+            text(
+                "SELECT proname, proconfig FROM pg_proc WHERE proname IN :names "
+                "AND pronamespace = to_regnamespace(current_schema())::oid"
+            ).bindparams(bindparam("names", expanding=True)),
+            {"names": list(PG_FUNCTIONS)},
+        )
+        .tuples()
+        .all()
+    )
+    problems = []
+    for name in PG_FUNCTIONS:
+        if name not in found:
+            problems.append(f"the function {name} is missing")
+            continue
+        path = next(
+            (s.partition("=")[2] for s in found[name] or () if s.startswith("search_path=")),
+            "",
+        )
+        schemas = [part.strip().strip('"').lower() for part in path.split(",")]
+        if schemas[-1] != "pg_temp" or schemas.count("pg_temp") != 1:
+            problems.append(
+                f"the function {name} looks tables up in a session's temporary tables first "
+                f"(search_path {path or 'not set'}; it must end with pg_temp): a kiosk "
+                "login's temporary table can stand in for the register's"
+            )
+    return problems
+
+
+# How many of SQLite's findings are named (it stops at 100 itself).
+_INTEGRITY_SHOWN = 5
+
+
+def _sqlite_file_problems(conn: Connection) -> list[str]:
+    """SQLite's own check of the file: every index holds exactly what its table holds.
+
+    Verify walks ``events`` by rowid; the register and the current state find rows through
+    the indexes. An index rebuilt without a row (a partial index whose CREATE text is then
+    written back through ``writable_schema``) hid a deposit from every listing while the
+    walk saw it. ``PRAGMA integrity_check`` compares each index with its table (and finds a
+    damaged file too)."""
+    found = [str(r[0]) for r in conn.exec_driver_sql("PRAGMA integrity_check").all()]
+    if found == ["ok"]:
+        return []
+    shown = "; ".join(f[:120] for f in found[:_INTEGRITY_SHOWN])
+    more = f" (and {len(found) - _INTEGRITY_SHOWN} more)" if len(found) > _INTEGRITY_SHOWN else ""
+    return [
+        "the database file fails SQLite's own check (PRAGMA integrity_check: an index that "
+        "does not hold what its table holds, a value its column's type would not keep, a "
+        f"damaged page): the register and verify may read different events: {shown}{more}"
+    ]
 
 
 # What a role that records events must not be able to do to the tables whose history the

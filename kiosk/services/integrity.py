@@ -18,13 +18,22 @@ id order, verify names:
 * a list change that grants or removes admin (retiring an admin), changes an admin's code, a
   setting (the PIN) or whether a policy is required, not recorded by an admin; a published
   policy rewritten by anyone; an acknowledgement of a text that is not its policy's;
+* a correction recorded by neither an admin nor whoever recorded the event it voids (the
+  kiosk allows only those), or voiding a correction, an event not in the register or an id
+  after its own (the kiosk would have confirmed an event void from the start); any event
+  naming an event recorded after it;
 * an event dated more than ``CLOCK_SKEW`` before an event ahead of it in the chain
   (backdated), or after this machine's clock;
 * a missing or changed append-only trigger, any trigger that is not the kiosk's, and on
-  PostgreSQL a kiosk role with too much: the group role ``kiosk_app`` or any login in it
-  that may change a table, is a superuser, may create roles or can act as the owner;
+  PostgreSQL a rule or row-level security on the register's tables, a function of the
+  register whose search_path does not end with ``pg_temp``, and a kiosk role with too
+  much: the group role ``kiosk_app`` or any login in it that may change a table, is a
+  superuser, may create roles or can act as the owner;
+* on SQLite, an index that does not hold what its table holds (``PRAGMA integrity_check``:
+  the register reads through indexes, the walk does not);
 * the newest event seen by the previous check (the **witness**, kept in a local file on this
-  machine and in the chain as a ``register_verified`` event) gone or changed;
+  machine and in the chain as a ``register_verified`` event) gone or changed: both are
+  checked, so a forged check in the chain naming a newer head does not hide the file's;
 * for each **anchor** given (``kiosk anchor`` writes one): its event gone, at another
   position, or with another hash; anything before it changed shows as one of the above.
 
@@ -36,7 +45,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -86,6 +95,24 @@ WITNESS_FILE = "verify-witness.json"
 ANCHOR_TITLE = "Staff Room Kiosk register anchor"
 
 _SELECT_EVENTS = text(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events ORDER BY id")
+# PostgreSQL's timestamptz holds infinity, years after 9999 and BC dates, which psycopg
+# cannot load: one such row stopped the whole walk ("The database is unavailable"). Such a
+# time is read as NULL, so the event is named as unreadable (revision 0007 refuses new ones).
+_READABLE_TIME = (
+    "CASE WHEN {c} > '1900-01-01 00:00:00+00' AND {c} < '9000-01-01 00:00:00+00' THEN {c} END "
+    "AS {c}"
+)
+_SELECT_EVENTS_PG = text(
+    "SELECT "
+    + ", ".join(
+        _READABLE_TIME.format(c=c) if c in ("occurred_at", "due_at") else c for c in EVENT_COLUMNS
+    )
+    + " FROM events ORDER BY id"
+)
+_CORRECTED = text(
+    f"SELECT target_event_id FROM events WHERE kind = '{EventKind.CORRECTION.value}' "
+    "AND target_event_id IS NOT NULL"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,9 +370,15 @@ def walk(
     key: bytes | None = None,
     anchors: Sequence[Anchor] = (),
     tables: Mapping[str, Mapping[Any, Mapping[str, Any]]] | None = None,
+    targets: Collection[Any] | None = None,
+    witnesses: Sequence[VerifyReport] = (),
 ) -> VerifyReport:
     """Check a stream of event rows (every column, ``EVENT_COLUMNS`` order, id order) and, when
-    ``tables`` is given, the reference tables against the replayed events. Pure."""
+    ``tables`` is given, the reference tables against the replayed events. ``targets``: the
+    ids corrections void (what the walk remembers; None: every event). ``witnesses``: other
+    earlier results whose newest event must still be there, unchanged, as ``previous``'s
+    (the witness file and the chain's last check are both checked: a forged check in the
+    chain naming a newer head must not make the file's witness go unread). Pure."""
     started = time.perf_counter()
     checked = 0
     prev_row_hash: str | None = None
@@ -360,6 +393,10 @@ def walk(
     seen_previous_head: bool | None = None
     notes: list[str] = []
     witness_of_previous = previous.witness_id if previous is not None else None
+    other_witnesses: dict[int, VerifyReport] = {
+        w.witness_id: w for w in witnesses if w.witness_id is not None
+    }
+    other_seen: dict[Any, Any] = {}
     admin_action = EventKind.ADMIN_ACTION.value
     anchor_ids = {a.event_id for a in anchors}
     anchor_seen: dict[int, tuple[str, int, str]] = {}  # id -> (hash, index, time)
@@ -385,6 +422,10 @@ def walk(
     newest_id: Any = None
     rewritten_policies: list[str] = []
     future: list[int] = []
+    correction_kind = EventKind.CORRECTION.value
+    # What a correction needs to know of the event it voids: (kind, recorded by).
+    voidable: dict[Any, tuple[Any, Any]] = {}
+    unentitled: list[str] = []  # corrections by neither an admin nor the event's recorder
     for raw in rows:
         row = dict(raw) if type(raw) is dict else dict(zip(EVENT_COLUMNS, raw, strict=False))
         event_id = row["id"]
@@ -510,6 +551,25 @@ def walk(
         elif kind == anchor_kind:
             with suppress(UnreadableEvent):
                 last_anchor_taken = iso_utc(row["occurred_at"])
+        elif kind == correction_kind:
+            problem = _correction_problem(row, voidable, first_id)
+            if problem:
+                problems.append(problem)
+            elif (
+                version >= 2
+                and replay["staff"]  # who the admins were is known (from the baseline on)
+                and row["recorded_by_id"] not in admins
+                and row["recorded_by_id"] != voidable[row["target_event_id"]][1]
+            ):
+                unentitled.append(
+                    f"correction {event_id} voids event {row['target_event_id']} (recorded by "
+                    f"staff {row['recorded_by_id']})"
+                )
+        target = row["target_event_id"]
+        if target is not None and kind != correction_kind and not _earlier(target, event_id):
+            problems.append(f"event {event_id} refers to event {target}, recorded after it")
+        if targets is None or event_id in targets:
+            voidable[event_id] = (kind, row["recorded_by_id"])
         if event_id in anchor_ids:
             try:
                 at = iso_utc(row["occurred_at"]) or ""
@@ -518,6 +578,8 @@ def walk(
             anchor_seen[event_id] = (stored_hash, checked, at)
         if event_id == witness_of_previous and previous is not None:
             seen_previous_head = stored_hash == previous.witness_hash
+        if event_id in other_witnesses:
+            other_seen[event_id] = stored_hash
         prev_row_hash = stored_hash
         head_id, head_hash = event_id, stored_hash
 
@@ -552,6 +614,12 @@ def walk(
         problems.append(
             f"{len(rewritten_policies)} published polic(ies) rewritten afterwards (what people "
             f"acknowledged is no longer what they read): {', '.join(rewritten_policies[:20])}"
+        )
+    if unentitled:
+        problems.append(
+            f"{len(unentitled)} correction(s) not recorded by an admin or by whoever recorded "
+            f"the event they void (the kiosk allows only those): {', '.join(unentitled[:20])}"
+            f"{' ...' if len(unentitled) > 20 else ''}"
         )
     if future:
         shown = ", ".join(str(i) for i in future[:20])
@@ -616,6 +684,26 @@ def walk(
             )
         if tail_problem is not None:
             witness_id, witness_hash = previous.witness_id, previous.witness_hash
+    for other_id, other in other_witnesses.items():
+        found = None
+        if other_id in other_seen:
+            if other_seen[other.witness_id] != other.witness_hash:
+                found = (
+                    f"event {other.witness_id}, the newest at an earlier check, has been "
+                    "changed (a later check in the chain names another head)"
+                )
+        elif not any(c.last_removed_id >= other_id for c in checkpoints):
+            found = (
+                f"event {other.witness_id}, the newest at an earlier check, is missing: events "
+                "were removed (a later check in the chain names another head)"
+            )
+        if found is None:
+            continue
+        if tail_problem is None:  # the witness stays put while the problem persists
+            tail_problem = found
+            witness_id, witness_hash = other.witness_id, other.witness_hash
+        else:
+            problems.append(found)
 
     cannot: list[str] = []
     if not anchors:
@@ -708,6 +796,37 @@ def _checkpoint_problems(cp: _Checkpoint, now: datetime) -> list[str]:
                 f"own date (before {before_text})"
             )
     return problems
+
+
+def _earlier(target: Any, event_id: Any) -> bool:
+    try:
+        return bool(target < event_id)
+    except TypeError:
+        return False
+
+
+def _correction_problem(
+    row: Mapping[str, Any], voidable: Mapping[Any, tuple[Any, Any]], first_id: Any
+) -> str | None:
+    """What is wrong with a correction's target, if anything: none, one recorded after it
+    (the kiosk would confirm an event void from the start), one not in the register (unless
+    purged before the first event kept), or another correction."""
+    event_id, target = row["id"], row["target_event_id"]
+    name = f"correction {event_id} voids event {target}"
+    if not isinstance(target, int):
+        return f"correction {event_id} voids no event"
+    if not _earlier(target, event_id):
+        return (
+            f"{name}, an id after its own: written by hand (an event given that id would be "
+            "void from the moment it was stored)"
+        )
+    if target not in voidable:
+        if _earlier(target, first_id):
+            return None  # purged: a checkpoint accounts for it
+        return f"{name}, which is not in the register"
+    if voidable[target][0] == EventKind.CORRECTION.value:
+        return f"{name}, itself a correction (the kiosk never voids one)"
+    return None
 
 
 def _when(text: str) -> datetime | None:
@@ -833,11 +952,21 @@ def _reference_problems(
     return problems
 
 
+def one_snapshot(session: Session) -> None:
+    """Make the read transaction behind ``session`` one snapshot (call it first). SQLite's
+    read transaction is one already; PostgreSQL's default (READ COMMITTED) gives each
+    statement its own, so a list change or a correction committed between verify's reads of
+    the lists and of the events was named as tampering in an honest register."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+
+
 def verify_session(
     session: Session,
     *,
     now: datetime,
     previous: VerifyReport | None = None,
+    witnesses: Sequence[VerifyReport] = (),
     key: bytes | None = None,
     anchors: Sequence[Anchor] = (),
     guards: bool = True,
@@ -847,8 +976,19 @@ def verify_session(
     started = time.perf_counter()
     conn = session.connection()
     tables = all_table_rows(conn)
-    stream = conn.execution_options(yield_per=STREAM_BATCH).execute(_SELECT_EVENTS)
-    report = walk(stream, now=now, previous=previous, key=key, anchors=anchors, tables=tables)
+    targets = set(conn.execute(_CORRECTED).scalars())
+    select_events = _SELECT_EVENTS_PG if conn.dialect.name == "postgresql" else _SELECT_EVENTS
+    stream = conn.execution_options(yield_per=STREAM_BATCH).execute(select_events)
+    report = walk(
+        stream,
+        now=now,
+        previous=previous,
+        key=key,
+        anchors=anchors,
+        tables=tables,
+        targets=targets,
+        witnesses=witnesses,
+    )
     guard_problems = tuple(missing_guards(conn)) if guards else ()
     if guard_problems:
         report = replace(report, ok=False, problems=(*report.problems, *guard_problems))
@@ -998,9 +1138,19 @@ class IntegrityService(UseCases):
         key = school_key_if_present(self.ctx.settings)
         database = self._database()
         with self.ctx.read() as session:
-            previous = _older_witness(load_witness(database), load_last(session))
+            one_snapshot(session)
+            found = (load_witness(database), load_last(session))
+            previous = _older_witness(*found)
+            # The other one is checked too: a forged check in the chain naming a newer head
+            # must not leave this machine's witness file unread (nor the reverse).
+            others = tuple(w for w in found if w is not None and w is not previous)
             report = verify_session(
-                session, now=self.ctx.clock(), previous=previous, key=key, anchors=anchors
+                session,
+                now=self.ctx.clock(),
+                previous=previous,
+                witnesses=others,
+                key=key,
+                anchors=anchors,
             )
         if save:
             save_witness(database, report)

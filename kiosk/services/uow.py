@@ -8,12 +8,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, insert, select, text
+from sqlalchemy import Engine, Table, bindparam, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from kiosk.config import Settings
-from kiosk.db.engine import session_factory, write_engine
+from kiosk.db.engine import SQLITE_BUSY_TIMEOUT_MS, session_factory, write_engine
 from kiosk.db.models import Event
 from kiosk.domain.chain import (
     CONTENT_VERSION,
@@ -37,6 +37,13 @@ log = logging.getLogger("kiosk.services")
 # Every write transaction on PostgreSQL takes this advisory lock first: it serialises
 # read-then-write rules (two kiosks signing out one laptop) and keeps the hash chain linear.
 CHAIN_LOCK_KEY = 0x4B494F534B  # "KIOSK"
+# How long a write waits for that lock (or a row another transaction holds) before it says
+# "Not recorded": as long as SQLite waits for its file lock. Any login may take the lock and
+# keep it; without a limit every kiosk's next scan waited forever.
+PG_LOCK_TIMEOUT_MS = SQLITE_BUSY_TIMEOUT_MS
+PG_LOCKED = (
+    "another connection holds the register's write lock (a kiosk, or a database tool left open?)"
+)
 
 
 _events = cast(Table, Event.__table__)
@@ -45,6 +52,9 @@ _INSERT_EVENT = insert(_events)
 # The event as stored, read back as `kiosk verify` reads it: a trigger that is not the
 # kiosk's may have dropped it or changed it on the way in.
 _STORED_EVENT = text(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE id = :id")
+# An event that names an id not yet recorded (a correction voiding it) was written by hand:
+# the kiosk never gives that id to a new event, which would be void from the start.
+_NAMED_AHEAD = select(_events.c.id).where(_events.c.target_event_id == bindparam("id")).limit(1)
 _ANY_REFERENCE = select(_events.c.id).where(_events.c.kind == REFERENCE_KIND).limit(1)
 
 
@@ -114,6 +124,10 @@ class ServiceContext:
         try:
             with self._write() as session, session.begin():
                 if session.get_bind().dialect.name == "postgresql":
+                    session.execute(
+                        text("SELECT set_config('lock_timeout', :t, true)"),
+                        {"t": f"{int(PG_LOCK_TIMEOUT_MS)}ms"},
+                    )
                     session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_KEY})
                 uow = UnitOfWork(session, self)
                 checking = not self.baseline_checked
@@ -136,6 +150,10 @@ class ServiceContext:
             if is_locked(exc):
                 raise DatabaseUnavailable(
                     f"Not recorded: {LOCKED}. Please try again in a moment."
+                ) from exc
+            if getattr(getattr(exc, "orig", None), "sqlstate", None) == "55P03":
+                raise DatabaseUnavailable(
+                    f"Not recorded: {PG_LOCKED}. Please try again in a moment."
                 ) from exc
             raise DatabaseUnavailable() from exc
 
@@ -199,8 +217,13 @@ class UnitOfWork:
         kiosk = self.ctx.settings.kiosk_name[:64]
         by = recorded_by_id if recorded_by_id is not None else staff_id
         prev = self._chain_head()
+        event_id = self._last_id + 1  # under the write lock: the chain is linear
+        conn = self.session.connection()
+        while (ahead := conn.execute(_NAMED_AHEAD, {"id": event_id}).first()) is not None:
+            log.error("event %s names id %s before it exists: skipped", ahead[0], event_id)
+            event_id += 1
         values: dict[str, Any] = {
-            "id": self._last_id + 1,  # under the write lock: the chain is linear
+            "id": event_id,
             "occurred_at": at,
             "kind": kind.value,
             "category": kind.category,
@@ -222,7 +245,6 @@ class UnitOfWork:
         # One prepared INSERT (no ORM flush for it: every event goes through here); what
         # the session holds unflushed goes first, as it would have.
         self.session.flush()
-        conn = self.session.connection()
         conn.execute(_INSERT_EVENT, values)
         # Never confirm an event that was not stored as meant: a trigger that is not the
         # kiosk's can drop it (RAISE(IGNORE), a BEFORE trigger returning NULL; psycopg gives

@@ -8,10 +8,8 @@ UPDATE, DELETE, TRUNCATE, disabling triggers and replication mode.
 
 from __future__ import annotations
 
-import itertools
 import json
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -30,25 +28,6 @@ from tests.reliability.test_attacks import _append
 from tests.school import make_ready, make_school
 
 pytestmark = pytest.mark.postgresql
-
-_names = itertools.count()
-
-
-@pytest.fixture
-def kiosk_url(pg_url: str) -> Iterator[str]:
-    """A URL for a fresh LOGIN role that is a member of kiosk_app (dropped afterwards)."""
-    role = f"kiosk_login_{os.getpid()}_{next(_names)}"
-    with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
-        owner.execute(f"CREATE ROLE {role} LOGIN IN ROLE kiosk_app")
-    try:
-        yield make_url(pg_url).set(username=role).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
-            owner.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s",
-                (role,),
-            )
-            owner.execute(f"DROP ROLE IF EXISTS {role}")
 
 
 def test_the_kiosk_role_records_through_the_services(kiosk_url: str, clock: FakeClock) -> None:
@@ -311,23 +290,6 @@ REFUSED_CHANGES: dict[str, tuple[Callable[[Raw], dict[str, Any]], str]] = {
     "a purge guard row": (_guard_row, "the setting events_purge_guard"),
     "a published policy's text": (_policy_text, "change a published policy"),
 }
-
-
-@pytest.fixture
-def set_up_school(kiosk_url: str, clock: FakeClock) -> Iterator[Services]:
-    """A school set up through the kiosk's own login: admins imported and the PIN set (the
-    set-up is the kiosk's to record), then a shift of events."""
-    settings = Settings(kiosk_name="staffroom", database_url=kiosk_url)
-    services = Services(make_engine(kiosk_url), settings, clock)
-    try:
-        make_school(services)
-        services.admin.set_pin("428613", admin_code="CHEAD")
-        make_ready(services, "ASMITH")
-        services.phones.deposit("ASMITH")
-        assert services.integrity.verify().ok
-        yield services
-    finally:
-        services.close()
 
 
 @pytest.mark.parametrize("change", list(REFUSED_CHANGES))
