@@ -788,9 +788,21 @@ def _replace_sqlite(
             finally:
                 reader.close()
             os.chmod(safety, 0o600)
+            # SQLite runs a trigger whose schema row spells its type 'TRIGGER', but DROP
+            # TRIGGER only deletes rows spelt 'trigger': spell them so first.
+            conn.execute("PRAGMA writable_schema = ON")
+            try:
+                conn.execute(
+                    "UPDATE main.sqlite_master SET type = 'trigger' "
+                    "WHERE lower(type) = 'trigger' AND type <> 'trigger'"
+                )
+            finally:
+                conn.execute("PRAGMA writable_schema = OFF")
             triggers = [
                 r[0]
-                for r in conn.execute("SELECT name FROM main.sqlite_master WHERE type='trigger'")
+                for r in conn.execute(
+                    "SELECT name FROM main.sqlite_master WHERE lower(type) = 'trigger'"
+                )
             ]
             for name in triggers:
                 conn.execute(f'DROP TRIGGER main."{name}"')
@@ -815,7 +827,7 @@ def _replace_sqlite(
             have = {
                 name: " ".join(str(sql).split())
                 for name, sql in conn.execute(
-                    "SELECT name, sql FROM main.sqlite_master WHERE type = 'trigger'"
+                    "SELECT name, sql FROM main.sqlite_master WHERE lower(type) = 'trigger'"
                 )
             }
             for name, sql in SQLITE_TRIGGERS.items():

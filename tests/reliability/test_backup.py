@@ -230,3 +230,46 @@ def test_subject_access_export_has_the_persons_events_only(services: Services) -
         services.backup.export_staff("ASMITH", "xml")
     with pytest.raises(NotFound):
         services.backup.export_staff("NOBODY")
+
+
+def test_restore_takes_out_a_trigger_however_its_schema_row_spells_its_type(
+    sqlite_services: Services, tmp_path: Path
+) -> None:
+    """A shell files a trigger that drops one person's deposits under the type 'TRIGGER'
+    (SQLite still runs it). A restore puts back the kiosk's triggers and only those: this one
+    goes too, and the register records that person's deposit again."""
+    services = sqlite_services
+    make_school(services)
+    record_shift(services, rounds=1)
+    backup = tmp_path / "monday.sqlite3"
+    services.backup.backup(backup)
+    path = services.settings.database_url.removeprefix("sqlite:///")
+    conn = sqlite3.connect(path)
+    try:
+        bjones = conn.execute("SELECT id FROM staff WHERE code = 'BJONES'").fetchone()[0]
+        conn.execute("PRAGMA writable_schema = ON")
+        conn.execute(
+            "INSERT INTO sqlite_master (type, name, tbl_name, rootpage, sql) "
+            "VALUES ('TRIGGER', 'quiet', 'events', 0, ?)",
+            (
+                "CREATE TRIGGER quiet BEFORE INSERT ON events "
+                f"WHEN NEW.staff_id = {bjones} AND NEW.kind = 'phone_deposited' "
+                "BEGIN SELECT RAISE(IGNORE); END",
+            ),
+        )
+        version = conn.execute("PRAGMA schema_version").fetchone()[0]
+        conn.execute(f"PRAGMA schema_version = {version + 1}")
+        conn.execute("PRAGMA writable_schema = OFF")
+        conn.commit()
+    finally:
+        conn.close()
+
+    report = services.backup.restore(backup)
+
+    assert report.verify.ok
+    names = [r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")]
+    assert "quiet" not in names
+    before = count_events(services.settings.database_url)
+    services.phones.deposit("BJONES")
+    assert count_events(services.settings.database_url) == before + 1
+    assert services.integrity.verify(save=False).ok
