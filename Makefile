@@ -28,16 +28,31 @@ run: $(VENV)/.installed-run
 	$(BIN)/kiosk --demo
 
 ## Every test, on SQLite and on a throwaway PostgreSQL cluster (one per xdist worker, on its
-## own port), in PYTEST_WORKERS processes; then the UI tests again on stock Textual
-## (KIOSK_TUNING=0: kiosk/ui/tuning switched off; its own tests are skipped there).
+## own port), in PYTEST_WORKERS processes; and, at the same time, the UI tests again on stock
+## Textual (KIOSK_TUNING=0: kiosk/ui/tuning switched off; its own tests are skipped there) in
+## STOCK_WORKERS processes. The two passes run side by side because a UI test spends most of
+## its time waiting (Pilot waits >= 40 ms per key for the app to go idle, polls sleep): one
+## after the other, two workers left the 2 cores idle more than half the time. The stock
+## pass's report follows the main one's; `make test` fails if either fails.
+## --dist worksteal: a worker left without tests takes some from a busy one (the long UI
+## tests otherwise end the run on one worker).
 ## PYTHONDONTWRITEBYTECODE is cleared for the tests: with it set, pytest rewrites the asserts of
 ## every test module again in each worker of each run (about 3.5 s of CPU per worker); without
 ## it the rewritten modules are kept in tests/**/__pycache__ (ignored by git) and reused.
-PYTEST_WORKERS ?= 2
+PYTEST_WORKERS ?= 3
+STOCK_WORKERS ?= 2
 PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/pytest
 test: $(VENV)/.installed-dev postgres poppler systemd chromium
-	$(PYTEST) -n $(PYTEST_WORKERS)
-	KIOSK_TUNING=0 KIOSK_PG_EXPECTED=0 $(PYTEST) -n $(PYTEST_WORKERS) -q tests/ui
+	@stock_log=$$(mktemp); \
+	KIOSK_TUNING=0 KIOSK_PG_EXPECTED=0 $(PYTEST) -n $(STOCK_WORKERS) --dist worksteal \
+		-p no:cacheprovider -q tests/ui >"$$stock_log" 2>&1 & stock=$$!; \
+	trap 'kill $$stock 2>/dev/null; rm -f "$$stock_log"; exit 130' INT TERM; \
+	$(PYTEST) -n $(PYTEST_WORKERS) --dist worksteal; main=$$?; \
+	wait $$stock; stock_status=$$?; \
+	echo "=== tests/ui on stock Textual (KIOSK_TUNING=0), run beside the pass above ==="; \
+	cat "$$stock_log"; rm -f "$$stock_log"; \
+	echo "=== main pass: exit $$main; stock UI pass: exit $$stock_status ==="; \
+	[ $$main = 0 ] && [ $$stock_status = 0 ]
 
 ## ruff (format + check), mypy and the import-layer contracts.
 lint: $(VENV)/.installed-dev

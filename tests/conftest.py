@@ -68,8 +68,9 @@ def _isolated_environment(
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
-    """The PostgreSQL server of this test process. Under pytest-xdist (``make test``: ``-n 2``)
-    each worker is a process of its own and starts its own throwaway cluster, on its own port
+    """The PostgreSQL server of this test process. Under pytest-xdist (``make test``: ``-n 3``,
+    beside the stock-Textual UI pass, which has no PostgreSQL test) each worker is a process of
+    its own and starts its own throwaway cluster, on its own port
     (tests/pg.py picks a free one, and another if a parallel worker took it first), with its
     databases named after the worker's pid: workers share nothing. ``KIOSK_TEST_PG`` names
     one server for all of them instead (databases still per pid)."""

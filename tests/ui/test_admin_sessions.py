@@ -192,7 +192,11 @@ async def test_a_new_console_with_the_database_gone_says_so(
         assert isinstance(console, AdminConsoleScreen)
         pane = register(app)
         table = pane.query_one("#reg-table", DataTable)
-        pane.query_one("#reg-staff", Select).value = "ASMITH"  # Dina's filtered view
+        staff = pane.query_one("#reg-staff", Select)
+        await wait_until(  # the filter lists are made just after the console opens
+            pilot, lambda: "ASMITH" in [value for _, value in staff._options], what="the list"
+        )
+        staff.value = "ASMITH"  # Dina's filtered view
         await wait_until(pilot, lambda: pane.filters.staff_code == "ASMITH" and table.row_count)
         await pilot.press("ctrl+l")
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))

@@ -136,6 +136,8 @@ def test_correction_dialog_snapshot(snap_compare: Any, services: Services) -> No
         await pilot.press("c")
         await wait_until(pilot, lambda: pilot.app.screen.query("#field-reason"))
         await pilot.press(*"Logged twice by mistake")
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False  # the focused field's cursor drawn, never half a blink
         await settle(pilot)
 
     assert snap_compare(ConsoleHost(services), terminal_size=SIZE, run_before=run_before)
