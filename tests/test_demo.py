@@ -1,4 +1,5 @@
-"""The demo school: built through the services, plausible, chained, quick, and separate."""
+"""The demo school: built through the services, plausible, chained and separate (how quickly
+is a figure of `make bench`: "demo school built")."""
 
 from __future__ import annotations
 
@@ -62,10 +63,6 @@ def built(
 def events(services: Services) -> list[Event]:
     with services.ctx.read() as session:
         return list(session.scalars(select(Event).order_by(Event.id)))
-
-
-def test_it_is_quick(built: tuple[Services, float]) -> None:
-    assert built[1] < 15  # about 3 s on a 2-core machine; the bound leaves room for load
 
 
 def test_staff_with_every_role_and_line_managers(built: tuple[Services, float]) -> None:
