@@ -255,6 +255,9 @@ PG_APPLY_TRIGGER = (
     f"WHEN (NEW.kind = '{REFERENCE_KIND}') EXECUTE FUNCTION kiosk_apply_reference()"
 )
 
+# (PG_APPLY_FUNCTION and PG_PURGE_FUNCTION are the functions as revision 0005 made them, with
+# ``SET search_path FROM CURRENT``; revision 0007 pins them to ``<schema>, pg_temp``. A later
+# revision that creates them again must pin them the same way, or verify names them.)
 # The purge: owner only (the kiosk role may not execute it). The database checks what the
 # Python code checks: the newest event is the checkpoint, recorded by an admin; the range it
 # describes matches (count, last hash, digest); every removed event is at least a year old;
@@ -493,12 +496,12 @@ _PRIVILEGES = ("UPDATE", "DELETE", "TRUNCATE", "INSERT", "TRIGGER")
 
 # The kiosk group role and every role in it, at any depth: a kiosk's own login is a member,
 # and a grant made to that login rather than to the group counts just as much.
-_KIOSK_ROLES = text(
-    """
+_KIOSK_ROLES = """
     WITH RECURSIVE kiosk(oid) AS (
         SELECT oid FROM pg_roles WHERE rolname = :r
         UNION
         SELECT m.member FROM pg_auth_members m JOIN kiosk k ON m.roleid = k.oid
+        WHERE {carries_rights}
     )
     SELECT r.rolname, r.rolsuper, r.rolcreaterole, o.rolname,
            r.oid <> o.oid AND pg_has_role(r.oid, o.oid, 'MEMBER')
@@ -508,7 +511,6 @@ _KIOSK_ROLES = text(
     WHERE o.oid = (SELECT relowner FROM pg_class WHERE oid = 'events'::regclass)
     ORDER BY r.rolname <> :r, r.rolname
     """
-)
 
 
 def _kiosk_role_problems(conn: Connection) -> list[str]:
@@ -520,8 +522,14 @@ def _kiosk_role_problems(conn: Connection) -> list[str]:
     roles (and on PostgreSQL 15 and older grant itself the owner's), or was granted more on a
     table directly, is named."""
     problems: list[str] = []
+    # From PostgreSQL 16 a membership may carry only ADMIN OPTION (the right to grant
+    # kiosk_app, which a CREATEROLE owner gets on the roles it creates): such a member is no
+    # kiosk login. Before 16 every membership can SET ROLE.
+    version = int(conn.scalar(text("SELECT current_setting('server_version_num')")) or 0)
+    carries = "m.inherit_option OR m.set_option" if version >= 160000 else "true"
+    query = text(_KIOSK_ROLES.format(carries_rights=carries))
     for name, superuser, createrole, owner, acts_as_owner in conn.execute(
-        _KIOSK_ROLES, {"r": ROLE}
+        query, {"r": ROLE}
     ).tuples():
         who = "the kiosk role" if name == ROLE else f"the kiosk login {name}"
         if superuser:

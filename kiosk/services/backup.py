@@ -790,14 +790,14 @@ def _replace_sqlite(
             os.chmod(safety, 0o600)
             # SQLite runs a trigger whose schema row spells its type 'TRIGGER', but DROP
             # TRIGGER only deletes rows spelt 'trigger': spell them so first.
-            conn.execute("PRAGMA writable_schema = ON")
-            try:
-                conn.execute(
-                    "UPDATE main.sqlite_master SET type = 'trigger' "
-                    "WHERE lower(type) = 'trigger' AND type <> 'trigger'"
-                )
-            finally:
-                conn.execute("PRAGMA writable_schema = OFF")
+            # (Only when there is one: a SQLite built defensive refuses writable_schema.)
+            odd = "lower(type) = 'trigger' AND type <> 'trigger'"
+            if conn.execute(f"SELECT 1 FROM main.sqlite_master WHERE {odd}").fetchone():
+                conn.execute("PRAGMA writable_schema = ON")
+                try:
+                    conn.execute(f"UPDATE main.sqlite_master SET type = 'trigger' WHERE {odd}")
+                finally:
+                    conn.execute("PRAGMA writable_schema = OFF")
             triggers = [
                 r[0]
                 for r in conn.execute(

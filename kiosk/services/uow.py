@@ -265,7 +265,10 @@ class UnitOfWork:
         try:
             return stored_hash(tuple(row))
         except (UnreadableEvent, TypeError, ValueError, AttributeError):
-            return ""  # stored in a form that is not the kiosk's: not what was meant
+            # Stored in a form that is not the kiosk's: not what was meant. Logged whole: if
+            # it is ever the driver's doing rather than a trigger's, the cause is in the log.
+            log.exception("event %s read back in a form the kiosk cannot hash", row[0])
+            return ""
 
     # --- reference data: people, roles, stores, devices, policies, settings ------------------
 

@@ -421,6 +421,7 @@ class ActionPad(Widget, can_focus=False):
         self.hover: str | None = None
         self.pressed: str | None = None
         self._pressed_timer: Timer | None = None
+        self._down_on: str | None = None  # the key under the last mouse down
 
     def show_only(self, names: set[str] | frozenset[str]) -> None:
         """Show these keys only (in the pad's order); laid out again only if that changed."""
@@ -566,11 +567,19 @@ class ActionPad(Widget, can_focus=False):
 
     # --- the mouse -------------------------------------------------------------------------------
 
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        offset = event.get_content_offset(self)
+        self._down_on = self.key_at(offset.x, offset.y) if offset is not None else None
+
     def on_click(self, event: events.Click) -> None:
+        """A key is pressed when the finger (or the mouse) goes down and comes up on it, as
+        with a Button: Textual makes a click of a press and release anywhere on the pad, so
+        a slide from one key to another, or from a gap onto a key, presses nothing."""
         event.stop()
         offset = event.get_content_offset(self)
         name = self.key_at(offset.x, offset.y) if offset is not None else None
-        if name is None or name == self.pressed:
+        down_on, self._down_on = self._down_on, None
+        if name is None or name != down_on or name == self.pressed:
             return
         self.press(name)
 

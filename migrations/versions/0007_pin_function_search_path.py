@@ -24,8 +24,10 @@ by the kiosk's login without the key, made every later ``kiosk verify`` say "The
 is unavailable" (it could never again say "tampered with"); one such ``retired_at`` through
 a list change broke every scan at every kiosk. A row already there that fails the check
 (the attack itself, made before this revision) is left (events are append-only), the check
-added ``NOT VALID`` for new rows, and `kiosk verify` names the event as unreadable
-(kiosk/services/integrity.py).
+added ``NOT VALID`` for new rows, and `kiosk verify` names such an event as unreadable
+(kiosk/services/integrity.py). A list row with such a time from before this revision is not
+named: reading the lists fails, and verify says the database is unavailable (the threat
+model's "out of reach").
 
 SQLite has no roles and no such lookup, and keeps times as text verify already reads
 (garbage is named): nothing changes there.

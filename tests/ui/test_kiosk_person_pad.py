@@ -106,6 +106,42 @@ async def test_only_the_keys_that_apply_are_drawn_and_a_gap_does_nothing(
         assert school.people.status("ASMITH").phone is not None
 
 
+async def touch(pilot: Any, down: tuple[int, int], up: tuple[int, int]) -> None:
+    """A finger down at ``down`` and lifted at ``up`` (offsets in the pad), as the terminal
+    sends them: through the app, which makes a click of them when both are on one widget."""
+    from textual import events
+
+    pad = pilot.app.screen.query_one("#person-actions", ActionPad)
+    for kind, (x, y) in ((events.MouseDown, down), (events.MouseUp, up)):
+        at_x, at_y = pad.content_region.x + x, pad.content_region.y + y
+        pilot.app.post_message(kind(None, at_x, at_y, 0, 0, 1, False, False, False, at_x, at_y))
+        await pilot.pause()
+    await settle(pilot)
+
+
+async def test_a_finger_that_slides_from_one_key_to_another_presses_neither(
+    school: Services,
+) -> None:
+    """As with Buttons: down on one key and up on another (or down in a gap) is no press; down
+    and up on the same key is."""
+    school.phones.deposit("ASMITH")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        pad = app.screen.query_one("#person-actions", ActionPad)
+        first = pad.key_offset(pad.shown[0])  # collect
+        second = pad.key_offset(pad.shown[1])
+        assert first is not None and second is not None and first.y == second.y
+        gap = next(x for x in range(first.x, second.x) if pad.key_at(x, first.y) is None)
+        for down, up in ((tuple(second), tuple(first)), ((gap, first.y), tuple(first))):
+            await touch(pilot, down, up)  # type: ignore[arg-type]
+            assert isinstance(app.screen, PersonScreen), (down, up)
+            assert school.people.status("ASMITH").phone is not None
+        await touch(pilot, tuple(first), tuple(first))  # type: ignore[arg-type]
+        assert isinstance(app.screen, ConfirmScreen)
+        assert school.people.status("ASMITH").phone is None
+
+
 async def test_the_persons_screen_is_a_handful_of_widgets(school: Services) -> None:
     """Shown again for every badge, the kept screen is restyled and laid out whole each
     time on stock Textual: its keys are one widget, not a Grid of ten Buttons; the name and
