@@ -113,6 +113,29 @@ def meddle(url: str, *, how: str = "disable") -> Iterator[Raw]:
             pg.execute("ALTER TABLE events ENABLE TRIGGER USER")
 
 
+def add_trigger_spelt_upper(path: str, code: str) -> None:
+    """A shell files a trigger dropping ``code``'s deposits under the type ``'TRIGGER'``
+    (``writable_schema``): SQLite runs it, and ``type = 'trigger'`` does not find it."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        (staff_id,) = conn.execute("SELECT id FROM staff WHERE code = ?", (code,)).fetchone()
+        conn.execute("PRAGMA writable_schema = ON")
+        conn.execute(
+            "INSERT INTO sqlite_master (type, name, tbl_name, rootpage, sql) "
+            "VALUES ('TRIGGER', 'quiet', 'events', 0, ?)",
+            (
+                "CREATE TRIGGER quiet BEFORE INSERT ON events "
+                f"WHEN NEW.staff_id = {staff_id} AND NEW.kind = 'phone_deposited' "
+                "BEGIN SELECT RAISE(IGNORE); END",
+            ),
+        )
+        version = conn.execute("PRAGMA schema_version").fetchone()[0]
+        conn.execute(f"PRAGMA schema_version = {version + 1}")
+        conn.execute("PRAGMA writable_schema = OFF")
+    finally:
+        conn.close()
+
+
 def count_events(url: str) -> int:
     return int(raw_scalar(url, "SELECT count(*) FROM events"))
 

@@ -20,7 +20,13 @@ from kiosk.db.engine import make_engine
 from kiosk.domain.errors import DatabaseUnavailable
 from kiosk.services.app import Services
 from tests.conftest import FakeClock
-from tests.reliability.helpers import Raw, libpq_url, meddle, sqlite_path
+from tests.reliability.helpers import (
+    Raw,
+    add_trigger_spelt_upper,
+    libpq_url,
+    meddle,
+    sqlite_path,
+)
 from tests.reliability.test_attacks import _append, said, shift_school
 from tests.reliability.test_attacks_round3 import as_intruder
 from tests.reliability.test_least_privilege import _snapshot, _staff_change
@@ -310,24 +316,7 @@ def test_a_trigger_filed_under_another_spelling_is_named(sqlite_url: str, clock:
     try:
         shift_school(services)
         services.close()
-        conn = sqlite3.connect(sqlite_path(sqlite_url), isolation_level=None)
-        try:
-            bjones = conn.execute("SELECT id FROM staff WHERE code = 'BJONES'").fetchone()[0]
-            conn.execute("PRAGMA writable_schema = ON")
-            conn.execute(
-                "INSERT INTO sqlite_master (type, name, tbl_name, rootpage, sql) "
-                "VALUES ('TRIGGER', 'quiet', 'events', 0, ?)",
-                (
-                    "CREATE TRIGGER quiet BEFORE INSERT ON events "
-                    f"WHEN NEW.staff_id = {bjones} AND NEW.kind = 'phone_deposited' "
-                    "BEGIN SELECT RAISE(IGNORE); END",
-                ),
-            )
-            version = conn.execute("PRAGMA schema_version").fetchone()[0]
-            conn.execute(f"PRAGMA schema_version = {version + 1}")
-            conn.execute("PRAGMA writable_schema = OFF")
-        finally:
-            conn.close()
+        add_trigger_spelt_upper(sqlite_path(sqlite_url), "BJONES")
         services = Services(
             make_engine(sqlite_url), Settings(kiosk_name="k1", database_url=sqlite_url), clock
         )

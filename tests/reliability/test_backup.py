@@ -19,7 +19,13 @@ from kiosk.domain.errors import InvalidInput, NotFound, RuleViolation, SchemaToo
 from kiosk.services.app import Services
 from tests.conftest import FakeClock
 from tests.pg import PgServer, _bin_dir
-from tests.reliability.helpers import count_events, libpq_url, meddle, raw_scalar
+from tests.reliability.helpers import (
+    add_trigger_spelt_upper,
+    count_events,
+    libpq_url,
+    meddle,
+    raw_scalar,
+)
 from tests.reliability.test_tamper import record_shift
 from tests.school import make_school
 
@@ -244,25 +250,7 @@ def test_restore_takes_out_a_trigger_however_its_schema_row_spells_its_type(
     backup = tmp_path / "monday.sqlite3"
     services.backup.backup(backup)
     path = services.settings.database_url.removeprefix("sqlite:///")
-    conn = sqlite3.connect(path)
-    try:
-        bjones = conn.execute("SELECT id FROM staff WHERE code = 'BJONES'").fetchone()[0]
-        conn.execute("PRAGMA writable_schema = ON")
-        conn.execute(
-            "INSERT INTO sqlite_master (type, name, tbl_name, rootpage, sql) "
-            "VALUES ('TRIGGER', 'quiet', 'events', 0, ?)",
-            (
-                "CREATE TRIGGER quiet BEFORE INSERT ON events "
-                f"WHEN NEW.staff_id = {bjones} AND NEW.kind = 'phone_deposited' "
-                "BEGIN SELECT RAISE(IGNORE); END",
-            ),
-        )
-        version = conn.execute("PRAGMA schema_version").fetchone()[0]
-        conn.execute(f"PRAGMA schema_version = {version + 1}")
-        conn.execute("PRAGMA writable_schema = OFF")
-        conn.commit()
-    finally:
-        conn.close()
+    add_trigger_spelt_upper(path, "BJONES")
 
     report = services.backup.restore(backup)
 

@@ -268,6 +268,16 @@ def _guard_row(db: Raw) -> dict[str, Any]:
     return {"table": "kiosk_settings", "key": "events_purge_guard", "row": row}
 
 
+def _is_admin(db: Raw, code: str) -> list[Any]:
+    """[(1,)] when ``code`` holds the admin role in the list table, [] otherwise."""
+    return list(
+        db.execute(
+            "SELECT 1 FROM staff_roles r JOIN staff s ON s.id = r.staff_id "
+            f"WHERE s.code = '{code}' AND r.role = 'admin'"
+        )
+    )
+
+
 REFUSED_CHANGES: dict[str, tuple[Callable[[Raw], dict[str, Any]], str]] = {
     "grant admin": (_staff_change("BJONES", roles=["admin", "breakfast_club_lead"]), "admin"),
     "grant admin to a new person": (
@@ -342,10 +352,7 @@ def test_the_owner_may_grant_admin_and_verify_names_it_when_no_admin_recorded_it
         details = _staff_change("BJONES", roles=["admin", "breakfast_club_lead"])(db)
         _append(db, {"kind": "reference_changed", "category": "reference", "details": details})
         owner.commit()
-        granted = db.execute(
-            "SELECT 1 FROM staff_roles r JOIN staff s ON s.id = r.staff_id "
-            "WHERE s.code = 'BJONES' AND r.role = 'admin'"
-        )
+        granted = _is_admin(db, "BJONES")
     assert granted == [(1,)]
     report = set_up_school.integrity.verify(save=False)
     assert not report.ok
@@ -477,10 +484,7 @@ def test_a_kiosk_login_in_the_owners_role_steps_round_0006_and_verify_says_how(
             owner.execute(f'GRANT "{row[0]}" TO {login}')
         _append(db, {"kind": "reference_changed", "category": "reference", "details": details})
         kiosk.commit()
-        granted = db.execute(
-            "SELECT 1 FROM staff_roles r JOIN staff s ON s.id = r.staff_id "
-            "WHERE s.code = 'BJONES' AND r.role = 'admin'"
-        )
+        granted = _is_admin(db, "BJONES")
     assert granted == [(1,)]
     report = set_up_school.integrity.verify(save=False)
     assert not report.ok
