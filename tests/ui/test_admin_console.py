@@ -370,7 +370,12 @@ async def test_the_filters_row_is_not_filled_on_a_console_that_is_closing(
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.focused, DataTable))
         pane = app.screen.query_one(RegisterPane)
-        pane._filters_added = False  # as before its first page: the row still empty
+        # Its filters' row in place first (a busy machine may still be mounting it), then
+        # put back as before its first page: the row still empty.
+        await wait_until(
+            pilot, lambda: len(pane.query("#reg-filters > *")) == 5, what="the filters' row"
+        )
+        pane._filters_added = False
         for select in pane.query("#reg-filters > *"):
             await select.remove()
         app.pop_screen()  # the console closes; its pane is still attached for a moment
