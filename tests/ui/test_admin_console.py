@@ -375,9 +375,11 @@ async def test_the_filters_row_is_not_filled_on_a_console_that_is_closing(
         await wait_until(
             pilot, lambda: len(pane.query("#reg-filters > *")) == 5, what="the filters' row"
         )
-        pane._filters_added = False
         for select in pane.query("#reg-filters > *"):
             await select.remove()
+        # No await from here on: the pane's own one-second timer, firing while the row was
+        # being emptied, would otherwise fill it again on the open console (DuplicateIds).
+        pane._filters_added = False
         app.pop_screen()  # the console closes; its pane is still attached for a moment
         pane._add_filters()  # the timer's call, in that moment
         await pilot.pause()
