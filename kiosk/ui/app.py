@@ -426,7 +426,9 @@ class KioskApp(PlainErrors, App[None]):
 
     def check_idle_timeout(self) -> None:
         """Four times a second: the screen's idle timeout, against ``clock.monotonic()``."""
-        if self.busy or not self.screen_stack:  # no screen: the app is closing
+        if self.busy or not self.is_running or not self.screen_stack:
+            # Not running: the app is closing, its screens' widgets are being taken away (a
+            # reset of home then met a half-removed screen: NoMatches, logged as a bug).
             return
         screen = self.screen
         if not isinstance(screen, KioskScreenMixin):
