@@ -192,8 +192,10 @@ async def test_a_new_console_with_the_database_gone_says_so(
         assert isinstance(console, AdminConsoleScreen)
         pane = register(app)
         table = pane.query_one("#reg-table", DataTable)
+        # The filters' row is made just after the console's first page is drawn.
+        await wait_until(pilot, lambda: pane.query("#reg-staff"), what="the filters' row")
         staff = pane.query_one("#reg-staff", Select)
-        await wait_until(  # the filter lists are made just after the console opens
+        await wait_until(  # and its lists are filled after that
             pilot, lambda: "ASMITH" in [value for _, value in staff._options], what="the list"
         )
         staff.value = "ASMITH"  # Dina's filtered view

@@ -481,6 +481,12 @@ async def test_export_with_the_register_filters(
     target = tmp_path / "alice.csv"
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: table(app, "reg-table").row_count == 2)
+        # The filters' lists are filled after the first page is drawn.
+        await wait_until(
+            pilot,
+            lambda: "ASMITH" in [v for _, v in app.screen.query_one("#reg-staff", Select)._options],
+            what="the staff list",
+        )
         app.screen.query_one("#reg-staff", Select).value = "ASMITH"
         await wait_until(pilot, lambda: table(app, "reg-table").row_count == 1)
         await pilot.press("e")
