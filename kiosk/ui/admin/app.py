@@ -292,6 +292,13 @@ class AdminApp(PlainErrors, App[None]):
         )
         self.unexpected_errors.append(error)
 
+    def report_while_closing(self, error: BaseException) -> None:
+        """A widget broke as the closing app took it down (the console closes as asked)."""
+        log.warning(
+            "error in a widget while the admin console was closing\n%s",
+            "".join(traceback.format_exception(type(error), error, error.__traceback__)),
+        )
+
     def stopped_message(self) -> str:
         where = f" Details are in {self.log_file}." if self.log_file else ""
         return f"The admin console stopped after an unexpected problem.{where}"

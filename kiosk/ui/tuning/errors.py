@@ -3,7 +3,10 @@ unhandled exception). Not a speed piece: it is always on, ``KIOSK_TUNING=0`` too
 
 An error in a screen's or widget's handler is reported (``report_unexpected``) and the app
 carries on (``recover_from``); an error in the app's own loop stops the app as Textual does,
-with the app's words (``stopped_message``) instead of a traceback on the screen."""
+with the app's words (``stopped_message``) instead of a traceback on the screen. An error in a
+widget while the app is closing (Textual's shutdown taking the screens down: a widget taken
+away half mounted, such as stock Textual's ``Select``) is logged (``report_while_closing``)
+and the app closes as it was asked to, not as after a crash."""
 
 from __future__ import annotations
 
@@ -26,15 +29,18 @@ class Stopped(Exception):
 
 class PlainErrors:
     """Mixed into an App subclass, before App. The app provides ``report_unexpected(error)``,
-    ``recover_from(pump)`` and ``stopped_message()``."""
+    ``report_while_closing(error)``, ``recover_from(pump)`` and ``stopped_message()``."""
 
     is_running: bool
 
     def _handle_exception(self, error: Exception) -> None:
         app: Any = self
-        app.report_unexpected(error)
         pump: object = active_message_pump.get(None)
-        if pump is not self and pump is not None and self.is_running:
+        if pump is not self and pump is not None and not self.is_running:
+            app.report_while_closing(error)
+            return
+        app.report_unexpected(error)
+        if pump is not self and pump is not None:
             app.call_later(app.recover_from, pump)
             return
         stopped = Stopped(app.stopped_message())
