@@ -32,11 +32,18 @@ class PlainErrors:
     ``report_while_closing(error)``, ``recover_from(pump)`` and ``stopped_message()``."""
 
     is_running: bool
+    # exit() was asked for: the app is closing (Textual's shutdown may not have begun yet).
+    exit_asked = False
+
+    def exit(self, result: Any = None, return_code: int = 0, message: Any = None) -> None:
+        self.exit_asked = True
+        super().exit(result, return_code, message)  # type: ignore[misc]
 
     def _handle_exception(self, error: Exception) -> None:
         app: Any = self
         pump: object = active_message_pump.get(None)
-        if pump is not self and pump is not None and not self.is_running:
+        closing = self.exit_asked or not self.is_running
+        if pump is not self and pump is not None and closing:
             app.report_while_closing(error)
             return
         app.report_unexpected(error)
