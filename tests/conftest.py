@@ -135,6 +135,10 @@ _pg_counter = itertools.count()
 
 @pytest.fixture
 def pg_url(pg_server: PgServer, pg_template: str) -> Iterator[str]:
+    """A database of its own for the test, cloned from the template. On this run's own
+    cluster it is not dropped afterwards: the cluster's folder is removed at the end, and
+    dropping each of some 270 databases (8 MB of files each) cost the server about 0.1 s of
+    CPU apiece. On a server named by ``KIOSK_TEST_PG`` it is dropped."""
     name = f"kiosk_test_{os.getpid()}_{next(_pg_counter)}"
     janitor = DatabaseJanitor(
         user=pg_server.user,
@@ -144,8 +148,12 @@ def pg_url(pg_server: PgServer, pg_template: str) -> Iterator[str]:
         template_dbname=pg_template,
         password=pg_server.password,
     )
-    with janitor:
+    janitor.init()
+    try:
         yield pg_server.url(name)
+    finally:
+        if not pg_server.throwaway:
+            janitor.drop()
 
 
 # --- SQLite ---------------------------------------------------------------------------------

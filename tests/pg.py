@@ -23,6 +23,8 @@ class PgServer:
     port: int
     user: str
     password: str | None = None
+    # A cluster of this test run's own (tests/pg.py's Cluster): removed whole at the end.
+    throwaway: bool = False
 
     def url(self, dbname: str) -> str:
         auth = self.user if not self.password else f"{self.user}:{self.password}"
@@ -117,7 +119,7 @@ class Cluster:
             "120",
             "start",
         )
-        return PgServer("127.0.0.1", self.port, "postgres")
+        return PgServer("127.0.0.1", self.port, "postgres", throwaway=True)
 
     def stop(self) -> None:
         with contextlib.suppress(PgUnavailable):
