@@ -50,6 +50,8 @@ class GcLog:
         self.promoted: list[tuple[float, int]] | None = [] if promoted else None
         self.long_lived: list[int] = []
         self._old = 0
+        self.full_cpu: list[float] = []  # ms of the collecting thread's CPU per full collection
+        self._cpu = 0.0
 
     def __call__(self, phase: str, info: dict[str, Any]) -> None:
         generation = info["generation"]
@@ -57,9 +59,12 @@ class GcLog:
             if self.promoted is not None and generation == 1:
                 self._old = len(gc.get_objects(2))
             self._start = time.perf_counter()
+            self._cpu = time.thread_time()
         else:
             now = time.perf_counter()
             self.runs.append((generation, self._start, now))
+            if generation == 2:
+                self.full_cpu.append((time.thread_time() - self._cpu) * 1000)
             if self.promoted is not None and generation == 1:
                 self.promoted.append((now, len(gc.get_objects(2)) - self._old))
             elif self.promoted is not None and generation == 2:
@@ -71,9 +76,11 @@ class GcLog:
             sum(1 for g, a, _b in self.runs if g == n and start <= a <= end) for n in range(3)
         ]
         per_round = " / ".join(f"{n / max(rounds, 1):.2f}" for n in per_gen)
+        cpu = percentile(self.full_cpu, 50) if self.full_cpu else 0.0
         lines = [
             f"collector over the {rounds} measured rounds: collections per round (gen 0 / 1 / 2) "
-            f"{per_round}; full collections per 50 rounds {per_gen[2] * 50 / max(rounds, 1):.1f}"
+            f"{per_round}; full collections per 50 rounds {per_gen[2] * 50 / max(rounds, 1):.1f}; "
+            f"a full collection's CPU time (its thread's) p50 {cpu:.0f} ms"
         ]
         if self.promoted is not None:
             moved = sum(n for at, n in self.promoted if start <= at <= end)
