@@ -11,6 +11,14 @@ The UI thread's CPU time is much less sensitive to other work on the machine tha
 time: compare two versions or two tuning settings on it. With a PROFILE_FILE, cProfile runs
 on the UI thread inside the measured windows only (``BENCH_PROFILE_ONLY=person,deposit``
 picks the figures); read it with ``python -m pstats``.
+
+After the figures, the collector over the measured rounds: collections per round of each
+generation, and full collections per 50 rounds. CPython 3.11 runs a full collection when 11
+generation-1 collections have run since the last one AND the objects promoted into generation
+2 since then exceed a quarter of those that survived it; with ``BENCH_GC_PROMOTED=1`` it also
+counts the objects each generation-1 collection promotes (``gc.get_objects(2)`` before and
+after: a few ms each, so the windows' own figures are disturbed in that run) and says which of
+the two conditions paces the full collections.
 """
 
 from __future__ import annotations
@@ -34,15 +42,60 @@ FIGURES = ("deposit", "collect", "person")
 class GcLog:
     """Every collection: (generation, start, end), perf_counter seconds."""
 
-    def __init__(self) -> None:
+    def __init__(self, promoted: bool = False) -> None:
         self.runs: list[tuple[int, float, float]] = []
         self._start = 0.0
+        # With ``promoted``: (when, objects moved into generation 2) per generation-1
+        # collection, and the size of generation 2 after each full collection.
+        self.promoted: list[tuple[float, int]] | None = [] if promoted else None
+        self.long_lived: list[int] = []
+        self._old = 0
+        self.full_cpu: list[float] = []  # ms of the collecting thread's CPU per full collection
+        self._cpu = 0.0
 
     def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        generation = info["generation"]
         if phase == "start":
+            if self.promoted is not None and generation == 1:
+                self._old = len(gc.get_objects(2))
             self._start = time.perf_counter()
+            self._cpu = time.thread_time()
         else:
-            self.runs.append((info["generation"], self._start, time.perf_counter()))
+            now = time.perf_counter()
+            self.runs.append((generation, self._start, now))
+            if generation == 2:
+                self.full_cpu.append((time.thread_time() - self._cpu) * 1000)
+            if self.promoted is not None and generation == 1:
+                self.promoted.append((now, len(gc.get_objects(2)) - self._old))
+            elif self.promoted is not None and generation == 2:
+                self.long_lived.append(len(gc.get_objects(2)))
+
+    def report(self, start: float, end: float, rounds: int) -> list[str]:
+        """The collector over [start, end] (``rounds`` scan rounds)."""
+        per_gen = [
+            sum(1 for g, a, _b in self.runs if g == n and start <= a <= end) for n in range(3)
+        ]
+        per_round = " / ".join(f"{n / max(rounds, 1):.2f}" for n in per_gen)
+        cpu = percentile(self.full_cpu, 50) if self.full_cpu else 0.0
+        lines = [
+            f"collector over the {rounds} measured rounds: collections per round (gen 0 / 1 / 2) "
+            f"{per_round}; full collections per 50 rounds {per_gen[2] * 50 / max(rounds, 1):.1f}; "
+            f"a full collection's CPU time (its thread's) p50 {cpu:.0f} ms"
+        ]
+        if self.promoted is not None:
+            moved = sum(n for at, n in self.promoted if start <= at <= end)
+            per = moved / max(rounds, 1)
+            gen1 = per_gen[1] / max(rounds, 1)
+            total = self.long_lived[-1] if self.long_lived else len(gc.get_objects(2))
+            by_count = 11 / gen1 if gen1 else float("inf")  # rounds for 11 gen-1 collections
+            by_rule = total / 4 / per if per else float("inf")  # rounds to promote total / 4
+            pace = "the 11 generation-1 collections" if by_count >= by_rule else "the 25% rule"
+            lines.append(
+                f"promoted into generation 2: {per:.0f} objects per round; a full collection needs "
+                f"{total / 4:.0f} (a quarter of {total} long-lived) = {by_rule:.1f} rounds, and 11 "
+                f"generation-1 collections = {by_count:.1f} rounds: paced by {pace}"
+            )
+        return lines
 
     def counts(self, start: float, end: float) -> tuple[int, int, int]:
         """How many collections of generation 0, 1 and 2 started in [start, end]."""
@@ -69,6 +122,7 @@ async def measure(url: str, start: datetime, scans: int, profile: cProfile.Profi
         armed: tuple[str, str] | None = None
         began: tuple[float, float] | None = None  # wall, UI-thread CPU at the Enter
         windows: list[tuple[str, float, float, float, float]] = []
+        measured: list[float] = []  # when the measured rounds began and ended
 
         async def on_event(self, event: Any) -> None:
             from textual import events
@@ -116,6 +170,8 @@ async def measure(url: str, start: datetime, scans: int, profile: cProfile.Profi
             await ub.idle(app)
             for n, code in enumerate(people):
                 measured = n >= ub.WARMUP_SCANS
+                if n == ub.WARMUP_SCANS:
+                    app.measured.append(time.perf_counter())
                 badge = f"SRK1:S:{code}"
                 await timed(
                     "person", "PersonScreen", measured, lambda b=badge: ub.post_scan(app, b)
@@ -131,21 +187,22 @@ async def measure(url: str, start: datetime, scans: int, profile: cProfile.Profi
                     "collect", "ConfirmScreen", measured, lambda b=badge: ub.post_scan(app, b)
                 )
                 await home()
+            app.measured.append(time.perf_counter())
             tracked = len(gc.get_objects())
     finally:
         services.close()
-    return app.windows, tracked
+    return app.windows, tracked, (app.measured[0], app.measured[-1])
 
 
 def main(argv: list[str]) -> int:
     scans = int(argv[0]) if argv else 30
     profile = cProfile.Profile() if len(argv) > 1 else None
-    log = GcLog()
+    log = GcLog(promoted=os.environ.get("BENCH_GC_PROMOTED") == "1")
     gc.callbacks.append(log)
     ctx = BenchContext()
     try:
         url, info = ub.school_copy(ctx, "ui-cpu-school.sqlite3")
-        windows, tracked = asyncio.run(measure(url, info.now_dt, scans, profile))
+        windows, tracked, span = asyncio.run(measure(url, info.now_dt, scans, profile))
     finally:
         gc.callbacks.remove(log)
         ctx.close()
@@ -167,6 +224,8 @@ def main(argv: list[str]) -> int:
         )
     full_all = [round((b - a) * 1000) for g, a, b in log.runs if g == 2]
     print(f"full collections in the run: {len(full_all)} {full_all} ms; {tracked} objects tracked")
+    for line in log.report(span[0], span[1], scans):
+        print(line)
     return 0
 
 
