@@ -73,6 +73,8 @@ PAD_KEYS: tuple[PadKey, ...] = (
 class PersonScreen(ReusableScreenMixin, StaffScreen):
     """One person's screen. The kiosk keeps one and shows the next person on it (``load``)."""
 
+    BLANK = True  # one blank line repeated for its own background: see HomeScreen.BLANK
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "done", "Done", show=False),
         Binding("f2", "phone", "Phone", show=False),
