@@ -18,7 +18,7 @@ from kiosk.domain.errors import KioskError
 from kiosk.domain.events import Role
 from kiosk.domain.scan import SCAN_AGAIN
 from kiosk.domain.timeutil import local_date
-from kiosk.ui.base import StaffScreen
+from kiosk.ui.base import PlainBackgroundMixin, StaffScreen
 from kiosk.ui.formats import clock_time, long_date
 from kiosk.ui.widgets import (
     WARN_MARK,
@@ -87,14 +87,7 @@ def end_of_day_banner(end_of_day: str, held: tuple[PhoneHolding, ...]) -> Conten
     return Content("\n").join(lines)
 
 
-class HomeScreen(StaffScreen):
-    # The screen's own background is drawn as one blank line repeated (Textual's public
-    # Widget.BLANK: no border, no content of its own), not 50 lines built and filtered anew
-    # each time the screen is shown (Textual refreshes a screen whole on every show): on stock
-    # Textual that was 100 of the ~180 drawn lines (Strips, 7 caches each) per show, the most
-    # of what a scan allocates and so what paced the full garbage collections (bench/README.md,
-    # "The collect figure on stock Textual"). Only for an opaque screen without a border.
-    BLANK = True
+class HomeScreen(PlainBackgroundMixin, StaffScreen):
     AUTO_FOCUS = "#scan"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "clear", "Clear", show=False),
