@@ -437,7 +437,7 @@ class PlainBackgroundMixin:
         return [Strip.blank(crop.width, style)] * crop.height
 
 
-class StaffScreen(KioskScreenMixin, Screen[Any]):
+class StaffScreen(PlainBackgroundMixin, KioskScreenMixin, Screen[Any]):
     AUTO_FOCUS = ""  # each screen focuses what it needs (often nothing: one-key actions)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "done", "Done", show=False),

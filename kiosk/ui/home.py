@@ -18,7 +18,7 @@ from kiosk.domain.errors import KioskError
 from kiosk.domain.events import Role
 from kiosk.domain.scan import SCAN_AGAIN
 from kiosk.domain.timeutil import local_date
-from kiosk.ui.base import PlainBackgroundMixin, StaffScreen
+from kiosk.ui.base import StaffScreen
 from kiosk.ui.formats import clock_time, long_date
 from kiosk.ui.widgets import (
     WARN_MARK,
@@ -87,7 +87,7 @@ def end_of_day_banner(end_of_day: str, held: tuple[PhoneHolding, ...]) -> Conten
     return Content("\n").join(lines)
 
 
-class HomeScreen(PlainBackgroundMixin, StaffScreen):
+class HomeScreen(StaffScreen):
     AUTO_FOCUS = "#scan"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "clear", "Clear", show=False),

@@ -22,7 +22,7 @@ from textual.widgets import Static
 
 from kiosk.domain.events import BREAKFAST_DRAWER_STORE, Role
 from kiosk.domain.timeutil import local_date
-from kiosk.ui.base import PlainBackgroundMixin, ReusableScreenMixin, StaffScreen
+from kiosk.ui.base import ReusableScreenMixin, StaffScreen
 from kiosk.ui.formats import clock_time, day_and_time, short_date, since
 from kiosk.ui.widgets import (
     ERROR_MARK,
@@ -70,7 +70,7 @@ PAD_KEYS: tuple[PadKey, ...] = (
 )
 
 
-class PersonScreen(PlainBackgroundMixin, ReusableScreenMixin, StaffScreen):
+class PersonScreen(ReusableScreenMixin, StaffScreen):
     """One person's screen. The kiosk keeps one and shows the next person on it (``load``)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
