@@ -11,9 +11,12 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
+from rich.style import Style as RichStyle
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.geometry import Region
 from textual.screen import ModalScreen, Screen
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Input, OptionList
 
@@ -412,7 +415,29 @@ class ReusableScreenMixin:
     it is not removed when it is left; ``KioskApp.reusable`` hands it out)."""
 
 
-class StaffScreen(KioskScreenMixin, Screen[Any]):
+class PlainBackgroundMixin:
+    """A screen shown again and again whose own background is one solid colour: its lines
+    are one blank line (Textual's ``Strip.blank``, cached) repeated, drawn as Textual draws
+    an opaque screen's background (the colour as background only).
+
+    Stock Textual refreshes a screen whole each time it is shown and built the background
+    afresh: 50 lines plus 50 copies through the ANSI colour filter, 100 of the ~180 drawn
+    lines (``Strip``s, seven caches each) a show made on the scan path. That volume paced
+    CPython's full garbage collections, which spoiled the stock scan figures (issue 17;
+    bench/README.md, "The collect figure on stock Textual"). Only for a screen without a
+    border; a see-through background is drawn by Textual as before."""
+
+    background_colors: Any
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        base, background = self.background_colors
+        if background.a < 1:
+            return cast("list[Strip]", super().render_lines(crop))  # type: ignore[misc]
+        style = RichStyle.from_color(bgcolor=(base + background).rich_color)
+        return [Strip.blank(crop.width, style)] * crop.height
+
+
+class StaffScreen(PlainBackgroundMixin, KioskScreenMixin, Screen[Any]):
     AUTO_FOCUS = ""  # each screen focuses what it needs (often nothing: one-key actions)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "done", "Done", show=False),

@@ -18,12 +18,12 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Digits, Static
 
-from kiosk.ui.base import KioskScreenMixin, ReusableScreenMixin
+from kiosk.ui.base import KioskScreenMixin, PlainBackgroundMixin, ReusableScreenMixin
 from kiosk.ui.formats import clock_time, long_date
 from kiosk.ui.widgets import OK_MARK, assemble, plain, update_if_changed
 
 
-class ConfirmScreen(ReusableScreenMixin, KioskScreenMixin, Screen[None]):
+class ConfirmScreen(PlainBackgroundMixin, ReusableScreenMixin, KioskScreenMixin, Screen[None]):
     IDLE_FACTOR = None  # it has its own, shorter timer
     AUTO_FOCUS = ""
 

@@ -58,8 +58,11 @@ async def test_each_screen_drawn_is_followed_by_the_collections_that_were_coming
         thresholds = gc.get_threshold()
         try:
             gc.set_threshold(thresholds[0], thresholds[1], 1)
-            gc.collect(1)  # one middle collection since the last full one: a full one is due
+            # Young collections first: with the full threshold at 1 they may run a full
+            # collection themselves. Then one middle collection since the last full one: a
+            # full one is due (not left to the deposit allocating enough for another).
             make_young_collections()
+            gc.collect(1)
             with collections_noted() as seen:
                 await press(pilot, "enter")  # deposit
             assert isinstance(app.screen, ConfirmScreen)
