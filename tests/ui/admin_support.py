@@ -20,6 +20,7 @@ from kiosk.services.app import Services
 from kiosk.ui import tuning
 from kiosk.ui.admin.console import AdminConsoleScreen
 from kiosk.ui.admin.widgets import FeedbackLine
+from kiosk.ui.tuning.errors import PlainErrors
 from tests.ui.clocks import FakeUiClock
 
 SIZE = (120, 36)
@@ -41,8 +42,11 @@ def second_writer(url: str, clock: Callable[[], datetime]) -> Iterator[Services]
         other.close()
 
 
-class ConsoleHost(App[None]):
-    """Stands in for the kiosk app: a home screen, with the console pushed over it."""
+class ConsoleHost(PlainErrors, App[None]):
+    """Stands in for the kiosk app: a home screen, with the console pushed over it. An error
+    in a widget while it is closing is noted and it closes, as the kiosk's apps do (a test
+    that ends just as the console adds its filter lists takes them down half mounted);
+    any other error stops it, and the test fails with that error."""
 
     ENABLE_COMMAND_PALETTE = False  # as in the kiosk app
 
@@ -58,6 +62,21 @@ class ConsoleHost(App[None]):
         self.services = services
         self.admin_code = admin_code
         self.lockouts = lockouts
+        self.unexpected_errors: list[BaseException] = []
+        self.errors_while_closing: list[BaseException] = []
+
+    # kiosk.ui.tuning.errors.PlainErrors calls these.
+    def report_unexpected(self, error: BaseException) -> None:
+        self.unexpected_errors.append(error)
+
+    def report_while_closing(self, error: BaseException) -> None:
+        self.errors_while_closing.append(error)
+
+    def stopped_message(self) -> str:
+        return "The console's test host stopped after an unexpected error."
+
+    def recover_from(self, _broken: object) -> None:
+        raise self.unexpected_errors[-1]  # no recovery in a test: it stops the host
 
     def compose(self) -> ComposeResult:
         yield Static("Kiosk home screen", id="home")
