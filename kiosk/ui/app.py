@@ -169,12 +169,18 @@ class KioskApp(PlainErrors, App[None]):
     def on_mount(self) -> None:
         exit_on_sigterm(self)
         self.set_interval(0.25, self.check_idle_timeout, name="idle")
-        if self.services is None:
-            # After the first frame is on the screen: importing the ORM and Alembic in a
-            # thread must not hold up drawing the home screen (the GIL is shared).
-            self.set_timer(0.05, self.gateway.connect, name="connect")
-        else:
+        if self.services is not None:
             self.call_after_refresh(self._settle_memory)
+
+    def on_ready(self) -> None:
+        """The home screen has been laid out (Textual's ``Ready``: once, at start-up)."""
+        if self.services is None:
+            # Once that first frame, focused scan field included, is on the screen: the
+            # database opens in a thread, and importing the ORM and Alembic there must not
+            # hold up drawing the home screen (the GIL is shared). A timer from on_mount
+            # (50 ms) used to fire before the first frame on a loaded machine, and the two
+            # shared the interpreter until the field was drawn.
+            self.call_after_refresh(self.gateway.connect)
 
     def on_unmount(self) -> None:
         forget_sigterm()
