@@ -86,6 +86,7 @@ class KioskApp(PlainErrors, App[None]):
         super().__init__()
         malloc.settle()  # one C heap for the process, before its first thread (kiosk/malloc.py)
         tuning.install(self)  # KIOSK_TUNING: the speed work on, or stock Textual
+        memory.freeze_loaded()  # what the imports made, out of the first full collection
         if settings is None:
             settings = services.settings if services is not None else load_settings()
         self.settings = settings
