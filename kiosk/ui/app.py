@@ -57,6 +57,22 @@ FORBIDDEN_ACTIONS = frozenset(
 )
 
 
+def breakpoint_classes(app: App[Any]) -> list[str]:
+    """The classes the app's breakpoints give a screen of the terminal's size now (as
+    Textual works them out on a screen's Resize: the largest breakpoint not above it)."""
+    classes: list[str] = []
+    width, height = app.size
+    for dimension, points in (
+        (width, app.HORIZONTAL_BREAKPOINTS or []),
+        (height, app.VERTICAL_BREAKPOINTS or []),
+    ):
+        for threshold, name in sorted(points, reverse=True):
+            if dimension >= threshold:
+                classes.append(name)
+                break
+    return classes
+
+
 class KioskApp(PlainErrors, App[None]):
     """The staff-room kiosk. ``KioskApp().run()`` runs it with the configured settings."""
 
@@ -165,6 +181,10 @@ class KioskApp(PlainErrors, App[None]):
         from kiosk.ui.home import HomeScreen
 
         self.home = HomeScreen()
+        # Born with the size classes (-wide, -tall...) Textual gives it on its first Resize,
+        # which comes once its widgets have been styled: changing them then styles every
+        # widget of the home screen a second time before the first frame.
+        self.home.add_class(*breakpoint_classes(self), update=False)
         return self.home
 
     def on_mount(self) -> None:
