@@ -76,7 +76,10 @@ def breakpoint_classes(app: App[Any]) -> list[str]:
 class KioskApp(PlainErrors, App[None]):
     """The staff-room kiosk. ``KioskApp().run()`` runs it with the configured settings."""
 
-    CSS_PATH = str(Path(__file__).with_name("kiosk.tcss"))  # absolute: subclasses live elsewhere
+    # Home and what every screen shares; the other screens' styles (SCREENS_CSS) are read
+    # once home is on the screen (load_screens_css). Absolute: subclasses live elsewhere.
+    CSS_PATH = str(Path(__file__).with_name("kiosk.tcss"))
+    SCREENS_CSS = str(Path(__file__).with_name("screens.tcss"))
     TITLE = "Staff Room Kiosk"
     ENABLE_COMMAND_PALETTE = False
     ALLOW_SELECT = False
@@ -99,7 +102,8 @@ class KioskApp(PlainErrors, App[None]):
         confirm_seconds: float = 4.0,
         high_contrast: bool = False,
     ) -> None:
-        super().__init__()
+        # Given its services (tests, tools), the kiosk can show any screen at once.
+        super().__init__(css_path=None if services is None else [self.CSS_PATH, self.SCREENS_CSS])
         malloc.settle()  # one C heap for the process, before its first thread (kiosk/malloc.py)
         tuning.install(self)  # KIOSK_TUNING: the speed work on, or stock Textual
         memory.freeze_loaded()  # what the imports made, out of the first full collection
@@ -201,7 +205,21 @@ class KioskApp(PlainErrors, App[None]):
             # hold up drawing the home screen (the GIL is shared). A timer from on_mount
             # (50 ms) used to fire before the first frame on a loaded machine, and the two
             # shared the interpreter until the field was drawn.
-            self.call_after_refresh(self.gateway.connect)
+            self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        self.load_screens_css()  # nothing shows another screen before the database is open
+        self.gateway.connect()
+
+    def load_screens_css(self) -> None:
+        """Read the other screens' styles (screens.tcss), once: not needed for the home
+        screen's first frame (the register must be open before a scan shows a screen; the PIN
+        pad, which works without it, asks for them too)."""
+        if self.stylesheet.has_source(self.SCREENS_CSS):
+            return
+        self.stylesheet.read(self.SCREENS_CSS)
+        self.css_path.append(Path(self.SCREENS_CSS))
+        self.refresh_css(animate=False)
 
     def on_unmount(self) -> None:
         forget_sigterm()
@@ -492,6 +510,7 @@ class KioskApp(PlainErrors, App[None]):
         screen = self.screen
         if isinstance(screen, KioskScreenMixin):
             screen.clear_notice()
+        self.load_screens_css()
         self.push_screen(PinScreen())
 
     def action_toggle_contrast(self) -> None:
