@@ -447,7 +447,10 @@ class AdminConsoleScreen(Screen[None]):
         if self._db_alert:
             self._db_alert = None
             self._show_alerts()
-        changed = self.last_event_id is not None and last_id != self.last_event_id
+        # The first poll has nothing to compare with: what was written between the view's
+        # first page and this poll (another kiosk, within the first seconds) would be missed
+        # until the next full reload, so the view is read again once.
+        changed = last_id != self.last_event_id
         self.last_event_id = last_id
         stale = self.clock.monotonic() - self._last_full_reload >= FULL_RELOAD_SECONDS
         if changed or stale:
