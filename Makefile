@@ -30,17 +30,19 @@ run: $(VENV)/.installed-run
 ## Every test, on SQLite and on a throwaway PostgreSQL cluster (one per xdist worker, on its
 ## own port), in PYTEST_WORKERS processes; and, at the same time, the UI tests again on stock
 ## Textual (KIOSK_TUNING=0: kiosk/ui/tuning switched off; its own tests are skipped there) in
-## STOCK_WORKERS processes. The two passes run side by side because a UI test spends most of
-## its time waiting (Pilot waits >= 40 ms per key for the app to go idle, polls sleep): one
-## after the other, two workers left the 2 cores idle more than half the time. The stock
-## pass's report follows the main one's; `make test` fails if either fails.
+## STOCK_WORKERS processes. The two passes run side by side because a UI test spends much of
+## its time waiting (Pilot waits for the app to go idle after each key, polls sleep): one
+## after the other, two workers left the 2 cores idle more than half the time. 4 + 3 workers:
+## 3 + 2 left them idle a third of the time; 5 + 3 was no faster and the browser test timed
+## out under it. The stock pass's report follows the main one's; `make test` fails if either
+## fails.
 ## --dist worksteal: a worker left without tests takes some from a busy one (the long UI
 ## tests otherwise end the run on one worker).
 ## PYTHONDONTWRITEBYTECODE is cleared for the tests: with it set, pytest rewrites the asserts of
 ## every test module again in each worker of each run (about 3.5 s of CPU per worker); without
 ## it the rewritten modules are kept in tests/**/__pycache__ (ignored by git) and reused.
-PYTEST_WORKERS ?= 3
-STOCK_WORKERS ?= 2
+PYTEST_WORKERS ?= 4
+STOCK_WORKERS ?= 3
 PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/pytest
 test: $(VENV)/.installed-dev postgres poppler systemd chromium
 	@stock_log=$$(mktemp); \
