@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import os
 import sys
 from typing import Any
@@ -70,9 +69,16 @@ def _glibc() -> Any | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        # glibc's own name first: ctypes.util.find_library runs `ldconfig -p` in a new
+        # process (a fork of this one), which the kiosk's start would wait for.
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
     except OSError:
-        return None
+        from ctypes.util import find_library
+
+        try:
+            libc = ctypes.CDLL(find_library("c") or "libc.so.6", use_errno=True)
+        except OSError:
+            return None
     if not hasattr(libc, "gnu_get_libc_version") or not hasattr(libc, "mallopt"):
         return None
     return libc

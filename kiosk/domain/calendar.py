@@ -26,14 +26,12 @@ The CSV format (``kiosk calendar import FILE.csv``), one entry per line, with a 
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from kiosk.domain.csvtext import read_header, semicolon_separated
 from kiosk.domain.errors import InvalidInput
 
 TERM = "term"
@@ -260,6 +258,8 @@ def school_weeks_between(a: date, b: date, calendar: SchoolCalendar = WEEKDAYS_O
 
 
 def fingerprint(data: bytes) -> str:
+    import hashlib  # here: the kiosk imports this module before its first frame
+
     return hashlib.sha256(data).hexdigest()
 
 
@@ -280,6 +280,7 @@ def _entry(start: date, end: date, kind: str, name: str) -> CalendarEntry:
 
 def parse_csv(text: str) -> tuple[list[CalendarEntry], list[CalendarProblem]]:
     """Entries and problems (by line) of a calendar CSV (format: the module's docstring)."""
+    from kiosk.domain.csvtext import read_header, semicolon_separated
     from kiosk.domain.dates import parse_date
 
     reader, columns = read_header(text, empty="The calendar file is empty: it needs a header row.")

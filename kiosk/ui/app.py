@@ -57,10 +57,29 @@ FORBIDDEN_ACTIONS = frozenset(
 )
 
 
+def breakpoint_classes(app: App[Any]) -> list[str]:
+    """The classes the app's breakpoints give a screen of the terminal's size now (as
+    Textual works them out on a screen's Resize: the largest breakpoint not above it)."""
+    classes: list[str] = []
+    width, height = app.size
+    for dimension, points in (
+        (width, app.HORIZONTAL_BREAKPOINTS or []),
+        (height, app.VERTICAL_BREAKPOINTS or []),
+    ):
+        for threshold, name in sorted(points, reverse=True):
+            if dimension >= threshold:
+                classes.append(name)
+                break
+    return classes
+
+
 class KioskApp(PlainErrors, App[None]):
     """The staff-room kiosk. ``KioskApp().run()`` runs it with the configured settings."""
 
-    CSS_PATH = str(Path(__file__).with_name("kiosk.tcss"))  # absolute: subclasses live elsewhere
+    # Home and what every screen shares; the other screens' styles (SCREENS_CSS) are read
+    # once home is on the screen (load_screens_css). Absolute: subclasses live elsewhere.
+    CSS_PATH = str(Path(__file__).with_name("kiosk.tcss"))
+    SCREENS_CSS = str(Path(__file__).with_name("screens.tcss"))
     TITLE = "Staff Room Kiosk"
     ENABLE_COMMAND_PALETTE = False
     ALLOW_SELECT = False
@@ -83,9 +102,11 @@ class KioskApp(PlainErrors, App[None]):
         confirm_seconds: float = 4.0,
         high_contrast: bool = False,
     ) -> None:
-        super().__init__()
+        # Given its services (tests, tools), the kiosk can show any screen at once.
+        super().__init__(css_path=None if services is None else [self.CSS_PATH, self.SCREENS_CSS])
         malloc.settle()  # one C heap for the process, before its first thread (kiosk/malloc.py)
         tuning.install(self)  # KIOSK_TUNING: the speed work on, or stock Textual
+        memory.freeze_loaded()  # what the imports made, out of the first full collection
         if settings is None:
             settings = services.settings if services is not None else load_settings()
         self.settings = settings
@@ -164,17 +185,41 @@ class KioskApp(PlainErrors, App[None]):
         from kiosk.ui.home import HomeScreen
 
         self.home = HomeScreen()
+        # Born with the size classes (-wide, -tall...) Textual gives it on its first Resize,
+        # which comes once its widgets have been styled: changing them then styles every
+        # widget of the home screen a second time before the first frame.
+        self.home.add_class(*breakpoint_classes(self), update=False)
         return self.home
 
     def on_mount(self) -> None:
         exit_on_sigterm(self)
         self.set_interval(0.25, self.check_idle_timeout, name="idle")
-        if self.services is None:
-            # After the first frame is on the screen: importing the ORM and Alembic in a
-            # thread must not hold up drawing the home screen (the GIL is shared).
-            self.set_timer(0.05, self.gateway.connect, name="connect")
-        else:
+        if self.services is not None:
             self.call_after_refresh(self._settle_memory)
+
+    def on_ready(self) -> None:
+        """The home screen has been laid out (Textual's ``Ready``: once, at start-up)."""
+        if self.services is None:
+            # Once that first frame, focused scan field included, is on the screen: the
+            # database opens in a thread, and importing the ORM and Alembic there must not
+            # hold up drawing the home screen (the GIL is shared). A timer from on_mount
+            # (50 ms) used to fire before the first frame on a loaded machine, and the two
+            # shared the interpreter until the field was drawn.
+            self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        self.load_screens_css()  # nothing shows another screen before the database is open
+        self.gateway.connect()
+
+    def load_screens_css(self) -> None:
+        """Read the other screens' styles (screens.tcss), once: not needed for the home
+        screen's first frame (the register must be open before a scan shows a screen; the PIN
+        pad, which works without it, asks for them too)."""
+        if self.stylesheet.has_source(self.SCREENS_CSS):
+            return
+        self.stylesheet.read(self.SCREENS_CSS)
+        self.css_path.append(Path(self.SCREENS_CSS))
+        self.refresh_css(animate=False)
 
     def on_unmount(self) -> None:
         forget_sigterm()
@@ -465,6 +510,7 @@ class KioskApp(PlainErrors, App[None]):
         screen = self.screen
         if isinstance(screen, KioskScreenMixin):
             screen.clear_notice()
+        self.load_screens_css()
         self.push_screen(PinScreen())
 
     def action_toggle_contrast(self) -> None:

@@ -116,11 +116,12 @@ class HomeScreen(StaffScreen):
     def compose(self) -> ComposeResult:
         settings = self.kiosk.settings
         now = self.kiosk.clock()
+        self._clock_shown = (clock_time(now, settings.zone), long_date(now, settings.zone))
         with Vertical(id="home"):
             with Horizontal(id="masthead"):
                 yield Static(plain(settings.school_name), id="school")
-                yield Static(plain(long_date(now, settings.zone)), id="date")
-            yield Digits(clock_time(now, settings.zone), id="clock")
+                yield Static(plain(self._clock_shown[1]), id="date")
+            yield Digits(self._clock_shown[0], id="clock")
             yield Static("", id="db-status", markup=False)
             banner = Static("", id="end-of-day", markup=False)
             banner.display = False

@@ -20,6 +20,7 @@ from kiosk.ui.breakfast import BreakfastScreen
 from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.home import HomeScreen
 from kiosk.ui.person import PersonScreen
+from kiosk.ui.pin import PinScreen
 from tests.conftest import FakeClock
 from tests.school import make_school
 from tests.ui.kiosk_support import (
@@ -72,6 +73,36 @@ async def test_database_unavailable_at_start_then_it_comes_back(
     check = Services(make_engine(settings.database_url), settings)
     assert [h.staff.code for h in check.phones.phones_now()] == ["ASMITH"]
     check.close()
+
+
+async def test_a_kiosk_that_opens_its_own_database_styles_every_screen(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    """The other screens' styles (screens.tcss) are read after the home screen's first frame:
+    the PIN pad (which works with the register away) and a person's screen are styled."""
+    folder = tmp_path / "db"
+    folder.write_text("a file where the database folder should be")
+    settings = Settings(kiosk_name="test-kiosk", database_url=f"sqlite:///{folder / 'k.sqlite3'}")
+    app = KioskApp(settings=settings, retry_seconds=0.2)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.db_state == "unavailable")
+        await press(pilot, "f10")
+        assert isinstance(app.screen, PinScreen)
+        box = app.screen.query_one("#pin-box")
+        assert box.styles.width is not None and box.styles.width.value == 48
+        assert box.styles.border.top[0] == "thick"
+        await press(pilot, "escape")
+        assert isinstance(app.screen, HomeScreen)
+        folder.unlink()
+        folder.mkdir()
+        shutil.copy(sqlite_template, folder / "k.sqlite3")
+        await wait_for(pilot, lambda: app.db_state == "ready")
+        assert app.services is not None
+        make_school(app.services)
+        await scan_fast(pilot, "SRK1:S:ASMITH")
+        assert isinstance(app.screen, PersonScreen)
+        assert app.screen.query_one("#person").styles.padding.left == 2
+    assert app.unexpected_errors == []
 
 
 async def test_a_scan_typed_while_the_database_opens_is_kept(

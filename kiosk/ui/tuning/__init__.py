@@ -21,9 +21,10 @@ and without it; docs/architecture.md has the table of what each one buys.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from textual.widgets import DataTable
+if TYPE_CHECKING:
+    from textual.widgets import DataTable
 
 TUNING_ENV = "KIOSK_TUNING"
 
@@ -115,6 +116,8 @@ def table(**kwargs: Any) -> DataTable[Any]:
         from kiosk.ui.tuning.fast_table import SettlingTable
 
         return SettlingTable(**kwargs)
+    from textual.widgets import DataTable  # not before the kiosk's first frame: it has none
+
     return DataTable(**kwargs)
 
 
