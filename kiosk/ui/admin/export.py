@@ -178,6 +178,7 @@ class ExportPane(Pane):
         if self.app.is_web:
             # In the office's browser (kiosk admin --serve): the file is downloaded there too.
             self.app.deliver_text(target, save_filename=target.name, mime_type="text/csv")
-            self.say(f"{events} written to {target} and sent to your browser", ok=True)
+            # What matters to the office first: a long path is cut at the screen's edge.
+            self.say(f"{events} sent to your browser, and written to {target}", ok=True)
             return
         self.say(f"{events} written to {target}", ok=True)
