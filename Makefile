@@ -33,9 +33,8 @@ run: $(VENV)/.installed-run
 ## STOCK_WORKERS processes. The two passes run side by side because a UI test spends much of
 ## its time waiting (Pilot waits for the app to go idle after each key, polls sleep): one
 ## after the other, two workers left the 2 cores idle more than half the time. 4 + 3 workers:
-## 3 + 2 left them idle a third of the time; 5 + 3 was no faster and the browser test timed
-## out under it. The stock pass's report follows the main one's; `make test` fails if either
-## fails.
+## 3 + 2 left them idle a third of the time; 5 + 3 was no faster. The stock pass's report
+## follows the main one's; `make test` fails if either fails.
 ## --dist worksteal: a worker left without tests takes some from a busy one (the long UI
 ## tests otherwise end the run on one worker).
 ## PYTHONDONTWRITEBYTECODE is cleared for the tests: with it set, pytest rewrites the asserts of
