@@ -38,13 +38,25 @@ from tests.ui.kiosk_support import (
 pytestmark = pytest.mark.ui
 
 
-async def test_database_unavailable_at_start_then_it_comes_back(
-    tmp_path: Path, sqlite_template: Path
-) -> None:
+def _kiosk_with_its_database_away(tmp_path: Path) -> tuple[Path, KioskApp]:
+    """A kiosk that opens its own database, where a file stands in the database's folder."""
     folder = tmp_path / "db"
     folder.write_text("a file where the database folder should be")
     settings = Settings(kiosk_name="test-kiosk", database_url=f"sqlite:///{folder / 'k.sqlite3'}")
-    app = KioskApp(settings=settings, retry_seconds=0.2)
+    return folder, KioskApp(settings=settings, retry_seconds=0.2)
+
+
+def _database_back(folder: Path, sqlite_template: Path) -> None:
+    folder.unlink()
+    folder.mkdir()
+    shutil.copy(sqlite_template, folder / "k.sqlite3")
+
+
+async def test_database_unavailable_at_start_then_it_comes_back(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    folder, app = _kiosk_with_its_database_away(tmp_path)
+    settings = app.settings
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: app.db_state == "unavailable")
         await pilot.pause()
@@ -57,9 +69,7 @@ async def test_database_unavailable_at_start_then_it_comes_back(
         await settle(pilot)
         assert "Not recorded: the register's database is unavailable" in notice(app)
         # The database comes back: the kiosk notices by itself.
-        folder.unlink()
-        folder.mkdir()
-        shutil.copy(sqlite_template, folder / "k.sqlite3")
+        _database_back(folder, sqlite_template)
         await wait_for(pilot, lambda: app.db_state == "ready")
         await pilot.pause()
         assert "The register is unavailable" not in screen_text(app)
@@ -80,10 +90,7 @@ async def test_a_kiosk_that_opens_its_own_database_styles_every_screen(
 ) -> None:
     """The other screens' styles (screens.tcss) are read after the home screen's first frame:
     the PIN pad (which works with the register away) and a person's screen are styled."""
-    folder = tmp_path / "db"
-    folder.write_text("a file where the database folder should be")
-    settings = Settings(kiosk_name="test-kiosk", database_url=f"sqlite:///{folder / 'k.sqlite3'}")
-    app = KioskApp(settings=settings, retry_seconds=0.2)
+    folder, app = _kiosk_with_its_database_away(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: app.db_state == "unavailable")
         await press(pilot, "f10")
@@ -93,9 +100,7 @@ async def test_a_kiosk_that_opens_its_own_database_styles_every_screen(
         assert box.styles.border.top[0] == "thick"
         await press(pilot, "escape")
         assert isinstance(app.screen, HomeScreen)
-        folder.unlink()
-        folder.mkdir()
-        shutil.copy(sqlite_template, folder / "k.sqlite3")
+        _database_back(folder, sqlite_template)
         await wait_for(pilot, lambda: app.db_state == "ready")
         assert app.services is not None
         make_school(app.services)
