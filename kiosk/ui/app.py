@@ -82,6 +82,7 @@ class KioskApp(PlainErrors, App[None]):
     SCREENS_CSS = str(Path(__file__).with_name("screens.tcss"))
     TITLE = "Staff Room Kiosk"
     ENABLE_COMMAND_PALETTE = False
+    CLOSING_NAME = "the kiosk"  # kiosk.ui.tuning.errors.PlainErrors
     ALLOW_SELECT = False
     AUTO_FOCUS = ""
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
@@ -549,13 +550,6 @@ class KioskApp(PlainErrors, App[None]):
             "".join(traceback.format_exception(type(error), error, error.__traceback__)),
         )
         self.unexpected_errors.append(error)
-
-    def report_while_closing(self, error: BaseException) -> None:
-        """A widget broke as the closing app took it down (the kiosk closes as asked)."""
-        log.warning(
-            "error in a widget while the kiosk was closing\n%s",
-            "".join(traceback.format_exception(type(error), error, error.__traceback__)),
-        )
 
     def stopped_message(self) -> str:
         where = f" Details are in {self.log_file}." if self.log_file else ""

@@ -263,6 +263,7 @@ class AdminApp(PlainErrors, App[None]):
 
     TITLE = "Staff Room Kiosk: admin console"
     ENABLE_COMMAND_PALETTE = False
+    CLOSING_NAME = "the admin console"  # kiosk.ui.tuning.errors.PlainErrors
     # F10 in the console closes this app only: no kiosk app is closed (nor recorded as such).
     CLOSES_KIOSK = False
     BINDINGS = [Binding("ctrl+r", "reconnect", "Reconnect", show=False)]
@@ -291,13 +292,6 @@ class AdminApp(PlainErrors, App[None]):
             "".join(traceback.format_exception(type(error), error, error.__traceback__)),
         )
         self.unexpected_errors.append(error)
-
-    def report_while_closing(self, error: BaseException) -> None:
-        """A widget broke as the closing app took it down (the console closes as asked)."""
-        log.warning(
-            "error in a widget while the admin console was closing\n%s",
-            "".join(traceback.format_exception(type(error), error, error.__traceback__)),
-        )
 
     def stopped_message(self) -> str:
         where = f" Details are in {self.log_file}." if self.log_file else ""

@@ -10,6 +10,8 @@ and the app closes as it was asked to, not as after a crash."""
 
 from __future__ import annotations
 
+import logging
+import traceback
 from typing import Any
 
 from rich.text import Text
@@ -29,7 +31,9 @@ class Stopped(Exception):
 
 class PlainErrors:
     """Mixed into an App subclass, before App. The app provides ``report_unexpected(error)``,
-    ``report_while_closing(error)``, ``recover_from(pump)`` and ``stopped_message()``."""
+    ``recover_from(pump)`` and ``stopped_message()``, and names itself in ``CLOSING_NAME``."""
+
+    CLOSING_NAME = "the app"  # in the log: "error in a widget while <it> was closing"
 
     is_running: bool
     # exit() was asked for: the app is closing (Textual's shutdown may not have begun yet).
@@ -39,12 +43,20 @@ class PlainErrors:
         self.exit_asked = True
         super().exit(result, return_code, message)  # type: ignore[misc]
 
+    def report_while_closing(self, error: BaseException) -> None:
+        """A widget broke as the closing app took it down (it closes as asked): logged."""
+        logging.getLogger("kiosk.ui").warning(
+            "error in a widget while %s was closing\n%s",
+            self.CLOSING_NAME,
+            "".join(traceback.format_exception(type(error), error, error.__traceback__)),
+        )
+
     def _handle_exception(self, error: Exception) -> None:
         app: Any = self
         pump: object = active_message_pump.get(None)
         closing = self.exit_asked or not self.is_running
         if pump is not self and pump is not None and closing:
-            app.report_while_closing(error)
+            self.report_while_closing(error)
             return
         app.report_unexpected(error)
         if pump is not self and pump is not None:
