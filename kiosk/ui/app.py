@@ -85,7 +85,9 @@ class KioskApp(PlainErrors, App[None]):
     CLOSING_NAME = "the kiosk"  # kiosk.ui.tuning.errors.PlainErrors
     ALLOW_SELECT = False
     AUTO_FOCUS = ""
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    # -wide from 120 columns (a person's four buttons in one row), -wider from 150 (home's
+    # six and breakfast club's five in one row: narrower, their labels were cut short).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide"), (150, "-wider")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "request_exit", show=False, priority=True),

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from textual.geometry import Region
 from textual.widget import Widget
 
 from kiosk.services.app import Services
+from kiosk.ui.breakfast import BreakfastScreen
 from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.home import HomeScreen
 from kiosk.ui.person import PersonScreen
 from kiosk.ui.signout import SignOutScreen
-from kiosk.ui.widgets import FactList
+from kiosk.ui.widgets import FactList, TouchButton
 from tests.school import make_ready
 from tests.ui.kiosk_support import (
     idle,
@@ -72,6 +74,48 @@ async def test_everything_fits_from_80x24_to_a_large_screen(
         await press(pilot, "enter")
         assert isinstance(app.screen, ConfirmScreen)
         assert _fully_visible(app.screen.query_one("#confirm-title"), size)
+
+
+def _cut_labels(app: object, size: tuple[int, int]) -> list[str]:
+    """The shown buttons of the app's screen whose label is not drawn whole (Textual wraps a
+    label too long for its button, and the lines past the button's height are not seen:
+    "F3 Sign a laptop" for "F3 Sign a laptop out")."""
+    cut = []
+    for button in app.screen.query(TouchButton):  # type: ignore[attr-defined]
+        if not button.display:
+            continue
+        drawn = button.render_lines(Region(0, 0, *button.outer_size))
+        seen = " ".join(" ".join(line.text for line in drawn).split())
+        label = " ".join(button.label.plain.split())
+        if label not in seen:
+            cut.append(f"{size}: {label!r} drawn as {seen!r}")
+    return cut
+
+
+async def test_every_button_label_is_shown_whole_at_every_width(school: Services) -> None:
+    """Home, a person's screen and breakfast club, from 80 columns to 200: each button says
+    all it does (a grid of buttons goes from three columns to one row only where every label
+    fits; at 120 to 149 columns home's six labels were cut short, "F3 Sign a laptop")."""
+    make_ready(school, "ASMITH")
+    app = make_app(school)
+    # Each side of each breakpoint (kiosk.ui.app.KioskApp.HORIZONTAL_BREAKPOINTS), tall and short.
+    sizes = [(80, 24), (119, 40), (120, 40), (120, 24), (149, 40), (150, 40), (150, 24), (200, 50)]
+    cut: list[str] = []
+    async with running(app, size=sizes[0]) as pilot:
+        for size in sizes:
+            await pilot.resize_terminal(*size)
+            await press(pilot, "escape")
+            assert isinstance(app.screen, HomeScreen)
+            cut += _cut_labels(app, size)
+            await scan(pilot, "SRK1:S:ASMITH")
+            assert isinstance(app.screen, PersonScreen)
+            cut += _cut_labels(app, size)
+            await press(pilot, "escape", "f5")
+            await scan(pilot, "SRK1:S:BJONES")
+            assert isinstance(app.screen, BreakfastScreen)
+            cut += _cut_labels(app, size)
+            await press(pilot, "escape")
+    assert cut == [], "\n".join(cut)
 
 
 async def test_idle_timeout_returns_home_and_forgets_a_half_typed_code(school: Services) -> None:
