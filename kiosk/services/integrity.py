@@ -655,10 +655,21 @@ def walk(
             broken.insert(0, first_id)
     for cp in checkpoints:
         problems.extend(_checkpoint_problems(cp, now))
+    # A purge removes every event up to the one it names, so the register then starts after
+    # it. A checkpoint naming an event at or after the register's first one removed nothing
+    # that is missing: it accounts for no missing event (a shell with the key wrote one to
+    # excuse events cut off the end, the newest at the last check among them).
+    purged = [c for c in checkpoints if _earlier(c.last_removed_id, first_id)]
+    problems.extend(
+        f"purge checkpoint {c.event_id} says it removed events up to {c.last_removed_id}, but "
+        f"the register still starts at event {first_id}: it accounts for no missing event"
+        for c in checkpoints
+        if not _earlier(c.last_removed_id, first_id)
+    )
 
     head_position = offset + checked if offset is not None and head_id is not None else None
     for wanted in anchors:
-        problems.extend(_anchor_problems(wanted, anchor_seen, offset, checkpoints))
+        problems.extend(_anchor_problems(wanted, anchor_seen, offset, purged))
     if anchors and offset is None and first_id is not None:
         problems.append(
             "the anchors cannot be checked: positions in the register are not known (the "
@@ -672,7 +683,7 @@ def walk(
     witness_id = head_id
     witness_hash = head_hash if head_id is not None else None
     if previous is not None and previous.witness_id is not None:
-        purged_past = any(c.last_removed_id >= previous.witness_id for c in checkpoints)
+        purged_past = any(c.last_removed_id >= previous.witness_id for c in purged)
         if seen_previous_head is False:
             tail_problem = (
                 f"event {previous.witness_id}, the newest at an earlier check, has been changed"
@@ -692,7 +703,7 @@ def walk(
                     f"event {other.witness_id}, the newest at an earlier check, has been "
                     "changed (a later check in the chain names another head)"
                 )
-        elif not any(c.last_removed_id >= other_id for c in checkpoints):
+        elif not any(c.last_removed_id >= other_id for c in purged):
             found = (
                 f"event {other.witness_id}, the newest at an earlier check, is missing: events "
                 "were removed (a later check in the chain names another head)"
