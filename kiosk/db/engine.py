@@ -36,7 +36,9 @@ def read_json(text: str) -> Any:
     listings mark that row, and ``kiosk verify`` names it (its hash no longer matches)."""
     try:
         return json.loads(text)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
+        # RecursionError: nested deeper than Python's reader goes (PostgreSQL's json and
+        # SQLite keep thousands of levels); not a ValueError, it stopped every listing.
         return {UNREADABLE: str(text)[:200]}
 
 

@@ -126,15 +126,24 @@ def _get(row: Any, name: str) -> Any:
     return _getter(row)(name)
 
 
+def parse_details(text: str | bytes) -> Any:
+    """Stored JSON text, parsed once (whatever it holds: an object, a string, a list...).
+    Raises UnreadableEvent when it is not JSON, or nested deeper than Python's reader goes
+    (RecursionError, which is not a ValueError)."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise UnreadableEvent("its details are nested too deep to read") from None
+    except ValueError:
+        raise UnreadableEvent("its details are not valid JSON") from None
+
+
 def details_of(value: Any) -> dict[str, Any]:
     """An event's details as a dict (a raw row may hold JSON text)."""
     if value is None:
         return {}
     if isinstance(value, str | bytes):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise UnreadableEvent("its details are not valid JSON") from None
+        value = parse_details(value)
     if not isinstance(value, dict):
         raise UnreadableEvent("its details are not a JSON object")
     return dict(value)

@@ -65,6 +65,7 @@ from kiosk.domain.chain import (
     event_mac,
     hash_of,
     iso_utc,
+    parse_details,
     stored_form_ok,
 )
 from kiosk.domain.errors import DatabaseUnavailable, InvalidInput, KioskError
@@ -102,12 +103,13 @@ _READABLE_TIME = (
     "CASE WHEN {c} > '1900-01-01 00:00:00+00' AND {c} < '9000-01-01 00:00:00+00' THEN {c} END "
     "AS {c}"
 )
+# ``details`` as its stored text, parsed by the walk (psycopg's reader would fail first, or
+# hand over a placeholder, and the walk could not say why the event cannot be read).
+_PG_COLUMN = {c: _READABLE_TIME.format(c=c) for c in ("occurred_at", "due_at")} | {
+    "details": "details::text AS details"
+}
 _SELECT_EVENTS_PG = text(
-    "SELECT "
-    + ", ".join(
-        _READABLE_TIME.format(c=c) if c in ("occurred_at", "due_at") else c for c in EVENT_COLUMNS
-    )
-    + " FROM events ORDER BY id"
+    "SELECT " + ", ".join(_PG_COLUMN.get(c, c) for c in EVENT_COLUMNS) + " FROM events ORDER BY id"
 )
 _CORRECTED = text(
     f"SELECT target_event_id FROM events WHERE kind = '{EventKind.CORRECTION.value}' "
@@ -266,8 +268,8 @@ def is_checkpoint(kind: str, details: Any) -> bool:
 def _details(value: Any) -> Any:
     if isinstance(value, str):
         try:
-            return json.loads(value)
-        except ValueError:
+            return parse_details(value)
+        except UnreadableEvent:
             return None
     return value
 

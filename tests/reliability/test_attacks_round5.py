@@ -5,6 +5,10 @@ Each test here failed on main before its fix (see the commit that added it).
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from kiosk.config import Settings
 from kiosk.db.engine import make_engine
 from kiosk.services.app import Services
@@ -70,3 +74,62 @@ def test_a_checkpoint_that_removed_nothing_does_not_excuse_the_missing_witness(
             )
     finally:
         services.close()
+
+
+# --- details nested deeper than Python's JSON reader goes --------------------------------------
+
+
+DEEP = "[" * 5000 + "]" * 5000
+
+
+def _insert_deep_event(db: Any) -> int:
+    """An event whose details nest 5,000 arrays deep, as a login without the key can INSERT
+    it (its hash and MAC are wrong: verify would name it, if it could read it)."""
+    head = db.execute("SELECT id, hash, occurred_at FROM events ORDER BY id DESC LIMIT 1")[0]
+    db.execute(
+        "INSERT INTO events (id, occurred_at, kind, category, kiosk, details, prev_hash, hash, "
+        "mac) VALUES (%s, %s, 'notice_sent', 'notice', 'k', %s, %s, %s, 'x')",
+        (head[0] + 1, head[2], '{"notice": ' + DEEP + "}", head[1], "f" * 64),
+    )
+    return int(head[0]) + 1
+
+
+def test_details_nested_too_deep_to_read_are_named_not_a_crash(
+    services: Services, db_url: str
+) -> None:
+    """Python's JSON reader stops at about 1,000 levels (RecursionError, not a ValueError);
+    PostgreSQL's ``json`` and SQLite keep 5,000. One such event stopped every later `kiosk
+    verify` with "something unexpected went wrong" (it could never again say "tampered
+    with"), and every listing that read it. On PostgreSQL the kiosk's own login can INSERT
+    it, without the key."""
+    shift_school(services)
+    assert services.integrity.verify().ok
+    with meddle(db_url) as db:
+        deep = _insert_deep_event(db)
+
+    report = services.integrity.verify(save=False)
+
+    assert not report.ok
+    assert deep in report.mismatched
+    assert f"event {deep} cannot be read: its details are nested too deep to read" in said(report)
+    day = services.register.day(services.ctx.clock().date())
+    (row,) = [r for r in day.rows if r.event_id == deep]
+    assert "UNREADABLE" in f"{row.what} {row.detail}"
+
+
+@pytest.mark.postgresql
+def test_the_kiosk_login_cannot_stop_verify_with_deep_details(
+    set_up_school: Services, kiosk_url: str
+) -> None:
+    """The same, INSERTed by the kiosk's own login (no key, no owner)."""
+    import psycopg
+
+    from tests.reliability.helpers import Raw, libpq_url
+
+    with psycopg.connect(libpq_url(kiosk_url), autocommit=True) as conn:
+        deep = _insert_deep_event(Raw(conn, sqlite=False))
+
+    report = set_up_school.integrity.verify(save=False)
+
+    assert not report.ok
+    assert f"event {deep} cannot be read" in said(report)
