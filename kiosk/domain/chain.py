@@ -199,11 +199,12 @@ def hash_of(row: Any, *, version: int | None = None) -> str:
 
 def stored_hash(row: Sequence[Any]) -> str:
     """The hash of an event as read back from the database (every column, ``EVENT_COLUMNS``
-    order; ``details`` as stored: JSON text on SQLite, already parsed on PostgreSQL)."""
+    order; ``details`` as stored, JSON text: select it ``CAST(details AS TEXT)`` on
+    PostgreSQL, whose driver would otherwise parse it first)."""
     values = dict(zip(EVENT_COLUMNS, row, strict=True))
-    if isinstance(values["details"], str):
-        try:
-            values["details"] = json.loads(values["details"])
-        except ValueError as exc:
-            raise UnreadableEvent("its details are not JSON") from exc
+    if isinstance(values["details"], str | bytes):
+        # Parsed exactly once: a JSON string holding an object's text is not that object.
+        values["details"] = parse_details(values["details"])
+        if not isinstance(values["details"], dict):
+            raise UnreadableEvent("its details are not a JSON object")
     return hash_of(values)

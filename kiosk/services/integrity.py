@@ -103,8 +103,8 @@ _READABLE_TIME = (
     "CASE WHEN {c} > '1900-01-01 00:00:00+00' AND {c} < '9000-01-01 00:00:00+00' THEN {c} END "
     "AS {c}"
 )
-# ``details`` as its stored text, parsed by the walk (psycopg's reader would fail first, or
-# hand over a placeholder, and the walk could not say why the event cannot be read).
+# ``details`` as its stored text, parsed once by the walk (psycopg would parse it first, and
+# a JSON string holding an object's text was then parsed again, as that object: same hash).
 _PG_COLUMN = {c: _READABLE_TIME.format(c=c) for c in ("occurred_at", "due_at")} | {
     "details": "details::text AS details"
 }
@@ -263,6 +263,10 @@ def is_checkpoint(kind: str, details: Any) -> bool:
         and isinstance(details, dict)
         and details.get("action") == PURGE_ACTION
     )
+
+
+class _NotAnObject:
+    """Details stored as JSON that is not an object: content_of names the event."""
 
 
 def _details(value: Any) -> Any:
@@ -443,8 +447,12 @@ def walk(
         details = row["details"]
         if type(details) is str:  # parsed once (None: not JSON, named below)
             details = _details(details)
-            if details is not None:
+            if isinstance(details, dict):
                 row["details"] = details
+            elif details is not None:
+                # Stored JSON that is not an object (a string holding an object's text is
+                # not that object: it is not parsed again).
+                row["details"] = _NotAnObject()
         try:
             recomputed = hash_of(row)
         except UnreadableEvent as exc:

@@ -51,7 +51,13 @@ _CHAIN_HEAD = select(_events.c.id, _events.c.hash).order_by(_events.c.id.desc())
 _INSERT_EVENT = insert(_events)
 # The event as stored, read back as `kiosk verify` reads it: a trigger that is not the
 # kiosk's may have dropped it or changed it on the way in.
-_STORED_EVENT = text(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE id = :id")
+# ``details`` as its stored text (PostgreSQL's driver would parse it first), parsed once: a
+# JSON string holding an object's text is not that object.
+_STORED_EVENT = text(
+    "SELECT "
+    + ", ".join("CAST(details AS TEXT) AS details" if c == "details" else c for c in EVENT_COLUMNS)
+    + " FROM events WHERE id = :id"
+)
 # An event that names an id not yet recorded (a correction voiding it) was written by hand:
 # the kiosk never gives that id to a new event, which would be void from the start.
 _NAMED_AHEAD = select(_events.c.id).where(_events.c.target_event_id == bindparam("id")).limit(1)

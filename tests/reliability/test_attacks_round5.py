@@ -15,6 +15,7 @@ from kiosk.services.app import Services
 from tests.conftest import FakeClock
 from tests.reliability.helpers import meddle
 from tests.reliability.test_attacks import _admin_id, _append, said, shift_school
+from tests.school import make_ready
 
 # --- a forged purge checkpoint in the middle of the chain excused a missing witness ------------
 
@@ -133,3 +134,90 @@ def test_the_kiosk_login_cannot_stop_verify_with_deep_details(
 
     assert not report.ok
     assert f"event {deep} cannot be read" in said(report)
+
+
+# --- details stored as a JSON string holding the object's text: same hash, another value -------
+
+
+def _details_as_a_json_string(db_url: str, event_id: int) -> None:
+    """Rewrite one event's details from the object ``{...}`` to the JSON string ``"{...}"``:
+    every other column, the hash and the MAC stay as they were."""
+    with meddle(db_url) as db:
+        if db.sqlite:
+            db.execute("UPDATE events SET details = json_quote(details) WHERE id = %s", (event_id,))
+        else:
+            db.execute(
+                "UPDATE events SET details = to_json(details::text) WHERE id = %s", (event_id,)
+            )
+
+
+def test_details_rewritten_as_a_json_string_are_named(services: Services, db_url: str) -> None:
+    """The hash covered the details as verify parsed them, and verify parsed a JSON string
+    holding JSON text a second time: ``"{\\"reason\\": ...}"`` hashed as the object itself.
+    The kiosk reads the stored value once (a string, not the sign-out's details): the register
+    marked the sign-out "UNREADABLE ... kiosk verify names it", while verify said "Register
+    intact". No key is needed: a shell on the SQLite file (or the PostgreSQL owner)."""
+    shift_school(services)
+    make_ready(services, "ASMITH")
+    services.devices.sign_out("ASMITH", ["LAP-001"], reason="Report writing")
+    signed_out = services.register.last_event_id()
+    services.phones.deposit("BJONES")
+    assert services.integrity.verify().ok
+
+    _details_as_a_json_string(db_url, signed_out)
+
+    day = services.register.day(services.ctx.clock().date())
+    (row,) = [r for r in day.rows if r.event_id == signed_out]
+    assert row.what == "UNREADABLE ROW"  # the kiosk reads what is stored now
+    report = services.integrity.verify(save=False)
+    assert not report.ok
+    assert signed_out in report.mismatched
+    assert f"event {signed_out} cannot be read: its details are not a JSON object" in said(report)
+
+
+def test_a_trigger_that_stores_the_details_as_a_json_string_is_not_confirmed(
+    services: Services, db_url: str
+) -> None:
+    """The same change made on the way in by a trigger that is not the kiosk's (SQLite: a
+    shell drops the append-only trigger and updates the new row; PostgreSQL: the owner's
+    BEFORE INSERT trigger). The kiosk read its event back and parsed the string twice, as
+    verify did: it confirmed a sign-out whose details it could then not read."""
+    import sqlite3
+
+    import psycopg
+
+    from kiosk.domain.errors import DatabaseUnavailable
+    from tests.reliability.helpers import libpq_url, sqlite_path
+    from tests.reliability.test_tamper import event_ids
+
+    shift_school(services)
+    make_ready(services, "ASMITH")
+    if db_url.startswith("sqlite"):
+        conn = sqlite3.connect(sqlite_path(db_url))
+        conn.execute("DROP TRIGGER events_no_update")
+        conn.execute(
+            "CREATE TRIGGER events_quote AFTER INSERT ON events "
+            "WHEN NEW.kind = 'device_signed_out' BEGIN "
+            "UPDATE events SET details = json_quote(details) WHERE id = NEW.id; END"
+        )
+        conn.commit()
+        conn.close()
+    else:
+        with psycopg.connect(libpq_url(db_url), autocommit=True) as owner:
+            owner.execute(
+                "CREATE FUNCTION events_quote() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                "IF NEW.kind = 'device_signed_out' THEN "
+                "NEW.details := to_json(NEW.details::text); END IF; RETURN NEW; END $$"
+            )
+            owner.execute(
+                "CREATE TRIGGER events_quote BEFORE INSERT ON events "
+                "FOR EACH ROW EXECUTE FUNCTION events_quote()"
+            )
+    before = event_ids(db_url)
+
+    with pytest.raises(DatabaseUnavailable, match="did not store it"):
+        services.devices.sign_out("ASMITH", ["LAP-001"], reason="Report writing")
+
+    assert event_ids(db_url) == before
+    services.phones.deposit("BJONES")  # anything else is stored as before
+    assert len(event_ids(db_url)) == len(before) + 1
