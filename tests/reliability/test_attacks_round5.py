@@ -221,3 +221,39 @@ def test_a_trigger_that_stores_the_details_as_a_json_string_is_not_confirmed(
     assert event_ids(db_url) == before
     services.phones.deposit("BJONES")  # anything else is stored as before
     assert len(event_ids(db_url)) == len(before) + 1
+
+
+# --- PostgreSQL: the kiosk's login turns synchronous_commit off for itself ---------------------
+
+
+@pytest.mark.postgresql
+def test_a_kiosk_login_cannot_have_its_writes_confirmed_before_they_are_on_disk(
+    set_up_school: Services, kiosk_url: str, clock: FakeClock
+) -> None:
+    """Any login may ``ALTER ROLE CURRENT_USER SET synchronous_commit = off``: PostgreSQL then
+    answers every COMMIT of that login's kiosks before the commit is on disk, and a power
+    cut or crash in the next moment loses events the kiosk had confirmed ("Deposited"), with
+    nothing for verify to see (the chain just ends earlier). Every other thing a login can do
+    to its own role shows as "Not recorded" (docs/threat-model.md); this showed as a
+    confirmation. The kiosk's write transaction now commits durably whatever the login's (or
+    the server's) default says."""
+    import psycopg
+    from sqlalchemy import text
+
+    from tests.reliability.helpers import libpq_url
+
+    with psycopg.connect(libpq_url(kiosk_url), autocommit=True) as conn:
+        conn.execute("ALTER ROLE CURRENT_USER SET synchronous_commit = off")
+    settings = Settings(kiosk_name="staffroom", database_url=kiosk_url)
+    services = Services(make_engine(kiosk_url), settings, clock)  # new sessions: the new default
+    try:
+        with services.ctx.read() as session:
+            assert session.execute(text("SHOW synchronous_commit")).scalar() == "off"
+        with services.ctx.write() as uow:  # every use case that records writes in one
+            # What this transaction's COMMIT will wait for.
+            in_effect = uow.session.execute(text("SHOW synchronous_commit")).scalar()
+        assert in_effect == "on", f"a write commits with synchronous_commit {in_effect}"
+        services.phones.deposit("BJONES")
+        assert "BJONES" in {h.staff.code for h in services.phones.phones_now()}
+    finally:
+        services.close()
