@@ -254,6 +254,13 @@ class VerifyReport:
             data[name] = tuple(data.get(name, ()))
         data["checked_at"] = datetime.fromisoformat(data["checked_at"])
         data["last_anchor_at"] = None
+        # The witness is compared with event ids and hashes: a check stored by hand naming
+        # something else (text, a list) is no check (a TypeError there stopped every verify).
+        witness_id, witness_hash = data.get("witness_id"), data.get("witness_hash")
+        if not (witness_id is None or type(witness_id) is int) or not (
+            witness_hash is None or isinstance(witness_hash, str)
+        ):
+            raise ValueError("the witness is not an event id and a hash")
         return cls(**data)
 
 

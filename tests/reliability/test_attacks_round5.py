@@ -5,6 +5,7 @@ Each test here failed on main before its fix (see the commit that added it).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -257,3 +258,36 @@ def test_a_kiosk_login_cannot_have_its_writes_confirmed_before_they_are_on_disk(
         assert "BJONES" in {h.staff.code for h in services.phones.phones_now()}
     finally:
         services.close()
+
+
+# --- a last check in the chain whose witness is not an event id --------------------------------
+
+
+@pytest.mark.parametrize("witness", ["x", [1], {"id": 1}])
+def test_a_last_check_naming_no_event_id_does_not_stop_verify(
+    services: Services, db_url: str, witness: Any
+) -> None:
+    """verify compares this machine's witness file with the chain's newest
+    ``register_verified`` event, read as it was stored. One whose witness is not an event id
+    (text, a list), INSERTed without the key (on PostgreSQL by the kiosk's own login), made
+    every later `kiosk verify` on a machine with a witness file stop with "something
+    unexpected went wrong (TypeError ...)": it stays the newest check, since no check could
+    be recorded after it. It is read as no check (its MAC, or its hash, is named)."""
+    shift_school(services)
+    checked = services.integrity.verify()  # a witness file on this machine
+    assert checked.ok
+    forged = json.loads(checked.to_json()) | {"witness_id": witness}
+    with meddle(db_url) as db:
+        head = db.execute("SELECT id, hash, occurred_at FROM events ORDER BY id DESC LIMIT 1")[0]
+        db.execute(
+            "INSERT INTO events (id, occurred_at, kind, category, kiosk, details, prev_hash, "
+            "hash, mac) VALUES (%s, %s, 'register_verified', 'admin', 'k', %s, %s, %s, 'x')",
+            (head[0] + 1, head[2], json.dumps({"report": forged}), head[1], "f" * 64),
+        )
+        forged_id = head[0] + 1
+
+    report = services.integrity.verify()
+
+    assert not report.ok
+    assert forged_id in report.mismatched
+    assert services.integrity.verify().mismatched == report.mismatched  # and again
