@@ -101,7 +101,10 @@ def iso_utc(moment: datetime | str | None) -> str | None:
         raise UnreadableEvent(f"time {moment!r} is not a date and time")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    try:
+        return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    except OverflowError:  # 0001-01-01T00:00+01:00: before the year 1 in UTC
+        raise UnreadableEvent(f"time {str(moment)[:40]!r} is out of range in UTC") from None
 
 
 def stored_form_ok(moment: Any) -> bool:

@@ -542,7 +542,7 @@ def walk(
                         admins.discard(ref_key)
                 replay[table][ref_key] = dict(value) if isinstance(value, dict) else None
                 replay_event[(table, ref_key)] = event_id
-            except (KeyError, TypeError, ValueError):
+            except (KeyError, TypeError, ValueError, OverflowError):  # int(1e999)
                 problems.append(f"reference event {event_id} cannot be read")
         elif kind == admin_action and is_checkpoint(kind, details):
             try:
@@ -559,7 +559,8 @@ def walk(
                         ADMIN_ROLE in roles,
                     )
                 )
-            except (KeyError, TypeError, ValueError, UnreadableEvent):
+            except (KeyError, TypeError, ValueError, OverflowError, UnreadableEvent):
+                # OverflowError: a JSON number such as 1e999 (infinity) as an id.
                 problems.append(f"checkpoint event {event_id} is incomplete")
         elif kind == acknowledged and isinstance(details, dict) and "sha256" in details:
             policy = replay["policies"].get(row["policy_id"])
@@ -805,15 +806,17 @@ def _checkpoint_problems(cp: _Checkpoint, now: datetime) -> list[str]:
         return problems
     if at > now + CLOCK_SKEW:
         problems.append(f"{name} is dated {cp.occurred_at[:16]}, in the future")
+    try:
+        year_before = at - timedelta(days=MIN_RETENTION_DAYS)
+    except OverflowError:  # dated in the year 1 (SQLite keeps such a time as text)
+        return [*problems, f"{name} is dated {cp.occurred_at[:16]}: no year before it to purge"]
     # The purge's date is a local date: a day of slack for the school's zone.
-    if before is not None and before > (at - timedelta(days=MIN_RETENTION_DAYS)).date() + (
-        timedelta(days=1)
-    ):
+    if before is not None and before > year_before.date() + timedelta(days=1):
         problems.append(f"{name} removed events less than a year old (before {before_text})")
     if last_at is not None:
         if last_at.tzinfo is None:
             last_at = last_at.replace(tzinfo=at.tzinfo)
-        if last_at > at - timedelta(days=MIN_RETENTION_DAYS):
+        if last_at > year_before:
             problems.append(
                 f"{name} removed event {cp.last_removed_id}, recorded {last_text}: less than a "
                 "year before the purge"

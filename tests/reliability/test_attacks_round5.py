@@ -291,3 +291,122 @@ def test_a_last_check_naming_no_event_id_does_not_stop_verify(
     assert not report.ok
     assert forged_id in report.mismatched
     assert services.integrity.verify().mismatched == report.mismatched  # and again
+
+
+# --- numbers and times out of Python's range -----------------------------------------------------
+
+
+def _insert_event(db: Any, kind: str, category: str, details: str, at: Any = None) -> int:
+    """An event INSERTed without the key (its hash and MAC are wrong)."""
+    head = db.execute("SELECT id, hash, occurred_at FROM events ORDER BY id DESC LIMIT 1")[0]
+    db.execute(
+        "INSERT INTO events (id, occurred_at, kind, category, staff_id, kiosk, details, "
+        "prev_hash, hash, mac) VALUES (%s, %s, %s, %s, "
+        "(SELECT min(staff_id) FROM staff_roles WHERE role = 'admin'), 'k', %s, %s, %s, 'x')",
+        (head[0] + 1, at or head[2], kind, category, details, head[1], "f" * 64),
+    )
+    return int(head[0]) + 1
+
+
+def test_a_checkpoint_naming_an_id_too_large_for_python_is_named_not_a_crash(
+    services: Services, db_url: str
+) -> None:
+    """``1e999`` is a JSON number PostgreSQL's ``json`` and SQLite keep; Python reads it as
+    infinity, and ``int()`` of that is an OverflowError, which verify did not expect: one
+    purge checkpoint saying it removed up to event ``1e999``, INSERTed without the key (on
+    PostgreSQL by the kiosk's own login), stopped every later `kiosk verify` with "something
+    unexpected went wrong"."""
+    shift_school(services)
+    details = '{"action": "events_purged", "last_removed_id": 1e999, "last_removed_hash": "x"}'
+    with meddle(db_url) as db:
+        forged = _insert_event(db, "admin_action", "admin", details)
+
+    report = services.integrity.verify(save=False)
+
+    assert not report.ok
+    assert f"checkpoint event {forged} is incomplete" in said(report)
+
+
+@pytest.mark.parametrize("column", ["occurred_at", "due_at"])
+def test_a_time_before_year_one_in_utc_is_named_not_a_crash(
+    sqlite_url: str, clock: FakeClock, column: str
+) -> None:
+    """SQLite keeps times as text: ``0001-01-01T00:00:00+01:00`` is a time Python reads, but
+    in UTC it falls before the year 1 (OverflowError, not a ValueError). One such time written
+    into the file stopped every later `kiosk verify` with "something unexpected went wrong"."""
+    import sqlite3
+
+    from tests.reliability.helpers import sqlite_path
+
+    services = Services(
+        make_engine(sqlite_url), Settings(kiosk_name="k1", database_url=sqlite_url), clock
+    )
+    try:
+        shift_school(services)
+        deposit = services.phones.deposit("BJONES").event_id
+        conn = sqlite3.connect(sqlite_path(sqlite_url))
+        conn.execute("DROP TRIGGER events_no_update")
+        conn.execute(
+            f"UPDATE events SET {column} = '0001-01-01T00:00:00+01:00' WHERE id = ?", (deposit,)
+        )
+        conn.commit()
+        conn.close()
+
+        report = services.integrity.verify(save=False)
+
+        assert not report.ok
+        assert f"event {deposit} cannot be read" in said(report)
+    finally:
+        services.close()
+
+
+def test_a_checkpoint_dated_in_the_year_one_is_named_not_a_crash(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    """A purge checkpoint is checked against a year before its own date: dated in the year 1
+    (a time SQLite keeps as text), that was an OverflowError, and verify stopped."""
+    services = Services(
+        make_engine(sqlite_url), Settings(kiosk_name="k1", database_url=sqlite_url), clock
+    )
+    try:
+        shift_school(services)
+        details = json.dumps(
+            {
+                "action": "events_purged",
+                "before": "0001-01-01",
+                "last_removed_id": 0,
+                "last_removed_hash": "x",
+                "last_removed_at": "0001-01-01T00:00:00+00:00",
+                "last_removed_position": 0,
+            }
+        )
+        with meddle(sqlite_url) as db:
+            forged = _insert_event(
+                db, "admin_action", "admin", details, at="0001-01-01 00:00:00.000000"
+            )
+
+        report = services.integrity.verify(save=False)
+
+        assert not report.ok
+        assert forged in report.mismatched
+    finally:
+        services.close()
+
+
+@pytest.mark.postgresql
+def test_the_kiosk_login_cannot_stop_verify_with_an_infinite_checkpoint(
+    set_up_school: Services, kiosk_url: str
+) -> None:
+    """The same checkpoint, INSERTed by the kiosk's own login (no key, no owner)."""
+    import psycopg
+
+    from tests.reliability.helpers import Raw, libpq_url
+
+    details = '{"action": "events_purged", "last_removed_id": 1e999, "last_removed_hash": "x"}'
+    with psycopg.connect(libpq_url(kiosk_url), autocommit=True) as conn:
+        forged = _insert_event(Raw(conn, sqlite=False), "admin_action", "admin", details)
+
+    report = set_up_school.integrity.verify(save=False)
+
+    assert not report.ok
+    assert f"checkpoint event {forged} is incomplete" in said(report)
