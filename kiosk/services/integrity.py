@@ -570,13 +570,18 @@ def walk(
             with suppress(UnreadableEvent):
                 last_anchor_taken = iso_utc(row["occurred_at"])
         elif kind == correction_kind:
-            problem = _correction_problem(row, voidable, first_id)
+            # Events before the first one kept were purged only when the register does not
+            # start at its beginning.
+            purged_before = first_id if first_prev != GENESIS_HASH else None
+            problem = _correction_problem(row, voidable, purged_before)
             if problem:
                 problems.append(problem)
             elif (
                 version >= 2
                 and replay["staff"]  # who the admins were is known (from the baseline on)
                 and row["recorded_by_id"] not in admins
+                # (an event purged before the first one kept: who recorded it is not known)
+                and row["target_event_id"] in voidable
                 and row["recorded_by_id"] != voidable[row["target_event_id"]][1]
             ):
                 unentitled.append(

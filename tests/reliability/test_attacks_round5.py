@@ -410,3 +410,52 @@ def test_the_kiosk_login_cannot_stop_verify_with_an_infinite_checkpoint(
 
     assert not report.ok
     assert f"checkpoint event {forged} is incomplete" in said(report)
+
+
+# --- a correction voiding an event before the register's first --------------------------------
+
+
+def test_a_correction_of_an_id_before_the_first_event_is_named_not_a_crash(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    """verify lets a correction void an event purged before the register's first (a
+    checkpoint accounts for it), then looked that event up to see who recorded it: a
+    KeyError. One correction of event 0, recorded by someone who is not an admin, written
+    into the SQLite file without the key (sqlite3 does not check foreign keys unless asked),
+    stopped every later `kiosk verify` with "something unexpected went wrong"."""
+    import sqlite3
+
+    from tests.reliability.helpers import sqlite_path
+
+    services = Services(
+        make_engine(sqlite_url), Settings(kiosk_name="k1", database_url=sqlite_url), clock
+    )
+    try:
+        shift_school(services)
+        conn = sqlite3.connect(sqlite_path(sqlite_url))
+        (staff,) = conn.execute(
+            "SELECT id FROM staff WHERE id NOT IN "
+            "(SELECT staff_id FROM staff_roles WHERE role = 'admin') LIMIT 1"
+        ).fetchone()
+        head = conn.execute(
+            "SELECT id, hash, occurred_at FROM events ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        conn.execute(
+            "INSERT INTO events (id, occurred_at, kind, category, staff_id, recorded_by_id, "
+            "kiosk, target_event_id, details, prev_hash, hash, mac) "
+            "VALUES (?, ?, 'correction', 'correction', ?, ?, 'k', 0, '{}', ?, ?, 'x')",
+            (head[0] + 1, head[2], staff, staff, head[1], "f" * 64),
+        )
+        conn.commit()
+        conn.close()
+
+        report = services.integrity.verify(save=False)
+
+        assert not report.ok
+        assert head[0] + 1 in report.mismatched
+        # Nothing was purged: the register starts at its beginning.
+        assert f"correction {head[0] + 1} voids event 0, which is not in the register" in (
+            said(report)
+        )
+    finally:
+        services.close()
