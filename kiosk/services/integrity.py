@@ -951,7 +951,8 @@ def _anchor_problems(
 
 
 def _show(value: Any) -> str:
-    shown = json.dumps(value, ensure_ascii=True)
+    # A stored value may be anything SQLite keeps (binary data too): shown, never a TypeError.
+    shown = json.dumps(value, ensure_ascii=True, default=repr)
     return shown if len(shown) <= 60 else shown[:57] + "..."
 
 

@@ -459,3 +459,39 @@ def test_a_correction_of_an_id_before_the_first_event_is_named_not_a_crash(
         )
     finally:
         services.close()
+
+
+# --- a list row holding binary data --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("table", "column"), [("staff", "name"), ("kiosk_settings", "value")])
+def test_binary_data_in_a_list_row_is_named_not_a_crash(
+    sqlite_url: str, clock: FakeClock, table: str, column: str
+) -> None:
+    """verify names each list column that differs from the chain, showing both values as
+    JSON: binary data (a BLOB, which SQLite keeps in any column) could not be shown, and the
+    TypeError stopped every later `kiosk verify`. No key needed (a shell on the file)."""
+    import sqlite3
+
+    from tests.reliability.helpers import sqlite_path
+
+    services = Services(
+        make_engine(sqlite_url), Settings(kiosk_name="k1", database_url=sqlite_url), clock
+    )
+    try:
+        shift_school(services)
+        services.admin.set_pin("428613", admin_code="CHEAD")
+        assert services.integrity.verify(save=False).ok
+        conn = sqlite3.connect(sqlite_path(sqlite_url))
+        conn.execute(
+            f"UPDATE {table} SET {column} = X'41' WHERE rowid = (SELECT min(rowid) FROM {table})"
+        )
+        conn.commit()
+        conn.close()
+
+        report = services.integrity.verify(save=False)
+
+        assert not report.ok
+        assert f"column {column}: stored" in said(report)
+    finally:
+        services.close()
