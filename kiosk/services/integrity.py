@@ -600,11 +600,16 @@ def walk(
                 at = ""
             anchor_seen[event_id] = (stored_hash, checked, at)
         if event_id == witness_of_previous and previous is not None:
-            seen_previous_head = stored_hash == previous.witness_hash
+            seen_previous_head = isinstance(stored_hash, str) and (
+                stored_hash == previous.witness_hash
+            )
         if event_id in other_witnesses:
             other_seen[event_id] = stored_hash
         prev_row_hash = stored_hash
-        head_id, head_hash = event_id, stored_hash
+        # The witness is kept as JSON text: a hash stored as anything else (binary data, a
+        # number) is kept as its repr, which no real hash equals.
+        head_id = event_id
+        head_hash = stored_hash if isinstance(stored_hash, str) else repr(stored_hash)
 
     if unauthorised:
         shown = ", ".join(str(i) for i in unauthorised[:20])

@@ -207,6 +207,11 @@ class UnitOfWork:
         if self._last_hash is None:
             last = self.session.connection().execute(_CHAIN_HEAD).first()
             self._last_id, self._last_hash = (last[0], last[1]) if last else (0, GENESIS_HASH)
+        if not isinstance(self._last_hash, str):  # written by hand: binary data, a number
+            raise DatabaseUnavailable(
+                "Not recorded: the newest event in the register cannot be read. Run `kiosk "
+                "verify` and tell the office."
+            )
         return self._last_hash
 
     def record(

@@ -495,3 +495,43 @@ def test_binary_data_in_a_list_row_is_named_not_a_crash(
         assert f"column {column}: stored" in said(report)
     finally:
         services.close()
+
+
+# --- the newest event's hash stored as binary data -----------------------------------------------
+
+
+def test_a_binary_hash_on_the_newest_event_is_named_not_a_crash(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    """verify keeps the newest event's stored hash as the witness (a file, a
+    ``register_verified`` event: JSON). Stored as binary data by a shell without the key, it
+    could not be written: every later `kiosk verify` stopped with a TypeError, and every
+    write at the kiosk with an UnreadableEvent (a traceback, not "Not recorded")."""
+    import sqlite3
+
+    from kiosk.domain.errors import DatabaseUnavailable
+    from tests.reliability.helpers import sqlite_path
+
+    services = Services(
+        make_engine(sqlite_url), Settings(kiosk_name="k1", database_url=sqlite_url), clock
+    )
+    try:
+        shift_school(services)
+        newest = services.phones.deposit("BJONES").event_id
+        conn = sqlite3.connect(sqlite_path(sqlite_url))
+        conn.execute("DROP TRIGGER events_no_update")
+        conn.execute("UPDATE events SET hash = X'00' WHERE id = ?", (newest,))
+        conn.commit()
+        conn.close()
+
+        report = services.integrity.verify()
+        again = services.integrity.verify()
+
+        for result in (report, again):
+            assert not result.ok
+            assert newest in result.mismatched
+        # Nothing can be chained after it: said in words, not a traceback.
+        with pytest.raises(DatabaseUnavailable, match="Not recorded: the newest event"):
+            services.phones.deposit("ASMITH")
+    finally:
+        services.close()
