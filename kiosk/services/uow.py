@@ -195,6 +195,22 @@ def is_locked(exc: BaseException) -> bool:
     return "database is locked" in str(getattr(exc, "orig", exc)).lower()
 
 
+# The largest id both engines hold (SQLite's INTEGER, PostgreSQL's bigint).
+MAX_EVENT_ID = 2**63 - 1
+
+
+def _next_id(after: int) -> int:
+    """The id after ``after``; none after the largest id (an event written by hand with it:
+    PostgreSQL says "bigint out of range", and Python's sqlite3 raised OverflowError, a
+    traceback, before SQLite saw the statement)."""
+    if after >= MAX_EVENT_ID:
+        raise DatabaseUnavailable(
+            f"Not recorded: the register has no id left after event {after} (written by "
+            "hand?). Run `kiosk verify` and tell the office."
+        )
+    return after + 1
+
+
 class UnitOfWork:
     def __init__(self, session: Session, ctx: ServiceContext) -> None:
         self.session = session
@@ -235,11 +251,11 @@ class UnitOfWork:
         kiosk = self.ctx.settings.kiosk_name[:64]
         by = recorded_by_id if recorded_by_id is not None else staff_id
         prev = self._chain_head()
-        event_id = self._last_id + 1  # under the write lock: the chain is linear
+        event_id = _next_id(self._last_id)  # under the write lock: the chain is linear
         conn = self.session.connection()
         while (ahead := conn.execute(_NAMED_AHEAD, {"id": event_id}).first()) is not None:
             log.error("event %s names id %s before it exists: skipped", ahead[0], event_id)
-            event_id += 1
+            event_id = _next_id(event_id)
         values: dict[str, Any] = {
             "id": event_id,
             "occurred_at": at,

@@ -535,3 +535,47 @@ def test_a_binary_hash_on_the_newest_event_is_named_not_a_crash(
             services.phones.deposit("ASMITH")
     finally:
         services.close()
+
+
+# --- SQLite: an event with the largest id there is -----------------------------------------------
+
+
+def test_an_event_with_the_largest_id_is_not_recorded_in_words_on_sqlite(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    """The next id after 9223372036854775807 does not fit SQLite's INTEGER: Python's sqlite3
+    raises OverflowError before the statement runs (PostgreSQL says "bigint out of range",
+    which the kiosk reports as "Not recorded"). One event written into the file with that id
+    (no key needed) made every later write at the kiosk fail with a traceback, and `kiosk
+    verify`, which records its result, stop with "something unexpected went wrong"."""
+    import sqlite3
+
+    from kiosk.domain.errors import DatabaseUnavailable
+    from tests.reliability.helpers import sqlite_path
+
+    services = Services(
+        make_engine(sqlite_url), Settings(kiosk_name="k1", database_url=sqlite_url), clock
+    )
+    try:
+        shift_school(services)
+        conn = sqlite3.connect(sqlite_path(sqlite_url))
+        head = conn.execute(
+            "SELECT id, hash, occurred_at FROM events ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        conn.execute(
+            "INSERT INTO events (id, occurred_at, kind, category, kiosk, details, prev_hash, "
+            "hash, mac) VALUES (?, ?, 'notice_sent', 'notice', 'k', '{}', ?, ?, 'x')",
+            (2**63 - 1, head[2], head[1], "f" * 64),
+        )
+        conn.commit()
+        conn.close()
+
+        with pytest.raises(DatabaseUnavailable, match="Not recorded"):
+            services.phones.deposit("ASMITH")
+        report = services.integrity.verify()
+
+        assert not report.ok
+        assert 2**63 - 1 in report.mismatched
+        assert "this result could not be saved" in " ".join(report.notes)
+    finally:
+        services.close()
