@@ -579,3 +579,31 @@ def test_an_event_with_the_largest_id_is_not_recorded_in_words_on_sqlite(
         assert "this result could not be saved" in " ".join(report.notes)
     finally:
         services.close()
+
+
+# --- PostgreSQL: the kiosk's login sets its own client encoding ----------------------------------
+
+
+@pytest.mark.postgresql
+def test_a_kiosk_login_that_sets_its_client_encoding_still_records_and_verifies(
+    set_up_school: Services, kiosk_url: str, clock: FakeClock
+) -> None:
+    """``ALTER ROLE CURRENT_USER SET client_encoding = 'SQL_ASCII'`` (any login may): psycopg
+    then hands text over as bytes, and every deposit, listing and `kiosk verify` of that
+    login's kiosks failed with a TypeError ("something unexpected went wrong"), not in the
+    words the threat model promises for what a login does to its own role. The kiosk now
+    asks for UTF-8 when it connects, which a role's default does not override."""
+    import psycopg
+
+    from tests.reliability.helpers import libpq_url
+
+    with psycopg.connect(libpq_url(kiosk_url), autocommit=True) as conn:
+        conn.execute("ALTER ROLE CURRENT_USER SET client_encoding = 'SQL_ASCII'")
+    settings = Settings(kiosk_name="staffroom", database_url=kiosk_url)
+    services = Services(make_engine(kiosk_url), settings, clock)  # new sessions: the new default
+    try:
+        services.phones.deposit("BJONES")
+        assert "BJONES" in {h.staff.code for h in services.phones.phones_now()}
+        assert services.integrity.verify(save=False).ok
+    finally:
+        services.close()
