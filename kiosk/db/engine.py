@@ -36,7 +36,9 @@ def read_json(text: str) -> Any:
     listings mark that row, and ``kiosk verify`` names it (its hash no longer matches)."""
     try:
         return json.loads(text)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
+        # RecursionError: nested deeper than Python's reader goes (PostgreSQL's json and
+        # SQLite keep thousands of levels); not a ValueError, it stopped every listing.
         return {UNREADABLE: str(text)[:200]}
 
 
@@ -57,7 +59,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             raise ValueError("the kiosk needs a database file, not an in-memory database")
     else:
         kwargs.setdefault("pool_pre_ping", True)
-        kwargs.setdefault("connect_args", {"connect_timeout": 5})
+        # UTF-8 asked for at connect: a login may ALTER ROLE its own client_encoding (to
+        # SQL_ASCII psycopg hands text over as bytes, and every read failed with a TypeError);
+        # what the connection asks for wins over the role's default.
+        kwargs.setdefault("connect_args", {"connect_timeout": 5, "client_encoding": "utf8"})
     kwargs.setdefault("json_deserializer", read_json)
     engine = create_engine(url, **kwargs)
     if is_sqlite:

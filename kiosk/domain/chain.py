@@ -101,7 +101,10 @@ def iso_utc(moment: datetime | str | None) -> str | None:
         raise UnreadableEvent(f"time {moment!r} is not a date and time")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    try:
+        return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    except OverflowError:  # 0001-01-01T00:00+01:00: before the year 1 in UTC
+        raise UnreadableEvent(f"time {str(moment)[:40]!r} is out of range in UTC") from None
 
 
 def stored_form_ok(moment: Any) -> bool:
@@ -126,15 +129,24 @@ def _get(row: Any, name: str) -> Any:
     return _getter(row)(name)
 
 
+def parse_details(text: str | bytes) -> Any:
+    """Stored JSON text, parsed once (whatever it holds: an object, a string, a list...).
+    Raises UnreadableEvent when it is not JSON, or nested deeper than Python's reader goes
+    (RecursionError, which is not a ValueError)."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise UnreadableEvent("its details are nested too deep to read") from None
+    except ValueError:
+        raise UnreadableEvent("its details are not valid JSON") from None
+
+
 def details_of(value: Any) -> dict[str, Any]:
     """An event's details as a dict (a raw row may hold JSON text)."""
     if value is None:
         return {}
     if isinstance(value, str | bytes):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise UnreadableEvent("its details are not valid JSON") from None
+        value = parse_details(value)
     if not isinstance(value, dict):
         raise UnreadableEvent("its details are not a JSON object")
     return dict(value)
@@ -190,11 +202,12 @@ def hash_of(row: Any, *, version: int | None = None) -> str:
 
 def stored_hash(row: Sequence[Any]) -> str:
     """The hash of an event as read back from the database (every column, ``EVENT_COLUMNS``
-    order; ``details`` as stored: JSON text on SQLite, already parsed on PostgreSQL)."""
+    order; ``details`` as stored, JSON text: select it ``CAST(details AS TEXT)`` on
+    PostgreSQL, whose driver would otherwise parse it first)."""
     values = dict(zip(EVENT_COLUMNS, row, strict=True))
-    if isinstance(values["details"], str):
-        try:
-            values["details"] = json.loads(values["details"])
-        except ValueError as exc:
-            raise UnreadableEvent("its details are not JSON") from exc
+    if isinstance(values["details"], str | bytes):
+        # Parsed exactly once: a JSON string holding an object's text is not that object.
+        values["details"] = parse_details(values["details"])
+        if not isinstance(values["details"], dict):
+            raise UnreadableEvent("its details are not a JSON object")
     return hash_of(values)

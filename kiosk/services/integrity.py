@@ -65,6 +65,7 @@ from kiosk.domain.chain import (
     event_mac,
     hash_of,
     iso_utc,
+    parse_details,
     stored_form_ok,
 )
 from kiosk.domain.errors import DatabaseUnavailable, InvalidInput, KioskError
@@ -102,12 +103,13 @@ _READABLE_TIME = (
     "CASE WHEN {c} > '1900-01-01 00:00:00+00' AND {c} < '9000-01-01 00:00:00+00' THEN {c} END "
     "AS {c}"
 )
+# ``details`` as its stored text, parsed once by the walk (psycopg would parse it first, and
+# a JSON string holding an object's text was then parsed again, as that object: same hash).
+_PG_COLUMN = {c: _READABLE_TIME.format(c=c) for c in ("occurred_at", "due_at")} | {
+    "details": "details::text AS details"
+}
 _SELECT_EVENTS_PG = text(
-    "SELECT "
-    + ", ".join(
-        _READABLE_TIME.format(c=c) if c in ("occurred_at", "due_at") else c for c in EVENT_COLUMNS
-    )
-    + " FROM events ORDER BY id"
+    "SELECT " + ", ".join(_PG_COLUMN.get(c, c) for c in EVENT_COLUMNS) + " FROM events ORDER BY id"
 )
 _CORRECTED = text(
     f"SELECT target_event_id FROM events WHERE kind = '{EventKind.CORRECTION.value}' "
@@ -252,6 +254,13 @@ class VerifyReport:
             data[name] = tuple(data.get(name, ()))
         data["checked_at"] = datetime.fromisoformat(data["checked_at"])
         data["last_anchor_at"] = None
+        # The witness is compared with event ids and hashes: a check stored by hand naming
+        # something else (text, a list) is no check (a TypeError there stopped every verify).
+        witness_id, witness_hash = data.get("witness_id"), data.get("witness_hash")
+        if not (witness_id is None or type(witness_id) is int) or not (
+            witness_hash is None or isinstance(witness_hash, str)
+        ):
+            raise ValueError("the witness is not an event id and a hash")
         return cls(**data)
 
 
@@ -263,11 +272,15 @@ def is_checkpoint(kind: str, details: Any) -> bool:
     )
 
 
+class _NotAnObject:
+    """Details stored as JSON that is not an object: content_of names the event."""
+
+
 def _details(value: Any) -> Any:
     if isinstance(value, str):
         try:
-            return json.loads(value)
-        except ValueError:
+            return parse_details(value)
+        except UnreadableEvent:
             return None
     return value
 
@@ -441,8 +454,12 @@ def walk(
         details = row["details"]
         if type(details) is str:  # parsed once (None: not JSON, named below)
             details = _details(details)
-            if details is not None:
+            if isinstance(details, dict):
                 row["details"] = details
+            elif details is not None:
+                # Stored JSON that is not an object (a string holding an object's text is
+                # not that object: it is not parsed again).
+                row["details"] = _NotAnObject()
         try:
             recomputed = hash_of(row)
         except UnreadableEvent as exc:
@@ -525,7 +542,7 @@ def walk(
                         admins.discard(ref_key)
                 replay[table][ref_key] = dict(value) if isinstance(value, dict) else None
                 replay_event[(table, ref_key)] = event_id
-            except (KeyError, TypeError, ValueError):
+            except (KeyError, TypeError, ValueError, OverflowError):  # int(1e999)
                 problems.append(f"reference event {event_id} cannot be read")
         elif kind == admin_action and is_checkpoint(kind, details):
             try:
@@ -542,7 +559,8 @@ def walk(
                         ADMIN_ROLE in roles,
                     )
                 )
-            except (KeyError, TypeError, ValueError, UnreadableEvent):
+            except (KeyError, TypeError, ValueError, OverflowError, UnreadableEvent):
+                # OverflowError: a JSON number such as 1e999 (infinity) as an id.
                 problems.append(f"checkpoint event {event_id} is incomplete")
         elif kind == acknowledged and isinstance(details, dict) and "sha256" in details:
             policy = replay["policies"].get(row["policy_id"])
@@ -552,13 +570,18 @@ def walk(
             with suppress(UnreadableEvent):
                 last_anchor_taken = iso_utc(row["occurred_at"])
         elif kind == correction_kind:
-            problem = _correction_problem(row, voidable, first_id)
+            # Events before the first one kept were purged only when the register does not
+            # start at its beginning.
+            purged_before = first_id if first_prev != GENESIS_HASH else None
+            problem = _correction_problem(row, voidable, purged_before)
             if problem:
                 problems.append(problem)
             elif (
                 version >= 2
                 and replay["staff"]  # who the admins were is known (from the baseline on)
                 and row["recorded_by_id"] not in admins
+                # (an event purged before the first one kept: who recorded it is not known)
+                and row["target_event_id"] in voidable
                 and row["recorded_by_id"] != voidable[row["target_event_id"]][1]
             ):
                 unentitled.append(
@@ -577,11 +600,16 @@ def walk(
                 at = ""
             anchor_seen[event_id] = (stored_hash, checked, at)
         if event_id == witness_of_previous and previous is not None:
-            seen_previous_head = stored_hash == previous.witness_hash
+            seen_previous_head = isinstance(stored_hash, str) and (
+                stored_hash == previous.witness_hash
+            )
         if event_id in other_witnesses:
             other_seen[event_id] = stored_hash
         prev_row_hash = stored_hash
-        head_id, head_hash = event_id, stored_hash
+        # The witness is kept as JSON text: a hash stored as anything else (binary data, a
+        # number) is kept as its repr, which no real hash equals.
+        head_id = event_id
+        head_hash = stored_hash if isinstance(stored_hash, str) else repr(stored_hash)
 
     if unauthorised:
         shown = ", ".join(str(i) for i in unauthorised[:20])
@@ -655,10 +683,21 @@ def walk(
             broken.insert(0, first_id)
     for cp in checkpoints:
         problems.extend(_checkpoint_problems(cp, now))
+    # A purge removes every event up to the one it names, so the register then starts after
+    # it. A checkpoint naming an event at or after the register's first one removed nothing
+    # that is missing: it accounts for no missing event (a shell with the key wrote one to
+    # excuse events cut off the end, the newest at the last check among them).
+    purged = [c for c in checkpoints if _earlier(c.last_removed_id, first_id)]
+    problems.extend(
+        f"purge checkpoint {c.event_id} says it removed events up to {c.last_removed_id}, but "
+        f"the register still starts at event {first_id}: it accounts for no missing event"
+        for c in checkpoints
+        if not _earlier(c.last_removed_id, first_id)
+    )
 
     head_position = offset + checked if offset is not None and head_id is not None else None
     for wanted in anchors:
-        problems.extend(_anchor_problems(wanted, anchor_seen, offset, checkpoints))
+        problems.extend(_anchor_problems(wanted, anchor_seen, offset, purged))
     if anchors and offset is None and first_id is not None:
         problems.append(
             "the anchors cannot be checked: positions in the register are not known (the "
@@ -672,7 +711,7 @@ def walk(
     witness_id = head_id
     witness_hash = head_hash if head_id is not None else None
     if previous is not None and previous.witness_id is not None:
-        purged_past = any(c.last_removed_id >= previous.witness_id for c in checkpoints)
+        purged_past = any(c.last_removed_id >= previous.witness_id for c in purged)
         if seen_previous_head is False:
             tail_problem = (
                 f"event {previous.witness_id}, the newest at an earlier check, has been changed"
@@ -692,7 +731,7 @@ def walk(
                     f"event {other.witness_id}, the newest at an earlier check, has been "
                     "changed (a later check in the chain names another head)"
                 )
-        elif not any(c.last_removed_id >= other_id for c in checkpoints):
+        elif not any(c.last_removed_id >= other_id for c in purged):
             found = (
                 f"event {other.witness_id}, the newest at an earlier check, is missing: events "
                 "were removed (a later check in the chain names another head)"
@@ -777,15 +816,17 @@ def _checkpoint_problems(cp: _Checkpoint, now: datetime) -> list[str]:
         return problems
     if at > now + CLOCK_SKEW:
         problems.append(f"{name} is dated {cp.occurred_at[:16]}, in the future")
+    try:
+        year_before = at - timedelta(days=MIN_RETENTION_DAYS)
+    except OverflowError:  # dated in the year 1 (SQLite keeps such a time as text)
+        return [*problems, f"{name} is dated {cp.occurred_at[:16]}: no year before it to purge"]
     # The purge's date is a local date: a day of slack for the school's zone.
-    if before is not None and before > (at - timedelta(days=MIN_RETENTION_DAYS)).date() + (
-        timedelta(days=1)
-    ):
+    if before is not None and before > year_before.date() + timedelta(days=1):
         problems.append(f"{name} removed events less than a year old (before {before_text})")
     if last_at is not None:
         if last_at.tzinfo is None:
             last_at = last_at.replace(tzinfo=at.tzinfo)
-        if last_at > at - timedelta(days=MIN_RETENTION_DAYS):
+        if last_at > year_before:
             problems.append(
                 f"{name} removed event {cp.last_removed_id}, recorded {last_text}: less than a "
                 "year before the purge"
@@ -915,7 +956,8 @@ def _anchor_problems(
 
 
 def _show(value: Any) -> str:
-    shown = json.dumps(value, ensure_ascii=True)
+    # A stored value may be anything SQLite keeps (binary data too): shown, never a TypeError.
+    shown = json.dumps(value, ensure_ascii=True, default=repr)
     return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
