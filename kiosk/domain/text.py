@@ -9,7 +9,9 @@ reader would act on instead of showing:
 * bidirectional overrides, embeddings and isolates (U+202A-U+202E, U+2066-U+2069), which make a
   line read in another order than it is stored (``U+202E`` turns ``evil.fdp`` into ``pdf.live``);
 * zero-width and invisible format characters (U+200B-U+200F, U+2060-U+2064, U+FEFF, U+00AD,
-  U+180E), which make two different codes or names look the same.
+  U+180E), which make two different codes or names look the same;
+* lone surrogates (U+D800-U+DFFF), which JSON can spell (``\ud800``) and Python reads back, but
+  which no UTF-8 writer takes: the terminal, a log or a CSV file would fail on them.
 
 Each removed character is replaced by ``�`` (U+FFFD) so that a person sees something was there.
 Textual markup (``[b]``, ``[@click=...]``) is not touched here: it is plain text once the UI
@@ -26,7 +28,9 @@ REPLACEMENT = "\ufffd"
 _WHITESPACE = re.compile(r"[\t\n\r\v\f\u0085\u2028\u2029]")
 _BIDI = "\u202a-\u202e\u2066-\u2069\u061c"
 _INVISIBLE = "\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u180e"
-_UNSAFE = re.compile(f"[\x00-\x08\x0e-\x1f\x7f-\x9f{_BIDI}{_INVISIBLE}]")
+_SURROGATES = "\ud800-\udfff"
+_UNSAFE = re.compile(f"[\x00-\x08\x0e-\x1f\x7f-\x9f{_BIDI}{_INVISIBLE}{_SURROGATES}]")
+_SURROGATE = re.compile(f"[{_SURROGATES}]")
 
 
 def display_text(value: object, *, multiline: bool = False) -> str:
@@ -66,3 +70,9 @@ def terminal_text(value: str) -> str:
     CSV or JSON document stays what it is), every character ``display_text`` removes replaced
     by ``�``. No escape sequence reaches the terminal."""
     return _UNSAFE.sub(REPLACEMENT, value)
+
+
+def encodable_text(value: str) -> str:
+    """``value`` with each lone surrogate replaced by ``�``: what a UTF-8 file can hold, the
+    rest as it is (a CSV export keeps a name's own characters)."""
+    return value if value.isascii() else _SURROGATE.sub(REPLACEMENT, value)

@@ -17,6 +17,7 @@ from kiosk.db.models import Device, Event, Policy, Staff, Store
 from kiosk.domain.devicekinds import DEFAULT_KINDS, DeviceKinds
 from kiosk.domain.errors import InvalidInput, RuleViolation
 from kiosk.domain.events import EventKind, Role
+from kiosk.domain.text import encodable_text
 from kiosk.domain.timeutil import format_local, local_day_bounds
 from kiosk.services import school_events, state
 from kiosk.services.common import (
@@ -58,8 +59,9 @@ class RegisterFilter:
 
 
 def neutralise(value: object) -> str:
-    """Make a CSV cell safe to open in a spreadsheet (no formula injection)."""
-    text = "" if value is None else str(value)
+    """Make a CSV cell safe to open in a spreadsheet (no formula injection) and to write as
+    UTF-8 (a lone surrogate, which a login without the key could plant, is ``�``)."""
+    text = "" if value is None else encodable_text(str(value))
     if text.startswith(_FORMULA_START):
         return "'" + text
     return text

@@ -607,3 +607,37 @@ def test_a_kiosk_login_that_sets_its_client_encoding_still_records_and_verifies(
         assert services.integrity.verify(save=False).ok
     finally:
         services.close()
+
+
+# --- a lone surrogate in stored text: no UTF-8 for it, so every writer of it failed -----------
+
+
+def test_a_lone_surrogate_in_the_details_is_shown_and_exported_as_a_replacement(
+    services: Services, db_url: str, tmp_path: Any
+) -> None:
+    """JSON may spell a lone surrogate (``\\ud800``): PostgreSQL's ``json`` and SQLite keep the
+    escape, and Python reads it back as a ``str`` that no UTF-8 writer takes. A login without
+    the key (the kiosk's own, on PostgreSQL) could plant one: the CSV export of that day then
+    failed, and a terminal could not be written it. It is shown, exported and printed as ``�``
+    (U+FFFD), as every character a screen must not be given; verify names the event."""
+    from kiosk.domain.text import display_text, terminal_text
+
+    shift_school(services)
+    with meddle(db_url) as db:
+        planted = _insert_event(db, "notice_sent", "notice", '{"subject": "Jo\\ud800 Bloggs"}')
+    day = services.register.day(services.ctx.clock().date())
+    (row,) = [r for r in day.rows if r.event_id == planted]
+    shown = display_text(f"{row.what} {row.detail}")
+    shown.encode("utf-8")  # what the terminal is given
+    assert "Jo\ufffd Bloggs" in shown
+    assert terminal_text("Jo\ud800") == "Jo\ufffd"
+
+    path = tmp_path / "day.csv"
+    today = services.ctx.clock().date()
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        services.register.export_csv(out, today, today)
+    assert "Jo\ufffd Bloggs" in path.read_text(encoding="utf-8")
+
+    report = services.integrity.verify(save=False)
+    assert not report.ok
+    assert planted in report.mismatched
