@@ -199,14 +199,15 @@ def is_locked(exc: BaseException) -> bool:
 MAX_EVENT_ID = 2**63 - 1
 
 
-def _next_id(after: int) -> int:
-    """The id after ``after``; none after the largest id (an event written by hand with it:
+def _next_id(after: int, table: str = "events") -> int:
+    """The id after ``after``; none after the largest id (a row written by hand with it:
     PostgreSQL says "bigint out of range", and Python's sqlite3 raised OverflowError, a
     traceback, before SQLite saw the statement)."""
     if after >= MAX_EVENT_ID:
+        where = "the register" if table == "events" else f"the {table} list"
         raise DatabaseUnavailable(
-            f"Not recorded: the register has no id left after event {after} (written by "
-            "hand?). Run `kiosk verify` and tell the office."
+            f"Not recorded: {where} has no id left after {after} (written by hand?). Run "
+            "`kiosk verify` and tell the office."
         )
     return after + 1
 
@@ -311,7 +312,7 @@ class UnitOfWork:
         if table not in ID_KEYED:
             raise ValueError(f"{table} is not keyed by an id")
         found = self.session.connection().exec_driver_sql(f"SELECT max(id) FROM {table}").scalar()
-        return int(found or 0) + 1
+        return _next_id(int(found or 0), table)
 
     def change_reference(
         self,

@@ -641,3 +641,39 @@ def test_a_lone_surrogate_in_the_details_is_shown_and_exported_as_a_replacement(
     report = services.integrity.verify(save=False)
     assert not report.ok
     assert planted in report.mismatched
+
+
+def test_a_list_row_with_the_largest_id_is_not_added_to_in_words_on_sqlite(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    """The same for a list: a staff row written into the file with the id 9223372036854775807
+    (no key needed). Adding anyone to the staff list then said "the database is unavailable.
+    Please try again" (the next id did not fit the column), which no retry mends."""
+    import sqlite3
+
+    from kiosk.domain.errors import DatabaseUnavailable
+    from tests.reliability.helpers import sqlite_path
+
+    services = Services(
+        make_engine(sqlite_url), Settings(kiosk_name="k1", database_url=sqlite_url), clock
+    )
+    try:
+        shift_school(services)
+        conn = sqlite3.connect(sqlite_path(sqlite_url))
+        for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'staff'"
+        ).fetchall():
+            conn.execute(f'DROP TRIGGER "{name}"')
+        conn.execute(
+            "INSERT INTO staff (id, code, name, created_at) "
+            "SELECT ?, 'ZZTOP', 'Zed Top', created_at FROM staff LIMIT 1",
+            (2**63 - 1,),
+        )
+        conn.commit()
+        conn.close()
+
+        with pytest.raises(DatabaseUnavailable, match="Not recorded: the staff list has no id"):
+            services.people.add_staff("GHILL", "Gus Hill", admin_code="CHEAD")
+        assert services.phones.deposit("ASMITH").event_id  # the rest goes on
+    finally:
+        services.close()
