@@ -124,6 +124,11 @@ class ServiceContext:
                 yield session
         except KioskError:
             raise
+        except UNREADABLE_VALUE_ERRORS as exc:
+            if not stored_value_unreadable(exc):
+                raise
+            log.warning("a stored value cannot be read: %r", exc)
+            raise DatabaseUnavailable(f"This cannot be shown: {UNREADABLE_VALUE}") from exc
         except SQLAlchemyError as exc:
             log.warning("database read failed: %s", exc)
             if is_locked(exc):
@@ -152,6 +157,11 @@ class ServiceContext:
                 # session.begin() committed here; only now is anything confirmed.
         except KioskError:
             raise
+        except UNREADABLE_VALUE_ERRORS as exc:
+            if not stored_value_unreadable(exc):
+                raise
+            log.warning("a stored value cannot be read: %r", exc)
+            raise DatabaseUnavailable(f"Not recorded: {UNREADABLE_VALUE}") from exc
         except SQLAlchemyError as exc:
             log.warning("database write failed: %s", exc)
             refused = owner_only(exc)
@@ -169,6 +179,28 @@ class ServiceContext:
                     f"Not recorded: {PG_LOCKED}. Please try again in a moment."
                 ) from exc
             raise DatabaseUnavailable() from exc
+
+
+# A value written into the database by hand that its column's type cannot read back (a time
+# 'x' or in the year 1 in SQLite, binary data where text belongs): SQLAlchemy's result
+# processing raises one of these, in the middle of whatever use case read the row.
+UNREADABLE_VALUE_ERRORS = (ValueError, TypeError, OverflowError, UnicodeDecodeError)
+UNREADABLE_VALUE = (
+    "a value stored in the database cannot be read (written by hand?). Run `kiosk verify` "
+    "and tell the office."
+)
+
+
+def stored_value_unreadable(exc: BaseException) -> bool:
+    """Whether ``exc`` came out of SQLAlchemy reading a stored value (its traceback passes
+    through SQLAlchemy), not out of the kiosk's own code (a bug stays a bug)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if "sqlalchemy" in name:
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def owner_only(exc: BaseException) -> str | None:

@@ -677,3 +677,47 @@ def test_a_list_row_with_the_largest_id_is_not_added_to_in_words_on_sqlite(
         assert services.phones.deposit("ASMITH").event_id  # the rest goes on
     finally:
         services.close()
+
+
+# --- a list value its column cannot read back: the kiosk said "something unexpected" ------------
+
+
+@pytest.mark.parametrize("garbled", ["x", "0001-01-01T00:00:00+01:00", b"\x00\xff"])
+def test_a_garbled_list_value_is_said_in_words_at_the_kiosk(
+    sqlite_url: str, clock: FakeClock, garbled: object
+) -> None:
+    """A store's ``retired_at`` written into the file by hand as something no time is (no key
+    needed): every deposit at the kiosk failed with "something unexpected went wrong" (a
+    ValueError out of SQLAlchemy reading the row). It says "Not recorded" and why; `kiosk
+    verify` names the list row; nothing is stored."""
+    import sqlite3
+
+    from kiosk.domain.errors import DatabaseUnavailable
+    from tests.reliability.helpers import sqlite_path
+
+    services = Services(
+        make_engine(sqlite_url), Settings(kiosk_name="k1", database_url=sqlite_url), clock
+    )
+    try:
+        shift_school(services)
+        before = services.integrity.verify(save=False)
+        conn = sqlite3.connect(sqlite_path(sqlite_url))
+        for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'stores'"
+        ).fetchall():
+            conn.execute(f'DROP TRIGGER "{name}"')
+        conn.execute("UPDATE stores SET retired_at = ?", (garbled,))
+        conn.commit()
+        conn.close()
+        reader = sqlite3.connect(sqlite_path(sqlite_url))
+        count = reader.execute("SELECT count(*) FROM events").fetchone()[0]
+
+        with pytest.raises(DatabaseUnavailable, match="Not recorded: a value stored in the"):
+            services.phones.deposit("ASMITH")
+
+        assert reader.execute("SELECT count(*) FROM events").fetchone()[0] == count
+        reader.close()
+        assert before.ok
+        assert not services.integrity.verify(save=False).ok
+    finally:
+        services.close()
