@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -25,7 +26,7 @@ from kiosk.domain.chain import (
     iso_utc,
     stored_hash,
 )
-from kiosk.domain.errors import DatabaseUnavailable, KioskError, RuleViolation
+from kiosk.domain.errors import DatabaseUnavailable, KioskError, OutcomeUnknown, RuleViolation
 from kiosk.domain.events import EventKind
 from kiosk.domain.reference import ID_KEYED, REFERENCE_FIELDS, REFERENCE_KIND, normalise_key
 from kiosk.domain.timeutil import utc_now
@@ -41,6 +42,15 @@ CHAIN_LOCK_KEY = 0x4B494F534B  # "KIOSK"
 # "Not recorded": as long as SQLite waits for its file lock. Any login may take the lock and
 # keep it; without a limit every kiosk's next scan waited forever.
 PG_LOCK_TIMEOUT_MS = SQLITE_BUSY_TIMEOUT_MS
+# A COMMIT whose answer was lost: how many times, how far apart, the register is asked
+# whether the event was stored after all.
+LOST_ANSWER_TRIES = 3
+LOST_ANSWER_PAUSE_SECONDS = 0.5
+MAY_HAVE_BEEN_RECORDED = (
+    "Not confirmed: the database stopped answering as this was being saved, so the kiosk cannot "
+    "tell whether it was stored. It may have been recorded: once the database is back, check "
+    "(scan your badge) before you try again."
+)
 PG_LOCKED = (
     "another connection holds the register's write lock (a kiosk, or a database tool left open?)"
 )
@@ -55,6 +65,7 @@ _STORED_EVENT = text(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE id = 
 # An event that names an id not yet recorded (a correction voiding it) was written by hand:
 # the kiosk never gives that id to a new event, which would be void from the start.
 _NAMED_AHEAD = select(_events.c.id).where(_events.c.target_event_id == bindparam("id")).limit(1)
+_STORED_HASH = text("SELECT hash FROM events WHERE id = :id")
 _ANY_REFERENCE = select(_events.c.id).where(_events.c.kind == REFERENCE_KIND).limit(1)
 
 
@@ -120,7 +131,15 @@ class ServiceContext:
 
     @contextmanager
     def write(self) -> Iterator[UnitOfWork]:
-        """A write transaction. Nothing is stored unless the block finishes without error."""
+        """A write transaction. Nothing is stored unless the block finishes without error.
+
+        When the COMMIT itself fails (the link to PostgreSQL broke as it was sent), the server
+        may have committed all the same: the register is asked, and an event that is there is
+        confirmed (the block's result stands); one that cannot be looked up is "Not
+        confirmed" (``OutcomeUnknown``), never "Not recorded", which invites a second scan
+        (that would collect the phone just deposited)."""
+        uow: UnitOfWork | None = None
+        committing = checking = False
         try:
             with self._write() as session, session.begin():
                 if session.get_bind().dialect.name == "postgresql":
@@ -134,6 +153,7 @@ class ServiceContext:
                 if checking:
                     uow.ensure_baseline()
                 yield uow
+                committing = True
             if checking:  # committed
                 self.baseline_checked = True
                 # session.begin() committed here; only now is anything confirmed.
@@ -141,6 +161,14 @@ class ServiceContext:
             raise
         except SQLAlchemyError as exc:
             log.warning("database write failed: %s", exc)
+            if committing and uow is not None and uow.recorded is not None:
+                stored = self._stored_after_all(*uow.recorded)
+                if stored:  # the answer was lost, not the event: confirmed
+                    log.warning("event %s was stored all the same: confirmed", uow.recorded[0])
+                    self.baseline_checked = self.baseline_checked or checking
+                    return
+                if stored is None:
+                    raise OutcomeUnknown(MAY_HAVE_BEEN_RECORDED) from exc
             refused = owner_only(exc)
             if refused is not None:
                 raise RuleViolation(
@@ -156,6 +184,30 @@ class ServiceContext:
                     f"Not recorded: {PG_LOCKED}. Please try again in a moment."
                 ) from exc
             raise DatabaseUnavailable() from exc
+
+    def _stored_after_all(self, event_id: int, digest: str) -> bool | None:
+        """After a COMMIT that failed: is the event ``event_id`` stored, with ``digest``?
+        None when the database cannot be asked (a few tries, a moment apart). On PostgreSQL
+        the chain's lock is taken first, so a commit still under way on the server (its
+        session holds the lock to the end) has finished, one way or the other."""
+        for attempt in range(LOST_ANSWER_TRIES):
+            if attempt:
+                time.sleep(LOST_ANSWER_PAUSE_SECONDS)
+            try:
+                with self._read() as session, session.begin():
+                    if session.get_bind().dialect.name == "postgresql":
+                        session.execute(
+                            text("SELECT set_config('lock_timeout', :t, true)"),
+                            {"t": f"{int(PG_LOCK_TIMEOUT_MS)}ms"},
+                        )
+                        session.execute(
+                            text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_KEY}
+                        )
+                    found = session.execute(_STORED_HASH, {"id": event_id}).scalar()
+                return found == digest
+            except SQLAlchemyError as exc:
+                log.warning("cannot tell yet whether event %s was stored: %s", event_id, exc)
+        return None
 
 
 def owner_only(exc: BaseException) -> str | None:
@@ -189,6 +241,7 @@ class UnitOfWork:
         self.now = ctx.clock()
         self._last_hash: str | None = None
         self._last_id = 0
+        self.recorded: tuple[int, str] | None = None  # the last event recorded: id, hash
 
     def _chain_head(self) -> str:
         if self._last_hash is None:
@@ -258,6 +311,7 @@ class UnitOfWork:
                 "kiosk's?). Run `kiosk verify` and tell the office."
             )
         self._last_hash, self._last_id = digest, values["id"]
+        self.recorded = (values["id"], digest)
         return Event(**values)  # what was stored (not tracked by the session)
 
     @staticmethod
