@@ -13,6 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# How long any statement of the kiosk waits for a lock on PostgreSQL (a table the owner has
+# locked for VACUUM FULL, CLUSTER or a migration left in an open transaction) before it
+# fails in words: as long as SQLite waits for its file. Without it a badge scanned at home
+# (a read) waited for ever. Writes set it again per transaction (``kiosk.services.uow``).
+PG_LOCK_TIMEOUT_MS = SQLITE_BUSY_TIMEOUT_MS
 # SQLite errors after which a connection is thrown away rather than pooled again: one opened
 # while the file was read-only stays read-only (and the kiosk would never recover), and one
 # that hit an I/O error or a full disk is best reopened once the file is writable again.
@@ -57,7 +62,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             raise ValueError("the kiosk needs a database file, not an in-memory database")
     else:
         kwargs.setdefault("pool_pre_ping", True)
-        kwargs.setdefault("connect_args", {"connect_timeout": 5})
+        args = kwargs.setdefault("connect_args", {"connect_timeout": 5})
+        args.setdefault("options", f"-c lock_timeout={int(PG_LOCK_TIMEOUT_MS)}")
     kwargs.setdefault("json_deserializer", read_json)
     engine = create_engine(url, **kwargs)
     if is_sqlite:

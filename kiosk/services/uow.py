@@ -42,6 +42,10 @@ CHAIN_LOCK_KEY = 0x4B494F534B  # "KIOSK"
 # "Not recorded": as long as SQLite waits for its file lock. Any login may take the lock and
 # keep it; without a limit every kiosk's next scan waited forever.
 PG_LOCK_TIMEOUT_MS = SQLITE_BUSY_TIMEOUT_MS
+PG_TABLE_LOCKED = (
+    "another connection holds a lock on the register (database maintenance, or a database "
+    "tool left open?)"
+)
 # A COMMIT whose answer was lost: how many times, how far apart, the register is asked
 # whether the event was stored after all.
 LOST_ANSWER_TRIES = 3
@@ -124,6 +128,10 @@ class ServiceContext:
             if is_locked(exc):
                 raise DatabaseUnavailable(
                     f"This cannot be shown: {LOCKED}. Please try again in a moment."
+                ) from exc
+            if getattr(getattr(exc, "orig", None), "sqlstate", None) == "55P03":
+                raise DatabaseUnavailable(
+                    f"This cannot be shown: {PG_TABLE_LOCKED}. Please try again in a moment."
                 ) from exc
             raise DatabaseUnavailable(
                 "The database is unavailable, so this cannot be shown. Please try again."

@@ -3,6 +3,9 @@
 * The answer to a COMMIT lost on the way back (the server committed, then the link broke):
   the kiosk said "Not recorded" for a deposit that was stored, and the person's second scan,
   "Phone in / out" again, recorded the phone collected while it sat in the store.
+* A lock the database owner holds on the register (``VACUUM FULL``, ``CLUSTER``, a
+  migration's ``ALTER TABLE`` left in an open transaction): every read of the kiosk (a badge
+  scanned at home) waited for it with no limit, "Recording, please wait" for ever.
 
 PostgreSQL only: a local SQLite file cannot lose an answer, and its reads never wait.
 """
@@ -238,3 +241,45 @@ def test_a_commit_answer_lost_with_the_database_gone_is_not_called_not_recorded(
     link.back()
     status = kiosk.people.status("ASMITH")
     assert status.phone is not None  # the screen the person checks shows it in the store
+
+
+# --- a lock the owner holds on the register ----------------------------------------------------
+
+
+def test_a_read_waiting_for_a_lock_the_owner_holds_says_so_in_words_not_a_hang(
+    pg_url: str, school: Services, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``LOCK TABLE events IN ACCESS EXCLUSIVE MODE`` (what ``VACUUM FULL``, ``CLUSTER`` or a
+    migration's ``ALTER TABLE`` take) in a transaction left open: a badge scanned at home (a
+    read) waited with no limit. Writes already waited at most 15 s; reads now too, then say
+    so, and answer again once the lock is let go."""
+    from kiosk.db import engine
+
+    monkeypatch.setattr(engine, "PG_LOCK_TIMEOUT_MS", 500, raising=False)
+    services = Services(
+        make_engine(pg_url), Settings(kiosk_name="staffroom", database_url=pg_url), clock
+    )
+    outcome: list[Any] = []
+
+    def scan() -> None:
+        outcome.append(_outcome(lambda: services.people.resolve_scan("SRK1:S:ASMITH")))
+
+    holder = psycopg.connect(libpq_url(pg_url))
+    try:
+        holder.execute("LOCK TABLE events IN ACCESS EXCLUSIVE MODE")
+        worker = threading.Thread(target=scan, daemon=True)
+        worker.start()
+        worker.join(timeout=20)
+        finished = not worker.is_alive()
+    finally:
+        holder.rollback()  # lets a waiting read through, so the thread ends either way
+        holder.close()
+    worker.join(timeout=20)
+    try:
+        assert finished, "the badge scan was still waiting for the lock"
+        assert isinstance(outcome[0], DatabaseUnavailable), outcome
+        assert "lock" in outcome[0].message and "try again" in outcome[0].message
+        found = services.people.resolve_scan("SRK1:S:ASMITH")  # let go: answered
+        assert found.staff is not None and found.staff.staff.code == "ASMITH"
+    finally:
+        services.close()
