@@ -18,6 +18,17 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 # fails in words: as long as SQLite waits for its file. Without it a badge scanned at home
 # (a read) waited for ever. Writes set it again per transaction (``kiosk.services.uow``).
 PG_LOCK_TIMEOUT_MS = SQLITE_BUSY_TIMEOUT_MS
+# A server that stops answering (its network gone, the machine off) is noticed within about
+# 15 s rather than never: TCP keepalives while a statement waits for its answer (5 s idle,
+# then 3 probes 2 s apart: 11 s), and at most 15 s for anything sent to be acknowledged.
+# Without them libpq waits for an answer as long as the system's keepalive (two hours).
+PG_DEAD_LINK = {
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 15_000,
+}
 # SQLite errors after which a connection is thrown away rather than pooled again: one opened
 # while the file was read-only stays read-only (and the kiosk would never recover), and one
 # that hit an I/O error or a full disk is best reopened once the file is writable again.
@@ -64,6 +75,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_pre_ping", True)
         args = kwargs.setdefault("connect_args", {"connect_timeout": 5})
         args.setdefault("options", f"-c lock_timeout={int(PG_LOCK_TIMEOUT_MS)}")
+        for name, value in PG_DEAD_LINK.items():
+            args.setdefault(name, value)
     kwargs.setdefault("json_deserializer", read_json)
     engine = create_engine(url, **kwargs)
     if is_sqlite:

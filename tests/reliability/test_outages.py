@@ -7,15 +7,22 @@
   migration's ``ALTER TABLE`` left in an open transaction): every read of the kiosk (a badge
   scanned at home) waited for it with no limit, "Recording, please wait" for ever.
 
+* The server gone from the network (a cut cable, a switched-off machine): a scan waited for
+  an answer as long as the system's TCP keepalive (two hours).
+
 PostgreSQL only: a local SQLite file cannot lose an answer, and its reads never wait.
 """
 
 from __future__ import annotations
 
 import contextlib
+import shutil
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -283,3 +290,30 @@ def test_a_read_waiting_for_a_lock_the_owner_holds_says_so_in_words_not_a_hang(
         assert found.staff is not None and found.staff.staff.code == "ASMITH"
     finally:
         services.close()
+
+
+# --- the server gone from the network ---------------------------------------------------------
+
+
+def test_a_server_gone_from_the_network_is_said_in_words_within_seconds_not_a_hang() -> None:
+    """The cable to the server is cut (every packet lost; the server never says goodbye):
+    a scan waited for its answer as long as the system's TCP keepalive, two hours, with
+    "Recording, please wait" on the screen and every later scan queued behind it. With
+    keepalives and a TCP user timeout of the kiosk's own, it says "Not recorded" within
+    seconds. Run in a network namespace of its own (``tests/reliability/dead_link.py``)."""
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        pytest.skip("unshare and ip are needed to cut a link in a network namespace")
+    proc = subprocess.run(
+        ["unshare", "-n", sys.executable, "-m", "tests.reliability.dead_link", "write"],
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    if proc.returncode != 0 and "unshare" in proc.stderr:
+        pytest.skip(f"no network namespace here: {proc.stderr.strip()}")
+    said = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr[-2000:]
+    assert said.startswith("ANSWERED"), f"the scan was not answered: {said}"
+    seconds = float(said.split()[1])
+    assert seconds < 40, said
+    assert "DatabaseUnavailable: Not recorded" in said, said
