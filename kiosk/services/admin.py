@@ -444,7 +444,21 @@ def _locked_message(until: datetime, now: datetime) -> str:
 
 
 def _lockouts_since(session: Session, since: datetime | None) -> tuple[datetime, ...]:
-    stmt = select(Event.occurred_at).where(Event.kind == EventKind.ADMIN_LOCKOUT.value)
+    stmt = select(Event.occurred_at, Event.details).where(
+        Event.kind == EventKind.ADMIN_LOCKOUT.value
+    )
     if since is not None:
         stmt = stmt.where(Event.occurred_at > since)
-    return tuple(session.scalars(stmt.order_by(Event.id)))
+    rows = session.execute(stmt.order_by(Event.id))
+    return tuple(_locked_at(recorded, details) for recorded, details in rows)
+
+
+def _locked_at(recorded: datetime, details: Any) -> datetime:
+    """When the pad was locked: the event's time or, for a lockout recorded late (the
+    database was away), the time the pad kept."""
+    kept = details.get("locked_at") if isinstance(details, dict) else None
+    try:
+        moment = datetime.fromisoformat(kept) if isinstance(kept, str) and kept else None
+    except ValueError:
+        return recorded
+    return moment if moment is not None and moment.tzinfo is not None else recorded

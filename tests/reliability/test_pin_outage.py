@@ -35,7 +35,8 @@ def test_a_lockout_at_the_pad_with_the_database_away_is_recorded_once_it_is_back
 
     # The database is away: the pad checks PINs against its copy; five wrong ones lock it.
     for _ in range(5):
-        result = check_pin_offline("000000", clock())
+        locked_at = clock()
+        result = check_pin_offline("000000", locked_at)
         clock.advance(seconds=20)
     assert result.locked_until is not None
 
@@ -44,6 +45,7 @@ def test_a_lockout_at_the_pad_with_the_database_away_is_recorded_once_it_is_back
     signed = services.admin.check_pin(PIN)
     assert signed.ok
     assert len(signed.lockouts_since_last_sign_in) == 1, "the lockout was dropped"
+    assert signed.lockouts_since_last_sign_in[0] == locked_at  # when it happened, not recorded
     assert raw_scalar(db_url, LOCKOUTS) == 1
     # Once: neither the next attempt nor the kiosk's next start records it again.
     assert services.admin.check_pin(PIN).ok
