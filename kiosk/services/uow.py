@@ -129,6 +129,8 @@ class ServiceContext:
                 raise DatabaseUnavailable(
                     f"This cannot be shown: {LOCKED}. Please try again in a moment."
                 ) from exc
+            if (why := damaged(exc)) is not None:
+                raise DatabaseUnavailable(f"This cannot be shown: {DAMAGED.format(why)}.") from exc
             if getattr(getattr(exc, "orig", None), "sqlstate", None) == "55P03":
                 raise DatabaseUnavailable(
                     f"This cannot be shown: {PG_TABLE_LOCKED}. Please try again in a moment."
@@ -187,6 +189,8 @@ class ServiceContext:
                 raise DatabaseUnavailable(
                     f"Not recorded: {LOCKED}. Please try again in a moment."
                 ) from exc
+            if (why := damaged(exc)) is not None:
+                raise DatabaseUnavailable(f"Not recorded: {DAMAGED.format(why)}.") from exc
             if getattr(getattr(exc, "orig", None), "sqlstate", None) == "55P03":
                 raise DatabaseUnavailable(
                     f"Not recorded: {PG_LOCKED}. Please try again in a moment."
@@ -235,6 +239,23 @@ LOCKED = (
     "the database file is locked by another program (a backup or restore running, or the "
     "file open in a database tool?)"
 )
+
+
+# A damaged SQLite file (pages of garbage: a disk going bad, a copy taken half-way): trying
+# again cannot help, and the office has to know.
+DAMAGED = (
+    "the register's database file is damaged (SQLite: {}). Tell the office: the latest backup "
+    "has to be restored (`kiosk restore`)"
+)
+
+
+def damaged(exc: BaseException) -> str | None:
+    """SQLite's own words when ``exc`` says the file is damaged or not a database; else None."""
+    orig = getattr(exc, "orig", exc)
+    name = getattr(orig, "sqlite_errorname", "") or ""
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+        return str(orig)
+    return None
 
 
 def is_locked(exc: BaseException) -> bool:
