@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from typing import Any
 
@@ -11,6 +12,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
+
+log = logging.getLogger("kiosk.db")
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # How long any statement of the kiosk waits for a lock on PostgreSQL (a table the owner has
@@ -137,3 +140,29 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 def null_pool_engine(url: str) -> Engine:
     """An engine without a pool, for one-off CLI work and tests that fork."""
     return make_engine(url, poolclass=NullPool)
+
+
+def wal_deleted(engine: Engine) -> bool:
+    """SQLite, asked while a connection of ``engine`` is open (so its ``-wal`` file exists):
+    has that file been deleted under it? (Someone tidying up, a clean-up script.) SQLite then
+    writes every commit to a file nobody can open again: gone at a power cut."""
+    path = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
+    return bool(path) and not os.path.exists(f"{path}-wal")
+
+
+def rescue_deleted_wal(engine: Engine) -> None:
+    """After ``wal_deleted``: copy everything in the deleted ``-wal`` file into the database
+    file (a checkpoint, through a connection that still has it open: none opened since, or
+    the file would be there again), then close the pool's connections, so that the next one
+    starts a new ``-wal`` file where every process looks for it."""
+    log.error("the database's -wal file was deleted while the kiosk had it open: checkpointing")
+    raw = engine.raw_connection()
+    try:
+        busy, _frames, _done = raw.driver_connection.execute(  # type: ignore[union-attr]
+            "PRAGMA wal_checkpoint(TRUNCATE)"
+        ).fetchone()
+    finally:
+        raw.close()
+    engine.dispose()
+    if busy:
+        log.error("the checkpoint could not finish: another process is reading the database")

@@ -14,7 +14,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from kiosk.config import Settings
-from kiosk.db.engine import SQLITE_BUSY_TIMEOUT_MS, session_factory, write_engine
+from kiosk.db.engine import (
+    SQLITE_BUSY_TIMEOUT_MS,
+    rescue_deleted_wal,
+    session_factory,
+    wal_deleted,
+    write_engine,
+)
 from kiosk.db.models import Event
 from kiosk.domain.chain import (
     CONTENT_VERSION,
@@ -149,7 +155,7 @@ class ServiceContext:
         confirmed" (``OutcomeUnknown``), never "Not recorded", which invites a second scan
         (that would collect the phone just deposited)."""
         uow: UnitOfWork | None = None
-        committing = checking = False
+        committing = checking = lost_wal = False
         try:
             with self._write() as session, session.begin():
                 if session.get_bind().dialect.name == "postgresql":
@@ -164,6 +170,9 @@ class ServiceContext:
                     uow.ensure_baseline()
                 yield uow
                 committing = True
+                lost_wal = wal_deleted(self.engine)  # (this transaction has it open)
+            if lost_wal:  # committed into a deleted file: into the database file first
+                rescue_deleted_wal(self.engine)
             if checking:  # committed
                 self.baseline_checked = True
                 # session.begin() committed here; only now is anything confirmed.
