@@ -253,8 +253,8 @@ LOCKED = (
 # A damaged SQLite file (pages of garbage: a disk going bad, a copy taken half-way): trying
 # again cannot help, and the office has to know.
 DAMAGED = (
-    "the register's database file is damaged (SQLite: {}). Tell the office: the latest backup "
-    "has to be restored (`kiosk restore`)"
+    "the database is unavailable because its file is damaged (SQLite: {}). Tell the office: "
+    "the latest backup has to be restored (`kiosk restore`)"
 )
 
 
