@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from typing import Any
 
@@ -12,7 +13,25 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+log = logging.getLogger("kiosk.db")
+
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# How long any statement of the kiosk waits for a lock on PostgreSQL (a table the owner has
+# locked for VACUUM FULL, CLUSTER or a migration left in an open transaction) before it
+# fails in words: as long as SQLite waits for its file. Without it a badge scanned at home
+# (a read) waited for ever. Writes set it again per transaction (``kiosk.services.uow``).
+PG_LOCK_TIMEOUT_MS = SQLITE_BUSY_TIMEOUT_MS
+# A server that stops answering (its network gone, the machine off) is noticed within about
+# 15 s rather than never: TCP keepalives while a statement waits for its answer (5 s idle,
+# then 3 probes 2 s apart: 11 s), and at most 15 s for anything sent to be acknowledged.
+# Without them libpq waits for an answer as long as the system's keepalive (two hours).
+PG_DEAD_LINK = {
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 15_000,
+}
 # SQLite errors after which a connection is thrown away rather than pooled again: one opened
 # while the file was read-only stays read-only (and the kiosk would never recover), and one
 # that hit an I/O error or a full disk is best reopened once the file is writable again.
@@ -62,7 +81,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # UTF-8 asked for at connect: a login may ALTER ROLE its own client_encoding (to
         # SQL_ASCII psycopg hands text over as bytes, and every read failed with a TypeError);
         # what the connection asks for wins over the role's default.
-        kwargs.setdefault("connect_args", {"connect_timeout": 5, "client_encoding": "utf8"})
+        args = kwargs.setdefault("connect_args", {"connect_timeout": 5})
+        args.setdefault("client_encoding", "utf8")
+        args.setdefault("options", f"-c lock_timeout={int(PG_LOCK_TIMEOUT_MS)}")
+        for name, value in PG_DEAD_LINK.items():
+            args.setdefault(name, value)
     kwargs.setdefault("json_deserializer", read_json)
     engine = create_engine(url, **kwargs)
     if is_sqlite:
@@ -123,3 +146,29 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 def null_pool_engine(url: str) -> Engine:
     """An engine without a pool, for one-off CLI work and tests that fork."""
     return make_engine(url, poolclass=NullPool)
+
+
+def wal_deleted(engine: Engine) -> bool:
+    """SQLite, asked while a connection of ``engine`` is open (so its ``-wal`` file exists):
+    has that file been deleted under it? (Someone tidying up, a clean-up script.) SQLite then
+    writes every commit to a file nobody can open again: gone at a power cut."""
+    path = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
+    return bool(path) and not os.path.exists(f"{path}-wal")
+
+
+def rescue_deleted_wal(engine: Engine) -> None:
+    """After ``wal_deleted``: copy everything in the deleted ``-wal`` file into the database
+    file (a checkpoint, through a connection that still has it open: none opened since, or
+    the file would be there again), then close the pool's connections, so that the next one
+    starts a new ``-wal`` file where every process looks for it."""
+    log.error("the database's -wal file was deleted while the kiosk had it open: checkpointing")
+    raw = engine.raw_connection()
+    try:
+        busy, _frames, _done = raw.driver_connection.execute(  # type: ignore[union-attr]
+            "PRAGMA wal_checkpoint(TRUNCATE)"
+        ).fetchone()
+    finally:
+        raw.close()
+    engine.dispose()
+    if busy:
+        log.error("the checkpoint could not finish: another process is reading the database")

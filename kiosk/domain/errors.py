@@ -57,6 +57,13 @@ class DatabaseUnavailable(KioskError):
         super().__init__(message)
 
 
+class OutcomeUnknown(DatabaseUnavailable):
+    """The database stopped answering while a write was being committed, and could not be
+    asked afterwards whether it was stored: it may have been. Never "Not recorded"."""
+
+    title = "Not confirmed"
+
+
 class SchemaTooNew(KioskError):
     """The database was upgraded by a newer version of the kiosk."""
 

@@ -9,6 +9,10 @@ Wrong PINs are counted per keyboard, in this kiosk's data folder, not in the dat
 the third wrong PIN each attempt must wait a little longer, and the fifth locks this keyboard
 for five minutes. Five wrong PINs at a staff-room kiosk cannot lock the office out of its own
 console. Each lockout is recorded as an event and reported to the next admin who signs in.
+A lockout that cannot be recorded (the database away or read-only: the pad then checks the
+PIN against its copy) is kept in the data folder and recorded, once, when the database next
+answers a PIN attempt or the kiosk's start: five guesses with the cable pulled are not
+silently dropped from the register.
 
 Checking a PIN never writes the database's settings (the kiosk's database login may not).
 Whenever the PIN's hash is read, a copy is kept in the data folder (0600): with the database
@@ -33,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.config import data_dir
 from kiosk.db.models import Event, KioskSetting
-from kiosk.domain.errors import InvalidInput, RuleViolation
+from kiosk.domain.errors import DatabaseUnavailable, InvalidInput, KioskError, RuleViolation
 from kiosk.domain.events import EventKind, Role
 from kiosk.domain.timeutil import utc_now
 from kiosk.services import state
@@ -52,6 +56,8 @@ SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 MIN_PIN_LENGTH = 6
 ATTEMPTS_FILE = "pin-attempts.json"
 PIN_COPY_FILE = "admin-pin.json"
+# Lockouts that could not be recorded yet (the database away): recorded when it is back.
+LOCKOUTS_FILE = "pin-lockouts-to-record.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +152,34 @@ def _keep_copy(record_json: str) -> None:
         _write_json(path, {"record": record_json})
 
 
+def _keep_lockout(until: datetime | None, now: datetime) -> None:
+    """A lockout the database could not be told of: kept until it can."""
+    if until is None:
+        return
+    kept = _kept_lockouts()
+    kept.append({"locked_until": until.isoformat(), "locked_at": now.isoformat()})
+    _write_json(_local_path(LOCKOUTS_FILE), {"lockouts": kept})
+    log.warning("PIN pad lockout kept on this kiosk until the database can record it")
+
+
+def _kept_lockouts() -> list[dict[str, str]]:
+    kept = _read_json(_local_path(LOCKOUTS_FILE)).get("lockouts")
+    if not isinstance(kept, list):
+        return []
+    return [
+        item
+        for item in kept
+        if isinstance(item, dict) and isinstance(item.get("locked_until"), str)
+    ]
+
+
+def _lockout_details(until: str, kiosk: str, locked_at: str | None = None) -> dict[str, Any]:
+    details: dict[str, Any] = {"failures": MAX_FAILURES, "locked_until": until, "kiosk": kiosk}
+    if locked_at is not None:
+        details["locked_at"] = locked_at  # recorded late: the database was away then
+    return details
+
+
 def _wait_message(seconds: float) -> str:
     return f"Too many wrong PINs: wait {max(1, int(seconds + 0.999))} s before trying again."
 
@@ -212,6 +246,7 @@ def check_pin_offline(pin: str, now: datetime | None = None) -> PinCheck:
         ) from None
     if locked:
         log.warning("PIN pad locked by wrong PINs while the database was unreachable")
+        _keep_lockout(check.locked_until, now or utc_now())
     return check
 
 
@@ -226,8 +261,46 @@ class AdminService(UseCases):
 
     def keep_local_pin_copy(self) -> bool:
         """Read the PIN's hash and keep a copy in this kiosk's data folder (for the PIN pad
-        when the database is away). True if a PIN is set. Writes nothing to the database."""
+        when the database is away). True if a PIN is set. Writes nothing to the database
+        but the lockouts kept while it was away (``record_kept_lockouts``)."""
+        self.record_kept_lockouts()
         return self.is_pin_set()
+
+    def record_kept_lockouts(self) -> int:
+        """Record the lockouts this keyboard kept while the database was away (each once: one
+        already in the register, the kiosk stopped between the commit and forgetting it,
+        is not recorded again). Returns how many were recorded; a failure is logged and they
+        stay kept for the next time."""
+        kept = _kept_lockouts()
+        if not kept:
+            return 0
+        kiosk = self.ctx.settings.kiosk_name[:64]
+        try:
+            with self.ctx.write() as uow:
+                recorded = {
+                    (details.get("locked_until"), details.get("kiosk"))
+                    for details in uow.session.scalars(
+                        select(Event.details).where(Event.kind == EventKind.ADMIN_LOCKOUT.value)
+                    )
+                    if isinstance(details, dict)
+                }
+                count = 0
+                for item in kept:
+                    if (item["locked_until"], kiosk) in recorded:
+                        continue
+                    uow.record(
+                        EventKind.ADMIN_LOCKOUT,
+                        staff_id=None,
+                        details=_lockout_details(
+                            item["locked_until"], kiosk, str(item.get("locked_at") or "")
+                        ),
+                    )
+                    count += 1
+        except KioskError as exc:
+            log.warning("kept PIN pad lockouts not recorded yet: %s", exc.message)
+            return 0
+        _write_json(_local_path(LOCKOUTS_FILE), {"lockouts": []})
+        return count
 
     def set_pin(
         self, pin: str, *, admin_code: str | None = None, current_pin: str | None = None
@@ -277,23 +350,27 @@ class AdminService(UseCases):
                 raise RuleViolation("No admin PIN is set yet: run `kiosk admin set-pin`.")
             record = stored.value
         _keep_copy(record)
+        self.record_kept_lockouts()
         key = school_key(self.ctx.settings)
         now = self.ctx.clock()
         since = _parse_time(_attempts().get("last_sign_in"))
         check, locked = _check_against(record, pin, key, now)
         if locked:
-            with self.ctx.write() as uow:
-                uow.record(
-                    EventKind.ADMIN_LOCKOUT,
-                    staff_id=None,
-                    details={
-                        "failures": MAX_FAILURES,
-                        "locked_until": check.locked_until.isoformat()
-                        if check.locked_until
-                        else None,
-                        "kiosk": self.ctx.settings.kiosk_name[:64],
-                    },
-                )
+            until = check.locked_until.isoformat() if check.locked_until else None
+            try:
+                with self.ctx.write() as uow:
+                    uow.record(
+                        EventKind.ADMIN_LOCKOUT,
+                        staff_id=None,
+                        details={
+                            "failures": MAX_FAILURES,
+                            "locked_until": until,
+                            "kiosk": self.ctx.settings.kiosk_name[:64],
+                        },
+                    )
+            except DatabaseUnavailable:
+                _keep_lockout(check.locked_until, now)  # recorded when the database is back
+                raise
         if not check.ok:
             return check
         with self.ctx.read() as session:
@@ -367,7 +444,21 @@ def _locked_message(until: datetime, now: datetime) -> str:
 
 
 def _lockouts_since(session: Session, since: datetime | None) -> tuple[datetime, ...]:
-    stmt = select(Event.occurred_at).where(Event.kind == EventKind.ADMIN_LOCKOUT.value)
+    stmt = select(Event.occurred_at, Event.details).where(
+        Event.kind == EventKind.ADMIN_LOCKOUT.value
+    )
     if since is not None:
         stmt = stmt.where(Event.occurred_at > since)
-    return tuple(session.scalars(stmt.order_by(Event.id)))
+    rows = session.execute(stmt.order_by(Event.id))
+    return tuple(_locked_at(recorded, details) for recorded, details in rows)
+
+
+def _locked_at(recorded: datetime, details: Any) -> datetime:
+    """When the pad was locked: the event's time or, for a lockout recorded late (the
+    database was away), the time the pad kept."""
+    kept = details.get("locked_at") if isinstance(details, dict) else None
+    try:
+        moment = datetime.fromisoformat(kept) if isinstance(kept, str) and kept else None
+    except ValueError:
+        return recorded
+    return moment if moment is not None and moment.tzinfo is not None else recorded

@@ -23,7 +23,7 @@ from kiosk.services.policies import PolicyService
 from kiosk.services.register import RegisterService
 from kiosk.services.scan import ScanService
 from kiosk.services.school import SchoolService
-from kiosk.services.uow import LOCKED, ServiceContext, is_locked
+from kiosk.services.uow import DAMAGED, LOCKED, ServiceContext, damaged, is_locked
 
 
 class Services:
@@ -162,6 +162,10 @@ def prepare_database(engine: Engine) -> None:
             raise DatabaseUnavailable(
                 f"The database cannot be opened: {LOCKED}. Nothing was changed: close it and "
                 "try again."
+            ) from exc
+        if (why := damaged(exc)) is not None:
+            raise DatabaseUnavailable(
+                f"The database cannot be opened: {DAMAGED.format(why)}."
             ) from exc
         raise DatabaseUnavailable(
             f"The database cannot be opened ({type(exc).__name__}). Check KIOSK_DATABASE_URL."

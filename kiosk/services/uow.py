@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -13,7 +14,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from kiosk.config import Settings
-from kiosk.db.engine import SQLITE_BUSY_TIMEOUT_MS, session_factory, write_engine
+from kiosk.db.engine import (
+    SQLITE_BUSY_TIMEOUT_MS,
+    rescue_deleted_wal,
+    session_factory,
+    wal_deleted,
+    write_engine,
+)
 from kiosk.db.models import Event
 from kiosk.domain.chain import (
     CONTENT_VERSION,
@@ -25,7 +32,7 @@ from kiosk.domain.chain import (
     iso_utc,
     stored_hash,
 )
-from kiosk.domain.errors import DatabaseUnavailable, KioskError, RuleViolation
+from kiosk.domain.errors import DatabaseUnavailable, KioskError, OutcomeUnknown, RuleViolation
 from kiosk.domain.events import EventKind
 from kiosk.domain.reference import ID_KEYED, REFERENCE_FIELDS, REFERENCE_KIND, normalise_key
 from kiosk.domain.timeutil import utc_now
@@ -51,6 +58,19 @@ _PG_WRITE_SETTINGS = text(
     "CASE WHEN current_setting('synchronous_commit') = 'off' "
     "THEN set_config('synchronous_commit', 'on', true) END"
 )
+PG_TABLE_LOCKED = (
+    "another connection holds a lock on the register (database maintenance, or a database "
+    "tool left open?)"
+)
+# A COMMIT whose answer was lost: how many times, how far apart, the register is asked
+# whether the event was stored after all.
+LOST_ANSWER_TRIES = 3
+LOST_ANSWER_PAUSE_SECONDS = 0.5
+MAY_HAVE_BEEN_RECORDED = (
+    "Not confirmed: the database stopped answering as this was being saved, so the kiosk cannot "
+    "tell whether it was stored. It may have been recorded: once the database is back, check "
+    "(scan your badge) before you try again."
+)
 PG_LOCKED = (
     "another connection holds the register's write lock (a kiosk, or a database tool left open?)"
 )
@@ -71,6 +91,7 @@ _STORED_EVENT = text(
 # An event that names an id not yet recorded (a correction voiding it) was written by hand:
 # the kiosk never gives that id to a new event, which would be void from the start.
 _NAMED_AHEAD = select(_events.c.id).where(_events.c.target_event_id == bindparam("id")).limit(1)
+_STORED_HASH = text("SELECT hash FROM events WHERE id = :id")
 _ANY_REFERENCE = select(_events.c.id).where(_events.c.kind == REFERENCE_KIND).limit(1)
 
 
@@ -135,13 +156,27 @@ class ServiceContext:
                 raise DatabaseUnavailable(
                     f"This cannot be shown: {LOCKED}. Please try again in a moment."
                 ) from exc
+            if (why := damaged(exc)) is not None:
+                raise DatabaseUnavailable(f"This cannot be shown: {DAMAGED.format(why)}.") from exc
+            if getattr(getattr(exc, "orig", None), "sqlstate", None) == "55P03":
+                raise DatabaseUnavailable(
+                    f"This cannot be shown: {PG_TABLE_LOCKED}. Please try again in a moment."
+                ) from exc
             raise DatabaseUnavailable(
                 "The database is unavailable, so this cannot be shown. Please try again."
             ) from exc
 
     @contextmanager
     def write(self) -> Iterator[UnitOfWork]:
-        """A write transaction. Nothing is stored unless the block finishes without error."""
+        """A write transaction. Nothing is stored unless the block finishes without error.
+
+        When the COMMIT itself fails (the link to PostgreSQL broke as it was sent), the server
+        may have committed all the same: the register is asked, and an event that is there is
+        confirmed (the block's result stands); one that cannot be looked up is "Not
+        confirmed" (``OutcomeUnknown``), never "Not recorded", which invites a second scan
+        (that would collect the phone just deposited)."""
+        uow: UnitOfWork | None = None
+        committing = checking = lost_wal = False
         try:
             with self._write() as session, session.begin():
                 if session.get_bind().dialect.name == "postgresql":
@@ -152,6 +187,10 @@ class ServiceContext:
                 if checking:
                     uow.ensure_baseline()
                 yield uow
+                committing = True
+                lost_wal = wal_deleted(self.engine)  # (this transaction has it open)
+            if lost_wal:  # committed into a deleted file: into the database file first
+                rescue_deleted_wal(self.engine)
             if checking:  # committed
                 self.baseline_checked = True
                 # session.begin() committed here; only now is anything confirmed.
@@ -164,6 +203,14 @@ class ServiceContext:
             raise DatabaseUnavailable(f"Not recorded: {UNREADABLE_VALUE}") from exc
         except SQLAlchemyError as exc:
             log.warning("database write failed: %s", exc)
+            if committing and uow is not None and uow.recorded is not None:
+                stored = self._stored_after_all(*uow.recorded)
+                if stored:  # the answer was lost, not the event: confirmed
+                    log.warning("event %s was stored all the same: confirmed", uow.recorded[0])
+                    self.baseline_checked = self.baseline_checked or checking
+                    return
+                if stored is None:
+                    raise OutcomeUnknown(MAY_HAVE_BEEN_RECORDED) from exc
             refused = owner_only(exc)
             if refused is not None:
                 raise RuleViolation(
@@ -174,11 +221,37 @@ class ServiceContext:
                 raise DatabaseUnavailable(
                     f"Not recorded: {LOCKED}. Please try again in a moment."
                 ) from exc
+            if (why := damaged(exc)) is not None:
+                raise DatabaseUnavailable(f"Not recorded: {DAMAGED.format(why)}.") from exc
             if getattr(getattr(exc, "orig", None), "sqlstate", None) == "55P03":
                 raise DatabaseUnavailable(
                     f"Not recorded: {PG_LOCKED}. Please try again in a moment."
                 ) from exc
             raise DatabaseUnavailable() from exc
+
+    def _stored_after_all(self, event_id: int, digest: str) -> bool | None:
+        """After a COMMIT that failed: is the event ``event_id`` stored, with ``digest``?
+        None when the database cannot be asked (a few tries, a moment apart). On PostgreSQL
+        the chain's lock is taken first, so a commit still under way on the server (its
+        session holds the lock to the end) has finished, one way or the other."""
+        for attempt in range(LOST_ANSWER_TRIES):
+            if attempt:
+                time.sleep(LOST_ANSWER_PAUSE_SECONDS)
+            try:
+                with self._read() as session, session.begin():
+                    if session.get_bind().dialect.name == "postgresql":
+                        session.execute(
+                            text("SELECT set_config('lock_timeout', :t, true)"),
+                            {"t": f"{int(PG_LOCK_TIMEOUT_MS)}ms"},
+                        )
+                        session.execute(
+                            text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_KEY}
+                        )
+                    found = session.execute(_STORED_HASH, {"id": event_id}).scalar()
+                return found == digest
+            except SQLAlchemyError as exc:
+                log.warning("cannot tell yet whether event %s was stored: %s", event_id, exc)
+        return None
 
 
 # A value written into the database by hand that its column's type cannot read back (a time
@@ -222,6 +295,23 @@ LOCKED = (
 )
 
 
+# A damaged SQLite file (pages of garbage: a disk going bad, a copy taken half-way): trying
+# again cannot help, and the office has to know.
+DAMAGED = (
+    "the database is unavailable because its file is damaged (SQLite: {}). Tell the office: "
+    "the latest backup has to be restored (`kiosk restore`)"
+)
+
+
+def damaged(exc: BaseException) -> str | None:
+    """SQLite's own words when ``exc`` says the file is damaged or not a database; else None."""
+    orig = getattr(exc, "orig", exc)
+    name = getattr(orig, "sqlite_errorname", "") or ""
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+        return str(orig)
+    return None
+
+
 def is_locked(exc: BaseException) -> bool:
     """SQLite's "database is locked" (another program holds the file past the busy timeout)."""
     return "database is locked" in str(getattr(exc, "orig", exc)).lower()
@@ -251,6 +341,7 @@ class UnitOfWork:
         self.now = ctx.clock()
         self._last_hash: str | None = None
         self._last_id = 0
+        self.recorded: tuple[int, str] | None = None  # the last event recorded: id, hash
 
     def _chain_head(self) -> str:
         if self._last_hash is None:
@@ -325,6 +416,7 @@ class UnitOfWork:
                 "kiosk's?). Run `kiosk verify` and tell the office."
             )
         self._last_hash, self._last_id = digest, values["id"]
+        self.recorded = (values["id"], digest)
         return Event(**values)  # what was stored (not tracked by the session)
 
     @staticmethod
