@@ -95,7 +95,9 @@ class LossyLink:
     def _up(self, client: socket.socket, server: socket.socket, swallow: threading.Event) -> None:
         with contextlib.suppress(OSError):
             while data := client.recv(65536):
-                if self._armed.is_set() and b"COMMIT" in data.upper():
+                # The COMMIT statement itself (its query text ends there), not a statement
+                # naming synchronous_commit (each write transaction's first).
+                if self._armed.is_set() and b"COMMIT\x00" in data.upper():
                     self._armed.clear()
                     swallow.set()  # before the server can answer it
                 server.sendall(data)
