@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: run test lint format bench demo postgres poppler systemd chromium clean
+.PHONY: run test lint format bench demo postgres poppler systemd chromium iproute clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +43,7 @@ run: $(VENV)/.installed-run
 PYTEST_WORKERS ?= 4
 STOCK_WORKERS ?= 3
 PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/pytest
-test: $(VENV)/.installed-dev postgres poppler systemd chromium
+test: $(VENV)/.installed-dev postgres poppler systemd chromium iproute
 	@stock_log=$$(mktemp); \
 	KIOSK_TUNING=0 KIOSK_PG_EXPECTED=0 $(PYTEST) -n $(STOCK_WORKERS) --dist worksteal \
 		-p no:cacheprovider -q tests/ui >"$$stock_log" 2>&1 & stock=$$!; \
@@ -107,6 +107,16 @@ chromium:
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+
+## A PostgreSQL test cuts the kiosk's link to the server in a network namespace of its own
+## (unshare -n, then ip link set lo down): `ip` is iproute2's.
+iproute:
+	@if ! command -v ip >/dev/null 2>&1; then \
+		echo "Installing iproute2 for the dead-link test (apt-get)..."; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq iproute2 >/dev/null; \
 	fi
 
 clean:
