@@ -146,3 +146,27 @@ async def test_a_dialogs_list_of_people_shows_each_name_as_typed(
         text, actions = drawn(app)
         assert "\\[" not in text  # no markup escape drawn as a backslash
         assert actions == []
+
+
+async def test_the_registers_device_list_shows_a_kind_of_device_as_typed(
+    services: Services,
+) -> None:
+    # A kind of device is the school's own words (``kiosk devices kinds add``): its label is
+    # shown as typed in the register's device filter too, not read as markup.
+    label = "[@click=app.quit]iPad[/] [b]Air"
+    services.school.set_device_kind("ipad", label, admin_code="DOFFICE")
+    services.people.add_device("IP-01", "ipad", "Class set", admin_code="DOFFICE")
+    app = ConsoleHost(services)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.focused, DataTable))
+
+        def devices() -> Select[str]:
+            return app.screen.query_one("#reg-device", Select)
+
+        await wait_until(
+            pilot, lambda: any(v == "IP-01" for _, v in devices()._options), what="the devices"
+        )
+        devices().focus()
+        await pilot.press("enter")  # the list opens
+        await wait_until(pilot, lambda: f"IP-01 {label}" in drawn(app)[0], what="the kind")
+        assert drawn(app)[1] == []
