@@ -83,6 +83,18 @@ async def test_a_label_typed_at_the_pin_pad_is_not_a_pin_and_not_an_attempt(
         assert app.screen.stage == "badge"  # type: ignore[attr-defined]
 
 
+async def test_backspace_at_the_pin_pad_rubs_out_the_key_typed_last(school: Services) -> None:
+    # A letter hit by mistake in the middle of the PIN (no dot for it), then Backspace to rub
+    # it out: the digits typed stay, and the PIN is accepted, not counted as a wrong one.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, "f10")
+        assert isinstance(app.screen, PinScreen)
+        await press(pilot, *ADMIN_PIN[:4], "t", "backspace", *ADMIN_PIN[4:], "enter")
+        assert "Wrong PIN" not in notice(app), notice(app)
+        assert app.screen.stage == "badge"  # type: ignore[attr-defined]
+
+
 async def test_the_admin_menu_has_no_letter_keys_and_a_typed_code_goes_nowhere(
     school: Services,
 ) -> None:
