@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from kiosk.cli import main
 from kiosk.config import Settings
@@ -126,3 +127,31 @@ def test_hostile_characters_are_refused_where_data_comes_in(
         "--pin-stdin",
     )
     assert status == 1 and "description contains LEFT-TO-RIGHT ISOLATE" in err
+
+
+def test_invisible_tag_characters_are_refused_and_never_printed(
+    school: Services,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Unicode "tag" characters (U+E0000 to U+E007F) and the Hangul fillers draw as nothing:
+    # "Ben Jones" plus them looks like "Ben Jones", the way a zero-width space does.
+    tags = "".join(chr(0xE0000 + ord(c)) for c in "HI")
+    roster = tmp_path / "roster.csv"
+    roster.write_text(f"code,name\nBJ2,Ben Jones{tags}\nHF,\u3164\nWEN,Wen Ok\n", encoding="utf-8")
+    status, _, err = run(
+        capsys, monkeypatch, "staff", "import", str(roster), "--admin", "DOFFICE", "--pin-stdin"
+    )
+    assert status == 1, err
+    assert "line 2: name contains TAG LATIN CAPITAL LETTER H, TAG LATIN CAPITAL LETTER I" in err
+    assert "line 3: name contains HANGUL FILLER" in err
+    with school.ctx.engine.begin() as connection:  # written by someone with the file
+        connection.execute(
+            sa.text("UPDATE staff SET name = :name WHERE code = 'EPATEL'"),
+            {"name": f"Esha Patel{tags}"},
+        )
+    status, out, err = run(capsys, monkeypatch, "staff", "list")
+    assert status == 0, err
+    assert not any(0xE0000 <= ord(c) <= 0xE007F for c in out)
+    assert "Esha Patel\ufffd\ufffd" in out

@@ -8,8 +8,11 @@ reader would act on instead of showing:
   clipboard through OSC 52), DEL; a tab or a line break inside a one-line value becomes a space;
 * bidirectional overrides, embeddings and isolates (U+202A-U+202E, U+2066-U+2069), which make a
   line read in another order than it is stored (``U+202E`` turns ``evil.fdp`` into ``pdf.live``);
-* zero-width and invisible format characters (U+200B-U+200F, U+2060-U+2064, U+FEFF, U+00AD,
-  U+180E), which make two different codes or names look the same.
+* zero-width and invisible format characters (U+200B-U+200F, U+2060-U+2064, U+206A-U+206F,
+  U+FEFF, U+00AD, U+180E, U+034F, U+FFF9-U+FFFB, the musical format characters
+  U+1D173-U+1D17A, the "tag" characters U+E0000-U+E007F) and the Hangul fillers (U+115F,
+  U+1160, U+3164, U+FFA0), which draw as nothing or as a blank and make two different codes or
+  names look the same.
 
 Each removed character is replaced by ``�`` (U+FFFD) so that a person sees something was there.
 Textual markup (``[b]``, ``[@click=...]``) is not touched here: it is plain text once the UI
@@ -25,7 +28,10 @@ REPLACEMENT = "\ufffd"
 
 _WHITESPACE = re.compile(r"[\t\n\r\v\f\u0085\u2028\u2029]")
 _BIDI = "\u202a-\u202e\u2066-\u2069\u061c"
-_INVISIBLE = "\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u180e"
+_INVISIBLE = (
+    "\u200b-\u200f\u2060-\u2064\u206a-\u206f\ufeff\u00ad\u180e\u034f\ufff9-\ufffb"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e007f\u115f\u1160\u3164\uffa0"
+)
 _UNSAFE = re.compile(f"[\x00-\x08\x0e-\x1f\x7f-\x9f{_BIDI}{_INVISIBLE}]")
 
 
