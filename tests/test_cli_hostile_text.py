@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from rich.cells import cell_len
 
 from kiosk.cli import main
 from kiosk.config import Settings
@@ -127,6 +128,25 @@ def test_hostile_characters_are_refused_where_data_comes_in(
         "--pin-stdin",
     )
     assert status == 1 and "description contains LEFT-TO-RIGHT ISOLATE" in err
+
+
+def test_wide_and_combining_names_keep_the_staff_lists_columns_in_line(
+    school: Services,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A terminal draws a CJK character or an emoji two columns wide, and a combining mark on
+    # the letter before it: the columns after a name must still start under their heading.
+    school.people.add_staff("WIDE", "山田 太郎 🙂", roles=["slt"], admin_code="DOFFICE")
+    school.people.add_staff("ZALGO", "Zoe" + "\u0301" * 12, roles=["slt"], admin_code="DOFFICE")
+    status, out, err = run(capsys, monkeypatch, "staff", "list")
+    assert status == 0, err
+    lines = out.splitlines()
+    heading = cell_len(lines[0][: lines[0].index("ROLES")])
+    for code in ("WIDE", "ZALGO", "ASMITH"):
+        [line] = [line for line in lines if line.startswith(code + " ")]
+        roles = "slt" if code != "ASMITH" else "laptop_user"
+        assert cell_len(line[: line.index(roles)]) == heading, line
 
 
 def test_invisible_tag_characters_are_refused_and_never_printed(

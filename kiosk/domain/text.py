@@ -72,3 +72,16 @@ def terminal_text(value: str) -> str:
     CSV or JSON document stays what it is), every character ``display_text`` removes replaced
     by ``�``. No escape sequence reaches the terminal."""
     return _UNSAFE.sub(REPLACEMENT, value)
+
+
+def text_width(value: str) -> int:
+    """The columns a terminal gives ``value`` (one line): two for a wide or full-width
+    character (CJK, most emoji), none for a combining mark or a format character, one for
+    the rest. A table padded by ``len`` puts the columns after a CJK name too far right, and
+    after a name with combining marks too far left."""
+    width = 0
+    for char in value:
+        if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width
