@@ -22,6 +22,9 @@ from kiosk.ui.base import KioskScreenMixin, PlainBackgroundMixin, ReusableScreen
 from kiosk.ui.formats import clock_time, long_date
 from kiosk.ui.widgets import OK_MARK, assemble, plain, update_if_changed
 
+# Keys that, on the confirmation, mean "back to the start" and nothing more.
+HOME_ONLY = frozenset({"enter", "ctrl+m", "ctrl+j", "escape"})
+
 
 class ConfirmScreen(PlainBackgroundMixin, ReusableScreenMixin, KioskScreenMixin, Screen[None]):
     IDLE_FACTOR = None  # it has its own, shorter timer
@@ -104,17 +107,24 @@ class ConfirmScreen(PlainBackgroundMixin, ReusableScreenMixin, KioskScreenMixin,
 
     def on_key(self, event: events.Key) -> None:
         """Any key returns home; a printable one is the start of the next person's code and
-        goes into the home screen's code field (not lost, and never an action)."""
+        goes into the home screen's code field (not lost, and never an action); a function
+        key (F2 Phone in / out, F10 Admin...) is the home screen's key, pressed there. Enter
+        and Esc only return home."""
         event.stop()
         event.prevent_default()  # not the code field's handling (this screen has none)
         if not self.is_current:
             return
         self.kiosk.go_home()
         home = self.kiosk.home
-        if event.is_printable and event.character and home is not None:
+        if home is None:
+            return
+        if event.is_printable and event.character:
             field = home.code_field
             if field is not None:
                 field.take(event.character)
+        elif event.key not in HOME_ONLY:
+            # Through the app, as if pressed again: home takes it once it is shown.
+            self.app.post_message(events.Key(event.key, event.character))
 
     def on_click(self, event: events.Click) -> None:
         self._leave()

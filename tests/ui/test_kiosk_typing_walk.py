@@ -399,3 +399,21 @@ async def tap(pilot: Any, selector: str) -> None:
     for kind in (MouseDown, MouseUp):
         app.post_message(kind(None, x, y, 0, 0, 1, False, False, False, screen_x=x, screen_y=y))
     await pilot.pause()
+
+
+async def test_a_function_key_on_the_confirmation_is_not_lost(school: Services) -> None:
+    # The next person presses F2 (Phone in / out) while the last one's confirmation is still
+    # up: it goes home (as any key does) and Phone in / out is armed there, as a letter typed
+    # there starts the next code, so their badge then records their phone.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        await press(pilot, "enter")  # her phone in: the confirmation
+        assert isinstance(app.screen, ConfirmScreen)
+        await press(pilot, "f2")
+        assert type(app.screen).__name__ == "HomeScreen"
+        assert app.screen.intent == "phone"  # type: ignore[attr-defined]
+        before = len(events(school))
+        await scan(pilot, "SRK1:S:ASMITH")
+        assert isinstance(app.screen, ConfirmScreen)
+    assert [kind for kind, _ in events(school)[before:]] == ["phone_deposited"]
