@@ -417,3 +417,25 @@ async def test_a_function_key_on_the_confirmation_is_not_lost(school: Services) 
         await scan(pilot, "SRK1:S:ASMITH")
         assert isinstance(app.screen, ConfirmScreen)
     assert [kind for kind, _ in events(school)[before:]] == ["phone_deposited"]
+
+
+async def test_a_note_typed_before_tab_on_a_return_is_told_where_it_goes(school: Services) -> None:
+    # "charger missing" typed straight away (the code field has the cursor), then Enter: read
+    # as a code, refused, nothing recorded; the message quotes what was typed and says where
+    # a note goes (it said "CHARGERMISSING is not a staff code or an asset tag").
+    make_ready(school, "ASMITH")
+    school.devices.sign_out("ASMITH", ["LAP-001"], reason="Planning")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, *"LAP-001", "enter")
+        assert isinstance(app.screen, ReturnScreen)
+        before = len(events(school))
+        await press(pilot, *"charger missing", "enter")
+        said = notice(app)
+        assert "“charger missing”" in said and "Tab" in said, said
+        assert "CHARGERMISSING" not in said
+        await press(pilot, "tab", *"charger missing", "enter")
+        assert isinstance(app.screen, ConfirmScreen)
+    assert [(kind, details.get("condition")) for kind, details in events(school)[before:]] == [
+        ("device_returned", "charger missing")
+    ]
