@@ -410,6 +410,7 @@ async def test_a_function_key_on_the_confirmation_is_not_lost(school: Services) 
         await scan(pilot, "SRK1:S:EPATEL")
         await press(pilot, "enter")  # her phone in: the confirmation
         assert isinstance(app.screen, ConfirmScreen)
+        await pilot.pause(0.6)  # the confirmation read
         await press(pilot, "f2")
         assert type(app.screen).__name__ == "HomeScreen"
         assert app.screen.intent == "phone"  # type: ignore[attr-defined]
@@ -439,3 +440,23 @@ async def test_a_note_typed_before_tab_on_a_return_is_told_where_it_goes(school:
     assert [(kind, details.get("condition")) for kind, details in events(school)[before:]] == [
         ("device_returned", "charger missing")
     ]
+
+
+async def test_a_double_press_of_f2_leaves_nothing_armed_for_the_next_person(
+    school: Services,
+) -> None:
+    # F2 pressed twice in a hurry on a person's screen: the first records her phone, the
+    # second (typed while it was recorded) must not arm Phone in / out on home, where the
+    # next person's badge would then record their phone without showing their screen.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        await pilot.press("f2", "f2")
+        await settle(pilot)
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "HomeScreen", timeout=5)
+        await settle(pilot)
+        assert app.screen.intent is None  # type: ignore[attr-defined]
+        before = len(events(school))
+        await scan(pilot, "SRK1:S:ASMITH")
+        assert isinstance(app.screen, PersonScreen)
+    assert events(school)[before:] == []
