@@ -175,3 +175,24 @@ def test_invisible_tag_characters_are_refused_and_never_printed(
     assert status == 0, err
     assert not any(0xE0000 <= ord(c) <= 0xE007F for c in out)
     assert "Esha Patel\ufffd\ufffd" in out
+
+
+def test_a_kind_of_devices_label_is_refused_with_hidden_characters(
+    school: Services,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The label is shown on every screen that names a device: refused at input, as staff
+    # names and device descriptions are, naming the character.
+    for label, named in (
+        ("iPad\u202e riA", "RIGHT-TO-LEFT OVERRIDE"),
+        ("iPad\u200b", "ZERO WIDTH SPACE"),
+        ("iPad\x1b[2J", "U+001B (a control character)"),
+    ):
+        status, _, err = run(
+            capsys, monkeypatch, "devices", "kind", "add", "ipad", "--label", label,
+            "--admin", "DOFFICE", "--pin-stdin",
+        )  # fmt: skip
+        assert status == 1 and f"label contains {named}" in err, err
+        assert ESC not in err
+    assert school.school.device_kinds().get("ipad") is None
