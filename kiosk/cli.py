@@ -32,7 +32,7 @@ from kiosk.cli_args import (
 )
 from kiosk.config import ConfigError, Settings, load_settings
 from kiosk.domain.errors import KioskError
-from kiosk.domain.text import display_text, terminal_text
+from kiosk.domain.text import display_text, terminal_text, text_width
 
 if TYPE_CHECKING:
     import argparse
@@ -530,13 +530,15 @@ def _read_bytes(name: str) -> bytes:
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """Rows as aligned columns (the last one unpadded)."""
     cells = [[display_text(v) for v in row] for row in rows]  # data is text, one line each
-    widths = [len(h) for h in headers]
+    # Padded by the columns each cell takes on the terminal (a CJK name, an emoji or a
+    # combining mark is not one column a character), so each column starts under its heading.
+    widths = [text_width(h) for h in headers]
     for row in cells:
         for i, value in enumerate(row):
-            widths[i] = max(widths[i], len(value))
+            widths[i] = max(widths[i], text_width(value))
 
     def line(values: Sequence[str]) -> str:
-        padded = [v.ljust(widths[i]) for i, v in enumerate(values[:-1])]
+        padded = [v + " " * (widths[i] - text_width(v)) for i, v in enumerate(values[:-1])]
         return "  ".join([*padded, values[-1]]).rstrip()
 
     return "\n".join([line(list(headers)), *(line(row) for row in cells)])

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from rich.cells import cell_len
 
 from kiosk.cli import main
 from kiosk.config import Settings
@@ -126,3 +128,71 @@ def test_hostile_characters_are_refused_where_data_comes_in(
         "--pin-stdin",
     )
     assert status == 1 and "description contains LEFT-TO-RIGHT ISOLATE" in err
+
+
+def test_wide_and_combining_names_keep_the_staff_lists_columns_in_line(
+    school: Services,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A terminal draws a CJK character or an emoji two columns wide, and a combining mark on
+    # the letter before it: the columns after a name must still start under their heading.
+    school.people.add_staff("WIDE", "山田 太郎 🙂", roles=["slt"], admin_code="DOFFICE")
+    school.people.add_staff("ZALGO", "Zoe" + "\u0301" * 12, roles=["slt"], admin_code="DOFFICE")
+    status, out, err = run(capsys, monkeypatch, "staff", "list")
+    assert status == 0, err
+    lines = out.splitlines()
+    heading = cell_len(lines[0][: lines[0].index("ROLES")])
+    for code in ("WIDE", "ZALGO", "ASMITH"):
+        [line] = [line for line in lines if line.startswith(code + " ")]
+        roles = "slt" if code != "ASMITH" else "laptop_user"
+        assert cell_len(line[: line.index(roles)]) == heading, line
+
+
+def test_invisible_tag_characters_are_refused_and_never_printed(
+    school: Services,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Unicode "tag" characters (U+E0000 to U+E007F) and the Hangul fillers draw as nothing:
+    # "Ben Jones" plus them looks like "Ben Jones", the way a zero-width space does.
+    tags = "".join(chr(0xE0000 + ord(c)) for c in "HI")
+    roster = tmp_path / "roster.csv"
+    roster.write_text(f"code,name\nBJ2,Ben Jones{tags}\nHF,\u3164\nWEN,Wen Ok\n", encoding="utf-8")
+    status, _, err = run(
+        capsys, monkeypatch, "staff", "import", str(roster), "--admin", "DOFFICE", "--pin-stdin"
+    )
+    assert status == 1, err
+    assert "line 2: name contains TAG LATIN CAPITAL LETTER H, TAG LATIN CAPITAL LETTER I" in err
+    assert "line 3: name contains HANGUL FILLER" in err
+    with school.ctx.engine.begin() as connection:  # written by someone with the file
+        connection.execute(
+            sa.text("UPDATE staff SET name = :name WHERE code = 'EPATEL'"),
+            {"name": f"Esha Patel{tags}"},
+        )
+    status, out, err = run(capsys, monkeypatch, "staff", "list")
+    assert status == 0, err
+    assert not any(0xE0000 <= ord(c) <= 0xE007F for c in out)
+    assert "Esha Patel\ufffd\ufffd" in out
+
+
+def test_a_kind_of_devices_label_is_refused_with_hidden_characters(
+    school: Services,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The label is shown on every screen that names a device: refused at input, as staff
+    # names and device descriptions are, naming the character.
+    for label, named in (
+        ("iPad\u202e riA", "RIGHT-TO-LEFT OVERRIDE"),
+        ("iPad\u200b", "ZERO WIDTH SPACE"),
+        ("iPad\x1b[2J", "U+001B (a control character)"),
+    ):
+        status, _, err = run(
+            capsys, monkeypatch, "devices", "kind", "add", "ipad", "--label", label,
+            "--admin", "DOFFICE", "--pin-stdin",
+        )  # fmt: skip
+        assert status == 1 and f"label contains {named}" in err, err
+        assert ESC not in err
+    assert school.school.device_kinds().get("ipad") is None

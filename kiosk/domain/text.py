@@ -8,8 +8,11 @@ reader would act on instead of showing:
   clipboard through OSC 52), DEL; a tab or a line break inside a one-line value becomes a space;
 * bidirectional overrides, embeddings and isolates (U+202A-U+202E, U+2066-U+2069), which make a
   line read in another order than it is stored (``U+202E`` turns ``evil.fdp`` into ``pdf.live``);
-* zero-width and invisible format characters (U+200B-U+200F, U+2060-U+2064, U+FEFF, U+00AD,
-  U+180E), which make two different codes or names look the same;
+* zero-width and invisible format characters (U+200B-U+200F, U+2060-U+2064, U+206A-U+206F,
+  U+FEFF, U+00AD, U+180E, U+034F, U+FFF9-U+FFFB, the musical format characters
+  U+1D173-U+1D17A, the "tag" characters U+E0000-U+E007F) and the Hangul fillers (U+115F,
+  U+1160, U+3164, U+FFA0), which draw as nothing or as a blank and make two different codes or
+  names look the same;
 * lone surrogates (U+D800-U+DFFF), which JSON can spell (``\ud800``) and Python reads back, but
   which no UTF-8 writer takes: the terminal, a log or a CSV file would fail on them.
 
@@ -27,7 +30,10 @@ REPLACEMENT = "\ufffd"
 
 _WHITESPACE = re.compile(r"[\t\n\r\v\f\u0085\u2028\u2029]")
 _BIDI = "\u202a-\u202e\u2066-\u2069\u061c"
-_INVISIBLE = "\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u180e"
+_INVISIBLE = (
+    "\u200b-\u200f\u2060-\u2064\u206a-\u206f\ufeff\u00ad\u180e\u034f\ufff9-\ufffb"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e007f\u115f\u1160\u3164\uffa0"
+)
 _SURROGATES = "\ud800-\udfff"
 _UNSAFE = re.compile(f"[\x00-\x08\x0e-\x1f\x7f-\x9f{_BIDI}{_INVISIBLE}{_SURROGATES}]")
 _SURROGATE = re.compile(f"[{_SURROGATES}]")
@@ -76,3 +82,16 @@ def encodable_text(value: str) -> str:
     """``value`` with each lone surrogate replaced by ``�``: what a UTF-8 file can hold, the
     rest as it is (a CSV export keeps a name's own characters)."""
     return value if value.isascii() else _SURROGATE.sub(REPLACEMENT, value)
+
+
+def text_width(value: str) -> int:
+    """The columns a terminal gives ``value`` (one line): two for a wide or full-width
+    character (CJK, most emoji), none for a combining mark or a format character, one for
+    the rest. A table padded by ``len`` puts the columns after a CJK name too far right, and
+    after a name with combining marks too far left."""
+    width = 0
+    for char in value:
+        if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width

@@ -17,6 +17,7 @@ from kiosk.domain.calendar import (
 from kiosk.domain.devicekinds import DeviceKindDef, DeviceKinds, normalise_kind_code
 from kiosk.domain.errors import InvalidInput, RuleViolation
 from kiosk.domain.events import EventKind, Role
+from kiosk.domain.text import unsafe_characters
 from kiosk.domain.timeutil import local_date
 from kiosk.services import school_events, state
 from kiosk.services.common import UseCases
@@ -147,7 +148,14 @@ class SchoolService(UseCases):
         definition in force, so the register keeps each version."""
         kind_code = normalise_kind_code(code)
         text = " ".join(label.split())
-        if not text or len(text) > 40 or any(ord(ch) < 32 for ch in text):
+        hidden = unsafe_characters(text)
+        if hidden:  # shown wherever a device is named: as staff names and descriptions
+            raise InvalidInput(
+                f"The label contains {', '.join(hidden)}: a character that is invisible or "
+                "that changes how text is shown (copied from a web page or document?). "
+                "Type it again."
+            )
+        if not text or len(text) > 40:
             raise InvalidInput("A kind needs a label of 1 to 40 characters, e.g. 'iPad'.")
         with self.ctx.write() as uow:
             kinds = school_events.current_device_kinds(uow.session).with_kind(

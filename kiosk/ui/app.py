@@ -50,6 +50,9 @@ log = logging.getLogger("kiosk.ui")
 
 S = TypeVar("S", bound=Screen[Any])
 
+# A press of the mouse or a tap of the touch screen: keys held back go before it.
+TAPS = (events.MouseDown, events.MouseUp, events.Click)
+
 # Actions that would leave the app (or open a way out): refused whatever asks for them,
 # a key binding, the command palette or a markup link.
 FORBIDDEN_ACTIONS = frozenset(
@@ -440,8 +443,15 @@ class KioskApp(PlainErrors, App[None]):
             ):
                 await self._apply(self._wedge.feed(event, event.key, event.character, monotonic()))
                 return
+            if isinstance(event, TAPS) and self._wedge.pending:
+                # A key held back (an "S" that might start a scanner's payload) was typed
+                # before this tap: it goes first, into the field it was typed in, not after
+                # the button's action and onto the next screen.
+                await self._apply(self._wedge.flush())
         elif isinstance(event, events.Paste) and not event.is_forwarded:
             self._last_input = self.clock.monotonic()
+            if self._wedge.pending:
+                await self._apply(self._wedge.flush())
             scan = self._wedge.paste(event.text) if self._scans_wanted() else None
             if scan is not None:
                 self.receive_scan(scan)

@@ -22,6 +22,12 @@ from kiosk.ui.base import KioskScreenMixin, PlainBackgroundMixin, ReusableScreen
 from kiosk.ui.formats import clock_time, long_date
 from kiosk.ui.widgets import OK_MARK, assemble, plain, update_if_changed
 
+# Keys that, on the confirmation, mean "back to the start" and nothing more.
+HOME_ONLY = frozenset({"enter", "ctrl+m", "ctrl+j", "escape"})
+# A function key this soon after the confirmation was drawn (or typed before it) is the
+# second press of a double press on the screen before, not the next person's choice.
+READ_SECONDS = 0.5
+
 
 class ConfirmScreen(PlainBackgroundMixin, ReusableScreenMixin, KioskScreenMixin, Screen[None]):
     IDLE_FACTOR = None  # it has its own, shorter timer
@@ -33,6 +39,7 @@ class ConfirmScreen(PlainBackgroundMixin, ReusableScreenMixin, KioskScreenMixin,
         self.lines = lines
         self.at = at
         self._timer: Timer | None = None
+        self._drawn_at: float | None = None  # time.monotonic(), a key's own clock on Linux
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
@@ -83,6 +90,7 @@ class ConfirmScreen(PlainBackgroundMixin, ReusableScreenMixin, KioskScreenMixin,
 
     def on_screen_resume(self) -> None:
         self._stop_timer()
+        self._drawn_at = None
         self._timer = self.set_timer(self.kiosk.confirm_seconds, self._leave, name="confirm")
         self.call_after_refresh(self._drawn)
 
@@ -96,7 +104,7 @@ class ConfirmScreen(PlainBackgroundMixin, ReusableScreenMixin, KioskScreenMixin,
             self._timer = None
 
     def _drawn(self) -> None:
-        self.kiosk.confirmation_drawn_at = monotonic()
+        self._drawn_at = self.kiosk.confirmation_drawn_at = monotonic()
 
     def _leave(self) -> None:
         if self.is_current:
@@ -104,17 +112,30 @@ class ConfirmScreen(PlainBackgroundMixin, ReusableScreenMixin, KioskScreenMixin,
 
     def on_key(self, event: events.Key) -> None:
         """Any key returns home; a printable one is the start of the next person's code and
-        goes into the home screen's code field (not lost, and never an action)."""
+        goes into the home screen's code field (not lost, and never an action); a function
+        key (F2 Phone in / out, F10 Admin...) pressed once the confirmation has been seen is
+        the home screen's key, pressed there. Enter and Esc only return home, and so does a
+        key typed before it was drawn (a double press of F2 must not arm home for the next
+        person's badge)."""
         event.stop()
         event.prevent_default()  # not the code field's handling (this screen has none)
         if not self.is_current:
             return
         self.kiosk.go_home()
         home = self.kiosk.home
-        if event.is_printable and event.character and home is not None:
+        if home is None:
+            return
+        if event.is_printable and event.character:
             field = home.code_field
             if field is not None:
                 field.take(event.character)
+        elif event.key not in HOME_ONLY and self._pressed_here(event):
+            # Through the app, as if pressed again: home takes it once it is shown.
+            self.app.post_message(events.Key(event.key, event.character))
+
+    def _pressed_here(self, event: events.Key) -> bool:
+        drawn = self._drawn_at
+        return drawn is not None and event.time >= drawn + READ_SECONDS
 
     def on_click(self, event: events.Click) -> None:
         self._leave()

@@ -136,8 +136,11 @@ class PinScreen(StaffModal):
         self._show_dots()
 
     def action_delete(self) -> None:
+        """Backspace rubs out the key typed last: a digit (and its dot), or a letter typed by
+        mistake (which has no dot), never the digit before that letter."""
         if self.stage == "pin":
-            self.digits = self.digits[:-1]
+            if self.typed[-1:].isdigit():
+                self.digits = self.digits[:-1]
             self.typed = self.typed[:-1]
             self._show_dots()
 

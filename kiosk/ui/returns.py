@@ -11,9 +11,9 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, RadioSet, Static
 
 from kiosk.domain.calendar import WEEKDAYS_ONLY, SchoolCalendar
-from kiosk.domain.errors import InvalidInput, KioskError
+from kiosk.domain.errors import InvalidInput, KioskError, NotFound
 from kiosk.domain.timeutil import suggested_extension
-from kiosk.ui.base import KioskScreenMixin, StaffScreen
+from kiosk.ui.base import SCAN_PREFIX, KioskScreenMixin, StaffScreen, shown_code
 from kiosk.ui.formats import day_and_time, parse_when
 from kiosk.ui.widgets import WARN_MARK, Choice, CodeField, Notice, TouchButton, assemble, plain
 
@@ -76,6 +76,27 @@ class ReturnScreen(StaffScreen):
 
     def enter_pressed(self) -> None:
         self.action_submit()
+
+    def handle_scan(self, text: str) -> None:
+        """A code typed or scanned here (another person's: they take over; a label: said
+        so). What is not a code at all is most likely a note typed before Tab: the refusal
+        quotes it as typed and says where a note goes."""
+
+        def not_a_code(error: KioskError) -> None:
+            if not isinstance(error, NotFound) or SCAN_PREFIX.match(text.strip()):
+                self.show_error(error)  # a badge or label not on the lists: said as it is
+                return
+            self.show_error(
+                f"“{shown_code(text)}” is not a staff code or an asset tag. A note on its "
+                "condition goes in the note field: press Tab, type it there, then Enter.",
+                title="Not recorded",
+            )
+
+        self.call(
+            lambda s: s.people.resolve_scan(text),
+            lambda result: self.other_code(result, text),
+            not_a_code,
+        )
 
     @on(Input.Submitted, "#condition")
     def _submitted(self, event: Input.Submitted) -> None:

@@ -9,7 +9,7 @@ prefix (``SRK<digits>:``) everything up to Enter is taken as a scan and never re
 widget. When they do not (a person typing ``SMITH``), the held keys are let through, in
 order, at once. A held key is never kept for long: after ``hold_seconds`` without another
 key it is released (or, when a whole payload has arrived from a scanner configured without
-an Enter suffix, taken as the scan).
+an Enter suffix, taken as the scan), and at once when a tap, a click or a paste comes.
 
 Plain Python: it works on opaque key events and their ``key``/``character``.
 """
@@ -112,10 +112,19 @@ class ScanWedge(Generic[E]):
         """Called a little after the last key: release what is held, or finish a scan."""
         if not self._held or now - self._last_key_at < self.hold_seconds:
             return WedgeOutput()
+        out = self.flush()
+        if out.scan is not None:
+            self._scan_ended_at = now
+        return out
+
+    def flush(self) -> WedgeOutput[E]:
+        """Something that is not a key comes (a tap, a click, a paste): what is held goes
+        first, now (a whole payload as the scan), not after it and onto whatever it did."""
+        if not self._held:
+            return WedgeOutput()
         text = self._text
         released = self._reset()
         if _COMPLETE.match(text):
-            self._scan_ended_at = now
             return WedgeOutput(scan=text)
         return WedgeOutput(release=released)
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 from textual.geometry import Region
-from textual.widgets import TabbedContent
+from textual.widgets import DataTable, Select, TabbedContent
 
 from kiosk.services.app import Services
 from kiosk.ui.admin.console import VIEWS
-from kiosk.ui.admin.dialogs import ConfirmDialog
+from kiosk.ui.admin.dialogs import ConfirmDialog, FormDialog
 from tests.conftest import FakeClock
 from tests.hostile import ESC, SHOWN, make_hostile_school
 from tests.ui.admin_support import SIZE, ConsoleHost, open_services, wait_until
@@ -114,3 +114,59 @@ async def test_clicking_a_name_with_an_action_in_it_does_nothing(services: Servi
         await pilot.pause()
         assert not any(isinstance(s, ConfirmDialog) for s in app.screen_stack)
         assert app.is_running
+
+
+@pytest.mark.parametrize(
+    ("tab", "pane", "field", "value", "shown"),
+    [
+        # People, Add staff: the line manager, chosen from the staff list (kept as a code)
+        ("8", "PeoplePane", "#field-manager", "CHEAD", f"{SHOWN['CHEAD']} (CHEAD)"),
+        # Exemptions, Grant: who granted it, chosen from the SLT (kept as the name)
+        ("6", "ExemptionsPane", "#field-head", SHOWN["CHEAD"], SHOWN["CHEAD"]),
+    ],
+    ids=["add-staff-manager", "grant-exemption-head"],
+)
+async def test_a_dialogs_list_of_people_shows_each_name_as_typed(
+    services: Services, tab: str, pane: str, field: str, value: str, shown: str
+) -> None:
+    app = ConsoleHost(services)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.focused, DataTable))
+        await pilot.press(tab)
+        view = app.screen.query_one(pane)
+        # its lists read (the dialog offers the names the view has read)
+        await wait_until(pilot, lambda: getattr(view, "staff", ()) or getattr(view, "slt", ()))
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, FormDialog))
+        choice: Select[str] = app.screen.query_one(field, Select)
+        offered = [str(prompt) for prompt, _ in choice._options]
+        assert shown in offered, offered
+        choice.value = value  # chosen: the box shows it
+        await wait_until(pilot, lambda: shown in drawn(app)[0], what=f"{shown!r} in the box")
+        text, actions = drawn(app)
+        assert "\\[" not in text  # no markup escape drawn as a backslash
+        assert actions == []
+
+
+async def test_the_registers_device_list_shows_a_kind_of_device_as_typed(
+    services: Services,
+) -> None:
+    # A kind of device is the school's own words (``kiosk devices kinds add``): its label is
+    # shown as typed in the register's device filter too, not read as markup.
+    label = "[@click=app.quit]iPad[/] [b]Air"
+    services.school.set_device_kind("ipad", label, admin_code="DOFFICE")
+    services.people.add_device("IP-01", "ipad", "Class set", admin_code="DOFFICE")
+    app = ConsoleHost(services)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.focused, DataTable))
+
+        def devices() -> Select[str]:
+            return app.screen.query_one("#reg-device", Select)
+
+        await wait_until(
+            pilot, lambda: any(v == "IP-01" for _, v in devices()._options), what="the devices"
+        )
+        devices().focus()
+        await pilot.press("enter")  # the list opens
+        await wait_until(pilot, lambda: f"IP-01 {label}" in drawn(app)[0], what="the kind")
+        assert drawn(app)[1] == []

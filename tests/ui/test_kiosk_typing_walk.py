@@ -4,8 +4,10 @@ model of issue 16: each on a real database file, the register read before and af
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.events import MouseDown, MouseUp
 from textual.widgets import Select
 
 from kiosk.config import Settings, log_dir
@@ -80,6 +82,18 @@ async def test_a_label_typed_at_the_pin_pad_is_not_a_pin_and_not_an_attempt(
         await press(pilot, *"999999", "enter")
         assert "Wrong PIN. 4 attempts left." in notice(app)
         await press(pilot, *ADMIN_PIN, "enter")
+        assert app.screen.stage == "badge"  # type: ignore[attr-defined]
+
+
+async def test_backspace_at_the_pin_pad_rubs_out_the_key_typed_last(school: Services) -> None:
+    # A letter hit by mistake in the middle of the PIN (no dot for it), then Backspace to rub
+    # it out: the digits typed stay, and the PIN is accepted, not counted as a wrong one.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, "f10")
+        assert isinstance(app.screen, PinScreen)
+        await press(pilot, *ADMIN_PIN[:4], "t", "backspace", *ADMIN_PIN[4:], "enter")
+        assert "Wrong PIN" not in notice(app), notice(app)
         assert app.screen.stage == "badge"  # type: ignore[attr-defined]
 
 
@@ -346,3 +360,103 @@ async def test_keys_typed_while_a_code_is_answered_go_to_the_next_screen(
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await settle(pilot)
     assert [h.staff.code for h in school.phones.phones_now()] == ["ASMITH"]
+
+
+async def test_a_tap_straight_after_typing_takes_every_key_typed(school: Services) -> None:
+    # A word ending in "s" typed into a form, then the button tapped at once: the "s" (held
+    # back for a moment in case a scanner's "SRK1:" follows) is part of what is recorded, and
+    # it does not turn up afterwards on the next screen.
+    make_ready(school, "EPATEL")
+    school.devices.sign_out("EPATEL", ["LAP-002"], reason="Planning")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        await press(pilot, "f4")
+        assert type(app.screen).__name__ == "ExtendScreen"
+        await press(pilot, "enter")  # the suggested new time: on to the reason
+        assert app.focused is not None and app.focused.id == "extend-reason"
+        before = len(events(school))
+        for key in "Parents evenings":
+            await pilot.press(key)
+        await tap(pilot, "#submit")
+        await settle(pilot)
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.pause(0.6)  # longer than a key is ever held back
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+    new = events(school)[before:]
+    assert [(kind, details.get("reason")) for kind, details in new] == [
+        ("return_extended", "Parents evenings")
+    ]
+
+
+async def tap(pilot: Any, selector: str) -> None:
+    """A tap on ``selector`` as the terminal sends it: mouse down and up, to the app (which
+    makes the click). Pilot's ``click`` hands its events to the screen, past the app."""
+    app = pilot.app
+    region = app.screen.query_one(selector).region
+    x, y = region.x + region.width // 2, region.y + region.height // 2
+    for kind in (MouseDown, MouseUp):
+        app.post_message(kind(None, x, y, 0, 0, 1, False, False, False, screen_x=x, screen_y=y))
+    await pilot.pause()
+
+
+async def test_a_function_key_on_the_confirmation_is_not_lost(school: Services) -> None:
+    # The next person presses F2 (Phone in / out) while the last one's confirmation is still
+    # up: it goes home (as any key does) and Phone in / out is armed there, as a letter typed
+    # there starts the next code, so their badge then records their phone.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        await press(pilot, "enter")  # her phone in: the confirmation
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.pause(0.6)  # the confirmation read
+        await press(pilot, "f2")
+        assert type(app.screen).__name__ == "HomeScreen"
+        assert app.screen.intent == "phone"  # type: ignore[attr-defined]
+        before = len(events(school))
+        await scan(pilot, "SRK1:S:ASMITH")
+        assert isinstance(app.screen, ConfirmScreen)
+    assert [kind for kind, _ in events(school)[before:]] == ["phone_deposited"]
+
+
+async def test_a_note_typed_before_tab_on_a_return_is_told_where_it_goes(school: Services) -> None:
+    # "charger missing" typed straight away (the code field has the cursor), then Enter: read
+    # as a code, refused, nothing recorded; the message quotes what was typed and says where
+    # a note goes (it said "CHARGERMISSING is not a staff code or an asset tag").
+    make_ready(school, "ASMITH")
+    school.devices.sign_out("ASMITH", ["LAP-001"], reason="Planning")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, *"LAP-001", "enter")
+        assert isinstance(app.screen, ReturnScreen)
+        before = len(events(school))
+        await press(pilot, *"charger missing", "enter")
+        said = notice(app)
+        assert "“charger missing”" in said and "Tab" in said, said
+        assert "CHARGERMISSING" not in said
+        await press(pilot, "tab", *"charger missing", "enter")
+        assert isinstance(app.screen, ConfirmScreen)
+    assert [(kind, details.get("condition")) for kind, details in events(school)[before:]] == [
+        ("device_returned", "charger missing")
+    ]
+
+
+async def test_a_double_press_of_f2_leaves_nothing_armed_for_the_next_person(
+    school: Services,
+) -> None:
+    # F2 pressed twice in a hurry on a person's screen: the first records her phone, the
+    # second (typed while it was recorded) must not arm Phone in / out on home, where the
+    # next person's badge would then record their phone without showing their screen.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        await pilot.press("f2", "f2")
+        await settle(pilot)
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "HomeScreen", timeout=5)
+        await settle(pilot)
+        assert app.screen.intent is None  # type: ignore[attr-defined]
+        before = len(events(school))
+        await scan(pilot, "SRK1:S:ASMITH")
+        assert isinstance(app.screen, PersonScreen)
+    assert events(school)[before:] == []

@@ -111,6 +111,7 @@ class Field:
     label: str
     value: str = ""
     placeholder: str = ""
+    # (label, value): each label shown as written (plain text, never markup: not escaped)
     options: Sequence[tuple[str, str]] = field(default=())
     password: bool = False
     restrict: str | None = None

@@ -10,7 +10,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.markup import escape
 from textual.widgets import Button, Checkbox, DataTable, Label, Static
 
 from kiosk.domain.devicekinds import DEFAULT_KINDS, DeviceKinds
@@ -188,9 +187,7 @@ class PeoplePane(Pane):
                         "Line manager (optional, from the staff list)",
                         # Chosen by name, kept as the code (two people may share a name).
                         options=[
-                            (escape(f"{s.name} ({s.code})"), s.code)
-                            for s in self.staff
-                            if not s.retired
+                            (f"{s.name} ({s.code})", s.code) for s in self.staff if not s.retired
                         ],
                         placeholder="None",
                     ),

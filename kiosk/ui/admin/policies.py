@@ -9,7 +9,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.markup import escape
 from textual.widgets import Button, DataTable, Label, Static
 
 from kiosk.domain.dates import parse_date
@@ -401,7 +400,7 @@ class ExemptionsPane(Pane):
     def _granters(self) -> list[tuple[str, str]]:
         """Who can grant or revoke an exemption: chosen from the staff list (the SLT), not
         typed, so the register names a real person the same way each time."""
-        return [(escape(s.name), s.name) for s in self.slt]
+        return [(s.name, s.name) for s in self.slt]
 
     def action_revoke(self) -> None:
         key = selected_key(self.query_one("#exemptions-table", DataTable))

@@ -251,7 +251,7 @@ class RegisterPane(Pane):
                 (plain_cell(s.name), s.code) for s in stores
             )
             self.query_one("#reg-device", Select).set_options(
-                (f"{d.tag} {d.kind_label}", d.tag) for d in devices
+                (plain_cell(f"{d.tag} {d.kind_label}"), d.tag) for d in devices
             )
 
     def load(self) -> None:
