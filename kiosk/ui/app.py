@@ -38,6 +38,7 @@ from kiosk.ui.gateway import UNEXPECTED, Gateway
 from kiosk.ui.logfile import setup_file_logging
 from kiosk.ui.scanner import ScanWedge, WedgeOutput
 from kiosk.ui.signals import exit_on_sigterm, forget_sigterm
+from kiosk.ui.text import show_toast
 from kiosk.ui.theme import HIGH_CONTRAST, KIOSK, THEMES
 from kiosk.ui.tuning import memory
 from kiosk.ui.tuning.errors import PlainErrors
@@ -266,7 +267,7 @@ class KioskApp(PlainErrors, App[None]):
             screen.show_error(error, title)
         else:
             message = error.message if isinstance(error, KioskError) else error
-            self.notify(message, title=title or "Not recorded", severity="error")
+            show_toast(self, message, title=title or "Not recorded")
 
     def confirm(self, title: str, lines: list[str], at: datetime | None) -> None:
         """The big confirmation, straight above home (it returns home by itself)."""

@@ -22,6 +22,7 @@ from textual.widgets import Input, OptionList
 
 from kiosk.domain.errors import KioskError
 from kiosk.domain.text import display_text
+from kiosk.ui.text import show_toast
 from kiosk.ui.widgets import CodeField, Notice
 
 if TYPE_CHECKING:
@@ -350,7 +351,7 @@ class KioskScreenMixin:
             title = ""  # said once: "Not recorded: the database..." needs no second title
         notice = self.notice
         if notice is None:
-            self.app.notify(message, title=title, severity="error")
+            show_toast(self.app, message, title=title)
             return
         notice.error(message, title=title or None)
 

@@ -8,8 +8,12 @@ style or an action. Control, bidi and invisible characters are replaced by
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
+from textual.app import App
 from textual.content import Content
+from textual.notifications import SeverityLevel
 
 from kiosk.domain.text import display_text
 
@@ -32,3 +36,17 @@ def plain_cell(value: object, *, style: str = "") -> Text:
     if not isinstance(value, str) and not isinstance(value, (int, float)):
         return value  # type: ignore[return-value]  # another renderable: the caller's own
     return Text(display_text(value), style=style)
+
+
+def show_toast(
+    app: App[Any], message: str, *, title: str = "", severity: SeverityLevel = "error"
+) -> None:
+    """A message as a toast (where a screen has no message line of its own): its words as
+    written, never markup (a name quoted in it, ``Jo [/] Bloggs``, is a markup error that
+    stopped the kiosk), control and bidi characters replaced as everywhere else."""
+    app.notify(
+        display_text(message, multiline=True),
+        title=display_text(title),
+        severity=severity,
+        markup=False,
+    )

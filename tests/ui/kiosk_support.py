@@ -35,9 +35,12 @@ def with_settings(services: Services, **changes: Any) -> Services:
 
 
 @asynccontextmanager
-async def running(app: KioskApp, size: tuple[int, int] = SIZE) -> AsyncIterator[Pilot[None]]:
-    """Run the app; afterwards, no unexpected error may have been swallowed on the way."""
-    async with app.run_test(size=size) as pilot:
+async def running(
+    app: KioskApp, size: tuple[int, int] = SIZE, *, notifications: bool = False
+) -> AsyncIterator[Pilot[None]]:
+    """Run the app; afterwards, no unexpected error may have been swallowed on the way.
+    ``notifications``: toasts drawn (Textual's run_test leaves them out by default)."""
+    async with app.run_test(size=size, notifications=notifications) as pilot:
         await settle(pilot)
         yield pilot
     assert app.unexpected_errors == [], app.unexpected_errors

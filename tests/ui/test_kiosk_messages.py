@@ -58,3 +58,27 @@ async def test_a_kiosk_pointed_at_no_register_says_so_and_makes_none(tmp_path: P
         assert "There is no register at" in said and "kiosk setup" in said
         assert app.unexpected_errors == []
     assert not missing.exists() and not missing.parent.exists()
+
+
+async def test_a_message_with_markup_in_it_is_shown_as_written_where_there_is_no_notice_line(
+    school: Services,
+) -> None:
+    """Over the confirmation (no message line of its own) a refusal is a toast: a name or a
+    typed text quoted in it (``Jo [/] Bloggs``, ``[@click=app.quit]``) is shown as written,
+    not read as markup (an unbalanced ``[/]`` is a markup error: the kiosk stopped)."""
+    from textual.widgets._toast import Toast
+
+    from kiosk.domain.errors import RuleViolation
+    from kiosk.ui.confirm import ConfirmScreen
+
+    app = make_app(school)
+    async with running(app, notifications=True) as pilot:
+        app.confirm("Phone deposited", ["Jo Bloggs"], None)
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        app.show_error(RuleViolation("Not recorded: Jo [/] Bloggs [@click=app.quit]x[/] \x1b[2J"))
+        await pilot.pause()
+        await wait_for(pilot, lambda: app.screen.query(Toast))
+        await pilot.pause()
+        shown = " ".join(str(toast.render()) for toast in app.screen.query(Toast))
+        assert app.is_running and not app.unexpected_errors
+    assert "Jo [/] Bloggs [@click=app.quit]x[/] \ufffd[2J" in shown
