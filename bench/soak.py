@@ -25,8 +25,9 @@ type whose count rose in at least three intervals out of four and, over the seco
 the term, by more than :data:`GROWTH_FLOOR` objects and 5 % is flagged as growing (pass when
 none is). A bounded cache that fills slowly (Textual's ``Region.intersection``, 4,096
 entries, fills over months) is not a leak; what still grows outside the caches is. The types
-that grow only with the caches' contents counted are named in the note. The note gives what holds a flagged type's newest objects, ``sys.getallocatedblocks()``
-(every object, tracked by the collector or not), SQLAlchemy's compiled-cache entries, and
+that grow only with the caches' contents counted are named in the note. The note gives what
+holds a flagged type's newest objects, ``sys.getallocatedblocks()`` (every object, tracked by
+the collector or not), SQLAlchemy's compiled-cache entries, and
 where the memory is: glibc's heaps (how many; in use, free but kept), Python's arenas, SQLite's
 heap and the threads, every sample; the ``lru_cache``s at the end, and what they held.
 
