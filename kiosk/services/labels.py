@@ -21,7 +21,9 @@ with an ellipsis when the label has no more room.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -134,9 +136,10 @@ def write_sheet(
     sheets = pages(labels, stock)
     if suffix == ".pdf":
         images = [_to_pdf_mode(render_page(sheet, stock)) for sheet in sheets]
-        images[0].save(
-            out, format="PDF", save_all=True, append_images=images[1:], resolution=float(DPI)
-        )
+        with _whole(out) as tmp:
+            images[0].save(
+                tmp, format="PDF", save_all=True, append_images=images[1:], resolution=float(DPI)
+            )
         return [out]
     targets = (
         [out]
@@ -144,11 +147,25 @@ def write_sheet(
         else [out.with_name(f"{out.stem}-{n}{out.suffix}") for n in range(1, len(sheets) + 1)]
     )
     for sheet, target in zip(sheets, targets, strict=True):
-        if suffix == ".png":
-            render_page(sheet, stock).save(target, format="PNG", dpi=(DPI, DPI))
-        else:
-            target.write_text(svg_page(sheet, stock), encoding="utf-8")
+        with _whole(target) as tmp:
+            if suffix == ".png":
+                render_page(sheet, stock).save(tmp, format="PNG", dpi=(DPI, DPI))
+            else:
+                tmp.write_text(svg_page(sheet, stock), encoding="utf-8")
     return targets
+
+
+@contextmanager
+def _whole(target: Path) -> Iterator[Path]:
+    """A file written whole or not at all: written beside ``target`` under a temporary name,
+    then renamed onto it. A label sheet is there for the printer (or whoever opens it) only
+    once all of it is written; a half-written one was visible as the file filled."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _stock(stock: Stock | str) -> Stock:
