@@ -61,6 +61,30 @@ def read_json(text: str) -> Any:
         return {UNREADABLE: str(text)[:200]}
 
 
+def pg_connect_args(url: str, given: dict[str, Any]) -> dict[str, Any]:
+    """What the kiosk asks of a PostgreSQL connection, where the URL (its query string) and
+    the caller have not said otherwise: SQLAlchemy's ``connect_args`` win over the URL's, so
+    only what neither sets is filled in.
+
+    * UTF-8: a login may ``ALTER ROLE`` its own client_encoding (to SQL_ASCII psycopg hands
+      text over as bytes, and every read failed with a TypeError); what the connection asks
+      for wins over the role's default.
+    * a lock timeout for every statement, added to any ``options`` the URL, the caller or
+      ``PGOPTIONS`` give (a ``search_path`` there is kept);
+    * a connect timeout and keepalives (a dead link is noticed in seconds, not hours)."""
+    query = make_url(url).query
+    args = dict(given)
+    for name, value in {"connect_timeout": 5, "client_encoding": "utf8", **PG_DEAD_LINK}.items():
+        if name not in query:
+            args.setdefault(name, value)
+    options = args.get("options") or query.get("options") or os.environ.get("PGOPTIONS") or ""
+    if isinstance(options, tuple):  # the option given twice in the URL
+        options = " ".join(options)
+    lock = f"-c lock_timeout={int(PG_LOCK_TIMEOUT_MS)}"
+    args["options"] = f"{options} {lock}".strip() if "lock_timeout" not in options else options
+    return args
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine. On SQLite: WAL, synchronous=FULL, foreign keys, busy timeout.
 
@@ -78,14 +102,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             raise ValueError("the kiosk needs a database file, not an in-memory database")
     else:
         kwargs.setdefault("pool_pre_ping", True)
-        # UTF-8 asked for at connect: a login may ALTER ROLE its own client_encoding (to
-        # SQL_ASCII psycopg hands text over as bytes, and every read failed with a TypeError);
-        # what the connection asks for wins over the role's default.
-        args = kwargs.setdefault("connect_args", {"connect_timeout": 5})
-        args.setdefault("client_encoding", "utf8")
-        args.setdefault("options", f"-c lock_timeout={int(PG_LOCK_TIMEOUT_MS)}")
-        for name, value in PG_DEAD_LINK.items():
-            args.setdefault(name, value)
+        kwargs["connect_args"] = pg_connect_args(url, kwargs.get("connect_args") or {})
     kwargs.setdefault("json_deserializer", read_json)
     engine = create_engine(url, **kwargs)
     if is_sqlite:

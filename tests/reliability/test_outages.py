@@ -319,3 +319,48 @@ def test_a_server_gone_from_the_network_is_said_in_words_within_seconds_not_a_ha
     seconds = float(said.split()[1])
     assert seconds < 40, said
     assert "DatabaseUnavailable: Not recorded" in said, said
+
+
+# --- what the kiosk asks of a connection, beside what the URL asks --------------------------------
+
+
+def _sent_at_connect(url: str, monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, Any]:
+    """The parameters the engine hands the driver when it connects (caught before it does)."""
+    from sqlalchemy import event
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    engine = make_engine(url)
+    sent: dict[str, Any] = {}
+
+    class Caught(Exception):
+        pass
+
+    @event.listens_for(engine, "do_connect")
+    def catch(dialect: Any, record: Any, cargs: Any, cparams: dict[str, Any]) -> None:
+        sent.update(cparams)
+        raise Caught
+
+    with pytest.raises(Caught):
+        engine.connect()
+    engine.dispose()
+    return sent
+
+
+def test_the_kiosks_connection_settings_add_to_those_of_the_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A school's URL may set its own options (a ``search_path``), timeouts or keepalives:
+    they are kept, and the kiosk's lock timeout is added to the options, not put in their
+    place (SQLAlchemy's connect_args win over the URL's: the schema was lost, and a URL's
+    connect_timeout of 30 became 5)."""
+    base = "postgresql+psycopg://kiosk@127.0.0.1:1/school"
+    url = f"{base}?options=-csearch_path%3Dkiosk&connect_timeout=30&keepalives_idle=60"
+    sent = _sent_at_connect(url, monkeypatch)
+    assert sent["options"] == "-csearch_path=kiosk -c lock_timeout=15000"
+    assert sent["connect_timeout"] == "30" and sent["keepalives_idle"] == "60"
+    assert sent["client_encoding"] == "utf8" and sent["keepalives"] == 1
+
+    bare = _sent_at_connect(base, monkeypatch, PGOPTIONS="-c statement_timeout=0")
+    assert bare["options"] == "-c statement_timeout=0 -c lock_timeout=15000"
+    assert bare["connect_timeout"] == 5
