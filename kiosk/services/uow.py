@@ -148,7 +148,7 @@ class ServiceContext:
         except UNREADABLE_VALUE_ERRORS as exc:
             if not stored_value_unreadable(exc):
                 raise
-            log.warning("a stored value cannot be read: %r", exc)
+            log.warning("a stored value cannot be read: %r", exc, exc_info=True)
             raise DatabaseUnavailable(f"This cannot be shown: {UNREADABLE_VALUE}") from exc
         except SQLAlchemyError as exc:
             log.warning("database read failed: %s", exc)
@@ -199,11 +199,20 @@ class ServiceContext:
         except UNREADABLE_VALUE_ERRORS as exc:
             if not stored_value_unreadable(exc):
                 raise
-            log.warning("a stored value cannot be read: %r", exc)
+            log.warning("a stored value cannot be read: %r", exc, exc_info=True)
             raise DatabaseUnavailable(f"Not recorded: {UNREADABLE_VALUE}") from exc
         except SQLAlchemyError as exc:
             log.warning("database write failed: %s", exc)
-            if committing and uow is not None and uow.recorded is not None:
+            if (
+                committing
+                and uow is not None
+                and uow.recorded is not None
+                # Only an answer lost on the way back from a server can hide a commit: a
+                # SQLite file's COMMIT that fails did not happen (its damaged-file or locked
+                # words follow), nor did a PostgreSQL one refused while the link held.
+                and self.engine.dialect.name == "postgresql"
+                and getattr(exc, "connection_invalidated", False)
+            ):
                 stored = self._stored_after_all(*uow.recorded)
                 if stored:  # the answer was lost, not the event: confirmed
                     log.warning("event %s was stored all the same: confirmed", uow.recorded[0])
@@ -264,13 +273,18 @@ UNREADABLE_VALUE = (
 )
 
 
+# Where SQLAlchemy turns a fetched row's stored values into Python ones.
+_ROW_PROCESSING = ("/engine/result.py", "/engine/cursor.py", "resultproxy", "processors")
+
+
 def stored_value_unreadable(exc: BaseException) -> bool:
-    """Whether ``exc`` came out of SQLAlchemy reading a stored value (its traceback passes
-    through SQLAlchemy), not out of the kiosk's own code (a bug stays a bug)."""
+    """Whether ``exc`` came out of SQLAlchemy turning a fetched row's stored values into
+    Python ones (its traceback passes through SQLAlchemy's row processing), not out of the
+    kiosk's own code, nor the kiosk calling SQLAlchemy wrongly (a bug stays a bug)."""
     tb = exc.__traceback__
     while tb is not None:
         name = tb.tb_frame.f_code.co_filename
-        if "sqlalchemy" in name:
+        if "sqlalchemy" in name and any(part in name for part in _ROW_PROCESSING):
             return True
         tb = tb.tb_next
     return False

@@ -721,3 +721,22 @@ def test_a_garbled_list_value_is_said_in_words_at_the_kiosk(
         assert not services.integrity.verify(save=False).ok
     finally:
         services.close()
+
+
+def test_a_bug_in_the_kiosks_own_use_of_the_database_is_not_called_a_value_written_by_hand(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    """Only an error out of SQLAlchemy reading a fetched row is "a value stored in the
+    database cannot be read": the kiosk calling SQLAlchemy wrongly stays the bug it is."""
+    from kiosk.db.models import Event
+
+    services = Services(
+        make_engine(sqlite_url), Settings(kiosk_name="k1", database_url=sqlite_url), clock
+    )
+    try:
+        with pytest.raises(TypeError), services.ctx.write():
+            Event(bogus=1)  # type: ignore[call-arg]
+        with pytest.raises(TypeError), services.ctx.read():
+            Event(bogus=1)  # type: ignore[call-arg]
+    finally:
+        services.close()
