@@ -9,10 +9,12 @@ reader would act on instead of showing:
 * bidirectional overrides, embeddings and isolates (U+202A-U+202E, U+2066-U+2069), which make a
   line read in another order than it is stored (``U+202E`` turns ``evil.fdp`` into ``pdf.live``);
 * zero-width and invisible format characters (U+200B-U+200F, U+2060-U+2064, U+206A-U+206F,
-  U+FEFF, U+00AD, U+180E, U+034F, U+FFF9-U+FFFB, the musical format characters
-  U+1D173-U+1D17A, the "tag" characters U+E0000-U+E007F) and the Hangul fillers (U+115F,
-  U+1160, U+3164, U+FFA0), which draw as nothing or as a blank and make two different codes or
-  names look the same;
+  U+FEFF, U+00AD, U+180B-U+180F, U+034F, U+FFF9-U+FFFB, the musical format characters
+  U+1D173-U+1D17A, the "tag" characters U+E0000-U+E007F, the variation selectors U+FE00-U+FE0F
+  and U+E0100-U+E01EF, U+17B4-U+17B5, U+1BCA0-U+1BCA3, U+13430-U+1343F), the Hangul fillers
+  (U+115F, U+1160, U+3164, U+FFA0) and the blank braille pattern (U+2800), which draw as
+  nothing or as a blank and make two different codes or names look the same (a variation
+  selector goes too: names here are words, not emoji);
 * lone surrogates (U+D800-U+DFFF), which JSON can spell (``\ud800``) and Python reads back, but
   which no UTF-8 writer takes: the terminal, a log or a CSV file would fail on them.
 
@@ -31,8 +33,12 @@ REPLACEMENT = "\ufffd"
 _WHITESPACE = re.compile(r"[\t\n\r\v\f\u0085\u2028\u2029]")
 _BIDI = "\u202a-\u202e\u2066-\u2069\u061c"
 _INVISIBLE = (
-    "\u200b-\u200f\u2060-\u2064\u206a-\u206f\ufeff\u00ad\u180e\u034f\ufff9-\ufffb"
+    "\u200b-\u200f\u2060-\u2064\u206a-\u206f\ufeff\u00ad\u180b-\u180f\u034f\ufff9-\ufffb"
     "\U0001d173-\U0001d17a\U000e0000-\U000e007f\u115f\u1160\u3164\uffa0"
+    # variation selectors (also after a letter: "Ben" + U+E0100 looks like "Ben"), the blank
+    # braille pattern, Khmer's inherent vowels, shorthand and Egyptian format controls
+    "\ufe00-\ufe0f\U000e0100-\U000e01ef\u2800\u17b4\u17b5\U0001bca0-\U0001bca3"
+    "\U00013430-\U0001343f"
 )
 _SURROGATES = "\ud800-\udfff"
 _UNSAFE = re.compile(f"[\x00-\x08\x0e-\x1f\x7f-\x9f{_BIDI}{_INVISIBLE}{_SURROGATES}]")
