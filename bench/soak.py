@@ -157,7 +157,13 @@ def rows_of(result: dict[str, Any]) -> list[Row]:
         else ""
     )
     measured = (
-        "live objects by type once the bounded caches are emptied (a forked copy at each sample)"
+        "live objects by type once the bounded caches are emptied (a forked copy at each sample"
+        + (
+            f"; {result['outside_missing']} copies did not answer"
+            if result.get("outside_missing")
+            else ""
+        )
+        + ")"
         if result.get("outside_counted", False)
         else "live objects by type, caches included (the forked count failed)"
     )
@@ -266,7 +272,10 @@ def count_outside_bounded_caches(timeout: float = 60.0) -> Counter[str] | None:
                 return None
             time.sleep(0.05)
         text = answer.read()
-    return Counter(json.loads(text)) if text else None
+    try:
+        return Counter(json.loads(text)) if text else None
+    except ValueError:  # the copy stopped part-way through its answer
+        return None
 
 
 def growing_types(history: list[Counter[str]]) -> list[dict[str, Any]]:
@@ -627,8 +636,8 @@ async def _term(
     cached_mib = what_caches_hold()
     # What grows once the bounded caches are emptied (a copy of the process at each sample);
     # every object as well, for the note: a bounded cache that still fills is not a leak.
-    counted = [c for c in outside if c is not None]
-    growing = growing_types(counted if len(counted) == len(outside) else history)
+    counted = [c for c in outside if c is not None]  # a copy that did not answer: left out
+    growing = growing_types(counted if len(counted) >= 3 else history)
     with_caches = growing_types(history)
     holders = {g["type"]: held_by(g["type"]) for g in growing[:5]}
     changes = Counter({k: history[-1].get(k, 0) - history[0].get(k, 0) for k in history[-1]})
@@ -646,7 +655,8 @@ async def _term(
         "samples": samples,
         "growing": growing,
         "growing_with_caches": with_caches,
-        "outside_counted": len(counted) == len(outside),
+        "outside_counted": len(counted) >= 3,
+        "outside_missing": len(outside) - len(counted),
         "holders": holders,
         "largest_changes": largest,
         "lru_caches": caches[:8],

@@ -292,7 +292,7 @@ class AdminService(UseCases):
                         EventKind.ADMIN_LOCKOUT,
                         staff_id=None,
                         details=_lockout_details(
-                            item["locked_until"], kiosk, str(item.get("locked_at") or "")
+                            item["locked_until"], kiosk, item.get("locked_at") or None
                         ),
                     )
                     count += 1

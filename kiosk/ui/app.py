@@ -267,7 +267,8 @@ class KioskApp(PlainErrors, App[None]):
             screen.show_error(error, title)
         else:
             message = error.message if isinstance(error, KioskError) else error
-            show_toast(self, message, title=title or "Not recorded")
+            own = error.title if isinstance(error, KioskError) else None
+            show_toast(self, message, title=title or own or "Not recorded")
 
     def confirm(self, title: str, lines: list[str], at: datetime | None) -> None:
         """The big confirmation, straight above home (it returns home by itself)."""
