@@ -55,7 +55,6 @@ from kiosk.domain.reference import REFERENCE_KIND
 from kiosk.domain.timeutil import local_date, local_day_bounds
 from kiosk.services import state
 from kiosk.services.common import (
-    UNREADABLE_ERRORS,
     Unreadable,
     UseCases,
     item_label,
@@ -74,6 +73,7 @@ from kiosk.services.integrity import (
 from kiosk.services.reference import all_table_rows
 from kiosk.services.register import neutralise
 from kiosk.services.secret import school_key_if_present
+from kiosk.services.uow import UNREADABLE_ERRORS
 from kiosk.services.views import StaffInfo
 
 # A safety rail under whatever retention period the school chooses: the register keeps at

@@ -14,7 +14,7 @@ from kiosk.domain.devicekinds import DEFAULT_KINDS, DeviceKinds
 from kiosk.domain.errors import RuleViolation
 from kiosk.domain.events import EventKind, Role
 from kiosk.services import state
-from kiosk.services.uow import ServiceContext, UnitOfWork
+from kiosk.services.uow import UNREADABLE_ERRORS, ServiceContext, UnitOfWork
 from kiosk.services.views import EventReceipt, StaffInfo
 
 
@@ -71,10 +71,6 @@ def item_label(
 
 # --- rows that cannot be read ----------------------------------------------------------------
 
-# What a value written around the kiosk raises when SQLAlchemy reads it back (a time that is
-# not a time, a number that is not a number...). JSON that is not JSON is read as a marker by
-# the engine (kiosk.db.engine.read_json) and needs nothing here.
-UNREADABLE_ERRORS = (ValueError, TypeError, OverflowError, UnicodeDecodeError)
 _CHUNK = 500
 
 

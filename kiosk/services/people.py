@@ -21,8 +21,8 @@ from kiosk.domain.scan import CODE_PATTERN, SCAN_AGAIN, ScanKind, parse_scan
 from kiosk.domain.text import unsafe_characters
 from kiosk.domain.timeutil import local_date
 from kiosk.services import school_events, state
-from kiosk.services.common import UNREADABLE_ERRORS, Unreadable, UseCases, read_rows
-from kiosk.services.uow import UnitOfWork
+from kiosk.services.common import Unreadable, UseCases, read_rows
+from kiosk.services.uow import UNREADABLE_ERRORS, UnitOfWork
 from kiosk.services.views import (
     DeviceInfo,
     DeviceStatus,

@@ -21,7 +21,6 @@ from kiosk.domain.text import encodable_text
 from kiosk.domain.timeutil import format_local, local_day_bounds
 from kiosk.services import school_events, state
 from kiosk.services.common import (
-    UNREADABLE_ERRORS,
     Unreadable,
     UseCases,
     item_label,
@@ -29,6 +28,7 @@ from kiosk.services.common import (
     read_rows,
     receipt,
 )
+from kiosk.services.uow import UNREADABLE_ERRORS
 from kiosk.services.views import EventReceipt, RegisterPage, RegisterRow
 
 CSV_COLUMNS = (

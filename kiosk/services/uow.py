@@ -145,26 +145,13 @@ class ServiceContext:
                 yield session
         except KioskError:
             raise
-        except UNREADABLE_VALUE_ERRORS as exc:
-            if not stored_value_unreadable(exc):
-                raise
-            log.warning("a stored value cannot be read: %r", exc, exc_info=True)
-            raise DatabaseUnavailable(f"This cannot be shown: {UNREADABLE_VALUE}") from exc
+        except UNREADABLE_ERRORS as exc:
+            if (said := _unreadable_value(exc, "This cannot be shown")) is None:
+                raise  # the kiosk's own bug
+            raise DatabaseUnavailable(said) from exc
         except SQLAlchemyError as exc:
             log.warning("database read failed: %s", exc)
-            if is_locked(exc):
-                raise DatabaseUnavailable(
-                    f"This cannot be shown: {LOCKED}. Please try again in a moment."
-                ) from exc
-            if (why := damaged(exc)) is not None:
-                raise DatabaseUnavailable(f"This cannot be shown: {DAMAGED.format(why)}.") from exc
-            if getattr(getattr(exc, "orig", None), "sqlstate", None) == "55P03":
-                raise DatabaseUnavailable(
-                    f"This cannot be shown: {PG_TABLE_LOCKED}. Please try again in a moment."
-                ) from exc
-            raise DatabaseUnavailable(
-                "The database is unavailable, so this cannot be shown. Please try again."
-            ) from exc
+            raise DatabaseUnavailable(_unavailable(exc, writing=False)) from exc
 
     @contextmanager
     def write(self) -> Iterator[UnitOfWork]:
@@ -179,9 +166,7 @@ class ServiceContext:
         committing = checking = lost_wal = False
         try:
             with self._write() as session, session.begin():
-                if session.get_bind().dialect.name == "postgresql":
-                    session.execute(_PG_WRITE_SETTINGS, {"t": f"{int(PG_LOCK_TIMEOUT_MS)}ms"})
-                    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_KEY})
+                _take_chain_lock(session)
                 uow = UnitOfWork(session, self)
                 checking = not self.baseline_checked
                 if checking:
@@ -196,11 +181,10 @@ class ServiceContext:
                 # session.begin() committed here; only now is anything confirmed.
         except KioskError:
             raise
-        except UNREADABLE_VALUE_ERRORS as exc:
-            if not stored_value_unreadable(exc):
-                raise
-            log.warning("a stored value cannot be read: %r", exc, exc_info=True)
-            raise DatabaseUnavailable(f"Not recorded: {UNREADABLE_VALUE}") from exc
+        except UNREADABLE_ERRORS as exc:
+            if (said := _unreadable_value(exc, "Not recorded")) is None:
+                raise  # the kiosk's own bug
+            raise DatabaseUnavailable(said) from exc
         except SQLAlchemyError as exc:
             log.warning("database write failed: %s", exc)
             if (
@@ -226,17 +210,7 @@ class ServiceContext:
                     f"Not recorded: on PostgreSQL {refused}. Run it with the owner's "
                     "KIOSK_DATABASE_URL (the kiosks' login may not)."
                 ) from exc
-            if is_locked(exc):
-                raise DatabaseUnavailable(
-                    f"Not recorded: {LOCKED}. Please try again in a moment."
-                ) from exc
-            if (why := damaged(exc)) is not None:
-                raise DatabaseUnavailable(f"Not recorded: {DAMAGED.format(why)}.") from exc
-            if getattr(getattr(exc, "orig", None), "sqlstate", None) == "55P03":
-                raise DatabaseUnavailable(
-                    f"Not recorded: {PG_LOCKED}. Please try again in a moment."
-                ) from exc
-            raise DatabaseUnavailable() from exc
+            raise DatabaseUnavailable(_unavailable(exc, writing=True)) from exc
 
     def _stored_after_all(self, event_id: int, digest: str) -> bool | None:
         """After a COMMIT that failed: is the event ``event_id`` stored, with ``digest``?
@@ -248,14 +222,7 @@ class ServiceContext:
                 time.sleep(LOST_ANSWER_PAUSE_SECONDS)
             try:
                 with self._read() as session, session.begin():
-                    if session.get_bind().dialect.name == "postgresql":
-                        session.execute(
-                            text("SELECT set_config('lock_timeout', :t, true)"),
-                            {"t": f"{int(PG_LOCK_TIMEOUT_MS)}ms"},
-                        )
-                        session.execute(
-                            text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_KEY}
-                        )
+                    _take_chain_lock(session)
                     found = session.execute(_STORED_HASH, {"id": event_id}).scalar()
                 return found == digest
             except SQLAlchemyError as exc:
@@ -263,10 +230,12 @@ class ServiceContext:
         return None
 
 
-# A value written into the database by hand that its column's type cannot read back (a time
-# 'x' or in the year 1 in SQLite, binary data where text belongs): SQLAlchemy's result
-# processing raises one of these, in the middle of whatever use case read the row.
-UNREADABLE_VALUE_ERRORS = (ValueError, TypeError, OverflowError, UnicodeDecodeError)
+# What a value written around the kiosk raises when SQLAlchemy reads it back (a time 'x' or
+# in the year 1 in SQLite, binary data where text belongs), in the middle of whatever use case
+# read the row; listings mark the row (kiosk.services.common.read_rows), a use case says so
+# (_unreadable_value). JSON that is not JSON is read as a marker by the engine
+# (kiosk.db.engine.read_json) and needs nothing here.
+UNREADABLE_ERRORS = (ValueError, TypeError, OverflowError, UnicodeDecodeError)
 UNREADABLE_VALUE = (
     "a value stored in the database cannot be read (written by hand?). Run `kiosk verify` "
     "and tell the office."
@@ -288,6 +257,40 @@ def stored_value_unreadable(exc: BaseException) -> bool:
             return True
         tb = tb.tb_next
     return False
+
+
+def _take_chain_lock(session: Session) -> None:
+    """On PostgreSQL: the write settings (lock timeout, durable commit) and the chain's
+    advisory lock, held to the end of the transaction. Nothing on SQLite, whose writes begin
+    IMMEDIATE (the file's own write lock)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_PG_WRITE_SETTINGS, {"t": f"{int(PG_LOCK_TIMEOUT_MS)}ms"})
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_KEY})
+
+
+def _unreadable_value(exc: BaseException, head: str) -> str | None:
+    """What a read or a write says (after ``head``) when a stored value cannot be read back;
+    None when ``exc`` is not that but a bug in the kiosk's own code."""
+    if not stored_value_unreadable(exc):
+        return None
+    log.warning("a stored value cannot be read: %r", exc, exc_info=True)
+    return f"{head}: {UNREADABLE_VALUE}"
+
+
+def _unavailable(exc: SQLAlchemyError, *, writing: bool) -> str:
+    """What a write ("Not recorded: ...") or a read ("This cannot be shown: ...") says when
+    the database failed it: what is known (a locked file, a damaged one, a lock held on
+    PostgreSQL), otherwise that the database is unavailable."""
+    head = "Not recorded" if writing else "This cannot be shown"
+    if is_locked(exc):
+        return f"{head}: {LOCKED}. Please try again in a moment."
+    if (why := damaged(exc)) is not None:
+        return f"{head}: {DAMAGED.format(why)}."
+    if getattr(getattr(exc, "orig", None), "sqlstate", None) == "55P03":
+        return f"{head}: {PG_LOCKED if writing else PG_TABLE_LOCKED}. Please try again in a moment."
+    if writing:
+        return DatabaseUnavailable().message
+    return "The database is unavailable, so this cannot be shown. Please try again."
 
 
 def owner_only(exc: BaseException) -> str | None:
