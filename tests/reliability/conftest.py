@@ -1,5 +1,6 @@
 """Prints the reliability figures (crash trials, events checked, fuzz cases) after the run,
-and the PostgreSQL kiosk-login fixtures the attack files share.
+the PostgreSQL kiosk-login fixtures the attack files share, and a kiosk's services on its own
+SQLite file (``sqlite_services``).
 
 With ``KIOSK_FUZZ_REPORT=FILE`` the fuzz case counts are also written there as JSON
 (``python -m bench.reliability`` reads them).
@@ -25,6 +26,16 @@ from tests.reliability.helpers import FIGURES, FUZZ_CASES, libpq_url
 from tests.school import make_ready, make_school
 
 _names = itertools.count()
+
+
+@pytest.fixture
+def sqlite_services(sqlite_url: str, clock: FakeClock) -> Iterator[Services]:
+    """A kiosk ("k1") on this test's own SQLite file, at the frozen clock."""
+    services = Services(
+        make_engine(sqlite_url), Settings(kiosk_name="k1", database_url=sqlite_url), clock
+    )
+    yield services
+    services.close()
 
 
 @pytest.fixture

@@ -296,8 +296,8 @@ def test_a_forged_event_appended_with_a_correct_hash_is_named(
     assert str(last + 1) in said(report) or (last + 1) in report.mismatched
 
 
-def test_an_unreadable_row_is_named_not_a_traceback(sqlite_services_file: Services) -> None:
-    services = sqlite_services_file
+def test_an_unreadable_row_is_named_not_a_traceback(sqlite_services: Services) -> None:
+    services = sqlite_services
     url = services.settings.database_url
     shift_school(services)
     ids = event_ids(url)
@@ -311,18 +311,6 @@ def test_an_unreadable_row_is_named_not_a_traceback(sqlite_services_file: Servic
     assert not report.ok
     for event_id in (ids[3], ids[5], ids[6]):
         assert f"event {event_id} cannot be read" in said(report)
-
-
-@pytest.fixture
-def sqlite_services_file(sqlite_url: str, clock: FakeClock) -> Services:
-    from kiosk.config import Settings
-    from kiosk.db.engine import make_engine
-
-    svc = Services(
-        make_engine(sqlite_url), Settings(kiosk_name="k1", database_url=sqlite_url), clock
-    )
-    yield svc  # type: ignore[misc]
-    svc.close()
 
 
 # --- 4. purge and restore ----------------------------------------------------------------
@@ -362,9 +350,9 @@ def _forge_checkpoint(db: Raw, upto: int, *, staff_id: int | None, before: str) 
 
 
 def test_sqlite_forged_checkpoint_and_guard_row_cannot_delete_recent_history(
-    sqlite_services_file: Services,
+    sqlite_services: Services,
 ) -> None:
-    services = sqlite_services_file
+    services = sqlite_services
     url = services.settings.database_url
     shift_school(services)
     ids = event_ids(url)
@@ -386,9 +374,9 @@ def test_sqlite_forged_checkpoint_and_guard_row_cannot_delete_recent_history(
 
 
 def test_sqlite_forged_checkpoint_cannot_delete_what_defines_current_state(
-    sqlite_services_file: Services, clock: FakeClock
+    sqlite_services: Services, clock: FakeClock
 ) -> None:
-    services = sqlite_services_file
+    services = sqlite_services
     url = services.settings.database_url
     clock.set(datetime(2022, 3, 10, 8, 0, tzinfo=UTC))  # history well over a year old
     shift_school(services)
@@ -430,9 +418,9 @@ def test_verify_names_a_purge_its_checkpoint_does_not_account_for(
 
 
 def test_restore_refuses_a_consistently_rewritten_backup(
-    sqlite_services_file: Services, tmp_path: Path
+    sqlite_services: Services, tmp_path: Path
 ) -> None:
-    services = sqlite_services_file
+    services = sqlite_services
     shift_school(services)
     backup = tmp_path / "b.sqlite3"
     services.backup.backup(backup)
@@ -449,9 +437,9 @@ def test_restore_refuses_a_consistently_rewritten_backup(
 
 
 def test_restore_refuses_a_backup_without_a_given_anchor(
-    sqlite_services_file: Services, tmp_path: Path
+    sqlite_services: Services, tmp_path: Path
 ) -> None:
-    services = sqlite_services_file
+    services = sqlite_services
     shift_school(services)
     backup = tmp_path / "b.sqlite3"
     services.backup.backup(backup)
@@ -462,9 +450,9 @@ def test_restore_refuses_a_backup_without_a_given_anchor(
 
 
 def test_restore_refuses_while_another_process_is_writing(
-    sqlite_services_file: Services, tmp_path: Path
+    sqlite_services: Services, tmp_path: Path
 ) -> None:
-    services = sqlite_services_file
+    services = sqlite_services
     url = services.settings.database_url
     shift_school(services)
     backup = tmp_path / "b.sqlite3"
@@ -495,9 +483,9 @@ def test_restore_refuses_while_another_process_is_writing(
 
 
 def test_restore_never_drops_newer_events_silently_and_puts_the_triggers_back(
-    sqlite_services_file: Services, tmp_path: Path
+    sqlite_services: Services, tmp_path: Path
 ) -> None:
-    services = sqlite_services_file
+    services = sqlite_services
     url = services.settings.database_url
     shift_school(services)
     backup = tmp_path / "b.sqlite3"
@@ -713,9 +701,9 @@ def _same_instant_elsewhere(stored: str) -> tuple[str, str]:
 
 
 def test_an_event_moved_to_another_day_by_its_stored_form_is_named(
-    sqlite_services_file: Services, tmp_path: Path
+    sqlite_services: Services, tmp_path: Path
 ) -> None:
-    services = sqlite_services_file
+    services = sqlite_services
     url = services.settings.database_url
     shift_school(services)
     services.phones.deposit("ASMITH")
@@ -962,9 +950,9 @@ def _sqlite_edit(url: str, sql: str) -> None:
 
 
 def test_a_garbled_staff_time_leaves_the_rest_of_the_staff_list(
-    sqlite_services_file: Services,
+    sqlite_services: Services,
 ) -> None:
-    services = sqlite_services_file
+    services = sqlite_services
     url = services.settings.database_url
     shift_school(services)
     _sqlite_edit(url, "UPDATE staff SET created_at = 'garbage' WHERE code = 'BJONES'")
@@ -979,9 +967,9 @@ def test_a_garbled_staff_time_leaves_the_rest_of_the_staff_list(
 
 
 def test_a_binary_retired_at_leaves_the_rest_of_the_device_list(
-    sqlite_services_file: Services,
+    sqlite_services: Services,
 ) -> None:
-    services = sqlite_services_file
+    services = sqlite_services
     url = services.settings.database_url
     shift_school(services)
     _sqlite_edit(url, "UPDATE devices SET retired_at = X'00ff10' WHERE tag = 'LAP-001'")
@@ -994,9 +982,9 @@ def test_a_binary_retired_at_leaves_the_rest_of_the_device_list(
 
 
 def test_details_that_are_not_an_object_are_marked_in_the_register(
-    sqlite_services_file: Services, clock: FakeClock
+    sqlite_services: Services, clock: FakeClock
 ) -> None:
-    services = sqlite_services_file
+    services = sqlite_services
     url = services.settings.database_url
     shift_school(services)
     services.phones.deposit("ASMITH")
@@ -1013,9 +1001,9 @@ def test_details_that_are_not_an_object_are_marked_in_the_register(
 
 
 def test_a_renumbered_person_does_not_blank_the_device_list(
-    sqlite_services_file: Services,
+    sqlite_services: Services,
 ) -> None:
-    services = sqlite_services_file
+    services = sqlite_services
     url = services.settings.database_url
     shift_school(services)
     make_ready(services, "ASMITH")

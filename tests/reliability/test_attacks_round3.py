@@ -17,8 +17,6 @@ from typing import Any
 import psycopg
 import pytest
 
-from kiosk.config import Settings
-from kiosk.db.engine import make_engine
 from kiosk.domain.errors import DatabaseUnavailable
 from kiosk.services.app import Services
 from tests.conftest import FakeClock, with_settings
@@ -62,15 +60,6 @@ def _change(db: Raw, table: str, key: Any, row: dict[str, Any], by: int | None =
 
 def _staff_id(db: Raw, code: str) -> int:
     return int(db.execute("SELECT id FROM staff WHERE code = %s", (code,))[0][0])
-
-
-@pytest.fixture
-def sqlite_services(sqlite_url: str, clock: FakeClock) -> Iterator[Services]:
-    services = Services(
-        make_engine(sqlite_url), Settings(kiosk_name="k1", database_url=sqlite_url), clock
-    )
-    yield services
-    services.close()
 
 
 RETIRED = "2026-03-10T08:05:00.000000+00:00"

@@ -22,7 +22,7 @@ from tests.school import make_ready
 
 
 def test_a_checkpoint_that_removed_nothing_does_not_excuse_the_missing_witness(
-    sqlite_url: str, clock: FakeClock
+    sqlite_services: Services, sqlite_url: str
 ) -> None:
     """A shell with the key cuts the newest events off (a deposit among them: the newest event
     at the last check, named by this machine's witness file) and appends, in the deposit's
@@ -30,52 +30,47 @@ def test_a_checkpoint_that_removed_nothing_does_not_excuse_the_missing_witness(
     to the deposit. Nothing before it was removed: the register still starts at its first
     event. Verify took the checkpoint's word that the witness had been purged: "Register
     intact", the witness file left in place and never heeded."""
-    services = Services(
-        make_engine(sqlite_url), Settings(kiosk_name="k1", database_url=sqlite_url), clock
-    )
-    try:
-        shift_school(services)
-        deposit = services.phones.deposit("BJONES").event_id
-        checked = services.integrity.verify()  # witness: the deposit (file and chain)
-        assert checked.ok and checked.witness_id == deposit
-        with meddle(sqlite_url) as db:
-            db.execute("DELETE FROM events WHERE id >= %s", (deposit,))
-            head = db.event(deposit - 1)
-            at = head["occurred_at"]
-            admin = _admin_id(db)
-            _append(
-                db,
-                {
-                    "id": deposit + 1,  # the deposit's id is left empty: "purged"
-                    "kind": "admin_action",
-                    "category": "admin",
-                    "staff_id": admin,
-                    "recorded_by_id": admin,
-                    "details": {
-                        "action": "events_purged",
-                        "before": "2020-01-01",
-                        "last_removed_id": deposit,
-                        "last_removed_hash": "f" * 64,
-                        "last_removed_at": "2019-12-31T08:00:00.000000+00:00",
-                        "last_removed_position": deposit,
-                        "removed": deposit,
-                    },
-                    "occurred_at": at,
+    services = sqlite_services
+    shift_school(services)
+    deposit = services.phones.deposit("BJONES").event_id
+    checked = services.integrity.verify()  # witness: the deposit (file and chain)
+    assert checked.ok and checked.witness_id == deposit
+    with meddle(sqlite_url) as db:
+        db.execute("DELETE FROM events WHERE id >= %s", (deposit,))
+        head = db.event(deposit - 1)
+        at = head["occurred_at"]
+        admin = _admin_id(db)
+        _append(
+            db,
+            {
+                "id": deposit + 1,  # the deposit's id is left empty: "purged"
+                "kind": "admin_action",
+                "category": "admin",
+                "staff_id": admin,
+                "recorded_by_id": admin,
+                "details": {
+                    "action": "events_purged",
+                    "before": "2020-01-01",
+                    "last_removed_id": deposit,
+                    "last_removed_hash": "f" * 64,
+                    "last_removed_at": "2019-12-31T08:00:00.000000+00:00",
+                    "last_removed_position": deposit,
+                    "removed": deposit,
                 },
-            )
-        assert "BJONES" not in {h.staff.code for h in services.phones.phones_now()}
+                "occurred_at": at,
+            },
+        )
+    assert "BJONES" not in {h.staff.code for h in services.phones.phones_now()}
 
-        report = services.integrity.verify()
-        again = services.integrity.verify()  # the witness stays put: still named
+    report = services.integrity.verify()
+    again = services.integrity.verify()  # the witness stays put: still named
 
-        for result in (report, again):
-            assert not result.ok
-            assert f"event {deposit}, the newest at an earlier check, is missing" in said(result)
-            assert f"purge checkpoint {deposit + 1} says it removed events up to {deposit}" in (
-                said(result)
-            )
-    finally:
-        services.close()
+    for result in (report, again):
+        assert not result.ok
+        assert f"event {deposit}, the newest at an earlier check, is missing" in said(result)
+        assert f"purge checkpoint {deposit + 1} says it removed events up to {deposit}" in (
+            said(result)
+        )
 
 
 # --- details nested deeper than Python's JSON reader goes --------------------------------------
@@ -329,7 +324,7 @@ def test_a_checkpoint_naming_an_id_too_large_for_python_is_named_not_a_crash(
 
 @pytest.mark.parametrize("column", ["occurred_at", "due_at"])
 def test_a_time_before_year_one_in_utc_is_named_not_a_crash(
-    sqlite_url: str, clock: FakeClock, column: str
+    sqlite_services: Services, sqlite_url: str, column: str
 ) -> None:
     """SQLite keeps times as text: ``0001-01-01T00:00:00+01:00`` is a time Python reads, but
     in UTC it falls before the year 1 (OverflowError, not a ValueError). One such time written
@@ -338,59 +333,49 @@ def test_a_time_before_year_one_in_utc_is_named_not_a_crash(
 
     from tests.reliability.helpers import sqlite_path
 
-    services = Services(
-        make_engine(sqlite_url), Settings(kiosk_name="k1", database_url=sqlite_url), clock
+    services = sqlite_services
+    shift_school(services)
+    deposit = services.phones.deposit("BJONES").event_id
+    conn = sqlite3.connect(sqlite_path(sqlite_url))
+    conn.execute("DROP TRIGGER events_no_update")
+    conn.execute(
+        f"UPDATE events SET {column} = '0001-01-01T00:00:00+01:00' WHERE id = ?", (deposit,)
     )
-    try:
-        shift_school(services)
-        deposit = services.phones.deposit("BJONES").event_id
-        conn = sqlite3.connect(sqlite_path(sqlite_url))
-        conn.execute("DROP TRIGGER events_no_update")
-        conn.execute(
-            f"UPDATE events SET {column} = '0001-01-01T00:00:00+01:00' WHERE id = ?", (deposit,)
-        )
-        conn.commit()
-        conn.close()
+    conn.commit()
+    conn.close()
 
-        report = services.integrity.verify(save=False)
+    report = services.integrity.verify(save=False)
 
-        assert not report.ok
-        assert f"event {deposit} cannot be read" in said(report)
-    finally:
-        services.close()
+    assert not report.ok
+    assert f"event {deposit} cannot be read" in said(report)
 
 
 def test_a_checkpoint_dated_in_the_year_one_is_named_not_a_crash(
-    sqlite_url: str, clock: FakeClock
+    sqlite_services: Services, sqlite_url: str
 ) -> None:
     """A purge checkpoint is checked against a year before its own date: dated in the year 1
     (a time SQLite keeps as text), that was an OverflowError, and verify stopped."""
-    services = Services(
-        make_engine(sqlite_url), Settings(kiosk_name="k1", database_url=sqlite_url), clock
+    services = sqlite_services
+    shift_school(services)
+    details = json.dumps(
+        {
+            "action": "events_purged",
+            "before": "0001-01-01",
+            "last_removed_id": 0,
+            "last_removed_hash": "x",
+            "last_removed_at": "0001-01-01T00:00:00+00:00",
+            "last_removed_position": 0,
+        }
     )
-    try:
-        shift_school(services)
-        details = json.dumps(
-            {
-                "action": "events_purged",
-                "before": "0001-01-01",
-                "last_removed_id": 0,
-                "last_removed_hash": "x",
-                "last_removed_at": "0001-01-01T00:00:00+00:00",
-                "last_removed_position": 0,
-            }
+    with meddle(sqlite_url) as db:
+        forged = _insert_event(
+            db, "admin_action", "admin", details, at="0001-01-01 00:00:00.000000"
         )
-        with meddle(sqlite_url) as db:
-            forged = _insert_event(
-                db, "admin_action", "admin", details, at="0001-01-01 00:00:00.000000"
-            )
 
-        report = services.integrity.verify(save=False)
+    report = services.integrity.verify(save=False)
 
-        assert not report.ok
-        assert forged in report.mismatched
-    finally:
-        services.close()
+    assert not report.ok
+    assert forged in report.mismatched
 
 
 @pytest.mark.postgresql
@@ -416,7 +401,7 @@ def test_the_kiosk_login_cannot_stop_verify_with_an_infinite_checkpoint(
 
 
 def test_a_correction_of_an_id_before_the_first_event_is_named_not_a_crash(
-    sqlite_url: str, clock: FakeClock
+    sqlite_services: Services, sqlite_url: str
 ) -> None:
     """verify lets a correction void an event purged before the register's first (a
     checkpoint accounts for it), then looked that event up to see who recorded it: a
@@ -427,38 +412,31 @@ def test_a_correction_of_an_id_before_the_first_event_is_named_not_a_crash(
 
     from tests.reliability.helpers import sqlite_path
 
-    services = Services(
-        make_engine(sqlite_url), Settings(kiosk_name="k1", database_url=sqlite_url), clock
+    services = sqlite_services
+    shift_school(services)
+    conn = sqlite3.connect(sqlite_path(sqlite_url))
+    (staff,) = conn.execute(
+        "SELECT id FROM staff WHERE id NOT IN "
+        "(SELECT staff_id FROM staff_roles WHERE role = 'admin') LIMIT 1"
+    ).fetchone()
+    head = conn.execute(
+        "SELECT id, hash, occurred_at FROM events ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    conn.execute(
+        "INSERT INTO events (id, occurred_at, kind, category, staff_id, recorded_by_id, "
+        "kiosk, target_event_id, details, prev_hash, hash, mac) "
+        "VALUES (?, ?, 'correction', 'correction', ?, ?, 'k', 0, '{}', ?, ?, 'x')",
+        (head[0] + 1, head[2], staff, staff, head[1], "f" * 64),
     )
-    try:
-        shift_school(services)
-        conn = sqlite3.connect(sqlite_path(sqlite_url))
-        (staff,) = conn.execute(
-            "SELECT id FROM staff WHERE id NOT IN "
-            "(SELECT staff_id FROM staff_roles WHERE role = 'admin') LIMIT 1"
-        ).fetchone()
-        head = conn.execute(
-            "SELECT id, hash, occurred_at FROM events ORDER BY id DESC LIMIT 1"
-        ).fetchone()
-        conn.execute(
-            "INSERT INTO events (id, occurred_at, kind, category, staff_id, recorded_by_id, "
-            "kiosk, target_event_id, details, prev_hash, hash, mac) "
-            "VALUES (?, ?, 'correction', 'correction', ?, ?, 'k', 0, '{}', ?, ?, 'x')",
-            (head[0] + 1, head[2], staff, staff, head[1], "f" * 64),
-        )
-        conn.commit()
-        conn.close()
+    conn.commit()
+    conn.close()
 
-        report = services.integrity.verify(save=False)
+    report = services.integrity.verify(save=False)
 
-        assert not report.ok
-        assert head[0] + 1 in report.mismatched
-        # Nothing was purged: the register starts at its beginning.
-        assert f"correction {head[0] + 1} voids event 0, which is not in the register" in (
-            said(report)
-        )
-    finally:
-        services.close()
+    assert not report.ok
+    assert head[0] + 1 in report.mismatched
+    # Nothing was purged: the register starts at its beginning.
+    assert f"correction {head[0] + 1} voids event 0, which is not in the register" in said(report)
 
 
 # --- a list row holding binary data --------------------------------------------------------------
@@ -466,7 +444,7 @@ def test_a_correction_of_an_id_before_the_first_event_is_named_not_a_crash(
 
 @pytest.mark.parametrize(("table", "column"), [("staff", "name"), ("kiosk_settings", "value")])
 def test_binary_data_in_a_list_row_is_named_not_a_crash(
-    sqlite_url: str, clock: FakeClock, table: str, column: str
+    sqlite_services: Services, sqlite_url: str, table: str, column: str
 ) -> None:
     """verify names each list column that differs from the chain, showing both values as
     JSON: binary data (a BLOB, which SQLite keeps in any column) could not be shown, and the
@@ -475,33 +453,28 @@ def test_binary_data_in_a_list_row_is_named_not_a_crash(
 
     from tests.reliability.helpers import sqlite_path
 
-    services = Services(
-        make_engine(sqlite_url), Settings(kiosk_name="k1", database_url=sqlite_url), clock
+    services = sqlite_services
+    shift_school(services)
+    services.admin.set_pin("428613", admin_code="CHEAD")
+    assert services.integrity.verify(save=False).ok
+    conn = sqlite3.connect(sqlite_path(sqlite_url))
+    conn.execute(
+        f"UPDATE {table} SET {column} = X'41' WHERE rowid = (SELECT min(rowid) FROM {table})"
     )
-    try:
-        shift_school(services)
-        services.admin.set_pin("428613", admin_code="CHEAD")
-        assert services.integrity.verify(save=False).ok
-        conn = sqlite3.connect(sqlite_path(sqlite_url))
-        conn.execute(
-            f"UPDATE {table} SET {column} = X'41' WHERE rowid = (SELECT min(rowid) FROM {table})"
-        )
-        conn.commit()
-        conn.close()
+    conn.commit()
+    conn.close()
 
-        report = services.integrity.verify(save=False)
+    report = services.integrity.verify(save=False)
 
-        assert not report.ok
-        assert f"column {column}: stored" in said(report)
-    finally:
-        services.close()
+    assert not report.ok
+    assert f"column {column}: stored" in said(report)
 
 
 # --- the newest event's hash stored as binary data -----------------------------------------------
 
 
 def test_a_binary_hash_on_the_newest_event_is_named_not_a_crash(
-    sqlite_url: str, clock: FakeClock
+    sqlite_services: Services, sqlite_url: str
 ) -> None:
     """verify keeps the newest event's stored hash as the witness (a file, a
     ``register_verified`` event: JSON). Stored as binary data by a shell without the key, it
@@ -512,36 +485,31 @@ def test_a_binary_hash_on_the_newest_event_is_named_not_a_crash(
     from kiosk.domain.errors import DatabaseUnavailable
     from tests.reliability.helpers import sqlite_path
 
-    services = Services(
-        make_engine(sqlite_url), Settings(kiosk_name="k1", database_url=sqlite_url), clock
-    )
-    try:
-        shift_school(services)
-        newest = services.phones.deposit("BJONES").event_id
-        conn = sqlite3.connect(sqlite_path(sqlite_url))
-        conn.execute("DROP TRIGGER events_no_update")
-        conn.execute("UPDATE events SET hash = X'00' WHERE id = ?", (newest,))
-        conn.commit()
-        conn.close()
+    services = sqlite_services
+    shift_school(services)
+    newest = services.phones.deposit("BJONES").event_id
+    conn = sqlite3.connect(sqlite_path(sqlite_url))
+    conn.execute("DROP TRIGGER events_no_update")
+    conn.execute("UPDATE events SET hash = X'00' WHERE id = ?", (newest,))
+    conn.commit()
+    conn.close()
 
-        report = services.integrity.verify()
-        again = services.integrity.verify()
+    report = services.integrity.verify()
+    again = services.integrity.verify()
 
-        for result in (report, again):
-            assert not result.ok
-            assert newest in result.mismatched
-        # Nothing can be chained after it: said in words, not a traceback.
-        with pytest.raises(DatabaseUnavailable, match="Not recorded: the newest event"):
-            services.phones.deposit("ASMITH")
-    finally:
-        services.close()
+    for result in (report, again):
+        assert not result.ok
+        assert newest in result.mismatched
+    # Nothing can be chained after it: said in words, not a traceback.
+    with pytest.raises(DatabaseUnavailable, match="Not recorded: the newest event"):
+        services.phones.deposit("ASMITH")
 
 
 # --- SQLite: an event with the largest id there is -----------------------------------------------
 
 
 def test_an_event_with_the_largest_id_is_not_recorded_in_words_on_sqlite(
-    sqlite_url: str, clock: FakeClock
+    sqlite_services: Services, sqlite_url: str
 ) -> None:
     """The next id after 9223372036854775807 does not fit SQLite's INTEGER: Python's sqlite3
     raises OverflowError before the statement runs (PostgreSQL says "bigint out of range",
@@ -553,32 +521,27 @@ def test_an_event_with_the_largest_id_is_not_recorded_in_words_on_sqlite(
     from kiosk.domain.errors import DatabaseUnavailable
     from tests.reliability.helpers import sqlite_path
 
-    services = Services(
-        make_engine(sqlite_url), Settings(kiosk_name="k1", database_url=sqlite_url), clock
+    services = sqlite_services
+    shift_school(services)
+    conn = sqlite3.connect(sqlite_path(sqlite_url))
+    head = conn.execute(
+        "SELECT id, hash, occurred_at FROM events ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    conn.execute(
+        "INSERT INTO events (id, occurred_at, kind, category, kiosk, details, prev_hash, "
+        "hash, mac) VALUES (?, ?, 'notice_sent', 'notice', 'k', '{}', ?, ?, 'x')",
+        (2**63 - 1, head[2], head[1], "f" * 64),
     )
-    try:
-        shift_school(services)
-        conn = sqlite3.connect(sqlite_path(sqlite_url))
-        head = conn.execute(
-            "SELECT id, hash, occurred_at FROM events ORDER BY id DESC LIMIT 1"
-        ).fetchone()
-        conn.execute(
-            "INSERT INTO events (id, occurred_at, kind, category, kiosk, details, prev_hash, "
-            "hash, mac) VALUES (?, ?, 'notice_sent', 'notice', 'k', '{}', ?, ?, 'x')",
-            (2**63 - 1, head[2], head[1], "f" * 64),
-        )
-        conn.commit()
-        conn.close()
+    conn.commit()
+    conn.close()
 
-        with pytest.raises(DatabaseUnavailable, match="Not recorded"):
-            services.phones.deposit("ASMITH")
-        report = services.integrity.verify()
+    with pytest.raises(DatabaseUnavailable, match="Not recorded"):
+        services.phones.deposit("ASMITH")
+    report = services.integrity.verify()
 
-        assert not report.ok
-        assert 2**63 - 1 in report.mismatched
-        assert "this result could not be saved" in " ".join(report.notes)
-    finally:
-        services.close()
+    assert not report.ok
+    assert 2**63 - 1 in report.mismatched
+    assert "this result could not be saved" in " ".join(report.notes)
 
 
 # --- PostgreSQL: the kiosk's login sets its own client encoding ----------------------------------
@@ -644,7 +607,7 @@ def test_a_lone_surrogate_in_the_details_is_shown_and_exported_as_a_replacement(
 
 
 def test_a_list_row_with_the_largest_id_is_not_added_to_in_words_on_sqlite(
-    sqlite_url: str, clock: FakeClock
+    sqlite_services: Services, sqlite_url: str
 ) -> None:
     """The same for a list: a staff row written into the file with the id 9223372036854775807
     (no key needed). Adding anyone to the staff list then said "the database is unavailable.
@@ -654,29 +617,24 @@ def test_a_list_row_with_the_largest_id_is_not_added_to_in_words_on_sqlite(
     from kiosk.domain.errors import DatabaseUnavailable
     from tests.reliability.helpers import sqlite_path
 
-    services = Services(
-        make_engine(sqlite_url), Settings(kiosk_name="k1", database_url=sqlite_url), clock
+    services = sqlite_services
+    shift_school(services)
+    conn = sqlite3.connect(sqlite_path(sqlite_url))
+    for (name,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'staff'"
+    ).fetchall():
+        conn.execute(f'DROP TRIGGER "{name}"')
+    conn.execute(
+        "INSERT INTO staff (id, code, name, created_at) "
+        "SELECT ?, 'ZZTOP', 'Zed Top', created_at FROM staff LIMIT 1",
+        (2**63 - 1,),
     )
-    try:
-        shift_school(services)
-        conn = sqlite3.connect(sqlite_path(sqlite_url))
-        for (name,) in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'staff'"
-        ).fetchall():
-            conn.execute(f'DROP TRIGGER "{name}"')
-        conn.execute(
-            "INSERT INTO staff (id, code, name, created_at) "
-            "SELECT ?, 'ZZTOP', 'Zed Top', created_at FROM staff LIMIT 1",
-            (2**63 - 1,),
-        )
-        conn.commit()
-        conn.close()
+    conn.commit()
+    conn.close()
 
-        with pytest.raises(DatabaseUnavailable, match="Not recorded: the staff list has no id"):
-            services.people.add_staff("GHILL", "Gus Hill", admin_code="CHEAD")
-        assert services.phones.deposit("ASMITH").event_id  # the rest goes on
-    finally:
-        services.close()
+    with pytest.raises(DatabaseUnavailable, match="Not recorded: the staff list has no id"):
+        services.people.add_staff("GHILL", "Gus Hill", admin_code="CHEAD")
+    assert services.phones.deposit("ASMITH").event_id  # the rest goes on
 
 
 # --- a list value its column cannot read back: the kiosk said "something unexpected" ------------
@@ -684,7 +642,7 @@ def test_a_list_row_with_the_largest_id_is_not_added_to_in_words_on_sqlite(
 
 @pytest.mark.parametrize("garbled", ["x", "0001-01-01T00:00:00+01:00", b"\x00\xff"])
 def test_a_garbled_list_value_is_said_in_words_at_the_kiosk(
-    sqlite_url: str, clock: FakeClock, garbled: object
+    sqlite_services: Services, sqlite_url: str, garbled: object
 ) -> None:
     """A store's ``retired_at`` written into the file by hand as something no time is (no key
     needed): every deposit at the kiosk failed with "something unexpected went wrong" (a
@@ -695,48 +653,38 @@ def test_a_garbled_list_value_is_said_in_words_at_the_kiosk(
     from kiosk.domain.errors import DatabaseUnavailable
     from tests.reliability.helpers import sqlite_path
 
-    services = Services(
-        make_engine(sqlite_url), Settings(kiosk_name="k1", database_url=sqlite_url), clock
-    )
-    try:
-        shift_school(services)
-        before = services.integrity.verify(save=False)
-        conn = sqlite3.connect(sqlite_path(sqlite_url))
-        for (name,) in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'stores'"
-        ).fetchall():
-            conn.execute(f'DROP TRIGGER "{name}"')
-        conn.execute("UPDATE stores SET retired_at = ?", (garbled,))
-        conn.commit()
-        conn.close()
-        reader = sqlite3.connect(sqlite_path(sqlite_url))
-        count = reader.execute("SELECT count(*) FROM events").fetchone()[0]
+    services = sqlite_services
+    shift_school(services)
+    before = services.integrity.verify(save=False)
+    conn = sqlite3.connect(sqlite_path(sqlite_url))
+    for (name,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'stores'"
+    ).fetchall():
+        conn.execute(f'DROP TRIGGER "{name}"')
+    conn.execute("UPDATE stores SET retired_at = ?", (garbled,))
+    conn.commit()
+    conn.close()
+    reader = sqlite3.connect(sqlite_path(sqlite_url))
+    count = reader.execute("SELECT count(*) FROM events").fetchone()[0]
 
-        with pytest.raises(DatabaseUnavailable, match="Not recorded: a value stored in the"):
-            services.phones.deposit("ASMITH")
+    with pytest.raises(DatabaseUnavailable, match="Not recorded: a value stored in the"):
+        services.phones.deposit("ASMITH")
 
-        assert reader.execute("SELECT count(*) FROM events").fetchone()[0] == count
-        reader.close()
-        assert before.ok
-        assert not services.integrity.verify(save=False).ok
-    finally:
-        services.close()
+    assert reader.execute("SELECT count(*) FROM events").fetchone()[0] == count
+    reader.close()
+    assert before.ok
+    assert not services.integrity.verify(save=False).ok
 
 
 def test_a_bug_in_the_kiosks_own_use_of_the_database_is_not_called_a_value_written_by_hand(
-    sqlite_url: str, clock: FakeClock
+    sqlite_services: Services,
 ) -> None:
     """Only an error out of SQLAlchemy reading a fetched row is "a value stored in the
     database cannot be read": the kiosk calling SQLAlchemy wrongly stays the bug it is."""
     from kiosk.db.models import Event
 
-    services = Services(
-        make_engine(sqlite_url), Settings(kiosk_name="k1", database_url=sqlite_url), clock
-    )
-    try:
-        with pytest.raises(TypeError), services.ctx.write():
-            Event(bogus=1)  # type: ignore[call-arg]
-        with pytest.raises(TypeError), services.ctx.read():
-            Event(bogus=1)  # type: ignore[call-arg]
-    finally:
-        services.close()
+    services = sqlite_services
+    with pytest.raises(TypeError), services.ctx.write():
+        Event(bogus=1)  # type: ignore[call-arg]
+    with pytest.raises(TypeError), services.ctx.read():
+        Event(bogus=1)  # type: ignore[call-arg]

@@ -30,15 +30,6 @@ from tests.reliability.test_tamper import record_shift
 from tests.school import make_school
 
 
-@pytest.fixture
-def sqlite_services(sqlite_url: str, clock: FakeClock) -> Services:
-    svc = Services(
-        make_engine(sqlite_url), Settings(kiosk_name="k1", database_url=sqlite_url), clock
-    )
-    yield svc  # type: ignore[misc]
-    svc.close()
-
-
 def test_backup_is_a_verified_private_copy(sqlite_services: Services, tmp_path: Path) -> None:
     services = sqlite_services
     make_school(services)
