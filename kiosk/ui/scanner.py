@@ -91,7 +91,10 @@ class ScanWedge(Generic[E]):
             released = self._reset()
             return WedgeOutput(release=[*released, *self._start(event, char)])
         if key in TRAILERS and now - self._scan_ended_at < self.trailer_seconds:
-            return WedgeOutput()
+            return WedgeOutput()  # straight after the scan's Enter (LF, Tab): the scanner's
+        # Any other key is the person's, and so is a Tab after it: only keys straight after a
+        # scan are its trailer (a label scanned, 4, Tab within 0.15 s lost that Tab).
+        self._scan_ended_at = -1e9
         return WedgeOutput(release=self._start(event, char))
 
     def _start(self, event: E, char: str | None) -> list[E]:

@@ -58,6 +58,19 @@ def test_a_scanner_without_enter_suffix_and_one_with_cr_lf() -> None:
     assert wedge.feed("enter", "enter", "\r", now + 1).release == ["enter"]
 
 
+def test_only_keys_straight_after_a_scan_are_its_trailer() -> None:
+    """A Tab or LF straight after a scan's Enter is the scanner's suffix (swallowed); once
+    the person has pressed another key, their Tab is theirs, however soon it comes."""
+    wedge: ScanWedge[str] = ScanWedge(trailer_seconds=0.15)
+    _, scans, now = feed_all(wedge, [*chars("SRK1:D:LAP-001"), ("enter", "\r")])
+    assert scans == ["SRK1:D:LAP-001"]
+    assert wedge.feed("ctrl+j", "ctrl+j", "\n", now).release == []  # CR LF
+    assert wedge.feed("tab", "tab", "\t", now + 0.01).release == []  # CR LF Tab
+    # The sign-out form: the reason's digit, then Tab to the return time, 30 ms later.
+    assert wedge.feed("4", "4", "4", now + 0.02).release == ["4"]
+    assert wedge.feed("tab", "tab", "\t", now + 0.05).release == ["tab"]
+
+
 def test_an_interrupted_payload_is_given_back() -> None:
     wedge: ScanWedge[str] = ScanWedge()
     released, scans, _ = feed_all(wedge, [*chars("SRK1:S"), ("escape", None)])
