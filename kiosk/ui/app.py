@@ -445,6 +445,8 @@ class KioskApp(PlainErrors, App[None]):
             ):
                 await self._apply(self._wedge.feed(event, event.key, event.character, monotonic()))
                 return
+            if isinstance(event, events.Key):
+                self._wedge.passed_by()
             if isinstance(event, TAPS) and self._wedge.pending:
                 # A key held back (an "S" that might start a scanner's payload) was typed
                 # before this tap: it goes first, into the field it was typed in, not after

@@ -94,8 +94,13 @@ class ScanWedge(Generic[E]):
             return WedgeOutput()  # straight after the scan's Enter (LF, Tab): the scanner's
         # Any other key is the person's, and so is a Tab after it: only keys straight after a
         # scan are its trailer (a label scanned, 4, Tab within 0.15 s lost that Tab).
-        self._scan_ended_at = -1e9
+        self.passed_by()
         return WedgeOutput(release=self._start(event, char))
+
+    def passed_by(self) -> None:
+        """A key went to a screen that reads no scans (not fed here): it is the person's, so
+        a Tab or LF after it is theirs too."""
+        self._scan_ended_at = -1e9
 
     def _start(self, event: E, char: str | None) -> list[E]:
         if char is not None and char in "sS":

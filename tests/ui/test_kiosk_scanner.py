@@ -69,6 +69,10 @@ def test_only_keys_straight_after_a_scan_are_its_trailer() -> None:
     # The sign-out form: the reason's digit, then Tab to the return time, 30 ms later.
     assert wedge.feed("4", "4", "4", now + 0.02).release == ["4"]
     assert wedge.feed("tab", "tab", "\t", now + 0.05).release == ["tab"]
+    # The same when the key went to a screen that reads no scans (the app tells the wedge).
+    _, _, now = feed_all(wedge, [*chars("SRK1:S:ASMITH"), ("enter", "\r")], start=10.0)
+    wedge.passed_by()
+    assert wedge.feed("tab", "tab", "\t", now + 0.03).release == ["tab"]
 
 
 def test_an_interrupted_payload_is_given_back() -> None:
