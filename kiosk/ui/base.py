@@ -90,6 +90,12 @@ class KioskScreenMixin:
         self.kiosk.release_typeahead()
 
     def on_screen_suspend(self) -> None:
+        if self.app.screen_stack and self.app.screen is self:
+            # Late: a kept screen taken off the stack and shown again in one go (go_home, then
+            # the next person's screen) gets Textual's "suspended" for the first after its
+            # "resumed" for the second. It is on top: still ready (keys typed meanwhile would
+            # otherwise wait the whole TYPEAHEAD_SECONDS).
+            return
         self.typing_ready = False
 
     def take_key(self, event: events.Key) -> bool:
