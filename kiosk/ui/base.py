@@ -368,7 +368,11 @@ class KioskScreenMixin:
 
     def clear_notice(self) -> None:
         notice = self.notice
-        if notice is not None and notice.kind != "busy":
+        if notice is None:
+            return
+        if notice.kind == "busy":
+            notice.busy_over_nothing()  # not back when the call is answered
+        else:
             notice.clear()
 
     def show_busy(self, busy: bool) -> None:
@@ -376,9 +380,9 @@ class KioskScreenMixin:
         if notice is None:
             return
         if busy:
-            notice.show("busy", "Recording, please wait…")
-        elif notice.kind == "busy":
-            notice.clear()
+            notice.busy("Recording, please wait…")
+        else:
+            notice.not_busy()
 
     # --- database work -------------------------------------------------------------------------
 
