@@ -130,8 +130,10 @@ async def test_a_slow_answer_does_not_wipe_the_message_shown_before_it(
         field.value = "today"
         await pilot.pause()
         await pilot.press("enter")
-        await wait_for(pilot, lambda: "Recording, please wait" in notice(app))
-        assert isinstance(app.screen, SignOutScreen)
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, SignOutScreen) and "Recording, please" in notice(app),
+        )
         gate.set()
         await settle(pilot)
         assert "Display-screen training recorded (10 Mar 2026)" in notice(app)
