@@ -90,6 +90,12 @@ class KioskScreenMixin:
         self.kiosk.release_typeahead()
 
     def on_screen_suspend(self) -> None:
+        if self.app.screen_stack and self.app.screen is self:
+            # Late: a kept screen taken off the stack and shown again in one go (go_home, then
+            # the next person's screen) gets Textual's "suspended" for the first after its
+            # "resumed" for the second. It is on top: still ready (keys typed meanwhile would
+            # otherwise wait the whole TYPEAHEAD_SECONDS).
+            return
         self.typing_ready = False
 
     def take_key(self, event: events.Key) -> bool:
@@ -362,7 +368,11 @@ class KioskScreenMixin:
 
     def clear_notice(self) -> None:
         notice = self.notice
-        if notice is not None and notice.kind != "busy":
+        if notice is None:
+            return
+        if notice.kind == "busy":
+            notice.busy_over_nothing()  # not back when the call is answered
+        else:
             notice.clear()
 
     def show_busy(self, busy: bool) -> None:
@@ -370,9 +380,9 @@ class KioskScreenMixin:
         if notice is None:
             return
         if busy:
-            notice.show("busy", "Recording, please wait…")
-        elif notice.kind == "busy":
-            notice.clear()
+            notice.busy("Recording, please wait…")
+        else:
+            notice.not_busy()
 
     # --- database work -------------------------------------------------------------------------
 

@@ -165,9 +165,11 @@ class Notice(Static):
         super().__init__("", id=id, classes=classes, markup=False)
         self.kind = ""
         self.message = ""
+        self._title: str | None = None
+        self._before_busy: tuple[str, str, str | None] = ("", "", None)
 
     def show(self, kind: str, message: str, title: str | None = None) -> None:
-        self.kind, self.message = kind, message
+        self.kind, self.message, self._title = kind, message, title
         for name in self.MARKS:
             self.set_class(name == kind, f"-{name}")
         mark = self.MARKS.get(kind, "")
@@ -184,10 +186,32 @@ class Notice(Static):
     def info(self, message: str) -> None:
         self.show("info", message)
 
+    def busy(self, message: str) -> None:
+        """A call is slow: ``message`` (``busy``) over what is shown, until ``not_busy``."""
+        if self.kind != "busy":
+            self._before_busy = (self.kind, self.message, self._title)
+        self.show("busy", message)
+
+    def busy_over_nothing(self) -> None:
+        """What ``busy`` is shown over was cleared meanwhile: ``not_busy`` clears."""
+        self._before_busy = ("", "", None)
+
+    def not_busy(self) -> None:
+        """The slow call was answered: what was shown before it comes back, as if the call had
+        been quick (a confirmation shown just before it, "training recorded", was lost)."""
+        if self.kind != "busy":
+            return
+        kind, message, title = self._before_busy
+        self._before_busy = ("", "", None)
+        if kind:
+            self.show(kind, message, title)
+        else:
+            self.clear()
+
     def clear(self) -> None:
         if not self.kind and not self.message:
             return  # nothing shown: clearing it again would lay the screen out for nothing
-        self.kind, self.message = "", ""
+        self.kind, self.message, self._title = "", "", None
         for name in self.MARKS:
             self.remove_class(f"-{name}")
         self.update("")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from textual.widgets import Button, Checkbox, Input
@@ -26,6 +28,7 @@ from tests.ui.kiosk_support import (
     scan,
     scan_fast,
     screen_text,
+    settle,
     type_into,
     wait_for,
     with_settings,
@@ -96,6 +99,44 @@ async def test_second_label_adds_a_work_phone_which_must_be_charged(school: Serv
     assert sorted(i.device.tag for i in items) == ["LAP-002", "WP-01"]
     assert len({i.batch for i in items}) == 1
     assert {i.reason for i in items} == {"School trip or visit"}
+
+
+async def test_a_slow_answer_does_not_wipe_the_message_shown_before_it(
+    school: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Training recorded, back on the form: "Display-screen training recorded" is shown while
+    # the form checks again. When that check took longer than Gateway.BUSY_SECONDS (a slow
+    # database, a loaded machine), "Recording, please wait…" replaced the message, and
+    # went away with it: the person never saw that their training was recorded.
+    for policy in school.policies.outstanding("EPATEL"):
+        school.policies.acknowledge("EPATEL", policy.id, policy.sha256)
+    gate = threading.Event()
+    gate.set()
+    check = school.devices.check_sign_out
+
+    def check_slowly(*args: Any, **kwargs: Any) -> Any:
+        gate.wait(10)
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(school.devices, "check_sign_out", check_slowly)
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        await press(pilot, "f3")
+        assert isinstance(app.screen, VduScreen)
+        gate.clear()  # the form's next check is slow to answer
+        field = app.screen.query_one("#vdu-date", Input)
+        field.focus()
+        field.value = "today"
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, SignOutScreen) and "Recording, please" in notice(app),
+        )
+        gate.set()
+        await settle(pilot)
+        assert "Display-screen training recorded (10 Mar 2026)" in notice(app)
 
 
 async def test_missing_policy_and_training_come_first_then_back_to_the_form(

@@ -3,6 +3,7 @@ model of issue 16: each on a real database file, the register read before and af
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from kiosk.ui.policy import PolicyScreen
 from kiosk.ui.returns import ReturnScreen
 from kiosk.ui.signout import ReasonSet, SignOutScreen
 from kiosk.ui.wellbeing import ReviewScreen
+from kiosk.ui.widgets import CodeField
 from tests.conftest import FakeClock
 from tests.school import make_ready
 from tests.ui.conftest import ADMIN_PIN
@@ -175,6 +177,37 @@ async def test_a_second_persons_code_on_an_open_policy_closes_it_records_nothing
     assert [kind for kind, _ in added] == ["phone_deposited"]
     assert [h.staff.code for h in school.phones.phones_now()] == ["BJONES"]
     assert school.policies.outstanding("EPATEL") != ()
+
+
+async def test_keys_typed_while_a_hand_over_is_read_go_to_the_next_persons_screen_at_once(
+    school: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Esha's policy, opened over her screen; Ben types his code there, Enter, and goes on
+    # typing a label while it is read. His screen is the kiosk's one person screen, taken off
+    # the stack and shown again in one go: Textual told it "suspended" (for being taken off)
+    # after "resumed" (for being shown again), so the kiosk kept what he had typed for 2 s
+    # (TYPEAHEAD_SECONDS, its wait for a screen still being shown) instead of at once.
+    gate = threading.Event()
+    resolve = school.people.resolve_scan
+
+    def read_slowly(text: str) -> Any:
+        gate.wait(10)
+        return resolve(text)
+
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        await press(pilot, "f7")
+        assert isinstance(app.screen, PolicyScreen)
+        monkeypatch.setattr(school.people, "resolve_scan", read_slowly)
+        await pilot.press(*"BJONES", "enter")
+        assert app.busy
+        await pilot.press(*"LAP")  # typed while his code is read
+        gate.set()
+        await wait_for(pilot, lambda: isinstance(app.screen, PersonScreen) and not app.busy)
+        assert "Ben Jones" in screen_text(app)
+        field = app.screen.query_one(CodeField)
+        await wait_for(pilot, lambda: field.value == "LAP", timeout=1.0)
 
 
 async def test_a_second_persons_code_on_a_sign_out_form_closes_it(school: Services) -> None:
