@@ -390,6 +390,11 @@ class KioskApp(PlainErrors, App[None]):
         await self._dispatch_key(item)
 
     async def _dispatch_key(self, item: events.Key | str) -> None:
+        if not self.screen_stack:
+            # The kiosk is closing (its screens are gone): a key or scan typed ahead has no
+            # screen to go to; reading self.screen here stopped it with a traceback.
+            log.info("a key typed ahead dropped: the kiosk is closing")
+            return
         if isinstance(item, str):
             self.receive_scan(item)
             return
