@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import gc
+import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 
 from kiosk.services.app import Services
+from kiosk.ui.admin.console import AdminConsoleScreen
 from kiosk.ui.confirm import ConfirmScreen
+from kiosk.ui.home import HomeScreen
 from kiosk.ui.person import PersonScreen
 from kiosk.ui.tuning import memory as collect
+from tests.ui.admin_support import wait_until
 from tests.ui.kiosk_support import make_app, press, running, scan
 
 pytestmark = pytest.mark.tuning("gc")
@@ -133,3 +138,36 @@ async def test_a_full_collection_nearly_due_is_done_while_the_screen_is_read(
         with collections_noted() as seen:
             collect.collect_while_read(app, app.screen)
         assert seen == [2]
+
+
+async def test_a_closed_console_still_held_at_its_pile_is_not_frozen_with_what_lives(
+    school: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its pile's time comes while something still refers to the closed console (a stopped
+    timer late to tick on a loaded machine): what is alive is not frozen then, or the console
+    would be kept, out of every collection, until the next one closed; it is tried again."""
+    app = make_app(school)
+    async with running(app, size=(120, 36)) as pilot:
+        app.open_admin_console("DOFFICE")
+        await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
+        await wait_until(pilot, lambda: app.screen.admin_name == "Dina Office")
+        held = app.screen  # as its late timer does
+        gone = weakref.ref(held)
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        later = time.monotonic() + 60
+        monkeypatch.setattr(collect, "monotonic", lambda: later)  # its pile is due
+        with collections_noted() as seen:
+            collect.collect_while_read(app, app.screen)
+        assert 2 in seen  # the pile was collected...
+        assert gc.get_freeze_count() == 0  # ...and nothing frozen while the console lives
+        del held  # let go: its own stopped timers let go after their next tick
+
+        def freed() -> bool:
+            gc.collect()
+            return gone() is None
+
+        await wait_until(pilot, freed, what="the closed console freed")
+        later += collect.PILE_RETRY_SECONDS
+        collect.collect_while_read(app, app.screen)  # tried again: gone, so what lives is
+        assert gc.get_freeze_count() > 0  # frozen out of the full passes again

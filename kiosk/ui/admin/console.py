@@ -514,7 +514,7 @@ class AdminConsoleScreen(Screen[None]):
             timer.stop()
         # Collected in full once it can be (its stopped timers let go of it after their next
         # tick), while someone reads a screen, not in the middle of their next scan.
-        memory.console_closed(POLL_SECONDS + 0.5)
+        memory.console_closed(POLL_SECONDS + 0.5, self)
         if self.is_attached and self in self.app.screen_stack:
             self.pop_until_active()
             self.dismiss(None)

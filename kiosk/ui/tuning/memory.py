@@ -22,6 +22,7 @@ Every function here does nothing unless the ``gc`` piece is on (``KIOSK_TUNING``
 from __future__ import annotations
 
 import gc
+import weakref
 from time import monotonic
 from typing import Any
 
@@ -31,8 +32,14 @@ from textual.screen import Screen
 # A full collection is done at a reading moment when it would come within this many more
 # middle-generation collections: a view change of the admin console makes two or three.
 FULL_MARGIN = 3
+# A closed screen still referred to at its pile's time (a stopped timer late to let go, on a
+# loaded machine) is looked for again this much later, up to PILE_TRIES times in all.
+PILE_RETRY_SECONDS = 0.5
+PILE_TRIES = 20
 
 _pile_from: float | None = None  # when a closed screen's garbage can be collected (monotonic)
+_piles: list[weakref.ref[Any]] = []  # the closed screens that pile is to free
+_pile_tries = 0
 _settled = False  # settle() has frozen what lives for good
 _frozen = False  # gc.freeze() is in force
 _paused = False  # pause() disabled the collector
@@ -73,12 +80,14 @@ def settle() -> None:
 
 def release() -> None:
     """Back to plain collection (an app closing, or the ``gc`` piece switched off)."""
-    global _settled, _frozen, _pile_from
+    global _settled, _frozen, _pile_from, _pile_tries
     resume()
     if _frozen:
         gc.unfreeze()
     _settled = _frozen = False
     _pile_from = None
+    _piles.clear()
+    _pile_tries = 0
 
 
 def console_ready() -> None:
@@ -92,7 +101,7 @@ def console_ready() -> None:
     _frozen = True
 
 
-def console_closed(after_seconds: float) -> None:
+def console_closed(after_seconds: float, console: Any = None) -> None:
     """An admin console closed: its objects can be freed again (unfrozen), in full at the
     first reading moment after ``after_seconds`` (see :func:`expect_pile`)."""
     global _frozen
@@ -102,7 +111,7 @@ def console_closed(after_seconds: float) -> None:
     if _frozen:
         gc.unfreeze()
         _frozen = False
-    expect_pile(after_seconds)
+    expect_pile(after_seconds, console)
 
 
 def pause() -> None:
@@ -121,16 +130,26 @@ def resume() -> None:
         gc.enable()
 
 
-def expect_pile(after_seconds: float) -> None:
+def expect_pile(after_seconds: float, screen: Any = None) -> None:
     """A big screen has just closed: collect in full at the first reading moment once
     ``after_seconds`` have passed (what still refers to it has let go by then). An earlier
     one still waiting keeps its time: screens closed one after another are not all put off
-    until the last one can go."""
-    global _pile_from
+    until the last one can go.
+
+    With ``screen`` given, that collection checks it was freed before freezing what is alive
+    again: still referred to (a stopped timer that had not ticked yet on a loaded machine),
+    it would have been frozen with the rest, out of every later collection, and kept until
+    the next console closed. Then nothing is frozen and the pile is tried again
+    PILE_RETRY_SECONDS later (up to PILE_TRIES times: a screen still held after that is
+    kept by something other than its timers)."""
+    global _pile_from, _pile_tries
     if not _on():
         return
     due = monotonic() + after_seconds
     _pile_from = due if _pile_from is None else min(_pile_from, due)
+    _pile_tries = 0
+    if screen is not None:
+        _piles.append(weakref.ref(screen))
 
 
 def collect_once_drawn(app: App[Any]) -> None:
@@ -140,7 +159,7 @@ def collect_once_drawn(app: App[Any]) -> None:
 
 
 def collect_while_read(app: App[Any], drawn: Screen[Any]) -> None:
-    global _pile_from, _frozen
+    global _pile_from, _frozen, _pile_tries
     if not _on() or not app.is_running or not app.screen_stack:
         return
     if app.screen is not drawn:
@@ -148,6 +167,13 @@ def collect_while_read(app: App[Any], drawn: Screen[Any]) -> None:
     if _pile_from is not None and monotonic() >= _pile_from:
         _pile_from = None
         gc.collect()
+        _piles[:] = [screen for screen in _piles if screen() is not None]
+        if _piles and _pile_tries < PILE_TRIES - 1:
+            _pile_from = monotonic() + PILE_RETRY_SECONDS
+            _pile_tries += 1
+            return
+        _piles.clear()
+        _pile_tries = 0
         if _settled and not _frozen:  # what is alive now is what the kiosk keeps
             gc.freeze()
             _frozen = True
