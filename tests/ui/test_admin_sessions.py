@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
 import weakref
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.css.query import NoMatches
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 
 from kiosk.config import Settings
@@ -167,12 +170,55 @@ async def test_a_closed_console_is_freed(school: Services) -> None:
         await pilot.press("ctrl+l")
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
 
-        def freed() -> bool:
-            gc.collect()
-            return gone() is None
+        await wait_freed(pilot, gone)  # its stopped timers let go after their next tick
 
-        # Its stopped timers let go of it after their next tick.
+
+@pytest.mark.tuning("gc")
+async def test_a_first_page_drawn_as_the_console_closes_does_not_keep_it(
+    school: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The register's first page is drawn just as the console closes (the office locks it
+    while a slow first page comes): the console, built, would freeze what is alive out of the
+    collector's passes; closed, it does not, and is freed."""
+    release = threading.Event()
+    day = school.register.day
+
+    def slow_day(*args: Any, **kwargs: Any) -> Any:
+        release.wait(5)
+        return day(*args, **kwargs)
+
+    monkeypatch.setattr(school.register, "day", slow_day)
+    app = make_app(school)
+    async with running(app, size=(120, 36)) as pilot:
+        app.open_admin_console("DOFFICE")
+        await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
+        console = app.screen
+        assert isinstance(console, AdminConsoleScreen)
+        await wait_until(pilot, lambda: app.screen.admin_name == "Dina Office")
+        gone = weakref.ref(console)
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        console.register_drawn()  # the page's call after its refresh, come after the close
+        del console
+        release.set()
+        await wait_freed(pilot, gone)
+
+
+async def wait_freed(pilot: Pilot[Any], gone: weakref.ref[Any]) -> None:
+    """Until what ``gone`` refers to is freed; if it is not, the failure says what holds it."""
+
+    def freed() -> bool:
+        gc.collect()
+        return gone() is None
+
+    try:
         await wait_until(pilot, freed, timeout=10, what="the closed console freed")
+    except AssertionError as failure:
+        held = gone()
+        holders = [type(r).__name__ for r in gc.get_referrers(held) if r is not held]
+        raise AssertionError(
+            f"{failure}; {gc.get_freeze_count()} objects frozen, held by {holders}"
+        ) from None
 
 
 async def test_a_new_console_with_the_database_gone_says_so(

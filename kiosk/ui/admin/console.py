@@ -499,7 +499,10 @@ class AdminConsoleScreen(Screen[None]):
     def register_drawn(self) -> None:
         """The register's first page is on screen: the console is built (tuning piece ``gc``:
         collection resumes, and what is alive is frozen out of the full passes while it is
-        open)."""
+        open). Closed by then (the first page drawn just as the office locked it), it does
+        neither: frozen now, the closed console would be kept out of every collection."""
+        if self.locked_reason is not None:
+            return
         if not self._ready:
             self._ready = True
             memory.console_ready()
