@@ -4,6 +4,8 @@ clock, a host app standing in for the kiosk, and ways to read the screen as a pe
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -18,7 +20,7 @@ from kiosk.config import Settings
 from kiosk.db.engine import make_engine
 from kiosk.services.app import Services
 from kiosk.ui import tuning
-from kiosk.ui.admin.console import AdminConsoleScreen
+from kiosk.ui.admin.console import POLL_SECONDS, AdminConsoleScreen
 from kiosk.ui.admin.widgets import FeedbackLine
 from kiosk.ui.tuning.errors import PlainErrors
 from tests.ui.clocks import FakeUiClock
@@ -140,6 +142,30 @@ async def wait_until(
                 f"timed out after {timeout:g} s waiting for {waited}; {seen}"
             ) from last_error
         await asyncio.sleep(0.05)
+
+
+async def wait_freed(pilot: Pilot[Any], gone: weakref.ref[Any], what: str = "") -> None:
+    """Until the closed screen ``gone`` refers to is freed (a full collection each look); if it
+    is not, the failure says how many objects are frozen and what holds it.
+
+    The app runs POLL_SECONDS + 0.5 first: a closed console's stopped timers let go of it at
+    their next tick, which comes only while the app's loop runs. A full collection of a test
+    process late in a make test took 12.5 s (the process holds what earlier tests left), the
+    loop stopped meanwhile: made before those ticks, the first look used up the wait alone."""
+    await pilot.pause(POLL_SECONDS + 0.5)
+
+    def freed() -> bool:
+        gc.collect()
+        return gone() is None
+
+    try:
+        await wait_until(pilot, freed, what=what or "the closed screen freed")
+    except AssertionError as failure:
+        held = gone()
+        holders = [type(r).__name__ for r in gc.get_referrers(held) if r is not held]
+        raise AssertionError(
+            f"{failure}; {gc.get_freeze_count()} objects frozen, held by {holders}"
+        ) from None
 
 
 async def click(pilot: Pilot[Any], selector: str) -> None:

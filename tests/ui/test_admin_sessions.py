@@ -4,7 +4,6 @@ the last session (its filters, rows, views or answers still in flight) reaches i
 
 from __future__ import annotations
 
-import gc
 import os
 import threading
 import weakref
@@ -14,7 +13,6 @@ from typing import Any
 
 import pytest
 from textual.css.query import NoMatches
-from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 
 from kiosk.config import Settings
@@ -25,7 +23,7 @@ from kiosk.ui.admin.dialogs import FormDialog
 from kiosk.ui.admin.register import RegisterPane
 from kiosk.ui.home import HomeScreen
 from tests.conftest import FakeClock
-from tests.ui.admin_support import plain, table_rows, wait_until
+from tests.ui.admin_support import plain, table_rows, wait_freed, wait_until
 from tests.ui.kiosk_support import make_app, running
 
 pytestmark = pytest.mark.ui
@@ -170,7 +168,7 @@ async def test_a_closed_console_is_freed(school: Services) -> None:
         await pilot.press("ctrl+l")
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
 
-        await wait_freed(pilot, gone)  # its stopped timers let go after their next tick
+        await wait_freed(pilot, gone, "the closed console freed")
 
 
 @pytest.mark.tuning("gc")
@@ -201,24 +199,7 @@ async def test_a_first_page_drawn_as_the_console_closes_does_not_keep_it(
         console.register_drawn()  # the page's call after its refresh, come after the close
         del console
         release.set()
-        await wait_freed(pilot, gone)
-
-
-async def wait_freed(pilot: Pilot[Any], gone: weakref.ref[Any]) -> None:
-    """Until what ``gone`` refers to is freed; if it is not, the failure says what holds it."""
-
-    def freed() -> bool:
-        gc.collect()
-        return gone() is None
-
-    try:
-        await wait_until(pilot, freed, timeout=10, what="the closed console freed")
-    except AssertionError as failure:
-        held = gone()
-        holders = [type(r).__name__ for r in gc.get_referrers(held) if r is not held]
-        raise AssertionError(
-            f"{failure}; {gc.get_freeze_count()} objects frozen, held by {holders}"
-        ) from None
+        await wait_freed(pilot, gone, "the closed console freed")
 
 
 async def test_a_new_console_with_the_database_gone_says_so(

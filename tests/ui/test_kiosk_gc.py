@@ -16,7 +16,7 @@ from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.home import HomeScreen
 from kiosk.ui.person import PersonScreen
 from kiosk.ui.tuning import memory as collect
-from tests.ui.admin_support import wait_until
+from tests.ui.admin_support import wait_freed, wait_until
 from tests.ui.kiosk_support import make_app, press, running, scan
 
 pytestmark = pytest.mark.tuning("gc")
@@ -161,13 +161,8 @@ async def test_a_closed_console_still_held_at_its_pile_is_not_frozen_with_what_l
             collect.collect_while_read(app, app.screen)
         assert 2 in seen  # the pile was collected...
         assert gc.get_freeze_count() == 0  # ...and nothing frozen while the console lives
-        del held  # let go: its own stopped timers let go after their next tick
-
-        def freed() -> bool:
-            gc.collect()
-            return gone() is None
-
-        await wait_until(pilot, freed, what="the closed console freed")
+        del held  # let go (its own stopped timers let go after their next tick)
+        await wait_freed(pilot, gone, "the closed console freed")
         later += collect.PILE_RETRY_SECONDS
         collect.collect_while_read(app, app.screen)  # tried again: gone, so what lives is
         assert gc.get_freeze_count() > 0  # frozen out of the full passes again
