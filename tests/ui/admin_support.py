@@ -168,6 +168,16 @@ async def wait_freed(pilot: Pilot[Any], gone: weakref.ref[Any], what: str = "") 
         ) from None
 
 
+async def open_console(pilot: Pilot[Any], app: Any, admin_code: str) -> AdminConsoleScreen:
+    """The kiosk's admin console opened for ``admin_code`` (as its PIN pad does), once it is
+    the screen on top."""
+    app.open_admin_console(admin_code)
+    await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
+    console = app.screen
+    assert isinstance(console, AdminConsoleScreen)
+    return console
+
+
 async def click(pilot: Pilot[Any], selector: str) -> None:
     """Click a widget as a person would. A button ignores a click while it still shows the
     previous press (a fifth of a second, longer on a busy machine): wait for that first."""

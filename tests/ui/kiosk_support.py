@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from textual.pilot import Pilot
 from textual.widgets import Button, Input, Static
@@ -21,6 +23,23 @@ from kiosk.ui.widgets import FactList
 from tests.ui.clocks import FakeUiClock
 
 SIZE = (100, 30)
+
+
+def hold(
+    monkeypatch: pytest.MonkeyPatch, owner: object, name: str, *, seconds: float = 10
+) -> threading.Event:
+    """``owner.name`` (a service call) waits, in the worker thread that makes it, until the
+    gate returned is set (``seconds`` at most): a slow database, for as long as the test
+    needs. The gate starts closed."""
+    gate = threading.Event()
+    call = getattr(owner, name)
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        gate.wait(seconds)
+        return call(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, held)
+    return gate
 
 
 def make_app(services: Services, **kwargs: Any) -> KioskApp:

@@ -29,6 +29,7 @@ from tests.ui.admin_support import (
     text_of,
     wait_until,
 )
+from tests.ui.kiosk_support import hold
 
 pytestmark = pytest.mark.ui
 
@@ -294,8 +295,6 @@ async def test_a_typed_date_changes_the_view_once_with_the_rows(
 ) -> None:
     """Enter on a date: nothing on the console changes while the day is fetched (a frame
     then would hold up the rows); the field is emptied and the table focused with them."""
-    import threading
-
     from kiosk.ui.admin import register as register_view
 
     clock.set(datetime(2026, 3, 9, 9, 0, tzinfo=UTC))
@@ -304,14 +303,7 @@ async def test_a_typed_date_changes_the_view_once_with_the_rows(
     app = ConsoleHost(services)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: "today" in title(app))
-        release = threading.Event()
-        day = services.register.day
-
-        def slow_day(*args: object, **kwargs: object) -> object:
-            release.wait(5)
-            return day(*args, **kwargs)
-
-        monkeypatch.setattr(services.register, "day", slow_day)
+        release = hold(monkeypatch, services.register, "day", seconds=5)
         monkeypatch.setattr(register_view, "LOADING_AFTER", 5.0)  # not slow enough to say so
         field = app.screen.query_one("#reg-date", Input)
         await pilot.press("g", *"9/3/2026")

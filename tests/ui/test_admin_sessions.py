@@ -5,11 +5,9 @@ the last session (its filters, rows, views or answers still in flight) reaches i
 from __future__ import annotations
 
 import os
-import threading
 import weakref
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from textual.css.query import NoMatches
@@ -23,8 +21,8 @@ from kiosk.ui.admin.dialogs import FormDialog
 from kiosk.ui.admin.register import RegisterPane
 from kiosk.ui.home import HomeScreen
 from tests.conftest import FakeClock
-from tests.ui.admin_support import plain, table_rows, wait_freed, wait_until
-from tests.ui.kiosk_support import make_app, running
+from tests.ui.admin_support import open_console, plain, table_rows, wait_freed, wait_until
+from tests.ui.kiosk_support import hold, make_app, running
 
 pytestmark = pytest.mark.ui
 
@@ -43,9 +41,7 @@ async def test_a_new_session_starts_clean_for_the_next_admin(
     today = school.register.day(kiosk_clock.now.date()).total
     app = make_app(school)
     async with running(app, size=(120, 36)) as pilot:
-        app.open_admin_console("DOFFICE")
-        await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
-        console = app.screen
+        console = await open_console(pilot, app, "DOFFICE")
         pane = register(app)
         table = pane.query_one("#reg-table", DataTable)
         await wait_until(pilot, lambda: table.row_count == today, what="today's rows")
@@ -68,9 +64,7 @@ async def test_a_new_session_starts_clean_for_the_next_admin(
         now = school.register.day(kiosk_clock.now.date()).total
         assert now > today
         dinas = console
-        app.open_admin_console("CHEAD")
-        await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
-        console = app.screen
+        console = await open_console(pilot, app, "CHEAD")
         assert console is not dinas
         pane = register(app)
         table = pane.query_one("#reg-table", DataTable)
@@ -119,10 +113,7 @@ async def test_a_console_opened_again_still_locks_itself_when_idle(school: Servi
     app = make_app(school)
     async with running(app, size=(120, 36)) as pilot:
         for _ in range(2):
-            app.open_admin_console("DOFFICE")
-            await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
-            console = app.screen
-            assert isinstance(console, AdminConsoleScreen)
+            console = await open_console(pilot, app, "DOFFICE")
             await wait_until(pilot, lambda c=console: c.admin_name == "Dina Office")
             app.clock.advance(school.settings.admin_idle_timeout)
             console.check_idle_timeout()
@@ -134,20 +125,14 @@ async def test_a_console_taken_off_the_screen_by_the_app_is_closed(school: Servi
     the console closes as if locked (its timers stop), and the next opening is a new one."""
     app = make_app(school)
     async with running(app, size=(120, 36)) as pilot:
-        app.open_admin_console("DOFFICE")
-        await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
-        console = app.screen
-        assert isinstance(console, AdminConsoleScreen)
+        console = await open_console(pilot, app, "DOFFICE")
         await pilot.press("9")
         await wait_until(pilot, lambda: console.query("#export-path"))
         app.go_home()
         await wait_until(pilot, lambda: console.locked_reason == "left")
         assert all(timer._task is None for timer in console._console_timers)  # stopped
-        app.open_admin_console("CHEAD")
-        await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
-        assert app.screen is not console
-        again = app.screen
-        assert isinstance(again, AdminConsoleScreen)
+        again = await open_console(pilot, app, "CHEAD")
+        assert again is not console
         await wait_until(pilot, lambda: again.admin_name == "Carol Head")
         assert not again.query("#view-export")
 
@@ -158,10 +143,7 @@ async def test_a_closed_console_is_freed(school: Services) -> None:
     console between sessions (with the thread-worker leak fix of kiosk/ui/tuning/leaks.py)."""
     app = make_app(school)
     async with running(app, size=(120, 36)) as pilot:
-        app.open_admin_console("DOFFICE")
-        await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
-        console = app.screen
-        assert isinstance(console, AdminConsoleScreen)
+        console = await open_console(pilot, app, "DOFFICE")
         await wait_until(pilot, lambda: app.screen.admin_name == "Dina Office")
         gone = weakref.ref(console)
         del console
@@ -178,20 +160,10 @@ async def test_a_first_page_drawn_as_the_console_closes_does_not_keep_it(
     """The register's first page is drawn just as the console closes (the office locks it
     while a slow first page comes): the console, built, would freeze what is alive out of the
     collector's passes; closed, it does not, and is freed."""
-    release = threading.Event()
-    day = school.register.day
-
-    def slow_day(*args: Any, **kwargs: Any) -> Any:
-        release.wait(5)
-        return day(*args, **kwargs)
-
-    monkeypatch.setattr(school.register, "day", slow_day)
+    release = hold(monkeypatch, school.register, "day", seconds=5)
     app = make_app(school)
     async with running(app, size=(120, 36)) as pilot:
-        app.open_admin_console("DOFFICE")
-        await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
-        console = app.screen
-        assert isinstance(console, AdminConsoleScreen)
+        console = await open_console(pilot, app, "DOFFICE")
         await wait_until(pilot, lambda: app.screen.admin_name == "Dina Office")
         gone = weakref.ref(console)
         await pilot.press("ctrl+l")
@@ -213,10 +185,7 @@ async def test_a_new_console_with_the_database_gone_says_so(
     school.phones.deposit("EPATEL")
     app = make_app(school)
     async with running(app, size=(120, 36)) as pilot:
-        app.open_admin_console("DOFFICE")
-        await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
-        console = app.screen
-        assert isinstance(console, AdminConsoleScreen)
+        console = await open_console(pilot, app, "DOFFICE")
         pane = register(app)
         table = pane.query_one("#reg-table", DataTable)
         # The filters' row is made just after the console's first page is drawn.
@@ -246,8 +215,5 @@ async def test_a_new_console_with_the_database_gone_says_so(
         finally:
             school.ctx.engine.dispose()
             os.replace(aside, path)
-        app.open_admin_console("CHEAD")
-        await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
-        again = app.screen
-        assert isinstance(again, AdminConsoleScreen)
+        again = await open_console(pilot, app, "CHEAD")
         await wait_until(pilot, lambda: again.admin_name == "Carol Head", what="opened again")

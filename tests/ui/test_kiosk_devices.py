@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from textual.widgets import Button, Checkbox, Input
@@ -20,6 +18,7 @@ from kiosk.ui.widgets import Choice
 from tests.conftest import FakeClock
 from tests.school import make_ready
 from tests.ui.kiosk_support import (
+    hold,
     idle,
     make_app,
     notice,
@@ -110,15 +109,8 @@ async def test_a_slow_answer_does_not_wipe_the_message_shown_before_it(
     # went away with it: the person never saw that their training was recorded.
     for policy in school.policies.outstanding("EPATEL"):
         school.policies.acknowledge("EPATEL", policy.id, policy.sha256)
-    gate = threading.Event()
+    gate = hold(monkeypatch, school.devices, "check_sign_out")
     gate.set()
-    check = school.devices.check_sign_out
-
-    def check_slowly(*args: Any, **kwargs: Any) -> Any:
-        gate.wait(10)
-        return check(*args, **kwargs)
-
-    monkeypatch.setattr(school.devices, "check_sign_out", check_slowly)
     app = make_app(school)
     async with running(app) as pilot:
         await scan(pilot, "SRK1:S:EPATEL")

@@ -11,12 +11,11 @@ from contextlib import contextmanager
 import pytest
 
 from kiosk.services.app import Services
-from kiosk.ui.admin.console import AdminConsoleScreen
 from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.home import HomeScreen
 from kiosk.ui.person import PersonScreen
 from kiosk.ui.tuning import memory as collect
-from tests.ui.admin_support import wait_freed, wait_until
+from tests.ui.admin_support import open_console, wait_freed, wait_until
 from tests.ui.kiosk_support import make_app, press, running, scan
 
 pytestmark = pytest.mark.tuning("gc")
@@ -148,10 +147,8 @@ async def test_a_closed_console_still_held_at_its_pile_is_not_frozen_with_what_l
     would be kept, out of every collection, until the next one closed; it is tried again."""
     app = make_app(school)
     async with running(app, size=(120, 36)) as pilot:
-        app.open_admin_console("DOFFICE")
-        await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
+        held = await open_console(pilot, app, "DOFFICE")  # held as its late timer does
         await wait_until(pilot, lambda: app.screen.admin_name == "Dina Office")
-        held = app.screen  # as its late timer does
         gone = weakref.ref(held)
         await pilot.press("ctrl+l")
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))

@@ -25,6 +25,7 @@ from kiosk.ui.pin import PinScreen
 from tests.conftest import FakeClock
 from tests.school import make_school
 from tests.ui.kiosk_support import (
+    hold,
     make_app,
     notice,
     press,
@@ -234,14 +235,7 @@ async def test_an_error_in_a_screen_goes_home_with_a_message(
 async def test_scans_arriving_while_one_is_stored_are_queued_and_the_screen_stays_live(
     school: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    gate = threading.Event()
-    real_deposit = school.phones.deposit
-
-    def slow_deposit(*args: Any, **kwargs: Any) -> Any:
-        gate.wait(10)
-        return real_deposit(*args, **kwargs)
-
-    monkeypatch.setattr(school.phones, "deposit", slow_deposit)
+    gate = hold(monkeypatch, school.phones, "deposit")
     app = make_app(school)
     async with running(app) as pilot:
         await press(pilot, "f5")

@@ -3,7 +3,6 @@ model of issue 16: each on a real database file, the register read before and af
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from tests.school import make_ready
 from tests.ui.conftest import ADMIN_PIN
 from tests.ui.kiosk_support import (
     events,
+    hold,
     make_app,
     notice,
     press,
@@ -187,19 +187,12 @@ async def test_keys_typed_while_a_hand_over_is_read_go_to_the_next_persons_scree
     # the stack and shown again in one go: Textual told it "suspended" (for being taken off)
     # after "resumed" (for being shown again), so the kiosk kept what he had typed for 2 s
     # (TYPEAHEAD_SECONDS, its wait for a screen still being shown) instead of at once.
-    gate = threading.Event()
-    resolve = school.people.resolve_scan
-
-    def read_slowly(text: str) -> Any:
-        gate.wait(10)
-        return resolve(text)
-
     app = make_app(school)
     async with running(app) as pilot:
         await scan(pilot, "SRK1:S:EPATEL")
         await press(pilot, "f7")
         assert isinstance(app.screen, PolicyScreen)
-        monkeypatch.setattr(school.people, "resolve_scan", read_slowly)
+        gate = hold(monkeypatch, school.people, "resolve_scan")
         await pilot.press(*"BJONES", "enter")
         assert app.busy
         await pilot.press(*"LAP")  # typed while his code is read
