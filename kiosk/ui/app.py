@@ -410,6 +410,14 @@ class KioskApp(PlainErrors, App[None]):
         if self._typeahead_timer is None:
             self._typeahead_timer = self.set_timer(0.02, self._release_typeahead)
 
+    def requeue_key(self, event: events.Key) -> None:
+        """Read ``event`` again, before any key typed after it, on whatever screen reads
+        keys next (the screen it reached has just handed over to another one)."""
+        if not self._typeahead:
+            self._typeahead_since = monotonic()
+        self._typeahead.appendleft(event)
+        self._schedule_typeahead()
+
     def release_typeahead(self) -> None:
         """A screen is ready for keys (it has been shown): keys typed ahead go to it now."""
         if self._typeahead:

@@ -126,8 +126,12 @@ class KioskScreenMixin:
                 field.value = ""
                 self.read_code(text)
                 return True
-            if field.has_focus:
-                self.read_code("")  # the screen's main action (if Enter is armed)
+            if field.has_focus or focused is None:
+                # The screen's main action (if Enter is armed). Nothing focused yet (a screen
+                # just shown, its focus still to come): the code field's, as it will be. Left
+                # to Textual, this Enter reached no binding and was lost, and the keys typed
+                # after it went on to this screen's code field.
+                self.read_code("")
                 return True
             # Not focused: the screen's own Enter binding, unless Enter is disarmed.
             return not self.enter_allowed()

@@ -110,28 +110,24 @@ class ConfirmScreen(PlainBackgroundMixin, ReusableScreenMixin, KioskScreenMixin,
         if self.is_current:
             self.kiosk.go_home()
 
-    def on_key(self, event: events.Key) -> None:
-        """Any key returns home; a printable one is the start of the next person's code and
-        goes into the home screen's code field (not lost, and never an action); a function
-        key (F2 Phone in / out, F10 Admin...) pressed once the confirmation has been seen is
-        the home screen's key, pressed there. Enter and Esc only return home, and so does a
-        key typed before it was drawn (a double press of F2 must not arm home for the next
-        person's badge)."""
-        event.stop()
-        event.prevent_default()  # not the code field's handling (this screen has none)
+    def take_key(self, event: events.Key) -> bool:
+        """Any key returns home (the app hands every key to the screen on top here, in the
+        order typed). A printable one is the start of the next person's code: it is read
+        again on the home screen, into its code field, before any key typed after it (not
+        lost, never an action; the rest of a code typed in one burst follows it there). A
+        function key (F2 Phone in / out, F10 Admin...) pressed once the confirmation has
+        been seen is read again there too, as home's key. Enter and Esc only return home,
+        and so does a key typed before it was drawn (a double press of F2 must not arm home
+        for the next person's badge)."""
         if not self.is_current:
-            return
+            return False
+        again = (event.is_printable and bool(event.character)) or (
+            event.key not in HOME_ONLY and self._pressed_here(event)
+        )
         self.kiosk.go_home()
-        home = self.kiosk.home
-        if home is None:
-            return
-        if event.is_printable and event.character:
-            field = home.code_field
-            if field is not None:
-                field.take(event.character)
-        elif event.key not in HOME_ONLY and self._pressed_here(event):
-            # Through the app, as if pressed again: home takes it once it is shown.
-            self.app.post_message(events.Key(event.key, event.character))
+        if again and self.kiosk.home is not None:
+            self.kiosk.requeue_key(event)
+        return True
 
     def _pressed_here(self, event: events.Key) -> bool:
         drawn = self._drawn_at

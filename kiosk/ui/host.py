@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from textual import events
 from textual.screen import Screen
 
 if TYPE_CHECKING:
@@ -66,6 +67,8 @@ class KioskHost(Protocol):
     def receive_scan(self, text: str) -> None: ...
 
     def requeue_scan(self, text: str) -> None: ...
+
+    def requeue_key(self, event: events.Key) -> None: ...
 
     def release_typeahead(self) -> None: ...
 

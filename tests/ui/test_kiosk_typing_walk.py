@@ -388,6 +388,37 @@ async def test_keys_typed_while_a_code_is_answered_go_to_the_next_screen(
     assert [h.staff.code for h in school.phones.phones_now()] == ["ASMITH"]
 
 
+async def test_a_code_typed_in_a_burst_on_the_confirmation_is_read_whole(
+    school: Services,
+) -> None:
+    # The next person's code arrives all at once while the last deposit's confirmation is
+    # shown: the first key takes the kiosk home, and every key after it, Enter included,
+    # is read there in order (the first key alone once reached home).
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, *"EPATEL", "enter")
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ConfirmScreen), notice(app)
+        burst(app, "ASMITH⏎")
+        await settle(pilot)
+        await wait_for(pilot, lambda: isinstance(app.screen, PersonScreen), timeout=3)
+        assert isinstance(app.screen, PersonScreen)
+        assert app.screen.status.staff.code == "ASMITH"
+    assert [h.staff.code for h in school.phones.phones_now()] == ["EPATEL"]
+
+
+async def test_one_burst_through_a_deposit_and_the_next_persons_code(school: Services) -> None:
+    app = make_app(school)
+    async with running(app) as pilot:
+        burst(app, "EPATEL⏎⏎ASMITH⏎⏎")
+        await settle(pilot)
+        await wait_for(pilot, lambda: len(school.phones.phones_now()) == 2, timeout=3)
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen), notice(app)
+    assert [kind for kind, _ in events(school)[-2:]] == ["phone_deposited"] * 2
+    assert sorted(h.staff.code for h in school.phones.phones_now()) == ["ASMITH", "EPATEL"]
+
+
 async def test_a_tap_straight_after_typing_takes_every_key_typed(school: Services) -> None:
     # A word ending in "s" typed into a form, then the button tapped at once: the "s" (held
     # back for a moment in case a scanner's "SRK1:" follows) is part of what is recorded, and
