@@ -143,6 +143,10 @@ class KioskApp(PlainErrors, App[None]):
         self._typeahead: deque[events.Key | str] = deque()
         self._typeahead_since = 0.0
         self._typeahead_timer: Timer | None = None
+        # A key left to Textual (a function key, Esc, Tab...) on its way to the binding or
+        # part that takes it, and since when (see _holding_keys).
+        self._key_in_flight: events.Key | None = None
+        self._key_in_flight_since = 0.0
         self._wedge: ScanWedge[events.Key] = ScanWedge()
         self._wedge_timer: Timer | None = None
         self._last_input = self.clock.monotonic()
@@ -365,6 +369,9 @@ class KioskApp(PlainErrors, App[None]):
     # Keys wait at most this long for a screen that does not say it is ready (then they go to
     # whatever screen is on top): a screen that never resumes must not eat the keyboard.
     TYPEAHEAD_SECONDS = 2.0
+    # Keys typed after one left to Textual wait at most this long for it to be handled (a
+    # part that uses the key, a Button's Enter, stops it before it comes back to the app).
+    KEY_FLIGHT_SECONDS = 0.25
 
     def _holding_keys(self) -> bool:
         """Keys must wait: a code or an action is being answered (its answer may change the
@@ -372,6 +379,10 @@ class KioskApp(PlainErrors, App[None]):
         screen on top is still being shown."""
         if self.busy or self._scans:
             return True
+        if self._key_in_flight is not None:
+            if monotonic() - self._key_in_flight_since < self.KEY_FLIGHT_SECONDS:
+                return True
+            self._key_in_flight = None
         if not self.screen_stack:
             return False
         screen = self.screen
@@ -404,6 +415,13 @@ class KioskApp(PlainErrors, App[None]):
         screen = self.screen
         if isinstance(screen, KioskScreenMixin) and screen.take_key(item):
             return
+        if isinstance(screen, KioskScreenMixin) and not item.is_printable:
+            # Left to Textual: the focused part, then the bindings (which Textual checks once
+            # the key has come back up to the app, behind whatever is queued there by then).
+            # Keys typed after it wait until it has been handled: F2 then a badge in one
+            # burst is F2's, then the badge's, as when typed one at a time.
+            self._key_in_flight = item
+            self._key_in_flight_since = monotonic()
         await super().on_event(item)
 
     def _schedule_typeahead(self) -> None:
@@ -465,6 +483,12 @@ class KioskApp(PlainErrors, App[None]):
                 # before this tap: it goes first, into the field it was typed in, not after
                 # the button's action and onto the next screen.
                 await self._apply(self._wedge.flush())
+        elif isinstance(event, events.Key) and event is self._key_in_flight:
+            # Back up at the app, unused by any part: the bindings take it now.
+            await super().on_event(event)
+            self._key_in_flight = None
+            self.release_typeahead()
+            return
         elif isinstance(event, events.Paste) and not event.is_forwarded:
             self._last_input = self.clock.monotonic()
             if self._wedge.pending:

@@ -419,6 +419,45 @@ async def test_one_burst_through_a_deposit_and_the_next_persons_code(school: Ser
     assert sorted(h.staff.code for h in school.phones.phones_now()) == ["ASMITH", "EPATEL"]
 
 
+def burst_keys(app: KioskApp, *keys: str) -> None:
+    """Keys by name ("f2", "escape", "enter", "a"), posted to the app with no pause."""
+    from textual import events as textual_events
+
+    for key in keys:
+        character = "\r" if key == "enter" else "\x1b" if key == "escape" else None
+        if len(key) == 1:
+            character = key
+        app.post_message(textual_events.Key(key, character))
+
+
+async def test_a_function_key_then_a_code_in_one_burst_is_read_in_that_order(
+    school: Services,
+) -> None:
+    # F2 (phone in or out) then a badge typed: the badge's phone goes in at once. In one
+    # burst the same, not the code read first and F2 after it (on home or on the screen the
+    # code opens).
+    app = make_app(school)
+    async with running(app) as pilot:
+        burst_keys(app, "f2", *"EPATEL", "enter")
+        await settle(pilot)
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), timeout=3)
+    assert [h.staff.code for h in school.phones.phones_now()] == ["EPATEL"]
+
+
+async def test_esc_then_the_next_code_in_one_burst_leaves_the_first_screen_first(
+    school: Services,
+) -> None:
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        assert isinstance(app.screen, PersonScreen)
+        burst_keys(app, "escape", *"ASMITH", "enter", "enter")
+        await settle(pilot)
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), timeout=3)
+        await settle(pilot)
+    assert [h.staff.code for h in school.phones.phones_now()] == ["ASMITH"]
+
+
 async def test_a_tap_straight_after_typing_takes_every_key_typed(school: Services) -> None:
     # A word ending in "s" typed into a form, then the button tapped at once: the "s" (held
     # back for a moment in case a scanner's "SRK1:" follows) is part of what is recorded, and
