@@ -492,7 +492,24 @@ def _sqlite_file_problems(conn: Connection) -> list[str]:
 
 # What a role that records events must not be able to do to the tables whose history the
 # chain keeps (TRIGGER: a trigger of its own could drop or change rows behind the chain).
-_PRIVILEGES = ("UPDATE", "DELETE", "TRUNCATE", "INSERT", "TRIGGER")
+_PRIVILEGES = ("UPDATE", "DELETE", "TRUNCATE", "INSERT", "TRIGGER", "REFERENCES")
+
+# Privileges PostgreSQL also grants on single columns (``GRANT UPDATE (role) ON ...``):
+# has_table_privilege does not see those. Each column the role may use that way, where the
+# role does not hold the privilege on the whole table (named above, or the kiosk's own
+# INSERT on events), in column order.
+_COLUMN_PRIVILEGES = ("INSERT", "UPDATE", "REFERENCES")
+_COLUMN_GRANTS = """
+    SELECT c.relname, p.privilege, a.attname
+    FROM pg_class c
+    JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+    CROSS JOIN unnest(CAST(:privileges AS text[])) WITH ORDINALITY AS p(privilege, n)
+    WHERE c.relname IN :tables
+      AND c.relnamespace = to_regnamespace(current_schema())::oid
+      AND has_column_privilege(:r, c.oid, a.attnum, p.privilege)
+      AND NOT has_table_privilege(:r, c.oid, p.privilege)
+    ORDER BY array_position(CAST(:tables_order AS text[]), c.relname::text), p.n, a.attnum
+    """
 
 # The kiosk group role and every role in it, at any depth: a kiosk's own login is a member,
 # and a grant made to that login rather than to the group counts just as much.
@@ -550,6 +567,11 @@ def _kiosk_role_problems(conn: Connection) -> list[str]:
                 )
                 if granted:
                     problems.append(f"{who} may {privilege} {table}")
+        problems.extend(
+            f"{who} may {privilege} {table} ({'column' if len(cols) == 1 else 'columns'} "
+            f"{', '.join(cols)})"
+            for (table, privilege), cols in _column_grants(conn, name).items()
+        )
         purge = conn.scalar(
             text("SELECT has_function_privilege(:r, 'kiosk_purge_events(bigint)', 'EXECUTE')"),
             {"r": name},
@@ -557,3 +579,21 @@ def _kiosk_role_problems(conn: Connection) -> list[str]:
         if purge:
             problems.append(f"{who} may call kiosk_purge_events")
     return problems
+
+
+def _column_grants(conn: Connection, role: str) -> dict[tuple[str, str], list[str]]:
+    """(table, privilege): the columns ``role`` was granted it on, one by one."""
+    tables = ["events", *LIST_TABLES]
+    query = text(_COLUMN_GRANTS).bindparams(bindparam("tables", expanding=True))
+    found: dict[tuple[str, str], list[str]] = {}
+    for table, privilege, column in conn.execute(
+        query,
+        {
+            "r": role,
+            "tables": tables,
+            "tables_order": tables,
+            "privileges": list(_COLUMN_PRIVILEGES),
+        },
+    ).tuples():
+        found.setdefault((table, privilege), []).append(column)
+    return found

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -25,6 +26,7 @@ from kiosk.services.app import Services
 from tests.conftest import FakeClock
 from tests.reliability.helpers import Raw, libpq_url
 from tests.reliability.test_attacks import _append
+from tests.reliability.test_cli_reliability import run
 from tests.school import make_ready, make_school
 
 pytestmark = pytest.mark.postgresql
@@ -430,6 +432,11 @@ WIDENED_LOGINS: dict[str, tuple[str, str, str]] = {
         "REVOKE TRIGGER ON staff FROM {login}",
         "the kiosk login {login} may TRIGGER staff",
     ),
+    "granted UPDATE on one column of staff_roles itself": (
+        "GRANT UPDATE (role) ON staff_roles TO {login}",
+        "REVOKE UPDATE (role) ON staff_roles FROM {login}",
+        "the kiosk login {login} may UPDATE staff_roles (column role)",
+    ),
 }
 
 
@@ -491,3 +498,56 @@ def test_a_kiosk_login_in_the_owners_role_steps_round_0006_and_verify_says_how(
     problems = " ".join(report.problems)
     assert f"the kiosk login {login} can act as the owner" in problems
     assert "not recorded by an admin" in problems
+
+
+def test_verify_names_column_grants_that_let_the_kiosk_login_make_an_admin(
+    set_up_school: Services,
+    kiosk_url: str,
+    pg_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Grants on some columns only (``GRANT UPDATE (role) ON staff_roles``) are not table
+    grants: has_table_privilege does not see them. With them the kiosk's login adds an admin
+    row round 0006's refusal, or switches a role to admin and back, leaving nothing else to
+    name; with UPDATE (value) on kiosk_settings it could change the PIN hash. `kiosk verify`
+    names each such grant, on the kiosk's login and on the owner's, anchor or none."""
+    with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+        owner.execute("GRANT UPDATE (role), INSERT (staff_id, role) ON staff_roles TO kiosk_app")
+        owner.execute("GRANT UPDATE (value) ON kiosk_settings TO kiosk_app")
+    login = make_url(kiosk_url).username
+    with psycopg.connect(libpq_url(kiosk_url)) as kiosk:
+        db = Raw(kiosk, sqlite=False)
+        before = _snapshot(kiosk_url)
+        # What the grants allow: admin for a while, then back, as if nothing happened.
+        db.execute(
+            "UPDATE staff_roles SET role = 'admin' WHERE role = 'laptop_user' AND staff_id = "
+            "(SELECT id FROM staff WHERE code = 'EPATEL')"
+        )
+        assert _is_admin(db, "EPATEL") == [(1,)]
+        db.execute(
+            "UPDATE staff_roles SET role = 'laptop_user' WHERE role = 'admin' AND staff_id = "
+            "(SELECT id FROM staff WHERE code = 'EPATEL')"
+        )
+        kiosk.commit()
+    assert _snapshot(kiosk_url) == before
+
+    anchor = tmp_path / "anchor.txt"
+    monkeypatch.setenv("KIOSK_DATABASE_URL", pg_url)
+    status, _out, err = run(capsys, "anchor", "--out", str(anchor))
+    assert status == 0, err
+    said = (
+        "Problem: the kiosk role may INSERT staff_roles (columns staff_id, role)",
+        "Problem: the kiosk role may UPDATE staff_roles (column role)",
+        "Problem: the kiosk role may UPDATE kiosk_settings (column value)",
+    )
+    for url in (kiosk_url, pg_url):
+        monkeypatch.setenv("KIOSK_DATABASE_URL", url)
+        status, out, _err = run(capsys, "verify", "--anchor", str(anchor))
+        assert status == 1, out
+        assert out.startswith("REGISTER TAMPERED WITH"), out
+        for line in said:
+            assert line in out.splitlines(), out
+        # The kiosk's own login is named too: it inherits the group's grants.
+        assert f"Problem: the kiosk login {login} may UPDATE staff_roles (column role)" in out
