@@ -12,6 +12,12 @@ it, and these functions say what those rows mean:
 * the current policy versions, each with whether this person acknowledged it -> what they
   still have to read.
 
+An event whose details these rules cannot read (written around the kiosk: not a JSON object, a
+date that is not one, a key missing) is left out, as if it were not there: the rules give no
+exemption, no training date, and keep a review's earlier state; :func:`details_unreadable`
+tells the services which event it was, so the person's screen can say so (and `kiosk verify`
+names it: its hash no longer matches).
+
 What the queries guarantee, and these functions rely on: every row handed over is one that no
 correction voids (``not_voided`` in the services), "latest" is the highest event id of the
 stream, and the current policy versions are the newest of each title. The kiosk's scan (a few
@@ -37,6 +43,7 @@ _SIGNED_OUT = EventKind.DEVICE_SIGNED_OUT.value
 _EXTENDED = EventKind.RETURN_EXTENDED.value
 _GRANTED = EventKind.EXEMPTION_GRANTED.value
 _VDU_DECLARED = EventKind.VDU_TRAINING_DECLARED.value
+_REVIEW_UPDATED = EventKind.WORKSTATION_REVIEW_UPDATED.value
 _DONE = ReviewStatus.DONE.value
 
 # The kinds after which a phone is in a store, and a device off site. The queries may narrow
@@ -60,7 +67,7 @@ class PhoneEvent(KindOf, Protocol):
 
 class EventWithDetails(KindOf, Protocol):
     @property
-    def details(self) -> Mapping[str, Any]: ...
+    def details(self) -> Any: ...  # a mapping, unless written around the kiosk
 
 
 class DeviceEvent(EventWithDetails, Protocol):
@@ -82,7 +89,7 @@ class ReviewUpdate(Protocol):
     @property
     def target_event_id(self) -> int | None: ...
     @property
-    def details(self) -> Mapping[str, Any]: ...
+    def details(self) -> Any: ...  # a mapping, unless written around the kiosk
 
 
 class CurrentPolicy(Protocol):
@@ -153,6 +160,44 @@ def off_site(latest: E | None, sign_outs: Mapping[int, E], now: datetime) -> Off
     return OffSite(sign_out, due, is_overdue(due, now))
 
 
+# --- reading an event's details ------------------------------------------------------------------
+
+
+def detail(details: Any, key: str, default: Any = None) -> Any:
+    """``details[key]``, or ``default`` when it has none or the details are not an object."""
+    return details.get(key, default) if isinstance(details, Mapping) else default
+
+
+def _date_in(details: Any, key: str) -> date | None:
+    """The day stored under ``key`` (ISO text, as the kiosk writes it); None when there is
+    none that can be read."""
+    value = detail(details, key)
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _review_status(details: Any) -> str | None:
+    status = detail(details, "status")
+    return status if isinstance(status, str) else None
+
+
+def details_unreadable(event: EventWithDetails) -> bool:
+    """Whether the rules below cannot read what they need of ``event``'s details: they leave
+    it out (see the module's notes)."""
+    kind = event.kind
+    if kind == _GRANTED:
+        return _date_in(event.details, "until") is None
+    if kind == _VDU_DECLARED:
+        return _date_in(event.details, "completed_on") is None
+    if kind == _REVIEW_UPDATED:
+        return _review_status(event.details) is None
+    return not isinstance(event.details, Mapping)
+
+
 # --- exemptions and VDU training ---------------------------------------------------------------
 
 
@@ -165,21 +210,23 @@ class ExemptionTerms:
 def exemption_in_force(latest: EventWithDetails | None, today: date) -> ExemptionTerms | None:
     """The SLT phone exemption in force ``today`` after ``latest``, the newest event of the
     person's exemption stream: a grant, up to and including its last day. A revocation, or a
-    grant whose last day has passed, leaves none."""
+    grant whose last day has passed, leaves none; so does a grant whose last day cannot be
+    read."""
     if latest is None or latest.kind != _GRANTED:
         return None
-    until = date.fromisoformat(str(latest.details["until"]))
-    if until < today:
+    until = _date_in(latest.details, "until")
+    if until is None or until < today:
         return None
-    return ExemptionTerms(str(latest.details.get("granted_by", "")), until)
+    return ExemptionTerms(str(detail(latest.details, "granted_by", "")), until)
 
 
 def vdu_trained_on(latest: EventWithDetails | None) -> date | None:
     """The day of the person's VDU training, from their newest declaration (a later one
-    replaces an earlier; a voided one is not handed over)."""
+    replaces an earlier; a voided one is not handed over). None when there is none, or its
+    day cannot be read."""
     if latest is None or latest.kind != _VDU_DECLARED:
         return None
-    return date.fromisoformat(str(latest.details["completed_on"]))
+    return _date_in(latest.details, "completed_on")
 
 
 # --- workstation reviews -----------------------------------------------------------------------
@@ -201,17 +248,17 @@ REVIEW_NOT_UPDATED = ReviewState()
 def review_states(updates: Iterable[ReviewUpdate]) -> dict[int, ReviewState]:
     """Each review request's state from its updates, by the request's event id: the newest
     update (highest id) says the status and the note. A request with no update is open
-    (:data:`REVIEW_NOT_UPDATED`)."""
-    newest: dict[int, ReviewUpdate] = {}
+    (:data:`REVIEW_NOT_UPDATED`). An update whose status cannot be read is left out."""
+    newest: dict[int, tuple[int, str, Any]] = {}
     for update in updates:
-        target = update.target_event_id
-        if target is not None and (target not in newest or update.id > newest[target].id):
-            newest[target] = update
+        target, status = update.target_event_id, _review_status(update.details)
+        if target is None or status is None:
+            continue
+        if target not in newest or update.id > newest[target][0]:
+            newest[target] = (update.id, status, detail(update.details, "note"))
     return {
-        target: ReviewState(
-            str(update.details["status"]), str(update.details.get("note") or "") or None
-        )
-        for target, update in newest.items()
+        target: ReviewState(status, str(note or "") or None)
+        for target, (_id, status, note) in newest.items()
     }
 
 

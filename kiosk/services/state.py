@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, FromClause, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from kiosk.db.engine import UNREADABLE
 from kiosk.db.models import Device, Event, Policy, Staff, StaffRole, Store
 from kiosk.domain import state as domain
 from kiosk.domain.devicekinds import DEFAULT_KINDS, DeviceKinds
@@ -363,7 +364,13 @@ _CURRENT_POLICIES_FOR = (
 # of ix_events_staff_stream), then their updates; none of either voided.
 _review_t = _events_t.alias("request")
 _REVIEW_REQUESTS = (
-    select(_review_t.c.id, _review_t.c.staff_id, _review_t.c.occurred_at, _review_t.c.details)
+    select(
+        _review_t.c.id,
+        _review_t.c.kind,
+        _review_t.c.staff_id,
+        _review_t.c.occurred_at,
+        _review_t.c.details,
+    )
     .where(_review_t.c.kind == EventKind.WORKSTATION_REVIEW_REQUESTED.value, not_voided(_review_t))
     .order_by(_review_t.c.id)
 )
@@ -372,7 +379,9 @@ _REVIEW_REQUESTS_OF = _REVIEW_REQUESTS.where(
     _review_t.c.category == EventKind.WORKSTATION_REVIEW_REQUESTED.category,
 )
 _update_t = _events_t.alias("review_update")
-_REVIEW_UPDATES = select(_update_t.c.id, _update_t.c.target_event_id, _update_t.c.details).where(
+_REVIEW_UPDATES = select(
+    _update_t.c.id, _update_t.c.kind, _update_t.c.target_event_id, _update_t.c.details
+).where(
     _update_t.c.kind == EventKind.WORKSTATION_REVIEW_UPDATED.value,
     _update_t.c.target_event_id.in_(bindparam("request_ids", expanding=True)),
     not_voided(_update_t),
@@ -479,12 +488,12 @@ def _offsite_item(row: Any, off: domain.OffSite[Any], staff: StaffInfo) -> Offsi
         ),
         staff=staff,
         since=sign_out.occurred_at,
-        reason=str(sign_out.details.get("reason", "")),
+        reason=str(domain.detail(sign_out.details, "reason", "")),
         expected_return=off.expected_return,
         overdue=off.overdue,
         event_id=sign_out.id,
         batch=sign_out.batch,
-        line_manager=sign_out.details.get("line_manager"),
+        line_manager=domain.detail(sign_out.details, "line_manager"),
     )
 
 
@@ -603,13 +612,22 @@ def exemption_of(session: Session, staff: StaffInfo, today: date) -> Exemption |
 
 
 def _reviews(
-    conn: Any, requests: Sequence[Any], people: Mapping[int, StaffInfo], open_only: bool
+    conn: Any,
+    requests: Sequence[Any],
+    people: Mapping[int, StaffInfo],
+    open_only: bool,
+    unreadable: list[Any] | None = None,
 ) -> list[ReviewRequest]:
-    """Review requests (rows of ``_REVIEW_REQUESTS``) with their state."""
+    """Review requests (rows of ``_REVIEW_REQUESTS``) with their state; the events among them
+    and their updates whose details cannot be read are added to ``unreadable``, if given."""
     if not requests:
         return []
     ids = [request.id for request in requests]
-    states = domain.review_states(conn.execute(_REVIEW_UPDATES, {"request_ids": ids}))
+    updates = conn.execute(_REVIEW_UPDATES, {"request_ids": ids}).all()
+    states = domain.review_states(updates)
+    if unreadable is not None:
+        unreadable.extend(requests)
+        unreadable.extend(updates)
     result = []
     for request in requests:
         now = states.get(request.id, domain.REVIEW_NOT_UPDATED)
@@ -620,7 +638,7 @@ def _reviews(
                 event_id=request.id,
                 staff=people[request.staff_id],
                 requested_at=request.occurred_at,
-                needs=str(request.details.get("needs", "")),
+                needs=str(domain.detail(request.details, "needs", "")),
                 status=now.status,
                 note=now.note,
             )
@@ -717,6 +735,9 @@ def staff_status(
     params = {"staff_id": staff.id}
     latest = {event.category: event for event in conn.execute(_LATEST_STREAMS, params)}
     mine = [(r, off) for r, off in _off_site(conn, now) if off.sign_out.staff_id == staff.id]
+    read: list[Any] = [*latest.values(), *(off.sign_out for _r, off in mine)]
+    requests = conn.execute(_REVIEW_REQUESTS_OF, params).all()
+    reviews = _reviews(conn, requests, {staff.id: staff}, True, read)
     return StaffStatus(
         staff=staff,
         phone=_phone_held(staff, latest.get("phone")),
@@ -724,7 +745,21 @@ def staff_status(
         outstanding_policies=tuple(_policies_to_read(conn, staff.id)),
         vdu_trained_on=domain.vdu_trained_on(latest.get("vdu")),
         exemption=_exemption(staff, latest.get("exemption"), today),
-        open_reviews=tuple(
-            _reviews(conn, conn.execute(_REVIEW_REQUESTS_OF, params).all(), {staff.id: staff}, True)
-        ),
+        open_reviews=tuple(reviews),
+        unreadable=_unreadable_ids(read),
+    )
+
+
+def _unreadable_ids(events: Iterable[Any]) -> tuple[int, ...]:
+    """The ids of the events whose details the state rules leave out (see
+    ``kiosk.domain.state``), or that are not JSON at all (``kiosk.db.engine.read_json``)."""
+    return tuple(
+        sorted(
+            {
+                int(event.id)
+                for event in events
+                if domain.details_unreadable(event)
+                or domain.detail(event.details, UNREADABLE) is not None
+            }
+        )
     )

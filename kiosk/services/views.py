@@ -143,6 +143,21 @@ class StaffStatus:
     vdu_trained_on: date | None
     exemption: Exemption | None
     open_reviews: tuple[ReviewRequest, ...]
+    # Events about the person whose details cannot be read (written around the kiosk): left
+    # out of what is shown above, said on the screen, named by `kiosk verify`.
+    unreadable: tuple[int, ...] = ()
+
+    @property
+    def unreadable_note(self) -> str:
+        """What the person's screen says of ``unreadable`` ("" when nothing was left out)."""
+        if not self.unreadable:
+            return ""
+        ids = ", ".join(map(str, self.unreadable))
+        which = f"event{'s' if len(self.unreadable) > 1 else ''} {ids}"
+        return (
+            f"Part of this record cannot be read ({which}) and is left out: "
+            "please tell the office (kiosk verify names it)."
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -151,6 +151,9 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
         facts.append(Fact("VDU", self._vdu_line(), todo))
         if status.open_reviews:
             facts.append(Fact("Review", self._review_line()))
+        if status.unreadable:
+            note = assemble((f"{WARN_MARK} ", "bold"), status.unreadable_note)
+            facts.append(Fact("Record", note, "todo"))
         return facts
 
     def _code_line(self) -> Content:

@@ -13,6 +13,8 @@ from kiosk.ui.home import HomeScreen
 from kiosk.ui.person import PersonScreen
 from kiosk.ui.signout import SignOutScreen
 from kiosk.ui.widgets import FactList, TouchButton
+from tests.reliability.helpers import meddle
+from tests.reliability.test_attacks_round6 import _insert_for
 from tests.school import make_ready
 from tests.ui.kiosk_support import (
     idle,
@@ -164,6 +166,31 @@ async def test_overdue_is_said_in_words_not_only_in_red(school: Services) -> Non
         assert facts.tone_of("Off site") == "overdue"
         red = facts.get_visual_style("fact-list--overdue", partial=True)
         assert red.foreground is not None and red.bold
+
+
+async def test_an_event_whose_details_cannot_be_read_is_said_on_the_persons_screen(
+    school: Services,
+) -> None:
+    """An exemption "until soon" INSERTed without the key (tests/reliability/
+    test_attacks_round6.py): the screen showed nothing for her (a raw ValueError). It shows
+    her, without the exemption, says in words that part of her record cannot be read, and
+    her phone goes in."""
+    make_ready(school, "ASMITH")
+    with meddle(school.settings.database_url) as db:
+        forged = _insert_for(
+            db, "ASMITH", "exemption_granted", "exemption", '{"until": "soon"}', None
+        )
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        assert isinstance(app.screen, PersonScreen)
+        text = screen_text(app)
+        assert "Alice Smith" in text
+        assert f"Part of this record cannot be read (event {forged})" in " ".join(text.split())
+        assert "Exemption" not in text
+        assert app.screen.query_one("#person-facts", FactList).tone_of("Record") == "todo"
+    school.phones.deposit("ASMITH")
+    assert school.people.status("ASMITH").phone is not None
 
 
 async def test_idle_timeout_zero_means_never(school: Services) -> None:
