@@ -37,7 +37,7 @@ import hashlib
 import smtplib
 import ssl
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -512,7 +512,9 @@ def notice_states(session: Session, since: datetime | None = None) -> dict[str, 
         stmt = stmt.where(Event.occurred_at >= since)
     states: dict[str, NoticeState] = {}
     for kind, details, at in session.execute(stmt.order_by(Event.id)):
-        d = details or {}
+        if not isinstance(details, Mapping):
+            continue  # not the kiosk's (written around it: verify names it); claims nothing
+        d = details
         key = str(d.get("key", ""))
         states[key] = NoticeState(
             key, _STATE[kind], str(d.get("to", "")), str(d.get("subject", "")), at, d.get("error")

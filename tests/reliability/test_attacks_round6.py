@@ -91,3 +91,22 @@ def test_a_readable_person_has_nothing_left_out(services: Services) -> None:
     status = services.people.status("ASMITH")
     assert status.unreadable == ()
     assert status.unreadable_note == ""
+
+
+@pytest.mark.parametrize("details", ['"sent"', "[1, 2]", "7"])
+def test_a_notice_event_whose_details_are_not_an_object_does_not_stop_notify(
+    services: Services, db_url: str, details: str
+) -> None:
+    """No key needed: a notice claim whose details are a string, a list or a number stopped
+    `kiosk notify` (what is due, and its status) with AttributeError ('str' object has no
+    attribute 'get'), so no reminder went out. It claims nothing now, and verify names it."""
+    shift_school(services)
+    due_before, _ = services.notify.due()
+    with meddle(db_url) as db:
+        forged = _insert_for(db, "ASMITH", "notice_claimed", "notice", details, None)
+
+    due, _problems = services.notify.due()
+    assert [n.key for n in due] == [n.key for n in due_before]
+    assert services.notify.status() == ()
+    report = services.integrity.verify(save=False)
+    assert forged in report.mismatched, said(report)
