@@ -369,9 +369,9 @@ class KioskApp(PlainErrors, App[None]):
     # Keys wait at most this long for a screen that does not say it is ready (then they go to
     # whatever screen is on top): a screen that never resumes must not eat the keyboard.
     TYPEAHEAD_SECONDS = 2.0
-    # Keys typed after one left to Textual wait at most this long for it to be handled (a
-    # part that uses the key, a Button's Enter, stops it before it comes back to the app).
-    KEY_FLIGHT_SECONDS = 0.25
+    # Keys typed after one left to Textual wait at most this long for it to be handled (see
+    # _follow_key: a safety net only).
+    KEY_FLIGHT_SECONDS = 1.0
 
     def _holding_keys(self) -> bool:
         """Keys must wait: a code or an action is being answered (its answer may change the
@@ -422,7 +422,26 @@ class KioskApp(PlainErrors, App[None]):
             # burst is F2's, then the badge's, as when typed one at a time.
             self._key_in_flight = item
             self._key_in_flight_since = monotonic()
+            target: Widget = self.focused or screen
+            await super().on_event(item)
+            target.call_later(self._follow_key, item, target)
+            return
         await super().on_event(item)
+
+    def _follow_key(self, key: events.Key, node: Widget | App[Any]) -> None:
+        """Follow ``key`` up the way it goes (the part it was sent to, its parents, the
+        screen, the app), one step behind it: a step is taken after the key was handled at
+        the node before, in that node's own queue. At the app, the key has either come back
+        and its binding run (see on_event), or a part used it and stopped it on the way:
+        either way it is over, and the keys after it go on."""
+        if self._key_in_flight is not key:
+            return  # over already
+        parent = node.parent if node is not self else None
+        if isinstance(parent, (Widget, App)):
+            parent.call_later(self._follow_key, key, parent)
+            return
+        self._key_in_flight = None
+        self.release_typeahead()
 
     def _schedule_typeahead(self) -> None:
         if self._typeahead_timer is None:
