@@ -32,6 +32,14 @@ class RuleViolation(KioskError):
     title = "Not allowed"
 
 
+class AmbiguousCode(RuleViolation):
+    """A code typed without a badge's or label's prefix that is both a staff code and a
+    device's tag (data from before such codes were refused, or written by hand): neither is
+    guessed."""
+
+    title = "Not recognised"
+
+
 class MissingAcknowledgement(RuleViolation):
     """The member of staff must acknowledge one or more policies first."""
 

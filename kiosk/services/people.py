@@ -15,7 +15,13 @@ from sqlalchemy.orm import Session
 from kiosk.db.models import Device, Staff, StaffRole, Store
 from kiosk.domain.csvtext import read_header, semicolon_separated
 from kiosk.domain.devicekinds import DEFAULT_KINDS, DeviceKinds
-from kiosk.domain.errors import InvalidInput, NotAKioskCode, NotFound, RuleViolation
+from kiosk.domain.errors import (
+    InvalidInput,
+    KioskError,
+    NotAKioskCode,
+    NotFound,
+    RuleViolation,
+)
 from kiosk.domain.events import EventKind, Role
 from kiosk.domain.scan import CODE_PATTERN, SCAN_AGAIN, ScanKind, parse_scan
 from kiosk.domain.text import unsafe_characters
@@ -55,6 +61,9 @@ class PeopleService(UseCases):
             if scan.kind in (ScanKind.STAFF, ScanKind.EITHER):
                 found = state.find_staff(session, scan.code)
                 if found is not None:
+                    if scan.kind is ScanKind.EITHER and state.is_device_tag(session, scan.code):
+                        # typed: the person or the device? Neither is guessed.
+                        raise state.ambiguous_code(scan.code)
                     return ScanResult(staff=self._status(session, scan.code, found))
                 if scan.kind is ScanKind.STAFF:
                     raise NotFound(f"Badge {scan.code} is not on the staff list. Ask the office.")
@@ -74,6 +83,18 @@ class PeopleService(UseCases):
                     state.device_info(device, kinds), state.device_offsite(session, device, now)
                 )
             )
+
+    def refuse_ambiguous(self, text: str) -> None:
+        """Raises AmbiguousCode when ``text`` is a code typed without a prefix that is both a
+        staff code and a device's tag (what ``resolve_scan`` refuses); a badge's or label's
+        payload, or anything else, passes."""
+        try:
+            scan = parse_scan(text)
+        except KioskError:
+            return
+        if scan.kind is ScanKind.EITHER:
+            with self.ctx.read() as session:
+                state.refuse_ambiguous(session, scan.code)
 
     def status(self, staff_code: str) -> StaffStatus:
         with self.ctx.read() as session:
@@ -122,6 +143,10 @@ class PeopleService(UseCases):
         with self.ctx.write() as uow:
             if uow.session.scalar(select(Staff.id).where(Staff.code == row["code"])) is not None:
                 raise RuleViolation(f"Staff code {row['code']} is already in use.")
+            if state.is_device_tag(uow.session, row["code"]):
+                raise RuleViolation(
+                    f"{row['code']} was not added: {_IS_A_DEVICE_TAG.format(code=row['code'])}."
+                )
             if row["line_manager"]:
                 try:
                     row["line_manager"] = _manager_code(uow.session, row["line_manager"])
@@ -199,6 +224,10 @@ class PeopleService(UseCases):
             row = _device_row({"tag": tag, "kind": kind, "description": description}, kinds)
             if uow.session.scalar(select(Device.id).where(Device.tag == row["tag"])) is not None:
                 raise RuleViolation(f"Asset tag {row['tag']} is already in use.")
+            if state.is_staff_code(uow.session, row["tag"]):
+                raise RuleViolation(
+                    f"{row['tag']} was not added: {_IS_A_STAFF_CODE.format(tag=row['tag'])}."
+                )
             device = _create_device(uow, row, _by(uow, admin_code))
             _audit(uow, admin_code, "device_added", tag=device.tag)
             return state.device_info(device, kinds)
@@ -235,6 +264,7 @@ class PeopleService(UseCases):
             skip_invalid=skip_invalid,
             what="devices",
             admin_code=admin_code,
+            check=_check_devices,
         )
 
     # --- stores ------------------------------------------------------------------------------
@@ -342,6 +372,33 @@ class PeopleService(UseCases):
         )
 
 
+# A code typed at the kiosk without a badge's or label's prefix is looked up as a staff code
+# and as a device tag: one code must not be both (resolve_scan refuses one that is).
+_IS_A_DEVICE_TAG = (
+    "{code} is a device's label (asset tag): a staff code must not be one, or typing it at "
+    "the kiosk could mean either. Give this person another code"
+)
+_IS_A_STAFF_CODE = (
+    "{tag} is a member of staff's code: an asset tag must not be one, or typing it at the "
+    "kiosk could mean either. Give the device another tag"
+)
+
+
+def _check_devices(
+    uow: UnitOfWork, rows: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[ImportProblem], list[str]]:
+    """A device's tag that is a staff code (current or retired, without case) is a problem."""
+    codes = {c.upper() for c in uow.session.scalars(select(Staff.code))}
+    kept: list[dict[str, Any]] = []
+    problems: list[ImportProblem] = []
+    for row in rows:
+        if row["tag"].upper() in codes:
+            problems.append(ImportProblem(row["line"], _IS_A_STAFF_CODE.format(tag=row["tag"])))
+        else:
+            kept.append(row)
+    return kept, problems, []
+
+
 RosterCheck = Callable[
     [UnitOfWork, list[dict[str, Any]]],
     tuple[list[dict[str, Any]], list[ImportProblem], list[str]],
@@ -440,9 +497,13 @@ def _check_roster(
             by_name.setdefault(p.name.strip().lower(), set()).add(p.code)
     for r in rows:
         by_name.setdefault(r["name"].strip().lower(), set()).add(r["code"])
+    tags = {t.upper() for t in session.scalars(select(Device.tag))}
     kept: list[dict[str, Any]] = []
     problems: list[ImportProblem] = []
     for row in rows:
+        if row["code"].upper() in tags:
+            problems.append(ImportProblem(row["line"], _IS_A_DEVICE_TAG.format(code=row["code"])))
+            continue
         manager = row.get("line_manager")
         if manager:
             try:
@@ -638,6 +699,13 @@ def _code(value: str, what: str) -> str:
         raise InvalidInput(
             f"{what} {value!r} must be 1-32 letters, digits, '-', '.' or '/', starting with a "
             "letter or digit"
+        )
+    if len(code) == 1 and code.isdigit():
+        # On the sign-out form a digit typed alone, then Enter, chooses a reason: a person or
+        # a device with such a code could never be scanned there by hand.
+        raise InvalidInput(
+            f"{what} {code} is one digit: typed at the kiosk a digit alone chooses from a list "
+            "(the sign-out form's reasons). Use two characters or more"
         )
     return code
 

@@ -56,6 +56,8 @@ class ScanService:
         except KioskError:
             scan = None
         if scan is not None and scan.kind is not ScanKind.DEVICE:
+            if scan.kind is ScanKind.EITHER:  # typed: a staff code that is also a label?
+                self.people.refuse_ambiguous(text)
             done = self.phones.in_or_out(scan.code)
             if done is not None:
                 note = logged_for_you(done.logged_in_by) if done.collected else ()

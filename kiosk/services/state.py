@@ -21,7 +21,7 @@ from kiosk.db.engine import UNREADABLE
 from kiosk.db.models import Device, Event, Policy, Staff, StaffRole, Store
 from kiosk.domain import state as domain
 from kiosk.domain.devicekinds import DEFAULT_KINDS, DeviceKinds
-from kiosk.domain.errors import NotFound, RuleViolation
+from kiosk.domain.errors import AmbiguousCode, NotFound, RuleViolation
 from kiosk.domain.events import DeviceKind, EventKind
 from kiosk.domain.rules import REGULAR_USE_WINDOW
 from kiosk.domain.scan import normalise_code
@@ -166,6 +166,39 @@ def get_device(session: Session, tag: str, *, active: bool = True) -> Device:
     if active and device.retired_at is not None:
         raise RuleViolation(f"{tag} has been retired and cannot be signed out or in.")
     return device
+
+
+def is_device_tag(session: Session, code: str) -> bool:
+    """True when a device, in use or retired, has the tag ``code`` (compared without case,
+    as a typed code is read)."""
+    tag = code.strip().upper()
+    return (
+        session.scalar(select(Device.id).where(func.upper(Device.tag) == tag).limit(1)) is not None
+    )
+
+
+def is_staff_code(session: Session, code: str) -> bool:
+    """True when a member of staff, current or retired, has the code ``code`` (without case)."""
+    wanted = code.strip().upper()
+    return (
+        session.scalar(select(Staff.id).where(func.upper(Staff.code) == wanted).limit(1))
+        is not None
+    )
+
+
+def ambiguous_code(code: str) -> AmbiguousCode:
+    return AmbiguousCode(
+        f"{code} is both a staff code and a device label: scan the badge or the label, or "
+        "ask the office."
+    )
+
+
+def refuse_ambiguous(session: Session, code: str) -> None:
+    """A code typed without a prefix (``ScanKind.EITHER``) that is both a staff code and a
+    device's tag is refused: nothing is guessed (the import refuses such codes; older data or
+    data written by hand may still hold one)."""
+    if is_device_tag(session, code) and is_staff_code(session, code):
+        raise ambiguous_code(code)
 
 
 def get_store(session: Session, code: str) -> StoreInfo:

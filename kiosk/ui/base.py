@@ -20,7 +20,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Input, OptionList
 
-from kiosk.domain.errors import KioskError
+from kiosk.domain.errors import AmbiguousCode, KioskError
 from kiosk.domain.text import display_text
 from kiosk.ui.text import show_toast
 from kiosk.ui.widgets import CodeField, Notice
@@ -310,8 +310,10 @@ class KioskScreenMixin:
             else:
                 refuse("kiosk code")
 
-        def not_found(_error: KioskError) -> None:
-            if SCAN_PREFIX.match(typed):
+        def not_found(error: KioskError) -> None:
+            if isinstance(error, AmbiguousCode):
+                refuse("staff code and a device label")
+            elif SCAN_PREFIX.match(typed):
                 refuse("badge or label")
             else:
                 again()  # a word, not a code: recorded as usual

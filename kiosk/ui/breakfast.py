@@ -156,6 +156,7 @@ class BreakfastScreen(StaffScreen):
         code, lead, mode = scan.code, self.lead.code, self.mode
 
         def work(s: Services) -> tuple[EventReceipt, tuple[PhoneHolding, ...]]:
+            s.people.refuse_ambiguous(text)  # typed: a staff code that is also a label?
             if mode == "in":
                 receipt = s.phones.deposit(code, BREAKFAST_DRAWER_STORE, recorded_by=lead)
             else:
