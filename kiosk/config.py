@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from kiosk.domain.address import email_problem, not_an_email
+
 APP_NAME = "staff-room-kiosk"
 
 
@@ -260,6 +262,11 @@ def canonical_timezone(name: str) -> str:
     return matches[0] if len(matches) == 1 else name
 
 
+# The settings notices are sent to: each exactly one bare e-mail address (smtp_from is the
+# sender, where a display name is the usual thing, and is not checked here).
+RECIPIENT_SETTINGS = ("office_email", "head_email", "anchor_email")
+
+
 def check_value(key: str, raw: str) -> Any:
     """``raw`` as the value ``key`` takes; ConfigError saying why it cannot be."""
     setting = next((s for s in SETTINGS if s.key == key), None)
@@ -284,8 +291,8 @@ def check_value(key: str, raw: str) -> Any:
             value = time(int(hours), int(minutes)).strftime("%H:%M")  # 9:05 -> 09:05
         except ValueError:
             raise ConfigError(f"end_of_day {value!r} must be a time like 16:30") from None
-    elif key == "office_email" and ("@" not in value or " " in value):
-        raise ConfigError(f"office_email {value!r} is not an e-mail address")
+    elif key in RECIPIENT_SETTINGS and email_problem(value):
+        raise ConfigError(not_an_email(key, value, email_problem(value) or ""))
     elif key in ("idle_timeout", "admin_idle_timeout") and value < 5:
         raise ConfigError(f"{key} must be at least 5 seconds")
     return value

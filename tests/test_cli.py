@@ -323,7 +323,10 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_imported(
     assert out == ""
     lines = err.splitlines()
     assert lines[0] == "line 3: name is empty"
-    assert lines[1] == "line 4: email 'not-an-email' is not an email address"
+    assert lines[1] == (
+        "line 4: email 'not-an-email' is not one e-mail address such as name@school.example: "
+        "it has no @"
+    )
     assert lines[2].startswith("line 5: role 'janitor' is not one of")
     assert lines[3].startswith("kiosk: nothing imported: 3 invalid lines")
     assert len(lines) == 4

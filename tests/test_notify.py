@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 from kiosk.config import Settings
@@ -472,3 +473,32 @@ def test_mail_settings_from_the_environment_and_the_password_never_shown(
     monkeypatch.setenv("KIOSK_SMTP_SECURITY", "ssl3")
     assert main(["config"]) == 1
     assert "smtp_security 'ssl3' must be one of starttls, tls, none" in capsys.readouterr().err
+
+
+def test_an_address_that_is_not_one_address_is_not_sent_to_and_the_run_says_so(
+    school: Services, smtp: SmtpServer, clock: FakeClock
+) -> None:
+    # Written by hand past the import's check: Alice's e-mail names a second recipient, and
+    # the anchor's setting a display name with another address.
+    with school.ctx.engine.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE staff SET email = :e WHERE code = 'ASMITH'"),
+            {"e": "asmith@school.example,spy@evil.example"},
+        )
+    school = with_settings(school, anchor_email='"DPO" <spy@evil.example>')
+    clock.set(at(TUESDAY, 17))
+    report = school.notify.run(is_school_day=monday_off)
+    assert not report.failed
+    recipients = [address for rcpt, _ in smtp.inbox.messages for address in rcpt]
+    assert not [a for a in recipients if "evil" in a or "asmith" in a], recipients
+    assert all(len(rcpt) == 1 for rcpt, _ in smtp.inbox.messages)
+    assert (
+        "device due notice not sent: the address 'asmith@school.example,spy@evil.example' is "
+        "not one e-mail address such as name@school.example: it holds a comma (one address "
+        "only, no name or list). Correct it on the staff list or in the settings."
+    ) in report.problems
+    assert any(p.startswith('anchor notice not sent: the address \'"DPO"') for p in report.problems)
+    (office,) = smtp.inbox.to(OFFICE)
+    body = office.get_body(("plain",)).get_content()
+    assert "- Alice Smith (ASMITH): Laptop LAP-001 due back" in body
+    assert "their e-mail is not valid" in body

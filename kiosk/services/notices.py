@@ -34,6 +34,7 @@ weekdays); a caller may pass its own ``is_school_day``. Bodies come from Jinja2 
 from __future__ import annotations
 
 import hashlib
+import logging
 import smtplib
 import ssl
 from collections import defaultdict
@@ -51,6 +52,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.config import Settings
 from kiosk.db.models import Event
+from kiosk.domain.address import email_problem, not_an_email
 from kiosk.domain.errors import InvalidInput
 from kiosk.domain.events import NOTICE_KINDS, EventKind
 from kiosk.domain.text import display_text
@@ -65,6 +67,7 @@ SchoolDay = Callable[[date], bool]
 # A claim without an outcome older than this is reported as "outcome unknown".
 STALE_CLAIM = timedelta(minutes=15)
 SMTP_TIMEOUT = 30.0
+_log = logging.getLogger("kiosk.notices")
 
 
 def weekdays(day: date) -> bool:
@@ -180,6 +183,15 @@ class _Due:
     problems: list[str] = field(default_factory=list)
 
 
+def not_sent(kind: str, to: str, problem: str) -> str:
+    """What a run says of a notice it does not send to an address that is not one."""
+    return (
+        f"{kind.replace('_', ' ')} notice not sent: "
+        f"{not_an_email('the address', to, problem)}. Correct it on the staff list or in the "
+        "settings."
+    )
+
+
 def _when(at: datetime, settings: Settings) -> str:
     return format_local(at, settings.zone, "%a %d %b %Y %H:%M")
 
@@ -247,17 +259,28 @@ class NoticeBuilder:
 
     def _notice(
         self, due: _Due, key: str, kind: str, to: str, values: dict[str, Any], staff_id: int | None
-    ) -> None:
+    ) -> bool:
+        """Add the notice; False (and a problem said) when ``to`` is not exactly one bare
+        e-mail address (written by hand past the checks at input): it is not sent."""
+        problem = email_problem(to)
+        if problem:
+            due.problems.append(not_sent(kind, to, problem))
+            _log.warning("%s", not_sent(kind, to, problem))
+            return False
         subject, text, html = self.templates.render(kind, values)
         due.notices.append(Notice(key, kind, to, subject, text, html, staff_id))
+        return True
 
     def _to_staff(
         self, due: _Due, person: StaffInfo, key: str, kind: str, values: dict[str, Any], what: str
     ) -> None:
-        if person.email:
-            self._notice(due, key, kind, person.email, {"name": person.name, **values}, person.id)
-        else:
-            due.unreachable.append({"name": f"{person.name} ({person.code})", "what": what})
+        name = f"{person.name} ({person.code})"
+        if not person.email:
+            due.unreachable.append({"name": name, "what": what})
+        elif not self._notice(
+            due, key, kind, person.email, {"name": person.name, **values}, person.id
+        ):
+            due.unreachable.append({"name": name, "what": f"{what}; their e-mail is not valid"})
 
     def _devices(self, due: _Due) -> None:
         tomorrow = self.today + timedelta(days=1)
@@ -669,8 +692,20 @@ class NotifyService(UseCases):
         try:
             with smtp_connection(self.ctx.settings) as smtp:
                 for notice, claim_id in claimed:
+                    problem = email_problem(notice.to)
+                    if problem:  # (the builder leaves such a notice out: never sent)
+                        outcomes.append(
+                            self._outcome(
+                                notice, claim_id, not_sent(notice.kind, notice.to, problem)
+                            )
+                        )
+                        continue
                     try:
-                        smtp.send_message(build_message(notice, self.ctx.settings))
+                        # One envelope recipient, the address itself: never the addresses a
+                        # mail library would read out of the To header.
+                        smtp.send_message(
+                            build_message(notice, self.ctx.settings), to_addrs=[notice.to]
+                        )
                     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
                         outcomes.append(self._outcome(notice, claim_id, _error(exc)))
                     else:

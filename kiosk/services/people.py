@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiosk.db.models import Device, Staff, StaffRole, Store
+from kiosk.domain.address import email_problem, not_an_email
 from kiosk.domain.csvtext import read_header, semicolon_separated
 from kiosk.domain.devicekinds import DEFAULT_KINDS, DeviceKinds
 from kiosk.domain.errors import (
@@ -716,8 +717,9 @@ def _staff_row(record: dict[str, str]) -> dict[str, Any]:
     if len(name) > 200:
         raise InvalidInput("name is longer than 200 characters")
     email = _field(record, "email") or None
-    if email and ("@" not in email or " " in email or len(email) > 320):
-        raise InvalidInput(f"email {email!r} is not an email address")
+    problem = email_problem(email) if email else None
+    if email and problem:
+        raise InvalidInput(not_an_email("email", email, problem))
     manager = _field(record, "line_manager")[:200] or None
     roles: set[str] = set()
     for part in _field(record, "roles").replace(",", ";").split(";"):

@@ -1,0 +1,68 @@
+"""An e-mail address the kiosk sends to: exactly one bare address, ``local@domain``.
+
+A roster's e-mail cell or a setting is data, not a list of recipients. ``"a@b.example,
+spy@evil.example"`` or ``"x" <spy@evil.example>`` read by a mail library are two recipients,
+or another one than shown; so an address here has no display name, no angle brackets, no
+comment, no list separator, no quoting and no space or control character: exactly one ``@``,
+a local part of the usual characters (letters, digits and ``.!#$%&'*+-/=?^_`{|}~``, no dot
+at either end, no two dots running), and a dotted domain of letters, digits and hyphens.
+Plain ASCII only (SMTPUTF8 is not asked of the school's server). Lengths: local part up to
+64, domain up to 253, the whole up to 254 (RFC 5321's limits).
+
+Every place an address comes in (the roster import, adding someone, ``kiosk config set``)
+and the notifier before it sends (data written by hand) ask ``email_problem``.
+"""
+
+from __future__ import annotations
+
+import re
+
+EXAMPLE = "name@school.example"
+_LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+(\.[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+)*$")
+_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+# What turns one address into several, or into a name and another address, named in words.
+_SEPARATORS = {
+    ",": "a comma",
+    ";": "a semicolon",
+    "<": "'<'",
+    ">": "'>'",
+    '"': "a quotation mark",
+    "(": "a bracket",
+    ")": "a bracket",
+    "[": "a bracket",
+    "]": "a bracket",
+    "\\": "a backslash",
+    ":": "a colon",
+}
+
+
+def email_problem(value: str) -> str | None:
+    """Why ``value`` is not exactly one bare e-mail address (a few words), or None when it is."""
+    for char in value:
+        if char in _SEPARATORS:
+            return f"it holds {_SEPARATORS[char]} (one address only, no name or list)"
+        if char.isspace() or ord(char) < 32 or ord(char) == 127:
+            return "it holds a space or a control character"
+        if not char.isascii():
+            return f"it holds {char!r}, which is not a plain letter, digit or sign"
+    if value.count("@") != 1:
+        return "it must have exactly one @" if value.count("@") else "it has no @"
+    local, _, domain = value.partition("@")
+    if not local or len(local) > 64 or not _LOCAL.match(local):
+        return "the part before the @ is empty, too long or not a name of letters and signs"
+    labels = domain.split(".")
+    if len(labels) < 2 or len(domain) > 253 or not all(_LABEL.match(label) for label in labels):
+        return "the part after the @ is not a domain such as school.example"
+    if len(value) > 254:
+        return "it is longer than 254 characters"
+    return None
+
+
+def is_email(value: str) -> bool:
+    """True when ``value`` is exactly one bare e-mail address (``email_problem`` has none)."""
+    return email_problem(value) is None
+
+
+def not_an_email(what: str, value: str, problem: str) -> str:
+    """The sentence that refuses ``value`` as ``what`` (``email``, ``office_email``)."""
+    return f"{what} {value!r} is not one e-mail address such as {EXAMPLE}: {problem}"
