@@ -18,6 +18,11 @@ reader would act on instead of showing:
 * lone surrogates (U+D800-U+DFFF), which JSON can spell (``\ud800``) and Python reads back, but
   which no UTF-8 writer takes: the terminal, a log or a CSV file would fail on them.
 
+* any other format character (category Cf: U+2065 and the like, default-ignorable), a code
+  point not assigned in this Python's Unicode (Cn: U+FFF0-U+FFF8, U+E0080-U+E00FF...) or
+  one for private use (Co): none of them is a letter a name needs, and each may draw as
+  nothing (``Ben`` U+2065 ``Jones`` shows as "BenJones").
+
 Each removed character is replaced by ``�`` (U+FFFD) so that a person sees something was there.
 Textual markup (``[b]``, ``[@click=...]``) is not touched here: it is plain text once the UI
 builds its widgets from ``Content`` (never markup); see ``kiosk.ui.text``.
@@ -45,6 +50,30 @@ _UNSAFE = re.compile(f"[\x00-\x08\x0e-\x1f\x7f-\x9f{_BIDI}{_INVISIBLE}{_SURROGAT
 _SURROGATE = re.compile(f"[{_SURROGATES}]")
 
 
+# Categories whose characters go as well (checked one by one, only in text that is not ASCII).
+_HIDDEN_CATEGORIES = frozenset({"Cf", "Cn", "Co", "Cs"})
+_RUNS_OF_SPACES = re.compile(" {2,}")
+
+
+def _hidden(text: str) -> str:
+    """``text`` with each character of a hidden category replaced by ``�``."""
+    if text.isascii():
+        return text
+    category = unicodedata.category
+    return "".join(REPLACEMENT if category(c) in _HIDDEN_CATEGORIES else c for c in text)
+
+
+def plain_line(value: str) -> str:
+    """A line of text as the lists keep it (a name, a description): NFC (a letter and its
+    accent typed apart are the letter), every Unicode space (NO-BREAK SPACE, U+2000-U+200A,
+    U+202F, U+205F, U+3000...) an ASCII space, runs of spaces one, no space at either end.
+    "Gareth" NBSP "Evans" is then the "Gareth Evans" it looks like, not a second name."""
+    text = unicodedata.normalize("NFC", value)
+    if not text.isascii():
+        text = "".join(" " if unicodedata.category(c) == "Zs" else c for c in text)
+    return _RUNS_OF_SPACES.sub(" ", text).strip()
+
+
 def display_text(value: object, *, multiline: bool = False) -> str:
     """``value`` as text that is safe to show on a screen or print to a terminal.
 
@@ -57,8 +86,8 @@ def display_text(value: object, *, multiline: bool = False) -> str:
     if multiline:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         text = re.sub(r"[\t\v\f\u0085\u2028\u2029]", " ", text)
-        return "\n".join(_UNSAFE.sub(REPLACEMENT, line) for line in text.split("\n"))
-    return _UNSAFE.sub(REPLACEMENT, _WHITESPACE.sub(" ", text))
+        return "\n".join(_hidden(_UNSAFE.sub(REPLACEMENT, line)) for line in text.split("\n"))
+    return _hidden(_UNSAFE.sub(REPLACEMENT, _WHITESPACE.sub(" ", text)))
 
 
 def is_clean(value: str) -> bool:
@@ -66,12 +95,22 @@ def is_clean(value: str) -> bool:
     return display_text(value) == value
 
 
+_UNNAMED = {
+    "Cc": "a control character",
+    "Cf": "an invisible format character",
+    "Cn": "not a character: unassigned",
+    "Co": "a private-use character",
+    "Cs": "a lone surrogate",
+}
+
+
 def unsafe_characters(value: str) -> list[str]:
     """The names of the characters ``display_text`` would remove, for an error message."""
     found: list[str] = []
     for char in value:
-        if _UNSAFE.match(char) or _WHITESPACE.match(char):
-            name = unicodedata.name(char, f"U+{ord(char):04X} (a control character)")
+        category = unicodedata.category(char)
+        if _UNSAFE.match(char) or _WHITESPACE.match(char) or category in _HIDDEN_CATEGORIES:
+            name = unicodedata.name(char, f"U+{ord(char):04X} ({_UNNAMED.get(category, '?')})")
             if name not in found:
                 found.append(name)
     return found
@@ -81,7 +120,7 @@ def terminal_text(value: str) -> str:
     """``value`` as written to a terminal by the command line: line breaks and tabs kept (a
     CSV or JSON document stays what it is), every character ``display_text`` removes replaced
     by ``�``. No escape sequence reaches the terminal."""
-    return _UNSAFE.sub(REPLACEMENT, value)
+    return _hidden(_UNSAFE.sub(REPLACEMENT, value))
 
 
 def encodable_text(value: str) -> str:

@@ -25,7 +25,7 @@ from kiosk.domain.errors import (
 )
 from kiosk.domain.events import EventKind, Role
 from kiosk.domain.scan import CODE_PATTERN, SCAN_AGAIN, ScanKind, parse_scan
-from kiosk.domain.text import unsafe_characters
+from kiosk.domain.text import plain_line, unsafe_characters
 from kiosk.domain.timeutil import local_date
 from kiosk.services import school_events, state
 from kiosk.services.common import Unreadable, UseCases, read_rows
@@ -680,7 +680,7 @@ def _read_csv(
 
 
 def _field(record: dict[str, str], name: str, *, required: bool = False) -> str:
-    value = (record.get(name) or "").strip()
+    value = plain_line(record.get(name) or "")
     if required and not value:
         raise InvalidInput(f"{name} is empty")
     if len(value) > MAX_FIELD:
