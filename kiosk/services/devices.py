@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -17,6 +18,7 @@ from kiosk.domain.rules import check_sign_out_details, needs_line_manager
 from kiosk.domain.timeutil import default_expected_return, format_local, local_date
 from kiosk.services import school_events, state
 from kiosk.services.common import UseCases, receipt, recorder
+from kiosk.services.people import manager_code
 from kiosk.services.views import (
     DeviceStatus,
     EventReceipt,
@@ -109,6 +111,10 @@ class DeviceService(UseCases):
                 definitions=school_events.current_device_kinds(uow.session),
             )
             manager = (line_manager or "").strip() or None
+            if manager is not None:
+                # Kept as the manager's staff code: "agreed with Gareth Evans" names one
+                # person even when two share the name (given by name: the one who has it).
+                manager = manager_code(uow.session, manager)
             if check.needs_line_manager and manager is None:
                 raise RuleViolation(
                     f"This would be {staff.name}'s laptop sign-out number "
@@ -199,8 +205,21 @@ class DeviceService(UseCases):
             return receipt(event, out.staff, f"{device.tag} now due back {when}")
 
     def offsite_now(self) -> tuple[OffsiteItem, ...]:
+        """What is off site now; a line manager kept as a staff code is shown as
+        "Name (CODE)" (one recorded before then as a name is shown as recorded)."""
         with self.ctx.read() as session:
-            return tuple(state.offsite_now(session, self.ctx.clock()))
+            items = tuple(state.offsite_now(session, self.ctx.clock()))
+            codes = {i.line_manager for i in items if i.line_manager}
+            if not codes:
+                return items
+            rows = session.execute(select(Staff.code, Staff.name).where(Staff.code.in_(codes)))
+            names: dict[str, str] = {code: name for code, name in rows}
+        return tuple(
+            replace(i, line_manager=f"{names[i.line_manager]} ({i.line_manager})")
+            if i.line_manager in names
+            else i
+            for i in items
+        )
 
     def overdue(self) -> tuple[OffsiteItem, ...]:
         return tuple(item for item in self.offsite_now() if item.overdue)

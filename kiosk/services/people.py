@@ -150,7 +150,7 @@ class PeopleService(UseCases):
                 )
             if row["line_manager"]:
                 try:
-                    row["line_manager"] = _manager_code(uow.session, row["line_manager"])
+                    row["line_manager"] = manager_code(uow.session, row["line_manager"])
                 except InvalidInput as exc:
                     raise InvalidInput(f"{row['code']} was not added: {exc.message}.") from None
             staff = _create_staff(uow, row, _by(uow, admin_code))
@@ -410,7 +410,7 @@ def _active_staff(session: Session) -> list[Staff]:
     return list(session.scalars(select(Staff).where(Staff.retired_at.is_(None))))
 
 
-def _manager_code(session: Session, manager: str) -> str:
+def manager_code(session: Session, manager: str) -> str:
     """The code of the member of staff ``manager`` names (their code, or the name of one
     person on the list). Raises InvalidInput when it names nobody, or several people."""
     code = manager.strip().upper()

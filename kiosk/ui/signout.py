@@ -284,7 +284,7 @@ class SignOutScreen(StaffScreen):
                     Text(
                         display_text(s.name) + (" (your line manager)" if is_own_manager(s) else "")
                     ),
-                    s.name,
+                    s.code,  # recorded: the person, even when two share the name
                 )
                 for s in others
             ]
@@ -465,6 +465,10 @@ class SignOutScreen(StaffScreen):
             raise InvalidInput("Name the line manager who agreed to it: choose them from the list.")
         return value
 
+    def _manager_name(self, code: str) -> str:
+        """The chosen line manager (kept as their code) as the summary names them."""
+        return next((s.name for s in self._staff or () if s.code == code), code)
+
     def _draft(self) -> Draft:
         """What Enter would record, or InvalidInput saying what is missing."""
         check = self.check
@@ -499,7 +503,7 @@ class SignOutScreen(StaffScreen):
             f"{items} off site, for “{draft.reason}”, back {when}",
         ]
         if draft.manager:
-            parts.append(f", agreed by {draft.manager}")
+            parts.append(f", agreed by {self._manager_name(draft.manager)}")
         if self.check.needs_charged:
             parts.append(", charged and ready")
         parts.append(".")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from textual.widgets import Button, Checkbox, Input
+from textual.widgets import Button, Checkbox, Input, Select
 
 from kiosk.services.app import Services
 from kiosk.ui.confirm import ConfirmScreen
@@ -18,6 +18,7 @@ from kiosk.ui.widgets import Choice
 from tests.conftest import FakeClock
 from tests.school import make_ready
 from tests.ui.kiosk_support import (
+    events,
     hold,
     idle,
     make_app,
@@ -188,7 +189,38 @@ async def test_regular_use_asks_for_the_line_manager(
         await press(pilot, "enter")
         assert isinstance(app.screen, ConfirmScreen)
     [item] = school.devices.offsite_now()
-    assert item.line_manager == "Carol Head"
+    assert item.line_manager == "Carol Head (CHEAD)"
+
+
+async def test_the_line_manager_chosen_is_recorded_as_that_persons_code(
+    school: Services, kiosk_clock: FakeClock
+) -> None:
+    # Two people called Carol Head: "agreed by Carol Head" must say which one.
+    school.people.add_staff("CHEAD2", "Carol Head", roles=["slt"], admin_code="CHEAD")
+    make_ready(school, "ASMITH")
+    for _ in range(2):
+        school.devices.sign_out("ASMITH", ["LAP-001"], reason="Planning")
+        kiosk_clock.advance(hours=16)
+        school.devices.return_device("LAP-001")
+        kiosk_clock.advance(days=1)
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        await scan_fast(pilot, "SRK1:D:LAP-001")
+        await press(pilot, "1")
+        await wait_for(pilot, lambda: bool(getattr(app.screen, "_staff", None)))  # the list
+        # The second Carol Head on the list, chosen (as a tap on her line does).
+        manager = app.screen.query_one("#manager", Select)
+        [(_, second)] = [o for o in manager._options if o[1] == "CHEAD2"]
+        manager.value = second
+        await settle(pilot)
+        assert "agreed by Carol Head." in app.screen.summary_text()  # type: ignore[attr-defined]
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ConfirmScreen)
+    signed = [d for kind, d in events(school) if kind == "device_signed_out"]
+    assert signed[-1]["line_manager"] == "CHEAD2"
+    [item] = school.devices.offsite_now()
+    assert item.line_manager == "Carol Head (CHEAD2)"
 
 
 async def test_device_already_out_unknown_label_and_retired_device(school: Services) -> None:

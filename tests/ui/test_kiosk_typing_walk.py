@@ -63,7 +63,7 @@ async def test_the_line_manager_list_starts_with_the_persons_own_manager(
         await settle(pilot)
         options = app.screen.query_one("#manager", Select)._options
         first = next((str(p), v) for p, v in options if isinstance(v, str))
-        assert first == ("Carol Head (your line manager)", "Carol Head")
+        assert first == ("Carol Head (your line manager)", "CHEAD")  # recorded: the code
 
 
 # --- the PIN pad -------------------------------------------------------------------------
