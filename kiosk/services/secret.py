@@ -21,6 +21,7 @@ import hashlib
 import os
 import re
 import secrets
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,12 +35,44 @@ KEY_BYTES = 32
 KEY_NAME = "school.key"
 LEGACY_NAME = "admin-secret.key"  # before the key was shared: read where it is the only one
 HEADER = "Staff Room Kiosk school key"
+# A key file is one line of 64 hexadecimal digits (or the exported form): read no more.
+KEY_FILE_LIMIT = 4096
 
 
 class SchoolKeyError(KioskError):
     """The school key file is missing, unreadable or not a key."""
 
     title = "School key"
+
+
+class FileRefused(ValueError):
+    """A file the kiosk will not read: not a regular file, or larger than it can be."""
+
+
+def read_small_file(path: Path, limit: int) -> bytes:
+    """The bytes of a small regular file. A device (a symlink to /dev/zero), a pipe (a FIFO)
+    or a folder is refused without reading from it, and so is a file of more than ``limit``
+    bytes (FileRefused, saying which); reading them made `kiosk verify` wait, or read and
+    grow, for ever. OSError as opening or reading raises it (FileNotFoundError: no file)."""
+    # O_NONBLOCK: opening a FIFO with no writer returns at once (a regular file ignores it).
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise FileRefused("it is not a regular file, but a device, a pipe or a folder")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, limit + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise FileRefused(f"it is larger than {limit:,} bytes")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def key_path(settings: Settings | None = None) -> Path:
@@ -105,7 +138,12 @@ def school_key(settings: Settings | None = None, *, create: bool = False) -> byt
     """
     path = key_path(settings)
     try:
-        text = path.read_text(encoding="ascii")
+        text = read_small_file(path, KEY_FILE_LIMIT).decode("ascii")
+    except FileRefused as exc:
+        raise SchoolKeyError(
+            f"The school key file {path} cannot be read: {exc} (a key file is one line of "
+            "text). " + _install_hint()
+        ) from None
     except FileNotFoundError:
         if not create:
             raise SchoolKeyError(
