@@ -47,7 +47,7 @@ import os
 import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from contextlib import suppress
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import MISSING, asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -73,7 +73,11 @@ from kiosk.domain.events import EventKind
 from kiosk.domain.reference import REFERENCE_FIELDS, REFERENCE_KIND, normalise_key
 from kiosk.services.common import UseCases
 from kiosk.services.reference import all_table_rows
-from kiosk.services.secret import school_key_if_present
+from kiosk.services.secret import (
+    FileRefused,
+    read_small_file,
+    school_key_if_present,
+)
 from kiosk.services.uow import UnitOfWork, iso
 
 PURGE_ACTION = "events_purged"
@@ -93,6 +97,8 @@ STORED_IDS = 200
 STORED_PROBLEMS = 50
 STREAM_BATCH = 5000
 WITNESS_FILE = "verify-witness.json"
+# This machine's witness file holds one result a database (each well under 1 MB): read no more.
+WITNESS_LIMIT = 16 * 2**20
 ANCHOR_TITLE = "Staff Room Kiosk register anchor"
 
 _SELECT_EVENTS = text(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events ORDER BY id")
@@ -247,21 +253,90 @@ class VerifyReport:
 
     @classmethod
     def from_json(cls, content: str) -> VerifyReport:
-        data = json.loads(content)
+        try:
+            data = json.loads(content)
+        except RecursionError:
+            raise ValueError("it is nested too deep to read") from None
+        return cls.from_data(data)
+
+    @classmethod
+    def from_data(cls, data: Any) -> VerifyReport:
+        """A stored result (a ``register_verified`` event's report, or this machine's witness
+        file's entry), read back. Raises ValueError, saying why, for anything the kiosk does
+        not write: not an object, a field missing or of another type (an AttributeError or a
+        TypeError stopped verify)."""
+        if not isinstance(data, dict):
+            raise ValueError("its report is not a JSON object")
         known = set(cls.__dataclass_fields__)
         data = {k: v for k, v in data.items() if k in known}
+        for name in _REPORT_REQUIRED:
+            if name not in data:
+                raise ValueError(f"its report does not say {name}")
+        for name, wanted, test in _REPORT_TYPES:
+            if name in data and not test(data[name]):
+                raise ValueError(f"its report's {name} is not {wanted}")
         for name in ("broken_links", "mismatched", "notes", "problems", "cannot_rule_out"):
             data[name] = tuple(data.get(name, ()))
-        data["checked_at"] = datetime.fromisoformat(data["checked_at"])
+        data["checked_at"] = _report_time(data["checked_at"])
         data["last_anchor_at"] = None
-        # The witness is compared with event ids and hashes: a check stored by hand naming
-        # something else (text, a list) is no check (a TypeError there stopped every verify).
-        witness_id, witness_hash = data.get("witness_id"), data.get("witness_hash")
-        if not (witness_id is None or type(witness_id) is int) or not (
-            witness_hash is None or isinstance(witness_hash, str)
-        ):
-            raise ValueError("the witness is not an event id and a hash")
         return cls(**data)
+
+
+def _is_int(value: Any) -> bool:
+    return type(value) is int
+
+
+def _is_id(value: Any) -> bool:
+    return value is None or type(value) is int
+
+
+def _is_text(value: Any) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _are(test: Any) -> Any:
+    return lambda value: isinstance(value, list) and all(test(v) for v in value)
+
+
+# What a stored result must hold, and of which type (what to_json writes).
+_REPORT_REQUIRED = tuple(
+    name
+    for name, f in VerifyReport.__dataclass_fields__.items()
+    if f.default is MISSING and f.default_factory is MISSING
+)
+_REPORT_TYPES: tuple[tuple[str, str, Any], ...] = (
+    ("ok", "true or false", lambda v: isinstance(v, bool)),
+    ("macs_checked", "true or false", lambda v: isinstance(v, bool)),
+    ("events_checked", "a number", _is_int),
+    ("broken_link_count", "a number", _is_int),
+    ("mismatch_count", "a number", _is_int),
+    ("anchors_checked", "a number", _is_int),
+    ("first_broken_link", "an event id", _is_id),
+    ("first_id", "an event id", _is_id),
+    ("head_id", "an event id", _is_id),
+    ("head_position", "a position", _is_id),
+    # The witness is compared with event ids and hashes: a check stored by hand naming
+    # something else (text, a list) is no check (a TypeError there stopped every verify).
+    ("witness_id", "an event id", _is_id),
+    ("witness_hash", "a hash", _is_text),
+    ("head_hash", "a hash", lambda v: isinstance(v, str)),
+    ("anchor", "text", lambda v: isinstance(v, str)),
+    ("tail_problem", "text", _is_text),
+    ("checked_at", "a time", lambda v: isinstance(v, str)),
+    ("seconds", "a number", lambda v: type(v) in (int, float) and 0 <= v < 1e9),
+    ("broken_links", "a list of event ids", _are(_is_int)),
+    ("mismatched", "a list of event ids", _are(_is_int)),
+    ("notes", "a list of sentences", _are(lambda v: isinstance(v, str))),
+    ("problems", "a list of sentences", _are(lambda v: isinstance(v, str))),
+    ("cannot_rule_out", "a list of sentences", _are(lambda v: isinstance(v, str))),
+)
+
+
+def _report_time(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"its report's time {value[:40]!r} is not a time") from None
 
 
 def is_checkpoint(kind: str, details: Any) -> bool:
@@ -1044,21 +1119,55 @@ def witness_path() -> Path:
     return data_dir() / WITNESS_FILE
 
 
+def _witness_file() -> dict[str, Any]:
+    """This machine's witness file, read (FileNotFoundError: none yet; ValueError, saying why,
+    for one that cannot be read or holds no JSON object)."""
+    try:
+        raw = read_small_file(witness_path(), WITNESS_LIMIT)
+    except FileRefused as exc:
+        raise ValueError(str(exc)) from None
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise ValueError(exc.strerror or type(exc).__name__) from None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except RecursionError:  # not a ValueError: it stopped verify
+        raise ValueError("it is nested too deep to read") from None
+    except ValueError:
+        raise ValueError("it is not JSON") from None
+    if not isinstance(data, dict):
+        raise ValueError("it is not a JSON object")
+    return data
+
+
+def read_witness(database: str) -> tuple[VerifyReport | None, str | None]:
+    """The last result this machine saw for this database (None: none, or unreadable), and a
+    sentence naming the witness file when it cannot be read (then its witness is not checked:
+    the chain's last check still is, and the file is written anew)."""
+    try:
+        data = _witness_file()
+        if database not in data:
+            return None, None
+        return VerifyReport.from_data(data[database]), None
+    except FileNotFoundError:
+        return None, None
+    except ValueError as exc:
+        return None, (
+            f"this machine's witness file {witness_path()} cannot be read ({exc}): the end of "
+            "the register was not checked against it"
+        )
+
+
 def load_witness(database: str) -> VerifyReport | None:
     """The last result this machine saw for this database (None: none, or unreadable)."""
-    try:
-        data = json.loads(witness_path().read_text(encoding="utf-8"))
-        return VerifyReport.from_json(json.dumps(data[database]))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    return read_witness(database)[0]
 
 
 def save_witness(database: str, report: VerifyReport) -> None:
     path = witness_path()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(data, dict):
-            data = {}
+        data = _witness_file()
     except (OSError, ValueError):
         data = {}
     data[database] = json.loads(report.to_json())
@@ -1073,20 +1182,53 @@ def save_witness(database: str, report: VerifyReport) -> None:
         pass
 
 
-def load_last(session: Session) -> VerifyReport | None:
-    """The result of the newest ``register_verified`` event in the chain."""
-    row = session.execute(
-        select(Event.details)
-        .where(Event.kind == EventKind.REGISTER_VERIFIED.value)
-        .order_by(Event.id.desc())
-        .limit(1)
+def _last_check_row(session: Session) -> dict[str, Any] | None:
+    """Every column of the newest ``register_verified`` event, as stored (as verify reads
+    them: details as its JSON text)."""
+    conn = session.connection()
+    columns = (
+        ", ".join(_PG_COLUMN.get(c, c) for c in EVENT_COLUMNS)
+        if conn.dialect.name == "postgresql"
+        else ", ".join(EVENT_COLUMNS)
+    )
+    row = conn.execute(
+        text(f"SELECT {columns} FROM events WHERE kind = :kind ORDER BY id DESC LIMIT 1"),
+        {"kind": EventKind.REGISTER_VERIFIED.value},
     ).first()
+    return dict(zip(EVENT_COLUMNS, row, strict=True)) if row is not None else None
+
+
+def _report_in(row: Mapping[str, Any]) -> VerifyReport:
+    """The result a stored check holds; ValueError saying why it cannot be read."""
+    details = row["details"]
+    if isinstance(details, str | bytes):
+        try:
+            details = parse_details(details)
+        except UnreadableEvent as exc:
+            raise ValueError(str(exc)) from None
+    if not isinstance(details, dict):
+        raise ValueError("its details are not a JSON object")
+    if "report" not in details:
+        raise ValueError("it holds no report")
+    return VerifyReport.from_data(details["report"])
+
+
+def read_last(session: Session) -> tuple[int | None, VerifyReport | None, str | None]:
+    """The newest ``register_verified`` event's id, its result, and why that result cannot be
+    read (then it is no check: verify names the event, and carries on)."""
+    row = _last_check_row(session)
     if row is None:
-        return None
+        return None, None, None
     try:
-        return VerifyReport.from_json(json.dumps(row[0]["report"]))
-    except (ValueError, KeyError, TypeError):
-        return None
+        return row["id"], _report_in(row), None
+    except ValueError as exc:
+        return row["id"], None, f"cannot be read ({exc})"
+
+
+def load_last(session: Session) -> VerifyReport | None:
+    """The result of the newest ``register_verified`` event in the chain (None: none, or one
+    that cannot be read)."""
+    return read_last(session)[1]
 
 
 def last_anchor_at(session: Session) -> datetime | None:
@@ -1181,7 +1323,9 @@ class IntegrityService(UseCases):
         database = self._database()
         with self.ctx.read() as session:
             one_snapshot(session)
-            found = (load_witness(database), load_last(session))
+            witness, witness_note = read_witness(database)
+            last_id, last, last_unreadable = read_last(session)
+            found = (witness, last)
             previous = _older_witness(*found)
             # The other one is checked too: a forged check in the chain naming a newer head
             # must not leave this machine's witness file unread (nor the reverse).
@@ -1194,6 +1338,15 @@ class IntegrityService(UseCases):
                 key=key,
                 anchors=anchors,
             )
+        if last_unreadable:
+            # The kiosk never stores such a check: written by hand, and no check.
+            problem = (
+                f"event {last_id}, the last check stored in the register, {last_unreadable}: "
+                "it was not taken as a check (the kiosk never stores one so)"
+            )
+            report = replace(report, ok=False, problems=(*report.problems, problem))
+        if witness_note:
+            report = replace(report, notes=(*report.notes, witness_note))
         if save:
             save_witness(database, report)
             try:
@@ -1206,8 +1359,8 @@ class IntegrityService(UseCases):
         return report
 
     def last_result(self) -> VerifyReport | None:
-        """The result of the last ``verify`` (None when the register was never checked),
-        with when the last anchor was taken."""
+        """The result of the last ``verify`` (None when the register was never checked, or
+        its stored result cannot be read), with when the last anchor was taken."""
         with self.ctx.read() as session:
             report = load_last(session)
             if report is not None:

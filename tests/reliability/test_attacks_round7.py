@@ -5,10 +5,13 @@ Each test here failed on the code before its fix (see the commit that added it).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,8 +19,143 @@ import kiosk
 from kiosk.config import Settings
 from kiosk.db.engine import make_engine
 from kiosk.services.app import Services
+from kiosk.services.integrity import witness_path
 from tests.conftest import FakeClock
+from tests.reliability.helpers import meddle
+from tests.reliability.test_cli_reliability import run
+from tests.reliability.test_tamper import record_shift
 from tests.school import make_school
+
+
+@pytest.fixture
+def school(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
+    """The CLI's database (KIOSK_DATABASE_URL) with a school, a shift and an intact check."""
+    monkeypatch.setenv("KIOSK_DATABASE_URL", db_url)
+    services = Services(make_engine(db_url), Settings(database_url=db_url), FakeClock())
+    make_school(services)
+    services.admin.set_pin("402718", admin_code="CHEAD")
+    record_shift(services, rounds=1)
+    yield services
+    services.close()
+
+
+def forge_check(db: Any, report: Any) -> int:
+    """A ``register_verified`` event INSERTed without the key (its hash and MAC are wrong), as
+    the kiosk's own login on PostgreSQL or a shell on the SQLite file can."""
+    head = db.execute("SELECT id, hash, occurred_at FROM events ORDER BY id DESC LIMIT 1")[0]
+    db.execute(
+        "INSERT INTO events (id, occurred_at, kind, category, kiosk, details, prev_hash, hash, "
+        "mac) VALUES (%s, %s, 'register_verified', 'admin', 'staffroom', %s, %s, %s, %s)",
+        (head[0] + 1, head[2], json.dumps({"report": report}), head[1], "a" * 64, "c" * 64),
+    )
+    return int(head[0]) + 1
+
+
+# --- 1. a stored check whose report is not a JSON object -----------------------------------------
+
+
+@pytest.mark.parametrize("report", ["x", [], 5])
+def test_a_stored_check_whose_report_is_not_an_object_does_not_stop_verify(
+    school: Services, db_url: str, capsys: pytest.CaptureFixture[str], report: Any
+) -> None:
+    """``VerifyReport.from_json`` called ``.items()`` on the stored report: one forged
+    ``register_verified`` event holding a string, a list or a number (no key needed) made
+    every later `kiosk verify` say "something unexpected went wrong (AttributeError ...)"
+    for ever, and every admin console sign-in fail. It is read as no check, and named."""
+    with meddle(db_url) as db:
+        forged = forge_check(db, report)
+
+    assert school.integrity.last_result() is None  # no exception: no check to show
+
+    for _ in range(2):  # and again, once a real check is stored after it
+        status, out, err = run(capsys, "verify")
+        assert "something unexpected" not in err
+        assert status == 1 and out.startswith("REGISTER TAMPERED WITH")
+        assert f"Changed after recording (1): {forged}" in out
+        assert f"valid MAC (written without the school's key: forged or rewritten): {forged}" in (
+            out
+        )
+
+
+def test_verify_names_the_stored_check_that_is_not_an_object(
+    school: Services, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The first verify after the forged check says which event it is and why it was not taken
+    as a check."""
+    with meddle(db_url) as db:
+        forged = forge_check(db, "x")
+
+    status, out, err = run(capsys, "verify")
+
+    assert status == 1 and "something unexpected" not in err
+    assert (
+        f"Problem: event {forged}, the last check stored in the register, cannot be read (its "
+        "report is not a JSON object)"
+    ) in out
+
+
+@pytest.mark.postgresql
+def test_the_kiosk_login_cannot_stop_verify_with_a_check_that_is_not_an_object(
+    set_up_school: Services, kiosk_url: str
+) -> None:
+    """The tester's statement, run as the kiosk's own login (no key, no owner)."""
+    import psycopg
+
+    from tests.reliability.helpers import libpq_url
+
+    with psycopg.connect(libpq_url(kiosk_url), autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO events (id, occurred_at, kind, category, kiosk, details, prev_hash, "
+            "hash, mac) SELECT max(id)+1, now(), 'register_verified', 'admin', 'staffroom', "
+            '\'{"report": "x"}\', (SELECT hash FROM events ORDER BY id DESC LIMIT 1), '
+            "md5('a')||md5('b'), md5('c')||md5('d') FROM events"
+        )
+        (forged,) = conn.execute("SELECT max(id) FROM events").fetchone() or (None,)
+
+    assert set_up_school.integrity.last_result() is None
+    report = set_up_school.integrity.verify()
+
+    assert not report.ok
+    assert forged in report.mismatched
+    assert any(
+        f"event {forged}, the last check stored in the register, cannot be read" in p
+        for p in report.problems
+    )
+
+
+# --- 1. this machine's witness file holding what no check is -------------------------------------
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize("entry", ["list", "text", "deep entry", "deep file"])
+def test_a_witness_file_holding_no_check_is_named_and_verify_carries_on(
+    school: Services, capsys: pytest.CaptureFixture[str], entry: str
+) -> None:
+    """``verify-witness.json`` holding a list or a string under the database's URL made verify
+    stop with an AttributeError; JSON nested 100,000 levels deep with a RecursionError (on
+    reading it, and again on writing the new witness). Each is named in a sentence, and the
+    check goes on (an intact register stays intact); the file is written anew."""
+    assert run(capsys, "verify")[0] == 0
+    path = witness_path()
+    data = json.loads(path.read_text(encoding="utf-8"))
+    (database,) = data
+    if entry == "deep file":
+        path.write_text(DEEP, encoding="utf-8")
+    else:
+        bad = {"list": ["x"], "text": "x"}.get(entry)
+        content = json.dumps({database: bad}) if bad is not None else None
+        path.write_text(content or '{"' + database + '": ' + DEEP + "}", encoding="utf-8")
+
+    status, out, err = run(capsys, "verify")
+
+    assert "something unexpected" not in err
+    assert status == 0 and out.startswith("Register intact")
+    assert f"Note: this machine's witness file {path} cannot be read (" in out
+    status, out, err = run(capsys, "verify")  # written anew
+    assert status == 0 and "witness file" not in out
+
 
 # --- 3. the school key file replaced by a device or a pipe ---------------------------------------
 
