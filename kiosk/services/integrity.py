@@ -68,6 +68,9 @@ from kiosk.domain.chain import (
     parse_details,
     stored_form_ok,
 )
+from kiosk.domain.chain import (
+    stored_hash as hash_as_stored,
+)
 from kiosk.domain.errors import DatabaseUnavailable, InvalidInput, KioskError
 from kiosk.domain.events import EventKind
 from kiosk.domain.reference import REFERENCE_FIELDS, REFERENCE_KIND, normalise_key
@@ -75,6 +78,7 @@ from kiosk.services.common import UseCases
 from kiosk.services.reference import all_table_rows
 from kiosk.services.secret import (
     FileRefused,
+    SchoolKeyError,
     read_small_file,
     school_key_if_present,
 )
@@ -223,10 +227,8 @@ class VerifyReport:
             )
         parts = []
         if self.mismatch_count:
-            parts.append(
-                f"{self.mismatch_count} event(s) changed after they were recorded "
-                f"(first: {self.mismatched[0]})"
-            )
+            first = f" (first: {self.mismatched[0]})" if self.mismatched else ""
+            parts.append(f"{self.mismatch_count} event(s) changed after they were recorded{first}")
         if self.broken_link_count:
             parts.append(
                 f"{self.broken_link_count} broken link(s): events removed, inserted or "
@@ -263,8 +265,9 @@ class VerifyReport:
     def from_data(cls, data: Any) -> VerifyReport:
         """A stored result (a ``register_verified`` event's report, or this machine's witness
         file's entry), read back. Raises ValueError, saying why, for anything the kiosk does
-        not write: not an object, a field missing or of another type (an AttributeError or a
-        TypeError stopped verify)."""
+        not write: not an object, a field missing or of another type, a time no clock shows,
+        counts that contradict the lists (each was an AttributeError, IndexError or
+        OverflowError in verify or on the admin console's screen)."""
         if not isinstance(data, dict):
             raise ValueError("its report is not a JSON object")
         known = set(cls.__dataclass_fields__)
@@ -279,7 +282,28 @@ class VerifyReport:
             data[name] = tuple(data.get(name, ()))
         data["checked_at"] = _report_time(data["checked_at"])
         data["last_anchor_at"] = None
-        return cls(**data)
+        report = cls(**data)
+        contradiction = report._contradiction()
+        if contradiction:
+            raise ValueError(f"its report contradicts itself: {contradiction}")
+        return report
+
+    def _contradiction(self) -> str | None:
+        """What in a stored result cannot be so (the kiosk writes none of these)."""
+        for count, ids, what in (
+            (self.mismatch_count, self.mismatched, "changed"),
+            (self.broken_link_count, self.broken_links, "broken link"),
+        ):
+            if bool(count) != bool(ids) or len(ids) > count:
+                return f"{count} {what} event(s) counted, {len(ids)} named"
+        if self.broken_links and self.first_broken_link != self.broken_links[0]:
+            return "the first broken link is not the first one named"
+        trouble = bool(
+            self.mismatch_count or self.broken_link_count or self.tail_problem or self.problems
+        )
+        if self.ok == trouble:
+            return "intact with problems" if self.ok else "not intact, yet no problem named"
+        return None
 
 
 def _is_int(value: Any) -> bool:
@@ -330,13 +354,23 @@ _REPORT_TYPES: tuple[tuple[str, str, Any], ...] = (
     ("problems", "a list of sentences", _are(lambda v: isinstance(v, str))),
     ("cannot_rule_out", "a list of sentences", _are(lambda v: isinstance(v, str))),
 )
+# When a stored check can have been made (revision 0007 keeps every time in this range).
+_EARLIEST = datetime(1900, 1, 2, tzinfo=UTC)
+_LATEST = datetime(8999, 12, 31, tzinfo=UTC)
 
 
 def _report_time(value: str) -> datetime:
+    """A stored result's time; ValueError for one the kiosk cannot have written (a time no
+    clock shows: shown in the school's zone, 9999-12-31T23:59:59-14:00 overflowed)."""
     try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"its report's time {value[:40]!r} is not a time") from None
+        moment = datetime.fromisoformat(value)
+        moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+        in_range = _EARLIEST <= moment.astimezone(UTC) <= _LATEST
+    except (ValueError, OverflowError):
+        in_range = False
+    if not in_range:
+        raise ValueError(f"its report's time {value[:40]!r} is not a time the kiosk writes")
+    return moment
 
 
 def is_checkpoint(kind: str, details: Any) -> bool:
@@ -1182,6 +1216,16 @@ def save_witness(database: str, report: VerifyReport) -> None:
         pass
 
 
+@dataclass(frozen=True, slots=True)
+class LastCheck:
+    """The newest check stored in the register, as the admin console may show it."""
+
+    report: VerifyReport | None = None  # None: never checked, or not to be shown (problem)
+    event_id: int | None = None
+    # Why the stored check is not shown: "cannot be read (...)" or "cannot be trusted (...)".
+    problem: str | None = None
+
+
 def _last_check_row(session: Session) -> dict[str, Any] | None:
     """Every column of the newest ``register_verified`` event, as stored (as verify reads
     them: details as its JSON text)."""
@@ -1229,6 +1273,19 @@ def load_last(session: Session) -> VerifyReport | None:
     """The result of the newest ``register_verified`` event in the chain (None: none, or one
     that cannot be read)."""
     return read_last(session)[1]
+
+
+def _unsealed(row: Mapping[str, Any], key: bytes) -> str | None:
+    """Why a stored event's hash or MAC is not right (None: both are), as verify checks them."""
+    try:
+        recomputed = hash_as_stored(tuple(row[c] for c in EVENT_COLUMNS))
+    except (UnreadableEvent, TypeError, ValueError, AttributeError, OverflowError):
+        return "it cannot be read as an event"
+    if recomputed != row["hash"]:
+        return "it was changed after it was recorded: its hash does not match"
+    if not isinstance(row["hash"], str) or row["mac"] != event_mac(key, row["hash"]):
+        return "its MAC is not the school key's: it was written without the key"
+    return None
 
 
 def last_anchor_at(session: Session) -> datetime | None:
@@ -1360,12 +1417,34 @@ class IntegrityService(UseCases):
 
     def last_result(self) -> VerifyReport | None:
         """The result of the last ``verify`` (None when the register was never checked, or
-        its stored result cannot be read), with when the last anchor was taken."""
+        when its stored result cannot be read or trusted: see :meth:`last_check`), with when
+        the last anchor was taken."""
+        return self.last_check().report
+
+    def last_check(self) -> LastCheck:
+        """The newest stored check, shown only when it can be believed: its event's hash and
+        MAC right (checked with this machine's school key, as verify checks them) and its
+        result one the kiosk writes. Otherwise ``problem`` says, in words, why not: a login
+        without the key could otherwise make the console say "intact" until the next verify."""
+        try:
+            key = school_key_if_present(self.ctx.settings)
+            no_key = "this machine has no school key to check its MAC" if key is None else ""
+        except SchoolKeyError:
+            key, no_key = None, "the school key file here cannot be read to check its MAC"
         with self.ctx.read() as session:
-            report = load_last(session)
-            if report is not None:
-                report = replace(report, last_anchor_at=last_anchor_at(session))
-            return report
+            row = _last_check_row(session)
+            if row is None:
+                return LastCheck()
+            event_id = row["id"]
+            why = _unsealed(row, key) if key is not None else no_key
+            if why:
+                return LastCheck(None, event_id, f"cannot be trusted ({why})")
+            try:
+                report = _report_in(row)
+            except ValueError as exc:
+                return LastCheck(None, event_id, f"cannot be read ({exc})")
+            report = replace(report, last_anchor_at=last_anchor_at(session))
+            return LastCheck(report, event_id)
 
     def anchor(self, *, admin_code: str | None = None) -> Anchor:
         """Record that an anchor is taken, and return the head it describes (that event)."""

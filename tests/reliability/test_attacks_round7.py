@@ -22,6 +22,7 @@ from kiosk.services.app import Services
 from kiosk.services.integrity import witness_path
 from tests.conftest import FakeClock
 from tests.reliability.helpers import meddle
+from tests.reliability.test_attacks import _append
 from tests.reliability.test_cli_reliability import run
 from tests.reliability.test_tamper import record_shift
 from tests.school import make_school
@@ -155,6 +156,72 @@ def test_a_witness_file_holding_no_check_is_named_and_verify_carries_on(
     assert f"Note: this machine's witness file {path} cannot be read (" in out
     status, out, err = run(capsys, "verify")  # written anew
     assert status == 0 and "witness file" not in out
+
+
+# --- 2. a stored check that says what cannot be, or that the school key did not write ---------
+
+
+def _forge_with_key(db_url: str, report: dict[str, Any]) -> int:
+    with meddle(db_url) as db:
+        row = _append(
+            db,
+            {"kind": "register_verified", "category": "admin", "details": {"report": report}},
+        )
+    return int(row["id"])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"ok": False, "mismatch_count": 1, "mismatched": []},
+        {"checked_at": "9999-12-31T23:59:59-14:00"},
+        {"ok": "yes"},
+    ],
+)
+def test_a_stored_check_that_cannot_be_shown_is_said_to_be_unreadable(
+    services: Services, db_url: str, change: dict[str, Any]
+) -> None:
+    """Well-formed but contradictory (a count of changed events and no list of them), or dated
+    where no clock goes: the console's summary raised IndexError, its date OverflowError, on
+    the console's UI thread at sign-in. Even MACed with the key, such a check is not one the
+    kiosk writes: the console is told it is unreadable, in a sentence."""
+    make_school(services)
+    checked = services.integrity.verify()
+    forged = _forge_with_key(db_url, json.loads(checked.to_json()) | change)
+
+    last = services.integrity.last_check()
+
+    assert last.report is None and last.event_id == forged
+    assert last.problem is not None and "cannot be read" in last.problem
+
+
+def test_a_stored_check_not_written_with_the_school_key_is_not_shown(
+    services: Services, db_url: str
+) -> None:
+    """The console showed the newest stored check as it was: a login without the key
+    (PostgreSQL's kiosk login, a shell on the file) could append one saying "intact" after a
+    check that had found tampering, and the console said "✓ register intact" until the next
+    verify. The stored check counts only when its event's hash and MAC are right."""
+    make_school(services)
+    record_shift(services, rounds=1)
+    with meddle(db_url) as db:
+        db.overwrite(db.execute("SELECT min(id) FROM events")[0][0], {"kiosk": "elsewhere"})
+    tampered = services.integrity.verify()
+    assert not tampered.ok
+    said_intact = json.loads(tampered.to_json()) | {
+        "ok": True,
+        "mismatch_count": 0,
+        "mismatched": [],
+        "problems": [],
+    }
+    with meddle(db_url) as db:
+        forged = forge_check(db, said_intact)
+
+    last = services.integrity.last_check()
+
+    assert last.report is None and last.event_id == forged
+    assert last.problem is not None and "cannot be trusted" in last.problem
+    assert services.integrity.last_result() is None
 
 
 # --- 3. the school key file replaced by a device or a pipe ---------------------------------------

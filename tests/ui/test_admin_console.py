@@ -386,3 +386,53 @@ async def test_the_filters_row_is_not_filled_on_a_console_that_is_closing(
         await pilot.pause()
         assert app.screen.query_one("#home", Static)
     # Leaving run_test re-raises any error the app met (a NoMatches from a half-mounted list).
+
+
+@pytest.mark.parametrize(
+    ("forged", "with_key"),
+    [
+        ({"ok": True, "mismatch_count": 0, "mismatched": [], "problems": []}, False),
+        ({"ok": False, "mismatch_count": 1, "mismatched": []}, True),
+        ({"checked_at": "9999-12-31T23:59:59-14:00"}, True),
+    ],
+    ids=["intact-without-the-key", "contradictory", "year-9999"],
+)
+async def test_a_stored_check_the_console_cannot_believe_is_said_in_words(
+    services: Services, sqlite_url: str, forged: dict[str, object], with_key: bool
+) -> None:
+    """The console showed the newest stored check as it was. Appended without the school key
+    after a check that found tampering, one saying "intact" made the console say "✓ register
+    intact" until the next verify; one counting a changed event without naming it (IndexError)
+    or dated in the year 9999 at -14:00 (OverflowError) made every sign-in fail. Each is now
+    a sentence: the last stored check cannot be trusted, or cannot be read."""
+    import json
+
+    from tests.reliability.helpers import meddle
+    from tests.reliability.test_attacks import _append
+    from tests.reliability.test_attacks_round7 import forge_check
+
+    services.admin.set_pin("402718", admin_code="CHEAD")
+    with meddle(sqlite_url) as db:
+        db.overwrite(db.execute("SELECT min(id) FROM events")[0][0], {"kiosk": "elsewhere"})
+    tampered = services.integrity.verify()
+    assert not tampered.ok
+    report = json.loads(tampered.to_json()) | forged
+    with meddle(sqlite_url) as db:
+        if with_key:
+            _append(
+                db,
+                {"kind": "register_verified", "category": "admin", "details": {"report": report}},
+            )
+        else:
+            forge_check(db, report)
+
+    app = ConsoleHost(services)
+    async with app.run_test(size=SIZE) as pilot:
+        who = app.screen.query_one("#console-who", Static)
+        await wait_until(pilot, lambda: "last stored check" in text_of(who))
+        words = "cannot be read" if with_key else "cannot be trusted"
+        assert "⚠ the last stored check (event" in text_of(who) and words in text_of(who)
+        assert "intact" not in text_of(who)
+        alert = app.screen.query_one("#console-alert", Static)
+        assert alert.has_class("-shown") and "run kiosk verify" in text_of(alert)
+        assert isinstance(app.screen, AdminConsoleScreen) and not app.unexpected_errors

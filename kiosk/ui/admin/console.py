@@ -49,6 +49,8 @@ from kiosk.ui.text import plain
 from kiosk.ui.tuning import memory
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from kiosk.services.app import Services
 
 # (tab id, label, view) in the order of the keys 1-9. The labels are short so that all nine
@@ -73,6 +75,60 @@ POLL_SECONDS = 2.0
 EXIT_WAIT_SECONDS = 5.0  # at most this long for the database to record who closed the app
 FULL_RELOAD_SECONDS = 30.0
 GC_PAUSE_SECONDS = 1.0  # at most this long without garbage collection while the console opens
+
+
+# A stored check the console cannot show raised one of these on the UI thread at sign-in (a
+# count with no event named, a time no zone can show): every sign-in failed. Said instead.
+_UNSHOWABLE = (ValueError, TypeError, IndexError, OverflowError, AttributeError, KeyError)
+
+
+def _unreadable(last: Any) -> str:
+    return f"the last stored check (event {getattr(last, 'event_id', '?')}) cannot be read"
+
+
+def check_line(last: Any, zone: ZoneInfo) -> str:
+    """The last stored check (``IntegrityService.last_check``) as the console's top line says
+    it: never checked, intact or tampered with at the last check (and the last anchor), or
+    why the stored check is not shown (it cannot be read, or trusted)."""
+    if last is None or (last.report is None and last.event_id is None):
+        return "integrity never checked (kiosk verify)"
+    report = last.report
+    if report is None:
+        return f"⚠ the last stored check (event {last.event_id}) {last.problem}"
+    try:
+        when = format_local(report.checked_at, zone, "%d %b %H:%M")
+        check = (
+            f"✓ register intact at the last check ({when})"
+            if report.ok
+            else f"⚠ REGISTER TAMPERED WITH at the last check ({when})"
+        )
+        anchored = report.last_anchor_at
+        return check + (
+            f" · last anchor taken {format_local(anchored, zone, '%d %b %Y %H:%M')}"
+            if anchored is not None
+            else " · no anchor taken yet (kiosk anchor)"
+        )
+    except _UNSHOWABLE:
+        return f"⚠ {_unreadable(last)}"
+
+
+def check_alert(last: Any, zone: ZoneInfo) -> str | None:
+    """The alert for the last stored check: one that found tampering, or one not shown."""
+    if last is None or (last.report is None and last.event_id is None):
+        return None
+    report = last.report
+    if report is None:
+        return (
+            f"⚠ The last integrity check stored in the register (event {last.event_id}) "
+            f"{last.problem}: run kiosk verify."
+        )
+    if report.ok:
+        return None
+    try:
+        checked = format_local(report.checked_at, zone, "%a %d %b %H:%M")
+        return f"⚠ Integrity check of {checked}: {report.summary}"
+    except _UNSHOWABLE:
+        return f"⚠ {_unreadable(last).capitalize()}: run kiosk verify."
 
 
 class AdminConsoleScreen(Screen[None]):
@@ -287,7 +343,7 @@ class AdminConsoleScreen(Screen[None]):
         notify = getattr(self.services, "notify", None)
         return (
             admin,
-            integrity.last_result() if integrity is not None else None,
+            integrity.last_check() if integrity is not None else None,
             len(notify.status()) if notify is not None else 0,
         )
 
@@ -301,23 +357,7 @@ class AdminConsoleScreen(Screen[None]):
         )
         zone = self.services.settings.zone
         now = format_local(self.services.ctx.clock(), zone, "%a %d %b %Y")
-        report = self.integrity
-        if report is None:
-            check = "integrity never checked (kiosk verify)"
-        else:
-            when = format_local(report.checked_at, zone, "%d %b %H:%M")
-            check = (
-                f"✓ register intact at the last check ({when})"
-                if report.ok
-                else f"⚠ REGISTER TAMPERED WITH at the last check ({when})"
-            )
-        anchored = getattr(report, "last_anchor_at", None)
-        if report is not None:
-            check += (
-                f" · last anchor taken {format_local(anchored, zone, '%d %b %Y %H:%M')}"
-                if anchored is not None
-                else " · no anchor taken yet (kiosk anchor)"
-            )
+        check = check_line(self.integrity, zone)
         if unsent:
             check += f" · ⚠ {unsent} notice(s) not sent (kiosk notify --status)"
         self.query_one("#console-who", Static).update(plain(f"{now} · {check}"))
@@ -341,11 +381,9 @@ class AdminConsoleScreen(Screen[None]):
                 f"{count} time{'s' if count != 1 else ''}: {times}. "
                 "Each is in the register (Admin console locked)."
             )
-        if self.integrity is not None and not self.integrity.ok:
-            checked = format_local(
-                self.integrity.checked_at, self.services.settings.zone, "%a %d %b %H:%M"
-            )
-            lines.append(f"⚠ Integrity check of {checked}: {self.integrity.summary}")
+        integrity = check_alert(self.integrity, self.services.settings.zone)
+        if integrity:
+            lines.append(integrity)
         if self._db_alert:
             lines.append(f"⚠ {self._db_alert}")
         alert = self.query_one("#console-alert", Static)
