@@ -181,7 +181,10 @@ class KioskScreenMixin:
                 event.prevent_default()
                 field.value = ""
             return
-        if isinstance(focused, Input):  # a text field of the form: its own keys
+        if isinstance(focused, (Input, OptionList)):
+            # A text field of the form, or an open list: its own keys. (An Enter in the open
+            # line-manager list was read as the code field's, where a reason's digit waited,
+            # and signed out with the manager chosen before, or none.)
             return
         if event.key in getattr(focused, "OWN_KEYS", ()):  # e.g. Space ticks the focused box
             return

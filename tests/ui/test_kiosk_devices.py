@@ -207,14 +207,18 @@ async def test_the_line_manager_chosen_is_recorded_as_that_persons_code(
     async with running(app) as pilot:
         await scan(pilot, "SRK1:S:ASMITH")
         await scan_fast(pilot, "SRK1:D:LAP-001")
-        await press(pilot, "1")
+        await press(pilot, "1")  # the reason first: "1" waits in the code field for Enter
         await wait_for(pilot, lambda: bool(getattr(app.screen, "_staff", None)))  # the list
-        # The second Carol Head on the list, chosen (as a tap on her line does).
+        # The list opened, the second Carol Head reached with the arrows (her own line
+        # manager first, then by name: Ben Jones, Carol Head), Enter chooses her: the list's
+        # Enter, not the code field's (which read "1" and signed out with no manager).
         manager = app.screen.query_one("#manager", Select)
-        [(_, second)] = [o for o in manager._options if o[1] == "CHEAD2"]
-        manager.value = second
+        manager.focus()
+        await press(pilot, "down", "down", "down", "enter")
         await settle(pilot)
+        assert manager.value == "CHEAD2"
         assert "agreed by Carol Head." in app.screen.summary_text()  # type: ignore[attr-defined]
+        assert school.devices.offsite_now() == ()
         await press(pilot, "enter")
         assert isinstance(app.screen, ConfirmScreen)
     signed = [d for kind, d in events(school) if kind == "device_signed_out"]
