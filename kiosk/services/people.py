@@ -94,7 +94,7 @@ class PeopleService(UseCases):
         except KioskError:
             return
         if scan.kind is ScanKind.EITHER:
-            with self.ctx.read() as session:
+            with self.ctx.read(recording=True) as session:  # checked before a phone is logged
                 state.refuse_ambiguous(session, scan.code)
 
     def status(self, staff_code: str) -> StaffStatus:

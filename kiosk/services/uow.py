@@ -139,19 +139,23 @@ class ServiceContext:
             )
 
     @contextmanager
-    def read(self) -> Iterator[Session]:
+    def read(self, *, recording: bool = False) -> Iterator[Session]:
+        """A read transaction. ``recording``: a read on the way to recording something (a
+        check before the write): when the database fails it, it says "Not recorded", as the
+        write would have."""
         try:
             with self._read() as session, session.begin():
                 yield session
         except KioskError:
             raise
         except UNREADABLE_ERRORS as exc:
-            if (said := _unreadable_value(exc, "This cannot be shown")) is None:
+            head = "Not recorded" if recording else "This cannot be shown"
+            if (said := _unreadable_value(exc, head)) is None:
                 raise  # the kiosk's own bug
             raise DatabaseUnavailable(said) from exc
         except SQLAlchemyError as exc:
             log.warning("database read failed: %s", exc)
-            raise DatabaseUnavailable(_unavailable(exc, writing=False)) from exc
+            raise DatabaseUnavailable(_unavailable(exc, writing=recording)) from exc
 
     @contextmanager
     def write(self) -> Iterator[UnitOfWork]:
