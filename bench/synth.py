@@ -445,7 +445,8 @@ class School:
             self.by_post[person.post].append(person)
         for person in self.people:
             head = self.holder(HEAD, max(person.start, start))
-            person.line_manager = None if person.post == HEAD else head.name
+            # Kept as the manager's code, as the roster import and the kiosk keep it.
+            person.line_manager = None if person.post == HEAD else head.code
         self.laptops = list(range(1, LAPTOPS + 1))
         self.work_phones = list(range(LAPTOPS + 1, LAPTOPS + WORK_PHONES + 1))
         schedule = _policy_schedule(start.year - 4)
@@ -777,7 +778,7 @@ class School:
             recent = [d for d in self.recent[person.id] if (day - d).days < 28]
             details = {"reason": rd.choice(SIGN_OUT_REASONS)}
             if len(recent) >= 2:
-                details["line_manager"] = person.line_manager or head.name
+                details["line_manager"] = person.line_manager or head.code
             device = rd.choice(laptops)
             if rd.random() < 0.005 and len(laptops) > 1:  # wrong label, undone at once
                 wrong_device = rd.choice([d for d in laptops if d != device])
