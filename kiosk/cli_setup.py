@@ -162,10 +162,10 @@ def add_school_commands(sub: SubParsers) -> None:
 def cmd_config_set(args: argparse.Namespace) -> int:
     import os
 
-    from kiosk.config import SETTINGS, write_setting
+    from kiosk.config import SETTINGS, shown_setting, write_setting
 
     path, value = write_setting(args.key, args.value)
-    print(f"{args.key} = {value!r} written to {path}.")
+    print(f"{args.key} = {shown_setting(args.key, value)} written to {path}.")
     env = next(s.env for s in SETTINGS if s.key == args.key)
     if os.environ.get(env):
         print(f"Note: the environment variable ${env} is set and wins over the file.")
@@ -492,7 +492,14 @@ def _step(asker: _Asker, number: int, title: str) -> None:
 
 def cmd_setup(args: argparse.Namespace) -> int:
     from kiosk.cli import _services
-    from kiosk.config import ConfigError, check_value, config_file, load_settings, write_setting
+    from kiosk.config import (
+        ConfigError,
+        check_value,
+        config_file,
+        load_settings,
+        shown_setting,
+        write_setting,
+    )
 
     asker = _Asker()
     print("Staff Room Kiosk set-up. Each question shows the current value in [brackets]:")
@@ -527,7 +534,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
                 changes[key] = answer
         for key, value in changes.items():
             path, written = write_setting(key, value)
-            print(f"  {key} = {written!r} (saved in {path})")
+            print(f"  {key} = {shown_setting(key, written)} (saved in {path})")
         if not changes:
             print("  No change.")
     except _StepFailed as exc:

@@ -329,8 +329,30 @@ def write_setting(key: str, raw: str, path: Path | None = None) -> tuple[Path, A
         new = text + ("" if not text or text.endswith("\n") else "\n") + header + line + "\n"
     if tomllib.loads(new).get(key) != value:  # never write a file that says something else
         raise ConfigError(f"{target}: {key} could not be written safely; edit the file by hand")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    # The file may hold a password (the database URL's, the mail server's): only the kiosk's
+    # user may read it, as the school key. A folder made here is the user's alone too.
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(new, encoding="utf-8")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(new)
     tmp.replace(target)
     return target, value
+
+
+def shown_setting(key: str, value: Any) -> str:
+    """``value`` of ``key`` as the command line may print it: a secret setting as "(set)", a
+    database URL without its password."""
+    setting = next((s for s in SETTINGS if s.key == key), None)
+    if setting is not None and setting.secret:
+        return "(set)" if value else "(not set)"
+    if key == "database_url" and isinstance(value, str):
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            return repr(make_url(value).render_as_string(hide_password=True))
+        except ArgumentError:
+            return "(not a database URL)"
+    return repr(value)

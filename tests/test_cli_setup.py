@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import tomllib
 from collections.abc import Iterator
 from datetime import date
@@ -166,6 +167,24 @@ def test_config_set_checks_and_writes_the_file(
     assert (settings.end_of_day, settings.school_name) == ("09:05", 'St "Mary\'s"')
     status, out, _ = run(capsys, "config")
     assert "09:05" in out and str(path) in out
+
+
+def test_config_set_keeps_passwords_to_the_kiosks_user_and_off_the_screen(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # config.toml holds the database login's and the mail server's passwords: another local
+    # user could read it (0644 in a 0755 folder), and `config set` printed the URL back whole.
+    url = "postgresql+psycopg://kiosk_staffroom:s3cret-pw@db.school.example/kiosk"
+    status, out, _ = run(capsys, "config", "set", "database_url", url)
+    assert status == 0 and "kiosk_staffroom:***@db.school.example" in out
+    status, out, _ = run(capsys, "config", "set", "smtp_password", "hunter2")
+    assert status == 0 and "smtp_password = (set)" in out
+    assert "s3cret-pw" not in out and "hunter2" not in out
+    path = config_file()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    settings = load_settings()
+    assert (settings.database_url, settings.smtp_password) == (url, "hunter2")
 
 
 def test_calendar_import_and_show(fresh_db: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -194,7 +194,7 @@ def build_demo(settings: Settings, *, now: datetime | None = None, seed: int = 2
     started = timer.monotonic()
     end = (now or utc_now()).astimezone(UTC)
     path = demo_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # as prepare_database's
     building = path.with_name(path.name + ".building")
     _remove(building)
     engine = make_engine(f"sqlite:///{building}")

@@ -168,7 +168,7 @@ def _write_new(path: Path) -> bytes:
 def write_key(path: Path, key: bytes, *, exclusive: bool = False) -> None:
     """Write ``key`` to ``path`` (mode 0600), replacing it atomically unless ``exclusive``."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if exclusive:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w", encoding="ascii") as fh:

@@ -23,7 +23,7 @@ def setup_file_logging() -> Path | None:
         logger.addHandler(logging.NullHandler())
     try:
         directory = log_dir()
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)  # it names people
         path = directory / LOG_NAME
     except OSError:
         return None
