@@ -227,6 +227,7 @@ def test_refresh_rebuilds_from_scratch_in_its_own_file() -> None:
     assert settings.database_url == demo_database_url() != default_database_url()
     first = demo.build_demo(settings, now=SCHOOL_MORNING)
     services = open_demo()
+    assert services.integrity.verify().ok  # this machine's witness now names its end
     services.people.add_staff("ZZTEST", "Someone Added Later")
     services.close()
 
@@ -235,6 +236,10 @@ def test_refresh_rebuilds_from_scratch_in_its_own_file() -> None:
     assert second.events == first.events
     services = open_demo()
     assert "ZZTEST" not in {p.code for p in services.people.list_staff()}
+    # A new register, not the old one cut short: the old one's witness is gone with it (the
+    # first check of the rebuilt school said "REGISTER TAMPERED WITH").
+    report = services.integrity.verify()
+    assert report.ok, report.summary
     services.close()
     leftovers = sorted(p.name for p in second.path.parent.iterdir() if "building" in p.name)
     assert leftovers == []

@@ -1216,6 +1216,26 @@ def save_witness(database: str, report: VerifyReport) -> None:
         pass
 
 
+def forget_witness(database: str) -> None:
+    """Drop this machine's witness of ``database`` (a register built anew in its place: the
+    demo school rebuilt), so that its first check does not report the old one's end missing."""
+    try:
+        data = _witness_file()
+    except (OSError, ValueError):
+        return
+    if data.pop(database, None) is None:
+        return
+    path = witness_path()
+    try:
+        partial = path.with_name(path.name + ".partial")
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh)
+        os.replace(partial, path)
+    except OSError:
+        pass
+
+
 @dataclass(frozen=True, slots=True)
 class LastCheck:
     """The newest check stored in the register, as the admin console may show it."""
