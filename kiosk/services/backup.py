@@ -4,8 +4,10 @@
   kiosks keep recording; the copy's chain is verified. On PostgreSQL the database server
   has its own tool: ``backup`` refuses with the exact ``pg_dump`` command to run instead.
 * ``restore(path)``: copies the file aside, checks it is a kiosk database no newer than this
-  code and that its chain verifies, keeps a safety copy of the current database, then copies
-  it over the live database (SQLite). PostgreSQL: the exact ``pg_restore`` steps.
+  code, that its kiosk tables are declared as the kiosk declares them and that its chain
+  verifies, keeps a safety copy of the current database, then copies the kiosk's columns over
+  the live database and commits only if the register as restored verifies (SQLite).
+  PostgreSQL: the exact ``pg_restore`` steps.
 * ``export_staff(code)``: everything the register holds about one person (a subject access
   request), as CSV (spreadsheet-safe) or JSON. The export itself is recorded.
 * ``purge(before, admin_code)``: the school's retention period. Removing old events is never
@@ -28,21 +30,23 @@ import json
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, or_, select, text
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
 from kiosk.db import migrate
 from kiosk.db.engine import null_pool_engine
 from kiosk.db.guards import SQLITE_TRIGGERS, protected_min_sql
-from kiosk.db.models import Device, Event, KioskSetting, Policy, Staff, Store
+from kiosk.db.models import Base, Device, Event, KioskSetting, Policy, Staff, Store
 from kiosk.domain.chain import CONTENT_VERSION, GENESIS_HASH, event_mac, hash_of
 from kiosk.domain.errors import (
     DatabaseUnavailable,
@@ -106,6 +110,7 @@ class RestoreReport:
     revision_before: str | None
     dropped: int = 0
     event_id: int | None = None
+    after: VerifyReport | None = None  # kiosk verify once committed (witnesses included)
 
     @property
     def summary(self) -> str:
@@ -115,6 +120,15 @@ class RestoreReport:
             if self.dropped
             else ""
         )
+        if self.after is not None and not self.after.ok:
+            # Verified before it was committed; what verify says now (this machine's witness
+            # of newer events that were dropped, another process since) is said as it is.
+            return (
+                f"Restored {self.verify.events_checked} events from {self.path}; the register "
+                f"as restored verified before it was committed, but kiosk verify now says: "
+                f"{self.after.summary}{dropped} The database as it was is kept in "
+                f"{self.safety_copy}."
+            )
         return (
             f"Restored {self.verify.events_checked} events from {self.path} (chain verified, "
             f"the same as the live register up to event {self.verify.head_id}; append-only "
@@ -291,6 +305,7 @@ class BackupService(UseCases):
             try:
                 before = self._check_backup(copy_engine, source)
                 migrate.upgrade(copy_engine)
+                _check_declarations(copy, source)
                 with Session(copy_engine) as session, session.begin():
                     report = verify_session(
                         session, now=self.ctx.clock(), key=key, anchors=anchors, guards=False
@@ -322,12 +337,19 @@ class BackupService(UseCases):
                 },
             )
             dropped, event_id = _replace_sqlite(
-                live, copy, safety, report, drop_newer=drop_newer, source=source, event=restored
+                live,
+                copy,
+                safety,
+                report,
+                drop_newer=drop_newer,
+                source=source,
+                event=restored,
+                check=_Check(now=self.ctx.clock(), key=key, anchors=anchors),
             )
         # The restore was recorded in its own transaction; kiosks may write again.
         self.ctx.baseline_checked = False
-        IntegrityService(self.ctx).verify()  # this machine's witness: the restored head
-        return RestoreReport(source, report, safety, before, dropped, event_id)
+        after = IntegrityService(self.ctx).verify()  # this machine's witness: the restored head
+        return RestoreReport(source, report, safety, before, dropped, event_id, after)
 
     @staticmethod
     def _check_backup(copy_engine: Engine, source: Path) -> str | None:
@@ -699,6 +721,93 @@ def _carry_over_reference(uow: Any, upto: int, by: int) -> int:
     return count
 
 
+@lru_cache(maxsize=1)
+def kiosk_tables() -> dict[str, tuple[tuple[str, str], ...]]:
+    """The kiosk's tables and their columns (name, declared type) as the kiosk declares them
+    on SQLite: its models (the migrations declare the same: every restore of a backup,
+    upgraded by them, is checked against this), and Alembic's version table."""
+    dialect = sqlite_dialect.dialect()
+    tables = {
+        table.name: tuple((c.name, c.type.compile(dialect=dialect)) for c in table.columns)
+        for table in Base.metadata.sorted_tables
+    }
+    tables["alembic_version"] = (("version_num", "VARCHAR(32)"),)
+    return tables
+
+
+_HIDDEN = {1: "hidden", 2: "generated", 3: "generated"}  # PRAGMA table_xinfo's hidden flag
+
+
+def _declaration_problems(
+    conn: sqlite3.Connection, table: str, columns: tuple[tuple[str, str], ...]
+) -> list[str]:
+    """How ``table`` in ``conn`` is not declared as the kiosk declares it (empty: it is)."""
+    found = conn.execute(
+        "SELECT type, sql FROM main.sqlite_master WHERE lower(name) = ? ORDER BY type",
+        (table.lower(),),
+    ).fetchall()
+    kinds = [str(kind).lower() for kind, _sql in found]
+    if "table" not in kinds:
+        return [f"it is a {kinds[0]}" if kinds else "it is missing"]
+    sql = " ".join(str(found[kinds.index("table")][1] or "").split()).upper()
+    if sql.startswith("CREATE VIRTUAL TABLE"):
+        return ["it is a virtual table"]
+    problems: list[str] = []
+    expected = {name.lower(): (name, kind) for name, kind in columns}
+    seen: set[str] = set()
+    for _cid, name, kind, _notnull, _default, _pk, hidden in conn.execute(
+        f'PRAGMA main.table_xinfo("{table}")'
+    ):
+        name = str(name)
+        seen.add(name.lower())
+        want = expected.get(name.lower())
+        if hidden:
+            problems.append(f"column {name} is {_HIDDEN.get(int(hidden), 'hidden')}")
+        elif want is None:
+            problems.append(f"column {name} is not the kiosk's")
+        elif " ".join(str(kind or "").split()).upper() != want[1].upper():
+            declared = f"declared {kind}" if kind else "declared without a type"
+            problems.append(f"column {name} is {declared}, the kiosk's {want[1]}")
+    problems.extend(
+        f"column {name} is missing" for key, (name, _k) in expected.items() if key not in seen
+    )
+    return problems
+
+
+def _check_declarations(copy: Path, source: Path) -> None:
+    """Refuse a backup whose kiosk tables are not declared as the kiosk declares them (a view
+    or virtual table in place of one, generated or hidden columns, columns missing or not the
+    kiosk's, other types): what verify reads there is not what the copy into the live
+    register would carry."""
+    try:
+        conn = sqlite3.connect(f"{copy.as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        raise InvalidInput(f"{source} cannot be read as a kiosk database.") from None
+    try:
+        for table, columns in kiosk_tables().items():
+            problems = _declaration_problems(conn, table, columns)
+            if problems:
+                raise RuleViolation(
+                    f"Not restored: the {table} table in {source} is not the kiosk's "
+                    f"({'; '.join(problems)}). Nothing was changed."
+                )
+    except sqlite3.Error as exc:
+        raise InvalidInput(
+            f"{source} cannot be read as a kiosk database ({type(exc).__name__}: {exc})."
+        ) from None
+    finally:
+        conn.close()
+
+
+@dataclass(frozen=True, slots=True)
+class _Check:
+    """How the restored register is verified before the restore commits."""
+
+    now: datetime
+    key: bytes | None
+    anchors: Sequence[Anchor]
+
+
 @dataclass(frozen=True, slots=True)
 class _RestoreEvent:
     """The restore's own event, recorded in the transaction that replaces the rows."""
@@ -758,104 +867,138 @@ def _replace_sqlite(
     drop_newer: bool,
     source: Path,
     event: _RestoreEvent,
+    check: _Check,
 ) -> tuple[int, int]:
     """Under the live database's write lock: compare, keep a safety copy, replace every
-    table's rows with the copy's, record the restore, put the triggers back and check them;
-    one transaction. Returns (newer live events dropped, the restore event's id)."""
+    kiosk table's rows with the copy's (the kiosk's columns), record the restore, put the
+    triggers back and check them, verify the register as restored; one transaction, committed
+    only when that verify passes. Returns (newer live events dropped, the restore event's id)."""
+    engine = null_pool_engine(f"sqlite:///{live}")
     try:
-        conn = sqlite3.connect(live, timeout=RESTORE_LOCK_SECONDS, isolation_level=None)
-    except sqlite3.Error as exc:
-        raise DatabaseUnavailable(
-            f"Not restored: the live database cannot be opened ({exc})."
-        ) from exc
-    try:
-        conn.execute("ATTACH DATABASE ? AS src", (str(copy),))
         try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError:
-            raise RuleViolation(
-                "Not restored: another process is writing to the register (its write lock "
-                f"was held for more than {RESTORE_LOCK_SECONDS:.0f} s). Stop the kiosks, then "
-                "restore."
-            ) from None
+            sa = engine.connect()
+        except SQLAlchemyError as exc:
+            raise DatabaseUnavailable(
+                f"Not restored: the live database cannot be opened ({exc})."
+            ) from exc
         try:
-            dropped, dropped_range = _compare_with_live(conn, report, drop_newer, source)
-            # A second connection reads the live file as it is under our write lock (WAL:
-            # readers go on) into the safety copy; nothing can be written meanwhile.
-            reader = sqlite3.connect(live, timeout=RESTORE_LOCK_SECONDS)
+            conn = sa.connection.dbapi_connection
+            assert isinstance(conn, sqlite3.Connection)
+            # Rows go in table by table: the foreign keys hold once all are in (verify checks).
+            conn.execute("PRAGMA foreign_keys = OFF")
+            conn.execute(f"PRAGMA busy_timeout = {int(RESTORE_LOCK_SECONDS * 1000)}")
+            conn.execute("ATTACH DATABASE ? AS src", (str(copy),))
+            dropped, event_id = _replace_rows(
+                sa, conn, live, safety, report, drop_newer, source, event, check
+            )
+            conn.execute("DETACH DATABASE src")
+            # The append-only triggers work: an UPDATE of the newest event is refused.
             try:
-                _copy_sqlite(reader, safety)
-            finally:
-                reader.close()
-            os.chmod(safety, 0o600)
-            # SQLite runs a trigger whose schema row spells its type 'TRIGGER', but DROP
-            # TRIGGER only deletes rows spelt 'trigger': spell them so first.
-            # (Only when there is one: a SQLite built defensive refuses writable_schema.)
-            odd = "lower(type) = 'trigger' AND type <> 'trigger'"
-            if conn.execute(f"SELECT 1 FROM main.sqlite_master WHERE {odd}").fetchone():
-                conn.execute("PRAGMA writable_schema = ON")
-                try:
-                    conn.execute(f"UPDATE main.sqlite_master SET type = 'trigger' WHERE {odd}")
-                finally:
-                    conn.execute("PRAGMA writable_schema = OFF")
-            triggers = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT name FROM main.sqlite_master WHERE lower(type) = 'trigger'"
-                )
-            ]
-            for name in triggers:
-                conn.execute(f'DROP TRIGGER main."{name}"')
-            tables = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT name FROM src.sqlite_master WHERE type = 'table' "
-                    "AND name NOT LIKE 'sqlite_%'"
-                )
-            ]
-            for table in tables:
-                columns = ", ".join(
-                    f'"{r[1]}"' for r in conn.execute(f'PRAGMA src.table_info("{table}")')
-                )
-                conn.execute(f'DELETE FROM main."{table}"')
                 conn.execute(
-                    f'INSERT INTO main."{table}" ({columns}) SELECT {columns} FROM src."{table}"'
+                    "UPDATE events SET kiosk = kiosk WHERE id = (SELECT max(id) FROM events)"
                 )
-            event_id = event.insert(conn, dropped, dropped_range)
-            for sql in SQLITE_TRIGGERS.values():
-                conn.execute(sql)
-            have = {
-                name: " ".join(str(sql).split())
-                for name, sql in conn.execute(
-                    "SELECT name, sql FROM main.sqlite_master WHERE lower(type) = 'trigger'"
-                )
-            }
-            for name, sql in SQLITE_TRIGGERS.items():
-                if have.get(name) != " ".join(sql.split()):
-                    raise DatabaseUnavailable(f"Not restored: the trigger {name} did not stick.")
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        conn.execute("DETACH DATABASE src")
-        # The append-only triggers work: an UPDATE of the newest event is refused.
-        try:
-            conn.execute("UPDATE events SET kiosk = kiosk WHERE id = (SELECT max(id) FROM events)")
-        except sqlite3.DatabaseError:
-            pass
-        else:
-            if conn.execute("SELECT count(*) FROM events").fetchone()[0]:
-                raise DatabaseUnavailable(
-                    "Restored, but the append-only triggers do not refuse an UPDATE: run "
-                    "`kiosk db upgrade` and `kiosk verify` before using the kiosk."
-                )
-    except sqlite3.Error as exc:
+            except sqlite3.DatabaseError:
+                pass
+            else:
+                if conn.execute("SELECT count(*) FROM events").fetchone()[0]:
+                    raise DatabaseUnavailable(
+                        "Restored, but the append-only triggers do not refuse an UPDATE: run "
+                        "`kiosk db upgrade` and `kiosk verify` before using the kiosk."
+                    )
+        finally:
+            sa.close()
+    except (sqlite3.Error, SQLAlchemyError) as exc:
         raise DatabaseUnavailable(
             f"Not restored: the live database could not be replaced ({exc})."
         ) from exc
     finally:
-        conn.close()
+        engine.dispose()
+    return dropped, event_id
+
+
+def _replace_rows(
+    sa: Any,
+    conn: sqlite3.Connection,
+    live: Path,
+    safety: Path,
+    report: VerifyReport,
+    drop_newer: bool,
+    source: Path,
+    event: _RestoreEvent,
+    check: _Check,
+) -> tuple[int, int]:
+    """The transaction of ``_replace_sqlite``, on ``sa`` (a SQLAlchemy connection: verify
+    reads through it) and its SQLite connection ``conn``."""
+    try:
+        sa.execution_options(kiosk_write=True).begin()  # BEGIN IMMEDIATE (kiosk.db.engine)
+    except SQLAlchemyError as exc:
+        if not isinstance(getattr(exc, "orig", None), sqlite3.OperationalError):
+            raise
+        raise RuleViolation(
+            "Not restored: another process is writing to the register (its write lock "
+            f"was held for more than {RESTORE_LOCK_SECONDS:.0f} s). Stop the kiosks, then "
+            "restore."
+        ) from None
+    try:
+        dropped, dropped_range = _compare_with_live(conn, report, drop_newer, source)
+        # A second connection reads the live file as it is under our write lock (WAL:
+        # readers go on) into the safety copy; nothing can be written meanwhile.
+        reader = sqlite3.connect(live, timeout=RESTORE_LOCK_SECONDS)
+        try:
+            _copy_sqlite(reader, safety)
+        finally:
+            reader.close()
+        os.chmod(safety, 0o600)
+        # SQLite runs a trigger whose schema row spells its type 'TRIGGER', but DROP
+        # TRIGGER only deletes rows spelt 'trigger': spell them so first.
+        # (Only when there is one: a SQLite built defensive refuses writable_schema.)
+        odd = "lower(type) = 'trigger' AND type <> 'trigger'"
+        if conn.execute(f"SELECT 1 FROM main.sqlite_master WHERE {odd}").fetchone():
+            conn.execute("PRAGMA writable_schema = ON")
+            try:
+                conn.execute(f"UPDATE main.sqlite_master SET type = 'trigger' WHERE {odd}")
+            finally:
+                conn.execute("PRAGMA writable_schema = OFF")
+        triggers = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM main.sqlite_master WHERE lower(type) = 'trigger'"
+            )
+        ]
+        for name in triggers:
+            conn.execute(f'DROP TRIGGER main."{name}"')
+        # The kiosk's tables and columns, not the backup's own list of them: SQLite's
+        # table_info leaves generated columns out (_check_declarations refused those).
+        for table, columns in kiosk_tables().items():
+            names = ", ".join(f'"{name}"' for name, _type in columns)
+            conn.execute(f'DELETE FROM main."{table}"')
+            conn.execute(f'INSERT INTO main."{table}" ({names}) SELECT {names} FROM src."{table}"')
+        event_id = event.insert(conn, dropped, dropped_range)
+        for sql in SQLITE_TRIGGERS.values():
+            conn.execute(sql)
+        have = {
+            name: " ".join(str(sql).split())
+            for name, sql in conn.execute(
+                "SELECT name, sql FROM main.sqlite_master WHERE lower(type) = 'trigger'"
+            )
+        }
+        for name, sql in SQLITE_TRIGGERS.items():
+            if have.get(name) != " ".join(sql.split()):
+                raise DatabaseUnavailable(f"Not restored: the trigger {name} did not stick.")
+        # The register as restored, verified before anything is committed: what the copy's
+        # check read is not always what the live tables now hold.
+        with Session(bind=sa) as session:
+            result = verify_session(session, now=check.now, key=check.key, anchors=check.anchors)
+        if not result.ok:
+            raise RuleViolation(
+                f"Not restored: the register as it would be restored from {source} does not "
+                f"verify, so the restore was undone. {result.summary} Nothing was changed."
+            )
+        sa.commit()
+    except BaseException:
+        if sa.in_transaction():
+            sa.rollback()
+        raise
     return dropped, event_id
 
 
