@@ -116,6 +116,16 @@ class KioskScreenMixin:
         if event.is_printable and event.character:
             field.take(event.character)
             return True
+        typed = field.value.strip()
+        if typed and _FUNCTION_KEY.fullmatch(event.key) and self.screen_owner is not None:
+            # Half a code typed, then a function key: the key is this screen's action for
+            # its owner (F2 deposits Daniel's phone), while what was typed may be the next
+            # person's code (Claire walked up: "CBAKER" F2). Neither is guessed.
+            self.show_error(
+                f"“{shown_code(typed)}” is typed: press Enter to read it, or Esc to clear it.",
+                title="Not now",
+            )
+            return True
         if event.key == "backspace" and field.value:
             field.value = field.value[:-1]
             field.cursor_position = len(field.value)
@@ -422,6 +432,9 @@ SCAN_PREFIX = re.compile(r"^SRK\d*:", re.IGNORECASE)  # a badge's or label's pay
 def may_be_a_code(text: str) -> bool:
     """One word that a staff code, a label or a badge's payload could be."""
     return bool(text) and len(text) <= 64 and not any(ch.isspace() for ch in text)
+
+
+_FUNCTION_KEY = re.compile(r"f\d{1,2}")
 
 
 def shown_code(text: str, limit: int = 40) -> str:

@@ -186,3 +186,26 @@ def events(services: Services) -> list[tuple[str, dict[str, Any]]]:
     with services.ctx.engine.connect() as conn:
         rows = conn.execute(select(Event.kind, Event.details).order_by(Event.id)).all()
     return [(str(kind), dict(details or {})) for kind, details in rows]
+
+
+def burst(app: KioskApp, typed: str) -> None:
+    """Keys arriving all at once (a frozen kiosk catching up, a fast typist): posted to the
+    app with no pause between them; "⏎" is Enter."""
+    from textual import events as textual_events
+
+    for char in typed:
+        if char == "⏎":
+            app.post_message(textual_events.Key("enter", "\r"))
+        else:
+            app.post_message(textual_events.Key(char, char))
+
+
+def burst_keys(app: KioskApp, *keys: str) -> None:
+    """Keys by name ("f2", "escape", "enter", "a"), posted to the app with no pause."""
+    from textual import events as textual_events
+
+    for key in keys:
+        character = "\r" if key == "enter" else "\x1b" if key == "escape" else None
+        if len(key) == 1:
+            character = key
+        app.post_message(textual_events.Key(key, character))

@@ -27,6 +27,8 @@ from tests.conftest import FakeClock
 from tests.school import make_ready
 from tests.ui.conftest import ADMIN_PIN
 from tests.ui.kiosk_support import (
+    burst,
+    burst_keys,
     events,
     hold,
     make_app,
@@ -329,18 +331,6 @@ async def test_the_next_label_typed_on_the_sign_out_form_is_not_a_reason(school:
 # --- keys in a burst: each Enter ends exactly one code, in order ---------------------------
 
 
-def burst(app: KioskApp, typed: str) -> None:
-    """Keys arriving all at once (a frozen kiosk catching up, a fast typist): posted to the
-    app with no pause between them; "⏎" is Enter."""
-    from textual import events as textual_events
-
-    for char in typed:
-        if char == "⏎":
-            app.post_message(textual_events.Key("enter", "\r"))
-        else:
-            app.post_message(textual_events.Key(char, char))
-
-
 async def test_codes_typed_in_a_burst_in_breakfast_club_are_read_one_by_one(
     school: Services,
 ) -> None:
@@ -419,17 +409,6 @@ async def test_one_burst_through_a_deposit_and_the_next_persons_code(school: Ser
     assert sorted(h.staff.code for h in school.phones.phones_now()) == ["ASMITH", "EPATEL"]
 
 
-def burst_keys(app: KioskApp, *keys: str) -> None:
-    """Keys by name ("f2", "escape", "enter", "a"), posted to the app with no pause."""
-    from textual import events as textual_events
-
-    for key in keys:
-        character = "\r" if key == "enter" else "\x1b" if key == "escape" else None
-        if len(key) == 1:
-            character = key
-        app.post_message(textual_events.Key(key, character))
-
-
 async def test_a_function_key_then_a_code_in_one_burst_is_read_in_that_order(
     school: Services,
 ) -> None:
@@ -456,6 +435,38 @@ async def test_esc_then_the_next_code_in_one_burst_leaves_the_first_screen_first
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), timeout=3)
         await settle(pilot)
     assert [h.staff.code for h in school.phones.phones_now()] == ["ASMITH"]
+
+
+@pytest.mark.parametrize("typing", ["one key at a time", "in one burst"])
+async def test_a_function_key_after_another_persons_code_on_a_screen_does_nothing(
+    school: Services, typing: str
+) -> None:
+    # Daniel's screen is open; Claire walks up, types her code and presses F2 (as she would
+    # on home, where F2 then a code deposits). F2 here is Daniel's "deposit": it deposited
+    # his phone, and her code was dropped. Neither is guessed now: the kiosk says what was
+    # typed and how to go on, and records nothing.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        assert isinstance(app.screen, PersonScreen)
+        if typing == "one key at a time":
+            await press(pilot, *"ASMITH", "f2")
+        else:
+            burst_keys(app, *"ASMITH", "f2")
+            await settle(pilot)
+        assert isinstance(app.screen, PersonScreen)
+        assert app.screen.status.staff.code == "EPATEL"
+        assert "“ASMITH” is typed: press Enter to read it, or Esc to clear it." in notice(app)
+        assert school.phones.phones_now() == ()
+        await press(pilot, "enter")  # read: Alice's code, on Esha's screen, hands over
+        await wait_for(
+            pilot,
+            lambda: (
+                getattr(app.screen, "status", None) is not None
+                and app.screen.status.staff.code == "ASMITH"
+            ),
+        )
+    assert school.phones.phones_now() == ()
 
 
 async def test_a_tap_straight_after_typing_takes_every_key_typed(school: Services) -> None:
