@@ -5,7 +5,6 @@ and moves them all to the staff-room store when breakfast club ends."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from time import monotonic
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
@@ -33,6 +32,9 @@ MODES = {
     "back": ("HANDING PHONES BACK", "scan each colleague's badge as you give the phone back"),
 }
 MOVE_CONFIRM_SECONDS = 10.0
+# The second F8 confirms only once the question has been up this long: F8 pressed twice
+# 80 ms apart (or bouncing) moved every phone without the question being seen.
+MOVE_READ_SECONDS = 0.5
 
 
 @dataclass
@@ -223,9 +225,11 @@ class BreakfastScreen(StaffScreen):
         if count == 0:
             self.show_info("The drawer is empty: there is nothing to move.")
             return
-        armed = self._move_armed_at
-        if armed is None or monotonic() - armed > MOVE_CONFIRM_SECONDS:
-            self._move_armed_at = monotonic()
+        armed, now = self._move_armed_at, self.kiosk.clock.monotonic()
+        if armed is not None and now - armed < MOVE_READ_SECONDS:
+            return  # the same press again (a double press, a key bouncing): not yet read
+        if armed is None or now - armed > MOVE_CONFIRM_SECONDS:
+            self._move_armed_at = now
             which = (
                 f"{self.in_drawer[0].staff.name}'s phone" if count == 1 else f"all {count} phones"
             )

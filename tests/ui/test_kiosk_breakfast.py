@@ -8,10 +8,11 @@ import pytest
 
 from kiosk.domain.events import EventKind
 from kiosk.services.app import Services
-from kiosk.ui.breakfast import BreakfastScreen
+from kiosk.ui.breakfast import MOVE_READ_SECONDS, BreakfastScreen
 from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.home import HomeScreen
 from tests.ui.kiosk_support import (
+    burst_keys,
     make_app,
     notice,
     press,
@@ -123,6 +124,10 @@ async def test_move_all_to_the_staff_room_when_breakfast_club_ends(school: Servi
             in notice(app)
         )
         assert _in_drawer(school) == ["ASMITH", "EPATEL"]
+        await press(pilot, "f8")  # at once: a double press, the question not yet read
+        assert _in_drawer(school) == ["ASMITH", "EPATEL"]
+        assert "Press F8 again" in notice(app)
+        app.clock.advance(MOVE_READ_SECONDS)  # read
         await press(pilot, "f8")
         assert isinstance(app.screen, ConfirmScreen)
         text = screen_text(app)
@@ -131,3 +136,19 @@ async def test_move_all_to_the_staff_room_when_breakfast_club_ends(school: Servi
     assert _in_drawer(school) == []
     assert sorted(h.staff.code for h in school.phones.phones_now()) == ["ASMITH", "EPATEL"]
     assert {h.store.code for h in school.phones.phones_now()} == {"STAFFROOM"}
+
+
+async def test_f8_pressed_twice_at_once_moves_nothing(school: Services) -> None:
+    # F8 twice 80 ms apart (a double press, a bouncing key, a burst): the question "Move
+    # all ... ? Press F8 again" was never seen, and every phone was moved.
+    for code in ("ASMITH", "EPATEL"):
+        school.phones.deposit(code, "DRAWER", recorded_by="BJONES")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, "f5")
+        await scan(pilot, "SRK1:S:BJONES")
+        burst_keys(app, "f8", "f8")
+        await settle(pilot)
+        assert "Press F8 again to confirm" in notice(app)
+        assert isinstance(app.screen, BreakfastScreen)
+    assert _in_drawer(school) == ["ASMITH", "EPATEL"]
