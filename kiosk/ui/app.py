@@ -147,6 +147,7 @@ class KioskApp(PlainErrors, App[None]):
         # part that takes it, and since when (see _holding_keys).
         self._key_in_flight: events.Key | None = None
         self._key_in_flight_since = 0.0
+        self._typeahead_paused_until = 0.0  # by the app's clock (see pause_typeahead)
         self._wedge: ScanWedge[events.Key] = ScanWedge()
         self._wedge_timer: Timer | None = None
         self._last_input = self.clock.monotonic()
@@ -379,6 +380,8 @@ class KioskApp(PlainErrors, App[None]):
         screen on top is still being shown."""
         if self.busy or self._scans:
             return True
+        if self._typeahead and self.clock.monotonic() < self._typeahead_paused_until:
+            return True
         if self._key_in_flight is not None:
             if monotonic() - self._key_in_flight_since < self.KEY_FLIGHT_SECONDS:
                 return True
@@ -446,6 +449,18 @@ class KioskApp(PlainErrors, App[None]):
     def _schedule_typeahead(self) -> None:
         if self._typeahead_timer is None:
             self._typeahead_timer = self.set_timer(0.02, self._release_typeahead)
+
+    # After "Not recorded" (the database failed a write), keys the next person typed ahead
+    # wait this long: the person whose action failed reads it before their screen goes.
+    NOT_RECORDED_READ_SECONDS = 3.0
+
+    def pause_typeahead(self) -> None:
+        """Something was not recorded: keys already typed ahead (the next person's) wait
+        NOT_RECORDED_READ_SECONDS before going on. With none waiting, nothing waits (a
+        retry typed now is read at once)."""
+        if self._typeahead:
+            until = self.clock.monotonic() + self.NOT_RECORDED_READ_SECONDS
+            self._typeahead_paused_until = max(self._typeahead_paused_until, until)
 
     def requeue_key(self, event: events.Key) -> None:
         """Read ``event`` again, before any key typed after it, on whatever screen reads

@@ -3,6 +3,7 @@ model of issue 16: each on a real database file, the register read before and af
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -567,3 +568,41 @@ async def test_a_double_press_of_f2_leaves_nothing_armed_for_the_next_person(
         await scan(pilot, "SRK1:S:ASMITH")
         assert isinstance(app.screen, PersonScreen)
     assert events(school)[before:] == []
+
+
+async def test_not_recorded_stays_up_before_the_next_persons_keys_take_the_screen(
+    school: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Found with the database file locked: Esha's deposit waited ~15 s, then "Not recorded"
+    # was replaced within 250 ms by the screen of the code the next person had typed
+    # meanwhile; Esha saw no failure at all.
+    from kiosk.domain.errors import DatabaseUnavailable
+
+    gate = threading.Event()
+
+    def locked(*_args: Any, **_kwargs: Any) -> Any:
+        gate.wait(10)
+        raise DatabaseUnavailable("Not recorded: the database file is locked. Please try again.")
+
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        monkeypatch.setattr(school.phones, "deposit", locked)
+        await pilot.press("enter")  # her deposit, on its way
+        burst(app, "ASMITH⏎")  # Alice, typed meanwhile
+        await pilot.pause(0.1)
+        assert app.queued_scans == len("ASMITH⏎")  # held: the deposit is not answered yet
+        gate.set()
+        await wait_for(pilot, lambda: "Not recorded" in notice(app))
+        await pilot.pause(0.3)  # (settle would wait for the keys held back)
+        assert isinstance(app.screen, PersonScreen)
+        assert app.screen.status.staff.code == "EPATEL"
+        assert "the database file is locked" in notice(app)
+        app.clock.advance(app.NOT_RECORDED_READ_SECONDS)  # read
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, PersonScreen) and app.screen.status.staff.code == "ASMITH"
+            ),
+        )
+    assert school.phones.phones_now() == ()
