@@ -1385,6 +1385,7 @@ def _notify_status(services: Services) -> int:
     from kiosk.domain.timeutil import format_local
 
     zone = services.settings.zone
+    states, untrusted = services.notify.status_report()
     rows = [
         (
             format_local(s.at, zone, "%Y-%m-%d %H:%M"),
@@ -1395,7 +1396,7 @@ def _notify_status(services: Services) -> int:
             or "claimed but no outcome recorded: it may have been sent; check, then "
             "tell the person yourself if needed",
         )
-        for s in services.notify.status()
+        for s in states
     ]
     settings = services.settings
     if not settings.smtp_host:
@@ -1405,6 +1406,8 @@ def _notify_status(services: Services) -> int:
             f"Mail server: {settings.smtp_host}:{settings.smtp_port} "
             f"({settings.smtp_security}); office: {settings.office_email or 'not set'}"
         )
+    for said in untrusted:
+        print(f"NOT THE KIOSK'S: {said} (`kiosk verify` names it)")
     if not rows:
         print("No notice failed or was left unfinished in the last 14 days.")
         return 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import multiprocessing
 import socket
 from collections.abc import Iterator
@@ -23,11 +24,15 @@ from aiosmtpd.controller import Controller
 
 from kiosk.config import Settings
 from kiosk.db.engine import make_engine
+from kiosk.domain.chain import EVENT_COLUMNS as CHAIN_COLUMNS
+from kiosk.domain.chain import hash_of
 from kiosk.domain.events import EventKind
 from kiosk.services.app import Services
 from kiosk.services.integrity import Anchor, last_anchor_at
 from kiosk.services.notices import current_anchor_text
+from kiosk.services.uow import iso
 from tests.conftest import FakeClock, with_settings
+from tests.reliability.helpers import is_sqlite, meddle
 from tests.school import make_ready, make_school
 
 OFFICE = "office@school.example"
@@ -142,7 +147,7 @@ def school(services: Services, smtp: SmtpServer, clock: FakeClock) -> Services:
 
 def last_anchor_at_of(services: Services) -> object:
     with services.ctx.read() as session:
-        return last_anchor_at(session)
+        return last_anchor_at(session, services.ctx.key)
 
 
 def monday_off(day: date) -> bool:
@@ -502,3 +507,149 @@ def test_an_address_that_is_not_one_address_is_not_sent_to_and_the_run_says_so(
     body = office.get_body(("plain",)).get_content()
     assert "- Alice Smith (ASMITH): Laptop LAP-001 due back" in body
     assert "their e-mail is not valid" in body
+
+
+# --- notice records the kiosk did not write (no school key) --------------------------------------
+
+
+def forge_notice(
+    db_url: str, kind: str, details: dict[str, Any], when: datetime | None = None
+) -> int:
+    """An event appended as the kiosk's database login (PostgreSQL) or a shell on the SQLite
+    file can, without the school's key: chained to the head, its hash right, no MAC."""
+    with meddle(db_url) as db:
+        head = db.event(db.execute("SELECT max(id) FROM events")[0][0])
+        row: dict[str, Any] = {c: None for c in CHAIN_COLUMNS}
+        occurred: Any = head["occurred_at"]
+        if when is not None:
+            occurred = when if not is_sqlite(db_url) else when.strftime("%Y-%m-%d %H:%M:%S.%f")
+        row.update(
+            id=head["id"] + 1,
+            occurred_at=occurred,
+            kind=kind,
+            category=EventKind(kind).category,
+            kiosk=head["kiosk"],
+            details=details,
+            prev_hash=head["hash"],
+        )
+        row["hash"] = hash_of(row)  # no MAC: the old format's hash, as the tester computed it
+        marks = ", ".join(["%s"] * len(CHAIN_COLUMNS))
+        db.execute(
+            f"INSERT INTO events ({', '.join(CHAIN_COLUMNS)}) VALUES ({marks})",
+            tuple(
+                json.dumps(row[c]) if isinstance(row[c], dict) else row[c] for c in CHAIN_COLUMNS
+            ),
+        )
+    return int(row["id"])
+
+
+def anchor_record(day: date, claim: int = 25) -> dict[str, Any]:
+    return {
+        "key": f"anchor:{day}",
+        "notice": "anchor",
+        "to": DPO,
+        "subject": "Register anchor",
+        "claim": claim,
+    }
+
+
+@pytest.mark.parametrize(
+    ("kind", "state"), [("notice_sent", "sent"), ("notice_claimed", "claimed")]
+)
+def test_a_forged_notice_record_does_not_stop_the_daily_anchor(
+    school: Services, smtp: SmtpServer, clock: FakeClock, db_url: str, kind: str, state: str
+) -> None:
+    """A ``notice_sent`` (or ``notice_claimed``) for today's anchor appended without the key
+    made every run that day leave the anchor out ("0 notices due"), and --status say nothing.
+    Only records whose hash and MAC are the kiosk's count: the anchor is sent, and the run
+    names the record it did not believe."""
+    clock.set(at(TUESDAY, 17))
+    forged = forge_notice(db_url, kind, anchor_record(TUESDAY))
+
+    due, problems = school.notify.due(is_school_day=monday_off)
+
+    assert f"anchor:{TUESDAY}" in [n.key for n in due]
+    said = f"{kind} event {forged} for anchor:{TUESDAY} has no valid MAC: not taken as {state}"
+    assert said in problems
+    report = school.notify.run(is_school_day=monday_off)
+    assert said in report.problems and not report.failed
+    (anchor,) = smtp.inbox.to(DPO)
+    assert subject(anchor).startswith("Register anchor for Tuesday 10 March 2026")
+    # Sent once: the next run has nothing to send, and no longer names the forged record (the
+    # anchor is no longer due: its own record says sent).
+    clock.set(at(TUESDAY, 17, 15))
+    again = school.notify.run(is_school_day=monday_off)
+    assert again.outcomes == () and len(smtp.inbox.to(DPO)) == 1
+
+
+@pytest.mark.parametrize("kind", ["notice_failed", "notice_claimed"])
+def test_a_forged_notice_record_is_not_listed_as_failed_or_unknown(
+    school: Services, clock: FakeClock, db_url: str, kind: str
+) -> None:
+    """A forged failure (or claim left without an outcome) was listed by --status as the
+    kiosk's own; it is not one, and the status says which event it is and why."""
+    clock.set(at(TUESDAY, 17))
+    details = anchor_record(TUESDAY) | (
+        {"error": "SMTP 550: no"} if kind == "notice_failed" else {}
+    )
+    forged = forge_notice(db_url, kind, details)
+    clock.set(at(TUESDAY, 18))
+
+    assert school.notify.status() == ()
+    states, untrusted = school.notify.status_report()
+    state = "failed" if kind == "notice_failed" else "claimed"
+    assert states == ()
+    assert untrusted == (
+        f"{kind} event {forged} for anchor:{TUESDAY} has no valid MAC: not taken as {state}",
+    )
+
+
+def test_notify_command_names_a_forged_anchor_record(
+    school: Services,
+    db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The tester's statement: with KIOSK_ANCHOR_EMAIL set and the day over (KIOSK_END_OF_DAY
+    00:01), a forged ``notice_sent`` for today's anchor turned `kiosk notify --dry-run`'s list
+    into "0 notices due" and `--status` said nothing failed. Now the anchor is due and both
+    name the forged event. (The command runs on the real clock.)"""
+    from kiosk.cli import main
+    from kiosk.domain.timeutil import local_date, utc_now
+
+    monkeypatch.setenv("KIOSK_DATABASE_URL", db_url)
+    monkeypatch.setenv("KIOSK_ANCHOR_EMAIL", DPO)
+    monkeypatch.setenv("KIOSK_END_OF_DAY", "00:01")
+    now = utc_now()
+    today = local_date(now, school.settings.zone)
+    forged = forge_notice(db_url, "notice_sent", anchor_record(today), when=now)
+    said = f"notice_sent event {forged} for anchor:{today} has no valid MAC: not taken as sent"
+
+    assert main(["notify", "--dry-run"]) == 0
+    out, err = capsys.readouterr()
+    assert f"To: {DPO}\nSubject: Register anchor for " in out and f"Key: anchor:{today}" in out
+    assert f"kiosk: note: {said}" in err
+
+    assert main(["notify", "--status"]) == 0
+    out = capsys.readouterr().out
+    assert said in out
+
+
+@pytest.mark.parametrize("kind", ["anchor_taken", "notice_sent"])
+def test_a_forged_anchor_event_is_not_the_consoles_last_anchor(
+    services: Services, db_url: str, kind: str
+) -> None:
+    """On SQLite the same row written into the file (or by the kiosk's login on PostgreSQL)
+    changed the console's status line from "no anchor taken yet" to "last anchor taken ...":
+    only anchor events whose hash and MAC are the kiosk's count."""
+    make_school(services)
+    services.integrity.verify()
+    forge_notice(db_url, kind, anchor_record(TUESDAY) if kind == "notice_sent" else {})
+
+    last = services.integrity.last_check()
+
+    assert last.report is not None and last.report.last_anchor_at is None
+    taken = services.integrity.anchor()  # a real one counts
+    last = services.integrity.last_check()
+    assert last.report is not None and last.report.last_anchor_at is not None
+    assert iso(last.report.last_anchor_at) == taken.taken_at

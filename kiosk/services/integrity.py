@@ -45,23 +45,26 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import MISSING, asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from kiosk.config import data_dir
 from kiosk.db.guards import missing_guards
 from kiosk.db.models import Event
+from kiosk.db.types import UTCDateTime
 from kiosk.domain.chain import (
     EVENT_COLUMNS,
     GENESIS_HASH,
     UnreadableEvent,
+    details_of,
     event_mac,
     hash_of,
     iso_utc,
@@ -100,6 +103,8 @@ CHECKPOINT_FIELDS = (
 STORED_IDS = 200
 STORED_PROBLEMS = 50
 STREAM_BATCH = 5000
+# Rows fetched at a time when reading one kind's events (notices, anchors).
+STORED_BATCH = 500
 WITNESS_FILE = "verify-witness.json"
 # This machine's witness file holds one result a database (each well under 1 MB): read no more.
 WITNESS_LIMIT = 16 * 2**20
@@ -1246,20 +1251,59 @@ class LastCheck:
     problem: str | None = None
 
 
-def _last_check_row(session: Session) -> dict[str, Any] | None:
-    """Every column of the newest ``register_verified`` event, as stored (as verify reads
-    them: details as its JSON text)."""
+def stored_events(
+    session: Session,
+    kinds: Collection[str],
+    *,
+    since: datetime | None = None,
+    newest_first: bool = False,
+    limit: int | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Every column of the events of ``kinds``, as stored (as verify reads them: details as its
+    JSON text, a time no driver can load as NULL), in id order (``newest_first``: the reverse),
+    streamed: what :func:`seal_fault` checks. ``since``: recorded then or later."""
     conn = session.connection()
     columns = (
         ", ".join(_PG_COLUMN.get(c, c) for c in EVENT_COLUMNS)
         if conn.dialect.name == "postgresql"
         else ", ".join(EVENT_COLUMNS)
     )
-    row = conn.execute(
-        text(f"SELECT {columns} FROM events WHERE kind = :kind ORDER BY id DESC LIMIT 1"),
-        {"kind": EventKind.REGISTER_VERIFIED.value},
-    ).first()
-    return dict(zip(EVENT_COLUMNS, row, strict=True)) if row is not None else None
+    sql = f"SELECT {columns} FROM events WHERE kind IN :kinds"
+    params: dict[str, Any] = {"kinds": list(kinds)}
+    binds: list[BindParameter[Any]] = [bindparam("kinds", expanding=True)]
+    if since is not None:
+        sql += " AND occurred_at >= :since"
+        params["since"] = since
+        binds.append(bindparam("since", type_=UTCDateTime()))
+    sql += f" ORDER BY id {'DESC' if newest_first else 'ASC'}"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    # (Options of this statement only: the session's connection may go on to record.)
+    result = conn.execute(
+        text(sql).bindparams(*binds), params, execution_options={"yield_per": STORED_BATCH}
+    )
+    try:
+        for row in result:
+            yield dict(zip(EVENT_COLUMNS, row, strict=True))
+    finally:
+        result.close()
+
+
+def _last_check_row(session: Session) -> dict[str, Any] | None:
+    """Every column of the newest ``register_verified`` event, as stored."""
+    rows = stored_events(session, (EventKind.REGISTER_VERIFIED.value,), newest_first=True, limit=1)
+    return next(rows, None)
+
+
+def stored_time(value: Any) -> datetime:
+    """An ``occurred_at`` as :func:`stored_events` reads it (SQLite: its stored text), as an
+    aware UTC datetime. Raises UnreadableEvent for what is no time (a sealed event's is one)."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value
+    moment = iso_utc(value)
+    if moment is None:
+        raise UnreadableEvent("it has no time")
+    return datetime.fromisoformat(moment)
 
 
 def _report_in(row: Mapping[str, Any]) -> VerifyReport:
@@ -1295,40 +1339,58 @@ def load_last(session: Session) -> VerifyReport | None:
     return read_last(session)[1]
 
 
-def _unsealed(row: Mapping[str, Any], key: bytes) -> str | None:
-    """Why a stored event's hash or MAC is not right (None: both are), as verify checks them."""
+# Why a stored event is not the kiosk's, as :func:`seal_fault` says it.
+UNREADABLE, CHANGED, NO_MAC = "unreadable", "changed", "no MAC"
+_SEAL_SAID = {
+    UNREADABLE: "it cannot be read as an event",
+    CHANGED: "it was changed after it was recorded: its hash does not match",
+    NO_MAC: "its MAC is not the school key's: it was written without the key",
+}
+
+
+def seal_fault(row: Mapping[str, Any], key: bytes) -> str | None:
+    """What is wrong with a stored event's seal, as verify checks it (a row of
+    :func:`stored_events`): UNREADABLE, CHANGED (its hash does not recompute), NO_MAC (its
+    MAC is not ``key``'s: written by a login or a shell without the school's key), or None:
+    the kiosk recorded it. One hash and one HMAC: cheap enough for every event read."""
     try:
         recomputed = hash_as_stored(tuple(row[c] for c in EVENT_COLUMNS))
     except (UnreadableEvent, TypeError, ValueError, AttributeError, OverflowError):
-        return "it cannot be read as an event"
+        return UNREADABLE
     if recomputed != row["hash"]:
-        return "it was changed after it was recorded: its hash does not match"
+        return CHANGED
     if not isinstance(row["hash"], str) or row["mac"] != event_mac(key, row["hash"]):
-        return "its MAC is not the school key's: it was written without the key"
+        return NO_MAC
     return None
 
 
-def last_anchor_at(session: Session) -> datetime | None:
+def _unsealed(row: Mapping[str, Any], key: bytes) -> str | None:
+    """Why a stored event's hash or MAC is not right (None: both are), in words."""
+    fault = seal_fault(row, key)
+    return None if fault is None else _SEAL_SAID[fault]
+
+
+def last_anchor_at(session: Session, key: bytes) -> datetime | None:
     """When an anchor last left the database: `kiosk anchor`, or the daily anchor e-mail
-    (`kiosk notify`, a ``notice_sent`` of the ``anchor`` notice)."""
-    taken = session.scalar(
-        select(Event.occurred_at)
-        .where(Event.kind == EventKind.ANCHOR_TAKEN.value)
-        .order_by(Event.id.desc())
-        .limit(1)
-    )
-    mailed = None
-    for at, details in session.execute(
-        select(Event.occurred_at, Event.details)
-        .where(Event.kind == EventKind.NOTICE_SENT.value)
-        .order_by(Event.id.desc())
-        .limit(200)
+    (`kiosk notify`, a ``notice_sent`` of the ``anchor`` notice). Only an event the kiosk
+    recorded counts, its hash and MAC checked with ``key`` (the school's): one appended by a
+    login without the key (PostgreSQL's kiosk login, a shell on the SQLite file) made the
+    console say "last anchor taken" when none was."""
+    anchor_kind = EventKind.ANCHOR_TAKEN.value
+    for row in stored_events(
+        session, (anchor_kind, EventKind.NOTICE_SENT.value), newest_first=True
     ):
-        if isinstance(details, dict) and details.get("notice") == "anchor":
-            mailed = at
-            break
-    found = [t for t in (taken, mailed) if t is not None]
-    return max(found) if found else None
+        if row["kind"] != anchor_kind:
+            try:
+                details = details_of(row["details"])
+            except UnreadableEvent:
+                continue
+            if details.get("notice") != "anchor":
+                continue
+        if seal_fault(row, key) is None:
+            with suppress(UnreadableEvent):
+                return stored_time(row["occurred_at"])
+    return None
 
 
 def head_anchor(session: Session, school: str, *, taken_at: str = "") -> Anchor | None:
@@ -1457,13 +1519,13 @@ class IntegrityService(UseCases):
                 return LastCheck()
             event_id = row["id"]
             why = _unsealed(row, key) if key is not None else no_key
-            if why:
+            if key is None or why:
                 return LastCheck(None, event_id, f"cannot be trusted ({why})")
             try:
                 report = _report_in(row)
             except ValueError as exc:
                 return LastCheck(None, event_id, f"cannot be read ({exc})")
-            report = replace(report, last_anchor_at=last_anchor_at(session))
+            report = replace(report, last_anchor_at=last_anchor_at(session, key))
             return LastCheck(report, event_id)
 
     def anchor(self, *, admin_code: str | None = None) -> Anchor:

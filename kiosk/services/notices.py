@@ -25,6 +25,11 @@ server's error, which the next run claims and sends again. A claim without an ou
 sender was killed, or the database went away after sending) is never sent again by itself:
 it may have been delivered. ``kiosk notify --status`` lists those and the failures.
 
+Only the kiosk's own records count: a claim or outcome whose hash does not recompute, or whose
+MAC is not the school key's (appended by a login or a shell without the key), is left out and
+named (a forged ``notice_sent`` had stopped the daily anchor). ``kiosk notify`` therefore needs
+the school key, as every write does.
+
 "Overdue" respects the school calendar in force (``kiosk calendar import``; none imported:
 weekdays); a caller may pass its own ``is_school_day``. Bodies come from Jinja2 templates
 (``<kind>.txt``, whose first line is ``Subject: ...``, and ``<kind>.html``) in
@@ -38,7 +43,7 @@ import logging
 import smtplib
 import ssl
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -47,18 +52,25 @@ from email.utils import formatdate, parseaddr
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.config import Settings
-from kiosk.db.models import Event
 from kiosk.domain.address import email_problem, not_an_email
+from kiosk.domain.chain import UnreadableEvent, details_of
 from kiosk.domain.errors import InvalidInput
 from kiosk.domain.events import NOTICE_KINDS, EventKind
 from kiosk.domain.text import display_text
 from kiosk.domain.timeutil import format_local, local_date
 from kiosk.services.common import UseCases
-from kiosk.services.integrity import Anchor, head_anchor
+from kiosk.services.integrity import (
+    CHANGED,
+    NO_MAC,
+    Anchor,
+    head_anchor,
+    seal_fault,
+    stored_events,
+    stored_time,
+)
 from kiosk.services.uow import ServiceContext, iso
 from kiosk.services.views import StaffInfo
 
@@ -526,23 +538,70 @@ _STATE = {
 }
 
 
-def notice_states(session: Session, since: datetime | None = None) -> dict[str, NoticeState]:
-    """The last state of each notice key (claimed, sent or failed)."""
-    stmt = select(Event.kind, Event.details, Event.occurred_at).where(
-        Event.kind.in_([k.value for k in NOTICE_KINDS])
-    )
-    if since is not None:
-        stmt = stmt.where(Event.occurred_at >= since)
+@dataclass(frozen=True, slots=True)
+class Untrusted:
+    """A notice event the kiosk did not record (its hash or MAC is wrong): it counts for
+    nothing, and is named."""
+
+    event_id: int
+    kind: str
+    key: str | None  # the notice it names (None: its details cannot be read)
+    fault: str  # integrity.UNREADABLE, CHANGED or NO_MAC
+
+    @property
+    def said(self) -> str:
+        what = f"{self.kind} event {self.event_id}" + (f" for {self.key}" if self.key else "")
+        why = {
+            CHANGED: "was changed after it was recorded (its hash does not match)",
+            NO_MAC: "has no valid MAC",
+        }.get(self.fault, "cannot be read as an event")
+        return f"{what} {why}: not taken as {_STATE.get(self.kind, 'a notice record')}"
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeLedger:
+    states: dict[str, NoticeState]  # the last state of each notice key
+    untrusted: tuple[Untrusted, ...]  # notice events not taken into account
+
+
+def notice_states(
+    session: Session,
+    key: bytes,
+    since: datetime | None = None,
+    keys: Collection[str] | None = None,
+) -> NoticeLedger:
+    """The last state of each notice key (claimed, sent or failed), from the notice events the
+    kiosk recorded: each one's hash recomputed and its MAC checked with ``key``, the school's
+    (as verify and the stored last check are). One appended by a login without the key (a
+    forged ``notice_sent``: the daily anchor never sent again) is left out, and listed.
+    ``keys``: only the events of these notices are checked and kept (a run asks about the
+    notices due now: a hash and an HMAC for each of their events, not for a year's)."""
     states: dict[str, NoticeState] = {}
-    for kind, details, at in session.execute(stmt.order_by(Event.id)):
-        if not isinstance(details, Mapping):
-            continue  # not the kiosk's (written around it: verify names it); claims nothing
-        d = details
-        key = str(d.get("key", ""))
-        states[key] = NoticeState(
-            key, _STATE[kind], str(d.get("to", "")), str(d.get("subject", "")), at, d.get("error")
+    untrusted: list[Untrusted] = []
+    kinds = [k.value for k in NOTICE_KINDS]
+    for row in stored_events(session, kinds, since=since):
+        try:
+            details: Mapping[str, Any] | None = details_of(row["details"])
+        except UnreadableEvent:
+            details = None
+        named = str(details.get("key", "")) if details is not None else None
+        if keys is not None and named not in keys:
+            continue
+        fault = seal_fault(row, key)
+        if fault is not None:
+            untrusted.append(Untrusted(row["id"], str(row["kind"]), named or None, fault))
+            continue
+        if details is None or named is None or row["kind"] not in _STATE:
+            continue  # the kiosk records neither: verify names it
+        states[named] = NoticeState(
+            named,
+            _STATE[row["kind"]],
+            str(details.get("to", "")),
+            str(details.get("subject", "")),
+            stored_time(row["occurred_at"]),
+            details.get("error"),
         )
-    return states
+    return NoticeLedger(states, tuple(untrusted))
 
 
 def _sendable(state: NoticeState | None) -> bool:
@@ -643,11 +702,15 @@ class NotifyService(UseCases):
         weekdays)."""
         if is_school_day is None:
             is_school_day = self.services.school.calendar().is_school_day
+        key = self.ctx.key  # refused in words on a machine without the school's key
         built = NoticeBuilder(self.services, self.ctx.clock(), is_school_day).build()
+        due_now = {n.key for n in built.notices}
         with self.ctx.read() as session:
-            states = notice_states(session)
-        fresh = tuple(n for n in _unique(built.notices) if _sendable(states.get(n.key)))
-        return fresh, tuple(dict.fromkeys(built.problems))
+            ledger = notice_states(session, key, keys=due_now)
+        fresh = tuple(n for n in _unique(built.notices) if _sendable(ledger.states.get(n.key)))
+        # A forged record that would have stopped a notice due now is named (it is sent).
+        forged = [u.said for u in ledger.untrusted]
+        return fresh, tuple(dict.fromkeys([*built.problems, *forged]))
 
     def run(
         self,
@@ -674,8 +737,9 @@ class NotifyService(UseCases):
 
     def _claim(self, notices: Sequence[Notice]) -> list[tuple[Notice, int]]:
         """Record a claim for each notice nobody has claimed (or that failed), atomically."""
+        key = self.ctx.key
         with self.ctx.write() as uow:
-            states = notice_states(uow.session)
+            states = notice_states(uow.session, key, keys={n.key for n in notices}).states
             claimed = []
             for notice in notices:
                 if _sendable(states.get(notice.key)):
@@ -730,14 +794,21 @@ class NotifyService(UseCases):
 
     def status(self, days: int = 14) -> tuple[NoticeState, ...]:
         """Notices of the last ``days`` days that failed, or whose outcome is unknown."""
+        return self.status_report(days)[0]
+
+    def status_report(self, days: int = 14) -> tuple[tuple[NoticeState, ...], tuple[str, ...]]:
+        """:meth:`status`, and a sentence for each notice event of those days that the kiosk
+        did not record (its hash or MAC is wrong), which counts for nothing."""
         now = self.ctx.clock()
+        key = self.ctx.key
         with self.ctx.read() as session:
-            states = notice_states(session, since=now - timedelta(days=days))
-        return tuple(
+            ledger = notice_states(session, key, since=now - timedelta(days=days))
+        states = tuple(
             s
-            for s in states.values()
+            for s in ledger.states.values()
             if s.state == "failed" or (s.state == "claimed" and now - s.at > STALE_CLAIM)
         )
+        return states, tuple(u.said for u in ledger.untrusted)
 
 
 def _unique(notices: Iterable[Notice]) -> list[Notice]:
