@@ -1167,21 +1167,60 @@ def _anchors(args: argparse.Namespace) -> tuple[Any, ...]:
     return tuple(read_anchor(name) for name in getattr(args, "anchor", None) or ())
 
 
+def _new_file(out: Path) -> int:
+    """A new, empty file at ``out``, opened for writing (mode 0600): never an existing file
+    nor a symbolic link (a dangling one included: ``O_EXCL`` with ``O_NOFOLLOW``), never
+    created through one. CliError, in a sentence, when it cannot be created."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        return os.open(out, flags | getattr(os, "O_CLOEXEC", 0), 0o600)
+    except FileExistsError:
+        raise CliError(f"{out} already exists: choose a new file name.") from None
+    except OSError as exc:
+        if isinstance(exc, FileNotFoundError) and not out.parent.is_dir():
+            raise CliError(f"the folder {out.parent} does not exist.") from None
+        # /proc/self/x: "No such file or directory" in a folder that is there.
+        raise CliError(f"{out} cannot be created ({exc.strerror or exc}).") from None
+
+
 def _cmd_anchor(args: argparse.Namespace) -> int:
-    out = Path(args.out) if args.out else None
-    if out is not None and out.exists():
-        raise CliError(f"{out} already exists: choose a new file name.")
-    if out is not None and not out.parent.is_dir():
-        raise CliError(f"the folder {out.parent} does not exist.")
-    with _services(args, create=False) as services:
-        admin = _acting_admin(args, services, setup_ok=False) if args.admin else None
-        anchor = services.integrity.anchor(admin_code=admin)
-    if out is None:
+    if args.out is None:
+        with _services(args, create=False) as services:
+            admin = _acting_admin(args, services, setup_ok=False) if args.admin else None
+            anchor = services.integrity.anchor(admin_code=admin)
         sys.stdout.write(anchor.to_text())
         return 0
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(anchor.to_text())
+    # The file first, then the event, then the text: "anchor taken" is recorded only when
+    # the anchor has somewhere to go (it was recorded, and the console said an anchor was
+    # taken, when a dangling symlink or an unwritable place then refused the file).
+    out = Path(args.out)
+    try:
+        fd = _new_file(out)
+    except CliError as exc:
+        raise CliError(f"{exc} No anchor was taken.") from None
+    try:
+        with _services(args, create=False) as services:
+            admin = _acting_admin(args, services, setup_ok=False) if args.admin else None
+            anchor = services.integrity.anchor(admin_code=admin)
+    except BaseException:
+        # Nothing recorded: the empty file goes (it is this command's own, just created).
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(out)
+        raise
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(anchor.to_text())
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(out)
+        # Recorded: the anchor is printed here instead, so that it still leaves the machine.
+        sys.stdout.write(anchor.to_text())
+        raise CliError(
+            f"the anchor (event {anchor.event_id}) was recorded as taken but could not be "
+            f"written to {out} ({exc.strerror or exc}): it is printed above instead; keep "
+            "it off this machine."
+        ) from None
     print(f"Anchor written to {out} (event {anchor.event_id}). Keep it off this machine.")
     return 0
 

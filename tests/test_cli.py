@@ -1016,3 +1016,82 @@ def test_demo_settings_are_used_by_subcommands_with_demo_flag(
     status, out, _ = run(capsys, "--demo", "staff", "list")
     assert status == 0 and "Janet Hughes" in out
     assert out.splitlines()[-1] == "40 members of staff."
+
+
+# --- kiosk anchor --out: recorded only when the file is written ----------------------------------
+
+
+def _anchors_taken(services: Services) -> int:
+    import sqlalchemy as sa
+
+    with services.ctx.engine.connect() as conn:
+        return int(
+            conn.execute(
+                sa.text("SELECT count(*) FROM events WHERE kind = 'anchor_taken'")
+            ).scalar_one()
+        )
+
+
+def test_anchor_out_writes_the_file_and_records_it(
+    database: Services, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_school(database)
+    out = tmp_path / "anchor.txt"
+    status, printed, err = run(capsys, "anchor", "--out", str(out))
+    assert status == 0, err
+    assert f"Anchor written to {out} (event " in printed
+    assert out.read_text(encoding="utf-8").startswith("Staff Room Kiosk register anchor\n")
+    assert oct(out.stat().st_mode & 0o777) == "0o600"
+    assert _anchors_taken(database) == 1
+    assert run(capsys, "verify", "--anchor", str(out))[0] == 0
+
+
+@pytest.mark.parametrize("where", ["dangling symlink", "/proc/self"])
+def test_anchor_out_that_cannot_be_written_records_no_anchor(
+    database: Services, tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    """`kiosk anchor --out` checked the name with ``exists()`` (False for a dangling symlink)
+    and recorded ``anchor_taken`` before opening the file, which then failed ("File exists",
+    "No such file or directory", exit 1): the console said an anchor was taken when none left
+    the machine. The file is created first; nothing is recorded when it cannot be."""
+    make_school(database)
+    if where == "dangling symlink":
+        out = tmp_path / "dangling.txt"
+        out.symlink_to(tmp_path / "nowhere" / "x")
+        said = f"kiosk: {out} already exists: choose a new file name. No anchor was taken."
+    else:
+        out = Path("/proc/self/anchor.txt")
+        said = f"kiosk: {out} cannot be created (No such file or directory). No anchor was taken."
+
+    status, printed, err = run(capsys, "anchor", "--out", str(out))
+
+    assert _anchors_taken(database) == 0
+    assert status == 1 and printed == ""
+    assert said in err and "Traceback" not in err
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_anchor_out_not_recorded_leaves_no_file(
+    database: Services,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The file is created before the event is recorded: when recording fails, the empty file
+    is removed and the command says why."""
+    from kiosk.domain.errors import DatabaseUnavailable
+    from kiosk.services.integrity import IntegrityService
+
+    make_school(database)
+
+    def refused(self: object, **_: object) -> None:
+        raise DatabaseUnavailable("Not recorded: the database is away.")
+
+    monkeypatch.setattr(IntegrityService, "anchor", refused)
+    out = tmp_path / "anchor.txt"
+
+    status, printed, err = run(capsys, "anchor", "--out", str(out))
+
+    assert status == 1 and printed == ""
+    assert "Not recorded: the database is away." in err
+    assert not out.exists()
