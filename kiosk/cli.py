@@ -974,10 +974,8 @@ def _cmd_secret_export(args: argparse.Namespace) -> int:
     if not args.out:
         sys.stdout.write(text)
         return 0
+    fd = _new_file(Path(args.out))
     out = Path(args.out)
-    if out.exists():
-        raise CliError(f"{out} already exists: choose a new file name.")
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as fh:
         fh.write(text)
     print(f"Wrote the school key to {out} (only you can read it). Import it on each kiosk.")
@@ -1289,16 +1287,24 @@ def _cmd_restore(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     fmt = args.format or ("json" if str(args.out or "").lower().endswith(".json") else "csv")
     out = Path(args.out) if args.out else None
-    if out is not None and out.exists():
-        raise CliError(f"{out} already exists: choose a new file name.")
-    if out is not None and not out.parent.is_dir():
-        raise CliError(f"the folder {out.parent} does not exist.")
-    with _signed_in(args, create=False, setup_ok=False) as (services, admin):
-        export = services.backup.export_staff(args.staff, fmt, admin_code=admin)
     if out is None:
+        with _signed_in(args, create=False, setup_ok=False) as (services, admin):
+            export = services.backup.export_staff(args.staff, fmt, admin_code=admin)
         sys.stdout.write(export.content)
         return 0
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # The file first, then the export (recorded as an admin action), then the text: as for
+    # `kiosk anchor --out`, nothing is recorded as exported when the file cannot be made.
+    try:
+        fd = _new_file(out)
+    except CliError as exc:
+        raise CliError(f"{exc} Nothing was exported.") from None
+    try:
+        with _signed_in(args, create=False, setup_ok=False) as (services, admin):
+            export = services.backup.export_staff(args.staff, fmt, admin_code=admin)
+    except BaseException:
+        os.close(fd)
+        out.unlink(missing_ok=True)
+        raise
     encoding = "utf-8-sig" if fmt == "csv" else "utf-8"  # a BOM for Excel
     with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
         fh.write(export.content)

@@ -151,6 +151,35 @@ def test_export_for_a_subject_access_request(
     assert status == 1 and "NOBODY" in err
 
 
+def _event_count(services: Services) -> int:
+    from sqlalchemy import func, select
+
+    from kiosk.db.models import Event
+
+    with services.ctx.read() as session:
+        return int(session.scalar(select(func.count()).select_from(Event)) or 0)
+
+
+def test_an_export_that_cannot_be_written_records_no_export(
+    school: Services, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`kiosk export --staff --out` checked the name with ``exists()`` (False for a dangling
+    symbolic link), recorded the subject access export, then failed to create the file: the
+    register said Alice's data had been exported when nothing was written. And an export
+    refused (nobody of that code) left an empty file behind, had it been made first."""
+    before = _event_count(school)
+    dangling = tmp_path / "asmith.csv"
+    dangling.symlink_to(tmp_path / "nowhere" / "x.csv")
+    status, _out, err = run(capsys, "export", "--staff", "ASMITH", "--out", str(dangling))
+    assert status == 1 and "already exists" in err and "Nothing was exported" in err
+    status, _out, err = run(
+        capsys, "export", "--staff", "NOBODY", "--out", str(tmp_path / "nobody.csv")
+    )
+    assert status == 1 and "NOBODY" in err
+    assert not (tmp_path / "nobody.csv").exists()
+    assert _event_count(school) == before
+
+
 def test_purge_through_the_command(
     db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
