@@ -348,7 +348,12 @@ class BackupService(UseCases):
             )
         # The restore was recorded in its own transaction; kiosks may write again.
         self.ctx.baseline_checked = False
-        after = IntegrityService(self.ctx).verify()  # this machine's witness: the restored head
+        integrity = IntegrityService(self.ctx)
+        if dropped:
+            # Newer events dropped as asked (recorded, with the reason): this machine's
+            # witness of the old end names one of them, and is not a register cut short.
+            integrity.forget_witness()
+        after = integrity.verify()  # this machine's witness: the restored head
         return RestoreReport(source, report, safety, before, dropped, event_id, after)
 
     @staticmethod

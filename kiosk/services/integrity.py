@@ -1221,6 +1221,13 @@ def save_witness(database: str, report: VerifyReport) -> None:
         pass
 
 
+def witness_name(url: str) -> str:
+    """How this machine's witness file names the database at ``url`` (no password)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def forget_witness(database: str) -> None:
     """Drop this machine's witness of ``database`` (a register built anew in its place: the
     demo school rebuilt), so that its first check does not report the old one's end missing."""
@@ -1448,7 +1455,12 @@ def chain_offset(session: Session) -> int | None:
 
 class IntegrityService(UseCases):
     def _database(self) -> str:
-        return self.ctx.engine.url.render_as_string(hide_password=True)
+        return witness_name(self.ctx.engine.url.render_as_string(hide_password=False))
+
+    def forget_witness(self) -> None:
+        """This machine's witness of this database goes (its newer events were dropped by a
+        recorded restore: the end it names is gone as asked)."""
+        forget_witness(self._database())
 
     def verify(self, *, save: bool = True, anchors: Sequence[Anchor] = ()) -> VerifyReport:
         """Walk the whole chain, replay the reference data, check the anchors; keep the

@@ -92,6 +92,10 @@ def test_restore_verifies_the_copy_then_replaces_the_register(
     # The backup file itself was not changed by the restore.
     again = services.backup.restore(backup, drop_newer=True, reason="again")
     assert again.verify.head_hash == taken.verify.head_hash
+    # The check after it is of the register as restored: this machine's witness of the end
+    # it had (the restore and check above, dropped as asked) is not a missing end.
+    assert again.dropped == 3 and again.after is not None and again.after.ok, again.summary
+    assert "chain verified" in again.summary
 
 
 def test_restore_refuses_a_backup_whose_chain_is_broken(
