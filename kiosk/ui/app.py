@@ -35,6 +35,7 @@ from kiosk.ui import tuning
 from kiosk.ui.base import KioskScreenMixin
 from kiosk.ui.clock import UiClock
 from kiosk.ui.gateway import UNEXPECTED, Gateway
+from kiosk.ui.keys import KeysInOrder
 from kiosk.ui.logfile import setup_file_logging
 from kiosk.ui.scanner import ScanWedge, WedgeOutput
 from kiosk.ui.signals import exit_on_sigterm, forget_sigterm
@@ -77,7 +78,7 @@ def breakpoint_classes(app: App[Any]) -> list[str]:
     return classes
 
 
-class KioskApp(PlainErrors, App[None]):
+class KioskApp(PlainErrors, KeysInOrder[None]):
     """The staff-room kiosk. ``KioskApp().run()`` runs it with the configured settings."""
 
     # Home and what every screen shares; the other screens' styles (SCREENS_CSS) are read

@@ -22,6 +22,7 @@ from kiosk.services.app import Services
 from kiosk.ui import tuning
 from kiosk.ui.admin.console import POLL_SECONDS, AdminConsoleScreen
 from kiosk.ui.admin.widgets import FeedbackLine
+from kiosk.ui.keys import KeysInOrder
 from kiosk.ui.tuning.errors import PlainErrors
 from tests.ui.clocks import FakeUiClock
 
@@ -44,13 +45,14 @@ def second_writer(url: str, clock: Callable[[], datetime]) -> Iterator[Services]
         other.close()
 
 
-class ConsoleHost(PlainErrors, App[None]):
+class ConsoleHost(PlainErrors, KeysInOrder[None]):
     """Stands in for the kiosk app: a home screen, with the console pushed over it. An error
     in a widget while it is closing is noted and it closes, as the kiosk's apps do (a test
     that ends just as the console adds its filter lists takes them down half mounted);
     any other error stops it, and the test fails with that error."""
 
     ENABLE_COMMAND_PALETTE = False  # as in the kiosk app
+    # Keys for the console in order (kiosk/ui/keys.py), as in both of the kiosk's apps.
 
     def __init__(
         self,

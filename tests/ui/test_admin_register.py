@@ -246,7 +246,11 @@ async def test_correcting_an_event_with_a_reason(services: Services, clock: Fake
         await wait_until(pilot, lambda: any("reason" in m for m in messages(app)))
         assert isinstance(app.screen, FormDialog)
         await click(pilot, "#field-reason")
+        # Enter after the reason asks for Enter again (a correction is for good): nothing yet.
         await pilot.press(*"Scanned the wrong badge", "enter")
+        await wait_until(pilot, lambda: any("Enter again to void" in m for m in messages(app)))
+        assert isinstance(app.screen, FormDialog) and table.row_count == 2
+        await pilot.press("enter")
         await wait_until(pilot, lambda: table.row_count == 3, what="the correction row")
         original = table.get_row_at(0)
         assert plain(original[0]) == "✗ VOID"

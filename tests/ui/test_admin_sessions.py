@@ -104,6 +104,8 @@ async def test_a_new_session_starts_clean_for_the_next_admin(
         field = app.screen.query_one("#field-reason", Input)
         field.focus()
         field.value = "Scanned the wrong badge"
+        await pilot.press("enter")  # asks for Enter again (a correction is for good)
+        await wait_until(pilot, lambda: app.focused is app.screen.query_one("#submit"))
         await pilot.press("enter")
         await wait_until(pilot, lambda: table.row_count == now + 1, what="the correction")
         assert table_rows(table)[-1][6] == "Carol Head"

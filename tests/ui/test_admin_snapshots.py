@@ -134,7 +134,9 @@ def test_correction_dialog_snapshot(snap_compare: Any, services: Services) -> No
         table = pilot.app.screen.query_one("#reg-table", DataTable)
         table.move_cursor(row=4)  # Esha Patel's deposit
         await pilot.press("c")
-        await wait_until(pilot, lambda: pilot.app.screen.query("#field-reason"))
+        # Typed once the dialog is on the screen: keys typed before it was shown are not
+        # taken as a reason (kiosk/ui/admin/dialogs.py, ``careful``).
+        await wait_until(pilot, lambda: getattr(pilot.app.screen, "keys_ready", False))
         await pilot.press(*"Logged twice by mistake")
         for field in pilot.app.screen.query(Input):
             field.cursor_blink = False  # the focused field's cursor drawn, never half a blink

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import on
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.screen import Screen
@@ -26,6 +26,7 @@ from kiosk.domain.scan import parse_scan
 from kiosk.ui import tuning
 from kiosk.ui.admin.widgets import FeedbackLine
 from kiosk.ui.admin.workers import run_db
+from kiosk.ui.keys import KeysInOrder
 from kiosk.ui.logfile import setup_file_logging
 from kiosk.ui.signals import exit_on_sigterm, forget_sigterm
 from kiosk.ui.text import plain
@@ -258,7 +259,7 @@ class SignInScreen(Screen[None]):
         self.query_one("#pin", Input).focus()
 
 
-class AdminApp(PlainErrors, App[None]):
+class AdminApp(PlainErrors, KeysInOrder[None]):
     """The admin console as an app of its own: ``AdminApp().run()``."""
 
     TITLE = "Staff Room Kiosk: admin console"

@@ -41,7 +41,7 @@ from kiosk.ui.admin.people import PeoplePane
 from kiosk.ui.admin.policies import ExemptionsPane, PoliciesPane, ReviewsPane
 from kiosk.ui.admin.register import ExportRequested, RegisterPane
 from kiosk.ui.admin.status import OffsitePane, PhonesPane
-from kiosk.ui.admin.widgets import Pane
+from kiosk.ui.admin.widgets import Pane, at_the_view
 from kiosk.ui.admin.workers import run_db
 from kiosk.ui.admin.workload import WorkloadPane
 from kiosk.ui.clock import UiClock, clock_of
@@ -207,6 +207,10 @@ class AdminConsoleScreen(Screen[None]):
 
     AUTO_FOCUS = "#reg-table"
 
+    # Keys in the order typed (kiosk/ui/keys.py): a key typed right after a shortcut goes
+    # where the shortcut put the cursor (a field, a dialog), not where it was before.
+    KEYS_IN_ORDER = True
+
     BINDINGS = [
         Binding("ctrl+l", "lock", "Lock", priority=True),
         Binding("f10", "exit_kiosk", "Exit kiosk app", priority=True),
@@ -240,6 +244,7 @@ class AdminConsoleScreen(Screen[None]):
         self._building: dict[str, AwaitMount] = {}
         self._resumed = False
         self._ready = False
+        self.keys_ready = False  # drawn (kiosk/ui/keys.py: keys typed before wait for it)
         self._preset_breakpoints()
 
     @property
@@ -313,6 +318,18 @@ class AdminConsoleScreen(Screen[None]):
         if not self._resumed:
             self._resumed = True
             event.refresh_styles = False
+        self.keys_ready = False
+        self.call_after_refresh(self._ready_for_keys)
+
+    def _ready_for_keys(self) -> None:
+        self.keys_ready = self.is_attached and self.app.screen is self
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """1-9 choose a view only with the cursor on a view's table or the tabs: a digit
+        typed in a field or a filter's list is not a shortcut (see at_the_view)."""
+        if action == "show_view" and not at_the_view(self):
+            return None
+        return True
 
     def on_unmount(self) -> None:
         memory.resume()
@@ -563,6 +580,7 @@ class AdminConsoleScreen(Screen[None]):
     def on_screen_suspend(self) -> None:
         """Taken off the screen stack by the app (its way home after an unexpected error,
         say) rather than closed: closed all the same (its timers stop)."""
+        self.keys_ready = False
         if self.locked_reason is None and self.is_attached and self not in self.app.screen_stack:
             self._close("left")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from time import monotonic
 from typing import Any
 
 from textual import events, on
@@ -18,6 +19,8 @@ from kiosk.ui.admin.workers import run_db
 from kiosk.ui.text import plain, plain_cell
 
 ACTIVITY_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
+ENTER_KEYS = frozenset({"enter", "ctrl+m", "ctrl+j"})
+EARLY_KEYS = "Keys typed before this dialog was shown were not used: check the entry above first."
 
 
 class ConsoleModal(ModalScreen[Any]):
@@ -42,14 +45,47 @@ class ConsoleModal(ModalScreen[Any]):
     ConsoleModal Label { margin-top: 1; }
     """
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        # Locks the console under the dialog at once (the console's own Ctrl+L is not
+        # reached from a dialog): the dialog closes with it, nothing recorded.
+        Binding("ctrl+l", "lock_console", "Lock", show=False, priority=True),
+    ]
     # The cursor in the first field at once, whatever the host app's default (the kiosk app
     # focuses nothing by itself): what is typed straight away goes into the form.
     AUTO_FOCUS = "*"
+    # Keys typed while it opens wait for it, then go to its first field (kiosk/ui/keys.py).
+    KEYS_IN_ORDER = True
 
     def __init__(self, activity: Callable[[], None] | None = None) -> None:
         super().__init__()
         self._activity = activity
+        self.keys_ready = False
+        self.shown_at: float | None = None  # monotonic(): first drawn
+
+    def on_screen_resume(self) -> None:
+        self.keys_ready = False
+        self.call_after_refresh(self._ready_for_keys)
+
+    def on_screen_suspend(self) -> None:
+        self.keys_ready = False
+
+    def _ready_for_keys(self) -> None:
+        if self.is_attached and self.app.screen is self:
+            if self.shown_at is None:
+                self.shown_at = monotonic()
+            self.keys_ready = True
+
+    def typed_before_shown(self, event: events.Key) -> bool:
+        """Whether ``event`` was typed before the dialog was first drawn."""
+        return self.shown_at is None or event.time < self.shown_at
+
+    def action_lock_console(self) -> None:
+        for screen in reversed(self.app.screen_stack):
+            lock = getattr(screen, "action_lock", None)
+            if not isinstance(screen, ConsoleModal) and callable(lock):
+                lock()
+                return
 
     async def on_event(self, event: events.Event) -> None:
         if self._activity is not None and isinstance(event, ACTIVITY_EVENTS):
@@ -133,13 +169,19 @@ class FormDialog(ConsoleModal):
         submit: str = "Save",
         intro: str = "",
         activity: Callable[[], None] | None = None,
+        careful: str = "",
     ) -> None:
+        """``careful``: for a change that is recorded for good (a correction). Keys typed
+        before the dialog was shown are not taken (they were typed without seeing it: the
+        end of something meant for the console under it), and Enter in the last field asks
+        for Enter again, saying ``careful`` (what it will do), before it saves."""
         super().__init__(activity)
         self.title_text = title
         self.fields = list(fields)
         self.action = action
         self.submit = submit
         self.intro = intro
+        self.careful = careful
         self._busy = False
 
     def compose(self) -> ComposeResult:
@@ -180,12 +222,27 @@ class FormDialog(ConsoleModal):
                 values[spec.name] = widget.value
         return values
 
+    def refuse_key(self, event: events.Key) -> bool:
+        """kiosk/ui/keys.py asks before a key goes in: a careful dialog drops what was
+        typed (or Entered) before it was shown, and says so."""
+        if not self.careful or not (event.is_printable or event.key in ENTER_KEYS):
+            return False
+        if not self.typed_before_shown(event):
+            return False
+        self.query_one("#form-message", FeedbackLine).say(EARLY_KEYS, error=True)
+        return True
+
     @on(Input.Submitted)
     def _enter(self, event: Input.Submitted) -> None:
         inputs = list(self.query(Input))
         index = inputs.index(event.input) if event.input in inputs else -1
         if 0 <= index < len(inputs) - 1:
             inputs[index + 1].focus()
+        elif self.careful:
+            self.query_one("#form-message", FeedbackLine).say(
+                f"Press Enter again to {self.careful} (Esc: cancel, nothing recorded)."
+            )
+            self.query_one("#submit", Button).focus()
         else:
             self._save()
 

@@ -502,6 +502,7 @@ class RegisterPane(Pane):
                 "correction naming you and the reason."
             ),
             activity=self.activity,
+            careful=f"void event {event_id}",
         )
         self.app.push_screen(dialog, self._corrected)
 

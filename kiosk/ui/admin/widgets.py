@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.text import Text
 from textual.containers import Vertical
-from textual.widgets import Static
+from textual.screen import Screen
+from textual.widgets import DataTable, Static, Tabs
 
 from kiosk.domain.text import display_text
 from kiosk.domain.timeutil import format_local, local_date
@@ -23,6 +24,16 @@ T = TypeVar("T")
 OVERDUE_MARK = "⚠ OVERDUE"
 VOID_MARK = "✗ VOID"
 REGULAR_MARK = "▲ REGULAR USE"
+
+
+def at_the_view(screen: Screen[Any]) -> bool:
+    """Whether the console's letter and digit shortcuts apply now: the cursor is on a table,
+    on the tabs or nowhere, not in a form control (a field, a filter's list, a button...),
+    where a letter typed is the control's or nothing (a closed list ignores letters: its
+    open list searches by them). The focus of ``screen``, the console: under a dialog, its
+    footer still shows its own shortcuts as they are."""
+    focused = screen.focused
+    return focused is None or isinstance(focused, DataTable | Tabs)
 
 
 class FeedbackLine(Static):
@@ -68,6 +79,11 @@ class Pane(Vertical):
         super().__init__(id=id)
         self.services = services
         self.admin_code = admin_code
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The view's shortcuts (letters, [ and ]) act only with the cursor on the view
+        itself (see at_the_view); in a form control they are shown greyed and do nothing."""
+        return True if at_the_view(self.screen) else None
 
     # --- helpers ------------------------------------------------------------------------
 
