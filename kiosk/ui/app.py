@@ -144,10 +144,6 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         self._typeahead: deque[events.Key | str] = deque()
         self._typeahead_since = 0.0
         self._typeahead_timer: Timer | None = None
-        # A key left to Textual (a function key, Esc, Tab...) on its way to the binding or
-        # part that takes it, and since when (see _holding_keys).
-        self._key_in_flight: events.Key | None = None
-        self._key_in_flight_since = 0.0
         self._typeahead_paused_until = 0.0  # by the app's clock (see pause_typeahead)
         self._wedge: ScanWedge[events.Key] = ScanWedge()
         self._wedge_timer: Timer | None = None
@@ -371,9 +367,6 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
     # Keys wait at most this long for a screen that does not say it is ready (then they go to
     # whatever screen is on top): a screen that never resumes must not eat the keyboard.
     TYPEAHEAD_SECONDS = 2.0
-    # Keys typed after one left to Textual wait at most this long for it to be handled (see
-    # _follow_key: a safety net only).
-    KEY_FLIGHT_SECONDS = 1.0
 
     def _holding_keys(self) -> bool:
         """Keys must wait: a code or an action is being answered (its answer may change the
@@ -383,10 +376,8 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
             return True
         if self._typeahead and self.clock.monotonic() < self._typeahead_paused_until:
             return True
-        if self._key_in_flight is not None:
-            if monotonic() - self._key_in_flight_since < self.KEY_FLIGHT_SECONDS:
-                return True
-            self._key_in_flight = None
+        if self.key_in_flight():  # one left to Textual (see _dispatch_key)
+            return True
         if not self.screen_stack:
             return False
         screen = self.screen
@@ -422,30 +413,16 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         if isinstance(screen, KioskScreenMixin) and not item.is_printable:
             # Left to Textual: the focused part, then the bindings (which Textual checks once
             # the key has come back up to the app, behind whatever is queued there by then).
-            # Keys typed after it wait until it has been handled: F2 then a badge in one
-            # burst is F2's, then the badge's, as when typed one at a time.
-            self._key_in_flight = item
-            self._key_in_flight_since = monotonic()
-            target: Widget = self.focused or screen
-            await super().on_event(item)
-            target.call_later(self._follow_key, item, target)
+            # Keys typed after it wait until it has been handled (followed up its way, as
+            # the console's keys are: kiosk/ui/keys.py): F2 then a badge in one burst is
+            # F2's, then the badge's, as when typed one at a time.
+            await self.send_key_followed(item)
             return
         await super().on_event(item)
 
-    def _follow_key(self, key: events.Key, node: Widget | App[Any]) -> None:
-        """Follow ``key`` up the way it goes (the part it was sent to, its parents, the
-        screen, the app), one step behind it: a step is taken after the key was handled at
-        the node before, in that node's own queue. At the app, the key has either come back
-        and its binding run (see on_event), or a part used it and stopped it on the way:
-        either way it is over, and the keys after it go on."""
-        if self._key_in_flight is not key:
-            return  # over already
-        parent = node.parent if node is not self else None
-        if isinstance(parent, (Widget, App)):
-            parent.call_later(self._follow_key, key, parent)
-            return
-        self._key_in_flight = None
-        self.release_typeahead()
+    def key_landed(self, key: events.Key) -> None:
+        super().key_landed(key)
+        self.release_typeahead()  # the kiosk's own type-ahead goes on too
 
     def _schedule_typeahead(self) -> None:
         if self._typeahead_timer is None:
@@ -518,12 +495,6 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
                 # before this tap: it goes first, into the field it was typed in, not after
                 # the button's action and onto the next screen.
                 await self._apply(self._wedge.flush())
-        elif isinstance(event, events.Key) and event is self._key_in_flight:
-            # Back up at the app, unused by any part: the bindings take it now.
-            await super().on_event(event)
-            self._key_in_flight = None
-            self.release_typeahead()
-            return
         elif isinstance(event, events.Paste) and not event.is_forwarded:
             self._last_input = self.clock.monotonic()
             if self._wedge.pending:

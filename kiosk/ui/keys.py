@@ -6,7 +6,8 @@ key has come back up to the app, behind whatever was queued meanwhile: a key typ
 after a shortcut reached the widget that had the cursor *before* the shortcut's action moved
 it (to a field) or opened a dialog over it. An app with :class:`KeysInOrder` sends such keys
 one at a time: the next one goes once the last has been handled all the way up (followed in
-each widget's queue, as the kiosk app follows its function keys), and once the screen on top
+each widget's queue; the kiosk app sends a kiosk screen's function keys, Esc and Tab the same
+way, ``send_key_followed``), and once the screen on top
 says it is ready for keys (a dialog drawn, its first field focused). Stock Textual public API
 only: ``on_event``, ``call_later``, ``set_timer``.
 
@@ -57,14 +58,22 @@ class KeysInOrder(App[ReturnT]):
         """Keys typed ahead, waiting for the last one or for the screen on top."""
         return len(self._ordered_held)
 
+    def key_in_flight(self) -> bool:
+        """A key sent on with :meth:`send_key_followed` is still on its way (at most
+        ``KEY_FLIGHT_SECONDS``)."""
+        if self._ordered_flying is None:
+            return False
+        if monotonic() - self._ordered_flying_since < self.KEY_FLIGHT_SECONDS:
+            return True
+        self._ordered_flying = None
+        return False
+
     def _keys_wait(self) -> bool:
         """The next key must wait: the last one is still on its way, or the screen on top
         is not ready for keys yet."""
         now = monotonic()
-        if self._ordered_flying is not None:
-            if now - self._ordered_flying_since < self.KEY_FLIGHT_SECONDS:
-                return True
-            self._ordered_flying = None
+        if self.key_in_flight():
+            return True
         if not self.screen_stack:
             return False
         screen = self.screen
@@ -93,14 +102,22 @@ class KeysInOrder(App[ReturnT]):
         refuse = getattr(screen, "refuse_key", None)
         if callable(refuse) and refuse(event):
             return
-        target: Widget = self.focused or screen
+        await self.send_key_followed(event)
+
+    async def send_key_followed(self, event: events.Key) -> None:
+        """Hand ``event`` to Textual (the priority bindings, else the focused widget, then up
+        to the bindings) and follow it until it has been handled: :meth:`key_in_flight`
+        meanwhile, :meth:`key_landed` once it is over. (The kiosk app sends a kiosk screen's
+        function keys, Esc and Tab this way: F2 then a badge in one burst is F2's, then the
+        badge's.)"""
+        target: Widget = self.focused or self.screen
         self._ordered_flying = event
         self._ordered_flying_since = monotonic()
-        await super().on_event(event)  # the priority bindings, else on to ``target``
+        await super().on_event(event)  # Textual: the priority bindings, else on to ``target``
         if self._ordered_flying is event and not target.call_later(
             self._follow_key_up, event, target
         ):
-            self._key_landed(event)
+            self.key_landed(event)
 
     def _follow_key_up(self, key: events.Key, node: Widget | App[Any]) -> None:
         """Follow ``key`` up the way it bubbles (its widget, the parents, the screen, the
@@ -111,9 +128,10 @@ class KeysInOrder(App[ReturnT]):
         parent = node.parent if node is not self else None
         if isinstance(parent, Widget | App) and parent.call_later(self._follow_key_up, key, parent):
             return
-        self._key_landed(key)
+        self.key_landed(key)
 
-    def _key_landed(self, key: events.Key) -> None:
+    def key_landed(self, key: events.Key) -> None:
+        """``key`` has been handled: the keys after it go on."""
         if self._ordered_flying is key:
             self._ordered_flying = None
         if self._ordered_held:
