@@ -124,7 +124,10 @@ class PolicyScreen(StaffScreen):
         enter = event.key in ("enter", "ctrl+m", "ctrl+j") and not typed
         appeared = self.shown_at
         if enter and appeared is None:
-            self.early_enter = True  # before the text was on the screen: said once it is
+            # Before the text was on the screen (the second of a double Enter on the policy
+            # before it): nothing to agree to yet; said once it is.
+            self.early_enter = True
+            return True
         if enter and self.reached_end and appeared and event.time < appeared + self.READ_SECONDS:
             self.early_enter = True
             self.show_info(EARLY_ENTER)

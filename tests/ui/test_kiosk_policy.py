@@ -68,6 +68,30 @@ async def test_agree_is_enabled_only_at_the_end_and_records_the_fingerprint(
     assert text_fingerprint(shown) == policy.sha256
 
 
+async def test_an_enter_before_the_text_is_on_the_screen_agrees_to_nothing(
+    school: Services,
+) -> None:
+    # The second Enter of a double press on the policy before lands on the next one (a short
+    # one: at its end as soon as it is drawn) before its text has appeared. Seen once in the
+    # run on stock Textual: with the code field not yet focused, that Enter was read as the
+    # screen's main action and agreed to a policy never shown. It agrees to nothing now.
+    [first] = school.policies.outstanding("ASMITH")
+    school.policies.acknowledge("ASMITH", first.id, first.sha256)
+    la = school.policies.publish("LA Acceptable Use Policy", "2026", "LA policy.\n", required=True)
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        await press(pilot, "f7")
+        screen = app.screen
+        assert isinstance(screen, PolicyScreen) and screen.policy_id == la.id
+        await wait_for(pilot, lambda: screen.reached_end)  # short: at its end at once
+        screen.shown_at = None  # as in the moment before its text appears
+        screen.set_focus(None)  # (the code field's focus still to come)
+        await press(pilot, "enter")
+        assert isinstance(app.screen, PolicyScreen)
+    assert [p.id for p in school.policies.outstanding("ASMITH")] == [la.id]
+
+
 async def test_policy_links_do_nothing(school: Services) -> None:
     policy = school.policies.publish(
         "Staff Code of Conduct",
