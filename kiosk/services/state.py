@@ -526,8 +526,14 @@ def _offsite_item(row: Any, off: domain.OffSite[Any], staff: StaffInfo) -> Offsi
         overdue=off.overdue,
         event_id=sign_out.id,
         batch=sign_out.batch,
-        line_manager=domain.detail(sign_out.details, "line_manager"),
+        line_manager=_text_or_none(domain.detail(sign_out.details, "line_manager")),
     )
+
+
+def _text_or_none(value: Any) -> str | None:
+    """A detail that is text as the kiosk writes it, else None (a list or an object written
+    around the kiosk: verify names the event; the lists must not stop on it)."""
+    return value if isinstance(value, str) else None
 
 
 def _by_due(items: list[OffsiteItem]) -> list[OffsiteItem]:

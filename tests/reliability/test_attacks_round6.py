@@ -110,3 +110,28 @@ def test_a_notice_event_whose_details_are_not_an_object_does_not_stop_notify(
     assert services.notify.status() == ()
     report = services.integrity.verify(save=False)
     assert forged in report.mismatched, said(report)
+
+
+@pytest.mark.parametrize("manager", ['["x"]', '{"code": "CHEAD"}'])
+def test_a_sign_out_whose_line_manager_is_no_text_does_not_stop_the_lists(
+    services: Services, db_url: str, manager: str
+) -> None:
+    """Found by a reviewer: a sign-out's line manager stored as a list or an object (no key
+    needed) made the off-site list raise TypeError (unhashable), and with it the console's
+    Off site view and `kiosk notify` (the anchor e-mail too). It is no manager now, and
+    verify names the event."""
+    shift_school(services)
+    from tests.school import make_ready
+
+    make_ready(services, "ASMITH")
+    receipt = services.devices.sign_out("ASMITH", ["LAP-001"], reason="Planning")
+    event_id = receipt.receipts[0].event_id
+    with meddle(db_url) as db:
+        details = f'{{"reason": "Planning", "line_manager": {manager}}}'
+        db.overwrite(event_id, {"details": details})
+
+    [item] = services.devices.offsite_now()
+    assert (item.device.tag, item.line_manager) == ("LAP-001", None)
+    services.notify.due()  # does not stop
+    report = services.integrity.verify(save=False)
+    assert event_id in report.mismatched, said(report)
