@@ -133,6 +133,7 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
             answered=self._answered,
             connected=self._database_changed,
             retry_seconds=retry_seconds,
+            not_recorded=self.pause_typeahead,
         )
         path = setup_file_logging()
         self.log_file: str | None = str(path) if path else None

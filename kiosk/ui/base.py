@@ -20,7 +20,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Input, OptionList
 
-from kiosk.domain.errors import AmbiguousCode, DatabaseUnavailable, KioskError
+from kiosk.domain.errors import AmbiguousCode, KioskError
 from kiosk.domain.text import display_text
 from kiosk.ui.text import show_toast
 from kiosk.ui.widgets import CodeField, Notice
@@ -366,9 +366,6 @@ class KioskScreenMixin:
         return self._find("#notice", Notice)
 
     def show_error(self, message: str | KioskError, title: str | None = None) -> None:
-        if isinstance(message, DatabaseUnavailable):
-            # Not recorded: seen before keys typed ahead by the next person take the screen.
-            self.kiosk.pause_typeahead()
         if isinstance(message, KioskError):
             title = title or message.title
             message = message.message

@@ -160,8 +160,12 @@ class Gateway:
         answered: Callable[[], None],
         connected: Callable[[], None],
         retry_seconds: float,
+        not_recorded: Callable[[], None] = lambda: None,
     ) -> None:
         self._app = app
+        # A call answered "Not recorded" (the database failed it, or something unexpected):
+        # the app lets the person read it before keys typed meanwhile go on.
+        self._not_recorded = not_recorded
         self._settings = settings
         self._tell = tell  # the screen on top's message line
         self._answered = answered  # after each call's answer: the app's scans and keys
@@ -275,9 +279,12 @@ class Gateway:
         if isinstance(outcome, Done):
             self.safely(done, outcome.value)
         elif isinstance(outcome, Refused):
+            if isinstance(outcome.error, DatabaseUnavailable):
+                self._not_recorded()
             self.safely(failed or self._refuse, outcome.error)
         else:
             self.unexpected_errors.append(outcome.error)
+            self._not_recorded()
             self._tell(UNEXPECTED, "Not recorded")
         caller.call_answered()
         self._answered()

@@ -152,3 +152,39 @@ async def test_f8_pressed_twice_at_once_moves_nothing(school: Services) -> None:
         assert "Press F8 again to confirm" in notice(app)
         assert isinstance(app.screen, BreakfastScreen)
     assert _in_drawer(school) == ["ASMITH", "EPATEL"]
+
+
+async def test_a_colleague_not_logged_is_said_before_the_next_codes_typed_go_on(
+    school: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The lead types a queue of colleagues' codes; the database fails Esha's deposit. Its
+    # "Not recorded for EPATEL" (a sentence of the screen's own, not the service's error)
+    # was replaced at once by what the next codes did: now it stays up first.
+    import threading
+
+    from kiosk.domain.errors import DatabaseUnavailable
+
+    gate = threading.Event()
+    deposit = school.phones.deposit
+
+    def failing_for_esha(code: str, *args: object, **kwargs: object) -> object:
+        if code == "EPATEL":
+            gate.wait(10)
+            raise DatabaseUnavailable("Not recorded: the database file is locked.")
+        return deposit(code, *args, **kwargs)  # type: ignore[arg-type]
+
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, "f5")
+        await scan(pilot, "SRK1:S:BJONES")
+        assert isinstance(app.screen, BreakfastScreen)
+        monkeypatch.setattr(school.phones, "deposit", failing_for_esha)
+        burst_keys(app, *"EPATEL", "enter", *"ASMITH", "enter")
+        await pilot.pause(0.2)
+        gate.set()
+        await wait_for(pilot, lambda: "for EPATEL" in notice(app))
+        await pilot.pause(0.3)
+        assert "for EPATEL" in notice(app)
+        assert _in_drawer(school) == []
+        app.clock.advance(app.NOT_RECORDED_READ_SECONDS)
+        await wait_for(pilot, lambda: _in_drawer(school) == ["ASMITH"])
