@@ -1377,6 +1377,9 @@ def _unsealed(row: Mapping[str, Any], key: bytes) -> str | None:
     return None if fault is None else _SEAL_SAID[fault]
 
 
+LAST_ANCHOR_CANDIDATES = 500
+
+
 def last_anchor_at(session: Session, key: bytes) -> datetime | None:
     """When an anchor last left the database: `kiosk anchor`, or the daily anchor e-mail
     (`kiosk notify`, a ``notice_sent`` of the ``anchor`` notice). Only an event the kiosk
@@ -1384,8 +1387,13 @@ def last_anchor_at(session: Session, key: bytes) -> datetime | None:
     login without the key (PostgreSQL's kiosk login, a shell on the SQLite file) made the
     console say "last anchor taken" when none was."""
     anchor_kind = EventKind.ANCHOR_TAKEN.value
+    # The newest few hundred only: an anchor is taken daily, and a pile of forged ones (each
+    # an HMAC to check) must not make every console sign-in slow.
     for row in stored_events(
-        session, (anchor_kind, EventKind.NOTICE_SENT.value), newest_first=True
+        session,
+        (anchor_kind, EventKind.NOTICE_SENT.value),
+        newest_first=True,
+        limit=LAST_ANCHOR_CANDIDATES,
     ):
         if row["kind"] != anchor_kind:
             try:
