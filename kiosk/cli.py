@@ -834,7 +834,14 @@ def _register_csv(services: Services, target: str, first: date, last: date) -> i
     path = Path(target)
     if path.is_dir():
         raise CliError(f"{target} is a folder: give a file name for the CSV.")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # names: personal data
+    # Names: personal data, 0600. Written again when it is there (a day exported anew), but
+    # never through a symbolic link (one planted where the admin writes would redirect it).
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except OSError as exc:
+        why = "it is a symbolic link" if path.is_symlink() else (exc.strerror or str(exc))
+        raise CliError(f"{target} cannot be written ({why}).") from None
     # A byte-order mark first, so Excel reads the file as UTF-8 (names with accents).
     with os.fdopen(fd, "w", newline="", encoding="utf-8-sig") as out:
         count = services.register.export_csv(out, first, last)

@@ -568,6 +568,17 @@ def test_register_csv_matches_the_database(
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [r["what"] for r in rows] == ["Phone deposited"]
 
+    # Written again where it was (a day exported anew), never through a symbolic link: one
+    # planted where the office writes would have put the names into another file.
+    assert run(capsys, "register", "--date", "2026-03-11", "--csv", str(target))[0] == 0
+    other = tmp_path / "notes.txt"
+    other.write_text("keep\n", encoding="utf-8")
+    link = tmp_path / "linked.csv"
+    link.symlink_to(other)
+    status, _, err = run(capsys, "register", "--date", "2026-03-11", "--csv", str(link))
+    assert status == 1 and "cannot be written (it is a symbolic link)" in err
+    assert other.read_text(encoding="utf-8") == "keep\n"
+
 
 @pytest.mark.parametrize(
     "args",

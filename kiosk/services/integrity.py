@@ -1204,14 +1204,20 @@ def load_witness(database: str) -> VerifyReport | None:
 
 
 def save_witness(database: str, report: VerifyReport) -> None:
-    path = witness_path()
     try:
         data = _witness_file()
     except (OSError, ValueError):
         data = {}
     data[database] = json.loads(report.to_json())
+    _write_witness_file(data)
+
+
+def _write_witness_file(data: dict[str, Any]) -> None:
+    """This machine's witness file, written whole (0600; in place only once complete). Not
+    written, quietly, when it cannot be: the chain's own last check still witnesses."""
+    path = witness_path()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         partial = path.with_name(path.name + ".partial")
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -1237,15 +1243,7 @@ def forget_witness(database: str) -> None:
         return
     if data.pop(database, None) is None:
         return
-    path = witness_path()
-    try:
-        partial = path.with_name(path.name + ".partial")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh)
-        os.replace(partial, path)
-    except OSError:
-        pass
+    _write_witness_file(data)
 
 
 @dataclass(frozen=True, slots=True)
