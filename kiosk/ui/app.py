@@ -363,6 +363,12 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         """Scans waiting, and keys typed ahead waiting for their screen."""
         return len(self._scans) + len(self._typeahead)
 
+    @property
+    def keys_pending(self) -> bool:
+        """Keys typed and not yet read: held back a moment in case a scanner's payload is
+        coming, one on its way through Textual, or keys waiting behind it."""
+        return self._wedge.pending or self.key_in_flight() or self.keys_held > 0
+
     # --- type-ahead -------------------------------------------------------------------------
 
     # Keys wait at most this long for a screen that does not say it is ready (then they go to

@@ -115,18 +115,31 @@ class KeysInOrder(App[ReturnT]):
         self._ordered_flying_since = monotonic()
         await super().on_event(event)  # Textual: the priority bindings, else on to ``target``
         if self._ordered_flying is event and not target.call_later(
-            self._follow_key_up, event, target
+            self._follow_key_up, event, target, target, self.FOLLOW_PASSES - 1
         ):
             self.key_landed(event)
 
-    def _follow_key_up(self, key: events.Key, node: Widget | App[Any]) -> None:
+    # The key's own way up, then once more from where it was sent: what its handlers posted
+    # on the way (Enter in a field: the field's Submitted, whose handler moves the focus on
+    # with a call on the app) is handled before the next key (typed "⏎Parents" on the
+    # Extend screen went into the date field the Enter had just left).
+    FOLLOW_PASSES = 2
+
+    def _follow_key_up(
+        self, key: events.Key, node: Widget | App[Any], start: Widget, passes_left: int
+    ) -> None:
         """Follow ``key`` up the way it bubbles (its widget, the parents, the screen, the
         app), one step behind it in each one's queue: at the app, its bindings have run, or
-        a widget on the way used it."""
+        a widget on the way used it; then again from ``start`` while passes are left."""
         if self._ordered_flying is not key:
             return
         parent = node.parent if node is not self else None
-        if isinstance(parent, Widget | App) and parent.call_later(self._follow_key_up, key, parent):
+        step = self._follow_key_up
+        if isinstance(parent, Widget | App) and parent.call_later(
+            step, key, parent, start, passes_left
+        ):
+            return
+        if passes_left > 0 and start.call_later(step, key, start, start, passes_left - 1):
             return
         self.key_landed(key)
 

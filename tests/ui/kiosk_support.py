@@ -75,9 +75,9 @@ async def settle(pilot: Pilot[Any], rounds: int = 40) -> None:
         with contextlib.suppress(WorkerCancelled, WorkerFailed):
             await app.workers.wait_for_complete()
         await pilot.pause()
-        if not app.busy and not app.queued_scans and not _running(app):
+        if not app.busy and not app.queued_scans and not app.keys_pending and not _running(app):
             await pilot.pause()
-            if not app.busy and not _running(app):
+            if not app.busy and not app.keys_pending and not _running(app):
                 return
     raise AssertionError("the kiosk did not settle")
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from textual.events import MouseDown, MouseUp
-from textual.widgets import Select
+from textual.widgets import Input, Select
 
 from kiosk.config import Settings, log_dir
 from kiosk.db.engine import make_engine
@@ -606,3 +606,24 @@ async def test_not_recorded_stays_up_before_the_next_persons_keys_take_the_scree
             ),
         )
     assert school.phones.phones_now() == ()
+
+
+async def test_enter_in_a_field_then_the_next_fields_text_in_one_burst(school: Services) -> None:
+    # On the Extend screen, Enter takes the suggested return time and moves on to the
+    # reason. Typed in one burst, the reason went into the time field the Enter had just
+    # left (its handler moved the focus on after the next keys had arrived), where a reason
+    # like "Friday" would have been read as a new return time.
+    make_ready(school, "EPATEL")
+    school.devices.sign_out("EPATEL", ["LAP-002"], reason="Planning")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        await press(pilot, "f4")
+        assert type(app.screen).__name__ == "ExtendScreen"
+        suggested = app.screen.query_one("#new-due", Input).value
+        burst_keys(app, "enter", *"Parents evening", "enter")
+        await settle(pilot)
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+    kind, details = events(school)[-1]
+    assert (kind, details.get("reason")) == ("return_extended", "Parents evening")
+    assert suggested
