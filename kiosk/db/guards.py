@@ -578,6 +578,47 @@ def _kiosk_role_problems(conn: Connection) -> list[str]:
         )
         if purge:
             problems.append(f"{who} may call kiosk_purge_events")
+        problems.extend(_create_problems(conn, name, who))
+    return problems
+
+
+# A role that may create objects in a schema can plant a function there that stands in for
+# one the kiosk's queries call (``upper(varchar)`` is a closer match for ``upper(devices.tag)``
+# than pg_catalog's ``upper(text)``): whoever runs the query runs it, the owner included, with
+# their own rights (CVE-2018-1058). PostgreSQL before 15 lets every role CREATE in ``public``.
+# CREATE on the database lets a role make a schema, one named after the owner included (first
+# on the owner's search_path: its tables then stand in for the register's).
+_CREATE_IN_SCHEMAS = """
+    SELECT nspname FROM pg_catalog.pg_namespace
+    WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'
+      AND pg_catalog.has_schema_privilege(CAST(:r AS name), oid, 'CREATE')
+    ORDER BY nspname
+    """
+_CREATE_SAID = (
+    "a function it creates there can stand in for one the kiosk's queries call, and runs with "
+    "the rights of whoever calls it, the owner's too (PostgreSQL before 15 allows this to "
+    "every role in schema public: REVOKE CREATE ON SCHEMA public FROM PUBLIC)"
+)
+
+
+def _create_problems(conn: Connection, role: str, who: str) -> list[str]:
+    """The schemas ``role`` may create objects in, and whether it may create schemas."""
+    problems = [
+        f"{who} may CREATE in schema {schema}: {_CREATE_SAID}"
+        for (schema,) in conn.execute(text(_CREATE_IN_SCHEMAS), {"r": role})
+    ]
+    if conn.scalar(
+        text(
+            "SELECT pg_catalog.has_database_privilege(CAST(:r AS name), "
+            "pg_catalog.current_database(), 'CREATE')"
+        ),
+        {"r": role},
+    ):
+        problems.append(
+            f"{who} may CREATE schemas in this database: one named after the owner comes first "
+            "on the owner's search_path, and its tables and functions stand in for the "
+            "register's (REVOKE CREATE ON DATABASE ... FROM PUBLIC and from the kiosk roles)"
+        )
     return problems
 
 

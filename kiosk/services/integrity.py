@@ -28,7 +28,8 @@ id order, verify names:
   PostgreSQL a rule or row-level security on the register's tables, a function of the
   register whose search_path does not end with ``pg_temp``, and a kiosk role with too
   much: the group role ``kiosk_app`` or any login in it that may change a table, is a
-  superuser, may create roles or can act as the owner;
+  superuser, may create roles, may create objects in a schema or schemas in the database,
+  or can act as the owner;
 * on SQLite, an index that does not hold what its table holds (``PRAGMA integrity_check``:
   the register reads through indexes, the walk does not);
 * the newest event seen by the previous check (the **witness**, kept in a local file on this

