@@ -8,6 +8,9 @@ names what is missing on either engine; ``kiosk verify`` reports it.
 
 from __future__ import annotations
 
+import hashlib
+from typing import Any
+
 from sqlalchemy import Connection, bindparam, text
 
 from kiosk.domain.reference import REFERENCE_KIND
@@ -331,6 +334,21 @@ PG_TRIGGERS = (
     "events_guard_reference",
 )
 
+# Each trigger as PostgreSQL describes it (pg_get_triggerdef), as revisions 0002, 0005 and 0006
+# create it.
+PG_TRIGGER_DEFINITIONS = {
+    "events_no_update_delete": "CREATE TRIGGER events_no_update_delete BEFORE DELETE OR UPDATE "
+    "ON {events} FOR EACH ROW EXECUTE FUNCTION events_append_only()",
+    "events_no_truncate": "CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON {events} "
+    "FOR EACH STATEMENT EXECUTE FUNCTION events_append_only()",
+    "events_apply_reference": "CREATE TRIGGER events_apply_reference AFTER INSERT ON {events} "
+    "FOR EACH ROW WHEN (((new.kind)::text = 'reference_changed'::text)) "
+    "EXECUTE FUNCTION kiosk_apply_reference()",
+    "events_guard_reference": "CREATE TRIGGER events_guard_reference BEFORE INSERT ON {events} "
+    "FOR EACH ROW WHEN (((new.kind)::text = 'reference_changed'::text)) "
+    "EXECUTE FUNCTION kiosk_guard_reference()",
+}
+
 
 def install_sqlite(conn: Connection) -> None:
     """(Re)create every SQLite trigger of the register."""
@@ -362,21 +380,29 @@ def missing_guards(conn: Connection) -> list[str]:
                 problems.append(f"the trigger {name} on {table} is not the kiosk's")
         problems.extend(_sqlite_file_problems(conn))
         return problems
-    rows: dict[str, str] = dict(
-        conn.execute(
+    rows = {
+        str(name): (str(enabled), str(definition), str(schema))
+        for name, enabled, definition, schema in conn.execute(
             text(
-                "SELECT tgname, tgenabled FROM pg_trigger "
-                "WHERE tgrelid = 'events'::regclass AND NOT tgisinternal"
+                "SELECT t.tgname, t.tgenabled, pg_catalog.pg_get_triggerdef(t.oid), "
+                "pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_trigger t "
+                "JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid "
+                "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE t.tgrelid = 'events'::regclass AND NOT t.tgisinternal"
             )
-        )
-        .tuples()
-        .all()
-    )
+        ).tuples()
+    }
     for name in PG_TRIGGERS:
         if name not in rows:
             problems.append(f"the trigger {name} is missing")
-        elif rows[name] not in ("O", "A"):
+            continue
+        enabled, definition, schema = rows[name]
+        if enabled not in ("O", "A"):
             problems.append(f"the trigger {name} is disabled")
+        # There by name is not enough: recreated under its name to fire on nothing (or to
+        # call another function), it guards nothing.
+        if definition != PG_TRIGGER_DEFINITIONS[name].format(events=f"{schema}.events"):
+            problems.append(f"the trigger {name} has been changed")
     for name, table in conn.execute(
         text(
             "SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
@@ -433,27 +459,50 @@ PG_FUNCTIONS = (
     "kiosk_apply_reference",
     "kiosk_guard_reference",
 )
+# SHA-256 of each function's body (``pg_proc.prosrc``, the text between its ``$$``) as the
+# revisions install it: 0003 (events_append_only), 0005 (this module's PG_APPLY_FUNCTION and
+# PG_PURGE_FUNCTION) and 0006 (its own guard). CREATE OR REPLACE by the owner, or by code run
+# with the owner's rights, kept the name and the search_path: an emptied guard let the kiosk's
+# login make itself admin and verify saw nothing. A revision that replaces one updates it here
+# (every PostgreSQL test that verifies a freshly migrated register checks these).
+PG_FUNCTION_DIGESTS = {
+    "events_append_only": "1c6d66a50e1645b56388b5e6b7737828244a94287d0e2cbf52225b0d855059ae",
+    "kiosk_purge_events": "7c02dd1dc55c67f5219b7cd1c8f6c241d2c7ee130caf616a1cbe7979902b48b0",
+    "kiosk_apply_reference": "40fcb333d29970ac29ce429353366b546262a37fcf7a1ae0e337e0ca0fe58dc9",
+    "kiosk_guard_reference": "faa34304542e4d158d882d3c3e2490fa44dd592d84ea28b1893a635e05c2bb9d",
+}
+
+
+def _digest(source: str) -> str:
+    return hashlib.sha256(source.encode("utf-8", "replace")).hexdigest()
 
 
 def _search_path_problems(conn: Connection) -> list[str]:
-    found = dict(
-        conn.execute(
-            text(
-                "SELECT proname, proconfig FROM pg_proc WHERE proname IN :names "
-                "AND pronamespace = to_regnamespace(current_schema())::oid"
-            ).bindparams(bindparam("names", expanding=True)),
-            {"names": list(PG_FUNCTIONS)},
-        )
-        .tuples()
-        .all()
-    )
+    """Each function of the register: there, its body the kiosk's, its search_path pinned."""
+    found: dict[str, tuple[Any, str]] = {}
+    for name, config, source in conn.execute(
+        text(
+            "SELECT proname, proconfig, prosrc FROM pg_proc WHERE proname IN :names "
+            "AND pronamespace = to_regnamespace(current_schema())::oid"
+        ).bindparams(bindparam("names", expanding=True)),
+        {"names": list(PG_FUNCTIONS)},
+    ).tuples():
+        # An overload of the same name beside the kiosk's one: the body that matches is kept.
+        if name not in found or _digest(source) == PG_FUNCTION_DIGESTS[name]:
+            found[name] = (config, str(source))
     problems = []
     for name in PG_FUNCTIONS:
         if name not in found:
             problems.append(f"the function {name} is missing")
             continue
+        config, source = found[name]
+        if _digest(source) != PG_FUNCTION_DIGESTS[name]:
+            problems.append(
+                f"the function {name} is not the kiosk's (its body was replaced): the database "
+                "may no longer refuse what it should"
+            )
         path = next(
-            (s.partition("=")[2] for s in found[name] or () if s.startswith("search_path=")),
+            (s.partition("=")[2] for s in config or () if s.startswith("search_path=")),
             "",
         )
         schemas = [part.strip().strip('"').lower() for part in path.split(",")]

@@ -26,7 +26,8 @@ id order, verify names:
   (backdated), or after this machine's clock;
 * a missing or changed append-only trigger, any trigger that is not the kiosk's, and on
   PostgreSQL a rule or row-level security on the register's tables, a function of the
-  register whose search_path does not end with ``pg_temp``, and a kiosk role with too
+  register whose body is not the kiosk's or whose search_path does not end with
+  ``pg_temp``, and a kiosk role with too
   much: the group role ``kiosk_app`` or any login in it that may change a table, is a
   superuser, may create roles, may create objects in a schema or schemas in the database,
   or can act as the owner;

@@ -65,25 +65,7 @@ def test_a_schema_the_kiosk_login_may_create_in_is_named(
         office.people.add_staff("ZNEW", "Zed New", admin_code="CHEAD")
     finally:
         office.close()
-    with psycopg.connect(libpq_url(kiosk_url)) as kiosk:
-        db = Raw(kiosk, sqlite=False)
-        details = _staff_change("BJONES", roles=["admin", "breakfast_club_lead"])(db)
-        chead = db.execute("SELECT id FROM staff WHERE code = 'CHEAD'")[0][0]
-        try:
-            _append(
-                db,
-                {
-                    "kind": "reference_changed",
-                    "category": "reference",
-                    "staff_id": chead,
-                    "recorded_by_id": chead,
-                    "details": details,
-                },
-            )
-            kiosk.commit()
-        except errors.InsufficientPrivilege:
-            kiosk.rollback()
-        granted = _is_admin(db, "BJONES")
+    granted = _grant_admin_as_chead(kiosk_url)
 
     with psycopg.connect(libpq_url(kiosk_url), autocommit=True) as kiosk:
         kiosk.execute("DROP FUNCTION public.upper(character varying)")  # its tracks covered
@@ -114,3 +96,71 @@ def test_a_kiosk_role_that_may_create_schemas_is_named(
     assert any(
         p.startswith("the kiosk role may CREATE schemas in this database") for p in report.problems
     ), report.problems
+
+
+# --- PostgreSQL: the register's functions and triggers, there by name but not as installed -------
+
+_EMPTY_GUARD = (
+    "CREATE OR REPLACE FUNCTION kiosk_guard_reference() RETURNS trigger LANGUAGE plpgsql "
+    "SET search_path = public, pg_temp AS $$ BEGIN RETURN NEW; END; $$"
+)
+WEAKENED: dict[str, tuple[str, ...]] = {
+    "the guard's function emptied": (_EMPTY_GUARD,),
+    "the guard's trigger firing on nothing": (
+        "DROP TRIGGER events_guard_reference ON events",
+        "CREATE TRIGGER events_guard_reference BEFORE INSERT ON events FOR EACH ROW "
+        "WHEN (NEW.kind = 'nothing') EXECUTE FUNCTION kiosk_guard_reference()",
+    ),
+}
+
+
+def _grant_admin_as_chead(kiosk_url: str) -> list[object]:
+    """The kiosk's login with the school key: BJONES made admin, the event naming CHEAD (an
+    admin) as its recorder. Returns whether BJONES is an admin in the list afterwards."""
+    with psycopg.connect(libpq_url(kiosk_url)) as kiosk:
+        db = Raw(kiosk, sqlite=False)
+        details = _staff_change("BJONES", roles=["admin", "breakfast_club_lead"])(db)
+        chead = db.execute("SELECT id FROM staff WHERE code = 'CHEAD'")[0][0]
+        try:
+            _append(
+                db,
+                {
+                    "kind": "reference_changed",
+                    "category": "reference",
+                    "staff_id": chead,
+                    "recorded_by_id": chead,
+                    "details": details,
+                },
+            )
+            kiosk.commit()
+        except errors.InsufficientPrivilege:
+            kiosk.rollback()
+        return _is_admin(db, "BJONES")
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("weakened", list(WEAKENED))
+def test_a_register_function_or_trigger_not_as_installed_is_named(
+    set_up_school: Services, kiosk_url: str, pg_url: str, weakened: str
+) -> None:
+    """Verify checked the register's triggers by name (there, enabled) and its functions by
+    their search_path only. Revision 0006's guard emptied (CREATE OR REPLACE, the search_path
+    kept), or its trigger recreated under its own name to fire on nothing, by the owner or by
+    code run as the owner (the trojan above, its tracks then covered): the kiosk's login,
+    with the school key, made itself admin, named as recorded by an admin, and verify said
+    "Register intact". Each function's body and each trigger's definition is compared with
+    what the kiosk installs."""
+    with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+        for statement in WEAKENED[weakened]:
+            owner.execute(statement)
+
+    granted = _grant_admin_as_chead(kiosk_url)
+    report = set_up_school.integrity.verify(save=False)
+
+    assert granted == [(1,)]  # what the weakened guard let through
+    assert not report.ok, report.summary
+    said = " ".join(report.problems)
+    if "function" in weakened:
+        assert "the function kiosk_guard_reference is not the kiosk's" in said, said
+    else:
+        assert "the trigger events_guard_reference has been changed" in said, said
