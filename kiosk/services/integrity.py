@@ -1568,10 +1568,18 @@ class IntegrityService(UseCases):
             )
 
 
+# An anchor is a dozen short lines (well under 1 KiB): read no more than this.
+ANCHOR_LIMIT = 64 * 1024
+
+
 def read_anchor(path: str | Path) -> Anchor:
+    """The anchor in the file at ``path``. Only a small regular file is read: a symlink to
+    /dev/zero read until memory ran out, a FIFO waited for ever (InvalidInput, saying why)."""
     source = Path(path)
     try:
-        content = source.read_text(encoding="utf-8")
+        content = read_small_file(source, ANCHOR_LIMIT).decode("utf-8")
+    except FileRefused as exc:
+        raise InvalidInput(f"The anchor file {source} cannot be read ({exc}).") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"The anchor file {source} cannot be read ({exc}).") from None
     return Anchor.parse(content, source=str(source))

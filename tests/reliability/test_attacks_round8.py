@@ -5,17 +5,25 @@ Each test here failed on the code before its fix (see the commit that added it).
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import psycopg
 import pytest
 from psycopg import errors
 from sqlalchemy.engine import make_url
 
+import kiosk
 from kiosk.config import Settings
 from kiosk.db.engine import make_engine
 from kiosk.services.app import Services
+from tests.conftest import FakeClock
 from tests.reliability.helpers import Raw, libpq_url
 from tests.reliability.test_attacks import _append
 from tests.reliability.test_least_privilege import _is_admin, _staff_change
+from tests.school import make_school
 
 # --- PostgreSQL: a schema the kiosk's login may create objects in ------------------------------
 
@@ -164,3 +172,55 @@ def test_a_register_function_or_trigger_not_as_installed_is_named(
         assert "the function kiosk_guard_reference is not the kiosk's" in said, said
     else:
         assert "the trigger events_guard_reference has been changed" in said, said
+
+
+# --- an anchor file that is a device, a pipe or huge ---------------------------------------------
+
+
+@pytest.mark.parametrize("what", ["/dev/zero", "fifo", "large"])
+def test_an_anchor_file_that_is_a_device_or_a_pipe_is_refused_in_a_sentence(
+    sqlite_url: str, tmp_path: Path, what: str
+) -> None:
+    """`kiosk verify --anchor FILE` (and `kiosk restore --anchor`) read the whole file: a
+    symlink to /dev/zero read and grew until memory ran out, a FIFO waited for ever, so a
+    scheduled `verify --anchor` at a planted path never again said anything (round 7 fixed
+    the key file, not the anchor). An anchor is read only when it is a regular file of at
+    most 64 KiB; otherwise it is refused in a sentence. (Its own process, memory and time
+    capped, so that the code before the fix fails instead of taking the machine.)"""
+    services = Services(make_engine(sqlite_url), Settings(database_url=sqlite_url), FakeClock())
+    try:
+        make_school(services)
+    finally:
+        services.close()
+    anchor = tmp_path / "anchor.txt"
+    if what == "fifo":
+        os.mkfifo(anchor)
+    elif what == "large":
+        anchor.write_bytes(b"Event: 1\n" * 2**17)
+    else:
+        anchor.symlink_to(what)
+    env = dict(os.environ, KIOSK_DATABASE_URL=sqlite_url)
+    env["PYTHONPATH"] = str(Path(kiosk.__file__).resolve().parents[1])
+
+    def cap_memory() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30))
+
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "kiosk", "verify", "--anchor", str(anchor)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            preexec_fn=cap_memory,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("kiosk verify was still reading the anchor file after 60 s")
+
+    assert done.returncode == 1
+    assert "something unexpected" not in done.stderr and "Traceback" not in done.stderr
+    why = "it is larger than 65,536 bytes" if what == "large" else "it is not a regular file"
+    assert f"kiosk: The anchor file {anchor} cannot be read ({why}" in done.stderr, done.stderr
