@@ -69,8 +69,10 @@ def pg_connect_args(url: str, given: dict[str, Any]) -> dict[str, Any]:
     * UTF-8: a login may ``ALTER ROLE`` its own client_encoding (to SQL_ASCII psycopg hands
       text over as bytes, and every read failed with a TypeError); what the connection asks
       for wins over the role's default.
-    * a lock timeout for every statement, added to any ``options`` the URL, the caller or
-      ``PGOPTIONS`` give (a ``search_path`` there is kept);
+    * a lock timeout for every statement and ISO dates, added to any ``options`` the URL,
+      the caller or ``PGOPTIONS`` give (a ``search_path`` there is kept): psycopg reads times
+      in ISO style only, and a login may ``ALTER ROLE`` its own DateStyle (``SQL, DMY``:
+      every deposit, screen and verify raised NotImplementedError);
     * a connect timeout and keepalives (a dead link is noticed in seconds, not hours)."""
     query = make_url(url).query
     args = dict(given)
@@ -80,8 +82,10 @@ def pg_connect_args(url: str, given: dict[str, Any]) -> dict[str, Any]:
     options = args.get("options") or query.get("options") or os.environ.get("PGOPTIONS") or ""
     if isinstance(options, tuple):  # the option given twice in the URL
         options = " ".join(options)
-    lock = f"-c lock_timeout={int(PG_LOCK_TIMEOUT_MS)}"
-    args["options"] = f"{options} {lock}".strip() if "lock_timeout" not in options else options
+    for name, value in (("lock_timeout", int(PG_LOCK_TIMEOUT_MS)), ("DateStyle", "ISO")):
+        if name.lower() not in options.lower():
+            options = f"{options} -c {name}={value}".strip()
+    args["options"] = options
     return args
 
 

@@ -224,3 +224,29 @@ def test_an_anchor_file_that_is_a_device_or_a_pipe_is_refused_in_a_sentence(
     assert "something unexpected" not in done.stderr and "Traceback" not in done.stderr
     why = "it is larger than 65,536 bytes" if what == "large" else "it is not a regular file"
     assert f"kiosk: The anchor file {anchor} cannot be read ({why}" in done.stderr, done.stderr
+
+
+# --- PostgreSQL: a kiosk login's own DateStyle ---------------------------------------------------
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("style", ["SQL, DMY", "German", "Postgres, MDY"])
+def test_a_kiosk_login_that_sets_its_datestyle_still_records_and_verifies(
+    set_up_school: Services, kiosk_url: str, style: str
+) -> None:
+    """``ALTER ROLE CURRENT_USER SET DateStyle = 'SQL, DMY'`` (any login may, as with
+    client_encoding in round 5): psycopg reads times only in ISO style, so every deposit,
+    every person's screen and `kiosk verify` of that login's kiosks raised NotImplementedError
+    ("can't parse timestamptz with DateStyle ...": "something unexpected went wrong"), and
+    verify could never again say anything on that login. The kiosk now asks for ISO when it
+    connects, which a role's default does not override."""
+    with psycopg.connect(libpq_url(kiosk_url), autocommit=True) as conn:
+        conn.execute(f"ALTER ROLE CURRENT_USER SET DateStyle = '{style}'")
+    settings = Settings(kiosk_name="staffroom", database_url=kiosk_url)
+    services = Services(make_engine(kiosk_url), settings, set_up_school.ctx.clock)
+    try:
+        services.phones.deposit("BJONES")
+        assert services.people.status("BJONES").phone is not None
+        assert services.integrity.verify(save=False).ok
+    finally:
+        services.close()
