@@ -51,6 +51,10 @@ def staff_code_of(text: str) -> str:
 class SignInScreen(Screen[None]):
     """Connect, then the PIN and the acting admin's code (or the first-run PIN setup)."""
 
+    # Keys one at a time (kiosk/ui/keys.py): Enter in the PIN field moves the cursor on to the
+    # code field, and a badge scanned straight after it goes there, not into the PIN.
+    KEYS_IN_ORDER = True
+
     DEFAULT_CSS = """
     SignInScreen { align: center middle; }
     SignInScreen #signin-box {
