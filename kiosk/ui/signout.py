@@ -118,7 +118,8 @@ class SignOutScreen(StaffScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "done", "Cancel", show=False),
         Binding("enter", "enter", "Sign out", show=False),
-        Binding("f10", "submit", "Sign out", show=False),
+        # (No function key signs out: F10 is "Admin" on the home screen, and pressed here it
+        # signed out what the summary line said, though no key on the form names it.)
     ]
 
     def __init__(self, check: SignOutCheck) -> None:

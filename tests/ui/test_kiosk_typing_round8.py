@@ -1,0 +1,32 @@
+"""Round 8 of the typing red team on the staff kiosk: what a person typing at the kiosk (in
+tmux, one key at a time and in bursts) found, each on a real database file, the register
+read before and after."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk.services.app import Services
+from kiosk.ui.signout import SignOutScreen
+from tests.school import make_ready
+from tests.ui.kiosk_support import make_app, notice, press, running, scan, scan_fast
+
+pytestmark = pytest.mark.ui
+
+
+async def test_f10_on_the_sign_out_form_signs_nothing_out(school: Services) -> None:
+    # F10 is "Admin" on the home screen (and the walkthrough's "Ctrl+Q opens the PIN pad like
+    # F10"); on the sign-out form it was a hidden "sign out now", shown nowhere on the form.
+    make_ready(school, "ASMITH")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        await scan_fast(pilot, "SRK1:D:LAP-001")
+        assert isinstance(app.screen, SignOutScreen)
+        await press(pilot, "down")  # a reason: the form is complete, Enter would record
+        assert app.screen.summary_text().startswith("Enter records:")
+        await press(pilot, "f10")
+        assert isinstance(app.screen, SignOutScreen), notice(app)
+        assert school.devices.offsite_now() == ()
+        await press(pilot, "enter")  # Enter (or the button) is how it is signed out
+    assert [i.device.tag for i in school.devices.offsite_now()] == ["LAP-001"]
