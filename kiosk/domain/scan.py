@@ -14,6 +14,7 @@ stray whitespace are forgiven. Anything else is "not a kiosk code".
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -47,7 +48,7 @@ def normalise_code(text: str) -> str:
     """Upper-case a code and drop whitespace; raise NotAKioskCode when it is not one."""
     code = _STRIP.sub("", text).upper()
     if not CODE_PATTERN.match(code):
-        raise NotAKioskCode(f"“{_shorten(text)}” is not a kiosk code. {SCAN_AGAIN}")
+        raise _not_a_code(text)
     return code
 
 
@@ -65,10 +66,24 @@ def parse_scan(text: str) -> Scan:
         kind = ScanKind.STAFF if match["kind"] == "S" else ScanKind.DEVICE
         return Scan(kind, normalise_code(match["code"]))
     if cleaned.startswith(PAYLOAD_PREFIX) and ":" in cleaned:
-        raise NotAKioskCode(f"“{_shorten(text)}” is not a kiosk code. {SCAN_AGAIN}")
+        raise _not_a_code(text)
     if not CODE_PATTERN.match(cleaned):  # said as it was typed (not upper-cased)
-        raise NotAKioskCode(f"“{_shorten(text)}” is not a kiosk code. {SCAN_AGAIN}")
+        raise _not_a_code(text)
     return Scan(ScanKind.EITHER, cleaned)
+
+
+def _not_a_code(text: str) -> NotAKioskCode:
+    """The refusal of ``text``: quoted as typed, and naming a letter that only looks like one
+    of a code's (a Cyrillic A, U+0410, in "DHALL" reads as the code it is not)."""
+    odd = [ch for ch in dict.fromkeys(text) if not ch.isascii() and ch.isprintable()]
+    named = ", ".join(f"“{ch}” ({unicodedata.name(ch, f'U+{ord(ch):04X}')})" for ch in odd[:3])
+    why = (
+        f": {named} {'is' if len(odd) == 1 else 'are'} not among a code's letters (A-Z, 0-9,"
+        " - . /); another keyboard layout, or copied from a document?"
+        if named
+        else "."
+    )
+    return NotAKioskCode(f"“{_shorten(text)}” is not a kiosk code{why} {SCAN_AGAIN}")
 
 
 def staff_payload(code: str) -> str:

@@ -55,3 +55,13 @@ def test_a_long_unreadable_code_is_shortened_in_the_message() -> None:
     with pytest.raises(NotAKioskCode) as refused:
         normalise_code("?" * 100)
     assert "…" in refused.value.message and "?" * 41 not in refused.value.message
+
+
+def test_a_letter_that_only_looks_like_a_codes_is_named() -> None:
+    with pytest.raises(NotAKioskCode) as refused:
+        parse_scan("dh\u0430ll")  # a Cyrillic a
+    said = refused.value.message
+    assert "“dh\u0430ll” is not a kiosk code: “\u0430” (CYRILLIC SMALL LETTER A)" in said
+    with pytest.raises(NotAKioskCode) as refused:
+        parse_scan("SRK1:S:ASMI\u0422H")
+    assert "(CYRILLIC CAPITAL LETTER TE)" in refused.value.message

@@ -7,9 +7,19 @@ from __future__ import annotations
 import pytest
 
 from kiosk.services.app import Services
+from kiosk.ui.home import HomeScreen
 from kiosk.ui.signout import SignOutScreen
 from tests.school import make_ready
-from tests.ui.kiosk_support import make_app, notice, press, running, scan, scan_fast
+from tests.ui.kiosk_support import (
+    events,
+    make_app,
+    notice,
+    press,
+    running,
+    scan,
+    scan_fast,
+    type_code,
+)
 
 pytestmark = pytest.mark.ui
 
@@ -30,3 +40,20 @@ async def test_f10_on_the_sign_out_form_signs_nothing_out(school: Services) -> N
         assert school.devices.offsite_now() == ()
         await press(pilot, "enter")  # Enter (or the button) is how it is signed out
     assert [i.device.tag for i in school.devices.offsite_now()] == ["LAP-001"]
+
+
+async def test_a_code_with_a_letter_that_only_looks_latin_says_which_letter(
+    school: Services,
+) -> None:
+    # "ASMITH" with a Cyrillic TE, U+0422 (another keyboard layout, or copied from a document) was
+    # refused as "“ASMI\u0422H” is not a kiosk code": a code that reads as the person's own, with
+    # nothing to say what is wrong with it. Now the letter is named; nothing is recorded.
+    before = events(school)
+    app = make_app(school)
+    async with running(app) as pilot:
+        await type_code(pilot, "ASMI\u0422H")
+        said = notice(app)
+        assert "is not a kiosk code" in said
+        assert "“\u0422” (CYRILLIC CAPITAL LETTER TE)" in said, said
+        assert isinstance(app.screen, HomeScreen)
+    assert events(school) == before
