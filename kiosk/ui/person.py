@@ -112,9 +112,14 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
 
     def load(self, status: StaffStatus) -> None:
         """Show another person (or the same one, as they are now) on this screen."""
+        someone_else = status.staff.id != self.status.staff.id
         self.status = status
         if not self.is_mounted:  # composed from it when it is first shown
             return
+        if someone_else:
+            # Shown over the last person's screen (their badge scanned on it): what the last
+            # one half typed is not the next one's (their Enter read it, not their phone).
+            self._part("#code", CodeField).value = ""
         staff = status.staff
         self._part("#person-head", HeadLine).show(plain(staff.name), self._code_line())
         self._part("#person-facts", FactList).show(self._facts())

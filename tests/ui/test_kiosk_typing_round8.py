@@ -7,8 +7,11 @@ from __future__ import annotations
 import pytest
 
 from kiosk.services.app import Services
+from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.home import HomeScreen
+from kiosk.ui.person import PersonScreen
 from kiosk.ui.signout import SignOutScreen
+from kiosk.ui.widgets import CodeField
 from tests.school import make_ready
 from tests.ui.kiosk_support import (
     events,
@@ -57,3 +60,23 @@ async def test_a_code_with_a_letter_that_only_looks_latin_says_which_letter(
         assert "“\u0422” (CYRILLIC CAPITAL LETTER TE)" in said, said
         assert isinstance(app.screen, HomeScreen)
     assert events(school) == before
+
+
+async def test_the_next_persons_badge_on_a_screen_leaves_nothing_half_typed(
+    school: Services,
+) -> None:
+    # Alice types a label on her screen and walks away before Enter; Ben scans his badge on
+    # it. His screen said "Press Enter to deposit your phone" with Alice's "LAP-001" still in
+    # its field: his Enter opened a sign-out of LAP-001 for him instead.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        await type_code(pilot, "LAP-001", enter=False)
+        await scan(pilot, "SRK1:S:BJONES")
+        assert isinstance(app.screen, PersonScreen)
+        assert app.screen.status.staff.code == "BJONES"
+        assert app.screen.query_one(CodeField).value == ""
+        await press(pilot, "enter")  # what his screen says Enter does
+        assert isinstance(app.screen, ConfirmScreen), notice(app)
+    assert [kind for kind, _ in events(school)][-1] == "phone_deposited"
+    assert school.devices.offsite_now() == ()
