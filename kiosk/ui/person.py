@@ -118,8 +118,10 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
             return
         if someone_else:
             # Shown over the last person's screen (their badge scanned on it): what the last
-            # one half typed is not the next one's (their Enter read it, not their phone).
+            # one half typed is not the next one's (their Enter read it, not their phone), and
+            # a code refused for the last one does not disarm the next one's first Enter.
             self._part("#code", CodeField).value = ""
+            self.enter_disarmed = False
         staff = status.staff
         self._part("#person-head", HeadLine).show(plain(staff.name), self._code_line())
         self._part("#person-facts", FactList).show(self._facts())

@@ -80,3 +80,22 @@ async def test_the_next_persons_badge_on_a_screen_leaves_nothing_half_typed(
         assert isinstance(app.screen, ConfirmScreen), notice(app)
     assert [kind for kind, _ in events(school)][-1] == "phone_deposited"
     assert school.devices.offsite_now() == ()
+
+
+async def test_a_code_refused_on_the_last_persons_screen_does_not_eat_the_next_ones_enter(
+    school: Services,
+) -> None:
+    # A refused code disarms the next empty Enter once (the person meant the code, not the
+    # screen's action). Alice's refused code, then Ben's badge on her screen: Ben's first
+    # Enter did nothing, with nothing on his screen to say why.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        await type_code(pilot, "NOSUCH1")
+        assert "NOSUCH1" in notice(app)
+        await scan(pilot, "SRK1:S:BJONES")
+        assert isinstance(app.screen, PersonScreen)
+        assert app.screen.status.staff.code == "BJONES"
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ConfirmScreen), notice(app)
+    assert [kind for kind, _ in events(school)][-1] == "phone_deposited"
