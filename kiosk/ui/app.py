@@ -140,12 +140,10 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         self.home: HomeScreen | None = None
         self._reusable: dict[str, Screen[Any]] = {}
         self._scans: deque[str] = deque()
-        # Type-ahead: keys (and scans) that arrived while the kiosk was reading a code or
-        # changing screens, in order, for the screen that will read them (see _deliver).
-        self._typeahead: deque[events.Key | str] = deque()
-        self._typeahead_since = 0.0
-        self._typeahead_timer: Timer | None = None
-        self._typeahead_paused_until = 0.0  # by the app's clock (see pause_typeahead)
+        # Keys typed ahead (and scans made behind them) wait in the one queue of
+        # kiosk/ui/keys.py; after "Not recorded" they wait until this (by the app's clock:
+        # see pause_typeahead).
+        self._typeahead_paused_until = 0.0
         self._wedge: ScanWedge[events.Key] = ScanWedge()
         self._wedge_timer: Timer | None = None
         self._last_input = self.clock.monotonic()
@@ -341,8 +339,8 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
     def _answered(self) -> None:
         """A service call's answer has been handled: keys typed and scans made meanwhile
         go on."""
-        if self._typeahead:
-            self._schedule_typeahead()
+        if self.keys_held:
+            self._release_later()
         self.call_later(self._pump_scans)
         self._collect_once_drawn()
 
@@ -361,7 +359,7 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
     @property
     def queued_scans(self) -> int:
         """Scans waiting, and keys typed ahead waiting for their screen."""
-        return len(self._scans) + len(self._typeahead)
+        return len(self._scans) + self.keys_held
 
     @property
     def keys_pending(self) -> bool:
@@ -371,38 +369,19 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
 
     # --- type-ahead -------------------------------------------------------------------------
 
-    # Keys wait at most this long for a screen that does not say it is ready (then they go to
-    # whatever screen is on top): a screen that never resumes must not eat the keyboard.
-    TYPEAHEAD_SECONDS = 2.0
-
-    def _holding_keys(self) -> bool:
-        """Keys must wait: a code or an action is being answered (its answer may change the
-        screen, and what was typed after it belongs to the screen that comes next), or the
-        screen on top is still being shown."""
+    def keys_must_wait(self) -> bool:
+        """Keys must wait (kiosk/ui/keys.py: the last key still on its way, or the screen on
+        top still being shown), and here also while a code or an action is being answered
+        (its answer may change the screen, and what was typed after it belongs to the screen
+        that comes next), or while "Not recorded" is being read."""
         if self.busy or self._scans:
             return True
-        if self._typeahead and self.clock.monotonic() < self._typeahead_paused_until:
+        if self.keys_held and self.clock.monotonic() < self._typeahead_paused_until:
             return True
-        if self.key_in_flight():  # one left to Textual (see _dispatch_key)
-            return True
-        if not self.screen_stack:
-            return False
-        screen = self.screen
-        ready = screen.typing_ready if isinstance(screen, KioskScreenMixin) else True
-        return not ready and monotonic() - self._typeahead_since < self.TYPEAHEAD_SECONDS
+        return super().keys_must_wait()
 
-    async def _deliver(self, item: events.Key | str) -> None:
-        """A key (or a scan) for the kiosk's screens: handled now, in order, or kept for the
-        screen that will read it."""
-        if self._typeahead or self._holding_keys():
-            if not self._typeahead:
-                self._typeahead_since = monotonic()
-            self._typeahead.append(item)
-            self._schedule_typeahead()
-            return
-        await self._dispatch_key(item)
-
-    async def _dispatch_key(self, item: events.Key | str) -> None:
+    async def dispatch_key(self, item: events.Key | str) -> None:
+        """A key (or a scan) whose turn has come: a kiosk screen reads it first."""
         if not self.screen_stack:
             # The kiosk is closing (its screens are gone): a key or scan typed ahead has no
             # screen to go to; reading self.screen here stopped it with a traceback.
@@ -425,15 +404,7 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
             # F2's, then the badge's, as when typed one at a time.
             await self.send_key_followed(item)
             return
-        await super().on_event(item)
-
-    def key_landed(self, key: events.Key) -> None:
-        super().key_landed(key)
-        self.release_typeahead()  # the kiosk's own type-ahead goes on too
-
-    def _schedule_typeahead(self) -> None:
-        if self._typeahead_timer is None:
-            self._typeahead_timer = self.set_timer(0.02, self._release_typeahead)
+        await super().dispatch_key(item)  # the console's screens, and the rest
 
     # After "Not recorded" (the database failed a write), keys the next person typed ahead
     # wait this long: the person whose action failed reads it before their screen goes.
@@ -443,31 +414,14 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         """Something was not recorded: keys already typed ahead (the next person's) wait
         NOT_RECORDED_READ_SECONDS before going on. With none waiting, nothing waits (a
         retry typed now is read at once)."""
-        if self._typeahead:
+        if self.keys_held:
             until = self.clock.monotonic() + self.NOT_RECORDED_READ_SECONDS
             self._typeahead_paused_until = max(self._typeahead_paused_until, until)
 
     def requeue_key(self, event: events.Key) -> None:
         """Read ``event`` again, before any key typed after it, on whatever screen reads
         keys next (the screen it reached has just handed over to another one)."""
-        if not self._typeahead:
-            self._typeahead_since = monotonic()
-        self._typeahead.appendleft(event)
-        self._schedule_typeahead()
-
-    def release_typeahead(self) -> None:
-        """A screen is ready for keys (it has been shown): keys typed ahead go to it now."""
-        if self._typeahead:
-            self.call_later(self._release_typeahead)
-
-    async def _release_typeahead(self) -> None:
-        if self._typeahead_timer is not None:
-            self._typeahead_timer.stop()
-            self._typeahead_timer = None
-        while self._typeahead and not self._holding_keys():
-            await self._dispatch_key(self._typeahead.popleft())
-        if self._typeahead:
-            self._schedule_typeahead()
+        self.hold_key(event, first=True)
 
     def _pump_scans(self) -> None:
         while self._scans and not self.busy and self.db_state != "connecting":
@@ -490,9 +444,7 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
             self._last_input = self.clock.monotonic()
             if isinstance(event, events.Key):
                 self.last_key_at = monotonic()
-            if isinstance(event, events.Key) and (
-                self._wedge.pending or self._typeahead or self._scans_wanted()
-            ):
+            if isinstance(event, events.Key) and (self._wedge.pending or self._scans_wanted()):
                 await self._apply(self._wedge.feed(event, event.key, event.character, monotonic()))
                 return
             if isinstance(event, events.Key):
@@ -514,10 +466,10 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
 
     async def _apply(self, out: WedgeOutput[events.Key]) -> None:
         for key_event in out.release:
-            await self._deliver(key_event)
+            await self.deliver_key(key_event)
         if out.scan is not None:
-            if self._typeahead:  # after the keys typed before it
-                await self._deliver(out.scan)
+            if self.keys_held:  # after the keys typed before it
+                self.hold_key(out.scan)
             else:
                 self.receive_scan(out.scan)
         if self._wedge_timer is not None:

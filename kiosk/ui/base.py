@@ -56,8 +56,8 @@ class KioskScreenMixin:
         # After a refused or unrecognised code, the next Enter with nothing typed does not do
         # the screen's main action (the person meant the code, not the action).
         self.enter_disarmed = False
-        # Shown and ready for keys (the app keeps keys typed ahead until it is).
-        self.typing_ready = False
+        # Shown and ready for keys (the app keeps keys typed ahead until it is: kiosk/ui/keys.py).
+        self.keys_ready = False
         self._found: dict[str, Any] = {}
         self._free_text_checked: str | None = None  # see free_text_may_go_on
 
@@ -83,20 +83,20 @@ class KioskScreenMixin:
         self.enter_disarmed = False
         # Ready for keys once the resume has been handled (focus and the screen's own
         # resetting done): keys typed meanwhile wait in the app's type-ahead.
-        self.call_later(self._typing_resumed)  # type: ignore[attr-defined]
+        self.call_later(self._keys_resumed)  # type: ignore[attr-defined]
 
-    def _typing_resumed(self) -> None:
-        self.typing_ready = True
-        self.kiosk.release_typeahead()
+    def _keys_resumed(self) -> None:
+        self.keys_ready = True
+        self.kiosk.release_keys()
 
     def on_screen_suspend(self) -> None:
         if self.app.screen_stack and self.app.screen is self:
             # Late: a kept screen taken off the stack and shown again in one go (go_home, then
             # the next person's screen) gets Textual's "suspended" for the first after its
             # "resumed" for the second. It is on top: still ready (keys typed meanwhile would
-            # otherwise wait the whole TYPEAHEAD_SECONDS).
+            # otherwise wait the whole KEYS_WAIT_SECONDS).
             return
-        self.typing_ready = False
+        self.keys_ready = False
 
     def take_key(self, event: events.Key) -> bool:
         """What is typed for the code field, read here at once (the app calls this before

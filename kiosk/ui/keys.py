@@ -1,19 +1,27 @@
-"""Keys in the order they were typed, for the screens that ask for it (the admin console and
-its dialogs), in whichever app shows them: the kiosk app and ``kiosk admin``.
+"""Keys in the order they were typed: one queue for every screen of the app, in whichever app
+shows them (the kiosk app and ``kiosk admin``).
 
 Textual hands a key to the focused widget, and runs the screen's key bindings only once the
 key has come back up to the app, behind whatever was queued meanwhile: a key typed right
 after a shortcut reached the widget that had the cursor *before* the shortcut's action moved
-it (to a field) or opened a dialog over it. An app with :class:`KeysInOrder` sends such keys
-one at a time: the next one goes once the last has been handled all the way up (followed in
-each widget's queue; the kiosk app sends a kiosk screen's function keys, Esc and Tab the same
-way, ``send_key_followed``), and once the screen on top
-says it is ready for keys (a dialog drawn, its first field focused). Stock Textual public API
-only: ``on_event``, ``call_later``, ``set_timer``.
+it (to a field) or opened a dialog over it; and a key typed while a screen is still being
+shown reached the screen it was leaving. An app with :class:`KeysInOrder` holds the keys
+typed while they must wait, in one queue, in order, and hands them on one at a time once
+they may go (``keys_must_wait``):
 
-A screen takes part with ``KEYS_IN_ORDER = True``; it may say ``keys_ready`` (False while it
-is being shown: keys typed meanwhile wait for it, at most ``KEYS_WAIT_SECONDS``) and refuse
-a key with ``refuse_key(event)`` (True: the key is dropped).
+* a key sent on with :meth:`KeysInOrder.send_key_followed` is still on its way (followed up
+  each widget's queue until handled: F2 then a badge in one burst is F2's, then the badge's);
+* the screen on top says it is not ready for keys yet (``keys_ready`` False: a dialog not
+  drawn, a kiosk screen not yet resumed), at most ``KEYS_WAIT_SECONDS``: a screen that never
+  says so must not eat the keyboard;
+* whatever the app adds (the kiosk: a code being answered, scans queued, "Not recorded" being
+  read).
+
+Where a key goes once its turn has come is :meth:`KeysInOrder.dispatch_key`: a screen with
+``KEYS_IN_ORDER = True`` (the admin console and its dialogs) gets each key followed, after its
+``refuse_key(event)`` (True: the key is dropped); the kiosk app sends a kiosk screen's keys to
+the screen's code field first. Stock Textual public API only: ``on_event``, ``call_later``,
+``set_timer``.
 """
 
 from __future__ import annotations
@@ -29,15 +37,19 @@ from textual.widget import Widget
 
 ReturnT = TypeVar("ReturnT")
 
+# What waits in the queue: a key, or (in an app that reads scans: the kiosk) a scanner's code
+# read while keys typed before it were waiting.
+Held = events.Key | str
+
 
 def orders_keys(screen: object) -> bool:
-    """Whether ``screen`` wants its keys in order (see the module's docstring)."""
+    """Whether ``screen`` wants each key followed (see the module's docstring)."""
     return bool(getattr(screen, "KEYS_IN_ORDER", False))
 
 
 class KeysInOrder(App[ReturnT]):
-    """A mixin for an App (before ``App`` in its bases): keys for screens with
-    ``KEYS_IN_ORDER`` are sent one at a time, in order (see the module's docstring)."""
+    """A mixin for an App (before ``App`` in its bases): keys are handed on in the order they
+    were typed, one at a time while they must wait (see the module's docstring)."""
 
     # A key sent on is followed at most this long (a safety net: its widget went away).
     KEY_FLIGHT_SECONDS = 1.0
@@ -46,75 +58,85 @@ class KeysInOrder(App[ReturnT]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._ordered_held: deque[events.Key] = deque()
-        self._ordered_held_since = 0.0
-        self._ordered_flying: events.Key | None = None
-        self._ordered_flying_since = 0.0
-        self._ordered_next: events.Key | None = None
-        self._ordered_timer: Timer | None = None
+        self._held: deque[Held] = deque()
+        self._held_since = 0.0
+        self._held_timer: Timer | None = None
+        self._flying: events.Key | None = None
+        self._flying_since = 0.0
 
     @property
     def keys_held(self) -> int:
-        """Keys typed ahead, waiting for the last one or for the screen on top."""
-        return len(self._ordered_held)
+        """Keys (and scans) typed ahead, waiting for the last key or for the screen on top."""
+        return len(self._held)
 
     def key_in_flight(self) -> bool:
         """A key sent on with :meth:`send_key_followed` is still on its way (at most
         ``KEY_FLIGHT_SECONDS``)."""
-        if self._ordered_flying is None:
+        if self._flying is None:
             return False
-        if monotonic() - self._ordered_flying_since < self.KEY_FLIGHT_SECONDS:
+        if monotonic() - self._flying_since < self.KEY_FLIGHT_SECONDS:
             return True
-        self._ordered_flying = None
+        self._flying = None
         return False
 
-    def _keys_wait(self) -> bool:
-        """The next key must wait: the last one is still on its way, or the screen on top
-        is not ready for keys yet."""
-        now = monotonic()
+    def keys_must_wait(self) -> bool:
+        """The next key must wait: the last one is still on its way, or the screen on top is
+        not ready for keys yet (for at most ``KEYS_WAIT_SECONDS``). An app adds its own
+        reasons (``super()`` first or last)."""
         if self.key_in_flight():
             return True
-        if not self.screen_stack:
+        if not self.screen_stack or getattr(self.screen, "keys_ready", True):
             return False
-        screen = self.screen
-        if not orders_keys(screen) or getattr(screen, "keys_ready", True):
-            return False
-        since = self._ordered_held_since if self._ordered_held else now
-        return now - since < self.KEYS_WAIT_SECONDS
+        since = self._held_since if self._held else monotonic()
+        return monotonic() - since < self.KEYS_WAIT_SECONDS
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded:
-            if event is self._ordered_next:
-                self._ordered_next = None
-            elif self._ordered_held or self._keys_wait():
-                if not self._ordered_held:
-                    self._ordered_held_since = monotonic()
-                self._ordered_held.append(event)
-                self._release_later()
-                return
-            if self.screen_stack and orders_keys(self.screen):
-                await self._send_key(event)
-                return
+            await self.deliver_key(event)
+            return
         await super().on_event(event)
 
-    async def _send_key(self, event: events.Key) -> None:
-        screen = self.screen
-        refuse = getattr(screen, "refuse_key", None)
-        if callable(refuse) and refuse(event):
+    async def deliver_key(self, item: Held) -> None:
+        """A key (or a scan) typed now: handed on at once, or held behind those before it."""
+        if self._held or self.keys_must_wait():
+            self.hold_key(item)
             return
-        await self.send_key_followed(event)
+        await self.dispatch_key(item)
+
+    def hold_key(self, item: Held, *, first: bool = False) -> None:
+        """Keep ``item`` for later: after the keys held already, or before them (``first``:
+        a key read again on the screen that reads keys next)."""
+        if not self._held:
+            self._held_since = monotonic()
+        if first:
+            self._held.appendleft(item)
+        else:
+            self._held.append(item)
+        self._release_later()
+
+    async def dispatch_key(self, item: Held) -> None:
+        """Hand ``item`` on, its turn having come. An app that reads scans handles a ``str``
+        (here there is nothing to read it) and may send keys elsewhere first; the rest come
+        here: to the screen on top."""
+        if isinstance(item, str) or not self.screen_stack:
+            return  # closing: nothing to type into
+        screen = self.screen
+        if orders_keys(screen):
+            refuse = getattr(screen, "refuse_key", None)
+            if not (callable(refuse) and refuse(item)):
+                await self.send_key_followed(item)
+            return
+        await super().on_event(item)
 
     async def send_key_followed(self, event: events.Key) -> None:
         """Hand ``event`` to Textual (the priority bindings, else the focused widget, then up
         to the bindings) and follow it until it has been handled: :meth:`key_in_flight`
-        meanwhile, :meth:`key_landed` once it is over. (The kiosk app sends a kiosk screen's
-        function keys, Esc and Tab this way: F2 then a badge in one burst is F2's, then the
-        badge's.)"""
+        meanwhile, :meth:`key_landed` once it is over."""
         target: Widget = self.focused or self.screen
-        self._ordered_flying = event
-        self._ordered_flying_since = monotonic()
+        self._flying = event
+        self._flying_since = monotonic()
         await super().on_event(event)  # Textual: the priority bindings, else on to ``target``
-        if self._ordered_flying is event and not target.call_later(
+        if self._flying is event and not target.call_later(
             self._follow_key_up, event, target, target, self.FOLLOW_PASSES - 1
         ):
             self.key_landed(event)
@@ -131,7 +153,7 @@ class KeysInOrder(App[ReturnT]):
         """Follow ``key`` up the way it bubbles (its widget, the parents, the screen, the
         app), one step behind it in each one's queue: at the app, its bindings have run, or
         a widget on the way used it; then again from ``start`` while passes are left."""
-        if self._ordered_flying is not key:
+        if self._flying is not key:
             return
         parent = node.parent if node is not self else None
         step = self._follow_key_up
@@ -145,24 +167,25 @@ class KeysInOrder(App[ReturnT]):
 
     def key_landed(self, key: events.Key) -> None:
         """``key`` has been handled: the keys after it go on."""
-        if self._ordered_flying is key:
-            self._ordered_flying = None
-        if self._ordered_held:
+        if self._flying is key:
+            self._flying = None
+        self.release_keys()
+
+    def release_keys(self) -> None:
+        """Something keys waited for is over (a key landed, a screen is ready): the keys held
+        go on now, as far as they may."""
+        if self._held:
             self.call_later(self._release_keys)
 
     def _release_later(self) -> None:
-        if self._ordered_timer is None:
-            self._ordered_timer = self.set_timer(0.02, self._release_keys, name="keys-in-order")
+        if self._held_timer is None:
+            self._held_timer = self.set_timer(0.02, self._release_keys, name="keys-in-order")
 
     async def _release_keys(self) -> None:
-        if self._ordered_timer is not None:
-            self._ordered_timer.stop()
-            self._ordered_timer = None
-        while self._ordered_held and not self._keys_wait():
-            key = self._ordered_held.popleft()
-            if not self.screen_stack:
-                continue  # closing: nothing to type into
-            self._ordered_next = key
-            await self.on_event(key)  # the app's own way with a key (the kiosk's included)
-        if self._ordered_held:
+        if self._held_timer is not None:
+            self._held_timer.stop()
+            self._held_timer = None
+        while self._held and not self.keys_must_wait():
+            await self.dispatch_key(self._held.popleft())
+        if self._held:
             self._release_later()

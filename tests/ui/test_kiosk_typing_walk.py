@@ -189,7 +189,7 @@ async def test_keys_typed_while_a_hand_over_is_read_go_to_the_next_persons_scree
     # typing a label while it is read. His screen is the kiosk's one person screen, taken off
     # the stack and shown again in one go: Textual told it "suspended" (for being taken off)
     # after "resumed" (for being shown again), so the kiosk kept what he had typed for 2 s
-    # (TYPEAHEAD_SECONDS, its wait for a screen still being shown) instead of at once.
+    # (KEYS_WAIT_SECONDS, its wait for a screen still being shown) instead of at once.
     app = make_app(school)
     async with running(app) as pilot:
         await scan(pilot, "SRK1:S:EPATEL")
