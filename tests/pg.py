@@ -47,6 +47,26 @@ def _bin_dir() -> Path:
     )
 
 
+# A test run's cluster holds a database per PostgreSQL test (about 90 a worker, 8 MB each, and
+# the WAL that copied them): about 1 GB a worker. In memory (/dev/shm) a database is made from
+# the template in 0.02 s, not the 0.17 s it took on this machine's disk (ext4, mounted with
+# `discard`): 90 of them took 1.7 s, not 15 s.
+MEMORY_FOLDER = Path("/dev/shm")
+MEMORY_NEEDED = 6 * 2**30
+
+
+def _memory_folder() -> str | None:
+    """Where a throwaway cluster goes: /dev/shm when there is room (else the temp folder)."""
+    try:
+        stats = os.statvfs(MEMORY_FOLDER)
+    except OSError:
+        return None
+    free = stats.f_bavail * stats.f_frsize
+    if free < MEMORY_NEEDED or not os.access(MEMORY_FOLDER, os.W_OK):
+        return None
+    return str(MEMORY_FOLDER)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -60,7 +80,10 @@ class Cluster:
         self.durable = durable
         self.max_connections = max_connections
         self.bin = _bin_dir()
-        self.root = Path(tempfile.mkdtemp(prefix="kiosk-pg-"))
+        # In memory for tests; on disk where commits are measured (a durable commit in memory
+        # measures nothing).
+        folder = None if durable else _memory_folder()
+        self.root = Path(tempfile.mkdtemp(prefix="kiosk-pg-", dir=folder))
         self.data = self.root / "data"
         self.port = _free_port()
         self.as_root = os.geteuid() == 0
