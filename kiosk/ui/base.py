@@ -130,7 +130,10 @@ class KioskScreenMixin:
             field.value = field.value[:-1]
             field.cursor_position = len(field.value)
             return True
-        if event.key == "enter":
+        # A line feed ends a typed code as Enter does (a scanner set to end with one, a keypad
+        # Enter that arrives as one); with nothing typed it is no Enter (a CR+LF suffix: the CR
+        # read the code, the LF must not do the next screen's main action).
+        if event.key == "enter" or (event.key == "ctrl+j" and field.value.strip()):
             text = field.value.strip()
             if text:
                 field.value = ""

@@ -14,6 +14,7 @@ from kiosk.ui.signout import SignOutScreen
 from kiosk.ui.widgets import CodeField
 from tests.school import make_ready
 from tests.ui.kiosk_support import (
+    burst_keys,
     events,
     make_app,
     notice,
@@ -21,6 +22,7 @@ from tests.ui.kiosk_support import (
     running,
     scan,
     scan_fast,
+    settle,
     type_code,
 )
 
@@ -99,3 +101,34 @@ async def test_a_code_refused_on_the_last_persons_screen_does_not_eat_the_next_o
         await press(pilot, "enter")
         assert isinstance(app.screen, ConfirmScreen), notice(app)
     assert [kind for kind, _ in events(school)][-1] == "phone_deposited"
+
+
+async def test_a_code_ended_by_a_line_feed_is_read(school: Services) -> None:
+    # A scanner set to end with a line feed (or a keypad Enter that arrives as one, as in
+    # tmux) left a plain code in the field: nothing happened, and the person waited.
+    make_ready(school, "ASMITH")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await type_code(pilot, "ASMITH", enter=False)
+        await press(pilot, "ctrl+j")
+        assert isinstance(app.screen, PersonScreen), notice(app)
+        assert app.screen.status.staff.code == "ASMITH"
+        # A line feed with nothing typed is no Enter: not the screen's main action (a CR+LF
+        # suffix: the CR read the code, the LF must not deposit the phone).
+        before = events(school)
+        await press(pilot, "ctrl+j")
+        assert isinstance(app.screen, PersonScreen)
+        assert events(school) == before
+
+
+async def test_a_plain_code_scanned_with_cr_and_lf_is_read_once(school: Services) -> None:
+    make_ready(school, "ASMITH")
+    before = events(school)
+    app = make_app(school)
+    async with running(app) as pilot:
+        burst_keys(app, *"ASMITH", "enter", "ctrl+j")
+        await settle(pilot)
+        assert isinstance(app.screen, PersonScreen), notice(app)
+        assert app.screen.status.staff.code == "ASMITH"
+        assert app.screen.code_field is not None and app.screen.code_field.value == ""
+    assert events(school) == before
