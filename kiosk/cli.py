@@ -519,12 +519,24 @@ def _signed_in(
 
 
 def _read_bytes(name: str) -> bytes:
+    """The bytes of a file given to an import, `policy publish` or `secret import`: a regular
+    file (or standard input) of at most IMPORT_FILE_LIMIT bytes. A device (/dev/zero), a pipe
+    or a huge file is refused in a sentence, without reading it to the end (reading it grew
+    for ever, or waited for ever)."""
+    from kiosk.services.secret import IMPORT_FILE_LIMIT, FileRefused, read_small_file
+
     if name == "-":
-        return sys.stdin.buffer.read()
+        data = sys.stdin.buffer.read(IMPORT_FILE_LIMIT + 1)
+        if len(data) > IMPORT_FILE_LIMIT:
+            raise CliError(f"standard input is larger than {IMPORT_FILE_LIMIT:,} bytes.")
+        return data
     path = Path(name)
     if path.is_dir():
         raise CliError(f"{name} is a folder, not a file.")
-    return path.read_bytes()
+    try:
+        return read_small_file(path, IMPORT_FILE_LIMIT)
+    except FileRefused as exc:
+        raise CliError(f"{name} cannot be read ({exc}); nothing was changed.") from None
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:

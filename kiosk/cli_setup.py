@@ -665,12 +665,17 @@ def _setup_pin(asker: _Asker, services: Services) -> None:
 
 def _read_file(asker: _Asker, name: str) -> bytes | None:
     """The file's bytes; None (said, or at a terminal to ask again) when it is not a file."""
+    from kiosk.services.secret import IMPORT_FILE_LIMIT, FileRefused, read_small_file
+
     path = Path(name).expanduser()
     if not path.is_file():
         asker.refused(f"{path} is not a file.", "Give its name again, or Enter to skip.")
         return None
     try:
-        return path.read_bytes()
+        return read_small_file(path, IMPORT_FILE_LIMIT)
+    except FileRefused as exc:
+        asker.refused(f"{path} cannot be read ({exc}).")
+        return None
     except OSError as exc:
         asker.refused(f"{path} cannot be read: {exc.strerror or exc}.")
         return None

@@ -37,6 +37,9 @@ LEGACY_NAME = "admin-secret.key"  # before the key was shared: read where it is 
 HEADER = "Staff Room Kiosk school key"
 # A key file is one line of 64 hexadecimal digits (or the exported form): read no more.
 KEY_FILE_LIMIT = 4096
+# A roster, a device list, a calendar or a policy the office hands the kiosk: a school's is a
+# few hundred kilobytes at most; more is the wrong file (or a device: /dev/zero never ends).
+IMPORT_FILE_LIMIT = 5 * 1024 * 1024
 
 
 class SchoolKeyError(KioskError):

@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from kiosk.domain.errors import InvalidInput
-
-MAX_READ_BYTES = 5 * 1024 * 1024
+from kiosk.services.secret import IMPORT_FILE_LIMIT, FileRefused, read_small_file
 
 
 def resolve(path: str) -> Path:
@@ -32,9 +31,10 @@ def read_bytes(path: str) -> tuple[Path, bytes]:
     if target.is_dir():
         raise InvalidInput(f"{target} is a folder, not a file.")
     try:
-        if target.stat().st_size > MAX_READ_BYTES:
-            raise InvalidInput(f"{target} is larger than 5 MB: is it the right file?")
-        return target, target.read_bytes()
+        # Not stat()'s size: /dev/zero says 0 bytes and never ends, a FIFO waits for ever.
+        return target, read_small_file(target, IMPORT_FILE_LIMIT)
+    except FileRefused as exc:
+        raise InvalidInput(f"{target} cannot be read ({exc}): is it the right file?") from None
     except OSError as exc:
         raise InvalidInput(f"{target} cannot be read: {_why(exc)}.") from None
 
