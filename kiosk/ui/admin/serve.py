@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+from urllib.parse import urlsplit
 
 from kiosk.resources import assets_dir
 
@@ -24,13 +25,58 @@ def console_command(*, demo: bool = False) -> str:
     return " ".join(shlex.quote(arg) for arg in argv)
 
 
+def _origin(url: str) -> str | None:
+    """``scheme://host[:port]`` of ``url`` as a browser sends it in ``Origin`` (lower case, no
+    default port), or None when it has none."""
+    try:
+        parts = urlsplit(url.strip())
+        scheme, name, port = parts.scheme.lower(), parts.hostname, parts.port
+    except ValueError:
+        return None
+    if scheme not in ("http", "https") or not name:
+        return None
+    netloc = f"[{name}]" if ":" in name else name
+    if port is not None and port != {"http": 80, "https": 443}[scheme]:
+        netloc += f":{port}"
+    return f"{scheme}://{netloc}"
+
+
+def allowed_origins(host: str, port: int, public_url: str | None) -> frozenset[str]:
+    """The pages that may open a console: the address browsers are told to use
+    (``public_url``), and this server's own address and this machine's names for it."""
+    names = {host, "127.0.0.1", "localhost", "::1"}
+    found = {_origin(f"http://{f'[{n}]' if ':' in n else n}:{port}") for n in names}
+    if public_url:
+        found.add(_origin(public_url))
+    return frozenset(o for o in found if o)
+
+
+def origin_allowed(origin: str | None, allowed: frozenset[str]) -> bool:
+    """A browser sends the page's origin with every WebSocket handshake, and the same-origin
+    rule does not stop a page from opening a WebSocket anywhere: the console is opened only
+    for a page of its own (any other site open in the office's browser, a page whose name was
+    pointed at this server, a sandboxed frame with origin ``null`` are refused)."""
+    return origin is not None and _origin(origin) in allowed
+
+
 def serve_admin(
     *, host: str = "127.0.0.1", port: int = 8000, public_url: str | None = None, demo: bool = False
 ) -> None:
     """Serve the admin console until interrupted (Ctrl+C or SIGTERM)."""
+    from aiohttp import web
     from textual_serve.server import Server
 
-    server = Server(
+    allowed = allowed_origins(host, port, public_url)
+
+    class OfficeServer(Server):  # type: ignore[misc, unused-ignore]
+        async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+            if not origin_allowed(request.headers.get("Origin"), allowed):
+                # Before any process is started: nothing is drawn, nothing can be typed.
+                raise web.HTTPForbidden(text="The admin console opens only from its own page.\n")
+            response: web.WebSocketResponse = await super().handle_websocket(request)
+            return response
+
+    server = OfficeServer(
         console_command(demo=demo),
         host=host,
         port=port,
