@@ -120,3 +120,36 @@ def test_a_console_import_file_that_is_a_device_or_a_pipe_is_refused(
     assert done.returncode == 0, done.stderr
     why = "it is larger than 5,242,880 bytes" if what == "large" else "it is not a regular file"
     assert f"{source.resolve()} cannot be read ({why}" in done.stdout, done.stdout
+
+
+# --- label sheets: a temporary file at a name anyone can guess -----------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".pdf", ".png", ".svg"])
+def test_a_label_sheet_is_never_written_through_a_planted_symlink(
+    tmp_path: Path, suffix: str
+) -> None:
+    """`kiosk labels --out /tmp/badges.pdf` (and the console's "Labels to a file") wrote the
+    sheet first to ``.badges.pdf.<pid>.tmp`` beside it, opened by name: in a folder others
+    may write (/tmp, a shared drive), a symlink planted there for the likely process ids sent
+    the PDF into whatever it pointed at, truncating a file of the kiosk's user (the register,
+    the school key). And a sheet of staff badges (every staff code, the admin's included)
+    was left readable by every account on the machine. The temporary file is now made anew
+    (O_EXCL, mode 0600) and the sheet is 0600."""
+    from kiosk.services import labels
+
+    victim = tmp_path / "school.key"
+    victim.write_text("the school key\n")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    out = shared / f"badges{suffix}"
+    (shared / f".{out.name}.{os.getpid()}.tmp").symlink_to(victim)
+    sheet = [labels.Label(code="ASMITH", payload="SRK1:S:ASMITH", title="Alice Smith")]
+
+    (written,) = labels.write_sheet(sheet, out)
+
+    assert victim.read_text() == "the school key\n"
+    assert written == out and out.is_file() and not out.is_symlink()
+    assert out.stat().st_mode & 0o077 == 0, oct(out.stat().st_mode)
+    leftovers = [p.name for p in shared.iterdir() if p.name.endswith(".tmp") and not p.is_symlink()]
+    assert leftovers == []
