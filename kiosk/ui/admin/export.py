@@ -15,7 +15,7 @@ from kiosk.domain.dates import parse_date
 from kiosk.domain.errors import InvalidInput
 from kiosk.services.register import RegisterFilter
 from kiosk.ui.admin.dialogs import ConfirmDialog
-from kiosk.ui.admin.files import resolve, write_with
+from kiosk.ui.admin.files import csv_target, write_with
 from kiosk.ui.admin.widgets import FeedbackLine, Pane
 from kiosk.ui.text import plain
 from kiosk.ui.widgets import Tick
@@ -135,7 +135,7 @@ class ExportPane(Pane):
             self.filters if self.query_one("#export-filtered", Checkbox).value else RegisterFilter()
         )
         try:
-            target = resolve(path)
+            target = csv_target(path)
         except InvalidInput as exc:
             self.fail(exc.message)
             return

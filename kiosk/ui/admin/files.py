@@ -47,9 +47,24 @@ def read_text(path: str) -> tuple[Path, str]:
         raise InvalidInput(f"{target} is not UTF-8 text.") from None
 
 
-def write_with(path: str, write: Callable[[TextIO], object], *, replace: bool = False) -> Path:
-    """Write a text file through ``write``, all or nothing (a temporary file, then renamed)."""
+def csv_target(path: str) -> Path:
+    """Where an export goes: a ``.csv`` file, or InvalidInput saying so."""
     target = resolve(path)
+    if target.suffix.lower() != ".csv":
+        raise InvalidInput(
+            f"Save the export as a .csv file (not {target.name!r}), "
+            f"e.g. {target.parent / 'export.csv'}."
+        )
+    return target
+
+
+def write_with(path: str, write: Callable[[TextIO], object], *, replace: bool = False) -> Path:
+    """Write a CSV file through ``write``, all or nothing (a temporary file, then renamed).
+
+    Only a ``.csv`` file: in the browser the admin has no shell on the server, and an export
+    renamed over any file its user may write (``.bashrc``, the register's SQLite file, the
+    school key) was theirs to replace."""
+    target = csv_target(path)
     if target.is_dir():
         raise InvalidInput(f"{target} is a folder: add a file name, e.g. {target / 'export.csv'}.")
     if target.exists() and not replace:
@@ -61,9 +76,8 @@ def write_with(path: str, write: Callable[[TextIO], object], *, replace: bool = 
     except OSError as exc:
         raise InvalidInput(f"Cannot write in {target.parent}: {_why(exc)}.") from None
     try:
-        # CSV files start with a byte-order mark, so Excel reads them as UTF-8 (accents).
-        encoding = "utf-8-sig" if target.suffix.lower() == ".csv" else "utf-8"
-        with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
+        # A byte-order mark first, so Excel reads the file as UTF-8 (accents).
+        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
             write(fh)
         os.replace(tmp, target)
     except OSError as exc:
