@@ -109,3 +109,19 @@ def test_behind_the_schools_proxy_the_public_address_is_the_consoles_own() -> No
         None,
     ):
         assert not origin_allowed(other, allowed), other
+
+
+def test_no_other_site_may_show_the_console_in_a_frame(server: str) -> None:  # noqa: F811
+    """A page of another site could show the console in a frame (its WebSocket then comes
+    from the console's own page, so the Origin check lets it through) under buttons of its
+    own, and have the office type or click into it unseen (clickjacking). The console's page
+    says no browser may frame it."""
+
+    async def headers() -> tuple[int, dict[str, str]]:
+        async with aiohttp.ClientSession() as session, session.get(server) as response:
+            return response.status, dict(response.headers)
+
+    status, got = asyncio.run(headers())
+    assert status == 200
+    assert got.get("X-Frame-Options") == "DENY"
+    assert "frame-ancestors 'none'" in got.get("Content-Security-Policy", "")

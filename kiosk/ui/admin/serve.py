@@ -59,6 +59,15 @@ def origin_allowed(origin: str | None, allowed: frozenset[str]) -> bool:
     return origin is not None and _origin(origin) in allowed
 
 
+# Sent with the console's page: no frame of another site (nor of its own) may show it.
+PAGE_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
 def serve_admin(
     *, host: str = "127.0.0.1", port: int = 8000, public_url: str | None = None, demo: bool = False
 ) -> None:
@@ -75,6 +84,14 @@ def serve_admin(
                 raise web.HTTPForbidden(text="The admin console opens only from its own page.\n")
             response: web.WebSocketResponse = await super().handle_websocket(request)
             return response
+
+        async def handle_index(self, request: web.Request) -> web.StreamResponse:
+            # The page is never shown inside another site's frame: its WebSocket would come
+            # from this page (the Origin check lets it through) under the other site's own
+            # buttons, and the office could be led to type or click into it unseen.
+            page: web.StreamResponse = await super().handle_index(request)
+            page.headers.update(PAGE_HEADERS)
+            return page
 
     server = OfficeServer(
         console_command(demo=demo),
