@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
@@ -846,17 +847,27 @@ def _register_csv(services: Services, target: str, first: date, last: date) -> i
     path = Path(target)
     if path.is_dir():
         raise CliError(f"{target} is a folder: give a file name for the CSV.")
-    # Names: personal data, 0600. Written again when it is there (a day exported anew), but
-    # never through a symbolic link (one planted where the admin writes would redirect it).
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    if path.suffix.lower() != ".csv":
+        # Written over whatever the name was: the register's own SQLite file, the key.
+        raise CliError(f"{target} is not a .csv file name: give one, e.g. register.csv.")
+    if path.is_symlink():
+        # One planted where the admin writes would redirect the names elsewhere.
+        raise CliError(f"{target} cannot be written (it is a symbolic link).")
+    # Names: personal data, 0600, in a new file renamed onto the old one once written whole
+    # (an old export keeps neither its mode nor half of its rows; a failure leaves it as it
+    # was). A byte-order mark first, so Excel reads the file as UTF-8 (names with accents).
     try:
-        fd = os.open(path, flags, 0o600)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        why = "it is a symbolic link" if path.is_symlink() else (exc.strerror or str(exc))
-        raise CliError(f"{target} cannot be written ({why}).") from None
-    # A byte-order mark first, so Excel reads the file as UTF-8 (names with accents).
-    with os.fdopen(fd, "w", newline="", encoding="utf-8-sig") as out:
-        count = services.register.export_csv(out, first, last)
+        raise CliError(f"{target} cannot be written ({exc.strerror or exc}).") from None
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8-sig") as out:
+            count = services.register.export_csv(out, first, last)
+        os.replace(name, path)
+    except OSError as exc:
+        raise CliError(f"{target} cannot be written ({exc.strerror or exc}).") from None
+    finally:
+        Path(name).unlink(missing_ok=True)
     print(f"Wrote {count} event{'s' if count != 1 else ''} to {path}.", file=sys.stderr)
     return 0
 

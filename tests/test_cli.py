@@ -1106,3 +1106,24 @@ def test_anchor_out_not_recorded_leaves_no_file(
     assert status == 1 and printed == ""
     assert "Not recorded: the database is away." in err
     assert not out.exists()
+
+
+def test_register_csv_replaces_a_file_whole_and_only_a_csv(
+    database: Services, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: the CSV was written into an existing file in place (O_TRUNC), keeping its mode,
+    # whatever its name: `--csv` given the register's own SQLite file overwrote the register,
+    # and an old export readable by every account stayed so, now with this day's names.
+    register = tmp_path / "other-register.sqlite3"
+    register.write_bytes(b"SQLite format 3\x00 the live register")
+    status, _, err = run(capsys, "register", "--date", "2026-03-10", "--csv", str(register))
+    assert status == 1 and ".csv" in err
+    assert register.read_bytes() == b"SQLite format 3\x00 the live register"
+
+    old = tmp_path / "old.csv"
+    old.write_text("last week's names\n", encoding="utf-8")
+    old.chmod(0o644)
+    assert run(capsys, "register", "--date", "2026-03-10", "--csv", str(old))[0] == 0
+    assert old.stat().st_mode & 0o777 == 0o600
+    assert old.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
