@@ -201,6 +201,18 @@ async def test_policies_counts_and_publishing_a_new_version_from_a_file(
         await wait_until(pilot, lambda: isinstance(app.screen, FormDialog))
         await fill(pilot, app, {"version": "Autumn 2026", "path": str(tmp_path / "nope.md")})
         await wait_until(pilot, lambda: any("There is no file" in m for m in messages(app)))
+        # A file that is no policy text (the server's own config, with the database's and
+        # the mail server's passwords; in the browser the admin has no shell there) is not
+        # read: published, it was shown to all staff and kept in the register for good.
+        secrets = tmp_path / "config.toml"
+        secrets.write_text('database_url = "postgresql://kiosk:s3cret@db/kiosk"\n')
+        await fill(pilot, app, {"path": str(secrets)})
+        await wait_until(
+            pilot,
+            lambda: any("config.toml is not a text or Markdown file" in m for m in messages(app)),
+        )
+        assert isinstance(app.screen, FormDialog)
+        assert services.policies.current()[0].version == policy.version
         text_file = tmp_path / "aup-autumn-2026.md"
         text_file.write_text("# School AUP\n\nPhones stay in the staff room.\n", encoding="utf-8")
         await fill(pilot, app, {"path": str(text_file)})
@@ -377,6 +389,12 @@ async def test_staff_and_devices_add_retire_import_and_labels(
         )
         await pilot.press("i")
         await wait_until(pilot, lambda: isinstance(app.screen, FormDialog))
+        # Not a CSV (the school key, say): not read, so not shown back line by line.
+        key_file = tmp_path / "school.key"
+        key_file.write_text("Staff Room Kiosk school key\n" + "ab" * 32 + "\n")
+        await fill(pilot, app, {"path": str(key_file)})
+        await wait_until(pilot, lambda: any("school.key is not a CSV" in m for m in messages(app)))
+        assert not any("ab" * 32 in text_of(shown) for shown in app.screen.query(Static))
         await fill(pilot, app, {"path": str(roster)})
         report = app.screen.query_one("#import-report", Static)
         await wait_until(pilot, lambda: "Line 3: email 'not-an-email'" in text_of(report))

@@ -23,9 +23,25 @@ def _why(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
-def read_bytes(path: str) -> tuple[Path, bytes]:
-    """The bytes of a file the admin named, or an error that says what is wrong."""
+# What the console reads, by the name's ending. In the browser the admin has no shell on the
+# server, and any file the server's user may read was theirs to read: the server's config
+# (the database's and the mail server's passwords) published as a policy was shown to all
+# staff and kept in the register for good; the school key imported as staff came back line
+# by line in the import's report.
+CSV_FILES = (".csv",)
+TEXT_FILES = (".md", ".markdown", ".txt")
+_KIND_SAID = {CSV_FILES: "a CSV file", TEXT_FILES: "a text or Markdown file"}
+
+
+def read_bytes(path: str, suffixes: tuple[str, ...]) -> tuple[Path, bytes]:
+    """The bytes of a file the admin named, whose name ends in one of ``suffixes``, or an
+    error that says what is wrong (a name with another ending is not looked at)."""
     target = resolve(path)
+    if target.suffix.lower() not in suffixes:
+        kind = _KIND_SAID.get(suffixes, "a file the console reads")
+        raise InvalidInput(
+            f"{target.name} is not {kind} ({', '.join(suffixes)}): the console reads no other."
+        )
     if not target.exists():
         raise InvalidInput(f"There is no file {target}.")
     if target.is_dir():
@@ -40,7 +56,8 @@ def read_bytes(path: str) -> tuple[Path, bytes]:
 
 
 def read_text(path: str) -> tuple[Path, str]:
-    target, data = read_bytes(path)
+    """A text or Markdown file's text (a policy), or an error that says what is wrong."""
+    target, data = read_bytes(path, TEXT_FILES)
     try:
         return target, data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -17,7 +17,7 @@ from kiosk.domain.errors import InvalidInput
 from kiosk.domain.events import DeviceKind, Role
 from kiosk.services.views import DeviceInfo, ImportReport, StaffInfo
 from kiosk.ui.admin.dialogs import ConfirmDialog, Field, FormDialog
-from kiosk.ui.admin.files import read_bytes, resolve
+from kiosk.ui.admin.files import CSV_FILES, read_bytes, resolve
 from kiosk.ui.admin.tables import fill_table, new_table, selected_key
 from kiosk.ui.admin.widgets import FeedbackLine, Pane
 from kiosk.ui.text import plain
@@ -321,7 +321,7 @@ class PeoplePane(Pane):
         def run_import(values: dict[str, str]) -> tuple[str, Path, ImportReport]:
             if values["what"] not in ("staff", "devices"):
                 raise InvalidInput("Choose what the file holds: staff or devices.")
-            path, data = read_bytes(values["path"])
+            path, data = read_bytes(values["path"], CSV_FILES)
             skip = values["problems"] == "skip"
             if values["what"] == "staff":
                 report = self.services.people.import_staff_csv(
