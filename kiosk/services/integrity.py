@@ -987,10 +987,12 @@ def _correction_problem(
 
 
 def _when(text: str) -> datetime | None:
+    """An aware time from stored or typed text (none given: UTC); None when it is none."""
     try:
-        return datetime.fromisoformat(text) if text else None
+        moment = datetime.fromisoformat(text) if text else None
     except ValueError:
         return None
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _anchor_problems(
@@ -1026,11 +1028,14 @@ def _anchor_problems(
         cp = covering[0]
         problems = []
         before_text = cp.details.get("before")
+        # "Recorded at" is the anchor holder's text: typed back without its offset, it is
+        # UTC, as the kiosk writes it (a naive time compared with the checkpoint's was a
+        # TypeError).
+        recorded = _when(wanted.occurred_at)
         try:
-            recorded = datetime.fromisoformat(wanted.occurred_at)
             before = date.fromisoformat(before_text) if isinstance(before_text, str) else None
         except ValueError:
-            recorded, before = None, None
+            before = None
         if recorded is None or before is None:
             problems.append(
                 f"{name}: purged by checkpoint {cp.event_id}, but when it was recorded cannot "
@@ -1043,7 +1048,11 @@ def _anchor_problems(
             )
         else:
             purged_at = _when(cp.occurred_at)
-            if purged_at is not None and recorded > purged_at - timedelta(days=MIN_RETENTION_DAYS):
+            try:
+                year_before = purged_at - timedelta(days=MIN_RETENTION_DAYS) if purged_at else None
+            except OverflowError:  # a checkpoint dated in the year 1 (named on its own)
+                year_before = None
+            if year_before is not None and recorded > year_before:
                 problems.append(
                     f"{name}: purged by checkpoint {cp.event_id} less than a year after "
                     "it was recorded"

@@ -1,0 +1,74 @@
+"""Round 10 of the red team on the record: a shell, the SQLite file, and the edges between
+the witness, anchors, the purge and restore.
+
+Each test here failed on the code before its fix (see the commit that added it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime
+
+import pytest
+
+from kiosk.services.app import Services
+from kiosk.services.integrity import Anchor
+from tests.conftest import FakeClock
+from tests.reliability.test_attacks import said
+from tests.reliability.test_tamper import record_shift
+from tests.school import make_school
+
+# Old enough for a lawful purge by the database's own clock too (as in test_purge.py).
+EARLY = datetime(2022, 3, 10, 8, 5, tzinfo=UTC)
+LATER = datetime(2024, 6, 5, 9, 0, tzinfo=UTC)
+BEFORE = date(2023, 1, 1)
+
+
+# --- 1. an anchor whose "Recorded at" has no offset, its event purged ---------------------------
+
+
+@pytest.mark.parametrize("recorded", ["2022-03-10 08:05:00", "2022-03-10T08:05", "2022-03-10"])
+def test_an_anchor_recorded_at_without_an_offset_is_checked_not_a_crash(
+    sqlite_services: Services, clock: FakeClock, recorded: str
+) -> None:
+    """An anchor's "Recorded at" line typed back without its "+00:00" (from a printout, or
+    edited), once a purge had removed the anchored event: verify compared that naive time
+    with the checkpoint's aware one (TypeError: "something unexpected went wrong" from
+    `kiosk verify --anchor`, every time). It is read as UTC, as the kiosk writes it."""
+    services = sqlite_services
+    clock.set(EARLY)
+    make_school(services)
+    record_shift(services, rounds=2)
+    anchor = services.integrity.anchor()
+    clock.set(LATER)
+    services.phones.deposit("ASMITH")
+    services.backup.purge(BEFORE, "CHEAD")
+    typed = Anchor.parse(replace(anchor, occurred_at=recorded).to_text(), source="typed.txt")
+
+    report = services.integrity.verify(save=False, anchors=(typed,))
+
+    assert report.ok, said(report)
+    # A year-old anchored event is purged lawfully; a younger one is still named.
+    young = replace(typed, occurred_at="2023-06-01 09:00:00")
+    report = services.integrity.verify(save=False, anchors=(young,))
+    assert not report.ok
+    assert "an anchored event less than a year old was purged" in said(report)
+
+
+def test_an_anchor_purged_by_a_checkpoint_dated_in_the_year_one_is_named_not_a_crash() -> None:
+    """The same comparison, with a checkpoint written into the SQLite file dated in the year 1
+    (round 5 names such a checkpoint): a year before it is no date (OverflowError)."""
+    from kiosk.services.integrity import _anchor_problems, _Checkpoint
+
+    checkpoint = _Checkpoint(
+        event_id=90,
+        last_removed_id=80,
+        last_removed_hash="f" * 64,
+        details={"before": "2023-01-01", "last_removed_position": 80},
+        occurred_at="0001-01-01T00:00:00+00:00",
+        by=1,
+        by_was_admin=True,
+    )
+    anchor = Anchor(50, 50, "a" * 64, "2022-03-10T08:05:00+00:00", "school", source="a.txt")
+
+    assert _anchor_problems(anchor, {}, 80, [checkpoint]) == []
