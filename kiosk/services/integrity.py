@@ -21,7 +21,8 @@ id order, verify names:
 * a correction recorded by neither an admin nor whoever recorded the event it voids (the
   kiosk allows only those), or voiding a correction, an event not in the register or an id
   after its own (the kiosk would have confirmed an event void from the start); any event
-  naming an event recorded after it;
+  naming an event recorded after it, or one a purge removed (the kiosk's purge keeps what a
+  kept event refers to);
 * an event dated more than ``CLOCK_SKEW`` before an event ahead of it in the chain
   (backdated), or after this machine's clock;
 * a missing or changed append-only trigger, any trigger that is not the kiosk's, and on
@@ -555,6 +556,10 @@ def walk(
     # What a correction needs to know of the event it voids: (kind, recorded by).
     voidable: dict[Any, tuple[Any, Any]] = {}
     unentitled: list[str] = []  # corrections by neither an admin nor the event's recorder
+    # The kiosk's purge keeps every event a kept event refers to (a sign-out an extension or a
+    # return names, a voided event): a kept event naming a purged one shows a purge that was
+    # not the kiosk's (a checkpoint written with the key, the prefix deleted by hand).
+    refers_purged: list[str] = []
     for raw in rows:
         row = dict(raw) if type(raw) is dict else dict(zip(EVENT_COLUMNS, raw, strict=False))
         event_id = row["id"]
@@ -707,6 +712,11 @@ def walk(
         target = row["target_event_id"]
         if target is not None and kind != correction_kind and not _earlier(target, event_id):
             problems.append(f"event {event_id} refers to event {target}, recorded after it")
+        if target is not None and first_prev != GENESIS_HASH and _earlier(target, first_id):
+            refers_purged.append(
+                f"event {event_id} ({str(kind)[:40]}) refers to event {target}, which a purge "
+                "removed"
+            )
         if targets is None or event_id in targets:
             voidable[event_id] = (kind, row["recorded_by_id"])
         if event_id in anchor_ids:
@@ -764,6 +774,14 @@ def walk(
             f"{len(unentitled)} correction(s) not recorded by an admin or by whoever recorded "
             f"the event they void (the kiosk allows only those): {', '.join(unentitled[:20])}"
             f"{' ...' if len(unentitled) > 20 else ''}"
+        )
+    if refers_purged:
+        problems.append(
+            f"{len(refers_purged)} kept event(s) refer to an event a purge removed, which the "
+            "kiosk's purge never does (it keeps every event a kept event refers to): the purge "
+            "was not the kiosk's, and the state those events defined (a device off site) may "
+            f"have gone with them: {'; '.join(refers_purged[:20])}"
+            f"{' ...' if len(refers_purged) > 20 else ''}"
         )
     if future:
         shown = ", ".join(str(i) for i in future[:20])
@@ -979,7 +997,7 @@ def _correction_problem(
         )
     if target not in voidable:
         if _earlier(target, first_id):
-            return None  # purged: a checkpoint accounts for it
+            return None  # purged: named with every kept event referring to a purged one
         return f"{name}, which is not in the register"
     if voidable[target][0] == EventKind.CORRECTION.value:
         return f"{name}, itself a correction (the kiosk never voids one)"

@@ -7,16 +7,17 @@ Each test here failed on the code before its fix (see the commit that added it).
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from kiosk.services.app import Services
 from kiosk.services.integrity import Anchor
 from tests.conftest import FakeClock
-from tests.reliability.test_attacks import said
+from tests.reliability.helpers import meddle
+from tests.reliability.test_attacks import _admin_id, _append, _carry_over, said
 from tests.reliability.test_tamper import record_shift
-from tests.school import make_school
+from tests.school import make_ready, make_school
 
 # Old enough for a lawful purge by the database's own clock too (as in test_purge.py).
 EARLY = datetime(2022, 3, 10, 8, 5, tzinfo=UTC)
@@ -72,3 +73,63 @@ def test_an_anchor_purged_by_a_checkpoint_dated_in_the_year_one_is_named_not_a_c
     anchor = Anchor(50, 50, "a" * 64, "2022-03-10T08:05:00+00:00", "school", source="a.txt")
 
     assert _anchor_problems(anchor, {}, 80, [checkpoint]) == []
+
+
+# --- 2. a purge checkpoint forged with the key, removing what a kept event refers to -----------
+
+
+def test_a_purge_that_removed_what_a_kept_event_refers_to_is_named(
+    sqlite_services: Services, sqlite_url: str, clock: FakeClock
+) -> None:
+    """A shell with the key on the SQLite file drops the triggers, writes a purge checkpoint
+    as the kiosk writes one (every field, lawful dates, MACed, recorded by an admin, the list
+    rows carried over), deletes the prefix and puts the triggers back: the sign-out of a
+    laptop still off site (extended last week) went with it, the laptop showed as in school,
+    and verify said "Register intact". The kiosk's purge keeps every event a kept event
+    refers to, so a kept extension naming a purged sign-out is named."""
+    services = sqlite_services
+    clock.set(EARLY)
+    make_school(services)
+    make_ready(services, "ASMITH")
+    receipt = services.devices.sign_out("ASMITH", ["LAP-001"], reason="Report writing")
+    signed_out = receipt.receipts[0].event_id
+    clock.set(LATER - timedelta(days=7))
+    extended = services.devices.extend(
+        "LAP-001", LATER + timedelta(days=30), reason="Long project", staff_code="ASMITH"
+    ).event_id
+    clock.set(LATER)
+    assert [o.device.tag for o in services.devices.offsite_now()] == ["LAP-001"]
+
+    with meddle(sqlite_url) as db:
+        gone = db.event(signed_out)
+        _carry_over(db, signed_out)
+        admin = _admin_id(db)
+        _append(
+            db,
+            {
+                "kind": "admin_action",
+                "category": "admin",
+                "staff_id": admin,
+                "recorded_by_id": admin,
+                "occurred_at": LATER.replace(tzinfo=None).isoformat(" ", "microseconds"),
+                "details": {
+                    "action": "events_purged",
+                    "before": BEFORE.isoformat(),
+                    "removed": signed_out,
+                    "first_removed_id": 1,
+                    "last_removed_id": signed_out,
+                    "last_removed_hash": gone["hash"],
+                    "last_removed_at": EARLY.isoformat(),
+                    "last_removed_position": signed_out,
+                },
+            },
+        )
+        db.execute("DELETE FROM events WHERE id <= %s", (signed_out,))
+    assert services.devices.offsite_now() == ()  # the laptop is "in school"
+
+    report = services.integrity.verify(save=False)
+
+    assert not report.ok
+    assert (
+        f"event {extended} (return_extended) refers to event {signed_out}, which a purge removed"
+    ) in said(report)
