@@ -1232,28 +1232,42 @@ def load_witness(database: str) -> VerifyReport | None:
     return read_witness(database)[0]
 
 
-def save_witness(database: str, report: VerifyReport) -> None:
+def save_witness(database: str, report: VerifyReport) -> str | None:
+    """Keep ``report`` as this machine's witness of ``database``; a sentence when it could
+    not be kept (None: kept)."""
     try:
         data = _witness_file()
     except (OSError, ValueError):
         data = {}
     data[database] = json.loads(report.to_json())
-    _write_witness_file(data)
+    problem = _write_witness_file(data)
+    if problem is None:
+        return None
+    return (
+        f"this machine's witness file {witness_path()} could not be written ({problem}): the "
+        "next check here compares the end of the register with an older result, or none"
+    )
 
 
-def _write_witness_file(data: dict[str, Any]) -> None:
-    """This machine's witness file, written whole (0600; in place only once complete). Not
-    written, quietly, when it cannot be: the chain's own last check still witnesses."""
+def _write_witness_file(data: dict[str, Any]) -> str | None:
+    """This machine's witness file, written whole (0600; in place only once complete): None,
+    or why it could not be (the chain's own last check still witnesses). A file, link or
+    folder left where the partial file goes is removed first, never written through (a
+    symlink planted there had the witness written into whatever it named)."""
     path = witness_path()
+    partial = path.with_name(path.name + ".partial")
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        partial = path.with_name(path.name + ".partial")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with suppress(FileNotFoundError):
+            partial.unlink()
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(partial, flags, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh)
         os.replace(partial, path)
-    except OSError:
-        pass
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    return None
 
 
 def witness_name(url: str) -> str:
@@ -1534,7 +1548,9 @@ class IntegrityService(UseCases):
         if witness_note:
             report = replace(report, notes=(*report.notes, witness_note))
         if save:
-            save_witness(database, report)
+            unsaved = save_witness(database, report)
+            if unsaved:
+                report = replace(report, notes=(*report.notes, unsaved))
             try:
                 with self.ctx.write() as uow:
                     save_last(uow, report)

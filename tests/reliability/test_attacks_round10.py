@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from kiosk.services.app import Services
-from kiosk.services.integrity import Anchor
+from kiosk.services.integrity import Anchor, witness_path
 from tests.conftest import FakeClock
 from tests.reliability.helpers import meddle
-from tests.reliability.test_attacks import _admin_id, _append, _carry_over, said
+from tests.reliability.test_attacks import _admin_id, _append, _carry_over, said, shift_school
 from tests.reliability.test_tamper import record_shift
 from tests.school import make_ready, make_school
 
@@ -133,3 +134,44 @@ def test_a_purge_that_removed_what_a_kept_event_refers_to_is_named(
     assert (
         f"event {extended} (return_extended) refers to event {signed_out}, which a purge removed"
     ) in said(report)
+
+
+# --- 3. this machine's witness file cannot be written ------------------------------------------
+
+
+@pytest.mark.parametrize("planted", ["folder", "symlink"])
+def test_a_witness_file_that_cannot_be_written_is_said(
+    sqlite_services: Services, sqlite_url: str, tmp_path: Path, planted: str
+) -> None:
+    """verify writes its witness to ``verify-witness.json.partial``, then renames it into place,
+    and said nothing when it could not: a folder planted under that name (or a full disk, a
+    read-only data folder) froze this machine's witness at an old event, silently, so a
+    later cut of the end back to it went unseen; a symlink planted there had the witness
+    written through it into the file it points at. verify now says the result was not kept,
+    and never writes through a link."""
+    services = sqlite_services
+    shift_school(services)
+    assert services.integrity.verify().ok
+    partial = witness_path().with_name(witness_path().name + ".partial")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("the school's own file\n")
+    if planted == "folder":
+        partial.mkdir()
+    else:
+        partial.symlink_to(victim)
+    frozen = witness_path().read_text()
+    services.phones.deposit("ASMITH")
+
+    report = services.integrity.verify()
+
+    assert report.ok
+    assert victim.read_text() == "the school's own file\n"
+    if planted == "folder":
+        assert witness_path().read_text() == frozen
+        assert any(
+            "this machine's witness file" in note and "could not be written" in note
+            for note in report.notes
+        ), report.notes
+    else:  # the link is put aside, not written through: the witness is kept
+        assert witness_path().is_file() and not witness_path().is_symlink()
+        assert witness_path().read_text() != frozen
