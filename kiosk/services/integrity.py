@@ -1271,10 +1271,24 @@ def _write_witness_file(data: dict[str, Any]) -> str | None:
 
 
 def witness_name(url: str) -> str:
-    """How this machine's witness file names the database at ``url`` (no password)."""
+    """How this machine's witness file names the database at ``url`` (no password). A SQLite
+    file's path is made absolute and normal first: the same file spelt another way
+    (``/data/./kiosk.sqlite3``, a double slash, a path relative to the working folder) had no
+    witness, and verify said "intact" over an end cut off."""
     from sqlalchemy.engine import make_url
 
-    return make_url(url).render_as_string(hide_password=True)
+    parsed = make_url(url)
+    database = parsed.database
+    if (
+        parsed.get_backend_name() == "sqlite"
+        and database
+        and not database.startswith((":memory:", "file:"))
+    ):
+        path = os.path.normpath(os.path.abspath(database))
+        if path.startswith("//"):  # POSIX keeps a leading double slash
+            path = "/" + path.lstrip("/")
+        parsed = parsed.set(database=path)
+    return parsed.render_as_string(hide_password=True)
 
 
 def forget_witness(database: str) -> None:

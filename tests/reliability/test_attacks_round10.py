@@ -175,3 +175,45 @@ def test_a_witness_file_that_cannot_be_written_is_said(
     else:  # the link is put aside, not written through: the witness is kept
         assert witness_path().is_file() and not witness_path().is_symlink()
         assert witness_path().read_text() != frozen
+
+
+# --- 4. the same SQLite file under another spelling of its URL ---------------------------------
+
+
+@pytest.mark.parametrize("spelling", ["{dir}/./kiosk.sqlite3", "{dir}//kiosk.sqlite3", "rel"])
+def test_the_same_sqlite_file_under_another_url_keeps_its_witness(
+    sqlite_services: Services,
+    sqlite_url: str,
+    tmp_path: Path,
+    clock: FakeClock,
+    spelling: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """This machine's witness is kept per database URL, as written: a shell that cut the end
+    of the SQLite file, then spelt its path another way in KIOSK_DATABASE_URL
+    (``/data/./kiosk.sqlite3``, a double slash, a path relative to the working folder), had
+    verify look up no witness and say "Register intact", the witness file untouched. The
+    path is now normalised before it names the database."""
+    from kiosk.config import Settings
+    from kiosk.db.engine import make_engine
+
+    services = sqlite_services
+    shift_school(services)
+    assert services.integrity.verify().ok
+    newest = services.phones.deposit("ASMITH").event_id
+    assert services.integrity.verify().ok
+    with meddle(sqlite_url) as db:
+        db.execute("DELETE FROM events WHERE id >= %s", (newest,))
+    if spelling == "rel":
+        monkeypatch.chdir(tmp_path)
+        url = "sqlite:///kiosk.sqlite3"
+    else:
+        url = "sqlite:///" + spelling.format(dir=tmp_path)
+    other = Services(make_engine(url), Settings(kiosk_name="k1", database_url=url), clock)
+    try:
+        report = other.integrity.verify(save=False)
+    finally:
+        other.close()
+
+    assert not report.ok
+    assert f"event {newest}, the newest at an earlier check, is missing" in said(report)
