@@ -8,14 +8,19 @@ user triggers (``ALTER TABLE events DISABLE TRIGGER USER``) or sets
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 from sqlalchemy.engine import make_url
 
+import kiosk
 from kiosk.db.guards import SQLITE_TRIGGERS
 from kiosk.domain.chain import EVENT_COLUMNS as CHAIN_COLUMNS
 
@@ -166,3 +171,45 @@ def record_figure(name: str, value: int) -> None:
 def count_case(prop: str) -> None:
     """One hypothesis example of ``prop`` ran to the end without an unexpected error."""
     FUZZ_CASES[prop] = FUZZ_CASES.get(prop, 0) + 1
+
+
+# --- files that never end: a device, a pipe, a huge file ----------------------------------------
+
+HAZARDS = ["/dev/zero", "fifo", "large"]
+
+
+def plant_hazard(path: Path, what: str, large: bytes) -> None:
+    """Put at ``path`` what a reader must refuse unread: a symlink to a device (``what`` a
+    path such as /dev/zero: never ends), a FIFO (waits for ever) or the ``large`` bytes."""
+    if what == "fifo":
+        os.mkfifo(path)
+    elif what == "large":
+        path.write_bytes(large)
+    else:
+        path.symlink_to(what)
+
+
+def _cap_memory() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30))
+
+
+def run_capped(argv: list[str], env: dict[str, str], what: str) -> subprocess.CompletedProcess[str]:
+    """``argv`` (the kiosk, from this checkout) in its own process, its memory (1 GiB) and time
+    (60 s) capped: code that reads a file for ever fails the test instead of taking the
+    machine."""
+    env = dict(env, PYTHONPATH=str(Path(kiosk.__file__).resolve().parents[1]))
+    try:
+        return subprocess.run(
+            argv,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            preexec_fn=_cap_memory,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{what} was still reading its file after 60 s")

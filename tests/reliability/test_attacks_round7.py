@@ -7,21 +7,18 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-import kiosk
 from kiosk.config import Settings
 from kiosk.db.engine import make_engine
 from kiosk.services.app import Services
 from kiosk.services.integrity import witness_path
 from tests.conftest import FakeClock
-from tests.reliability.helpers import meddle
+from tests.reliability.helpers import HAZARDS, meddle, plant_hazard, run_capped
 from tests.reliability.test_attacks import _append
 from tests.reliability.test_cli_reliability import run
 from tests.reliability.test_tamper import record_shift
@@ -227,7 +224,7 @@ def test_a_stored_check_not_written_with_the_school_key_is_not_shown(
 # --- 3. the school key file replaced by a device or a pipe ---------------------------------------
 
 
-@pytest.mark.parametrize("what", ["/dev/zero", "fifo", "large"])
+@pytest.mark.parametrize("what", HAZARDS)
 def test_a_key_file_that_is_a_device_or_a_pipe_is_refused_in_a_sentence(
     sqlite_url: str, what: str
 ) -> None:
@@ -246,32 +243,9 @@ def test_a_key_file_that_is_a_device_or_a_pipe_is_refused_in_a_sentence(
 
     key = key_path()
     key.unlink()
-    if what == "fifo":
-        os.mkfifo(key)
-    elif what == "large":
-        key.write_bytes(b"0" * 2**20)
-    else:
-        key.symlink_to(what)
+    plant_hazard(key, what, b"0" * 2**20)
     env = dict(os.environ, KIOSK_DATABASE_URL=sqlite_url)
-    env["PYTHONPATH"] = str(Path(kiosk.__file__).resolve().parents[1])
-
-    def cap_memory() -> None:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30))
-
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "kiosk", "verify"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            preexec_fn=cap_memory,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail("kiosk verify was still reading the key file after 60 s")
+    done = run_capped([sys.executable, "-m", "kiosk", "verify"], env, "kiosk verify")
 
     assert done.returncode == 1
     assert "something unexpected" not in done.stderr and "Traceback" not in done.stderr

@@ -6,7 +6,6 @@ Each test here failed on the code before its fix (see the commit that added it).
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,12 +14,11 @@ import pytest
 from psycopg import errors
 from sqlalchemy.engine import make_url
 
-import kiosk
 from kiosk.config import Settings
 from kiosk.db.engine import make_engine
 from kiosk.services.app import Services
 from tests.conftest import FakeClock
-from tests.reliability.helpers import Raw, libpq_url
+from tests.reliability.helpers import HAZARDS, Raw, libpq_url, plant_hazard, run_capped
 from tests.reliability.test_attacks import _append
 from tests.reliability.test_least_privilege import _is_admin, _staff_change
 from tests.school import make_school
@@ -177,7 +175,7 @@ def test_a_register_function_or_trigger_not_as_installed_is_named(
 # --- an anchor file that is a device, a pipe or huge ---------------------------------------------
 
 
-@pytest.mark.parametrize("what", ["/dev/zero", "fifo", "large"])
+@pytest.mark.parametrize("what", HAZARDS)
 def test_an_anchor_file_that_is_a_device_or_a_pipe_is_refused_in_a_sentence(
     sqlite_url: str, tmp_path: Path, what: str
 ) -> None:
@@ -193,32 +191,10 @@ def test_an_anchor_file_that_is_a_device_or_a_pipe_is_refused_in_a_sentence(
     finally:
         services.close()
     anchor = tmp_path / "anchor.txt"
-    if what == "fifo":
-        os.mkfifo(anchor)
-    elif what == "large":
-        anchor.write_bytes(b"Event: 1\n" * 2**17)
-    else:
-        anchor.symlink_to(what)
+    plant_hazard(anchor, what, b"Event: 1\n" * 2**17)
     env = dict(os.environ, KIOSK_DATABASE_URL=sqlite_url)
-    env["PYTHONPATH"] = str(Path(kiosk.__file__).resolve().parents[1])
-
-    def cap_memory() -> None:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30))
-
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "kiosk", "verify", "--anchor", str(anchor)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            preexec_fn=cap_memory,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail("kiosk verify was still reading the anchor file after 60 s")
+    argv = [sys.executable, "-m", "kiosk", "verify", "--anchor", str(anchor)]
+    done = run_capped(argv, env, "kiosk verify --anchor")
 
     assert done.returncode == 1
     assert "something unexpected" not in done.stderr and "Traceback" not in done.stderr

@@ -7,42 +7,12 @@ Each test here failed on the code before its fix (see the commit that added it).
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-import kiosk
-
-_ROOT = str(Path(kiosk.__file__).resolve().parents[1])
-
-
-def _cap_memory() -> None:
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30))
-
-
-def _run_capped(
-    argv: list[str], env: dict[str, str], what: str
-) -> subprocess.CompletedProcess[str]:
-    """``argv`` in its own process, memory and time capped, so that code that reads for ever
-    fails the test instead of taking the machine."""
-    try:
-        return subprocess.run(
-            argv,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            preexec_fn=_cap_memory,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"{what} was still reading its file after 60 s")
-
+from tests.reliability.helpers import HAZARDS, plant_hazard, run_capped
 
 # --- an import or a policy file that is a device, a pipe or huge ---------------------------------
 
@@ -75,21 +45,15 @@ def test_an_import_file_that_is_a_device_or_a_pipe_is_refused_in_a_sentence(
     file of at most 5 MiB; otherwise it is refused in a sentence and nothing is recorded."""
     name = "staff.csv" if command != "calendar import" else "calendar.csv"
     source = tmp_path / name
-    if what == "fifo":
-        os.mkfifo(source)
-    elif what == "large":
-        source.write_bytes(b"code,name\n" + b"ZZ,Someone\n" * (5 * 2**20 // 11 + 1))
-    else:
-        source.symlink_to(what)
+    plant_hazard(source, what, b"code,name\n" + b"ZZ,Someone\n" * (5 * 2**20 // 11 + 1))
     url = f"sqlite:///{tmp_path / 'kiosk.sqlite3'}"
     env = dict(
         os.environ,
         KIOSK_DATABASE_URL=url,
         KIOSK_DATA_DIR=str(tmp_path / "data"),
         KIOSK_CONFIG=str(tmp_path / "config.toml"),
-        PYTHONPATH=_ROOT,
     )
-    done = _run_capped(
+    done = run_capped(
         [sys.executable, "-m", "kiosk", *_COMMANDS[command], str(source)], env, f"kiosk {command}"
     )
 
@@ -99,7 +63,7 @@ def test_an_import_file_that_is_a_device_or_a_pipe_is_refused_in_a_sentence(
     assert f"kiosk: {source} cannot be read ({why}" in done.stderr, done.stderr
 
 
-@pytest.mark.parametrize("what", ["/dev/zero", "fifo", "large"])
+@pytest.mark.parametrize("what", HAZARDS)
 def test_a_console_import_file_that_is_a_device_or_a_pipe_is_refused(
     tmp_path: Path, what: str
 ) -> None:
@@ -107,12 +71,7 @@ def test_a_console_import_file_that_is_a_device_or_a_pipe_is_refused(
     its size with stat(): /dev/zero says 0 bytes and was read until memory ran out; a FIFO
     hung the console's worker for ever. Now refused in a sentence, as on the command line."""
     source = tmp_path / "staff.csv"
-    if what == "fifo":
-        os.mkfifo(source)
-    elif what == "large":
-        source.write_bytes(b"x" * (5 * 2**20 + 1))
-    else:
-        source.symlink_to(what)
+    plant_hazard(source, what, b"x" * (5 * 2**20 + 1))
     script = (
         "import sys\n"
         "from kiosk.domain.errors import InvalidInput\n"
@@ -122,8 +81,9 @@ def test_a_console_import_file_that_is_a_device_or_a_pipe_is_refused(
         "except InvalidInput as exc:\n"
         "    print(exc.message)\n"
     )
-    env = dict(os.environ, PYTHONPATH=_ROOT)
-    done = _run_capped([sys.executable, "-c", script, str(source)], env, "the console's import")
+    done = run_capped(
+        [sys.executable, "-c", script, str(source)], dict(os.environ), "the console's import"
+    )
 
     assert done.returncode == 0, done.stderr
     if what == "/dev/zero":  # the link is followed: its target's name is no CSV's
