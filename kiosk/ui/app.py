@@ -35,7 +35,7 @@ from kiosk.ui import tuning
 from kiosk.ui.base import KioskScreenMixin
 from kiosk.ui.clock import UiClock
 from kiosk.ui.gateway import UNEXPECTED, Gateway
-from kiosk.ui.keys import KeysInOrder
+from kiosk.ui.keys import TAPS, KeysInOrder
 from kiosk.ui.logfile import setup_file_logging
 from kiosk.ui.scanner import ScanWedge, WedgeOutput
 from kiosk.ui.signals import exit_on_sigterm, forget_sigterm
@@ -51,9 +51,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("kiosk.ui")
 
 S = TypeVar("S", bound=Screen[Any])
-
-# A press of the mouse or a tap of the touch screen: keys held back go before it.
-TAPS = (events.MouseDown, events.MouseUp, events.Click)
 
 # Actions that would leave the app (or open a way out): refused whatever asks for them,
 # a key binding, the command palette or a markup link.

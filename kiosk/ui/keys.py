@@ -17,6 +17,12 @@ they may go (``keys_must_wait``):
 * whatever the app adds (the kiosk: a code being answered, scans queued, "Not recorded" being
   read).
 
+A tap (a press of the mouse or of the touch screen) made while keys typed before it are still
+waiting or on their way waits behind them, in the same queue: the button it pressed acts on
+everything typed before it ("Joe Bloggs" typed fast, then Add: "Joe Blog" was saved, and the
+"gs" went on to the console's table). Its turn come, it goes to the screen it was made on, or
+nowhere if that screen has gone meanwhile (what is under it now is not what was tapped).
+
 Where a key goes once its turn has come is :meth:`KeysInOrder.dispatch_key`: a screen with
 ``KEYS_IN_ORDER = True`` (the admin console and its dialogs) gets each key followed, after its
 ``refuse_key(event)`` (True: the key is dropped); the kiosk app sends a kiosk screen's keys to
@@ -27,6 +33,7 @@ the screen's code field first. Stock Textual public API only: ``on_event``, ``ca
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 from time import monotonic
 from typing import Any, TypeVar
 
@@ -37,8 +44,20 @@ from textual.widget import Widget
 
 ReturnT = TypeVar("ReturnT")
 
-# What waits in the queue: a key, or (in an app that reads scans: the kiosk) a scanner's code
-# read while keys typed before it were waiting.
+# A press of the mouse or a tap of the touch screen.
+TAPS = (events.MouseDown, events.MouseUp, events.Click)
+
+
+@dataclass(frozen=True)
+class HeldTap:
+    """A tap made while keys typed before it waited, and the screen it was made on."""
+
+    event: events.MouseEvent
+    screen: object
+
+
+# What a screen is handed from the queue: a key, or (in an app that reads scans: the kiosk) a
+# scanner's code read while keys typed before it were waiting. A tap waits there too.
 Held = events.Key | str
 
 
@@ -58,7 +77,7 @@ class KeysInOrder(App[ReturnT]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._held: deque[Held] = deque()
+        self._held: deque[Held | HeldTap] = deque()
         self._held_since = 0.0
         self._held_timer: Timer | None = None
         self._flying: events.Key | None = None
@@ -94,6 +113,14 @@ class KeysInOrder(App[ReturnT]):
         if isinstance(event, events.Key) and not event.is_forwarded:
             await self.deliver_key(event)
             return
+        if (
+            isinstance(event, TAPS)
+            and not event.is_forwarded
+            and self.screen_stack
+            and (self._held or self.key_in_flight())
+        ):
+            self.hold_key(HeldTap(event, self.screen))  # behind the keys typed before it
+            return
         await super().on_event(event)
 
     async def deliver_key(self, item: Held) -> None:
@@ -103,7 +130,7 @@ class KeysInOrder(App[ReturnT]):
             return
         await self.dispatch_key(item)
 
-    def hold_key(self, item: Held, *, first: bool = False) -> None:
+    def hold_key(self, item: Held | HeldTap, *, first: bool = False) -> None:
         """Keep ``item`` for later: after the keys held already, or before them (``first``:
         a key read again on the screen that reads keys next)."""
         if not self._held:
@@ -186,6 +213,16 @@ class KeysInOrder(App[ReturnT]):
             self._held_timer.stop()
             self._held_timer = None
         while self._held and not self.keys_must_wait():
-            await self.dispatch_key(self._held.popleft())
+            item = self._held.popleft()
+            if isinstance(item, HeldTap):
+                await self._tap(item)
+            else:
+                await self.dispatch_key(item)
         if self._held:
             self._release_later()
+
+    async def _tap(self, tap: HeldTap) -> None:
+        """A tap whose turn has come: to Textual, if the screen it was made on is still the
+        one on top (else it is dropped: what is under it now is not what was tapped)."""
+        if self.screen_stack and self.screen is tap.screen:
+            await super().on_event(tap.event)
