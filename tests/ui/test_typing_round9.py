@@ -21,7 +21,7 @@ from kiosk.ui.admin.dialogs import FormDialog
 from tests.conftest import START, FakeClock
 from tests.school import make_school
 from tests.ui.admin_support import SIZE, messages, open_console, open_services, wait_until
-from tests.ui.kiosk_support import make_app
+from tests.ui.kiosk_support import hold, make_app
 
 pytestmark = pytest.mark.ui
 
@@ -88,7 +88,7 @@ async def quiet(pilot: Pilot[Any]) -> None:
 
 async def typed(pilot: Pilot[Any], keys: str, gap: float = 0.05) -> None:
     for key in keys:
-        await pilot.press({" ": "space", "⏎": "enter"}.get(key, key))
+        await pilot.press({" ": "space", "⏎": "enter", "⎋": "escape"}.get(key, key))
         await pilot.pause(gap)
 
 
@@ -112,6 +112,34 @@ async def test_a_tap_on_add_after_a_burst_saves_every_key_typed(
         await typed(pilot, "JBLOGGS⏎")
         burst(app, *"Joe Bloggs")
         tap(app, "#submit")
+        await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
+        await quiet(pilot)
+        assert any("Joe Bloggs (JBLOGGS) added" in m for m in messages(app)), messages(app)
+    assert staff_names(services)["JBLOGGS"] == "Joe Bloggs"
+
+
+@pytest.mark.parametrize("host", HOSTS)
+async def test_esc_while_a_form_is_saving_does_not_pass_for_a_cancel(
+    services: Services, host: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Enter saves; the database is slow ("Saving…"); Esc, the admin changing their mind:
+    # the dialog closed as if cancelled, saying nothing, and the member of staff was added
+    # all the same a moment later.
+    gate = hold(monkeypatch, services.people, "add_staff")
+    async with console_in(host, services) as (app, pilot):
+        await typed(pilot, "8")
+        await wait_until(pilot, lambda: isinstance(app.focused, DataTable))
+        await typed(pilot, "a")
+        await wait_until(pilot, lambda: isinstance(app.screen, FormDialog))
+        await quiet(pilot)
+        await typed(pilot, "JBLOGGS⏎Joe Bloggs⏎⏎⏎")  # Enter through email and the list
+        await wait_until(pilot, lambda: any("Saving" in m for m in messages(app)))
+        await typed(pilot, "⎋")
+        await pilot.pause(0.3)
+        dialog = app.screen
+        assert isinstance(dialog, FormDialog), "Esc closed the dialog while it was saving"
+        assert any("cannot be cancelled" in m for m in messages(app)), messages(app)
+        gate.set()
         await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
         await quiet(pilot)
         assert any("Joe Bloggs (JBLOGGS) added" in m for m in messages(app)), messages(app)

@@ -263,6 +263,16 @@ class FormDialog(ConsoleModal):
         self._busy = False
         self.query_one("#form-message", FeedbackLine).say(message, error=True)
 
+    SAVING = "Saving: it cannot be cancelled now. Wait for it to finish."
+
+    def action_cancel(self) -> None:
+        """Esc. While the save runs it is not a cancel: what is being saved is recorded all
+        the same, so the dialog stays and says so, and closes with the outcome."""
+        if self._busy:
+            self.query_one("#form-message", FeedbackLine).say(self.SAVING)
+            return
+        self.dismiss(None)
+
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
-        self.dismiss(None)
+        self.action_cancel()
