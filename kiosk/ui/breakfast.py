@@ -33,7 +33,9 @@ MODES = {
 }
 MOVE_CONFIRM_SECONDS = 10.0
 # The second F8 confirms only once the question has been up this long: F8 pressed twice
-# 80 ms apart (or bouncing) moved every phone without the question being seen.
+# 80 ms apart (or bouncing) moved every phone without the question being seen. So for F4:
+# an undo this soon after the last one was shown is the same press again (F4 twice at once
+# undid the last two colleagues' scans, the second before "Undone: …" had been seen).
 MOVE_READ_SECONDS = 0.5
 
 
@@ -68,6 +70,7 @@ class BreakfastScreen(StaffScreen):
         self.entries: list[Entry] = []
         self.in_drawer: tuple[PhoneHolding, ...] = ()
         self._move_armed_at: float | None = None
+        self._undone_at: float | None = None  # when the last undo was shown (app's clock)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="breakfast"):
@@ -181,6 +184,7 @@ class BreakfastScreen(StaffScreen):
 
     def _recorded(self, result: tuple[EventReceipt, tuple[PhoneHolding, ...]], mode: str) -> None:
         receipt, self.in_drawer = result
+        self._undone_at = None  # a new scan: F4 now undoes it
         entry = Entry(receipt, mode)
         self.entries.append(entry)
         self._refresh_view()
@@ -198,6 +202,9 @@ class BreakfastScreen(StaffScreen):
     def action_undo(self) -> None:
         if self.kiosk.busy:
             return
+        undone, now = self._undone_at, self.kiosk.clock.monotonic()
+        if undone is not None and now - undone < MOVE_READ_SECONDS:
+            return  # the same press again (typed before the last undo was shown): not read
         self._move_armed_at = None
         entry = next((e for e in reversed(self.entries) if not e.undone), None)
         if entry is None:
@@ -213,6 +220,7 @@ class BreakfastScreen(StaffScreen):
     def _undone(self, entry: Entry, result: tuple[EventReceipt, tuple[PhoneHolding, ...]]) -> None:
         _receipt, self.in_drawer = result
         entry.undone = True
+        self._undone_at = self.kiosk.clock.monotonic()
         self._refresh_view()
         self.query_one("#notice", Notice).show(
             "ok", f"Undone: {entry.name}'s scan (kept in the register as a correction)."

@@ -18,10 +18,11 @@ from kiosk.services.app import Services
 from kiosk.ui.admin import AdminConsoleScreen
 from kiosk.ui.admin.app import AdminApp, SignInScreen
 from kiosk.ui.admin.dialogs import FormDialog
+from kiosk.ui.breakfast import MOVE_READ_SECONDS, BreakfastScreen
 from tests.conftest import START, FakeClock
 from tests.school import make_school
 from tests.ui.admin_support import SIZE, messages, open_console, open_services, wait_until
-from tests.ui.kiosk_support import hold, make_app
+from tests.ui.kiosk_support import burst_keys, hold, make_app, notice, running, scan, settle
 
 pytestmark = pytest.mark.ui
 
@@ -144,3 +145,33 @@ async def test_esc_while_a_form_is_saving_does_not_pass_for_a_cancel(
         await quiet(pilot)
         assert any("Joe Bloggs (JBLOGGS) added" in m for m in messages(app)), messages(app)
     assert staff_names(services)["JBLOGGS"] == "Joe Bloggs"
+
+
+def in_drawer(services: Services) -> list[str]:
+    return sorted(h.staff.code for h in services.phones.phones_now() if h.store.code == "DRAWER")
+
+
+async def test_f4_pressed_twice_at_once_in_breakfast_club_undoes_one_scan(school: Services) -> None:
+    # Breakfast club: Alice's then Esha's phone logged; F4 (undo the last) pressed twice at
+    # once (a double press, a bouncing key). The second F4 waited for the first undo's
+    # answer and then undid Alice's scan too: her phone, in the drawer, was recorded as not
+    # logged, though nobody had seen "Undone: Esha Patel's scan" before it came.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:BJONES")
+        await pilot.press("f5")
+        await settle(pilot)
+        assert isinstance(app.screen, BreakfastScreen)
+        await scan(pilot, "SRK1:S:ASMITH")
+        await scan(pilot, "SRK1:S:EPATEL")
+        assert in_drawer(school) == ["ASMITH", "EPATEL"]
+        burst_keys(app, "f4", "f4")
+        await settle(pilot)
+        assert "Undone: Esha Patel's scan" in notice(app), notice(app)
+        assert in_drawer(school) == ["ASMITH"]
+        # Pressed again once the first undo has been read: that is a second undo.
+        app.clock.advance(MOVE_READ_SECONDS)
+        await pilot.press("f4")
+        await settle(pilot)
+        assert "Undone: Alice Smith's scan" in notice(app), notice(app)
+    assert in_drawer(school) == []
