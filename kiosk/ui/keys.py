@@ -141,6 +141,11 @@ class KeysInOrder(App[ReturnT]):
             self._held.append(item)
         self._release_later()
 
+    def hold_since_now(self) -> None:
+        """The keys held wait for the screen on top from now (``KEYS_WAIT_SECONDS``): what
+        they waited for until now (the app's own reason) is over only later."""
+        self._held_since = monotonic()
+
     async def dispatch_key(self, item: Held) -> None:
         """Hand ``item`` on, its turn having come. An app that reads scans handles a ``str``
         (here there is nothing to read it) and may send keys elsewhere first; the rest come

@@ -175,3 +175,26 @@ async def test_f4_pressed_twice_at_once_in_breakfast_club_undoes_one_scan(school
         await settle(pilot)
         assert "Undone: Alice Smith's scan" in notice(app), notice(app)
     assert in_drawer(school) == []
+
+
+async def test_a_pin_typed_while_the_last_sign_in_is_checked_is_never_shown(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ``kiosk admin``: a wrong PIN and the badge, then at once the right PIN and the badge
+    # again (the admin knows they slipped). The first sign-in was still being checked: the
+    # right PIN went into the staff-code field, shown there in clear ("DOFFICE402718…"),
+    # and stayed on the screen after "Wrong PIN".
+    gate = hold(monkeypatch, services.admin, "sign_in")
+    app = AdminApp(services.settings, services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.focused, Input))
+        burst(app, *"111111", "⏎", *"DOFFICE", "⏎")
+        await wait_until(pilot, lambda: any("Checking" in m for m in messages(app)))
+        burst(app, *PIN, "⏎", *"DOFFICE", "⏎")
+        await pilot.pause(0.3)
+        code = app.screen.query_one("#code", Input)
+        assert PIN not in code.value, f"the PIN shown in clear: {code.value!r}"
+        gate.set()
+        await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
+        await quiet(pilot)
+        assert isinstance(app.screen, AdminConsoleScreen)

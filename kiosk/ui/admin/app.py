@@ -193,7 +193,9 @@ class SignInScreen(Screen[None]):
         pin = self.query_one("#pin", Input)
         if pin.value and pin.is_mounted and self.has_class("-signin"):
             pin.value = ""
-            pin.focus()
+            # At once (not after this handler): keys typed during the check go on next, and
+            # the PIN typed again must reach the PIN field, not the code field (in clear).
+            self.set_focus(pin)
 
     # --- first run: set the PIN ----------------------------------------------------------------
 
@@ -317,6 +319,19 @@ class AdminApp(PlainErrors, KeysInOrder[None]):
 
     def get_default_screen(self) -> Screen[Any]:
         return SignInScreen(self.settings, self.services)
+
+    def keys_must_wait(self) -> bool:
+        """Keys wait (kiosk/ui/keys.py), and also while a sign-in is being checked: typed
+        then (the right PIN straight after a wrong one), they went into the staff-code field,
+        the PIN shown there in clear. They go on once it is answered, where the answer put
+        the cursor (the PIN field, or the console: the wait for it to be drawn counts from
+        the answer)."""
+        screen = self.screen if self.screen_stack else None
+        if isinstance(screen, SignInScreen) and screen.busy:
+            if self.keys_held:
+                self.hold_since_now()
+            return True
+        return super().keys_must_wait()
 
     def action_reconnect(self) -> None:
         screen = self.screen
