@@ -515,3 +515,38 @@ async def test_export_with_the_register_filters(
         await wait_until(pilot, lambda: target.exists())
         exported = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
         assert [r["staff_code"] for r in exported] == ["ASMITH"]
+
+
+async def test_enter_in_an_export_date_moves_on_and_the_name_follows_the_dates(
+    services: Services, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before: Enter after typing the From date exported at once, under the name the tab
+    # opened with (register-2026-03-10.csv) though the file held 1 to 10 March.
+    monkeypatch.chdir(tmp_path)
+    app = ConsoleHost(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("9")
+        await wait_until(pilot, lambda: app.screen.query_one(TabbedContent).active == "tab-export")
+        screen = app.screen
+        first = screen.query_one("#export-from", Input)
+        await wait_until(pilot, lambda: app.focused is first)
+        path = screen.query_one("#export-path", Input)
+        assert path.value == str(tmp_path / "register-2026-03-10.csv")
+        first.value = ""
+        await pilot.press(*"01/03/2026", "enter")
+        await pilot.pause(0.2)
+        assert app.focused is screen.query_one("#export-to", Input)
+        assert not list(tmp_path.glob("*.csv"))  # nothing written yet
+        assert path.value == str(tmp_path / "register-2026-03-01-to-2026-03-10.csv")
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert app.focused is path
+        assert not list(tmp_path.glob("*.csv"))
+        await pilot.press("enter")  # the last field: Enter exports
+        await wait_until(pilot, lambda: any("written to" in m for m in messages(app)))
+        assert [p.name for p in tmp_path.glob("*.csv")] == ["register-2026-03-01-to-2026-03-10.csv"]
+        # A name the admin typed is theirs: a date changed afterwards does not touch it.
+        path.value = str(tmp_path / "mine.csv")
+        first.value = "02/03/2026"
+        await pilot.pause(0.2)
+        assert path.value == str(tmp_path / "mine.csv")

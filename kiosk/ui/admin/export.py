@@ -49,6 +49,9 @@ class ExportPane(Pane):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.filters = RegisterFilter()
+        # The file name the pane last chose from the dates (None: the admin typed their own):
+        # while it stands, it follows the dates (a file named for one day held a week).
+        self._named_for: str | None = None
 
     def compose(self) -> ComposeResult:
         today = self.today()
@@ -64,7 +67,8 @@ class ExportPane(Pane):
             yield Input(today.strftime("%d/%m/%Y"), id="export-to")
         with Horizontal(classes="row"):
             yield Label("Save as")
-            yield Input(str(self._default_path(today, today)), id="export-path")
+            self._named_for = str(self._default_path(today, today))
+            yield Input(self._named_for, id="export-path")
         with Horizontal(classes="row"):
             yield Tick("Only events matching the register's filters", id="export-filtered")
             yield Static("", id="export-hint")
@@ -89,7 +93,7 @@ class ExportPane(Pane):
         self.filters = filters
         self.query_one("#export-from", Input).value = day.strftime("%d/%m/%Y")
         self.query_one("#export-to", Input).value = day.strftime("%d/%m/%Y")
-        self.query_one("#export-path", Input).value = str(self._default_path(day, day))
+        self._name_file(day, day)
         self.query_one("#export-filtered", Checkbox).value = filters != RegisterFilter()
         self._show_filters()
         self.say(f"Ready to export {day:%A %d %B %Y}. Check the file name, then Export.")
@@ -117,7 +121,38 @@ class ExportPane(Pane):
             plain(f"({text})" if text else "(the register has no filters set)")
         )
 
-    @on(Input.Submitted)
+    def _name_file(self, first: date, last: date) -> None:
+        path = self.query_one("#export-path", Input)
+        self._named_for = str(self._default_path(first, last))
+        path.value = self._named_for
+
+    @on(Input.Changed, "#export-from, #export-to")
+    def _dates_changed(self) -> None:
+        """The file name the pane chose follows the dates typed (not one the admin typed)."""
+        if self._named_for is None:
+            return
+        if self.query_one("#export-path", Input).value != self._named_for:
+            self._named_for = None  # edited by hand: theirs from now on
+            return
+        today = self.today()
+        try:
+            first = parse_date(self.query_one("#export-from", Input).value, today=today)
+            last = parse_date(self.query_one("#export-to", Input).value, today=today)
+        except ValueError:
+            return  # not a date yet (being typed)
+        if first <= last:
+            self._name_file(first, last)
+
+    @on(Input.Submitted, "#export-from, #export-to")
+    def _next_field(self, event: Input.Submitted) -> None:
+        """Enter in a date moves on to the next field, as in the console's forms; Enter in
+        the file name (the last field) or the button exports. (Enter after the From date
+        exported at once, under the name of the day the tab opened with.)"""
+        event.stop()
+        following = "#export-to" if event.input.id == "export-from" else "#export-path"
+        self.query_one(following, Input).focus()
+
+    @on(Input.Submitted, "#export-path")
     @on(Button.Pressed, "#export-go")
     def export(self) -> None:
         today = self.today()
