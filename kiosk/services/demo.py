@@ -40,7 +40,7 @@ from kiosk.domain.events import BREAKFAST_DRAWER_STORE, SIGN_OUT_REASONS, Review
 from kiosk.domain.timeutil import next_school_day, utc_now
 from kiosk.resources import SEED_POLICY_FILE, SEED_POLICY_TITLE, SEED_POLICY_VERSION, asset_text
 from kiosk.services.app import Services, prepare_database
-from kiosk.services.integrity import forget_witness, witness_name
+from kiosk.services.integrity import forget_witness, former_witness_name, witness_name
 
 DEMO_ADMIN_PIN = "246810"
 # The office manager: the admin the README names, who sets the demo's PIN.
@@ -226,7 +226,8 @@ def build_demo(settings: Settings, *, now: datetime | None = None, seed: int = 2
     os.replace(building, path)
     # A new register in the old one's place: this machine's witness of the old one would
     # make the first `kiosk --demo verify` report its end missing.
-    forget_witness(witness_name(f"sqlite:///{path}"))
+    url = f"sqlite:///{path}"
+    forget_witness(witness_name(url), former_witness_name(url))
     return DemoSchool(
         database_url=f"sqlite:///{path}",
         path=path,

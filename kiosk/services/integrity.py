@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
@@ -1209,15 +1210,19 @@ def _witness_file() -> dict[str, Any]:
     return data
 
 
-def read_witness(database: str) -> tuple[VerifyReport | None, str | None]:
+def read_witness(
+    database: str, *, formerly: str | None = None
+) -> tuple[VerifyReport | None, str | None]:
     """The last result this machine saw for this database (None: none, or unreadable), and a
     sentence naming the witness file when it cannot be read (then its witness is not checked:
-    the chain's last check still is, and the file is written anew)."""
+    the chain's last check still is, and the file is written anew). ``formerly``: the name an
+    older version kept it under (read when there is none under ``database``)."""
     try:
         data = _witness_file()
-        if database not in data:
+        name = database if database in data else formerly
+        if name is None or name not in data:
             return None, None
-        return VerifyReport.from_data(data[database]), None
+        return VerifyReport.from_data(data[name]), None
     except FileNotFoundError:
         return None, None
     except ValueError as exc:
@@ -1232,13 +1237,15 @@ def load_witness(database: str) -> VerifyReport | None:
     return read_witness(database)[0]
 
 
-def save_witness(database: str, report: VerifyReport) -> str | None:
-    """Keep ``report`` as this machine's witness of ``database``; a sentence when it could
-    not be kept (None: kept)."""
+def save_witness(database: str, report: VerifyReport, *, formerly: str | None = None) -> str | None:
+    """Keep ``report`` as this machine's witness of ``database`` (under that name only: one
+    kept under ``formerly`` goes); a sentence when it could not be kept (None: kept)."""
     try:
         data = _witness_file()
     except (OSError, ValueError):
         data = {}
+    if formerly is not None and formerly != database:
+        data.pop(formerly, None)
     data[database] = json.loads(report.to_json())
     problem = _write_witness_file(data)
     if problem is None:
@@ -1251,30 +1258,34 @@ def save_witness(database: str, report: VerifyReport) -> str | None:
 
 def _write_witness_file(data: dict[str, Any]) -> str | None:
     """This machine's witness file, written whole (0600; in place only once complete): None,
-    or why it could not be (the chain's own last check still witnesses). A file, link or
-    folder left where the partial file goes is removed first, never written through (a
-    symlink planted there had the witness written into whatever it named)."""
+    or why it could not be (the chain's own last check still witnesses). Written to a new
+    temporary file of its own beside it (``mkstemp``), never to a name given in advance: a
+    folder planted at such a name froze the witness, a symlink had it written into whatever
+    it named, and two checks at once shared it."""
     path = witness_path()
-    partial = path.with_name(path.name + ".partial")
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with suppress(FileNotFoundError):
-            partial.unlink()
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-        fd = os.open(partial, flags, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh)
-        os.replace(partial, path)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
         return exc.strerror or type(exc).__name__
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh)
+        os.replace(name, path)
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    finally:
+        with suppress(FileNotFoundError):
+            os.unlink(name)
     return None
 
 
 def witness_name(url: str) -> str:
     """How this machine's witness file names the database at ``url`` (no password). A SQLite
-    file's path is made absolute and normal first: the same file spelt another way
-    (``/data/./kiosk.sqlite3``, a double slash, a path relative to the working folder) had no
-    witness, and verify said "intact" over an end cut off."""
+    file by its real path alone (``sqlite:////data/kiosk.sqlite3``): the same file spelt
+    another way (``/data/./kiosk.sqlite3``, a relative path, another driver's name, a query
+    string, a folder reached through a symlink) had no witness, and verify said "intact"
+    over an end cut off."""
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
@@ -1284,21 +1295,27 @@ def witness_name(url: str) -> str:
         and database
         and not database.startswith((":memory:", "file:"))
     ):
-        path = os.path.normpath(os.path.abspath(database))
-        if path.startswith("//"):  # POSIX keeps a leading double slash
-            path = "/" + path.lstrip("/")
-        parsed = parsed.set(database=path)
+        return f"sqlite:///{os.path.realpath(database)}"
     return parsed.render_as_string(hide_password=True)
 
 
-def forget_witness(database: str) -> None:
-    """Drop this machine's witness of ``database`` (a register built anew in its place: the
-    demo school rebuilt), so that its first check does not report the old one's end missing."""
+def former_witness_name(url: str) -> str:
+    """How the witness file named the database at ``url`` before :func:`witness_name` (the
+    URL as written, no password): a witness kept then is still read."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def forget_witness(*names: str) -> None:
+    """Drop this machine's witness of a database, under each of its ``names`` (a register
+    built anew in its place: the demo school rebuilt), so that its first check does not report
+    the old one's end missing."""
     try:
         data = _witness_file()
     except (OSError, ValueError):
         return
-    if data.pop(database, None) is None:
+    if not [data.pop(name) for name in names if name in data]:
         return
     _write_witness_file(data)
 
@@ -1520,10 +1537,13 @@ class IntegrityService(UseCases):
     def _database(self) -> str:
         return witness_name(self.ctx.engine.url.render_as_string(hide_password=False))
 
+    def _former_database(self) -> str:
+        return former_witness_name(self.ctx.engine.url.render_as_string(hide_password=False))
+
     def forget_witness(self) -> None:
         """This machine's witness of this database goes (its newer events were dropped by a
         recorded restore: the end it names is gone as asked)."""
-        forget_witness(self._database())
+        forget_witness(self._database(), self._former_database())
 
     def verify(self, *, save: bool = True, anchors: Sequence[Anchor] = ()) -> VerifyReport:
         """Walk the whole chain, replay the reference data, check the anchors; keep the
@@ -1537,7 +1557,7 @@ class IntegrityService(UseCases):
         database = self._database()
         with self.ctx.read() as session:
             one_snapshot(session)
-            witness, witness_note = read_witness(database)
+            witness, witness_note = read_witness(database, formerly=self._former_database())
             last_id, last, last_unreadable = read_last(session)
             found = (witness, last)
             previous = _older_witness(*found)
@@ -1562,7 +1582,7 @@ class IntegrityService(UseCases):
         if witness_note:
             report = replace(report, notes=(*report.notes, witness_note))
         if save:
-            unsaved = save_witness(database, report)
+            unsaved = save_witness(database, report, formerly=self._former_database())
             if unsaved:
                 report = replace(report, notes=(*report.notes, unsaved))
             try:

@@ -6,14 +6,17 @@ Each test here failed on the code before its fix (see the commit that added it).
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from kiosk.config import Settings
+from kiosk.db.engine import make_engine
 from kiosk.services.app import Services
-from kiosk.services.integrity import Anchor, witness_path
+from kiosk.services.integrity import Anchor, VerifyReport, witness_path
 from tests.conftest import FakeClock
 from tests.reliability.helpers import meddle
 from tests.reliability.test_attacks import _admin_id, _append, _carry_over, said, shift_school
@@ -139,42 +142,48 @@ def test_a_purge_that_removed_what_a_kept_event_refers_to_is_named(
 # --- 3. this machine's witness file cannot be written ------------------------------------------
 
 
-@pytest.mark.parametrize("planted", ["folder", "symlink"])
+@pytest.mark.parametrize("planted", ["folder", "symlink", "witness-folder"])
 def test_a_witness_file_that_cannot_be_written_is_said(
     sqlite_services: Services, sqlite_url: str, tmp_path: Path, planted: str
 ) -> None:
-    """verify writes its witness to ``verify-witness.json.partial``, then renames it into place,
-    and said nothing when it could not: a folder planted under that name (or a full disk, a
-    read-only data folder) froze this machine's witness at an old event, silently, so a
-    later cut of the end back to it went unseen; a symlink planted there had the witness
-    written through it into the file it points at. verify now says the result was not kept,
-    and never writes through a link."""
+    """verify wrote its witness to ``verify-witness.json.partial``, then renamed it into
+    place, and said nothing when it could not: a folder planted under that name (or a full
+    disk, a read-only data folder) froze this machine's witness at an old event, silently, so
+    a later cut of the end back to it went unseen; a symlink planted there had the witness
+    written through it into the file it points at. The witness is now written to a new
+    temporary file of its own (what is planted at a name is never used), and verify says so
+    when it cannot be kept (here: a folder where the witness file goes)."""
     services = sqlite_services
     shift_school(services)
     assert services.integrity.verify().ok
     partial = witness_path().with_name(witness_path().name + ".partial")
     victim = tmp_path / "victim.txt"
     victim.write_text("the school's own file\n")
+    frozen = witness_path().read_text()
     if planted == "folder":
         partial.mkdir()
-    else:
+    elif planted == "symlink":
         partial.symlink_to(victim)
-    frozen = witness_path().read_text()
+    else:
+        witness_path().unlink()
+        witness_path().mkdir()
     services.phones.deposit("ASMITH")
 
     report = services.integrity.verify()
 
     assert report.ok
     assert victim.read_text() == "the school's own file\n"
-    if planted == "folder":
-        assert witness_path().read_text() == frozen
+    leftovers = [p.name for p in witness_path().parent.iterdir() if p.name.endswith(".tmp")]
+    assert not leftovers
+    if planted == "witness-folder":
         assert any(
             "this machine's witness file" in note and "could not be written" in note
             for note in report.notes
         ), report.notes
-    else:  # the link is put aside, not written through: the witness is kept
+    else:  # what was planted is not used: the witness is kept
         assert witness_path().is_file() and not witness_path().is_symlink()
         assert witness_path().read_text() != frozen
+        assert not any("could not be written" in note for note in report.notes)
 
 
 # --- 4. the same SQLite file under another spelling of its URL ---------------------------------
@@ -217,3 +226,65 @@ def test_the_same_sqlite_file_under_another_url_keeps_its_witness(
 
     assert not report.ok
     assert f"event {newest}, the newest at an earlier check, is missing" in said(report)
+
+
+# --- the witness under other spellings of the same SQLite file (review of round 10) ----------
+
+
+def _cut_end(services: Services, url: str) -> None:
+    """A verified register, one more event verified, then that event cut off by hand."""
+    shift_school(services)
+    assert services.integrity.verify().ok
+    newest = services.phones.deposit("ASMITH").event_id
+    assert services.integrity.verify().ok
+    with meddle(url) as db:
+        db.execute("DELETE FROM events WHERE id >= %s", (newest,))
+
+
+def _verify_at(url: str, clock: FakeClock) -> VerifyReport:
+    other = Services(make_engine(url), Settings(kiosk_name="k1", database_url=url), clock)
+    try:
+        return other.integrity.verify(save=False)
+    finally:
+        other.close()
+
+
+@pytest.mark.parametrize("spelling", ["driver", "query", "symlink"])
+def test_the_witness_finds_the_file_under_any_spelling(
+    sqlite_services: Services, sqlite_url: str, tmp_path: Path, clock: FakeClock, spelling: str
+) -> None:
+    # Round 10 made the path absolute and normal; another driver name, a query string or a
+    # folder reached through a symlink still had no witness: "Register intact" over a cut end.
+    _cut_end(sqlite_services, sqlite_url)
+    path = sqlite_url.removeprefix("sqlite:///")
+    if spelling == "driver":
+        url = "sqlite+pysqlite:///" + path
+    elif spelling == "query":
+        url = sqlite_url + "?timeout=5"
+    else:
+        link = tmp_path / "via"
+        link.symlink_to(tmp_path)
+        url = f"sqlite:///{link}/kiosk.sqlite3"
+    report = _verify_at(url, clock)
+    assert not report.ok, "cut end not seen: " + said(report)
+
+
+def test_a_witness_kept_under_its_name_before_is_still_read(
+    sqlite_url: str, tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A kiosk configured with a relative path kept its witness under the URL as written
+    # ("sqlite:///kiosk.sqlite3"); read only under the new name, it was lost at the upgrade.
+    monkeypatch.chdir(tmp_path)
+    url = "sqlite:///kiosk.sqlite3"
+    assert Path(sqlite_url.removeprefix("sqlite:///")) == tmp_path / "kiosk.sqlite3"
+    services = Services(make_engine(url), Settings(kiosk_name="k1", database_url=url), clock)
+    try:
+        _cut_end(services, sqlite_url)
+    finally:
+        services.close()
+    witness = json.loads(witness_path().read_text())
+    (name,) = witness
+    assert name != url
+    witness_path().write_text(json.dumps({url: witness[name]}))  # as the version before kept it
+    report = _verify_at(url, clock)
+    assert not report.ok, "cut end not seen: " + said(report)
