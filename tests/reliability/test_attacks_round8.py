@@ -5,6 +5,7 @@ Each test here failed on the code before its fix (see the commit that added it).
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from pathlib import Path
@@ -14,10 +15,13 @@ import pytest
 from psycopg import errors
 from sqlalchemy.engine import make_url
 
+import kiosk
 from kiosk.config import Settings
-from kiosk.db.engine import make_engine
+from kiosk.db import migrate
+from kiosk.db.engine import make_engine, null_pool_engine
 from kiosk.services.app import Services
 from tests.conftest import FakeClock
+from tests.pg import PgServer
 from tests.reliability.helpers import HAZARDS, Raw, libpq_url, plant_hazard, run_capped
 from tests.reliability.test_attacks import _append
 from tests.reliability.test_least_privilege import _is_admin, _staff_change
@@ -226,3 +230,50 @@ def test_a_kiosk_login_that_sets_its_datestyle_still_records_and_verifies(
         assert services.integrity.verify(save=False).ok
     finally:
         services.close()
+
+
+@pytest.mark.postgresql
+def test_deploy_steps_on_a_postgresql_14_public_schema_let_the_owner_migrate(
+    pg_server: PgServer,
+) -> None:
+    """docs/deploy.md's REVOKE CREATE ON SCHEMA public FROM PUBLIC (for PostgreSQL 14 and
+    older, where every role may create in ``public``) also took it from the owner there:
+    ``public`` belongs to ``postgres`` on 14, so a fresh install could not create the
+    register (permission denied for schema public). deploy.md gives the schema to the owner
+    first. Here ``public`` is set up as PostgreSQL 14 ships it, then deploy.md's steps."""
+    suffix = f"{os.getpid()}_{next(_DEPLOY_COUNTER)}"
+    owner, database = f"kiosk_owner_{suffix}", f"kiosk_deploy_{suffix}"
+    admin = f"host={pg_server.host} port={pg_server.port} user={pg_server.user}"
+    with psycopg.connect(f"{admin} dbname=postgres", autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {owner} LOGIN")
+        conn.execute(f"CREATE DATABASE {database} OWNER {owner}")
+        conn.execute(  # deploy.md creates it (the template's migration may have already)
+            "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'kiosk_app') "
+            "THEN CREATE ROLE kiosk_app NOLOGIN; END IF; END $$"
+        )
+    with psycopg.connect(f"{admin} dbname={database}", autocommit=True) as conn:
+        conn.execute("ALTER SCHEMA public OWNER TO postgres")  # as PostgreSQL 14 ships it
+        conn.execute("GRANT CREATE, USAGE ON SCHEMA public TO PUBLIC")
+        for statement in DEPLOY_PUBLIC_SCHEMA_STEPS:  # docs/deploy.md
+            conn.execute(statement.format(owner=owner, database=database))
+    url = make_url(pg_server.url(database)).set(username=owner, password=None)
+    engine = null_pool_engine(url.render_as_string(hide_password=False))
+    try:
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+_DEPLOY_COUNTER = itertools.count()
+# docs/deploy.md, "On PostgreSQL 14 and older": the same statements, in the same order.
+DEPLOY_PUBLIC_SCHEMA_STEPS = (
+    "ALTER SCHEMA public OWNER TO {owner}",
+    "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+    "REVOKE CREATE ON DATABASE {database} FROM PUBLIC",
+)
+
+
+def test_deploy_md_gives_those_steps() -> None:
+    text = (Path(kiosk.__file__).resolve().parents[1] / "docs" / "deploy.md").read_text()
+    for statement in DEPLOY_PUBLIC_SCHEMA_STEPS:
+        assert statement.format(owner="kiosk_owner", database="kiosk") in text, statement
