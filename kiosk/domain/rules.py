@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from kiosk.domain.devicekinds import DEFAULT_KINDS, DeviceKinds
 from kiosk.domain.errors import InvalidInput, RuleViolation
+from kiosk.domain.text import check_typed_line
 
 REGULAR_USE_WINDOW = timedelta(days=28)
 
@@ -39,6 +40,7 @@ def check_sign_out_details(
         raise InvalidInput("Please give a reason for taking the device off site.")
     if len(reason) > 500:
         raise InvalidInput("The reason is too long (500 characters at most).")
+    check_typed_line(reason, "reason")
     if expected_return <= now:
         raise InvalidInput("The expected return must be in the future.")
     if expected_return - now > timedelta(days=120):

@@ -33,6 +33,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from kiosk.domain.errors import InvalidInput
+
 REPLACEMENT = "\ufffd"
 
 _WHITESPACE = re.compile(r"[\t\n\r\v\f\u0085\u2028\u2029]")
@@ -114,6 +116,21 @@ def unsafe_characters(value: str) -> list[str]:
             if name not in found:
                 found.append(name)
     return found
+
+
+def check_typed_line(value: str, what: str) -> str:
+    """``value`` (a reason, a note, a title: one line typed by a person) without the spaces at
+    either end; InvalidInput naming each character ``display_text`` would remove (a line
+    break, ESC, a bidi override, a zero-width space). The same rule as for names: refused
+    where it comes in, so a register, an export or an e-mail never carries it on."""
+    text = value.strip()
+    found = unsafe_characters(text)
+    if found:
+        raise InvalidInput(
+            f"The {what} contains {', '.join(found)}: a character that is invisible or that "
+            "changes how text is shown (copied from a web page or document?). Type it again."
+        )
+    return text
 
 
 def terminal_text(value: str) -> str:

@@ -15,6 +15,7 @@ from kiosk.db.models import Staff
 from kiosk.domain.errors import InvalidInput, MissingAcknowledgement, RuleViolation
 from kiosk.domain.events import EventKind, Role
 from kiosk.domain.rules import check_sign_out_details, needs_line_manager
+from kiosk.domain.text import check_typed_line
 from kiosk.domain.timeutil import default_expected_return, format_local, local_date
 from kiosk.services import school_events, state
 from kiosk.services.common import UseCases, receipt, recorder
@@ -155,7 +156,7 @@ class DeviceService(UseCases):
             by_id = None
             if recorded_by:
                 by_id = state.get_staff_info(uow.session, recorded_by).id
-            note = condition.strip()
+            note = check_typed_line(condition, "condition note")
             if len(note) > 500:
                 raise InvalidInput("The condition note is too long (500 characters at most).")
             event = uow.record(
@@ -192,6 +193,7 @@ class DeviceService(UseCases):
                 raise InvalidInput("The new expected return must be within 120 days.")
             if not reason.strip():
                 raise InvalidInput("Please give a reason for keeping it longer.")
+            check_typed_line(reason, "reason")
             event = uow.record(
                 EventKind.RETURN_EXTENDED,
                 staff_id=out.staff.id,

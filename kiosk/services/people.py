@@ -25,7 +25,7 @@ from kiosk.domain.errors import (
 )
 from kiosk.domain.events import EventKind, Role
 from kiosk.domain.scan import CODE_PATTERN, SCAN_AGAIN, ScanKind, parse_scan
-from kiosk.domain.text import plain_line, unsafe_characters
+from kiosk.domain.text import check_typed_line, plain_line, unsafe_characters
 from kiosk.domain.timeutil import local_date
 from kiosk.services import school_events, state
 from kiosk.services.common import Unreadable, UseCases, read_rows
@@ -273,6 +273,7 @@ class PeopleService(UseCases):
     def add_store(self, code: str, name: str, *, admin_code: str | None = None) -> StoreInfo:
         if not CODE_PATTERN.match(code.strip().upper()) or not name.strip():
             raise InvalidInput("A store needs a short code (letters and digits) and a name.")
+        check_typed_line(name, "store name")
         with self.ctx.write() as uow:
             code = code.strip().upper()
             if uow.session.scalar(select(Store.id).where(Store.code == code)) is not None:

@@ -11,6 +11,7 @@ from kiosk.db.models import Policy, Staff
 from kiosk.domain.chain import text_fingerprint
 from kiosk.domain.errors import InvalidInput, NotFound, RuleViolation
 from kiosk.domain.events import EventKind, ReviewStatus, Role
+from kiosk.domain.text import check_typed_line
 from kiosk.domain.timeutil import local_date
 from kiosk.services import state
 from kiosk.services.common import UseCases, receipt
@@ -38,7 +39,7 @@ class PolicyService(UseCases):
         published_by: str | None = None,
     ) -> PolicyInfo:
         """Publish a new version: everyone is asked to acknowledge it again."""
-        title, version = title.strip(), version.strip()
+        title, version = check_typed_line(title, "title"), check_typed_line(version, "version")
         if not title or not version:
             raise InvalidInput("A policy needs a title and a version.")
         if len(title) > 200 or len(version) > 64:
@@ -165,7 +166,7 @@ class PolicyService(UseCases):
             return tuple(s for s in _active_staff(session) if s.id not in trained)
 
     def request_workstation_review(self, staff_code: str, needs: str) -> EventReceipt:
-        needs = needs.strip()
+        needs = check_typed_line(needs, "request")
         if not needs:
             raise InvalidInput("Please say briefly what you need (e.g. a laptop stand).")
         if len(needs) > 1000:
@@ -184,6 +185,7 @@ class PolicyService(UseCases):
     ) -> EventReceipt:
         if status is ReviewStatus.OPEN:
             raise InvalidInput("A review can be marked taken up or done.")
+        note = check_typed_line(note, "note")
         with self.ctx.write() as uow:
             admin = _admin(uow.session, admin_code)
             request = state.get_event(uow.session, request_event_id)
@@ -217,6 +219,7 @@ class PolicyService(UseCases):
                 raise RuleViolation(f"{staff.name} is not on the Senior Leadership Team.")
             if not granted_by.strip():
                 raise InvalidInput("Name the Head Teacher who granted it.")
+            check_typed_line(granted_by, "name of who granted it")
             if until < local_date(uow.now, self.ctx.settings.zone):
                 raise InvalidInput("The end date is in the past.")
             event = uow.record(

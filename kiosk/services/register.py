@@ -17,7 +17,7 @@ from kiosk.db.models import Device, Event, Policy, Staff, Store
 from kiosk.domain.devicekinds import DEFAULT_KINDS, DeviceKinds
 from kiosk.domain.errors import InvalidInput, RuleViolation
 from kiosk.domain.events import EventKind, Role
-from kiosk.domain.text import encodable_text
+from kiosk.domain.text import check_typed_line, encodable_text
 from kiosk.domain.timeutil import format_local, local_day_bounds
 from kiosk.services import school_events, state
 from kiosk.services.common import (
@@ -340,7 +340,7 @@ class RegisterService(UseCases):
 
     def void(self, event_id: int, *, reason: str, admin_code: str) -> EventReceipt:
         """Correct a mistake: a new event voids the old one, which stays in the register."""
-        reason = reason.strip()
+        reason = check_typed_line(reason, "reason")
         if not reason:
             raise InvalidInput("Please give the reason for the correction.")
         with self.ctx.write() as uow:

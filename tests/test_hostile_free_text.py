@@ -1,0 +1,86 @@
+"""Free text other than names (reasons, notes, needs, policy titles and versions, store names):
+refused at input when it holds a character that is invisible or changes how a line reads, and
+never sent on in an e-mail as the characters that act (a line break, an override, ESC)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from kiosk.domain.errors import InvalidInput
+from kiosk.domain.events import ReviewStatus
+from kiosk.services.app import Services
+from tests.school import make_ready, make_school
+
+ESC = "\x1b"
+# (typed, the character the message must name)
+HIDDEN = (
+    ("Dentist\u202e txt.exe", "RIGHT-TO-LEFT OVERRIDE"),
+    ("Dentist\u200b", "ZERO WIDTH SPACE"),
+    (f"Dentist{ESC}]0;pwned\x07", "U+001B (a control character)"),
+    ("Dentist\nURGENT: reply with your PIN", "U+000A (a control character)"),
+)
+
+
+def _events(services: Services) -> int:
+    with services.ctx.engine.connect() as connection:
+        return int(connection.execute(sa.text("SELECT count(*) FROM events")).scalar_one())
+
+
+@pytest.fixture
+def school(services: Services) -> Services:
+    make_school(services)
+    for code in ("ASMITH", "CHEAD", "EPATEL"):
+        make_ready(services, code)
+    now = services.ctx.clock()
+    services.devices.sign_out(
+        "ASMITH", ["LAP-001"], reason="Report writing", expected_return=now + timedelta(hours=3)
+    )
+    services.policies.request_workstation_review("EPATEL", "A laptop stand, please")
+    return services
+
+
+ENTRIES: dict[str, Callable[[Services, str], object]] = {
+    "sign-out reason": lambda s, t: s.devices.sign_out(
+        "CHEAD", ["LAP-002"], reason=t, expected_return=s.ctx.clock() + timedelta(hours=3)
+    ),
+    "return condition": lambda s, t: s.devices.return_device("LAP-001", condition=t),
+    "extension reason": lambda s, t: s.devices.extend(
+        "LAP-001", s.ctx.clock() + timedelta(days=1), reason=t, staff_code="ASMITH"
+    ),
+    "workstation needs": lambda s, t: s.policies.request_workstation_review("EPATEL", t),
+    "review note": lambda s, t: s.policies.update_review(
+        s.policies.reviews()[0].event_id,
+        ReviewStatus.DONE,
+        admin_code="DOFFICE",
+        note=t,
+    ),
+    "exemption granted by": lambda s, t: s.policies.grant_exemption(
+        "CHEAD", granted_by=t, until=date(2099, 7, 22), admin_code="DOFFICE"
+    ),
+    "correction reason": lambda s, t: s.register.void(1, reason=t, admin_code="DOFFICE"),
+    "policy title": lambda s, t: s.policies.publish(t, "2026", "Be kind.\n"),
+    "policy version": lambda s, t: s.policies.publish("Phones", t, "Be kind.\n"),
+    "store name": lambda s, t: s.people.add_store("ANNEX", t, admin_code="DOFFICE"),
+}
+
+
+@pytest.mark.parametrize("entry", sorted(ENTRIES))
+@pytest.mark.parametrize(("typed", "named"), HIDDEN, ids=("bidi", "zwsp", "esc", "newline"))
+def test_free_text_with_hidden_characters_is_refused_and_nothing_recorded(
+    school: Services, entry: str, typed: str, named: str
+) -> None:
+    before = _events(school)
+    with pytest.raises(InvalidInput) as refused:
+        ENTRIES[entry](school, typed)
+    assert named in refused.value.message and "Type it again" in refused.value.message
+    assert ESC not in refused.value.message
+    assert _events(school) == before
+
+
+@pytest.mark.parametrize("entry", sorted(ENTRIES))
+def test_ordinary_free_text_still_goes_in(school: Services, entry: str) -> None:
+    ENTRIES[entry](school, "Café [b]visit[/b] =1+1 — ok")
