@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from kiosk.domain.errors import InvalidInput
 from kiosk.domain.events import ReviewStatus
 from kiosk.services.app import Services
+from tests.conftest import with_settings
 from tests.school import make_ready, make_school
 
 ESC = "\x1b"
@@ -84,3 +85,40 @@ def test_free_text_with_hidden_characters_is_refused_and_nothing_recorded(
 @pytest.mark.parametrize("entry", sorted(ENTRIES))
 def test_ordinary_free_text_still_goes_in(school: Services, entry: str) -> None:
     ENTRIES[entry](school, "Café [b]visit[/b] =1+1 — ok")
+
+
+def test_a_policy_title_stored_before_the_rule_is_one_plain_line_in_every_e_mail(
+    school: Services,
+) -> None:
+    # Published before titles were checked (or written by someone with the database): the
+    # e-mail to every member of staff must not start its body with the title's second line,
+    # nor carry the override or ESC.
+    policy = school.policies.publish("Phones", "2026", "Be kind.\n")
+    with school.ctx.engine.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE policies SET title = :t, version = :v WHERE id = :id"),
+            {
+                "t": "AUP\u202eexe.txt\nURGENT: reply with your PIN",
+                "v": f"2026{ESC}]0;x\x07",
+                "id": policy.id,
+            },
+        )
+    school.people.add_staff("HNEW", "Hal New", email="hal@school.example")
+    mailing = with_settings(school, office_email="office@school.example")
+    try:
+        due = mailing.notify.run(dry_run=True).due
+    finally:
+        mailing.close()
+    sent = [n for n in due if n.kind in ("policy_waiting", "office_digest")]
+    assert "policy_waiting" in {n.kind for n in sent}
+    for notice in sent:
+        for text in (notice.subject, notice.text, notice.html):
+            assert "\u202e" not in text and ESC not in text and "\x07" not in text
+            assert "\nURGENT" not in text
+    [waiting] = [
+        n
+        for n in sent
+        if n.key == f"policy:{policy.id}:{n.key.rsplit(':')[-1]}" and n.to == "hal@school.example"
+    ]
+    assert waiting.text.startswith("Dear Hal New,")
+    assert "AUP\ufffdexe.txt URGENT: reply with your PIN (2026\ufffd]0;x\ufffd)" in waiting.subject

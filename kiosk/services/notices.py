@@ -162,6 +162,10 @@ class Templates:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            # Every value a template prints: ESC, a bidi override or a zero-width character
+            # stored by an older kiosk or by someone with the database goes out as U+FFFD
+            # (one-line values, titles and names, are made one line where they are given).
+            finalize=_shown,
         )
         self.common = {
             "school": settings.school_name,
@@ -183,6 +187,10 @@ class Templates:
         except jinja2.TemplateError as exc:
             raise InvalidInput(f"The notice template for {kind} cannot be used: {exc}") from None
         return subject, body.lstrip("\n"), html
+
+
+def _shown(value: Any) -> Any:
+    return display_text(value, multiline=True) if isinstance(value, str) else value
 
 
 # --- what is due ---------------------------------------------------------------------------
@@ -330,7 +338,7 @@ class NoticeBuilder:
                 held.staff,
                 f"phone:{held.event_id}:{self.today}",
                 "phone_left",
-                {"store": held.store.name, "since": _when(held.since, self.settings)},
+                {"store": display_text(held.store.name), "since": _when(held.since, self.settings)},
                 f"phone still in the {held.store.name} since {_when(held.since, self.settings)}",
             )
 
@@ -348,8 +356,8 @@ class NoticeBuilder:
                     person.email,
                     {
                         "name": person.name,
-                        "title": gap.policy.title,
-                        "version": gap.policy.version,
+                        "title": display_text(gap.policy.title),
+                        "version": display_text(gap.policy.version),
                         "published": format_local(
                             gap.policy.published_at, self.settings.zone, "%d %B %Y"
                         ),
@@ -440,7 +448,7 @@ class NoticeBuilder:
         settings = self.settings
         stores: dict[str, list[dict[str, str]]] = defaultdict(list)
         for held in self.phones:
-            stores[held.store.name].append(
+            stores[display_text(held.store.name)].append(
                 {
                     "name": held.staff.name,
                     "code": held.staff.code,
@@ -469,8 +477,8 @@ class NoticeBuilder:
         ]
         policies = [
             {
-                "title": g.policy.title,
-                "version": g.policy.version,
+                "title": display_text(g.policy.title),
+                "version": display_text(g.policy.version),
                 "missing": [s.name for s in g.missing],
             }
             for g in self.gaps
