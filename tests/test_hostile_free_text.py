@@ -122,3 +122,20 @@ def test_a_policy_title_stored_before_the_rule_is_one_plain_line_in_every_e_mail
     ]
     assert waiting.text.startswith("Dear Hal New,")
     assert "AUP\ufffdexe.txt URGENT: reply with your PIN (2026\ufffd]0;x\ufffd)" in waiting.subject
+
+
+# --- length: the same rule says how long a typed line may be ---------------------------------
+
+
+@pytest.mark.parametrize("entry", sorted(ENTRIES))
+def test_free_text_of_five_million_characters_is_refused_and_nothing_recorded(
+    school: Services, entry: str
+) -> None:
+    # An extension's reason, a review's note and an exemption's "granted by" took any length
+    # (five million characters went into the register, and into every export after it); a
+    # correction's reason was cut to 500 without a word. Every typed line has a limit now.
+    before = _events(school)
+    with pytest.raises(InvalidInput) as refused:
+        ENTRIES[entry](school, "x" * 5_000_000)
+    assert "too long" in refused.value.message
+    assert _events(school) == before

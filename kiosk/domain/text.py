@@ -118,12 +118,16 @@ def unsafe_characters(value: str) -> list[str]:
     return found
 
 
-def check_typed_line(value: str, what: str) -> str:
+def check_typed_line(value: str, what: str, *, limit: int = 500) -> str:
     """``value`` (a reason, a note, a title: one line typed by a person) without the spaces at
     either end; InvalidInput naming each character ``display_text`` would remove (a line
-    break, ESC, a bidi override, a zero-width space). The same rule as for names: refused
-    where it comes in, so a register, an export or an e-mail never carries it on."""
+    break, ESC, a bidi override, a zero-width space), or saying it is longer than ``limit``
+    characters (an extension's reason of five million characters went into the register and
+    every export). The same rule as for names: refused where it comes in, so a register, an
+    export or an e-mail never carries it on."""
     text = value.strip()
+    if len(text) > limit:
+        raise InvalidInput(f"The {what} is too long ({limit} characters at most).")
     found = unsafe_characters(text)
     if found:
         raise InvalidInput(

@@ -166,7 +166,7 @@ class PolicyService(UseCases):
             return tuple(s for s in _active_staff(session) if s.id not in trained)
 
     def request_workstation_review(self, staff_code: str, needs: str) -> EventReceipt:
-        needs = check_typed_line(needs, "request")
+        needs = check_typed_line(needs, "request", limit=1000)
         if not needs:
             raise InvalidInput("Please say briefly what you need (e.g. a laptop stand).")
         if len(needs) > 1000:
