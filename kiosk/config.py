@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kiosk.domain.address import email_problem, not_an_email
+from kiosk.domain.text import unsafe_characters
 
 APP_NAME = "staff-room-kiosk"
 
@@ -267,6 +268,10 @@ def canonical_timezone(name: str) -> str:
 RECIPIENT_SETTINGS = ("office_email", "head_email", "anchor_email")
 
 
+# Settings shown to people as they are written.
+SHOWN_SETTINGS = frozenset({"school_name", "kiosk_name"})
+
+
 def check_value(key: str, raw: str) -> Any:
     """``raw`` as the value ``key`` takes; ConfigError saying why it cannot be."""
     setting = next((s for s in SETTINGS if s.key == key), None)
@@ -277,6 +282,14 @@ def check_value(key: str, raw: str) -> Any:
     value = _coerce(setting, raw, "the value given")
     if isinstance(value, str) and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
         raise ConfigError(f"{key} must be one line of text, without control characters")
+    if key in SHOWN_SETTINGS and unsafe_characters(value):
+        # Shown to everyone (home screen, console, e-mails, the register's kiosk column): a
+        # bidi override or a zero-width character there reads as other text.
+        found = ", ".join(unsafe_characters(value))
+        raise ConfigError(
+            f"{key} contains {found}: a character that is invisible or that "
+            "changes how text is shown; type it again"
+        )
     if key == "timezone":
         value = canonical_timezone(value)
         try:

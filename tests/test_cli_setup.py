@@ -160,6 +160,9 @@ def test_config_set_checks_and_writes_the_file(
     assert status == 1 and "not a known time zone" in err
     status, _, err = run(capsys, "config", "set", "colour", "blue")
     assert status == 1 and "no setting 'colour'" in err
+    # A name everyone reads may not hide characters (a bidi override reads as other text).
+    status, _, err = run(capsys, "config", "set", "school_name", "Our\u202eSchool")
+    assert status == 1 and "RIGHT-TO-LEFT OVERRIDE" in err
     assert run(capsys, "config", "set", "school_name", 'St "Mary\'s"')[0] == 0
     text = path.read_text(encoding="utf-8")
     assert text.startswith("# Set by the IT technician\nidle_timeout = 45\n")
