@@ -58,6 +58,10 @@ class KioskScreenMixin:
         self.enter_disarmed = False
         # Shown and ready for keys (the app keeps keys typed ahead until it is: kiosk/ui/keys.py).
         self.keys_ready = False
+        # Counts the times the screen was shown (and, on a kept screen, loaded with something
+        # else): a tap made on one showing and held behind keys is not for the next
+        # (kiosk/ui/keys.py).
+        self.showing = 0
         self._found: dict[str, Any] = {}
         self._free_text_checked: str | None = None  # see free_text_may_go_on
 
@@ -79,6 +83,7 @@ class KioskScreenMixin:
 
     def on_screen_resume(self) -> None:
         # Shown (again): what was read on it before is over.
+        self.showing += 1
         self.reading_code = False
         self.enter_disarmed = False
         # Ready for keys once the resume has been handled (focus and the screen's own

@@ -57,6 +57,7 @@ class ConfirmScreen(PlainBackgroundMixin, ReusableScreenMixin, KioskScreenMixin,
         """Another confirmation on this screen (before it is shown again). Only what changed
         is updated (the hint never changes, the time once a minute)."""
         self.title_text, self.lines, self.at = title, lines, at
+        self.showing += 1  # a tap held for the last confirmation is not for this one
         if not self.is_mounted:  # composed from these when it is first shown
             return
         update_if_changed(self.query_one("#confirm-title", Static), self._title())

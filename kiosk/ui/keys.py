@@ -21,7 +21,8 @@ A tap (a press of the mouse or of the touch screen) made while keys typed before
 waiting or on their way waits behind them, in the same queue: the button it pressed acts on
 everything typed before it ("Joe Bloggs" typed fast, then Add: "Joe Blog" was saved, and the
 "gs" went on to the console's table). Its turn come, it goes to the screen it was made on, or
-nowhere if that screen has gone meanwhile (what is under it now is not what was tapped).
+nowhere if that screen has gone meanwhile, or shows something else now (a kept screen shown
+again: ``showing``): what is under it now is not what was tapped.
 
 Where a key goes once its turn has come is :meth:`KeysInOrder.dispatch_key`: a screen with
 ``KEYS_IN_ORDER = True`` (the admin console and its dialogs) gets each key followed, after its
@@ -50,10 +51,19 @@ TAPS = (events.MouseDown, events.MouseUp, events.Click)
 
 @dataclass(frozen=True)
 class HeldTap:
-    """A tap made while keys typed before it waited, and the screen it was made on."""
+    """A tap made while keys typed before it waited, the screen it was made on, and what
+    that screen showed then (:func:`showing`)."""
 
     event: events.MouseEvent
     screen: object
+    showing: object = None
+
+
+def showing(screen: object) -> object:
+    """What ``screen`` shows now, as far as a tap on it goes: a screen that is kept and shown
+    again for something else (the kiosk's person's screen, for the next badge) counts its
+    showings (``showing``); a tap made on one is not for the next."""
+    return getattr(screen, "showing", None)
 
 
 # What a screen is handed from the queue: a key, or (in an app that reads scans: the kiosk) a
@@ -119,7 +129,8 @@ class KeysInOrder(App[ReturnT]):
             and self.screen_stack
             and (self._held or self.key_in_flight())
         ):
-            self.hold_key(HeldTap(event, self.screen))  # behind the keys typed before it
+            screen = self.screen
+            self.hold_key(HeldTap(event, screen, showing(screen)))  # behind the keys before it
             return
         await super().on_event(event)
 
@@ -228,6 +239,7 @@ class KeysInOrder(App[ReturnT]):
 
     async def _tap(self, tap: HeldTap) -> None:
         """A tap whose turn has come: to Textual, if the screen it was made on is still the
-        one on top (else it is dropped: what is under it now is not what was tapped)."""
-        if self.screen_stack and self.screen is tap.screen:
+        one on top, showing what it showed then (else it is dropped: what is under it now is
+        not what was tapped)."""
+        if self.screen_stack and self.screen is tap.screen and showing(self.screen) == tap.showing:
             await super().on_event(tap.event)

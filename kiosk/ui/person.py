@@ -114,6 +114,7 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
         """Show another person (or the same one, as they are now) on this screen."""
         someone_else = status.staff.id != self.status.staff.id
         self.status = status
+        self.showing += 1  # (its keys may be others now: a tap held for the last is not this)
         if not self.is_mounted:  # composed from it when it is first shown
             return
         if someone_else:

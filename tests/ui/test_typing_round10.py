@@ -1,0 +1,74 @@
+"""Round 10 of the typing red team: taps among keys typed ahead on the kiosk's screens, on a
+real database file."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from textual import events as textual_events
+
+from kiosk.domain.errors import DatabaseUnavailable
+from kiosk.services.app import Services
+from kiosk.ui.app import KioskApp
+from kiosk.ui.person import PersonScreen
+from kiosk.ui.widgets import ActionPad
+from tests.ui.kiosk_support import burst, events, make_app, notice, running, scan, settle, wait_for
+
+pytestmark = pytest.mark.ui
+
+
+def tap_key(app: KioskApp, name: str) -> None:
+    """A tap on the person's pad key ``name`` as the terminal sends it: mouse down and up,
+    posted to the app behind whatever was typed before it."""
+    pad = app.screen.query_one("#person-actions", ActionPad)
+    offset = pad.key_offset(name)
+    assert offset is not None, f"{name} is not shown: {pad.text!r}"
+    x, y = pad.content_region.x + offset.x, pad.content_region.y + offset.y
+    for kind in (textual_events.MouseDown, textual_events.MouseUp):
+        app.post_message(kind(None, x, y, 0, 0, 1, False, False, False, screen_x=x, screen_y=y))
+
+
+def owner(app: KioskApp) -> str | None:
+    screen = app.screen
+    return screen.status.staff.code if isinstance(screen, PersonScreen) else None
+
+
+async def test_a_retry_tap_held_behind_the_next_persons_code_does_not_act_for_her(
+    school: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Esha's deposit fails ("Not recorded"); Alice had typed her code meanwhile, which waits
+    # while Esha reads the message. Esha taps "Deposit phone" again to retry. Her tap waited
+    # behind Alice's keys, which showed Alice on the same (kept) person's screen, and was
+    # then handed to it: Alice's "Collect phone", in the same place, recorded her phone as
+    # collected. Nobody chose that.
+    school.phones.deposit("ASMITH")
+    gate = threading.Event()
+    deposit = school.phones.deposit
+
+    def locked(*_args: Any, **_kwargs: Any) -> Any:
+        gate.wait(10)
+        raise DatabaseUnavailable("Not recorded: the database file is locked. Please try again.")
+
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        monkeypatch.setattr(school.phones, "deposit", locked)
+        before = len(events(school))
+        await pilot.press("enter")  # her deposit, on its way
+        burst(app, "ASMITH⏎")  # Alice, typed meanwhile
+        await pilot.pause(0.1)
+        gate.set()
+        await wait_for(pilot, lambda: "Not recorded" in notice(app))
+        monkeypatch.setattr(school.phones, "deposit", deposit)  # the database is back
+        assert owner(app) == "EPATEL"
+        tap_key(app, "deposit")  # Esha tries again
+        await pilot.pause(0.2)
+        app.clock.advance(app.NOT_RECORDED_READ_SECONDS)  # read
+        await wait_for(pilot, lambda: app.keys_held == 0)
+        await settle(pilot)
+        await settle(pilot)
+        assert owner(app) == "ASMITH", type(app.screen).__name__
+    assert [kind for kind, _ in events(school)[before:]] == []
+    assert [h.staff.code for h in school.phones.phones_now()] == ["ASMITH"]
