@@ -124,6 +124,7 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
             self._part("#code", CodeField).value = ""
             self.enter_disarmed = False
         staff = status.staff
+        self._part("#person-actions", ActionPad).forget_press()  # a finger down on the last
         self._part("#person-head", HeadLine).show(plain(staff.name), self._code_line())
         self._part("#person-facts", FactList).show(self._facts())
         update_if_changed(self._part("#primary", Static), self._primary_line())

@@ -607,6 +607,11 @@ class ActionPad(Widget, can_focus=False):
             return
         self.press(name)
 
+    def forget_press(self) -> None:
+        """The keys now mean something else (the kept screen shows the next person): a
+        finger already down when they changed presses nothing when lifted."""
+        self._down_on = None
+
     def press(self, name: str) -> None:
         """Show key ``name`` pressed for a moment and post :class:`ActionPad.Pressed`."""
         if name not in self.shown or not self.display:

@@ -72,3 +72,36 @@ async def test_a_retry_tap_held_behind_the_next_persons_code_does_not_act_for_he
         assert owner(app) == "ASMITH", type(app.screen).__name__
     assert [kind for kind, _ in events(school)[before:]] == []
     assert [h.staff.code for h in school.phones.phones_now()] == ["ASMITH"]
+
+
+def touch_key(app: KioskApp, name: str, kind: type[textual_events.MouseEvent]) -> None:
+    """The finger going down on (or coming up from) the person's pad key ``name``."""
+    pad = app.screen.query_one("#person-actions", ActionPad)
+    offset = pad.key_offset(name)
+    assert offset is not None, f"{name} is not shown: {pad.text!r}"
+    x, y = pad.content_region.x + offset.x, pad.content_region.y + offset.y
+    app.post_message(kind(None, x, y, 0, 0, 1, False, False, False, screen_x=x, screen_y=y))
+
+
+async def test_a_finger_lifted_after_the_next_persons_screen_came_presses_nothing(
+    school: Services,
+) -> None:
+    # Esha presses "Deposit phone" and keeps her finger down a moment; Alice's badge, read
+    # meanwhile, opens Alice's screen (the same kept screen, the same key in the same
+    # place) under it. Esha lifts her finger: that pressed Alice's "Deposit phone", and her
+    # phone was recorded in the store. Nobody pressed a key on Alice's screen.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        before = len(events(school))
+        touch_key(app, "deposit", textual_events.MouseDown)
+        await pilot.pause()
+        app.receive_scan("SRK1:S:ASMITH")  # Alice's badge, under Esha's finger
+        await settle(pilot)
+        assert owner(app) == "ASMITH"
+        touch_key(app, "deposit", textual_events.MouseUp)
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert owner(app) == "ASMITH", type(app.screen).__name__
+    assert [kind for kind, _ in events(school)[before:]] == []
+    assert school.phones.phones_now() == ()
