@@ -121,15 +121,7 @@ class KioskScreenMixin:
         if event.is_printable and event.character:
             field.take(event.character)
             return True
-        typed = field.value.strip()
-        if typed and _FUNCTION_KEY.fullmatch(event.key) and self.screen_owner is not None:
-            # Half a code typed, then a function key: the key is this screen's action for
-            # its owner (F2 deposits Daniel's phone), while what was typed may be the next
-            # person's code (Claire walked up: "CBAKER" F2). Neither is guessed.
-            self.show_error(
-                f"“{shown_code(typed)}” is typed: press Enter to read it, or Esc to clear it.",
-                title="Not now",
-            )
+        if _FUNCTION_KEY.fullmatch(event.key) and self.code_typed_first():
             return True
         if event.key == "backspace" and field.value:
             field.value = field.value[:-1]
@@ -154,6 +146,21 @@ class KioskScreenMixin:
             # Not focused: the screen's own Enter binding, unless Enter is disarmed.
             return not self.enter_allowed()
         return False
+
+    def code_typed_first(self) -> bool:
+        """Half a code typed, then one of this screen's actions for its owner (a function
+        key, or a tap on its key): the action is the owner's (F2 deposits Daniel's phone),
+        while what was typed may be the next person's code (Claire walked up: "CBAKER" F2).
+        Neither is guessed: True, and the screen says so."""
+        field = self.code_field
+        typed = field.value.strip() if field is not None else ""
+        if not typed or self.screen_owner is None:
+            return False
+        self.show_error(
+            f"“{shown_code(typed)}” is typed: press Enter to read it, or Esc to clear it.",
+            title="Not now",
+        )
+        return True
 
     # --- what is typed: the code field ------------------------------------------------------
 

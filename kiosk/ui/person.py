@@ -412,6 +412,8 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
 
     @on(ActionPad.Pressed)
     def _pressed(self, event: ActionPad.Pressed) -> None:
+        if event.action != "done" and self.code_typed_first():
+            return  # as its function key after a typed code: neither is guessed
         actions = {
             "deposit": self.action_deposit,
             "collect": self.action_collect,

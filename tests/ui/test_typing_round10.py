@@ -14,7 +14,17 @@ from kiosk.services.app import Services
 from kiosk.ui.app import KioskApp
 from kiosk.ui.person import PersonScreen
 from kiosk.ui.widgets import ActionPad
-from tests.ui.kiosk_support import burst, events, make_app, notice, running, scan, settle, wait_for
+from tests.ui.kiosk_support import (
+    burst,
+    events,
+    make_app,
+    notice,
+    running,
+    scan,
+    settle,
+    type_code,
+    wait_for,
+)
 
 pytestmark = pytest.mark.ui
 
@@ -103,5 +113,27 @@ async def test_a_finger_lifted_after_the_next_persons_screen_came_presses_nothin
         await pilot.pause(0.3)
         await settle(pilot)
         assert owner(app) == "ASMITH", type(app.screen).__name__
+    assert [kind for kind, _ in events(school)[before:]] == []
+    assert school.phones.phones_now() == ()
+
+
+async def test_a_pad_key_tapped_with_another_persons_code_typed_does_nothing(
+    school: Services,
+) -> None:
+    # Esha's screen is open; Alice walks up, types her code and taps "Deposit phone" (as F2
+    # after a typed code, which says what was typed and records nothing). The tap deposited
+    # Esha's phone, and Alice's code stayed in the field.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        before = len(events(school))
+        await type_code(pilot, "ASMITH", enter=False)
+        await pilot.pause(0.6)  # longer than a key is ever held back
+        await settle(pilot)
+        tap_key(app, "deposit")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert owner(app) == "EPATEL", type(app.screen).__name__
+        assert "“ASMITH” is typed: press Enter to read it, or Esc to clear it." in notice(app)
     assert [kind for kind, _ in events(school)[before:]] == []
     assert school.phones.phones_now() == ()
