@@ -147,14 +147,16 @@ class KioskScreenMixin:
             return not self.enter_allowed()
         return False
 
-    def code_typed_first(self) -> bool:
+    def code_typed_first(self, *, anyone: bool = False) -> bool:
         """Half a code typed, then one of this screen's actions for its owner (a function
         key, or a tap on its key): the action is the owner's (F2 deposits Daniel's phone),
         while what was typed may be the next person's code (Claire walked up: "CBAKER" F2).
-        Neither is guessed: True, and the screen says so."""
+        Neither is guessed: True, and the screen says so. ``anyone``: on a screen of
+        nobody's too (a button that records, tapped with a code typed and not yet read:
+        the next label, a note typed before Tab, would be left behind)."""
         field = self.code_field
         typed = field.value.strip() if field is not None else ""
-        if not typed or self.screen_owner is None:
+        if not typed or (self.screen_owner is None and not anyone):
             return False
         self.show_error(
             f"“{shown_code(typed)}” is typed: press Enter to read it, or Esc to clear it.",

@@ -166,6 +166,7 @@ class PolicyScreen(StaffScreen):
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "agree":
-            self.action_agree()
+            if not self.code_typed_first(anyone=True):  # (another person's code: not hers)
+                self.action_agree()
         elif event.button.id == "back":
             self.action_back()

@@ -106,7 +106,8 @@ class ReturnScreen(StaffScreen):
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "submit":
-            self.action_submit()
+            if not self.code_typed_first(anyone=True):  # (a note typed before Tab: not lost)
+                self.action_submit()
         else:
             self.action_done()
 

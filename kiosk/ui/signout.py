@@ -380,7 +380,10 @@ class SignOutScreen(StaffScreen):
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "submit":
-            self.action_enter()
+            # A reason's digit typed is part of the form; any other code typed (the next
+            # label) is read with Enter first, not left behind.
+            if self.typed_reason() is not None or not self.code_typed_first(anyone=True):
+                self.action_enter()
         elif event.button.id == "cancel":
             self.action_done()
 

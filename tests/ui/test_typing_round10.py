@@ -12,15 +12,22 @@ from textual import events as textual_events
 from kiosk.domain.errors import DatabaseUnavailable
 from kiosk.services.app import Services
 from kiosk.ui.app import KioskApp
+from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.person import PersonScreen
+from kiosk.ui.policy import PolicyScreen
+from kiosk.ui.returns import ReturnScreen
+from kiosk.ui.signout import ReasonSet, SignOutScreen
 from kiosk.ui.widgets import ActionPad
+from tests.school import make_ready
 from tests.ui.kiosk_support import (
     burst,
     events,
     make_app,
     notice,
+    press,
     running,
     scan,
+    screen_text,
     settle,
     type_code,
     wait_for,
@@ -137,3 +144,112 @@ async def test_a_pad_key_tapped_with_another_persons_code_typed_does_nothing(
         assert "“ASMITH” is typed: press Enter to read it, or Esc to clear it." in notice(app)
     assert [kind for kind, _ in events(school)[before:]] == []
     assert school.phones.phones_now() == ()
+
+
+def tap(app: KioskApp, selector: str) -> None:
+    """A tap on ``selector`` as the terminal sends it: mouse down and up, to the app."""
+    region = app.screen.query_one(selector).region
+    x, y = region.x + region.width // 2, region.y + region.height // 2
+    for kind in (textual_events.MouseDown, textual_events.MouseUp):
+        app.post_message(kind(None, x, y, 0, 0, 1, False, False, False, screen_x=x, screen_y=y))
+
+
+async def test_i_agree_tapped_with_another_persons_code_typed_records_nothing(
+    school: Services,
+) -> None:
+    # Esha's policy, read to the end; Ben walks up, types his code and taps "I have read
+    # and agree" (his Enter there would read his code and close her policy, nothing
+    # recorded for her). The tap recorded Esha's agreement to the policy, and Ben's code
+    # stayed in the field.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        await press(pilot, "f7")
+        assert isinstance(app.screen, PolicyScreen)
+        for _ in range(30):
+            await pilot.press("pagedown")
+        await settle(pilot)
+        assert "You have reached the end." in screen_text(app)
+        before = len(events(school))
+        await pilot.press(*"BJONES")
+        await pilot.pause(0.6)  # longer than a key is ever held back
+        await settle(pilot)
+        tap(app, "#agree")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert isinstance(app.screen, PolicyScreen), type(app.screen).__name__
+        assert "“BJONES” is typed: press Enter to read it, or Esc to clear it." in notice(app)
+    assert [kind for kind, _ in events(school)[before:]] == []
+    assert school.policies.outstanding("EPATEL") != ()
+
+
+async def test_sign_out_tapped_with_the_next_label_typed_records_nothing(
+    school: Services,
+) -> None:
+    # Alice's sign-out form for LAP-001, a reason chosen; she types the second laptop's tag
+    # and taps "Sign out" (Enter would read the tag and add the laptop). The tap signed out
+    # LAP-001 alone, and the confirmation came: LAP-002 left the building unrecorded.
+    make_ready(school, "ASMITH")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, *"ASMITH", "enter")
+        await press(pilot, *"LAP-001", "enter")
+        assert isinstance(app.screen, SignOutScreen)
+        app.screen.query_one("#reason", ReasonSet).choose(1)  # (tapped)
+        await settle(pilot)
+        assert "for “School trip or visit”" in app.screen.summary_text()
+        await pilot.press(*"LAP-002")
+        await pilot.pause(0.6)  # longer than a key is ever held back
+        await settle(pilot)
+        tap(app, "#submit")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert isinstance(app.screen, SignOutScreen), type(app.screen).__name__
+        assert "“LAP-002” is typed: press Enter to read it, or Esc to clear it." in notice(app)
+        await press(pilot, "enter")  # read: added
+        assert app.screen.tags == ["LAP-001", "LAP-002"]
+    assert school.devices.offsite_now() == ()
+
+
+async def test_return_tapped_with_a_note_typed_in_the_code_field_records_nothing(
+    school: Services,
+) -> None:
+    # "charger missing" typed straight away (the code field has the cursor), then "Record
+    # the return" tapped: the return was recorded without the note, and the confirmation
+    # said nothing about the charger (Enter says where a note goes, and records nothing).
+    make_ready(school, "ASMITH")
+    school.devices.sign_out("ASMITH", ["LAP-001"], reason="Planning")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, *"LAP-001", "enter")
+        assert isinstance(app.screen, ReturnScreen)
+        before = len(events(school))
+        await pilot.press(*"charger missing")
+        await pilot.pause(0.6)  # longer than a key is ever held back
+        await settle(pilot)
+        tap(app, "#submit")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert isinstance(app.screen, ReturnScreen), type(app.screen).__name__
+        assert "“charger missing” is typed" in notice(app), notice(app)
+    assert events(school)[before:] == []
+
+
+async def test_sign_out_tapped_with_a_reasons_digit_typed_signs_out_for_that_reason(
+    school: Services,
+) -> None:
+    # (The digit typed is the form's reason, as with Enter: not a code left behind.)
+    make_ready(school, "ASMITH")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, *"ASMITH", "enter")
+        await press(pilot, *"LAP-001", "enter")
+        assert isinstance(app.screen, SignOutScreen)
+        await press(pilot, "2")
+        tap(app, "#submit")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen), notice(app)
+    assert [(i.device.tag, i.reason) for i in school.devices.offsite_now()] == [
+        ("LAP-001", "School trip or visit")
+    ]
