@@ -35,7 +35,7 @@ from kiosk.ui import tuning
 from kiosk.ui.base import KioskScreenMixin
 from kiosk.ui.clock import UiClock
 from kiosk.ui.gateway import UNEXPECTED, Gateway
-from kiosk.ui.keys import TAPS, KeysInOrder
+from kiosk.ui.keys import TAPS, KeysInOrder, showing
 from kiosk.ui.logfile import setup_file_logging
 from kiosk.ui.scanner import ScanWedge, WedgeOutput
 from kiosk.ui.signals import exit_on_sigterm, forget_sigterm
@@ -143,6 +143,10 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         self._typeahead_paused_until = 0.0
         self._wedge: ScanWedge[events.Key] = ScanWedge()
         self._wedge_timer: Timer | None = None
+        # The last press of the mouse or the touch screen (time, x, y, screen, its showing),
+        # and whether the one now down is dropped (see _second_tap).
+        self._last_press: tuple[float, int, int, object, object] | None = None
+        self._press_dropped = False
         self._last_input = self.clock.monotonic()
         # For measurements (bench): when the last key arrived, when the last confirmation
         # was first drawn (time.monotonic()).
@@ -446,6 +450,8 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
                 return
             if isinstance(event, events.Key):
                 self._wedge.passed_by()
+            if isinstance(event, TAPS) and self._second_tap(event):
+                return
             if isinstance(event, TAPS) and self._wedge.pending:
                 # A key held back (an "S" that might start a scanner's payload) was typed
                 # before this tap: it goes first, into the field it was typed in, not after
@@ -460,6 +466,35 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
                 self.receive_scan(scan)
                 return
         await super().on_event(event)
+
+    # A press in the same place as the last one, this soon after it, on a screen that came up
+    # in between, is the second tap of a double tap: aimed at the screen the first one left.
+    # (Done tapped twice: the second landed on home's "Phone in / out", in the same place,
+    # and armed it for the next person's badge.)
+    DOUBLE_TAP_SECONDS = 0.5
+
+    def _second_tap(self, event: events.Event) -> bool:
+        """The second tap of a double tap on a screen that has gone (see
+        ``DOUBLE_TAP_SECONDS``): dropped, from the finger going down to its coming up."""
+        if isinstance(event, events.MouseDown) and self.screen_stack:
+            screen = self.screen
+            now = (event.time, event.x, event.y, screen, showing(screen))
+            last, self._last_press = self._last_press, now
+            self._press_dropped = (
+                last is not None
+                and event.time - last[0] < self.DOUBLE_TAP_SECONDS
+                and abs(event.x - last[1]) <= 1
+                and abs(event.y - last[2]) <= 1
+                and (screen, showing(screen)) != last[3:]
+            )
+            if self._press_dropped:
+                self._last_press = last  # (a third tap is measured from the first)
+                log.info("the second tap of a double tap dropped: its screen has gone")
+            return self._press_dropped
+        dropped = self._press_dropped
+        if isinstance(event, events.MouseUp):
+            self._press_dropped = False
+        return dropped
 
     async def _apply(self, out: WedgeOutput[events.Key]) -> None:
         for key_event in out.release:

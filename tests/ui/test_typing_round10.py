@@ -149,7 +149,10 @@ async def test_a_pad_key_tapped_with_another_persons_code_typed_does_nothing(
 def tap(app: KioskApp, selector: str) -> None:
     """A tap on ``selector`` as the terminal sends it: mouse down and up, to the app."""
     region = app.screen.query_one(selector).region
-    x, y = region.x + region.width // 2, region.y + region.height // 2
+    tap_at(app, region.x + region.width // 2, region.y + region.height // 2)
+
+
+def tap_at(app: KioskApp, x: int, y: int) -> None:
     for kind in (textual_events.MouseDown, textual_events.MouseUp):
         app.post_message(kind(None, x, y, 0, 0, 1, False, False, False, screen_x=x, screen_y=y))
 
@@ -253,3 +256,33 @@ async def test_sign_out_tapped_with_a_reasons_digit_typed_signs_out_for_that_rea
     assert [(i.device.tag, i.reason) for i in school.devices.offsite_now()] == [
         ("LAP-001", "School trip or visit")
     ]
+
+
+async def test_done_tapped_twice_leaves_nothing_armed_for_the_next_person(
+    school: Services,
+) -> None:
+    # Alice double-taps "Done" on her screen. The first tap went home; the second, a tenth
+    # of a second later, landed on home's "Phone in / out" in the same place and armed it:
+    # the next person's badge then recorded their phone without showing their screen. (F2
+    # pressed twice was already kept from doing so.)
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        pad = app.screen.query_one("#person-actions", ActionPad)
+        offset = pad.key_offset("done")
+        assert offset is not None
+        x, y = pad.content_region.x + offset.x, pad.content_region.y + offset.y
+        home = app.home
+        assert home is not None
+        assert home.query_one("#act-phone").region.contains(x, y)  # what is under it there
+        tap_at(app, x, y)
+        await pilot.pause(0.1)
+        assert app.screen is home
+        tap_at(app, x, y)
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert home.intent is None, notice(app)
+        before = len(events(school))
+        await scan(pilot, "SRK1:S:EPATEL")
+        assert owner(app) == "EPATEL", type(app.screen).__name__
+    assert events(school)[before:] == []
