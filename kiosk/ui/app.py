@@ -147,6 +147,7 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         # and whether the one now down is dropped (see _second_tap).
         self._last_press: tuple[float, int, int, object, object] | None = None
         self._press_dropped = False
+        self._moved_by_itself_at = float("-inf")  # (time.monotonic(), a tap's own clock)
         self._last_input = self.clock.monotonic()
         # For measurements (bench): when the last key arrived, when the last confirmation
         # was first drawn (time.monotonic()).
@@ -252,11 +253,14 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         if memory.settled():
             memory.collect_once_drawn(self)
 
-    def go_home(self) -> None:
-        """Back to the home screen, dropping every screen above it (nothing is recorded)."""
+    def go_home(self, *, by_itself: bool = False) -> None:
+        """Back to the home screen, dropping every screen above it (nothing is recorded).
+        ``by_itself``: nobody asked (a timer): a tap made as it goes was not meant for home."""
         home = self.home
         if home is None:
             return
+        if by_itself:
+            self._moved_by_itself_at = monotonic()
         while len(self.screen_stack) > 1 and self.screen is not home:
             self.pop_screen()
         home.reset()
@@ -470,26 +474,31 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
     # A press in the same place as the last one, this soon after it, on a screen that came up
     # in between, is the second tap of a double tap: aimed at the screen the first one left.
     # (Done tapped twice: the second landed on home's "Phone in / out", in the same place,
-    # and armed it for the next person's badge.)
+    # and armed it for the next person's badge.) So is a press this soon after the screen
+    # changed by itself (the idle timeout, the confirmation's own timer): aimed at the one
+    # that was there (a tap to leave the confirmation, as it left, armed home's button).
     DOUBLE_TAP_SECONDS = 0.5
 
     def _second_tap(self, event: events.Event) -> bool:
-        """The second tap of a double tap on a screen that has gone (see
-        ``DOUBLE_TAP_SECONDS``): dropped, from the finger going down to its coming up."""
+        """A press aimed at a screen that has gone (see ``DOUBLE_TAP_SECONDS``): dropped,
+        from the finger going down to its coming up."""
         if isinstance(event, events.MouseDown) and self.screen_stack:
             screen = self.screen
             now = (event.time, event.x, event.y, screen, showing(screen))
             last, self._last_press = self._last_press, now
-            self._press_dropped = (
+            second = (
                 last is not None
                 and event.time - last[0] < self.DOUBLE_TAP_SECONDS
                 and abs(event.x - last[1]) <= 1
                 and abs(event.y - last[2]) <= 1
                 and (screen, showing(screen)) != last[3:]
             )
-            if self._press_dropped:
+            if second:
                 self._last_press = last  # (a third tap is measured from the first)
-                log.info("the second tap of a double tap dropped: its screen has gone")
+            moved = event.time - self._moved_by_itself_at < self.DOUBLE_TAP_SECONDS
+            self._press_dropped = second or moved
+            if self._press_dropped:
+                log.info("a tap dropped: the screen it was aimed at has gone")
             return self._press_dropped
         dropped = self._press_dropped
         if isinstance(event, events.MouseUp):
@@ -535,6 +544,8 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
             return
         self._last_input = now
         self.gateway.safely(lambda _: screen.on_idle_timeout(), None)
+        if self.screen_stack and self.screen is not screen:
+            self._moved_by_itself_at = monotonic()  # a tap now was aimed at ``screen``
 
     def touch(self) -> None:
         """Count as input (resets the idle timeout)."""

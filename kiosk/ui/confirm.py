@@ -92,7 +92,7 @@ class ConfirmScreen(PlainBackgroundMixin, ReusableScreenMixin, KioskScreenMixin,
     def on_screen_resume(self) -> None:
         self._stop_timer()
         self._drawn_at = None
-        self._timer = self.set_timer(self.kiosk.confirm_seconds, self._leave, name="confirm")
+        self._timer = self.set_timer(self.kiosk.confirm_seconds, self._time_up, name="confirm")
         self.call_after_refresh(self._drawn)
 
     def on_screen_suspend(self) -> None:
@@ -107,9 +107,12 @@ class ConfirmScreen(PlainBackgroundMixin, ReusableScreenMixin, KioskScreenMixin,
     def _drawn(self) -> None:
         self._drawn_at = self.kiosk.confirmation_drawn_at = monotonic()
 
-    def _leave(self) -> None:
+    def _leave(self, *, by_itself: bool = False) -> None:
         if self.is_current:
-            self.kiosk.go_home()
+            self.kiosk.go_home(by_itself=by_itself)
+
+    def _time_up(self) -> None:
+        self._leave(by_itself=True)
 
     def take_key(self, event: events.Key) -> bool:
         """Any key returns home (the app hands every key to the screen on top here, in the

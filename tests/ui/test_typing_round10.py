@@ -286,3 +286,49 @@ async def test_done_tapped_twice_leaves_nothing_armed_for_the_next_person(
         await scan(pilot, "SRK1:S:EPATEL")
         assert owner(app) == "EPATEL", type(app.screen).__name__
     assert events(school)[before:] == []
+
+
+async def test_a_tap_on_the_confirmation_as_it_goes_home_by_itself_arms_nothing(
+    school: Services,
+) -> None:
+    # Esha's confirmation; she taps it to go home ("or press any key") just as it goes home
+    # by itself. Her tap landed on whatever home has there (here "Phone in / out") and armed
+    # it: the next person's badge then recorded their phone without showing their screen.
+    app = make_app(school, confirm_seconds=0.2)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        await press(pilot, "enter")  # her phone in: the confirmation
+        assert isinstance(app.screen, ConfirmScreen)
+        home = app.home
+        assert home is not None
+        region = home.query_one("#act-phone").region
+        await wait_for(pilot, lambda: app.screen is home)  # gone home by itself...
+        tap_at(app, region.x + region.width // 2, region.y + 1)  # ...as she taps it
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert home.intent is None, notice(app)
+        before = len(events(school))
+        await scan(pilot, "SRK1:S:ASMITH")
+        assert owner(app) == "ASMITH", type(app.screen).__name__
+    assert events(school)[before:] == []
+
+
+async def test_a_tap_as_the_idle_timeout_goes_home_arms_nothing(school: Services) -> None:
+    # Alice has read her screen a long while; she taps it just as the idle timeout takes
+    # it away. Her tap landed on home, on whatever is there (here "Phone in / out").
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        home = app.home
+        assert home is not None
+        region = home.query_one("#act-phone").region
+        x, y = region.x + region.width // 2, region.y + 1
+        before = len(events(school))
+        app.clock.advance(app.settings.idle_timeout + 1)  # type: ignore[attr-defined]
+        app.check_idle_timeout()
+        tap_at(app, x, y)
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert app.screen is home
+        assert home.intent is None, notice(app)
+    assert events(school)[before:] == []
