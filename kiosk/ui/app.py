@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -143,9 +144,10 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         self._typeahead_paused_until = 0.0
         self._wedge: ScanWedge[events.Key] = ScanWedge()
         self._wedge_timer: Timer | None = None
-        # The last press of the mouse or the touch screen (time, x, y, screen, its showing),
-        # and whether the one now down is dropped (see _second_tap).
-        self._last_press: tuple[float, int, int, object, object] | None = None
+        # The last press of the mouse or the touch screen (time, x, y, its screen, weakly:
+        # not kept alive by it, and the screen's showing), and whether the one now down is
+        # dropped (see _second_tap).
+        self._last_press: tuple[float, int, int, weakref.ref[Screen[Any]], object] | None = None
         self._press_dropped = False
         self._moved_by_itself_at = float("-inf")  # (time.monotonic(), a tap's own clock)
         self._last_input = self.clock.monotonic()
@@ -484,14 +486,14 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         from the finger going down to its coming up."""
         if isinstance(event, events.MouseDown) and self.screen_stack:
             screen = self.screen
-            now = (event.time, event.x, event.y, screen, showing(screen))
+            now = (event.time, event.x, event.y, weakref.ref(screen), showing(screen))
             last, self._last_press = self._last_press, now
             second = (
                 last is not None
                 and event.time - last[0] < self.DOUBLE_TAP_SECONDS
                 and abs(event.x - last[1]) <= 1
                 and abs(event.y - last[2]) <= 1
-                and (screen, showing(screen)) != last[3:]
+                and (last[3]() is not screen or last[4] != showing(screen))
             )
             if second:
                 self._last_press = last  # (a third tap is measured from the first)
