@@ -22,7 +22,8 @@ waiting or on their way waits behind them, in the same queue: the button it pres
 everything typed before it ("Joe Bloggs" typed fast, then Add: "Joe Blog" was saved, and the
 "gs" went on to the console's table). Its turn come, it goes to the screen it was made on, or
 nowhere if that screen has gone meanwhile, or shows something else now (a kept screen shown
-again: ``showing``): what is under it now is not what was tapped.
+again: ``showing``): what is under it now is not what was tapped. A tap handed on is followed
+as a key sent on is: the keys typed after it wait until what it pressed has been handled.
 
 Where a key goes once its turn has come is :meth:`KeysInOrder.dispatch_key`: a screen with
 ``KEYS_IN_ORDER = True`` (the admin console and its dialogs) gets each key followed, after its
@@ -40,6 +41,7 @@ from typing import Any, TypeVar
 
 from textual import events
 from textual.app import App
+from textual.errors import NoWidget
 from textual.timer import Timer
 from textual.widget import Widget
 
@@ -90,7 +92,8 @@ class KeysInOrder(App[ReturnT]):
         self._held: deque[Held | HeldTap] = deque()
         self._held_since = 0.0
         self._held_timer: Timer | None = None
-        self._flying: events.Key | None = None
+        # A key sent on, or the release of a tap (see _send_tap), still on its way.
+        self._flying: events.Key | events.MouseUp | None = None
         self._flying_since = 0.0
 
     @property
@@ -131,6 +134,9 @@ class KeysInOrder(App[ReturnT]):
         ):
             screen = self.screen
             self.hold_key(HeldTap(event, screen, showing(screen)))  # behind the keys before it
+            return
+        if isinstance(event, TAPS) and not event.is_forwarded:
+            await self._send_tap(event)
             return
         await super().on_event(event)
 
@@ -191,7 +197,11 @@ class KeysInOrder(App[ReturnT]):
     FOLLOW_PASSES = 2
 
     def _follow_key_up(
-        self, key: events.Key, node: Widget | App[Any], start: Widget, passes_left: int
+        self,
+        key: events.Key | events.MouseUp,
+        node: Widget | App[Any],
+        start: Widget,
+        passes_left: int,
     ) -> None:
         """Follow ``key`` up the way it bubbles (its widget, the parents, the screen, the
         app), one step behind it in each one's queue: at the app, its bindings have run, or
@@ -208,7 +218,7 @@ class KeysInOrder(App[ReturnT]):
             return
         self.key_landed(key)
 
-    def key_landed(self, key: events.Key) -> None:
+    def key_landed(self, key: events.Key | events.MouseUp) -> None:
         """``key`` has been handled: the keys after it go on."""
         if self._flying is key:
             self._flying = None
@@ -242,4 +252,24 @@ class KeysInOrder(App[ReturnT]):
         one on top, showing what it showed then (else it is dropped: what is under it now is
         not what was tapped)."""
         if self.screen_stack and self.screen is tap.screen and showing(self.screen) == tap.showing:
-            await super().on_event(tap.event)
+            await self._send_tap(tap.event)
+
+    async def _send_tap(self, event: events.MouseEvent) -> None:
+        """Hand a tap to Textual; its release (where Textual makes the click) is followed
+        up from the widget under it as a key sent on is (:meth:`send_key_followed`): the
+        keys typed after it wait until what it pressed has been handled. (Done tapped, then
+        Enter: the Enter, read at once, overtook the tap and deposited the phone on the
+        screen Done was leaving.)"""
+        await super().on_event(event)
+        if not isinstance(event, events.MouseUp) or not self.screen_stack:
+            return
+        try:
+            target, _ = self.get_widget_at(event.x, event.y)
+        except NoWidget:
+            return
+        self._flying = event
+        self._flying_since = monotonic()
+        if not target.call_later(
+            self._follow_key_up, event, target, target, self.FOLLOW_PASSES - 1
+        ):
+            self.key_landed(event)

@@ -21,6 +21,7 @@ from kiosk.ui.widgets import ActionPad
 from tests.school import make_ready
 from tests.ui.kiosk_support import (
     burst,
+    burst_keys,
     events,
     make_app,
     notice,
@@ -331,4 +332,21 @@ async def test_a_tap_as_the_idle_timeout_goes_home_arms_nothing(school: Services
         await settle(pilot)
         assert app.screen is home
         assert home.intent is None, notice(app)
+    assert events(school)[before:] == []
+
+
+async def test_enter_typed_straight_after_a_tap_is_read_after_it(school: Services) -> None:
+    # Alice taps "Done" and presses Enter straight after (a loaded kiosk catching up: both
+    # arrive at once). The Enter overtook the tap: read on her screen, where Enter deposits,
+    # it recorded her phone in the store; the tap then did nothing (a call was running).
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        await pilot.pause(0.6)  # her screen read
+        before = len(events(school))
+        tap_key(app, "done")
+        burst_keys(app, "enter")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert app.screen is app.home, type(app.screen).__name__
     assert events(school)[before:] == []
