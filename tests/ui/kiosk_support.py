@@ -209,3 +209,17 @@ def burst_keys(app: KioskApp, *keys: str) -> None:
         if len(key) == 1:
             character = key
         app.post_message(textual_events.Key(key, character))
+
+
+async def read_policy_to_end(pilot: Pilot[Any], app: KioskApp, payload: str) -> None:
+    """The person's badge (``payload``), F7 to their policy, and Page Down until its end has
+    been reached (its text short enough for 30)."""
+    from kiosk.ui.policy import PolicyScreen
+
+    await scan(pilot, payload)
+    await press(pilot, "f7")
+    assert isinstance(app.screen, PolicyScreen)
+    for _ in range(30):
+        await pilot.press("pagedown")
+    await settle(pilot)
+    assert "You have reached the end." in screen_text(app)

@@ -35,6 +35,7 @@ from tests.ui.kiosk_support import (
     make_app,
     notice,
     press,
+    read_policy_to_end,
     running,
     scan,
     scan_fast,
@@ -164,13 +165,7 @@ async def test_a_second_persons_code_on_an_open_policy_closes_it_records_nothing
 ) -> None:
     app = make_app(school)
     async with running(app) as pilot:
-        await scan(pilot, "SRK1:S:EPATEL")
-        await press(pilot, "f7")
-        assert isinstance(app.screen, PolicyScreen)
-        for _ in range(30):
-            await pilot.press("pagedown")
-        await settle(pilot)
-        assert "You have reached the end." in screen_text(app)
+        await read_policy_to_end(pilot, app, "SRK1:S:EPATEL")
         before = len(events(school))
         await press(pilot, *"BJONES", "enter")
         assert "Esha Patel's screen was closed: nothing recorded for them." in notice(app)
@@ -244,11 +239,7 @@ async def test_a_second_persons_code_on_a_return_screen_returns_nothing(school: 
 async def test_a_refused_code_disarms_the_next_empty_enter_once(school: Services) -> None:
     app = make_app(school)
     async with running(app) as pilot:
-        await scan(pilot, "SRK1:S:EPATEL")
-        await press(pilot, "f7")
-        for _ in range(30):
-            await pilot.press("pagedown")
-        await settle(pilot)
+        await read_policy_to_end(pilot, app, "SRK1:S:EPATEL")
         before = len(events(school))
         await press(pilot, *"LAP-001", "enter")  # a label: refused here
         assert "was read: finish or cancel this first" in notice(app)

@@ -26,9 +26,9 @@ from tests.ui.kiosk_support import (
     make_app,
     notice,
     press,
+    read_policy_to_end,
     running,
     scan,
-    screen_text,
     settle,
     type_code,
     wait_for,
@@ -167,13 +167,7 @@ async def test_i_agree_tapped_with_another_persons_code_typed_records_nothing(
     # stayed in the field.
     app = make_app(school)
     async with running(app) as pilot:
-        await scan(pilot, "SRK1:S:EPATEL")
-        await press(pilot, "f7")
-        assert isinstance(app.screen, PolicyScreen)
-        for _ in range(30):
-            await pilot.press("pagedown")
-        await settle(pilot)
-        assert "You have reached the end." in screen_text(app)
+        await read_policy_to_end(pilot, app, "SRK1:S:EPATEL")
         before = len(events(school))
         await pilot.press(*"BJONES")
         await pilot.pause(0.6)  # longer than a key is ever held back
