@@ -6,15 +6,16 @@ from __future__ import annotations
 import asyncio
 import gc
 import weakref
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from typing import Any
 
 from rich.text import Text
+from textual import events
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from kiosk.config import Settings
 from kiosk.db.engine import make_engine
@@ -208,3 +209,61 @@ async def settle(pilot: Pilot[Any]) -> None:
     for table in pilot.app.screen.query(DataTable):
         table.notify_style_update()
     await pilot.pause(0.1)
+
+
+# --- keys and the console, in both apps that show it ------------------------------------------
+
+# Keys named by one character in the tests' strings.
+KEY_NAMES = {" ": "space", "/": "slash", "⏎": "enter", "⎋": "escape"}
+
+
+def burst(app: App[Any], *keys: str) -> None:
+    """Keys posted to the app with no pause between them (a fast typist, a frozen machine
+    catching up): one character each, or a key's name; "⏎" is Enter."""
+    for key in keys:
+        name = KEY_NAMES.get(key, key)
+        character = "\r" if name == "enter" else key if len(key) == 1 else None
+        app.post_message(events.Key(name, character))
+
+
+async def typed(pilot: Pilot[Any], keys: str, gap: float = 0.2) -> None:
+    """Keys typed one at a time at a person's speed ("⏎" Enter, "⎋" Esc)."""
+    for key in keys:
+        await pilot.press(KEY_NAMES.get(key, key))
+        await pilot.pause(gap)
+
+
+async def quiet(pilot: Pilot[Any]) -> None:
+    """Whatever the keys started has finished, and the screen has caught up."""
+    await pilot.pause(0.3)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause(0.3)
+
+
+@asynccontextmanager
+async def console_in(
+    host: str, services: Services, pin: str, *, rows: int = 1
+) -> AsyncIterator[tuple[App[Any], Pilot[Any]]]:
+    """The console for DOFFICE, its register drawn (at least ``rows`` rows) and its filters
+    there: in the kiosk app (as after the PIN pad, ``host`` "kiosk") or in ``kiosk admin``
+    (``host`` "office", signed in by keys with ``pin``)."""
+    from kiosk.ui.admin.app import AdminApp, SignInScreen
+    from tests.ui.kiosk_support import make_app
+
+    app: App[Any] = make_app(services) if host == "kiosk" else AdminApp(services.settings, services)
+    async with app.run_test(size=SIZE) as pilot:
+        if host == "kiosk":
+            await wait_until(pilot, lambda: app.db_state == "ready")  # type: ignore[attr-defined]
+            await open_console(pilot, app, "DOFFICE")
+        else:
+            await wait_until(pilot, lambda: isinstance(app.focused, Input))
+            assert isinstance(app.screen, SignInScreen)
+            await pilot.press(*pin, "enter", *"DOFFICE", "enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
+        table = app.screen.query_one("#reg-table", DataTable)
+        await wait_until(pilot, lambda: table.row_count >= rows, what="the register")
+        await wait_until(pilot, lambda: app.screen.query_one("#reg-staff", Select))
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.focused, DataTable)
+        yield app, pilot

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Button, Input, Static
 from textual.worker import WorkerCancelled, WorkerFailed
@@ -223,3 +224,18 @@ async def read_policy_to_end(pilot: Pilot[Any], app: KioskApp, payload: str) -> 
         await pilot.press("pagedown")
     await settle(pilot)
     assert "You have reached the end." in screen_text(app)
+
+
+def tap_at(app: App[Any], x: int, y: int) -> None:
+    """A tap at (x, y) as the terminal sends it: mouse down and up, posted to the app behind
+    whatever was typed before it."""
+    from textual import events as textual_events
+
+    for kind in (textual_events.MouseDown, textual_events.MouseUp):
+        app.post_message(kind(None, x, y, 0, 0, 1, False, False, False, screen_x=x, screen_y=y))
+
+
+def tap(app: App[Any], selector: str) -> None:
+    """A tap in the middle of ``selector`` (see :func:`tap_at`)."""
+    region = app.screen.query_one(selector).region
+    tap_at(app, region.x + region.width // 2, region.y + region.height // 2)

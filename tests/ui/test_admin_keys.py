@@ -6,26 +6,31 @@ nothing from keys typed before it was shown, and Ctrl+L locks from a dialog."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from textual import events
 from textual.app import App
-from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 
 from kiosk.services.app import Services
 from kiosk.services.register import RegisterFilter
 from kiosk.ui.admin import AdminConsoleScreen
-from kiosk.ui.admin.app import AdminApp, SignInScreen
+from kiosk.ui.admin.app import SignInScreen
 from kiosk.ui.admin.dialogs import FormDialog
 from tests.conftest import START, FakeClock
 from tests.school import make_school
-from tests.ui.admin_support import SIZE, messages, open_console, open_services, text_of, wait_until
-from tests.ui.kiosk_support import make_app
+from tests.ui.admin_support import (
+    burst,
+    console_in,
+    messages,
+    open_services,
+    quiet,
+    text_of,
+    typed,
+    wait_until,
+)
 
 pytestmark = pytest.mark.ui
 
@@ -48,28 +53,6 @@ def services(sqlite_url: str, clock: FakeClock) -> Iterator[Services]:
     svc.close()
 
 
-@asynccontextmanager
-async def console_in(host: str, services: Services) -> AsyncIterator[tuple[App[Any], Pilot[Any]]]:
-    """The console for DOFFICE, its register and filters drawn: in the kiosk app (as after
-    the PIN pad) or in ``kiosk admin`` (signed in by keys)."""
-    app: App[Any] = make_app(services) if host == "kiosk" else AdminApp(services.settings, services)
-    async with app.run_test(size=SIZE) as pilot:
-        if host == "kiosk":
-            await wait_until(pilot, lambda: app.db_state == "ready")  # type: ignore[attr-defined]
-            await open_console(pilot, app, "DOFFICE")
-        else:
-            await wait_until(pilot, lambda: isinstance(app.focused, Input))
-            assert isinstance(app.screen, SignInScreen)
-            await pilot.press(*PIN, "enter", *"DOFFICE", "enter")
-            await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
-        await wait_until(pilot, lambda: register(app).row_count >= 2, what="the register")
-        await wait_until(pilot, lambda: app.screen.query_one("#reg-staff", Select))
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert isinstance(app.focused, DataTable)
-        yield app, pilot
-
-
 def register(app: App[Any]) -> DataTable[Any]:
     return app.screen.query_one("#reg-table", DataTable)
 
@@ -83,29 +66,6 @@ def corrections(services: Services) -> int:
     return services.register.day(TODAY, RegisterFilter(kind="correction")).total
 
 
-def burst(app: App[Any], *keys: str) -> None:
-    """Keys posted to the app with no pause between them (a fast typist, a frozen machine
-    catching up): one character each, or a key's name."""
-    names = {" ": "space", "/": "slash", "⏎": "enter"}
-    for key in keys:
-        name = names.get(key, key)
-        character = "\r" if name == "enter" else key if len(key) == 1 else None
-        app.post_message(events.Key(name, character))
-
-
-async def typed(pilot: Pilot[Any], keys: str, gap: float = 0.2) -> None:
-    """Keys typed one at a time at a person's speed."""
-    for key in keys:
-        await pilot.press({" ": "space", "⏎": "enter"}.get(key, key))
-        await pilot.pause(gap)
-
-
-async def quiet(pilot: Pilot[Any]) -> None:
-    await pilot.pause(0.3)
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause(0.2)
-
-
 @pytest.mark.parametrize("host", HOSTS)
 async def test_a_name_typed_in_the_staff_filter_records_nothing(
     services: Services, host: str
@@ -113,7 +73,7 @@ async def test_a_name_typed_in_the_staff_filter_records_nothing(
     # f: the cursor in the "Any staff" filter; "claire" and Enter at a person's speed. Before,
     # c opened "Correct the register" for the selected row, "laire" became the reason and
     # Enter voided the row.
-    async with console_in(host, services) as (app, pilot):
+    async with console_in(host, services, PIN, rows=2) as (app, pilot):
         last = services.register.last_event_id()
         await typed(pilot, "f")
         staff = app.screen.query_one("#reg-staff", Select)
@@ -131,7 +91,7 @@ async def test_a_name_typed_in_the_staff_filter_records_nothing(
 async def test_letters_and_digits_in_a_filter_are_no_shortcuts_in_a_burst(
     services: Services, host: str
 ) -> None:
-    async with console_in(host, services) as (app, pilot):
+    async with console_in(host, services, PIN, rows=2) as (app, pilot):
         last = services.register.last_event_id()
         await typed(pilot, "f")
         burst(app, *"emily", *"5c9", "⏎")
@@ -156,7 +116,7 @@ async def test_a_date_typed_right_after_g_goes_to_the_date_field(
 ) -> None:
     # Before: the digit after g switched tab (the field had not taken the cursor yet) and
     # the c of "Dec" opened "Correct the register".
-    async with console_in(host, services) as (app, pilot):
+    async with console_in(host, services, PIN, rows=2) as (app, pilot):
         last = services.register.last_event_id()
         burst(app, "g", *keys, "⏎")
         await wait_until(
@@ -174,7 +134,7 @@ async def test_a_date_typed_right_after_g_goes_to_the_date_field(
 async def test_keys_typed_after_a_shortcut_go_to_the_dialog_it_opens(
     services: Services, host: str
 ) -> None:
-    async with console_in(host, services) as (app, pilot):
+    async with console_in(host, services, PIN, rows=2) as (app, pilot):
         await typed(pilot, "2")
         await wait_until(pilot, lambda: tab(app) == "tab-phones")
         await wait_until(pilot, lambda: isinstance(app.focused, DataTable))
@@ -191,7 +151,7 @@ async def test_the_correct_dialog_takes_no_reason_typed_before_it_was_shown(
 ) -> None:
     # "claire" and Enter typed in one go on the table: c opens the dialog; "laire" and the
     # Enter came before it was shown, so they are not a reason, and nothing is voided.
-    async with console_in(host, services) as (app, pilot):
+    async with console_in(host, services, PIN, rows=2) as (app, pilot):
         last = services.register.last_event_id()
         burst(app, *"claire", "⏎")
         await wait_until(pilot, lambda: isinstance(app.screen, FormDialog))
@@ -217,7 +177,7 @@ async def test_the_correct_dialog_takes_no_reason_typed_before_it_was_shown(
 
 @pytest.mark.parametrize("host", HOSTS)
 async def test_ctrl_l_locks_the_console_from_a_dialog(services: Services, host: str) -> None:
-    async with console_in(host, services) as (app, pilot):
+    async with console_in(host, services, PIN, rows=2) as (app, pilot):
         last = services.register.last_event_id()
         await typed(pilot, "2")
         await wait_until(pilot, lambda: isinstance(app.focused, DataTable))

@@ -30,6 +30,8 @@ from tests.ui.kiosk_support import (
     running,
     scan,
     settle,
+    tap,
+    tap_at,
     type_code,
     wait_for,
 )
@@ -43,9 +45,7 @@ def tap_key(app: KioskApp, name: str) -> None:
     pad = app.screen.query_one("#person-actions", ActionPad)
     offset = pad.key_offset(name)
     assert offset is not None, f"{name} is not shown: {pad.text!r}"
-    x, y = pad.content_region.x + offset.x, pad.content_region.y + offset.y
-    for kind in (textual_events.MouseDown, textual_events.MouseUp):
-        app.post_message(kind(None, x, y, 0, 0, 1, False, False, False, screen_x=x, screen_y=y))
+    tap_at(app, pad.content_region.x + offset.x, pad.content_region.y + offset.y)
 
 
 def owner(app: KioskApp) -> str | None:
@@ -145,17 +145,6 @@ async def test_a_pad_key_tapped_with_another_persons_code_typed_does_nothing(
         assert "“ASMITH” is typed: press Enter to read it, or Esc to clear it." in notice(app)
     assert [kind for kind, _ in events(school)[before:]] == []
     assert school.phones.phones_now() == ()
-
-
-def tap(app: KioskApp, selector: str) -> None:
-    """A tap on ``selector`` as the terminal sends it: mouse down and up, to the app."""
-    region = app.screen.query_one(selector).region
-    tap_at(app, region.x + region.width // 2, region.y + region.height // 2)
-
-
-def tap_at(app: KioskApp, x: int, y: int) -> None:
-    for kind in (textual_events.MouseDown, textual_events.MouseUp):
-        app.post_message(kind(None, x, y, 0, 0, 1, False, False, False, screen_x=x, screen_y=y))
 
 
 async def test_i_agree_tapped_with_another_persons_code_typed_records_nothing(

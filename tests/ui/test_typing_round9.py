@@ -4,27 +4,31 @@ ahead, on a real database file, in both apps that show the console."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from textual import events
-from textual.app import App
-from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Select
+from textual.widgets import DataTable, Input
 
 from kiosk.services.app import Services
 from kiosk.ui.admin import AdminConsoleScreen
-from kiosk.ui.admin.app import AdminApp, SignInScreen
+from kiosk.ui.admin.app import AdminApp
 from kiosk.ui.admin.dialogs import FormDialog
 from kiosk.ui.breakfast import MOVE_READ_SECONDS, BreakfastScreen
 from kiosk.ui.person import PersonScreen
 from kiosk.ui.widgets import CodeField
 from tests.conftest import START, FakeClock
 from tests.school import make_school
-from tests.ui.admin_support import SIZE, messages, open_console, open_services, wait_until
+from tests.ui.admin_support import (
+    SIZE,
+    burst,
+    console_in,
+    messages,
+    open_services,
+    quiet,
+    typed,
+    wait_until,
+)
 from tests.ui.kiosk_support import (
     burst_keys,
     hold,
@@ -33,6 +37,7 @@ from tests.ui.kiosk_support import (
     running,
     scan,
     settle,
+    tap,
     wait_for,
 )
 
@@ -54,57 +59,6 @@ def services(sqlite_url: str, clock: FakeClock) -> Iterator[Services]:
     svc.close()
 
 
-@asynccontextmanager
-async def console_in(host: str, services: Services) -> AsyncIterator[tuple[App[Any], Pilot[Any]]]:
-    """The console for DOFFICE, its register drawn: in the kiosk app (as after the PIN pad)
-    or in ``kiosk admin`` (signed in by keys)."""
-    app: App[Any] = make_app(services) if host == "kiosk" else AdminApp(services.settings, services)
-    async with app.run_test(size=SIZE) as pilot:
-        if host == "kiosk":
-            await wait_until(pilot, lambda: app.db_state == "ready")  # type: ignore[attr-defined]
-            await open_console(pilot, app, "DOFFICE")
-        else:
-            await wait_until(pilot, lambda: isinstance(app.focused, Input))
-            assert isinstance(app.screen, SignInScreen)
-            await pilot.press(*PIN, "enter", *"DOFFICE", "enter")
-            await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
-        await wait_until(pilot, lambda: app.screen.query_one("#reg-staff", Select))
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert isinstance(app.focused, DataTable)
-        yield app, pilot
-
-
-def burst(app: App[Any], *keys: str) -> None:
-    """Keys posted to the app with no pause between them; "⏎" is Enter."""
-    for key in keys:
-        if key == "⏎":
-            app.post_message(events.Key("enter", "\r"))
-        else:
-            app.post_message(events.Key(key, key if len(key) == 1 else None))
-
-
-def tap(app: App[Any], selector: str) -> None:
-    """A tap on ``selector`` as the terminal sends it: mouse down and up, posted to the app
-    behind whatever was typed before it."""
-    region = app.screen.query_one(selector).region
-    x, y = region.x + region.width // 2, region.y + region.height // 2
-    for kind in (events.MouseDown, events.MouseUp):
-        app.post_message(kind(None, x, y, 0, 0, 1, False, False, False, screen_x=x, screen_y=y))
-
-
-async def quiet(pilot: Pilot[Any]) -> None:
-    await pilot.pause(0.3)
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause(0.3)
-
-
-async def typed(pilot: Pilot[Any], keys: str, gap: float = 0.05) -> None:
-    for key in keys:
-        await pilot.press({" ": "space", "⏎": "enter", "⎋": "escape"}.get(key, key))
-        await pilot.pause(gap)
-
-
 def staff_names(services: Services) -> dict[str, str]:
     return {s.code: s.name for s in services.people.list_staff()}
 
@@ -116,7 +70,7 @@ async def test_a_tap_on_add_after_a_burst_saves_every_key_typed(
     # "Joe Bloggs" typed fast (a loaded machine, the console in a browser), then Add tapped
     # at once: the tap went ahead of the keys still waiting their turn, "Joe Blog" was
     # saved, and the "gs" went on to the console's table.
-    async with console_in(host, services) as (app, pilot):
+    async with console_in(host, services, PIN) as (app, pilot):
         await typed(pilot, "8")
         await wait_until(pilot, lambda: isinstance(app.focused, DataTable))
         await typed(pilot, "a")
@@ -139,7 +93,7 @@ async def test_esc_while_a_form_is_saving_does_not_pass_for_a_cancel(
     # the dialog closed as if cancelled, saying nothing, and the member of staff was added
     # all the same a moment later.
     gate = hold(monkeypatch, services.people, "add_staff")
-    async with console_in(host, services) as (app, pilot):
+    async with console_in(host, services, PIN) as (app, pilot):
         await typed(pilot, "8")
         await wait_until(pilot, lambda: isinstance(app.focused, DataTable))
         await typed(pilot, "a")
