@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
@@ -856,18 +855,13 @@ def _register_csv(services: Services, target: str, first: date, last: date) -> i
     # Names: personal data, 0600, in a new file renamed onto the old one once written whole
     # (an old export keeps neither its mode nor half of its rows; a failure leaves it as it
     # was). A byte-order mark first, so Excel reads the file as UTF-8 (names with accents).
+    from kiosk.services.wholefile import written_whole
+
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise CliError(f"{target} cannot be written ({exc.strerror or exc}).") from None
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8-sig") as out:
+        with written_whole(path, encoding="utf-8-sig") as out:
             count = services.register.export_csv(out, first, last)
-        os.replace(name, path)
     except OSError as exc:
         raise CliError(f"{target} cannot be written ({exc.strerror or exc}).") from None
-    finally:
-        Path(name).unlink(missing_ok=True)
     print(f"Wrote {count} event{'s' if count != 1 else ''} to {path}.", file=sys.stderr)
     return 0
 

@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
@@ -90,6 +89,7 @@ from kiosk.services.secret import (
     school_key_if_present,
 )
 from kiosk.services.uow import UnitOfWork, iso
+from kiosk.services.wholefile import written_whole
 
 PURGE_ACTION = "events_purged"
 MIN_RETENTION_DAYS = 365
@@ -1265,18 +1265,10 @@ def _write_witness_file(data: dict[str, Any]) -> str | None:
     path = witness_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        return exc.strerror or type(exc).__name__
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with written_whole(path, encoding="utf-8") as fh:
             json.dump(data, fh)
-        os.replace(name, path)
     except OSError as exc:
         return exc.strerror or type(exc).__name__
-    finally:
-        with suppress(FileNotFoundError):
-            os.unlink(name)
     return None
 
 

@@ -21,13 +21,9 @@ with an ellipsis when the label has no more room.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 from xml.sax.saxutils import escape
 
 import qrcode
@@ -38,6 +34,7 @@ from kiosk.domain.errors import InvalidInput
 from kiosk.domain.scan import device_payload, staff_payload
 from kiosk.services.label_stock import DEFAULT_STOCK, STOCKS, Stock, get_stock
 from kiosk.services.people import PeopleService
+from kiosk.services.wholefile import written_whole
 
 DPI = 300
 QUIET_ZONE = 4  # modules of white around the code, as the QR standard asks
@@ -138,7 +135,7 @@ def write_sheet(
     sheets = pages(labels, stock)
     if suffix == ".pdf":
         images = [_to_pdf_mode(render_page(sheet, stock)) for sheet in sheets]
-        with _whole(out) as fh:
+        with written_whole(out) as fh:
             images[0].save(
                 fh, format="PDF", save_all=True, append_images=images[1:], resolution=float(DPI)
             )
@@ -149,31 +146,12 @@ def write_sheet(
         else [out.with_name(f"{out.stem}-{n}{out.suffix}") for n in range(1, len(sheets) + 1)]
     )
     for sheet, target in zip(sheets, targets, strict=True):
-        with _whole(target) as fh:
+        with written_whole(target) as fh:
             if suffix == ".png":
                 render_page(sheet, stock).save(fh, format="PNG", dpi=(DPI, DPI))
             else:
                 fh.write(svg_page(sheet, stock).encode("utf-8"))
     return targets
-
-
-@contextmanager
-def _whole(target: Path) -> Iterator[BinaryIO]:
-    """A file written whole or not at all: written beside ``target`` under a temporary name,
-    then renamed onto it. A label sheet is there for the printer (or whoever opens it) only
-    once all of it is written; a half-written one was visible as the file filled.
-
-    The temporary file is made anew (``mkstemp``: O_EXCL, mode 0600) and written through
-    its descriptor: a name anyone could guess (``.NAME.<pid>.tmp``), opened by name, wrote
-    the sheet through a symlink planted there. Badges carry every staff code: 0600."""
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    tmp = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _stock(stock: Stock | str) -> Stock:

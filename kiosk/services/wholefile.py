@@ -1,0 +1,51 @@
+"""A file written whole or not at all, never through a name given in advance."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any, BinaryIO, TextIO, overload
+
+
+@overload
+def written_whole(target: Path) -> AbstractContextManager[BinaryIO]: ...
+
+
+@overload
+def written_whole(target: Path, *, encoding: str) -> AbstractContextManager[TextIO]: ...
+
+
+def written_whole(
+    target: Path, *, encoding: str | None = None
+) -> AbstractContextManager[BinaryIO] | AbstractContextManager[TextIO]:
+    """A file to write ``target`` through (binary; text in ``encoding``, newlines as
+    written), renamed onto ``target`` once the block ends, removed if it fails: whoever opens
+    ``target`` (a printer, a spreadsheet, the next check) sees the old file or the whole new
+    one, never one half written.
+
+    The temporary file beside it is made anew (``mkstemp``: O_EXCL, mode 0600) and written
+    through its descriptor: a name anyone could guess (``.NAME.<pid>.tmp``), or a fixed one
+    (``NAME.partial``), opened by name, wrote through a symlink planted there, or stopped at
+    a folder planted there; two writers at once shared it. What it writes (badges carry every
+    staff code, an export names staff, the witness) is the kiosk user's alone: 0600. OSError
+    from making, writing or renaming it reaches the caller."""
+    return _written_whole(target, encoding)
+
+
+@contextmanager
+def _written_whole(target: Path, encoding: str | None) -> Iterator[Any]:
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp = Path(name)
+    try:
+        if encoding is None:
+            with os.fdopen(fd, "wb") as fh:
+                yield fh
+        else:
+            with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
+                yield fh
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
