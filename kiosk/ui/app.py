@@ -478,7 +478,9 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
     # (Done tapped twice: the second landed on home's "Phone in / out", in the same place,
     # and armed it for the next person's badge.) So is a press this soon after the screen
     # changed by itself (the idle timeout, the confirmation's own timer): aimed at the one
-    # that was there (a tap to leave the confirmation, as it left, armed home's button).
+    # that was there (a tap to leave the confirmation, as it left, armed home's button). And
+    # so is a press this soon after the screen's buttons moved under the finger (a banner
+    # came above them: KioskScreenMixin.tap_targets_moved_at).
     DOUBLE_TAP_SECONDS = 0.5
 
     def _second_tap(self, event: events.Event) -> bool:
@@ -497,7 +499,10 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
             )
             if second:
                 self._last_press = last  # (a third tap is measured from the first)
-            moved = event.time - self._moved_by_itself_at < self.DOUBLE_TAP_SECONDS
+            moved_at = max(
+                self._moved_by_itself_at, getattr(screen, "tap_targets_moved_at", float("-inf"))
+            )
+            moved = event.time - moved_at < self.DOUBLE_TAP_SECONDS
             self._press_dropped = second or moved
             if self._press_dropped:
                 log.info("a tap dropped: the screen it was aimed at has gone")

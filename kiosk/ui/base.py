@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from time import monotonic
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from rich.style import Style as RichStyle
@@ -18,12 +19,12 @@ from textual.geometry import Region
 from textual.screen import ModalScreen, Screen
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Input, OptionList
+from textual.widgets import Button, Input, OptionList
 
 from kiosk.domain.errors import AmbiguousCode, KioskError
 from kiosk.domain.text import display_text
 from kiosk.ui.text import show_toast
-from kiosk.ui.widgets import CodeField, Notice
+from kiosk.ui.widgets import ActionPad, CodeField, Notice
 
 if TYPE_CHECKING:
     from kiosk.services.app import Services
@@ -64,6 +65,10 @@ class KioskScreenMixin:
         self.showing = 0
         self._found: dict[str, Any] = {}
         self._free_text_checked: str | None = None  # see free_text_may_go_on
+        # Where the screen's tap targets were when it was last laid out (on which showing),
+        # and when one last moved by itself while shown (see tap_targets_moved_at).
+        self._tap_places: tuple[int, dict[Widget, tuple[Region, object]]] = (0, {})
+        self.tap_targets_moved_at = float("-inf")
 
     @property
     def kiosk(self) -> KioskHost:
@@ -80,6 +85,33 @@ class KioskScreenMixin:
     def on_idle_timeout(self) -> None:
         """Drop whatever was half done (nothing is recorded) and go home."""
         self.kiosk.go_home()
+
+    def on_mount(self) -> None:
+        self.screen_layout_refresh_signal.subscribe(  # type: ignore[attr-defined]
+            self, self._note_tap_targets, immediate=True
+        )
+
+    def _note_tap_targets(self, _screen: object) -> None:
+        """After each layout of the screen: if a button (or the pad, or a field) it shows
+        has moved since the last one, on the same showing, note when (``monotonic()``, a
+        tap's own clock). The layout shifts by itself (a banner comes or goes above the
+        buttons, a message grows a line): a person who saw a button and reached for it lands
+        on whatever is there now; the app drops a tap this soon after (``KioskApp``'s
+        ``DOUBLE_TAP_SECONDS``). A screen shown afresh has moved nothing."""
+        places = {
+            widget: _tap_place(widget)
+            for widget in self.query(Widget)  # type: ignore[attr-defined]
+            if isinstance(widget, (Button, ActionPad)) or widget.focusable
+        }
+        showing, before = self._tap_places
+        self._tap_places = (self.showing, places)
+        if showing != self.showing:
+            return
+        if any(
+            widget in before and before[widget] != place and before[widget][0] and place[0]
+            for widget, place in places.items()
+        ):
+            self.tap_targets_moved_at = monotonic()
 
     def on_screen_resume(self) -> None:
         # Shown (again): what was read on it before is over.
@@ -458,6 +490,12 @@ def shown_code(text: str, limit: int = 40) -> str:
     """What was typed or scanned, as a message quotes it: safe to show, and short."""
     cleaned = display_text(text.strip())
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
+def _tap_place(widget: Widget) -> tuple[Region, object]:
+    """Where a tap lands on ``widget``: its place on the screen and, for the pad, which of
+    its keys it shows (a key shown or hidden moves the others)."""
+    return widget.region, (widget.shown if isinstance(widget, ActionPad) else None)
 
 
 class ReusableScreenMixin:
