@@ -579,6 +579,44 @@ _KIOSK_ROLES = """
     """
 
 
+# Each table and function of the register with its owner: a kiosk role that owns one (or can
+# act as its owner) is not stopped by anything the database enforces on it. An owner may
+# revoke its own privileges, so no privilege check sees it (``ALTER TABLE events OWNER TO`` a
+# kiosk login, or the migrations run with a kiosk's URL: 0006's guard lets the owner through).
+_REGISTER_OWNERS = """
+    SELECT 'table' AS what, c.relname AS name, c.relowner AS owner FROM pg_catalog.pg_class c
+    WHERE c.relname IN :tables AND c.relkind IN ('r', 'p')
+      AND c.relnamespace = pg_catalog.to_regnamespace(pg_catalog.current_schema())::oid
+    UNION ALL
+    SELECT 'function', p.proname, p.proowner FROM pg_catalog.pg_proc p
+    WHERE p.proname IN :functions
+      AND p.pronamespace = pg_catalog.to_regnamespace(pg_catalog.current_schema())::oid
+    """
+
+
+def _owner_problems(conn: Connection, role: str, who: str, events_owner: str) -> list[str]:
+    """The register's tables and functions ``role`` owns, or whose owner it can act as (the
+    owner of ``events`` is said once, by the caller)."""
+    problems = []
+    query = text(
+        "SELECT o.what, o.name, pg_catalog.pg_get_userbyid(o.owner), "
+        "r.oid = o.owner, pg_catalog.pg_has_role(r.oid, o.owner, 'MEMBER') "
+        f"FROM ({_REGISTER_OWNERS}) o CROSS JOIN pg_catalog.pg_roles r WHERE r.rolname = :r "
+        "ORDER BY o.what DESC, o.name"
+    ).bindparams(bindparam("tables", expanding=True), bindparam("functions", expanding=True))
+    rows = conn.execute(
+        query, {"tables": ["events", *LIST_TABLES], "functions": list(PG_FUNCTIONS), "r": role}
+    ).tuples()
+    for what, name, owner, owns, member in rows:
+        if owns:
+            problems.append(
+                f"{who} owns the {what} {name}: the database's guards do not stop its owner"
+            )
+        elif member and owner != events_owner:
+            problems.append(f"{who} can act as the owner {owner} of the {what} {name}")
+    return problems
+
+
 def _kiosk_role_problems(conn: Connection) -> list[str]:
     """What the kiosk's roles (the group and each login in it) may do that they should not.
 
@@ -604,6 +642,7 @@ def _kiosk_role_problems(conn: Connection) -> list[str]:
             problems.append(f"{who} can act as the owner {owner} (a member of its role)")
         if createrole:
             problems.append(f"{who} may create roles")
+        problems.extend(_owner_problems(conn, name, who, owner))
         if superuser or acts_as_owner:
             continue  # every privilege follows: said once above
         for table in ("events", *LIST_TABLES):

@@ -31,7 +31,7 @@ id order, verify names:
   ``pg_temp``, and a kiosk role with too
   much: the group role ``kiosk_app`` or any login in it that may change a table, is a
   superuser, may create roles, may create objects in a schema or schemas in the database,
-  or can act as the owner;
+  or can act as the owner, or owns a table or function of the register;
 * on SQLite, an index that does not hold what its table holds (``PRAGMA integrity_check``:
   the register reads through indexes, the walk does not);
 * the newest event seen by the previous check (the **witness**, kept in a local file on this

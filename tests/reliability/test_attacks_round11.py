@@ -1,0 +1,81 @@
+"""Round 11 of the red team on the record.
+
+Each test here failed on the code before its fix (see the commit that added it), unless it is
+marked as a guard test.
+"""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from kiosk.config import Settings
+from kiosk.db.engine import make_engine
+from kiosk.services.app import Services
+from tests.reliability.helpers import Raw, libpq_url
+from tests.reliability.test_attacks import _append
+from tests.reliability.test_least_privilege import _is_admin, _staff_change
+
+# --- PostgreSQL: a kiosk login that owns the register's tables ----------------------------------
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("table", ["events", "staff_roles"])
+def test_a_kiosk_login_that_owns_a_register_table_is_named(
+    set_up_school: Services, kiosk_url: str, pg_url: str, table: str
+) -> None:
+    """A database administrator's slip: a register table owned by a kiosk login
+    (``ALTER TABLE ... OWNER TO``, or the migrations run with the kiosk's URL). The owner of
+    ``events`` steps round revision 0006 (its guard lets the owner through); the owner of a
+    list may write it directly. Its owner's privileges are its own to revoke from itself:
+    then no privilege check saw anything, and verify (on either login) said "Register
+    intact" after the login, with the school key, made itself admin named as recorded by an
+    admin."""
+    login = make_url(kiosk_url).username
+    with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+        row = owner.execute("SELECT current_user").fetchone()
+        assert row is not None
+        owner.execute(f"ALTER TABLE {table} OWNER TO {login}")
+    try:
+        _own_and_check(set_up_school, kiosk_url, pg_url, table, login)
+    finally:
+        with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+            owner.execute(f'REASSIGN OWNED BY {login} TO "{row[0]}"')
+
+
+def _own_and_check(
+    school: Services, kiosk_url: str, pg_url: str, table: str, login: str | None
+) -> None:
+    with psycopg.connect(libpq_url(kiosk_url)) as kiosk:
+        # The login hides what it owns: no privilege of its own left to see.
+        kiosk.execute(f"REVOKE ALL ON {table} FROM {login}")
+        db = Raw(kiosk, sqlite=False)
+        if table == "events":
+            chead = db.execute("SELECT id FROM staff WHERE code = 'CHEAD'")[0][0]
+            details = _staff_change("BJONES", roles=["admin", "breakfast_club_lead"])(db)
+            _append(
+                db,
+                {
+                    "kind": "reference_changed",
+                    "category": "reference",
+                    "staff_id": chead,
+                    "recorded_by_id": chead,
+                    "details": details,
+                },
+            )
+            kiosk.commit()
+            assert _is_admin(db, "BJONES") == [(1,)]
+        kiosk.commit()
+    for url in (kiosk_url, pg_url):
+        checker = Services(
+            make_engine(url),
+            Settings(kiosk_name="office", database_url=url),
+            school.ctx.clock,
+        )
+        try:
+            report = checker.integrity.verify(save=False)
+        finally:
+            checker.close()
+        assert not report.ok, url
+        assert f"the kiosk login {login} owns the table {table}" in " ".join(report.problems)
