@@ -20,6 +20,14 @@ GUARD_KEY = "events_purge_guard"
 MIN_RETENTION_DAYS = 365
 ROLE = "kiosk_app"
 LIST_TABLES = ("staff", "staff_roles", "stores", "devices", "policies", "kiosk_settings")
+# PostgreSQL: the schema of the register's tables as the kiosk's own queries find them
+# (``events`` through the search_path), where every check of the catalog looks. Not
+# ``current_schema()``, the first schema of the search_path that exists: a login may set its
+# own (``ALTER ROLE CURRENT_USER SET search_path = pg_temp, public``; the tables are still
+# found in public), and verify on that login then looked in another schema, said "the
+# function ... is missing" of an honest register, and would not have seen a trigger there.
+_SCHEMA = "(SELECT c.relnamespace FROM pg_catalog.pg_class c WHERE c.oid = 'events'::regclass)"
+_SCHEMA_NAME = f"(SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE n.oid = {_SCHEMA})"
 
 # Events that define the current state: never purged (the same rule on both engines, and
 # the Python purge stops before the oldest of them). A phone still held (the person's newest
@@ -407,7 +415,7 @@ def missing_guards(conn: Connection) -> list[str]:
         text(
             "SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
             "WHERE NOT t.tgisinternal AND c.relname IN :tables "
-            "AND c.relnamespace = to_regnamespace(current_schema())::oid"
+            f"AND c.relnamespace = {_SCHEMA}"
         ).bindparams(bindparam("tables", expanding=True)),
         {"tables": ["events", *LIST_TABLES]},
     ):
@@ -430,7 +438,7 @@ def _hiding_problems(conn: Connection) -> list[str]:
         for (name,) in conn.execute(
             text(
                 "SELECT relname FROM pg_class WHERE relname IN :tables AND relrowsecurity "
-                "AND relnamespace = to_regnamespace(current_schema())::oid ORDER BY relname"
+                f"AND relnamespace = {_SCHEMA} ORDER BY relname"
             ).bindparams(bindparam("tables", expanding=True)),
             tables,
         )
@@ -440,7 +448,7 @@ def _hiding_problems(conn: Connection) -> list[str]:
         for rule, table in conn.execute(
             text(
                 "SELECT rulename, tablename FROM pg_rules WHERE tablename IN :tables "
-                "AND schemaname = current_schema() ORDER BY tablename, rulename"
+                f"AND schemaname = {_SCHEMA_NAME} ORDER BY tablename, rulename"
             ).bindparams(bindparam("tables", expanding=True)),
             tables,
         )
@@ -483,7 +491,7 @@ def _search_path_problems(conn: Connection) -> list[str]:
     for name, config, source in conn.execute(
         text(
             "SELECT proname, proconfig, prosrc FROM pg_proc WHERE proname IN :names "
-            "AND pronamespace = to_regnamespace(current_schema())::oid"
+            f"AND pronamespace = {_SCHEMA}"
         ).bindparams(bindparam("names", expanding=True)),
         {"names": list(PG_FUNCTIONS)},
     ).tuples():
@@ -548,13 +556,13 @@ _PRIVILEGES = ("UPDATE", "DELETE", "TRUNCATE", "INSERT", "TRIGGER", "REFERENCES"
 # role does not hold the privilege on the whole table (named above, or the kiosk's own
 # INSERT on events), in column order.
 _COLUMN_PRIVILEGES = ("INSERT", "UPDATE", "REFERENCES")
-_COLUMN_GRANTS = """
+_COLUMN_GRANTS = f"""
     SELECT c.relname, p.privilege, a.attname
     FROM pg_class c
     JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
     CROSS JOIN unnest(CAST(:privileges AS text[])) WITH ORDINALITY AS p(privilege, n)
     WHERE c.relname IN :tables
-      AND c.relnamespace = to_regnamespace(current_schema())::oid
+      AND c.relnamespace = {_SCHEMA}
       AND has_column_privilege(:r, c.oid, a.attnum, p.privilege)
       AND NOT has_table_privilege(:r, c.oid, p.privilege)
     ORDER BY array_position(CAST(:tables_order AS text[]), c.relname::text), p.n, a.attnum
@@ -583,14 +591,14 @@ _KIOSK_ROLES = """
 # act as its owner) is not stopped by anything the database enforces on it. An owner may
 # revoke its own privileges, so no privilege check sees it (``ALTER TABLE events OWNER TO`` a
 # kiosk login, or the migrations run with a kiosk's URL: 0006's guard lets the owner through).
-_REGISTER_OWNERS = """
+_REGISTER_OWNERS = f"""
     SELECT 'table' AS what, c.relname AS name, c.relowner AS owner FROM pg_catalog.pg_class c
     WHERE c.relname IN :tables AND c.relkind IN ('r', 'p')
-      AND c.relnamespace = pg_catalog.to_regnamespace(pg_catalog.current_schema())::oid
+      AND c.relnamespace = {_SCHEMA}
     UNION ALL
     SELECT 'function', p.proname, p.proowner FROM pg_catalog.pg_proc p
     WHERE p.proname IN :functions
-      AND p.pronamespace = pg_catalog.to_regnamespace(pg_catalog.current_schema())::oid
+      AND p.pronamespace = {_SCHEMA}
     """
 
 

@@ -79,3 +79,44 @@ def _own_and_check(
             checker.close()
         assert not report.ok, url
         assert f"the kiosk login {login} owns the table {table}" in " ".join(report.problems)
+
+
+# --- PostgreSQL: a kiosk login that sets its own search_path -------------------------------------
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("path", ["pg_temp, public", "information_schema, public"])
+def test_a_kiosk_login_that_sets_its_search_path_does_not_move_verify_elsewhere(
+    set_up_school: Services, kiosk_url: str, pg_url: str, path: str
+) -> None:
+    """``ALTER ROLE CURRENT_USER SET search_path = pg_temp, public`` (any login may, no key
+    needed): the kiosk's tables are still found in public, but verify looked for the
+    register's functions, extra triggers, rules and row-level security in
+    ``current_schema()``, the first schema of the path that exists (the login's temporary
+    schema, information_schema): on every kiosk of that login it said "the function
+    kiosk_guard_reference is missing" of an honest register, and a trigger that is not the
+    kiosk's was not looked for. Verify now looks where ``events`` is."""
+    with psycopg.connect(libpq_url(kiosk_url), autocommit=True) as conn:
+        conn.execute(f"ALTER ROLE CURRENT_USER SET search_path = {path}")
+        conn.execute("CREATE TEMP TABLE scratch (x int)")  # its temporary schema exists
+        kiosk = Services(
+            make_engine(kiosk_url),
+            Settings(kiosk_name="staffroom", database_url=kiosk_url),
+            set_up_school.ctx.clock,
+        )
+        try:
+            kiosk.phones.deposit("BJONES")
+            assert kiosk.integrity.verify(save=False).ok
+            with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+                owner.execute(
+                    "CREATE FUNCTION public.quiet() RETURNS trigger LANGUAGE plpgsql "
+                    "AS $$ BEGIN RETURN NULL; END $$"
+                )
+                owner.execute(
+                    "CREATE TRIGGER quiet BEFORE INSERT ON public.staff_roles "
+                    "FOR EACH ROW EXECUTE FUNCTION public.quiet()"
+                )
+            report = kiosk.integrity.verify(save=False)
+        finally:
+            kiosk.close()
+    assert report.problems == ("the trigger quiet on staff_roles is not the kiosk's",)
