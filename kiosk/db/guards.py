@@ -587,41 +587,55 @@ _KIOSK_ROLES = """
     """
 
 
-# Each table and function of the register with its owner: a kiosk role that owns one (or can
-# act as its owner) is not stopped by anything the database enforces on it. An owner may
-# revoke its own privileges, so no privilege check sees it (``ALTER TABLE events OWNER TO`` a
-# kiosk login, or the migrations run with a kiosk's URL: 0006's guard lets the owner through).
+# Each table and function of the register, the schema it is in and the database, with its
+# owner: a kiosk role that owns one (or can act as its owner) is not stopped by anything the
+# database enforces on it. An owner may revoke its own privileges, so no privilege check sees
+# it (``ALTER TABLE events OWNER TO`` a kiosk login, or the migrations run with a kiosk's URL:
+# 0006's guard lets the owner of events through). The owner of the schema or the database
+# (from PostgreSQL 15 schema public belongs to ``pg_database_owner``: the database's owner)
+# may drop any table or function in it and create its own.
 _REGISTER_OWNERS = f"""
-    SELECT 'table' AS what, c.relname AS name, c.relowner AS owner FROM pg_catalog.pg_class c
-    WHERE c.relname IN :tables AND c.relkind IN ('r', 'p')
-      AND c.relnamespace = {_SCHEMA}
+    SELECT 1 AS rank, 'table' AS what, c.relname AS name, c.relowner AS owner
+    FROM pg_catalog.pg_class c
+    WHERE c.relname IN :tables AND c.relkind IN ('r', 'p') AND c.relnamespace = {_SCHEMA}
     UNION ALL
-    SELECT 'function', p.proname, p.proowner FROM pg_catalog.pg_proc p
-    WHERE p.proname IN :functions
-      AND p.pronamespace = {_SCHEMA}
+    SELECT 2, 'function', p.proname, p.proowner FROM pg_catalog.pg_proc p
+    WHERE p.proname IN :functions AND p.pronamespace = {_SCHEMA}
+    UNION ALL
+    SELECT 3, 'schema', n.nspname, n.nspowner FROM pg_catalog.pg_namespace n
+    WHERE n.oid = {_SCHEMA}
+    UNION ALL
+    SELECT 4, 'database', d.datname, d.datdba FROM pg_catalog.pg_database d
+    WHERE d.datname = pg_catalog.current_database()
     """
+_OWNER_MAY = {
+    "table": "the database's guards do not stop its owner",
+    "function": "its owner may replace it",
+    "schema": "it may drop the register's tables and functions and create its own there",
+    "database": "it may drop the register's tables and functions and create its own there",
+}
 
 
 def _owner_problems(conn: Connection, role: str, who: str, events_owner: str) -> list[str]:
-    """The register's tables and functions ``role`` owns, or whose owner it can act as (the
-    owner of ``events`` is said once, by the caller)."""
+    """The register's tables and functions, its schema and its database that ``role`` owns,
+    or whose owner it can act as (the owner of ``events`` is said once, by the caller)."""
     problems = []
     query = text(
         "SELECT o.what, o.name, pg_catalog.pg_get_userbyid(o.owner), "
         "r.oid = o.owner, pg_catalog.pg_has_role(r.oid, o.owner, 'MEMBER') "
         f"FROM ({_REGISTER_OWNERS}) o CROSS JOIN pg_catalog.pg_roles r WHERE r.rolname = :r "
-        "ORDER BY o.what DESC, o.name"
+        "ORDER BY o.rank, o.name"
     ).bindparams(bindparam("tables", expanding=True), bindparam("functions", expanding=True))
     rows = conn.execute(
         query, {"tables": ["events", *LIST_TABLES], "functions": list(PG_FUNCTIONS), "r": role}
     ).tuples()
     for what, name, owner, owns, member in rows:
         if owns:
-            problems.append(
-                f"{who} owns the {what} {name}: the database's guards do not stop its owner"
-            )
+            problems.append(f"{who} owns the {what} {name}: {_OWNER_MAY[what]}")
         elif member and owner != events_owner:
-            problems.append(f"{who} can act as the owner {owner} of the {what} {name}")
+            problems.append(
+                f"{who} can act as the owner {owner} of the {what} {name}: {_OWNER_MAY[what]}"
+            )
     return problems
 
 

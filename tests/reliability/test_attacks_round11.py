@@ -120,3 +120,54 @@ def test_a_kiosk_login_that_sets_its_search_path_does_not_move_verify_elsewhere(
         finally:
             kiosk.close()
     assert report.problems == ("the trigger quiet on staff_roles is not the kiosk's",)
+
+
+# --- PostgreSQL: a kiosk login that owns the database (and so schema public) ---------------------
+
+
+@pytest.mark.postgresql
+def test_a_kiosk_login_that_owns_the_database_is_named(
+    set_up_school: Services, kiosk_url: str, pg_url: str
+) -> None:
+    """A database administrator's slip: the database created ``OWNER`` the kiosk's login. From
+    PostgreSQL 15 schema public belongs to ``pg_database_owner``, so the login owns the schema
+    the register is in: it may drop any table or function there and create its own (a
+    function standing in for one the kiosk's queries call runs with the rights of whoever
+    calls it, the owner's too). Verify named CREATE on the schema and on the database, but an
+    owner's privileges are its own to revoke: with them revoked after planting a function,
+    verify said "Register intact" on both logins."""
+    login = make_url(kiosk_url).username
+    database = make_url(pg_url).database
+    with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+        row = owner.execute("SELECT current_user").fetchone()
+        assert row is not None
+        owner.execute(f'ALTER DATABASE "{database}" OWNER TO {login}')
+    try:
+        with psycopg.connect(libpq_url(kiosk_url), autocommit=True) as kiosk:
+            kiosk.execute("GRANT CREATE ON SCHEMA public TO pg_database_owner")
+            kiosk.execute(
+                "CREATE FUNCTION public.upper(character varying) RETURNS text "
+                "LANGUAGE sql AS $$ SELECT pg_catalog.upper($1::text) $$"
+            )
+            kiosk.execute("REVOKE CREATE ON SCHEMA public FROM pg_database_owner")
+            kiosk.execute(f'REVOKE CREATE ON DATABASE "{database}" FROM {login}')
+            kiosk.execute(f'REVOKE CREATE ON DATABASE "{database}" FROM PUBLIC')
+        for url in (kiosk_url, pg_url):
+            checker = Services(
+                make_engine(url),
+                Settings(kiosk_name="office", database_url=url),
+                set_up_school.ctx.clock,
+            )
+            try:
+                report = checker.integrity.verify(save=False)
+            finally:
+                checker.close()
+            assert not report.ok, url
+            said = " ".join(report.problems)
+            assert f"the kiosk login {login} owns the database {database}" in said
+            schema = "the owner pg_database_owner of the schema public"
+            assert f"the kiosk login {login} can act as {schema}" in said
+    finally:
+        with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+            owner.execute(f'ALTER DATABASE "{database}" OWNER TO "{row[0]}"')
+            owner.execute(f'REASSIGN OWNED BY {login} TO "{row[0]}"')
