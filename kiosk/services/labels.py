@@ -32,6 +32,7 @@ from qrcode.util import MODE_ALPHA_NUM, QRData
 
 from kiosk.domain.errors import InvalidInput
 from kiosk.domain.scan import device_payload, staff_payload
+from kiosk.domain.text import display_text
 from kiosk.services.label_stock import DEFAULT_STOCK, STOCKS, Stock, get_stock
 from kiosk.services.people import PeopleService
 from kiosk.services.wholefile import written_whole
@@ -216,6 +217,10 @@ class LabelLayout:
 
 
 def layout_label(label: Label, stock: Stock | str = DEFAULT_STOCK) -> LabelLayout:
+    """Where things go on ``label``. Its code and title are drawn as ``display_text`` shows
+    them (the PNG, the PDF and the SVG all draw these lines): a stored name holding ESC made
+    the SVG sheet not well-formed XML, and a bidi override made Pillow print the name in
+    another order than it is stored; each such character is drawn as U+FFFD."""
     stock = _stock(stock)
     width, height = _px(stock.label_mm[0]), _px(stock.label_mm[1])
     pad = _px(stock.padding_mm)
@@ -228,9 +233,11 @@ def layout_label(label: Label, stock: Stock | str = DEFAULT_STOCK) -> LabelLayou
     text_left = qr_left + qr_size + _px(GAP_MM)
     text_width = width - pad - text_left
     text_top, text_bottom = pad, height - pad
-    code = _code_block(label.code, text_width, min(_px(CODE_MAX_MM), (text_bottom - text_top) // 3))
+    code = _code_block(
+        display_text(label.code), text_width, min(_px(CODE_MAX_MM), (text_bottom - text_top) // 3)
+    )
     room = text_bottom - text_top - len(code.lines) * code.line_height - _px(1.0)
-    title = _title_block(label.title, text_width, room)
+    title = _title_block(display_text(label.title), text_width, room)
     return LabelLayout(
         width, height, qr_left, qr_top, module, matrix, text_left, text_top, text_width, code, title
     )
