@@ -7,9 +7,13 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from kiosk.services import labels
 from kiosk.services.app import Services
+from tests.conftest import with_settings
 from tests.hostile import ESC, make_hostile_school
+from tests.school import make_school
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -32,3 +36,35 @@ def test_a_label_sheet_prints_hostile_names_as_plain_text(
         for line in (*layout.code.lines, *layout.title.lines):
             assert ESC not in line and "\x07" not in line, line
             assert "\u202e" not in line and "\u200b" not in line, line
+
+
+def test_a_stored_name_or_description_is_one_line_in_every_e_mail(services: Services) -> None:
+    # Titles, versions and store names were made one line (round 10), but a person's name or
+    # a device's description went into the body with its line breaks kept: a name stored as
+    # "Hal New" LF "URGENT: reply with your PIN" wrote its own line in the e-mail to Hal and
+    # a forged entry in the office's end-of-day list; in a subject it cut the line and began
+    # the body with the rest.
+    forged = "Hal New\nURGENT: reply to this e-mail with your PIN"
+    make_school(services)
+    services.policies.publish("Phones", "2026", "Be kind.\n")
+    services.people.add_staff("HNEW", "Hal New", email="hal@school.example")
+    services.policies.request_workstation_review("HNEW", "A laptop stand, please")
+    with services.ctx.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE staff SET name = :n WHERE code = 'HNEW'"), {"n": forged})
+    mailing = with_settings(
+        services, office_email="office@school.example", head_email="head@school.example"
+    )
+    try:
+        due = mailing.notify.run(dry_run=True).due
+    finally:
+        mailing.close()
+    kinds = {n.kind for n in due}
+    assert {"policy_waiting", "review_request"} <= kinds, kinds
+    for notice in due:
+        for text in (notice.subject, notice.text, notice.html):
+            assert "\nURGENT" not in text and "<br>URGENT" not in text, (notice.kind, text)
+    [review] = [n for n in due if n.kind == "review_request"]
+    assert (
+        review.subject
+        == "Workstation review requested by Hal New URGENT: reply to this e-mail with your PIN"
+    )

@@ -163,8 +163,8 @@ class Templates:
             lstrip_blocks=True,
             keep_trailing_newline=True,
             # Every value a template prints: ESC, a bidi override or a zero-width character
-            # stored by an older kiosk or by someone with the database goes out as U+FFFD
-            # (one-line values, titles and names, are made one line where they are given).
+            # stored by an older kiosk or by someone with the database goes out as U+FFFD,
+            # and a line break as a space (only a ``Lines`` value, the anchor, keeps its).
             finalize=_shown,
         )
         self.common = {
@@ -189,8 +189,20 @@ class Templates:
         return subject, body.lstrip("\n"), html
 
 
+class Lines(str):
+    """A value a notice prints on several lines (the register's anchor); any other string
+    is one line in every notice."""
+
+    __slots__ = ()
+
+
 def _shown(value: Any) -> Any:
-    return display_text(value, multiline=True) if isinstance(value, str) else value
+    """A value as a notice prints it. A name, a description or a store name is one line: a
+    name stored as "Hal New" LF "URGENT: reply with your PIN" wrote its own line in the
+    e-mail to Hal and a forged entry in the office's list."""
+    if isinstance(value, str):
+        return display_text(value, multiline=isinstance(value, Lines))
+    return value
 
 
 # --- what is due ---------------------------------------------------------------------------
@@ -532,7 +544,7 @@ class NoticeBuilder:
             f"anchor:{self.today}",
             "anchor",
             self.settings.anchor_email,
-            {"day": f"{self.today:%A %d %B %Y}", "anchor": text, "event_id": event_id},
+            {"day": f"{self.today:%A %d %B %Y}", "anchor": Lines(text), "event_id": event_id},
             None,
         )
 
