@@ -4,18 +4,37 @@ the SQLite file or the database login would."""
 
 from __future__ import annotations
 
+import io
+import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
+from kiosk.cli import main
+from kiosk.config import Settings
+from kiosk.db.engine import make_engine
 from kiosk.services import labels
 from kiosk.services.app import Services
-from tests.conftest import with_settings
+from tests.conftest import FakeClock, with_settings
 from tests.hostile import ESC, make_hostile_school
 from tests.school import make_school
+from tests.test_cli_hostile_text import DAY, PIN
 
 SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture
+def cli_school(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
+    """The hostile school, in the database the command line opens."""
+    monkeypatch.setenv("KIOSK_DATABASE_URL", db_url)
+    services = Services(make_engine(db_url), Settings(database_url=db_url), FakeClock())
+    make_hostile_school(services)
+    services.admin.set_pin(PIN, admin_code="DOFFICE")
+    yield services
+    services.close()
 
 
 def test_a_label_sheet_prints_hostile_names_as_plain_text(
@@ -68,3 +87,35 @@ def test_a_stored_name_or_description_is_one_line_in_every_e_mail(services: Serv
         review.subject
         == "Workstation review requested by Hal New URGENT: reply to this e-mail with your PIN"
     )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["register", "--date", DAY, "--csv", "-"],
+        ["export", "--staff", "BJONES", "--admin", "DOFFICE", "--pin-stdin"],
+    ],
+    ids=" ".join,
+)
+def test_a_carriage_return_in_a_name_does_not_redraw_a_line_on_the_terminal(
+    cli_school: Services,
+    command: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # CSV printed to the terminal kept a name's own CR, VT and FF (terminal_text left them,
+    # as it does line breaks): "Ben Jones" CR "Carol Head" put the cursor back at the start
+    # of the row, and the terminal showed the row with its start overwritten by whatever
+    # followed (a status, a time, another person's name). Line ends (CR LF) stay.
+    with cli_school.ctx.engine.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE staff SET name = :n WHERE code = 'BJONES'"),
+            {"n": "Ben Jones\r12,2026-03-10 08:00:00,,Phone collected\vX\fY"},
+        )
+    monkeypatch.setattr(sys, "stdin", io.StringIO(PIN + "\n"))
+    status = main(command)
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert "Ben Jones\ufffd12,2026-03-10" in out
+    assert "\v" not in out and "\f" not in out
+    assert "\r" not in out.replace("\r\n", "")

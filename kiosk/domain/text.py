@@ -137,11 +137,18 @@ def check_typed_line(value: str, what: str, *, limit: int = 500) -> str:
     return text
 
 
+# A carriage return that ends no line, a vertical tab, a form feed: each moves a terminal's
+# cursor (back to the start of the line, or down) without starting a new line.
+_CURSOR_MOVES = re.compile(r"\r(?!\n)|[\v\f]")
+
+
 def terminal_text(value: str) -> str:
-    """``value`` as written to a terminal by the command line: line breaks and tabs kept (a
-    CSV or JSON document stays what it is), every character ``display_text`` removes replaced
-    by ``�``. No escape sequence reaches the terminal."""
-    return _hidden(_UNSAFE.sub(REPLACEMENT, value))
+    """``value`` as written to a terminal by the command line: line breaks (LF, CR LF) and tabs
+    kept (a CSV or JSON document stays what it is), every character ``display_text`` removes
+    replaced by ``�``, and so is a lone CR, VT or FF (a name holding CR printed in a CSV put
+    the cursor back at the start of its row, and what followed overwrote it on the screen).
+    No escape sequence reaches the terminal."""
+    return _hidden(_UNSAFE.sub(REPLACEMENT, _CURSOR_MOVES.sub(REPLACEMENT, value)))
 
 
 def encodable_text(value: str) -> str:
