@@ -5,6 +5,7 @@ the SQLite file or the database login would."""
 from __future__ import annotations
 
 import io
+import logging
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -119,3 +120,39 @@ def test_a_carriage_return_in_a_name_does_not_redraw_a_line_on_the_terminal(
     assert "Ben Jones\ufffd12,2026-03-10" in out
     assert "\v" not in out and "\f" not in out
     assert "\r" not in out.replace("\r\n", "")
+
+
+def test_a_name_in_the_log_file_cannot_write_a_line_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The PIN pad logs who closed the kiosk by name. An admin's name stored as "Dina" LF and
+    # a whole forged record wrote a line that reads as the log's own (another admin closed
+    # the kiosk), and ESC reached whoever read the log with cat or tail (a terminal title, the
+    # clipboard through OSC 52). A record's own further lines (a traceback) are indented now,
+    # so nothing in one can pose as another, and no escape or override is written.
+    from kiosk.ui import logfile
+
+    monkeypatch.setenv("KIOSK_LOG_DIR", str(tmp_path))
+    monkeypatch.setattr(logfile, "_handler", None)
+    logger = logging.getLogger("kiosk")
+    before = list(logger.handlers)
+    path = logfile.setup_file_logging()
+    assert path is not None
+    try:
+        name = (
+            "Dina\n2026-03-10 16:02:11,204 INFO kiosk.ui.pin: kiosk app closed by Gareth Evans "
+            f"(GEVANS) from the PIN pad (event 4711){ESC}]0;pwned\x07\u202e"
+        )
+        logging.getLogger("kiosk.ui.pin").info(
+            "kiosk app closed by %s (%s) from the PIN pad (event %s)", name, "DOFFICE", 12
+        )
+    finally:
+        for handler in logger.handlers:
+            if handler not in before:
+                logger.removeHandler(handler)
+                handler.close()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    records = [line for line in lines if not line.startswith(" ")]
+    assert len(records) == 1 and "closed by Dina" in records[0], lines
+    text = "\n".join(lines)
+    assert ESC not in text and "\x07" not in text and "\u202e" not in text

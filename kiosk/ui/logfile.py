@@ -7,9 +7,24 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from kiosk.config import log_dir
+from kiosk.domain.text import terminal_text
 
 LOG_NAME = "kiosk.log"
 _handler: RotatingFileHandler | None = None
+CONTINUED = "    "  # before each further line of one record (a traceback's, a name's)
+
+
+class PlainLines(logging.Formatter):
+    """Each record as lines no one can mistake for another record, with nothing in them a
+    terminal acts on: a record's further lines (a traceback) are indented, and ESC, a bidi
+    override or a lone CR is written as U+FFFD (``terminal_text``). The log quotes stored
+    text (an admin's name when the kiosk is closed): a name holding a line break and a whole
+    forged record wrote a line reading as the log's own, and its ESC reached whoever read the
+    log with cat or tail."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = terminal_text(super().format(record)).replace("\r\n", "\n")
+        return text.replace("\n", "\n" + CONTINUED)
 
 
 def setup_file_logging() -> Path | None:
@@ -37,7 +52,7 @@ def setup_file_logging() -> Path | None:
         handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=5, encoding="utf-8")
     except OSError:
         return None
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(PlainLines("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logger.addHandler(handler)
     if logger.level == logging.NOTSET or logger.level > logging.INFO:
         logger.setLevel(logging.INFO)
