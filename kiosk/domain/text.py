@@ -92,6 +92,19 @@ def display_text(value: object, *, multiline: bool = False) -> str:
     return _hidden(_UNSAFE.sub(REPLACEMENT, _WHITESPACE.sub(" ", text)))
 
 
+# A run of tabs and line breaks, with the spaces around it.
+_BREAKS = re.compile(r" *(?:[\t\n\r\v\f\u0085\u2028\u2029] *)+")
+
+
+def one_line(value: str) -> str:
+    """``value`` with each run of tabs and line breaks one space, the rest as it is: what a
+    stored one-line value (a name, a description, a title, a reason) is once read, whatever
+    the database holds. A message that quotes it keeps its own line breaks (``display_text``
+    with ``multiline``), so a name stored with forty line breaks pushed the rest of a
+    question, and its buttons, off a dialog."""
+    return value if value.isprintable() else _BREAKS.sub(" ", value)
+
+
 def is_clean(value: str) -> bool:
     """True if ``value`` has nothing ``display_text`` would change (one line)."""
     return display_text(value) == value

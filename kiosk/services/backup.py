@@ -384,11 +384,11 @@ class BackupService(UseCases):
                 _export_record(values, person, zone) for values in _person_events(session, person)
             ]
             staff_row = session.get_one(Staff, person.id)
-            profile = {
+            profile = {  # as stored (the read model shows a name as one line)
                 "code": person.code,
-                "name": person.name,
+                "name": staff_row.name,
                 "email": person.email,
-                "line_manager": person.line_manager,
+                "line_manager": staff_row.line_manager,
                 "roles": sorted(person.roles),
                 "on_list_since": staff_row.created_at.isoformat(),
                 "left": staff_row.retired_at.isoformat() if staff_row.retired_at else None,

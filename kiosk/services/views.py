@@ -7,6 +7,17 @@ from datetime import date, datetime
 
 from kiosk.domain.calendar import WEEKDAYS_ONLY, SchoolCalendar
 from kiosk.domain.devicekinds import DEFAULT_KINDS
+from kiosk.domain.text import one_line
+
+
+def _one_line(item: object, *names: str) -> None:
+    """Each named text field of a frozen ``item`` as one line (``one_line``): the read models
+    are where stored text comes out, and every screen, dialog, message and e-mail quotes
+    them. A line break in a name is data, never a new line of what quotes it."""
+    for name in names:
+        value = getattr(item, name)
+        if isinstance(value, str) and not value.isprintable():
+            object.__setattr__(item, name, one_line(value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +30,9 @@ class StaffInfo:
     roles: frozenset[str]
     retired: bool = False
 
+    def __post_init__(self) -> None:
+        _one_line(self, "name", "line_manager")
+
     def has_role(self, *roles: str) -> bool:
         return any(role in self.roles for role in roles)
 
@@ -29,6 +43,9 @@ class StoreInfo:
     code: str
     name: str
     retired: bool = False
+
+    def __post_init__(self) -> None:
+        _one_line(self, "name")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +61,9 @@ class DeviceInfo:
     label: str = field(default="", compare=False)
     needs_charged: bool = field(default=False, compare=False)
 
+    def __post_init__(self) -> None:
+        _one_line(self, "description", "label")
+
     @property
     def kind_label(self) -> str:
         return self.label or DEFAULT_KINDS.label(self.kind)
@@ -57,6 +77,9 @@ class PolicyInfo:
     sha256: str
     required: bool
     published_at: datetime
+
+    def __post_init__(self) -> None:
+        _one_line(self, "title", "version")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +108,9 @@ class PhoneInOut:
     collected: bool
     logged_in_by: str | None = None
 
+    def __post_init__(self) -> None:
+        _one_line(self, "logged_in_by")
+
 
 @dataclass(frozen=True, slots=True)
 class PhoneHolding:
@@ -93,6 +119,9 @@ class PhoneHolding:
     since: datetime
     event_id: int
     recorded_by: str | None = None
+
+    def __post_init__(self) -> None:
+        _one_line(self, "recorded_by")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +135,9 @@ class OffsiteItem:
     event_id: int
     batch: str | None
     line_manager: str | None = None
+
+    def __post_init__(self) -> None:
+        _one_line(self, "reason", "line_manager")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +153,9 @@ class Exemption:
     until: date
     event_id: int
 
+    def __post_init__(self) -> None:
+        _one_line(self, "granted_by")
+
 
 @dataclass(frozen=True, slots=True)
 class ReviewRequest:
@@ -130,6 +165,9 @@ class ReviewRequest:
     needs: str
     status: str
     note: str | None = None
+
+    def __post_init__(self) -> None:
+        _one_line(self, "needs", "note")
 
 
 @dataclass(frozen=True, slots=True)
