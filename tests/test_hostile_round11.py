@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from kiosk.cli import main
 from kiosk.config import Settings
 from kiosk.db.engine import make_engine
+from kiosk.domain.errors import InvalidInput
 from kiosk.services import labels
 from kiosk.services.app import Services
 from tests.conftest import FakeClock, with_settings
@@ -156,3 +157,48 @@ def test_a_name_in_the_log_file_cannot_write_a_line_of_its_own(
     assert len(records) == 1 and "closed by Dina" in records[0], lines
     text = "\n".join(lines)
     assert ESC not in text and "\x07" not in text and "\u202e" not in text
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("C\u0430rol Head", "CYRILLIC SMALL LETTER A"),  # a Cyrillic a
+        ("Carol H\u0435ad", "CYRILLIC SMALL LETTER IE"),
+        ("\u039fscar Lee", "GREEK CAPITAL LETTER OMICRON"),  # a Greek capital O
+        ("\U0001d5a2arol Head", "MATHEMATICAL SANS-SERIF CAPITAL C"),
+        ("\uff23arol Head", "FULLWIDTH LATIN CAPITAL LETTER C"),
+    ],
+)
+def test_a_name_made_to_look_like_another_is_refused(
+    services: Services, name: str, said: str
+) -> None:
+    # Every character in these is a letter (no hidden character), so they went in: a second
+    # "Carol Head" whose a is Cyrillic looks the same as the head's own name on every list,
+    # in the "granted by" list of an exemption, in the register; and "is the name of 2
+    # people" did not see it. A word mixing alphabets, or a letter written in a
+    # compatibility form (mathematical, full-width), is refused, naming the letter.
+    make_school(services)
+    report = services.people.import_staff_csv(
+        f"code,name\nCHEAD2,{name}\n".encode(), admin_code="CHEAD"
+    )
+    assert not report.imported
+    [problem] = report.problems
+    assert problem.line == 2 and problem.reason.startswith("name ") and said in problem.reason
+    with pytest.raises(InvalidInput, match=said):
+        services.people.add_staff("CHEAD3", name, admin_code="CHEAD")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Zoë O'Brien-Smith",
+        "Иван Петров",
+        "Γιώργος Παπαδόπουλος",
+        "山田 太郎",
+        "Nguyễn Văn An",
+        "José Müller",
+    ],
+)
+def test_names_in_one_alphabet_each_still_go_in(services: Services, name: str) -> None:
+    make_school(services)
+    services.people.add_staff("NEW1", name, admin_code="CHEAD")

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 
 from kiosk.domain.errors import InvalidInput
 
@@ -128,6 +129,36 @@ def unsafe_characters(value: str) -> list[str]:
             name = unicodedata.name(char, f"U+{ord(char):04X} ({_UNNAMED.get(category, '?')})")
             if name not in found:
                 found.append(name)
+    return found
+
+
+# Alphabets whose letters look like each other's (a Latin, a Cyrillic and a Greek capital A,
+# say): a name is written in one of them.
+_LOOKALIKE_SCRIPTS = frozenset({"LATIN", "GREEK", "CYRILLIC", "ARMENIAN", "CHEROKEE", "COPTIC"})
+
+
+def lookalike_letters(value: str) -> list[str]:
+    """The names of the letters in ``value`` that make it look like a name it is not: a letter
+    of another alphabet than most of the name's (Latin, Greek, Cyrillic...: "C" U+0430 "rol"
+    looks like "Carol"), and a letter in a compatibility form (mathematical, full-width:
+    U+1D5A2 "arol" does too). Empty for a name in one alphabet (accents and all)."""
+    if value.isascii():
+        return []
+    letters: list[tuple[str, str]] = []  # (alphabet, or "" for a compatibility form; name)
+    for char in value:
+        if not unicodedata.category(char).startswith("L"):
+            continue
+        name = unicodedata.name(char, f"U+{ord(char):04X}")
+        if unicodedata.normalize("NFKC", char) != char:
+            letters.append(("", name))
+        elif (script := name.split(" ", 1)[0]) in _LOOKALIKE_SCRIPTS:
+            letters.append((script, name))
+    counts = Counter(script for script, _ in letters if script)
+    main = counts.most_common(1)[0][0] if counts else ""
+    found: list[str] = []
+    for script, name in letters:
+        if script != main and name not in found:
+            found.append(name)
     return found
 
 

@@ -25,7 +25,12 @@ from kiosk.domain.errors import (
 )
 from kiosk.domain.events import EventKind, Role
 from kiosk.domain.scan import CODE_PATTERN, SCAN_AGAIN, ScanKind, parse_scan
-from kiosk.domain.text import check_typed_line, plain_line, unsafe_characters
+from kiosk.domain.text import (
+    check_typed_line,
+    lookalike_letters,
+    plain_line,
+    unsafe_characters,
+)
 from kiosk.domain.timeutil import local_date
 from kiosk.services import school_events, state
 from kiosk.services.common import Unreadable, UseCases, read_rows
@@ -717,6 +722,15 @@ def _staff_row(record: dict[str, str]) -> dict[str, Any]:
     name = _field(record, "name", required=True)
     if len(name) > 200:
         raise InvalidInput("name is longer than 200 characters")
+    lookalike = lookalike_letters(name)
+    if lookalike:
+        # "C" CYRILLIC SMALL LETTER A "rol Head" went in as a second Carol Head, the same as
+        # the head's name on every list and in every "granted by".
+        raise InvalidInput(
+            f"name mixes alphabets or letter forms: {', '.join(lookalike)} looks like a "
+            "letter it is not, so the name would look like another (copied from a document, "
+            "or another keyboard layout?). Type it again."
+        )
     email = _field(record, "email") or None
     problem = email_problem(email) if email else None
     if email and problem:
