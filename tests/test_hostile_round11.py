@@ -4,6 +4,8 @@ the SQLite file or the database login would."""
 
 from __future__ import annotations
 
+import base64
+import email.policy
 import io
 import logging
 import sys
@@ -20,6 +22,7 @@ from kiosk.db.engine import make_engine
 from kiosk.domain.errors import InvalidInput
 from kiosk.services import labels
 from kiosk.services.app import Services
+from kiosk.services.notices import build_message
 from tests.conftest import FakeClock, with_settings
 from tests.hostile import ESC, make_hostile_school
 from tests.school import make_school
@@ -202,3 +205,33 @@ def test_a_name_made_to_look_like_another_is_refused(
 def test_names_in_one_alphabet_each_still_go_in(services: Services, name: str) -> None:
     make_school(services)
     services.people.add_staff("NEW1", name, admin_code="CHEAD")
+
+
+def test_a_name_spelt_as_an_encoded_word_cannot_write_e_mail_headers(services: Services) -> None:
+    # "=?utf-8?b?...?=" is all printable ASCII, so a roster name spelt that way went in. Put in
+    # a subject (a workstation review "requested by" them), Python's e-mail package decodes it
+    # as an RFC 2047 encoded word when the header is set, and wrote what it decoded, CR LF
+    # and all: a Bcc header of the sender's choosing, then a blank line and a body of theirs
+    # in place of the kiosk's (and a bidi override or ESC past every text check).
+    hidden = "Hal New\r\nBcc: evil@example.com\r\n\r\nReply with your PIN.\u202e"
+    name = "=?utf-8?b?" + base64.b64encode(hidden.encode()).decode() + "?="
+    make_school(services)
+    services.people.add_staff("HNEW", name, email="hal@school.example")
+    services.policies.request_workstation_review("HNEW", "A laptop stand, please")
+    mailing = with_settings(
+        services, office_email="office@school.example", head_email="head@school.example"
+    )
+    try:
+        due = mailing.notify.run(dry_run=True).due
+        [review] = [n for n in due if n.kind == "review_request"]
+        wire = build_message(review, mailing.settings).as_bytes(policy=email.policy.SMTP)
+    finally:
+        mailing.close()
+    received = email.message_from_bytes(wire, policy=email.policy.default)
+    assert received["Bcc"] is None and b"\r\nBcc:" not in wire
+    assert received["To"] == "head@school.example"
+    subject = str(received["Subject"])
+    assert "\r" not in subject and "\n" not in subject and "\u202e" not in subject
+    assert subject == "Workstation review requested by " + name.replace("=?", "= ?")
+    # The body is the kiosk's, quoting the name as written.
+    assert received.get_body(("plain",)).get_content().startswith(f"{name} (HNEW) asked for")

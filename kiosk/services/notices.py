@@ -645,11 +645,20 @@ def sender_address(settings: Settings) -> str:
     return settings.smtp_from or settings.office_email or "kiosk@localhost"
 
 
+def header_text(value: str) -> str:
+    """``value`` as a header's text that says just that: one line (``display_text``), and no
+    "=?" that starts an RFC 2047 encoded word ("= ?"). Python's e-mail package decodes an
+    encoded word in a header as it is set and writes what it decoded, line breaks and all: a
+    roster name spelt "=?utf-8?b?...?=" (all printable ASCII) in a subject wrote a Bcc header
+    and a body of its own."""
+    return display_text(value).replace("=?", "= ?")
+
+
 def build_message(notice: Notice, settings: Settings) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender_address(settings)
     message["To"] = notice.to
-    message["Subject"] = notice.subject
+    message["Subject"] = header_text(notice.subject)
     message["Date"] = formatdate(localtime=True)
     domain = parseaddr(sender_address(settings))[1].rpartition("@")[2] or "localhost"
     digest = hashlib.sha256(notice.key.encode()).hexdigest()[:32]
