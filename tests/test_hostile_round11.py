@@ -235,3 +235,33 @@ def test_a_name_spelt_as_an_encoded_word_cannot_write_e_mail_headers(services: S
     assert subject == "Workstation review requested by " + name.replace("=?", "= ?")
     # The body is the kiosk's, quoting the name as written.
     assert received.get_body(("plain",)).get_content().startswith(f"{name} (HNEW) asked for")
+
+
+ENCODED_ADDRESSES = [
+    # read as "evil@example.com,"@school.example, written in the To header as
+    # "evil@example.com,@school.example": a reply goes to evil@example.com
+    "=?utf-8?q?evil=40example=2Ecom=2C?=@school.example",
+    # decodes to a line break: building the message raised ValueError, which stopped the run
+    "=?utf-8?b?" + base64.b64encode(b"a\r\nBcc: e@example.com\r\n").decode() + "?=@school.example",
+]
+
+
+@pytest.mark.parametrize("address", ENCODED_ADDRESSES, ids=["q", "b"])
+def test_an_address_holding_an_encoded_word_is_not_one_address(
+    services: Services, address: str
+) -> None:
+    # "=" and "?" are letters of an address's local part, so an RFC 2047 encoded word passed
+    # as one; Python's e-mail package decodes it in a To header.
+    make_school(services)
+    with pytest.raises(InvalidInput, match="encoded"):
+        services.people.add_staff("HNEW", "Hal New", email=address)
+    services.people.add_staff("HNEW", "Hal New", email="hal@school.example")
+    services.policies.publish("Phones", "2026", "Be kind.\n")
+    with services.ctx.engine.begin() as connection:  # stored by someone with the database
+        connection.execute(
+            sa.text("UPDATE staff SET email = :e WHERE code = 'HNEW'"), {"e": address}
+        )
+    report = services.notify.run(dry_run=True)
+    assert all(n.to != address for n in report.due)
+    for notice in report.due:
+        build_message(notice, services.settings)  # every one can be built

@@ -5,7 +5,8 @@ spy@evil.example"`` or ``"x" <spy@evil.example>`` read by a mail library are two
 or another one than shown; so an address here has no display name, no angle brackets, no
 comment, no list separator, no quoting and no space or control character: exactly one ``@``,
 a local part of the usual characters (letters, digits and ``.!#$%&'*+-/=?^_`{|}~``, no dot
-at either end, no two dots running), and a dotted domain of letters, digits and hyphens.
+at either end, no two dots running, no "=?" that starts an RFC 2047 encoded word), and a
+dotted domain of letters, digits and hyphens.
 Plain ASCII only (SMTPUTF8 is not asked of the school's server). Lengths: local part up to
 64, domain up to 253, the whole up to 254 (RFC 5321's limits).
 
@@ -45,6 +46,12 @@ def email_problem(value: str) -> str | None:
             return "it holds a space or a control character"
         if not char.isascii():
             return f"it holds {char!r}, which is not a plain letter, digit or sign"
+    if "=?" in value:
+        # Python's e-mail package (and mail programs) read "=?utf-8?q?...?=" in a To header
+        # as an RFC 2047 encoded word: "=?utf-8?q?evil=40example=2Ecom=2C?=@school.example"
+        # was written as "evil@example.com,@school.example", and one decoding to a line
+        # break stopped the notifier's run.
+        return "it holds '=?', which mail programs read as an encoded word (another address)"
     if value.count("@") != 1:
         return "it must have exactly one @" if value.count("@") else "it has no @"
     local, _, domain = value.partition("@")
