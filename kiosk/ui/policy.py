@@ -15,6 +15,7 @@ from textual.content import Content
 from textual.widgets import Button, Markdown, Static
 
 from kiosk.domain.chain import text_fingerprint
+from kiosk.domain.text import terminal_text
 from kiosk.ui.base import StaffScreen
 from kiosk.ui.widgets import CodeField, Notice, TouchButton, assemble, plain
 
@@ -76,7 +77,12 @@ class PolicyScreen(StaffScreen):
         self.call(lambda s: s.policies.text(self.policy_id), self._loaded)
 
     async def _show_text(self, shown: PolicyText) -> None:
-        await self.query_one("#policy-text", Markdown).update(shown.text)
+        # Drawn as terminal_text writes it (line breaks and tabs kept, for Markdown): a policy
+        # is any text but NUL, and Markdown drew ESC (OSC 52, the clipboard) and a bidi
+        # override (the sentence one agrees to read in another order than stored and
+        # fingerprinted) as they were; each is U+FFFD now.
+        text = terminal_text(shown.text)
+        await self.query_one("#policy-text", Markdown).update(text)
         self.call_after_refresh(self._check_end)
 
     def _loaded(self, shown: PolicyText) -> None:

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from textual.widgets import DataTable, Static
+from textual.widgets import Button, DataTable, Static
 
 from kiosk.services.app import Services
 from kiosk.ui.admin.dialogs import ConfirmDialog
+from kiosk.ui.policy import PolicyScreen
+from tests.hostile import ESC, OSC52
 from tests.ui.admin_support import SIZE, ConsoleHost, wait_until
+from tests.ui.kiosk_support import make_app, running, scan, settle, wait_for
 from tests.ui.test_admin_console import services  # noqa: F401  (the console's school)
+from tests.ui.test_kiosk_hostile_text import drawn
 
 pytestmark = pytest.mark.ui
 
@@ -47,3 +51,25 @@ async def test_a_name_with_line_breaks_does_not_push_the_warning_off_the_retire_
         warning = next(w for w in app.screen.query(Static) if "still has" in str(w.visual))
         assert warning.region.height < 8 and app.screen.region.contains_region(warning.region)
         await pilot.press("escape")  # not retired
+
+
+async def test_a_policy_text_is_drawn_without_escapes_or_overrides(school: Services) -> None:
+    # A policy's text is any text but NUL (a file from the local authority, a web page saved
+    # as text). Markdown drew it as stored: ESC reached the terminal (OSC 52 writes the
+    # clipboard, OSC 0 the title), and a right-to-left override made the sentence a person
+    # agrees to read in another order than the one stored and fingerprinted.
+    policy = school.policies.publish(
+        "Conduct",
+        "2026",
+        f"# Conduct\n\nYou agree{OSC52} to \u202eevil\u202c things. Be\u200bkind.\n",
+        required=True,
+    )
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:BJONES")
+        app.push_screen(PolicyScreen(school.people.status("BJONES").staff, policy.id))
+        await settle(pilot)
+        await wait_for(pilot, lambda: not app.screen.query_one("#agree", Button).disabled)
+        text, _ = drawn(app)
+        assert "You agree\ufffd]52;c;cm0gLXJmIH4=\ufffd to \ufffdevil\ufffd things." in text
+        assert ESC not in text and "\u202e" not in text and "\u200b" not in text
