@@ -12,7 +12,8 @@ way, day first. What can be read:
 
 Anything else is refused with a reason a person can act on (:class:`InvalidInput`): a time in
 the past, a date that does not exist (``31/02``), a time that does not exist on that day
-(clocks going forward), or words that are not a day and time.
+(clocks going forward) or happens twice (clocks going back), or words that are not a day and
+time.
 
 A day named literally (``tomorrow``, ``Mon``, ``26/10``) is that day even when the school is
 closed; :func:`not_a_school_day` says so in words, for the form to warn.
@@ -148,6 +149,13 @@ def parse_when(
             "Please choose another time."
         )
     moment_utc = moment.astimezone(UTC)
+    if moment.replace(fold=1).astimezone(UTC) != moment_utc:
+        # The clocks go back: this wall time is two instants an hour apart (01:30 BST, then
+        # 01:30 GMT); taking either would record a time the person may not have meant.
+        raise InvalidInput(
+            f"{at:%H:%M} happens twice on {day:%a %d %b} (the clocks go back). "
+            "Please choose another time."
+        )
     if moment_utc <= now.astimezone(UTC):
         raise InvalidInput(
             f"“{_shown(text)}” reads as {day:%a %d %b} {at:%H:%M}, which has already passed. "
