@@ -3,13 +3,14 @@ what was not meant: clock changes, weekdays that contradict dates, kiosks whose 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from kiosk.domain.dates import parse_date
 from kiosk.domain.errors import InvalidInput
-from kiosk.domain.when import parse_when
+from kiosk.domain.when import parse_day, parse_when
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 3, 10, 8, 5, tzinfo=UTC)  # Tuesday 10 March 2026, 08:05 in London
@@ -33,3 +34,34 @@ def test_the_hours_around_the_repeated_one_are_read() -> None:
     assert parse_when("25/10 02:00", now=NOW, zone=LONDON) == datetime(
         2026, 10, 25, 2, 0, tzinfo=UTC
     )
+
+
+# --- a weekday typed with a date must be that date's weekday -------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["Fri 12/03", "Fri 12 Mar 15:30", "Friday 12/03/2026", "Mon 2026-03-17"],
+)
+def test_a_weekday_that_contradicts_the_date_is_refused(typed: str) -> None:
+    """12 March 2026 is a Thursday: "Fri 12/03" was recorded as Thursday 12 March, though the
+    person may have meant Friday 13th."""
+    with pytest.raises(InvalidInput, match=r"is a (Thursday|Tuesday), not a (Friday|Monday)"):
+        parse_when(typed, now=NOW, zone=LONDON)
+
+
+def test_a_weekday_that_agrees_with_the_date_is_read() -> None:
+    assert parse_when("Thu 12/03 15:30", now=NOW, zone=LONDON) == datetime(
+        2026, 3, 12, 15, 30, tzinfo=UTC
+    )
+    assert parse_when("Sat 5 Dec", now=NOW, zone=LONDON) == datetime(2026, 12, 5, 8, 30, tzinfo=UTC)
+
+
+def test_a_day_typed_in_the_past_or_in_the_console_is_checked_too() -> None:
+    today = date(2026, 3, 10)
+    with pytest.raises(InvalidInput, match="is a Thursday, not a Friday"):
+        parse_day("Fri 5 Mar", today=today)  # the VDU training date
+    assert parse_day("Thu 5 Mar", today=today) == date(2026, 3, 5)
+    with pytest.raises(ValueError, match="is a Saturday, not a Friday"):
+        parse_date("Fri 5 Dec 2026", today=today)  # the console's register day, the CLI
+    assert parse_date("Sat 5 Dec 2026", today=today) == date(2026, 12, 5)

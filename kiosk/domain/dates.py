@@ -2,8 +2,9 @@
 
 ``parse_date("05/12/2026", today=...)`` is 5 December 2026 (day first, as in the UK);
 ``2026-12-05`` (ISO), ``5/12`` (this year), ``5 Dec 2026``, ``Sat 5 Dec``, ``today``,
-``tomorrow`` and ``yesterday`` are read too. Anything else raises ValueError with the
-reason in words, fit for a message.
+``tomorrow`` and ``yesterday`` are read too (a weekday written before a date must be that
+date's: ``Fri 5 Dec 2026`` is refused, 5 December 2026 being a Saturday). Anything else raises
+ValueError with the reason in words, fit for a message.
 """
 
 from __future__ import annotations
@@ -32,17 +33,23 @@ _MONTHS = {
     )
     for name in names
 }
-_WEEKDAYS = ("mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun")
-_WEEKDAY_NAMES = {
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    *_WEEKDAYS,
+# Each weekday's names, Monday first (date.weekday()'s numbers).
+_WEEKDAY_NUMBERS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("mon", "monday"),
+            ("tue", "tues", "tuesday"),
+            ("wed", "wednesday"),
+            ("thu", "thur", "thurs", "thursday"),
+            ("fri", "friday"),
+            ("sat", "saturday"),
+            ("sun", "sunday"),
+        )
+    )
+    for name in names
 }
+_WEEKDAY_NAMES = set(_WEEKDAY_NUMBERS)
 
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _NUMERIC = re.compile(r"(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2}|\d{4}))?")
@@ -62,9 +69,10 @@ def _make(year: int, month: int, day: int, text: str) -> date:
 
 def date_parts(text: str) -> tuple[int, int, int | None]:
     """(day, month, year or None) of an explicit date: ``2026-12-05``, ``05/12/2026``,
-    ``5/12``, ``5 Dec 2026``, ``5th December`` (a weekday before it is decoration). The one
-    reader of written dates: the command line, the console and the kiosk's forms
-    (``kiosk.domain.when``) all come here. Raises ValueError with the reason in words."""
+        ``5/12``, ``5 Dec 2026``, ``5th December`` (a weekday before it is checked against the date,
+    once its year is known: :func:`check_weekday`). The one
+        reader of written dates: the command line, the console and the kiosk's forms
+        (``kiosk.domain.when``) all come here. Raises ValueError with the reason in words."""
     raw = " ".join(str(text).split())
     words = raw.lower().replace(",", " ").split()
     if words and words[0].rstrip(".") in _WEEKDAY_NAMES and len(words) > 1:
@@ -88,6 +96,28 @@ def date_parts(text: str) -> tuple[int, int, int | None]:
     raise ValueError(f"{raw!r} is not a date: write it like {EXAMPLES}")
 
 
+class WrongWeekday(ValueError):
+    """A weekday written with a date that falls on another day ("Fri 12/03" when 12 March is
+    a Thursday): which of the two was meant cannot be known."""
+
+
+_FULL_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def check_weekday(text: str, day: date) -> None:
+    """Raise :class:`WrongWeekday` when ``text`` (a written date) names a weekday that is not
+    ``day``'s: the weekday before a date is read as a check, never ignored."""
+    words = str(text).lower().replace(",", " ").split()
+    if len(words) < 2:
+        return
+    named = _WEEKDAY_NUMBERS.get(words[0].rstrip("."))
+    if named is not None and named != day.weekday():
+        raise WrongWeekday(
+            f"{day.day} {day:%B %Y} is a {_FULL_NAMES[day.weekday()]}, not a "
+            f"{_FULL_NAMES[named]}: give a date and a day that go together"
+        )
+
+
 def _full_year(raw: str) -> int:
     return 2000 + int(raw) if len(raw) == 2 else int(raw)
 
@@ -105,4 +135,6 @@ def parse_date(text: str, *, today: date, year_required: bool = False) -> date:
         if year_required:
             raise ValueError(f"{raw!r} has no year: write it in full, e.g. {EXAMPLES}")
         year = today.year
-    return _make(year, month, day, raw)
+    found = _make(year, month, day, raw)
+    check_weekday(raw, found)
+    return found

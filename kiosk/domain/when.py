@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from kiosk.domain.calendar import WEEKDAYS_ONLY, SchoolCalendar
-from kiosk.domain.dates import date_parts
+from kiosk.domain.dates import WrongWeekday, check_weekday, date_parts
 from kiosk.domain.errors import InvalidInput
 from kiosk.domain.timeutil import DEFAULT_RETURN_TIME, next_school_day
 
@@ -103,12 +103,14 @@ def _date(
     except ValueError:
         raise _Unreadable(text) from None
     if year is not None:
-        return date(year, month, day)  # ValueError for 31/02
-    candidate = date(today.year, month, day)
-    if future and candidate < today:
-        candidate = date(today.year + 1, month, day)
-    if not future and candidate > today:
-        candidate = date(today.year - 1, month, day)
+        candidate = date(year, month, day)  # ValueError for 31/02
+    else:
+        candidate = date(today.year, month, day)
+        if future and candidate < today:
+            candidate = date(today.year + 1, month, day)
+        if not future and candidate > today:
+            candidate = date(today.year - 1, month, day)
+    check_weekday(text, candidate)  # "Fri 12/03" on a Thursday: refused (WrongWeekday)
     return candidate
 
 
@@ -138,6 +140,8 @@ def parse_when(
             at, date_words = default_time, words
         day = _date(date_words, today, future=True, calendar=calendar) if date_words else today
         naive = datetime.combine(day, at)
+    except WrongWeekday as exc:
+        raise InvalidInput(f"“{_shown(text)}”: {exc}. " + DATE_TIME_HINT) from None
     except (ValueError, OverflowError):
         raise InvalidInput(
             f"“{_shown(text)}” is not a day and time I can read. " + DATE_TIME_HINT
@@ -184,6 +188,8 @@ def parse_day(text: str, *, today: date) -> date:
         raise InvalidInput("Please give the date. " + DATE_HINT)
     try:
         day = _date(words, today, future=False)
+    except WrongWeekday as exc:
+        raise InvalidInput(f"“{_shown(text)}”: {exc}.") from None
     except (ValueError, OverflowError):
         raise InvalidInput(f"“{_shown(text)}” is not a date I can read. " + DATE_HINT) from None
     if day > today:
