@@ -867,6 +867,8 @@ def _register_csv(services: Services, target: str, first: date, last: date) -> i
 
 
 def _register_table(services: Services, first: date, last: date, out: TextIO | None = None) -> int:
+    from kiosk.domain.timeutil import format_local
+
     zone = services.settings.zone
     stream = out or sys.stdout
     rows = list(services.register.rows_between(first, last))
@@ -879,7 +881,7 @@ def _register_table(services: Services, first: date, last: date, out: TextIO | N
     body = [
         (
             r.event_id,
-            r.occurred_at.astimezone(zone).strftime(time_format),
+            format_local(r.occurred_at, zone, time_format),  # 01:30 BST / GMT: told apart
             ("VOIDED " if r.voided else "") + r.what,
             f"{r.staff_name} ({r.staff_code})" if r.staff_code else "",
             r.item,

@@ -10,7 +10,9 @@ import pytest
 
 from kiosk.domain.dates import parse_date
 from kiosk.domain.errors import InvalidInput
-from kiosk.domain.when import parse_day, parse_when
+from kiosk.domain.timeutil import format_local
+from kiosk.domain.when import parse_day, parse_when, when_in_words
+from kiosk.ui.formats import clock_time, day_and_time, since
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 3, 10, 8, 5, tzinfo=UTC)  # Tuesday 10 March 2026, 08:05 in London
@@ -65,3 +67,21 @@ def test_a_day_typed_in_the_past_or_in_the_console_is_checked_too() -> None:
     with pytest.raises(ValueError, match="is a Saturday, not a Friday"):
         parse_date("Fri 5 Dec 2026", today=today)  # the console's register day, the CLI
     assert parse_date("Sat 5 Dec 2026", today=today) == date(2026, 12, 5)
+
+
+# --- a time shown in the hour the clocks go back says which of the two it is ----------------
+
+
+def test_a_time_in_the_repeated_hour_is_shown_with_its_zone() -> None:
+    first = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 01:30 BST
+    second = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)  # 01:30 GMT, an hour later
+    assert format_local(first, LONDON) == "01:30 BST"
+    assert format_local(second, LONDON) == "01:30 GMT"
+    assert format_local(second, LONDON, "%a %d %b %Y %H:%M") == "Sun 25 Oct 2026 01:30 GMT"
+    assert day_and_time(first, LONDON) == "Sun 25 Oct 01:30 BST"
+    assert clock_time(second, LONDON) == "01:30 GMT"
+    assert since(first, second, LONDON) == "01:30 BST"
+    assert when_in_words(first, now=NOW, zone=LONDON) == "Sunday 25 October at 01:30 BST"
+    # Any other time, and a date alone, as before.
+    assert format_local(datetime(2026, 10, 25, 2, 30, tzinfo=UTC), LONDON) == "02:30"
+    assert format_local(first, LONDON, "%a %d %b %Y") == "Sun 25 Oct 2026"

@@ -66,5 +66,19 @@ def suggested_extension(
     return default_expected_return(max(ensure_utc(now), ensure_utc(due)), zone, calendar)
 
 
+def in_repeated_hour(moment: datetime, zone: ZoneInfo) -> bool:
+    """Whether ``moment``'s local time happens twice (the hour the clocks go back: 01:30 BST,
+    then 01:30 GMT an hour later)."""
+    local = ensure_utc(moment).astimezone(zone)
+    return local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset()
+
+
 def format_local(moment: datetime, zone: ZoneInfo, fmt: str = "%H:%M") -> str:
-    return ensure_utc(moment).astimezone(zone).strftime(fmt)
+    """``moment`` in the school's zone, as ``fmt`` says; a time of day in the hour the clocks
+    go back is followed by its zone (``01:30 BST``, ``01:30 GMT``): the wall clock shows it
+    twice, and the two are an hour apart."""
+    local = ensure_utc(moment).astimezone(zone)
+    shown = local.strftime(fmt)
+    if "%H" in fmt and in_repeated_hour(local, zone):
+        shown += f" {local.tzname()}"
+    return shown

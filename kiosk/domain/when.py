@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from kiosk.domain.calendar import WEEKDAYS_ONLY, SchoolCalendar
 from kiosk.domain.dates import WrongWeekday, check_weekday, date_parts
 from kiosk.domain.errors import InvalidInput
-from kiosk.domain.timeutil import DEFAULT_RETURN_TIME, next_school_day
+from kiosk.domain.timeutil import DEFAULT_RETURN_TIME, format_local, next_school_day
 
 _WEEKDAY_NAMES = (
     ("mon", "monday"),
@@ -212,4 +212,4 @@ def when_in_words(moment: datetime, *, now: datetime, zone: ZoneInfo) -> str:
         said = f"tomorrow ({named})"
     else:
         said = named
-    return f"{said} at {local:%H:%M}"
+    return f"{said} at {format_local(local, zone)}"

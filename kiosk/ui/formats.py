@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from kiosk.domain.timeutil import format_local
 from kiosk.domain.when import DATE_HINT, DATE_TIME_HINT, parse_day, parse_when, when_in_words
 
 __all__ = ["DATE_HINT", "DATE_TIME_HINT", "parse_day", "parse_when", "when_in_words"]
@@ -22,13 +23,13 @@ def local(moment: datetime, zone: ZoneInfo) -> datetime:
 
 
 def clock_time(moment: datetime, zone: ZoneInfo) -> str:
-    """08:05"""
-    return local(moment, zone).strftime("%H:%M")
+    """08:05 (``01:30 BST`` or ``01:30 GMT`` in the hour the clocks go back)"""
+    return format_local(local(moment, zone), zone, "%H:%M")
 
 
 def day_and_time(moment: datetime, zone: ZoneInfo) -> str:
     """Wed 11 Mar 08:30"""
-    return local(moment, zone).strftime("%a %d %b %H:%M")
+    return format_local(local(moment, zone), zone, "%a %d %b %H:%M")
 
 
 def long_date(when: datetime | date, zone: ZoneInfo | None = None) -> str:
@@ -41,10 +42,10 @@ def since(moment: datetime, now: datetime, zone: ZoneInfo) -> str:
     """'08:05' today, 'yesterday 16:40', or 'Mon 09 Mar 16:40'."""
     when, today = local(moment, zone), local(now, zone).date()
     if when.date() == today:
-        return when.strftime("%H:%M")
+        return format_local(when, zone, "%H:%M")
     if when.date() == today - timedelta(days=1):
-        return when.strftime("yesterday %H:%M")
-    return when.strftime("%a %d %b %H:%M")
+        return format_local(when, zone, "yesterday %H:%M")
+    return format_local(when, zone, "%a %d %b %H:%M")
 
 
 def short_date(day: date) -> str:

@@ -236,7 +236,7 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
                 return assemble(
                     (f"{TODO_MARK} To collect: ", "bold"),
                     f"your phone has been in the {held.store.name} since "
-                    f"{day:%a} {day.day} {day:%b} ({day:%H:%M}){by}.",
+                    f"{day:%a} {day.day} {day:%b} ({clock_time(held.since, zone)}){by}.",
                 )
             return assemble(
                 f"{OK_MARK} In the {held.store.name} since {since(held.since, now, zone)}{by}.",

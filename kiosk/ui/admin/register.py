@@ -42,7 +42,7 @@ FILTERS_AFTER = 1.0  # the filters' row is filled at the latest this long after 
 COLUMNS: tuple[tuple[str, str, int | None, int | None], ...] = (
     ("mark", "", 6, 6),
     ("id", "#", None, None),
-    ("time", "Time", 8, 8),
+    ("time", "Time", None, None),  # 8 wide; 12 on the day the clocks go back (01:30:00 BST)
     ("staff", "Staff", 28, 40),
     ("what", "What", 20, 26),
     ("item", "Device or store", 24, 34),
