@@ -3,6 +3,8 @@ what was not meant: clock changes, weekdays that contradict dates, kiosks whose 
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -12,7 +14,10 @@ from kiosk.domain.dates import parse_date
 from kiosk.domain.errors import InvalidInput
 from kiosk.domain.timeutil import format_local
 from kiosk.domain.when import parse_day, parse_when, when_in_words
+from kiosk.services.app import Services
 from kiosk.ui.formats import clock_time, day_and_time, since
+from tests.conftest import FakeClock
+from tests.school import make_school
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 3, 10, 8, 5, tzinfo=UTC)  # Tuesday 10 March 2026, 08:05 in London
@@ -85,3 +90,61 @@ def test_a_time_in_the_repeated_hour_is_shown_with_its_zone() -> None:
     # Any other time, and a date alone, as before.
     assert format_local(datetime(2026, 10, 25, 2, 30, tzinfo=UTC), LONDON) == "02:30"
     assert format_local(first, LONDON, "%a %d %b %Y") == "Sun 25 Oct 2026"
+
+
+# --- the day register: local days of 23 and 25 hours, midnight, the machine's own zone -------
+
+
+@pytest.fixture
+def machine_in_new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The kiosk machine's own zone is not the school's (a machine set up abroad, or in UTC)."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("machine_in_new_york")
+def test_guard_each_event_is_on_its_local_day_once(services: Services, clock: FakeClock) -> None:
+    """Guard test: the register's days are the school's local days whatever the machine's
+    zone: an event at 23:59:59.999999 is on that day, one at 00:00 on the next; the day the
+    clocks go forward has 23 hours, the day they go back 25, and no event is lost or shown
+    on two days."""
+    clock.set(datetime(2026, 3, 20, 9, 0, tzinfo=UTC))
+    make_school(services)
+    moments = [
+        datetime(2026, 3, 28, 23, 59, 59, 999999, tzinfo=UTC),  # Sat 28 Mar 23:59:59.999999 GMT
+        datetime(2026, 3, 29, 0, 0, tzinfo=UTC),  # Sun 29 Mar 00:00 GMT
+        datetime(2026, 3, 29, 0, 59, tzinfo=UTC),  # 00:59 GMT, then the clocks go forward
+        datetime(2026, 3, 29, 1, 0, tzinfo=UTC),  # 02:00 BST
+        datetime(2026, 3, 29, 22, 59, 59, 999999, tzinfo=UTC),  # 23:59:59.999999 BST
+        datetime(2026, 3, 29, 23, 0, tzinfo=UTC),  # Mon 30 Mar 00:00 BST
+        datetime(2026, 10, 24, 23, 0, tzinfo=UTC),  # Sun 25 Oct 00:00 BST
+        datetime(2026, 10, 25, 0, 30, tzinfo=UTC),  # 01:30 BST
+        datetime(2026, 10, 25, 1, 30, tzinfo=UTC),  # 01:30 GMT
+        datetime(2026, 10, 25, 23, 59, 59, 999999, tzinfo=UTC),  # 23:59:59.999999 GMT
+        datetime(2026, 10, 26, 0, 0, tzinfo=UTC),  # Mon 26 Oct 00:00 GMT
+    ]
+    ids = []
+    for n, moment in enumerate(moments):
+        clock.set(moment)
+        code = "ASMITH" if n % 2 == 0 else "EPATEL"
+        receipt = services.phones.deposit(code) if n % 4 < 2 else services.phones.collect(code)
+        ids.append(receipt.event_id)
+    expected = {
+        date(2026, 3, 28): ids[0:1],
+        date(2026, 3, 29): ids[1:5],
+        date(2026, 3, 30): ids[5:6],
+        date(2026, 10, 24): [],
+        date(2026, 10, 25): ids[6:10],
+        date(2026, 10, 26): ids[10:11],
+    }
+    for day, wanted in expected.items():
+        page = services.register.day(day)
+        assert [r.event_id for r in page.rows] == wanted, day
+        assert [r.occurred_at for r in page.rows] == [moments[ids.index(i)] for i in wanted]
+    every = [
+        r.event_id for r in services.register.rows_between(date(2026, 3, 28), date(2026, 10, 26))
+    ]
+    assert [i for i in every if i in ids] == ids  # each once, in order
