@@ -92,6 +92,35 @@ def test_a_time_in_the_repeated_hour_is_shown_with_its_zone() -> None:
     assert format_local(first, LONDON, "%a %d %b %Y") == "Sun 25 Oct 2026"
 
 
+# --- a time that reads as the small hours or the afternoon is not guessed -----------------
+
+
+@pytest.mark.parametrize("typed", ["Fri 3:30", "tomorrow 4.15", "12/03 6:00", "Fri 1:05"])
+def test_a_one_digit_afternoon_hour_is_not_read_as_the_night(typed: str) -> None:
+    """ "Fri 3:30" was recorded as 03:30 on Friday morning: in the staff room "half three" is
+    the afternoon, and the laptop was overdue from the small hours."""
+    with pytest.raises(
+        InvalidInput, match=r"could be 0\d:\d\d or 1\d:\d\d: type 1\d:\d\d \(or \d:\d\dpm\)"
+    ):
+        parse_when(typed, now=NOW, zone=LONDON)
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("Fri 03:30", datetime(2026, 3, 13, 3, 30, tzinfo=UTC)),  # written as a 24-hour time
+        ("Fri 3:30am", datetime(2026, 3, 13, 3, 30, tzinfo=UTC)),
+        ("Fri 3:30pm", datetime(2026, 3, 13, 15, 30, tzinfo=UTC)),
+        ("Fri 15:30", datetime(2026, 3, 13, 15, 30, tzinfo=UTC)),
+        ("Fri 3pm", datetime(2026, 3, 13, 15, 0, tzinfo=UTC)),
+        ("Fri 7:45", datetime(2026, 3, 13, 7, 45, tzinfo=UTC)),  # the school day's morning
+        ("Fri 9.00", datetime(2026, 3, 13, 9, 0, tzinfo=UTC)),
+    ],
+)
+def test_times_that_say_which_half_of_the_day_are_read(typed: str, expected: datetime) -> None:
+    assert parse_when(typed, now=NOW, zone=LONDON) == expected
+
+
 # --- the day register: local days of 23 and 25 hours, midnight, the machine's own zone -------
 
 

@@ -4,7 +4,9 @@ kiosk's forms (the expected return, keeping a device longer, the VDU training da
 Plain Python and pure: the school's zone and ``now`` are passed in. Dates are typed the British
 way, day first. What can be read:
 
-* a time alone: ``15:30``, ``9.00``, ``3pm`` (today; refused once it has passed);
+* a time alone: ``15:30``, ``9.00``, ``3pm`` (today; refused once it has passed; ``3:30``,
+  a one-digit hour from 1 to 6 with neither am nor pm, is refused as it could be either half
+  of the day: ``03:30`` or ``15:30`` say which);
 * a day alone: ``tomorrow``, ``today``, ``Fri`` (the next Friday, never today), ``12/12``,
   ``12/12/2026``, ``12 Dec``, ``2026-12-12``, ``next school day`` (by the school's calendar:
   holidays and INSET days skipped) (at the default time, 08:30);
@@ -50,6 +52,15 @@ class _Unreadable(ValueError):
     pass
 
 
+class _EitherHalfOfTheDay(Exception):
+    """A one-digit hour from 1 to 6 with neither am nor pm: ``3:30`` is said for half past
+    three in the afternoon, and read as 24-hour time it was 03:30 at night."""
+
+    def __init__(self, at: time) -> None:
+        super().__init__(at)
+        self.at = at
+
+
 def _shown(text: str) -> str:
     """What was typed, short and printable, for a message."""
     cleaned = "".join(ch if ch.isprintable() else "?" for ch in text.strip())
@@ -76,6 +87,8 @@ def _time(text: str) -> time:
         raise _Unreadable(text)  # "12" alone is not a time (nor a date): "12:00" is
     if hour > 23 or minute > 59:
         raise _Unreadable(text)
+    if not match["ampm"] and len(match["h"]) == 1 and 1 <= hour <= 6:
+        raise _EitherHalfOfTheDay(time(hour, minute))  # "3:30": 03:30 or 15:30?
     return time(hour, minute)
 
 
@@ -140,6 +153,14 @@ def parse_when(
             at, date_words = default_time, words
         day = _date(date_words, today, future=True, calendar=calendar) if date_words else today
         naive = datetime.combine(day, at)
+    except _EitherHalfOfTheDay as exc:
+        night, afternoon = exc.at, exc.at.replace(hour=exc.at.hour + 12)
+        twelve_hour = f"{night.hour}:{night:%M}"
+        raise InvalidInput(
+            f"“{_shown(text)}” could be {night:%H:%M} or {afternoon:%H:%M}: type "
+            f"{afternoon:%H:%M} (or {twelve_hour}pm) for the afternoon, {night:%H:%M} (or "
+            f"{twelve_hour}am) for the early morning."
+        ) from None
     except WrongWeekday as exc:
         raise InvalidInput(f"“{_shown(text)}”: {exc}. " + DATE_TIME_HINT) from None
     except (ValueError, OverflowError):
