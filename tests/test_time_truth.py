@@ -121,6 +121,35 @@ def test_times_that_say_which_half_of_the_day_are_read(typed: str, expected: dat
     assert parse_when(typed, now=NOW, zone=LONDON) == expected
 
 
+# --- "10.12": a date with dots, or a time? -----------------------------------------------
+
+
+@pytest.mark.parametrize(("typed", "day"), [("10.12", "10 December"), ("11.03", "11 March")])
+def test_numbers_with_a_dot_that_read_as_a_date_and_as_a_time_are_not_guessed(
+    typed: str, day: str
+) -> None:
+    """ "31.12" was read as 31 December (no time has 31 hours) but "10.12" as 10:12 today:
+    a laptop meant to come back on 10 December was due back (and overdue) this morning."""
+    with pytest.raises(InvalidInput, match=f"could be {day} or"):
+        parse_when(typed, now=NOW, zone=LONDON)
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("31.12", datetime(2026, 12, 31, 8, 30, tzinfo=UTC)),  # only a date
+        ("15.30", datetime(2026, 3, 10, 15, 30, tzinfo=UTC)),  # only a time
+        ("9.00", datetime(2026, 3, 10, 9, 0, tzinfo=UTC)),
+        ("10:12", datetime(2026, 3, 10, 10, 12, tzinfo=UTC)),
+        ("10/12", datetime(2026, 12, 10, 8, 30, tzinfo=UTC)),
+        ("Fri 10.12", datetime(2026, 3, 13, 10, 12, tzinfo=UTC)),  # after a day: a time
+        ("10.12 9:00", datetime(2026, 12, 10, 9, 0, tzinfo=UTC)),  # before a time: a date
+    ],
+)
+def test_numbers_with_a_dot_that_read_one_way_only(typed: str, expected: datetime) -> None:
+    assert parse_when(typed, now=NOW, zone=LONDON) == expected
+
+
 # --- the day register: local days of 23 and 25 hours, midnight, the machine's own zone -------
 
 

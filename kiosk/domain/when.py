@@ -7,6 +7,8 @@ way, day first. What can be read:
 * a time alone: ``15:30``, ``9.00``, ``3pm`` (today; refused once it has passed; ``3:30``,
   a one-digit hour from 1 to 6 with neither am nor pm, is refused as it could be either half
   of the day: ``03:30`` or ``15:30`` say which);
+* (``10.12``, which is a date and a time, is refused as either; ``31.12`` is a date and
+  ``15.30`` a time);
 * a day alone: ``tomorrow``, ``today``, ``Fri`` (the next Friday, never today), ``12/12``,
   ``12/12/2026``, ``12 Dec``, ``2026-12-12``, ``next school day`` (by the school's calendar:
   holidays and INSET days skipped) (at the default time, 08:30);
@@ -127,6 +129,19 @@ def _date(
     return candidate
 
 
+def _not_a_date_too(word: str, text: str, at: time, today: date) -> None:
+    """Raise InvalidInput when ``word``, read as the time ``at``, is a date as well (``10.12``:
+    10:12 today, or 10 December?); ``31.12`` and ``15.30`` can only be one of them."""
+    try:
+        day = _date([word], today, future=True)
+    except ValueError:
+        return
+    raise InvalidInput(
+        f"“{_shown(text)}” could be {day.day} {day:%B} or {at:%H:%M} today: type "
+        f"{day:%d/%m} for the date, {at:%H:%M} for the time."
+    )
+
+
 def parse_when(
     text: str,
     *,
@@ -151,6 +166,8 @@ def parse_when(
             date_words = words[:-1]
         except _Unreadable:
             at, date_words = default_time, words
+        if not date_words and "." in words[-1]:
+            _not_a_date_too(words[-1], text, at, today)
         day = _date(date_words, today, future=True, calendar=calendar) if date_words else today
         naive = datetime.combine(day, at)
     except _EitherHalfOfTheDay as exc:
