@@ -206,3 +206,21 @@ def test_guard_each_event_is_on_its_local_day_once(services: Services, clock: Fa
         r.event_id for r in services.register.rows_between(date(2026, 3, 28), date(2026, 10, 26))
     ]
     assert [i for i in every if i in ids] == ids  # each once, in order
+
+
+# --- digits of other scripts ------------------------------------------------------------------
+
+
+FULL_WIDTH = str.maketrans("0123456789", "".join(chr(0xFF10 + n) for n in range(10)))
+ARABIC_INDIC = str.maketrans("0123456789", "".join(chr(0x0660 + n) for n in range(10)))
+
+
+def test_guard_full_width_and_arabic_indic_digits_are_read_as_their_values() -> None:
+    """Guard test: a keyboard in another mode types the same numbers in other digits; they
+    are read as those numbers (and the summary shows them back in ASCII digits)."""
+    for digits in (FULL_WIDTH, ARABIC_INDIC):
+        assert parse_when("12/12 15:30".translate(digits), now=NOW, zone=LONDON) == datetime(
+            2026, 12, 12, 15, 30, tzinfo=UTC
+        )
+        with pytest.raises(InvalidInput, match="could be 03:30 or 15:30"):
+            parse_when("Fri 3:30".translate(digits), now=NOW, zone=LONDON)
