@@ -69,10 +69,10 @@ def _make(year: int, month: int, day: int, text: str) -> date:
 
 def date_parts(text: str) -> tuple[int, int, int | None]:
     """(day, month, year or None) of an explicit date: ``2026-12-05``, ``05/12/2026``,
-        ``5/12``, ``5 Dec 2026``, ``5th December`` (a weekday before it is checked against the date,
-    once its year is known: :func:`check_weekday`). The one
-        reader of written dates: the command line, the console and the kiosk's forms
-        (``kiosk.domain.when``) all come here. Raises ValueError with the reason in words."""
+    ``5/12``, ``5 Dec 2026``, ``5th December`` (a weekday before it is checked against the
+    date once its year is known: :func:`check_weekday`). The one reader of written dates: the
+    command line, the console and the kiosk's forms (``kiosk.domain.when``) all come here.
+    Raises ValueError with the reason in words."""
     raw = " ".join(str(text).split())
     words = raw.lower().replace(",", " ").split()
     if words and words[0].rstrip(".") in _WEEKDAY_NAMES and len(words) > 1:
