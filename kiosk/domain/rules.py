@@ -25,6 +25,22 @@ def needs_line_manager(
     return definition is not None and definition.regular_use and recent_sign_outs + 1 > threshold
 
 
+# How far ahead an expected return may be (a typo's year, 2062 for 2026, is not a return).
+LONGEST_OFF_SITE = timedelta(days=120)
+
+
+def check_expected_return(
+    expected_return: datetime, now: datetime, what: str = "The expected return"
+) -> None:
+    """InvalidInput unless ``expected_return`` is after ``now`` and within
+    ``LONGEST_OFF_SITE``: the one rule for a sign-out's return and an extension's, which the
+    forms apply as they are filled (what their summary says Enter records, Enter records)."""
+    if expected_return <= now:
+        raise InvalidInput(f"{what} must be in the future.")
+    if expected_return - now > LONGEST_OFF_SITE:
+        raise InvalidInput(f"{what} must be within {LONGEST_OFF_SITE.days} days.")
+
+
 def check_sign_out_details(
     *,
     kinds: list[str],
@@ -41,10 +57,7 @@ def check_sign_out_details(
     if len(reason) > 500:
         raise InvalidInput("The reason is too long (500 characters at most).")
     check_typed_line(reason, "reason")
-    if expected_return <= now:
-        raise InvalidInput("The expected return must be in the future.")
-    if expected_return - now > timedelta(days=120):
-        raise InvalidInput("The expected return must be within 120 days.")
+    check_expected_return(expected_return, now)
     if definitions.needs_charged(kinds) and not charged:
         labels = sorted({definitions.label(k) for k in kinds if definitions.needs_charged([k])})
         # "Work phones", "Work phones and iPads": a label keeps its own capitals (iPad).

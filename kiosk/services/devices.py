@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from kiosk.db.models import Staff
 from kiosk.domain.errors import InvalidInput, MissingAcknowledgement, RuleViolation
 from kiosk.domain.events import EventKind, Role
-from kiosk.domain.rules import check_sign_out_details, needs_line_manager
+from kiosk.domain.rules import check_expected_return, check_sign_out_details, needs_line_manager
 from kiosk.domain.text import check_typed_line
 from kiosk.domain.timeutil import default_expected_return, format_local, local_date
 from kiosk.services import school_events, state
@@ -187,10 +187,7 @@ class DeviceService(UseCases):
                 raise RuleViolation(f"{device.tag} is not signed out.")
             if out.staff.id != staff.id and not staff.has_role(Role.ADMIN.value):
                 raise RuleViolation(f"{device.tag} is signed out to {out.staff.name}, not to you.")
-            if new_expected_return <= uow.now:
-                raise InvalidInput("The new expected return must be in the future.")
-            if new_expected_return - uow.now > timedelta(days=120):
-                raise InvalidInput("The new expected return must be within 120 days.")
+            check_expected_return(new_expected_return, uow.now, "The new expected return")
             if not reason.strip():
                 raise InvalidInput("Please give a reason for keeping it longer.")
             check_typed_line(reason, "reason")

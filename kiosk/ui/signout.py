@@ -26,6 +26,7 @@ from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Sele
 
 from kiosk.domain.errors import InvalidInput, KioskError, MissingAcknowledgement
 from kiosk.domain.events import SIGN_OUT_REASONS
+from kiosk.domain.rules import check_expected_return
 from kiosk.domain.text import display_text
 from kiosk.domain.when import not_a_school_day
 from kiosk.ui.base import KioskScreenMixin, StaffScreen
@@ -454,12 +455,15 @@ class SignOutScreen(StaffScreen):
         return reason
 
     def _due(self) -> datetime:
-        return parse_when(
+        now = self.kiosk.clock()
+        due = parse_when(
             self.query_one("#due", Input).value,
-            now=self.kiosk.clock(),
+            now=now,
             zone=self.kiosk.settings.zone,
             calendar=self.check.calendar,
         )
+        check_expected_return(due, now)  # Enter's rule: the summary promises only what it takes
+        return due
 
     def _manager(self) -> str | None:
         if not self.check.needs_line_manager:

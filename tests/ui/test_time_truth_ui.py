@@ -10,8 +10,9 @@ from textual.widgets import DataTable, Static
 
 from kiosk.services.app import Services
 from tests.conftest import FakeClock
-from tests.school import make_school
+from tests.school import make_ready, make_school
 from tests.ui.admin_support import SIZE, ConsoleHost, open_services, table_rows, text_of, wait_until
+from tests.ui.kiosk_support import make_app, notice, press, running, scan, scan_fast, type_into
 
 pytestmark = pytest.mark.ui
 
@@ -47,3 +48,28 @@ async def test_the_register_tells_the_two_0130s_apart(services: Services, clock:
         )
         times = [row[2] for row in table_rows(table)]
         assert times == ["01:30:00 BST", "01:10:00 GMT", "01:30:00 GMT"]
+
+
+async def test_the_sign_out_summary_never_promises_a_return_enter_would_refuse(
+    school: Services,
+) -> None:
+    """2062 typed for 2026: the summary said "Enter records: ... back Tuesday 12 December
+    2062", and Enter then refused it (within 120 days). What the summary says Enter records
+    is what Enter records."""
+    make_ready(school, "ASMITH")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        await scan_fast(pilot, "SRK1:D:LAP-001")
+        await press(pilot, "1")
+        await type_into(pilot, "#due", "12/12/2062", submit=False)
+        summary = app.screen.summary_text()  # type: ignore[attr-defined]
+        assert "Enter records" not in summary, summary
+        assert "within 120 days" in summary, summary
+        await press(pilot, "enter")
+        assert "within 120 days" in notice(app)
+        # A date within 120 days is promised, and recorded.
+        await type_into(pilot, "#due", "Fri 17:00", submit=False)
+        assert "Enter records" in app.screen.summary_text()  # type: ignore[attr-defined]
+        await press(pilot, "enter")
+    assert [i.device.tag for i in school.devices.offsite_now()] == ["LAP-001"]
