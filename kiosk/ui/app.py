@@ -36,7 +36,7 @@ from kiosk.ui import tuning
 from kiosk.ui.base import KioskScreenMixin
 from kiosk.ui.clock import UiClock
 from kiosk.ui.gateway import UNEXPECTED, Gateway
-from kiosk.ui.keys import TAPS, KeysInOrder, showing
+from kiosk.ui.keys import TAPS, HeldKeys, KeysInOrder, showing
 from kiosk.ui.logfile import setup_file_logging
 from kiosk.ui.scanner import ScanWedge, WedgeOutput
 from kiosk.ui.signals import exit_on_sigterm, forget_sigterm
@@ -143,6 +143,8 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         # see pause_typeahead).
         self._typeahead_paused_until = 0.0
         self._wedge: ScanWedge[events.Key] = ScanWedge()
+        self._held_keys = HeldKeys()  # a key held down: one press (kiosk/ui/keys.py)
+        self._held_keys_timer: Timer | None = None
         self._wedge_timer: Timer | None = None
         # The last press of the mouse or the touch screen (time, x, y, its screen, weakly:
         # not kept alive by it, and the screen's showing), and whether the one now down is
@@ -371,8 +373,14 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
     @property
     def keys_pending(self) -> bool:
         """Keys typed and not yet read: held back a moment in case a scanner's payload is
-        coming, one on its way through Textual, or keys waiting behind it."""
-        return self._wedge.pending or self.key_in_flight() or self.keys_held > 0
+        coming (or a key held down repeats), one on its way through Textual, or keys
+        waiting behind it."""
+        return (
+            self._held_keys.waiting is not None
+            or self._wedge.pending
+            or self.key_in_flight()
+            or self.keys_held > 0
+        )
 
     # --- type-ahead -------------------------------------------------------------------------
 
@@ -451,13 +459,16 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
             self._last_input = self.clock.monotonic()
             if isinstance(event, events.Key):
                 self.last_key_at = monotonic()
-            if isinstance(event, events.Key) and (self._wedge.pending or self._scans_wanted()):
-                await self._apply(self._wedge.feed(event, event.key, event.character, monotonic()))
+                # A key held down is one press: its repeats go no further (kiosk/ui/keys.py).
+                for key_event in self._held_keys.feed(event):
+                    await self._key_typed(key_event)
+                self._expire_held_later()
                 return
-            if isinstance(event, events.Key):
-                self._wedge.passed_by()
             if isinstance(event, TAPS) and self._second_tap(event):
                 return
+            if isinstance(event, TAPS):
+                for key_event in self._held_keys.flush():  # a key typed before the tap
+                    await self._key_typed(key_event)
             if isinstance(event, TAPS) and self._wedge.pending:
                 # A key held back (an "S" that might start a scanner's payload) was typed
                 # before this tap: it goes first, into the field it was typed in, not after
@@ -465,6 +476,8 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
                 await self._apply(self._wedge.flush())
         elif isinstance(event, events.Paste) and not event.is_forwarded:
             self._last_input = self.clock.monotonic()
+            for key_event in self._held_keys.flush():
+                await self._key_typed(key_event)
             if self._wedge.pending:
                 await self._apply(self._wedge.flush())
             scan = self._wedge.paste(event.text) if self._scans_wanted() else None
@@ -472,6 +485,27 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
                 self.receive_scan(scan)
                 return
         await super().on_event(event)
+
+    async def _key_typed(self, event: events.Key) -> None:
+        """A key typed (not a repeat of a key held down): to the scanner's watch, else on
+        to the keys' queue."""
+        if self._wedge.pending or self._scans_wanted():
+            await self._apply(self._wedge.feed(event, event.key, event.character, monotonic()))
+            return
+        self._wedge.passed_by()
+        await super().on_event(event)
+
+    def _expire_held_later(self) -> None:
+        if self._held_keys.waiting is not None and self._held_keys_timer is None:
+            self._held_keys_timer = self.set_timer(
+                self._held_keys.GAP + 0.02, self._expire_held, name="held-keys"
+            )
+
+    async def _expire_held(self) -> None:
+        self._held_keys_timer = None
+        for key_event in self._held_keys.expire(monotonic()):
+            await self._key_typed(key_event)
+        self._expire_held_later()
 
     # A press in the same place as the last one, this soon after it, on a screen that came up
     # in between, is the second tap of a double tap: aimed at the screen the first one left.

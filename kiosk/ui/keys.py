@@ -34,6 +34,7 @@ the screen's code field first. Stock Textual public API only: ``on_event``, ``ca
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import dataclass
 from time import monotonic
@@ -273,3 +274,78 @@ class KeysInOrder(App[ReturnT]):
             self._follow_key_up, event, target, target, self.FOLLOW_PASSES - 1
         ):
             self.key_landed(event)
+
+
+# --- a key held down ---------------------------------------------------------------------------
+
+# Keys that act (read a code, do a screen's main action, press one of its function keys): a
+# key of these held down is one press. (Letters, arrows, Page Down, Backspace repeat as the
+# person sees them on the screen, and as they mean them to.)
+ACTING_KEYS = re.compile(r"enter|ctrl\+m|ctrl\+j|f\d{1,2}")
+
+
+class HeldKeys:
+    """A key held down is one press: its repeats (the terminal sends the key again, after a
+    delay, many times a second, until it is let go) are dropped.
+
+    A terminal sends no key-up: a repeat is told by what comes after it. The first repeat
+    comes a delay after the press (a quarter to a whole second, as a second press might),
+    the next ones ``GAP`` apart at most. So an acting key that is the same key as the last
+    one, ``GAP`` or more after it, waits (at most ``GAP``) for what comes next: the same key
+    again within ``GAP`` makes it the first repeat of a key held down, and it and the rest
+    of the run are dropped; anything else (or nothing) makes it a press of its own, handed
+    on. The same key twice within ``GAP`` of a press (a double press, keys that waited while
+    the kiosk was busy and came in one go) is two presses, as before: a key's first repeat
+    never comes that soon.
+
+    Plain Python: ``feed`` takes events with ``key`` and ``time`` (the time the key came) and
+    returns those to hand on now, in order."""
+
+    GAP = 0.15
+
+    def __init__(self) -> None:
+        self._last_key: str | None = None
+        self._last_at = float("-inf")
+        self._repeating = False  # the last key was a repeat of a key held down
+        self.waiting: Any = None  # an acting key waiting to be told from a first repeat
+        self.dropped = 0  # repeats dropped (for the log and the tests)
+
+    def feed(self, event: Any) -> list[Any]:
+        key, at = str(event.key), float(event.time)
+        out = []
+        waiting, self.waiting = self.waiting, None
+        if waiting is not None:
+            if key == waiting.key and at - waiting.time < self.GAP:
+                self._repeating = True  # it was the first repeat, this the second
+                self._last_at = at
+                self.dropped += 2
+                return []
+            out.append(waiting)  # a press of its own
+        same, gap = key == self._last_key, at - self._last_at
+        self._last_key, self._last_at = key, at
+        if not ACTING_KEYS.fullmatch(key):
+            self._repeating = False
+            return [*out, event]
+        if same and gap < self.GAP:
+            if self._repeating:
+                self.dropped += 1
+                return out  # still held down
+            return [*out, event]  # pressed twice at once: two presses
+        self._repeating = False
+        if same:
+            self.waiting = event  # a second press, or the first repeat: the next key says
+            return out
+        return [*out, event]
+
+    def expire(self, now: float) -> list[Any]:
+        """Nothing came ``GAP`` after the key waiting: it was a press of its own."""
+        waiting = self.waiting
+        if waiting is None or now - float(waiting.time) < self.GAP:
+            return []
+        self.waiting = None
+        return [waiting]
+
+    def flush(self) -> list[Any]:
+        """Something that is not a key comes (a tap, a paste): the key waiting was a press."""
+        waiting, self.waiting = self.waiting, None
+        return [waiting] if waiting is not None else []

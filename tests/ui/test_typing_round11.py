@@ -1,0 +1,123 @@
+"""Round 11 of the typing red team: keys held down, keypads and keyboard layouts, on a real
+database file."""
+
+from __future__ import annotations
+
+import asyncio
+from time import monotonic
+
+import pytest
+from textual import events as textual_events
+
+from kiosk.services.app import Services
+from kiosk.ui.app import KioskApp
+from kiosk.ui.breakfast import MOVE_READ_SECONDS, BreakfastScreen
+from kiosk.ui.confirm import ConfirmScreen
+from kiosk.ui.wellbeing import ReviewScreen
+from tests.ui.kiosk_support import (
+    events,
+    make_app,
+    notice,
+    press,
+    running,
+    scan,
+    settle,
+    type_code,
+)
+
+pytestmark = pytest.mark.ui
+
+# A key held down: the terminal repeats it after half a second, 30 times a second.
+REPEAT_DELAY = 0.5
+REPEAT_EVERY = 1 / 30
+
+
+async def hold_down(app: KioskApp, key: str, seconds: float) -> None:
+    """``key`` pressed and held ``seconds``, as the terminal sends it: the key, then (after
+    REPEAT_DELAY) the same key again every REPEAT_EVERY until it is let go, each at its
+    own time, in real time."""
+    start = monotonic()
+    times = [start]
+    at = start + REPEAT_DELAY
+    while at < start + seconds:
+        times.append(at)
+        at += REPEAT_EVERY
+    for when in times:
+        while monotonic() < when:
+            await asyncio.sleep(min(0.005, when - monotonic()))
+        event = textual_events.Key(key, None)
+        event.time = when
+        app.post_message(event)
+
+
+def in_drawer(services: Services) -> list[str]:
+    return sorted(h.staff.code for h in services.phones.phones_now() if h.store.code == "DRAWER")
+
+
+async def test_f8_held_down_in_breakfast_club_moves_nothing(school: Services) -> None:
+    # Breakfast club ends: the lead presses F8 to see the question "Move all 2 phones ...?
+    # Press F8 again to confirm", and holds it a moment too long. The keyboard repeats it:
+    # the repeats after half a second passed for the second press, and every phone in the
+    # drawer was moved to the staff room, the question never read.
+    for code in ("ASMITH", "EPATEL"):
+        school.phones.deposit(code, "DRAWER", recorded_by="BJONES")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, "f5")
+        await scan(pilot, "SRK1:S:BJONES")
+        assert isinstance(app.screen, BreakfastScreen)
+        task = asyncio.ensure_future(hold_down(app, "f8", 0.75))
+        await asyncio.sleep(REPEAT_DELAY / 2)
+        app.clock.advance(MOVE_READ_SECONDS + 0.05)  # the repeats come after it
+        await task
+        await settle(pilot)
+        assert isinstance(app.screen, BreakfastScreen), type(app.screen).__name__
+        assert "Press F8 again to confirm" in notice(app), notice(app)
+        assert in_drawer(school) == ["ASMITH", "EPATEL"]
+        # Pressed again (a press of its own): that is the confirmation.
+        await asyncio.sleep(0.3)
+        await press(pilot, "f8")
+        assert isinstance(app.screen, ConfirmScreen)
+    assert in_drawer(school) == []
+
+
+async def test_f4_held_down_in_breakfast_club_undoes_one_scan(school: Services) -> None:
+    # F4 (undo the last scan) held down a moment: the first repeat, half a second later,
+    # undid the colleague's scan before it too. A key held is one press.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, "f5")
+        await scan(pilot, "SRK1:S:BJONES")
+        await scan(pilot, "SRK1:S:ASMITH")
+        await scan(pilot, "SRK1:S:EPATEL")
+        assert in_drawer(school) == ["ASMITH", "EPATEL"]
+        task = asyncio.ensure_future(hold_down(app, "f4", 0.75))
+        await asyncio.sleep(REPEAT_DELAY / 2)
+        app.clock.advance(MOVE_READ_SECONDS + 0.05)
+        await task
+        await settle(pilot)
+        assert "Undone: Esha Patel's scan" in notice(app), notice(app)
+    assert in_drawer(school) == ["ASMITH"]
+
+
+async def test_enter_held_down_on_the_review_shows_what_would_be_sent_and_sends_nothing(
+    school: Services,
+) -> None:
+    # The workstation review: Enter shows what will be sent, "Press Enter again to send it".
+    # Enter held a moment too long: its repeats, half a second on, sent the request unread.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        await press(pilot, "f12")
+        assert isinstance(app.screen, ReviewScreen)
+        await type_code(pilot, "a laptop stand", enter=False)
+        before = len(events(school))
+        await hold_down(app, "enter", 0.75)
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewScreen), type(app.screen).__name__
+        assert "Press Enter again to send it" in notice(app), notice(app)
+        assert events(school)[before:] == []
+        await asyncio.sleep(0.3)
+        await press(pilot, "enter")  # pressed again: sent
+        assert isinstance(app.screen, ConfirmScreen)
+        assert [kind for kind, _ in events(school)[before:]] == ["workstation_review_requested"]
