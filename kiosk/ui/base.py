@@ -144,6 +144,16 @@ class KioskScreenMixin:
         if field is None:
             return False
         focused = getattr(self, "focused", None)
+        typed = field.value.strip()
+        if event.key == "enter" and typed and isinstance(focused, Input) and focused is not field:
+            # Enter in a text field of the form, with a code typed in the code field and not
+            # read (the next label, then Tab; a note's first words typed before Tab): it
+            # recorded the form without it, and said nothing. The code is read first, as
+            # Enter there would read it (a label adds it, a reason's digit is the reason, a
+            # note's words are refused, saying where a note goes).
+            field.value = ""
+            self.read_code(typed)
+            return True
         if isinstance(focused, (Input, OptionList)) and focused is not field:
             return False  # a text field of the form, or an open list's type-to-search
         if focused is not field and event.key in getattr(focused, "OWN_KEYS", ()):

@@ -13,7 +13,10 @@ from kiosk.services.app import Services
 from kiosk.ui.app import KioskApp
 from kiosk.ui.breakfast import MOVE_READ_SECONDS, BreakfastScreen
 from kiosk.ui.confirm import ConfirmScreen
+from kiosk.ui.returns import ReturnScreen
+from kiosk.ui.signout import SignOutScreen
 from kiosk.ui.wellbeing import ReviewScreen
+from tests.school import make_ready
 from tests.ui.kiosk_support import (
     events,
     make_app,
@@ -121,3 +124,56 @@ async def test_enter_held_down_on_the_review_shows_what_would_be_sent_and_sends_
         await press(pilot, "enter")  # pressed again: sent
         assert isinstance(app.screen, ConfirmScreen)
         assert [kind for kind, _ in events(school)[before:]] == ["workstation_review_requested"]
+
+
+async def test_enter_in_the_return_time_reads_the_next_label_typed_first(
+    school: Services,
+) -> None:
+    # Alice's sign-out form for LAP-001, reason 2 chosen. She types the second laptop's tag
+    # (it goes to the code field), then Tab (as a scanner set to end with Tab sends it, or
+    # to change the return time) and Enter there: LAP-001 alone was signed out, the
+    # confirmation came, and LAP-002, still typed in the code field, left unrecorded. The
+    # code typed is read first, as Enter in the code field reads it.
+    make_ready(school, "ASMITH")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, *"ASMITH", "enter")
+        await press(pilot, *"LAP-001", "enter")
+        assert isinstance(app.screen, SignOutScreen)
+        await press(pilot, "down", "down")  # the second reason
+        assert "for “School trip or visit”" in app.screen.summary_text()
+        await type_code(pilot, "LAP-002", enter=False)
+        await press(pilot, "tab")
+        assert app.focused is not None and app.focused.id == "due", app.focused
+        await press(pilot, "enter")  # the label is read first, as in the code field: added
+        assert isinstance(app.screen, SignOutScreen), type(app.screen).__name__
+        assert school.devices.offsite_now() == ()
+        assert app.screen.tags == ["LAP-001", "LAP-002"]
+        assert "Added Laptop LAP-002." in notice(app), notice(app)
+        await press(pilot, "enter")  # and then signs out, as the summary line says
+        assert isinstance(app.screen, ConfirmScreen), notice(app)
+    assert sorted(i.device.tag for i in school.devices.offsite_now()) == ["LAP-001", "LAP-002"]
+
+
+async def test_enter_in_the_note_with_words_typed_before_tab_records_no_return(
+    school: Services,
+) -> None:
+    # A return: "charger" typed straight away (the code field has the cursor), Tab, then
+    # "missing" and Enter in the note: the return was recorded with the note "missing", the
+    # "charger" typed before Tab dropped without a word. It is read first, and refused,
+    # saying where a note goes.
+    make_ready(school, "ASMITH")
+    school.devices.sign_out("ASMITH", ["LAP-001"], reason="Planning")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, *"LAP-001", "enter")
+        assert isinstance(app.screen, ReturnScreen)
+        before = len(events(school))
+        await type_code(pilot, "charger ", enter=False)
+        await press(pilot, "tab")
+        assert app.focused is not None and app.focused.id == "condition", app.focused
+        await type_code(pilot, "missing")
+        assert isinstance(app.screen, ReturnScreen), type(app.screen).__name__
+        assert "“charger” is not a staff code or an asset tag." in notice(app), notice(app)
+        assert "press Tab, type it there" in notice(app)
+    assert events(school)[before:] == []
