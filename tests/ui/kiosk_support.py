@@ -75,7 +75,9 @@ async def settle(pilot: Pilot[Any], rounds: int = 40) -> None:
         # whose failure the app handles itself: what counts is what is drawn next.
         with contextlib.suppress(WorkerCancelled, WorkerFailed):
             await app.workers.wait_for_complete()
-        await pilot.pause()
+        # (a key held back, in case it repeats or starts a scanner's payload, goes on by a
+        # timer: waited for, not raced)
+        await pilot.pause(0.02 if app.keys_pending else None)
         if not app.busy and not app.queued_scans and not app.keys_pending and not _running(app):
             await pilot.pause()
             if not app.busy and not app.keys_pending and not _running(app):
