@@ -460,7 +460,9 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
             if isinstance(event, events.Key):
                 self.last_key_at = monotonic()
                 # A key held down is one press: its repeats go no further (kiosk/ui/keys.py).
-                for key_event in self._held_keys.feed(event):
+                screen = self.screen if self.screen_stack else None
+                matters = isinstance(screen, KioskScreenMixin) and screen.repeat_matters(event.key)
+                for key_event in self._held_keys.feed(event, matters=matters):
                     await self._key_typed(key_event)
                 self._expire_held_later()
                 return

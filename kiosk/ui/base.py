@@ -82,6 +82,12 @@ class KioskScreenMixin:
             return None
         return float(timeout) * self.IDLE_FACTOR
 
+    def repeat_matters(self, key: str) -> bool:
+        """Whether pressing ``key`` again now does more than its last press did ("Press F8
+        again to confirm" asked, F4's undo of the scan before): then a repeat of the key held
+        down is told from a second press (kiosk/ui/keys.py, ``HeldKeys``)."""
+        return False
+
     def on_idle_timeout(self) -> None:
         """Drop whatever was half done (nothing is recorded) and go home."""
         self.kiosk.go_home()

@@ -226,6 +226,10 @@ class BreakfastScreen(StaffScreen):
             "ok", f"Undone: {entry.name}'s scan (kept in the register as a correction)."
         )
 
+    def repeat_matters(self, key: str) -> bool:
+        # F4 again undoes the scan before; F8 again, once asked, moves every phone.
+        return key == "f4" or (key == "f8" and self._move_armed_at is not None)
+
     def action_move_all(self) -> None:
         if self.kiosk.busy:
             return

@@ -298,6 +298,12 @@ class HeldKeys:
     the kiosk was busy and came in one go) is two presses, as before: a key's first repeat
     never comes that soon.
 
+    Only where a second press does more than the first (``matters``: the screen says so,
+    ``KioskScreenMixin.repeat_matters``: F8's "press again to confirm" asked, F4's undo, the
+    review's "Press Enter again to send it") does a key wait: elsewhere a second Enter does
+    what the first did or nothing (a deposit's confirmation goes home), and the wait would
+    put 0.15 s on every Enter typed after a badge's Enter.
+
     Plain Python: ``feed`` takes events with ``key`` and ``time`` (the time the key came) and
     returns those to hand on now, in order."""
 
@@ -310,7 +316,7 @@ class HeldKeys:
         self.waiting: Any = None  # an acting key waiting to be told from a first repeat
         self.dropped = 0  # repeats dropped (for the log and the tests)
 
-    def feed(self, event: Any) -> list[Any]:
+    def feed(self, event: Any, *, matters: bool = True) -> list[Any]:
         key, at = str(event.key), float(event.time)
         out = []
         waiting, self.waiting = self.waiting, None
@@ -332,7 +338,7 @@ class HeldKeys:
                 return out  # still held down
             return [*out, event]  # pressed twice at once: two presses
         self._repeating = False
-        if same:
+        if same and matters:
             self.waiting = event  # a second press, or the first repeat: the next key says
             return out
         return [*out, event]

@@ -144,6 +144,10 @@ class ReviewScreen(_FormScreen):
             self._shown_needs = None
             self.clear_notice()
 
+    def repeat_matters(self, key: str) -> bool:
+        # Enter again, once what will be sent is shown, sends it.
+        return key in ("enter", "ctrl+m", "ctrl+j") and self._shown_needs is not None
+
     def action_submit(self) -> None:
         """The first Enter shows what will be asked; the second sends it (free text: a code
         typed here by mistake and Enter records nothing)."""

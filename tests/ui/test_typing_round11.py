@@ -177,3 +177,23 @@ async def test_enter_in_the_note_with_words_typed_before_tab_records_no_return(
         assert "“charger” is not a staff code or an asset tag." in notice(app), notice(app)
         assert "press Tab, type it there" in notice(app)
     assert events(school)[before:] == []
+
+
+async def test_the_enter_that_deposits_after_a_badges_enter_is_not_held_back(
+    school: Services,
+) -> None:
+    # Alice types her code and Enter, reads her screen, and presses Enter to put her phone
+    # in. A second Enter there does what the first does (the confirmation goes home), so it
+    # is not held back to be told from a key held down: it goes at once, as a person sees.
+    make_ready(school, "ASMITH")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await type_code(pilot, "ASMITH")
+        assert type(app.screen).__name__ == "PersonScreen", notice(app)
+        await asyncio.sleep(0.3)  # she reads it: the next Enter is no burst
+        app.post_message(textual_events.Key("enter", "\r"))
+        await pilot.pause()
+        assert not app.keys_pending  # handed on, not waiting for a repeat
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen), notice(app)
+    assert [kind for kind, _ in events(school)][-1] == "phone_deposited"
