@@ -34,7 +34,7 @@ _MONTHS = {
     for name in names
 }
 # Each weekday's names, Monday first (date.weekday()'s numbers).
-_WEEKDAY_NUMBERS = {
+WEEKDAY_NUMBERS = {
     name: number
     for number, names in enumerate(
         (
@@ -49,7 +49,7 @@ _WEEKDAY_NUMBERS = {
     )
     for name in names
 }
-_WEEKDAY_NAMES = set(_WEEKDAY_NUMBERS)
+_WEEKDAY_NAMES = set(WEEKDAY_NUMBERS)
 
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _NUMERIC = re.compile(r"(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2}|\d{4}))?")
@@ -110,7 +110,7 @@ def check_weekday(text: str, day: date) -> None:
     words = str(text).lower().replace(",", " ").split()
     if len(words) < 2:
         return
-    named = _WEEKDAY_NUMBERS.get(words[0].rstrip("."))
+    named = WEEKDAY_NUMBERS.get(words[0].rstrip("."))
     if named is not None and named != day.weekday():
         raise WrongWeekday(
             f"{day.day} {day:%B %Y} is a {_FULL_NAMES[day.weekday()]}, not a "

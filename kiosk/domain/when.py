@@ -30,20 +30,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from kiosk.domain.calendar import WEEKDAYS_ONLY, SchoolCalendar
-from kiosk.domain.dates import WrongWeekday, check_weekday, date_parts
+from kiosk.domain.dates import WEEKDAY_NUMBERS, WrongWeekday, check_weekday, date_parts
 from kiosk.domain.errors import InvalidInput
 from kiosk.domain.timeutil import DEFAULT_RETURN_TIME, format_local, next_school_day
 
-_WEEKDAY_NAMES = (
-    ("mon", "monday"),
-    ("tue", "tues", "tuesday"),
-    ("wed", "wednesday"),
-    ("thu", "thur", "thurs", "thursday"),
-    ("fri", "friday"),
-    ("sat", "saturday"),
-    ("sun", "sunday"),
-)
-_WEEKDAYS = {name: number for number, names in enumerate(_WEEKDAY_NAMES) for name in names}
 _TIME = re.compile(r"^(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?(?P<ampm>am|pm)?$")
 
 DATE_TIME_HINT = "Type a day and time like Fri 15:30, 12/12 9:00, 15:30 or tomorrow."
@@ -108,8 +98,8 @@ def _date(
         return today - timedelta(days=1)
     if text in ("next school day", "next day"):
         return next_school_day(today, calendar)
-    if len(words) == 1 and words[0] in _WEEKDAYS:
-        target = _WEEKDAYS[words[0]]
+    if len(words) == 1 and words[0] in WEEKDAY_NUMBERS:
+        target = WEEKDAY_NUMBERS[words[0]]
         if future:
             return today + timedelta(days=(target - today.weekday()) % 7 or 7)
         return today - timedelta(days=(today.weekday() - target) % 7)
