@@ -488,6 +488,7 @@ def test_policy_file_must_be_utf8_text(
 
 
 def _busy_day(services: Services, clock: FakeClock) -> None:
+    clock.set(datetime(2026, 3, 10, 7, 40, tzinfo=UTC))  # the school set up before breakfast
     make_school(services)
     clock.set(datetime(2026, 3, 10, 7, 45, tzinfo=UTC))
     services.phones.deposit("BJONES", BREAKFAST_DRAWER_STORE)

@@ -72,6 +72,11 @@ class OutcomeUnknown(DatabaseUnavailable):
     title = "Not confirmed"
 
 
+class ClockWrong(KioskError):
+    """The kiosk's clock reads earlier than the last event it recorded itself (a flat clock
+    battery: the machine started in 2000): what it recorded would carry that time."""
+
+
 class SchemaTooNew(KioskError):
     """The database was upgraded by a newer version of the kiosk."""
 

@@ -9,6 +9,11 @@ from kiosk.domain.calendar import WEEKDAYS_ONLY, SchoolCalendar
 from kiosk.domain.errors import InvalidInput
 
 DEFAULT_RETURN_TIME = time(8, 30)
+# How far two clocks that record into one register may disagree (kiosks on one database, a
+# kiosk's clock put right by a few minutes) before a time is taken for a wrong one: verify
+# names an event dated more than this before one recorded ahead of it, and a kiosk whose
+# clock reads more than this before its own last event records nothing.
+CLOCK_SKEW = timedelta(minutes=10)
 
 
 def utc_now() -> datetime:

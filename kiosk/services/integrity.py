@@ -80,6 +80,7 @@ from kiosk.domain.chain import (
 from kiosk.domain.errors import DatabaseUnavailable, InvalidInput, KioskError
 from kiosk.domain.events import EventKind
 from kiosk.domain.reference import REFERENCE_FIELDS, REFERENCE_KIND, normalise_key
+from kiosk.domain.timeutil import CLOCK_SKEW
 from kiosk.services.common import UseCases
 from kiosk.services.reference import all_table_rows
 from kiosk.services.secret import (
@@ -93,8 +94,8 @@ from kiosk.services.wholefile import written_whole
 
 PURGE_ACTION = "events_purged"
 MIN_RETENTION_DAYS = 365
-# How far ahead of this machine's clock an event or checkpoint may be (clocks differ a little).
-CLOCK_SKEW = timedelta(minutes=10)
+# How far ahead of this machine's clock an event or checkpoint may be (clocks differ a
+# little): kiosk.domain.timeutil.CLOCK_SKEW, the kiosk's write uses it too.
 # What a purge checkpoint must say (kiosk.services.backup.purge writes all of them).
 CHECKPOINT_FIELDS = (
     "before",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -9,9 +10,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, bindparam, insert, select, text
+from sqlalchemy import Engine, Table, bindparam, insert, select, text, type_coerce
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from kiosk.config import Settings
 from kiosk.db.engine import (
@@ -32,10 +34,16 @@ from kiosk.domain.chain import (
     iso_utc,
     stored_hash,
 )
-from kiosk.domain.errors import DatabaseUnavailable, KioskError, OutcomeUnknown, RuleViolation
+from kiosk.domain.errors import (
+    ClockWrong,
+    DatabaseUnavailable,
+    KioskError,
+    OutcomeUnknown,
+    RuleViolation,
+)
 from kiosk.domain.events import EventKind
 from kiosk.domain.reference import ID_KEYED, REFERENCE_FIELDS, REFERENCE_KIND, normalise_key
-from kiosk.domain.timeutil import utc_now
+from kiosk.domain.timeutil import CLOCK_SKEW, utc_now
 from kiosk.services.reference import all_table_rows, normalise_row
 from kiosk.services.secret import school_key, school_key_if_present
 
@@ -77,7 +85,19 @@ PG_LOCKED = (
 
 
 _events = cast(Table, Event.__table__)
-_CHAIN_HEAD = select(_events.c.id, _events.c.hash).order_by(_events.c.id.desc()).limit(1)
+# The newest event: its id and hash (the chain goes on from it), and when and where it was
+# recorded (a kiosk's clock is measured against its own last event).
+# (The time raw, as the driver gives it: one nobody can read stops no write; verify names it.)
+_CHAIN_HEAD = (
+    select(
+        _events.c.id,
+        _events.c.hash,
+        type_coerce(_events.c.occurred_at, NullType()),
+        _events.c.kiosk,
+    )
+    .order_by(_events.c.id.desc())
+    .limit(1)
+)
 _INSERT_EVENT = insert(_events)
 # The event as stored, read back as `kiosk verify` reads it: a trigger that is not the
 # kiosk's may have dropped it or changed it on the way in.
@@ -368,12 +388,50 @@ class UnitOfWork:
         if self._last_hash is None:
             last = self.session.connection().execute(_CHAIN_HEAD).first()
             self._last_id, self._last_hash = (last[0], last[1]) if last else (0, GENESIS_HASH)
+            if last is not None:
+                self._check_clock(last[0], last[1], last[2], last[3])
         if not isinstance(self._last_hash, str):  # written by hand: binary data, a number
             raise DatabaseUnavailable(
                 "Not recorded: the newest event in the register cannot be read. Run `kiosk "
                 "verify` and tell the office."
             )
         return self._last_hash
+
+    def _check_clock(self, last_id: Any, last_hash: Any, last_at: Any, last_kiosk: Any) -> None:
+        """ClockWrong when this kiosk's clock reads more than ``CLOCK_SKEW`` before the newest
+        event, recorded by this kiosk (a flat clock battery: the machine started in 2000 and
+        has not found the time). What it recorded would carry that time: a phone collected
+        years before it was deposited, today's register without it. Another kiosk's event
+        is no measure (its clock may be the wrong one: a kiosk a day ahead would stop every
+        other); nor is a time nobody can read (verify names it), nor an event the kiosk
+        could not have written (its hash or MAC does not hold: the kiosk's database login,
+        without the key, can insert one dated 2030 under this kiosk's name)."""
+        if last_kiosk != self.ctx.settings.kiosk_name[:64]:
+            return
+        try:
+            at = datetime.fromisoformat(iso_utc(last_at) or "")
+        except (UnreadableEvent, ValueError):
+            return
+        if self.now >= at - CLOCK_SKEW:
+            return
+        row = self.session.connection().execute(_STORED_EVENT, {"id": last_id}).first()
+        mac = row[EVENT_COLUMNS.index("mac")] if row is not None else None
+        if (
+            row is None
+            or self._stored_hash(row) != last_hash
+            or not isinstance(mac, str)
+            or not hmac.compare_digest(mac, event_mac(self.ctx.key, str(last_hash)))
+        ):
+            log.warning("event %s, dated after this kiosk's clock, is not the kiosk's", last_id)
+            return
+        zone = self.ctx.settings.zone
+        now, last = self.now.astimezone(zone), at.astimezone(zone)
+        log.error("the kiosk's clock reads %s, before its last event at %s", self.now, at)
+        raise ClockWrong(
+            f"this kiosk's clock says {now:%A} {now.day} {now:%B %Y %H:%M}, before the last "
+            f"event it recorded ({last:%A} {last.day} {last:%B %Y %H:%M}). Nothing can be "
+            "recorded here until its clock is set right: tell the office."
+        )
 
     def record(
         self,

@@ -37,7 +37,7 @@ TODAY = date(2026, 3, 10)
 @pytest.fixture
 def services(sqlite_url: str, clock: FakeClock) -> Iterator[Services]:
     svc = open_services(sqlite_url, clock)
-    clock.set(START - timedelta(days=7))
+    clock.set(START - timedelta(weeks=10))  # before any history a test records
     make_school(svc)
     clock.set(START)
     yield svc
@@ -307,8 +307,17 @@ async def test_grant_and_revoke_an_slt_exemption(services: Services, clock: Fake
 
 
 async def test_workload_bars_with_regular_use_marked(services: Services, clock: FakeClock) -> None:
+    # Recorded in time order, as a kiosk records (one whose clock went back records nothing).
+    clock.set(START - timedelta(weeks=9))
     for code in ("ASMITH", "EPATEL"):
         make_ready(services, code)
+    clock.set(START - timedelta(weeks=8))
+    services.devices.sign_out(
+        "EPATEL",
+        ["LAP-002"],
+        reason="Report writing",
+        expected_return=clock.now + timedelta(days=1),
+    )
     # Alice takes a laptop home three times in three weeks (the line manager agreed).
     for week in range(3):
         clock.set(START - timedelta(weeks=3 - week))
@@ -321,13 +330,6 @@ async def test_workload_bars_with_regular_use_marked(services: Services, clock: 
         )
         clock.advance(hours=20)
         services.devices.return_device("LAP-001")
-    clock.set(START - timedelta(weeks=8))
-    services.devices.sign_out(
-        "EPATEL",
-        ["LAP-002"],
-        reason="Report writing",
-        expected_return=clock.now + timedelta(days=1),
-    )
     clock.set(START)
     app = ConsoleHost(services)
     async with app.run_test(size=SIZE) as pilot:

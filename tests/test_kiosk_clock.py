@@ -1,0 +1,95 @@
+"""A kiosk whose clock has gone back (a flat clock battery: the machine starts in 2000, or
+at its firmware's date, until it finds the time): what it records carries that time, and
+the register then says a phone was collected years before it was deposited. Both engines."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select, text
+
+from kiosk.db.models import Event
+from kiosk.domain.errors import KioskError
+from kiosk.services.app import Services
+from tests.conftest import FakeClock, with_settings
+from tests.school import make_school
+
+
+def events(services: Services) -> int:
+    with services.ctx.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(Event)).scalar_one())
+
+
+def test_a_kiosk_whose_clock_went_back_records_nothing_and_says_why(
+    services: Services, clock: FakeClock
+) -> None:
+    make_school(services)
+    services.phones.deposit("ASMITH")
+    deposited_at = clock.now
+    clock.set(datetime(2000, 1, 1, 0, 3, tzinfo=UTC))  # the battery: the clock reset
+    before = events(services)
+    with pytest.raises(KioskError) as refused:
+        services.phones.collect("ASMITH")
+    message = refused.value.message
+    assert refused.value.title == "Not recorded" and "clock" in message, message
+    assert "1 January 2000" in message, message  # what the kiosk's clock says
+    assert events(services) == before  # nothing recorded
+    # The clock set right: it records again.
+    clock.set(deposited_at + timedelta(minutes=5))
+    services.phones.collect("ASMITH")
+    assert services.phones.phones_now() == ()
+
+
+def test_a_clock_set_back_a_few_minutes_still_records(services: Services, clock: FakeClock) -> None:
+    # Time found again a few minutes slow (a clock that ran fast, put right): still this
+    # kiosk's time, within the minutes verify allows.
+    make_school(services)
+    services.phones.deposit("ASMITH")
+    clock.advance(minutes=-3)
+    services.phones.collect("ASMITH")
+    assert services.phones.phones_now() == ()
+
+
+def test_another_kiosks_clock_ahead_does_not_stop_this_one(
+    services: Services, clock: FakeClock
+) -> None:
+    # The hall kiosk's clock runs a day ahead and records; this kiosk, on the right time,
+    # records as before (only a kiosk's own last event is its clock's measure).
+    make_school(services)
+    hall = with_settings(services, kiosk_name="hall-kiosk")
+    clock.advance(days=1)
+    hall.phones.deposit("EPATEL")
+    clock.advance(days=-1, minutes=1)
+    services.phones.deposit("ASMITH")
+    assert sorted(h.staff.code for h in services.phones.phones_now()) == ["ASMITH", "EPATEL"]
+
+
+def test_an_event_dated_ahead_that_the_kiosk_did_not_write_does_not_stop_it(
+    services: Services, clock: FakeClock
+) -> None:
+    # The kiosk's database login (no key) inserts an event dated 2030 under this kiosk's
+    # name: taken for the kiosk's own last event, it would stop every scan with "this
+    # kiosk's clock says ..., before the last event it recorded". Its hash and MAC do not
+    # hold, so it measures nothing (verify names it).
+    make_school(services)
+    with services.ctx.engine.begin() as conn:
+        head = conn.execute(text("SELECT max(id), max(hash) FROM events")).one()
+        last = conn.execute(text("SELECT hash FROM events WHERE id = :i"), {"i": head[0]})
+        conn.execute(
+            text(
+                "INSERT INTO events (id, occurred_at, kind, category, kiosk, details, "
+                "prev_hash, hash, mac) VALUES (:id, :at, 'register_verified', 'admin', "
+                ":kiosk, '{}', :prev, :hash, :mac)"
+            ),
+            {
+                "id": head[0] + 1,
+                "at": datetime(2030, 1, 1, tzinfo=UTC),
+                "kiosk": services.settings.kiosk_name,
+                "prev": last.scalar_one(),
+                "hash": "f" * 64,
+                "mac": "e" * 64,
+            },
+        )
+    services.phones.deposit("ASMITH")
+    assert [h.staff.code for h in services.phones.phones_now()] == ["ASMITH"]
