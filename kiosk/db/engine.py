@@ -135,11 +135,20 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def note_read_only(_dbapi_connection: Any, record: Any) -> None:
         record.info["kiosk_opened_read_only"] = not os.access(path, os.W_OK)
+        record.info[FILE_OPENED] = file_identity(path)
 
     @event.listens_for(engine, "checkout")
     def drop_if_writable_again(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         if record.info.get("kiosk_opened_read_only") and os.access(path, os.W_OK):
             raise DisconnectionError("the database file is writable again: reconnecting")
+        # Another file renamed over the database (a copy put in place by a shell, a sync
+        # tool): this connection still has the old one open, now reachable by no one. The
+        # pool opens the file at the path instead (the one every other process reads).
+        opened = record.info.get(FILE_OPENED)
+        now = file_identity(path)
+        if opened is not None and now is not None and now != opened:
+            log.error("the database file was replaced while the kiosk had it open: reopening")
+            raise DisconnectionError("the database file was replaced: reconnecting")
 
     @event.listens_for(engine, "handle_error")
     def on_error(context: Any) -> None:
@@ -153,6 +162,28 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
+
+
+FILE_OPENED = "kiosk_file_opened"
+
+
+def file_identity(path: str) -> tuple[int, int] | None:
+    """The file at ``path`` (device and inode), or None when there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def file_replaced(engine: Engine, info: dict[Any, Any]) -> bool:
+    """SQLite: is the file at the database's path no longer the one the connection whose
+    pool ``info`` this is opened (renamed over, or removed)? Its commits would go into a file
+    nobody can open again, while every other process, ``kiosk verify`` included, reads the
+    file at the path: a confirmed event in no register."""
+    path = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
+    opened = info.get(FILE_OPENED)
+    return bool(path) and opened is not None and file_identity(str(path)) != opened
 
 
 def write_engine(engine: Engine) -> Engine:

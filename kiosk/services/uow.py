@@ -18,6 +18,7 @@ from sqlalchemy.types import NullType
 from kiosk.config import Settings
 from kiosk.db.engine import (
     SQLITE_BUSY_TIMEOUT_MS,
+    file_replaced,
     rescue_deleted_wal,
     session_factory,
     wal_deleted,
@@ -74,6 +75,11 @@ PG_TABLE_LOCKED = (
 # whether the event was stored after all.
 LOST_ANSWER_TRIES = 3
 LOST_ANSWER_PAUSE_SECONDS = 0.5
+FILE_REPLACED = (
+    "Not recorded: the database file was replaced while the kiosk had it open (another file "
+    "was put in its place). Try again (the kiosk now uses the file in its place), then tell "
+    "the office: run `kiosk verify` with the latest anchor."
+)
 MAY_HAVE_BEEN_RECORDED = (
     "Not confirmed: the database stopped answering as this was being saved, so the kiosk cannot "
     "tell whether it was stored. It may have been recorded: once the database is back, check "
@@ -196,6 +202,10 @@ class ServiceContext:
                 if checking:
                     uow.ensure_baseline()
                 yield uow
+                if file_replaced(self.engine, session.connection().info):
+                    # Rolled back: committed, it would be in a file no one can open again.
+                    log.error("the database file was replaced during a write: not recorded")
+                    raise DatabaseUnavailable(FILE_REPLACED)
                 committing = True
                 lost_wal = wal_deleted(self.engine)  # (this transaction has it open)
             if lost_wal:  # committed into a deleted file: into the database file first

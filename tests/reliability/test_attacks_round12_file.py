@@ -1,0 +1,100 @@
+"""Round 12 of the red team on the record: the SQLite file, what verify checked, anchors.
+
+Each test here failed on the code before its fix (see the commit that added it), unless it is
+marked as a guard test.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from kiosk.config import Settings
+from kiosk.db.engine import make_engine
+from kiosk.domain.errors import DatabaseUnavailable
+from kiosk.domain.events import EventKind
+from kiosk.services.app import Services
+from tests.reliability.helpers import raw_scalar, sqlite_path
+from tests.school import make_school
+
+# --- the database file replaced under a running kiosk --------------------------------------
+
+
+def _swap_in_copy(path: str) -> None:
+    """A shell's move: a copy of the register as it is now (SQLite's online backup), renamed
+    over the file the running kiosk has open, its ``-wal`` and ``-shm`` tidied away."""
+    copy = f"{path}.copy"
+    source = sqlite3.connect(path)
+    dest = sqlite3.connect(copy)
+    try:
+        source.backup(dest)
+    finally:
+        dest.close()
+        source.close()
+    os.replace(copy, path)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def test_a_deposit_after_the_file_was_replaced_is_in_the_file_everyone_reads(
+    sqlite_url: str,
+) -> None:
+    """A shell renames another file over ``kiosk.sqlite3`` while the kiosk runs (no key
+    needed). SQLite's open connections keep the old file, now unlinked: the kiosk went on
+    confirming deposits into a file nobody can open again (the deleted ``-wal`` rescue
+    checkpointed into it too), while every other process, ``kiosk verify`` included, read
+    the new one and said "intact": a confirmed deposit was in no register, and no anchor
+    or witness could ever name it."""
+    services = Services(make_engine(sqlite_url), Settings(kiosk_name="k", database_url=sqlite_url))
+    try:
+        make_school(services)
+        services.phones.deposit("ASMITH")
+        _swap_in_copy(sqlite_path(sqlite_url))
+        try:
+            receipt = services.phones.deposit("BJONES")
+        except Exception:  # refused in words is honest too: nothing was confirmed
+            receipt = None
+        if receipt is not None:
+            found = raw_scalar(
+                sqlite_url, f"SELECT count(*) FROM events WHERE id = {receipt.event_id}"
+            )
+            assert found == 1, (
+                f"deposit {receipt.event_id} was confirmed into the replaced (unlinked) file: "
+                "it is in no register anyone can read"
+            )
+        # And the kiosk goes on recording into the file at its path.
+        after = services.phones.collect("ASMITH")
+        assert (
+            raw_scalar(sqlite_url, f"SELECT kind FROM events WHERE id = {after.event_id}")
+            == "phone_collected"
+        )
+    finally:
+        services.close()
+
+
+def test_a_write_during_which_the_file_is_replaced_is_not_confirmed(sqlite_url: str) -> None:
+    """The same rename between the kiosk's BEGIN and its COMMIT: the commit would go into the
+    unlinked file. It is rolled back and said, and the next write uses the file in place."""
+    services = Services(make_engine(sqlite_url), Settings(kiosk_name="k", database_url=sqlite_url))
+    try:
+        make_school(services)
+        with (
+            pytest.raises(DatabaseUnavailable, match="replaced"),
+            services.ctx.write() as uow,
+        ):
+            uow.session.connection()  # BEGIN IMMEDIATE: the old file is this write's
+            _swap_in_copy(sqlite_path(sqlite_url))
+            uow.record(EventKind.ANCHOR_TAKEN, staff_id=None, details={})
+        assert (
+            raw_scalar(sqlite_url, "SELECT count(*) FROM events WHERE kind = 'anchor_taken'") == 0
+        )
+        receipt = services.phones.deposit("BJONES")
+        assert (
+            raw_scalar(sqlite_url, f"SELECT kind FROM events WHERE id = {receipt.event_id}")
+            == "phone_deposited"
+        )
+    finally:
+        services.close()
