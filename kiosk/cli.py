@@ -1253,7 +1253,9 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     anchors = _anchors(args)
     with _services(args, create=False) as services:
         report = services.integrity.verify(anchors=anchors)
+        database = services.integrity.checked_database()
     print(report.summary)
+    print(f"Database:       {display_text(database)}")
     print(f"Events checked: {report.events_checked} in {report.seconds:.1f} s")
     print(f"Newest event:   {report.head_id if report.head_id is not None else '-'}")
     print(f"Head hash:      {report.head_hash}")

@@ -1233,6 +1233,41 @@ def read_witness(
         )
 
 
+def _checked_elsewhere(database: str, formerly: str, witness: VerifyReport | None) -> str | None:
+    """A sentence when this machine's witness file shows another register checked here more
+    recently than this one (or this one never): the office's check may not be of the
+    register the kiosks write (a ``database_url`` pointed at a copy)."""
+    try:
+        data = _witness_file()
+    except (OSError, ValueError):
+        return None
+    newest: tuple[datetime, str, VerifyReport] | None = None
+    for name, entry in data.items():
+        if name in (database, formerly) or not isinstance(name, str):
+            continue
+        try:
+            other = VerifyReport.from_data(entry)
+        except (ValueError, TypeError, OverflowError):
+            continue
+        if newest is None or other.checked_at > newest[0]:
+            newest = (other.checked_at, name, other)
+    if newest is None or (witness is not None and witness.checked_at >= newest[0]):
+        return None
+    at, name, other = newest
+    here = (
+        "never before"
+        if witness is None
+        else f"last at {witness.checked_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    )
+    return (
+        f"this machine last checked another register, {name} (newest event "
+        f"{other.witness_id if other.witness_id is not None else '-'}, at "
+        f"{at.astimezone(UTC):%Y-%m-%d %H:%M} UTC); this one was checked here {here}: if the "
+        "kiosks record into that one, this check was not of their register (see where the "
+        "database URL comes from, above)"
+    )
+
+
 def load_witness(database: str) -> VerifyReport | None:
     """The last result this machine saw for this database (None: none, or unreadable)."""
     return read_witness(database)[0]
@@ -1574,6 +1609,9 @@ class IntegrityService(UseCases):
             report = replace(report, ok=False, problems=(*report.problems, problem))
         if witness_note:
             report = replace(report, notes=(*report.notes, witness_note))
+        elsewhere = _checked_elsewhere(database, self._former_database(), witness)
+        if elsewhere:
+            report = replace(report, notes=(*report.notes, elsewhere))
         if save:
             unsaved = save_witness(database, report, formerly=self._former_database())
             if unsaved:
@@ -1586,6 +1624,28 @@ class IntegrityService(UseCases):
                 note = "this result could not be saved: the database cannot be written"
                 report = replace(report, notes=(*report.notes, note))
         return report
+
+    def checked_database(self) -> str:
+        """Which database a check reads, in words for the office: its name (a SQLite file by
+        its real path), where that came from (the environment, a config file, the default)
+        and, for a file, its size. A shell that points the kiosk's ``config.toml`` at a
+        frozen copy makes every later check read the copy while the running kiosk records
+        into the real file: the office can then see which one was checked."""
+        name = self._database()
+        source = self.ctx.settings.sources.get("database_url")
+        line = f"{name} ({'from ' + source if source else 'as given'})"
+        if name.startswith("sqlite:///"):
+            path = name.removeprefix("sqlite:///")
+            try:
+                size = os.stat(path).st_size
+            except OSError:
+                return line
+            try:
+                wal = os.stat(f"{path}-wal").st_size
+            except OSError:
+                wal = 0
+            line += f", {size:,} bytes" + (f" (+ {wal:,} in its -wal file)" if wal else "")
+        return line
 
     def last_result(self) -> VerifyReport | None:
         """The result of the last ``verify`` (None when the register was never checked, or

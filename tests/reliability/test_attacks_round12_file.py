@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.config import Settings
+from kiosk.cli import main
+from kiosk.config import Settings, config_file, data_dir
 from kiosk.db.engine import make_engine
 from kiosk.domain.errors import DatabaseUnavailable
 from kiosk.domain.events import EventKind
@@ -98,3 +99,52 @@ def test_a_write_during_which_the_file_is_replaced_is_not_confirmed(sqlite_url: 
         )
     finally:
         services.close()
+
+
+# --- what verify checked -------------------------------------------------------------------
+
+
+def _copy_file(source: str, target: Path) -> None:
+    src = sqlite3.connect(source)
+    dest = sqlite3.connect(target)
+    try:
+        src.backup(dest)
+    finally:
+        dest.close()
+        src.close()
+
+
+def test_verify_names_the_register_it_checked_and_the_one_checked_here_before(
+    sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A shell (as the kiosk's user) writes ``database_url`` into the kiosk's own
+    ``config.toml``, pointing at a copy of the register taken now: the running kiosk goes on
+    recording into the real file, while every ``kiosk verify`` the office runs (``kiosk-as
+    verify``, with the latest anchor too: the copy holds it) checks the frozen copy, which
+    has no witness here, and said "Register intact" without saying which database it had
+    checked. Now verify names the database, where its URL came from and the file's size,
+    and says that this machine last checked another register."""
+    real = data_dir() / "kiosk.sqlite3"
+    real.parent.mkdir(parents=True, exist_ok=True)
+    services = Services(make_engine(sqlite_url), Settings(kiosk_name="k", database_url=sqlite_url))
+    make_school(services)
+    services.close()
+    _copy_file(sqlite_path(sqlite_url), real)
+    assert main(["verify"]) == 0  # the office's check of the real register
+    capsys.readouterr()
+
+    pristine = real.with_name("pristine.sqlite3")
+    _copy_file(str(real), pristine)
+    config_file().parent.mkdir(parents=True, exist_ok=True)
+    config_file().write_text(f'database_url = "sqlite:///{pristine}"\n', encoding="utf-8")
+    kiosk = Services(make_engine(f"sqlite:///{real}"), Settings(kiosk_name="k"))
+    try:
+        kiosk.phones.deposit("ASMITH")  # the kiosk goes on recording into the real file
+    finally:
+        kiosk.close()
+
+    main(["verify"])
+    out = capsys.readouterr().out
+    assert str(pristine) in out, out
+    assert str(config_file()) in out, out  # where the URL came from
+    assert str(real) in out, "verify did not say that this machine checked another register"
