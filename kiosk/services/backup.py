@@ -111,6 +111,8 @@ class RestoreReport:
     dropped: int = 0
     event_id: int | None = None
     after: VerifyReport | None = None  # kiosk verify once committed (witnesses included)
+    # Why the backup was not compared with the live register (None: it was).
+    not_compared: str | None = None
 
     @property
     def summary(self) -> str:
@@ -128,6 +130,21 @@ class RestoreReport:
                 f"as restored verified before it was committed, but kiosk verify now says: "
                 f"{self.after.summary}{dropped} The database as it was is kept in "
                 f"{self.safety_copy}."
+            )
+        if self.not_compared is not None:
+            # Nothing to compare with: "the same as the live register" would be untrue, and
+            # a backup rewritten with the key would pass for the register's own past.
+            anchored = (
+                f"it holds the {self.verify.anchors_checked} anchor(s) given, unchanged"
+                if self.verify.anchors_checked
+                else "NOTHING shows that it is the register's own past and not a rewritten "
+                "copy: check it now with the latest anchor (kiosk verify --anchor FILE)"
+            )
+            return (
+                f"Restored {self.verify.events_checked} events from {self.path} (chain "
+                f"verified; append-only triggers put back and checked). It was NOT compared "
+                f"with the live register, which {self.not_compared}: {anchored}.{dropped} "
+                f"The database as it was is kept in {self.safety_copy}."
             )
         return (
             f"Restored {self.verify.events_checked} events from {self.path} (chain verified, "
@@ -336,7 +353,7 @@ class BackupService(UseCases):
                     "reason": (reason or "").strip()[:500] or None,
                 },
             )
-            dropped, event_id = _replace_sqlite(
+            dropped, event_id, not_compared = _replace_sqlite(
                 live,
                 copy,
                 safety,
@@ -354,7 +371,7 @@ class BackupService(UseCases):
             # witness of the old end names one of them, and is not a register cut short.
             integrity.forget_witness()
         after = integrity.verify()  # this machine's witness: the restored head
-        return RestoreReport(source, report, safety, before, dropped, event_id, after)
+        return RestoreReport(source, report, safety, before, dropped, event_id, after, not_compared)
 
     @staticmethod
     def _check_backup(copy_engine: Engine, source: Path) -> str | None:
@@ -873,11 +890,12 @@ def _replace_sqlite(
     source: Path,
     event: _RestoreEvent,
     check: _Check,
-) -> tuple[int, int]:
+) -> tuple[int, int, str | None]:
     """Under the live database's write lock: compare, keep a safety copy, replace every
     kiosk table's rows with the copy's (the kiosk's columns), record the restore, put the
     triggers back and check them, verify the register as restored; one transaction, committed
-    only when that verify passes. Returns (newer live events dropped, the restore event's id)."""
+    only when that verify passes. Returns (newer live events dropped, the restore event's id,
+    why the backup could not be compared with the live register or None)."""
     engine = null_pool_engine(f"sqlite:///{live}")
     try:
         try:
@@ -893,7 +911,7 @@ def _replace_sqlite(
             conn.execute("PRAGMA foreign_keys = OFF")
             conn.execute(f"PRAGMA busy_timeout = {int(RESTORE_LOCK_SECONDS * 1000)}")
             conn.execute("ATTACH DATABASE ? AS src", (str(copy),))
-            dropped, event_id = _replace_rows(
+            dropped, event_id, not_compared = _replace_rows(
                 sa, conn, live, safety, report, drop_newer, source, event, check
             )
             conn.execute("DETACH DATABASE src")
@@ -918,7 +936,7 @@ def _replace_sqlite(
         ) from exc
     finally:
         engine.dispose()
-    return dropped, event_id
+    return dropped, event_id, not_compared
 
 
 def _replace_rows(
@@ -931,7 +949,7 @@ def _replace_rows(
     source: Path,
     event: _RestoreEvent,
     check: _Check,
-) -> tuple[int, int]:
+) -> tuple[int, int, str | None]:
     """The transaction of ``_replace_sqlite``, on ``sa`` (a SQLAlchemy connection: verify
     reads through it) and its SQLite connection ``conn``."""
     try:
@@ -945,7 +963,7 @@ def _replace_rows(
             "restore."
         ) from None
     try:
-        dropped, dropped_range = _compare_with_live(conn, report, drop_newer, source)
+        dropped, dropped_range, not_compared = _compare_with_live(conn, report, drop_newer, source)
         # A second connection reads the live file as it is under our write lock (WAL:
         # readers go on) into the safety copy; nothing can be written meanwhile.
         reader = sqlite3.connect(live, timeout=RESTORE_LOCK_SECONDS)
@@ -1004,21 +1022,23 @@ def _replace_rows(
         if sa.in_transaction():
             sa.rollback()
         raise
-    return dropped, event_id
+    return dropped, event_id, not_compared
 
 
 def _compare_with_live(
     conn: sqlite3.Connection, report: VerifyReport, drop_newer: bool, source: Path
-) -> tuple[int, tuple[int, int] | None]:
-    """Refuse a backup that is not the live register's own past; count newer live events."""
+) -> tuple[int, tuple[int, int] | None, str | None]:
+    """Refuse a backup that is not the live register's own past; count newer live events.
+    The third value says why there was nothing to compare with (None: compared)."""
     try:
         live_first, _live_last, live_count = conn.execute(
             "SELECT min(id), max(id), count(*) FROM main.events"
         ).fetchone()
     except sqlite3.DatabaseError:
-        return 0, None  # no readable live register: nothing to compare with or to drop
+        # No readable live register: nothing to compare with or to drop.
+        return 0, None, "cannot be read"
     if not live_count:
-        return 0, None
+        return 0, None, "holds no events"
     head = report.head_id
     if head is None:
         raise RuleViolation(
@@ -1049,7 +1069,7 @@ def _compare_with_live(
             f"(events {newer[1]} to {newer[2]}); restoring would drop them. To drop them, "
             "pass --drop-newer with --reason (both are recorded). Nothing was changed."
         )
-    return count, ((int(newer[1]), int(newer[2])) if count else None)
+    return count, ((int(newer[1]), int(newer[2])) if count else None), None
 
 
 def _range_digest(session: Session, upto: int) -> tuple[int, int, str, str]:

@@ -18,7 +18,10 @@ from kiosk.db.engine import make_engine
 from kiosk.domain.errors import DatabaseUnavailable
 from kiosk.domain.events import EventKind
 from kiosk.services.app import Services
-from tests.reliability.helpers import raw_scalar, sqlite_path
+from kiosk.services.secret import school_key
+from tests.reliability.helpers import meddle, raw_scalar, sqlite_path
+from tests.reliability.test_attacks import rechain, shift_school
+from tests.reliability.test_tamper import event_ids
 from tests.school import make_school
 
 # --- the database file replaced under a running kiosk --------------------------------------
@@ -148,3 +151,33 @@ def test_verify_names_the_register_it_checked_and_the_one_checked_here_before(
     assert str(pristine) in out, out
     assert str(config_file()) in out, out  # where the URL came from
     assert str(real) in out, "verify did not say that this machine checked another register"
+
+
+# --- restore: what it compared the backup with ---------------------------------------------
+
+
+def test_a_restore_over_an_emptied_register_does_not_say_it_matched_the_live_one(
+    sqlite_services: Services, tmp_path: Path
+) -> None:
+    """A shell with the key rewrites the latest backup (hashes and MACs recomputed), then
+    empties the live events table (the triggers dropped) so that the office restores. The
+    live register held nothing to compare with, yet the restore said "chain verified, the
+    same as the live register up to event N": the office took a rewritten copy for the
+    register's own past (the threat model said such a backup is refused). Now it says it
+    was not compared, and that only an anchor can show it."""
+    services = sqlite_services
+    shift_school(services)
+    backup = tmp_path / "b.sqlite3"
+    services.backup.backup(backup)
+    target = event_ids(f"sqlite:///{backup}")[5]
+    with meddle(f"sqlite:///{backup}") as db:
+        db.overwrite(target, {"kiosk": "rewritten"})
+        rechain(db, target, key=school_key())
+    with meddle(services.settings.database_url) as db:
+        db.execute("DELETE FROM events")
+
+    report = services.backup.restore(backup)
+
+    assert "the same as the live register" not in report.summary, report.summary
+    assert "NOT compared with the live register, which holds no events" in report.summary
+    assert "kiosk verify --anchor" in report.summary
