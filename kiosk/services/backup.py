@@ -70,8 +70,10 @@ from kiosk.services.integrity import (
     Anchor,
     IntegrityService,
     VerifyReport,
+    _older_witness,
     chain_offset,
     load_last,
+    read_witness,
     verify_session,
 )
 from kiosk.services.reference import all_table_rows
@@ -246,9 +248,18 @@ class BackupService(UseCases):
                 assert isinstance(source, sqlite3.Connection)
                 _copy_sqlite(source, partial)
             os.chmod(partial, 0o600)
+            # This machine's witness of the live register: the copy is that register, and
+            # an end cut since the last check must not be backed up as "verified".
+            integrity = IntegrityService(self.ctx)
+            witness, _unreadable = read_witness(
+                integrity._database(), formerly=integrity._former_database()
+            )
             try:
                 report = _verify_file(
-                    partial, now=self.ctx.clock(), key=school_key_if_present(self.ctx.settings)
+                    partial,
+                    now=self.ctx.clock(),
+                    key=school_key_if_present(self.ctx.settings),
+                    witness=witness,
                 )
             except UNREADABLE_ERRORS as exc:
                 os.replace(partial, target)  # a copy of what there is, kept all the same
@@ -527,11 +538,18 @@ def _copy_sqlite(source: sqlite3.Connection, target: Path) -> None:
         dest.close()
 
 
-def _verify_file(path: Path, *, now: datetime, key: bytes | None = None) -> VerifyReport:
+def _verify_file(
+    path: Path, *, now: datetime, key: bytes | None = None, witness: VerifyReport | None = None
+) -> VerifyReport:
+    """Verify the copy at ``path`` with its own last stored check and ``witness`` (this
+    machine's witness of the register it was copied from): each must still be there."""
     engine = null_pool_engine(f"sqlite:///{path}")
     try:
         with Session(engine) as session, session.begin():
-            return verify_session(session, now=now, previous=load_last(session), key=key)
+            found = (witness, load_last(session))
+            previous = _older_witness(*found)
+            others = tuple(w for w in found if w is not None and w is not previous)
+            return verify_session(session, now=now, previous=previous, witnesses=others, key=key)
     finally:
         engine.dispose()
 

@@ -181,3 +181,28 @@ def test_a_restore_over_an_emptied_register_does_not_say_it_matched_the_live_one
     assert "the same as the live register" not in report.summary, report.summary
     assert "NOT compared with the live register, which holds no events" in report.summary
     assert "kiosk verify --anchor" in report.summary
+
+
+# --- backup: what its check compared the copy with -----------------------------------------
+
+
+def test_a_backup_of_a_register_cut_at_the_end_is_not_said_verified(
+    sqlite_services: Services, tmp_path: Path
+) -> None:
+    """A shell (no key needed) cuts the newest events off the end, the last stored check
+    with them, and leaves this machine's witness file alone. ``kiosk verify`` names the
+    missing end; the nightly ``kiosk backup`` checked its copy without this machine's witness
+    and said "verified" (exit 0): the office kept, and might later restore, a copy cut short
+    on the word of a check that had not looked. Now the copy's check reads the witness too."""
+    services = sqlite_services
+    shift_school(services)
+    services.integrity.verify()  # the office's last check: the witness names the head
+    url = services.settings.database_url
+    ids = event_ids(url)
+    with meddle(url) as db:
+        db.execute("DELETE FROM events WHERE id >= %s", (ids[-4],))
+
+    report = services.backup.backup(tmp_path / "b.sqlite3")
+
+    assert not report.verify.ok, report.summary
+    assert "DOES NOT VERIFY" in report.summary
