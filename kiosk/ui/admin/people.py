@@ -246,7 +246,10 @@ class PeoplePane(Pane):
             key = selected_key(self.query_one("#devices-table", DataTable))
             device = next((d for d in self.devices if d.tag == key), None)
             if device is None:
-                self.fail("Choose a device in the list first.")
+                self.no_row(
+                    self.query_one("#devices-table", DataTable),
+                    "Choose a device in the list first.",
+                )
                 return
             if device.retired:
                 self.fail(f"{device.tag} is already retired.")
@@ -264,7 +267,10 @@ class PeoplePane(Pane):
             key = selected_key(self.query_one("#staff-table", DataTable))
             person = next((s for s in self.staff if s.code == key), None)
             if person is None:
-                self.fail("Choose a member of staff in the list first.")
+                self.no_row(
+                    self.query_one("#staff-table", DataTable),
+                    "Choose a member of staff in the list first.",
+                )
                 return
             if person.retired:
                 self.fail(f"{person.name} is already retired.")

@@ -17,7 +17,7 @@ from kiosk.domain.events import ReviewStatus, Role
 from kiosk.services.views import AckGap, Exemption, ReviewRequest, StaffInfo
 from kiosk.ui.admin.dialogs import Field, FormDialog
 from kiosk.ui.admin.files import read_text
-from kiosk.ui.admin.tables import fill_table, new_table, selected_key
+from kiosk.ui.admin.tables import fill_table, highlighted_key, new_table, selected_key
 from kiosk.ui.admin.widgets import FeedbackLine, Pane
 from kiosk.ui.text import plain
 
@@ -93,7 +93,7 @@ class PoliciesPane(Pane):
 
     @on(DataTable.RowHighlighted, "#policies-table")
     def _show_people(self) -> None:
-        key = selected_key(self.query_one("#policies-table", DataTable))
+        key = highlighted_key(self.query_one("#policies-table", DataTable))
         gap = next((g for g in self.gaps if str(g.policy.id) == key), None)
         missing = self.query_one("#missing-table", DataTable)
         acked = self.query_one("#acked-table", DataTable)
@@ -252,7 +252,10 @@ class ReviewsPane(Pane):
         key = selected_key(self.query_one("#reviews-table", DataTable))
         review = next((r for r in self.reviews if str(r.event_id) == key), None)
         if review is None:
-            self.fail("Choose a review request in the table first.")
+            self.no_row(
+                self.query_one("#reviews-table", DataTable),
+                "Choose a review request in the table first.",
+            )
             return
         new = ReviewStatus(status)
         label = new.value.replace("_", " ")
@@ -406,7 +409,10 @@ class ExemptionsPane(Pane):
         key = selected_key(self.query_one("#exemptions-table", DataTable))
         exemption = next((e for e in self.exemptions if e.staff.code == key), None)
         if exemption is None:
-            self.fail("Choose an exemption in the table first.")
+            self.no_row(
+                self.query_one("#exemptions-table", DataTable),
+                "Choose an exemption in the table first.",
+            )
             return
 
         def revoke(values: dict[str, str]) -> Any:

@@ -25,7 +25,7 @@ from kiosk.services.register import RegisterFilter
 from kiosk.services.views import RegisterPage, RegisterRow
 from kiosk.ui.admin.controls import button, field, select
 from kiosk.ui.admin.dialogs import Field, FormDialog
-from kiosk.ui.admin.tables import Row, fill_table, new_table, selected_key
+from kiosk.ui.admin.tables import Row, chosen, fill_table, new_table, selected_key
 from kiosk.ui.admin.widgets import VOID_MARK, FeedbackLine, Pane
 from kiosk.ui.formats import long_date
 from kiosk.ui.text import plain_cell
@@ -116,6 +116,7 @@ class RegisterPane(Pane):
         self.rows: dict[str, RegisterRow] = {}
         self.total = 0
         self._shown_day: date | None = None
+        self._shown_list: tuple[date, RegisterFilter, int] | None = None
         self._loading_timer: Timer | None = None
         self._focus_on_show = False
         self._choices_asked = False
@@ -268,10 +269,19 @@ class RegisterPane(Pane):
             self.load()
             return
         self.total = page.total
+        # The same list read again (the same day, filters and page), or another one: only
+        # in the same list does a highlighted event that went leave no event chosen.
+        shown = (page.day, self.filters, page.offset)
+        same_list = shown == self._shown_list
+        self._shown_list = shown
         self._shown_day = page.day
         self._take_focus()
         self.rows = {str(row.event_id): row for row in page.rows}
-        fill_table(self.query_one("#reg-table", DataTable), [self._cells(r) for r in page.rows])
+        fill_table(
+            self.query_one("#reg-table", DataTable),
+            [self._cells(r) for r in page.rows],
+            same_list=same_list,
+        )
         filtered = " (filtered)" if self.filters != RegisterFilter() else ""
         count = f"{page.total} event{'s' if page.total != 1 else ''}{filtered}"
         today = " · today" if page.day == self.today() else ""
@@ -336,12 +346,13 @@ class RegisterPane(Pane):
         self.say("")
         table = self.query_one("#reg-table", DataTable)
         if other:
-            self._shown_day = None
+            self._shown_day = self._shown_list = None
             fill_table(table, [])
             self.query_one("#reg-title", Static).update(f"{long_date(today)} · loading…")
             self.query_one("#reg-pageinfo", Static).update("")
         elif table.row_count:
             table.move_cursor(row=0, column=0, scroll=False)
+        chosen(table)  # a new session: nothing is left of the last one's choice
         table.scroll_home(animate=False)
         self.screen.set_focus(table, scroll_visible=False)
 
@@ -468,7 +479,10 @@ class RegisterPane(Pane):
     def action_correct(self) -> None:
         row = self.selected_row()
         if row is None:
-            self.fail("Choose an event in the table first (arrow keys or a click).")
+            self.no_row(
+                self.query_one("#reg-table", DataTable),
+                "Choose an event in the table first (arrow keys or a click).",
+            )
             return
         if row.kind == EventKind.CORRECTION.value:
             self.fail("A correction cannot itself be voided: record the event again instead.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from weakref import WeakKeyDictionary, WeakSet
 
 from rich.text import Text
 from textual.widgets import DataTable
@@ -22,20 +23,41 @@ def new_table(
 
 Row = tuple[str, Sequence[Any]]
 
+# A table whose highlighted row went from the list as it was read again (another console or
+# a kiosk changed it): the key of that row, until the admin moves the cursor or chooses a row
+# (Enter, a click). Meanwhile no row is chosen (selected_key is None): the cursor falls on
+# another row, which the admin never chose; the next key of an action meant for the row
+# that went ("d", a note, Enter) would act on that one.
+_LOST: WeakKeyDictionary[DataTable[Any], str] = WeakKeyDictionary()
+_WATCHED: WeakSet[DataTable[Any]] = WeakSet()
+_FILLING: WeakSet[DataTable[Any]] = WeakSet()
 
-def fill_table(table: DataTable[Any], rows: Sequence[Row]) -> None:
+
+def fill_table(table: DataTable[Any], rows: Sequence[Row], *, same_list: bool = True) -> None:
     """Show ``rows`` (key, cells) keeping the highlighted row and the scroll position.
 
     When the old rows are a prefix of the new ones (new events at the end of the day), the
     changed cells are updated in place and new rows appended; otherwise the table is rebuilt
-    and the cursor put back on the same key, if it is still there.
+    and the cursor put back on the same key, if it is still there. If it is not (and
+    ``same_list``: the list read again, not another day or filter), no row is chosen until
+    the admin moves the cursor (see lost_choice).
     """
+    _FILLING.add(table)
+    try:
+        _fill(table, rows, same_list=same_list)
+    finally:
+        _FILLING.discard(table)
+
+
+def _fill(table: DataTable[Any], rows: Sequence[Row], *, same_list: bool) -> None:
     # Data is text: a str cell would be read as markup by DataTable, and a name may hold
     # control or bidi characters. Every cell of every console table passes here.
     rows = [(key, [plain_cell(cell) for cell in cells]) for key, cells in rows]
     old_keys = [row.key.value for row in table.ordered_rows]
     new_keys = [key for key, _ in rows]
-    selected = selected_key(table)
+    selected = _cursor_key(table)
+    if not same_list:
+        _LOST.pop(table, None)
     columns = list(table.columns)
     if old_keys and old_keys == new_keys[: len(old_keys)]:
         for key, cells in rows[: len(old_keys)]:
@@ -53,6 +75,32 @@ def fill_table(table: DataTable[Any], rows: Sequence[Row]) -> None:
     if selected is not None and selected in new_keys:
         table.move_cursor(row=new_keys.index(selected), scroll=False)
         table.call_after_refresh(table.scroll_to, scroll_x, scroll_y, animate=False)
+    elif selected is not None and same_list and table.row_count and table not in _LOST:
+        _lose(table, selected)
+
+
+def _lose(table: DataTable[Any], key: str) -> None:
+    """The admin's row ``key`` went from ``table``: nothing chosen until they move."""
+    _LOST[table] = key
+    if table not in _WATCHED:
+        _WATCHED.add(table)
+
+        def moved() -> None:
+            if table not in _FILLING:
+                _LOST.pop(table, None)
+
+        table.watch(table, "cursor_coordinate", moved, init=False)
+
+
+def lost_choice(table: DataTable[Any]) -> str | None:
+    """The key of the row the admin had chosen in ``table`` and that went from it as it was
+    read again, while they have not chosen another (moved the cursor, Enter, a click)."""
+    return _LOST.get(table)
+
+
+def chosen(table: DataTable[Any]) -> None:
+    """The admin chose the highlighted row (Enter, a click on it): it is theirs now."""
+    _LOST.pop(table, None)
 
 
 def _same(old: Any, new: Any) -> bool:
@@ -63,6 +111,20 @@ def _same(old: Any, new: Any) -> bool:
 
 
 def selected_key(table: DataTable[Any]) -> str | None:
+    """The key of the row the admin has chosen: the highlighted one, unless the one they had
+    chosen went from the list under it (lost_choice): then none."""
+    if table in _LOST:
+        return None
+    return _cursor_key(table)
+
+
+def highlighted_key(table: DataTable[Any]) -> str | None:
+    """The key of the highlighted row, chosen or not: for what a view shows beside the table
+    (never for what an action records: that is selected_key)."""
+    return _cursor_key(table)
+
+
+def _cursor_key(table: DataTable[Any]) -> str | None:
     if table.row_count == 0:
         return None
     try:

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Static, Tabs
 
 from kiosk.domain.text import display_text
 from kiosk.domain.timeutil import format_local, local_date
+from kiosk.ui.admin.tables import chosen, lost_choice
 from kiosk.ui.admin.workers import run_db
 
 if TYPE_CHECKING:
@@ -109,6 +110,23 @@ class Pane(Vertical):
 
     def fail(self, text: str) -> None:
         self.say(text, error=True)
+
+    def no_row(self, table: DataTable[Any], text: str) -> None:
+        """Say why an action for the chosen row of ``table`` did nothing: ``text`` (choose one
+        first), or that the row the admin had chosen went from the list as it was read again
+        (kiosk.ui.admin.tables.lost_choice)."""
+        if lost_choice(table) is not None:
+            self.fail(
+                "The row you had chosen is no longer in the list (it changed as it was read "
+                "again): nothing was done. Choose the row you mean (the arrow keys, Enter on "
+                "it, or a click), then try again."
+            )
+        else:
+            self.fail(text)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter or a click on the highlighted row: the admin chose it."""
+        chosen(event.data_table)
 
     def db(
         self,

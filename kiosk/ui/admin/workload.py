@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Label, Sparkline, Static
 
 from kiosk.services.views import WorkloadRow
-from kiosk.ui.admin.tables import fill_table, new_table, selected_key
+from kiosk.ui.admin.tables import fill_table, highlighted_key, new_table
 from kiosk.ui.admin.widgets import REGULAR_MARK, FeedbackLine, Pane
 from kiosk.ui.text import plain
 
@@ -111,7 +111,7 @@ class WorkloadPane(Pane):
 
     @on(DataTable.RowHighlighted, "#workload-table")
     def _show_weeks(self) -> None:
-        key = selected_key(self.query_one("#workload-table", DataTable))
+        key = highlighted_key(self.query_one("#workload-table", DataTable))
         row = next((r for r in self.rows if r.staff.code == key), None)
         spark = self.query_one("#workload-spark", Sparkline)
         title = self.query_one("#workload-spark-title", Label)

@@ -1,0 +1,78 @@
+"""Round 12 of the typing red team, the office side: a table whose rows change while the
+admin acts on the one they chose, on a real SQLite file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from textual.widgets import DataTable
+
+from kiosk.domain.events import ReviewStatus
+from kiosk.services.app import Services
+from kiosk.ui.admin.dialogs import FormDialog
+from tests.conftest import START, FakeClock
+from tests.school import make_school
+from tests.ui.admin_support import (
+    SIZE,
+    ConsoleHost,
+    messages,
+    open_services,
+    quiet,
+    second_writer,
+    typed,
+    wait_until,
+)
+
+pytestmark = pytest.mark.ui
+
+
+@pytest.fixture
+def services(sqlite_url: str, clock: FakeClock) -> Iterator[Services]:
+    svc = open_services(sqlite_url, clock)
+    clock.set(START - timedelta(days=7))
+    make_school(svc)
+    clock.set(START)
+    yield svc
+    svc.close()
+
+
+def _table(app: ConsoleHost, table_id: str) -> DataTable[object]:
+    return app.screen.query_one(f"#{table_id}", DataTable)
+
+
+async def test_a_review_done_elsewhere_leaves_no_other_row_chosen_for_the_next_key(
+    services: Services, clock: FakeClock, sqlite_url: str
+) -> None:
+    """The admin has Esha's request highlighted; another console marks it done, and the
+    reload takes her row away. Before, the highlight fell on Alice's request: "d", a note and
+    Enter, typed for Esha's, marked Alice's done. Now no row is chosen until the admin moves
+    the cursor (or Enter, a click): the keys do nothing, and the line says so."""
+    anna = services.policies.request_workstation_review("ASMITH", "A laptop stand")
+    esha = services.policies.request_workstation_review("EPATEL", "A footrest")
+    app = ConsoleHost(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("5")
+        reviews = _table(app, "reviews-table")
+        await wait_until(pilot, lambda: reviews.row_count == 2)
+        reviews.focus()
+        await pilot.pause()
+        keys = [reviews.coordinate_to_cell_key((i, 0)).row_key.value for i in range(2)]
+        reviews.move_cursor(row=keys.index(str(esha.event_id)))
+        await pilot.pause()
+        # Another console marks Esha's done; the poll reloads the view.
+        with second_writer(sqlite_url, clock) as other:
+            other.policies.update_review(esha.event_id, ReviewStatus.DONE, admin_code="DOFFICE")
+        await wait_until(pilot, lambda: reviews.row_count == 1, timeout=8)
+        await typed(pilot, "d")
+        await typed(pilot, "footrest ordered⏎")
+        await quiet(pilot)
+        assert not isinstance(app.screen, FormDialog)
+        assert [r.event_id for r in services.policies.reviews()] == [anna.event_id]
+        assert services.policies.reviews()[0].status == ReviewStatus.OPEN.value
+        assert any("no longer in the list" in m for m in messages(app))
+        # Enter on the row left chooses it: "d" is for Alice's, saying so.
+        await typed(pilot, "⏎d")
+        await wait_until(pilot, lambda: isinstance(app.screen, FormDialog))
+        assert "Alice Smith: A laptop stand" in str(app.screen.intro)
