@@ -181,8 +181,17 @@ class PolicyService(UseCases):
             return receipt(event, staff, "Workstation review requested: listed for the office")
 
     def update_review(
-        self, request_event_id: int, status: ReviewStatus, *, admin_code: str, note: str = ""
+        self,
+        request_event_id: int,
+        status: ReviewStatus,
+        *,
+        admin_code: str,
+        note: str = "",
+        seen: str | None = None,
     ) -> EventReceipt:
+        """Mark a review request taken up or done. ``seen``: the status the admin was shown
+        (the console's list, read a moment ago): if it has changed since (another console
+        marked it), nothing is recorded and the error says what it is now."""
         if status is ReviewStatus.OPEN:
             raise InvalidInput("A review can be marked taken up or done.")
         note = check_typed_line(note, "note")
@@ -191,6 +200,14 @@ class PolicyService(UseCases):
             request = state.get_event(uow.session, request_event_id)
             if request.kind != EventKind.WORKSTATION_REVIEW_REQUESTED.value:
                 raise NotFound(f"Event {request_event_id} is not a workstation review request.")
+            now = state.review_status(uow.session, request.id)
+            if seen is not None and now != seen:
+                person = uow.session.get(Staff, request.staff_id) if request.staff_id else None
+                whose = f"{person.name}'s request" if person is not None else "The request"
+                raise RuleViolation(
+                    f"{whose} was marked {now.replace('_', ' ')} meanwhile (from "
+                    "another console): nothing recorded. Cancel, and look at the list again."
+                )
             event = uow.record(
                 EventKind.WORKSTATION_REVIEW_UPDATED,
                 staff_id=request.staff_id,

@@ -685,6 +685,12 @@ def _reviews(
     return result
 
 
+def review_status(session: Session, request_id: int) -> str:
+    """The status of one review request now (open, taken_up, done), from its updates."""
+    updates = session.connection().execute(_REVIEW_UPDATES, {"request_ids": [request_id]}).all()
+    return domain.review_states(updates).get(request_id, domain.REVIEW_NOT_UPDATED).status
+
+
 def review_requests(
     session: Session, *, staff_id: int | None = None, open_only: bool = True
 ) -> list[ReviewRequest]:

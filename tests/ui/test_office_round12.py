@@ -11,6 +11,7 @@ from textual.widgets import DataTable
 
 from kiosk.domain.events import ReviewStatus
 from kiosk.services.app import Services
+from kiosk.services.register import RegisterFilter
 from kiosk.ui.admin.dialogs import FormDialog
 from tests.conftest import START, FakeClock
 from tests.school import make_school
@@ -76,3 +77,32 @@ async def test_a_review_done_elsewhere_leaves_no_other_row_chosen_for_the_next_k
         await typed(pilot, "⏎d")
         await wait_until(pilot, lambda: isinstance(app.screen, FormDialog))
         assert "Alice Smith: A laptop stand" in str(app.screen.intro)
+
+
+async def test_a_review_marked_done_elsewhere_is_not_taken_up_again_from_a_stale_dialog(
+    services: Services, clock: FakeClock, sqlite_url: str
+) -> None:
+    """The admin opens "Mark taken up" for Esha's open request; before they save, another
+    console marks it done. Before, their note and Enter recorded "taken up" after "done":
+    the request came back as taken up, the other admin's "done" undone by a dialog showing a
+    state that no longer was. Now the save is refused in the dialog, nothing recorded."""
+    esha = services.policies.request_workstation_review("EPATEL", "A footrest")
+    app = ConsoleHost(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("5")
+        reviews = _table(app, "reviews-table")
+        await wait_until(pilot, lambda: reviews.row_count == 1)
+        reviews.focus()
+        await typed(pilot, "u")
+        await wait_until(pilot, lambda: isinstance(app.screen, FormDialog))
+        with second_writer(sqlite_url, clock) as other:
+            other.policies.update_review(esha.event_id, ReviewStatus.DONE, admin_code="DOFFICE")
+        await typed(pilot, "ordered⏎")
+        await quiet(pilot)
+        assert isinstance(app.screen, FormDialog)
+        assert any("marked done" in m and "meanwhile" in m for m in messages(app))
+        updates = services.register.day(
+            START.date(), RegisterFilter(kind="workstation_review_updated")
+        ).rows
+        assert [u.detail.split(";")[0] for u in updates] == ["status: done"]
+        assert services.policies.reviews() == ()

@@ -262,7 +262,11 @@ class ReviewsPane(Pane):
 
         def mark(values: dict[str, str]) -> Any:
             return self.services.policies.update_review(
-                review.event_id, new, admin_code=self.admin_code, note=values["note"]
+                review.event_id,
+                new,
+                admin_code=self.admin_code,
+                note=values["note"],
+                seen=review.status,
             )
 
         self.app.push_screen(
