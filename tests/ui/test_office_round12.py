@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input, Select
 
 from kiosk.domain.events import ReviewStatus
 from kiosk.services.app import Services
@@ -106,3 +106,34 @@ async def test_a_review_marked_done_elsewhere_is_not_taken_up_again_from_a_stale
         ).rows
         assert [u.detail.split(";")[0] for u in updates] == ["status: done"]
         assert services.policies.reviews() == ()
+
+
+async def test_granted_by_names_which_of_two_slt_members_sharing_a_name_was_chosen(
+    services: Services,
+) -> None:
+    """Two members of SLT called Carol Head. Before, "Granted by" offered "Carol Head" twice,
+    both recorded as the same "Carol Head": the register could not say which of the two the
+    office chose, nor the office see which line was which. Now a name two people share is
+    offered and recorded with the code."""
+    services.people.add_staff("CHEAD2", "Carol Head", roles=["slt"], admin_code="DOFFICE")
+    app = ConsoleHost(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("6")
+        await wait_until(
+            pilot, lambda: app.focused is not None and app.focused.id == "exemptions-table"
+        )
+        await quiet(pilot)
+        await typed(pilot, "a")
+        await wait_until(pilot, lambda: isinstance(app.screen, FormDialog))
+        head = app.screen.query_one("#field-head", Select)
+        labels = [str(label) for label, value in head._options if value != Select.NULL]
+        assert len(set(labels)) == len(labels) == 2
+        assert "Carol Head (CHEAD2)" in labels
+        app.screen.query_one("#field-staff", Select).value = "CHEAD"
+        head.value = next(v for label, v in head._options if str(label) == "Carol Head (CHEAD2)")
+        until = app.screen.query_one("#field-until", Input)
+        until.focus()
+        await typed(pilot, "31/07/2026⏎")
+        await wait_until(pilot, lambda: not isinstance(app.screen, FormDialog))
+    exemption = services.policies.exemptions()[0]
+    assert exemption.granted_by == "Carol Head (CHEAD2)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from rich.text import Text
@@ -406,8 +407,12 @@ class ExemptionsPane(Pane):
 
     def _granters(self) -> list[tuple[str, str]]:
         """Who can grant or revoke an exemption: chosen from the staff list (the SLT), not
-        typed, so the register names a real person the same way each time."""
-        return [(s.name, s.name) for s in self.slt]
+        typed, so the register names a real person the same way each time. A name two of
+        them share is offered and recorded with the code: "Carol Head" alone would not say
+        which of the two the office chose."""
+        shared = Counter(s.name for s in self.slt)
+        named = [s.name if shared[s.name] == 1 else f"{s.name} ({s.code})" for s in self.slt]
+        return [(name, name) for name in named]
 
     def action_revoke(self) -> None:
         key = selected_key(self.query_one("#exemptions-table", DataTable))
