@@ -476,7 +476,57 @@ def test_0007_pins_the_functions_search_path_and_goes_down_cleanly(engine: Engin
     with engine.connect() as conn:
         missing = missing_guards(conn)
     if postgresql:
-        assert len(missing) == 4 and all("temporary tables first" in m for m in missing)
+        # (Below 0008 the guard is 0006's own, named too: test_0008_... below.)
+        pinned = [m for m in missing if "before revision 0008" not in m]
+        assert len(pinned) == 4 and all("temporary tables first" in m for m in pinned)
+    else:
+        assert missing == []
+    migrate.upgrade(engine)
+    assert migrate.is_at_head(engine)
+    with engine.connect() as conn:
+        assert missing_guards(conn) == []
+    assert services.integrity.verify(save=False).ok
+
+
+# --- 0008: 0006's guard reads a person's row without roles as "not an admin" ---------------
+
+
+def _guard_source(engine: Engine) -> tuple[str, list[str] | None]:
+    with engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT prosrc, proconfig FROM pg_proc WHERE proname = 'kiosk_guard_reference'")
+        ).one()
+    return str(row[0]), row[1]
+
+
+def test_0008_mends_the_guard_and_goes_down_cleanly(engine: Engine) -> None:
+    """Up: on PostgreSQL the guard is 0008's, its search_path still pinned (0007); down to
+    0007 puts 0006's guard back (verify names it, and the revision that replaces it), data
+    kept; up again mends it. SQLite: nothing changes."""
+    from kiosk.db.guards import missing_guards
+
+    migrate.upgrade(engine)
+    services = services_on(engine)
+    fill(services)
+    events = event_count(engine)
+    postgresql = engine.dialect.name == "postgresql"
+    if postgresql:
+        source, config = _guard_source(engine)
+        assert "IS DISTINCT FROM will_admin" in source
+        assert config == ["search_path=public, pg_temp"]
+    migrate.downgrade(engine, "0007")
+    assert event_count(engine) == events
+    with engine.connect() as conn:
+        missing = missing_guards(conn)
+    if postgresql:
+        source, config = _guard_source(engine)
+        assert "was_admin <> will_admin" in source
+        assert config == ["search_path=public, pg_temp"]
+        assert len(missing) == 1
+        assert missing[0].startswith(
+            "the function kiosk_guard_reference is from before revision 0008: a kiosk login "
+            "may remove admin"
+        )
     else:
         assert missing == []
     migrate.upgrade(engine)

@@ -469,15 +469,28 @@ PG_FUNCTIONS = (
 )
 # SHA-256 of each function's body (``pg_proc.prosrc``, the text between its ``$$``) as the
 # revisions install it: 0003 (events_append_only), 0005 (this module's PG_APPLY_FUNCTION and
-# PG_PURGE_FUNCTION) and 0006 (its own guard). CREATE OR REPLACE by the owner, or by code run
-# with the owner's rights, kept the name and the search_path: an emptied guard let the kiosk's
-# login make itself admin and verify saw nothing. A revision that replaces one updates it here
-# (every PostgreSQL test that verifies a freshly migrated register checks these).
+# PG_PURGE_FUNCTION) and 0008 (the guard 0006 made, mended). CREATE OR REPLACE by the owner,
+# or by code run with the owner's rights, kept the name and the search_path: an emptied guard
+# let the kiosk's login make itself admin and verify saw nothing. A revision that replaces one
+# updates it here (every PostgreSQL test that verifies a freshly migrated register checks
+# these).
 PG_FUNCTION_DIGESTS = {
     "events_append_only": "1c6d66a50e1645b56388b5e6b7737828244a94287d0e2cbf52225b0d855059ae",
     "kiosk_purge_events": "7c02dd1dc55c67f5219b7cd1c8f6c241d2c7ee130caf616a1cbe7979902b48b0",
     "kiosk_apply_reference": "40fcb333d29970ac29ce429353366b546262a37fcf7a1ae0e337e0ca0fe58dc9",
-    "kiosk_guard_reference": "faa34304542e4d158d882d3c3e2490fa44dd592d84ea28b1893a635e05c2bb9d",
+    # Revision 0008's guard (0006's let a row without roles remove admin).
+    "kiosk_guard_reference": "1e92308707c98a5018f5fa5e83028ef79556d585740f048808a5e1f2d462b23d",
+}
+# Bodies a revision has since replaced because they let something through: named as such,
+# with the revision that replaces them (the owner's `kiosk db upgrade`).
+PG_FORMER_DIGESTS = {
+    "kiosk_guard_reference": {
+        "faa34304542e4d158d882d3c3e2490fa44dd592d84ea28b1893a635e05c2bb9d": (
+            "0008",
+            "a kiosk login may remove admin from every admin by recording a person's row "
+            "without roles, and then record admins and a PIN of its own",
+        ),
+    },
 }
 
 
@@ -504,7 +517,13 @@ def _search_path_problems(conn: Connection) -> list[str]:
             problems.append(f"the function {name} is missing")
             continue
         config, source = found[name]
-        if _digest(source) != PG_FUNCTION_DIGESTS[name]:
+        former = PG_FORMER_DIGESTS.get(name, {}).get(_digest(source))
+        if former is not None:
+            problems.append(
+                f"the function {name} is from before revision {former[0]}: {former[1]} "
+                "(run `kiosk db upgrade` with the owner's KIOSK_DATABASE_URL)"
+            )
+        elif _digest(source) != PG_FUNCTION_DIGESTS[name]:
             problems.append(
                 f"the function {name} is not the kiosk's (its body was replaced): the database "
                 "may no longer refuse what it should"
