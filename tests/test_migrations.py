@@ -423,6 +423,8 @@ def test_0006_guards_who_acts_as_an_admin_and_goes_down_cleanly(engine: Engine) 
         )
     if postgresql:
         # 0007 pins the functions' search_path: below it verify names them too.
+        # (Functions a later revision mended are named as from before it: tests below.)
+        missing = [m for m in missing if " is from before revision " not in m]
         assert [m for m in missing if "temporary tables first" not in m] == [
             "the trigger events_guard_reference is missing",
             "the function kiosk_guard_reference is missing",
@@ -477,7 +479,7 @@ def test_0007_pins_the_functions_search_path_and_goes_down_cleanly(engine: Engin
         missing = missing_guards(conn)
     if postgresql:
         # (Below 0008 the guard is 0006's own, named too: test_0008_... below.)
-        pinned = [m for m in missing if "before revision 0008" not in m]
+        pinned = [m for m in missing if " is from before revision " not in m]
         assert len(pinned) == 4 and all("temporary tables first" in m for m in pinned)
     else:
         assert missing == []
@@ -522,10 +524,61 @@ def test_0008_mends_the_guard_and_goes_down_cleanly(engine: Engine) -> None:
         source, config = _guard_source(engine)
         assert "was_admin <> will_admin" in source
         assert config == ["search_path=public, pg_temp"]
-        assert len(missing) == 1
-        assert missing[0].startswith(
+        guard = [m for m in missing if "kiosk_apply_reference" not in m]  # 0009: below
+        assert len(guard) == 1
+        assert guard[0].startswith(
             "the function kiosk_guard_reference is from before revision 0008: a kiosk login "
             "may remove admin"
+        )
+    else:
+        assert missing == []
+    migrate.upgrade(engine)
+    assert migrate.is_at_head(engine)
+    with engine.connect() as conn:
+        assert missing_guards(conn) == []
+    assert services.integrity.verify(save=False).ok
+
+
+# --- 0009: the apply function runs only as the trigger on events ----------------------------
+
+
+def test_0009_keeps_the_apply_function_to_events_and_goes_down_cleanly(engine: Engine) -> None:
+    """Up: on PostgreSQL the apply function refuses any table but events, its search_path
+    still pinned and EXECUTE still not PUBLIC's; down to 0008 puts 0005's back (verify names
+    it), data kept; up again. SQLite: nothing changes."""
+    from kiosk.db.guards import missing_guards
+
+    def apply_function() -> tuple[str, list[str] | None, bool]:
+        with engine.connect() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT prosrc, proconfig, has_function_privilege('public', p.oid, "
+                    "'EXECUTE') FROM pg_proc p WHERE proname = 'kiosk_apply_reference'"
+                )
+            ).one()
+        return str(row[0]), row[1], bool(row[2])
+
+    migrate.upgrade(engine)
+    services = services_on(engine)
+    fill(services)
+    events = event_count(engine)
+    postgresql = engine.dialect.name == "postgresql"
+    if postgresql:
+        source, config, public = apply_function()
+        assert "TG_RELID IS DISTINCT FROM 'events'::regclass" in source
+        assert config == ["search_path=public, pg_temp"] and not public
+    migrate.downgrade(engine, "0008")
+    assert event_count(engine) == events
+    with engine.connect() as conn:
+        missing = missing_guards(conn)
+    if postgresql:
+        source, config, public = apply_function()
+        assert "TG_RELID" not in source
+        assert config == ["search_path=public, pg_temp"] and not public
+        assert len(missing) == 1
+        assert missing[0].startswith(
+            "the function kiosk_apply_reference is from before revision 0009: it runs for a "
+            "trigger on any table"
         )
     else:
         assert missing == []

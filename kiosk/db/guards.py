@@ -468,22 +468,30 @@ PG_FUNCTIONS = (
     "kiosk_guard_reference",
 )
 # SHA-256 of each function's body (``pg_proc.prosrc``, the text between its ``$$``) as the
-# revisions install it: 0003 (events_append_only), 0005 (this module's PG_APPLY_FUNCTION and
-# PG_PURGE_FUNCTION) and 0008 (the guard 0006 made, mended). CREATE OR REPLACE by the owner,
-# or by code run with the owner's rights, kept the name and the search_path: an emptied guard
-# let the kiosk's login make itself admin and verify saw nothing. A revision that replaces one
-# updates it here (every PostgreSQL test that verifies a freshly migrated register checks
-# these).
+# revisions install it: 0003 (events_append_only), 0005 (this module's PG_PURGE_FUNCTION),
+# 0008 (the guard 0006 made, mended) and 0009 (PG_APPLY_FUNCTION, for events only). CREATE
+# OR REPLACE by the owner, or by code run with the owner's rights, kept the name and the
+# search_path: an emptied guard let the kiosk's login make itself admin and verify saw
+# nothing. A revision that replaces one updates it here (every PostgreSQL test that verifies
+# a freshly migrated register checks these).
 PG_FUNCTION_DIGESTS = {
     "events_append_only": "1c6d66a50e1645b56388b5e6b7737828244a94287d0e2cbf52225b0d855059ae",
     "kiosk_purge_events": "7c02dd1dc55c67f5219b7cd1c8f6c241d2c7ee130caf616a1cbe7979902b48b0",
-    "kiosk_apply_reference": "40fcb333d29970ac29ce429353366b546262a37fcf7a1ae0e337e0ca0fe58dc9",
+    # Revision 0009's (0005's ran for a trigger on any table, a login's temporary one too).
+    "kiosk_apply_reference": "38b8f45ffc3807cfadf4905a7aabaae5d6a75286ec2c6e93dd0c9261f461a0ea",
     # Revision 0008's guard (0006's let a row without roles remove admin).
     "kiosk_guard_reference": "1e92308707c98a5018f5fa5e83028ef79556d585740f048808a5e1f2d462b23d",
 }
 # Bodies a revision has since replaced because they let something through: named as such,
 # with the revision that replaces them (the owner's `kiosk db upgrade`).
 PG_FORMER_DIGESTS = {
+    "kiosk_apply_reference": {
+        "40fcb333d29970ac29ce429353366b546262a37fcf7a1ae0e337e0ca0fe58dc9": (
+            "0009",
+            "it runs for a trigger on any table, so a role that may execute it can write the "
+            "lists with the owner's rights from a temporary table of its own, with no event",
+        ),
+    },
     "kiosk_guard_reference": {
         "faa34304542e4d158d882d3c3e2490fa44dd592d84ea28b1893a635e05c2bb9d": (
             "0008",
@@ -707,6 +715,16 @@ def _kiosk_role_problems(conn: Connection) -> list[str]:
         )
         if purge:
             problems.append(f"{who} may call kiosk_purge_events")
+        # SECURITY DEFINER: it writes the lists as the owner. From revision 0009 it refuses to
+        # run for any table but events; before, a trigger on a login's temporary table ran it.
+        if conn.scalar(
+            text("SELECT has_function_privilege(:r, 'kiosk_apply_reference()', 'EXECUTE')"),
+            {"r": name},
+        ):
+            problems.append(
+                f"{who} may call kiosk_apply_reference (it writes the lists with the owner's "
+                "rights: REVOKE EXECUTE ON FUNCTION kiosk_apply_reference() FROM PUBLIC)"
+            )
         problems.extend(_create_problems(conn, name, who))
     return problems
 

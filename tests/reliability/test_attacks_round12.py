@@ -61,3 +61,45 @@ def test_the_kiosk_login_cannot_remove_admin_by_leaving_the_roles_out(
         assert _is_admin(db, admin) == [(1,)]
     assert _snapshot(kiosk_url) == before
     assert set_up_school.integrity.verify(save=False).ok
+
+
+# --- PostgreSQL: the apply function fired by a trigger of the login's own ----------------------
+
+
+@pytest.mark.postgresql
+def test_the_apply_function_writes_the_lists_only_for_the_register(
+    set_up_school: Services, kiosk_url: str, pg_url: str
+) -> None:
+    """``kiosk_apply_reference`` is SECURITY DEFINER: it writes the lists with the owner's
+    rights. Revision 0005 revoked EXECUTE on it from PUBLIC, but a function made again with
+    DROP and CREATE, or a dump restored with ``--no-privileges``, is executable by every role
+    again. The kiosk's login (no key needed) then made a temporary table of its own with an
+    AFTER INSERT trigger calling it: each row it inserted there was applied to the lists as the
+    owner, with no event in the chain and no revision 0006 guard (that is a trigger on events):
+    it replaced the PIN hash, and verify named no privilege. The function now refuses to run
+    for any table but the register's events, and verify names a kiosk role that may call it."""
+    with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+        owner.execute("GRANT EXECUTE ON FUNCTION kiosk_apply_reference() TO PUBLIC")
+    try:
+        before = _snapshot(kiosk_url)
+        with psycopg.connect(libpq_url(kiosk_url)) as kiosk:
+            kiosk.execute("CREATE TEMP TABLE changes (kind varchar(40), details json)")
+            kiosk.execute(
+                "CREATE TRIGGER apply AFTER INSERT ON changes FOR EACH ROW "
+                "EXECUTE FUNCTION public.kiosk_apply_reference()"
+            )
+            change = (
+                '{"table": "kiosk_settings", "key": "admin_pin", "row": '
+                '{"value": "{\\"alg\\": \\"x\\", \\"hash\\": \\"00\\"}", '
+                '"updated_at": "2026-03-10T08:05:00+00:00"}}'
+            )
+            with pytest.raises(errors.InsufficientPrivilege, match="only as the trigger on events"):
+                kiosk.execute("INSERT INTO changes VALUES ('reference_changed', %s)", (change,))
+        assert _snapshot(kiosk_url) == before
+        report = set_up_school.integrity.verify(save=False)
+        assert not report.ok
+        assert any("may call kiosk_apply_reference" in p for p in report.problems)
+    finally:
+        with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+            owner.execute("REVOKE EXECUTE ON FUNCTION kiosk_apply_reference() FROM PUBLIC")
+    assert set_up_school.integrity.verify(save=False).ok
