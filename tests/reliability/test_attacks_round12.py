@@ -6,16 +6,23 @@ marked as a guard test.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 import psycopg
 import pytest
 from psycopg import errors
 
+from kiosk.config import Settings
+from kiosk.db.engine import make_engine
+from kiosk.domain.chain import EVENT_COLUMNS
 from kiosk.services.app import Services
+from tests.conftest import FakeClock
 from tests.reliability.helpers import Raw, libpq_url
 from tests.reliability.test_attacks import _append
 from tests.reliability.test_least_privilege import _is_admin, _latest_row, _snapshot, _staff_id
+from tests.reliability.test_tamper import record_shift
+from tests.school import make_school
 
 # --- PostgreSQL: an admin's row recorded without its roles -----------------------------------
 
@@ -103,3 +110,47 @@ def test_the_apply_function_writes_the_lists_only_for_the_register(
         with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
             owner.execute("REVOKE EXECUTE ON FUNCTION kiosk_apply_reference() FROM PUBLIC")
     assert set_up_school.integrity.verify(save=False).ok
+
+
+# --- PostgreSQL: purged events put back by the kiosk's login (guard test) ---------------------
+
+
+@pytest.mark.postgresql
+def test_guard_purged_events_put_back_by_the_kiosk_login_are_named(
+    pg_url: str, kiosk_url: str, clock: FakeClock
+) -> None:
+    """Guard test. The kiosk's login reads every event, so it can keep a copy of those the
+    owner's purge is about to remove, and INSERT them again verbatim afterwards (their ids
+    are free again; genuine hashes, links and MACs, no key needed): the register then starts
+    at its beginning again, with the purged history back. Verify names the checkpoint that
+    no longer accounts for any missing event."""
+    clock.set(datetime(2022, 3, 10, 8, 5, tzinfo=UTC))
+    office = Services(
+        make_engine(pg_url), Settings(kiosk_name="office", database_url=pg_url), clock
+    )
+    try:
+        make_school(office)
+        record_shift(office, rounds=2)
+        clock.set(datetime(2024, 6, 5, 9, 0, tzinfo=UTC))
+        office.phones.deposit("ASMITH")
+        columns = ", ".join("details::text" if c == "details" else c for c in EVENT_COLUMNS)
+        with psycopg.connect(libpq_url(kiosk_url)) as kiosk:
+            kept = kiosk.execute(f"SELECT {columns} FROM events ORDER BY id").fetchall()
+        purge = office.backup.purge(date(2023, 1, 1), "CHEAD")
+        assert purge.last_removed_id is not None
+        assert office.integrity.verify(save=False).ok
+        with psycopg.connect(libpq_url(kiosk_url)) as kiosk:
+            marks = ", ".join(["%s"] * len(EVENT_COLUMNS))
+            for row in kept:
+                if row[0] <= purge.last_removed_id:
+                    kiosk.execute(
+                        f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({marks})", row
+                    )
+        report = office.integrity.verify(save=False)
+    finally:
+        office.close()
+    assert not report.ok
+    assert (
+        f"purge checkpoint {purge.checkpoint_event_id} says it removed events up to "
+        f"{purge.last_removed_id}, but the register still starts at event 1"
+    ) in " ".join(report.problems)
