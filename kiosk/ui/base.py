@@ -83,9 +83,11 @@ class KioskScreenMixin:
         return float(timeout) * self.IDLE_FACTOR
 
     def repeat_matters(self, key: str) -> bool:
-        """Whether pressing ``key`` again now does more than its last press did ("Press F8
-        again to confirm" asked, F4's undo of the scan before): then a repeat of the key held
-        down is told from a second press (kiosk/ui/keys.py, ``HeldKeys``)."""
+        """Whether pressing ``key`` again on this screen may do more than its last press did
+        ("Press F8 again to confirm", F4's undo of the scan before): then a repeat of the key
+        held down is told from a second press (kiosk/ui/keys.py, ``HeldKeys``). By the key
+        alone, not by what the screen shows as the key comes: a key may wait behind a call
+        while the question is asked."""
         return False
 
     def on_idle_timeout(self) -> None:

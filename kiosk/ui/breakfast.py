@@ -227,8 +227,9 @@ class BreakfastScreen(StaffScreen):
         )
 
     def repeat_matters(self, key: str) -> bool:
-        # F4 again undoes the scan before; F8 again, once asked, moves every phone.
-        return key == "f4" or (key == "f8" and self._move_armed_at is not None)
+        # F4 again undoes the scan before; F8 again, once asked, moves every phone. Asked or
+        # not when the key comes: a key may wait behind a call while the question is asked.
+        return key in ("f4", "f8")
 
     def action_move_all(self) -> None:
         if self.kiosk.busy:

@@ -145,8 +145,9 @@ class ReviewScreen(_FormScreen):
             self.clear_notice()
 
     def repeat_matters(self, key: str) -> bool:
-        # Enter again, once what will be sent is shown, sends it.
-        return key in ("enter", "ctrl+m", "ctrl+j") and self._shown_needs is not None
+        # Enter again, once what will be sent is shown, sends it (shown or not when the key
+        # comes: it may wait behind a call while it is shown).
+        return key in ("enter", "ctrl+m", "ctrl+j")
 
     def action_submit(self) -> None:
         """The first Enter shows what will be asked; the second sends it (free text: a code

@@ -4,7 +4,9 @@ database file."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from time import monotonic
+from typing import Any
 
 import pytest
 from textual import events as textual_events
@@ -18,6 +20,7 @@ from kiosk.ui.signout import SignOutScreen
 from kiosk.ui.wellbeing import ReviewScreen
 from tests.school import make_ready
 from tests.ui.kiosk_support import (
+    burst,
     events,
     make_app,
     notice,
@@ -26,6 +29,7 @@ from tests.ui.kiosk_support import (
     scan,
     settle,
     type_code,
+    wait_for,
 )
 
 pytestmark = pytest.mark.ui
@@ -197,3 +201,39 @@ async def test_the_enter_that_deposits_after_a_badges_enter_is_not_held_back(
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen), notice(app)
     assert [kind for kind, _ in events(school)][-1] == "phone_deposited"
+
+
+async def test_f8_held_down_while_a_scan_is_answered_moves_nothing(
+    school: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same, with the kiosk busy: Dina's badge is being logged (a slow answer) as the
+    # lead holds F8. The press and its first repeat wait behind the call; the screen had not
+    # asked yet when they came, so they were not told apart, and the later repeats ran on as
+    # "pressed twice at once" until one confirmed the move.
+    for code in ("ASMITH", "EPATEL"):
+        school.phones.deposit(code, "DRAWER", recorded_by="BJONES")
+    gate = threading.Event()
+    deposit = school.phones.deposit
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        gate.wait(10)
+        return deposit(*args, **kwargs)
+
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, "f5")
+        await scan(pilot, "SRK1:S:BJONES")
+        assert isinstance(app.screen, BreakfastScreen)
+        monkeypatch.setattr(school.phones, "deposit", slow)
+        burst(app, "DOFFICE⏎")  # Dina's phone, on its way
+        await wait_for(pilot, lambda: app.busy)
+        task = asyncio.ensure_future(hold_down(app, "f8", 1.2))
+        await asyncio.sleep(REPEAT_DELAY + 0.1)  # the press and its first repeat came
+        gate.set()
+        await wait_for(pilot, lambda: not app.busy)
+        app.clock.advance(MOVE_READ_SECONDS + 0.05)  # the later repeats come after it
+        await task
+        await settle(pilot)
+        assert isinstance(app.screen, BreakfastScreen), type(app.screen).__name__
+        assert "Press F8 again to confirm" in notice(app), notice(app)
+    assert in_drawer(school) == ["ASMITH", "DOFFICE", "EPATEL"]
