@@ -587,3 +587,29 @@ def test_0009_keeps_the_apply_function_to_events_and_goes_down_cleanly(engine: E
     with engine.connect() as conn:
         assert missing_guards(conn) == []
     assert services.integrity.verify(save=False).ok
+
+
+def test_0009_installs_sql_of_its_own_that_verify_knows() -> None:
+    """0009's bodies are its own text (a later change to kiosk/db/guards.py does not change
+    what it installed, nor stop an upgrade): the one it installs is the body verify expects,
+    the one it puts back on the way down a body verify names as from before 0009."""
+    import hashlib
+    import importlib.util
+
+    from kiosk.db.guards import PG_FORMER_DIGESTS, PG_FUNCTION_DIGESTS
+    from kiosk.resources import migrations_dir
+
+    path = migrations_dir() / "versions" / "0009_apply_only_for_events.py"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert not [line for line in lines if line.startswith(("from kiosk", "import kiosk"))]
+    spec = importlib.util.spec_from_file_location("kiosk_revision_0009", path)
+    assert spec is not None and spec.loader is not None
+    revision = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(revision)
+
+    def digest(body: str) -> str:
+        return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+    assert digest(revision.PG_APPLY_BODY) == PG_FUNCTION_DIGESTS["kiosk_apply_reference"]
+    before = PG_FORMER_DIGESTS["kiosk_apply_reference"][digest(revision.PG_APPLY_BODY_BEFORE)]
+    assert before[0] == "0009"

@@ -268,7 +268,8 @@ PG_APPLY_TRIGGER = (
 
 # (PG_APPLY_FUNCTION and PG_PURGE_FUNCTION are the functions as revision 0005 made them, with
 # ``SET search_path FROM CURRENT``; revision 0007 pins them to ``<schema>, pg_temp``. A later
-# revision that creates them again must pin them the same way, or verify names them.)
+# revision that creates them again must pin them the same way, or verify names them. Revision
+# 0009 replaces the apply function with SQL of its own: this text stays 0005's.)
 # The purge: owner only (the kiosk role may not execute it). The database checks what the
 # Python code checks: the newest event is the checkpoint, recorded by an admin; the range it
 # describes matches (count, last hash, digest); every removed event is at least a year old;
@@ -469,7 +470,7 @@ PG_FUNCTIONS = (
 )
 # SHA-256 of each function's body (``pg_proc.prosrc``, the text between its ``$$``) as the
 # revisions install it: 0003 (events_append_only), 0005 (this module's PG_PURGE_FUNCTION),
-# 0008 (the guard 0006 made, mended) and 0009 (PG_APPLY_FUNCTION, for events only). CREATE
+# 0008 (the guard 0006 made, mended) and 0009 (the apply function, for events only). CREATE
 # OR REPLACE by the owner, or by code run with the owner's rights, kept the name and the
 # search_path: an emptied guard let the kiosk's login make itself admin and verify saw
 # nothing. A revision that replaces one updates it here (every PostgreSQL test that verifies
@@ -477,7 +478,8 @@ PG_FUNCTIONS = (
 PG_FUNCTION_DIGESTS = {
     "events_append_only": "1c6d66a50e1645b56388b5e6b7737828244a94287d0e2cbf52225b0d855059ae",
     "kiosk_purge_events": "7c02dd1dc55c67f5219b7cd1c8f6c241d2c7ee130caf616a1cbe7979902b48b0",
-    # Revision 0009's (0005's ran for a trigger on any table, a login's temporary one too).
+    # Revision 0009's own text (0005's, PG_APPLY_FUNCTION, ran for a trigger on any table, a
+    # login's temporary one too).
     "kiosk_apply_reference": "38b8f45ffc3807cfadf4905a7aabaae5d6a75286ec2c6e93dd0c9261f461a0ea",
     # Revision 0008's guard (0006's let a row without roles remove admin).
     "kiosk_guard_reference": "1e92308707c98a5018f5fa5e83028ef79556d585740f048808a5e1f2d462b23d",

@@ -15,6 +15,10 @@ search_path is that schema, then ``pg_temp``). It keeps its search_path (revisio
 owner and its grants. ``kiosk verify`` names a function from before this revision, and a
 kiosk role that may execute it (kiosk/db/guards.py).
 
+The SQL is this revision's own, both the body it installs and the one it puts back on the
+way down (revision 0005's): a later change to kiosk/db/guards.py does not change what this
+revision installed.
+
 SQLite: nothing (its triggers are the file's own).
 
 Revision ID: 0009
@@ -26,22 +30,123 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from kiosk.db import guards
-
 revision: str = "0009"
 down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 FUNCTION = "kiosk_apply_reference"
-_FIRST = "BEGIN\n    IF t = 'staff' THEN"
+
+# The SQL is this revision's own: a later change elsewhere does not change what it installs.
 # The check comes first: nothing is written for a table that is not the register's events.
-_ONLY_FOR_EVENTS = """BEGIN
+PG_APPLY_BODY = """
+DECLARE
+    t text := NEW.details ->> 'table';
+    k text := NEW.details ->> 'key';
+    r jsonb := (NEW.details -> 'row')::jsonb;
+BEGIN
     IF TG_RELID IS DISTINCT FROM 'events'::regclass THEN
         RAISE EXCEPTION 'kiosk_apply_reference applies list changes only as the trigger on events'
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    IF t = 'staff' THEN"""
+    IF t = 'staff' THEN
+        INSERT INTO staff (id, code, name, email, line_manager, created_at, retired_at)
+        VALUES (k::int, r ->> 'code', r ->> 'name', r ->> 'email', r ->> 'line_manager',
+                (r ->> 'created_at')::timestamptz, (r ->> 'retired_at')::timestamptz)
+        ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name,
+            email = excluded.email, line_manager = excluded.line_manager,
+            created_at = excluded.created_at, retired_at = excluded.retired_at;
+        DELETE FROM staff_roles WHERE staff_id = k::int;
+        INSERT INTO staff_roles (staff_id, role)
+        SELECT k::int, jsonb_array_elements_text(r -> 'roles');
+    ELSIF t = 'stores' THEN
+        INSERT INTO stores (id, code, name, created_at, retired_at)
+        VALUES (k::int, r ->> 'code', r ->> 'name', (r ->> 'created_at')::timestamptz,
+                (r ->> 'retired_at')::timestamptz)
+        ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name,
+            created_at = excluded.created_at, retired_at = excluded.retired_at;
+    ELSIF t = 'devices' THEN
+        INSERT INTO devices (id, tag, kind, description, created_at, retired_at)
+        VALUES (k::int, r ->> 'tag', r ->> 'kind', r ->> 'description',
+                (r ->> 'created_at')::timestamptz, (r ->> 'retired_at')::timestamptz)
+        ON CONFLICT (id) DO UPDATE SET tag = excluded.tag, kind = excluded.kind,
+            description = excluded.description, created_at = excluded.created_at,
+            retired_at = excluded.retired_at;
+    ELSIF t = 'policies' THEN
+        INSERT INTO policies (id, title, version, text, sha256, required, published_at)
+        VALUES (k::int, r ->> 'title', r ->> 'version', r ->> 'text', r ->> 'sha256',
+                (r ->> 'required')::boolean, (r ->> 'published_at')::timestamptz)
+        ON CONFLICT (id) DO UPDATE SET title = excluded.title, version = excluded.version,
+            text = excluded.text, sha256 = excluded.sha256, required = excluded.required,
+            published_at = excluded.published_at;
+    ELSIF t = 'kiosk_settings' THEN
+        IF r IS NULL OR jsonb_typeof(r) <> 'object' THEN
+            DELETE FROM kiosk_settings WHERE key = k;
+        ELSE
+            INSERT INTO kiosk_settings (key, value, updated_at)
+            VALUES (k, r ->> 'value', (r ->> 'updated_at')::timestamptz)
+            ON CONFLICT (key) DO UPDATE SET value = excluded.value,
+                updated_at = excluded.updated_at;
+        END IF;
+    ELSE
+        RAISE EXCEPTION 'unknown reference table %', t USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NULL;
+END;
+"""
+
+# The body before this revision (revision 0005's), put back on the way down.
+PG_APPLY_BODY_BEFORE = """
+DECLARE
+    t text := NEW.details ->> 'table';
+    k text := NEW.details ->> 'key';
+    r jsonb := (NEW.details -> 'row')::jsonb;
+BEGIN
+    IF t = 'staff' THEN
+        INSERT INTO staff (id, code, name, email, line_manager, created_at, retired_at)
+        VALUES (k::int, r ->> 'code', r ->> 'name', r ->> 'email', r ->> 'line_manager',
+                (r ->> 'created_at')::timestamptz, (r ->> 'retired_at')::timestamptz)
+        ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name,
+            email = excluded.email, line_manager = excluded.line_manager,
+            created_at = excluded.created_at, retired_at = excluded.retired_at;
+        DELETE FROM staff_roles WHERE staff_id = k::int;
+        INSERT INTO staff_roles (staff_id, role)
+        SELECT k::int, jsonb_array_elements_text(r -> 'roles');
+    ELSIF t = 'stores' THEN
+        INSERT INTO stores (id, code, name, created_at, retired_at)
+        VALUES (k::int, r ->> 'code', r ->> 'name', (r ->> 'created_at')::timestamptz,
+                (r ->> 'retired_at')::timestamptz)
+        ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name,
+            created_at = excluded.created_at, retired_at = excluded.retired_at;
+    ELSIF t = 'devices' THEN
+        INSERT INTO devices (id, tag, kind, description, created_at, retired_at)
+        VALUES (k::int, r ->> 'tag', r ->> 'kind', r ->> 'description',
+                (r ->> 'created_at')::timestamptz, (r ->> 'retired_at')::timestamptz)
+        ON CONFLICT (id) DO UPDATE SET tag = excluded.tag, kind = excluded.kind,
+            description = excluded.description, created_at = excluded.created_at,
+            retired_at = excluded.retired_at;
+    ELSIF t = 'policies' THEN
+        INSERT INTO policies (id, title, version, text, sha256, required, published_at)
+        VALUES (k::int, r ->> 'title', r ->> 'version', r ->> 'text', r ->> 'sha256',
+                (r ->> 'required')::boolean, (r ->> 'published_at')::timestamptz)
+        ON CONFLICT (id) DO UPDATE SET title = excluded.title, version = excluded.version,
+            text = excluded.text, sha256 = excluded.sha256, required = excluded.required,
+            published_at = excluded.published_at;
+    ELSIF t = 'kiosk_settings' THEN
+        IF r IS NULL OR jsonb_typeof(r) <> 'object' THEN
+            DELETE FROM kiosk_settings WHERE key = k;
+        ELSE
+            INSERT INTO kiosk_settings (key, value, updated_at)
+            VALUES (k, r ->> 'value', (r ->> 'updated_at')::timestamptz)
+            ON CONFLICT (key) DO UPDATE SET value = excluded.value,
+                updated_at = excluded.updated_at;
+        END IF;
+    ELSE
+        RAISE EXCEPTION 'unknown reference table %', t USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NULL;
+END;
+"""
 
 
 def _schema() -> str:
@@ -50,19 +155,22 @@ def _schema() -> str:
     return bind.dialect.identifier_preparer.quote(str(name))
 
 
-def _install(source: str) -> None:
-    op.execute(source)
-    op.execute(f"ALTER FUNCTION {FUNCTION}() SET search_path = {_schema()}, pg_temp")
+def _install(body: str) -> None:
+    # SECURITY DEFINER as 0005 made it; its search_path as 0007 pinned it. CREATE OR REPLACE
+    # keeps its owner and its grants.
+    op.execute(
+        f"CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql "
+        f"SECURITY DEFINER SET search_path = {_schema()}, pg_temp AS $${body}$$"
+    )
 
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         return
-    assert guards.PG_APPLY_FUNCTION.count(_FIRST) == 1
-    _install(guards.PG_APPLY_FUNCTION.replace(_FIRST, _ONLY_FOR_EVENTS))
+    _install(PG_APPLY_BODY)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         return
-    _install(guards.PG_APPLY_FUNCTION)  # revision 0005's, its search_path as 0007 left it
+    _install(PG_APPLY_BODY_BEFORE)
