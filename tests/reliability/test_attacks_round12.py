@@ -154,3 +154,32 @@ def test_guard_purged_events_put_back_by_the_kiosk_login_are_named(
         f"purge checkpoint {purge.checkpoint_event_id} says it removed events up to "
         f"{purge.last_removed_id}, but the register still starts at event 1"
     ) in " ".join(report.problems)
+
+
+# --- PostgreSQL: a function of the register dropped ------------------------------------------
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize(
+    ("function", "drop"),
+    [
+        # The apply trigger on events depends on it: it goes too (named as well).
+        ("kiosk_apply_reference", "DROP FUNCTION kiosk_apply_reference() CASCADE"),
+        ("kiosk_purge_events", "DROP FUNCTION kiosk_purge_events(bigint)"),
+    ],
+)
+def test_verify_names_a_dropped_function_and_does_not_stop(
+    set_up_school: Services, pg_url: str, function: str, drop: str
+) -> None:
+    """Verify asked ``has_function_privilege(role, 'kiosk_apply_reference()', 'EXECUTE')``
+    (and the same of ``kiosk_purge_events(bigint)``) of each kiosk role, the function found by
+    name through the session's search_path. Dropped (by the owner, or by a role that owns the
+    register's schema, round 11), PostgreSQL raises "function ... does not exist" there rather
+    than answering false: verify stopped with a database error instead of saying the register
+    is not intact and naming the missing function."""
+    with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+        owner.execute(drop)
+    report = set_up_school.integrity.verify(save=False)
+    assert not report.ok
+    assert f"the function {function} is missing" in report.problems
+    assert not any(f"may call {function}" in p for p in report.problems)
