@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
+from kiosk.config import Settings
+from kiosk.db.engine import make_engine
 from kiosk.db.models import Event
 from kiosk.domain.errors import KioskError
 from kiosk.services.app import Services
@@ -93,3 +95,41 @@ def test_an_event_dated_ahead_that_the_kiosk_did_not_write_does_not_stop_it(
         )
     services.phones.deposit("ASMITH")
     assert [h.staff.code for h in services.phones.phones_now()] == ["ASMITH"]
+
+
+def test_another_kiosks_later_event_does_not_hide_this_kiosks_clock_gone_back(
+    services: Services, clock: FakeClock
+) -> None:
+    # Several kiosks on one database: the hall kiosk records after this one; then this
+    # kiosk's clock goes back. Its own last event is still the measure.
+    make_school(services)
+    services.phones.deposit("ASMITH")
+    hall = with_settings(services, kiosk_name="hall-kiosk")
+    clock.advance(minutes=1)
+    hall.phones.deposit("EPATEL")
+    clock.set(datetime(2000, 1, 1, tzinfo=UTC))
+    with pytest.raises(KioskError, match="this kiosk's clock says"):
+        services.phones.collect("ASMITH")
+
+
+@pytest.mark.postgresql
+def test_a_newest_event_dated_infinity_stops_no_write(pg_url: str, clock: FakeClock) -> None:
+    # A time no driver can load (infinity, written before revision 0007's CHECK, which is
+    # NOT VALID for old rows) on this kiosk's newest event: the clock is not measured
+    # against it, and the kiosk records as before (verify names the event).
+    services = Services(make_engine(pg_url), Settings(database_url=pg_url), clock)
+    try:
+        make_school(services)
+        with services.ctx.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE events DROP CONSTRAINT ck_events_occurred_at_readable"))
+            conn.execute(text("SET LOCAL session_replication_role = replica"))  # no guard
+            conn.execute(
+                text(
+                    "UPDATE events SET occurred_at = 'infinity' WHERE id = (SELECT max(id) "
+                    "FROM events)"
+                )
+            )
+        services.phones.deposit("ASMITH")
+        assert [h.staff.code for h in services.phones.phones_now()] == ["ASMITH"]
+    finally:
+        services.close()

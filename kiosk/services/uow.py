@@ -10,10 +10,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, bindparam, insert, select, text, type_coerce
+from sqlalchemy import Engine, Table, bindparam, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
-from sqlalchemy.types import NullType
 
 from kiosk.config import Settings
 from kiosk.db.engine import (
@@ -91,18 +90,18 @@ PG_LOCKED = (
 
 
 _events = cast(Table, Event.__table__)
-# The newest event: its id and hash (the chain goes on from it), and when and where it was
-# recorded (a kiosk's clock is measured against its own last event).
-# (The time raw, as the driver gives it: one nobody can read stops no write; verify names it.)
-_CHAIN_HEAD = (
-    select(
-        _events.c.id,
-        _events.c.hash,
-        type_coerce(_events.c.occurred_at, NullType()),
-        _events.c.kiosk,
+# The newest event: its id and hash (the chain goes on from it).
+_CHAIN_HEAD = select(_events.c.id, _events.c.hash).order_by(_events.c.id.desc()).limit(1)
+# The newest event this kiosk recorded: its id and time (a kiosk's clock is measured against
+# it). The time as the driver gives it raw on SQLite, and on PostgreSQL only when a driver
+# can load it (infinity, year 10000, BC, from before revision 0007, would stop the write).
+_OWN_LAST = "SELECT id, {time} FROM events WHERE kiosk = :kiosk ORDER BY id DESC LIMIT 1"
+_OWN_LAST_SQLITE = text(_OWN_LAST.format(time="occurred_at"))
+_OWN_LAST_PG = text(
+    _OWN_LAST.format(
+        time="CASE WHEN occurred_at > '1900-01-01 00:00:00+00' "
+        "AND occurred_at < '9000-01-01 00:00:00+00' THEN occurred_at END"
     )
-    .order_by(_events.c.id.desc())
-    .limit(1)
 )
 _INSERT_EVENT = insert(_events)
 # The event as stored, read back as `kiosk verify` reads it: a trigger that is not the
@@ -399,7 +398,7 @@ class UnitOfWork:
             last = self.session.connection().execute(_CHAIN_HEAD).first()
             self._last_id, self._last_hash = (last[0], last[1]) if last else (0, GENESIS_HASH)
             if last is not None:
-                self._check_clock(last[0], last[1], last[2], last[3])
+                self._check_clock()
         if not isinstance(self._last_hash, str):  # written by hand: binary data, a number
             raise DatabaseUnavailable(
                 "Not recorded: the newest event in the register cannot be read. Run `kiosk "
@@ -407,32 +406,37 @@ class UnitOfWork:
             )
         return self._last_hash
 
-    def _check_clock(self, last_id: Any, last_hash: Any, last_at: Any, last_kiosk: Any) -> None:
+    def _check_clock(self) -> None:
         """ClockWrong when this kiosk's clock reads more than ``CLOCK_SKEW`` before the newest
-        event, recorded by this kiosk (a flat clock battery: the machine started in 2000 and
-        has not found the time). What it recorded would carry that time: a phone collected
-        years before it was deposited, today's register without it. Another kiosk's event
-        is no measure (its clock may be the wrong one: a kiosk a day ahead would stop every
-        other); nor is a time nobody can read (verify names it), nor an event the kiosk
-        could not have written (its hash or MAC does not hold: the kiosk's database login,
-        without the key, can insert one dated 2030 under this kiosk's name)."""
-        if last_kiosk != self.ctx.settings.kiosk_name[:64]:
+        event this kiosk recorded (a flat clock battery: the machine started in 2000 and has
+        not found the time). What it recorded would carry that time: a phone collected years
+        before it was deposited, today's register without it. Another kiosk's event is no
+        measure (its clock may be the wrong one: a kiosk a day ahead would stop every other);
+        nor is a time nobody can read (verify names it), nor an event the kiosk could not
+        have written (its hash or MAC does not hold: the kiosk's database login, without the
+        key, can insert one dated 2030 under this kiosk's name)."""
+        conn = self.session.connection()
+        query = _OWN_LAST_PG if conn.dialect.name == "postgresql" else _OWN_LAST_SQLITE
+        own = conn.execute(query, {"kiosk": self.ctx.settings.kiosk_name[:64]}).first()
+        if own is None:
             return
         try:
-            at = datetime.fromisoformat(iso_utc(last_at) or "")
+            at = datetime.fromisoformat(iso_utc(own[1]) or "")
         except (UnreadableEvent, ValueError):
             return
         if self.now >= at - CLOCK_SKEW:
             return
-        row = self.session.connection().execute(_STORED_EVENT, {"id": last_id}).first()
-        mac = row[EVENT_COLUMNS.index("mac")] if row is not None else None
+        row = conn.execute(_STORED_EVENT, {"id": own[0]}).first()
+        if row is None:
+            return
+        digest, mac = row[EVENT_COLUMNS.index("hash")], row[EVENT_COLUMNS.index("mac")]
         if (
-            row is None
-            or self._stored_hash(row) != last_hash
+            not isinstance(digest, str)
+            or self._stored_hash(row) != digest
             or not isinstance(mac, str)
-            or not hmac.compare_digest(mac, event_mac(self.ctx.key, str(last_hash)))
+            or not hmac.compare_digest(mac, event_mac(self.ctx.key, digest))
         ):
-            log.warning("event %s, dated after this kiosk's clock, is not the kiosk's", last_id)
+            log.warning("event %s, dated after this kiosk's clock, is not the kiosk's", own[0])
             return
         zone = self.ctx.settings.zone
         now, last = self.now.astimezone(zone), at.astimezone(zone)
