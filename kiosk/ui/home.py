@@ -4,6 +4,7 @@ the always-focused scan field and big buttons for a mouse or touch screen."""
 from __future__ import annotations
 
 from datetime import datetime
+from time import monotonic
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
@@ -223,6 +224,8 @@ class HomeScreen(StaffScreen):
             )
         else:
             status.update("")
+        if status.display != (state != "ready"):
+            self._banner_moved()
         status.display = state != "ready"
         if state == "ready":
             self.refresh_end_of_day()
@@ -249,10 +252,22 @@ class HomeScreen(StaffScreen):
         banner = self.find_one("#end-of-day", Static)
         if not held:
             if banner.display:
+                self._banner_moved()
                 banner.display = False
             return
-        update_if_changed(banner, end_of_day_banner(self.kiosk.settings.end_of_day, held))
+        text = end_of_day_banner(self.kiosk.settings.end_of_day, held)
+        if not banner.display or banner.visual != text:
+            self._banner_moved()
+        update_if_changed(banner, text)
         banner.display = True
+
+    def _banner_moved(self) -> None:
+        """A banner above the buttons comes, goes or changes while home is shown: the buttons
+        move under a finger on its way (a tap this soon after is dropped: KioskApp's
+        ``DOUBLE_TAP_SECONDS``). Said here as well as after each layout (KioskScreenMixin):
+        on home shown again, the banner's may be the first layout of the showing."""
+        if self.shown:
+            self.tap_targets_moved_at = monotonic()
 
     # --- an error goes away by itself ----------------------------------------------------------
 
