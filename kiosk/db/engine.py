@@ -186,6 +186,13 @@ def file_replaced(engine: Engine, info: dict[Any, Any]) -> bool:
     return bool(path) and opened is not None and file_identity(str(path)) != opened
 
 
+def file_gone(engine: Engine) -> bool:
+    """SQLite: no file at the database's path any more (removed while the kiosk had it open:
+    its connections still write into the removed file, which no one can open again)."""
+    path = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
+    return bool(path) and file_identity(str(path)) is None
+
+
 def write_engine(engine: Engine) -> Engine:
     """The same pool, with transactions that take the write lock up front (SQLite)."""
     return engine.execution_options(kiosk_write=True)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from kiosk.config import Settings
 from kiosk.db.engine import (
     SQLITE_BUSY_TIMEOUT_MS,
+    file_gone,
     file_replaced,
     rescue_deleted_wal,
     session_factory,
@@ -78,6 +79,11 @@ FILE_REPLACED = (
     "Not recorded: the database file was replaced while the kiosk had it open (another file "
     "was put in its place). Try again (the kiosk now uses the file in its place), then tell "
     "the office: run `kiosk verify` with the latest anchor."
+)
+FILE_GONE = (
+    "Not recorded: the database file has been removed while the kiosk had it open. Tell the "
+    "office: the register must be put back (`kiosk restore` from the latest backup), then "
+    "checked (`kiosk verify` with the latest anchor)."
 )
 MAY_HAVE_BEEN_RECORDED = (
     "Not confirmed: the database stopped answering as this was being saved, so the kiosk cannot "
@@ -203,8 +209,12 @@ class ServiceContext:
                 yield uow
                 if file_replaced(self.engine, session.connection().info):
                     # Rolled back: committed, it would be in a file no one can open again.
-                    log.error("the database file was replaced during a write: not recorded")
-                    raise DatabaseUnavailable(FILE_REPLACED)
+                    gone = file_gone(self.engine)
+                    log.error(
+                        "the database file was %s during a write: not recorded",
+                        "removed" if gone else "replaced",
+                    )
+                    raise DatabaseUnavailable(FILE_GONE if gone else FILE_REPLACED)
                 committing = True
                 lost_wal = wal_deleted(self.engine)  # (this transaction has it open)
             if lost_wal:  # committed into a deleted file: into the database file first

@@ -206,3 +206,21 @@ def test_a_backup_of_a_register_cut_at_the_end_is_not_said_verified(
 
     assert not report.verify.ok, report.summary
     assert "DOES NOT VERIFY" in report.summary
+
+
+def test_a_write_after_the_file_was_removed_says_it_is_gone(sqlite_url: str) -> None:
+    """The file removed (not replaced) while the kiosk has it open: every write went into the
+    removed file and was refused as "replaced ... the kiosk now uses the file in its place",
+    which there is none of, again and again. It says the file is gone and what to do."""
+    services = Services(make_engine(sqlite_url), Settings(kiosk_name="k", database_url=sqlite_url))
+    try:
+        make_school(services)
+        services.phones.deposit("BJONES")  # the pool holds the file open
+        Path(sqlite_path(sqlite_url)).unlink()
+        for _ in range(2):
+            with pytest.raises(DatabaseUnavailable) as refused:
+                services.phones.deposit("ASMITH")
+            assert "has been removed" in refused.value.message, refused.value.message
+            assert "kiosk restore" in refused.value.message
+    finally:
+        services.close()
