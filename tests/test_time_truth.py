@@ -224,3 +224,12 @@ def test_guard_full_width_and_arabic_indic_digits_are_read_as_their_values() -> 
         )
         with pytest.raises(InvalidInput, match="could be 03:30 or 15:30"):
             parse_when("Fri 3:30".translate(digits), now=NOW, zone=LONDON)
+
+
+def test_a_dotted_number_that_may_be_either_half_of_the_day_or_a_date_names_all_three() -> None:
+    # "5.12": 05:12, 17:12, or 5 December. The message named the two times only.
+    now = datetime(2026, 3, 10, 8, 5, tzinfo=UTC)
+    with pytest.raises(InvalidInput) as refused:
+        parse_when("5.12", now=now, zone=ZoneInfo("Europe/London"))
+    message = refused.value.message
+    assert "05:12" in message and "17:12" in message and "5 December" in message, message

@@ -25,6 +25,7 @@ closed; :func:`not_a_school_day` says so in words, for the form to warn.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -163,8 +164,13 @@ def parse_when(
     except _EitherHalfOfTheDay as exc:
         night, afternoon = exc.at, exc.at.replace(hour=exc.at.hour + 12)
         twelve_hour = f"{night.hour}:{night:%M}"
+        also_a_date = ""
+        if len(words) == 1 and "." in words[0]:  # "5.12": 05:12, 17:12, or 5 December?
+            with contextlib.suppress(ValueError):
+                day = _date(words, today, future=True)
+                also_a_date = f" or {day.day} {day:%B} (type {day:%d/%m})"
         raise InvalidInput(
-            f"“{_shown(text)}” could be {night:%H:%M} or {afternoon:%H:%M}: type "
+            f"“{_shown(text)}” could be {night:%H:%M} or {afternoon:%H:%M}{also_a_date}: type "
             f"{afternoon:%H:%M} (or {twelve_hour}pm) for the afternoon, {night:%H:%M} (or "
             f"{twelve_hour}am) for the early morning."
         ) from None
