@@ -30,7 +30,7 @@ from kiosk.cli_args import (
     command,
     subcommands,
 )
-from kiosk.config import ConfigError, Settings, load_settings
+from kiosk.config import ConfigError, Settings, load_settings, url_without_secrets
 from kiosk.domain.errors import KioskError
 from kiosk.domain.text import display_text, terminal_text, text_width
 
@@ -472,7 +472,7 @@ def _safe_url(url: str) -> str:
     from sqlalchemy.exc import ArgumentError
 
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        return url_without_secrets(make_url(url)).render_as_string(hide_password=True)
     except ArgumentError:
         return "(not a database URL)"
 

@@ -14,11 +14,14 @@ import socket
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kiosk.domain.address import email_problem, not_an_email
 from kiosk.domain.text import unsafe_characters
+
+if TYPE_CHECKING:
+    from sqlalchemy import URL
 
 APP_NAME = "staff-room-kiosk"
 
@@ -365,7 +368,19 @@ def shown_setting(key: str, value: Any) -> str:
         from sqlalchemy.exc import ArgumentError
 
         try:
-            return repr(make_url(value).render_as_string(hide_password=True))
+            return repr(url_without_secrets(make_url(value)).render_as_string(hide_password=True))
         except ArgumentError:
             return "(not a database URL)"
     return repr(value)
+
+
+def url_without_secrets(parsed: URL) -> URL:
+    """``parsed`` with every password in its query string masked as ``***``. libpq takes
+    ``password`` and ``sslpassword`` there as well as before the ``@``, and SQLAlchemy's
+    ``hide_password`` masks only the one before the ``@``: a URL given as
+    ``postgresql://kiosk@host/db?password=...`` was printed whole (verify's ``Database:``
+    line, ``kiosk db upgrade``, ``kiosk config``) and kept in the witness file."""
+    secret = {k for k in parsed.query if "password" in k.lower() or "passwd" in k.lower()}
+    if not secret:
+        return parsed
+    return parsed.update_query_dict({k: "***" for k in secret})

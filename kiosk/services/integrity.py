@@ -59,7 +59,7 @@ from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
-from kiosk.config import data_dir
+from kiosk.config import data_dir, url_without_secrets
 from kiosk.db.guards import missing_guards
 from kiosk.db.models import Event
 from kiosk.db.types import UTCDateTime
@@ -1260,7 +1260,7 @@ def _checked_elsewhere(database: str, formerly: str, witness: VerifyReport | Non
         else f"last at {witness.checked_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
     )
     return (
-        f"this machine last checked another register, {name} (newest event "
+        f"this machine last checked another register, {shown_database(name)} (newest event "
         f"{other.witness_id if other.witness_id is not None else '-'}, at "
         f"{at.astimezone(UTC):%Y-%m-%d %H:%M} UTC); this one was checked here {here}: if the "
         "kiosks record into that one, this check was not of their register (see where the "
@@ -1324,7 +1324,18 @@ def witness_name(url: str) -> str:
         and not database.startswith((":memory:", "file:"))
     ):
         return f"sqlite:///{os.path.realpath(database)}"
-    return parsed.render_as_string(hide_password=True)
+    return url_without_secrets(parsed).render_as_string(hide_password=True)
+
+
+def shown_database(name: str) -> str:
+    """A database's name as the witness file keeps it, fit to print: any password in a URL's
+    query masked (a name kept before it was masked there)."""
+    from sqlalchemy.engine import make_url
+
+    if not name.startswith("sqlite:"):
+        with suppress(Exception):
+            name = url_without_secrets(make_url(name)).render_as_string(hide_password=True)
+    return name
 
 
 def former_witness_name(url: str) -> str:
