@@ -1265,7 +1265,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     for line in report.cannot_rule_out:
         print(f"Cannot rule out: {line}")
     for note in report.notes:
-        print(f"Note: {note}")
+        print(f"Note: {display_text(note)}")
     for problem in report.problems[:200]:
         print(f"Problem: {problem}")
     if len(report.problems) > 200:

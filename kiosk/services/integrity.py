@@ -80,6 +80,7 @@ from kiosk.domain.chain import (
 from kiosk.domain.errors import DatabaseUnavailable, InvalidInput, KioskError
 from kiosk.domain.events import EventKind
 from kiosk.domain.reference import REFERENCE_FIELDS, REFERENCE_KIND, normalise_key
+from kiosk.domain.text import display_text
 from kiosk.domain.timeutil import CLOCK_SKEW
 from kiosk.services.common import UseCases
 from kiosk.services.reference import all_table_rows
@@ -1329,13 +1330,15 @@ def witness_name(url: str) -> str:
 
 def shown_database(name: str) -> str:
     """A database's name as the witness file keeps it, fit to print: any password in a URL's
-    query masked (a name kept before it was masked there)."""
+    query masked (a name kept before it was masked there), and no terminal escape, bidi
+    control or line break (a file's name is whatever a shell chose: the note naming another
+    register checked here printed it raw, and kept it in the register's stored check)."""
     from sqlalchemy.engine import make_url
 
     if not name.startswith("sqlite:"):
         with suppress(Exception):
             name = url_without_secrets(make_url(name)).render_as_string(hide_password=True)
-    return name
+    return display_text(name)
 
 
 def former_witness_name(url: str) -> str:

@@ -7,6 +7,10 @@ marked as a guard test.
 
 from __future__ import annotations
 
+import json
+import sqlite3
+from pathlib import Path
+
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -34,3 +38,46 @@ def test_verify_does_not_print_a_password_given_in_the_urls_query(
     assert "Database:" in out, out
     assert secret not in out, out
     assert secret not in witness_path().read_text(encoding="utf-8")
+
+
+# --- a hostile name in the note about another register ------------------------------------
+
+
+def _copy_file(source: str, target: Path) -> None:
+    src = sqlite3.connect(source)
+    dest = sqlite3.connect(target)
+    try:
+        src.backup(dest)
+    finally:
+        dest.close()
+        src.close()
+
+
+def test_the_note_naming_another_register_carries_no_terminal_escapes(
+    sqlite_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A shell (no key) leaves a copy of the register in a file whose name holds terminal
+    escapes (an OSC 52 that writes the clipboard, a title, a bidi override) and has the
+    office check it once (``KIOSK_DATABASE_URL`` pointed at it). The next ``kiosk verify``
+    of the real register said "this machine last checked another register, <name>", the
+    name printed raw: the escapes ran in the office's terminal (the ``Database:`` line above
+    it was made safe, the note was not) and were kept in the register's stored check. Now
+    the name is shown as safe text."""
+    hostile = tmp_path / "copy\x1b]52;c;ZWNobyBwd25lZA==\x07\u202e.sqlite3"
+    _copy_file(sqlite_url.removeprefix("sqlite:///"), hostile)
+    monkeypatch.setenv("KIOSK_DATABASE_URL", f"sqlite:///{hostile}")
+    main(["verify"])
+    capsys.readouterr()
+
+    monkeypatch.setenv("KIOSK_DATABASE_URL", sqlite_url)
+    main(["verify"])
+    out = capsys.readouterr().out
+    assert "another register" in out, out
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out, repr(out)
+    # Nor in the witness of the real register (its notes are kept).
+    kept = json.loads(witness_path().read_text(encoding="utf-8"))
+    real = next(v for k, v in kept.items() if "copy" not in k)
+    assert not any("\x1b" in n for n in real.get("notes", [])), real
