@@ -207,7 +207,8 @@ class ServiceContext:
                 if checking:
                     uow.ensure_baseline()
                 yield uow
-                if file_replaced(self.engine, session.connection().info):
+                opened = session.connection().info
+                if file_replaced(self.engine, opened):
                     # Rolled back: committed, it would be in a file no one can open again.
                     gone = file_gone(self.engine)
                     log.error(
@@ -219,6 +220,8 @@ class ServiceContext:
                 lost_wal = wal_deleted(self.engine)  # (this transaction has it open)
             if lost_wal:  # committed into a deleted file: into the database file first
                 rescue_deleted_wal(self.engine)
+            if uow.recorded is not None and file_replaced(self.engine, opened):
+                self._replaced_as_committed(*uow.recorded)
             if checking:  # committed
                 self.baseline_checked = True
                 # session.begin() committed here; only now is anything confirmed.
@@ -254,6 +257,24 @@ class ServiceContext:
                     "KIOSK_DATABASE_URL (the kiosks' login may not)."
                 ) from exc
             raise DatabaseUnavailable(_unavailable(exc, writing=True)) from exc
+
+    def _replaced_as_committed(self, event_id: int, digest: str) -> None:
+        """SQLite: the file at the database's path was replaced (or removed) between the
+        last look before the COMMIT and the COMMIT, which then went into the file now
+        reachable by no one. The event is confirmed only when the file at the path holds it
+        (a copy taken after the commit); otherwise it is not recorded, in words."""
+        if not file_gone(self.engine) and self._stored_after_all(event_id, digest):
+            log.warning(
+                "event %s committed as the file was replaced: in the new file too", event_id
+            )
+            return
+        gone = file_gone(self.engine)
+        log.error(
+            "the database file was %s as event %s was committed: not in the register",
+            "removed" if gone else "replaced",
+            event_id,
+        )
+        raise DatabaseUnavailable(FILE_GONE if gone else FILE_REPLACED)
 
     def _stored_after_all(self, event_id: int, digest: str) -> bool | None:
         """After a COMMIT that failed: is the event ``event_id`` stored, with ``digest``?

@@ -8,14 +8,23 @@ marked as a guard test.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import make_url
 
 from kiosk.cli import main
+from kiosk.config import Settings
+from kiosk.db.engine import make_engine
+from kiosk.domain.errors import KioskError
+from kiosk.services import uow as uow_module
+from kiosk.services.app import Services
 from kiosk.services.integrity import witness_path
+from tests.reliability.helpers import raw_scalar, sqlite_path
+from tests.school import make_school
 
 # --- a password in the URL's query string ---------------------------------------------------
 
@@ -81,3 +90,61 @@ def test_the_note_naming_another_register_carries_no_terminal_escapes(
     kept = json.loads(witness_path().read_text(encoding="utf-8"))
     real = next(v for k, v in kept.items() if "copy" not in k)
     assert not any("\x1b" in n for n in real.get("notes", [])), real
+
+
+# --- the database file replaced between the kiosk's last look and its COMMIT ----------------
+
+
+def _swap_in_copy(path: str) -> None:
+    """A copy of the register as committed now, renamed over the file the kiosk has open."""
+    copy = f"{path}.copy"
+    _copy_file(path, Path(copy))
+    os.replace(copy, path)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def test_a_file_replaced_just_before_the_commit_does_not_leave_a_deposit_confirmed(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kiosk looks once, before its COMMIT, whether the file at the database's path is
+    still the one it has open. A shell renaming a copy over it (a loop on inotify, a sync
+    tool) in the moment after that look and before the COMMIT had the deposit committed
+    into the unlinked file and confirmed: in no register anyone can open. Now the kiosk
+    looks again once committed, and a deposit not in the file at the path is not
+    confirmed."""
+    services = Services(make_engine(sqlite_url), Settings(kiosk_name="k", database_url=sqlite_url))
+    real = uow_module.file_replaced
+    swapped: list[bool] = []
+
+    def look_then_swap(engine: Any, info: Any) -> bool:
+        said = real(engine, info)
+        if not swapped:
+            swapped.append(True)
+            _swap_in_copy(sqlite_path(sqlite_url))
+        return said
+
+    try:
+        make_school(services)
+        services.phones.deposit("BJONES")
+        monkeypatch.setattr(uow_module, "file_replaced", look_then_swap)
+        try:
+            receipt = services.phones.deposit("ASMITH")
+        except KioskError:
+            receipt = None  # refused in words: nothing confirmed
+        assert swapped
+        if receipt is not None:
+            found = raw_scalar(
+                sqlite_url, f"SELECT count(*) FROM events WHERE id = {receipt.event_id}"
+            )
+            assert found == 1, (
+                f"deposit {receipt.event_id} was confirmed into the replaced (unlinked) file"
+            )
+        monkeypatch.setattr(uow_module, "file_replaced", real)
+        after = services.phones.deposit("ASMITH")
+        assert (
+            raw_scalar(sqlite_url, f"SELECT kind FROM events WHERE id = {after.event_id}")
+            == "phone_deposited"
+        )
+    finally:
+        services.close()
