@@ -56,10 +56,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
-from kiosk.config import data_dir, url_without_secrets
+from kiosk.config import ConfigError, data_dir, load_settings, url_without_secrets
 from kiosk.db.guards import missing_guards
 from kiosk.db.models import Event
 from kiosk.db.types import UTCDateTime
@@ -1269,6 +1270,31 @@ def _checked_elsewhere(database: str, formerly: str, witness: VerifyReport | Non
     )
 
 
+def _settings_name_another(name: str, source: str | None) -> str:
+    """When the database URL came from the environment: which database this machine's
+    settings name without it (``config.toml``, or the default), if another. The kiosk's
+    service reads its settings without the shell's environment: a ``KIOSK_DATABASE_URL``
+    put in a shell profile made every check typed there read a copy, saying only "from
+    environment", while the kiosk recorded into the one its settings name."""
+    if not (source or "").startswith("environment"):
+        return ""
+    try:
+        environ = {k: v for k, v in os.environ.items() if k != "KIOSK_DATABASE_URL"}
+        settings = load_settings(environ)
+        other = witness_name(settings.database_url)
+    except (ConfigError, ValueError, OSError, SQLAlchemyError):  # said when the kiosk starts
+        return ""
+    if other == name:
+        return ""
+    where = settings.sources.get("database_url") or "default"
+    where = "the default" if where == "default" else where
+    return (
+        f"; WITHOUT that variable this machine's settings ({where}) name another "
+        f"database, {shown_database(other)}: the kiosk records into that one unless its "
+        "service sets the variable too"
+    )
+
+
 def load_witness(database: str) -> VerifyReport | None:
     """The last result this machine saw for this database (None: none, or unreadable)."""
     return read_witness(database)[0]
@@ -1659,7 +1685,7 @@ class IntegrityService(UseCases):
             except OSError:
                 wal = 0
             line += f", {size:,} bytes" + (f" (+ {wal:,} in its -wal file)" if wal else "")
-        return line
+        return line + _settings_name_another(name, source)
 
     def last_result(self) -> VerifyReport | None:
         """The result of the last ``verify`` (None when the register was never checked, or

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from kiosk.cli import main
-from kiosk.config import Settings
+from kiosk.config import Settings, config_file
 from kiosk.db.engine import make_engine
 from kiosk.domain.errors import KioskError
 from kiosk.services import uow as uow_module
@@ -148,3 +148,30 @@ def test_a_file_replaced_just_before_the_commit_does_not_leave_a_deposit_confirm
         )
     finally:
         services.close()
+
+
+# --- where the database URL comes from, when the environment and config.toml disagree -------
+
+
+def test_verify_says_when_the_environment_overrides_another_database_named_in_config(
+    sqlite_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The kiosk runs from its service with ``config.toml``'s ``database_url``; a shell
+    (as the kiosk's user, no key) puts ``export KIOSK_DATABASE_URL=<a frozen copy>`` in
+    that user's shell profile. Every ``kiosk verify`` the office types there checks the
+    copy and said only "(from environment $KIOSK_DATABASE_URL)": nothing said that the
+    kiosk's own settings name another database, the one it records into. Now verify says
+    which database the settings name without the environment's URL."""
+    real = tmp_path / "real.sqlite3"
+    _copy_file(sqlite_path(sqlite_url), real)
+    config_file().parent.mkdir(parents=True, exist_ok=True)
+    config_file().write_text(f'database_url = "sqlite:///{real}"\n', encoding="utf-8")
+    monkeypatch.setenv("KIOSK_DATABASE_URL", sqlite_url)
+    main(["verify"])
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if x.startswith("Database:"))
+    assert sqlite_path(sqlite_url) in line, line
+    assert str(real) in line, f"verify did not say that config.toml names another: {line}"
