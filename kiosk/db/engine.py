@@ -132,10 +132,23 @@ def _configure_sqlite(engine: Engine) -> None:
     # started during such an outage would never record again until restarted.
     path = engine.url.database or ""
 
+    # The file at the path just before SQLite opens it, and just after: another file renamed
+    # over it in between (a shell told of the open by inotify) left the connection with the
+    # old file, now unlinked, while the look after noted the new one; nothing afterwards
+    # could see a difference, and every confirmed write went into a file no one can open.
+    @event.listens_for(engine, "do_connect")
+    def look_before_opening(_dialect: Any, record: Any, _cargs: Any, _cparams: Any) -> None:
+        record.info[_FILE_BEFORE_OPEN] = file_identity(path)
+
     @event.listens_for(engine, "connect")
     def note_read_only(_dbapi_connection: Any, record: Any) -> None:
         record.info["kiosk_opened_read_only"] = not os.access(path, os.W_OK)
-        record.info[FILE_OPENED] = file_identity(path)
+        before = record.info.pop(_FILE_BEFORE_OPEN, None)
+        now = file_identity(path)
+        if before is not None and now != before:
+            log.error("the database file was replaced as the kiosk opened it: not used")
+            now = _NOT_KNOWN  # which one it has is not known: never the one at the path
+        record.info[FILE_OPENED] = now
 
     @event.listens_for(engine, "checkout")
     def drop_if_writable_again(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
@@ -165,6 +178,9 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 FILE_OPENED = "kiosk_file_opened"
+_FILE_BEFORE_OPEN = "kiosk_file_before_open"
+# A connection that may have either file (replaced as it was opened): unlike any file's.
+_NOT_KNOWN = (-1, -1)
 
 
 def file_identity(path: str) -> tuple[int, int] | None:

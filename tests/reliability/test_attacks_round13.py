@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from kiosk.cli import main
@@ -175,3 +176,53 @@ def test_verify_says_when_the_environment_overrides_another_database_named_in_co
     line = next(x for x in out.splitlines() if x.startswith("Database:"))
     assert sqlite_path(sqlite_url) in line, line
     assert str(real) in line, f"verify did not say that config.toml names another: {line}"
+
+
+# --- the database file replaced as the kiosk opens it -------------------------------------
+
+
+def test_a_file_replaced_as_the_kiosk_opens_it_is_not_taken_for_the_one_opened(
+    sqlite_url: str,
+) -> None:
+    """The kiosk notes which file (device, inode) a connection opened by looking at the path
+    just after SQLite opened it. A shell watching the folder (inotify reports the open)
+    renames a copy over the file in that moment: the kiosk noted the copy, while its
+    connection had the old file, now unlinked. Every later deposit went into that file and
+    was confirmed, none of the checks (at checkout, before and after the COMMIT) ever saw a
+    difference, and ``kiosk verify`` read the copy. Now the path is looked at before the
+    open as well, and a connection whose file changed under its opening is not used."""
+    services = Services(make_engine(sqlite_url), Settings(kiosk_name="k", database_url=sqlite_url))
+    engine = services.ctx.engine
+    armed: list[bool] = []
+
+    def swap_as_opened(dbapi_connection: Any, _record: Any) -> None:
+        if armed:
+            armed.clear()
+            dbapi_connection.execute("PRAGMA journal_mode=WAL").fetchall()  # the old file's
+            _swap_in_copy(sqlite_path(sqlite_url))
+
+    event.listen(engine, "connect", swap_as_opened, insert=True)
+    try:
+        make_school(services)
+        services.phones.deposit("BJONES")
+        engine.dispose()  # the next write opens a connection
+        armed.append(True)
+        try:
+            receipt = services.phones.deposit("ASMITH")
+        except KioskError:
+            receipt = None  # refused in words: nothing confirmed
+        assert not armed, "the swap did not happen"
+        if receipt is not None:
+            found = raw_scalar(
+                sqlite_url, f"SELECT count(*) FROM events WHERE id = {receipt.event_id}"
+            )
+            assert found == 1, (
+                f"deposit {receipt.event_id} was confirmed into the replaced (unlinked) file"
+            )
+        after = services.phones.collect("BJONES")
+        assert (
+            raw_scalar(sqlite_url, f"SELECT kind FROM events WHERE id = {after.event_id}")
+            == "phone_collected"
+        )
+    finally:
+        services.close()
