@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, text
 
 from kiosk.domain.reference import REFERENCE_KIND
+from kiosk.domain.text import display_text
 
 MESSAGE = "events are append-only: record a correction instead"
 GUARD_KEY = "events_purge_guard"
@@ -521,6 +522,7 @@ def _search_path_problems(conn: Connection) -> list[str]:
         # An overload of the same name beside the kiosk's one: the body that matches is kept.
         if name not in found or _digest(source) == PG_FUNCTION_DIGESTS[name]:
             found[name] = (config, str(source))
+    register = conn.scalar(text(f"SELECT {_SCHEMA_NAME}"))
     problems = []
     for name in PG_FUNCTIONS:
         if name not in found:
@@ -548,6 +550,14 @@ def _search_path_problems(conn: Connection) -> list[str]:
                 f"the function {name} looks tables up in a session's temporary tables first "
                 f"(search_path {path or 'not set'}; it must end with pg_temp): a kiosk "
                 "login's temporary table can stand in for the register's"
+            )
+        elif schemas[:-1] != [str(register).lower()]:
+            problems.append(
+                f"the function {name} looks tables up in {display_text(', '.join(schemas[:-1]))} "
+                f"(search_path {display_text(path)}), not only in the register's schema "
+                f"{display_text(register)}: tables there stand in for the register's (an "
+                "upgrade run while a schema named after the owner existed pins the functions "
+                "to it)"
             )
     return problems
 

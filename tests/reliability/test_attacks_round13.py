@@ -13,6 +13,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -24,7 +25,7 @@ from kiosk.domain.errors import KioskError
 from kiosk.services import uow as uow_module
 from kiosk.services.app import Services
 from kiosk.services.integrity import witness_path
-from tests.reliability.helpers import raw_scalar, sqlite_path
+from tests.reliability.helpers import libpq_url, raw_scalar, sqlite_path
 from tests.school import make_school
 
 # --- a password in the URL's query string ---------------------------------------------------
@@ -226,3 +227,44 @@ def test_a_file_replaced_as_the_kiosk_opens_it_is_not_taken_for_the_one_opened(
         )
     finally:
         services.close()
+
+
+# --- PostgreSQL: the register's functions pinned to another schema --------------------------
+
+
+@pytest.mark.postgresql
+def test_verify_names_a_function_pinned_to_a_schema_that_is_not_the_registers(
+    set_up_school: Services, pg_url: str, kiosk_url: str
+) -> None:
+    """Revisions 0007 to 0009 pin each function's search_path to ``current_schema()``: the
+    first schema on the owner's search_path that exists, ``"$user"`` first. A kiosk login
+    once granted CREATE on the database (a slip, put right since) makes a schema named after
+    the owner, with an empty ``kiosk_settings`` and ``staff_roles`` of its own, and revokes
+    its own CREATE there (an owner may): the owner's next ``kiosk db upgrade`` pins the
+    guard to it, and the guard then reads the login's empty tables ("not set up": anything
+    goes). Verify checked only that ``pg_temp`` came last, and said "intact". Now it names a
+    function that looks anywhere but the register's own schema first."""
+    login = make_url(kiosk_url).username
+    with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+        owner.execute(f"GRANT CREATE ON DATABASE {make_url(pg_url).database} TO {login}")
+    with psycopg.connect(libpq_url(kiosk_url), autocommit=True) as kiosk:
+        kiosk.execute("CREATE SCHEMA shadow")
+        kiosk.execute("CREATE TABLE shadow.kiosk_settings (key text, value text)")
+        kiosk.execute("CREATE TABLE shadow.staff_roles (staff_id int, role text)")
+        kiosk.execute("GRANT USAGE ON SCHEMA shadow TO PUBLIC")
+        kiosk.execute("GRANT SELECT ON ALL TABLES IN SCHEMA shadow TO PUBLIC")
+        kiosk.execute(f"REVOKE CREATE ON SCHEMA shadow FROM {login}")
+    with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+        owner.execute(f"REVOKE CREATE ON DATABASE {make_url(pg_url).database} FROM {login}")
+        # What the upgrade leaves with the login's schema first on the owner's search_path.
+        owner.execute("ALTER FUNCTION kiosk_guard_reference() SET search_path = shadow, pg_temp")
+    try:
+        report = set_up_school.integrity.verify(save=False)
+    finally:
+        with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+            owner.execute("DROP SCHEMA shadow CASCADE")
+    assert not report.ok, report.summary
+    assert any(
+        p.startswith("the function kiosk_guard_reference looks tables up in shadow")
+        for p in report.problems
+    ), report.problems
