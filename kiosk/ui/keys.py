@@ -291,10 +291,11 @@ class HeldKeys:
     A terminal sends no key-up: a repeat is told by what comes after it. The first repeat
     comes a delay after the press (a quarter to a whole second, as a second press might),
     the next ones ``GAP`` apart at most. So an acting key that is the same key as the last
-    one, ``GAP`` or more after it, waits (at most ``GAP``) for what comes next: the same key
-    again within ``GAP`` makes it the first repeat of a key held down, and it and the rest
-    of the run are dropped; anything else (or nothing) makes it a press of its own, handed
-    on. The same key twice within ``GAP`` of a press (a double press, keys that waited while
+    one, ``GAP`` or more after it (and at most ``FIRST_REPEAT_WITHIN``: later, it is a
+    press), waits (at most ``GAP``) for what comes next: the same key again within ``GAP``
+    makes it the first repeat of a key held down, and it and the rest of the run are
+    dropped; anything else (or nothing) makes it a press of its own, handed on. The same
+    key twice within ``GAP`` of a press (a double press, keys that waited while
     the kiosk was busy and came in one go) is two presses, as before: a key's first repeat
     never comes that soon.
 
@@ -308,6 +309,11 @@ class HeldKeys:
     returns those to hand on now, in order."""
 
     GAP = 0.15
+    # A key's first repeat comes at most this long after its press (terminals and keyboards
+    # wait a quarter to a whole second): the same key again later is a press of its own,
+    # handed on at once. (It waited, and a quick second press within GAP, F4 twice after an
+    # undo a moment before, made both "a key held down": both dropped, nothing undone.)
+    FIRST_REPEAT_WITHIN = 1.0
 
     def __init__(self) -> None:
         self._last_key: str | None = None
@@ -338,7 +344,7 @@ class HeldKeys:
                 return out  # still held down
             return [*out, event]  # pressed twice at once: two presses
         self._repeating = False
-        if same and matters:
+        if same and matters and gap <= self.FIRST_REPEAT_WITHIN:
             self.waiting = event  # a second press, or the first repeat: the next key says
             return out
         return [*out, event]
