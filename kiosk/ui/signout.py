@@ -354,6 +354,12 @@ class SignOutScreen(StaffScreen):
 
     @on(RadioSet.Changed, "#reason")
     def _reason_changed(self, event: RadioSet.Changed) -> None:
+        digit = self.typed_reason()
+        if digit is not None and digit != event.index:
+            # A reason's digit typed, then another reason chosen on the list (↑ for Other):
+            # the list's is the later choice. The digit left in the code field overrode it,
+            # and Enter in Other's words read it first: signed out for the digit's reason.
+            self.query_one("#tag", CodeField).value = ""
         other = self.query_one("#other-reason", Input)
         is_other = SIGN_OUT_REASONS[event.index] == OTHER
         other.display = is_other

@@ -12,6 +12,8 @@ from textual import events as textual_events
 from kiosk.services.app import Services
 from kiosk.ui.app import KioskApp
 from kiosk.ui.breakfast import BreakfastScreen
+from kiosk.ui.signout import SignOutScreen
+from tests.school import make_ready
 from tests.ui.kiosk_support import make_app, notice, press, running, scan, settle
 
 pytestmark = pytest.mark.ui
@@ -58,3 +60,27 @@ async def test_f4_pressed_twice_fast_after_an_undo_undoes_again(school: Services
         assert isinstance(app.screen, BreakfastScreen)
         assert "Undone:" in notice(app) and "Esha" not in notice(app), notice(app)
     assert in_drawer(school) == []
+
+
+async def test_a_reasons_digit_then_the_arrows_to_other_records_the_words_typed(
+    school: Services,
+) -> None:
+    # Alice's sign-out form for LAP-001. She types 2 (the summary says "for School trip or
+    # visit"), then sees "↑ for Other": ↑, and she types why in the box that opens, then
+    # Enter there. The 2 still in the code field was read first (a reason's digit is the
+    # reason): signed out "School trip or visit", her words and the Other she chose
+    # dropped. The arrows chose the reason after the digit: the digit is over.
+    make_ready(school, "ASMITH")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, *"ASMITH", "enter")
+        await press(pilot, *"LAP-001", "enter")
+        assert isinstance(app.screen, SignOutScreen)
+        await press(pilot, "2")
+        assert "for “School trip or visit”" in app.screen.summary_text()
+        await press(pilot, "up")
+        assert app.focused is not None and app.focused.id == "other-reason", app.focused
+        await press(pilot, *"dentist", "enter")
+        await settle(pilot)
+    reasons = [i.reason for i in school.devices.offsite_now()]
+    assert reasons == ["dentist"], reasons
