@@ -43,6 +43,21 @@ def test_a_kiosk_whose_clock_went_back_records_nothing_and_says_why(
     assert services.phones.phones_now() == ()
 
 
+def test_a_clock_that_ran_a_day_ahead_and_was_put_right_still_records(
+    services: Services, clock: FakeClock
+) -> None:
+    # An NTP server's bad answer put the kiosk a day ahead for a while; its events carry
+    # that day. Put right, its clock reads a day before its own last event: that must not
+    # stop an honest kiosk (nobody could set a right clock more right); verify names the
+    # events dated out of order.
+    make_school(services)
+    clock.advance(days=1)
+    services.phones.deposit("ASMITH")
+    clock.advance(days=-1, minutes=5)
+    services.phones.collect("ASMITH")
+    assert services.phones.phones_now() == ()
+
+
 def test_a_clock_set_back_a_few_minutes_still_records(services: Services, clock: FakeClock) -> None:
     # Time found again a few minutes slow (a clock that ran fast, put right): still this
     # kiosk's time, within the minutes verify allows.

@@ -11,9 +11,14 @@ from kiosk.domain.errors import InvalidInput
 DEFAULT_RETURN_TIME = time(8, 30)
 # How far two clocks that record into one register may disagree (kiosks on one database, a
 # kiosk's clock put right by a few minutes) before a time is taken for a wrong one: verify
-# names an event dated more than this before one recorded ahead of it, and a kiosk whose
-# clock reads more than this before its own last event records nothing.
+# names an event dated more than this before one recorded ahead of it.
 CLOCK_SKEW = timedelta(minutes=10)
+# How far a kiosk's clock may read before the last event it recorded itself before it is
+# taken for a clock gone back (a flat battery: the machine starts in 2000, or at its
+# firmware's date) and the kiosk records nothing. Far more than any skew: a clock that ran
+# ahead for a while and was put right (an NTP server's bad answer, two kiosks cloned with one
+# name) must not stop an honest kiosk, as nobody could set a right clock more right.
+CLOCK_GONE_BACK = timedelta(days=30)
 
 
 def utc_now() -> datetime:

@@ -44,7 +44,7 @@ from kiosk.domain.errors import (
 )
 from kiosk.domain.events import EventKind
 from kiosk.domain.reference import ID_KEYED, REFERENCE_FIELDS, REFERENCE_KIND, normalise_key
-from kiosk.domain.timeutil import CLOCK_SKEW, utc_now
+from kiosk.domain.timeutil import CLOCK_GONE_BACK, utc_now
 from kiosk.services.reference import all_table_rows, normalise_row
 from kiosk.services.secret import school_key, school_key_if_present
 
@@ -438,14 +438,16 @@ class UnitOfWork:
         return self._last_hash
 
     def _check_clock(self) -> None:
-        """ClockWrong when this kiosk's clock reads more than ``CLOCK_SKEW`` before the newest
-        event this kiosk recorded (a flat clock battery: the machine started in 2000 and has
-        not found the time). What it recorded would carry that time: a phone collected years
-        before it was deposited, today's register without it. Another kiosk's event is no
-        measure (its clock may be the wrong one: a kiosk a day ahead would stop every other);
-        nor is a time nobody can read (verify names it), nor an event the kiosk could not
-        have written (its hash or MAC does not hold: the kiosk's database login, without the
-        key, can insert one dated 2030 under this kiosk's name)."""
+        """ClockWrong when this kiosk's clock reads more than ``CLOCK_GONE_BACK`` (30 days)
+        before the newest event this kiosk recorded (a flat clock battery: the machine
+        started in 2000 and has not found the time). What it recorded would carry that time:
+        a phone collected years before it was deposited, today's register without it. A
+        smaller difference is recorded, and verify names it (a clock that ran ahead and was
+        put right must not stop an honest kiosk). Another kiosk's event is no measure (its
+        clock may be the wrong one); nor is a time nobody can read (verify names it), nor an
+        event the kiosk could not have written (its hash or MAC does not hold: the kiosk's
+        database login, without the key, can insert one dated 2030 under this kiosk's
+        name)."""
         conn = self.session.connection()
         query = _OWN_LAST_PG if conn.dialect.name == "postgresql" else _OWN_LAST_SQLITE
         own = conn.execute(query, {"kiosk": self.ctx.settings.kiosk_name[:64]}).first()
@@ -455,7 +457,7 @@ class UnitOfWork:
             at = datetime.fromisoformat(iso_utc(own[1]) or "")
         except (UnreadableEvent, ValueError):
             return
-        if self.now >= at - CLOCK_SKEW:
+        if self.now >= at - CLOCK_GONE_BACK:
             return
         row = conn.execute(_STORED_EVENT, {"id": own[0]}).first()
         if row is None:
@@ -473,8 +475,8 @@ class UnitOfWork:
         now, last = self.now.astimezone(zone), at.astimezone(zone)
         log.error("the kiosk's clock reads %s, before its last event at %s", self.now, at)
         raise ClockWrong(
-            f"this kiosk's clock says {now:%A} {now.day} {now:%B %Y %H:%M}, before the last "
-            f"event it recorded ({last:%A} {last.day} {last:%B %Y %H:%M}). Nothing can be "
+            f"this kiosk's clock says {now:%A} {now.day} {now:%B %Y %H:%M}, long before the "
+            f"last event it recorded ({last:%A} {last.day} {last:%B %Y %H:%M}). Nothing can be "
             "recorded here until its clock is set right: tell the office."
         )
 
