@@ -70,11 +70,10 @@ from kiosk.services.integrity import (
     Anchor,
     IntegrityService,
     VerifyReport,
-    _older_witness,
     chain_offset,
     load_last,
-    read_witness,
     verify_session,
+    verify_with_witnesses,
 )
 from kiosk.services.reference import all_table_rows
 from kiosk.services.register import neutralise
@@ -250,10 +249,7 @@ class BackupService(UseCases):
             os.chmod(partial, 0o600)
             # This machine's witness of the live register: the copy is that register, and
             # an end cut since the last check must not be backed up as "verified".
-            integrity = IntegrityService(self.ctx)
-            witness, _unreadable = read_witness(
-                integrity._database(), formerly=integrity._former_database()
-            )
+            witness, _unreadable = IntegrityService(self.ctx).read_witness()
             try:
                 report = _verify_file(
                     partial,
@@ -546,10 +542,9 @@ def _verify_file(
     engine = null_pool_engine(f"sqlite:///{path}")
     try:
         with Session(engine) as session, session.begin():
-            found = (witness, load_last(session))
-            previous = _older_witness(*found)
-            others = tuple(w for w in found if w is not None and w is not previous)
-            return verify_session(session, now=now, previous=previous, witnesses=others, key=key)
+            return verify_with_witnesses(
+                session, now=now, key=key, witnesses=(witness, load_last(session))
+            )
     finally:
         engine.dispose()
 

@@ -1585,6 +1585,25 @@ def _older_witness(a: VerifyReport | None, b: VerifyReport | None) -> VerifyRepo
     return a if a.witness_id >= b.witness_id else b
 
 
+def verify_with_witnesses(
+    session: Session,
+    *,
+    now: datetime,
+    key: bytes | None,
+    witnesses: tuple[VerifyReport | None, VerifyReport | None],
+    anchors: Sequence[Anchor] = (),
+) -> VerifyReport:
+    """``verify_session`` with both witnesses of a register (this machine's file, the last
+    check stored in the chain): the one naming the newer event is the previous check, and
+    the other is checked too (a forged check in the chain naming a newer head must not leave
+    this machine's witness unread, nor the reverse)."""
+    previous = _older_witness(*witnesses)
+    others = tuple(w for w in witnesses if w is not None and w is not previous)
+    return verify_session(
+        session, now=now, previous=previous, witnesses=others, key=key, anchors=anchors
+    )
+
+
 def chain_offset(session: Session) -> int | None:
     """How many events came before the first one still in the table (None: unknown)."""
     first = session.execute(select(Event.prev_hash).order_by(Event.id).limit(1)).first()
@@ -1608,6 +1627,10 @@ class IntegrityService(UseCases):
     def _former_database(self) -> str:
         return former_witness_name(self.ctx.engine.url.render_as_string(hide_password=False))
 
+    def read_witness(self) -> tuple[VerifyReport | None, str | None]:
+        """This machine's witness of this register, and a note when it cannot be read."""
+        return read_witness(self._database(), formerly=self._former_database())
+
     def forget_witness(self) -> None:
         """This machine's witness of this database goes (its newer events were dropped by a
         recorded restore: the end it names is gone as asked)."""
@@ -1625,20 +1648,10 @@ class IntegrityService(UseCases):
         database = self._database()
         with self.ctx.read() as session:
             one_snapshot(session)
-            witness, witness_note = read_witness(database, formerly=self._former_database())
+            witness, witness_note = self.read_witness()
             last_id, last, last_unreadable = read_last(session)
-            found = (witness, last)
-            previous = _older_witness(*found)
-            # The other one is checked too: a forged check in the chain naming a newer head
-            # must not leave this machine's witness file unread (nor the reverse).
-            others = tuple(w for w in found if w is not None and w is not previous)
-            report = verify_session(
-                session,
-                now=self.ctx.clock(),
-                previous=previous,
-                witnesses=others,
-                key=key,
-                anchors=anchors,
+            report = verify_with_witnesses(
+                session, now=self.ctx.clock(), key=key, witnesses=(witness, last), anchors=anchors
             )
         if last_unreadable:
             # The kiosk never stores such a check: written by hand, and no check.
