@@ -752,6 +752,27 @@ def _may_execute(conn: Connection, role: str, function: str, args: str) -> bool:
     return bool(conn.scalar(text(_MAY_EXECUTE), {"r": role, "f": function, "args": args}))
 
 
+# The purge calls the register's own ``kiosk_purge_events(bigint)``, found by oid in the
+# register's schema and called by its schema-qualified name: not looked up by name through
+# the session's search_path, where a dropped function raised a database error and a function
+# of the same name planted earlier on the path would have been called instead.
+_PURGE_FUNCTION = f"""
+    SELECT pg_catalog.quote_ident(n.nspname) || '.kiosk_purge_events',
+           pg_catalog.has_function_privilege(current_user, p.oid, 'EXECUTE')
+    FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+    WHERE p.proname = 'kiosk_purge_events'
+      AND pg_catalog.oidvectortypes(p.proargtypes) = 'bigint'
+      AND p.pronamespace = {_SCHEMA}
+    """
+
+
+def purge_function(conn: Connection) -> tuple[str, bool] | None:
+    """The register's purge function as a qualified name to call, and whether the current
+    login may call it; None when the register has no such function (PostgreSQL only)."""
+    row = conn.execute(text(_PURGE_FUNCTION)).first()
+    return None if row is None else (str(row[0]), bool(row[1]))
+
+
 # A role that may create objects in a schema can plant a function there that stands in for
 # one the kiosk's queries call (``upper(varchar)`` is a closer match for ``upper(devices.tag)``
 # than pg_catalog's ``upper(text)``): whoever runs the query runs it, the owner included, with

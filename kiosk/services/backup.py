@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session, aliased
 
 from kiosk.db import migrate
 from kiosk.db.engine import null_pool_engine
-from kiosk.db.guards import SQLITE_TRIGGERS, protected_min_sql
+from kiosk.db.guards import SQLITE_TRIGGERS, protected_min_sql, purge_function
 from kiosk.db.models import Base, Device, Event, KioskSetting, Policy, Staff, Store
 from kiosk.domain.chain import CONTENT_VERSION, GENESIS_HASH, event_mac, hash_of
 from kiosk.domain.errors import (
@@ -456,16 +456,21 @@ class BackupService(UseCases):
             admin = state.get_staff_info(session, admin_code)
             if not admin.has_role(Role.ADMIN.value):
                 raise RuleViolation(f"{admin.name} is not an admin: only admins can purge.")
-            if session.get_bind().dialect.name == "postgresql" and not session.scalar(
-                text(
-                    "SELECT has_function_privilege(current_user, "
-                    "'kiosk_purge_events(bigint)', 'EXECUTE')"
-                )
-            ):
-                raise RuleViolation(
-                    "On PostgreSQL only the database owner may purge: run kiosk purge with "
-                    "the owner's KIOSK_DATABASE_URL (the kiosks' login may not)."
-                )
+            purge_call: str | None = None
+            if session.get_bind().dialect.name == "postgresql":
+                found = purge_function(session.connection())
+                if found is None:
+                    raise RuleViolation(
+                        "Nothing was purged: the register's purge function kiosk_purge_events "
+                        "is missing from this database. Run kiosk verify, and ask whoever "
+                        "looks after the database to put the register's functions back."
+                    )
+                purge_call, allowed = found
+                if not allowed:
+                    raise RuleViolation(
+                        "On PostgreSQL only the database owner may purge: run kiosk purge "
+                        "with the owner's KIOSK_DATABASE_URL (the kiosks' login may not)."
+                    )
             today = local_date(uow.now, zone)
             latest = today - timedelta(days=MIN_RETENTION_DAYS)
             if before > latest:
@@ -503,10 +508,8 @@ class BackupService(UseCases):
                     "last_removed_position": offset + removed if offset is not None else None,
                 },
             )
-            if session.get_bind().dialect.name == "postgresql":
-                deleted = session.scalar(
-                    text("SELECT kiosk_purge_events(:cp)"), {"cp": checkpoint.id}
-                )
+            if purge_call is not None:
+                deleted = session.scalar(text(f"SELECT {purge_call}(:cp)"), {"cp": checkpoint.id})
             else:
                 session.add(KioskSetting(key=GUARD_KEY, value=str(upto), updated_at=uow.now))
                 session.flush()

@@ -5,14 +5,17 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, date, datetime
 
+import psycopg
 import pytest
 from sqlalchemy import text
 
+from kiosk.config import Settings
+from kiosk.db.engine import make_engine
 from kiosk.domain.errors import DatabaseUnavailable, InvalidInput, NotFound, RuleViolation
 from kiosk.services.app import Services
 from kiosk.services.backup import MIN_RETENTION_DAYS
 from tests.conftest import FakeClock
-from tests.reliability.helpers import count_events, meddle, raw_scalar
+from tests.reliability.helpers import count_events, libpq_url, meddle, raw_scalar
 from tests.reliability.test_tamper import event_ids, record_shift
 from tests.school import make_ready, make_school
 
@@ -209,3 +212,25 @@ def test_a_silent_delete_of_old_events_is_caught(
     report = services.integrity.verify()
     assert not report.ok and report.anchor == "missing"
     assert report.first_broken_link == ids[len(ids) // 2]
+
+
+@pytest.mark.postgresql
+def test_purge_with_the_purge_function_dropped_says_so(pg_url: str, clock: FakeClock) -> None:
+    """The purge asked PostgreSQL whether it may call ``kiosk_purge_events`` by the
+    function's name: with the function dropped (by the owner, or a role owning the schema),
+    that question itself failed, and the office read a database error and "try again", which
+    can never work. Now the purge names the missing function and sends the office to
+    ``kiosk verify``, and nothing is recorded."""
+    services = Services(
+        make_engine(pg_url), Settings(kiosk_name="test-kiosk", database_url=pg_url), clock
+    )
+    make_school(services)
+    record_shift(services, rounds=1)
+    clock.set(LATER)
+    with psycopg.connect(libpq_url(pg_url), autocommit=True) as pg:
+        pg.execute("DROP FUNCTION kiosk_purge_events(bigint)")
+    total = count_events(pg_url)
+    with pytest.raises(RuleViolation, match=r"kiosk_purge_events.*missing.*kiosk verify"):
+        services.backup.purge(BEFORE, "CHEAD")
+    assert count_events(pg_url) == total
+    services.close()
