@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -46,8 +47,10 @@ CSV_COLUMNS = (
     "voided",
     "void_reason",
 )
-# A cell starting with one of these is a formula in Excel/LibreOffice: prefix a quote.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A cell starting with one of these is a formula in Excel/LibreOffice: prefix a quote. The
+# start is read as a spreadsheet may read it: full-width forms as ASCII (U+FF1D is = to a Japanese
+# or Chinese locale's Excel) and after leading spaces (LibreOffice's "trim spaces" import).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +65,18 @@ def neutralise(value: object) -> str:
     """Make a CSV cell safe to open in a spreadsheet (no formula injection) and to write as
     UTF-8 (a lone surrogate, which a login without the key could plant, is ``�``)."""
     text = "" if value is None else encodable_text(str(value))
-    if text.startswith(_FORMULA_START):
+    if text.startswith(_FORMULA_START) or _looks_like_formula(text):
         return "'" + text
     return text
+
+
+def _looks_like_formula(text: str) -> bool:
+    """``text`` starts with a formula character once its start is read as a spreadsheet may
+    read it: in compatibility form (full-width = + - @, U+FF1D and so on) or after spaces."""
+    if text.isascii() and not text.startswith(" "):
+        return False
+    start = unicodedata.normalize("NFKC", text[:40]).lstrip()
+    return start.startswith(_FORMULA_START)
 
 
 # Time order. Ordering by id alone makes SQLite scan the whole table in rowid order instead
