@@ -62,7 +62,15 @@ ENTRIES: dict[str, Callable[[Services, str], object]] = {
     "exemption granted by": lambda s, t: s.policies.grant_exemption(
         "CHEAD", granted_by=t, until=date(2099, 7, 22), admin_code="DOFFICE"
     ),
-    "correction reason": lambda s, t: s.register.void(1, reason=t, admin_code="DOFFICE"),
+    "correction reason": lambda s, t: s.register.void(
+        next(  # ASMITH's sign-out: a list change (event 1) is not voided by a correction
+            r.event_id
+            for r in s.register.day(s.ctx.clock().date()).rows
+            if r.kind == "device_signed_out"
+        ),
+        reason=t,
+        admin_code="DOFFICE",
+    ),
     "policy title": lambda s, t: s.policies.publish(t, "2026", "Be kind.\n"),
     "policy version": lambda s, t: s.policies.publish("Phones", t, "Be kind.\n"),
     "store name": lambda s, t: s.people.add_store("ANNEX", t, admin_code="DOFFICE"),

@@ -62,3 +62,32 @@ def test_a_correction_reason_in_full_width_is_no_formula_in_the_register_csv(
     risky = [cell for cell in cells if _formula_like(cell)]
     assert risky == []
     assert any(cell.startswith("'") and text.strip() in cell for cell in cells)
+
+
+# --- a correction voids a mistake at the kiosk, never a record of what the office did ----------
+
+
+def test_a_list_change_or_an_admin_record_cannot_be_voided(school: Services) -> None:
+    """An admin could "correct" the record of a list change (a store, a member of staff added),
+    an admin action (an export, a policy published), a lockout or a calendar setting: the
+    register and its CSV then said "voided" while the change stood (the store and the person
+    were still there, the lockout still reported), and an admin could strike out the record
+    of their own actions. Now the console and the service refuse, saying why; nothing is
+    recorded, and the event is shown as it was."""
+    from kiosk.domain.errors import RuleViolation
+
+    day = school.ctx.clock().date()
+    rows = school.register.day(day).rows
+    office = {r.kind: r.event_id for r in rows if r.kind in ("reference_changed", "admin_action")}
+    assert set(office) == {"reference_changed", "admin_action"}
+    before = school.register.last_event_id()
+    for kind, event_id in office.items():
+        with pytest.raises(RuleViolation, match="cannot be voided") as caught:
+            school.register.void(event_id, reason="hide it", admin_code="DOFFICE")
+        assert "change it again" in str(caught.value) or "record" in str(caught.value), kind
+    assert school.register.last_event_id() == before
+    assert not any(r.voided for r in school.register.day(day).rows)
+    # A mistake at the kiosk is still corrected as before.
+    deposit = school.phones.deposit("BJONES")
+    school.register.void(deposit.event_id, reason="wrong badge", admin_code="DOFFICE")
+    assert next(r for r in school.register.day(day).rows if r.event_id == deposit.event_id).voided

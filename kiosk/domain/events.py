@@ -95,6 +95,32 @@ _CATEGORY: dict[EventKind, str] = {
 PHONE_KINDS = frozenset(k for k in EventKind if k.category == "phone")
 DEVICE_KINDS = frozenset(k for k in EventKind if k.category == "device")
 NOTICE_KINDS = frozenset(k for k in EventKind if k.category == "notice")
+# What a correction can void: a mistake recorded at the kiosk or for a person (a deposit, a
+# sign-out, an acknowledgement, an exemption...). The records of what the office or the kiosk
+# itself did (list changes, admin actions, lockouts, settings, notices, checkpoints) stand: a
+# void would not undo them, only make the register say they did not happen.
+CORRECTABLE_KINDS = frozenset(
+    k
+    for k in EventKind
+    if k.category in ("phone", "device", "policy", "exemption", "vdu", "review")
+)
+
+
+def not_correctable_message(kind: str, event_id: int) -> str | None:
+    """Why the event cannot be voided, in plain words; None when it can."""
+    if kind in CORRECTABLE_KINDS:
+        return None
+    if kind == EventKind.CORRECTION:
+        return "A correction cannot itself be voided: record the event again instead."
+    try:
+        label = EventKind(kind).label
+    except ValueError:
+        label = "This entry"
+    return (
+        f"{label} (event {event_id}) is a record of what the office or the kiosk did and "
+        "cannot be voided: a correction would not undo it. To change a list or a setting, "
+        "change it again; the register keeps both records."
+    )
 
 
 class Role(StrEnum):

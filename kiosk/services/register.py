@@ -17,7 +17,7 @@ from kiosk.db.engine import UNREADABLE
 from kiosk.db.models import Device, Event, Policy, Staff, Store
 from kiosk.domain.devicekinds import DEFAULT_KINDS, DeviceKinds
 from kiosk.domain.errors import InvalidInput, RuleViolation
-from kiosk.domain.events import EventKind, Role
+from kiosk.domain.events import EventKind, Role, not_correctable_message
 from kiosk.domain.text import check_typed_line, encodable_text
 from kiosk.domain.timeutil import format_local, local_day_bounds
 from kiosk.services import school_events, state
@@ -385,8 +385,9 @@ def _void(
     if role is not None and not actor.has_role(role.value):
         raise RuleViolation(f"{actor.name} is not an admin: only admins can correct the register.")
     target = state.get_event(session, event_id)
-    if target.kind == EventKind.CORRECTION.value:
-        raise RuleViolation("A correction cannot itself be voided: record the event again instead.")
+    refused = not_correctable_message(target.kind, target.id)
+    if refused is not None:
+        raise RuleViolation(refused)
     if state.is_voided(session, event_id):
         raise RuleViolation(f"Event {event_id} has already been voided.")
     event = uow.record(

@@ -55,7 +55,11 @@ def prepare_shift(services: Services) -> dict[str, Call]:
     services.phones.deposit("ASMITH")
     services.devices.sign_out("EPATEL", ["LAP-002"], reason="Report writing")
     policy = services.policies.outstanding("BJONES")[0]
-    first_event = services.register.day(services.ctx.clock().date()).rows[0].event_id
+    first_event = next(  # a correctable event that no other call here depends on
+        r.event_id
+        for r in services.register.day(services.ctx.clock().date()).rows
+        if r.kind == "vdu_training_declared" and r.staff_code == "EPATEL"
+    )
     return {
         "deposit": lambda s: s.phones.deposit("BJONES"),
         "collect": lambda s: s.phones.collect("ASMITH"),

@@ -19,7 +19,7 @@ from textual.widget import AwaitMount
 from textual.widgets import Button, DataTable, Input, Select, Static
 
 from kiosk.domain.dates import parse_date
-from kiosk.domain.events import EventKind
+from kiosk.domain.events import EventKind, not_correctable_message
 from kiosk.domain.timeutil import local_date
 from kiosk.services.register import RegisterFilter
 from kiosk.services.views import RegisterPage, RegisterRow
@@ -484,8 +484,9 @@ class RegisterPane(Pane):
                 "Choose an event in the table first (arrow keys or a click).",
             )
             return
-        if row.kind == EventKind.CORRECTION.value:
-            self.fail("A correction cannot itself be voided: record the event again instead.")
+        refused = not_correctable_message(row.kind, row.event_id)
+        if refused is not None and row.kind != "unreadable":
+            self.fail(refused)
             return
         if row.voided:
             self.fail(f"Event {row.event_id} has already been voided ({row.void_reason}).")
