@@ -1507,11 +1507,20 @@ def _add_serve_options(admin: argparse.ArgumentParser) -> None:
         help="with --serve: the address browsers use, e.g. https://kiosk.school.example "
         "behind a reverse proxy (default http://HOST:PORT)",
     )
+    admin.add_argument(
+        "--max-consoles",
+        type=int,
+        default=4,
+        metavar="N",
+        help="with --serve: the most consoles open at once, each a process (4)",
+    )
 
 
 def _serve_admin(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
         raise CliError(f"{args.port} is not a port number.", 2)
+    if not 0 < args.max_consoles <= 100:
+        raise CliError(f"--max-consoles {args.max_consoles}: give a number from 1 to 100.", 2)
     settings = _settings(args)  # a configuration mistake is said here, not in each browser tab
     try:
         from kiosk.ui.admin.serve import serve_admin  # type: ignore[import-not-found, unused-ignore]
@@ -1522,5 +1531,11 @@ def _serve_admin(args: argparse.Namespace) -> int:
     del settings
     url = args.public_url or f"http://{args.host}:{args.port}"
     print(f"Serving the admin console on {url} (Ctrl+C to stop).", file=sys.stderr)
-    serve_admin(host=args.host, port=args.port, public_url=args.public_url, demo=args.demo)
+    serve_admin(
+        host=args.host,
+        port=args.port,
+        public_url=args.public_url,
+        demo=args.demo,
+        max_consoles=args.max_consoles,
+    )
     return 0

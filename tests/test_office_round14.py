@@ -3,9 +3,18 @@ hostile text in it hurts no one (exports, labels, e-mails, the CLI)."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import json
+import os
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -91,3 +100,110 @@ def test_a_list_change_or_an_admin_record_cannot_be_voided(school: Services) -> 
     deposit = school.phones.deposit("BJONES")
     school.register.void(deposit.event_id, reason="wrong badge", admin_code="DOFFICE")
     assert next(r for r in school.register.day(day).rows if r.event_id == deposit.event_id).voided
+
+
+# --- the console in a browser: one process per console, and no more than the office needs ----
+
+
+@pytest.fixture
+def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """`kiosk admin --serve --max-consoles 1` on a school of its own."""
+    from tests.test_admin_browser import free_port, wait_for
+
+    url = f"sqlite:///{tmp_path / 'kiosk.sqlite3'}"
+    monkeypatch.setenv("KIOSK_DATABASE_URL", url)
+    services = Services.open(Settings(database_url=url, kiosk_name="test-kiosk"))
+    make_school(services)
+    services.admin.set_pin("402718")
+    services.close()
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kiosk",
+            "admin",
+            "--serve",
+            "--port",
+            str(port),
+            "--max-consoles",
+            "1",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=os.environ.copy(),
+    )
+
+    def answering() -> bool:
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", port)) == 0
+
+    try:
+        wait_for("the server to answer", answering, 30)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+async def _console(url: str) -> tuple[int, str, Any]:
+    """Open a console as the server's own page does: (status, what it drew, its socket)."""
+    import aiohttp
+
+    port = urlsplit(url).port
+    session = aiohttp.ClientSession()
+    ws_url = url.replace("http://", "ws://") + "ws?width=80&height=24"
+    try:
+        socket_ = await session.ws_connect(ws_url, headers={"Origin": f"http://127.0.0.1:{port}"})
+    except aiohttp.WSServerHandshakeError as exc:
+        await session.close()
+        return exc.status, str(exc.message), None
+    await socket_.send_str(json.dumps(["resize", {"width": 80, "height": 24}]))
+    drawn = ""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 40
+    while "admin PIN" not in drawn and loop.time() < deadline:
+        try:
+            message = await socket_.receive(timeout=deadline - loop.time())
+        except TimeoutError:
+            break
+        if message.type == aiohttp.WSMsgType.BINARY:
+            drawn += message.data.decode("utf-8", "replace")
+        elif message.type != aiohttp.WSMsgType.TEXT:
+            break
+    return 101, drawn, (session, socket_)
+
+
+@pytest.mark.ui
+def test_the_served_console_opens_no_more_consoles_than_allowed(served: str) -> None:
+    """Each WebSocket to `kiosk admin --serve` starts a `kiosk admin` process (about 80 MB):
+    anything that reached the server (the school's network through the proxy; the Origin
+    header is the client's to send) could open sockets until the machine, often the kiosk
+    itself, ran out of memory. Now the server opens at most --max-consoles (4 by default) at
+    once and answers the next with 503 and a sentence saying why; a console closed frees
+    its place."""
+
+    async def attack() -> None:
+        status, drawn, first = await _console(served)
+        assert status == 101 and "admin PIN" in drawn, drawn[-300:]
+        status, _, second = await _console(served)
+        assert second is None, "a second console was opened past --max-consoles 1"
+        assert status == 503
+        session, socket_ = first
+        await socket_.close()
+        await session.close()
+        for _ in range(40):  # the first console's process stops; its place is free again
+            await asyncio.sleep(0.5)
+            status, drawn, third = await _console(served)
+            if third is not None:
+                break
+        assert status == 101 and "admin PIN" in drawn
+        await third[1].close()
+        await third[0].close()
+
+    asyncio.run(attack())

@@ -17,6 +17,14 @@ from urllib.parse import urlsplit
 from kiosk.resources import assets_dir
 
 TITLE = "Staff Room Kiosk: admin console"
+# Consoles open at once: each is a `kiosk admin` process (about 80 MB). An office needs one
+# or two; without a limit, anything that reached the server could start them until the
+# machine (often the kiosk itself) ran out of memory.
+MAX_CONSOLES = 4
+TOO_MANY = (
+    "{n} admin console{s} already open on this server, the most it opens at once. Close one "
+    "(lock it, or close its browser tab) and reload this page.\n"
+)
 
 
 def console_command(*, demo: bool = False) -> str:
@@ -69,20 +77,34 @@ PAGE_HEADERS = {
 
 
 def serve_admin(
-    *, host: str = "127.0.0.1", port: int = 8000, public_url: str | None = None, demo: bool = False
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    public_url: str | None = None,
+    demo: bool = False,
+    max_consoles: int = MAX_CONSOLES,
 ) -> None:
     """Serve the admin console until interrupted (Ctrl+C or SIGTERM)."""
     from aiohttp import web
     from textual_serve.server import Server
 
     allowed = allowed_origins(host, port, public_url)
+    open_consoles = 0
 
     class OfficeServer(Server):  # type: ignore[misc, unused-ignore]
         async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+            nonlocal open_consoles
             if not origin_allowed(request.headers.get("Origin"), allowed):
                 # Before any process is started: nothing is drawn, nothing can be typed.
                 raise web.HTTPForbidden(text="The admin console opens only from its own page.\n")
-            response: web.WebSocketResponse = await super().handle_websocket(request)
+            if open_consoles >= max_consoles:
+                n = open_consoles
+                raise web.HTTPServiceUnavailable(text=TOO_MANY.format(n=n, s="" if n == 1 else "s"))
+            open_consoles += 1  # until its socket closes and its process has stopped
+            try:
+                response: web.WebSocketResponse = await super().handle_websocket(request)
+            finally:
+                open_consoles -= 1
             return response
 
         async def handle_index(self, request: web.Request) -> web.StreamResponse:
