@@ -264,6 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"the label stock (default {DEFAULT_STOCK}): " + ", ".join(STOCKS),
     )
     lab.add_argument("--out", required=True, metavar="FILE", help="labels.png, .svg or .pdf")
+    lab.add_argument(
+        "--replace", action="store_true", help="write over FILE (or its pages) if it exists"
+    )
 
     admin = command(
         sub,
@@ -926,7 +929,10 @@ def _cmd_labels(args: argparse.Namespace) -> int:
             what = "device label"
     if not sheet:
         raise CliError(f"there are no active {'staff' if args.staff else 'devices'} to label.")
-    written = labels.write_sheet(sheet, out, stock)
+    try:
+        written = labels.write_sheet(sheet, out, stock, replace=args.replace)
+    except labels.SheetExists as exc:
+        raise CliError(f"{exc} (give --replace to write over it)") from None
     pages = len(labels.pages(sheet, stock))
     print(
         f"{len(sheet)} {what}{'s' if len(sheet) != 1 else ''} on {pages} "

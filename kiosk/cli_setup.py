@@ -803,7 +803,7 @@ def _setup_labels(asker: _Asker, services: Services) -> None:
             out = out.with_suffix(".pdf")
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
-            written = labels.write_sheet(sheet, out)
+            written = labels.write_sheet(sheet, out, replace=True)  # the answer names it
         except OSError as exc:
             print(f"  Not written: {exc.strerror or exc}")
             continue

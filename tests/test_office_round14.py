@@ -207,3 +207,41 @@ def test_the_served_console_opens_no_more_consoles_than_allowed(served: str) -> 
         await third[0].close()
 
     asyncio.run(attack())
+
+
+# --- label sheets never replace a file without being asked ------------------------------------
+
+
+def test_labels_do_not_replace_a_file_unless_asked(
+    school: Services, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    """`kiosk labels --out FILE` (and the console's "Print labels to a file", which in the
+    browser is the admin's only way to write on the server) wrote over any .pdf, .png or .svg
+    there was: last term's signed policy scan, another sheet, silently gone. Now an existing
+    file (any page of a sheet) is kept and the admin is told; --replace (the console: "Replace
+    it") writes over it."""
+    from kiosk.cli import main
+    from kiosk.domain.errors import InvalidInput
+    from kiosk.services import labels
+
+    monkeypatch.setenv("KIOSK_DATABASE_URL", school.settings.database_url)
+    kept = tmp_path / "signed-policy.pdf"
+    kept.write_bytes(b"%PDF-1.4 the head's signed copy\n")
+    sheet = labels.device_labels(school.people)
+    with pytest.raises(InvalidInput, match="already exists"):
+        labels.write_sheet(sheet, kept)
+    assert kept.read_bytes() == b"%PDF-1.4 the head's signed copy\n"
+    status = main(["labels", "--devices", "--out", str(kept)])
+    err = capsys.readouterr().err
+    assert status == 1 and "already exists" in err and "--replace" in err
+    assert kept.read_bytes() == b"%PDF-1.4 the head's signed copy\n"
+    # A later page of a multi-page sheet counts too.
+    (tmp_path / "one-2.png").write_bytes(b"keep me")
+    one = str(tmp_path / "one.png")
+    status = main(["labels", "--only", "LAP-001,LAP-002", "--stock", "dymo-99012", "--out", one])
+    assert status == 1 and "one-2.png" in capsys.readouterr().err
+    assert not (tmp_path / "one-1.png").exists()
+    assert (tmp_path / "one-2.png").read_bytes() == b"keep me"
+    # Asked to: replaced.
+    assert main(["labels", "--devices", "--replace", "--out", str(kept)]) == 0
+    assert kept.read_bytes().startswith(b"%PDF") and b"signed copy" not in kept.read_bytes()

@@ -48,6 +48,10 @@ GAP_MM = 1.0  # between the QR code and the text
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
+class SheetExists(InvalidInput):
+    """A file the sheet would write is already there (and was kept)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Label:
     payload: str  # what the QR code says
@@ -124,9 +128,17 @@ def pages(labels: Sequence[Label], stock: Stock | str = DEFAULT_STOCK) -> list[S
 
 
 def write_sheet(
-    labels: Sequence[Label], out: Path, stock: Stock | str = DEFAULT_STOCK
+    labels: Sequence[Label],
+    out: Path,
+    stock: Stock | str = DEFAULT_STOCK,
+    *,
+    replace: bool = False,
 ) -> list[Path]:
-    """Write the labels to ``out`` (.png, .svg or .pdf) on ``stock``; return the files."""
+    """Write the labels to ``out`` (.png, .svg or .pdf) on ``stock``; return the files.
+
+    A file already there (any page's) is kept, and nothing written, unless ``replace``:
+    in the browser console the admin cannot see the server's folders, and a sheet silently
+    took the place of whatever PDF or picture had that name."""
     stock = _stock(stock)
     if not labels:
         raise InvalidInput("There is nothing to print: the list is empty.")
@@ -134,6 +146,19 @@ def write_sheet(
     if suffix not in FORMATS:
         raise InvalidInput(f"Choose a file ending in {', '.join(FORMATS)} (not {out.name!r}).")
     sheets = pages(labels, stock)
+    if not replace:
+        names = (
+            [out]
+            if suffix == ".pdf" or len(sheets) == 1
+            else [out.with_name(f"{out.stem}-{n}{out.suffix}") for n in range(1, len(sheets) + 1)]
+        )
+        there = [str(name) for name in names if name.exists() or name.is_symlink()]
+        if there:
+            raise SheetExists(
+                f"{', '.join(there)} already exist{'s' if len(there) == 1 else ''}: nothing "
+                "was written. Choose another name, or choose to replace "
+                f"{'it' if len(there) == 1 else 'them'}."
+            )
     if suffix == ".pdf":
         images = [_to_pdf_mode(render_page(sheet, stock)) for sheet in sheets]
         with written_whole(out) as fh:
@@ -396,6 +421,7 @@ __all__ = [
     "STOCKS",
     "Label",
     "LabelLayout",
+    "SheetExists",
     "Stock",
     "TextBlock",
     "chosen_labels",

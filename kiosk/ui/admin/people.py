@@ -429,7 +429,7 @@ class PeoplePane(Pane):
             if not target.parent.is_dir():
                 raise InvalidInput(f"The folder {target.parent} does not exist.")
             try:
-                return labels.write_sheet(chosen, target)
+                return labels.write_sheet(chosen, target, replace=values["replace"] == "yes")
             except OSError as exc:
                 raise InvalidInput(f"Cannot write {target}: {exc.strerror}.") from None
 
@@ -439,6 +439,12 @@ class PeoplePane(Pane):
                 [
                     Field("which", "Which labels", value="devices", options=options),
                     Field("path", "Save as (.pdf, .png or .svg)", value=default),
+                    Field(
+                        "replace",
+                        "If the file exists",
+                        value="no",
+                        options=[("Keep it: stop", "no"), ("Replace it", "yes")],
+                    ),
                 ],
                 write,
                 submit="Write labels",
