@@ -245,3 +245,33 @@ def test_labels_do_not_replace_a_file_unless_asked(
     # Asked to: replaced.
     assert main(["labels", "--devices", "--replace", "--out", str(kept)]) == 0
     assert kept.read_bytes().startswith(b"%PDF") and b"signed copy" not in kept.read_bytes()
+
+
+# --- the hour the clocks go back, in the CSV as on screen --------------------------------------
+
+
+def test_the_register_csv_tells_apart_the_two_hours_the_clocks_go_back(school: Services) -> None:
+    """On the last Sunday of October the wall clock shows 01:00 to 01:59 twice. The console
+    and `kiosk register` say which (01:45 BST, 01:15 GMT), but the CSV's local_time said
+    "2026-10-25 01:45:00" for the deposit and "2026-10-25 01:15:00" for the collection half
+    an hour later: in the office's spreadsheet the phone was collected before it came in.
+    Now the CSV names the zone in that hour, as the screen does (and only there)."""
+    from datetime import UTC, date, datetime
+
+    clock = school.ctx.clock
+    assert isinstance(clock, FakeClock)
+    clock.set(datetime(2026, 10, 25, 0, 45, tzinfo=UTC))  # 01:45 BST
+    school.phones.deposit("BJONES")
+    clock.set(datetime(2026, 10, 25, 1, 15, tzinfo=UTC))  # 01:15 GMT, half an hour later
+    school.phones.collect("BJONES")
+    clock.set(datetime(2026, 10, 25, 9, 0, tzinfo=UTC))  # an ordinary hour
+    school.phones.deposit("BJONES")
+    out = io.StringIO()
+    school.register.export_csv(out, date(2026, 10, 25))
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    phones = [(r["what"], r["local_time"]) for r in rows if r["kind"].startswith("phone")]
+    assert phones == [
+        ("Phone deposited", "2026-10-25 01:45:00 BST"),
+        ("Phone collected", "2026-10-25 01:15:00 GMT"),
+        ("Phone deposited", "2026-10-25 09:00:00"),
+    ]

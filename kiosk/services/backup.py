@@ -56,7 +56,7 @@ from kiosk.domain.errors import (
 )
 from kiosk.domain.events import EventKind, Role
 from kiosk.domain.reference import REFERENCE_KIND
-from kiosk.domain.timeutil import local_date, local_day_bounds
+from kiosk.domain.timeutil import format_local, local_date, local_day_bounds
 from kiosk.services import state
 from kiosk.services.common import (
     Unreadable,
@@ -601,7 +601,7 @@ def _export_record(values: Any, person: StaffInfo, zone: Any) -> dict[str, Any]:
     about = event.staff_id == person.id
     record: dict[str, Any] = {
         "event_id": event.id,
-        "local_time": event.occurred_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+        "local_time": format_local(event.occurred_at, zone, "%Y-%m-%d %H:%M:%S"),  # 01:30 BST/GMT
         "utc_time": event.occurred_at.isoformat(),
         "what": kind_label(event.kind),
         "kind": event.kind,

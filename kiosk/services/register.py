@@ -328,7 +328,7 @@ class RegisterService(UseCases):
             writer.writerow(
                 [
                     row.event_id,
-                    row.occurred_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+                    format_local(row.occurred_at, zone, "%Y-%m-%d %H:%M:%S"),  # 01:30 BST/GMT
                     row.occurred_at.isoformat(),
                     row.what,
                     row.kind,
