@@ -22,7 +22,7 @@ from kiosk.config import Settings
 from kiosk.db.engine import make_engine
 from kiosk.services.app import Services
 from tests.conftest import FakeClock
-from tests.school import make_school
+from tests.school import make_ready, make_school
 
 # A cell a spreadsheet can take for a formula: the ASCII starts, their full-width forms (a
 # spreadsheet in a Japanese or Chinese locale reads U+FF1D as =), and the ASCII starts behind spaces
@@ -275,3 +275,74 @@ def test_the_register_csv_tells_apart_the_two_hours_the_clocks_go_back(school: S
         ("Phone collected", "2026-10-25 01:15:00 GMT"),
         ("Phone deposited", "2026-10-25 09:00:00"),
     ]
+
+
+# --- an unreadable event keeps its own time where that can be read ----------------------------
+
+
+def test_an_unreadable_event_is_not_given_another_time_in_the_export(
+    school: Services, db_url: str
+) -> None:
+    """An event whose details were garbled (someone with the database) is listed as
+    UNREADABLE ROW, as it should be, but at the start of the day or range asked for: in a
+    week's CSV, Thursday 14:00's garbled deposit read "Monday 00:00:00", first in the file,
+    a time that event never had. Its time is stored apart from its details and still read:
+    now the row keeps it, in its place in time order."""
+    from datetime import UTC, date, datetime
+
+    from tests.reliability.helpers import meddle
+
+    clock = school.ctx.clock
+    assert isinstance(clock, FakeClock)
+    clock.set(datetime(2026, 3, 9, 9, 0, tzinfo=UTC))  # Monday
+    school.phones.deposit("ASMITH")
+    clock.set(datetime(2026, 3, 12, 14, 0, tzinfo=UTC))  # Thursday 14:00
+    garbled = school.phones.deposit("BJONES").event_id
+    clock.set(datetime(2026, 3, 12, 15, 0, tzinfo=UTC))
+    school.phones.collect("ASMITH")
+    with meddle(db_url) as db:
+        db.overwrite(garbled, {"details": "[1]"})
+    out = io.StringIO()
+    school.register.export_csv(out, date(2026, 3, 9), date(2026, 3, 13))
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    marked = next(r for r in rows if r["event_id"] == str(garbled))
+    assert marked["what"] == "UNREADABLE ROW"
+    assert marked["local_time"] == "2026-03-12 14:00:00"
+    times = [r["utc_time"] for r in rows]
+    assert times == sorted(times)  # still in time order
+    day = school.register.day(date(2026, 3, 12)).rows
+    assert next(r for r in day if r.event_id == garbled).occurred_at == datetime(
+        2026, 3, 12, 14, 0, tzinfo=UTC
+    )
+
+
+def test_an_event_whose_row_cannot_be_read_keeps_its_own_time(sqlite_url: str) -> None:
+    """The same for an event whose row cannot be read at all (a date column of it garbled,
+    its time intact): listed at its own time, not at the start of the range."""
+    import sqlite3
+    from datetime import UTC, date, datetime, timedelta
+
+    from tests.reliability.helpers import sqlite_path
+
+    clock = FakeClock(datetime(2026, 3, 9, 9, 0, tzinfo=UTC))
+    services = Services(make_engine(sqlite_url), Settings(database_url=sqlite_url), clock)
+    make_school(services)
+    clock.set(datetime(2026, 3, 12, 14, 0, tzinfo=UTC))
+    make_ready(services, "ASMITH")
+    services.devices.sign_out(
+        "ASMITH", ["LAP-001"], reason="Reports", expected_return=clock() + timedelta(hours=2)
+    )
+    garbled = services.register.last_event_id()
+    conn = sqlite3.connect(sqlite_path(sqlite_url), isolation_level=None)
+    try:
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")]
+        for name in names:
+            conn.execute(f'DROP TRIGGER "{name}"')
+        conn.execute("UPDATE events SET due_at = 'garbage' WHERE id = ?", (garbled,))
+    finally:
+        conn.close()
+    rows = list(services.register.rows_between(date(2026, 3, 9), date(2026, 3, 13)))
+    marked = next(r for r in rows if r.event_id == garbled)
+    services.close()
+    assert marked.what == "UNREADABLE ROW"
+    assert marked.occurred_at == datetime(2026, 3, 12, 14, 0, tzinfo=UTC)

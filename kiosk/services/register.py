@@ -243,16 +243,31 @@ def _row(values: Any, zone: ZoneInfo, kinds: DeviceKinds = DEFAULT_KINDS) -> Reg
     )
 
 
+def _time_of(conn: Any, values: Any, near: datetime) -> datetime:
+    """An event that could not be read as a row: its own time where that alone can be read
+    (another column is what is garbled), else ``near``."""
+    if not isinstance(values, Unreadable):
+        return near
+    try:
+        at = conn.scalar(select(Event.occurred_at).where(Event.id == values.event_id))
+    except UNREADABLE_ERRORS:
+        return near
+    return at if isinstance(at, datetime) and at.tzinfo is not None else near
+
+
 def _row_or_mark(
     values: Any, zone: ZoneInfo, near: datetime, kinds: DeviceKinds = DEFAULT_KINDS
 ) -> RegisterRow:
-    """A row of the register; an event that cannot be read, marked as such (shown at the
-    start of the day or range asked for: its own time cannot be read)."""
+    """A row of the register; an event that cannot be read, marked as such, at its own time
+    where that was read (``near``, the start of the day or range asked for, where not)."""
     if not isinstance(values, Unreadable):
         try:
             return _row(values, zone, kinds)
         except (*UNREADABLE_ERRORS, AttributeError, KeyError) as exc:
-            # Readable columns holding what no event holds (details '[1]'): marked too.
+            # Readable columns holding what no event holds (details '[1]'): marked too,
+            # at the time read with them (not another one: an export would say it).
+            if isinstance(values[1], datetime) and values[1].tzinfo is not None:
+                near = values[1]
             values = Unreadable(int(values[0]), f"{type(exc).__name__}: {exc}"[:120])
     return RegisterRow(
         event_id=values.event_id,
@@ -290,7 +305,8 @@ class RegisterService(UseCases):
             zone = self.ctx.settings.zone
             kinds = school_events.current_device_kinds(session)
             rows = tuple(
-                _row_or_mark(r, zone, start, kinds) for r in read_rows(conn, page, Event.id)
+                _row_or_mark(r, zone, _time_of(conn, r, start), kinds)
+                for r in read_rows(conn, page, Event.id)
             )
             return RegisterPage(day, rows, total, offset, limit)
 
@@ -309,8 +325,9 @@ class RegisterService(UseCases):
         with self.ctx.read() as session:
             kinds = school_events.current_device_kinds(session)
             ordered = stmt.order_by(*_TIME_ORDER)
-            for values in read_rows(session.connection(), ordered, Event.id, yield_per=2000):
-                yield _row_or_mark(values, zone, start, kinds)
+            conn = session.connection()
+            for values in read_rows(conn, ordered, Event.id, yield_per=2000):
+                yield _row_or_mark(values, zone, _time_of(conn, values, start), kinds)
 
     def export_csv(
         self,
