@@ -216,7 +216,9 @@ def test_each_notice_goes_to_whom_it_concerns_once(
     assert (
         "- Esha Patel (EPATEL), asked Tue 10 Mar 2026 08:05, open: A laptop stand, please" in body
     )
-    assert "School Acceptable Use Policy (Spring 2018): Hal New" in body
+    assert "School Acceptable Use Policy (Spring 2018):\n- Hal New (HNEW)\n" in body.replace(
+        "\r\n", "\n"
+    )
     # Ben has no e-mail address, nor has Alice's line manager (Carol Head): the office is told.
     assert "NOT TOLD BY E-MAIL" in body
     assert (

@@ -346,3 +346,37 @@ def test_an_event_whose_row_cannot_be_read_keeps_its_own_time(sqlite_url: str) -
     services.close()
     assert marked.what == "UNREADABLE ROW"
     assert marked.occurred_at == datetime(2026, 3, 12, 14, 0, tzinfo=UTC)
+
+
+# --- the office's end-of-day e-mail names each person once, unmistakably ---------------------
+
+
+def test_the_office_digest_lists_who_has_not_acknowledged_by_name_and_code(
+    school: Services,
+) -> None:
+    """The end-of-day e-mail listed who had not acknowledged a required policy as bare names
+    joined by commas: "Smith, Alice" (a name written surname first, or one chosen for it)
+    read as two people, "Smith" and "Alice", and two colleagues called Ben Jones read as one.
+    Every other list in the e-mail gives the staff code; this one now does too, one person
+    to a line."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    clock = school.ctx.clock
+    assert isinstance(clock, FakeClock)
+    school.people.add_staff("ASMITH2", "Smith, Alice", admin_code="DOFFICE")
+    school.people.add_staff("BJONES2", "Ben Jones", admin_code="DOFFICE")
+    for code in ("ASMITH", "CHEAD", "DOFFICE", "EPATEL"):
+        make_ready(school, code)
+    clock.set(datetime(2026, 3, 10, 17, 0, tzinfo=UTC))  # after the end of the school day
+    mailing = Services(
+        school.ctx.engine,
+        replace(school.settings, smtp_host="127.0.0.1", office_email="office@school.example"),
+        clock,
+    )
+    report = mailing.notify.run(dry_run=True, is_school_day=lambda day: day.weekday() < 5)
+    (digest,) = [n for n in report.due if n.kind == "office_digest"]
+    assert "Smith, Alice, Ben Jones" not in digest.text
+    for shown in ("Smith, Alice (ASMITH2)", "Ben Jones (BJONES)", "Ben Jones (BJONES2)"):
+        assert f"- {shown}\n" in digest.text, digest.text
+        assert f"<li>{shown}</li>" in digest.html, digest.html

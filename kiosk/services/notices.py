@@ -491,7 +491,9 @@ class NoticeBuilder:
             {
                 "title": display_text(g.policy.title),
                 "version": display_text(g.policy.version),
-                "missing": [s.name for s in g.missing],
+                # Name and code, one to a line: "Smith, Alice" is one person, and two
+                # colleagues of one name are two.
+                "missing": [f"{s.name} ({s.code})" for s in g.missing],
             }
             for g in self.gaps
             if g.policy.required and g.missing
