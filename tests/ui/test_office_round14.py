@@ -48,3 +48,39 @@ async def test_printing_labels_keeps_a_file_already_there_unless_told_to_replace
         await wait_until(pilot, lambda: not isinstance(app.screen, FormDialog))
         assert b"signed copy" not in kept.read_bytes()
         assert any("Labels written to" in m for m in messages(app))
+
+
+async def test_the_console_does_not_offer_to_void_a_list_change(
+    services: Services, clock: FakeClock
+) -> None:
+    """ "Correct" on a list change (a member of staff added today) opened the void dialog and
+    struck the row out, while the person stayed on the list. Now the console says why it
+    cannot be voided, opens no dialog and records nothing; a deposit is still corrected."""
+    from textual.widgets import DataTable
+
+    from tests.ui.admin_support import console_in, quiet
+
+    services.admin.set_pin("402718")
+    clock.advance(days=1)
+    services.people.add_staff("FGREEN", "Fay Green", admin_code="DOFFICE")
+    clock.advance(minutes=1)
+    services.phones.deposit("BJONES")
+    clock.advance(minutes=1)
+    async with console_in("office", services, "402718", rows=3) as (app, pilot):
+        table = app.screen.query_one("#reg-table", DataTable)
+        last = services.register.last_event_id()
+        listed = [table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(3)]
+        rows = services.register.day(clock().date()).rows
+        change = next(r for r in rows if r.kind == "reference_changed")
+        table.move_cursor(row=listed.index(str(change.event_id)))
+        await pilot.pause()
+        await pilot.press("c")
+        await quiet(pilot)
+        assert not isinstance(app.screen, FormDialog)
+        assert any("cannot be voided" in m for m in messages(app))
+        assert services.register.last_event_id() == last
+        deposit = next(r for r in rows if r.kind == "phone_deposited")
+        table.move_cursor(row=listed.index(str(deposit.event_id)))
+        await pilot.pause()
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, FormDialog))
