@@ -380,3 +380,37 @@ def test_the_office_digest_lists_who_has_not_acknowledged_by_name_and_code(
     for shown in ("Smith, Alice (ASMITH2)", "Ben Jones (BJONES)", "Ben Jones (BJONES2)"):
         assert f"- {shown}\n" in digest.text, digest.text
         assert f"<li>{shown}</li>" in digest.html, digest.html
+
+
+# --- the PIN pad's count, with several consoles at once -----------------------------------
+
+
+def test_wrong_pins_typed_at_once_in_several_consoles_are_all_counted(school: Services) -> None:
+    """The served console starts one process per browser tab, and they share this machine's
+    count of wrong PINs (a file). Each attempt read the count, spent a tenth of a second on
+    the PIN's hash, then wrote the count plus one: eight guesses typed at once in eight tabs
+    (or `kiosk ... --pin-stdin` run eight times in parallel) all read 0 and all wrote 1,
+    eight guesses for one counted, with no wait and no lockout. Now the attempts on one
+    machine are checked one after another: five wrong PINs lock it, whatever the timing."""
+    import threading
+
+    from kiosk.services.admin import MAX_FAILURES
+
+    school.admin.set_pin("402718", admin_code="DOFFICE")
+    guesses = 8
+    start = threading.Barrier(guesses)
+    said: list[str] = []
+
+    def guess(n: int) -> None:
+        start.wait()
+        said.append(school.admin.check_pin(f"1111{n:02d}").message)
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(guesses)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wrong = [m for m in said if m.startswith("Wrong PIN")]
+    assert len(wrong) <= MAX_FAILURES - 1, said
+    # The right PIN now: refused, the pad waits or is locked after these guesses.
+    assert not school.admin.check_pin("402718").ok, said

@@ -21,12 +21,15 @@ away, the PIN pad can still check the PIN and let the kiosk be closed (``check_p
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import hmac
 import json
 import logging
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -55,6 +58,7 @@ FREE_FAILURES = 2  # wrong PINs before each next attempt has to wait
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 MIN_PIN_LENGTH = 6
 ATTEMPTS_FILE = "pin-attempts.json"
+ATTEMPTS_LOCK_FILE = "pin-attempts.lock"  # held while one attempt is checked
 PIN_COPY_FILE = "admin-pin.json"
 # Lockouts that could not be recorded yet (the database away): recorded when it is back.
 LOCKOUTS_FILE = "pin-lockouts-to-record.json"
@@ -184,8 +188,35 @@ def _wait_message(seconds: float) -> str:
     return f"Too many wrong PINs: wait {max(1, int(seconds + 0.999))} s before trying again."
 
 
+@contextmanager
+def _one_attempt_at_a_time() -> Iterator[None]:
+    """The attempts on this machine, one after another. Each browser tab of the served
+    console is a process of its own, and so is each `kiosk ... --pin-stdin`: all read the
+    count, spent a tenth of a second on the PIN's hash, then wrote the count plus one, so
+    eight guesses at once counted as one. An exclusive lock on a file beside the count (a
+    lock that cannot be had, a read-only folder, is logged: the count goes on as before)."""
+    path = _local_path(ATTEMPTS_LOCK_FILE)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        log.warning("cannot lock %s: %s", path, exc)
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def _check_against(record_json: str, pin: str, key: bytes, now: datetime) -> tuple[PinCheck, bool]:
     """One attempt on this keyboard against ``record_json``: (outcome, this attempt locked)."""
+    with _one_attempt_at_a_time():
+        return _check_locked(record_json, pin, key, now)
+
+
+def _check_locked(record_json: str, pin: str, key: bytes, now: datetime) -> tuple[PinCheck, bool]:
     attempts = _attempts()
     count = int(attempts.get("count") or 0)
     locked_until = _parse_time(attempts.get("locked_until"))
