@@ -414,3 +414,39 @@ def test_wrong_pins_typed_at_once_in_several_consoles_are_all_counted(school: Se
     assert len(wrong) <= MAX_FAILURES - 1, said
     # The right PIN now: refused, the pad waits or is locked after these guesses.
     assert not school.admin.check_pin("402718").ok, said
+
+
+@pytest.mark.ui
+def test_the_served_console_refuses_a_screen_no_browser_has(served: str) -> None:
+    """`?width=` and `?height=` in the console's WebSocket address, and the page's "resize"
+    messages, were the size of the terminal the console's process drew: 100000 x 100000
+    cells (ten thousand million, each drawn and sent) took the process's memory and a core
+    for as long as the socket stayed open. Now a handshake asking for more than any screen
+    shows is refused (400) before a process starts, and a resize is kept within bounds."""
+    import aiohttp
+
+    port = urlsplit(served).port
+
+    async def handshake(query: str) -> int:
+        ws_url = served.replace("http://", "ws://") + "ws?" + query
+        async with aiohttp.ClientSession() as session:
+            try:
+                socket_ = await session.ws_connect(
+                    ws_url, headers={"Origin": f"http://127.0.0.1:{port}"}
+                )
+            except aiohttp.WSServerHandshakeError as exc:
+                return exc.status
+            await socket_.close()
+            return 101
+
+    for query in ("width=1001&height=24", "width=80&height=501", "width=0&height=24"):
+        assert asyncio.run(handshake(query)) == 400, query
+
+
+def test_a_resize_is_kept_within_what_a_screen_shows() -> None:
+    from kiosk.ui.admin.serve import MAX_HEIGHT, MAX_WIDTH, screen_size
+
+    assert screen_size(120, 40) == (120, 40)
+    assert screen_size(100000, 100000) == (MAX_WIDTH, MAX_HEIGHT)
+    assert screen_size(-5, "x") == (1, 24)
+    assert screen_size(True, 2.5) == (80, 2)

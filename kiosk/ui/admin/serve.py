@@ -10,17 +10,31 @@ kiosk's own (assets/serve/app_index.html): it loads nothing from outside the sch
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
 import shlex
 import sys
+from typing import Any
 from urllib.parse import urlsplit
 
 from kiosk.resources import assets_dir
 
 TITLE = "Staff Room Kiosk: admin console"
+log = logging.getLogger("kiosk.ui.admin.serve")
 # Consoles open at once: each is a `kiosk admin` process (about 80 MB). An office needs one
 # or two; without a limit, anything that reached the server could start them until the
 # machine (often the kiosk itself) ran out of memory.
 MAX_CONSOLES = 4
+# The console's terminal, in cells: a browser asks for its window's size (in the address and
+# in each "resize"). More than any screen shows (100000 x 100000: ten thousand million cells
+# drawn and sent) took the process's memory and a core while the socket stayed open.
+MAX_WIDTH = 1000
+MAX_HEIGHT = 500
+TOO_BIG = (
+    "The admin console draws at most {w} x {h} characters: make the browser window smaller "
+    "(or zoom in), then reload this page.\n"
+)
 TOO_MANY = (
     "{n} admin console{s} already open on this server, the most it opens at once. Close one "
     "(lock it, or close its browser tab) and reload this page.\n"
@@ -31,6 +45,31 @@ def console_command(*, demo: bool = False) -> str:
     """The shell command textual-serve runs for each browser session."""
     argv = [sys.executable, "-m", "kiosk", *(["--demo"] if demo else []), "admin"]
     return " ".join(shlex.quote(arg) for arg in argv)
+
+
+def _cells(value: object, default: int) -> int | None:
+    """A size as the page sends it (a number, or a number's text): None when it is none."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return int(value) if value == value and abs(value) < 1e9 else None
+    if isinstance(value, str):
+        try:
+            return int(float(value)) if value.strip() else default
+        except (ValueError, OverflowError):
+            return None
+    return None
+
+
+def screen_size(width: object, height: object) -> tuple[int, int]:
+    """The size a "resize" asks for, within 1 to MAX_WIDTH x MAX_HEIGHT cells (what is not a
+    number: 80 x 24)."""
+    w = _cells(width, 80)
+    h = _cells(height, 24)
+    return (
+        80 if w is None else min(max(w, 1), MAX_WIDTH),
+        24 if h is None else min(max(h, 1), MAX_HEIGHT),
+    )
 
 
 def _origin(url: str) -> str | None:
@@ -67,6 +106,34 @@ def origin_allowed(origin: str | None, allowed: frozenset[str]) -> bool:
     return origin is not None and _origin(origin) in allowed
 
 
+async def _relay(websocket: Any, app_service: Any) -> None:
+    """What the page sends, to the console's process, as textual-serve relays it: keys,
+    resizes (kept within bounds), pings, focus. Anything else is ignored."""
+    from aiohttp import WSMsgType
+
+    async for message in websocket:
+        if message.type != WSMsgType.TEXT:
+            continue
+        try:
+            envelope = json.loads(message.data)
+        except ValueError:
+            continue
+        if not isinstance(envelope, list) or not envelope:
+            continue
+        kind = envelope[0]
+        data = envelope[1] if len(envelope) > 1 else None
+        if kind == "stdin" and isinstance(data, str):
+            await app_service.send_bytes(data.encode("utf-8"))
+        elif kind == "resize" and isinstance(data, dict):
+            await app_service.set_terminal_size(*screen_size(data.get("width"), data.get("height")))
+        elif kind == "ping":
+            await websocket.send_json(["pong", data])
+        elif kind == "blur":
+            await app_service.blur()
+        elif kind == "focus":
+            await app_service.focus()
+
+
 # Sent with the console's page: no frame of another site (nor of its own) may show it.
 PAGE_HEADERS = {
     "X-Frame-Options": "DENY",
@@ -100,12 +167,45 @@ def serve_admin(
             if open_consoles >= max_consoles:
                 n = open_consoles
                 raise web.HTTPServiceUnavailable(text=TOO_MANY.format(n=n, s="" if n == 1 else "s"))
+            width = _cells(request.query.get("width", "80"), 80)
+            height = _cells(request.query.get("height", "24"), 24)
+            if width is None or height is None or screen_size(width, height) != (width, height):
+                raise web.HTTPBadRequest(text=TOO_BIG.format(w=MAX_WIDTH, h=MAX_HEIGHT))
             open_consoles += 1  # until its socket closes and its process has stopped
             try:
-                response: web.WebSocketResponse = await super().handle_websocket(request)
+                return await self.open_console(request, width, height)
             finally:
                 open_consoles -= 1
-            return response
+
+        async def open_console(
+            self, request: web.Request, width: int, height: int
+        ) -> web.WebSocketResponse:
+            """textual-serve's own console socket, with each resize kept within bounds: its
+            handler passed the page's sizes on as they came."""
+            from textual_serve.app_service import AppService
+
+            websocket = web.WebSocketResponse(heartbeat=15)
+            app_service: AppService | None = None
+            try:
+                await websocket.prepare(request)
+                app_service = AppService(
+                    self.command,
+                    write_bytes=websocket.send_bytes,
+                    write_str=websocket.send_str,
+                    close=websocket.close,  # type: ignore[arg-type]
+                    download_manager=self.download_manager,
+                    debug=self.debug,
+                )
+                await app_service.start(width, height)
+                await _relay(websocket, app_service)
+            except asyncio.CancelledError:
+                await websocket.close()
+            except Exception:
+                log.exception("admin console socket")
+            finally:
+                if app_service is not None:
+                    await app_service.stop()
+            return websocket
 
         async def handle_index(self, request: web.Request) -> web.StreamResponse:
             # The page is never shown inside another site's frame: its WebSocket would come
