@@ -450,3 +450,24 @@ def test_a_resize_is_kept_within_what_a_screen_shows() -> None:
     assert screen_size(100000, 100000) == (MAX_WIDTH, MAX_HEIGHT)
     assert screen_size(-5, "x") == (1, 24)
     assert screen_size(True, 2.5) == (80, 2)
+
+
+def test_every_text_cell_of_the_register_csv_is_spreadsheet_safe(
+    school: Services, db_url: str
+) -> None:
+    """The register CSV neutralised the names and details but wrote an event's kind as
+    stored, twice (the "what" column shows an unknown kind as it is): someone with the
+    database who rewrote a kind as a formula had it run on the office's computer when the
+    export was opened (verify names the rewrite, but the export is read first). Every text
+    cell is now made safe the same way."""
+    from tests.reliability.helpers import meddle
+
+    deposit = school.phones.deposit("BJONES")
+    formula = '=HYPERLINK("http://e.example","x")'  # fits kind's 40
+    with meddle(db_url) as db:
+        db.overwrite(deposit.event_id, {"kind": formula})
+    out = io.StringIO()
+    school.register.export_csv(out, deposit.occurred_at.date())
+    cells = _cells(out.getvalue())
+    assert [cell for cell in cells if _formula_like(cell)] == []
+    assert "'" + formula in cells

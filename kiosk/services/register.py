@@ -347,11 +347,11 @@ class RegisterService(UseCases):
                     row.event_id,
                     format_local(row.occurred_at, zone, "%Y-%m-%d %H:%M:%S"),  # 01:30 BST/GMT
                     row.occurred_at.isoformat(),
-                    row.what,
-                    row.kind,
                     *(
-                        neutralise(v)
+                        neutralise(v)  # every text cell: a kind rewritten in the database too
                         for v in (
+                            row.what,
+                            row.kind,
                             row.staff_code,
                             row.staff_name,
                             row.item,
