@@ -84,3 +84,44 @@ async def test_the_console_does_not_offer_to_void_a_list_change(
         await pilot.pause()
         await pilot.press("c")
         await wait_until(pilot, lambda: isinstance(app.screen, FormDialog))
+
+
+async def test_in_the_browser_the_phones_list_and_labels_reach_the_office(
+    services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In the office's browser (kiosk admin --serve) the register's export is sent to the
+    browser, but the phones list's CSV and the label sheets were only written on the server,
+    whose folders the office cannot see: "3 line(s) written to /srv/kiosk/phones.csv" and
+    nothing to print. Now they are sent to the browser as well, and the line says so."""
+    from kiosk.ui.admin.app import AdminApp
+
+    sent: list[tuple[str, str]] = []
+    monkeypatch.setattr(AdminApp, "is_web", property(lambda self: True), raising=False)
+    monkeypatch.setattr(ConsoleHost, "is_web", property(lambda self: True), raising=False)
+
+    def deliver(self: object, path: Path, **kwargs: object) -> str:
+        sent.append((Path(path).name, str(kwargs.get("mime_type"))))
+        return "key"
+
+    monkeypatch.setattr(ConsoleHost, "deliver_text", deliver, raising=False)
+    monkeypatch.setattr(ConsoleHost, "deliver_binary", deliver, raising=False)
+    services.phones.deposit("BJONES")
+    app = ConsoleHost(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, FormDialog))
+        await fill(pilot, app, {"path": str(tmp_path / "phones.csv")})
+        await wait_until(pilot, lambda: any("sent to your browser" in m for m in messages(app)))
+        assert sent == [("phones.csv", "text/csv")]
+        await pilot.press("8")
+        await pilot.pause()
+        await pilot.press("l")
+        await wait_until(pilot, lambda: isinstance(app.screen, FormDialog))
+        await fill(pilot, app, {"which": "devices", "path": str(tmp_path / "labels.pdf")})
+        await wait_until(pilot, lambda: len(sent) == 2)
+        assert sent[1] == ("labels.pdf", "application/pdf")
+        await wait_until(
+            pilot, lambda: any("Labels sent to your browser" in m for m in messages(app))
+        )

@@ -31,6 +31,9 @@ ROLE_LABELS = {
 }
 
 
+LABEL_TYPES = {".pdf": "application/pdf", ".png": "image/png", ".svg": "image/svg+xml"}
+
+
 class PeoplePane(Pane):
     DEFAULT_CSS = """
     PeoplePane .lists { height: 1fr; }
@@ -454,9 +457,19 @@ class PeoplePane(Pane):
         )
 
     def _labels_written(self, paths: Any) -> None:
-        if paths:
-            names = ", ".join(str(p) for p in paths)
-            self.say(f"Labels written to {names}: print them on A4 label sheets.", ok=True)
+        if not paths:
+            return
+        names = ", ".join(str(p) for p in paths)
+        if self.app.is_web:
+            # In the office's browser the server's folders are out of sight: each page is
+            # downloaded there too, to print from the office's own computer.
+            for path in paths:
+                self.app.deliver_binary(
+                    path, save_filename=path.name, mime_type=LABEL_TYPES.get(path.suffix.lower())
+                )
+            self.say(f"Labels sent to your browser, and written to {names}.", ok=True)
+            return
+        self.say(f"Labels written to {names}: print them on A4 label sheets.", ok=True)
 
     # --- buttons ---------------------------------------------------------------------------------
 

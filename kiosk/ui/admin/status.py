@@ -193,8 +193,18 @@ class PhonesPane(Pane):
         )
 
     def _exported(self, path: Any) -> None:
-        if path:
-            self.say(f"{len(self.lines)} line(s) written to {path}", ok=True)
+        if not path:
+            return
+        if self.app.is_web:
+            # In the office's browser (kiosk admin --serve) the server's folders are out of
+            # sight: the file is downloaded there too, as the register's export is.
+            target = Path(path)
+            self.app.deliver_text(target, save_filename=target.name, mime_type="text/csv")
+            self.say(
+                f"{len(self.lines)} line(s) sent to your browser, and written to {path}", ok=True
+            )
+            return
+        self.say(f"{len(self.lines)} line(s) written to {path}", ok=True)
 
     def _csv(self) -> str:
         import io
