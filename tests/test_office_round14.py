@@ -471,3 +471,30 @@ def test_every_text_cell_of_the_register_csv_is_spreadsheet_safe(
     cells = _cells(out.getvalue())
     assert [cell for cell in cells if _formula_like(cell)] == []
     assert "'" + formula in cells
+
+
+# --- a name that carries another person's code --------------------------------------------
+
+
+def test_a_name_showing_another_persons_code_is_refused(school: Services) -> None:
+    """Every list shows a person as "Name (CODE)". A newcomer added as "Alice Smith (ASMITH)"
+    with the code ASMITH2 was shown as "Alice Smith (ASMITH) (ASMITH2)" in the register, the
+    phones list, the exemptions and the office's e-mail: read at a glance, as Alice Smith,
+    ASMITH, whose phone it is not. Such a name is now refused at the console, the CLI and
+    the roster import, naming the code; a role in brackets, or one's own code, is fine."""
+    from kiosk.domain.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="ASMITH") as caught:
+        school.people.add_staff("ASMITH2", "Alice Smith (asmith)", admin_code="DOFFICE")
+    assert "another member of staff" in str(caught.value)
+    report = school.people.import_staff_csv(
+        b"code,name\nBJONES2,Ben Jones (BJONES)\nCNEW,Cat New (CNEWBIE)\nCNEWBIE,Cat Newbie\n",
+        admin_code="DOFFICE",
+    )
+    assert not report.imported
+    assert [p.line for p in report.problems] == [2, 3]
+    assert all("another member of staff" in p.reason for p in report.problems)
+    codes = {s.code for s in school.people.list_staff()}
+    assert not {"ASMITH2", "BJONES2", "CNEW", "CNEWBIE"} & codes
+    school.people.add_staff("JBLOGGS", "Jo Bloggs (SENCO)", admin_code="DOFFICE")
+    school.people.add_staff("KOWN", "Kim Own (KOWN)", admin_code="DOFFICE")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -153,6 +154,10 @@ class PeopleService(UseCases):
                 raise RuleViolation(
                     f"{row['code']} was not added: {_IS_A_DEVICE_TAG.format(code=row['code'])}."
                 )
+            codes = set(uow.session.scalars(select(Staff.code)))
+            shown = _names_another(row["name"], row["code"], codes)
+            if shown is not None:
+                raise InvalidInput(f"{row['code']} was not added: {_SHOWS_A_CODE.format(shown)}.")
             if row["line_manager"]:
                 try:
                     row["line_manager"] = manager_code(uow.session, row["line_manager"])
@@ -486,6 +491,24 @@ def _retire_codes(uow: UnitOfWork, codes: list[str], by: int | None) -> None:
         uow.change_reference("staff", staff.id, row, by=by)
 
 
+# Every list shows a person as "Name (CODE)": a name carrying another's code in brackets,
+# "Alice Smith (ASMITH)" for ASMITH2, reads as that other person at a glance.
+_BRACKETED = re.compile(r"[(\[{]\s*([^()\[\]{}]{1,40}?)\s*[)\]}]")
+_SHOWS_A_CODE = (
+    "the name shows {0} in brackets, the staff code of another member of staff, so every "
+    "list would seem to name {0}. Leave the code out of the name"
+)
+
+
+def _names_another(name: str, own: str, codes: set[str]) -> str | None:
+    """The other person's staff code ``name`` shows in brackets, or None."""
+    for token in _BRACKETED.findall(name):
+        code = str(token).strip().upper()
+        if code != own.upper() and code in codes:
+            return code
+    return None
+
+
 def _check_roster(
     uow: UnitOfWork,
     rows: list[dict[str, Any]],
@@ -510,6 +533,10 @@ def _check_roster(
     for row in rows:
         if row["code"].upper() in tags:
             problems.append(ImportProblem(row["line"], _IS_A_DEVICE_TAG.format(code=row["code"])))
+            continue
+        shown = _names_another(row["name"], row["code"], codes)
+        if shown is not None:
+            problems.append(ImportProblem(row["line"], _SHOWS_A_CODE.format(shown)))
             continue
         manager = row.get("line_manager")
         if manager:
