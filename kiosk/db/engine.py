@@ -32,6 +32,15 @@ PG_DEAD_LINK = {
     "keepalives_count": 3,
     "tcp_user_timeout": 15_000,
 }
+# What a kiosk's session needs, whatever its login's role says (a login may ``ALTER ROLE`` its
+# own defaults; what a connection asks for wins over them): transactions that may write, no
+# statement cut short (locks have their own timeout above), no session ended while the kiosk
+# computes a hash inside its transaction. A value the URL or ``PGOPTIONS`` gives is kept.
+PG_SESSION_SETTINGS = {
+    "default_transaction_read_only": "off",
+    "statement_timeout": 0,
+    "idle_in_transaction_session_timeout": 0,
+}
 # SQLite errors after which a connection is thrown away rather than pooled again: one opened
 # while the file was read-only stays read-only (and the kiosk would never recover), and one
 # that hit an I/O error or a full disk is best reopened once the file is writable again.
@@ -73,7 +82,11 @@ def pg_connect_args(url: str, given: dict[str, Any]) -> dict[str, Any]:
       the caller or ``PGOPTIONS`` give (a ``search_path`` there is kept): psycopg reads times
       in ISO style only, and a login may ``ALTER ROLE`` its own DateStyle (``SQL, DMY``:
       every deposit, screen and verify raised NotImplementedError);
-    * a connect timeout and keepalives (a dead link is noticed in seconds, not hours)."""
+    * a connect timeout and keepalives (a dead link is noticed in seconds, not hours);
+    * the transaction settings of :data:`PG_SESSION_SETTINGS`, which any login may set on its
+      own role for every kiosk that shares it (``ALTER ROLE CURRENT_USER SET
+      default_transaction_read_only = on``, a ``statement_timeout`` of a millisecond): each
+      scan at every kiosk said "the database is unavailable", and trying again never helped."""
     query = make_url(url).query
     args = dict(given)
     for name, value in {"connect_timeout": 5, "client_encoding": "utf8", **PG_DEAD_LINK}.items():
@@ -82,7 +95,11 @@ def pg_connect_args(url: str, given: dict[str, Any]) -> dict[str, Any]:
     options = args.get("options") or query.get("options") or os.environ.get("PGOPTIONS") or ""
     if isinstance(options, tuple):  # the option given twice in the URL
         options = " ".join(options)
-    for name, value in (("lock_timeout", int(PG_LOCK_TIMEOUT_MS)), ("DateStyle", "ISO")):
+    for name, value in (
+        ("lock_timeout", int(PG_LOCK_TIMEOUT_MS)),
+        ("DateStyle", "ISO"),
+        *PG_SESSION_SETTINGS.items(),
+    ):
         if name.lower() not in options.lower():
             options = f"{options} -c {name}={value}".strip()
     args["options"] = options

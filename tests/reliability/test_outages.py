@@ -357,10 +357,18 @@ def test_the_kiosks_connection_settings_add_to_those_of_the_url(
     base = "postgresql+psycopg://kiosk@127.0.0.1:1/school"
     url = f"{base}?options=-csearch_path%3Dkiosk&connect_timeout=30&keepalives_idle=60"
     sent = _sent_at_connect(url, monkeypatch)
-    assert sent["options"] == "-csearch_path=kiosk -c lock_timeout=15000 -c DateStyle=ISO"
+    assert sent["options"] == (
+        "-csearch_path=kiosk -c lock_timeout=15000 -c DateStyle=ISO "
+        "-c default_transaction_read_only=off -c statement_timeout=0 "
+        "-c idle_in_transaction_session_timeout=0"
+    )
     assert sent["connect_timeout"] == "30" and sent["keepalives_idle"] == "60"
     assert sent["client_encoding"] == "utf8" and sent["keepalives"] == 1
 
-    bare = _sent_at_connect(base, monkeypatch, PGOPTIONS="-c statement_timeout=0")
-    assert bare["options"] == "-c statement_timeout=0 -c lock_timeout=15000 -c DateStyle=ISO"
+    bare = _sent_at_connect(base, monkeypatch, PGOPTIONS="-c statement_timeout=1h")
+    # (a statement timeout given is kept: not asked for twice)
+    assert bare["options"] == (
+        "-c statement_timeout=1h -c lock_timeout=15000 -c DateStyle=ISO "
+        "-c default_transaction_read_only=off -c idle_in_transaction_session_timeout=0"
+    )
     assert bare["connect_timeout"] == 5

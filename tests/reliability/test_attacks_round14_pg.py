@@ -1,0 +1,69 @@
+"""Round 14 of the red team on the record, on PostgreSQL: what the kiosk's own database login
+can do to the register (its own role's settings, its memberships, its grant options).
+
+Each test here failed on the code before its fix (see the commit that added it), unless it is
+marked as a guard test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from kiosk.config import Settings
+from kiosk.db.engine import make_engine
+from kiosk.services.app import Services
+from tests.conftest import FakeClock
+from tests.reliability.helpers import libpq_url
+
+pytestmark = pytest.mark.postgresql
+
+
+def _kiosk(url: str, clock: FakeClock, name: str = "k2") -> Services:
+    return Services(make_engine(url), Settings(kiosk_name=name, database_url=url), clock)
+
+
+@pytest.fixture
+def second_kiosk(set_up_school: Services, kiosk_url: str, clock: FakeClock) -> Iterator[str]:
+    """The kiosk login's URL once the school is set up (and its first kiosk closed)."""
+    set_up_school.close()
+    yield kiosk_url
+
+
+# --- the kiosk login's own settings ----------------------------------------------------------
+
+# Settings any login may give its own role (``ALTER ROLE CURRENT_USER SET ...``); every kiosk
+# that connects with it then starts each session with them.
+OWN_ROLE_SETTINGS = {
+    # every transaction read-only: nothing can be recorded
+    "default_transaction_read_only": "on",
+    # every statement cancelled after a millisecond
+    "statement_timeout": "'1ms'",
+    # a session idle a millisecond inside a transaction (the kiosk computing a hash) is ended
+    "idle_in_transaction_session_timeout": "'1ms'",
+}
+
+
+@pytest.mark.parametrize("setting", list(OWN_ROLE_SETTINGS))
+def test_the_kiosk_login_cannot_stop_every_kiosk_with_its_own_role_settings(
+    second_kiosk: str, clock: FakeClock, setting: str
+) -> None:
+    """One kiosk's login, shared by the school's kiosks, set its own role's defaults: every
+    transaction read-only, every statement timing out at once, a session ended as soon as it
+    idled inside a transaction. Every kiosk using that login then said "Not recorded: the
+    database is unavailable. Please try again." at each scan (trying again never helped: the
+    database was there), and `kiosk verify` on a kiosk stopped the same way. The kiosk now asks
+    for its own values of these when it connects (what a connection asks for wins over the
+    role's defaults), as it already did for the lock timeout and the date style."""
+    with psycopg.connect(libpq_url(second_kiosk), autocommit=True) as login:
+        login.execute(f"ALTER ROLE CURRENT_USER SET {setting} = {OWN_ROLE_SETTINGS[setting]}")
+    services = _kiosk(second_kiosk, clock)
+    try:
+        receipt = services.phones.deposit("EPATEL")
+        assert receipt.kind == "phone_deposited"
+        report = services.integrity.verify()
+        assert report.ok, report.problems
+    finally:
+        services.close()
