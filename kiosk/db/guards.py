@@ -693,12 +693,24 @@ def _kiosk_role_problems(conn: Connection) -> list[str]:
     version = int(conn.scalar(text("SELECT current_setting('server_version_num')")) or 0)
     carries = "m.inherit_option OR m.set_option" if version >= 160000 else "true"
     query = text(_KIOSK_ROLES.format(carries_rights=carries))
+    said_of_group: set[str] = set()
     for name, superuser, createrole, owner, acts_as_owner in conn.execute(
         query, {"r": ROLE}
     ).tuples():
         who = "the kiosk role" if name == ROLE else f"the kiosk login {name}"
         if superuser:
             problems.append(f"{who} is a superuser")
+        else:
+            # (the group comes first: a login in it is a member through it, said once)
+            servers = _server_roles(conn, name)
+            problems.extend(
+                f"{who} is a member of {server}: {SERVER_ROLES[server]} "
+                f"(REVOKE {server} FROM {name})"
+                for server in servers
+                if server not in said_of_group
+            )
+            if name == ROLE:
+                said_of_group.update(servers)
         if acts_as_owner:
             problems.append(f"{who} can act as the owner {owner} (a member of its role)")
         if createrole:
@@ -732,6 +744,39 @@ def _kiosk_role_problems(conn: Connection) -> list[str]:
             )
         problems.extend(_create_problems(conn, name, who))
     return problems
+
+
+# PostgreSQL's predefined roles whose members reach past the database: ``COPY ... PROGRAM``
+# and ``COPY`` to or from a file on the server run as its operating-system user (postgres),
+# which owns the data files and the server's settings. No trigger or privilege of the
+# register stops what is done there.
+SERVER_ROLES = {
+    "pg_execute_server_program": (
+        "it may run programs on the database server as its operating-system user (COPY ... "
+        "PROGRAM), who can change the register's data files and the server's settings "
+        "underneath every guard of the database"
+    ),
+    "pg_write_server_files": (
+        "it may write files on the database server as its operating-system user (COPY ... TO a "
+        "file): the register's data files and the server's settings among them, underneath "
+        "every guard of the database"
+    ),
+    "pg_read_server_files": (
+        "it may read any file on the database server as its operating-system user (COPY ... "
+        "FROM a file): the server's settings and the data of every database on it"
+    ),
+}
+_SERVER_ROLE_MEMBERSHIPS = """
+    SELECT rolname FROM pg_catalog.pg_roles
+    WHERE rolname IN :servers AND pg_catalog.pg_has_role(CAST(:r AS name), oid, 'MEMBER')
+    """
+
+
+def _server_roles(conn: Connection, role: str) -> list[str]:
+    """The roles of :data:`SERVER_ROLES` ``role`` is a member of (at any depth), in order."""
+    query = text(_SERVER_ROLE_MEMBERSHIPS).bindparams(bindparam("servers", expanding=True))
+    found = {str(r) for (r,) in conn.execute(query, {"servers": list(SERVER_ROLES), "r": role})}
+    return [server for server in SERVER_ROLES if server in found]
 
 
 # Whether a role may execute a function of the register: the function (by its argument

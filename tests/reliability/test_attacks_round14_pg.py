@@ -7,7 +7,7 @@ marked as a guard test.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import psycopg
 import pytest
@@ -67,3 +67,44 @@ def test_the_kiosk_login_cannot_stop_every_kiosk_with_its_own_role_settings(
         assert report.ok, report.problems
     finally:
         services.close()
+
+
+# --- memberships that reach past the database ------------------------------------------------
+
+SERVER_ROLES = ("pg_execute_server_program", "pg_write_server_files", "pg_read_server_files")
+
+
+def _problems(url: str, clock: FakeClock) -> Sequence[str]:
+    services = _kiosk(url, clock, name="office")
+    try:
+        return services.integrity.verify(save=False).problems
+    finally:
+        services.close()
+
+
+@pytest.mark.parametrize("grantee", ["login", "group"])
+@pytest.mark.parametrize("server_role", SERVER_ROLES)
+def test_verify_names_a_kiosk_login_that_may_use_the_servers_files_or_programs(
+    second_kiosk: str, pg_url: str, clock: FakeClock, server_role: str, grantee: str
+) -> None:
+    """PostgreSQL's predefined roles pg_execute_server_program, pg_write_server_files and
+    pg_read_server_files let a member run ``COPY ... TO PROGRAM``/``TO`` or ``FROM`` a file on
+    the database server as its operating-system user (postgres): a kiosk login in the first
+    two can rewrite the register's own data files or the server's settings (trust for its
+    own connections, then act as the superuser) underneath every trigger and privilege, the
+    third reads any of them. Granted to the kiosk login (or to kiosk_app), `kiosk verify`
+    said "OK": it looked at table privileges, ownership, superuser and CREATEROLE only."""
+    login = psycopg.conninfo.conninfo_to_dict(libpq_url(second_kiosk))["user"]
+    with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+        owner.execute(f"GRANT {server_role} TO {login if grantee == 'login' else 'kiosk_app'}")
+        try:
+            problems = _problems(pg_url, clock)
+        finally:
+            owner.execute(
+                f"REVOKE {server_role} FROM {login if grantee == 'login' else 'kiosk_app'}"
+            )
+    who = f"the kiosk login {login}" if grantee == "login" else "the kiosk role"
+    named = [p for p in problems if server_role in p]
+    assert named and named[0].startswith(f"{who} is a member of {server_role}"), problems
+    assert "database server" in named[0] and "operating-system user" in named[0]
+    assert not _problems(pg_url, clock)
