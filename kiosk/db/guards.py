@@ -729,6 +729,13 @@ def _kiosk_role_problems(conn: Connection) -> list[str]:
                 if granted:
                     problems.append(f"{who} may {privilege} {table}")
         problems.extend(
+            f"{who} may grant {', '.join(privileges)} on {table} to other roles (it holds "
+            f"{'it' if len(privileges) == 1 else 'them'} WITH GRANT OPTION): any role it "
+            "chooses may then read or add to the register (REVOKE GRANT OPTION FOR ALL ON "
+            f"{table} FROM {name})"
+            for table, privileges in _grant_options(conn, name).items()
+        )
+        problems.extend(
             f"{who} may {privilege} {table} ({'column' if len(cols) == 1 else 'columns'} "
             f"{', '.join(cols)})"
             for (table, privilege), cols in _column_grants(conn, name).items()
@@ -856,6 +863,35 @@ def _create_problems(conn: Connection, role: str, who: str) -> list[str]:
             "register's (REVOKE CREATE ON DATABASE ... FROM PUBLIC and from the kiosk roles)"
         )
     return problems
+
+
+# Each table of the register on which a role holds a privilege WITH GRANT OPTION: it may give
+# that privilege to any role on the server (``GRANT INSERT ON events TO PUBLIC``), none of
+# them a kiosk role verify looks at.
+_GRANTABLE = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
+_GRANT_OPTIONS = f"""
+    SELECT c.relname, p.privilege
+    FROM pg_catalog.pg_class c
+    CROSS JOIN unnest(CAST(:privileges AS text[])) WITH ORDINALITY AS p(privilege, n)
+    WHERE c.relname IN :tables
+      AND c.relnamespace = {_SCHEMA}
+      AND pg_catalog.has_table_privilege(CAST(:r AS name), c.oid,
+                                         p.privilege || ' WITH GRANT OPTION')
+    ORDER BY array_position(CAST(:tables_order AS text[]), c.relname::text), p.n
+    """
+
+
+def _grant_options(conn: Connection, role: str) -> dict[str, list[str]]:
+    """table: the privileges ``role`` may grant on it to others, in :data:`_GRANTABLE`'s order."""
+    tables = ["events", *LIST_TABLES]
+    query = text(_GRANT_OPTIONS).bindparams(bindparam("tables", expanding=True))
+    found: dict[str, list[str]] = {}
+    for table, privilege in conn.execute(
+        query,
+        {"r": role, "tables": tables, "tables_order": tables, "privileges": list(_GRANTABLE)},
+    ).tuples():
+        found.setdefault(str(table), []).append(str(privilege))
+    return found
 
 
 def _column_grants(conn: Connection, role: str) -> dict[tuple[str, str], list[str]]:

@@ -31,8 +31,9 @@ id order, verify names:
   ``pg_temp``, and a kiosk role with too
   much: the group role ``kiosk_app`` or any login in it that may change a table, is a
   superuser, may create roles, is a member of a role that uses the server's files or programs
-  (pg_execute_server_program, pg_write_server_files, pg_read_server_files), may create objects
-  in a schema or schemas in the database,
+  (pg_execute_server_program, pg_write_server_files, pg_read_server_files), may grant its
+  rights on a table to other roles (WITH GRANT OPTION), may create objects in a schema or
+  schemas in the database,
   or can act as the owner, or owns a table or function of the register;
 * on SQLite, an index that does not hold what its table holds (``PRAGMA integrity_check``:
   the register reads through indexes, the walk does not);

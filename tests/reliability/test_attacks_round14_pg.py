@@ -108,3 +108,32 @@ def test_verify_names_a_kiosk_login_that_may_use_the_servers_files_or_programs(
     assert named and named[0].startswith(f"{who} is a member of {server_role}"), problems
     assert "database server" in named[0] and "operating-system user" in named[0]
     assert not _problems(pg_url, clock)
+
+
+# --- grant options ----------------------------------------------------------------------------
+
+
+def test_verify_names_a_kiosk_login_that_may_pass_its_rights_on(
+    second_kiosk: str, pg_url: str, clock: FakeClock
+) -> None:
+    """The owner granted the kiosk login its INSERT and SELECT on events WITH GRANT OPTION (a
+    slip: ``GRANT ALL ... WITH GRANT OPTION`` then narrowed with REVOKE, which leaves the
+    option of what is kept). The login then gave INSERT on events to every role on the server
+    (``GRANT INSERT ON events TO PUBLIC``): any login of any database user, none of them a
+    kiosk, could add events to the register. `kiosk verify` said the register was OK."""
+    login = psycopg.conninfo.conninfo_to_dict(libpq_url(second_kiosk))["user"]
+    with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+        owner.execute(f"GRANT SELECT, INSERT ON events TO {login} WITH GRANT OPTION")
+    try:
+        with psycopg.connect(libpq_url(second_kiosk), autocommit=True) as kiosk:
+            kiosk.execute("GRANT INSERT ON events TO PUBLIC")
+        problems = _problems(pg_url, clock)
+    finally:  # (the login's own grant goes with what it was granted)
+        with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+            owner.execute(f"REVOKE ALL ON events FROM {login} CASCADE")
+    named = [p for p in problems if "grant" in p.lower() and login in p]
+    assert named == [
+        f"the kiosk login {login} may grant SELECT, INSERT on events to other roles (it "
+        "holds them WITH GRANT OPTION): any role it chooses may then read or add to the "
+        f"register (REVOKE GRANT OPTION FOR ALL ON events FROM {login})"
+    ], problems
