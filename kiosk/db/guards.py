@@ -607,6 +607,24 @@ _COLUMN_GRANTS = f"""
     ORDER BY array_position(CAST(:tables_order AS text[]), c.relname::text), p.n, a.attnum
     """
 
+# Rights a role takes up only with ``SET ROLE``: those of a role it is a member of without
+# inheriting its rights (NOINHERIT; from PostgreSQL 16 ``GRANT ... WITH INHERIT FALSE``), which
+# has_table_privilege does not count for it. (The owner's role is said on its own.)
+_SET_ROLE_PRIVILEGES = f"""
+    SELECT o.rolname, c.relname, p.privilege
+    FROM pg_catalog.pg_roles o
+    CROSS JOIN pg_catalog.pg_class c
+    CROSS JOIN unnest(CAST(:privileges AS text[])) WITH ORDINALITY AS p(privilege, n)
+    WHERE o.rolname <> :r
+      AND pg_catalog.pg_has_role(CAST(:r AS name), o.oid, 'MEMBER')
+      AND NOT pg_catalog.pg_has_role(CAST(:r AS name), o.oid, 'USAGE')
+      AND c.relname IN :tables AND c.relnamespace = {_SCHEMA}
+      AND NOT (c.relname = 'events' AND p.privilege = 'INSERT')
+      AND pg_catalog.has_table_privilege(o.oid, c.oid, p.privilege)
+      AND NOT pg_catalog.has_table_privilege(CAST(:r AS name), c.oid, p.privilege)
+    ORDER BY o.rolname, array_position(CAST(:tables_order AS text[]), c.relname::text), p.n
+    """
+
 # The kiosk group role and every role in it, at any depth: a kiosk's own login is a member,
 # and a grant made to that login rather than to the group counts just as much.
 _KIOSK_ROLES = """
@@ -728,6 +746,19 @@ def _kiosk_role_problems(conn: Connection) -> list[str]:
                 )
                 if granted:
                     problems.append(f"{who} may {privilege} {table}")
+        problems.extend(
+            f"{who} may {privilege} {table} after SET ROLE {other} (a member of that role, "
+            "without inheriting its rights)"
+            for other, table, privilege in conn.execute(
+                text(_SET_ROLE_PRIVILEGES).bindparams(bindparam("tables", expanding=True)),
+                {
+                    "r": name,
+                    "tables": ["events", *LIST_TABLES],
+                    "tables_order": ["events", *LIST_TABLES],
+                    "privileges": list(_PRIVILEGES),
+                },
+            ).tuples()
+        )
         problems.extend(
             f"{who} may grant {', '.join(privileges)} on {table} to other roles (it holds "
             f"{'it' if len(privileges) == 1 else 'them'} WITH GRANT OPTION): any role it "

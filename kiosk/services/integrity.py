@@ -29,7 +29,8 @@ id order, verify names:
   PostgreSQL a rule or row-level security on the register's tables, a function of the
   register whose body is not the kiosk's or whose search_path does not end with
   ``pg_temp``, and a kiosk role with too
-  much: the group role ``kiosk_app`` or any login in it that may change a table, is a
+  much: the group role ``kiosk_app`` or any login in it that may change a table (itself or
+  after ``SET ROLE`` to a role it is a member of), is a
   superuser, may create roles, is a member of a role that uses the server's files or programs
   (pg_execute_server_program, pg_write_server_files, pg_read_server_files), may grant its
   rights on a table to other roles (WITH GRANT OPTION), may create objects in a schema or

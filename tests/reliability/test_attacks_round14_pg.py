@@ -137,3 +137,39 @@ def test_verify_names_a_kiosk_login_that_may_pass_its_rights_on(
         "holds them WITH GRANT OPTION): any role it chooses may then read or add to the "
         f"register (REVOKE GRANT OPTION FOR ALL ON events FROM {login})"
     ], problems
+
+
+# --- rights a kiosk login takes up with SET ROLE -----------------------------------------------
+
+
+def test_verify_names_what_a_kiosk_login_may_do_after_set_role(
+    second_kiosk: str, pg_url: str, clock: FakeClock
+) -> None:
+    """A kiosk login that is a member of another role without inheriting its rights (NOINHERIT;
+    from PostgreSQL 16 also ``GRANT ... WITH INHERIT FALSE``) takes them up with ``SET ROLE``.
+    A helper role that may write staff_roles, the kiosk login a member of it: `kiosk verify`
+    said OK, since ``has_table_privilege`` counts only inherited rights; the login then ran
+    ``SET ROLE helper`` and gave a person admin in staff_roles directly. Now verify names the
+    rights and the role they come through before anything is done with them."""
+    login = psycopg.conninfo.conninfo_to_dict(libpq_url(second_kiosk))["user"]
+    helper = f"{login}_helper"
+    with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+        owner.execute(f"CREATE ROLE {helper} NOLOGIN")
+        owner.execute(f"GRANT INSERT, DELETE ON staff_roles TO {helper}")
+        owner.execute(f"GRANT {helper} TO {login}")
+        owner.execute(f"ALTER ROLE {login} NOINHERIT")
+        try:
+            problems = _problems(pg_url, clock)
+            with psycopg.connect(libpq_url(second_kiosk), autocommit=True) as kiosk:
+                kiosk.execute(f"SET ROLE {helper}")
+                kiosk.execute("INSERT INTO staff_roles VALUES (2, 'admin')")
+        finally:
+            owner.execute(f"REVOKE {helper} FROM {login}")
+            owner.execute(f"REVOKE ALL ON staff_roles FROM {helper}")
+            owner.execute(f"DROP ROLE {helper}")
+    assert [p for p in problems if helper in p] == [
+        f"the kiosk login {login} may DELETE staff_roles after SET ROLE {helper} (a member of "
+        "that role, without inheriting its rights)",
+        f"the kiosk login {login} may INSERT staff_roles after SET ROLE {helper} (a member of "
+        "that role, without inheriting its rights)",
+    ], problems
