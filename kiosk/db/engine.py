@@ -40,6 +40,12 @@ PG_SESSION_SETTINGS = {
     "default_transaction_read_only": "off",
     "statement_timeout": 0,
     "idle_in_transaction_session_timeout": 0,
+    # Each statement its own snapshot: a write reads the chain's head once it holds the
+    # chain's lock. With REPEATABLE READ (or SERIALIZABLE) as the role's default, a kiosk's
+    # snapshot was taken before it waited its turn, and it chained on from a head that another
+    # kiosk had just passed: "Not recorded" whenever two kiosks scanned at once. (Verify asks
+    # for its one snapshot itself.)
+    "default_transaction_isolation": "read\\ committed",
 }
 # SQLite errors after which a connection is thrown away rather than pooled again: one opened
 # while the file was read-only stays read-only (and the kiosk would never recover), and one
@@ -85,8 +91,9 @@ def pg_connect_args(url: str, given: dict[str, Any]) -> dict[str, Any]:
     * a connect timeout and keepalives (a dead link is noticed in seconds, not hours);
     * the transaction settings of :data:`PG_SESSION_SETTINGS`, which any login may set on its
       own role for every kiosk that shares it (``ALTER ROLE CURRENT_USER SET
-      default_transaction_read_only = on``, a ``statement_timeout`` of a millisecond): each
-      scan at every kiosk said "the database is unavailable", and trying again never helped."""
+      default_transaction_read_only = on``, a ``statement_timeout`` of a millisecond, a
+      ``repeatable read`` isolation): each scan at every kiosk (or each one made while another
+      kiosk was recording) said "the database is unavailable"."""
     query = make_url(url).query
     args = dict(given)
     for name, value in {"connect_timeout": 5, "client_encoding": "utf8", **PG_DEAD_LINK}.items():

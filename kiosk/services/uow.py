@@ -67,6 +67,7 @@ _PG_WRITE_SETTINGS = text(
     "CASE WHEN current_setting('synchronous_commit') = 'off' "
     "THEN set_config('synchronous_commit', 'on', true) END"
 )
+_PG_READ_COMMITTED = text("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
 PG_TABLE_LOCKED = (
     "another connection holds a lock on the register (database maintenance, or a database "
     "tool left open?)"
@@ -328,6 +329,9 @@ def _take_chain_lock(session: Session) -> None:
     advisory lock, held to the end of the transaction. Nothing on SQLite, whose writes begin
     IMMEDIATE (the file's own write lock)."""
     if session.get_bind().dialect.name == "postgresql":
+        # First, before any snapshot: the head is read once the lock is held (a URL's
+        # ``-c default_transaction_isolation=...`` is kept for reads, not for the chain).
+        session.execute(_PG_READ_COMMITTED)
         session.execute(_PG_WRITE_SETTINGS, {"t": f"{int(PG_LOCK_TIMEOUT_MS)}ms"})
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_KEY})
 

@@ -7,14 +7,20 @@ marked as a guard test.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 
 from kiosk.config import Settings
 from kiosk.db.engine import make_engine
+from kiosk.domain.errors import KioskError
 from kiosk.services.app import Services
+from kiosk.services.uow import CHAIN_LOCK_KEY
 from tests.conftest import FakeClock
 from tests.reliability.helpers import libpq_url
 
@@ -67,6 +73,70 @@ def test_the_kiosk_login_cannot_stop_every_kiosk_with_its_own_role_settings(
         assert report.ok, report.problems
     finally:
         services.close()
+
+
+@pytest.mark.parametrize("where", ["role", "url"])
+@pytest.mark.parametrize("isolation", ["repeatable read", "serializable"])
+def test_the_kiosk_login_cannot_make_a_kiosk_waiting_its_turn_fail_with_its_isolation(
+    second_kiosk: str, pg_url: str, clock: FakeClock, isolation: str, where: str
+) -> None:
+    """``ALTER ROLE CURRENT_USER SET default_transaction_isolation = 'repeatable read'``: a
+    kiosk's write transaction then took its snapshot with its first statement, before it
+    waited its turn for the chain's lock. Another kiosk's event committed meanwhile was not
+    in that snapshot: the waiting kiosk chained on from the head it had seen, gave its event
+    the id just taken, and said "Not recorded: the database is unavailable" (two kiosks
+    scanning at once, every time). The kiosk now asks for READ COMMITTED when it connects, so
+    it reads the head once it holds the lock. (Here the other kiosk is a connection that holds
+    the chain's lock while it appends one event; the same isolation asked for in the URL's
+    options is kept for reads, not for a write.)"""
+    url = second_kiosk
+    if where == "role":
+        with psycopg.connect(libpq_url(second_kiosk), autocommit=True) as login:
+            login.execute(
+                f"ALTER ROLE CURRENT_USER SET default_transaction_isolation = '{isolation}'"
+            )
+    else:
+        spelt = isolation.replace(" ", "%5C%20")
+        url = f"{second_kiosk}?options=-c%20default_transaction_isolation%3D{spelt}"
+    services = _kiosk(url, clock)
+    other = psycopg.connect(libpq_url(pg_url), autocommit=True)
+    try:
+        other.execute("SELECT pg_advisory_lock(%s)", (CHAIN_LOCK_KEY,))
+        outcome: list[object] = []
+        scan = threading.Thread(
+            target=lambda: outcome.append(_try(lambda: services.phones.deposit("EPATEL")))
+        )
+        scan.start()
+        time.sleep(1.0)  # the kiosk waits for the lock, its transaction begun
+        _append_copy_of_head(other)
+        other.execute("SELECT pg_advisory_unlock(%s)", (CHAIN_LOCK_KEY,))
+        scan.join(30)
+        assert not scan.is_alive()
+        assert getattr(outcome[0], "kind", outcome[0]) == "phone_deposited"
+    finally:
+        other.close()
+        services.close()
+
+
+def _try(work: Callable[[], object]) -> object:
+    try:
+        return work()
+    except KioskError as exc:
+        return exc.message
+
+
+def _append_copy_of_head(conn: psycopg.Connection[Any]) -> None:
+    """One more event after the head (a copy of it, chained on: its MAC is not checked here)."""
+    cursor = conn.execute("SELECT * FROM events ORDER BY id DESC LIMIT 1")
+    head = cursor.fetchone()
+    assert cursor.description is not None and head is not None
+    row = dict(zip([d.name for d in cursor.description], head, strict=True))
+    row.update(id=row["id"] + 1, prev_hash=row["hash"], hash="ab" * 32, mac=None)
+    row["details"] = Jsonb(row["details"])
+    conn.execute(
+        f"INSERT INTO events ({', '.join(row)}) VALUES ({', '.join(['%s'] * len(row))})",
+        list(row.values()),
+    )
 
 
 # --- memberships that reach past the database ------------------------------------------------

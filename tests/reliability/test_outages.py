@@ -360,7 +360,8 @@ def test_the_kiosks_connection_settings_add_to_those_of_the_url(
     assert sent["options"] == (
         "-csearch_path=kiosk -c lock_timeout=15000 -c DateStyle=ISO "
         "-c default_transaction_read_only=off -c statement_timeout=0 "
-        "-c idle_in_transaction_session_timeout=0"
+        "-c idle_in_transaction_session_timeout=0 "
+        "-c default_transaction_isolation=read\\ committed"
     )
     assert sent["connect_timeout"] == "30" and sent["keepalives_idle"] == "60"
     assert sent["client_encoding"] == "utf8" and sent["keepalives"] == 1
@@ -369,6 +370,7 @@ def test_the_kiosks_connection_settings_add_to_those_of_the_url(
     # (a statement timeout given is kept: not asked for twice)
     assert bare["options"] == (
         "-c statement_timeout=1h -c lock_timeout=15000 -c DateStyle=ISO "
-        "-c default_transaction_read_only=off -c idle_in_transaction_session_timeout=0"
+        "-c default_transaction_read_only=off -c idle_in_transaction_session_timeout=0 "
+        "-c default_transaction_isolation=read\\ committed"
     )
     assert bare["connect_timeout"] == 5
