@@ -46,6 +46,10 @@ PG_SESSION_SETTINGS = {
     # kiosk had just passed: "Not recorded" whenever two kiosks scanned at once. (Verify asks
     # for its one snapshot itself.)
     "default_transaction_isolation": "read\\ committed",
+    # Names in the definitions PostgreSQL gives back quoted only where needed: verify compares
+    # them with the kiosk's text (``quote_all_identifiers = on`` made it say every trigger
+    # of an honest register had been changed).
+    "quote_all_identifiers": "off",
 }
 # SQLite errors after which a connection is thrown away rather than pooled again: one opened
 # while the file was read-only stays read-only (and the kiosk would never recover), and one

@@ -390,6 +390,9 @@ def missing_guards(conn: Connection) -> list[str]:
                 problems.append(f"the trigger {name} on {table} is not the kiosk's")
         problems.extend(_sqlite_file_problems(conn))
         return problems
+    # The definitions as the kiosk spells them, whatever the session's role or URL asked for
+    # (``quote_all_identifiers = on`` quoted every name: each trigger "had been changed").
+    conn.execute(text("SELECT set_config('quote_all_identifiers', 'off', true)"))
     rows = {
         str(name): (str(enabled), str(definition), str(schema))
         for name, enabled, definition, schema in conn.execute(

@@ -76,6 +76,32 @@ def test_the_kiosk_login_cannot_stop_every_kiosk_with_its_own_role_settings(
 
 
 @pytest.mark.parametrize("where", ["role", "url"])
+def test_the_kiosk_login_cannot_make_verify_cry_wolf_with_its_own_role_settings(
+    second_kiosk: str, clock: FakeClock, where: str
+) -> None:
+    """``ALTER ROLE CURRENT_USER SET quote_all_identifiers = on``: PostgreSQL then quotes
+    every name in the definitions it gives back, and `kiosk verify` on a kiosk compared the
+    register's triggers with the kiosk's text and said "the trigger events_no_update_delete
+    has been changed" (and the three others) of an honest register: the office is told the
+    guards were tampered with when they were not, and learns to read past it. The kiosk now
+    asks for the setting's default when it connects, and verify for its own reading (the same
+    setting in the URL's options changes nothing either)."""
+    url = second_kiosk
+    if where == "role":
+        with psycopg.connect(libpq_url(second_kiosk), autocommit=True) as login:
+            login.execute("ALTER ROLE CURRENT_USER SET quote_all_identifiers = on")
+    else:
+        url = f"{second_kiosk}?options=-c%20quote_all_identifiers%3Don"
+    services = _kiosk(url, clock)
+    try:
+        services.phones.deposit("EPATEL")
+        report = services.integrity.verify()
+        assert report.ok, report.problems
+    finally:
+        services.close()
+
+
+@pytest.mark.parametrize("where", ["role", "url"])
 @pytest.mark.parametrize("isolation", ["repeatable read", "serializable"])
 def test_the_kiosk_login_cannot_make_a_kiosk_waiting_its_turn_fail_with_its_isolation(
     second_kiosk: str, pg_url: str, clock: FakeClock, isolation: str, where: str
