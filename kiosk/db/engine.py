@@ -50,6 +50,9 @@ PG_SESSION_SETTINGS = {
     # them with the kiosk's text (``quote_all_identifiers = on`` made it say every trigger
     # of an honest register had been changed).
     "quote_all_identifiers": "off",
+    # No library loaded into the kiosk's sessions (any login may name one of the server's
+    # plugins; one that is not there stopped every session from starting).
+    "local_preload_libraries": "",
 }
 # SQLite errors after which a connection is thrown away rather than pooled again: one opened
 # while the file was read-only stays read-only (and the kiosk would never recover), and one

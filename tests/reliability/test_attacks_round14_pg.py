@@ -49,6 +49,9 @@ OWN_ROLE_SETTINGS = {
     "statement_timeout": "'1ms'",
     # a session idle a millisecond inside a transaction (the kiosk computing a hash) is ended
     "idle_in_transaction_session_timeout": "'1ms'",
+    # a library loaded at the start of each session (from $libdir/plugins): none by that name,
+    # so no session starts
+    "local_preload_libraries": "'missing_plugin'",
 }
 
 
@@ -58,7 +61,8 @@ def test_the_kiosk_login_cannot_stop_every_kiosk_with_its_own_role_settings(
 ) -> None:
     """One kiosk's login, shared by the school's kiosks, set its own role's defaults: every
     transaction read-only, every statement timing out at once, a session ended as soon as it
-    idled inside a transaction. Every kiosk using that login then said "Not recorded: the
+    idled inside a transaction, a library to load first that is not there (no session could
+    start). Every kiosk using that login then said "Not recorded: the
     database is unavailable. Please try again." at each scan (trying again never helped: the
     database was there), and `kiosk verify` on a kiosk stopped the same way. The kiosk now asks
     for its own values of these when it connects (what a connection asks for wins over the
