@@ -273,3 +273,39 @@ def test_verify_names_what_a_kiosk_login_may_do_after_set_role(
         f"the kiosk login {login} may INSERT staff_roles after SET ROLE {helper} (a member of "
         "that role, without inheriting its rights)",
     ], problems
+
+
+# --- the id sequences ----------------------------------------------------------------------
+
+
+def test_the_id_sequences_play_no_part_in_the_chain(
+    second_kiosk: str, pg_url: str, clock: FakeClock
+) -> None:
+    """Guard test. Each table's id column has a sequence (events_id_seq, staff_id_seq...): the
+    kiosk login may call nextval on them, and setval where it was granted UPDATE on them (a
+    slip). Turned back to 1 or far ahead, they change nothing: the kiosk gives each event the
+    id after the chain's head under the chain's lock, never a sequence's, and verify walks the
+    chain by its links."""
+    login = psycopg.conninfo.conninfo_to_dict(libpq_url(second_kiosk))["user"]
+    with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+        head = owner.execute("SELECT max(id) FROM events").fetchone()
+        owner.execute(f"GRANT UPDATE ON ALL SEQUENCES IN SCHEMA public TO {login}")
+    try:
+        with psycopg.connect(libpq_url(second_kiosk), autocommit=True) as kiosk:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                kiosk.execute("INSERT INTO staff (code, name, created_at) VALUES ('X', 'X', now())")
+            kiosk.execute("SELECT setval('events_id_seq', 1, false)")
+            kiosk.execute("SELECT setval('staff_id_seq', 1, false)")
+            kiosk.execute("SELECT nextval('devices_id_seq') FROM generate_series(1, 1000)")
+        services = _kiosk(second_kiosk, clock)
+        try:
+            receipt = services.phones.deposit("EPATEL")
+            services.people.add_device("LT-99", "laptop", "Spare", admin_code="CHEAD")
+            assert head is not None and receipt.event_id == head[0] + 1
+            report = services.integrity.verify()
+            assert report.ok, report.problems
+        finally:
+            services.close()
+    finally:
+        with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+            owner.execute(f"REVOKE UPDATE ON ALL SEQUENCES IN SCHEMA public FROM {login}")
