@@ -72,6 +72,12 @@ PG_TABLE_LOCKED = (
     "another connection holds a lock on the register (database maintenance, or a database "
     "tool left open?)"
 )
+# A register that accepts no changes (a hot standby, or read-only asked for in the URL).
+PG_READ_ONLY = (
+    "the database accepts no changes (a read-only standby server, or read-only set for this "
+    "kiosk's login or in KIOSK_DATABASE_URL). Tell whoever looks after the database: trying "
+    "again will not help."
+)
 # A COMMIT whose answer was lost: how many times, how far apart, the register is asked
 # whether the event was stored after all.
 LOST_ANSWER_TRIES = 3
@@ -354,8 +360,11 @@ def _unavailable(exc: SQLAlchemyError, *, writing: bool) -> str:
         return f"{head}: {LOCKED}. Please try again in a moment."
     if (why := damaged(exc)) is not None:
         return f"{head}: {DAMAGED.format(why)}."
-    if getattr(getattr(exc, "orig", None), "sqlstate", None) == "55P03":
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    if sqlstate == "55P03":
         return f"{head}: {PG_LOCKED if writing else PG_TABLE_LOCKED}. Please try again in a moment."
+    if sqlstate == "25006":  # read_only_sql_transaction: trying again cannot help
+        return f"{head}: {PG_READ_ONLY}"
     if writing:
         return DatabaseUnavailable().message
     return "The database is unavailable, so this cannot be shown. Please try again."

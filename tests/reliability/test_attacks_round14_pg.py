@@ -169,6 +169,25 @@ def _append_copy_of_head(conn: psycopg.Connection[Any]) -> None:
     )
 
 
+def test_a_database_that_accepts_no_changes_is_said_so(second_kiosk: str, clock: FakeClock) -> None:
+    """A register that accepts no changes: a read-only standby (the URL pointed at the replica
+    after a failover), or read-only asked for in KIOSK_DATABASE_URL (kept: the kiosk adds its
+    own settings only where the URL says nothing). Every scan said "Not recorded: the
+    database is unavailable. Please try again.": the office looked for a network fault and
+    trying again never helped. Now the kiosk says why, and whom to tell."""
+    url = f"{second_kiosk}?options=-c%20default_transaction_read_only%3Don"
+    services = _kiosk(url, clock)
+    try:
+        said = _try(lambda: services.phones.deposit("EPATEL"))
+    finally:
+        services.close()
+    assert said == (
+        "Not recorded: the database accepts no changes (a read-only standby server, or "
+        "read-only set for this kiosk's login or in KIOSK_DATABASE_URL). Tell whoever looks "
+        "after the database: trying again will not help."
+    )
+
+
 # --- memberships that reach past the database ------------------------------------------------
 
 SERVER_ROLES = ("pg_execute_server_program", "pg_write_server_files", "pg_read_server_files")
