@@ -78,6 +78,15 @@ PG_READ_ONLY = (
     "kiosk's login or in KIOSK_DATABASE_URL). Tell whoever looks after the database: trying "
     "again will not help."
 )
+# The register's tables not found by the kiosk's queries: the login's search_path no longer
+# names the register's schema (any login may ``ALTER ROLE CURRENT_USER SET search_path``; it
+# is not asked for when connecting, as a school may point its kiosks' login at a schema of
+# its own that way).
+PG_NOT_ON_PATH = (
+    "the register's tables are not where this kiosk's database login looks for them (its "
+    "search_path was changed?). Tell whoever looks after the database: trying again will not "
+    "help."
+)
 # A COMMIT whose answer was lost: how many times, how far apart, the register is asked
 # whether the event was stored after all.
 LOST_ANSWER_TRIES = 3
@@ -365,6 +374,8 @@ def _unavailable(exc: SQLAlchemyError, *, writing: bool) -> str:
         return f"{head}: {PG_LOCKED if writing else PG_TABLE_LOCKED}. Please try again in a moment."
     if sqlstate == "25006":  # read_only_sql_transaction: trying again cannot help
         return f"{head}: {PG_READ_ONLY}"
+    if sqlstate == "42P01":  # undefined_table: not where the login looks
+        return f"{head}: {PG_NOT_ON_PATH}"
     if writing:
         return DatabaseUnavailable().message
     return "The database is unavailable, so this cannot be shown. Please try again."

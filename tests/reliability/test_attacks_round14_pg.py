@@ -188,6 +188,34 @@ def test_a_database_that_accepts_no_changes_is_said_so(second_kiosk: str, clock:
     )
 
 
+@pytest.mark.parametrize("path", ["''", "pg_catalog", "information_schema"])
+def test_a_kiosk_login_that_moves_its_search_path_away_is_said_so(
+    second_kiosk: str, clock: FakeClock, path: str
+) -> None:
+    """``ALTER ROLE CURRENT_USER SET search_path = ''`` (or to a schema without the register):
+    the kiosk's queries no longer found the register's tables, and every kiosk sharing the
+    login said "the database is unavailable. Please try again" at each scan (the search_path
+    cannot simply be asked for when connecting: a school may keep the register in a schema
+    of its own and point its kiosks' login at it this way). Now the kiosk says that the
+    register is not where its login looks, and whom to tell."""
+    with psycopg.connect(libpq_url(second_kiosk), autocommit=True) as login:
+        login.execute(f"ALTER ROLE CURRENT_USER SET search_path = {path}")
+    services = _kiosk(second_kiosk, clock)
+    try:
+        said = [
+            _try(lambda: services.phones.deposit("EPATEL")),
+            _try(lambda: services.people.status("EPATEL")),
+        ]
+    finally:
+        services.close()
+    assert said == [
+        f"{head}: the register's tables are not where this kiosk's database login looks for "
+        "them (its search_path was changed?). Tell whoever looks after the database: trying "
+        "again will not help."
+        for head in ("Not recorded", "This cannot be shown")
+    ]
+
+
 # --- memberships that reach past the database ------------------------------------------------
 
 SERVER_ROLES = ("pg_execute_server_program", "pg_write_server_files", "pg_read_server_files")
