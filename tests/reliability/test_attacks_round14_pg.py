@@ -356,3 +356,42 @@ def test_the_id_sequences_play_no_part_in_the_chain(
     finally:
         with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
             owner.execute(f"REVOKE UPDATE ON ALL SEQUENCES IN SCHEMA public FROM {login}")
+
+
+# --- a transaction held open ----------------------------------------------------------------
+
+
+def test_an_event_held_uncommitted_at_the_next_id_stops_the_kiosks_in_words(
+    second_kiosk: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Guard test. The kiosk login begins a transaction, inserts an event at the id after the
+    head (chained on, as a kiosk would), and leaves it open for days (or PREPAREs it, where
+    the server allows two-phase commit: max_prepared_transactions is 0 by default and in the
+    tests' cluster). Its place and time in the chain are fixed when it is inserted, not when
+    it commits: no kiosk can record past it meanwhile (each waits on that id, then says "Not
+    recorded" in words, with nothing confirmed), and once it commits the kiosks go on after
+    it and verify names it (no MAC here), with no broken link."""
+    import kiosk.services.uow as uow
+
+    monkeypatch.setattr(uow, "PG_LOCK_TIMEOUT_MS", 1000)
+    services = _kiosk(second_kiosk, clock)
+    holder = psycopg.connect(libpq_url(second_kiosk))
+    try:
+        _append_copy_of_head(holder)  # not committed
+        held = holder.execute("SELECT max(id) FROM events").fetchone()
+        started = time.monotonic()
+        said = _try(lambda: services.phones.deposit("EPATEL"))
+        assert time.monotonic() - started < 10
+        assert said == f"Not recorded: {uow.PG_LOCKED}. Please try again in a moment."
+        holder.commit()
+        receipt = services.phones.deposit("EPATEL")
+        assert held is not None and receipt.event_id == held[0] + 1
+        report = services.integrity.verify(save=False)
+    finally:
+        holder.close()
+        services.close()
+    assert report.broken_link_count == 0
+    assert report.problems == (
+        f"event {held[0]} has no MAC although event 1 before it has one: it was added or "
+        "rewritten by hand",
+    )
