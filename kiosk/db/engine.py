@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -54,6 +55,11 @@ PG_SESSION_SETTINGS = {
     # plugins; one that is not there stopped every session from starting).
     "local_preload_libraries": "",
 }
+# The same for settings only newer servers know: idle_session_timeout (PostgreSQL 14) ended
+# the kiosk's sessions between one scan and the next, and between the pool's check of a
+# connection and its use. A server that does not know one refuses the whole connection
+# ("unrecognized configuration parameter"): the kiosk then connects without it.
+PG_NEWER_SETTINGS: dict[str, Any] = {"idle_session_timeout": 0}
 # SQLite errors after which a connection is thrown away rather than pooled again: one opened
 # while the file was read-only stays read-only (and the kiosk would never recover), and one
 # that hit an I/O error or a full disk is best reopened once the file is writable again.
@@ -113,6 +119,7 @@ def pg_connect_args(url: str, given: dict[str, Any]) -> dict[str, Any]:
         ("lock_timeout", int(PG_LOCK_TIMEOUT_MS)),
         ("DateStyle", "ISO"),
         *PG_SESSION_SETTINGS.items(),
+        *PG_NEWER_SETTINGS.items(),
     ):
         if name.lower() not in options.lower():
             options = f"{options} -c {name}={value}".strip()
@@ -142,7 +149,40 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     engine = create_engine(url, **kwargs)
     if is_sqlite:
         _configure_sqlite(engine)
+    else:
+        _connect_to_older_servers(engine)
     return engine
+
+
+def _connect_to_older_servers(engine: Engine) -> None:
+    """A server that refuses a connection over a setting of :data:`PG_NEWER_SETTINGS` it does
+    not know (an older PostgreSQL): connect again without the ones it named. (The dialect's
+    own connect, after any ``do_connect`` listener, is wrapped.)"""
+    newer = {name: f"-c {name}={value}" for name, value in PG_NEWER_SETTINGS.items()}
+    refused: set[str] = set()  # by this engine's server: not asked for again
+    dialect = engine.dialect
+    plain_connect = dialect.connect
+
+    def without(cparams: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
+        options = str(cparams.get("options", ""))
+        for name in names:
+            options = options.replace(newer[name], "")
+        return {**cparams, "options": " ".join(options.split())}
+
+    def connect(*cargs: Any, **cparams: Any) -> Any:
+        cparams = without(cparams, refused) if refused else cparams
+        try:
+            return plain_connect(*cargs, **cparams)
+        except dialect.loaded_dbapi.OperationalError as exc:
+            options = str(cparams.get("options", ""))
+            unknown = [n for n, o in newer.items() if f'"{n}"' in str(exc) and o in options]
+            if not unknown:
+                raise
+            log.warning("the server does not know %s: connecting without", ", ".join(unknown))
+            refused.update(unknown)
+            return plain_connect(*cargs, **without(cparams, unknown))
+
+    dialect.connect = connect  # type: ignore[method-assign]
 
 
 def _configure_sqlite(engine: Engine) -> None:

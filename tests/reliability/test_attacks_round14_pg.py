@@ -105,6 +105,49 @@ def test_the_kiosk_login_cannot_make_verify_cry_wolf_with_its_own_role_settings(
         services.close()
 
 
+def test_the_kiosk_login_cannot_end_every_idle_kiosk_session(
+    second_kiosk: str, clock: FakeClock
+) -> None:
+    """``ALTER ROLE CURRENT_USER SET idle_session_timeout = '1ms'`` (PostgreSQL 14 and later;
+    any login may): the server ended each of the kiosk's sessions a millisecond after it
+    last answered, between one scan and the next and between the pool's check of a connection
+    and its use. A kiosk's scans said "Not recorded: the database is unavailable" at random.
+    The kiosk now asks for no idle timeout when it connects (to a server that does not know
+    the setting, it connects without asking)."""
+    with psycopg.connect(libpq_url(second_kiosk), autocommit=True) as login:
+        login.execute("ALTER ROLE CURRENT_USER SET idle_session_timeout = '1ms'")
+    services = _kiosk(second_kiosk, clock)
+    try:
+        said = []
+        for _ in range(20):
+            time.sleep(0.02)
+            said.append(_try(lambda: services.phones.deposit("EPATEL").kind))
+            time.sleep(0.02)
+            said.append(_try(lambda: services.phones.collect("EPATEL").kind))
+    finally:
+        services.close()
+    assert said == ["phone_deposited", "phone_collected"] * 20
+
+
+def test_a_server_that_does_not_know_a_newer_setting_is_still_reached(
+    second_kiosk: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The settings only newer servers know (idle_session_timeout: PostgreSQL 14) are asked
+    for when connecting; an older server refuses the whole connection over an unknown one
+    ("unrecognized configuration parameter"), so the kiosk connects again without it. (Here
+    the server knows no setting of that name.)"""
+    import kiosk.db.engine as engine
+
+    monkeypatch.setattr(engine, "PG_NEWER_SETTINGS", {"kiosk_no_such_setting": 0})
+    services = _kiosk(second_kiosk, clock)
+    try:
+        assert services.phones.deposit("EPATEL").kind == "phone_deposited"
+        services.ctx.engine.dispose()  # (the pool opens a new connection: asked without it)
+        assert services.phones.collect("EPATEL").kind == "phone_collected"
+    finally:
+        services.close()
+
+
 @pytest.mark.parametrize("where", ["role", "url"])
 @pytest.mark.parametrize("isolation", ["repeatable read", "serializable"])
 def test_the_kiosk_login_cannot_make_a_kiosk_waiting_its_turn_fail_with_its_isolation(
