@@ -105,6 +105,28 @@ def test_the_kiosk_login_cannot_make_verify_cry_wolf_with_its_own_role_settings(
         services.close()
 
 
+def test_the_kiosk_login_cannot_turn_a_refusal_into_a_lost_connection(
+    second_kiosk: str, clock: FakeClock
+) -> None:
+    """Guard test. ``ALTER ROLE CURRENT_USER SET exit_on_error = on`` (any login may): the
+    server then ends the session at any error instead of refusing the one statement. The
+    error still carries its code and words, so a PIN change made on a kiosk (the owner's to
+    make on PostgreSQL) is still answered with the sentence telling the office to use the
+    owner's login, nothing recorded, and the pool opens a new connection for what follows."""
+    with psycopg.connect(libpq_url(second_kiosk), autocommit=True) as login:
+        login.execute("ALTER ROLE CURRENT_USER SET exit_on_error = on")
+    services = _kiosk(second_kiosk, clock)
+    try:
+        said = _try(
+            lambda: services.admin.set_pin("135790", admin_code="CHEAD", current_pin="428613")
+        )
+        assert services.admin.check_pin("428613").ok
+    finally:
+        services.close()
+    assert isinstance(said, str) and "only the database owner may change the setting" in said
+    assert "owner's KIOSK_DATABASE_URL" in said
+
+
 def test_the_kiosk_login_cannot_end_every_idle_kiosk_session(
     second_kiosk: str, clock: FakeClock
 ) -> None:
