@@ -15,6 +15,7 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg.types.json import Jsonb
+from sqlalchemy import text
 
 from kiosk.config import Settings
 from kiosk.db.engine import make_engine
@@ -103,6 +104,43 @@ def test_the_kiosk_login_cannot_make_verify_cry_wolf_with_its_own_role_settings(
         assert report.ok, report.problems
     finally:
         services.close()
+
+
+def test_a_kiosk_stuck_inside_a_transaction_does_not_hold_the_register_for_ever(
+    second_kiosk: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kiosk's process stuck half-way through a write (the console's laptop put to sleep, a
+    hung thread) keeps its transaction, and the chain's lock, open. Since the kiosk asks for
+    its own idle-in-transaction limit when it connects (a login's 1 ms may not stand), it
+    asks for a bounded one, not none: the server ends such a session, and the other kiosks
+    record again instead of saying "another connection holds the register's write lock"
+    until someone finds the laptop. (Then the limit is made a second, not five minutes.)"""
+    import kiosk.db.engine as engine
+    import kiosk.services.uow as uow
+
+    with psycopg.connect(libpq_url(second_kiosk), autocommit=True) as login:
+        login.execute("ALTER ROLE CURRENT_USER SET idle_in_transaction_session_timeout = 0")
+    kiosk = _kiosk(second_kiosk, clock)
+    try:
+        with kiosk.ctx.engine.connect() as conn:
+            limit = conn.scalar(text("SHOW idle_in_transaction_session_timeout"))
+    finally:
+        kiosk.close()
+    assert limit == "5min"
+
+    monkeypatch.setitem(engine.PG_SESSION_SETTINGS, "idle_in_transaction_session_timeout", "1s")
+    monkeypatch.setattr(uow, "PG_LOCK_TIMEOUT_MS", 5000)
+    stuck, other = _kiosk(second_kiosk, clock, "stuck"), _kiosk(second_kiosk, clock)
+    try:
+        held = stuck.ctx.engine.connect()
+        held.begin()
+        held.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_KEY})
+        said = _try(lambda: other.phones.deposit("EPATEL").kind)
+        held.invalidate()
+    finally:
+        stuck.close()
+        other.close()
+    assert said == "phone_deposited"
 
 
 def test_the_kiosk_login_cannot_turn_a_refusal_into_a_lost_connection(
