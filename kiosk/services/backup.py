@@ -32,7 +32,7 @@ import sqlite3
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -71,9 +71,10 @@ from kiosk.services.integrity import (
     IntegrityService,
     VerifyReport,
     chain_offset,
-    load_last,
+    read_last,
     verify_session,
     verify_with_witnesses,
+    witness_behind,
 )
 from kiosk.services.reference import all_table_rows
 from kiosk.services.register import neutralise
@@ -249,13 +250,14 @@ class BackupService(UseCases):
             os.chmod(partial, 0o600)
             # This machine's witness of the live register: the copy is that register, and
             # an end cut since the last check must not be backed up as "verified".
-            witness, _unreadable = IntegrityService(self.ctx).read_witness()
+            witness, unreadable = IntegrityService(self.ctx).read_witness()
             try:
                 report = _verify_file(
                     partial,
                     now=self.ctx.clock(),
                     key=school_key_if_present(self.ctx.settings),
                     witness=witness,
+                    behind_checked=unreadable is None,
                 )
             except UNREADABLE_ERRORS as exc:
                 os.replace(partial, target)  # a copy of what there is, kept all the same
@@ -377,7 +379,8 @@ class BackupService(UseCases):
             # Newer events dropped as asked (recorded, with the reason): this machine's
             # witness of the old end names one of them, and is not a register cut short.
             integrity.forget_witness()
-        after = integrity.verify()  # this machine's witness: the restored head
+        # This machine's witness: the restored head.
+        after = integrity.verify(witness_dropped=bool(dropped))
         return RestoreReport(source, report, safety, before, dropped, event_id, after, not_compared)
 
     @staticmethod
@@ -538,18 +541,31 @@ def _copy_sqlite(source: sqlite3.Connection, target: Path) -> None:
 
 
 def _verify_file(
-    path: Path, *, now: datetime, key: bytes | None = None, witness: VerifyReport | None = None
+    path: Path,
+    *,
+    now: datetime,
+    key: bytes | None = None,
+    witness: VerifyReport | None = None,
+    behind_checked: bool = False,
 ) -> VerifyReport:
     """Verify the copy at ``path`` with its own last stored check and ``witness`` (this
-    machine's witness of the register it was copied from): each must still be there."""
+    machine's witness of the register it was copied from): each must still be there.
+    ``behind_checked``: the copy's own last check must be in this machine's witness file
+    too (``witness`` was read from it)."""
     engine = null_pool_engine(f"sqlite:///{path}")
     try:
         with Session(engine) as session, session.begin():
-            return verify_with_witnesses(
-                session, now=now, key=key, witnesses=(witness, load_last(session))
-            )
+            last_id, last, _unreadable = read_last(session)
+            report = verify_with_witnesses(session, now=now, key=key, witnesses=(witness, last))
     finally:
         engine.dispose()
+    if behind_checked:
+        # The register's own last check, made here, not in this machine's witness file:
+        # an older copy put back, the witness file deleted or put back with it.
+        behind = witness_behind(witness, last_id, last)
+        if behind:
+            return replace(report, ok=False, problems=(*report.problems, behind))
+    return report
 
 
 def _person_events(session: Session, person: StaffInfo) -> Iterator[Any]:

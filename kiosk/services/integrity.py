@@ -1239,6 +1239,47 @@ def read_witness(
         )
 
 
+# What verify notes in a result it could not keep in this machine's witness file.
+_WITNESS_UNSAVED = "could not be written"
+
+
+def witness_behind(
+    witness: VerifyReport | None, last_id: int | None, last: VerifyReport | None
+) -> str | None:
+    """A sentence when this machine's witness file is behind the register's own newest
+    stored check (a SQLite file, which lives on this machine: each of its checks was kept in
+    the file as it was stored): the file has no entry for the register, or an older one.
+    A shell that puts back an older copy of the register and deletes the witness file (or
+    puts back an older copy of it) leaves a chain that is whole and a witness that agrees:
+    this is what is left to tell. None when the file is not behind, or when that check says
+    it could not be kept in the file."""
+    if last is None or last_id is None:
+        return None
+    if witness is not None and (witness.checked_at, witness.witness_id or 0) >= (
+        last.checked_at,
+        last.witness_id or 0,
+    ):
+        return None
+    if any(_WITNESS_UNSAVED in note for note in last.notes):
+        return None
+    at = f"{last.checked_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    if witness is None:
+        state_ = "has no record of this register"
+    else:
+        state_ = (
+            "holds an older check of this register (of "
+            f"{witness.checked_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC)"
+        )
+    return (
+        f"this machine's witness file {witness_path()} {state_}, yet the register holds a "
+        f"check made at {at} (event {last_id}) that was kept in it: the witness file was "
+        "deleted or replaced, and the register may have been put back to an older copy, "
+        "losing every event since. Only an anchor kept away from the kiosk can show it was "
+        "not (kiosk verify --anchor FILE); if this register was moved here from another "
+        "machine, or the data folder was restored, say so to whoever checks the register"
+    )
+
+
 def _checked_elsewhere(database: str, formerly: str, witness: VerifyReport | None) -> str | None:
     """A sentence when this machine's witness file shows another register checked here more
     recently than this one (or this one never): the office's check may not be of the
@@ -1318,7 +1359,7 @@ def save_witness(database: str, report: VerifyReport, *, formerly: str | None = 
     if problem is None:
         return None
     return (
-        f"this machine's witness file {witness_path()} could not be written ({problem}): the "
+        f"this machine's witness file {witness_path()} {_WITNESS_UNSAVED} ({problem}): the "
         "next check here compares the end of the register with an older result, or none"
     )
 
@@ -1640,9 +1681,13 @@ class IntegrityService(UseCases):
         recorded restore: the end it names is gone as asked)."""
         forget_witness(self._database(), self._former_database())
 
-    def verify(self, *, save: bool = True, anchors: Sequence[Anchor] = ()) -> VerifyReport:
+    def verify(
+        self, *, save: bool = True, anchors: Sequence[Anchor] = (), witness_dropped: bool = False
+    ) -> VerifyReport:
         """Walk the whole chain, replay the reference data, check the anchors; keep the
-        result as an event and in this machine's witness file."""
+        result as an event and in this machine's witness file. ``witness_dropped``: this
+        machine's witness was dropped on purpose (a recorded restore that dropped newer
+        events): the register's checks are then not looked for in the file."""
         try:
             with self.ctx.write():
                 pass  # the reference baseline, when the chain has none yet
@@ -1666,6 +1711,10 @@ class IntegrityService(UseCases):
             report = replace(report, ok=False, problems=(*report.problems, problem))
         if witness_note:
             report = replace(report, notes=(*report.notes, witness_note))
+        elif self.ctx.engine.dialect.name == "sqlite" and not witness_dropped:
+            behind = witness_behind(witness, last_id, last)
+            if behind:
+                report = replace(report, ok=False, problems=(*report.problems, behind))
         elsewhere = _checked_elsewhere(database, self._former_database(), witness)
         if elsewhere:
             report = replace(report, notes=(*report.notes, elsewhere))

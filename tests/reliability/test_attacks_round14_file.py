@@ -1,0 +1,133 @@
+"""Round 14 of the red team on the record: the default SQLite file, attacked from a shell as
+the kiosk's own OS user (the database, the data folder with this machine's witness file and
+the school key, the config and log folders, the clock).
+
+Each test here failed on the code before its fix (see the commit that added it), unless it is
+marked as a guard test.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from kiosk.config import Settings
+from kiosk.db.engine import make_engine
+from kiosk.services.app import Services
+from kiosk.services.integrity import witness_path
+from tests.conftest import FakeClock
+from tests.reliability.helpers import sqlite_path
+from tests.reliability.test_attacks import shift_school
+
+# --- the register put back to an older copy -------------------------------------------------
+
+
+def _copy(source: str | Path, target: str | Path) -> None:
+    """A shell's copy of a SQLite file as it is now (SQLite's online backup)."""
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+def _put_back(copy: Path, path: str) -> None:
+    """The older copy put in place of the register, its ``-wal`` and ``-shm`` tidied away."""
+    _copy(copy, path)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _reopened(services: Services, clock: FakeClock) -> Services:
+    """The kiosk started again (on the file as it is now)."""
+    services.close()
+    url = services.settings.database_url
+    return Services(make_engine(url), Settings(kiosk_name="k1", database_url=url), clock)
+
+
+def test_a_register_put_back_to_an_older_copy_with_the_witness_deleted_is_named(
+    sqlite_services: Services, tmp_path: Path, clock: FakeClock
+) -> None:
+    """A shell (no key needed) keeps a copy of ``kiosk.sqlite3`` after a check, waits for a
+    deposit and the next check, then puts the copy back and deletes this machine's witness
+    file. The copy's chain is whole and ends with its own stored check: verify said "Register
+    intact", and the deposit was gone without a word. The register holds a check made on
+    this machine that the witness file should have kept: verify now says it is missing."""
+    services = sqlite_services
+    shift_school(services)
+    services.integrity.verify()
+    old = tmp_path / "old.sqlite3"
+    _copy(sqlite_path(services.settings.database_url), old)
+    services.phones.deposit("ASMITH")
+    services.integrity.verify()
+
+    _put_back(old, sqlite_path(services.settings.database_url))
+    witness_path().unlink()
+    services = _reopened(services, clock)
+    try:
+        report = services.integrity.verify()
+    finally:
+        services.close()
+
+    assert not report.ok, report.summary
+    assert "witness file" in report.summary
+    assert "older copy" in report.summary
+
+
+def test_a_register_put_back_with_an_older_witness_file_too_is_named(
+    sqlite_services: Services, tmp_path: Path, clock: FakeClock
+) -> None:
+    """The same, with the witness file put back to a copy the shell took earlier than the
+    register's (so the witness names an event the copy still holds): verify said "intact".
+    The register's own last check, made on this machine, is newer than the witness file's:
+    the file was put back, and verify says so."""
+    services = sqlite_services
+    shift_school(services)
+    services.integrity.verify()
+    old_witness = witness_path().read_bytes()
+    clock.advance(days=1)
+    services.phones.deposit("ASMITH")
+    services.integrity.verify()
+    old = tmp_path / "old.sqlite3"
+    _copy(sqlite_path(services.settings.database_url), old)
+    clock.advance(days=1)
+    services.phones.deposit("BJONES")
+    services.integrity.verify()
+
+    _put_back(old, sqlite_path(services.settings.database_url))
+    witness_path().write_bytes(old_witness)
+    services = _reopened(services, clock)
+    try:
+        report = services.integrity.verify()
+    finally:
+        services.close()
+
+    assert not report.ok, report.summary
+    assert "witness file" in report.summary
+
+
+def test_a_backup_of_a_register_put_back_with_the_witness_deleted_is_not_said_verified(
+    sqlite_services: Services, tmp_path: Path, clock: FakeClock
+) -> None:
+    """The older copy put back and the witness file deleted, then the nightly ``kiosk
+    backup``: it said "verified" (exit 0), and the office kept the register without the
+    deposit as a good copy. Its check now looks for the register's checks in the file too."""
+    services = sqlite_services
+    shift_school(services)
+    services.integrity.verify()
+    old = tmp_path / "old.sqlite3"
+    _copy(sqlite_path(services.settings.database_url), old)
+    services.phones.deposit("ASMITH")
+    services.integrity.verify()
+
+    _put_back(old, sqlite_path(services.settings.database_url))
+    witness_path().unlink()
+    services = _reopened(services, clock)
+    try:
+        report = services.backup.backup(tmp_path / "b.sqlite3")
+    finally:
+        services.close()
+
+    assert not report.verify.ok
+    assert "DOES NOT VERIFY" in report.summary
