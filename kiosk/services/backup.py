@@ -56,6 +56,7 @@ from kiosk.domain.errors import (
 )
 from kiosk.domain.events import EventKind, Role
 from kiosk.domain.reference import REFERENCE_KIND
+from kiosk.domain.text import display_text
 from kiosk.domain.timeutil import format_local, local_date, local_day_bounds
 from kiosk.services import state
 from kiosk.services.common import (
@@ -94,13 +95,17 @@ class BackupReport:
     path: Path
     size_bytes: int
     verify: VerifyReport
+    # Why the copy was not checked against this machine's witness file (None: it was).
+    witness_note: str | None = None
 
     @property
     def summary(self) -> str:
         state_ = "verified" if self.verify.ok else "COPIED, BUT ITS CHAIN DOES NOT VERIFY"
+        note = f" Note: {display_text(self.witness_note)}." if self.witness_note else ""
         return (
             f"Backup written to {self.path} ({self.size_bytes // 1024} KiB, "
-            f"{self.verify.events_checked} events, {state_}). Head hash {self.verify.head_hash}."
+            f"{self.verify.events_checked} events, {state_}). Head hash "
+            f"{self.verify.head_hash}.{note}"
         )
 
 
@@ -259,6 +264,8 @@ class BackupService(UseCases):
                     witness=witness,
                     behind_checked=unreadable is None,
                 )
+                if unreadable:
+                    report = replace(report, notes=(*report.notes, unreadable))
             except UNREADABLE_ERRORS as exc:
                 os.replace(partial, target)  # a copy of what there is, kept all the same
                 raise InvalidInput(
@@ -278,7 +285,7 @@ class BackupService(UseCases):
         finally:
             with suppress(OSError):
                 partial.unlink()
-        return BackupReport(target, target.stat().st_size, report)
+        return BackupReport(target, target.stat().st_size, report, unreadable)
 
     # --- restore --------------------------------------------------------------------------
 

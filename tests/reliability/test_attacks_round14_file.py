@@ -131,3 +131,22 @@ def test_a_backup_of_a_register_put_back_with_the_witness_deleted_is_not_said_ve
 
     assert not report.verify.ok
     assert "DOES NOT VERIFY" in report.summary
+
+
+def test_a_backup_says_when_this_machines_witness_file_cannot_be_read(
+    sqlite_services: Services, tmp_path: Path
+) -> None:
+    """A shell overwrites this machine's witness file with garbage. ``kiosk verify`` notes
+    the file it could not read; ``kiosk backup`` checked its copy without it and said only
+    "verified": nothing told the office that the end of the copy had not been checked
+    against it (an end cut off since the last check, the last check with it, passes). The
+    backup's summary now says so."""
+    services = sqlite_services
+    shift_school(services)
+    services.integrity.verify()
+    witness_path().write_text("not a witness")
+
+    report = services.backup.backup(tmp_path / "b.sqlite3")
+
+    assert "witness file" in report.summary
+    assert "cannot be read" in report.summary
