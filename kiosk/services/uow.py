@@ -25,6 +25,7 @@ from kiosk.db.engine import (
     write_engine,
 )
 from kiosk.db.models import Event
+from kiosk.db.types import UTCDateTime
 from kiosk.domain.chain import (
     CONTENT_VERSION,
     EVENT_COLUMNS,
@@ -114,17 +115,37 @@ PG_LOCKED = (
 _events = cast(Table, Event.__table__)
 # The newest event: its id and hash (the chain goes on from it).
 _CHAIN_HEAD = select(_events.c.id, _events.c.hash).order_by(_events.c.id.desc()).limit(1)
-# The newest event this kiosk recorded: its id and time (a kiosk's clock is measured against
-# it). The time as the driver gives it raw on SQLite, and on PostgreSQL only when a driver
-# can load it (infinity, year 10000, BC, from before revision 0007, would stop the write).
-_OWN_LAST = "SELECT id, {time} FROM events WHERE kiosk = :kiosk ORDER BY id DESC LIMIT 1"
-_OWN_LAST_SQLITE = text(_OWN_LAST.format(time="occurred_at"))
-_OWN_LAST_PG = text(
-    _OWN_LAST.format(
-        time="CASE WHEN occurred_at > '1900-01-01 00:00:00+00' "
-        "AND occurred_at < '9000-01-01 00:00:00+00' THEN occurred_at END"
-    )
+# This kiosk's events dated after a given time, newest first, every column as stored (as
+# verify reads them: details as its text; on PostgreSQL a time no driver can load as NULL,
+# infinity, year 10000, BC, from before revision 0007, which would stop the write): a
+# kiosk's clock is measured against the ones it recorded itself (hash and MAC hold).
+_PG_TIME = (
+    "CASE WHEN {c} > '1900-01-01 00:00:00+00' AND {c} < '9000-01-01 00:00:00+00' THEN {c} END "
+    "AS {c}"
 )
+_OWN_AFTER = (
+    "SELECT {columns} FROM events WHERE kiosk = :kiosk AND occurred_at > :after ORDER BY id DESC"
+)
+_AFTER = bindparam("after", type_=UTCDateTime())
+_OWN_AFTER_SQLITE = text(
+    _OWN_AFTER.format(
+        columns=", ".join(
+            "CAST(details AS TEXT) AS details" if c == "details" else c for c in EVENT_COLUMNS
+        )
+    )
+).bindparams(_AFTER)
+_OWN_AFTER_PG = text(
+    _OWN_AFTER.format(
+        columns=", ".join(
+            "CAST(details AS TEXT) AS details"
+            if c == "details"
+            else _PG_TIME.format(c=c)
+            if c in ("occurred_at", "due_at")
+            else c
+            for c in EVENT_COLUMNS
+        )
+    )
+).bindparams(_AFTER)
 _INSERT_EVENT = insert(_events)
 # The event as stored, read back as `kiosk verify` reads it: a trigger that is not the
 # kiosk's may have dropped it or changed it on the way in.
@@ -463,7 +484,7 @@ class UnitOfWork:
 
     def _check_clock(self) -> None:
         """ClockWrong when this kiosk's clock reads more than ``CLOCK_GONE_BACK`` (30 days)
-        before the newest event this kiosk recorded (a flat clock battery: the machine
+        before an event this kiosk recorded (a flat clock battery: the machine
         started in 2000 and has not found the time). What it recorded would carry that time:
         a phone collected years before it was deposited, today's register without it. A
         smaller difference is recorded, and verify names it (a clock that ran ahead and was
@@ -473,28 +494,30 @@ class UnitOfWork:
         database login, without the key, can insert one dated 2030 under this kiosk's
         name)."""
         conn = self.session.connection()
-        query = _OWN_LAST_PG if conn.dialect.name == "postgresql" else _OWN_LAST_SQLITE
-        own = conn.execute(query, {"kiosk": self.ctx.settings.kiosk_name[:64]}).first()
-        if own is None:
-            return
+        query = _OWN_AFTER_PG if conn.dialect.name == "postgresql" else _OWN_AFTER_SQLITE
+        kiosk = self.ctx.settings.kiosk_name[:64]
+        # Only this kiosk's own events dated long after its clock (none, on a right clock:
+        # the index on occurred_at finds none at once). Each is measured only if the kiosk
+        # recorded it: one inserted by hand (without the key, or with a made-up hash) is
+        # passed over, whether dated ahead or on top of the kiosk's events dated as its
+        # clock now reads (which made the kiosk take it for its last event, and record).
+        at_index = EVENT_COLUMNS.index("occurred_at")
+        rows = conn.execute(query, {"kiosk": kiosk, "after": self.now + CLOCK_GONE_BACK})
         try:
-            at = datetime.fromisoformat(iso_utc(own[1]) or "")
-        except (UnreadableEvent, ValueError):
-            return
-        if self.now >= at - CLOCK_GONE_BACK:
-            return
-        row = conn.execute(_STORED_EVENT, {"id": own[0]}).first()
-        if row is None:
-            return
-        digest, mac = row[EVENT_COLUMNS.index("hash")], row[EVENT_COLUMNS.index("mac")]
-        if (
-            not isinstance(digest, str)
-            or self._stored_hash(row) != digest
-            or not isinstance(mac, str)
-            or not hmac.compare_digest(mac, event_mac(self.ctx.key, digest))
-        ):
-            log.warning("event %s, dated after this kiosk's clock, is not the kiosk's", own[0])
-            return
+            for row in rows:
+                try:
+                    at = datetime.fromisoformat(iso_utc(row[at_index]) or "")
+                except (UnreadableEvent, ValueError):
+                    continue
+                if self.now >= at - CLOCK_GONE_BACK:
+                    continue  # stored in another form that sorts after it: not ahead
+                if self._sealed(row):
+                    break
+                log.warning("event %s, dated after this kiosk's clock, is not the kiosk's", row[0])
+            else:
+                return
+        finally:
+            rows.close()
         zone = self.ctx.settings.zone
         now, last = self.now.astimezone(zone), at.astimezone(zone)
         log.error("the kiosk's clock reads %s, before its last event at %s", self.now, at)
@@ -568,6 +591,17 @@ class UnitOfWork:
         self._last_hash, self._last_id = digest, values["id"]
         self.recorded = (values["id"], digest)
         return Event(**values)  # what was stored (not tracked by the session)
+
+    def _sealed(self, row: Any) -> bool:
+        """Whether a stored event (every column, as ``_STORED_EVENT`` reads it) is one the
+        kiosk recorded: its hash recomputes and its MAC is the school key's."""
+        digest, mac = row[EVENT_COLUMNS.index("hash")], row[EVENT_COLUMNS.index("mac")]
+        return (
+            isinstance(digest, str)
+            and self._stored_hash(row) == digest
+            and isinstance(mac, str)
+            and hmac.compare_digest(mac, event_mac(self.ctx.key, digest))
+        )
 
     @staticmethod
     def _stored_hash(row: Any) -> str:

@@ -9,15 +9,20 @@ marked as a guard test.
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from kiosk.config import Settings
 from kiosk.db.engine import make_engine
+from kiosk.domain.errors import KioskError
 from kiosk.services.app import Services
 from kiosk.services.integrity import witness_path
 from tests.conftest import FakeClock
-from tests.reliability.helpers import sqlite_path
+from tests.reliability.helpers import raw_scalar, sqlite_path
 from tests.reliability.test_attacks import shift_school
+from tests.school import make_school
 
 # --- the register put back to an older copy -------------------------------------------------
 
@@ -150,3 +155,42 @@ def test_a_backup_says_when_this_machines_witness_file_cannot_be_read(
 
     assert "witness file" in report.summary
     assert "cannot be read" in report.summary
+
+
+# --- the clock ------------------------------------------------------------------------------
+
+
+def test_a_forged_event_on_top_does_not_let_a_kiosk_record_with_its_clock_years_back(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    """A shell sets the machine's clock back to 2000 (or the battery went flat) and inserts
+    one event under this kiosk's name, dated then, with a made-up hash: the kiosk measured
+    its clock against its newest own event only, found that one (not its own: verify names
+    it) and went on confirming deposits and collections dated 2000, years before the events
+    recorded ahead of them. A forged event measures nothing: the kiosk's own events dated
+    long after its clock still stop it."""
+    services = sqlite_services
+    make_school(services)
+    services.phones.deposit("ASMITH")
+    clock.set(datetime(2000, 1, 1, 0, 3, tzinfo=UTC))
+    path = sqlite_path(services.settings.database_url)
+    db = sqlite3.connect(path)
+    try:
+        head_id, head_hash = db.execute(
+            "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        db.execute(
+            "INSERT INTO events (id, occurred_at, kind, category, kiosk, details, prev_hash, "
+            "hash, mac) VALUES (?, '2000-01-01 00:00:00.000000', 'register_verified', "
+            "'admin', 'k1', '{}', ?, ?, ?)",
+            (head_id + 1, head_hash, "f" * 64, "e" * 64),
+        )
+        db.commit()
+    finally:
+        db.close()
+    before = raw_scalar(services.settings.database_url, "SELECT count(*) FROM events")
+
+    with pytest.raises(KioskError, match="this kiosk's clock says"):
+        services.phones.collect("ASMITH")
+
+    assert raw_scalar(services.settings.database_url, "SELECT count(*) FROM events") == before
