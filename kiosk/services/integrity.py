@@ -890,7 +890,9 @@ def walk(
     if not anchors:
         cannot.append(
             "Without an anchor (kiosk verify --anchor FILE), this check cannot rule out that "
-            "events were cut off the end since the last check, or that the whole register was "
+            "the register was put back to an older copy, or events were cut off the end, "
+            "with this machine's witness file rewritten to agree (whoever can change the "
+            "register's file here can change that one too), or that the whole register was "
             "rewritten with recomputed hashes."
         )
     if key is None:

@@ -194,3 +194,46 @@ def test_a_forged_event_on_top_does_not_let_a_kiosk_record_with_its_clock_years_
         services.phones.collect("ASMITH")
 
     assert raw_scalar(services.settings.database_url, "SELECT count(*) FROM events") == before
+
+
+def test_verify_says_plainly_that_without_an_anchor_a_put_back_copy_cannot_be_ruled_out(
+    sqlite_services: Services, tmp_path: Path, clock: FakeClock
+) -> None:
+    """What nothing on one machine can tell: a shell that puts back an older copy of the
+    register AND writes the witness file to agree with it (its entry is the copy's own last
+    stored check, which the register holds in plain JSON; the key to seal it would be on the
+    same machine). Verify says "intact" then, as it must; it said only that events "cut off
+    the end" could not be ruled out, which is not how an office describes a register put back
+    to an older copy. It says that in words now."""
+    import json
+
+    from kiosk.services.integrity import witness_name
+
+    services = sqlite_services
+    shift_school(services)
+    services.integrity.verify()
+    old = tmp_path / "old.sqlite3"
+    _copy(sqlite_path(services.settings.database_url), old)
+    services.phones.deposit("ASMITH")
+    services.integrity.verify()
+
+    path = sqlite_path(services.settings.database_url)
+    _put_back(old, path)
+    (details,) = (
+        sqlite3.connect(old)
+        .execute(
+            "SELECT details FROM events WHERE kind = 'register_verified' ORDER BY id DESC LIMIT 1"
+        )
+        .fetchone()
+    )
+    name = witness_name(services.settings.database_url)
+    witness_path().write_text(json.dumps({name: json.loads(details)["report"]}))
+    services = _reopened(services, clock)
+    try:
+        report = services.integrity.verify()
+    finally:
+        services.close()
+
+    assert report.ok, report.summary  # nothing here can tell
+    said = " ".join(report.cannot_rule_out)
+    assert "put back to an older copy" in said, said
