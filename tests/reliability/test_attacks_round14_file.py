@@ -237,3 +237,38 @@ def test_verify_says_plainly_that_without_an_anchor_a_put_back_copy_cannot_be_ru
     assert report.ok, report.summary  # nothing here can tell
     said = " ".join(report.cannot_rule_out)
     assert "put back to an older copy" in said, said
+
+
+# --- symlinks -------------------------------------------------------------------------------
+
+
+def test_a_register_replaced_by_a_symlink_to_an_older_copy_is_named(
+    sqlite_services: Services, tmp_path: Path, clock: FakeClock
+) -> None:
+    """Guard test. A shell keeps an older copy of the register elsewhere and, the kiosk
+    stopped, puts a symlink to it where ``kiosk.sqlite3`` was. Verify names the file by its
+    real path (the copy's), for which this machine's witness file has no entry; the entry
+    kept under the name as configured is read instead, and the missing end is named."""
+    services = sqlite_services
+    shift_school(services)
+    services.integrity.verify()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    old = elsewhere / "kiosk.sqlite3"
+    _copy(sqlite_path(services.settings.database_url), old)
+    services.phones.deposit("ASMITH")
+    services.integrity.verify()
+
+    services.close()
+    path = Path(sqlite_path(services.settings.database_url))
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    path.symlink_to(old)
+    services = _reopened(services, clock)
+    try:
+        report = services.integrity.verify()
+    finally:
+        services.close()
+
+    assert not report.ok, report.summary
+    assert "events were removed from the end" in report.summary
