@@ -243,16 +243,25 @@ class BackupService(UseCases):
             raise InvalidInput(f"{target} already exists: choose a new file name.")
         if not target.parent.is_dir():
             raise InvalidInput(f"The folder {target.parent} does not exist.")
-        partial = target.with_name(target.name + ".partial")
+        partial: Path | None = None
         try:
-            # Created private before anything is copied into it (0600 from the first byte).
-            os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
-            os.chmod(partial, 0o600)
+            # A new file of its own beside the target (O_EXCL, under a name no one knew in
+            # advance; private, 0600, from the first byte). The name ``<file>.partial`` was
+            # opened with O_TRUNC, following a symlink: whoever can write in the backup
+            # folder (a share, a USB stick) planted one to the live register, which was cut
+            # to nothing, and the backup hung copying the register into itself.
+            fd, name = tempfile.mkstemp(
+                prefix=f".{target.name}.", suffix=".partial", dir=target.parent
+            )
+            partial = Path(name)
+            try:
+                made = os.fstat(fd)
+            finally:
+                os.close(fd)
             with engine.connect() as conn:
                 source = conn.connection.dbapi_connection
                 assert isinstance(source, sqlite3.Connection)
                 _copy_sqlite(source, partial)
-            os.chmod(partial, 0o600)
             # This machine's witness of the live register: the copy is that register, and
             # an end cut since the last check must not be backed up as "verified".
             witness, unreadable = IntegrityService(self.ctx).read_witness()
@@ -267,12 +276,14 @@ class BackupService(UseCases):
                 if unreadable:
                     report = replace(report, notes=(*report.notes, unreadable))
             except UNREADABLE_ERRORS as exc:
+                _still_ours(partial, made, target)
                 os.replace(partial, target)  # a copy of what there is, kept all the same
                 raise InvalidInput(
                     f"The copy was written to {target}, but it could not be checked: an event "
                     f"in the register cannot be read ({type(exc).__name__}: {exc}). Run kiosk "
                     "verify to have it named, and keep this database as it is."
                 ) from None
+            _still_ours(partial, made, target)
             os.replace(partial, target)
         except OSError as exc:
             raise InvalidInput(
@@ -283,8 +294,9 @@ class BackupService(UseCases):
                 f"Not backed up: the database could not be read ({type(exc).__name__})."
             ) from exc
         finally:
-            with suppress(OSError):
-                partial.unlink()
+            if partial is not None:
+                with suppress(OSError):
+                    partial.unlink()
         return BackupReport(target, target.stat().st_size, report, unreadable)
 
     # --- restore --------------------------------------------------------------------------
@@ -536,6 +548,22 @@ class BackupService(UseCases):
 
 
 # --- helpers --------------------------------------------------------------------------------
+
+
+def _still_ours(partial: Path, made: os.stat_result, target: Path) -> None:
+    """InvalidInput unless the file at ``partial`` (not followed) is still the one the backup
+    created there: another put in its place (a symlink to another file) is not kept as the
+    backup."""
+    try:
+        now = os.lstat(partial)
+    except OSError:
+        now = None
+    if now is None or (now.st_dev, now.st_ino) != (made.st_dev, made.st_ino):
+        raise InvalidInput(
+            f"Not backed up: the file being written beside {target} was replaced while the "
+            "copy was made (someone else writes in that folder?). Back up into a folder only "
+            "the kiosk's user can write."
+        )
 
 
 def _copy_sqlite(source: sqlite3.Connection, target: Path) -> None:

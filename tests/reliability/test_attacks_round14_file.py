@@ -8,7 +8,10 @@ marked as a guard test.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -272,3 +275,45 @@ def test_a_register_replaced_by_a_symlink_to_an_older_copy_is_named(
 
     assert not report.ok, report.summary
     assert "events were removed from the end" in report.summary
+
+
+def test_a_symlink_planted_where_the_backup_writes_does_not_truncate_the_register(
+    sqlite_services: Services, tmp_path: Path
+) -> None:
+    """Whoever can write in the folder the nightly backup goes to (a shared folder, a USB
+    stick) plants ``<backup>.partial`` as a symlink to the live ``kiosk.sqlite3`` (or to any
+    other file of the kiosk's user). ``kiosk backup`` opened that name with O_TRUNC,
+    following the link: the live register was cut to 0 bytes, and the backup then hung,
+    copying the register into itself. The copy is now written to a new file of its own,
+    never through a name planted in advance."""
+    services = sqlite_services
+    shift_school(services)
+    services.integrity.verify()
+    url = services.settings.database_url
+    live = Path(sqlite_path(url))
+    events = raw_scalar(url, "SELECT count(*) FROM events")
+    size = live.stat().st_size
+    services.close()
+    share = tmp_path / "share"
+    share.mkdir()
+    target = share / "nightly.sqlite3"
+    Path(f"{target}.partial").symlink_to(live)
+    env = {**os.environ, "KIOSK_DATABASE_URL": url, "KIOSK_NAME": "k1"}
+
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "kiosk", "backup", str(target)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the backup hung; the live register is now {live.stat().st_size} bytes")
+
+    assert live.stat().st_size >= size, "the live register was cut"
+    assert raw_scalar(url, "SELECT count(*) FROM events") == events
+    assert done.returncode == 0, done.stderr
+    assert "verified" in done.stdout
+    assert not target.is_symlink()
+    assert raw_scalar(f"sqlite:///{target}", "SELECT count(*) FROM events") == events
