@@ -14,7 +14,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
@@ -1262,6 +1262,13 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         database = services.integrity.checked_database()
     print(report.summary)
     print(f"Database:       {display_text(database)}")
+    # The time the check took it to be: a clock set wrong (ahead, it hides events dated
+    # ahead of the right time; back, it names them all) is seen here, if nowhere else.
+    print(
+        f"Clock:          {report.checked_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC by this "
+        "machine's clock: if that is not the time now, the clock is wrong (events recorded "
+        "here carry its time), and this check with it"
+    )
     print(f"Events checked: {report.events_checked} in {report.seconds:.1f} s")
     print(f"Newest event:   {report.head_id if report.head_id is not None else '-'}")
     print(f"Head hash:      {report.head_hash}")

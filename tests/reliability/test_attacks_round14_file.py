@@ -317,3 +317,24 @@ def test_a_symlink_planted_where_the_backup_writes_does_not_truncate_the_registe
     assert "verified" in done.stdout
     assert not target.is_symlink()
     assert raw_scalar(f"sqlite:///{target}", "SELECT count(*) FROM events") == events
+
+
+def test_verify_shows_the_time_by_this_machines_clock(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A shell that can set the machine's clock puts it a year ahead: the kiosk records every
+    event a year late, and verify on this machine (same clock) finds nothing in the future
+    and says "intact", nowhere showing what time it took it to be: the office had nothing
+    to see the clock by. Verify now prints the time by this machine's clock, with what a
+    wrong one means."""
+    from kiosk.cli import main
+
+    monkeypatch.setenv("KIOSK_DATABASE_URL", sqlite_url)
+    before = datetime.now(UTC)
+    status = main(["verify"])
+    printed = capsys.readouterr().out
+
+    assert status == 0, printed
+    (line,) = [x for x in printed.splitlines() if x.startswith("Clock:")]
+    assert f"{before:%Y-%m-%d}" in line and "UTC" in line, line
+    assert "clock is wrong" in line, line
