@@ -398,8 +398,11 @@ class BackupService(UseCases):
             # Newer events dropped as asked (recorded, with the reason): this machine's
             # witness of the old end names one of them, and is not a register cut short.
             integrity.forget_witness()
-        # This machine's witness: the restored head.
-        after = integrity.verify(witness_dropped=bool(dropped))
+        # This machine's witness: the restored head. The restore compared the backup with the
+        # live register itself (or said it could not), and is recorded with the admin's name:
+        # a witness file that holds nothing of the register (a new machine, the data folder
+        # lost) is no sign of a copy put back behind the office's back here.
+        after = integrity.verify(after_restore=True)
         return RestoreReport(source, report, safety, before, dropped, event_id, after, not_compared)
 
     @staticmethod

@@ -1684,12 +1684,13 @@ class IntegrityService(UseCases):
         forget_witness(self._database(), self._former_database())
 
     def verify(
-        self, *, save: bool = True, anchors: Sequence[Anchor] = (), witness_dropped: bool = False
+        self, *, save: bool = True, anchors: Sequence[Anchor] = (), after_restore: bool = False
     ) -> VerifyReport:
         """Walk the whole chain, replay the reference data, check the anchors; keep the
-        result as an event and in this machine's witness file. ``witness_dropped``: this
-        machine's witness was dropped on purpose (a recorded restore that dropped newer
-        events): the register's checks are then not looked for in the file."""
+        result as an event and in this machine's witness file. ``after_restore``: the
+        check right after a recorded restore, which compared the backup with the live
+        register itself: the register's stored checks are then not looked for in this
+        machine's witness file (a new machine's holds none of them)."""
         try:
             with self.ctx.write():
                 pass  # the reference baseline, when the chain has none yet
@@ -1713,7 +1714,7 @@ class IntegrityService(UseCases):
             report = replace(report, ok=False, problems=(*report.problems, problem))
         if witness_note:
             report = replace(report, notes=(*report.notes, witness_note))
-        elif self.ctx.engine.dialect.name == "sqlite" and not witness_dropped:
+        elif self.ctx.engine.dialect.name == "sqlite" and not after_restore:
             behind = witness_behind(witness, last_id, last)
             if behind:
                 report = replace(report, ok=False, problems=(*report.problems, behind))

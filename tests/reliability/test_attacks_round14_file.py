@@ -338,3 +338,26 @@ def test_verify_shows_the_time_by_this_machines_clock(
     (line,) = [x for x in printed.splitlines() if x.startswith("Clock:")]
     assert f"{before:%Y-%m-%d}" in line and "UTC" in line, line
     assert "clock is wrong" in line, line
+
+
+def test_a_restore_where_the_witness_file_is_gone_is_not_called_tampering(
+    sqlite_services: Services, tmp_path: Path
+) -> None:
+    """The office restores last night's backup on a machine whose data folder was lost (a
+    new machine, a disk replaced): this machine's witness file holds nothing of the register.
+    The restore itself compares the backup with the live register (or says it could not) and
+    is recorded with the admin's name; the check right after it still said "REGISTER
+    TAMPERED WITH ... the witness file was deleted or replaced", and kept that in the
+    register. The check after a restore now leaves the witness file out of it."""
+    services = sqlite_services
+    shift_school(services)
+    services.integrity.verify()
+    backup = tmp_path / "b.sqlite3"
+    services.backup.backup(backup)
+    witness_path().unlink()
+
+    report = services.backup.restore(backup)
+
+    assert report.after.ok, report.after.summary
+    assert "TAMPERED" not in report.summary, report.summary
+    assert services.integrity.verify().ok
