@@ -75,6 +75,7 @@ from kiosk.services.integrity import (
     read_last,
     verify_session,
     verify_with_witnesses,
+    with_witness_behind,
     witness_behind,
 )
 from kiosk.services.reference import all_table_rows
@@ -271,7 +272,7 @@ class BackupService(UseCases):
                     now=self.ctx.clock(),
                     key=school_key_if_present(self.ctx.settings),
                     witness=witness,
-                    behind_checked=unreadable is None,
+                    database=None if unreadable else IntegrityService(self.ctx).database_name(),
                 )
                 if unreadable:
                     report = replace(report, notes=(*report.notes, unreadable))
@@ -584,12 +585,12 @@ def _verify_file(
     now: datetime,
     key: bytes | None = None,
     witness: VerifyReport | None = None,
-    behind_checked: bool = False,
+    database: str | None = None,
 ) -> VerifyReport:
     """Verify the copy at ``path`` with its own last stored check and ``witness`` (this
     machine's witness of the register it was copied from): each must still be there.
-    ``behind_checked``: the copy's own last check must be in this machine's witness file
-    too (``witness`` was read from it)."""
+    ``database``: the register's name in this machine's witness file (``witness`` was read
+    from it), where the copy's own last check must be too."""
     engine = null_pool_engine(f"sqlite:///{path}")
     try:
         with Session(engine) as session, session.begin():
@@ -597,12 +598,10 @@ def _verify_file(
             report = verify_with_witnesses(session, now=now, key=key, witnesses=(witness, last))
     finally:
         engine.dispose()
-    if behind_checked:
+    if database is not None:
         # The register's own last check, made here, not in this machine's witness file:
         # an older copy put back, the witness file deleted or put back with it.
-        behind = witness_behind(witness, last_id, last)
-        if behind:
-            return replace(report, ok=False, problems=(*report.problems, behind))
+        report = with_witness_behind(report, witness_behind(witness, last_id, last, database))
     return report
 
 

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import time
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
@@ -231,6 +232,9 @@ class VerifyReport:
     # What this check cannot rule out (said plainly by `kiosk verify`).
     cannot_rule_out: tuple[str, ...] = field(default=())
     last_anchor_at: datetime | None = None
+    # Where this result was kept besides the register: "<witness file id> <database name>"
+    # (this machine's witness file, by the random id it keeps, and the register's name in it).
+    kept_in: str | None = None
 
     @property
     def summary(self) -> str:
@@ -369,6 +373,7 @@ _REPORT_TYPES: tuple[tuple[str, str, Any], ...] = (
     ("notes", "a list of sentences", _are(lambda v: isinstance(v, str))),
     ("problems", "a list of sentences", _are(lambda v: isinstance(v, str))),
     ("cannot_rule_out", "a list of sentences", _are(lambda v: isinstance(v, str))),
+    ("kept_in", "text", _is_text),
 )
 # When a stored check can have been made (revision 0007 keeps every time in this range).
 _EARLIEST = datetime(1900, 1, 2, tzinfo=UTC)
@@ -1241,45 +1246,107 @@ def read_witness(
         )
 
 
-# What verify notes in a result it could not keep in this machine's witness file.
-_WITNESS_UNSAVED = "could not be written"
-
-
 def witness_behind(
-    witness: VerifyReport | None, last_id: int | None, last: VerifyReport | None
-) -> str | None:
-    """A sentence when this machine's witness file is behind the register's own newest
-    stored check (a SQLite file, which lives on this machine: each of its checks was kept in
-    the file as it was stored): the file has no entry for the register, or an older one.
-    A shell that puts back an older copy of the register and deletes the witness file (or
-    puts back an older copy of it) leaves a chain that is whole and a witness that agrees:
-    this is what is left to tell. None when the file is not behind, or when that check says
-    it could not be kept in the file."""
-    if last is None or last_id is None:
+    witness: VerifyReport | None, last_id: int | None, last: VerifyReport | None, database: str
+) -> tuple[bool, str] | None:
+    """When this machine's witness file is behind the register's own newest stored check
+    (it has no entry for the register ``database``, or an older one): True and a sentence
+    when that says the register was put back (a problem), False and a sentence when it may
+    as well be honest (a note); None when the file is not behind.
+
+    A shell that puts back an older copy of a SQLite register and deletes the witness file
+    (or puts back an older copy of it) leaves a chain that is whole and a witness that
+    agrees: this is what is left to tell. Each check says where it was kept
+    (``kept_in``: the witness file's random id, and the register's name there). It is a
+    problem when this very file kept it and has lost it, or when the file is gone (or holds
+    no id) and the register is this user's. A check of a copy (kept under the original's
+    name), or one kept in another witness file (another user's, ``sudo kiosk verify``;
+    another machine's), is only noted: said as a problem, each was an alarm that the next
+    check took back, which teaches an office to read past "TAMPERED"."""
+    if last is None or last_id is None or not last.kept_in:
         return None
     if witness is not None and (witness.checked_at, witness.witness_id or 0) >= (
         last.checked_at,
         last.witness_id or 0,
     ):
         return None
-    if any(_WITNESS_UNSAVED in note for note in last.notes):
-        return None
-    at = f"{last.checked_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
-    if witness is None:
-        state_ = "has no record of this register"
-    else:
-        state_ = (
-            "holds an older check of this register (of "
-            f"{witness.checked_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC)"
+    file_id, _, name = last.kept_in.partition(" ")
+    at = f"{last.checked_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC (event {last_id})"
+    if name != database:
+        return False, (
+            f"the register's last check, made at {at}, was of {shown_database(name)}: this is "
+            "a copy of that register, or it was moved here; its end was compared with nothing "
+            "this machine kept of it"
         )
-    return (
-        f"this machine's witness file {witness_path()} {state_}, yet the register holds a "
-        f"check made at {at} (event {last_id}) that was kept in it: the witness file was "
-        "deleted or replaced, and the register may have been put back to an older copy, "
-        "losing every event since. Only an anchor kept away from the kiosk can show it was "
-        "not (kiosk verify --anchor FILE); if this register was moved here from another "
-        "machine, or the data folder was restored, say so to whoever checks the register"
+    here = witness_file_id()
+    lost = (
+        "has no record of it"
+        if witness is None
+        else f"holds an older check (of {witness.checked_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC)"
     )
+    put_back = (
+        "the register may have been put back to an older copy, losing every event since. "
+        "Only an anchor kept away from the kiosk can show it was not (kiosk verify --anchor "
+        "FILE)"
+    )
+    if here == file_id:
+        return True, (
+            f"this machine's witness file {witness_path()} kept the register's check made at "
+            f"{at} and now {lost}: an older copy of the witness file was put back, and "
+            f"{put_back}"
+        )
+    if here is None and _owned_here(name):
+        return True, (
+            f"this machine's witness file {witness_path()} is gone or was replaced, yet the "
+            f"register holds a check made at {at} that was kept in it: {put_back}; if this "
+            "register was moved here from another machine without its data folder, say so to "
+            "whoever checks the register"
+        )
+    return False, (
+        f"the register's last check, made at {at}, was kept in another witness file than "
+        f"this machine's {witness_path()}, which {lost}: a check by another user or on another "
+        f"machine. If there was none, {put_back}"
+    )
+
+
+def with_witness_behind(report: VerifyReport, behind: tuple[bool, str] | None) -> VerifyReport:
+    """``report`` with what :func:`witness_behind` said: a problem, or a note."""
+    if behind is None:
+        return report
+    problem, sentence = behind
+    if problem:
+        return replace(report, ok=False, problems=(*report.problems, sentence))
+    return replace(report, notes=(*report.notes, sentence))
+
+
+def _owned_here(name: str) -> bool:
+    """The SQLite file ``name`` belongs to this user (the kiosk's own register, not one that
+    another user, checking it, merely reads)."""
+    path = name.removeprefix("sqlite:///")
+    geteuid = getattr(os, "geteuid", None)
+    try:
+        return geteuid is None or os.stat(path).st_uid == geteuid()
+    except OSError:
+        return False
+
+
+# The witness file's own entry: a random id, kept by each check stored in the register.
+_FILE_ID = "$witness-file"
+
+
+def _witness_id(data: Mapping[str, Any]) -> str | None:
+    entry = data.get(_FILE_ID)
+    value = entry.get("id") if isinstance(entry, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def witness_file_id() -> str | None:
+    """This machine's witness file's id (None: no file, one that cannot be read, or one
+    written before files had ids)."""
+    try:
+        return _witness_id(_witness_file())
+    except (OSError, ValueError):
+        return None
 
 
 def _checked_elsewhere(database: str, formerly: str, witness: VerifyReport | None) -> str | None:
@@ -1292,7 +1359,7 @@ def _checked_elsewhere(database: str, formerly: str, witness: VerifyReport | Non
         return None
     newest: tuple[datetime, str, VerifyReport] | None = None
     for name, entry in data.items():
-        if name in (database, formerly) or not isinstance(name, str):
+        if name in (database, formerly, _FILE_ID) or not isinstance(name, str):
             continue
         try:
             other = VerifyReport.from_data(entry)
@@ -1347,21 +1414,28 @@ def load_witness(database: str) -> VerifyReport | None:
     return read_witness(database)[0]
 
 
-def save_witness(database: str, report: VerifyReport, *, formerly: str | None = None) -> str | None:
+def save_witness(
+    database: str, report: VerifyReport, *, formerly: str | None = None
+) -> tuple[VerifyReport, str | None]:
     """Keep ``report`` as this machine's witness of ``database`` (under that name only: one
-    kept under ``formerly`` goes); a sentence when it could not be kept (None: kept)."""
+    kept under ``formerly`` goes). Returns the report saying where it was kept
+    (``kept_in``), and None; or the report as given, and a sentence saying why it could not
+    be kept."""
     try:
         data = _witness_file()
     except (OSError, ValueError):
         data = {}
     if formerly is not None and formerly != database:
         data.pop(formerly, None)
-    data[database] = json.loads(report.to_json())
+    file_id = _witness_id(data) or secrets.token_hex(8)
+    data[_FILE_ID] = {"id": file_id}
+    kept = replace(report, kept_in=f"{file_id} {database}")
+    data[database] = json.loads(kept.to_json())
     problem = _write_witness_file(data)
     if problem is None:
-        return None
-    return (
-        f"this machine's witness file {witness_path()} {_WITNESS_UNSAVED} ({problem}): the "
+        return kept, None
+    return report, (
+        f"this machine's witness file {witness_path()} could not be written ({problem}): the "
         "next check here compares the end of the register with an older result, or none"
     )
 
@@ -1668,7 +1742,8 @@ def chain_offset(session: Session) -> int | None:
 
 
 class IntegrityService(UseCases):
-    def _database(self) -> str:
+    def database_name(self) -> str:
+        """This register's name in this machine's witness file."""
         return witness_name(self.ctx.engine.url.render_as_string(hide_password=False))
 
     def _former_database(self) -> str:
@@ -1676,12 +1751,12 @@ class IntegrityService(UseCases):
 
     def read_witness(self) -> tuple[VerifyReport | None, str | None]:
         """This machine's witness of this register, and a note when it cannot be read."""
-        return read_witness(self._database(), formerly=self._former_database())
+        return read_witness(self.database_name(), formerly=self._former_database())
 
     def forget_witness(self) -> None:
         """This machine's witness of this database goes (its newer events were dropped by a
         recorded restore: the end it names is gone as asked)."""
-        forget_witness(self._database(), self._former_database())
+        forget_witness(self.database_name(), self._former_database())
 
     def verify(
         self, *, save: bool = True, anchors: Sequence[Anchor] = (), after_restore: bool = False
@@ -1697,7 +1772,7 @@ class IntegrityService(UseCases):
         except (DatabaseUnavailable, KioskError):
             pass
         key = school_key_if_present(self.ctx.settings)
-        database = self._database()
+        database = self.database_name()
         with self.ctx.read() as session:
             one_snapshot(session)
             witness, witness_note = self.read_witness()
@@ -1715,14 +1790,12 @@ class IntegrityService(UseCases):
         if witness_note:
             report = replace(report, notes=(*report.notes, witness_note))
         elif self.ctx.engine.dialect.name == "sqlite" and not after_restore:
-            behind = witness_behind(witness, last_id, last)
-            if behind:
-                report = replace(report, ok=False, problems=(*report.problems, behind))
+            report = with_witness_behind(report, witness_behind(witness, last_id, last, database))
         elsewhere = _checked_elsewhere(database, self._former_database(), witness)
         if elsewhere:
             report = replace(report, notes=(*report.notes, elsewhere))
         if save:
-            unsaved = save_witness(database, report, formerly=self._former_database())
+            report, unsaved = save_witness(database, report, formerly=self._former_database())
             if unsaved:
                 report = replace(report, notes=(*report.notes, unsaved))
             try:
@@ -1740,7 +1813,7 @@ class IntegrityService(UseCases):
         and, for a file, its size. A shell that points the kiosk's ``config.toml`` at a
         frozen copy makes every later check read the copy while the running kiosk records
         into the real file: the office can then see which one was checked."""
-        name = self._database()
+        name = self.database_name()
         source = self.ctx.settings.sources.get("database_url")
         line = f"{name} ({'from ' + source if source else 'as given'})"
         if name.startswith("sqlite:///"):

@@ -361,3 +361,70 @@ def test_a_restore_where_the_witness_file_is_gone_is_not_called_tampering(
     assert report.after.ok, report.after.summary
     assert "TAMPERED" not in report.summary, report.summary
     assert services.integrity.verify().ok
+
+
+# --- honest registers the witness rule above must not call tampered -------------------------
+
+
+def test_a_copy_of_the_register_checked_elsewhere_is_not_called_tampered(
+    sqlite_services: Services, tmp_path: Path, clock: FakeClock
+) -> None:
+    """The office checks a copy (last night's backup, the file copied to the office PC):
+    its last stored check is the live register's, kept in this machine's witness file under
+    the live register's name, and the file has no entry for the copy. The rule that names a
+    register put back with the witness file deleted said "REGISTER TAMPERED WITH" of every
+    such copy, and the next check of it said intact: an alarm that teaches the office to read
+    past it. A copy is now said to be one, in a note."""
+    services = sqlite_services
+    shift_school(services)
+    services.integrity.verify()
+    copy = tmp_path / "copy-of-backup.sqlite3"
+    _copy(sqlite_path(services.settings.database_url), copy)
+    url = f"sqlite:///{copy}"
+    other = Services(make_engine(url), Settings(kiosk_name="k1", database_url=url), clock)
+    try:
+        report = other.integrity.verify()
+    finally:
+        other.close()
+
+    assert report.ok, report.summary
+    assert any("a copy of that register" in note for note in report.notes), report.notes
+
+
+def test_a_check_by_another_user_does_not_make_the_kiosks_own_checks_cry_tampered(
+    sqlite_services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """IT checks the register as another user (``sudo kiosk verify``: another data folder,
+    another witness file). That check, stored in the register, was in neither the kiosk
+    user's witness file nor theirs: the other user's check said "TAMPERED", and so did every
+    check and nightly backup of the kiosk's user afterwards, until it checked again itself.
+    A check kept in another witness file is now named in a note, not taken for tampering."""
+    services = sqlite_services
+    shift_school(services)
+    services.integrity.verify()  # the kiosk's user: its witness file keeps this check
+    own_data = os.environ["KIOSK_DATA_DIR"]
+    it_data = tmp_path / "it-user-data"
+    it_data.mkdir(mode=0o700)
+    key = Path(own_data) / "school.key"
+    (it_data / "school.key").write_bytes(key.read_bytes())  # IT has the school's key too
+    os.chmod(it_data / "school.key", 0o600)
+    monkeypatch.setenv("KIOSK_DATA_DIR", str(it_data))
+    services.phones.deposit("ASMITH")
+    # IT's witness file exists already (it checked a copy once).
+    copy = tmp_path / "copy.sqlite3"
+    _copy(sqlite_path(services.settings.database_url), copy)
+    url = f"sqlite:///{copy}"
+    elsewhere = Services(make_engine(url), Settings(kiosk_name="k1", database_url=url))
+    try:
+        elsewhere.integrity.verify()
+    finally:
+        elsewhere.close()
+    by_it = services.integrity.verify()
+    monkeypatch.setenv("KIOSK_DATA_DIR", own_data)
+    by_kiosk = services.integrity.verify()
+    backup = services.backup.backup(tmp_path / "nightly.sqlite3")
+
+    assert by_it.ok, by_it.summary
+    assert by_kiosk.ok, by_kiosk.summary
+    assert any("another witness file" in note for note in by_kiosk.notes), by_kiosk.notes
+    assert backup.verify.ok, backup.summary

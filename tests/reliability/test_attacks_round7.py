@@ -138,7 +138,7 @@ def test_a_witness_file_holding_no_check_is_named_and_verify_carries_on(
     assert run(capsys, "verify")[0] == 0
     path = witness_path()
     data = json.loads(path.read_text(encoding="utf-8"))
-    (database,) = data
+    (database,) = [name for name in data if name != "$witness-file"]  # and the file's id
     if entry == "deep file":
         path.write_text(DEEP, encoding="utf-8")
     else:
@@ -152,7 +152,7 @@ def test_a_witness_file_holding_no_check_is_named_and_verify_carries_on(
     assert status == 0 and out.startswith("Register intact")
     assert f"Note: this machine's witness file {path} cannot be read (" in out
     status, out, err = run(capsys, "verify")  # written anew
-    assert status == 0 and "witness file" not in out
+    assert status == 0 and "Note: this machine's witness file" not in out
 
 
 # --- 2. a stored check that says what cannot be, or that the school key did not write ---------
