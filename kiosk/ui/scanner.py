@@ -9,7 +9,10 @@ prefix (``SRK<digits>:``) everything up to Enter is taken as a scan and never re
 widget. When they do not (a person typing ``SMITH``), the held keys are let through, in
 order, at once. A held key is never kept for long: after ``hold_seconds`` without another
 key it is released (or, when a whole payload has arrived from a scanner configured without
-an Enter suffix, taken as the scan), and at once when a tap, a click or a paste comes.
+an Enter suffix, taken as the scan), and at once when a tap, a click or a paste comes. A
+payload taken so, without its Enter, may still get it, late (a Bluetooth scanner, a busy USB
+hub): an Enter within ``late_end_seconds`` is the scan's own end and is swallowed, never read
+as the person's Enter on the screen the scan brought (it deposited her phone).
 
 Plain Python: it works on opaque key events and their ``key``/``character``.
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from time import monotonic
 from typing import Generic, TypeVar
 
 E = TypeVar("E")
@@ -41,9 +45,17 @@ class WedgeOutput(Generic[E]):
 
 
 class ScanWedge(Generic[E]):
-    def __init__(self, hold_seconds: float = 0.5, trailer_seconds: float = 0.15) -> None:
+    def __init__(
+        self,
+        hold_seconds: float = 0.5,
+        trailer_seconds: float = 0.15,
+        late_end_seconds: float = 1.0,
+    ) -> None:
         self.hold_seconds = hold_seconds
         self.trailer_seconds = trailer_seconds
+        self.late_end_seconds = late_end_seconds
+        # When a whole payload was taken as a scan without its Enter (see the docstring).
+        self._unended_at = -1e9
         self._held: list[E] = []
         self._text = ""
         self._capturing = False
@@ -78,6 +90,12 @@ class ScanWedge(Generic[E]):
                 return WedgeOutput()
             # Anything else (Escape, an arrow, an over-long payload): not a scan after all.
             return self._give_up(event)
+        late = now - self._unended_at < self.late_end_seconds
+        if late and not self._held and key in TERMINATORS:
+            self._unended_at = -1e9
+            self._scan_ended_at = now  # its LF or Tab after it: the scanner's too
+            return WedgeOutput()  # the end of the scan read already, come late
+        self._unended_at = -1e9
         if self._held:
             if char is not None and _MAYBE_PREFIX.match(self._text + char):
                 self._held.append(event)
@@ -120,12 +138,12 @@ class ScanWedge(Generic[E]):
         """Called a little after the last key: release what is held, or finish a scan."""
         if not self._held or now - self._last_key_at < self.hold_seconds:
             return WedgeOutput()
-        out = self.flush()
+        out = self.flush(now)
         if out.scan is not None:
             self._scan_ended_at = now
         return out
 
-    def flush(self) -> WedgeOutput[E]:
+    def flush(self, now: float | None = None) -> WedgeOutput[E]:
         """Something that is not a key comes (a tap, a click, a paste): what is held goes
         first, now (a whole payload as the scan), not after it and onto whatever it did."""
         if not self._held:
@@ -133,6 +151,7 @@ class ScanWedge(Generic[E]):
         text = self._text
         released = self._reset()
         if _COMPLETE.match(text):
+            self._unended_at = monotonic() if now is None else now  # its Enter may yet come
             return WedgeOutput(scan=text)
         return WedgeOutput(release=released)
 
