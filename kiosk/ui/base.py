@@ -65,6 +65,10 @@ class KioskScreenMixin:
         self.showing = 0
         self._found: dict[str, Any] = {}
         self._free_text_checked: str | None = None  # see free_text_may_go_on
+        # When the last key came on this screen (the app's clock), and what a text field of
+        # the form held when typing in it began again after a pause (see typed_after_pause).
+        self._key_at = float("-inf")
+        self._resumed_from: tuple[Input, str] | None = None
         # Where the screen's tap targets were when it was last laid out (on which showing),
         # and when one last moved by itself while shown (see tap_targets_moved_at).
         self._tap_places: tuple[int, dict[Widget, tuple[Region, object]]] = (0, {})
@@ -124,6 +128,7 @@ class KioskScreenMixin:
     def on_screen_resume(self) -> None:
         # Shown (again): what was read on it before is over.
         self.showing += 1
+        self._resumed_from = None
         self.reading_code = False
         self.enter_disarmed = False
         # Ready for keys once the resume has been handled (focus and the screen's own
@@ -152,6 +157,7 @@ class KioskScreenMixin:
         if field is None:
             return False
         focused = getattr(self, "focused", None)
+        self._note_typing(event, focused, field)
         typed = field.value.strip()
         if event.key == "enter" and typed and isinstance(focused, Input) and focused is not field:
             # Enter in a text field of the form, with a code typed in the code field and not
@@ -196,6 +202,32 @@ class KioskScreenMixin:
             # Not focused: the screen's own Enter binding, unless Enter is disarmed.
             return not self.enter_allowed()
         return False
+
+    # Typing in a text field of the form that begins again after this long without a key
+    # may be someone else's: the last person walked away, the next types their code.
+    WALKED_AWAY_SECONDS = 3.0
+
+    def _note_typing(self, event: events.Key, focused: object, field: CodeField) -> None:
+        now = self.kiosk.clock.monotonic()
+        paused = now - self._key_at >= self.WALKED_AWAY_SECONDS
+        self._key_at = now
+        if isinstance(focused, Input) and focused is not field and event.is_printable:
+            if paused:
+                self._resumed_from = (focused, focused.value)
+        elif event.key not in ("enter", "ctrl+m", "ctrl+j"):
+            self._resumed_from = None
+
+    def typed_after_pause(self, text: str) -> str:
+        """What was typed at the end of ``text`` (a text field's value) after a pause, when
+        text was there before it: the next person's staff code, typed onto the words the last
+        one left (empty when there was no such pause)."""
+        if self._resumed_from is None:
+            return ""
+        widget, before = self._resumed_from
+        value = str(widget.value)
+        if value.strip() != text.strip() or not before.strip() or not value.startswith(before):
+            return ""
+        return value[len(before) :].strip()
 
     def code_typed_first(self, *, anyone: bool = False) -> bool:
         """Half a code typed, then one of this screen's actions for its owner (a function
@@ -374,31 +406,49 @@ class KioskScreenMixin:
         None) hands over to their screen; any other code is refused in words ("… is a kiosk
         code, not {instead_of}"); a plain word calls ``again()`` (the screen's submit), which
         then goes on."""
-        typed = text.strip()
-        if not may_be_a_code(typed) or self._free_text_checked == text:
+        # The words typed last, after a pause, onto what was there (the next person's code
+        # typed onto the reason the last one left), then the whole text.
+        words = [w for w in (self.typed_after_pause(text), text.strip()) if may_be_a_code(w)]
+        if not words or self._free_text_checked == text:
             return True
         self._free_text_checked = text
 
-        def refuse(what: str) -> None:
+        def refuse(typed: str, what: str) -> None:
             self._free_text_checked = None
             self.show_error(f"“{shown_code(typed)}” is a {what}, not {instead_of}.", title=title)
 
-        def found(result: ScanResult) -> None:
-            staff = result.staff
-            if staff is not None and (owner_id is None or staff.staff.id != owner_id):
+        def read(s: Services) -> tuple[str, ScanResult | KioskError]:
+            answers: list[tuple[str, ScanResult | KioskError]] = []
+            for word in dict.fromkeys(words):
+                try:
+                    return word, s.people.resolve_scan(word)
+                except KioskError as error:
+                    if isinstance(error, AmbiguousCode) or SCAN_PREFIX.match(word):
+                        return word, error
+                    answers.append((word, error))
+            return answers[0]
+
+        def answered(outcome: tuple[str, ScanResult | KioskError]) -> None:
+            typed, result = outcome
+            if isinstance(result, AmbiguousCode):
+                refuse(typed, "staff code and a device label")
+            elif isinstance(result, KioskError):
+                if SCAN_PREFIX.match(typed):
+                    refuse(typed, "badge or label")
+                else:
+                    again()  # a word, not a code: recorded as usual
+            elif result.staff is not None and (
+                owner_id is None or result.staff.staff.id != owner_id
+            ):
                 self.hand_over(result)  # another person's code: nothing recorded for this one
             else:
-                refuse("kiosk code")
+                refuse(typed, "kiosk code")
 
-        def not_found(error: KioskError) -> None:
-            if isinstance(error, AmbiguousCode):
-                refuse("staff code and a device label")
-            elif SCAN_PREFIX.match(typed):
-                refuse("badge or label")
-            else:
-                again()  # a word, not a code: recorded as usual
+        def failed(error: KioskError) -> None:
+            self._free_text_checked = None  # looked up again with the next Enter
+            self.show_error(error)
 
-        self.call(lambda s: s.people.resolve_scan(typed), found, not_found)
+        self.call(read, answered, failed)
         return False
 
     def hand_over(self, result: ScanResult) -> None:

@@ -7,9 +7,21 @@ from __future__ import annotations
 import pytest
 
 from kiosk.services.app import Services
+from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.person import PersonScreen
 from tests.school import make_ready
-from tests.ui.kiosk_support import burst, events, make_app, notice, press, running, settle
+from tests.ui.kiosk_support import (
+    burst,
+    events,
+    make_app,
+    notice,
+    press,
+    running,
+    scan,
+    scan_fast,
+    settle,
+    type_code,
+)
 
 pytestmark = pytest.mark.ui
 
@@ -33,3 +45,46 @@ async def test_a_scan_whose_enter_comes_late_deposits_nothing(school: Services) 
         await pilot.pause(1.2)
         await press(pilot, "enter")  # her own Enter, once she has read her screen
     assert [kind for kind, _ in events(school)[len(before) :]] == ["phone_deposited"]
+
+
+async def test_the_next_persons_code_typed_into_a_reason_left_half_done_records_nothing(
+    school: Services,
+) -> None:
+    # Alice chose "Other" for her laptop, typed "Parents evening" and walked away. Ben comes
+    # to the kiosk and types his staff code and Enter, as at home: it went on the end of her
+    # reason, and his Enter signed her laptop out, "Parents eveningBJONES", and showed her
+    # confirmation, not his screen. His code after a pause is his: her form is closed,
+    # nothing recorded for her, and his screen opens.
+    make_ready(school, "ASMITH")
+    before = events(school)
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        await scan_fast(pilot, "SRK1:D:LAP-001")
+        await press(pilot, "up")  # Other
+        assert app.focused is not None and app.focused.id == "other-reason"
+        await type_code(pilot, "Parents evening", enter=False)
+        app.clock.advance(8.0)  # she walks away; he walks up
+        await type_code(pilot, "BJONES")
+        assert isinstance(app.screen, PersonScreen), notice(app)
+        assert app.screen.status.staff.code == "BJONES"
+        assert "nothing recorded" in notice(app), notice(app)
+    assert events(school) == before
+    assert school.devices.offsite_now() == ()
+
+
+async def test_a_reason_typed_with_a_pause_in_it_is_recorded_whole(school: Services) -> None:
+    # The other side of the last test: she stops to think, then goes on with her own words
+    # (not anyone's code): her reason is recorded as she typed it.
+    make_ready(school, "ASMITH")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        await scan_fast(pilot, "SRK1:D:LAP-001")
+        await press(pilot, "up")  # Other
+        await type_code(pilot, "Parents ", enter=False)
+        app.clock.advance(8.0)
+        await type_code(pilot, "evening")
+        assert isinstance(app.screen, ConfirmScreen), notice(app)
+    [item] = school.devices.offsite_now()
+    assert item.reason == "Parents evening"
