@@ -7,7 +7,7 @@ from datetime import datetime
 from time import monotonic
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
@@ -103,11 +103,15 @@ class HomeScreen(StaffScreen):
     ERROR_SECONDS = 60.0
     # The end-of-day banner is read again this often (and whenever home is shown again).
     END_OF_DAY_SECONDS = 60.0
+    # A button armed (F2 Phone in / out...) is dropped after this long without a key: the
+    # person who pressed it walked away, and the next person's badge is not for it.
+    INTENT_SECONDS = 10.0
 
     def __init__(self) -> None:
         super().__init__(id="home-screen")
         self._error_timer: Timer | None = None
         self.intent: str | None = None
+        self._intent_touched_at = 0.0  # when the button was armed, or a key last came since
         self.pending_tags: list[str] = []
         # Changes made while another screen is in front are drawn when home is shown again
         # (restyling and drawing a screen nobody sees would delay the one in front).
@@ -192,6 +196,7 @@ class HomeScreen(StaffScreen):
             self._highlight_intent()
 
     def _tick(self) -> None:
+        self._drop_intent_left()
         if not self.shown:  # behind another screen: drawn again when home is shown
             return
         settings = self.kiosk.settings
@@ -311,7 +316,29 @@ class HomeScreen(StaffScreen):
     def action_clear(self) -> None:
         self.reset()
 
+    def _drop_intent_left(self) -> None:
+        """A button armed INTENT_SECONDS ago with no key since: dropped (its hint too)."""
+        if self.intent is None:
+            return
+        if self.kiosk.clock.monotonic() - self._intent_touched_at < self.INTENT_SECONDS:
+            return
+        shown = INTENTS[self.intent]
+        self.intent = None
+        if not self.shown:
+            self._stale = True
+            return
+        self._highlight_intent()
+        notice = self.notice
+        if notice is not None and notice.kind == "info" and notice.message == shown:
+            notice.clear()
+
+    def take_key(self, event: events.Key) -> bool:
+        self._drop_intent_left()  # before the key: a code typed now is not for a left button
+        self._intent_touched_at = self.kiosk.clock.monotonic()
+        return super().take_key(event)
+
     def action_intent(self, intent: str) -> None:
+        self._intent_touched_at = self.kiosk.clock.monotonic()
         self.intent = intent
         self.pending_tags = []
         self.show_info(INTENTS[intent])
@@ -335,6 +362,7 @@ class HomeScreen(StaffScreen):
     # --- scans ------------------------------------------------------------------------------
 
     def handle_scan(self, text: str) -> None:
+        self._drop_intent_left()  # a badge scanned now is not for a button left armed
         # The last message stays until the answer replaces it (or another screen is
         # shown): drawing home again now would only slow the call down.
 

@@ -88,3 +88,42 @@ async def test_a_reason_typed_with_a_pause_in_it_is_recorded_whole(school: Servi
         assert isinstance(app.screen, ConfirmScreen), notice(app)
     [item] = school.devices.offsite_now()
     assert item.reason == "Parents evening"
+
+
+@pytest.mark.parametrize("how", ["typed", "scanned"])
+async def test_a_button_armed_by_someone_who_walked_away_is_not_the_next_persons(
+    school: Services, how: str
+) -> None:
+    # Alice pressed F2 (Phone in / out) on home, then went back for her phone. Ben, a
+    # quarter of a minute later, came to sign a laptop out and scanned his badge (or typed
+    # his code): her F2 took it, and his phone was recorded as deposited, still in his
+    # pocket. An armed button is dropped after 10 s without a key: Ben's screen opens.
+    before = events(school)
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, "f2")
+        assert "Phone in or out" in notice(app)
+        app.clock.advance(15.0)
+        await pilot.pause(1.1)  # the clock's tick
+        assert "Phone in or out" not in notice(app)  # un-armed where all can see it
+        if how == "typed":
+            await type_code(pilot, "BJONES")
+        else:
+            await scan(pilot, "SRK1:S:BJONES")
+        assert isinstance(app.screen, PersonScreen), notice(app)
+        assert app.screen.status.staff.code == "BJONES"
+    assert events(school) == before
+
+
+async def test_a_button_pressed_then_a_badge_found_in_time_still_acts(school: Services) -> None:
+    # The other side: F2, a few seconds to find the badge, the scan: her phone goes in.
+    app = make_app(school)
+    before = events(school)
+    async with running(app) as pilot:
+        await press(pilot, "f2")
+        app.clock.advance(6.0)
+        await type_code(pilot, "ASM", enter=False)
+        app.clock.advance(6.0)
+        await type_code(pilot, "ITH")
+        assert isinstance(app.screen, ConfirmScreen), notice(app)
+    assert [kind for kind, _ in events(school)[len(before) :]] == ["phone_deposited"]
