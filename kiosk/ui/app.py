@@ -492,7 +492,10 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         """A key typed (not a repeat of a key held down): to the scanner's watch, else on
         to the keys' queue."""
         if self._wedge.pending or self._scans_wanted():
-            await self._apply(self._wedge.feed(event, event.key, event.character, monotonic()))
+            reading = self.busy or bool(self._scans) or self.keys_pending
+            await self._apply(
+                self._wedge.feed(event, event.key, event.character, monotonic(), reading=reading)
+            )
             return
         self._wedge.passed_by()
         await super().on_event(event)

@@ -7,12 +7,15 @@ a second label adds a device. :class:`ScanWedge` watches the key stream before a
 does. A key that could start a payload (``S``) is held back; when the next keys confirm the
 prefix (``SRK<digits>:``) everything up to Enter is taken as a scan and never reaches a
 widget. When they do not (a person typing ``SMITH``), the held keys are let through, in
-order, at once. A held key is never kept for long: after ``hold_seconds`` without another
-key it is released (or, when a whole payload has arrived from a scanner configured without
-an Enter suffix, taken as the scan), and at once when a tap, a click or a paste comes. A
-payload taken so, without its Enter, may still get it, late (a Bluetooth scanner, a busy USB
-hub): an Enter within ``late_end_seconds`` is the scan's own end and is swallowed, never read
-as the person's Enter on the screen the scan brought (it deposited her phone).
+order, at once. A Tab or LF straight after the Enter that ends a plain code (one word, typed
+at a scanner's pace), while that code is being read, is that scanner's suffix and is
+swallowed too. A held key is never kept
+for long: after ``hold_seconds`` without another key it is released (or, when a whole payload
+has arrived from a scanner configured without an Enter suffix, taken as the scan), and at
+once when a tap, a click or a paste comes. A payload taken so, without its Enter, may still
+get it, late (a Bluetooth scanner, a busy USB hub): an Enter within ``late_end_seconds`` is
+the scan's own end and is swallowed, never read as the person's Enter on the screen the scan
+brought (it deposited her phone).
 
 Plain Python: it works on opaque key events and their ``key``/``character``.
 """
@@ -34,6 +37,8 @@ _MAYBE_PREFIX = re.compile(r"^S(R(K\d*)?)?$", re.IGNORECASE)
 _PREFIX = re.compile(r"^SRK\d+:$", re.IGNORECASE)
 _COMPLETE = re.compile(r"^SRK\d+:[SD]:[^\s:]+$", re.IGNORECASE)
 MAX_PAYLOAD = 64
+# A scanner types a key every few milliseconds; a person, a tenth of a second or more apart.
+SCANNER_KEY_SECONDS = 0.05
 
 
 @dataclass
@@ -61,6 +66,10 @@ class ScanWedge(Generic[E]):
         self._capturing = False
         self._last_key_at = 0.0
         self._scan_ended_at = -1e9
+        self._code_ended_at = -1e9  # the Enter of a plain code typed at a scanner's pace
+        # The characters typed since the last other key, if each came at a scanner's pace
+        # (None: not so; see feed).
+        self._run: str | None = ""
 
     @property
     def pending(self) -> bool:
@@ -75,9 +84,32 @@ class ScanWedge(Generic[E]):
         held, self._held, self._text, self._capturing = self._held, [], "", False
         return held
 
-    def feed(self, event: E, key: str, character: str | None, now: float) -> WedgeOutput[E]:
-        self._last_key_at = now
+    def feed(
+        self, event: E, key: str, character: str | None, now: float, *, reading: bool = False
+    ) -> WedgeOutput[E]:
+        """``reading``: a code ended by Enter is still being read (its answer not yet
+        handled): a Tab or LF now, straight after that Enter, is the scanner's suffix."""
         char = character if character and len(character) == 1 and character.isprintable() else None
+        run = self._run
+        fast = now - self._last_key_at <= SCANNER_KEY_SECONDS
+        if char is None:
+            self._run = ""
+        elif run is not None and (fast or not run):
+            self._run = run + char
+        else:
+            self._run = None  # typed by hand
+        # A code of one word, typed at a scanner's pace, ended by this Enter.
+        scanned = bool(run) and fast and not any(c.isspace() for c in run or " ")
+        code_ended, self._code_ended_at = self._code_ended_at, -1e9  # only the next key
+        if key in TRAILERS and reading and now - code_ended < self.trailer_seconds:
+            self._last_key_at = now
+            return WedgeOutput()  # a plain code's scanner suffix (see the module docstring)
+        return self._feed(event, key, char, now, code_scanned=scanned)
+
+    def _feed(
+        self, event: E, key: str, char: str | None, now: float, *, code_scanned: bool
+    ) -> WedgeOutput[E]:
+        self._last_key_at = now
         if self._capturing:
             if key in TERMINATORS:
                 text = self._text
@@ -113,6 +145,12 @@ class ScanWedge(Generic[E]):
         # Any other key is the person's, and so is a Tab after it: only keys straight after a
         # scan are its trailer (a label scanned, 4, Tab within 0.15 s lost that Tab).
         self.passed_by()
+        # The Enter that ends a code scanned without a payload's prefix (a plain label, a
+        # scanner set to send Enter and Tab): a Tab or LF straight after it, while the code
+        # is being read, is the scanner's too (it moved the cursor into the form's return
+        # time). Any other key: not.
+        if code_scanned and key in ("enter", "ctrl+m"):
+            self._code_ended_at = now
         return WedgeOutput(release=self._start(event, char))
 
     def passed_by(self) -> None:

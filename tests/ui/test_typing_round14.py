@@ -9,9 +9,11 @@ import pytest
 from kiosk.services.app import Services
 from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.person import PersonScreen
+from kiosk.ui.signout import SignOutScreen
 from tests.school import make_ready
 from tests.ui.kiosk_support import (
     burst,
+    burst_keys,
     events,
     make_app,
     notice,
@@ -127,3 +129,25 @@ async def test_a_button_pressed_then_a_badge_found_in_time_still_acts(school: Se
         await type_code(pilot, "ITH")
         assert isinstance(app.screen, ConfirmScreen), notice(app)
     assert [kind for kind, _ in events(school)[len(before) :]] == ["phone_deposited"]
+
+
+async def test_a_plain_label_scanned_with_a_tab_suffix_leaves_the_reason_digit_its_own(
+    school: Services,
+) -> None:
+    # A scanner set to end each code with Enter and Tab (a common factory setting) reads a
+    # plain label, "LAP-001⏎⇥", on her screen. The Enter opened the sign-out form and the
+    # scanner's Tab, a few milliseconds later, moved the cursor there into the return
+    # time: her reason's digit, "2", went on the end of "Tue 08 Dec 08:30" and Enter
+    # refused the time she had not touched. A Tab straight after the Enter that read a
+    # typed code is the scanner's, as it is after a badge's payload.
+    make_ready(school, "ASMITH")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        burst_keys(app, *"LAP-001", "enter", "tab")
+        await settle(pilot)
+        assert isinstance(app.screen, SignOutScreen), notice(app)
+        await type_code(pilot, "2")
+        assert isinstance(app.screen, ConfirmScreen), notice(app)
+    [item] = school.devices.offsite_now()
+    assert item.reason == "School trip or visit"
