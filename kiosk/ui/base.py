@@ -154,10 +154,10 @@ class KioskScreenMixin:
         True when the key was the code field's. Keys for a text field of a form, or a key
         the focused part uses itself (Space on a tick box), are not taken."""
         field = self.code_field
-        if field is None:
-            return False
         focused = getattr(self, "focused", None)
         self._note_typing(event, focused, field)
+        if field is None:
+            return False
         typed = field.value.strip()
         if event.key == "enter" and typed and isinstance(focused, Input) and focused is not field:
             # Enter in a text field of the form, with a code typed in the code field and not
@@ -207,7 +207,7 @@ class KioskScreenMixin:
     # may be someone else's: the last person walked away, the next types their code.
     WALKED_AWAY_SECONDS = 3.0
 
-    def _note_typing(self, event: events.Key, focused: object, field: CodeField) -> None:
+    def _note_typing(self, event: events.Key, focused: object, field: CodeField | None) -> None:
         now = self.kiosk.clock.monotonic()
         paused = now - self._key_at >= self.WALKED_AWAY_SECONDS
         self._key_at = now

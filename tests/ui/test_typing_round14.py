@@ -151,3 +151,29 @@ async def test_a_plain_label_scanned_with_a_tab_suffix_leaves_the_reason_digit_i
         assert isinstance(app.screen, ConfirmScreen), notice(app)
     [item] = school.devices.offsite_now()
     assert item.reason == "School trip or visit"
+
+
+async def test_the_next_persons_code_typed_onto_a_reason_to_keep_a_laptop_longer(
+    school: Services,
+) -> None:
+    # The same walk-away on "Keep a device longer" (a form with no code field of its own):
+    # Alice left "Reports due" in its reason; Ben's code and Enter kept her laptop out a
+    # day longer, "Reports dueBJONES". His code after the pause is his: her form closes.
+    make_ready(school, "ASMITH")
+    school.devices.sign_out("ASMITH", ["LAP-001"], reason="Report writing")
+    [item] = school.devices.offsite_now()
+    before = events(school)
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        await press(pilot, "f4")
+        await press(pilot, "enter")  # the suggested time: on to the reason
+        assert app.focused is not None and app.focused.id == "extend-reason"
+        await type_code(pilot, "Reports due", enter=False)
+        app.clock.advance(8.0)
+        await type_code(pilot, "BJONES")
+        assert isinstance(app.screen, PersonScreen), notice(app)
+        assert app.screen.status.staff.code == "BJONES"
+    assert events(school) == before
+    [still] = school.devices.offsite_now()
+    assert still.expected_return == item.expected_return
