@@ -314,7 +314,10 @@ class SignOutScreen(StaffScreen):
         from kiosk.ui.wellbeing import VduScreen
 
         steps = self._prerequisites()
-        if not steps or not self.is_current:
+        # On top only: a step already shown over the form (the one the form opened as it
+        # came, with an Enter typed ahead read on the form meanwhile) is not shown twice.
+        # (Textual's ``is_current`` counts the form as current under a step just pushed.)
+        if not steps or not self.app.screen_stack or self.app.screen is not self:
             return
         step = steps[0]
         if step.startswith("policy:"):

@@ -9,6 +9,7 @@ import pytest
 from kiosk.services.app import Services
 from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.person import PersonScreen
+from kiosk.ui.policy import PolicyScreen
 from kiosk.ui.signout import SignOutScreen
 from tests.school import make_ready
 from tests.ui.kiosk_support import (
@@ -177,3 +178,27 @@ async def test_the_next_persons_code_typed_onto_a_reason_to_keep_a_laptop_longer
     assert events(school) == before
     [still] = school.devices.offsite_now()
     assert still.expected_return == item.expected_return
+
+
+async def test_a_reason_typed_before_the_policy_opened_opens_it_once(school: Services) -> None:
+    # Her policy was still to be agreed. She typed the label, her reason's digit and Enter
+    # in one go ("LAP-001⏎2⏎"): the form opened the policy, and her Enter, read on the
+    # form before the policy was on the screen, opened it a second time on top. She read
+    # it to the end and agreed, and there it was again: "Back" or agreeing showed it
+    # once more (a second acknowledgement, of a text she had just agreed to).
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        before = events(school)
+        burst(app, "LAP-001⏎2⏎")
+        await settle(pilot)
+        assert isinstance(app.screen, PolicyScreen)
+        assert [type(s) for s in app.screen_stack].count(PolicyScreen) == 1
+        for _ in range(30):
+            await pilot.press("pagedown")
+        await settle(pilot)
+        await pilot.pause(0.6)  # read
+        await press(pilot, "enter")
+        assert not isinstance(app.screen, PolicyScreen), notice(app)
+    kinds = [kind for kind, _ in events(school)[len(before) :]]
+    assert kinds == ["policy_acknowledged"]
