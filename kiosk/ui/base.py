@@ -451,6 +451,35 @@ class KioskScreenMixin:
         self.call(read, answered, failed)
         return False
 
+    def code_typed_instead(
+        self, value: str, *, owner_id: int | None, refused: Callable[[], None]
+    ) -> None:
+        """A field that could not be read (a date, a time) as ``value``: what was typed
+        onto it after a pause, or all of it, may be the next person's staff code (the last
+        one walked away with the cursor there). Their code hands over to their screen,
+        nothing recorded; anything else is ``refused()`` (the field's own message)."""
+        words = [w for w in (self.typed_after_pause(value), value.strip()) if may_be_a_code(w)]
+        if not words:
+            refused()
+            return
+
+        def read(s: Services) -> ScanResult | None:
+            for word in dict.fromkeys(words):
+                try:
+                    return s.people.resolve_scan(word)
+                except KioskError:
+                    continue
+            return None
+
+        def answered(result: ScanResult | None) -> None:
+            staff = None if result is None else result.staff
+            if result is not None and staff is not None and staff.staff.id != owner_id:
+                self.hand_over(result)
+            else:
+                refused()
+
+        self.call(read, answered, lambda _error: refused())
+
     def hand_over(self, result: ScanResult) -> None:
         """Another member of staff's code on this unfinished screen: its person walked away.
         The screen is dropped (nothing recorded) and the code is read as if typed on home."""

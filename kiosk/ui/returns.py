@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
@@ -244,14 +245,20 @@ class ExtendScreen(StaffScreen):
             return
         try:
             item = self._chosen()
-            new_due = parse_when(
-                self.query_one("#new-due", Input).value,
-                now=self.kiosk.clock(),
-                zone=self.kiosk.settings.zone,
-                calendar=self.calendar,
-            )
         except KioskError as exc:
             self.show_error(exc)
+            return
+        typed = self.query_one("#new-due", Input).value
+        try:
+            new_due = parse_when(
+                typed, now=self.kiosk.clock(), zone=self.kiosk.settings.zone, calendar=self.calendar
+            )
+        except KioskError as exc:
+            self.code_typed_instead(
+                typed,
+                owner_id=self.status.staff.id,
+                refused=partial(self.show_error, exc),
+            )
             return
         reason = self.query_one("#extend-reason", Input).value
         if not self.free_text_may_go_on(

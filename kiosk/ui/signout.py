@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -463,6 +464,13 @@ class SignOutScreen(StaffScreen):
             return typed
         return reason
 
+    def _due_unreadable(self) -> bool:
+        try:
+            self._due()
+        except KioskError:
+            return True
+        return False
+
     def _due(self) -> datetime:
         now = self.kiosk.clock()
         due = parse_when(
@@ -545,7 +553,15 @@ class SignOutScreen(StaffScreen):
         try:
             draft = self._draft()
         except KioskError as exc:
-            self.show_error(exc)
+            typed = self.query_one("#due", Input).value
+            if self._due_unreadable():  # the next person's code typed onto it, maybe
+                self.code_typed_instead(
+                    typed,
+                    owner_id=self.check.staff.id,
+                    refused=partial(self.show_error, exc),
+                )
+            else:
+                self.show_error(exc)
             return
         if draft.reason not in SIGN_OUT_REASONS and not self.free_text_may_go_on(
             draft.reason,  # "Other", in words

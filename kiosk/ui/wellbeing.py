@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from time import monotonic
 from typing import TYPE_CHECKING, ClassVar
 
@@ -103,10 +104,13 @@ class VduScreen(_FormScreen):
         if self.kiosk.busy:
             return
         today = local(self.kiosk.clock(), self.kiosk.settings.zone).date()
+        typed = self.query_one("#vdu-date", Input).value
         try:
-            day = parse_day(self.query_one("#vdu-date", Input).value, today=today)
+            day = parse_day(typed, today=today)
         except KioskError as exc:
-            self.show_error(exc)
+            self.code_typed_instead(
+                typed, owner_id=self.staff.id, refused=partial(self.show_error, exc)
+            )
             return
         code = self.staff.code
         self.call(lambda s: s.policies.declare_vdu_training(code, day), self._done)

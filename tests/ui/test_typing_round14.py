@@ -202,3 +202,49 @@ async def test_a_reason_typed_before_the_policy_opened_opens_it_once(school: Ser
         assert not isinstance(app.screen, PolicyScreen), notice(app)
     kinds = [kind for kind, _ in events(school)[len(before) :]]
     assert kinds == ["policy_acknowledged"]
+
+
+async def test_the_next_persons_code_typed_onto_a_return_time_opens_their_screen(
+    school: Services,
+) -> None:
+    # Alice moved to the return time of her sign-out (Tab) and walked away. Ben typed his
+    # code and Enter: it went on the end of "Thu 12 Mar 08:30" and was refused as a time
+    # that cannot be read, on her form, with his code lost. His code is his: her form
+    # closes (nothing recorded) and his screen opens.
+    make_ready(school, "ASMITH")
+    before = events(school)
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        await scan_fast(pilot, "SRK1:D:LAP-001")
+        await press(pilot, "tab")
+        assert app.focused is not None and app.focused.id == "due"
+        app.clock.advance(8.0)
+        await type_code(pilot, "BJONES")
+        assert isinstance(app.screen, PersonScreen), notice(app)
+        assert app.screen.status.staff.code == "BJONES"
+    assert events(school) == before
+
+
+async def test_the_next_persons_code_typed_as_a_training_date_opens_their_screen(
+    school: Services,
+) -> None:
+    # The same on "VDU training" (F8): the date field had the cursor; Ben's code and
+    # Enter were "not a date I can read", on Alice's screen.
+    before = events(school)
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        await press(pilot, "f8")
+        assert app.focused is not None and app.focused.id == "vdu-date"
+        app.clock.advance(8.0)
+        await type_code(pilot, "BJONES")
+        assert isinstance(app.screen, PersonScreen), notice(app)
+        assert app.screen.status.staff.code == "BJONES"
+        # Her own date that cannot be read is still refused, saying why.
+        await press(pilot, "escape")
+        await scan(pilot, "SRK1:S:ASMITH")
+        await press(pilot, "f8")
+        await type_code(pilot, "31/02")
+        assert "not a date I can read" in notice(app) or "31/02" in notice(app), notice(app)
+    assert events(school) == before
