@@ -69,6 +69,8 @@ class KioskScreenMixin:
         # the form held when typing in it began again after a pause (see typed_after_pause).
         self._key_at = float("-inf")
         self._resumed_from: tuple[Input, str] | None = None
+        # What was typed into an open list (its type-to-search) since a pause (None: none).
+        self._list_typed: str | None = None
         # Where the screen's tap targets were when it was last laid out (on which showing),
         # and when one last moved by itself while shown (see tap_targets_moved_at).
         self._tap_places: tuple[int, dict[Widget, tuple[Region, object]]] = (0, {})
@@ -156,6 +158,12 @@ class KioskScreenMixin:
         field = self.code_field
         focused = getattr(self, "focused", None)
         self._note_typing(event, focused, field)
+        typed_in_list = self._list_typed
+        if event.key in ("enter", "ctrl+m") and isinstance(focused, OptionList):
+            self._list_typed = None
+            if typed_in_list is not None and may_be_a_code(typed_in_list):
+                self._code_typed_in_list(typed_in_list, focused)
+                return True
         if field is None:
             return False
         typed = field.value.strip()
@@ -211,11 +219,47 @@ class KioskScreenMixin:
         now = self.kiosk.clock.monotonic()
         paused = now - self._key_at >= self.WALKED_AWAY_SECONDS
         self._key_at = now
+        if isinstance(focused, OptionList) and event.is_printable and event.character:
+            typed = self._list_typed
+            self._list_typed = event.character if paused else typed and typed + event.character
+        elif event.key not in ("enter", "ctrl+m", "ctrl+j"):
+            self._list_typed = None
         if isinstance(focused, Input) and focused is not field and event.is_printable:
             if paused:
                 self._resumed_from = (focused, focused.value)
         elif event.key not in ("enter", "ctrl+m", "ctrl+j"):
             self._resumed_from = None
+
+    def _code_typed_in_list(self, typed: str, options: OptionList) -> None:
+        """Enter in an open list (the line manager's), what was typed to search it having
+        begun after a pause: the next person's code, typed as at home (the last person
+        walked away with the list open), closes the screen for them; anything else is the
+        list's Enter (the option searched for is chosen)."""
+        owner = self.screen_owner
+
+        def choose() -> None:
+            if options.is_attached and options.has_focus:
+                options.action_select()
+
+        def read(s: Services) -> ScanResult | None:
+            try:
+                return s.people.resolve_scan(typed)
+            except KioskError:
+                return None
+
+        def answered(result: ScanResult | None) -> None:
+            staff = None if result is None else result.staff
+            if (
+                result is not None
+                and staff is not None
+                and (owner is None or staff.staff.id != owner.id)
+            ):
+                self.hand_over(result)
+            else:
+                choose()
+
+        if not self.call(read, answered, lambda _error: choose()):
+            choose()
 
     def typed_after_pause(self, text: str) -> str:
         """What was typed at the end of ``text`` (a text field's value) after a pause, when

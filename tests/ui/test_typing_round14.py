@@ -5,12 +5,14 @@ before and after."""
 from __future__ import annotations
 
 import pytest
+from textual.widgets import Select
 
 from kiosk.services.app import Services
 from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.person import PersonScreen
 from kiosk.ui.policy import PolicyScreen
 from kiosk.ui.signout import SignOutScreen
+from tests.conftest import FakeClock
 from tests.school import make_ready
 from tests.ui.kiosk_support import (
     burst,
@@ -24,6 +26,7 @@ from tests.ui.kiosk_support import (
     scan_fast,
     settle,
     type_code,
+    wait_for,
 )
 
 pytestmark = pytest.mark.ui
@@ -248,3 +251,64 @@ async def test_the_next_persons_code_typed_as_a_training_date_opens_their_screen
         await type_code(pilot, "31/02")
         assert "not a date I can read" in notice(app) or "31/02" in notice(app), notice(app)
     assert events(school) == before
+
+
+async def test_the_next_persons_code_typed_into_an_open_manager_list_is_not_a_choice(
+    school: Services, kiosk_clock: FakeClock
+) -> None:
+    # Alice's third laptop sign-out in 28 days asks for the line manager who agreed. She
+    # opened the list (↓) and walked away. Ben typed his code and Enter, then Enter, as
+    # he would at home (code, Enter; Enter deposits): the list's type-to-search took
+    # "BJONES" to Ben Jones, its Enter chose him, and the next Enter signed Alice's laptop
+    # out "agreed by Ben Jones", a sign-out he never agreed to. His code after the pause
+    # is his: her form closes, nothing recorded, and his screen opens.
+    make_ready(school, "ASMITH")
+    for _ in range(2):
+        school.devices.sign_out("ASMITH", ["LAP-001"], reason="Planning")
+        kiosk_clock.advance(hours=16)
+        school.devices.return_device("LAP-001")
+        kiosk_clock.advance(days=1)
+    before = events(school)
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        await scan_fast(pilot, "SRK1:D:LAP-001")
+        await press(pilot, "1")
+        await wait_for(pilot, lambda: bool(getattr(app.screen, "_staff", None)))  # the list
+        app.screen.query_one("#manager", Select).focus()
+        await press(pilot, "down")  # opens the list
+        app.clock.advance(8.0)
+        await type_code(pilot, "BJONES")
+        assert isinstance(app.screen, PersonScreen), notice(app)
+        assert app.screen.status.staff.code == "BJONES"
+        assert "nothing recorded" in notice(app), notice(app)
+    assert events(school) == before
+    assert school.devices.offsite_now() == ()
+
+
+async def test_a_name_searched_in_the_manager_list_after_a_pause_is_chosen(
+    school: Services, kiosk_clock: FakeClock
+) -> None:
+    # The other side: she opens the list, thinks, then types her manager's name: chosen.
+    make_ready(school, "ASMITH")
+    for _ in range(2):
+        school.devices.sign_out("ASMITH", ["LAP-001"], reason="Planning")
+        kiosk_clock.advance(hours=16)
+        school.devices.return_device("LAP-001")
+        kiosk_clock.advance(days=1)
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        await scan_fast(pilot, "SRK1:D:LAP-001")
+        await press(pilot, "1")
+        await wait_for(pilot, lambda: bool(getattr(app.screen, "_staff", None)))
+        app.screen.query_one("#manager", Select).focus()
+        await press(pilot, "down")
+        app.clock.advance(8.0)
+        await type_code(pilot, "carol")
+        assert isinstance(app.screen, SignOutScreen)
+        assert "agreed by Carol Head" in app.screen.summary_text()
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ConfirmScreen), notice(app)
+    [item] = school.devices.offsite_now()
+    assert item.line_manager == "Carol Head (CHEAD)"
