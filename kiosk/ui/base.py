@@ -69,6 +69,10 @@ class KioskScreenMixin:
         # the form held when typing in it began again after a pause (see typed_after_pause).
         self._key_at = float("-inf")
         self._resumed_from: tuple[Input, str] | None = None
+        # And what it held when the last run of keys at a scanner's pace began (a plain
+        # label scanned into it), by the keys' own clock (time.monotonic()).
+        self._run_from: tuple[Input, str] | None = None
+        self._key_came_at = float("-inf")
         # What was typed into an open list (its type-to-search) since a pause (None: none).
         self._list_typed: str | None = None
         # Where the screen's tap targets were when it was last laid out (on which showing),
@@ -219,6 +223,9 @@ class KioskScreenMixin:
         now = self.kiosk.clock.monotonic()
         paused = now - self._key_at >= self.WALKED_AWAY_SECONDS
         self._key_at = now
+        came = monotonic()
+        slow = came - self._key_came_at > SCANNER_KEY_SECONDS  # not a scanner's next key
+        self._key_came_at = came
         if isinstance(focused, OptionList) and event.is_printable and event.character:
             typed = self._list_typed
             self._list_typed = event.character if paused else typed and typed + event.character
@@ -227,8 +234,10 @@ class KioskScreenMixin:
         if isinstance(focused, Input) and focused is not field and event.is_printable:
             if paused:
                 self._resumed_from = (focused, focused.value)
+            if slow:
+                self._run_from = (focused, focused.value)
         elif event.key not in ("enter", "ctrl+m", "ctrl+j"):
-            self._resumed_from = None
+            self._resumed_from = self._run_from = None
 
     def _code_typed_in_list(self, typed: str, options: OptionList) -> None:
         """Enter in an open list (the line manager's), what was typed to search it having
@@ -265,13 +274,14 @@ class KioskScreenMixin:
         """What was typed at the end of ``text`` (a text field's value) after a pause, when
         text was there before it: the next person's staff code, typed onto the words the last
         one left (empty when there was no such pause)."""
-        if self._resumed_from is None:
-            return ""
-        widget, before = self._resumed_from
-        value = str(widget.value)
-        if value.strip() != text.strip() or not before.strip() or not value.startswith(before):
-            return ""
-        return value[len(before) :].strip()
+        return _typed_after(self._resumed_from, text)
+
+    def scanned_at_the_end(self, text: str) -> str:
+        """What came at a scanner's pace at the end of ``text`` (a text field's value), after
+        words typed by hand: a plain label (or badge) scanned with the cursor in the field.
+        Three characters at least (a person's fast pair of keys is not a scan)."""
+        tail = _typed_after(self._run_from, text)
+        return tail if len(tail) >= 3 else ""
 
     def code_typed_first(self, *, anyone: bool = False) -> bool:
         """Half a code typed, then one of this screen's actions for its owner (a function
@@ -452,7 +462,8 @@ class KioskScreenMixin:
         then goes on."""
         # The words typed last, after a pause, onto what was there (the next person's code
         # typed onto the reason the last one left), then the whole text.
-        words = [w for w in (self.typed_after_pause(text), text.strip()) if may_be_a_code(w)]
+        ends = (self.typed_after_pause(text), self.scanned_at_the_end(text), text.strip())
+        words = [w for w in ends if may_be_a_code(w)]
         if not words or self._free_text_checked == text:
             return True
         self._free_text_checked = text
@@ -617,6 +628,20 @@ class KioskScreenMixin:
 
 
 SCAN_PREFIX = re.compile(r"^SRK\d*:", re.IGNORECASE)  # a badge's or label's payload
+# A scanner types a key every few milliseconds; a person, a tenth of a second or more apart.
+SCANNER_KEY_SECONDS = 0.05
+
+
+def _typed_after(start: tuple[Input, str] | None, text: str) -> str:
+    """What ``start``'s field (with what it held then) has had typed onto it since, when it
+    holds ``text`` now and held words before."""
+    if start is None:
+        return ""
+    widget, before = start
+    value = str(widget.value)
+    if value.strip() != text.strip() or not before.strip() or not value.startswith(before):
+        return ""
+    return value[len(before) :].strip()
 
 
 def may_be_a_code(text: str) -> bool:

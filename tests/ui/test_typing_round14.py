@@ -312,3 +312,26 @@ async def test_a_name_searched_in_the_manager_list_after_a_pause_is_chosen(
         assert isinstance(app.screen, ConfirmScreen), notice(app)
     [item] = school.devices.offsite_now()
     assert item.line_manager == "Carol Head (CHEAD)"
+
+
+async def test_a_plain_label_scanned_into_a_reason_is_not_recorded_as_the_reason(
+    school: Services,
+) -> None:
+    # Halfway through typing her "Other" reason she scanned a second laptop's plain label
+    # (a barcode with no badge prefix: its keys and Enter went into the reason field).
+    # LAP-001 was signed out alone, "Parents evLAP-002", and LAP-002 not at all. The label
+    # came at a scanner's pace onto her words: refused as a code, nothing recorded.
+    make_ready(school, "ASMITH")
+    before = events(school)
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        await scan_fast(pilot, "SRK1:D:LAP-001")
+        await press(pilot, "up")  # Other
+        await type_code(pilot, "Parents ev", enter=False)
+        await pilot.pause(0.2)  # she reaches for the scanner
+        burst(app, "LAP-002⏎")
+        await settle(pilot)
+        assert isinstance(app.screen, SignOutScreen), notice(app)
+        assert "“LAP-002” is a kiosk code, not a reason" in notice(app), notice(app)
+    assert events(school) == before
