@@ -14,6 +14,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,6 +23,7 @@ from kiosk.db.engine import make_engine
 from kiosk.domain.errors import KioskError
 from kiosk.services.app import Services
 from kiosk.services.integrity import witness_path
+from kiosk.services.uow import CLOCK_CHECK_ROWS, UnitOfWork
 from tests.conftest import FakeClock
 from tests.reliability.helpers import raw_scalar, sqlite_path
 from tests.reliability.test_attacks import shift_school
@@ -428,3 +430,43 @@ def test_a_check_by_another_user_does_not_make_the_kiosks_own_checks_cry_tampere
     assert by_kiosk.ok, by_kiosk.summary
     assert any("another witness file" in note for note in by_kiosk.notes), by_kiosk.notes
     assert backup.verify.ok, backup.summary
+
+
+def test_forged_events_dated_ahead_do_not_slow_every_write_without_end(
+    sqlite_services: Services, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Since the clock check passes over forged events to find the kiosk's own, every event
+    under this kiosk's name dated long after its clock was hashed and MAC-checked on every
+    write, under the chain's write lock: a database login without the key (or a shell) that
+    inserts thousands of them slowed every scan at the kiosk without a word. The check looks
+    at a bounded number of them (verify names every one)."""
+    services = sqlite_services
+    make_school(services)
+    path = sqlite_path(services.settings.database_url)
+    db = sqlite3.connect(path)
+    try:
+        head_id, head_hash = db.execute(
+            "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        for n in range(1, 121):
+            db.execute(
+                "INSERT INTO events (id, occurred_at, kind, category, kiosk, details, "
+                "prev_hash, hash, mac) VALUES (?, '2031-01-01 00:00:00.000000', "
+                "'register_verified', 'admin', 'k1', '{}', ?, ?, ?)",
+                (head_id + n, head_hash, f"{n:064x}", "e" * 64),
+            )
+        db.commit()
+    finally:
+        db.close()
+    examined: list[int] = []
+    sealed = UnitOfWork._sealed
+
+    def counting(self: UnitOfWork, row: Any) -> bool:
+        examined.append(row[0])
+        return sealed(self, row)
+
+    monkeypatch.setattr(UnitOfWork, "_sealed", counting)
+
+    services.phones.deposit("ASMITH")
+
+    assert 0 < len(examined) <= CLOCK_CHECK_ROWS < 120
