@@ -28,10 +28,10 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -43,6 +43,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
+from kiosk.config import data_dir
 from kiosk.db import migrate
 from kiosk.db.engine import null_pool_engine
 from kiosk.db.guards import SQLITE_TRIGGERS, protected_min_sql, purge_function
@@ -83,6 +84,7 @@ from kiosk.services.register import neutralise
 from kiosk.services.secret import school_key_if_present
 from kiosk.services.uow import UNREADABLE_ERRORS
 from kiosk.services.views import StaffInfo
+from kiosk.services.wholefile import written_whole
 
 # A safety rail under whatever retention period the school chooses: the register keeps at
 # least a year (the 28-day and 12-week rules, and a school year of evidence).
@@ -244,60 +246,52 @@ class BackupService(UseCases):
             raise InvalidInput(f"{target} already exists: choose a new file name.")
         if not target.parent.is_dir():
             raise InvalidInput(f"The folder {target.parent} does not exist.")
-        partial: Path | None = None
         try:
-            # A new file of its own beside the target (O_EXCL, under a name no one knew in
-            # advance; private, 0600, from the first byte). The name ``<file>.partial`` was
-            # opened with O_TRUNC, following a symlink: whoever can write in the backup
-            # folder (a share, a USB stick) planted one to the live register, which was cut
-            # to nothing, and the backup hung copying the register into itself.
-            fd, name = tempfile.mkstemp(
-                prefix=f".{target.name}.", suffix=".partial", dir=target.parent
-            )
-            partial = Path(name)
-            try:
-                made = os.fstat(fd)
-            finally:
-                os.close(fd)
-            with engine.connect() as conn:
-                source = conn.connection.dbapi_connection
-                assert isinstance(source, sqlite3.Connection)
-                _copy_sqlite(source, partial)
-            # This machine's witness of the live register: the copy is that register, and
-            # an end cut since the last check must not be backed up as "verified".
-            witness, unreadable = IntegrityService(self.ctx).read_witness()
-            try:
-                report = _verify_file(
-                    partial,
-                    now=self.ctx.clock(),
-                    key=school_key_if_present(self.ctx.settings),
-                    witness=witness,
-                    database=None if unreadable else IntegrityService(self.ctx).database_name(),
-                )
-                if unreadable:
-                    report = replace(report, notes=(*report.notes, unreadable))
-            except UNREADABLE_ERRORS as exc:
-                _still_ours(partial, made, target)
-                os.replace(partial, target)  # a copy of what there is, kept all the same
-                raise InvalidInput(
-                    f"The copy was written to {target}, but it could not be checked: an event "
-                    f"in the register cannot be read ({type(exc).__name__}: {exc}). Run kiosk "
-                    "verify to have it named, and keep this database as it is."
-                ) from None
-            _still_ours(partial, made, target)
-            os.replace(partial, target)
+            # The copy is made and checked in a folder of this machine's data folder (the
+            # kiosk user's alone), then written into the backup folder through the descriptor
+            # of a new file of its own (written_whole), put in place only while it is still
+            # that file. Opened by name in the backup folder (``<file>.partial``, later a new
+            # random name), whoever can write there (a share, a USB stick) swapped it for a
+            # symlink to the live register as SQLite opened it: the register was cut to
+            # nothing, or copied into itself.
+            private_root = data_dir()
+            private_root.mkdir(parents=True, exist_ok=True, mode=0o700)
+            with tempfile.TemporaryDirectory(prefix=".backup-", dir=private_root) as private:
+                copy = Path(private) / "copy.sqlite3"
+                with engine.connect() as conn:
+                    source = conn.connection.dbapi_connection
+                    assert isinstance(source, sqlite3.Connection)
+                    _copy_sqlite(source, copy)
+                # This machine's witness of the live register: the copy is that register,
+                # and an end cut since the last check must not be backed up as "verified".
+                integrity = IntegrityService(self.ctx)
+                witness, unreadable = integrity.read_witness()
+                try:
+                    report = _verify_file(
+                        copy,
+                        now=self.ctx.clock(),
+                        key=school_key_if_present(self.ctx.settings),
+                        witness=witness,
+                        database=None if unreadable else integrity.database_name(),
+                    )
+                    if unreadable:
+                        report = replace(report, notes=(*report.notes, unreadable))
+                except UNREADABLE_ERRORS as exc:
+                    _write_copy(copy, target)  # a copy of what there is, kept all the same
+                    raise InvalidInput(
+                        f"The copy was written to {target}, but it could not be checked: an "
+                        f"event in the register cannot be read ({type(exc).__name__}: {exc}). "
+                        "Run kiosk verify to have it named, and keep this database as it is."
+                    ) from None
+                _write_copy(copy, target)
         except OSError as exc:
             raise InvalidInput(
-                f"The backup cannot be written to {target}: {exc.strerror}."
+                f"Not backed up: the backup cannot be written to {target}: {exc.strerror}."
             ) from None
         except (sqlite3.Error, SQLAlchemyError) as exc:
             raise DatabaseUnavailable(
                 f"Not backed up: the database could not be read ({type(exc).__name__})."
             ) from exc
-        finally:
-            if partial is not None:
-                with suppress(OSError):
-                    partial.unlink()
         return BackupReport(target, target.stat().st_size, report, unreadable)
 
     # --- restore --------------------------------------------------------------------------
@@ -554,20 +548,13 @@ class BackupService(UseCases):
 # --- helpers --------------------------------------------------------------------------------
 
 
-def _still_ours(partial: Path, made: os.stat_result, target: Path) -> None:
-    """InvalidInput unless the file at ``partial`` (not followed) is still the one the backup
-    created there: another put in its place (a symlink to another file) is not kept as the
-    backup."""
-    try:
-        now = os.lstat(partial)
-    except OSError:
-        now = None
-    if now is None or (now.st_dev, now.st_ino) != (made.st_dev, made.st_ino):
-        raise InvalidInput(
-            f"Not backed up: the file being written beside {target} was replaced while the "
-            "copy was made (someone else writes in that folder?). Back up into a folder only "
-            "the kiosk's user can write."
-        )
+def _write_copy(copy: Path, target: Path) -> None:
+    """The checked copy, written into ``target``'s folder through a descriptor of a new file
+    of its own, put in place whole (OSError: not, saying why)."""
+    with copy.open("rb") as source, written_whole(target) as fh:
+        shutil.copyfileobj(source, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def _copy_sqlite(source: sqlite3.Connection, target: Path) -> None:

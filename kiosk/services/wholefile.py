@@ -39,6 +39,7 @@ def written_whole(
 def _written_whole(target: Path, encoding: str | None) -> Iterator[Any]:
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     tmp = Path(name)
+    made = os.fstat(fd)
     try:
         if encoding is None:
             with os.fdopen(fd, "wb") as fh:
@@ -46,6 +47,24 @@ def _written_whole(target: Path, encoding: str | None) -> Iterator[Any]:
         else:
             with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
                 yield fh
+        still_the_file(tmp, made)
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def still_the_file(path: Path, made: os.stat_result) -> None:
+    """OSError unless ``path`` (not followed) is still the file ``made`` describes: renamed
+    by name, one swapped in meanwhile by whoever can write in its folder (a symlink to the
+    live register) became the target."""
+    try:
+        now = os.lstat(path)
+    except OSError:
+        now = None
+    if now is None or (now.st_dev, now.st_ino) != (made.st_dev, made.st_ino):
+        raise OSError(
+            0,
+            f"the file being written beside {path.parent} was replaced while it was written "
+            "(someone else writes in that folder?): write into a folder only the kiosk's "
+            "user can write",
+        )

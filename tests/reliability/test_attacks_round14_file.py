@@ -470,3 +470,71 @@ def test_forged_events_dated_ahead_do_not_slow_every_write_without_end(
     services.phones.deposit("ASMITH")
 
     assert 0 < len(examined) <= CLOCK_CHECK_ROWS < 120
+
+
+def _swap_in_share(share: Path, live: Path) -> None:
+    """The attacker watching the backup folder (inotify): every file that has appeared in it
+    becomes a symlink to the live register."""
+    for entry in share.iterdir():
+        if entry.is_file() and not entry.is_symlink():
+            entry.unlink()
+            entry.symlink_to(live)
+
+
+def test_a_backup_copy_swapped_for_a_symlink_as_sqlite_opens_it_spares_the_register(
+    sqlite_services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The backup's new file of its own in the backup folder was opened again by name when
+    SQLite copied into it: whoever watches a folder others can write (a share) swaps it for a
+    symlink to the live register in that moment, and SQLite's backup wrote the register into
+    itself. The copy is now made and checked in this machine's data folder (the kiosk user's
+    alone) and only then written into the backup folder, through a descriptor."""
+    from kiosk.services import backup as backup_module
+
+    services = sqlite_services
+    shift_school(services)
+    url = services.settings.database_url
+    live = Path(sqlite_path(url))
+    events = raw_scalar(url, "SELECT count(*) FROM events")
+    share = tmp_path / "share"
+    share.mkdir()
+    copy_sqlite = backup_module._copy_sqlite
+
+    def watched(source: sqlite3.Connection, target: Path) -> None:
+        _swap_in_share(share, live)
+        copy_sqlite(source, target)
+
+    monkeypatch.setattr(backup_module, "_copy_sqlite", watched)
+
+    report = services.backup.backup(share / "nightly.sqlite3")
+
+    assert raw_scalar(url, "SELECT count(*) FROM events") == events
+    assert sqlite3.connect(live).execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert report.verify.ok, report.summary
+    assert not (share / "nightly.sqlite3").is_symlink()
+    assert raw_scalar(f"sqlite:///{share / 'nightly.sqlite3'}", "SELECT count(*) FROM events") == (
+        events
+    )
+
+
+def test_a_file_written_whole_that_was_swapped_for_a_symlink_is_not_put_in_place(
+    tmp_path: Path,
+) -> None:
+    """A file written whole (a backup, an export, labels, the witness) goes through a new
+    file of its own, renamed into place at the end: renamed by name, a symlink swapped in for
+    it meanwhile became the target (a backup that "is" the live register). The rename now
+    happens only while the name is still the file written."""
+    from kiosk.services.wholefile import written_whole
+
+    share = tmp_path / "share"
+    share.mkdir()
+    elsewhere = tmp_path / "kiosk.sqlite3"
+    elsewhere.write_bytes(b"the register")
+    target = share / "export.csv"
+
+    with pytest.raises(OSError, match="replaced"), written_whole(target) as fh:
+        fh.write(b"rows")
+        _swap_in_share(share, elsewhere)
+
+    assert not target.exists() and not target.is_symlink()
+    assert elsewhere.read_bytes() == b"the register"
