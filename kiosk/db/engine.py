@@ -36,15 +36,16 @@ PG_DEAD_LINK = {
 # What a kiosk's session needs, whatever its login's role says (a login may ``ALTER ROLE`` its
 # own defaults; what a connection asks for wins over them): transactions that may write, no
 # statement cut short (locks have their own timeout above), no session ended while the kiosk
-# computes a hash inside its transaction (only one stuck there for minutes). A value the URL
-# or ``PGOPTIONS`` gives is kept.
+# computes a hash inside its transaction, nor while the office reads a streamed listing). A
+# value the URL or ``PGOPTIONS`` gives is kept.
 PG_SESSION_SETTINGS = {
     "default_transaction_read_only": "off",
     "statement_timeout": 0,
-    # Bounded, not none: a kiosk stuck half-way through a write (the console's laptop put to
-    # sleep, a hung thread) holds the chain's lock; the server ends its session after five
-    # minutes, and the other kiosks record again. No use case idles that long inside one.
-    "idle_in_transaction_session_timeout": "5min",
+    # None for the session: a read may idle as long as its reader takes (``kiosk register
+    # --csv - | less`` streams the register in one transaction while the office reads; a
+    # session-wide five minutes cut it off half-way with "the database is unavailable"). A
+    # write, which holds the chain's lock, is bounded on its own (``kiosk.services.uow``).
+    "idle_in_transaction_session_timeout": 0,
     # Each statement its own snapshot: a write reads the chain's head once it holds the
     # chain's lock. With REPEATABLE READ (or SERIALIZABLE) as the role's default, a kiosk's
     # snapshot was taken before it waited its turn, and it chained on from a head that another

@@ -63,8 +63,15 @@ PG_LOCK_TIMEOUT_MS = SQLITE_BUSY_TIMEOUT_MS
 # its kiosks' commits were then answered before they were durable, and a crash in the next
 # moment lost events the kiosk had confirmed. A stronger level a DBA chose (remote_apply...)
 # and ``local`` are left as they are.
+#
+# And an idle-in-transaction limit for the write only (the session asks for none: a read
+# may take as long as its reader): a kiosk stuck half-way through a write (the console's
+# laptop put to sleep, a hung thread) holds the chain's lock; the server ends its session
+# after five minutes, and the other kiosks record again. No write idles that long.
+PG_WRITE_IDLE_LIMIT = "5min"
 _PG_WRITE_SETTINGS = text(
     "SELECT set_config('lock_timeout', :t, true), "
+    "set_config('idle_in_transaction_session_timeout', :idle, true), "
     "CASE WHEN current_setting('synchronous_commit') = 'off' "
     "THEN set_config('synchronous_commit', 'on', true) END"
 )
@@ -369,14 +376,16 @@ def stored_value_unreadable(exc: BaseException) -> bool:
 
 
 def _take_chain_lock(session: Session) -> None:
-    """On PostgreSQL: the write settings (lock timeout, durable commit) and the chain's
-    advisory lock, held to the end of the transaction. Nothing on SQLite, whose writes begin
-    IMMEDIATE (the file's own write lock)."""
+    """On PostgreSQL: the write settings (lock timeout, idle limit, durable commit) and the
+    chain's advisory lock, held to the end of the transaction. Nothing on SQLite, whose
+    writes begin IMMEDIATE (the file's own write lock)."""
     if session.get_bind().dialect.name == "postgresql":
         # First, before any snapshot: the head is read once the lock is held (a URL's
         # ``-c default_transaction_isolation=...`` is kept for reads, not for the chain).
         session.execute(_PG_READ_COMMITTED)
-        session.execute(_PG_WRITE_SETTINGS, {"t": f"{int(PG_LOCK_TIMEOUT_MS)}ms"})
+        session.execute(
+            _PG_WRITE_SETTINGS, {"t": f"{int(PG_LOCK_TIMEOUT_MS)}ms", "idle": PG_WRITE_IDLE_LIMIT}
+        )
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_KEY})
 
 

@@ -360,7 +360,7 @@ def test_the_kiosks_connection_settings_add_to_those_of_the_url(
     assert sent["options"] == (
         "-csearch_path=kiosk -c lock_timeout=15000 -c DateStyle=ISO "
         "-c default_transaction_read_only=off -c statement_timeout=0 "
-        "-c idle_in_transaction_session_timeout=5min "
+        "-c idle_in_transaction_session_timeout=0 "
         "-c default_transaction_isolation=read\\ committed -c quote_all_identifiers=off "
         "-c local_preload_libraries= -c idle_session_timeout=0"
     )
@@ -371,7 +371,7 @@ def test_the_kiosks_connection_settings_add_to_those_of_the_url(
     # (a statement timeout given is kept: not asked for twice)
     assert bare["options"] == (
         "-c statement_timeout=1h -c lock_timeout=15000 -c DateStyle=ISO "
-        "-c default_transaction_read_only=off -c idle_in_transaction_session_timeout=5min "
+        "-c default_transaction_read_only=off -c idle_in_transaction_session_timeout=0 "
         "-c default_transaction_isolation=read\\ committed -c quote_all_identifiers=off "
         "-c local_preload_libraries= -c idle_session_timeout=0"
     )
