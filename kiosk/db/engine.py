@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -180,7 +181,7 @@ def _connect_to_older_servers(engine: Engine) -> None:
             return plain_connect(*cargs, **cparams)
         except dialect.loaded_dbapi.OperationalError as exc:
             options = str(cparams.get("options", ""))
-            unknown = [n for n, o in newer.items() if f'"{n}"' in str(exc) and o in options]
+            unknown = [n for n, o in newer.items() if o in options and setting_unknown(exc, n)]
             if not unknown:
                 raise
             log.warning("the server does not know %s: connecting without", ", ".join(unknown))
@@ -188,6 +189,24 @@ def _connect_to_older_servers(engine: Engine) -> None:
             return plain_connect(*cargs, **without(cparams, unknown))
 
     dialect.connect = connect  # type: ignore[method-assign]
+
+
+# SQLSTATE undefined_object: "unrecognized configuration parameter".
+_UNDEFINED_OBJECT = "42704"
+
+
+def setting_unknown(exc: BaseException, name: str) -> bool:
+    """Whether ``exc`` is the server refusing a connection over a setting ``name`` it does not
+    know. By its SQLSTATE (42704) where the driver gives one (psycopg gives none for a refused
+    connection), and by the setting's bare name in the message: the words and the quoting
+    around the name are the server's lc_messages' ("unrecognized configuration parameter
+    \"x\"", German "nicht erkannter Konfigurationsparameter »x«", French "« x »").
+    Looking for the English quoting, a PostgreSQL 13 server speaking German
+    refused every kiosk for ever."""
+    code = getattr(exc, "sqlstate", None)
+    if code is not None and code != _UNDEFINED_OBJECT:
+        return False
+    return re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w.-])", str(exc)) is not None
 
 
 def _configure_sqlite(engine: Engine) -> None:

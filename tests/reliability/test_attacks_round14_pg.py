@@ -264,6 +264,68 @@ def test_a_server_that_does_not_know_a_newer_setting_is_still_reached(
         services.close()
 
 
+# How PostgreSQL 13 (which does not know idle_session_timeout) refuses it, in the language of
+# the server's lc_messages.
+UNKNOWN_SETTING_SAID = {
+    "en": 'unrecognized configuration parameter "idle_session_timeout"',
+    "de": "nicht erkannter Konfigurationsparameter \u00bbidle_session_timeout\u00ab",
+    "fr": "param\u00e8tre de configuration \u00ab idle_session_timeout \u00bb non reconnu",
+    "es": "par\u00e1metro de configuraci\u00f3n \u00abidle_session_timeout\u00bb no reconocido",
+}
+
+
+@pytest.mark.parametrize("language", list(UNKNOWN_SETTING_SAID))
+def test_an_older_server_speaking_another_language_is_still_reached(
+    second_kiosk: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, language: str
+) -> None:
+    """A PostgreSQL 13 server whose messages are in German (French, Spanish: lc_messages) does
+    not know idle_session_timeout and refuses the connection asking for it, naming it
+    \u00bbidle_session_timeout\u00ab, not "idle_session_timeout": the kiosk looked for the
+    English quoting, did not see the setting named, and every kiosk said "the database is
+    unavailable" for ever. Now the setting is recognised by its bare name. (Here the dialect's
+    connect stands in for that server: it refuses a connection that asks for the setting, in
+    that language, and connects one that does not.)"""
+    from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+
+    plain = PGDialect_psycopg.connect
+
+    def older_server(self: PGDialect_psycopg, *cargs: Any, **cparams: Any) -> Any:
+        if "idle_session_timeout" in str(cparams.get("options", "")):
+            raise psycopg.OperationalError(
+                'connection failed: connection to server at "127.0.0.1", port 5432 failed: '
+                f"FATAL:  {UNKNOWN_SETTING_SAID[language]}"
+            )
+        return plain(self, *cargs, **cparams)
+
+    monkeypatch.setattr(PGDialect_psycopg, "connect", older_server)
+    services = _kiosk(second_kiosk, clock)
+    try:
+        said = _try(lambda: services.phones.deposit("EPATEL").kind)
+    finally:
+        services.close()
+    assert said == "phone_deposited"
+
+
+def test_only_a_refusal_of_the_setting_itself_connects_without_it() -> None:
+    """The setting is known refused by its SQLSTATE where the driver gives one (42704,
+    undefined_object), else by its bare name in any language: not by another error naming it
+    (a value refused: 22023), nor by a longer name that contains it."""
+    from kiosk.db.engine import setting_unknown
+
+    german = UNKNOWN_SETTING_SAID["de"]
+    assert setting_unknown(psycopg.OperationalError(f"FATAL:  {german}"), "idle_session_timeout")
+    assert setting_unknown(psycopg.errors.UndefinedObject(german), "idle_session_timeout")
+    assert not setting_unknown(
+        psycopg.errors.InvalidParameterValue('invalid value for "idle_session_timeout"'),
+        "idle_session_timeout",
+    )
+    assert not setting_unknown(
+        psycopg.OperationalError("FATAL:  " + german.replace("»idle", "»kiosk_idle")),
+        "idle_session_timeout",
+    )
+    assert not setting_unknown(psycopg.OperationalError("FATAL:  " + german), "transaction_timeout")
+
+
 @pytest.mark.parametrize("where", ["role", "url"])
 @pytest.mark.parametrize("isolation", ["repeatable read", "serializable"])
 def test_the_kiosk_login_cannot_make_a_kiosk_waiting_its_turn_fail_with_its_isolation(
