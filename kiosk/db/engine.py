@@ -63,9 +63,10 @@ PG_SESSION_SETTINGS = {
 }
 # The same for settings only newer servers know: idle_session_timeout (PostgreSQL 14) ended
 # the kiosk's sessions between one scan and the next, and between the pool's check of a
-# connection and its use. A server that does not know one refuses the whole connection
-# ("unrecognized configuration parameter"): the kiosk then connects without it.
-PG_NEWER_SETTINGS: dict[str, Any] = {"idle_session_timeout": 0}
+# connection and its use; transaction_timeout (PostgreSQL 17) of a millisecond would end
+# every transaction of every kiosk. A server that does not know one refuses the whole
+# connection ("unrecognized configuration parameter"): the kiosk then connects without it.
+PG_NEWER_SETTINGS: dict[str, Any] = {"idle_session_timeout": 0, "transaction_timeout": 0}
 # SQLite errors after which a connection is thrown away rather than pooled again: one opened
 # while the file was read-only stays read-only (and the kiosk would never recover), and one
 # that hit an I/O error or a full disk is best reopened once the file is writable again.
@@ -162,8 +163,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 def _connect_to_older_servers(engine: Engine) -> None:
     """A server that refuses a connection over a setting of :data:`PG_NEWER_SETTINGS` it does
-    not know (an older PostgreSQL): connect again without the ones it named. (The dialect's
-    own connect, after any ``do_connect`` listener, is wrapped.)"""
+    not know (an older PostgreSQL): connect again without the ones it named, as many times as
+    it names another. (The dialect's own connect, after any ``do_connect`` listener, is
+    wrapped.)"""
     newer = {name: f"-c {name}={value}" for name, value in PG_NEWER_SETTINGS.items()}
     refused: set[str] = set()  # by this engine's server: not asked for again
     dialect = engine.dialect
@@ -176,17 +178,20 @@ def _connect_to_older_servers(engine: Engine) -> None:
         return {**cparams, "options": " ".join(options.split())}
 
     def connect(*cargs: Any, **cparams: Any) -> Any:
-        cparams = without(cparams, refused) if refused else cparams
-        try:
-            return plain_connect(*cargs, **cparams)
-        except dialect.loaded_dbapi.OperationalError as exc:
-            options = str(cparams.get("options", ""))
-            unknown = [n for n, o in newer.items() if o in options and setting_unknown(exc, n)]
-            if not unknown:
-                raise
-            log.warning("the server does not know %s: connecting without", ", ".join(unknown))
-            refused.update(unknown)
-            return plain_connect(*cargs, **without(cparams, unknown))
+        # Again after each refusal: a server that knows none of them names only the first
+        # (each time one more is left out, so this ends).
+        while True:
+            asked = without(cparams, refused) if refused else cparams
+            try:
+                return plain_connect(*cargs, **asked)
+            except dialect.loaded_dbapi.OperationalError as exc:
+                options = str(asked.get("options", ""))
+                unknown = [n for n, o in newer.items() if o in options and setting_unknown(exc, n)]
+                if not unknown:
+                    raise
+                # (expected of every server older than the newest setting: not a warning)
+                log.info("the server does not know %s: connecting without", ", ".join(unknown))
+                refused.update(unknown)
 
     dialect.connect = connect  # type: ignore[method-assign]
 

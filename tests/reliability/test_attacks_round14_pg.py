@@ -248,13 +248,20 @@ def test_the_kiosk_login_cannot_end_every_idle_kiosk_session(
 def test_a_server_that_does_not_know_a_newer_setting_is_still_reached(
     second_kiosk: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The settings only newer servers know (idle_session_timeout: PostgreSQL 14) are asked
-    for when connecting; an older server refuses the whole connection over an unknown one
-    ("unrecognized configuration parameter"), so the kiosk connects again without it. (Here
-    the server knows no setting of that name.)"""
+    """The settings only newer servers know (idle_session_timeout: PostgreSQL 14;
+    transaction_timeout: 17) are asked for when connecting; an older server refuses the whole
+    connection over an unknown one ("unrecognized configuration parameter"), so the kiosk
+    connects again without it. A server that knows neither names only the first: the kiosk
+    connected again without that one, was refused over the second, and said "the database
+    is unavailable" (PostgreSQL 13 and older, once transaction_timeout was asked for too).
+    (Here the server knows no setting of either name. transaction_timeout itself cannot be
+    tried on this server, PostgreSQL 15: every test here connects without it.)"""
     import kiosk.db.engine as engine
 
-    monkeypatch.setattr(engine, "PG_NEWER_SETTINGS", {"kiosk_no_such_setting": 0})
+    assert engine.PG_NEWER_SETTINGS == {"idle_session_timeout": 0, "transaction_timeout": 0}
+    monkeypatch.setattr(
+        engine, "PG_NEWER_SETTINGS", {"kiosk_no_such_setting": 0, "kiosk_nor_this_one": 0}
+    )
     services = _kiosk(second_kiosk, clock)
     try:
         assert services.phones.deposit("EPATEL").kind == "phone_deposited"
