@@ -612,14 +612,18 @@ _COLUMN_GRANTS = f"""
 
 # Rights a role takes up only with ``SET ROLE``: those of a role it is a member of without
 # inheriting its rights (NOINHERIT; from PostgreSQL 16 ``GRANT ... WITH INHERIT FALSE``), which
-# has_table_privilege does not count for it. (The owner's role is said on its own.)
+# has_table_privilege does not count for it. (The owner's role is said on its own.) Which
+# roles it can SET ROLE to: before PostgreSQL 16 every role it is a member of; from 16 only
+# through memberships WITH SET TRUE (pg_has_role's 'SET'; 'MEMBER' counts a membership WITH
+# SET FALSE, which SET ROLE refuses). ``{can_set}`` is the one or the other. (A superuser
+# role is said once, with the other powers below.)
 _SET_ROLE_PRIVILEGES = f"""
     SELECT o.rolname, c.relname, p.privilege
     FROM pg_catalog.pg_roles o
     CROSS JOIN pg_catalog.pg_class c
     CROSS JOIN unnest(CAST(:privileges AS text[])) WITH ORDINALITY AS p(privilege, n)
-    WHERE o.rolname <> :r
-      AND pg_catalog.pg_has_role(CAST(:r AS name), o.oid, 'MEMBER')
+    WHERE o.rolname <> :r AND NOT o.rolsuper
+      AND pg_catalog.pg_has_role(CAST(:r AS name), o.oid, '{{can_set}}')
       AND NOT pg_catalog.pg_has_role(CAST(:r AS name), o.oid, 'USAGE')
       AND c.relname IN :tables AND c.relnamespace = {_SCHEMA}
       AND NOT (c.relname = 'events' AND p.privilege = 'INSERT')
@@ -627,6 +631,68 @@ _SET_ROLE_PRIVILEGES = f"""
       AND NOT pg_catalog.has_table_privilege(CAST(:r AS name), c.oid, p.privilege)
     ORDER BY o.rolname, array_position(CAST(:tables_order AS text[]), c.relname::text), p.n
     """
+
+# The roles a kiosk role can SET ROLE to (``{can_set}`` as above) whose powers come only with
+# SET ROLE, never inherited: SUPERUSER, CREATEROLE (up to PostgreSQL 15 a member may grant
+# itself any role that is not a superuser's: pg_execute_server_program, the owner's),
+# BYPASSRLS; and those that can act as the register's owner. A NOINHERIT kiosk login in a
+# NOLOGIN CREATEROLE helper role looked clean, then ran ``SET ROLE helper; GRANT
+# pg_execute_server_program TO helper``. The kiosk group is said of itself, the owner's role
+# on its own. ``direct``: the role was granted to it (not through another role).
+_SET_ROLE_POWERS = """
+    SELECT o.rolname, o.rolsuper, o.rolcreaterole, o.rolbypassrls,
+           pg_catalog.pg_has_role(o.oid, w.oid, 'MEMBER'),
+           EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m
+                   WHERE m.roleid = o.oid AND m.member = r.oid)
+    FROM pg_catalog.pg_roles r
+    CROSS JOIN pg_catalog.pg_roles o
+    CROSS JOIN pg_catalog.pg_roles w
+    WHERE r.rolname = :r AND o.oid <> r.oid AND o.rolname <> :group
+      AND w.oid = (SELECT relowner FROM pg_catalog.pg_class WHERE oid = 'events'::regclass)
+      AND o.oid <> w.oid
+      AND pg_catalog.pg_has_role(r.oid, o.oid, '{can_set}')
+      AND (o.rolsuper OR o.rolcreaterole OR o.rolbypassrls
+           OR pg_catalog.pg_has_role(o.oid, w.oid, 'MEMBER'))
+    ORDER BY o.rolname
+    """
+
+
+def _set_role_powers(
+    conn: Connection, role: str, who: str, owner: str, can_set: str, said: set[str]
+) -> list[str]:
+    """The roles ``role`` can SET ROLE to with the powers of :data:`_SET_ROLE_POWERS`, each
+    once: one the kiosk group reaches (in ``said``) is not said again of a login in it,
+    unless the login was granted it directly."""
+    problems = []
+    query = text(_SET_ROLE_POWERS.format(can_set=can_set))
+    for other, superuser, createrole, bypassrls, acts_as_owner, direct in conn.execute(
+        query, {"r": role, "group": ROLE}
+    ).tuples():
+        if other in said and not direct:
+            continue
+        if role == ROLE:
+            said.add(other)
+        powers = [
+            said_of
+            for has, said_of in (
+                (superuser, "is a superuser (no guard of the database stops it)"),
+                (
+                    createrole,
+                    "may create roles (and, up to PostgreSQL 15, give itself any role that is "
+                    "not a superuser's: pg_execute_server_program, the owner's)",
+                ),
+                (bypassrls, "bypasses row-level security"),
+                (
+                    acts_as_owner and not superuser,  # (a superuser is a member of every role)
+                    f"can act as the owner {owner} (a member of its role)",
+                ),
+            )
+            if has
+        ]
+        how = f"REVOKE {other} FROM {role}" if direct else "a member of it through another role"
+        problems.append(f"{who} may SET ROLE {other}, which {'; '.join(powers)} ({how})")
+    return problems
+
 
 # The kiosk group role and every role in it, at any depth: a kiosk's own login is a member,
 # and a grant made to that login rather than to the group counts just as much.
@@ -713,8 +779,10 @@ def _kiosk_role_problems(conn: Connection) -> list[str]:
     # kiosk login. Before 16 every membership can SET ROLE.
     version = int(conn.scalar(text("SELECT current_setting('server_version_num')")) or 0)
     carries = "m.inherit_option OR m.set_option" if version >= 160000 else "true"
+    can_set = "SET" if version >= 160000 else "MEMBER"
     query = text(_KIOSK_ROLES.format(carries_rights=carries))
     said_of_group: set[str] = set()
+    set_roles_of_group: set[str] = set()
     for name, superuser, createrole, owner, acts_as_owner in conn.execute(
         query, {"r": ROLE}
     ).tuples():
@@ -737,6 +805,8 @@ def _kiosk_role_problems(conn: Connection) -> list[str]:
         if createrole:
             problems.append(f"{who} may create roles")
         problems.extend(_owner_problems(conn, name, who, owner))
+        if not superuser:
+            problems.extend(_set_role_powers(conn, name, who, owner, can_set, set_roles_of_group))
         if superuser or acts_as_owner:
             continue  # every privilege follows: said once above
         for table in ("events", *LIST_TABLES):
@@ -753,7 +823,9 @@ def _kiosk_role_problems(conn: Connection) -> list[str]:
             f"{who} may {privilege} {table} after SET ROLE {other} (a member of that role, "
             "without inheriting its rights)"
             for other, table, privilege in conn.execute(
-                text(_SET_ROLE_PRIVILEGES).bindparams(bindparam("tables", expanding=True)),
+                text(_SET_ROLE_PRIVILEGES.format(can_set=can_set)).bindparams(
+                    bindparam("tables", expanding=True)
+                ),
                 {
                     "r": name,
                     "tables": ["events", *LIST_TABLES],

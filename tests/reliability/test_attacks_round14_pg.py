@@ -550,6 +550,79 @@ def test_verify_names_what_a_kiosk_login_may_do_after_set_role(
     ], problems
 
 
+# What verify says a role reachable by SET ROLE may do, by the role's attribute.
+ROLE_ATTRIBUTE_SAID = {
+    "CREATEROLE": "may create roles (and, up to PostgreSQL 15, give itself any role that is "
+    "not a superuser's: pg_execute_server_program, the owner's)",
+    "BYPASSRLS": "bypasses row-level security",
+    "SUPERUSER": "is a superuser (no guard of the database stops it)",
+}
+
+
+@pytest.mark.parametrize(
+    ("attribute", "inherit"),
+    [
+        ("CREATEROLE", "NOINHERIT"),
+        ("CREATEROLE", "INHERIT"),
+        ("BYPASSRLS", "NOINHERIT"),
+        ("SUPERUSER", "NOINHERIT"),
+    ],
+)
+def test_verify_names_a_role_with_powers_a_kiosk_login_takes_up_with_set_role(
+    second_kiosk: str, pg_url: str, clock: FakeClock, attribute: str, inherit: str
+) -> None:
+    """A kiosk login that is a member of a NOLOGIN helper role with CREATEROLE (or BYPASSRLS,
+    or SUPERUSER): those attributes are never inherited, so the login's own rights looked
+    clean and `kiosk verify` said nothing; the login then ran ``SET ROLE helper; GRANT
+    pg_execute_server_program TO helper`` and could run programs on the database server.
+    Now verify names every role the kiosk login can SET ROLE to that is a superuser, may
+    create roles, bypasses row-level security or can act as the register's owner, and what
+    to revoke."""
+    login = psycopg.conninfo.conninfo_to_dict(libpq_url(second_kiosk))["user"]
+    helper = f"{login}_helper"
+    with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+        owner.execute(f"CREATE ROLE {helper} NOLOGIN {attribute}")
+        owner.execute(f"GRANT {helper} TO {login}")
+        owner.execute(f"ALTER ROLE {login} {inherit}")
+        try:
+            problems = _problems(pg_url, clock)
+            if attribute == "CREATEROLE":  # what it opens on this server (PostgreSQL 15)
+                with psycopg.connect(libpq_url(second_kiosk), autocommit=True) as kiosk:
+                    kiosk.execute(f"SET ROLE {helper}")
+                    kiosk.execute(f"GRANT pg_execute_server_program TO {helper}")
+        finally:
+            owner.execute(f"REVOKE pg_execute_server_program FROM {helper}")
+            owner.execute(f"REVOKE {helper} FROM {login}")
+            owner.execute(f"DROP ROLE {helper}")
+    assert [p for p in problems if helper in p] == [
+        f"the kiosk login {login} may SET ROLE {helper}, which {ROLE_ATTRIBUTE_SAID[attribute]} "
+        f"(REVOKE {helper} FROM {login})"
+    ], problems
+
+
+def test_verify_names_a_role_the_kiosk_group_takes_up_with_set_role_once(
+    second_kiosk: str, pg_url: str, clock: FakeClock
+) -> None:
+    """The same, with the kiosk group role (kiosk_app) in the CREATEROLE helper: every kiosk
+    login in the group can SET ROLE to it. Said once, of the group, with the REVOKE that
+    removes it (not once a login, with a REVOKE from the login that would change nothing)."""
+    login = psycopg.conninfo.conninfo_to_dict(libpq_url(second_kiosk))["user"]
+    helper = f"{login}_helper"
+    with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+        owner.execute(f"CREATE ROLE {helper} NOLOGIN CREATEROLE")
+        owner.execute(f"GRANT {helper} TO kiosk_app")
+        owner.execute(f"CREATE ROLE {login}_b LOGIN IN ROLE kiosk_app")
+        try:
+            problems = _problems(pg_url, clock)
+        finally:
+            owner.execute(f"DROP ROLE {login}_b")
+            owner.execute(f"DROP ROLE {helper}")
+    assert [p for p in problems if helper in p] == [
+        f"the kiosk role may SET ROLE {helper}, which {ROLE_ATTRIBUTE_SAID['CREATEROLE']} "
+        f"(REVOKE {helper} FROM kiosk_app)"
+    ], problems
+
+
 # --- the id sequences ----------------------------------------------------------------------
 
 
