@@ -783,6 +783,7 @@ def _kiosk_role_problems(conn: Connection) -> list[str]:
     query = text(_KIOSK_ROLES.format(carries_rights=carries))
     said_of_group: set[str] = set()
     set_roles_of_group: set[str] = set()
+    grant_options_said: set[tuple[str, str]] = set()
     for name, superuser, createrole, owner, acts_as_owner in conn.execute(
         query, {"r": ROLE}
     ).tuples():
@@ -834,13 +835,17 @@ def _kiosk_role_problems(conn: Connection) -> list[str]:
                 },
             ).tuples()
         )
-        problems.extend(
-            f"{who} may grant {', '.join(privileges)} on {table} to other roles (it holds "
-            f"{'it' if len(privileges) == 1 else 'them'} WITH GRANT OPTION): any role it "
-            "chooses may then read or add to the register (REVOKE GRANT OPTION FOR ALL ON "
-            f"{table} FROM {name})"
-            for table, privileges in _grant_options(conn, name).items()
-        )
+        for (table, holder), privileges in _grant_options(conn, name, can_set).items():
+            if (table, holder) in grant_options_said:
+                continue  # (the group's, or another login's helper: said once)
+            grant_options_said.add((table, holder))
+            them = "it" if len(privileges) == 1 else "them"
+            held = f"it holds {them}" if holder == name else f"through {holder}, which holds {them}"
+            problems.append(
+                f"{who} may grant {', '.join(privileges)} on {table} to other roles ({held} "
+                "WITH GRANT OPTION): any role it chooses may then read or add to the register "
+                f"(REVOKE GRANT OPTION FOR ALL ON {table} FROM {holder})"
+            )
         problems.extend(
             f"{who} may {privilege} {table} ({'column' if len(cols) == 1 else 'columns'} "
             f"{', '.join(cols)})"
@@ -973,30 +978,43 @@ def _create_problems(conn: Connection, role: str, who: str) -> list[str]:
 
 # Each table of the register on which a role holds a privilege WITH GRANT OPTION: it may give
 # that privilege to any role on the server (``GRANT INSERT ON events TO PUBLIC``), none of
-# them a kiosk role verify looks at.
+# them a kiosk role verify looks at. Read from the table's ACL (aclexplode: is_grantable), so
+# the role that holds the option is named, not each member that may use it: "REVOKE GRANT
+# OPTION ... FROM <a kiosk login>" removed nothing when the group held it. A holder counts
+# when the kiosk role inherits its rights or can SET ROLE to it (``{can_set}``, as for
+# :data:`_SET_ROLE_PRIVILEGES`); the owner's own options are said with the owner.
 _GRANTABLE = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 _GRANT_OPTIONS = f"""
-    SELECT c.relname, p.privilege
+    SELECT DISTINCT c.relname, g.rolname, p.privilege,
+           array_position(CAST(:tables_order AS text[]), c.relname::text) AS t,
+           g.rolname <> :r AS other, p.n
     FROM pg_catalog.pg_class c
-    CROSS JOIN unnest(CAST(:privileges AS text[])) WITH ORDINALITY AS p(privilege, n)
+    CROSS JOIN LATERAL pg_catalog.aclexplode(c.relacl) a
+    JOIN pg_catalog.pg_roles g ON g.oid = a.grantee
+    JOIN unnest(CAST(:privileges AS text[])) WITH ORDINALITY AS p(privilege, n)
+      ON p.privilege = a.privilege_type
     WHERE c.relname IN :tables
       AND c.relnamespace = {_SCHEMA}
-      AND pg_catalog.has_table_privilege(CAST(:r AS name), c.oid,
-                                         p.privilege || ' WITH GRANT OPTION')
-    ORDER BY array_position(CAST(:tables_order AS text[]), c.relname::text), p.n
+      AND a.is_grantable AND a.grantee <> c.relowner
+      AND (pg_catalog.pg_has_role(CAST(:r AS name), g.oid, 'USAGE')
+           OR pg_catalog.pg_has_role(CAST(:r AS name), g.oid, '{{can_set}}'))
+    ORDER BY t, other, g.rolname, p.n
     """
 
 
-def _grant_options(conn: Connection, role: str) -> dict[str, list[str]]:
-    """table: the privileges ``role`` may grant on it to others, in :data:`_GRANTABLE`'s order."""
+def _grant_options(conn: Connection, role: str, can_set: str) -> dict[tuple[str, str], list[str]]:
+    """(table, the role holding the option: ``role`` or one it takes rights from): the
+    privileges ``role`` may grant on it to others, in :data:`_GRANTABLE`'s order."""
     tables = ["events", *LIST_TABLES]
-    query = text(_GRANT_OPTIONS).bindparams(bindparam("tables", expanding=True))
-    found: dict[str, list[str]] = {}
-    for table, privilege in conn.execute(
+    query = text(_GRANT_OPTIONS.format(can_set=can_set)).bindparams(
+        bindparam("tables", expanding=True)
+    )
+    found: dict[tuple[str, str], list[str]] = {}
+    for table, holder, privilege, *_order in conn.execute(
         query,
         {"r": role, "tables": tables, "tables_order": tables, "privileges": list(_GRANTABLE)},
     ).tuples():
-        found.setdefault(str(table), []).append(str(privilege))
+        found.setdefault((str(table), str(holder)), []).append(str(privilege))
     return found
 
 

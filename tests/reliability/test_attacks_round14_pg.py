@@ -514,6 +514,46 @@ def test_verify_names_a_kiosk_login_that_may_pass_its_rights_on(
     ], problems
 
 
+@pytest.mark.parametrize("holder", ["group", "helper"])
+def test_verify_names_the_role_that_holds_a_grant_option_once(
+    second_kiosk: str, pg_url: str, clock: FakeClock, holder: str
+) -> None:
+    """The grant option held by the kiosk group role (``GRANT SELECT, INSERT ON events TO
+    kiosk_app WITH GRANT OPTION``), or by another role a kiosk login is a member of: verify
+    said it once for the group and once for each kiosk login, each with "REVOKE GRANT OPTION
+    FOR ALL ON events FROM <the login>", which removes nothing (the login does not hold it);
+    run as told, verify said the same again. Now the role that holds the option is named,
+    once, and its REVOKE is the one that ends it."""
+    login = psycopg.conninfo.conninfo_to_dict(libpq_url(second_kiosk))["user"]
+    role = "kiosk_app" if holder == "group" else f"{login}_helper"
+    with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+        if holder == "helper":
+            owner.execute(f"CREATE ROLE {role} NOLOGIN")
+            owner.execute(f"GRANT {role} TO {login}")
+        owner.execute(f"GRANT SELECT, INSERT ON events TO {role} WITH GRANT OPTION")
+        owner.execute(f"CREATE ROLE {login}_b LOGIN IN ROLE kiosk_app")
+        try:
+            problems = _problems(pg_url, clock)
+            said = [p for p in problems if "grant" in p.lower()]
+            revoke = f"REVOKE GRANT OPTION FOR ALL ON events FROM {role}"
+            owner.execute(revoke)
+            after = [p for p in _problems(pg_url, clock) if "grant" in p.lower()]
+        finally:
+            owner.execute(f"DROP ROLE {login}_b")
+            owner.execute(f"REVOKE ALL ON events FROM {role} CASCADE")
+            if holder == "helper":
+                owner.execute(f"DROP ROLE {role}")
+            else:
+                owner.execute("GRANT SELECT, INSERT ON events TO kiosk_app")
+    who = "the kiosk role" if holder == "group" else f"the kiosk login {login}"
+    held = "it holds them" if holder == "group" else f"through {role}, which holds them"
+    assert said == [
+        f"{who} may grant SELECT, INSERT on events to other roles ({held} WITH GRANT "
+        f"OPTION): any role it chooses may then read or add to the register ({revoke})"
+    ], problems
+    assert after == []
+
+
 # --- rights a kiosk login takes up with SET ROLE -----------------------------------------------
 
 
