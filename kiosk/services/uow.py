@@ -80,20 +80,24 @@ PG_TABLE_LOCKED = (
     "another connection holds a lock on the register (database maintenance, or a database "
     "tool left open?)"
 )
-# A register that accepts no changes (a hot standby, or read-only asked for in the URL).
+# A register that accepts no changes (a hot standby, or read-only asked for in the URL or
+# PGOPTIONS). Not the login's role: the kiosk asks for read-write when it connects
+# (kiosk.db.engine), so a role's default_transaction_read_only is never the cause, and
+# naming it sent the office to look in the wrong place.
 PG_READ_ONLY = (
-    "the database accepts no changes (a read-only standby server, or read-only set for this "
-    "kiosk's login or in KIOSK_DATABASE_URL). Tell whoever looks after the database: trying "
-    "again will not help."
+    "the database accepts no changes (a read-only standby server, or read-only asked for in "
+    "KIOSK_DATABASE_URL or PGOPTIONS). Tell whoever looks after the database: trying again "
+    "will not help."
 )
-# The register's tables not found by the kiosk's queries: the login's search_path no longer
-# names the register's schema (any login may ``ALTER ROLE CURRENT_USER SET search_path``; it
-# is not asked for when connecting, as a school may point its kiosks' login at a schema of
-# its own that way).
+# The register's tables not found by the kiosk's queries (SQLSTATE 42P01): the login's
+# search_path no longer names the register's schema (any login may ``ALTER ROLE CURRENT_USER
+# SET search_path``; it is not asked for when connecting, as a school may point its kiosks'
+# login at a schema of its own that way), or a table was dropped or renamed: the server says
+# the same of both, so both are named.
 PG_NOT_ON_PATH = (
-    "the register's tables are not where this kiosk's database login looks for them (its "
-    "search_path was changed?). Tell whoever looks after the database: trying again will not "
-    "help."
+    "the register's tables cannot be found: this kiosk's database login no longer looks "
+    "where they are (its search_path was changed?), or they have been removed or renamed. "
+    "Tell whoever looks after the database: trying again will not help."
 )
 # A COMMIT whose answer was lost: how many times, how far apart, the register is asked
 # whether the event was stored after all.
@@ -412,7 +416,7 @@ def _unavailable(exc: SQLAlchemyError, *, writing: bool) -> str:
         return f"{head}: {PG_LOCKED if writing else PG_TABLE_LOCKED}. Please try again in a moment."
     if sqlstate == "25006":  # read_only_sql_transaction: trying again cannot help
         return f"{head}: {PG_READ_ONLY}"
-    if sqlstate == "42P01":  # undefined_table: not where the login looks
+    if sqlstate == "42P01":  # undefined_table: not where the login looks, or gone
         return f"{head}: {PG_NOT_ON_PATH}"
     if writing:
         return DatabaseUnavailable().message

@@ -411,23 +411,29 @@ def test_a_database_that_accepts_no_changes_is_said_so(second_kiosk: str, clock:
         services.close()
     assert said == (
         "Not recorded: the database accepts no changes (a read-only standby server, or "
-        "read-only set for this kiosk's login or in KIOSK_DATABASE_URL). Tell whoever looks "
-        "after the database: trying again will not help."
+        "read-only asked for in KIOSK_DATABASE_URL or PGOPTIONS). Tell whoever looks after "
+        "the database: trying again will not help."
     )
 
 
-@pytest.mark.parametrize("path", ["''", "pg_catalog", "information_schema"])
+@pytest.mark.parametrize("path", ["''", "pg_catalog", "information_schema", "renamed"])
 def test_a_kiosk_login_that_moves_its_search_path_away_is_said_so(
-    second_kiosk: str, clock: FakeClock, path: str
+    second_kiosk: str, pg_url: str, clock: FakeClock, path: str
 ) -> None:
     """``ALTER ROLE CURRENT_USER SET search_path = ''`` (or to a schema without the register):
     the kiosk's queries no longer found the register's tables, and every kiosk sharing the
     login said "the database is unavailable. Please try again" at each scan (the search_path
     cannot simply be asked for when connecting: a school may keep the register in a schema
     of its own and point its kiosks' login at it this way). Now the kiosk says that the
-    register is not where its login looks, and whom to tell."""
-    with psycopg.connect(libpq_url(second_kiosk), autocommit=True) as login:
-        login.execute(f"ALTER ROLE CURRENT_USER SET search_path = {path}")
+    register's tables cannot be found, and whom to tell. The server's error is the same for
+    a table dropped or renamed (``renamed``: the owner renamed events): the words named only
+    the search_path, and sent the office to look at the wrong thing; they name both."""
+    if path == "renamed":
+        with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+            owner.execute("ALTER TABLE events RENAME TO events_gone")
+    else:
+        with psycopg.connect(libpq_url(second_kiosk), autocommit=True) as login:
+            login.execute(f"ALTER ROLE CURRENT_USER SET search_path = {path}")
     services = _kiosk(second_kiosk, clock)
     try:
         said = [
@@ -436,10 +442,14 @@ def test_a_kiosk_login_that_moves_its_search_path_away_is_said_so(
         ]
     finally:
         services.close()
+        if path == "renamed":
+            with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+                owner.execute("ALTER TABLE events_gone RENAME TO events")
     assert said == [
-        f"{head}: the register's tables are not where this kiosk's database login looks for "
-        "them (its search_path was changed?). Tell whoever looks after the database: trying "
-        "again will not help."
+        f"{head}: the register's tables cannot be found: this kiosk's database login no "
+        "longer looks where they are (its search_path was changed?), or they have been "
+        "removed or renamed. Tell whoever looks after the database: trying again will not "
+        "help."
         for head in ("Not recorded", "This cannot be shown")
     ]
 
