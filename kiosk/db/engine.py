@@ -122,16 +122,61 @@ def pg_connect_args(url: str, given: dict[str, Any]) -> dict[str, Any]:
     options = args.get("options") or query.get("options") or os.environ.get("PGOPTIONS") or ""
     if isinstance(options, tuple):  # the option given twice in the URL
         options = " ".join(options)
+    already = settings_given(options)
     for name, value in (
         ("lock_timeout", int(PG_LOCK_TIMEOUT_MS)),
         ("DateStyle", "ISO"),
         *PG_SESSION_SETTINGS.items(),
         *PG_NEWER_SETTINGS.items(),
     ):
-        if name.lower() not in options.lower():
+        if setting_key(name) not in already:
             options = f"{options} -c {name}={value}".strip()
     args["options"] = options
     return args
+
+
+def setting_key(name: str) -> str:
+    """A setting's name as PostgreSQL matches it: in any case, dashes for underscores."""
+    return name.strip().replace("-", "_").lower()
+
+
+def settings_given(options: str) -> set[str]:
+    """The settings a libpq ``options`` string sets (as :func:`setting_key`), in each form
+    the server takes: ``-c name=value``, ``-cname=value`` and ``--name=value``, arguments
+    apart by spaces not escaped with a backslash. A name merely contained in another
+    (``deadlock_timeout``) or in a value is not one given: looking for the text, the kiosk
+    missed ``--statement-timeout=1h`` (and put its own after it, which won) and took
+    ``-c deadlock_timeout=2s`` for a lock timeout."""
+    args: list[str] = []
+    word, escaped, started = [], False, False
+    for char in options:
+        if escaped:
+            word.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = started = True
+        elif char.isspace():
+            if started:
+                args.append("".join(word))
+            word, started = [], False
+        else:
+            word.append(char)
+            started = True
+    if started:
+        args.append("".join(word))
+    given = set()
+    for i, arg in enumerate(args):
+        if arg.startswith("--"):
+            assignment = arg[2:]
+        elif arg == "-c":
+            assignment = args[i + 1] if i + 1 < len(args) else ""
+        elif arg.startswith("-c"):
+            assignment = arg[2:]
+        else:
+            continue
+        if "=" in assignment:
+            given.add(setting_key(assignment.partition("=")[0]))
+    return given
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

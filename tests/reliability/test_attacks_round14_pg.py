@@ -11,6 +11,7 @@ import contextlib
 import io
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -395,6 +396,52 @@ def _append_copy_of_head(conn: psycopg.Connection[Any]) -> None:
         f"INSERT INTO events ({', '.join(row)}) VALUES ({', '.join(['%s'] * len(row))})",
         list(row.values()),
     )
+
+
+@pytest.mark.parametrize(
+    ("where", "given"),
+    [
+        ("url", "--statement-timeout=1h"),
+        ("url", "--Statement_Timeout=1h"),
+        ("url", "-cstatement-timeout=1h"),
+        ("url", "-c STATEMENT-TIMEOUT=1h"),
+        ("url", "-c search_path=public -c statement_timeout=1h"),
+        ("PGOPTIONS", "--statement-timeout=1h"),
+    ],
+)
+def test_a_setting_the_school_gives_in_any_spelling_is_kept(
+    second_kiosk: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, where: str, given: str
+) -> None:
+    """A value the school gives in the URL's options or PGOPTIONS is kept (the kiosk adds its
+    own only where none is given). PostgreSQL takes ``--name=value`` as well as ``-c
+    name=value``, with dashes for underscores and in any case; the kiosk looked for the name
+    as written in its own list, did not see ``--statement-timeout=1h``, and added its own
+    ``statement_timeout=0`` after it, which won: the school's limit was silently dropped."""
+    url = second_kiosk
+    if where == "url":
+        url = f"{second_kiosk}?options={urllib.parse.quote(given)}"
+    else:
+        monkeypatch.setenv("PGOPTIONS", given)
+    services = _kiosk(url, clock)
+    try:
+        with services.ctx.engine.connect() as conn:
+            limit = conn.scalar(text("SHOW statement_timeout"))
+        receipt = services.phones.deposit("EPATEL")
+    finally:
+        services.close()
+    assert limit == "1h" and receipt.kind == "phone_deposited"
+
+
+def test_a_setting_whose_name_holds_the_kiosks_is_not_taken_for_it() -> None:
+    """``-c deadlock_timeout=2s`` (or any option whose name or value merely contains
+    "lock_timeout") was taken for a lock timeout given, and the kiosk asked for none of its
+    own: a write waited for ever on a lock another connection held."""
+    from kiosk.db.engine import pg_connect_args
+
+    url = "postgresql+psycopg://kiosk@127.0.0.1:1/school"
+    for given in ("-c deadlock_timeout=2s", "-c application_name=lock_timeout"):
+        options = pg_connect_args(f"{url}?options={urllib.parse.quote(given)}", {})["options"]
+        assert options.startswith(f"{given} -c lock_timeout=15000 "), options
 
 
 def test_a_database_that_accepts_no_changes_is_said_so(second_kiosk: str, clock: FakeClock) -> None:
