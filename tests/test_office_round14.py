@@ -163,8 +163,15 @@ async def _console(url: str) -> tuple[int, str, Any]:
     except aiohttp.WSServerHandshakeError as exc:
         await session.close()
         return exc.status, str(exc.message), None
+    first = await socket_.receive(timeout=40)
+    if first.type == aiohttp.WSMsgType.TEXT and json.loads(first.data)[0] == "refused":
+        # No console: the sentence the page shows, then the socket closes (4000 + status).
+        await socket_.receive(timeout=10)
+        status = (socket_.close_code or 0) - 4000
+        await session.close()
+        return status, json.loads(first.data)[1], None
     await socket_.send_str(json.dumps(["resize", {"width": 80, "height": 24}]))
-    drawn = ""
+    drawn = first.data.decode("utf-8", "replace") if first.type == aiohttp.WSMsgType.BINARY else ""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 40
     while "admin PIN" not in drawn and loop.time() < deadline:
@@ -185,15 +192,16 @@ def test_the_served_console_opens_no_more_consoles_than_allowed(served: str) -> 
     anything that reached the server (the school's network through the proxy; the Origin
     header is the client's to send) could open sockets until the machine, often the kiosk
     itself, ran out of memory. Now the server opens at most --max-consoles (4 by default) at
-    once and answers the next with 503 and a sentence saying why; a console closed frees
+    once and answers the next with a sentence saying why, which the page shows (the socket
+    then closes with code 4503: no process was started); a console closed frees
     its place."""
 
     async def attack() -> None:
         status, drawn, first = await _console(served)
         assert status == 101 and "admin PIN" in drawn, drawn[-300:]
-        status, _, second = await _console(served)
+        status, said, second = await _console(served)
         assert second is None, "a second console was opened past --max-consoles 1"
-        assert status == 503
+        assert status == 503 and "already open" in said
         session, socket_ = first
         await socket_.close()
         await session.close()
@@ -422,7 +430,8 @@ def test_the_served_console_refuses_a_screen_no_browser_has(served: str) -> None
     messages, were the size of the terminal the console's process drew: 100000 x 100000
     cells (ten thousand million, each drawn and sent) took the process's memory and a core
     for as long as the socket stayed open. Now a handshake asking for more than any screen
-    shows is refused (400) before a process starts, and a resize is kept within bounds."""
+    shows is refused (close code 4400, and a sentence the page shows) before a process
+    starts, and a resize is kept within bounds."""
     import aiohttp
 
     port = urlsplit(served).port
@@ -436,6 +445,11 @@ def test_the_served_console_refuses_a_screen_no_browser_has(served: str) -> None
                 )
             except aiohttp.WSServerHandshakeError as exc:
                 return exc.status
+            said = await socket_.receive(timeout=20)
+            if said.type == aiohttp.WSMsgType.TEXT and json.loads(said.data)[0] == "refused":
+                assert "at most 1000 x 500" in json.loads(said.data)[1]
+                await socket_.receive(timeout=10)
+                return (socket_.close_code or 0) - 4000  # said on the page, no process
             await socket_.close()
             return 101
 

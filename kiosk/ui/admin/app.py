@@ -259,6 +259,13 @@ class SignInScreen(Screen[None]):
         )
 
     def _console_closed(self, _: Any) -> None:
+        if self.app.is_web:
+            # In the office's browser (`kiosk admin --serve`) each console is a process of
+            # its own and holds one of the server's few places: back at the PIN, a locked
+            # tab left open kept it for ever and the next tab was refused. Locked (by the
+            # admin or after the idle time), it closes; the page offers to open it again.
+            self.app.exit()
+            return
         self.query_one("#pin", Input).value = ""
         self.query_one("#code", Input).value = ""
         self.say("The console is locked. Sign in again to continue.")

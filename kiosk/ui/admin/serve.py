@@ -37,8 +37,10 @@ TOO_BIG = (
 )
 TOO_MANY = (
     "{n} admin console{s} already open on this server, the most it opens at once. Close one "
-    "(lock it, or close its browser tab) and reload this page.\n"
+    "(close its browser tab, or lock it: a locked console closes) and reload this page.\n"
 )
+# The page's own message (assets/serve/app_index.html): a console refused, and why.
+REFUSED = "refused"
 
 
 def console_command(*, demo: bool = False) -> str:
@@ -158,6 +160,16 @@ def serve_admin(
     allowed = allowed_origins(host, port, public_url)
     open_consoles = 0
 
+    async def refuse(request: web.Request, status: int, sentence: str) -> web.WebSocketResponse:
+        """No console, in words the page shows: a refused handshake (a 503) only fired the
+        page's "close" (devtools alone showed why), so the socket is opened, told why and
+        closed, before any process starts. The close code is 4000 + the HTTP status."""
+        websocket = web.WebSocketResponse(timeout=5)
+        await websocket.prepare(request)
+        await websocket.send_json([REFUSED, sentence.strip()])
+        await websocket.close(code=4000 + status, message=b"no console")
+        return websocket
+
     class OfficeServer(Server):  # type: ignore[misc, unused-ignore]
         async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
             nonlocal open_consoles
@@ -166,11 +178,11 @@ def serve_admin(
                 raise web.HTTPForbidden(text="The admin console opens only from its own page.\n")
             if open_consoles >= max_consoles:
                 n = open_consoles
-                raise web.HTTPServiceUnavailable(text=TOO_MANY.format(n=n, s="" if n == 1 else "s"))
+                return await refuse(request, 503, TOO_MANY.format(n=n, s="" if n == 1 else "s"))
             width = _cells(request.query.get("width", "80"), 80)
             height = _cells(request.query.get("height", "24"), 24)
             if width is None or height is None or screen_size(width, height) != (width, height):
-                raise web.HTTPBadRequest(text=TOO_BIG.format(w=MAX_WIDTH, h=MAX_HEIGHT))
+                return await refuse(request, 400, TOO_BIG.format(w=MAX_WIDTH, h=MAX_HEIGHT))
             open_consoles += 1  # until its socket closes and its process has stopped
             try:
                 return await self.open_console(request, width, height)
