@@ -69,3 +69,53 @@ def test_a_console_refused_for_too_many_says_why_on_the_page(
     wait_for("the second tab's console", opened, 40)
     page.wait_text("Type the admin PIN")
     assert _notice(page) == ""
+
+
+# --- the PIN count goes on where the count's file cannot be locked ----------------------------
+
+
+def test_a_pin_is_checked_and_counted_where_the_lock_file_cannot_be_locked(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The count of wrong PINs is kept one attempt at a time by locking a file beside it. On
+    a home folder on NFS without a lock daemon, flock fails (ENOLCK): the OSError escaped
+    check_pin, so the console could not sign anyone in and the CLI's --pin-stdin failed with
+    a traceback. Now it is logged and the count goes on without the lock, as the docstring
+    said; and the module imports where there is no fcntl (Windows)."""
+    import errno
+
+    from kiosk.config import Settings
+    from kiosk.db.engine import make_engine
+    from kiosk.services.app import Services
+    from tests.conftest import FakeClock
+    from tests.school import make_school
+
+    services = Services(make_engine(sqlite_url), Settings(database_url=sqlite_url), FakeClock())
+    try:
+        make_school(services)
+        services.admin.set_pin("402718", admin_code="DOFFICE")
+        fcntl = pytest.importorskip("fcntl")
+
+        def no_locks(fd: int, operation: int) -> None:
+            raise OSError(errno.ENOLCK, "No locks available")
+
+        monkeypatch.setattr(fcntl, "flock", no_locks)
+        assert services.admin.check_pin("111111").message.startswith("Wrong PIN. 4 attempts")
+        assert services.admin.check_pin("402718").ok
+    finally:
+        services.close()
+
+
+def test_the_services_import_where_there_is_no_fcntl() -> None:
+    """`import fcntl` at the top of kiosk/services/admin.py, the first POSIX-only import in
+    kiosk/: on Windows (an office PC running `kiosk admin`) nothing imported."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['fcntl'] = None\n"
+        "import kiosk.services.admin, kiosk.services.app\n"
+        "print('imported')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "imported", done.stderr[-2000:]

@@ -21,7 +21,6 @@ away, the PIN pad can still check the PIN and let the kiosk be closed (``check_p
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import hmac
 import json
@@ -194,7 +193,17 @@ def _one_attempt_at_a_time() -> Iterator[None]:
     console is a process of its own, and so is each `kiosk ... --pin-stdin`: all read the
     count, spent a tenth of a second on the PIN's hash, then wrote the count plus one, so
     eight guesses at once counted as one. An exclusive lock on a file beside the count (a
-    lock that cannot be had, a read-only folder, is logged: the count goes on as before)."""
+    lock that cannot be had, a read-only folder, is logged: the count goes on as before).
+
+    The lock is POSIX's (fcntl, imported here: at the top of the module it stopped the app
+    importing at all on Windows, where the count goes on without it); a lock the file system
+    refuses (ENOLCK: a home folder on NFS without a lock daemon) is logged and the count goes
+    on without it, rather than failing every PIN."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX (Windows): no lock between processes
+        yield
+        return
     path = _local_path(ATTEMPTS_LOCK_FILE)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -204,7 +213,10 @@ def _one_attempt_at_a_time() -> Iterator[None]:
         yield
         return
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError as exc:
+            log.warning("cannot lock %s: %s (the PIN is counted without the lock)", path, exc)
         yield
     finally:
         os.close(fd)  # releases the lock
