@@ -119,3 +119,78 @@ def test_the_services_import_where_there_is_no_fcntl() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "imported", done.stderr[-2000:]
+
+
+# --- a name showing another person's code, behind look-alike brackets -------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Alice Smith\uff08ASMITH\uff09",  # full-width parentheses
+        "Alice Smith \u2768ASMITH\u2769",  # medium parenthesis ornaments
+        "Alice Smith \u207dASMITH\u207e",  # superscript parentheses
+        "Alice Smith <ASMITH>",
+        "Alice Smith \u3010ASMITH\u3011",  # black lenticular brackets
+        "Alice Smith \u00abasmith\u00bb",  # guillemets
+        "Alice Smith (ASMITH.)",
+        "Alice Smith ( A SMITH )",
+        # all of it Cyrillic: "Alisa (ASMITH)"
+        "\u0410\u043b\u0438\u0441\u0430 (\u0410\u0405\u041c\u0406\u0422\u041d)",
+    ],
+)
+def test_a_name_cannot_show_another_persons_code_behind_lookalike_brackets(
+    sqlite_url: str, name: str
+) -> None:
+    """Every list shows a person as "Name (CODE)". The check that refuses a name showing
+    another person's code in brackets knew only ( [ {: the name "Alice Smith" and ASMITH in
+    full-width, superscript or ornamental parentheses, or in < >, went in for ASMITH2 and
+    every list read "Alice Smith (ASMITH) (ASMITH2)", Alice's at a glance. Now any opening
+    and closing bracket (Unicode's, < > and quotation marks « ») counts, what is in it
+    compared without case, spaces or the dots and dashes around it, at the console, the CLI
+    and the import."""
+    from kiosk.config import Settings
+    from kiosk.db.engine import make_engine
+    from kiosk.domain.errors import InvalidInput
+    from kiosk.services.app import Services
+    from tests.conftest import FakeClock
+    from tests.school import make_school
+
+    services = Services(make_engine(sqlite_url), Settings(database_url=sqlite_url), FakeClock())
+    try:
+        make_school(services)
+        with pytest.raises(InvalidInput, match="ASMITH") as caught:
+            services.people.add_staff("ASMITH2", name, admin_code="DOFFICE")
+        assert "another member of staff" in str(caught.value)
+        report = services.people.import_staff_csv(
+            f"code,name\nASMITH3,{name}\n".encode(), admin_code="DOFFICE"
+        )
+        assert not report.imported and [p.line for p in report.problems] == [2]
+        assert "ASMITH" in report.problems[0].reason
+        codes = {s.code for s in services.people.list_staff()}
+        assert not {"ASMITH2", "ASMITH3"} & codes
+    finally:
+        services.close()
+
+
+def test_a_nickname_in_brackets_is_kept_unless_it_is_someones_code(sqlite_url: str) -> None:
+    """ "Jo (Jo) Bloggs" is a nickname when nobody's code is JO, and goes in; the same name
+    when JO is someone's code reads as that person, and is refused saying so."""
+    from kiosk.config import Settings
+    from kiosk.db.engine import make_engine
+    from kiosk.domain.errors import InvalidInput
+    from kiosk.services.app import Services
+    from tests.conftest import FakeClock
+    from tests.school import make_school
+
+    services = Services(make_engine(sqlite_url), Settings(database_url=sqlite_url), FakeClock())
+    try:
+        make_school(services)
+        services.people.add_staff("JBLOGGS", "Jo \u300cJo\u300d Bloggs", admin_code="DOFFICE")
+        services.people.add_staff("KOWN", "Kim Own \uff08kown\uff09", admin_code="DOFFICE")
+        services.people.add_staff("JO", "Joanne Other", admin_code="DOFFICE")
+        with pytest.raises(InvalidInput, match="JO") as caught:
+            services.people.add_staff("JBLOGGS2", "Jo (Jo) Bloggs", admin_code="DOFFICE")
+        assert "nickname" in str(caught.value)
+    finally:
+        services.close()

@@ -212,3 +212,116 @@ def text_width(value: str) -> int:
             continue
         width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
     return width
+
+
+# Capital and small letters of other alphabets that are drawn as a Latin letter (a Cyrillic
+# or Greek "A", "C", "O"...): a code read off a list is read by its shape.
+_LATIN_LOOKALIKES = str.maketrans(
+    {
+        # Cyrillic
+        "\u0410": "A",
+        "\u0412": "B",
+        "\u0415": "E",
+        "\u0405": "S",
+        "\u0406": "I",
+        "\u0408": "J",
+        "\u041a": "K",
+        "\u041c": "M",
+        "\u041d": "H",
+        "\u041e": "O",
+        "\u0420": "P",
+        "\u0421": "C",
+        "\u0422": "T",
+        "\u0425": "X",
+        "\u0423": "Y",
+        "\u0430": "a",
+        "\u0435": "e",
+        "\u0456": "i",
+        "\u0458": "j",
+        "\u043e": "o",
+        "\u0440": "p",
+        "\u0441": "c",
+        "\u0445": "x",
+        "\u0443": "y",
+        "\u0455": "s",
+        "\u0501": "d",
+        "\u051b": "q",
+        "\u051d": "w",
+        "\u04bb": "h",
+        "\u04cf": "l",
+        # Greek
+        "\u0391": "A",
+        "\u0392": "B",
+        "\u0395": "E",
+        "\u0396": "Z",
+        "\u0397": "H",
+        "\u0399": "I",
+        "\u039a": "K",
+        "\u039c": "M",
+        "\u039d": "N",
+        "\u039f": "O",
+        "\u03a1": "P",
+        "\u03a4": "T",
+        "\u03a5": "Y",
+        "\u03a7": "X",
+        "\u03b1": "a",
+        "\u03b2": "b",
+        "\u03b5": "e",
+        "\u03b9": "i",
+        "\u03ba": "k",
+        "\u03bd": "n",
+        "\u03bf": "o",
+        "\u03c1": "p",
+        "\u03c4": "t",
+        "\u03c5": "u",
+        "\u03c7": "x",
+    }
+)
+# Opening and closing marks: Unicode's brackets (Ps, Pe), quotation marks that open or close
+# (Pi, Pf: « », which may face either way) and < >. ``_OPENS`` cannot close a part, and
+# ``_CLOSES`` cannot open one: "A (x) B (y)" holds x and y, not " B ".
+_OPENS = frozenset("<")
+_CLOSES = frozenset(">")
+
+
+def _bracket_side(char: str) -> str | None:
+    """ "open", "close", "either" for a bracket or quotation mark, None for another
+    character."""
+    if char in _OPENS:
+        return "open"
+    if char in _CLOSES:
+        return "close"
+    category = unicodedata.category(char)
+    if category == "Ps":
+        return "open"
+    if category == "Pe":
+        return "close"
+    if category in ("Pi", "Pf"):
+        return "either"
+    return None
+
+
+def bracketed_parts(value: str, *, limit: int = 40) -> list[str]:
+    """What ``value`` shows between brackets, after NFKC (full-width and superscript
+    brackets are brackets): each part between an opening mark (any of Unicode's, "<", or a
+    quotation mark « ») and the next closing one, at most ``limit`` characters."""
+    text = unicodedata.normalize("NFKC", value)
+    parts: list[str] = []
+    start: int | None = None
+    for index, char in enumerate(text):
+        side = _bracket_side(char)
+        if side is None:
+            continue
+        if start is not None and side != "open" and index - start - 1 <= limit:
+            parts.append(text[start + 1 : index])
+        start = index if side != "close" else None
+    return parts
+
+
+def code_skeleton(value: str) -> str:
+    """``value`` as it reads as a code: NFKC (full-width letters are letters), case-folded,
+    letters of other alphabets drawn as Latin ones as those, and only the letters and digits
+    (spaces, dots, dashes, slashes left out): " A.SMITH- " and "ASMITH" in Cyrillic letters
+    read as "asmith"."""
+    text = unicodedata.normalize("NFKC", value).translate(_LATIN_LOOKALIKES).casefold()
+    return "".join(char for char in text if char.isalnum())

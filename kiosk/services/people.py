@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import logging
-import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -27,7 +27,9 @@ from kiosk.domain.errors import (
 from kiosk.domain.events import EventKind, Role
 from kiosk.domain.scan import CODE_PATTERN, SCAN_AGAIN, ScanKind, parse_scan
 from kiosk.domain.text import (
+    bracketed_parts,
     check_typed_line,
+    code_skeleton,
     lookalike_letters,
     plain_line,
     unsafe_characters,
@@ -492,19 +494,29 @@ def _retire_codes(uow: UnitOfWork, codes: list[str], by: int | None) -> None:
 
 
 # Every list shows a person as "Name (CODE)": a name carrying another's code in brackets,
-# "Alice Smith (ASMITH)" for ASMITH2, reads as that other person at a glance.
-_BRACKETED = re.compile(r"[(\[{]\s*([^()\[\]{}]{1,40}?)\s*[)\]}]")
+# "Alice Smith (ASMITH)" for ASMITH2, reads as that other person at a glance. Any brackets do
+# (full-width, superscript, ornamental, < >, « »), and a code is read by its shape: without
+# case, spaces, dots or dashes, letters of other alphabets drawn as Latin ones as those.
 _SHOWS_A_CODE = (
     "the name shows {0} in brackets, the staff code of another member of staff, so every "
-    "list would seem to name {0}. Leave the code out of the name"
+    "list would seem to name {0}. Leave the code out of the name (a nickname in brackets "
+    "too, when it is someone's staff code)"
 )
 
 
 def _names_another(name: str, own: str, codes: set[str]) -> str | None:
     """The other person's staff code ``name`` shows in brackets, or None."""
-    for token in _BRACKETED.findall(name):
-        code = str(token).strip().upper()
-        if code != own.upper() and code in codes:
+    own_text = own.strip().casefold()
+    shown = {
+        code_skeleton(part)
+        for part in bracketed_parts(name)
+        if unicodedata.normalize("NFKC", part).strip().casefold() != own_text
+    }
+    shown.discard("")
+    if not shown:
+        return None
+    for code in sorted(codes):
+        if code.upper() != own.upper() and code_skeleton(code) in shown:
             return code
     return None
 
