@@ -194,3 +194,23 @@ def test_a_nickname_in_brackets_is_kept_unless_it_is_someones_code(sqlite_url: s
         assert "nickname" in str(caught.value)
     finally:
         services.close()
+
+
+# --- what a correction may void -----------------------------------------------------------------
+
+
+def test_an_event_of_a_kind_this_version_does_not_know_is_not_called_an_office_record() -> None:
+    """Several kiosks share one PostgreSQL register, and a newer kiosk may record a kind this
+    version does not know. Asked to correct it, the console said "This entry (event 7) is a
+    record of what the office or the kiosk did", which nobody knows: it may be a deposit of a
+    new sort. Now it says the kind is one this version does not know, and where to correct
+    it; the name of the kind is shown, and is shown safely."""
+    from kiosk.domain.events import not_correctable_message
+
+    said = not_correctable_message("locker_deposited", 7)
+    assert said is not None
+    assert "record of what the office" not in said
+    assert "event 7" in said.lower() and "locker_deposited" in said
+    assert "does not know" in said and "newer" in said
+    hostile = not_correctable_message("x\x1b]52;c;ZXZpbA==\x07" + "y" * 500, 8)
+    assert hostile is not None and "\x1b" not in hostile and len(hostile) < 400

@@ -95,10 +95,13 @@ _CATEGORY: dict[EventKind, str] = {
 PHONE_KINDS = frozenset(k for k in EventKind if k.category == "phone")
 DEVICE_KINDS = frozenset(k for k in EventKind if k.category == "device")
 NOTICE_KINDS = frozenset(k for k in EventKind if k.category == "notice")
-# What a correction can void: a mistake recorded at the kiosk or for a person (a deposit, a
-# sign-out, an acknowledgement, an exemption...). The records of what the office or the kiosk
-# itself did (list changes, admin actions, lockouts, settings, notices, checkpoints) stand: a
-# void would not undo them, only make the register say they did not happen.
+# What a correction can void: the events whose effect a void undoes, because the current
+# state is read from the latest event of its stream that no correction voided (a deposit, a
+# sign-out, an acknowledgement, a VDU declaration, a review, an SLT exemption granted or
+# revoked by the office: voided, the exemption is as it was before). The records of what the
+# office or the kiosk itself did that nothing reads back that way (list changes, admin
+# actions, lockouts, settings, notices, checkpoints) stand: a void would not undo them, only
+# make the register say they did not happen.
 CORRECTABLE_KINDS = frozenset(
     k
     for k in EventKind
@@ -115,7 +118,18 @@ def not_correctable_message(kind: str, event_id: int) -> str | None:
     try:
         label = EventKind(kind).label
     except ValueError:
-        label = "This entry"
+        # Recorded by a newer kiosk sharing the register (PostgreSQL): what it is, and what
+        # a void would do to it, this version cannot tell.
+        from kiosk.domain.text import display_text
+
+        shown = display_text(kind)
+        shown = shown if len(shown) <= 40 else shown[:39] + "\u2026"
+        return (
+            f"Event {event_id} is of a kind this version of the kiosk does not know "
+            f"({shown!r}: recorded by a newer version, sharing this register?), so it cannot "
+            "tell what a correction would do: it is not voided here. Correct it from a kiosk "
+            "of the newer version, or update this one."
+        )
     return (
         f"{label} (event {event_id}) is a record of what the office or the kiosk did and "
         "cannot be voided: a correction would not undo it. To change a list or a setting, "
