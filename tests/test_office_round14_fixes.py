@@ -214,3 +214,37 @@ def test_an_event_of_a_kind_this_version_does_not_know_is_not_called_an_office_r
     assert "does not know" in said and "newer" in said
     hostile = not_correctable_message("x\x1b]52;c;ZXZpbA==\x07" + "y" * 500, 8)
     assert hostile is not None and "\x1b" not in hostile and len(hostile) < 400
+
+
+def test_voiding_an_exemption_grant_or_revoke_undoes_it(sqlite_url: str) -> None:
+    """An SLT exemption is granted or revoked by the office, yet stays correctable where a list
+    change is not: a void of it is no paint-over, it undoes it (who is exempt is read from the
+    latest exemption event no correction voided). A grant to the wrong person, voided, is
+    gone from the exemptions; a revoke by mistake, voided, gives the exemption back."""
+    from datetime import timedelta
+
+    from kiosk.config import Settings
+    from kiosk.db.engine import make_engine
+    from kiosk.services.app import Services
+    from tests.conftest import FakeClock
+    from tests.school import make_school
+
+    clock = FakeClock()
+    services = Services(make_engine(sqlite_url), Settings(database_url=sqlite_url), clock)
+    try:
+        make_school(services)
+        policies = services.policies
+        until = clock().date() + timedelta(days=30)
+        grant = policies.grant_exemption(
+            "CHEAD", granted_by="The Head", until=until, admin_code="DOFFICE"
+        )
+        assert [e.staff.code for e in policies.exemptions()] == ["CHEAD"]
+        services.register.void(grant.event_id, reason="wrong person", admin_code="DOFFICE")
+        assert policies.exemptions() == ()
+        policies.grant_exemption("CHEAD", granted_by="The Head", until=until, admin_code="DOFFICE")
+        revoke = policies.revoke_exemption("CHEAD", revoked_by="", admin_code="DOFFICE")
+        assert policies.exemptions() == ()
+        services.register.void(revoke.event_id, reason="revoked by mistake", admin_code="DOFFICE")
+        assert [e.staff.code for e in policies.exemptions()] == ["CHEAD"]
+    finally:
+        services.close()
