@@ -13,7 +13,7 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
@@ -24,8 +24,10 @@ from kiosk.config import ConfigError, Settings, load_settings
 from kiosk.domain.errors import InvalidInput, NotAKioskCode
 from kiosk.domain.scan import parse_scan
 from kiosk.ui import tuning
+from kiosk.ui.admin.dialogs import ACTIVITY_EVENTS
 from kiosk.ui.admin.widgets import FeedbackLine
 from kiosk.ui.admin.workers import run_db
+from kiosk.ui.clock import clock_of
 from kiosk.ui.keys import KeysInOrder
 from kiosk.ui.logfile import setup_file_logging
 from kiosk.ui.signals import exit_on_sigterm, forget_sigterm
@@ -77,6 +79,7 @@ class SignInScreen(Screen[None]):
         self.settings = settings
         self.services = services
         self.busy = False
+        self._last_input = 0.0
 
     @property
     def admin_app(self) -> AdminApp:
@@ -107,6 +110,36 @@ class SignInScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.connect()
+        if self.app.is_web:
+            self._last_input = clock_of(self.app).monotonic()
+            self.set_interval(1.0, self._close_when_idle, name="signin-idle")
+
+    # --- in the browser: no place kept by a tab nobody uses ----------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, ACTIVITY_EVENTS):
+            self._touch()
+        await super().on_event(event)
+
+    @on(Input.Changed)
+    def _touch(self) -> None:
+        """Input happened (a key a field took, a click): the idle time starts again."""
+        self._last_input = clock_of(self.app).monotonic()
+
+    def _close_when_idle(self) -> None:
+        """In the office's browser (`kiosk admin --serve`) each console is a process and holds
+        one of the server's few places: the PIN pad left alone for the console's idle time
+        (a tab opened and forgotten) closes it, and the page offers to open it again."""
+        now = clock_of(self.app).monotonic()
+        if self.app.screen is not self:  # the console is open over it: its own idle lock counts
+            self._last_input = now
+            return
+        settings = self.services.settings if self.services is not None else self.settings
+        timeout = (
+            settings.admin_idle_timeout if settings is not None else Settings.admin_idle_timeout
+        )
+        if now - self._last_input >= max(1, timeout):
+            self.app.exit()
 
     # --- connecting ----------------------------------------------------------------------------
 
