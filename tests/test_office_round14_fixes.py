@@ -248,3 +248,44 @@ def test_voiding_an_exemption_grant_or_revoke_undoes_it(sqlite_url: str) -> None
         assert [e.staff.code for e in policies.exemptions()] == ["CHEAD"]
     finally:
         services.close()
+
+
+# --- a name written wholly in look-alike letter forms --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        # "Alice Smith" in mathematical sans-serif letters: drawn as the Latin ones
+        "\U0001d5a0\U0001d5c5\U0001d5c2\U0001d5bc\U0001d5be "
+        "\U0001d5b2\U0001d5c6\U0001d5c2\U0001d5cd\U0001d5c1",
+        # and in full-width letters
+        "\uff21\uff4c\uff49\uff43\uff45 \uff33\uff4d\uff49\uff54\uff48",
+    ],
+)
+def test_a_name_wholly_in_lookalike_letter_forms_is_refused(sqlite_url: str, name: str) -> None:
+    """A name mixing a compatibility letter form with ordinary letters ("Alice" with a
+    mathematical "A") is refused as looking like a name it is not; written wholly in such
+    forms it went in: "Alice Smith" in mathematical sans-serif letters was a second Alice
+    Smith on every list, in every "granted by" and in the office's e-mail (the check took
+    the forms for an alphabet of their own, and the name for one in one alphabet)."""
+    from kiosk.config import Settings
+    from kiosk.db.engine import make_engine
+    from kiosk.domain.errors import InvalidInput
+    from kiosk.services.app import Services
+    from tests.conftest import FakeClock
+    from tests.school import make_school
+
+    services = Services(make_engine(sqlite_url), Settings(database_url=sqlite_url), FakeClock())
+    try:
+        make_school(services)
+        with pytest.raises(InvalidInput, match="looks like a letter it is not"):
+            services.people.add_staff("ASMITH2", name, admin_code="DOFFICE")
+        report = services.people.import_staff_csv(
+            f"code,name\nASMITH3,{name}\n".encode(), admin_code="DOFFICE"
+        )
+        assert not report.imported and "letter forms" in report.problems[0].reason
+        # A name in one alphabet, accents and all, still goes in.
+        services.people.add_staff("ZOE", "Zo\u00eb \u00c5str\u00f6m", admin_code="DOFFICE")
+    finally:
+        services.close()

@@ -144,20 +144,26 @@ def lookalike_letters(value: str) -> list[str]:
     U+1D5A2 "arol" does too). Empty for a name in one alphabet (accents and all)."""
     if value.isascii():
         return []
-    letters: list[tuple[str, str]] = []  # (alphabet, or "" for a compatibility form; name)
+    # (alphabet, or "" for a compatibility form; name; a compatibility form of a letter of
+    # one of those alphabets: full-width, mathematical "A"...)
+    letters: list[tuple[str, str, bool]] = []
     for char in value:
         if not unicodedata.category(char).startswith("L"):
             continue
         name = unicodedata.name(char, f"U+{ord(char):04X}")
-        if unicodedata.normalize("NFKC", char) != char:
-            letters.append(("", name))
+        base = unicodedata.normalize("NFKC", char)
+        if base != char:
+            drawn_as = unicodedata.name(base[0], "").split(" ", 1)[0] if base else ""
+            letters.append(("", name, drawn_as in _LOOKALIKE_SCRIPTS))
         elif (script := name.split(" ", 1)[0]) in _LOOKALIKE_SCRIPTS:
-            letters.append((script, name))
-    counts = Counter(script for script, _ in letters if script)
+            letters.append((script, name, False))
+    counts = Counter(script for script, _, _ in letters if script)
     main = counts.most_common(1)[0][0] if counts else ""
     found: list[str] = []
-    for script, name in letters:
-        if script != main and name not in found:
+    for script, name, form_of_lookalike in letters:
+        # A name wholly in such forms ("Alice Smith" in mathematical sans-serif) has no main
+        # alphabet: each of its letters is still drawn as a letter it is not.
+        if (script != main or form_of_lookalike) and name not in found:
             found.append(name)
     return found
 

@@ -766,7 +766,8 @@ def _staff_row(record: dict[str, str]) -> dict[str, Any]:
         # "C" CYRILLIC SMALL LETTER A "rol Head" went in as a second Carol Head, the same as
         # the head's name on every list and in every "granted by".
         raise InvalidInput(
-            f"name mixes alphabets or letter forms: {', '.join(lookalike)} looks like a "
+            f"name mixes alphabets or letter forms: {', '.join(lookalike[:3])}"
+            f"{f' and {len(lookalike) - 3} more' if len(lookalike) > 3 else ''} looks like a "
             "letter it is not, so the name would look like another (copied from a document, "
             "or another keyboard layout?). Type it again."
         )
