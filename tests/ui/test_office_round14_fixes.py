@@ -62,3 +62,27 @@ async def test_in_the_browser_a_console_left_idle_closes(
         assert app.return_code is None, "closed though a key was pressed"
         clock.advance(timeout)
         await wait_until(pilot, lambda: app.return_code is not None)
+
+
+async def test_in_the_browser_a_console_refused_its_admin_still_says_why(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A console that closes because its admin may no longer use it (the admin role taken
+    away meanwhile) says why in a notice, back at the PIN pad. In the browser it is not ended
+    at once like a locked one: the page would say only "has closed" and the reason would be
+    lost. It stays at the PIN pad, whose own idle time then frees its place."""
+    from kiosk.ui.admin.app import SignInScreen
+
+    monkeypatch.setattr(AdminApp, "is_web", property(lambda self: True))
+    app = AdminApp(services.settings, services)
+    app.clock = FakeUiClock(services.ctx.clock)  # type: ignore[attr-defined]
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: bool(app.screen.query("#pin")))
+        screen = app.screen
+        assert isinstance(screen, SignInScreen)
+        screen.open_console("ASMITH", ())  # signed in, then no longer an admin
+        notes = lambda: [n.message for n in app._notifications]  # noqa: E731
+        await wait_until(pilot, lambda: any("not an admin" in n for n in notes()))
+        await pilot.pause(0.5)
+        assert app.return_code is None
+        assert app.screen is screen

@@ -287,16 +287,17 @@ class SignInScreen(Screen[None]):
 
         assert self.services is not None
         self.query_one("#code", Input).value = ""
-        self.app.push_screen(
-            AdminConsoleScreen(self.services, code, lockouts=lockouts), self._console_closed
-        )
+        console = AdminConsoleScreen(self.services, code, lockouts=lockouts)
+        self.app.push_screen(console, lambda _: self._console_closed(console.locked_reason))
 
-    def _console_closed(self, _: Any) -> None:
-        if self.app.is_web:
+    def _console_closed(self, reason: str | None) -> None:
+        if self.app.is_web and reason in ("locked", "idle"):
             # In the office's browser (`kiosk admin --serve`) each console is a process of
             # its own and holds one of the server's few places: back at the PIN, a locked
             # tab left open kept it for ever and the next tab was refused. Locked (by the
             # admin or after the idle time), it closes; the page offers to open it again.
+            # Closed for another reason (its admin refused, an unexpected error), it comes
+            # back here to say why, and the PIN pad's own idle time frees its place.
             self.app.exit()
             return
         self.query_one("#pin", Input).value = ""
