@@ -22,7 +22,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, OptionList
 
 from kiosk.domain.errors import AmbiguousCode, KioskError
-from kiosk.domain.text import display_text
+from kiosk.domain.text import display_text, one_line
 from kiosk.ui.text import show_toast
 from kiosk.ui.widgets import ActionPad, CodeField, Notice
 
@@ -241,9 +241,11 @@ class KioskScreenMixin:
 
     def _code_typed_in_list(self, typed: str, options: OptionList) -> None:
         """Enter in an open list (the line manager's), what was typed to search it having
-        begun after a pause: the next person's code, typed as at home (the last person
-        walked away with the list open), closes the screen for them; anything else is the
-        list's Enter (the option searched for is chosen)."""
+        begun after a pause: a staff code chooses nobody, and says what each may do. It may
+        be the next person's, typed as at home (the last person walked away with the list
+        open: "BJONES", Enter, Enter chose Ben and signed her laptop out "agreed by Ben"),
+        or her manager's code, searched for (handed over, her next Enter deposited the
+        manager's phone). Anything else is the list's Enter (the option searched for)."""
         owner = self.screen_owner
 
         def choose() -> None:
@@ -263,7 +265,14 @@ class KioskScreenMixin:
                 and staff is not None
                 and (owner is None or staff.staff.id != owner.id)
             ):
-                self.hand_over(result)
+                options.highlighted = None  # the next Enter chooses nobody either
+                name = one_line(staff.staff.name)
+                self.show_error(
+                    f"“{shown_code(typed)}” is {name}'s staff code: nobody was chosen. To choose "
+                    f"the manager who agreed, type their name or use ↑/↓. {name}: press Esc, "
+                    "then scan your badge.",
+                    title="Not chosen",
+                )
             else:
                 choose()
 
@@ -456,10 +465,14 @@ class KioskScreenMixin:
 
         One word may be the next person's staff code typed here (this one walked away) or a
         badge's or label's payload, never meant as the text: it is looked up first (False
-        meanwhile, nothing recorded). Another person's code (anyone's, when ``owner_id`` is
-        None) hands over to their screen; any other code is refused in words ("… is a kiosk
-        code, not {instead_of}"); a plain word calls ``again()`` (the screen's submit), which
-        then goes on."""
+        meanwhile, nothing recorded). The whole text another person's code (anyone's, when
+        ``owner_id`` is None) hands over to their screen. A code at its end (typed after a
+        pause, or at a scanner's pace) is refused, saying what each of the two people may do:
+        it may be the next person's, or the words of this one, who paused before naming a
+        colleague ("Covering lesson for BJONES"); handed over, her next Enter deposited his
+        phone. The refusal stands while the text is unchanged (no Enter habit gets past it).
+        Any other code is refused in words ("… is a kiosk code, not {instead_of}"); a plain
+        word calls ``again()`` (the screen's submit), which then goes on."""
         # The words typed last, after a pause, onto what was there (the next person's code
         # typed onto the reason the last one left), then the whole text.
         ends = (self.typed_after_pause(text), self.scanned_at_the_end(text), text.strip())
@@ -468,9 +481,23 @@ class KioskScreenMixin:
             return True
         self._free_text_checked = text
 
+        whole = text.strip()
+
         def refuse(typed: str, what: str) -> None:
             self._free_text_checked = None
-            self.show_error(f"“{shown_code(typed)}” is a {what}, not {instead_of}.", title=title)
+            said = f"“{shown_code(typed)}” is a {what}, not {instead_of}."
+            if typed != whole:
+                said += f" Take it out of the {instead_of} (or press Esc to leave)."
+            self.show_error(said, title=title)
+
+        def refuse_person(typed: str, name: str) -> None:
+            self._free_text_checked = None
+            self.show_error(
+                f"“{shown_code(typed)}” is {name}'s staff code: nothing was recorded. "
+                f"{name}: press Esc, then scan your badge. Otherwise, take the code out of the "
+                f"{instead_of}, then press Enter.",
+                title=title,
+            )
 
         def read(s: Services) -> tuple[str, ScanResult | KioskError]:
             answers: list[tuple[str, ScanResult | KioskError]] = []
@@ -495,7 +522,10 @@ class KioskScreenMixin:
             elif result.staff is not None and (
                 owner_id is None or result.staff.staff.id != owner_id
             ):
-                self.hand_over(result)  # another person's code: nothing recorded for this one
+                if typed == whole:
+                    self.hand_over(result)  # another person's code: nothing recorded here
+                else:
+                    refuse_person(typed, one_line(result.staff.staff.name))
             else:
                 refuse(typed, "kiosk code")
 

@@ -59,8 +59,9 @@ async def test_the_next_persons_code_typed_into_a_reason_left_half_done_records_
     # Alice chose "Other" for her laptop, typed "Parents evening" and walked away. Ben comes
     # to the kiosk and types his staff code and Enter, as at home: it went on the end of her
     # reason, and his Enter signed her laptop out, "Parents eveningBJONES", and showed her
-    # confirmation, not his screen. His code after a pause is his: her form is closed,
-    # nothing recorded for her, and his screen opens.
+    # confirmation, not his screen. A code typed after a pause may be his or her words
+    # (test_a_colleagues_code_ending_a_reason_hands_nothing_over): it is refused, saying what
+    # each may do, and his habitual second Enter records nothing either. Esc, then his badge.
     make_ready(school, "ASMITH")
     before = events(school)
     app = make_app(school)
@@ -72,11 +73,50 @@ async def test_the_next_persons_code_typed_into_a_reason_left_half_done_records_
         await type_code(pilot, "Parents evening", enter=False)
         app.clock.advance(8.0)  # she walks away; he walks up
         await type_code(pilot, "BJONES")
+        assert isinstance(app.screen, SignOutScreen), notice(app)
+        assert "Ben Jones's staff code: nothing was recorded" in notice(app), notice(app)
+        assert "press Esc, then scan your badge" in notice(app), notice(app)
+        await press(pilot, "enter")  # his second Enter, as at home
+        assert isinstance(app.screen, SignOutScreen), notice(app)
+        assert events(school) == before
+        await press(pilot, "escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SignOutScreen))
+        await press(pilot, "escape")
+        await scan(pilot, "SRK1:S:BJONES")
         assert isinstance(app.screen, PersonScreen), notice(app)
         assert app.screen.status.staff.code == "BJONES"
-        assert "nothing recorded" in notice(app), notice(app)
     assert events(school) == before
     assert school.devices.offsite_now() == ()
+
+
+async def test_a_colleagues_code_ending_a_reason_hands_nothing_over(school: Services) -> None:
+    # Alice types "Covering lesson for ", thinks, then her colleague's code. Taken for the
+    # next person's code after the pause, her form was dropped and Ben's screen opened, and
+    # her next Enter (the one she meant for her sign-out) deposited Ben's phone. Now it is
+    # refused, saying what each may do; Enter again records nothing; without the code, her
+    # reason goes.
+    make_ready(school, "ASMITH")
+    before = events(school)
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        await scan_fast(pilot, "SRK1:D:LAP-001")
+        await press(pilot, "up")  # Other
+        await type_code(pilot, "Covering lesson for ", enter=False)
+        app.clock.advance(4.0)
+        await type_code(pilot, "BJONES")
+        assert isinstance(app.screen, SignOutScreen), notice(app)
+        assert "Ben Jones's staff code" in notice(app), notice(app)
+        await press(pilot, "enter")
+        assert isinstance(app.screen, SignOutScreen), notice(app)
+        assert events(school) == before
+        for _ in "BJONES":
+            await press(pilot, "backspace")
+        await type_code(pilot, "Ben Jones")
+        assert isinstance(app.screen, ConfirmScreen), notice(app)
+    [item] = school.devices.offsite_now()
+    assert item.reason == "Covering lesson for Ben Jones"
+    assert [k for k, _ in events(school)[len(before) :]] == ["device_signed_out"]
 
 
 async def test_a_reason_typed_with_a_pause_in_it_is_recorded_whole(school: Services) -> None:
@@ -162,7 +202,8 @@ async def test_the_next_persons_code_typed_onto_a_reason_to_keep_a_laptop_longer
 ) -> None:
     # The same walk-away on "Keep a device longer" (a form with no code field of its own):
     # Alice left "Reports due" in its reason; Ben's code and Enter kept her laptop out a
-    # day longer, "Reports dueBJONES". His code after the pause is his: her form closes.
+    # day longer, "Reports dueBJONES". His code after the pause is refused, and his second
+    # Enter records nothing either.
     make_ready(school, "ASMITH")
     school.devices.sign_out("ASMITH", ["LAP-001"], reason="Report writing")
     [item] = school.devices.offsite_now()
@@ -176,8 +217,9 @@ async def test_the_next_persons_code_typed_onto_a_reason_to_keep_a_laptop_longer
         await type_code(pilot, "Reports due", enter=False)
         app.clock.advance(8.0)
         await type_code(pilot, "BJONES")
-        assert isinstance(app.screen, PersonScreen), notice(app)
-        assert app.screen.status.staff.code == "BJONES"
+        assert "Ben Jones's staff code: nothing was recorded" in notice(app), notice(app)
+        await press(pilot, "enter")
+        assert not isinstance(app.screen, (ConfirmScreen, PersonScreen)), notice(app)
     assert events(school) == before
     [still] = school.devices.offsite_now()
     assert still.expected_return == item.expected_return
@@ -260,8 +302,8 @@ async def test_the_next_persons_code_typed_into_an_open_manager_list_is_not_a_ch
     # opened the list (↓) and walked away. Ben typed his code and Enter, then Enter, as
     # he would at home (code, Enter; Enter deposits): the list's type-to-search took
     # "BJONES" to Ben Jones, its Enter chose him, and the next Enter signed Alice's laptop
-    # out "agreed by Ben Jones", a sign-out he never agreed to. His code after the pause
-    # is his: her form closes, nothing recorded, and his screen opens.
+    # out "agreed by Ben Jones", a sign-out he never agreed to. A code typed after the
+    # pause chooses nobody and says so; his second Enter chooses nobody either.
     make_ready(school, "ASMITH")
     for _ in range(2):
         school.devices.sign_out("ASMITH", ["LAP-001"], reason="Planning")
@@ -279,11 +321,44 @@ async def test_the_next_persons_code_typed_into_an_open_manager_list_is_not_a_ch
         await press(pilot, "down")  # opens the list
         app.clock.advance(8.0)
         await type_code(pilot, "BJONES")
-        assert isinstance(app.screen, PersonScreen), notice(app)
-        assert app.screen.status.staff.code == "BJONES"
-        assert "nothing recorded" in notice(app), notice(app)
+        assert isinstance(app.screen, SignOutScreen), notice(app)
+        assert "Ben Jones's staff code: nobody was chosen" in notice(app), notice(app)
+        await press(pilot, "enter")
+        await press(pilot, "enter")
+        assert isinstance(app.screen, SignOutScreen), notice(app)
+        assert "agreed by Ben Jones" not in app.screen.summary_text()
     assert events(school) == before
     assert school.devices.offsite_now() == ()
+
+
+async def test_a_managers_code_searched_in_the_list_hands_nothing_over(
+    school: Services, kiosk_clock: FakeClock
+) -> None:
+    # She opens the list, thinks, and types her manager's code to find her: handed over as
+    # the next person's code, Carol's screen opened and Alice's next Enter deposited Carol's
+    # phone. Now the code chooses nobody and says so; nothing is recorded for anyone.
+    make_ready(school, "ASMITH")
+    for _ in range(2):
+        school.devices.sign_out("ASMITH", ["LAP-001"], reason="Planning")
+        kiosk_clock.advance(hours=16)
+        school.devices.return_device("LAP-001")
+        kiosk_clock.advance(days=1)
+    before = events(school)
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        await scan_fast(pilot, "SRK1:D:LAP-001")
+        await press(pilot, "1")
+        await wait_for(pilot, lambda: bool(getattr(app.screen, "_staff", None)))
+        app.screen.query_one("#manager", Select).focus()
+        await press(pilot, "down")
+        app.clock.advance(8.0)
+        await type_code(pilot, "CHEAD")
+        assert isinstance(app.screen, SignOutScreen), notice(app)
+        assert "type their name" in notice(app), notice(app)
+        await press(pilot, "enter")
+        assert isinstance(app.screen, SignOutScreen), notice(app)
+    assert events(school) == before
 
 
 async def test_a_name_searched_in_the_manager_list_after_a_pause_is_chosen(
