@@ -136,14 +136,9 @@ _PG_TIME = (
 )
 # In time order, newest first: the index on occurred_at finds the range and its order at
 # once. In id order SQLite walked the whole table backwards to find none on a right clock.
-# At most CLOCK_CHECK_ROWS of them are hashed and MAC-checked, under the chain's write lock:
-# a login without the key that inserted thousands under this kiosk's name slowed every write
-# without a word (verify names each one; the check is for a clock that went back, which
-# forged events cannot make).
-CLOCK_CHECK_ROWS = 50
 _OWN_AFTER = (
     "SELECT {columns} FROM events WHERE kiosk = :kiosk AND occurred_at > :after "
-    f"ORDER BY occurred_at DESC, id DESC LIMIT {CLOCK_CHECK_ROWS}"
+    "ORDER BY occurred_at DESC, id DESC"
 )
 _AFTER = bindparam("after", type_=UTCDateTime())
 _OWN_AFTER_SQLITE = text(
@@ -523,7 +518,10 @@ class UnitOfWork:
         # passed over, whether dated ahead or on top of the kiosk's events dated as its
         # clock now reads (which made the kiosk take it for its last event, and record).
         at_index = EVENT_COLUMNS.index("occurred_at")
+        # Every one is looked at, however many: a bound let that many forged rows fill it and
+        # switch the check off. Those that are not the kiosk's are named once, by count.
         rows = conn.execute(query, {"kiosk": kiosk, "after": self.now + CLOCK_GONE_BACK})
+        forged: list[Any] = []
         try:
             for row in rows:
                 try:
@@ -534,11 +532,18 @@ class UnitOfWork:
                     continue  # stored in another form that sorts after it: not ahead
                 if self._sealed(row):
                     break
-                log.warning("event %s, dated after this kiosk's clock, is not the kiosk's", row[0])
+                forged.append(row[0])
             else:
                 return
         finally:
             rows.close()
+            if forged:
+                log.warning(
+                    "%d event(s) under this kiosk's name, dated after its clock, are not the "
+                    "kiosk's (newest: %s): kiosk verify names them",
+                    len(forged),
+                    forged[0],
+                )
         zone = self.ctx.settings.zone
         now, last = self.now.astimezone(zone), at.astimezone(zone)
         log.error("the kiosk's clock reads %s, before its last event at %s", self.now, at)
