@@ -233,8 +233,10 @@ class VerifyReport:
     cannot_rule_out: tuple[str, ...] = field(default=())
     last_anchor_at: datetime | None = None
     # Where this result was kept besides the register: "<witness file id> <database name>"
-    # (this machine's witness file, by the random id it keeps, and the register's name in it).
+    # (this machine's witness file, by the random id it keeps, and the register's name in it),
+    # and the witness file's path (a file of another id there is that file replaced).
     kept_in: str | None = None
+    kept_at: str | None = None
 
     @property
     def summary(self) -> str:
@@ -374,6 +376,7 @@ _REPORT_TYPES: tuple[tuple[str, str, Any], ...] = (
     ("problems", "a list of sentences", _are(lambda v: isinstance(v, str))),
     ("cannot_rule_out", "a list of sentences", _are(lambda v: isinstance(v, str))),
     ("kept_in", "text", _is_text),
+    ("kept_at", "text", _is_text),
 )
 # When a stored check can have been made (revision 0007 keeps every time in this range).
 _EARLIEST = datetime(1900, 1, 2, tzinfo=UTC)
@@ -1257,9 +1260,10 @@ def witness_behind(
     A shell that puts back an older copy of a SQLite register and deletes the witness file
     (or puts back an older copy of it) leaves a chain that is whole and a witness that
     agrees: this is what is left to tell. Each check says where it was kept
-    (``kept_in``: the witness file's random id, and the register's name there). It is a
-    problem when this very file kept it and has lost it, or when the file is gone (or holds
-    no id) and the register is this user's. A check of a copy (kept under the original's
+    (``kept_in``: the witness file's random id, and the register's name there; ``kept_at``:
+    the file's path). It is a problem when this very file kept it and has lost it, or when
+    the file is gone, holds no id, or holds another id at the same place, and the register
+    is this user's. A check of a copy (kept under the original's
     name), or one kept in another witness file (another user's, ``sudo kiosk verify``;
     another machine's), is only noted: said as a problem, each was an alarm that the next
     check took back, which teaches an office to read past "TAMPERED"."""
@@ -1295,7 +1299,7 @@ def witness_behind(
             f"{at} and now {lost}: an older copy of the witness file was put back, and "
             f"{put_back}"
         )
-    if here is None and _owned_here(name):
+    if (here is None or last.kept_at == str(witness_path())) and _owned_here(name):
         return True, (
             f"this machine's witness file {witness_path()} is gone or was replaced, yet the "
             f"register holds a check made at {at} that was kept in it: {put_back}; if this "
@@ -1429,7 +1433,7 @@ def save_witness(
         data.pop(formerly, None)
     file_id = _witness_id(data) or secrets.token_hex(8)
     data[_FILE_ID] = {"id": file_id}
-    kept = replace(report, kept_in=f"{file_id} {database}")
+    kept = replace(report, kept_in=f"{file_id} {database}", kept_at=str(witness_path()))
     data[database] = json.loads(kept.to_json())
     problem = _write_witness_file(data)
     if problem is None:

@@ -530,3 +530,31 @@ def test_a_file_written_whole_that_was_swapped_for_a_symlink_is_not_put_in_place
 
     assert not target.exists() and not target.is_symlink()
     assert elsewhere.read_bytes() == b"the register"
+
+
+def test_a_register_put_back_with_a_witness_file_of_another_id_is_named(
+    sqlite_services: Services, tmp_path: Path, clock: FakeClock
+) -> None:
+    """The witness rule took a witness file with another id for another user's or machine's
+    and only noted it: a shell that put back an older copy of the register and wrote
+    ``{"$witness-file": {"id": "x"}}`` in its place had verify say "Register intact". Each
+    check now says where the witness file that kept it lies: the same place with another id
+    is this machine's file replaced."""
+    services = sqlite_services
+    shift_school(services)
+    services.integrity.verify()
+    old = tmp_path / "old.sqlite3"
+    _copy(sqlite_path(services.settings.database_url), old)
+    services.phones.deposit("ASMITH")
+    services.integrity.verify()
+
+    _put_back(old, sqlite_path(services.settings.database_url))
+    witness_path().write_text('{"$witness-file": {"id": "attacker"}}', encoding="utf-8")
+    services = _reopened(services, clock)
+    try:
+        report = services.integrity.verify()
+    finally:
+        services.close()
+
+    assert not report.ok, report.summary
+    assert "older copy" in report.summary
