@@ -32,6 +32,7 @@ import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -256,12 +257,19 @@ class BackupService(UseCases):
             # nothing, or copied into itself.
             private_root = data_dir()
             private_root.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _room_for_the_copy(engine, private_root)
             with tempfile.TemporaryDirectory(prefix=".backup-", dir=private_root) as private:
                 copy = Path(private) / "copy.sqlite3"
                 with engine.connect() as conn:
                     source = conn.connection.dbapi_connection
                     assert isinstance(source, sqlite3.Connection)
-                    _copy_sqlite(source, copy)
+                    try:
+                        _copy_sqlite(source, copy)
+                    except (sqlite3.Error, OSError) as exc:
+                        raise InvalidInput(
+                            f"Not backed up: the copy could not be made in the kiosk's data "
+                            f"folder {private_root}, where it is checked first ({exc})."
+                        ) from None
                 # This machine's witness of the live register: the copy is that register,
                 # and an end cut since the last check must not be backed up as "verified".
                 integrity = IntegrityService(self.ctx)
@@ -546,6 +554,36 @@ class BackupService(UseCases):
 
 
 # --- helpers --------------------------------------------------------------------------------
+
+
+# Room left in the data folder after the copy: the kiosks' own writes (the register often
+# lies there too) must not find the disk full while a backup runs.
+BACKUP_HEADROOM = 64 * 1024 * 1024
+
+
+def _room_for_the_copy(engine: Engine, folder: Path) -> None:
+    """InvalidInput, saying so, when ``folder`` has no room for a copy of the register at
+    ``engine`` and BACKUP_HEADROOM besides (the copy is made and checked there first)."""
+    path = engine.url.database or ""
+    need = 0
+    for name in (path, f"{path}-wal"):
+        with suppress(OSError):
+            need += os.stat(name).st_size
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return  # said by making the copy, if at all
+    if free < need + BACKUP_HEADROOM:
+        raise InvalidInput(
+            f"Not backed up: the copy is made and checked in the kiosk's data folder {folder} "
+            f"first, and needs about {_megabytes(need + BACKUP_HEADROOM)} there (the register, "
+            f"and room for the kiosks to go on recording); it has {_megabytes(free)} free. "
+            "Free some space on that disk, then back up again."
+        )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:,.0f} MB"
 
 
 def _write_copy(copy: Path, target: Path) -> None:

@@ -558,3 +558,32 @@ def test_a_register_put_back_with_a_witness_file_of_another_id_is_named(
 
     assert not report.ok, report.summary
     assert "older copy" in report.summary
+
+
+def test_a_backup_with_no_room_for_its_copy_in_the_data_folder_says_where(
+    sqlite_services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The backup makes and checks its copy in the kiosk's data folder first, often the disk
+    the register itself is on. With too little room there, the copy filled the disk while
+    the kiosks recorded, and the office read "cannot be written to <the USB stick>" or "the
+    database could not be read". It now says, before copying anything, which folder lacks
+    room and how much it needs; nothing is written to the backup folder."""
+    from collections import namedtuple
+
+    from kiosk.services import backup as backup_module
+
+    services = sqlite_services
+    shift_school(services)
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(
+        backup_module.shutil, "disk_usage", lambda _path: usage(10**9, 10**9 - 10**6, 10**6)
+    )
+    share = tmp_path / "stick"
+    share.mkdir()
+
+    with pytest.raises(KioskError, match="data folder") as refused:
+        services.backup.backup(share / "nightly.sqlite3")
+
+    assert str(Path(os.environ["KIOSK_DATA_DIR"])) in str(refused.value)
+    assert "MB free" in str(refused.value)
+    assert list(share.iterdir()) == []
