@@ -487,15 +487,15 @@ class KioskScreenMixin:
             self._free_text_checked = None
             said = f"“{shown_code(typed)}” is a {what}, not {instead_of}."
             if typed != whole:
-                said += f" Take it out of the {instead_of} (or press Esc to leave)."
+                said += " Take it out of what you typed (or press Esc to leave)."
             self.show_error(said, title=title)
 
         def refuse_person(typed: str, name: str) -> None:
             self._free_text_checked = None
             self.show_error(
                 f"“{shown_code(typed)}” is {name}'s staff code: nothing was recorded. "
-                f"{name}: press Esc, then scan your badge. Otherwise, take the code out of the "
-                f"{instead_of}, then press Enter.",
+                f"{name}: press Esc, then scan your badge. Otherwise, take the code out of what "
+                "you typed, then press Enter.",
                 title=title,
             )
 

@@ -107,6 +107,7 @@ async def test_a_colleagues_code_ending_a_reason_hands_nothing_over(school: Serv
         await type_code(pilot, "BJONES")
         assert isinstance(app.screen, SignOutScreen), notice(app)
         assert "Ben Jones's staff code" in notice(app), notice(app)
+        assert "take the code out of what you typed" in notice(app), notice(app)
         await press(pilot, "enter")
         assert isinstance(app.screen, SignOutScreen), notice(app)
         assert events(school) == before
