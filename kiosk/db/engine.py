@@ -67,6 +67,11 @@ PG_SESSION_SETTINGS = {
 # every transaction of every kiosk. A server that does not know one refuses the whole
 # connection ("unrecognized configuration parameter"): the kiosk then connects without it.
 PG_NEWER_SETTINGS: dict[str, Any] = {"idle_session_timeout": 0, "transaction_timeout": 0}
+# The server version (server_version_num) that first knows each: asked only of a server that
+# knows it. Asked of every server, a PostgreSQL 14-16 refused each kiosk process's first
+# connection over transaction_timeout and logged a FATAL line (every kiosk start, every
+# ``kiosk notify``). The refusal is still understood, for a server that says another version.
+PG_SETTING_SINCE = {"idle_session_timeout": 140000, "transaction_timeout": 170000}
 # SQLite errors after which a connection is thrown away rather than pooled again: one opened
 # while the file was read-only stays read-only (and the kiosk would never recover), and one
 # that hit an I/O error or a full disk is best reopened once the file is writable again.
@@ -207,12 +212,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def _connect_to_older_servers(engine: Engine) -> None:
-    """A server that refuses a connection over a setting of :data:`PG_NEWER_SETTINGS` it does
-    not know (an older PostgreSQL): connect again without the ones it named, as many times as
-    it names another. (The dialect's own connect, after any ``do_connect`` listener, is
-    wrapped.)"""
+    """The settings of :data:`PG_NEWER_SETTINGS` asked for only of a server whose version
+    knows them (learnt from this engine's first connection, made without them: connected
+    again with them when it knows any). A server that still refuses a connection over one
+    (an older PostgreSQL saying another version): connect again without the ones it named, as
+    many times as it names another. (The dialect's own connect, after any ``do_connect``
+    listener, is wrapped.)"""
     newer = {name: f"-c {name}={value}" for name, value in PG_NEWER_SETTINGS.items()}
     refused: set[str] = set()  # by this engine's server: not asked for again
+    versions: list[int] = []  # this engine's server's, once a connection told it
     dialect = engine.dialect
     plain_connect = dialect.connect
 
@@ -223,6 +231,14 @@ def _connect_to_older_servers(engine: Engine) -> None:
         return {**cparams, "options": " ".join(options.split())}
 
     def connect(*cargs: Any, **cparams: Any) -> Any:
+        if not versions:
+            first = plain_connect(*cargs, **without(cparams, newer))
+            info = getattr(first, "info", None)
+            versions.append(int(getattr(info, "server_version", 0) or 0))
+            refused.update(n for n in newer if versions[0] < PG_SETTING_SINCE.get(n, 0))
+            if refused.issuperset(newer):
+                return first
+            first.close()
         # Again after each refusal: a server that knows none of them names only the first
         # (each time one more is left out, so this ends).
         while True:

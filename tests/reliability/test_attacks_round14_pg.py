@@ -793,3 +793,42 @@ def test_an_event_held_uncommitted_at_the_next_id_stops_the_kiosks_in_words(
         f"event {held[0]} has no MAC although event 1 before it has one: it was added or "
         "rewritten by hand",
     )
+
+
+def test_a_server_is_asked_only_for_the_settings_its_version_knows(
+    second_kiosk: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Asked for transaction_timeout (PostgreSQL 17) whatever the server, a PostgreSQL 14-16
+    server refused each kiosk process's first connection over it, and wrote a FATAL line in
+    its log: at every kiosk start and every ``kiosk notify`` (each quarter of an hour), on
+    the Debian server most schools run. The kiosk now learns the server's version from its
+    first connection and asks only for what that version knows: no connection is refused.
+    (idle_session_timeout, which PostgreSQL 14 knows, is still asked for here.)"""
+    from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+
+    plain = PGDialect_psycopg.connect
+    asked: list[tuple[str, bool]] = []
+
+    def watched(self: PGDialect_psycopg, *cargs: Any, **cparams: Any) -> Any:
+        options = str(cparams.get("options", ""))
+        try:
+            conn = plain(self, *cargs, **cparams)
+        except psycopg.OperationalError:
+            asked.append((options, False))
+            raise
+        asked.append((options, True))
+        return conn
+
+    monkeypatch.setattr(PGDialect_psycopg, "connect", watched)
+    services = _kiosk(second_kiosk, clock)
+    try:
+        assert services.phones.deposit("EPATEL").kind == "phone_deposited"
+        with services.ctx.engine.connect() as conn:
+            version = int(conn.exec_driver_sql("SHOW server_version_num").scalar_one())
+            idle = conn.exec_driver_sql("SHOW idle_session_timeout").scalar_one()
+    finally:
+        services.close()
+    assert version < 170000, "this test wants a server older than PostgreSQL 17"
+    assert [ok for _options, ok in asked if not ok] == [], asked
+    assert not any("transaction_timeout" in options for options, _ok in asked), asked
+    assert idle == "0"
