@@ -1413,11 +1413,6 @@ def _settings_name_another(name: str, source: str | None) -> str:
     )
 
 
-def load_witness(database: str) -> VerifyReport | None:
-    """The last result this machine saw for this database (None: none, or unreadable)."""
-    return read_witness(database)[0]
-
-
 def save_witness(
     database: str, report: VerifyReport, *, formerly: str | None = None
 ) -> tuple[VerifyReport, str | None]:
@@ -1603,12 +1598,6 @@ def read_last(session: Session) -> tuple[int | None, VerifyReport | None, str | 
         return row["id"], _report_in(row), None
     except ValueError as exc:
         return row["id"], None, f"cannot be read ({exc})"
-
-
-def load_last(session: Session) -> VerifyReport | None:
-    """The result of the newest ``register_verified`` event in the chain (None: none, or one
-    that cannot be read)."""
-    return read_last(session)[1]
 
 
 # Why a stored event is not the kiosk's, as :func:`seal_fault` says it.
