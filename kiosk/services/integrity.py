@@ -144,6 +144,10 @@ _CORRECTED = text(
 )
 
 
+# The lines that say which event an anchor names: each once.
+_ANCHOR_KEYS = frozenset({"event", "position", "hash"})
+
+
 @dataclass(frozen=True, slots=True)
 class Anchor:
     """A head of the chain written down outside the database (``kiosk anchor``)."""
@@ -159,7 +163,9 @@ class Anchor:
     def to_text(self) -> str:
         return (
             f"{ANCHOR_TITLE}\n"
-            f"School: {self.school}\n"
+            # One line whatever the setting holds: a school name holding line breaks wrote
+            # Event and Hash lines of its own before the real ones.
+            f"School: {display_text(self.school)}\n"
             f"Event: {self.event_id}\n"
             f"Position: {self.position if self.position is not None else 'unknown'}\n"
             f"Hash: {self.hash}\n"
@@ -175,8 +181,18 @@ class Anchor:
         fields: dict[str, str] = {}
         for line in content.splitlines():
             name, sep, value = line.partition(":")
-            if sep:
-                fields.setdefault(name.strip().lower(), value.strip())
+            if not sep:
+                continue
+            name = name.strip().lower()
+            if name in _ANCHOR_KEYS and name in fields:
+                # Which of two Event or Hash lines the school meant cannot be known (an
+                # older kiosk wrote a school name's line breaks into the School line).
+                raise InvalidInput(
+                    f"{source or 'The anchor'} has more than one {name.capitalize()} line, so "
+                    "which event it names cannot be known: use an anchor as `kiosk anchor` "
+                    "writes it now."
+                )
+            fields.setdefault(name, value.strip())
         try:
             event_id = int(fields["event"])
             digest = fields["hash"].lower()

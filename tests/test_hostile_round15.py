@@ -1,0 +1,59 @@
+"""Hostile text, round 15: text that reaches a surface by a way the earlier rounds did not
+guard (the school's own settings, the register's anchor, the console server's terminal).
+Each test here failed on the code before its fix (see the commit that added it)."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from kiosk.domain.errors import InvalidInput
+from kiosk.services.app import Services
+from kiosk.services.integrity import Anchor
+from kiosk.services.notices import current_anchor_text
+from tests.conftest import with_settings
+from tests.school import make_school
+
+
+def _first_event(services: Services) -> tuple[int, str]:
+    with services.ctx.engine.connect() as connection:
+        row = connection.execute(sa.text("SELECT id, hash FROM events ORDER BY id LIMIT 1")).one()
+    return int(row[0]), str(row[1])
+
+
+def test_a_school_name_cannot_write_the_anchors_event_and_hash(services: Services) -> None:
+    # The anchor is the register's proof kept off the machine: `kiosk verify --anchor FILE`
+    # checks the event it names is still there, unchanged, with all before it. Its School
+    # line came first and was written as the setting holds it: a school name holding line
+    # breaks ("Hillside" LF "Event: 1" LF "Hash: <event 1's hash>", one line in the kiosk's
+    # environment file or a "\n" in config.toml) made every anchor, the one e-mailed each
+    # day included, name event 1, and the reader kept the first Event and Hash lines. A
+    # history rewritten after event 1 then passed every anchor the school kept.
+    make_school(services)
+    services.phones.deposit("BJONES")
+    first_id, first_hash = _first_event(services)
+    forged = f"Hillside\nEvent: {first_id}\nPosition: 1\nHash: {first_hash}"
+    school = with_settings(services, school_name=forged)
+    try:
+        anchor = school.integrity.anchor()
+        assert anchor.event_id > first_id
+        for text in (anchor.to_text(), current_anchor_text(school.ctx) or ""):
+            read = Anchor.parse(text)
+            assert (read.event_id, read.hash) == (anchor.event_id, anchor.hash), text
+            assert read.school == f"Hillside Event: {first_id} Position: 1 Hash: {first_hash}"
+    finally:
+        school.close()
+
+
+def test_an_anchor_with_two_event_or_hash_lines_is_refused() -> None:
+    # An anchor written before the fix above (or edited) holds two Event and Hash lines: which
+    # one the school meant cannot be known, so it is refused in words, not read as the first.
+    head = "a" * 64
+    text = (
+        "Staff Room Kiosk register anchor\nSchool: Hillside\nEvent: 1\nPosition: 1\n"
+        f"Hash: {'b' * 64}\nEvent: 40\nPosition: 40\nHash: {head}\nRecorded at: x\n"
+    )
+    with pytest.raises(InvalidInput) as refused:
+        Anchor.parse(text, source="anchor.txt")
+    assert "anchor.txt" in refused.value.message
+    assert "more than one Event line" in refused.value.message
