@@ -217,13 +217,18 @@ def load_settings(environ: dict[str, str] | None = None, *, demo: bool = False) 
     sources: dict[str, str] = {}
     for setting in SETTINGS:
         if setting.env in env and env[setting.env] != "":
-            values[setting.key] = _coerce(setting, env[setting.env], f"${setting.env}")
+            origin = f"${setting.env}"
+            values[setting.key] = _coerce(setting, env[setting.env], origin)
             sources[setting.key] = f"environment ${setting.env}"
         elif setting.key in file_values:
-            values[setting.key] = _coerce(setting, file_values[setting.key], str(path))
-            sources[setting.key] = str(path)
+            origin = str(path)
+            values[setting.key] = _coerce(setting, file_values[setting.key], origin)
+            sources[setting.key] = origin
         else:
             sources[setting.key] = "default"
+            continue
+        # The rule `kiosk config set` applies: the file and the environment are ways in too.
+        check_text(setting.key, values[setting.key], origin)
     if demo:
         values["database_url"] = demo_database_url()
         values.setdefault("school_name", "Demo Primary School (sample data)")
@@ -271,8 +276,40 @@ def canonical_timezone(name: str) -> str:
 RECIPIENT_SETTINGS = ("office_email", "head_email", "anchor_email")
 
 
-# Settings shown to people as they are written.
-SHOWN_SETTINGS = frozenset({"school_name", "kiosk_name"})
+# Settings shown to people as they are written (the office's number: on the home screen and
+# in every e-mail).
+SHOWN_SETTINGS = frozenset({"school_name", "kiosk_name", "office_phone"})
+
+
+def check_text(key: str, value: Any, origin: str = "") -> None:
+    """ConfigError when ``value`` of ``key`` is text no setting may hold: a control character
+    (a line break, ESC) in any; in a setting shown to people (``SHOWN_SETTINGS``) a bidi
+    override or an invisible character, which reads as other text; in a recipient anything
+    but one bare e-mail address. The one rule for every way a setting comes in: ``kiosk
+    config set``, ``kiosk setup``, the config file and the environment (``origin`` names
+    where it came from)."""
+    if not isinstance(value, str):
+        return
+    where = f"{key} ({origin})" if origin else key
+    if not origin:
+        again = ""
+    elif origin.startswith("$"):
+        again = f": correct {origin} (it wins over the config file)"
+    else:
+        again = f": correct it with `kiosk config set {key} ...`"
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ConfigError(f"{where} must be one line of text, without control characters{again}")
+    found = unsafe_characters(value) if key in SHOWN_SETTINGS else []
+    if found:
+        # Shown to everyone (home screen, console, e-mails, the register's kiosk column): a
+        # bidi override or a zero-width character there reads as other text.
+        raise ConfigError(
+            f"{where} contains {', '.join(found)}: a character that is invisible or that "
+            f"changes how text is shown; type it again{again}"
+        )
+    problem = email_problem(value) if key in RECIPIENT_SETTINGS else None
+    if problem:
+        raise ConfigError(not_an_email(where, value, problem) + again)
 
 
 def check_value(key: str, raw: str) -> Any:
@@ -283,16 +320,7 @@ def check_value(key: str, raw: str) -> Any:
             f"there is no setting {key!r}; the settings are: {', '.join(s.key for s in SETTINGS)}"
         )
     value = _coerce(setting, raw, "the value given")
-    if isinstance(value, str) and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise ConfigError(f"{key} must be one line of text, without control characters")
-    if key in SHOWN_SETTINGS and unsafe_characters(value):
-        # Shown to everyone (home screen, console, e-mails, the register's kiosk column): a
-        # bidi override or a zero-width character there reads as other text.
-        found = ", ".join(unsafe_characters(value))
-        raise ConfigError(
-            f"{key} contains {found}: a character that is invisible or that "
-            "changes how text is shown; type it again"
-        )
+    check_text(key, value)
     if key == "timezone":
         value = canonical_timezone(value)
         try:
@@ -307,8 +335,6 @@ def check_value(key: str, raw: str) -> Any:
             value = time(int(hours), int(minutes)).strftime("%H:%M")  # 9:05 -> 09:05
         except ValueError:
             raise ConfigError(f"end_of_day {value!r} must be a time like 16:30") from None
-    elif key in RECIPIENT_SETTINGS and email_problem(value):
-        raise ConfigError(not_an_email(key, value, email_problem(value) or ""))
     elif key in ("idle_timeout", "admin_idle_timeout") and value < 5:
         raise ConfigError(f"{key} must be at least 5 seconds")
     return value

@@ -4,9 +4,14 @@ Each test here failed on the code before its fix (see the commit that added it).
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 
+from kiosk.cli import main
+from kiosk.config import ConfigError
 from kiosk.domain.errors import InvalidInput
 from kiosk.services.app import Services
 from kiosk.services.integrity import Anchor
@@ -57,3 +62,63 @@ def test_an_anchor_with_two_event_or_hash_lines_is_refused() -> None:
         Anchor.parse(text, source="anchor.txt")
     assert "anchor.txt" in refused.value.message
     assert "more than one Event line" in refused.value.message
+
+
+# --- the school's settings: the same rule from the file and the environment ------------------
+
+
+@pytest.mark.parametrize(
+    ("where", "key", "value", "named"),
+    [
+        # Every event records the kiosk's name; `kiosk config set kiosk_name` refuses these.
+        ("env", "kiosk_name", "Staff room\u202emoor ffatS", "RIGHT-TO-LEFT OVERRIDE"),
+        ("env", "kiosk_name", "Staff room\x1b]0;pwned\x07", "control characters"),
+        ("file", "school_name", "Hillside\nEvent: 1", "control characters"),
+        ("file", "school_name", "Hill\u200bside", "ZERO WIDTH SPACE"),
+        # The number families ring, on the home screen and in every e-mail: an override
+        # turns "0121 496 0000" round.
+        ("env", "office_phone", "\u202e0000 694 1210", "RIGHT-TO-LEFT OVERRIDE"),
+        # Notices go to each recipient setting: one bare address, as config set requires.
+        ("file", "office_email", "office@school.example, spy@evil.example", "one address"),
+    ],
+    ids=lambda v: v if v in ("env", "file") else None,
+)
+def test_a_setting_from_the_file_or_the_environment_meets_the_rule_config_set_applies(
+    where: str,
+    key: str,
+    value: str,
+    named: str,
+    sqlite_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # `kiosk config set` refused a control character, an override or a zero-width character
+    # in a setting shown to people, and a recipient that is not one address; the same values
+    # in config.toml or the environment (the service's environment file, `sudo kiosk-as`)
+    # were taken as they were: a kiosk name holding an override went into every event it
+    # recorded, for good, and a school name holding line breaks into every anchor.
+    from kiosk.config import SETTINGS, check_value, load_settings
+
+    monkeypatch.setenv("KIOSK_DATABASE_URL", sqlite_url)
+    setting = next(s for s in SETTINGS if s.key == key)
+    with pytest.raises(ConfigError):
+        check_value(key, value)  # the rule config set applies
+    if where == "env":
+        monkeypatch.setenv(setting.env, value)
+        origin = f"${setting.env}"
+    else:
+        path = tmp_path / "config.toml"
+        path.write_text(f"{key} = {json.dumps(value)}\n", encoding="utf-8")
+        monkeypatch.setenv("KIOSK_CONFIG", str(path))
+        origin = str(path)
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    assert f"{key} ({origin})" in str(refused.value)
+    assert named in str(refused.value)
+    status = main(["staff", "list"])
+    _, err = capsys.readouterr()
+    assert status == 1
+    assert f"kiosk: configuration: {key} ({origin})" in err
+    assert (f"correct ${setting.env}" if where == "env" else f"kiosk config set {key}") in err
+    assert "\x1b" not in err and "\u202e" not in err
