@@ -5,6 +5,10 @@ Each test here failed on the code before its fix (see the commit that added it).
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -122,3 +126,55 @@ def test_a_setting_from_the_file_or_the_environment_meets_the_rule_config_set_ap
     assert f"kiosk: configuration: {key} ({origin})" in err
     assert (f"correct ${setting.env}" if where == "env" else f"kiosk config set {key}") in err
     assert "\x1b" not in err and "\u202e" not in err
+
+
+# --- kiosk admin --serve: what reaches the office's terminal ---------------------------------
+
+
+@pytest.mark.ui
+def test_a_request_cannot_write_escapes_or_overrides_to_the_servers_terminal(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    # The server logs each request on the terminal it runs in (textual-serve's log: the
+    # access line quotes the User-Agent and Referer). Anything that reaches its port (a
+    # machine on the school's network through the proxy, a page in the office's browser)
+    # chose those headers: the HTTP parser refuses ESC there, but took the 8-bit CSI
+    # (U+009B, ESC [ to a terminal that reads C1 controls: colours, cursor moves, the
+    # screen cleared) and a right-to-left override that turned the rest of the log line
+    # round. They were written to the terminal as they came.
+    from tests.test_admin_browser import free_port, wait_for
+
+    port = free_port()
+    log = tmp_path / "serve.log"
+    env = {**os.environ, "KIOSK_DATABASE_URL": sqlite_url}
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "kiosk", "admin", "--serve", "--port", str(port)],
+            cwd=tmp_path,
+            stdout=stderr,
+            stderr=stderr,
+            env=env,
+        )
+        try:
+
+            def answering() -> bool:
+                with socket.socket() as s:
+                    return s.connect_ex(("127.0.0.1", port)) == 0
+
+            wait_for("the server to answer", answering, 30)
+            request = (
+                b"GET /nothing-here HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"User-Agent: Mozilla \xc2\x9b2J\xc2\x9b31mFORGED\r\n"
+                b"Referer: http://x/\xe2\x80\xaeexe.txt\r\nConnection: close\r\n\r\n"
+            )
+            with socket.create_connection(("127.0.0.1", port)) as s:
+                s.sendall(request)
+                assert s.recv(100).startswith(b"HTTP/1.1 404")
+            wait_for("the request's log line", lambda: b"FORGED" in log.read_bytes(), 10)
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+    written = log.read_bytes().decode("utf-8", "replace")
+    assert "FORGED" in written
+    assert "\x9b" not in written and "\u202e" not in written
+    assert "\x1b]" not in written

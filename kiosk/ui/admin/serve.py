@@ -18,6 +18,7 @@ import sys
 from typing import Any
 from urllib.parse import urlsplit
 
+from kiosk.domain.text import terminal_text
 from kiosk.resources import assets_dir
 
 TITLE = "Staff Room Kiosk: admin console"
@@ -41,6 +42,17 @@ TOO_MANY = (
 )
 # The page's own message (assets/serve/app_index.html): a console refused, and why.
 REFUSED = "refused"
+
+
+class TerminalSafeRecords(logging.Filter):
+    """Each log record's text as ``terminal_text`` makes it (C0 and C1 controls, bidi
+    overrides and invisible characters as U+FFFD; line breaks kept), before a handler writes
+    it to the terminal."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = terminal_text(record.getMessage())
+        record.args = None
+        return True
 
 
 def console_command(*, demo: bool = False) -> str:
@@ -171,6 +183,14 @@ def serve_admin(
         return websocket
 
     class OfficeServer(Server):  # type: ignore[misc, unused-ignore]
+        def initialize_logging(self) -> None:
+            # textual-serve's log, on the terminal the server runs in, quotes what a request
+            # chose (the access line's User-Agent and Referer): every record goes through
+            # terminal_text, so no C1 control or bidi override in one reaches that terminal.
+            super().initialize_logging()
+            for handler in logging.getLogger().handlers:
+                handler.addFilter(TerminalSafeRecords())
+
         async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
             nonlocal open_consoles
             if not origin_allowed(request.headers.get("Origin"), allowed):
