@@ -178,3 +178,73 @@ def test_a_request_cannot_write_escapes_or_overrides_to_the_servers_terminal(
     assert "FORGED" in written
     assert "\x9b" not in written and "\u202e" not in written
     assert "\x1b]" not in written
+
+
+# --- combining marks stacked on one letter ("Zalgo") ----------------------------------------
+
+# 190 different combining marks on one letter: well under a name's 200 characters.
+ZALGO = "Zoe" + "".join(chr(0x300 + i % 0x4F) for i in range(190))
+
+
+def _most_marks(text: str) -> int:
+    """The most combining marks drawn on one letter of ``text``."""
+    import unicodedata
+
+    most = run = 0
+    for char in text:
+        run = run + 1 if unicodedata.category(char) in ("Mn", "Me") else 0
+        most = max(most, run)
+    return most
+
+
+def test_a_name_or_reason_stacking_marks_on_a_letter_is_refused_where_it_comes_in(
+    services: Services,
+) -> None:
+    # A name of 190 combining marks on one letter went in on every path (the roster, a
+    # person added, a reason typed at the kiosk): drawn in the console in the office's
+    # browser, it kept the page's renderer busy for minutes (the console could not be used),
+    # and on a terminal or a label its marks are drawn over the lines above and below.
+    from kiosk.config import check_value
+    from kiosk.domain.text import check_typed_line
+
+    make_school(services)
+    with pytest.raises(InvalidInput) as refused:
+        services.people.add_staff("ZALGO", ZALGO)
+    assert "stacked on one letter" in refused.value.message
+    report = services.people.import_staff_csv(
+        f"code,name\nZALGO,{ZALGO}\n".encode(), skip_invalid=True
+    )
+    assert [p.line for p in report.problems] == [2]
+    assert "stacked on one letter" in report.problems[0].reason
+    with pytest.raises(InvalidInput):
+        check_typed_line("Dentist" + ZALGO, "reason")
+    with pytest.raises(ConfigError):
+        check_value("school_name", "Hillside" + ZALGO)
+    assert "ZALGO" not in [p.code for p in services.people.list_staff()]
+    # Letters as the world's scripts write them still go in: Vietnamese, Hebrew pointed.
+    for code, name in (("NGUYEN", "Nguye\u0302\u0303n Va\u0306n"), ("COHEN", "שָׁלוֹם Cohen")):
+        assert services.people.add_staff(code, name).name
+
+
+def test_a_stored_name_stacking_marks_is_drawn_with_a_few_of_them(
+    services: Services,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Stored before the rule (or by someone with the database): every surface draws at most
+    # five marks on a letter, and a U+FFFD where the rest were.
+    from kiosk.domain.text import display_text, terminal_text
+
+    make_school(services)
+    with services.ctx.engine.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE staff SET name = :n WHERE code = 'BJONES'"), {"n": ZALGO}
+        )
+    shown = display_text(ZALGO)
+    assert _most_marks(shown) == 5 and shown.endswith("\ufffd")
+    assert _most_marks(terminal_text(ZALGO)) == 5
+    assert _most_marks(display_text(ZALGO, multiline=True)) == 5
+    monkeypatch.setenv("KIOSK_DATABASE_URL", services.settings.database_url)
+    assert main(["staff", "list"]) == 0
+    out, _ = capsys.readouterr()
+    assert "BJONES" in out and _most_marks(out) <= 5

@@ -23,6 +23,9 @@ reader would act on instead of showing:
   one for private use (Co): none of them is a letter a name needs, and each may draw as
   nothing (``Ben`` U+2065 ``Jones`` shows as "BenJones").
 
+* combining marks (accents, vowel signs) past ``MAX_MARKS`` on one letter ("Zalgo" text,
+  drawn over the lines above and below): the rest of them go, replaced by one ``�``.
+
 Each removed character is replaced by ``�`` (U+FFFD) so that a person sees something was there.
 Textual markup (``[b]``, ``[@click=...]``) is not touched here: it is plain text once the UI
 builds its widgets from ``Content`` (never markup); see ``kiosk.ui.text``.
@@ -58,12 +61,34 @@ _HIDDEN_CATEGORIES = frozenset({"Cf", "Cn", "Co", "Cs"})
 _RUNS_OF_SPACES = re.compile(" {2,}")
 
 
+# Combining marks (accents, vowel signs, points) one letter carries at most: more than any
+# script writes on one letter (Vietnamese two, pointed Hebrew four). A name of 190 marks on
+# one letter ("Zalgo") is drawn over the lines above and below it, and it kept the office's
+# browser busy for minutes drawing the console.
+MAX_MARKS = 5
+_MARKS = frozenset({"Mn", "Me"})
+
+
 def _hidden(text: str) -> str:
-    """``text`` with each character of a hidden category replaced by ``�``."""
+    """``text`` with each character of a hidden category replaced by ``�``, and the marks on
+    one letter past ``MAX_MARKS`` by one ``�``."""
     if text.isascii():
         return text
     category = unicodedata.category
-    return "".join(REPLACEMENT if category(c) in _HIDDEN_CATEGORIES else c for c in text)
+    out: list[str] = []
+    marks = 0
+    for char in text:
+        kind = category(char)
+        if kind in _MARKS:
+            marks += 1
+            if marks > MAX_MARKS:
+                if marks == MAX_MARKS + 1:
+                    out.append(REPLACEMENT)
+                continue
+        else:
+            marks = 0
+        out.append(REPLACEMENT if kind in _HIDDEN_CATEGORIES else char)
+    return "".join(out)
 
 
 def plain_line(value: str) -> str:
@@ -121,15 +146,20 @@ _UNNAMED = {
 
 
 def unsafe_characters(value: str) -> list[str]:
-    """The names of the characters ``display_text`` would remove, for an error message."""
+    """The names of the characters ``display_text`` would remove, for an error message (marks
+    stacked past ``MAX_MARKS`` on one letter named as such)."""
     found: list[str] = []
+    marks = 0
     for char in value:
         category = unicodedata.category(char)
+        marks = marks + 1 if category in _MARKS else 0
+        if marks == MAX_MARKS + 1:
+            found.append(f"more than {MAX_MARKS} accents or marks stacked on one letter")
         if _UNSAFE.match(char) or _WHITESPACE.match(char) or category in _HIDDEN_CATEGORIES:
             name = unicodedata.name(char, f"U+{ord(char):04X} ({_UNNAMED.get(category, '?')})")
             if name not in found:
                 found.append(name)
-    return found
+    return list(dict.fromkeys(found))
 
 
 # Alphabets whose letters look like each other's (a Latin, a Cyrillic and a Greek capital A,
