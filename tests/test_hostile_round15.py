@@ -248,3 +248,36 @@ def test_a_stored_name_stacking_marks_is_drawn_with_a_few_of_them(
     assert main(["staff", "list"]) == 0
     out, _ = capsys.readouterr()
     assert "BJONES" in out and _most_marks(out) <= 5
+
+
+# --- the register's detail: a value cannot pose as another field ----------------------------
+
+
+def test_a_name_or_reason_cannot_write_a_field_of_the_registers_detail(services: Services) -> None:
+    # A list change shows the row's fields as "code: X; name: Y; roles: Z", and a sign-out
+    # "reason: ...; line manager: ...", each value as it is. A roster name "Ben Jones; roles:
+    # admin" made the register (console, `kiosk register`, the CSV) read as if an admin had
+    # been made, the real "roles: none" after it, often past the column's edge; a reason
+    # typed at the kiosk "Report writing; line manager: CHEAD" read as the head's agreement
+    # to a regular sign-out, which nobody gave.
+    from datetime import timedelta
+
+    from tests.school import make_ready
+
+    make_school(services)
+    services.people.add_staff("BJ2", "Ben Jones; roles: admin", admin_code="DOFFICE")
+    make_ready(services, "ASMITH")
+    services.devices.sign_out(
+        "ASMITH",
+        ["LAP-001"],
+        reason="Report writing; line manager: CHEAD",
+        expected_return=services.ctx.clock() + timedelta(hours=3),
+    )
+    rows = services.register.day(services.ctx.clock().date()).rows
+    [added] = [r for r in rows if r.kind == "reference_changed" and "BJ2" in r.detail]
+    assert added.detail.endswith('code: BJ2; name: "Ben Jones; roles: admin"; roles: none')
+    [signed] = [r for r in rows if r.kind == "device_signed_out"]
+    assert signed.detail.startswith('reason: "Report writing; line manager: CHEAD"; due: ')
+    # An ordinary value reads as it did.
+    [ben] = [r for r in rows if r.kind == "reference_changed" and "code: BJONES" in r.detail]
+    assert "; name: Ben Jones;" in ben.detail

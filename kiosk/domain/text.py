@@ -217,6 +217,17 @@ def check_typed_line(value: str, what: str, *, limit: int = 500) -> str:
     return text
 
 
+def field_value(value: object) -> str:
+    """``value`` as it stands in a line of fields ("code: BJ2; name: Ben Jones; roles: none",
+    the register's detail): as it is, or in double quotes (a quote in it doubled) when it
+    holds a ";" or a quote, so that no value can pose as a field of its own. A name "Ben
+    Jones; roles: admin" read as an admin made, the real "roles: none" after it."""
+    text = str(value)
+    if ";" not in text and '"' not in text:
+        return text
+    return '"' + text.replace('"', '""') + '"'
+
+
 # A carriage return that ends no line, a vertical tab, a form feed: each moves a terminal's
 # cursor (back to the start of the line, or down) without starting a new line.
 _CURSOR_MOVES = re.compile(r"\r(?!\n)|[\v\f]")

@@ -58,7 +58,7 @@ from kiosk.domain.errors import (
 )
 from kiosk.domain.events import EventKind, Role
 from kiosk.domain.reference import REFERENCE_KIND
-from kiosk.domain.text import display_text
+from kiosk.domain.text import display_text, field_value
 from kiosk.domain.timeutil import format_local, local_date, local_day_bounds
 from kiosk.services import state
 from kiosk.services.common import (
@@ -738,7 +738,7 @@ def _export_csv(profile: dict[str, Any], records: list[dict[str, Any]]) -> str:
         details = record["details"]
         record = {
             **record,
-            "details": "; ".join(f"{k}: {v}" for k, v in sorted(details.items())),
+            "details": "; ".join(f"{k}: {field_value(v)}" for k, v in sorted(details.items())),
         }
         writer.writerow([neutralise(record[col]) for col in EXPORT_COLUMNS])
     return out.getvalue()

@@ -18,7 +18,7 @@ from kiosk.db.models import Device, Event, Policy, Staff, Store
 from kiosk.domain.devicekinds import DEFAULT_KINDS, DeviceKinds
 from kiosk.domain.errors import InvalidInput, RuleViolation
 from kiosk.domain.events import EventKind, Role, not_correctable_message
-from kiosk.domain.text import check_typed_line, encodable_text
+from kiosk.domain.text import check_typed_line, encodable_text, field_value
 from kiosk.domain.timeutil import format_local, local_day_bounds
 from kiosk.services import school_events, state
 from kiosk.services.common import (
@@ -160,7 +160,7 @@ def _detail(details: dict[str, Any] | None) -> str:
     d = details or {}
     if UNREADABLE in d:
         return "UNREADABLE: this event's details cannot be read (kiosk verify names it)"
-    parts = [f"{label}: {d[key]}" for key, label in _DETAIL_LABELS if d.get(key)]
+    parts = [f"{label}: {field_value(d[key])}" for key, label in _DETAIL_LABELS if d.get(key)]
     if d.get("charged"):
         parts.append("charged: yes")
     return "; ".join(parts)
@@ -189,8 +189,8 @@ def _reference_detail(details: dict[str, Any] | None) -> str:
         if isinstance(value, list):
             value = ", ".join(str(v) for v in value) or "none"
         if value not in (None, ""):
-            parts.append(f"{field.replace('_', ' ')}: {value}")
-    reason = f" ({d['reason']})" if d.get("reason") else ""
+            parts.append(f"{field.replace('_', ' ')}: {field_value(value)}")
+    reason = f" ({field_value(d['reason'])})" if d.get("reason") else ""
     return f"{head}{reason}" + (": " + "; ".join(parts) if parts else "")
 
 
