@@ -385,8 +385,23 @@ class _TerminalSafe:
         return getattr(self._stream, name)
 
 
+def _terminal_safe_streams() -> tuple[TextIO, TextIO]:
+    """Standard output and error through ``_TerminalSafe`` from now on; the streams as they
+    were, to put back."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout = cast("TextIO", _TerminalSafe(out)) if out is not None else out
+    sys.stderr = cast("TextIO", _TerminalSafe(err)) if err is not None else err
+    return out, err
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_arguments(argv)
+    # The arguments are read through the net too: argparse quotes an argument it does not
+    # know as it was given ("unrecognized arguments: ..."), ESC and overrides included.
+    out, err = _terminal_safe_streams()
+    try:
+        args = parse_arguments(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
     handler: Handler = args.handler
     if handler in (_cmd_run_app, _cmd_admin_console):
         return _main(args, handler)  # the screens draw on the terminal themselves
@@ -397,9 +412,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logger = logging.getLogger("kiosk")
     if not logger.handlers:
         logger.addHandler(logging.NullHandler())
-    out, err = sys.stdout, sys.stderr
-    sys.stdout = cast("TextIO", _TerminalSafe(out)) if out is not None else out
-    sys.stderr = cast("TextIO", _TerminalSafe(err)) if err is not None else err
+    out, err = _terminal_safe_streams()
     try:
         return _main(args, handler)
     finally:

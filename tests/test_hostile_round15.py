@@ -281,3 +281,31 @@ def test_a_name_or_reason_cannot_write_a_field_of_the_registers_detail(services:
     # An ordinary value reads as it did.
     [ben] = [r for r in rows if r.kind == "reference_changed" and "code: BJONES" in r.detail]
     assert "; name: Ben Jones;" in ben.detail
+
+
+# --- the command line's own usage errors ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["staff", "list", "\x1b]0;pwned\x07"],  # unrecognized arguments: quoted as given
+        ["staff", "retire", "BJONES", "--forc\u202e"],
+        ["staff", "list", "\x9b2J\x9b31mFORGED"],
+    ],
+    ids=["osc", "bidi", "csi8"],
+)
+def test_a_usage_error_quotes_the_arguments_without_their_controls(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Every command's output goes through terminal_text, "whatever the command prints"; the
+    # arguments were read before that, and argparse quotes the ones it does not know as they
+    # are: an argument holding ESC, the 8-bit CSI or an override (a code taken from a file
+    # by an office script: `kiosk staff retire "$code"`) reached the terminal as it was.
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2
+    _, err = capsys.readouterr()
+    assert "unrecognized arguments" in err
+    for char in ("\x1b", "\x07", "\x9b", "\u202e"):
+        assert char not in err
