@@ -309,3 +309,51 @@ def test_a_usage_error_quotes_the_arguments_without_their_controls(
     assert "unrecognized arguments" in err
     for char in ("\x1b", "\x07", "\x9b", "\u202e"):
         assert char not in err
+
+
+# --- the school's own notice templates ------------------------------------------------------
+
+
+def test_a_notice_template_cannot_run_code_in_the_notifier(
+    services: Services, tmp_path: Path
+) -> None:
+    # A school may keep its own wording of the e-mails (notice_templates: a folder, often one
+    # the office edits). A template is text, but Jinja2's plain Environment lets it reach
+    # Python: "{{ cycler.__init__.__globals__.os.system(...) }}" ran a command as the kiosk's
+    # user, who holds the school key (forge the register's MACs) and the database login,
+    # every time `kiosk notify` rendered that notice.
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    planted = tmp_path / "ran"
+    (folder / "review_request.txt").write_text(
+        "Subject: Review for {{ name }}\n"
+        f"{{{{ cycler.__init__.__globals__.os.system('touch {planted}') }}}}\n",
+        encoding="utf-8",
+    )
+    make_school(services)
+    services.policies.request_workstation_review("EPATEL", "A laptop stand, please")
+    mailing = with_settings(
+        services, head_email="head@school.example", notice_templates=str(folder)
+    )
+    try:
+        with pytest.raises(InvalidInput) as refused:
+            mailing.notify.run(dry_run=True)
+    finally:
+        mailing.close()
+    assert not planted.exists()
+    assert "The notice template for review_request cannot be used" in refused.value.message
+    # The school's own wording still works.
+    (folder / "review_request.txt").write_text(
+        "Subject: Review for {{ name }}\n{{ name }} asked: {{ needs | upper }}\n",
+        encoding="utf-8",
+    )
+    mailing = with_settings(
+        services, head_email="head@school.example", notice_templates=str(folder)
+    )
+    try:
+        due = mailing.notify.run(dry_run=True).due
+    finally:
+        mailing.close()
+    [review] = [n for n in due if n.kind == "review_request"]
+    assert review.subject == "Review for Esha Patel"
+    assert "Esha Patel asked: A LAPTOP STAND, PLEASE" in review.text

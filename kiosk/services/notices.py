@@ -149,13 +149,18 @@ class Templates:
 
     def __init__(self, settings: Settings) -> None:
         import jinja2
+        from jinja2.sandbox import ImmutableSandboxedEnvironment
 
         from kiosk.resources import assets_dir
 
         folders = [str(assets_dir() / "notices")]
         if settings.notice_templates:
             folders.insert(0, settings.notice_templates)
-        self.env = jinja2.Environment(
+        # Sandboxed: a template is the school's text, not code. Jinja2's plain Environment
+        # let "{{ cycler.__init__.__globals__.os.system(...) }}" in a school's template run a
+        # command as the kiosk's user (the school key, the database login); here an unsafe
+        # attribute is a SecurityError, refused as a template that cannot be used.
+        self.env = ImmutableSandboxedEnvironment(
             loader=jinja2.FileSystemLoader(folders),
             autoescape=jinja2.select_autoescape(enabled_extensions=("html",)),
             undefined=jinja2.StrictUndefined,
