@@ -458,7 +458,9 @@ def _main(args: argparse.Namespace, handler: Handler) -> int:
 
 
 def _fail(message: str, status: int = 1) -> int:
-    print(f"kiosk: {message}", file=sys.stderr)
+    # terminal_text here too: the kiosk and the console are not run under _TerminalSafe (they
+    # draw on the terminal), and a refusal before they start quotes their settings.
+    print(f"kiosk: {terminal_text(message)}", file=sys.stderr)
     return status
 
 

@@ -357,3 +357,25 @@ def test_a_notice_template_cannot_run_code_in_the_notifier(
     [review] = [n for n in due if n.kind == "review_request"]
     assert review.subject == "Review for Esha Patel"
     assert "Esha Patel asked: A LAPTOP STAND, PLEASE" in review.text
+
+
+@pytest.mark.parametrize("argv", [[], ["admin"]], ids=["kiosk", "kiosk admin"])
+def test_the_apps_refusal_of_their_settings_writes_no_escape(
+    argv: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The kiosk and the console draw on the terminal themselves, so their output is not put
+    # through terminal_text; but a refusal before they start (the settings) is printed like
+    # any command's. A config.toml key "ESC ]0;pwned BEL" (a quoted TOML key may hold any
+    # character) was quoted as it was in "unknown setting(s): ...", on the kiosk's own
+    # screen as the service started it.
+    path = tmp_path / "config.toml"
+    path.write_text('"\\u001b]0;pwned\\u0007\\u202e" = 1\n', encoding="utf-8")
+    monkeypatch.setenv("KIOSK_CONFIG", str(path))
+    assert main(argv) == 1
+    _, err = capsys.readouterr()
+    assert "unknown setting(s)" in err
+    for char in ("\x1b", "\x07", "\u202e"):
+        assert char not in err
