@@ -248,17 +248,35 @@ def encodable_text(value: str) -> str:
     return value if value.isascii() else _SURROGATE.sub(REPLACEMENT, value)
 
 
+def _char_width(char: str) -> int:
+    if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
 def text_width(value: str) -> int:
     """The columns a terminal gives ``value`` (one line): two for a wide or full-width
     character (CJK, most emoji), none for a combining mark or a format character, one for
     the rest. A table padded by ``len`` puts the columns after a CJK name too far right, and
     after a name with combining marks too far left."""
+    return sum(_char_width(char) for char in value)
+
+
+def shortened(value: str, columns: int) -> str:
+    """``value`` in at most ``columns`` columns (``text_width``): as it is when it fits, else
+    cut, with "…" at the end. For someone else's words on a screen that must keep room for
+    its own (a sign-out's reason on the return screen: 500 wide characters are 1,000
+    columns)."""
+    if text_width(value) <= columns:
+        return value
+    kept: list[str] = []
     width = 0
     for char in value:
-        if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
-            continue
-        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-    return width
+        width += _char_width(char)
+        if width > columns - 1:
+            break
+        kept.append(char)
+    return "".join(kept).rstrip() + "…"
 
 
 # Capital and small letters of other alphabets that are drawn as a Latin letter (a Cyrillic

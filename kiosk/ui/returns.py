@@ -13,6 +13,7 @@ from textual.widgets import Button, Input, RadioSet, Static
 
 from kiosk.domain.calendar import WEEKDAYS_ONLY, SchoolCalendar
 from kiosk.domain.errors import InvalidInput, KioskError, NotFound
+from kiosk.domain.text import shortened
 from kiosk.domain.timeutil import suggested_extension
 from kiosk.ui.base import SCAN_PREFIX, KioskScreenMixin, StaffScreen, shown_code
 from kiosk.ui.formats import day_and_time, parse_when
@@ -20,6 +21,11 @@ from kiosk.ui.widgets import WARN_MARK, Choice, CodeField, Notice, TouchButton, 
 
 if TYPE_CHECKING:
     from kiosk.services.views import DeviceStatus, EventReceipt, OffsiteItem, StaffStatus
+
+
+# The sign-out's reason on the return screen, at most (two lines at 80 columns): the rest is
+# in the register. What is returned, and whose it is, stay in view at 80x24.
+REASON_COLUMNS = 140
 
 
 def _buttons(label: str) -> ComposeResult:
@@ -52,7 +58,7 @@ class ReturnScreen(StaffScreen):
             yield Static(
                 assemble(
                     f"Signed out to {out.staff.name} since {day_and_time(out.since, zone)} "
-                    f"({out.reason}).\n",
+                    f"({shortened(out.reason, REASON_COLUMNS)}).\n",
                     overdue,
                     f"Due back {day_and_time(out.expected_return, zone)}.",
                 ),
