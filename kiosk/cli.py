@@ -32,7 +32,7 @@ from kiosk.cli_args import (
 )
 from kiosk.config import ConfigError, Settings, load_settings, url_without_secrets
 from kiosk.domain.errors import KioskError
-from kiosk.domain.text import display_text, terminal_text, text_width
+from kiosk.domain.text import display_text, field_value, terminal_text, text_width
 
 if TYPE_CHECKING:
     import argparse
@@ -904,7 +904,8 @@ def _register_table(services: Services, first: date, last: date, out: TextIO | N
             f"{r.staff_name} ({r.staff_code})" if r.staff_code else "",
             r.item,
             r.recorded_by or "",
-            r.detail + (f" [voided: {r.void_reason}]" if r.voided and r.void_reason else ""),
+            r.detail
+            + (f" [voided: {field_value(r.void_reason)}]" if r.voided and r.void_reason else ""),
         )
         for r in rows
     ]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from kiosk.domain.address import email_problem, not_an_email
+from kiosk.domain.address import email_problem, not_an_email, sender_problem
 from kiosk.domain.text import unsafe_characters
 
 if TYPE_CHECKING:
@@ -228,7 +228,10 @@ def load_settings(environ: dict[str, str] | None = None, *, demo: bool = False) 
             sources[setting.key] = "default"
             continue
         # The rule `kiosk config set` applies: the file and the environment are ways in too.
-        check_text(setting.key, values[setting.key], origin)
+        # Not the addresses' rules: an address only notices use, written before those rules,
+        # is refused by `kiosk notify` for its own notices, not by every command at start-up
+        # (a kiosk that records phones must not stop over the office's e-mail).
+        check_text(setting.key, values[setting.key], origin, addresses=False)
     if demo:
         values["database_url"] = demo_database_url()
         values.setdefault("school_name", "Demo Primary School (sample data)")
@@ -272,7 +275,7 @@ def canonical_timezone(name: str) -> str:
 
 
 # The settings notices are sent to: each exactly one bare e-mail address (smtp_from is the
-# sender, where a display name is the usual thing, and is not checked here).
+# sender, where a display name is the usual thing: ``sender_problem``).
 RECIPIENT_SETTINGS = ("office_email", "head_email", "anchor_email")
 
 
@@ -281,11 +284,12 @@ RECIPIENT_SETTINGS = ("office_email", "head_email", "anchor_email")
 SHOWN_SETTINGS = frozenset({"school_name", "kiosk_name", "office_phone"})
 
 
-def check_text(key: str, value: Any, origin: str = "") -> None:
+def check_text(key: str, value: Any, origin: str = "", *, addresses: bool = True) -> None:
     """ConfigError when ``value`` of ``key`` is text no setting may hold: a control character
     (a line break, ESC) in any; in a setting shown to people (``SHOWN_SETTINGS``) a bidi
-    override or an invisible character, which reads as other text; in a recipient anything
-    but one bare e-mail address. The one rule for every way a setting comes in: ``kiosk
+    override or an invisible character, which reads as other text; with ``addresses``, in a
+    recipient anything but one bare e-mail address, and in the sender anything but one
+    address after plain words. The one rule for every way a setting comes in: ``kiosk
     config set``, ``kiosk setup``, the config file and the environment (``origin`` names
     where it came from)."""
     if not isinstance(value, str):
@@ -307,9 +311,17 @@ def check_text(key: str, value: Any, origin: str = "") -> None:
             f"{where} contains {', '.join(found)}: a character that is invisible or that "
             f"changes how text is shown; type it again{again}"
         )
+    if not addresses:
+        return
     problem = email_problem(value) if key in RECIPIENT_SETTINGS else None
     if problem:
         raise ConfigError(not_an_email(where, value, problem) + again)
+    problem = sender_problem(value) if key == "smtp_from" else None
+    if problem:
+        raise ConfigError(
+            f"{where} {value!r} is not a sender such as office@school.example or "
+            f"'Hillside Office <office@school.example>': {problem}{again}"
+        )
 
 
 def check_value(key: str, raw: str) -> Any:

@@ -660,3 +660,57 @@ def test_a_forged_anchor_event_is_not_the_consoles_last_anchor(
     last = services.integrity.last_check()
     assert last.report is not None and last.report.last_anchor_at is not None
     assert iso(last.report.last_anchor_at) == taken.taken_at
+
+
+# --- round 15's review: the anchor kept as its e-mail, the sender ------------------------------
+
+
+def test_the_anchor_e_mail_saved_whole_is_an_anchor_verify_reads(
+    school: Services, smtp: SmtpServer, clock: FakeClock, tmp_path: Path
+) -> None:
+    # The e-mail says "please keep this e-mail": saved whole (an .eml, a forward), it holds the
+    # anchor twice, in its text part and in its HTML part. Refusing any anchor with two Event
+    # lines (against a school name that wrote one of its own) refused it too.
+    from kiosk.services.integrity import read_anchor
+
+    clock.set(at(TUESDAY, 17))
+    school.notify.run(is_school_day=monday_off)
+    (mail,) = smtp.inbox.to(DPO)
+    saved = tmp_path / "anchor.eml"
+    saved.write_bytes(mail.as_bytes())
+    assert saved.read_text().count("Event: ") == 2
+    anchor = read_anchor(saved)
+    assert school.integrity.verify(anchors=[anchor]).ok
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [
+        "=?utf-8?q?Office=0ABcc=3A_spy=40evil=2Eexample?= <kiosk@school.example>",
+        "Hillside Office \u202e <office@school.example>",
+        "office@school.example, spy@evil.example",
+    ],
+    ids=["encoded-word", "override", "two"],
+)
+def test_a_sender_that_is_not_one_address_after_plain_words_is_refused_and_named(
+    sender: str, school: Services, smtp: SmtpServer, clock: FakeClock
+) -> None:
+    # The From setting went into every e-mail unchecked: an encoded word in its name made
+    # the mail package refuse to build each message, and that ValueError ended the run with
+    # nothing sent, the daily anchor included; an override was sent in the From line.
+    from kiosk.config import ConfigError, check_value
+
+    with pytest.raises(ConfigError) as refused:
+        check_value("smtp_from", sender)
+    assert "is not a sender such as office@school.example" in str(refused.value)
+    school = with_settings(school, smtp_from=sender)  # written by hand past that check
+    clock.set(at(TUESDAY, 17))
+    report = school.notify.run(is_school_day=monday_off)
+    assert smtp.inbox.messages == []
+    assert report.outcomes and all(not o.sent for o in report.outcomes)
+    assert all("kiosk config set smtp_from" in (o.error or "") for o in report.outcomes)
+    # Put right, the next run sends what failed.
+    school = with_settings(school, smtp_from="Hillside Office <office@school.example>")
+    assert all(o.sent for o in school.notify.run(is_school_day=monday_off).outcomes)
+    (anchor,) = smtp.inbox.to(DPO)
+    assert anchor["From"] == "Hillside Office <office@school.example>"

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 
+from kiosk.domain.text import unsafe_characters
+
 EXAMPLE = "name@school.example"
 _LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+(\.[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+)*$")
 _LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
@@ -73,3 +75,38 @@ def is_email(value: str) -> bool:
 def not_an_email(what: str, value: str, problem: str) -> str:
     """The sentence that refuses ``value`` as ``what`` (``email``, ``office_email``)."""
     return f"{what} {value!r} is not one e-mail address such as {EXAMPLE}: {problem}"
+
+
+# What a sender's display name may not hold: what quotes, lists or comments in a header.
+_NAME_SIGNS = frozenset('<>",;:@()[]\\')
+
+
+def sender_parts(value: str) -> tuple[str, str]:
+    """The display name ("" for none) and the address of a notices' From setting, written
+    ``name@school.example`` or ``Hillside Office <name@school.example>``."""
+    text = value.strip()
+    if text.endswith(">") and "<" in text:
+        name, _, address = text[:-1].rpartition("<")
+        return name.strip(), address.strip()
+    return "", text
+
+
+def sender_problem(value: str) -> str | None:
+    """Why ``value`` is not a notices' From (a few words), or None when it is: one address as
+    ``email_problem`` has it, after a display name of plain words if there is one. The name is
+    shown in every e-mail: no control, invisible or direction-changing character, no "=?"
+    (an encoded word of the name's own), none of the signs that quote or list in a header."""
+    name, address = sender_parts(value)
+    if name:
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+            return "its name holds a control character"
+        if "=?" in name:
+            return "its name holds '=?', which mail programs read as an encoded word"
+        signs = sorted(_NAME_SIGNS & set(name))
+        if signs:
+            return f"its name holds {' '.join(signs)}: use plain words before the <address>"
+        found = unsafe_characters(name)
+        if found:
+            return f"its name holds {', '.join(found)}"
+    problem = email_problem(address)
+    return f"its address {problem}" if problem else None

@@ -36,6 +36,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterator
 
 from kiosk.domain.errors import InvalidInput
 
@@ -44,7 +45,7 @@ REPLACEMENT = "\ufffd"
 _WHITESPACE = re.compile(r"[\t\n\r\v\f\u0085\u2028\u2029]")
 _BIDI = "\u202a-\u202e\u2066-\u2069\u061c"
 _INVISIBLE = (
-    "\u200b-\u200f\u2060-\u2064\u206a-\u206f\ufeff\u00ad\u180b-\u180f\u034f\ufff9-\ufffb"
+    "\u200b\u200e\u200f\u2060-\u2064\u206a-\u206f\ufeff\u00ad\u180b-\u180f\u034f\ufff9-\ufffb"
     "\U0001d173-\U0001d17a\U000e0000-\U000e007f\u115f\u1160\u3164\uffa0"
     # variation selectors (also after a letter: "Ben" + U+E0100 looks like "Ben"), the blank
     # braille pattern, Khmer's inherent vowels, shorthand and Egyptian format controls
@@ -69,26 +70,64 @@ MAX_MARKS = 5
 _MARKS = frozenset({"Mn", "Me"})
 
 
-def _hidden(text: str) -> str:
-    """``text`` with each character of a hidden category replaced by ``�``, and the marks on
-    one letter past ``MAX_MARKS`` by one ``�``."""
-    if text.isascii():
-        return text
+# ZERO WIDTH NON-JOINER and JOINER: invisible, yet part of how some scripts are spelt. Sinhala
+# writes "school" (විද්‍යාලය) and "Sri" (ශ්‍රී) with a joiner after a virama, Indic scripts use
+# both there, Persian a non-joiner between letters in everyday words. Kept there, and only
+# there (``_joiner_spells``); anywhere else ("Ben" ZWJ "Jones") each is hidden text.
+_JOINERS = frozenset("\u200c\u200d")
+# The letters that join one to the next (Arabic and its extensions, Syriac, N'Ko).
+_JOINING_LETTERS = re.compile("[\u0600-\u06ff\u0700-\u074f\u0750-\u077f\u07c0-\u07ff\u08a0-\u08ff]")
+
+
+def _joiner_spells(text: str, at: int) -> bool:
+    """True when the joiner at ``text[at]`` is spelling: after a virama (the sign that joins
+    two consonants), or between two joining letters, and before a letter or mark of its
+    word."""
+    if at == 0 or at + 1 >= len(text):
+        return False
+    before, after = text[at - 1], text[at + 1]
+    if after.isascii() or unicodedata.category(after)[0] not in "LM":
+        return False
+    if unicodedata.combining(before) == 9:  # a virama
+        return True
+    return bool(_JOINING_LETTERS.match(before) and _JOINING_LETTERS.match(after))
+
+
+# What display makes of a character (``_verdicts``).
+_KEEP, _HIDE, _MARKS_CUT, _DROP = "keep", "hide", "marks cut", "drop"
+
+
+def _verdicts(text: str) -> Iterator[tuple[str, str]]:
+    """Each character of ``text`` (not ASCII) with what display makes of it: kept; hidden (a
+    hidden category, a joiner that spells nothing), shown as ``�``; the first mark past
+    ``MAX_MARKS`` on one letter, shown as one ``�`` (``_MARKS_CUT``); the marks after it,
+    dropped. The one rule for ``display_text`` and ``unsafe_characters``."""
     category = unicodedata.category
-    out: list[str] = []
     marks = 0
-    for char in text:
+    for at, char in enumerate(text):
         kind = category(char)
         if kind in _MARKS:
             marks += 1
             if marks > MAX_MARKS:
-                if marks == MAX_MARKS + 1:
-                    out.append(REPLACEMENT)
+                yield char, (_MARKS_CUT if marks == MAX_MARKS + 1 else _DROP)
                 continue
         else:
             marks = 0
-        out.append(REPLACEMENT if kind in _HIDDEN_CATEGORIES else char)
-    return "".join(out)
+        hidden = kind in _HIDDEN_CATEGORIES and not (char in _JOINERS and _joiner_spells(text, at))
+        yield char, (_HIDE if hidden else _KEEP)
+
+
+def _hidden(text: str) -> str:
+    """``text`` with each character of a hidden category (a joiner that spells nothing
+    included) replaced by ``�``, and the marks on one letter past ``MAX_MARKS`` by one
+    ``�``."""
+    if text.isascii():
+        return text
+    return "".join(
+        char if verdict == _KEEP else REPLACEMENT
+        for char, verdict in _verdicts(text)
+        if verdict != _DROP
+    )
 
 
 def plain_line(value: str) -> str:
@@ -149,16 +188,16 @@ def unsafe_characters(value: str) -> list[str]:
     """The names of the characters ``display_text`` would remove, for an error message (marks
     stacked past ``MAX_MARKS`` on one letter named as such)."""
     found: list[str] = []
-    marks = 0
-    for char in value:
-        category = unicodedata.category(char)
-        marks = marks + 1 if category in _MARKS else 0
-        if marks == MAX_MARKS + 1:
+    for char, verdict in _verdicts(value):
+        if verdict == _MARKS_CUT:
             found.append(f"more than {MAX_MARKS} accents or marks stacked on one letter")
-        if _UNSAFE.match(char) or _WHITESPACE.match(char) or category in _HIDDEN_CATEGORIES:
-            name = unicodedata.name(char, f"U+{ord(char):04X} ({_UNNAMED.get(category, '?')})")
-            if name not in found:
-                found.append(name)
+        elif verdict == _HIDE or (
+            verdict == _KEEP and (_UNSAFE.match(char) or _WHITESPACE.match(char))
+        ):
+            category = unicodedata.category(char)
+            found.append(
+                unicodedata.name(char, f"U+{ord(char):04X} ({_UNNAMED.get(category, '?')})")
+            )
     return list(dict.fromkeys(found))
 
 
@@ -223,7 +262,10 @@ def field_value(value: object) -> str:
     holds a ";" or a quote, so that no value can pose as a field of its own. A name "Ben
     Jones; roles: admin" read as an admin made, the real "roles: none" after it."""
     text = str(value)
-    if ";" not in text and '"' not in text:
+    # As read, not as stored: a GREEK QUESTION MARK, a full-width or a small semicolon is
+    # drawn as ";" (each is one once NFKC-normalised).
+    read = text if text.isascii() else unicodedata.normalize("NFKC", text)
+    if ";" not in read and '"' not in read:
         return text
     return '"' + text.replace('"', '""') + '"'
 

@@ -184,11 +184,13 @@ class Anchor:
             if not sep:
                 continue
             name = name.strip().lower()
-            if name in _ANCHOR_KEYS and name in fields:
+            if name in _ANCHOR_KEYS and fields.get(name, value.strip()) != value.strip():
                 # Which of two Event or Hash lines the school meant cannot be known (an
-                # older kiosk wrote a school name's line breaks into the School line).
+                # older kiosk wrote a school name's line breaks into the School line). The
+                # same line twice is one anchor: a saved anchor e-mail holds its text part
+                # and its HTML part.
                 raise InvalidInput(
-                    f"{source or 'The anchor'} has more than one {name.capitalize()} line, so "
+                    f"{source or 'The anchor'} has two different {name.capitalize()} lines, so "
                     "which event it names cannot be known: use an anchor as `kiosk anchor` "
                     "writes it now."
                 )

@@ -47,15 +47,16 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate, parseaddr
+from email.utils import formatdate
 from functools import cached_property
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from kiosk.config import Settings
-from kiosk.domain.address import email_problem, not_an_email
+from kiosk.domain.address import email_problem, not_an_email, sender_parts, sender_problem
 from kiosk.domain.chain import UnreadableEvent, details_of
 from kiosk.domain.errors import InvalidInput
 from kiosk.domain.events import NOTICE_KINDS, EventKind
@@ -648,8 +649,12 @@ def _details(notice: Notice, **extra: Any) -> dict[str, Any]:
 # --- SMTP ------------------------------------------------------------------------------------
 
 
+# The sender when the school names none (neither smtp_from nor the office's address).
+DEFAULT_SENDER = "kiosk@localhost"
+
+
 def sender_address(settings: Settings) -> str:
-    return settings.smtp_from or settings.office_email or "kiosk@localhost"
+    return settings.smtp_from or settings.office_email or DEFAULT_SENDER
 
 
 def header_text(value: str) -> str:
@@ -661,13 +666,30 @@ def header_text(value: str) -> str:
     return display_text(value).replace("=?", "= ?")
 
 
+def sender_refusal(settings: Settings) -> str | None:
+    """Why no notice can be sent from the configured sender (written by hand past the checks
+    at input), in words; None when it can."""
+    sender = sender_address(settings)
+    problem = None if sender == DEFAULT_SENDER else sender_problem(sender)
+    if problem is None:
+        return None
+    return (
+        f"not sent: the sender {sender!r} (smtp_from, or the office's address) is not an "
+        f"address to send from: {problem}. Correct it with `kiosk config set smtp_from ...`"
+    )
+
+
 def build_message(notice: Notice, settings: Settings) -> EmailMessage:
+    """The e-mail of ``notice``. The sender is built from its parts (its name as header text,
+    its address as one address), never parsed from the setting's text by the mail package."""
     message = EmailMessage()
-    message["From"] = sender_address(settings)
+    name, address = sender_parts(sender_address(settings))
+    local, _, domain = address.rpartition("@")
+    message["From"] = Address(display_name=header_text(name), username=local, domain=domain)
     message["To"] = notice.to
     message["Subject"] = header_text(notice.subject)
     message["Date"] = formatdate(localtime=True)
-    domain = parseaddr(sender_address(settings))[1].rpartition("@")[2] or "localhost"
+    domain = domain or "localhost"
     digest = hashlib.sha256(notice.key.encode()).hexdigest()[:32]
     # The same notice always has the same Message-ID: a mail system that sees it twice can
     # tell it is one message.
@@ -789,6 +811,9 @@ class NotifyService(UseCases):
         outcomes: list[Outcome] = []
         if not claimed:
             return outcomes
+        refusal = sender_refusal(self.ctx.settings)
+        if refusal is not None:  # every notice failed, and named; the next run tries again
+            return [self._outcome(notice, claim_id, refusal) for notice, claim_id in claimed]
         try:
             with smtp_connection(self.ctx.settings) as smtp:
                 for notice, claim_id in claimed:
@@ -808,6 +833,10 @@ class NotifyService(UseCases):
                         )
                     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
                         outcomes.append(self._outcome(notice, claim_id, _error(exc)))
+                    except ValueError as exc:
+                        # The mail package refused to build this one (a header it will not
+                        # write): this notice failed, named; the others still go.
+                        outcomes.append(self._outcome(notice, claim_id, f"not sent: {exc}"))
                     else:
                         outcomes.append(self._outcome(notice, claim_id, None))
         except (OSError, smtplib.SMTPException) as exc:

@@ -225,7 +225,7 @@ def _row(values: Any, zone: ZoneInfo, kinds: DeviceKinds = DEFAULT_KINDS) -> Reg
         due = format_local(due_at, zone, "%a %d %b %Y %H:%M")
         detail = (detail + "; " if detail else "") + f"due: {due}"
     if target_event_id is not None and kind == EventKind.CORRECTION.value:
-        detail = f"voids event {target_event_id}: {(details or {}).get('reason', '')}"
+        detail = f"voids event {target_event_id}: {field_value((details or {}).get('reason', ''))}"
     return RegisterRow(
         event_id=event_id,
         occurred_at=occurred_at,

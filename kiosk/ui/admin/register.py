@@ -20,6 +20,7 @@ from textual.widgets import Button, DataTable, Input, Select, Static
 
 from kiosk.domain.dates import parse_date
 from kiosk.domain.events import EventKind, not_correctable_message
+from kiosk.domain.text import field_value
 from kiosk.domain.timeutil import local_date
 from kiosk.services.register import RegisterFilter
 from kiosk.services.views import RegisterPage, RegisterRow
@@ -304,7 +305,9 @@ class RegisterPane(Pane):
         strike = "strike" if row.voided else ""
         detail = row.detail
         if row.voided:
-            detail = f"VOIDED: {row.void_reason or ''}" + (f" | {detail}" if detail else "")
+            detail = f"VOIDED: {field_value(row.void_reason or '')}" + (
+                f" | {detail}" if detail else ""
+            )
         staff = f"{row.staff_name} ({row.staff_code})" if row.staff_name else ""
         values = [
             str(row.event_id),
