@@ -14,6 +14,10 @@ Nothing is patched on import: :func:`install` is called by each app as it is mad
 - a comma list of piece names (``gc,table``) for those only, or ``all,-gc`` for every piece
   but those named with ``-``.
 
+One fix here is not a piece and is applied whatever ``KIOSK_TUNING`` says: Esc followed
+straight away by another key is read as Esc and that key (``escape.py``; Textual read Esc,
+Enter typed 60 ms apart as one Enter).
+
 The pieces (:data:`PIECES`) are each switchable so that ``make bench`` can measure each with
 and without it; docs/architecture.md has the table of what each one buys.
 """
@@ -75,7 +79,9 @@ def install(app: Any = None, spec: str | None = None) -> frozenset[str]:
     if spec is None:
         spec = os.environ.get(TUNING_ENV)
     active = parse(spec)
-    from kiosk.ui.tuning import leaks, memory, style_memo
+    from kiosk.ui.tuning import escape, leaks, memory, style_memo
+
+    escape.apply()  # not a piece: what a key means is not speed work (escape.py)
 
     if "styles-cache" in active:
         leaks.apply()
