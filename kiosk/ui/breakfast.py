@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical, VerticalScroll
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from kiosk.services.app import Services
+    from kiosk.services.people import ScanResult
     from kiosk.services.views import EventReceipt, PhoneHolding, StaffInfo
 
 MODES = {
@@ -37,6 +38,10 @@ MOVE_CONFIRM_SECONDS = 10.0
 # an undo this soon after the last one was shown is the same press again (F4 twice at once
 # undid the last two colleagues' scans, the second before "Undone: …" had been seen).
 MOVE_READ_SECONDS = 0.5
+# A session left this long without a key, a tap or a scan (a multiple of the idle timeout:
+# two minutes by default) pauses: the lead may have gone to class with it open, and the next
+# badge is not the lead's to log. Only the lead's own badge (or code) goes on with it.
+PAUSE_FACTOR = 4.0
 
 
 @dataclass
@@ -71,6 +76,10 @@ class BreakfastScreen(StaffScreen):
         self.in_drawer: tuple[PhoneHolding, ...] = ()
         self._move_armed_at: float | None = None
         self._undone_at: float | None = None  # when the last undo was shown (app's clock)
+        # When a key, a tap or a scan last came (the app's clock), and whether the session
+        # has paused since (see PAUSE_FACTOR).
+        self._active_at: float | None = None  # (None: since it was shown)
+        self.paused = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="breakfast"):
@@ -99,8 +108,95 @@ class BreakfastScreen(StaffScreen):
         self._refresh_view()
         self.query_one(CodeField).focus()
         self.call(_drawer, self._drawer_loaded)
+        self._active_at = self.kiosk.clock.monotonic()
+        self.set_interval(1.0, self._pause_if_left, name="breakfast-pause")
+
+    # --- a session left open ----------------------------------------------------------------
+
+    @property
+    def pause_seconds(self) -> float:
+        timeout = self.kiosk.settings.idle_timeout
+        return float(timeout if timeout > 0 else 30) * PAUSE_FACTOR
+
+    def _pause_after(self) -> str:
+        """``pause_seconds`` in words: "2 minutes", "20 seconds"."""
+        seconds = round(self.pause_seconds)
+        if seconds < 90:
+            return f"{seconds} seconds"
+        minutes = round(seconds / 60)
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+    def _pause_if_left(self) -> bool:
+        """Pause the session when nothing has come for ``pause_seconds``: True if paused."""
+        now = self.kiosk.clock.monotonic()
+        if self._active_at is None:
+            self._active_at = now
+        if not self.paused and now - self._active_at >= self.pause_seconds:
+            self.paused = True
+            self._move_armed_at = None
+            self.clear_notice()
+            self._refresh_view()
+        return self.paused
+
+    def _active(self) -> bool:
+        """Something came from the keyboard, a tap or a scanner: False (and said) when the
+        session has paused, so it does nothing but what the lead's badge or Esc does."""
+        paused = self._pause_if_left()
+        self._active_at = self.kiosk.clock.monotonic()
+        if paused:
+            self.show_error(self._paused_words(), title="Paused")
+        return not paused
+
+    def _paused_words(self) -> str:
+        lead = self.lead.name
+        return (
+            f"Breakfast club was left open with nothing scanned for a while: nothing is "
+            f"recorded until {lead} scans their own badge (or types their code) to go on. "
+            "Anyone else: press Esc, then scan your badge."
+        )
+
+    def take_key(self, event: events.Key) -> bool:
+        self._pause_if_left()  # before the key: left alone, the keys are the next person's
+        self._active_at = self.kiosk.clock.monotonic()
+        return super().take_key(event)
+
+    def _resume_or_hand_over(self, text: str, code: str) -> None:
+        """A badge or code on a paused session: the lead's goes on with it; anyone else's
+        closes it (nothing recorded) and opens their own screen, as on the home screen."""
+        if code.casefold() == self.lead.code.casefold():
+            self.paused = False
+            self._refresh_view()
+            self.show_info(f"Going on, {self.lead.name}: scan the next colleague's badge.")
+            return
+
+        def answered(result: ScanResult) -> None:
+            if result.staff is None:
+                self.show_error(self._paused_words(), title="Paused")
+                return
+            lead = self.lead.name
+            kiosk = self.kiosk
+            kiosk.go_home()
+            home = kiosk.home
+            if home is None:
+                return
+            home.take_result(result)
+
+            def say() -> None:
+                screen = self.app.screen
+                if isinstance(screen, KioskScreenMixin) and screen is not self:
+                    screen.show_info(
+                        f"Breakfast club ({lead}) had been left open: it is closed now, "
+                        "and nothing was recorded for you there."
+                    )
+
+            self.app.call_after_refresh(say)
+
+        self.call(lambda s: s.people.resolve_scan(text), answered)
 
     def enter_pressed(self) -> None:
+        if self.paused:
+            self.show_error(self._paused_words(), title="Paused")
+            return
         title, _hint = MODES[self.mode]
         self.show_info(f"{title.capitalize()}: scan a colleague's badge or type their code.")
 
@@ -109,9 +205,23 @@ class BreakfastScreen(StaffScreen):
     def _refresh_view(self) -> None:
         title, hint = MODES[self.mode]
         arrow = "⬇" if self.mode == "in" else "⬆"
-        self.query_one("#bc-mode", Static).update(
-            assemble((f" {arrow} {title} ", "bold reverse"), f"  {hint}.")
-        )
+        after = self._pause_after()
+        if self.paused:
+            self.query_one("#bc-mode", Static).update(
+                assemble(
+                    (" ⏸ PAUSED ", "bold reverse"),
+                    f"  nothing scanned for {after}: ",
+                    (self.lead.name, "bold"),
+                    ", scan your own badge to go on. Anyone else: Esc, then your badge.",
+                )
+            )
+        else:
+            self.query_one("#bc-mode", Static).update(
+                assemble(
+                    (f" {arrow} {title} ", "bold reverse"),
+                    f"  {hint}. (Pauses after {after} without a scan.)",
+                )
+            )
         self.query_one("#bc-in").set_class(self.mode == "in", "-armed")
         self.query_one("#bc-back").set_class(self.mode == "back", "-armed")
         names = ", ".join(h.staff.name for h in self.in_drawer)
@@ -146,10 +256,15 @@ class BreakfastScreen(StaffScreen):
     def handle_scan(self, text: str) -> None:
         self.clear_notice()
         self._move_armed_at = None
+        paused = self._pause_if_left()
+        self._active_at = self.kiosk.clock.monotonic()
         try:
             scan = parse_scan(text)
         except KioskError as exc:
             self.show_error(exc)
+            return
+        if paused and scan.kind is not ScanKind.DEVICE:
+            self._resume_or_hand_over(text, scan.code)
             return
         if scan.kind is ScanKind.DEVICE:
             self.show_error(
@@ -194,13 +309,15 @@ class BreakfastScreen(StaffScreen):
     # --- keys ---------------------------------------------------------------------------------
 
     def action_mode(self, mode: str) -> None:
+        if not self._active():
+            return
         self.mode = mode
         self._move_armed_at = None
         self.clear_notice()
         self._refresh_view()
 
     def action_undo(self) -> None:
-        if self.kiosk.busy:
+        if self.kiosk.busy or not self._active():
             return
         undone, now = self._undone_at, self.kiosk.clock.monotonic()
         if undone is not None and now - undone < MOVE_READ_SECONDS:
@@ -232,7 +349,7 @@ class BreakfastScreen(StaffScreen):
         return key in ("f4", "f8")
 
     def action_move_all(self) -> None:
-        if self.kiosk.busy:
+        if self.kiosk.busy or not self._active():
             return
         count = len(self.in_drawer)
         if count == 0:

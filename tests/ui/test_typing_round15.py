@@ -18,6 +18,24 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
+
+from kiosk.services.app import Services
+from kiosk.ui.app import KioskApp
+from kiosk.ui.breakfast import BreakfastScreen
+from kiosk.ui.person import PersonScreen
+from tests.ui.clocks import FakeUiClock
+from tests.ui.kiosk_support import (
+    events,
+    make_app,
+    notice,
+    press,
+    running,
+    scan,
+    screen_text,
+    settle,
+    type_code,
+)
 
 pytestmark = pytest.mark.ui
 
@@ -165,3 +183,69 @@ def test_esc_then_enter_straight_after_it_leaves_and_deposits_nothing(
     assert terminal.process.poll() is None
     terminal.close()
     assert len(_deposits(terminal.register(), "Daniel Hall")) == len(before) + 1
+
+
+# --- breakfast club left open ---------------------------------------------------------------
+
+
+def _in_drawer(services: Services) -> list[str]:
+    return sorted(h.staff.code for h in services.phones.phones_now() if h.store.code == "DRAWER")
+
+
+async def _breakfast_left_open(pilot: Pilot[None], app: KioskApp) -> None:
+    """Ben (the lead) starts breakfast club, logs Alice's phone into the drawer and goes to
+    his class with the mode open; nobody touches the kiosk for three minutes."""
+    await scan(pilot, "SRK1:S:BJONES")
+    await press(pilot, "f5")
+    assert isinstance(app.screen, BreakfastScreen)
+    await scan(pilot, "SRK1:S:ASMITH")
+    assert "Alice Smith: phone into the drawer" in screen_text(app)
+    assert isinstance(app.clock, FakeUiClock)
+    app.clock.advance(180)
+    await pilot.pause(1.2)  # (the screen looks once a second)
+    await settle(pilot)
+
+
+async def test_a_breakfast_club_left_open_records_nothing_for_the_next_person(
+    school: Services,
+) -> None:
+    # Esha comes to the kiosk three minutes after Ben left breakfast club open. She presses
+    # F4 ("Return a laptop" on the home screen): it undid Alice's phone, "recorded by Ben
+    # Jones". She scans her badge to sign a laptop out: her phone (in her bag) was logged
+    # into the locked drawer, recorded by Ben. Left open that long, the session is paused
+    # and says so; her badge closes it and opens her own screen, nothing recorded.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await _breakfast_left_open(pilot, app)
+        assert "PAUSED" in screen_text(app)
+        assert "Ben Jones, scan your own badge to go on" in screen_text(app)
+        before = events(school)
+        await press(pilot, "f4")
+        assert "nothing is recorded until Ben Jones scans their own badge" in notice(app)
+        await press(pilot, "f8", "f8")
+        await type_code(pilot, "CHEAD")  # typed, as the lead would type a colleague's code
+        assert isinstance(app.screen, PersonScreen), notice(app)
+        assert "Carol Head" in screen_text(app)
+        assert "Breakfast club (Ben Jones) had been left open" in notice(app)
+        assert events(school) == before
+    assert _in_drawer(school) == ["ASMITH"]
+
+
+async def test_the_lead_goes_on_with_a_paused_breakfast_club_by_their_own_badge(
+    school: Services,
+) -> None:
+    app = make_app(school)
+    async with running(app) as pilot:
+        await _breakfast_left_open(pilot, app)
+        await scan(pilot, "SRK1:S:BJONES")
+        assert isinstance(app.screen, BreakfastScreen)
+        assert "PAUSED" not in screen_text(app)
+        assert "Pauses after 2 minutes without a scan" in screen_text(app)
+        await scan(pilot, "SRK1:S:EPATEL")
+        assert "Esha Patel: phone into the drawer" in screen_text(app)
+        # A minute apart, colleague after colleague, it goes on by itself.
+        assert isinstance(app.clock, FakeUiClock)
+        app.clock.advance(60)
+        await scan(pilot, "SRK1:S:CHEAD")
+        assert "Carol Head: phone into the drawer" in screen_text(app)
+    assert _in_drawer(school) == ["ASMITH", "CHEAD", "EPATEL"]
