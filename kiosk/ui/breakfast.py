@@ -4,7 +4,8 @@ and moves them all to the staff-room store when breakfast club ends."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from time import monotonic
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, on
@@ -49,6 +50,8 @@ class Entry:
     receipt: EventReceipt
     action: str  # "in" or "back"
     undone: bool = False
+    # When it was put on the screen (time.monotonic(), a key's own clock on Linux).
+    shown_at: float = field(default_factory=monotonic)
 
     @property
     def name(self) -> str:
@@ -80,6 +83,7 @@ class BreakfastScreen(StaffScreen):
         # has paused since (see PAUSE_FACTOR).
         self._active_at: float | None = None  # (None: since it was shown)
         self.paused = False
+        self._undo_key_at: float | None = None  # when the F4 being handled was pressed
 
     def compose(self) -> ComposeResult:
         with Vertical(id="breakfast"):
@@ -158,6 +162,7 @@ class BreakfastScreen(StaffScreen):
     def take_key(self, event: events.Key) -> bool:
         self._pause_if_left()  # before the key: left alone, the keys are the next person's
         self._active_at = self.kiosk.clock.monotonic()
+        self._undo_key_at = event.time if event.key == "f4" else None
         return super().take_key(event)
 
     def _resume_or_hand_over(self, text: str, code: str) -> None:
@@ -323,9 +328,19 @@ class BreakfastScreen(StaffScreen):
         if undone is not None and now - undone < MOVE_READ_SECONDS:
             return  # the same press again (typed before the last undo was shown): not read
         self._move_armed_at = None
+        pressed_at, self._undo_key_at = self._undo_key_at, None
         entry = next((e for e in reversed(self.entries) if not e.undone), None)
         if entry is None:
             self.show_error("There is nothing to undo in this session.", title="Nothing to undo")
+            return
+        if pressed_at is not None and pressed_at < entry.shown_at:
+            # F4 was pressed before this scan was on the screen (it waited while a colleague's
+            # badge, scanned as it was pressed, was recorded): it was meant for the one before.
+            self.show_error(
+                f"F4 came while {entry.name}'s scan was being recorded: nothing was undone. "
+                f"Press F4 again to undo {entry.name}'s scan.",
+                title="Not undone",
+            )
             return
         event_id, lead = entry.receipt.event_id, self.lead.code
 
@@ -333,6 +348,10 @@ class BreakfastScreen(StaffScreen):
             return s.register.undo(event_id, recorded_by=lead), _drawer(s)
 
         self.call(work, lambda result: self._undone(entry, result))
+
+    def _undo_tapped(self) -> None:
+        self._undo_key_at = None  # (a tap waits behind the keys typed before it, not for a scan)
+        self.action_undo()
 
     def _undone(self, entry: Entry, result: tuple[EventReceipt, tuple[PhoneHolding, ...]]) -> None:
         _receipt, self.in_drawer = result
@@ -385,7 +404,7 @@ class BreakfastScreen(StaffScreen):
         actions = {
             "bc-in": lambda: self.action_mode("in"),
             "bc-back": lambda: self.action_mode("back"),
-            "bc-undo": self.action_undo,
+            "bc-undo": self._undo_tapped,
             "bc-move": self.action_move_all,
             "bc-leave": self.action_done,
         }

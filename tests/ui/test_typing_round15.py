@@ -26,6 +26,7 @@ from kiosk.ui.breakfast import BreakfastScreen
 from kiosk.ui.person import PersonScreen
 from tests.ui.clocks import FakeUiClock
 from tests.ui.kiosk_support import (
+    burst_keys,
     events,
     make_app,
     notice,
@@ -249,3 +250,30 @@ async def test_the_lead_goes_on_with_a_paused_breakfast_club_by_their_own_badge(
         await scan(pilot, "SRK1:S:CHEAD")
         assert "Carol Head: phone into the drawer" in screen_text(app)
     assert _in_drawer(school) == ["ASMITH", "CHEAD", "EPATEL"]
+
+
+async def test_f4_pressed_as_a_colleagues_scan_is_being_recorded_undoes_nothing_unseen(
+    school: Services,
+) -> None:
+    # Ben sees that Alice's phone went in by mistake and presses F4 to undo it, just as Esha
+    # scans her own badge beside him. Her scan went first (it came first); his F4 waited for
+    # it and then undid the last scan: Esha's, which he had not yet seen. Nothing is undone
+    # that was not on the screen when F4 was pressed; the screen says what F4 would undo now.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:BJONES")
+        await press(pilot, "f5")
+        await scan(pilot, "SRK1:S:ASMITH")
+        app.receive_scan("SRK1:S:EPATEL")
+        burst_keys(app, "f4")
+        await settle(pilot)
+        assert "Esha Patel: phone into the drawer" in screen_text(app)
+        assert "UNDONE" not in screen_text(app)
+        assert "nothing was undone" in notice(app)
+        assert "Press F4 again to undo Esha Patel's scan" in notice(app)
+        assert _in_drawer(school) == ["ASMITH", "EPATEL"]
+        # Seen, F4 undoes it.
+        await pilot.pause(0.6)
+        await press(pilot, "f4")
+        assert "UNDONE Esha Patel" in screen_text(app)
+    assert _in_drawer(school) == ["ASMITH"]
