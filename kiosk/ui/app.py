@@ -53,6 +53,9 @@ log = logging.getLogger("kiosk.ui")
 
 S = TypeVar("S", bound=Screen[Any])
 
+# Enter, as a terminal sends it.
+ENTER_KEYS = frozenset({"enter", "ctrl+m"})
+
 # Actions that would leave the app (or open a way out): refused whatever asks for them,
 # a key binding, the command palette or a markup link.
 FORBIDDEN_ACTIONS = frozenset(
@@ -144,6 +147,8 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         self._typeahead_paused_until = 0.0
         self._wedge: ScanWedge[events.Key] = ScanWedge()
         self._held_keys = HeldKeys()  # a key held down: one press (kiosk/ui/keys.py)
+        # The last Enter came as a code might be read with it (see _may_open_a_screen).
+        self._enter_may_open = False
         self._held_keys_timer: Timer | None = None
         self._wedge_timer: Timer | None = None
         # The last press of the mouse or the touch screen (time, x, y, its screen, weakly:
@@ -462,6 +467,11 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
                 # A key held down is one press: its repeats go no further (kiosk/ui/keys.py).
                 screen = self.screen if self.screen_stack else None
                 matters = isinstance(screen, KioskScreenMixin) and screen.repeat_matters(event.key)
+                if event.key in ENTER_KEYS:
+                    # An Enter again after one that may have opened another screen (it read
+                    # a code): told from that Enter held down, whose repeats would act there.
+                    matters = matters or self._enter_may_open
+                    self._enter_may_open = self._may_open_a_screen(screen)
                 for key_event in self._held_keys.feed(event, matters=matters):
                     await self._key_typed(key_event)
                 self._expire_held_later()
@@ -488,14 +498,25 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
                 return
         await super().on_event(event)
 
+    def _may_open_a_screen(self, screen: Screen[Any] | None) -> bool:
+        """An Enter coming now may read a code and so open another screen: a code is typed
+        in the screen's field, or keys typed before it wait to be read, or a code is being
+        read (then a repeat of this Enter, were it held down, would land on that screen)."""
+        field = screen.code_field if isinstance(screen, KioskScreenMixin) else None
+        typed = field is not None and bool(field.value.strip())
+        return typed or self.keys_pending or self.busy or bool(self._scans)
+
     async def _key_typed(self, event: events.Key) -> None:
         """A key typed (not a repeat of a key held down): to the scanner's watch, else on
         to the keys' queue."""
         if self._wedge.pending or self._scans_wanted():
             reading = self.busy or bool(self._scans) or self.keys_pending
-            await self._apply(
-                self._wedge.feed(event, event.key, event.character, monotonic(), reading=reading)
-            )
+            out = self._wedge.feed(event, event.key, event.character, monotonic(), reading=reading)
+            if out.scan is not None and event.key in ENTER_KEYS:
+                # A scanner's Enter, which ends its payload, is never held down: the person's
+                # Enter after it (to deposit) goes at once.
+                self._enter_may_open = False
+            await self._apply(out)
             return
         self._wedge.passed_by()
         await super().on_event(event)

@@ -303,7 +303,9 @@ class HeldKeys:
     ``KioskScreenMixin.repeat_matters``: F8's "press again to confirm" asked, F4's undo, the
     review's "Press Enter again to send it") does a key wait: elsewhere a second Enter does
     what the first did or nothing (a deposit's confirmation goes home), and the wait would
-    put 0.15 s on every Enter typed after a badge's Enter.
+    put 0.15 s on every Enter typed after a badge's Enter. (The kiosk also makes an Enter
+    matter when the Enter before it may have read a typed code: its repeats, held down, would
+    land on the screen that code opened and deposit a phone there; ``KioskApp.on_event``.)
 
     Plain Python: ``feed`` takes events with ``key`` and ``time`` (the time the key came) and
     returns those to hand on now, in order."""

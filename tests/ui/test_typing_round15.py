@@ -3,6 +3,7 @@ two people at one kiosk; the register read before and after."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import os
@@ -16,13 +17,16 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from time import monotonic
 
 import pytest
+from textual import events as textual_events
 from textual.pilot import Pilot
 
 from kiosk.services.app import Services
 from kiosk.ui.app import KioskApp
 from kiosk.ui.breakfast import BreakfastScreen
+from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.person import PersonScreen
 from tests.ui.clocks import FakeUiClock
 from tests.ui.kiosk_support import (
@@ -277,3 +281,60 @@ async def test_f4_pressed_as_a_colleagues_scan_is_being_recorded_undoes_nothing_
         await press(pilot, "f4")
         assert "UNDONE Esha Patel" in screen_text(app)
     assert _in_drawer(school) == ["ASMITH"]
+
+
+# --- Enter held down ---------------------------------------------------------------------------
+
+# A key held down: the terminal repeats it after half a second, 30 times a second.
+REPEAT_DELAY = 0.5
+REPEAT_EVERY = 1 / 30
+
+
+async def _keys_at(app: KioskApp, keys: list[tuple[float, str]]) -> None:
+    """Keys as a terminal sends them, each at its own time (seconds from now), in real
+    time: a person's, or a key held down and repeated."""
+    start = monotonic()
+    for offset, key in keys:
+        when = start + offset
+        while monotonic() < when:
+            await asyncio.sleep(min(0.005, when - monotonic()))
+        character = "\r" if key == "enter" else key if len(key) == 1 else None
+        event = textual_events.Key(key, character)
+        event.time = when
+        app.post_message(event)
+
+
+def _typed_then_held(code: str, seconds: float) -> list[tuple[float, str]]:
+    """``code`` typed at a person's pace, then Enter pressed and held ``seconds``."""
+    keys = [(0.2 * n, char) for n, char in enumerate(code)]
+    at = 0.2 * len(code)
+    keys.append((at, "enter"))
+    repeat = at + REPEAT_DELAY
+    while repeat < at + seconds:
+        keys.append((repeat, "enter"))
+        repeat += REPEAT_EVERY
+    return keys
+
+
+async def test_enter_held_down_after_a_typed_code_opens_the_screen_and_records_nothing(
+    school: Services,
+) -> None:
+    # Daniel types his code and presses Enter a moment too long. The Enter read his code and
+    # brought up his screen; its repeats, half a second on, landed there: the first deposited
+    # his phone, the next ones left the confirmation. He never saw his screen (and with his
+    # phone in the store, the same Enter would have collected it). A key held is one press:
+    # he is on his screen, nothing recorded.
+    before = events(school)
+    app = make_app(school)
+    async with running(app) as pilot:
+        await _keys_at(app, _typed_then_held("CHEAD", 1.2))
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert isinstance(app.screen, PersonScreen), notice(app)
+        assert "Carol Head" in screen_text(app)
+        assert events(school) == before
+        # Her own Enter, once she has read her screen, deposits.
+        await pilot.pause(0.5)
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ConfirmScreen), notice(app)
+    assert [kind for kind, _ in events(school)[len(before) :]] == ["phone_deposited"]
