@@ -223,6 +223,18 @@ class PinScreen(StaffModal):
     # --- the admin's badge ------------------------------------------------------------------
 
     def handle_scan(self, text: str) -> None:
+        if self.stage == "pin" and (self.digits or self.typed):
+            # A badge with a PIN half typed: the digits may be someone's who walked away,
+            # and joined to the PIN typed next they made one wrong PIN, counted against this
+            # keyboard. What was typed is dropped (it was not an attempt).
+            self.digits = self.typed = ""
+            self._show_dots()
+            self.show_error(
+                "A badge was scanned with a PIN half typed: what was typed was cleared (not "
+                "counted as an attempt). Type the PIN, then Enter; then scan your badge.",
+                title="PIN",
+            )
+            return
         if self.stage != "badge":
             self.show_error("Enter the PIN first.", title="PIN")
             return

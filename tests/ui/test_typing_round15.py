@@ -28,7 +28,9 @@ from kiosk.ui.app import KioskApp
 from kiosk.ui.breakfast import BreakfastScreen
 from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.person import PersonScreen
+from kiosk.ui.pin import PinScreen
 from tests.ui.clocks import FakeUiClock
+from tests.ui.conftest import ADMIN_PIN
 from tests.ui.kiosk_support import (
     burst_keys,
     events,
@@ -338,3 +340,25 @@ async def test_enter_held_down_after_a_typed_code_opens_the_screen_and_records_n
         await press(pilot, "enter")
         assert isinstance(app.screen, ConfirmScreen), notice(app)
     assert [kind for kind, _ in events(school)[len(before) :]] == ["phone_deposited"]
+
+
+# --- the PIN pad ---------------------------------------------------------------------------------
+
+
+async def test_a_half_typed_pin_left_on_the_pad_is_not_joined_to_the_next_admins(
+    school: Services,
+) -> None:
+    # Someone opened the PIN pad (F10), typed "2468" and walked away. Dina, an admin, comes
+    # and scans her badge first ("Enter the PIN first."), then types the PIN and Enter: the
+    # digits left there and hers made one wrong PIN, counted against this keyboard (the
+    # fifth locks it, recorded in the register). The badge clears what was half typed.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, "f10", *"2468")
+        assert isinstance(app.screen, PinScreen)
+        await scan(pilot, "SRK1:S:DOFFICE")
+        assert "cleared" in notice(app)
+        await press(pilot, *ADMIN_PIN, "enter")
+        assert app.screen.stage == "badge", notice(app)
+        await scan(pilot, "SRK1:S:DOFFICE")
+        assert app.screen.stage == "menu", notice(app)
