@@ -157,6 +157,7 @@ def _deposits(register: str, name: str) -> list[str]:
     return [line for line in register.splitlines() if "Phone deposited" in line and name in line]
 
 
+@pytest.mark.tuning("escape")
 def test_esc_then_enter_straight_after_it_leaves_and_deposits_nothing(
     terminal: Terminal,
 ) -> None:

@@ -14,9 +14,10 @@ Nothing is patched on import: :func:`install` is called by each app as it is mad
 - a comma list of piece names (``gc,table``) for those only, or ``all,-gc`` for every piece
   but those named with ``-``.
 
-One fix here is not a piece and is applied whatever ``KIOSK_TUNING`` says: Esc followed
-straight away by another key is read as Esc and that key (``escape.py``; Textual read Esc,
-Enter typed 60 ms apart as one Enter).
+One piece is a correctness fix, not speed work: ``escape``, Esc followed straight away by
+another key read as Esc and that key (``escape.py``; Textual read Esc, Enter typed 60 ms apart
+as one Enter, which deposited a phone). It is a piece all the same, so that ``KIOSK_TUNING=0``
+is Textual as it comes.
 
 The pieces (:data:`PIECES`) are each switchable so that ``make bench`` can measure each with
 and without it; docs/architecture.md has the table of what each one buys.
@@ -40,6 +41,7 @@ PIECES: dict[str, str] = {
     "gc": "collect while a screen is read; freeze what lives for good; no gc while opening",
     "table": "DataTable: plain one-line cells drawn directly; caches freed at once",
     "table-widths": "DataTable repainted when its column widths settle (cut-short cells)",
+    "escape": "Esc then another key at once read as Esc and that key (not one Alt+key)",
 }
 LEAK_FIXES = frozenset({"styles-cache", "thread-worker"})
 
@@ -81,7 +83,10 @@ def install(app: Any = None, spec: str | None = None) -> frozenset[str]:
     active = parse(spec)
     from kiosk.ui.tuning import escape, leaks, memory, style_memo
 
-    escape.apply()  # not a piece: what a key means is not speed work (escape.py)
+    if "escape" in active:
+        escape.apply()
+    else:
+        escape.remove()
 
     if "styles-cache" in active:
         leaks.apply()

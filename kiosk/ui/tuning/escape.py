@@ -15,9 +15,10 @@ once, and what follows it is read as the key it is. A kiosk has no Alt+key to lo
 key it is sent is an Esc and a key. Pasted text (between the terminal's paste brackets) is
 left as it came.
 
-Applied by :func:`kiosk.ui.tuning.install` whatever ``KIOSK_TUNING`` says (it is not speed
-work): the drivers that read a terminal (``linux_driver``, and ``web_driver`` for the console
-served in a browser) make this parser instead of Textual's.
+Tuning piece ``escape``, on unless ``KIOSK_TUNING`` leaves it out (it is a correctness fix,
+not speed work; a piece so that ``KIOSK_TUNING=0`` is Textual as it comes): the drivers that
+read a terminal (``linux_driver``, and ``web_driver`` for the console served in a browser)
+make this parser instead of Textual's.
 """
 
 from __future__ import annotations
@@ -82,3 +83,16 @@ def apply() -> None:
         module = sys.modules.get(name)
         if module is not None and getattr(module, "XTermParser", None) is _TEXTUAL_PARSER:
             module.XTermParser = EscapeFirstParser  # type: ignore[attr-defined]
+
+
+def remove() -> None:
+    """Textual's own parser again (idempotent)."""
+    import sys
+
+    import textual._xterm_parser as xterm
+
+    xterm.XTermParser = _TEXTUAL_PARSER  # type: ignore[misc]
+    for name in _DRIVERS:
+        module = sys.modules.get(name)
+        if module is not None and getattr(module, "XTermParser", None) is EscapeFirstParser:
+            module.XTermParser = _TEXTUAL_PARSER  # type: ignore[attr-defined]
