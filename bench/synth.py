@@ -65,7 +65,9 @@ from kiosk.domain.chain import (
     text_fingerprint,
 )
 from kiosk.domain.events import SIGN_OUT_REASONS, EventKind
+from kiosk.domain.reference import REFERENCE_FIELDS
 from kiosk.resources import SEED_POLICY_TITLE
+from kiosk.services.reference import all_table_rows, normalise_row
 
 SEED = 2018
 ZONE = ZoneInfo("Europe/London")
@@ -1070,12 +1072,67 @@ class _Tally:
         self.last_at: datetime | None = None
 
 
-def event_rows(school: School, events: int, tally: _Tally) -> Iterator[tuple[Any, ...]]:
-    """Exactly ``events`` rows in id order, each chained to the one before."""
+def baseline_details(
+    reference: dict[str, list[dict[str, Any]]], stored: dict[str, dict[Any, dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """The list rows as the kiosk's first write records them (``UnitOfWork.ensure_baseline``:
+    one ``reference_changed`` event each, reason "baseline", before any other event): the
+    synthetic lists, and what the database already holds (the seeded stores)."""
+    roles: dict[Any, list[str]] = defaultdict(list)
+    for row in reference["staff_roles"]:
+        roles[row["staff_id"]].append(row["role"])
+    rows: dict[str, dict[Any, dict[str, Any]]] = {t: dict(v) for t, v in stored.items()}
+    for table in ("staff", "devices", "policies"):
+        for row in reference[table]:
+            fields = {k: v for k, v in row.items() if k != "id"}
+            if table == "staff":
+                fields["roles"] = roles.get(row["id"], [])
+            rows[table][row["id"]] = normalise_row(table, fields) or {}
+    return [
+        {"table": table, "key": key, "row": rows[table][key], "reason": "baseline"}
+        for table in REFERENCE_FIELDS
+        for key in sorted(rows.get(table, {}))
+    ]
+
+
+def event_rows(
+    school: School, events: int, tally: _Tally, baseline: list[dict[str, Any]] | None = None
+) -> Iterator[tuple[Any, ...]]:
+    """Exactly ``events`` rows in id order, each chained to the one before: the ``baseline``
+    list events first (at the first day's 06:00), then the school's."""
     prev = GENESIS_HASH
     next_id = 1
     names = {kind: (kind.value, kind.category) for kind in EventKind}
     key = bench_key()
+    first_at = datetime(
+        school.start.year, school.start.month, school.start.day, 6, tzinfo=ZONE
+    ).astimezone(UTC)
+    for details in baseline or ():
+        row = {
+            "id": next_id,
+            "occurred_at": first_at,
+            "kind": EventKind.REFERENCE_CHANGED.value,
+            "category": EventKind.REFERENCE_CHANGED.category,
+            "staff_id": None,
+            "recorded_by_id": None,
+            "kiosk": OFFICE_KIOSK,
+            "store_id": None,
+            "device_id": None,
+            "policy_id": None,
+            "target_event_id": None,
+            "batch": None,
+            "due_at": None,
+            "details": details,
+            "prev_hash": prev,
+        }
+        digest = hash_of(row, version=CONTENT_VERSION)
+        yield (*row.values(), digest, event_mac(key, digest))
+        tally.kinds[row["kind"]] += 1
+        tally.per_day[school.start] += 1
+        prev = digest
+        next_id += 1
+        if next_id > events:
+            return
     for day, evs in school.days():
         for ev in evs:
             ev.id = next_id
@@ -1135,7 +1192,9 @@ def build(
     school = School(start)
     tally = _Tally()
     reference = _reference_rows(school)
-    rows = event_rows(school, events, tally)
+    with engine.connect() as conn:
+        stored = all_table_rows(conn)
+    rows = event_rows(school, events, tally, baseline_details(reference, stored))
     if engine.dialect.name == "postgresql":
         _load_postgresql(engine, reference, rows, log)
     else:

@@ -577,6 +577,11 @@ def walk(
     # A new school's set-up (the first admins imported by no one) lasts until an admin acts.
     setup_done = False
     baseline_open = True  # until the first reference event that is not the baseline
+    # The kiosk records the baseline of the lists once, at its first write since revision
+    # 0005, before any other event with a MAC: one after such an event took in lists changed
+    # behind the chain (the kiosk misled into thinking the register had none), as they stood.
+    baseline_allowed = True
+    late_baselines: list[str] = []
     unauthorised: list[int] = []
     removed_power: list[int] = []
     backdated: list[str] = []
@@ -676,6 +681,15 @@ def walk(
             )
         if not setup_done and admins and row["staff_id"] in admins:
             setup_done = True
+        is_baseline = (
+            kind == REFERENCE_KIND
+            and isinstance(details, dict)
+            and details.get("reason") == BASELINE_REASON
+        )
+        if is_baseline and not baseline_allowed:
+            late_baselines.append(_late_baseline(event_id, details, replay))
+        elif not is_baseline and version >= 2:
+            baseline_allowed = False
         if kind == REFERENCE_KIND and isinstance(details, dict):
             baseline = details.get("reason") == BASELINE_REASON and baseline_open
             baseline_open = baseline_open and baseline
@@ -777,6 +791,14 @@ def walk(
             f"{len(unauthorised)} grant(s) of admin or change(s) of the admin PIN not recorded "
             f"by an admin (the school's admins were acting by then): {shown}"
             f"{' ...' if len(unauthorised) > 20 else ''}"
+        )
+    if late_baselines:
+        problems.append(
+            f"{len(late_baselines)} list row(s) recorded as the lists' starting point (a "
+            "baseline) after the register already held its lists: the kiosk records that only "
+            "once, at its first write; the lists were changed directly in the database and "
+            f"then taken in as they stood: {'; '.join(late_baselines[:20])}"
+            f"{' ...' if len(late_baselines) > 20 else ''}"
         )
     if backdated:
         problems.append(
@@ -1138,6 +1160,28 @@ def _show(value: Any) -> str:
     # A stored value may be anything SQLite keeps (binary data too): shown, never a TypeError.
     shown = json.dumps(value, ensure_ascii=True, default=repr)
     return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
+def _late_baseline(
+    event_id: Any, details: Mapping[str, Any], replay: Mapping[str, Mapping[Any, Any]]
+) -> str:
+    """One late baseline event, named with what it changed of the row as recorded before."""
+    table, key, row = details.get("table"), details.get("key"), details.get("row")
+    try:
+        before = replay.get(str(table), {}).get(normalise_key(str(table), key))
+    except (TypeError, ValueError, OverflowError):
+        before = None
+    said = f"event {event_id} ({str(table)[:20]} {_show(key)})"
+    if not isinstance(row, dict):
+        return said
+    if not isinstance(before, dict):
+        return f"{said}: a row never recorded before"
+    changed = [
+        f"{column} {_show(before.get(column))} -> {_show(row.get(column))}"
+        for column in sorted(set(row) | set(before), key=str)
+        if row.get(column) != before.get(column)
+    ]
+    return f"{said}: {', '.join(changed[:5])}" if changed else said
 
 
 def _reference_problems(

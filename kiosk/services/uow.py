@@ -175,6 +175,16 @@ _STORED_EVENT = text(
 _NAMED_AHEAD = select(_events.c.id).where(_events.c.target_event_id == bindparam("id")).limit(1)
 _STORED_HASH = text("SELECT hash FROM events WHERE id = :id")
 _ANY_REFERENCE = select(_events.c.id).where(_events.c.kind == REFERENCE_KIND).limit(1)
+# The same on SQLite, read from the table itself, not from an index: an index rebuilt without
+# the register's list events (its CREATE text written back through ``writable_schema``)
+# answered "none", and the kiosk took the lists, as edited in the file, in as a new baseline
+# under its own key (tests/reliability/test_attacks_round15_rec.py).
+_ANY_REFERENCE_SQLITE = text(
+    "SELECT id FROM events NOT INDEXED WHERE kind = :kind ORDER BY id LIMIT 1"
+).bindparams(kind=REFERENCE_KIND)
+# The newest event's MAC: one there means the register has been written since revision 0005,
+# whose first write recorded the baseline (or found the lists empty): never again.
+_HEAD_MAC = select(_events.c.mac).order_by(_events.c.id.desc()).limit(1)
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -685,7 +695,10 @@ class UnitOfWork:
         yet (a database from before revision 0005, or a new one with its seeded stores and
         policy). Returns how many were recorded."""
         conn = self.session.connection()
-        if conn.execute(_ANY_REFERENCE).first() is not None:
+        if conn.execute(_HEAD_MAC).scalar() is not None:
+            return 0
+        sqlite = conn.dialect.name == "sqlite"
+        if conn.execute(_ANY_REFERENCE_SQLITE if sqlite else _ANY_REFERENCE).first() is not None:
             return 0
         count = 0
         for table, rows in all_table_rows(conn).items():

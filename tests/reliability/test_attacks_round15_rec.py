@@ -1,0 +1,125 @@
+"""Round 15 of the red team on the record: what is hashed, what verify reads and what the
+office is shown (the SQLite file and the kiosk's PostgreSQL login).
+
+Each test here failed on the code before its fix (see the commit that added it), unless it is
+marked as a guard test.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from kiosk.config import Settings
+from kiosk.db.engine import make_engine
+from kiosk.services.app import Services
+from kiosk.services.reference import table_rows
+from tests.conftest import FakeClock
+from tests.reliability.helpers import sqlite_path
+from tests.reliability.test_attacks import said, shift_school
+
+
+@contextmanager
+def _file(services: Services) -> Iterator[sqlite3.Connection]:
+    """A shell's own connection to the kiosk's SQLite file (the kiosk closed meanwhile)."""
+    services.close()
+    conn = sqlite3.connect(sqlite_path(services.settings.database_url), isolation_level=None)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def _started(services: Services, clock: FakeClock) -> Services:
+    """The kiosk started again on the file as it is now."""
+    url = services.settings.database_url
+    return Services(make_engine(url), Settings(kiosk_name="k1", database_url=url), clock)
+
+
+def _without_triggers(conn: sqlite3.Connection, *statements: str) -> None:
+    """Run ``statements`` with every trigger dropped, then put the triggers back as they were."""
+    triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
+    for name, _sql in triggers:
+        conn.execute(f"DROP TRIGGER {name}")
+    for statement in statements:
+        conn.execute(statement)
+    for _name, sql in triggers:
+        conn.execute(sql)
+
+
+# --- the lists taken in again as a "baseline" ---------------------------------------------
+
+
+def _hide_list_events_from_the_kind_index(conn: sqlite3.Connection) -> None:
+    """Rebuild ``ix_events_kind_time`` without the list events and write its CREATE text back
+    (``writable_schema``): "is there a list event?" asked through the index says no."""
+    sql = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'ix_events_kind_time'"
+    ).fetchone()[0]
+    conn.execute("DROP INDEX ix_events_kind_time")
+    conn.execute(
+        "CREATE INDEX ix_events_kind_time ON events (kind, occurred_at) "
+        "WHERE kind <> 'reference_changed'"
+    )
+    conn.execute("PRAGMA writable_schema = ON")
+    conn.execute("UPDATE sqlite_master SET sql = ? WHERE name = 'ix_events_kind_time'", (sql,))
+    conn.execute("PRAGMA writable_schema = OFF")
+
+
+def test_lists_edited_in_the_file_are_not_taken_in_as_a_new_baseline(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    """A shell (no key) renames Alice in the ``staff`` table, makes her a breakfast-club lead
+    and hides the register's list events from the index the kiosk asked "has the register
+    its lists yet?". The next ``kiosk verify`` (or scan) recorded every list row as it stood
+    as a new baseline, MACed with the school key; the shell then ran REINDEX, and verify said
+    "Register intact" while the console showed "Mallory Smith", a breakfast-club lead. The
+    kiosk now asks the table itself, records no baseline on a register already written, and
+    verify names the edited row."""
+    services = sqlite_services
+    shift_school(services)
+    assert services.integrity.verify().ok
+    with _file(services) as conn:
+        _hide_list_events_from_the_kind_index(conn)
+        _without_triggers(
+            conn,
+            "UPDATE staff SET name = 'Mallory Smith' WHERE code = 'ASMITH'",
+            "INSERT INTO staff_roles (staff_id, role) "
+            "SELECT id, 'breakfast_club_lead' FROM staff WHERE code = 'ASMITH'",
+        )
+    services = _started(services, clock)
+    services.integrity.verify()  # what the office runs (it names the index: see below)
+    services.close()
+    with _file(services) as conn:
+        conn.execute("REINDEX")  # the shell tidies the index away
+
+    services = _started(services, clock)
+    try:
+        report = services.integrity.verify()
+    finally:
+        services.close()
+
+    assert not report.ok, report.summary
+    assert 'staff 2 column name: stored "Mallory Smith", recorded "Alice Smith"' in said(report)
+
+
+def test_a_list_change_recorded_as_a_late_baseline_is_named(sqlite_services: Services) -> None:
+    """The same rename written into the register as the kiosk writes a baseline (a list row
+    by no one, reason "baseline"), after the register already held its lists (a kiosk older
+    than the fix above, misled the same way, or a shell with the key): verify took it as an
+    ordinary list change and said "Register intact". A baseline comes once, before any other
+    event with a MAC: verify names a later one and what it changed."""
+    services = sqlite_services
+    shift_school(services)
+    with services.ctx.write() as uow:
+        alice = table_rows(uow.session.connection(), "staff")[2]
+        assert alice["name"] == "Alice Smith"
+        row = alice | {"name": "Mallory Smith"}
+        late = uow.change_reference("staff", 2, row, reason="baseline").id
+
+    report = services.integrity.verify()
+
+    assert not report.ok, report.summary
+    assert f'event {late} (staff 2): name "Alice Smith" -> "Mallory Smith"' in said(report)
+    assert "after the register already held its lists" in said(report)
