@@ -89,7 +89,7 @@ from kiosk.domain.reference import REFERENCE_FIELDS, REFERENCE_KIND, normalise_k
 from kiosk.domain.text import display_text
 from kiosk.domain.timeutil import CLOCK_SKEW
 from kiosk.services.common import UseCases
-from kiosk.services.reference import all_table_rows
+from kiosk.services.reference import all_table_rows, differing_fields
 from kiosk.services.secret import (
     FileRefused,
     SchoolKeyError,
@@ -1207,13 +1207,12 @@ def _reference_problems(
                     "missing from the table (deleted directly)"
                 )
                 continue
-            for column in REFERENCE_FIELDS[table]:
-                if rec.get(column) != got.get(column):
-                    problems.append(
-                        f"{table} {key} column {column}: stored {_show(got.get(column))}, "
-                        f"recorded {_show(rec.get(column))} "
-                        f"(event {replay_event.get((table, key))})"
-                    )
+            for column in differing_fields(table, rec, got):
+                problems.append(
+                    f"{table} {key} column {column}: stored {_show(got.get(column))}, "
+                    f"recorded {_show(rec.get(column))} "
+                    f"(event {replay_event.get((table, key))})"
+                )
     return problems
 
 

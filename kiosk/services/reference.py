@@ -62,20 +62,26 @@ def normalise_row(table: str, row: Mapping[str, Any] | None) -> dict[str, Any] |
     return {field: _value(field, row[field]) for field in fields}
 
 
-def table_rows(conn: Connection, table: str) -> dict[Any, dict[str, Any]]:
-    """Every row of one reference table, keyed as the events key it, in recorded form."""
+def table_rows(conn: Connection, table: str, *, key: Any = None) -> dict[Any, dict[str, Any]]:
+    """Every row of one reference table, keyed as the events key it, in recorded form
+    (``key``: that row only)."""
     fields = [f for f in REFERENCE_FIELDS[table] if f != "roles"]
     key_column = _KEY_COLUMN[table] if table in ID_KEYED else "key"
     columns = ", ".join([key_column, *fields])
     rows: dict[Any, dict[str, Any]] = {}
-    for raw in conn.execute(text(f"SELECT {columns} FROM {table}")):
-        key = raw[0]
-        if table == "kiosk_settings" and key in UNRECORDED_SETTINGS:
+    where = "" if key is None else f" WHERE {key_column} = :key"
+    params = {} if key is None else {"key": key}
+    for raw in conn.execute(text(f"SELECT {columns} FROM {table}{where}"), params):
+        row_key = raw[0]
+        if table == "kiosk_settings" and row_key in UNRECORDED_SETTINGS:
             continue
-        rows[key] = {f: _stored(f, v) for f, v in zip(fields, raw[1:], strict=True)}
+        rows[row_key] = {f: _stored(f, v) for f, v in zip(fields, raw[1:], strict=True)}
     if table == "staff":
         roles: dict[Any, list[str]] = {}
-        for staff_id, role in conn.execute(text("SELECT staff_id, role FROM staff_roles")):
+        where = "" if key is None else " WHERE staff_id = :key"
+        for staff_id, role in conn.execute(
+            text(f"SELECT staff_id, role FROM staff_roles{where}"), params
+        ):
             roles.setdefault(staff_id, []).append(str(role))
         for staff_id, row in rows.items():
             row["roles"] = sorted(roles.pop(staff_id, []))
@@ -86,3 +92,10 @@ def table_rows(conn: Connection, table: str) -> dict[Any, dict[str, Any]]:
 
 def all_table_rows(conn: Connection) -> dict[str, dict[Any, dict[str, Any]]]:
     return {table: table_rows(conn, table) for table in REFERENCE_FIELDS}
+
+
+def differing_fields(
+    table: str, recorded: Mapping[str, Any], stored: Mapping[str, Any]
+) -> list[str]:
+    """The fields of one row whose stored value is not the recorded one (as verify compares)."""
+    return [f for f in REFERENCE_FIELDS[table] if recorded.get(f) != stored.get(f)]

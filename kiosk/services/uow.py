@@ -34,6 +34,7 @@ from kiosk.domain.chain import (
     event_mac,
     hash_of,
     iso_utc,
+    parse_details,
     stored_hash,
 )
 from kiosk.domain.errors import (
@@ -46,7 +47,12 @@ from kiosk.domain.errors import (
 from kiosk.domain.events import EventKind
 from kiosk.domain.reference import ID_KEYED, REFERENCE_FIELDS, REFERENCE_KIND, normalise_key
 from kiosk.domain.timeutil import CLOCK_GONE_BACK, utc_now
-from kiosk.services.reference import all_table_rows, normalise_row
+from kiosk.services.reference import (
+    all_table_rows,
+    differing_fields,
+    normalise_row,
+    table_rows,
+)
 from kiosk.services.secret import school_key, school_key_if_present
 
 log = logging.getLogger("kiosk.services")
@@ -185,6 +191,13 @@ _ANY_REFERENCE_SQLITE = text(
 # The newest event's MAC: one there means the register has been written since revision 0005,
 # whose first write recorded the baseline (or found the lists empty): never again.
 _HEAD_MAC = select(_events.c.mac).order_by(_events.c.id.desc()).limit(1)
+# Every list event's details as stored, in chain order (the lists as the register records
+# them); on SQLite from the table itself (an index rebuilt without the newest of them would
+# make an older row look current).
+_LIST_EVENTS = "SELECT CAST(details AS TEXT) FROM events{hint} WHERE kind = :kind ORDER BY id"
+# How a list row is named to the office.
+_ROW_LABEL = {"staff": "code", "devices": "tag", "stores": "code", "policies": "title"}
+_ROW_WHAT = {"staff": "person", "devices": "device", "stores": "store", "policies": "policy"}
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -494,6 +507,8 @@ class UnitOfWork:
         self._last_hash: str | None = None
         self._last_id = 0
         self.recorded: tuple[int, str] | None = None  # the last event recorded: id, hash
+        # The lists as the register records them (read at the first list change).
+        self._lists: dict[str, dict[Any, dict[str, Any] | None]] | None = None
 
     def _chain_head(self) -> str:
         if self._last_hash is None:
@@ -681,9 +696,62 @@ class UnitOfWork:
         }
         if reason:
             details["reason"] = reason
+        if table in ID_KEYED:
+            # The services build the new row from the table's: a row changed there directly
+            # would go into the register as this change's.
+            self._refuse_changed_directly(table, details["key"])
         event = self.record(EventKind.REFERENCE_CHANGED, staff_id=by, details=details)
+        if self._lists is not None:
+            self._lists[table][details["key"]] = details["row"]
         self.session.expire_all()  # the table changed under the session's objects
         return event
+
+    def _recorded_lists(self) -> dict[str, dict[Any, dict[str, Any] | None]]:
+        """Each list row as the register's newest event for it records it (as verify
+        replays them: an event it cannot read is left out here and named there)."""
+        if self._lists is None:
+            lists: dict[str, dict[Any, dict[str, Any] | None]] = {t: {} for t in REFERENCE_FIELDS}
+            conn = self.session.connection()
+            hint = " NOT INDEXED" if conn.dialect.name == "sqlite" else ""
+            query = text(_LIST_EVENTS.format(hint=hint)).bindparams(kind=REFERENCE_KIND)
+            for (stored,) in conn.execute(query):
+                try:
+                    details = parse_details(stored) if stored is not None else None
+                    if not isinstance(details, dict):
+                        continue
+                    table = str(details["table"])
+                    value = details.get("row")
+                    lists[table][normalise_key(table, details["key"])] = (
+                        dict(value) if isinstance(value, dict) else None
+                    )
+                except (UnreadableEvent, KeyError, TypeError, ValueError, OverflowError):
+                    continue
+            self._lists = lists
+        return self._lists
+
+    def _refuse_changed_directly(self, table: str, key: Any) -> None:
+        """RuleViolation when the table's row ``key`` is not the register's newest record of
+        it (changed, added or deleted in the database itself): nothing is recorded."""
+        recorded = self._recorded_lists()[table].get(key)
+        stored = table_rows(self.session.connection(), table, key=key).get(key)
+        if recorded is None and stored is None:
+            return  # a new row
+        if recorded is None:
+            how = "is on the list but was never recorded in the register"
+        elif stored is None:
+            how = "is recorded in the register but missing from the list"
+        else:
+            fields = differing_fields(table, recorded, stored)
+            if not fields:
+                return
+            how = f"differs from what the register recorded ({', '.join(fields)})"
+        shown = (recorded or stored or {}).get(_ROW_LABEL[table])
+        label = f" {str(shown)[:40]}" if isinstance(shown, str) else f" number {key}"
+        raise RuleViolation(
+            f"Nothing was changed: the {_ROW_WHAT[table]}{label} {how}: it was changed "
+            "directly in the database, not through the kiosk. Run `kiosk verify` (it names "
+            "the change) and tell whoever looks after the kiosk."
+        )
 
     def set_setting(self, key: str, value: str | None, *, by: int | None = None) -> Event:
         """Set (or remove, with None) one kiosk setting, under the chain."""

@@ -11,8 +11,11 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
+
 from kiosk.config import Settings
 from kiosk.db.engine import make_engine
+from kiosk.domain.errors import KioskError
 from kiosk.services.app import Services
 from kiosk.services.reference import table_rows
 from tests.conftest import FakeClock
@@ -123,3 +126,65 @@ def test_a_list_change_recorded_as_a_late_baseline_is_named(sqlite_services: Ser
     assert not report.ok, report.summary
     assert f'event {late} (staff 2): name "Alice Smith" -> "Mallory Smith"' in said(report)
     assert "after the register already held its lists" in said(report)
+
+
+# --- a list row edited in the file, carried into the register by the office's next change --
+
+
+def test_a_role_added_in_the_file_is_not_carried_into_the_register_by_an_admin(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    """A shell (no key) adds the admin role to Ben's row of ``staff_roles`` and renames
+    him. Later an admin imports a roster that only changes Ben's e-mail (no roles column:
+    "keep the person's roles"): the kiosk read Ben's roles and name from the table, and
+    recorded them as the admin's change. Verify then said "Register intact", Ben an admin
+    granted by CHEAD. Now the change is refused in words, the row named, and nothing is
+    recorded; verify still names the row."""
+    services = sqlite_services
+    shift_school(services)
+    with _file(services) as conn:
+        _without_triggers(
+            conn,
+            "INSERT INTO staff_roles (staff_id, role) SELECT id, 'admin' FROM staff "
+            "WHERE code = 'BJONES'",
+            "UPDATE staff SET name = 'Benedict Jones' WHERE code = 'BJONES'",
+        )
+    services = _started(services, clock)
+    try:
+        with pytest.raises(KioskError) as refused:
+            services.people.import_staff_csv(
+                b"code,name,email\nBJONES,Benedict Jones,ben@school.example\n",
+                admin_code="CHEAD",
+            )
+        report = services.integrity.verify()
+    finally:
+        services.close()
+
+    assert "BJONES" in str(refused.value)
+    assert "changed directly in the database" in str(refused.value)
+    assert not report.ok, report.summary
+    assert 'staff 3 column roles: stored ["admin", "breakfast_club_lead"]' in said(report)
+
+
+def test_a_device_edited_in_the_file_is_not_carried_into_the_register_when_retired(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    """The same on the device list: a laptop's description changed in the file, then the
+    office retires it; the edit went into the register as the admin's."""
+    services = sqlite_services
+    shift_school(services)
+    with _file(services) as conn:
+        _without_triggers(
+            conn, "UPDATE devices SET description = 'Broken on arrival' WHERE tag = 'LAP-002'"
+        )
+    services = _started(services, clock)
+    try:
+        with pytest.raises(KioskError) as refused:
+            services.people.retire_device("LAP-002", admin_code="CHEAD")
+        report = services.integrity.verify()
+    finally:
+        services.close()
+
+    assert "LAP-002" in str(refused.value)
+    assert not report.ok, report.summary
+    assert "column description" in said(report)
