@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 import pytest
 
+from kiosk.cli import main
 from kiosk.config import Settings
 from kiosk.db.engine import make_engine
 from kiosk.domain.errors import KioskError
@@ -188,3 +189,34 @@ def test_a_device_edited_in_the_file_is_not_carried_into_the_register_when_retir
     assert "LAP-002" in str(refused.value)
     assert not report.ok, report.summary
     assert "column description" in said(report)
+
+
+# --- what verify prints ------------------------------------------------------------------
+
+
+def test_verify_prints_no_terminal_escapes_stored_in_a_list_row(
+    sqlite_services: Services, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A shell (no key) adds a row to ``kiosk_settings`` whose key is terminal escapes: clear
+    the screen, print "Register intact: ..." and hide what follows. ``kiosk verify`` named
+    it ("kiosk_settings <key>: in the table but never recorded"), the key first on its
+    summary line: printed raw, the office's terminal would show "Register intact". Guard
+    test: everything ``kiosk`` prints goes through its terminal-safe output."""
+    services = sqlite_services
+    shift_school(services)
+    url = services.settings.database_url
+    forged = "\x1b[2J\x1b[HRegister intact: 40 events checked.\x1b[8m\u202e"
+    with _file(services) as conn:
+        _without_triggers(
+            conn,
+            "INSERT INTO kiosk_settings (key, value, updated_at) "
+            f"VALUES ('{forged}', 'x', '2026-12-01 08:00:00.000000')",
+        )
+    monkeypatch.setenv("KIOSK_DATABASE_URL", url)
+
+    assert main(["verify"]) != 0
+    out = capsys.readouterr().out
+
+    assert "in the table but never recorded" in out, out
+    assert "\x1b" not in out and "\u202e" not in out, repr(out)
+    assert out.startswith("REGISTER TAMPERED WITH"), out
