@@ -445,6 +445,46 @@ _V2_ONLY_KINDS = frozenset(
     }
 )
 ADMIN_ROLE = "admin"
+_LOGGERS = ("breakfast_club_lead", ADMIN_ROLE)
+# Events the kiosk records only for someone holding a role (kiosk/services: phones.py's
+# LOGGERS, policies.py's admin, devices.py's extension of a colleague's device): the roles,
+# any one of which the recorder needs, and whether only when recording for a colleague.
+_RECORDER_ROLES: dict[str, tuple[tuple[str, ...], bool]] = {
+    EventKind.PHONE_DEPOSITED.value: (_LOGGERS, True),
+    EventKind.PHONE_COLLECTED.value: (_LOGGERS, True),
+    EventKind.PHONE_MOVED.value: (_LOGGERS, False),
+    EventKind.RETURN_EXTENDED.value: ((ADMIN_ROLE,), True),
+    EventKind.EXEMPTION_GRANTED.value: ((ADMIN_ROLE,), False),
+    EventKind.EXEMPTION_REVOKED.value: ((ADMIN_ROLE,), False),
+    EventKind.WORKSTATION_REVIEW_UPDATED.value: ((ADMIN_ROLE,), False),
+}
+
+
+def _recorder_problem(
+    row: Mapping[str, Any], replay: Mapping[str, Mapping[Any, Any]]
+) -> str | None:
+    """An event recorded by someone the register's lists did not give the role it needs at
+    that point (the role held only in the table, while it was used), or an exemption for
+    someone not on the SLT then."""
+    kind = row["kind"]
+    needed, colleague_only = (
+        _RECORDER_ROLES.get(kind, ((), False)) if isinstance(kind, str) else ((), False)
+    )
+    said = f"event {row['id']} ({kind})"
+    by = row["recorded_by_id"]
+    if needed and by is not None and not (colleague_only and by == row["staff_id"]):
+        recorder = replay["staff"].get(by) if _is_id(by) else None
+        roles = (recorder.get("roles") if isinstance(recorder, dict) else None) or ()
+        if not any(role in roles for role in needed):
+            shown = " or ".join(r.replace("_", " ") for r in needed)
+            return f"{said} recorded by staff {_show(by)}, who was not a {shown} then"
+    if kind == EventKind.EXEMPTION_GRANTED.value:
+        staff = replay["staff"].get(row["staff_id"]) if _is_id(row["staff_id"]) else None
+        if "slt" not in ((staff.get("roles") if isinstance(staff, dict) else None) or ()):
+            return f"{said} for staff {_show(row['staff_id'])}, who was not on the SLT then"
+    return None
+
+
 BASELINE_REASON = "baseline"
 PIN_SETTING = "admin_pin"
 
@@ -582,6 +622,7 @@ def walk(
     # behind the chain (the kiosk misled into thinking the register had none), as they stood.
     baseline_allowed = True
     late_baselines: list[str] = []
+    without_role: list[str] = []  # events needing a role the recorder did not hold then
     unauthorised: list[int] = []
     removed_power: list[int] = []
     backdated: list[str] = []
@@ -757,6 +798,12 @@ def walk(
                     f"correction {event_id} voids event {row['target_event_id']} (recorded by "
                     f"staff {row['recorded_by_id']})"
                 )
+        if version >= 2 and replay["staff"] and first_prev == GENESIS_HASH:
+            # (who held which role is known from the register's start; a purge may have
+            # taken the list event that gave the role then)
+            problem = _recorder_problem(row, replay)
+            if problem:
+                without_role.append(problem)
         target = row["target_event_id"]
         if target is not None and kind != correction_kind and not _earlier(target, event_id):
             problems.append(f"event {event_id} refers to event {target}, recorded after it")
@@ -791,6 +838,13 @@ def walk(
             f"{len(unauthorised)} grant(s) of admin or change(s) of the admin PIN not recorded "
             f"by an admin (the school's admins were acting by then): {shown}"
             f"{' ...' if len(unauthorised) > 20 else ''}"
+        )
+    if without_role:
+        problems.append(
+            f"{len(without_role)} event(s) recorded with a role the register's lists did not "
+            "give then (the role was in the database's own table only, added directly while "
+            f"it was used): {'; '.join(without_role[:20])}"
+            f"{' ...' if len(without_role) > 20 else ''}"
         )
     if late_baselines:
         problems.append(

@@ -220,3 +220,45 @@ def test_verify_prints_no_terminal_escapes_stored_in_a_list_row(
     assert "in the table but never recorded" in out, out
     assert "\x1b" not in out and "\u202e" not in out, repr(out)
     assert out.startswith("REGISTER TAMPERED WITH"), out
+
+
+# --- a role held only in the file while it was used ------------------------------------------
+
+
+def test_a_colleagues_phone_logged_with_a_role_held_only_in_the_file_is_named(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    """A shell (no key) gives Esha the breakfast-club lead role in ``staff_roles``; the kiosk
+    lets her collect Alice's phone from the staff room for her ("for a colleague" needs
+    that role), then the shell takes the row out again. Verify said "Register intact": the
+    collection was recorded by Esha, who never held the role in the register. Verify now
+    names every event recorded for a colleague, or by an admin's hand, by someone the
+    register's lists did not give that role then."""
+    services = sqlite_services
+    shift_school(services)
+    services.phones.deposit("ASMITH")
+    with _file(services) as conn:
+        _without_triggers(
+            conn,
+            "INSERT INTO staff_roles (staff_id, role) SELECT id, 'breakfast_club_lead' "
+            "FROM staff WHERE code = 'EPATEL'",
+        )
+    services = _started(services, clock)
+    collected = services.phones.collect("ASMITH", recorded_by="EPATEL").event_id
+    services.close()
+    with _file(services) as conn:
+        _without_triggers(
+            conn,
+            "DELETE FROM staff_roles WHERE role = 'breakfast_club_lead' AND staff_id = "
+            "(SELECT id FROM staff WHERE code = 'EPATEL')",
+        )
+
+    services = _started(services, clock)
+    try:
+        report = services.integrity.verify()
+    finally:
+        services.close()
+
+    assert not report.ok, report.summary
+    assert f"event {collected} (phone_collected) recorded by staff 5" in said(report)
+    assert "breakfast club lead or admin" in said(report)
