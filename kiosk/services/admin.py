@@ -44,7 +44,7 @@ from kiosk.domain.events import EventKind, Role
 from kiosk.domain.timeutil import utc_now
 from kiosk.services import state
 from kiosk.services.common import UseCases
-from kiosk.services.secret import school_key
+from kiosk.services.secret import school_key, school_key_if_present
 from kiosk.services.uow import UnitOfWork
 from kiosk.services.views import StaffInfo
 
@@ -293,11 +293,53 @@ def check_pin_offline(pin: str, now: datetime | None = None) -> PinCheck:
     return check
 
 
+def _key_if_readable(settings: Any) -> bytes | None:
+    """The school key to check the PIN's record with; None when this machine has none or it
+    cannot be read (the newest record is then taken as it stands; the PIN's own check says
+    what is wrong with the key)."""
+    try:
+        return school_key_if_present(settings)
+    except (KioskError, ValueError, OSError):
+        return None
+
+
+def pin_record(session: Session, key: bytes | None) -> str | None:
+    """The admin PIN's stored record (its salted hash) as the register's newest record of it
+    says, its hash and MAC checked with ``key`` (the school's; without one, the newest as it
+    stands); the ``kiosk_settings`` row only when the register holds none (a register from
+    before revision 0005, before its first write). None: no PIN is set.
+
+    The table is a projection of the register, and a shell could write an older PIN's record
+    back into it (the file keeps every one): that older PIN then signed in as any admin; or
+    delete the row, and ``kiosk admin set-pin`` then asked for no current PIN."""
+    from kiosk.services.integrity import seal_fault, stored_events
+
+    for row in stored_events(
+        session, (EventKind.REFERENCE_CHANGED.value,), newest_first=True, from_table=True
+    ):
+        try:
+            details = json.loads(row["details"]) if row["details"] is not None else None
+        except (ValueError, RecursionError):
+            continue
+        if not isinstance(details, dict):
+            continue
+        if details.get("table") != "kiosk_settings" or details.get("key") != PIN_KEY:
+            continue
+        if key is not None and seal_fault(row, key) is not None:
+            continue  # not recorded by the kiosk (verify names it)
+        value = details.get("row")
+        if not isinstance(value, dict):
+            return None  # the PIN was removed
+        recorded = value.get("value")
+        return recorded if isinstance(recorded, str) else None
+    setting = session.get(KioskSetting, PIN_KEY)
+    return setting.value if setting is not None else None
+
+
 class AdminService(UseCases):
     def is_pin_set(self) -> bool:
         with self.ctx.read() as session:
-            row = session.get(KioskSetting, PIN_KEY)
-            record = row.value if row is not None else None
+            record = pin_record(session, _key_if_readable(self.ctx.settings))
         if record is not None:
             _keep_copy(record)
         return record is not None
@@ -388,10 +430,9 @@ class AdminService(UseCases):
         little; the fifth locks this keyboard for five minutes (recorded as an event). Writes
         no setting: the attempts are counted in this kiosk's data folder."""
         with self.ctx.read() as session:
-            stored = session.get(KioskSetting, PIN_KEY)
-            if stored is None:
+            record = pin_record(session, _key_if_readable(self.ctx.settings))
+            if record is None:
                 raise RuleViolation("No admin PIN is set yet: run `kiosk admin set-pin`.")
-            record = stored.value
         _keep_copy(record)
         self.record_kept_lockouts()
         key = school_key(self.ctx.settings)

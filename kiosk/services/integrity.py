@@ -1640,17 +1640,23 @@ def stored_events(
     since: datetime | None = None,
     newest_first: bool = False,
     limit: int | None = None,
+    from_table: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """Every column of the events of ``kinds``, as stored (as verify reads them: details as its
     JSON text, a time no driver can load as NULL), in id order (``newest_first``: the reverse),
-    streamed: what :func:`seal_fault` checks. ``since``: recorded then or later."""
+    streamed: what :func:`seal_fault` checks. ``since``: recorded then or later.
+    ``from_table``: on SQLite, read from the table itself, not through an index (one rebuilt
+    without the newest of them, its CREATE text written back, would make an older one look
+    newest: what verify walks is the table)."""
     conn = session.connection()
+    postgresql = conn.dialect.name == "postgresql"
     columns = (
         ", ".join(_PG_COLUMN.get(c, c) for c in EVENT_COLUMNS)
-        if conn.dialect.name == "postgresql"
+        if postgresql
         else ", ".join(EVENT_COLUMNS)
     )
-    sql = f"SELECT {columns} FROM events WHERE kind IN :kinds"
+    hint = " NOT INDEXED" if from_table and not postgresql else ""
+    sql = f"SELECT {columns} FROM events{hint} WHERE kind IN :kinds"
     params: dict[str, Any] = {"kinds": list(kinds)}
     binds: list[BindParameter[Any]] = [bindparam("kinds", expanding=True)]
     if since is not None:

@@ -262,3 +262,59 @@ def test_a_colleagues_phone_logged_with_a_role_held_only_in_the_file_is_named(
     assert not report.ok, report.summary
     assert f"event {collected} (phone_collected) recorded by staff 5" in said(report)
     assert "breakfast club lead or admin" in said(report)
+
+
+# --- the admin PIN put back in the file -----------------------------------------------------
+
+
+def test_an_old_pin_put_back_in_the_file_does_not_open_the_console(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    """The school changed its admin PIN after the old one got about. A shell (no key) copies
+    the old PIN's stored hash back into ``kiosk_settings`` (it is in the file: the table held
+    it, and the register's list event still does). The old PIN then signed in as any admin
+    (codes are on badges), whose every action the register records as that admin's; the
+    shell puts the new hash back after, and verify has nothing to name. The PIN is now
+    checked against the register's own newest record of it (hash and MAC checked), so the
+    old PIN is refused and the school's PIN still works."""
+    services = sqlite_services
+    shift_school(services)
+    services.admin.set_pin("428613", admin_code="CHEAD")
+    with _file(services) as conn:
+        old = conn.execute("SELECT value FROM kiosk_settings WHERE key = 'admin_pin'").fetchone()
+    services = _started(services, clock)
+    services.admin.set_pin("975310", admin_code="CHEAD", current_pin="428613")
+    with _file(services) as conn:
+        _without_triggers(
+            conn, f"UPDATE kiosk_settings SET value = '{old[0]}' WHERE key = 'admin_pin'"
+        )
+
+    services = _started(services, clock)
+    try:
+        with pytest.raises(KioskError):
+            services.admin.sign_in("428613", "CHEAD")
+        assert services.admin.sign_in("975310", "CHEAD").admin.code == "CHEAD"
+    finally:
+        services.close()
+
+
+def test_a_pin_row_deleted_in_the_file_does_not_let_a_new_pin_be_set_without_the_old(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    """A shell (no key) deletes the ``admin_pin`` row of ``kiosk_settings``: "no PIN is set
+    yet", so ``kiosk admin set-pin`` took a new PIN without the current one, recorded as set
+    by the admin it named (codes are on badges). Verify then said "Register intact", and the
+    shell knew the PIN. A PIN the register records is set, whatever the table holds."""
+    services = sqlite_services
+    shift_school(services)
+    services.admin.set_pin("428613", admin_code="CHEAD")
+    with _file(services) as conn:
+        _without_triggers(conn, "DELETE FROM kiosk_settings WHERE key = 'admin_pin'")
+
+    services = _started(services, clock)
+    try:
+        with pytest.raises(KioskError, match="current PIN"):
+            services.admin.set_pin("730518", admin_code="CHEAD")
+        assert services.admin.sign_in("428613", "CHEAD").admin.code == "CHEAD"
+    finally:
+        services.close()
