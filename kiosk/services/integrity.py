@@ -457,6 +457,12 @@ _RECORDER_ROLES: dict[str, tuple[tuple[str, ...], bool]] = {
     EventKind.EXEMPTION_GRANTED.value: ((ADMIN_ROLE,), False),
     EventKind.EXEMPTION_REVOKED.value: ((ADMIN_ROLE,), False),
     EventKind.WORKSTATION_REVIEW_UPDATED.value: ((ADMIN_ROLE,), False),
+    # An admin's own acts (nobody named: the command line, or a new school's set-up; a
+    # baseline is by nobody). Corrections have their own rule (an admin or the recorder).
+    EventKind.ADMIN_ACTION.value: ((ADMIN_ROLE,), False),
+    EventKind.CALENDAR_SET.value: ((ADMIN_ROLE,), False),
+    EventKind.DEVICE_KINDS_SET.value: ((ADMIN_ROLE,), False),
+    REFERENCE_KIND: ((ADMIN_ROLE,), False),
 }
 
 
@@ -472,12 +478,18 @@ def _recorder_problem(
     )
     said = f"event {row['id']} ({kind})"
     by = row["recorded_by_id"]
+    details = row["details"]
+    if kind == EventKind.ADMIN_ACTION.value and isinstance(details, dict):
+        # A subject access export names the person; from the command line nobody else is
+        # named, and the kiosk records the person as its recorder too.
+        colleague_only = colleague_only or details.get("action") == "subject_access_export"
     if needed and by is not None and not (colleague_only and by == row["staff_id"]):
         recorder = replay["staff"].get(by) if _is_id(by) else None
         roles = (recorder.get("roles") if isinstance(recorder, dict) else None) or ()
         if not any(role in roles for role in needed):
             shown = " or ".join(r.replace("_", " ") for r in needed)
-            return f"{said} recorded by staff {_show(by)}, who was not a {shown} then"
+            article = "an" if shown[0] in "aeiou" else "a"
+            return f"{said} recorded by staff {_show(by)}, who was not {article} {shown} then"
     if kind == EventKind.EXEMPTION_GRANTED.value:
         staff = replay["staff"].get(row["staff_id"]) if _is_id(row["staff_id"]) else None
         if "slt" not in ((staff.get("roles") if isinstance(staff, dict) else None) or ()):
@@ -722,6 +734,12 @@ def walk(
             )
         if not setup_done and admins and row["staff_id"] in admins:
             setup_done = True
+        if version >= 2 and replay["staff"] and first_prev == GENESIS_HASH:
+            # Who held which role is known from the register's start (a purge may have taken
+            # the list event that gave the role then); as the lists stood before this event.
+            problem = _recorder_problem(row, replay)
+            if problem:
+                without_role.append(problem)
         is_baseline = (
             kind == REFERENCE_KIND
             and isinstance(details, dict)
@@ -798,12 +816,6 @@ def walk(
                     f"correction {event_id} voids event {row['target_event_id']} (recorded by "
                     f"staff {row['recorded_by_id']})"
                 )
-        if version >= 2 and replay["staff"] and first_prev == GENESIS_HASH:
-            # (who held which role is known from the register's start; a purge may have
-            # taken the list event that gave the role then)
-            problem = _recorder_problem(row, replay)
-            if problem:
-                without_role.append(problem)
         target = row["target_event_id"]
         if target is not None and kind != correction_kind and not _earlier(target, event_id):
             problems.append(f"event {event_id} refers to event {target}, recorded after it")

@@ -318,3 +318,33 @@ def test_a_pin_row_deleted_in_the_file_does_not_let_a_new_pin_be_set_without_the
         assert services.admin.sign_in("428613", "CHEAD").admin.code == "CHEAD"
     finally:
         services.close()
+
+
+def test_list_changes_by_an_admin_only_in_the_file_are_named(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    """A shell (no key) gives Ben the admin role in ``staff_roles``; Ben, who knows the PIN,
+    retires a laptop in the console (a list change and an admin action, both his), then the
+    shell takes the row out again. Verify said "Register intact": list changes and admin
+    actions were checked against the register's admins only when they granted or took away
+    admin. Verify now names every one recorded by someone who was not an admin then."""
+    services = sqlite_services
+    shift_school(services)
+    with _file(services) as conn:
+        _without_triggers(conn, "INSERT INTO staff_roles (staff_id, role) VALUES (3, 'admin')")
+    services = _started(services, clock)
+    services.people.retire_device("LAP-002", admin_code="BJONES")
+    services.close()
+    with _file(services) as conn:
+        _without_triggers(conn, "DELETE FROM staff_roles WHERE staff_id = 3 AND role = 'admin'")
+
+    services = _started(services, clock)
+    try:
+        report = services.integrity.verify()
+    finally:
+        services.close()
+
+    assert not report.ok, report.summary
+    assert "(reference_changed) recorded by staff 3, who was not a admin then" not in said(report)
+    assert "(reference_changed) recorded by staff 3, who was not an admin then" in said(report)
+    assert "(admin_action) recorded by staff 3, who was not an admin then" in said(report)
