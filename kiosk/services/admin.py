@@ -319,7 +319,7 @@ def pin_record(session: Session, key: bytes | None) -> str | None:
     ):
         try:
             details = json.loads(row["details"]) if row["details"] is not None else None
-        except (ValueError, RecursionError):
+        except (ValueError, TypeError, RecursionError):  # (a number or NULL stored by hand)
             continue
         if not isinstance(details, dict):
             continue

@@ -348,3 +348,24 @@ def test_list_changes_by_an_admin_only_in_the_file_are_named(
     assert "(reference_changed) recorded by staff 3, who was not a admin then" not in said(report)
     assert "(reference_changed) recorded by staff 3, who was not an admin then" in said(report)
     assert "(admin_action) recorded by staff 3, who was not an admin then" in said(report)
+
+
+def test_a_list_event_whose_details_are_a_number_does_not_stop_the_pin(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    """Guard for the PIN's record read from the register: a list event whose details a
+    shell stored as a number is passed over (verify names it), and the PIN still works."""
+    services = sqlite_services
+    shift_school(services)
+    services.admin.set_pin("428613", admin_code="CHEAD")
+    with _file(services) as conn:
+        _without_triggers(
+            conn,
+            "UPDATE events SET details = 7 WHERE id = (SELECT max(id) FROM events "
+            "WHERE kind = 'reference_changed')",
+        )
+    services = _started(services, clock)
+    try:
+        assert services.admin.sign_in("428613", "CHEAD").admin.code == "CHEAD"
+    finally:
+        services.close()
