@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -369,3 +370,22 @@ def test_a_list_event_whose_details_are_a_number_does_not_stop_the_pin(
         assert services.admin.sign_in("428613", "CHEAD").admin.code == "CHEAD"
     finally:
         services.close()
+
+
+def test_a_restore_by_an_admin_added_after_the_backup_is_not_named(
+    sqlite_services: Services, tmp_path: Path
+) -> None:
+    """Guard for the rule above: an admin added after a backup was taken restores it
+    (dropping the newer events, with a reason). The restore is recorded as hers, though the
+    restored lists do not have her yet: that is not a list change by someone who was not an
+    admin, and verify says the register is intact."""
+    services = sqlite_services
+    shift_school(services)
+    copy = tmp_path / "backup.sqlite3"
+    services.backup.backup(copy)
+    services.people.add_staff("FNEW", "Fay New", roles=["admin"], admin_code="CHEAD")
+
+    services.backup.restore(copy, drop_newer=True, reason="test", admin_code="FNEW")
+    report = services.integrity.verify()
+
+    assert report.ok, said(report)
