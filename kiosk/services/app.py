@@ -11,6 +11,7 @@ from kiosk.config import Settings
 from kiosk.db import migrate
 from kiosk.db.engine import make_engine
 from kiosk.domain.errors import DatabaseUnavailable
+from kiosk.domain.text import display_text
 from kiosk.domain.timeutil import utc_now
 from kiosk.services.admin import AdminService
 from kiosk.services.backup import BackupService
@@ -167,6 +168,33 @@ def prepare_database(engine: Engine) -> None:
             raise DatabaseUnavailable(
                 f"The database cannot be opened: {DAMAGED.format(why)}."
             ) from exc
+        if (said := _version_record_problem(engine, exc)) is not None:
+            raise DatabaseUnavailable(said) from exc
         raise DatabaseUnavailable(
             f"The database cannot be opened ({type(exc).__name__}). Check KIOSK_DATABASE_URL."
         ) from exc
+
+
+def _version_record_problem(engine: Engine, exc: Exception) -> str | None:
+    """Words for an upgrade that failed on a database recording an older revision of the
+    kiosk's schema than its tables have (``alembic_version`` set back by hand: each start
+    tried the next revision again and failed); None when that is not the case."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        recorded = migrate.recorded_revisions(engine)
+    except SQLAlchemyError:
+        return None
+    head = migrate.shipped_head()
+    why = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
+    there_already = "already exists" in why or "duplicate column" in why
+    if not recorded or head is None or recorded == [head] or not there_already:
+        return None
+    shown = ", ".join(display_text(r)[:40] for r in recorded)
+    return (
+        f"The database cannot be opened: it records revision {shown} of the kiosk's schema "
+        f"(this kiosk's is {head}), yet it already has what a later revision adds "
+        f"({display_text(why)[:120]}): its record of the revision (the alembic_version table) "
+        "was changed by hand, or an upgrade was stopped outside the kiosk. Nothing was "
+        "changed: keep the file as it is and tell whoever looks after the kiosk."
+    )

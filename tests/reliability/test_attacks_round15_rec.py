@@ -389,3 +389,31 @@ def test_a_restore_by_an_admin_added_after_the_backup_is_not_named(
     report = services.integrity.verify()
 
     assert report.ok, said(report)
+
+
+# --- the schema's version record ------------------------------------------------------------
+
+
+def test_a_schema_version_put_back_in_the_file_is_said_in_words(
+    sqlite_services: Services, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A shell (no key) sets ``alembic_version`` back to 0004: every kiosk start and every
+    ``kiosk verify`` tried revision 0005 again, failed, and said "The database cannot be
+    opened (OperationalError). Check KIOSK_DATABASE_URL." (the URL was right; verify could
+    check nothing). Now it says what the database records, what this kiosk expects, that the
+    version record may have been changed by hand, and that nothing was changed."""
+    services = sqlite_services
+    shift_school(services)
+    url = services.settings.database_url
+    with _file(services) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0004'")
+    monkeypatch.setenv("KIOSK_DATABASE_URL", url)
+
+    assert main(["verify"]) != 0
+    said_ = capsys.readouterr()
+    out = said_.out + said_.err
+
+    assert "Check KIOSK_DATABASE_URL" not in out, out
+    assert "revision 0004" in out, out
+    assert "changed by hand" in out, out
+    assert "Nothing was changed" in out, out
