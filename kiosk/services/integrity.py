@@ -1930,9 +1930,13 @@ class IntegrityService(UseCases):
             try:
                 with self.ctx.write() as uow:
                     save_last(uow, report)
-            except DatabaseUnavailable:
-                # A read-only database (a copy, a full disk) can still be checked.
-                note = "this result could not be saved: the database cannot be written"
+            except DatabaseUnavailable as exc:
+                # A read-only database (a copy, a full disk) can still be checked; why it
+                # could not be written is said (a connection holding the write lock, named).
+                note = (
+                    "this result could not be saved: the database cannot be written ("
+                    f"{exc.message.removeprefix('Not recorded: ')})"
+                )
                 report = replace(report, notes=(*report.notes, note))
         return report
 

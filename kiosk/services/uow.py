@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -46,6 +46,7 @@ from kiosk.domain.errors import (
 )
 from kiosk.domain.events import EventKind
 from kiosk.domain.reference import ID_KEYED, REFERENCE_FIELDS, REFERENCE_KIND, normalise_key
+from kiosk.domain.text import display_text
 from kiosk.domain.timeutil import CLOCK_GONE_BACK, utc_now
 from kiosk.services.reference import (
     all_table_rows,
@@ -127,6 +128,52 @@ MAY_HAVE_BEEN_RECORDED = (
 PG_LOCKED = (
     "another connection holds the register's write lock (a kiosk, or a database tool left open?)"
 )
+
+# The other connections holding the chain's advisory lock (a bigint key: its high and low
+# halves, objsubid 1) or a lock on one of the register's tables that stops a kiosk writing
+# (SHARE and stronger) or reading (ACCESS EXCLUSIVE), with what the server says of each.
+_LOCK_HOLDERS = text(
+    "SELECT DISTINCT l.pid, a.usename, a.application_name, host(a.client_addr), "
+    "a.backend_start, a.state_change FROM pg_locks l "
+    "LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+    "WHERE l.granted AND l.pid <> pg_backend_pid() AND l.database = "
+    "(SELECT oid FROM pg_database WHERE datname = current_database()) AND ("
+    "(l.locktype = 'advisory' AND l.classid = CAST(:hi AS oid) "
+    "AND l.objid = CAST(:lo AS oid) AND l.objsubid = 1) "
+    "OR (l.locktype = 'relation' AND l.mode IN "
+    "('ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock') "
+    "AND l.relation IN (SELECT c.oid FROM pg_class c WHERE c.relnamespace = "
+    "CAST(current_schema() AS regnamespace) AND c.relkind IN ('r', 'p'))))"
+    " ORDER BY l.pid LIMIT 4"
+)
+# At most this many holders are named.
+NAMED_HOLDERS = 3
+
+
+def lock_holders_said(rows: Sequence[Any]) -> str:
+    """The connections in ``rows`` (as ``_LOCK_HOLDERS`` gives them) in words, to follow
+    "another connection holds ...": their server process, login, program, address and since
+    when, and how whoever looks after the database ends them. Every value a login chose
+    (its program's name) is shown without controls."""
+    if not rows:
+        return ""
+    named = []
+    for pid, user, program, address, started, idle in rows[:NAMED_HOLDERS]:
+        parts = [f"login {display_text(user)}" if user else "another login"]
+        if program:
+            parts.append(f"program '{display_text(program)}'")
+        parts.append(f"from {display_text(address)}" if address else "on the server itself")
+        if isinstance(started, datetime):
+            parts.append(f"connected {started.astimezone(UTC):%Y-%m-%d %H:%M} UTC")
+        if isinstance(idle, datetime):
+            parts.append(f"last active {idle.astimezone(UTC):%Y-%m-%d %H:%M} UTC")
+        named.append(f"server process {int(pid)} ({', '.join(parts)})")
+    more = " and others" if len(rows) > NAMED_HOLDERS else ""
+    ends = "; ".join(f"SELECT pg_terminate_backend({int(row[0])})" for row in rows[:NAMED_HOLDERS])
+    return (
+        f": held by {'; '.join(named)}{more}. If it stays, whoever looks after the database "
+        f"can end {'it' if len(rows) == 1 else 'them'}: {ends}"
+    )
 
 
 _events = cast(Table, Event.__table__)
@@ -260,7 +307,8 @@ class ServiceContext:
             raise DatabaseUnavailable(said) from exc
         except SQLAlchemyError as exc:
             log.warning("database read failed: %s", exc)
-            raise DatabaseUnavailable(_unavailable(exc, writing=recording)) from exc
+            said = _unavailable(exc, writing=recording, holders=self._lock_holders(exc))
+            raise DatabaseUnavailable(said) from exc
 
     @contextmanager
     def write(self) -> Iterator[UnitOfWork]:
@@ -330,7 +378,29 @@ class ServiceContext:
                     f"Not recorded: on PostgreSQL {refused}. Run it with the owner's "
                     "KIOSK_DATABASE_URL (the kiosks' login may not)."
                 ) from exc
-            raise DatabaseUnavailable(_unavailable(exc, writing=True)) from exc
+            said = _unavailable(exc, writing=True, holders=self._lock_holders(exc))
+            raise DatabaseUnavailable(said) from exc
+
+    def _lock_holders(self, exc: SQLAlchemyError) -> str:
+        """After a lock timeout on PostgreSQL (55P03): which other connections hold the
+        register's write lock or a lock on its tables that stops a kiosk, in words ("" when
+        none is found or the server cannot be asked). Any login may take the write lock at
+        session level and leave its session idle: no idle limit ends it, and the kiosks
+        said "try again in a moment" for days without naming it."""
+        if getattr(getattr(exc, "orig", None), "sqlstate", None) != "55P03":
+            return ""
+        if self.engine.dialect.name != "postgresql":
+            return ""
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    _LOCK_HOLDERS,
+                    {"hi": CHAIN_LOCK_KEY >> 32, "lo": CHAIN_LOCK_KEY & 0xFFFFFFFF},
+                ).all()
+        except SQLAlchemyError as failed:
+            log.warning("cannot tell who holds the register's lock: %s", failed)
+            return ""
+        return lock_holders_said(rows)
 
     def _replaced_as_committed(self, event_id: int, digest: str) -> None:
         """SQLite: the file at the database's path was replaced (or removed) between the
@@ -420,7 +490,7 @@ def _unreadable_value(exc: BaseException, head: str) -> str | None:
     return f"{head}: {UNREADABLE_VALUE}"
 
 
-def _unavailable(exc: SQLAlchemyError, *, writing: bool) -> str:
+def _unavailable(exc: SQLAlchemyError, *, writing: bool, holders: str = "") -> str:
     """What a write ("Not recorded: ...") or a read ("This cannot be shown: ...") says when
     the database failed it: what is known (a locked file, a damaged one, a lock held on
     PostgreSQL), otherwise that the database is unavailable."""
@@ -431,7 +501,10 @@ def _unavailable(exc: SQLAlchemyError, *, writing: bool) -> str:
         return f"{head}: {DAMAGED.format(why)}."
     sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
     if sqlstate == "55P03":
-        return f"{head}: {PG_LOCKED if writing else PG_TABLE_LOCKED}. Please try again in a moment."
+        return (
+            f"{head}: {PG_LOCKED if writing else PG_TABLE_LOCKED}{holders}. Please try again "
+            "in a moment."
+        )
     if sqlstate == "25006":  # read_only_sql_transaction: trying again cannot help
         return f"{head}: {PG_READ_ONLY}"
     if sqlstate == "42P01":  # undefined_table: not where the login looks, or gone
