@@ -8,9 +8,11 @@ marked as a guard test.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import psycopg
 import pytest
+from sqlalchemy import event
 
 from kiosk.config import Settings
 from kiosk.db.engine import make_engine
@@ -76,3 +78,83 @@ def test_a_kiosk_names_the_connection_that_holds_the_write_lock(
     assert f"SELECT pg_terminate_backend({pid})" in said
     assert "\x1b" not in said
     assert any(f"server process {pid}" in note for note in report.notes), report.notes
+
+
+# --- another kiosk's session ended mid-write ------------------------------------------------
+
+
+def _writes_statements(url: str, clock: FakeClock) -> int:
+    """How many statements (and the COMMIT) one deposit sends on a fresh kiosk."""
+    services = _kiosk(url, clock, name="k3")
+    sent: list[str] = []
+    try:
+        services.phones.deposit("EPATEL")  # the baseline checked once
+        services.phones.collect("EPATEL")
+        engine = services.ctx.engine
+        count = lambda *_: sent.append("x")  # noqa: E731
+        event.listen(engine, "before_cursor_execute", count)
+        event.listen(engine, "commit", count)
+        try:
+            services.phones.deposit("EPATEL")
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+            event.remove(engine, "commit", count)
+        services.phones.collect("EPATEL")
+    finally:
+        services.close()
+    return len(sent)
+
+
+def test_a_kiosk_whose_session_is_ended_mid_write_never_confirms_a_lost_event(
+    second_kiosk: str, clock: FakeClock
+) -> None:
+    """Guard test. Every kiosk shares one login, and a login may end its own role's sessions
+    (``SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename =
+    current_user``). Ended before each statement of a deposit in turn, and before its
+    COMMIT: the kiosk either confirms the deposit and it is in the register, or says so in
+    words ("Not recorded", or "Not confirmed") and nothing it confirmed is missing; the next
+    scan records, and verify finds the register intact."""
+    steps = _writes_statements(second_kiosk, clock)
+    assert steps >= 5
+    services = _kiosk(second_kiosk, clock)
+    killer = psycopg.connect(libpq_url(second_kiosk), autocommit=True)
+    try:
+        services.phones.deposit("EPATEL")  # baseline checked, pool warm
+        services.phones.collect("EPATEL")
+        engine = services.ctx.engine
+        for target in range(steps):
+            seen = [0]
+
+            def end_session(conn: Any, *_: Any, seen: list[int] = seen, at: int = target) -> None:
+                if seen[0] == at:
+                    pid = conn.connection.dbapi_connection.info.backend_pid
+                    killer.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
+                seen[0] += 1
+
+            before = _events_count(killer)
+            event.listen(engine, "before_cursor_execute", end_session)
+            event.listen(engine, "commit", end_session)
+            try:
+                outcome = _try(lambda: services.phones.deposit("EPATEL"))
+            finally:
+                event.remove(engine, "before_cursor_execute", end_session)
+                event.remove(engine, "commit", end_session)
+            after = _events_count(killer)
+            if isinstance(outcome, str):
+                assert outcome.startswith(("Not recorded", "Not confirmed")), outcome
+                assert after == before, (target, outcome)
+            else:
+                assert after == before + 1, target
+                services.phones.collect("EPATEL")
+        services.phones.deposit("EPATEL")
+        report = services.integrity.verify(save=False)
+        assert report.ok, report.problems
+    finally:
+        killer.close()
+        services.close()
+
+
+def _events_count(conn: psycopg.Connection[Any]) -> int:
+    row = conn.execute("SELECT count(*) FROM events").fetchone()
+    assert row is not None
+    return int(row[0])
