@@ -216,7 +216,19 @@ def _plain_url(engine: Engine) -> str:
 
 
 def pg_dump_command(engine: Engine, path: str | Path) -> list[str]:
-    return ["pg_dump", "--format=custom", "--file", str(path), "--dbname", _plain_url(engine)]
+    """The owner's backup of the register. Without large objects (``--no-blobs``, every
+    PostgreSQL since 10): the register holds none, and any login may make one (``SELECT
+    lo_from_bytea(0, ...)`` needs no right), its own, which the owner may not read: a kiosk
+    login's one made pg_dump fail ("permission denied for large object") every night."""
+    return [
+        "pg_dump",
+        "--format=custom",
+        "--file",
+        str(path),
+        "--no-blobs",
+        "--dbname",
+        _plain_url(engine),
+    ]
 
 
 def pg_restore_steps(engine: Engine, path: str | Path) -> list[str]:

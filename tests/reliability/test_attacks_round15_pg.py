@@ -7,20 +7,28 @@ marked as a guard test.
 
 from __future__ import annotations
 
+import itertools
+import os
+import subprocess
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 
 from kiosk.config import Settings
-from kiosk.db.engine import make_engine
-from kiosk.domain.errors import KioskError
+from kiosk.db import migrate
+from kiosk.db.engine import make_engine, null_pool_engine
+from kiosk.domain.errors import KioskError, RuleViolation
 from kiosk.services.app import Services
 from kiosk.services.uow import CHAIN_LOCK_KEY
 from tests.conftest import FakeClock
+from tests.pg import PgServer, _bin_dir
 from tests.reliability.helpers import libpq_url
+from tests.school import make_school
 
 pytestmark = pytest.mark.postgresql
 
@@ -158,3 +166,66 @@ def _events_count(conn: psycopg.Connection[Any]) -> int:
     row = conn.execute("SELECT count(*) FROM events").fetchone()
     assert row is not None
     return int(row[0])
+
+
+# --- objects a kiosk login may create: large objects ----------------------------------------
+
+_OWNER_COUNTER = itertools.count()
+
+
+def test_a_large_object_of_a_kiosk_login_does_not_stop_the_owners_backups(
+    pg_server: PgServer, clock: FakeClock, tmp_path: Path
+) -> None:
+    """A login with no CREATE anywhere may still make large objects (``SELECT
+    lo_from_bytea(0, 'x')``: PostgreSQL lets every role). Each is the login's own, and the
+    owner (docs/deploy.md: a plain login that owns the database) may not read it: the
+    ``pg_dump`` command `kiosk backup` prints for the owner then failed ("permission denied
+    for large object"), and no backup was taken from that night on. The register holds no
+    large object: the command leaves them out, and the backup is taken."""
+    suffix = f"{os.getpid()}_{next(_OWNER_COUNTER)}"
+    owner, login, database = f"lo_owner_{suffix}", f"lo_kiosk_{suffix}", f"lo_db_{suffix}"
+    admin = f"host={pg_server.host} port={pg_server.port} user={pg_server.user}"
+    with psycopg.connect(f"{admin} dbname=postgres", autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {owner} LOGIN")
+        conn.execute(f"CREATE DATABASE {database} OWNER {owner}")
+        conn.execute(
+            "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'kiosk_app') "
+            "THEN CREATE ROLE kiosk_app NOLOGIN; END IF; END $$"
+        )
+        conn.execute(f"CREATE ROLE {login} LOGIN IN ROLE kiosk_app")
+    base = make_url(pg_server.url(database)).set(password=None)
+    owner_url = base.set(username=owner).render_as_string(hide_password=False)
+    kiosk_url = base.set(username=login).render_as_string(hide_password=False)
+    engine = null_pool_engine(owner_url)
+    try:
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+    services = _kiosk(kiosk_url, clock)
+    try:
+        make_school(services)
+        services.phones.deposit("EPATEL")
+    finally:
+        services.close()
+    with psycopg.connect(libpq_url(kiosk_url), autocommit=True) as kiosk:
+        kiosk.execute("SELECT lo_from_bytea(0, 'not the register')")
+    office = _kiosk(owner_url, clock, name="office")
+    dump = tmp_path / "kiosk.dump"
+    try:
+        with pytest.raises(RuleViolation, match="pg_dump") as err:
+            office.backup.backup(dump)
+    finally:
+        office.close()
+    command = str(err.value).split("owner: ", 1)[1].split()
+    done = subprocess.run(
+        [str(_bin_dir() / "pg_dump"), *command[1:]], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    listed = subprocess.run(
+        [str(_bin_dir() / "pg_restore"), "--list", str(dump)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    assert "TABLE DATA public events" in listed
