@@ -74,11 +74,15 @@ def _free_port() -> int:
 
 
 class Cluster:
-    def __init__(self, *, durable: bool = False, max_connections: int = 100) -> None:
+    def __init__(
+        self, *, durable: bool = False, max_connections: int = 100, **settings: int
+    ) -> None:
         """``durable=False`` (tests) turns fsync and friends off for speed; the benchmarks
-        measure durable commits with PostgreSQL's defaults (``durable=True``)."""
+        measure durable commits with PostgreSQL's defaults (``durable=True``). ``settings``:
+        more server settings (``max_prepared_transactions=2``), for a test of its own."""
         self.durable = durable
         self.max_connections = max_connections
+        self.settings = settings
         self.bin = _bin_dir()
         # In memory for tests; on disk where commits are measured (a durable commit in memory
         # measures nothing).
@@ -129,6 +133,8 @@ class Cluster:
         else:
             options += "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
         options += f"-c max_connections={self.max_connections}"
+        for name, value in self.settings.items():
+            options += f" -c {name}={int(value)}"
         self._run(
             "pg_ctl",
             "-D",

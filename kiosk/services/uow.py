@@ -131,34 +131,44 @@ PG_LOCKED = (
 
 # The other connections holding the chain's advisory lock (a bigint key: its high and low
 # halves, objsubid 1) or a lock on one of the register's tables that stops a kiosk writing
-# (SHARE and stronger) or reading (ACCESS EXCLUSIVE), with what the server says of each.
+# (SHARE and stronger) or reading (ACCESS EXCLUSIVE), or left idle inside a transaction that
+# wrote to one (an event inserted and not committed holds the next id), with what the server
+# says of each.
 _LOCK_HOLDERS = text(
     "SELECT DISTINCT l.pid, a.usename, a.application_name, host(a.client_addr), "
     "a.backend_start, a.state_change FROM pg_locks l "
-    "LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+    "JOIN pg_stat_activity a ON a.pid = l.pid "
     "WHERE l.granted AND l.pid <> pg_backend_pid() AND l.database = "
     "(SELECT oid FROM pg_database WHERE datname = current_database()) AND ("
     "(l.locktype = 'advisory' AND l.classid = CAST(:hi AS oid) "
     "AND l.objid = CAST(:lo AS oid) AND l.objsubid = 1) "
-    "OR (l.locktype = 'relation' AND l.mode IN "
+    "OR (l.locktype = 'relation' AND (l.mode IN "
     "('ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock') "
+    "OR (l.mode = 'RowExclusiveLock' AND a.state LIKE 'idle in transaction%')) "
     "AND l.relation IN (SELECT c.oid FROM pg_class c WHERE c.relnamespace = "
     "CAST(current_schema() AS regnamespace) AND c.relkind IN ('r', 'p'))))"
     " ORDER BY l.pid LIMIT 4"
+)
+# Transactions prepared for two-phase commit in the register's database (the kiosk never
+# prepares one): each outlives its session and holds its locks (the chain's, the next id)
+# until it is committed or rolled back; no session can be ended to let it go.
+_PREPARED = text(
+    "SELECT gid, owner, prepared FROM pg_prepared_xacts WHERE database = current_database() "
+    "ORDER BY prepared LIMIT 4"
 )
 # At most this many holders are named.
 NAMED_HOLDERS = 3
 
 
-def lock_holders_said(rows: Sequence[Any]) -> str:
-    """The connections in ``rows`` (as ``_LOCK_HOLDERS`` gives them) in words, to follow
-    "another connection holds ...": their server process, login, program, address and since
-    when, and how whoever looks after the database ends them. Every value a login chose
-    (its program's name) is shown without controls."""
-    if not rows:
-        return ""
-    named = []
-    for pid, user, program, address, started, idle in rows[:NAMED_HOLDERS]:
+def lock_holders_said(sessions: Sequence[Any], prepared: Sequence[Any] = ()) -> str:
+    """The holders in ``sessions`` (as ``_LOCK_HOLDERS`` gives them) and ``prepared`` (as
+    ``_PREPARED``) in words, to follow "another connection holds ...": each session's server
+    process, login, program, address and since when, each prepared transaction's name, login
+    and time, and how whoever looks after the database ends them. Every value a login chose
+    (a program's name, a transaction's) is shown without controls."""
+    named: list[str] = []
+    ends: list[str] = []
+    for pid, user, program, address, started, idle in sessions:
         parts = [f"login {display_text(user)}" if user else "another login"]
         if program:
             parts.append(f"program '{display_text(program)}'")
@@ -168,11 +178,22 @@ def lock_holders_said(rows: Sequence[Any]) -> str:
         if isinstance(idle, datetime):
             parts.append(f"last active {idle.astimezone(UTC):%Y-%m-%d %H:%M} UTC")
         named.append(f"server process {int(pid)} ({', '.join(parts)})")
-    more = " and others" if len(rows) > NAMED_HOLDERS else ""
-    ends = "; ".join(f"SELECT pg_terminate_backend({int(row[0])})" for row in rows[:NAMED_HOLDERS])
+        ends.append(f"SELECT pg_terminate_backend({int(pid)})")
+    for gid, owner, at in prepared:
+        name = display_text(gid).replace("'", "''")
+        when = f", prepared {at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if at else ""
+        named.append(
+            f"prepared transaction '{name}' (login {display_text(owner)}{when}; it outlives "
+            "its connection)"
+        )
+        ends.append(f"ROLLBACK PREPARED '{name}' (as that login, or a superuser)")
+    if not named:
+        return ""
+    more = " and others" if len(named) > NAMED_HOLDERS else ""
+    them = "it" if len(named) == 1 else "them"
     return (
-        f": held by {'; '.join(named)}{more}. If it stays, whoever looks after the database "
-        f"can end {'it' if len(rows) == 1 else 'them'}: {ends}"
+        f": held by {'; '.join(named[:NAMED_HOLDERS])}{more}. If it stays, whoever looks "
+        f"after the database can end {them}: {'; '.join(ends[:NAMED_HOLDERS])}"
     )
 
 
@@ -383,24 +404,26 @@ class ServiceContext:
 
     def _lock_holders(self, exc: SQLAlchemyError) -> str:
         """After a lock timeout on PostgreSQL (55P03): which other connections hold the
-        register's write lock or a lock on its tables that stops a kiosk, in words ("" when
-        none is found or the server cannot be asked). Any login may take the write lock at
-        session level and leave its session idle: no idle limit ends it, and the kiosks
-        said "try again in a moment" for days without naming it."""
+        register's write lock or a lock on its tables that stops a kiosk, and which prepared
+        transactions, in words ("" when none is found or the server cannot be asked). Any
+        login may take the write lock at session level and leave its session idle, or
+        prepare a transaction holding it: nothing ends either, and the kiosks said "try
+        again in a moment" for days without naming it."""
         if getattr(getattr(exc, "orig", None), "sqlstate", None) != "55P03":
             return ""
         if self.engine.dialect.name != "postgresql":
             return ""
         try:
             with self.engine.connect() as conn:
-                rows = conn.execute(
+                sessions = conn.execute(
                     _LOCK_HOLDERS,
                     {"hi": CHAIN_LOCK_KEY >> 32, "lo": CHAIN_LOCK_KEY & 0xFFFFFFFF},
                 ).all()
+                prepared = conn.execute(_PREPARED).all()
         except SQLAlchemyError as failed:
             log.warning("cannot tell who holds the register's lock: %s", failed)
             return ""
-        return lock_holders_said(rows)
+        return lock_holders_said(sessions, prepared)
 
     def _replaced_as_committed(self, event_id: int, digest: str) -> None:
         """SQLite: the file at the database's path was replaced (or removed) between the

@@ -780,7 +780,10 @@ def test_an_event_held_uncommitted_at_the_next_id_stops_the_kiosks_in_words(
         started = time.monotonic()
         said = _try(lambda: services.phones.deposit("EPATEL"))
         assert time.monotonic() - started < 10
-        assert said == f"Not recorded: {uow.PG_LOCKED}. Please try again in a moment."
+        pid = holder.info.backend_pid  # named, with how to end it (round 15)
+        assert isinstance(said, str), said
+        assert said.startswith(f"Not recorded: {uow.PG_LOCKED}: held by server process {pid} (")
+        assert said.endswith(f"pg_terminate_backend({pid}). Please try again in a moment.")
         holder.commit()
         receipt = services.phones.deposit("EPATEL")
         assert held is not None and receipt.event_id == held[0] + 1

@@ -26,8 +26,9 @@ from kiosk.domain.errors import KioskError, RuleViolation
 from kiosk.services.app import Services
 from kiosk.services.uow import CHAIN_LOCK_KEY
 from tests.conftest import FakeClock
-from tests.pg import PgServer, _bin_dir
+from tests.pg import Cluster, PgServer, PgUnavailable, _bin_dir
 from tests.reliability.helpers import libpq_url
+from tests.reliability.test_attacks_round14_pg import _append_copy_of_head
 from tests.school import make_school
 
 pytestmark = pytest.mark.postgresql
@@ -229,3 +230,79 @@ def test_a_large_object_of_a_kiosk_login_does_not_stop_the_owners_backups(
         timeout=120,
     ).stdout
     assert "TABLE DATA public events" in listed
+
+
+@pytest.fixture(scope="module")
+def two_phase_server() -> Iterator[PgServer]:
+    """A cluster of its own that allows two-phase commit (the tests' cluster does not, as
+    PostgreSQL ships; a school's server shared with another application may)."""
+    cluster = Cluster(max_prepared_transactions=4)
+    try:
+        server = cluster.start()
+    except PgUnavailable as exc:
+        pytest.fail(f"PostgreSQL tests cannot run: {exc}", pytrace=False)
+    try:
+        yield server
+    finally:
+        cluster.stop()
+
+
+def _school_on(server: PgServer, clock: FakeClock) -> tuple[str, str]:
+    """A register on ``server`` (migrated by its superuser) with a school set up through a
+    kiosk login: the kiosk login's URL and the owner's."""
+    suffix = f"{os.getpid()}_{next(_OWNER_COUNTER)}"
+    login, database = f"tp_kiosk_{suffix}", f"tp_db_{suffix}"
+    admin = f"host={server.host} port={server.port} user={server.user}"
+    with psycopg.connect(f"{admin} dbname=postgres", autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {database}")
+    owner_url = server.url(database)
+    engine = null_pool_engine(owner_url)
+    try:
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+    with psycopg.connect(f"{admin} dbname=postgres", autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {login} LOGIN IN ROLE kiosk_app")
+    kiosk_url = make_url(owner_url).set(username=login).render_as_string(hide_password=False)
+    services = _kiosk(kiosk_url, clock)
+    try:
+        make_school(services)
+        services.phones.deposit("EPATEL")
+    finally:
+        services.close()
+    return kiosk_url, owner_url
+
+
+@pytest.mark.parametrize("held", ["write lock", "next event"])
+def test_a_prepared_transaction_holding_the_register_is_named(
+    two_phase_server: PgServer, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, held: str
+) -> None:
+    """Where the server allows two-phase commit, the kiosk login takes the chain's lock (or
+    inserts the next event, uncommitted) and ``PREPARE TRANSACTION``s it: the transaction
+    outlives its session, holds its locks until someone commits or rolls it back, and no
+    session can be ended to let it go. Every kiosk said "Not recorded: another connection
+    holds the register's write lock ... Please try again in a moment", for ever, and nothing
+    said what held it (a server process that does not exist). Now the kiosk names the
+    prepared transaction and how to end it."""
+    import kiosk.services.uow as uow
+
+    monkeypatch.setattr(uow, "PG_LOCK_TIMEOUT_MS", 300)
+    kiosk_url, owner_url = _school_on(two_phase_server, clock)
+    login = make_url(kiosk_url).username
+    with psycopg.connect(libpq_url(kiosk_url)) as attacker:
+        if held == "write lock":
+            attacker.execute("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK_KEY,))
+        else:
+            _append_copy_of_head(attacker)
+        attacker.execute("PREPARE TRANSACTION 'kiosk-held'")
+    services = _kiosk(kiosk_url, clock)
+    try:
+        said = _try(lambda: services.phones.deposit("CHEAD"))
+    finally:
+        services.close()
+        with psycopg.connect(libpq_url(owner_url), autocommit=True) as owner:
+            owner.execute("ROLLBACK PREPARED 'kiosk-held'")
+    assert isinstance(said, str) and said.startswith("Not recorded: another connection holds")
+    assert "prepared transaction 'kiosk-held'" in said, said
+    assert f"login {login}" in said, said
+    assert "ROLLBACK PREPARED 'kiosk-held'" in said, said
