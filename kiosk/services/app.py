@@ -24,7 +24,7 @@ from kiosk.services.policies import PolicyService
 from kiosk.services.register import RegisterService
 from kiosk.services.scan import ScanService
 from kiosk.services.school import SchoolService
-from kiosk.services.uow import DAMAGED, LOCKED, ServiceContext, damaged, is_locked
+from kiosk.services.uow import DAMAGED, LOCKED, ServiceContext, damaged, is_locked, lock_holders
 
 
 class Services:
@@ -167,6 +167,15 @@ def prepare_database(engine: Engine) -> None:
         if (why := damaged(exc)) is not None:
             raise DatabaseUnavailable(
                 f"The database cannot be opened: {DAMAGED.format(why)}."
+            ) from exc
+        if getattr(getattr(exc, "orig", None), "sqlstate", None) == "55P03":
+            # A change to a table waits for every transaction that has read it: a login
+            # (a kiosk's too) that reads one and leaves its transaction open holds it up.
+            holders = lock_holders(engine, exc, any_lock=True)
+            raise DatabaseUnavailable(
+                "The database cannot be upgraded: another connection holds a lock on the "
+                f"register (a kiosk, or a database tool left inside a transaction?){holders}. "
+                "Nothing was changed: run `kiosk db upgrade` again once it is let go."
             ) from exc
         if (said := _version_record_problem(engine, exc)) is not None:
             raise DatabaseUnavailable(said) from exc

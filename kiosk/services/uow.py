@@ -132,8 +132,9 @@ PG_LOCKED = (
 # The other connections holding the chain's advisory lock (a bigint key: its high and low
 # halves, objsubid 1) or a lock on one of the register's tables that stops a kiosk writing
 # (SHARE and stronger) or reading (ACCESS EXCLUSIVE), or left idle inside a transaction that
-# wrote to one (an event inserted and not committed holds the next id), with what the server
-# says of each.
+# wrote to one (an event inserted and not committed holds the next id); with ``any``, every
+# lock on one of those tables (a change to a table waits for each: an upgrade); with what the
+# server says of each.
 _LOCK_HOLDERS = text(
     "SELECT DISTINCT l.pid, a.usename, a.application_name, host(a.client_addr), "
     "a.backend_start, a.state_change FROM pg_locks l "
@@ -142,7 +143,7 @@ _LOCK_HOLDERS = text(
     "(SELECT oid FROM pg_database WHERE datname = current_database()) AND ("
     "(l.locktype = 'advisory' AND l.classid = CAST(:hi AS oid) "
     "AND l.objid = CAST(:lo AS oid) AND l.objsubid = 1) "
-    "OR (l.locktype = 'relation' AND (l.mode IN "
+    "OR (l.locktype = 'relation' AND (CAST(:any AS boolean) OR l.mode IN "
     "('ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock') "
     "OR (l.mode = 'RowExclusiveLock' AND a.state LIKE 'idle in transaction%')) "
     "AND l.relation IN (SELECT c.oid FROM pg_class c WHERE c.relnamespace = "
@@ -158,6 +159,35 @@ _PREPARED = text(
 )
 # At most this many holders are named.
 NAMED_HOLDERS = 3
+
+
+def lock_holders(engine: Engine, exc: BaseException, *, any_lock: bool = False) -> str:
+    """After a lock timeout on PostgreSQL (55P03): which other connections hold the
+    register's write lock or a lock on its tables that stops a kiosk (``any_lock``: any
+    lock on them, which a change to a table waits for), and which prepared transactions, in
+    words ("" when none is found or the server cannot be asked). Any login may take the
+    write lock at session level and leave its session idle, or prepare a transaction
+    holding it: nothing ends either, and the kiosks said "try again in a moment" for days
+    without naming it."""
+    if getattr(getattr(exc, "orig", None), "sqlstate", None) != "55P03":
+        return ""
+    if engine.dialect.name != "postgresql":
+        return ""
+    try:
+        with engine.connect() as conn:
+            sessions = conn.execute(
+                _LOCK_HOLDERS,
+                {
+                    "hi": CHAIN_LOCK_KEY >> 32,
+                    "lo": CHAIN_LOCK_KEY & 0xFFFFFFFF,
+                    "any": any_lock,
+                },
+            ).all()
+            prepared = conn.execute(_PREPARED).all()
+    except SQLAlchemyError as failed:
+        log.warning("cannot tell who holds the register's lock: %s", failed)
+        return ""
+    return lock_holders_said(sessions, prepared)
 
 
 def lock_holders_said(sessions: Sequence[Any], prepared: Sequence[Any] = ()) -> str:
@@ -328,7 +358,7 @@ class ServiceContext:
             raise DatabaseUnavailable(said) from exc
         except SQLAlchemyError as exc:
             log.warning("database read failed: %s", exc)
-            said = _unavailable(exc, writing=recording, holders=self._lock_holders(exc))
+            said = _unavailable(exc, writing=recording, holders=lock_holders(self.engine, exc))
             raise DatabaseUnavailable(said) from exc
 
     @contextmanager
@@ -399,31 +429,8 @@ class ServiceContext:
                     f"Not recorded: on PostgreSQL {refused}. Run it with the owner's "
                     "KIOSK_DATABASE_URL (the kiosks' login may not)."
                 ) from exc
-            said = _unavailable(exc, writing=True, holders=self._lock_holders(exc))
+            said = _unavailable(exc, writing=True, holders=lock_holders(self.engine, exc))
             raise DatabaseUnavailable(said) from exc
-
-    def _lock_holders(self, exc: SQLAlchemyError) -> str:
-        """After a lock timeout on PostgreSQL (55P03): which other connections hold the
-        register's write lock or a lock on its tables that stops a kiosk, and which prepared
-        transactions, in words ("" when none is found or the server cannot be asked). Any
-        login may take the write lock at session level and leave its session idle, or
-        prepare a transaction holding it: nothing ends either, and the kiosks said "try
-        again in a moment" for days without naming it."""
-        if getattr(getattr(exc, "orig", None), "sqlstate", None) != "55P03":
-            return ""
-        if self.engine.dialect.name != "postgresql":
-            return ""
-        try:
-            with self.engine.connect() as conn:
-                sessions = conn.execute(
-                    _LOCK_HOLDERS,
-                    {"hi": CHAIN_LOCK_KEY >> 32, "lo": CHAIN_LOCK_KEY & 0xFFFFFFFF},
-                ).all()
-                prepared = conn.execute(_PREPARED).all()
-        except SQLAlchemyError as failed:
-            log.warning("cannot tell who holds the register's lock: %s", failed)
-            return ""
-        return lock_holders_said(sessions, prepared)
 
     def _replaced_as_committed(self, event_id: int, digest: str) -> None:
         """SQLite: the file at the database's path was replaced (or removed) between the

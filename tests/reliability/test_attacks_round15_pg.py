@@ -306,3 +306,54 @@ def test_a_prepared_transaction_holding_the_register_is_named(
     assert "prepared transaction 'kiosk-held'" in said, said
     assert f"login {login}" in said, said
     assert "ROLLBACK PREPARED 'kiosk-held'" in said, said
+
+
+# --- an upgrade of the register held up ----------------------------------------------------
+
+
+def test_an_upgrade_held_up_by_a_kiosk_logins_open_transaction_says_so(
+    pg_url: str,
+    kiosk_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The kiosk login begins a transaction, reads one event and leaves the session idle
+    (its own idle limit off). A revision that changes the events table (0006 replaces a
+    trigger on it) waits for that transaction, and gives up after the lock timeout:
+    `kiosk db upgrade` (and each kiosk starting the new version) said "The database cannot
+    be opened (OperationalError). Check KIOSK_DATABASE_URL.": the URL was right, and nothing
+    named the session. Now it says a connection holds a lock on the register, names it and
+    how to end it, and that nothing was changed."""
+    import kiosk.db.engine as engine_module
+    from kiosk.cli import main
+    from kiosk.db import migrate as migrations
+
+    monkeypatch.setattr(engine_module, "PG_LOCK_TIMEOUT_MS", 500)
+    owner = null_pool_engine(pg_url)
+    try:
+        migrations.downgrade(owner, "0005")
+        before = migrations.current_revision(owner)
+    finally:
+        owner.dispose()
+    holder = psycopg.connect(libpq_url(kiosk_url))
+    try:
+        holder.execute("SET idle_in_transaction_session_timeout = 0")
+        holder.execute("SELECT 1 FROM events LIMIT 1")  # inside a transaction, left open
+        pid = holder.info.backend_pid
+        monkeypatch.setenv("KIOSK_DATABASE_URL", pg_url)
+        status = main(["db", "upgrade"])
+        _out, err = capsys.readouterr()
+    finally:
+        holder.close()
+    assert status != 0
+    assert "Check KIOSK_DATABASE_URL" not in err, err
+    assert "another connection holds a lock on the register" in err, err
+    assert f"server process {pid}" in err and f"pg_terminate_backend({pid})" in err, err
+    assert "Nothing was changed" in err, err
+    owner = null_pool_engine(pg_url)
+    try:
+        assert migrations.current_revision(owner) == before
+        migrations.upgrade(owner)  # the session ended: the upgrade goes through
+        assert migrations.is_at_head(owner)
+    finally:
+        owner.dispose()
