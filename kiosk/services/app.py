@@ -24,7 +24,16 @@ from kiosk.services.policies import PolicyService
 from kiosk.services.register import RegisterService
 from kiosk.services.scan import ScanService
 from kiosk.services.school import SchoolService
-from kiosk.services.uow import DAMAGED, LOCKED, ServiceContext, damaged, is_locked, lock_holders
+from kiosk.services.uow import (
+    DAMAGED,
+    LOCKED,
+    PG_NO_CONNECTION_LEFT,
+    ServiceContext,
+    damaged,
+    is_locked,
+    lock_holders,
+    no_connection_left,
+)
 
 
 class Services:
@@ -167,6 +176,10 @@ def prepare_database(engine: Engine) -> None:
         if (why := damaged(exc)) is not None:
             raise DatabaseUnavailable(
                 f"The database cannot be opened: {DAMAGED.format(why)}."
+            ) from exc
+        if no_connection_left(exc):
+            raise DatabaseUnavailable(
+                f"The database cannot be opened: {PG_NO_CONNECTION_LEFT}"
             ) from exc
         if getattr(getattr(exc, "orig", None), "sqlstate", None) == "55P03":
             # A change to a table waits for every transaction that has read it: a login

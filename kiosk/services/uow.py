@@ -106,6 +106,35 @@ PG_NOT_ON_PATH = (
     "where they are (its search_path was changed?), or they have been removed or renamed. "
     "Tell whoever looks after the database: trying again will not help."
 )
+# The server refused the kiosk a connection because every one it allows is in use: all the
+# server's (``max_connections``, but those kept for superusers), the login's own CONNECTION
+# LIMIT, or the database's. Any login may open connections until none is left: every kiosk
+# then said "the database is unavailable", as if the server or the network were down.
+PG_NO_CONNECTION_LEFT = (
+    "the database server has no connection left for this kiosk: all those it allows are in "
+    "use (a program, or a login, holding them all?). Tell whoever looks after the database: "
+    "pg_stat_activity shows who holds them, and ALTER ROLE ... CONNECTION LIMIT keeps each "
+    "login to its share. Please try again in a moment."
+)
+# How the server says so (psycopg gives no SQLSTATE for a refused connection): 53300's
+# messages, as an English-speaking server words them.
+_NO_CONNECTION_LEFT = (
+    "too many clients already",
+    "remaining connection slots are reserved",
+    "too many connections for role",
+    "too many connections for database",
+)
+
+
+def no_connection_left(exc: BaseException) -> bool:
+    """Whether ``exc`` is the server refusing a connection because none is left (53300)."""
+    orig = getattr(exc, "orig", exc)
+    if getattr(orig, "sqlstate", None) == "53300":
+        return True
+    said = str(orig)
+    return any(words in said for words in _NO_CONNECTION_LEFT)
+
+
 # A COMMIT whose answer was lost: how many times, how far apart, the register is asked
 # whether the event was stored after all.
 LOST_ANSWER_TRIES = 3
@@ -535,6 +564,8 @@ def _unavailable(exc: SQLAlchemyError, *, writing: bool, holders: str = "") -> s
             f"{head}: {PG_LOCKED if writing else PG_TABLE_LOCKED}{holders}. Please try again "
             "in a moment."
         )
+    if no_connection_left(exc):
+        return f"{head}: {PG_NO_CONNECTION_LEFT}"
     if sqlstate == "25006":  # read_only_sql_transaction: trying again cannot help
         return f"{head}: {PG_READ_ONLY}"
     if sqlstate == "42P01":  # undefined_table: not where the login looks, or gone

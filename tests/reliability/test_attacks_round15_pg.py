@@ -22,8 +22,8 @@ from sqlalchemy.engine import make_url
 from kiosk.config import Settings
 from kiosk.db import migrate
 from kiosk.db.engine import make_engine, null_pool_engine
-from kiosk.domain.errors import KioskError, RuleViolation
-from kiosk.services.app import Services
+from kiosk.domain.errors import DatabaseUnavailable, KioskError, RuleViolation
+from kiosk.services.app import Services, prepare_database
 from kiosk.services.uow import CHAIN_LOCK_KEY
 from tests.conftest import FakeClock
 from tests.pg import Cluster, PgServer, PgUnavailable, _bin_dir
@@ -357,3 +357,59 @@ def test_an_upgrade_held_up_by_a_kiosk_logins_open_transaction_says_so(
         assert migrations.is_at_head(owner)
     finally:
         owner.dispose()
+
+
+# --- every connection of the server taken ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_server() -> Iterator[PgServer]:
+    """A cluster of its own with few connections (8, 3 of them kept for superusers)."""
+    cluster = Cluster(max_connections=8)
+    try:
+        server = cluster.start()
+    except PgUnavailable as exc:
+        pytest.fail(f"PostgreSQL tests cannot run: {exc}", pytrace=False)
+    try:
+        yield server
+    finally:
+        cluster.stop()
+
+
+def test_a_kiosk_login_holding_every_connection_is_said_in_words(
+    small_server: PgServer, clock: FakeClock
+) -> None:
+    """The kiosk login opens connections until the server has none left for anyone but a
+    superuser (``FATAL: sorry, too many clients already``, or "remaining connection slots
+    are reserved"). Every kiosk's next scan said "Not recorded: the database is unavailable.
+    Please try again." as if the server or the network were down. Now it says the server has
+    no connection left, that a login may be holding them all, and what limits it."""
+    kiosk_url, _owner = _school_on(small_server, clock)
+    services = _kiosk(kiosk_url, clock)
+    services.phones.collect("EPATEL")
+    services.ctx.engine.dispose()  # the kiosk's pooled connection closed: it must connect
+    held: list[psycopg.Connection[Any]] = []
+    try:
+        while True:
+            try:
+                held.append(psycopg.connect(libpq_url(kiosk_url), connect_timeout=5))
+            except psycopg.OperationalError:
+                break
+            assert len(held) < 20
+        said = _try(lambda: services.phones.deposit("EPATEL"))
+        starting = make_engine(kiosk_url)  # a kiosk starting now
+        try:
+            with pytest.raises(DatabaseUnavailable) as refused:
+                prepare_database(starting)
+        finally:
+            starting.dispose()
+    finally:
+        for conn in held:
+            conn.close()
+        services.close()
+    assert isinstance(said, str), said
+    assert said.startswith("Not recorded: the database server has no connection left"), said
+    assert "CONNECTION LIMIT" in said, said
+    assert str(refused.value).startswith(
+        "The database cannot be opened: the database server has no connection left"
+    ), refused.value
