@@ -231,7 +231,10 @@ def lock_holders_said(sessions: Sequence[Any], prepared: Sequence[Any] = ()) -> 
         parts = [f"login {display_text(user)}" if user else "another login"]
         if program:
             parts.append(f"program '{display_text(program)}'")
-        parts.append(f"from {display_text(address)}" if address else "on the server itself")
+        if address:
+            parts.append(f"from {display_text(address)}")
+        elif isinstance(started, datetime):  # shown, so not hidden: a local socket's
+            parts.append("on the server itself")
         if isinstance(started, datetime):
             parts.append(f"connected {started.astimezone(UTC):%Y-%m-%d %H:%M} UTC")
         if isinstance(idle, datetime):

@@ -413,3 +413,18 @@ def test_a_kiosk_login_holding_every_connection_is_said_in_words(
     assert str(refused.value).startswith(
         "The database cannot be opened: the database server has no connection left"
     ), refused.value
+
+
+def test_a_holder_whose_details_the_server_hides_is_not_said_to_be_local() -> None:
+    """PostgreSQL shows another role's session's address and times only to a member of it
+    (or of pg_read_all_stats): a kiosk that finds the owner's psql holding the lock sees no
+    address, and must not say the connection came from the server itself."""
+    from datetime import UTC, datetime
+
+    from kiosk.services.uow import lock_holders_said
+
+    hidden = lock_holders_said([(41, "kiosk_owner", None, None, None, None)])
+    assert hidden.startswith(": held by server process 41 (login kiosk_owner). ")
+    local_time = datetime(2026, 12, 7, 9, 14, tzinfo=UTC)
+    local = lock_holders_said([(42, "k", "psql", None, local_time, local_time)])
+    assert "(login k, program 'psql', on the server itself, connected 2026-12-07 09:14 UTC" in local
