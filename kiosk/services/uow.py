@@ -116,6 +116,25 @@ PG_NO_CONNECTION_LEFT = (
     "pg_stat_activity shows who holds them, and ALTER ROLE ... CONNECTION LIMIT keeps each "
     "login to its share. Please try again in a moment."
 )
+# The server ended the kiosk's connection (57P01: an administrator's command, the server
+# stopping, or any connection of the same login: pg_terminate_backend), or cancelled its
+# statement (57014: the kiosk asks for no statement timeout, so someone asked for it:
+# pg_cancel_backend, which any connection of the same login may; or a school's own
+# statement_timeout in the URL). A login that did either
+# to every kiosk in a loop had them all say "the database is unavailable", as if the
+# server or the network were down.
+PG_ENDED = {
+    "57P01": (
+        "the database server ended this kiosk's connection (the server stopping or "
+        "restarting, or someone ending the kiosk's session with pg_terminate_backend). "
+        "Please try again; if it keeps happening, tell whoever looks after the database."
+    ),
+    "57014": (
+        "the database server cancelled what this kiosk asked of it (someone cancelling it "
+        "with pg_cancel_backend, or a time limit set in KIOSK_DATABASE_URL or PGOPTIONS). "
+        "Please try again; if it keeps happening, tell whoever looks after the database."
+    ),
+}
 # How the server says so (psycopg gives no SQLSTATE for a refused connection): 53300's
 # messages, as an English-speaking server words them.
 _NO_CONNECTION_LEFT = (
@@ -569,6 +588,8 @@ def _unavailable(exc: SQLAlchemyError, *, writing: bool, holders: str = "") -> s
         )
     if no_connection_left(exc):
         return f"{head}: {PG_NO_CONNECTION_LEFT}"
+    if sqlstate in PG_ENDED:
+        return f"{head}: {PG_ENDED[sqlstate]}"
     if sqlstate == "25006":  # read_only_sql_transaction: trying again cannot help
         return f"{head}: {PG_READ_ONLY}"
     if sqlstate == "42P01":  # undefined_table: not where the login looks, or gone

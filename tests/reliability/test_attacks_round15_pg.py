@@ -10,6 +10,8 @@ from __future__ import annotations
 import itertools
 import os
 import subprocess
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -428,3 +430,58 @@ def test_a_holder_whose_details_the_server_hides_is_not_said_to_be_local() -> No
     local_time = datetime(2026, 12, 7, 9, 14, tzinfo=UTC)
     local = lock_holders_said([(42, "k", "psql", None, local_time, local_time)])
     assert "(login k, program 'psql', on the server itself, connected 2026-12-07 09:14 UTC" in local
+
+
+def test_a_kiosk_whose_session_is_ended_or_cancelled_says_so(
+    second_kiosk: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kiosk login ends (``pg_terminate_backend``) or cancels (``pg_cancel_backend``)
+    the other kiosks' sessions as they record, in a loop. Nothing is lost (the guard test
+    above), but every kiosk said "Not recorded: the database is unavailable. Please try
+    again.", as if the server or the network were down. Now it says the server ended (or
+    cancelled) what the kiosk was doing, and who can do that."""
+    import kiosk.services.uow as uow
+
+    monkeypatch.setattr(uow, "PG_LOCK_TIMEOUT_MS", 10_000)
+    services = _kiosk(second_kiosk, clock)
+    other = psycopg.connect(libpq_url(second_kiosk), autocommit=True)
+    try:
+        services.phones.deposit("EPATEL")
+        services.phones.collect("EPATEL")
+        said: dict[str, object] = {}
+        for how in ("terminate", "cancel"):
+            other.execute("SELECT pg_advisory_lock(%s)", (CHAIN_LOCK_KEY,))
+            scan = threading.Thread(
+                target=lambda how=how: said.update(
+                    {how: _try(lambda: services.phones.deposit("EPATEL"))}
+                )
+            )
+            scan.start()
+            waiting = None
+            for _ in range(100):
+                waiting = other.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND usename = current_user"
+                ).fetchone()
+                if waiting:
+                    break
+                time.sleep(0.05)
+            assert waiting is not None
+            other.execute(f"SELECT pg_{how}_backend(%s)", (waiting[0],))
+            scan.join(20)
+            other.execute("SELECT pg_advisory_unlock(%s)", (CHAIN_LOCK_KEY,))
+    finally:
+        other.close()
+        services.close()
+    assert said["terminate"] == (
+        "Not recorded: the database server ended this kiosk's connection (the server "
+        "stopping or restarting, or someone ending the kiosk's session with "
+        "pg_terminate_backend). Please try again; if it keeps happening, tell whoever looks "
+        "after the database."
+    )
+    assert said["cancel"] == (
+        "Not recorded: the database server cancelled what this kiosk asked of it (someone "
+        "cancelling it with pg_cancel_backend, or a time limit set in KIOSK_DATABASE_URL or "
+        "PGOPTIONS). Please try again; if it keeps happening, tell whoever looks after the "
+        "database."
+    )
