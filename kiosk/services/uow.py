@@ -68,8 +68,11 @@ PG_LOCK_TIMEOUT_MS = SQLITE_BUSY_TIMEOUT_MS
 # Each write transaction on PostgreSQL: the lock timeout above, and a COMMIT that returns only
 # once it is on disk. Any login may ``ALTER ROLE CURRENT_USER SET synchronous_commit = off``:
 # its kiosks' commits were then answered before they were durable, and a crash in the next
-# moment lost events the kiosk had confirmed. A stronger level a DBA chose (remote_apply...)
-# and ``local`` are left as they are.
+# moment lost events the kiosk had confirmed. So do ``local`` and ``remote_write`` when set
+# on the login's role (``ALTER ROLE CURRENT_USER``, which any login may): with a synchronous
+# standby its kiosks' commits were answered before the standby had them, and a failover lost
+# confirmed events. A level the school gives in the URL or PGOPTIONS, or sets for the whole
+# server, is left as it is, as is a stronger one (remote_apply).
 #
 # And an idle-in-transaction limit for the write only (the session asks for none: a read
 # may take as long as its reader): a kiosk stuck half-way through a write (the console's
@@ -80,6 +83,9 @@ _PG_WRITE_SETTINGS = text(
     "SELECT set_config('lock_timeout', :t, true), "
     "set_config('idle_in_transaction_session_timeout', :idle, true), "
     "CASE WHEN current_setting('synchronous_commit') = 'off' "
+    "OR (current_setting('synchronous_commit') IN ('local', 'remote_write') "
+    "AND (SELECT source FROM pg_settings WHERE name = 'synchronous_commit') "
+    "IN ('user', 'database user')) "
     "THEN set_config('synchronous_commit', 'on', true) END"
 )
 _PG_READ_COMMITTED = text("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")

@@ -485,3 +485,38 @@ def test_a_kiosk_whose_session_is_ended_or_cancelled_says_so(
         "PGOPTIONS). Please try again; if it keeps happening, tell whoever looks after the "
         "database."
     )
+
+
+# --- the login's own commit level, weaker than the server's ----------------------------------
+
+
+@pytest.mark.parametrize("level", ["local", "remote_write"])
+def test_a_kiosk_login_cannot_have_its_writes_confirmed_before_the_standby_has_them(
+    second_kiosk: str, clock: FakeClock, level: str
+) -> None:
+    """Round 5 turned a login's ``synchronous_commit = off`` back on for each write. A login
+    may as well set its own role to ``local`` (or ``remote_write``): where the school runs a
+    synchronous standby, its kiosks' COMMITs were then answered before the standby had them
+    on disk, and a failover lost events the kiosks had confirmed. A level set on the login's
+    role is now turned back on for each write, like ``off``; one given in
+    KIOSK_DATABASE_URL or PGOPTIONS (the school's own choice) is kept."""
+    from sqlalchemy import text as sql
+
+    with psycopg.connect(libpq_url(second_kiosk), autocommit=True) as conn:
+        conn.execute(f"ALTER ROLE CURRENT_USER SET synchronous_commit = {level}")
+    services = _kiosk(second_kiosk, clock)
+    chosen = f"{second_kiosk}?options=-c%20synchronous_commit%3D{level}"
+    school = _kiosk(chosen, clock)
+    try:
+        with services.ctx.read() as session:
+            assert session.execute(sql("SHOW synchronous_commit")).scalar() == level
+        with services.ctx.write() as uow:
+            in_effect = uow.session.execute(sql("SHOW synchronous_commit")).scalar()
+        assert in_effect == "on", f"a write commits with synchronous_commit {in_effect}"
+        with school.ctx.write() as uow:
+            kept = uow.session.execute(sql("SHOW synchronous_commit")).scalar()
+        assert kept == level
+        services.phones.deposit("EPATEL")
+    finally:
+        services.close()
+        school.close()
