@@ -126,9 +126,8 @@ PG_NO_CONNECTION_LEFT = (
 # stopping, or any connection of the same login: pg_terminate_backend), or cancelled its
 # statement (57014: the kiosk asks for no statement timeout, so someone asked for it:
 # pg_cancel_backend, which any connection of the same login may; or a school's own
-# statement_timeout in the URL). A login that did either
-# to every kiosk in a loop had them all say "the database is unavailable", as if the
-# server or the network were down.
+# statement_timeout in the URL). A login that did either to every kiosk in a loop had them
+# all say "the database is unavailable", as if the server or the network were down.
 PG_ENDED = {
     "57P01": (
         "the database server ended this kiosk's connection (the server stopping or "
