@@ -57,7 +57,7 @@ from kiosk.domain.errors import (
     SchemaTooNew,
 )
 from kiosk.domain.events import EventKind, Role
-from kiosk.domain.reference import REFERENCE_KIND
+from kiosk.domain.reference import REFERENCE_KIND, normalise_key
 from kiosk.domain.text import display_text, field_value
 from kiosk.domain.timeutil import format_local, local_date, local_day_bounds
 from kiosk.services import state
@@ -80,7 +80,6 @@ from kiosk.services.integrity import (
     with_witness_behind,
     witness_behind,
 )
-from kiosk.services.reference import all_table_rows
 from kiosk.services.register import neutralise
 from kiosk.services.secret import school_key_if_present
 from kiosk.services.uow import UNREADABLE_ERRORS
@@ -821,7 +820,10 @@ def _purge_limit(session: Session, cutoff: datetime, now: datetime, today: date)
 def _carry_over_reference(uow: Any, upto: int, by: int) -> int:
     """Record again every reference row whose newest event would be purged: the table keeps
     a recorded origin in the chain that remains, recorded by the admin purging (``by``).
-    Returns how many."""
+    What is recorded is the register's own record of the row, and a row changed in the
+    database itself stops the purge (RuleViolation, nothing changed): taken from the table,
+    an edit that verify names before the purge went into the register under the school's
+    key, "carried over by a purge", and verify said intact after it. Returns how many."""
     session = uow.session
     newest: dict[tuple[str, Any], int] = {}
     for event_id, details in session.execute(
@@ -832,12 +834,19 @@ def _carry_over_reference(uow: Any, upto: int, by: int) -> int:
     stale = {k for k, event_id in newest.items() if event_id <= upto}
     if not stale:
         return 0
-    rows = all_table_rows(session.connection())
+    recorded = uow.recorded_lists()
     count = 0
     # The purging admin's own row first: the rest is then recorded by someone the replay
     # already knows as an admin (verify checks who grants admin).
     for table, key in sorted(stale, key=lambda k: (k != ("staff", by), str(k))):
-        row = rows.get(table, {}).get(key)
+        if table not in recorded:
+            continue  # (an event verify names as unreadable)
+        try:
+            key = normalise_key(table, key)
+        except (TypeError, ValueError, OverflowError):
+            continue
+        uow.refuse_changed_directly(table, key)
+        row = recorded[table].get(key)
         if row is None:
             continue
         uow.record(

@@ -466,12 +466,24 @@ _RECORDER_ROLES: dict[str, tuple[tuple[str, ...], bool]] = {
 }
 
 
+def _person(staff_id: Any, replay: Mapping[str, Mapping[Any, Any]]) -> str:
+    """A person of the register's lists as the office knows them: "Esha Patel (EPATEL)",
+    with the number when the lists have no such row."""
+    row = replay["staff"].get(staff_id) if _is_id(staff_id) else None
+    name, code = (row.get("name"), row.get("code")) if isinstance(row, dict) else (None, None)
+    if isinstance(name, str) and isinstance(code, str):
+        return f"{display_text(name)[:60]} ({display_text(code)[:20]})"
+    return f"staff {_show(staff_id)}"
+
+
 def _recorder_problem(
-    row: Mapping[str, Any], replay: Mapping[str, Mapping[Any, Any]]
+    row: Mapping[str, Any], replay: Mapping[str, Mapping[Any, Any]], *, complete: bool = True
 ) -> str | None:
     """An event recorded by someone the register's lists did not give the role it needs at
     that point (the role held only in the table, while it was used), or an exemption for
-    someone not on the SLT then."""
+    someone not on the SLT then. ``complete``: the lists are replayed from the register's
+    start; after a purge (False) a person whose row the kept events have not yet recorded
+    is not judged (a purge records a row again only when its newest event goes)."""
     kind = row["kind"]
     needed, colleague_only = (
         _RECORDER_ROLES.get(kind, ((), False)) if isinstance(kind, str) else ((), False)
@@ -486,17 +498,23 @@ def _recorder_problem(
         if details.get("action") == "database_restored":
             # By an admin of the register it replaced: the restored lists may predate them.
             needed = ()
-    if needed and by is not None and not (colleague_only and by == row["staff_id"]):
-        recorder = replay["staff"].get(by) if _is_id(by) else None
+    known = replay["staff"]
+    if (
+        needed
+        and by is not None
+        and not (colleague_only and by == row["staff_id"])
+        and (complete or by in known)
+    ):
+        recorder = known.get(by) if _is_id(by) else None
         roles = (recorder.get("roles") if isinstance(recorder, dict) else None) or ()
         if not any(role in roles for role in needed):
             shown = " or ".join(r.replace("_", " ") for r in needed)
             article = "an" if shown[0] in "aeiou" else "a"
-            return f"{said} recorded by staff {_show(by)}, who was not {article} {shown} then"
-    if kind == EventKind.EXEMPTION_GRANTED.value:
+            return f"{said} recorded by {_person(by, replay)}, who was not {article} {shown} then"
+    if kind == EventKind.EXEMPTION_GRANTED.value and (complete or row["staff_id"] in known):
         staff = replay["staff"].get(row["staff_id"]) if _is_id(row["staff_id"]) else None
         if "slt" not in ((staff.get("roles") if isinstance(staff, dict) else None) or ()):
-            return f"{said} for staff {_show(row['staff_id'])}, who was not on the SLT then"
+            return f"{said} for {_person(row['staff_id'], replay)}, who was not on the SLT then"
     return None
 
 
@@ -737,10 +755,11 @@ def walk(
             )
         if not setup_done and admins and row["staff_id"] in admins:
             setup_done = True
-        if version >= 2 and replay["staff"] and first_prev == GENESIS_HASH:
-            # Who held which role is known from the register's start (a purge may have taken
-            # the list event that gave the role then); as the lists stood before this event.
-            problem = _recorder_problem(row, replay)
+        if version >= 2 and replay["staff"]:
+            # Who held which role, as the lists stood before this event: known from the
+            # register's start, or after a purge for each person once the kept events (or the
+            # purge's own records of the rows it took) have recorded their row.
+            problem = _recorder_problem(row, replay, complete=first_prev == GENESIS_HASH)
             if problem:
                 without_role.append(problem)
         is_baseline = (

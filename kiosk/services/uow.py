@@ -862,14 +862,14 @@ class UnitOfWork:
         if table in ID_KEYED:
             # The services build the new row from the table's: a row changed there directly
             # would go into the register as this change's.
-            self._refuse_changed_directly(table, details["key"])
+            self.refuse_changed_directly(table, details["key"])
         event = self.record(EventKind.REFERENCE_CHANGED, staff_id=by, details=details)
         if self._lists is not None:
             self._lists[table][details["key"]] = details["row"]
         self.session.expire_all()  # the table changed under the session's objects
         return event
 
-    def _recorded_lists(self) -> dict[str, dict[Any, dict[str, Any] | None]]:
+    def recorded_lists(self) -> dict[str, dict[Any, dict[str, Any] | None]]:
         """Each list row as the register's newest event for it records it (as verify
         replays them: an event it cannot read is left out here and named there)."""
         if self._lists is None:
@@ -892,10 +892,10 @@ class UnitOfWork:
             self._lists = lists
         return self._lists
 
-    def _refuse_changed_directly(self, table: str, key: Any) -> None:
+    def refuse_changed_directly(self, table: str, key: Any) -> None:
         """RuleViolation when the table's row ``key`` is not the register's newest record of
         it (changed, added or deleted in the database itself): nothing is recorded."""
-        recorded = self._recorded_lists()[table].get(key)
+        recorded = self.recorded_lists()[table].get(key)
         stored = table_rows(self.session.connection(), table, key=key).get(key)
         if recorded is None and stored is None:
             return  # a new row
@@ -908,11 +908,14 @@ class UnitOfWork:
             if not fields:
                 return
             how = f"differs from what the register recorded ({', '.join(fields)})"
-        shown = (recorded or stored or {}).get(_ROW_LABEL[table])
-        label = f" {str(shown)[:40]}" if isinstance(shown, str) else f" number {key}"
+        if table in _ROW_LABEL:
+            shown = (recorded or stored or {}).get(_ROW_LABEL[table])
+            label = f" {str(shown)[:40]}" if isinstance(shown, str) else f" number {key}"
+        else:  # a setting, by its key
+            label = f" {str(key)[:40]}"
         raise RuleViolation(
-            f"Nothing was changed: the {_ROW_WHAT[table]}{label} {how}: it was changed "
-            "directly in the database, not through the kiosk. Run `kiosk verify` (it names "
+            f"Nothing was changed: the {_ROW_WHAT.get(table, 'setting')}{label} {how}: it was "
+            "changed directly in the database, not through the kiosk. Run `kiosk verify` (it names "
             "the change) and tell whoever looks after the kiosk."
         )
 

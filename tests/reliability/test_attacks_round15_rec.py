@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -261,7 +262,7 @@ def test_a_colleagues_phone_logged_with_a_role_held_only_in_the_file_is_named(
         services.close()
 
     assert not report.ok, report.summary
-    assert f"event {collected} (phone_collected) recorded by staff 5" in said(report)
+    assert f"event {collected} (phone_collected) recorded by Esha Patel (EPATEL)" in said(report)
     assert "breakfast club lead or admin" in said(report)
 
 
@@ -346,9 +347,13 @@ def test_list_changes_by_an_admin_only_in_the_file_are_named(
         services.close()
 
     assert not report.ok, report.summary
-    assert "(reference_changed) recorded by staff 3, who was not a admin then" not in said(report)
-    assert "(reference_changed) recorded by staff 3, who was not an admin then" in said(report)
-    assert "(admin_action) recorded by staff 3, who was not an admin then" in said(report)
+    assert "who was not a admin then" not in said(report)
+    assert "(reference_changed) recorded by Ben Jones (BJONES), who was not an admin then" in (
+        said(report)
+    )
+    assert "(admin_action) recorded by Ben Jones (BJONES), who was not an admin then" in said(
+        report
+    )
 
 
 def test_a_list_event_whose_details_are_a_number_does_not_stop_the_pin(
@@ -417,3 +422,97 @@ def test_a_schema_version_put_back_in_the_file_is_said_in_words(
     assert "revision 0004" in out, out
     assert "changed by hand" in out, out
     assert "Nothing was changed" in out, out
+
+
+# --- a purge (round 15's review) ---------------------------------------------------------------
+
+EARLY = datetime(2022, 3, 10, 8, 5, tzinfo=UTC)
+LATER = datetime(2024, 6, 5, 9, 0, tzinfo=UTC)
+
+
+def _old_school(services: Services, clock: FakeClock) -> None:
+    """A school recorded from 2022, and a deposit in 2024: a purge up to 2023 takes the
+    lists' first records, and carries the rows over."""
+    from tests.reliability.test_tamper import record_shift
+    from tests.school import make_school
+
+    clock.set(EARLY)
+    make_school(services)
+    record_shift(services, rounds=1)
+    clock.set(LATER)
+    services.phones.deposit("ASMITH")
+
+
+def test_a_purge_does_not_carry_a_row_edited_in_the_file_into_the_register(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    """The purge records again each list row whose newest event it removes. It took the row
+    from the table: a role added in the file (which verify named before the purge) went into
+    the register under the school key, "carried over by a purge", and verify said intact
+    after it, Alice an admin. The purge now carries the register's own record of each row,
+    and a row changed in the database stops it, nothing changed."""
+    from datetime import date
+
+    services = sqlite_services
+    _old_school(services, clock)
+    services.close()
+    with _file(services) as conn:
+        _without_triggers(
+            conn,
+            "INSERT INTO staff_roles (staff_id, role) SELECT id, 'admin' FROM staff "
+            "WHERE code = 'ASMITH'",
+        )
+    services = _started(services, clock)
+    try:
+        assert not services.integrity.verify(save=False).ok
+        with pytest.raises(KioskError) as refused:
+            services.backup.purge(date(2023, 1, 1), "CHEAD")
+        assert "Nothing was changed: the person ASMITH differs from what the register" in (
+            refused.value.message
+        )
+        report = services.integrity.verify(save=False)
+        assert not report.ok
+        assert "roles" in said(report)
+    finally:
+        services.close()
+
+
+def test_after_a_purge_verify_still_names_a_role_held_only_in_the_file(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    """Who held which role was checked only on a register kept from its start: after a
+    school's first purge the check was off for good. It now judges each person once the
+    kept events (or the purge's records of the rows it took) have recorded their row."""
+    from datetime import date
+
+    services = sqlite_services
+    _old_school(services, clock)
+    services.phones.collect("ASMITH")
+    services.backup.purge(date(2023, 1, 1), "CHEAD")
+    assert services.integrity.verify(save=False).ok
+    services.close()
+    with _file(services) as conn:
+        _without_triggers(
+            conn,
+            "INSERT INTO staff_roles (staff_id, role) SELECT id, 'breakfast_club_lead' "
+            "FROM staff WHERE code = 'EPATEL'",
+        )
+    services = _started(services, clock)
+    deposited = services.phones.deposit("ASMITH", recorded_by="EPATEL").event_id
+    services.close()
+    with _file(services) as conn:
+        _without_triggers(
+            conn,
+            "DELETE FROM staff_roles WHERE role = 'breakfast_club_lead' AND staff_id = "
+            "(SELECT id FROM staff WHERE code = 'EPATEL')",
+        )
+    services = _started(services, clock)
+    try:
+        report = services.integrity.verify(save=False)
+    finally:
+        services.close()
+    assert not report.ok
+    assert (
+        f"event {deposited} (phone_deposited) recorded by Esha Patel (EPATEL), who was not a "
+        "breakfast club lead or admin then"
+    ) in said(report)
