@@ -1675,13 +1675,15 @@ def stored_events(
     newest_first: bool = False,
     limit: int | None = None,
     from_table: bool = False,
+    after_id: int | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Every column of the events of ``kinds``, as stored (as verify reads them: details as its
     JSON text, a time no driver can load as NULL), in id order (``newest_first``: the reverse),
     streamed: what :func:`seal_fault` checks. ``since``: recorded then or later.
     ``from_table``: on SQLite, read from the table itself, not through an index (one rebuilt
     without the newest of them, its CREATE text written back, would make an older one look
-    newest: what verify walks is the table)."""
+    newest: what verify walks is the table). ``after_id``: only events after that id (a
+    range of the table's own key: cheap, from the table too)."""
     conn = session.connection()
     postgresql = conn.dialect.name == "postgresql"
     columns = (
@@ -1693,6 +1695,10 @@ def stored_events(
     sql = f"SELECT {columns} FROM events{hint} WHERE kind IN :kinds"
     params: dict[str, Any] = {"kinds": list(kinds)}
     binds: list[BindParameter[Any]] = [bindparam("kinds", expanding=True)]
+    if after_id is not None:
+        sql += " AND id > :after_id"
+        params["after_id"] = int(after_id)
+        binds.append(bindparam("after_id"))
     if since is not None:
         sql += " AND occurred_at >= :since"
         params["since"] = since
