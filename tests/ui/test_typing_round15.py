@@ -363,3 +363,39 @@ async def test_a_half_typed_pin_left_on_the_pad_is_not_joined_to_the_next_admins
         assert app.screen.stage == "badge", notice(app)
         await scan(pilot, "SRK1:S:DOFFICE")
         assert app.screen.stage == "menu", notice(app)
+
+
+# --- the Esc parser, read by read (round 15's review) -------------------------------------
+
+
+def _keys(reads: list[str]) -> list[str]:
+    """The keys the kiosk's parser makes of ``reads`` (each one read of the terminal), the
+    wait for what follows a last ESC over."""
+    from kiosk.ui.tuning.escape import EscapeFirstParser
+
+    parser = EscapeFirstParser()
+    made = [m for read in reads for m in parser.feed(read)]
+    time.sleep(0.15)
+    made += list(parser.tick())
+    return [getattr(m, "key", type(m).__name__) for m in made]
+
+
+@pytest.mark.parametrize(
+    ("reads", "keys"),
+    [
+        # Esc, then a code typed: each key a read of its own. "O" then "S" had been read as
+        # F4 (SS3 S), which undoes the last colleague's scan in breakfast club; "P" as Alt+P.
+        (["\x1b", "O", "S", "M", "\r"], ["escape", "O", "S", "M", "enter"]),
+        (["\x1b", "P", "A", "\r"], ["escape", "P", "A", "enter"]),
+        # What a terminal writes whole is read as before.
+        (["\x1bOQ"], ["f2"]),
+        (["\x1b[A"], ["up"]),
+        (["\x1b", "\x1b[A"], ["escape", "up"]),
+        (["\x1b", "\r"], ["escape", "enter"]),
+    ],
+    ids=["esc-OSMITH", "esc-PA", "f2", "up", "esc-up", "esc-enter"],
+)
+def test_esc_then_a_code_typed_key_by_key_is_esc_and_the_code(
+    reads: list[str], keys: list[str]
+) -> None:
+    assert _keys(reads) == keys

@@ -11,7 +11,11 @@ deposited her phone. Esc then a letter came as "Alt+letter" with the letter (the
 Esc then a digit as a sign nobody typed ("¡" for 1); Esc then Backspace as Ctrl+W.
 
 Here an ESC followed by anything that cannot continue a terminal's sequence is the Esc key at
-once, and what follows it is read as the key it is. A kiosk has no Alt+key to lose: every Alt+
+once, and what follows it is read as the key it is. A terminal writes a sequence whole, in one
+read; a person's next key comes in a later one: so ``O`` (and the reports' ``P``, ``]``,
+``_``, ``\\``) continues an ESC only in the same read. ESC then the letters O, S typed
+("OSMITH") came as F4 (undo, in breakfast club) and the rest; ``[`` and a second ESC go on as
+Textual reads them. A kiosk has no Alt+key to lose: every Alt+
 key it is sent is an Esc and a key. Pasted text (between the terminal's paste brackets) is
 left as it came.
 
@@ -33,6 +37,8 @@ ESC = "\x1b"
 # the mouse, the paste brackets), SS3 ("O": F1-F4, the keypad), its own reports (OSC "]",
 # DCS "P", APC "_", their end "\\"), and a second ESC (Textual reads ESC ESC itself).
 SEQUENCE_NEXT = frozenset("[O]P_\\" + ESC)
+# Of those, what continues an ESC that came in an earlier read: no staff code starts with them.
+SEQUENCE_NEXT_LATER = frozenset("[" + ESC)
 PASTE_START = ESC + "[200~"
 PASTE_END = ESC + "[201~"
 
@@ -51,14 +57,17 @@ class EscapeFirstParser(XTermParser):
         if not data:
             yield from super().feed(data)
             return
+        escape_in_this_read = False
         for char in data:
             waiting = self._escape_waiting and self._timeout_time is not None
-            if waiting and char not in SEQUENCE_NEXT:
+            goes_on = SEQUENCE_NEXT if escape_in_this_read else SEQUENCE_NEXT_LATER
+            if waiting and char not in goes_on:
                 # The ESC alone: as if the parser's wait for what follows it were over. (Only
                 # while it waits: an ESC whose wait is over has been read as Esc already.)
                 self._timeout_time = float("-inf")
                 yield from self.tick()
             self._escape_waiting = char == ESC and not self._pasting
+            escape_in_this_read = escape_in_this_read or self._escape_waiting
             recent = self._recent = (self._recent + char)[-len(PASTE_START) :]
             if recent == PASTE_START:
                 self._pasting = True
