@@ -44,7 +44,7 @@ import sys
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -916,10 +916,23 @@ def _estimate_start(events: int, per_day: float) -> date:
 def _landing(start: date, events: int, target: datetime) -> tuple[datetime, int]:
     """Dry run (no hashing) from ``start``: when the N-th event happens, and how many events
     lie between it and ``target`` (positive: it is before the target)."""
-    count = 0
+    school = School(start)
+    # The list events: the baseline first (about one a row: people, devices, policies and the
+    # two seeded stores), then each leaving before the day after it (``leavings``).
+    count = (
+        len(school.people)
+        + len(school.laptops)
+        + len(school.work_phones)
+        + len(school.policies)
+        + 2
+    )
+    leaving = sorted(p.end for p in school.people if p.end is not None and p.end <= ANCHOR_DAY)
     landed: datetime | None = None
     between = 0
-    for _day, evs in School(start).days():
+    for day, evs in school.days():
+        while leaving and leaving[0] < day:
+            leaving.pop(0)
+            count += 1
         for ev in evs:
             count += 1
             if count == events:
@@ -1077,7 +1090,10 @@ def baseline_details(
 ) -> list[dict[str, Any]]:
     """The list rows as the kiosk's first write records them (``UnitOfWork.ensure_baseline``:
     one ``reference_changed`` event each, reason "baseline", before any other event): the
-    synthetic lists, and what the database already holds (the seeded stores)."""
+    synthetic lists, and what the database already holds (the seeded stores). Everyone is
+    in as not yet left: each leaving is recorded when it happens (``leavings``), so that
+    verify knows who the admins were at each correction (those who left long ago made the
+    old ones)."""
     roles: dict[Any, list[str]] = defaultdict(list)
     for row in reference["staff_roles"]:
         roles[row["staff_id"]].append(row["role"])
@@ -1087,6 +1103,7 @@ def baseline_details(
             fields = {k: v for k, v in row.items() if k != "id"}
             if table == "staff":
                 fields["roles"] = roles.get(row["id"], [])
+                fields["retired_at"] = None
             rows[table][row["id"]] = normalise_row(table, fields) or {}
     return [
         {"table": table, "key": key, "row": rows[table][key], "reason": "baseline"}
@@ -1095,11 +1112,51 @@ def baseline_details(
     ]
 
 
+def leavings(
+    school: School, reference: dict[str, list[dict[str, Any]]]
+) -> list[tuple[datetime, int, dict[str, Any]]]:
+    """Each leaver's row recorded again as they leave (its ``retired_at`` set), by an admin
+    who stays (the office, else the head): (when, by whom, the event's details), in time
+    order."""
+    roles: dict[Any, list[str]] = defaultdict(list)
+    for row in reference["staff_roles"]:
+        roles[row["staff_id"]].append(row["role"])
+    out = []
+    for row in reference["staff"]:
+        left = row["retired_at"]
+        if left is None:
+            continue
+        day = left.astimezone(ZONE).date()
+        # An admin still there after that day (the head and the office may leave together):
+        # one in post already, the office first.
+        staying = [
+            p
+            for p in school.people
+            if "admin" in p.roles and p.id != row["id"] and (p.end is None or p.end > day)
+        ]
+        by = min(staying, key=lambda p: (p.start > day, p.post != OFFICE, p.start)).id
+        fields = {k: v for k, v in row.items() if k != "id"}
+        fields["roles"] = roles.get(row["id"], [])
+        details = {
+            "table": "staff",
+            "key": row["id"],
+            "row": normalise_row("staff", fields) or {},
+            "reason": "left the school",
+        }
+        out.append((left, by, details))
+    return sorted(out, key=lambda leaving: leaving[0])
+
+
 def event_rows(
-    school: School, events: int, tally: _Tally, baseline: list[dict[str, Any]] | None = None
+    school: School,
+    events: int,
+    tally: _Tally,
+    baseline: list[dict[str, Any]] | None = None,
+    leaving: Sequence[tuple[datetime, int, dict[str, Any]]] = (),
 ) -> Iterator[tuple[Any, ...]]:
     """Exactly ``events`` rows in id order, each chained to the one before: the ``baseline``
-    list events first (at the first day's 06:00), then the school's."""
+    list events first (at the first day's 06:00), then the school's, each ``leaving``
+    recorded before the first day after it (after the day's last event)."""
     prev = GENESIS_HASH
     next_id = 1
     names = {kind: (kind.value, kind.category) for kind in EventKind}
@@ -1133,7 +1190,36 @@ def event_rows(
         next_id += 1
         if next_id > events:
             return
+    pending = list(leaving)
     for day, evs in school.days():
+        while pending and pending[0][0].astimezone(ZONE).date() < day:
+            left, by, details = pending.pop(0)
+            at = max(left, (tally.last_at or left) + timedelta(seconds=1))
+            row = {
+                "id": next_id,
+                "occurred_at": at,
+                "kind": EventKind.REFERENCE_CHANGED.value,
+                "category": EventKind.REFERENCE_CHANGED.category,
+                "staff_id": by,
+                "recorded_by_id": by,
+                "kiosk": OFFICE_KIOSK,
+                "store_id": None,
+                "device_id": None,
+                "policy_id": None,
+                "target_event_id": None,
+                "batch": None,
+                "due_at": None,
+                "details": details,
+                "prev_hash": prev,
+            }
+            digest = hash_of(row, version=CONTENT_VERSION)
+            yield (*row.values(), digest, event_mac(key, digest))
+            tally.kinds[row["kind"]] += 1
+            tally.last_at = at
+            prev = digest
+            next_id += 1
+            if next_id > events:
+                return
         for ev in evs:
             ev.id = next_id
             kind, category = names[ev.kind]
@@ -1194,7 +1280,9 @@ def build(
     reference = _reference_rows(school)
     with engine.connect() as conn:
         stored = all_table_rows(conn)
-    rows = event_rows(school, events, tally, baseline_details(reference, stored))
+    rows = event_rows(
+        school, events, tally, baseline_details(reference, stored), leavings(school, reference)
+    )
     if engine.dialect.name == "postgresql":
         _load_postgresql(engine, reference, rows, log)
     else:
