@@ -1147,6 +1147,21 @@ def leavings(
     return sorted(out, key=lambda leaving: leaving[0])
 
 
+def _with_labels(ev: Ev, labels: dict[tuple[str, Any], Any]) -> dict[str, Any]:
+    """``ev``'s details with the codes and tag ``UnitOfWork.record`` adds."""
+    details = dict(ev.details)
+    by = ev.by if ev.by != ev.staff else None
+    for key, where in (
+        ("staff_code", ("staff", ev.staff)),
+        ("recorded_by_code", ("staff", by)),
+        ("device_tag", ("devices", ev.device)),
+    ):
+        label = labels.get(where)
+        if isinstance(label, str) and key not in details:
+            details[key] = label
+    return details
+
+
 def event_rows(
     school: School,
     events: int,
@@ -1191,6 +1206,13 @@ def event_rows(
         if next_id > events:
             return
     pending = list(leaving)
+    # The code and tag each event carries, as the kiosk read them from the lists (the
+    # synthetic lists do not change after the baseline).
+    labels = {
+        (d["table"], d["key"]): d["row"].get("code" if d["table"] == "staff" else "tag")
+        for d in baseline or ()
+        if d["table"] in ("staff", "devices")
+    }
     for day, evs in school.days():
         while pending and pending[0][0].astimezone(ZONE).date() < day:
             left, by, details = pending.pop(0)
@@ -1224,7 +1246,7 @@ def event_rows(
             ev.id = next_id
             kind, category = names[ev.kind]
             target = ev.target.id if ev.target is not None else None
-            details = ev.details
+            details = _with_labels(ev, labels)
             row = {
                 "id": next_id,
                 "occurred_at": ev.at,

@@ -669,6 +669,20 @@ def _person_events(session: Session, person: StaffInfo) -> Iterator[Any]:
     yield from read_rows(session, stmt, Event.id)  # an unreadable event comes as Unreadable
 
 
+def _shown_details(details: Any, code: str, tag: str | None) -> dict[str, Any]:
+    """An event's details for the person's export: the code and tag the kiosk read when it
+    recorded it only where they are not the person's code and the device's tag shown anyway
+    (a code changed since), and never the code of the colleague who recorded it (their
+    name is given)."""
+    shown = dict(details or {})
+    shown.pop("recorded_by_code", None)
+    if shown.get("staff_code") == code:
+        del shown["staff_code"]
+    if tag is not None and shown.get("device_tag") == tag:
+        del shown["device_tag"]
+    return shown
+
+
 def _export_record(values: Any, person: StaffInfo, zone: Any) -> dict[str, Any]:
     if isinstance(values, Unreadable):
         return {
@@ -699,7 +713,7 @@ def _export_record(values: Any, person: StaffInfo, zone: Any) -> dict[str, Any]:
     if about:
         record |= {
             "item": item_label(tag, device_kind, store, title, version),
-            "details": dict(event.details or {}),
+            "details": _shown_details(event.details, person.code, tag),
             "due": event.due_at.isoformat() if event.due_at else None,
             "recorded_by": by_name if event.recorded_by_id not in (None, person.id) else None,
             "kiosk": event.kiosk,

@@ -96,7 +96,7 @@ from kiosk.services.secret import (
     read_small_file,
     school_key_if_present,
 )
-from kiosk.services.uow import UnitOfWork, iso
+from kiosk.services.uow import LABEL_KEYS, UnitOfWork, iso
 from kiosk.services.wholefile import written_whole
 
 PURGE_ACTION = "events_purged"
@@ -518,6 +518,48 @@ def _recorder_problem(
     return None
 
 
+# How an event names each list row it carries the code or tag of (``LABEL_KEYS``).
+_LABEL_SAID = {
+    "staff_code": ("recorded for staff", "code"),
+    "recorded_by_code": ("recorded by staff", "code"),
+    "device_tag": ("recorded for device", "tag"),
+}
+
+
+def _label_problems(row: Mapping[str, Any], replay: Mapping[str, Mapping[Any, Any]]) -> list[str]:
+    """The codes and tags an event carries (as the kiosk read them from the lists to find the
+    person or device) that the register's lists did not give that row then: the list was
+    changed in the database while it was recorded (two codes swapped for a while record one
+    person as another). Events from before the kiosk recorded them carry none."""
+    details = row["details"]
+    if not isinstance(details, dict):
+        return []
+    found = []
+    for column, table, name in LABEL_KEYS:
+        if name not in details:
+            continue
+        read, row_id = details[name], row[column]
+        if column == "recorded_by_id" and row_id == row["staff_id"]:
+            row_id = None  # the kiosk records no recorder's code for the person's own act
+        said, field = _LABEL_SAID[name]
+        recorded = replay[table].get(row_id) if _is_id(row_id) else None
+        held = recorded.get(field) if isinstance(recorded, dict) else None
+        if held == read and read is not None:
+            continue
+        then = (
+            f"whose {field} was {_show(held)} then"
+            if held is not None
+            else "who was not on the register's lists then"
+            if table == "staff"
+            else "which was not on the register's lists then"
+        )
+        found.append(
+            f"event {row['id']} ({row['kind']}) is {said} {_show(row_id)}, {then}, under "
+            f"the {field} {_show(read)}"
+        )
+    return found
+
+
 BASELINE_REASON = "baseline"
 PIN_SETTING = "admin_pin"
 
@@ -656,6 +698,7 @@ def walk(
     baseline_allowed = True
     late_baselines: list[str] = []
     without_role: list[str] = []  # events needing a role the recorder did not hold then
+    swapped: list[str] = []  # events under a code or tag the lists did not give then
     unauthorised: list[int] = []
     removed_power: list[int] = []
     backdated: list[str] = []
@@ -762,6 +805,7 @@ def walk(
             problem = _recorder_problem(row, replay, complete=first_prev == GENESIS_HASH)
             if problem:
                 without_role.append(problem)
+            swapped.extend(_label_problems(row, replay))
         is_baseline = (
             kind == REFERENCE_KIND
             and isinstance(details, dict)
@@ -879,6 +923,14 @@ def walk(
             "give then (the role was in the database's own table only, added directly while "
             f"it was used): {'; '.join(without_role[:20])}"
             f"{' ...' if len(without_role) > 20 else ''}"
+        )
+    if swapped:
+        problems.append(
+            f"{len(swapped)} code(s) or tag(s) recorded with an event that the register's "
+            "lists did not give that person or device then: the staff or device list was "
+            "changed in the database when it was recorded (codes or tags swapped for a while "
+            f"record one person or device as another): {'; '.join(swapped[:20])}"
+            f"{' ...' if len(swapped) > 20 else ''}"
         )
     if late_baselines:
         problems.append(

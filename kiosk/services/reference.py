@@ -22,6 +22,21 @@ from kiosk.domain.reference import (
 
 _KEY_COLUMN = {"staff": "id", "stores": "id", "devices": "id", "policies": "id"}
 
+# What this transaction read from the lists to find a person or a device (a code, a tag), by
+# (table, id), in the session's ``info``: ``UnitOfWork.record`` hashes it into the event
+# without reading the row again. A code swapped in the table for a while then shows in the
+# register as the code the kiosk read, which verify compares with the register's lists.
+LABELS_READ = "kiosk.labels_read"
+# The longest code or tag kept (the kiosk's are 32 characters at most): a row written by hand
+# with a longer one is named by verify all the same.
+LABEL_MAX = 64
+
+
+def note_label(info: dict[Any, Any], table: str, row_id: Any, label: Any) -> None:
+    """Keep what was read of list row ``row_id`` of ``table`` (its code or tag), in a
+    session's ``info``, for the event recorded about it."""
+    info.setdefault(LABELS_READ, {})[(table, row_id)] = label
+
 
 def _value(field: str, value: Any) -> Any:
     if field in TIME_FIELDS:

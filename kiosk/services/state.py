@@ -25,6 +25,7 @@ from kiosk.domain.errors import AmbiguousCode, NotFound, RuleViolation
 from kiosk.domain.events import DeviceKind, EventKind
 from kiosk.domain.rules import REGULAR_USE_WINDOW
 from kiosk.domain.scan import normalise_code
+from kiosk.services.reference import note_label
 from kiosk.services.views import (
     DeviceInfo,
     Exemption,
@@ -147,6 +148,7 @@ def get_staff(session: Session, code: str, *, active: bool = True) -> Staff:
     staff = session.scalar(select(Staff).where(Staff.code == code))
     _usable(staff, code, active)
     assert staff is not None
+    note_label(session.info, "staff", staff.id, staff.code)
     return staff
 
 
@@ -163,6 +165,7 @@ def get_device(session: Session, tag: str, *, active: bool = True) -> Device:
     device = session.scalar(select(Device).where(Device.tag == tag))
     if device is None:
         raise NotFound(f"No laptop or work phone has the tag {tag}. Check the label.")
+    note_label(session.info, "devices", device.id, device.tag)
     if active and device.retired_at is not None:
         raise RuleViolation(f"{tag} has been retired and cannot be signed out or in.")
     return device
@@ -766,6 +769,7 @@ def find_staff(session: Session, code: str) -> tuple[Any, frozenset[str]] | None
     rows = session.connection().execute(_STAFF_BY_CODE, {"code": code}).all()
     if not rows:
         return None
+    note_label(session.info, "staff", rows[0].id, rows[0].code)
     return rows[0], frozenset(row.role for row in rows if row.role is not None)
 
 

@@ -49,6 +49,8 @@ from kiosk.domain.reference import ID_KEYED, REFERENCE_FIELDS, REFERENCE_KIND, n
 from kiosk.domain.text import display_text
 from kiosk.domain.timeutil import CLOCK_GONE_BACK, utc_now
 from kiosk.services.reference import (
+    LABEL_MAX,
+    LABELS_READ,
     all_table_rows,
     differing_fields,
     normalise_row,
@@ -349,6 +351,18 @@ _HEAD_MAC = select(_events.c.mac).order_by(_events.c.id.desc()).limit(1)
 # them); on SQLite from the table itself (an index rebuilt without the newest of them would
 # make an older row look current).
 _LIST_EVENTS = "SELECT CAST(details AS TEXT) FROM events{hint} WHERE kind = :kind ORDER BY id"
+# A person's code and a device's tag as the lists hold them now (for an event about one the
+# transaction did not find by its code: a colleague's phone moved, a device brought back).
+_LABELS = text(
+    "SELECT 'staff', id, code FROM staff WHERE id IN (:staff, :by) "
+    "UNION ALL SELECT 'devices', id, tag FROM devices WHERE id = :device"
+)
+# The details keys they are recorded under: (column of the event, list, details key).
+LABEL_KEYS = (
+    ("staff_id", "staff", "staff_code"),
+    ("recorded_by_id", "staff", "recorded_by_code"),
+    ("device_id", "devices", "device_tag"),
+)
 # How a list row is named to the office.
 _ROW_LABEL = {"staff": "code", "devices": "tag", "stores": "code", "policies": "title"}
 _ROW_WHAT = {"staff": "person", "devices": "device", "stores": "store", "policies": "policy"}
@@ -756,11 +770,17 @@ class UnitOfWork:
         details: dict[str, Any] | None = None,
         occurred_at: datetime | None = None,
     ) -> Event:
-        """Append one event to the chain (flushed, so it has its id)."""
+        """Append one event to the chain (flushed, so it has its id). Its details carry the
+        code of the person (and of whoever recorded it for them) and the tag of the device
+        as the kiosk read them from the lists: a code swapped in the table for a while
+        recorded one person as another, and verify had nothing to compare."""
         at = (occurred_at or self.now).astimezone(UTC)
         details = dict(details or {})
         kiosk = self.ctx.settings.kiosk_name[:64]
         by = recorded_by_id if recorded_by_id is not None else staff_id
+        self.session.flush()  # (what the session holds unflushed goes first, as it would have)
+        labels = self._labels_read(staff_id, by if by != staff_id else None, device_id)
+        details.update({name: label for name, label in labels.items() if name not in details})
         prev = self._chain_head()
         event_id = _next_id(self._last_id)  # under the write lock: the chain is linear
         conn = self.session.connection()
@@ -787,9 +807,7 @@ class UnitOfWork:
         digest = hash_of(values, version=CONTENT_VERSION)
         values["hash"] = digest
         values["mac"] = event_mac(self.ctx.key, digest)
-        # One prepared INSERT (no ORM flush for it: every event goes through here); what
-        # the session holds unflushed goes first, as it would have.
-        self.session.flush()
+        # One prepared INSERT (no ORM flush for it: every event goes through here).
         conn.execute(_INSERT_EVENT, values)
         # Never confirm an event that was not stored as meant: a trigger that is not the
         # kiosk's can drop it (RAISE(IGNORE), a BEFORE trigger returning NULL; psycopg gives
@@ -805,6 +823,31 @@ class UnitOfWork:
         self._last_hash, self._last_id = digest, values["id"]
         self.recorded = (values["id"], digest)
         return Event(**values)  # what was stored (not tracked by the session)
+
+    def _labels_read(
+        self, staff_id: int | None, by: int | None, device_id: int | None
+    ) -> dict[str, str]:
+        """The code / tag of each list row the event names, as this transaction read it to
+        find it (nothing read again on a scan's path); read now for one it did not find by
+        its code (one small statement)."""
+        columns = {"staff_id": staff_id, "recorded_by_id": by, "device_id": device_id}
+        wanted = {
+            name: (table, columns[column])
+            for column, table, name in LABEL_KEYS
+            if columns[column] is not None
+        }
+        read: dict[tuple[str, Any], Any] = self.session.info.setdefault(LABELS_READ, {})
+        if any(where not in read for where in wanted.values()):
+            params = {"staff": staff_id, "by": by, "device": device_id}
+            for where in wanted.values():
+                read.setdefault(where, None)  # not on the list: nothing to record
+            for table, row_id, label in self.session.connection().execute(_LABELS, params):
+                read[(table, row_id)] = label
+        return {
+            name: label[:LABEL_MAX]
+            for name, where in wanted.items()
+            if isinstance(label := read.get(where), str)
+        }
 
     def _sealed(self, row: Any) -> bool:
         """Whether a stored event (every column, as ``_STORED_EVENT`` reads it) is one the
@@ -867,6 +910,7 @@ class UnitOfWork:
         if self._lists is not None:
             self._lists[table][details["key"]] = details["row"]
         self.session.expire_all()  # the table changed under the session's objects
+        self.session.info.pop(LABELS_READ, None)  # (a code or tag may have changed)
         return event
 
     def recorded_lists(self) -> dict[str, dict[Any, dict[str, Any] | None]]:

@@ -1,0 +1,197 @@
+"""Round 15 of the red team on the record: staff codes and device tags swapped in the
+database for a while (a shell on the SQLite file, or a login on PostgreSQL; no school key).
+
+Each test here failed on the code before its fix (see the commit that added it), unless it is
+marked as a guard test.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from kiosk.db.engine import make_engine
+from kiosk.services.app import Services
+from kiosk.services.reference import table_rows
+from kiosk.services.register import RegisterFilter
+from kiosk.services.state import get_staff_info
+from tests.conftest import FakeClock
+from tests.reliability.helpers import Raw, meddle
+from tests.reliability.test_attacks import said, shift_school
+from tests.school import make_ready
+
+
+@contextmanager
+def _shell(services: Services, db_url: str) -> Iterator[Raw]:
+    """Raw SQL on the kiosk's database, its triggers out of the way (SQLite: the file with
+    the kiosk closed; PostgreSQL: the owner, triggers off for replication)."""
+    services.close()
+    with meddle(db_url, how="replica") as db:
+        if db.sqlite:
+            triggers = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+            for name, _sql in triggers:
+                db.execute(f"DROP TRIGGER {name}")
+            yield db
+            for name, sql in triggers:
+                db.execute(f"DROP TRIGGER IF EXISTS {name}")
+                db.execute(sql)
+        else:
+            yield db
+
+
+def _swap(db: Raw, table: str, column: str, one: str, other: str) -> None:
+    db.execute(f"UPDATE {table} SET {column} = 'SWAP' WHERE {column} = %s", (one,))
+    db.execute(f"UPDATE {table} SET {column} = %s WHERE {column} = %s", (one, other))
+    db.execute(f"UPDATE {table} SET {column} = %s WHERE {column} = 'SWAP'", (other,))
+
+
+def _started(services: Services, clock: FakeClock) -> Services:
+    return Services(make_engine(services.settings.database_url), services.settings, clock)
+
+
+def _staff_id(services: Services, code: str) -> int:
+    with services.ctx.read() as session:
+        return get_staff_info(session, code, active=False).id
+
+
+def test_staff_codes_swapped_for_a_deposit_are_named(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    """A shell (no key) swaps Alice's and Ben's codes in the ``staff`` table; Alice's badge
+    (ASMITH) then deposits a phone, which the kiosk records, under the school's key, as
+    Ben's; the shell swaps the codes back. Verify said "Register intact": nothing in the
+    event said which code was scanned. The event now carries the code the kiosk read, and
+    verify names an event whose code the register's lists did not give that person then."""
+    shift_school(services)
+    ben = _staff_id(services, "BJONES")
+    with _shell(services, db_url) as db:
+        _swap(db, "staff", "code", "ASMITH", "BJONES")
+    services = _started(services, clock)
+    try:
+        deposited = services.phones.deposit("ASMITH").event_id
+    finally:
+        services.close()
+    with _shell(services, db_url) as db:
+        _swap(db, "staff", "code", "ASMITH", "BJONES")
+
+    services = _started(services, clock)
+    try:
+        report = services.integrity.verify()
+    finally:
+        services.close()
+
+    assert not report.ok, report.summary
+    assert (
+        f"event {deposited} (phone_deposited) is recorded for staff {ben}, whose code was "
+        '"BJONES" then, under the code "ASMITH"'
+    ) in said(report)
+    assert "list was changed in the database when it was recorded" in said(report)
+
+
+def test_a_device_tag_swapped_for_a_sign_out_is_named(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    """The same with two laptops' tags: Alice signs out the laptop labelled LAP-001, which
+    the kiosk records as LAP-002 (its row had LAP-001's tag then); the tags go back. The
+    register says LAP-002 is at Alice's home, LAP-001 in school. Verify now names it."""
+    shift_school(services)
+    make_ready(services, "ASMITH")
+    with _shell(services, db_url) as db:
+        _swap(db, "devices", "tag", "LAP-001", "LAP-002")
+        device = db.execute("SELECT id FROM devices WHERE tag = 'LAP-001'")[0][0]
+    services = _started(services, clock)
+    try:
+        signed = services.devices.sign_out("ASMITH", ["LAP-001"], reason="marking at home")
+        signed_out = signed.receipts[0].event_id
+    finally:
+        services.close()
+    with _shell(services, db_url) as db:
+        _swap(db, "devices", "tag", "LAP-001", "LAP-002")
+
+    services = _started(services, clock)
+    try:
+        report = services.integrity.verify()
+    finally:
+        services.close()
+
+    assert not report.ok, report.summary
+    assert (
+        f"event {signed_out} (device_signed_out) is recorded for device {device}, whose tag "
+        'was "LAP-002" then, under the tag "LAP-001"'
+    ) in said(report)
+
+
+def test_guard_a_code_changed_through_the_kiosk_is_not_named(
+    services: Services, clock: FakeClock
+) -> None:
+    """Guard test: the office gives Ben a new code through the kiosk (a list change the
+    register records); his phone is then deposited under the new code. Verify says nothing
+    about it: the lists gave him that code then."""
+    shift_school(services)
+    ben = _staff_id(services, "BJONES")
+    services.phones.deposit("BJONES")
+    with services.ctx.write() as uow:
+        row = table_rows(uow.session.connection(), "staff", key=ben)[ben]
+        uow.change_reference("staff", ben, row | {"code": "BJONES2"}, by=None)
+    services.phones.collect("BJONES2")
+    services.phones.deposit("BJONES2")
+
+    report = services.integrity.verify()
+
+    assert report.ok, said(report)
+
+
+def test_a_recorders_code_swapped_with_a_leads_is_named(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    """Esha (no role) swaps her code with Ben's, the breakfast-club lead's: her badge then
+    collects Alice's phone for her, recorded by Ben (who holds the role, so the role check
+    has nothing to say); the codes go back. Verify now names the recorder's code too."""
+    shift_school(services)
+    services.phones.deposit("ASMITH")
+    ben = _staff_id(services, "BJONES")
+    with _shell(services, db_url) as db:
+        _swap(db, "staff", "code", "EPATEL", "BJONES")
+    services = _started(services, clock)
+    try:
+        collected = services.phones.collect("ASMITH", recorded_by="EPATEL").event_id
+    finally:
+        services.close()
+    with _shell(services, db_url) as db:
+        _swap(db, "staff", "code", "EPATEL", "BJONES")
+
+    services = _started(services, clock)
+    try:
+        report = services.integrity.verify()
+    finally:
+        services.close()
+
+    assert not report.ok, report.summary
+    assert (
+        f"event {collected} (phone_collected) is recorded by staff {ben}, whose code was "
+        '"BJONES" then, under the code "EPATEL"'
+    ) in said(report)
+
+
+def test_the_codes_read_do_not_clutter_the_register_or_a_persons_export(
+    services: Services,
+) -> None:
+    """The code and tag each event now carries are for verify: the register's details
+    column and a person's export show them only where they say something new."""
+    shift_school(services)
+    make_ready(services, "ASMITH")
+    services.phones.deposit("ASMITH", recorded_by="BJONES")
+    services.devices.sign_out("ASMITH", ["LAP-001"], reason="marking at home")
+
+    export = json.loads(services.backup.export_staff("ASMITH", "json").content)
+    shown = [e["details"] for e in export["events"] if e["kind"] != "admin_action"]
+    today = services.ctx.clock().date()
+    rows = list(services.register.rows_between(today, today, RegisterFilter(staff_code="ASMITH")))
+
+    assert not any(
+        key in details
+        for details in shown
+        for key in ("staff_code", "recorded_by_code", "device_tag")
+    ), shown
+    assert rows and not any("ASMITH" in r.detail or "LAP-001" in r.detail for r in rows)
