@@ -1155,6 +1155,7 @@ def _with_labels(ev: Ev, labels: dict[tuple[str, Any], Any]) -> dict[str, Any]:
         ("staff_code", ("staff", ev.staff)),
         ("recorded_by_code", ("staff", by)),
         ("device_tag", ("devices", ev.device)),
+        ("store_code", ("stores", ev.store)),
     ):
         label = labels.get(where)
         if isinstance(label, str) and key not in details:
@@ -1209,9 +1210,9 @@ def event_rows(
     # The code and tag each event carries, as the kiosk read them from the lists (the
     # synthetic lists do not change after the baseline).
     labels = {
-        (d["table"], d["key"]): d["row"].get("code" if d["table"] == "staff" else "tag")
+        (d["table"], d["key"]): d["row"].get("tag" if d["table"] == "devices" else "code")
         for d in baseline or ()
-        if d["table"] in ("staff", "devices")
+        if d["table"] in ("staff", "devices", "stores")
     }
     for day, evs in school.days():
         while pending and pending[0][0].astimezone(ZONE).date() < day:

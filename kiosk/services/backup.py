@@ -673,9 +673,10 @@ def _shown_details(details: Any, code: str, tag: str | None) -> dict[str, Any]:
     """An event's details for the person's export: the code and tag the kiosk read when it
     recorded it only where they are not the person's code and the device's tag shown anyway
     (a code changed since), and never the code of the colleague who recorded it (their
-    name is given)."""
+    name is given) nor the store's (the item names it)."""
     shown = dict(details or {})
     shown.pop("recorded_by_code", None)
+    shown.pop("store_code", None)  # (the item names the store)
     if shown.get("staff_code") == code:
         del shown["staff_code"]
     if tag is not None and shown.get("device_tag") == tag:

@@ -523,6 +523,7 @@ _LABEL_SAID = {
     "staff_code": ("recorded for staff", "code"),
     "recorded_by_code": ("recorded by staff", "code"),
     "device_tag": ("recorded for device", "tag"),
+    "store_code": ("recorded in store", "code"),
 }
 
 
@@ -927,9 +928,10 @@ def walk(
     if swapped:
         problems.append(
             f"{len(swapped)} code(s) or tag(s) recorded with an event that the register's "
-            "lists did not give that person or device then: the staff or device list was "
-            "changed in the database when it was recorded (codes or tags swapped for a while "
-            f"record one person or device as another): {'; '.join(swapped[:20])}"
+            "lists did not give that person, device or store then: the staff, device or store "
+            "list was changed in the database when it was recorded (codes or tags swapped for "
+            "a while record one person, device or phone store as another): "
+            f"{'; '.join(swapped[:20])}"
             f"{' ...' if len(swapped) > 20 else ''}"
         )
     if late_baselines:

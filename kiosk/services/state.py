@@ -210,6 +210,7 @@ def get_store(session: Session, code: str) -> StoreInfo:
     store = session.connection().execute(_STORE_BY_CODE, {"code": code}).first()
     if store is None or store.retired_at is not None:
         raise NotFound(f"There is no phone store called {code}.")
+    note_label(session.info, "stores", store.id, store.code)
     return StoreInfo(store.id, store.code, store.name, retired=False)
 
 

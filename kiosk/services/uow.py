@@ -351,17 +351,20 @@ _HEAD_MAC = select(_events.c.mac).order_by(_events.c.id.desc()).limit(1)
 # them); on SQLite from the table itself (an index rebuilt without the newest of them would
 # make an older row look current).
 _LIST_EVENTS = "SELECT CAST(details AS TEXT) FROM events{hint} WHERE kind = :kind ORDER BY id"
-# A person's code and a device's tag as the lists hold them now (for an event about one the
-# transaction did not find by its code: a colleague's phone moved, a device brought back).
+# A person's or a store's code and a device's tag as the lists hold them now (for an event
+# about one the transaction did not find by its code: a colleague's phone moved, a device
+# brought back).
 _LABELS = text(
     "SELECT 'staff', id, code FROM staff WHERE id IN (:staff, :by) "
-    "UNION ALL SELECT 'devices', id, tag FROM devices WHERE id = :device"
+    "UNION ALL SELECT 'devices', id, tag FROM devices WHERE id = :device "
+    "UNION ALL SELECT 'stores', id, code FROM stores WHERE id = :store"
 )
 # The details keys they are recorded under: (column of the event, list, details key).
 LABEL_KEYS = (
     ("staff_id", "staff", "staff_code"),
     ("recorded_by_id", "staff", "recorded_by_code"),
     ("device_id", "devices", "device_tag"),
+    ("store_id", "stores", "store_code"),
 )
 # How a list row is named to the office.
 _ROW_LABEL = {"staff": "code", "devices": "tag", "stores": "code", "policies": "title"}
@@ -771,15 +774,16 @@ class UnitOfWork:
         occurred_at: datetime | None = None,
     ) -> Event:
         """Append one event to the chain (flushed, so it has its id). Its details carry the
-        code of the person (and of whoever recorded it for them) and the tag of the device
-        as the kiosk read them from the lists: a code swapped in the table for a while
-        recorded one person as another, and verify had nothing to compare."""
+        code of the person (and of whoever recorded it for them), the tag of the device and
+        the code of the phone store as the kiosk read them from the lists: a code swapped in
+        the table for a while recorded one person as another, and verify had nothing to
+        compare."""
         at = (occurred_at or self.now).astimezone(UTC)
         details = dict(details or {})
         kiosk = self.ctx.settings.kiosk_name[:64]
         by = recorded_by_id if recorded_by_id is not None else staff_id
         self.session.flush()  # (what the session holds unflushed goes first, as it would have)
-        labels = self._labels_read(staff_id, by if by != staff_id else None, device_id)
+        labels = self._labels_read(staff_id, by if by != staff_id else None, device_id, store_id)
         details.update({name: label for name, label in labels.items() if name not in details})
         prev = self._chain_head()
         event_id = _next_id(self._last_id)  # under the write lock: the chain is linear
@@ -825,12 +829,17 @@ class UnitOfWork:
         return Event(**values)  # what was stored (not tracked by the session)
 
     def _labels_read(
-        self, staff_id: int | None, by: int | None, device_id: int | None
+        self, staff_id: int | None, by: int | None, device_id: int | None, store_id: int | None
     ) -> dict[str, str]:
         """The code / tag of each list row the event names, as this transaction read it to
         find it (nothing read again on a scan's path); read now for one it did not find by
         its code (one small statement)."""
-        columns = {"staff_id": staff_id, "recorded_by_id": by, "device_id": device_id}
+        columns = {
+            "staff_id": staff_id,
+            "recorded_by_id": by,
+            "device_id": device_id,
+            "store_id": store_id,
+        }
         wanted = {
             name: (table, columns[column])
             for column, table, name in LABEL_KEYS
@@ -838,7 +847,7 @@ class UnitOfWork:
         }
         read: dict[tuple[str, Any], Any] = self.session.info.setdefault(LABELS_READ, {})
         if any(where not in read for where in wanted.values()):
-            params = {"staff": staff_id, "by": by, "device": device_id}
+            params = {"staff": staff_id, "by": by, "device": device_id, "store": store_id}
             for where in wanted.values():
                 read.setdefault(where, None)  # not on the list: nothing to record
             for table, row_id, label in self.session.connection().execute(_LABELS, params):

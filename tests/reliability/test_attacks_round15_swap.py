@@ -192,6 +192,38 @@ def test_the_codes_read_do_not_clutter_the_register_or_a_persons_export(
     assert not any(
         key in details
         for details in shown
-        for key in ("staff_code", "recorded_by_code", "device_tag")
+        for key in ("staff_code", "recorded_by_code", "device_tag", "store_code")
     ), shown
     assert rows and not any("ASMITH" in r.detail or "LAP-001" in r.detail for r in rows)
+
+
+def test_store_codes_swapped_for_a_deposit_are_named(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    """The same with the two stores' codes: Alice's phone goes into the staff-room box, and
+    the kiosk records it in the breakfast-club drawer (its row had the code STAFFROOM then);
+    the codes go back. The register then says her phone is in the drawer: whoever checks it
+    looks in the wrong place, and the staff room's list is short. Verify now names it."""
+    shift_school(services)
+    with _shell(services, db_url) as db:
+        _swap(db, "stores", "code", "STAFFROOM", "DRAWER")
+        drawer = db.execute("SELECT id FROM stores WHERE code = 'STAFFROOM'")[0][0]
+    services = _started(services, clock)
+    try:
+        deposited = services.phones.deposit("ASMITH").event_id
+    finally:
+        services.close()
+    with _shell(services, db_url) as db:
+        _swap(db, "stores", "code", "STAFFROOM", "DRAWER")
+
+    services = _started(services, clock)
+    try:
+        report = services.integrity.verify()
+    finally:
+        services.close()
+
+    assert not report.ok, report.summary
+    assert (
+        f"event {deposited} (phone_deposited) is recorded in store {drawer}, whose code was "
+        '"DRAWER" then, under the code "STAFFROOM"'
+    ) in said(report)
