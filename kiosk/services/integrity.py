@@ -527,11 +527,15 @@ _LABEL_SAID = {
 }
 
 
-def _label_problems(row: Mapping[str, Any], replay: Mapping[str, Mapping[Any, Any]]) -> list[str]:
+def _label_problems(
+    row: Mapping[str, Any], replay: Mapping[str, Mapping[Any, Any]], *, complete: bool = True
+) -> list[str]:
     """The codes and tags an event carries (as the kiosk read them from the lists to find the
     person or device) that the register's lists did not give that row then: the list was
     changed in the database while it was recorded (two codes swapped for a while record one
-    person as another). Events from before the kiosk recorded them carry none."""
+    person as another). Events from before the kiosk recorded them carry none. Not
+    ``complete`` (after a purge, before its checkpoint): a row not yet replayed is not
+    judged."""
     details = row["details"]
     if not isinstance(details, dict):
         return []
@@ -543,6 +547,8 @@ def _label_problems(row: Mapping[str, Any], replay: Mapping[str, Mapping[Any, An
         if column == "recorded_by_id" and row_id == row["staff_id"]:
             row_id = None  # the kiosk records no recorder's code for the person's own act
         said, field = _LABEL_SAID[name]
+        if not complete and row_id not in replay[table]:
+            continue
         recorded = replay[table].get(row_id) if _is_id(row_id) else None
         held = recorded.get(field) if isinstance(recorded, dict) else None
         if held == read and read is not None:
@@ -700,6 +706,7 @@ def walk(
     late_baselines: list[str] = []
     without_role: list[str] = []  # events needing a role the recorder did not hold then
     swapped: list[str] = []  # events under a code or tag the lists did not give then
+    lists_known = False  # the whole lists replayed, after a purge (from its checkpoint)
     unauthorised: list[int] = []
     removed_power: list[int] = []
     backdated: list[str] = []
@@ -800,13 +807,23 @@ def walk(
         if not setup_done and admins and row["staff_id"] in admins:
             setup_done = True
         if version >= 2 and replay["staff"]:
-            # Who held which role, as the lists stood before this event: known from the
-            # register's start, or after a purge for each person once the kept events (or the
-            # purge's own records of the rows it took) have recorded their row.
-            problem = _recorder_problem(row, replay, complete=first_prev == GENESIS_HASH)
+            # Who held which role, and which code, as the lists stood before this event:
+            # known from the register's start, or from the checkpoint of the purge that made
+            # this start (the purge records the rows it takes again before it); before that
+            # checkpoint, for each person once the kept events have recorded their row.
+            complete = lists_known or first_prev == GENESIS_HASH
+            problem = _recorder_problem(row, replay, complete=complete)
             if problem:
                 without_role.append(problem)
-            swapped.extend(_label_problems(row, replay))
+            swapped.extend(_label_problems(row, replay, complete=complete))
+        elif (
+            is_checkpoint(kind, details)
+            and first_prev != GENESIS_HASH
+            and details.get("last_removed_hash") == first_prev
+        ):
+            # The purge recorded again every list row whose newest event it took, before its
+            # checkpoint: from here on the replay holds the whole lists.
+            lists_known = True
         is_baseline = (
             kind == REFERENCE_KIND
             and isinstance(details, dict)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, date, datetime
 
 from kiosk.db.engine import make_engine
 from kiosk.services.app import Services
@@ -227,3 +228,95 @@ def test_store_codes_swapped_for_a_deposit_are_named(
         f"event {deposited} (phone_deposited) is recorded in store {drawer}, whose code was "
         '"DRAWER" then, under the code "STAFFROOM"'
     ) in said(report)
+
+
+def test_codes_swapped_after_a_purge_are_named(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    """A school purges its old events (retention), which takes the list events that gave
+    each row its code, and records the lists again (carried over) before its checkpoint.
+    Verify then stopped comparing for good: the codes swapped after the purge were not
+    named. From the purge's checkpoint on the lists are known again, and it names them."""
+    clock.set(datetime(2022, 3, 10, 8, 5, tzinfo=UTC))
+    shift_school(services)
+    clock.set(datetime(2024, 6, 5, 9, 0, tzinfo=UTC))
+    services.backup.purge(date(2023, 1, 1), "CHEAD")
+    ben = _staff_id(services, "BJONES")
+    with _shell(services, db_url) as db:
+        _swap(db, "staff", "code", "ASMITH", "BJONES")
+    services = _started(services, clock)
+    try:
+        deposited = services.phones.deposit("ASMITH").event_id
+    finally:
+        services.close()
+    with _shell(services, db_url) as db:
+        _swap(db, "staff", "code", "ASMITH", "BJONES")
+
+    services = _started(services, clock)
+    try:
+        report = services.integrity.verify()
+    finally:
+        services.close()
+
+    assert not report.ok, report.summary
+    assert (
+        f"event {deposited} (phone_deposited) is recorded for staff {ben}, whose code was "
+        '"BJONES" then, under the code "ASMITH"'
+    ) in said(report)
+
+
+def test_guard_a_school_that_purged_verifies_intact(services: Services, clock: FakeClock) -> None:
+    """Guard test: after a purge, a school's ordinary use (phones, a sign-out, an admin's
+    list change) is not named by the checks that resume from the purge's checkpoint."""
+    clock.set(datetime(2022, 3, 10, 8, 5, tzinfo=UTC))
+    shift_school(services)
+    clock.set(datetime(2024, 6, 5, 9, 0, tzinfo=UTC))
+    services.backup.purge(date(2023, 1, 1), "CHEAD")
+    make_ready(services, "ASMITH")
+    services.phones.deposit("ASMITH")
+    services.phones.collect("ASMITH")
+    services.phones.deposit("EPATEL", "DRAWER", recorded_by="BJONES")
+    services.phones.move_all("BJONES")
+    services.devices.sign_out("ASMITH", ["LAP-001"], reason="marking at home")
+    services.people.retire_device("LAP-002", admin_code="CHEAD")
+
+    report = services.integrity.verify()
+
+    assert report.ok, said(report)
+
+
+def test_a_role_held_only_in_the_database_after_a_purge_is_named(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    """The role check (verify names an event recorded by someone the register's lists did
+    not give the role then) also stopped for good at a school's first purge. Esha, given
+    the breakfast-club lead's role in ``staff_roles`` by a shell after the purge, collects
+    Alice's phone for her; the role is taken out again. Verify now names it."""
+    clock.set(datetime(2022, 3, 10, 8, 5, tzinfo=UTC))
+    shift_school(services)
+    clock.set(datetime(2024, 6, 5, 9, 0, tzinfo=UTC))
+    services.backup.purge(date(2023, 1, 1), "CHEAD")
+    services.phones.deposit("ASMITH")
+    esha = _staff_id(services, "EPATEL")
+    with _shell(services, db_url) as db:
+        db.execute(
+            "INSERT INTO staff_roles (staff_id, role) VALUES (%s, 'breakfast_club_lead')", (esha,)
+        )
+    services = _started(services, clock)
+    try:
+        collected = services.phones.collect("ASMITH", recorded_by="EPATEL").event_id
+    finally:
+        services.close()
+    with _shell(services, db_url) as db:
+        db.execute(
+            "DELETE FROM staff_roles WHERE staff_id = %s AND role = 'breakfast_club_lead'", (esha,)
+        )
+
+    services = _started(services, clock)
+    try:
+        report = services.integrity.verify()
+    finally:
+        services.close()
+
+    assert not report.ok, report.summary
+    assert f"event {collected} (phone_collected) recorded by staff {esha}" in said(report)
