@@ -453,7 +453,10 @@ def _holding(staff: StaffInfo, event: Any) -> PhoneHolding:
 
 def phone_holding(session: Session, staff: StaffInfo) -> PhoneHolding | None:
     """Where this person's phone is now (None: not in a store), from one Core statement."""
-    return _phone_held(staff, _latest_of(session, "phone", staff.id))
+    held = _phone_held(staff, _latest_of(session, "phone", staff.id))
+    if held is not None:
+        note_label(session.info, "stores", held.store.id, held.store.code)
+    return held
 
 
 def phones_now(session: Session) -> list[PhoneHolding]:
@@ -466,6 +469,9 @@ def phones_now(session: Session) -> list[PhoneHolding]:
         row for row in conn.execute(_PHONES_IN, {"event_ids": ids}) if domain.phone_in_store(row)
     ]
     roles = roles_of(session, (row.staff_id for row in rows))
+    for row in rows:
+        note_label(session.info, "staff", row.staff_id, row.staff_code)
+        note_label(session.info, "stores", row.store_id, row.code)
     return [
         _holding(
             StaffInfo(
@@ -563,6 +569,8 @@ def _offsite_items(
 ) -> list[OffsiteItem]:
     ids = {off.sign_out.staff_id for _, off in found}
     people = staff_infos(session, list(session.scalars(select(Staff).where(Staff.id.in_(ids)))))
+    for person in people.values():
+        note_label(session.info, "staff", person.id, person.code)
     items = []
     for row, off in found:
         staff_id = off.sign_out.staff_id
