@@ -319,4 +319,4 @@ def test_a_role_held_only_in_the_database_after_a_purge_is_named(
         services.close()
 
     assert not report.ok, report.summary
-    assert f"event {collected} (phone_collected) recorded by staff {esha}" in said(report)
+    assert f"event {collected} (phone_collected) recorded by Esha Patel (EPATEL)" in said(report)
