@@ -520,11 +520,27 @@ def _recorder_problem(
 
 # How an event names each list row it carries the code or tag of (``LABEL_KEYS``).
 _LABEL_SAID = {
-    "staff_code": ("recorded for staff", "code"),
-    "recorded_by_code": ("recorded by staff", "code"),
-    "device_tag": ("recorded for device", "tag"),
-    "store_code": ("recorded in store", "code"),
+    "staff_code": ("recorded for", "code"),
+    "recorded_by_code": ("recorded by", "code"),
+    "device_tag": ("recorded for", "tag"),
+    "store_code": ("recorded in", "code"),
 }
+# What names a row of each list to the office, besides its number.
+_ROW_NAME = {"staff": "name", "devices": "description", "stores": "name"}
+_ROW_NOUN = {"staff": "staff", "devices": "device", "stores": "store"}
+
+
+def _row_named(table: str, row_id: Any, replay: Mapping[str, Mapping[Any, Any]]) -> str:
+    """A list row as the office knows it: a person by name ("Ben Jones"), a device or a
+    store by its number and name ("store 2 (Drawer)"); the number alone when the register's
+    lists have no such row."""
+    recorded = replay[table].get(row_id) if _is_id(row_id) else None
+    name = recorded.get(_ROW_NAME[table]) if isinstance(recorded, dict) else None
+    number = f"{_ROW_NOUN[table]} {_show(row_id)}"
+    if not isinstance(name, str) or not name:
+        return number
+    shown = display_text(name)[:60]
+    return shown if table == "staff" else f"{number} ({shown})"
 
 
 def _label_problems(
@@ -561,7 +577,8 @@ def _label_problems(
             else "which was not on the register's lists then"
         )
         found.append(
-            f"event {row['id']} ({row['kind']}) is {said} {_show(row_id)}, {then}, under "
+            f"event {row['id']} ({row['kind']}) is {said} {_row_named(table, row_id, replay)}, "
+            f"{then}, under "
             f"the {field} {_show(read)}"
         )
     return found
@@ -806,6 +823,14 @@ def walk(
             )
         if not setup_done and admins and row["staff_id"] in admins:
             setup_done = True
+        if (
+            is_checkpoint(kind, details)
+            and first_prev != GENESIS_HASH
+            and details.get("last_removed_hash") == first_prev
+        ):
+            # The purge recorded again every list row whose newest event it took, before its
+            # checkpoint: from here on the replay holds the whole lists.
+            lists_known = True
         if version >= 2 and replay["staff"]:
             # Who held which role, and which code, as the lists stood before this event:
             # known from the register's start, or from the checkpoint of the purge that made
@@ -816,14 +841,6 @@ def walk(
             if problem:
                 without_role.append(problem)
             swapped.extend(_label_problems(row, replay, complete=complete))
-        elif (
-            is_checkpoint(kind, details)
-            and first_prev != GENESIS_HASH
-            and details.get("last_removed_hash") == first_prev
-        ):
-            # The purge recorded again every list row whose newest event it took, before its
-            # checkpoint: from here on the replay holds the whole lists.
-            lists_known = True
         is_baseline = (
             kind == REFERENCE_KIND
             and isinstance(details, dict)
