@@ -368,13 +368,16 @@ async def test_a_half_typed_pin_left_on_the_pad_is_not_joined_to_the_next_admins
 # --- the Esc parser, read by read (round 15's review) -------------------------------------
 
 
-def _keys(reads: list[str]) -> list[str]:
-    """The keys the kiosk's parser makes of ``reads`` (each one read of the terminal), the
-    wait for what follows a last ESC over."""
+def _keys(reads: list[str], gap: float = 0.05) -> list[str]:
+    """The keys the kiosk's parser makes of ``reads`` (each one read of the terminal, ``gap``
+    seconds apart: a person's pace), the wait for what follows a last ESC over."""
     from kiosk.ui.tuning.escape import EscapeFirstParser
 
     parser = EscapeFirstParser()
-    made = [m for read in reads for m in parser.feed(read)]
+    made = []
+    for read in reads:
+        made += list(parser.feed(read))
+        time.sleep(gap)
     time.sleep(0.15)
     made += list(parser.tick())
     return [getattr(m, "key", type(m).__name__) for m in made]
@@ -399,3 +402,9 @@ def test_esc_then_a_code_typed_key_by_key_is_esc_and_the_code(
     reads: list[str], keys: list[str]
 ) -> None:
     assert _keys(reads) == keys
+
+
+def test_a_sequence_a_terminal_split_over_two_reads_is_still_one_key() -> None:
+    # F1 (ESC O P) written by the terminal split over two reads, a millisecond apart: read
+    # as F1, as Textual does, not as Esc, O, P.
+    assert _keys(["x\x1b", "OP"], gap=0.001) == ["x", "f1"]

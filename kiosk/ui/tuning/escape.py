@@ -11,13 +11,17 @@ deposited her phone. Esc then a letter came as "Alt+letter" with the letter (the
 Esc then a digit as a sign nobody typed ("¡" for 1); Esc then Backspace as Ctrl+W.
 
 Here an ESC followed by anything that cannot continue a terminal's sequence is the Esc key at
-once, and what follows it is read as the key it is. A terminal writes a sequence whole, in one
-read; a person's next key comes in a later one: so ``O`` (and the reports' ``P``, ``]``,
-``_``, ``\\``) continues an ESC only in the same read. ESC then the letters O, S typed
+once, and what follows it is read as the key it is. A terminal writes a sequence whole, within
+a millisecond or two (one read, or two read at once); a person's next key comes tens of
+milliseconds later: so ``O`` (and the reports' ``P``, ``]``, ``_``, ``\\``) continues an ESC
+only in the same read or within ``SPLIT_SECONDS`` of it. ESC then the letters O, S typed
 ("OSMITH") came as F4 (undo, in breakfast club) and the rest; ``[`` and a second ESC go on as
-Textual reads them. A kiosk has no Alt+key to lose: every Alt+
-key it is sent is an Esc and a key. Pasted text (between the terminal's paste brackets) is
-left as it came.
+Textual reads them. A kiosk has no Alt+key to lose: every Alt+key it is sent is an Esc and a
+key. Pasted text (between the terminal's paste brackets) is left as it came.
+
+The limit: keys typed while the kiosk is too busy to read the keyboard come in one read, and
+then nothing tells Esc and "O", "S" typed from F4 sent whole; as with stock Textual, they are
+F4.
 
 Tuning piece ``escape``, on unless ``KIOSK_TUNING`` leaves it out (it is a correctness fix,
 not speed work; a piece so that ``KIOSK_TUNING=0`` is Textual as it comes): the drivers that
@@ -28,6 +32,7 @@ make this parser instead of Textual's.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from time import monotonic
 from typing import Any
 
 from textual._xterm_parser import XTermParser
@@ -37,8 +42,12 @@ ESC = "\x1b"
 # the mouse, the paste brackets), SS3 ("O": F1-F4, the keypad), its own reports (OSC "]",
 # DCS "P", APC "_", their end "\\"), and a second ESC (Textual reads ESC ESC itself).
 SEQUENCE_NEXT = frozenset("[O]P_\\" + ESC)
-# Of those, what continues an ESC that came in an earlier read: no staff code starts with them.
+# Of those, what continues an ESC that came in an earlier read, later than SPLIT_SECONDS:
+# no staff code starts with them.
 SEQUENCE_NEXT_LATER = frozenset("[" + ESC)
+# A sequence a terminal wrote split over two reads comes this close together; a person's
+# next key does not.
+SPLIT_SECONDS = 0.015
 PASTE_START = ESC + "[200~"
 PASTE_END = ESC + "[201~"
 
@@ -52,22 +61,25 @@ class EscapeFirstParser(XTermParser):
         self._escape_waiting = False  # the last character fed was an ESC outside a paste
         self._pasting = False
         self._recent = ""  # the last few characters fed (to see the paste brackets)
+        self._escape_at = float("-inf")  # when the last ESC came (time.monotonic())
 
     def feed(self, data: str) -> Iterable[Any]:
         if not data:
             yield from super().feed(data)
             return
-        escape_in_this_read = False
+        now = monotonic()
+        at_once = now - self._escape_at <= SPLIT_SECONDS
         for char in data:
             waiting = self._escape_waiting and self._timeout_time is not None
-            goes_on = SEQUENCE_NEXT if escape_in_this_read else SEQUENCE_NEXT_LATER
+            goes_on = SEQUENCE_NEXT if at_once else SEQUENCE_NEXT_LATER
             if waiting and char not in goes_on:
                 # The ESC alone: as if the parser's wait for what follows it were over. (Only
                 # while it waits: an ESC whose wait is over has been read as Esc already.)
                 self._timeout_time = float("-inf")
                 yield from self.tick()
             self._escape_waiting = char == ESC and not self._pasting
-            escape_in_this_read = escape_in_this_read or self._escape_waiting
+            if self._escape_waiting:
+                self._escape_at, at_once = now, True
             recent = self._recent = (self._recent + char)[-len(PASTE_START) :]
             if recent == PASTE_START:
                 self._pasting = True
