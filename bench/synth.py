@@ -1163,6 +1163,29 @@ def _with_labels(ev: Ev, labels: dict[tuple[str, Any], Any]) -> dict[str, Any]:
     return details
 
 
+def _list_event(
+    event_id: int, at: datetime, by: int | None, details: dict[str, Any], prev: str
+) -> dict[str, Any]:
+    """A ``reference_changed`` event's columns as the office's kiosk records it."""
+    return {
+        "id": event_id,
+        "occurred_at": at,
+        "kind": EventKind.REFERENCE_CHANGED.value,
+        "category": EventKind.REFERENCE_CHANGED.category,
+        "staff_id": by,
+        "recorded_by_id": by,
+        "kiosk": OFFICE_KIOSK,
+        "store_id": None,
+        "device_id": None,
+        "policy_id": None,
+        "target_event_id": None,
+        "batch": None,
+        "due_at": None,
+        "details": details,
+        "prev_hash": prev,
+    }
+
+
 def event_rows(
     school: School,
     events: int,
@@ -1181,23 +1204,7 @@ def event_rows(
         school.start.year, school.start.month, school.start.day, 6, tzinfo=ZONE
     ).astimezone(UTC)
     for details in baseline or ():
-        row = {
-            "id": next_id,
-            "occurred_at": first_at,
-            "kind": EventKind.REFERENCE_CHANGED.value,
-            "category": EventKind.REFERENCE_CHANGED.category,
-            "staff_id": None,
-            "recorded_by_id": None,
-            "kiosk": OFFICE_KIOSK,
-            "store_id": None,
-            "device_id": None,
-            "policy_id": None,
-            "target_event_id": None,
-            "batch": None,
-            "due_at": None,
-            "details": details,
-            "prev_hash": prev,
-        }
+        row = _list_event(next_id, first_at, None, details, prev)
         digest = hash_of(row, version=CONTENT_VERSION)
         yield (*row.values(), digest, event_mac(key, digest))
         tally.kinds[row["kind"]] += 1
@@ -1218,23 +1225,7 @@ def event_rows(
         while pending and pending[0][0].astimezone(ZONE).date() < day:
             left, by, details = pending.pop(0)
             at = max(left, (tally.last_at or left) + timedelta(seconds=1))
-            row = {
-                "id": next_id,
-                "occurred_at": at,
-                "kind": EventKind.REFERENCE_CHANGED.value,
-                "category": EventKind.REFERENCE_CHANGED.category,
-                "staff_id": by,
-                "recorded_by_id": by,
-                "kiosk": OFFICE_KIOSK,
-                "store_id": None,
-                "device_id": None,
-                "policy_id": None,
-                "target_event_id": None,
-                "batch": None,
-                "due_at": None,
-                "details": details,
-                "prev_hash": prev,
-            }
+            row = _list_event(next_id, at, by, details, prev)
             digest = hash_of(row, version=CONTENT_VERSION)
             yield (*row.values(), digest, event_mac(key, digest))
             tally.kinds[row["kind"]] += 1
