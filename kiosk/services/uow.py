@@ -664,6 +664,8 @@ def is_locked(exc: BaseException) -> bool:
 
 # The largest id both engines hold (SQLite's INTEGER, PostgreSQL's bigint).
 MAX_EVENT_ID = 2**63 - 1
+# The largest id of a list (staff, stores, devices, policies) on PostgreSQL: an ``integer``.
+MAX_LIST_ID_PG = 2**31 - 1
 
 
 def _next_id(after: int, table: str = "events") -> int:
@@ -885,8 +887,29 @@ class UnitOfWork:
         """The id a new row of ``table`` gets (under the write lock)."""
         if table not in ID_KEYED:
             raise ValueError(f"{table} is not keyed by an id")
-        found = self.session.connection().exec_driver_sql(f"SELECT max(id) FROM {table}").scalar()
-        return _next_id(int(found or 0), table)
+        conn = self.session.connection()
+        top = MAX_LIST_ID_PG if conn.dialect.name == "postgresql" else MAX_EVENT_ID
+        found = int(conn.exec_driver_sql(f"SELECT max(id) FROM {table}").scalar() or 0)
+        if found < top:
+            return _next_id(found, table)
+        # A row holds the largest id the column allows (recorded by hand, or by a login with
+        # the school key: PostgreSQL's ``integer`` stops at 2147483647, and each new row said
+        # "the database is unavailable" for good). The next id after the largest below it
+        # that no row has and the register never recorded (the highest free one): ids are
+        # still never used twice.
+        taken = {int(i) for (i,) in conn.exec_driver_sql(f"SELECT id FROM {table}")}
+        taken |= {k for k in self.recorded_lists()[table] if isinstance(k, int)}
+        free = [i + 1 for i in taken | {0} if i < top and i + 1 not in taken]
+        candidate = max(free, default=top + 1)
+        if candidate > top:
+            raise DatabaseUnavailable(
+                f"Not recorded: the {table} list has no id left below {top} (rows written at "
+                "the largest ids by hand?). Run `kiosk verify` and tell the office."
+            )
+        log.warning(
+            "the %s list's largest id %d is taken: the new row gets %d", table, found, candidate
+        )
+        return candidate
 
     def change_reference(
         self,
