@@ -27,11 +27,13 @@ from kiosk.services.school import SchoolService
 from kiosk.services.uow import (
     DAMAGED,
     LOCKED,
+    PG_LOGIN_REFUSED,
     PG_NO_CONNECTION_LEFT,
     ServiceContext,
     damaged,
     is_locked,
     lock_holders,
+    login_refused,
     no_connection_left,
 )
 
@@ -180,6 +182,10 @@ def prepare_database(engine: Engine) -> None:
         if no_connection_left(exc):
             raise DatabaseUnavailable(
                 f"The database cannot be opened: {PG_NO_CONNECTION_LEFT}"
+            ) from exc
+        if (refused := login_refused(exc)) is not None:
+            raise DatabaseUnavailable(
+                f"The database cannot be opened: {PG_LOGIN_REFUSED.format(refused)}"
             ) from exc
         if getattr(getattr(exc, "orig", None), "sqlstate", None) == "55P03":
             # A change to a table waits for every transaction that has read it: a login

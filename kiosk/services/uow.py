@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -159,6 +160,40 @@ def no_connection_left(exc: BaseException) -> bool:
         return True
     said = str(orig)
     return any(words in said for words in _NO_CONNECTION_LEFT)
+
+
+# The server refusing the kiosk's login itself (28P01, 28000): its password changed (any
+# login may change its own, and the school's kiosks share one: ``ALTER ROLE CURRENT_USER
+# PASSWORD``), the login removed or no longer allowed in. Every kiosk said "the database is
+# unavailable. Please try again", for good. How an English-speaking server words them.
+_LOGIN_REFUSED = (
+    "password authentication failed",
+    "no password supplied",
+    "authentication failed for user",
+    "is not permitted to log in",
+    "pg_hba.conf rejects connection",
+    "no pg_hba.conf entry",
+)
+_ROLE_MISSING = re.compile(r'role "[^"]*" does not exist')
+PG_LOGIN_REFUSED = (
+    "the database server refused this kiosk's login ({}): its password was changed (any "
+    "login may change its own), or the login was removed or is no longer let in. Trying "
+    "again will not help: tell whoever looks after the database (the password in "
+    "KIOSK_DATABASE_URL must be the login's, and ALTER ROLE ... PASSWORD sets it)."
+)
+
+
+def login_refused(exc: BaseException) -> str | None:
+    """The server's words when it refused the kiosk's login (not the network, not a full
+    server): what :data:`PG_LOGIN_REFUSED` names; None otherwise."""
+    orig = getattr(exc, "orig", exc)
+    said = str(orig)
+    if getattr(orig, "sqlstate", None) not in ("28P01", "28000") and not (
+        any(words in said for words in _LOGIN_REFUSED) or _ROLE_MISSING.search(said)
+    ):
+        return None
+    fatal = said.rsplit("FATAL:", 1)[-1].strip().splitlines()
+    return display_text(fatal[0] if fatal else said)[:200]
 
 
 # A COMMIT whose answer was lost: how many times, how far apart, the register is asked
@@ -610,6 +645,8 @@ def _unavailable(exc: SQLAlchemyError, *, writing: bool, holders: str = "") -> s
         )
     if no_connection_left(exc):
         return f"{head}: {PG_NO_CONNECTION_LEFT}"
+    if (refused := login_refused(exc)) is not None:
+        return f"{head}: {PG_LOGIN_REFUSED.format(refused)}"
     if sqlstate in PG_ENDED:
         return f"{head}: {PG_ENDED[sqlstate]}"
     if sqlstate == "25006":  # read_only_sql_transaction: trying again cannot help
