@@ -861,7 +861,44 @@ def _kiosk_role_problems(conn: Connection) -> list[str]:
                 "rights: REVOKE EXECUTE ON FUNCTION kiosk_apply_reference() FROM PUBLIC)"
             )
         problems.extend(_create_problems(conn, name, who))
+        problems.extend(_default_privilege_problems(conn, name, who))
     return problems
+
+
+# Default privileges a role set for the objects it will create (``ALTER DEFAULT PRIVILEGES``:
+# any login may set its own, without creating anything). pg_dump keeps them, and only that
+# role or a superuser may restore them: the owner's restore of a backup stopped at them.
+_DEFAULT_PRIVILEGES = """
+    SELECT d.defaclobjtype, coalesce(n.nspname, '')
+    FROM pg_catalog.pg_default_acl d
+    LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace
+    WHERE d.defaclrole = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = :r)
+    ORDER BY n.nspname NULLS FIRST, d.defaclobjtype
+    """
+_DEFAULT_KINDS = {
+    "r": "tables",
+    "S": "sequences",
+    "f": "functions",
+    "T": "types",
+    "n": "schemas",
+}
+
+
+def _default_privilege_problems(conn: Connection, role: str, who: str) -> list[str]:
+    """``role``'s default privileges in this database, if it set any."""
+    rows = conn.execute(text(_DEFAULT_PRIVILEGES), {"r": role}).tuples().all()
+    if not rows:
+        return []
+    kinds = ", ".join(
+        _DEFAULT_KINDS.get(kind, kind) + (f" in schema {schema}" if schema else "")
+        for kind, schema in rows
+    )
+    return [
+        f"{who} has set default privileges for the {kinds} it would create: a backup of the "
+        "database keeps them, and only that login or a superuser may restore them (the "
+        "owner's pg_restore stops there, unless it leaves them out as kiosk restore's steps "
+        f"do). A superuser removes them: DROP OWNED BY {role} (in this database)"
+    ]
 
 
 # PostgreSQL's predefined roles whose members reach past the database: ``COPY ... PROGRAM``

@@ -28,6 +28,7 @@ import hashlib
 import io
 import json
 import os
+import shlex
 import shutil
 import sqlite3
 import tempfile
@@ -231,12 +232,20 @@ def pg_dump_command(engine: Engine, path: str | Path) -> list[str]:
 
 
 def pg_restore_steps(engine: Engine, path: str | Path) -> list[str]:
+    """The owner's restore of a dump into a new database. Default privileges other logins
+    set for themselves are left out (``--use-list``): any login may set its own (``ALTER
+    DEFAULT PRIVILEGES ...``, a kiosk's too), pg_dump keeps them, and only that login or a
+    superuser may restore them, so ``--exit-on-error`` stopped the owner's whole restore.
+    The owner's own are kept (they grant the kiosk role the tables a revision adds)."""
     url = engine.url.set(drivername="postgresql", password=None)
     new_db = f"{url.database}_restore"
     target = url.set(database=new_db).render_as_string(hide_password=False)
+    keep = shlex.quote(f'!/ DEFAULT ACL / || $NF == "{url.username}"')
     return [
         f"createdb --host {url.host} --port {url.port or 5432} --username {url.username} {new_db}",
-        f"pg_restore --exit-on-error --single-transaction --no-owner --dbname {target} {path}",
+        f"pg_restore --list {path} | awk {keep} > {path}.list",
+        f"pg_restore --exit-on-error --single-transaction --no-owner --use-list {path}.list "
+        f"--dbname {target} {path}",
         f"KIOSK_DATABASE_URL={target} kiosk verify",
         f"then point KIOSK_DATABASE_URL at {new_db} on every kiosk",
     ]

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import itertools
 import os
+import subprocess
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -21,7 +23,7 @@ from kiosk.db.engine import make_engine, null_pool_engine
 from kiosk.domain.errors import DatabaseUnavailable, KioskError
 from kiosk.services.app import Services, prepare_database
 from tests.conftest import FakeClock
-from tests.pg import Cluster, PgServer, PgUnavailable
+from tests.pg import Cluster, PgServer, PgUnavailable, _bin_dir
 from tests.reliability.helpers import libpq_url
 from tests.school import make_school
 
@@ -148,3 +150,111 @@ def test_a_kiosk_login_that_changes_its_own_password_is_said_in_words(
     assert str(refused.value).startswith(
         "The database cannot be opened: the database server refused this kiosk's login"
     ), refused.value
+
+
+# --- default privileges a kiosk login sets for itself ---------------------------------------
+
+
+def _school_with_its_own_owner(server: PgServer, clock: FakeClock) -> tuple[str, str, str]:
+    """A register as docs/deploy.md sets one up: a database owned by an owner login that is
+    not a superuser, migrated by it, and a school set up through a kiosk login. The kiosk
+    login's URL, the owner's, and the kiosk login's name."""
+    suffix = f"{os.getpid()}_{next(_COUNTER)}"
+    owner, login, database = f"dp_owner_{suffix}", f"dp_kiosk_{suffix}", f"dp_db_{suffix}"
+    admin = f"host={server.host} port={server.port} user={server.user}"
+    with psycopg.connect(f"{admin} dbname=postgres", autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {owner} LOGIN CREATEDB")
+        conn.execute(f"CREATE DATABASE {database} OWNER {owner}")
+        if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'kiosk_app'").fetchone() is None:
+            conn.execute("CREATE ROLE kiosk_app NOLOGIN")
+        conn.execute(f"CREATE ROLE {login} LOGIN IN ROLE kiosk_app")
+    with psycopg.connect(f"{admin} dbname={database}", autocommit=True) as conn:
+        conn.execute(f"ALTER SCHEMA public OWNER TO {owner}")
+        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        conn.execute(f"REVOKE CREATE ON DATABASE {database} FROM PUBLIC")
+    owner_url = make_url(server.url(database)).set(username=owner)
+    owner_url_text = owner_url.render_as_string(hide_password=False)
+    engine = null_pool_engine(owner_url_text)
+    try:
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+    kiosk_url = owner_url.set(username=login).render_as_string(hide_password=False)
+    services = _kiosk(kiosk_url, clock)
+    try:
+        make_school(services)
+        services.admin.set_pin("428613", admin_code="CHEAD")
+        services.phones.deposit("EPATEL")
+    finally:
+        services.close()
+    return kiosk_url, owner_url_text, login
+
+
+def _run_step(step: str) -> subprocess.CompletedProcess[str]:
+    """One printed step, run by a shell as the office would, with the server's tools first
+    on the PATH (and no password asked: the tests' cluster trusts its logins)."""
+    env = {**os.environ, "PATH": f"{_bin_dir()}:{os.environ.get('PATH', '')}"}
+    return subprocess.run(
+        ["sh", "-c", step], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_a_kiosk_logins_default_privileges_do_not_stop_the_restore(
+    pg_server: PgServer, clock: FakeClock, tmp_path: Path
+) -> None:
+    """Any login may set default privileges for the objects it will create itself
+    (``ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO PUBLIC``; no right
+    needed, and it creates nothing). pg_dump keeps them, and restoring them needs the powers
+    of that login: the owner following ``kiosk restore``'s steps (``pg_restore
+    --exit-on-error --single-transaction``, as the owner, who is no superuser) was stopped
+    ("permission denied to change default privileges") and restored nothing, on the day the
+    school needed its backup. The steps now leave other logins' default privileges out (the
+    owner's own are kept), and verify names the login that set them."""
+    kiosk_url, owner_url, login = _school_with_its_own_owner(pg_server, clock)
+    with psycopg.connect(libpq_url(kiosk_url), autocommit=True) as attacker:
+        attacker.execute(
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO PUBLIC"
+        )
+        attacker.execute("ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC")
+    office = _kiosk(owner_url, clock, "office")
+    dump = tmp_path / "kiosk.dump"
+    restored = f"{make_url(owner_url).database}_restore"
+    try:
+        said = _try(lambda: office.backup.backup(dump))
+        assert isinstance(said, str) and "owner: pg_dump" in said, said
+        backed_up = _run_step(said.split("owner: ", 1)[1])
+        assert backed_up.returncode == 0, backed_up.stderr
+        said = _try(lambda: office.backup.restore(dump))
+        assert isinstance(said, str), said
+        steps = said.split("then switch: ", 1)[1].split("; ")
+        to_run = [s for s in steps if not s.startswith(("KIOSK_DATABASE_URL", "then "))]
+        for step in to_run:
+            done = _run_step(step)
+            assert done.returncode == 0, (step, done.stderr)
+        target = make_url(owner_url).set(database=restored).render_as_string(hide_password=False)
+        copy = _kiosk(target, clock, "office")
+        try:
+            report = copy.integrity.verify(save=False)
+        finally:
+            copy.close()
+        assert report.ok, report.problems
+        assert report.events_checked == _count(owner_url)
+        kiosk_on_copy = make_url(target).set(username=login).render_as_string(hide_password=False)
+        kiosk = _kiosk(kiosk_on_copy, clock)  # the kiosks switched over record as before
+        try:
+            kiosk.phones.collect("EPATEL")
+        finally:
+            kiosk.close()
+        live = office.integrity.verify(save=False)
+    finally:
+        office.close()
+    named = [p for p in live.problems if "default privileges" in p]
+    assert named and named[0].startswith(f"the kiosk login {login} has set default privileges")
+    assert f"DROP OWNED BY {login}" in named[0]
+
+
+def _count(url: str) -> int:
+    with psycopg.connect(libpq_url(url)) as conn:
+        row = conn.execute("SELECT count(*) FROM events").fetchone()
+    assert row is not None
+    return int(row[0])
