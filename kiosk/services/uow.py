@@ -929,6 +929,19 @@ class UnitOfWork:
         found = int(conn.exec_driver_sql(f"SELECT max(id) FROM {table}").scalar() or 0)
         if found < top:
             return _next_id(found, table)
+        if table == "policies":
+            # A policy's newest version is the one with the largest id: a version given an id
+            # below it would never be shown. Said, not recorded.
+            row = conn.exec_driver_sql(
+                f"SELECT title, version FROM policies WHERE id = {int(found)}"
+            ).first()
+            title, version = (display_text(v) for v in row) if row else ("?", "?")
+            raise DatabaseUnavailable(
+                f'Not published: the policy "{title}" version "{version}" holds the largest id '
+                f"this database allows ({found}), and the newest version of a policy is the one "
+                "with the largest id, so no version published now would be shown. Run `kiosk "
+                "verify` and tell whoever looks after the database."
+            )
         # A row holds the largest id the column allows (recorded by hand, or by a login with
         # the school key: PostgreSQL's ``integer`` stops at 2147483647, and each new row said
         # "the database is unavailable" for good). The next id after the largest below it

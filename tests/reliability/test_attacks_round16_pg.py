@@ -258,3 +258,29 @@ def _count(url: str) -> int:
         row = conn.execute("SELECT count(*) FROM events").fetchone()
     assert row is not None
     return int(row[0])
+
+
+def test_a_policy_planted_at_the_largest_id_is_said_not_shadowed(
+    set_up_school: Services, kiosk_url: str, pg_url: str, clock: FakeClock
+) -> None:
+    """The same with a policy version (the kiosks may publish one): a policy's newest version
+    is the one with the largest id, so a version given an id below it would never be shown.
+    The office's publish said "the database is unavailable. Please try again"; it now says
+    which version holds the largest id and that none published now would be shown."""
+    set_up_school.close()
+    kiosk = _kiosk(kiosk_url, clock)
+    office = _kiosk(pg_url, clock, "office")
+    try:
+        with kiosk.ctx.write() as uow:
+            row = {"title": "Phones", "version": "planted", "text": "x", "sha256": "0" * 64}
+            row |= {"required": True, "published_at": uow.now}
+            uow.change_reference("policies", 2**31 - 1, row)
+        said = _try(lambda: office.policies.publish("Phones", "v9", "Phones stay in the store."))
+    finally:
+        kiosk.close()
+        office.close()
+    assert isinstance(said, str), said
+    assert said.startswith(
+        'Not published: the policy "Phones" version "planted" holds the largest id this '
+        "database allows (2147483647)"
+    ), said
