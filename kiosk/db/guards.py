@@ -862,7 +862,31 @@ def _kiosk_role_problems(conn: Connection) -> list[str]:
             )
         problems.extend(_create_problems(conn, name, who))
         problems.extend(_default_privilege_problems(conn, name, who))
+        problems.extend(_large_object_problems(conn, name, who))
     return problems
+
+
+# Large objects a role owns: any login may make them (``SELECT lo_from_bytea(0, ...)``, no
+# right needed) and the register holds none. A kiosk login's fill the server's disk: a few
+# hundred of 4 MB each and PostgreSQL stopped (it could not write its log, and did not start
+# again until someone made room), every kiosk "unavailable", with nothing saying why.
+_LARGE_OBJECTS = """
+    SELECT count(*) FROM pg_catalog.pg_largeobject_metadata
+    WHERE lomowner = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = :r)
+    """
+
+
+def _large_object_problems(conn: Connection, role: str, who: str) -> list[str]:
+    """``role``'s large objects in this database, if it has made any."""
+    count = int(conn.scalar(text(_LARGE_OBJECTS), {"r": role}) or 0)
+    if not count:
+        return []
+    them = "a large object" if count == 1 else f"{count:,} large objects"
+    return [
+        f"{who} has made {them} (the register holds none: any login may make them, and they "
+        "take room on the server's disk until it is full, which stops the server and every "
+        f"kiosk). A superuser removes them: DROP OWNED BY {role} (in this database)"
+    ]
 
 
 # Default privileges a role set for the objects it will create (``ALTER DEFAULT PRIVILEGES``:

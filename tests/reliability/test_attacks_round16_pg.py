@@ -284,3 +284,40 @@ def test_a_policy_planted_at_the_largest_id_is_said_not_shadowed(
         'Not published: the policy "Phones" version "planted" holds the largest id this '
         "database allows (2147483647)"
     ), said
+
+
+# --- large objects filling the server's disk ------------------------------------------------
+
+
+def test_verify_names_the_large_objects_a_kiosk_login_made(
+    set_up_school: Services, kiosk_url: str, pg_url: str, clock: FakeClock
+) -> None:
+    """Any login may make large objects (``SELECT lo_from_bytea(0, ...)``, no right needed),
+    and the register holds none. Tried on a server whose disk had 96 MB free: a few of 4 MB
+    of random bytes each and PostgreSQL could not write its log, stopped, and did not start
+    again ("the database system is not yet accepting connections"); every kiosk said "Not
+    recorded: the database is unavailable", and verify, wherever it could run, said "Register
+    intact" before. Nothing in PostgreSQL limits them; verify now names them, so whoever
+    reads it removes them before the disk is full."""
+    set_up_school.close()
+    login = psycopg.conninfo.conninfo_to_dict(libpq_url(kiosk_url))["user"]
+    with psycopg.connect(libpq_url(kiosk_url), autocommit=True) as attacker:
+        for _ in range(3):
+            attacker.execute("SELECT lo_from_bytea(0, decode(md5(random()::text), 'hex'))")
+    try:
+        for url in (pg_url, kiosk_url):
+            services = _kiosk(url, clock)
+            try:
+                report = services.integrity.verify(save=False)
+            finally:
+                services.close()
+            assert not report.ok
+            assert [p for p in report.problems if "large object" in p] == [
+                f"the kiosk login {login} has made 3 large objects (the register holds none: "
+                "any login may make them, and they take room on the server's disk until it is "
+                "full, which stops the server and every kiosk). A superuser removes them: DROP "
+                f"OWNED BY {login} (in this database)"
+            ], report.problems
+    finally:
+        with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+            owner.execute(f"DROP OWNED BY {login}")
