@@ -650,6 +650,11 @@ def _apart(later: Any, earlier: Any) -> timedelta:
     return _moment(later) - _moment(earlier)
 
 
+def _kiosk_named(name: Any) -> str:
+    """``the kiosk NAME`` as a verify line shows it (a name written by hand shown safely)."""
+    return f"the kiosk {display_text(name)[:64]}" if name else "no kiosk named"
+
+
 def _minute(value: Any) -> str:
     return _moment(value).strftime("%Y-%m-%d %H:%M")
 
@@ -731,6 +736,7 @@ def walk(
     acknowledged = EventKind.POLICY_ACKNOWLEDGED.value
     newest_at: Any = None  # the latest occurred_at so far (stored text or datetime)
     newest_id: Any = None
+    newest_kiosk: Any = None  # the kiosk that recorded it (whose clock may be the wrong one)
     rewritten_policies: list[str] = []
     future: list[int] = []
     correction_kind = EventKind.CORRECTION.value
@@ -790,10 +796,14 @@ def walk(
             # an event recorded ahead of it was backdated (or a kiosk's clock was wrong).
             if in_form or isinstance(at, datetime):
                 if newest_at is None or at >= newest_at:
-                    newest_at, newest_id = at, event_id
+                    newest_at, newest_id, newest_kiosk = at, event_id, row["kiosk"]
                 elif _apart(newest_at, at) > CLOCK_SKEW:
+                    # Each kiosk named: of two kiosks, the one whose clock runs fast dates its
+                    # events ahead, and it is the other's honest events that come out here.
                     backdated.append(
-                        f"{event_id} ({_minute(at)}, after {newest_id} at {_minute(newest_at)})"
+                        f"{event_id} ({_minute(at)}, recorded by {_kiosk_named(row['kiosk'])}, "
+                        f"after {newest_id} at {_minute(newest_at)} by "
+                        f"{_kiosk_named(newest_kiosk)})"
                     )
         if version >= 2:
             if seen_v2 is None:
@@ -980,7 +990,8 @@ def walk(
         problems.append(
             f"{len(backdated)} event(s) dated more than {int(CLOCK_SKEW.total_seconds() // 60)} "
             "minutes before an event recorded ahead of them in the chain (backdated, or a "
-            f"kiosk's clock was wrong): {', '.join(backdated[:20])}"
+            "kiosk's clock was wrong: the one that recorded it, or, if its clock ran fast, the "
+            f"one named after it): {', '.join(backdated[:20])}"
             f"{' ...' if len(backdated) > 20 else ''}"
         )
     if removed_power:

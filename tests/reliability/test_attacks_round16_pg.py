@@ -11,6 +11,7 @@ import itertools
 import os
 import subprocess
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -321,3 +322,34 @@ def test_verify_names_the_large_objects_a_kiosk_login_made(
     finally:
         with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
             owner.execute(f"DROP OWNED BY {login}")
+
+
+# --- two kiosks, one clock wrong --------------------------------------------------------------
+
+
+def test_verify_says_which_kiosk_dated_its_events_ahead_of_the_others(
+    set_up_school: Services, kiosk_url: str, clock: FakeClock
+) -> None:
+    """Two kiosks share the register; the staff room's clock runs three hours fast (set by
+    hand, a time zone taken for UTC). It records Esha's deposit at 11:05 (really 08:05); the
+    breakfast kiosk, right, records her collection at 08:10. verify named only the breakfast
+    kiosk's events, the honest ones, as "dated more than 5 minutes before an event recorded
+    ahead of them", with nothing to say which kiosk's clock was wrong. It now says which
+    kiosk recorded each, so the office looks at the right machine."""
+    set_up_school.close()
+    ahead = FakeClock(clock() + timedelta(hours=3))
+    staffroom = _kiosk(kiosk_url, ahead, "staffroom")
+    breakfast = _kiosk(kiosk_url, clock, "breakfast")
+    try:
+        staffroom.phones.deposit("EPATEL")
+        clock.advance(minutes=5)
+        ahead.advance(minutes=5)
+        breakfast.phones.collect("EPATEL")
+        report = breakfast.integrity.verify(save=False)
+    finally:
+        staffroom.close()
+        breakfast.close()
+    said = [p for p in report.problems if "before an event recorded ahead" in p]
+    assert len(said) == 1, report.problems
+    assert "recorded by the kiosk breakfast" in said[0], said
+    assert "the kiosk staffroom" in said[0], said

@@ -153,7 +153,7 @@ def test_a_backdated_event_is_named(services: Services, db_url: str) -> None:
 
     assert not report.ok
     assert "dated more than 10 minutes before an event recorded ahead of them" in said(report)
-    assert f"{forged} (2025-01-06 10:40, after" in said(report)
+    assert f"{forged} (2025-01-06 10:40, recorded by the kiosk test-kiosk, after" in said(report)
 
 
 def test_kiosks_whose_clocks_differ_by_minutes_still_verify(
