@@ -188,8 +188,11 @@ def login_refused(exc: BaseException) -> str | None:
     server): what :data:`PG_LOGIN_REFUSED` names; None otherwise."""
     orig = getattr(exc, "orig", exc)
     said = str(orig)
+    # (Only as the server refuses a connection, FATAL: a role dropped while a statement
+    # names it is another matter.)
     if getattr(orig, "sqlstate", None) not in ("28P01", "28000") and not (
-        any(words in said for words in _LOGIN_REFUSED) or _ROLE_MISSING.search(said)
+        "FATAL:" in said
+        and (any(words in said for words in _LOGIN_REFUSED) or _ROLE_MISSING.search(said))
     ):
         return None
     fatal = said.rsplit("FATAL:", 1)[-1].strip().splitlines()

@@ -353,3 +353,27 @@ def test_verify_says_which_kiosk_dated_its_events_ahead_of_the_others(
     assert len(said) == 1, report.problems
     assert "recorded by the kiosk breakfast" in said[0], said
     assert "the kiosk staffroom" in said[0], said
+
+
+def test_a_kiosk_whose_login_was_removed_says_so(
+    set_up_school: Services, kiosk_url: str, pg_url: str, clock: FakeClock
+) -> None:
+    """The same words when the login is gone (``DROP ROLE``, a kiosk retired with the wrong
+    name): the server refuses it as it connects. A role named in a statement that is gone
+    is not taken for it."""
+    set_up_school.close()
+    login = psycopg.conninfo.conninfo_to_dict(libpq_url(kiosk_url))["user"]
+    services = _kiosk(kiosk_url, clock)
+    try:
+        services.phones.collect("ASMITH")
+        services.ctx.engine.dispose()
+        with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+            owner.execute(f"DROP ROLE {login}")
+        said = _try(lambda: services.phones.deposit("ASMITH"))
+    finally:
+        services.close()
+    assert isinstance(said, str), said
+    assert said.startswith(
+        f'Not recorded: the database server refused this kiosk\'s login (role "{login}" does '
+        "not exist)"
+    ), said
