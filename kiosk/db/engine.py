@@ -60,6 +60,10 @@ PG_SESSION_SETTINGS = {
     # No library loaded into the kiosk's sessions (any login may name one of the server's
     # plugins; one that is not there stopped every session from starting).
     "local_preload_libraries": "",
+    # No statement compiled to machine code first: the kiosk's are small, and any login may
+    # set ``jit_above_cost = 0`` on its own role (every deposit went from 4 ms to half a
+    # second, at every kiosk sharing the login, on a server whose packages ship JIT on).
+    "jit": "off",
 }
 # The same for settings only newer servers know: idle_session_timeout (PostgreSQL 14) ended
 # the kiosk's sessions between one scan and the next, and between the pool's check of a
