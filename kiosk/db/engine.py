@@ -64,6 +64,10 @@ PG_SESSION_SETTINGS = {
     # set ``jit_above_cost = 0`` on its own role (every deposit went from 4 ms to half a
     # second, at every kiosk sharing the login, on a server whose packages ship JIT on).
     "jit": "off",
+    # No parallel worker started for a statement: any login may set ``force_parallel_mode =
+    # on`` (``debug_parallel_query``) with parallel costs of nothing on its own role, and
+    # each scan went from 12 to 69 ms. (This name is the same on every version.)
+    "max_parallel_workers_per_gather": 0,
 }
 # The same for settings only newer servers know: idle_session_timeout (PostgreSQL 14) ended
 # the kiosk's sessions between one scan and the next, and between the pool's check of a

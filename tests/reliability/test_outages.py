@@ -362,7 +362,8 @@ def test_the_kiosks_connection_settings_add_to_those_of_the_url(
         "-c default_transaction_read_only=off -c statement_timeout=0 "
         "-c idle_in_transaction_session_timeout=0 "
         "-c default_transaction_isolation=read\\ committed -c quote_all_identifiers=off "
-        "-c local_preload_libraries= -c jit=off -c idle_session_timeout=0 "
+        "-c local_preload_libraries= -c jit=off -c max_parallel_workers_per_gather=0 "
+        "-c idle_session_timeout=0 "
         "-c transaction_timeout=0"
     )
     assert sent["connect_timeout"] == "30" and sent["keepalives_idle"] == "60"
@@ -374,7 +375,8 @@ def test_the_kiosks_connection_settings_add_to_those_of_the_url(
         "-c statement_timeout=1h -c lock_timeout=15000 -c DateStyle=ISO "
         "-c default_transaction_read_only=off -c idle_in_transaction_session_timeout=0 "
         "-c default_transaction_isolation=read\\ committed -c quote_all_identifiers=off "
-        "-c local_preload_libraries= -c jit=off -c idle_session_timeout=0 "
+        "-c local_preload_libraries= -c jit=off -c max_parallel_workers_per_gather=0 "
+        "-c idle_session_timeout=0 "
         "-c transaction_timeout=0"
     )
     assert bare["connect_timeout"] == 5
