@@ -1095,3 +1095,44 @@ def _column_grants(conn: Connection, role: str) -> dict[tuple[str, str], list[st
     ).tuples():
         found.setdefault((table, privilege), []).append(column)
     return found
+
+
+# Each kiosk role's own settings (``ALTER ROLE ... SET``, for every database or this one): any
+# login may set its own, in force in each of its sessions. The kiosk asks for its own values
+# of those that stopped or slowed it (kiosk.db.engine: ``jit``, parallel workers, timeouts...);
+# the planner's others (``enable_indexscan = off``, ``random_page_cost = 1e6``) made each
+# statement of a big register scan every row, and nothing named them.
+_KIOSK_ROLE_SETTINGS = """
+    WITH RECURSIVE kiosk(oid) AS (
+        SELECT oid FROM pg_catalog.pg_roles WHERE rolname = :r
+        UNION
+        SELECT m.member FROM pg_catalog.pg_auth_members m JOIN kiosk k ON m.roleid = k.oid
+    )
+    SELECT r.rolname, s.setconfig
+    FROM kiosk k
+    JOIN pg_catalog.pg_roles r ON r.oid = k.oid
+    JOIN pg_catalog.pg_db_role_setting s ON s.setrole = r.oid
+    WHERE s.setdatabase IN (0, (SELECT oid FROM pg_catalog.pg_database
+                                WHERE datname = pg_catalog.current_database()))
+    ORDER BY r.rolname, s.setdatabase
+    """
+
+
+def kiosk_role_settings(conn: Connection, asked: set[str]) -> list[str]:
+    """In words, each kiosk role's own settings that the kiosk does not ask for itself
+    (``asked``: the names, as :func:`kiosk.db.engine.setting_key` spells them)."""
+    if conn.dialect.name != "postgresql":
+        return []
+    found: dict[str, list[str]] = {}
+    for name, config in conn.execute(text(_KIOSK_ROLE_SETTINGS), {"r": ROLE}).tuples():
+        for item in config or ():
+            setting = str(item).split("=", 1)[0].strip().replace("-", "_").lower()
+            if setting not in asked:
+                found.setdefault(name, []).append(display_text(item)[:80])
+    return [
+        f"{'the kiosk role' if name == ROLE else f'the kiosk login {name}'} has settings of "
+        f"its own, in force in each of its sessions: {', '.join(items)}. A login may set its "
+        "own; if the kiosks are slow or refuse to record, whoever looks after the database "
+        f"can remove them: ALTER ROLE {name} RESET ALL"
+        for name, items in found.items()
+    ]

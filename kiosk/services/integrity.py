@@ -66,7 +66,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
 from kiosk.config import ConfigError, data_dir, load_settings, url_without_secrets
-from kiosk.db.guards import missing_guards
+from kiosk.db.engine import PG_NEWER_SETTINGS, PG_SESSION_SETTINGS, setting_key
+from kiosk.db.guards import kiosk_role_settings, missing_guards
 from kiosk.db.models import Event
 from kiosk.db.types import UTCDateTime
 from kiosk.domain.chain import (
@@ -113,6 +114,18 @@ CHECKPOINT_FIELDS = (
 )
 # How many problem ids are kept in the stored last result (the full lists are in the report).
 STORED_IDS = 200
+# The settings the kiosk asks for itself when it connects (kiosk.db.engine): a kiosk role's
+# own value of one of them changes nothing, and is not named.
+KIOSK_ASKS = {
+    setting_key(name)
+    for name in (
+        "lock_timeout",
+        "DateStyle",
+        "client_encoding",
+        *PG_SESSION_SETTINGS,
+        *PG_NEWER_SETTINGS,
+    )
+}
 STORED_PROBLEMS = 50
 STREAM_BATCH = 5000
 # Rows fetched at a time when reading one kind's events (notices, anchors).
@@ -2033,6 +2046,9 @@ class IntegrityService(UseCases):
             report = verify_with_witnesses(
                 session, now=self.ctx.clock(), key=key, witnesses=(witness, last), anchors=anchors
             )
+            settings_notes = kiosk_role_settings(session.connection(), KIOSK_ASKS)
+        if settings_notes:
+            report = replace(report, notes=(*report.notes, *settings_notes))
         if last_unreadable:
             # The kiosk never stores such a check: written by hand, and no check.
             problem = (

@@ -450,3 +450,36 @@ def test_the_kiosk_login_cannot_slow_every_scan_with_parallel_workers(
             attacker.execute(f"ALTER ROLE CURRENT_USER SET {setting}")
     after = _ten_scans(kiosk_url, clock)
     assert after < 2.5 * before, f"ten scans: {before:.2f} s before, {after:.2f} s after"
+
+
+def test_verify_names_the_settings_a_kiosk_login_gave_itself(
+    set_up_school: Services, kiosk_url: str, pg_url: str, clock: FakeClock
+) -> None:
+    """The planner's settings are many, and a school may tune some itself: the kiosk cannot
+    ask for its own value of each. ``ALTER ROLE CURRENT_USER SET enable_indexscan = off``
+    (``enable_bitmapscan``, ``random_page_cost = 1e6``...) makes each statement of a big
+    register read every row, at every kiosk sharing the login, and nothing named them.
+    verify now notes each kiosk role's own settings (those the kiosk does not ask for itself)
+    and how to remove them; it is not a change of the register, so it stays intact."""
+    set_up_school.close()
+    login = psycopg.conninfo.conninfo_to_dict(libpq_url(kiosk_url))["user"]
+    with psycopg.connect(libpq_url(kiosk_url), autocommit=True) as attacker:
+        attacker.execute("ALTER ROLE CURRENT_USER SET enable_indexscan = off")
+        attacker.execute("ALTER ROLE CURRENT_USER SET random_page_cost = 1000000")
+        attacker.execute("ALTER ROLE CURRENT_USER SET jit = on")  # asked for: not named
+    try:
+        services = _kiosk(pg_url, clock, "office")
+        try:
+            report = services.integrity.verify(save=False)
+        finally:
+            services.close()
+    finally:
+        with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+            owner.execute(f"ALTER ROLE {login} RESET ALL")
+    assert report.ok, report.problems
+    assert [n for n in report.notes if "settings of its own" in n] == [
+        f"the kiosk login {login} has settings of its own, in force in each of its sessions: "
+        "enable_indexscan=off, random_page_cost=1000000. A login may set its own; if the "
+        "kiosks are slow or refuse to record, whoever looks after the database can remove "
+        f"them: ALTER ROLE {login} RESET ALL"
+    ], report.notes
