@@ -12,7 +12,7 @@ import os
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -483,3 +483,57 @@ def test_verify_names_the_settings_a_kiosk_login_gave_itself(
         "kiosks are slow or refuse to record, whoever looks after the database can remove "
         f"them: ALTER ROLE {login} RESET ALL"
     ], report.notes
+
+
+# --- a transaction left open that the office's purge waits for ------------------------------
+
+EARLY = datetime(2022, 3, 10, 8, 5, tzinfo=UTC)
+
+
+@pytest.fixture
+def _early(clock: FakeClock) -> None:
+    clock.set(EARLY)
+
+
+def test_a_purge_held_up_by_a_kiosk_logins_open_transaction_names_it(
+    _early: None,
+    set_up_school: Services,
+    kiosk_url: str,
+    pg_url: str,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Guard test. The kiosk login (no key) begins a transaction, inserts an event far ahead
+    of the chain (kiosks go on recording below it) that points at the register's first event
+    as the one it corrects, and leaves the session idle. The foreign key holds a lock on that
+    first event until the transaction ends, and the office's purge must delete it: the purge
+    waits its lock timeout, records nothing, and names the session and how to end it."""
+    import kiosk.services.uow as uow
+
+    monkeypatch.setattr(uow, "PG_LOCK_TIMEOUT_MS", 1000)
+    set_up_school.close()
+    clock.set(datetime(2024, 6, 5, 9, 0, tzinfo=UTC))
+    holder = psycopg.connect(libpq_url(kiosk_url))
+    office = _kiosk(pg_url, clock, "office")
+    try:
+        cursor = holder.execute("SELECT * FROM events ORDER BY id DESC LIMIT 1")
+        head = cursor.fetchone()
+        assert cursor.description is not None and head is not None
+        row = dict(zip([d.name for d in cursor.description], head, strict=True))
+        first = holder.execute("SELECT min(id) FROM events").fetchone()[0]  # type: ignore[index]
+        row.update(id=10**12, hash="cd" * 32, mac=None, target_event_id=first)
+        row["details"] = psycopg.types.json.Jsonb(row["details"])
+        holder.execute(
+            f"INSERT INTO events ({', '.join(row)}) VALUES ({', '.join(['%s'] * len(row))})",
+            list(row.values()),
+        )
+        before = _count(pg_url)
+        said = _try(lambda: office.backup.purge(date(2023, 1, 1), "CHEAD"))
+        assert _count(pg_url) == before  # no checkpoint, nothing removed
+        pid = holder.info.backend_pid
+    finally:
+        holder.close()
+        office.close()
+    assert isinstance(said, str), said
+    assert f"server process {pid} (" in said, said
+    assert f"pg_terminate_backend({pid})" in said, said
