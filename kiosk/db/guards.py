@@ -885,7 +885,8 @@ def _large_object_problems(conn: Connection, role: str, who: str) -> list[str]:
     return [
         f"{who} has made {them} (the register holds none: any login may make them, and they "
         "take room on the server's disk until it is full, which stops the server and every "
-        f"kiosk). A superuser removes them: DROP OWNED BY {role} (in this database)"
+        "kiosk). A superuser removes them: SELECT lo_unlink(oid) FROM "
+        f"pg_largeobject_metadata WHERE lomowner = '{role}'::regrole"
     ]
 
 
@@ -917,11 +918,20 @@ def _default_privilege_problems(conn: Connection, role: str, who: str) -> list[s
         _DEFAULT_KINDS.get(kind, kind) + (f" in schema {schema}" if schema else "")
         for kind, schema in rows
     )
+    if role == ROLE:
+        # Not DROP OWNED BY the group: it would also revoke every grant the register gives it.
+        remedy = (
+            f"ALTER DEFAULT PRIVILEGES FOR ROLE {role} ... REVOKE each (psql's \\ddp lists "
+            f"them; not DROP OWNED BY {role}, which would also take the register's grants "
+            "from every kiosk)"
+        )
+    else:  # a kiosk login holds its rights through the group, not directly
+        remedy = f"DROP OWNED BY {role} (in this database)"
     return [
         f"{who} has set default privileges for the {kinds} it would create: a backup of the "
         "database keeps them, and only that login or a superuser may restore them (the "
         "owner's pg_restore stops there, unless it leaves them out as kiosk restore's steps "
-        f"do). A superuser removes them: DROP OWNED BY {role} (in this database)"
+        f"do). A superuser removes them: {remedy}"
     ]
 
 

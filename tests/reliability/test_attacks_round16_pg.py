@@ -317,8 +317,9 @@ def test_verify_names_the_large_objects_a_kiosk_login_made(
             assert [p for p in report.problems if "large object" in p] == [
                 f"the kiosk login {login} has made 3 large objects (the register holds none: "
                 "any login may make them, and they take room on the server's disk until it is "
-                "full, which stops the server and every kiosk). A superuser removes them: DROP "
-                f"OWNED BY {login} (in this database)"
+                "full, which stops the server and every kiosk). A superuser removes them: "
+                "SELECT lo_unlink(oid) FROM pg_largeobject_metadata WHERE lomowner = "
+                f"'{login}'::regrole"
             ], report.problems
     finally:
         with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
@@ -537,3 +538,38 @@ def test_a_purge_held_up_by_a_kiosk_logins_open_transaction_names_it(
     assert isinstance(said, str), said
     assert f"server process {pid} (" in said, said
     assert f"pg_terminate_backend({pid})" in said, said
+
+
+def test_the_remedy_verify_gives_for_the_kiosk_roles_default_privileges_is_safe(
+    set_up_school: Services, kiosk_url: str, pg_url: str, clock: FakeClock
+) -> None:
+    """A kiosk login may set default privileges for the kiosk role itself (it is a member:
+    ``ALTER DEFAULT PRIVILEGES FOR ROLE kiosk_app ...``). ``DROP OWNED BY kiosk_app``, the
+    remedy verify gave for a login, would also revoke every grant the register gives the
+    group: every kiosk stopped. For the group verify says to revoke each, and that revoke
+    clears it."""
+    set_up_school.close()
+    grant = "IN SCHEMA public {} SELECT ON TABLES {} PUBLIC"
+    with psycopg.connect(libpq_url(kiosk_url), autocommit=True) as attacker:
+        attacker.execute(
+            "ALTER DEFAULT PRIVILEGES FOR ROLE kiosk_app " + grant.format("GRANT", "TO")
+        )
+    office = _kiosk(pg_url, clock, "office")
+    try:
+        said = [p for p in office.integrity.verify(save=False).problems if "default" in p]
+        with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+            owner.execute(
+                "ALTER DEFAULT PRIVILEGES FOR ROLE kiosk_app " + grant.format("REVOKE", "FROM")
+            )
+        after = office.integrity.verify(save=False)
+    finally:
+        office.close()
+    assert len(said) == 1 and said[0].startswith(
+        "the kiosk role has set default privileges for the tables in schema public"
+    ), said
+    assert said[0].endswith(
+        "A superuser removes them: ALTER DEFAULT PRIVILEGES FOR ROLE kiosk_app ... REVOKE each "
+        "(psql's \\ddp lists them; not DROP OWNED BY kiosk_app, which would also take the "
+        "register's grants from every kiosk)"
+    ), said
+    assert after.ok, after.problems
