@@ -178,8 +178,9 @@ _ROLE_MISSING = re.compile(r'role "[^"]*" does not exist')
 PG_LOGIN_REFUSED = (
     "the database server refused this kiosk's login ({}): its password was changed (any "
     "login may change its own), or the login was removed or is no longer let in. Trying "
-    "again will not help: tell whoever looks after the database (the password in "
-    "KIOSK_DATABASE_URL must be the login's, and ALTER ROLE ... PASSWORD sets it)."
+    "again will not help until that is put right: tell whoever looks after the database "
+    "(the password in KIOSK_DATABASE_URL must be the login's, and ALTER ROLE ... PASSWORD "
+    "sets it)."
 )
 
 
