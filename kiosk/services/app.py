@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine
 
 from kiosk.config import Settings
 from kiosk.db import migrate
 from kiosk.db.engine import make_engine
-from kiosk.domain.errors import DatabaseUnavailable
+from kiosk.domain.errors import ClockWrong, DatabaseUnavailable
 from kiosk.domain.text import display_text
-from kiosk.domain.timeutil import utc_now
+from kiosk.domain.timeutil import CLOCK_SKEW, utc_now
 from kiosk.services.admin import AdminService
 from kiosk.services.backup import BackupService
 from kiosk.services.devices import DeviceService
@@ -59,7 +60,15 @@ class Services:
         self.notify = NotifyService(self.ctx, self)
 
     @classmethod
-    def open(cls, settings: Settings, *, upgrade: bool = True, create: bool = True) -> Services:
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        upgrade: bool = True,
+        create: bool = True,
+        check_clock: bool = False,
+        clock: Callable[[], datetime] | None = None,
+    ) -> Services:
         """Connect to the configured database, bringing its schema to head.
 
         ``create=False`` (the kiosk, the console and most commands): an SQLite file that does
@@ -68,17 +77,51 @@ class Services:
         register silently; only `kiosk setup`, `kiosk db upgrade` and the demo create one."""
         if not create:
             refuse_missing_register(settings.database_url)
+        clock = clock or utc_now
         engine = open_engine(settings.database_url)
-        if upgrade:
-            try:
+        try:
+            if upgrade:
                 prepare_database(engine)
-            except BaseException:
-                engine.dispose()  # the kiosk retries: do not leave a pool behind each time
-                raise
-        return cls(engine, settings)
+            if check_clock:
+                clock_against_server(engine, clock(), settings.zone)
+        except BaseException:
+            engine.dispose()  # the kiosk retries: do not leave a pool behind each time
+            raise
+        return cls(engine, settings, clock)
 
     def close(self) -> None:
         self.ctx.engine.dispose()
+
+
+def clock_against_server(engine: Engine, now: datetime, zone: Any) -> None:
+    """ClockWrong when this kiosk's clock and the PostgreSQL server's differ by more than
+    ``CLOCK_SKEW`` (the kiosk app checks as it opens the register, and again each time it
+    reconnects). Several kiosks share one register: one whose clock runs hours fast (set by
+    hand, a time zone taken for UTC) dated its events hours ahead of the others', out of
+    order, on another day's register, and nothing said so until verify. Nothing to compare
+    with on SQLite (one kiosk); a server that cannot be asked is said when the kiosk records."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if engine.dialect.name != "postgresql":
+        return
+    try:
+        with engine.connect() as conn:
+            server = conn.exec_driver_sql("SELECT statement_timestamp()").scalar()
+    except SQLAlchemyError:
+        return
+    if not isinstance(server, datetime) or abs(now - server) <= CLOCK_SKEW:
+        return
+    minutes = int(abs(now - server).total_seconds() // 60)
+    apart = f"{minutes} minutes" if minutes < 120 else f"about {round(minutes / 60)} hours"
+    if minutes >= 2 * 24 * 60:
+        apart = f"about {round(minutes / 60 / 24)} days"
+    mine, theirs = now.astimezone(zone), server.astimezone(zone)
+    raise ClockWrong(
+        f"this kiosk's clock says {mine:%A} {mine.day} {mine:%B %Y %H:%M}, but the database "
+        f"server's says {theirs:%A} {theirs.day} {theirs:%B %Y %H:%M} ({apart} apart): what "
+        "it recorded would be dated wrong, out of order with the other kiosks'. Nothing can "
+        "be recorded here until the two clocks agree: tell the office."
+    )
 
 
 URL_FORMS = (

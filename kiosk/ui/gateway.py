@@ -195,7 +195,8 @@ class Gateway:
         def open_services() -> Services:
             from kiosk.services.app import Services
 
-            services = Services.open(settings, create=False)
+            # (on PostgreSQL, refused while this kiosk's clock and the server's disagree)
+            services = Services.open(settings, create=False, check_clock=True)
             try:  # the PIN's hash, for the PIN pad when the database is away later
                 services.admin.keep_local_pin_copy()
             except KioskError as exc:

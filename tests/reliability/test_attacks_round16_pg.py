@@ -23,6 +23,7 @@ from kiosk.config import Settings
 from kiosk.db import migrate
 from kiosk.db.engine import make_engine, null_pool_engine
 from kiosk.domain.errors import DatabaseUnavailable, KioskError
+from kiosk.domain.timeutil import utc_now
 from kiosk.services.app import Services, prepare_database
 from tests.conftest import FakeClock
 from tests.pg import Cluster, PgServer, PgUnavailable, _bin_dir
@@ -573,3 +574,61 @@ def test_the_remedy_verify_gives_for_the_kiosk_roles_default_privileges_is_safe(
         "register's grants from every kiosk)"
     ), said
     assert after.ok, after.problems
+
+
+def test_a_kiosk_whose_clock_disagrees_with_the_servers_records_nothing(
+    set_up_school: Services, kiosk_url: str, clock: FakeClock
+) -> None:
+    """Two kiosks share the register and one's clock runs three hours fast: it dated every
+    event three hours ahead of the others', on the wrong day's register after 9 pm, and only
+    verify (afterwards) said anything. The kiosk app now compares its clock with the
+    database server's as it opens the register (and each time it reconnects): three hours
+    apart, it records nothing and says so on its screen, and keeps trying; a right clock
+    opens as before. (A kiosk that is already running is measured only when it reconnects.)"""
+    set_up_school.close()
+    settings = Settings(kiosk_name="staffroom", database_url=kiosk_url)
+    with pytest.raises(KioskError) as refused:
+        Services.open(
+            settings, check_clock=True, clock=lambda: utc_now() + timedelta(hours=3, minutes=1)
+        )
+    said = refused.value.message
+    assert said.startswith("this kiosk's clock says "), said
+    assert "but the database server's says" in said and "(about 3 hours apart)" in said, said
+    assert said.endswith(
+        "Nothing can be recorded here until the two clocks agree: tell the office."
+    ), said
+    right = Services.open(settings, check_clock=True)
+    try:
+        assert right.phones.collect("ASMITH").kind == "phone_collected"
+    finally:
+        right.close()
+
+
+@pytest.mark.ui
+async def test_the_kiosk_with_a_clock_three_hours_fast_says_so_on_its_screen(
+    set_up_school: Services, kiosk_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kiosk app itself: its home screen says the register is unavailable and why (the
+    two clocks, three hours apart), a scan records nothing, and once the clock is right it
+    opens the register by itself."""
+    import kiosk.services.app as app_module
+    from kiosk.ui.app import KioskApp
+    from tests.ui.kiosk_support import screen_text, settle, wait_for
+
+    set_up_school.close()
+    monkeypatch.setattr(app_module, "utc_now", lambda: utc_now() + timedelta(hours=3))
+    settings = Settings(kiosk_name="staffroom", database_url=kiosk_url)
+    app = KioskApp(settings=settings, retry_seconds=0.2)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.db_state == "unavailable")
+        await pilot.pause()
+        text = " ".join(screen_text(app).split())
+        assert "The register is unavailable: nothing can be recorded at the moment." in text
+        assert "this kiosk's clock says" in text and "(about 3 hours apart)" in text, text
+        await pilot.press(*"asmith", "enter")
+        await settle(pilot)
+        monkeypatch.setattr(app_module, "utc_now", utc_now)  # the clock set right
+        await wait_for(pilot, lambda: app.db_state == "ready")
+        await pilot.pause()
+        assert "The register is unavailable" not in screen_text(app)
+    assert _count(kiosk_url) == 25, "nothing recorded while the clocks disagreed"
