@@ -13,7 +13,7 @@ from kiosk.db import migrate
 from kiosk.db.engine import make_engine
 from kiosk.domain.errors import ClockWrong, DatabaseUnavailable
 from kiosk.domain.text import display_text
-from kiosk.domain.timeutil import CLOCK_SKEW, utc_now
+from kiosk.domain.timeutil import utc_now
 from kiosk.services.admin import AdminService
 from kiosk.services.backup import BackupService
 from kiosk.services.devices import DeviceService
@@ -36,6 +36,7 @@ from kiosk.services.uow import (
     lock_holders,
     login_refused,
     no_connection_left,
+    server_clock_wrong,
 )
 
 
@@ -87,7 +88,9 @@ class Services:
         except BaseException:
             engine.dispose()  # the kiosk retries: do not leave a pool behind each time
             raise
-        return cls(engine, settings, clock)
+        services = cls(engine, settings, clock)
+        services.ctx.check_server_clock = check_clock
+        return services
 
     def close(self) -> None:
         self.ctx.engine.dispose()
@@ -95,33 +98,19 @@ class Services:
 
 def clock_against_server(engine: Engine, now: datetime, zone: Any) -> None:
     """ClockWrong when this kiosk's clock and the PostgreSQL server's differ by more than
-    ``CLOCK_SKEW`` (the kiosk app checks as it opens the register, and again each time it
-    reconnects). Several kiosks share one register: one whose clock runs hours fast (set by
-    hand, a time zone taken for UTC) dated its events hours ahead of the others', out of
-    order, on another day's register, and nothing said so until verify. Nothing to compare
-    with on SQLite (one kiosk); a server that cannot be asked is said when the kiosk records."""
+    ``CLOCK_SKEW``, asked as the kiosk app opens the register (and each time it reconnects;
+    its writes ask again: :func:`kiosk.services.uow.server_clock_wrong`)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     if engine.dialect.name != "postgresql":
         return
     try:
         with engine.connect() as conn:
-            server = conn.exec_driver_sql("SELECT statement_timestamp()").scalar()
+            said = server_clock_wrong(conn, now, zone)
     except SQLAlchemyError:
-        return
-    if not isinstance(server, datetime) or abs(now - server) <= CLOCK_SKEW:
-        return
-    minutes = int(abs(now - server).total_seconds() // 60)
-    apart = f"{minutes} minutes" if minutes < 120 else f"about {round(minutes / 60)} hours"
-    if minutes >= 2 * 24 * 60:
-        apart = f"about {round(minutes / 60 / 24)} days"
-    mine, theirs = now.astimezone(zone), server.astimezone(zone)
-    raise ClockWrong(
-        f"this kiosk's clock says {mine:%A} {mine.day} {mine:%B %Y %H:%M}, but the database "
-        f"server's says {theirs:%A} {theirs.day} {theirs:%B %Y %H:%M} ({apart} apart): what "
-        "it recorded would be dated wrong, out of order with the other kiosks'. Nothing can "
-        "be recorded here until the two clocks agree: tell the office."
-    )
+        return  # said when the kiosk records
+    if said is not None:
+        raise ClockWrong(said)
 
 
 URL_FORMS = (

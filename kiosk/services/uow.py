@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, bindparam, insert, select, text
+from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -48,7 +48,7 @@ from kiosk.domain.errors import (
 from kiosk.domain.events import EventKind
 from kiosk.domain.reference import ID_KEYED, REFERENCE_FIELDS, REFERENCE_KIND, normalise_key
 from kiosk.domain.text import display_text
-from kiosk.domain.timeutil import CLOCK_GONE_BACK, utc_now
+from kiosk.domain.timeutil import CLOCK_GONE_BACK, CLOCK_SKEW, utc_now
 from kiosk.services.reference import (
     LABEL_MAX,
     LABELS_READ,
@@ -414,6 +414,30 @@ def iso(moment: datetime | None) -> str | None:
     return iso_utc(moment)
 
 
+def server_clock_wrong(conn: Connection, now: datetime, zone: Any) -> str | None:
+    """What a kiosk says when its clock (``now``) and the PostgreSQL server's differ by more
+    than ``CLOCK_SKEW``; None when they agree (or on SQLite: one kiosk, nothing to compare
+    with). Several kiosks share one register: one whose clock ran hours fast (set by hand, a
+    time zone taken for UTC) dated its events hours ahead of the others', out of order and
+    on another day's register, and nothing said so until verify."""
+    if conn.dialect.name != "postgresql":
+        return None
+    server = conn.exec_driver_sql("SELECT statement_timestamp()").scalar()
+    if not isinstance(server, datetime) or abs(now - server) <= CLOCK_SKEW:
+        return None
+    minutes = int(abs(now - server).total_seconds() // 60)
+    apart = f"{minutes} minutes" if minutes < 120 else f"about {round(minutes / 60)} hours"
+    if minutes >= 2 * 24 * 60:
+        apart = f"about {round(minutes / 60 / 24)} days"
+    mine, theirs = now.astimezone(zone), server.astimezone(zone)
+    return (
+        f"this kiosk's clock says {mine:%A} {mine.day} {mine:%B %Y %H:%M}, but the database "
+        f"server's says {theirs:%A} {theirs.day} {theirs:%B %Y %H:%M} ({apart} apart): what "
+        "it recorded would be dated wrong, out of order with the other kiosks'. Nothing can "
+        "be recorded here until the two clocks agree: tell the office."
+    )
+
+
 class ServiceContext:
     """What every use case needs: engines, settings and a clock."""
 
@@ -430,6 +454,9 @@ class ServiceContext:
         self._write = session_factory(write_engine(engine))
         self._key: bytes | None = None
         self.baseline_checked = False
+        # The kiosk app's (Services.open(check_clock=True)): each write compares this
+        # kiosk's clock with the PostgreSQL server's first.
+        self.check_server_clock = False
 
     @property
     def key(self) -> bytes:
@@ -739,6 +766,13 @@ class UnitOfWork:
             self._last_id, self._last_hash = (last[0], last[1]) if last else (0, GENESIS_HASH)
             if last is not None:
                 self._check_clock()
+            if self.ctx.check_server_clock:
+                said = server_clock_wrong(
+                    self.session.connection(), self.now, self.ctx.settings.zone
+                )
+                if said is not None:
+                    log.error("the kiosk's clock and the database server's disagree: %s", said)
+                    raise ClockWrong(said)
         if not isinstance(self._last_hash, str):  # written by hand: binary data, a number
             raise DatabaseUnavailable(
                 "Not recorded: the newest event in the register cannot be read. Run `kiosk "

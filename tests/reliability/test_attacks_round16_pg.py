@@ -584,7 +584,7 @@ def test_a_kiosk_whose_clock_disagrees_with_the_servers_records_nothing(
     verify (afterwards) said anything. The kiosk app now compares its clock with the
     database server's as it opens the register (and each time it reconnects): three hours
     apart, it records nothing and says so on its screen, and keeps trying; a right clock
-    opens as before. (A kiosk that is already running is measured only when it reconnects.)"""
+    opens as before."""
     set_up_school.close()
     settings = Settings(kiosk_name="staffroom", database_url=kiosk_url)
     with pytest.raises(KioskError) as refused:
@@ -632,3 +632,26 @@ async def test_the_kiosk_with_a_clock_three_hours_fast_says_so_on_its_screen(
         await pilot.pause()
         assert "The register is unavailable" not in screen_text(app)
     assert _count(kiosk_url) == 25, "nothing recorded while the clocks disagreed"
+
+
+def test_a_running_kiosk_whose_clock_jumps_ahead_records_nothing(
+    set_up_school: Services, kiosk_url: str
+) -> None:
+    """The kiosk app's clock right as it opened the register, then set three hours fast
+    while it runs (by hand, a time service gone wrong): each write compares the two clocks
+    first, records nothing and says so; once the clock is right again it records."""
+    set_up_school.close()
+    clock = FakeClock(utc_now())
+    settings = Settings(kiosk_name="staffroom", database_url=kiosk_url)
+    services = Services.open(settings, check_clock=True, clock=clock)
+    try:
+        before = _count(kiosk_url)
+        clock.advance(hours=3)
+        said = _try(lambda: services.phones.collect("ASMITH"))
+        assert _count(kiosk_url) == before
+        clock.set(utc_now())
+        assert services.phones.collect("ASMITH").kind == "phone_collected"
+    finally:
+        services.close()
+    assert isinstance(said, str) and said.startswith("this kiosk's clock says "), said
+    assert "(about 3 hours apart)" in said, said
