@@ -74,7 +74,8 @@ class OutcomeUnknown(DatabaseUnavailable):
 
 class ClockWrong(KioskError):
     """The kiosk's clock reads earlier than the last event it recorded itself (a flat clock
-    battery: the machine started in 2000): what it recorded would carry that time."""
+    battery: the machine started in 2000), or, on PostgreSQL, far from the database server's
+    (one of several kiosks hours fast): what it recorded would carry that time."""
 
 
 class SchemaTooNew(KioskError):

@@ -114,6 +114,14 @@ CHECKPOINT_FIELDS = (
 )
 # How many problem ids are kept in the stored last result (the full lists are in the report).
 STORED_IDS = 200
+STORED_PROBLEMS = 50
+STREAM_BATCH = 5000
+# Rows fetched at a time when reading one kind's events (notices, anchors).
+STORED_BATCH = 500
+WITNESS_FILE = "verify-witness.json"
+# This machine's witness file holds one result a database (each well under 1 MB): read no more.
+WITNESS_LIMIT = 16 * 2**20
+ANCHOR_TITLE = "Staff Room Kiosk register anchor"
 # The settings the kiosk asks for itself when it connects (kiosk.db.engine): a kiosk role's
 # own value of one of them changes nothing, and is not named.
 KIOSK_ASKS = {
@@ -126,14 +134,6 @@ KIOSK_ASKS = {
         *PG_NEWER_SETTINGS,
     )
 }
-STORED_PROBLEMS = 50
-STREAM_BATCH = 5000
-# Rows fetched at a time when reading one kind's events (notices, anchors).
-STORED_BATCH = 500
-WITNESS_FILE = "verify-witness.json"
-# This machine's witness file holds one result a database (each well under 1 MB): read no more.
-WITNESS_LIMIT = 16 * 2**20
-ANCHOR_TITLE = "Staff Room Kiosk register anchor"
 
 _SELECT_EVENTS = text(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events ORDER BY id")
 # PostgreSQL's timestamptz holds infinity, years after 9999 and BC dates, which psycopg
