@@ -11,6 +11,7 @@ from kiosk.db.models import Policy, Staff
 from kiosk.domain.chain import text_fingerprint
 from kiosk.domain.errors import InvalidInput, NotFound, RuleViolation
 from kiosk.domain.events import EventKind, ReviewStatus, Role
+from kiosk.domain.policytext import unshown_parts
 from kiosk.domain.text import check_typed_line
 from kiosk.domain.timeutil import local_date
 from kiosk.services import state
@@ -48,6 +49,14 @@ class PolicyService(UseCases):
             raise InvalidInput("The policy text is empty.")
         if "\x00" in text:
             raise InvalidInput("The policy file is not text.")
+        hidden = unshown_parts(text)
+        if hidden:
+            more = f" (and {len(hidden) - 3} more)" if len(hidden) > 3 else ""
+            raise InvalidInput(
+                f"The policy text has parts the kiosk would not show: {'; '.join(hidden[:3])}"
+                f"{more}. Staff would acknowledge words they were never shown. Write them as "
+                "plain text, or remove them, and publish again."
+            )
         with self.ctx.write() as uow:
             by = _admin(uow.session, published_by) if published_by else None
             exists = uow.session.scalar(

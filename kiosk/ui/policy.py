@@ -15,6 +15,7 @@ from textual.content import Content
 from textual.widgets import Button, Markdown, Static
 
 from kiosk.domain.chain import text_fingerprint
+from kiosk.domain.policytext import shown_markdown
 from kiosk.domain.text import terminal_text
 from kiosk.ui.base import StaffScreen
 from kiosk.ui.widgets import CodeField, Notice, TouchButton, assemble, plain
@@ -55,7 +56,9 @@ class PolicyScreen(StaffScreen):
     def compose(self) -> ComposeResult:
         yield Static("Opening the policy…", id="policy-title", markup=False)
         with VerticalScroll(id="policy-scroll"):
-            yield Markdown("", id="policy-text", open_links=False)
+            # HTML and link reference definitions drawn as written: every word the register
+            # fingerprints is on the screen (``kiosk.domain.policytext``).
+            yield Markdown("", id="policy-text", open_links=False, parser_factory=shown_markdown)
         with Horizontal(id="policy-foot"):
             yield Static("", id="policy-hint", markup=False)
             # Typed keys land here (the text keeps the focus, for ↓ and Page Down): a code

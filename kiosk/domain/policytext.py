@@ -1,0 +1,67 @@
+"""A policy's text as Markdown: what staff are shown of it, the same as what is stored.
+
+A policy is read on the kiosk as Markdown, and its acknowledgement records the fingerprint of
+the whole stored text. Markdown has parts it never draws: an HTML comment or block
+(``<!-- you also agree to... -->``), an inline HTML tag and its attributes, a link reference
+definition (``[terms]: https://... "you waive..."``), a code block's info string. A sentence
+in one of them is in the register's text, yet no one who "read and agreed" was shown it.
+
+``unshown_parts`` names them (``publish`` refuses such a text); ``shown_markdown`` is the
+parser the kiosk draws a policy with: HTML and reference definitions are drawn as the
+characters they are, so a text stored before (or past) that check hides nothing either.
+"""
+
+from __future__ import annotations
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+# How much of a hidden part a message quotes.
+_QUOTED = 60
+
+
+def shown_markdown() -> MarkdownIt:
+    """The kiosk's Markdown: GitHub-like, with HTML and link reference definitions read as
+    text (drawn as written), not as markup that draws nothing."""
+    return MarkdownIt("gfm-like", {"html": False}).disable("reference")
+
+
+def _quote(text: str) -> str:
+    line = " ".join(text.split())
+    return f'"{line[:_QUOTED]}…"' if len(line) > _QUOTED else f'"{line}"'
+
+
+def _walk(tokens: list[Token]) -> list[Token]:
+    found: list[Token] = []
+    for token in tokens:
+        found.append(token)
+        if token.children:
+            found.extend(_walk(token.children))
+    return found
+
+
+def unshown_parts(text: str) -> list[str]:
+    """Each part of ``text`` that Markdown as commonly drawn (the kiosk's before, a browser,
+    an editor's preview) does not show, in words, quoting it: empty for a text that is all
+    shown."""
+    env: dict[str, object] = {}
+    tokens = MarkdownIt("gfm-like").parse(text, env)
+    found: list[str] = []
+    for token in _walk(tokens):
+        if token.type == "html_block":
+            found.append(f"an HTML comment or block {_quote(token.content)}")
+        elif token.type == "html_inline":
+            found.append(f"an HTML tag {_quote(token.content)}")
+        elif token.type == "fence" and token.info.strip():
+            info = token.info.strip()
+            # One word names the block's language (```python); more is words no one sees.
+            if len(info.split()) > 1 or len(info) > 20:
+                found.append(f"words after a code block's ``` {_quote(info)}")
+    references = env.get("references")
+    if isinstance(references, dict):
+        for label, target in references.items():
+            title = target.get("title") if isinstance(target, dict) else ""
+            href = target.get("href") if isinstance(target, dict) else ""
+            shown = f"[{label}]: {href}" + (f' "{title}"' if title else "")
+            found.append(f"a link reference definition {_quote(shown)}")
+    return list(dict.fromkeys(found))

@@ -1,0 +1,39 @@
+"""Round 16: hostile text where it is shown (the kiosk and the console)."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Button
+
+from kiosk.services import policies as policy_service
+from kiosk.services.app import Services
+from kiosk.ui.policy import PolicyScreen
+from tests.ui.kiosk_support import make_app, running, scan, screen_text, settle, wait_for
+
+pytestmark = pytest.mark.ui
+
+
+async def test_a_stored_policy_shows_its_html_and_references_as_written(
+    school: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Stored past publish's check (an older kiosk's, or written by hand): the kiosk still
+    # shows every word the register fingerprints, none hidden as HTML or a reference.
+    monkeypatch.setattr(policy_service, "unshown_parts", lambda text: [])
+    policy = school.policies.publish(
+        "Phones",
+        "2027",
+        "Hand in your phone.\n\n<!-- You also pay 500 pounds for a lost phone. -->\n\n"
+        '[terms]: https://example.com "You waive every claim"\n\n'
+        "Or <span>pay</span> for it.\n",
+    )
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:BJONES")
+        app.push_screen(PolicyScreen(school.people.status("BJONES").staff, policy.id))
+        await settle(pilot)
+        agree = app.screen.query_one("#agree", Button)
+        await wait_for(pilot, lambda: not agree.disabled)
+        shown = screen_text(app)
+        assert "<!-- You also pay 500 pounds for a lost phone. -->" in shown
+        assert "You waive every claim" in shown
+        assert "Or <span>pay</span> for it." in shown
