@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from textual.widgets import Button
 
@@ -11,6 +14,17 @@ from kiosk.ui.policy import PolicyScreen
 from tests.ui.kiosk_support import make_app, running, scan, screen_text, settle, wait_for
 
 pytestmark = pytest.mark.ui
+
+
+def drawn_words(app: object) -> str:
+    """What the screen draws, as its screenshot holds it, line after line: spaces and the
+    borders' lines left out (the screenshot places words by their columns)."""
+    svg = app.export_screenshot()  # type: ignore[attr-defined]
+    rows: dict[float, list[str]] = {}
+    for y, text in re.findall(r'<text [^>]*?y="([0-9.]+)"[^>]*>([^<]*)</text>', svg):
+        rows.setdefault(float(y), []).append(html.unescape(text))
+    drawn = "".join("".join(rows[y]) for y in sorted(rows))
+    return re.sub(r"[\s\u2500-\u259f]", "", drawn)
 
 
 async def test_a_stored_policy_shows_its_html_and_references_as_written(
@@ -37,3 +51,28 @@ async def test_a_stored_policy_shows_its_html_and_references_as_written(
         assert "<!-- You also pay 500 pounds for a lost phone. -->" in shown
         assert "You waive every claim" in shown
         assert "Or <span>pay</span> for it." in shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hand in your phone.\n\n```\nPhones go in the staff room."
+        + " " * 150
+        + "You also pay 500 pounds.\n```\n",
+        "Hand in your phone.\n\n    Phones: staff room. "
+        + "." * 150
+        + " You also pay 500 pounds.\n",
+    ],
+)
+async def test_a_policys_long_code_line_is_drawn_whole(school: Services, text: str) -> None:
+    # The policy scrolls down only, and "I have read and agree" waits for its end: the end
+    # of a code block's line past the right edge was never on the screen.
+    policy = school.policies.publish("Phones", "2027", text)
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:BJONES")
+        app.push_screen(PolicyScreen(school.people.status("BJONES").staff, policy.id))
+        await settle(pilot)
+        agree = app.screen.query_one("#agree", Button)
+        await wait_for(pilot, lambda: not agree.disabled)
+        assert "Youalsopay500pounds." in drawn_words(app)
