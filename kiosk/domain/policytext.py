@@ -9,21 +9,45 @@ in one of them is in the register's text, yet no one who "read and agreed" was s
 ``unshown_parts`` names them (``publish`` refuses such a text); ``shown_markdown`` is the
 parser the kiosk draws a policy with: HTML and reference definitions are drawn as the
 characters they are, so a text stored before (or past) that check hides nothing either.
+
+Markdown also makes characters of its own: a character reference (``&#x202E;``, ``&#8203;``)
+becomes the character it names as the text is parsed. ``shown_markdown`` therefore puts
+every piece of text it will draw through ``terminal_text`` after parsing, not only the
+stored text before: a right-to-left override, a zero-width or a private-use character is
+drawn as U+FFFD, however it was spelt.
 """
 
 from __future__ import annotations
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
+
+from kiosk.domain.text import terminal_text
 
 # How much of a hidden part a message quotes.
 _QUOTED = 60
 
 
+def _drawn_safe(state: StateCore) -> None:
+    """Each text the parser made (a character reference decoded in it) as a terminal may
+    draw it (``terminal_text``): a paragraph's words, inline code, a code block, an image's
+    description."""
+    for token in _walk(state.tokens):
+        if token.content and token.type in ("text", "code_inline", "fence", "code_block"):
+            token.content = terminal_text(token.content)
+        alt = token.attrs.get("alt")
+        if isinstance(alt, str) and alt:
+            token.attrs["alt"] = terminal_text(alt)
+
+
 def shown_markdown() -> MarkdownIt:
     """The kiosk's Markdown: GitHub-like, with HTML and link reference definitions read as
-    text (drawn as written), not as markup that draws nothing."""
-    return MarkdownIt("gfm-like", {"html": False}).disable("reference")
+    text (drawn as written), not as markup that draws nothing, and each text it made safe
+    for the terminal once parsed (``_drawn_safe``)."""
+    parser = MarkdownIt("gfm-like", {"html": False}).disable("reference")
+    parser.core.ruler.push("drawn_safe", _drawn_safe)
+    return parser
 
 
 def _quote(text: str) -> str:

@@ -12,6 +12,7 @@ from kiosk.services import policies as policy_service
 from kiosk.services.app import Services
 from kiosk.ui.policy import PolicyScreen
 from tests.ui.kiosk_support import make_app, running, scan, screen_text, settle, wait_for
+from tests.ui.test_admin_hostile_text import drawn
 
 pytestmark = pytest.mark.ui
 
@@ -76,3 +77,27 @@ async def test_a_policys_long_code_line_is_drawn_whole(school: Services, text: s
         agree = app.screen.query_one("#agree", Button)
         await wait_for(pilot, lambda: not agree.disabled)
         assert "Youalsopay500pounds." in drawn_words(app)
+
+
+async def test_character_references_draw_no_override_or_invisible_character(
+    school: Services,
+) -> None:
+    # Markdown turns "&#x202E;" into U+202E as it draws: past the filter that the stored
+    # text goes through, a right-to-left override (the amount read backwards), a zero-width
+    # space and a private-use character reached the terminal.
+    policy = school.policies.publish(
+        "Fees",
+        "2027",
+        "# Fees\n\nA lost phone costs &#x202E;00.005&#x202C; pounds. Be&#8203;kind &#xE000;.\n\n"
+        "`code &#x2066;x` ![a &#x202E;picture](p.png)\n",
+    )
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:BJONES")
+        app.push_screen(PolicyScreen(school.people.status("BJONES").staff, policy.id))
+        await settle(pilot)
+        await wait_for(pilot, lambda: not app.screen.query_one("#agree", Button).disabled)
+        text, _ = drawn(app)  # type: ignore[arg-type]
+        assert "A lost phone costs \ufffd00.005\ufffd pounds. Be\ufffdkind \ufffd." in text
+        for hidden in ("\u202e", "\u202c", "\u200b", "\ue000", "\u2066"):
+            assert hidden not in text
