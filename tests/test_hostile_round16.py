@@ -27,6 +27,9 @@ HIDDEN_IN_MARKDOWN = [
     "Hand in your phone or <span title='you waive every claim'>pay</span> for it.\n",
     # a link reference definition, with a title that is never drawn
     'Hand in your phone.\n\n[terms]: https://example.com "You waive every claim"\n',
+    # a link's or an image's title (a browser's tooltip; the kiosk draws neither)
+    'Hand in your phone at [the office](https://example.com "and pay 500 pounds").\n',
+    'Hand in your phone.\n\n![The office](office.png "You waive every claim")\n',
     # a code block's info string
     "Hand in your phone.\n\n```text you waive every claim\nPhones: staff room.\n```\n",
 ]

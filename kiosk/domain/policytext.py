@@ -3,7 +3,8 @@
 A policy is read on the kiosk as Markdown, and its acknowledgement records the fingerprint of
 the whole stored text. Markdown has parts it never draws: an HTML comment or block
 (``<!-- you also agree to... -->``), an inline HTML tag and its attributes, a link reference
-definition (``[terms]: https://... "you waive..."``), a code block's info string. A sentence
+definition (``[terms]: https://... "you waive..."``), a link's or a picture's title
+(``[the office](https://... "and pay...")``), a code block's info string. A sentence
 in one of them is in the register's text, yet no one who "read and agreed" was shown it.
 
 ``unshown_parts`` names them (``publish`` refuses such a text); ``shown_markdown`` is the
@@ -41,11 +42,34 @@ def _drawn_safe(state: StateCore) -> None:
             token.attrs["alt"] = terminal_text(alt)
 
 
+def _titles_drawn(state: StateCore) -> None:
+    """A link's or a picture's title (a browser's tooltip, which a terminal has not) drawn
+    after it, in brackets: a policy stored with one hides no words either."""
+    for token in state.tokens:
+        if not token.children:
+            continue
+        children: list[Token] = []
+        titles: list[str] = []
+        for child in token.children:
+            children.append(child)
+            title = str(child.attrs.get("title") or "")
+            if child.type == "link_open":
+                titles.append(title)
+            if (child.type == "link_close" and titles and (title := titles.pop())) or (
+                child.type == "image" and title
+            ):
+                shown = Token("text", "", 0)
+                shown.content = f" ({title})"
+                children.append(shown)
+        token.children = children
+
+
 def shown_markdown() -> MarkdownIt:
     """The kiosk's Markdown: GitHub-like, with HTML and link reference definitions read as
     text (drawn as written), not as markup that draws nothing, and each text it made safe
     for the terminal once parsed (``_drawn_safe``)."""
     parser = MarkdownIt("gfm-like", {"html": False}).disable("reference")
+    parser.core.ruler.push("titles_drawn", _titles_drawn)
     parser.core.ruler.push("drawn_safe", _drawn_safe)
     return parser
 
@@ -76,6 +100,8 @@ def unshown_parts(text: str) -> list[str]:
             found.append(f"an HTML comment or block {_quote(token.content)}")
         elif token.type == "html_inline":
             found.append(f"an HTML tag {_quote(token.content)}")
+        elif token.type in ("link_open", "image") and str(token.attrs.get("title") or ""):
+            found.append(f"the title of a link or picture {_quote(str(token.attrs['title']))}")
         elif token.type == "fence" and token.info.strip():
             info = token.info.strip()
             # One word names the block's language (```python); more is words no one sees.

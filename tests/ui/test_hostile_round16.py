@@ -101,3 +101,25 @@ async def test_character_references_draw_no_override_or_invisible_character(
         assert "A lost phone costs \ufffd00.005\ufffd pounds. Be\ufffdkind \ufffd." in text
         for hidden in ("\u202e", "\u202c", "\u200b", "\ue000", "\u2066"):
             assert hidden not in text
+
+
+async def test_a_stored_policy_shows_its_link_and_picture_titles(
+    school: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A title is a browser's tooltip: the terminal has none, so the kiosk drew nothing of it.
+    monkeypatch.setattr(policy_service, "unshown_parts", lambda text: [])
+    policy = school.policies.publish(
+        "Phones",
+        "2027",
+        'Hand it in at [the office](https://example.com "and pay 500 pounds").\n\n'
+        '![The office](office.png "You waive every claim")\n',
+    )
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:BJONES")
+        app.push_screen(PolicyScreen(school.people.status("BJONES").staff, policy.id))
+        await settle(pilot)
+        await wait_for(pilot, lambda: not app.screen.query_one("#agree", Button).disabled)
+        text, _ = drawn(app)  # type: ignore[arg-type]
+        assert "Hand it in at the office (and pay 500 pounds)." in text
+        assert "The office (You waive every claim)" in text
