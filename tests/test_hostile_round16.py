@@ -30,6 +30,8 @@ HIDDEN_IN_MARKDOWN = [
     # a link's or an image's title (a browser's tooltip; the kiosk draws neither)
     'Hand in your phone at [the office](https://example.com "and pay 500 pounds").\n',
     'Hand in your phone.\n\n![The office](office.png "You waive every claim")\n',
+    # a table row's cells past its header's: GitHub's tables drop them
+    "| Item | Cost |\n|---|---|\n| Phone | 0 pounds | plus 500 pounds if lost |\n",
     # a code block's info string
     "Hand in your phone.\n\n```text you waive every claim\nPhones: staff room.\n```\n",
 ]

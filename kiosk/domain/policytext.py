@@ -20,6 +20,10 @@ drawn as U+FFFD, however it was spelt.
 
 from __future__ import annotations
 
+import html
+import re
+from collections import Counter
+
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
@@ -28,6 +32,8 @@ from kiosk.domain.text import terminal_text
 
 # How much of a hidden part a message quotes.
 _QUOTED = 60
+# A word, as the check that every word of the text is drawn counts them.
+_WORD = re.compile(r"[^\W_]+")
 
 
 def _drawn_safe(state: StateCore) -> None:
@@ -107,6 +113,9 @@ def unshown_parts(text: str) -> list[str]:
             # One word names the block's language (```python); more is words no one sees.
             if len(info.split()) > 1 or len(info) > 20:
                 found.append(f"words after a code block's ``` {_quote(info)}")
+    missing = _undrawn_words(text)
+    if missing and not found:
+        found.append(f"words the kiosk would not draw {_quote(' '.join(missing))}")
     references = env.get("references")
     if isinstance(references, dict):
         for label, target in references.items():
@@ -115,3 +124,25 @@ def unshown_parts(text: str) -> list[str]:
             shown = f"[{label}]: {href}" + (f' "{title}"' if title else "")
             found.append(f"a link reference definition {_quote(shown)}")
     return list(dict.fromkeys(found))
+
+
+def _undrawn_words(text: str) -> list[str]:
+    """The words of ``text`` (character references read) that the kiosk's parser draws
+    nowhere, in the text's order: a catch-all for whatever else Markdown drops (a table
+    row's cells past its header's: "| Phone | 0 pounds | plus 500 pounds if lost |"). A link's
+    address and a list's numbers count as drawn."""
+    parser = MarkdownIt("gfm-like", {"html": False}).disable("reference")
+    drawn: list[str] = []
+    for token in _walk(parser.parse(text)):
+        if token.type != "inline":  # its children hold its text
+            drawn.append(token.content)
+        drawn.append(token.info)
+        drawn.extend(str(value) for value in token.attrs.values())
+    left = Counter(_WORD.findall(" ".join(drawn)))
+    missing: list[str] = []
+    for word in _WORD.findall(html.unescape(text)):
+        if left[word] > 0:
+            left[word] -= 1
+        else:
+            missing.append(word)
+    return missing
