@@ -8,7 +8,7 @@ import pytest
 
 from kiosk.domain.errors import InvalidInput
 from kiosk.services.app import Services
-from tests.school import make_school
+from tests.school import make_ready, make_school
 from tests.test_cli import database, run  # noqa: F401  (the CLI's database fixture)
 
 
@@ -73,3 +73,65 @@ def test_kiosk_policy_publish_names_the_hidden_comment(
         '"<!-- You also agree to pay £500 for a lost phone. -->". Staff would acknowledge'
     )
     assert "Phones" not in {p.title for p in database.policies.all_versions()}
+
+
+# --- e-mail: a school's notice template that renders too much -------------------------------
+
+HUGE_TEMPLATES = [
+    # a loop: 30 million characters, line by line
+    "Subject: Overdue\n{% for i in range(30000) %}{{ device }} is overdue. "
+    "{{ 'Please bring it back. ' * 40 }}\n{% endfor %}",
+    # one expression: 50 million characters at once
+    "Subject: Overdue\n{{ 'x' * 50000000 }}\n",
+    # a format width
+    "Subject: Overdue\n{{ '%50000000s' % device }}\n",
+    # a method's or a filter's width, a format's
+    "Subject: Overdue\n{{ device.ljust(50000000) }}\n",
+    "Subject: Overdue\n{{ device|center(50000000) }}\n",
+    "Subject: Overdue\n{{ '{:>50000000}'.format(device) }}\n",
+    "Subject: Overdue\n{{ '%50000000s'|format(device) }}\n",
+    # a power whose answer has millions of digits (worked out as the template is compiled)
+    "Subject: Overdue\n{{ 10 ** 50000000 }}\n",
+]
+
+
+@pytest.mark.parametrize("template", HUGE_TEMPLATES)
+def test_a_notice_template_that_renders_too_much_is_refused(
+    services: Services, tmp_path: Path, template: str
+) -> None:
+    from tests.conftest import FakeClock
+    from tests.test_notify import TUESDAY, at, mail_settings, monday_off
+
+    clock = FakeClock()
+    own = Services(
+        services.ctx.engine,
+        mail_settings(services.settings, 25, notice_templates=str(tmp_path)),
+        clock,
+    )
+    clock.set(at(TUESDAY.replace(day=6), 15))
+    make_school(own)
+    own.people.add_staff("GLEE", "Gina Lee", email="gina@school.example")
+    make_ready(own, "GLEE")
+    own.devices.sign_out(
+        "GLEE", ["LAP-002"], reason="Report writing", expected_return=at(TUESDAY, 8)
+    )
+    (tmp_path / "device_overdue.txt").write_text(template, encoding="utf-8")
+    clock.set(at(TUESDAY, 10))
+    with pytest.raises(InvalidInput) as refused:
+        own.notify.run(is_school_day=monday_off, dry_run=True)
+    assert refused.value.message.startswith(
+        "The notice template device_overdue.txt makes a notice too long "
+        f"(more than {1_000_000:,} characters)"
+    )
+
+
+def test_the_notify_unit_bounds_a_runs_memory_and_time() -> None:
+    # What the sandbox cannot see coming (a string doubled in a loop with "~", a loop of
+    # loops that makes nothing) is stopped by systemd, not by the kiosk's machine running
+    # out of memory; a run that never ends does not hold back every later one.
+    from kiosk.services import deploy
+    from tests.test_deploy import parse
+
+    units = {unit.name: unit.text for unit in deploy.build_units("kiosk")}
+    service = parse(units[deploy.NOTIFY_SERVICE])["Service"]
+    assert service["MemoryMax"] == ["512M"] and service["TimeoutStartSec"] == ["10min"]

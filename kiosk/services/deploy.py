@@ -123,6 +123,10 @@ Wants=network-online.target
 [Service]
 Type=oneshot
 {common}ExecStart={run} notify
+# A school's notice template that makes text without end is stopped here, before it takes
+# the memory of the kiosk beside it; and a run that never ends does not stop every later one.
+MemoryMax=512M
+TimeoutStartSec=10min
 """
     notify_timer = f"""\
 [Unit]

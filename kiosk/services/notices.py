@@ -150,9 +150,9 @@ class Templates:
 
     def __init__(self, settings: Settings) -> None:
         import jinja2
-        from jinja2.sandbox import ImmutableSandboxedEnvironment
 
         from kiosk.resources import assets_dir
+        from kiosk.services.templating import BoundedSandbox
 
         folders = [str(assets_dir() / "notices")]
         if settings.notice_templates:
@@ -160,8 +160,9 @@ class Templates:
         # Sandboxed: a template is the school's text, not code. Jinja2's plain Environment
         # let "{{ cycler.__init__.__globals__.os.system(...) }}" in a school's template run a
         # command as the kiosk's user (the school key, the database login); here an unsafe
-        # attribute is a SecurityError, refused as a template that cannot be used.
-        self.env = ImmutableSandboxedEnvironment(
+        # attribute is a SecurityError, refused as a template that cannot be used. Bounded
+        # too: a template that makes gigabytes of text is refused (``templating``).
+        self.env = BoundedSandbox(
             loader=jinja2.FileSystemLoader(folders),
             autoescape=jinja2.select_autoescape(enabled_extensions=("html",)),
             undefined=jinja2.StrictUndefined,
@@ -182,14 +183,24 @@ class Templates:
         """(subject, text, html) of the ``kind`` notice."""
         import jinja2
 
+        from kiosk.services.templating import NOTICE_LIMIT, TooLong, render_bounded
+
         context = {**self.common, **values}
+        name = f"{kind}.txt"
         try:
-            text = self.env.get_template(f"{kind}.txt").render(context)
+            text = render_bounded(self.env.get_template(name), context)
             first, _, body = text.partition("\n")
             if not first.startswith("Subject:"):
                 raise InvalidInput(f"The notice template {kind}.txt must start with 'Subject: '.")
             subject = " ".join(first[len("Subject:") :].split())
-            html = self.env.get_template(f"{kind}.html").render(context, subject=subject)
+            name = f"{kind}.html"
+            html = render_bounded(self.env.get_template(name), {**context, "subject": subject})
+        except TooLong:
+            raise InvalidInput(
+                f"The notice template {name} makes a notice too long (more than "
+                f"{NOTICE_LIMIT:,} characters): nothing was sent. Correct the template in "
+                "the school's notice_templates folder."
+            ) from None
         except jinja2.TemplateError as exc:
             raise InvalidInput(f"The notice template for {kind} cannot be used: {exc}") from None
         return subject, body.lstrip("\n"), html

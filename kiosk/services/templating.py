@@ -1,0 +1,145 @@
+"""The sandbox a school's notice templates run in, with a bound on what they can make.
+
+A template is the school's text (``notice_templates``), run by ``kiosk notify`` every 15
+minutes on the kiosk's own machine. Jinja2's sandbox keeps it from running code, not from
+making text without end: ``{{ 'x' * 3000000000 }}``, ``{{ '%3000000000s' % name }}``,
+``{{ name.ljust(3000000000) }}``, ``{{ 10 ** 50000000 }}`` (worked out as the template is
+compiled: minutes of CPU) or a loop of loops took the machine's memory or time, for every run.
+
+``BoundedSandbox`` refuses, before working it out, an operation whose answer would be longer
+than ``NOTICE_LIMIT`` characters (or a number of more than ``DIGITS_LIMIT`` digits), a call or
+filter given a count or width past ``NOTICE_LIMIT``, and a format with such a width; and
+``render_bounded`` stops a template's output once it passes ``NOTICE_LIMIT``. Each says
+``TooLong``; ``Templates.render`` puts it in words. What is left (a string doubled in a loop
+with ``~``) is bounded by the notify unit's memory and time limits (``deploy.py``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from jinja2 import Template
+from jinja2.runtime import Context
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+# The most characters a notice's text (or its HTML) may have: a digest of a thousand
+# people is a few hundred thousand.
+NOTICE_LIMIT = 1_000_000
+# The most digits a number a template works out may have.
+DIGITS_LIMIT = 1_000
+# A width of a format ("%50000000s", "{:>50000000}"): seven digits or more is past the limit.
+_WIDE_FORMAT = re.compile(r"\d{7,}")
+
+
+class TooLong(Exception):
+    """A template would make a notice longer than ``NOTICE_LIMIT`` characters."""
+
+
+def _size(value: Any) -> int | None:
+    return len(value) if isinstance(value, (str, bytes, list, tuple)) else None
+
+
+def _count(value: Any) -> bool:
+    """True for a number a template might use as a count or width past the limit."""
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) > NOTICE_LIMIT
+
+
+def _check_arguments(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+    if any(_count(value) for value in (*args, *kwargs.values())):
+        raise TooLong
+
+
+def _check_result(value: Any) -> Any:
+    size = _size(value)
+    if size is not None and size > NOTICE_LIMIT:
+        raise TooLong
+    return value
+
+
+def _check_binop(operator: str, left: Any, right: Any) -> None:
+    if operator == "*":
+        for seq, times in ((left, right), (right, left)):
+            size = _size(seq)
+            if size is not None and isinstance(times, int) and size * times > NOTICE_LIMIT:
+                raise TooLong
+    elif operator == "**":
+        # (a float overflows to an error, not to a huge value)
+        whole = isinstance(left, int) and isinstance(right, (int, float)) and abs(left) > 1
+        if whole and right * math.log10(abs(left)) > DIGITS_LIMIT:
+            raise TooLong
+    elif operator == "%":
+        if isinstance(left, str):
+            if _WIDE_FORMAT.search(left):
+                raise TooLong
+            _check_arguments(right if isinstance(right, tuple) else (right,), {})
+    elif operator == "+":
+        sizes = (_size(left), _size(right))
+        if None not in sizes and sum(s for s in sizes if s is not None) > NOTICE_LIMIT:
+            raise TooLong
+
+
+def _bounded_filter(function: Callable[..., Any]) -> Callable[..., Any]:
+    # The value filtered comes first (after the context or environment, for a filter marked
+    # to take it): a large number may be filtered; it may not be a filter's count or width.
+    skip = 2 if getattr(function, "jinja_pass_arg", None) is not None else 1
+
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        _check_arguments(args[skip:], kwargs)
+        value = args[skip - 1] if len(args) >= skip else None
+        formats = getattr(function, "__name__", "") == "do_format"
+        if formats and isinstance(value, str) and _WIDE_FORMAT.search(value):
+            raise TooLong
+        return _check_result(function(*args, **kwargs))
+
+    # Jinja2 passes the context or environment to a filter marked to take it.
+    bounded.__dict__.update(getattr(function, "__dict__", {}))
+    bounded.__name__ = getattr(function, "__name__", "filter")
+    return bounded
+
+
+class BoundedSandbox(ImmutableSandboxedEnvironment):
+    """Jinja2's immutable sandbox, refusing to make anything past ``NOTICE_LIMIT``."""
+
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters = {name: _bounded_filter(f) for name, f in self.filters.items()}
+        # Words of Lorem Ipsum by the million: nothing a notice needs.
+        self.globals.pop("lipsum", None)
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        _check_binop(operator, left, right)
+        return _check_result(super().call_binop(context, operator, left, right))
+
+    # Jinja2's own spelling: a keyword argument of the call may be called "self" or "obj".
+    def call(
+        __self,
+        __context: Context,
+        __obj: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        _check_arguments(args, kwargs)
+        wrapped = getattr(__obj, "__wrapped__", __obj)  # str.format, as the sandbox wraps it
+        if isinstance(getattr(wrapped, "__self__", None), str) and _WIDE_FORMAT.search(
+            wrapped.__self__
+        ):
+            raise TooLong
+        return _check_result(super().call(__context, __obj, *args, **kwargs))
+
+
+def render_bounded(template: Template, context: Mapping[str, Any]) -> str:
+    """``template`` rendered, stopped with ``TooLong`` once past ``NOTICE_LIMIT``
+    characters (a loop of loops makes its text piece by piece)."""
+    pieces: list[str] = []
+    size = 0
+    for piece in template.generate(context):
+        size += len(piece)
+        if size > NOTICE_LIMIT:
+            raise TooLong
+        pieces.append(piece)
+    return "".join(pieces)
