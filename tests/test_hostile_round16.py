@@ -135,3 +135,31 @@ def test_the_notify_unit_bounds_a_runs_memory_and_time() -> None:
     units = {unit.name: unit.text for unit in deploy.build_units("kiosk")}
     service = parse(units[deploy.NOTIFY_SERVICE])["Service"]
     assert service["MemoryMax"] == ["512M"] and service["TimeoutStartSec"] == ["10min"]
+
+
+# --- a policy too long for the kiosk to draw ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        # 16,000 short rules: the kiosk took minutes to lay them out (superlinear: 4,000 took
+        # 14 s), frozen, for each member of staff asked to read it
+        ("".join(f"Rule {i}.\n\n" for i in range(16_000)), "16,000 paragraphs"),
+        ("".join(f"- Rule {i}.\n" for i in range(5_000)), "10,001 paragraphs"),
+        ("Phones. " * 50_000, "400,000 characters"),
+    ],
+    ids=["paragraphs", "list", "characters"],
+)
+def test_a_policy_too_long_for_the_kiosk_is_refused(school: Services, text: str, said: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        school.policies.publish("Phones", "2027", text)
+    assert refused.value.message.startswith(
+        f"The policy text is too long to read at the kiosk ({said}"
+    )
+    assert "Phones" not in {p.title for p in school.policies.all_versions()}
+
+
+def test_a_long_policy_within_the_bounds_is_published(school: Services) -> None:
+    text = "".join(f"## Part {i}\n\nStaff hand in their phones at 8:40.\n\n" for i in range(900))
+    assert school.policies.publish("Phones", "2027", text).title == "Phones"

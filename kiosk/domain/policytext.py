@@ -80,6 +80,25 @@ def shown_markdown() -> MarkdownIt:
     return parser
 
 
+# The most a policy may hold to be read at the kiosk. Textual lays out a widget for each
+# paragraph, heading and list entry, in time that grows faster than their number (4,000
+# took 14 s, 16,000 over three minutes, the kiosk frozen meanwhile, for each person asked to
+# read it); the school's own policy has 67 of them in 6,500 characters.
+MAX_BLOCKS = 2_000
+MAX_CHARACTERS = 300_000
+
+
+def too_long(text: str) -> str | None:
+    """Why ``text`` is too long to be read at the kiosk, in words; None when it is not."""
+    if len(text) > MAX_CHARACTERS:
+        return f"{len(text):,} characters; {MAX_CHARACTERS:,} at most"
+    tokens = MarkdownIt("gfm-like").parse(text)
+    blocks = sum(1 for t in tokens if t.block and t.nesting >= 0 and t.type != "inline")
+    if blocks > MAX_BLOCKS:
+        return f"{blocks:,} paragraphs, headings and list entries; {MAX_BLOCKS:,} at most"
+    return None
+
+
 def _quote(text: str) -> str:
     line = " ".join(text.split())
     return f'"{line[:_QUOTED]}…"' if len(line) > _QUOTED else f'"{line}"'

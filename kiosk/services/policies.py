@@ -11,7 +11,7 @@ from kiosk.db.models import Policy, Staff
 from kiosk.domain.chain import text_fingerprint
 from kiosk.domain.errors import InvalidInput, NotFound, RuleViolation
 from kiosk.domain.events import EventKind, ReviewStatus, Role
-from kiosk.domain.policytext import unshown_parts
+from kiosk.domain.policytext import too_long, unshown_parts
 from kiosk.domain.text import check_typed_line
 from kiosk.domain.timeutil import local_date
 from kiosk.services import state
@@ -49,6 +49,12 @@ class PolicyService(UseCases):
             raise InvalidInput("The policy text is empty.")
         if "\x00" in text:
             raise InvalidInput("The policy file is not text.")
+        long = too_long(text)
+        if long:
+            raise InvalidInput(
+                f"The policy text is too long to read at the kiosk ({long}). Publish a "
+                "shorter version, and say in it where staff can read the whole document."
+            )
         hidden = unshown_parts(text)
         if hidden:
             more = f" (and {len(hidden) - 3} more)" if len(hidden) > 3 else ""
