@@ -71,10 +71,13 @@ def _titles_drawn(state: StateCore) -> None:
 
 
 def shown_markdown() -> MarkdownIt:
-    """The kiosk's Markdown: GitHub-like, with HTML and link reference definitions read as
-    text (drawn as written), not as markup that draws nothing, and each text it made safe
+    """The kiosk's Markdown: GitHub-like, with HTML, link reference definitions and struck
+    words read as text (drawn as written), not as markup that draws nothing (or that a
+    terminal may not draw), and each text it made safe
     for the terminal once parsed (``_drawn_safe``)."""
-    parser = MarkdownIt("gfm-like", {"html": False}).disable("reference")
+    # Struck words keep their tildes: the Linux console the kiosk runs on (TERM=linux) draws
+    # no strikethrough, and "You ~~do not~~ have to pay" read as its opposite there.
+    parser = MarkdownIt("gfm-like", {"html": False}).disable(["reference", "strikethrough"])
     parser.core.ruler.push("titles_drawn", _titles_drawn)
     parser.core.ruler.push("drawn_safe", _drawn_safe)
     return parser

@@ -123,3 +123,20 @@ async def test_a_stored_policy_shows_its_link_and_picture_titles(
         text, _ = drawn(app)  # type: ignore[arg-type]
         assert "Hand it in at the office (and pay 500 pounds)." in text
         assert "The office (You waive every claim)" in text
+
+
+async def test_struck_words_are_drawn_with_their_tildes(school: Services) -> None:
+    # The kiosk runs on the Linux console (TERM=linux), which draws no strikethrough: "You
+    # ~~do not~~ have to pay" read "You do not have to pay" there, while the text staff agree
+    # to (and the register's fingerprint) says they do.
+    policy = school.policies.publish(
+        "Phones", "2027", "You ~~do not~~ have to pay for a lost phone.\n"
+    )
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:BJONES")
+        app.push_screen(PolicyScreen(school.people.status("BJONES").staff, policy.id))
+        await settle(pilot)
+        await wait_for(pilot, lambda: not app.screen.query_one("#agree", Button).disabled)
+        text, _ = drawn(app)  # type: ignore[arg-type]
+        assert "You ~~do not~~ have to pay for a lost phone." in text
