@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiosk.cli_args import add_file, add_sign_in, add_skip_invalid, command, subcommands
+from kiosk.domain.text import display_text
 
 if TYPE_CHECKING:
     import argparse
@@ -262,7 +263,7 @@ def cmd_calendar_import(args: argparse.Namespace) -> int:
         ahead = result.upcoming_dropped(today)
         print(
             f"{name} does not have these entries of the calendar in force "
-            f"({before.source or 'unnamed'}) that are still ahead:",
+            f"({display_text(before.source) or 'unnamed'}) that are still ahead:",
             file=sys.stderr,
         )
         for entry in ahead:
@@ -283,7 +284,8 @@ def cmd_calendar_import(args: argparse.Namespace) -> int:
     print(f"SHA-256 of the file: {result.calendar.sha256}")
     if result.dropped:
         print(
-            f"It replaced the calendar from {before.source or 'an unnamed file'}; these of its "
+            f"It replaced the calendar from {display_text(before.source) or 'an unnamed file'}; "
+            "these of its "
             "entries are no longer in the calendar:"
         )
         for entry in result.dropped:
@@ -296,7 +298,8 @@ def _entry_line(entry: Any) -> str:
     days = f"{entry.start:%a %d %b %Y}" + (
         f" to {entry.end:%a %d %b %Y}" if entry.end != entry.start else ""
     )
-    return f"{entry.label}: {days}" + (f" ({entry.name})" if entry.name else "")
+    # display_text: a name recorded before names were checked is printed on one line.
+    return f"{entry.label}: {days}" + (f" ({display_text(entry.name)})" if entry.name else "")
 
 
 def cmd_calendar_show(args: argparse.Namespace) -> int:
@@ -313,7 +316,8 @@ def cmd_calendar_show(args: argparse.Namespace) -> int:
         print("No school calendar: Monday to Friday are school days.")
         print("Import one with: kiosk calendar import FILE.csv (or FILE.ics)")
     else:
-        print(f"Calendar from {calendar.source or '(unnamed file)'}: {calendar_summary(calendar)}")
+        source = display_text(calendar.source) or "(unnamed file)"
+        print(f"Calendar from {source}: {calendar_summary(calendar)}")
         print(f"SHA-256 of the file: {calendar.sha256}\n")
         rows = [
             (
@@ -326,7 +330,10 @@ def cmd_calendar_show(args: argparse.Namespace) -> int:
         ]
         print(table(("FROM", "TO", "KIND", "NAME"), rows))
     why = calendar.why_not(today)
-    print(f"\nToday, {today:%a %d %b %Y}: " + ("a school day." if why is None else f"{why}."))
+    print(
+        f"\nToday, {today:%a %d %b %Y}: "
+        + ("a school day." if why is None else f"{display_text(why)}.")
+    )
     nxt, following = calendar.next_school_day(today), []
     day = nxt
     for _ in range(4):

@@ -163,3 +163,57 @@ def test_a_policy_too_long_for_the_kiosk_is_refused(school: Services, text: str,
 def test_a_long_policy_within_the_bounds_is_published(school: Services) -> None:
     text = "".join(f"## Part {i}\n\nStaff hand in their phones at 8:40.\n\n" for i in range(900))
     assert school.policies.publish("Phones", "2027", text).title == "Phones"
+
+
+# --- calendar entry names -------------------------------------------------------------------
+
+FORGED_LINE = "Winter break\nCalendar imported from term.csv: 1 term(s)."
+
+
+def test_a_calendar_entry_name_with_a_line_break_or_an_override_is_refused(
+    database: Services,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    calendar = tmp_path / "calendar.csv"
+    calendar.write_text(
+        "start,end,kind,name\n2027-01-04,2027-03-26,term,Spring term\n"
+        f'2026-12-21,2027-01-01,holiday,"{FORGED_LINE}"\n'
+        "2026-11-27,,inset,INSET \u202eyad\u202c\n",
+        encoding="utf-8",
+    )
+    status, out, err = run(capsys, "calendar", "import", str(calendar))
+    assert (status, out) == (1, "")
+    assert "line 4: the name contains U+000A (a control character): a character" in err
+    assert "line 5: the name contains RIGHT-TO-LEFT OVERRIDE, POP DIRECTIONAL FORMATTING" in err
+    assert "the calendar was not changed" in err
+    assert database.school.calendar().empty
+
+
+def test_a_stored_calendar_name_is_printed_on_one_line(
+    database: Services,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Recorded before the check (or by an older kiosk): each name is printed on one line.
+    from kiosk.domain import calendar as calendar_rules
+
+    old = tmp_path / "old.csv"
+    old.write_text(
+        f'start,end,kind,name\n2000-12-21,2001-01-01,holiday,"{FORGED_LINE}"\n', encoding="utf-8"
+    )
+    with monkeypatch.context() as patched:
+        patched.setattr(calendar_rules, "unsafe_characters", lambda text: [], raising=False)
+        assert run(capsys, "calendar", "import", str(old))[0] == 0
+    new = tmp_path / "new.csv"
+    new.write_text("start,end,kind,name\n2001-01-08,2001-03-30,term,Spring term\n")
+    status, out, _ = run(capsys, "calendar", "import", str(new))
+    assert status == 0
+    lines = out.splitlines()
+    imported = [line for line in lines if line.startswith("Calendar imported from")]
+    assert len(imported) == 1 and imported[0].startswith("Calendar imported from new.csv: ")
+    assert (
+        "  Holiday: Thu 21 Dec 2000 to Mon 01 Jan 2001 (Winter break Calendar imported from "
+        "term.csv: 1 term(s).)" in lines
+    )

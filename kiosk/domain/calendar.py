@@ -33,6 +33,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from kiosk.domain.errors import InvalidInput
+from kiosk.domain.text import unsafe_characters
 
 TERM = "term"
 HOLIDAY = "holiday"
@@ -275,6 +276,14 @@ def _entry(start: date, end: date, kind: str, name: str) -> CalendarEntry:
         raise InvalidInput("is longer than a year")
     if len(name) > 200:
         raise InvalidInput("name is longer than 200 characters")
+    # The same rule as for a person's name: a name is printed by `kiosk calendar` and
+    # recorded in the register, and one holding a line break wrote lines of its own there.
+    found = unsafe_characters(name)
+    if found:
+        raise InvalidInput(
+            f"the name contains {', '.join(found)}: a character that is invisible or that "
+            "changes how text is shown (copied from a web page or document?)"
+        )
     return CalendarEntry(start, end, kind, name)
 
 
