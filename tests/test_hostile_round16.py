@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.config import Settings
 from kiosk.domain.errors import InvalidInput
 from kiosk.services.app import Services
 from tests.school import make_ready, make_school
@@ -217,3 +218,31 @@ def test_a_stored_calendar_name_is_printed_on_one_line(
         "  Holiday: Thu 21 Dec 2000 to Mon 01 Jan 2001 (Winter break Calendar imported from "
         "term.csv: 1 term(s).)" in lines
     )
+
+
+# --- the reason given for a restore ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "reason",
+    ["deposit by mistake\nrestored by: the DPO", "deposit by \u202etsim\u202c mistake", "x" * 501],
+    ids=["line break", "override", "too long"],
+)
+def test_a_restore_reason_is_checked_as_every_reason_is(
+    sqlite_url: str, tmp_path: Path, reason: str
+) -> None:
+    from kiosk.db.engine import make_engine
+    from tests.conftest import FakeClock
+
+    services = Services(make_engine(sqlite_url), Settings(database_url=sqlite_url), FakeClock())
+    try:
+        make_school(services)
+        backup = tmp_path / "monday.sqlite3"
+        services.backup.backup(backup)
+        services.phones.deposit("ASMITH")  # after the backup: dropped by the restore
+        with pytest.raises(InvalidInput) as refused:
+            services.backup.restore(backup, drop_newer=True, reason=reason)
+        assert refused.value.message.startswith("The reason ")
+        assert [p.staff.code for p in services.phones.phones_now()] == ["ASMITH"]
+    finally:
+        services.close()

@@ -59,7 +59,7 @@ from kiosk.domain.errors import (
 )
 from kiosk.domain.events import EventKind, Role
 from kiosk.domain.reference import REFERENCE_KIND, normalise_key
-from kiosk.domain.text import display_text, field_value
+from kiosk.domain.text import check_typed_line, display_text, field_value
 from kiosk.domain.timeutil import format_local, local_date, local_day_bounds
 from kiosk.services import state
 from kiosk.services.common import (
@@ -345,6 +345,9 @@ class BackupService(UseCases):
             )
         if drop_newer and not (reason or "").strip():
             raise InvalidInput("Dropping newer events needs a reason: it is recorded.")
+        # Recorded in the register and shown wherever the register is: checked as every reason
+        # typed at the kiosk or the console is (a line break, ESC, a bidi override refused).
+        reason = check_typed_line(reason, "reason") if reason else None
         by = None
         if admin_code:
             with self.ctx.read() as session:
@@ -397,11 +400,11 @@ class BackupService(UseCases):
                 key=self.ctx.key,
                 details={
                     "action": "database_restored",
-                    "file": source.name,
+                    "file": display_text(source.name),
                     "events": report.events_checked,
                     "head_id": report.head_id,
                     "head_hash": report.head_hash,
-                    "reason": (reason or "").strip()[:500] or None,
+                    "reason": reason or None,
                 },
             )
             dropped, event_id, not_compared = _replace_sqlite(
