@@ -70,6 +70,68 @@ def _titles_drawn(state: StateCore) -> None:
         token.children = children
 
 
+def _cell_tokens(row: list[Token]) -> list[list[Token]]:
+    """The inline children of each cell (th or td) of one row's tokens."""
+    cells: list[list[Token]] = []
+    for token in row:
+        if token.type == "inline":
+            cells.append(list(token.children or []))
+    return cells
+
+
+def _text(content: str) -> Token:
+    token = Token("text", "", 0)
+    token.content = content
+    return token
+
+
+def _tables_as_rows(state: StateCore) -> None:
+    """Each table drawn as one paragraph per row, each cell after its column's heading
+    ("Item: Phone · Cost: 0 pounds"). A terminal's table narrows its columns to the screen
+    and cuts a cell's words with "…" ("Youalsopa…"), the rest never shown; a paragraph
+    wraps, whatever the screen's width."""
+    tokens: list[Token] = []
+    table: list[Token] | None = None
+    for token in state.tokens:
+        if token.type == "table_open":
+            table = []
+            continue
+        if table is None:
+            tokens.append(token)
+            continue
+        if token.type != "table_close":
+            table.append(token)
+            continue
+        rows: list[list[Token]] = []
+        for item in table:
+            if item.type == "tr_open":
+                rows.append([])
+            elif rows:
+                rows[-1].append(item)
+        headers, *body = [_cell_tokens(row) for row in rows] or [[]]
+        for cells in body or [[]]:
+            children: list[Token] = []
+            for index, header in enumerate(headers):
+                cell = cells[index] if index < len(cells) else []
+                if children:
+                    children.append(_text(" · "))
+                children.extend(header)
+                if body:
+                    children.append(_text(": "))
+                    children.extend(cell)
+            opening, inline, closing = (
+                Token("paragraph_open", "p", 1),
+                Token("inline", "", 0),
+                Token("paragraph_close", "p", -1),
+            )
+            opening.block = inline.block = closing.block = True
+            inline.children = children
+            inline.content = "".join(child.content for child in children)
+            tokens.extend((opening, inline, closing))
+        table = None
+    state.tokens = tokens
+
+
 def shown_markdown() -> MarkdownIt:
     """The kiosk's Markdown: GitHub-like, with HTML, link reference definitions and struck
     words read as text (drawn as written), not as markup that draws nothing (or that a
@@ -78,6 +140,7 @@ def shown_markdown() -> MarkdownIt:
     # Struck words keep their tildes: the Linux console the kiosk runs on (TERM=linux) draws
     # no strikethrough, and "You ~~do not~~ have to pay" read as its opposite there.
     parser = MarkdownIt("gfm-like", {"html": False}).disable(["reference", "strikethrough"])
+    parser.core.ruler.push("tables_as_rows", _tables_as_rows)
     parser.core.ruler.push("titles_drawn", _titles_drawn)
     parser.core.ruler.push("drawn_safe", _drawn_safe)
     return parser

@@ -140,3 +140,24 @@ async def test_struck_words_are_drawn_with_their_tildes(school: Services) -> Non
         await wait_for(pilot, lambda: not app.screen.query_one("#agree", Button).disabled)
         text, _ = drawn(app)  # type: ignore[arg-type]
         assert "You ~~do not~~ have to pay for a lost phone." in text
+
+
+async def test_a_policy_tables_cells_are_drawn_whole(school: Services) -> None:
+    # A table wider than the screen: each column was narrowed and each cell's words cut
+    # with "…" ("Youalsopa…"), the rest never shown, though the agreement covers them.
+    headers = " | ".join(f"Column{i}" for i in range(14))
+    values = " | ".join(f"Value{i}" for i in range(13))
+    policy = school.policies.publish(
+        "Phones",
+        "2027",
+        f"| {headers} |\n|{'---|' * 14}\n| {values} | Youalsopay500pounds |\n",
+    )
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:BJONES")
+        app.push_screen(PolicyScreen(school.people.status("BJONES").staff, policy.id))
+        await settle(pilot)
+        await wait_for(pilot, lambda: not app.screen.query_one("#agree", Button).disabled)
+        words = drawn_words(app)
+        assert "Column0:Value0·Column1:Value1·" in words
+        assert "Column12:Value12·Column13:Youalsopay500pounds" in words
