@@ -742,16 +742,21 @@ def smtp_connection(settings: Settings) -> Iterator[smtplib.SMTP]:
 
 
 def _error(exc: BaseException) -> str:
+    """Why a notice was not sent, on one line (``display_text``): it is printed by `kiosk
+    notify` (a line of the journal each) and kept in the register. A server's refusal runs
+    over several lines of its own words ("550-..."), each printed as a line of its own."""
     if isinstance(exc, smtplib.SMTPResponseException):
         text = (
             exc.smtp_error.decode("utf-8", "replace")
             if isinstance(exc.smtp_error, bytes)
             else exc.smtp_error
         )
-        return f"SMTP {exc.smtp_code}: {text}"
+        return display_text(f"SMTP {exc.smtp_code}: {text}")
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return "; ".join(f"{to}: {code} {msg!r}" for to, (code, msg) in exc.recipients.items())
-    return f"{type(exc).__name__}: {exc}"
+        return display_text(
+            "; ".join(f"{to}: {code} {msg!r}" for to, (code, msg) in exc.recipients.items())
+        )
+    return display_text(f"{type(exc).__name__}: {exc}")
 
 
 # --- the use case ------------------------------------------------------------------------------
