@@ -282,6 +282,9 @@ class KeysInOrder(App[ReturnT]):
 # key of these held down is one press. (Letters, arrows, Page Down, Backspace repeat as the
 # person sees them on the screen, and as they mean them to.)
 ACTING_KEYS = re.compile(r"enter|ctrl\+m|ctrl\+j|f\d{1,2}")
+# Of those, the function keys: a repeat of one held down is always told from a second press
+# (see HeldKeys).
+FUNCTION_KEYS = re.compile(r"f\d{1,2}")
 
 
 class HeldKeys:
@@ -303,7 +306,12 @@ class HeldKeys:
     ``KioskScreenMixin.repeat_matters``: F8's "press again to confirm" asked, F4's undo, the
     review's "Press Enter again to send it") does a key wait: elsewhere a second Enter does
     what the first did or nothing (a deposit's confirmation goes home), and the wait would
-    put 0.15 s on every Enter typed after a badge's Enter. (The kiosk also makes an Enter
+    put 0.15 s on every Enter typed after a badge's Enter. A function key always waits so: a
+    function key held down on one screen does not land, repeated, on the next one, which
+    gives it another meaning (F2 held on a person's screen deposited her phone, and its
+    repeats ran through the confirmation onto home's "Phone in / out", armed for the next
+    person's badge: his phone was recorded without his screen being shown). A second press
+    of a function key within a second is rare, and waits 0.15 s. (The kiosk also makes an Enter
     matter when the Enter before it may have read a typed code: its repeats, held down, would
     land on the screen that code opened and deposit a phone there; ``KioskApp.on_event``.)
 
@@ -346,6 +354,7 @@ class HeldKeys:
                 return out  # still held down
             return [*out, event]  # pressed twice at once: two presses
         self._repeating = False
+        matters = matters or bool(FUNCTION_KEYS.fullmatch(key))
         if same and matters and gap <= self.FIRST_REPEAT_WITHIN:
             self.waiting = event  # a second press, or the first repeat: the next key says
             return out

@@ -1,0 +1,81 @@
+"""Round 16 of the typing red team: keys held down, keys a curious person presses, a scanner
+set up differently; the register read before and after."""
+
+from __future__ import annotations
+
+import asyncio
+from time import monotonic
+
+import pytest
+from textual import events as textual_events
+
+from kiosk.services.app import Services
+from kiosk.ui.app import KioskApp
+from kiosk.ui.person import PersonScreen
+from tests.ui.kiosk_support import (
+    events,
+    make_app,
+    notice,
+    running,
+    scan,
+    screen_text,
+    settle,
+)
+
+pytestmark = pytest.mark.ui
+
+# A key held down: the terminal repeats it after half a second, 30 times a second.
+REPEAT_DELAY = 0.5
+REPEAT_EVERY = 1 / 30
+
+
+async def _keys_at(app: KioskApp, keys: list[tuple[float, str]]) -> None:
+    """Keys as a terminal sends them, each at its own time (seconds from now), in real
+    time: a person's, or a key held down and repeated."""
+    start = monotonic()
+    for offset, key in keys:
+        when = start + offset
+        while monotonic() < when:
+            await asyncio.sleep(min(0.005, when - monotonic()))
+        character = "\r" if key == "enter" else key if len(key) == 1 else None
+        event = textual_events.Key(key, character)
+        event.time = when
+        app.post_message(event)
+
+
+def _held(key: str, seconds: float) -> list[tuple[float, str]]:
+    """``key`` pressed and held ``seconds``: the press, then the terminal's repeats."""
+    keys = [(0.0, key)]
+    repeat = REPEAT_DELAY
+    while repeat < seconds:
+        keys.append((repeat, key))
+        repeat += REPEAT_EVERY
+    return keys
+
+
+# --- a function key held down ----------------------------------------------------------------
+
+
+async def test_f2_held_down_on_a_persons_screen_leaves_home_unarmed_for_the_next_badge(
+    school: Services,
+) -> None:
+    # Emma presses F2 (Deposit phone) on her screen a moment too long. The press deposits her
+    # phone; its repeats ran through the confirmation onto home, where F2 is "Phone in / out":
+    # armed, it took Ben's badge, scanned next to see his screen, as "put my phone in" and
+    # deposited his phone without his screen ever being shown. A key held is one press.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        assert isinstance(app.screen, PersonScreen)
+        before = len(events(school))
+        await _keys_at(app, _held("f2", 1.5))
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert [kind for kind, _ in events(school)[before:]] == ["phone_deposited"]
+        await pilot.pause(0.2)
+        await settle(pilot)
+        # Ben scans his badge to see his own screen.
+        await scan(pilot, "SRK1:S:BJONES")
+        assert isinstance(app.screen, PersonScreen), notice(app)
+        assert "Ben" in screen_text(app)
+    assert [kind for kind, _ in events(school)[before:]] == ["phone_deposited"]
