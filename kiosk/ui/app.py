@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from time import monotonic
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from textual import events
 from textual.app import App
@@ -157,6 +157,10 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         self._last_press: tuple[float, int, int, weakref.ref[Screen[Any]], object] | None = None
         self._press_dropped = False
         self._moved_by_itself_at = float("-inf")  # (time.monotonic(), a tap's own clock)
+        # The screen (weakly) and its showing a scan was read on, while that scan is being
+        # answered, when it was read over a screen someone may be tapping (see _scan_answered).
+        self._scan_read_on: tuple[weakref.ref[Screen[Any]], object] | None = None
+        self._scan_requeued = False
         self._last_input = self.clock.monotonic()
         # For measurements (bench): when the last key arrived, when the last confirmation
         # was first drawn (time.monotonic()).
@@ -353,6 +357,7 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
     def _answered(self) -> None:
         """A service call's answer has been handled: keys typed and scans made meanwhile
         go on."""
+        self._scan_answered()
         if self.keys_held:
             self._release_later()
         self.call_later(self._pump_scans)
@@ -368,6 +373,7 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
     def requeue_scan(self, text: str) -> None:
         """Handle ``text`` next, before anything else queued."""
         self._scans.appendleft(text)
+        self._scan_requeued = True  # (read over another screen first: see _pump_scans)
         self.call_later(self._pump_scans)
 
     @property
@@ -450,14 +456,35 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
             if not isinstance(screen, KioskScreenMixin):
                 log.info("scan ignored on %s", type(screen).__name__)
                 continue
+            # Read over a screen other than home (a person's, a form, a confirmation; or
+            # handed on from one to home): what its answer shows comes under the finger of
+            # whoever was using that screen (see _scan_answered).
+            over = self._scan_requeued or cast(object, screen) is not self.home
+            self._scan_requeued = False
+            self._scan_read_on = (weakref.ref(screen), showing(screen)) if over else None
             screen.reading_code = True
             self.gateway.safely(screen.handle_scan, text)
             if not self.busy:
                 screen.reading_code = False  # answered at once
+                self._scan_answered()
 
     def _scans_wanted(self) -> bool:
         screen = self.screen
         return isinstance(screen, KioskScreenMixin) and screen.ACCEPTS_SCANS
+
+    def _scan_answered(self) -> None:
+        """A scan (or a code typed and Enter) read over a screen other than home has been
+        answered: if what is on top is another screen now, or the same one showing someone
+        else, it came under the finger of the person using the screen before. A tap this soon
+        after (``DOUBLE_TAP_SECONDS``) was aimed at what was there: dropped. (Emma reached
+        for "Deposit phone" as Ben scanned his badge behind her: his screen replaced hers,
+        its keys in the same places, and her tap deposited his phone.)"""
+        read_on, self._scan_read_on = self._scan_read_on, None
+        if read_on is None or not self.screen_stack:
+            return
+        screen = self.screen
+        if read_on[0]() is not screen or read_on[1] != showing(screen):
+            self._moved_by_itself_at = monotonic()
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent) and not event.is_forwarded:
@@ -537,7 +564,8 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
     # in between, is the second tap of a double tap: aimed at the screen the first one left.
     # (Done tapped twice: the second landed on home's "Phone in / out", in the same place,
     # and armed it for the next person's badge.) So is a press this soon after the screen
-    # changed by itself (the idle timeout, the confirmation's own timer): aimed at the one
+    # changed by itself (the idle timeout, the confirmation's own timer), or by a scan read
+    # over a screen someone was using (a colleague's badge behind them): aimed at the one
     # that was there (a tap to leave the confirmation, as it left, armed home's button). And
     # so is a press this soon after the screen's buttons moved under the finger (a banner
     # came above them: KioskScreenMixin.tap_targets_moved_at).

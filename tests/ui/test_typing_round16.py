@@ -12,6 +12,7 @@ from textual import events as textual_events
 from kiosk.services.app import Services
 from kiosk.ui.app import KioskApp
 from kiosk.ui.person import PersonScreen
+from kiosk.ui.widgets import ActionPad
 from tests.ui.kiosk_support import (
     events,
     make_app,
@@ -20,6 +21,7 @@ from tests.ui.kiosk_support import (
     scan,
     screen_text,
     settle,
+    tap_at,
 )
 
 pytestmark = pytest.mark.ui
@@ -79,3 +81,44 @@ async def test_f2_held_down_on_a_persons_screen_leaves_home_unarmed_for_the_next
         assert isinstance(app.screen, PersonScreen), notice(app)
         assert "Ben" in screen_text(app)
     assert [kind for kind, _ in events(school)[before:]] == ["phone_deposited"]
+
+
+# --- a tap aimed at a screen a colleague's scan has just replaced ------------------------------
+
+
+def _pad_key(app: KioskApp, name: str) -> tuple[int, int]:
+    """Where the person's pad key ``name`` is on the screen now."""
+    pad = app.screen.query_one("#person-actions", ActionPad)
+    offset = pad.key_offset(name)
+    assert offset is not None, f"{name} is not shown: {pad.text!r}"
+    return pad.content_region.x + offset.x, pad.content_region.y + offset.y
+
+
+async def test_a_tap_as_a_colleagues_badge_replaces_the_screen_records_nothing_for_her(
+    school: Services,
+) -> None:
+    # Emma's screen is up; she reaches for "Deposit phone". Ben, behind her, scans his badge
+    # at that moment: his screen replaces hers (the same keys in the same places), and her
+    # finger landed on his "Deposit phone": his phone was recorded as deposited, by her tap.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        assert isinstance(app.screen, PersonScreen)
+        x, y = _pad_key(app, "deposit")
+        before = len(events(school))
+        await scan(pilot, "SRK1:S:BJONES")  # his screen comes...
+        assert app.screen.status.staff.code == "BJONES"  # type: ignore[attr-defined]
+        assert _pad_key(app, "deposit") == (x, y)
+        tap_at(app, x, y)  # ...as her finger lands
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert events(school)[before:] == []
+        assert isinstance(app.screen, PersonScreen), notice(app)
+        # Ben's own tap, once he has seen his screen, deposits his phone.
+        await pilot.pause(app.DOUBLE_TAP_SECONDS)
+        tap_at(app, x, y)
+        await pilot.pause(0.3)
+        await settle(pilot)
+    assert [(kind, data.get("staff_code")) for kind, data in events(school)[before:]] == [
+        ("phone_deposited", "BJONES")
+    ]
