@@ -31,14 +31,15 @@ from textual.widget import Widget
 from kiosk import malloc
 from kiosk.config import Settings, load_settings
 from kiosk.domain.errors import KioskError
+from kiosk.domain.text import one_line
 from kiosk.domain.timeutil import utc_now
 from kiosk.ui import tuning
 from kiosk.ui.base import KioskScreenMixin
 from kiosk.ui.clock import UiClock
 from kiosk.ui.gateway import UNEXPECTED, Gateway
-from kiosk.ui.keys import TAPS, HeldKeys, KeysInOrder, showing
+from kiosk.ui.keys import FUNCTION_KEYS, TAPS, HeldKeys, KeysInOrder, showing
 from kiosk.ui.logfile import setup_file_logging
-from kiosk.ui.scanner import ScanWedge, WedgeOutput
+from kiosk.ui.scanner import Scanned, ScanWedge, WedgeOutput
 from kiosk.ui.signals import exit_on_sigterm, forget_sigterm
 from kiosk.ui.text import show_toast
 from kiosk.ui.theme import HIGH_CONTRAST, KIOSK, THEMES
@@ -159,8 +160,12 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         self._moved_by_itself_at = float("-inf")  # (time.monotonic(), a tap's own clock)
         # The screen (weakly) and its showing a scan was read on, while that scan is being
         # answered, when it was read over a screen someone may be tapping (see _scan_answered).
-        self._scan_read_on: tuple[weakref.ref[Screen[Any]], object] | None = None
+        # (And whether it came from the scanner.)
+        self._scan_read_on: tuple[weakref.ref[Any], object, bool] | None = None
         self._scan_requeued = False
+        # The screen (weakly) such a scan's answer brought up, and when (time.monotonic(), a
+        # key's own clock): see _came_as_it_appeared.
+        self._brought_up: tuple[weakref.ref[Any], float] | None = None
         self._last_input = self.clock.monotonic()
         # For measurements (bench): when the last key arrived, when the last confirmation
         # was first drawn (time.monotonic()).
@@ -420,6 +425,8 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         # order: a key sent to a widget is handled later, in that widget's own queue, and an
         # Enter would overtake (or be overtaken by) the characters around it.
         screen = self.screen
+        if isinstance(screen, KioskScreenMixin) and self._came_as_it_appeared(screen, item):
+            return
         if isinstance(screen, KioskScreenMixin) and screen.take_key(item):
             return
         if isinstance(screen, KioskScreenMixin) and not item.is_printable:
@@ -461,7 +468,8 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
             # whoever was using that screen (see _scan_answered).
             over = self._scan_requeued or cast(object, screen) is not self.home
             self._scan_requeued = False
-            self._scan_read_on = (weakref.ref(screen), showing(screen)) if over else None
+            read_on = (weakref.ref(screen), showing(screen), isinstance(text, Scanned))
+            self._scan_read_on = read_on if over else None
             screen.reading_code = True
             self.gateway.safely(screen.handle_scan, text)
             if not self.busy:
@@ -484,7 +492,43 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
             return
         screen = self.screen
         if read_on[0]() is not screen or read_on[1] != showing(screen):
-            self._moved_by_itself_at = monotonic()
+            self._moved_by_itself_at = now = monotonic()
+            if read_on[2]:  # a badge: the keys around it may be someone else's (see below)
+                self._brought_up = (weakref.ref(screen), now)
+
+    # A key that acts (Enter with nothing typed, a function key) pressed before a screen a
+    # colleague's badge brought up, or this soon after it appeared, was meant for the screen
+    # that was there: nobody reads a new screen and acts on it in less. (A code typed at the
+    # keyboard, then Enter, are one person's: the typed-ahead Enter goes on, as it did.)
+    BROUGHT_UP_READ_SECONDS = 0.5
+
+    def _came_as_it_appeared(self, screen: KioskScreenMixin, event: events.Key) -> bool:
+        """``event`` acts on ``screen``, which a badge (or label) read from the scanner over
+        the screen before has just brought up (``_scan_answered``), and was pressed before it
+        appeared or within ``BROUGHT_UP_READ_SECONDS`` of it: it was meant for the screen
+        that was there (Emma pressed Enter on her screen as Ben scanned his badge behind her:
+        her Enter went to his screen and deposited his phone). True: dropped, and the screen
+        says so."""
+        brought = self._brought_up
+        if brought is None:
+            return False
+        ref, at = brought
+        if ref() is not screen or event.time >= at + self.BROUGHT_UP_READ_SECONDS:
+            return False
+        field = screen.code_field
+        typed = field is not None and bool(field.value.strip())
+        enter = event.key in ENTER_KEYS and not typed
+        if not (enter or FUNCTION_KEYS.fullmatch(event.key)):
+            return False
+        name = "Enter" if enter else event.key.upper()
+        owner = screen.screen_owner
+        whose = f"{one_line(owner.name)}'s screen" if owner is not None else "this screen"
+        log.info("%s dropped: pressed as %s appeared", name, whose)
+        screen.show_info(
+            f"{name} came as {whose} appeared: nothing was done. "
+            f"Press {name} again if it was meant for this screen."
+        )
+        return True
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent) and not event.is_forwarded:
@@ -521,7 +565,7 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
                 await self._apply(self._wedge.flush())
             scan = self._wedge.paste(event.text) if self._scans_wanted() else None
             if scan is not None:
-                self.receive_scan(scan)
+                self.receive_scan(Scanned(scan))
                 return
         await super().on_event(event)
 
@@ -605,9 +649,9 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
             await self.deliver_key(key_event)
         if out.scan is not None:
             if self.keys_held:  # after the keys typed before it
-                self.hold_key(out.scan)
+                self.hold_key(Scanned(out.scan))
             else:
-                self.receive_scan(out.scan)
+                self.receive_scan(Scanned(out.scan))
         if self._wedge_timer is not None:
             self._wedge_timer.stop()
             self._wedge_timer = None

@@ -11,12 +11,14 @@ from textual import events as textual_events
 
 from kiosk.services.app import Services
 from kiosk.ui.app import KioskApp
+from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.person import PersonScreen
 from kiosk.ui.widgets import ActionPad
 from tests.ui.kiosk_support import (
     events,
     make_app,
     notice,
+    press,
     running,
     scan,
     screen_text,
@@ -122,3 +124,60 @@ async def test_a_tap_as_a_colleagues_badge_replaces_the_screen_records_nothing_f
     assert [(kind, data.get("staff_code")) for kind, data in events(school)[before:]] == [
         ("phone_deposited", "BJONES")
     ]
+
+
+# --- an Enter as a colleague's badge replaces the screen ---------------------------------------
+
+
+def _scanned(payload: str, at: float = 0.0) -> list[tuple[float, str]]:
+    """A USB scanner types ``payload`` and Enter, a key every 4 ms, from ``at``."""
+    keys = [(at + 0.004 * n, char) for n, char in enumerate(payload)]
+    keys.append((at + 0.004 * len(payload), "enter"))
+    return keys
+
+
+async def test_an_enter_as_a_colleagues_badge_replaces_the_screen_records_nothing(
+    school: Services,
+) -> None:
+    # Emma's screen is up; she presses Enter to deposit her phone just as Ben, behind her,
+    # scans his badge. His badge was read first; her Enter, a tenth of a second later, went
+    # to his screen (it waited for it) and deposited his phone: neither of them meant it.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        assert isinstance(app.screen, PersonScreen)
+        before = len(events(school))
+        await _keys_at(app, [*_scanned("SRK1:S:BJONES"), (0.15, "enter")])
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert events(school)[before:] == []
+        assert isinstance(app.screen, PersonScreen), notice(app)
+        assert app.screen.status.staff.code == "BJONES"
+        assert "Enter came as" in notice(app)
+        # Ben's own Enter, once he has seen his screen, deposits his phone.
+        await pilot.pause(0.6)
+        await press(pilot, "enter")
+    assert [(kind, data.get("staff_code")) for kind, data in events(school)[before:]] == [
+        ("phone_deposited", "BJONES")
+    ]
+
+
+async def test_an_enter_on_a_confirmation_as_a_colleagues_badge_is_read_records_nothing(
+    school: Services,
+) -> None:
+    # Emma's phone is in: her confirmation is up, and she presses Enter to leave it as Ben
+    # scans his badge. His badge took the kiosk home and to his screen; her Enter followed
+    # it there and deposited his phone.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ConfirmScreen)
+        before = len(events(school))
+        await _keys_at(app, [*_scanned("SRK1:S:BJONES"), (0.15, "enter")])
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert events(school)[before:] == []
+        assert isinstance(app.screen, PersonScreen), notice(app)
+        assert app.screen.status.staff.code == "BJONES"
+        assert "Enter came as Ben Jones's screen appeared" in notice(app)
