@@ -74,6 +74,7 @@ from kiosk.services.integrity import (
     Anchor,
     IntegrityService,
     VerifyReport,
+    chain_faults_upto,
     chain_offset,
     read_last,
     verify_session,
@@ -538,6 +539,18 @@ class BackupService(UseCases):
             if upto is None:
                 kept = session.scalar(older) or 0
                 return PurgeReport(before, 0, None, None, None, kept, None)
+            faults = chain_faults_upto(
+                session, upto, now=uow.now, key=school_key_if_present(self.ctx.settings)
+            )
+            if faults:
+                shown = ", ".join(str(i) for i in faults[:10])
+                more = " ..." if len(faults) > 10 else ""
+                raise RuleViolation(
+                    "Nothing was purged: the events it would remove do not verify (event(s) "
+                    f"{shown}{more}: erased, changed or not recorded by the kiosk), and a purge "
+                    "would hide that for good. Run kiosk verify, keep the database as it is "
+                    "and tell the DPO."
+                )
             offset = chain_offset(session)
             _carry_over_reference(uow, upto, admin.id)
             removed, first_id, last_hash, digest = _range_digest(session, upto)

@@ -1459,6 +1459,37 @@ def verify_session(
     return replace(report, seconds=round(time.perf_counter() - started, 3))
 
 
+def chain_faults_upto(
+    session: Session, upto: int, *, now: datetime, key: bytes | None
+) -> tuple[int, ...]:
+    """The events, up to ``upto`` and the first one after it (its link), whose chain does not
+    hold as verify walks it: a broken link (an event erased, inserted or reordered), a
+    changed event or one without a valid MAC (with ``key``), one that cannot be read. A purge
+    must not remove these: its checkpoint would sign what is left and hide them for good."""
+    conn = session.connection()
+    postgresql = conn.dialect.name == "postgresql"
+    columns = (
+        ", ".join(_PG_COLUMN.get(c, c) for c in EVENT_COLUMNS)
+        if postgresql
+        else ", ".join(EVENT_COLUMNS)
+    )
+    # The table itself, by its key (on SQLite not through an index that could be rebuilt
+    # without a row).
+    hint = "" if postgresql else " NOT INDEXED"
+    last = session.scalar(select(func.min(Event.id)).where(Event.id > upto))
+    # (Options of this statement only: the session's connection goes on to record.)
+    stream = conn.execute(
+        text(f"SELECT {columns} FROM events{hint} WHERE id <= :last ORDER BY id"),
+        {"last": int(last if last is not None else upto)},
+        execution_options={"yield_per": STREAM_BATCH},
+    )
+    try:
+        report = walk(stream, now=now, key=key)
+    finally:
+        stream.close()
+    return tuple(sorted({*report.broken_links, *report.mismatched}))
+
+
 # --- the witness: a local file, and the newest register_verified event ---------------------
 
 

@@ -1,0 +1,118 @@
+"""Round 16 of the red team on the record: a shell on the kiosk and its SQLite file (rollback,
+the purge, the school key on the machine, what verify can and cannot prove).
+
+Each test here failed on the code before its fix (see the commit that added it), unless it is
+marked as a guard test.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from kiosk.config import Settings
+from kiosk.db.engine import make_engine
+from kiosk.domain.errors import KioskError
+from kiosk.services.app import Services
+from tests.conftest import FakeClock
+from tests.reliability.helpers import sqlite_path
+from tests.reliability.test_tamper import record_shift
+from tests.school import make_school
+
+
+@contextmanager
+def _file(services: Services) -> Iterator[sqlite3.Connection]:
+    """A shell's own connection to the kiosk's SQLite file (the kiosk closed meanwhile)."""
+    services.close()
+    conn = sqlite3.connect(sqlite_path(services.settings.database_url), isolation_level=None)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def _started(services: Services, clock: FakeClock) -> Services:
+    """The kiosk started again on the file as it is now."""
+    url = services.settings.database_url
+    return Services(make_engine(url), Settings(kiosk_name="k1", database_url=url), clock)
+
+
+def _without_triggers(conn: sqlite3.Connection, *statements: str) -> None:
+    """Run ``statements`` with every trigger dropped, then put the triggers back as they were."""
+    triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
+    for name, _sql in triggers:
+        conn.execute(f"DROP TRIGGER {name}")
+    for statement in statements:
+        conn.execute(statement)
+    for _name, sql in triggers:
+        conn.execute(sql)
+
+
+def _copy(source: str | Path, target: str | Path) -> None:
+    """A shell's copy of a SQLite file as it is now (SQLite's online backup)."""
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+# --- the purge launders what a shell did to the events it removes --------------------------
+
+EARLY = datetime(2022, 3, 10, 8, 5, tzinfo=UTC)
+LATER = datetime(2024, 6, 5, 9, 0, tzinfo=UTC)
+
+
+def _old_school(services: Services, clock: FakeClock) -> None:
+    """A school recorded from 2022 and a deposit in 2024: a purge up to 2023 is allowed."""
+    clock.set(EARLY)
+    make_school(services)
+    record_shift(services, rounds=1)
+    clock.set(LATER)
+    services.phones.deposit("ASMITH")
+    services.phones.collect("ASMITH")
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        # a 2022 deposit erased (no key needed: the triggers dropped for a moment)
+        "DELETE FROM events WHERE id = (SELECT min(id) FROM events WHERE kind = 'phone_deposited')",
+        # a 2022 deposit put on someone else (its hash left as it was)
+        "UPDATE events SET staff_id = staff_id + 1 WHERE id = (SELECT min(id) FROM events "
+        "WHERE kind = 'phone_deposited')",
+    ],
+    ids=["erased", "edited"],
+)
+def test_a_purge_does_not_fold_events_a_shell_erased_or_edited_into_its_checkpoint(
+    sqlite_services: Services, clock: FakeClock, edit: str
+) -> None:
+    """A shell (no key) erases or edits an event from over a year ago in the SQLite file.
+    ``kiosk verify`` names it (a broken link, a changed event). Then the office runs its
+    yearly ``kiosk purge``: the purge counted and digested whatever rows were there, signed a
+    checkpoint in the admin's name over them and removed them, and verify said "Register
+    intact" from then on: the erasure was laundered by the office's own command, and no check
+    afterwards could ever find it. The purge now checks the chain of what it would remove and
+    refuses, nothing changed, while it does not hold."""
+    services = sqlite_services
+    _old_school(services, clock)
+    with _file(services) as conn:
+        _without_triggers(conn, edit)
+    services = _started(services, clock)
+    try:
+        assert not services.integrity.verify(save=False).ok
+        with pytest.raises(KioskError) as refused:
+            services.backup.purge(date(2023, 1, 1), "CHEAD")
+        message = refused.value.message
+        assert "Nothing was purged" in message, message
+        assert "kiosk verify" in message, message
+        report = services.integrity.verify(save=False)
+        assert not report.ok, report.summary
+    finally:
+        services.close()
