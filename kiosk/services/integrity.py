@@ -1143,6 +1143,17 @@ def walk(
             "register's file here can change that one too), or that the whole register was "
             "rewritten with recomputed hashes."
         )
+    else:
+        # An anchor proves the register up to its event; what came after it rests on this
+        # machine's witness file, which a shell here can rewrite to agree.
+        newest_anchor = max(a.event_id for a in anchors)
+        cannot.append(
+            f"The anchor(s) given cover the register up to event {newest_anchor}. After "
+            f"event {newest_anchor}, this check cannot rule out that the register was put "
+            "back to an older copy, or events were cut off the end, with this machine's "
+            "witness file rewritten to agree, or that those events were rewritten with "
+            "recomputed hashes. Check again with a newer anchor to cover them."
+        )
     if key is None:
         cannot.append(
             "The school's key is not on this machine: MACs were not checked, so an event "

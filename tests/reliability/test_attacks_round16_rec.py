@@ -7,6 +7,7 @@ marked as a guard test.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,8 +20,10 @@ from kiosk.config import Settings
 from kiosk.db.engine import make_engine
 from kiosk.domain.errors import KioskError
 from kiosk.services.app import Services
+from kiosk.services.integrity import witness_name, witness_path
 from tests.conftest import FakeClock
 from tests.reliability.helpers import sqlite_path
+from tests.reliability.test_attacks import shift_school
 from tests.reliability.test_tamper import record_shift
 from tests.school import make_school
 
@@ -116,3 +119,58 @@ def test_a_purge_does_not_fold_events_a_shell_erased_or_edited_into_its_checkpoi
         assert not report.ok, report.summary
     finally:
         services.close()
+
+
+# --- an anchor covers the register up to its event, not after it ---------------------------
+
+
+def _put_back(copy: Path, path: str) -> None:
+    """The older copy put in place of the register, its ``-wal`` and ``-shm`` tidied away."""
+    _copy(copy, path)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def test_verify_with_an_anchor_says_what_came_after_it_is_not_covered(
+    sqlite_services: Services, tmp_path: Path, clock: FakeClock
+) -> None:
+    """The office keeps the morning's anchor (e-mailed off the machine) and checks with it.
+    A shell on the kiosk keeps a copy of the register after the anchor, waits for the
+    afternoon's deposits (and a check), puts the copy back and writes this machine's witness
+    file to agree (its entry is the copy's own last check, plain JSON in the register).
+    ``kiosk verify --anchor`` then said "Register intact" and nothing else: no "Cannot rule
+    out" line at all (it is printed only without an anchor), so the office read the
+    afternoon as proven. An anchor proves the register up to its event: verify now says
+    that what came after it can still have been put back, cut off or rewritten."""
+    services = sqlite_services
+    shift_school(services)
+    anchor = services.integrity.anchor()
+    services.integrity.verify()
+    old = tmp_path / "old.sqlite3"
+    path = sqlite_path(services.settings.database_url)
+    _copy(path, old)
+    clock.advance(hours=5)
+    services.phones.deposit("ASMITH")
+    services.integrity.verify()
+    services.close()
+
+    _put_back(old, path)
+    (details,) = (
+        sqlite3.connect(old)
+        .execute(
+            "SELECT details FROM events WHERE kind = 'register_verified' ORDER BY id DESC LIMIT 1"
+        )
+        .fetchone()
+    )
+    name = witness_name(services.settings.database_url)
+    witness_path().write_text(json.dumps({name: json.loads(details)["report"]}))
+    services = _started(services, clock)
+    try:
+        report = services.integrity.verify(anchors=(anchor,))
+    finally:
+        services.close()
+
+    assert report.ok, report.summary  # nothing on this machine can tell
+    said_ = " ".join(report.cannot_rule_out).lower()
+    assert f"after event {anchor.event_id}" in said_, said_
+    assert "put back to an older copy" in said_, said_
