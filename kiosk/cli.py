@@ -1290,7 +1290,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     print(f"Head hash:      {report.head_hash}")
     if report.anchors_checked:
         print(f"Anchors:        {report.anchors_checked} checked")
-    print(f"MACs:           {'checked' if report.macs_checked else 'NOT checked (no key)'}")
+    macs = "checked, with the school key on this machine" if report.macs_checked else None
+    print(f"MACs:           {macs or 'NOT checked (no key)'}")
     for line in report.cannot_rule_out:
         print(f"Cannot rule out: {line}")
     for note in report.notes:

@@ -1154,6 +1154,16 @@ def walk(
             "witness file rewritten to agree, or that those events were rewritten with "
             "recomputed hashes. Check again with a newer anchor to cover them."
         )
+    if key is not None:
+        # The kiosk MACs every event with the key, so its own user can read it: a MAC tells
+        # the key's holder from someone without it, not the kiosk app from a shell here.
+        cannot.append(
+            "MACs were checked with the school key, which is on this machine: whoever can read "
+            "it here (the kiosk's own user, an administrator of this computer) can add or "
+            "rewrite events with valid MACs. A valid MAC shows an event was made with the key, "
+            "not that the kiosk app recorded it; only an anchor shows that what it covers was "
+            "not rewritten since."
+        )
     if key is None:
         cannot.append(
             "The school's key is not on this machine: MACs were not checked, so an event "

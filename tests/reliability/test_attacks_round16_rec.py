@@ -174,3 +174,57 @@ def test_verify_with_an_anchor_says_what_came_after_it_is_not_covered(
     said_ = " ".join(report.cannot_rule_out).lower()
     assert f"after event {anchor.event_id}" in said_, said_
     assert "put back to an older copy" in said_, said_
+
+
+# --- the school key is on the machine -------------------------------------------------------
+
+
+def test_verify_says_the_macs_prove_nothing_against_whoever_can_read_the_key_here(
+    sqlite_services: Services,
+) -> None:
+    """A shell as the kiosk's own user reads ``school.key`` in the data folder (it must be
+    readable by that user: the kiosk MACs every event with it) and appends a collection of
+    Alice's phone she never made, chained and MACed like the kiosk's own. Verify cannot tell
+    (the threat model says so); it said "Register intact ... MACs: checked" and its "Cannot
+    rule out" line spoke of recomputed hashes only, which an office reads as "the MACs would
+    have caught a forgery". Verify now says that the key is on this machine and that a valid
+    MAC shows an event was made with the key, not by the kiosk app."""
+    from kiosk.domain.chain import event_mac, hash_of
+    from kiosk.services.secret import key_path
+
+    services = sqlite_services
+    shift_school(services)
+    services.phones.deposit("ASMITH")
+    services.integrity.verify()
+    services.close()
+
+    key = bytes.fromhex(key_path().read_text().strip())  # what the shell reads
+    conn = sqlite3.connect(sqlite_path(services.settings.database_url), isolation_level=None)
+    try:
+        conn.row_factory = sqlite3.Row
+        last = dict(conn.execute("SELECT * FROM events ORDER BY id DESC LIMIT 1").fetchone())
+        row = dict(
+            conn.execute(
+                "SELECT * FROM events WHERE kind = 'phone_deposited' ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+        )
+        forged = dict(row, id=last["id"] + 1, kind="phone_collected", prev_hash=last["hash"])
+        forged["occurred_at"] = last["occurred_at"]
+        forged["hash"] = hash_of(forged)
+        forged["mac"] = event_mac(key, forged["hash"])
+        conn.execute(
+            f"INSERT INTO events ({', '.join(forged)}) VALUES ({', '.join('?' * len(forged))})",
+            tuple(forged.values()),
+        )
+    finally:
+        conn.close()
+    services = _started(services, FakeClock())
+    try:
+        report = services.integrity.verify()
+    finally:
+        services.close()
+
+    assert report.ok, report.summary  # the documented limit: nothing here can tell
+    said_ = " ".join(report.cannot_rule_out)
+    assert "school key" in said_ and "this machine" in said_, said_
+    assert "not that the kiosk" in said_, said_
