@@ -2110,7 +2110,10 @@ class IntegrityService(UseCases):
             report = replace(report, ok=False, problems=(*report.problems, problem))
         if witness_note:
             report = replace(report, notes=(*report.notes, witness_note))
-        elif self.ctx.engine.dialect.name == "sqlite" and not after_restore:
+        if self.ctx.engine.dialect.name == "sqlite" and not after_restore:
+            # A witness file that cannot be read (garbage written over it) is one replaced,
+            # as a deleted one is: the register's own checks kept in it are looked for all
+            # the same, or a register put back to an older copy passed as intact.
             report = with_witness_behind(report, witness_behind(witness, last_id, last, database))
         elsewhere = _checked_elsewhere(database, self._former_database(), witness)
         if elsewhere:

@@ -23,7 +23,7 @@ from kiosk.services.app import Services
 from kiosk.services.integrity import witness_name, witness_path
 from tests.conftest import FakeClock
 from tests.reliability.helpers import sqlite_path
-from tests.reliability.test_attacks import shift_school
+from tests.reliability.test_attacks import said, shift_school
 from tests.reliability.test_tamper import record_shift
 from tests.school import make_school
 
@@ -228,3 +228,67 @@ def test_verify_says_the_macs_prove_nothing_against_whoever_can_read_the_key_her
     said_ = " ".join(report.cannot_rule_out)
     assert "school key" in said_ and "this machine" in said_, said_
     assert "not that the kiosk" in said_, said_
+
+
+# --- the witness file made unreadable instead of deleted -----------------------------------
+
+
+@pytest.mark.parametrize("garbage", ["not a witness", "[]", '{"$witness-file": 7}'])
+def test_a_register_put_back_with_the_witness_file_garbled_is_named(
+    sqlite_services: Services, tmp_path: Path, clock: FakeClock, garbage: str
+) -> None:
+    """A shell keeps a copy of ``kiosk.sqlite3`` after a check, waits for a deposit and the
+    next check, puts the copy back and, instead of deleting this machine's witness file
+    (which verify names since round 14), writes garbage into it. Verify said "Register
+    intact" (exit 0) with a note that the witness file could not be read: the deposit was
+    gone and the office was told the register was whole. The kiosk writes that file whole;
+    one it cannot read, with a register holding a check made here, is a witness file
+    replaced, and verify now says the register may have been put back."""
+    services = sqlite_services
+    shift_school(services)
+    services.integrity.verify()
+    old = tmp_path / "old.sqlite3"
+    path = sqlite_path(services.settings.database_url)
+    _copy(path, old)
+    services.phones.deposit("ASMITH")
+    services.integrity.verify()
+    services.close()
+
+    _put_back(old, path)
+    witness_path().write_text(garbage)
+    services = _started(services, clock)
+    try:
+        report = services.integrity.verify()
+    finally:
+        services.close()
+
+    assert not report.ok, report.summary
+    assert "witness file" in said(report), said(report)
+    assert "older copy" in said(report), said(report)
+
+
+def test_a_backup_of_a_register_put_back_with_the_witness_file_garbled_is_not_verified(
+    sqlite_services: Services, tmp_path: Path, clock: FakeClock
+) -> None:
+    """The same, then the nightly ``kiosk backup``: it said "verified" with a note, and the
+    office kept the register without the deposit as a good copy."""
+    services = sqlite_services
+    shift_school(services)
+    services.integrity.verify()
+    old = tmp_path / "old.sqlite3"
+    path = sqlite_path(services.settings.database_url)
+    _copy(path, old)
+    services.phones.deposit("ASMITH")
+    services.integrity.verify()
+    services.close()
+
+    _put_back(old, path)
+    witness_path().write_text("not a witness")
+    services = _started(services, clock)
+    try:
+        report = services.backup.backup(tmp_path / "b.sqlite3")
+    finally:
+        services.close()
+
+    assert not report.verify.ok, report.summary
+    assert "DOES NOT VERIFY" in report.summary
