@@ -760,6 +760,9 @@ def walk(
     # return names, a voided event): a kept event naming a purged one shows a purge that was
     # not the kiosk's (a checkpoint written with the key, the prefix deleted by hand).
     refers_purged: list[str] = []
+    # Recorded restores that dropped newer events: (event, first dropped, last dropped, who,
+    # why). What they dropped is not in the register; an anchor naming it is still a problem.
+    restores: list[tuple[Any, int, int, str, str | None]] = []
     for raw in rows:
         row = dict(raw) if type(raw) is dict else dict(zip(EVENT_COLUMNS, raw, strict=False))
         event_id = row["id"]
@@ -914,6 +917,28 @@ def walk(
             except (KeyError, TypeError, ValueError, OverflowError, UnreadableEvent):
                 # OverflowError: a JSON number such as 1e999 (infinity) as an id.
                 problems.append(f"checkpoint event {event_id} is incomplete")
+        elif (
+            kind == admin_action
+            and isinstance(details, dict)
+            and details.get("action") == "database_restored"
+        ):
+            span = details.get("dropped_ids")
+            if (
+                isinstance(span, list)
+                and len(span) == 2
+                and all(type(i) is int for i in span)
+                and span[0] <= span[1]
+            ):
+                reason = details.get("reason")
+                restores.append(
+                    (
+                        event_id,
+                        span[0],
+                        span[1],
+                        _person(row["staff_id"], replay),
+                        reason if isinstance(reason, str) else None,
+                    )
+                )
         elif kind == acknowledged and isinstance(details, dict) and "sha256" in details:
             policy = replay["policies"].get(row["policy_id"])
             if isinstance(policy, dict) and policy.get("sha256") != details["sha256"]:
@@ -1087,7 +1112,15 @@ def walk(
 
     head_position = offset + checked if offset is not None and head_id is not None else None
     for wanted in anchors:
-        problems.extend(_anchor_problems(wanted, anchor_seen, offset, purged))
+        problems.extend(_anchor_problems(wanted, anchor_seen, offset, purged, restores))
+    for restored_by_event, first_dropped, last_dropped, who, why in restores:
+        notes.append(
+            f"event {restored_by_event} records a restore by {who} that dropped "
+            f"{last_dropped - first_dropped + 1} id(s) of newer events ({first_dropped} to "
+            f"{last_dropped}), reason: {why or '(none given)'}: those events are not in the "
+            "register and no check here can say what they were (the copy the restore kept "
+            "beside the register, kiosk.before-restore-*, holds them)"
+        )
     if anchors and offset is None and first_id is not None:
         problems.append(
             "the anchors cannot be checked: positions in the register are not known (the "
@@ -1297,6 +1330,7 @@ def _anchor_problems(
     seen: Mapping[int, tuple[str, int, str]],
     offset: int | None,
     checkpoints: Sequence[_Checkpoint],
+    restores: Sequence[tuple[Any, int, int, str, str | None]] = (),
 ) -> list[str]:
     name = f"anchor {wanted.source or ''} (event {wanted.event_id}, {wanted.occurred_at})".replace(
         "anchor  (", "anchor ("
@@ -1317,6 +1351,16 @@ def _anchor_problems(
                 and c.details["last_removed_position"] >= wanted.position
             )
         ]
+        dropped_by = [r for r in restores if r[1] <= wanted.event_id <= r[2]]
+        if not covering and dropped_by:
+            # Still a problem (the anchor's event is gone, and a shell with the key can write
+            # such a record too), but said as what the register records.
+            restore = dropped_by[-1]
+            return [
+                f"{name}: the event is no longer in the register: the restore recorded in "
+                f"event {restore[0]} dropped events {restore[1]} to {restore[2]}, this one "
+                f"among them (by {restore[3]}; its reason is in the notes)"
+            ]
         if not covering:
             return [
                 f"{name}: the event is no longer in the register: events were removed "

@@ -292,3 +292,37 @@ def test_a_backup_of_a_register_put_back_with_the_witness_file_garbled_is_not_ve
 
     assert not report.verify.ok, report.summary
     assert "DOES NOT VERIFY" in report.summary
+
+
+# --- an office's own restore of an old backup ------------------------------------------------
+
+
+def test_verify_names_the_recorded_restore_that_dropped_an_anchored_event(
+    sqlite_services: Services, tmp_path: Path
+) -> None:
+    """The office restores last night's backup with ``--drop-newer --reason`` (recorded), and
+    the morning's anchor named an event the restore dropped. ``kiosk verify --anchor`` said
+    "REGISTER TAMPERED WITH: ... events were removed (cut off the end or deleted)", as for
+    an intruder, and without the anchor verify said "Register intact" and nothing of the
+    events the restore dropped. Verify now names the restore that dropped them (its event,
+    the ids, who, why) with the anchor as a problem, and without it in a note."""
+    services = sqlite_services
+    shift_school(services)
+    backup = tmp_path / "monday.sqlite3"
+    services.backup.backup(backup)
+    services.phones.deposit("ASMITH")
+    anchor = services.integrity.anchor()
+    report = services.backup.restore(backup, drop_newer=True, reason="deposit by mistake")
+
+    plain = services.integrity.verify(save=False)
+    anchored = services.integrity.verify(save=False, anchors=(anchor,))
+
+    assert plain.ok, plain.summary
+    notes = " ".join(plain.notes)
+    assert f"event {report.event_id} records a restore" in notes, notes
+    assert "deposit by mistake" in notes, notes
+    assert not anchored.ok
+    assert f"the restore recorded in event {report.event_id} dropped" in said(anchored), said(
+        anchored
+    )
+    assert "cut off the end or deleted" not in said(anchored)
