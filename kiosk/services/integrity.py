@@ -1541,18 +1541,22 @@ def chain_faults_upto(
     # The table itself, by its key (on SQLite not through an index that could be rebuilt
     # without a row).
     hint = "" if postgresql else " NOT INDEXED"
-    last = session.scalar(select(func.min(Event.id)).where(Event.id > upto))
+    last = int(session.scalar(select(func.min(Event.id)).where(Event.id > upto)) or upto)
+    # The admin actions after the range too: an earlier purge's checkpoint, recorded after
+    # the events this one removes, vouches for where the register starts (what they say of
+    # themselves, and their links, are not this purge's to judge: only ids up to ``last``).
     # (Options of this statement only: the session's connection goes on to record.)
     stream = conn.execute(
-        text(f"SELECT {columns} FROM events{hint} WHERE id <= :last ORDER BY id"),
-        {"last": int(last if last is not None else upto)},
+        text(f"SELECT {columns} FROM events{hint} WHERE id <= :last OR kind = :admin ORDER BY id"),
+        {"last": last, "admin": EventKind.ADMIN_ACTION.value},
         execution_options={"yield_per": STREAM_BATCH},
     )
     try:
         report = walk(stream, now=now, key=key)
     finally:
         stream.close()
-    return tuple(sorted({*report.broken_links, *report.mismatched}))
+    faults = {*report.broken_links, *report.mismatched}
+    return tuple(sorted(i for i in faults if isinstance(i, int) and i <= last))
 
 
 # --- the witness: a local file, and the newest register_verified event ---------------------

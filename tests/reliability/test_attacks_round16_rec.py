@@ -326,3 +326,60 @@ def test_verify_names_the_recorded_restore_that_dropped_an_anchored_event(
         anchored
     )
     assert "cut off the end or deleted" not in said(anchored)
+
+
+def _purged_once(services: Services, clock: FakeClock) -> int:
+    """A school recorded from 2022, purged up to 2023 in June 2024 (its checkpoint comes
+    after the 2023 events it keeps); then January 2025. The checkpoint's id."""
+    clock.set(EARLY)
+    make_school(services)
+    record_shift(services, rounds=1)
+    clock.set(datetime(2023, 6, 5, 9, 0, tzinfo=UTC))
+    record_shift(services, rounds=1)
+    clock.set(LATER)
+    services.phones.deposit("ASMITH")
+    services.phones.collect("ASMITH")
+    first = services.backup.purge(date(2023, 1, 1), "CHEAD")
+    clock.set(datetime(2025, 1, 10, 9, 0, tzinfo=UTC))
+    assert first.checkpoint_event_id is not None
+    return first.checkpoint_event_id
+
+
+def test_guard_a_second_purge_of_an_honest_register_is_not_refused(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    """Guard test for the purge's own check: a register that starts after an earlier
+    purge's checkpoint (recorded after the events the next purge removes) is purged again."""
+    services = sqlite_services
+    checkpoint = _purged_once(services, clock)
+
+    second = services.backup.purge(date(2024, 1, 1), "CHEAD")
+
+    assert second.removed and second.last_removed_id is not None
+    assert second.last_removed_id < checkpoint
+    report = services.integrity.verify(save=False)
+    assert report.ok, report.summary
+
+
+def test_a_second_purge_does_not_fold_the_start_a_shell_cut_after_a_checkpoint(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    """After a first purge the register starts at the event its checkpoint vouches for. A
+    shell (no key) deletes the oldest kept events (2023: nobody looks at them), so the
+    register starts where no checkpoint says; verify names it. The next purge removed from
+    the new start and signed a checkpoint over it, and verify said intact from then on."""
+    services = sqlite_services
+    _purged_once(services, clock)
+    with _file(services) as conn:
+        _without_triggers(
+            conn,
+            "DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT 3)",
+        )
+    services = _started(services, clock)
+    try:
+        assert not services.integrity.verify(save=False).ok
+        with pytest.raises(KioskError, match="Nothing was purged"):
+            services.backup.purge(date(2024, 1, 1), "CHEAD")
+        assert not services.integrity.verify(save=False).ok
+    finally:
+        services.close()
