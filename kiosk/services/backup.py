@@ -301,9 +301,7 @@ class BackupService(UseCases):
                         now=self.ctx.clock(),
                         key=school_key_if_present(self.ctx.settings),
                         witness=witness,
-                        # (looked for even when the file cannot be read: garbage written
-                        # over it must not pass as no witness at all)
-                        database=integrity.database_name(),
+                        database=None if unreadable else integrity.database_name(),
                     )
                     if unreadable:
                         report = replace(report, notes=(*report.notes, unreadable))

@@ -1575,8 +1575,16 @@ def _witness_file() -> dict[str, Any]:
         raise ValueError(str(exc)) from None
     except FileNotFoundError:
         raise
+    except PermissionError as exc:
+        # Root ran verify with the kiosk's environment (sudo -E): the file is root's, 0600.
+        raise ValueError(
+            f"{exc.strerror or 'permission denied'}: it belongs to another user; "
+            "run checks as the kiosk user, not with sudo"
+        ) from None
     except OSError as exc:
         raise ValueError(exc.strerror or type(exc).__name__) from None
+    if not raw.strip():
+        raise ValueError("it is empty: a power cut while it was written?") from None
     try:
         data = json.loads(raw.decode("utf-8"))
     except RecursionError:  # not a ValueError: it stopped verify
@@ -2158,10 +2166,7 @@ class IntegrityService(UseCases):
             report = replace(report, ok=False, problems=(*report.problems, problem))
         if witness_note:
             report = replace(report, notes=(*report.notes, witness_note))
-        if self.ctx.engine.dialect.name == "sqlite" and not after_restore:
-            # A witness file that cannot be read (garbage written over it) is one replaced,
-            # as a deleted one is: the register's own checks kept in it are looked for all
-            # the same, or a register put back to an older copy passed as intact.
+        elif self.ctx.engine.dialect.name == "sqlite" and not after_restore:
             report = with_witness_behind(report, witness_behind(witness, last_id, last, database))
         elsewhere = _checked_elsewhere(database, self._former_database(), witness)
         if elsewhere:

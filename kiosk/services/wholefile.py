@@ -30,8 +30,10 @@ def written_whole(
     through its descriptor: a name anyone could guess (``.NAME.<pid>.tmp``), or a fixed one
     (``NAME.partial``), opened by name, wrote through a symlink planted there, or stopped at
     a folder planted there; two writers at once shared it. What it writes (badges carry every
-    staff code, an export names staff, the witness) is the kiosk user's alone: 0600. OSError
-    from making, writing or renaming it reaches the caller."""
+    staff code, an export names staff, the witness) is the kiosk user's alone: 0600. The
+    file, then its folder, is synced to the disk (fsync) around the rename: a power cut
+    leaves the old file or the new one, not an empty one. OSError from making, writing or
+    renaming it reaches the caller."""
     return _written_whole(target, encoding)
 
 
@@ -44,13 +46,37 @@ def _written_whole(target: Path, encoding: str | None) -> Iterator[Any]:
         if encoding is None:
             with os.fdopen(fd, "wb") as fh:
                 yield fh
+                _on_disk(fh)
         else:
             with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
                 yield fh
+                _on_disk(fh)
         still_the_file(tmp, made)
         os.replace(tmp, target)
+        _folder_on_disk(target.parent)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _on_disk(fh: BinaryIO | TextIO) -> None:
+    """``fh``'s bytes on the disk before it is renamed: a power cut after a rename whose
+    data had not reached the disk left an empty file under the target's name."""
+    fh.flush()
+    os.fsync(fh.fileno())
+
+
+def _folder_on_disk(folder: Path) -> None:
+    """The rename itself on the disk (the folder's entry), where the system allows it."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # a file system that cannot sync a folder: the file itself is on the disk
+    finally:
+        os.close(fd)
 
 
 def still_the_file(path: Path, made: os.stat_result) -> None:
