@@ -680,7 +680,7 @@ class _Checkpoint:
     details: dict[str, Any]
     occurred_at: str
     by: int | None
-    by_was_admin: bool
+    by_was_admin: bool  # (True when who held which role there is not known: not judged)
 
 
 def walk(
@@ -903,6 +903,14 @@ def walk(
             try:
                 by = row["staff_id"]
                 roles = (replay["staff"].get(by) or {}).get("roles") or ()
+                # Before the checkpoint that made this start, who held which role is known
+                # only for the people whose row the kept events recorded: an earlier purge's
+                # checkpoint kept after a later purge (which recorded its admin's row again
+                # after it, or not at all) is not judged for a row not known yet, as any
+                # other event is not (_recorder_problem).
+                unknown = (
+                    not (lists_known or first_prev == GENESIS_HASH) and by not in (replay["staff"])
+                )
                 checkpoints.append(
                     _Checkpoint(
                         event_id,
@@ -911,7 +919,7 @@ def walk(
                         details,
                         iso_utc(row["occurred_at"]) or "",
                         by,
-                        ADMIN_ROLE in roles,
+                        unknown or ADMIN_ROLE in roles,
                     )
                 )
             except (KeyError, TypeError, ValueError, OverflowError, UnreadableEvent):

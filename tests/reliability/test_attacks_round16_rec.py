@@ -396,3 +396,31 @@ def test_a_file_written_whole_is_on_the_disk_before_and_after_its_rename(
         fh.write(b"{}")
 
     assert synced == [target.stat().st_ino, tmp_path.stat().st_ino], synced
+
+
+# --- an honest school's third yearly purge ---------------------------------------------------
+
+
+def test_three_honest_yearly_purges_each_leave_a_register_that_verifies(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    """After a third yearly purge ``kiosk verify`` said "purge checkpoint N was not recorded
+    by an admin" of the second purge's checkpoint: the third had removed the row that named
+    its admin, and recorded it again only after that checkpoint. An honest school got
+    "REGISTER TAMPERED" in year three."""
+    services = sqlite_services
+    _purged_once(services, clock)
+    assert services.integrity.verify(save=False).ok
+    record_shift(services, rounds=1)  # January 2025
+    clock.set(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+    services.phones.deposit("ASMITH")
+    services.phones.collect("ASMITH")
+
+    second = services.backup.purge(date(2024, 1, 1), "CHEAD")
+    after_second = services.integrity.verify(save=False)
+    third = services.backup.purge(date(2025, 2, 1), "CHEAD")
+    after_third = services.integrity.verify(save=False)
+
+    assert second.removed and third.removed
+    assert after_second.ok, said(after_second)
+    assert after_third.ok, said(after_third)
