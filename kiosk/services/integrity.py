@@ -63,7 +63,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.elements import BindParameter, TextClause
 
 from kiosk.config import ConfigError, data_dir, load_settings, url_without_secrets
 from kiosk.db.engine import PG_NEWER_SETTINGS, PG_SESSION_SETTINGS, setting_key
@@ -135,7 +135,6 @@ KIOSK_ASKS = {
     )
 }
 
-_SELECT_EVENTS = text(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events ORDER BY id")
 # PostgreSQL's timestamptz holds infinity, years after 9999 and BC dates, which psycopg
 # cannot load: one such row stopped the whole walk ("The database is unavailable"). Such a
 # time is read as NULL, so the event is named as unreadable (revision 0007 refuses new ones).
@@ -148,9 +147,21 @@ _READABLE_TIME = (
 _PG_COLUMN = {c: _READABLE_TIME.format(c=c) for c in ("occurred_at", "due_at")} | {
     "details": "details::text AS details"
 }
-_SELECT_EVENTS_PG = text(
-    "SELECT " + ", ".join(_PG_COLUMN.get(c, c) for c in EVENT_COLUMNS) + " FROM events ORDER BY id"
-)
+
+
+def select_events(postgresql: bool, where: str = "") -> TextClause:
+    """Every column of the events verify walks, as it reads them (on PostgreSQL details as
+    its text, a time no driver can load as NULL), in id order; ``where``: a condition (SQL,
+    with its binds) on which of them. On SQLite read from the table itself, never through
+    an index (one rebuilt without a row, its CREATE text written back, hid that row)."""
+    columns = ", ".join(_PG_COLUMN.get(c, c) if postgresql else c for c in EVENT_COLUMNS)
+    hint = "" if postgresql else " NOT INDEXED"
+    condition = f" WHERE {where}" if where else ""
+    return text(f"SELECT {columns} FROM events{hint}{condition} ORDER BY id")
+
+
+_SELECT_EVENTS = select_events(postgresql=False)
+_SELECT_EVENTS_PG = select_events(postgresql=True)
 _CORRECTED = text(
     f"SELECT target_event_id FROM events WHERE kind = '{EventKind.CORRECTION.value}' "
     "AND target_event_id IS NOT NULL"
@@ -693,13 +704,16 @@ def walk(
     tables: Mapping[str, Mapping[Any, Mapping[str, Any]]] | None = None,
     targets: Collection[Any] | None = None,
     witnesses: Sequence[VerifyReport] = (),
+    mac_faults: list[int] | None = None,
 ) -> VerifyReport:
     """Check a stream of event rows (every column, ``EVENT_COLUMNS`` order, id order) and, when
     ``tables`` is given, the reference tables against the replayed events. ``targets``: the
     ids corrections void (what the walk remembers; None: every event). ``witnesses``: other
     earlier results whose newest event must still be there, unchanged, as ``previous``'s
     (the witness file and the chain's last check are both checked: a forged check in the
-    chain naming a newer head must not make the file's witness go unread). Pure."""
+    chain naming a newer head must not make the file's witness go unread). ``mac_faults``:
+    filled with the ids of the events without a valid MAC (with ``key``) or without the MAC
+    the events before them have (what the problems name). Pure but for that list."""
     started = time.perf_counter()
     checked = 0
     prev_row_hash: str | None = None
@@ -828,7 +842,11 @@ def walk(
                 not isinstance(stored_hash, str) or row["mac"] != event_mac(key, stored_hash)
             ):
                 bad_mac.append(event_id)
+                if mac_faults is not None:
+                    mac_faults.append(event_id)
         elif seen_v2 is not None:
+            if mac_faults is not None:
+                mac_faults.append(event_id)
             problems.append(
                 f"event {event_id} has no MAC although event {seen_v2} before it has one: "
                 "it was added or rewritten by hand"
@@ -1538,33 +1556,34 @@ def chain_faults_upto(
     """The events, up to ``upto`` and the first one after it (its link), whose chain does not
     hold as verify walks it: a broken link (an event erased, inserted or reordered), a
     changed event or one without a valid MAC (with ``key``), one that cannot be read. A purge
-    must not remove these: its checkpoint would sign what is left and hide them for good."""
+    must not remove these: its checkpoint would sign what is left and hide them for good.
+    The checkpoint that vouches for where the register starts (an earlier purge's) is judged
+    too, but for its link: changed or without a valid MAC, it vouches for nothing."""
     conn = session.connection()
-    postgresql = conn.dialect.name == "postgresql"
-    columns = (
-        ", ".join(_PG_COLUMN.get(c, c) for c in EVENT_COLUMNS)
-        if postgresql
-        else ", ".join(EVENT_COLUMNS)
-    )
-    # The table itself, by its key (on SQLite not through an index that could be rebuilt
-    # without a row).
-    hint = "" if postgresql else " NOT INDEXED"
     last = int(session.scalar(select(func.min(Event.id)).where(Event.id > upto)) or upto)
     # The admin actions after the range too: an earlier purge's checkpoint, recorded after
     # the events this one removes, vouches for where the register starts (what they say of
     # themselves, and their links, are not this purge's to judge: only ids up to ``last``).
     # (Options of this statement only: the session's connection goes on to record.)
     stream = conn.execute(
-        text(f"SELECT {columns} FROM events{hint} WHERE id <= :last OR kind = :admin ORDER BY id"),
+        select_events(conn.dialect.name == "postgresql", "id <= :last OR kind = :admin"),
         {"last": last, "admin": EventKind.ADMIN_ACTION.value},
         execution_options={"yield_per": STREAM_BATCH},
     )
+    macs: list[int] = []
     try:
-        report = walk(stream, now=now, key=key)
+        report = walk(stream, now=now, key=key, mac_faults=macs)
     finally:
         stream.close()
-    faults = {*report.broken_links, *report.mismatched}
-    return tuple(sorted(i for i in faults if isinstance(i, int) and i <= last))
+    vouching = (
+        int(report.anchor.removeprefix("checkpoint "))
+        if report.anchor.startswith("checkpoint ")
+        else None
+    )
+    faults = {i for i in (*report.broken_links, *report.mismatched, *macs) if type(i) is int}
+    kept = {i for i in faults if i <= last}
+    kept |= {i for i in (*report.mismatched, *macs) if i == vouching}
+    return tuple(sorted(kept))
 
 
 # --- the witness: a local file, and the newest register_verified event ---------------------

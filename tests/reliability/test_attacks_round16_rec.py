@@ -16,9 +16,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from kiosk.config import Settings
 from kiosk.db.engine import make_engine
+from kiosk.domain.chain import hash_of
 from kiosk.domain.errors import KioskError
 from kiosk.services.app import Services
 from kiosk.services.integrity import witness_name, witness_path
@@ -190,7 +192,7 @@ def test_verify_says_the_macs_prove_nothing_against_whoever_can_read_the_key_her
     rule out" line spoke of recomputed hashes only, which an office reads as "the MACs would
     have caught a forgery". Verify now says that the key is on this machine and that a valid
     MAC shows an event was made with the key, not by the kiosk app."""
-    from kiosk.domain.chain import event_mac, hash_of
+    from kiosk.domain.chain import event_mac
     from kiosk.services.secret import key_path
 
     services = sqlite_services
@@ -424,3 +426,104 @@ def test_three_honest_yearly_purges_each_leave_a_register_that_verifies(
     assert second.removed and third.removed
     assert after_second.ok, said(after_second)
     assert after_third.ok, said(after_third)
+
+
+# --- the purge's check with the school key: MACs ---------------------------------------------
+
+
+def _events(services: Services) -> int:
+    """How many events the register holds."""
+    with services.ctx.engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM events")).scalar_one())
+
+
+def _erased_and_rechained(conn: sqlite3.Connection, where: str) -> int:
+    """A shell without the key erases the event ``where`` names and recomputes the hash of
+    every later event (their MACs left as they were): the links hold again. Its id."""
+    conn.row_factory = sqlite3.Row
+    victim = conn.execute(f"SELECT id, prev_hash FROM events WHERE {where}").fetchone()
+    statements = [f"DELETE FROM events WHERE id = {victim['id']}"]
+    prev = victim["prev_hash"]
+    later = conn.execute("SELECT * FROM events WHERE id > ? ORDER BY id", (victim["id"],))
+    for found in later.fetchall():
+        row = dict(found, prev_hash=prev)
+        row["hash"] = hash_of(row)
+        statements.append(
+            f"UPDATE events SET prev_hash = '{prev}', hash = '{row['hash']}' WHERE id = {row['id']}"
+        )
+        prev = row["hash"]
+    _without_triggers(conn, *statements)
+    return int(victim["id"])
+
+
+def test_a_purge_with_the_key_does_not_fold_an_erasure_whose_hashes_were_recomputed(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    """A shell (no key) erases a 2022 deposit and recomputes the hash of every later event:
+    the links hold, only the MACs give it away, and verify names them. The purge checked
+    links and hashes only: it removed the range, its checkpoint signed it, and verify then
+    named only the two events after the range: the erased deposit was gone for good. With
+    the school key here the purge checks MACs, and refuses, nothing changed."""
+    services = sqlite_services
+    _old_school(services, clock)
+    with _file(services) as conn:
+        erased = _erased_and_rechained(
+            conn, "id = (SELECT min(id) FROM events WHERE kind = 'phone_deposited')"
+        )
+    services = _started(services, clock)
+    try:
+        assert "without a valid MAC" in said(services.integrity.verify(save=False))
+        count = _events(services)
+        with pytest.raises(KioskError, match="Nothing was purged") as refused:
+            services.backup.purge(date(2023, 1, 1), "CHEAD")
+        assert str(erased + 1) in refused.value.message, refused.value.message
+        assert _events(services) == count
+    finally:
+        services.close()
+
+
+def test_a_purge_does_not_take_a_forged_checkpoint_for_where_the_register_starts(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    """After a first purge a shell (no key) deletes the oldest kept events and appends a
+    checkpoint, hashed and chained but with a MAC it cannot make, vouching for the new
+    start. Verify names the MAC; the purge took the forged checkpoint for the start and went
+    through. It is judged as the events the purge removes are, and the purge refuses."""
+    services = sqlite_services
+    checkpoint = _purged_once(services, clock)
+    with _file(services) as conn:
+        conn.row_factory = sqlite3.Row
+        _without_triggers(
+            conn, "DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT 3)"
+        )
+        first = conn.execute("SELECT id, prev_hash FROM events ORDER BY id LIMIT 1").fetchone()
+        real = dict(conn.execute("SELECT * FROM events WHERE id = ?", (checkpoint,)).fetchone())
+        head = conn.execute("SELECT id, hash, occurred_at FROM events ORDER BY id DESC").fetchone()
+        details = json.loads(real["details"])
+        details["last_removed_id"] = first["id"] - 1
+        details["last_removed_hash"] = first["prev_hash"]
+        details["last_removed_position"] += 3
+        forged = dict(
+            real,
+            id=head["id"] + 1,
+            prev_hash=head["hash"],
+            details=json.dumps(details),
+            occurred_at=head["occurred_at"],
+            mac="00" * 32,
+        )
+        forged["hash"] = hash_of(dict(forged, details=details))
+        columns = ", ".join(forged)
+        conn.execute(
+            f"INSERT INTO events ({columns}) VALUES ({', '.join('?' * len(forged))})",
+            tuple(forged.values()),
+        )
+    services = _started(services, clock)
+    try:
+        assert "without a valid MAC" in said(services.integrity.verify(save=False))
+        count = _events(services)
+        with pytest.raises(KioskError, match="Nothing was purged"):
+            services.backup.purge(date(2024, 1, 1), "CHEAD")
+        assert _events(services) == count
+        assert not services.integrity.verify(save=False).ok
+    finally:
+        services.close()
