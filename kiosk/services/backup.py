@@ -543,13 +543,10 @@ class BackupService(UseCases):
                 session, upto, now=uow.now, key=school_key_if_present(self.ctx.settings)
             )
             if faults:
-                shown = ", ".join(str(i) for i in faults[:10])
-                more = " ..." if len(faults) > 10 else ""
                 raise RuleViolation(
-                    "Nothing was purged: the events it would remove do not verify (event(s) "
-                    f"{shown}{more}: erased, changed or not recorded by the kiosk), and a purge "
-                    "would hide that for good. Run kiosk verify, keep the database as it is "
-                    "and tell the DPO."
+                    "Nothing was purged: the events it would remove do not verify ("
+                    f"{faults.said()}), and a purge would hide that for good. Run kiosk "
+                    "verify, keep the database as it is and tell the DPO."
                 )
             offset = chain_offset(session)
             _carry_over_reference(uow, upto, admin.id)

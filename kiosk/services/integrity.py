@@ -1550,9 +1550,49 @@ def verify_session(
     return replace(report, seconds=round(time.perf_counter() - started, 3))
 
 
+@dataclass(frozen=True)
+class ChainFaults:
+    """What a purge's check found: the events whose link before them is broken (an event
+    before each erased or inserted: the event named is there), those changed since they were
+    recorded, and those without a valid MAC. False when there is none."""
+
+    broken_links: tuple[int, ...] = ()
+    changed: tuple[int, ...] = ()
+    without_mac: tuple[int, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.broken_links or self.changed or self.without_mac)
+
+    def said(self) -> str:
+        """Each kind in words, the events named (ten at most of each)."""
+
+        def ids(found: tuple[int, ...]) -> str:
+            return ", ".join(str(i) for i in found[:10]) + (" ..." if len(found) > 10 else "")
+
+        parts = []
+        if len(self.broken_links) == 1:
+            parts.append(
+                f"the link before event {self.broken_links[0]} is broken (an event before it "
+                "erased or inserted)"
+            )
+        elif self.broken_links:
+            parts.append(
+                f"the links before events {ids(self.broken_links)} are broken (an event "
+                "before each erased or inserted)"
+            )
+        if self.changed:
+            parts.append(f"event(s) {ids(self.changed)} changed since they were recorded")
+        if self.without_mac:
+            parts.append(
+                f"event(s) {ids(self.without_mac)} without a valid MAC (written without the "
+                "school key)"
+            )
+        return "; ".join(parts)
+
+
 def chain_faults_upto(
     session: Session, upto: int, *, now: datetime, key: bytes | None
-) -> tuple[int, ...]:
+) -> ChainFaults:
     """The events, up to ``upto`` and the first one after it (its link), whose chain does not
     hold as verify walks it: a broken link (an event erased, inserted or reordered), a
     changed event or one without a valid MAC (with ``key``), one that cannot be read. A purge
@@ -1580,10 +1620,17 @@ def chain_faults_upto(
         if report.anchor.startswith("checkpoint ")
         else None
     )
-    faults = {i for i in (*report.broken_links, *report.mismatched, *macs) if type(i) is int}
-    kept = {i for i in faults if i <= last}
-    kept |= {i for i in (*report.mismatched, *macs) if i == vouching}
-    return tuple(sorted(kept))
+
+    def judged(found: Iterable[Any], *, vouched: bool = True) -> tuple[int, ...]:
+        return tuple(
+            sorted(
+                {i for i in found if type(i) is int and (i <= last or (vouched and i == vouching))}
+            )
+        )
+
+    return ChainFaults(
+        judged(report.broken_links, vouched=False), judged(report.mismatched), judged(macs)
+    )
 
 
 # --- the witness: a local file, and the newest register_verified event ---------------------

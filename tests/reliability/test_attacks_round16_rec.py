@@ -109,6 +109,9 @@ def test_a_purge_does_not_fold_events_a_shell_erased_or_edited_into_its_checkpoi
     services = sqlite_services
     _old_school(services, clock)
     with _file(services) as conn:
+        victim = conn.execute(
+            "SELECT min(id) FROM events WHERE kind = 'phone_deposited'"
+        ).fetchone()[0]
         _without_triggers(conn, edit)
     services = _started(services, clock)
     try:
@@ -118,6 +121,12 @@ def test_a_purge_does_not_fold_events_a_shell_erased_or_edited_into_its_checkpoi
         message = refused.value.message
         assert "Nothing was purged" in message, message
         assert "kiosk verify" in message, message
+        # The event named is the one there: the link before the next one is what broke.
+        if edit.startswith("DELETE"):
+            assert f"the link before event {victim + 1} is broken" in message, message
+            assert "erased or inserted" in message, message
+        else:
+            assert f"event(s) {victim} changed" in message, message
         report = services.integrity.verify(save=False)
         assert not report.ok, report.summary
     finally:
