@@ -406,6 +406,8 @@ class BackupService(UseCases):
                     "head_id": report.head_id,
                     "head_hash": report.head_hash,
                     "reason": reason or None,
+                    # Where what it drops is kept (verify's note names it).
+                    "safety_copy": safety.name,
                 },
             )
             dropped, event_id, not_compared = _replace_sqlite(

@@ -777,6 +777,9 @@ def walk(
     # Recorded restores that dropped newer events: (event, first dropped, last dropped, who,
     # why). What they dropped is not in the register; an anchor naming it is still a problem.
     restores: list[tuple[Any, int, int, str, str | None]] = []
+    # And, by the restore's event, how many events it says it dropped and the name of the
+    # copy it kept beside the register (None: not said, as before round 16).
+    restore_kept: dict[Any, tuple[int | None, str | None]] = {}
     for raw in rows:
         row = dict(raw) if type(raw) is dict else dict(zip(EVENT_COLUMNS, raw, strict=False))
         event_id = row["id"]
@@ -956,6 +959,12 @@ def walk(
                 and span[0] <= span[1]
             ):
                 reason = details.get("reason")
+                dropped = details.get("dropped")
+                copy = details.get("safety_copy")
+                restore_kept[event_id] = (
+                    dropped if type(dropped) is int else None,
+                    display_text(copy) if isinstance(copy, str) else None,
+                )
                 restores.append(
                     (
                         event_id,
@@ -1140,12 +1149,19 @@ def walk(
     for wanted in anchors:
         problems.extend(_anchor_problems(wanted, anchor_seen, offset, purged, restores))
     for restored_by_event, first_dropped, last_dropped, who, why in restores:
+        dropped, copy = restore_kept.get(restored_by_event, (None, None))
+        count = f"{dropped} newer event(s)" if dropped is not None else "newer events"
+        kept = (
+            f"the copy the restore kept beside the register, {copy}"
+            if copy
+            else "the copy the restore kept beside the register, named after it with "
+            "'.before-restore-' and the time of the restore"
+        )
         notes.append(
-            f"event {restored_by_event} records a restore by {who} that dropped "
-            f"{last_dropped - first_dropped + 1} id(s) of newer events ({first_dropped} to "
-            f"{last_dropped}), reason: {why or '(none given)'}: those events are not in the "
-            "register and no check here can say what they were (the copy the restore kept "
-            "beside the register, kiosk.before-restore-*, holds them)"
+            f"event {restored_by_event} records a restore by {who} that dropped {count} "
+            f"(ids {first_dropped} to {last_dropped}), reason: {why or '(none given)'}: those "
+            f"events are not in the register and no check here can say what they were ({kept}, "
+            "holds them)"
         )
     if anchors and offset is None and first_id is not None:
         problems.append(

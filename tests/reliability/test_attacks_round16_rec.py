@@ -269,6 +269,11 @@ def test_verify_names_the_recorded_restore_that_dropped_an_anchored_event(
     notes = " ".join(plain.notes)
     assert f"event {report.event_id} records a restore" in notes, notes
     assert "deposit by mistake" in notes, notes
+    # The count the event records, and the copy by its own name (the register's file
+    # is not always kiosk.sqlite3).
+    assert f"dropped {report.dropped} newer event(s)" in notes, notes
+    assert report.safety_copy.name in notes, notes
+    assert "kiosk.before-restore-*" not in notes, notes
     assert not anchored.ok
     assert f"the restore recorded in event {report.event_id} dropped" in said(anchored), said(
         anchored
@@ -536,3 +541,29 @@ def test_a_purge_does_not_take_a_forged_checkpoint_for_where_the_register_starts
         assert not services.integrity.verify(save=False).ok
     finally:
         services.close()
+
+
+def test_the_restore_note_names_the_copy_kept_beside_a_register_of_any_name(
+    sqlite_url: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    """The note said the dropped events were in "kiosk.before-restore-*" whatever the
+    register's file was called: a school whose register is school.db looked for a file that
+    was never made. It names the copy the restore made, and the count the event records."""
+    path = tmp_path / "school.db"
+    path.write_bytes(Path(sqlite_path(sqlite_url)).read_bytes())
+    url = f"sqlite:///{path}"
+    services = Services(make_engine(url), Settings(kiosk_name="k1", database_url=url), clock)
+    try:
+        shift_school(services)
+        backup = tmp_path / "monday.sqlite3"
+        services.backup.backup(backup)
+        services.phones.deposit("ASMITH")
+        services.phones.collect("ASMITH")
+        report = services.backup.restore(backup, drop_newer=True, reason="a wrong day")
+        notes = " ".join(services.integrity.verify(save=False).notes)
+    finally:
+        services.close()
+
+    assert report.safety_copy.name.startswith("school.before-restore-"), report.safety_copy
+    assert report.safety_copy.name in notes, notes
+    assert f"dropped {report.dropped} newer event(s)" in notes, notes
