@@ -1231,13 +1231,15 @@ def walk(
         )
     if key is not None:
         # The kiosk MACs every event with the key, so its own user can read it: a MAC tells
-        # the key's holder from someone without it, not the kiosk app from a shell here.
+        # the key's holder from someone without it, not the kiosk app from a shell there.
+        # (Where this check read it is not known here: the data folder, a file named by
+        # KIOSK_SCHOOL_KEY_FILE, removable media, an office machine's copy.)
         cannot.append(
-            "MACs were checked with the school key, which is on this machine: whoever can read "
-            "it here (the kiosk's own user, an administrator of this computer) can add or "
-            "rewrite events with valid MACs. A valid MAC shows an event was made with the key, "
-            "not that the kiosk app recorded it; only an anchor shows that what it covers was "
-            "not rewritten since."
+            "MACs were checked with the school key: whoever can read the key can add or "
+            "rewrite events with valid MACs (each kiosk reads it to record, so the kiosk's "
+            "own user and an administrator of a kiosk machine can). A valid MAC shows an "
+            "event was made with the key, not that the kiosk app recorded it; only an anchor "
+            "shows that what it covers was not rewritten since."
         )
     if key is None:
         cannot.append(

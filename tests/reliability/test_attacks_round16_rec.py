@@ -93,8 +93,11 @@ def _old_school(services: Services, clock: FakeClock) -> None:
         # a 2022 deposit put on someone else (its hash left as it was)
         "UPDATE events SET staff_id = staff_id + 1 WHERE id = (SELECT min(id) FROM events "
         "WHERE kind = 'phone_deposited')",
+        # its MAC not the school key's (the school key on this machine: the purge checks it)
+        f"UPDATE events SET mac = '{'00' * 32}' WHERE id = (SELECT min(id) FROM events "
+        "WHERE kind = 'phone_deposited')",
     ],
-    ids=["erased", "edited"],
+    ids=["erased", "edited", "bad MAC"],
 )
 def test_a_purge_does_not_fold_events_a_shell_erased_or_edited_into_its_checkpoint(
     sqlite_services: Services, clock: FakeClock, edit: str
@@ -116,8 +119,10 @@ def test_a_purge_does_not_fold_events_a_shell_erased_or_edited_into_its_checkpoi
     services = _started(services, clock)
     try:
         assert not services.integrity.verify(save=False).ok
+        count = _events(services)
         with pytest.raises(KioskError) as refused:
             services.backup.purge(date(2023, 1, 1), "CHEAD")
+        assert _events(services) == count  # nothing removed, no checkpoint
         message = refused.value.message
         assert "Nothing was purged" in message, message
         assert "kiosk verify" in message, message
@@ -125,6 +130,8 @@ def test_a_purge_does_not_fold_events_a_shell_erased_or_edited_into_its_checkpoi
         if edit.startswith("DELETE"):
             assert f"the link before event {victim + 1} is broken" in message, message
             assert "erased or inserted" in message, message
+        elif edit.startswith("UPDATE events SET mac"):
+            assert f"event(s) {victim} without a valid MAC" in message, message
         else:
             assert f"event(s) {victim} changed" in message, message
         report = services.integrity.verify(save=False)
@@ -199,8 +206,8 @@ def test_verify_says_the_macs_prove_nothing_against_whoever_can_read_the_key_her
     Alice's phone she never made, chained and MACed like the kiosk's own. Verify cannot tell
     (the threat model says so); it said "Register intact ... MACs: checked" and its "Cannot
     rule out" line spoke of recomputed hashes only, which an office reads as "the MACs would
-    have caught a forgery". Verify now says that the key is on this machine and that a valid
-    MAC shows an event was made with the key, not by the kiosk app."""
+    have caught a forgery". Verify now says that whoever can read the key can make valid
+    MACs, and that a valid MAC shows an event was made with the key, not by the kiosk app."""
     from kiosk.domain.chain import event_mac
     from kiosk.services.secret import key_path
 
@@ -238,8 +245,10 @@ def test_verify_says_the_macs_prove_nothing_against_whoever_can_read_the_key_her
 
     assert report.ok, report.summary  # the documented limit: nothing here can tell
     said_ = " ".join(report.cannot_rule_out)
-    assert "school key" in said_ and "this machine" in said_, said_
+    assert "school key" in said_ and "whoever can read the key" in said_, said_
     assert "not that the kiosk" in said_, said_
+    # Where the key is, the check does not know (KIOSK_SCHOOL_KEY_FILE, removable media).
+    assert "on this machine" not in said_, said_
 
 
 # --- an office's own restore of an old backup ------------------------------------------------
@@ -331,8 +340,10 @@ def test_a_second_purge_does_not_fold_the_start_a_shell_cut_after_a_checkpoint(
     services = _started(services, clock)
     try:
         assert not services.integrity.verify(save=False).ok
+        count = _events(services)
         with pytest.raises(KioskError, match="Nothing was purged"):
             services.backup.purge(date(2024, 1, 1), "CHEAD")
+        assert _events(services) == count
         assert not services.integrity.verify(save=False).ok
     finally:
         services.close()
@@ -567,3 +578,27 @@ def test_the_restore_note_names_the_copy_kept_beside_a_register_of_any_name(
     assert report.safety_copy.name.startswith("school.before-restore-"), report.safety_copy
     assert report.safety_copy.name in notes, notes
     assert f"dropped {report.dropped} newer event(s)" in notes, notes
+
+
+def test_verify_says_the_macs_were_checked_with_the_school_key_not_where_it_is(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``kiosk verify`` printed "MACs: checked, with the school key on this machine", though
+    the key it read may be elsewhere (KIOSK_SCHOOL_KEY_FILE, removable media, a check run on
+    an office machine): it says whose reading of the key matters, not where it is."""
+    from tests.reliability.test_cli_reliability import run
+
+    monkeypatch.setenv("KIOSK_DATABASE_URL", db_url)
+    services = Services(make_engine(db_url), Settings(database_url=db_url), FakeClock())
+    try:
+        shift_school(services)
+    finally:
+        services.close()
+
+    status, out, _err = run(capsys, "verify")
+
+    assert status == 0, out
+    assert "MACs:           checked, with the school key\n" in out, out
+    macs = [line for line in out.splitlines() if "MAC" in line]
+    assert not any("on this machine" in line for line in macs), macs
+    assert any("whoever can read the key" in line for line in macs), macs
