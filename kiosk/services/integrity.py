@@ -1670,8 +1670,8 @@ def _witness_file() -> dict[str, Any]:
     except PermissionError as exc:
         # Root ran verify with the kiosk's environment (sudo -E): the file is root's, 0600.
         raise ValueError(
-            f"{exc.strerror or 'permission denied'}: it belongs to another user; "
-            "run checks as the kiosk user, not with sudo"
+            f"{exc.strerror or 'permission denied'}: this user may not read it (a check "
+            "run as another user, with sudo, left it so?); run checks as the kiosk user"
         ) from None
     except OSError as exc:
         raise ValueError(exc.strerror or type(exc).__name__) from None
