@@ -893,12 +893,40 @@ def _large_object_problems(conn: Connection, role: str, who: str) -> list[str]:
 # Default privileges a role set for the objects it will create (``ALTER DEFAULT PRIVILEGES``:
 # any login may set its own, without creating anything). pg_dump keeps them, and only that
 # role or a superuser may restore them: the owner's restore of a backup stopped at them.
+# Each row's statements that undo it, built from its ACL: in a schema, a row only adds to the
+# defaults (REVOKE each); a row for every schema replaces the built-in defaults (acldefault),
+# so what it adds is revoked and what it took away is granted back. Once a row's ACL is the
+# default again, PostgreSQL removes it. Never ``DROP OWNED BY`` the role: it drops every
+# object the role owns (the register's own tables, were one owned by a kiosk login by a slip)
+# and, for the kiosk role, revokes every grant the register gives every kiosk.
 _DEFAULT_PRIVILEGES = """
-    SELECT d.defaclobjtype, coalesce(n.nspname, '')
-    FROM pg_catalog.pg_default_acl d
-    LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace
-    WHERE d.defaclrole = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = :r)
-    ORDER BY n.nspname NULLS FIRST, d.defaclobjtype
+    WITH d AS (
+        SELECT d.defaclobjtype AS kind, d.defaclnamespace AS ns, d.defaclacl AS acl,
+               pg_catalog.acldefault(
+                   CASE d.defaclobjtype WHEN 'S' THEN 's' ELSE d.defaclobjtype END::"char",
+                   d.defaclrole) AS builtin
+        FROM pg_catalog.pg_default_acl d
+        WHERE d.defaclrole = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = :r)
+    ), changes AS (
+        SELECT d.kind, d.ns, 'REVOKE' AS action, a.grantee, a.privilege_type
+        FROM d CROSS JOIN LATERAL pg_catalog.aclexplode(d.acl) a
+        WHERE d.ns <> 0 OR NOT EXISTS (
+            SELECT 1 FROM pg_catalog.aclexplode(d.builtin) b
+            WHERE b.grantee = a.grantee AND b.privilege_type = a.privilege_type)
+        UNION ALL
+        SELECT d.kind, d.ns, 'GRANT', b.grantee, b.privilege_type
+        FROM d CROSS JOIN LATERAL pg_catalog.aclexplode(d.builtin) b
+        WHERE d.ns = 0 AND NOT EXISTS (
+            SELECT 1 FROM pg_catalog.aclexplode(d.acl) a
+            WHERE a.grantee = b.grantee AND a.privilege_type = b.privilege_type)
+    )
+    SELECT c.kind, coalesce(n.nspname, ''), pg_catalog.quote_ident(coalesce(n.nspname, '')),
+           c.action,
+           (SELECT rolname FROM pg_catalog.pg_roles WHERE oid = c.grantee),
+           pg_catalog.string_agg(c.privilege_type, ', ' ORDER BY c.privilege_type)
+    FROM changes c LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.ns
+    GROUP BY c.kind, n.nspname, c.action, c.grantee
+    ORDER BY n.nspname NULLS FIRST, c.kind, c.action DESC, 5
     """
 _DEFAULT_KINDS = {
     "r": "tables",
@@ -906,32 +934,40 @@ _DEFAULT_KINDS = {
     "f": "functions",
     "T": "types",
     "n": "schemas",
+    "L": "large objects",
 }
 
 
+def quoted_role(name: str) -> str:
+    """``name`` as a quoted identifier, for a statement verify prints to be run as it is."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _default_privilege_problems(conn: Connection, role: str, who: str) -> list[str]:
-    """``role``'s default privileges in this database, if it set any."""
+    """``role``'s default privileges in this database, if it set any, with the statements
+    that remove them (never ``DROP OWNED BY``: see :data:`_DEFAULT_PRIVILEGES`)."""
     rows = conn.execute(text(_DEFAULT_PRIVILEGES), {"r": role}).tuples().all()
     if not rows:
         return []
     kinds = ", ".join(
-        _DEFAULT_KINDS.get(kind, kind) + (f" in schema {schema}" if schema else "")
-        for kind, schema in rows
-    )
-    if role == ROLE:
-        # Not DROP OWNED BY the group: it would also revoke every grant the register gives it.
-        remedy = (
-            f"ALTER DEFAULT PRIVILEGES FOR ROLE {role} ... REVOKE each (psql's \\ddp lists "
-            f"them; not DROP OWNED BY {role}, which would also take the register's grants "
-            "from every kiosk)"
+        dict.fromkeys(
+            _DEFAULT_KINDS.get(kind, kind) + (f" in schema {schema}" if schema else "")
+            for kind, schema, *_ in rows
         )
-    else:  # a kiosk login holds its rights through the group, not directly
-        remedy = f"DROP OWNED BY {role} (in this database)"
+    )
+    statements = "; ".join(
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {quoted_role(role)}"
+        + (f" IN SCHEMA {schema_sql}" if schema else "")
+        + f" {action} {privileges} ON {_DEFAULT_KINDS.get(kind, kind).upper()} "
+        + ("FROM" if action == "REVOKE" else "TO")
+        + (f" {quoted_role(grantee)}" if grantee else " PUBLIC")
+        for kind, schema, schema_sql, action, grantee, privileges in rows
+    )
     return [
         f"{who} has set default privileges for the {kinds} it would create: a backup of the "
         "database keeps them, and only that login or a superuser may restore them (the "
         "owner's pg_restore stops there, unless it leaves them out as kiosk restore's steps "
-        f"do). A superuser removes them: {remedy}"
+        f"do). A superuser removes them: {statements}"
     ]
 
 

@@ -253,7 +253,48 @@ def test_a_kiosk_logins_default_privileges_do_not_stop_the_restore(
         office.close()
     named = [p for p in live.problems if "default privileges" in p]
     assert named and named[0].startswith(f"the kiosk login {login} has set default privileges")
-    assert f"DROP OWNED BY {login}" in named[0]
+    assert "DROP OWNED BY" not in named[0], named
+    assert named[0].endswith(
+        f'A superuser removes them: ALTER DEFAULT PRIVILEGES FOR ROLE "{login}" GRANT EXECUTE '
+        f'ON FUNCTIONS TO PUBLIC; ALTER DEFAULT PRIVILEGES FOR ROLE "{login}" IN SCHEMA public '
+        "REVOKE SELECT ON TABLES FROM PUBLIC"
+    ), named
+
+
+def test_verifys_remedy_for_a_logins_default_privileges_keeps_the_register(
+    set_up_school: Services, kiosk_url: str, pg_url: str, clock: FakeClock
+) -> None:
+    """verify's remedy for a kiosk login's default privileges was ``DROP OWNED BY`` the
+    login, which drops every object it owns: with the events table owned by the kiosk login
+    (a slip README describes, and verify names in the same report), a superuser running it
+    dropped the register. verify now prints the revoke of each default privilege, and running
+    it leaves every table, and clears the note."""
+    set_up_school.close()
+    login = psycopg.conninfo.conninfo_to_dict(libpq_url(kiosk_url))["user"]
+    with psycopg.connect(libpq_url(pg_url), autocommit=True) as su:
+        owner = su.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'events'")
+        owned_by = owner.fetchone()[0]  # type: ignore[index]
+        su.execute(f"ALTER TABLE events OWNER TO {login}")
+    with psycopg.connect(libpq_url(kiosk_url), autocommit=True) as attacker:
+        attacker.execute(
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO PUBLIC"
+        )
+        attacker.execute("ALTER DEFAULT PRIVILEGES GRANT USAGE ON SEQUENCES TO PUBLIC")
+    office = _kiosk(pg_url, clock, "office")
+    try:
+        said = [p for p in office.integrity.verify(save=False).problems if "default priv" in p]
+        assert len(said) == 1 and "DROP OWNED" not in said[0], said
+        remedy = said[0].split("A superuser removes them: ", 1)[1]
+        with psycopg.connect(libpq_url(pg_url), autocommit=True) as su:
+            for statement in remedy.split("; "):
+                su.execute(statement)  # type: ignore[arg-type]
+            assert su.execute("SELECT to_regclass('public.events')").fetchone() != (None,)
+            su.execute(f"ALTER TABLE events OWNER TO {owned_by}")
+        after = office.integrity.verify(save=False)
+    finally:
+        office.close()
+    assert after.ok, after.problems
+    assert _count(pg_url) > 0
 
 
 def _count(url: str) -> int:
@@ -569,9 +610,8 @@ def test_the_remedy_verify_gives_for_the_kiosk_roles_default_privileges_is_safe(
         "the kiosk role has set default privileges for the tables in schema public"
     ), said
     assert said[0].endswith(
-        "A superuser removes them: ALTER DEFAULT PRIVILEGES FOR ROLE kiosk_app ... REVOKE each "
-        "(psql's \\ddp lists them; not DROP OWNED BY kiosk_app, which would also take the "
-        "register's grants from every kiosk)"
+        'A superuser removes them: ALTER DEFAULT PRIVILEGES FOR ROLE "kiosk_app" IN SCHEMA '
+        "public REVOKE SELECT ON TABLES FROM PUBLIC"
     ), said
     assert after.ok, after.problems
 
