@@ -9,6 +9,7 @@ names what is missing on either engine; ``kiosk verify`` reports it.
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
@@ -689,7 +690,11 @@ def _set_role_powers(
             )
             if has
         ]
-        how = f"REVOKE {other} FROM {role}" if direct else "a member of it through another role"
+        how = (
+            f"REVOKE {quoted_name(other)} FROM {quoted_name(role)}"
+            if direct
+            else "a member of it through another role"
+        )
         problems.append(f"{who} may SET ROLE {other}, which {'; '.join(powers)} ({how})")
     return problems
 
@@ -795,7 +800,7 @@ def _kiosk_role_problems(conn: Connection) -> list[str]:
             servers = _server_roles(conn, name)
             problems.extend(
                 f"{who} is a member of {server}: {SERVER_ROLES[server]} "
-                f"(REVOKE {server} FROM {name})"
+                f"(REVOKE {server} FROM {quoted_name(name)})"
                 for server in servers
                 if server not in said_of_group
             )
@@ -844,7 +849,7 @@ def _kiosk_role_problems(conn: Connection) -> list[str]:
             problems.append(
                 f"{who} may grant {', '.join(privileges)} on {table} to other roles ({held} "
                 "WITH GRANT OPTION): any role it chooses may then read or add to the register "
-                f"(REVOKE GRANT OPTION FOR ALL ON {table} FROM {holder})"
+                f"(REVOKE GRANT OPTION FOR ALL ON {table} FROM {quoted_name(holder)})"
             )
         problems.extend(
             f"{who} may {privilege} {table} ({'column' if len(cols) == 1 else 'columns'} "
@@ -882,11 +887,12 @@ def _large_object_problems(conn: Connection, role: str, who: str) -> list[str]:
     if not count:
         return []
     them = "a large object" if count == 1 else f"{count:,} large objects"
+    literal = "'" + quoted_name(role).replace("'", "''") + "'"
     return [
         f"{who} has made {them} (the register holds none: any login may make them, and they "
         "take room on the server's disk until it is full, which stops the server and every "
         "kiosk). A superuser removes them: SELECT lo_unlink(oid) FROM "
-        f"pg_largeobject_metadata WHERE lomowner = '{role}'::regrole"
+        f"pg_largeobject_metadata WHERE lomowner = {literal}::regrole"
     ]
 
 
@@ -938,7 +944,7 @@ _DEFAULT_KINDS = {
 }
 
 
-def quoted_role(name: str) -> str:
+def quoted_name(name: str) -> str:
     """``name`` as a quoted identifier, for a statement verify prints to be run as it is."""
     return '"' + name.replace('"', '""') + '"'
 
@@ -956,11 +962,11 @@ def _default_privilege_problems(conn: Connection, role: str, who: str) -> list[s
         )
     )
     statements = "; ".join(
-        f"ALTER DEFAULT PRIVILEGES FOR ROLE {quoted_role(role)}"
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {quoted_name(role)}"
         + (f" IN SCHEMA {schema_sql}" if schema else "")
         + f" {action} {privileges} ON {_DEFAULT_KINDS.get(kind, kind).upper()} "
         + ("FROM" if action == "REVOKE" else "TO")
-        + (f" {quoted_role(grantee)}" if grantee else " PUBLIC")
+        + (f" {quoted_name(grantee)}" if grantee else " PUBLIC")
         for kind, schema, schema_sql, action, grantee, privileges in rows
     )
     return [
@@ -1147,38 +1153,59 @@ def _column_grants(conn: Connection, role: str) -> dict[tuple[str, str], list[st
 # login may set its own, in force in each of its sessions. The kiosk asks for its own values
 # of those that stopped or slowed it (kiosk.db.engine: ``jit``, parallel workers, timeouts...);
 # the planner's others (``enable_indexscan = off``, ``random_page_cost = 1e6``) made each
-# statement of a big register scan every row, and nothing named them.
+# statement of a big register scan every row, and nothing named them. Each is named with the
+# one RESET that removes it, IN DATABASE when it was set for this database only (a RESET ALL
+# without it left that one, and with it would take the school's own settings too).
 _KIOSK_ROLE_SETTINGS = """
     WITH RECURSIVE kiosk(oid) AS (
         SELECT oid FROM pg_catalog.pg_roles WHERE rolname = :r
         UNION
         SELECT m.member FROM pg_catalog.pg_auth_members m JOIN kiosk k ON m.roleid = k.oid
     )
-    SELECT r.rolname, s.setconfig
+    SELECT r.rolname, d.datname, s.setconfig
     FROM kiosk k
     JOIN pg_catalog.pg_roles r ON r.oid = k.oid
     JOIN pg_catalog.pg_db_role_setting s ON s.setrole = r.oid
+    LEFT JOIN pg_catalog.pg_database d ON d.oid = s.setdatabase
     WHERE s.setdatabase IN (0, (SELECT oid FROM pg_catalog.pg_database
                                 WHERE datname = pg_catalog.current_database()))
     ORDER BY r.rolname, s.setdatabase
     """
+# A school's own, never named: README says a school may point its login at a schema of its own
+# with ``ALTER ROLE ... SET search_path`` (the kiosk does not ask for one). A RESET of it would
+# send every kiosk on that login to "the register's tables cannot be found".
+SCHOOL_OWN_SETTINGS = {"search_path"}
+_PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_$]*(\.[a-z_][a-z0-9_$]*)*")
+
+
+def _setting_name(name: str) -> str:
+    """A setting's name as RESET takes it (quoted when it is not a plain one)."""
+    return name if _PLAIN_NAME.fullmatch(name.lower()) else quoted_name(name)
 
 
 def kiosk_role_settings(conn: Connection, asked: set[str]) -> list[str]:
     """In words, each kiosk role's own settings that the kiosk does not ask for itself
-    (``asked``: the names, as :func:`kiosk.db.engine.setting_key` spells them)."""
+    (``asked``: the names, as :func:`kiosk.db.engine.setting_key` spells them) and are not a
+    school's own (:data:`SCHOOL_OWN_SETTINGS`), with the RESET that removes each."""
     if conn.dialect.name != "postgresql":
         return []
     found: dict[str, list[str]] = {}
-    for name, config in conn.execute(text(_KIOSK_ROLE_SETTINGS), {"r": ROLE}).tuples():
+    resets: dict[str, list[str]] = {}
+    for name, database, config in conn.execute(text(_KIOSK_ROLE_SETTINGS), {"r": ROLE}):
         for item in config or ():
-            setting = str(item).split("=", 1)[0].strip().replace("-", "_").lower()
-            if setting not in asked:
-                found.setdefault(name, []).append(display_text(item)[:80])
+            raw = str(item).split("=", 1)[0].strip()
+            setting = raw.replace("-", "_").lower()
+            if setting in asked or setting in SCHOOL_OWN_SETTINGS:
+                continue
+            found.setdefault(name, []).append(display_text(item)[:80])
+            where = f" IN DATABASE {quoted_name(database)}" if database else ""
+            resets.setdefault(name, []).append(
+                f"ALTER ROLE {quoted_name(name)}{where} RESET {_setting_name(raw)}"
+            )
     return [
         f"{'the kiosk role' if name == ROLE else f'the kiosk login {name}'} has settings of "
         f"its own, in force in each of its sessions: {', '.join(items)}. A login may set its "
         "own; if the kiosks are slow or refuse to record, whoever looks after the database "
-        f"can remove them: ALTER ROLE {name} RESET ALL"
+        f"can remove them: {'; '.join(resets[name])}"
         for name, items in found.items()
     ]

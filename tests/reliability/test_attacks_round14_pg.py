@@ -567,7 +567,7 @@ def test_verify_names_a_kiosk_login_that_may_pass_its_rights_on(
     assert named == [
         f"the kiosk login {login} may grant SELECT, INSERT on events to other roles (it "
         "holds them WITH GRANT OPTION): any role it chooses may then read or add to the "
-        f"register (REVOKE GRANT OPTION FOR ALL ON events FROM {login})"
+        f'register (REVOKE GRANT OPTION FOR ALL ON events FROM "{login}")'
     ], problems
 
 
@@ -592,7 +592,7 @@ def test_verify_names_the_role_that_holds_a_grant_option_once(
         try:
             problems = _problems(pg_url, clock)
             said = [p for p in problems if "grant" in p.lower()]
-            revoke = f"REVOKE GRANT OPTION FOR ALL ON events FROM {role}"
+            revoke = f'REVOKE GRANT OPTION FOR ALL ON events FROM "{role}"'
             owner.execute(revoke)
             after = [p for p in _problems(pg_url, clock) if "grant" in p.lower()]
         finally:
@@ -693,7 +693,7 @@ def test_verify_names_a_role_with_powers_a_kiosk_login_takes_up_with_set_role(
             owner.execute(f"DROP ROLE {helper}")
     assert [p for p in problems if helper in p] == [
         f"the kiosk login {login} may SET ROLE {helper}, which {ROLE_ATTRIBUTE_SAID[attribute]} "
-        f"(REVOKE {helper} FROM {login})"
+        f'(REVOKE "{helper}" FROM "{login}")'
     ], problems
 
 
@@ -716,7 +716,7 @@ def test_verify_names_a_role_the_kiosk_group_takes_up_with_set_role_once(
             owner.execute(f"DROP ROLE {helper}")
     assert [p for p in problems if helper in p] == [
         f"the kiosk role may SET ROLE {helper}, which {ROLE_ATTRIBUTE_SAID['CREATEROLE']} "
-        f"(REVOKE {helper} FROM kiosk_app)"
+        f'(REVOKE "{helper}" FROM "kiosk_app")'
     ], problems
 
 

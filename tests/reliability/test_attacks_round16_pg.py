@@ -361,7 +361,7 @@ def test_verify_names_the_large_objects_a_kiosk_login_made(
                 "any login may make them, and they take room on the server's disk until it is "
                 "full, which stops the server and every kiosk). A superuser removes them: "
                 "SELECT lo_unlink(oid) FROM pg_largeobject_metadata WHERE lomowner = "
-                f"'{login}'::regrole"
+                f"'\"{login}\"'::regrole"
             ], report.problems
     finally:
         with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
@@ -524,8 +524,56 @@ def test_verify_names_the_settings_a_kiosk_login_gave_itself(
         f"the kiosk login {login} has settings of its own, in force in each of its sessions: "
         "enable_indexscan=off, random_page_cost=1000000. A login may set its own; if the "
         "kiosks are slow or refuse to record, whoever looks after the database can remove "
-        f"them: ALTER ROLE {login} RESET ALL"
+        f'them: ALTER ROLE "{login}" RESET enable_indexscan; ALTER ROLE "{login}" RESET '
+        "random_page_cost"
     ], report.notes
+
+
+def test_the_settings_note_resets_each_setting_where_it_was_made(
+    set_up_school: Services, kiosk_url: str, pg_url: str, clock: FakeClock
+) -> None:
+    """The settings note's remedy was ``ALTER ROLE <login> RESET ALL``: a search_path the
+    school set for its login (README: a school may point it at a schema of its own) was
+    noted and then reset, sending every kiosk on the login to "the register's tables cannot
+    be found"; a setting made IN DATABASE was noted but RESET ALL (for every database) left
+    it, so the note came back. The note now leaves the school's search_path out and names one
+    RESET a setting, IN DATABASE where it was made; run as printed, the note is gone and the
+    search_path kept. The kiosk role's own settings are said of it the same way."""
+    set_up_school.close()
+    login = psycopg.conninfo.conninfo_to_dict(libpq_url(kiosk_url))["user"]
+    database = make_url(pg_url).database
+    with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+        owner.execute(f"ALTER ROLE {login} SET search_path = public")  # the school's own
+        owner.execute("ALTER ROLE kiosk_app SET random_page_cost = 1000000")
+    with psycopg.connect(libpq_url(kiosk_url), autocommit=True) as attacker:
+        attacker.execute(f"ALTER ROLE CURRENT_USER IN DATABASE {database} SET enable_seqscan = 0")
+    office = _kiosk(pg_url, clock, "office")
+    try:
+        notes = [n for n in office.integrity.verify(save=False).notes if "settings of its" in n]
+        with psycopg.connect(libpq_url(pg_url), autocommit=True) as su:
+            for note in notes:
+                for statement in note.split("can remove them: ", 1)[1].split("; "):
+                    su.execute(statement)  # type: ignore[arg-type]
+            kept = su.execute(
+                "SELECT setconfig FROM pg_db_role_setting WHERE setrole = %s::regrole",
+                (login,),
+            ).fetchall()
+            su.execute(f"ALTER ROLE {login} RESET ALL")
+        after = [n for n in office.integrity.verify(save=False).notes if "settings of its" in n]
+    finally:
+        office.close()
+    assert notes == [
+        "the kiosk role has settings of its own, in force in each of its sessions: "
+        "random_page_cost=1000000. A login may set its own; if the kiosks are slow or refuse "
+        "to record, whoever looks after the database can remove them: "
+        'ALTER ROLE "kiosk_app" RESET random_page_cost',
+        f"the kiosk login {login} has settings of its own, in force in each of its sessions: "
+        "enable_seqscan=0. A login may set its own; if the kiosks are slow or refuse to "
+        "record, whoever looks after the database can remove them: "
+        f'ALTER ROLE "{login}" IN DATABASE "{database}" RESET enable_seqscan',
+    ], notes
+    assert kept == [(["search_path=public"],)], kept
+    assert after == [], after
 
 
 # --- a transaction left open that the office's purge waits for ------------------------------
