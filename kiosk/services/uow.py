@@ -327,6 +327,13 @@ def lock_holders_said(sessions: Sequence[Any], prepared: Sequence[Any] = ()) -> 
 _events = cast(Table, Event.__table__)
 # The newest event: its id and hash (the chain goes on from it).
 _CHAIN_HEAD = select(_events.c.id, _events.c.hash).order_by(_events.c.id.desc()).limit(1)
+# The same on PostgreSQL with the server's clock, for a kiosk that compares its own with it
+# (one row, the head's columns NULL in an empty register): read in the statement that reads
+# the head, not one more round trip while the write holds the chain's lock.
+_CHAIN_HEAD_AND_CLOCK = text(
+    "SELECT h.id, h.hash, pg_catalog.statement_timestamp() FROM (SELECT 1) AS one "
+    "LEFT JOIN (SELECT id, hash FROM events ORDER BY id DESC LIMIT 1) AS h ON true"
+)
 # This kiosk's events dated after a given time, newest first, every column as stored (as
 # verify reads them: details as its text; on PostgreSQL a time no driver can load as NULL,
 # infinity, year 10000, BC, from before revision 0007, which would stop the write): a
@@ -422,7 +429,14 @@ def server_clock_wrong(conn: Connection, now: datetime, zone: Any) -> str | None
     on another day's register, and nothing said so until verify."""
     if conn.dialect.name != "postgresql":
         return None
-    server = conn.exec_driver_sql("SELECT statement_timestamp()").scalar()
+    server = conn.exec_driver_sql("SELECT pg_catalog.statement_timestamp()").scalar()
+    return clocks_disagree(now, server, zone)
+
+
+def clocks_disagree(now: datetime, server: object, zone: Any) -> str | None:
+    """What a kiosk says when its clock (``now``) and the server's (``server``, as read)
+    differ by more than ``CLOCK_SKEW``; None when they agree. Either may be the wrong one: a
+    server's clock off by more than that stops every kiosk, so the message says both."""
     if not isinstance(server, datetime) or abs(now - server) <= CLOCK_SKEW:
         return None
     minutes = int(abs(now - server).total_seconds() // 60)
@@ -432,9 +446,10 @@ def server_clock_wrong(conn: Connection, now: datetime, zone: Any) -> str | None
     mine, theirs = now.astimezone(zone), server.astimezone(zone)
     return (
         f"this kiosk's clock says {mine:%A} {mine.day} {mine:%B %Y %H:%M}, but the database "
-        f"server's says {theirs:%A} {theirs.day} {theirs:%B %Y %H:%M} ({apart} apart): what "
-        "it recorded would be dated wrong, out of order with the other kiosks'. Nothing can "
-        "be recorded here until the two clocks agree: tell the office."
+        f"server's says {theirs:%A} {theirs.day} {theirs:%B %Y %H:%M} ({apart} apart): one of "
+        "the two clocks is wrong, this kiosk's or the database server's, and what it recorded "
+        "would be dated wrong, out of order with the other kiosks'. Nothing can be recorded "
+        "here until the two clocks agree: tell the office."
     )
 
 
@@ -762,14 +777,19 @@ class UnitOfWork:
 
     def _chain_head(self) -> str:
         if self._last_hash is None:
-            last = self.session.connection().execute(_CHAIN_HEAD).first()
+            conn = self.session.connection()
+            server: object = None
+            if self.ctx.check_server_clock and conn.dialect.name == "postgresql":
+                head = conn.execute(_CHAIN_HEAD_AND_CLOCK).one()
+                last = None if head[0] is None else head
+                server = head[2]
+            else:
+                last = conn.execute(_CHAIN_HEAD).first()
             self._last_id, self._last_hash = (last[0], last[1]) if last else (0, GENESIS_HASH)
             if last is not None:
                 self._check_clock()
-            if self.ctx.check_server_clock:
-                said = server_clock_wrong(
-                    self.session.connection(), self.now, self.ctx.settings.zone
-                )
+            if server is not None:
+                said = clocks_disagree(self.now, server, self.ctx.settings.zone)
                 if said is not None:
                     log.error("the kiosk's clock and the database server's disagree: %s", said)
                     raise ClockWrong(said)

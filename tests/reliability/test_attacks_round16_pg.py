@@ -743,3 +743,37 @@ def test_a_running_kiosk_whose_clock_jumps_ahead_records_nothing(
         services.close()
     assert isinstance(said, str) and said.startswith("this kiosk's clock says "), said
     assert "(about 3 hours apart)" in said, said
+
+
+def test_a_kiosk_reads_the_servers_clock_with_the_chain_head_and_blames_neither(
+    set_up_school: Services, kiosk_url: str
+) -> None:
+    """Each write of the kiosk app compared the two clocks with a statement of its own, one
+    more round trip while it held the chain's lock; and when the two disagreed it said only
+    "this kiosk's clock says ...", though a database server's clock gone wrong stops every
+    kiosk the same way. The server's clock is now read in the statement that reads the
+    chain's head, and the message says either clock may be the wrong one."""
+    from sqlalchemy import event
+
+    set_up_school.close()
+    clock = FakeClock(utc_now())
+    settings = Settings(kiosk_name="staffroom", database_url=kiosk_url)
+    services = Services.open(settings, check_clock=True, clock=clock)
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(services.ctx.engine, "before_cursor_execute", seen)
+    try:
+        services.phones.collect("ASMITH")
+        clock.advance(minutes=12)
+        said = _try(lambda: services.phones.deposit("ASMITH"))
+    finally:
+        event.remove(services.ctx.engine, "before_cursor_execute", seen)
+        services.close()
+    clocks = [s for s in statements if "statement_timestamp()" in s]
+    assert len(clocks) == 2 and all("FROM events" in s for s in clocks), statements
+    assert all("pg_catalog.statement_timestamp()" in s for s in clocks), clocks
+    assert isinstance(said, str) and "minutes apart): one of the two clocks is wrong, " in said
+    assert "this kiosk's or the database server's" in said, said
