@@ -70,7 +70,7 @@ class PolicyService(UseCases):
             )
             if exists is not None:
                 raise RuleViolation(f"{title} version {version} is already published.")
-            policy_id = uow.next_id("policies")
+            policy_id = uow.next_id("policies", title=title)
             uow.change_reference(
                 "policies",
                 policy_id,

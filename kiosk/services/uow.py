@@ -978,8 +978,9 @@ class UnitOfWork:
 
     # --- reference data: people, roles, stores, devices, policies, settings ------------------
 
-    def next_id(self, table: str) -> int:
-        """The id a new row of ``table`` gets (under the write lock)."""
+    def next_id(self, table: str, *, title: str | None = None) -> int:
+        """The id a new row of ``table`` gets (under the write lock); for a policy version,
+        ``title`` is the policy's."""
         if table not in ID_KEYED:
             raise ValueError(f"{table} is not keyed by an id")
         conn = self.session.connection()
@@ -987,19 +988,6 @@ class UnitOfWork:
         found = int(conn.exec_driver_sql(f"SELECT max(id) FROM {table}").scalar() or 0)
         if found < top:
             return _next_id(found, table)
-        if table == "policies":
-            # A policy's newest version is the one with the largest id: a version given an id
-            # below it would never be shown. Said, not recorded.
-            row = conn.exec_driver_sql(
-                f"SELECT title, version FROM policies WHERE id = {int(found)}"
-            ).first()
-            title, version = (display_text(v) for v in row) if row else ("?", "?")
-            raise DatabaseUnavailable(
-                f'Not published: the policy "{title}" version "{version}" holds the largest id '
-                f"this database allows ({found}), and the newest version of a policy is the one "
-                "with the largest id, so no version published now would be shown. Run `kiosk "
-                "verify` and tell whoever looks after the database."
-            )
         # A row holds the largest id the column allows (recorded by hand, or by a login with
         # the school key: PostgreSQL's ``integer`` stops at 2147483647, and each new row said
         # "the database is unavailable" for good). The next id after the largest below it
@@ -1014,10 +1002,45 @@ class UnitOfWork:
                 f"Not recorded: the {table} list has no id left below {top} (rows written at "
                 "the largest ids by hand?). Run `kiosk verify` and tell the office."
             )
+        if table == "policies" and title is not None:
+            self._refuse_a_hidden_version(title, candidate, top)
         log.warning(
             "the %s list's largest id %d is taken: the new row gets %d", table, found, candidate
         )
         return candidate
+
+    def _refuse_a_hidden_version(self, title: str, candidate: int, top: int) -> None:
+        """A policy's newest version is the one with the largest id: a version of ``title``
+        given ``candidate`` would never be shown if one of the same title holds an id above
+        it. Said, not recorded; another title is published as ever (refusing every title
+        made one row at the largest id stop the school publishing any policy for good)."""
+        row = (
+            self.session.connection()
+            .execute(
+                text(
+                    "SELECT id, version FROM policies WHERE title = :t AND id > :c "
+                    "ORDER BY id DESC LIMIT 1"
+                ),
+                {"t": title, "c": candidate},
+            )
+            .first()
+        )
+        if row is None:
+            return
+        held, version = int(row[0]), display_text(row[1])
+        where = (
+            f"the largest id this database allows ({held})"
+            if held >= top
+            else f"id {held}, above every id free for a new version"
+        )
+        raise DatabaseUnavailable(
+            f'Not published: the policy "{display_text(title)}" version "{version}" holds '
+            f"{where}, and the newest version of a policy is the one with the largest id, so "
+            "no version of it published now would be shown. Publish this one under another "
+            "title (other titles are not affected), and tell whoever looks after the "
+            f'database: version "{version}" was given that id by hand, or by a database '
+            "login holding the school key."
+        )
 
     def change_reference(
         self,

@@ -330,6 +330,37 @@ def test_a_policy_planted_at_the_largest_id_is_said_not_shadowed(
     ), said
 
 
+def test_a_policy_planted_at_the_largest_id_does_not_stop_other_titles(
+    set_up_school: Services, kiosk_url: str, pg_url: str, clock: FakeClock
+) -> None:
+    """One policy version planted at the largest id (by the kiosk login with the school key:
+    verify says intact) refused every publish, whatever its title: the school could never
+    publish a policy again, even a new one, and was told to run kiosk verify, which found
+    nothing. Only a version of the planted policy's own title is refused now (it would never
+    be shown), saying what the office can do; any other title is published and shown."""
+    set_up_school.close()
+    kiosk = _kiosk(kiosk_url, clock)
+    office = _kiosk(pg_url, clock, "office")
+    try:
+        with kiosk.ctx.write() as uow:
+            row = {"title": "Old rules", "version": "planted", "text": "x", "sha256": "0" * 64}
+            row |= {"required": False, "published_at": uow.now}
+            uow.change_reference("policies", 2**31 - 1, row)
+        said = _try(lambda: office.policies.publish("Laptops", "v1", "Laptops signed out."))
+        again = _try(lambda: office.policies.publish("Old rules", "v2", "New rules."))
+        shown = [p.title for p in office.policies.current()]
+    finally:
+        kiosk.close()
+        office.close()
+    assert not isinstance(said, str), said
+    assert "Laptops" in shown, shown
+    assert isinstance(again, str) and again.startswith(
+        'Not published: the policy "Old rules" version "planted" holds the largest id'
+    ), again
+    assert "Publish this one under another title" in again, again
+    assert "kiosk verify" not in again, again
+
+
 # --- large objects filling the server's disk ------------------------------------------------
 
 
