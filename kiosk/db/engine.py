@@ -60,10 +60,6 @@ PG_SESSION_SETTINGS = {
     # No library loaded into the kiosk's sessions (any login may name one of the server's
     # plugins; one that is not there stopped every session from starting).
     "local_preload_libraries": "",
-    # No statement compiled to machine code first: the kiosk's are small, and any login may
-    # set ``jit_above_cost = 0`` on its own role (every deposit went from 4 ms to half a
-    # second, at every kiosk sharing the login, on a server whose packages ship JIT on).
-    "jit": "off",
     # No parallel worker started for a statement: any login may set ``force_parallel_mode =
     # on`` (``debug_parallel_query``) with parallel costs of nothing on its own role, and
     # each scan went from 12 to 69 ms. (This name is the same on every version.)
@@ -74,12 +70,20 @@ PG_SESSION_SETTINGS = {
 # connection and its use; transaction_timeout (PostgreSQL 17) of a millisecond would end
 # every transaction of every kiosk. A server that does not know one refuses the whole
 # connection ("unrecognized configuration parameter"): the kiosk then connects without it.
-PG_NEWER_SETTINGS: dict[str, Any] = {"idle_session_timeout": 0, "transaction_timeout": 0}
+# No statement compiled to machine code first (``jit``, PostgreSQL 11: a PostgreSQL 10 asked
+# for it refused every connection): the kiosk's are small, and any login may set
+# ``jit_above_cost = 0`` on its own role (every deposit went from 4 ms to half a second, at
+# every kiosk sharing the login, on a server whose packages ship JIT on).
+PG_NEWER_SETTINGS: dict[str, Any] = {
+    "idle_session_timeout": 0,
+    "transaction_timeout": 0,
+    "jit": "off",
+}
 # The server version (server_version_num) that first knows each: asked only of a server that
 # knows it. Asked of every server, a PostgreSQL 14-16 refused each kiosk process's first
 # connection over transaction_timeout and logged a FATAL line (every kiosk start, every
 # ``kiosk notify``). The refusal is still understood, for a server that says another version.
-PG_SETTING_SINCE = {"idle_session_timeout": 140000, "transaction_timeout": 170000}
+PG_SETTING_SINCE = {"idle_session_timeout": 140000, "transaction_timeout": 170000, "jit": 110000}
 # SQLite errors after which a connection is thrown away rather than pooled again: one opened
 # while the file was read-only stays read-only (and the kiosk would never recover), and one
 # that hit an I/O error or a full disk is best reopened once the file is writable again.

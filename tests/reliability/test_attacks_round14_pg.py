@@ -259,7 +259,11 @@ def test_a_server_that_does_not_know_a_newer_setting_is_still_reached(
     tried on this server, PostgreSQL 15: every test here connects without it.)"""
     import kiosk.db.engine as engine
 
-    assert engine.PG_NEWER_SETTINGS == {"idle_session_timeout": 0, "transaction_timeout": 0}
+    assert engine.PG_NEWER_SETTINGS == {
+        "idle_session_timeout": 0,
+        "transaction_timeout": 0,
+        "jit": "off",
+    }
     monkeypatch.setattr(
         engine, "PG_NEWER_SETTINGS", {"kiosk_no_such_setting": 0, "kiosk_nor_this_one": 0}
     )

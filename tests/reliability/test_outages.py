@@ -362,9 +362,9 @@ def test_the_kiosks_connection_settings_add_to_those_of_the_url(
         "-c default_transaction_read_only=off -c statement_timeout=0 "
         "-c idle_in_transaction_session_timeout=0 "
         "-c default_transaction_isolation=read\\ committed -c quote_all_identifiers=off "
-        "-c local_preload_libraries= -c jit=off -c max_parallel_workers_per_gather=0 "
+        "-c local_preload_libraries= -c max_parallel_workers_per_gather=0 "
         "-c idle_session_timeout=0 "
-        "-c transaction_timeout=0"
+        "-c transaction_timeout=0 -c jit=off"
     )
     assert sent["connect_timeout"] == "30" and sent["keepalives_idle"] == "60"
     assert sent["client_encoding"] == "utf8" and sent["keepalives"] == 1
@@ -375,8 +375,49 @@ def test_the_kiosks_connection_settings_add_to_those_of_the_url(
         "-c statement_timeout=1h -c lock_timeout=15000 -c DateStyle=ISO "
         "-c default_transaction_read_only=off -c idle_in_transaction_session_timeout=0 "
         "-c default_transaction_isolation=read\\ committed -c quote_all_identifiers=off "
-        "-c local_preload_libraries= -c jit=off -c max_parallel_workers_per_gather=0 "
+        "-c local_preload_libraries= -c max_parallel_workers_per_gather=0 "
         "-c idle_session_timeout=0 "
-        "-c transaction_timeout=0"
+        "-c transaction_timeout=0 -c jit=off"
     )
     assert bare["connect_timeout"] == 5
+
+
+def test_a_postgresql_10_server_is_not_asked_for_jit() -> None:
+    """``jit`` exists from PostgreSQL 11: asked of every server (``-c jit=off``), a
+    PostgreSQL 10 refused every connection ("unrecognized configuration parameter"). It is
+    now asked for only of a server whose version knows it, as the other newer settings are
+    (learnt from the first connection, made without them)."""
+    from sqlalchemy import create_engine
+
+    from kiosk.db.engine import _connect_to_older_servers, pg_connect_args
+
+    url = "postgresql+psycopg://kiosk@127.0.0.1:1/school"
+    engine = create_engine(url)
+    refused = engine.dialect.loaded_dbapi.OperationalError
+    sent: list[str] = []
+
+    class Info:
+        server_version = 100023  # PostgreSQL 10.23
+
+    class Connection:
+        info = Info()
+
+        def close(self) -> None:
+            pass
+
+    def server_10(*cargs: Any, **cparams: Any) -> Connection:
+        options = str(cparams.get("options", ""))
+        sent.append(options)
+        for name in ("jit", "idle_session_timeout", "transaction_timeout"):
+            if f"-c {name}=" in options:
+                raise refused(f'unrecognized configuration parameter "{name}"')
+        return Connection()
+
+    engine.dialect.connect = server_10  # type: ignore[method-assign]
+    _connect_to_older_servers(engine)
+    try:
+        connected = engine.dialect.connect(**pg_connect_args(url, {}))
+    finally:
+        engine.dispose()
+    assert isinstance(connected, Connection), sent
+    assert len(sent) == 1 and "jit" not in sent[0], sent
