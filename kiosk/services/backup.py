@@ -28,6 +28,7 @@ import hashlib
 import io
 import json
 import os
+import secrets
 import shlex
 import shutil
 import sqlite3
@@ -232,22 +233,69 @@ def pg_dump_command(engine: Engine, path: str | Path) -> list[str]:
     ]
 
 
+# The owner of the register's database, by name: the default privileges of the restore kept
+# are its own (revision 0003's grant the kiosk role each table a revision adds).
+_DATABASE_OWNER = text(
+    "SELECT pg_catalog.pg_get_userbyid(datdba) FROM pg_catalog.pg_database "
+    "WHERE datname = pg_catalog.current_database()"
+)
+
+
+def _database_owner(engine: Engine) -> str | None:
+    """The register's database owner's name; None when it cannot be asked."""
+    try:
+        with engine.connect() as conn:
+            owner = conn.scalar(_DATABASE_OWNER)
+    except SQLAlchemyError:
+        return None
+    return owner if isinstance(owner, str) else None
+
+
 def pg_restore_steps(engine: Engine, path: str | Path) -> list[str]:
-    """The owner's restore of a dump into a new database. Default privileges other logins
-    set for themselves are left out (``--use-list``): any login may set its own (``ALTER
-    DEFAULT PRIVILEGES ...``, a kiosk's too), pg_dump keeps them, and only that login or a
-    superuser may restore them, so ``--exit-on-error`` stopped the owner's whole restore.
-    The owner's own are kept (they grant the kiosk role the tables a revision adds)."""
+    """The owner's restore of a dump into a new database, each step a line for a shell (every
+    path, name and URL quoted: a backup folder named "Backup Drive" sent the list to another
+    file). Default privileges other roles set for themselves are left out (``--use-list``):
+    any login may set its own (``ALTER DEFAULT PRIVILEGES ...``, a kiosk's too), pg_dump
+    keeps them, and only that login or a superuser may restore them, so ``--exit-on-error``
+    stopped the owner's whole restore. The database owner's own are kept (they grant the
+    kiosk role the tables a revision adds), by its name as the database gives it (the URL's
+    user name was none with peer authentication, and a superuser's restore left the owner's
+    out). The list is written to a file of its own in the temporary folder: the backup's
+    folder may be read-only."""
     url = engine.url.set(drivername="postgresql", password=None)
     new_db = f"{url.database}_restore"
     target = url.set(database=new_db).render_as_string(hide_password=False)
-    keep = shlex.quote(f'!/ DEFAULT ACL / || $NF == "{url.username}"')
+    # (not asked: the URL's user, if it names one; else every default privilege is left
+    # out, and verify on the copy names what is missing)
+    owner = _database_owner(engine) or url.username
+    if owner is None:
+        program = "!/ DEFAULT ACL /"
+    else:
+        quoted = owner.replace("\\", "\\\\").replace('"', '\\"')
+        program = f'!/ DEFAULT ACL / || $NF == "{quoted}"'
+    listing = str(Path(tempfile.gettempdir()) / f"kiosk-restore-{secrets.token_hex(6)}.list")
+    file, q = str(path), shlex.quote
+    createdb = ["createdb"]
+    for option, value in (("--host", url.host), ("--port", url.port), ("--username", url.username)):
+        if value:
+            createdb += [option, str(value)]
     return [
-        f"createdb --host {url.host} --port {url.port or 5432} --username {url.username} {new_db}",
-        f"pg_restore --list {path} | awk {keep} > {path}.list",
-        f"pg_restore --exit-on-error --single-transaction --no-owner --use-list {path}.list "
-        f"--dbname {target} {path}",
-        f"KIOSK_DATABASE_URL={target} kiosk verify",
+        shlex.join([*createdb, new_db]),
+        f"pg_restore --list {q(file)} | awk {q(program)} > {q(listing)}",
+        shlex.join(
+            [
+                "pg_restore",
+                "--exit-on-error",
+                "--single-transaction",
+                "--no-owner",
+                "--use-list",
+                listing,
+                "--dbname",
+                target,
+                file,
+            ]
+        ),
+        f"KIOSK_DATABASE_URL={q(target)} kiosk verify",
         f"then point KIOSK_DATABASE_URL at {new_db} on every kiosk",
     ]
 
@@ -261,7 +309,7 @@ class BackupService(UseCases):
         if engine.dialect.name != "sqlite":
             raise RuleViolation(
                 "On PostgreSQL, back up with the server's own tool, as the database owner: "
-                + " ".join(pg_dump_command(engine, path))
+                + shlex.join(pg_dump_command(engine, path))
             )
         target = Path(path).expanduser()
         if target.exists():

@@ -297,6 +297,59 @@ def test_verifys_remedy_for_a_logins_default_privileges_keeps_the_register(
     assert _count(pg_url) > 0
 
 
+def test_the_restore_steps_run_as_printed_from_a_folder_with_a_space(
+    pg_server: PgServer, clock: FakeClock, tmp_path: Path
+) -> None:
+    """The restore steps quoted only the awk program: a backup in "Backup Drive" made the
+    shell write the list to another file and restore nothing; the list was written next to
+    the backup (a read-only backup folder failed); and the default privileges kept were those
+    of the URL's user: a superuser's restore left the owner's out (revision 0003 relies on
+    them), and a URL with no user name (peer authentication) kept those of a role "None".
+    Every path is quoted now, the list goes to the temporary folder, and the database
+    owner's own default privileges are kept, whoever restores; a kiosk login's are left out."""
+    kiosk_url, owner_url, _login = _school_with_its_own_owner(pg_server, clock)
+    with psycopg.connect(libpq_url(kiosk_url), autocommit=True) as attacker:
+        attacker.execute(
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO PUBLIC"
+        )
+    owner = make_url(owner_url).username
+    folder = tmp_path / "Backup Drive"
+    folder.mkdir()
+    dump = folder / "kiosk 7 Dec.dump"
+    restored = f"{make_url(owner_url).database}_restore"
+    admin = make_url(owner_url).set(username=pg_server.user)
+    for who in (owner_url, admin.render_as_string(hide_password=False)):
+        office = _kiosk(who, clock, "office")
+        try:
+            said = _try(lambda: office.backup.backup(dump))  # noqa: B023
+            assert isinstance(said, str), said
+            if not dump.exists():
+                done = _run_step(said.split("owner: ", 1)[1])
+                assert done.returncode == 0, done.stderr
+            said = _try(lambda: office.backup.restore(dump))  # noqa: B023
+        finally:
+            office.close()
+        assert isinstance(said, str), said
+        steps = said.split("then switch: ", 1)[1].split("; ")
+        assert str(folder) + "/kiosk" not in steps[1].split(">", 1)[1], steps
+        to_run = [s for s in steps if not s.startswith(("KIOSK_DATABASE_URL", "then "))]
+        try:
+            for step in to_run:
+                done = _run_step(step)
+                assert done.returncode == 0, (step, done.stderr)
+            target = make_url(owner_url).set(database=restored)
+            with psycopg.connect(libpq_url(target.render_as_string(hide_password=False))) as c:
+                kept = c.execute(
+                    "SELECT DISTINCT pg_get_userbyid(defaclrole) FROM pg_default_acl"
+                ).fetchall()
+        finally:
+            with psycopg.connect(libpq_url(admin.render_as_string(hide_password=False))) as c:
+                c.autocommit = True
+                c.execute(f'DROP DATABASE IF EXISTS "{restored}" WITH (FORCE)')
+        assert kept == [(owner,)], (who, kept)
+    assert sorted(p.name for p in folder.iterdir()) == ["kiosk 7 Dec.dump"]
+
+
 def _count(url: str) -> int:
     with psycopg.connect(libpq_url(url)) as conn:
         row = conn.execute("SELECT count(*) FROM events").fetchone()
