@@ -901,8 +901,9 @@ def _large_object_problems(conn: Connection, role: str, who: str) -> list[str]:
 # role or a superuser may restore them: the owner's restore of a backup stopped at them.
 # Each row's statements that undo it, built from its ACL: in a schema, a row only adds to the
 # defaults (REVOKE each); a row for every schema replaces the built-in defaults (acldefault),
-# so what it adds is revoked and what it took away is granted back. Once a row's ACL is the
-# default again, PostgreSQL removes it. Never ``DROP OWNED BY`` the role: it drops every
+# so what it adds is revoked (a grant option added to a default: REVOKE GRANT OPTION FOR) and
+# what it took away is granted back. Once a row's ACL is the default again, PostgreSQL
+# removes it. Never ``DROP OWNED BY`` the role: it drops every
 # object the role owns (the register's own tables, were one owned by a kiosk login by a slip)
 # and, for the kiosk role, revokes every grant the register gives every kiosk.
 _DEFAULT_PRIVILEGES = """
@@ -914,11 +915,17 @@ _DEFAULT_PRIVILEGES = """
         FROM pg_catalog.pg_default_acl d
         WHERE d.defaclrole = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = :r)
     ), changes AS (
-        SELECT d.kind, d.ns, 'REVOKE' AS action, a.grantee, a.privilege_type
+        SELECT d.kind, d.ns,
+               CASE WHEN d.ns = 0 AND EXISTS (
+                   SELECT 1 FROM pg_catalog.aclexplode(d.builtin) b
+                   WHERE b.grantee = a.grantee AND b.privilege_type = a.privilege_type)
+                    THEN 'REVOKE GRANT OPTION FOR' ELSE 'REVOKE' END AS action,
+               a.grantee, a.privilege_type
         FROM d CROSS JOIN LATERAL pg_catalog.aclexplode(d.acl) a
         WHERE d.ns <> 0 OR NOT EXISTS (
             SELECT 1 FROM pg_catalog.aclexplode(d.builtin) b
-            WHERE b.grantee = a.grantee AND b.privilege_type = a.privilege_type)
+            WHERE b.grantee = a.grantee AND b.privilege_type = a.privilege_type
+              AND b.is_grantable = a.is_grantable)
         UNION ALL
         SELECT d.kind, d.ns, 'GRANT', b.grantee, b.privilege_type
         FROM d CROSS JOIN LATERAL pg_catalog.aclexplode(d.builtin) b
@@ -965,7 +972,7 @@ def _default_privilege_problems(conn: Connection, role: str, who: str) -> list[s
         f"ALTER DEFAULT PRIVILEGES FOR ROLE {quoted_name(role)}"
         + (f" IN SCHEMA {schema_sql}" if schema else "")
         + f" {action} {privileges} ON {_DEFAULT_KINDS.get(kind, kind).upper()} "
-        + ("FROM" if action == "REVOKE" else "TO")
+        + ("FROM" if action.startswith("REVOKE") else "TO")
         + (f" {quoted_name(grantee)}" if grantee else " PUBLIC")
         for kind, schema, schema_sql, action, grantee, privileges in rows
     )

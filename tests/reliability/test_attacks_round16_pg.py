@@ -311,6 +311,9 @@ def test_verifys_remedy_for_a_logins_default_privileges_keeps_the_register(
             "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO PUBLIC"
         )
         attacker.execute("ALTER DEFAULT PRIVILEGES GRANT USAGE ON SEQUENCES TO PUBLIC")
+        attacker.execute(
+            "ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO CURRENT_USER WITH GRANT OPTION"
+        )
     office = _kiosk(pg_url, clock, "office")
     try:
         said = [p for p in office.integrity.verify(save=False).problems if "default priv" in p]
@@ -320,6 +323,10 @@ def test_verifys_remedy_for_a_logins_default_privileges_keeps_the_register(
             for statement in remedy.split("; "):
                 su.execute(statement)  # type: ignore[arg-type]
             assert su.execute("SELECT to_regclass('public.events')").fetchone() != (None,)
+            left = su.execute(
+                "SELECT count(*) FROM pg_default_acl WHERE defaclrole = %s::regrole", (login,)
+            ).fetchone()
+            assert left == (0,), (left, remedy)
             su.execute(f"ALTER TABLE events OWNER TO {owned_by}")
         after = office.integrity.verify(save=False)
     finally:
