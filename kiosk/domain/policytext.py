@@ -10,6 +10,8 @@ in one of them is in the register's text, yet no one who "read and agreed" was s
 ``unshown_parts`` names them (``publish`` refuses such a text); ``shown_markdown`` is the
 parser the kiosk draws a policy with: HTML and reference definitions are drawn as the
 characters they are, so a text stored before (or past) that check hides nothing either.
+A terminal draws a link as its text and a picture as its description: ``shown_markdown``
+draws a link's address and a picture's file name after it too, when they hold other words.
 
 Markdown also makes characters of its own: a character reference (``&#x202E;``, ``&#8203;``)
 becomes the character it names as the text is parsed. ``shown_markdown`` therefore puts
@@ -25,6 +27,7 @@ import re
 from collections import Counter
 
 from markdown_it import MarkdownIt
+from markdown_it.common.normalize_url import normalizeLinkText
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
@@ -48,25 +51,55 @@ def _drawn_safe(state: StateCore) -> None:
             token.attrs["alt"] = terminal_text(alt)
 
 
+def _text(content: str) -> Token:
+    token = Token("text", "", 0)
+    token.content = content
+    return token
+
+
+def _link_text(children: list[Token]) -> str:
+    """What a link's own text draws: its words, between its link_open and link_close."""
+    return "".join(child.content for child in children if child.type in ("text", "code_inline"))
+
+
+def _address_hidden(address: str, text: str) -> bool:
+    """Whether ``address`` has words its link's text does not draw (``[the office](https://
+    school.example/you-agree-to-pay-500-pounds)``); an autolink's (``<https://...>``,
+    ``www.school.example``, ``office@school.example``) is its own text."""
+    left = Counter(_WORD.findall(text.casefold()))
+    left.update(("http", "https", "mailto", "www"))
+    return bool(Counter(_WORD.findall(address.casefold())) - left)
+
+
 def _titles_drawn(state: StateCore) -> None:
-    """A link's or a picture's title (a browser's tooltip, which a terminal has not) drawn
-    after it, in brackets: a policy stored with one hides no words either."""
+    """A link's address and a picture's file name (which a terminal does not show: a link is
+    drawn as its text, a picture as its description) and a link's or a picture's title (a
+    browser's tooltip, which a terminal has not) drawn after it, in brackets: a policy
+    stored with words in one hides none of them. An address is drawn as written
+    (``école.example/Überweisung.pdf``), not as the parser encodes it."""
     for token in state.tokens:
         if not token.children:
             continue
         children: list[Token] = []
-        titles: list[str] = []
+        opened: list[tuple[int, str, str]] = []
         for child in token.children:
             children.append(child)
             title = str(child.attrs.get("title") or "")
             if child.type == "link_open":
-                titles.append(title)
-            if (child.type == "link_close" and titles and (title := titles.pop())) or (
-                child.type == "image" and title
-            ):
-                shown = Token("text", "", 0)
-                shown.content = f" ({title})"
-                children.append(shown)
+                opened.append((len(children), str(child.attrs.get("href") or ""), title))
+            elif child.type == "link_close" and opened:
+                start, href, title = opened.pop()
+                address = normalizeLinkText(href)
+                if _address_hidden(address, _link_text(children[start:])):
+                    children.append(_text(f" ({address})"))
+                if title:
+                    children.append(_text(f" ({title})"))
+            elif child.type == "image":
+                address = normalizeLinkText(str(child.attrs.get("src") or ""))
+                if _address_hidden(address, _link_text(child.children or [])):
+                    children.append(_text(f" ({address})"))
+                if title:
+                    children.append(_text(f" ({title})"))
         token.children = children
 
 
@@ -77,12 +110,6 @@ def _cell_tokens(row: list[Token]) -> list[list[Token]]:
         if token.type == "inline":
             cells.append(list(token.children or []))
     return cells
-
-
-def _text(content: str) -> Token:
-    token = Token("text", "", 0)
-    token.content = content
-    return token
 
 
 def _tables_as_rows(state: StateCore) -> None:
@@ -214,15 +241,22 @@ def unshown_parts(text: str) -> list[str]:
 def _undrawn_words(text: str) -> list[str]:
     """The words of ``text`` (character references read) that the kiosk's parser draws
     nowhere, in the text's order: a catch-all for whatever else Markdown drops (a table
-    row's cells past its header's: "| Phone | 0 pounds | plus 500 pounds if lost |"). A link's
-    address and a list's numbers count as drawn."""
-    parser = MarkdownIt("gfm-like", {"html": False}).disable("reference")
+    row's cells past its header's: "| Phone | 0 pounds | plus 500 pounds if lost |").
+    Drawn is what ``shown_markdown`` makes text of (a paragraph's words, code, a picture's
+    description, the addresses and titles it adds), a list's numbers and a code block's
+    language; never an attribute the kiosk does not draw."""
     drawn: list[str] = []
-    for token in _walk(parser.parse(text)):
-        if token.type != "inline":  # its children hold its text
+    for token in _walk(shown_markdown().parse(text)):
+        if token.type in ("text", "code_inline", "fence", "code_block"):
             drawn.append(token.content)
-        drawn.append(token.info)
-        drawn.extend(str(value) for value in token.attrs.values())
+        elif token.type == "image":
+            drawn.append(str(token.attrs.get("alt") or ""))
+        elif token.type == "list_item_open":
+            drawn.append(token.info)
+        elif token.type == "ordered_list_open":
+            drawn.append(str(token.attrs.get("start") or ""))
+        if token.type == "fence":
+            drawn.append(token.info)
     left = Counter(_WORD.findall(" ".join(drawn)))
     missing: list[str] = []
     for word in _WORD.findall(html.unescape(text)):

@@ -56,8 +56,9 @@ class PolicyScreen(StaffScreen):
     def compose(self) -> ComposeResult:
         yield Static("Opening the policy…", id="policy-title", markup=False)
         with VerticalScroll(id="policy-scroll"):
-            # HTML and link reference definitions drawn as written: every word the register
-            # fingerprints is on the screen (``kiosk.domain.policytext``).
+            # HTML and link reference definitions drawn as written, a link's address and a
+            # picture's file name and title after it: every word the register fingerprints
+            # is on the screen (``kiosk.domain.policytext``).
             yield Markdown("", id="policy-text", open_links=False, parser_factory=shown_markdown)
         with Horizontal(id="policy-foot"):
             yield Static("", id="policy-hint", markup=False)

@@ -121,8 +121,8 @@ async def test_a_stored_policy_shows_its_link_and_picture_titles(
         await settle(pilot)
         await wait_for(pilot, lambda: not app.screen.query_one("#agree", Button).disabled)
         text, _ = drawn(app)  # type: ignore[arg-type]
-        assert "Hand it in at the office (and pay 500 pounds)." in text
-        assert "The office (You waive every claim)" in text
+        assert "Hand it in at the office (https://example.com) (and pay 500 pounds)." in text
+        assert "The office (office.png) (You waive every claim)" in text
 
 
 async def test_struck_words_are_drawn_with_their_tildes(school: Services) -> None:
