@@ -51,3 +51,38 @@ def test_a_links_address_and_a_pictures_file_are_drawn_after_it(text: str, shown
 )
 def test_an_address_that_is_its_own_text_is_drawn_once(text: str) -> None:
     assert drawn(text).count("school.example") == text.count("school.example")
+
+
+ORDINARY_POLICIES = [
+    # addresses with letters outside ASCII, or a space, drawn as written
+    "See the [form](https://school.example/forms/Überweisung.pdf).\n",
+    "Lisez le [règlement intérieur](https://école.example/règlement-intérieur.pdf).\n",
+    "Read [the handbook](<https://school.example/Staff Handbook.pdf>).\n",
+    # a line break in a table's cell, as GitHub's editor writes one
+    "| Item | Where |\n|---|---|\n| Phone | Staff room<br>top shelf |\n"
+    "| Laptop | Office<br/>cupboard |\n",
+    # a reference link without a title: the kiosk draws the definition as written
+    "See [the handbook][hb].\n\n[hb]: https://school.example/handbook.pdf\n",
+    # "&notice" is no character reference in Markdown (it is in HTML's legacy list)
+    "Pin it to the notices&notice board.\n",
+]
+
+
+@pytest.mark.parametrize("text", ORDINARY_POLICIES)
+def test_an_ordinary_policy_hides_nothing(text: str) -> None:
+    assert unshown_parts(text) == []
+
+
+def test_a_line_break_in_a_table_cell_is_drawn_as_one() -> None:
+    tokens = shown_markdown().parse(
+        "| Item | Where |\n|---|---|\n| Phone | Staff room<br>top shelf |\n"
+    )
+    children = [child for token in tokens for child in token.children or []]
+    assert [c.content for c in children if c.type == "text"][-2:] == ["Staff room", "top shelf"]
+    assert "hardbreak" in [c.type for c in children]
+
+
+def test_a_tag_that_is_not_html_is_refused_saying_how_to_write_it() -> None:
+    (said,) = unshown_parts("Sign with <your initials>.\n")
+    assert said.startswith('an HTML tag "<your initials>"')
+    assert "\\<" in said

@@ -2,8 +2,9 @@
 
 A policy is read on the kiosk as Markdown, and its acknowledgement records the fingerprint of
 the whole stored text. Markdown has parts it never draws: an HTML comment or block
-(``<!-- you also agree to... -->``), an inline HTML tag and its attributes, a link reference
-definition (``[terms]: https://... "you waive..."``), a link's or a picture's title
+(``<!-- you also agree to... -->``), an inline HTML tag and its attributes (but ``<br>``, which
+the kiosk draws as a line break), a link reference definition's title
+(``[terms]: https://... "you waive..."``), a link's or a picture's title
 (``[the office](https://... "and pay...")``), a code block's info string. A sentence
 in one of them is in the register's text, yet no one who "read and agreed" was shown it.
 
@@ -22,12 +23,12 @@ drawn as U+FFFD, however it was spelt.
 
 from __future__ import annotations
 
-import html
 import re
 from collections import Counter
 
 from markdown_it import MarkdownIt
 from markdown_it.common.normalize_url import normalizeLinkText
+from markdown_it.common.utils import unescapeAll
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
@@ -37,6 +38,19 @@ from kiosk.domain.text import terminal_text
 _QUOTED = 60
 # A word, as the check that every word of the text is drawn counts them.
 _WORD = re.compile(r"[^\W_]+")
+# A line break as GitHub's editor writes one in a table's cell; the only HTML a policy may hold.
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+# An HTML element's name, as browsers know them: a "tag" with another (``<your initials>``) is
+# still hidden by a browser, but was meant as text.
+# fmt: off
+_HTML_NAMES = frozenset((
+    "a", "abbr", "address", "b", "blockquote", "br", "caption", "code", "col", "dd", "del",
+    "details", "div", "dl", "dt", "em", "font", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i",
+    "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span",
+    "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr",
+    "u", "ul",
+))
+# fmt: on
 
 
 def _drawn_safe(state: StateCore) -> None:
@@ -100,6 +114,27 @@ def _titles_drawn(state: StateCore) -> None:
                     children.append(_text(f" ({address})"))
                 if title:
                     children.append(_text(f" ({title})"))
+        token.children = children
+
+
+def _breaks_drawn(state: StateCore) -> None:
+    """A ``<br>`` in a paragraph or a table's cell (HTML is otherwise drawn as written) drawn
+    as the line break it is."""
+    for token in state.tokens:
+        if not token.children:
+            continue
+        children: list[Token] = []
+        for child in token.children:
+            if child.type != "text" or not _BREAK.search(child.content):
+                children.append(child)
+                continue
+            for index, part in enumerate(_BREAK.split(child.content)):
+                if index:
+                    brk = Token("hardbreak", "br", 0)
+                    brk.markup = "<br>"
+                    children.append(brk)
+                if part:
+                    children.append(_text(part))
         token.children = children
 
 
@@ -168,6 +203,7 @@ def shown_markdown() -> MarkdownIt:
     # no strikethrough, and "You ~~do not~~ have to pay" read as its opposite there.
     parser = MarkdownIt("gfm-like", {"html": False}).disable(["reference", "strikethrough"])
     parser.core.ruler.push("tables_as_rows", _tables_as_rows)
+    parser.core.ruler.push("breaks_drawn", _breaks_drawn)
     parser.core.ruler.push("titles_drawn", _titles_drawn)
     parser.core.ruler.push("drawn_safe", _drawn_safe)
     return parser
@@ -216,8 +252,17 @@ def unshown_parts(text: str) -> list[str]:
     for token in _walk(tokens):
         if token.type == "html_block":
             found.append(f"an HTML comment or block {_quote(token.content)}")
+        elif token.type == "html_inline" and _BREAK.fullmatch(token.content.strip()):
+            continue  # drawn as the line break it is
         elif token.type == "html_inline":
-            found.append(f"an HTML tag {_quote(token.content)}")
+            name = re.match(r"</?([A-Za-z][A-Za-z0-9-]*)", token.content)
+            if name and name.group(1).lower() not in _HTML_NAMES:
+                found.append(
+                    f"an HTML tag {_quote(token.content)} (a browser shows nothing of it: "
+                    'write "\\<" for a "<" that starts no tag)'
+                )
+            else:
+                found.append(f"an HTML tag {_quote(token.content)}")
         elif token.type in ("link_open", "image") and str(token.attrs.get("title") or ""):
             found.append(f"the title of a link or picture {_quote(str(token.attrs['title']))}")
         elif token.type == "fence" and token.info.strip():
@@ -233,6 +278,8 @@ def unshown_parts(text: str) -> list[str]:
         for label, target in references.items():
             title = target.get("title") if isinstance(target, dict) else ""
             href = target.get("href") if isinstance(target, dict) else ""
+            if not title:
+                continue  # the kiosk draws it as written; nothing in it is hidden there
             shown = f"[{label}]: {href}" + (f' "{title}"' if title else "")
             found.append(f"a link reference definition {_quote(shown)}")
     return list(dict.fromkeys(found))
@@ -255,11 +302,13 @@ def _undrawn_words(text: str) -> list[str]:
             drawn.append(token.info)
         elif token.type == "ordered_list_open":
             drawn.append(str(token.attrs.get("start") or ""))
+        elif token.type == "hardbreak":
+            drawn.append(token.markup)
         if token.type == "fence":
             drawn.append(token.info)
     left = Counter(_WORD.findall(" ".join(drawn)))
     missing: list[str] = []
-    for word in _WORD.findall(html.unescape(text)):
+    for word in _WORD.findall(unescapeAll(text)):
         if left[word] > 0:
             left[word] -= 1
         else:
