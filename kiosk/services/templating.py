@@ -7,8 +7,9 @@ making text without end: ``{{ 'x' * 3000000000 }}``, ``{{ '%3000000000s' % name 
 compiled: minutes of CPU) or a loop of loops took the machine's memory or time, for every run.
 
 ``BoundedSandbox`` refuses, before working it out, an operation whose answer would be longer
-than ``NOTICE_LIMIT`` characters (or a number of more than ``DIGITS_LIMIT`` digits), a call or
-filter given a count or width past ``NOTICE_LIMIT``, and a format with such a width; and
+than ``NOTICE_LIMIT`` characters (or a number of more than ``DIGITS_LIMIT`` digits), a string
+method or filter given a width or count past ``NOTICE_LIMIT`` (``ljust``, ``center``...), and
+a format (``%``, ``str.format``, ``|format``) with such a width or precision; and
 ``render_bounded`` stops a template's output once it passes ``NOTICE_LIMIT``. Each says
 ``TooLong``; ``Templates.render`` puts it in words. What is left (a string doubled in a loop
 with ``~``) is bounded by the notify unit's memory and time limits (``deploy.py``).
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+import string
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -30,8 +32,15 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 NOTICE_LIMIT = 1_000_000
 # The most digits a number a template works out may have.
 DIGITS_LIMIT = 1_000
-# A width of a format ("%50000000s", "{:>50000000}"): seven digits or more is past the limit.
-_WIDE_FORMAT = re.compile(r"\d{7,}")
+# A number in a format's width or precision ("%50000000s", "{:>50000000}"): seven digits or
+# more is past the limit.
+_WIDE = re.compile(r"\d{7,}")
+# A conversion of a %-format: its width and precision, a number or "*" (the next argument).
+_PERCENT = re.compile(r"%(?:\([^)]*\))?[-+ #0]*(\*|\d+)?(?:\.(\*|\d+))?")
+# The string methods and filters given a width or a count of what they make; any other's
+# number (a count of replacements, a number filtered) makes nothing long.
+_WIDTH_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
+_WIDTH_FILTERS = frozenset({"center", "indent", "truncate", "wordwrap", "batch", "slice"})
 
 
 class TooLong(Exception):
@@ -50,6 +59,32 @@ def _count(value: Any) -> bool:
 def _check_arguments(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
     if any(_count(value) for value in (*args, *kwargs.values())):
         raise TooLong
+
+
+def _check_percent(template: str, args: tuple[Any, ...]) -> None:
+    """A %-format (``'%50000000s' % name``) whose width or precision is past the limit, written
+    in it or given as "*"."""
+    for match in _PERCENT.finditer(template.replace("%%", "")):
+        for number in match.groups():
+            if number == "*":
+                _check_arguments(args, {})
+            elif number and _WIDE.fullmatch(number):
+                raise TooLong
+
+
+def _check_format(template: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+    """A ``str.format`` template (``'{:>50000000}'``) whose field has a width or precision
+    past the limit, written in it or given by another field (``'{:{w}}'``)."""
+    try:
+        fields = list(string.Formatter().parse(template))
+    except ValueError:
+        return  # not a format: str.format says so
+    for _, _, spec, _ in fields:
+        if spec and _WIDE.search(spec):
+            raise TooLong
+        if spec and "{" in spec:
+            _check_arguments(args, kwargs)
+            _check_format(spec, args, kwargs)
 
 
 def _check_result(value: Any) -> Any:
@@ -72,26 +107,26 @@ def _check_binop(operator: str, left: Any, right: Any) -> None:
             raise TooLong
     elif operator == "%":
         if isinstance(left, str):
-            if _WIDE_FORMAT.search(left):
-                raise TooLong
-            _check_arguments(right if isinstance(right, tuple) else (right,), {})
+            _check_percent(left, right if isinstance(right, tuple) else (right,))
     elif operator == "+":
         sizes = (_size(left), _size(right))
         if None not in sizes and sum(s for s in sizes if s is not None) > NOTICE_LIMIT:
             raise TooLong
 
 
-def _bounded_filter(function: Callable[..., Any]) -> Callable[..., Any]:
+def _bounded_filter(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
     # The value filtered comes first (after the context or environment, for a filter marked
     # to take it): a large number may be filtered; it may not be a filter's count or width.
     skip = 2 if getattr(function, "jinja_pass_arg", None) is not None else 1
+    widths = name in _WIDTH_FILTERS
+    formats = name == "format"
 
     def bounded(*args: Any, **kwargs: Any) -> Any:
-        _check_arguments(args[skip:], kwargs)
+        if widths:
+            _check_arguments(args[skip:], kwargs)
         value = args[skip - 1] if len(args) >= skip else None
-        formats = getattr(function, "__name__", "") == "do_format"
-        if formats and isinstance(value, str) and _WIDE_FORMAT.search(value):
-            raise TooLong
+        if formats and isinstance(value, str):
+            _check_percent(value, args[skip:])
         return _check_result(function(*args, **kwargs))
 
     # Jinja2 passes the context or environment to a filter marked to take it.
@@ -107,7 +142,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.filters = {name: _bounded_filter(f) for name, f in self.filters.items()}
+        self.filters = {name: _bounded_filter(name, f) for name, f in self.filters.items()}
         # Words of Lorem Ipsum by the million: nothing a notice needs.
         self.globals.pop("lipsum", None)
 
@@ -123,12 +158,17 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         *args: Any,
         **kwargs: Any,
     ) -> Any:
-        _check_arguments(args, kwargs)
         wrapped = getattr(__obj, "__wrapped__", __obj)  # str.format, as the sandbox wraps it
-        if isinstance(getattr(wrapped, "__self__", None), str) and _WIDE_FORMAT.search(
-            wrapped.__self__
-        ):
-            raise TooLong
+        receiver = getattr(wrapped, "__self__", None)
+        method = getattr(wrapped, "__name__", "")
+        if not isinstance(receiver, str):
+            _check_arguments(args, kwargs)  # (1).to_bytes(3000000000): no string's method
+        elif method == "format":
+            _check_format(receiver, args, kwargs)
+        elif method == "format_map":
+            _check_format(receiver, (), args[0] if args and isinstance(args[0], Mapping) else {})
+        elif method in _WIDTH_METHODS:
+            _check_arguments(args, kwargs)
         return _check_result(super().call(__context, __obj, *args, **kwargs))
 
 

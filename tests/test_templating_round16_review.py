@@ -1,0 +1,62 @@
+"""Round 16's review: the notice sandbox refuses what makes a notice too long, only that."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk.services.templating import BoundedSandbox, TooLong, render_bounded
+
+
+def render(source: str, **values: object) -> str:
+    return render_bounded(BoundedSandbox().from_string(source), values)
+
+
+@pytest.mark.parametrize(
+    ("source", "values", "made"),
+    [
+        # a method of a string holding a phone number or an asset tag (7+ digits)
+        ("{{ office_phone.replace(' ', '') }}", {"office_phone": "0121 4960000"}, "01214960000"),
+        ("{{ asset.upper() }}", {"asset": "lap-2023000123"}, "LAP-2023000123"),
+        (
+            "{{ 'Call 01214960000 about %s' % name }}",
+            {"name": "Gina"},
+            "Call 01214960000 about Gina",
+        ),
+        (
+            "{{ 'Call 01214960000 about {}'.format(name) }}",
+            {"name": "Gina"},
+            "Call 01214960000 about Gina",
+        ),
+        # a number over a million, formatted
+        ("{{ '{:,}'.format(1500000) }}", {}, "1,500,000"),
+        ("{{ '%d people'|format(1500000) }}", {}, "1500000 people"),
+        ("{{ '%d people' % 1500000 }}", {}, "1500000 people"),
+        ("{{ 'Tag %s' % 'LAP-2023000123' }}", {}, "Tag LAP-2023000123"),
+    ],
+)
+def test_an_ordinary_template_renders(source: str, values: dict[str, object], made: str) -> None:
+    assert render(source, **values) == made
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ '%50000000s' % name }}",
+        "{{ '%*s' % (50000000, name) }}",
+        "{{ '%.50000000f' % 1.5 }}",
+        "{{ '%(n)50000000s' % {'n': name} }}",
+        "{{ '{:>50000000}'.format(name) }}",
+        "{{ '{:.50000000f}'.format(1.5) }}",
+        "{{ '{:{w}}'.format(name, w=50000000) }}",
+        "{{ '{n:>50000000}'.format_map({'n': name}) }}",
+        "{{ name.ljust(50000000) }}",
+        "{{ name.zfill(50000000) }}",
+        "{{ name|center(50000000) }}",
+        "{{ name|indent(50000000, true) }}",
+        "{{ '%50000000s'|format(name) }}",
+        "{{ [1]|batch(50000000, 'x')|list }}",
+    ],
+)
+def test_a_width_past_the_limit_is_refused(source: str) -> None:
+    with pytest.raises(TooLong):
+        render(source, name="Gina")
