@@ -199,3 +199,33 @@ def test_keeping_a_device_longer_suggests_the_next_school_day() -> None:
     assert suggested_extension(overdue, friday, london, AUTUMN) == (
         datetime(2026, 11, 2, 8, 30, tzinfo=UTC)
     )
+
+
+@pytest.mark.parametrize(
+    ("summary", "name"),
+    [
+        # ❄️ as Google and Outlook write it: the snowflake and VARIATION SELECTOR-16
+        ("\u2744\ufe0f Snow day - school closed", "\u2744 Snow day - school closed"),
+        # a family: three people joined by ZERO WIDTH JOINERs, each may carry a selector
+        (
+            "\U0001f468\u200d\U0001f469\u200d\U0001f467 Family holiday",
+            "\U0001f468\U0001f469\U0001f467 Family holiday",
+        ),
+        ("\U0001f441\ufe0f\u200d\U0001f5e8\ufe0f INSET day", "\U0001f441\U0001f5e8 INSET day"),
+    ],
+)
+def test_an_ics_name_with_emoji_is_read_without_their_joiners(summary: str, name: str) -> None:
+    # The whole import was refused ("invisible" characters), or with --skip-invalid the
+    # closure was dropped: the snow day counted as a school day, overdue notices went out.
+    ics = ICS.replace("SUMMARY:October Half Term", f"SUMMARY:{summary}")
+    entries, problems = parse_ics(ics)
+    assert name in [entry.name for entry in entries]
+    assert [p.reason for p in problems if p.blocking] == []
+
+
+@pytest.mark.parametrize(
+    "summary", ["Snow\ufe0f day holiday", "Ben\u200dJones holiday", "\u2744\u202e holiday"]
+)
+def test_an_ics_name_with_a_selector_or_joiner_off_an_emoji_is_refused(summary: str) -> None:
+    _, problems = parse_ics(ICS.replace("SUMMARY:October Half Term", f"SUMMARY:{summary}"))
+    assert [p.blocking for p in problems if "invisible" in p.reason] == [True]
