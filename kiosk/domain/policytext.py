@@ -29,10 +29,12 @@ from collections import Counter
 from markdown_it import MarkdownIt
 from markdown_it.common.normalize_url import normalizeLinkText
 from markdown_it.common.utils import unescapeAll
+from markdown_it.rules_block.table import escapedSplit
 from markdown_it.rules_core import StateCore
+from markdown_it.rules_core.normalize import NEWLINES_RE, NULL_RE
 from markdown_it.token import Token
 
-from kiosk.domain.text import terminal_text
+from kiosk.domain.text import terminal_text, text_width
 
 # How much of a hidden part a message quotes.
 _QUOTED = 60
@@ -147,40 +149,97 @@ def _cell_tokens(row: list[Token]) -> list[list[Token]]:
     return cells
 
 
+# A table the kiosk draws as a table: its columns, and the width of its longest words with
+# each column's padding and line, fit the narrowest screen the kiosk is drawn on (80
+# columns, less the scroll bar and the margins). Textual wraps a cell's words to its
+# column, but cuts a word longer than the column with "…".
+TABLE_COLUMNS = 6
+TABLE_WIDTH = 60
+
+
+def _source_cells(lines: list[str], row: Token) -> list[str]:
+    """The cells of a table's row as its source line writes them (markdown-it drops those
+    past the header's), a quote's ">" left out."""
+    if not row.map or row.map[0] >= len(lines):
+        return []
+    line = re.sub(r"^(?:\s*>)*", "", lines[row.map[0]]).strip()
+    cells = escapedSplit(line)
+    if cells and not cells[0].strip():
+        cells.pop(0)
+    if cells and not cells[-1].strip():
+        cells.pop()
+    return [cell.strip() for cell in cells]
+
+
+def normalize_source(text: str) -> str:
+    """``text`` as markdown-it reads it (its lines as a token's ``map`` counts them)."""
+    return NULL_RE.sub("\ufffd", NEWLINES_RE.sub("\n", text))
+
+
+def _fits(rows: list[list[list[Token]]]) -> bool:
+    """Whether a table of ``rows`` (the header's first) is drawn whole as a table."""
+    columns = len(rows[0]) if rows else 0
+    if columns > TABLE_COLUMNS:
+        return False
+    widest = [0] * columns
+    for cells in rows:
+        for index, cell in enumerate(cells[:columns]):
+            words = " ".join(t.content for t in cell if t.type in ("text", "code_inline"))
+            longest = max((text_width(word) for word in words.split()), default=0)
+            widest[index] = max(widest[index], longest)
+    return sum(width + 3 for width in widest) <= TABLE_WIDTH
+
+
 def _tables_as_rows(state: StateCore) -> None:
-    """Each table drawn as one paragraph per row, each cell after its column's heading
-    ("Item: Phone · Cost: 0 pounds"). A terminal's table narrows its columns to the screen
-    and cuts a cell's words with "…" ("Youalsopa…"), the rest never shown; a paragraph
-    wraps, whatever the screen's width."""
+    """Each table too wide for the screen (``_fits``), or with cells past its header's,
+    drawn as one paragraph per row, each cell after its column's heading ("Item: Phone ·
+    Cost: 0 pounds"). A terminal's table narrows its columns to the screen and cuts a
+    cell's words with "…" ("Youalsopa…"), the rest never shown, and markdown-it drops a
+    row's cells past the header's ("| Phone | 0 pounds | plus 500 pounds if lost |"); a
+    paragraph wraps, whatever the screen's width, and holds those cells too, as written."""
+    lines = state.src.split("\n")
     tokens: list[Token] = []
     table: list[Token] | None = None
     for token in state.tokens:
         if token.type == "table_open":
-            table = []
+            table = [token]
             continue
         if table is None:
             tokens.append(token)
             continue
+        table.append(token)
         if token.type != "table_close":
-            table.append(token)
             continue
         rows: list[list[Token]] = []
+        extra: list[list[str]] = []
         for item in table:
             if item.type == "tr_open":
                 rows.append([])
+                extra.append(_source_cells(lines, item))
             elif rows:
                 rows[-1].append(item)
-        headers, *body = [_cell_tokens(row) for row in rows] or [[]]
-        for cells in body or [[]]:
+        cells_of = [_cell_tokens(row) for row in rows]
+        extra = [cells[len(row) :] for cells, row in zip(extra, cells_of, strict=True)]
+        if _fits(cells_of) and not any(extra):
+            tokens.extend(table)
+            table = None
+            continue
+        headers, *body = cells_of or [[]]
+        for number, cells in enumerate(body or [[]], start=1):
             children: list[Token] = []
             for index, header in enumerate(headers):
                 cell = cells[index] if index < len(cells) else []
                 if children:
                     children.append(_text(" · "))
-                children.extend(header)
-                if body:
+                named = any(t.content.strip() for t in header)
+                if named or not body:
+                    children.extend(header)
+                if body and named:
                     children.append(_text(": "))
+                if body:
                     children.extend(cell)
+            more = extra[number] if body and number < len(extra) else extra[0]
+            children.extend(_text(f" · {cell}") for cell in more)
             opening, inline, closing = (
                 Token("paragraph_open", "p", 1),
                 Token("inline", "", 0),
@@ -270,6 +329,19 @@ def unshown_parts(text: str) -> list[str]:
             # One word names the block's language (```python); more is words no one sees.
             if len(info.split()) > 1 or len(info) > 20:
                 found.append(f"words after a code block's ``` {_quote(info)}")
+    lines = normalize_source(text).split("\n")
+    columns = 0
+    for token in tokens:
+        if token.type == "thead_open":
+            columns = 0
+        elif token.type == "th_open":
+            columns += 1
+        elif (
+            token.type == "tr_open" and columns and (extra := _source_cells(lines, token)[columns:])
+        ):
+            # drawn by the kiosk, after the row; dropped by GitHub and other previews
+            extra_cells = _quote(" | ".join(extra))
+            found.append(f"cells past the table's header's, which other viewers drop {extra_cells}")
     missing = _undrawn_words(text)
     if missing and not found:
         found.append(f"words the kiosk would not draw {_quote(' '.join(missing))}")
@@ -287,8 +359,7 @@ def unshown_parts(text: str) -> list[str]:
 
 def _undrawn_words(text: str) -> list[str]:
     """The words of ``text`` (character references read) that the kiosk's parser draws
-    nowhere, in the text's order: a catch-all for whatever else Markdown drops (a table
-    row's cells past its header's: "| Phone | 0 pounds | plus 500 pounds if lost |").
+    nowhere, in the text's order: a catch-all for whatever else Markdown drops.
     Drawn is what ``shown_markdown`` makes text of (a paragraph's words, code, a picture's
     description, the addresses and titles it adds), a list's numbers and a code block's
     language; never an attribute the kiosk does not draw."""
