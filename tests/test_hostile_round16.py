@@ -147,10 +147,15 @@ def test_the_notify_unit_bounds_a_runs_memory_and_time() -> None:
         # 16,000 short rules: the kiosk took minutes to lay them out (superlinear: 4,000 took
         # 14 s), frozen, for each member of staff asked to read it
         ("".join(f"Rule {i}.\n\n" for i in range(16_000)), "16,000 paragraphs"),
-        ("".join(f"- Rule {i}.\n" for i in range(5_000)), "10,001 paragraphs"),
+        (
+            "".join(f"- Rule {i}.\n" for i in range(5_000)),
+            "5,000 list entries (each counts as two)",
+        ),
+        # a list entry is counted once, with its own paragraph (a loose list's too)
+        ("".join(f"- Rule {i}.\n\n" for i in range(1_001)), "1,001 list entries (each counts"),
         ("Phones. " * 50_000, "400,000 characters"),
     ],
-    ids=["paragraphs", "list", "characters"],
+    ids=["paragraphs", "list", "loose list", "characters"],
 )
 def test_a_policy_too_long_for_the_kiosk_is_refused(school: Services, text: str, said: str) -> None:
     with pytest.raises(InvalidInput) as refused:
