@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
+from kiosk.domain.errors import InvalidInput
+from kiosk.services.app import Services
+from kiosk.services.notices import Templates
 from kiosk.services.templating import BoundedSandbox, TooLong, render_bounded
 
 
@@ -60,3 +66,26 @@ def test_an_ordinary_template_renders(source: str, values: dict[str, object], ma
 def test_a_width_past_the_limit_is_refused(source: str) -> None:
     with pytest.raises(TooLong):
         render(source, name="Gina")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "{{ 1.5 ** 100000 }}",  # OverflowError
+        "{{ 1 / 0 }}",  # ZeroDivisionError
+        "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}",  # RecursionError
+    ],
+)
+def test_a_template_that_cannot_work_out_a_value_is_refused_in_words(
+    services: Services, tmp_path: Path, line: str
+) -> None:
+    # It was "something unexpected went wrong (OverflowError...)": no word of which
+    # template, nor that nothing was sent.
+    (tmp_path / "device_overdue.txt").write_text(f"Subject: Overdue\n{line}\n", encoding="utf-8")
+    templates = Templates(replace(services.settings, notice_templates=str(tmp_path)))
+    with pytest.raises(InvalidInput) as refused:
+        templates.render("device_overdue", {})
+    assert refused.value.message.startswith(
+        "The notice template for device_overdue cannot be used: it cannot work out a value ("
+    )
+    assert "Nothing was sent." in refused.value.message

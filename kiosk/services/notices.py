@@ -203,6 +203,15 @@ class Templates:
             ) from None
         except jinja2.TemplateError as exc:
             raise InvalidInput(f"The notice template for {kind} cannot be used: {exc}") from None
+        except (ArithmeticError, RecursionError, MemoryError) as exc:
+            # {{ 1.5 ** 100000 }}, {{ 1 / 0 }}, a macro that calls itself: the school's
+            # template, not the kiosk, went wrong.
+            what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            raise InvalidInput(
+                f"The notice template for {kind} cannot be used: it cannot work out a value "
+                f"({what}: a number too large, a division by zero, a macro that calls itself). "
+                "Nothing was sent. Correct the template in the school's notice_templates folder."
+            ) from None
         return subject, body.lstrip("\n"), html
 
 
