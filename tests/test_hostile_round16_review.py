@@ -116,3 +116,18 @@ def test_a_stored_tables_cells_past_its_header_are_drawn() -> None:
     assert drawn(text) == "Item: Phone · Cost: 0 pounds · plus 500 pounds if lost"
     (said,) = unshown_parts(text)
     assert said.startswith("cells past the table's header's")
+
+
+def test_the_policy_parsers_linkify_is_a_declared_dependency() -> None:
+    # "gfm-like" turns linkify on: without linkify-it-py every policy parse raises
+    # ModuleNotFoundError ("Linkify enabled but not installed"); it came only through Textual.
+    import tomllib
+    from pathlib import Path
+
+    from packaging.requirements import Requirement
+
+    assert shown_markdown().options["linkify"]
+    project = tomllib.loads(Path(__file__).parents[1].joinpath("pyproject.toml").read_text())
+    wanted = [Requirement(r) for r in project["project"]["dependencies"]]
+    (markdown,) = [r for r in wanted if r.name == "markdown-it-py"]
+    assert "linkify" in markdown.extras
