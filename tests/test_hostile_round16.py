@@ -127,7 +127,7 @@ def test_a_notice_template_that_renders_too_much_is_refused(
 
 
 def test_the_notify_unit_bounds_a_runs_memory_and_time() -> None:
-    # What the sandbox cannot see coming (a string doubled in a loop with "~", a loop of
+    # What the sandbox cannot see coming (a set block's pieces before they are joined, a loop of
     # loops that makes nothing) is stopped by systemd, not by the kiosk's machine running
     # out of memory; a run that never ends does not hold back every later one.
     from kiosk.services import deploy

@@ -89,3 +89,21 @@ def test_a_template_that_cannot_work_out_a_value_is_refused_in_words(
         "The notice template for device_overdue cannot be used: it cannot work out a value ("
     )
     assert "Nothing was sent." in refused.value.message
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # a set block's text is made out of sight of the output's bound: 2,000,000 characters
+        "{% set s %}{% for i in range(200) %}{% for j in range(1000) %}xxxxxxxxxx{% endfor %}"
+        "{% endfor %}{% endset %}{{ s|length }}",
+        # "~" doubling a string: 16,777,216 characters in 24 steps
+        "{% set ns = namespace(s='x') %}{% for i in range(24) %}{% set ns.s = ns.s ~ ns.s %}"
+        "{% endfor %}{{ ns.s|length }}",
+        "{% macro m() %}{% for i in range(2000) %}{{ 'x' * 1000 }}{% endfor %}{% endmacro %}"
+        "{{ m()|length }}",
+    ],
+)
+def test_text_made_out_of_the_outputs_sight_is_bounded_too(source: str) -> None:
+    with pytest.raises(TooLong):
+        render(source)

@@ -11,8 +11,10 @@ than ``NOTICE_LIMIT`` characters (or a number of more than ``DIGITS_LIMIT`` digi
 method or filter given a width or count past ``NOTICE_LIMIT`` (``ljust``, ``center``...), and
 a format (``%``, ``str.format``, ``|format``) with such a width or precision; and
 ``render_bounded`` stops a template's output once it passes ``NOTICE_LIMIT``. Each says
-``TooLong``; ``Templates.render`` puts it in words. What is left (a string doubled in a loop
-with ``~``) is bounded by the notify unit's memory and time limits (``deploy.py``).
+``TooLong``; ``Templates.render`` puts it in words. A set block's, a macro's text and each
+``~`` are checked as they are joined. What is left (a loop of loops that makes nothing, a
+set block's pieces before they are joined) is bounded by the notify unit's memory and time
+limits (``deploy.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ import string
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from jinja2 import Template
+from jinja2 import Template, nodes
+from jinja2.compiler import CodeGenerator, Frame
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -135,10 +138,41 @@ def _bounded_filter(name: str, function: Callable[..., Any]) -> Callable[..., An
     return bounded
 
 
+def _bounded_concat(pieces: Any) -> str:
+    """The text of a set block's, a macro's or a template's pieces, stopped with ``TooLong``
+    once past ``NOTICE_LIMIT`` characters: ``{% set s %}`` made its text out of sight of
+    ``render_bounded``."""
+    kept: list[str] = []
+    size = 0
+    for piece in pieces:
+        size += len(piece)
+        if size > NOTICE_LIMIT:
+            raise TooLong
+        kept.append(piece)
+    return "".join(kept)
+
+
+class _BoundedCodeGenerator(CodeGenerator):
+    """Jinja2's code, each ``~`` checked as it is worked out (``BoundedSandbox.bounded``): a
+    string doubled with it in a loop made millions of characters in a few steps."""
+
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        self.write("environment.bounded(")
+        super().visit_Concat(node, frame)
+        self.write(")")
+
+
 class BoundedSandbox(ImmutableSandboxedEnvironment):
     """Jinja2's immutable sandbox, refusing to make anything past ``NOTICE_LIMIT``."""
 
     intercepted_binops = frozenset({"*", "**", "%", "+"})
+    code_generator_class = _BoundedCodeGenerator
+    concat = staticmethod(_bounded_concat)
+
+    @staticmethod
+    def bounded(value: Any) -> Any:
+        """``value`` (a ``~``'s), or ``TooLong`` when it is past ``NOTICE_LIMIT``."""
+        return _check_result(value)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
