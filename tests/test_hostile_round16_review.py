@@ -131,3 +131,10 @@ def test_the_policy_parsers_linkify_is_a_declared_dependency() -> None:
     wanted = [Requirement(r) for r in project["project"]["dependencies"]]
     (markdown,) = [r for r in wanted if r.name == "markdown-it-py"]
     assert "linkify" in markdown.extras
+
+
+def test_a_table_in_a_list_entry_is_drawn_as_a_table() -> None:
+    # its header's line starts with the entry's "-": no cell past the header's
+    text = "- | Item | Cost |\n  |---|---|\n  | Phone | £0 |\n"
+    assert "table_open" in [token.type for token in shown_markdown().parse(text)]
+    assert unshown_parts(text) == []

@@ -219,7 +219,11 @@ def _tables_as_rows(state: StateCore) -> None:
             elif rows:
                 rows[-1].append(item)
         cells_of = [_cell_tokens(row) for row in rows]
-        extra = [cells[len(row) :] for cells, row in zip(extra, cells_of, strict=True)]
+        # (a header's cells are the table's columns; its line may start with a list's "-")
+        extra = [
+            [],
+            *(cells[len(row) :] for cells, row in zip(extra[1:], cells_of[1:], strict=True)),
+        ]
         if _fits(cells_of) and not any(extra):
             tokens.extend(table)
             table = None
@@ -238,7 +242,7 @@ def _tables_as_rows(state: StateCore) -> None:
                     children.append(_text(": "))
                 if body:
                     children.extend(cell)
-            more = extra[number] if body and number < len(extra) else extra[0]
+            more = extra[number] if body and number < len(extra) else []
             children.extend(_text(f" · {cell}") for cell in more)
             opening, inline, closing = (
                 Token("paragraph_open", "p", 1),
