@@ -138,3 +138,16 @@ def test_a_table_in_a_list_entry_is_drawn_as_a_table() -> None:
     text = "- | Item | Cost |\n  |---|---|\n  | Phone | £0 |\n"
     assert "table_open" in [token.type for token in shown_markdown().parse(text)]
     assert unshown_parts(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "See [flows.md](flows.md).\n",
+        "![logo.png](logo.png)\n",
+        "[www.school.example](https://www.school.example)\n",
+    ],
+)
+def test_a_link_whose_address_is_its_text_is_published(text: str) -> None:
+    # its address is not drawn again, and its words are drawn: as the link's text
+    assert unshown_parts(text) == []

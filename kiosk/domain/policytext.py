@@ -97,25 +97,28 @@ def _titles_drawn(state: StateCore) -> None:
         if not token.children:
             continue
         children: list[Token] = []
-        opened: list[tuple[int, str, str]] = []
+        opened: list[tuple[int, Token]] = []
         for child in token.children:
             children.append(child)
-            title = str(child.attrs.get("title") or "")
             if child.type == "link_open":
-                opened.append((len(children), str(child.attrs.get("href") or ""), title))
-            elif child.type == "link_close" and opened:
-                start, href, title = opened.pop()
-                address = normalizeLinkText(href)
-                if _address_hidden(address, _link_text(children[start:])):
-                    children.append(_text(f" ({address})"))
-                if title:
-                    children.append(_text(f" ({title})"))
+                opened.append((len(children), child))
+                continue
+            if child.type == "link_close" and opened:
+                start, link = opened.pop()
+                address = normalizeLinkText(str(link.attrs.get("href") or ""))
+                text = _link_text(children[start:])
             elif child.type == "image":
+                link = child
                 address = normalizeLinkText(str(child.attrs.get("src") or ""))
-                if _address_hidden(address, _link_text(child.children or [])):
-                    children.append(_text(f" ({address})"))
-                if title:
-                    children.append(_text(f" ({title})"))
+                text = _link_text(child.children or [])
+            else:
+                continue
+            if _address_hidden(address, text):
+                children.append(_text(f" ({address})"))
+            else:
+                link.meta["shown_address"] = address  # its words are its text's
+            if title := str(link.attrs.get("title") or ""):
+                children.append(_text(f" ({title})"))
         token.children = children
 
 
@@ -393,6 +396,8 @@ def _undrawn_words(text: str) -> list[str]:
             drawn.append(token.content)
         elif token.type == "image":
             drawn.append(str(token.attrs.get("alt") or ""))
+        if token.type in ("link_open", "image"):
+            drawn.append(str(token.meta.get("shown_address") or ""))
         elif token.type == "list_item_open":
             drawn.append(token.info)
         elif token.type == "ordered_list_open":
