@@ -260,6 +260,13 @@ def _tables_as_rows(state: StateCore) -> None:
     state.tokens = tokens
 
 
+def _markdown(*, html: bool) -> MarkdownIt:
+    """The one Markdown a policy is read as, by the checks and by the kiosk: GitHub-like
+    ("gfm-like": tables, bare addresses as links). The checks read HTML as HTML (what a
+    browser or an editor's preview hides); the kiosk draws it as the characters it is."""
+    return MarkdownIt("gfm-like", {"html": html})
+
+
 def shown_markdown() -> MarkdownIt:
     """The kiosk's Markdown: GitHub-like, with HTML, link reference definitions and struck
     words read as text (drawn as written), not as markup that draws nothing (or that a
@@ -267,7 +274,7 @@ def shown_markdown() -> MarkdownIt:
     for the terminal once parsed (``_drawn_safe``)."""
     # Struck words keep their tildes: the Linux console the kiosk runs on (TERM=linux) draws
     # no strikethrough, and "You ~~do not~~ have to pay" read as its opposite there.
-    parser = MarkdownIt("gfm-like", {"html": False}).disable(["reference", "strikethrough"])
+    parser = _markdown(html=False).disable(["reference", "strikethrough"])
     parser.core.ruler.push("tables_as_rows", _tables_as_rows)
     parser.core.ruler.push("breaks_drawn", _breaks_drawn)
     parser.core.ruler.push("titles_drawn", _titles_drawn)
@@ -298,7 +305,7 @@ def too_long(text: str) -> str | None:
     if len(text) > MAX_CHARACTERS:
         return f"{len(text):,} characters; {MAX_CHARACTERS:,} at most"
     blocks = entries = inside = 0  # inside: the list entries a token is in
-    for token in MarkdownIt("gfm-like").parse(text):
+    for token in _markdown(html=True).parse(text):
         if token.type == "list_item_open":
             entries += 1
             inside += 1
@@ -333,7 +340,7 @@ def unshown_parts(text: str) -> list[str]:
     an editor's preview) does not show, in words, quoting it: empty for a text that is all
     shown."""
     env: dict[str, object] = {}
-    tokens = MarkdownIt("gfm-like").parse(text, env)
+    tokens = _markdown(html=True).parse(text, env)
     found: list[str] = []
     for token in _walk(tokens):
         if token.type == "html_block":
