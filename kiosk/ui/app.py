@@ -497,23 +497,24 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
                 self._brought_up = (weakref.ref(screen), now)
 
     # A key that acts (Enter with nothing typed, a function key) pressed before a screen a
-    # colleague's badge brought up, or this soon after it appeared, was meant for the screen
-    # that was there: nobody reads a new screen and acts on it in less. (A code typed at the
-    # keyboard, then Enter, are one person's: the typed-ahead Enter goes on, as it did.)
-    BROUGHT_UP_READ_SECONDS = 0.5
+    # colleague's badge brought up, or this soon after it appeared, was pressed with the badge:
+    # meant for the screen that was there (her Enter came a tenth of a second after his badge).
+    # Later, it is the next person's own key, read off their screen (the morning queue: badge,
+    # Enter): it acts. (A code typed at the keyboard, then Enter, are one person's: the
+    # typed-ahead Enter goes on, as it did.)
+    BROUGHT_UP_SECONDS = 0.15
 
     def _came_as_it_appeared(self, screen: KioskScreenMixin, event: events.Key) -> bool:
         """``event`` acts on ``screen``, which a badge (or label) read from the scanner over
         the screen before has just brought up (``_scan_answered``), and was pressed before it
-        appeared or within ``BROUGHT_UP_READ_SECONDS`` of it: it was meant for the screen
-        that was there (Emma pressed Enter on her screen as Ben scanned his badge behind her:
-        her Enter went to his screen and deposited his phone). True: dropped, and the screen
-        says so."""
+        appeared or within ``BROUGHT_UP_SECONDS`` of it: it was meant for the screen that was
+        there (Emma pressed Enter on her screen as Ben scanned his badge behind her: her Enter
+        went to his screen and deposited his phone). True: dropped, and the screen says so."""
         brought = self._brought_up
         if brought is None:
             return False
         ref, at = brought
-        if ref() is not screen or event.time >= at + self.BROUGHT_UP_READ_SECONDS:
+        if ref() is not screen or event.time >= at + self.BROUGHT_UP_SECONDS:
             return False
         field = screen.code_field
         typed = field is not None and bool(field.value.strip())

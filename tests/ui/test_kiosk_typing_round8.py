@@ -78,7 +78,7 @@ async def test_the_next_persons_badge_on_a_screen_leaves_nothing_half_typed(
         assert isinstance(app.screen, PersonScreen)
         assert app.screen.status.staff.code == "BJONES"
         assert app.screen.query_one(CodeField).value == ""
-        await pilot.pause(app.BROUGHT_UP_READ_SECONDS)  # he reads his screen
+        await pilot.pause(0.3)  # he reads his screen: a person takes this long at least
         await press(pilot, "enter")  # what his screen says Enter does
         assert isinstance(app.screen, ConfirmScreen), notice(app)
     assert [kind for kind, _ in events(school)][-1] == "phone_deposited"
@@ -99,7 +99,7 @@ async def test_a_code_refused_on_the_last_persons_screen_does_not_eat_the_next_o
         await scan(pilot, "SRK1:S:BJONES")
         assert isinstance(app.screen, PersonScreen)
         assert app.screen.status.staff.code == "BJONES"
-        await pilot.pause(app.BROUGHT_UP_READ_SECONDS)  # he reads his screen
+        await pilot.pause(0.3)  # he reads his screen: a person takes this long at least
         await press(pilot, "enter")
         assert isinstance(app.screen, ConfirmScreen), notice(app)
     assert [kind for kind, _ in events(school)][-1] == "phone_deposited"

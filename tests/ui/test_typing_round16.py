@@ -188,3 +188,31 @@ async def test_an_enter_on_a_confirmation_as_a_colleagues_badge_is_read_records_
         assert isinstance(app.screen, PersonScreen), notice(app)
         assert app.screen.status.staff.code == "BJONES"
         assert "Enter came as Ben Jones's screen appeared" in notice(app)
+
+
+# --- the next person in the queue: badge, then their own Enter ---------------------------------
+
+
+@pytest.mark.parametrize("left_up", ["confirmation", "screen"])
+async def test_the_next_persons_badge_then_enter_a_moment_later_deposits_their_phone(
+    school: Services, left_up: str
+) -> None:
+    # The morning queue: Claire's confirmation (or her screen) is still up; Daniel scans his
+    # badge and presses Enter 0.3 s later, as his screen says. His Enter was refused ("Enter
+    # came as Daniel's screen appeared: nothing was done") and nothing was recorded; from
+    # home the same keys deposit. Only a key pressed with the badge (before his screen, or
+    # within a moment of it) was meant for the screen that was there.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        if left_up == "confirmation":
+            await press(pilot, "enter")
+            assert isinstance(app.screen, ConfirmScreen)
+        before = len(events(school))
+        await _keys_at(app, [*_scanned("SRK1:S:BJONES"), (0.3, "enter")])
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen), notice(app)
+    assert [(kind, data.get("staff_code")) for kind, data in events(school)[before:]] == [
+        ("phone_deposited", "BJONES")
+    ]
