@@ -163,9 +163,9 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         # (And whether it came from the scanner.)
         self._scan_read_on: tuple[weakref.ref[Any], object, bool] | None = None
         self._scan_requeued = False
-        # The screen (weakly) such a scan's answer brought up, and when (time.monotonic(), a
-        # key's own clock): see _came_as_it_appeared.
-        self._brought_up: tuple[weakref.ref[Any], float] | None = None
+        # The screen (weakly) such a scan's answer brought up, when (time.monotonic(), a key's
+        # own clock), and whether the scan came from the scanner: see _came_as_it_appeared.
+        self._brought_up: tuple[weakref.ref[Any], float, bool] | None = None
         self._last_input = self.clock.monotonic()
         # For measurements (bench): when the last key arrived, when the last confirmation
         # was first drawn (time.monotonic()).
@@ -493,8 +493,7 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         screen = self.screen
         if read_on[0]() is not screen or read_on[1] != showing(screen):
             self._moved_by_itself_at = now = monotonic()
-            if read_on[2]:  # a badge: the keys around it may be someone else's (see below)
-                self._brought_up = (weakref.ref(screen), now)
+            self._brought_up = (weakref.ref(screen), now, read_on[2])
 
     # A key that acts (Enter with nothing typed, a function key) pressed before a screen a
     # colleague's badge brought up, or this soon after it appeared, was pressed with the badge:
@@ -513,8 +512,10 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         brought = self._brought_up
         if brought is None:
             return False
-        ref, at = brought
-        if ref() is not screen or event.time >= at + self.BROUGHT_UP_SECONDS:
+        ref, at, from_scanner = brought
+        # (a badge: the keys around it may be someone else's; a code typed at the keyboard
+        # and its Enter are one person's)
+        if not from_scanner or ref() is not screen or event.time >= at + self.BROUGHT_UP_SECONDS:
             return False
         field = screen.code_field
         typed = field is not None and bool(field.value.strip())
@@ -522,14 +523,18 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         if not (enter or FUNCTION_KEYS.fullmatch(event.key)):
             return False
         name = "Enter" if enter else event.key.upper()
+        self._say_dropped(screen, name, f"Press {name}")
+        return True
+
+    def _say_dropped(self, screen: KioskScreenMixin, name: str, again: str) -> None:
+        """Say on ``screen`` that ``name`` (a key, a tap) came as it appeared and did nothing."""
         owner = screen.screen_owner
         whose = f"{one_line(owner.name)}'s screen" if owner is not None else "this screen"
         log.info("%s dropped: pressed as %s appeared", name, whose)
         screen.show_info(
             f"{name} came as {whose} appeared: nothing was done. "
-            f"Press {name} again if it was meant for this screen."
+            f"{again} again if it was meant for this screen."
         )
-        return True
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent) and not event.is_forwarded:
@@ -639,6 +644,14 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
             self._press_dropped = second or moved
             if self._press_dropped:
                 log.info("a tap dropped: the screen it was aimed at has gone")
+                brought = self._brought_up
+                if (
+                    isinstance(screen, KioskScreenMixin)
+                    and brought is not None
+                    and brought[0]() is screen
+                    and event.time - brought[1] < self.DOUBLE_TAP_SECONDS
+                ):  # a code read over the screen in use brought this one: said, as for Enter
+                    self._say_dropped(screen, "A tap", "Tap")
             return self._press_dropped
         dropped = self._press_dropped
         if isinstance(event, events.MouseUp):

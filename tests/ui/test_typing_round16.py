@@ -133,6 +133,25 @@ async def test_a_tap_as_a_colleagues_badge_replaces_the_screen_records_nothing_f
     ]
 
 
+async def test_a_tap_dropped_as_a_colleagues_badge_replaces_the_screen_says_so(
+    school: Services,
+) -> None:
+    # Her tap on his new screen was dropped with nothing on the screen to say so (an Enter
+    # dropped the same way says it): she (or he) saw the tap do nothing, and no reason.
+    app = make_app(school)
+    app.DOUBLE_TAP_SECONDS = SLOW_MACHINE  # type: ignore[misc]
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        x, y = _pad_key(app, "deposit")
+        before = len(events(school))
+        await scan(pilot, "SRK1:S:BJONES")
+        tap_at(app, x, y)
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert events(school)[before:] == []
+        assert "A tap came as Ben Jones's screen appeared: nothing was done" in notice(app)
+
+
 # --- an Enter as a colleague's badge replaces the screen ---------------------------------------
 
 
