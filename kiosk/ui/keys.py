@@ -293,14 +293,14 @@ class HeldKeys:
 
     A terminal sends no key-up: a repeat is told by what comes after it. The first repeat
     comes a delay after the press (a quarter to a whole second, as a second press might),
-    the next ones ``GAP`` apart at most. So an acting key that is the same key as the last
-    one, ``GAP`` or more after it (and at most ``FIRST_REPEAT_WITHIN``: later, it is a
-    press), waits (at most ``GAP``) for what comes next: the same key again within ``GAP``
-    makes it the first repeat of a key held down, and it and the rest of the run are
-    dropped; anything else (or nothing) makes it a press of its own, handed on. The same
-    key twice within ``GAP`` of a press (a double press, keys that waited while
-    the kiosk was busy and came in one go) is two presses, as before: a key's first repeat
-    never comes that soon.
+    the next ones ``GAP`` apart at most (a function key's, ``FUNCTION_GAP``: see there). So
+    an acting key that is the same key as the last one, ``GAP`` or more after it (and at
+    most ``FIRST_REPEAT_WITHIN``: later, it is a press), waits (at most ``GAP``) for what
+    comes next: the same key again within ``GAP`` makes it the first repeat of a key held
+    down, and it and the rest of the run are dropped; anything else (or nothing) makes it a
+    press of its own, handed on. The same key twice within ``GAP`` of a press (a double
+    press, keys that waited while the kiosk was busy and came in one go) is two presses, as
+    before: a key's first repeat never comes that soon.
 
     Only where a second press does more than the first (``matters``: the screen says so,
     ``KioskScreenMixin.repeat_matters``: F8's "press again to confirm" asked, F4's undo, the
@@ -311,14 +311,23 @@ class HeldKeys:
     gives it another meaning (F2 held on a person's screen deposited her phone, and its
     repeats ran through the confirmation onto home's "Phone in / out", armed for the next
     person's badge: his phone was recorded without his screen being shown). A second press
-    of a function key within a second is rare, and waits 0.15 s. (The kiosk also makes an Enter
-    matter when the Enter before it may have read a typed code: its repeats, held down, would
-    land on the screen that code opened and deposit a phone there; ``KioskApp.on_event``.)
+    of a function key within a second is rare, and waits up to ``FUNCTION_GAP``. (The kiosk
+    also makes an Enter matter when the Enter before it may have read a typed code: its
+    repeats, held down, would land on the screen that code opened and deposit a phone
+    there; ``KioskApp.on_event``.)
 
     Plain Python: ``feed`` takes events with ``key`` and ``time`` (the time the key came) and
     returns those to hand on now, in order."""
 
     GAP = 0.15
+    # A function key's repeats may come this far apart: a keyboard set to repeat slowly (a
+    # common accessibility setting, five times a second) sends them 0.2 s apart, and a held
+    # F2 counted each as a new press, went through the confirmation and armed home's "Phone
+    # in / out". A second press of one within a second waits this long to be told from a
+    # first repeat; once held, the run goes on while the same key comes again within half as
+    # long again as its repeats come (at most this, at least GAP): a press of its own, a
+    # moment after letting go of a key that repeats fast, is a press.
+    FUNCTION_GAP = 0.35
     # A key's first repeat comes at most this long after its press (terminals and keyboards
     # wait a quarter to a whole second): the same key again later is a press of its own,
     # handed on at once. (It waited, and a quick second press within GAP, F4 twice after an
@@ -329,16 +338,21 @@ class HeldKeys:
         self._last_key: str | None = None
         self._last_at = float("-inf")
         self._repeating = False  # the last key was a repeat of a key held down
+        self._run_gap = self.GAP  # while repeating: the same key within this is still held
         self.waiting: Any = None  # an acting key waiting to be told from a first repeat
         self.dropped = 0  # repeats dropped (for the log and the tests)
 
     def feed(self, event: Any, *, matters: bool = True) -> list[Any]:
         key, at = str(event.key), float(event.time)
+        function = bool(FUNCTION_KEYS.fullmatch(key))
+        run_gap = self.FUNCTION_GAP if function else self.GAP  # repeats come closer than this
         out = []
         waiting, self.waiting = self.waiting, None
         if waiting is not None:
-            if key == waiting.key and at - waiting.time < self.GAP:
+            if key == waiting.key and at - waiting.time < run_gap:
                 self._repeating = True  # it was the first repeat, this the second
+                every = at - float(waiting.time)  # how often this keyboard repeats
+                self._run_gap = min(run_gap, max(self.GAP, 1.5 * every))
                 self._last_at = at
                 self.dropped += 2
                 return []
@@ -348,13 +362,13 @@ class HeldKeys:
         if not ACTING_KEYS.fullmatch(key):
             self._repeating = False
             return [*out, event]
+        if same and gap < self._run_gap and self._repeating:
+            self.dropped += 1
+            return out  # still held down
         if same and gap < self.GAP:
-            if self._repeating:
-                self.dropped += 1
-                return out  # still held down
             return [*out, event]  # pressed twice at once: two presses
         self._repeating = False
-        matters = matters or bool(FUNCTION_KEYS.fullmatch(key))
+        matters = matters or function
         if same and matters and gap <= self.FIRST_REPEAT_WITHIN:
             self.waiting = event  # a second press, or the first repeat: the next key says
             return out
@@ -363,7 +377,10 @@ class HeldKeys:
     def expire(self, now: float) -> list[Any]:
         """Nothing came ``GAP`` after the key waiting: it was a press of its own."""
         waiting = self.waiting
-        if waiting is None or now - float(waiting.time) < self.GAP:
+        if waiting is None:
+            return []
+        run_gap = self.FUNCTION_GAP if FUNCTION_KEYS.fullmatch(str(waiting.key)) else self.GAP
+        if now - float(waiting.time) < run_gap:
             return []
         self.waiting = None
         return [waiting]

@@ -47,13 +47,15 @@ async def _keys_at(app: KioskApp, keys: list[tuple[float, str]]) -> None:
         app.post_message(event)
 
 
-def _held(key: str, seconds: float) -> list[tuple[float, str]]:
+def _held(
+    key: str, seconds: float, every: float = REPEAT_EVERY, delay: float = REPEAT_DELAY
+) -> list[tuple[float, str]]:
     """``key`` pressed and held ``seconds``: the press, then the terminal's repeats."""
     keys = [(0.0, key)]
-    repeat = REPEAT_DELAY
+    repeat = delay
     while repeat < seconds:
         keys.append((repeat, key))
-        repeat += REPEAT_EVERY
+        repeat += every
     return keys
 
 
@@ -79,6 +81,29 @@ async def test_f2_held_down_on_a_persons_screen_leaves_home_unarmed_for_the_next
         await pilot.pause(0.2)
         await settle(pilot)
         # Ben scans his badge to see his own screen.
+        await scan(pilot, "SRK1:S:BJONES")
+        assert isinstance(app.screen, PersonScreen), notice(app)
+        assert "Ben" in screen_text(app)
+    assert [kind for kind, _ in events(school)[before:]] == ["phone_deposited"]
+
+
+@pytest.mark.parametrize(("delay", "every"), [(0.5, 0.2), (0.25, 0.2), (0.5, 0.3)])
+async def test_f2_held_down_with_slow_key_repeat_leaves_home_unarmed(
+    school: Services, delay: float, every: float
+) -> None:
+    # A keyboard set to repeat slowly (five times a second, a common accessibility setting):
+    # each repeat came more than 0.15 s after the last, so counted as a new press. F2 held on
+    # Emma's screen deposited her phone, its repeats went through the confirmation and armed
+    # home's "Phone in / out", and Ben's badge recorded his phone unseen.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        assert isinstance(app.screen, PersonScreen)
+        before = len(events(school))
+        await _keys_at(app, _held("f2", 2.0, every=every, delay=delay))
+        await pilot.pause(0.5)
+        await settle(pilot)
+        assert [kind for kind, _ in events(school)[before:]] == ["phone_deposited"]
         await scan(pilot, "SRK1:S:BJONES")
         assert isinstance(app.screen, PersonScreen), notice(app)
         assert "Ben" in screen_text(app)
