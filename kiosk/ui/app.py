@@ -16,6 +16,7 @@ import traceback
 import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from time import monotonic
@@ -39,7 +40,7 @@ from kiosk.ui.clock import UiClock
 from kiosk.ui.gateway import UNEXPECTED, Gateway
 from kiosk.ui.keys import FUNCTION_KEYS, TAPS, HeldKeys, KeysInOrder, showing
 from kiosk.ui.logfile import setup_file_logging
-from kiosk.ui.scanner import Scanned, ScanWedge, WedgeOutput
+from kiosk.ui.scanner import ScanWedge, WedgeOutput
 from kiosk.ui.signals import exit_on_sigterm, forget_sigterm
 from kiosk.ui.text import show_toast
 from kiosk.ui.theme import HIGH_CONTRAST, KIOSK, THEMES
@@ -78,6 +79,17 @@ def breakpoint_classes(app: App[Any]) -> list[str]:
                 classes.append(name)
                 break
     return classes
+
+
+@dataclass(frozen=True)
+class QueuedScan:
+    """A code waiting to be read: its text, whether it was read from the scanner (a device
+    of its own, so the keys typed around it may be someone else's; not a code typed at the
+    keyboard), and whether a screen handed it on (read over that screen first)."""
+
+    text: str
+    from_scanner: bool = False
+    requeued: bool = False
 
 
 class KioskApp(PlainErrors, KeysInOrder[None]):
@@ -141,7 +153,7 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         self.log_file: str | None = str(path) if path else None
         self.home: HomeScreen | None = None
         self._reusable: dict[str, Screen[Any]] = {}
-        self._scans: deque[str] = deque()
+        self._scans: deque[QueuedScan] = deque()
         # Keys typed ahead (and scans made behind them) wait in the one queue of
         # kiosk/ui/keys.py; after "Not recorded" they wait until this (by the app's clock:
         # see pause_typeahead).
@@ -162,7 +174,7 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         # answered, when it was read over a screen someone may be tapping (see _scan_answered).
         # (And whether it came from the scanner.)
         self._scan_read_on: tuple[weakref.ref[Any], object, bool] | None = None
-        self._scan_requeued = False
+        self._scan_now: QueuedScan | None = None  # the scan being handed to a screen
         # The screen (weakly) such a scan's answer brought up, when (time.monotonic(), a key's
         # own clock), and whether the scan came from the scanner: see _came_as_it_appeared.
         self._brought_up: tuple[weakref.ref[Any], float, bool] | None = None
@@ -370,15 +382,19 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
 
     # --- scans ------------------------------------------------------------------------------
 
-    def receive_scan(self, text: str) -> None:
-        """A badge or label was scanned (or a code typed on the home screen): queue it."""
-        self._scans.append(text)
+    def receive_scan(self, text: str, *, from_scanner: bool = False) -> None:
+        """A badge or label was scanned (``from_scanner``: read from the scanner, a device
+        of its own) or a code typed (at the keyboard, on the home screen): queue it."""
+        self._scans.append(QueuedScan(text, from_scanner=from_scanner))
         self._pump_scans()
 
     def requeue_scan(self, text: str) -> None:
-        """Handle ``text`` next, before anything else queued."""
-        self._scans.appendleft(text)
-        self._scan_requeued = True  # (read over another screen first: see _pump_scans)
+        """Handle ``text`` next, before anything else queued (a screen hands on the scan it
+        was given: from the scanner if that was; read over another screen first: see
+        _pump_scans)."""
+        now = self._scan_now
+        from_scanner = now is not None and now.from_scanner and now.text == text
+        self._scans.appendleft(QueuedScan(text, from_scanner=from_scanner, requeued=True))
         self.call_later(self._pump_scans)
 
     @property
@@ -418,8 +434,8 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
             # screen to go to; reading self.screen here stopped it with a traceback.
             log.info("a key typed ahead dropped: the kiosk is closing")
             return
-        if isinstance(item, str):
-            self.receive_scan(item)
+        if isinstance(item, str):  # (only a scanner's code waits among the keys: _apply)
+            self.receive_scan(item, from_scanner=True)
             return
         # The kiosk screen reads what is typed into its code field here, at once and in
         # order: a key sent to a widget is handled later, in that widget's own queue, and an
@@ -458,7 +474,7 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
 
     def _pump_scans(self) -> None:
         while self._scans and not self.busy and self.db_state != "connecting":
-            text = self._scans.popleft()
+            scan = self._scans.popleft()
             screen = self.screen
             if not isinstance(screen, KioskScreenMixin):
                 log.info("scan ignored on %s", type(screen).__name__)
@@ -466,12 +482,15 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
             # Read over a screen other than home (a person's, a form, a confirmation; or
             # handed on from one to home): what its answer shows comes under the finger of
             # whoever was using that screen (see _scan_answered).
-            over = self._scan_requeued or cast(object, screen) is not self.home
-            self._scan_requeued = False
-            read_on = (weakref.ref(screen), showing(screen), isinstance(text, Scanned))
+            over = scan.requeued or cast(object, screen) is not self.home
+            read_on = (weakref.ref(screen), showing(screen), scan.from_scanner)
             self._scan_read_on = read_on if over else None
             screen.reading_code = True
-            self.gateway.safely(screen.handle_scan, text)
+            self._scan_now = scan
+            try:
+                self.gateway.safely(screen.handle_scan, scan.text)
+            finally:
+                self._scan_now = None
             if not self.busy:
                 screen.reading_code = False  # answered at once
                 self._scan_answered()
@@ -571,7 +590,7 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
                 await self._apply(self._wedge.flush())
             scan = self._wedge.paste(event.text) if self._scans_wanted() else None
             if scan is not None:
-                self.receive_scan(Scanned(scan))
+                self.receive_scan(scan, from_scanner=True)
                 return
         await super().on_event(event)
 
@@ -663,9 +682,9 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
             await self.deliver_key(key_event)
         if out.scan is not None:
             if self.keys_held:  # after the keys typed before it
-                self.hold_key(Scanned(out.scan))
+                self.hold_key(out.scan)  # (a scanner's code: dispatch_key)
             else:
-                self.receive_scan(Scanned(out.scan))
+                self.receive_scan(out.scan, from_scanner=True)
         if self._wedge_timer is not None:
             self._wedge_timer.stop()
             self._wedge_timer = None

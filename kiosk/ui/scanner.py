@@ -41,13 +41,6 @@ MAX_PAYLOAD = 64
 SCANNER_KEY_SECONDS = 0.05
 
 
-class Scanned(str):
-    """A payload read from the scanner (not typed at the keyboard): the scanner is a device
-    of its own, so the keys typed around it may be someone else's."""
-
-    __slots__ = ()
-
-
 @dataclass
 class WedgeOutput(Generic[E]):
     """What to do after a key: events to pass on now (in order), and a scan, if any."""

@@ -8,6 +8,7 @@ from time import monotonic
 
 import pytest
 from textual import events as textual_events
+from textual.screen import Screen
 
 from kiosk.services.app import Services
 from kiosk.ui.app import KioskApp
@@ -254,6 +255,30 @@ async def test_the_next_persons_badge_then_enter_a_moment_later_deposits_their_p
             assert isinstance(app.screen, ConfirmScreen)
         before = len(events(school))
         await _keys_at(app, [*_scanned("SRK1:S:BJONES"), (0.3, "enter")])
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen), notice(app)
+    assert [(kind, data.get("staff_code")) for kind, data in events(school)[before:]] == [
+        ("phone_deposited", "BJONES")
+    ]
+
+
+async def test_a_scan_requeued_onto_a_screen_that_ignores_it_leaves_home_scans_as_they_were(
+    school: Services,
+) -> None:
+    # A scan handed on (requeued) to a screen that reads no scans was ignored there, but its
+    # "read over another screen" mark stayed: the next badge on home counted as a colleague's
+    # over a screen in use, and the person's own Enter just after it did nothing.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await app.push_screen(Screen())
+        await pilot.pause()
+        app.requeue_scan("SRK1:S:ASMITH")
+        await pilot.pause(0.1)
+        app.pop_screen()
+        await settle(pilot)
+        before = len(events(school))
+        await _keys_at(app, [*_scanned("SRK1:S:BJONES"), (0.12, "enter")])
         await pilot.pause(0.3)
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen), notice(app)
