@@ -175,9 +175,9 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         # (And whether it came from the scanner.)
         self._scan_read_on: tuple[weakref.ref[Any], object, bool] | None = None
         self._scan_now: QueuedScan | None = None  # the scan being handed to a screen
-        # The screen (weakly) such a scan's answer brought up, when (time.monotonic(), a key's
-        # own clock), and whether the scan came from the scanner: see _came_as_it_appeared.
-        self._brought_up: tuple[weakref.ref[Any], float, bool] | None = None
+        # The screen (weakly) such a scan's answer brought up, and when (time.monotonic(), a
+        # key's own clock): see _came_as_it_appeared.
+        self._brought_up: tuple[weakref.ref[Any], float] | None = None
         self._last_input = self.clock.monotonic()
         # For measurements (bench): when the last key arrived, when the last confirmation
         # was first drawn (time.monotonic()).
@@ -500,19 +500,27 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         return isinstance(screen, KioskScreenMixin) and screen.ACCEPTS_SCANS
 
     def _scan_answered(self) -> None:
-        """A scan (or a code typed and Enter) read over a screen other than home has been
-        answered: if what is on top is another screen now, or the same one showing someone
-        else, it came under the finger of the person using the screen before. A tap this soon
+        """A scan read from the scanner over a screen other than home has been answered (and
+        whatever call its answer started): if what is on top is another screen now, or the
+        same one showing someone else, it came under the finger of the person using the
+        screen before. A tap this soon
         after (``DOUBLE_TAP_SECONDS``) was aimed at what was there: dropped. (Emma reached
         for "Deposit phone" as Ben scanned his badge behind her: his screen replaced hers,
         its keys in the same places, and her tap deposited his phone.)"""
+        if self.busy and self._scan_read_on is not None:
+            # Its answer started another call (a label on a person's screen: what the
+            # sign-out form must ask): the screen changes with that one's answer.
+            return
         read_on, self._scan_read_on = self._scan_read_on, None
         if read_on is None or not self.screen_stack:
             return
         screen = self.screen
-        if read_on[0]() is not screen or read_on[1] != showing(screen):
+        # (From the scanner only: a code typed at the keyboard, and the tap or key after it,
+        # are one person's: Alice types her laptop's label on her screen and taps "Sign out"
+        # on the form it brings up.)
+        if read_on[2] and (read_on[0]() is not screen or read_on[1] != showing(screen)):
             self._moved_by_itself_at = now = monotonic()
-            self._brought_up = (weakref.ref(screen), now, read_on[2])
+            self._brought_up = (weakref.ref(screen), now)
 
     # A key that acts (Enter with nothing typed, a function key) pressed before a screen a
     # colleague's badge brought up, or this soon after it appeared, was pressed with the badge:
@@ -531,10 +539,8 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         brought = self._brought_up
         if brought is None:
             return False
-        ref, at, from_scanner = brought
-        # (a badge: the keys around it may be someone else's; a code typed at the keyboard
-        # and its Enter are one person's)
-        if not from_scanner or ref() is not screen or event.time >= at + self.BROUGHT_UP_SECONDS:
+        ref, at = brought
+        if ref() is not screen or event.time >= at + self.BROUGHT_UP_SECONDS:
             return False
         field = screen.code_field
         typed = field is not None and bool(field.value.strip())

@@ -14,7 +14,9 @@ from kiosk.services.app import Services
 from kiosk.ui.app import KioskApp
 from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.person import PersonScreen
+from kiosk.ui.signout import SignOutScreen
 from kiosk.ui.widgets import ActionPad
+from tests.school import make_ready
 from tests.ui.kiosk_support import (
     events,
     make_app,
@@ -285,3 +287,22 @@ async def test_a_scan_requeued_onto_a_screen_that_ignores_it_leaves_home_scans_a
     assert [(kind, data.get("staff_code")) for kind, data in events(school)[before:]] == [
         ("phone_deposited", "BJONES")
     ]
+
+
+async def test_an_enter_as_a_label_read_over_a_screen_opens_a_form_is_dropped_too(
+    school: Services,
+) -> None:
+    # A label read from the scanner over Alice's screen opens the sign-out form after a
+    # second call (the check of what the form must ask): the screen changed only then, after
+    # the scan's own answer, and neither guard was armed: an Enter pressed with the scan went
+    # on to the form that came.
+    make_ready(school, "ASMITH")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        assert isinstance(app.screen, PersonScreen)
+        await _keys_at(app, [*_scanned("SRK1:D:LAP-001"), (0.1, "enter")])
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert isinstance(app.screen, SignOutScreen), notice(app)
+        assert "Enter came as" in notice(app), notice(app)
