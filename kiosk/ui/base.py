@@ -23,6 +23,7 @@ from textual.widgets import Button, Input, OptionList
 
 from kiosk.domain.errors import AmbiguousCode, KioskError
 from kiosk.domain.text import display_text, one_line
+from kiosk.ui.keys import FUNCTION_KEYS
 from kiosk.ui.text import show_toast
 from kiosk.ui.widgets import ActionPad, CodeField, Notice
 
@@ -189,7 +190,7 @@ class KioskScreenMixin:
         if event.is_printable and event.character:
             field.take(event.character)
             return True
-        if _FUNCTION_KEY.fullmatch(event.key) and self.code_typed_first():
+        if FUNCTION_KEYS.fullmatch(event.key) and self.code_typed_first():
             return True
         if event.key == "backspace" and field.value:
             field.value = field.value[:-1]
@@ -657,6 +658,12 @@ class KioskScreenMixin:
         self.kiosk.confirm(receipt.summary, [*lines, *more], receipt.occurred_at)
 
 
+# Nobody reads a screen (or a question, a sentence, a message) that has just appeared and acts
+# on it in less: a key or tap this soon after it is the second press of a double press on
+# what was there before (the confirmation's function key, the policy's "agree", the review's
+# "send", breakfast club's second F8 and F4).
+READ_SECONDS = 0.5
+
 SCAN_PREFIX = re.compile(r"^SRK\d*:", re.IGNORECASE)  # a badge's or label's payload
 # A scanner types a key every few milliseconds; a person, a tenth of a second or more apart.
 SCANNER_KEY_SECONDS = 0.05
@@ -677,9 +684,6 @@ def _typed_after(start: tuple[Input, str] | None, text: str) -> str:
 def may_be_a_code(text: str) -> bool:
     """One word that a staff code, a label or a badge's payload could be."""
     return bool(text) and len(text) <= 64 and not any(ch.isspace() for ch in text)
-
-
-_FUNCTION_KEY = re.compile(r"f\d{1,2}")
 
 
 def shown_code(text: str, limit: int = 40) -> str:

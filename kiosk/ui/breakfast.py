@@ -18,7 +18,7 @@ from textual.widgets import Button, Static
 from kiosk.domain.errors import KioskError
 from kiosk.domain.events import BREAKFAST_DRAWER_STORE
 from kiosk.domain.scan import ScanKind, parse_scan
-from kiosk.ui.base import KioskScreenMixin, StaffScreen, shown_code
+from kiosk.ui.base import READ_SECONDS, KioskScreenMixin, StaffScreen, shown_code
 from kiosk.ui.formats import clock_time
 from kiosk.ui.widgets import ERROR_MARK, OK_MARK, CodeField, Notice, TouchButton, assemble
 
@@ -38,7 +38,7 @@ MOVE_CONFIRM_SECONDS = 10.0
 # 80 ms apart (or bouncing) moved every phone without the question being seen. So for F4:
 # an undo this soon after the last one was shown is the same press again (F4 twice at once
 # undid the last two colleagues' scans, the second before "Undone: …" had been seen).
-MOVE_READ_SECONDS = 0.5
+MOVE_READ_SECONDS = READ_SECONDS
 # A session left this long without a key, a tap or a scan (a multiple of the idle timeout:
 # two minutes by default) pauses: the lead may have gone to class with it open, and the next
 # badge is not the lead's to log. Only the lead's own badge (or code) goes on with it.

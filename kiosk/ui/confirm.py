@@ -18,15 +18,19 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Digits, Static
 
-from kiosk.ui.base import KioskScreenMixin, PlainBackgroundMixin, ReusableScreenMixin
+from kiosk.ui.base import (
+    READ_SECONDS,
+    KioskScreenMixin,
+    PlainBackgroundMixin,
+    ReusableScreenMixin,
+)
 from kiosk.ui.formats import clock_time, long_date
 from kiosk.ui.widgets import OK_MARK, assemble, plain, update_if_changed
 
 # Keys that, on the confirmation, mean "back to the start" and nothing more.
 HOME_ONLY = frozenset({"enter", "ctrl+m", "ctrl+j", "escape"})
-# A function key this soon after the confirmation was drawn (or typed before it) is the
-# second press of a double press on the screen before, not the next person's choice.
-READ_SECONDS = 0.5
+# A function key within READ_SECONDS of the confirmation being drawn (or typed before it) is
+# the second press of a double press on the screen before, not the next person's choice.
 
 
 class ConfirmScreen(PlainBackgroundMixin, ReusableScreenMixin, KioskScreenMixin, Screen[None]):

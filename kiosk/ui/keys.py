@@ -278,13 +278,13 @@ class KeysInOrder(App[ReturnT]):
 
 # --- a key held down ---------------------------------------------------------------------------
 
+# The function keys (F1 to F12, as Textual names them): a repeat of one held down is always
+# told from a second press (see HeldKeys).
+FUNCTION_KEYS = re.compile(r"f\d{1,2}")
 # Keys that act (read a code, do a screen's main action, press one of its function keys): a
 # key of these held down is one press. (Letters, arrows, Page Down, Backspace repeat as the
 # person sees them on the screen, and as they mean them to.)
-ACTING_KEYS = re.compile(r"enter|ctrl\+m|ctrl\+j|f\d{1,2}")
-# Of those, the function keys: a repeat of one held down is always told from a second press
-# (see HeldKeys).
-FUNCTION_KEYS = re.compile(r"f\d{1,2}")
+ACTING_KEYS = re.compile(rf"enter|ctrl\+m|ctrl\+j|{FUNCTION_KEYS.pattern}")
 
 
 class HeldKeys:

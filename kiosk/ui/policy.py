@@ -17,6 +17,7 @@ from textual.widgets import Button, Markdown, Static
 from kiosk.domain.chain import text_fingerprint
 from kiosk.domain.policytext import shown_markdown
 from kiosk.domain.text import terminal_text
+from kiosk.ui import base
 from kiosk.ui.base import StaffScreen
 from kiosk.ui.widgets import CodeField, Notice, TouchButton, assemble, plain
 
@@ -35,7 +36,7 @@ class PolicyScreen(StaffScreen):
     # An Enter this soon after the text appeared was not meant for it: the second press of a
     # double Enter on the policy before (or on the label that opened this one). Nobody reads
     # and agrees in less.
-    READ_SECONDS = 0.5
+    READ_SECONDS = base.READ_SECONDS
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", show=False),
         Binding("enter", "agree", "I have read and agree", show=False),

@@ -13,6 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Static
 
 from kiosk.domain.errors import KioskError
+from kiosk.ui import base
 from kiosk.ui.base import StaffScreen
 from kiosk.ui.formats import local, parse_day
 from kiosk.ui.widgets import Notice, TouchButton, assemble
@@ -119,7 +120,7 @@ class VduScreen(_FormScreen):
 class ReviewScreen(_FormScreen):
     # An Enter this soon after what will be sent was shown is the second press of a double
     # Enter, not a decision to send it: nobody reads the sentence in less.
-    READ_SECONDS = 0.5
+    READ_SECONDS = base.READ_SECONDS
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="form-box"):
