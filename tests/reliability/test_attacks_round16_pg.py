@@ -10,14 +10,13 @@ from __future__ import annotations
 import itertools
 import os
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 
 from kiosk.config import Settings
 from kiosk.db import migrate
@@ -563,42 +562,27 @@ def test_the_kiosk_login_cannot_slow_every_scan_with_its_own_jit_settings(
             attacker.execute(f"ALTER ROLE CURRENT_USER SET {setting} = 0")
     services = _kiosk(kiosk_url, clock)
     try:
-        services.phones.collect("ASMITH")  # connected, the statements prepared once
-        started = time.perf_counter()
-        for _ in range(5):
-            services.phones.deposit("ASMITH")
-            services.phones.collect("ASMITH")
-        took = time.perf_counter() - started
+        services.phones.collect("ASMITH")
+        assert services.phones.deposit("ASMITH").event_id
         with services.ctx.engine.connect() as conn:
             jit = conn.exec_driver_sql("SELECT current_setting('jit')").scalar()
             cost = conn.exec_driver_sql("SELECT current_setting('jit_above_cost')").scalar()
     finally:
         services.close()
     with psycopg.connect(libpq_url(kiosk_url)) as plain:  # the login's sessions without it
-        row = plain.execute("SELECT current_setting('jit'), pg_jit_available()").fetchone()
+        row = plain.execute("SELECT current_setting('jit')").fetchone()
     assert row is not None
-    # The timing can only fail where the server can compile (pg_jit_available(): a build
-    # with LLVM); jit == "off" in the kiosk's session, where the login's own sessions have it
-    # on and its thresholds at 0, is what holds on every build.
+    # jit off in the kiosk's session, where the login's own sessions have it on and its
+    # thresholds at 0, holds on every build (a timing could fail only where the server can
+    # compile, and on a loaded machine: speed lives in bench/).
     assert row[0] == "on" and cost == "0", (row, cost)
     assert jit == "off"
-    if row[1]:
-        assert took < 2.0, f"10 scans took {took:.1f} s"
 
 
-def _ten_scans(url: str, clock: FakeClock) -> float:
-    """Seconds ten phone scans take on a kiosk that has just connected."""
-    services = _kiosk(url, clock)
-    try:
-        services.phones.collect("ASMITH")  # connected, the statements prepared once
-        services.phones.deposit("ASMITH")
-        started = time.perf_counter()
-        for _ in range(5):
-            services.phones.collect("ASMITH")
-            services.phones.deposit("ASMITH")
-        return time.perf_counter() - started
-    finally:
-        services.close()
+def _plan(conn: Connection) -> str:
+    """The plan the server makes, in this session, for a statement a scan runs."""
+    rows = conn.exec_driver_sql("EXPLAIN SELECT max(id) FROM events WHERE kind = 'x'")
+    return "\n".join(str(r[0]) for r in rows)
 
 
 def test_the_kiosk_login_cannot_slow_every_scan_with_parallel_workers(
@@ -608,9 +592,9 @@ def test_the_kiosk_login_cannot_slow_every_scan_with_parallel_workers(
     from PostgreSQL 16) with parallel costs of nothing: every statement of every kiosk
     sharing the login started a worker process on the server first. A scan went from about
     12 ms to 69 ms (the target is 20 ms). The kiosk now asks for no parallel workers when it
-    connects (its statements are small)."""
+    connects (its statements are small): its plans have no Gather, where the login's own
+    sessions plan one for the same statement. (A timing here failed on a loaded machine.)"""
     set_up_school.close()
-    before = _ten_scans(kiosk_url, clock)
     with psycopg.connect(libpq_url(kiosk_url), autocommit=True) as attacker:
         version = int(attacker.execute("SHOW server_version_num").fetchone()[0])  # type: ignore[index]
         force = "debug_parallel_query" if version >= 160000 else "force_parallel_mode"
@@ -622,8 +606,20 @@ def test_the_kiosk_login_cannot_slow_every_scan_with_parallel_workers(
             "min_parallel_index_scan_size = 0",
         ):
             attacker.execute(f"ALTER ROLE CURRENT_USER SET {setting}")
-    after = _ten_scans(kiosk_url, clock)
-    assert after < 2.5 * before, f"ten scans: {before:.2f} s before, {after:.2f} s after"
+    services = _kiosk(kiosk_url, clock)
+    try:
+        services.phones.collect("ASMITH")
+        assert services.phones.deposit("ASMITH").event_id
+        with services.ctx.engine.connect() as conn:
+            kiosks_plan = _plan(conn)
+    finally:
+        services.close()
+    with psycopg.connect(libpq_url(kiosk_url)) as own:  # the login's sessions without it
+        logins_plan = "\n".join(
+            str(r[0]) for r in own.execute("EXPLAIN SELECT max(id) FROM events WHERE kind = 'x'")
+        )
+    assert "Gather" in logins_plan, logins_plan  # the attack is in force for the login
+    assert "Gather" not in kiosks_plan, kiosks_plan
 
 
 def test_verify_names_the_settings_a_kiosk_login_gave_itself(
