@@ -65,6 +65,12 @@ ORDINARY_POLICIES = [
     "See [the handbook][hb].\n\n[hb]: https://school.example/handbook.pdf\n",
     # "&notice" is no character reference in Markdown (it is in HTML's legacy list)
     "Pin it to the notices&notice board.\n",
+    # an address with a %-encoded space, as SharePoint and OneDrive write one: drawn decoded
+    "Read [the handbook](https://school.sharepoint.com/sites/Staff/Shared%20Documents/"
+    "Staff%20Handbook%202024.pdf).\n",
+    "See https://school.example/Staff%20Guide.pdf or <https://school.example/Staff%20Guide.pdf>.\n",
+    "![School logo](School%20Logo.png)\n",
+    "Questions to <mailto:office@school.example?subject=Phone%20policy>.\n",
 ]
 
 

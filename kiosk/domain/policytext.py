@@ -395,8 +395,9 @@ def _undrawn_words(text: str) -> list[str]:
     """The words of ``text`` (character references read) that the kiosk's parser draws
     nowhere, in the text's order: a catch-all for whatever else Markdown drops.
     Drawn is what ``shown_markdown`` makes text of (a paragraph's words, code, a picture's
-    description, the addresses and titles it adds), a list's numbers and a code block's
-    language; never an attribute the kiosk does not draw."""
+    description, the addresses and titles it adds, an address's words as its source spells
+    them with a %-escape), a list's numbers and a code block's language; never an attribute
+    the kiosk does not draw."""
     drawn: list[str] = []
     for token in _walk(shown_markdown().parse(text)):
         if token.type in ("text", "code_inline", "fence", "code_block"):
@@ -405,6 +406,12 @@ def _undrawn_words(text: str) -> list[str]:
             drawn.append(str(token.attrs.get("alt") or ""))
         if token.type in ("link_open", "image"):
             drawn.append(str(token.meta.get("shown_address") or ""))
+            # An address is drawn decoded ("Staff Guide.pdf"), its text's words or after it;
+            # the words its source spells with a %-escape ("Staff%20Guide.pdf") are drawn so.
+            address = str(token.attrs.get("href") or token.attrs.get("src") or "")
+            escaped = Counter(_WORD.findall(address))
+            escaped.subtract(_WORD.findall(normalizeLinkText(address)))
+            drawn.extend(escaped.elements())
         elif token.type == "list_item_open":
             drawn.append(token.info)
         elif token.type == "ordered_list_open":
