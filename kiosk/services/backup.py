@@ -80,6 +80,7 @@ from kiosk.services.integrity import (
     read_last,
     verify_session,
     verify_with_witnesses,
+    with_earlier_alarm,
     with_witness_behind,
     witness_behind,
 )
@@ -342,7 +343,7 @@ class BackupService(UseCases):
                 # This machine's witness of the live register: the copy is that register,
                 # and an end cut since the last check must not be backed up as "verified".
                 integrity = IntegrityService(self.ctx)
-                witness, unreadable = integrity.read_witness()
+                witness, unreadable, garbled = integrity.read_witness()
                 try:
                     report = _verify_file(
                         copy,
@@ -350,6 +351,7 @@ class BackupService(UseCases):
                         key=school_key_if_present(self.ctx.settings),
                         witness=witness,
                         database=None if unreadable else integrity.database_name(),
+                        garbled=garbled,
                     )
                     if unreadable:
                         report = replace(report, notes=(*report.notes, unreadable))
@@ -694,11 +696,13 @@ def _verify_file(
     key: bytes | None = None,
     witness: VerifyReport | None = None,
     database: str | None = None,
+    garbled: str | None = None,
 ) -> VerifyReport:
     """Verify the copy at ``path`` with its own last stored check and ``witness`` (this
     machine's witness of the register it was copied from): each must still be there.
     ``database``: the register's name in this machine's witness file (``witness`` was read
-    from it), where the copy's own last check must be too."""
+    from it), where the copy's own last check must be too; ``garbled``: why that file was
+    emptied or overwritten (judged as a deleted one)."""
     engine = null_pool_engine(f"sqlite:///{path}")
     try:
         with Session(engine) as session, session.begin():
@@ -709,7 +713,8 @@ def _verify_file(
     if database is not None:
         # The register's own last check, made here, not in this machine's witness file:
         # an older copy put back, the witness file deleted or put back with it.
-        report = with_witness_behind(report, witness_behind(witness, last_id, last, database))
+        behind = witness_behind(witness, last_id, last, database, garbled)
+        report = with_earlier_alarm(with_witness_behind(report, behind), last)
     return report
 
 

@@ -1658,13 +1658,19 @@ def witness_path() -> Path:
     return data_dir() / WITNESS_FILE
 
 
+class WitnessGarbled(ValueError):
+    """This machine's witness file holds what the kiosk never writes there (nothing, what is
+    not JSON, a folder in its place): emptied or overwritten, judged as a deleted one is."""
+
+
 def _witness_file() -> dict[str, Any]:
-    """This machine's witness file, read (FileNotFoundError: none yet; ValueError, saying why,
-    for one that cannot be read or holds no JSON object)."""
+    """This machine's witness file, read (FileNotFoundError: none yet; WitnessGarbled, saying
+    why, for one that holds what the kiosk never writes; ValueError, saying why, for one this
+    user may not read)."""
     try:
         raw = read_small_file(witness_path(), WITNESS_LIMIT)
     except FileRefused as exc:
-        raise ValueError(str(exc)) from None
+        raise WitnessGarbled(str(exc)) from None
     except FileNotFoundError:
         raise
     except PermissionError as exc:
@@ -1675,43 +1681,66 @@ def _witness_file() -> dict[str, Any]:
         ) from None
     except OSError as exc:
         raise ValueError(exc.strerror or type(exc).__name__) from None
+    # The kiosk writes it whole and synced (written_whole): a power cut leaves the old file
+    # or the new one, never an empty one. Nothing in it is what a shell that puts back an
+    # older register leaves instead of deleting it.
     if not raw.strip():
-        raise ValueError("it is empty: a power cut while it was written?") from None
+        raise WitnessGarbled("it is empty") from None
     try:
         data = json.loads(raw.decode("utf-8"))
     except RecursionError:  # not a ValueError: it stopped verify
-        raise ValueError("it is nested too deep to read") from None
+        raise WitnessGarbled("it is nested too deep to read") from None
     except ValueError:
-        raise ValueError("it is not JSON") from None
+        raise WitnessGarbled("it is not JSON") from None
     if not isinstance(data, dict):
-        raise ValueError("it is not a JSON object")
+        raise WitnessGarbled("it is not a JSON object")
     return data
 
 
 def read_witness(
     database: str, *, formerly: str | None = None
-) -> tuple[VerifyReport | None, str | None]:
-    """The last result this machine saw for this database (None: none, or unreadable), and a
-    sentence naming the witness file when it cannot be read (then its witness is not checked:
-    the chain's last check still is, and the file is written anew). ``formerly``: the name an
-    older version kept it under (read when there is none under ``database``)."""
+) -> tuple[VerifyReport | None, str | None, str | None]:
+    """The last result this machine saw for this database (None: none, or unreadable); a
+    sentence naming the witness file when this user may not read it (then its witness is not
+    checked: the chain's last check still is, and the file is written anew); and why, when
+    the file (or its entry for this database) holds what the kiosk never writes there
+    (emptied or overwritten: judged as a deleted file is, by :func:`witness_behind`).
+    ``formerly``: the name an older version kept it under (read when there is none under
+    ``database``)."""
     try:
         data = _witness_file()
-        name = database if database in data else formerly
-        if name is None or name not in data:
-            return None, None
-        return VerifyReport.from_data(data[name]), None
     except FileNotFoundError:
-        return None, None
+        return None, None, None
+    except WitnessGarbled as exc:
+        return None, None, str(exc)
     except ValueError as exc:
-        return None, (
-            f"this machine's witness file {witness_path()} cannot be read ({exc}): the end of "
-            "the register was not checked against it"
+        return (
+            None,
+            (
+                f"this machine's witness file {witness_path()} cannot be read ({exc}): the end of "
+                "the register was not checked against it"
+            ),
+            None,
         )
+    name = database if database in data else formerly
+    if name is None or name not in data:
+        return None, None, None
+    try:
+        return VerifyReport.from_data(data[name]), None, None
+    except ValueError as exc:
+        return None, None, f"its entry for this register is no check ({exc})"
+
+
+# What the register may have been, in the problem that says so (looked for by the next check).
+PUT_BACK = "may have been put back to an older copy"
 
 
 def witness_behind(
-    witness: VerifyReport | None, last_id: int | None, last: VerifyReport | None, database: str
+    witness: VerifyReport | None,
+    last_id: int | None,
+    last: VerifyReport | None,
+    database: str,
+    garbled: str | None = None,
 ) -> tuple[bool, str] | None:
     """When this machine's witness file is behind the register's own newest stored check
     (it has no entry for the register ``database``, or an older one): True and a sentence
@@ -1727,7 +1756,16 @@ def witness_behind(
     is this user's. A check of a copy (kept under the original's
     name), or one kept in another witness file (another user's, ``sudo kiosk verify``;
     another machine's), is only noted: said as a problem, each was an alarm that the next
-    check took back, which teaches an office to read past "TAMPERED"."""
+    check took back, which teaches an office to read past "TAMPERED".
+
+    ``garbled``: why the file, or its entry for ``database``, holds what the kiosk never
+    writes there (``read_witness``): emptied or overwritten, it is judged as a deleted file
+    is, and said so; when the register holds no check kept in it, that is a note."""
+    if garbled is not None and (last is None or last_id is None or not last.kept_in):
+        return False, (
+            f"this machine's witness file {witness_path()} held what the kiosk never writes "
+            f"there ({garbled}): it is written anew"
+        )
     if last is None or last_id is None or not last.kept_in:
         return None
     if witness is not None and (witness.checked_at, witness.witness_id or 0) >= (
@@ -1745,24 +1783,36 @@ def witness_behind(
         )
     here = witness_file_id()
     lost = (
-        "has no record of it"
+        f"holds no check of it ({garbled})"
+        if garbled is not None
+        else "has no record of it"
         if witness is None
         else f"holds an older check (of {witness.checked_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC)"
     )
     put_back = (
-        "the register may have been put back to an older copy, losing every event since. "
+        f"the register {PUT_BACK}, losing every event since. "
         "Only an anchor kept away from the kiosk can show it was not (kiosk verify --anchor "
         "FILE)"
     )
     if here == file_id:
         return True, (
             f"this machine's witness file {witness_path()} kept the register's check made at "
-            f"{at} and now {lost}: an older copy of the witness file was put back, and "
-            f"{put_back}"
+            f"{at} and now {lost}: "
+            + (
+                "it was emptied or overwritten"
+                if garbled is not None
+                else "an older copy of the witness file was put back"
+            )
+            + f", and {put_back}"
         )
     if (here is None or last.kept_at == str(witness_path())) and _owned_here(name):
+        gone = (
+            f"was emptied or overwritten ({garbled})"
+            if garbled is not None and here is None
+            else "is gone or was replaced"
+        )
         return True, (
-            f"this machine's witness file {witness_path()} is gone or was replaced, yet the "
+            f"this machine's witness file {witness_path()} {gone}, yet the "
             f"register holds a check made at {at} that was kept in it: {put_back}; if this "
             "register was moved here from another machine without its data folder, say so to "
             "whoever checks the register"
@@ -1772,6 +1822,25 @@ def witness_behind(
         f"this machine's {witness_path()}, which {lost}: a check by another user or on another "
         f"machine. If there was none, {put_back}"
     )
+
+
+def with_earlier_alarm(report: VerifyReport, last: VerifyReport | None) -> VerifyReport:
+    """``report`` with a note when the register's last stored check said it may have been put
+    back and this one finds nothing: that check wrote the witness file anew, so this one
+    compares the register with that and cannot tell again; the alarm is not dropped
+    silently."""
+    if last is None or last.ok or not report.ok:
+        return report
+    said = next((p for p in last.problems if PUT_BACK in p), None)
+    if said is None:
+        return report
+    at = f"{last.checked_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    note = (
+        f"the check before this one, made at {at}, said: {said.rstrip('.')}. This check "
+        "compares the register with the witness file that check wrote anew, so it cannot "
+        "tell that again: until someone accounts for it, keep that result"
+    )
+    return replace(report, notes=(*report.notes, note))
 
 
 def with_witness_behind(report: VerifyReport, behind: tuple[bool, str] | None) -> VerifyReport:
@@ -2215,8 +2284,9 @@ class IntegrityService(UseCases):
     def _former_database(self) -> str:
         return former_witness_name(self.ctx.engine.url.render_as_string(hide_password=False))
 
-    def read_witness(self) -> tuple[VerifyReport | None, str | None]:
-        """This machine's witness of this register, and a note when it cannot be read."""
+    def read_witness(self) -> tuple[VerifyReport | None, str | None, str | None]:
+        """This machine's witness of this register, a note when this user may not read it,
+        and why it was emptied or overwritten (``read_witness``)."""
         return read_witness(self.database_name(), formerly=self._former_database())
 
     def forget_witness(self) -> None:
@@ -2241,7 +2311,7 @@ class IntegrityService(UseCases):
         database = self.database_name()
         with self.ctx.read() as session:
             one_snapshot(session)
-            witness, witness_note = self.read_witness()
+            witness, witness_note, garbled = self.read_witness()
             last_id, last, last_unreadable = read_last(session)
             report = verify_with_witnesses(
                 session, now=self.ctx.clock(), key=key, witnesses=(witness, last), anchors=anchors
@@ -2259,7 +2329,10 @@ class IntegrityService(UseCases):
         if witness_note:
             report = replace(report, notes=(*report.notes, witness_note))
         elif self.ctx.engine.dialect.name == "sqlite" and not after_restore:
-            report = with_witness_behind(report, witness_behind(witness, last_id, last, database))
+            behind = witness_behind(witness, last_id, last, database, garbled)
+            report = with_earlier_alarm(with_witness_behind(report, behind), last)
+        elif garbled is not None:
+            report = with_witness_behind(report, witness_behind(None, None, None, "", garbled))
         elsewhere = _checked_elsewhere(database, self._former_database(), witness)
         if elsewhere:
             report = replace(report, notes=(*report.notes, elsewhere))

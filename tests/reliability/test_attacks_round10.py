@@ -171,7 +171,9 @@ def test_a_witness_file_that_cannot_be_written_is_said(
 
     report = services.integrity.verify()
 
-    assert report.ok
+    # A folder where the witness file was: judged as a file deleted, with the register
+    # holding a check kept in it (the register may have been put back; round 16's review).
+    assert report.ok is (planted != "witness-folder"), said(report)
     assert victim.read_text() == "the school's own file\n"
     leftovers = [p.name for p in witness_path().parent.iterdir() if p.name.endswith(".tmp")]
     assert not leftovers

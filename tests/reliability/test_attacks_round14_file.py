@@ -144,11 +144,11 @@ def test_a_backup_of_a_register_put_back_with_the_witness_deleted_is_not_said_ve
 def test_a_backup_says_when_this_machines_witness_file_cannot_be_read(
     sqlite_services: Services, tmp_path: Path
 ) -> None:
-    """A shell overwrites this machine's witness file with garbage. ``kiosk verify`` notes
-    the file it could not read; ``kiosk backup`` checked its copy without it and said only
-    "verified": nothing told the office that the end of the copy had not been checked
-    against it (an end cut off since the last check, the last check with it, passes). The
-    backup's summary now says so."""
+    """A shell overwrites this machine's witness file with garbage. ``kiosk backup``
+    checked its copy without it and said only "verified": nothing told the office that the
+    end of the copy had not been checked against it (an end cut off since the last check,
+    the last check with it, passes). The backup's summary now says so: since round 16's
+    review, as a file emptied or overwritten, judged as a deleted one is."""
     services = sqlite_services
     shift_school(services)
     services.integrity.verify()
@@ -156,8 +156,9 @@ def test_a_backup_says_when_this_machines_witness_file_cannot_be_read(
 
     report = services.backup.backup(tmp_path / "b.sqlite3")
 
-    assert "witness file" in report.summary
-    assert "cannot be read" in report.summary
+    assert "DOES NOT VERIFY" in report.summary
+    assert "witness file" in " ".join(report.verify.problems), report.verify.problems
+    assert "emptied or overwritten" in " ".join(report.verify.problems), report.verify.problems
 
 
 # --- the clock ------------------------------------------------------------------------------

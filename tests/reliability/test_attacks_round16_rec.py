@@ -352,30 +352,64 @@ def test_a_second_purge_does_not_fold_the_start_a_shell_cut_after_a_checkpoint(
 # --- a witness file that cannot be read, in honest ways -------------------------------------
 
 
-def test_an_empty_witness_file_after_a_power_cut_is_a_note_naming_it(
-    sqlite_services: Services, tmp_path: Path, clock: FakeClock
+@pytest.mark.parametrize("garbage", [b"", b"not a witness", b"[]"])
+def test_a_register_put_back_with_the_witness_file_emptied_is_named_twice(
+    sqlite_services: Services, tmp_path: Path, clock: FakeClock, garbage: bytes
 ) -> None:
-    """A power cut just after the witness file was renamed into place, its bytes not yet on
-    the disk, leaves it empty. Verify said "REGISTER TAMPERED" (exit 1) and every nightly
-    backup "DOES NOT VERIFY" until someone ran verify by hand. It is a note that says what
-    may have happened, and the file is written anew."""
+    """A shell keeps a copy of ``kiosk.sqlite3`` after a check, waits for a deposit and the
+    next check, puts the copy back and, instead of deleting this machine's witness file
+    (named since round 14), empties it (``: > verify-witness.json``) or writes over it.
+    Verify said "Register intact" with a note ("a power cut while it was written?"; the
+    file is written whole and synced, so a power cut leaves none empty), wrote the file
+    anew, and the next check was clean. It is judged as a deleted file is: the put-back
+    alarm, in words that say so; the next check says what this one found."""
     services = sqlite_services
     shift_school(services)
     services.integrity.verify()
+    old = tmp_path / "old.sqlite3"
+    path = sqlite_path(services.settings.database_url)
+    _copy(path, old)
     services.phones.deposit("ASMITH")
     services.integrity.verify()
-    witness_path().write_bytes(b"")
+    services.close()
 
-    backup = services.backup.backup(tmp_path / "b.sqlite3")
-    report = services.integrity.verify()
+    _put_back(old, path)
+    witness_path().write_bytes(garbage)
+    services = _started(services, clock)
+    try:
+        backup = services.backup.backup(tmp_path / "b.sqlite3")
+        report = services.integrity.verify()
+        again = services.integrity.verify()
+    finally:
+        services.close()
+
+    assert not backup.verify.ok, backup.summary
+    assert "DOES NOT VERIFY" in backup.summary
+    assert not report.ok, said(report)
+    assert "emptied or overwritten" in said(report), said(report)
+    assert "older copy" in said(report), said(report)
+    notes = " ".join(again.notes)
+    assert "the check before this one" in notes and "older copy" in notes, notes
+
+
+def test_the_check_after_a_put_back_alarm_says_what_it_found(
+    sqlite_services: Services, tmp_path: Path, clock: FakeClock
+) -> None:
+    """The witness file deleted (round 14): the first check named it, wrote the file anew,
+    and the next one said "Register intact" without a word of it."""
+    services = sqlite_services
+    shift_school(services)
+    services.integrity.verify()
+    witness_path().unlink()
+
+    first = services.integrity.verify()
     again = services.integrity.verify()
+    third = services.integrity.verify()
 
-    assert backup.verify.ok, backup.summary
-    assert "DOES NOT VERIFY" not in backup.summary
-    assert report.ok, said(report)
-    notes = " ".join(report.notes)
-    assert "witness file" in notes and "empty: a power cut" in notes, notes
-    assert again.ok and not any("witness file" in n for n in again.notes), again.notes
+    assert not first.ok, said(first)
+    assert again.ok, said(again)
+    assert any("the check before this one" in note for note in again.notes), again.notes
+    assert not any("the check before this one" in note for note in third.notes), third.notes
 
 
 def test_a_witness_file_the_kiosk_user_may_not_read_is_a_note_saying_whose_check_to_run(
