@@ -41,7 +41,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, or_, select, text
+from sqlalchemy import URL, Engine, delete, func, or_, select, text
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
@@ -212,10 +212,31 @@ class PurgeReport:
         )
 
 
+def _libpq_url(engine: Engine) -> URL:
+    """A PostgreSQL engine's URL for libpq's tools, with no password: neither the one before
+    the ``@`` nor one in its query string (``?password=``, ``?sslpassword=``). A printed
+    command is seen on the screen, kept in the shell's history and shown by ``ps``; the
+    tools take the password from ``~/.pgpass`` or ``PGPASSWORD`` (``PASSWORD_FROM``).
+    (``url.set(password=None)`` changes nothing: SQLAlchemy takes None as "not given".)"""
+    url = engine.url
+    secret = [k for k in url.query if "password" in k.lower() or "passwd" in k.lower()]
+    return URL.create(
+        "postgresql",
+        username=url.username,
+        host=url.host,
+        port=url.port,
+        database=url.database,
+        query=url.difference_update_query(secret).query,
+    )
+
+
+# Said with each command printed for the server's tools, which holds no password.
+PASSWORD_FROM = "(the password from ~/.pgpass or PGPASSWORD: none is printed here)"
+
+
 def _plain_url(engine: Engine) -> str:
-    """The libpq URL of a PostgreSQL engine, without the password (use ~/.pgpass)."""
-    url = engine.url.set(drivername="postgresql", password=None)
-    return url.render_as_string(hide_password=False)
+    """The libpq URL of a PostgreSQL engine, without the password (``_libpq_url``)."""
+    return _libpq_url(engine).render_as_string(hide_password=False)
 
 
 def pg_dump_command(engine: Engine, path: str | Path) -> list[str]:
@@ -263,7 +284,7 @@ def pg_restore_steps(engine: Engine, path: str | Path) -> list[str]:
     user name was none with peer authentication, and a superuser's restore left the owner's
     out). The list is written to a file of its own in the temporary folder: the backup's
     folder may be read-only."""
-    url = engine.url.set(drivername="postgresql", password=None)
+    url = _libpq_url(engine)
     new_db = f"{url.database}_restore"
     target = url.set(database=new_db).render_as_string(hide_password=False)
     # (not asked: the URL's user, if it names one; else every default privilege is left
@@ -309,8 +330,8 @@ class BackupService(UseCases):
         engine = self.ctx.engine
         if engine.dialect.name != "sqlite":
             raise RuleViolation(
-                "On PostgreSQL, back up with the server's own tool, as the database owner: "
-                + shlex.join(pg_dump_command(engine, path))
+                f"On PostgreSQL, back up with the server's own tool {PASSWORD_FROM}, as the "
+                "database owner: " + shlex.join(pg_dump_command(engine, path))
             )
         target = Path(path).expanduser()
         if target.exists():
@@ -391,8 +412,9 @@ class BackupService(UseCases):
         engine = self.ctx.engine
         if engine.dialect.name != "sqlite":
             raise RuleViolation(
-                "On PostgreSQL, restore into a new database with the server's tools, check it, "
-                "then switch: " + "; ".join(pg_restore_steps(engine, path))
+                "On PostgreSQL, restore into a new database with the server's tools "
+                f"{PASSWORD_FROM}, check it, then switch: "
+                + "; ".join(pg_restore_steps(engine, path))
             )
         if drop_newer and not (reason or "").strip():
             raise InvalidInput("Dropping newer events needs a reason: it is recorded.")
