@@ -71,7 +71,17 @@ ORDINARY_POLICIES = [
     "See https://school.example/Staff%20Guide.pdf or <https://school.example/Staff%20Guide.pdf>.\n",
     "![School logo](School%20Logo.png)\n",
     "Questions to <mailto:office@school.example?subject=Phone%20policy>.\n",
+    # a stray "|" after a row's last cell: an empty cell past the header's, nothing in it
+    "| Item | Cost |\n|---|---|\n| Phone | 0 | |\n| Laptop | 5 ||\n",
 ]
+
+
+def test_an_empty_cell_past_the_headers_is_not_drawn() -> None:
+    """A row with a stray trailing "|" was drawn as paragraphs, "Item: Phone · Cost: 0 · "."""
+    text = "| Item | Cost |\n|---|---|\n| Phone | 0 | |\n"
+    types = [token.type for token in shown_markdown().parse(text)]
+    assert "table_open" in types, types
+    assert not drawn(text).rstrip().endswith("·"), drawn(text)
 
 
 @pytest.mark.parametrize("text", ORDINARY_POLICIES)

@@ -222,10 +222,14 @@ def _tables_as_rows(state: StateCore) -> None:
             elif rows:
                 rows[-1].append(item)
         cells_of = [_cell_tokens(row) for row in rows]
-        # (a header's cells are the table's columns; its line may start with a list's "-")
+        # (a header's cells are the table's columns; its line may start with a list's "-";
+        # an empty cell past them, a stray "|" at a row's end, draws nothing)
         extra = [
             [],
-            *(cells[len(row) :] for cells, row in zip(extra[1:], cells_of[1:], strict=True)),
+            *(
+                [cell for cell in cells[len(row) :] if cell]
+                for cells, row in zip(extra[1:], cells_of[1:], strict=True)
+            ),
         ]
         if _fits(cells_of) and not any(extra):
             tokens.extend(table)
@@ -371,7 +375,10 @@ def unshown_parts(text: str) -> list[str]:
         elif token.type == "th_open":
             columns += 1
         elif (
-            token.type == "tr_open" and columns and (extra := _source_cells(lines, token)[columns:])
+            token.type == "tr_open"
+            and columns
+            # (an empty one, a stray "|" at the row's end, holds nothing to hide)
+            and (extra := [cell for cell in _source_cells(lines, token)[columns:] if cell])
         ):
             # drawn by the kiosk, after the row; dropped by GitHub and other previews
             extra_cells = _quote(" | ".join(extra))
