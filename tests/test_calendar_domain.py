@@ -224,6 +224,41 @@ def test_an_ics_name_with_emoji_is_read_without_their_joiners(summary: str, name
 
 
 @pytest.mark.parametrize(
+    ("summary", "name"),
+    [
+        # a keycap: a digit, VARIATION SELECTOR-16 and COMBINING ENCLOSING KEYCAP
+        ("1\ufe0f\u20e3 First day of term", "1\u20e3 First day of term"),
+        # a selector after a punctuation mark or a symbol that is an emoji with it
+        ("\u203c\ufe0f INSET day", "\u203c INSET day"),
+        ("\u2194\ufe0f Swap day holiday", "\u2194 Swap day holiday"),
+    ],
+)
+def test_an_ics_name_with_a_keycap_or_a_punctuation_emoji_is_read(summary: str, name: str) -> None:
+    # Refused naming "VARIATION SELECTOR-16", which an office will not understand.
+    ics = ICS.replace("SUMMARY:October Half Term", f"SUMMARY:{summary}")
+    entries, problems = parse_ics(ics)
+    assert name in [entry.name for entry in entries], problems
+    assert [p.reason for p in problems if p.blocking] == []
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        # England's and Wales's flags: a black flag and invisible "tag" letters
+        "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f Day holiday",
+        "Wales \U0001f3f4\U000e0067\U000e0062\U000e0077\U000e006c\U000e0073\U000e007f v holiday",
+    ],
+)
+def test_an_emoji_the_register_cannot_store_is_refused_saying_what_to_do(summary: str) -> None:
+    _, problems = parse_ics(ICS.replace("SUMMARY:October Half Term", f"SUMMARY:{summary}"))
+    reasons = [p.reason for p in problems if p.blocking]
+    assert len(reasons) == 1, problems
+    assert "an emoji the register cannot store" in reasons[0], reasons
+    assert "remove it and import again" in reasons[0], reasons
+    assert "VARIATION SELECTOR" not in reasons[0] and "TAG" not in reasons[0], reasons
+
+
+@pytest.mark.parametrize(
     "summary", ["Snow\ufe0f day holiday", "Ben\u200dJones holiday", "\u2744\u202e holiday"]
 )
 def test_an_ics_name_with_a_selector_or_joiner_off_an_emoji_is_refused(summary: str) -> None:

@@ -275,19 +275,30 @@ def _emoji_joiners_dropped(name: str) -> str:
     after one) and the ZERO WIDTH JOINERs between two (a symbol, a skin tone): how Google's
     and Outlook's calendars write "❄️" or a family. Each is invisible, and the emoji are
     the same without them. Any other stays, for ``unsafe_characters`` to name ("Ben" ZWJ
-    "Jones", a selector after a letter)."""
+    "Jones", a selector after a letter). A selector also goes after a punctuation mark or a
+    symbol that it makes an emoji ("‼️", "↔️"), and between a digit, "#" or "*" and the
+    keycap it is drawn in ("1️⃣")."""
     if name.isascii():
         return name
     kept: list[str] = []
     for at, char in enumerate(name):
         before = kept[-1] if kept else ""
         after = name[at + 1 : at + 2]
-        if char in "\ufe0e\ufe0f" and _is_emoji(before):
+        if char in "\ufe0e\ufe0f" and (
+            _is_emoji(before)
+            or (bool(before) and unicodedata.category(before) in ("Po", "Pd", "Sm"))
+            or (len(before) == 1 and before in "0123456789#*" and after == "\u20e3")
+        ):
             continue
         if char == "\u200d" and _is_emoji(before) and _is_emoji(after):
             continue
         kept.append(char)
     return "".join(kept)
+
+
+# The names ``unsafe_characters`` gives an emoji's invisible parts: its selectors, joiners and
+# the "tag" letters of a flag of England, Scotland or Wales.
+_EMOJI_PART = re.compile(r"VARIATION SELECTOR|ZERO WIDTH JOINER|TAG |CANCEL TAG")
 
 
 def _is_emoji(char: str) -> bool:
@@ -307,6 +318,12 @@ def _entry(start: date, end: date, kind: str, name: str) -> CalendarEntry:
     # out, and the snow day counted as a school day (overdue notices sent).
     name = _emoji_joiners_dropped(name)
     found = unsafe_characters(name)
+    if found and any(_is_emoji(char) for char in name) and all(map(_EMOJI_PART.match, found)):
+        # (its invisible parts' names, "TAG LATIN SMALL LETTER G", tell an office nothing)
+        raise InvalidInput(
+            "the name holds an emoji the register cannot store (with invisible characters in "
+            "it, as a flag of England, Scotland or Wales has): remove it and import again"
+        )
     if found:
         raise InvalidInput(
             f"the name contains {', '.join(found)}: a character that is invisible or that "
