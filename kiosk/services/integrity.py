@@ -52,6 +52,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import stat
 import time
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
@@ -1667,20 +1668,36 @@ def _witness_file() -> dict[str, Any]:
     """This machine's witness file, read (FileNotFoundError: none yet; WitnessGarbled, saying
     why, for one that holds what the kiosk never writes; ValueError, saying why, for one this
     user may not read)."""
+    path = witness_path()
     try:
-        raw = read_small_file(witness_path(), WITNESS_LIMIT)
+        found = path.lstat()
+    except FileNotFoundError:
+        raise
+    except OSError as exc:  # the data folder itself cannot be searched by this user
+        raise ValueError(exc.strerror or type(exc).__name__) from None
+    if stat.S_ISLNK(found.st_mode):
+        # The kiosk writes a file there, never a link: a link to itself, to a file this user
+        # may not read (/etc/shadow) or to nothing made the read fail, and a failed read was
+        # a note, so a register put back passed.
+        raise WitnessGarbled("a symbolic link is in its place")
+    try:
+        raw = read_small_file(path, WITNESS_LIMIT)
     except FileRefused as exc:
         raise WitnessGarbled(str(exc)) from None
     except FileNotFoundError:
         raise
-    except PermissionError as exc:
-        # Root ran verify with the kiosk's environment (sudo -E): the file is root's, 0600.
-        raise ValueError(
-            f"{exc.strerror or 'permission denied'}: this user may not read it (a check "
-            "run as another user, with sudo, left it so?); run checks as the kiosk user"
-        ) from None
     except OSError as exc:
-        raise ValueError(exc.strerror or type(exc).__name__) from None
+        said = exc.strerror or type(exc).__name__
+        if stat.S_ISREG(found.st_mode) and found.st_uid != os.geteuid():
+            # Root ran verify with the kiosk's environment (sudo -E): the file is root's,
+            # 0600. This user cannot make a file another user owns.
+            raise ValueError(
+                f"{said}: this user may not read it (a check run as another user, with "
+                "sudo, left it so?); run checks as the kiosk user"
+            ) from None
+        # This user's own file, or a folder in its place, that it cannot read (chmod 000):
+        # what a shell that puts back an older register can leave instead of deleting it.
+        raise WitnessGarbled(f"this user's own file cannot be read ({said})") from None
     # The kiosk writes it whole and synced (written_whole): a power cut leaves the old file
     # or the new one, never an empty one. Nothing in it is what a shell that puts back an
     # older register leaves instead of deleting it.
@@ -1814,8 +1831,14 @@ def witness_behind(
         return True, (
             f"this machine's witness file {witness_path()} {gone}, yet the "
             f"register holds a check made at {at} that was kept in it: {put_back}; if this "
-            "register was moved here from another machine without its data folder, say so to "
-            "whoever checks the register"
+            "register was moved here from another machine without its data folder"
+            + (
+                ", or a power cut emptied the file before this kiosk's December 2026 release "
+                "(which syncs it to the disk)"
+                if garbled == "it is empty"
+                else ""
+            )
+            + ", say so to whoever checks the register"
         )
     return False, (
         f"the register's last check, made at {at}, was kept in another witness file than "

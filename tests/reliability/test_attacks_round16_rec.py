@@ -429,12 +429,63 @@ def test_a_witness_file_the_kiosk_user_may_not_read_is_a_note_saying_whose_check
     def refused(path: Path, limit: int) -> bytes:
         raise PermissionError(13, "Permission denied", str(path))
 
+    os.chown(witness_path(), 65534, 65534)  # root's file, as the kiosk user sees it
+    monkeypatch.setattr(integrity.os, "geteuid", lambda: 1000)  # (the tests run as root)
     monkeypatch.setattr(integrity, "read_small_file", refused)
     report = services.integrity.verify(save=False)
 
     assert report.ok, said(report)
     notes = " ".join(report.notes)
     assert "Permission denied" in notes and "run checks as the kiosk user" in notes, notes
+
+
+@pytest.mark.parametrize("left", ["own file unreadable", "link to itself"])
+def test_a_register_put_back_with_the_witness_file_made_unreadable_is_named(
+    sqlite_services: Services,
+    tmp_path: Path,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    left: str,
+) -> None:
+    """A shell with the kiosk user's rights puts back an older copy of the register, then,
+    rather than delete or empty the witness file, makes it unreadable: ``chmod 000`` on the
+    user's own file, a link to itself (or to a file the user may not read). Any failed
+    read was a note (meant for the file ``sudo`` leaves root's): verify said "Register
+    intact", wrote the file anew, and the next check was clean too. Only a file another user
+    owns is a note now; the rest is judged as a deleted file is."""
+    from kiosk.services import integrity
+
+    services = sqlite_services
+    shift_school(services)
+    services.integrity.verify()
+    old = tmp_path / "old.sqlite3"
+    path = sqlite_path(services.settings.database_url)
+    _copy(path, old)
+    services.phones.deposit("ASMITH")
+    services.integrity.verify()
+    services.close()
+
+    _put_back(old, path)
+    witness = witness_path()
+    if left == "own file unreadable":  # chmod 000 (the tests run as root, who reads it all)
+        real = integrity.read_small_file
+
+        def refused(file: Path, limit: int) -> bytes:
+            if Path(file) == witness:
+                raise PermissionError(13, "Permission denied", str(file))
+            return real(file, limit)
+
+        monkeypatch.setattr(integrity, "read_small_file", refused)
+    else:  # a link to itself: "Too many levels of symbolic links"
+        witness.unlink()
+        witness.symlink_to(witness.name)
+    services = _started(services, clock)
+    try:
+        report = services.integrity.verify(save=False)
+    finally:
+        services.close()
+    assert not report.ok, said(report)
+    assert "older copy" in said(report), said(report)
 
 
 def test_a_file_written_whole_is_on_the_disk_before_and_after_its_rename(
