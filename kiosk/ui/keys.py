@@ -322,18 +322,20 @@ class HeldKeys:
     GAP = 0.15
     # A function key's repeats may come this far apart: a keyboard set to repeat slowly (a
     # common accessibility setting, five times a second) sends them 0.2 s apart, the Linux
-    # console at its slowest (kbdrate -r 2.0 to 2.5) 0.4 to 0.5 s apart, and a held
-    # F2 counted each as a new press, went through the confirmation and armed home's "Phone
-    # in / out". A second press of one within a second waits this long to be told from a
-    # first repeat; once held, the run goes on while the same key comes again within half as
-    # long again as its repeats come (at most this, at least GAP): a press of its own, a
-    # moment after letting go of a key that repeats fast, is a press.
-    FUNCTION_GAP = 0.55
+    # console at its slowest (kbdrate -r 2.0 to 2.5) 0.4 to 0.5 s apart, with some tens of
+    # ms of jitter on top (hence 0.65, not 0.5), and a held F2 counted each as a new press,
+    # went through the confirmation and armed home's "Phone in / out". A second press of one
+    # within a second waits this long to be told from a first repeat; once held, the run
+    # goes on while the same key comes again within half as long again as its repeats come
+    # (at most this, at least GAP): a press of its own, a moment after letting go of a key
+    # that repeats fast, is a press.
+    FUNCTION_GAP = 0.65
     # A key's first repeat comes at most this long after its press (terminals and keyboards
-    # wait a quarter to a whole second): the same key again later is a press of its own,
-    # handed on at once. (It waited, and a quick second press within GAP, F4 twice after an
-    # undo a moment before, made both "a key held down": both dropped, nothing undone.)
-    FIRST_REPEAT_WITHIN = 1.0
+    # wait a quarter to a whole second, with some jitter): the same key again later is a
+    # press of its own, handed on at once. (It waited, and a quick second press within GAP,
+    # F4 twice after an undo a moment before, made both "a key held down": both dropped,
+    # nothing undone.)
+    FIRST_REPEAT_WITHIN = 1.2
 
     def __init__(self) -> None:
         self._last_key: str | None = None
