@@ -251,7 +251,13 @@ async def test_a_reason_typed_before_the_policy_opened_opens_it_once(school: Ser
         await wait_for(pilot, lambda: policy.reached_end)
         await pilot.pause(0.6)  # read
         await press(pilot, "enter")
-        assert not isinstance(app.screen, PolicyScreen), notice(app)
+        # (Intermittent in the full parallel UI run since 7 December: the policy still up,
+        # nothing said. Which screen, and whether it is a second policy, says why.)
+        stack = [type(s).__name__ for s in app.screen_stack]
+        assert not isinstance(app.screen, PolicyScreen), (
+            f"still {stack}; the same policy screen: {app.screen is policy}; "
+            f"its text shown at: {getattr(app.screen, 'shown_at', None)}; notice: {notice(app)!r}"
+        )
     kinds = [kind for kind, _ in events(school)[len(before) :]]
     assert kinds == ["policy_acknowledged"]
 
