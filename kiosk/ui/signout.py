@@ -12,7 +12,7 @@ else signs out what the summary line above the buttons says will be recorded.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -129,6 +129,9 @@ class SignOutScreen(StaffScreen):
         self.check = check
         self.tags = [d.tag for d in check.devices]
         self._staff: tuple[StaffInfo, ...] | None = None
+        # A step (a policy, the VDU question) has been shown over the form: the step the form
+        # opens as it comes is not opened again once one has been (see on_mount).
+        self._step_shown = False
 
     def compose(self) -> ComposeResult:
         staff = self.check.staff
@@ -181,7 +184,14 @@ class SignOutScreen(StaffScreen):
         self.query_one("#other-reason", Input).display = False
         self._show_check()
         if self._prerequisites():
-            self.call_after_refresh(self.start_next_step)
+            self.call_after_refresh(self._first_step)
+
+    def _first_step(self) -> None:
+        # Textual runs this once the form has been drawn, which can be much later: an Enter
+        # typed ahead opened the policy before the form was first drawn, and this came when
+        # she had agreed (or gone Back), on the form as it was before: the policy again.
+        if not self._step_shown:
+            self.start_next_step()
 
     # --- the check: devices, prerequisites and which fields show ----------------------------
 
@@ -321,15 +331,31 @@ class SignOutScreen(StaffScreen):
         if not steps or not self.app.screen_stack or self.app.screen is not self:
             return
         step = steps[0]
+        self._step_shown = True
+        after = partial(self._after_step, step)
         if step.startswith("policy:"):
             policy_id = int(step.removeprefix("policy:"))
-            self.app.push_screen(
-                PolicyScreen(self.check.staff, policy_id, chained=True), self._after_step
-            )
+            self.app.push_screen(PolicyScreen(self.check.staff, policy_id, chained=True), after)
         else:
-            self.app.push_screen(VduScreen(self.check.staff, chained=True), self._after_step)
+            self.app.push_screen(VduScreen(self.check.staff, chained=True), after)
 
-    def _after_step(self, completed: EventReceipt | bool | None) -> None:
+    def _after_step(self, step: str, completed: EventReceipt | bool | None) -> None:
+        if completed:
+            # Recorded (a receipt; True for the VDU question): the step is done now, on this
+            # form too, before the check asked for below answers. Nothing on the form as it
+            # was (an Enter, the step it opens as it comes) shows it a second time.
+            check = self.check
+            if step.startswith("policy:"):
+                done_id = int(step.removeprefix("policy:"))
+                missing = tuple(p for p in check.missing_policies if p.id != done_id)
+                self.check = replace(check, missing_policies=missing)
+            else:
+                self.check = replace(check, vdu_missing=False)
+        self._check_steps(completed)
+
+    def _check_steps(self, completed: EventReceipt | bool | None) -> None:
+        """Ask again what must be done before the sign-out (after a step, or a refusal that
+        says a policy is still to be agreed); the next step opens after one ``completed``."""
         code, tags = self.check.staff.code, list(self.tags)
         if completed and not isinstance(completed, bool):
             at = clock_time(completed.occurred_at, self.kiosk.settings.zone)
@@ -597,7 +623,7 @@ class SignOutScreen(StaffScreen):
     def _failed(self, error: KioskError) -> None:
         self.show_error(error)
         if isinstance(error, MissingAcknowledgement):
-            self._after_step(False)
+            self._check_steps(False)
 
 
 def start_sign_out(screen: KioskScreenMixin, status: StaffStatus, tags: list[str]) -> bool:

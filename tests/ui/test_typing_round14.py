@@ -262,6 +262,30 @@ async def test_a_reason_typed_before_the_policy_opened_opens_it_once(school: Ser
     assert kinds == ["policy_acknowledged"]
 
 
+async def test_back_from_a_policy_a_typed_ahead_enter_opened_leaves_the_form(
+    school: Services,
+) -> None:
+    # The same burst ("LAP-001⏎2⏎"): her Enter, read on the form, opened the policy before
+    # the form was first drawn. The form's own "open the first step" then waited until the
+    # form was on the screen again: she went Back, and the policy came straight back (in
+    # about half the full parallel runs of the test above, on 7 December).
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        before = events(school)
+        burst(app, "LAP-001⏎2⏎")
+        await settle(pilot)
+        assert isinstance(app.screen, PolicyScreen)
+        await pilot.pause(0.6)  # she sees it is the policy, and goes back
+        await press(pilot, "escape")
+        await pilot.pause(0.5)
+        await settle(pilot)
+        stack = [type(s).__name__ for s in app.screen_stack]
+        assert isinstance(app.screen, SignOutScreen), f"{stack}; notice: {notice(app)!r}"
+        assert "Press Enter to do it now" in str(app.screen.query_one("#prereq").render())
+    assert events(school) == before
+
+
 async def test_the_next_persons_code_typed_onto_a_return_time_opens_their_screen(
     school: Services,
 ) -> None:
