@@ -21,8 +21,12 @@ import pytest
 from sqlalchemy.engine import make_url
 
 import kiosk
+from kiosk.config import Settings
+from kiosk.db.engine import make_engine
 from kiosk.db.guards import SQLITE_TRIGGERS
 from kiosk.domain.chain import EVENT_COLUMNS as CHAIN_COLUMNS
+from kiosk.services.app import Services
+from tests.conftest import FakeClock
 
 # Every column but the id (which stays put when rows are overwritten or swapped).
 EVENT_COLUMNS = tuple(c for c in CHAIN_COLUMNS if c != "id")
@@ -41,6 +45,51 @@ def sqlite_path(url: str) -> str:
     database = make_url(url).database
     assert database
     return database
+
+
+@contextmanager
+def shell_file(services: Services) -> Iterator[sqlite3.Connection]:
+    """A shell's own connection to the kiosk's SQLite file (the kiosk closed meanwhile)."""
+    services.close()
+    conn = sqlite3.connect(sqlite_path(services.settings.database_url), isolation_level=None)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def started_again(services: Services, clock: FakeClock) -> Services:
+    """The kiosk started again on the file as it is now."""
+    url = services.settings.database_url
+    return Services(make_engine(url), Settings(kiosk_name="k1", database_url=url), clock)
+
+
+def without_triggers(conn: sqlite3.Connection, *statements: str) -> None:
+    """Run ``statements`` with every trigger dropped, then put the triggers back as they were."""
+    triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
+    for name, _sql in triggers:
+        conn.execute(f"DROP TRIGGER {name}")
+    for statement in statements:
+        conn.execute(statement)
+    for _name, sql in triggers:
+        conn.execute(sql)
+
+
+def sqlite_copy(source: str | Path, target: str | Path) -> None:
+    """A shell's copy of a SQLite file as it is now (SQLite's online backup)."""
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+def put_back(copy: Path, path: str) -> None:
+    """An older copy put in place of the register, its ``-wal`` and ``-shm`` tidied away."""
+    sqlite_copy(copy, path)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 class Raw:

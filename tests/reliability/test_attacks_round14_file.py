@@ -23,35 +23,17 @@ from kiosk.domain.errors import KioskError
 from kiosk.services.app import Services
 from kiosk.services.integrity import witness_path
 from tests.conftest import FakeClock
-from tests.reliability.helpers import raw_scalar, sqlite_path
+from tests.reliability.helpers import put_back, raw_scalar, sqlite_copy, sqlite_path, started_again
 from tests.reliability.test_attacks import shift_school
 from tests.school import make_school
 
 # --- the register put back to an older copy -------------------------------------------------
 
 
-def _copy(source: str | Path, target: str | Path) -> None:
-    """A shell's copy of a SQLite file as it is now (SQLite's online backup)."""
-    src, dst = sqlite3.connect(source), sqlite3.connect(target)
-    try:
-        src.backup(dst)
-    finally:
-        dst.close()
-        src.close()
-
-
-def _put_back(copy: Path, path: str) -> None:
-    """The older copy put in place of the register, its ``-wal`` and ``-shm`` tidied away."""
-    _copy(copy, path)
-    for suffix in ("-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-
 def _reopened(services: Services, clock: FakeClock) -> Services:
     """The kiosk started again (on the file as it is now)."""
     services.close()
-    url = services.settings.database_url
-    return Services(make_engine(url), Settings(kiosk_name="k1", database_url=url), clock)
+    return started_again(services, clock)
 
 
 def test_a_register_put_back_to_an_older_copy_with_the_witness_deleted_is_named(
@@ -66,11 +48,11 @@ def test_a_register_put_back_to_an_older_copy_with_the_witness_deleted_is_named(
     shift_school(services)
     services.integrity.verify()
     old = tmp_path / "old.sqlite3"
-    _copy(sqlite_path(services.settings.database_url), old)
+    sqlite_copy(sqlite_path(services.settings.database_url), old)
     services.phones.deposit("ASMITH")
     services.integrity.verify()
 
-    _put_back(old, sqlite_path(services.settings.database_url))
+    put_back(old, sqlite_path(services.settings.database_url))
     witness_path().unlink()
     services = _reopened(services, clock)
     try:
@@ -98,12 +80,12 @@ def test_a_register_put_back_with_an_older_witness_file_too_is_named(
     services.phones.deposit("ASMITH")
     services.integrity.verify()
     old = tmp_path / "old.sqlite3"
-    _copy(sqlite_path(services.settings.database_url), old)
+    sqlite_copy(sqlite_path(services.settings.database_url), old)
     clock.advance(days=1)
     services.phones.deposit("BJONES")
     services.integrity.verify()
 
-    _put_back(old, sqlite_path(services.settings.database_url))
+    put_back(old, sqlite_path(services.settings.database_url))
     witness_path().write_bytes(old_witness)
     services = _reopened(services, clock)
     try:
@@ -125,11 +107,11 @@ def test_a_backup_of_a_register_put_back_with_the_witness_deleted_is_not_said_ve
     shift_school(services)
     services.integrity.verify()
     old = tmp_path / "old.sqlite3"
-    _copy(sqlite_path(services.settings.database_url), old)
+    sqlite_copy(sqlite_path(services.settings.database_url), old)
     services.phones.deposit("ASMITH")
     services.integrity.verify()
 
-    _put_back(old, sqlite_path(services.settings.database_url))
+    put_back(old, sqlite_path(services.settings.database_url))
     witness_path().unlink()
     services = _reopened(services, clock)
     try:
@@ -217,12 +199,12 @@ def test_verify_says_plainly_that_without_an_anchor_a_put_back_copy_cannot_be_ru
     shift_school(services)
     services.integrity.verify()
     old = tmp_path / "old.sqlite3"
-    _copy(sqlite_path(services.settings.database_url), old)
+    sqlite_copy(sqlite_path(services.settings.database_url), old)
     services.phones.deposit("ASMITH")
     services.integrity.verify()
 
     path = sqlite_path(services.settings.database_url)
-    _put_back(old, path)
+    put_back(old, path)
     (details,) = (
         sqlite3.connect(old)
         .execute(
@@ -259,7 +241,7 @@ def test_a_register_replaced_by_a_symlink_to_an_older_copy_is_named(
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     old = elsewhere / "kiosk.sqlite3"
-    _copy(sqlite_path(services.settings.database_url), old)
+    sqlite_copy(sqlite_path(services.settings.database_url), old)
     services.phones.deposit("ASMITH")
     services.integrity.verify()
 
@@ -380,7 +362,7 @@ def test_a_copy_of_the_register_checked_elsewhere_is_not_called_tampered(
     shift_school(services)
     services.integrity.verify()
     copy = tmp_path / "copy-of-backup.sqlite3"
-    _copy(sqlite_path(services.settings.database_url), copy)
+    sqlite_copy(sqlite_path(services.settings.database_url), copy)
     url = f"sqlite:///{copy}"
     other = Services(make_engine(url), Settings(kiosk_name="k1", database_url=url), clock)
     try:
@@ -413,7 +395,7 @@ def test_a_check_by_another_user_does_not_make_the_kiosks_own_checks_cry_tampere
     services.phones.deposit("ASMITH")
     # IT's witness file exists already (it checked a copy once).
     copy = tmp_path / "copy.sqlite3"
-    _copy(sqlite_path(services.settings.database_url), copy)
+    sqlite_copy(sqlite_path(services.settings.database_url), copy)
     url = f"sqlite:///{copy}"
     elsewhere = Services(make_engine(url), Settings(kiosk_name="k1", database_url=url))
     try:
@@ -545,11 +527,11 @@ def test_a_register_put_back_with_a_witness_file_of_another_id_is_named(
     shift_school(services)
     services.integrity.verify()
     old = tmp_path / "old.sqlite3"
-    _copy(sqlite_path(services.settings.database_url), old)
+    sqlite_copy(sqlite_path(services.settings.database_url), old)
     services.phones.deposit("ASMITH")
     services.integrity.verify()
 
-    _put_back(old, sqlite_path(services.settings.database_url))
+    put_back(old, sqlite_path(services.settings.database_url))
     witness_path().write_text('{"$witness-file": {"id": "attacker"}}', encoding="utf-8")
     services = _reopened(services, clock)
     try:

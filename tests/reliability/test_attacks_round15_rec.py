@@ -8,51 +8,18 @@ marked as a guard test.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from kiosk.cli import main
-from kiosk.config import Settings
-from kiosk.db.engine import make_engine
 from kiosk.domain.errors import KioskError
 from kiosk.services.app import Services
 from kiosk.services.reference import table_rows
 from tests.conftest import FakeClock
-from tests.reliability.helpers import sqlite_path
+from tests.reliability.helpers import shell_file, started_again, without_triggers
 from tests.reliability.test_attacks import said, shift_school
-
-
-@contextmanager
-def _file(services: Services) -> Iterator[sqlite3.Connection]:
-    """A shell's own connection to the kiosk's SQLite file (the kiosk closed meanwhile)."""
-    services.close()
-    conn = sqlite3.connect(sqlite_path(services.settings.database_url), isolation_level=None)
-    try:
-        yield conn
-    finally:
-        conn.close()
-
-
-def _started(services: Services, clock: FakeClock) -> Services:
-    """The kiosk started again on the file as it is now."""
-    url = services.settings.database_url
-    return Services(make_engine(url), Settings(kiosk_name="k1", database_url=url), clock)
-
-
-def _without_triggers(conn: sqlite3.Connection, *statements: str) -> None:
-    """Run ``statements`` with every trigger dropped, then put the triggers back as they were."""
-    triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
-    for name, _sql in triggers:
-        conn.execute(f"DROP TRIGGER {name}")
-    for statement in statements:
-        conn.execute(statement)
-    for _name, sql in triggers:
-        conn.execute(sql)
-
 
 # --- the lists taken in again as a "baseline" ---------------------------------------------
 
@@ -86,21 +53,21 @@ def test_lists_edited_in_the_file_are_not_taken_in_as_a_new_baseline(
     services = sqlite_services
     shift_school(services)
     assert services.integrity.verify().ok
-    with _file(services) as conn:
+    with shell_file(services) as conn:
         _hide_list_events_from_the_kind_index(conn)
-        _without_triggers(
+        without_triggers(
             conn,
             "UPDATE staff SET name = 'Mallory Smith' WHERE code = 'ASMITH'",
             "INSERT INTO staff_roles (staff_id, role) "
             "SELECT id, 'breakfast_club_lead' FROM staff WHERE code = 'ASMITH'",
         )
-    services = _started(services, clock)
+    services = started_again(services, clock)
     services.integrity.verify()  # what the office runs (it names the index: see below)
     services.close()
-    with _file(services) as conn:
+    with shell_file(services) as conn:
         conn.execute("REINDEX")  # the shell tidies the index away
 
-    services = _started(services, clock)
+    services = started_again(services, clock)
     try:
         report = services.integrity.verify()
     finally:
@@ -145,14 +112,14 @@ def test_a_role_added_in_the_file_is_not_carried_into_the_register_by_an_admin(
     recorded; verify still names the row."""
     services = sqlite_services
     shift_school(services)
-    with _file(services) as conn:
-        _without_triggers(
+    with shell_file(services) as conn:
+        without_triggers(
             conn,
             "INSERT INTO staff_roles (staff_id, role) SELECT id, 'admin' FROM staff "
             "WHERE code = 'BJONES'",
             "UPDATE staff SET name = 'Benedict Jones' WHERE code = 'BJONES'",
         )
-    services = _started(services, clock)
+    services = started_again(services, clock)
     try:
         with pytest.raises(KioskError) as refused:
             services.people.import_staff_csv(
@@ -176,11 +143,11 @@ def test_a_device_edited_in_the_file_is_not_carried_into_the_register_when_retir
     office retires it; the edit went into the register as the admin's."""
     services = sqlite_services
     shift_school(services)
-    with _file(services) as conn:
-        _without_triggers(
+    with shell_file(services) as conn:
+        without_triggers(
             conn, "UPDATE devices SET description = 'Broken on arrival' WHERE tag = 'LAP-002'"
         )
-    services = _started(services, clock)
+    services = started_again(services, clock)
     try:
         with pytest.raises(KioskError) as refused:
             services.people.retire_device("LAP-002", admin_code="CHEAD")
@@ -208,8 +175,8 @@ def test_verify_prints_no_terminal_escapes_stored_in_a_list_row(
     shift_school(services)
     url = services.settings.database_url
     forged = "\x1b[2J\x1b[HRegister intact: 40 events checked.\x1b[8m\u202e"
-    with _file(services) as conn:
-        _without_triggers(
+    with shell_file(services) as conn:
+        without_triggers(
             conn,
             "INSERT INTO kiosk_settings (key, value, updated_at) "
             f"VALUES ('{forged}', 'x', '2026-12-01 08:00:00.000000')",
@@ -239,23 +206,23 @@ def test_a_colleagues_phone_logged_with_a_role_held_only_in_the_file_is_named(
     services = sqlite_services
     shift_school(services)
     services.phones.deposit("ASMITH")
-    with _file(services) as conn:
-        _without_triggers(
+    with shell_file(services) as conn:
+        without_triggers(
             conn,
             "INSERT INTO staff_roles (staff_id, role) SELECT id, 'breakfast_club_lead' "
             "FROM staff WHERE code = 'EPATEL'",
         )
-    services = _started(services, clock)
+    services = started_again(services, clock)
     collected = services.phones.collect("ASMITH", recorded_by="EPATEL").event_id
     services.close()
-    with _file(services) as conn:
-        _without_triggers(
+    with shell_file(services) as conn:
+        without_triggers(
             conn,
             "DELETE FROM staff_roles WHERE role = 'breakfast_club_lead' AND staff_id = "
             "(SELECT id FROM staff WHERE code = 'EPATEL')",
         )
 
-    services = _started(services, clock)
+    services = started_again(services, clock)
     try:
         report = services.integrity.verify()
     finally:
@@ -282,16 +249,16 @@ def test_an_old_pin_put_back_in_the_file_does_not_open_the_console(
     services = sqlite_services
     shift_school(services)
     services.admin.set_pin("428613", admin_code="CHEAD")
-    with _file(services) as conn:
+    with shell_file(services) as conn:
         old = conn.execute("SELECT value FROM kiosk_settings WHERE key = 'admin_pin'").fetchone()
-    services = _started(services, clock)
+    services = started_again(services, clock)
     services.admin.set_pin("975310", admin_code="CHEAD", current_pin="428613")
-    with _file(services) as conn:
-        _without_triggers(
+    with shell_file(services) as conn:
+        without_triggers(
             conn, f"UPDATE kiosk_settings SET value = '{old[0]}' WHERE key = 'admin_pin'"
         )
 
-    services = _started(services, clock)
+    services = started_again(services, clock)
     try:
         with pytest.raises(KioskError):
             services.admin.sign_in("428613", "CHEAD")
@@ -310,10 +277,10 @@ def test_a_pin_row_deleted_in_the_file_does_not_let_a_new_pin_be_set_without_the
     services = sqlite_services
     shift_school(services)
     services.admin.set_pin("428613", admin_code="CHEAD")
-    with _file(services) as conn:
-        _without_triggers(conn, "DELETE FROM kiosk_settings WHERE key = 'admin_pin'")
+    with shell_file(services) as conn:
+        without_triggers(conn, "DELETE FROM kiosk_settings WHERE key = 'admin_pin'")
 
-    services = _started(services, clock)
+    services = started_again(services, clock)
     try:
         with pytest.raises(KioskError, match="current PIN"):
             services.admin.set_pin("730518", admin_code="CHEAD")
@@ -332,15 +299,15 @@ def test_list_changes_by_an_admin_only_in_the_file_are_named(
     admin. Verify now names every one recorded by someone who was not an admin then."""
     services = sqlite_services
     shift_school(services)
-    with _file(services) as conn:
-        _without_triggers(conn, "INSERT INTO staff_roles (staff_id, role) VALUES (3, 'admin')")
-    services = _started(services, clock)
+    with shell_file(services) as conn:
+        without_triggers(conn, "INSERT INTO staff_roles (staff_id, role) VALUES (3, 'admin')")
+    services = started_again(services, clock)
     services.people.retire_device("LAP-002", admin_code="BJONES")
     services.close()
-    with _file(services) as conn:
-        _without_triggers(conn, "DELETE FROM staff_roles WHERE staff_id = 3 AND role = 'admin'")
+    with shell_file(services) as conn:
+        without_triggers(conn, "DELETE FROM staff_roles WHERE staff_id = 3 AND role = 'admin'")
 
-    services = _started(services, clock)
+    services = started_again(services, clock)
     try:
         report = services.integrity.verify()
     finally:
@@ -364,13 +331,13 @@ def test_a_list_event_whose_details_are_a_number_does_not_stop_the_pin(
     services = sqlite_services
     shift_school(services)
     services.admin.set_pin("428613", admin_code="CHEAD")
-    with _file(services) as conn:
-        _without_triggers(
+    with shell_file(services) as conn:
+        without_triggers(
             conn,
             "UPDATE events SET details = 7 WHERE id = (SELECT max(id) FROM events "
             "WHERE kind = 'reference_changed')",
         )
-    services = _started(services, clock)
+    services = started_again(services, clock)
     try:
         assert services.admin.sign_in("428613", "CHEAD").admin.code == "CHEAD"
     finally:
@@ -410,7 +377,7 @@ def test_a_schema_version_put_back_in_the_file_is_said_in_words(
     services = sqlite_services
     shift_school(services)
     url = services.settings.database_url
-    with _file(services) as conn:
+    with shell_file(services) as conn:
         conn.execute("UPDATE alembic_version SET version_num = '0004'")
     monkeypatch.setenv("KIOSK_DATABASE_URL", url)
 
@@ -456,13 +423,13 @@ def test_a_purge_does_not_carry_a_row_edited_in_the_file_into_the_register(
     services = sqlite_services
     _old_school(services, clock)
     services.close()
-    with _file(services) as conn:
-        _without_triggers(
+    with shell_file(services) as conn:
+        without_triggers(
             conn,
             "INSERT INTO staff_roles (staff_id, role) SELECT id, 'admin' FROM staff "
             "WHERE code = 'ASMITH'",
         )
-    services = _started(services, clock)
+    services = started_again(services, clock)
     try:
         assert not services.integrity.verify(save=False).ok
         with pytest.raises(KioskError) as refused:
@@ -491,22 +458,22 @@ def test_after_a_purge_verify_still_names_a_role_held_only_in_the_file(
     services.backup.purge(date(2023, 1, 1), "CHEAD")
     assert services.integrity.verify(save=False).ok
     services.close()
-    with _file(services) as conn:
-        _without_triggers(
+    with shell_file(services) as conn:
+        without_triggers(
             conn,
             "INSERT INTO staff_roles (staff_id, role) SELECT id, 'breakfast_club_lead' "
             "FROM staff WHERE code = 'EPATEL'",
         )
-    services = _started(services, clock)
+    services = started_again(services, clock)
     deposited = services.phones.deposit("ASMITH", recorded_by="EPATEL").event_id
     services.close()
-    with _file(services) as conn:
-        _without_triggers(
+    with shell_file(services) as conn:
+        without_triggers(
             conn,
             "DELETE FROM staff_roles WHERE role = 'breakfast_club_lead' AND staff_id = "
             "(SELECT id FROM staff WHERE code = 'EPATEL')",
         )
-    services = _started(services, clock)
+    services = started_again(services, clock)
     try:
         report = services.integrity.verify(save=False)
     finally:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -25,49 +23,17 @@ from kiosk.domain.errors import KioskError
 from kiosk.services.app import Services
 from kiosk.services.integrity import witness_name, witness_path
 from tests.conftest import FakeClock
-from tests.reliability.helpers import sqlite_path
+from tests.reliability.helpers import (
+    put_back,
+    shell_file,
+    sqlite_copy,
+    sqlite_path,
+    started_again,
+    without_triggers,
+)
 from tests.reliability.test_attacks import said, shift_school
 from tests.reliability.test_tamper import record_shift
 from tests.school import make_school
-
-
-@contextmanager
-def _file(services: Services) -> Iterator[sqlite3.Connection]:
-    """A shell's own connection to the kiosk's SQLite file (the kiosk closed meanwhile)."""
-    services.close()
-    conn = sqlite3.connect(sqlite_path(services.settings.database_url), isolation_level=None)
-    try:
-        yield conn
-    finally:
-        conn.close()
-
-
-def _started(services: Services, clock: FakeClock) -> Services:
-    """The kiosk started again on the file as it is now."""
-    url = services.settings.database_url
-    return Services(make_engine(url), Settings(kiosk_name="k1", database_url=url), clock)
-
-
-def _without_triggers(conn: sqlite3.Connection, *statements: str) -> None:
-    """Run ``statements`` with every trigger dropped, then put the triggers back as they were."""
-    triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
-    for name, _sql in triggers:
-        conn.execute(f"DROP TRIGGER {name}")
-    for statement in statements:
-        conn.execute(statement)
-    for _name, sql in triggers:
-        conn.execute(sql)
-
-
-def _copy(source: str | Path, target: str | Path) -> None:
-    """A shell's copy of a SQLite file as it is now (SQLite's online backup)."""
-    src, dst = sqlite3.connect(source), sqlite3.connect(target)
-    try:
-        src.backup(dst)
-    finally:
-        dst.close()
-        src.close()
-
 
 # --- the purge launders what a shell did to the events it removes --------------------------
 
@@ -111,12 +77,12 @@ def test_a_purge_does_not_fold_events_a_shell_erased_or_edited_into_its_checkpoi
     refuses, nothing changed, while it does not hold."""
     services = sqlite_services
     _old_school(services, clock)
-    with _file(services) as conn:
+    with shell_file(services) as conn:
         victim = conn.execute(
             "SELECT min(id) FROM events WHERE kind = 'phone_deposited'"
         ).fetchone()[0]
-        _without_triggers(conn, edit)
-    services = _started(services, clock)
+        without_triggers(conn, edit)
+    services = started_again(services, clock)
     try:
         assert not services.integrity.verify(save=False).ok
         count = _events(services)
@@ -143,13 +109,6 @@ def test_a_purge_does_not_fold_events_a_shell_erased_or_edited_into_its_checkpoi
 # --- an anchor covers the register up to its event, not after it ---------------------------
 
 
-def _put_back(copy: Path, path: str) -> None:
-    """The older copy put in place of the register, its ``-wal`` and ``-shm`` tidied away."""
-    _copy(copy, path)
-    for suffix in ("-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-
 def test_verify_with_an_anchor_says_what_came_after_it_is_not_covered(
     sqlite_services: Services, tmp_path: Path, clock: FakeClock
 ) -> None:
@@ -167,13 +126,13 @@ def test_verify_with_an_anchor_says_what_came_after_it_is_not_covered(
     services.integrity.verify()
     old = tmp_path / "old.sqlite3"
     path = sqlite_path(services.settings.database_url)
-    _copy(path, old)
+    sqlite_copy(path, old)
     clock.advance(hours=5)
     services.phones.deposit("ASMITH")
     services.integrity.verify()
     services.close()
 
-    _put_back(old, path)
+    put_back(old, path)
     (details,) = (
         sqlite3.connect(old)
         .execute(
@@ -183,7 +142,7 @@ def test_verify_with_an_anchor_says_what_came_after_it_is_not_covered(
     )
     name = witness_name(services.settings.database_url)
     witness_path().write_text(json.dumps({name: json.loads(details)["report"]}))
-    services = _started(services, clock)
+    services = started_again(services, clock)
     try:
         report = services.integrity.verify(anchors=(anchor,))
     finally:
@@ -237,7 +196,7 @@ def test_verify_says_the_macs_prove_nothing_against_whoever_can_read_the_key_her
         )
     finally:
         conn.close()
-    services = _started(services, FakeClock())
+    services = started_again(services, FakeClock())
     try:
         report = services.integrity.verify()
     finally:
@@ -332,12 +291,12 @@ def test_a_second_purge_does_not_fold_the_start_a_shell_cut_after_a_checkpoint(
     the new start and signed a checkpoint over it, and verify said intact from then on."""
     services = sqlite_services
     _purged_once(services, clock)
-    with _file(services) as conn:
-        _without_triggers(
+    with shell_file(services) as conn:
+        without_triggers(
             conn,
             "DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT 3)",
         )
-    services = _started(services, clock)
+    services = started_again(services, clock)
     try:
         assert not services.integrity.verify(save=False).ok
         count = _events(services)
@@ -368,14 +327,14 @@ def test_a_register_put_back_with_the_witness_file_emptied_is_named_twice(
     services.integrity.verify()
     old = tmp_path / "old.sqlite3"
     path = sqlite_path(services.settings.database_url)
-    _copy(path, old)
+    sqlite_copy(path, old)
     services.phones.deposit("ASMITH")
     services.integrity.verify()
     services.close()
 
-    _put_back(old, path)
+    put_back(old, path)
     witness_path().write_bytes(garbage)
-    services = _started(services, clock)
+    services = started_again(services, clock)
     try:
         backup = services.backup.backup(tmp_path / "b.sqlite3")
         report = services.integrity.verify()
@@ -460,12 +419,12 @@ def test_a_register_put_back_with_the_witness_file_made_unreadable_is_named(
     services.integrity.verify()
     old = tmp_path / "old.sqlite3"
     path = sqlite_path(services.settings.database_url)
-    _copy(path, old)
+    sqlite_copy(path, old)
     services.phones.deposit("ASMITH")
     services.integrity.verify()
     services.close()
 
-    _put_back(old, path)
+    put_back(old, path)
     witness = witness_path()
     if left == "own file unreadable":  # chmod 000 (the tests run as root, who reads it all)
         real = integrity.read_small_file
@@ -479,7 +438,7 @@ def test_a_register_put_back_with_the_witness_file_made_unreadable_is_named(
     else:  # a link to itself: "Too many levels of symbolic links"
         witness.unlink()
         witness.symlink_to(witness.name)
-    services = _started(services, clock)
+    services = started_again(services, clock)
     try:
         report = services.integrity.verify(save=False)
     finally:
@@ -562,7 +521,7 @@ def _erased_and_rechained(conn: sqlite3.Connection, where: str) -> int:
             f"UPDATE events SET prev_hash = '{prev}', hash = '{row['hash']}' WHERE id = {row['id']}"
         )
         prev = row["hash"]
-    _without_triggers(conn, *statements)
+    without_triggers(conn, *statements)
     return int(victim["id"])
 
 
@@ -576,11 +535,11 @@ def test_a_purge_with_the_key_does_not_fold_an_erasure_whose_hashes_were_recompu
     the school key here the purge checks MACs, and refuses, nothing changed."""
     services = sqlite_services
     _old_school(services, clock)
-    with _file(services) as conn:
+    with shell_file(services) as conn:
         erased = _erased_and_rechained(
             conn, "id = (SELECT min(id) FROM events WHERE kind = 'phone_deposited')"
         )
-    services = _started(services, clock)
+    services = started_again(services, clock)
     try:
         assert "without a valid MAC" in said(services.integrity.verify(save=False))
         count = _events(services)
@@ -601,9 +560,9 @@ def test_a_purge_does_not_take_a_forged_checkpoint_for_where_the_register_starts
     through. It is judged as the events the purge removes are, and the purge refuses."""
     services = sqlite_services
     checkpoint = _purged_once(services, clock)
-    with _file(services) as conn:
+    with shell_file(services) as conn:
         conn.row_factory = sqlite3.Row
-        _without_triggers(
+        without_triggers(
             conn, "DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT 3)"
         )
         first = conn.execute("SELECT id, prev_hash FROM events ORDER BY id LIMIT 1").fetchone()
@@ -627,7 +586,7 @@ def test_a_purge_does_not_take_a_forged_checkpoint_for_where_the_register_starts
             f"INSERT INTO events ({columns}) VALUES ({', '.join('?' * len(forged))})",
             tuple(forged.values()),
         )
-    services = _started(services, clock)
+    services = started_again(services, clock)
     try:
         assert "without a valid MAC" in said(services.integrity.verify(save=False))
         count = _events(services)
