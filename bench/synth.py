@@ -57,11 +57,11 @@ from kiosk.db import migrate
 from kiosk.db.engine import make_engine, null_pool_engine
 from kiosk.db.models import Device, Event, Policy, Staff, StaffRole
 from kiosk.domain.chain import (
-    CONTENT_VERSION,
     EVENT_COLUMNS,
     GENESIS_HASH,
     event_mac,
     hash_of,
+    sealed_event,
     text_fingerprint,
 )
 from kiosk.domain.events import SIGN_OUT_REASONS, EventKind
@@ -1164,26 +1164,20 @@ def _with_labels(ev: Ev, labels: dict[tuple[str, Any], Any]) -> dict[str, Any]:
 
 
 def _list_event(
-    event_id: int, at: datetime, by: int | None, details: dict[str, Any], prev: str
+    event_id: int, at: datetime, by: int | None, details: dict[str, Any], prev: str, key: bytes
 ) -> dict[str, Any]:
-    """A ``reference_changed`` event's columns as the office's kiosk records it."""
-    return {
-        "id": event_id,
-        "occurred_at": at,
-        "kind": EventKind.REFERENCE_CHANGED.value,
-        "category": EventKind.REFERENCE_CHANGED.category,
-        "staff_id": by,
-        "recorded_by_id": by,
-        "kiosk": OFFICE_KIOSK,
-        "store_id": None,
-        "device_id": None,
-        "policy_id": None,
-        "target_event_id": None,
-        "batch": None,
-        "due_at": None,
-        "details": details,
-        "prev_hash": prev,
-    }
+    """A ``reference_changed`` event as the office's kiosk records it."""
+    return sealed_event(
+        event_id,
+        at,
+        EventKind.REFERENCE_CHANGED,
+        kiosk=OFFICE_KIOSK,
+        details=details,
+        prev_hash=prev,
+        key=key,
+        staff_id=by,
+        recorded_by_id=by,
+    )
 
 
 def event_rows(
@@ -1198,15 +1192,14 @@ def event_rows(
     recorded before the first day after it (after the day's last event)."""
     prev = GENESIS_HASH
     next_id = 1
-    names = {kind: (kind.value, kind.category) for kind in EventKind}
     key = bench_key()
     first_at = datetime(
         school.start.year, school.start.month, school.start.day, 6, tzinfo=ZONE
     ).astimezone(UTC)
     for details in baseline or ():
-        row = _list_event(next_id, first_at, None, details, prev)
-        digest = hash_of(row, version=CONTENT_VERSION)
-        yield (*row.values(), digest, event_mac(key, digest))
+        row = _list_event(next_id, first_at, None, details, prev, key)
+        digest = row["hash"]
+        yield tuple(row.values())
         tally.kinds[row["kind"]] += 1
         tally.per_day[school.start] += 1
         prev = digest
@@ -1225,9 +1218,9 @@ def event_rows(
         while pending and pending[0][0].astimezone(ZONE).date() < day:
             left, by, details = pending.pop(0)
             at = max(left, (tally.last_at or left) + timedelta(seconds=1))
-            row = _list_event(next_id, at, by, details, prev)
-            digest = hash_of(row, version=CONTENT_VERSION)
-            yield (*row.values(), digest, event_mac(key, digest))
+            row = _list_event(next_id, at, by, details, prev, key)
+            digest = row["hash"]
+            yield tuple(row.values())
             tally.kinds[row["kind"]] += 1
             tally.last_at = at
             prev = digest
@@ -1236,29 +1229,26 @@ def event_rows(
                 return
         for ev in evs:
             ev.id = next_id
-            kind, category = names[ev.kind]
-            target = ev.target.id if ev.target is not None else None
-            details = _with_labels(ev, labels)
-            row = {
-                "id": next_id,
-                "occurred_at": ev.at,
-                "kind": kind,
-                "category": category,
-                "staff_id": ev.staff,
-                "recorded_by_id": ev.by,
-                "kiosk": ev.kiosk,
-                "store_id": ev.store,
-                "device_id": ev.device,
-                "policy_id": ev.policy,
-                "target_event_id": target,
-                "batch": ev.batch,
-                "due_at": ev.due,
-                "details": details,
-                "prev_hash": prev,
-            }
-            digest = hash_of(row, version=CONTENT_VERSION)  # as UnitOfWork.record does
-            yield (*row.values(), digest, event_mac(key, digest))
-            tally.kinds[kind] += 1
+            row = sealed_event(  # as UnitOfWork.record makes it
+                next_id,
+                ev.at,
+                ev.kind,
+                kiosk=ev.kiosk,
+                details=_with_labels(ev, labels),
+                prev_hash=prev,
+                key=key,
+                staff_id=ev.staff,
+                recorded_by_id=ev.by,
+                store_id=ev.store,
+                device_id=ev.device,
+                policy_id=ev.policy,
+                target_event_id=ev.target.id if ev.target is not None else None,
+                batch=ev.batch,
+                due_at=ev.due,
+            )
+            digest = row["hash"]
+            yield tuple(row.values())
+            tally.kinds[row["kind"]] += 1
             tally.per_day[day] += 1
             tally.last_at = ev.at
             prev = digest

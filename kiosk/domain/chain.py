@@ -27,6 +27,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from kiosk.domain.events import EventKind
+
 GENESIS_HASH = "0" * 64
 CONTENT_VERSION = 2
 
@@ -198,6 +200,50 @@ def hash_of(row: Any, *, version: int | None = None) -> str:
     if not isinstance(prev, str):
         raise UnreadableEvent("its previous hash is missing")
     return event_hash(prev, content_of(row, version=version))
+
+
+def sealed_event(
+    event_id: int,
+    at: datetime,
+    kind: EventKind,
+    *,
+    kiosk: str,
+    details: dict[str, Any],
+    prev_hash: str,
+    key: bytes,
+    staff_id: int | None = None,
+    recorded_by_id: int | None = None,
+    store_id: int | None = None,
+    device_id: int | None = None,
+    policy_id: int | None = None,
+    target_event_id: int | None = None,
+    batch: str | None = None,
+    due_at: datetime | None = None,
+) -> dict[str, Any]:
+    """A new event's every column (``EVENT_COLUMNS`` order): what it records, its hash (this
+    content version, chained to ``prev_hash``) and the MAC of that hash with the school's
+    ``key``. The one way an event is made: the writer (``UnitOfWork.record``), the restore's
+    own event and the benchmark's builder."""
+    row: dict[str, Any] = {
+        "id": event_id,
+        "occurred_at": at,
+        "kind": kind.value,
+        "category": kind.category,
+        "staff_id": staff_id,
+        "recorded_by_id": recorded_by_id,
+        "kiosk": kiosk,
+        "store_id": store_id,
+        "device_id": device_id,
+        "policy_id": policy_id,
+        "target_event_id": target_event_id,
+        "batch": batch,
+        "due_at": due_at,
+        "details": details,
+        "prev_hash": prev_hash,
+    }
+    row["hash"] = digest = hash_of(row, version=CONTENT_VERSION)
+    row["mac"] = event_mac(key, digest)
+    return row
 
 
 def stored_hash(row: Sequence[Any]) -> str:

@@ -51,7 +51,7 @@ from kiosk.db import migrate
 from kiosk.db.engine import null_pool_engine
 from kiosk.db.guards import SQLITE_TRIGGERS, protected_min_sql, purge_function
 from kiosk.db.models import Base, Device, Event, KioskSetting, Policy, Staff, Store
-from kiosk.domain.chain import CONTENT_VERSION, GENESIS_HASH, event_mac, hash_of
+from kiosk.domain.chain import GENESIS_HASH, sealed_event
 from kiosk.domain.errors import (
     DatabaseUnavailable,
     InvalidInput,
@@ -1073,29 +1073,21 @@ class _RestoreEvent:
         head = conn.execute("SELECT id, hash FROM main.events ORDER BY id DESC LIMIT 1").fetchone()
         head_id, prev = (int(head[0]), str(head[1])) if head else (0, GENESIS_HASH)
         at = self.at.astimezone(UTC)
-        row: dict[str, Any] = {
-            "id": max(head_id, span[1] if span else 0) + 1,  # dropped ids are not used again
-            "occurred_at": at,
-            "kind": EventKind.ADMIN_ACTION.value,
-            "category": EventKind.ADMIN_ACTION.category,
-            "staff_id": self.by,
-            "recorded_by_id": self.by,
-            "kiosk": self.kiosk,
-            "store_id": None,
-            "device_id": None,
-            "policy_id": None,
-            "target_event_id": None,
-            "batch": None,
-            "due_at": None,
-            "details": {
+        row = sealed_event(
+            max(head_id, span[1] if span else 0) + 1,  # dropped ids are not used again
+            at,
+            EventKind.ADMIN_ACTION,
+            kiosk=self.kiosk,
+            details={
                 **self.details,
                 "dropped": dropped,
                 "dropped_ids": list(span) if span else None,
             },
-            "prev_hash": prev,
-        }
-        row["hash"] = hash_of(row, version=CONTENT_VERSION)
-        row["mac"] = event_mac(self.key, row["hash"])
+            prev_hash=prev,
+            key=self.key,
+            staff_id=self.by,
+            recorded_by_id=self.by,
+        )
         stored = dict(
             row,
             occurred_at=at.replace(tzinfo=None).isoformat(" ", "microseconds"),

@@ -28,14 +28,13 @@ from kiosk.db.engine import (
 from kiosk.db.models import Event
 from kiosk.db.types import UTCDateTime
 from kiosk.domain.chain import (
-    CONTENT_VERSION,
     EVENT_COLUMNS,
     GENESIS_HASH,
     UnreadableEvent,
     event_mac,
-    hash_of,
     iso_utc,
     parse_details,
+    sealed_event,
     stored_hash,
 )
 from kiosk.domain.errors import (
@@ -888,26 +887,24 @@ class UnitOfWork:
         while (ahead := conn.execute(_NAMED_AHEAD, {"id": event_id}).first()) is not None:
             log.error("event %s names id %s before it exists: skipped", ahead[0], event_id)
             event_id = _next_id(event_id)
-        values: dict[str, Any] = {
-            "id": event_id,
-            "occurred_at": at,
-            "kind": kind.value,
-            "category": kind.category,
-            "staff_id": staff_id,
-            "recorded_by_id": by,
-            "kiosk": kiosk,
-            "store_id": store_id,
-            "device_id": device_id,
-            "policy_id": policy_id,
-            "target_event_id": target_event_id,
-            "batch": batch,
-            "due_at": due_at,
-            "details": details,
-            "prev_hash": prev,
-        }
-        digest = hash_of(values, version=CONTENT_VERSION)
-        values["hash"] = digest
-        values["mac"] = event_mac(self.ctx.key, digest)
+        values = sealed_event(
+            event_id,
+            at,
+            kind,
+            kiosk=kiosk,
+            details=details,
+            prev_hash=prev,
+            key=self.ctx.key,
+            staff_id=staff_id,
+            recorded_by_id=by,
+            store_id=store_id,
+            device_id=device_id,
+            policy_id=policy_id,
+            target_event_id=target_event_id,
+            batch=batch,
+            due_at=due_at,
+        )
+        digest = values["hash"]
         # One prepared INSERT (no ORM flush for it: every event goes through here).
         conn.execute(_INSERT_EVENT, values)
         # Never confirm an event that was not stored as meant: a trigger that is not the

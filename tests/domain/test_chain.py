@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from kiosk.domain.chain import (
+    EVENT_COLUMNS,
     GENESIS_HASH,
     canonical,
     content_of,
     event_hash,
+    event_mac,
     hash_of,
+    sealed_event,
     text_fingerprint,
 )
+from kiosk.domain.events import EventKind
 
 
 def row(**changes: Any) -> dict[str, Any]:
@@ -96,3 +101,26 @@ def test_event_hash_chains_on_the_previous_hash() -> None:
 )
 def test_every_column_changes_the_hash(change: dict[str, Any]) -> None:
     assert hash_of(row(**change)) != hash_of(row())
+
+
+def test_a_sealed_event_carries_every_column_its_hash_and_its_mac() -> None:
+    # The one way an event is made (the writer, the restore's own event, the benchmark):
+    # every column in table order, the hash the verifier recomputes, the school key's MAC.
+    key = b"k" * 32
+    at = datetime(2026, 3, 10, 8, 5, tzinfo=UTC)
+    made = sealed_event(
+        41,
+        at,
+        EventKind.PHONE_DEPOSITED,
+        kiosk="staffroom",
+        details={"note": "café"},
+        prev_hash=GENESIS_HASH,
+        key=key,
+        staff_id=7,
+        store_id=1,
+    )
+    assert tuple(made) == EVENT_COLUMNS
+    assert made["category"] == EventKind.PHONE_DEPOSITED.category
+    assert made["hash"] == hash_of(made)  # as verify reads it back (version 2: a MAC)
+    assert made["mac"] == event_mac(key, made["hash"])
+    assert made["hash"] == hash_of(row(occurred_at=at, details={"note": "café"}))
