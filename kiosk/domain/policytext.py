@@ -179,6 +179,17 @@ def normalize_source(text: str) -> str:
     return NULL_RE.sub("\ufffd", NEWLINES_RE.sub("\n", text))
 
 
+def kiosk_source(text: str) -> str:
+    """The Markdown the kiosk draws for a policy stored as ``text``, and the one the checks
+    read to say what it draws: its lines as Markdown reads them (CR LF and a CR alone each
+    a line's end), then as a terminal may draw them (``terminal_text``: ESC, a bidi
+    override, a zero-width character are U+FFFD). ``terminal_text`` alone made a CR alone
+    U+FFFD: a policy with an old Mac's line ends was one line at the kiosk (a code block's
+    "language" holding every word of it, drawn as an empty box) and its lines to the
+    checks."""
+    return terminal_text(normalize_source(text))
+
+
 def _fits(rows: list[list[list[Token]]]) -> bool:
     """Whether a table of ``rows`` (the header's first) is drawn whole as a table."""
     columns = len(rows[0]) if rows else 0
@@ -406,7 +417,7 @@ def _undrawn_words(text: str) -> list[str]:
     them with a %-escape), a list's numbers and a code block's language; never an attribute
     the kiosk does not draw."""
     drawn: list[str] = []
-    for token in _walk(shown_markdown().parse(text)):
+    for token in _walk(shown_markdown().parse(kiosk_source(text))):
         if token.type in ("text", "code_inline", "fence", "code_block"):
             drawn.append(token.content)
         elif token.type == "image":

@@ -15,8 +15,7 @@ from textual.content import Content
 from textual.widgets import Button, Markdown, Static
 
 from kiosk.domain.chain import text_fingerprint
-from kiosk.domain.policytext import shown_markdown
-from kiosk.domain.text import terminal_text
+from kiosk.domain.policytext import kiosk_source, shown_markdown
 from kiosk.ui import base
 from kiosk.ui.base import StaffScreen
 from kiosk.ui.widgets import CodeField, Notice, TouchButton, assemble, plain
@@ -85,8 +84,9 @@ class PolicyScreen(StaffScreen):
         # Drawn as terminal_text writes it (line breaks and tabs kept, for Markdown): a policy
         # is any text but NUL, and Markdown drew ESC (OSC 52, the clipboard) and a bidi
         # override (the sentence one agrees to read in another order than stored and
-        # fingerprinted) as they were; each is U+FFFD now.
-        text = terminal_text(shown.text)
+        # fingerprinted) as they were; each is U+FFFD now. Its lines are the lines publish's
+        # checks read (``kiosk_source``: a CR alone ends one).
+        text = kiosk_source(shown.text)
         await self.query_one("#policy-text", Markdown).update(text)
         self.call_after_refresh(self._check_end)
 

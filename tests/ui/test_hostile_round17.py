@@ -1,0 +1,37 @@
+"""Round 17: hostile text where it is shown (the kiosk)."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Button
+
+from kiosk.services.app import Services
+from kiosk.ui.policy import PolicyScreen
+from tests.ui.kiosk_support import make_app, running, scan, settle, wait_for
+from tests.ui.test_hostile_round16 import drawn_words
+
+pytestmark = pytest.mark.ui
+
+
+@pytest.mark.parametrize("fence", ["```", "~~~"])
+async def test_a_policy_with_old_mac_line_ends_shows_its_words(
+    school: Services, fence: str
+) -> None:
+    # Lines ended with CR alone (a file saved by an old Mac editor, or made so): publish read
+    # them as lines (a code block, its words drawn), the kiosk read one line that opened a
+    # code block whose "language" was the whole policy: an empty box on the screen, and
+    # "I have read and agree" recorded for words no one was shown.
+    policy = school.policies.publish(
+        "Phones",
+        "2027",
+        f"{fence}\rPhones are kept in the office.\rYou also pay 500 pounds for a lost phone.\r",
+    )
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:BJONES")
+        app.push_screen(PolicyScreen(school.people.status("BJONES").staff, policy.id))
+        await settle(pilot)
+        await wait_for(pilot, lambda: not app.screen.query_one("#agree", Button).disabled)
+        words = drawn_words(app)
+        assert "Phonesarekeptintheoffice." in words
+        assert "Youalsopay500poundsforalostphone." in words
