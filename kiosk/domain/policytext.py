@@ -122,6 +122,29 @@ def _titles_drawn(state: StateCore) -> None:
         token.children = children
 
 
+def _languages_drawn(state: StateCore) -> None:
+    """The words after a code block's opening ``` or ~~~ (its "language": ```python) drawn
+    as a line of their own above it: Textual draws a code block's language nowhere (it only
+    colours the code by it), and "```pay£500" put a word in the text everyone agreed to that
+    no one was shown."""
+    tokens: list[Token] = []
+    for token in state.tokens:
+        if token.type == "fence" and token.info.strip():
+            opening, inline, closing = (
+                Token("paragraph_open", "p", 1),
+                Token("inline", "", 0),
+                Token("paragraph_close", "p", -1),
+            )
+            opening.block = inline.block = closing.block = True
+            opening.level = closing.level = token.level
+            inline.level = token.level + 1
+            inline.content = token.info.strip()
+            inline.children = [_text(inline.content)]
+            tokens.extend((opening, inline, closing))
+        tokens.append(token)
+    state.tokens = tokens
+
+
 def _breaks_drawn(state: StateCore) -> None:
     """A ``<br>`` in a paragraph or a table's cell (HTML is otherwise drawn as written) drawn
     as the line break it is."""
@@ -291,6 +314,7 @@ def shown_markdown() -> MarkdownIt:
     # no strikethrough, and "You ~~do not~~ have to pay" read as its opposite there.
     parser = _markdown(html=False).disable(["reference", "strikethrough"])
     parser.core.ruler.push("tables_as_rows", _tables_as_rows)
+    parser.core.ruler.push("languages_drawn", _languages_drawn)
     parser.core.ruler.push("breaks_drawn", _breaks_drawn)
     parser.core.ruler.push("titles_drawn", _titles_drawn)
     parser.core.ruler.push("drawn_safe", _drawn_safe)
@@ -414,7 +438,7 @@ def _undrawn_words(text: str) -> list[str]:
     nowhere, in the text's order: a catch-all for whatever else Markdown drops.
     Drawn is what ``shown_markdown`` makes text of (a paragraph's words, code, a picture's
     description, the addresses and titles it adds, an address's words as its source spells
-    them with a %-escape), a list's numbers and a code block's language; never an attribute
+    them with a %-escape), a list's numbers; never an attribute
     the kiosk does not draw."""
     drawn: list[str] = []
     for token in _walk(shown_markdown().parse(kiosk_source(text))):
@@ -436,8 +460,6 @@ def _undrawn_words(text: str) -> list[str]:
             drawn.append(str(token.attrs.get("start") or ""))
         elif token.type == "hardbreak":
             drawn.append(token.markup)
-        if token.type == "fence":
-            drawn.append(token.info)
     left = Counter(_WORD.findall(" ".join(drawn)))
     missing: list[str] = []
     for word in _WORD.findall(unescapeAll(text)):

@@ -35,3 +35,26 @@ async def test_a_policy_with_old_mac_line_ends_shows_its_words(
         words = drawn_words(app)
         assert "Phonesarekeptintheoffice." in words
         assert "Youalsopay500poundsforalostphone." in words
+
+
+async def test_a_policys_code_block_shows_the_word_after_its_backticks(
+    school: Services,
+) -> None:
+    # One word after a code block's ``` (its "language": ```python) was let through by
+    # publish, and the kiosk draws no language: "pay£500" was in the text everyone agreed to,
+    # on no one's screen.
+    policy = school.policies.publish(
+        "Phones",
+        "2027",
+        "If your phone is lost in the office, you\n\n```pay£500\n"
+        "The office keeps phones in a locked drawer.\n```\n",
+    )
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:BJONES")
+        app.push_screen(PolicyScreen(school.people.status("BJONES").staff, policy.id))
+        await settle(pilot)
+        await wait_for(pilot, lambda: not app.screen.query_one("#agree", Button).disabled)
+        words = drawn_words(app)
+        assert "Theofficekeepsphonesinalockeddrawer." in words
+        assert "pay£500" in words
