@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import tracemalloc
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
 from kiosk.domain.errors import InvalidInput
 from kiosk.services.app import Services
+from kiosk.services.notices import Templates
+from kiosk.services.templating import BoundedSandbox, TooLong, render_bounded
 from tests.school import make_school
 
 
@@ -41,3 +47,79 @@ def test_a_policy_is_counted_as_the_kiosk_lays_it_out(
         f"The policy text is too long to read at the kiosk ({said}"
     )
     assert "Phones" not in {p.title for p in school.policies.all_versions()}
+
+
+# --- a notice template's text, bounded before it is made -----------------------------------
+
+# A name of 10,000 characters (made by the template: its limit is a million).
+_NAME = "{% set x = 'a' * 10000 %}{% set t = '\\t' * 10000 %}{% set n = '\\n' * 10000 %}"
+_MANY = [
+    # a copy of the name for each of its letters: 100,000,000 characters
+    "{{ x.replace('a', x) }}",
+    "{{ x|replace('a', x) }}",
+    "{{ x.join(x) }}",
+    "{{ x|join(x) }}",
+    "{{ x.translate({97: x}) }}",
+    # a width under the limit, once for each tab or line
+    "{{ t.expandtabs(100000) }}",
+    "{{ n|indent(100000, true, true) }}",
+    "{{ n|indent(x, true, true) }}",
+    "{{ (x|replace('a', 'a '))|wordwrap(1, true, x) }}",
+    # a list of ten thousand references to the name: its text is ten thousand names
+    "{{ [x] * 10000 }}",
+    "{{ ([x] * 10000)|string }}",
+    "{{ ([x] * 10000) ~ '' }}",
+    "{{ '%s' % ([x] * 10000,) }}",
+    "{{ '{}'.format([x] * 10000) }}",
+    "{% set ns = namespace(a=x) %}{{ [ns] * 10000 }}",
+    "{{ [" + ", ".join(["x"] * 3000) + "] }}",
+    # a format of three thousand fields, each the name
+    "{{ ('%s' * 3000) % ((x,) * 3000) }}",
+    "{{ ('{0}' * 3000).format(x) }}",
+]
+
+
+@pytest.mark.parametrize("line", _MANY, ids=[line[:40] for line in _MANY])
+def test_a_template_is_refused_before_it_makes_its_text(line: str) -> None:
+    # Each made 100 MB (here) before the bound looked at it: with a longer name, more than
+    # the notify unit's 512 MB, and the kernel killed every run, no notice sent, no word why.
+    template = BoundedSandbox().from_string(_NAME + line)
+    tracemalloc.start()
+    try:
+        with pytest.raises(TooLong):
+            render_bounded(template, {})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000_000
+
+
+def test_a_notice_template_that_would_make_too_much_is_refused_in_words(
+    services: Services, tmp_path: Path
+) -> None:
+    (tmp_path / "device_overdue.txt").write_text(
+        f"Subject: Overdue\n{_NAME}{{{{ x.replace('a', x) }}}}\n", encoding="utf-8"
+    )
+    templates = Templates(replace(services.settings, notice_templates=str(tmp_path)))
+    with pytest.raises(InvalidInput) as refused:
+        templates.render("device_overdue", {})
+    assert refused.value.message.startswith(
+        "The notice template device_overdue.txt makes a notice too long (more than 1,000,000 "
+        "characters): nothing was sent."
+    )
+
+
+def test_an_ordinary_template_still_renders() -> None:
+    source = (
+        "{% for a, b in [(1, 2), (3, 4)] %}{{ a ~ b }} {% endfor %}|"
+        "{{ ['Ann', 'Ben']|join(', ') }}|{{ 'x y'.replace(' ', '-') }}|"
+        "{{ 'a\\tb'.expandtabs(2) }}|{{ 'one\\ntwo'|indent(2) }}|"
+        "{{ 'a b c'|wordwrap(3, true, '/') }}|{{ '%s and %s' % ('A', 'B') }}|"
+        "{{ '{} {}'.format(1, 2) }}|{{ {'a': 1}|dictsort }}|{{ range(3)|list }}|"
+        "{{ 'x'.join(['1', '2']) }}|{{ 'abc'.translate({97: 'A'}) }}|{{ people|join(', ') }}"
+    )
+    made = render_bounded(BoundedSandbox().from_string(source), {"people": ["Gina", "Hal"]})
+    assert made == (
+        "12 34 |Ann, Ben|x-y|a b|one\n  two|a b/c|A and B|1 2|[('a', 1)]|[0, 1, 2]|1x2|Abc|"
+        "Gina, Hal"
+    )

@@ -12,9 +12,18 @@ method or filter given a width or count past ``NOTICE_LIMIT`` (``ljust``, ``cent
 a format (``%``, ``str.format``, ``|format``) with such a width or precision; and
 ``render_bounded`` stops a template's output once it passes ``NOTICE_LIMIT``. Each says
 ``TooLong``; ``Templates.render`` puts it in words. A set block's, a macro's text and each
-``~`` are checked as they are joined. What is left (a loop of loops that makes nothing, a
-set block's pieces before they are joined) is bounded by the notify unit's memory and time
-limits (``deploy.py``).
+``~`` are checked as they are joined.
+
+What grows with its arguments is worked out before it is made (``text_size``): a list's
+text (``[name] * 10000`` is ten thousand names once printed, joined or formatted; so is a
+list written out in the template), ``replace`` and ``translate`` (a copy of their new text
+for each match), ``join``, ``expandtabs``, ``indent`` and ``wordwrap`` (a width or a string
+for each tab or line), a format's fields (``'%s' * 1000 % ...``) and a ``~``'s pieces.
+Each of them made its text (hundreds of megabytes, past the notify unit's memory: the
+kernel killed every run, no notice sent, no word why) before the bound looked at it.
+
+What is left (a loop of loops that makes nothing, a set block's pieces before they are
+joined) is bounded by the notify unit's memory and time limits (``deploy.py``).
 """
 
 from __future__ import annotations
@@ -22,13 +31,14 @@ from __future__ import annotations
 import math
 import re
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, ItemsView, Iterable, KeysView, Mapping, ValuesView
 from typing import Any
 
 from jinja2 import Template, nodes
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.utils import Namespace
 
 # The most characters a notice's text (or its HTML) may have: a digest of a thousand
 # people is a few hundred thousand.
@@ -54,6 +64,84 @@ def _size(value: Any) -> int | None:
     return len(value) if isinstance(value, (str, bytes, list, tuple)) else None
 
 
+# What a value the sizes cannot see into (a date, a person's record) is counted as.
+_OPAQUE = 200
+
+
+def text_size(value: Any) -> int:
+    """The most characters ``value``'s text may have (``str(value)``; a string's quotes and
+    escapes counted inside a list), worked out without making it, and no more than one past
+    ``NOTICE_LIMIT`` once it is past: ``[name] * 1000`` is a thousand references to one
+    string, and a thousand copies of it once printed, joined or formatted."""
+    sizes: dict[int, int] = {}
+
+    def size(item: Any, inside: bool) -> int:
+        if isinstance(item, str):
+            if not inside:
+                return len(item)
+            known = sizes.get(id(item))
+            if known is None:
+                known = sizes[id(item)] = (
+                    len(repr(item)) if len(item) <= NOTICE_LIMIT else len(item)
+                )
+            return known
+        if isinstance(item, (bytes, bytearray)):
+            return 4 * len(item) + 3
+        if isinstance(item, (bool, float, range)) or item is None:
+            return len(repr(item))
+        if isinstance(item, int):
+            return max(1, int(math.log10(abs(item) or 1)) + 2)
+        if isinstance(item, Namespace):
+            item = object.__getattribute__(item, "_Namespace__attrs")
+        if isinstance(item, Mapping):
+            parts: Iterable[Any] = (part for pair in item.items() for part in pair)
+        elif isinstance(item, (list, tuple, set, frozenset, KeysView, ValuesView, ItemsView)):
+            parts = item
+        else:
+            return _OPAQUE
+        known = sizes.get(id(item))
+        if known is not None:
+            return known
+        sizes[id(item)] = NOTICE_LIMIT + 1  # (itself, inside itself)
+        total = 24
+        for part in parts:
+            total += size(part, True) + 2
+            if total > NOTICE_LIMIT:
+                break
+        sizes[id(item)] = total
+        return total
+
+    return min(size(value, False), NOTICE_LIMIT + 1)
+
+
+def _check_size(*values: Any, times: int = 1, more: int = 0) -> None:
+    """``TooLong`` when ``times`` the texts of ``values``, and ``more``, are past the limit."""
+    total = more
+    for value in values:
+        if total > NOTICE_LIMIT:
+            break
+        total += text_size(value) * max(times, 0)
+    if total > NOTICE_LIMIT:
+        raise TooLong
+
+
+def _check_fields(template: str, count: int, args: Iterable[Any]) -> None:
+    """A format of ``count`` fields (``'%s' * 1000 % (names,)``): each may be the longest of
+    ``args``'s texts."""
+    longest = max((text_size(arg) for arg in args), default=0)
+    _check_size(more=len(template) + count * longest)
+
+
+def _arguments(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> list[Any]:
+    values = [*args, *kwargs.values()]
+    for value in list(values):
+        if isinstance(value, Mapping):
+            values.extend(value.values())
+        elif isinstance(value, (list, tuple)):
+            values.extend(value)
+    return values
+
+
 def _count(value: Any) -> bool:
     """True for a number a template might use as a count or width past the limit."""
     return isinstance(value, int) and not isinstance(value, bool) and abs(value) > NOTICE_LIMIT
@@ -67,12 +155,15 @@ def _check_arguments(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
 def _check_percent(template: str, args: tuple[Any, ...]) -> None:
     """A %-format (``'%50000000s' % name``) whose width or precision is past the limit, written
     in it or given as "*"."""
+    fields = 0
     for match in _PERCENT.finditer(template.replace("%%", "")):
+        fields += 1
         for number in match.groups():
             if number == "*":
                 _check_arguments(args, {})
             elif number and _WIDE.fullmatch(number):
                 raise TooLong
+    _check_fields(template, fields, _arguments(args, {}))
 
 
 def _check_format(template: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
@@ -88,11 +179,12 @@ def _check_format(template: str, args: tuple[Any, ...], kwargs: Mapping[str, Any
         if spec and "{" in spec:
             _check_arguments(args, kwargs)
             _check_format(spec, args, kwargs)
+    named = sum(1 for _, name, _, _ in fields if name is not None)
+    _check_fields(template, named, _arguments(args, kwargs))
 
 
 def _check_result(value: Any) -> Any:
-    size = _size(value)
-    if size is not None and size > NOTICE_LIMIT:
+    if text_size(value) > NOTICE_LIMIT:
         raise TooLong
     return value
 
@@ -103,6 +195,8 @@ def _check_binop(operator: str, left: Any, right: Any) -> None:
             size = _size(seq)
             if size is not None and isinstance(times, int) and size * times > NOTICE_LIMIT:
                 raise TooLong
+            if size is not None and isinstance(times, int) and not isinstance(times, bool):
+                _check_size(seq, times=times)  # [name] * 1000: a thousand names once printed
     elif operator == "**":
         # (a float overflows to an error, not to a huge value)
         whole = isinstance(left, int) and isinstance(right, (int, float)) and abs(left) > 1
@@ -113,8 +207,85 @@ def _check_binop(operator: str, left: Any, right: Any) -> None:
             _check_percent(left, right if isinstance(right, tuple) else (right,))
     elif operator == "+":
         sizes = (_size(left), _size(right))
-        if None not in sizes and sum(s for s in sizes if s is not None) > NOTICE_LIMIT:
+        if None not in sizes:
+            _check_size(left, right)
+
+
+def _argument(args: tuple[Any, ...], kwargs: Mapping[str, Any], at: int, name: str) -> Any:
+    return args[at] if len(args) > at else kwargs.get(name)
+
+
+def _check_replace(text: Any, old: Any, new: Any, count: Any = None) -> None:
+    """``replace`` makes a copy of ``new`` for each ``old`` in the text (each character, for
+    an empty ``old``): ``name.replace('a', name)`` is the name's length squared."""
+    size = text_size(text)
+    old_text, new_text = ("" if v is None else str(v) for v in (old, new))
+    found = text.count(old_text) if isinstance(text, str) and old_text else size + 1
+    if isinstance(count, int) and not isinstance(count, bool) and count >= 0:
+        found = min(found, count)
+    _check_size(more=size + found * max(len(new_text) - len(old_text), 0))
+
+
+def _joined(items: Any) -> list[Any]:
+    """The pieces a join joins, as a list (a generator's once), ``TooLong`` past the limit."""
+    pieces = list(items)
+    total = 0
+    for piece in pieces:
+        total += text_size(piece)
+        if total > NOTICE_LIMIT:
             raise TooLong
+    return pieces
+
+
+def _check_join(pieces: list[Any], separator: Any) -> None:
+    _check_size(*pieces, more=max(len(pieces) - 1, 0) * text_size(separator))
+
+
+def _check_string_call(text: str, method: str, args: tuple[Any, ...], kwargs: Any) -> None:
+    """A string method whose text grows with its arguments, worked out before it is made."""
+    if method == "replace":
+        _check_replace(
+            text,
+            _argument(args, kwargs, 0, "old"),
+            _argument(args, kwargs, 1, "new"),
+            _argument(args, kwargs, 2, "count"),
+        )
+    elif method == "translate":
+        table = _argument(args, kwargs, 0, "table")
+        values = table.values() if isinstance(table, Mapping) else table
+        longest = max((text_size(v) for v in values), default=1) if _size(values) != 0 else 1
+        _check_size(text, times=max(longest, 1))
+    elif method == "expandtabs":
+        tabsize = _argument(args, kwargs, 0, "tabsize")
+        tabsize = tabsize if isinstance(tabsize, int) else 8
+        _check_size(text, more=text.count("\t") * tabsize)
+
+
+def _check_filter(name: str, value: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+    """A filter whose text grows with its arguments, worked out before it is made."""
+    if name == "replace":
+        _check_replace(
+            value,
+            _argument(args, kwargs, 0, "old"),
+            _argument(args, kwargs, 1, "new"),
+            _argument(args, kwargs, 2, "count"),
+        )
+    elif name == "indent":
+        # (each line indented: the number of its lines times the width, or the string)
+        width = _argument(args, kwargs, 0, "width")
+        width = 4 if width is None else width
+        lines = str(value).count("\n") + 1 if isinstance(value, str) else text_size(value)
+        each = width if isinstance(width, int) else text_size(width)
+        _check_size(value, more=lines * max(each, 0))
+    elif name == "wordwrap":
+        width = _argument(args, kwargs, 0, "width")
+        wrapstring = _argument(args, kwargs, 2, "wrapstring")
+        if wrapstring is not None:
+            size = text_size(value)
+            breaks = size // max(width if isinstance(width, int) else 79, 1) + 1
+            if isinstance(value, str):
+                breaks += value.count("\n")
+            _check_size(value, more=breaks * text_size(wrapstring))
 
 
 def _bounded_filter(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
@@ -129,7 +300,12 @@ def _bounded_filter(name: str, function: Callable[..., Any]) -> Callable[..., An
             _check_arguments(args[skip:], kwargs)
         value = args[skip - 1] if len(args) >= skip else None
         if formats and isinstance(value, str):
-            _check_percent(value, args[skip:])
+            _check_percent(value, (*args[skip:], *kwargs.values()))
+        if name == "join" and len(args) >= skip:
+            pieces = _joined(value)
+            _check_join(pieces, _argument(args[skip:], kwargs, 0, "d") or "")
+            args = (*args[: skip - 1], pieces, *args[skip:])
+        _check_filter(name, value, args[skip:], kwargs)
         return _check_result(function(*args, **kwargs))
 
     # Jinja2 passes the context or environment to a filter marked to take it.
@@ -157,8 +333,39 @@ class _BoundedCodeGenerator(CodeGenerator):
     string doubled with it in a loop made millions of characters in a few steps."""
 
     def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        # Jinja2's own, its pieces' texts counted before they are made and joined
+        # (``name ~ name ~ ...``: the template's length times a name of a million).
+        if frame.eval_ctx.volatile:
+            join = "(markup_join if context.eval_ctx.volatile else str_join)"
+        elif frame.eval_ctx.autoescape:
+            join = "markup_join"
+        else:
+            join = "str_join"
+        self.write(f"environment.bounded({join}(environment.pieces((")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write("))))")
+
+    # A list, a tuple or a dict written in the template (``[name, name, ...]``) is checked as
+    # it is made, as one made by an operator or a filter is: its text, once printed or
+    # joined, is bounded too.
+    def visit_List(self, node: nodes.List, frame: Frame) -> None:
         self.write("environment.bounded(")
-        super().visit_Concat(node, frame)
+        super().visit_List(node, frame)
+        self.write(")")
+
+    def visit_Dict(self, node: nodes.Dict, frame: Frame) -> None:
+        self.write("environment.bounded(")
+        super().visit_Dict(node, frame)
+        self.write(")")
+
+    def visit_Tuple(self, node: nodes.Tuple, frame: Frame) -> None:
+        if node.ctx != "load":  # a name to assign to (``{% for a, b in ... %}``)
+            super().visit_Tuple(node, frame)
+            return
+        self.write("environment.bounded(")
+        super().visit_Tuple(node, frame)
         self.write(")")
 
 
@@ -171,8 +378,15 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
 
     @staticmethod
     def bounded(value: Any) -> Any:
-        """``value`` (a ``~``'s), or ``TooLong`` when it is past ``NOTICE_LIMIT``."""
+        """``value`` (a ``~``'s, a list's...), or ``TooLong`` when its text is past
+        ``NOTICE_LIMIT``."""
         return _check_result(value)
+
+    @staticmethod
+    def pieces(values: tuple[Any, ...]) -> tuple[Any, ...]:
+        """A ``~``'s pieces, ``TooLong`` when their texts together are past the limit."""
+        _check_size(*values)
+        return values
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -203,6 +417,12 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
             _check_format(receiver, (), args[0] if args and isinstance(args[0], Mapping) else {})
         elif method in _WIDTH_METHODS:
             _check_arguments(args, kwargs)
+        if isinstance(receiver, str) and method == "join" and args:
+            pieces = _joined(args[0])
+            _check_join(pieces, receiver)
+            args = (pieces, *args[1:])
+        elif isinstance(receiver, str):
+            _check_string_call(receiver, method, args, kwargs)
         return _check_result(super().call(__context, __obj, *args, **kwargs))
 
 
