@@ -58,3 +58,28 @@ async def test_a_policys_code_block_shows_the_word_after_its_backticks(
         words = drawn_words(app)
         assert "Theofficekeepsphonesinalockeddrawer." in words
         assert "pay£500" in words
+
+
+_LONG = "Phones are kept in the office during the day and returned at the end of it. " * 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"### {_LONG}You also pay 500 pounds for a lost phone\n",
+        f"Hand in your phone.\n\n> ### {_LONG}You also pay 500 pounds for a lost phone\n",
+        f"- ### {_LONG}You also pay 500 pounds for a lost phone\n",
+    ],
+    ids=["heading", "quoted heading", "listed heading"],
+)
+async def test_a_policys_long_heading_is_drawn_whole(school: Services, text: str) -> None:
+    # Textual draws a third-level heading as wide as its words, on one line: past the right
+    # edge of the screen, the rest of it was cut off, and "read to the end" was met.
+    policy = school.policies.publish("Phones", "2027", text)
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:BJONES")
+        app.push_screen(PolicyScreen(school.people.status("BJONES").staff, policy.id))
+        await settle(pilot)
+        await wait_for(pilot, lambda: not app.screen.query_one("#agree", Button).disabled)
+        assert "Youalsopay500poundsforalostphone" in drawn_words(app)
