@@ -123,3 +123,25 @@ def test_an_ordinary_template_still_renders() -> None:
         "12 34 |Ann, Ben|x-y|a b|one\n  two|a b/c|A and B|1 2|[('a', 1)]|[0, 1, 2]|1x2|Abc|"
         "Gina, Hal"
     )
+
+
+# --- a mark drawn over letters: struck out, crossed through ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("Ben J\u0336o\u0336n\u0336e\u0336s\u0336", "COMBINING LONG STROKE OVERLAY"),
+        ("Ben Jo\u0338nes", "COMBINING LONG SOLIDUS OVERLAY"),
+        ("Ben Jones\u20e0", "COMBINING ENCLOSING CIRCLE BACKSLASH"),
+    ],
+)
+def test_a_name_struck_through_with_overlay_marks_is_refused(
+    school: Services, name: str, said: str
+) -> None:
+    # A mark drawn over each letter strikes the name out (as if the person had left) on the
+    # office's browser console, in an e-mail, in a spreadsheet: the name is not what it shows.
+    report = school.people.import_staff_csv(f"code,name\nBJ2,{name}\n".encode(), admin_code="CHEAD")
+    assert not report.imported
+    [problem] = report.problems
+    assert problem.line == 2 and problem.reason.startswith(f"name contains {said}: ")

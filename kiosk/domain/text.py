@@ -23,6 +23,9 @@ reader would act on instead of showing:
   one for private use (Co): none of them is a letter a name needs, and each may draw as
   nothing (``Ben`` U+2065 ``Jones`` shows as "BenJones").
 
+* combining marks drawn over a letter (U+0334-U+0338, U+20D2, U+20E0...: a stroke, a slash,
+  a circle with a bar), which strike a word out where it is drawn;
+
 * combining marks (accents, vowel signs) past ``MAX_MARKS`` on one letter ("Zalgo" text,
   drawn over the lines above and below): the rest of them go, replaced by one ``�``.
 
@@ -53,7 +56,12 @@ _INVISIBLE = (
     "\U00013430-\U0001343f"
 )
 _SURROGATES = "\ud800-\udfff"
-_UNSAFE = re.compile(f"[\x00-\x08\x0e-\x1f\x7f-\x9f{_BIDI}{_INVISIBLE}{_SURROGATES}]")
+# Marks drawn over a letter, across it (strokes, slashes, rings, an arrow, a circle with a bar
+# through it): "n\u0336o\u0336t\u0336" is "not" struck out where it is drawn, read as deleted,
+# while the register holds "not"; "Ben J\u0336o\u0336n\u0336e\u0336s\u0336" a person
+# crossed off the list. No name or sentence is spelt with them (a keycap, an emoji's, stays).
+_OVERLAYS = "\u0334-\u0338\u1abe\u20d2\u20d3\u20d8-\u20da\u20e0\u20e5\u20e6\u20ea\u20eb"
+_UNSAFE = re.compile(f"[\x00-\x08\x0e-\x1f\x7f-\x9f{_BIDI}{_INVISIBLE}{_OVERLAYS}{_SURROGATES}]")
 _SURROGATE = re.compile(f"[{_SURROGATES}]")
 
 

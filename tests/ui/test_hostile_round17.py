@@ -8,6 +8,7 @@ from textual.widgets import Button
 from kiosk.services.app import Services
 from kiosk.ui.policy import PolicyScreen
 from tests.ui.kiosk_support import make_app, running, scan, settle, wait_for
+from tests.ui.test_admin_hostile_text import drawn
 from tests.ui.test_hostile_round16 import drawn_words
 
 pytestmark = pytest.mark.ui
@@ -83,3 +84,20 @@ async def test_a_policys_long_heading_is_drawn_whole(school: Services, text: str
         await settle(pilot)
         await wait_for(pilot, lambda: not app.screen.query_one("#agree", Button).disabled)
         assert "Youalsopay500poundsforalostphone" in drawn_words(app)
+
+
+async def test_a_policys_struck_through_word_is_drawn_as_marked(school: Services) -> None:
+    # "You do n̶o̶t̶ have to pay": a mark over each letter strikes "not" out where it is drawn
+    # (the reader takes it as deleted), while the register's text says "not".
+    policy = school.policies.publish(
+        "Fees", "2027", "You do n\u0336o\u0336t\u0336 have to pay for a lost phone.\n"
+    )
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:BJONES")
+        app.push_screen(PolicyScreen(school.people.status("BJONES").staff, policy.id))
+        await settle(pilot)
+        await wait_for(pilot, lambda: not app.screen.query_one("#agree", Button).disabled)
+        text, _ = drawn(app)  # type: ignore[arg-type]
+        assert "You do n\ufffdo\ufffdt\ufffd have to pay" in text
+        assert "\u0336" not in text
