@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tracemalloc
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,42 @@ def test_a_name_struck_through_with_overlay_marks_is_refused(
     assert not report.imported
     [problem] = report.problems
     assert problem.line == 2 and problem.reason.startswith(f"name contains {said}: ")
+
+
+# --- an .ics event's title, read by its words --------------------------------------------------
+
+
+def _ics(*events: tuple[str, str, str]) -> bytes:
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0"]
+    for start, end, summary in events:
+        lines += [
+            "BEGIN:VEVENT",
+            f"DTSTART;VALUE=DATE:{start}",
+            f"DTEND;VALUE=DATE:{end}",
+            f"SUMMARY:{summary}",
+            "END:VEVENT",
+        ]
+    return ("\r\n".join([*lines, "END:VCALENDAR"]) + "\r\n").encode()
+
+
+@pytest.mark.parametrize(
+    "summary", ["Breakfast Club launch", "Enclosed garden opening", "Daybreak assembly"]
+)
+def test_an_ics_event_is_a_holiday_by_its_words_not_letters_inside_them(
+    school: Services, summary: str
+) -> None:
+    # "break" and "closed" were found inside "Breakfast" and "Enclosed": a school's feed
+    # with a breakfast club's launch made that Tuesday a holiday (no phones expected back,
+    # no end-of-day notices, a laptop's school days counted short).
+    data = _ics(
+        ("20260902", "20261219", "Autumn Term"),
+        ("20261026", "20261031", "October Half Term"),
+        ("20261124", "20261125", summary),
+        ("20261201", "20261202", "Christmas holidays"),
+    )
+    report = school.school.import_calendar("feed.ics", data, skip_invalid=True)
+    assert report.imported
+    assert school.school.is_school_day(date(2026, 11, 24))
+    assert not school.school.is_school_day(date(2026, 10, 27))
+    assert not school.school.is_school_day(date(2026, 12, 1))  # "holidays": a holiday
+    assert any(summary in p.reason and "left out" in p.reason for p in report.problems)

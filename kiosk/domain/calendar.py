@@ -425,14 +425,21 @@ def _ics_date(value: str) -> date:
     return date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
 
 
+def _has_word(text: str, words: Iterable[str]) -> bool:
+    """Whether ``text`` holds one of ``words`` as a word (or its plural: "holidays"), not
+    as letters inside another ("break" in "Breakfast club", "closed" in "Enclosed")."""
+    return any(re.search(rf"(?<![^\W_]){re.escape(word)}s?(?![^\W_])", text) for word in words)
+
+
 def ics_kind(summary: str) -> str | None:
-    """term, holiday or inset from an event's title; None when it is none of them."""
+    """term, holiday or inset from an event's title, by its words; None when it is none of
+    them."""
     words = summary.lower()
-    if any(w in words for w in _INSET_WORDS):
+    if _has_word(words, _INSET_WORDS):
         return INSET
-    if any(w in words for w in _HOLIDAY_WORDS):
+    if _has_word(words, _HOLIDAY_WORDS):
         return HOLIDAY
-    if "term" in words:
+    if _has_word(words, ("term",)):
         return TERM
     return None
 
