@@ -313,10 +313,13 @@ def shown_markdown() -> MarkdownIt:
     # Struck words keep their tildes: the Linux console the kiosk runs on (TERM=linux) draws
     # no strikethrough, and "You ~~do not~~ have to pay" read as its opposite there.
     parser = _markdown(html=False).disable(["reference", "strikethrough"])
-    parser.core.ruler.push("tables_as_rows", _tables_as_rows)
-    parser.core.ruler.push("languages_drawn", _languages_drawn)
+    # A link's address and title, and a <br>, are added to the text before a table is
+    # measured (``_fits``): measured without them, "[0](https://...long address)" fit a
+    # column, and its cells were drawn cut with "…" once they were added.
     parser.core.ruler.push("breaks_drawn", _breaks_drawn)
     parser.core.ruler.push("titles_drawn", _titles_drawn)
+    parser.core.ruler.push("tables_as_rows", _tables_as_rows)
+    parser.core.ruler.push("languages_drawn", _languages_drawn)
     parser.core.ruler.push("drawn_safe", _drawn_safe)
     return parser
 

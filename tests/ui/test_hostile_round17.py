@@ -101,3 +101,31 @@ async def test_a_policys_struck_through_word_is_drawn_as_marked(school: Services
         text, _ = drawn(app)  # type: ignore[arg-type]
         assert "You do n\ufffdo\ufffdt\ufffd have to pay" in text
         assert "\u0336" not in text
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "[0](https://school.example/plus-500-pounds-if-lost-or-broken-at-school)",
+    ],
+    ids=["address"],
+)
+async def test_a_policys_table_is_measured_with_the_words_it_draws(
+    school: Services, cell: str
+) -> None:
+    # A link's address is drawn after its text: the table was measured without it ("0"
+    # fits a column), then drawn with it, and Textual cut the cells with "…" ("Pho…",
+    # "...-lost-or-broken-…"): words agreed to, never shown.
+    policy = school.policies.publish(
+        "Phones", "2027", f"| Item | Cost |\n|---|---|\n| Phone | {cell} |\n"
+    )
+    app = make_app(school)
+    async with running(app, (80, 24)) as pilot:
+        await scan(pilot, "SRK1:S:BJONES")
+        app.push_screen(PolicyScreen(school.people.status("BJONES").staff, policy.id))
+        await settle(pilot)
+        await wait_for(pilot, lambda: not app.screen.query_one("#agree", Button).disabled)
+        words = drawn_words(app)
+        assert "Phone" in words
+        assert "plus-500-pounds-if-lost-or-broken-at-school" in words
+        assert "…" not in words
