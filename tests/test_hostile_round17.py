@@ -185,3 +185,28 @@ def test_an_ics_event_is_a_holiday_by_its_words_not_letters_inside_them(
     assert not school.school.is_school_day(date(2026, 10, 27))
     assert not school.school.is_school_day(date(2026, 12, 1))  # "holidays": a holiday
     assert any(summary in p.reason and "left out" in p.reason for p in report.problems)
+
+
+# --- a name in letters of another alphabet that look like Latin ones --------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("\ua4daarol Head", "LISU LETTER CA"),  # "Carol Head"
+        ("Carol \ua4e7ead", "LISU LETTER XA"),
+        ("\u1455arol Head", "CANADIAN SYLLABICS TA"),  # ᑕarol Head
+        ("Carol He\U000102a2", "CARIAN LETTER D"),
+        ("Car\u2d54l Head", "TIFINAGH LETTER YAR"),
+    ],
+)
+def test_a_name_with_lookalike_letters_of_a_rarer_alphabet_is_refused(
+    school: Services, name: str, said: str
+) -> None:
+    # Cyrillic, Greek, Cherokee... were refused; Lisu (an alphabet of Latin capitals' shapes),
+    # Canadian syllabics, Carian, Tifinagh were not: a second "Carol Head" went in, the head's
+    # name on every list and in every "granted by".
+    report = school.people.import_staff_csv(f"code,name\nCH2,{name}\n".encode(), admin_code="CHEAD")
+    assert not report.imported
+    [problem] = report.problems
+    assert problem.reason.startswith(f"name mixes alphabets or letter forms: {said} looks like")

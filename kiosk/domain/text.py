@@ -210,8 +210,16 @@ def unsafe_characters(value: str) -> list[str]:
 
 
 # Alphabets whose letters look like each other's (a Latin, a Cyrillic and a Greek capital A,
-# say): a name is written in one of them.
-_LOOKALIKE_SCRIPTS = frozenset({"LATIN", "GREEK", "CYRILLIC", "ARMENIAN", "CHEROKEE", "COPTIC"})
+# say): a name is written in one of them. (The first word of a letter's Unicode name.) Lisu
+# has a letter in the shape of nearly every Latin capital (U+A4DA "arol" U+A4E7 "ead" reads
+# "Carol Head"), and Canadian syllabics, Tifinagh, Vai, Osage, Carian, Lycian, Old Italic,
+# Gothic and Runic have letters drawn as C, O, D, B, P, K...: Unicode's confusables for the
+# Latin letters.
+_LOOKALIKE_SCRIPTS = frozenset(
+    {"LATIN", "GREEK", "CYRILLIC", "ARMENIAN", "CHEROKEE", "COPTIC"}
+    | {"LISU", "CANADIAN", "TIFINAGH", "VAI", "OSAGE", "CARIAN", "LYCIAN", "OLD", "GOTHIC"}
+    | {"RUNIC"}
+)
 
 
 def lookalike_letters(value: str) -> list[str]:
