@@ -233,10 +233,12 @@ def lookalike_letters(value: str) -> list[str]:
     # one of those alphabets: full-width, mathematical "A"...)
     letters: list[tuple[str, str, bool]] = []
     for char in value:
-        if not unicodedata.category(char).startswith("L"):
+        base = unicodedata.normalize("NFKC", char)
+        # A letter, or a character drawn as one (a Roman numeral U+216D is "C" once
+        # NFKC-normalised, a circled letter too: numbers and symbols to Unicode).
+        if not (unicodedata.category(char).startswith("L") or any(map(str.isalpha, base))):
             continue
         name = unicodedata.name(char, f"U+{ord(char):04X}")
-        base = unicodedata.normalize("NFKC", char)
         if base != char:
             drawn_as = unicodedata.name(base[0], "").split(" ", 1)[0] if base else ""
             letters.append(("", name, drawn_as in _LOOKALIKE_SCRIPTS))
