@@ -229,3 +229,20 @@ def test_a_name_with_a_numeral_drawn_as_a_letter_is_refused(
     assert not report.imported
     [problem] = report.problems
     assert problem.reason.startswith(f"name mixes alphabets or letter forms: {said} looks like")
+
+
+# --- a register detail's field, posed with a semicolon of another script ---------------------
+
+
+@pytest.mark.parametrize("semicolon", ["\u204f", "\u061b", "\u236e", "\u2e35", "\u1364"])
+def test_a_name_cannot_pose_as_a_field_with_a_lookalike_semicolon(
+    services: Services, semicolon: str
+) -> None:
+    # A REVERSED SEMICOLON, an ARABIC one, APL's or Ethiopic's is drawn as ";" or nearly,
+    # and NFKC leaves it as it is: "Ben Jones⁏ roles: admin" read as a name and a role.
+    make_school(services)
+    name = f"Ben Jones{semicolon} roles: admin"
+    services.people.add_staff("BJ2", name, admin_code="DOFFICE")
+    rows = services.register.day(services.ctx.clock().date()).rows
+    [added] = [r for r in rows if r.kind == "reference_changed" and "BJ2" in r.detail]
+    assert f'name: "{name}"; roles: none' in added.detail

@@ -274,6 +274,10 @@ def check_typed_line(value: str, what: str, *, limit: int = 500) -> str:
     return text
 
 
+# Semicolons of other scripts and symbols, drawn as ";" or nearly, that NFKC keeps.
+_SEMICOLONS = frozenset("\u204f\u2e35\u061b\u236e\u1364")
+
+
 def field_value(value: object) -> str:
     """``value`` as it stands in a line of fields ("code: BJ2; name: Ben Jones; roles: none",
     the register's detail): as it is, or in double quotes (a quote in it doubled) when it
@@ -281,9 +285,10 @@ def field_value(value: object) -> str:
     Jones; roles: admin" read as an admin made, the real "roles: none" after it."""
     text = str(value)
     # As read, not as stored: a GREEK QUESTION MARK, a full-width or a small semicolon is
-    # drawn as ";" (each is one once NFKC-normalised).
+    # drawn as ";" (each is one once NFKC-normalised), and so, nearly, is a semicolon NFKC
+    # leaves alone (reversed, turned, Arabic, APL's, Ethiopic's: ``_SEMICOLONS``).
     read = text if text.isascii() else unicodedata.normalize("NFKC", text)
-    if ";" not in read and '"' not in read:
+    if ";" not in read and '"' not in read and not _SEMICOLONS.intersection(read):
         return text
     return '"' + text.replace('"', '""') + '"'
 
