@@ -246,3 +246,12 @@ def test_a_name_cannot_pose_as_a_field_with_a_lookalike_semicolon(
     rows = services.register.day(services.ctx.clock().date()).rows
     [added] = [r for r in rows if r.kind == "reference_changed" and "BJ2" in r.detail]
     assert f'name: "{name}"; roles: none' in added.detail
+
+
+def test_a_join_of_an_attribute_is_sized_by_the_attribute() -> None:
+    # A digest of 5,000 people joined by name is 60,000 characters: sized by each person's
+    # whole record it passed the limit and was refused.
+    people = [{"name": f"Person {i:05}", "note": "x" * 200} for i in range(5_000)]
+    template = BoundedSandbox().from_string("{{ people|join(', ', attribute='name') }}")
+    made = render_bounded(template, {"people": people})
+    assert made.startswith("Person 00000, Person 00001") and len(made) == 5_000 * 14 - 2

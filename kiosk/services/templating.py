@@ -36,6 +36,7 @@ from typing import Any
 
 from jinja2 import Template, nodes
 from jinja2.compiler import CodeGenerator, Frame
+from jinja2.filters import make_attrgetter
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import Namespace
@@ -226,19 +227,19 @@ def _check_replace(text: Any, old: Any, new: Any, count: Any = None) -> None:
     _check_size(more=size + found * max(len(new_text) - len(old_text), 0))
 
 
-def _joined(items: Any) -> list[Any]:
-    """The pieces a join joins, as a list (a generator's once), ``TooLong`` past the limit."""
+def _joined(items: Any, separator: Any, part: Callable[[Any], Any] | None = None) -> list[Any]:
+    """The items a join joins, as a list (a generator's once), ``TooLong`` when their texts
+    (``part`` of each: the join filter's ``attribute``) and the separators between them are
+    past the limit."""
     pieces = list(items)
-    total = 0
+    total = max(len(pieces) - 1, 0) * text_size(separator)
     for piece in pieces:
-        total += text_size(piece)
         if total > NOTICE_LIMIT:
-            raise TooLong
+            break
+        total += text_size(piece if part is None else part(piece))
+    if total > NOTICE_LIMIT:
+        raise TooLong
     return pieces
-
-
-def _check_join(pieces: list[Any], separator: Any) -> None:
-    _check_size(*pieces, more=max(len(pieces) - 1, 0) * text_size(separator))
 
 
 def _check_string_call(text: str, method: str, args: tuple[Any, ...], kwargs: Any) -> None:
@@ -302,8 +303,15 @@ def _bounded_filter(name: str, function: Callable[..., Any]) -> Callable[..., An
         if formats and isinstance(value, str):
             _check_percent(value, (*args[skip:], *kwargs.values()))
         if name == "join" and len(args) >= skip:
-            pieces = _joined(value)
-            _check_join(pieces, _argument(args[skip:], kwargs, 0, "d") or "")
+            # (the join filter's attribute: "people|join(', ', attribute='name')" joins names)
+            attribute = _argument(args[skip:], kwargs, 1, "attribute")
+            environment = getattr(args[0], "environment", None) if skip == 2 else None
+            part = (
+                make_attrgetter(environment, attribute)
+                if attribute is not None and environment is not None
+                else None
+            )
+            pieces = _joined(value, _argument(args[skip:], kwargs, 0, "d") or "", part)
             args = (*args[: skip - 1], pieces, *args[skip:])
         _check_filter(name, value, args[skip:], kwargs)
         return _check_result(function(*args, **kwargs))
@@ -418,8 +426,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         elif method in _WIDTH_METHODS:
             _check_arguments(args, kwargs)
         if isinstance(receiver, str) and method == "join" and args:
-            pieces = _joined(args[0])
-            _check_join(pieces, receiver)
+            pieces = _joined(args[0], receiver)
             args = (pieces, *args[1:])
         elif isinstance(receiver, str):
             _check_string_call(receiver, method, args, kwargs)
