@@ -255,3 +255,17 @@ def test_a_join_of_an_attribute_is_sized_by_the_attribute() -> None:
     template = BoundedSandbox().from_string("{{ people|join(', ', attribute='name') }}")
     made = render_bounded(template, {"people": people})
     assert made.startswith("Person 00000, Person 00001") and len(made) == 5_000 * 14 - 2
+
+
+def test_an_ics_title_cut_inside_an_emoji_keeps_its_event(school: Services) -> None:
+    # A title past 200 characters is cut to 200: cut between an emoji's woman and girl,
+    # the joiner left at its end was an invisible character, and the half term was refused
+    # ("the name holds an emoji the register cannot store"), its days school days.
+    title = "October half term " + "x" * 180 + "\U0001f469\u200d\U0001f467"
+    data = _ics(
+        ("20260902", "20261219", "Autumn Term"),
+        ("20261026", "20261031", title),
+    )
+    report = school.school.import_calendar("feed.ics", data)
+    assert report.imported, report.problems
+    assert not school.school.is_school_day(date(2026, 10, 27))

@@ -499,7 +499,10 @@ def _ics_entry(event: Mapping[str, str]) -> CalendarEntry | None:
         raise _LeftOut(
             "a term event of a day or two (e.g. 'term starts') is not the term's span (left out)"
         )
-    return _entry(start, end, kind, summary[:200])
+    # Cut to 200 characters once an emoji's own joiners and selectors are dropped: cut
+    # before, "👩" ZWJ "👧" left a joiner at the end, an invisible character, and the
+    # whole event (a half term) was refused.
+    return _entry(start, end, kind, _emoji_joiners_dropped(summary)[:200].rstrip("\u200d"))
 
 
 def calendar_from(entries: Iterable[CalendarEntry], *, source: str, data: bytes) -> SchoolCalendar:
