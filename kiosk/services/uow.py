@@ -344,15 +344,23 @@ _PG_TIME = (
 # In time order, newest first: the index on occurred_at finds the range and its order at
 # once. In id order SQLite walked the whole table backwards to find none on a right clock.
 _OWN_AFTER = (
-    "SELECT {columns} FROM events WHERE kiosk = :kiosk AND occurred_at > :after "
+    "SELECT {columns} FROM events WHERE kiosk = :kiosk AND occurred_at > :after{bound} "
     "ORDER BY occurred_at DESC, id DESC"
 )
+# On PostgreSQL the server's clock is a second one: an event dated long after it (the
+# kiosk's own window, CLOCK_GONE_BACK) is from the future by the server's clock too, and
+# measures no kiosk's clock. A login holding the school key records one under a kiosk's name
+# (its clock set to 2031), chained and MACed; that kiosk (or the office's commands) was
+# "long before the last event it recorded" and, events being append-only, refused every
+# write until 2031. Verify names such an event (dated in the future).
+_BELOW_SERVER = " AND occurred_at <= pg_catalog.transaction_timestamp() + :gone_back"
 _AFTER = bindparam("after", type_=UTCDateTime())
 _OWN_AFTER_SQLITE = text(
     _OWN_AFTER.format(
         columns=", ".join(
             "CAST(details AS TEXT) AS details" if c == "details" else c for c in EVENT_COLUMNS
-        )
+        ),
+        bound="",
     )
 ).bindparams(_AFTER)
 _OWN_AFTER_PG = text(
@@ -364,7 +372,8 @@ _OWN_AFTER_PG = text(
             if c in ("occurred_at", "due_at")
             else c
             for c in EVENT_COLUMNS
-        )
+        ),
+        bound=_BELOW_SERVER,
     )
 ).bindparams(_AFTER)
 _INSERT_EVENT = insert(_events)
@@ -809,7 +818,8 @@ class UnitOfWork:
         clock may be the wrong one); nor is a time nobody can read (verify names it), nor an
         event the kiosk could not have written (its hash or MAC does not hold: the kiosk's
         database login, without the key, can insert one dated 2030 under this kiosk's
-        name)."""
+        name); nor, on PostgreSQL, one dated long after the server's clock too (a login with
+        the key can write that one: it would stop this kiosk for years)."""
         conn = self.session.connection()
         query = _OWN_AFTER_PG if conn.dialect.name == "postgresql" else _OWN_AFTER_SQLITE
         kiosk = self.ctx.settings.kiosk_name[:64]
@@ -821,7 +831,10 @@ class UnitOfWork:
         at_index = EVENT_COLUMNS.index("occurred_at")
         # Every one is looked at, however many: a bound let that many forged rows fill it and
         # switch the check off. Those that are not the kiosk's are named once, by count.
-        rows = conn.execute(query, {"kiosk": kiosk, "after": self.now + CLOCK_GONE_BACK})
+        binds: dict[str, Any] = {"kiosk": kiosk, "after": self.now + CLOCK_GONE_BACK}
+        if conn.dialect.name == "postgresql":
+            binds["gone_back"] = CLOCK_GONE_BACK
+        rows = conn.execute(query, binds)
         forged: list[Any] = []
         try:
             for row in rows:

@@ -1,0 +1,70 @@
+"""Round 17 of the red team on the record: a shell on the kiosk, the SQLite file, and the
+kiosk's PostgreSQL login, against the truth of the register and the kiosks' ability to record.
+
+Each test here failed on the code before its fix (see the commit that added it), unless it is
+marked as a guard test.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import psycopg
+import pytest
+
+from kiosk.config import Settings
+from kiosk.db.engine import make_engine
+from kiosk.domain.errors import KioskError
+from kiosk.domain.timeutil import utc_now
+from kiosk.services.app import Services
+from tests.conftest import FakeClock
+from tests.reliability.helpers import libpq_url
+
+
+def _count(url: str) -> int:
+    with psycopg.connect(libpq_url(url)) as conn:
+        row = conn.execute("SELECT count(*) FROM events").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+# --- an event dated years ahead, under a kiosk's name, by a login holding the key ----------
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("victim", ["staffroom", "office"])
+def test_an_event_dated_years_ahead_does_not_stop_a_kiosk_whose_clock_the_server_agrees_with(
+    set_up_school: Services, kiosk_url: str, pg_url: str, victim: str
+) -> None:
+    """The kiosk login, with the school key every kiosk holds, records one event under a
+    kiosk's name (``staffroom``, or ``office``, the office's own commands) with its clock set
+    to 2031: chained and MACed, as the kiosk would. That kiosk measured its clock against it,
+    "long before the last event it recorded", and refused every write, though its clock and
+    the database server's agreed: events are append-only, so nothing could be recorded
+    there until 2031 (or the kiosk renamed). The office could not record either. An event
+    dated after the server's own clock measures no kiosk's clock; verify names it."""
+    set_up_school.close()
+    ahead = FakeClock(utc_now() + timedelta(days=5 * 365))
+    forger = Services(
+        make_engine(kiosk_url), Settings(kiosk_name=victim, database_url=kiosk_url), ahead
+    )
+    try:
+        forger.phones.collect("ASMITH")
+    finally:
+        forger.close()
+    url = kiosk_url if victim == "staffroom" else pg_url
+    settings = Settings(kiosk_name=victim, database_url=url)
+    honest = Services.open(settings, check_clock=victim == "staffroom")
+    try:
+        before = _count(pg_url)
+        try:
+            done: object = honest.phones.deposit("ASMITH").kind
+        except KioskError as exc:
+            done = exc.message
+        assert done == "phone_deposited", done
+        assert _count(pg_url) == before + 1
+        report = honest.integrity.verify(save=False)
+    finally:
+        honest.close()
+    assert not report.ok
+    assert any("dated in the future" in p for p in report.problems), report.problems
