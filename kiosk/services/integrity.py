@@ -98,7 +98,7 @@ from kiosk.services.secret import (
     read_small_file,
     school_key_if_present,
 )
-from kiosk.services.uow import LABEL_KEYS, UnitOfWork, iso
+from kiosk.services.uow import LABEL_KEYS, MAX_EVENT_ID, UnitOfWork, iso
 from kiosk.services.wholefile import written_whole
 
 PURGE_ACTION = "events_purged"
@@ -160,6 +160,14 @@ def select_events(postgresql: bool, where: str = "") -> TextClause:
     condition = f" WHERE {where}" if where else ""
     return text(f"SELECT {columns} FROM events{hint}{condition} ORDER BY id")
 
+
+# How far past the event before it an event's id may be before verify names it. The kiosk
+# gives each event the id after the newest (a few more past corrections naming ids ahead, a
+# restore past the ids it dropped); a database sequence's gaps are small. An event written at
+# 9223372036854775807 (the largest id either engine holds) by a login with the school key,
+# chained and MACed as the kiosk would, left every kiosk saying "no id left" for good, and
+# verify said "Register intact".
+ID_LEAP = 2**32
 
 _SELECT_EVENTS = select_events(postgresql=False)
 _SELECT_EVENTS_PG = select_events(postgresql=True)
@@ -781,6 +789,7 @@ def walk(
     # And, by the restore's event, how many events it says it dropped and the name of the
     # copy it kept beside the register (None: not said, as before round 16).
     restore_kept: dict[Any, tuple[int | None, str | None]] = {}
+    leaps: list[str] = []  # events given an id far past the one before them
     for raw in rows:
         row = dict(raw) if type(raw) is dict else dict(zip(EVENT_COLUMNS, raw, strict=False))
         event_id = row["id"]
@@ -792,6 +801,8 @@ def walk(
             first_id, first_prev = event_id, prev_hash
         elif prev_hash != prev_row_hash:
             broken.append(event_id)
+        if type(event_id) is int and type(head_id) is int and event_id - head_id > ID_LEAP:
+            leaps.append(f"{event_id} (after {head_id})")
         version = 1 if row["mac"] is None else 2  # chain.content_version
         details = row["details"]
         if type(details) is str:  # parsed once (None: not JSON, named below)
@@ -1099,6 +1110,25 @@ def walk(
             "was not the kiosk's, and the state those events defined (a device off site) may "
             f"have gone with them: {'; '.join(refers_purged[:20])}"
             f"{' ...' if len(refers_purged) > 20 else ''}"
+        )
+    if leaps:
+        left = MAX_EVENT_ID - head_id if type(head_id) is int else None
+        problems.append(
+            f"{len(leaps)} event(s) given an id more than {ID_LEAP:,} past the event before "
+            "them (the kiosk gives each event the id after the newest: written by hand, or by "
+            f"a database login holding the school key): {', '.join(leaps[:20])}"
+            f"{' ...' if len(leaps) > 20 else ''}"
+            + (
+                (
+                    "; no id is left after the newest event, so no kiosk can record anything"
+                    if left <= 0
+                    else f"; only {left:,} id(s) are left after the newest event: once they are "
+                    "used, no kiosk can record anything"
+                )
+                + ": keep this result and tell whoever looks after the database"
+                if left is not None and left < ID_LEAP
+                else ""
+            )
         )
     if future:
         shown = ", ".join(str(i) for i in future[:20])

@@ -68,3 +68,65 @@ def test_an_event_dated_years_ahead_does_not_stop_a_kiosk_whose_clock_the_server
         honest.close()
     assert not report.ok
     assert any("dated in the future" in p for p in report.problems), report.problems
+
+
+# --- an event at the largest id the register holds -------------------------------------------
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("below_top", [0, 2])
+def test_an_event_at_the_largest_id_is_named_by_verify(
+    set_up_school: Services,
+    kiosk_url: str,
+    pg_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    below_top: int,
+) -> None:
+    """The kiosk login, with the school key every kiosk holds, records one event (Alice's
+    phone collected) at id 9223372036854775807, the largest a ``bigint`` holds (or two below
+    it), chained from the newest event and MACed, as the kiosk would record it. Every kiosk
+    then said "Not recorded: the register has no id left after 9223372036854775807 (written
+    by hand?). Run `kiosk verify` and tell the office." (after two more events), for good,
+    and verify said "Register intact". Verify now names the event and what it does."""
+    import kiosk.services.uow as uow_module
+
+    set_up_school.close()
+    real = uow_module._next_id
+    top = uow_module.MAX_EVENT_ID - below_top
+
+    def planted(after: int, table: str = "events") -> int:
+        return top if table == "events" else real(after, table)
+
+    forger = Services(
+        make_engine(kiosk_url),
+        Settings(kiosk_name="staffroom", database_url=kiosk_url),
+        FakeClock(utc_now()),
+    )
+    monkeypatch.setattr(uow_module, "_next_id", planted)
+    try:
+        forger.phones.collect("ASMITH")
+    finally:
+        monkeypatch.setattr(uow_module, "_next_id", real)
+        forger.close()
+    settings = Settings(kiosk_name="staffroom", database_url=kiosk_url)
+    kiosk = Services.open(settings, check_clock=True)
+    office = Services(make_engine(pg_url), Settings(kiosk_name="office", database_url=pg_url))
+    said: list[str] = []
+    try:
+        for _ in range(below_top + 1):
+            try:
+                kiosk.phones.deposit("ASMITH")
+                kiosk.phones.collect("ASMITH")
+            except KioskError as exc:
+                said.append(exc.message)
+                break
+        report = office.integrity.verify(save=False)
+    finally:
+        kiosk.close()
+        office.close()
+    assert said and "no id left" in said[0], said
+    assert not report.ok, report.summary
+    (named,) = [p for p in report.problems if "past the event before" in p]
+    assert f"{top} (after " in named, named
+    assert "written by hand, or by a database login holding the school key" in named, named
+    assert "no kiosk can record anything" in named, named
