@@ -52,9 +52,10 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import sqlite3
 import stat
 import time
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import MISSING, asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -168,6 +169,72 @@ def select_events(postgresql: bool, where: str = "") -> TextClause:
 # chained and MACed as the kiosk would, left every kiosk saying "no id left" for good, and
 # verify said "Register intact".
 ID_LEAP = 2**32
+
+# What has become of the copy a recorded restore kept beside the register: (its name, the
+# first and last id it dropped, how many it says, the hash of the restored register's newest
+# event) -> None when the copy holds them, else why not, in words.
+RestoreCopyCheck = Callable[[str, int, int, "int | None", Any], "str | None"]
+# How long one look at such a copy may take (a copy is any file a shell put there: a view
+# named events that never ends must not stop verify).
+RESTORE_COPY_SECONDS = 10.0
+
+
+def restore_copy_check(database: str | None) -> RestoreCopyCheck | None:
+    """A look at the copies recorded restores kept beside the SQLite register at ``database``
+    (None: no file to look beside). Each is opened read-only: one that is not there, not a
+    file, not a register, that holds fewer of the dropped ids than the restore recorded
+    dropping, or whose events do not follow on, link by link, from the restored register's
+    newest event, is said so. (Their hashes and MACs are not recomputed: whoever holds the
+    key can make up such a copy, as a register.) A check of a backup or of a copy being
+    restored looks at none: the copies are beside the register itself."""
+    if not database or database.startswith((":memory:", "file:")):
+        return None
+    folder = Path(database).parent
+
+    def check(name: str, first: int, last: int, dropped: int | None, after: Any) -> str | None:
+        if Path(name).name != name or name in (".", ".."):
+            return "its name is not that of a file beside the register"
+        path = folder / name
+        try:
+            found = path.lstat()
+        except FileNotFoundError:
+            return "it is no longer there"
+        except OSError as exc:
+            return f"it cannot be looked at ({exc.strerror or type(exc).__name__})"
+        if not stat.S_ISREG(found.st_mode):
+            return "something other than a file is in its place"
+        deadline = time.monotonic() + RESTORE_COPY_SECONDS
+        try:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+            try:
+                conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+                kind = conn.execute(
+                    "SELECT type FROM sqlite_master WHERE name = 'events'"
+                ).fetchone()
+                if kind is None or kind[0] != "table":
+                    return "it cannot be read as a register"
+                rows = conn.execute(
+                    "SELECT id, prev_hash, hash FROM events NOT INDEXED "
+                    "WHERE id BETWEEN ? AND ? ORDER BY id",
+                    (first, last),
+                ).fetchall()
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            return "it cannot be read as a register"
+        held = len(rows)
+        if held < (dropped if dropped is not None else 1):
+            return f"it holds {held} of the {dropped}" if dropped else "it holds none of them"
+        links = [after if isinstance(after, str) else rows[0][1]] + [r[2] for r in rows[:-1]]
+        if any(row[1] != link for row, link in zip(rows, links, strict=True)):
+            return (
+                "its events at those ids do not follow on from the register's as it was "
+                "restored (changed, or made up)"
+            )
+        return None
+
+    return check
+
 
 _SELECT_EVENTS = select_events(postgresql=False)
 _SELECT_EVENTS_PG = select_events(postgresql=True)
@@ -714,6 +781,7 @@ def walk(
     targets: Collection[Any] | None = None,
     witnesses: Sequence[VerifyReport] = (),
     mac_faults: list[int] | None = None,
+    restore_copy: RestoreCopyCheck | None = None,
 ) -> VerifyReport:
     """Check a stream of event rows (every column, ``EVENT_COLUMNS`` order, id order) and, when
     ``tables`` is given, the reference tables against the replayed events. ``targets``: the
@@ -722,7 +790,9 @@ def walk(
     (the witness file and the chain's last check are both checked: a forged check in the
     chain naming a newer head must not make the file's witness go unread). ``mac_faults``:
     filled with the ids of the events without a valid MAC (with ``key``) or without the MAC
-    the events before them have (what the problems name). Pure but for that list."""
+    the events before them have (what the problems name). ``restore_copy``: what has become
+    of the copy a recorded restore kept of the events it dropped (:func:`restore_copy_check`;
+    None: not looked at). Pure but for that list and that look."""
     started = time.perf_counter()
     checked = 0
     prev_row_hash: str | None = None
@@ -788,7 +858,10 @@ def walk(
     restores: list[tuple[Any, int, int, str, str | None]] = []
     # And, by the restore's event, how many events it says it dropped and the name of the
     # copy it kept beside the register (None: not said, as before round 16).
+    # (And the copy's name as recorded, and the hash of the restored register's newest event,
+    # which the first event it dropped follows: what ``restore_copy`` looks for.)
     restore_kept: dict[Any, tuple[int | None, str | None]] = {}
+    restore_copies: dict[Any, tuple[str, Any]] = {}
     leaps: list[str] = []  # events given an id far past the one before them
     for raw in rows:
         row = dict(raw) if type(raw) is dict else dict(zip(EVENT_COLUMNS, raw, strict=False))
@@ -977,6 +1050,8 @@ def walk(
                     dropped if type(dropped) is int else None,
                     display_text(copy) if isinstance(copy, str) else None,
                 )
+                if isinstance(copy, str) and copy:
+                    restore_copies[event_id] = (copy, details.get("head_hash"))
                 restores.append(
                     (
                         event_id,
@@ -1188,11 +1263,20 @@ def walk(
             else "the copy the restore kept beside the register, named after it with "
             "'.before-restore-' and the time of the restore"
         )
+        # A shell can delete that copy, or put another in its place: the events are then
+        # gone for good, and "holds them" was said of a copy that did not.
+        name, after = restore_copies.get(restored_by_event, ("", None))
+        lost = (
+            restore_copy(name, first_dropped, last_dropped, dropped, after)
+            if restore_copy is not None and name
+            else None
+        )
+        holds = "holds them" if lost is None else f"was to hold them, but {lost}"
         notes.append(
             f"event {restored_by_event} records a restore by {who} that dropped {count} "
             f"(ids {first_dropped} to {last_dropped}), reason: {why or '(none given)'}: those "
             f"events are not in the register and no check here can say what they were ({kept}, "
-            "holds them)"
+            f"{holds})"
         )
     if anchors and offset is None and first_id is not None:
         problems.append(
@@ -1574,9 +1658,11 @@ def verify_session(
     key: bytes | None = None,
     anchors: Sequence[Anchor] = (),
     guards: bool = True,
+    restore_copy: RestoreCopyCheck | None = None,
 ) -> VerifyReport:
     """Walk every event of the database behind ``session`` (one consistent snapshot), compare
-    the reference tables and check the database's own guards."""
+    the reference tables and check the database's own guards (``restore_copy``: see
+    :func:`walk`)."""
     started = time.perf_counter()
     conn = session.connection()
     tables = all_table_rows(conn)
@@ -1592,6 +1678,7 @@ def verify_session(
         tables=tables,
         targets=targets,
         witnesses=witnesses,
+        restore_copy=restore_copy,
     )
     guard_problems = tuple(missing_guards(conn)) if guards else ()
     if guard_problems:
@@ -2301,6 +2388,7 @@ def verify_with_witnesses(
     key: bytes | None,
     witnesses: tuple[VerifyReport | None, VerifyReport | None],
     anchors: Sequence[Anchor] = (),
+    restore_copy: RestoreCopyCheck | None = None,
 ) -> VerifyReport:
     """``verify_session`` with both witnesses of a register (this machine's file, the last
     check stored in the chain): the one naming the newer event is the previous check, and
@@ -2309,7 +2397,13 @@ def verify_with_witnesses(
     previous = _older_witness(*witnesses)
     others = tuple(w for w in witnesses if w is not None and w is not previous)
     return verify_session(
-        session, now=now, previous=previous, witnesses=others, key=key, anchors=anchors
+        session,
+        now=now,
+        previous=previous,
+        witnesses=others,
+        key=key,
+        anchors=anchors,
+        restore_copy=restore_copy,
     )
 
 
@@ -2367,7 +2461,14 @@ class IntegrityService(UseCases):
             witness, witness_note, garbled = self.read_witness()
             last_id, last, last_unreadable = read_last(session)
             report = verify_with_witnesses(
-                session, now=self.ctx.clock(), key=key, witnesses=(witness, last), anchors=anchors
+                session,
+                now=self.ctx.clock(),
+                key=key,
+                witnesses=(witness, last),
+                anchors=anchors,
+                restore_copy=restore_copy_check(self.ctx.engine.url.database)
+                if self.ctx.engine.dialect.name == "sqlite"
+                else None,
             )
             settings_notes = kiosk_role_settings(session.connection(), KIOSK_ASKS)
         if settings_notes:

@@ -7,7 +7,9 @@ marked as a guard test.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -19,6 +21,7 @@ from kiosk.domain.timeutil import utc_now
 from kiosk.services.app import Services
 from tests.conftest import FakeClock
 from tests.reliability.helpers import libpq_url
+from tests.reliability.test_attacks import shift_school
 
 
 def _count(url: str) -> int:
@@ -130,3 +133,73 @@ def test_an_event_at_the_largest_id_is_named_by_verify(
     assert f"{top} (after " in named, named
     assert "written by hand, or by a database login holding the school key" in named, named
     assert "no kiosk can record anything" in named, named
+
+
+# --- the copy a restore kept of the events it dropped ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "shell", ["deleted", "replaced by the backup", "emptied", "a view", "made up"]
+)
+def test_verify_does_not_say_a_restores_copy_holds_what_a_shell_took_out_of_it(
+    sqlite_services: Services, tmp_path: Path, shell: str
+) -> None:
+    """The office restores Monday's backup with ``--drop-newer --reason`` (recorded): the
+    events it drops are kept in a copy beside the register, and verify's note says that copy
+    "holds them". A shell with the kiosk user's rights then deletes that copy (or puts the
+    backup, which never held them, in its place, empties it, makes ``events`` a view that
+    never ends, or writes other events at those ids): the dropped events are gone for good,
+    and verify went on saying the copy "holds them". It now looks: a copy that is not there,
+    or does not hold the events the restore recorded dropping, following on from the
+    register as restored, is said so."""
+    services = sqlite_services
+    shift_school(services)
+    backup = tmp_path / "monday.sqlite3"
+    services.backup.backup(backup)
+    services.phones.deposit("ASMITH")
+    services.phones.collect("ASMITH")
+    report = services.backup.restore(backup, drop_newer=True, reason="a wrong day")
+    honest = " ".join(services.integrity.verify(save=False).notes)
+    assert f"{report.safety_copy.name}, holds them" in honest, honest
+
+    copy = report.safety_copy
+    if shell == "deleted":
+        copy.unlink()
+    elif shell == "replaced by the backup":
+        copy.write_bytes(backup.read_bytes())
+    elif shell == "emptied":
+        copy.write_bytes(b"")
+    else:
+        conn = sqlite3.connect(copy, isolation_level=None)
+        try:
+            if shell == "a view":
+                conn.execute("DROP TABLE events")
+                conn.execute(
+                    "CREATE VIEW events AS WITH RECURSIVE n(id) AS (SELECT 1 UNION ALL "
+                    "SELECT id + 1 FROM n) SELECT id, '' AS prev_hash, '' AS hash FROM n"
+                )
+            else:
+                for (name,) in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+                ).fetchall():
+                    conn.execute(f"DROP TRIGGER {name}")
+                conn.execute(
+                    "UPDATE events SET prev_hash = ? WHERE id = (SELECT max(id) FROM events)",
+                    ("0" * 64,),
+                )
+        finally:
+            conn.close()
+    checked = services.integrity.verify(save=False)
+
+    notes = " ".join(checked.notes)
+    assert f"event {report.event_id} records a restore" in notes, notes
+    assert "holds them" not in notes, notes
+    assert f"{copy.name}, was to hold them, but " in notes, notes
+    expected = {
+        "deleted": "it is no longer there",
+        "replaced by the backup": f"it holds 0 of the {report.dropped}",
+        "emptied": "it cannot be read as a register",
+        "a view": "it cannot be read as a register",
+        "made up": "its events at those ids do not follow on from the register's",
+    }[shell]
+    assert expected in notes, notes
