@@ -425,6 +425,7 @@ def test_0006_guards_who_acts_as_an_admin_and_goes_down_cleanly(engine: Engine) 
         # 0007 pins the functions' search_path: below it verify names them too.
         # (Functions a later revision mended are named as from before it: tests below.)
         missing = [m for m in missing if " is from before revision " not in m]
+        missing = _before_0010(missing)
         assert [m for m in missing if "temporary tables first" not in m] == [
             "the trigger events_guard_reference is missing",
             "the function kiosk_guard_reference is missing",
@@ -442,6 +443,14 @@ def test_0006_guards_who_acts_as_an_admin_and_goes_down_cleanly(engine: Engine) 
 
 
 # --- 0007: the register's functions never look in a session's temporary tables first ---------
+
+
+def _before_0010(missing: list[str]) -> list[str]:
+    """What verify names below revision 0010 but its guard of event ids (named missing, with
+    the revision that adds it: test_0010_... below)."""
+    added = [m for m in missing if "(revision 0010 adds it: run `kiosk db upgrade`" in m]
+    assert len(added) == 2, missing
+    return [m for m in missing if m not in added]
 
 
 def _search_paths(engine: Engine) -> dict[str, list[str] | None]:
@@ -479,7 +488,7 @@ def test_0007_pins_the_functions_search_path_and_goes_down_cleanly(engine: Engin
         missing = missing_guards(conn)
     if postgresql:
         # (Below 0008 the guard is 0006's own, named too: test_0008_... below.)
-        pinned = [m for m in missing if " is from before revision " not in m]
+        pinned = _before_0010([m for m in missing if " is from before revision " not in m])
         assert len(pinned) == 4 and all("temporary tables first" in m for m in pinned)
     else:
         assert missing == []
@@ -525,6 +534,7 @@ def test_0008_mends_the_guard_and_goes_down_cleanly(engine: Engine) -> None:
         assert "was_admin <> will_admin" in source
         assert config == ["search_path=public, pg_temp"]
         guard = [m for m in missing if "kiosk_apply_reference" not in m]  # 0009: below
+        guard = _before_0010(guard)
         assert len(guard) == 1
         assert guard[0].startswith(
             "the function kiosk_guard_reference is from before revision 0008: a kiosk login "
@@ -575,6 +585,7 @@ def test_0009_keeps_the_apply_function_to_events_and_goes_down_cleanly(engine: E
         source, config, public = apply_function()
         assert "TG_RELID" not in source
         assert config == ["search_path=public, pg_temp"] and not public
+        missing = _before_0010(missing)
         assert len(missing) == 1
         assert missing[0].startswith(
             "the function kiosk_apply_reference is from before revision 0009: it runs for a "
@@ -613,3 +624,72 @@ def test_0009_installs_sql_of_its_own_that_verify_knows() -> None:
     assert digest(revision.PG_APPLY_BODY) == PG_FUNCTION_DIGESTS["kiosk_apply_reference"]
     before = PG_FORMER_DIGESTS["kiosk_apply_reference"][digest(revision.PG_APPLY_BODY_BEFORE)]
     assert before[0] == "0009"
+
+
+# --- 0010: an event's id in step with the newest event's ---------------------------------------
+
+
+def test_0010_refuses_an_event_id_far_past_the_newest_and_goes_down_cleanly(
+    engine: Engine,
+) -> None:
+    """Up: on PostgreSQL an event more than 4,294,967,296 ids past the newest is refused (one
+    at the largest id left no kiosk an id to record with), the owner's too; down to 0009
+    takes the trigger and its function away (verify names both missing, with the revision
+    that adds them), data kept; up again. SQLite: nothing changes."""
+    from kiosk.db.guards import missing_guards
+
+    migrate.upgrade(engine)
+    services = services_on(engine)
+    fill(services)
+    events = event_count(engine)
+    postgresql = engine.dialect.name == "postgresql"
+    leap = (
+        "INSERT INTO events (id, occurred_at, kind, category, kiosk, details, prev_hash, hash) "
+        "SELECT id + {step}, occurred_at, kind, category, kiosk, details, hash, hash "
+        "FROM events WHERE kind <> 'reference_changed' ORDER BY id DESC LIMIT 1"
+    )
+    if postgresql:
+        said = _refused(engine, leap.format(step=2**32 + 1))
+        assert "is far past the newest event's: the kiosk never gives one" in said, said
+        assert event_count(engine) == events
+
+    migrate.downgrade(engine, "0009")
+    assert event_count(engine) == events
+    with engine.connect() as conn:
+        missing = missing_guards(conn)
+    if postgresql:
+        assert missing == [
+            "the trigger events_guard_id is missing (revision 0010 adds it: run `kiosk db "
+            "upgrade` with the owner's KIOSK_DATABASE_URL)",
+            "the function kiosk_guard_event_id is missing (revision 0010 adds it: run `kiosk "
+            "db upgrade` with the owner's KIOSK_DATABASE_URL)",
+        ]
+    else:
+        assert missing == []
+    migrate.upgrade(engine)
+    assert migrate.is_at_head(engine)
+    with engine.connect() as conn:
+        assert missing_guards(conn) == []
+    assert services.integrity.verify(save=False).ok
+
+
+def test_0010_installs_sql_of_its_own_that_verify_knows() -> None:
+    """0010's body is its own text, and the one verify expects."""
+    import hashlib
+    import importlib.util
+
+    from kiosk.db.guards import PG_FUNCTION_DIGESTS
+    from kiosk.resources import migrations_dir
+
+    path = migrations_dir() / "versions" / "0010_event_ids_in_step.py"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert not [line for line in lines if line.startswith(("from kiosk", "import kiosk"))]
+    spec = importlib.util.spec_from_file_location("kiosk_revision_0010", path)
+    assert spec is not None and spec.loader is not None
+    revision = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(revision)
+    body = revision.PG_GUARD_ID_BODY
+    assert (
+        hashlib.sha256(body.encode("utf-8")).hexdigest()
+        == (PG_FUNCTION_DIGESTS["kiosk_guard_event_id"])
+    )

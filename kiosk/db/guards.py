@@ -343,10 +343,29 @@ PG_TRIGGERS = (
     # Revision 0006 (its own SQL): admin grants, admins' codes, settings and published
     # policies are the owner's to change.
     "events_guard_reference",
+    # Revision 0010: an event's id no more than 4,294,967,296 past the newest event's (one at
+    # the largest id left no kiosk an id to record with, for good).
+    "events_guard_id",
 )
 
-# Each trigger as PostgreSQL describes it (pg_get_triggerdef), as revisions 0002, 0005 and 0006
-# create it.
+# The guards a later revision adds, by name: a register not yet upgraded lacks them, and is
+# told what to run.
+PG_ADDED_BY = {"events_guard_id": "0010", "kiosk_guard_event_id": "0010"}
+
+
+def _added(name: str) -> str:
+    """After "... is missing": the revision that adds ``name``, and what to run, if any."""
+    revision = PG_ADDED_BY.get(name)
+    if revision is None:
+        return ""
+    return (
+        f" (revision {revision} adds it: run `kiosk db upgrade` with the owner's "
+        "KIOSK_DATABASE_URL)"
+    )
+
+
+# Each trigger as PostgreSQL describes it (pg_get_triggerdef), as revisions 0002, 0005, 0006
+# and 0010 create it.
 PG_TRIGGER_DEFINITIONS = {
     "events_no_update_delete": "CREATE TRIGGER events_no_update_delete BEFORE DELETE OR UPDATE "
     "ON {events} FOR EACH ROW EXECUTE FUNCTION events_append_only()",
@@ -358,6 +377,8 @@ PG_TRIGGER_DEFINITIONS = {
     "events_guard_reference": "CREATE TRIGGER events_guard_reference BEFORE INSERT ON {events} "
     "FOR EACH ROW WHEN (((new.kind)::text = 'reference_changed'::text)) "
     "EXECUTE FUNCTION kiosk_guard_reference()",
+    "events_guard_id": "CREATE TRIGGER events_guard_id BEFORE INSERT ON {events} "
+    "FOR EACH ROW EXECUTE FUNCTION kiosk_guard_event_id()",
 }
 
 
@@ -408,7 +429,7 @@ def missing_guards(conn: Connection) -> list[str]:
     }
     for name in PG_TRIGGERS:
         if name not in rows:
-            problems.append(f"the trigger {name} is missing")
+            problems.append(f"the trigger {name} is missing{_added(name)}")
             continue
         enabled, definition, schema = rows[name]
         if enabled not in ("O", "A"):
@@ -462,7 +483,7 @@ def _hiding_problems(conn: Connection) -> list[str]:
     return problems
 
 
-# The register's functions (revisions 0003, 0005, 0006) and, from revision 0007, their
+# The register's functions (revisions 0003, 0005, 0006, 0010) and, from revision 0007, their
 # search_path: the schema, then pg_temp. Without pg_temp last, PostgreSQL looks a table name
 # up in the session's temporary schema first: a kiosk login's temporary ``kiosk_settings``
 # fooled 0006's guard, and a temporary ``staff_roles`` with a trigger ran the login's own
@@ -472,6 +493,7 @@ PG_FUNCTIONS = (
     "kiosk_purge_events",
     "kiosk_apply_reference",
     "kiosk_guard_reference",
+    "kiosk_guard_event_id",
 )
 # SHA-256 of each function's body (``pg_proc.prosrc``, the text between its ``$$``) as the
 # revisions install it: 0003 (events_append_only), 0005 (this module's PG_PURGE_FUNCTION),
@@ -488,6 +510,8 @@ PG_FUNCTION_DIGESTS = {
     "kiosk_apply_reference": "38b8f45ffc3807cfadf4905a7aabaae5d6a75286ec2c6e93dd0c9261f461a0ea",
     # Revision 0008's guard (0006's let a row without roles remove admin).
     "kiosk_guard_reference": "1e92308707c98a5018f5fa5e83028ef79556d585740f048808a5e1f2d462b23d",
+    # Revision 0010's (an event's id in step with the newest event's).
+    "kiosk_guard_event_id": "f6165546144a14f09952079364c362a1f726400a5564f47800e0c9ab3a754342",
 }
 # Bodies a revision has since replaced because they let something through: named as such,
 # with the revision that replaces them (the owner's `kiosk db upgrade`).
@@ -530,7 +554,7 @@ def _search_path_problems(conn: Connection) -> list[str]:
     problems = []
     for name in PG_FUNCTIONS:
         if name not in found:
-            problems.append(f"the function {name} is missing")
+            problems.append(f"the function {name} is missing{_added(name)}")
             continue
         config, source = found[name]
         former = PG_FORMER_DIGESTS.get(name, {}).get(_digest(source))

@@ -90,10 +90,13 @@ def test_an_event_at_the_largest_id_is_named_by_verify(
     it), chained from the newest event and MACed, as the kiosk would record it. Every kiosk
     then said "Not recorded: the register has no id left after 9223372036854775807 (written
     by hand?). Run `kiosk verify` and tell the office." (after two more events), for good,
-    and verify said "Register intact". Verify now names the event and what it does."""
+    and verify said "Register intact". Verify now names the event and what it does. (On a
+    register from before revision 0010, which now refuses such an id: see the next test.)"""
     import kiosk.services.uow as uow_module
 
     set_up_school.close()
+    with psycopg.connect(libpq_url(pg_url), autocommit=True) as owner:
+        owner.execute("DROP TRIGGER events_guard_id ON events")
     real = uow_module._next_id
     top = uow_module.MAX_EVENT_ID - below_top
 
@@ -203,3 +206,48 @@ def test_verify_does_not_say_a_restores_copy_holds_what_a_shell_took_out_of_it(
         "made up": "its events at those ids do not follow on from the register's",
     }[shell]
     assert expected in notes, notes
+
+
+@pytest.mark.postgresql
+def test_the_database_refuses_an_event_id_far_past_the_newest(
+    set_up_school: Services, kiosk_url: str, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same attack (an event at the largest id, by the kiosk login with the school key),
+    now refused by the database itself (revision 0010): the login's write is not stored, the
+    kiosks go on recording, and verify says the register is intact."""
+    import kiosk.services.uow as uow_module
+
+    set_up_school.close()
+    real = uow_module._next_id
+
+    def planted(after: int, table: str = "events") -> int:
+        return uow_module.MAX_EVENT_ID if table == "events" else real(after, table)
+
+    forger = Services(
+        make_engine(kiosk_url),
+        Settings(kiosk_name="staffroom", database_url=kiosk_url),
+        FakeClock(utc_now()),
+    )
+    monkeypatch.setattr(uow_module, "_next_id", planted)
+    try:
+        with pytest.raises(KioskError, match="Not recorded"):
+            forger.phones.collect("ASMITH")
+    finally:
+        monkeypatch.setattr(uow_module, "_next_id", real)
+        forger.close()
+    with psycopg.connect(libpq_url(kiosk_url)) as attacker, pytest.raises(psycopg.Error):
+        attacker.execute(
+            "INSERT INTO events (id, occurred_at, kind, category, kiosk, details, prev_hash, "
+            "hash) SELECT 9223372036854775807, occurred_at, kind, category, kiosk, details, "
+            "hash, hash FROM events ORDER BY id DESC LIMIT 1"
+        )
+    settings = Settings(kiosk_name="staffroom", database_url=kiosk_url)
+    kiosk = Services.open(settings, check_clock=True)
+    office = Services(make_engine(pg_url), Settings(kiosk_name="office", database_url=pg_url))
+    try:
+        assert kiosk.phones.collect("ASMITH").kind == "phone_collected"
+        report = office.integrity.verify(save=False)
+    finally:
+        kiosk.close()
+        office.close()
+    assert report.ok, report.summary
