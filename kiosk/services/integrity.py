@@ -205,7 +205,10 @@ def restore_copy_check(database: str | None) -> RestoreCopyCheck | None:
             return "something other than a file is in its place"
         deadline = time.monotonic() + RESTORE_COPY_SECONDS
         try:
-            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+            # immutable: read as it lies, leaving no -wal or -shm file beside it (the copy is
+            # in WAL mode, and a folder this user may not write is no reason to say it
+            # cannot be read).
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
             try:
                 conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
                 kind = conn.execute(

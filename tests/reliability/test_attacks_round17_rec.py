@@ -164,6 +164,8 @@ def test_verify_does_not_say_a_restores_copy_holds_what_a_shell_took_out_of_it(
     report = services.backup.restore(backup, drop_newer=True, reason="a wrong day")
     honest = " ".join(services.integrity.verify(save=False).notes)
     assert f"{report.safety_copy.name}, holds them" in honest, honest
+    # (read as it lies: no -wal or -shm file left beside the copy by the look)
+    assert not list(tmp_path.glob(f"{report.safety_copy.name}-*")), list(tmp_path.iterdir())
 
     copy = report.safety_copy
     if shell == "deleted":
