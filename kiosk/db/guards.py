@@ -343,8 +343,9 @@ PG_TRIGGERS = (
     # Revision 0006 (its own SQL): admin grants, admins' codes, settings and published
     # policies are the owner's to change.
     "events_guard_reference",
-    # Revision 0010: an event's id no more than 4,294,967,296 past the newest event's (one at
-    # the largest id left no kiosk an id to record with, for good).
+    # Revision 0010: an event's id after the newest event's, and no more than 4,294,967,296
+    # past it (one at the largest id left no kiosk an id to record with, for good; one below
+    # the first stopped every purge).
     "events_guard_id",
 )
 
@@ -511,7 +512,7 @@ PG_FUNCTION_DIGESTS = {
     # Revision 0008's guard (0006's let a row without roles remove admin).
     "kiosk_guard_reference": "1e92308707c98a5018f5fa5e83028ef79556d585740f048808a5e1f2d462b23d",
     # Revision 0010's (an event's id in step with the newest event's).
-    "kiosk_guard_event_id": "f6165546144a14f09952079364c362a1f726400a5564f47800e0c9ab3a754342",
+    "kiosk_guard_event_id": "b3a4684a42bd8f724b2d7b5d90a69c14a84cbc69b26e641514ba9a215256ac1f",
 }
 # Bodies a revision has since replaced because they let something through: named as such,
 # with the revision that replaces them (the owner's `kiosk db upgrade`).

@@ -7,6 +7,9 @@ chained and MACed as the kiosk would, and no kiosk could record anything after i
 (events are append-only). ``kiosk verify`` names such an event since round 17; this revision
 refuses it: a BEFORE INSERT trigger on ``events`` (``events_guard_id``) refuses an id more
 than 4,294,967,296 past the newest event's. Ids that far on are then 4 billion inserts away.
+It refuses an id at or below the newest event's too: the login (no key needed) slipped one
+event in below the first (id 0), and every yearly purge, which must remove it with the
+events after it, refused the range as not verifying, for good.
 A dump restored with ``pg_restore`` loads the rows before it creates the triggers.
 
 The function ``kiosk_guard_event_id`` looks tables up in its schema, then ``pg_temp`` (as
@@ -35,11 +38,19 @@ depends_on: str | Sequence[str] | None = None
 FUNCTION = "kiosk_guard_event_id"
 TRIGGER = "events_guard_id"
 
-# numeric: the newest id plus the leap must not overflow a bigint (an event already at the
-# largest id leaves every insert refused, as it was).
+# An id at or below the newest event's is refused: the kiosk always records after the
+# newest. numeric: the newest id plus the leap must not overflow a bigint (an event already at
+# the largest id leaves every insert refused, as it was).
 PG_GUARD_ID_BODY = """
+DECLARE
+    newest bigint := (SELECT max(id) FROM events);
 BEGIN
-    IF NEW.id > coalesce((SELECT max(id) FROM events), 0)::numeric + 4294967296 THEN
+    IF NEW.id <= newest THEN
+        RAISE EXCEPTION
+            'event id % is not after the newest event''s (%): the kiosk never gives one',
+            NEW.id, newest USING ERRCODE = 'check_violation';
+    END IF;
+    IF NEW.id > coalesce(newest, 0)::numeric + 4294967296 THEN
         RAISE EXCEPTION 'event id % is far past the newest event''s: the kiosk never gives one',
             NEW.id USING ERRCODE = 'check_violation';
     END IF;

@@ -8,7 +8,7 @@ marked as a guard test.
 from __future__ import annotations
 
 import sqlite3
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -253,3 +253,47 @@ def test_the_database_refuses_an_event_id_far_past_the_newest(
         kiosk.close()
         office.close()
     assert report.ok, report.summary
+
+
+@pytest.fixture
+def _in_2022(clock: FakeClock) -> None:
+    """The school set up (and recording) from March 2022."""
+    clock.set(datetime(2022, 3, 10, 8, 5, tzinfo=UTC))
+
+
+@pytest.mark.postgresql
+def test_an_event_slipped_in_below_the_first_does_not_stop_every_purge(
+    _in_2022: None, set_up_school: Services, kiosk_url: str, pg_url: str, clock: FakeClock
+) -> None:
+    """The kiosk login, without the key, inserts one event below the register's first event
+    (id 0). The kiosk never gives such an id: it always records after the newest event.
+    Verify names the broken link, rightly; but a purge must remove that event with the ones
+    after it, and it refuses a range that does not verify: "Nothing was purged ... tell the
+    DPO", at every yearly purge, for good (events are append-only: only a superuser could
+    take the row out). The database now refuses an event id at or below the newest's."""
+    set_up_school.close()
+    with psycopg.connect(libpq_url(kiosk_url), autocommit=True) as attacker:
+        try:
+            attacker.execute(
+                "INSERT INTO events (id, occurred_at, kind, category, kiosk, details, "
+                "prev_hash, hash) SELECT 0, occurred_at, kind, category, kiosk, details, "
+                f"prev_hash, '{'ab' * 32}' FROM events WHERE kind <> 'reference_changed' "
+                "ORDER BY id LIMIT 1"
+            )
+        except psycopg.Error as exc:
+            refused: str | None = str(exc)
+        else:
+            refused = None
+    clock.set(datetime(2024, 6, 5, 9, 0, tzinfo=UTC))
+    office = Services(
+        make_engine(pg_url), Settings(kiosk_name="office", database_url=pg_url), clock
+    )
+    try:
+        try:
+            done: object = office.backup.purge(date(2023, 1, 1), "CHEAD").removed
+        except KioskError as exc:
+            done = exc.message
+    finally:
+        office.close()
+    assert isinstance(done, int) and done > 0, done
+    assert refused is not None and "the newest event's" in refused, refused
