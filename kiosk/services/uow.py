@@ -352,8 +352,15 @@ _OWN_AFTER = (
 # measures no kiosk's clock. A login holding the school key records one under a kiosk's name
 # (its clock set to 2031), chained and MACed; that kiosk (or the office's commands) was
 # "long before the last event it recorded" and, events being append-only, refused every
-# write until 2031. Verify names such an event (dated in the future).
-_BELOW_SERVER = " AND occurred_at <= pg_catalog.transaction_timestamp() + :gone_back"
+# write until 2031. Verify names such an event (dated in the future). Unless the whole
+# register is that far after the server's clock: then that clock went back too (a flat
+# battery on each, one time server gone wrong), and is no measure (the register's past,
+# append-only, is no login's to forge).
+_BELOW_SERVER = (
+    " AND (occurred_at <= pg_catalog.transaction_timestamp() + :gone_back"
+    " OR (SELECT min(e.occurred_at) FROM events AS e)"
+    " > pg_catalog.transaction_timestamp() + :gone_back)"
+)
 _AFTER = bindparam("after", type_=UTCDateTime())
 _OWN_AFTER_SQLITE = text(
     _OWN_AFTER.format(
@@ -819,7 +826,8 @@ class UnitOfWork:
         event the kiosk could not have written (its hash or MAC does not hold: the kiosk's
         database login, without the key, can insert one dated 2030 under this kiosk's
         name); nor, on PostgreSQL, one dated long after the server's clock too (a login with
-        the key can write that one: it would stop this kiosk for years)."""
+        the key can write that one: it would stop this kiosk for years), unless the whole
+        register is (both clocks went back)."""
         conn = self.session.connection()
         query = _OWN_AFTER_PG if conn.dialect.name == "postgresql" else _OWN_AFTER_SQLITE
         kiosk = self.ctx.settings.kiosk_name[:64]

@@ -22,6 +22,7 @@ from kiosk.services.app import Services
 from tests.conftest import FakeClock
 from tests.reliability.helpers import libpq_url
 from tests.reliability.test_attacks import shift_school
+from tests.school import make_school
 
 
 def _count(url: str) -> int:
@@ -71,6 +72,33 @@ def test_an_event_dated_years_ahead_does_not_stop_a_kiosk_whose_clock_the_server
         honest.close()
     assert not report.ok
     assert any("dated in the future" in p for p in report.problems), report.problems
+
+
+@pytest.mark.postgresql
+def test_a_kiosk_and_a_server_both_gone_back_still_record_nothing(
+    kiosk_url: str, pg_url: str
+) -> None:
+    """The other side of the fix above. The server's clock and the kiosk's both went back
+    (a flat battery on each, one time server gone wrong): the two agree, and the whole
+    register, every kiosk's events, is dated more than 30 days after both. That is no
+    forged event: the kiosk still records nothing, and says its clock is wrong. (Here the
+    register is dated 400 days ahead of the server's clock, which the test cannot set.)"""
+    ahead = FakeClock(utc_now() + timedelta(days=400))
+    settings = Settings(kiosk_name="staffroom", database_url=kiosk_url)
+    earlier = Services(make_engine(kiosk_url), settings, ahead)
+    try:
+        make_school(earlier)
+        earlier.phones.deposit("ASMITH")
+    finally:
+        earlier.close()
+    kiosk = Services.open(settings, check_clock=True)
+    try:
+        before = _count(pg_url)
+        with pytest.raises(KioskError, match="long before the last event it recorded"):
+            kiosk.phones.collect("ASMITH")
+    finally:
+        kiosk.close()
+    assert _count(pg_url) == before
 
 
 # --- an event at the largest id the register holds -------------------------------------------
