@@ -1040,12 +1040,36 @@ def walk(
             and details.get("action") == "database_restored"
         ):
             span = details.get("dropped_ids")
-            if (
-                isinstance(span, list)
+            first_last = (
+                (int(span[0]), int(span[1]))
+                if isinstance(span, list)
                 and len(span) == 2
                 and all(type(i) is int for i in span)
                 and span[0] <= span[1]
+                else None
+            )
+            # A restore drops the events after the backup's newest, and is recorded after
+            # them all: the event before it is the backup's newest, below every id it
+            # dropped. One that says it dropped events the register holds before it (or ids
+            # after its own) is no restore's record: a login with the school key wrote it,
+            # and verify said "intact" with a note that the head teacher had dropped them.
+            if first_last is not None and (
+                (type(head_id) is int and head_id >= first_last[0])
+                or (type(event_id) is int and first_last[1] >= event_id)
             ):
+                problems.append(
+                    f"event {event_id} records a restore by {_person(row['staff_id'], replay)} "
+                    f"that dropped the events with ids {first_last[0]} to {first_last[1]}, but "
+                    + (
+                        f"the register holds event {head_id}, among or after them, before it"
+                        if type(head_id) is int and head_id >= first_last[0]
+                        else "those ids come after its own"
+                    )
+                    + ": a restore never records that (written by hand, or by a database "
+                    "login holding the school key)"
+                )
+                first_last = None
+            if first_last is not None:
                 reason = details.get("reason")
                 dropped = details.get("dropped")
                 copy = details.get("safety_copy")
@@ -1058,8 +1082,8 @@ def walk(
                 restores.append(
                     (
                         event_id,
-                        span[0],
-                        span[1],
+                        first_last[0],
+                        first_last[1],
                         _person(row["staff_id"], replay),
                         reason if isinstance(reason, str) else None,
                     )

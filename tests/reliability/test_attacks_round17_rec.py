@@ -17,6 +17,7 @@ import pytest
 from kiosk.config import Settings
 from kiosk.db.engine import make_engine
 from kiosk.domain.errors import KioskError
+from kiosk.domain.events import EventKind
 from kiosk.domain.timeutil import utc_now
 from kiosk.services.app import Services
 from tests.conftest import FakeClock
@@ -325,3 +326,50 @@ def test_an_event_slipped_in_below_the_first_does_not_stop_every_purge(
         office.close()
     assert isinstance(done, int) and done > 0, done
     assert refused is not None and "the newest event's" in refused, refused
+
+
+# --- a restore's record written by a login with the key ----------------------------------
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("span", [(3, 8), (30, 40)], ids=["held before it", "after its own"])
+def test_a_restore_record_of_events_the_register_still_holds_is_named(
+    set_up_school: Services, kiosk_url: str, pg_url: str, span: tuple[int, int]
+) -> None:
+    """The kiosk login, with the school key every kiosk holds, records an admin action "the
+    database was restored" by the head teacher, saying it dropped events 3 to 8 (which the
+    register holds, before it), or ids after its own, with a reason ("tidy up"). Verify said
+    "Register intact", with a note that Carol Head's restore had dropped those events and
+    that they are not in the register. A restore is recorded after every event it dropped,
+    and the one before it is the backup's newest: verify now names such a record."""
+    set_up_school.close()
+    forger = Services(
+        make_engine(kiosk_url),
+        Settings(kiosk_name="staffroom", database_url=kiosk_url),
+        FakeClock(utc_now()),
+    )
+    try:
+        with forger.ctx.write() as uow:
+            restore = uow.record(
+                EventKind.ADMIN_ACTION,
+                staff_id=1,
+                details={
+                    "action": "database_restored",
+                    "dropped_ids": list(span),
+                    "dropped": span[1] - span[0] + 1,
+                    "reason": "tidy up",
+                    "safety_copy": "kiosk.before-restore-20261207T080000Z.sqlite3",
+                },
+            )
+    finally:
+        forger.close()
+    office = Services(make_engine(pg_url), Settings(kiosk_name="office", database_url=pg_url))
+    try:
+        report = office.integrity.verify(save=False)
+    finally:
+        office.close()
+    assert not report.ok, report.summary
+    (named,) = [p for p in report.problems if f"event {restore.id} records a restore" in p]
+    assert f"dropped the events with ids {span[0]} to {span[1]}" in named, named
+    assert "a restore never records that" in named, named
+    assert not [n for n in report.notes if "records a restore" in n], report.notes
