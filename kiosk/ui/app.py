@@ -373,7 +373,11 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
 
     def _answered(self) -> None:
         """A service call's answer has been handled: keys typed and scans made meanwhile
-        go on."""
+        go on. The screen's idle timeout counts from now: what the answer shows ("Not
+        recorded", a form) is read from now, however long the call took (the idle check
+        waits while one runs; counted from the key that started it, a refusal after a slow
+        call went home a quarter of a second after it was shown, unread)."""
+        self._last_input = self.clock.monotonic()
         self._scan_answered()
         if self.keys_held:
             self._release_later()
