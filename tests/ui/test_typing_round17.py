@@ -4,14 +4,24 @@ another screen has come over it and gone; a person's screen timing out with a ca
 
 from __future__ import annotations
 
+import asyncio
 import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from time import monotonic
 
 import pytest
+from textual import events as textual_events
+from textual.widgets import DataTable
 
 from kiosk.domain.errors import DatabaseUnavailable
 from kiosk.services.app import Services
+from kiosk.ui.admin.dialogs import FormDialog
 from kiosk.ui.home import HomeScreen
 from kiosk.ui.person import PersonScreen
+from tests.conftest import START, FakeClock
+from tests.school import make_school
+from tests.ui.admin_support import ConsoleHost, messages, open_services, typed, wait_until
 from tests.ui.clocks import FakeUiClock
 from tests.ui.kiosk_support import events, make_app, notice, running, scan, settle, wait_for
 
@@ -62,3 +72,75 @@ async def test_not_recorded_after_a_slow_call_stays_to_be_read(
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen)
     assert len(events(school)) == before
+
+
+# --- the office: a correction asked for twice ------------------------------------------------
+
+
+@pytest.fixture
+def office(sqlite_url: str, clock: FakeClock) -> Iterator[Services]:
+    """The school set up the week before: today's register holds only the test's events."""
+    svc = open_services(sqlite_url, clock)
+    clock.set(START - timedelta(days=7))
+    make_school(svc)
+    clock.set(START)
+    yield svc
+    svc.close()
+
+
+async def _keys_at(pilot: object, app: ConsoleHost, keys: list[tuple[float, str]]) -> None:
+    """Keys as a terminal sends them, each at its own time (seconds from now)."""
+    start = monotonic()
+    for offset, key in keys:
+        when = start + offset
+        while monotonic() < when:
+            await asyncio.sleep(min(0.005, when - monotonic()))
+        event = textual_events.Key(key, "\r" if key == "enter" else key)
+        event.time = when
+        app.post_message(event)
+
+
+async def _correction_asked(pilot: object, app: ConsoleHost) -> None:
+    """Dina chooses the event, presses c and types why it is wrong, one key at a time."""
+    table = app.screen.query_one("#reg-table", DataTable)
+    await wait_until(pilot, lambda: table.row_count == 1)  # type: ignore[arg-type]
+    table.focus()
+    table.move_cursor(row=0)
+    await typed(pilot, "c")  # type: ignore[arg-type]
+    await wait_until(pilot, lambda: isinstance(app.screen, FormDialog))  # type: ignore[arg-type]
+    await typed(pilot, "Scanned the wrong badge", gap=0.02)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "enters",
+    [
+        pytest.param([(0.0, "enter"), (0.12, "enter")], id="pressed-twice"),
+        # Held down: the terminal repeats it after half a second, 30 times a second.
+        pytest.param([(0.0, "enter"), *((0.5 + n / 30, "enter") for n in range(9))], id="held"),
+    ],
+)
+async def test_enter_pressed_twice_on_a_correction_does_not_void_before_it_is_read(
+    office: Services, enters: list[tuple[float, str]]
+) -> None:
+    # A correction is for good, so Enter after its reason asks "Press Enter again to void
+    # event 20". Dina's Enter bounced (or she pressed it twice, or held it): the second
+    # press voided Alice's deposit before the question had been on the screen long enough
+    # to read it. A second Enter counts only once the question has been read (and a key held
+    # down is one press).
+    wrong = office.phones.deposit("ASMITH")
+    app = ConsoleHost(office)
+    async with app.run_test(size=(110, 34)) as pilot:
+        await _correction_asked(pilot, app)
+        await _keys_at(pilot, app, enters)
+        await pilot.pause(0.4)
+        await app.workers.wait_for_complete()
+        assert isinstance(app.screen, FormDialog)
+        said = " ".join(messages(app))
+        assert "nothing is recorded yet" in said, said
+        assert not office.register.day(START.date()).rows[0].voided
+        # Read, then Enter again: voided.
+        await pilot.pause(0.6)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: not isinstance(app.screen, FormDialog))
+    row = next(r for r in office.register.day(START.date()).rows if r.event_id == wrong.event_id)
+    assert row.voided and row.void_reason == "Scanned the wrong badge"

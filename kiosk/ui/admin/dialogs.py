@@ -21,6 +21,10 @@ from kiosk.ui.text import plain, plain_cell
 ACTIVITY_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 ENTER_KEYS = frozenset({"enter", "ctrl+m", "ctrl+j"})
 EARLY_KEYS = "Keys typed before this dialog was shown were not used: check the entry above first."
+# Nobody reads "Press Enter again to ..." and decides in less (the kiosk's READ_SECONDS): an
+# Enter this soon after it was asked, or after the Enter before it, is the same press again
+# (pressed twice, bouncing, or held down and repeated by the terminal).
+ASKED_READ_SECONDS = 0.5
 
 
 class ConsoleModal(ModalScreen[Any]):
@@ -183,6 +187,10 @@ class FormDialog(ConsoleModal):
         self.intro = intro
         self.careful = careful
         self._busy = False
+        # A careful dialog: when "Press Enter again to ..." was asked (monotonic(); None: not
+        # asked), and when the last Enter came (a key's own time).
+        self._asked_at: float | None = None
+        self._enter_at = float("-inf")
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog", can_focus=False):
@@ -228,8 +236,28 @@ class FormDialog(ConsoleModal):
         if not self.careful or not (event.is_printable or event.key in ENTER_KEYS):
             return False
         if not self.typed_before_shown(event):
-            return False
+            return self._enter_too_soon(event)
         self.query_one("#form-message", FeedbackLine).say(EARLY_KEYS, error=True)
+        return True
+
+    def _enter_too_soon(self, event: events.Key) -> bool:
+        """Enter on "Press Enter again to ...", pressed before that could be read: as the
+        question appeared or straight after the Enter before it (that Enter again, bouncing
+        or held down). True: dropped, and the dialog says nothing is done yet."""
+        if event.key not in ENTER_KEYS:
+            return False
+        last, self._enter_at = self._enter_at, event.time
+        asked = self._asked_at
+        submit = self.query_one("#submit", Button)
+        if asked is None or not submit.has_focus:
+            return False
+        if event.time >= asked + ASKED_READ_SECONDS and event.time >= last + ASKED_READ_SECONDS:
+            return False
+        self.query_one("#form-message", FeedbackLine).say(
+            "Enter came as this was asked: nothing is recorded yet. Read the entry above, "
+            f"then press Enter again to {self.careful} (Esc: cancel, nothing recorded).",
+            error=True,
+        )
         return True
 
     @on(Input.Submitted)
@@ -242,6 +270,7 @@ class FormDialog(ConsoleModal):
             self.query_one("#form-message", FeedbackLine).say(
                 f"Press Enter again to {self.careful} (Esc: cancel, nothing recorded)."
             )
+            self._asked_at = monotonic()
             self.query_one("#submit", Button).focus()
         else:
             self._save()
