@@ -12,7 +12,7 @@ from time import monotonic
 
 import pytest
 from textual import events as textual_events
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input, Static, TabbedContent
 
 from kiosk.domain.errors import DatabaseUnavailable
 from kiosk.services.app import Services
@@ -21,9 +21,25 @@ from kiosk.ui.home import HomeScreen
 from kiosk.ui.person import PersonScreen
 from tests.conftest import START, FakeClock
 from tests.school import make_school
-from tests.ui.admin_support import ConsoleHost, messages, open_services, typed, wait_until
+from tests.ui.admin_support import (
+    ConsoleHost,
+    messages,
+    open_services,
+    text_of,
+    typed,
+    wait_until,
+)
 from tests.ui.clocks import FakeUiClock
-from tests.ui.kiosk_support import events, make_app, notice, running, scan, settle, wait_for
+from tests.ui.kiosk_support import (
+    events,
+    hold,
+    make_app,
+    notice,
+    running,
+    scan,
+    settle,
+    wait_for,
+)
 
 pytestmark = pytest.mark.ui
 
@@ -88,6 +104,10 @@ def office(sqlite_url: str, clock: FakeClock) -> Iterator[Services]:
     svc.close()
 
 
+def title_of(app: ConsoleHost) -> str:
+    return text_of(app.screen.query_one("#reg-title", Static))
+
+
 async def _keys_at(pilot: object, app: ConsoleHost, keys: list[tuple[float, str]]) -> None:
     """Keys as a terminal sends them, each at its own time (seconds from now)."""
     start = monotonic()
@@ -144,3 +164,40 @@ async def test_enter_pressed_twice_on_a_correction_does_not_void_before_it_is_re
         await wait_until(pilot, lambda: not isinstance(app.screen, FormDialog))
     row = next(r for r in office.register.day(START.date()).rows if r.event_id == wrong.event_id)
     assert row.voided and row.void_reason == "Scanned the wrong badge"
+
+
+async def test_a_date_typed_again_at_once_stays_in_the_field_while_the_day_is_read(
+    office: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Dina types 9/3/2026 and Enter in the register's date field, sees the typo and, at
+    # once, rubs it out to type 8/3/2026. The day is slow to come (a big register, a busy
+    # server): a quarter of a second after her Enter the console emptied the field and put
+    # the cursor on the table, though she was typing in it. What she typed was lost and her
+    # next keys went to the table: her "3" showed the Phones view. The field is left to her
+    # now; her Enter reads the date she meant.
+    office.phones.deposit("ASMITH")
+    app = ConsoleHost(office)
+    async with app.run_test(size=(110, 34)) as pilot:
+        table = app.screen.query_one("#reg-table", DataTable)
+        await wait_until(pilot, lambda: table.row_count == 1)
+        table.focus()
+        gate = hold(monkeypatch, office.register, "day", seconds=5)
+        await typed(pilot, "g9/3/2026⏎", gap=0.15)
+        for _ in range(8):
+            await pilot.press("backspace")
+            await pilot.pause(0.15)
+        await typed(pilot, "8/3/20", gap=0.15)
+        tabs = app.screen.query_one("#console-tabs", TabbedContent)
+        field = app.screen.query_one("#reg-date", Input)
+        assert tabs.active == "tab-register"
+        assert app.focused is field and field.value == "8/3/20"
+        gate.set()
+        await typed(pilot, "26⏎", gap=0.15)
+        await wait_until(pilot, lambda: "Sunday 8 March 2026" in title_of(app))
+        assert tabs.active == "tab-register" and app.focused is table and field.value == ""
+        # A date and a click on Go: the table takes the focus with the day, as before.
+        await typed(pilot, "g7/3/2026", gap=0.15)
+        await pilot.click("#reg-go")
+        await wait_until(pilot, lambda: "Saturday 7 March 2026" in title_of(app))
+        await wait_until(pilot, lambda: app.focused is table)
+        assert field.value == ""

@@ -15,7 +15,7 @@ from textual.containers import Horizontal
 from textual.message import Message as TextualMessage
 from textual.timer import Timer
 from textual.types import NoActiveAppError
-from textual.widget import AwaitMount
+from textual.widget import AwaitMount, Widget
 from textual.widgets import Button, DataTable, Input, Select, Static
 
 from kiosk.domain.dates import parse_date
@@ -119,7 +119,9 @@ class RegisterPane(Pane):
         self._shown_day: date | None = None
         self._shown_list: tuple[date, RegisterFilter, int] | None = None
         self._loading_timer: Timer | None = None
-        self._focus_on_show = False
+        # What the date field held, and what had the focus, when its Enter (or Go) asked for
+        # the day (None: no focus to take).
+        self._focus_on_show: tuple[str, Widget | None] | None = None
         self._choices_asked = False
         self._filters_added = False
         self._wide = False  # the columns' widths (see compose and on_resize)
@@ -338,7 +340,7 @@ class RegisterPane(Pane):
         other = self._shown_day != today or self.filters != RegisterFilter() or self.page_offset
         self.day = today
         self.page_offset = 0
-        self._focus_on_show = False
+        self._focus_on_show = None
         self._choices_asked = False  # the filters' lists are fetched again (staff may be new)
         if self.filters != RegisterFilter():
             self.filters = RegisterFilter()
@@ -449,14 +451,23 @@ class RegisterPane(Pane):
         # the console once more while the query runs (15-20 ms of the UI thread, the query's
         # worker waiting for it), then again with the rows. If the day is slow to come, they
         # change anyway.
-        self._focus_on_show = True
+        self._focus_on_show = (field.value, self.app.focused)
         self.set_timer(LOADING_AFTER, self._take_focus)
 
     def _take_focus(self) -> None:
-        if self._focus_on_show:
-            self._focus_on_show = False
-            self.query_one("#reg-date", Input).value = ""
-            self.query_one("#reg-table", DataTable).focus()
+        """The date Entered has been read: the field is emptied and the table takes the
+        focus. Not if the office has gone on typing in the field meanwhile (another date:
+        the one Entered had a typo) or gone elsewhere: emptied then, what she typed was lost
+        and the keys after it went to the table, where a digit shows another view and a
+        letter is a shortcut."""
+        asked, self._focus_on_show = self._focus_on_show, None
+        if asked is None:
+            return
+        field = self.query_one("#reg-date", Input)
+        if (field.value, self.app.focused) != asked:
+            return
+        field.value = ""
+        self.query_one("#reg-table", DataTable).focus()
 
     @on(Select.Changed)
     def _filter(self, event: Select.Changed) -> None:
