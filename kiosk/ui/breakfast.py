@@ -84,6 +84,10 @@ class BreakfastScreen(StaffScreen):
         self._active_at: float | None = None  # (None: since it was shown)
         self.paused = False
         self._undo_key_at: float | None = None  # when the F4 being handled was pressed
+        # A code refused since the last scan recorded (as typed), and when F4 last said that
+        # it has nothing to undo for it (the app's clock): see action_undo.
+        self._refused_code: str | None = None
+        self._undo_asked_at: float | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="breakfast"):
@@ -266,12 +270,14 @@ class BreakfastScreen(StaffScreen):
         try:
             scan = parse_scan(text)
         except KioskError as exc:
+            self._refused_code = text.strip()
             self.show_error(exc)
             return
         if paused and scan.kind is not ScanKind.DEVICE:
             self._resume_or_hand_over(text, scan.code)
             return
         if scan.kind is ScanKind.DEVICE:
+            self._refused_code = text.strip()
             self.show_error(
                 "Breakfast-club mode logs phones: scan a colleague's badge. "
                 "(Leave the mode with Esc to sign a laptop out.)",
@@ -295,6 +301,7 @@ class BreakfastScreen(StaffScreen):
         database away, "not recorded" alone does not say whose phone to log again)."""
 
         def failed(exc: KioskError) -> None:
+            self._refused_code = code
             if code.casefold() in exc.message.casefold():
                 self.show_error(exc)
             else:
@@ -305,6 +312,7 @@ class BreakfastScreen(StaffScreen):
     def _recorded(self, result: tuple[EventReceipt, tuple[PhoneHolding, ...]], mode: str) -> None:
         receipt, self.in_drawer = result
         self._undone_at = None  # a new scan: F4 now undoes it
+        self._refused_code = self._undo_asked_at = None
         entry = Entry(receipt, mode)
         self.entries.append(entry)
         self._refresh_view()
@@ -327,12 +335,27 @@ class BreakfastScreen(StaffScreen):
         undone, now = self._undone_at, self.kiosk.clock.monotonic()
         if undone is not None and now - undone < MOVE_READ_SECONDS:
             return  # the same press again (typed before the last undo was shown): not read
+        asked = self._undo_asked_at
+        if asked is not None and now - asked < MOVE_READ_SECONDS:
+            return  # the same press again: what F4 said has not been read
         self._move_armed_at = None
         pressed_at, self._undo_key_at = self._undo_key_at, None
         entry = next((e for e in reversed(self.entries) if not e.undone), None)
         if entry is None:
             self.show_error("There is nothing to undo in this session.", title="Nothing to undo")
             return
+        refused, self._refused_code = self._refused_code, None
+        if refused is not None:
+            # A code was refused after this scan (mistyped, a label): F4 is most likely meant
+            # to take that mistake back, which recorded nothing. Undone at once, it voided the
+            # colleague before, whose phone is in the drawer. Said first; F4 again undoes.
+            self._undo_asked_at = now
+            self.show_info(
+                f"“{shown_code(refused)}” was not recorded: there is nothing to undo for it. "
+                f"To undo {entry.name}'s scan (the last one recorded), press F4 again."
+            )
+            return
+        self._undo_asked_at = None
         if pressed_at is not None and pressed_at < entry.shown_at:
             # F4 was pressed before this scan was on the screen (it waited while a colleague's
             # badge, scanned as it was pressed, was recorded): it was meant for the one before.
@@ -356,6 +379,7 @@ class BreakfastScreen(StaffScreen):
     def _undone(self, entry: Entry, result: tuple[EventReceipt, tuple[PhoneHolding, ...]]) -> None:
         _receipt, self.in_drawer = result
         entry.undone = True
+        self._refused_code = None
         self._undone_at = self.kiosk.clock.monotonic()
         self._refresh_view()
         self.query_one("#notice", Notice).show(

@@ -67,6 +67,11 @@ async def test_each_badge_logs_a_phone_into_the_drawer_recorded_by_the_lead(
         for name in ("Alice Smith", "Esha Patel", "Carol Head"):
             assert f"✓ {name}: phone into the drawer" in text
         assert "Breakfast-club mode logs phones: scan a colleague's badge." in notice(app)
+        # F4 after the refused label: that recorded nothing, and F4 says so before it undoes
+        # the scan before it (tests/ui/test_typing_round17.py).
+        await press(pilot, "f4")
+        assert "“SRK1:D:LAP-001” was not recorded" in notice(app)
+        app.clock.advance(1)
         await press(pilot, "f4")
         text = screen_text(app)
         assert "✗ UNDONE Carol Head: phone into the drawer" in text

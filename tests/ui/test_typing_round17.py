@@ -18,6 +18,7 @@ from kiosk.domain.errors import DatabaseUnavailable
 from kiosk.services.app import Services
 from kiosk.ui.admin import register as register_view
 from kiosk.ui.admin.dialogs import FormDialog
+from kiosk.ui.breakfast import BreakfastScreen
 from kiosk.ui.home import HomeScreen
 from kiosk.ui.person import PersonScreen
 from tests.conftest import START, FakeClock
@@ -36,9 +37,12 @@ from tests.ui.kiosk_support import (
     hold,
     make_app,
     notice,
+    press,
     running,
     scan,
+    screen_text,
     settle,
+    type_code,
     wait_for,
 )
 
@@ -204,3 +208,59 @@ async def test_a_date_typed_again_at_once_stays_in_the_field_while_the_day_is_re
         await wait_until(pilot, lambda: "Saturday 7 March 2026" in title_of(app))
         await wait_until(pilot, lambda: app.focused is table)
         assert field.value == ""
+
+
+# --- breakfast club: a colleague's code mistyped, then F4 -------------------------------------
+
+
+def _in_drawer(services: Services) -> list[str]:
+    return sorted(h.staff.code for h in services.phones.phones_now() if h.store.code == "DRAWER")
+
+
+async def test_f4_after_a_mistyped_code_asks_before_undoing_the_colleague_before(
+    school: Services,
+) -> None:
+    # Ben, new to leading breakfast club, logs Esha, then types Alice's code with a letter
+    # missing: "Not recorded for ASMTH". He presses F4 "Undo last" to take his mistake
+    # back. Nothing of his mistake was recorded: F4 voided Esha's deposit instead, with her
+    # phone in the drawer. F4 now says so first; F4 again undoes Esha's scan.
+    app = make_app(school)
+    assert isinstance(app.clock, FakeUiClock)
+    async with running(app) as pilot:
+        await press(pilot, "f5")
+        await scan(pilot, "SRK1:S:BJONES")
+        assert isinstance(app.screen, BreakfastScreen)
+        await type_code(pilot, "EPATEL")
+        await type_code(pilot, "ASMTH")
+        assert "ASMTH" in notice(app)
+        app.clock.advance(2)
+        await press(pilot, "f4")
+        assert _in_drawer(school) == ["EPATEL"]
+        said = notice(app)
+        assert "“ASMTH” was not recorded: there is nothing to undo for it" in said, said
+        assert "press F4 again" in said
+        assert "UNDONE" not in screen_text(app)
+        await type_code(pilot, "ASMITH")  # he types the code again, right
+        assert _in_drawer(school) == ["ASMITH", "EPATEL"]
+        app.clock.advance(2)
+        await press(pilot, "f4")  # F4 after a recorded scan undoes it, as before
+        assert _in_drawer(school) == ["EPATEL"]
+        assert "✗ UNDONE Alice Smith: phone into the drawer" in screen_text(app)
+
+
+async def test_f4_again_after_the_question_undoes_the_last_scan(school: Services) -> None:
+    app = make_app(school)
+    assert isinstance(app.clock, FakeUiClock)
+    async with running(app) as pilot:
+        await press(pilot, "f5")
+        await scan(pilot, "SRK1:S:BJONES")
+        await type_code(pilot, "EPATEL")
+        await type_code(pilot, "ASMTH")
+        app.clock.advance(2)
+        await press(pilot, "f4")
+        await press(pilot, "f4")  # at once: the same press again, not read
+        assert _in_drawer(school) == ["EPATEL"]
+        app.clock.advance(2)
+        await press(pilot, "f4")
+        assert _in_drawer(school) == []
+        assert "✗ UNDONE Esha Patel: phone into the drawer" in screen_text(app)
