@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Input, Static, TabbedContent
 from kiosk.domain.errors import DatabaseUnavailable
 from kiosk.services.app import Services
 from kiosk.ui.admin import register as register_view
-from kiosk.ui.admin.dialogs import FormDialog
+from kiosk.ui.admin.dialogs import ASKED_READ_SECONDS, FormDialog
 from kiosk.ui.breakfast import BreakfastScreen
 from kiosk.ui.home import HomeScreen
 from kiosk.ui.person import PersonScreen
@@ -264,3 +264,41 @@ async def test_f4_again_after_the_question_undoes_the_last_scan(school: Services
         await press(pilot, "f4")
         assert _in_drawer(school) == []
         assert "✗ UNDONE Esha Patel: phone into the drawer" in screen_text(app)
+
+
+async def test_the_console_does_not_lock_itself_while_a_correction_is_being_saved(
+    office: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Dina confirms a correction; the register is busy (another kiosk writing) and the
+    # dialog says "Saving…" for longer than the console's idle time. The console locked
+    # itself meanwhile ("locked itself after 2 minutes without input"), the dialog with it:
+    # the correction was saved, and nobody was told whether it had been. The lock waits
+    # for the save; the idle time counts from its answer.
+    wrong = office.phones.deposit("ASMITH")
+    app = ConsoleHost(office)
+    timeout = office.settings.admin_idle_timeout
+    async with app.run_test(size=(110, 34)) as pilot:
+        console = app.screen
+        await _correction_asked(pilot, app)
+        await pilot.press("enter")
+        await pilot.pause(ASKED_READ_SECONDS + 0.1)
+        gate = hold(monkeypatch, office.register, "void", seconds=5)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: any("Saving" in m for m in messages(app)))
+        app.clock.advance(timeout + 30)
+        console.check_idle_timeout()  # type: ignore[attr-defined]
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, FormDialog)
+        gate.set()
+        await wait_until(pilot, lambda: app.screen is console)
+        await wait_until(pilot, lambda: any("voided" in m for m in messages(app)))
+        # The office reads the answer: not locked a moment after it.
+        app.clock.advance(1)
+        console.check_idle_timeout()  # type: ignore[attr-defined]
+        await pilot.pause(0.1)
+        assert app.screen is console and console.locked_reason is None  # type: ignore[attr-defined]
+        app.clock.advance(timeout)
+        console.check_idle_timeout()  # type: ignore[attr-defined]
+        await wait_until(pilot, lambda: app.screen is not console)
+    row = next(r for r in office.register.day(START.date()).rows if r.event_id == wrong.event_id)
+    assert row.voided

@@ -74,6 +74,9 @@ log = logging.getLogger("kiosk.ui.admin")
 POLL_SECONDS = 2.0
 EXIT_WAIT_SECONDS = 5.0  # at most this long for the database to record who closed the app
 FULL_RELOAD_SECONDS = 30.0
+# The database work (``run_db`` groups) that saves what the office asked for: the console does
+# not lock itself while one runs (see check_idle_timeout).
+SAVING_GROUPS = frozenset({"form", "change", "export", "exit"})
 GC_PAUSE_SECONDS = 1.0  # at most this long without garbage collection while the console opens
 
 
@@ -536,7 +539,13 @@ class AdminConsoleScreen(Screen[None]):
         self.touch()
 
     def check_idle_timeout(self) -> None:
-        """Locks the console after ``admin_idle_timeout`` without input (``clock_of(app)``)."""
+        """Locks the console after ``admin_idle_timeout`` without input (``clock_of(app)``).
+        Not while something the office asked for is being saved (a correction, a retirement,
+        an export): locked then, the dialog went with it and nobody was told whether it had
+        been saved. The idle time counts from its answer."""
+        if any(w.group in SAVING_GROUPS and not w.is_finished for w in self.app.workers):
+            self.touch()
+            return
         idle = self.clock.monotonic() - self._last_input
         if idle >= self.services.settings.admin_idle_timeout:
             minutes, seconds = divmod(int(self.services.settings.admin_idle_timeout), 60)
