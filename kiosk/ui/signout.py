@@ -15,10 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
+from time import monotonic
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -30,7 +31,7 @@ from kiosk.domain.events import SIGN_OUT_REASONS
 from kiosk.domain.rules import check_expected_return
 from kiosk.domain.text import display_text
 from kiosk.domain.when import not_a_school_day
-from kiosk.ui.base import KioskScreenMixin, StaffScreen
+from kiosk.ui.base import READ_SECONDS, KioskScreenMixin, StaffScreen
 from kiosk.ui.formats import clock_time, day_and_time, parse_when, when_in_words
 from kiosk.ui.widgets import (
     TODO_MARK,
@@ -132,6 +133,9 @@ class SignOutScreen(StaffScreen):
         # A step (a policy, the VDU question) has been shown over the form: the step the form
         # opens as it comes is not opened again once one has been (see on_mount).
         self._step_shown = False
+        # When the form came back whole after its steps (time.monotonic(), a key's own clock):
+        # an Enter pressed before it, or this soon after, was not meant for "Sign out".
+        self._back_at: float | None = None
 
     def compose(self) -> ComposeResult:
         staff = self.check.staff
@@ -366,10 +370,34 @@ class SignOutScreen(StaffScreen):
             self._show_check()
             if completed and self._prerequisites():
                 self.start_next_step()
+            elif completed:
+                self._back_at = monotonic()  # the whole form, shown for the first time
 
         self.call(lambda s: s.devices.check_sign_out(code, tags), done)
 
     # --- keys ---------------------------------------------------------------------------------
+
+    def take_key(self, event: events.Key) -> bool:
+        """Enter with nothing typed, pressed before the form came back from its last step
+        (the policy, the VDU question) or as it did: the second press of a double Enter on
+        that step (its date, "I agree"). It signed the devices out with what the form had
+        been given before the steps, the form never seen. Said instead; Enter again signs
+        out."""
+        back = self._back_at
+        field = self.code_field
+        typed = field is not None and bool(field.value.strip())
+        if (
+            back is not None
+            and event.key in ("enter", "ctrl+m")
+            and not typed
+            and event.time < back + READ_SECONDS
+        ):
+            self.show_info(
+                "Enter came as this form came back: nothing is signed out yet. Check it, "
+                "then press Enter to sign out (Esc: cancel)."
+            )
+            return True
+        return super().take_key(event)
 
     def action_enter(self) -> None:
         if not self.enter_allowed():

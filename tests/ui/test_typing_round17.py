@@ -19,8 +19,12 @@ from kiosk.services.app import Services
 from kiosk.ui.admin import register as register_view
 from kiosk.ui.admin.dialogs import ASKED_READ_SECONDS, FormDialog
 from kiosk.ui.breakfast import BreakfastScreen
+from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.home import HomeScreen
 from kiosk.ui.person import PersonScreen
+from kiosk.ui.policy import PolicyScreen
+from kiosk.ui.signout import SignOutScreen
+from kiosk.ui.wellbeing import VduScreen
 from tests.conftest import START, FakeClock
 from tests.school import make_school
 from tests.ui.admin_support import (
@@ -33,6 +37,7 @@ from tests.ui.admin_support import (
 )
 from tests.ui.clocks import FakeUiClock
 from tests.ui.kiosk_support import (
+    burst,
     events,
     hold,
     make_app,
@@ -302,3 +307,43 @@ async def test_the_console_does_not_lock_itself_while_a_correction_is_being_save
         await wait_until(pilot, lambda: app.screen is not console)
     row = next(r for r in office.register.day(START.date()).rows if r.event_id == wrong.event_id)
     assert row.voided
+
+
+# --- the sign-out form, back after its steps ----------------------------------------------------
+
+
+async def test_a_double_enter_on_the_vdu_date_does_not_sign_out_the_form_unseen(
+    school: Services,
+) -> None:
+    # Alice types her laptop's label, her reason's digit and Enter in one go; the form first
+    # asks her to agree the policy, then her display-screen (VDU) training. She types the
+    # date and presses Enter twice (a habit, a key that bounces). The first recorded her
+    # training; the second, pressed before the form had come back, signed the laptop out
+    # with the return time the form suggests: the form was never on the screen between
+    # the steps and the confirmation. Now that Enter records nothing, and the form says so;
+    # once she has seen it, Enter signs out.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        before = len(events(school))
+        burst(app, "LAP-001⏎2⏎")
+        await settle(pilot)
+        policy = app.screen
+        assert isinstance(policy, PolicyScreen)
+        for _ in range(30):
+            await pilot.press("pagedown")
+        await settle(pilot)
+        await wait_for(pilot, lambda: policy.reached_end)
+        await pilot.pause(0.6)  # read
+        await press(pilot, "enter")
+        assert isinstance(app.screen, VduScreen)
+        burst(app, "1/9/2025⏎⏎")
+        await settle(pilot)
+        kinds = [kind for kind, _ in events(school)[before:]]
+        assert kinds == ["policy_acknowledged", "vdu_training_declared"], kinds
+        assert isinstance(app.screen, SignOutScreen), type(app.screen).__name__
+        assert "nothing is signed out yet" in notice(app), notice(app)
+        await pilot.pause(0.6)  # she checks the form
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ConfirmScreen)
+    assert [kind for kind, _ in events(school)[before:]][-1] == "device_signed_out"
