@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from time import monotonic
 
 import pytest
@@ -347,3 +347,29 @@ async def test_a_double_enter_on_the_vdu_date_does_not_sign_out_the_form_unseen(
         await press(pilot, "enter")
         assert isinstance(app.screen, ConfirmScreen)
     assert [kind for kind, _ in events(school)[before:]][-1] == "device_signed_out"
+
+
+async def test_a_double_enter_on_i_agree_does_not_sign_out_the_form_unseen(
+    school: Services,
+) -> None:
+    # The same with the policy as the only step (her VDU training is recorded): "I have
+    # read and agree" pressed twice signed the laptop out with the first one's form unseen.
+    school.policies.declare_vdu_training("ASMITH", date(2025, 9, 1))
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        before = len(events(school))
+        burst(app, "LAP-001⏎2⏎")
+        await settle(pilot)
+        policy = app.screen
+        assert isinstance(policy, PolicyScreen)
+        for _ in range(30):
+            await pilot.press("pagedown")
+        await settle(pilot)
+        await wait_for(pilot, lambda: policy.reached_end)
+        await pilot.pause(0.6)  # read
+        burst(app, "⏎⏎")
+        await settle(pilot)
+        assert [kind for kind, _ in events(school)[before:]] == ["policy_acknowledged"]
+        assert isinstance(app.screen, SignOutScreen)
+        assert "nothing is signed out yet" in notice(app)
