@@ -5,6 +5,7 @@ and moves them all to the staff-room store when breakfast club ends."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from time import monotonic
 from typing import TYPE_CHECKING, ClassVar
 
@@ -18,6 +19,7 @@ from textual.widgets import Button, Static
 from kiosk.domain.errors import KioskError
 from kiosk.domain.events import BREAKFAST_DRAWER_STORE
 from kiosk.domain.scan import ScanKind, parse_scan
+from kiosk.domain.text import display_text, one_line
 from kiosk.ui.base import READ_SECONDS, KioskScreenMixin, StaffScreen, shown_code
 from kiosk.ui.formats import clock_time
 from kiosk.ui.widgets import ERROR_MARK, OK_MARK, CodeField, Notice, TouchButton, assemble
@@ -58,6 +60,16 @@ class Entry:
         return self.receipt.staff.name if self.receipt.staff else "?"
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A code read and refused (nothing recorded): kept in the running list with the scans, so
+    that a refusal in a queue of colleagues is still on the screen after the next scan."""
+
+    at: datetime
+    code: str
+    reason: str
+
+
 class BreakfastScreen(StaffScreen):
     # A lead collects phones as colleagues arrive: ten times the usual idle timeout.
     IDLE_FACTOR = 10.0
@@ -76,6 +88,8 @@ class BreakfastScreen(StaffScreen):
         self.lead = lead
         self.mode = "in"
         self.entries: list[Entry] = []
+        # The running list, newest last: each scan recorded and each code refused.
+        self.listed: list[Entry | Refusal] = []
         self.in_drawer: tuple[PhoneHolding, ...] = ()
         self._move_armed_at: float | None = None
         self._undone_at: float | None = None  # when the last undo was shown (app's clock)
@@ -243,7 +257,17 @@ class BreakfastScreen(StaffScreen):
         )
         zone = self.kiosk.settings.zone
         lines: list[Content] = []
-        for entry in reversed(self.entries):
+        for entry in reversed(self.listed):
+            if isinstance(entry, Refusal):
+                at = clock_time(entry.at, zone)
+                lines.append(
+                    assemble(
+                        f"{at}  ",
+                        (f"{ERROR_MARK} NOT RECORDED ", "bold"),
+                        f"“{entry.code}”: {entry.reason}",
+                    )
+                )
+                continue
             at = clock_time(entry.receipt.occurred_at, zone)
             what = "phone into the drawer" if entry.action == "in" else "phone handed back"
             if entry.undone:
@@ -271,6 +295,7 @@ class BreakfastScreen(StaffScreen):
             scan = parse_scan(text)
         except KioskError as exc:
             self._refused_code = text.strip()
+            self._list_refusal(text, exc.message)
             self.show_error(exc)
             return
         if paused and scan.kind is not ScanKind.DEVICE:
@@ -278,6 +303,7 @@ class BreakfastScreen(StaffScreen):
             return
         if scan.kind is ScanKind.DEVICE:
             self._refused_code = text.strip()
+            self._list_refusal(scan.code, "a label, not a badge.")
             self.show_error(
                 "Breakfast-club mode logs phones: scan a colleague's badge. "
                 "(Leave the mode with Esc to sign a laptop out.)",
@@ -302,6 +328,7 @@ class BreakfastScreen(StaffScreen):
 
         def failed(exc: KioskError) -> None:
             self._refused_code = code
+            self._list_refusal(code, exc.message)
             if code.casefold() in exc.message.casefold():
                 self.show_error(exc)
             else:
@@ -309,12 +336,19 @@ class BreakfastScreen(StaffScreen):
 
         return failed
 
+    def _list_refusal(self, code: str, reason: str) -> None:
+        self.listed.append(
+            Refusal(self.kiosk.clock.now(), shown_code(code), display_text(one_line(reason)))
+        )
+        self._refresh_view()
+
     def _recorded(self, result: tuple[EventReceipt, tuple[PhoneHolding, ...]], mode: str) -> None:
         receipt, self.in_drawer = result
         self._undone_at = None  # a new scan: F4 now undoes it
         self._refused_code = self._undo_asked_at = None
         entry = Entry(receipt, mode)
         self.entries.append(entry)
+        self.listed.append(entry)
         self._refresh_view()
         at = clock_time(receipt.occurred_at, self.kiosk.settings.zone)
         self.query_one("#notice", Notice).show("ok", f"{receipt.summary}: {entry.name} ({at}).")
