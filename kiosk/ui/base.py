@@ -414,6 +414,14 @@ class KioskScreenMixin:
 
     # --- scans ---------------------------------------------------------------------------
 
+    # What is not recorded when this screen is closed unfinished (None: said in general).
+    UNFINISHED_WORDS: ClassVar[str | None] = None
+
+    def recorded_here(self) -> list[str]:
+        """What this screen recorded for its owner on the way and keeps (a policy agreed and
+        VDU training on the way to a sign-out): said when it is closed unfinished."""
+        return []
+
     @property
     def screen_owner(self) -> StaffInfo | None:
         """Whose screen this is (None: nobody's in particular, e.g. a return from home)."""
@@ -571,11 +579,29 @@ class KioskScreenMixin:
         The screen is dropped (nothing recorded) and the code is read as if typed on home."""
         owner = self.screen_owner
         kiosk = self.kiosk
-        note = (
-            f"{owner.name}'s screen was closed: nothing recorded for them."
-            if owner is not None
-            else "The last screen was closed unfinished: nothing recorded."
-        )
+        # What the owner's screens recorded on the way is kept, and said: "nothing recorded
+        # for them", after a policy agreed and VDU training on the way to a sign-out, sent
+        # them (or the office) to do it again.
+        kept: list[str] = []
+        lost: str | None = None
+        for screen in self.app.screen_stack if owner is not None else ():
+            if not isinstance(screen, KioskScreenMixin):
+                continue
+            mine = screen.screen_owner
+            if owner is None or mine is None or mine.id != owner.id:
+                continue
+            kept.extend(screen.recorded_here())
+            lost = lost or screen.UNFINISHED_WORDS
+        if owner is None:
+            note = "The last screen was closed unfinished: nothing recorded."
+        elif kept:
+            lost = lost or "the rest was not recorded"
+            note = (
+                f"{owner.name}'s screen was closed unfinished: {lost}. "
+                f"Kept for them: {'; '.join(kept)}."
+            )
+        else:
+            note = f"{owner.name}'s screen was closed: nothing recorded for them."
         self.reading_code = False
         kiosk.go_home()
         home = kiosk.home

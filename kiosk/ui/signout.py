@@ -125,6 +125,11 @@ class SignOutScreen(StaffScreen):
         # signed out what the summary line said, though no key on the form names it.)
     ]
 
+    UNFINISHED_WORDS = "nothing was signed out"
+
+    def recorded_here(self) -> list[str]:
+        return list(self._steps_recorded)
+
     def __init__(self, check: SignOutCheck) -> None:
         super().__init__(classes="signout-screen")
         self.check = check
@@ -136,6 +141,9 @@ class SignOutScreen(StaffScreen):
         # When the form came back whole after its steps (time.monotonic(), a key's own clock):
         # an Enter pressed before it, or this soon after, was not meant for "Sign out".
         self._back_at: float | None = None
+        # The steps recorded on the way (a policy agreed, VDU training), as said when the
+        # form is closed unfinished: they are kept.
+        self._steps_recorded: list[str] = []
 
     def compose(self) -> ComposeResult:
         staff = self.check.staff
@@ -349,6 +357,9 @@ class SignOutScreen(StaffScreen):
             # form too, before the check asked for below answers. Nothing on the form as it
             # was (an Enter, the step it opens as it comes) shows it a second time.
             check = self.check
+            self._steps_recorded.append(
+                completed.summary if not isinstance(completed, bool) else "VDU training recorded"
+            )
             if step.startswith("policy:"):
                 done_id = int(step.removeprefix("policy:"))
                 missing = tuple(p for p in check.missing_policies if p.id != done_id)

@@ -4,12 +4,26 @@ what each screen says afterwards is compared with what the register holds."""
 from __future__ import annotations
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Static
 
 from kiosk.services.app import Services
 from kiosk.ui.app import KioskApp
 from kiosk.ui.breakfast import BreakfastScreen
-from tests.ui.kiosk_support import events, make_app, press, running, scan, type_code
+from kiosk.ui.person import PersonScreen
+from kiosk.ui.policy import PolicyScreen
+from kiosk.ui.signout import SignOutScreen
+from kiosk.ui.wellbeing import VduScreen
+from tests.ui.kiosk_support import (
+    events,
+    make_app,
+    notice,
+    press,
+    running,
+    scan,
+    settle,
+    type_code,
+)
 
 pytestmark = pytest.mark.ui
 
@@ -45,3 +59,53 @@ async def test_breakfast_list_keeps_a_refused_code_after_the_next_scan(school: S
         assert any("already" in line for line in refused), log
     recorded = [(kind, d.get("store")) for kind, d in events(school)[before:]]
     assert [kind for kind, _ in recorded] == ["phone_deposited", "phone_deposited"]
+
+
+async def _to_the_vdu_step(pilot: Pilot[None], app: KioskApp) -> None:
+    """Alice (a new teacher: the policy and VDU training still to do) types her code, then a
+    laptop's tag, reads the policy to its end and agrees: the VDU question is next."""
+    await type_code(pilot, "asmith")
+    await type_code(pilot, "lap-001")
+    assert isinstance(app.screen, PolicyScreen)
+    for _ in range(40):
+        await pilot.press("pagedown")
+    await settle(pilot)
+    await press(pilot, "enter")
+    assert isinstance(app.screen, VduScreen)
+
+
+async def test_next_persons_badge_on_a_sign_out_does_not_say_nothing_was_recorded(
+    school: Services,
+) -> None:
+    # Alice agrees the policy and records her VDU training on the way to signing a laptop
+    # out, then walks away from the form. Esha scans her badge. The note said "Alice
+    # Smith's screen was closed: nothing recorded for them", though her agreement and her
+    # training had been recorded: Alice (or the office, told so) would do them again.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await _to_the_vdu_step(pilot, app)
+        await type_code(pilot, "today")
+        assert isinstance(app.screen, SignOutScreen)
+        before = [kind for kind, _ in events(school)]
+        assert before[-2:] == ["policy_acknowledged", "vdu_training_declared"]
+        await scan(pilot, "SRK1:S:EPATEL")
+        assert isinstance(app.screen, PersonScreen)
+        said = notice(app)
+        assert "nothing recorded for them" not in said, said
+        assert "Alice Smith" in said and "nothing was signed out" in said, said
+        assert "acknowledged" in said and "training recorded" in said, said
+    assert [kind for kind, _ in events(school)] == before
+
+
+async def test_next_persons_badge_on_the_vdu_step_says_the_policy_is_kept(
+    school: Services,
+) -> None:
+    # The same, Alice gone from the VDU question after agreeing the policy.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await _to_the_vdu_step(pilot, app)
+        await scan(pilot, "SRK1:S:EPATEL")
+        assert isinstance(app.screen, PersonScreen)
+        said = notice(app)
+        assert "nothing recorded for them" not in said, said
+        assert "acknowledged" in said and "training recorded" not in said, said
