@@ -373,8 +373,12 @@ class SignOutScreen(StaffScreen):
         says a policy is still to be agreed); the next step opens after one ``completed``."""
         code, tags = self.check.staff.code, list(self.tags)
         if completed and not isinstance(completed, bool):
+            # Every step recorded on this form so far, not the last alone: the next step
+            # opens over the form at once, and each one's line replaced the one before, so
+            # an agreement to a policy was never seen to be recorded.
             at = clock_time(completed.occurred_at, self.kiosk.settings.zone)
-            self.query_one("#notice", Notice).show("ok", f"{completed.summary} ({at}).")
+            steps = "; ".join(self._steps_recorded) or completed.summary
+            self.query_one("#notice", Notice).show("ok", f"{steps} ({at}).")
 
         def done(check: SignOutCheck) -> None:
             self.check = check
@@ -653,9 +657,12 @@ class SignOutScreen(StaffScreen):
     def _signed_out(self, receipt: SignOutReceipt) -> None:
         zone = self.kiosk.settings.zone
         items = ", ".join(f"{d.kind_label} {d.tag}" for d in self.check.devices)
+        lines = [self.check.staff.name, f"Due back {day_and_time(receipt.expected_return, zone)}."]
+        if self._steps_recorded:  # (on the way here: said on the confirmation too)
+            lines.append(f"Also recorded: {'; '.join(self._steps_recorded)}.")
         self.kiosk.confirm(
             f"Signed out off site: {items}",
-            [self.check.staff.name, f"Due back {day_and_time(receipt.expected_return, zone)}."],
+            lines,
             receipt.receipts[0].occurred_at if receipt.receipts else None,
         )
 

@@ -10,6 +10,7 @@ from textual.widgets import Static
 from kiosk.services.app import Services
 from kiosk.ui.app import KioskApp
 from kiosk.ui.breakfast import BreakfastScreen
+from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.person import PersonScreen
 from kiosk.ui.policy import PolicyScreen
 from kiosk.ui.signout import SignOutScreen
@@ -21,6 +22,7 @@ from tests.ui.kiosk_support import (
     press,
     running,
     scan,
+    screen_text,
     settle,
     type_code,
 )
@@ -109,3 +111,25 @@ async def test_next_persons_badge_on_the_vdu_step_says_the_policy_is_kept(
         said = notice(app)
         assert "nothing recorded for them" not in said, said
         assert "acknowledged" in said and "training recorded" not in said, said
+
+
+async def test_sign_out_confirmation_says_what_was_recorded_on_the_way(school: Services) -> None:
+    # Alice's first laptop sign-out: the policy, then the VDU question, then the form. Each
+    # step's "recorded" was shown only under the form as the next step opened over it, each
+    # replacing the last: she never saw that her agreement to the policy had been recorded,
+    # and the big confirmation named only the laptop.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await _to_the_vdu_step(pilot, app)
+        await type_code(pilot, "today")
+        assert isinstance(app.screen, SignOutScreen)
+        said = notice(app)
+        assert "acknowledged" in said and "training recorded" in said, said
+        await type_code(pilot, "1")
+        assert isinstance(app.screen, ConfirmScreen), notice(app)
+        shown = screen_text(app)
+        assert "Signed out off site: Laptop LAP-001" in shown
+        assert "School Acceptable Use Policy" in shown and "acknowledged" in shown, shown
+        assert "training recorded" in shown, shown
+    kinds = [kind for kind, _ in events(school)]
+    assert kinds[-3:] == ["policy_acknowledged", "vdu_training_declared", "device_signed_out"]
