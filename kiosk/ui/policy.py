@@ -21,6 +21,7 @@ from kiosk.ui.base import StaffScreen
 from kiosk.ui.widgets import CodeField, Notice, TouchButton, assemble, plain
 
 if TYPE_CHECKING:
+    from kiosk.services.app import Services
     from kiosk.services.views import EventReceipt, PolicyText, StaffInfo
 
 
@@ -162,15 +163,32 @@ class PolicyScreen(StaffScreen):
         if not self.reached_end:
             self.show_error("Please read to the end of the policy first.", title="Not yet")
             return
-        shown, code = self.shown, self.staff.code
+        shown, code, chained = self.shown, self.staff.code, self.chained
         fingerprint = text_fingerprint(shown.text)
-        self.call(
-            lambda s: s.policies.acknowledge(code, shown.policy.id, fingerprint), self._agreed
-        )
 
-    def _agreed(self, receipt: EventReceipt) -> None:
+        def agree(s: Services) -> tuple[EventReceipt, tuple[str, ...]]:
+            receipt = s.policies.acknowledge(code, shown.policy.id, fingerprint)
+            if chained:
+                return receipt, ()  # (the sign-out form asks for the next one itself)
+            try:
+                left = tuple(f"{p.title} ({p.version})" for p in s.policies.outstanding(code))
+            except Exception:  # recorded already: what is left is said only when it is read
+                left = ()
+            return receipt, left
+
+        self.call(agree, self._agreed)
+
+    def _agreed(self, result: tuple[EventReceipt, tuple[str, ...]]) -> None:
+        receipt, left = result
         if self.chained:
             self.dismiss(receipt)
+        elif left:
+            # One of several agreed from F7: the confirmation went back to the start, and
+            # nothing said another was still to agree (she left thinking she was done).
+            self.confirm_receipt(
+                receipt,
+                f"Still to read and agree: {'; '.join(left)}. Scan your badge again, then F7.",
+            )
         else:
             self.confirm_receipt(receipt)
 

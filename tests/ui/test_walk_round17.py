@@ -133,3 +133,27 @@ async def test_sign_out_confirmation_says_what_was_recorded_on_the_way(school: S
         assert "training recorded" in shown, shown
     kinds = [kind for kind, _ in events(school)]
     assert kinds[-3:] == ["policy_acknowledged", "vdu_training_declared", "device_signed_out"]
+
+
+async def test_agreeing_one_of_two_policies_says_the_other_is_still_to_read(
+    school: Services,
+) -> None:
+    # Esha's first morning: two policies to agree (the school's and the LA's). F7 on her
+    # screen opens the first; she reads it and agrees. The confirmation said only "School
+    # Acceptable Use Policy acknowledged" and went back to the start: nothing said that a
+    # second one was still to be agreed, so she left thinking she was done.
+    school.policies.publish("LA Acceptable Use Policy", "2026", "# LA AUP\n\nBe kind.\n")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        await press(pilot, "f7")
+        assert isinstance(app.screen, PolicyScreen)
+        for _ in range(40):
+            await pilot.press("pagedown")
+        await settle(pilot)
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ConfirmScreen), notice(app)
+        shown = screen_text(app)
+        assert "acknowledged" in shown, shown
+        assert "Still to read and agree" in shown and "LA Acceptable Use Policy" in shown, shown
+    assert [kind for kind, _ in events(school)].count("policy_acknowledged") == 1
