@@ -16,7 +16,7 @@ from textual.containers import Grid, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Static
 
-from kiosk.domain.errors import KioskError
+from kiosk.domain.errors import KioskError, NotFound
 from kiosk.domain.events import BREAKFAST_DRAWER_STORE
 from kiosk.domain.scan import ScanKind, parse_scan
 from kiosk.domain.text import display_text, one_line
@@ -328,6 +328,16 @@ class BreakfastScreen(StaffScreen):
 
         def failed(exc: KioskError) -> None:
             self._refused_code = code
+            if isinstance(exc, NotFound) and code.strip().isdigit():
+                # Digits nobody has as a code: most likely the admin PIN, typed here as on
+                # the PIN pad. Not quoted, in the list (kept for the session) or below.
+                said = (
+                    "A number (not shown here) is not a staff code: nothing recorded. The "
+                    "admin PIN goes on the PIN pad: Esc, then F10 on the start screen."
+                )
+                self._list_refusal("•" * len(code.strip()), said)
+                self.show_error(said, title="Not recognised")
+                return
             self._list_refusal(code, exc.message)
             if code.casefold() in exc.message.casefold():
                 self.show_error(exc)

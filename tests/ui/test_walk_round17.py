@@ -15,6 +15,7 @@ from kiosk.ui.person import PersonScreen
 from kiosk.ui.policy import PolicyScreen
 from kiosk.ui.signout import SignOutScreen
 from kiosk.ui.wellbeing import VduScreen
+from tests.ui.conftest import ADMIN_PIN
 from tests.ui.kiosk_support import (
     events,
     make_app,
@@ -157,3 +158,22 @@ async def test_agreeing_one_of_two_policies_says_the_other_is_still_to_read(
         assert "acknowledged" in shown, shown
         assert "Still to read and agree" in shown and "LA Acceptable Use Policy" in shown, shown
     assert [kind for kind, _ in events(school)].count("policy_acknowledged") == 1
+
+
+async def test_a_pin_typed_on_breakfast_club_is_not_kept_on_the_screen(school: Services) -> None:
+    # Ben leaves breakfast club open. Carol (an admin) presses F10 as on the home screen
+    # (nothing happens here) and types the admin PIN and Enter: it is read as a colleague's
+    # code and refused. The running list, which keeps refusals for the session, must not
+    # keep the PIN on the screen for the next passer-by; nor may the line under the field.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:BJONES")
+        await press(pilot, "f5")
+        assert isinstance(app.screen, BreakfastScreen)
+        await press(pilot, "f10")
+        await type_code(pilot, ADMIN_PIN)
+        log, said = _breakfast_log(app), notice(app)
+        assert ADMIN_PIN not in log and ADMIN_PIN not in said, (log, said)
+        assert "NOT RECORDED" in log.upper() and "not a staff code" in said, (log, said)
+        await type_code(pilot, "epatle")  # a mistyped code is still quoted
+        assert "EPATLE" in _breakfast_log(app).upper()
