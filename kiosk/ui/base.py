@@ -755,12 +755,19 @@ class StaffScreen(PlainBackgroundMixin, KioskScreenMixin, Screen[Any]):
     AUTO_FOCUS = ""  # each screen focuses what it needs (often nothing: one-key actions)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "done", "Done", show=False),
+        # F10 is "Admin" on the start screen only. Pressed here it did nothing and said
+        # nothing: the admin typed the PIN into this screen's code field (on breakfast
+        # club, a colleague's code), then scanned their badge (their own phone logged).
+        Binding("f10", "admin_elsewhere", show=False),
     ]
 
     def action_done(self) -> None:
         if self.kiosk.busy:
             return
         self.kiosk.go_home()
+
+    def action_admin_elsewhere(self) -> None:
+        self.show_info("Admin (the PIN pad) is on the start screen: press Esc, then F10.")
 
 
 class StaffModal(KioskScreenMixin, ModalScreen[Any]):

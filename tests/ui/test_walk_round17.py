@@ -177,3 +177,28 @@ async def test_a_pin_typed_on_breakfast_club_is_not_kept_on_the_screen(school: S
         assert "NOT RECORDED" in log.upper() and "not a staff code" in said, (log, said)
         await type_code(pilot, "epatle")  # a mistyped code is still quoted
         assert "EPATLE" in _breakfast_log(app).upper()
+
+
+async def test_f10_away_from_the_start_screen_says_where_the_admin_pin_pad_is(
+    school: Services,
+) -> None:
+    # F10 is "Admin" on the start screen, and on no other. Pressed on breakfast club (or a
+    # person's screen) it did nothing and said nothing: the admin typed the PIN into the
+    # colleague's-code field, then scanned their badge, and breakfast club logged the
+    # admin's own phone into the drawer. Now the screen says how to get to the PIN pad.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:BJONES")
+        await press(pilot, "f10")
+        assert isinstance(app.screen, PersonScreen)
+        assert "Esc, then F10" in notice(app), notice(app)
+        await press(pilot, "f5")
+        assert isinstance(app.screen, BreakfastScreen)
+        before = len(events(school))
+        await press(pilot, "f10")
+        assert isinstance(app.screen, BreakfastScreen)
+        assert "Esc, then F10" in notice(app), notice(app)
+        assert len(events(school)) == before
+        await press(pilot, "escape")
+        await press(pilot, "f10")
+        assert type(app.screen).__name__ == "PinScreen"
