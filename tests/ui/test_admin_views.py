@@ -165,9 +165,9 @@ async def test_off_site_overdue_first_and_marked_in_words(
         assert shown[2][1:6] == [
             "Laptop LAP-001",
             "Alice Smith (ASMITH)",
+            "Thu 12 Mar 08:05",
             "Tue 10 Mar 08:05",
             "Report writing",
-            "Thu 12 Mar 08:05",
         ]
         summary = text_of(app.screen.query_one("#offsite-summary", Static))
         assert "3 devices off site, 2 overdue" in summary

@@ -3,9 +3,11 @@ what each screen says afterwards is compared with what the register holds."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from kiosk.services.app import Services
 from kiosk.ui.app import KioskApp
@@ -15,6 +17,9 @@ from kiosk.ui.person import PersonScreen
 from kiosk.ui.policy import PolicyScreen
 from kiosk.ui.signout import SignOutScreen
 from kiosk.ui.wellbeing import VduScreen
+from tests.conftest import START, FakeClock
+from tests.school import make_ready, make_school
+from tests.ui.admin_support import ConsoleHost, open_services, wait_until
 from tests.ui.conftest import ADMIN_PIN
 from tests.ui.kiosk_support import (
     events,
@@ -27,6 +32,7 @@ from tests.ui.kiosk_support import (
     settle,
     type_code,
 )
+from tests.ui.test_hostile_round16 import drawn_words
 
 pytestmark = pytest.mark.ui
 
@@ -202,3 +208,35 @@ async def test_f10_away_from_the_start_screen_says_where_the_admin_pin_pad_is(
         await press(pilot, "escape")
         await press(pilot, "f10")
         assert type(app.screen).__name__ == "PinScreen"
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24)])
+async def test_off_site_shows_when_each_device_is_due_back(
+    sqlite_url: str, clock: FakeClock, size: tuple[int, int]
+) -> None:
+    # The office's first week: "what is off site or overdue, and when is it due back?" The
+    # Off site tab listed status, device, who, since and the reason; "Expected back" came
+    # after the reason, past the right edge of a 100- or 80-column screen, with nothing to
+    # say it was there: the office could not see when anything was due.
+    services = open_services(sqlite_url, clock)
+    try:
+        clock.set(START - timedelta(weeks=10))
+        make_school(services)
+        clock.set(START)
+        make_ready(services, "ASMITH")
+        services.devices.sign_out(
+            "ASMITH",
+            ["LAP-001"],
+            reason="Planning and marking at home",
+            expected_return=START + timedelta(days=2),
+        )
+        app = ConsoleHost(services)
+        async with app.run_test(size=size) as pilot:
+            await pilot.press("3")
+            await wait_until(
+                pilot, lambda: app.screen.query_one("#offsite-table", DataTable).row_count == 1
+            )
+            await pilot.pause()
+            assert "Thu12Mar08:05" in drawn_words(app), drawn_words(app)
+    finally:
+        services.close()

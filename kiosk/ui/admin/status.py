@@ -246,9 +246,11 @@ class OffsitePane(Pane):
         table.add_column("Status", key="status")
         table.add_column("Device", key="device")
         table.add_column("Who has it", key="who")
+        # Before the reason (free text, wide): after it, it was past the right edge of a
+        # 100- or 80-column screen, and the office could not see when anything was due.
+        table.add_column("Expected back", key="due")
         table.add_column("Since", key="since")
         table.add_column("Reason", key="reason")
-        table.add_column("Expected back", key="due")
         table.add_column("Line manager", key="manager")
         yield table
         yield FeedbackLine()
@@ -268,12 +270,12 @@ class OffsitePane(Pane):
                         status,
                         f"{item.device.kind_label} {item.device.tag}",
                         f"{item.staff.name} ({item.staff.code})",
-                        self.local(item.since),
-                        item.reason,
                         Text(
                             self.local(item.expected_return),
                             style="bold red" if item.overdue else "",
                         ),
+                        self.local(item.since),
+                        item.reason,
                         item.line_manager or "",
                     ],
                 )
