@@ -23,6 +23,7 @@ from tests.ui.admin_support import ConsoleHost, open_services, wait_until
 from tests.ui.conftest import ADMIN_PIN
 from tests.ui.kiosk_support import (
     events,
+    idle,
     make_app,
     notice,
     press,
@@ -240,3 +241,26 @@ async def test_off_site_shows_when_each_device_is_due_back(
             assert "Thu12Mar08:05" in drawn_words(app), drawn_words(app)
     finally:
         services.close()
+
+
+async def test_undo_right_after_a_refused_code_asks_before_undoing_the_scan_before_it(
+    school: Services,
+) -> None:
+    # Ben logs Esha, then mistypes the next code ("atsmih"): refused, listed at the top as
+    # NOT RECORDED. He presses F4 (Undo last) to take the wrong line away: it undid Esha's
+    # scan, whose phone is in the drawer, and the register said it was not.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:BJONES")
+        await press(pilot, "f5")
+        await type_code(pilot, "epatel")
+        await type_code(pilot, "atsmih")
+        before = len(events(school))
+        await press(pilot, "f4")
+        said = notice(app)
+        assert "nothing to undo" in said and "Esha Patel" in said, said
+        assert len(events(school)) == before
+        await idle(pilot, 0.6)  # read, then F4 again: Esha's scan is undone
+        await press(pilot, "f4")
+        assert "Undone: Esha Patel's scan" in notice(app), notice(app)
+    assert [kind for kind, _ in events(school)][-1] == "correction"
