@@ -7,9 +7,11 @@ from datetime import timedelta
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from kiosk.services.app import Services
+from kiosk.ui.admin import AdminConsoleScreen
+from kiosk.ui.admin.app import AdminApp
 from kiosk.ui.app import KioskApp
 from kiosk.ui.breakfast import BreakfastScreen
 from kiosk.ui.confirm import ConfirmScreen
@@ -19,7 +21,7 @@ from kiosk.ui.signout import SignOutScreen
 from kiosk.ui.wellbeing import VduScreen
 from tests.conftest import START, FakeClock
 from tests.school import make_ready, make_school
-from tests.ui.admin_support import ConsoleHost, open_services, wait_until
+from tests.ui.admin_support import ConsoleHost, messages, open_services, wait_until
 from tests.ui.conftest import ADMIN_PIN
 from tests.ui.kiosk_support import (
     events,
@@ -264,3 +266,34 @@ async def test_undo_right_after_a_refused_code_asks_before_undoing_the_scan_befo
         await press(pilot, "f4")
         assert "Undone: Esha Patel's scan" in notice(app), notice(app)
     assert [kind for kind, _ in events(school)][-1] == "correction"
+
+
+async def test_office_sign_in_with_the_fields_the_wrong_way_round_does_not_leave_the_pin_in_view(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    # The office's first morning with `kiosk admin`: Dina types her code first, into the
+    # PIN field (digits only: her letters are dropped without a word), Enter (the cursor
+    # moves on), then the PIN into the staff-code field, in clear, and Enter. Before: "Type
+    # the admin PIN." and the PIN stayed on the screen in the staff-code field.
+    services = open_services(sqlite_url, clock)
+    try:
+        clock.set(START - timedelta(days=7))
+        make_school(services)
+        clock.set(START)
+        services.admin.set_pin(ADMIN_PIN)
+        app = AdminApp(services.settings, services)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_until(pilot, lambda: app.focused is app.screen.query_one("#pin", Input))
+            await pilot.press(*"doffice", "enter")
+            said = " ".join(messages(app))
+            assert "digits" in said, said  # her letters were not taken: said so
+            assert app.focused is app.screen.query_one("#pin", Input)
+            await pilot.press("tab", *ADMIN_PIN, "enter")  # the PIN in the code field
+            await pilot.pause()
+            assert app.screen.query_one("#code", Input).value == ""
+            assert ADMIN_PIN not in drawn_words(app)
+            assert app.focused is app.screen.query_one("#pin", Input)
+            await pilot.press(*ADMIN_PIN, "enter", *"doffice", "enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
+    finally:
+        services.close()

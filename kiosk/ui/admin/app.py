@@ -191,6 +191,15 @@ class SignInScreen(Screen[None]):
 
     @on(Input.Submitted, "#pin")
     def _pin_entered(self) -> None:
+        if not self.query_one("#pin", Input).value:
+            # Enter with the PIN field empty: most often a staff code typed into it first,
+            # its letters not taken (digits only) without a word; the PIN then went into the
+            # staff-code field, in clear.
+            self.say(
+                "The admin PIN goes here first (digits only), then Enter; then your staff code.",
+                error=True,
+            )
+            return
         self.query_one("#code", Input).focus()
 
     @on(Input.Submitted, "#code")
@@ -202,7 +211,18 @@ class SignInScreen(Screen[None]):
         pin = self.query_one("#pin", Input).value
         code_text = self.query_one("#code", Input).value
         if not pin:
-            self.say("Type the admin PIN.", error=True)
+            code_field = self.query_one("#code", Input)
+            if code_text.strip().isdigit():
+                # Digits in the staff-code field and no PIN: the PIN typed in the wrong
+                # field, in clear. Not left on the screen.
+                code_field.value = ""
+                self.say(
+                    "That looked like the PIN, in the staff-code field: it is cleared. Type "
+                    "the PIN in the Admin PIN field (digits only), then your staff code.",
+                    error=True,
+                )
+            else:
+                self.say("Type the admin PIN.", error=True)
             self.query_one("#pin", Input).focus()
             return
 
