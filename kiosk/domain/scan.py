@@ -26,6 +26,16 @@ CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9\-./]{0,31}$")
 _PAYLOAD = re.compile(r"^SRK(?P<version>\d+):(?P<kind>[SD]):(?P<code>.+)$")
 # Scanners sometimes send control characters (Ctrl+J, GS, tabs) around the payload.
 _STRIP = re.compile(r"[\s\x00-\x1f\x7f]+")
+# The admin PIN is digits only, six at least (kiosk/services/admin.py). Typed where a code is
+# read (before F10, or again where the admin's badge is asked for), a refusal quoting it put
+# the PIN in large type on the staff-room screen: such a number is never quoted.
+_PIN_LIKE = re.compile(r"^\d{6,}$")
+NOT_SHOWN = "not shown here: it may be the admin PIN"
+
+
+def may_be_the_pin(text: str) -> bool:
+    """``text`` has the shape of the admin PIN (six digits or more): not to be quoted."""
+    return bool(_PIN_LIKE.match(text.strip()))
 
 
 class ScanKind(StrEnum):

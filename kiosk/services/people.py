@@ -25,7 +25,14 @@ from kiosk.domain.errors import (
     RuleViolation,
 )
 from kiosk.domain.events import EventKind, Role
-from kiosk.domain.scan import CODE_PATTERN, SCAN_AGAIN, ScanKind, parse_scan
+from kiosk.domain.scan import (
+    CODE_PATTERN,
+    NOT_SHOWN,
+    SCAN_AGAIN,
+    ScanKind,
+    may_be_the_pin,
+    parse_scan,
+)
 from kiosk.domain.text import (
     bracketed_parts,
     check_typed_line,
@@ -80,9 +87,8 @@ class PeopleService(UseCases):
             if device is None:
                 if scan.kind is ScanKind.DEVICE:
                     raise NotFound(f"Label {scan.code} is not on the device list. Ask the office.")
-                raise NotAKioskCode(
-                    f"{scan.code} is not a staff code or an asset tag. {SCAN_AGAIN}"
-                )
+                shown = f"That number ({NOT_SHOWN})" if may_be_the_pin(scan.code) else scan.code
+                raise NotAKioskCode(f"{shown} is not a staff code or an asset tag. {SCAN_AGAIN}")
             if device.retired_at is not None:
                 raise RuleViolation(f"{device.tag} has been retired. Please hand it to the office.")
             now = self.ctx.clock()

@@ -22,6 +22,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, OptionList
 
 from kiosk.domain.errors import AmbiguousCode, KioskError
+from kiosk.domain.scan import may_be_the_pin
 from kiosk.domain.text import display_text, one_line
 from kiosk.ui.keys import FUNCTION_KEYS
 from kiosk.ui.text import show_toast
@@ -713,7 +714,10 @@ def may_be_a_code(text: str) -> bool:
 
 
 def shown_code(text: str, limit: int = 40) -> str:
-    """What was typed or scanned, as a message quotes it: safe to show, and short."""
+    """What was typed or scanned, as a message quotes it: safe to show, and short (a number
+    shaped like the admin PIN is never shown: dots)."""
+    if may_be_the_pin(text):
+        return "•" * len(text.strip())
     cleaned = display_text(text.strip())
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 
