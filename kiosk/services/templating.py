@@ -18,7 +18,11 @@ What grows with its arguments is worked out before it is made (``text_size``): a
 text (``[name] * 10000`` is ten thousand names once printed, joined or formatted; so is a
 list written out in the template), ``replace`` and ``translate`` (a copy of their new text
 for each match), ``join``, ``expandtabs``, ``indent`` and ``wordwrap`` (a width or a string
-for each tab or line), a format's fields (``'%s' * 1000 % ...``) and a ``~``'s pieces.
+for each tab or line), a format's fields (``'%s' * 1000 % ...``), a ``~``'s pieces and
+``batch``'s or ``slice``'s fill value (once for each place). Each ``{{ }}`` value (the
+sandbox's ``finalize``) and the value of a filter that makes text of it (``string``,
+``tojson``, ``pprint``, ``e``...) is sized before it is made text: a list no operator made
+(a loop's batch) is ten thousand names once printed.
 Each of them made its text (hundreds of megabytes, past the notify unit's memory: the
 kernel killed every run, no notice sent, no word why) before the bound looked at it.
 
@@ -55,6 +59,15 @@ _PERCENT = re.compile(r"%(?:\([^)]*\))?[-+ #0]*(\*|\d+)?(?:\.(\*|\d+))?")
 # number (a count of replacements, a number filtered) makes nothing long.
 _WIDTH_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
 _WIDTH_FILTERS = frozenset({"center", "indent", "truncate", "wordwrap", "batch", "slice"})
+# The filters that make text of their value (``str()``, ``repr()``, JSON): a list of ten
+# thousand references to a name is ten thousand names once one of them has made it text.
+_TEXT_FILTERS = frozenset(
+    {
+        "string", "pprint", "tojson", "e", "escape", "forceescape", "urlize", "safe",
+        "upper", "lower", "capitalize", "title", "trim", "striptags", "wordcount",
+        "truncate", "center", "indent", "wordwrap", "urlencode", "replace",
+    }
+)  # fmt: skip
 
 
 class TooLong(Exception):
@@ -287,6 +300,13 @@ def _check_filter(name: str, value: Any, args: tuple[Any, ...], kwargs: Mapping[
             if isinstance(value, str):
                 breaks += value.count("\n")
             _check_size(value, more=breaks * text_size(wrapstring))
+    elif name in ("batch", "slice"):
+        # (the fill value, once for each place in a batch or each slice: a list of
+        # references, ten thousand names once printed, and nothing sized it)
+        count = _argument(args, kwargs, 0, "linecount" if name == "batch" else "slices")
+        fill = _argument(args, kwargs, 1, "fill_with")
+        if isinstance(count, int) and fill is not None:
+            _check_size(fill, times=count)
 
 
 def _bounded_filter(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
@@ -300,6 +320,8 @@ def _bounded_filter(name: str, function: Callable[..., Any]) -> Callable[..., An
         if widths:
             _check_arguments(args[skip:], kwargs)
         value = args[skip - 1] if len(args) >= skip else None
+        if name in _TEXT_FILTERS:
+            _check_result(value)
         if formats and isinstance(value, str):
             _check_percent(value, (*args[skip:], *kwargs.values()))
         if name == "join" and len(args) >= skip:
@@ -397,6 +419,13 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         return values
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Each value a ``{{ }}`` prints is sized before it is made text (a loop's batch, a
+        # list no operator made), then given to the school's own finalize, if any.
+        finalize = kwargs.pop("finalize", None)
+        if finalize is None:
+            kwargs["finalize"] = _check_result
+        else:
+            kwargs["finalize"] = lambda value: finalize(_check_result(value))
         super().__init__(*args, **kwargs)
         self.filters = {name: _bounded_filter(name, f) for name, f in self.filters.items()}
         # Words of Lorem Ipsum by the million: nothing a notice needs.

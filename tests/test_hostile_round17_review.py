@@ -1,0 +1,68 @@
+"""Round 17's review: what a notice template or a name could still do past this round's fixes."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import pytest
+
+from kiosk.services.templating import BoundedSandbox, TooLong, render_bounded
+
+# A name of 10,000 characters (made by the template: its limit is a million).
+_NAME = "{% set x = 'a' * 10000 %}"
+_BATCHED = [
+    # batch's fill value, repeated for each place in a batch, printed or made text
+    "{% for b in [1]|batch(10000, x) %}{{ b }}{% endfor %}",
+    "{% for b in [1]|batch(200, x * 99) %}{{ b|length }}{% endfor %}",
+    "{{ ([1]|batch(10000, x))|map('string')|first }}",
+    "{{ ([1]|batch(10000, x))|map('tojson')|first }}",
+    "{% for b in [1]|batch(10000, x) %}{{ b|pprint }}{% endfor %}",
+    "{{ [1]|slice(10000, x)|list }}",
+]
+
+
+@pytest.mark.parametrize("line", _BATCHED, ids=[line[:50] for line in _BATCHED])
+def test_a_list_made_in_a_loop_is_refused_before_its_text_is_made(line: str) -> None:
+    # batch(10000, x) yields a list of ten thousand references to the name: nothing sized
+    # it, and "{{ b }}" made its text (100 MB here; with a longer name, past the notify
+    # unit's 512 MB: the kernel killed every run, no notice sent).
+    template = BoundedSandbox().from_string(_NAME + line)
+    tracemalloc.start()
+    try:
+        with pytest.raises(TooLong):
+            render_bounded(template, {})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000_000
+
+
+_TEXTS = ["b", "b|e", "b|string", "b|upper", "b|urlize", "b|wordcount", "b|forceescape", "b|trim"]
+
+
+@pytest.mark.parametrize("made", _TEXTS)
+def test_a_long_list_is_sized_before_it_is_printed_or_made_text(made: str) -> None:
+    # However a list of ten thousand names comes to a template (a loop's batch, a
+    # generator's items), printing it or a filter making text of it is sized first.
+    template = BoundedSandbox().from_string(f"{{{{ {made} }}}}")
+    tracemalloc.start()
+    try:
+        with pytest.raises(TooLong):
+            render_bounded(template, {"b": ["a" * 10000] * 10000})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000_000
+
+
+def test_batch_and_printed_lists_still_work() -> None:
+    source = (
+        "{% for b in ['Ann', 'Ben', 'Cal']|batch(2, '-') %}{{ b }}{{ b|join('/') }} "
+        "{% endfor %}|{{ [1, 2]|map('string')|join }}|{{ {'a': 'b'}|tojson }}|"
+        "{{ 'x <y>'|e }}|{{ 'see https://example.org'|urlize }}|{{ [1]|pprint }}"
+    )
+    made = render_bounded(BoundedSandbox().from_string(source), {})
+    assert made == (
+        "['Ann', 'Ben']Ann/Ben ['Cal', '-']Cal/- |12|{\"a\": \"b\"}|x &lt;y&gt;|"
+        'see <a href="https://example.org" rel="noopener">https://example.org</a>|[1]'
+    )
