@@ -66,3 +66,31 @@ def test_batch_and_printed_lists_still_work() -> None:
         "['Ann', 'Ben']Ann/Ben ['Cal', '-']Cal/- |12|{\"a\": \"b\"}|x &lt;y&gt;|"
         'see <a href="https://example.org" rel="noopener">https://example.org</a>|[1]'
     )
+
+
+# A filter of a constant is worked out as the template is compiled, and Jinja joins what it
+# makes with no bound: 300 names of a million characters, 300 MB before anything ran.
+_JOINED = " ~ ".join(["'a'|center(999999)"] * 300)
+_FOLDED = [
+    "{{ 'a'|center(999999) }}" * 300,
+    "{{ (" + _JOINED + ")|length }}",
+    "{% set s = " + _JOINED + " %}{{ s|length }}",
+    "{% autoescape (" + _JOINED + ")|length > 0 %}x{% endautoescape %}",
+]
+
+
+@pytest.mark.parametrize("source", _FOLDED, ids=["printed", "length", "set", "autoescape"])
+def test_a_template_of_constants_is_not_made_as_it_is_compiled(source: str) -> None:
+    tracemalloc.start()
+    try:
+        with pytest.raises(TooLong):
+            render_bounded(BoundedSandbox().from_string(source), {})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000_000
+
+
+def test_a_filter_of_a_constant_still_works() -> None:
+    made = render_bounded(BoundedSandbox().from_string("{{ 'ann'|upper ~ '-'|center(3) }}"), {})
+    assert made == "ANN - "

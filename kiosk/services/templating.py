@@ -23,6 +23,9 @@ for each tab or line), a format's fields (``'%s' * 1000 % ...``), a ``~``'s piec
 sandbox's ``finalize``) and the value of a filter that makes text of it (``string``,
 ``tojson``, ``pprint``, ``e``...) is sized before it is made text: a list no operator made
 (a loop's batch) is ten thousand names once printed.
+A filter is worked out only as the template runs, never as it is compiled (Jinja works out
+a filter of constants then, and joins what they make with no bound), and each of a ``~``'s
+pieces is counted before the next is worked out.
 Each of them made its text (hundreds of megabytes, past the notify unit's memory: the
 kernel killed every run, no notice sent, no word why) before the bound looked at it.
 
@@ -36,6 +39,7 @@ import math
 import re
 import string
 from collections.abc import Callable, ItemsView, Iterable, KeysView, Mapping, ValuesView
+from contextvars import ContextVar
 from typing import Any
 
 from jinja2 import Template, nodes
@@ -68,6 +72,11 @@ _TEXT_FILTERS = frozenset(
         "truncate", "center", "indent", "wordwrap", "urlencode", "replace",
     }
 )  # fmt: skip
+
+
+# True while a template is compiled: Jinja works out a filter of constants then
+# (``'a'|center(999999) ~ ...``) and joins what they make with no bound.
+_COMPILING: ContextVar[bool] = ContextVar("compiling", default=False)
 
 
 class TooLong(Exception):
@@ -317,6 +326,10 @@ def _bounded_filter(name: str, function: Callable[..., Any]) -> Callable[..., An
     formats = name == "format"
 
     def bounded(*args: Any, **kwargs: Any) -> Any:
+        if _COMPILING.get():
+            # Not worked out as the template is compiled (Jinja joins such constants with no
+            # bound: 300 of a million characters were 300 MB), only as it runs, bounded.
+            raise nodes.Impossible
         if widths:
             _check_arguments(args[skip:], kwargs)
         value = args[skip - 1] if len(args) >= skip else None
@@ -358,6 +371,24 @@ def _bounded_concat(pieces: Any) -> str:
     return "".join(kept)
 
 
+class _Pieces:
+    """A ``~``'s pieces, each counted as it is added: ``TooLong`` once their texts together
+    are past ``NOTICE_LIMIT``, before the next piece is worked out."""
+
+    __slots__ = ("size", "values")
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+        self.size = 0
+
+    def add(self, value: Any) -> _Pieces:
+        self.size += text_size(value)
+        if self.size > NOTICE_LIMIT:
+            raise TooLong
+        self.values.append(value)
+        return self
+
+
 class _BoundedCodeGenerator(CodeGenerator):
     """Jinja2's code, each ``~`` checked as it is worked out (``BoundedSandbox.bounded``): a
     string doubled with it in a loop made millions of characters in a few steps."""
@@ -371,11 +402,16 @@ class _BoundedCodeGenerator(CodeGenerator):
             join = "markup_join"
         else:
             join = "str_join"
-        self.write(f"environment.bounded({join}(environment.pieces((")
+        # Each piece is counted as it is worked out, before the next: all of them worked
+        # out first were 300 names of a million characters, 300 MB, before any was counted.
+        # (Not folded as Jinja's is, ``@optimizeconst``: a piece of constants is worked out
+        # as the template runs, bounded, not as it is compiled.)
+        self.write(f"environment.bounded({join}(environment.pieces()")
         for arg in node.nodes:
+            self.write(".add(")
             self.visit(arg, frame)
-            self.write(", ")
-        self.write("))))")
+            self.write(")")
+        self.write(".values))")
 
     # A list, a tuple or a dict written in the template (``[name, name, ...]``) is checked as
     # it is made, as one made by an operator or a filter is: its text, once printed or
@@ -413,10 +449,9 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         return _check_result(value)
 
     @staticmethod
-    def pieces(values: tuple[Any, ...]) -> tuple[Any, ...]:
-        """A ``~``'s pieces, ``TooLong`` when their texts together are past the limit."""
-        _check_size(*values)
-        return values
+    def pieces() -> _Pieces:
+        """A ``~``'s pieces, ``TooLong`` once their texts together are past the limit."""
+        return _Pieces()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Each value a ``{{ }}`` prints is sized before it is made text (a loop's batch, a
@@ -430,6 +465,13 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         self.filters = {name: _bounded_filter(name, f) for name, f in self.filters.items()}
         # Words of Lorem Ipsum by the million: nothing a notice needs.
         self.globals.pop("lipsum", None)
+
+    def compile(self, *args: Any, **kwargs: Any) -> Any:
+        token = _COMPILING.set(True)
+        try:
+            return super().compile(*args, **kwargs)
+        finally:
+            _COMPILING.reset(token)
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         _check_binop(operator, left, right)
