@@ -6,7 +6,9 @@ import tracemalloc
 
 import pytest
 
+from kiosk.services.app import Services
 from kiosk.services.templating import BoundedSandbox, TooLong, render_bounded
+from tests.school import make_school
 
 # A name of 10,000 characters (made by the template: its limit is a million).
 _NAME = "{% set x = 'a' * 10000 %}"
@@ -94,3 +96,65 @@ def test_a_template_of_constants_is_not_made_as_it_is_compiled(source: str) -> N
 def test_a_filter_of_a_constant_still_works() -> None:
     made = render_bounded(BoundedSandbox().from_string("{{ 'ann'|upper ~ '-'|center(3) }}"), {})
     assert made == "ANN - "
+
+
+# --- a name's lookalike letters, whatever their alphabet -----------------------------------
+
+
+@pytest.fixture
+def school(services: Services) -> Services:
+    make_school(services)
+    return services
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("\U00010415arol Head", "DESERET CAPITAL LETTER CHEE"),  # "Carol Head"
+        ("Car\u12d0l Head", "ETHIOPIC SYLLABLE PHARYNGEAL A"),
+        ("Car\U00010486l Head", "OSMANYA LETTER DEEL"),
+        ("Car\u07cbl Head", "NKO LETTER EE"),
+        ("Car\u0c66l Head", "TELUGU DIGIT ZERO"),
+        ("Carol \u13bbead", "CHEROKEE LETTER MI"),  # a Cherokee H inside a Latin word
+        ("C\u0430rol Head", "CYRILLIC SMALL LETTER A"),
+        ("Ann \u0421\u043e\u0435", "CYRILLIC CAPITAL LETTER ES"),  # "Ann Coe", a Cyrillic word
+    ],
+)
+def test_a_letter_of_another_alphabet_inside_a_word_is_refused(
+    school: Services, name: str, said: str
+) -> None:
+    # A list of alphabets was always one short: Deseret, Ethiopic, Osmanya, N'Ko and
+    # Telugu's zero each went in as a second "Carol Head". Now any letter or digit of a
+    # second alphabet inside a word of Latin, Greek or Cyrillic letters is refused.
+    report = school.people.import_staff_csv(f"code,name\nCH2,{name}\n".encode(), admin_code="CHEAD")
+    assert not report.imported
+    [problem] = report.problems
+    assert problem.reason.startswith(f"name mixes alphabets or letter forms: {said}")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Nguyễn Thị Minh Khai",  # Vietnamese
+        "Ọláolúwa Adébáyọ̀",  # Yoruba
+        "Siobhán Ó Súilleabháin",  # Irish
+        "Siân Llŷr ap Gwŵn",  # Welsh
+        "Sequoyah ᏍᏏᏉᏯ",  # Cherokee
+        "Mary ᓀᐦᐃᔭᐤ",  # Cree
+        "Annie ᐊᓂ Pootoogook",  # Inuktitut
+        "Mary ᓪᐃᓕ",
+        "Priya प्रिया",
+        "Tala ⵜⴰⵍⴰ",  # Tifinagh
+        "Momolu ꕮꕷꖷ",  # Vai
+        "Anna Սարգսյան",  # Armenian
+        "Ka\u02bbiulani Akana",  # Hawaiian, an okina (a modifier letter) inside the word
+        "田中さくら",  # Japanese, kanji and hiragana in one word
+        "Henry Tudor 8",
+    ],
+)
+def test_a_real_name_of_words_each_in_one_alphabet_is_imported(school: Services, name: str) -> None:
+    report = school.people.import_staff_csv(
+        f"code,name\nNEW1,{name}\n".encode(), admin_code="CHEAD"
+    )
+    assert not report.problems
+    assert report.imported

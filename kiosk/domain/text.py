@@ -209,41 +209,60 @@ def unsafe_characters(value: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-# Alphabets whose letters look like each other's (a Latin, a Cyrillic and a Greek capital A,
-# say): a name is written in one of them. (The first word of a letter's Unicode name.) Lisu
-# has a letter in the shape of nearly every Latin capital (U+A4DA "arol" U+A4E7 "ead" reads
-# "Carol Head"), and Canadian syllabics, Tifinagh, Vai, Osage, Carian, Lycian, Old Italic,
-# Gothic and Runic have letters drawn as C, O, D, B, P, K...: Unicode's confusables for the
-# Latin letters.
-_LOOKALIKE_SCRIPTS = frozenset(
-    {"LATIN", "GREEK", "CYRILLIC", "ARMENIAN", "CHEROKEE", "COPTIC"}
-    | {"LISU", "CANADIAN", "TIFINAGH", "VAI", "OSAGE", "CARIAN", "LYCIAN", "OLD", "GOTHIC"}
-    | {"RUNIC"}
+# Alphabets whose letters are drawn as each other's (a Latin, a Cyrillic and a Greek capital
+# A, say; Coptic's are Greek's, Lisu's nearly every Latin capital: U+A4DA "arol" U+A4E7 "ead"
+# reads "Carol Head"): a name is written in one of them, a whole word of another ("Ann"
+# Cyrillic "Coe") read as a Latin one. (The first word of a letter's Unicode name.)
+_LOOKALIKE_SCRIPTS = frozenset({"LATIN", "GREEK", "CYRILLIC", "COPTIC", "LISU"})
+# A letter in a compatibility form (full-width, mathematical, circled, a Roman numeral) drawn
+# as a letter of one of these (Unicode's confusables for the Latin letters) is drawn as a
+# letter it is not, wherever it stands.
+_FORMS_OF = _LOOKALIKE_SCRIPTS | frozenset(
+    {"ARMENIAN", "CHEROKEE", "CANADIAN", "TIFINAGH", "VAI", "OSAGE", "CARIAN", "LYCIAN", "OLD"}
+    | {"GOTHIC", "RUNIC"}
 )
+# Letters of no alphabet of their own, in a word of any: an okina (MODIFIER LETTER TURNED
+# COMMA, U+02BB: "Ka" U+02BB "iulani"), the digits 0-9 ("DIGIT ZERO").
+_NEUTRAL = frozenset({"MODIFIER", "DIGIT"})
 
 
 def lookalike_letters(value: str) -> list[str]:
     """The names of the letters in ``value`` that make it look like a name it is not: a letter
-    of another alphabet than most of the name's (Latin, Greek, Cyrillic...: "C" U+0430 "rol"
-    looks like "Carol"), and a letter in a compatibility form (mathematical, full-width:
-    U+1D5A2 "arol" does too). Empty for a name in one alphabet (accents and all)."""
+    of another alphabet than most of the name's among those drawn alike (Latin, Greek,
+    Cyrillic...: "C" U+0430 "rol" looks like "Carol"), a letter or digit of any other alphabet
+    inside a word of those (Deseret U+10415 "arol", "Car" Telugu zero "l": a list of the
+    alphabets with letters drawn as C, O, D... was always one short), and a letter in a
+    compatibility form (mathematical, full-width: U+1D5A2 "arol" does too). Empty for a name
+    whose words are each in one alphabet, accents and all ("Priya प्रिया", "Mary ᓪᐃᓕ")."""
     if value.isascii():
         return []
     # (alphabet, or "" for a compatibility form; name; a compatibility form of a letter of
     # one of those alphabets: full-width, mathematical "A"...)
     letters: list[tuple[str, str, bool]] = []
-    for char in value:
-        base = unicodedata.normalize("NFKC", char)
-        # A letter, or a character drawn as one (a Roman numeral U+216D is "C" once
-        # NFKC-normalised, a circled letter too: numbers and symbols to Unicode).
-        if not (unicodedata.category(char).startswith("L") or any(map(str.isalpha, base))):
-            continue
-        name = unicodedata.name(char, f"U+{ord(char):04X}")
-        if base != char:
-            drawn_as = unicodedata.name(base[0], "").split(" ", 1)[0] if base else ""
-            letters.append(("", name, drawn_as in _LOOKALIKE_SCRIPTS))
-        elif (script := name.split(" ", 1)[0]) in _LOOKALIKE_SCRIPTS:
-            letters.append((script, name, False))
+    # A letter or digit of another alphabet inside a word of Latin, Greek... letters.
+    inside: list[str] = []
+    for word in value.split():
+        others: list[str] = []
+        drawn_alike = False
+        for char in word:
+            base = unicodedata.normalize("NFKC", char)
+            category = unicodedata.category(char)
+            # A letter, a digit, or a character drawn as a letter (a Roman numeral U+216D is
+            # "C" once NFKC-normalised, a circled letter too: numbers and symbols to Unicode).
+            if not (category[0] in "LN" or any(map(str.isalpha, base))):
+                continue
+            name = unicodedata.name(char, f"U+{ord(char):04X}")
+            script = name.split(" ", 1)[0]
+            if base != char:
+                drawn_as = unicodedata.name(base[0], "").split(" ", 1)[0] if base else ""
+                letters.append(("", name, drawn_as in _FORMS_OF))
+            elif script in _LOOKALIKE_SCRIPTS:
+                letters.append((script, name, False))
+                drawn_alike = True
+            elif script not in _NEUTRAL:
+                others.append(name)
+        if drawn_alike:
+            inside.extend(others)
     counts = Counter(script for script, _, _ in letters if script)
     main = counts.most_common(1)[0][0] if counts else ""
     found: list[str] = []
@@ -252,7 +271,7 @@ def lookalike_letters(value: str) -> list[str]:
         # alphabet: each of its letters is still drawn as a letter it is not.
         if (script != main or form_of_lookalike) and name not in found:
             found.append(name)
-    return found
+    return list(dict.fromkeys([*inside, *found]))
 
 
 def check_typed_line(value: str, what: str, *, limit: int = 500) -> str:
