@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import tracemalloc
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
+from kiosk.domain.errors import InvalidInput
 from kiosk.services.app import Services
+from kiosk.services.notices import Templates
 from kiosk.services.templating import BoundedSandbox, TooLong, render_bounded
 from tests.school import make_school
 
@@ -158,3 +162,43 @@ def test_a_real_name_of_words_each_in_one_alphabet_is_imported(school: Services,
     )
     assert not report.problems
     assert report.imported
+
+
+# --- a value the sandbox cannot size -------------------------------------------------------
+
+
+class _Unreadable(dict):  # type: ignore[type-arg]
+    """A mapping whose items cannot be read: what a Jinja release renaming what the sizes
+    read (a namespace's attributes) would look like to them."""
+
+    def items(self):  # type: ignore[no-untyped-def,override]
+        raise AttributeError("_Namespace__attrs")
+
+
+def test_a_value_that_cannot_be_sized_is_a_template_that_could_not_be_checked(
+    services: Services, tmp_path: Path
+) -> None:
+    # It was an AttributeError out of "kiosk notify": a traceback, every run.
+    (tmp_path / "device_overdue.txt").write_text("Subject: Overdue\n{{ odd }}\n", encoding="utf-8")
+    templates = Templates(replace(services.settings, notice_templates=str(tmp_path)))
+    with pytest.raises(InvalidInput) as refused:
+        templates.render("device_overdue", {"odd": _Unreadable(a=1)})
+    assert refused.value.message.startswith(
+        "The notice template device_overdue.txt could not be checked"
+    )
+    assert "nothing was sent" in refused.value.message
+
+
+def test_a_namespace_and_a_join_of_an_attribute_are_still_sized() -> None:
+    source = (
+        "{% set ns = namespace(a='x') %}{{ ns.a }}|{{ [ns]|length }}|"
+        "{{ people|join(', ', attribute='name.0') }}|{{ people|join('/', attribute='name') }}"
+    )
+    people = [{"name": "Gina"}, {"name": "Hal"}]
+    made = render_bounded(BoundedSandbox().from_string(source), {"people": people})
+    assert made == "x|1|G, H|Gina/Hal"
+    with pytest.raises(TooLong):
+        render_bounded(
+            BoundedSandbox().from_string("{% set ns = namespace(a='a' * 10000) %}{{ [ns] * 200 }}"),
+            {},
+        )

@@ -183,7 +183,7 @@ class Templates:
         """(subject, text, html) of the ``kind`` notice."""
         import jinja2
 
-        from kiosk.services.templating import NOTICE_LIMIT, TooLong, render_bounded
+        from kiosk.services.templating import NOTICE_LIMIT, TooLong, Unchecked, render_bounded
 
         context = {**self.common, **values}
         name = f"{kind}.txt"
@@ -200,6 +200,11 @@ class Templates:
                 f"The notice template {name} makes a notice too long (more than "
                 f"{NOTICE_LIMIT:,} characters): nothing was sent. Correct the template in "
                 "the school's notice_templates folder."
+            ) from None
+        except Unchecked as exc:
+            raise InvalidInput(
+                f"The notice template {name} could not be checked ({exc}): nothing was sent. "
+                "Correct the template in the school's notice_templates folder."
             ) from None
         except jinja2.TemplateError as exc:
             raise InvalidInput(f"The notice template for {kind} cannot be used: {exc}") from None

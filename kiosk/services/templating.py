@@ -44,7 +44,6 @@ from typing import Any
 
 from jinja2 import Template, nodes
 from jinja2.compiler import CodeGenerator, Frame
-from jinja2.filters import make_attrgetter
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import Namespace
@@ -83,6 +82,12 @@ class TooLong(Exception):
     """A template would make a notice longer than ``NOTICE_LIMIT`` characters."""
 
 
+class Unchecked(Exception):
+    """A value a template makes that the sizes could not read (a Jinja release that keeps a
+    namespace's attributes otherwise, say): refused, as a template that could not be
+    checked, rather than a traceback out of ``kiosk notify``."""
+
+
 def _size(value: Any) -> int | None:
     return len(value) if isinstance(value, (str, bytes, list, tuple)) else None
 
@@ -115,7 +120,12 @@ def text_size(value: Any) -> int:
         if isinstance(item, int):
             return max(1, int(math.log10(abs(item) or 1)) + 2)
         if isinstance(item, Namespace):
-            item = object.__getattribute__(item, "_Namespace__attrs")
+            # (Jinja's own dict of its attributes, which a namespace's text shows: read as
+            # Jinja 3.1 keeps it; a value the sizes cannot see into, should that change)
+            try:
+                item = object.__getattribute__(item, "_Namespace__attrs")
+            except AttributeError:
+                return _OPAQUE
         if isinstance(item, Mapping):
             parts: Iterable[Any] = (part for pair in item.items() for part in pair)
         elif isinstance(item, (list, tuple, set, frozenset, KeysView, ValuesView, ItemsView)):
@@ -134,7 +144,12 @@ def text_size(value: Any) -> int:
         sizes[id(item)] = total
         return total
 
-    return min(size(value, False), NOTICE_LIMIT + 1)
+    try:
+        return min(size(value, False), NOTICE_LIMIT + 1)
+    except (RecursionError, MemoryError):
+        raise  # (a list inside itself a thousand deep: a template that cannot be worked out)
+    except Exception as exc:
+        raise Unchecked(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__) from exc
 
 
 def _check_size(*values: Any, times: int = 1, more: int = 0) -> None:
@@ -318,6 +333,20 @@ def _check_filter(name: str, value: Any, args: tuple[Any, ...], kwargs: Mapping[
             _check_size(fill, times=count)
 
 
+def _attribute(environment: Any, attribute: Any) -> Callable[[Any], Any]:
+    """The join filter's ``attribute`` of an item ("name", "name.0", 2), as Jinja's join
+    reads it, through the sandbox's ``getitem``."""
+    parts = attribute.split(".") if isinstance(attribute, str) else [attribute]
+    keys = [int(p) if isinstance(p, str) and p.isdigit() else p for p in parts]
+
+    def get(item: Any) -> Any:
+        for key in keys:
+            item = environment.getitem(item, key)
+        return item
+
+    return get
+
+
 def _bounded_filter(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
     # The value filtered comes first (after the context or environment, for a filter marked
     # to take it): a large number may be filtered; it may not be a filter's count or width.
@@ -342,7 +371,7 @@ def _bounded_filter(name: str, function: Callable[..., Any]) -> Callable[..., An
             attribute = _argument(args[skip:], kwargs, 1, "attribute")
             environment = getattr(args[0], "environment", None) if skip == 2 else None
             part = (
-                make_attrgetter(environment, attribute)
+                _attribute(environment, attribute)
                 if attribute is not None and environment is not None
                 else None
             )
