@@ -62,6 +62,12 @@ def _drawn_safe(state: StateCore) -> None:
     for token in _walk(state.tokens):
         if token.content and token.type in ("text", "code_inline", "fence", "code_block"):
             token.content = terminal_text(token.content)
+        if token.type == "fence" and token.info:
+            # The words after a code block's ``` (its "language": ```python), which the
+            # kiosk draws dimmed in brackets as the block's first line (``kiosk.ui.policy``):
+            # Textual draws a language nowhere (it only colours the code by it), and
+            # "```pay£500" put a word in the text everyone agreed to that no one was shown.
+            token.info = terminal_text(token.info.strip())
         alt = token.attrs.get("alt")
         if isinstance(alt, str) and alt:
             token.attrs["alt"] = terminal_text(alt)
@@ -120,29 +126,6 @@ def _titles_drawn(state: StateCore) -> None:
             if title := str(link.attrs.get("title") or ""):
                 children.append(_text(f" ({title})"))
         token.children = children
-
-
-def _languages_drawn(state: StateCore) -> None:
-    """The words after a code block's opening ``` or ~~~ (its "language": ```python) drawn
-    as a line of their own above it: Textual draws a code block's language nowhere (it only
-    colours the code by it), and "```pay£500" put a word in the text everyone agreed to that
-    no one was shown."""
-    tokens: list[Token] = []
-    for token in state.tokens:
-        if token.type == "fence" and token.info.strip():
-            opening, inline, closing = (
-                Token("paragraph_open", "p", 1),
-                Token("inline", "", 0),
-                Token("paragraph_close", "p", -1),
-            )
-            opening.block = inline.block = closing.block = True
-            opening.level = closing.level = token.level
-            inline.level = token.level + 1
-            inline.content = token.info.strip()
-            inline.children = [_text(inline.content)]
-            tokens.extend((opening, inline, closing))
-        tokens.append(token)
-    state.tokens = tokens
 
 
 def _breaks_drawn(state: StateCore) -> None:
@@ -319,7 +302,6 @@ def shown_markdown() -> MarkdownIt:
     parser.core.ruler.push("breaks_drawn", _breaks_drawn)
     parser.core.ruler.push("titles_drawn", _titles_drawn)
     parser.core.ruler.push("tables_as_rows", _tables_as_rows)
-    parser.core.ruler.push("languages_drawn", _languages_drawn)
     parser.core.ruler.push("drawn_safe", _drawn_safe)
     return parser
 
@@ -358,7 +340,8 @@ def too_long(text: str) -> str | None:
         elif token.type == "list_item_close":
             inside -= 1
         elif token.type in _ONE_BLOCK and not (token.hidden or inside):
-            blocks += 1
+            # (a code block's language is a line of its own, laid out as one more)
+            blocks += 2 if token.type == "fence" and token.info else 1
     if blocks + 2 * entries <= MAX_BLOCKS:
         return None
     counted = [f"{blocks:,} paragraphs, headings and table cells"] if blocks else []
@@ -451,6 +434,8 @@ def _undrawn_words(text: str) -> list[str]:
     for token in _walk(shown_markdown().parse(kiosk_source(text))):
         if token.type in ("text", "code_inline", "fence", "code_block"):
             drawn.append(token.content)
+        if token.type == "fence":
+            drawn.append(token.info)  # (its language, drawn above its code)
         elif token.type == "image":
             drawn.append(str(token.attrs.get("alt") or ""))
         if token.type in ("link_open", "image"):

@@ -13,6 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Markdown, Static
+from textual.widgets.markdown import MarkdownFence
 
 from kiosk.domain.chain import text_fingerprint
 from kiosk.domain.policytext import kiosk_source, shown_markdown
@@ -28,6 +29,34 @@ if TYPE_CHECKING:
 EARLY_ENTER = (
     "Enter came as this policy appeared: nothing is agreed yet. Read it, then press Enter to agree."
 )
+
+
+class _Fence(MarkdownFence):
+    """A code block, its language (the words after its ```: ```text, ```bash) drawn dimmed
+    in brackets as its first line: drawn alone above the block, "text" read as a typo."""
+
+    DEFAULT_CSS = """
+    _Fence > .code-language {
+        padding: 1 2 0 2;
+        text-style: dim;
+    }
+    _Fence.-with-language > #code-content {
+        padding-top: 0;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        language = self.lexer  # (the token's info, made safe: ``shown_markdown``)
+        if language:
+            self.add_class("-with-language")
+            yield Static(plain(f"({language})"), classes="code-language", markup=False)
+        yield from super().compose()
+
+
+class PolicyMarkdown(Markdown):
+    """The policy's Markdown, each code block drawn with its language (``_Fence``)."""
+
+    BLOCKS = {**Markdown.BLOCKS, "fence": _Fence}
 
 
 class PolicyScreen(StaffScreen):
@@ -60,7 +89,9 @@ class PolicyScreen(StaffScreen):
             # HTML and link reference definitions drawn as written, a link's address and a
             # picture's file name and title after it: every word the register fingerprints
             # is on the screen (``kiosk.domain.policytext``).
-            yield Markdown("", id="policy-text", open_links=False, parser_factory=shown_markdown)
+            yield PolicyMarkdown(
+                "", id="policy-text", open_links=False, parser_factory=shown_markdown
+            )
         with Horizontal(id="policy-foot"):
             yield Static("", id="policy-hint", markup=False)
             # Typed keys land here (the text keeps the focus, for ↓ and Page Down): a code
