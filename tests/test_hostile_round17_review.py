@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.domain.errors import InvalidInput
+from kiosk.domain.text import check_typed_line, display_text, terminal_text, unsafe_characters
 from kiosk.services.app import Services
 from kiosk.services.notices import Templates
 from kiosk.services.templating import BoundedSandbox, TooLong, render_bounded
@@ -202,3 +203,18 @@ def test_a_namespace_and_a_join_of_an_attribute_are_still_sized() -> None:
             BoundedSandbox().from_string("{% set ns = namespace(a='a' * 10000) %}{{ [ns] * 200 }}"),
             {},
         )
+
+
+# --- a mark that is part of a character: "=" U+0338 is "≠" ---------------------------------
+
+
+def test_a_decomposed_not_equal_sign_is_drawn_and_taken_as_the_sign() -> None:
+    # "=" followed by COMBINING LONG SOLIDUS OVERLAY is "≠" (its canonical decomposition):
+    # a policy drew it as "=�", a reason typed so was refused as a struck-through word.
+    assert display_text("a =\u0338 b") == "a \u2260 b"
+    assert display_text("x <\u0338 y\nz", multiline=True) == "x \u226e y\nz"
+    assert terminal_text("a =\u0338 b") == "a \u2260 b"
+    assert check_typed_line("Room 4 =\u0338 Room 5", "reason") == "Room 4 =\u0338 Room 5"
+    # a mark across a letter is still a mark across a letter
+    assert display_text("Jo\u0338nes") == "Jo\ufffdnes"
+    assert unsafe_characters("Jo\u0338nes") == ["COMBINING LONG SOLIDUS OVERLAY"]

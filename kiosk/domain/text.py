@@ -63,6 +63,22 @@ _SURROGATES = "\ud800-\udfff"
 _OVERLAYS = "\u0334-\u0338\u1abe\u20d2\u20d3\u20d8-\u20da\u20e0\u20e5\u20e6\u20ea\u20eb"
 _UNSAFE = re.compile(f"[\x00-\x08\x0e-\x1f\x7f-\x9f{_BIDI}{_INVISIBLE}{_OVERLAYS}{_SURROGATES}]")
 _SURROGATE = re.compile(f"[{_SURROGATES}]")
+# A character before an overlay mark: the two are one character once composed (NFC) when
+# the mark is part of it, as "=" U+0338 is "≠" and "<" U+0338 "≮".
+_BEFORE_OVERLAY = re.compile(f"[^{_OVERLAYS}][{_OVERLAYS}]")
+
+
+def _composed(text: str) -> str:
+    """``text`` with each overlay mark that is part of a character (its canonical
+    decomposition: "=" U+0338) composed with it: the sign it is, not a mark across it."""
+    if text.isascii():
+        return text
+
+    def compose(match: re.Match[str]) -> str:
+        made = unicodedata.normalize("NFC", match.group())
+        return made if len(made) == 1 else match.group()
+
+    return _BEFORE_OVERLAY.sub(compose, text)
 
 
 # Categories whose characters go as well (checked one by one, only in text that is not ASCII).
@@ -157,7 +173,7 @@ def display_text(value: object, *, multiline: bool = False) -> str:
     """
     if value is None:
         return ""
-    text = value if isinstance(value, str) else str(value)
+    text = _composed(value if isinstance(value, str) else str(value))
     if multiline:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         text = re.sub(r"[\t\v\f\u0085\u2028\u2029]", " ", text)
@@ -196,7 +212,7 @@ def unsafe_characters(value: str) -> list[str]:
     """The names of the characters ``display_text`` would remove, for an error message (marks
     stacked past ``MAX_MARKS`` on one letter named as such)."""
     found: list[str] = []
-    for char, verdict in _verdicts(value):
+    for char, verdict in _verdicts(_composed(value)):
         if verdict == _MARKS_CUT:
             found.append(f"more than {MAX_MARKS} accents or marks stacked on one letter")
         elif verdict == _HIDE or (
@@ -323,7 +339,8 @@ def terminal_text(value: str) -> str:
     replaced by ``�``, and so is a lone CR, VT or FF (a name holding CR printed in a CSV put
     the cursor back at the start of its row, and what followed overwrote it on the screen).
     No escape sequence reaches the terminal."""
-    return _hidden(_UNSAFE.sub(REPLACEMENT, _CURSOR_MOVES.sub(REPLACEMENT, value)))
+    text = _CURSOR_MOVES.sub(REPLACEMENT, _composed(value))
+    return _hidden(_UNSAFE.sub(REPLACEMENT, text))
 
 
 def encodable_text(value: str) -> str:
