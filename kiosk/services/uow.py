@@ -359,7 +359,7 @@ _OWN_AFTER = (
 # under another name is (another kiosk's, the office's: events under this kiosk's name
 # alone are no measure of the server's clock, a login with the key writes those).
 _BELOW_SERVER = (
-    " AND (occurred_at <= pg_catalog.transaction_timestamp() + :gone_back"
+    " AND (occurred_at <= pg_catalog.transaction_timestamp() + :skew"
     " OR (SELECT min(e.occurred_at) FROM events AS e)"
     " > pg_catalog.transaction_timestamp() + :gone_back"
     " OR (SELECT e.occurred_at FROM events AS e WHERE e.kiosk <> :kiosk"
@@ -846,7 +846,7 @@ class UnitOfWork:
         # switch the check off. Those that are not the kiosk's are named once, by count.
         binds: dict[str, Any] = {"kiosk": kiosk, "after": self.now + CLOCK_GONE_BACK}
         if conn.dialect.name == "postgresql":
-            binds["gone_back"] = CLOCK_GONE_BACK
+            binds["gone_back"], binds["skew"] = CLOCK_GONE_BACK, CLOCK_SKEW
         rows = conn.execute(query, binds)
         forged: list[Any] = []
         try:

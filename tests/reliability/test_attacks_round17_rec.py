@@ -414,3 +414,51 @@ def test_both_clocks_back_on_a_register_older_than_that_still_record_nothing(
     finally:
         kiosk.close()
     assert _count(pg_url) == before
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize(
+    ("victim", "behind"),
+    [
+        ("staffroom", timedelta(minutes=5)),
+        ("staffroom", timedelta(minutes=9)),
+        ("office", timedelta(hours=3)),
+    ],
+    ids=["kiosk 5 min behind", "kiosk 9 min behind", "office 3 h behind"],
+)
+def test_an_event_dated_just_under_30_days_ahead_does_not_stop_a_clock_a_little_behind(
+    set_up_school: Services, kiosk_url: str, pg_url: str, victim: str, behind: timedelta
+) -> None:
+    """The kiosk login, with the school key, records one event under a kiosk's name dated
+    30 days less 30 seconds after the server's clock. A kiosk whose clock is a few minutes
+    behind the server's (allowed: up to 10), or the office's machine 3 hours slow (its
+    commands do not compare clocks), said "long before the last event it recorded" and
+    recorded nothing (one such event every few seconds kept it so). An event this kiosk
+    recorded is measured against its clock only if it is not after the server's clock."""
+    set_up_school.close()
+    forger = Services(
+        make_engine(kiosk_url),
+        Settings(kiosk_name=victim, database_url=kiosk_url),
+        FakeClock(utc_now() + timedelta(days=30) - timedelta(seconds=30)),
+    )
+    try:
+        forger.phones.collect("ASMITH")
+    finally:
+        forger.close()
+    url = kiosk_url if victim == "staffroom" else pg_url
+    honest = Services(
+        make_engine(url),
+        Settings(kiosk_name=victim, database_url=url),
+        FakeClock(utc_now() - behind),
+    )
+    honest.ctx.check_server_clock = victim == "staffroom"
+    try:
+        before = _count(pg_url)
+        try:
+            done: object = honest.phones.deposit("ASMITH").kind
+        except KioskError as exc:
+            done = exc.message
+    finally:
+        honest.close()
+    assert done == "phone_deposited", done
+    assert _count(pg_url) == before + 1
