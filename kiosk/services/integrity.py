@@ -785,6 +785,7 @@ def walk(
     witnesses: Sequence[VerifyReport] = (),
     mac_faults: list[int] | None = None,
     restore_copy: RestoreCopyCheck | None = None,
+    restores_recorded: bool = True,
 ) -> VerifyReport:
     """Check a stream of event rows (every column, ``EVENT_COLUMNS`` order, id order) and, when
     ``tables`` is given, the reference tables against the replayed events. ``targets``: the
@@ -795,7 +796,9 @@ def walk(
     filled with the ids of the events without a valid MAC (with ``key``) or without the MAC
     the events before them have (what the problems name). ``restore_copy``: what has become
     of the copy a recorded restore kept of the events it dropped (:func:`restore_copy_check`;
-    None: not looked at). Pure but for that list and that look."""
+    None: not looked at). ``restores_recorded``: False for a register no restore records
+    itself in (PostgreSQL's: ``kiosk restore`` refuses there), where every record of one is
+    named. Pure but for that list and that look."""
     started = time.perf_counter()
     checked = 0
     prev_row_hash: str | None = None
@@ -1053,20 +1056,35 @@ def walk(
             # dropped. One that says it dropped events the register holds before it (or ids
             # after its own) is no restore's record: a login with the school key wrote it,
             # and verify said "intact" with a note that the head teacher had dropped them.
-            if first_last is not None and (
-                (type(head_id) is int and head_id >= first_last[0])
-                or (type(event_id) is int and first_last[1] >= event_id)
-            ):
+            # It is recorded at the id after the last it dropped: one over a gap of ids
+            # (none of them ever recorded) is no restore's either. On PostgreSQL no restore
+            # records itself at all (``kiosk restore`` refuses; the server's tools restore).
+            why_not = (
+                "on PostgreSQL no restore is recorded (`kiosk restore` refuses there: the "
+                "server's tools restore a register)"
+                if not restores_recorded
+                else None
+                if first_last is None
+                else f"the register holds event {head_id}, among or after them, before it"
+                if type(head_id) is int and head_id >= first_last[0]
+                else "those ids come after its own"
+                if type(event_id) is int and first_last[1] >= event_id
+                else f"its own id is not the one after {first_last[1]}"
+                if type(event_id) is int and first_last[1] + 1 != event_id
+                else None
+            )
+            if why_not is not None:
+                ids = (
+                    f"the events with ids {first_last[0]} to {first_last[1]}"
+                    if first_last is not None
+                    else "newer events"
+                    if span
+                    else "no events"
+                )
                 problems.append(
                     f"event {event_id} records a restore by {_person(row['staff_id'], replay)} "
-                    f"that dropped the events with ids {first_last[0]} to {first_last[1]}, but "
-                    + (
-                        f"the register holds event {head_id}, among or after them, before it"
-                        if type(head_id) is int and head_id >= first_last[0]
-                        else "those ids come after its own"
-                    )
-                    + ": a restore never records that (written by hand, or by a database "
-                    "login holding the school key)"
+                    f"that dropped {ids}, but {why_not}: a restore never records that "
+                    "(written by hand, or by a database login holding the school key)"
                 )
                 first_last = None
             if first_last is not None:
@@ -1298,7 +1316,14 @@ def walk(
             if restore_copy is not None and name
             else None
         )
-        holds = "holds them" if lost is None else f"was to hold them, but {lost}"
+        # Said to hold them only when looked at: a check of a backup looks at no copy.
+        holds = (
+            "not looked at"
+            if restore_copy is None or not name
+            else "holds them"
+            if lost is None
+            else f"was to hold them, but {lost}"
+        )
         notes.append(
             f"event {restored_by_event} records a restore by {who} that dropped {count} "
             f"(ids {first_dropped} to {last_dropped}), reason: {why or '(none given)'}: those "
@@ -1706,6 +1731,7 @@ def verify_session(
         targets=targets,
         witnesses=witnesses,
         restore_copy=restore_copy,
+        restores_recorded=conn.dialect.name != "postgresql",
     )
     guard_problems = tuple(missing_guards(conn)) if guards else ()
     if guard_problems:

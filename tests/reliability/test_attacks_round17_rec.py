@@ -462,3 +462,85 @@ def test_an_event_dated_just_under_30_days_ahead_does_not_stop_a_clock_a_little_
         honest.close()
     assert done == "phone_deposited", done
     assert _count(pg_url) == before + 1
+
+
+def _forge_restore_over_a_gap(
+    url: str, monkeypatch: pytest.MonkeyPatch, clock: FakeClock | None = None, last: int = 6
+) -> int:
+    """With the school key, a restore's record at the newest id + 7, saying it dropped the
+    ids from the newest + 1 to the newest + ``last`` (none of them ever recorded): its id."""
+    import kiosk.services.uow as uow_module
+
+    real = uow_module._next_id
+    forger = Services(
+        make_engine(url),
+        Settings(kiosk_name="staffroom", database_url=url),
+        clock or FakeClock(utc_now()),
+    )
+    try:
+        with forger.ctx.write() as uow:
+            uow._chain_head()
+            newest = uow._last_id
+            assert isinstance(newest, int)
+            monkeypatch.setattr(
+                uow_module,
+                "_next_id",
+                lambda after, table="events": newest + 7 if table == "events" else real(after),
+            )
+            restore = uow.record(
+                EventKind.ADMIN_ACTION,
+                staff_id=1,
+                details={
+                    "action": "database_restored",
+                    "dropped_ids": [newest + 1, newest + last],
+                    "dropped": last,
+                    "reason": "tidy up",
+                    "safety_copy": "kiosk.before-restore-20261207T080000Z.sqlite3",
+                },
+            )
+    finally:
+        monkeypatch.setattr(uow_module, "_next_id", real)
+        forger.close()
+    assert restore.id == newest + 7
+    return restore.id
+
+
+@pytest.mark.postgresql
+def test_a_restore_record_on_postgresql_is_named_whatever_ids_it_names(
+    set_up_school: Services, kiosk_url: str, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kiosk login, with the school key, records "the database was restored" by the head
+    teacher at the newest id + 7, saying it dropped the six ids between (a gap: no event
+    was ever recorded there). Verify said "Register intact" with a note that the copy the
+    restore kept "holds them", though on PostgreSQL nothing looked at a copy, and `kiosk
+    restore` never records anything there (it refuses: a restore on PostgreSQL is the
+    server's tools'). Every such record on PostgreSQL is now named."""
+    set_up_school.close()
+    restore_id = _forge_restore_over_a_gap(kiosk_url, monkeypatch)
+    office = Services(make_engine(pg_url), Settings(kiosk_name="office", database_url=pg_url))
+    try:
+        report = office.integrity.verify(save=False)
+    finally:
+        office.close()
+    assert not report.ok, report.summary
+    (named,) = [p for p in report.problems if f"event {restore_id} records a restore" in p]
+    assert "on PostgreSQL" in named, named
+    assert not [n for n in report.notes if "holds them" in n], report.notes
+
+
+def test_a_restore_record_not_just_after_what_it_dropped_is_named_on_sqlite(
+    sqlite_services: Services, monkeypatch: pytest.MonkeyPatch, clock: FakeClock
+) -> None:
+    """The same kind of record written into the SQLite register with the key (a shell on the
+    kiosk holds it), at the newest id + 7, saying it dropped the newest + 1 to + 3: a
+    restore records itself at the id after the last one it dropped, so one with ids no
+    event ever had between them and its own is no restore's. (One saying it dropped every
+    id between is told from a real restore only by its copy: see the report.)"""
+    services = sqlite_services
+    shift_school(services)
+    url = str(services.ctx.engine.url)
+    restore_id = _forge_restore_over_a_gap(url, monkeypatch, clock, last=3)
+    report = services.integrity.verify(save=False)
+    assert not report.ok, report.summary
+    (named,) = [p for p in report.problems if f"event {restore_id} records a restore" in p]
+    assert f"its own id is not the one after {restore_id - 4}" in named, named
