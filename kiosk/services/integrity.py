@@ -179,14 +179,16 @@ RestoreCopyCheck = Callable[[str, int, int, "int | None", Any], "str | None"]
 RESTORE_COPY_SECONDS = 10.0
 
 
-def restore_copy_check(database: str | None) -> RestoreCopyCheck | None:
+def restore_copy_check(database: str | None, key: bytes | None = None) -> RestoreCopyCheck | None:
     """A look at the copies recorded restores kept beside the SQLite register at ``database``
     (None: no file to look beside). Each is opened read-only: one that is not there, not a
     file, not a register, that holds fewer of the dropped ids than the restore recorded
-    dropping, or whose events do not follow on, link by link, from the restored register's
-    newest event, is said so. (Their hashes and MACs are not recomputed: whoever holds the
-    key can make up such a copy, as a register.) A check of a backup or of a copy being
-    restored looks at none: the copies are beside the register itself."""
+    dropping, whose events do not follow on, link by link, from the restored register's
+    newest event, or whose events there do not hash as stored (a shell changed what one
+    says, its hash columns left alone) or, with ``key``, whose MAC does not hold (the hash
+    recomputed: no key is needed for that), is said so. (Whoever holds the key can make up
+    such a copy, as a register.) A check of a backup or of a copy being restored looks at
+    none: the copies are beside the register itself."""
     if not database or database.startswith((":memory:", "file:")):
         return None
     folder = Path(database).parent
@@ -216,11 +218,14 @@ def restore_copy_check(database: str | None) -> RestoreCopyCheck | None:
                 ).fetchone()
                 if kind is None or kind[0] != "table":
                     return "it cannot be read as a register"
-                rows = conn.execute(
-                    "SELECT id, prev_hash, hash FROM events NOT INDEXED "
-                    "WHERE id BETWEEN ? AND ? ORDER BY id",
+                # Every column, by its name (a column a later revision added is missing
+                # from an older copy, as from an older register: read as empty).
+                cursor = conn.execute(
+                    "SELECT * FROM events NOT INDEXED WHERE id BETWEEN ? AND ? ORDER BY id",
                     (first, last),
-                ).fetchall()
+                )
+                names = [d[0] for d in cursor.description]
+                rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
             finally:
                 conn.close()
         except sqlite3.Error:
@@ -228,15 +233,36 @@ def restore_copy_check(database: str | None) -> RestoreCopyCheck | None:
         held = len(rows)
         if held < (dropped if dropped is not None else 1):
             return f"it holds {held} of the {dropped}" if dropped else "it holds none of them"
-        links = [after if isinstance(after, str) else rows[0][1]] + [r[2] for r in rows[:-1]]
-        if any(row[1] != link for row, link in zip(rows, links, strict=True)):
+        links = [after if isinstance(after, str) else rows[0].get("prev_hash")] + [
+            r.get("hash") for r in rows[:-1]
+        ]
+        if any(row.get("prev_hash") != link for row, link in zip(rows, links, strict=True)):
             return (
                 "its events at those ids do not follow on from the register's as it was "
                 "restored (changed, or made up)"
             )
+        if not all(_as_recorded(row, key) for row in rows):
+            return (
+                "its events at those ids are not as they were recorded (changed since, or made up)"
+            )
         return None
 
     return check
+
+
+def _as_recorded(row: dict[str, Any], key: bytes | None) -> bool:
+    """Whether an event read raw from a copy hashes as stored, and (with ``key``) carries
+    the MAC of that hash: the kiosk's own row, unchanged. (A copy is kept only by a restore
+    since round 16, whose events all carry one: one without, its hash recomputed without
+    the MAC's content version, was changed by a shell.)"""
+    stored = row.get("hash")
+    try:
+        if not isinstance(stored, str) or hash_of(row) != stored:
+            return False
+    except (UnreadableEvent, TypeError, ValueError, AttributeError):
+        return False
+    mac = row.get("mac")
+    return key is None or mac == event_mac(key, stored)
 
 
 _SELECT_EVENTS = select_events(postgresql=False)
@@ -2519,7 +2545,7 @@ class IntegrityService(UseCases):
                 key=key,
                 witnesses=(witness, last),
                 anchors=anchors,
-                restore_copy=restore_copy_check(self.ctx.engine.url.database)
+                restore_copy=restore_copy_check(self.ctx.engine.url.database, key)
                 if self.ctx.engine.dialect.name == "sqlite"
                 else None,
             )

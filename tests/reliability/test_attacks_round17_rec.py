@@ -544,3 +544,57 @@ def test_a_restore_record_not_just_after_what_it_dropped_is_named_on_sqlite(
     assert not report.ok, report.summary
     (named,) = [p for p in report.problems if f"event {restore_id} records a restore" in p]
     assert f"its own id is not the one after {restore_id - 4}" in named, named
+
+
+@pytest.mark.parametrize("hashes", ["left alone", "recomputed", "recomputed, MAC removed"])
+def test_verify_does_not_say_a_restores_copy_holds_events_a_shell_rewrote_in_it(
+    sqlite_services: Services, tmp_path: Path, hashes: str
+) -> None:
+    """After `kiosk restore --drop-newer`, a shell (no key) rewrites the dropped events in
+    the copy the restore kept: each a "phone collected" with no details, its hash columns
+    left alone (or recomputed from the new content, each linked to the one before: no key
+    is needed for a hash). Verify's look at the copy compared only the links between the
+    hash columns, and its note still said the copy "holds them". Each of those events'
+    hash is now recomputed (and its MAC checked, with the key)."""
+    from kiosk.domain.chain import hash_of
+
+    services = sqlite_services
+    shift_school(services)
+    backup = tmp_path / "monday.sqlite3"
+    services.backup.backup(backup)
+    services.phones.deposit("ASMITH")
+    services.phones.collect("ASMITH")
+    report = services.backup.restore(backup, drop_newer=True, reason="a wrong day")
+    conn = sqlite3.connect(report.safety_copy, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    try:
+        for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+        ).fetchall():
+            conn.execute(f"DROP TRIGGER {name}")
+        rows = conn.execute(
+            "SELECT * FROM events WHERE id > ? ORDER BY id", (report.verify.head_id,)
+        ).fetchall()
+        assert len(rows) == 2
+        prev = rows[0]["prev_hash"]
+        for row in rows:
+            mac = None if hashes.endswith("removed") else row["mac"]
+            changed = dict(row) | {
+                "kind": "phone_collected",
+                "details": "{}",
+                "prev_hash": prev,
+                "mac": mac,
+            }
+            digest = hash_of(changed) if hashes.startswith("recomputed") else row["hash"]
+            conn.execute(
+                "UPDATE events SET kind = ?, details = ?, prev_hash = ?, hash = ?, mac = ? "
+                "WHERE id = ?",
+                ("phone_collected", "{}", prev, digest, mac, row["id"]),
+            )
+            prev = digest
+    finally:
+        conn.close()
+    notes = " ".join(services.integrity.verify(save=False).notes)
+    assert f"event {report.event_id} records a restore" in notes, notes
+    assert "holds them" not in notes, notes
+    assert "its events at those ids are not as they were recorded" in notes, notes
