@@ -693,3 +693,19 @@ def test_0010_installs_sql_of_its_own_that_verify_knows() -> None:
         hashlib.sha256(body.encode("utf-8")).hexdigest()
         == (PG_FUNCTION_DIGESTS["kiosk_guard_event_id"])
     )
+
+
+def test_0010_refuses_the_leap_verify_names_and_no_less() -> None:
+    """The trigger's limit is verify's ``ID_LEAP``: an id the database takes is one verify
+    does not name as a leap (guard test)."""
+    import importlib.util
+
+    from kiosk.resources import migrations_dir
+    from kiosk.services.integrity import ID_LEAP
+
+    path = migrations_dir() / "versions" / "0010_event_ids_in_step.py"
+    spec = importlib.util.spec_from_file_location("kiosk_revision_0010", path)
+    assert spec is not None and spec.loader is not None
+    revision = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(revision)
+    assert f"coalesce(newest, 0)::numeric + {ID_LEAP} THEN" in revision.PG_GUARD_ID_BODY

@@ -266,11 +266,15 @@ def test_the_database_refuses_an_event_id_far_past_the_newest(
     finally:
         monkeypatch.setattr(uow_module, "_next_id", real)
         forger.close()
-    with psycopg.connect(libpq_url(kiosk_url)) as attacker, pytest.raises(psycopg.Error):
+    # (A hash of its own: the newest event's would be refused as a copy of it, trigger or not.)
+    with (
+        psycopg.connect(libpq_url(kiosk_url)) as attacker,
+        pytest.raises(psycopg.Error, match="far past the newest event's"),
+    ):
         attacker.execute(
             "INSERT INTO events (id, occurred_at, kind, category, kiosk, details, prev_hash, "
             "hash) SELECT 9223372036854775807, occurred_at, kind, category, kiosk, details, "
-            "hash, hash FROM events ORDER BY id DESC LIMIT 1"
+            f"hash, '{'cd' * 32}' FROM events ORDER BY id DESC LIMIT 1"
         )
     settings = Settings(kiosk_name="staffroom", database_url=kiosk_url)
     kiosk = Services.open(settings, check_clock=True)
@@ -282,6 +286,30 @@ def test_the_database_refuses_an_event_id_far_past_the_newest(
         kiosk.close()
         office.close()
     assert report.ok, report.summary
+
+
+@pytest.mark.postgresql
+def test_the_database_takes_an_id_exactly_the_leap_past_the_newest(
+    set_up_school: Services, kiosk_url: str, pg_url: str
+) -> None:
+    """The trigger's bound, as verify's: the newest id + 4,294,967,296 is taken (and verify
+    names no leap), one more is refused (guard test)."""
+    set_up_school.close()
+    insert = (
+        "INSERT INTO events (id, occurred_at, kind, category, kiosk, details, prev_hash, "
+        "hash) SELECT max_id + %s, occurred_at, kind, category, kiosk, details, hash, %s "
+        "FROM events, (SELECT max(id) AS max_id FROM events) AS m ORDER BY id DESC LIMIT 1"
+    )
+    with psycopg.connect(libpq_url(kiosk_url), autocommit=True) as attacker:
+        with pytest.raises(psycopg.Error, match="far past the newest event's"):
+            attacker.execute(insert, (2**32 + 1, "ef" * 32))
+        attacker.execute(insert, (2**32, "ab" * 32))
+    office = Services(make_engine(pg_url), Settings(kiosk_name="office", database_url=pg_url))
+    try:
+        report = office.integrity.verify(save=False)
+    finally:
+        office.close()
+    assert not [p for p in report.problems if "past the event before" in p], report.problems
 
 
 @pytest.fixture
@@ -331,47 +359,46 @@ def test_an_event_slipped_in_below_the_first_does_not_stop_every_purge(
 # --- a restore's record written by a login with the key ----------------------------------
 
 
-@pytest.mark.postgresql
-@pytest.mark.parametrize("span", [(3, 8), (30, 40)], ids=["held before it", "after its own"])
+@pytest.mark.parametrize(
+    ("held", "offsets"), [(True, (3, 8)), (False, (1, 10))], ids=["held before it", "after its own"]
+)
 def test_a_restore_record_of_events_the_register_still_holds_is_named(
-    set_up_school: Services, kiosk_url: str, pg_url: str, span: tuple[int, int]
+    sqlite_services: Services, held: bool, offsets: tuple[int, int]
 ) -> None:
-    """The kiosk login, with the school key every kiosk holds, records an admin action "the
-    database was restored" by the head teacher, saying it dropped events 3 to 8 (which the
-    register holds, before it), or ids after its own, with a reason ("tidy up"). Verify said
-    "Register intact", with a note that Carol Head's restore had dropped those events and
-    that they are not in the register. A restore is recorded after every event it dropped,
-    and the one before it is the backup's newest: verify now names such a record."""
-    set_up_school.close()
-    forger = Services(
-        make_engine(kiosk_url),
-        Settings(kiosk_name="staffroom", database_url=kiosk_url),
-        FakeClock(utc_now()),
-    )
-    try:
-        with forger.ctx.write() as uow:
-            restore = uow.record(
-                EventKind.ADMIN_ACTION,
-                staff_id=1,
-                details={
-                    "action": "database_restored",
-                    "dropped_ids": list(span),
-                    "dropped": span[1] - span[0] + 1,
-                    "reason": "tidy up",
-                    "safety_copy": "kiosk.before-restore-20261207T080000Z.sqlite3",
-                },
-            )
-    finally:
-        forger.close()
-    office = Services(make_engine(pg_url), Settings(kiosk_name="office", database_url=pg_url))
-    try:
-        report = office.integrity.verify(save=False)
-    finally:
-        office.close()
+    """With the school key every kiosk holds (on PostgreSQL the kiosk login: see the next
+    test but one; here a shell on the kiosk), an admin action "the database was restored" by
+    the head teacher is recorded, saying it dropped events 3 to 8 (which the register holds,
+    before it), or ids after its own, with a reason ("tidy up"). Verify said "Register
+    intact", with a note that Carol Head's restore had dropped those events and that they
+    are not in the register. A restore is recorded after every event it dropped, and the one
+    before it is the backup's newest: verify now names such a record. (The ids after its
+    own are worked out from the record's own id: the school's event count does not matter.)"""
+    services = sqlite_services
+    shift_school(services)
+    with services.ctx.write() as uow:
+        uow._chain_head()
+        own = uow._last_id
+        assert isinstance(own, int)
+        own += 1  # the record's own id: the ids are 3 to 8, or its own + 1 to + 10
+        span = offsets if held else (own + offsets[0], own + offsets[1])
+        restore = uow.record(
+            EventKind.ADMIN_ACTION,
+            staff_id=1,
+            details={
+                "action": "database_restored",
+                "dropped_ids": list(span),
+                "dropped": span[1] - span[0] + 1,
+                "reason": "tidy up",
+                "safety_copy": "kiosk.before-restore-20261207T080000Z.sqlite3",
+            },
+        )
+    report = services.integrity.verify(save=False)
     assert not report.ok, report.summary
     (named,) = [p for p in report.problems if f"event {restore.id} records a restore" in p]
+    assert restore.id == own
     assert f"dropped the events with ids {span[0]} to {span[1]}" in named, named
     assert "a restore never records that" in named, named
+    assert ("before it" if held else "come after its own") in named, named
     assert not [n for n in report.notes if "records a restore" in n], report.notes
 
 
