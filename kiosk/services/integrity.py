@@ -605,6 +605,14 @@ def _person(staff_id: Any, replay: Mapping[str, Mapping[Any, Any]]) -> str:
     return f"staff {_show(staff_id)}"
 
 
+def _restorer(staff_id: Any, replay: Mapping[str, Mapping[Any, Any]]) -> str:
+    """Who a restore's record names: a person, or none (`kiosk restore` run without an
+    admin's code records no one: it was said "a restore by staff null")."""
+    if staff_id is None:
+        return "a command run without an admin's code"
+    return _person(staff_id, replay)
+
+
 def _recorder_problem(
     row: Mapping[str, Any], replay: Mapping[str, Mapping[Any, Any]], *, complete: bool = True
 ) -> str | None:
@@ -1108,7 +1116,7 @@ def walk(
                     else "no events"
                 )
                 problems.append(
-                    f"event {event_id} records a restore by {_person(row['staff_id'], replay)} "
+                    f"event {event_id} records a restore by {_restorer(row['staff_id'], replay)} "
                     f"that dropped {ids}, but {why_not}: a restore never records that "
                     "(written by hand, or by a database login holding the school key)"
                 )
@@ -1128,7 +1136,7 @@ def walk(
                         event_id,
                         first_last[0],
                         first_last[1],
-                        _person(row["staff_id"], replay),
+                        _restorer(row["staff_id"], replay),
                         reason if isinstance(reason, str) else None,
                     )
                 )

@@ -625,3 +625,22 @@ def test_verify_does_not_say_a_restores_copy_holds_events_a_shell_rewrote_in_it(
     assert f"event {report.event_id} records a restore" in notes, notes
     assert "holds them" not in notes, notes
     assert "its events at those ids are not as they were recorded" in notes, notes
+
+
+def test_a_restore_run_without_an_admins_code_is_not_said_to_be_by_staff_null(
+    sqlite_services: Services, tmp_path: Path
+) -> None:
+    """`kiosk restore --drop-newer` run without an admin's code records no one: verify's
+    note said "a restore by staff null". It says what ran it."""
+    services = sqlite_services
+    shift_school(services)
+    backup = tmp_path / "monday.sqlite3"
+    services.backup.backup(backup)
+    services.phones.deposit("ASMITH")
+    report = services.backup.restore(backup, drop_newer=True, reason="a wrong day")
+    notes = " ".join(services.integrity.verify(save=False).notes)
+    assert (
+        f"event {report.event_id} records a restore by a command run without an admin's code"
+        in notes
+    ), notes
+    assert "staff null" not in notes, notes
