@@ -203,6 +203,9 @@ def restore_copy_check(database: str | None, key: bytes | None = None) -> Restor
             return "it is no longer there"
         except OSError as exc:
             return f"it cannot be looked at ({exc.strerror or type(exc).__name__})"
+        if stat.S_ISLNK(found.st_mode):
+            # (A shell's, pointing at any file: the restore wrote the copy itself.)
+            return "a link to another file is in its place, not the copy the restore wrote"
         if not stat.S_ISREG(found.st_mode):
             return "something other than a file is in its place"
         deadline = time.monotonic() + RESTORE_COPY_SECONDS
@@ -229,6 +232,11 @@ def restore_copy_check(database: str | None, key: bytes | None = None) -> Restor
             finally:
                 conn.close()
         except sqlite3.Error:
+            if time.monotonic() > deadline:  # the progress handler stopped the read
+                return (
+                    f"it took longer than {RESTORE_COPY_SECONDS:.0f} seconds to read, so what "
+                    "it holds was not looked at"
+                )
             return "it cannot be read as a register"
         held = len(rows)
         if held < (dropped if dropped is not None else 1):

@@ -644,3 +644,40 @@ def test_a_restore_run_without_an_admins_code_is_not_said_to_be_by_staff_null(
         in notes
     ), notes
     assert "staff null" not in notes, notes
+
+
+@pytest.mark.parametrize("shell", ["a link", "too slow to read"])
+def test_verify_says_what_it_found_in_place_of_a_restores_copy(
+    sqlite_services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shell: str
+) -> None:
+    """A copy a restore kept, replaced by a symbolic link to another file, was said to be
+    "something other than a file"; one the look stopped reading at its time limit, "it
+    cannot be read as a register". Each is now said as it is."""
+    import kiosk.services.integrity as integrity_module
+
+    services = sqlite_services
+    shift_school(services)
+    backup = tmp_path / "monday.sqlite3"
+    services.backup.backup(backup)
+    services.phones.deposit("ASMITH")
+    report = services.backup.restore(backup, drop_newer=True, reason="a wrong day")
+    copy = report.safety_copy
+    if shell == "a link":
+        moved = tmp_path / "elsewhere.sqlite3"
+        copy.rename(moved)
+        copy.symlink_to(moved)
+        expected = "a link to another file is in its place"
+    else:
+        # A schema long enough that reading it takes the look past its (here spent) limit.
+        conn = sqlite3.connect(copy, isolation_level=None)
+        try:
+            conn.execute("BEGIN")
+            for n in range(3000):
+                conn.execute(f"CREATE TABLE padding_{n} (x)")
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        monkeypatch.setattr(integrity_module, "RESTORE_COPY_SECONDS", 0.0)
+        expected = "it took longer than 0 seconds to read, so what it holds was not looked at"
+    notes = " ".join(services.integrity.verify(save=False).notes)
+    assert f"{copy.name}, was to hold them, but {expected}" in notes, notes
