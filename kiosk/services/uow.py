@@ -718,9 +718,32 @@ def _unavailable(exc: SQLAlchemyError, *, writing: bool, holders: str = "") -> s
         return f"{head}: {PG_READ_ONLY}"
     if sqlstate == "42P01":  # undefined_table: not where the login looks, or gone
         return f"{head}: {PG_NOT_ON_PATH}"
+    if (refused := _id_refused(exc)) is not None:
+        return (
+            f"{head}: the database refused the event's id ({refused}). Trying again cannot "
+            "help: run `kiosk verify` and tell the office."
+        )
     if writing:
         return DatabaseUnavailable().message
     return "The database is unavailable, so this cannot be shown. Please try again."
+
+
+# The words of revision 0010's trigger (events_guard_id) as it refuses an event's id.
+_ID_REFUSED = "the kiosk never gives one"
+
+
+def _id_refused(exc: SQLAlchemyError) -> str | None:
+    """Revision 0010's refusal of an event's id (at or below the newest event's, or far
+    past it), as its sentence; None for any other error. The kiosk gives the id after the
+    newest: it meets this only after an event written by hand (it said "the database is
+    unavailable. Please try again", which cannot help)."""
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "sqlstate", None) != "23514":
+        return None
+    said = getattr(getattr(orig, "diag", None), "message_primary", None)
+    if not isinstance(said, str) or _ID_REFUSED not in said:
+        return None
+    return display_text(said)[:200]
 
 
 def owner_only(exc: BaseException) -> str | None:

@@ -261,8 +261,14 @@ def test_the_database_refuses_an_event_id_far_past_the_newest(
     )
     monkeypatch.setattr(uow_module, "_next_id", planted)
     try:
-        with pytest.raises(KioskError, match="Not recorded"):
+        with pytest.raises(KioskError, match="Not recorded") as refused:
             forger.phones.collect("ASMITH")
+        # Said as the refusal it is ("the database is unavailable. Please try again": no
+        # second try can help).
+        said = refused.value.message
+        assert "the database refused the event's id" in said, said
+        assert "far past the newest event's" in said, said
+        assert "run `kiosk verify`" in said and "Please try again" not in said, said
     finally:
         monkeypatch.setattr(uow_module, "_next_id", real)
         forger.close()
