@@ -8,9 +8,12 @@ class KioskError(Exception):
 
     title = "Not recorded"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, quoted: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        # What was typed or scanned, as the message says it back (the office's CLI shows it
+        # as it is; the kiosk's screens mask it when it is shaped like the admin PIN).
+        self.quoted = quoted
 
     def __str__(self) -> str:
         return self.message

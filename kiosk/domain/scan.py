@@ -26,16 +26,25 @@ CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9\-./]{0,31}$")
 _PAYLOAD = re.compile(r"^SRK(?P<version>\d+):(?P<kind>[SD]):(?P<code>.+)$")
 # Scanners sometimes send control characters (Ctrl+J, GS, tabs) around the payload.
 _STRIP = re.compile(r"[\s\x00-\x1f\x7f]+")
-# The admin PIN is digits only, six at least (kiosk/services/admin.py). Typed where a code is
-# read (before F10, or again where the admin's badge is asked for), a refusal quoting it put
-# the PIN in large type on the staff-room screen: such a number is never quoted.
-_PIN_LIKE = re.compile(r"^\d{6,}$")
-NOT_SHOWN = "not shown here: it may be the admin PIN"
+MIN_PIN_LENGTH = 6
+"""The admin PIN is digits only, this many at least (kiosk/services/admin.py checks it)."""
+# Anything typed with a run of that many digits in it may hold the admin PIN (one stray key
+# beside it, the numpad's "." or "+", included). The kiosk's screens mask such a run where
+# they quote typed text (kiosk/ui/base.py, ``shown_code``): by its shape, never by comparing
+# with the real PIN (masking only the real one would tell the staff room which number it is).
+_PIN_RUN = re.compile(rf"\d{{{MIN_PIN_LENGTH},}}")
+PIN_MASK = "••••••"
+"""What a PIN-shaped run of digits is shown as: one width, whatever its length."""
 
 
 def may_be_the_pin(text: str) -> bool:
-    """``text`` has the shape of the admin PIN (six digits or more): not to be quoted."""
-    return bool(_PIN_LIKE.match(text.strip()))
+    """``text`` holds a run of digits shaped like the admin PIN: not to be quoted as typed."""
+    return bool(_PIN_RUN.search(text))
+
+
+def mask_pin_shaped(text: str) -> str:
+    """``text`` with every PIN-shaped run of digits replaced by ``PIN_MASK``."""
+    return _PIN_RUN.sub(PIN_MASK, text)
 
 
 class ScanKind(StrEnum):
@@ -93,7 +102,8 @@ def _not_a_code(text: str) -> NotAKioskCode:
         if named
         else "."
     )
-    return NotAKioskCode(f"“{_shorten(text)}” is not a kiosk code{why} {SCAN_AGAIN}")
+    shown = _shorten(text)
+    return NotAKioskCode(f"“{shown}” is not a kiosk code{why} {SCAN_AGAIN}", quoted=shown)
 
 
 def staff_payload(code: str) -> str:

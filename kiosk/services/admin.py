@@ -42,6 +42,7 @@ from kiosk.config import data_dir
 from kiosk.db.models import Event, KioskSetting
 from kiosk.domain.errors import DatabaseUnavailable, InvalidInput, KioskError, RuleViolation
 from kiosk.domain.events import EventKind, Role
+from kiosk.domain.scan import MIN_PIN_LENGTH
 from kiosk.domain.timeutil import utc_now
 from kiosk.services import state
 from kiosk.services.common import UseCases
@@ -56,7 +57,6 @@ MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=5)
 FREE_FAILURES = 2  # wrong PINs before each next attempt has to wait
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
-MIN_PIN_LENGTH = 6
 ATTEMPTS_FILE = "pin-attempts.json"
 ATTEMPTS_LOCK_FILE = "pin-attempts.lock"  # held while one attempt is checked
 PIN_COPY_FILE = "admin-pin.json"

@@ -27,10 +27,8 @@ from kiosk.domain.errors import (
 from kiosk.domain.events import EventKind, Role
 from kiosk.domain.scan import (
     CODE_PATTERN,
-    NOT_SHOWN,
     SCAN_AGAIN,
     ScanKind,
-    may_be_the_pin,
     parse_scan,
 )
 from kiosk.domain.text import (
@@ -82,13 +80,18 @@ class PeopleService(UseCases):
                         raise state.ambiguous_code(scan.code)
                     return ScanResult(staff=self._status(session, scan.code, found))
                 if scan.kind is ScanKind.STAFF:
-                    raise NotFound(f"Badge {scan.code} is not on the staff list. Ask the office.")
+                    raise NotFound(
+                        f"Badge {scan.code} is not on the staff list. Ask the office.",
+                        quoted=scan.code,
+                    )
             device = session.scalar(select(Device).where(Device.tag == scan.code))
             if device is None:
                 if scan.kind is ScanKind.DEVICE:
                     raise NotFound(f"Label {scan.code} is not on the device list. Ask the office.")
-                shown = f"That number ({NOT_SHOWN})" if may_be_the_pin(scan.code) else scan.code
-                raise NotAKioskCode(f"{shown} is not a staff code or an asset tag. {SCAN_AGAIN}")
+                raise NotAKioskCode(
+                    f"{scan.code} is not a staff code or an asset tag. {SCAN_AGAIN}",
+                    quoted=scan.code,
+                )
             if device.retired_at is not None:
                 raise RuleViolation(f"{device.tag} has been retired. Please hand it to the office.")
             now = self.ctx.clock()

@@ -24,7 +24,7 @@ from kiosk.domain.devicekinds import DEFAULT_KINDS, DeviceKinds
 from kiosk.domain.errors import AmbiguousCode, NotFound, RuleViolation
 from kiosk.domain.events import DeviceKind, EventKind
 from kiosk.domain.rules import REGULAR_USE_WINDOW
-from kiosk.domain.scan import NOT_SHOWN, may_be_the_pin, normalise_code
+from kiosk.domain.scan import normalise_code
 from kiosk.services.reference import note_label
 from kiosk.services.views import (
     DeviceInfo,
@@ -125,12 +125,10 @@ def policy_info(policy: Policy) -> PolicyInfo:
 
 
 def _no_such_staff(code: str) -> NotFound:
-    if may_be_the_pin(code):
-        return NotFound(
-            f"No member of staff has that number as their code ({NOT_SHOWN}). Check the "
-            "badge or ask the office."
-        )
-    return NotFound(f"No member of staff has the code {code}. Check the badge or ask the office.")
+    return NotFound(
+        f"No member of staff has the code {code}. Check the badge or ask the office.",
+        quoted=code,
+    )
 
 
 def _usable(person: Any, code: str, active: bool) -> None:

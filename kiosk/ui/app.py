@@ -35,7 +35,7 @@ from kiosk.domain.errors import KioskError
 from kiosk.domain.text import one_line
 from kiosk.domain.timeutil import utc_now
 from kiosk.ui import tuning
-from kiosk.ui.base import KioskScreenMixin
+from kiosk.ui.base import KioskScreenMixin, said_on_the_kiosk
 from kiosk.ui.clock import UiClock
 from kiosk.ui.gateway import UNEXPECTED, Gateway
 from kiosk.ui.keys import FUNCTION_KEYS, TAPS, HeldKeys, KeysInOrder, showing
@@ -302,7 +302,7 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         if isinstance(screen, KioskScreenMixin):
             screen.show_error(error, title)
         else:
-            message = error.message if isinstance(error, KioskError) else error
+            message = said_on_the_kiosk(error) if isinstance(error, KioskError) else error
             own = error.title if isinstance(error, KioskError) else None
             show_toast(self, message, title=title or own or "Not recorded")
 

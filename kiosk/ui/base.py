@@ -22,7 +22,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, OptionList
 
 from kiosk.domain.errors import AmbiguousCode, KioskError
-from kiosk.domain.scan import may_be_the_pin
+from kiosk.domain.scan import mask_pin_shaped, may_be_the_pin
 from kiosk.domain.text import display_text, one_line
 from kiosk.ui.keys import FUNCTION_KEYS
 from kiosk.ui.text import show_toast
@@ -627,7 +627,7 @@ class KioskScreenMixin:
     def show_error(self, message: str | KioskError, title: str | None = None) -> None:
         if isinstance(message, KioskError):
             title = title or message.title
-            message = message.message
+            message = said_on_the_kiosk(message)
         if self.reading_code:
             self.enter_disarmed = True  # a refused code: the next empty Enter does nothing
         title = title if title is not None else "Not recorded"
@@ -714,12 +714,19 @@ def may_be_a_code(text: str) -> bool:
 
 
 def shown_code(text: str, limit: int = 40) -> str:
-    """What was typed or scanned, as a message quotes it: safe to show, and short (a number
-    shaped like the admin PIN is never shown: dots)."""
-    if may_be_the_pin(text):
-        return "•" * len(text.strip())
-    cleaned = display_text(text.strip())
+    """What was typed or scanned, as a message quotes it: safe to show, and short. A run of
+    digits shaped like the admin PIN is masked (by its shape, one width: kiosk/domain/scan.py)."""
+    cleaned = mask_pin_shaped(display_text(text.strip()))
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
+def said_on_the_kiosk(error: KioskError) -> str:
+    """``error``'s message as the kiosk shows it: what was typed, which a service says back
+    as it is (for the office's CLI), with a PIN-shaped run of digits masked."""
+    quoted = error.quoted
+    if not quoted or not may_be_the_pin(quoted):
+        return error.message
+    return error.message.replace(quoted, mask_pin_shaped(quoted))
 
 
 def _tap_place(widget: Widget) -> tuple[Region, object]:

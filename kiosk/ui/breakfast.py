@@ -20,7 +20,13 @@ from kiosk.domain.errors import KioskError, NotFound
 from kiosk.domain.events import BREAKFAST_DRAWER_STORE
 from kiosk.domain.scan import ScanKind, parse_scan
 from kiosk.domain.text import display_text, one_line
-from kiosk.ui.base import READ_SECONDS, KioskScreenMixin, StaffScreen, shown_code
+from kiosk.ui.base import (
+    READ_SECONDS,
+    KioskScreenMixin,
+    StaffScreen,
+    said_on_the_kiosk,
+    shown_code,
+)
 from kiosk.ui.formats import clock_time
 from kiosk.ui.widgets import ERROR_MARK, OK_MARK, CodeField, Notice, TouchButton, assemble
 
@@ -264,7 +270,7 @@ class BreakfastScreen(StaffScreen):
                     assemble(
                         f"{at}  ",
                         (f"{ERROR_MARK} NOT RECORDED ", "bold"),
-                        f"“{entry.code}”: {entry.reason}",
+                        f"{entry.code}: {entry.reason}",
                     )
                 )
                 continue
@@ -295,7 +301,7 @@ class BreakfastScreen(StaffScreen):
             scan = parse_scan(text)
         except KioskError as exc:
             self._refused_code = text.strip()
-            self._list_refusal(text, exc.message)
+            self._list_refusal(text, said_on_the_kiosk(exc))
             self.show_error(exc)
             return
         if paused and scan.kind is not ScanKind.DEVICE:
@@ -328,29 +334,34 @@ class BreakfastScreen(StaffScreen):
 
         def failed(exc: KioskError) -> None:
             self._refused_code = code
-            if isinstance(exc, NotFound) and code.strip().isdigit():
-                # Digits nobody has as a code: most likely the admin PIN, typed here as on
-                # the PIN pad. Not quoted, in the list (kept for the session) or below.
-                said = (
-                    "A number (not shown here) is not a staff code: nothing recorded. The "
-                    "admin PIN goes on the PIN pad: Esc, then F10 on the start screen."
-                )
-                self._list_refusal("•" * len(code.strip()), said)
-                self.show_error(said, title="Not recognised")
+            said = said_on_the_kiosk(exc)
+            if isinstance(exc, NotFound):
+                self._list_refusal(code, said)
+                self.show_error(said, title=exc.title)
                 return
-            self._list_refusal(code, exc.message)
-            if code.casefold() in exc.message.casefold():
-                self.show_error(exc)
-            else:
-                self.show_error(exc.message, title=f"{exc.title} for {shown_code(code)}")
+            # Not recorded for another reason (the database away): whose scan it was, by
+            # name when this session knows the code, else as quoted (a PIN-shaped number
+            # masked: then "the code just scanned", the newest line in the list).
+            known = self._known_name(code)
+            shown = shown_code(code)
+            who = known or ("the code just scanned" if shown != code.strip() else shown)
+            self._list_refusal(code, said, who=known)
+            self.show_error(said, title=f"{exc.title} for {who}")
 
         return failed
 
-    def _list_refusal(self, code: str, reason: str) -> None:
-        self.listed.append(
-            Refusal(self.kiosk.clock.now(), shown_code(code), display_text(one_line(reason)))
-        )
+    def _list_refusal(self, code: str, reason: str, *, who: str | None = None) -> None:
+        shown = display_text(who) if who else f"“{shown_code(code)}”"
+        self.listed.append(Refusal(self.kiosk.clock.now(), shown, display_text(one_line(reason))))
         self._refresh_view()
+
+    def _known_name(self, code: str) -> str | None:
+        """The name of whoever has ``code``, when this session has seen it (their scan listed
+        or their phone in the drawer): else None."""
+        wanted = code.strip().upper()
+        people = [h.staff for h in self.in_drawer]
+        people += [e.receipt.staff for e in reversed(self.entries) if e.receipt.staff]
+        return next((p.name for p in people if p.code.upper() == wanted), None)
 
     def _recorded(self, result: tuple[EventReceipt, tuple[PhoneHolding, ...]], mode: str) -> None:
         receipt, self.in_drawer = result

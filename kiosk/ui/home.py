@@ -19,7 +19,7 @@ from kiosk.domain.errors import KioskError
 from kiosk.domain.events import Role
 from kiosk.domain.scan import SCAN_AGAIN
 from kiosk.domain.timeutil import local_date
-from kiosk.ui.base import StaffScreen
+from kiosk.ui.base import StaffScreen, said_on_the_kiosk
 from kiosk.ui.formats import clock_time, long_date
 from kiosk.ui.widgets import (
     WARN_MARK,
@@ -282,7 +282,7 @@ class HomeScreen(StaffScreen):
             # would take them off site without the person seeing it).
             if isinstance(message, KioskError):
                 title = title or message.title
-                message = message.message
+                message = said_on_the_kiosk(message)
             message = f"{message} {self._pending_line()}"
         super().show_error(message, title)
         if self._error_timer is not None:

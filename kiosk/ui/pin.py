@@ -153,9 +153,10 @@ class PinScreen(StaffModal):
                 # A label or a code typed at the pad: not an attempt at the PIN.
                 self.digits = ""
                 self._show_dots()
+                # Never quoted: one stray key beside the PIN put the PIN in large type.
                 self.show_error(
-                    f"“{display_text(typed)}” is not a PIN: the PIN is digits only. "
-                    "It was not counted as an attempt.",
+                    "What was typed is not a PIN (it had more than digits in it): the PIN is "
+                    "digits only. It was not counted as an attempt; type the PIN again.",
                     title="Not a PIN",
                 )
                 return

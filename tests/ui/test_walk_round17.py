@@ -183,7 +183,10 @@ async def test_a_pin_typed_on_breakfast_club_is_not_kept_on_the_screen(school: S
         await type_code(pilot, ADMIN_PIN)
         log, said = _breakfast_log(app), notice(app)
         assert ADMIN_PIN not in log and ADMIN_PIN not in said, (log, said)
-        assert "NOT RECORDED" in log.upper() and "not a staff code" in said, (log, said)
+        assert "NOT RECORDED" in log.upper() and "No member of staff has the code" in said, (
+            log,
+            said,
+        )
         await type_code(pilot, "epatle")  # a mistyped code is still quoted
         assert "EPATLE" in _breakfast_log(app).upper()
 
