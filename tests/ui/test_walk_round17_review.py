@@ -4,14 +4,22 @@ office's CLI still gets the code back, and staff codes that are numbers stay use
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from textual.widgets import Input
 
 from kiosk.domain.errors import DatabaseUnavailable, NotFound
 from kiosk.domain.scan import MIN_PIN_LENGTH, may_be_the_pin
 from kiosk.services import admin as admin_service
 from kiosk.services.app import Services
+from kiosk.ui.admin import AdminConsoleScreen
+from kiosk.ui.admin.app import AdminApp
 from kiosk.ui.base import shown_code
 from kiosk.ui.breakfast import BreakfastScreen
+from tests.conftest import START, FakeClock
+from tests.school import make_school
+from tests.ui.admin_support import messages, open_services, wait_until
 from tests.ui.conftest import ADMIN_PIN
 from tests.ui.kiosk_support import make_app, notice, press, running, scan, type_code
 from tests.ui.test_hostile_round16 import drawn_words
@@ -117,3 +125,31 @@ async def test_a_mistyped_payroll_number_on_the_home_screen_says_what_to_do(
         await type_code(pilot, "104523")
         said = notice(app)
         assert "104523" not in said and "not a staff code" in said, said
+
+
+@pytest.mark.parametrize("first", ["dina2", "104522"])
+async def test_office_sign_in_never_leaves_the_pin_in_the_code_field(
+    sqlite_url: str, clock: FakeClock, first: str
+) -> None:
+    # Dina types her code first, into the PIN field: its digits are kept ("2", "104522"),
+    # Enter moves on, and the PIN goes into the staff-code field in clear. Refused as an
+    # unknown code, the PIN field was cleared and the PIN left in view in the code field.
+    services = open_services(sqlite_url, clock)
+    try:
+        clock.set(START - timedelta(days=7))
+        make_school(services)
+        clock.set(START)
+        services.admin.set_pin(ADMIN_PIN)
+        app = AdminApp(services.settings, services)
+        async with app.run_test(size=(100, 30)) as pilot:
+            pin, code = app.screen.query_one("#pin", Input), app.screen.query_one("#code", Input)
+            await wait_until(pilot, lambda: app.focused is pin)
+            await pilot.press(*first, "enter", *ADMIN_PIN, "enter")
+            await wait_until(pilot, lambda: app.focused is pin and not code.value)
+            said = " ".join(messages(app))
+            assert said and ADMIN_PIN not in said, said
+            assert ADMIN_PIN not in drawn_words(app)
+            await pilot.press(*ADMIN_PIN, "enter", *"doffice", "enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
+    finally:
+        services.close()

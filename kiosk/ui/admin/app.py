@@ -22,7 +22,7 @@ from textual.widgets import Button, Footer, Input, Label, Static
 
 from kiosk.config import ConfigError, Settings, load_settings
 from kiosk.domain.errors import InvalidInput, NotAKioskCode
-from kiosk.domain.scan import parse_scan
+from kiosk.domain.scan import MIN_PIN_LENGTH, mask_pin_shaped, may_be_the_pin, parse_scan
 from kiosk.ui import tuning
 from kiosk.ui.admin.dialogs import ACTIVITY_EVENTS
 from kiosk.ui.admin.widgets import FeedbackLine
@@ -210,15 +210,23 @@ class SignInScreen(Screen[None]):
             return
         pin = self.query_one("#pin", Input).value
         code_text = self.query_one("#code", Input).value
-        if not pin:
-            code_field = self.query_one("#code", Input)
-            if code_text.strip().isdigit():
-                # Digits in the staff-code field and no PIN: the PIN typed in the wrong
-                # field, in clear. Not left on the screen.
-                code_field.value = ""
+        if len(pin) < MIN_PIN_LENGTH:
+            # No PIN, or too short to be one: most often the admin's staff code typed first
+            # into the PIN field (its digits kept, "dina2" as "2"), then the PIN in the
+            # staff-code field, in clear. Not sent (no PIN that short exists), and a
+            # PIN-shaped staff code is not left on the screen.
+            self.query_one("#pin", Input).value = ""
+            if may_be_the_pin(code_text):
+                self.query_one("#code", Input).value = ""
                 self.say(
                     "That looked like the PIN, in the staff-code field: it is cleared. Type "
                     "the PIN in the Admin PIN field (digits only), then your staff code.",
+                    error=True,
+                )
+            elif pin:
+                self.say(
+                    f"The admin PIN has {MIN_PIN_LENGTH} digits at least: type it in the Admin "
+                    "PIN field, then Enter; then your staff code.",
                     error=True,
                 )
             else:
@@ -242,8 +250,13 @@ class SignInScreen(Screen[None]):
 
     def _refused(self, message: str) -> None:
         self.busy = False
+        pin, code = self.query_one("#pin", Input), self.query_one("#code", Input)
+        if may_be_the_pin(code.value) and code.is_mounted and self.has_class("-signin"):
+            # Most likely the PIN, typed in the staff-code field after a code put in the PIN
+            # field ("104522"): neither left on the screen, nor said back in the refusal.
+            code.value = ""
+            message = f"{mask_pin_shaped(message)} (The staff-code field is cleared.)"
         self.say(message, error=True)
-        pin = self.query_one("#pin", Input)
         if pin.value and pin.is_mounted and self.has_class("-signin"):
             pin.value = ""
             # At once (not after this handler): keys typed during the check go on next, and
