@@ -16,7 +16,7 @@ from textual.containers import Grid, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Static
 
-from kiosk.domain.errors import KioskError, NotFound
+from kiosk.domain.errors import KioskError, NotAKioskCode, NotFound
 from kiosk.domain.events import BREAKFAST_DRAWER_STORE
 from kiosk.domain.scan import ScanKind, parse_scan
 from kiosk.domain.text import display_text, one_line
@@ -72,8 +72,33 @@ class Refusal:
     that a refusal in a queue of colleagues is still on the screen after the next scan."""
 
     at: datetime
-    code: str
-    reason: str
+    code: str  # as the list shows it: its first characters, or the colleague's name
+    reason: str  # a few words
+    key: str = ""  # the code itself (not shown): dropped from the list once it is recorded
+
+
+LIST_KEEP = 50
+"""The running list keeps this many lines (scans and refusals), the newest."""
+SHOWN_CHARS = 3
+"""A refused code is listed by its first characters only (a password typed by mistake is not
+kept on the shared screen for the session)."""
+
+
+def short_code(code: str) -> str:
+    """A refused code as the running list shows it: "EPA…" (a PIN-shaped number masked)."""
+    shown = shown_code(code)
+    return shown if len(shown) <= SHOWN_CHARS + 1 else shown[:SHOWN_CHARS] + "…"
+
+
+def short_reason(error: KioskError) -> str:
+    """Why a code was not recorded, in a few words, for the running list (the line under the
+    field has the whole message)."""
+    if isinstance(error, NotAKioskCode):
+        return "not a kiosk code"
+    if isinstance(error, NotFound):
+        return "no one has this code"
+    first = said_on_the_kiosk(error).split(". ")[0].rstrip(".")
+    return first if len(first) <= 40 else first[:39] + "…"
 
 
 class BreakfastScreen(StaffScreen):
@@ -301,7 +326,7 @@ class BreakfastScreen(StaffScreen):
             scan = parse_scan(text)
         except KioskError as exc:
             self._refused_code = text.strip()
-            self._list_refusal(text, said_on_the_kiosk(exc))
+            self._list_refusal(text, short_reason(exc))
             self.show_error(exc)
             return
         if paused and scan.kind is not ScanKind.DEVICE:
@@ -309,7 +334,7 @@ class BreakfastScreen(StaffScreen):
             return
         if scan.kind is ScanKind.DEVICE:
             self._refused_code = text.strip()
-            self._list_refusal(scan.code, "a label, not a badge.")
+            self._list_refusal(scan.code, "a label, not a badge")
             self.show_error(
                 "Breakfast-club mode logs phones: scan a colleague's badge. "
                 "(Leave the mode with Esc to sign a laptop out.)",
@@ -336,7 +361,7 @@ class BreakfastScreen(StaffScreen):
             self._refused_code = code
             said = said_on_the_kiosk(exc)
             if isinstance(exc, NotFound):
-                self._list_refusal(code, said)
+                self._list_refusal(code, short_reason(exc))
                 self.show_error(said, title=exc.title)
                 return
             # Not recorded for another reason (the database away): whose scan it was, by
@@ -345,14 +370,20 @@ class BreakfastScreen(StaffScreen):
             known = self._known_name(code)
             shown = shown_code(code)
             who = known or ("the code just scanned" if shown != code.strip() else shown)
-            self._list_refusal(code, said, who=known)
+            reason = short_reason(exc)
+            if known and reason.startswith(f"{known}'s "):
+                reason = reason[len(known) + 3 :]  # "Alice Smith: phone is already in ..."
+            self._list_refusal(code, reason, who=known)
             self.show_error(said, title=f"{exc.title} for {who}")
 
         return failed
 
     def _list_refusal(self, code: str, reason: str, *, who: str | None = None) -> None:
-        shown = display_text(who) if who else f"“{shown_code(code)}”"
-        self.listed.append(Refusal(self.kiosk.clock.now(), shown, display_text(one_line(reason))))
+        shown = display_text(who) if who else f"“{short_code(code)}”"
+        reason = display_text(one_line(reason))
+        key = code.strip().upper()
+        self.listed.append(Refusal(self.kiosk.clock.now(), shown, reason, key))
+        del self.listed[:-LIST_KEEP]
         self._refresh_view()
 
     def _known_name(self, code: str) -> str | None:
@@ -369,7 +400,11 @@ class BreakfastScreen(StaffScreen):
         self._refused_code = self._undo_asked_at = None
         entry = Entry(receipt, mode)
         self.entries.append(entry)
+        # A code refused before (the database away) and now recorded: its refusal is done with.
+        code = receipt.staff.code.upper() if receipt.staff else None
+        self.listed = [e for e in self.listed if not (isinstance(e, Refusal) and e.key == code)]
         self.listed.append(entry)
+        del self.listed[:-LIST_KEEP]
         self._refresh_view()
         at = clock_time(receipt.occurred_at, self.kiosk.settings.zone)
         self.query_one("#notice", Notice).show("ok", f"{receipt.summary}: {entry.name} ({at}).")

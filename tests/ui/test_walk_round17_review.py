@@ -153,3 +153,37 @@ async def test_office_sign_in_never_leaves_the_pin_in_the_code_field(
             await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
     finally:
         services.close()
+
+
+async def test_the_running_list_keeps_one_short_line_per_refusal_and_a_few_dozen_lines(
+    school: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A colleague's password typed by mistake stayed on the shared screen for the session,
+    # quoted twice on two rows; the list was never capped, and each refusal took two rows
+    # of the twelve at 80x24 (the phones logged scrolled out of view).
+    app = make_app(school)
+    async with running(app, size=(80, 24)) as pilot:
+        await scan(pilot, "SRK1:S:BJONES")
+        await press(pilot, "f5")
+        await type_code(pilot, "Summer2026")
+        log = _breakfast_log(app)
+        assert "SUMMER2026" not in log.upper() and "SUM…" in log.upper(), log
+        entries = app.screen.query_one("#bc-entries")
+        assert entries.size.height == 1, log  # one row
+        for n in range(55):
+            await type_code(pilot, f"nobody{n}")
+        assert len(_breakfast_log(app).splitlines()) == 50
+        # Esha's scan not recorded (the database away), then recorded: its refusal goes.
+        real = school.phones.deposit
+
+        def away(*_a: object, **_k: object) -> None:
+            raise DatabaseUnavailable("The database is not answering: nothing was recorded.")
+
+        monkeypatch.setattr(school.phones, "deposit", away)
+        await type_code(pilot, "epatel")
+        assert "EPA…" in _breakfast_log(app).splitlines()[0], _breakfast_log(app)
+        monkeypatch.setattr(school.phones, "deposit", real)
+        await type_code(pilot, "epatel")
+        log = _breakfast_log(app)
+        assert "Esha Patel: phone into the drawer" in log.splitlines()[0], log
+        assert "EPA…" not in log, log
