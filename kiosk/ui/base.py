@@ -769,6 +769,7 @@ class StaffScreen(PlainBackgroundMixin, KioskScreenMixin, Screen[Any]):
         # F10 is "Admin" on the start screen only. Pressed here it did nothing and said
         # nothing: the admin typed the PIN into this screen's code field (on breakfast
         # club, a colleague's code), then scanned their badge (their own phone logged).
+        # It says the way that works from every screen: Ctrl+Q (the app's, with priority).
         Binding("f10", "admin_elsewhere", show=False),
     ]
 
@@ -778,7 +779,9 @@ class StaffScreen(PlainBackgroundMixin, KioskScreenMixin, Screen[Any]):
         self.kiosk.go_home()
 
     def action_admin_elsewhere(self) -> None:
-        self.show_info("Admin (the PIN pad) is on the start screen: press Esc, then F10.")
+        self.show_info(
+            "Admin (the PIN pad): press Ctrl+Q, or Esc until the start screen, then F10."
+        )
 
 
 class StaffModal(KioskScreenMixin, ModalScreen[Any]):

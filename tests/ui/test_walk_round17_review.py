@@ -187,3 +187,19 @@ async def test_the_running_list_keeps_one_short_line_per_refusal_and_a_few_dozen
         log = _breakfast_log(app)
         assert "Esha Patel: phone into the drawer" in log.splitlines()[0], log
         assert "EPA…" not in log, log
+
+
+async def test_f10_away_from_the_start_screen_gives_the_way_that_works_everywhere(
+    school: Services,
+) -> None:
+    # "Press Esc, then F10" was half true on a chained step (Esc went back to the sign-out
+    # form, where F10 said the same again); Ctrl+Q opens the PIN pad from any screen.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:BJONES")
+        await press(pilot, "f5")
+        assert isinstance(app.screen, BreakfastScreen)
+        await press(pilot, "f10")
+        assert "Ctrl+Q" in notice(app), notice(app)
+        await press(pilot, "ctrl+q")
+        assert type(app.screen).__name__ == "PinScreen"
