@@ -419,8 +419,9 @@ class KioskScreenMixin:
     UNFINISHED_WORDS: ClassVar[str | None] = None
 
     def recorded_here(self) -> list[str]:
-        """What this screen recorded for its owner on the way and keeps (a policy agreed and
-        VDU training on the way to a sign-out): said when it is closed unfinished."""
+        """What this screen recorded for its owner on the way and keeps, in a few words ("the
+        policy agreed", "the VDU training" on the way to a sign-out): said when it is closed
+        unfinished."""
         return []
 
     @property
@@ -596,10 +597,12 @@ class KioskScreenMixin:
         if owner is None:
             note = "The last screen was closed unfinished: nothing recorded."
         elif kept:
+            # Short: it is read by the next person, whose badge closed the screen.
             lost = lost or "the rest was not recorded"
+            said = " and ".join(dict.fromkeys(kept))
             note = (
-                f"{owner.name}'s screen was closed unfinished: {lost}. "
-                f"Kept for them: {'; '.join(kept)}."
+                f"{owner.name}'s sign-out was not finished: {lost} ({said} "
+                f"{'is' if len(set(kept)) == 1 else 'are'} kept)."
             )
         else:
             note = f"{owner.name}'s screen was closed: nothing recorded for them."

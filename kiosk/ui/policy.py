@@ -16,6 +16,7 @@ from textual.widgets import Button, Markdown, Static
 from textual.widgets.markdown import MarkdownFence
 
 from kiosk.domain.chain import text_fingerprint
+from kiosk.domain.errors import KioskError
 from kiosk.domain.policytext import kiosk_source, shown_markdown
 from kiosk.ui import base
 from kiosk.ui.base import StaffScreen
@@ -203,7 +204,7 @@ class PolicyScreen(StaffScreen):
                 return receipt, ()  # (the sign-out form asks for the next one itself)
             try:
                 left = tuple(f"{p.title} ({p.version})" for p in s.policies.outstanding(code))
-            except Exception:  # recorded already: what is left is said only when it is read
+            except KioskError:  # recorded already: what is left is said only when it is read
                 left = ()
             return receipt, left
 

@@ -125,10 +125,18 @@ class SignOutScreen(StaffScreen):
         # signed out what the summary line said, though no key on the form names it.)
     ]
 
-    UNFINISHED_WORDS = "nothing was signed out"
+    UNFINISHED_WORDS = "nothing signed out"
 
     def recorded_here(self) -> list[str]:
-        return list(self._steps_recorded)
+        policies = self._policies_recorded
+        kept = (
+            []
+            if not policies
+            else ["the policy agreed"]
+            if policies == 1
+            else [f"the {policies} policies agreed"]
+        )
+        return kept + (["the VDU training"] if self._training_recorded else [])
 
     def __init__(self, check: SignOutCheck) -> None:
         super().__init__(classes="signout-screen")
@@ -144,6 +152,8 @@ class SignOutScreen(StaffScreen):
         # The steps recorded on the way (a policy agreed, VDU training), as said when the
         # form is closed unfinished: they are kept.
         self._steps_recorded: list[str] = []
+        self._policies_recorded = 0  # on the way here (said if the form is left unfinished)
+        self._training_recorded = False
 
     def compose(self) -> ComposeResult:
         staff = self.check.staff
@@ -361,10 +371,12 @@ class SignOutScreen(StaffScreen):
                 completed.summary if not isinstance(completed, bool) else "VDU training recorded"
             )
             if step.startswith("policy:"):
+                self._policies_recorded += 1
                 done_id = int(step.removeprefix("policy:"))
                 missing = tuple(p for p in check.missing_policies if p.id != done_id)
                 self.check = replace(check, missing_policies=missing)
             else:
+                self._training_recorded = True
                 self.check = replace(check, vdu_missing=False)
         self._check_steps(completed)
 
@@ -378,7 +390,8 @@ class SignOutScreen(StaffScreen):
             # an agreement to a policy was never seen to be recorded.
             at = clock_time(completed.occurred_at, self.kiosk.settings.zone)
             steps = "; ".join(self._steps_recorded) or completed.summary
-            self.query_one("#notice", Notice).show("ok", f"{steps} ({at}).")
+            # The time first: a step's summary may end with a date in brackets already.
+            self.query_one("#notice", Notice).show("ok", f"At {at}: {steps}.")
 
         def done(check: SignOutCheck) -> None:
             self.check = check
