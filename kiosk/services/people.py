@@ -87,7 +87,10 @@ class PeopleService(UseCases):
             device = session.scalar(select(Device).where(Device.tag == scan.code))
             if device is None:
                 if scan.kind is ScanKind.DEVICE:
-                    raise NotFound(f"Label {scan.code} is not on the device list. Ask the office.")
+                    raise NotFound(
+                        f"Label {scan.code} is not on the device list. Ask the office.",
+                        quoted=scan.code,
+                    )
                 raise NotAKioskCode(
                     f"{scan.code} is not a staff code or an asset tag. {SCAN_AGAIN}",
                     quoted=scan.code,

@@ -167,7 +167,7 @@ def get_device(session: Session, tag: str, *, active: bool = True) -> Device:
     tag = normalise_code(tag)
     device = session.scalar(select(Device).where(Device.tag == tag))
     if device is None:
-        raise NotFound(f"No laptop or work phone has the tag {tag}. Check the label.")
+        raise NotFound(f"No laptop or work phone has the tag {tag}. Check the label.", quoted=tag)
     note_label(session.info, "devices", device.id, device.tag)
     if active and device.retired_at is not None:
         raise RuleViolation(f"{tag} has been retired and cannot be signed out or in.")

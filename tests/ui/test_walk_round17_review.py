@@ -203,3 +203,15 @@ async def test_f10_away_from_the_start_screen_gives_the_way_that_works_everywher
         assert "Ctrl+Q" in notice(app), notice(app)
         await press(pilot, "ctrl+q")
         assert type(app.screen).__name__ == "PinScreen"
+
+
+async def test_a_badge_or_label_printed_with_a_pin_shaped_code_is_masked(
+    school: Services,
+) -> None:
+    # The services say the code back (for the office); the kiosk masks it by its shape.
+    app = make_app(school)
+    async with running(app) as pilot:
+        for payload in (f"SRK1:D:{ADMIN_PIN}", f"SRK1:S:{ADMIN_PIN}"):
+            await scan(pilot, payload)
+            said = notice(app)
+            assert said and ADMIN_PIN not in said, (payload, said)
