@@ -248,17 +248,21 @@ class FormDialog(ConsoleModal):
             return False
         last, self._enter_at = self._enter_at, event.time
         asked = self._asked_at
-        submit = self.query_one("#submit", Button)
-        if asked is None or not submit.has_focus:
+        # The screen's focus, not the button's has_focus: that turns true only once the
+        # button has handled its Focus message, after an Enter read with the first one.
+        if asked is None or self.focused is not self.query_one("#submit", Button):
             return False
         if event.time >= asked + ASKED_READ_SECONDS and event.time >= last + ASKED_READ_SECONDS:
             return False
+        self._say_too_soon()
+        return True
+
+    def _say_too_soon(self) -> None:
         self.query_one("#form-message", FeedbackLine).say(
             "Enter came as this was asked: nothing is recorded yet. Read the entry above, "
             f"then press Enter again to {self.careful} (Esc: cancel, nothing recorded).",
             error=True,
         )
-        return True
 
     @on(Input.Submitted)
     def _enter(self, event: Input.Submitted) -> None:
@@ -278,6 +282,12 @@ class FormDialog(ConsoleModal):
     @on(Button.Pressed, "#submit")
     def _save(self) -> None:
         if self._busy:
+            return
+        asked = self._asked_at
+        if self.careful and asked is not None and monotonic() < asked + ASKED_READ_SECONDS:
+            # However the press got here (a key that raced the focus), it came before
+            # "Press Enter again to ..." could be read: nothing is saved.
+            self._say_too_soon()
             return
         self._busy = True
         values = self.values()
