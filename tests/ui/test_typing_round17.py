@@ -8,6 +8,7 @@ import asyncio
 import threading
 from collections.abc import Iterator
 from datetime import date, timedelta
+from pathlib import Path
 from time import monotonic
 
 import pytest
@@ -17,6 +18,7 @@ from textual.widgets import Button, DataTable, Input, Static, TabbedContent
 from kiosk.domain.errors import DatabaseUnavailable
 from kiosk.services.app import Services
 from kiosk.ui.admin import register as register_view
+from kiosk.ui.admin.console import SAVE_HOLD_SECONDS
 from kiosk.ui.admin.dialogs import ASKED_READ_SECONDS, FormDialog
 from kiosk.ui.breakfast import BreakfastScreen
 from kiosk.ui.confirm import ConfirmScreen
@@ -329,6 +331,69 @@ async def test_the_console_does_not_lock_itself_while_a_correction_is_being_save
         await wait_until(pilot, lambda: app.screen is not console)
     row = next(r for r in office.register.day(START.date()).rows if r.event_id == wrong.event_id)
     assert row.voided
+
+
+async def test_a_save_that_never_answers_does_not_keep_the_console_open_for_good(
+    office: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The lock waits for a correction being saved, but not for ever: a database that never
+    # answers would leave the console unlocked in an empty office.
+    office.phones.deposit("ASMITH")
+    app = ConsoleHost(office)
+    timeout = office.settings.admin_idle_timeout
+    async with app.run_test(size=(110, 34)) as pilot:
+        console = app.screen
+        await _correction_asked(pilot, app)
+        await pilot.press("enter")
+        await pilot.pause(ASKED_READ_SECONDS + 0.1)
+        gate = hold(monkeypatch, office.register, "void", seconds=10)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: any("Saving" in m for m in messages(app)))
+        console.check_idle_timeout()  # type: ignore[attr-defined]
+        for _ in range(int(SAVE_HOLD_SECONDS + timeout) // 10 + 2):
+            app.clock.advance(10)
+            console.check_idle_timeout()  # type: ignore[attr-defined]
+        await wait_until(pilot, lambda: console.locked_reason == "idle")  # type: ignore[attr-defined]
+        gate.set()
+
+
+async def test_an_export_outlasting_the_idle_time_locks_the_console_and_is_told_after(
+    office: Services, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Dina starts an export to a network share that hangs, and walks away. The console
+    # stayed unlocked and usable (switch views, correct entries, retire staff) for as long
+    # as the export ran, however long: it must lock after its idle time as it says. The
+    # export goes on; the console opened next says what it wrote.
+    office.phones.deposit("ASMITH")
+    app = ConsoleHost(office)
+    timeout = office.settings.admin_idle_timeout
+    target = tmp_path / "register.csv"
+    async with app.run_test(size=(110, 34)) as pilot:
+        console = app.screen
+        await wait_until(pilot, lambda: isinstance(app.focused, DataTable))
+        await pilot.press("9")
+        await wait_until(pilot, lambda: bool(app.screen.query("#export-path")))
+        gate = hold(monkeypatch, office.register, "export_csv", seconds=30)
+        app.screen.query_one("#export-path", Input).value = str(target)
+        await pilot.click("#export-go")
+        await wait_until(pilot, lambda: any("Exporting" in m for m in messages(app)))
+        app.clock.advance(timeout + 1)
+        console.check_idle_timeout()  # type: ignore[attr-defined]
+        await wait_until(pilot, lambda: app.screen is not console)
+        assert console.locked_reason == "idle"  # type: ignore[attr-defined]
+        gate.set()
+        await wait_until(
+            pilot,
+            lambda: (
+                target.exists()
+                and not any(w.group == "export" and not w.is_finished for w in app.workers)
+            ),
+        )
+        await pilot.pause(0.1)
+        app.open_console()
+        await wait_until(pilot, lambda: isinstance(app.screen, type(console)))
+        alert = text_of(app.screen.query_one("#console-alert", Static))
+        assert f"While the console was locked: the export wrote 1 event to {target}" in alert
 
 
 # --- the sign-out form, back after its steps ----------------------------------------------------

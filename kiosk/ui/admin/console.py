@@ -35,14 +35,14 @@ from kiosk.domain.text import display_text
 from kiosk.domain.timeutil import format_local
 from kiosk.services.register import RegisterFilter
 from kiosk.ui.admin.controls import button
-from kiosk.ui.admin.dialogs import ACTIVITY_EVENTS, ConfirmDialog
+from kiosk.ui.admin.dialogs import ACTIVITY_EVENTS, ConfirmDialog, FormDialog
 from kiosk.ui.admin.export import ExportPane
 from kiosk.ui.admin.people import PeoplePane
 from kiosk.ui.admin.policies import ExemptionsPane, PoliciesPane, ReviewsPane
 from kiosk.ui.admin.register import ExportRequested, RegisterPane
 from kiosk.ui.admin.status import OffsitePane, PhonesPane
 from kiosk.ui.admin.widgets import Pane, at_the_view
-from kiosk.ui.admin.workers import run_db
+from kiosk.ui.admin.workers import kept_outcomes, run_db
 from kiosk.ui.admin.workload import WorkloadPane
 from kiosk.ui.clock import UiClock, clock_of
 from kiosk.ui.text import plain
@@ -74,9 +74,12 @@ log = logging.getLogger("kiosk.ui.admin")
 POLL_SECONDS = 2.0
 EXIT_WAIT_SECONDS = 5.0  # at most this long for the database to record who closed the app
 FULL_RELOAD_SECONDS = 30.0
-# The database work (``run_db`` groups) that saves what the office asked for: the console does
-# not lock itself while one runs (see check_idle_timeout).
-SAVING_GROUPS = frozenset({"form", "change", "export", "exit"})
+# A dialog saving what the office confirmed ("Saving…", the console behind it) keeps the
+# console from locking itself, as does recording who closed the app, for at most this long;
+# a view's work (an export, a retirement) does not: it goes on, and its outcome is shown by the
+# console opened next (see check_idle_timeout).
+SAVE_HOLD_SECONDS = 120.0
+KEPT_GROUPS = frozenset({"change", "export"})
 GC_PAUSE_SECONDS = 1.0  # at most this long without garbage collection while the console opens
 
 
@@ -241,6 +244,8 @@ class AdminConsoleScreen(Screen[None]):
         self.last_event_id: int | None = None
         self.locked_reason: str | None = None
         self._db_alert: str | None = None
+        self._kept: list[str] = []  # outcomes of work that outlasted a console before
+        self._saving_since: float | None = None
         self._last_input = self._last_full_reload = 0.0  # set on mount, by the app's clock
         self._console_timers: list[Timer] = []
         self._shown: set[str] = set()
@@ -351,6 +356,7 @@ class AdminConsoleScreen(Screen[None]):
             self.set_interval(min(1.0, timeout / 4), self.check_idle_timeout, name="admin-idle"),
             self.set_interval(POLL_SECONDS, self._poll, name="admin-poll"),
         ]
+        self.show_kept_outcomes()
         self._show_alerts()
 
     def _ask_who(self) -> None:
@@ -406,6 +412,7 @@ class AdminConsoleScreen(Screen[None]):
             lines.append(integrity)
         if self._db_alert:
             lines.append(f"⚠ {self._db_alert}")
+        lines.extend(f"While the console was locked: {text}" for text in self._kept)
         alert = self.query_one("#console-alert", Static)
         alert.update(plain("\n".join(lines), multiline=True))
         alert.set_class(bool(lines), "-shown")
@@ -540,23 +547,53 @@ class AdminConsoleScreen(Screen[None]):
 
     def check_idle_timeout(self) -> None:
         """Locks the console after ``admin_idle_timeout`` without input (``clock_of(app)``).
-        Not while something the office asked for is being saved (a correction, a retirement,
-        an export): locked then, the dialog went with it and nobody was told whether it had
-        been saved. The idle time counts from its answer."""
-        if any(w.group in SAVING_GROUPS and not w.is_finished for w in self.app.workers):
-            self.touch()
-            return
-        idle = self.clock.monotonic() - self._last_input
+        Not while a dialog saves what the office confirmed (a correction: locked then, the
+        dialog went with it and nobody was told whether it had been saved), for at most
+        SAVE_HOLD_SECONDS: the idle time counts from its answer. A view's work (an export, a
+        retirement) does not hold it: the console locks, the work goes on, and the console
+        opened next shows its outcome."""
+        now = self.clock.monotonic()
+        if self._saving():
+            if self._saving_since is None:
+                self._saving_since = now
+            if now - self._saving_since < SAVE_HOLD_SECONDS:
+                self.touch()
+                return
+        else:
+            self._saving_since = None
+        idle = now - self._last_input
         if idle >= self.services.settings.admin_idle_timeout:
             minutes, seconds = divmod(int(self.services.settings.admin_idle_timeout), 60)
             span = f"{minutes} minute{'s' if minutes != 1 else ''}" if minutes else ""
             if seconds:
                 span += f"{' ' if span else ''}{seconds} second{'s' if seconds != 1 else ''}"
-            self.app.notify(
-                f"The admin console locked itself after {span} without input.",
-                title="Admin console locked",
-            )
+            said = f"The admin console locked itself after {span} without input."
+            if any(w.group in KEPT_GROUPS and not w.is_finished for w in self.app.workers):
+                said += (
+                    " An export or a retirement was still running: it goes on, and its "
+                    "outcome is shown when the console is opened again."
+                )
+            if self._saving():
+                said += " A save was still running: check in the register whether it was made."
+            self.app.notify(said, title="Admin console locked")
             self._close("idle")
+
+    def _saving(self) -> bool:
+        """A dialog over the console is saving (it blocks the console), or the app is
+        recording who closed it."""
+        if any(isinstance(s, FormDialog) and s.busy for s in self.app.screen_stack):
+            return True
+        return any(w.group == "exit" and not w.is_finished for w in self.workers)
+
+    def show_kept_outcomes(self) -> None:
+        """Work that went on after a console locked itself (an export, a retirement): what
+        it did, shown once this console is open (kiosk.ui.admin.workers.run_db's ``kept``)."""
+        if self.locked_reason is not None or not self.is_attached:
+            return
+        kept = kept_outcomes(self.app)
+        if kept:
+            self._kept.extend(kept)
+            self._show_alerts()
 
     # --- leaving ---------------------------------------------------------------------------------
 

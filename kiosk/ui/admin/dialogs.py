@@ -302,6 +302,11 @@ class FormDialog(ConsoleModal):
         self._busy = False
         self.query_one("#form-message", FeedbackLine).say(message, error=True)
 
+    @property
+    def busy(self) -> bool:
+        """Saving what was confirmed ("Saving…"): the console waits for it to lock."""
+        return self._busy
+
     SAVING = "Saving: it cannot be cancelled now. Wait for it to finish."
 
     def action_cancel(self) -> None:

@@ -205,7 +205,9 @@ class ExportPane(Pane):
             return target, counted[0]
 
         self.say("Exporting…")
-        self.db(run, self._written, group="export")
+        # Locked meanwhile (the export outlasting the idle time), the export goes on and
+        # what it wrote is shown by the console opened next.
+        self.db(run, self._written, group="export", kept=_written_text, kept_as="The export")
 
     def _written(self, result: tuple[Path, int]) -> None:
         target, count = result
@@ -217,3 +219,8 @@ class ExportPane(Pane):
             self.say(f"{events} sent to your browser, and written to {target}", ok=True)
             return
         self.say(f"{events} written to {target}", ok=True)
+
+
+def _written_text(result: tuple[Path, int]) -> str:
+    target, count = result
+    return f"the export wrote {count} event{'s' if count != 1 else ''} to {target}."

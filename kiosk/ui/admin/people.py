@@ -306,14 +306,26 @@ class PeoplePane(Pane):
 
             def confirmed(yes: bool | None) -> None:
                 if yes:
-                    self.db(retire, self._retired, group="change")
+                    self.db(
+                        retire,
+                        self._retired,
+                        group="change",
+                        kept=_retired_text,
+                        kept_as=f"Retiring {name}",
+                    )
 
             self.db(lambda: self.services.people.status(code), ask_about, group="change")
             return
 
         def confirmed_device(yes: bool | None) -> None:
             if yes:
-                self.db(retire, self._retired, group="change")
+                self.db(
+                    retire,
+                    self._retired,
+                    group="change",
+                    kept=_retired_text,
+                    kept_as=f"Retiring {tag}",
+                )
 
         self.app.push_screen(
             ConfirmDialog(question, yes="Retire", activity=self.activity), confirmed_device
@@ -492,3 +504,9 @@ class PeoplePane(Pane):
     @on(Button.Pressed, "#labels")
     def _labels(self) -> None:
         self.action_labels()
+
+
+def _retired_text(info: Any) -> str:
+    """Said by the console opened next when the console locked itself as it retired."""
+    name = info.name if isinstance(info, StaffInfo) else f"{info.kind_label} {info.tag}"
+    return f"{name} retired."

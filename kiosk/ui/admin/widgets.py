@@ -135,8 +135,10 @@ class Pane(Vertical):
         *,
         group: str = "load",
         failed: Callable[[str], None] | None = None,
+        kept: Callable[[T], str] | None = None,
+        kept_as: str = "",
     ) -> None:
-        run_db(self, call, done, failed or self.fail, group=group)
+        run_db(self, call, done, failed or self.fail, group=group, kept=kept, kept_as=kept_as)
 
     def activity(self) -> None:
         """Input in a dialog of this view keeps the console awake."""

@@ -30,6 +30,8 @@ def run_db(
     failed: Callable[[str], None],
     *,
     group: str = "db",
+    kept: Callable[[T], str] | None = None,
+    kept_as: str = "",
 ) -> None:
     """Run ``call`` (a service call) in a thread worker of ``owner`` (a widget or screen).
 
@@ -37,26 +39,59 @@ def run_db(
     only if ``owner`` is still on screen and no newer call of the same group has started.
     No exception ever escapes to Textual: an unexpected one is logged, and a plain message
     is shown.
+
+    ``kept``: work that goes on when ``owner`` leaves the screen (an export or a retirement
+    when the console locks itself): its outcome, ``kept(value)`` or ``kept_as`` and the
+    refusal, is kept for the next console opened in this app (``kept_outcomes``).
     """
     app: App[Any] = owner.app
     tokens = _TOKENS.setdefault(owner, {})
     token = object()
     tokens[group] = token
 
-    def apply(callback: Callable[[Any], None], value: Any) -> None:
-        if tokens.get(group) is not token or not owner.is_attached:
+    def apply(callback: Callable[[Any], None], value: Any, text: Callable[[], str]) -> None:
+        if tokens.get(group) is not token:
+            return
+        if not owner.is_attached:
+            if kept is not None:
+                _keep(app, text())
             return
         callback(value)
         memory.collect_once_drawn(app)  # while the office reads what it shows (piece gc)
 
     def answer(outcome: Outcome[T]) -> None:
         # ``apply`` runs in the owner's own message loop, so an error in it is handled like
-        # any other handler's (logged, the console locked).
+        # any other handler's (logged, the console locked). Work kept past its owner is
+        # answered in the app's: the owner's has gone with it.
+        later = owner.call_later if kept is None else app.call_later
         if isinstance(outcome, Done):
-            owner.call_later(apply, done, outcome.value)
-        elif isinstance(outcome, Refused):
-            owner.call_later(apply, failed, outcome.error.message)
-        else:  # logged by run_in_thread
-            owner.call_later(apply, failed, UNEXPECTED)
+            value = outcome.value
+            later(apply, done, value, lambda: kept(value) if kept is not None else "")
+        else:
+            message = outcome.error.message if isinstance(outcome, Refused) else UNEXPECTED
+            later(apply, failed, message, lambda: f"{kept_as}: {message}")
 
-    run_in_thread(owner, call, answer, name=f"admin console: {group}", group=group, exclusive=True)
+    if kept is None:
+        run_in_thread(
+            owner, call, answer, name=f"admin console: {group}", group=group, exclusive=True
+        )
+        return
+    # The app's worker: the owner's would be cancelled, its outcome dropped, as it left.
+    run_in_thread(app, call, answer, name=f"admin console: {group}", group=group)
+
+
+_KEPT: weakref.WeakKeyDictionary[Any, list[str]] = weakref.WeakKeyDictionary()
+
+
+def _keep(app: App[Any], text: str) -> None:
+    _KEPT.setdefault(app, []).append(text)
+    for screen in list(app.screen_stack):
+        shown = getattr(screen, "show_kept_outcomes", None)
+        if callable(shown):
+            shown()
+
+
+def kept_outcomes(app: App[Any]) -> list[str]:
+    """The outcomes of work kept past its console (``run_db``'s ``kept``), once: for the
+    console open now to show."""
+    return _KEPT.pop(app, [])
