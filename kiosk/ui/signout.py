@@ -59,6 +59,11 @@ OTHER = SIGN_OUT_REASONS[-1]
 # Digit keys choose the listed reasons; "Other" (which asks for words) only by the arrows or a
 # tap, so that no digit followed by typed text can record a reason nobody chose.
 REASON_KEYS = len(SIGN_OUT_REASONS) - 1
+# The form back from a step (the policy, the VDU date) takes no Enter this soon: longer than
+# a held key's delay before it repeats (0.25 s to 1 s; X's default 0.66 s), so the repeats of
+# the Enter that ended the step sign nothing out with the form unseen (nor do repeats coming
+# on, each within READ_SECONDS of the one before).
+BACK_READ_SECONDS = 2 * READ_SECONDS
 
 
 class ReasonSet(RadioSet, inherit_bindings=False):
@@ -149,6 +154,7 @@ class SignOutScreen(StaffScreen):
         # When the form came back whole after its steps (time.monotonic(), a key's own clock):
         # an Enter pressed before it, or this soon after, was not meant for "Sign out".
         self._back_at: float | None = None
+        self._enter_dropped_at = float("-inf")  # the last Enter take_key dropped
         # The steps recorded on the way (a policy agreed, VDU training), as said when the
         # form is closed unfinished: they are kept.
         self._steps_recorded: list[str] = []
@@ -407,19 +413,21 @@ class SignOutScreen(StaffScreen):
 
     def take_key(self, event: events.Key) -> bool:
         """Enter with nothing typed, pressed before the form came back from its last step
-        (the policy, the VDU question) or as it did: the second press of a double Enter on
-        that step (its date, "I agree"). It signed the devices out with what the form had
-        been given before the steps, the form never seen. Said instead; Enter again signs
-        out."""
+        (the policy, the VDU question) or within BACK_READ_SECONDS of it, or repeating from
+        a key held down: the second press of a double Enter on that step (its date, "I
+        agree"), or the same Enter held. It signed the devices out with what the form had
+        been given before the steps, the form never seen. Said instead; Enter again, once
+        let go of and the form seen, signs out."""
         back = self._back_at
         field = self.code_field
         typed = field is not None and bool(field.value.strip())
-        if (
-            back is not None
-            and event.key in ("enter", "ctrl+m")
-            and not typed
-            and event.time < back + READ_SECONDS
-        ):
+        if back is None or event.key not in ("enter", "ctrl+m") or typed:
+            return super().take_key(event)
+        # Held down on the step, Enter repeats after the key's delay (X's default 0.66 s),
+        # then many times a second: none of it is a press made with the form in view.
+        until = max(back + BACK_READ_SECONDS, self._enter_dropped_at + READ_SECONDS)
+        if event.time < until:
+            self._enter_dropped_at = event.time
             self.show_info(
                 "Enter came as this form came back: nothing is signed out yet. Check it, "
                 "then press Enter to sign out (Esc: cancel)."

@@ -25,7 +25,7 @@ from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.home import HomeScreen
 from kiosk.ui.person import PersonScreen
 from kiosk.ui.policy import PolicyScreen
-from kiosk.ui.signout import SignOutScreen
+from kiosk.ui.signout import BACK_READ_SECONDS, SignOutScreen
 from kiosk.ui.wellbeing import VduScreen
 from tests.conftest import START, FakeClock
 from tests.school import make_school
@@ -430,7 +430,7 @@ async def test_a_double_enter_on_the_vdu_date_does_not_sign_out_the_form_unseen(
         assert kinds == ["policy_acknowledged", "vdu_training_declared"], kinds
         assert isinstance(app.screen, SignOutScreen), type(app.screen).__name__
         assert "nothing is signed out yet" in notice(app), notice(app)
-        await pilot.pause(0.6)  # she checks the form
+        await pilot.pause(BACK_READ_SECONDS)  # she checks the form
         await press(pilot, "enter")
         assert isinstance(app.screen, ConfirmScreen)
     assert [kind for kind, _ in events(school)[before:]][-1] == "device_signed_out"
@@ -460,3 +460,46 @@ async def test_a_double_enter_on_i_agree_does_not_sign_out_the_form_unseen(
         assert [kind for kind, _ in events(school)[before:]] == ["policy_acknowledged"]
         assert isinstance(app.screen, SignOutScreen)
         assert "nothing is signed out yet" in notice(app)
+
+
+@pytest.mark.parametrize(
+    ("delay", "rate", "count"),
+    [
+        pytest.param(0.5, 30, 15, id="0.5s-30-a-second"),
+        pytest.param(0.66, 25, 10, id="X-default-0.66s-25-a-second"),
+        pytest.param(0.25, 11, 8, id="0.25s-11-a-second"),
+    ],
+)
+async def test_enter_held_on_i_agree_does_not_sign_out_the_form_unseen(
+    school: Services, delay: float, rate: int, count: int
+) -> None:
+    # Alice holds Enter on "I have read and agree" a moment too long. The form came back
+    # and the key's repeats, half a second or more after the press, signed the laptop out,
+    # and went on through the confirmation to the start screen: she saw neither the form
+    # nor "Signed out". A key held down is one press: the repeats sign nothing out, and
+    # Enter once she has let go and seen the form does.
+    school.policies.declare_vdu_training("ASMITH", date(2025, 9, 1))
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        before = len(events(school))
+        burst(app, "LAP-001⏎2⏎")
+        await settle(pilot)
+        policy = app.screen
+        assert isinstance(policy, PolicyScreen)
+        for _ in range(30):
+            await pilot.press("pagedown")
+        await settle(pilot)
+        await wait_for(pilot, lambda: policy.reached_end)
+        await pilot.pause(0.6)  # read
+        held = [(0.0, "enter"), *((delay + n / rate, "enter") for n in range(count))]
+        await _keys_at(pilot, app, held)  # type: ignore[arg-type]
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert [kind for kind, _ in events(school)[before:]] == ["policy_acknowledged"]
+        assert isinstance(app.screen, SignOutScreen), type(app.screen).__name__
+        assert "nothing is signed out yet" in notice(app)
+        await pilot.pause(0.6)  # let go; she checks the form
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ConfirmScreen)
+    assert [kind for kind, _ in events(school)[before:]][-1] == "device_signed_out"
