@@ -127,7 +127,8 @@ async def _keys_at(pilot: object, app: ConsoleHost, keys: list[tuple[float, str]
         when = start + offset
         while monotonic() < when:
             await asyncio.sleep(min(0.005, when - monotonic()))
-        event = textual_events.Key(key, "\r" if key == "enter" else key)
+        character = {"enter": "\r", "slash": "/", "backspace": "\x7f"}.get(key, key)
+        event = textual_events.Key(key, character)
         event.time = when
         app.post_message(event)
 
@@ -237,6 +238,42 @@ async def test_a_date_typed_again_at_once_stays_in_the_field_while_the_day_is_re
         await wait_until(pilot, lambda: "Saturday 7 March 2026" in title_of(app))
         await wait_until(pilot, lambda: app.focused is table)
         assert field.value == ""
+
+
+@pytest.mark.parametrize("noticed", [0.3, 0.45])
+async def test_a_typo_seen_just_after_the_day_came_goes_on_in_the_date_field(
+    office: Services, noticed: float
+) -> None:
+    # The same with the day quick to come, as it mostly is: it came at once, the field was
+    # emptied and the table took the focus. Dina saw the typo a moment later (0.3 s, 0.45 s)
+    # and rubbed it out: her Backspaces went to the table and her "8/3/2026" chose views
+    # (the console ended on "6 Exemptions"). Keys for the date that soon go back to the
+    # field, the date she Entered in it, and her Enter reads the date she meant.
+    office.phones.deposit("ASMITH")
+    app = ConsoleHost(office)
+    async with app.run_test(size=(110, 34)) as pilot:
+        table = app.screen.query_one("#reg-table", DataTable)
+        await wait_until(pilot, lambda: table.row_count == 1)
+        table.focus()
+        await typed(pilot, "g9/3/2026", gap=0.05)
+        # Each key at its time from her Enter, 0.12 s apart once she has seen the typo.
+        keys = ["backspace"] * 8 + [{"/": "slash"}.get(c, c) for c in "8/3/2026"]
+        await _keys_at(
+            pilot, app, [(0.0, "enter"), *((noticed + n * 0.12, k) for n, k in enumerate(keys))]
+        )
+        await pilot.pause(0.3)
+        tabs = app.screen.query_one("#console-tabs", TabbedContent)
+        field = app.screen.query_one("#reg-date", Input)
+        assert tabs.active == "tab-register"
+        assert app.focused is field and field.value == "8/3/2026"
+        await typed(pilot, "⏎", gap=0.12)
+        await wait_until(pilot, lambda: "Sunday 8 March 2026" in title_of(app))
+        assert tabs.active == "tab-register"
+        # A digit a while after the day came is a view's shortcut, as before.
+        await wait_until(pilot, lambda: app.focused is table)
+        await pilot.pause(0.6)
+        await pilot.press("3")
+        await wait_until(pilot, lambda: tabs.active != "tab-register")
 
 
 # --- breakfast club: a colleague's code mistyped, then F4 -------------------------------------

@@ -332,6 +332,12 @@ class AdminConsoleScreen(Screen[None]):
     def _ready_for_keys(self) -> None:
         self.keys_ready = self.is_attached and self.app.screen is self
 
+    def refuse_key(self, event: events.Key) -> bool:
+        """kiosk/ui/keys.py asks before a key goes in: the view shown may take it first
+        (the register: a date's digits typed on as the table took the focus)."""
+        refuse = getattr(self.active_pane(), "refuse_key", None)
+        return bool(callable(refuse) and refuse(event))
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """1-9 choose a view only with the cursor on a view's table or the tabs: a digit
         typed in a field or a filter's list is not a shortcut (see at_the_view)."""

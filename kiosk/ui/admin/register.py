@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import replace
 from datetime import date, timedelta
+from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -28,6 +29,7 @@ from kiosk.ui.admin.controls import button, field, select
 from kiosk.ui.admin.dialogs import Field, FormDialog
 from kiosk.ui.admin.tables import Row, chosen, fill_table, new_table, selected_key
 from kiosk.ui.admin.widgets import VOID_MARK, FeedbackLine, Pane
+from kiosk.ui.base import READ_SECONDS
 from kiosk.ui.formats import long_date
 from kiosk.ui.text import plain_cell
 
@@ -122,6 +124,7 @@ class RegisterPane(Pane):
         # What the date field held, and what had the focus, when its Enter (or Go) asked for
         # the day (None: no focus to take).
         self._focus_on_show: tuple[str, Widget | None] | None = None
+        self._date_left: tuple[str, float] | None = None  # (date Entered, when it left)
         self._choices_asked = False
         self._filters_added = False
         self._wide = False  # the columns' widths (see compose and on_resize)
@@ -468,6 +471,37 @@ class RegisterPane(Pane):
             return
         field.value = ""
         self.query_one("#reg-table", DataTable).focus()
+        self._date_left = (asked[0], monotonic())
+
+    # What can be typed into a date (kiosk.domain.dates.parse_date), Backspace too.
+    DATE_KEYS = frozenset("0123456789/-.")
+
+    def refuse_key(self, event: events.Key) -> bool:
+        """The console asks before a key goes in (kiosk/ui/keys.py). A key for the date field
+        typed within READ_SECONDS of the table taking the focus from it (the date Entered
+        had a typo, seen at once): it goes to the field, with the date Entered back in it,
+        not to the table, where a digit shows another view. True: taken here."""
+        left, self._date_left = self._date_left, None
+        if left is None:
+            return False
+        text, at = left
+        table = self.query_one("#reg-table", DataTable)
+        if event.time >= at + READ_SECONDS or self.app.focused is not table:
+            return False
+        if event.key == "backspace":
+            value = text[:-1]
+        elif event.is_printable and event.character in self.DATE_KEYS:
+            value = text + (event.character or "")
+        else:
+            return False
+        field = self.query_one("#reg-date", Input)
+        field.value = value
+        field.cursor_position = len(value)
+        # Her next keys go on where she was, not over the whole date selected on focus.
+        field.select_on_focus = False
+        field.focus()
+        field.call_later(setattr, field, "select_on_focus", True)
+        return True
 
     @on(Select.Changed)
     def _filter(self, event: Select.Changed) -> None:
