@@ -42,11 +42,10 @@ MODES = {
     "back": ("HANDING PHONES BACK", "scan each colleague's badge as you give the phone back"),
 }
 MOVE_CONFIRM_SECONDS = 10.0
-# The second F8 confirms only once the question has been up this long: F8 pressed twice
+# The second F8 confirms only once the question has been up READ_SECONDS: F8 pressed twice
 # 80 ms apart (or bouncing) moved every phone without the question being seen. So for F4:
 # an undo this soon after the last one was shown is the same press again (F4 twice at once
 # undid the last two colleagues' scans, the second before "Undone: …" had been seen).
-MOVE_READ_SECONDS = READ_SECONDS
 # A session left this long without a key, a tap or a scan (a multiple of the idle timeout:
 # two minutes by default) pauses: the lead may have gone to class with it open, and the next
 # badge is not the lead's to log. Only the lead's own badge (or code) goes on with it.
@@ -423,10 +422,10 @@ class BreakfastScreen(StaffScreen):
         if self.kiosk.busy or not self._active():
             return
         undone, now = self._undone_at, self.kiosk.clock.monotonic()
-        if undone is not None and now - undone < MOVE_READ_SECONDS:
+        if undone is not None and now - undone < READ_SECONDS:
             return  # the same press again (typed before the last undo was shown): not read
         asked = self._undo_asked_at
-        if asked is not None and now - asked < MOVE_READ_SECONDS:
+        if asked is not None and now - asked < READ_SECONDS:
             return  # the same press again: what F4 said has not been read
         self._move_armed_at = None
         pressed_at, self._undo_key_at = self._undo_key_at, None
@@ -489,7 +488,7 @@ class BreakfastScreen(StaffScreen):
             self.show_info("The drawer is empty: there is nothing to move.")
             return
         armed, now = self._move_armed_at, self.kiosk.clock.monotonic()
-        if armed is not None and now - armed < MOVE_READ_SECONDS:
+        if armed is not None and now - armed < READ_SECONDS:
             return  # the same press again (a double press, a key bouncing): not yet read
         if armed is None or now - armed > MOVE_CONFIRM_SECONDS:
             self._move_armed_at = now

@@ -13,8 +13,9 @@ from textual.widgets import Button, DataTable, Input, Select, Static
 
 from kiosk.services.app import Services
 from kiosk.services.register import RegisterFilter
-from kiosk.ui.admin.dialogs import ASKED_READ_SECONDS, FormDialog
+from kiosk.ui.admin.dialogs import FormDialog
 from kiosk.ui.admin.register import PAGE_SIZE, RegisterPane
+from kiosk.ui.base import READ_SECONDS
 from tests.conftest import START, FakeClock
 from tests.school import make_school
 from tests.ui.admin_support import (
@@ -250,7 +251,7 @@ async def test_correcting_an_event_with_a_reason(services: Services, clock: Fake
         await pilot.press(*"Scanned the wrong badge", "enter")
         await wait_until(pilot, lambda: any("Enter again to void" in m for m in messages(app)))
         assert isinstance(app.screen, FormDialog) and table.row_count == 2
-        await pilot.pause(ASKED_READ_SECONDS)  # she reads it (an Enter sooner is the same press)
+        await pilot.pause(READ_SECONDS)  # she reads it (an Enter sooner is the same press)
         await pilot.press("enter")
         await wait_until(pilot, lambda: table.row_count == 3, what="the correction row")
         original = table.get_row_at(0)

@@ -17,8 +17,9 @@ from kiosk.config import Settings
 from kiosk.services.app import Services
 from kiosk.services.register import RegisterFilter
 from kiosk.ui.admin.console import AdminConsoleScreen
-from kiosk.ui.admin.dialogs import ASKED_READ_SECONDS, FormDialog
+from kiosk.ui.admin.dialogs import FormDialog
 from kiosk.ui.admin.register import RegisterPane
+from kiosk.ui.base import READ_SECONDS
 from kiosk.ui.home import HomeScreen
 from tests.conftest import FakeClock
 from tests.ui.admin_support import open_console, plain, table_rows, wait_freed, wait_until
@@ -106,7 +107,7 @@ async def test_a_new_session_starts_clean_for_the_next_admin(
         field.value = "Scanned the wrong badge"
         await pilot.press("enter")  # asks for Enter again (a correction is for good)
         await wait_until(pilot, lambda: app.focused is app.screen.query_one("#submit"))
-        await pilot.pause(ASKED_READ_SECONDS)  # read (an Enter sooner is the same press again)
+        await pilot.pause(READ_SECONDS)  # read (an Enter sooner is the same press again)
         await pilot.press("enter")
         await wait_until(pilot, lambda: table.row_count == now + 1, what="the correction")
         assert table_rows(table)[-1][6] == "Carol Head"

@@ -8,7 +8,8 @@ import pytest
 
 from kiosk.domain.events import EventKind
 from kiosk.services.app import Services
-from kiosk.ui.breakfast import MOVE_READ_SECONDS, BreakfastScreen
+from kiosk.ui.base import READ_SECONDS
+from kiosk.ui.breakfast import BreakfastScreen
 from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.home import HomeScreen
 from tests.ui.kiosk_support import (
@@ -132,7 +133,7 @@ async def test_move_all_to_the_staff_room_when_breakfast_club_ends(school: Servi
         await press(pilot, "f8")  # at once: a double press, the question not yet read
         assert _in_drawer(school) == ["ASMITH", "EPATEL"]
         assert "Press F8 again" in notice(app)
-        app.clock.advance(MOVE_READ_SECONDS)  # read
+        app.clock.advance(READ_SECONDS)  # read
         await press(pilot, "f8")
         assert isinstance(app.screen, ConfirmScreen)
         text = screen_text(app)

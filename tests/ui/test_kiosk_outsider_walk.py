@@ -15,7 +15,8 @@ from textual.widgets import Button, Checkbox
 from kiosk.config import Settings
 from kiosk.db.engine import make_engine
 from kiosk.services.app import Services
-from kiosk.ui.breakfast import MOVE_READ_SECONDS, BreakfastScreen
+from kiosk.ui.base import READ_SECONDS
+from kiosk.ui.breakfast import BreakfastScreen
 from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.person import PersonScreen
 from kiosk.ui.policy import PolicyScreen
@@ -164,7 +165,7 @@ async def test_moving_the_one_phone_in_the_drawer_is_asked_in_plain_words(
         said = notice(app)
         assert "all 1" not in said
         assert "Move Alice Smith's phone from the drawer to the staff-room store?" in said
-        app.clock.advance(MOVE_READ_SECONDS)
+        app.clock.advance(READ_SECONDS)
         await press(pilot, "f8")
         assert isinstance(app.screen, ConfirmScreen)
     assert [h.staff.code for h in school.phones.phones_now()] == ["ASMITH"]

@@ -13,7 +13,8 @@ from textual import events as textual_events
 
 from kiosk.services.app import Services
 from kiosk.ui.app import KioskApp
-from kiosk.ui.breakfast import MOVE_READ_SECONDS, BreakfastScreen
+from kiosk.ui.base import READ_SECONDS
+from kiosk.ui.breakfast import BreakfastScreen
 from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.returns import ReturnScreen
 from kiosk.ui.signout import SignOutScreen
@@ -75,7 +76,7 @@ async def test_f8_held_down_in_breakfast_club_moves_nothing(school: Services) ->
         assert isinstance(app.screen, BreakfastScreen)
         task = asyncio.ensure_future(hold_down(app, "f8", 0.75))
         await asyncio.sleep(REPEAT_DELAY / 2)
-        app.clock.advance(MOVE_READ_SECONDS + 0.05)  # the repeats come after it
+        app.clock.advance(READ_SECONDS + 0.05)  # the repeats come after it
         await task
         await settle(pilot)
         assert isinstance(app.screen, BreakfastScreen), type(app.screen).__name__
@@ -100,7 +101,7 @@ async def test_f4_held_down_in_breakfast_club_undoes_one_scan(school: Services) 
         assert in_drawer(school) == ["ASMITH", "EPATEL"]
         task = asyncio.ensure_future(hold_down(app, "f4", 0.75))
         await asyncio.sleep(REPEAT_DELAY / 2)
-        app.clock.advance(MOVE_READ_SECONDS + 0.05)
+        app.clock.advance(READ_SECONDS + 0.05)
         await task
         await settle(pilot)
         assert "Undone: Esha Patel's scan" in notice(app), notice(app)
@@ -232,7 +233,7 @@ async def test_f8_held_down_while_a_scan_is_answered_moves_nothing(
         await asyncio.sleep(REPEAT_DELAY + 0.1)  # the press and its first repeat came
         gate.set()
         await wait_for(pilot, lambda: not app.busy)
-        app.clock.advance(MOVE_READ_SECONDS + 0.05)  # the later repeats come after it
+        app.clock.advance(READ_SECONDS + 0.05)  # the later repeats come after it
         await task
         await settle(pilot)
         assert isinstance(app.screen, BreakfastScreen), type(app.screen).__name__

@@ -19,7 +19,8 @@ from kiosk.domain.errors import DatabaseUnavailable
 from kiosk.services.app import Services
 from kiosk.ui.admin import register as register_view
 from kiosk.ui.admin.console import SAVE_HOLD_SECONDS
-from kiosk.ui.admin.dialogs import ASKED_READ_SECONDS, FormDialog
+from kiosk.ui.admin.dialogs import FormDialog
+from kiosk.ui.base import READ_SECONDS
 from kiosk.ui.breakfast import BreakfastScreen
 from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.home import HomeScreen
@@ -347,7 +348,7 @@ async def test_the_console_does_not_lock_itself_while_a_correction_is_being_save
         console = app.screen
         await _correction_asked(pilot, app)
         await pilot.press("enter")
-        await pilot.pause(ASKED_READ_SECONDS + 0.1)
+        await pilot.pause(READ_SECONDS + 0.1)
         gate = hold(monkeypatch, office.register, "void", seconds=5)
         await pilot.press("enter")
         await wait_until(pilot, lambda: any("Saving" in m for m in messages(app)))
@@ -382,7 +383,7 @@ async def test_a_save_that_never_answers_does_not_keep_the_console_open_for_good
         console = app.screen
         await _correction_asked(pilot, app)
         await pilot.press("enter")
-        await pilot.pause(ASKED_READ_SECONDS + 0.1)
+        await pilot.pause(READ_SECONDS + 0.1)
         gate = hold(monkeypatch, office.register, "void", seconds=10)
         await pilot.press("enter")
         await wait_until(pilot, lambda: any("Saving" in m for m in messages(app)))

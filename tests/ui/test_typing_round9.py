@@ -14,7 +14,8 @@ from kiosk.services.app import Services
 from kiosk.ui.admin import AdminConsoleScreen
 from kiosk.ui.admin.app import AdminApp
 from kiosk.ui.admin.dialogs import FormDialog
-from kiosk.ui.breakfast import MOVE_READ_SECONDS, BreakfastScreen
+from kiosk.ui.base import READ_SECONDS
+from kiosk.ui.breakfast import BreakfastScreen
 from kiosk.ui.person import PersonScreen
 from kiosk.ui.widgets import CodeField
 from tests.conftest import START, FakeClock
@@ -136,7 +137,7 @@ async def test_f4_pressed_twice_at_once_in_breakfast_club_undoes_one_scan(school
         assert "Undone: Esha Patel's scan" in notice(app), notice(app)
         assert in_drawer(school) == ["ASMITH"]
         # Pressed again once the first undo has been read: that is a second undo.
-        app.clock.advance(MOVE_READ_SECONDS)
+        app.clock.advance(READ_SECONDS)
         await pilot.press("f4")
         await settle(pilot)
         assert "Undone: Alice Smith's scan" in notice(app), notice(app)

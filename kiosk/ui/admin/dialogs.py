@@ -16,15 +16,12 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from kiosk.ui.admin.widgets import FeedbackLine
 from kiosk.ui.admin.workers import run_db
+from kiosk.ui.base import READ_SECONDS
 from kiosk.ui.text import plain, plain_cell
 
 ACTIVITY_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 ENTER_KEYS = frozenset({"enter", "ctrl+m", "ctrl+j"})
 EARLY_KEYS = "Keys typed before this dialog was shown were not used: check the entry above first."
-# Nobody reads "Press Enter again to ..." and decides in less (the kiosk's READ_SECONDS): an
-# Enter this soon after it was asked, or after the Enter before it, is the same press again
-# (pressed twice, bouncing, or held down and repeated by the terminal).
-ASKED_READ_SECONDS = 0.5
 
 
 class ConsoleModal(ModalScreen[Any]):
@@ -252,7 +249,9 @@ class FormDialog(ConsoleModal):
         # button has handled its Focus message, after an Enter read with the first one.
         if asked is None or self.focused is not self.query_one("#submit", Button):
             return False
-        if event.time >= asked + ASKED_READ_SECONDS and event.time >= last + ASKED_READ_SECONDS:
+        # Nobody reads the question and decides in less than READ_SECONDS (the kiosk's
+        # half-second rule, kiosk/ui/base.py).
+        if event.time >= asked + READ_SECONDS and event.time >= last + READ_SECONDS:
             return False
         self._say_too_soon()
         return True
@@ -284,7 +283,7 @@ class FormDialog(ConsoleModal):
         if self._busy:
             return
         asked = self._asked_at
-        if self.careful and asked is not None and monotonic() < asked + ASKED_READ_SECONDS:
+        if self.careful and asked is not None and monotonic() < asked + READ_SECONDS:
             # However the press got here (a key that raced the focus), it came before
             # "Press Enter again to ..." could be read: nothing is saved.
             self._say_too_soon()
