@@ -131,6 +131,7 @@ class BreakfastScreen(StaffScreen):
         # A code refused since the last scan recorded (as typed), and when F4 last said that
         # it has nothing to undo for it (the app's clock): see action_undo.
         self._refused_code: str | None = None
+        self._refused_reason = ""  # why it was refused, said again by F4
         self._undo_asked_at: float | None = None
 
     def compose(self) -> ComposeResult:
@@ -378,6 +379,7 @@ class BreakfastScreen(StaffScreen):
         return failed
 
     def _list_refusal(self, code: str, reason: str, *, who: str | None = None) -> None:
+        self._refused_reason = display_text(one_line(reason)).strip()  # said again by F4
         shown = display_text(who) if who else f"“{short_code(code)}”"
         reason = display_text(one_line(reason))
         key = code.strip().upper()
@@ -439,9 +441,13 @@ class BreakfastScreen(StaffScreen):
             # to take that mistake back, which recorded nothing. Undone at once, it voided the
             # colleague before, whose phone is in the drawer. Said first; F4 again undoes.
             self._undo_asked_at = now
+            why = self._refused_reason
+            if why and not why.endswith((".", "!", "?")):
+                why += "."
             self.show_info(
-                f"“{shown_code(refused)}” was not recorded: there is nothing to undo for it. "
-                f"To undo {entry.name}'s scan (the last one recorded), press F4 again."
+                f"“{shown_code(refused)}” was not recorded: there is nothing to undo for it."
+                + (f" Why: {why}" if why else "")
+                + f" To undo {entry.name}'s scan (the last one recorded), press F4 again."
             )
             return
         self._undo_asked_at = None

@@ -306,6 +306,8 @@ async def test_f4_after_a_mistyped_code_asks_before_undoing_the_colleague_before
         said = notice(app)
         assert "“ASMTH” was not recorded: there is nothing to undo for it" in said, said
         assert "press F4 again" in said
+        # Why it was refused stays in view: F4's message had replaced it.
+        assert "No member of staff has the code ASMTH" in said, said
         assert "UNDONE" not in screen_text(app)
         await type_code(pilot, "ASMITH")  # he types the code again, right
         assert _in_drawer(school) == ["ASMITH", "EPATEL"]
