@@ -326,7 +326,7 @@ class BreakfastScreen(StaffScreen):
             scan = parse_scan(text)
         except KioskError as exc:
             self._refused_code = text.strip()
-            self._list_refusal(text, short_reason(exc))
+            self._list_refusal(text, short_reason(exc), said=said_on_the_kiosk(exc))
             self.show_error(exc)
             return
         if paused and scan.kind is not ScanKind.DEVICE:
@@ -361,7 +361,7 @@ class BreakfastScreen(StaffScreen):
             self._refused_code = code
             said = said_on_the_kiosk(exc)
             if isinstance(exc, NotFound):
-                self._list_refusal(code, short_reason(exc))
+                self._list_refusal(code, short_reason(exc), said=said)
                 self.show_error(said, title=exc.title)
                 return
             # Not recorded for another reason (the database away): whose scan it was, by
@@ -373,13 +373,17 @@ class BreakfastScreen(StaffScreen):
             reason = short_reason(exc)
             if known and reason.startswith(f"{known}'s "):
                 reason = reason[len(known) + 3 :]  # "Alice Smith: phone is already in ..."
-            self._list_refusal(code, reason, who=known)
+            self._list_refusal(code, reason, who=known, said=said)
             self.show_error(said, title=f"{exc.title} for {who}")
 
         return failed
 
-    def _list_refusal(self, code: str, reason: str, *, who: str | None = None) -> None:
-        self._refused_reason = display_text(one_line(reason)).strip()  # said again by F4
+    def _list_refusal(
+        self, code: str, reason: str, *, who: str | None = None, said: str | None = None
+    ) -> None:
+        """List a refusal on one line (``reason`` in a few words); F4 says ``said`` (the whole
+        message, as the kiosk shows it) again."""
+        self._refused_reason = display_text(one_line(said or reason)).strip()
         shown = display_text(who) if who else f"“{short_code(code)}”"
         reason = display_text(one_line(reason))
         key = code.strip().upper()
