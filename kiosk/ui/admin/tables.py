@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 from weakref import WeakKeyDictionary, WeakSet
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import DataTable
 
@@ -59,6 +60,7 @@ def _fill(table: DataTable[Any], rows: Sequence[Row], *, same_list: bool) -> Non
     if not same_list:
         _LOST.pop(table, None)
     columns = list(table.columns)
+    _widen_columns(table, rows)
     if old_keys and old_keys == new_keys[: len(old_keys)]:
         for key, cells in rows[: len(old_keys)]:
             current = table.get_row(key)
@@ -77,6 +79,21 @@ def _fill(table: DataTable[Any], rows: Sequence[Row], *, same_list: bool) -> Non
         table.call_after_refresh(table.scroll_to, scroll_x, scroll_y, animate=False)
     elif selected is not None and same_list and table.row_count and table not in _LOST:
         _lose(table, selected)
+
+
+def _widen_columns(table: DataTable[Any], rows: Sequence[Row]) -> None:
+    """Each column as wide as its widest cell, at once: what DataTable works out itself only
+    when it is next idle. A frame drawn in between (a loaded machine) kept the narrower
+    widths on stock Textual (8.2.8): a row's drawing is cached by an update count that the
+    later measuring does not change, so the Off site tab showed "Thu 12 Mar 08" for
+    "Thu 12 Mar 08:05", and "Planni" for the reason, until the cursor moved."""
+    columns = table.ordered_columns
+    for _key, cells in rows:
+        for column, cell in zip(columns, cells, strict=False):
+            if isinstance(cell, Text):
+                width = max(cell_len(line) for line in cell.plain.split("\n"))
+                if width > column.content_width:
+                    column.content_width = width
 
 
 def _lose(table: DataTable[Any], key: str) -> None:
