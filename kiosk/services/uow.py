@@ -347,23 +347,19 @@ _OWN_AFTER = (
     "SELECT {columns} FROM events WHERE kiosk = :kiosk AND occurred_at > :after{bound} "
     "ORDER BY occurred_at DESC, id DESC"
 )
-# On PostgreSQL the server's clock is a second one: an event dated after it (by more than
-# the CLOCK_SKEW a kiosk's clock may differ from it by) is from the future by the server's
-# clock too, and measures no kiosk's clock. A login holding the school key records one
-# under a kiosk's name (its clock set to 2031, or to 30 days less a minute ahead), chained
-# and MACed; that kiosk (or the office's commands, its clock 3 hours slow, or a kiosk 5
-# minutes behind the server) was "long before the last event it recorded" and, events
-# being append-only, refused every write until then. Verify names such an event (dated in
-# the future). Unless the server's clock went back too (a flat battery on each, one time
-# server gone wrong): the whole register is dated that far after it, or the newest event
-# under another name is (another kiosk's, the office's: events under this kiosk's name
-# alone are no measure of the server's clock, a login with the key writes those).
+# On PostgreSQL the server's clock is a second one: an event dated long after it (the
+# kiosk's own window, CLOCK_GONE_BACK) is from the future by the server's clock too, and
+# measures no kiosk's clock. A login holding the school key records one under a kiosk's name
+# (its clock set to 2031), chained and MACed; that kiosk (or the office's commands) was
+# "long before the last event it recorded" and, events being append-only, refused every
+# write until 2031. Verify names such an event (dated in the future). Unless the whole
+# register is that far after the server's clock: then that clock went back too (a flat
+# battery on each, one time server gone wrong), and is no measure (the register's past,
+# append-only, is no login's to forge).
 _BELOW_SERVER = (
     " AND (occurred_at <= pg_catalog.transaction_timestamp() + :skew"
     " OR (SELECT min(e.occurred_at) FROM events AS e)"
-    " > pg_catalog.transaction_timestamp() + :gone_back"
-    " OR (SELECT e.occurred_at FROM events AS e WHERE e.kiosk <> :kiosk"
-    " ORDER BY e.id DESC LIMIT 1) > pg_catalog.transaction_timestamp() + :gone_back)"
+    " > pg_catalog.transaction_timestamp() + :gone_back)"
 )
 _AFTER = bindparam("after", type_=UTCDateTime())
 _OWN_AFTER_SQLITE = text(
@@ -852,10 +848,9 @@ class UnitOfWork:
         clock may be the wrong one); nor is a time nobody can read (verify names it), nor an
         event the kiosk could not have written (its hash or MAC does not hold: the kiosk's
         database login, without the key, can insert one dated 2030 under this kiosk's
-        name); nor, on PostgreSQL, one dated after the server's clock too (a login with
-        the key can write that one: it would stop this kiosk for years), unless the server's
-        clock went back too: the whole register, or the newest event under another name, is
-        dated more than 30 days after it."""
+        name); nor, on PostgreSQL, one dated long after the server's clock too (a login with
+        the key can write that one: it would stop this kiosk for years), unless the whole
+        register is (both clocks went back)."""
         conn = self.session.connection()
         query = _OWN_AFTER_PG if conn.dialect.name == "postgresql" else _OWN_AFTER_SQLITE
         kiosk = self.ctx.settings.kiosk_name[:64]
