@@ -33,6 +33,7 @@ from kiosk.domain.text import display_text
 from kiosk.domain.when import not_a_school_day
 from kiosk.ui.base import READ_SECONDS, KioskScreenMixin, StaffScreen
 from kiosk.ui.formats import clock_time, day_and_time, parse_when, when_in_words
+from kiosk.ui.keys import HeldKeys
 from kiosk.ui.widgets import (
     TODO_MARK,
     WARN_MARK,
@@ -425,7 +426,9 @@ class SignOutScreen(StaffScreen):
             return super().take_key(event)
         # Held down on the step, Enter repeats after the key's delay (X's default 0.66 s),
         # then many times a second: none of it is a press made with the form in view.
-        until = max(back + BACK_READ_SECONDS, self._enter_dropped_at + READ_SECONDS)
+        # (A repeat comes within HeldKeys.FUNCTION_GAP of the one before on every keyboard,
+        # the Linux console's slowest, 2 a second, with its jitter included.)
+        until = max(back + BACK_READ_SECONDS, self._enter_dropped_at + HeldKeys.FUNCTION_GAP)
         if event.time < until:
             self._enter_dropped_at = event.time
             self.show_info(

@@ -508,6 +508,8 @@ async def test_a_double_enter_on_i_agree_does_not_sign_out_the_form_unseen(
         pytest.param(0.5, 30, 15, id="0.5s-30-a-second"),
         pytest.param(0.66, 25, 10, id="X-default-0.66s-25-a-second"),
         pytest.param(0.25, 11, 8, id="0.25s-11-a-second"),
+        # The Linux console's slowest (kbdrate -r 2.0): a repeat every half second.
+        pytest.param(0.5, 2, 4, id="0.5s-2-a-second"),
     ],
 )
 async def test_enter_held_on_i_agree_does_not_sign_out_the_form_unseen(
