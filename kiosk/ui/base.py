@@ -631,6 +631,13 @@ class KioskScreenMixin:
         if isinstance(message, KioskError):
             title = title or message.title
             message = said_on_the_kiosk(message)
+        # Whatever a message quotes (a date field's "“246810” is not a date I can read"
+        # quoted the admin PIN typed there): a PIN-shaped run of digits is never shown.
+        message = mask_pin_shaped(message)
+        # ...nor left in the field it was typed into (a refused date, a reason): emptied.
+        field = self.app.focused
+        if isinstance(field, Input) and not field.password and may_be_the_pin(str(field.value)):
+            field.value = ""
         if self.reading_code:
             self.enter_disarmed = True  # a refused code: the next empty Enter does nothing
         title = title if title is not None else "Not recorded"
@@ -645,7 +652,7 @@ class KioskScreenMixin:
     def show_info(self, message: str) -> None:
         notice = self.notice
         if notice is not None:
-            notice.info(message)
+            notice.info(mask_pin_shaped(message))
 
     def clear_notice(self) -> None:
         notice = self.notice

@@ -326,3 +326,21 @@ async def test_the_admin_pin_typed_as_a_code_is_not_shown_on_the_kiosk(school: S
         await type_code(pilot, "CHEAD")  # her code: the admin's choice is offered
         assert "What would you like to do?" in screen_text(app)
     assert not [kind for kind, _ in events(school) if kind.startswith("phone")]
+
+
+async def test_the_admin_pin_typed_in_a_date_field_is_not_shown_on_the_kiosk(
+    school: Services,
+) -> None:
+    # The final review: the VDU date field has the cursor as its screen opens, and the PIN
+    # typed there was refused as "“246810” is not a date I can read", in large type. Every
+    # message a kiosk screen shows now masks a PIN-shaped number, whatever quoted it.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        await press(pilot, "f8")
+        assert isinstance(app.screen, VduScreen)
+        await type_code(pilot, ADMIN_PIN)
+        said = notice(app)
+        assert said and ADMIN_PIN not in said, said
+        assert ADMIN_PIN not in drawn_words(app)
+    assert not [kind for kind, _ in events(school) if kind == "vdu_training_declared"]
