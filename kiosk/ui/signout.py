@@ -134,7 +134,7 @@ class SignOutScreen(StaffScreen):
     UNFINISHED_WORDS = "nothing signed out"
 
     def recorded_here(self) -> list[str]:
-        policies = self._policies_recorded
+        policies = sum(step.startswith("policy:") for step, _ in self._steps_done)
         kept = (
             []
             if not policies
@@ -142,7 +142,8 @@ class SignOutScreen(StaffScreen):
             if policies == 1
             else [f"the {policies} policies agreed"]
         )
-        return kept + (["the VDU training"] if self._training_recorded else [])
+        trained = any(step == "vdu" for step, _ in self._steps_done)
+        return kept + (["the VDU training"] if trained else [])
 
     def __init__(self, check: SignOutCheck) -> None:
         super().__init__(classes="signout-screen")
@@ -156,11 +157,10 @@ class SignOutScreen(StaffScreen):
         # an Enter pressed before it, or this soon after, was not meant for "Sign out".
         self._back_at: float | None = None
         self._enter_dropped_at = float("-inf")  # the last Enter take_key dropped
-        # The steps recorded on the way (a policy agreed, VDU training), as said when the
-        # form is closed unfinished: they are kept.
-        self._steps_recorded: list[str] = []
-        self._policies_recorded = 0  # on the way here (said if the form is left unfinished)
-        self._training_recorded = False
+        # The steps recorded on the way (a policy agreed, VDU training) and their receipts'
+        # words: said on the form, on the confirmation, and when the form is closed
+        # unfinished (they are kept).
+        self._steps_done: list[tuple[str, str]] = []
 
     def compose(self) -> ComposeResult:
         staff = self.check.staff
@@ -374,16 +374,13 @@ class SignOutScreen(StaffScreen):
             # form too, before the check asked for below answers. Nothing on the form as it
             # was (an Enter, the step it opens as it comes) shows it a second time.
             check = self.check
-            self._steps_recorded.append(
-                completed.summary if not isinstance(completed, bool) else "VDU training recorded"
-            )
+            said = completed.summary if not isinstance(completed, bool) else "VDU training recorded"
+            self._steps_done.append((step, said))
             if step.startswith("policy:"):
-                self._policies_recorded += 1
                 done_id = int(step.removeprefix("policy:"))
                 missing = tuple(p for p in check.missing_policies if p.id != done_id)
                 self.check = replace(check, missing_policies=missing)
             else:
-                self._training_recorded = True
                 self.check = replace(check, vdu_missing=False)
         self._check_steps(completed)
 
@@ -396,7 +393,7 @@ class SignOutScreen(StaffScreen):
             # opens over the form at once, and each one's line replaced the one before, so
             # an agreement to a policy was never seen to be recorded.
             at = clock_time(completed.occurred_at, self.kiosk.settings.zone)
-            steps = "; ".join(self._steps_recorded) or completed.summary
+            steps = "; ".join(said for _, said in self._steps_done) or completed.summary
             # The time first: a step's summary may end with a date in brackets already.
             self.query_one("#notice", Notice).show("ok", f"At {at}: {steps}.")
 
@@ -682,8 +679,8 @@ class SignOutScreen(StaffScreen):
         zone = self.kiosk.settings.zone
         items = ", ".join(f"{d.kind_label} {d.tag}" for d in self.check.devices)
         lines = [self.check.staff.name, f"Due back {day_and_time(receipt.expected_return, zone)}."]
-        if self._steps_recorded:  # (on the way here: said on the confirmation too)
-            lines.append(f"Also recorded: {'; '.join(self._steps_recorded)}.")
+        if self._steps_done:  # (on the way here: said on the confirmation too)
+            lines.append(f"Also recorded: {'; '.join(said for _, said in self._steps_done)}.")
         self.kiosk.confirm(
             f"Signed out off site: {items}",
             lines,
