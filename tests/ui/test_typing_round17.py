@@ -351,7 +351,7 @@ async def test_the_console_does_not_lock_itself_while_a_correction_is_being_save
         await _correction_asked(pilot, app)
         await pilot.press("enter")
         await pilot.pause(READ_SECONDS + 0.1)
-        gate = hold(monkeypatch, office.register, "void", seconds=5)
+        gate = hold(monkeypatch, office.register, "void", seconds=30)
         await pilot.press("enter")
         await wait_until(pilot, lambda: any("Saving" in m for m in messages(app)))
         app.clock.advance(timeout + 30)
