@@ -62,7 +62,7 @@ from kiosk.domain.events import EventKind, Role
 from kiosk.domain.reference import REFERENCE_KIND, normalise_key
 from kiosk.domain.text import check_typed_line, display_text, field_value
 from kiosk.domain.timeutil import format_local, local_date, local_day_bounds
-from kiosk.services import state
+from kiosk.services import school_events, state
 from kiosk.services.common import (
     Unreadable,
     UseCases,
@@ -624,6 +624,7 @@ class BackupService(UseCases):
                 )
             offset = chain_offset(session)
             _carry_over_reference(uow, upto, admin.id)
+            _carry_over_school_settings(uow, upto, admin.id)
             removed, first_id, last_hash, digest = _range_digest(session, upto)
             last_at = session.scalar(select(Event.occurred_at).where(Event.id == upto))
             kept = session.scalar(older.where(Event.id > upto)) or 0
@@ -968,6 +969,24 @@ def _carry_over_reference(uow: Any, upto: int, by: int) -> int:
             staff_id=by,
             details={"table": table, "key": key, "row": row, "reason": "carried over by a purge"},
         )
+        count += 1
+    return count
+
+
+def _carry_over_school_settings(uow: Any, upto: int, by: int) -> int:
+    """Record again the school calendar and the device kinds in force when the event that
+    holds them would be purged: each is the details of the newest event of its kind
+    (``school_events``), so a calendar or a kind set more than a year ago and not changed
+    since went with it, and the school was back to every weekday a school day and the
+    built-in kinds only. Recorded by the admin purging (``by``). Returns how many."""
+    count = 0
+    for kind in (EventKind.CALENDAR_SET, EventKind.DEVICE_KINDS_SET):
+        found = school_events.latest_event(uow.session, kind)
+        if found is None or found[0] > upto or not isinstance(found[1], dict):
+            continue  # kept, none, or an event verify names as unreadable
+        details = dict(found[1])
+        details["reason"] = "carried over by a purge"
+        uow.record(kind, staff_id=by, details=details)
         count += 1
     return count
 

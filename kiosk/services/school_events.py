@@ -18,16 +18,22 @@ from kiosk.domain.devicekinds import DeviceKinds
 from kiosk.domain.events import EventKind
 
 
-def latest_details(session: Session, kind: EventKind) -> dict[str, Any] | None:
+def latest_event(session: Session, kind: EventKind) -> tuple[int, Any] | None:
+    """The id and details of the event of ``kind`` in force (the newest), or None."""
     row = session.execute(
-        select(Event.details)
+        select(Event.id, Event.details)
         .where(Event.kind == kind.value)
         .order_by(Event.occurred_at.desc(), Event.id.desc())
         .limit(1)
     ).first()
-    if row is None:
+    return None if row is None else (row[0], row[1])
+
+
+def latest_details(session: Session, kind: EventKind) -> dict[str, Any] | None:
+    found = latest_event(session, kind)
+    if found is None:
         return None
-    details = row[0]
+    details = found[1]
     return details if isinstance(details, dict) else None
 
 
