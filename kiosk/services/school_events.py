@@ -1,8 +1,9 @@
 """School-defined data kept as events (no tables): the school calendar and the device kinds.
 
 The value in force is the details of the newest event of its kind (``calendar_set``,
-``device_kinds_set``), so it is under the hash chain like everything else, and a change is
-a new event that the register shows. One short index scan (``ix_events_kind_time``).
+``device_kinds_set``; newest in the chain, not by its date), so it is under the hash chain
+like everything else, and a change is a new event that the register shows. One short index
+scan (``ix_events_kind_time``, its few rows sorted by id).
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ from kiosk.domain.events import EventKind
 
 
 def latest_event(session: Session, kind: EventKind) -> tuple[int, Any] | None:
-    """The id and details of the event of ``kind`` in force (the newest), or None."""
+    """The id and details of the event of ``kind`` in force (the newest), or None.
+
+    The newest in the chain, as every stream: by its date, one appended without the school
+    key and dated 2999 was in force for good, whatever the office recorded after it."""
     row = session.execute(
         select(Event.id, Event.details)
         .where(Event.kind == kind.value)
-        .order_by(Event.occurred_at.desc(), Event.id.desc())
+        .order_by(Event.id.desc())
         .limit(1)
     ).first()
     return None if row is None else (row[0], row[1])

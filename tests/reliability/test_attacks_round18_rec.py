@@ -7,10 +7,14 @@ marked as a guard test.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
+from typing import Any
 
+from kiosk.domain.chain import hash_of
 from kiosk.services.app import Services
 from tests.conftest import FakeClock
+from tests.reliability.helpers import CHAIN_COLUMNS, is_sqlite, meddle
 from tests.reliability.test_attacks import said
 from tests.reliability.test_tamper import record_shift
 from tests.school import make_school
@@ -56,3 +60,79 @@ def test_the_yearly_purge_keeps_the_calendar_and_device_kinds_in_force(
     assert not services.school.calendar().is_school_day(date(2024, 5, 28))  # half term
     after = services.integrity.verify(save=False)
     assert after.ok, said(after)
+
+
+# --- a calendar or device kinds dated ahead stays in force over the office's ----------------
+
+
+def _forge_dated_ahead(db_url: str, kind: str, details: dict[str, Any]) -> int:
+    """The kiosks' login (or a shell on the file) appends an event of ``kind``, chained but
+    without the school key (no MAC), dated in the year 2999. Its id."""
+    with meddle(db_url) as db:
+        last = db.execute("SELECT max(id) FROM events")[0][0]
+        head = db.event(last)
+        row: dict[str, Any] = {c: None for c in CHAIN_COLUMNS}
+        row.update(
+            id=head["id"] + 1,
+            occurred_at=datetime(2999, 1, 1, tzinfo=UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+            if is_sqlite(db_url)
+            else datetime(2999, 1, 1, tzinfo=UTC),
+            kind=kind,
+            category="admin",
+            kiosk="staffroom-2",
+            details=details,
+            prev_hash=head["hash"],
+        )
+        row["hash"] = hash_of(row)
+        marks = ", ".join(["%s"] * len(CHAIN_COLUMNS))
+        db.execute(
+            f"INSERT INTO events ({', '.join(CHAIN_COLUMNS)}) VALUES ({marks})",
+            tuple(
+                json.dumps(row[c]) if isinstance(row[c], dict) else row[c] for c in CHAIN_COLUMNS
+            ),
+        )
+    return int(row["id"])
+
+
+CLOSED_FOR_EVER = {
+    "entries": [{"start": "2000-01-01", "end": "2999-12-31", "kind": "holiday", "name": "Closed"}]
+}
+
+
+def test_a_calendar_dated_ahead_does_not_outlive_the_calendar_the_office_imports(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    """The calendar in force was the newest ``calendar_set`` by its date, not by its place in
+    the chain: one appended without the school key and dated 2999 (every day a holiday) was
+    in force for good. The office imported the school's calendar again and was told
+    "imported"; every kiosk still said no day was a school day, and nothing the office could
+    do (a correction voids nothing here) took it away. Now the newest recorded is in force."""
+    clock.set(LATER)
+    make_school(services)
+    services.school.import_calendar("calendar.csv", CALENDAR, admin_code="CHEAD")
+    _forge_dated_ahead(db_url, "calendar_set", CLOSED_FOR_EVER)
+    assert not services.school.calendar().is_school_day(date(2024, 6, 10))
+
+    again = services.school.import_calendar(
+        "calendar.csv", CALENDAR, admin_code="CHEAD", replace=True
+    )
+
+    assert again.imported
+    assert services.school.calendar().is_school_day(date(2024, 6, 10))
+    report = services.integrity.verify(save=False)
+    assert not report.ok  # the forged event is named
+
+
+def test_device_kinds_dated_ahead_do_not_outlive_the_kinds_the_office_sets(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    """As the calendar: device kinds dated 2999 without the key hid every kind the office
+    added after them ("Device kind added", and no such kind at the kiosk)."""
+    clock.set(LATER)
+    make_school(services)
+    _forge_dated_ahead(db_url, "device_kinds_set", {"kinds": []})
+
+    services.school.set_device_kind("tablet", "iPad", needs_charged=True, admin_code="CHEAD")
+
+    tablet = services.school.device_kinds().get("tablet")
+    assert tablet is not None and tablet.needs_charged
