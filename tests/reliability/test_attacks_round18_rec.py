@@ -14,8 +14,15 @@ from typing import Any
 from kiosk.domain.chain import hash_of
 from kiosk.services.app import Services
 from tests.conftest import FakeClock
-from tests.reliability.helpers import CHAIN_COLUMNS, is_sqlite, meddle
-from tests.reliability.test_attacks import said
+from tests.reliability.helpers import (
+    CHAIN_COLUMNS,
+    is_sqlite,
+    meddle,
+    shell_file,
+    started_again,
+    without_triggers,
+)
+from tests.reliability.test_attacks import said, shift_school
 from tests.reliability.test_tamper import record_shift
 from tests.school import make_school
 
@@ -136,3 +143,52 @@ def test_device_kinds_dated_ahead_do_not_outlive_the_kinds_the_office_sets(
 
     tablet = services.school.device_kinds().get("tablet")
     assert tablet is not None and tablet.needs_charged
+
+
+# --- a list event's details stored as a BLOB ------------------------------------------------
+
+
+def test_a_role_removal_stored_as_binary_data_does_not_hide_the_role_put_back(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    """The office takes Ben's breakfast-club lead role away (a list change, recorded). A shell
+    on the file, without the key, casts that event's details to a BLOB (same bytes: its hash
+    and MAC still hold) and puts the role back in ``staff_roles``; Ben collects a colleague's
+    phone. Verify read only text details, skipped the removal, and replayed Ben as the lead
+    still: "Register intact". Verify now reads the BLOB as the kiosk does and names it, and
+    the collection by someone the register had taken the role from."""
+    services = sqlite_services
+    shift_school(services)
+    services.phones.deposit("ASMITH")
+    services.people.import_staff_csv(b"code,name,roles\nBJONES,Ben Jones,\n", admin_code="CHEAD")
+    services.close()
+    with shell_file(services) as conn:
+        removal = conn.execute(
+            "SELECT max(id) FROM events WHERE kind = 'reference_changed'"
+        ).fetchone()[0]
+        without_triggers(
+            conn,
+            f"UPDATE events SET details = CAST(details AS BLOB) WHERE id = {removal}",
+            "INSERT INTO staff_roles (staff_id, role) SELECT id, 'breakfast_club_lead' "
+            "FROM staff WHERE code = 'BJONES'",
+        )
+    services = started_again(services, clock)
+    try:
+        collected = services.phones.collect("ASMITH", recorded_by="BJONES").event_id
+        report = services.integrity.verify(save=False)
+    finally:
+        services.close()
+
+    assert not report.ok, said(report)
+    assert f"event {removal} has its details stored as binary data" in said(report)
+    assert f"event {collected} (phone_collected) recorded by Ben Jones (BJONES)" in said(report)
+
+
+def test_guard_details_as_text_are_not_named_as_binary(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    services = sqlite_services
+    shift_school(services)
+    report = services.integrity.verify(save=False)
+    assert report.ok, said(report)
+    assert "binary data" not in said(report)
