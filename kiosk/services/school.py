@@ -158,7 +158,11 @@ class SchoolService(UseCases):
         if not text or len(text) > 40:
             raise InvalidInput("A kind needs a label of 1 to 40 characters, e.g. 'iPad'.")
         with self.ctx.write() as uow:
-            kinds = school_events.current_device_kinds(uow.session).with_kind(
+            # Built on the kinds the kiosk recorded, never on one written without the key.
+            recorded = school_events.latest_sealed_details(
+                uow.session, EventKind.DEVICE_KINDS_SET, self.ctx.key
+            )
+            kinds = DeviceKinds.from_details(recorded).with_kind(
                 DeviceKindDef(kind_code, text, needs_charged, regular_use)
             )
             details = kinds.to_details()

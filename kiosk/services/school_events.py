@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 
 from kiosk.db.models import Event
 from kiosk.domain.calendar import SchoolCalendar
+from kiosk.domain.chain import UnreadableEvent, details_of
 from kiosk.domain.devicekinds import DeviceKinds
 from kiosk.domain.events import EventKind
+from kiosk.services.integrity import seal_fault, stored_events
 
 
 def latest_event(session: Session, kind: EventKind) -> tuple[int, Any] | None:
@@ -39,6 +41,22 @@ def latest_details(session: Session, kind: EventKind) -> dict[str, Any] | None:
         return None
     details = found[1]
     return details if isinstance(details, dict) else None
+
+
+def latest_sealed_details(session: Session, kind: EventKind, key: bytes) -> dict[str, Any] | None:
+    """The details of the newest event of ``kind`` the kiosk recorded: its hash recomputed and
+    its MAC the school key's (``key``), as the notices and the last check are read. What an
+    admin's change builds on: one appended by a login or a shell without the key (work
+    phones no longer "charged and ready") was carried into the admin's change, under the
+    key, and stayed in force once verify had named it and the office had moved on."""
+    for row in stored_events(session, (kind.value,), newest_first=True, from_table=True):
+        if seal_fault(row, key) is not None:
+            continue  # not the kiosk's: verify names it
+        try:
+            return details_of(row["details"])
+        except UnreadableEvent:  # (a sealed event always reads)
+            continue
+    return None
 
 
 def current_calendar(session: Session) -> SchoolCalendar:

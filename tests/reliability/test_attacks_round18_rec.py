@@ -28,6 +28,7 @@ from tests.school import make_school
 
 EARLY = datetime(2022, 3, 10, 8, 5, tzinfo=UTC)
 LATER = datetime(2024, 6, 5, 9, 0, tzinfo=UTC)
+FAR_AHEAD = datetime(2999, 1, 1, tzinfo=UTC)
 
 CALENDAR = (
     b"start,end,kind,name\n"
@@ -72,18 +73,20 @@ def test_the_yearly_purge_keeps_the_calendar_and_device_kinds_in_force(
 # --- a calendar or device kinds dated ahead stays in force over the office's ----------------
 
 
-def _forge_dated_ahead(db_url: str, kind: str, details: dict[str, Any]) -> int:
+def _forge_dated_ahead(
+    db_url: str, kind: str, details: dict[str, Any], *, at: datetime = FAR_AHEAD
+) -> int:
     """The kiosks' login (or a shell on the file) appends an event of ``kind``, chained but
-    without the school key (no MAC), dated in the year 2999. Its id."""
+    without the school key (no MAC), dated ``at`` (the year 2999). Its id."""
     with meddle(db_url) as db:
         last = db.execute("SELECT max(id) FROM events")[0][0]
         head = db.event(last)
         row: dict[str, Any] = {c: None for c in CHAIN_COLUMNS}
         row.update(
             id=head["id"] + 1,
-            occurred_at=datetime(2999, 1, 1, tzinfo=UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+            occurred_at=at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
             if is_sqlite(db_url)
-            else datetime(2999, 1, 1, tzinfo=UTC),
+            else at,
             kind=kind,
             category="admin",
             kiosk="staffroom-2",
@@ -192,3 +195,37 @@ def test_guard_details_as_text_are_not_named_as_binary(
     report = services.integrity.verify(save=False)
     assert report.ok, said(report)
     assert "binary data" not in said(report)
+
+
+# --- device kinds written without the key, carried into the office's next change -----------
+
+
+def test_device_kinds_written_without_the_key_are_not_carried_into_the_offices_change(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    """The kiosks' login (or a shell on the file), without the key, appends device kinds in
+    which work phones need no "charged and ready" and laptops no line manager for regular
+    use. Verify names that event; but the office's next kind (a tablet) was built on the
+    kinds in force, the forged ones, and recorded them again under the key, by the admin:
+    the forged rules stayed in force for good, in an event verify takes as the admin's. The
+    office's change is now built on the kinds the kiosk recorded."""
+    clock.set(LATER)
+    make_school(services)
+    services.school.set_device_kind("camera", "Camera", needs_charged=True, admin_code="CHEAD")
+    forged = {
+        "kinds": [
+            {"code": "laptop", "label": "Laptop", "needs_charged": False, "regular_use": False},
+            {"code": "work_phone", "label": "Work phone", "needs_charged": False},
+        ]
+    }
+    forged_id = _forge_dated_ahead(db_url, "device_kinds_set", forged, at=LATER)
+
+    services.school.set_device_kind("tablet", "iPad", needs_charged=True, admin_code="CHEAD")
+
+    kinds = services.school.device_kinds()
+    work_phone, laptop = kinds.get("work_phone"), kinds.get("laptop")
+    assert work_phone is not None and work_phone.needs_charged
+    assert laptop is not None and laptop.regular_use
+    assert kinds.get("camera") is not None and kinds.get("tablet") is not None
+    report = services.integrity.verify(save=False)
+    assert f"{forged_id}" in said(report)
