@@ -552,6 +552,41 @@ def _report_time(value: str) -> datetime:
     return moment
 
 
+def _carried_unsealed(
+    event_id: Any,
+    row_id: tuple[str, Any],
+    value: Any,
+    sealed: bool,
+    unsealed_rows: dict[tuple[str, Any], tuple[Any, Any]],
+    sealed_rows: dict[tuple[str, Any], Any],
+) -> str | None:
+    """What a list event recorded again of an earlier one the kiosk did not record, for the
+    same row (None: nothing): the fields it keeps as that event wrote them, where they differ
+    from the row as the kiosk last recorded it. Keeps ``unsealed_rows`` and ``sealed_rows``."""
+    if not sealed:
+        unsealed_rows[row_id] = (event_id, value)
+        return None
+    found = unsealed_rows.pop(row_id, None)
+    before = sealed_rows.get(row_id)
+    sealed_rows[row_id] = value
+    if found is None or not isinstance(value, dict) or not isinstance(found[1], dict):
+        return None
+    forged_id, forged = found
+    earlier = before if isinstance(before, dict) else {}
+    fields = [
+        name
+        for name in value
+        if name in forged and value[name] == forged[name] and earlier.get(name) != forged[name]
+    ]
+    if not fields:
+        return None
+    table, key = row_id
+    return (
+        f"event {event_id} recorded {table} {str(key)[:40]} with the {', '.join(fields)} "
+        f"event {forged_id} wrote without the school key"
+    )
+
+
 def is_checkpoint(kind: str, details: Any) -> bool:
     return (
         kind == EventKind.ADMIN_ACTION.value
@@ -880,6 +915,13 @@ def walk(
     # behind the chain (the kiosk misled into thinking the register had none), as they stood.
     baseline_allowed = True
     late_baselines: list[str] = []
+    # List rows last changed by an event the kiosk did not record (no MAC after one with a
+    # MAC, or a MAC not the school key's): (event, row); and each row as last recorded by the
+    # kiosk. An office change of such a row built on what that event wrote and recorded it
+    # again, under the key, as the admin's (tests/reliability/test_attacks_round18_rec.py).
+    unsealed_rows: dict[tuple[str, Any], tuple[Any, Any]] = {}
+    sealed_rows: dict[tuple[str, Any], Any] = {}
+    carried_unsealed: list[str] = []
     without_role: list[str] = []  # events needing a role the recorder did not hold then
     swapped: list[str] = []  # events under a code or tag the lists did not give then
     lists_known = False  # the whole lists replayed, after a purge (from its checkpoint)
@@ -1062,6 +1104,16 @@ def walk(
                         admins.add(ref_key)
                     else:
                         admins.discard(ref_key)
+                sealed = not (
+                    (version == 1 and seen_v2 is not None)
+                    or (bad_mac and bad_mac[-1] == event_id)
+                    or (mismatched and mismatched[-1] == event_id)
+                )
+                said_row = _carried_unsealed(
+                    event_id, (table, ref_key), value, sealed, unsealed_rows, sealed_rows
+                )
+                if said_row:
+                    carried_unsealed.append(said_row)
                 replay[table][ref_key] = dict(value) if isinstance(value, dict) else None
                 replay_event[(table, ref_key)] = event_id
             except (KeyError, TypeError, ValueError, OverflowError):  # int(1e999)
@@ -1237,6 +1289,13 @@ def walk(
             "a while record one person, device or phone store as another): "
             f"{'; '.join(swapped[:20])}"
             f"{' ...' if len(swapped) > 20 else ''}"
+        )
+    if carried_unsealed:
+        problems.append(
+            "list changes recorded again what an event the kiosk did not record had "
+            "changed (built on the list as that event left it, then recorded under the "
+            f"school key): {'; '.join(carried_unsealed[:20])}"
+            f"{' ...' if len(carried_unsealed) > 20 else ''}"
         )
     if late_baselines:
         problems.append(

@@ -1,5 +1,6 @@
-"""Round 18 of the red team on the record: the yearly purge and what it keeps, and what the
-register tells a school afterwards.
+"""Round 18 of the red team on the record: the yearly purge and what it keeps, the school's
+settings kept as events (calendar, device kinds), and what verify reads of a list change
+written without the key or stored as binary data.
 
 Each test here failed on the code before its fix (see the commit that added it), unless it is
 marked as a guard test.
@@ -74,7 +75,12 @@ def test_the_yearly_purge_keeps_the_calendar_and_device_kinds_in_force(
 
 
 def _forge_dated_ahead(
-    db_url: str, kind: str, details: dict[str, Any], *, at: datetime = FAR_AHEAD
+    db_url: str,
+    kind: str,
+    details: dict[str, Any],
+    *,
+    at: datetime = FAR_AHEAD,
+    category: str = "admin",
 ) -> int:
     """The kiosks' login (or a shell on the file) appends an event of ``kind``, chained but
     without the school key (no MAC), dated ``at`` (the year 2999). Its id."""
@@ -88,7 +94,7 @@ def _forge_dated_ahead(
             if is_sqlite(db_url)
             else at,
             kind=kind,
-            category="admin",
+            category=category,
             kiosk="staffroom-2",
             details=details,
             prev_hash=head["hash"],
@@ -229,3 +235,57 @@ def test_device_kinds_written_without_the_key_are_not_carried_into_the_offices_c
     assert kinds.get("camera") is not None and kinds.get("tablet") is not None
     report = services.integrity.verify(save=False)
     assert f"{forged_id}" in said(report)
+
+
+# --- a list change written without the key, carried into the office's next change ----------
+
+
+def test_a_list_change_without_the_key_carried_into_an_admins_change_is_named(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    """A shell on the file (on PostgreSQL, the kiosks' login: the database applies it), no
+    key, appends a list change giving Ben the SLT and breakfast-club lead roles. Verify names
+    that event as written by hand; the office then imports the roster with e-mail addresses
+    (no roles column: each person's roles are kept), and the import recorded Ben's row,
+    roles and all, under the key, as Carol's change. Verify named only the hand-written
+    event, not that an admin's event now gave Ben the roles; it names both now."""
+    services = sqlite_services
+    shift_school(services)
+    with shell_file(services) as conn:
+        staff_id = conn.execute("SELECT id FROM staff WHERE code = 'BJONES'").fetchone()[0]
+        recorded = [
+            json.loads(d)
+            for (d,) in conn.execute(
+                "SELECT details FROM events WHERE kind = 'reference_changed' ORDER BY id"
+            )
+        ]
+    row = [d for d in recorded if d["table"] == "staff" and d["key"] == staff_id][-1]["row"]
+    forged = _forge_dated_ahead(
+        services.ctx.engine.url.render_as_string(hide_password=False),
+        "reference_changed",
+        {"table": "staff", "key": staff_id, "row": row | {"roles": ["breakfast_club_lead", "slt"]}},
+        at=clock(),
+        category="reference",
+    )
+    assert "slt" in services.people.status("BJONES").staff.roles
+
+    services.people.import_staff_csv(
+        b"code,name,email\nBJONES,Ben Jones,ben@school.example\n", admin_code="CHEAD"
+    )
+    report = services.integrity.verify(save=False)
+
+    assert not report.ok
+    assert f"event {forged} has no MAC" in said(report)
+    assert f"with the roles event {forged} wrote without the school key" in said(report)
+
+
+def test_guard_honest_list_changes_are_not_said_to_carry_anything(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    services = sqlite_services
+    shift_school(services)
+    services.people.import_staff_csv(
+        b"code,name,email,roles\nBJONES,Ben Jones,ben@school.example,slt\n", admin_code="CHEAD"
+    )
+    report = services.integrity.verify(save=False)
+    assert report.ok, said(report)
