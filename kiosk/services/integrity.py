@@ -587,6 +587,38 @@ def _carried_unsealed(
     )
 
 
+# What carries on the state an event left (a phone moved on from where the register said
+# it was; a device kept longer): not a collection, a return or a correction, which end it
+# (voiding a hand-written event is the office's remedy).
+_PHONE_FOLLOWS = frozenset({EventKind.PHONE_MOVED.value})
+_TARGET_FOLLOWS = frozenset({EventKind.RETURN_EXTENDED.value})
+
+
+def _builds_on_unsealed(
+    row: Mapping[str, Any],
+    sealed: bool,
+    unsealed_ids: set[Any],
+    unsealed_phone: dict[Any, Any],
+) -> str | None:
+    """An event the kiosk recorded on top of one it did not (None: not so): an extension of
+    its sign-out, or a phone moved whose last event was one. Keeps ``unsealed_ids`` and
+    ``unsealed_phone``."""
+    event_id, kind = row["id"], row["kind"]
+    phone = row["category"] == "phone"
+    if not sealed:
+        unsealed_ids.add(event_id)
+        if phone:
+            unsealed_phone[row["staff_id"]] = event_id
+        return None
+    target = row["target_event_id"]
+    before = unsealed_phone.pop(row["staff_id"], None) if phone else None
+    if kind in _TARGET_FOLLOWS and target is not None and target in unsealed_ids:
+        return f"event {event_id} ({kind}) extends event {target}"
+    if before is not None and kind in _PHONE_FOLLOWS:
+        return f"event {event_id} ({kind}) follows event {before} for that phone"
+    return None
+
+
 def is_checkpoint(kind: str, details: Any) -> bool:
     return (
         kind == EventKind.ADMIN_ACTION.value
@@ -922,6 +954,11 @@ def walk(
     unsealed_rows: dict[tuple[str, Any], tuple[Any, Any]] = {}
     sealed_rows: dict[tuple[str, Any], Any] = {}
     carried_unsealed: list[str] = []
+    # Events the kiosk did not record, and each person's phone whose last event was one: a
+    # phone moved, or a device kept longer, by the kiosk on top of such an event is named.
+    unsealed_ids: set[Any] = set()
+    unsealed_phone: dict[Any, Any] = {}
+    built_on_unsealed: list[str] = []
     without_role: list[str] = []  # events needing a role the recorder did not hold then
     swapped: list[str] = []  # events under a code or tag the lists did not give then
     lists_known = False  # the whole lists replayed, after a purge (from its checkpoint)
@@ -1048,6 +1085,15 @@ def walk(
                 f"event {event_id} ({kind}) is in the old format, which this kind never had: "
                 "it was rewritten by hand"
             )
+        # Recorded by the kiosk: its hash recomputes and (with the key) its MAC is the key's.
+        sealed = not (
+            (version == 1 and seen_v2 is not None)
+            or (bad_mac and bad_mac[-1] == event_id)
+            or (mismatched and mismatched[-1] == event_id)
+        )
+        on_unsealed = _builds_on_unsealed(row, sealed, unsealed_ids, unsealed_phone)
+        if on_unsealed:
+            built_on_unsealed.append(on_unsealed)
         expected = _CATEGORY.get(kind) if isinstance(kind, str) else None
         if expected is None:
             problems.append(f"event {event_id} has an unknown kind {str(kind)[:40]!r}")
@@ -1104,11 +1150,6 @@ def walk(
                         admins.add(ref_key)
                     else:
                         admins.discard(ref_key)
-                sealed = not (
-                    (version == 1 and seen_v2 is not None)
-                    or (bad_mac and bad_mac[-1] == event_id)
-                    or (mismatched and mismatched[-1] == event_id)
-                )
                 said_row = _carried_unsealed(
                     event_id, (table, ref_key), value, sealed, unsealed_rows, sealed_rows
                 )
@@ -1289,6 +1330,13 @@ def walk(
             "a while record one person, device or phone store as another): "
             f"{'; '.join(swapped[:20])}"
             f"{' ...' if len(swapped) > 20 else ''}"
+        )
+    if built_on_unsealed:
+        problems.append(
+            "events recorded by the kiosk on top of an event it did not record (the phone "
+            "they moved, the sign-out they extended, was never recorded by the kiosk): "
+            f"{'; '.join(built_on_unsealed[:20])}"
+            f"{' ...' if len(built_on_unsealed) > 20 else ''}"
         )
     if carried_unsealed:
         problems.append(

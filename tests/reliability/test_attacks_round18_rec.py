@@ -289,3 +289,77 @@ def test_guard_honest_list_changes_are_not_said_to_carry_anything(
     )
     report = services.integrity.verify(save=False)
     assert report.ok, said(report)
+
+
+# --- a deposit written without the key, moved by the breakfast-club lead --------------------
+
+
+def test_a_phone_moved_on_from_a_deposit_without_the_key_is_named(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    """The kiosks' login (or a shell on the file), no key, appends Alice's phone deposited in
+    the breakfast-club drawer. At the end of breakfast club Ben moves every phone in the
+    drawer to the staff room: the kiosk recorded "Alice's phone moved", under the key, by
+    Ben, and verify named the hand-written deposit alone: the register then said, in an
+    event verify took as the kiosk's, that her phone went to the staff room. Verify names the
+    move too."""
+    shift_school(services)
+    with meddle(db_url) as db:
+        alice = db.execute("SELECT id FROM staff WHERE code = 'ASMITH'")[0][0]
+        drawer = db.execute("SELECT id FROM stores WHERE code = 'DRAWER'")[0][0]
+    forged = _append_unsealed(
+        db_url, "phone_deposited", "phone", at=clock(), staff_id=alice, store_id=drawer
+    )
+    moved = services.phones.move_all("BJONES")
+
+    report = services.integrity.verify(save=False)
+
+    assert [m.staff.code for m in moved] == ["ASMITH"]
+    assert f"event {forged} has no MAC" in said(report)
+    assert f"event {moved[0].event_id} (phone_moved) follows event {forged}" in said(report)
+
+
+def test_guard_voiding_an_event_without_the_key_is_not_named_with_it(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    shift_school(services)
+    with meddle(db_url) as db:
+        alice = db.execute("SELECT id FROM staff WHERE code = 'ASMITH'")[0][0]
+        drawer = db.execute("SELECT id FROM stores WHERE code = 'DRAWER'")[0][0]
+    forged = _append_unsealed(
+        db_url, "phone_deposited", "phone", at=clock(), staff_id=alice, store_id=drawer
+    )
+    services.register.void(forged, reason="not recorded by the kiosk", admin_code="CHEAD")
+
+    report = services.integrity.verify(save=False)
+
+    assert f"event {forged} has no MAC" in said(report)
+    assert "on top of an event it did not record" not in said(report)
+
+
+def _append_unsealed(db_url: str, kind: str, category: str, *, at: datetime, **columns: Any) -> int:
+    """An event chained after the head without the school key (no MAC). Its id."""
+    with meddle(db_url) as db:
+        head = db.event(db.execute("SELECT max(id) FROM events")[0][0])
+        row: dict[str, Any] = {c: None for c in CHAIN_COLUMNS}
+        row.update(
+            id=head["id"] + 1,
+            occurred_at=at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+            if is_sqlite(db_url)
+            else at,
+            kind=kind,
+            category=category,
+            kiosk="staffroom-2",
+            details={},
+            prev_hash=head["hash"],
+            **columns,
+        )
+        row["hash"] = hash_of(row)
+        marks = ", ".join(["%s"] * len(CHAIN_COLUMNS))
+        db.execute(
+            f"INSERT INTO events ({', '.join(CHAIN_COLUMNS)}) VALUES ({marks})",
+            tuple(
+                json.dumps(row[c]) if isinstance(row[c], dict) else row[c] for c in CHAIN_COLUMNS
+            ),
+        )
+    return int(row["id"])
