@@ -12,6 +12,8 @@ else signs out what the summary line above the buttons says will be recorded.
 
 from __future__ import annotations
 
+import unicodedata
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
@@ -113,6 +115,11 @@ class ManagerSelect(Select[str], inherit_bindings=False):
             overlay.highlighted = 1
 
 
+def _read_as(name: str) -> str:
+    """``name`` as a person reads it: without case, compatibility forms or runs of spaces."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
 @dataclass(frozen=True)
 class Draft:
     """What Enter would record, as the summary line shows it."""
@@ -150,6 +157,8 @@ class SignOutScreen(StaffScreen):
         self.check = check
         self.tags = [d.tag for d in check.devices]
         self._staff: tuple[StaffInfo, ...] | None = None
+        # How many on the line-manager list have each name, as read (``_read_as``).
+        self._names_read: Counter[str] = Counter()
         # A step (a policy, the VDU question) has been shown over the form: the step the form
         # opens as it comes is not opened again once one has been (see on_mount).
         self._step_shown = False
@@ -311,6 +320,7 @@ class SignOutScreen(StaffScreen):
 
         def loaded(staff: tuple[StaffInfo, ...]) -> None:
             self._staff = staff
+            self._names_read = Counter(_read_as(s.name) for s in staff if s.code != own.code)
 
             # The person's own line manager (from the roster) first; nobody is chosen for them.
             # The roster keeps the manager's staff code (older rows: their name).
@@ -324,7 +334,8 @@ class SignOutScreen(StaffScreen):
             options = [
                 (
                     Text(
-                        display_text(s.name) + (" (your line manager)" if is_own_manager(s) else "")
+                        display_text(self._manager_name(s.code))
+                        + (" (your line manager)" if is_own_manager(s) else "")
                     ),
                     s.code,  # recorded: the person, even when two share the name
                 )
@@ -581,8 +592,17 @@ class SignOutScreen(StaffScreen):
         return value
 
     def _manager_name(self, code: str) -> str:
-        """The chosen line manager (kept as their code) as the summary names them."""
-        return next((s.name for s in self._staff or () if s.code == code), code)
+        """The line manager (kept as their code) as the list and the summary name them: by
+        name, and with the code when another on the list has a name that reads the same
+        ("Carol Head" twice, or "carol  HEAD"): two identical lines, one chosen blind, named
+        the wrong person as the one who agreed."""
+        staff = self._staff or ()
+        person = next((s for s in staff if s.code == code), None)
+        if person is None:
+            return code
+        if self._names_read.get(_read_as(person.name), 0) > 1:
+            return f"{person.name} ({person.code})"
+        return person.name
 
     def _draft(self) -> Draft:
         """What Enter would record, or InvalidInput saying what is missing."""

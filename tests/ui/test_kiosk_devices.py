@@ -217,7 +217,7 @@ async def test_the_line_manager_chosen_is_recorded_as_that_persons_code(
         await press(pilot, "down", "down", "down", "enter")
         await settle(pilot)
         assert manager.value == "CHEAD2"
-        assert "agreed by Carol Head." in app.screen.summary_text()  # type: ignore[attr-defined]
+        assert "agreed by Carol Head (CHEAD2)." in app.screen.summary_text()  # type: ignore[attr-defined]
         assert school.devices.offsite_now() == ()
         await press(pilot, "enter")
         assert isinstance(app.screen, ConfirmScreen)
