@@ -422,7 +422,10 @@ def _ics_date(value: str) -> date:
     digits = value.strip()[:8]
     if not re.fullmatch(r"\d{8}", digits):
         raise InvalidInput(f"{value!r} is not a date")
-    return date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
+    try:
+        return date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
+    except ValueError:  # a 13th month, a 30 February: the event's line, not the whole file
+        raise InvalidInput(f"{value.strip()!r} is not a date") from None
 
 
 def _has_word(text: str, words: Iterable[str]) -> bool:
@@ -461,7 +464,10 @@ def parse_ics(text: str) -> tuple[list[CalendarEntry], list[CalendarProblem]]:
             event, start_line = {}, number
         elif key == "END" and value.strip().upper() == "VEVENT" and event is not None:
             try:
-                entry = _ics_entry(event)
+                try:
+                    entry = _ics_entry(event)
+                except OverflowError:  # a day before 1 January of year 1, or after 9999
+                    raise InvalidInput("has a date out of range") from None
                 if entry is not None:
                     entries.append(entry)
             except InvalidInput as exc:
