@@ -56,3 +56,23 @@ def test_an_ics_event_with_a_date_that_is_not_one_is_a_line_with_a_problem(
     report = school.school.import_calendar("feed.ics", data, skip_invalid=True)
     assert report.imported
     assert not school.school.is_school_day(date(2026, 10, 27))
+
+
+def test_a_calendar_csv_line_too_long_to_read_is_a_line_with_a_problem(school: Services) -> None:
+    """A calendar CSV with a cell over Python's CSV field limit (128 KB: a notes column
+    pasted from a document) stopped the import with "something unexpected went wrong
+    (Error: field larger than field limit (131072))". Now that line has the problem, as a
+    roster's does, and the lines before it are read."""
+    data = (
+        "start,end,kind,name,notes\n"
+        "2026-10-26,2026-10-30,holiday,October half term,\n"
+        f'2026-12-21,2027-01-01,holiday,Christmas,"{"x" * 140_000}"\n'
+    ).encode()
+    report = school.school.import_calendar("calendar.csv", data)
+    assert not report.imported
+    [problem] = report.problems
+    assert problem.blocking and problem.line == 3
+    assert "cannot be read" in problem.reason
+    report = school.school.import_calendar("calendar.csv", data, skip_invalid=True)
+    assert report.imported
+    assert not school.school.is_school_day(date(2026, 10, 27))

@@ -334,6 +334,8 @@ def _entry(start: date, end: date, kind: str, name: str) -> CalendarEntry:
 
 def parse_csv(text: str) -> tuple[list[CalendarEntry], list[CalendarProblem]]:
     """Entries and problems (by line) of a calendar CSV (format: the module's docstring)."""
+    import csv
+
     from kiosk.domain.csvtext import read_header, semicolon_separated
     from kiosk.domain.dates import parse_date
 
@@ -349,7 +351,14 @@ def parse_csv(text: str) -> tuple[list[CalendarEntry], list[CalendarProblem]]:
     entries: list[CalendarEntry] = []
     problems: list[CalendarProblem] = []
     anchor = date(2000, 1, 1)
-    for raw in reader:
+    while True:
+        try:
+            raw = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # a cell over the CSV field limit: the rest is unreadable
+            problems.append(CalendarProblem(reader.line_num, f"cannot be read ({exc})"))
+            break
         line = reader.line_num
         if not any(cell.strip() for cell in raw):
             continue
