@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from kiosk.domain.events import BREAKFAST_DRAWER_STORE
 from kiosk.services.app import Services
 from tests.school import make_school
 
@@ -76,3 +77,26 @@ def test_a_calendar_csv_line_too_long_to_read_is_a_line_with_a_problem(school: S
     report = school.school.import_calendar("calendar.csv", data, skip_invalid=True)
     assert report.imported
     assert not school.school.is_school_day(date(2026, 10, 27))
+
+
+def test_a_phone_logged_in_by_a_namesake_says_who_logged_it(school: Services) -> None:
+    """Two people called Carol Head; the second, running breakfast club, logs the first's
+    phone into the drawer. Who logged a phone was told from the person by name: her screen
+    said nothing of it ("logged by" left out, as for her own deposit), nor did the
+    collection's confirmation ("It had been logged in for you by ..."). Now the other Carol
+    Head is named, with her code."""
+    school.people.add_staff(
+        "CHEAD2", "Carol Head", roles=["breakfast_club_lead"], admin_code="CHEAD"
+    )
+    school.phones.deposit("CHEAD", BREAKFAST_DRAWER_STORE, recorded_by="CHEAD2")
+    held = school.people.status("CHEAD").phone
+    assert held is not None
+    assert held.recorded_by == "Carol Head (CHEAD2)"
+    done = school.scans.phone_in_or_out("SRK1:S:CHEAD")
+    assert done.receipt is not None
+    assert done.note == ("It had been logged in for you by Carol Head (CHEAD2).",)
+    # Her own deposit: nobody else is named.
+    school.phones.deposit("CHEAD")
+    held = school.people.status("CHEAD").phone
+    assert held is not None and held.recorded_by == "Carol Head"
+    assert school.scans.phone_in_or_out("SRK1:S:CHEAD").note == ()

@@ -301,6 +301,7 @@ _stream_event = select(
     _stores_t.c.name,
     _stores_t.c.retired_at,
     _recorder_t.c.name.label("recorder"),
+    _recorder_t.c.code.label("recorder_code"),
 ).select_from(
     _events_t.outerjoin(_stores_t, _stores_t.c.id == _events_t.c.store_id).outerjoin(
         _recorder_t, _recorder_t.c.id == _events_t.c.recorded_by_id
@@ -451,7 +452,12 @@ def _phone_held(staff: StaffInfo, event: Any) -> PhoneHolding | None:
 
 def _holding(staff: StaffInfo, event: Any) -> PhoneHolding:
     store = StoreInfo(event.store_id, event.code, event.name, event.retired_at is not None)
-    return PhoneHolding(staff, store, event.occurred_at, event.id, recorded_by=event.recorder)
+    recorder = event.recorder
+    if recorder == staff.name and event.recorded_by_id not in (None, staff.id):
+        # Someone of the same name logged it (the screens tell "logged by someone else" by
+        # the name): named with their code, as the console names two people of one name.
+        recorder = f"{recorder} ({event.recorder_code})"
+    return PhoneHolding(staff, store, event.occurred_at, event.id, recorded_by=recorder)
 
 
 def phone_holding(session: Session, staff: StaffInfo) -> PhoneHolding | None:
