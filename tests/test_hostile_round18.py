@@ -100,3 +100,23 @@ def test_a_phone_logged_in_by_a_namesake_says_who_logged_it(school: Services) ->
     held = school.people.status("CHEAD").phone
     assert held is not None and held.recorded_by == "Carol Head"
     assert school.scans.phone_in_or_out("SRK1:S:CHEAD").note == ()
+
+
+def test_a_cancelled_ics_event_is_left_out_not_a_closure(school: Services) -> None:
+    """A school's feed keeps an INSET day it called off, marked STATUS:CANCELLED (as
+    Google's and Outlook's calendars write it). It went in as an INSET day: that Monday was
+    no school day, so a laptop due back "next school day" was due on the Tuesday and the
+    day's reminders were not sent, though pupils and staff were in. Now a cancelled event
+    is listed as left out, as a parents' evening is."""
+    data = _ics(
+        ("DTSTART;VALUE=DATE:20260902|DTEND;VALUE=DATE:20261219", "Autumn term"),
+        HALF_TERM,
+        ("DTSTART;VALUE=DATE:20261102|DTEND;VALUE=DATE:20261103|STATUS:CANCELLED", "INSET day"),
+    )
+    report = school.school.import_calendar("feed.ics", data)
+    assert report.imported
+    assert school.school.is_school_day(date(2026, 11, 2))
+    assert not school.school.is_school_day(date(2026, 10, 27))
+    [problem] = report.problems
+    assert not problem.blocking
+    assert "INSET day" in problem.reason and "cancelled" in problem.reason

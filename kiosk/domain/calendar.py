@@ -487,7 +487,7 @@ def parse_ics(text: str) -> tuple[list[CalendarEntry], list[CalendarProblem]]:
                     )
                 )
             event = None
-        elif event is not None and key in ("DTSTART", "DTEND", "SUMMARY", "DURATION"):
+        elif event is not None and key in ("DTSTART", "DTEND", "SUMMARY", "DURATION", "STATUS"):
             event[key] = value
         if len(entries) > MAX_ENTRIES:
             raise InvalidInput(f"More than {MAX_ENTRIES} events: is it the right file?")
@@ -496,6 +496,10 @@ def parse_ics(text: str) -> tuple[list[CalendarEntry], list[CalendarProblem]]:
 
 def _ics_entry(event: Mapping[str, str]) -> CalendarEntry | None:
     summary = _ics_unescape(event.get("SUMMARY", ""))
+    if event.get("STATUS", "").strip().upper() == "CANCELLED":
+        # Called off, and kept in the feed so (Google's and Outlook's calendars): not a day
+        # off, whatever its title says.
+        raise _LeftOut("cancelled in the calendar (left out)")
     if "DTSTART" not in event:
         raise InvalidInput("has no DTSTART")
     start = _ics_date(event["DTSTART"])
