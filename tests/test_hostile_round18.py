@@ -120,3 +120,44 @@ def test_a_cancelled_ics_event_is_left_out_not_a_closure(school: Services) -> No
     [problem] = report.problems
     assert not problem.blocking
     assert "INSET day" in problem.reason and "cancelled" in problem.reason
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        "DTSTART:20261104T153000|DTEND:20261104T173000",
+        "DTSTART;TZID=Europe/London:20261104T153000|DTEND;TZID=Europe/London:20261104T173000",
+        "DTSTART:20261104T153000Z|DURATION:PT2H",
+    ],
+)
+def test_an_ics_event_at_a_time_of_day_is_left_out_not_a_day_off(
+    school: Services, dates: str
+) -> None:
+    """A "Twilight INSET" from 15:30 to 17:30, after the pupils have gone home, was read as
+    an INSET day (only the date of its start was read): the day was no school day, so a
+    laptop due back "next school day" skipped it and its reminders were not sent. The
+    import reads all-day events (README); one at a time of day is now listed as left out."""
+    data = _ics(
+        ("DTSTART;VALUE=DATE:20260902|DTEND;VALUE=DATE:20261219", "Autumn term"),
+        HALF_TERM,
+        (dates, "Twilight INSET: safeguarding"),
+    )
+    report = school.school.import_calendar("feed.ics", data)
+    assert report.imported
+    assert school.school.is_school_day(date(2026, 11, 4))
+    assert not school.school.is_school_day(date(2026, 10, 27))
+    [problem] = report.problems
+    assert not problem.blocking and "time of day" in problem.reason
+
+
+def test_an_ics_all_day_event_written_from_midnight_to_midnight_is_still_read(
+    school: Services,
+) -> None:
+    # Some calendars write an all-day event as midnight to midnight: still a day off.
+    data = _ics(
+        ("DTSTART;VALUE=DATE:20260902|DTEND;VALUE=DATE:20261219", "Autumn term"),
+        ("DTSTART:20261026T000000|DTEND:20261031T000000", "October half term"),
+    )
+    report = school.school.import_calendar("feed.ics", data)
+    assert report.imported and report.problems == ()
+    assert not school.school.is_school_day(date(2026, 10, 30))

@@ -514,6 +514,11 @@ def _ics_entry(event: Mapping[str, str]) -> CalendarEntry | None:
     kind = ics_kind(summary)
     if kind is None:
         raise _LeftOut("not a term, holiday or INSET day (left out)")
+    at = event["DTSTART"].strip()[8:].upper()
+    if at.startswith("T") and at[1:7].isdigit() and at[1:7] != "000000":
+        # A "Twilight INSET" 15:30-17:30, after the pupils have gone: not a day off (only
+        # all-day events are read; midnight to midnight is one written as times).
+        raise _LeftOut(f"at a time of day ({at[1:3]}:{at[3:5]}), not all day (left out)")
     if kind == TERM and (end - start).days + 1 < _MIN_TERM_DAYS:
         raise _LeftOut(
             "a term event of a day or two (e.g. 'term starts') is not the term's span (left out)"
