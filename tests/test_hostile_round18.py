@@ -161,3 +161,22 @@ def test_an_ics_all_day_event_written_from_midnight_to_midnight_is_still_read(
     report = school.school.import_calendar("feed.ics", data)
     assert report.imported and report.problems == ()
     assert not school.school.is_school_day(date(2026, 10, 30))
+
+
+def test_an_ics_event_that_repeats_is_a_problem_not_its_first_day_alone(school: Services) -> None:
+    """A feed's Christmas Day set to repeat every year (RRULE) from 2019: only its first
+    day was read (25 December 2019), and the repeats in term time were school days (laptops
+    due back, reminders sent). The import does not read repeats: the event is a line with a
+    problem, saying so."""
+    data = _ics(
+        ("DTSTART;VALUE=DATE:20260902|DTEND;VALUE=DATE:20261219", "Autumn term"),
+        HALF_TERM,
+        (
+            "DTSTART;VALUE=DATE:20191225|DTEND;VALUE=DATE:20191226|RRULE:FREQ=YEARLY",
+            "Christmas Day bank holiday",
+        ),
+    )
+    report = school.school.import_calendar("feed.ics", data)
+    assert not report.imported
+    [problem] = report.problems
+    assert problem.blocking and "repeats" in problem.reason

@@ -456,6 +456,10 @@ def ics_kind(summary: str) -> str | None:
     return None
 
 
+# What an event's lines are read for (an RRULE or RDATE: to say its repeats are not read).
+_ICS_KEYS = frozenset({"DTSTART", "DTEND", "SUMMARY", "DURATION", "STATUS", "RRULE", "RDATE"})
+
+
 def parse_ics(text: str) -> tuple[list[CalendarEntry], list[CalendarProblem]]:
     """Entries from the VEVENTs of an iCalendar file: all-day DTSTART/DTEND (DTEND not
     included, as RFC 5545 says) and SUMMARY, classified by the words of the summary.
@@ -487,7 +491,7 @@ def parse_ics(text: str) -> tuple[list[CalendarEntry], list[CalendarProblem]]:
                     )
                 )
             event = None
-        elif event is not None and key in ("DTSTART", "DTEND", "SUMMARY", "DURATION", "STATUS"):
+        elif event is not None and key in _ICS_KEYS:
             event[key] = value
         if len(entries) > MAX_ENTRIES:
             raise InvalidInput(f"More than {MAX_ENTRIES} events: is it the right file?")
@@ -519,6 +523,12 @@ def _ics_entry(event: Mapping[str, str]) -> CalendarEntry | None:
         # A "Twilight INSET" 15:30-17:30, after the pupils have gone: not a day off (only
         # all-day events are read; midnight to midnight is one written as times).
         raise _LeftOut(f"at a time of day ({at[1:3]}:{at[3:5]}), not all day (left out)")
+    if "RRULE" in event or "RDATE" in event:
+        # Only the first day was read: a closure repeating yearly from 2019 was one in 2019.
+        raise InvalidInput(
+            "repeats (RRULE or RDATE), which the import does not read: only its first day "
+            "would be; list each day as an event of its own, or use a CSV calendar"
+        )
     if kind == TERM and (end - start).days + 1 < _MIN_TERM_DAYS:
         raise _LeftOut(
             "a term event of a day or two (e.g. 'term starts') is not the term's span (left out)"
