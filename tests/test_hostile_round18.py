@@ -21,7 +21,7 @@ def _ics(*events: tuple[str, str]) -> bytes:
     """An iCalendar file of all-day events, each given as its date lines and its title."""
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0"]
     for dates, summary in events:
-        lines += ["BEGIN:VEVENT", *dates.split("|"), f"SUMMARY:{summary}", "END:VEVENT"]
+        lines += ["BEGIN:VEVENT", *dates.split("|"), *f"SUMMARY:{summary}".split("|"), "END:VEVENT"]
     return ("\r\n".join([*lines, "END:VCALENDAR"]) + "\r\n").encode()
 
 
@@ -180,3 +180,25 @@ def test_an_ics_event_that_repeats_is_a_problem_not_its_first_day_alone(school: 
     assert not report.imported
     [problem] = report.problems
     assert problem.blocking and "repeats" in problem.reason
+
+
+def test_an_ics_events_reminder_does_not_stand_in_for_its_title(school: Services) -> None:
+    """Google Calendar writes an e-mail reminder inside its event (BEGIN:VALARM ...
+    SUMMARY:Alarm notification ... END:VALARM). The reminder's SUMMARY was read as the
+    event's: "October half term" became "Alarm notification", no term, holiday or INSET
+    day, and was left out, so the week was school days. Now only the event's own lines are
+    read."""
+    data = _ics(
+        ("DTSTART;VALUE=DATE:20260902|DTEND;VALUE=DATE:20261219", "Autumn term"),
+        (
+            "DTSTART;VALUE=DATE:20261026|DTEND;VALUE=DATE:20261031",
+            "October half term|BEGIN:VALARM|ACTION:EMAIL|DESCRIPTION:This is an event "
+            "reminder|SUMMARY:Alarm notification|TRIGGER:-P0DT0H30M0S|DURATION:PT15M|"
+            "REPEAT:1|END:VALARM",
+        ),
+    )
+    report = school.school.import_calendar("feed.ics", data)
+    assert report.imported and report.problems == ()
+    assert not school.school.is_school_day(date(2026, 10, 27))
+    [half_term] = [e for e in school.school.calendar().entries if e.kind == "holiday"]
+    assert half_term.name == "October half term"

@@ -470,12 +470,22 @@ def parse_ics(text: str) -> tuple[list[CalendarEntry], list[CalendarProblem]]:
     problems: list[CalendarProblem] = []
     event: dict[str, str] | None = None
     start_line = 0
+    # Components inside the event (a VALARM: Google's e-mail reminder has a SUMMARY of its
+    # own, "Alarm notification", and a DURATION): their lines are not the event's.
+    inside: list[str] = []
     for number, line in enumerate(_ics_lines(text), start=1):
         name, _, value = line.partition(":")
         key = name.split(";", 1)[0].strip().upper()
-        if key == "BEGIN" and value.strip().upper() == "VEVENT":
+        component = value.strip().upper()
+        if event is not None and key == "BEGIN" and component != "VEVENT":
+            inside.append(component)
+        elif inside and not (key == "END" and component == "VEVENT"):
+            if key == "END" and component == inside[-1]:
+                inside.pop()
+        elif key == "BEGIN" and component == "VEVENT":
             event, start_line = {}, number
-        elif key == "END" and value.strip().upper() == "VEVENT" and event is not None:
+        elif key == "END" and component == "VEVENT" and event is not None:
+            inside.clear()  # one left open ends with its event
             try:
                 try:
                     entry = _ics_entry(event)
