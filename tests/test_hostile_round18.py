@@ -202,3 +202,21 @@ def test_an_ics_events_reminder_does_not_stand_in_for_its_title(school: Services
     assert not school.school.is_school_day(date(2026, 10, 27))
     [half_term] = [e for e in school.school.calendar().entries if e.kind == "holiday"]
     assert half_term.name == "October half term"
+
+
+def test_a_calendar_files_name_carries_no_override_into_the_register(school: Services) -> None:
+    """A calendar downloaded as "Term dates" U+202E "scv.2026": the file's name, kept as
+    the calendar's source, went into the register as it was, and the CSV export carried the
+    override to Excel, which draws the name reversed. Names and reasons are refused such
+    characters where they come in; a file's name is now kept with each one as "�"."""
+    import io
+
+    name = "Term dates \u202escv.2026"
+    data = b"start,end,kind,name\n2026-10-26,2026-10-30,holiday,October half term\n"
+    report = school.school.import_calendar(name, data)
+    assert report.imported
+    assert school.school.calendar().source == "Term dates \ufffdscv.2026"
+    out = io.StringIO()
+    school.register.export_csv(out, date(2026, 1, 1), date(2027, 12, 31))
+    assert "\u202e" not in out.getvalue()
+    assert "Term dates \ufffdscv.2026" in out.getvalue()

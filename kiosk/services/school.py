@@ -17,7 +17,7 @@ from kiosk.domain.calendar import (
 from kiosk.domain.devicekinds import DeviceKindDef, DeviceKinds, normalise_kind_code
 from kiosk.domain.errors import InvalidInput, RuleViolation
 from kiosk.domain.events import EventKind, Role
-from kiosk.domain.text import unsafe_characters
+from kiosk.domain.text import display_text, unsafe_characters
 from kiosk.domain.timeutil import local_date
 from kiosk.services import school_events, state
 from kiosk.services.common import UseCases
@@ -104,7 +104,10 @@ class SchoolService(UseCases):
             entries, problems = parse_ics(text)
         else:
             entries, problems = parse_csv(text)
-        source = name.replace("\\", "/").rsplit("/", 1)[-1][:200]
+        # The file's name, kept as the calendar's source: in the register and its exports, so
+        # shown as every stored name is (a bidi override in "Term dates" U+202E "scv.2026"
+        # drew it reversed in Excel).
+        source = display_text(name.replace("\\", "/").rsplit("/", 1)[-1][:200])
         calendar = calendar_from(entries, source=source, data=data)
         if not entries:
             raise InvalidInput(
