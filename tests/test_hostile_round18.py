@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import pytest
 
+from kiosk.domain.errors import InvalidInput
 from kiosk.domain.events import BREAKFAST_DRAWER_STORE
 from kiosk.services.app import Services
+from kiosk.services.notices import Templates
 from tests.school import make_school
 
 
@@ -220,3 +224,23 @@ def test_a_calendar_files_name_carries_no_override_into_the_register(school: Ser
     school.register.export_csv(out, date(2026, 1, 1), date(2027, 12, 31))
     assert "\u202e" not in out.getvalue()
     assert "Term dates \ufffdscv.2026" in out.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["device_due.txt", "device_due.html"])
+def test_a_notice_template_saved_in_another_encoding_is_refused_naming_it(
+    services: Services, tmp_path: Path, kind: str
+) -> None:
+    """A school's template edited in Notepad and saved as "ANSI" (Windows-1252: an en dash is
+    byte 0x96): `kiosk notify` stopped with "something unexpected went wrong
+    (UnicodeDecodeError: 'utf-8' codec can't decode byte 0x96 ...)", naming no file. Now it
+    is refused as every unusable template is: by name, saying what to do."""
+    (tmp_path / kind).write_bytes(b"Subject: Laptop due back \x96 tomorrow\n{{ name }}\n")
+    templates = Templates(replace(services.settings, notice_templates=str(tmp_path)))
+    with pytest.raises(InvalidInput) as refused:
+        templates.render(
+            "device_due",
+            {"name": "Ben", "device": "LAP-001", "description": "", "since": "", "due": ""},
+        )
+    said = refused.value.message
+    assert said.startswith(f"The notice template {kind} is not UTF-8 text")
+    assert "nothing was sent" in said

@@ -208,6 +208,13 @@ class Templates:
             ) from None
         except jinja2.TemplateError as exc:
             raise InvalidInput(f"The notice template for {kind} cannot be used: {exc}") from None
+        except UnicodeDecodeError:
+            # Edited in Notepad and saved as "ANSI" (Windows-1252): the loader reads UTF-8.
+            raise InvalidInput(
+                f"The notice template {name} is not UTF-8 text: nothing was sent. Save it "
+                "as UTF-8 (Notepad: Save as, Encoding: UTF-8) in the school's "
+                "notice_templates folder."
+            ) from None
         except (ArithmeticError, RecursionError, MemoryError) as exc:
             # {{ 1.5 ** 100000 }}, {{ 1 / 0 }}, a macro that calls itself: the school's
             # template, not the kiosk, went wrong.
