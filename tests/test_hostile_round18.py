@@ -244,3 +244,23 @@ def test_a_notice_template_saved_in_another_encoding_is_refused_naming_it(
     said = refused.value.message
     assert said.startswith(f"The notice template {kind} is not UTF-8 text")
     assert "nothing was sent" in said
+
+
+def test_an_ics_problem_names_the_line_of_the_file(school: Services) -> None:
+    """Calendars fold long lines (a DESCRIPTION over 75 characters goes on, on lines that
+    start with a space). A problem named the line counted with those joined up: "line 9"
+    for an event that starts on line 13 of the file, so the office looked at another
+    event. Now it is the line of the file."""
+    description = "DESCRIPTION:The school is closed to pupils" + "\r\n more words" * 4
+    data = _ics(
+        (
+            "DTSTART;VALUE=DATE:20261026|DTEND;VALUE=DATE:20261031|" + description,
+            "October half term",
+        ),
+        ("DTSTART;VALUE=DATE:20261332", "INSET day"),
+    )
+    lines = data.decode().split("\r\n")
+    assert lines[12] == "BEGIN:VEVENT"  # line 13 of the file
+    report = school.school.import_calendar("feed.ics", data)
+    [problem] = report.problems
+    assert problem.line == 13

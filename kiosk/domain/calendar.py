@@ -406,14 +406,18 @@ _HOLIDAY_WORDS = (
 _MIN_TERM_DAYS = 5
 
 
-def _ics_lines(text: str) -> list[str]:
-    lines: list[str] = []
-    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+def _ics_lines(text: str) -> list[tuple[int, str]]:
+    """The file's lines, each folded line joined to the one it goes on: with the number of
+    the line of the file it starts on (a problem names that line, as the office sees it)."""
+    lines: list[tuple[int, list[str]]] = []
+    for number, raw in enumerate(
+        text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1
+    ):
         if raw[:1] in (" ", "\t") and lines:
-            lines[-1] += raw[1:]  # a folded line goes on
+            lines[-1][1].append(raw[1:])  # a folded line goes on
         else:
-            lines.append(raw)
-    return lines
+            lines.append((number, [raw]))
+    return [(number, "".join(parts)) for number, parts in lines]
 
 
 def _ics_unescape(value: str) -> str:
@@ -473,7 +477,7 @@ def parse_ics(text: str) -> tuple[list[CalendarEntry], list[CalendarProblem]]:
     # Components inside the event (a VALARM: Google's e-mail reminder has a SUMMARY of its
     # own, "Alarm notification", and a DURATION): their lines are not the event's.
     inside: list[str] = []
-    for number, line in enumerate(_ics_lines(text), start=1):
+    for number, line in _ics_lines(text):
         name, _, value = line.partition(":")
         key = name.split(";", 1)[0].strip().upper()
         component = value.strip().upper()
