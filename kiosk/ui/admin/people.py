@@ -279,17 +279,24 @@ class PeoplePane(Pane):
                 self.fail(f"{person.name} is already retired.")
                 return
             code, name = person.code, person.name
+            warned = False
 
             def retire() -> Any:
-                return self.services.people.retire_staff(code, admin_code=self.admin_code)
+                # Once the warning has named a device off site, Retire retires them (the
+                # service's force: the device stays listed as off site with them).
+                return self.services.people.retire_staff(
+                    code, admin_code=self.admin_code, force=warned
+                )
 
             def ask_about(status: Any) -> None:
+                nonlocal warned
                 # What they still hold is said before they are retired (it is not returned).
                 question = (
                     f"Retire {name} ({code})? Their badge stops working; "
                     "their history stays in the register."
                 )
                 if status.offsite:
+                    warned = True
                     held = ", ".join(
                         f"{item.device.kind_label.lower()} {item.device.tag}"
                         for item in status.offsite
