@@ -182,10 +182,13 @@ def cmd_staff_retire(args: argparse.Namespace) -> int:
     with _signed_in(args, create=False) as (services, admin):
         person = services.people.retire_staff(args.code, force=args.force, admin_code=admin)
         held = services.devices.offsite_now()
+        phones = services.phones.phones_now()
     print(f"{person.name} ({person.code}) is marked as having left; their history is kept.")
     theirs = [i for i in held if i.staff.code == person.code]
     for item in theirs:
         print(f"Warning: {item.device.kind_label} {item.device.tag} is still off site with them.")
+    for phone in (p for p in phones if p.staff.code == person.code):
+        print(f"Warning: their phone is still listed in the {display_text(phone.store.name)}.")
     return 0
 
 

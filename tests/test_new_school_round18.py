@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
+import pytest
+
+from kiosk.domain.errors import RuleViolation
 from kiosk.services.app import Services
 from tests.conftest import FakeClock
 from tests.school import make_ready, make_school
@@ -39,3 +43,34 @@ def test_the_due_tomorrow_notice_says_how_to_keep_a_laptop_longer(
     for body in (overdue.text, overdue.html):
         assert "Keep it longer" in body and "F4" in body, body
         assert "or you need it for longer, please tell the office" not in body, body
+
+
+def test_a_leaver_whose_phone_is_in_a_store_is_retired_only_with_force(
+    services: Services, clock: FakeClock
+) -> None:
+    # Retired at 15:00 on their last day, their phone still in the staff room: their badge
+    # was refused when they came to collect it ("has left the school"), so the register
+    # held the phone in the store for good. The office's digest listed it every school day,
+    # and the leaver was e-mailed every school day to "collect it and tap out at the kiosk",
+    # which their badge could no longer do.
+    make_school(services)
+    services.phones.deposit("ASMITH")
+    with pytest.raises(RuleViolation, match="phone is in the Staff-room secure store"):
+        services.people.retire_staff("ASMITH")
+    roster = b"code,name,roles\nCHEAD,Carol Head,slt;admin\nDOFFICE,Dina Office,admin\n"
+    report = services.people.import_staff_csv(roster, retire_missing=True)
+    assert "ASMITH" not in report.retired
+    assert any("ASMITH not retired: their phone is in the Staff" in w for w in report.warnings)
+    assert "ASMITH" in {p.code for p in services.people.list_staff()}
+
+    # Retired all the same (--force, or the console after its warning): the office is told
+    # of the phone, the leaver is not e-mailed about it.
+    services.people.retire_staff("ASMITH", force=True)
+    assert "ASMITH" not in {p.code for p in services.people.list_staff()}
+    clock.set(datetime(2026, 3, 10, 17, tzinfo=UTC))
+    office = replace(services.settings, office_email="office@school.example")
+    with_office = Services(services.ctx.engine, office, clock)
+    notices, _ = with_office.notify.due(is_school_day=lambda day: day.weekday() < 5)
+    assert not [n for n in notices if n.kind == "phone_left" and "asmith" in n.to]
+    (digest,) = [n for n in notices if n.kind == "office_digest"]
+    assert "Alice Smith (ASMITH)" in digest.text

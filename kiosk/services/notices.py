@@ -383,6 +383,8 @@ class NoticeBuilder:
 
     def _phones(self, due: _Due) -> None:
         for held in self.phones:
+            if held.staff.retired:
+                continue  # a leaver's badge cannot collect it: the office's digest lists it
             self._to_staff(
                 due,
                 held.staff,

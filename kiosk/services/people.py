@@ -185,7 +185,8 @@ class PeopleService(UseCases):
         self, code: str, *, admin_code: str | None = None, force: bool = False
     ) -> StaffInfo:
         """Mark someone as having left. Refused for the last admin, and while they have a
-        device off site unless ``force`` (the screens warn first, then pass force)."""
+        device off site or a phone in a store unless ``force`` (the screens warn first,
+        then pass force)."""
         with self.ctx.write() as uow:
             staff = state.get_staff(uow.session, code)
             if admin_code and state.get_staff(uow.session, admin_code).id == staff.id:
@@ -213,8 +214,8 @@ class PeopleService(UseCases):
         A line manager is a member of staff (their code or their name, on the list or in the
         file) and is stored as their code; an unknown one makes its line invalid. An import
         that would leave no admin is refused. With ``retire_missing``, active staff not in
-        the file are retired, except anyone with a device off site (a warning says so)
-        unless ``force``."""
+        the file are retired, except anyone with a device off site or a phone in a store (a
+        warning says so) unless ``force``."""
         return self._import(
             data,
             required=("code", "name"),
@@ -367,16 +368,14 @@ class PeopleService(UseCases):
                 else:
                     updated += 1
             if retired:
-                for code, tags in _holders(uow, retired).items():
+                for code, held in _holders(uow, retired).items():
                     if force:
-                        warnings.append(
-                            f"{code} retired with {', '.join(tags)} still off site (--force)"
-                        )
+                        warnings.append(f"{code} retired (--force): {'; '.join(held)}")
                     else:
                         retired.remove(code)
                         warnings.append(
-                            f"{code} not retired: {', '.join(tags)} still off site with them "
-                            "(record the return, or use --force)"
+                            f"{code} not retired: {'; '.join(held)} (record the return or "
+                            "the phone's collection at the kiosk first, or use --force)"
                         )
                 _retire_codes(uow, retired, by)
             _audit(
@@ -494,6 +493,16 @@ def _refuse_device_holders(uow: UnitOfWork, people: list[Staff]) -> None:
             f"{listed}. Record the return first, or retire them anyway with --force "
             "(the device stays listed as off site with them)."
         )
+    phones = [p for p in state.phones_now(uow.session) if p.staff.id in ids]
+    if phones:
+        listed = "; ".join(
+            f"{p.staff.name} ({p.staff.code}): their phone is in the {p.store.name}" for p in phones
+        )
+        raise RuleViolation(
+            f"{listed}. Record its collection at the kiosk first (their badge stops working "
+            "once they have left), or retire them anyway with --force (the phone stays "
+            "listed in the store)."
+        )
 
 
 def _retire_codes(uow: UnitOfWork, codes: list[str], by: int | None) -> None:
@@ -607,11 +616,19 @@ def _check_roster(
 
 
 def _holders(uow: UnitOfWork, codes: list[str]) -> dict[str, list[str]]:
-    """For each of ``codes`` with a device off site now: their devices' tags."""
+    """For each of ``codes`` with a device off site or a phone in a store now: what they
+    hold, in words ("LAP-001 still off site with them", "their phone is in the ...")."""
     held: dict[str, list[str]] = {}
     for item in state.offsite_now(uow.session, uow.now):
         if item.staff.code in codes:
-            held.setdefault(item.staff.code, []).append(item.device.tag)
+            held.setdefault(item.staff.code, []).append(
+                f"{item.device.tag} still off site with them"
+            )
+    for phone in state.phones_now(uow.session):
+        if phone.staff.code in codes:
+            held.setdefault(phone.staff.code, []).append(
+                f"their phone is in the {phone.store.name}"
+            )
     return held
 
 

@@ -25,6 +25,7 @@ async def test_retire_after_the_warning_retires_a_leaver_who_still_has_a_laptop(
 
     make_ready(services, "ASMITH")
     services.devices.sign_out("ASMITH", ["LAP-001"], reason="Report writing")
+    services.phones.deposit("ASMITH")  # and her phone is in the staff room (round 18 too)
     app = ConsoleHost(services)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.focused, DataTable))
@@ -37,6 +38,7 @@ async def test_retire_after_the_warning_retires_a_leaver_who_still_has_a_laptop(
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         said = " ".join(str(w.visual) for w in app.screen.query(Static))
         assert "Alice Smith still has laptop LAP-001 off site" in said
+        assert "record its collection at the kiosk first" in said, said
         app.screen.query_one("#yes").press()
         await wait_until(
             pilot,

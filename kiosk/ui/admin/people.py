@@ -282,8 +282,8 @@ class PeoplePane(Pane):
             warned = False
 
             def retire() -> Any:
-                # Once the warning has named a device off site, Retire retires them (the
-                # service's force: the device stays listed as off site with them).
+                # Once the warning has named a device off site or a phone in a store,
+                # Retire retires them (the service's force: it stays listed with them).
                 return self.services.people.retire_staff(
                     code, admin_code=self.admin_code, force=warned
                 )
@@ -306,7 +306,12 @@ class PeoplePane(Pane):
                         "record it as returned: get it back first, or record its return."
                     )
                 if status.phone is not None:
-                    question += f"\n\n⚠ Their phone is still in the {status.phone.store.name}."
+                    warned = True
+                    question += (
+                        f"\n\n⚠ Their phone is still in the {status.phone.store.name}. "
+                        "Their badge cannot collect it once they have left: record its "
+                        "collection at the kiosk first."
+                    )
                 self.app.push_screen(
                     ConfirmDialog(question, yes="Retire", activity=self.activity), confirmed
                 )
