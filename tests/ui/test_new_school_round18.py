@@ -4,7 +4,7 @@ file)."""
 from __future__ import annotations
 
 import pytest
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from kiosk.services.app import Services
 from kiosk.ui.admin.dialogs import ConfirmDialog
@@ -56,3 +56,29 @@ async def test_retire_after_the_warning_retires_a_leaver_who_still_has_a_laptop(
     assert all(s.code != "ASMITH" for s in services.people.list_staff())
     # The laptop stays listed as off site with her, for the office to get back.
     assert any(item.device.tag == "LAP-001" for item in services.devices.offsite_now())
+
+
+async def test_the_office_consoles_footer_says_f10_closes_the_console(
+    services: Services,  # noqa: F811
+) -> None:
+    # `kiosk admin` on the office machine: the bar said "Close console (F10)" and the
+    # footer, on every view, "f10 Exit kiosk app": the office did not know whether F10
+    # would close the staff-room kiosk. Inside the kiosk app F10 exits it, and says so.
+    from kiosk.ui.admin.app import AdminApp
+    from kiosk.ui.admin.console import AdminConsoleScreen
+    from tests.ui.test_admin_signin import PIN
+
+    services.admin.set_pin(PIN)
+    app = AdminApp(services.settings, services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.focused, Input))
+        await pilot.press(*PIN, "enter", *"doffice", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
+        await pilot.pause()
+        shown = {b.binding.key: b.binding.description for b in app.screen.active_bindings.values()}
+        assert shown.get("f10") == "Close console", shown
+        await pilot.press("f10")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        said = " ".join(str(w.visual) for w in app.screen.query(Static))
+        assert "kiosk in the staff room keeps running" in said
+        await pilot.press("escape")

@@ -219,7 +219,10 @@ class AdminConsoleScreen(Screen[None]):
 
     BINDINGS = [
         Binding("ctrl+l", "lock", "Lock", priority=True),
+        # F10: one of the two, as the bar's button says (check_action): inside the kiosk app
+        # it exits the app; in `kiosk admin` it closes this console only.
         Binding("f10", "exit_kiosk", "Exit kiosk app", priority=True),
+        Binding("f10", "close_console", "Close console", priority=True),
         Binding("ctrl+pagedown", "step_view(1)", "Next view", show=False, priority=True),
         Binding("ctrl+pageup", "step_view(-1)", "Previous view", show=False, priority=True),
         *(
@@ -340,9 +343,12 @@ class AdminConsoleScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """1-9 choose a view only with the cursor on a view's table or the tabs: a digit
-        typed in a field or a filter's list is not a shortcut (see at_the_view)."""
+        typed in a field or a filter's list is not a shortcut (see at_the_view). F10 is
+        "Exit kiosk app" or "Close console", the other one hidden from the footer."""
         if action == "show_view" and not at_the_view(self):
             return None
+        if action in ("exit_kiosk", "close_console"):
+            return (action == "exit_kiosk") == self._closes_kiosk
         return True
 
     def on_unmount(self) -> None:
@@ -645,6 +651,9 @@ class AdminConsoleScreen(Screen[None]):
         (``kiosk admin`` on the office machine: the kiosk in the staff room keeps running, and
         nothing is recorded as closed)."""
         return bool(getattr(self.app, "CLOSES_KIOSK", True))
+
+    def action_close_console(self) -> None:
+        self.action_exit_kiosk()
 
     def action_exit_kiosk(self) -> None:
         if not self._closes_kiosk:
