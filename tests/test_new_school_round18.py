@@ -74,3 +74,26 @@ def test_a_leaver_whose_phone_is_in_a_store_is_retired_only_with_force(
     assert not [n for n in notices if n.kind == "phone_left" and "asmith" in n.to]
     (digest,) = [n for n in notices if n.kind == "office_digest"]
     assert "Alice Smith (ASMITH)" in digest.text
+
+
+def test_a_roster_with_problems_of_both_kinds_names_every_line_at_once(
+    services: Services,
+) -> None:
+    # A new school's first roster: line 2 names a line manager nobody is, line 3 a role
+    # that is not one. The report said "1 invalid line" (line 3): corrected and imported
+    # again, the file was refused for line 2, which had not been mentioned.
+    make_school(services)
+    roster = (
+        b"code,name,line_manager,roles\n"
+        b"NNEW,Nia New,Nobody Known,laptop_user\n"
+        b"ONEW,Oli New,,teacher\n"
+        b"PNEW,Pip New,,\n"
+    )
+    report = services.people.import_staff_csv(roster)
+    assert not report.imported
+    assert [p.line for p in report.problems] == [2, 3], report.problems
+    assert "PNEW" not in {p.code for p in services.people.list_staff()}
+    # With --skip-invalid the good row goes in, and both lines are named.
+    report = services.people.import_staff_csv(roster, skip_invalid=True)
+    assert [p.line for p in report.problems] == [2, 3]
+    assert "PNEW" in {p.code for p in services.people.list_staff()}

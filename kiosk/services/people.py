@@ -340,17 +340,23 @@ class PeopleService(UseCases):
         rows, problems = _read_csv(data, required, optional, parse, key)
         retired: list[str] = []
         warnings: list[str] = []
-        if problems and not skip_invalid:
+        if problems and not skip_invalid and check is None:
             return ImportReport(0, 0, 0, tuple(problems), imported=False)
         added = updated = unchanged = 0
         with self.ctx.write() as uow:
             by = _by(uow, admin_code)
             if check is not None:
-                rows, more, retired = check(uow, rows)
-                if more:
-                    problems = sorted([*problems, *more], key=lambda p: p.line)
-                    if not skip_invalid:
+                # The rows read are checked against the list (line managers) even when some
+                # could not be read: the report names every line with a problem at once.
+                try:
+                    rows, more, retired = check(uow, rows)
+                except RuleViolation:
+                    if problems and not skip_invalid:
                         return ImportReport(0, 0, 0, tuple(problems), imported=False)
+                    raise
+                problems = sorted([*problems, *more], key=lambda p: p.line)
+                if problems and not skip_invalid:
+                    return ImportReport(0, 0, 0, tuple(problems), imported=False)
             column = getattr(model, key)
             existing = {
                 getattr(obj, key): obj
