@@ -30,6 +30,8 @@ from kiosk.services.views import (
     WorkloadRow,
 )
 
+_DAY_TIME = "%a %d %b %H:%M"
+
 
 class DeviceService(UseCases):
     def status(self, tag: str) -> DeviceStatus:
@@ -188,6 +190,16 @@ class DeviceService(UseCases):
             if out.staff.id != staff.id and not staff.has_role(Role.ADMIN.value):
                 raise RuleViolation(f"{device.tag} is signed out to {out.staff.name}, not to you.")
             check_expected_return(new_expected_return, uow.now, "The new expected return")
+            if new_expected_return <= out.expected_return:
+                # "Thu" typed on Tuesday for a laptop due on Friday is this Thursday: kept
+                # "longer", it would have been due back sooner than it was.
+                zone = self.ctx.settings.zone
+                raise InvalidInput(
+                    f"{device.tag} is due back {format_local(out.expected_return, zone, _DAY_TIME)}"
+                    f" already: the new expected return "
+                    f"({format_local(new_expected_return, zone, _DAY_TIME)}) must be later. "
+                    "To bring it back sooner, simply return it then."
+                )
             if not reason.strip():
                 raise InvalidInput("Please give a reason for keeping it longer.")
             check_typed_line(reason, "reason")
@@ -200,7 +212,7 @@ class DeviceService(UseCases):
                 due_at=new_expected_return,
                 details={"reason": reason.strip()},
             )
-            when = format_local(new_expected_return, self.ctx.settings.zone, "%a %d %b %H:%M")
+            when = format_local(new_expected_return, self.ctx.settings.zone, _DAY_TIME)
             return receipt(event, out.staff, f"{device.tag} now due back {when}")
 
     def offsite_now(self) -> tuple[OffsiteItem, ...]:
