@@ -25,7 +25,7 @@ from kiosk.domain.errors import InvalidInput, NotAKioskCode
 from kiosk.domain.scan import MIN_PIN_LENGTH, mask_pin_shaped, may_be_the_pin, parse_scan
 from kiosk.ui import tuning
 from kiosk.ui.admin.dialogs import ACTIVITY_EVENTS
-from kiosk.ui.admin.widgets import FeedbackLine
+from kiosk.ui.admin.widgets import FeedbackLine, SecretInput
 from kiosk.ui.admin.workers import run_db
 from kiosk.ui.clock import clock_of
 from kiosk.ui.keys import KeysInOrder
@@ -93,15 +93,15 @@ class SignInScreen(Screen[None]):
             yield Static("Connecting to the database…", id="signin-status")
             with Vertical(id="signin-form"):
                 yield Label("Admin PIN")
-                yield Input(password=True, restrict=r"[0-9]*", max_length=32, id="pin")
+                yield SecretInput(restrict=r"[0-9]*", max_length=32, id="pin")
                 yield Label("Your staff code, or scan your badge")
                 yield Input(id="code")
                 yield Button("Sign in", id="signin", variant="primary")
             with Vertical(id="setup-form"):
                 yield Label("New admin PIN (at least 6 digits)")
-                yield Input(password=True, restrict=r"[0-9]*", max_length=32, id="new-pin")
+                yield SecretInput(restrict=r"[0-9]*", max_length=32, id="new-pin")
                 yield Label("The same PIN again")
-                yield Input(password=True, restrict=r"[0-9]*", max_length=32, id="new-pin-again")
+                yield SecretInput(restrict=r"[0-9]*", max_length=32, id="new-pin-again")
                 yield Label("Your staff code (you must have the admin role)")
                 yield Input(id="setup-code")
                 yield Button("Set the PIN and sign in", id="setup", variant="primary")

@@ -14,7 +14,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from kiosk.ui.admin.widgets import FeedbackLine
+from kiosk.ui.admin.widgets import FeedbackLine, SecretInput
 from kiosk.ui.admin.workers import run_db
 from kiosk.ui.base import READ_SECONDS
 from kiosk.ui.text import plain, plain_cell
@@ -204,12 +204,18 @@ class FormDialog(ConsoleModal):
                         prompt=spec.placeholder or "Choose",
                         value=value if value is not None else Select.NULL,
                     )
+                elif spec.password:
+                    yield SecretInput(
+                        spec.value,
+                        placeholder=spec.placeholder,
+                        id=f"field-{spec.name}",
+                        restrict=spec.restrict,
+                    )
                 else:
                     yield Input(
                         spec.value,
                         placeholder=spec.placeholder,
                         id=f"field-{spec.name}",
-                        password=spec.password,
                         restrict=spec.restrict,
                     )
             yield FeedbackLine(id="form-message")

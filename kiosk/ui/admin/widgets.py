@@ -7,9 +7,10 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.text import Text
+from textual.actions import SkipAction
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Static, Tabs
+from textual.widgets import DataTable, Input, Static, Tabs
 
 from kiosk.domain.text import display_text
 from kiosk.domain.timeutil import format_local, local_date
@@ -35,6 +36,22 @@ def at_the_view(screen: Screen[Any]) -> bool:
     footer still shows its own shortcuts as they are."""
     focused = screen.focused
     return focused is None or isinstance(focused, DataTable | Tabs)
+
+
+class SecretInput(Input):
+    """A field for the PIN: masked, and what it holds is never copied or cut. Stock Textual
+    copies a password field's selection as any other (Ctrl+C, Ctrl+X) to the app's clipboard,
+    where Ctrl+V puts it in a field in clear, and to the terminal's (OSC 52): the office
+    computer's clipboard, pasted later anywhere."""
+
+    def __init__(self, value: str | None = None, **kwargs: Any) -> None:
+        super().__init__(value, password=True, **kwargs)
+
+    def action_copy(self) -> None:
+        raise SkipAction()  # Ctrl+C goes on to the app: "press Ctrl+Q to quit"
+
+    def action_cut(self) -> None:
+        raise SkipAction()
 
 
 class FeedbackLine(Static):

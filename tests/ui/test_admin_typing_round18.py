@@ -1,0 +1,58 @@
+"""Round 18, typing at ``kiosk admin``'s sign-in: the PIN stays in its field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from textual.widgets import Input, Static
+
+from kiosk.services.app import Services
+from kiosk.ui.admin.app import AdminApp
+from tests.conftest import START, FakeClock
+from tests.school import make_school
+from tests.ui.admin_support import SIZE, open_services, text_of, wait_until
+
+pytestmark = pytest.mark.ui
+
+PIN = "402718"
+
+
+@pytest.fixture
+def services(sqlite_url: str, clock: FakeClock) -> Iterator[Services]:
+    svc = open_services(sqlite_url, clock)
+    clock.set(START - timedelta(days=7))
+    make_school(svc)
+    clock.set(START)
+    svc.admin.set_pin(PIN)
+    yield svc
+    svc.close()
+
+
+@pytest.mark.parametrize("key", ["ctrl+c", "ctrl+x"])
+async def test_the_pin_is_never_copied_to_the_clipboard(services: Services, key: str) -> None:
+    """The office's admin types the PIN, Tabs on, Shift+Tabs back (the field selects all it
+    holds as it takes the focus) and presses Ctrl+C to leave (or Ctrl+X). The PIN, masked on
+    the screen, went to the clipboard: the app's, which Ctrl+V put in the staff-code field in
+    clear, and the office computer's (Textual sends it to the terminal, OSC 52), pasted later
+    into an e-mail or a document. It is not copied: the clipboard is left as it was."""
+    app = AdminApp(services.settings, services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(
+            pilot,
+            lambda: "Type the admin PIN" in text_of(app.screen.query_one("#signin-status", Static)),
+        )
+        copied: list[str] = []
+        app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+        await pilot.press(*PIN, "tab", "shift+tab")
+        pin = app.screen.query_one("#pin", Input)
+        assert app.focused is pin and pin.selected_text == PIN
+        await pilot.press(key)
+        await pilot.pause()
+        await pilot.press("tab", "ctrl+v")
+        await pilot.pause()
+        assert copied == []
+        assert PIN not in app.clipboard
+        assert app.screen.query_one("#code", Input).value == ""
+        assert pin.value == PIN  # Ctrl+X did not cut it either
