@@ -9,10 +9,11 @@ import pytest
 from textual.widgets import Input, Static
 
 from kiosk.services.app import Services
+from kiosk.ui.admin import AdminConsoleScreen
 from kiosk.ui.admin.app import AdminApp
 from tests.conftest import START, FakeClock
 from tests.school import make_school
-from tests.ui.admin_support import SIZE, open_services, text_of, wait_until
+from tests.ui.admin_support import SIZE, messages, open_services, text_of, wait_until
 
 pytestmark = pytest.mark.ui
 
@@ -56,3 +57,32 @@ async def test_the_pin_is_never_copied_to_the_clipboard(services: Services, key:
         assert PIN not in app.clipboard
         assert app.screen.query_one("#code", Input).value == ""
         assert pin.value == PIN  # Ctrl+X did not cut it either
+
+
+async def test_a_badge_scanned_into_the_pin_field_is_not_a_wrong_pin(services: Services) -> None:
+    """The office's admin types the PIN and scans her badge straight away, without Enter:
+    the scanner typed into the PIN field, which kept the PIN and the "1" of "SRK1:S:...",
+    and its Enter moved on to the staff-code field. Her badge scanned again there signed in
+    with "4027181": a wrong PIN, counted against the office's keyboard (five lock the
+    console), and she never knew why. The PIN field with more than digits typed into it is
+    not a PIN: cleared, not sent, not counted, and the field says so."""
+    app = AdminApp(services.settings, services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(
+            pilot,
+            lambda: "Type the admin PIN" in text_of(app.screen.query_one("#signin-status", Static)),
+        )
+        pin = app.screen.query_one("#pin", Input)
+        await pilot.press(*PIN, *"SRK1:S:DOFFICE", "enter")
+        await pilot.pause()
+        assert app.focused is pin and pin.value == ""
+        assert any("not the PIN" in m for m in messages(app))
+        # What she does next, the badge again, is not sent with a PIN either.
+        await pilot.press(*"SRK1:S:DOFFICE", "enter")
+        await pilot.pause()
+        assert not any("Wrong PIN" in m for m in messages(app))
+        assert app.focused is pin and pin.value == ""
+        # The PIN, Enter, the badge: signed in, no wrong PIN on record.
+        await pilot.press(*PIN, "enter", *"SRK1:S:DOFFICE", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
+    assert services.admin.check_pin(PIN).lockouts_since_last_sign_in == ()

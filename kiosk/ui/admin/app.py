@@ -191,6 +191,8 @@ class SignInScreen(Screen[None]):
 
     @on(Input.Submitted, "#pin")
     def _pin_entered(self) -> None:
+        if self._not_only_digits():
+            return
         if not self.query_one("#pin", Input).value:
             # Enter with the PIN field empty: most often a staff code typed into it first,
             # its letters not taken (digits only) without a word; the PIN then went into the
@@ -202,11 +204,37 @@ class SignInScreen(Screen[None]):
             return
         self.query_one("#code", Input).focus()
 
+    def _not_only_digits(self) -> bool:
+        """The PIN field refused a key since it was last read (a letter: a badge scanned into
+        it, the PIN typed and then the badge without Enter, kept the PIN and the "1" of
+        "SRK1:S:..."): what it holds is not the PIN as typed. Cleared and not sent, so not
+        counted as a wrong PIN; True when so."""
+        field = self.query_one("#pin", SecretInput)
+        if not field.take_refused_key():
+            return False
+        had_digits, field.value = bool(field.value), ""
+        if had_digits:
+            self.say(
+                "That was not the PIN: more than digits were typed in the PIN field (a badge "
+                "scanned there?). It is cleared, not counted as an attempt. Type the PIN, then "
+                "Enter; then your staff code (or scan your badge).",
+                error=True,
+            )
+        else:
+            self.say(
+                "The admin PIN goes here first (digits only), then Enter; then your staff code.",
+                error=True,
+            )
+        field.focus()
+        return True
+
     @on(Input.Submitted, "#code")
     @on(Button.Pressed, "#signin")
     def sign_in(self) -> None:
         services = self.services
         if services is None or self.busy:
+            return
+        if self._not_only_digits():
             return
         pin = self.query_one("#pin", Input).value
         code_text = self.query_one("#code", Input).value

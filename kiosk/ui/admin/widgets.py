@@ -46,6 +46,17 @@ class SecretInput(Input):
 
     def __init__(self, value: str | None = None, **kwargs: Any) -> None:
         super().__init__(value, password=True, **kwargs)
+        self._refused_key = False
+
+    def restricted(self) -> None:
+        """A key the field does not take (a letter in a PIN: a badge scanned into it)."""
+        self._refused_key = True
+        super().restricted()
+
+    def take_refused_key(self) -> bool:
+        """Whether a key was refused since this was last asked (then forgotten)."""
+        refused, self._refused_key = self._refused_key, False
+        return refused
 
     def action_copy(self) -> None:
         raise SkipAction()  # Ctrl+C goes on to the app: "press Ctrl+Q to quit"
