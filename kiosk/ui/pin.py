@@ -129,7 +129,10 @@ class PinScreen(StaffModal):
         event.prevent_default()
 
     def action_digit(self, digit: int) -> None:
-        if self.stage != "pin" or self.kiosk.busy or len(self.digits) >= MAX_DIGITS:
+        # Also while the last PIN is being checked: the digits of the next attempt, tapped on
+        # the pad at once (keys typed wait their turn), were dropped, and the PIN sent next
+        # lacked them. (The PIN checked was taken at its Enter.)
+        if self.stage != "pin" or len(self.digits) >= MAX_DIGITS:
             return
         self.digits += str(digit)
         self.typed += str(digit)
@@ -186,6 +189,7 @@ class PinScreen(StaffModal):
             return
         self._accepted_pin = pin
         self.stage = "badge"
+        self.digits = self.typed = ""  # tapped while it was checked: no next attempt now
         self.clear_notice()
         self.lockouts = result.lockouts_since_last_sign_in
         if result.lockouts_since_last_sign_in:

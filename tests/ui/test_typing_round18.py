@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from kiosk.services.app import Services
+from kiosk.ui.pin import PinScreen
 from kiosk.ui.returns import ExtendScreen
 from tests.conftest import FakeClock
 from tests.school import make_ready
-from tests.ui.kiosk_support import make_app, notice, press, running, scan, type_code
+from tests.ui.conftest import ADMIN_PIN
+from tests.ui.kiosk_support import (
+    make_app,
+    notice,
+    press,
+    running,
+    scan,
+    settle,
+    tap,
+    type_code,
+    wait_for,
+)
 
 pytestmark = pytest.mark.ui
 
@@ -39,3 +53,37 @@ async def test_keep_longer_with_a_weekday_before_the_due_day_shortens_nothing(
     [item] = school.devices.offsite_now()
     assert item.expected_return == due
     assert "return_extended" not in [r.kind for r in school.register.day(due.date()).rows]
+
+
+async def test_pin_pad_taps_while_the_last_pin_is_checked_are_kept(
+    school: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The admin typed a wrong PIN and Enter, and at once tapped the right one on the pad
+    while the wrong one was still being checked (a wrong PIN's check is slowed on purpose).
+    The taps made meanwhile were dropped without a word: the PIN sent next lacked its first
+    digits, another wrong PIN counted towards locking the pad. (Digits typed at the keyboard
+    wait and are kept.) Tapped digits are kept as well."""
+    real = type(school.admin).check_pin
+
+    def slow(self: Any, pin: str) -> Any:
+        time.sleep(0.4)
+        return real(self, pin)
+
+    monkeypatch.setattr(type(school.admin), "check_pin", slow)
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, "f10", *"111111")
+        await pilot.press("enter")
+        await pilot.pause(0.05)
+        assert app.busy
+        for digit in ADMIN_PIN:
+            tap(app, f"#pin-{digit}")
+            await pilot.pause(0.02)
+        await wait_for(pilot, lambda: not app.busy)
+        await settle(pilot)
+        assert "Wrong PIN" in notice(app)
+        await press(pilot, "enter")
+        await wait_for(pilot, lambda: not app.busy)
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PinScreen) and screen.stage == "badge"
