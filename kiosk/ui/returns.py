@@ -224,8 +224,12 @@ class ExtendScreen(StaffScreen):
 
     @on(RadioSet.Changed, "#which")
     def _which(self, event: RadioSet.Changed) -> None:
-        self._suggest(self.items[event.index])
-        self.query_one("#new-due", Input).focus()
+        field = self.query_one("#new-due", Input)
+        if field.value in (self._suggested, ""):
+            # The device's own suggestion; not over a return the person typed before they
+            # chose the device (it went in silently, and Enter kept it until then).
+            self._suggest(self.items[event.index])
+        field.focus()
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from textual.widgets import Input, RadioButton, RadioSet
 
 from kiosk.services.app import Services
 from kiosk.ui.pin import PinScreen
@@ -22,6 +23,7 @@ from tests.ui.kiosk_support import (
     scan,
     settle,
     tap,
+    tap_at,
     type_code,
     wait_for,
 )
@@ -87,3 +89,36 @@ async def test_pin_pad_taps_while_the_last_pin_is_checked_are_kept(
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, PinScreen) and screen.stage == "badge"
+
+
+async def test_choosing_the_device_after_typing_the_return_keeps_what_was_typed(
+    school: Services,
+) -> None:
+    """Alice has two laptops out. On "Keep it longer" she taps the return field first and
+    types "Fri 15:30", then taps which laptop. Choosing it put that laptop's suggested return
+    over what she had typed (the field's text changed under her eyes, the reason next), and
+    Enter kept it until the suggestion, not Friday 15:30. What she typed stays."""
+    make_ready(school, "ASMITH")
+    school.devices.sign_out("ASMITH", ["LAP-001", "LAP-002"], reason="Report writing")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        await press(pilot, "f4")
+        assert isinstance(app.screen, ExtendScreen)
+        tap(app, "#new-due")
+        await settle(pilot)
+        due = app.screen.query_one("#new-due", Input)
+        due.value = ""
+        await type_code(pilot, "Fri 15:30", enter=False)
+        assert due.value == "Fri 15:30"
+        second = list(app.screen.query_one("#which", RadioSet).query(RadioButton))[1]
+        region = second.region
+        tap_at(app, region.x + 2, region.y)
+        await settle(pilot)
+        assert due.value == "Fri 15:30"
+        reason = app.screen.query_one("#extend-reason", Input)
+        reason.focus()
+        await settle(pilot)
+        await type_code(pilot, "Reports")
+    kept = {i.device.tag: i.expected_return for i in school.devices.offsite_now()}
+    assert kept["LAP-002"] == datetime(2026, 3, 13, 15, 30, tzinfo=UTC)
