@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from kiosk.domain.devicekinds import DEFAULT_KINDS, DeviceKinds
 from kiosk.domain.errors import InvalidInput, RuleViolation
 from kiosk.domain.text import check_typed_line
+from kiosk.domain.timeutil import format_local
 
 REGULAR_USE_WINDOW = timedelta(days=28)
 
@@ -39,6 +41,24 @@ def check_expected_return(
         raise InvalidInput(f"{what} must be in the future.")
     if expected_return - now > LONGEST_OFF_SITE:
         raise InvalidInput(f"{what} must be within {LONGEST_OFF_SITE.days} days.")
+
+
+def check_extension(
+    tag: str, new_return: datetime, current_return: datetime, now: datetime, zone: ZoneInfo
+) -> None:
+    """InvalidInput unless ``new_return`` is a return :func:`check_expected_return` allows
+    and later than the one it replaces: "keep it longer" never brings a return forward
+    ("Thu" typed on Tuesday for a laptop due on Friday is this Thursday)."""
+    check_expected_return(new_return, now, "The new expected return")
+    if new_return <= current_return:
+        raise InvalidInput(
+            f"{tag} is due back {format_local(current_return, zone, DAY_TIME)} already: the "
+            f"new expected return ({format_local(new_return, zone, DAY_TIME)}) must be later. "
+            "To bring it back sooner, simply return it then."
+        )
+
+
+DAY_TIME = "%a %d %b %H:%M"
 
 
 def check_sign_out_details(

@@ -14,7 +14,12 @@ from sqlalchemy.orm import Session
 from kiosk.db.models import Staff
 from kiosk.domain.errors import InvalidInput, MissingAcknowledgement, RuleViolation
 from kiosk.domain.events import EventKind, Role
-from kiosk.domain.rules import check_expected_return, check_sign_out_details, needs_line_manager
+from kiosk.domain.rules import (
+    DAY_TIME,
+    check_extension,
+    check_sign_out_details,
+    needs_line_manager,
+)
 from kiosk.domain.text import check_typed_line
 from kiosk.domain.timeutil import default_expected_return, format_local, local_date
 from kiosk.services import school_events, state
@@ -29,8 +34,6 @@ from kiosk.services.views import (
     StaffInfo,
     WorkloadRow,
 )
-
-_DAY_TIME = "%a %d %b %H:%M"
 
 
 class DeviceService(UseCases):
@@ -189,17 +192,13 @@ class DeviceService(UseCases):
                 raise RuleViolation(f"{device.tag} is not signed out.")
             if out.staff.id != staff.id and not staff.has_role(Role.ADMIN.value):
                 raise RuleViolation(f"{device.tag} is signed out to {out.staff.name}, not to you.")
-            check_expected_return(new_expected_return, uow.now, "The new expected return")
-            if new_expected_return <= out.expected_return:
-                # "Thu" typed on Tuesday for a laptop due on Friday is this Thursday: kept
-                # "longer", it would have been due back sooner than it was.
-                zone = self.ctx.settings.zone
-                raise InvalidInput(
-                    f"{device.tag} is due back {format_local(out.expected_return, zone, _DAY_TIME)}"
-                    f" already: the new expected return "
-                    f"({format_local(new_expected_return, zone, _DAY_TIME)}) must be later. "
-                    "To bring it back sooner, simply return it then."
-                )
+            check_extension(
+                device.tag,
+                new_expected_return,
+                out.expected_return,
+                uow.now,
+                self.ctx.settings.zone,
+            )
             if not reason.strip():
                 raise InvalidInput("Please give a reason for keeping it longer.")
             check_typed_line(reason, "reason")
@@ -212,7 +211,7 @@ class DeviceService(UseCases):
                 due_at=new_expected_return,
                 details={"reason": reason.strip()},
             )
-            when = format_local(new_expected_return, self.ctx.settings.zone, _DAY_TIME)
+            when = format_local(new_expected_return, self.ctx.settings.zone, DAY_TIME)
             return receipt(event, out.staff, f"{device.tag} now due back {when}")
 
     def offsite_now(self) -> tuple[OffsiteItem, ...]:

@@ -13,11 +13,22 @@ from textual.widgets import Button, Input, RadioSet, Static
 
 from kiosk.domain.calendar import WEEKDAYS_ONLY, SchoolCalendar
 from kiosk.domain.errors import InvalidInput, KioskError, NotFound
+from kiosk.domain.rules import check_extension
 from kiosk.domain.text import shortened
 from kiosk.domain.timeutil import suggested_extension
+from kiosk.domain.when import not_a_school_day
 from kiosk.ui.base import SCAN_PREFIX, KioskScreenMixin, StaffScreen, shown_code
-from kiosk.ui.formats import day_and_time, parse_when
-from kiosk.ui.widgets import WARN_MARK, Choice, CodeField, Notice, TouchButton, assemble, plain
+from kiosk.ui.formats import day_and_time, parse_when, when_in_words
+from kiosk.ui.widgets import (
+    TODO_MARK,
+    WARN_MARK,
+    Choice,
+    CodeField,
+    Notice,
+    TouchButton,
+    assemble,
+    plain,
+)
 
 if TYPE_CHECKING:
     from kiosk.services.views import DeviceStatus, EventReceipt, OffsiteItem, StaffStatus
@@ -185,6 +196,7 @@ class ExtendScreen(StaffScreen):
             yield Input(id="new-due", max_length=40)
             yield Static("Why do you need it longer?", markup=False, classes="field-label")
             yield Input(id="extend-reason", max_length=500)
+            yield Static("", id="summary")
             yield Notice(id="notice")
             yield from _buttons("Keep it longer")
 
@@ -213,6 +225,40 @@ class ExtendScreen(StaffScreen):
                 self._suggest(self._chosen())
             except InvalidInput:  # several devices, none chosen yet: the first one's
                 self._suggest(self.items[0])
+        self._show_summary()
+
+    @on(Input.Changed, "#new-due")
+    def _show_summary(self) -> None:
+        """What Enter records, in words, as the return is typed (as the sign-out form's
+        summary line): the day a weekday is read as ("Fri" on a Friday is next week's), and
+        a day the school is closed; or what is still wrong with it."""
+        if not self.is_mounted:
+            return
+        summary = self.query_one("#summary", Static)
+        zone, now = self.kiosk.settings.zone, self.kiosk.clock()
+        try:
+            item = self._chosen()
+            due = parse_when(
+                self.query_one("#new-due", Input).value,
+                now=now,
+                zone=zone,
+                calendar=self.calendar,
+            )
+            check_extension(item.device.tag, due, item.expected_return, now, zone)
+        except KioskError as exc:
+            summary.update(assemble((f"{TODO_MARK} Still to do: ", "bold"), exc.message))
+            summary.set_class(False, "-ready")
+            return
+        parts: list[str | tuple[str, str]] = [
+            ("Enter records: ", "bold"),
+            f"{item.device.kind_label} {item.device.tag} kept until "
+            f"{when_in_words(due, now=now, zone=zone)}.",
+        ]
+        closed = not_a_school_day(due, zone=zone, calendar=self.calendar)
+        if closed:
+            parts.append((f" {WARN_MARK} {closed}", "bold"))
+        summary.update(assemble(*parts))
+        summary.set_class(True, "-ready")
 
     def _chosen(self) -> OffsiteItem:
         if len(self.items) == 1:
@@ -229,6 +275,7 @@ class ExtendScreen(StaffScreen):
             # The device's own suggestion; not over a return the person typed before they
             # chose the device (it went in silently, and Enter kept it until then).
             self._suggest(self.items[event.index])
+        self._show_summary()
         field.focus()
 
     @on(Input.Submitted)

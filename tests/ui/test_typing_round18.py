@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from textual.widgets import Input, RadioButton, RadioSet
+from textual.widgets import Input, RadioButton, RadioSet, Static
 
 from kiosk.services.app import Services
 from kiosk.ui.pin import PinScreen
@@ -122,3 +122,31 @@ async def test_choosing_the_device_after_typing_the_return_keeps_what_was_typed(
         await type_code(pilot, "Reports")
     kept = {i.device.tag: i.expected_return for i in school.devices.offsite_now()}
     assert kept["LAP-002"] == datetime(2026, 3, 13, 15, 30, tzinfo=UTC)
+
+
+async def test_keep_longer_says_what_enter_records_before_it_records_it(
+    school: Services,
+) -> None:
+    """The sign-out form's summary line says what Enter records; "Keep it longer" said
+    nothing until it was recorded. "Tue 15:30" typed on a Tuesday is next week's Tuesday,
+    and "Sat" a day the school is closed: both are said as the return is typed."""
+    make_ready(school, "ASMITH")
+    school.devices.sign_out("ASMITH", ["LAP-001"], reason="Report writing")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        await press(pilot, "f4")
+        screen = app.screen
+        assert isinstance(screen, ExtendScreen)
+        summary = screen.query_one("#summary", Static)
+        await type_code(pilot, "Tue 15:30", enter=False)
+        assert "Enter records: Laptop LAP-001 kept until Tuesday 17 March at 15:30" in str(
+            summary.visual
+        )
+        due = screen.query_one("#new-due", Input)
+        due.value = ""
+        await type_code(pilot, "Sat", enter=False)
+        assert "Saturday 14 March is not a school day" in str(summary.visual)
+        due.value = ""
+        await type_code(pilot, "Wed 8:00", enter=False)
+        assert "must be later" in str(summary.visual)
