@@ -194,8 +194,7 @@ class KioskScreenMixin:
         if FUNCTION_KEYS.fullmatch(event.key) and self.code_typed_first():
             return True
         if event.key == "backspace" and field.value:
-            field.value = field.value[:-1]
-            field.cursor_position = len(field.value)
+            field.rub_out()
             return True
         # A line feed ends a typed code as Enter does (a scanner set to end with one, a keypad
         # Enter that arrives as one); with nothing typed it is no Enter (a CR+LF suffix: the CR

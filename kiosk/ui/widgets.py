@@ -100,9 +100,20 @@ class CodeField(Input):
         )
 
     def take(self, text: str) -> None:
-        """Add ``text`` (typed while something else had the focus) at the end."""
-        self.value = (self.value + text)[: self.max_length or None]
-        self.cursor_position = len(self.value)
+        """Add ``text`` where the cursor is shown when the field has the focus (moved back
+        with an arrow or Home to put a key left out in: it went on the end, "LAP-01", ← and
+        "0" read as "LAP-010", another laptop's tag); at the end when something else has
+        the focus (the cursor is not shown)."""
+        at = min(self.cursor_position, len(self.value)) if self.has_focus else len(self.value)
+        self.value = (self.value[:at] + text + self.value[at:])[: self.max_length or None]
+        self.cursor_position = min(at + len(text), len(self.value))
+
+    def rub_out(self) -> None:
+        """Backspace: the key before the cursor when the field has the focus, else the last."""
+        at = min(self.cursor_position, len(self.value)) if self.has_focus else len(self.value)
+        if at > 0:
+            self.value = self.value[: at - 1] + self.value[at:]
+            self.cursor_position = at - 1
 
     async def action_submit(self) -> None:
         text = self.value.strip()

@@ -12,6 +12,7 @@ from textual.widgets import Input, RadioButton, RadioSet, Static
 from kiosk.services.app import Services
 from kiosk.ui.pin import PinScreen
 from kiosk.ui.returns import ExtendScreen
+from kiosk.ui.widgets import CodeField
 from tests.conftest import FakeClock
 from tests.school import make_ready
 from tests.ui.conftest import ADMIN_PIN
@@ -150,3 +151,24 @@ async def test_keep_longer_says_what_enter_records_before_it_records_it(
         due.value = ""
         await type_code(pilot, "Wed 8:00", enter=False)
         assert "must be later" in str(summary.visual)
+
+
+@pytest.mark.parametrize(
+    ("keys", "read"),
+    [
+        # "LAP-01", ← to after "LAP-0", then the 0 left out: the field showed the cursor
+        # there, and the 0 went on the end ("LAP-010", another laptop's tag, read as it).
+        ([*"LAP-01", "left", "0"], "LAP-001"),
+        ([*"HALL", "home", "D"], "DHALL"),
+        ([*"DHAXLL", "left", "left", "backspace"], "DHALL"),
+    ],
+)
+async def test_a_key_typed_after_moving_the_cursor_goes_where_the_cursor_is(
+    school: Services, keys: list[str], read: str
+) -> None:
+    app = make_app(school)
+    async with running(app) as pilot:
+        for key in keys:
+            await pilot.press(key)
+        await settle(pilot)
+        assert app.screen.query_one(CodeField).value == read
