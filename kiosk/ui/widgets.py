@@ -104,16 +104,26 @@ class CodeField(Input):
         with an arrow or Home to put a key left out in: it went on the end, "LAP-01", ← and
         "0" read as "LAP-010", another laptop's tag); at the end when something else has
         the focus (the cursor is not shown)."""
-        at = min(self.cursor_position, len(self.value)) if self.has_focus else len(self.value)
-        self.value = (self.value[:at] + text + self.value[at:])[: self.max_length or None]
-        self.cursor_position = min(at + len(text), len(self.value))
+        start, end = self._span()
+        self.value = (self.value[:start] + text + self.value[end:])[: self.max_length or None]
+        self.cursor_position = min(start + len(text), len(self.value))
 
     def rub_out(self) -> None:
-        """Backspace: the key before the cursor when the field has the focus, else the last."""
-        at = min(self.cursor_position, len(self.value)) if self.has_focus else len(self.value)
-        if at > 0:
-            self.value = self.value[: at - 1] + self.value[at:]
-            self.cursor_position = at - 1
+        """Backspace: the text selected, or the key before the cursor, when the field has the
+        focus; else the last key."""
+        start, end = self._span()
+        if start == end:
+            start = max(start - 1, 0)
+        self.value = self.value[:start] + self.value[end:]
+        self.cursor_position = start
+
+    def _span(self) -> tuple[int, int]:
+        """Where a key typed goes: the text selected (Shift+arrows), or the cursor, when the
+        field has the focus (both are shown); the end when it has not."""
+        if not self.has_focus:
+            return len(self.value), len(self.value)
+        start, end = sorted(self.selection)
+        return min(start, len(self.value)), min(end, len(self.value))
 
     async def action_submit(self) -> None:
         text = self.value.strip()

@@ -161,6 +161,9 @@ async def test_keep_longer_says_what_enter_records_before_it_records_it(
         ([*"LAP-01", "left", "0"], "LAP-001"),
         ([*"HALL", "home", "D"], "DHALL"),
         ([*"DHAXLL", "left", "left", "backspace"], "DHALL"),
+        # Shift+arrows select, as the field shows: a key typed replaces what is selected.
+        ([*"DHAXX", "shift+left", "shift+left", *"LL"], "DHALL"),
+        ([*"DHALLXX", "shift+left", "shift+left", "backspace"], "DHALL"),
     ],
 )
 async def test_a_key_typed_after_moving_the_cursor_goes_where_the_cursor_is(
