@@ -24,7 +24,7 @@ from textual.containers import Grid, Vertical
 from textual.widgets import Button, Input, Static
 
 from kiosk.domain.errors import DatabaseUnavailable, KioskError
-from kiosk.domain.scan import parse_scan
+from kiosk.domain.scan import may_be_the_pin, parse_scan
 from kiosk.domain.text import display_text
 from kiosk.ui.base import StaffModal
 from kiosk.ui.widgets import Notice, TouchButton
@@ -269,6 +269,13 @@ class PinScreen(StaffModal):
         self.stage = "menu"
         self.show_info(display_text(f"Signed in as {admin.name}."))
         self._show_stage()
+
+    @on(Input.Changed, "#admin-code")
+    def _mask_pin_shaped(self, event: Input.Changed) -> None:
+        """The PIN typed again where the staff code goes (the admin thought it not taken) was
+        shown in clear, in the staff room, until Enter: a run of digits shaped like the PIN
+        is masked as it is typed (by its shape, as everywhere on the kiosk)."""
+        event.input.password = may_be_the_pin(event.value)
 
     @on(Input.Submitted, "#admin-code")
     def _code_typed(self, event: Input.Submitted) -> None:

@@ -86,3 +86,24 @@ async def test_a_badge_scanned_into_the_pin_field_is_not_a_wrong_pin(services: S
         await pilot.press(*PIN, "enter", *"SRK1:S:DOFFICE", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
     assert services.admin.check_pin(PIN).lockouts_since_last_sign_in == ()
+
+
+async def test_the_pin_typed_in_the_staff_code_field_is_masked_as_typed(
+    services: Services,
+) -> None:
+    """A staff code put in the PIN field first (its letters dropped), Enter, then the PIN in
+    the staff-code field: it stood there in clear until the sign-in refused it."""
+    app = AdminApp(services.settings, services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(
+            pilot,
+            lambda: "Type the admin PIN" in text_of(app.screen.query_one("#signin-status", Static)),
+        )
+        code = app.screen.query_one("#code", Input)
+        code.focus()
+        await pilot.press(*PIN)
+        await pilot.pause()
+        assert code.value == PIN and code.password
+        await pilot.press("backspace")
+        await pilot.pause()
+        assert not code.password  # five digits: a staff code's shape, shown as typed

@@ -175,3 +175,21 @@ async def test_a_key_typed_after_moving_the_cursor_goes_where_the_cursor_is(
             await pilot.press(key)
         await settle(pilot)
         assert app.screen.query_one(CodeField).value == read
+
+
+async def test_the_pin_typed_again_for_the_badge_is_not_shown_in_clear(school: Services) -> None:
+    """The PIN accepted, the admin (thinking it was not) types it again where her staff code
+    goes: it stood in large type in the staff room until Enter. Masked as it is typed."""
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, "f10", *ADMIN_PIN, "enter")
+        screen = app.screen
+        assert isinstance(screen, PinScreen) and screen.stage == "badge"
+        for digit in ADMIN_PIN:
+            await pilot.press(digit)
+        await settle(pilot)
+        code = screen.query_one("#admin-code", Input)
+        assert code.value == ADMIN_PIN and code.password
+        assert ADMIN_PIN not in "".join(
+            strip.text for strip in code.render_lines(code.region.reset_offset)
+        )

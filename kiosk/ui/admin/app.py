@@ -228,6 +228,12 @@ class SignInScreen(Screen[None]):
         field.focus()
         return True
 
+    @on(Input.Changed, "#code")
+    def _mask_pin_shaped(self, event: Input.Changed) -> None:
+        """The PIN typed in the staff-code field (after a code put in the PIN field) is not
+        shown in clear while it is typed: a run of digits shaped like the PIN is masked."""
+        event.input.password = may_be_the_pin(event.value)
+
     @on(Input.Submitted, "#code")
     @on(Button.Pressed, "#signin")
     def sign_in(self) -> None:
