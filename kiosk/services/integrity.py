@@ -1085,11 +1085,13 @@ def walk(
                 f"event {event_id} ({kind}) is in the old format, which this kind never had: "
                 "it was rewritten by hand"
             )
-        # Recorded by the kiosk: its hash recomputes and (with the key) its MAC is the key's.
-        sealed = not (
-            (version == 1 and seen_v2 is not None)
-            or (bad_mac and bad_mac[-1] == event_id)
-            or (mismatched and mismatched[-1] == event_id)
+        # Recorded by the kiosk (with the key, its MAC checked), the services' rule too.
+        sealed = recorded_by_kiosk(
+            event_id,
+            has_mac=version >= 2,
+            hash_ok=not (mismatched and mismatched[-1] == event_id),
+            mac_ok=not (bad_mac and bad_mac[-1] == event_id),
+            first_mac_id=seen_v2 if version == 1 else None,
         )
         on_unsealed = _builds_on_unsealed(row, sealed, unsealed_ids, unsealed_phone)
         if on_unsealed:
@@ -2520,6 +2522,51 @@ def seal_fault(row: Mapping[str, Any], key: bytes) -> str | None:
     if not isinstance(row["hash"], str) or row["mac"] != event_mac(key, row["hash"]):
         return NO_MAC
     return None
+
+
+def recorded_by_kiosk(
+    event_id: Any, *, has_mac: bool, hash_ok: bool, mac_ok: bool, first_mac_id: Any
+) -> bool:
+    """THE rule for "recorded by the kiosk", the walk's and the services' alike: its hash
+    recomputes and its MAC is the school key's, or it has no MAC and comes before the first
+    event with one (``first_mac_id``; None: none yet), as the kiosk wrote before revision
+    0005. One without a MAC after that was written by a login or a shell without the key."""
+    if not hash_ok:
+        return False
+    if has_mac:
+        return mac_ok
+    return first_mac_id is None or (
+        type(event_id) is int and type(first_mac_id) is int and event_id < first_mac_id
+    )
+
+
+def first_mac_id(session: Session) -> int | None:
+    """The id of the register's first event with a MAC (None: none), as the walk finds it:
+    kept in the session's ``info`` once found (it never changes after that)."""
+    found = session.info.get(_FIRST_MAC)
+    if found is None:
+        found = session.connection().scalar(
+            text("SELECT id FROM events WHERE mac IS NOT NULL ORDER BY id LIMIT 1")
+        )
+        if found is not None:
+            session.info[_FIRST_MAC] = found = int(found)
+    return found
+
+
+_FIRST_MAC = "kiosk.first_mac_id"
+
+
+def is_recorded_by_kiosk(row: Mapping[str, Any], key: bytes, first_mac: int | None) -> bool:
+    """:func:`recorded_by_kiosk` for a stored event (a row of :func:`stored_events`), its
+    hash and MAC checked as :func:`seal_fault` does; ``first_mac``: :func:`first_mac_id`."""
+    fault = seal_fault(row, key)
+    return recorded_by_kiosk(
+        row["id"],
+        has_mac=row["mac"] is not None,
+        hash_ok=fault in (None, NO_MAC),
+        mac_ok=fault is None,
+        first_mac_id=first_mac,
+    )
 
 
 def _unsealed(row: Mapping[str, Any], key: bytes) -> str | None:

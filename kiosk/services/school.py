@@ -162,10 +162,10 @@ class SchoolService(UseCases):
             raise InvalidInput("A kind needs a label of 1 to 40 characters, e.g. 'iPad'.")
         with self.ctx.write() as uow:
             # Built on the kinds the kiosk recorded, never on one written without the key.
-            recorded = school_events.latest_sealed_details(
+            recorded = school_events.latest_recorded(
                 uow.session, EventKind.DEVICE_KINDS_SET, self.ctx.key
             )
-            kinds = DeviceKinds.from_details(recorded).with_kind(
+            kinds = DeviceKinds.from_details(recorded[1] if recorded else None).with_kind(
                 DeviceKindDef(kind_code, text, needs_charged, regular_use)
             )
             details = kinds.to_details()

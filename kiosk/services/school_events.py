@@ -18,7 +18,7 @@ from kiosk.domain.calendar import SchoolCalendar
 from kiosk.domain.chain import UnreadableEvent, details_of
 from kiosk.domain.devicekinds import DeviceKinds
 from kiosk.domain.events import EventKind
-from kiosk.services.integrity import seal_fault, stored_events
+from kiosk.services.integrity import first_mac_id, is_recorded_by_kiosk, stored_events
 
 
 def latest_event(session: Session, kind: EventKind) -> tuple[int, Any] | None:
@@ -43,18 +43,36 @@ def latest_details(session: Session, kind: EventKind) -> dict[str, Any] | None:
     return details if isinstance(details, dict) else None
 
 
-def latest_sealed_details(session: Session, kind: EventKind, key: bytes) -> dict[str, Any] | None:
-    """The details of the newest event of ``kind`` the kiosk recorded: its hash recomputed and
-    its MAC the school key's (``key``), as the notices and the last check are read. What an
-    admin's change builds on: one appended by a login or a shell without the key (work
-    phones no longer "charged and ready") was carried into the admin's change, under the
-    key, and stayed in force once verify had named it and the office had moved on."""
-    for row in stored_events(session, (kind.value,), newest_first=True, from_table=True):
-        if seal_fault(row, key) is not None:
+# The newest events of a kind looked at for one the kiosk recorded, at most (as
+# ``integrity.LAST_ANCHOR_CANDIDATES``): each is a hash and an HMAC, and a pile appended
+# without the key must not make each change slow. The office sets these a few times a year.
+RECORDED_CANDIDATES = 500
+
+
+def latest_recorded(
+    session: Session, kind: EventKind, key: bytes
+) -> tuple[int, dict[str, Any]] | None:
+    """The id and details of the newest event of ``kind`` recorded by the kiosk
+    (``integrity.is_recorded_by_kiosk`` with ``key``, the school's: its hash and MAC, or the
+    old format before the first event with a MAC, as verify's walk takes it), or None.
+
+    What an admin's change builds on and what the purge carries over: one appended by a
+    login or a shell without the key (work phones no longer "charged and ready") was carried
+    into the admin's change, under the key; and one set by a school before it upgraded (no
+    MAC) must count, or adding a kind dropped the school's own kinds."""
+    first = first_mac_id(session)
+    for row in stored_events(
+        session,
+        (kind.value,),
+        newest_first=True,
+        from_table=True,
+        limit=RECORDED_CANDIDATES,
+    ):
+        if not is_recorded_by_kiosk(row, key, first):
             continue  # not the kiosk's: verify names it
         try:
-            return details_of(row["details"])
-        except UnreadableEvent:  # (a sealed event always reads)
+            return int(row["id"]), details_of(row["details"])
+        except UnreadableEvent:  # (an event the kiosk recorded always reads)
             continue
     return None
 
