@@ -592,28 +592,57 @@ def _carried_unsealed(
 # (voiding a hand-written event is the office's remedy).
 _PHONE_FOLLOWS = frozenset({EventKind.PHONE_MOVED.value})
 _TARGET_FOLLOWS = frozenset({EventKind.RETURN_EXTENDED.value})
+_CORRECTION = EventKind.CORRECTION.value
+
+
+def _voided_stream(row: Mapping[str, Any]) -> tuple[str, Any] | None:
+    """What voiding this event puts back as it was before it, for :func:`_builds_on_unsealed`:
+    ("phone", its person) for a phone event (the kiosk works out where a phone is from the
+    newest phone event not voided), ("target", the sign-out) for a return or an extension."""
+    if row["category"] == "phone":
+        return ("phone", row["staff_id"])
+    if row["target_event_id"] is not None and row["kind"] != _CORRECTION:
+        return ("target", row["target_event_id"])
+    return None
 
 
 def _builds_on_unsealed(
     row: Mapping[str, Any],
     sealed: bool,
-    unsealed_ids: set[Any],
+    unsealed_ids: dict[Any, Any],
     unsealed_phone: dict[Any, Any],
+    voided_streams: Mapping[Any, tuple[str, Any]],
 ) -> str | None:
     """An event the kiosk recorded on top of one it did not (None: not so): an extension of
-    its sign-out, or a phone moved whose last event was one. Keeps ``unsealed_ids`` and
-    ``unsealed_phone``."""
+    its sign-out, or a phone moved whose last event was one. A correction the kiosk did not
+    record counts for what it voids: the person's phone back where the voided event found
+    it, the sign-out whose return it voids out again. Keeps ``unsealed_ids`` (an event, or a
+    sign-out out again, -> the event not recorded by the kiosk it rests on) and
+    ``unsealed_phone``; ``voided_streams``: :func:`_voided_stream` of the events corrections
+    void, by id."""
     event_id, kind = row["id"], row["kind"]
     phone = row["category"] == "phone"
+    target = row["target_event_id"]
     if not sealed:
-        unsealed_ids.add(event_id)
+        unsealed_ids[event_id] = event_id
         if phone:
             unsealed_phone[row["staff_id"]] = event_id
+        if kind == _CORRECTION and target in voided_streams:
+            stream, which = voided_streams[target]
+            if stream == "phone":
+                unsealed_phone[which] = event_id
+            else:
+                unsealed_ids[which] = event_id
         return None
-    target = row["target_event_id"]
     before = unsealed_phone.pop(row["staff_id"], None) if phone else None
     if kind in _TARGET_FOLLOWS and target is not None and target in unsealed_ids:
-        return f"event {event_id} ({kind}) extends event {target}"
+        rests_on = unsealed_ids[target]
+        if rests_on == target:
+            return f"event {event_id} ({kind}) extends event {target}"
+        return (
+            f"event {event_id} ({kind}) extends event {target}, out again only through "
+            f"event {rests_on}"
+        )
     if before is not None and kind in _PHONE_FOLLOWS:
         return f"event {event_id} ({kind}) follows event {before} for that phone"
     return None
@@ -956,8 +985,9 @@ def walk(
     carried_unsealed: list[str] = []
     # Events the kiosk did not record, and each person's phone whose last event was one: a
     # phone moved, or a device kept longer, by the kiosk on top of such an event is named.
-    unsealed_ids: set[Any] = set()
+    unsealed_ids: dict[Any, Any] = {}
     unsealed_phone: dict[Any, Any] = {}
+    voided_streams: dict[Any, tuple[str, Any]] = {}  # for corrections not the kiosk's
     built_on_unsealed: list[str] = []
     without_role: list[str] = []  # events needing a role the recorder did not hold then
     swapped: list[str] = []  # events under a code or tag the lists did not give then
@@ -1093,7 +1123,7 @@ def walk(
             mac_ok=not (bad_mac and bad_mac[-1] == event_id),
             first_mac_id=seen_v2 if version == 1 else None,
         )
-        on_unsealed = _builds_on_unsealed(row, sealed, unsealed_ids, unsealed_phone)
+        on_unsealed = _builds_on_unsealed(row, sealed, unsealed_ids, unsealed_phone, voided_streams)
         if on_unsealed:
             built_on_unsealed.append(on_unsealed)
         expected = _CATEGORY.get(kind) if isinstance(kind, str) else None
@@ -1292,6 +1322,8 @@ def walk(
             )
         if targets is None or event_id in targets:
             voidable[event_id] = (kind, row["recorded_by_id"])
+            if (stream := _voided_stream(row)) is not None:
+                voided_streams[event_id] = stream
         if event_id in anchor_ids:
             try:
                 at = iso_utc(row["occurred_at"]) or ""

@@ -9,15 +9,16 @@ marked as a guard test.
 from __future__ import annotations
 
 import json
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Any
 
 from kiosk.domain.chain import GENESIS_HASH, hash_of
 from kiosk.services.app import Services
 from tests.conftest import FakeClock
 from tests.reliability.helpers import CHAIN_COLUMNS, shell_file, started_again
-from tests.reliability.test_attacks import said
-from tests.school import make_school
+from tests.reliability.test_attacks import said, shift_school
+from tests.reliability.test_attacks_round18_rec import _append_unsealed
+from tests.school import make_ready, make_school
 
 TABLET_KINDS = {
     "kinds": [
@@ -78,4 +79,72 @@ def test_adding_a_kind_keeps_the_kinds_a_school_set_before_it_upgraded(
     tablet = kinds.get("tablet")
     assert tablet is not None and tablet.needs_charged and tablet.label == "iPad"
     assert kinds.get("camera") is not None
+    assert report.ok, said(report)
+
+
+# --- a collection or a return voided by a correction written without the key ---------------
+
+
+def test_a_phone_moved_after_a_collection_voided_without_the_key_is_named(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    """Alice deposits her phone in the breakfast-club drawer and collects it. The kiosks'
+    login (or a shell on the file), no key, appends a correction voiding her collection:
+    the kiosk sees her phone back in the drawer, and Ben's end of breakfast club moved it to
+    the staff room, under the key in his name ("Alice's phone moved"). Verify named the
+    correction only; it names the move too."""
+    shift_school(services)
+    services.phones.deposit("ASMITH", "DRAWER")
+    collected = services.phones.collect("ASMITH").event_id
+    forged = _append_unsealed(
+        db_url, "correction", "correction", at=clock(), target_event_id=collected
+    )
+
+    moved = services.phones.move_all("BJONES")
+    report = services.integrity.verify(save=False)
+
+    assert [m.staff.code for m in moved] == ["ASMITH"]
+    assert f"event {forged} has no MAC" in said(report)
+    assert f"event {moved[0].event_id} (phone_moved) follows event {forged}" in said(report)
+
+
+def test_a_sign_out_extended_after_its_return_voided_without_the_key_is_named(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    """Alice signs out LAP-001 and returns it. A correction without the key voids the
+    return: the laptop is off site again on the kiosk, and Alice keeping it longer was
+    recorded under the key, as hers. Verify names the extension with the correction."""
+    make_school(services)
+    make_ready(services, "ASMITH")
+    signed_out = (
+        services.devices.sign_out("ASMITH", ["LAP-001"], reason="Report writing")
+        .receipts[0]
+        .event_id
+    )
+    returned = services.devices.return_device("LAP-001").event_id
+    forged = _append_unsealed(
+        db_url, "correction", "correction", at=clock(), target_event_id=returned
+    )
+
+    extended = services.devices.extend(
+        "LAP-001", clock() + timedelta(days=30), reason="Long project", staff_code="ASMITH"
+    ).event_id
+    report = services.integrity.verify(save=False)
+
+    assert f"event {forged} has no MAC" in said(report)
+    assert (
+        f"event {extended} (return_extended) extends event {signed_out}, out again only "
+        f"through event {forged}"
+    ) in said(report)
+
+
+def test_guard_a_collection_voided_by_the_office_is_not_named(
+    services: Services, clock: FakeClock
+) -> None:
+    shift_school(services)
+    services.phones.deposit("ASMITH", "DRAWER")
+    collected = services.phones.collect("ASMITH").event_id
+    services.register.void(collected, reason="scanned by mistake", admin_code="CHEAD")
+    services.phones.move_all("BJONES")
+    report = services.integrity.verify(save=False)
     assert report.ok, said(report)
