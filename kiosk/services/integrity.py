@@ -992,6 +992,9 @@ def walk(
     without_role: list[str] = []  # events needing a role the recorder did not hold then
     swapped: list[str] = []  # events under a code or tag the lists did not give then
     lists_known = False  # the whole lists replayed, after a purge (from its checkpoint)
+    # A list change stored as binary data no reader takes as JSON: what the lists held after
+    # it is not known, so who held which role or code is no longer judged.
+    lists_unread: Any = None
     unauthorised: list[int] = []
     removed_power: list[int] = []
     backdated: list[str] = []
@@ -1044,11 +1047,24 @@ def walk(
                 "the kiosk writes: it was changed by hand (SQLite's JSON functions, which "
                 "the purge uses, do not read it as the kiosk does)"
             )
+            # Read with the kiosk's own parser (JSON's reader takes bytes in UTF-8, -16 or
+            # -32, with or without a BOM: decoded as UTF-8 here, a role removal stored as
+            # UTF-16 went unread by verify alone, and was replayed as never made).
+            stored = details = bytes(details)
             try:
-                details = row["details"] = bytes(details).decode("utf-8")
-            except UnicodeDecodeError:
-                details = row["details"] = bytes(details)
-        if type(details) is str:  # parsed once (None: not JSON, named below)
+                details = parse_details(stored)
+            except UnreadableEvent:
+                details = None
+                if kind == REFERENCE_KIND and lists_unread is None:
+                    lists_unread = event_id
+            row["details"] = (
+                details
+                if isinstance(details, dict)
+                else stored
+                if details is None
+                else _NotAnObject()
+            )
+        elif type(details) is str:  # parsed once (None: not JSON, named below)
             details = _details(details)
             if isinstance(details, dict):
                 row["details"] = details
@@ -1144,7 +1160,7 @@ def walk(
             # The purge recorded again every list row whose newest event it took, before its
             # checkpoint: from here on the replay holds the whole lists.
             lists_known = True
-        if version >= 2 and replay["staff"]:
+        if version >= 2 and replay["staff"] and lists_unread is None:
             # Who held which role, and which code, as the lists stood before this event:
             # known from the register's start, or from the checkpoint of the purge that made
             # this start (the purge records the rows it takes again before it); before that
@@ -1532,7 +1548,14 @@ def walk(
             "first event does not follow a checkpoint that records them)"
         )
 
-    if tables is not None:
+    if lists_unread is not None:
+        problems.append(
+            f"event {lists_unread} is a list change whose details, stored as binary data, "
+            "cannot be read: the lists are not replayed past it, so verify cannot rule out "
+            "an event after it recorded by someone without the role it needs, under a "
+            "code or tag the lists did not give, or a list row changed by hand"
+        )
+    elif tables is not None:
         problems.extend(_reference_problems(replay, replay_event, tables))
 
     tail_problem = None

@@ -9,13 +9,14 @@ marked as a guard test.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, timedelta
 from typing import Any
 
 from kiosk.domain.chain import GENESIS_HASH, hash_of
 from kiosk.services.app import Services
 from tests.conftest import FakeClock
-from tests.reliability.helpers import CHAIN_COLUMNS, shell_file, started_again
+from tests.reliability.helpers import CHAIN_COLUMNS, shell_file, started_again, without_triggers
 from tests.reliability.test_attacks import said, shift_school
 from tests.reliability.test_attacks_round18_rec import _append_unsealed
 from tests.school import make_ready, make_school
@@ -148,3 +149,64 @@ def test_guard_a_collection_voided_by_the_office_is_not_named(
     services.phones.move_all("BJONES")
     report = services.integrity.verify(save=False)
     assert report.ok, said(report)
+
+
+# --- a list change stored as binary data in another encoding ------------------------------
+
+
+def _role_removal_as_blob(services: Services, stored: Callable[[str], bytes]) -> int:
+    """The office takes Ben's breakfast-club lead role away; a shell on the file, no key,
+    stores that event's details as the bytes ``stored`` makes of its JSON text and puts the
+    role back in ``staff_roles``. The event's id (the kiosk is closed)."""
+    shift_school(services)
+    services.phones.deposit("ASMITH")
+    services.people.import_staff_csv(b"code,name,roles\nBJONES,Ben Jones,\n", admin_code="CHEAD")
+    services.close()
+    with shell_file(services) as conn:
+        removal, text = conn.execute(
+            "SELECT id, details FROM events WHERE kind = 'reference_changed' "
+            "ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        without_triggers(
+            conn,
+            f"UPDATE events SET details = X'{stored(text).hex()}' WHERE id = {removal}",
+            "INSERT INTO staff_roles (staff_id, role) SELECT id, 'breakfast_club_lead' "
+            "FROM staff WHERE code = 'BJONES'",
+        )
+    return int(removal)
+
+
+def test_a_role_removal_stored_as_utf16_is_read_as_the_kiosk_reads_it(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    """As round 18's BLOB, in UTF-16 (with its BOM): the kiosk's JSON reader takes those
+    bytes, verify decoded them as UTF-8, skipped the removal and replayed Ben as the lead
+    still; his collection of Alice's phone was not named."""
+    removal = _role_removal_as_blob(sqlite_services, lambda text: text.encode("utf-16"))
+    services = started_again(sqlite_services, clock)
+    try:
+        collected = services.phones.collect("ASMITH", recorded_by="BJONES").event_id
+        report = services.integrity.verify(save=False)
+    finally:
+        services.close()
+
+    assert f"event {removal} has its details stored as binary data" in said(report)
+    assert f"event {collected} (phone_collected) recorded by Ben Jones (BJONES)" in said(report)
+
+
+def test_a_list_change_stored_as_bytes_no_reader_takes_says_what_is_not_ruled_out(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    """Bytes that are no JSON in any encoding: verify names the event, and says it cannot
+    rule out a role used after it (the lists are not replayed past it)."""
+    removal = _role_removal_as_blob(sqlite_services, lambda text: b"\xff\x00" + text.encode())
+    services = started_again(sqlite_services, clock)
+    try:
+        services.phones.collect("ASMITH", recorded_by="BJONES")
+        report = services.integrity.verify(save=False)
+    finally:
+        services.close()
+
+    assert f"event {removal} has its details stored as binary data" in said(report)
+    assert f"event {removal} is a list change whose details" in said(report)
+    assert "verify cannot rule out an event after it recorded by someone without" in said(report)
