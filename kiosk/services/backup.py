@@ -975,15 +975,19 @@ def _carry_over_reference(uow: Any, upto: int, by: int) -> int:
 
 def _carry_over_school_settings(uow: Any, upto: int, by: int) -> int:
     """Record again the school calendar and the device kinds in force when the event that
-    holds them would be purged: each is the details of the newest event of its kind
-    (``school_events``), so a calendar or a kind set more than a year ago and not changed
-    since went with it, and the school was back to every weekday a school day and the
-    built-in kinds only. Recorded by the admin purging (``by``). Returns how many."""
+    holds them would be purged: each is the details of the newest event of its kind the
+    kiosk recorded (``school_events.latest_recorded``), so a calendar or a kind set more
+    than a year ago and not changed since went with it, and the school was back to every
+    weekday a school day and the built-in kinds only. Recorded by the admin purging
+    (``by``). Returns how many."""
     count = 0
     for kind in (EventKind.CALENDAR_SET, EventKind.DEVICE_KINDS_SET):
-        found = school_events.latest_event(uow.session, kind)
-        if found is None or found[0] > upto or not isinstance(found[1], dict):
-            continue  # kept, none, or an event verify names as unreadable
+        # The newest the kiosk recorded, as an office change builds on: the newest of all
+        # was one appended without the key after the purge point, and the school's own
+        # calendar, older, went with the purge.
+        found = school_events.latest_recorded(uow.session, kind, uow.ctx.key)
+        if found is None or found[0] > upto:
+            continue  # kept, or none
         details = dict(found[1])
         details["reason"] = "carried over by a purge"
         uow.record(kind, staff_id=by, details=details)

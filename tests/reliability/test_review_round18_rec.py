@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, timedelta
+from datetime import UTC, date, timedelta
 from typing import Any
 
 from kiosk.domain.chain import GENESIS_HASH, hash_of
@@ -18,7 +18,15 @@ from kiosk.services.app import Services
 from tests.conftest import FakeClock
 from tests.reliability.helpers import CHAIN_COLUMNS, shell_file, started_again, without_triggers
 from tests.reliability.test_attacks import said, shift_school
-from tests.reliability.test_attacks_round18_rec import _append_unsealed
+from tests.reliability.test_attacks_round18_rec import (
+    CALENDAR,
+    CLOSED_FOR_EVER,
+    EARLY,
+    LATER,
+    _append_unsealed,
+    _forge_dated_ahead,
+)
+from tests.reliability.test_tamper import record_shift
 from tests.school import make_ready, make_school
 
 TABLET_KINDS = {
@@ -210,3 +218,31 @@ def test_a_list_change_stored_as_bytes_no_reader_takes_says_what_is_not_ruled_ou
     assert f"event {removal} has its details stored as binary data" in said(report)
     assert f"event {removal} is a list change whose details" in said(report)
     assert "verify cannot rule out an event after it recorded by someone without" in said(report)
+
+
+# --- the purge carries over the calendar the kiosk recorded -------------------------------
+
+
+def test_the_purge_carries_over_the_calendar_the_kiosk_recorded_not_a_keyless_one(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    """The school imports its calendar in 2022. The kiosks' login (or a shell), no key,
+    appends a calendar after the purge point; the purge looked only at the newest calendar
+    (the forged one, kept) and removed the school's, carrying nothing over: once the office
+    dealt with the forged one, the school had no calendar. The purge now carries over the
+    newest the kiosk recorded, which is in force again after it."""
+    clock.set(EARLY)
+    make_school(services)
+    services.school.import_calendar("calendar.csv", CALENDAR, admin_code="CHEAD")
+    calendar = services.school.calendar()
+    record_shift(services, rounds=1)
+    clock.set(LATER)
+    services.phones.deposit("ASMITH")
+    services.phones.collect("ASMITH")
+    forged = _forge_dated_ahead(db_url, "calendar_set", CLOSED_FOR_EVER, at=LATER)
+
+    services.backup.purge(date(2023, 1, 1), "CHEAD")
+
+    assert services.school.calendar().entries == calendar.entries
+    report = services.integrity.verify(save=False)
+    assert f"event {forged} has no MAC" in said(report)
