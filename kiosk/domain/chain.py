@@ -154,6 +154,22 @@ def details_of(value: Any) -> dict[str, Any]:
     return dict(value)
 
 
+def recorded_by_kiosk(
+    event_id: Any, *, has_mac: bool, hash_ok: bool, mac_ok: bool, first_mac_id: Any
+) -> bool:
+    """THE rule for "recorded by the kiosk", the walk's and the services' alike: its hash
+    recomputes and its MAC is the school key's, or it has no MAC and comes before the first
+    event with one (``first_mac_id``; None: none yet), as the kiosk wrote before revision
+    0005. One without a MAC after that was written by a login or a shell without the key."""
+    if not hash_ok:
+        return False
+    if has_mac:
+        return mac_ok
+    return first_mac_id is None or (
+        type(event_id) is int and type(first_mac_id) is int and event_id < first_mac_id
+    )
+
+
 def content_version(row: Any) -> int:
     """2 for an event with a MAC, 1 for one recorded before revision 0005."""
     return CONTENT_VERSION if _get(row, "mac") is not None else 1

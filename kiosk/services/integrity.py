@@ -81,6 +81,7 @@ from kiosk.domain.chain import (
     hash_of,
     iso_utc,
     parse_details,
+    recorded_by_kiosk,
     stored_form_ok,
 )
 from kiosk.domain.chain import (
@@ -2577,38 +2578,6 @@ def seal_fault(row: Mapping[str, Any], key: bytes) -> str | None:
     if not isinstance(row["hash"], str) or row["mac"] != event_mac(key, row["hash"]):
         return NO_MAC
     return None
-
-
-def recorded_by_kiosk(
-    event_id: Any, *, has_mac: bool, hash_ok: bool, mac_ok: bool, first_mac_id: Any
-) -> bool:
-    """THE rule for "recorded by the kiosk", the walk's and the services' alike: its hash
-    recomputes and its MAC is the school key's, or it has no MAC and comes before the first
-    event with one (``first_mac_id``; None: none yet), as the kiosk wrote before revision
-    0005. One without a MAC after that was written by a login or a shell without the key."""
-    if not hash_ok:
-        return False
-    if has_mac:
-        return mac_ok
-    return first_mac_id is None or (
-        type(event_id) is int and type(first_mac_id) is int and event_id < first_mac_id
-    )
-
-
-def first_mac_id(session: Session) -> int | None:
-    """The id of the register's first event with a MAC (None: none), as the walk finds it:
-    kept in the session's ``info`` once found (it never changes after that)."""
-    found = session.info.get(_FIRST_MAC)
-    if found is None:
-        found = session.connection().scalar(
-            text("SELECT id FROM events WHERE mac IS NOT NULL ORDER BY id LIMIT 1")
-        )
-        if found is not None:
-            session.info[_FIRST_MAC] = found = int(found)
-    return found
-
-
-_FIRST_MAC = "kiosk.first_mac_id"
 
 
 def is_recorded_by_kiosk(row: Mapping[str, Any], key: bytes, first_mac: int | None) -> bool:

@@ -18,7 +18,8 @@ from kiosk.domain.calendar import SchoolCalendar
 from kiosk.domain.chain import UnreadableEvent, details_of
 from kiosk.domain.devicekinds import DeviceKinds
 from kiosk.domain.events import EventKind
-from kiosk.services.integrity import first_mac_id, is_recorded_by_kiosk, stored_events
+from kiosk.services.integrity import is_recorded_by_kiosk, stored_events
+from kiosk.services.uow import first_mac_id
 
 
 def latest_event(session: Session, kind: EventKind) -> tuple[int, Any] | None:

@@ -34,6 +34,7 @@ from kiosk.domain.chain import (
     event_mac,
     iso_utc,
     parse_details,
+    recorded_by_kiosk,
     sealed_event,
     stored_hash,
 )
@@ -411,7 +412,9 @@ _HEAD_MAC = select(_events.c.mac).order_by(_events.c.id.desc()).limit(1)
 # Every list event's details as stored, in chain order (the lists as the register records
 # them); on SQLite from the table itself (an index rebuilt without the newest of them would
 # make an older row look current).
-_LIST_EVENTS = "SELECT CAST(details AS TEXT) FROM events{hint} WHERE kind = :kind ORDER BY id"
+# Every column, details as stored (SQLite: text, or a BLOB read as verify reads it): each is
+# checked as recorded by the kiosk (``recorded_by_kiosk``), one hash and one HMAC apiece.
+_LIST_EVENTS = "SELECT {columns} FROM events{hint} WHERE kind = :kind ORDER BY id"
 # A person's or a store's code and a device's tag as the lists hold them now (for an event
 # about one the transaction did not find by its code: a colleague's phone moved, a device
 # brought back).
@@ -802,6 +805,22 @@ def _next_id(after: int, table: str = "events") -> int:
     return after + 1
 
 
+def first_mac_id(session: Session) -> int | None:
+    """The id of the register's first event with a MAC (None: none), as the walk finds it:
+    kept in the session's ``info`` once found (it never changes after that)."""
+    found = session.info.get(_FIRST_MAC)
+    if found is None:
+        found = session.connection().scalar(
+            text("SELECT id FROM events WHERE mac IS NOT NULL ORDER BY id LIMIT 1")
+        )
+        if found is not None:
+            session.info[_FIRST_MAC] = found = int(found)
+    return found
+
+
+_FIRST_MAC = "kiosk.first_mac_id"
+
+
 class UnitOfWork:
     def __init__(self, session: Session, ctx: ServiceContext) -> None:
         self.session = session
@@ -1008,6 +1027,14 @@ class UnitOfWork:
         )
 
     @staticmethod
+    def _quiet_hash(row: Any) -> str:
+        """A stored event's hash recomputed ("": it cannot be, which verify names)."""
+        try:
+            return stored_hash(tuple(row))
+        except (UnreadableEvent, TypeError, ValueError, AttributeError, OverflowError):
+            return ""
+
+    @staticmethod
     def _stored_hash(row: Any) -> str:
         try:
             return stored_hash(tuple(row))
@@ -1118,14 +1145,38 @@ class UnitOfWork:
         return event
 
     def recorded_lists(self) -> dict[str, dict[Any, dict[str, Any] | None]]:
-        """Each list row as the register's newest event for it records it (as verify
-        replays them: an event it cannot read is left out here and named there)."""
+        """Each list row as the newest event for it the kiosk recorded records it (as verify
+        replays them: an event it cannot read is left out here and named there). One
+        appended without the school key (on PostgreSQL the database applies it to the table)
+        is not built on: the office's next change of that row is refused as a row changed in
+        the database, where it was carried into the change, under the key, as the admin's.
+        Read once per unit of work (one hash and one HMAC per list event)."""
         if self._lists is None:
             lists: dict[str, dict[Any, dict[str, Any] | None]] = {t: {} for t in REFERENCE_FIELDS}
             conn = self.session.connection()
-            hint = " NOT INDEXED" if conn.dialect.name == "sqlite" else ""
-            query = text(_LIST_EVENTS.format(hint=hint)).bindparams(kind=REFERENCE_KIND)
-            for (stored,) in conn.execute(query):
+            sqlite = conn.dialect.name == "sqlite"
+            columns = ", ".join(
+                "CAST(details AS TEXT) AS details" if c == "details" and not sqlite else c
+                for c in EVENT_COLUMNS
+            )
+            query = text(
+                _LIST_EVENTS.format(columns=columns, hint=" NOT INDEXED" if sqlite else "")
+            ).bindparams(kind=REFERENCE_KIND)
+            first = first_mac_id(self.session)
+            at = {c: EVENT_COLUMNS.index(c) for c in ("id", "hash", "mac", "details")}
+            for row in conn.execute(query):
+                digest, mac = row[at["hash"]], row[at["mac"]]
+                if not recorded_by_kiosk(
+                    row[at["id"]],
+                    has_mac=mac is not None,
+                    hash_ok=isinstance(digest, str) and self._quiet_hash(row) == digest,
+                    mac_ok=isinstance(mac, str)
+                    and isinstance(digest, str)
+                    and hmac.compare_digest(mac, event_mac(self.ctx.key, digest)),
+                    first_mac_id=first,
+                ):
+                    continue  # not the kiosk's: verify names it
+                stored = row[at["details"]]
                 try:
                     details = parse_details(stored) if stored is not None else None
                     if not isinstance(details, dict):

@@ -12,7 +12,10 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
+
 from kiosk.domain.chain import hash_of
+from kiosk.domain.errors import RuleViolation
 from kiosk.services.app import Services
 from tests.conftest import FakeClock
 from tests.reliability.helpers import (
@@ -269,14 +272,17 @@ def test_a_list_change_without_the_key_carried_into_an_admins_change_is_named(
     )
     assert "slt" in services.people.status("BJONES").staff.roles
 
-    services.people.import_staff_csv(
-        b"code,name,email\nBJONES,Ben Jones,ben@school.example\n", admin_code="CHEAD"
-    )
+    # (Since round 18's review the kiosk builds only on list events it recorded: the import
+    # is refused, as for a row changed in the table, and records nothing.)
+    with pytest.raises(RuleViolation, match=r"BJONES differs from what the register recorded"):
+        services.people.import_staff_csv(
+            b"code,name,email\nBJONES,Ben Jones,ben@school.example\n", admin_code="CHEAD"
+        )
     report = services.integrity.verify(save=False)
 
     assert not report.ok
     assert f"event {forged} has no MAC" in said(report)
-    assert f"with the roles event {forged} wrote without the school key" in said(report)
+    assert "wrote without the school key" not in said(report)  # nothing carried it
 
 
 def test_guard_honest_list_changes_are_not_said_to_carry_anything(

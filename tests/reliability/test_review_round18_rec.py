@@ -13,10 +13,20 @@ from collections.abc import Callable
 from datetime import UTC, date, timedelta
 from typing import Any
 
+import pytest
+
 from kiosk.domain.chain import GENESIS_HASH, hash_of
+from kiosk.domain.errors import RuleViolation
 from kiosk.services.app import Services
 from tests.conftest import FakeClock
-from tests.reliability.helpers import CHAIN_COLUMNS, shell_file, started_again, without_triggers
+from tests.reliability.helpers import (
+    CHAIN_COLUMNS,
+    is_sqlite,
+    meddle,
+    shell_file,
+    started_again,
+    without_triggers,
+)
 from tests.reliability.test_attacks import said, shift_school
 from tests.reliability.test_attacks_round18_rec import (
     CALENDAR,
@@ -246,3 +256,47 @@ def test_the_purge_carries_over_the_calendar_the_kiosk_recorded_not_a_keyless_on
     assert services.school.calendar().entries == calendar.entries
     report = services.integrity.verify(save=False)
     assert f"event {forged} has no MAC" in said(report)
+
+
+# --- the lists a change starts from: only what the kiosk recorded -------------------------
+
+
+def test_an_office_change_is_not_built_on_a_list_change_without_the_key(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    """A list change appended without the key gives Ben the SLT role (the database applies
+    it to the list). The kiosk took the lists from every list event, so the office's next
+    change of Ben's row (a roster import without a roles column keeps the roles) passed its
+    "changed in the database" check and recorded the role again, under the key, as the
+    admin's. Only list events the kiosk recorded count now: the change is refused in words,
+    and nothing is recorded."""
+    shift_school(services)
+    with meddle(db_url) as db:
+        ben = db.execute("SELECT id FROM staff WHERE code = 'BJONES'")[0][0]
+        rows = [
+            json.loads(d) if isinstance(d, str) else d
+            for (d,) in db.execute(
+                "SELECT details FROM events WHERE kind = 'reference_changed' ORDER BY id"
+            )
+        ]
+    row = [d for d in rows if d["table"] == "staff" and d["key"] == ben][-1]["row"]
+    _forge_dated_ahead(
+        db_url,
+        "reference_changed",
+        {"table": "staff", "key": ben, "row": row | {"roles": ["breakfast_club_lead", "slt"]}},
+        at=clock(),
+        category="reference",
+    )
+    if not is_sqlite(db_url):  # (the database applies it, as from the kiosks' login)
+        with meddle(db_url) as db:
+            db.execute(f"INSERT INTO staff_roles (staff_id, role) VALUES ({ben}, 'slt')")
+    assert "slt" in services.people.status("BJONES").staff.roles
+    before = services.integrity.verify(save=False)
+
+    with pytest.raises(RuleViolation, match=r"BJONES differs from what the register recorded"):
+        services.people.import_staff_csv(
+            b"code,name,email\nBJONES,Ben Jones,ben@school.example\n", admin_code="CHEAD"
+        )
+
+    after = services.integrity.verify(save=False)
+    assert after.events_checked == before.events_checked  # nothing recorded
