@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -14,6 +13,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
+
+from kiosk.domain.chain import parse_details
 
 log = logging.getLogger("kiosk.db")
 
@@ -106,7 +107,7 @@ def read_json(text: str) -> Any:
     ``{"_unreadable": <its first 200 characters>}`` instead of failing the whole query: the
     listings mark that row, and ``kiosk verify`` names it (its hash no longer matches)."""
     try:
-        return json.loads(text)
+        return parse_details(text)  # (one that holds a name twice is not read either)
     except (ValueError, TypeError, RecursionError):
         # RecursionError: nested deeper than Python's reader goes (PostgreSQL's json and
         # SQLite keep thousands of levels); not a ValueError, it stopped every listing.

@@ -131,14 +131,38 @@ def _get(row: Any, name: str) -> Any:
     return _getter(row)(name)
 
 
+class _NameTwice(Exception):
+    """An object in stored JSON holding one name twice (not a ValueError: said as such)."""
+
+
+def _one_of_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        for name, _ in pairs:
+            if name in seen:
+                raise _NameTwice(name)
+            seen.add(name)
+    return found
+
+
 def parse_details(text: str | bytes) -> Any:
     """Stored JSON text, parsed once (whatever it holds: an object, a string, a list...).
     Raises UnreadableEvent when it is not JSON, or nested deeper than Python's reader goes
-    (RecursionError, which is not a ValueError)."""
+    (RecursionError, which is not a ValueError), or when an object in it holds a name twice:
+    the kiosk never writes that (on PostgreSQL the database keeps one), and SQLite's JSON
+    functions, which the purge and the list triggers use, read the first copy where Python
+    reads the last, so one event would say two things (written by hand)."""
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_one_of_each)
     except RecursionError:
         raise UnreadableEvent("its details are nested too deep to read") from None
+    except _NameTwice as exc:
+        raise UnreadableEvent(
+            f"its details hold the name {str(exc)[:40]!r} twice, which the kiosk never "
+            "writes: they were changed by hand (SQLite's JSON functions read the first, the "
+            "kiosk the last)"
+        ) from None
     except ValueError:
         raise UnreadableEvent("its details are not valid JSON") from None
 

@@ -9,6 +9,7 @@ marked as a guard test.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, date, timedelta
 from typing import Any
@@ -300,3 +301,34 @@ def test_an_office_change_is_not_built_on_a_list_change_without_the_key(
 
     after = services.integrity.verify(save=False)
     assert after.events_checked == before.events_checked  # nothing recorded
+
+
+# --- a name twice in stored JSON -----------------------------------------------------------
+
+
+def test_a_list_change_holding_a_name_twice_is_named(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    """A shell on the file, no key, writes the SLT role into the row of a list change as a
+    second ``roles`` before the one recorded: Python's reader takes the last copy (the hash
+    still recomputed, "Register intact"), SQLite's JSON functions, which the purge and the
+    list triggers use, the first. Such details are no longer read, and the event is named."""
+    services = sqlite_services
+    shift_school(services)
+    services.close()
+    with shell_file(services) as conn:
+        change, stored = conn.execute(
+            "SELECT id, details FROM events WHERE kind = 'reference_changed' "
+            "AND json_extract(details, '$.table') = 'staff' ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        twice = re.sub(r'"row":\s*\{', '"row": {"roles": ["slt"], ', stored, count=1)
+        assert twice != stored
+        without_triggers(conn, f"UPDATE events SET details = '{twice}' WHERE id = {change}")
+    services = started_again(services, clock)
+    try:
+        report = services.integrity.verify(save=False)
+    finally:
+        services.close()
+
+    assert not report.ok
+    assert f"event {change} cannot be read: its details hold the name 'roles' twice" in said(report)
