@@ -129,7 +129,7 @@ def test_a_calendar_dated_ahead_does_not_outlive_the_calendar_the_office_imports
     clock.set(LATER)
     make_school(services)
     services.school.import_calendar("calendar.csv", CALENDAR, admin_code="CHEAD")
-    _forge_dated_ahead(db_url, "calendar_set", CLOSED_FOR_EVER)
+    forged = _forge_dated_ahead(db_url, "calendar_set", CLOSED_FOR_EVER)
     assert not services.school.calendar().is_school_day(date(2024, 6, 10))
 
     again = services.school.import_calendar(
@@ -139,7 +139,8 @@ def test_a_calendar_dated_ahead_does_not_outlive_the_calendar_the_office_imports
     assert again.imported
     assert services.school.calendar().is_school_day(date(2024, 6, 10))
     report = services.integrity.verify(save=False)
-    assert not report.ok  # the forged event is named
+    assert not report.ok
+    assert f"event {forged} has no MAC" in said(report)
 
 
 def test_device_kinds_dated_ahead_do_not_outlive_the_kinds_the_office_sets(
@@ -149,12 +150,14 @@ def test_device_kinds_dated_ahead_do_not_outlive_the_kinds_the_office_sets(
     added after them ("Device kind added", and no such kind at the kiosk)."""
     clock.set(LATER)
     make_school(services)
-    _forge_dated_ahead(db_url, "device_kinds_set", {"kinds": []})
+    forged = _forge_dated_ahead(db_url, "device_kinds_set", {"kinds": []})
 
     services.school.set_device_kind("tablet", "iPad", needs_charged=True, admin_code="CHEAD")
 
     tablet = services.school.device_kinds().get("tablet")
     assert tablet is not None and tablet.needs_charged
+    report = services.integrity.verify(save=False)
+    assert f"event {forged} has no MAC" in said(report)
 
 
 # --- a list event's details stored as a BLOB ------------------------------------------------
@@ -237,7 +240,7 @@ def test_device_kinds_written_without_the_key_are_not_carried_into_the_offices_c
     assert laptop is not None and laptop.regular_use
     assert kinds.get("camera") is not None and kinds.get("tablet") is not None
     report = services.integrity.verify(save=False)
-    assert f"{forged_id}" in said(report)
+    assert f"event {forged_id} has no MAC" in said(report)
 
 
 # --- a list change written without the key, carried into the office's next change ----------
