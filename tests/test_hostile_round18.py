@@ -77,7 +77,7 @@ def test_a_calendar_csv_line_too_long_to_read_is_a_line_with_a_problem(school: S
     assert not report.imported
     [problem] = report.problems
     assert problem.blocking and problem.line == 3
-    assert "cannot be read" in problem.reason
+    assert "a cell is longer than" in problem.reason
     report = school.school.import_calendar("calendar.csv", data, skip_invalid=True)
     assert report.imported
     assert not school.school.is_school_day(date(2026, 10, 27))

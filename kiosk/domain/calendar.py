@@ -334,9 +334,7 @@ def _entry(start: date, end: date, kind: str, name: str) -> CalendarEntry:
 
 def parse_csv(text: str) -> tuple[list[CalendarEntry], list[CalendarProblem]]:
     """Entries and problems (by line) of a calendar CSV (format: the module's docstring)."""
-    import csv
-
-    from kiosk.domain.csvtext import read_header, semicolon_separated
+    from kiosk.domain.csvtext import read_header, read_lines, semicolon_separated
     from kiosk.domain.dates import parse_date
 
     reader, columns = read_header(text, empty="The calendar file is empty: it needs a header row.")
@@ -351,15 +349,10 @@ def parse_csv(text: str) -> tuple[list[CalendarEntry], list[CalendarProblem]]:
     entries: list[CalendarEntry] = []
     problems: list[CalendarProblem] = []
     anchor = date(2000, 1, 1)
-    while True:
-        try:
-            raw = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:  # a cell over the CSV field limit: the rest is unreadable
-            problems.append(CalendarProblem(reader.line_num, f"cannot be read ({exc})"))
-            break
-        line = reader.line_num
+    for line, raw, unreadable in read_lines(reader):
+        if unreadable:
+            problems.append(CalendarProblem(line, unreadable))
+            continue
         if not any(cell.strip() for cell in raw):
             continue
         record = {c: (raw[i].strip() if i < len(raw) else "") for i, c in enumerate(columns)}

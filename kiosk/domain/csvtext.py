@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from kiosk.domain.errors import InvalidInput
@@ -27,6 +28,28 @@ def read_header(
     except csv.Error as exc:
         raise InvalidInput(f"The header row cannot be read: {exc}.") from None
     return reader, [h.strip().lower().replace(" ", "_") for h in header]
+
+
+def read_lines(reader: Reader) -> Iterator[tuple[int, list[str], str | None]]:
+    """Each line past the header: its line number, its cells, and the reason it cannot be
+    read (then no cells), or None. A line that cannot be read is that line's problem: the
+    lines after it are read (a ``break`` there left every later line out, unnamed)."""
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield reader.line_num, [], _unreadable(exc)
+            continue
+        yield reader.line_num, cells, None
+
+
+def _unreadable(exc: csv.Error) -> str:
+    """Why a line cannot be read, in words an office can act on."""
+    if "field limit" in str(exc):  # a notes cell pasted from a document
+        return f"a cell is longer than {csv.field_size_limit():,} characters: shorten it"
+    return f"cannot be read ({exc})"
 
 
 def semicolon_separated(columns: list[str]) -> bool:

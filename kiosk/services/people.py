@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import logging
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -15,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.db.models import Device, Staff, StaffRole, Store
 from kiosk.domain.address import email_problem, not_an_email
-from kiosk.domain.csvtext import read_header, semicolon_separated
+from kiosk.domain.csvtext import read_header, read_lines, semicolon_separated
 from kiosk.domain.devicekinds import DEFAULT_KINDS, DeviceKinds
 from kiosk.domain.errors import (
     InvalidInput,
@@ -728,16 +727,10 @@ def _read_csv(
     rows: list[dict[str, Any]] = []
     problems: list[ImportProblem] = []
     seen: dict[str, int] = {}
-    line = 1
-    while True:
-        try:
-            raw = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            problems.append(ImportProblem(reader.line_num, f"cannot be read ({exc})"))
-            break
-        line = reader.line_num
+    for line, raw, unreadable in read_lines(reader):
+        if unreadable:
+            problems.append(ImportProblem(line, unreadable))
+            continue
         if not any(cell.strip() for cell in raw):
             continue
         if len(raw) > len(columns):

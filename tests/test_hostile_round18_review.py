@@ -1,0 +1,59 @@
+"""Round 18's review: what a school's calendar file, roster or template could still do past
+this round's fixes."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from kiosk.services.app import Services
+from tests.school import make_school
+
+
+@pytest.fixture
+def school(services: Services) -> Services:
+    make_school(services)
+    return services
+
+
+_LONG = "x" * 140_000  # past Python's CSV field limit (131,072 characters)
+
+
+@pytest.mark.parametrize("cell", [_LONG, f'"{_LONG}"'], ids=["unquoted", "quoted"])
+def test_a_calendar_csv_line_too_long_to_read_leaves_the_lines_after_it_read(
+    school: Services, cell: str
+) -> None:
+    """An INSET day with a notes cell pasted from a document (140 KB): the import stopped
+    reading at that line. With --skip-invalid, Christmas and February half term after it
+    were never read, and only the INSET day's line was named: both counted as school days
+    (overdue notices sent over Christmas). Now the lines after it are read, and the line
+    says what to do."""
+    data = (
+        "start,end,kind,name,notes\n"
+        "2026-10-26,2026-10-30,holiday,October half term,\n"
+        f"2026-11-02,,inset,INSET day,{cell}\n"
+        "2026-12-21,2027-01-01,holiday,Christmas,\n"
+        "2027-02-15,2027-02-19,holiday,February half term,\n"
+    ).encode()
+    report = school.school.import_calendar("calendar.csv", data, skip_invalid=True)
+    assert report.imported
+    [problem] = report.problems
+    assert problem.line == 3
+    assert problem.reason == "a cell is longer than 131,072 characters: shorten it"
+    assert not school.school.is_school_day(date(2026, 12, 22))
+    assert not school.school.is_school_day(date(2027, 2, 16))
+
+
+def test_a_roster_line_too_long_to_read_leaves_the_lines_after_it_read(school: Services) -> None:
+    """The roster import had the same copy of the loop: a long cell on one line left every
+    later person out, unnamed."""
+    roster = (
+        f"code,name,email\nNNEW,Nia New,\nONEW,Oli New,{_LONG}\nPNEW,Pip New,\nQNEW,Quin New,\n"
+    ).encode()
+    report = school.people.import_staff_csv(roster, skip_invalid=True)
+    assert [(p.line, p.reason) for p in report.problems] == [
+        (3, "a cell is longer than 131,072 characters: shorten it")
+    ]
+    codes = {p.code for p in school.people.list_staff()}
+    assert {"NNEW", "PNEW", "QNEW"} <= codes
