@@ -57,3 +57,35 @@ def test_a_roster_line_too_long_to_read_leaves_the_lines_after_it_read(school: S
     ]
     codes = {p.code for p in school.people.list_staff()}
     assert {"NNEW", "PNEW", "QNEW"} <= codes
+
+
+def _ics(*events: tuple[str, str]) -> bytes:
+    """An iCalendar file, each event given as its date lines and its title."""
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0"]
+    for dates, summary in events:
+        lines += ["BEGIN:VEVENT", *dates.split("|"), f"SUMMARY:{summary}", "END:VEVENT"]
+    return ("\r\n".join([*lines, "END:VCALENDAR"]) + "\r\n").encode()
+
+
+_AUTUMN = ("DTSTART;VALUE=DATE:20260902|DTEND;VALUE=DATE:20261219", "Autumn term")
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        "DTSTART:20261102T000000|DTEND:20261103T000000",
+        "DTSTART:20261102T000000Z|DTEND:20261103T000000Z",
+        "DTSTART;TZID=Europe/London:20261102T000000|DTEND;TZID=Europe/London:20261103T000000",
+    ],
+)
+def test_an_ics_inset_day_from_midnight_to_midnight_is_one_day(
+    school: Services, dates: str
+) -> None:
+    """A one-day INSET day on a Monday written midnight to midnight (DTEND the next day at
+    T000000, as some calendars write all-day events): the end was read as a day off too, so
+    Tuesday was no school day (a laptop due back "next school day" skipped it, its reminders
+    not sent). An end at midnight is the day after the last, as a date is."""
+    report = school.school.import_calendar("feed.ics", _ics(_AUTUMN, (dates, "INSET day")))
+    assert report.imported and report.problems == ()
+    assert not school.school.is_school_day(date(2026, 11, 2))
+    assert school.school.is_school_day(date(2026, 11, 3))

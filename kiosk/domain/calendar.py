@@ -516,8 +516,10 @@ def _ics_entry(event: Mapping[str, str]) -> CalendarEntry | None:
     start = _ics_date(event["DTSTART"])
     if "DTEND" in event:
         end = _ics_date(event["DTEND"])
-        if "T" not in event["DTEND"].upper():
-            end -= timedelta(days=1)  # an all-day DTEND is the day after the last
+        if event["DTEND"].strip()[8:].upper().rstrip("Z") in ("", "T000000"):
+            # An all-day DTEND is the day after the last, and so is one at midnight: an
+            # INSET day written midnight to midnight was two days off.
+            end -= timedelta(days=1)
         end = max(start, end)
     else:
         match = re.fullmatch(r"P(\d+)D", event.get("DURATION", "").strip())
