@@ -89,3 +89,28 @@ def test_an_ics_inset_day_from_midnight_to_midnight_is_one_day(
     assert report.imported and report.problems == ()
     assert not school.school.is_school_day(date(2026, 11, 2))
     assert school.school.is_school_day(date(2026, 11, 3))
+
+
+def test_an_ics_duration_of_thousands_of_digits_is_its_events_problem(school: Services) -> None:
+    """DURATION:P, 5,000 digits, D: past the digits int() reads (4,300), a ValueError no one
+    caught: the whole import stopped with "something unexpected went wrong (ValueError...)",
+    naming no line. Now it is that event's line, saying what to do."""
+    data = _ics(_AUTUMN, ("DTSTART;VALUE=DATE:20261102|DURATION:P" + "9" * 5000 + "D", "INSET"))
+    report = school.school.import_calendar("feed.ics", data)
+    assert not report.imported
+    [problem] = report.problems
+    assert problem.blocking and problem.line == 8
+    assert "DURATION" in problem.reason and "give it a DTEND" in problem.reason
+    assert len(problem.reason) < 200
+
+
+@pytest.mark.parametrize("duration", ["P1W", "P7D", "+P1W"])
+def test_an_ics_half_term_a_week_long_is_the_whole_week(school: Services, duration: str) -> None:
+    """A week's half term written DURATION:P1W (weeks): only days (P7D) were read, so it
+    went in as its first day alone and the rest of the week were school days (laptops due
+    back, reminders sent to staff on holiday)."""
+    data = _ics(_AUTUMN, (f"DTSTART;VALUE=DATE:20261026|DURATION:{duration}", "Half term"))
+    report = school.school.import_calendar("feed.ics", data)
+    assert report.imported and report.problems == ()
+    assert not school.school.is_school_day(date(2026, 10, 30))
+    assert school.school.is_school_day(date(2026, 11, 2))

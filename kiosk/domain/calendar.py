@@ -434,6 +434,26 @@ def _ics_date(value: str) -> date:
         raise InvalidInput(f"{value.strip()!r} is not a date") from None
 
 
+# RFC 5545's dur-value: weeks (P1W), or days and a time (P5D, P1DT12H, PT2H); at most 9
+# digits each (a value of 5,000 digits was past what int() reads: "something unexpected").
+_DURATION = re.compile(
+    r"\+?P(?:(?P<weeks>\d{1,9})W|(?:(?P<days>\d{1,9})D)?"
+    r"(?:T(?:(?P<hours>\d{1,9})H)?(?:(?P<minutes>\d{1,9})M)?(?:(?P<seconds>\d{1,9})S)?)?)"
+)
+
+
+def _ics_duration(value: str) -> timedelta:
+    match = _DURATION.fullmatch(value.strip().upper())
+    if match is None or match.group(0).rstrip("T").endswith("P"):
+        shown = value.strip() if len(value.strip()) <= 20 else value.strip()[:20] + "..."
+        raise InvalidInput(
+            f"its DURATION {shown!r} is not a length of time (P5D, P1W), so its end date "
+            "cannot be read: give it a DTEND"
+        )
+    amounts = {unit: int(digits) for unit, digits in match.groupdict().items() if digits}
+    return timedelta(**amounts)  # OverflowError past 999,999,999 days: "out of range"
+
+
 def _has_word(text: str, words: Iterable[str]) -> bool:
     """Whether ``text`` holds one of ``words`` as a word (or its plural: "holidays"), not
     as letters inside another ("break" in "Breakfast club", "closed" in "Enclosed")."""
@@ -522,8 +542,8 @@ def _ics_entry(event: Mapping[str, str]) -> CalendarEntry | None:
             end -= timedelta(days=1)
         end = max(start, end)
     else:
-        match = re.fullmatch(r"P(\d+)D", event.get("DURATION", "").strip())
-        end = start + timedelta(days=int(match[1]) - 1) if match and int(match[1]) > 0 else start
+        days = _ics_duration(event["DURATION"]).days if "DURATION" in event else 0
+        end = start + timedelta(days=days - 1) if days > 0 else start
     kind = ics_kind(summary)
     if kind is None:
         raise _LeftOut("not a term, holiday or INSET day (left out)")
