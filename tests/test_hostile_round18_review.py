@@ -114,3 +114,45 @@ def test_an_ics_half_term_a_week_long_is_the_whole_week(school: Services, durati
     assert report.imported and report.problems == ()
     assert not school.school.is_school_day(date(2026, 10, 30))
     assert school.school.is_school_day(date(2026, 11, 2))
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        "DTSTART;TZID=Europe/London:20261102T083000|DTEND;TZID=Europe/London:20261102T153000",
+        "DTSTART:20261102T083000Z|DURATION:PT7H",
+        "DTSTART:20261102T000000|DTEND:20261102T170000",
+    ],
+)
+def test_an_ics_inset_day_written_as_the_pupils_day_is_a_problem(
+    school: Services, dates: str
+) -> None:
+    """An INSET day written 08:30 to 15:30 (the school day, as times) was left out as "at a
+    time of day", not stopping the import: the day was a school day, laptops due back on it
+    and their reminders sent. It is a line with a problem now, saying what to do."""
+    data = _ics(_AUTUMN, (dates, "INSET day"))
+    report = school.school.import_calendar("feed.ics", data)
+    assert not report.imported
+    [problem] = report.problems
+    assert problem.blocking and problem.line == 8
+    assert "make it all-day" in problem.reason
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        "DTSTART:20261102T153000|DTEND:20261102T173000",  # after school
+        "DTSTART:20261102T083000|DTEND:20261102T103000",  # a morning's training
+        "DTSTART:20261102T120000|DTEND:20261102T170000",  # the afternoon
+        "DTSTART:20261102T090000",  # no end: no length
+    ],
+)
+def test_an_ics_inset_event_short_or_after_school_is_still_left_out(
+    school: Services, dates: str
+) -> None:
+    data = _ics(_AUTUMN, (dates, "INSET: safeguarding"))
+    report = school.school.import_calendar("feed.ics", data)
+    assert report.imported
+    [problem] = report.problems
+    assert not problem.blocking and "time of day" in problem.reason
+    assert school.school.is_school_day(date(2026, 11, 2))

@@ -30,7 +30,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from kiosk.domain.errors import InvalidInput
@@ -424,6 +424,25 @@ def _ics_unescape(value: str) -> str:
     )
 
 
+# A timed event starting before noon and as long as this covers the pupils' day: an INSET
+# day written as times, which is a blocking line; a shorter or later one is left out.
+_PUPILS_GONE = time(12)
+_PUPILS_DAY = timedelta(hours=4)
+
+
+def _ics_when(value: str) -> datetime:
+    """An .ics date or date-time (a date alone: its midnight), as written (its TZID or Z
+    not applied: a school's feed is in its own time zone)."""
+    day = _ics_date(value)
+    at = re.match(r"T(\d\d)(\d\d)(\d\d)?", value.strip()[8:].upper())
+    if at is None:
+        return datetime.combine(day, time())
+    try:
+        return datetime.combine(day, time(int(at[1]), int(at[2]), min(int(at[3] or 0), 59)))
+    except ValueError:  # 25:61
+        raise InvalidInput(f"{value.strip()!r} is not a date and time") from None
+
+
 def _ics_date(value: str) -> date:
     digits = value.strip()[:8]
     if not re.fullmatch(r"\d{8}", digits):
@@ -533,25 +552,35 @@ def _ics_entry(event: Mapping[str, str]) -> CalendarEntry | None:
         raise _LeftOut("cancelled in the calendar (left out)")
     if "DTSTART" not in event:
         raise InvalidInput("has no DTSTART")
-    start = _ics_date(event["DTSTART"])
+    begins = _ics_when(event["DTSTART"])
     if "DTEND" in event:
-        end = _ics_date(event["DTEND"])
-        if event["DTEND"].strip()[8:].upper().rstrip("Z") in ("", "T000000"):
-            # An all-day DTEND is the day after the last, and so is one at midnight: an
-            # INSET day written midnight to midnight was two days off.
-            end -= timedelta(days=1)
-        end = max(start, end)
+        ends = _ics_when(event["DTEND"])
+    elif "DURATION" in event:
+        ends = begins + _ics_duration(event["DURATION"])
     else:
-        days = _ics_duration(event["DURATION"]).days if "DURATION" in event else 0
-        end = start + timedelta(days=days - 1) if days > 0 else start
+        ends = begins
+    start = begins.date()
+    # The end is not in the event (RFC 5545): an all-day DTEND is the day after the last,
+    # and so is one at midnight (an INSET day midnight to midnight was two days off).
+    end = max(start, (ends - timedelta(seconds=1)).date())
     kind = ics_kind(summary)
     if kind is None:
         raise _LeftOut("not a term, holiday or INSET day (left out)")
-    at = event["DTSTART"].strip()[8:].upper()
-    if at.startswith("T") and at[1:7].isdigit() and at[1:7] != "000000":
-        # A "Twilight INSET" 15:30-17:30, after the pupils have gone: not a day off (only
-        # all-day events are read; midnight to midnight is one written as times).
-        raise _LeftOut(f"at a time of day ({at[1:3]}:{at[3:5]}), not all day (left out)")
+    if begins.time() != time() or ends.time() != time():  # midnight to midnight: all day
+        if begins.time() < _PUPILS_GONE and ends - begins >= _PUPILS_DAY:
+            # An INSET day 08:30-15:30: the pupils' day, written as times. Left out, the
+            # day was a school day (laptops due, reminders sent); read, a morning's
+            # training would be a day off as well.
+            shown = f"{begins:%H:%M} to {ends:%H:%M}"
+            if ends.date() != begins.date():
+                shown = f"{begins:%H:%M} on {begins:%d/%m/%Y} to {ends:%H:%M} on {ends:%d/%m/%Y}"
+            raise InvalidInput(
+                f"is at times of day ({shown}), not all day: make it all-day in the "
+                "calendar and import again"
+            )
+        # A "Twilight INSET" 15:30-17:30, after the pupils have gone, or a morning's
+        # training: not a day off.
+        raise _LeftOut(f"at a time of day ({begins:%H:%M}), not all day (left out)")
     if "RRULE" in event or "RDATE" in event:
         # Only the first day was read: a closure repeating yearly from 2019 was one in 2019.
         raise InvalidInput(
