@@ -3,11 +3,15 @@ this round's fixes."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import pytest
 
+from kiosk.domain.errors import InvalidInput
 from kiosk.services.app import Services
+from kiosk.services.notices import Templates
 from tests.school import make_school
 
 
@@ -156,3 +160,20 @@ def test_an_ics_inset_event_short_or_after_school_is_still_left_out(
     [problem] = report.problems
     assert not problem.blocking and "time of day" in problem.reason
     assert school.school.is_school_day(date(2026, 11, 2))
+
+
+def test_a_template_not_utf8_is_named_by_the_file_read(services: Services, tmp_path: Path) -> None:
+    """device_due.txt in UTF-8 includes footer.txt, saved in Notepad as "ANSI": the
+    message named device_due.txt, and the office opened a file that was right. Now it names
+    footer.txt."""
+    (tmp_path / "device_due.txt").write_text(
+        'Subject: Laptop due back\n{{ name }}\n{% include "footer.txt" %}\n', encoding="utf-8"
+    )
+    (tmp_path / "footer.txt").write_bytes(b"The office \x96 ext. 201\n")
+    templates = Templates(replace(services.settings, notice_templates=str(tmp_path)))
+    with pytest.raises(InvalidInput) as refused:
+        templates.render(
+            "device_due",
+            {"name": "Ben", "device": "LAP-001", "description": "", "since": "", "due": ""},
+        )
+    assert refused.value.message.startswith("The notice template footer.txt is not UTF-8 text")

@@ -163,7 +163,7 @@ class Templates:
         # attribute is a SecurityError, refused as a template that cannot be used. Bounded
         # too: a template that makes gigabytes of text is refused (``templating``).
         self.env = BoundedSandbox(
-            loader=jinja2.FileSystemLoader(folders),
+            loader=_loader(folders),
             autoescape=jinja2.select_autoescape(enabled_extensions=("html",)),
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -208,10 +208,11 @@ class Templates:
             ) from None
         except jinja2.TemplateError as exc:
             raise InvalidInput(f"The notice template for {kind} cannot be used: {exc}") from None
-        except UnicodeDecodeError:
+        except NotUtf8 as exc:
             # Edited in Notepad and saved as "ANSI" (Windows-1252): the loader reads UTF-8.
+            # Named by the file read: one it includes (footer.txt), not the one asked for.
             raise InvalidInput(
-                f"The notice template {name} is not UTF-8 text: nothing was sent. Save it "
+                f"The notice template {exc.name} is not UTF-8 text: nothing was sent. Save it "
                 "as UTF-8 (Notepad: Save as, Encoding: UTF-8) in the school's "
                 "notice_templates folder."
             ) from None
@@ -225,6 +226,31 @@ class Templates:
                 "Nothing was sent. Correct the template in the school's notice_templates folder."
             ) from None
         return subject, body.lstrip("\n"), html
+
+
+class NotUtf8(Exception):
+    """A notice template file that is not UTF-8 text, by its name (``name``)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def _loader(folders: list[str]) -> Any:
+    """Jinja2's file loader, saying which file is not UTF-8 (the one it read: a footer
+    included by the notice, not the notice asked for)."""
+    import jinja2
+
+    class Loader(jinja2.FileSystemLoader):
+        def get_source(
+            self, environment: jinja2.Environment, template: str
+        ) -> tuple[str, str, Callable[[], bool]]:
+            try:
+                return super().get_source(environment, template)
+            except UnicodeDecodeError:
+                raise NotUtf8(template) from None
+
+    return Loader(folders)
 
 
 class Lines(str):
