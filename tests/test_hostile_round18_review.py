@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.domain.errors import InvalidInput
+from kiosk.domain.events import BREAKFAST_DRAWER_STORE
 from kiosk.services.app import Services
 from kiosk.services.notices import Templates
 from tests.school import make_school
@@ -177,3 +178,24 @@ def test_a_template_not_utf8_is_named_by_the_file_read(services: Services, tmp_p
             {"name": "Ben", "device": "LAP-001", "description": "", "since": "", "due": ""},
         )
     assert refused.value.message.startswith("The notice template footer.txt is not UTF-8 text")
+
+
+def test_who_logged_a_phone_is_told_by_the_person_not_by_the_name(school: Services) -> None:
+    """Who logged a phone in was told from the person by comparing names, in four places: a
+    namesake whose name reads the same but is written otherwise ("CAROL head") was shown
+    without her code, as if "Carol Head" had logged her own phone with a typo; the
+    sign-out list, a screen away, told them apart as the same name. Now "someone else" is
+    by id, and the name as read (``name_key``) decides when the code is shown."""
+    school.people.add_staff(
+        "CHEAD2", "CAROL head", roles=["breakfast_club_lead"], admin_code="CHEAD"
+    )
+    school.phones.deposit("CHEAD", BREAKFAST_DRAWER_STORE, recorded_by="CHEAD2")
+    held = school.people.status("CHEAD").phone
+    assert held is not None and held.recorded_by == "CAROL head (CHEAD2)"
+    done = school.scans.phone_in_or_out("SRK1:S:CHEAD")
+    assert done.receipt is not None
+    assert done.note == ("It had been logged in for you by CAROL head (CHEAD2).",)
+    # Her own deposit: nobody else logged it.
+    school.phones.deposit("CHEAD")
+    held = school.people.status("CHEAD").phone
+    assert held is not None and held.recorded_by is None

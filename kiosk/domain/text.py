@@ -154,6 +154,13 @@ def _hidden(text: str) -> str:
     )
 
 
+def name_key(name: str) -> str:
+    """``name`` as a person reads it: without case, compatibility forms or runs of spaces
+    ("CAROL  head" reads as "Carol Head"). Two people whose names read the same are told
+    apart by their codes wherever they are named."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
 def plain_line(value: str) -> str:
     """A line of text as the lists keep it (a name, a description): NFC (a letter and its
     accent typed apart are the letter), every Unicode space (NO-BREAK SPACE, U+2000-U+200A,

@@ -67,8 +67,7 @@ class PhoneService(UseCases):
             if held is None:
                 store = state.get_store(uow.session, STAFF_ROOM_STORE)
                 return PhoneInOut(_deposited(uow, staff, staff, store), collected=False)
-            logged_in_by = held.recorded_by if held.recorded_by != staff.name else None
-            return PhoneInOut(_collected(uow, staff, staff, held), True, logged_in_by)
+            return PhoneInOut(_collected(uow, staff, staff, held), True, held.recorded_by)
 
     def move_all(
         self,

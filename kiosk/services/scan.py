@@ -34,9 +34,7 @@ def collection_note(status: StaffStatus) -> tuple[str, ...]:
     """The confirmation's extra line when ``status``'s phone (about to be collected) was
     logged in by someone else (the breakfast-club lead, an admin)."""
     held = status.phone
-    if held is not None and held.recorded_by != status.staff.name:
-        return logged_for_you(held.recorded_by)
-    return ()
+    return logged_for_you(held.recorded_by) if held is not None else ()
 
 
 class ScanService:

@@ -25,6 +25,7 @@ from kiosk.domain.errors import AmbiguousCode, NotFound, RuleViolation
 from kiosk.domain.events import DeviceKind, EventKind
 from kiosk.domain.rules import REGULAR_USE_WINDOW
 from kiosk.domain.scan import normalise_code
+from kiosk.domain.text import name_key
 from kiosk.services.reference import note_label
 from kiosk.services.views import (
     DeviceInfo,
@@ -452,11 +453,14 @@ def _phone_held(staff: StaffInfo, event: Any) -> PhoneHolding | None:
 
 def _holding(staff: StaffInfo, event: Any) -> PhoneHolding:
     store = StoreInfo(event.store_id, event.code, event.name, event.retired_at is not None)
-    recorder = event.recorder
-    if recorder == staff.name and event.recorded_by_id not in (None, staff.id):
-        # Someone of the same name logged it (the screens tell "logged by someone else" by
-        # the name): named with their code, as the console names two people of one name.
-        recorder = f"{recorder} ({event.recorder_code})"
+    # Who logged it when it was not the person (by id: two Carol Heads are two people).
+    recorder: str | None = None
+    if event.recorded_by_id not in (None, staff.id) and event.recorder is not None:
+        recorder = event.recorder
+        if name_key(recorder) == name_key(staff.name):
+            # Someone of the same name (or one that reads the same, "CAROL head"): named
+            # with their code, as the console names two people of one name.
+            recorder = f"{recorder} ({event.recorder_code})"
     return PhoneHolding(staff, store, event.occurred_at, event.id, recorded_by=recorder)
 
 

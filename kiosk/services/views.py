@@ -118,6 +118,8 @@ class PhoneHolding:
     store: StoreInfo
     since: datetime
     event_id: int
+    # Who logged it in when it was not the person (None: they did), with their code when
+    # their name reads as the person's.
     recorded_by: str | None = None
 
     def __post_init__(self) -> None:

@@ -229,7 +229,7 @@ class PersonScreen(ReusableScreenMixin, StaffScreen):
         held = status.phone
         if held is not None:
             by = ""
-            if held.recorded_by and held.recorded_by != status.staff.name:
+            if held.recorded_by:  # (None: the person logged it)
                 by = f", logged by {held.recorded_by}"
             if self._phone_left():
                 day = held.since.astimezone(zone)

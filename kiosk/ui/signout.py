@@ -12,7 +12,6 @@ else signs out what the summary line above the buttons says will be recorded.
 
 from __future__ import annotations
 
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -31,7 +30,7 @@ from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Sele
 from kiosk.domain.errors import InvalidInput, KioskError, MissingAcknowledgement
 from kiosk.domain.events import SIGN_OUT_REASONS
 from kiosk.domain.rules import check_expected_return
-from kiosk.domain.text import display_text
+from kiosk.domain.text import display_text, name_key
 from kiosk.domain.when import not_a_school_day
 from kiosk.ui.base import READ_SECONDS, KioskScreenMixin, StaffScreen
 from kiosk.ui.formats import clock_time, day_and_time, parse_when, when_in_words
@@ -115,11 +114,6 @@ class ManagerSelect(Select[str], inherit_bindings=False):
             overlay.highlighted = 1
 
 
-def _read_as(name: str) -> str:
-    """``name`` as a person reads it: without case, compatibility forms or runs of spaces."""
-    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
-
-
 @dataclass(frozen=True)
 class Draft:
     """What Enter would record, as the summary line shows it."""
@@ -157,7 +151,7 @@ class SignOutScreen(StaffScreen):
         self.check = check
         self.tags = [d.tag for d in check.devices]
         self._staff: tuple[StaffInfo, ...] | None = None
-        # How many on the line-manager list have each name, as read (``_read_as``).
+        # How many on the line-manager list have each name, as read (``name_key``).
         self._names_read: Counter[str] = Counter()
         # A step (a policy, the VDU question) has been shown over the form: the step the form
         # opens as it comes is not opened again once one has been (see on_mount).
@@ -320,7 +314,7 @@ class SignOutScreen(StaffScreen):
 
         def loaded(staff: tuple[StaffInfo, ...]) -> None:
             self._staff = staff
-            self._names_read = Counter(_read_as(s.name) for s in staff if s.code != own.code)
+            self._names_read = Counter(name_key(s.name) for s in staff if s.code != own.code)
 
             # The person's own line manager (from the roster) first; nobody is chosen for them.
             # The roster keeps the manager's staff code (older rows: their name).
@@ -600,7 +594,7 @@ class SignOutScreen(StaffScreen):
         person = next((s for s in staff if s.code == code), None)
         if person is None:
             return code
-        if self._names_read.get(_read_as(person.name), 0) > 1:
+        if self._names_read.get(name_key(person.name), 0) > 1:
             return f"{person.name} ({person.code})"
         return person.name
 

@@ -57,7 +57,7 @@ def phone_lines(
             h.since,
             True,
             None,
-            h.recorded_by if h.recorded_by != h.staff.name else None,
+            h.recorded_by,
         )
         for h in held
     ]
