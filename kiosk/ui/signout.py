@@ -154,7 +154,8 @@ class SignOutScreen(StaffScreen):
         # The list by code: each option names its person at once (a scan of the list per
         # option took a quarter of a second on the UI thread at 3,000 staff).
         self._by_code: dict[str, StaffInfo] = {}
-        # How many on the line-manager list have each name, as read (``name_key``).
+        # How many on the staff list (the person signing out too) have each name, as read
+        # (``name_key``).
         self._names_read: Counter[str] = Counter()
         # A step (a policy, the VDU question) has been shown over the form: the step the form
         # opens as it comes is not opened again once one has been (see on_mount).
@@ -318,7 +319,9 @@ class SignOutScreen(StaffScreen):
         def loaded(staff: tuple[StaffInfo, ...]) -> None:
             self._staff = staff
             self._by_code = {s.code: s for s in staff}
-            self._names_read = Counter(name_key(s.name) for s in staff if s.code != own.code)
+            # The person signing out counted too: Carol Head choosing the other Carol Head
+            # read "agreed by Carol Head", herself.
+            self._names_read = Counter(name_key(s.name) for s in staff)
 
             # The person's own line manager (from the roster) first; nobody is chosen for them.
             # The roster keeps the manager's staff code (older rows: their name).
@@ -591,9 +594,9 @@ class SignOutScreen(StaffScreen):
 
     def _manager_name(self, code: str) -> str:
         """The line manager (kept as their code) as the list and the summary name them: by
-        name, and with the code when another on the list has a name that reads the same
-        ("Carol Head" twice, or "carol  HEAD"): two identical lines, one chosen blind, named
-        the wrong person as the one who agreed."""
+        name, and with the code when another on the staff list (the person signing out
+        too) has a name that reads the same ("Carol Head" twice, or "carol  HEAD"): two
+        identical lines, one chosen blind, named the wrong person as the one who agreed."""
         person = self._by_code.get(code)
         if person is None:
             return code

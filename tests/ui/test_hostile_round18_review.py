@@ -28,6 +28,13 @@ class _Counted(tuple[StaffInfo, ...]):
         return super().__iter__()
 
 
+def _labels(manager: Select[str]) -> list[str]:
+    """The list's lines as the person sees them when it opens (no private attribute)."""
+    overlay: Any = manager.query_one("SelectOverlay")
+    lines = [str(overlay.get_option_at_index(i).prompt) for i in range(overlay.option_count)]
+    return [line for line in lines if line != str(manager.prompt)]
+
+
 def _ready(school: Services, kiosk_clock: FakeClock, code: str) -> None:
     """``code`` ready to sign LAP-001 out with no step first (as tests/ui/test_hostile_round18)."""
     make_ready(school, code)
@@ -65,3 +72,23 @@ async def test_the_line_manager_list_reads_the_staff_list_once_not_per_name(
         await _form(pilot, "ASMITH")
         await settle(pilot)
         assert _Counted.reads <= 4, _Counted.reads
+
+
+async def test_the_person_signing_out_counts_as_a_name_on_the_list(
+    school: Services, kiosk_clock: FakeClock
+) -> None:
+    """Carol Head (CHEAD) signs a laptop out, agreed by the other Carol Head (CHEAD2). The
+    names were counted without the person signing out, so the other's name was nobody
+    else's: the summary said "agreed by Carol Head.", read as herself. Now the code is
+    shown, in the list and the summary."""
+    school.people.add_staff("CHEAD2", "Carol Head", roles=["slt"], admin_code="CHEAD")
+    _ready(school, kiosk_clock, "CHEAD")
+    app = make_app(school)
+    async with running(app) as pilot:
+        manager = await _form(pilot, "CHEAD")
+        assert "Carol Head (CHEAD2)" in _labels(manager)
+        assert "Ben Jones" in _labels(manager)
+        manager.value = "CHEAD2"
+        await settle(pilot)
+        summary = app.screen.summary_text()  # type: ignore[attr-defined]
+        assert "agreed by Carol Head (CHEAD2)." in summary
