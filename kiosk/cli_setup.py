@@ -119,8 +119,11 @@ def add_school_commands(sub: SubParsers) -> None:
         "term, holiday or inset; see assets/calendar-example.csv. An .ics file (as a school "
         "website publishes) is read for its all-day events: titles with INSET or training are "
         "INSET days, with holiday, half term, break or closed holidays, with term terms; other "
-        "events are listed and left out. Nothing is recorded if a line has a problem, unless "
-        "--skip-invalid is given.",
+        "events, cancelled ones and ones at a time of day (a twilight INSET 15:30-17:30) are "
+        "listed and left out. One at times covering the pupils' day (an INSET day "
+        "08:30-15:30) is a line with a problem: make it all-day. One that repeats (RRULE, "
+        "RDATE) is a line with a problem: list each day. Nothing is recorded if a line has a "
+        "problem, unless --skip-invalid is given.",
     )
     add_file(cimp, "calendar.csv or calendar.ics (UTF-8)")
     add_skip_invalid(cimp, "import the readable lines, list the others")

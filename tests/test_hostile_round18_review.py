@@ -199,3 +199,19 @@ def test_who_logged_a_phone_is_told_by_the_person_not_by_the_name(school: Servic
     school.phones.deposit("CHEAD")
     held = school.people.status("CHEAD").phone
     assert held is not None and held.recorded_by is None
+
+
+def test_calendar_import_help_says_which_ics_events_are_left_out(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`kiosk calendar import --help` said only "all-day events ... other events are listed
+    and left out": nothing of cancelled events, of times of day, or of repeating events,
+    which stop the import."""
+    from kiosk.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["calendar", "import", "--help"])
+    said = " ".join(capsys.readouterr().out.split())
+    assert "cancelled" in said and "a time of day" in said
+    assert "make it all-day" in said
+    assert "repeats (RRULE, RDATE) is a line with a problem" in said
