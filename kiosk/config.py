@@ -193,7 +193,17 @@ def _coerce(setting: Setting, raw: Any, origin: str) -> Any:
         raise ConfigError(f"{setting.key} ({origin}) must be a whole number, not {raw!r}") from None
     if value < 0:
         raise ConfigError(f"{setting.key} ({origin}) must not be negative")
+    minimum = _MINIMUM.get(setting.key, 0)
+    if value < minimum:
+        # The one rule for every way in (kiosk config set, the file, the environment): an
+        # idle_timeout of 1 in the file sent each staff screen home before anyone could
+        # answer it; 0 made a screen that never went home.
+        raise ConfigError(f"{setting.key} ({origin}) must be at least {minimum} seconds")
     return value
+
+
+# The least a setting may be (seconds), however it is given.
+_MINIMUM = {"idle_timeout": 5, "admin_idle_timeout": 5}
 
 
 def load_settings(environ: dict[str, str] | None = None, *, demo: bool = False) -> Settings:
@@ -347,8 +357,6 @@ def check_value(key: str, raw: str) -> Any:
             value = time(int(hours), int(minutes)).strftime("%H:%M")  # 9:05 -> 09:05
         except ValueError:
             raise ConfigError(f"end_of_day {value!r} must be a time like 16:30") from None
-    elif key in ("idle_timeout", "admin_idle_timeout") and value < 5:
-        raise ConfigError(f"{key} must be at least 5 seconds")
     return value
 
 

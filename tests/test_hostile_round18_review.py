@@ -215,3 +215,34 @@ def test_calendar_import_help_says_which_ics_events_are_left_out(
     assert "cancelled" in said and "a time of day" in said
     assert "make it all-day" in said
     assert "repeats (RRULE, RDATE) is a line with a problem" in said
+
+
+@pytest.mark.parametrize(
+    ("where", "key", "value"),
+    [
+        ("environment", "idle_timeout", "1"),
+        ("environment", "admin_idle_timeout", "0"),
+        ("file", "idle_timeout", "2"),
+        ("file", "admin_idle_timeout", "0"),
+    ],
+)
+def test_an_idle_timeout_under_five_seconds_is_refused_however_it_is_given(
+    tmp_path: Path, where: str, key: str, value: str
+) -> None:
+    """`kiosk config set idle_timeout 1` is refused (at least 5 seconds), but the same in the
+    config file or the environment was taken: each staff screen went home before anyone
+    could read it, and admin_idle_timeout = 0 was a console that never locked."""
+    from kiosk.config import ConfigError, load_settings
+
+    path = tmp_path / "config.toml"
+    env = {"KIOSK_CONFIG": str(path)}
+    if where == "file":
+        path.write_text(f"{key} = {value}\n", encoding="utf-8")
+    else:
+        env[f"KIOSK_{key.upper()}"] = value
+    with pytest.raises(ConfigError) as refused:
+        load_settings(env)
+    assert f"{key} (" in str(refused.value)
+    assert "must be at least 5 seconds" in str(refused.value)
+    path.write_text(f"{key} = 5\n", encoding="utf-8")
+    assert getattr(load_settings({"KIOSK_CONFIG": str(path)}), key) == 5
