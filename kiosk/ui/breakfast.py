@@ -19,7 +19,7 @@ from textual.widgets import Button, Static
 from kiosk.domain.errors import KioskError, NotAKioskCode, NotFound
 from kiosk.domain.events import BREAKFAST_DRAWER_STORE
 from kiosk.domain.scan import ScanKind, parse_scan
-from kiosk.domain.text import display_text, one_line
+from kiosk.domain.text import display_text, one_line, shortened, text_width
 from kiosk.ui.base import (
     READ_SECONDS,
     KioskScreenMixin,
@@ -278,13 +278,14 @@ class BreakfastScreen(StaffScreen):
             )
         self.query_one("#bc-in").set_class(self.mode == "in", "-armed")
         self.query_one("#bc-back").set_class(self.mode == "back", "-armed")
-        names = ", ".join(h.staff.name for h in self.in_drawer)
         count = len(self.in_drawer)
+        heading = f"In the drawer now: {count} phone{'s' if count != 1 else ''}"
+        # Two lines at most: every name, sixty phones on a busy morning, pushed the list of
+        # scans (the one thing the lead reads) off the screen.
+        columns = 2 * max(self.app.size.width - 4, 40) - len(heading) - 2
+        names = _names_within([h.staff.name for h in self.in_drawer], columns)
         self.query_one("#bc-drawer", Static).update(
-            assemble(
-                (f"In the drawer now: {count} phone{'s' if count != 1 else ''}", "bold"),
-                f"  {names}" if names else "",
-            )
+            assemble((heading, "bold"), f"  {names}" if names else "")
         )
         zone = self.kiosk.settings.zone
         lines: list[Content] = []
@@ -544,3 +545,23 @@ def start_breakfast(screen: KioskScreenMixin, lead: StaffInfo) -> None:
     """From ``screen``: breakfast-club mode for ``lead``, over home."""
     screen.kiosk.go_home()
     screen.app.push_screen(BreakfastScreen(lead))
+
+
+def _names_within(names: list[str], columns: int) -> str:
+    """``names`` joined by commas in at most ``columns`` columns: as many as fit, then
+    "… and 9 more"."""
+    everyone = ", ".join(names)
+    if text_width(everyone) <= columns:
+        return everyone
+    budget = max(columns - len(" … and 9999 more"), 10)
+    shown: list[str] = []
+    used = 0
+    for name in names:
+        width = text_width(name) + (2 if shown else 0)
+        if used + width > budget:
+            break
+        shown.append(name)
+        used += width
+    if not shown:  # one name longer than the room
+        shown = [shortened(names[0], budget)]
+    return f"{', '.join(shown)} … and {len(names) - len(shown)} more"

@@ -10,10 +10,20 @@ from textual.widgets import Select
 
 from kiosk.services.app import Services
 from kiosk.services.views import StaffInfo
+from kiosk.ui.breakfast import BreakfastScreen
 from kiosk.ui.signout import SignOutScreen
 from tests.conftest import FakeClock
 from tests.school import make_ready
-from tests.ui.kiosk_support import make_app, press, running, scan, scan_fast, settle, wait_for
+from tests.ui.kiosk_support import (
+    make_app,
+    press,
+    running,
+    scan,
+    scan_fast,
+    screen_text,
+    settle,
+    wait_for,
+)
 
 pytestmark = pytest.mark.ui
 
@@ -92,3 +102,24 @@ async def test_the_person_signing_out_counts_as_a_name_on_the_list(
         await settle(pilot)
         summary = app.screen.summary_text()  # type: ignore[attr-defined]
         assert "agreed by Carol Head (CHEAD2)." in summary
+
+
+async def test_breakfast_clubs_drawer_line_stays_two_lines_on_a_busy_morning(
+    school: Services,
+) -> None:
+    """Sixty phones in the drawer: "In the drawer now" listed every name, a dozen lines that
+    pushed the list of scans off the screen. Now it is two lines at most: the names that
+    fit, then "… and N more"."""
+    for n in range(60):
+        school.people.add_staff(f"EXTRA{n}", f"Extra Person {n}", admin_code="CHEAD")
+        school.phones.deposit(f"EXTRA{n}", "DRAWER", recorded_by="BJONES")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, "f5")
+        await scan(pilot, "SRK1:S:BJONES")
+        assert isinstance(app.screen, BreakfastScreen)
+        await settle(pilot)
+        text = screen_text(app)
+        assert "In the drawer now: 60 phones  Extra Person 0, " in text
+        assert " more" in text and "… and " in text
+        assert app.screen.query_one("#bc-drawer").size.height <= 2
