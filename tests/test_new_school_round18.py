@@ -97,3 +97,69 @@ def test_a_roster_with_problems_of_both_kinds_names_every_line_at_once(
     report = services.people.import_staff_csv(roster, skip_invalid=True)
     assert [p.line for p in report.problems] == [2, 3]
     assert "PNEW" in {p.code for p in services.people.list_staff()}
+
+
+def test_a_line_manager_on_a_line_with_a_problem_is_named_so(services: Services) -> None:
+    # The head of maths's line has a role that is not one ("Head of Dept"); the four maths
+    # teachers name her as their line manager. The report said each of them named someone
+    # "not on the staff list or in this file": five lines to correct, four of them right.
+    make_school(services)
+    roster = (
+        b"code,name,line_manager,roles\nHOD,Hana Head-of-Maths,CHEAD,Head of Dept\n"
+        + b"".join(
+            f"M{i},Maths Teacher {i},Hana Head-of-Maths,laptop_user\n".encode() for i in range(1, 5)
+        )
+    )
+    report = services.people.import_staff_csv(roster)
+    assert not report.imported
+    assert [p.line for p in report.problems] == [2, 3, 4, 5, 6], report.problems
+    assert "Head of Dept" in report.problems[0].reason
+    for problem in report.problems[1:]:
+        assert "not on the staff list" not in problem.reason, problem
+        assert "line manager 'Hana Head-of-Maths' is on line 2, which has a problem" in (
+            problem.reason
+        ), problem
+    # By code too, and a code given twice: the second line is the problem, not the
+    # line naming its name.
+    roster = (
+        b"code,name,line_manager,roles\n"
+        b"ONEW,Oli New,,\n"
+        b"ONEW,Oli Newer,,\n"
+        b"PNEW,Pip New,Oli Newer,\n"
+        b"QNEW,Qui New,onew,\n"
+    )
+    report = services.people.import_staff_csv(roster)
+    assert [p.line for p in report.problems] == [3, 4], report.problems
+    assert "is on line 3, which has a problem" in report.problems[1].reason
+
+
+def test_skip_invalid_retire_missing_keeps_someone_whose_line_has_a_problem(
+    services: Services,
+) -> None:
+    # Alice's line has a role that is not one ("teacher"): --skip-invalid leaves it out, and
+    # --retire-missing then retired her as if she had left, though she is in the file.
+    make_school(services)
+    lines = [b"code,name,roles"]
+    for person in services.people.list_staff():
+        roles = b"teacher" if person.code == "ASMITH" else ";".join(sorted(person.roles)).encode()
+        lines.append(person.code.encode() + b"," + person.name.encode() + b"," + roles)
+    report = services.people.import_staff_csv(
+        b"\n".join(lines) + b"\n", skip_invalid=True, retire_missing=True
+    )
+    assert report.imported
+    assert report.retired == (), report
+    assert [p.line for p in report.problems] == [
+        i for i, line in enumerate(lines, 1) if line.startswith(b"ASMITH,")
+    ]
+    assert "ASMITH" in {p.code for p in services.people.list_staff()}
+
+
+def test_no_admin_left_is_said_with_the_lines_that_have_a_problem(services: Services) -> None:
+    # A roster with a bad line and no admin in it: the report named the bad line only;
+    # corrected, the file was then refused for leaving the school with no admin.
+    make_school(services)
+    roster = b"code,name,roles\nCHEAD,Carol Head,slt\nDOFFICE,Dina Office,\nENEW,Eve New,teacher\n"
+    with pytest.raises(RuleViolation) as refused:
+        services.people.import_staff_csv(roster)
+    assert "no admin" in refused.value.message
+    assert "line 4" in refused.value.message and "teacher" in refused.value.message

@@ -333,29 +333,26 @@ class PeopleService(UseCases):
         skip_invalid: bool,
         what: str,
         admin_code: str | None = None,
-        check: RosterCheck | None = None,
+        check: RosterCheck,
         force: bool = False,
     ) -> ImportReport:
-        rows, problems = _read_csv(data, required, optional, parse, key)
-        retired: list[str] = []
+        rows, problems, unread = _read_csv(data, required, optional, parse, key)
         warnings: list[str] = []
-        if problems and not skip_invalid and check is None:
-            return ImportReport(0, 0, 0, tuple(problems), imported=False)
         added = updated = unchanged = 0
         with self.ctx.write() as uow:
             by = _by(uow, admin_code)
-            if check is not None:
-                # The rows read are checked against the list (line managers) even when some
-                # could not be read: the report names every line with a problem at once.
-                try:
-                    rows, more, retired = check(uow, rows)
-                except RuleViolation:
-                    if problems and not skip_invalid:
-                        return ImportReport(0, 0, 0, tuple(problems), imported=False)
-                    raise
-                problems = sorted([*problems, *more], key=lambda p: p.line)
+            # The rows read are checked against the list (line managers) even when some
+            # could not be read (``unread``: their code and name cells, still in the file):
+            # the report names every line with a problem at once.
+            try:
+                rows, more, retired = check(uow, rows, unread)
+            except RuleViolation as exc:
                 if problems and not skip_invalid:
-                    return ImportReport(0, 0, 0, tuple(problems), imported=False)
+                    raise RuleViolation(f"{exc.message} {_also_said(problems)}") from None
+                raise
+            problems = sorted([*problems, *more], key=lambda p: p.line)
+            if problems and not skip_invalid:
+                return ImportReport(0, 0, 0, tuple(problems), imported=False)
             column = getattr(model, key)
             existing = {
                 getattr(obj, key): obj
@@ -414,8 +411,15 @@ _IS_A_STAFF_CODE = (
 )
 
 
+def _also_said(problems: list[ImportProblem]) -> str:
+    """The lines with a problem, said after a refusal of the whole file."""
+    listed = "; ".join(f"line {p.line}: {p.reason}" for p in problems[:5])
+    more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
+    return f"The file also has {len(problems)} line(s) with a problem: {listed}{more}."
+
+
 def _check_devices(
-    uow: UnitOfWork, rows: list[dict[str, Any]]
+    uow: UnitOfWork, rows: list[dict[str, Any]], unread: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], list[ImportProblem], list[str]]:
     """A device's tag that is a staff code (current or retired, without case) is a problem."""
     codes = {c.upper() for c in uow.session.scalars(select(Staff.code))}
@@ -430,7 +434,7 @@ def _check_devices(
 
 
 RosterCheck = Callable[
-    [UnitOfWork, list[dict[str, Any]]],
+    [UnitOfWork, list[dict[str, Any]], list[dict[str, Any]]],
     tuple[list[dict[str, Any]], list[ImportProblem], list[str]],
 ]
 
@@ -550,13 +554,21 @@ def _names_another(name: str, own: str, codes: set[str]) -> str | None:
 def _check_roster(
     uow: UnitOfWork,
     rows: list[dict[str, Any]],
+    unread: list[dict[str, Any]],
     *,
     retire_missing: bool,
 ) -> tuple[list[dict[str, Any]], list[ImportProblem], list[str]]:
     """Line managers named by code or name (on the list or in the file) become codes; the
-    rows naming an unknown one are problems. Then: the school keeps an admin, and with
-    ``retire_missing`` the active staff missing from the file are to be retired."""
+    rows naming an unknown one are problems, and so, saying so, are those naming someone
+    whose own line could not be read (``unread``: its line, code and name cells). Then: the
+    school keeps an admin, and with ``retire_missing`` the active staff missing from the
+    file (a line that could not be read still names its code) are to be retired."""
     session = uow.session
+    unread_lines: dict[str, int] = {}
+    for bad in unread:
+        for cell in (bad["code"].upper(), bad["name"].lower()):
+            if cell:
+                unread_lines.setdefault(cell, bad["line"])
     people = list(session.scalars(select(Staff)))
     codes = {p.code for p in people} | {r["code"] for r in rows}
     by_name: dict[str, set[str]] = {}
@@ -578,11 +590,24 @@ def _check_roster(
             continue
         manager = row.get("line_manager")
         if manager:
+            named = by_name.get(manager.strip().lower(), set())
+            if manager.strip().upper() not in codes and not named:
+                on_line = unread_lines.get(manager.strip().upper()) or unread_lines.get(
+                    manager.strip().lower()
+                )
+                if on_line is not None:
+                    problems.append(
+                        ImportProblem(
+                            row["line"],
+                            f"line manager {manager!r} is on line {on_line}, which has a problem",
+                        )
+                    )
+                    continue
             try:
                 code = _resolved_manager(
                     manager,
                     known=manager.strip().upper() in codes,
-                    named=by_name.get(manager.strip().lower(), set()),
+                    named=named,
                     where="on the staff list or in this file",
                 )
             except InvalidInput as exc:
@@ -593,11 +618,11 @@ def _check_roster(
                 problems.append(ImportProblem(row["line"], "is their own line manager"))
                 continue
         kept.append(row)
-    in_file = {r["code"] for r in rows}
+    in_file = {r["code"] for r in rows} | {b["code"].upper() for b in unread if b["code"]}
     missing = [p for p in people if p.retired_at is None and p.code not in in_file]
     retired = [p.code for p in missing] if retire_missing else []
-    # Who is admin after the import: the file's rows with the role, and those kept as they
-    # are (not in the file and not retired).
+    # Who is admin after the import: the rows imported with the role, and those kept as
+    # they are (not retired, and not imported: not in the file, or on a line left out).
     # A row without a roles column keeps the person's roles.
     all_roles = state.roles_of(session, [p.id for p in people]) if people else {}
     roles_by_code = {p.code: all_roles.get(p.id, frozenset()) for p in people}
@@ -606,12 +631,11 @@ def _check_roster(
         for r in kept
         if Role.ADMIN.value in r.get("roles", roles_by_code.get(r["code"], ()))
     }
-    untouched = [p for p in missing if p.code not in retired]
-    roles = all_roles
-    admins_after |= {p.code for p in untouched if Role.ADMIN.value in roles.get(p.id, ())}
-    admins_now = [p for p in people if p.retired_at is None]
-    now_roles = all_roles
-    had_admin = any(Role.ADMIN.value in now_roles.get(p.id, ()) for p in admins_now)
+    imported = {r["code"] for r in kept}
+    active = [p for p in people if p.retired_at is None]
+    untouched = [p for p in active if p.code not in imported and p.code not in retired]
+    admins_after |= {p.code for p in untouched if Role.ADMIN.value in all_roles.get(p.id, ())}
+    had_admin = any(Role.ADMIN.value in all_roles.get(p.id, ()) for p in active)
     if had_admin and not admins_after:
         raise RuleViolation(
             "Nothing imported: after this import the school would have no admin. Give "
@@ -696,7 +720,10 @@ def _read_csv(
     optional: tuple[str, ...],
     parse: Callable[[dict[str, str]], dict[str, Any]],
     key: str,
-) -> tuple[list[dict[str, Any]], list[ImportProblem]]:
+) -> tuple[list[dict[str, Any]], list[ImportProblem], list[dict[str, Any]]]:
+    """The rows read (each with its ``line``), the problems, and for each line that could
+    not be read its ``line`` and its ``key`` and name cells as written ("code"/"name"),
+    which the roster still counts as in the file."""
     if len(data) > MAX_IMPORT_BYTES:
         raise InvalidInput("The file is larger than 5 MB: is it the right file?")
     try:
@@ -726,6 +753,7 @@ def _read_csv(
         )
     rows: list[dict[str, Any]] = []
     problems: list[ImportProblem] = []
+    unread: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     for line, raw, unreadable in read_lines(reader):
         if unreadable:
@@ -733,23 +761,35 @@ def _read_csv(
             continue
         if not any(cell.strip() for cell in raw):
             continue
+        record = {c: (raw[i] if i < len(raw) else "") for i, c in enumerate(columns) if c}
         if len(raw) > len(columns):
             problems.append(
                 ImportProblem(line, f"has {len(raw)} fields, the header has {len(columns)}")
             )
+            unread.append(_unread(line, record, key))
             continue
-        record = {c: (raw[i] if i < len(raw) else "") for i, c in enumerate(columns) if c}
         try:
             row = parse(record)
         except InvalidInput as exc:
             problems.append(ImportProblem(line, exc.message))
+            unread.append(_unread(line, record, key))
             continue
         if row[key] in seen:
             problems.append(ImportProblem(line, f"{row[key]} is also on line {seen[row[key]]}"))
+            unread.append(_unread(line, record, key))
             continue
         seen[row[key]] = line
         rows.append({**row, "line": line})
-    return rows, problems
+    return rows, problems, unread
+
+
+def _unread(line: int, record: dict[str, str], key: str) -> dict[str, Any]:
+    """A line that could not be read: its number, and its key and name cells as written."""
+    return {
+        "line": line,
+        "code": plain_line(record.get(key) or "").strip(),
+        "name": plain_line(record.get("name") or "").strip(),
+    }
 
 
 def _field(record: dict[str, str], name: str, *, required: bool = False) -> str:
