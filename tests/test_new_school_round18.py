@@ -163,3 +163,29 @@ def test_no_admin_left_is_said_with_the_lines_that_have_a_problem(services: Serv
         services.people.import_staff_csv(roster)
     assert "no admin" in refused.value.message
     assert "line 4" in refused.value.message and "teacher" in refused.value.message
+
+
+def test_a_leaver_with_a_laptop_out_is_not_emailed_to_keep_it_longer_at_the_kiosk(
+    services: Services, clock: FakeClock
+) -> None:
+    # Retired with a laptop out (--force, or the console after its warning): the leaver was
+    # e-mailed "due back tomorrow", then "overdue", each day, to scan their badge and choose
+    # "Keep it longer" (F4) or return it at the kiosk; their badge is refused ("has left").
+    make_school(services)
+    make_ready(services, "ASMITH")
+    services.devices.sign_out(
+        "ASMITH",
+        ["LAP-001"],
+        reason="Report writing",
+        expected_return=datetime(2026, 3, 11, 16, 30, tzinfo=UTC),
+    )
+    services.people.retire_staff("ASMITH", force=True)
+    office = replace(services.settings, office_email="office@school.example")
+    with_office = Services(services.ctx.engine, office, clock)
+    for day in (10, 12):
+        clock.set(datetime(2026, 3, day, 17, tzinfo=UTC))
+        notices, _ = with_office.notify.due(is_school_day=lambda d: d.weekday() < 5)
+        assert not [n for n in notices if n.kind.startswith("device_")], notices
+    # The office's digest lists it once it is overdue.
+    (digest,) = [n for n in notices if n.kind == "office_digest"]
+    assert "LAP-001" in digest.text and "Alice Smith (ASMITH)" in digest.text, digest.text

@@ -381,6 +381,10 @@ class NoticeBuilder:
     def _devices(self, due: _Due) -> None:
         tomorrow = self.today + timedelta(days=1)
         for item in self.offsite:
+            if item.staff.retired:
+                # A leaver's badge is refused: neither "Keep it longer" (F4) nor a return at
+                # the kiosk is theirs to do. The office's digest lists it once overdue.
+                continue
             due_day = local_date(item.expected_return, self.settings.zone)
             values = {
                 "device": _device_name(item),
