@@ -189,3 +189,19 @@ def test_a_leaver_with_a_laptop_out_is_not_emailed_to_keep_it_longer_at_the_kios
     # The office's digest lists it once it is overdue.
     (digest,) = [n for n in notices if n.kind == "office_digest"]
     assert "LAP-001" in digest.text and "Alice Smith (ASMITH)" in digest.text, digest.text
+
+
+def test_a_phone_left_in_the_breakfast_club_drawer_is_asked_back_from_the_lead(
+    services: Services, clock: FakeClock
+) -> None:
+    # Logged into the breakfast-club drawer at 07:45, still there at the end of the day:
+    # the e-mail told the person to "collect it and tap out at the kiosk". The drawer is
+    # locked; the lead hands phones back (Breakfast club, F3), or the office.
+    make_school(services)
+    services.phones.deposit("ASMITH", "DRAWER", recorded_by="BJONES")
+    clock.set(datetime(2026, 3, 10, 17, tzinfo=UTC))
+    notices, _ = services.notify.due(is_school_day=lambda day: day.weekday() < 5)
+    (drawer,) = [n for n in notices if n.kind == "phone_left" and n.to.startswith("asmith")]
+    for body in (drawer.text, drawer.html):
+        assert "ask the breakfast-club lead or the office to hand it back" in body, body
+        assert "collect it and tap out" not in body, body

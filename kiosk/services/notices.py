@@ -59,7 +59,7 @@ from kiosk.config import Settings
 from kiosk.domain.address import email_problem, not_an_email, sender_parts, sender_problem
 from kiosk.domain.chain import UnreadableEvent, details_of
 from kiosk.domain.errors import InvalidInput
-from kiosk.domain.events import NOTICE_KINDS, EventKind
+from kiosk.domain.events import BREAKFAST_DRAWER_STORE, NOTICE_KINDS, EventKind
 from kiosk.domain.text import display_text
 from kiosk.domain.timeutil import format_local, local_date
 from kiosk.services.common import UseCases
@@ -420,7 +420,13 @@ class NoticeBuilder:
                 held.staff,
                 f"phone:{held.event_id}:{self.today}",
                 "phone_left",
-                {"store": display_text(held.store.name), "since": _when(held.since, self.settings)},
+                {
+                    "store": display_text(held.store.name),
+                    "since": _when(held.since, self.settings),
+                    # The breakfast-club drawer is locked: the lead (or the office) hands
+                    # a phone back from it, recorded at the kiosk (Breakfast club, F3).
+                    "drawer": held.store.code == BREAKFAST_DRAWER_STORE,
+                },
                 f"phone still in the {held.store.name} since {_when(held.since, self.settings)}",
             )
 
