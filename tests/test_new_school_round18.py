@@ -205,3 +205,40 @@ def test_a_phone_left_in_the_breakfast_club_drawer_is_asked_back_from_the_lead(
     for body in (drawer.text, drawer.html):
         assert "ask the breakfast-club lead or the office to hand it back" in body, body
         assert "collect it and tap out" not in body, body
+
+
+def test_retiring_someone_who_holds_a_laptop_and_a_phone_names_both_at_once(
+    services: Services,
+) -> None:
+    # The refusal named the laptop only; once it was returned, retiring was refused again,
+    # for the phone. Each refusal (retire, the import's warning) is built from one rule.
+    make_school(services)
+    make_ready(services, "ASMITH")
+    services.devices.sign_out("ASMITH", ["LAP-001"], reason="Report writing")
+    services.phones.deposit("ASMITH")
+    with pytest.raises(RuleViolation) as refused:
+        services.people.retire_staff("ASMITH")
+    said = refused.value.message
+    assert "LAP-001 off site" in said and "phone is in the Staff-room secure store" in said, said
+    assert "record the return of LAP-001" in said and "collection at the kiosk" in said, said
+    roster = b"code,name,roles\nCHEAD,Carol Head,slt;admin\nDOFFICE,Dina Office,admin\n"
+    report = services.people.import_staff_csv(roster, retire_missing=True)
+    (warning,) = [w for w in report.warnings if w.startswith("ASMITH")]
+    assert "LAP-001 off site" in warning and "Staff-room secure store" in warning, warning
+    holding = services.people.holding("ASMITH")
+    assert holding is not None and len(holding.held) == 2, holding
+    assert services.people.holding("EPATEL") is None
+
+
+def test_retiring_someone_whose_phone_is_in_the_drawer_says_the_lead_hands_it_back(
+    services: Services,
+) -> None:
+    # "Record its collection at the kiosk": a phone in the locked breakfast-club drawer is
+    # handed back by the lead (Breakfast club, F3).
+    make_school(services)
+    services.phones.deposit("ASMITH", "DRAWER", recorded_by="BJONES")
+    with pytest.raises(RuleViolation) as refused:
+        services.people.retire_staff("ASMITH")
+    said = refused.value.message
+    assert "have the breakfast-club lead hand the phone back" in said, said
+    assert "collection at the kiosk" not in said, said

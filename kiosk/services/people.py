@@ -23,7 +23,7 @@ from kiosk.domain.errors import (
     NotFound,
     RuleViolation,
 )
-from kiosk.domain.events import EventKind, Role
+from kiosk.domain.events import BREAKFAST_DRAWER_STORE, EventKind, Role
 from kiosk.domain.scan import (
     CODE_PATTERN,
     SCAN_AGAIN,
@@ -45,6 +45,7 @@ from kiosk.services.uow import UNREADABLE_ERRORS, UnitOfWork
 from kiosk.services.views import (
     DeviceInfo,
     DeviceStatus,
+    Holding,
     ImportProblem,
     ImportReport,
     StaffInfo,
@@ -180,6 +181,12 @@ class PeopleService(UseCases):
             _audit(uow, admin_code, "staff_added", code=row["code"])
             return state.get_staff_info(uow.session, staff.code)
 
+    def holding(self, code: str) -> Holding | None:
+        """What ``code`` still holds (devices off site, a phone in a store), said as
+        retiring them says it; None when nothing."""
+        with self.ctx.read() as session:
+            return _holders(session, self.ctx.clock(), [code]).get(code)
+
     def retire_staff(
         self, code: str, *, admin_code: str | None = None, force: bool = False
     ) -> StaffInfo:
@@ -192,7 +199,12 @@ class PeopleService(UseCases):
                 raise RuleViolation("You cannot retire yourself: ask another admin.")
             _refuse_last_admin(uow.session, [staff.id])
             if not force:
-                _refuse_device_holders(uow, [staff])
+                holding = _holders(uow.session, uow.now, [staff.code]).get(staff.code)
+                if holding is not None:
+                    raise RuleViolation(
+                        f"{holding.said}. {_LEAVING}: {holding.first} first, or retire them "
+                        f"anyway with --force ({holding.kept})."
+                    )
             roles = state.roles_of(uow.session, [staff.id])[staff.id]
             row = _staff_values(staff, roles) | {"retired_at": uow.now}
             uow.change_reference("staff", staff.id, row, by=_by(uow, admin_code))
@@ -370,14 +382,15 @@ class PeopleService(UseCases):
                 else:
                     updated += 1
             if retired:
-                for code, held in _holders(uow, retired).items():
+                for code, holding in _holders(uow.session, uow.now, retired).items():
+                    held = "; ".join(holding.held)
                     if force:
-                        warnings.append(f"{code} retired (--force): {'; '.join(held)}")
+                        warnings.append(f"{code} retired (--force): {held} ({holding.kept})")
                     else:
                         retired.remove(code)
                         warnings.append(
-                            f"{code} not retired: {'; '.join(held)} (record the return or "
-                            "the phone's collection at the kiosk first, or use --force)"
+                            f"{code} not retired: {held} ({_LEAVING}: {holding.first} first, "
+                            "or use --force)"
                         )
                 _retire_codes(uow, retired, by)
             _audit(
@@ -488,29 +501,6 @@ def _refuse_last_admin(session: Session, leaving: list[int]) -> None:
     if admins and not admins - set(leaving):
         raise RuleViolation(
             "That would leave the school with no admin: give someone else the admin role first."
-        )
-
-
-def _refuse_device_holders(uow: UnitOfWork, people: list[Staff]) -> None:
-    ids = {p.id for p in people}
-    held = [item for item in state.offsite_now(uow.session, uow.now) if item.staff.id in ids]
-    if held:
-        listed = "; ".join(
-            f"{item.staff.name} ({item.staff.code}) has {item.device.tag} off site" for item in held
-        )
-        raise RuleViolation(
-            f"{listed}. Record the return first, or retire them anyway with --force "
-            "(the device stays listed as off site with them)."
-        )
-    phones = [p for p in state.phones_now(uow.session) if p.staff.id in ids]
-    if phones:
-        listed = "; ".join(
-            f"{p.staff.name} ({p.staff.code}): their phone is in the {p.store.name}" for p in phones
-        )
-        raise RuleViolation(
-            f"{listed}. Record its collection at the kiosk first (their badge stops working "
-            "once they have left), or retire them anyway with --force (the phone stays "
-            "listed in the store)."
         )
 
 
@@ -644,21 +634,46 @@ def _check_roster(
     return kept, problems, retired
 
 
-def _holders(uow: UnitOfWork, codes: list[str]) -> dict[str, list[str]]:
+_LEAVING = "Their badge stops working once they have left"
+
+
+def _holders(session: Session, now: Any, codes: list[str]) -> dict[str, Holding]:
     """For each of ``codes`` with a device off site or a phone in a store now: what they
-    hold, in words ("LAP-001 still off site with them", "their phone is in the ...")."""
-    held: dict[str, list[str]] = {}
-    for item in state.offsite_now(uow.session, uow.now):
+    hold, what to do first, and what stays listed with them if retired anyway. The one
+    rule behind retire's refusal, the import's warnings and the console's warning."""
+    found: dict[str, tuple[str, list[str], list[str], list[str]]] = {}
+
+    def add(staff: StaffInfo, held: str, todo: str, stays: str) -> None:
+        entry = found.setdefault(staff.code, (staff.name, [], [], []))
+        entry[1].append(held)
+        entry[2].append(todo)
+        entry[3].append(stays)
+
+    for item in state.offsite_now(session, now):
         if item.staff.code in codes:
-            held.setdefault(item.staff.code, []).append(
-                f"{item.device.tag} still off site with them"
+            tag = item.device.tag
+            add(
+                item.staff,
+                f"{tag} off site",
+                f"record the return of {tag}",
+                f"{tag} stays listed as off site with them",
             )
-    for phone in state.phones_now(uow.session):
+    for phone in state.phones_now(session):
         if phone.staff.code in codes:
-            held.setdefault(phone.staff.code, []).append(
-                f"their phone is in the {phone.store.name}"
+            in_drawer = phone.store.code == BREAKFAST_DRAWER_STORE
+            add(
+                phone.staff,
+                f"their phone is in the {phone.store.name}",
+                # The drawer is locked: the lead hands phones back from it (F3).
+                "have the breakfast-club lead hand the phone back (Breakfast club, F3)"
+                if in_drawer
+                else "record the phone's collection at the kiosk",
+                f"the phone stays listed in the {phone.store.name}",
             )
-    return held
+    return {
+        code: Holding(code, name, tuple(held), tuple(todo), tuple(stays))
+        for code, (name, held, todo, stays) in found.items()
+    }
 
 
 def _acting_admin(uow: UnitOfWork, admin_code: str) -> StaffInfo:

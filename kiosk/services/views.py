@@ -113,6 +113,35 @@ class PhoneInOut:
 
 
 @dataclass(frozen=True, slots=True)
+class Holding:
+    """What a member of staff about to be retired still holds, in words: ``held`` ("LAP-001
+    off site", "their phone is in the ..."), what to do ``first`` ("record the return of
+    LAP-001"), and what ``stays`` listed with them if they are retired anyway. Every
+    refusal and warning about retiring them is said from this."""
+
+    code: str
+    name: str
+    held: tuple[str, ...]
+    todo: tuple[str, ...]
+    stays: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        _one_line(self, "name")
+
+    @property
+    def said(self) -> str:
+        return f"{self.name} ({self.code}): {'; '.join(self.held)}"
+
+    @property
+    def first(self) -> str:
+        return " and ".join(self.todo)
+
+    @property
+    def kept(self) -> str:
+        return " and ".join(self.stays)
+
+
+@dataclass(frozen=True, slots=True)
 class PhoneHolding:
     staff: StaffInfo
     store: StoreInfo
