@@ -4,7 +4,7 @@ file)."""
 from __future__ import annotations
 
 import pytest
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Button, DataTable, Input, Static
 
 from kiosk.services.app import Services
 from kiosk.ui.admin.dialogs import ConfirmDialog
@@ -14,18 +14,39 @@ from tests.ui.test_admin_console import services  # noqa: F401  (the console's s
 pytestmark = pytest.mark.ui
 
 
-async def test_retire_after_the_warning_retires_a_leaver_who_still_has_a_laptop(
+HOLDS = {
+    # what she holds: the warning's words, and how it stays listed once she is retired
+    "laptop": ("LAP-001 off site", "record the return of LAP-001"),
+    "phone": (
+        "their phone is in the Staff-room secure store",
+        "record the phone's collection at the kiosk",
+    ),
+    "drawer phone": (
+        "their phone is in the",
+        "have the breakfast-club lead hand the phone back (Breakfast club, F3)",
+    ),
+}
+
+
+@pytest.mark.parametrize("holds", list(HOLDS))
+async def test_retire_anyway_after_the_warning_retires_a_leaver_who_still_holds_it(
     services: Services,  # noqa: F811
+    holds: str,
 ) -> None:
-    # A leaver has not brought the laptop back. The console warns ("still has laptop LAP-001
-    # off site. Retiring them does not record it as returned") and offers Retire; Retire
-    # then said "retire them anyway with --force": a command-line flag, in the console,
-    # and the leaver's badge kept working.
+    # A leaver has not brought the laptop back, or their phone is still in a store. The
+    # console warns and offers Retire; Retire then said "retire them anyway with --force":
+    # a command-line flag, in the console, and the leaver's badge kept working. A phone
+    # alone was never tried; the warning said "record its collection at the kiosk first"
+    # and the button retired them all the same (and for the drawer, the lead hands it back).
     from tests.school import make_ready
 
     make_ready(services, "ASMITH")
-    services.devices.sign_out("ASMITH", ["LAP-001"], reason="Report writing")
-    services.phones.deposit("ASMITH")  # and her phone is in the staff room (round 18 too)
+    if holds == "laptop":
+        services.devices.sign_out("ASMITH", ["LAP-001"], reason="Report writing")
+    elif holds == "phone":
+        services.phones.deposit("ASMITH")
+    else:
+        services.phones.deposit("ASMITH", "DRAWER", recorded_by="BJONES")
     app = ConsoleHost(services)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.focused, DataTable))
@@ -37,9 +58,12 @@ async def test_retire_after_the_warning_retires_a_leaver_who_still_has_a_laptop(
         await pilot.press("r")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         said = " ".join(str(w.visual) for w in app.screen.query(Static))
-        assert "Alice Smith still has laptop LAP-001 off site" in said
-        assert "record its collection at the kiosk first" in said, said
-        app.screen.query_one("#yes").press()
+        held, first = HOLDS[holds]
+        assert f"Alice Smith (ASMITH): {held}" in said, said
+        assert f"{first} first" in said and "Retired anyway" in said, said
+        yes = app.screen.query_one("#yes", Button)
+        assert str(yes.label) == "Retire anyway"
+        yes.press()
         await wait_until(
             pilot,
             lambda: (
@@ -54,8 +78,11 @@ async def test_retire_after_the_warning_retires_a_leaver_who_still_has_a_laptop(
         assert "--force" not in shown, shown
         assert "Alice Smith retired." in shown, shown
     assert all(s.code != "ASMITH" for s in services.people.list_staff())
-    # The laptop stays listed as off site with her, for the office to get back.
-    assert any(item.device.tag == "LAP-001" for item in services.devices.offsite_now())
+    # What she holds stays listed with her, for the office to get back.
+    if holds == "laptop":
+        assert any(item.device.tag == "LAP-001" for item in services.devices.offsite_now())
+    else:
+        assert any(p.staff.code == "ASMITH" for p in services.phones.phones_now())
 
 
 async def test_the_office_consoles_footer_says_f10_closes_the_console(

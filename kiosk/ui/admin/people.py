@@ -15,7 +15,7 @@ from textual.widgets import Button, Checkbox, DataTable, Label, Static
 from kiosk.domain.devicekinds import DEFAULT_KINDS, DeviceKinds
 from kiosk.domain.errors import InvalidInput
 from kiosk.domain.events import DeviceKind, Role
-from kiosk.services.views import DeviceInfo, ImportReport, StaffInfo
+from kiosk.services.views import DeviceInfo, Holding, ImportReport, StaffInfo
 from kiosk.ui.admin.dialogs import ConfirmDialog, Field, FormDialog
 from kiosk.ui.admin.files import CSV_FILES, read_bytes, resolve
 from kiosk.ui.admin.tables import fill_table, new_table, selected_key
@@ -282,38 +282,31 @@ class PeoplePane(Pane):
             warned = False
 
             def retire() -> Any:
-                # Once the warning has named a device off site or a phone in a store,
-                # Retire retires them (the service's force: it stays listed with them).
+                # Once the warning has named what they hold, "Retire anyway" retires them
+                # (the service's force: it stays listed with them).
                 return self.services.people.retire_staff(
                     code, admin_code=self.admin_code, force=warned
                 )
 
-            def ask_about(status: Any) -> None:
+            def ask_about(holding: Holding | None) -> None:
                 nonlocal warned
-                # What they still hold is said before they are retired (it is not returned).
+                # What they still hold is said before they are retired (the service's own
+                # words: retiring does not record it as returned or collected).
                 question = (
                     f"Retire {name} ({code})? Their badge stops working; "
                     "their history stays in the register."
                 )
-                if status.offsite:
+                yes = "Retire"
+                if holding is not None:
                     warned = True
-                    held = ", ".join(
-                        f"{item.device.kind_label.lower()} {item.device.tag}"
-                        for item in status.offsite
-                    )
+                    yes = "Retire anyway"
                     question += (
-                        f"\n\n⚠ {name} still has {held} off site. Retiring them does not "
-                        "record it as returned: get it back first, or record its return."
-                    )
-                if status.phone is not None:
-                    warned = True
-                    question += (
-                        f"\n\n⚠ Their phone is still in the {status.phone.store.name}. "
-                        "Their badge cannot collect it once they have left: record its "
-                        "collection at the kiosk first."
+                        f"\n\n⚠ {holding.said}. Retiring them does not record it as "
+                        f"returned or collected: {holding.first} first. Retired anyway, "
+                        f"{holding.kept}."
                     )
                 self.app.push_screen(
-                    ConfirmDialog(question, yes="Retire", activity=self.activity), confirmed
+                    ConfirmDialog(question, yes=yes, activity=self.activity), confirmed
                 )
 
             def confirmed(yes: bool | None) -> None:
@@ -326,7 +319,7 @@ class PeoplePane(Pane):
                         kept_as=f"Retiring {name}",
                     )
 
-            self.db(lambda: self.services.people.status(code), ask_about, group="change")
+            self.db(lambda: self.services.people.holding(code), ask_about, group="change")
             return
 
         def confirmed_device(yes: bool | None) -> None:
