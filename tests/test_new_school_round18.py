@@ -242,3 +242,24 @@ def test_retiring_someone_whose_phone_is_in_the_drawer_says_the_lead_hands_it_ba
     said = refused.value.message
     assert "have the breakfast-club lead hand the phone back" in said, said
     assert "collection at the kiosk" not in said, said
+
+
+def test_a_new_policy_version_with_the_same_text_is_refused(services: Services) -> None:
+    # The office chose last term's file again for "Autumn 2026": published as a new version,
+    # every member of staff was asked to acknowledge the same words again, and nothing said so.
+    make_school(services)
+    services.policies.publish("Phones policy", "Spring 2026", "# Phones\n\nIn the store.\n")
+    with pytest.raises(RuleViolation) as refused:
+        services.policies.publish("Phones policy", "Autumn 2026", "# Phones\n\nIn the store.\n")
+    said = refused.value.message
+    assert "the same as version Spring 2026" in said and "acknowledge" in said, said
+    assert [p.version for p in services.policies.current() if p.title == "Phones policy"] == [
+        "Spring 2026"
+    ]
+    # Another title with the same words, or the same text made required, is published.
+    services.policies.publish(
+        "Phones (breakfast club)", "Spring 2026", "# Phones\n\nIn the store.\n"
+    )
+    services.policies.publish(
+        "Phones policy", "Spring 2026 (optional)", "# Phones\n\nIn the store.\n", required=False
+    )

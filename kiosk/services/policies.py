@@ -13,7 +13,7 @@ from kiosk.domain.errors import InvalidInput, NotFound, RuleViolation
 from kiosk.domain.events import EventKind, ReviewStatus, Role
 from kiosk.domain.policytext import too_long, unshown_parts
 from kiosk.domain.text import check_typed_line
-from kiosk.domain.timeutil import local_date
+from kiosk.domain.timeutil import format_local, local_date
 from kiosk.services import state
 from kiosk.services.common import UseCases, receipt
 from kiosk.services.views import (
@@ -70,6 +70,24 @@ class PolicyService(UseCases):
             )
             if exists is not None:
                 raise RuleViolation(f"{title} version {version} is already published.")
+            fingerprint = text_fingerprint(text)
+            current = uow.session.scalar(
+                select(Policy).where(Policy.title == title).order_by(Policy.id.desc()).limit(1)
+            )
+            if (
+                current is not None
+                and current.sha256 == fingerprint
+                and bool(current.required) == required
+            ):
+                # The same words (the same SHA-256) as the version in force: every member of
+                # staff would be asked to acknowledge them again, for nothing.
+                since = format_local(current.published_at, self.ctx.settings.zone, "%d %B %Y")
+                raise RuleViolation(
+                    f"{title} version {version} was not published: its text is the same as "
+                    f"version {current.version}, in force since {since} (the same SHA-256). "
+                    "Everyone would be asked to acknowledge it again for nothing: is it the "
+                    "right file?"
+                )
             policy_id = uow.next_id("policies", title=title)
             uow.change_reference(
                 "policies",
@@ -78,7 +96,7 @@ class PolicyService(UseCases):
                     "title": title,
                     "version": version,
                     "text": text,
-                    "sha256": text_fingerprint(text),
+                    "sha256": fingerprint,
                     "required": required,
                     "published_at": uow.now,
                 },
