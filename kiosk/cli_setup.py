@@ -52,12 +52,27 @@ def add_staff_retire(staff_sub: SubParsers) -> None:
         cmd_staff_retire,
         help="mark a member of staff as having left",
         description="Mark a member of staff as having left: their badge stops working, their "
-        "history stays in the register. Refused while they have a device off site, unless "
-        "--force is given; refused for the last admin.",
+        "history stays in the register. Refused while they have a device off site or a phone in "
+        "a store, unless --force is given; refused for the last admin.",
     )
     ret.add_argument("code", metavar="CODE", help="their staff code")
-    ret.add_argument("--force", action="store_true", help="retire them even with a device off site")
+    ret.add_argument(
+        "--force",
+        action="store_true",
+        help="retire them even with a device off site or a phone in a store",
+    )
     add_sign_in(ret)
+    back = command(
+        staff_sub,
+        "hand-back",
+        cmd_staff_hand_back,
+        help="record that the office handed someone's phone back from its store",
+        description="Record that the office handed a member of staff's phone back from the "
+        "store it is in (a collection, recorded by you): for a leaver, whose badge the kiosk "
+        "refuses once they have left.",
+    )
+    back.add_argument("code", metavar="CODE", help="their staff code")
+    add_sign_in(back)
 
 
 def add_device_kind_commands(dev_sub: SubParsers) -> None:
@@ -191,7 +206,21 @@ def cmd_staff_retire(args: argparse.Namespace) -> int:
     for item in theirs:
         print(f"Warning: {item.device.kind_label} {item.device.tag} is still off site with them.")
     for phone in (p for p in phones if p.staff.code == person.code):
-        print(f"Warning: their phone is still listed in the {display_text(phone.store.name)}.")
+        print(
+            f"Warning: their phone is still listed in the {display_text(phone.store.name)} "
+            f"(once the office has handed it back: kiosk staff hand-back {person.code})."
+        )
+    return 0
+
+
+def cmd_staff_hand_back(args: argparse.Namespace) -> int:
+    from kiosk.cli import _signed_in
+
+    with _signed_in(args, create=False, setup_ok=False) as (services, admin):
+        assert admin is not None  # setup_ok=False: signed in, or refused
+        done = services.phones.hand_back(args.code, admin_code=admin)
+    name = f"{done.staff.name} ({done.staff.code})" if done.staff else args.code
+    print(f"Recorded: the office handed {name} their phone back ({done.summary}).")
     return 0
 
 

@@ -8,7 +8,7 @@ import os
 import stat
 import tomllib
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -547,5 +547,42 @@ def test_setup_piped_run_again_with_the_same_answers_keeps_the_pin_it_set(
     services = services_on(fresh_db)
     try:
         assert services.admin.check_pin("246801").ok
+    finally:
+        services.close()
+
+
+def test_staff_hand_back_records_a_leavers_phone_collected_by_the_office(
+    fresh_db: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Round 18: a leaver retired with --force, their phone in the staff room: their badge is
+    # refused at the kiosk, and nothing else could record the phone handed back.
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER + "KLEFT,Kay Left,,MHEAD,\n", encoding="utf-8")
+    assert run(capsys, "staff", "import", str(roster))[0] == 0
+    # Her phone goes in (the kiosk's clock: the CLI's, the real one).
+    services = Services(make_engine(fresh_db), load_settings(), lambda: datetime.now(UTC))
+    try:
+        services.phones.deposit("KLEFT")
+    finally:
+        services.close()
+    status, out, _ = run(capsys, "staff", "retire", "KLEFT", "--force")
+    assert status == 0 and "kiosk staff hand-back KLEFT" in out, out
+    status, _, err = run(capsys, "staff", "hand-back", "KLEFT")
+    assert status == 1 and "no admin can sign in yet" in err, err
+    services = Services(make_engine(fresh_db), load_settings(), lambda: datetime.now(UTC))
+    try:
+        services.admin.set_pin("135792")
+    finally:
+        services.close()
+    piped(monkeypatch, "135792")
+    status, out, err = run(capsys, "staff", "hand-back", "KLEFT", "--admin", "MHEAD", "--pin-stdin")
+    assert status == 0, err
+    assert "the office handed Kay Left (KLEFT) their phone back" in out, out
+    services = services_on(fresh_db)
+    try:
+        assert not services.phones.phones_now()
     finally:
         services.close()

@@ -263,3 +263,20 @@ def test_a_new_policy_version_with_the_same_text_is_refused(services: Services) 
     services.policies.publish(
         "Phones policy", "Spring 2026 (optional)", "# Phones\n\nIn the store.\n", required=False
     )
+
+
+def test_the_office_records_a_leavers_phone_handed_back(services: Services) -> None:
+    # Retired with their phone in a store (--force, "Retire anyway"): their badge is refused,
+    # so nobody could record its collection; the phone stayed in the store for good, in the
+    # office's digest every school day, unless a real deposit was voided.
+    make_school(services)
+    services.phones.deposit("ASMITH")
+    services.people.retire_staff("ASMITH", force=True)
+    with pytest.raises(RuleViolation, match="not an admin"):
+        services.phones.hand_back("ASMITH", admin_code="BJONES")
+    done = services.phones.hand_back("ASMITH", admin_code="DOFFICE")
+    assert "Staff-room secure store" in done.summary
+    assert not [p for p in services.phones.phones_now() if p.staff.code == "ASMITH"]
+    with pytest.raises(RuleViolation, match="no phone in a store"):
+        services.phones.hand_back("ASMITH", admin_code="DOFFICE")
+    assert services.integrity.verify().ok

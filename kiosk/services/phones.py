@@ -54,6 +54,24 @@ class PhoneService(UseCases):
                     )
             return _collected(uow, staff, by, held)
 
+    def hand_back(self, staff_code: str, *, admin_code: str) -> EventReceipt:
+        """The office records that it handed a phone back from its store: a collection,
+        recorded by the admin. For a leaver (retired with --force, or the console's "Retire
+        anyway") whose badge the kiosk refuses, so that the phone leaves the store honestly,
+        not by voiding the deposit."""
+        with self.ctx.write() as uow:
+            staff = state.get_staff_info(uow.session, staff_code, active=False)
+            by = state.get_staff_info(uow.session, admin_code)
+            if not by.has_role(Role.ADMIN.value):
+                raise RuleViolation(
+                    f"{by.name} is not an admin: only an admin records a phone handed back "
+                    "by the office."
+                )
+            held = state.phone_holding(uow.session, staff)
+            if held is None:
+                raise RuleViolation(f"{staff.name} has no phone in a store to hand back.")
+            return _collected(uow, staff, by, held)
+
     def in_or_out(self, staff_code: str) -> PhoneInOut | None:
         """ "Phone in / out", then a badge: the person's phone is collected if it is in a
         store, deposited in the staff-room store if not; one transaction. None when no

@@ -109,3 +109,31 @@ async def test_the_office_consoles_footer_says_f10_closes_the_console(
         said = " ".join(str(w.visual) for w in app.screen.query(Static))
         assert "kiosk in the staff room keeps running" in said
         await pilot.press("escape")
+
+
+async def test_the_office_records_a_leavers_phone_handed_back_in_the_phones_view(
+    services: Services,  # noqa: F811
+) -> None:
+    # Retired anyway with her phone in the staff room: her badge is refused at the kiosk, and
+    # the console had no way to record the office handing it back (only voiding a deposit).
+    services.phones.deposit("ASMITH")
+    services.people.retire_staff("ASMITH", force=True)
+    app = ConsoleHost(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.focused, DataTable))
+        await pilot.press("2")
+        phones = app.screen.query_one("#phones-table", DataTable)
+        await wait_until(pilot, lambda: phones.row_count == 1 and app.focused is phones)
+        await pilot.press("h")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        said = " ".join(str(w.visual) for w in app.screen.query(Static))
+        assert "handed Alice Smith (ASMITH) their phone back" in said, said
+        app.screen.query_one("#yes").press()
+        await wait_until(
+            pilot,
+            lambda: (
+                "handed back by the office"
+                in " ".join(str(w.visual) for w in app.screen.query(Static))
+            ),
+        )
+    assert not services.phones.phones_now()

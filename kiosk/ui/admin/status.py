@@ -18,7 +18,7 @@ from textual.widgets import Button, DataTable, Static
 
 from kiosk.services.register import RegisterFilter, neutralise
 from kiosk.services.views import OffsiteItem, PhoneHolding, RegisterRow
-from kiosk.ui.admin.dialogs import Field, FormDialog
+from kiosk.ui.admin.dialogs import ConfirmDialog, Field, FormDialog
 from kiosk.ui.admin.files import write_text_file
 from kiosk.ui.admin.tables import fill_table, new_table, selected_key
 from kiosk.ui.admin.widgets import OVERDUE_MARK, FeedbackLine, Pane
@@ -87,7 +87,10 @@ class PhonesPane(Pane):
     PhonesPane .toolbar { height: auto; }
     PhonesPane .toolbar Button { margin-right: 1; }
     """
-    BINDINGS = [Binding("e", "export", "Export CSV")]
+    BINDINGS = [
+        Binding("e", "export", "Export CSV"),
+        Binding("h", "hand_back", "Handed back"),
+    ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -104,6 +107,7 @@ class PhonesPane(Pane):
         yield table
         with Horizontal(classes="toolbar"):
             yield Button("Export to CSV…", id="phones-export", compact=True)
+            yield Button("Handed back by the office…", id="phones-hand-back", compact=True)
         yield FeedbackLine()
 
     def end_of_day(self) -> datetime:
@@ -228,6 +232,45 @@ class PhonesPane(Pane):
     @on(Button.Pressed, "#phones-export")
     def _export(self) -> None:
         self.action_export()
+
+    @on(Button.Pressed, "#phones-hand-back")
+    def _hand_back(self) -> None:
+        self.action_hand_back()
+
+    def action_hand_back(self) -> None:
+        """The office hands the chosen phone back from its store (a leaver's badge is refused
+        at the kiosk): recorded as its collection, by the admin signed in."""
+        table = self.query_one("#phones-table", DataTable)
+        key = selected_key(table)
+        line = next((x for x in self.lines if x.held and f"held-{x.staff_code}" == key), None)
+        if line is None:
+            self.no_row(table, "Choose a phone still in a store in the list first.")
+            return
+        code, name, store = line.staff_code, line.staff_name, line.store
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.db(
+                    lambda: self.services.phones.hand_back(code, admin_code=self.admin_code),
+                    self._handed_back,
+                    group="change",
+                )
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Record that the office handed {name} ({code}) their phone back from the "
+                f"{store}? It is recorded as collected, by you. For someone at school, their "
+                "badge at the kiosk does this.",
+                yes="Handed back",
+                activity=self.activity,
+            ),
+            confirmed,
+        )
+
+    def _handed_back(self, done: Any) -> None:
+        name = done.staff.name if done.staff else "The phone"
+        self.say(f"{name}: {done.summary}, handed back by the office.", ok=True)
+        self.load()
 
 
 class OffsitePane(Pane):
