@@ -51,8 +51,13 @@ async def test_first_run_sets_the_pin_then_opens_the_console(services: Services)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: "No admin PIN is set yet" in status(app))
         assert isinstance(app.focused, Input) and app.focused.id == "new-pin"
-        # Typed by keys: only digits go in; the two must match.
-        await pilot.press(*"40a2718", "enter", *"402719", "enter", *"DOFFICE", "enter")
+        # Typed by keys: a letter among the digits (a badge scanned there) is not a PIN:
+        # cleared, the cursor kept in the field; the two must match.
+        await pilot.press(*"40a2718", "enter")
+        await wait_until(pilot, lambda: any("not the PIN" in m for m in messages(app)))
+        assert app.focused is app.screen.query_one("#new-pin", Input)
+        assert app.screen.query_one("#new-pin", Input).value == ""
+        await pilot.press(*PIN, "enter", *"402719", "enter", *"DOFFICE", "enter")
         await wait_until(pilot, lambda: any("not the same" in m for m in messages(app)))
         assert not services.admin.is_pin_set()
         await pilot.press(*PIN, "enter", *PIN, "enter")

@@ -107,3 +107,44 @@ async def test_the_pin_typed_in_the_staff_code_field_is_masked_as_typed(
         await pilot.press("backspace")
         await pilot.pause()
         assert not code.password  # five digits: a staff code's shape, shown as typed
+
+
+@pytest.fixture
+def no_pin_yet(sqlite_url: str, clock: FakeClock) -> Iterator[Services]:
+    svc = open_services(sqlite_url, clock)
+    clock.set(START - timedelta(days=7))
+    make_school(svc)
+    clock.set(START)
+    yield svc
+    svc.close()
+
+
+@pytest.mark.parametrize("enter_between", [True, False])
+async def test_a_badge_scanned_into_a_new_pin_field_sets_no_pin(
+    no_pin_yet: Services, enter_between: bool
+) -> None:
+    """First run: the admin types the new PIN and scans her badge without Enter, twice (or
+    types the PIN, Enter, the PIN again and the badge). Both fields held "4027181" (the
+    badge's letters refused, its "1" kept): they matched, that PIN was set, the console
+    opened, and the PIN she knows was refused from then on. A PIN field that refused a key
+    after its digits is cleared, with the other, and the screen says why; nothing is set."""
+    services = no_pin_yet
+    app = AdminApp(services.settings, services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(
+            pilot, lambda: "No admin PIN" in text_of(app.screen.query_one("#signin-status", Static))
+        )
+        if enter_between:
+            await pilot.press(*PIN, "enter", *PIN, *"SRK1:S:DOFFICE", "enter")
+        else:
+            await pilot.press(*PIN, *"SRK1:S:DOFFICE", "enter")
+            await pilot.press(*PIN, *"SRK1:S:DOFFICE", "enter")
+        await pilot.press(*"SRK1:S:DOFFICE", "enter")
+        await pilot.pause(0.3)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not isinstance(app.screen, AdminConsoleScreen)
+        assert any("not the PIN" in m for m in messages(app))
+        for field in ("#new-pin", "#new-pin-again"):
+            assert app.screen.query_one(field, Input).value == ""
+    assert not services.admin.is_pin_set()

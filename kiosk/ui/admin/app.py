@@ -191,7 +191,7 @@ class SignInScreen(Screen[None]):
 
     @on(Input.Submitted, "#pin")
     def _pin_entered(self) -> None:
-        if self._not_only_digits():
+        if self._not_only_digits("#pin"):
             return
         if not self.query_one("#pin", Input).value:
             # Enter with the PIN field empty: most often a staff code typed into it first,
@@ -204,16 +204,28 @@ class SignInScreen(Screen[None]):
             return
         self.query_one("#code", Input).focus()
 
-    def _not_only_digits(self) -> bool:
-        """The PIN field refused a key since it was last read (a letter: a badge scanned into
-        it, the PIN typed and then the badge without Enter, kept the PIN and the "1" of
-        "SRK1:S:..."): what it holds is not the PIN as typed. Cleared and not sent, so not
-        counted as a wrong PIN; True when so."""
-        field = self.query_one("#pin", SecretInput)
-        if not field.take_refused_key():
+    def _not_only_digits(self, *selectors: str) -> bool:
+        """A PIN field (``selectors``: the sign-in's, or the first run's two) refused a key
+        since it was last read (a letter: a badge scanned into it, the PIN typed and then the
+        badge without Enter, kept the PIN and the "1" of "SRK1:S:..."): what it holds is not
+        the PIN as typed. All of them cleared and not sent, so not counted as a wrong PIN,
+        nor set as the new PIN; True when so."""
+        fields = [self.query_one(selector, SecretInput) for selector in selectors]
+        refused = [field.take_refused_key() for field in fields]  # each asked: forgotten
+        if not any(refused):
             return False
-        had_digits, field.value = bool(field.value), ""
-        if had_digits:
+        had_digits = any(field.value for field in fields)
+        for field in fields:
+            field.value = ""
+        setup = len(fields) > 1
+        if had_digits and setup:
+            self.say(
+                "That was not the PIN: more than digits were typed in a PIN field (a badge "
+                "scanned there?). Both PIN fields are cleared and no PIN is set. Type the new "
+                "PIN, then Enter; the same PIN again, then Enter; then your staff code.",
+                error=True,
+            )
+        elif had_digits:
             self.say(
                 "That was not the PIN: more than digits were typed in the PIN field (a badge "
                 "scanned there?). It is cleared, not counted as an attempt. Type the PIN, then "
@@ -222,10 +234,11 @@ class SignInScreen(Screen[None]):
             )
         else:
             self.say(
-                "The admin PIN goes here first (digits only), then Enter; then your staff code.",
+                f"The {'new ' if setup else ''}admin PIN goes here first (digits only), then "
+                "Enter; then your staff code.",
                 error=True,
             )
-        field.focus()
+        fields[0].focus()
         return True
 
     @on(Input.Changed, "#code")
@@ -240,7 +253,7 @@ class SignInScreen(Screen[None]):
         services = self.services
         if services is None or self.busy:
             return
-        if self._not_only_digits():
+        if self._not_only_digits("#pin"):
             return
         pin = self.query_one("#pin", Input).value
         code_text = self.query_one("#code", Input).value
@@ -299,12 +312,20 @@ class SignInScreen(Screen[None]):
 
     # --- first run: set the PIN ----------------------------------------------------------------
 
+    # A badge scanned into a new PIN field (the PIN typed, then the badge without Enter) kept
+    # the PIN and the "1" of "SRK1:S:...": typed so in both, they matched and that PIN was
+    # set, one the admin does not know. Checked at each Enter and before it is set.
+
     @on(Input.Submitted, "#new-pin")
     def _new_pin_entered(self) -> None:
+        if self._not_only_digits("#new-pin", "#new-pin-again"):
+            return
         self.query_one("#new-pin-again", Input).focus()
 
     @on(Input.Submitted, "#new-pin-again")
     def _again_entered(self) -> None:
+        if self._not_only_digits("#new-pin", "#new-pin-again"):
+            return
         self.query_one("#setup-code", Input).focus()
 
     @on(Input.Submitted, "#setup-code")
@@ -312,6 +333,8 @@ class SignInScreen(Screen[None]):
     def set_pin(self) -> None:
         services = self.services
         if services is None or self.busy:
+            return
+        if self._not_only_digits("#new-pin", "#new-pin-again"):
             return
         pin = self.query_one("#new-pin", Input).value
         again = self.query_one("#new-pin-again", Input).value
