@@ -27,7 +27,7 @@ from kiosk.domain.errors import DatabaseUnavailable, KioskError
 from kiosk.domain.scan import may_be_the_pin, parse_scan
 from kiosk.domain.text import display_text
 from kiosk.ui.base import StaffModal
-from kiosk.ui.widgets import Notice, TouchButton
+from kiosk.ui.widgets import MaskedInput, Notice, TouchButton
 
 if TYPE_CHECKING:
     from kiosk.services.admin import PinCheck, SignIn
@@ -78,7 +78,7 @@ class PinScreen(StaffModal):
                 yield TouchButton("Clear", id="pin-clear", classes="pin-key")
                 yield TouchButton("0", id="pin-0", classes="pin-key")
                 yield TouchButton("⌫", id="pin-back", classes="pin-key")
-            yield Input(placeholder="Staff code", id="admin-code", max_length=40)
+            yield MaskedInput(placeholder="Staff code", id="admin-code", max_length=40)
             with Grid(id="admin-menu"):
                 yield TouchButton("Admin console", key="F2", id="menu-console", variant="primary")
                 yield TouchButton("Exit kiosk", key="F3", id="menu-exit", variant="error")

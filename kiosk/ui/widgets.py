@@ -14,6 +14,7 @@ from itertools import accumulate
 from typing import ClassVar
 
 from textual import events
+from textual.actions import SkipAction
 from textual.binding import Binding, BindingType
 from textual.color import Color
 from textual.content import Content
@@ -72,6 +73,24 @@ class Choice(RadioButton):
     def watch_value(self) -> None:
         self.BUTTON_INNER = "●" if self.value else " "
         super().watch_value()
+
+
+class MaskedInput(Input):
+    """A text field whose text, while it is masked (``password``: a PIN, or a run of digits
+    shaped like one), is never copied or cut. Stock Textual copies a password field's
+    selection as any other (Ctrl+C, Ctrl+X) to the app's clipboard, where Ctrl+V puts it in a
+    field in clear, and to the terminal's (OSC 52): the computer's clipboard, pasted later
+    anywhere. Shown as typed, it is copied as any text."""
+
+    def action_copy(self) -> None:
+        if self.password:
+            raise SkipAction()  # Ctrl+C goes on to the app: "press Ctrl+Q to quit"
+        super().action_copy()
+
+    def action_cut(self) -> None:
+        if self.password:
+            raise SkipAction()
+        super().action_cut()
 
 
 class CodeField(Input):

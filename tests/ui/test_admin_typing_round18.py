@@ -148,3 +148,34 @@ async def test_a_badge_scanned_into_a_new_pin_field_sets_no_pin(
         for field in ("#new-pin", "#new-pin-again"):
             assert app.screen.query_one(field, Input).value == ""
     assert not services.admin.is_pin_set()
+
+
+@pytest.mark.parametrize("key", ["ctrl+c", "ctrl+x"])
+async def test_the_pin_masked_in_the_staff_code_field_is_never_copied(
+    services: Services, key: str
+) -> None:
+    """The PIN typed in the staff-code field is masked there as it is typed; selected
+    (Shift+Tab and Tab back select all) and Ctrl+C (pressed to leave) or Ctrl+X, it went to
+    the clipboard all the same, the office computer's too. Masked, it is not copied."""
+    app = AdminApp(services.settings, services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(
+            pilot,
+            lambda: "Type the admin PIN" in text_of(app.screen.query_one("#signin-status", Static)),
+        )
+        copied: list[str] = []
+        app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+        code = app.screen.query_one("#code", Input)
+        code.focus()
+        await pilot.press(*PIN, "shift+tab", "tab")
+        await pilot.pause()
+        assert code.password and code.selected_text == PIN
+        await pilot.press(key)
+        await pilot.pause()
+        assert copied == []
+        assert code.value == PIN  # not cut either
+        # A staff code (not the PIN's shape, shown as typed) is copied as any text.
+        code.value = "DOFFICE"
+        await pilot.press("shift+tab", "tab", "ctrl+c")
+        await pilot.pause()
+        assert copied == ["DOFFICE"]

@@ -193,3 +193,28 @@ async def test_the_pin_typed_again_for_the_badge_is_not_shown_in_clear(school: S
         assert ADMIN_PIN not in "".join(
             strip.text for strip in code.render_lines(code.region.reset_offset)
         )
+
+
+@pytest.mark.parametrize("key", ["ctrl+c", "ctrl+x"])
+async def test_the_pin_masked_where_the_badge_goes_is_never_copied(
+    school: Services, key: str
+) -> None:
+    """The PIN typed again where the admin's staff code goes is masked; selected (Shift+Home)
+    and copied or cut, it went to the clipboard (and the terminal's, OSC 52) all the same."""
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, "f10", *ADMIN_PIN, "enter")
+        screen = app.screen
+        assert isinstance(screen, PinScreen) and screen.stage == "badge"
+        copied: list[str] = []
+        app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+        for digit in ADMIN_PIN:
+            await pilot.press(digit)
+        await pilot.press("shift+home")
+        await settle(pilot)
+        code = screen.query_one("#admin-code", Input)
+        assert code.password and code.selected_text == ADMIN_PIN
+        await pilot.press(key)
+        await settle(pilot)
+        assert copied == []
+        assert code.value == ADMIN_PIN

@@ -34,6 +34,7 @@ from kiosk.ui.signals import exit_on_sigterm, forget_sigterm
 from kiosk.ui.text import plain
 from kiosk.ui.tuning import memory
 from kiosk.ui.tuning.errors import PlainErrors
+from kiosk.ui.widgets import MaskedInput
 
 if TYPE_CHECKING:
     from kiosk.services.admin import SignIn
@@ -95,7 +96,7 @@ class SignInScreen(Screen[None]):
                 yield Label("Admin PIN")
                 yield SecretInput(restrict=r"[0-9]*", max_length=32, id="pin")
                 yield Label("Your staff code, or scan your badge")
-                yield Input(id="code")
+                yield MaskedInput(id="code")
                 yield Button("Sign in", id="signin", variant="primary")
             with Vertical(id="setup-form"):
                 yield Label("New admin PIN (at least 6 digits)")

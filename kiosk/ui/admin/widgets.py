@@ -7,15 +7,15 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.text import Text
-from textual.actions import SkipAction
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Input, Static, Tabs
+from textual.widgets import DataTable, Static, Tabs
 
 from kiosk.domain.text import display_text
 from kiosk.domain.timeutil import format_local, local_date
 from kiosk.ui.admin.tables import chosen, lost_choice
 from kiosk.ui.admin.workers import run_db
+from kiosk.ui.widgets import MaskedInput
 
 if TYPE_CHECKING:
     from kiosk.services.app import Services
@@ -38,11 +38,9 @@ def at_the_view(screen: Screen[Any]) -> bool:
     return focused is None or isinstance(focused, DataTable | Tabs)
 
 
-class SecretInput(Input):
-    """A field for the PIN: masked, and what it holds is never copied or cut. Stock Textual
-    copies a password field's selection as any other (Ctrl+C, Ctrl+X) to the app's clipboard,
-    where Ctrl+V puts it in a field in clear, and to the terminal's (OSC 52): the office
-    computer's clipboard, pasted later anywhere."""
+class SecretInput(MaskedInput):
+    """A field for the PIN: always masked, so what it holds is never copied or cut
+    (:class:`kiosk.ui.widgets.MaskedInput`)."""
 
     def __init__(self, value: str | None = None, **kwargs: Any) -> None:
         super().__init__(value, password=True, **kwargs)
@@ -57,12 +55,6 @@ class SecretInput(Input):
         """Whether a key was refused since this was last asked (then forgotten)."""
         refused, self._refused_key = self._refused_key, False
         return refused
-
-    def action_copy(self) -> None:
-        raise SkipAction()  # Ctrl+C goes on to the app: "press Ctrl+Q to quit"
-
-    def action_cut(self) -> None:
-        raise SkipAction()
 
 
 class FeedbackLine(Static):
