@@ -179,3 +179,47 @@ async def test_the_pin_masked_in_the_staff_code_field_is_never_copied(
         await pilot.press("shift+tab", "tab", "ctrl+c")
         await pilot.pause()
         assert copied == ["DOFFICE"]
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        ["d", *PIN],  # a stray key before the PIN
+        ["d", "backspace", *PIN],
+        [*"dhall", *PIN],  # her staff code typed first, into the PIN field
+        ["4", "d", "backspace", "backspace", *PIN],  # rubbed out: the field empty again
+    ],
+)
+async def test_a_stray_letter_before_the_pin_does_not_refuse_it(
+    services: Services, keys: list[str]
+) -> None:
+    """A letter typed into the empty PIN field (a stray key, or her staff code typed there
+    first) was remembered: the right PIN typed after it was cleared as "not the PIN (a badge
+    scanned there?)", again and again, whatever she did. Only a key refused among digits
+    (the PIN, then a badge) makes it not the PIN; the field emptied forgets it."""
+    app = AdminApp(services.settings, services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(
+            pilot,
+            lambda: "Type the admin PIN" in text_of(app.screen.query_one("#signin-status", Static)),
+        )
+        await pilot.press(*keys, "enter")
+        await pilot.pause()
+        assert not any("not the PIN" in m for m in messages(app))
+        assert app.focused is app.screen.query_one("#code", Input)
+        await pilot.press(*"DOFFICE", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
+
+
+async def test_a_letter_among_the_pin_digits_is_still_not_the_pin(services: Services) -> None:
+    app = AdminApp(services.settings, services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(
+            pilot,
+            lambda: "Type the admin PIN" in text_of(app.screen.query_one("#signin-status", Static)),
+        )
+        pin = app.screen.query_one("#pin", Input)
+        await pilot.press(*"4027", "x", *"18", "enter")
+        await pilot.pause()
+        assert any("not the PIN" in m for m in messages(app))
+        assert app.focused is pin and pin.value == ""

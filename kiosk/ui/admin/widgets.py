@@ -47,9 +47,17 @@ class SecretInput(MaskedInput):
         self._refused_key = False
 
     def restricted(self) -> None:
-        """A key the field does not take (a letter in a PIN: a badge scanned into it)."""
-        self._refused_key = True
+        """A key the field does not take, among digits already typed (a letter after the PIN:
+        a badge scanned into it, its "1" kept). A letter typed into the empty field (a stray
+        key, a staff code typed there first) is dropped and forgotten: the PIN typed after it
+        is the PIN."""
+        if self.value:
+            self._refused_key = True
         super().restricted()
+
+    def watch_value(self, value: str) -> None:
+        if not value:  # rubbed out, or cleared: what was refused went with it
+            self._refused_key = False
 
     def take_refused_key(self) -> bool:
         """Whether a key was refused since this was last asked (then forgotten)."""
