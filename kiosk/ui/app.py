@@ -38,7 +38,7 @@ from kiosk.ui import tuning
 from kiosk.ui.base import KioskScreenMixin, said_on_the_kiosk
 from kiosk.ui.clock import UiClock
 from kiosk.ui.gateway import UNEXPECTED, Gateway
-from kiosk.ui.keys import FUNCTION_KEYS, TAPS, HeldKeys, KeysInOrder, showing
+from kiosk.ui.keys import FUNCTION_KEYS, TAPS, HeldKeys, KeysInOrder, reads_no_badges, showing
 from kiosk.ui.logfile import setup_file_logging
 from kiosk.ui.scanner import ScanWedge, WedgeOutput
 from kiosk.ui.signals import exit_on_sigterm, forget_sigterm
@@ -481,7 +481,11 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
             scan = self._scans.popleft()
             screen = self.screen
             if not isinstance(screen, KioskScreenMixin):
-                log.info("scan ignored on %s", type(screen).__name__)
+                if reads_no_badges(screen):  # the admin console: dropped, and said
+                    log.info("a badge scanned at the admin console: dropped")
+                    screen.badge_scanned()  # type: ignore[attr-defined]
+                else:
+                    log.info("scan ignored on %s", type(screen).__name__)
                 continue
             # Read over a screen other than home (a person's, a form, a confirmation; or
             # handed on from one to home): what its answer shows comes under the finger of
@@ -500,7 +504,11 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
                 self._scan_answered()
 
     def _scans_wanted(self) -> bool:
+        """The screen on top reads scans, or drops them whole (the admin console: a badge's
+        keys were its shortcuts)."""
         screen = self.screen
+        if reads_no_badges(screen):
+            return True
         return isinstance(screen, KioskScreenMixin) and screen.ACCEPTS_SCANS
 
     def _scan_answered(self) -> None:

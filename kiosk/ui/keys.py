@@ -74,6 +74,13 @@ def showing(screen: object) -> object:
 Held = events.Key | str
 
 
+def reads_no_badges(screen: object) -> bool:
+    """Whether ``screen`` (the admin console and its dialogs) takes no badge: a scanner's
+    payload typed there is found among the keys (kiosk.ui.scanner.ScanWedge) and dropped,
+    the screen's ``badge_scanned()`` saying so, in whichever app shows it."""
+    return bool(getattr(screen, "READS_NO_BADGES", False))
+
+
 def orders_keys(screen: object) -> bool:
     """Whether ``screen`` wants each key followed (see the module's docstring)."""
     return bool(getattr(screen, "KEYS_IN_ORDER", False))

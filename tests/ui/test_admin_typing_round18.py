@@ -6,14 +6,24 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from textual.widgets import Input, Static
+from textual.widgets import DataTable, Input, Static, TabbedContent
 
 from kiosk.services.app import Services
 from kiosk.ui.admin import AdminConsoleScreen
 from kiosk.ui.admin.app import AdminApp
+from kiosk.ui.admin.dialogs import ConsoleModal
 from tests.conftest import START, FakeClock
 from tests.school import make_school
-from tests.ui.admin_support import SIZE, messages, open_services, text_of, wait_until
+from tests.ui.admin_support import (
+    SIZE,
+    console_in,
+    messages,
+    open_services,
+    quiet,
+    text_of,
+    typed,
+    wait_until,
+)
 
 pytestmark = pytest.mark.ui
 
@@ -223,3 +233,74 @@ async def test_a_letter_among_the_pin_digits_is_still_not_the_pin(services: Serv
         await pilot.pause()
         assert any("not the PIN" in m for m in messages(app))
         assert app.focused is pin and pin.value == ""
+
+
+BADGE_DROPPED = "A badge was scanned: the console does not read badges; nothing was done."
+
+
+@pytest.mark.parametrize(
+    ("badge", "gap"),
+    [
+        ("SRK1:S:CBAKER", 0.0),
+        ("srk1:s:cbaker", 0.0),
+        ("SRK1:S:104522", 0.0),
+        ("srk1:s:cbaker", 0.15),
+    ],
+)
+@pytest.mark.parametrize("host", ["kiosk", "office"])
+async def test_a_badge_scanned_into_the_console_does_nothing_and_says_so(
+    services: Services, host: str, badge: str, gap: float
+) -> None:
+    """A colleague scans her badge at the console left open (the kiosk's after F10, or
+    `kiosk admin` with a scanner on the office machine). Its keys went to the console's
+    shortcuts: a staff code's digits chose a view; with Caps Lock on and a row chosen, "c"
+    opened "Correct the register", the rest went in as the reason, and a second scan's Enter
+    voided the event. A whole scan is dropped, and the console says so."""
+    services.phones.deposit("ASMITH")
+    async with console_in(host, services, PIN, rows=1) as (app, pilot):
+        console = app.screen
+        table = console.query_one("#reg-table", DataTable)
+        table.move_cursor(row=table.row_count - 1)
+        await pilot.press("enter")  # the row chosen
+        await quiet(pilot)
+        keys = [{":": "colon"}.get(k, k) for k in badge] + ["enter"]
+        for _ in range(2):  # scanned twice: nothing made of the first is confirmed by it
+            if gap:
+                await typed(pilot, "".join(badge) + "⏎", gap=gap)
+            else:
+                await pilot.press(*keys)
+            await quiet(pilot)
+        assert app.screen is console, [type(s).__name__ for s in app.screen_stack]
+        assert not any(isinstance(s, ConsoleModal) for s in app.screen_stack)
+        assert console.query_one("#console-tabs", TabbedContent).active == "tab-register"
+        assert any(BADGE_DROPPED in m for m in messages(app)), messages(app)
+        rows = services.register.day(START.date()).rows
+        assert not any(r.voided for r in rows)
+        # A key typed by hand still acts: 2 shows the second view.
+        await pilot.press("2")
+        await quiet(pilot)
+        assert console.query_one("#console-tabs", TabbedContent).active != "tab-register"
+
+
+async def test_a_badge_scanned_into_a_console_dialog_does_nothing(services: Services) -> None:
+    """With "Correct the register" open, a badge scanned went in as the reason and its
+    Enter asked to void the event (a second scan's Enter voided it)."""
+    services.phones.deposit("ASMITH")
+    async with console_in("office", services, PIN, rows=1) as (app, pilot):
+        table = app.screen.query_one("#reg-table", DataTable)
+        table.move_cursor(row=table.row_count - 1)
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConsoleModal))
+        dialog = app.screen
+        await quiet(pilot)
+        keys = [{":": "colon"}.get(k, k) for k in "srk1:s:cbaker"] + ["enter"]
+        await pilot.press(*keys, *keys)
+        await quiet(pilot)
+        assert app.screen is dialog
+        assert all(not field.value for field in dialog.query(Input))
+        assert any(BADGE_DROPPED in m for m in messages(app)), messages(app)
+        assert not any(r.voided for r in services.register.day(START.date()).rows)
+        # A reason typed by hand, "staff error", is typed as it was.
+        await typed(pilot, "staff error", gap=0.05)
+        await quiet(pilot)
+        assert "staff error" in [field.value for field in dialog.query(Input)]

@@ -35,7 +35,7 @@ from kiosk.domain.text import display_text
 from kiosk.domain.timeutil import format_local
 from kiosk.services.register import RegisterFilter
 from kiosk.ui.admin.controls import button
-from kiosk.ui.admin.dialogs import ACTIVITY_EVENTS, ConfirmDialog, FormDialog
+from kiosk.ui.admin.dialogs import ACTIVITY_EVENTS, BADGE_DROPPED, ConfirmDialog, FormDialog
 from kiosk.ui.admin.export import ExportPane
 from kiosk.ui.admin.people import PeoplePane
 from kiosk.ui.admin.policies import ExemptionsPane, PoliciesPane, ReviewsPane
@@ -216,6 +216,9 @@ class AdminConsoleScreen(Screen[None]):
     # Keys in the order typed (kiosk/ui/keys.py): a key typed right after a shortcut goes
     # where the shortcut put the cursor (a field, a dialog), not where it was before.
     KEYS_IN_ORDER = True
+    # A badge scanned here is dropped whole, and said (badge_scanned): its keys were the
+    # console's shortcuts (a staff code's digits chose a view; "c" opened a correction).
+    READS_NO_BADGES = True
 
     BINDINGS = [
         Binding("ctrl+l", "lock", "Lock", priority=True),
@@ -334,6 +337,15 @@ class AdminConsoleScreen(Screen[None]):
 
     def _ready_for_keys(self) -> None:
         self.keys_ready = self.is_attached and self.app.screen is self
+
+    def badge_scanned(self) -> None:
+        """A badge was scanned at the console (and dropped, every key of it): said under the
+        view shown."""
+        pane = self.active_pane()
+        if pane is not None:
+            pane.say(BADGE_DROPPED, error=True)
+        else:
+            self.app.notify(BADGE_DROPPED, severity="warning")
 
     def refuse_key(self, event: events.Key) -> bool:
         """kiosk/ui/keys.py asks before a key goes in: the view shown may take it first

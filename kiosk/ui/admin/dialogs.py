@@ -22,6 +22,12 @@ from kiosk.ui.text import plain, plain_cell
 ACTIVITY_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 ENTER_KEYS = frozenset({"enter", "ctrl+m", "ctrl+j"})
 EARLY_KEYS = "Keys typed before this dialog was shown were not used: check the entry above first."
+# A badge scanned at the console (a colleague's, at the kiosk left on the console or at the
+# office's scanner): its keys are never the console's shortcuts, nor a form's text.
+BADGE_DROPPED = (
+    "A badge was scanned: the console does not read badges; nothing was done. Ctrl+L locks "
+    "it for colleagues."
+)
 
 
 class ConsoleModal(ModalScreen[Any]):
@@ -57,6 +63,8 @@ class ConsoleModal(ModalScreen[Any]):
     AUTO_FOCUS = "*"
     # Keys typed while it opens wait for it, then go to its first field (kiosk/ui/keys.py).
     KEYS_IN_ORDER = True
+    # A badge scanned while it is open is dropped whole (kiosk/ui/keys.py, reads_no_badges).
+    READS_NO_BADGES = True
 
     def __init__(self, activity: Callable[[], None] | None = None) -> None:
         super().__init__()
@@ -80,6 +88,14 @@ class ConsoleModal(ModalScreen[Any]):
     def typed_before_shown(self, event: events.Key) -> bool:
         """Whether ``event`` was typed before the dialog was first drawn."""
         return self.shown_at is None or event.time < self.shown_at
+
+    def badge_scanned(self) -> None:
+        """A badge was scanned (and dropped, every key of it): said in the dialog."""
+        lines = self.query(FeedbackLine)
+        if lines:
+            lines.first().say(BADGE_DROPPED, error=True)
+        else:
+            self.app.notify(BADGE_DROPPED, severity="warning")
 
     def action_lock_console(self) -> None:
         for screen in reversed(self.app.screen_stack):
