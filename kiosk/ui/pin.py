@@ -26,7 +26,7 @@ from textual.widgets import Button, Input, Static
 from kiosk.domain.errors import DatabaseUnavailable, KioskError
 from kiosk.domain.scan import may_be_the_pin, parse_scan
 from kiosk.domain.text import display_text
-from kiosk.ui.base import StaffModal
+from kiosk.ui.base import StaffModal, said_on_the_kiosk
 from kiosk.ui.widgets import MaskedInput, Notice, TouchButton
 
 if TYPE_CHECKING:
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_DIGITS = 32
+STILL_CHECKING = "Still checking the last PIN: press OK again."
 TITLES = {
     "pin": "Admin only: enter the PIN",
     "badge": "PIN accepted. Scan your badge or type your staff code (admins only).",
@@ -66,6 +67,7 @@ class PinScreen(StaffModal):
         self.typed = ""
         self.admin: StaffInfo | None = None
         self._accepted_pin = ""  # the PIN the pad accepted, for sign_in with the badge
+        self._ok_while_checked = False  # OK tapped while the last PIN was checked
         self.lockouts: tuple[datetime, ...] = ()
 
     def compose(self) -> ComposeResult:
@@ -149,7 +151,13 @@ class PinScreen(StaffModal):
 
     def action_submit(self) -> None:
         if self.kiosk.busy:
+            if self.stage == "pin" and self.digits:
+                # OK tapped while the last PIN is checked (Enter typed then waits its turn):
+                # the digits tapped meanwhile are kept, and it was dropped without a word.
+                self._ok_while_checked = True
+                self.show_info(STILL_CHECKING)
             return
+        self._ok_while_checked = False
         if self.stage == "pin":
             typed, self.typed = self.typed, ""
             if typed and not typed.isdigit():
@@ -185,8 +193,9 @@ class PinScreen(StaffModal):
     def _checked(self, result: PinCheck, pin: str) -> None:
         if not result.ok:
             title = "Locked" if result.locked_until is not None else "Not accepted"
-            self.show_error(result.message, title=title)
+            self.show_error(self._and_ok_again(result.message), title=title)
             return
+        self._ok_while_checked = False
         self._accepted_pin = pin
         self.stage = "badge"
         self.digits = self.typed = ""  # tapped while it was checked: no next attempt now
@@ -200,11 +209,19 @@ class PinScreen(StaffModal):
             )
         self._show_stage()
 
+    def _and_ok_again(self, message: str) -> str:
+        """The answer to a PIN refused, and, when OK was tapped while it was checked with
+        digits tapped since, what to do with them (they are kept: the dots show them)."""
+        again, self._ok_while_checked = self._ok_while_checked, False
+        if again and self.stage == "pin" and self.digits:
+            return f"{message} The PIN tapped since is kept: press OK again."
+        return message
+
     def _not_checked(self, error: KioskError, pin: str) -> None:
         if isinstance(error, DatabaseUnavailable):
             self._check_offline(pin)
         else:
-            self.show_error(error)
+            self.show_error(self._and_ok_again(said_on_the_kiosk(error)), title=error.title)
 
     def _check_offline(self, pin: str) -> None:
         """The database is away: the PIN against this kiosk's copy of its hash."""
@@ -214,12 +231,13 @@ class PinScreen(StaffModal):
             result = check_pin_offline(pin)
         except KioskError as exc:
             log.warning("PIN pad with the database away: %s", exc.message)
-            self.show_error(exc.message, title="Not accepted")
+            self.show_error(self._and_ok_again(exc.message), title="Not accepted")
             return
         if not result.ok:
             title = "Locked" if result.locked_until is not None else "Not accepted"
-            self.show_error(result.message, title=title)
+            self.show_error(self._and_ok_again(result.message), title=title)
             return
+        self._ok_while_checked = False
         log.warning("right admin PIN typed while the database was unreachable: exit offered")
         self.stage = "offline"
         self.clear_notice()

@@ -215,3 +215,35 @@ async def test_the_pin_masked_where_the_badge_goes_is_never_copied(
         await settle(pilot)
         assert copied == []
         assert code.value == ADMIN_PIN
+
+
+async def test_pin_pad_ok_tapped_while_the_last_pin_is_checked_says_so(
+    school: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wrong PIN and Enter, then the right one tapped on the pad and OK at once, while the
+    wrong one was still being checked: the digits were kept (a full row of dots), and OK did
+    nothing, without a word. It says to press OK again, and says so again with the answer."""
+    gate = hold(monkeypatch, school.admin, "check_pin")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, "f10", *"111111")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.busy)
+        pad = app.screen
+        assert isinstance(pad, PinScreen)
+        for digit in ADMIN_PIN:
+            tap(app, f"#pin-{digit}")
+            await pilot.pause(0.02)
+        await wait_for(pilot, lambda: pad.digits == ADMIN_PIN)
+        tap(app, "#pin-ok")
+        await wait_for(pilot, lambda: "press OK again" in notice(app))
+        assert "Still checking the last PIN" in notice(app)
+        gate.set()
+        await wait_for(pilot, lambda: not app.busy)
+        await settle(pilot)
+        assert "Wrong PIN" in notice(app) and "press OK again" in notice(app)
+        assert pad.digits == ADMIN_PIN
+        await pilot.pause(0.6)  # read, then tapped (a tap as the answer came is dropped)
+        tap(app, "#pin-ok")
+        await settle(pilot)
+        assert pad.stage == "badge"
