@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -208,6 +208,30 @@ class ExtendScreen(StaffScreen):
         else:
             self.query_one("#new-due", Input).focus()
 
+    def on_key(self, event: events.Key) -> None:
+        """A character typed at the device list (it has the cursor at open when there are
+        several): the list takes none, so the return typed straight away ("Wed 8:00") lost
+        its "Wed" without a word, its Space chose the first device (one never chosen) and
+        "8:00" went in alone. It goes into the return instead, over the suggestion, and the
+        rest of it after; Space and the arrows at the list still choose."""
+        field = self.query_one("#new-due", Input)
+        char = event.character
+        if (
+            isinstance(self.focused, RadioSet)
+            and event.is_printable
+            and char
+            and event.key != "space"
+        ):
+            event.stop()
+            event.prevent_default()
+            typed = "" if field.value == self._suggested else field.value
+            field.value = (typed + char)[: field.max_length or None]
+            field.cursor_position = len(field.value)
+            field.select_on_focus = False  # what is typed on goes after it, not over it
+            field.focus()
+            return
+        super().on_key(event)
+
     def _suggest(self, item: OffsiteItem) -> None:
         zone = self.kiosk.settings.zone
         suggestion = suggested_extension(
@@ -265,7 +289,9 @@ class ExtendScreen(StaffScreen):
             return self.items[0]
         index: int = self.query_one("#which", RadioSet).pressed_index
         if index < 0:
-            raise InvalidInput("Choose which device (arrow keys, then Enter).")
+            raise InvalidInput(
+                "Choose which device (tap it, or the arrow keys on its list, then Enter)."
+            )
         return self.items[index]
 
     @on(RadioSet.Changed, "#which")

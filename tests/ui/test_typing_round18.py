@@ -247,3 +247,33 @@ async def test_pin_pad_ok_tapped_while_the_last_pin_is_checked_says_so(
         tap(app, "#pin-ok")
         await settle(pilot)
         assert pad.stage == "badge"
+
+
+async def test_keep_longer_with_two_devices_the_return_typed_at_once_goes_in_whole(
+    school: Services,
+) -> None:
+    """Alice has two laptops out; "Keep it longer" opens with the cursor on the device list,
+    and she types the return straight away, "Wed 8:00". The list took no letters: "Wed" was
+    dropped without a word, the Space chose the first laptop (one she never chose) and
+    "8:00" replaced the suggestion. What she types goes into the return, whole, and no
+    device is chosen for her."""
+    make_ready(school, "ASMITH")
+    school.devices.sign_out("ASMITH", ["LAP-001", "LAP-002"], reason="Report writing")
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        await press(pilot, "f4")
+        screen = app.screen
+        assert isinstance(screen, ExtendScreen)
+        which = screen.query_one("#which", RadioSet)
+        assert app.focused is which
+        await type_code(pilot, "Wed 8:00", enter=False)
+        due = screen.query_one("#new-due", Input)
+        assert due.value == "Wed 8:00"
+        assert which.pressed_index == -1
+        assert "Choose which device" in str(screen.query_one("#summary", Static).visual)
+        # Space and the arrows at the list still choose, as they did.
+        which.focus()
+        await settle(pilot)
+        await press(pilot, "down", "space")
+        assert which.pressed_index >= 0 and due.value == "Wed 8:00"
