@@ -304,3 +304,45 @@ async def test_a_badge_scanned_into_a_console_dialog_does_nothing(services: Serv
         await typed(pilot, "staff error", gap=0.05)
         await quiet(pilot)
         assert "staff error" in [field.value for field in dialog.query(Input)]
+
+
+async def test_the_pin_typed_in_the_first_run_staff_code_field_is_masked(
+    no_pin_yet: Services,
+) -> None:
+    """First run: the new PIN typed again where the staff code goes stood there in clear;
+    masked as in the sign-in's staff-code field, and never copied."""
+    app = AdminApp(no_pin_yet.settings, no_pin_yet)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(
+            pilot, lambda: "No admin PIN" in text_of(app.screen.query_one("#signin-status", Static))
+        )
+        copied: list[str] = []
+        app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+        await pilot.press(*PIN, "enter", *PIN, "enter", *PIN)
+        await pilot.pause()
+        code = app.screen.query_one("#setup-code", Input)
+        assert app.focused is code and code.value == PIN and code.password
+        await pilot.press("shift+home", "ctrl+c")
+        await pilot.pause()
+        assert copied == []
+        await pilot.press("end", "backspace")
+        await pilot.pause()
+        assert code.value == PIN[:-1] and not code.password  # a staff code's shape: shown
+
+
+async def test_the_pin_typed_as_the_first_run_staff_code_is_not_said_back(
+    no_pin_yet: Services,
+) -> None:
+    """First run: the new PIN typed a third time, where the staff code goes, and Enter: the
+    refusal ("no member of staff ...") quoted it and left it in the field."""
+    app = AdminApp(no_pin_yet.settings, no_pin_yet)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(
+            pilot, lambda: "No admin PIN" in text_of(app.screen.query_one("#signin-status", Static))
+        )
+        await pilot.press(*PIN, "enter", *PIN, "enter", *PIN, "enter")
+        await wait_until(pilot, lambda: any("cleared" in m for m in messages(app)))
+        await app.workers.wait_for_complete()
+        assert not any(PIN in m for m in messages(app)), messages(app)
+        assert app.screen.query_one("#setup-code", Input).value == ""
+    assert not no_pin_yet.admin.is_pin_set()

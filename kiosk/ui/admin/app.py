@@ -107,7 +107,7 @@ class SignInScreen(Screen[None]):
                 yield Label("The same PIN again")
                 yield SecretInput(restrict=r"[0-9]*", max_length=32, id="new-pin-again")
                 yield Label("Your staff code (you must have the admin role)")
-                yield Input(id="setup-code")
+                yield MaskedInput(id="setup-code")
                 yield Button("Set the PIN and sign in", id="setup", variant="primary")
             yield FeedbackLine(id="signin-message")
         yield Footer()
@@ -246,9 +246,11 @@ class SignInScreen(Screen[None]):
         return True
 
     @on(Input.Changed, "#code")
+    @on(Input.Changed, "#setup-code")
     def _mask_pin_shaped(self, event: Input.Changed) -> None:
-        """The PIN typed in the staff-code field (after a code put in the PIN field) is not
-        shown in clear while it is typed: a run of digits shaped like the PIN is masked."""
+        """The PIN typed in a staff-code field (after a code put in the PIN field; on the
+        first run, the new PIN typed a third time) is not shown in clear while it is typed:
+        a run of digits shaped like the PIN is masked (and so never copied: MaskedInput)."""
         event.input.password = may_be_the_pin(event.value)
 
     @on(Input.Submitted, "#code")
@@ -301,8 +303,9 @@ class SignInScreen(Screen[None]):
 
     def _refused(self, message: str) -> None:
         self.busy = False
-        pin, code = self.query_one("#pin", Input), self.query_one("#code", Input)
-        if may_be_the_pin(code.value) and code.is_mounted and self.has_class("-signin"):
+        pin = self.query_one("#pin", Input)
+        code = self.query_one("#code" if self.has_class("-signin") else "#setup-code", Input)
+        if may_be_the_pin(code.value) and code.is_mounted:
             # Most likely the PIN, typed in the staff-code field after a code put in the PIN
             # field ("104522"): neither left on the screen, nor said back in the refusal.
             code.value = ""
