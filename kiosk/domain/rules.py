@@ -11,6 +11,8 @@ from kiosk.domain.text import check_typed_line
 from kiosk.domain.timeutil import format_local
 
 REGULAR_USE_WINDOW = timedelta(days=28)
+# A day and a time as a refusal says them ("Fri 13 Mar 15:30").
+DAY_TIME = "%a %d %b %H:%M"
 
 
 def needs_line_manager(
@@ -56,9 +58,6 @@ def check_extension(
             f"new expected return ({format_local(new_return, zone, DAY_TIME)}) must be later. "
             "To bring it back sooner, simply return it then."
         )
-
-
-DAY_TIME = "%a %d %b %H:%M"
 
 
 def check_sign_out_details(
