@@ -346,3 +346,24 @@ async def test_the_pin_typed_as_the_first_run_staff_code_is_not_said_back(
         assert not any(PIN in m for m in messages(app)), messages(app)
         assert app.screen.query_one("#setup-code", Input).value == ""
     assert not no_pin_yet.admin.is_pin_set()
+
+
+@pytest.mark.parametrize("field", ["#new-pin", "#new-pin-again"])
+async def test_the_new_pin_is_never_copied_to_the_clipboard(
+    no_pin_yet: Services, field: str
+) -> None:
+    """The first run's two PIN fields, as the sign-in's: selected and Ctrl+C or Ctrl+X, the
+    new PIN is not copied nor cut."""
+    app = AdminApp(no_pin_yet.settings, no_pin_yet)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(
+            pilot, lambda: "No admin PIN" in text_of(app.screen.query_one("#signin-status", Static))
+        )
+        copied: list[str] = []
+        app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+        box = app.screen.query_one(field, Input)
+        box.focus()
+        await pilot.press(*PIN, "shift+home", "ctrl+c", "ctrl+x")
+        await pilot.pause()
+        assert box.selected_text == PIN and box.value == PIN
+        assert copied == []
