@@ -92,7 +92,7 @@ def test_phone_in_or_out_deposits_then_collects(school: Services, clock: FakeClo
     assert (held.staff.code, held.store.code, held.recorded_by) == (
         "ASMITH",
         "STAFFROOM",
-        "Alice Smith",
+        None,
     )
 
     clock.advance(hours=7)

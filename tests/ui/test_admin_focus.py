@@ -72,7 +72,8 @@ async def test_retiring_someone_with_a_device_off_site_warns_first(
         await pilot.press("r")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         said = " ".join(str(w.visual) for w in app.screen.query(Static))
-        assert "Alice Smith still has laptop LAP-001 off site" in said
+        assert "Alice Smith (ASMITH): LAP-001 off site" in said, said
+        assert "record the return of LAP-001 first" in said, said
         await pilot.press("escape")  # not retired
     assert any(s.code == "ASMITH" for s in services.people.list_staff())
 
