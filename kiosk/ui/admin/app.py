@@ -483,7 +483,7 @@ class AdminApp(PlainErrors, KeysInOrder[None]):
         if isinstance(event, events.Key) and not event.is_forwarded:
             if self._wedge.pending or (self.screen_stack and reads_no_badges(self.screen)):
                 await self._apply_wedge(
-                    self._wedge.feed(event, event.key, event.character, monotonic())
+                    self._wedge.feed(event, event.key, event.character, event.time)
                 )
                 return
             self._wedge.passed_by()
