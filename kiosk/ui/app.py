@@ -625,7 +625,11 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         to the keys' queue."""
         if self._wedge.pending or self._scans_wanted():
             reading = self.busy or bool(self._scans) or self.keys_pending
-            out = self._wedge.feed(event, event.key, event.character, monotonic(), reading=reading)
+            # Timed by when the key came from the terminal, not when it is handled here: a
+            # busy kiosk handles a scanner's keys, read together, a tenth of a second or
+            # more apart (its Tab suffix then looked typed by hand and went into the form).
+            at = event.time
+            out = self._wedge.feed(event, event.key, event.character, at, reading=reading)
             if out.scan is not None and event.key in ENTER_KEYS:
                 # A scanner's Enter, which ends its payload, is never held down: the person's
                 # Enter after it (to deposit) goes at once.
