@@ -223,12 +223,17 @@ def crash_trials(
             )
             assert proc.stdout is not None
             ready = proc.stdout.readline()
-            if ready != b"ready\n":
+            # Its first confirmation: the kill comes at a random moment once it is recording,
+            # not while it is still starting (connecting, its first commit). Timed from
+            # "ready", a loaded machine killed every child before it had confirmed anything.
+            first = proc.stdout.readline() if ready == b"ready\n" else b""
+            if not first.endswith(b"\n"):
                 proc.kill()
                 proc.wait()
                 errors.seek(0)
                 failures.append(f"trial {trial}: child did not start: {errors.read()[-500:]!r}")
                 continue
+            confirmed.append(int(first))
             time.sleep(rng.uniform(0.0, max_delay))
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
