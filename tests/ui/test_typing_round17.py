@@ -193,8 +193,16 @@ async def test_void_pressed_as_it_is_asked_saves_nothing_however_it_came(
     app = ConsoleHost(office)
     async with app.run_test(size=(110, 34)) as pilot:
         await _correction_asked(pilot, app)
-        await pilot.press("enter")
+        # The click comes as the question is asked: the Enter goes in and the button is
+        # pressed as soon as "Press Enter again" is there, not after Pilot has waited for
+        # the app to go idle (on a loaded machine that took longer than READ_SECONDS, and
+        # the click then rightly saved).
+        app.post_message(textual_events.Key("enter", "\r"))
+        while not any("Press Enter again" in m for m in messages(app)):
+            await asyncio.sleep(0.001)
+        asked = monotonic()
         app.screen.query_one("#submit", Button).press()
+        assert monotonic() < asked + READ_SECONDS, "pressed only after the question was read"
         await pilot.pause(0.3)
         await app.workers.wait_for_complete()
         assert isinstance(app.screen, FormDialog)

@@ -301,11 +301,18 @@ class FormDialog(ConsoleModal):
             self._save()
 
     @on(Button.Pressed, "#submit")
-    def _save(self) -> None:
+    def _pressed(self, event: Button.Pressed) -> None:
+        self._save(event.time)
+
+    def _save(self, pressed_at: float | None = None) -> None:
+        """``pressed_at``: when the button was pressed (its message made), not when that is
+        handled here: a busy console handles a click made as the question came a moment
+        later, after READ_SECONDS, and it saved."""
         if self._busy:
             return
         asked = self._asked_at
-        if self.careful and asked is not None and monotonic() < asked + READ_SECONDS:
+        at = monotonic() if pressed_at is None else pressed_at
+        if self.careful and asked is not None and at < asked + READ_SECONDS:
             # However the press got here (a key that raced the focus), it came before
             # "Press Enter again to ..." could be read: nothing is saved.
             self._say_too_soon()
