@@ -222,12 +222,24 @@ class SignOutScreen(StaffScreen):
         if self._prerequisites():
             self.call_after_refresh(self._first_step)
 
+    # While keys typed ahead with the label wait to be read on the form, its first step
+    # waits for them, looking again this often.
+    FIRST_STEP_WAITS_SECONDS = 0.02
+
     def _first_step(self) -> None:
         # Textual runs this once the form has been drawn, which can be much later: an Enter
         # typed ahead opened the policy before the form was first drawn, and this came when
         # she had agreed (or gone Back), on the form as it was before: the policy again.
-        if not self._step_shown:
-            self.start_next_step()
+        if self._step_shown:
+            return
+        if self.kiosk.keys_held:
+            # Keys typed with the label ("LAP-001⏎2⏎": her reason's digit, Enter) are the
+            # form's: read here first (their Enter opens the step). On a busy kiosk the form
+            # was drawn before it was ready for keys, the policy came over it, and her digit
+            # went to the policy: signed out with no reason, "Choose why".
+            self.set_timer(self.FIRST_STEP_WAITS_SECONDS, self._first_step)
+            return
+        self.start_next_step()
 
     # --- the check: devices, prerequisites and which fields show ----------------------------
 
