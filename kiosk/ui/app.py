@@ -38,9 +38,17 @@ from kiosk.ui import tuning
 from kiosk.ui.base import KioskScreenMixin, said_on_the_kiosk
 from kiosk.ui.clock import UiClock
 from kiosk.ui.gateway import UNEXPECTED, Gateway
-from kiosk.ui.keys import FUNCTION_KEYS, TAPS, HeldKeys, KeysInOrder, reads_no_badges, showing
+from kiosk.ui.keys import (
+    FUNCTION_KEYS,
+    TAPS,
+    HeldKeys,
+    KeysInOrder,
+    ScanWatch,
+    reads_no_badges,
+    showing,
+)
 from kiosk.ui.logfile import setup_file_logging
-from kiosk.ui.scanner import ScanWedge, WedgeOutput
+from kiosk.ui.scanner import WedgeOutput
 from kiosk.ui.signals import exit_on_sigterm, forget_sigterm
 from kiosk.ui.text import show_toast
 from kiosk.ui.theme import HIGH_CONTRAST, KIOSK, THEMES
@@ -158,12 +166,12 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         # kiosk/ui/keys.py; after "Not recorded" they wait until this (by the app's clock:
         # see pause_typeahead).
         self._typeahead_paused_until = 0.0
-        self._wedge: ScanWedge[events.Key] = ScanWedge()
+        self._scan_watch = ScanWatch(self, self._take_from_wedge)
+        self._wedge = self._scan_watch.wedge
         self._held_keys = HeldKeys()  # a key held down: one press (kiosk/ui/keys.py)
         # The last Enter came as a code might be read with it (see _may_open_a_screen).
         self._enter_may_open = False
         self._held_keys_timer: Timer | None = None
-        self._wedge_timer: Timer | None = None
         # The last press of the mouse or the touch screen (time, x, y, its screen, weakly:
         # not kept alive by it, and the screen's showing), and whether the one now down is
         # dropped (see _second_tap).
@@ -599,13 +607,13 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
                 # A key held back (an "S" that might start a scanner's payload) was typed
                 # before this tap: it goes first, into the field it was typed in, not after
                 # the button's action and onto the next screen.
-                await self._apply(self._wedge.flush())
+                await self._scan_watch.apply(self._wedge.flush())
         elif isinstance(event, events.Paste) and not event.is_forwarded:
             self._last_input = self.clock.monotonic()
             for key_event in self._held_keys.flush():
                 await self._key_typed(key_event)
             if self._wedge.pending:
-                await self._apply(self._wedge.flush())
+                await self._scan_watch.apply(self._wedge.flush())
             scan = self._wedge.paste(event.text) if self._scans_wanted() else None
             if scan is not None:
                 self.receive_scan(scan, from_scanner=True)
@@ -634,7 +642,7 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
                 # A scanner's Enter, which ends its payload, is never held down: the person's
                 # Enter after it (to deposit) goes at once.
                 self._enter_may_open = False
-            await self._apply(out)
+            await self._scan_watch.apply(out)
             return
         self._wedge.passed_by()
         await super().on_event(event)
@@ -699,7 +707,7 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
             self._press_dropped = False
         return dropped
 
-    async def _apply(self, out: WedgeOutput[events.Key]) -> None:
+    async def _take_from_wedge(self, out: WedgeOutput[events.Key]) -> None:
         for key_event in out.release:
             await self.deliver_key(key_event)
         if out.scan is not None:
@@ -707,19 +715,6 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
                 self.hold_key(out.scan)  # (a scanner's code: dispatch_key)
             else:
                 self.receive_scan(out.scan, from_scanner=True)
-        if self._wedge_timer is not None:
-            self._wedge_timer.stop()
-            self._wedge_timer = None
-        if self._wedge.pending:
-            self._wedge_timer = self.set_timer(self._wedge.hold_seconds + 0.02, self._expire_wedge)
-
-    async def _expire_wedge(self) -> None:
-        self._wedge_timer = None
-        out = self._wedge.expire(monotonic())
-        if out.release or out.scan is not None:
-            await self._apply(out)
-        elif self._wedge.pending:
-            self._wedge_timer = self.set_timer(self._wedge.hold_seconds / 2, self._expire_wedge)
 
     # --- idle timeout -------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from time import monotonic
 from typing import Any, TypeVar
@@ -45,6 +46,8 @@ from textual.app import App
 from textual.errors import NoWidget
 from textual.timer import Timer
 from textual.widget import Widget
+
+from kiosk.ui.scanner import ScanWedge, WedgeOutput
 
 ReturnT = TypeVar("ReturnT")
 
@@ -79,6 +82,39 @@ def reads_no_badges(screen: object) -> bool:
     payload typed there is found among the keys (kiosk.ui.scanner.ScanWedge) and dropped,
     the screen's ``badge_scanned()`` saying so, in whichever app shows it."""
     return bool(getattr(screen, "READS_NO_BADGES", False))
+
+
+class ScanWatch:
+    """An app's scanner watch (:class:`kiosk.ui.scanner.ScanWedge`) and the timer that lets
+    the keys it holds back go (or takes them as a scan ended without its Enter) when no key
+    follows within its ``hold_seconds``: one for the kiosk and for ``kiosk admin``, which
+    differ only in what they do with what comes out (``take``: the keys released, in order,
+    then the scan, if any)."""
+
+    def __init__(
+        self, app: App[Any], take: Callable[[WedgeOutput[events.Key]], Awaitable[None]]
+    ) -> None:
+        self.wedge: ScanWedge[events.Key] = ScanWedge()
+        self._app = app
+        self._take = take
+        self._timer: Timer | None = None
+
+    async def apply(self, out: WedgeOutput[events.Key]) -> None:
+        """Hands ``out`` on, then waits again for the keys still held, if any."""
+        await self._take(out)
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if self.wedge.pending:
+            self._timer = self._app.set_timer(self.wedge.hold_seconds + 0.02, self._expire)
+
+    async def _expire(self) -> None:
+        self._timer = None
+        out = self.wedge.expire(monotonic())
+        if out.release or out.scan is not None:
+            await self.apply(out)
+        elif self.wedge.pending:  # a key came meanwhile: its hold has not run out yet
+            self._timer = self._app.set_timer(self.wedge.hold_seconds / 2, self._expire)
 
 
 def orders_keys(screen: object) -> bool:

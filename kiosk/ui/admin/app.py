@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import traceback
 from pathlib import Path
-from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 from textual import events, on
@@ -19,7 +18,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from kiosk.config import ConfigError, Settings, load_settings
@@ -30,9 +28,9 @@ from kiosk.ui.admin.dialogs import ACTIVITY_EVENTS
 from kiosk.ui.admin.widgets import FeedbackLine, SecretInput
 from kiosk.ui.admin.workers import run_db
 from kiosk.ui.clock import clock_of
-from kiosk.ui.keys import TAPS, KeysInOrder, reads_no_badges
+from kiosk.ui.keys import TAPS, KeysInOrder, ScanWatch, reads_no_badges
 from kiosk.ui.logfile import setup_file_logging
-from kiosk.ui.scanner import ScanWedge, WedgeOutput
+from kiosk.ui.scanner import WedgeOutput
 from kiosk.ui.signals import exit_on_sigterm, forget_sigterm
 from kiosk.ui.text import plain
 from kiosk.ui.tuning import memory
@@ -420,8 +418,8 @@ class AdminApp(PlainErrors, KeysInOrder[None]):
         self._own_services = services is None
         self.log_file: Path | None = None
         self.unexpected_errors: list[BaseException] = []
-        self._wedge: ScanWedge[events.Key] = ScanWedge()
-        self._wedge_timer: Timer | None = None
+        self._scan_watch = ScanWatch(self, self._take_from_wedge)
+        self._wedge = self._scan_watch.wedge
         tuning.install(self)  # KIOSK_TUNING: the speed work on, or stock Textual
 
     def on_load(self) -> None:
@@ -482,14 +480,14 @@ class AdminApp(PlainErrors, KeysInOrder[None]):
         a form's text. Everything else goes on as typed, in order."""
         if isinstance(event, events.Key) and not event.is_forwarded:
             if self._wedge.pending or (self.screen_stack and reads_no_badges(self.screen)):
-                await self._apply_wedge(
+                await self._scan_watch.apply(
                     self._wedge.feed(event, event.key, event.character, event.time)
                 )
                 return
             self._wedge.passed_by()
         elif isinstance(event, (*TAPS, events.Paste)) and not event.is_forwarded:
             if self._wedge.pending:  # the keys held back go first, before the tap or paste
-                await self._apply_wedge(self._wedge.flush())
+                await self._scan_watch.apply(self._wedge.flush())
             if (
                 isinstance(event, events.Paste)
                 and self.screen_stack
@@ -500,24 +498,11 @@ class AdminApp(PlainErrors, KeysInOrder[None]):
                 return
         await super().on_event(event)
 
-    async def _apply_wedge(self, out: WedgeOutput[events.Key]) -> None:
+    async def _take_from_wedge(self, out: WedgeOutput[events.Key]) -> None:
         for key in out.release:
             await super().on_event(key)  # in order, behind the keys held (kiosk/ui/keys.py)
         if out.scan is not None:
             self._badge_dropped()
-        if self._wedge_timer is not None:
-            self._wedge_timer.stop()
-            self._wedge_timer = None
-        if self._wedge.pending:
-            self._wedge_timer = self.set_timer(self._wedge.hold_seconds + 0.02, self._expire_wedge)
-
-    async def _expire_wedge(self) -> None:
-        self._wedge_timer = None
-        out = self._wedge.expire(monotonic())
-        if out.release or out.scan is not None:
-            await self._apply_wedge(out)
-        elif self._wedge.pending:
-            self._wedge_timer = self.set_timer(self._wedge.hold_seconds / 2, self._expire_wedge)
 
     def _badge_dropped(self) -> None:
         screen = self.screen if self.screen_stack else None
