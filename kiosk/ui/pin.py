@@ -258,6 +258,23 @@ class PinScreen(StaffModal):
                 title="PIN",
             )
             return
+        if self.stage == "menu" and self.admin is not None:
+            # A colleague's badge behind the admin signed in: the menu stays hers.
+            self.show_error(
+                display_text(
+                    f"Signed in as {self.admin.name}: the badge was not read. Choose from "
+                    "the menu, or Cancel."
+                ),
+                title="Badge",
+            )
+            return
+        if self.stage == "offline":
+            self.show_error(
+                "The database cannot be reached, so the badge was not read: you can only "
+                "close the kiosk app.",
+                title="Badge",
+            )
+            return
         if self.stage != "badge":
             self.show_error("Enter the PIN first.", title="PIN")
             return

@@ -14,7 +14,7 @@ from kiosk.services.app import Services
 from kiosk.ui.app import KioskApp
 from kiosk.ui.pin import PinScreen
 from tests.ui.conftest import ADMIN_PIN
-from tests.ui.kiosk_support import notice, press, screen_text, settle, wait_for
+from tests.ui.kiosk_support import notice, press, scan, screen_text, settle, wait_for
 
 pytestmark = pytest.mark.ui
 
@@ -51,6 +51,11 @@ async def test_right_pin_closes_the_kiosk_with_the_database_away(
         assert "Exit the kiosk app" in text
         assert "Admin console" not in text
         assert "Not recorded: Not recorded" not in text
+        # Her badge, scanned out of habit, is not asked for: said so, not "the PIN first".
+        await scan(pilot, "SRK1:S:DOFFICE")
+        said = notice(app)
+        assert "badge was not read" in said and "PIN first" not in said, said
+        assert app.screen.stage == "offline"
         await pilot.click("#offline-exit")
         await settle(pilot)
     assert not app.is_running

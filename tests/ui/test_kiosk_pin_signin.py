@@ -27,3 +27,22 @@ async def test_a_pin_changed_before_the_badge_is_asked_again(school: Services) -
         await scan(pilot, "SRK1:S:DOFFICE")
         assert app.screen.stage == "menu"  # type: ignore[attr-defined]
         assert "Signed in as Dina Office." in notice(app)
+
+
+async def test_a_badge_scanned_over_the_signed_in_menu_says_what_the_pad_is_showing(
+    school: Services,
+) -> None:
+    # Dina is signed in (the menu: Admin console, Exit kiosk) and a colleague's badge is
+    # scanned behind her. The pad said "Enter the PIN first." under a menu that asks for no
+    # PIN: untrue, and it sent her to type the PIN again. It says who is signed in and that
+    # the badge was not read; the menu stays hers.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, "f10", *ADMIN_PIN, "enter")
+        await scan(pilot, "SRK1:S:DOFFICE")
+        assert isinstance(app.screen, PinScreen) and app.screen.stage == "menu"
+        await scan(pilot, "SRK1:S:CBAKER")
+        said = notice(app)
+        assert "PIN first" not in said
+        assert "Signed in as Dina Office" in said and "not read" in said, said
+        assert app.screen.stage == "menu"
