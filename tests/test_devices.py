@@ -135,3 +135,20 @@ def test_workload_counts_sign_outs(school: Services, clock: FakeClock) -> None:
     [row] = school.devices.workload()
     assert (row.staff.code, row.last_4_weeks, row.last_12_weeks) == ("ASMITH", 3, 3)
     assert row.above_threshold and sum(row.weekly) == 3
+
+
+def test_the_line_manager_who_agreed_is_someone_else_still_on_the_staff_list(
+    school: Services, clock: FakeClock
+) -> None:
+    # The kiosk's list offers current colleagues only, but the rule was the list's alone:
+    # a manager retired while Alice's form was open (or a call from elsewhere) recorded a
+    # leaver as having agreed, and Alice could name herself.
+    school.people.add_staff("FMGR", "Fay Manager", admin_code="CHEAD")
+    school.people.retire_staff("FMGR", admin_code="CHEAD")
+    with pytest.raises(RuleViolation, match="Fay Manager has left"):
+        school.devices.sign_out("ASMITH", ["LAP-001"], reason="Planning", line_manager="FMGR")
+    with pytest.raises(RuleViolation, match="someone else"):
+        school.devices.sign_out("ASMITH", ["LAP-001"], reason="Planning", line_manager="ASMITH")
+    assert school.devices.offsite_now() == ()
+    school.devices.sign_out("ASMITH", ["LAP-001"], reason="Planning", line_manager="CHEAD")
+    assert school.devices.offsite_now()[0].line_manager == "Carol Head (CHEAD)"

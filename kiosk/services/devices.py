@@ -121,6 +121,7 @@ class DeviceService(UseCases):
                 # Kept as the manager's staff code: "agreed with Gareth Evans" names one
                 # person even when two share the name (given by name: the one who has it).
                 manager = manager_code(uow.session, manager)
+                _check_agreeing_manager(uow.session, manager, staff.code)
             if check.needs_line_manager and manager is None:
                 raise RuleViolation(
                     f"This would be {staff.name}'s laptop sign-out number "
@@ -290,3 +291,18 @@ def _missing_message(staff: StaffInfo, check: SignOutCheck) -> str:
         + "; ".join(needs)
         + "."
     )
+
+
+def _check_agreeing_manager(session: Session, code: str, signing_out: str) -> None:
+    """The line manager who agreed a sign-out is someone else still on the staff list: the
+    kiosk's list offers no one else, and a call from elsewhere (or a manager retired while
+    the form was open) recorded a leaver, or the person herself, as having agreed."""
+    if code == signing_out:
+        raise RuleViolation(
+            "The line manager who agreed it must be someone else: choose them from the list."
+        )
+    row = session.execute(select(Staff.name, Staff.retired_at).where(Staff.code == code)).first()
+    if row is not None and row.retired_at is not None:
+        raise RuleViolation(
+            f"{row.name} has left the school: choose the line manager who agreed it from the list."
+        )
