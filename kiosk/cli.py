@@ -1197,6 +1197,26 @@ def _add_reliability_commands(sub: argparse._SubParsersAction[argparse.ArgumentP
     add_yes(pur)
     add_sign_in(pur)
 
+    lists = sub.add_parser(
+        "lists",
+        help="the staff, device, store, policy and settings lists",
+        description="The lists the register keeps (staff, devices, stores, policies, settings).",
+    )
+    put = command(
+        subcommands(lists),
+        "put-back",
+        _cmd_lists_put_back,
+        help="put list rows changed in the database back as the register recorded them",
+        description="Put every list row changed, added or removed in the database itself (not "
+        "through the kiosk: kiosk verify names it, and the office's next change to it is "
+        'refused as "changed directly in the database") back as the register recorded it, '
+        "each as a change recorded by you. A row added there and never recorded is left and "
+        "named (people and devices are never removed). The changes made in the database stay "
+        "in the register's history: verify still names them.",
+    )
+    add_yes(put)
+    add_sign_in(put)
+
 
 def _confirm(question: str, yes: bool) -> None:
     """On a terminal, ask first (scripts and cron jobs run without a terminal)."""
@@ -1383,6 +1403,19 @@ def _cmd_purge(args: argparse.Namespace) -> int:
             args.yes,
         )
         report = services.backup.purge(args.before, admin)
+    print(report.summary)
+    return 0
+
+
+def _cmd_lists_put_back(args: argparse.Namespace) -> int:
+    with _signed_in(args, create=False, setup_ok=False) as (services, admin):
+        assert admin is not None
+        _confirm(
+            "Put every list row changed in the database back as the register recorded it "
+            "(each recorded as your change)?",
+            args.yes,
+        )
+        report = services.backup.put_back_lists(admin)
     print(report.summary)
     return 0
 

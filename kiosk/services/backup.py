@@ -59,7 +59,7 @@ from kiosk.domain.errors import (
     SchemaTooNew,
 )
 from kiosk.domain.events import EventKind, Role
-from kiosk.domain.reference import REFERENCE_KIND, normalise_key
+from kiosk.domain.reference import REFERENCE_FIELDS, REFERENCE_KIND, normalise_key
 from kiosk.domain.text import check_typed_line, display_text, field_value
 from kiosk.domain.timeutil import format_local, local_date, local_day_bounds
 from kiosk.services import school_events, state
@@ -84,6 +84,7 @@ from kiosk.services.integrity import (
     with_witness_behind,
     witness_behind,
 )
+from kiosk.services.reference import differing_fields, table_rows
 from kiosk.services.register import neutralise
 from kiosk.services.secret import school_key_if_present
 from kiosk.services.uow import UNREADABLE_ERRORS
@@ -572,6 +573,67 @@ class BackupService(UseCases):
 
     # --- retention ------------------------------------------------------------------------
 
+    def put_back_lists(self, admin_code: str) -> PutBackReport:
+        """Put every list row (staff, devices, stores, policies, settings) changed, added or
+        removed in the database itself back as the register's newest record of it by the
+        kiosk, each as a list change recorded by the admin (``admin_code``), so that the
+        kiosk reads, and the office can change, what the register recorded. The office's
+        next change to such a row was refused ("changed directly in the database") with no
+        way on but a restore, and verify named every event recorded on it meanwhile. A row
+        added in the database, never recorded, is left (a person or a device is never
+        removed) and said. The changes made in the database stay in the history, named by
+        verify."""
+        with self.ctx.write() as uow:
+            session = uow.session
+            admin = state.get_staff_info(session, admin_code)
+            if not admin.has_role(Role.ADMIN.value):
+                raise RuleViolation(
+                    f"{admin.name} is not an admin: only admins can put the lists back."
+                )
+            conn = session.connection()
+            recorded = uow.recorded_lists()
+            stored = {table: table_rows(conn, table) for table in REFERENCE_FIELDS}
+            todo, left = _put_back_plan(recorded, stored)
+            # A code (or tag, title and version) is held by one row at a time: a row whose
+            # recorded code is held now by another row being put back (two codes swapped)
+            # goes back once that row has been moved aside, to a code of its own.
+            holders = {
+                (table, _label(table, row)): key
+                for table in _UNIQUE
+                for key, row in stored[table].items()
+            }
+            going = {(table, key) for table, key, _row, _said in todo}
+
+            def record(table: str, key: Any, row: dict[str, Any] | None, why: str) -> None:
+                uow.record(
+                    EventKind.REFERENCE_CHANGED,
+                    staff_id=admin.id,
+                    details={"table": table, "key": key, "row": row, "reason": why},
+                )
+                before = stored[table].get(key) if table in _UNIQUE else None
+                if holders.get((table, _label(table, before))) == key:
+                    del holders[(table, _label(table, before))]
+                if table in _UNIQUE and row is not None:
+                    holders[(table, _label(table, row))] = key
+                    stored[table][key] = row
+
+            for table, key, row, _said in todo:
+                holder = holders.get((table, _label(table, row)))
+                if holder is not None and holder != key and (table, holder) in going:
+                    aside = dict(recorded[table][holder] or {})
+                    aside[_UNIQUE[table][0]] = f"~{holder}"
+                    record(table, holder, aside, f"{PUT_BACK_REASON} (moved aside first)")
+            put_back = []
+            for table, key, row, said in todo:
+                holder = holders.get((table, _label(table, row)))
+                if holder is not None and holder != key:
+                    left.append(f"{said}: its code is held by another row, as recorded")
+                    continue
+                record(table, key, row, PUT_BACK_REASON)
+                put_back.append(said)
+            session.expire_all()
+            return PutBackReport(tuple(put_back), tuple(left))
+
     def purge(self, before: date, admin_code: str) -> PurgeReport:
         """Remove events recorded before ``before`` (local date), leaving a checkpoint."""
         if isinstance(before, datetime) or not isinstance(before, date):
@@ -930,6 +992,96 @@ def _purge_limit(session: Session, cutoff: datetime, now: datetime, today: date)
     if first is None or upto < first:
         return None
     return upto
+
+
+# What a list row is called in what put_back_lists says, and the column(s) no two rows of
+# its table may share (a code swapped in the database is put back through a code aside).
+_LIST_ROW = {"staff": "person", "devices": "device", "stores": "store", "policies": "policy"}
+_UNIQUE = {
+    "staff": ("code",),
+    "devices": ("tag",),
+    "stores": ("code",),
+    "policies": ("title", "version"),
+}
+PUT_BACK_REASON = "put back as the register recorded it"
+
+
+@dataclass(frozen=True, slots=True)
+class PutBackReport:
+    put_back: tuple[str, ...]  # each row put back, as "the person ASMITH (name, roles)"
+    left: tuple[str, ...]  # rows it could not put back, and why
+
+    @property
+    def summary(self) -> str:
+        if not self.put_back and not self.left:
+            return "Every list row is as the register recorded it: nothing to put back."
+        lines = []
+        if self.put_back:
+            lines.append(
+                f"Put back {len(self.put_back)} list row(s) as the register recorded them "
+                "(each change recorded, by you):"
+            )
+            lines += [f"  {line}" for line in self.put_back]
+        if self.left:
+            lines.append(f"Left as they are ({len(self.left)}):")
+            lines += [f"  {line}" for line in self.left]
+        lines.append(
+            "kiosk verify still names the changes made in the database (they stay in the "
+            "register's history), and events recorded while they were in force."
+        )
+        return "\n".join(lines)
+
+
+def _row_said(table: str, key: Any, row: dict[str, Any] | None) -> str:
+    if table == "kiosk_settings":
+        return f"the setting {display_text(str(key))[:40]}"
+    label = (row or {}).get(_UNIQUE[table][0])
+    shown = display_text(label)[:40] if isinstance(label, str) else f"number {key}"
+    return f"the {_LIST_ROW[table]} {shown}"
+
+
+def _put_back_plan(
+    recorded: dict[str, dict[Any, dict[str, Any] | None]],
+    stored: dict[str, dict[Any, dict[str, Any]]],
+) -> tuple[list[tuple[str, Any, dict[str, Any] | None, str]], list[str]]:
+    """Which rows differ from the register's record of them, and the row to record for
+    each (with what differed), or why it is left."""
+    todo: list[tuple[str, Any, dict[str, Any] | None, str]] = []
+    left: list[str] = []
+    for table in REFERENCE_FIELDS:
+        mine, theirs = recorded.get(table, {}), stored.get(table, {})
+        for key in sorted(set(mine) | set(theirs), key=str):
+            if key not in mine:
+                said = _row_said(table, key, theirs[key])
+                if table == "kiosk_settings":
+                    todo.append((table, key, None, f"{said} (never recorded: removed)"))
+                else:
+                    left.append(
+                        f"{said}: added in the database, never recorded in the register "
+                        "(the kiosk cannot remove it; a restore, or whoever looks after the "
+                        "database, can)"
+                    )
+                continue
+            row, now = mine[key], theirs.get(key)
+            if row is None:
+                if now is not None:  # a setting removed in the register, back in the table
+                    todo.append((table, key, None, f"{_row_said(table, key, now)} (removed)"))
+                continue
+            if now is None:
+                todo.append((table, key, row, f"{_row_said(table, key, row)} (was missing)"))
+                continue
+            fields = differing_fields(table, row, now)
+            if fields:
+                todo.append(
+                    (table, key, row, f"{_row_said(table, key, row)} ({', '.join(fields)})")
+                )
+    return todo, left
+
+
+def _label(table: str, row: dict[str, Any] | None) -> tuple[Any, ...] | None:
+    if table not in _UNIQUE or row is None:
+        return None
+    return tuple(row.get(c) for c in _UNIQUE[table])
 
 
 def _carry_over_reference(uow: Any, upto: int, by: int) -> int:

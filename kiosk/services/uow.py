@@ -1215,7 +1215,8 @@ class UnitOfWork:
         raise RuleViolation(
             f"Nothing was changed: the {_ROW_WHAT.get(table, 'setting')}{label} {how}: it was "
             "changed directly in the database, not through the kiosk. Run `kiosk verify` (it names "
-            "the change) and tell whoever looks after the kiosk."
+            "the change) and tell whoever looks after the kiosk; `kiosk lists put-back` puts "
+            "the lists back as the register recorded them."
         )
 
     def set_setting(self, key: str, value: str | None, *, by: int | None = None) -> Event:
