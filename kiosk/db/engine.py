@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -349,6 +350,79 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
+
+
+# File systems of a network share (the kernel's names, as /proc/self/mountinfo gives them):
+# SQLite's locks and its WAL's shared memory do not reach across machines there, so two
+# machines writing one file may each write from a view of the register the other has moved
+# on from (lost events, a damaged file). Several kiosks share PostgreSQL instead.
+NETWORK_FILE_SYSTEMS = frozenset(
+    {
+        "nfs",
+        "nfs4",
+        "cifs",
+        "smb3",
+        "smbfs",
+        "ncpfs",
+        "afs",
+        "9p",
+        "ceph",
+        "glusterfs",
+        "lustre",
+        "gpfs",
+        "davfs",
+        "fuse.sshfs",
+        "fuse.glusterfs",
+        "fuse.rclone",
+        "fuse.s3fs",
+        "fuse.davfs2",
+    }
+)
+MOUNTINFO = "/proc/self/mountinfo"
+
+
+def _unescape_mount_path(text: str) -> str:
+    """A path as mountinfo writes it (space, tab, newline and backslash as octal escapes)."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), text)
+
+
+def file_system_of(path: str, mountinfo: str | None = None) -> str | None:
+    """The type of the file system ``path`` (a file, or where it will be) is on, from the
+    mount whose mount point is the longest prefix of its real folder; None when not known
+    (no /proc: not Linux)."""
+    if mountinfo is None:
+        try:
+            with open(MOUNTINFO, encoding="utf-8", errors="replace") as fh:
+                mountinfo = fh.read()
+        except OSError:
+            return None
+    folder = os.path.realpath(os.path.dirname(os.path.abspath(path)) or "/")
+    best, found = -1, None
+    for line in mountinfo.splitlines():
+        left, sep, right = line.partition(" - ")
+        fields, tail = left.split(), right.split()
+        if not sep or len(fields) < 5 or not tail:
+            continue
+        point = _unescape_mount_path(fields[4])
+        inside = folder == point or folder.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= best:  # (a later mount over the same point wins)
+            best, found = len(point), tail[0]
+    return found
+
+
+_FILE_SYSTEMS: weakref.WeakKeyDictionary[Engine, str | None] = weakref.WeakKeyDictionary()
+
+
+def on_network_share(engine: Engine) -> str | None:
+    """The network file system (``NETWORK_FILE_SYSTEMS``) the engine's SQLite file is on,
+    or None (not SQLite, a local disk, or not known). Looked up once per engine."""
+    if engine.url.get_backend_name() != "sqlite":
+        return None
+    if engine not in _FILE_SYSTEMS:
+        path = engine.url.database or ""
+        _FILE_SYSTEMS[engine] = file_system_of(path) if path and path != ":memory:" else None
+    kind = _FILE_SYSTEMS[engine]
+    return kind if kind in NETWORK_FILE_SYSTEMS else None
 
 
 FILE_OPENED = "kiosk_file_opened"

@@ -20,6 +20,7 @@ from kiosk.db.engine import (
     SQLITE_BUSY_TIMEOUT_MS,
     file_gone,
     file_replaced,
+    on_network_share,
     rescue_deleted_wal,
     session_factory,
     wal_deleted,
@@ -208,6 +209,12 @@ FILE_REPLACED = (
     "Not recorded: the database file was replaced while the kiosk had it open (another file "
     "was put in its place). Try again (the kiosk now uses the file in its place), then tell "
     "the office: run `kiosk verify` with the latest anchor."
+)
+ON_A_SHARE = (
+    "Not recorded: the register's SQLite file is on a network share ({share}), where SQLite "
+    "cannot keep two machines from writing over each other's events. Tell the office: keep "
+    "the file on this machine's own disk, or use PostgreSQL for several kiosks "
+    "(docs/deploy.md)."
 )
 FILE_GONE = (
     "Not recorded: the database file has been removed while the kiosk had it open. Tell the "
@@ -542,6 +549,9 @@ class ServiceContext:
         confirmed (the block's result stands); one that cannot be looked up is "Not
         confirmed" (``OutcomeUnknown``), never "Not recorded", which invites a second scan
         (that would collect the phone just deposited)."""
+        if (share := on_network_share(self.engine)) is not None:
+            log.error("the register's SQLite file is on a network share (%s): not written", share)
+            raise DatabaseUnavailable(ON_A_SHARE.format(share=share))
         uow: UnitOfWork | None = None
         committing = checking = lost_wal = False
         try:

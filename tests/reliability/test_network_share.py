@@ -1,0 +1,75 @@
+"""A register on a network share (NFS, SMB, sshfs...): SQLite's locks and its WAL's shared
+memory do not reach across machines there, so two kiosks writing one file over a shared
+folder could each write from a view of the register the other had moved on from (lost
+events, a damaged file), and nothing said so. Writes are refused there in words; reading
+(the office checking a copy on a share) goes on."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk.db import engine as db_engine
+from kiosk.db.engine import file_system_of
+from kiosk.domain.errors import DatabaseUnavailable
+from kiosk.services.app import Services
+
+MOUNTINFO = (
+    "22 1 0:21 / / rw,relatime - ext4 /dev/sda1 rw\n"
+    "40 22 0:40 / /mnt/staff\\040share rw,relatime shared:1 - nfs4 srv:/kiosk rw,vers=4.2\n"
+    "41 22 0:41 / /mnt/staffroom rw,relatime - ext4 /dev/sdb1 rw\n"
+    "42 40 0:42 / /mnt/staff\\040share/local rw,relatime - tmpfs tmpfs rw\n"
+    "43 22 0:43 / /srv/sync rw,relatime - fuse.sshfs office:/sync rw\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        ("/mnt/staff share/kiosk.sqlite3", "nfs4"),  # a space, as mountinfo escapes it
+        ("/mnt/staffroom/kiosk.sqlite3", "ext4"),  # a longer name, not inside the share
+        ("/mnt/staff share/local/kiosk.sqlite3", "tmpfs"),  # a mount inside the share
+        ("/srv/sync/school/kiosk.sqlite3", "fuse.sshfs"),
+        ("/var/lib/kiosk/kiosk.sqlite3", "ext4"),
+    ],
+)
+def test_the_file_system_under_the_register_is_read_from_mountinfo(path: str, kind: str) -> None:
+    assert file_system_of(path, MOUNTINFO) == kind
+
+
+def _on_a_share(monkeypatch: pytest.MonkeyPatch, kind: str = "nfs4") -> None:
+    monkeypatch.setattr(db_engine, "file_system_of", lambda path, mountinfo=None: kind)
+    db_engine._FILE_SYSTEMS.clear()
+
+
+def test_a_register_on_a_network_share_records_nothing_and_says_why(
+    sqlite_services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.school import make_school
+
+    make_school(sqlite_services)
+    before = len(sqlite_services.register.day(sqlite_services.ctx.clock().date()).rows)
+    _on_a_share(monkeypatch)
+    try:
+        with pytest.raises(DatabaseUnavailable, match=r"network share \(nfs4\)"):
+            sqlite_services.phones.deposit("ASMITH")
+        # Reading goes on: the office can still look at (and verify) what is there.
+        assert sqlite_services.people.status("ASMITH").phone is None
+        assert len(sqlite_services.register.day(sqlite_services.ctx.clock().date()).rows) == (
+            before
+        )
+    finally:
+        db_engine._FILE_SYSTEMS.clear()
+
+
+def test_a_local_disk_records_as_before(
+    sqlite_services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.school import make_school
+
+    make_school(sqlite_services)
+    _on_a_share(monkeypatch, "ext4")
+    try:
+        sqlite_services.phones.deposit("ASMITH")
+    finally:
+        db_engine._FILE_SYSTEMS.clear()
+    assert sqlite_services.people.status("ASMITH").phone is not None
