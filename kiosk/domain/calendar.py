@@ -413,15 +413,33 @@ def _ics_lines(text: str) -> list[tuple[int, str]]:
     return [(number, "".join(parts)) for number, parts in lines]
 
 
+# RFC 5545's escapes in a TEXT value, read in one pass left to right: an escaped backslash
+# before an "n" is a backslash and an "n", not a backslash and a line break (the title
+# written "Half term\\new timetable" in the file was read "Half term\ ew timetable").
+# A line break is a space here: a title is one line.
+_ICS_ESCAPE = re.compile(r"\\([\\;,nN])")
+_ICS_ESCAPED = {"n": " ", "N": " "}
+
+
 def _ics_unescape(value: str) -> str:
-    return (
-        value.replace("\\n", " ")
-        .replace("\\N", " ")
-        .replace("\\,", ",")
-        .replace("\\;", ";")
-        .replace("\\\\", "\\")
-        .strip()
-    )
+    return _ICS_ESCAPE.sub(lambda m: _ICS_ESCAPED.get(m[1], m[1]), value).strip()
+
+
+# A content line's name and parameters end at the first colon outside double quotes: a
+# parameter's value may hold a colon when quoted (RFC 5545 3.1), as an address does
+# (SUMMARY;ALTREP="https://...":Half term). Split at the first colon, the title was
+# '//...":Half term' and a date '...":20270301', not read.
+_ICS_NAME = re.compile(r'[^":]*(?:"[^"]*"[^":]*)*')
+
+
+def _ics_split(line: str) -> tuple[str, str]:
+    """A content line's name (with its parameters) and its value."""
+    head = _ICS_NAME.match(line)
+    at = head.end() if head is not None else 0
+    if line[at : at + 1] != ":":  # no colon outside quotes (a quote left open)
+        name, _, value = line.partition(":")
+        return name, value
+    return line[:at], line[at + 1 :]
 
 
 # A timed event starting before noon and as long as this covers the pupils' day: an INSET
@@ -510,7 +528,7 @@ def parse_ics(text: str) -> tuple[list[CalendarEntry], list[CalendarProblem]]:
     # own, "Alarm notification", and a DURATION): their lines are not the event's.
     inside: list[str] = []
     for number, line in _ics_lines(text):
-        name, _, value = line.partition(":")
+        name, value = _ics_split(line)
         key = name.split(";", 1)[0].strip().upper()
         component = value.strip().upper()
         if event is not None and key == "BEGIN" and component != "VEVENT":
