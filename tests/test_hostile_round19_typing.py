@@ -60,3 +60,34 @@ def test_an_ics_line_is_read_as_written_quoted_parameters_and_escapes_included(
         date(2027, 3, 1): "INSET day",
     }
     assert not school.school.is_school_day(date(2027, 3, 1))
+
+
+def test_who_revoked_an_exemption_is_named_in_the_register_and_must_be_given(
+    school: Services,
+) -> None:
+    """The console's "Revoke" asks who revoked it (the Head Teacher, from the SLT list).
+    The register recorded the choice but never showed it: its table and its CSV export said
+    "granted by" for a grant and nothing for a revocation. With nobody chosen, the admin's
+    own name was recorded as the one who revoked it. Now the register says "revoked by",
+    nobody chosen is refused as for a grant, and the name is checked as a typed line."""
+    import io
+
+    from kiosk.domain.errors import InvalidInput
+
+    policies = school.policies
+    today = school.ctx.clock().date()
+    until = date(today.year + 1, 7, 22)
+    policies.grant_exemption("CHEAD", granted_by="Carol Head", until=until, admin_code="DOFFICE")
+    for nobody in ("", "   "):
+        with pytest.raises(InvalidInput, match="who revoked it"):
+            policies.revoke_exemption("CHEAD", revoked_by=nobody, admin_code="DOFFICE")
+    with pytest.raises(InvalidInput, match="U\\+000A"):
+        policies.revoke_exemption("CHEAD", revoked_by="Carol\nHead", admin_code="DOFFICE")
+    assert [e.staff.code for e in policies.exemptions()] == ["CHEAD"]
+
+    revoked = policies.revoke_exemption("CHEAD", revoked_by="Carol Head", admin_code="DOFFICE")
+    [row] = [r for r in school.register.day(today).rows if r.event_id == revoked.event_id]
+    assert row.detail == "revoked by: Carol Head"
+    out = io.StringIO()
+    school.register.export_csv(out, today)
+    assert "revoked by: Carol Head" in out.getvalue()

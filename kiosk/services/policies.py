@@ -289,11 +289,16 @@ class PolicyService(UseCases):
             today = local_date(uow.now, self.ctx.settings.zone)
             if state.exemption_of(uow.session, staff, today) is None:
                 raise RuleViolation(f"{staff.name} has no current phone exemption.")
+            # As for a grant: who revoked it is given, never the admin's own name put in
+            # for nobody chosen (the register said the office had revoked it).
+            if not revoked_by.strip():
+                raise InvalidInput("Name the Head Teacher who revoked it.")
+            check_typed_line(revoked_by, "name of who revoked it")
             event = uow.record(
                 EventKind.EXEMPTION_REVOKED,
                 staff_id=staff.id,
                 recorded_by_id=admin.id,
-                details={"revoked_by": revoked_by.strip() or admin.name},
+                details={"revoked_by": revoked_by.strip()},
             )
             return receipt(event, staff, "Phone exemption revoked")
 

@@ -143,6 +143,7 @@ _DETAIL_KEYS = (
     "status",
     "note",
     "granted_by",
+    "revoked_by",
     "until",
     "completed_on",
     "from_store",

@@ -294,6 +294,12 @@ async def test_grant_and_revoke_an_slt_exemption(services: Services, clock: Fake
         table(app, "exemptions-table").focus()
         await pilot.press("r")
         await wait_until(pilot, lambda: isinstance(app.screen, FormDialog))
+        # Nobody chosen as who revoked it: refused in the dialog (the admin's own name was
+        # recorded as the Head Teacher who revoked it), nothing recorded.
+        await fill(pilot, app, {})
+        await wait_until(pilot, lambda: any("who revoked it" in m for m in messages(app)))
+        assert isinstance(app.screen, FormDialog)
+        assert len(services.policies.exemptions()) == 1
         await fill(pilot, app, {"head": "Carol Head"})
         await wait_until(pilot, lambda: table(app, "exemptions-table").row_count == 0)
         assert services.policies.exemptions() == ()
@@ -301,6 +307,7 @@ async def test_grant_and_revoke_an_slt_exemption(services: Services, clock: Fake
         granted = next(r for r in events if r.kind == "exemption_granted")
         revoked = next(r for r in events if r.kind == "exemption_revoked")
         assert granted.recorded_by == revoked.recorded_by == "Dina Office"
+        assert revoked.detail == "revoked by: Carol Head"  # the register says who revoked it
 
 
 # --- Workload ------------------------------------------------------------------------------------
