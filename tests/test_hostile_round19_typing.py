@@ -91,3 +91,35 @@ def test_who_revoked_an_exemption_is_named_in_the_register_and_must_be_given(
     out = io.StringIO()
     school.register.export_csv(out, today)
     assert "revoked by: Carol Head" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "School breaks up for Christmas",
+        "Break-up day (finish 1.30pm)",
+        "Christmas break up",
+        "Break time changes",
+        "Lunch break extended",
+        "Sports day (break and lunch times change)",
+    ],
+)
+def test_an_ics_days_break_or_breaking_up_is_a_school_day(school: Services, summary: str) -> None:
+    """In a school's calendar "break" is the daily break, and breaking up the last day of
+    term, a school day. An all-day event titled so ("School breaks up for Christmas", "Lunch
+    break extended") was imported as a holiday: the last day of term, or a sports day, was
+    not a school day (laptops due then, reminders, workload). A break a time of year names
+    ("Christmas break", "October half-term break") is still a holiday; these are listed and
+    left out."""
+    data = _ics(
+        ("DTSTART;VALUE=DATE:20260902", "DTEND;VALUE=DATE:20261219", "SUMMARY:Autumn term"),
+        ("DTSTART;VALUE=DATE:20261026", "DTEND;VALUE=DATE:20261031", "SUMMARY:Half-term break"),
+        ("DTSTART;VALUE=DATE:20261218", "DTEND;VALUE=DATE:20261219", f"SUMMARY:{summary}"),
+        ("DTSTART;VALUE=DATE:20261221", "DTEND;VALUE=DATE:20270102", "SUMMARY:Christmas break"),
+    )
+    report = school.school.import_calendar("feed.ics", data, skip_invalid=True)
+    assert report.imported
+    assert school.school.is_school_day(date(2026, 12, 18))
+    assert not school.school.is_school_day(date(2026, 10, 27))
+    assert not school.school.is_school_day(date(2026, 12, 22))
+    assert any(summary in p.reason and "left out" in p.reason for p in report.problems)

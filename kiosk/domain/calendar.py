@@ -391,10 +391,37 @@ _HOLIDAY_WORDS = (
     "half term",
     "half-term",
     "halfterm",
-    "break",
     "closed",
     "closure",
     "bank holiday",
+)
+# "Break" in a school's calendar is the daily break ("Break time changes", "Lunch break
+# extended", "Sports day (break and lunch times change)") and "breaking up" the last day of
+# term, a school day ("School breaks up for Christmas", "Break-up day"): each of these made a
+# school day a holiday. A break is a holiday when a time of year names it ("Christmas break",
+# "October half-term break", "Summer break") and it is not the breaking up.
+_TIMES_OF_YEAR = (
+    "christmas",
+    "xmas",
+    "festive",
+    "winter",
+    "february",
+    "spring",
+    "easter",
+    "may",
+    "whitsun",
+    "summer",
+    "october",
+    "autumn",
+    "half term",
+    "half-term",
+    "halfterm",
+    "mid-term",
+    "mid term",
+)
+_HOLIDAY_BREAK = re.compile(
+    rf"(?<![^\W_])(?:{'|'.join(re.escape(w) for w in _TIMES_OF_YEAR)})(?:\s+holiday)?\s+breaks?"
+    r"(?![^\W_])(?!\s*-?\s*up(?![^\W_]))"
 )
 _MIN_TERM_DAYS = 5
 
@@ -503,7 +530,7 @@ def ics_kind(summary: str) -> str | None:
     words = summary.lower()
     if _has_word(words, _INSET_WORDS):
         return INSET
-    if _has_word(words, _HOLIDAY_WORDS):
+    if _has_word(words, _HOLIDAY_WORDS) or _HOLIDAY_BREAK.search(words):
         return HOLIDAY
     if _has_word(words, ("term",)):
         return TERM
