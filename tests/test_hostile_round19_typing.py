@@ -123,3 +123,52 @@ def test_an_ics_days_break_or_breaking_up_is_a_school_day(school: Services, summ
     assert not school.school.is_school_day(date(2026, 10, 27))
     assert not school.school.is_school_day(date(2026, 12, 22))
     assert any(summary in p.reason and "left out" in p.reason for p in report.problems)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "acceptable use policy",  # the case changed
+        "ACCEPTABLE USE POLICY",
+        "Acceptable  Use Policy",  # two spaces
+        "Acceptable\u00a0Use Policy",  # a no-break space
+        "\uff21cceptable Use Policy",  # a full-width A
+    ],
+)
+def test_a_new_version_under_a_title_that_reads_the_same_is_refused(
+    school: Services, typed: str
+) -> None:
+    """A new version of the Acceptable Use Policy published with its title typed a little
+    differently ("acceptable use policy", two spaces) went in as a second policy: both in
+    force, read the same on every list, staff asked to agree to both, and the old version
+    never replaced. Now it is refused, naming the title to use for a new version."""
+    from kiosk.domain.errors import InvalidInput
+
+    policies = school.policies
+    policies.publish("Acceptable Use Policy", "2026", "Be kind.\n")
+    before = [(p.title, p.version) for p in policies.current()]
+    with pytest.raises(InvalidInput, match="Acceptable Use Policy") as refused:
+        policies.publish(typed, "2027", "Be kinder.\n")
+    assert "reads the same" in str(refused.value)
+    assert [(p.title, p.version) for p in policies.current()] == before
+    policies.publish("Acceptable Use Policy", "2027", "Be kinder.\n")  # the title as it is
+    assert ("Acceptable Use Policy", "2027") in [(p.title, p.version) for p in policies.current()]
+
+
+def test_two_titles_that_read_the_same_from_before_still_take_new_versions(
+    school: Services,
+) -> None:
+    """Two policies whose titles read the same, published before such a title was refused
+    (or by a login with the school key), each still take a new version under its own title:
+    refusing both would stop the school publishing either, for good."""
+    import sqlalchemy as sa
+
+    policies = school.policies
+    policies.publish("Phones", "1", "Phones stay in the staff room.\n")
+    policies.publish("Laptops", "1", "Laptops are signed out.\n")
+    with school.ctx.engine.begin() as connection:  # as an older kiosk could have published it
+        connection.execute(sa.text("UPDATE policies SET title = 'phones' WHERE title = 'Laptops'"))
+    policies.publish("Phones", "2", "Phones stay in the staff room, off.\n")
+    policies.publish("phones", "2", "Laptops are signed out, charged.\n")
+    current = {(p.title, p.version) for p in policies.current()}
+    assert {("Phones", "2"), ("phones", "2")} <= current

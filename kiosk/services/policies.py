@@ -12,7 +12,7 @@ from kiosk.domain.chain import text_fingerprint
 from kiosk.domain.errors import InvalidInput, NotFound, RuleViolation
 from kiosk.domain.events import EventKind, ReviewStatus, Role
 from kiosk.domain.policytext import too_long, unshown_parts
-from kiosk.domain.text import check_typed_line
+from kiosk.domain.text import check_typed_line, name_key
 from kiosk.domain.timeutil import format_local, local_date
 from kiosk.services import state
 from kiosk.services.common import UseCases, receipt
@@ -70,6 +70,22 @@ class PolicyService(UseCases):
             )
             if exists is not None:
                 raise RuleViolation(f"{title} version {version} is already published.")
+            # A policy is its title: one typed a little differently ("acceptable use policy",
+            # two spaces) was a second policy beside the first, both in force, read the same
+            # on every list, and the version meant to be replaced never was. (A title already
+            # published is a new version of that policy: two that read the same from before
+            # are not stopped from getting new versions.)
+            titles = set(uow.session.scalars(select(Policy.title).distinct()))
+            same = next(
+                (other for other in sorted(titles) if name_key(other) == name_key(title)),
+                None,
+            )
+            if same is not None and title not in titles:
+                raise InvalidInput(
+                    f"Not published: the title “{title}” reads the same as the policy "
+                    f"“{same}”. For a new version of it, give its title exactly as it is "
+                    f"(“{same}”); for another policy, a title that reads differently."
+                )
             fingerprint = text_fingerprint(text)
             current = uow.session.scalar(
                 select(Policy).where(Policy.title == title).order_by(Policy.id.desc()).limit(1)
