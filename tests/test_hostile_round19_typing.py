@@ -172,3 +172,32 @@ def test_two_titles_that_read_the_same_from_before_still_take_new_versions(
     policies.publish("phones", "2", "Laptops are signed out, charged.\n")
     current = {(p.title, p.version) for p in policies.current()}
     assert {("Phones", "2"), ("phones", "2")} <= current
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "Open evening (office closed from 3pm)",
+        "School closed at 1.30pm for Christmas",
+        "Closed until 10am (snow)",
+    ],
+)
+def test_an_ics_closure_from_a_time_of_day_is_a_school_day(school: Services, summary: str) -> None:
+    """An all-day event whose title closes something from a time of day ("office closed
+    from 3pm", "school closed at 1.30pm") was imported as a holiday: a day the pupils are in
+    school was a day off for the kiosk (laptops due then moved, no reminders). It is listed
+    and left out, as an event at a time of day is; a holiday named beside it stays one."""
+    data = _ics(
+        ("DTSTART;VALUE=DATE:20260902", "DTEND;VALUE=DATE:20261219", "SUMMARY:Autumn term"),
+        ("DTSTART;VALUE=DATE:20261117", "DTEND;VALUE=DATE:20261118", f"SUMMARY:{summary}"),
+        (
+            "DTSTART;VALUE=DATE:20261026",
+            "DTEND;VALUE=DATE:20261031",
+            "SUMMARY:Half term (office closed from 3pm)",
+        ),
+    )
+    report = school.school.import_calendar("feed.ics", data, skip_invalid=True)
+    assert report.imported
+    assert school.school.is_school_day(date(2026, 11, 17))
+    assert not school.school.is_school_day(date(2026, 10, 27))
+    assert any(summary in p.reason and "left out" in p.reason for p in report.problems)

@@ -524,13 +524,24 @@ def _has_word(text: str, words: Iterable[str]) -> bool:
     return any(re.search(rf"(?<![^\W_]){re.escape(word)}s?(?![^\W_])", text) for word in words)
 
 
+# A closure from a time of day ("Open evening (office closed from 3pm)", "School closed at
+# 1.30pm for Christmas"): the pupils are in school before it, so the day is a school day, as
+# an event at a time of day is (a morning's training). Read as a holiday, the day was a day
+# off for the kiosk: laptops due then moved, no reminders.
+_CLOSED_AT_A_TIME = re.compile(
+    r"(?<![^\W_])(?:closed|closure|closes|closing)\s+(?:from|at|after|until|till|between)\s+\d"
+)
+
+
 def ics_kind(summary: str) -> str | None:
     """term, holiday or inset from an event's title, by its words; None when it is none of
     them."""
     words = summary.lower()
     if _has_word(words, _INSET_WORDS):
         return INSET
-    if _has_word(words, _HOLIDAY_WORDS) or _HOLIDAY_BREAK.search(words):
+    # (Only the closure at a time goes: "Half term (office closed from 3pm)" is a holiday.)
+    rest = _CLOSED_AT_A_TIME.sub(" ", words)
+    if _has_word(rest, _HOLIDAY_WORDS) or _HOLIDAY_BREAK.search(rest):
         return HOLIDAY
     if _has_word(words, ("term",)):
         return TERM
