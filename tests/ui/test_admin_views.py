@@ -310,6 +310,30 @@ async def test_grant_and_revoke_an_slt_exemption(services: Services, clock: Fake
         assert revoked.detail == "revoked by: Carol Head"  # the register says who revoked it
 
 
+async def test_a_granter_whose_name_reads_as_another_s_is_offered_with_the_code(
+    services: Services,
+) -> None:
+    """Two SLT members named "Carol Head" and "CAROL  head" were offered as "Carol Head" and
+    "CAROL head" in "Granted by", told apart by case alone, and the register kept the name
+    chosen as written. A name that reads the same as another's is offered, and recorded,
+    with the code, as the kiosk's line-manager list does."""
+    services.people.add_staff("CHEAD2", "CAROL  head", roles=["slt"], admin_code="DOFFICE")
+    app = ConsoleHost(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("6")
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, FormDialog))
+        options = app.screen.query_one("#field-head", Select)._options
+        offered = [value for _, value in options if value != Select.NULL]
+        assert "Carol Head (CHEAD)" in offered
+        assert any(v.startswith("CAROL") and v.endswith("(CHEAD2)") for v in offered), offered
+        await fill(
+            pilot, app, {"staff": "CHEAD", "head": "Carol Head (CHEAD)", "until": "31/07/2026"}
+        )
+        await wait_until(pilot, lambda: table(app, "exemptions-table").row_count == 1)
+        assert services.policies.exemptions()[0].granted_by == "Carol Head (CHEAD)"
+
+
 # --- Workload ------------------------------------------------------------------------------------
 
 

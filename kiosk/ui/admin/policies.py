@@ -15,6 +15,7 @@ from textual.widgets import Button, DataTable, Label, Static
 from kiosk.domain.dates import parse_date
 from kiosk.domain.errors import InvalidInput
 from kiosk.domain.events import ReviewStatus, Role
+from kiosk.domain.text import name_key
 from kiosk.services.views import AckGap, Exemption, ReviewRequest, StaffInfo
 from kiosk.ui.admin.dialogs import Field, FormDialog
 from kiosk.ui.admin.files import read_text
@@ -409,9 +410,12 @@ class ExemptionsPane(Pane):
         """Who can grant or revoke an exemption: chosen from the staff list (the SLT), not
         typed, so the register names a real person the same way each time. A name two of
         them share is offered and recorded with the code: "Carol Head" alone would not say
-        which of the two the office chose."""
-        shared = Counter(s.name for s in self.slt)
-        named = [s.name if shared[s.name] == 1 else f"{s.name} ({s.code})" for s in self.slt]
+        which of the two the office chose. So is one that reads the same as another's
+        ("CAROL head"), as on the kiosk's line-manager list."""
+        shared = Counter(name_key(s.name) for s in self.slt)
+        named = [
+            s.name if shared[name_key(s.name)] == 1 else f"{s.name} ({s.code})" for s in self.slt
+        ]
         return [(name, name) for name in named]
 
     def action_revoke(self) -> None:
