@@ -201,3 +201,48 @@ def test_an_ics_closure_from_a_time_of_day_is_a_school_day(school: Services, sum
     assert school.school.is_school_day(date(2026, 11, 17))
     assert not school.school.is_school_day(date(2026, 10, 27))
     assert any(summary in p.reason and "left out" in p.reason for p in report.problems)
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "School closed from 25 Dec",
+        "Closed until 5 January",
+        "Closed from 23 Dec to 2 Jan",
+        "Closed between 1 and 5 Jan",
+        "School closed until 2027",
+    ],
+)
+def test_an_ics_closure_from_a_date_is_still_a_holiday(school: Services, summary: str) -> None:
+    """Review of round 19: a closure "from a time of day" was taken as any digit after from,
+    at, until or between, so a closure from or until a date ("School closed from 25 Dec",
+    "Closed until 5 January"), days the school is shut, was listed and left out: those days
+    were school days for the kiosk (laptops due, reminders sent). Only a time of day (3pm,
+    1.30pm, 10:00, noon) makes a closure part of a school day."""
+    from kiosk.domain.calendar import ics_kind
+
+    assert ics_kind(summary) == "holiday"
+    data = _ics(
+        ("DTSTART;VALUE=DATE:20260902", "DTEND;VALUE=DATE:20261219", "SUMMARY:Autumn term"),
+        ("DTSTART;VALUE=DATE:20261221", "DTEND;VALUE=DATE:20270102", f"SUMMARY:{summary}"),
+    )
+    report = school.school.import_calendar("feed.ics", data, skip_invalid=True)
+    assert report.imported
+    assert not school.school.is_school_day(date(2026, 12, 22))
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "School closed at 12.00",
+        "Office closed after 3 pm",
+        "Closed until 10:00 (snow)",
+        "School closed from noon",
+        "Closed from 1-3pm",
+    ],
+)
+def test_a_closure_at_a_time_of_day_in_any_usual_spelling_is_not_a_holiday(summary: str) -> None:
+    """The times a closure is written with (12.00, 3 pm, 10:00, noon) are a time of day."""
+    from kiosk.domain.calendar import ics_kind
+
+    assert ics_kind(summary) is None

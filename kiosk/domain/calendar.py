@@ -527,9 +527,16 @@ def _has_word(text: str, words: Iterable[str]) -> bool:
 # A closure from a time of day ("Open evening (office closed from 3pm)", "School closed at
 # 1.30pm for Christmas"): the pupils are in school before it, so the day is a school day, as
 # an event at a time of day is (a morning's training). Read as a holiday, the day was a day
-# off for the kiosk: laptops due then moved, no reminders.
+# off for the kiosk: laptops due then moved, no reminders. Only a time of day (3pm, 3 pm,
+# 1.30pm, 12.00, 10:00, noon): a closure from or until a date ("closed from 25 Dec", "until
+# 5 January") is days the school is shut, a holiday.
+_TIME_OF_DAY = (
+    r"(?:\d{1,2}(?:[.:]\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)(?![^\W_])"
+    r"|\d{1,2}[.:]\d{2}(?![.:/]?\d)|noon|midday|lunchtime|lunch)"
+)
 _CLOSED_AT_A_TIME = re.compile(
-    r"(?<![^\W_])(?:closed|closure|closes|closing)\s+(?:from|at|after|until|till|between)\s+\d"
+    r"(?<![^\W_])(?:closed|closure|closes|closing)\s+(?:from|at|after|until|till|between)\s+"
+    rf"(?:\d{{1,2}}(?:[.:]\d{{2}})?\s*(?:-|\u2013|to|and)\s*)?{_TIME_OF_DAY}"
 )
 
 
