@@ -246,3 +246,48 @@ def test_a_closure_at_a_time_of_day_in_any_usual_spelling_is_not_a_holiday(summa
     from kiosk.domain.calendar import ics_kind
 
     assert ics_kind(summary) is None
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "Christmas and New Year break",
+        "Christmas & New Year Break",
+        "Christmas/New Year break",
+        "New Year break",
+        "End of term break",
+        "Term break",
+        "Summer hols break",
+        "Easter holidays break",
+        "Break (Christmas)",
+    ],
+)
+def test_an_ics_break_a_time_of_year_names_in_other_words_is_still_a_holiday(
+    school: Services, summary: str
+) -> None:
+    """Review of round 19: a break was a holiday only when one time of year from a list
+    stood right before it, so "Christmas and New Year break", "New Year break" or "Break
+    (Christmas)" (a fortnight off, a holiday on ba3635f) was listed and left out, and "End
+    of term break" or "Term break" became a term: the holidays were school days for the
+    kiosk (laptops due, reminders sent)."""
+    from kiosk.domain.calendar import ics_kind
+
+    assert ics_kind(summary) == "holiday"
+    data = _ics(
+        ("DTSTART;VALUE=DATE:20260902", "DTEND;VALUE=DATE:20261219", "SUMMARY:Autumn term"),
+        ("DTSTART;VALUE=DATE:20261221", "DTEND;VALUE=DATE:20270102", f"SUMMARY:{summary}"),
+    )
+    report = school.school.import_calendar("feed.ics", data, skip_invalid=True)
+    assert report.imported
+    assert not school.school.is_school_day(date(2026, 12, 22))
+
+
+@pytest.mark.parametrize(
+    "summary",
+    ["Christmas and New Year break up", "Term breaks up", "End of term - break up at 1.30pm"],
+)
+def test_breaking_up_after_a_time_of_year_is_still_not_a_holiday(summary: str) -> None:
+    """Breaking up stays a school day however the time of year before it is written."""
+    from kiosk.domain.calendar import ics_kind
+
+    assert ics_kind(summary) != "holiday"

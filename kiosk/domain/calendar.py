@@ -399,11 +399,13 @@ _HOLIDAY_WORDS = (
 # extended", "Sports day (break and lunch times change)") and "breaking up" the last day of
 # term, a school day ("School breaks up for Christmas", "Break-up day"): each of these made a
 # school day a holiday. A break is a holiday when a time of year names it ("Christmas break",
-# "October half-term break", "Summer break") and it is not the breaking up.
+# "October half-term break", "Summer break", "Christmas and New Year break", "End of term
+# break", "Break (Christmas)") and it is not the breaking up ("Christmas break up").
 _TIMES_OF_YEAR = (
     "christmas",
     "xmas",
     "festive",
+    "new year",
     "winter",
     "february",
     "spring",
@@ -418,10 +420,15 @@ _TIMES_OF_YEAR = (
     "halfterm",
     "mid-term",
     "mid term",
+    "term",  # "End of term break", "Term break": between terms
 )
+_TIME_OF_YEAR = rf"(?:{'|'.join(re.escape(w) for w in _TIMES_OF_YEAR)})"
 _HOLIDAY_BREAK = re.compile(
-    rf"(?<![^\W_])(?:{'|'.join(re.escape(w) for w in _TIMES_OF_YEAR)})(?:\s+holiday)?\s+breaks?"
-    r"(?![^\W_])(?!\s*-?\s*up(?![^\W_]))"
+    # "Christmas break", "Christmas & New Year holiday break", "Summer hols break"
+    rf"(?<![^\W_]){_TIME_OF_YEAR}(?:\s*(?:and|&|/|,|-|\+)\s*{_TIME_OF_YEAR}){{0,3}}"
+    r"(?:'s)?(?:\s+(?:holidays?|hols))?\s+breaks?(?![^\W_])(?!\s*-?\s*up(?![^\W_]))"
+    # "Break (Christmas)", "Break: Easter"
+    rf"|(?<![^\W_])breaks?\s*[(:]\s*{_TIME_OF_YEAR}(?![^\W_])"
 )
 _MIN_TERM_DAYS = 5
 
