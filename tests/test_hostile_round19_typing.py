@@ -291,3 +291,28 @@ def test_breaking_up_after_a_time_of_year_is_still_not_a_holiday(summary: str) -
     from kiosk.domain.calendar import ics_kind
 
     assert ics_kind(summary) != "holiday"
+
+
+@pytest.mark.parametrize(
+    ("summary", "kind"),
+    [
+        ("Coffee morning - closed to visitors", None),
+        ("Car park closed to parents", None),
+        ("Library closed to Year 11 (exams)", None),
+        ("School closed to the public (polling station)", None),
+        ("School closed to pupils", "holiday"),
+        ("Closed to students", "holiday"),
+        ("School closed to all pupils (snow)", "holiday"),
+        ("School closed to staff and pupils", "holiday"),
+        ("Christmas holiday - office closed to visitors", "holiday"),
+    ],
+)
+def test_a_place_closed_to_some_people_is_not_a_holiday(summary: str, kind: str | None) -> None:
+    """Round 19's first "not fixed": an all-day event "Coffee morning - closed to visitors"
+    was read as a holiday, a school day off for the kiosk. Closed to someone (visitors,
+    parents, the public, a year group) the school is open to its pupils: a school day, as a
+    closure from a time of day is. Closed to the pupils (students, children, everyone) it is
+    not; and a holiday named beside it stays one."""
+    from kiosk.domain.calendar import ics_kind
+
+    assert ics_kind(summary) == kind

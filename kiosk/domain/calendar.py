@@ -545,6 +545,16 @@ _CLOSED_AT_A_TIME = re.compile(
     r"(?<![^\W_])(?:closed|closure|closes|closing)\s+(?:from|at|after|until|till|between)\s+"
     rf"(?:\d{{1,2}}(?:[.:]\d{{2}})?\s*(?:-|\u2013|to|and)\s*)?{_TIME_OF_DAY}"
 )
+# A place closed to some people ("Coffee morning - closed to visitors", "Car park closed to
+# parents", "Library closed to Year 11"): the school is open to its pupils, a school day.
+# Closed to the pupils (students, children, all; "staff and pupils") it is not.
+_CLOSED_TO_SOME = re.compile(
+    r"(?<![^\W_])(?:closed|closure|closes)\s+to\s+"
+    # (pupils named among them, before any punctuation: "closed to staff and pupils")
+    r"(?![^.,;:()\-]{0,40}?(?<![^\W_])(?:pupils?|students?|children|everyone|everybody|all)"
+    r"(?![^\W_]))"
+    r"(?=[^\W_])"
+)
 
 
 def ics_kind(summary: str) -> str | None:
@@ -553,8 +563,9 @@ def ics_kind(summary: str) -> str | None:
     words = summary.lower()
     if _has_word(words, _INSET_WORDS):
         return INSET
-    # (Only the closure at a time goes: "Half term (office closed from 3pm)" is a holiday.)
-    rest = _CLOSED_AT_A_TIME.sub(" ", words)
+    # (Only the closure at a time, or to some people, goes: "Half term (office closed from
+    # 3pm)" is a holiday.)
+    rest = _CLOSED_TO_SOME.sub(" ", _CLOSED_AT_A_TIME.sub(" ", words))
     if _has_word(rest, _HOLIDAY_WORDS) or _HOLIDAY_BREAK.search(rest):
         return HOLIDAY
     if _has_word(words, ("term",)):
