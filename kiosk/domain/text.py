@@ -39,7 +39,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from kiosk.domain.errors import InvalidInput
 
@@ -159,6 +159,18 @@ def name_key(name: str) -> str:
     ("CAROL  head" reads as "Carol Head"). Two people whose names read the same are told
     apart by their codes wherever they are named."""
     return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def names_told_apart(people: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """How each person of a list (``(code, name)`` pairs) is named on it: by name, and with
+    the code, "Carol Head (CHEAD2)", when another on the list has a name that reads the same
+    (``name_key``): two identical lines, one chosen blind, named the wrong person. One rule
+    for every list a person is chosen from (the kiosk's line managers, the console's SLT)."""
+    listed = list(people)
+    read = Counter(name_key(name) for _code, name in listed)
+    return {
+        code: name if read[name_key(name)] == 1 else f"{name} ({code})" for code, name in listed
+    }
 
 
 def plain_line(value: str) -> str:

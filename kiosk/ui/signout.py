@@ -12,7 +12,6 @@ else signs out what the summary line above the buttons says will be recorded.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
@@ -30,7 +29,7 @@ from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Sele
 from kiosk.domain.errors import InvalidInput, KioskError, MissingAcknowledgement
 from kiosk.domain.events import SIGN_OUT_REASONS
 from kiosk.domain.rules import check_expected_return
-from kiosk.domain.text import display_text, name_key
+from kiosk.domain.text import display_text, names_told_apart
 from kiosk.domain.when import not_a_school_day
 from kiosk.ui.base import READ_SECONDS, KioskScreenMixin, StaffScreen
 from kiosk.ui.formats import clock_time, day_and_time, parse_when, when_in_words
@@ -151,12 +150,10 @@ class SignOutScreen(StaffScreen):
         self.check = check
         self.tags = [d.tag for d in check.devices]
         self._staff: tuple[StaffInfo, ...] | None = None
-        # The list by code: each option names its person at once (a scan of the list per
-        # option took a quarter of a second on the UI thread at 3,000 staff).
-        self._by_code: dict[str, StaffInfo] = {}
-        # How many on the staff list (the person signing out too) have each name, as read
-        # (``name_key``).
-        self._names_read: Counter[str] = Counter()
+        # Each on the staff list (the person signing out too) by code, as the list and the
+        # summary name them (``names_told_apart``): at once, not a scan of the list per
+        # option (a quarter of a second on the UI thread at 3,000 staff).
+        self._shown_as: dict[str, str] = {}
         # A step (a policy, the VDU question) has been shown over the form: the step the form
         # opens as it comes is not opened again once one has been (see on_mount).
         self._step_shown = False
@@ -330,10 +327,9 @@ class SignOutScreen(StaffScreen):
 
         def loaded(staff: tuple[StaffInfo, ...]) -> None:
             self._staff = staff
-            self._by_code = {s.code: s for s in staff}
             # The person signing out counted too: Carol Head choosing the other Carol Head
             # read "agreed by Carol Head", herself.
-            self._names_read = Counter(name_key(s.name) for s in staff)
+            self._shown_as = names_told_apart((s.code, s.name) for s in staff)
 
             # The person's own line manager (from the roster) first; nobody is chosen for them.
             # The roster keeps the manager's staff code (older rows: their name).
@@ -609,12 +605,7 @@ class SignOutScreen(StaffScreen):
         name, and with the code when another on the staff list (the person signing out
         too) has a name that reads the same ("Carol Head" twice, or "carol  HEAD"): two
         identical lines, one chosen blind, named the wrong person as the one who agreed."""
-        person = self._by_code.get(code)
-        if person is None:
-            return code
-        if self._names_read.get(name_key(person.name), 0) > 1:
-            return f"{person.name} ({person.code})"
-        return person.name
+        return self._shown_as.get(code, code)
 
     def _draft(self) -> Draft:
         """What Enter would record, or InvalidInput saying what is missing."""

@@ -9,6 +9,7 @@ from kiosk.domain.text import (
     display_text,
     encodable_text,
     is_clean,
+    names_told_apart,
     terminal_text,
     unsafe_characters,
 )
@@ -48,3 +49,20 @@ def test_names_in_every_script_are_kept_as_written() -> None:
 def test_only_a_lone_surrogate_is_changed_for_a_utf8_file() -> None:
     assert encodable_text("Jo\ud800 =SUM(A1)\u202e") == "Jo\ufffd =SUM(A1)\u202e"
     assert encodable_text("plain") == "plain"
+
+
+def test_names_that_read_the_same_are_told_apart_by_their_codes() -> None:
+    shown = names_told_apart(
+        [
+            ("CHEAD", "Carol Head"),
+            ("CHEAD2", "CAROL  head"),  # reads the same: case, a run of spaces
+            ("ASMITH", "Alice Smith"),
+            ("ASMITH2", "Alice Smyth"),  # another name
+        ]
+    )
+    assert shown == {
+        "CHEAD": "Carol Head (CHEAD)",
+        "CHEAD2": "CAROL  head (CHEAD2)",
+        "ASMITH": "Alice Smith",
+        "ASMITH2": "Alice Smyth",
+    }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from rich.text import Text
@@ -15,7 +14,7 @@ from textual.widgets import Button, DataTable, Label, Static
 from kiosk.domain.dates import parse_date
 from kiosk.domain.errors import InvalidInput
 from kiosk.domain.events import ReviewStatus, Role
-from kiosk.domain.text import name_key
+from kiosk.domain.text import names_told_apart
 from kiosk.services.views import AckGap, Exemption, ReviewRequest, StaffInfo
 from kiosk.ui.admin.dialogs import Field, FormDialog
 from kiosk.ui.admin.files import read_text
@@ -412,11 +411,8 @@ class ExemptionsPane(Pane):
         them share is offered and recorded with the code: "Carol Head" alone would not say
         which of the two the office chose. So is one that reads the same as another's
         ("CAROL head"), as on the kiosk's line-manager list."""
-        shared = Counter(name_key(s.name) for s in self.slt)
-        named = [
-            s.name if shared[name_key(s.name)] == 1 else f"{s.name} ({s.code})" for s in self.slt
-        ]
-        return [(name, name) for name in named]
+        shown = names_told_apart((s.code, s.name) for s in self.slt)
+        return [(shown[s.code], shown[s.code]) for s in self.slt]
 
     def action_revoke(self) -> None:
         key = selected_key(self.query_one("#exemptions-table", DataTable))
