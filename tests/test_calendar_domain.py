@@ -264,3 +264,32 @@ def test_an_emoji_the_register_cannot_store_is_refused_saying_what_to_do(summary
 def test_an_ics_name_with_a_selector_or_joiner_off_an_emoji_is_refused(summary: str) -> None:
     _, problems = parse_ics(ICS.replace("SUMMARY:October Half Term", f"SUMMARY:{summary}"))
     assert [p.blocking for p in problems if "invisible" in p.reason] == [True]
+
+
+def test_an_ics_event_never_ended_is_said_not_dropped() -> None:
+    # A VEVENT left without its END:VEVENT (a file edited by hand, cut short) was dropped
+    # without a word when the next one began, or when the file ended: the half term went
+    # and the import said only what it read.
+    text = (
+        "BEGIN:VCALENDAR\r\n"
+        "BEGIN:VEVENT\r\n"
+        "DTSTART;VALUE=DATE:20261026\r\n"
+        "DTEND;VALUE=DATE:20261031\r\n"
+        "SUMMARY:October half term\r\n"
+        "BEGIN:VEVENT\r\n"
+        "DTSTART;VALUE=DATE:20261106\r\n"
+        "DTEND;VALUE=DATE:20261107\r\n"
+        "SUMMARY:INSET day\r\n"
+        "END:VEVENT\r\n"
+        "BEGIN:VEVENT\r\n"
+        "DTSTART;VALUE=DATE:20261221\r\n"
+        "SUMMARY:Christmas holiday\r\n"
+        "END:VCALENDAR\r\n"
+    )
+    entries, problems = parse_ics(text)
+    assert [e.name for e in entries] == ["INSET day"]
+    said = [(p.line, p.reason, p.blocking) for p in problems]
+    assert said == [
+        (2, "October half term: has no END:VEVENT before line 6: not read", True),
+        (11, "Christmas holiday: has no END:VEVENT before the end of the file: not read", True),
+    ]

@@ -600,6 +600,8 @@ def parse_ics(text: str) -> tuple[list[CalendarEntry], list[CalendarProblem]]:
             if key == "END" and component == inside[-1]:
                 inside.pop()
         elif key == "BEGIN" and component == "VEVENT":
+            if event is not None:  # the one before never ended: not dropped without a word
+                problems.append(_unended(event, start_line, f"before line {number}"))
             event, start_line = {}, number
         elif key == "END" and component == "VEVENT" and event is not None:
             inside.clear()  # one left open ends with its event
@@ -622,7 +624,16 @@ def parse_ics(text: str) -> tuple[list[CalendarEntry], list[CalendarProblem]]:
             event[key] = value
         if len(entries) > MAX_ENTRIES:
             raise InvalidInput(f"More than {MAX_ENTRIES} events: is it the right file?")
+    if event is not None:
+        problems.append(_unended(event, start_line, "before the end of the file"))
     return entries, problems
+
+
+def _unended(event: Mapping[str, str], line: int, where: str) -> CalendarProblem:
+    """An event whose END:VEVENT never came (a file cut short, or edited by hand): said, not
+    read (its dates may be a holiday's, or only half there)."""
+    what = _ics_unescape(event.get("SUMMARY", "?"))
+    return CalendarProblem(line, f"{what}: has no END:VEVENT {where}: not read")
 
 
 def _ics_entry(event: Mapping[str, str]) -> CalendarEntry | None:
