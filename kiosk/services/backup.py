@@ -77,7 +77,9 @@ from kiosk.services.integrity import (
     VerifyReport,
     chain_faults_upto,
     chain_offset,
+    is_recorded_by_kiosk,
     read_last,
+    stored_events,
     verify_session,
     verify_with_witnesses,
     with_earlier_alarm,
@@ -87,7 +89,7 @@ from kiosk.services.integrity import (
 from kiosk.services.reference import differing_fields, table_rows
 from kiosk.services.register import neutralise
 from kiosk.services.secret import school_key_if_present
-from kiosk.services.uow import UNREADABLE_ERRORS
+from kiosk.services.uow import UNREADABLE_ERRORS, first_mac_id
 from kiosk.services.views import StaffInfo
 from kiosk.services.wholefile import written_whole
 
@@ -534,6 +536,7 @@ class BackupService(UseCases):
             records = [
                 _export_record(values, person, zone) for values in _person_events(session, person)
             ]
+            _mark_not_recorded_by_kiosk(session, records, school_key_if_present(self.ctx.settings))
             staff_row = session.get_one(Staff, person.id)
             profile = {  # as stored (the read model shows a name as one line)
                 "code": person.code,
@@ -896,6 +899,33 @@ def _export_record(values: Any, person: StaffInfo, zone: Any) -> dict[str, Any]:
     return record
 
 
+def _mark_not_recorded_by_kiosk(
+    session: Session, records: list[dict[str, Any]], key: bytes | None
+) -> None:
+    """Each exported event says whether the kiosk recorded it (its hash and MAC hold, as
+    verify checks; ``integrity.is_recorded_by_kiosk``): one written into the database by a
+    login or a shell without the school key went out to the person as a fact of their
+    record. Without the key on this machine nothing can be told: "not checked"."""
+    if key is None:
+        for record in records:
+            record["recorded_by_kiosk"] = "not checked (no school key on this machine)"
+        return
+    first = first_mac_id(session)
+    wanted = [r["event_id"] for r in records if r["kind"] != "unreadable"]
+    kinds = {str(r["kind"]) for r in records}
+    sealed: set[int] = set()
+    for start in range(0, len(wanted), 500):
+        for row in stored_events(session, kinds, ids=wanted[start : start + 500]):
+            if is_recorded_by_kiosk(row, key, first):
+                sealed.add(int(row["id"]))
+    for record in records:
+        record["recorded_by_kiosk"] = (
+            "yes"
+            if record["event_id"] in sealed
+            else "NO: not recorded by the kiosk (kiosk verify names it)"
+        )
+
+
 EXPORT_COLUMNS = (
     "event_id",
     "local_time",
@@ -909,6 +939,7 @@ EXPORT_COLUMNS = (
     "recorded_by",
     "kiosk",
     "voided_by_event",
+    "recorded_by_kiosk",
     "hash",
 )
 

@@ -2470,6 +2470,7 @@ def stored_events(
     limit: int | None = None,
     from_table: bool = False,
     after_id: int | None = None,
+    ids: Collection[int] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Every column of the events of ``kinds``, as stored (as verify reads them: details as its
     JSON text, a time no driver can load as NULL), in id order (``newest_first``: the reverse),
@@ -2477,7 +2478,7 @@ def stored_events(
     ``from_table``: on SQLite, read from the table itself, not through an index (one rebuilt
     without the newest of them, its CREATE text written back, would make an older one look
     newest: what verify walks is the table). ``after_id``: only events after that id (a
-    range of the table's own key: cheap, from the table too)."""
+    range of the table's own key: cheap, from the table too). ``ids``: only those events."""
     conn = session.connection()
     postgresql = conn.dialect.name == "postgresql"
     columns = (
@@ -2493,6 +2494,10 @@ def stored_events(
         sql += " AND id > :after_id"
         params["after_id"] = int(after_id)
         binds.append(bindparam("after_id"))
+    if ids is not None:
+        sql += " AND id IN :ids"
+        params["ids"] = [int(i) for i in ids]
+        binds.append(bindparam("ids", expanding=True))
     if since is not None:
         sql += " AND occurred_at >= :since"
         params["since"] = since
