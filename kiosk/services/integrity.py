@@ -55,12 +55,21 @@ import secrets
 import sqlite3
 import stat
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections import ChainMap
+from collections.abc import (
+    Callable,
+    Collection,
+    Iterable,
+    Iterator,
+    Mapping,
+    MutableMapping,
+    Sequence,
+)
 from contextlib import suppress
 from dataclasses import MISSING, asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -826,6 +835,53 @@ def _label_problems(
     return found
 
 
+def _rests_on_unsealed_rows(
+    row: Mapping[str, Any],
+    replay: Mapping[str, Mapping[Any, Any]],
+    unsealed_rows: Mapping[tuple[str, Any], tuple[Any, Any]],
+    sealed_rows: Mapping[tuple[str, Any], Any],
+    *,
+    complete: bool = True,
+) -> list[str]:
+    """What an event the kiosk recorded took from list rows whose newest change it did not
+    record (``unsealed_rows``: the kiosks' login or a shell, without the key): the code or
+    tag it read, or the role its recorder needed, held by such a row only. Judged against the
+    lists as the kiosk recorded them (``sealed_rows`` in place of those rows): the checks
+    against the replay pass, since the replay holds the forged change. Two codes swapped that
+    way recorded Alice's deposit, under the key, as Ben's, and verify named only the swap."""
+    if not unsealed_rows:
+        return []
+    found: list[str] = []
+    touched = {
+        (table, row[column])
+        for column, table, _name in LABEL_KEYS
+        if _is_id(row[column]) and (table, row[column]) in unsealed_rows
+    }
+    if not touched:
+        return []
+    # The replay with those rows as the kiosk last recorded them (None: it never did).
+    as_recorded: dict[str, Any] = {
+        table: ChainMap(
+            {key: sealed_rows.get((t, key)) for t, key in touched if t == table},
+            cast("MutableMapping[Any, Any]", replay[table]),  # (only read)
+        )
+        if any(t == table for t, _key in touched)
+        else replay[table]
+        for table in replay
+    }
+    forged = ", ".join(str(unsealed_rows[item][0]) for item in sorted(touched, key=str))
+    said = f"(the list changed by event {forged}, written without the school key)"
+    if not _label_problems(row, replay, complete=complete):
+        found.extend(
+            f"{problem} {said}" for problem in _label_problems(row, as_recorded, complete=complete)
+        )
+    if _recorder_problem(row, replay, complete=complete) is None:
+        problem = _recorder_problem(row, as_recorded, complete=complete)
+        if problem:
+            found.append(f"{problem} {said}")
+    return found
+
+
 BASELINE_REASON = "baseline"
 PIN_SETTING = "admin_pin"
 
@@ -990,6 +1046,7 @@ def walk(
     unsealed_phone: dict[Any, Any] = {}
     voided_streams: dict[Any, tuple[str, Any]] = {}  # for corrections not the kiosk's
     built_on_unsealed: list[str] = []
+    from_unsealed: list[str] = []  # events that read list rows the kiosk did not record
     without_role: list[str] = []  # events needing a role the recorder did not hold then
     swapped: list[str] = []  # events under a code or tag the lists did not give then
     lists_known = False  # the whole lists replayed, after a purge (from its checkpoint)
@@ -1171,6 +1228,12 @@ def walk(
             if problem:
                 without_role.append(problem)
             swapped.extend(_label_problems(row, replay, complete=complete))
+            if sealed:
+                from_unsealed.extend(
+                    _rests_on_unsealed_rows(
+                        row, replay, unsealed_rows, sealed_rows, complete=complete
+                    )
+                )
         is_baseline = (
             kind == REFERENCE_KIND
             and isinstance(details, dict)
@@ -1381,6 +1444,14 @@ def walk(
             "a while record one person, device or phone store as another): "
             f"{'; '.join(swapped[:20])}"
             f"{' ...' if len(swapped) > 20 else ''}"
+        )
+    if from_unsealed:
+        problems.append(
+            "events recorded by the kiosk for a person, device or store as a list change it "
+            "did not record had left them (a code or tag, or a role, that the lists as the "
+            "kiosk recorded them did not give: the event may be about, or by, someone else): "
+            f"{'; '.join(from_unsealed[:20])}"
+            f"{' ...' if len(from_unsealed) > 20 else ''}"
         )
     if built_on_unsealed:
         problems.append(

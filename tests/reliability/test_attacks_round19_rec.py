@@ -1,0 +1,137 @@
+"""Round 19's red team on the record's trust: a shell on the SQLite file or the kiosks'
+PostgreSQL login, without the school key or the admin PIN.
+
+Each test here failed on the code before its fix (see the commit that added it), unless it is
+marked as a guard test.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from kiosk.services.app import Services
+from tests.conftest import FakeClock
+from tests.reliability.helpers import meddle
+from tests.reliability.test_attacks import said, shift_school
+from tests.reliability.test_attacks_round18_rec import _forge_dated_ahead
+
+
+def _recorded_row(db_url: str, table: str, key: int) -> dict[str, Any]:
+    """The newest row the register recorded for ``table`` ``key``."""
+    with meddle(db_url) as db:
+        rows = [
+            json.loads(d) if isinstance(d, str) else d
+            for (d,) in db.execute(
+                "SELECT CAST(details AS TEXT) FROM events "
+                "WHERE kind = 'reference_changed' ORDER BY id"
+            )
+        ]
+    return dict([d for d in rows if d["table"] == table and d["key"] == key][-1]["row"])
+
+
+def _staff_id(db_url: str, code: str) -> int:
+    with meddle(db_url) as db:
+        return int(db.execute("SELECT id FROM staff WHERE code = %s", (code,))[0][0])
+
+
+def _change_unsealed(
+    db_url: str, clock: FakeClock, table: str, key: int, row: dict[str, Any]
+) -> int:
+    """A list change appended without the school key, and the list changed as the database
+    applies it (SQLite's trigger; on PostgreSQL the kiosks' login's event is applied by the
+    register's own trigger, which ``meddle`` turns off while it writes)."""
+    forged = _forge_dated_ahead(
+        db_url,
+        "reference_changed",
+        {"table": table, "key": key, "row": row},
+        at=clock(),
+        category="reference",
+    )
+    with meddle(db_url) as db:
+        db.execute(f"UPDATE {table} SET code = %s WHERE id = %s", (row["code"], key))
+    return forged
+
+
+def test_an_event_recorded_under_a_code_only_a_change_without_the_key_gave_is_named(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    """The kiosks' login (or a shell on the file), without the key, appends list changes
+    that swap Alice's and Ben's staff codes (the database applies them). Alice scans her
+    badge and deposits her phone: the kiosk records it, under the key, for Ben (the row her
+    code now finds), with the code it read, ASMITH. Verify named the list changes as
+    written without the key, but not the deposit: the code matched the lists as replayed,
+    the forged changes included, so the register said Ben's phone was in the store and
+    nothing said the event was not his. It names the deposit too."""
+    shift_school(services)
+    alice, ben = _staff_id(db_url, "ASMITH"), _staff_id(db_url, "BJONES")
+    alice_row, ben_row = _recorded_row(db_url, "staff", alice), _recorded_row(db_url, "staff", ben)
+    forged = [
+        _change_unsealed(db_url, clock, "staff", alice, alice_row | {"code": "XSWAP"}),
+        _change_unsealed(db_url, clock, "staff", ben, ben_row | {"code": "ASMITH"}),
+        _change_unsealed(db_url, clock, "staff", alice, alice_row | {"code": "BJONES"}),
+    ]
+    deposit = services.phones.deposit("ASMITH").event_id
+    report = services.integrity.verify(save=False)
+
+    assert not report.ok
+    for event_id in forged:
+        assert f"event {event_id} has no MAC" in said(report)
+    assert f"event {deposit} (phone_deposited) is recorded for Ben Jones" in said(report)
+    assert "written without the school key" in said(report)
+
+
+def test_an_event_recorded_by_a_role_only_a_change_without_the_key_gave_is_named(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    """The same with a role: a list change without the key makes Esha breakfast-club lead,
+    she logs Alice's phone into the drawer (recorded under the key, by her), and a second
+    change takes the role away. Verify named the two changes, not the event they let her
+    record: the replay, forged changes included, gave her the role then."""
+    shift_school(services)
+    esha = _staff_id(db_url, "EPATEL")
+    row = _recorded_row(db_url, "staff", esha)
+    given = _forge_dated_ahead(
+        db_url,
+        "reference_changed",
+        {"table": "staff", "key": esha, "row": row | {"roles": ["breakfast_club_lead"]}},
+        at=clock(),
+        category="reference",
+    )
+    with meddle(db_url) as db:
+        db.execute(
+            "INSERT INTO staff_roles (staff_id, role) SELECT %s, 'breakfast_club_lead' "
+            "WHERE NOT EXISTS (SELECT 1 FROM staff_roles WHERE staff_id = %s "
+            "AND role = 'breakfast_club_lead')",
+            (esha, esha),
+        )
+    logged = services.phones.deposit("ASMITH", "DRAWER", recorded_by="EPATEL").event_id
+    report = services.integrity.verify(save=False)
+
+    assert not report.ok
+    assert f"event {given} has no MAC" in said(report)
+    assert (
+        f"event {logged} (phone_deposited) recorded by Esha Patel (EPATEL), who was not a "
+        f"breakfast club lead or admin then (the list changed by event {given}"
+    ) in said(report), said(report)
+
+
+def test_guard_events_on_rows_the_kiosk_recorded_again_are_not_named(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    """Once the office records the row again (under the key), events on it are the kiosk's
+    as ever: only the list change without the key is named."""
+    shift_school(services)
+    ben = _staff_id(db_url, "BJONES")
+    row = _recorded_row(db_url, "staff", ben)
+    forged = _change_unsealed(db_url, clock, "staff", ben, row | {"code": "BJ2"})
+    with meddle(db_url) as db:  # the office puts the row back as the kiosk recorded it
+        db.execute("UPDATE staff SET code = 'BJONES' WHERE id = %s", (ben,))
+    services.people.add_staff(
+        "FNEW", "Fay New", email=None, line_manager="Carol Head", roles=[], admin_code="CHEAD"
+    )
+    services.phones.deposit("BJONES")
+    report = services.integrity.verify(save=False)
+
+    assert f"event {forged} has no MAC" in said(report)
+    assert "as a list change it did not record" not in said(report)
