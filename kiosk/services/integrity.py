@@ -845,20 +845,35 @@ def _rests_on_unsealed_rows(
 ) -> list[str]:
     """What an event the kiosk recorded took from list rows whose newest change it did not
     record (``unsealed_rows``: the kiosks' login or a shell, without the key): the code or
-    tag it read, or the role its recorder needed, held by such a row only. Judged against the
+    tag it read, or the role its recorder needed, held by such a row only; the policy it is
+    about (an agreement to words the school never published). Judged against the
     lists as the kiosk recorded them (``sealed_rows`` in place of those rows): the checks
     against the replay pass, since the replay holds the forged change. Two codes swapped that
     way recorded Alice's deposit, under the key, as Ben's, and verify named only the swap."""
     if not unsealed_rows:
         return []
     found: list[str] = []
+    policy = ("policies", row["policy_id"])
+    if _is_id(row["policy_id"]) and policy in unsealed_rows:
+        # Agreed to, or recorded under, a policy whose text the kiosk never recorded.
+        forged_id, forged = unsealed_rows[policy]
+        what = (
+            f"{_show(forged.get('title'))} version {_show(forged.get('version'))}"
+            if isinstance(forged, dict)
+            else "(removed)"
+        )
+        found.append(
+            f"event {row['id']} ({row['kind']}) is about policy {row['policy_id']}, {what}, "
+            f"as event {forged_id} wrote it without the school key: the school's policies as "
+            "the kiosk recorded them did not hold that text"
+        )
     touched = {
         (table, row[column])
         for column, table, _name in LABEL_KEYS
         if _is_id(row[column]) and (table, row[column]) in unsealed_rows
     }
     if not touched:
-        return []
+        return found
     # The replay with those rows as the kiosk last recorded them (None: it never did).
     as_recorded: dict[str, Any] = {
         table: ChainMap(
@@ -1447,9 +1462,11 @@ def walk(
         )
     if from_unsealed:
         problems.append(
-            "events recorded by the kiosk for a person, device or store as a list change it "
-            "did not record had left them (a code or tag, or a role, that the lists as the "
-            "kiosk recorded them did not give: the event may be about, or by, someone else): "
+            "events recorded by the kiosk for a person, device, store or policy as a list "
+            "change it did not record had left them (a code or tag, a role, or a policy's "
+            "text, that the lists as the kiosk recorded them did not give: the event may be "
+            "about, or by, someone else, or an agreement to words the school never "
+            "published): "
             f"{'; '.join(from_unsealed[:20])}"
             f"{' ...' if len(from_unsealed) > 20 else ''}"
         )

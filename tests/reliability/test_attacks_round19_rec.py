@@ -8,8 +8,10 @@ marked as a guard test.
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from typing import Any
 
+from kiosk.domain.chain import text_fingerprint
 from kiosk.services.app import Services
 from tests.conftest import FakeClock
 from tests.reliability.helpers import meddle
@@ -135,3 +137,61 @@ def test_guard_events_on_rows_the_kiosk_recorded_again_are_not_named(
 
     assert f"event {forged} has no MAC" in said(report)
     assert "as a list change it did not record" not in said(report)
+
+
+def test_an_agreement_to_a_policy_only_a_change_without_the_key_published_is_named(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    """The kiosks' login (or a shell on the file), without the key, publishes a new version
+    of the school's policy with words the office never wrote (the database applies it: new
+    policies are the kiosk's to record). The kiosk asks Alice to agree to it, and records
+    her agreement under the key. Verify named the publication only: the agreement, checked
+    against the policies as replayed, forged one included, read as Alice's agreement to the
+    school's policy."""
+    shift_school(services)
+    with meddle(db_url) as db:
+        policy_id = int(db.execute("SELECT max(id) FROM policies")[0][0]) + 1
+        title = str(db.execute("SELECT title FROM policies ORDER BY id LIMIT 1")[0][0])
+    words = "Staff agree to pay 500 pounds for every phone left in the store overnight."
+    row = {
+        "title": title,
+        "version": "2027",
+        "text": words,
+        "sha256": text_fingerprint(words),
+        "required": True,
+        "published_at": clock().astimezone(UTC).isoformat(timespec="microseconds"),
+    }
+    forged = _forge_dated_ahead(
+        db_url,
+        "reference_changed",
+        {"table": "policies", "key": policy_id, "row": row},
+        at=clock(),
+        category="reference",
+    )
+    stored_at = clock().astimezone(UTC)
+    with meddle(db_url) as db:
+        if not db.execute("SELECT 1 FROM policies WHERE id = %s", (policy_id,)):
+            db.execute(
+                "INSERT INTO policies (id, title, version, text, sha256, required, "
+                "published_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                (
+                    policy_id,
+                    title,
+                    "2027",
+                    words,
+                    row["sha256"],
+                    True,
+                    stored_at.strftime("%Y-%m-%d %H:%M:%S.%f") if db.sqlite else stored_at,
+                ),
+            )
+    owed = [p for p in services.policies.outstanding("ASMITH") if p.id == policy_id]
+    assert owed, "the kiosk asks Alice to agree to the forged version"
+    agreed = services.policies.acknowledge("ASMITH", policy_id, owed[0].sha256).event_id
+    report = services.integrity.verify(save=False)
+
+    assert not report.ok
+    assert f"event {forged} has no MAC" in said(report)
+    assert (
+        f"event {agreed} (policy_acknowledged) is about policy {policy_id}, "
+        f'"{title}" version "2027", as event {forged} wrote it without the school key'
+    ) in said(report), said(report)
