@@ -658,6 +658,46 @@ def _builds_on_unsealed(
     return None
 
 
+# School settings kept as events (the newest of each kind is in force), and the events the
+# kiosk records by their rules: a sign-out asks whether a device goes charged, and when a
+# line manager must agree, by the kinds of device; its suggested return, and an extension's,
+# skip the days the calendar closes.
+_RULES_READ_BY = {
+    EventKind.DEVICE_KINDS_SET.value: (
+        "the kinds of device",
+        frozenset({EventKind.DEVICE_SIGNED_OUT.value}),
+    ),
+    EventKind.CALENDAR_SET.value: (
+        "the school calendar",
+        frozenset({EventKind.DEVICE_SIGNED_OUT.value, EventKind.RETURN_EXTENDED.value}),
+    ),
+}
+
+
+def _under_unsealed_rules(
+    row: Mapping[str, Any], sealed: bool, in_force: dict[str, Any]
+) -> list[str]:
+    """An event the kiosk recorded by rules (kinds of device, the calendar) whose newest
+    setting, in force then, it did not record: the kiosks' login or a shell, without the key,
+    set them (work phones no longer to be charged and ready), and the kiosk followed them
+    under the key. Keeps ``in_force`` (a setting's kind -> the unsealed event in force)."""
+    kind = row["kind"]
+    if kind in _RULES_READ_BY:
+        if sealed:
+            in_force.pop(kind, None)
+        else:
+            in_force[kind] = row["id"]
+        return []
+    if not sealed or not in_force:
+        return []
+    return [
+        f"event {row['id']} ({kind}) was recorded under {what} event {in_force[setting]} "
+        "wrote without the school key"
+        for setting, (what, read_by) in _RULES_READ_BY.items()
+        if setting in in_force and kind in read_by
+    ]
+
+
 def is_checkpoint(kind: str, details: Any) -> bool:
     return (
         kind == EventKind.ADMIN_ACTION.value
@@ -1061,6 +1101,7 @@ def walk(
     unsealed_phone: dict[Any, Any] = {}
     voided_streams: dict[Any, tuple[str, Any]] = {}  # for corrections not the kiosk's
     built_on_unsealed: list[str] = []
+    unsealed_rules: dict[str, Any] = {}  # settings in force the kiosk did not record
     from_unsealed: list[str] = []  # events that read list rows the kiosk did not record
     without_role: list[str] = []  # events needing a role the recorder did not hold then
     swapped: list[str] = []  # events under a code or tag the lists did not give then
@@ -1213,6 +1254,7 @@ def walk(
             first_mac_id=seen_v2 if version == 1 else None,
         )
         on_unsealed = _builds_on_unsealed(row, sealed, unsealed_ids, unsealed_phone, voided_streams)
+        built_on_unsealed.extend(_under_unsealed_rules(row, sealed, unsealed_rules))
         if on_unsealed:
             built_on_unsealed.append(on_unsealed)
         expected = _CATEGORY.get(kind) if isinstance(kind, str) else None
@@ -1473,7 +1515,8 @@ def walk(
     if built_on_unsealed:
         problems.append(
             "events recorded by the kiosk on top of an event it did not record (the phone "
-            "they moved, the sign-out they extended, was never recorded by the kiosk): "
+            "they moved, the sign-out they extended, was never recorded by the kiosk; the "
+            "rules they followed were set by no one with the key): "
             f"{'; '.join(built_on_unsealed[:20])}"
             f"{' ...' if len(built_on_unsealed) > 20 else ''}"
         )

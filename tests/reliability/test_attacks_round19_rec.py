@@ -11,12 +11,16 @@ import json
 from datetime import UTC
 from typing import Any
 
+import pytest
+
 from kiosk.domain.chain import text_fingerprint
+from kiosk.domain.errors import KioskError
 from kiosk.services.app import Services
 from tests.conftest import FakeClock
 from tests.reliability.helpers import meddle
 from tests.reliability.test_attacks import said, shift_school
 from tests.reliability.test_attacks_round18_rec import _forge_dated_ahead
+from tests.school import make_ready
 
 
 def _recorded_row(db_url: str, table: str, key: int) -> dict[str, Any]:
@@ -195,3 +199,51 @@ def test_an_agreement_to_a_policy_only_a_change_without_the_key_published_is_nam
         f"event {agreed} (policy_acknowledged) is about policy {policy_id}, "
         f'"{title}" version "2027", as event {forged} wrote it without the school key'
     ) in said(report), said(report)
+
+
+def test_a_sign_out_under_device_kinds_written_without_the_key_is_named(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    """The kiosks' login (or a shell on the file), without the key, records kinds of device
+    in which a work phone need not be charged and ready. The kiosk signs the trip phone out
+    to Alice without asking (under the key, no "charged" in it), as those kinds say. Verify
+    named the kinds only; the sign-out, recorded under rules the school never set, read as
+    any other. It names the sign-out too."""
+    shift_school(services)
+    make_ready(services, "ASMITH")
+    with pytest.raises(KioskError):  # the school's rule: a work phone goes charged
+        services.devices.sign_out("ASMITH", ["WP-01"], reason="Trip")
+    forged = _forge_dated_ahead(
+        db_url,
+        "device_kinds_set",
+        {"kinds": [{"code": "work_phone", "label": "Work phone", "needs_charged": False}]},
+        at=clock(),
+    )
+    out = services.devices.sign_out("ASMITH", ["WP-01"], reason="Trip").receipts[0].event_id
+    report = services.integrity.verify(save=False)
+
+    assert not report.ok
+    assert f"event {forged} has no MAC" in said(report)
+    assert (
+        f"event {out} (device_signed_out) was recorded under the kinds of device event "
+        f"{forged} wrote without the school key"
+    ) in said(report), said(report)
+
+
+def test_guard_kinds_recorded_again_by_the_office_end_it(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    shift_school(services)
+    make_ready(services, "ASMITH")
+    forged = _forge_dated_ahead(
+        db_url,
+        "device_kinds_set",
+        {"kinds": [{"code": "work_phone", "label": "Work phone", "needs_charged": False}]},
+        at=clock(),
+    )
+    services.school.set_device_kind("camera", "Camera", needs_charged=True, admin_code="CHEAD")
+    services.devices.sign_out("ASMITH", ["LAP-001"], reason="Report writing")
+    report = services.integrity.verify(save=False)
+
+    assert f"event {forged} has no MAC" in said(report)
+    assert "wrote without the school key" not in said(report)
