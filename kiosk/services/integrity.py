@@ -698,6 +698,43 @@ def _under_unsealed_rules(
     ]
 
 
+# What a sign-out needs of the person first (the current policies agreed, display-screen
+# training declared): each such event names what it gives.
+_AGREEMENTS = {
+    EventKind.POLICY_ACKNOWLEDGED.value: "policy",
+    EventKind.VDU_TRAINING_DECLARED.value: "vdu",
+}
+
+
+def _on_unsealed_agreements(
+    row: Mapping[str, Any],
+    sealed: bool,
+    agreed: dict[Any, dict[tuple[str, Any], Any]],
+    replay: Mapping[str, Mapping[Any, Any]],
+) -> list[str]:
+    """A sign-out the kiosk recorded for someone whose agreement to a policy, or training,
+    only an event it did not record gives (the kiosks' login or a shell, without the key,
+    wrote it: the kiosk signs out only to someone who has agreed). Keeps ``agreed`` (a
+    person -> what such events gave them -> the event), until the kiosk records it itself."""
+    kind, staff_id = row["kind"], row["staff_id"]
+    if kind in _AGREEMENTS:
+        what = (_AGREEMENTS[kind], row["policy_id"] if _AGREEMENTS[kind] == "policy" else None)
+        if sealed:
+            given = agreed.get(staff_id)
+            if given is not None:
+                given.pop(what, None)
+        else:
+            agreed.setdefault(staff_id, {})[what] = row["id"]
+        return []
+    if not sealed or kind != EventKind.DEVICE_SIGNED_OUT.value or not agreed.get(staff_id):
+        return []
+    ids = ", ".join(str(i) for i in sorted(agreed[staff_id].values(), key=str))
+    return [
+        f"event {row['id']} ({kind}) for {_person(staff_id, replay)} rests on event(s) {ids} "
+        "(an agreement to a policy, or display-screen training, that only those give)"
+    ]
+
+
 def is_checkpoint(kind: str, details: Any) -> bool:
     return (
         kind == EventKind.ADMIN_ACTION.value
@@ -1101,6 +1138,7 @@ def walk(
     unsealed_phone: dict[Any, Any] = {}
     voided_streams: dict[Any, tuple[str, Any]] = {}  # for corrections not the kiosk's
     built_on_unsealed: list[str] = []
+    unsealed_agreed: dict[Any, dict[tuple[str, Any], Any]] = {}  # agreements not the kiosk's
     unsealed_rules: dict[str, Any] = {}  # settings in force the kiosk did not record
     from_unsealed: list[str] = []  # events that read list rows the kiosk did not record
     without_role: list[str] = []  # events needing a role the recorder did not hold then
@@ -1255,6 +1293,7 @@ def walk(
         )
         on_unsealed = _builds_on_unsealed(row, sealed, unsealed_ids, unsealed_phone, voided_streams)
         built_on_unsealed.extend(_under_unsealed_rules(row, sealed, unsealed_rules))
+        built_on_unsealed.extend(_on_unsealed_agreements(row, sealed, unsealed_agreed, replay))
         if on_unsealed:
             built_on_unsealed.append(on_unsealed)
         expected = _CATEGORY.get(kind) if isinstance(kind, str) else None

@@ -84,6 +84,7 @@ def _forge_dated_ahead(
     *,
     at: datetime = FAR_AHEAD,
     category: str = "admin",
+    **columns: Any,
 ) -> int:
     """The kiosks' login (or a shell on the file) appends an event of ``kind``, chained but
     without the school key (no MAC), dated ``at`` (the year 2999). Its id."""
@@ -101,6 +102,7 @@ def _forge_dated_ahead(
             kiosk="staffroom-2",
             details=details,
             prev_hash=head["hash"],
+            **columns,
         )
         row["hash"] = hash_of(row)
         marks = ", ".join(["%s"] * len(CHAIN_COLUMNS))

@@ -247,3 +247,67 @@ def test_guard_kinds_recorded_again_by_the_office_end_it(
 
     assert f"event {forged} has no MAC" in said(report)
     assert "wrote without the school key" not in said(report)
+
+
+def test_a_sign_out_resting_on_agreements_written_without_the_key_is_named(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    """Alice has agreed to no policy and declared no display-screen training: the kiosk will
+    not sign a laptop out to her. The kiosks' login (or a shell on the file), without the
+    key, appends her agreement to each policy owed and her training; the kiosk then signs
+    LAP-001 out to her, under the key. Verify named the agreements and the training as
+    written by hand, but not the sign-out that only they allowed."""
+    shift_school(services)
+    alice = _staff_id(db_url, "ASMITH")
+    forged = [
+        _forge_dated_ahead(
+            db_url,
+            "policy_acknowledged",
+            {"version": p.version, "sha256": p.sha256, "title": p.title},
+            at=clock(),
+            category="policy",
+            staff_id=alice,
+            policy_id=p.id,
+        )
+        for p in services.policies.outstanding("ASMITH")
+    ]
+    forged.append(
+        _forge_dated_ahead(
+            db_url,
+            "vdu_training_declared",
+            {"completed_on": clock().date().isoformat()},
+            at=clock(),
+            category="vdu",
+            staff_id=alice,
+        )
+    )
+    out = services.devices.sign_out("ASMITH", ["LAP-001"], reason="Reports").receipts[0].event_id
+    report = services.integrity.verify(save=False)
+
+    assert not report.ok
+    for event_id in forged:
+        assert f"event {event_id} has no MAC" in said(report)
+    assert f"event {out} (device_signed_out) for Alice Smith (ASMITH) rests on event" in said(
+        report
+    ), said(report)
+
+
+def test_guard_an_agreement_recorded_again_by_the_kiosk_ends_it(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    shift_school(services)
+    alice = _staff_id(db_url, "ASMITH")
+    forged = _forge_dated_ahead(
+        db_url,
+        "vdu_training_declared",
+        {"completed_on": clock().date().isoformat()},
+        at=clock(),
+        category="vdu",
+        staff_id=alice,
+    )
+    make_ready(services, "ASMITH")  # she agrees, and declares her training, at the kiosk
+    services.devices.sign_out("ASMITH", ["LAP-001"], reason="Reports")
+    report = services.integrity.verify(save=False)
+
+    assert f"event {forged} has no MAC" in said(report)
+    assert "rests on event" not in said(report)
