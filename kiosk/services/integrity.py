@@ -963,14 +963,41 @@ def _rests_on_unsealed_rows(
     }
     forged = ", ".join(str(unsealed_rows[item][0]) for item in sorted(touched, key=str))
     said = f"(the list changed by event {forged}, written without the school key)"
-    if not _label_problems(row, replay, complete=complete):
-        found.extend(
-            f"{problem} {said}" for problem in _label_problems(row, as_recorded, complete=complete)
-        )
-    if _recorder_problem(row, replay, complete=complete) is None:
-        problem = _recorder_problem(row, as_recorded, complete=complete)
-        if problem:
-            found.append(f"{problem} {said}")
+    if _label_problems(row, replay, complete=complete) or _recorder_problem(
+        row, replay, complete=complete
+    ):
+        return found  # named already, as a code swapped in the table or a role held there
+    found.extend(
+        f"{problem} {said}" for problem in _label_problems(row, as_recorded, complete=complete)
+    )
+    problem = _recorder_problem(row, as_recorded, complete=complete)
+    if problem:
+        found.append(f"{problem} {said}")
+    if found:
+        return found
+    # Anything else such a change gave the row (a leaver put back on the list, a retired
+    # device or store back in use): the event was recorded on it all the same.
+    for table, key in sorted(touched, key=str):
+        forged_id, value = unsealed_rows[(table, key)]
+        kept = sealed_rows.get((table, key))
+        if not isinstance(kept, dict):
+            found.append(
+                f"event {row['id']} ({row['kind']}) names {_row_named(table, key, replay)}, "
+                f"whom only event {forged_id}, written without the school key, put on the "
+                "lists"
+            )
+            continue
+        changed = [
+            f"{field} {_show(kept.get(field))} -> {_show(value.get(field))}"
+            for field in REFERENCE_FIELDS[table]
+            if isinstance(value, dict) and kept.get(field) != value.get(field)
+        ]
+        if changed or not isinstance(value, dict):
+            found.append(
+                f"event {row['id']} ({row['kind']}) names {_row_named(table, key, replay)} "
+                f"as event {forged_id}, written without the school key, left the row: "
+                f"{', '.join(changed[:5]) or 'removed'}"
+            )
     return found
 
 
@@ -1544,10 +1571,10 @@ def walk(
     if from_unsealed:
         problems.append(
             "events recorded by the kiosk for a person, device, store or policy as a list "
-            "change it did not record had left them (a code or tag, a role, or a policy's "
-            "text, that the lists as the kiosk recorded them did not give: the event may be "
-            "about, or by, someone else, or an agreement to words the school never "
-            "published): "
+            "change it did not record had left them (a code or tag, a role, a policy's "
+            "text, a leaver back on the list, that the lists as the kiosk recorded them did "
+            "not give: the event may be about, or by, someone else, or an agreement to words "
+            "the school never published): "
             f"{'; '.join(from_unsealed[:20])}"
             f"{' ...' if len(from_unsealed) > 20 else ''}"
         )

@@ -131,10 +131,10 @@ def test_guard_events_on_rows_the_kiosk_recorded_again_are_not_named(
     ben = _staff_id(db_url, "BJONES")
     row = _recorded_row(db_url, "staff", ben)
     forged = _change_unsealed(db_url, clock, "staff", ben, row | {"code": "BJ2"})
-    with meddle(db_url) as db:  # the office puts the row back as the kiosk recorded it
+    with meddle(db_url) as db:  # the row put back as the kiosk recorded it,
         db.execute("UPDATE staff SET code = 'BJONES' WHERE id = %s", (ben,))
-    services.people.add_staff(
-        "FNEW", "Fay New", email=None, line_manager="Carol Head", roles=[], admin_code="CHEAD"
+    services.people.import_staff_csv(  # and the office records it again
+        b"code,name,email\nBJONES,Ben Jones,ben@school.example\n", admin_code="CHEAD"
     )
     services.phones.deposit("BJONES")
     report = services.integrity.verify(save=False)
@@ -311,3 +311,35 @@ def test_guard_an_agreement_recorded_again_by_the_kiosk_ends_it(
 
     assert f"event {forged} has no MAC" in said(report)
     assert "rests on event" not in said(report)
+
+
+def test_a_leaver_put_back_on_the_list_without_the_key_is_named_with_what_she_did(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    """Esha has left: the office retired her. The kiosks' login (or a shell on the file),
+    without the key, puts her back on the staff list (her row as before, not retired); her
+    badge works again and the kiosk signs LAP-001 out to her, under the key. Verify named
+    the list change, not the sign-out: her code and roles were as the kiosk recorded them;
+    only her leaving was undone."""
+    shift_school(services)
+    make_ready(services, "EPATEL")
+    services.people.retire_staff("EPATEL", admin_code="CHEAD")
+    esha = _staff_id(db_url, "EPATEL")
+    row = _recorded_row(db_url, "staff", esha)
+    assert row["retired_at"] is not None
+    forged = _forge_dated_ahead(
+        db_url,
+        "reference_changed",
+        {"table": "staff", "key": esha, "row": row | {"retired_at": None}},
+        at=clock(),
+        category="reference",
+    )
+    with meddle(db_url) as db:
+        db.execute("UPDATE staff SET retired_at = NULL WHERE id = %s", (esha,))
+    out = services.devices.sign_out("EPATEL", ["LAP-001"], reason="Reports").receipts[0].event_id
+    report = services.integrity.verify(save=False)
+
+    assert not report.ok
+    assert f"event {forged} has no MAC" in said(report)
+    assert f"event {out} (device_signed_out)" in said(report), said(report)
+    assert "retired_at" in said(report)
