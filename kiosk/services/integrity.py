@@ -603,6 +603,8 @@ def _carried_unsealed(
 _PHONE_FOLLOWS = frozenset({EventKind.PHONE_MOVED.value})
 _TARGET_FOLLOWS = frozenset({EventKind.RETURN_EXTENDED.value})
 _CORRECTION = EventKind.CORRECTION.value
+_SIGN_OUT = EventKind.DEVICE_SIGNED_OUT.value
+_RETURN = EventKind.DEVICE_RETURNED.value
 
 
 def _voided_stream(row: Mapping[str, Any]) -> tuple[str, Any] | None:
@@ -611,6 +613,8 @@ def _voided_stream(row: Mapping[str, Any]) -> tuple[str, Any] | None:
     newest phone event not voided), ("target", the sign-out) for a return or an extension."""
     if row["category"] == "phone":
         return ("phone", row["staff_id"])
+    if row["kind"] == _SIGN_OUT:
+        return ("device", row["device_id"])
     if row["target_event_id"] is not None and row["kind"] != _CORRECTION:
         return ("target", row["target_event_id"])
     return None
@@ -622,6 +626,7 @@ def _builds_on_unsealed(
     unsealed_ids: dict[Any, Any],
     unsealed_phone: dict[Any, Any],
     voided_streams: Mapping[Any, tuple[str, Any]],
+    unsealed_device: dict[Any, Any] | None = None,
 ) -> str | None:
     """An event the kiosk recorded on top of one it did not (None: not so): an extension of
     its sign-out, or a phone moved whose last event was one. A correction the kiosk did not
@@ -629,22 +634,35 @@ def _builds_on_unsealed(
     it, the sign-out whose return it voids out again. Keeps ``unsealed_ids`` (an event, or a
     sign-out out again, -> the event not recorded by the kiosk it rests on) and
     ``unsealed_phone``; ``voided_streams``: :func:`_voided_stream` of the events corrections
-    void, by id."""
+    void, by id. ``unsealed_device``: each device in school only through such an event (its
+    sign-out voided, or a return, not the kiosk's): a sign-out of it the kiosk records then
+    is named (the laptop signed out to Esha while Alice still had it)."""
     event_id, kind = row["id"], row["kind"]
     phone = row["category"] == "phone"
     target = row["target_event_id"]
+    devices: dict[Any, Any] = unsealed_device if unsealed_device is not None else {}
     if not sealed:
         unsealed_ids[event_id] = event_id
         if phone:
             unsealed_phone[row["staff_id"]] = event_id
+        if kind == _RETURN:
+            devices[row["device_id"]] = event_id  # in school only through it
         if kind == _CORRECTION and target in voided_streams:
             stream, which = voided_streams[target]
             if stream == "phone":
                 unsealed_phone[which] = event_id
+            elif stream == "device":
+                devices[which] = event_id
             else:
                 unsealed_ids[which] = event_id
         return None
     before = unsealed_phone.pop(row["staff_id"], None) if phone else None
+    in_school_by = devices.pop(row["device_id"], None) if row["category"] == "device" else None
+    if kind == _SIGN_OUT and in_school_by is not None:
+        return (
+            f"event {event_id} ({kind}) signs device {row['device_id']} out again, in school "
+            f"only through event {in_school_by}"
+        )
     if kind in _TARGET_FOLLOWS and target is not None and target in unsealed_ids:
         rests_on = unsealed_ids[target]
         if rests_on == target:
@@ -1163,6 +1181,7 @@ def walk(
     # phone moved, or a device kept longer, by the kiosk on top of such an event is named.
     unsealed_ids: dict[Any, Any] = {}
     unsealed_phone: dict[Any, Any] = {}
+    unsealed_device: dict[Any, Any] = {}  # devices in school only through such an event
     voided_streams: dict[Any, tuple[str, Any]] = {}  # for corrections not the kiosk's
     built_on_unsealed: list[str] = []
     unsealed_agreed: dict[Any, dict[tuple[str, Any], Any]] = {}  # agreements not the kiosk's
@@ -1318,7 +1337,9 @@ def walk(
             mac_ok=not (bad_mac and bad_mac[-1] == event_id),
             first_mac_id=seen_v2 if version == 1 else None,
         )
-        on_unsealed = _builds_on_unsealed(row, sealed, unsealed_ids, unsealed_phone, voided_streams)
+        on_unsealed = _builds_on_unsealed(
+            row, sealed, unsealed_ids, unsealed_phone, voided_streams, unsealed_device
+        )
         built_on_unsealed.extend(_under_unsealed_rules(row, sealed, unsealed_rules))
         built_on_unsealed.extend(_on_unsealed_agreements(row, sealed, unsealed_agreed, replay))
         if on_unsealed:
@@ -1582,7 +1603,8 @@ def walk(
         problems.append(
             "events recorded by the kiosk on top of an event it did not record (the phone "
             "they moved, the sign-out they extended, was never recorded by the kiosk; the "
-            "rules they followed were set by no one with the key): "
+            "device they signed out was in school only through such an event; the rules they "
+            "followed were set by no one with the key): "
             f"{'; '.join(built_on_unsealed[:20])}"
             f"{' ...' if len(built_on_unsealed) > 20 else ''}"
         )

@@ -343,3 +343,75 @@ def test_a_leaver_put_back_on_the_list_without_the_key_is_named_with_what_she_di
     assert f"event {forged} has no MAC" in said(report)
     assert f"event {out} (device_signed_out)" in said(report), said(report)
     assert "retired_at" in said(report)
+
+
+def test_a_device_signed_out_again_after_a_void_without_the_key_is_named(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    """Alice signs LAP-001 out. The kiosks' login (or a shell on the file), without the key,
+    appends a correction voiding her sign-out: the kiosk sees the laptop in school, and
+    signs it out to Esha, under the key, while Alice still has it. Verify named the
+    correction only; the second sign-out, which only it allowed, read as any other."""
+    shift_school(services)
+    make_ready(services, "ASMITH")
+    make_ready(services, "EPATEL")
+    first = services.devices.sign_out("ASMITH", ["LAP-001"], reason="Reports").receipts[0]
+    forged = _forge_dated_ahead(
+        db_url,
+        "correction",
+        {"reason": "mistake", "voided_kind": "device_signed_out"},
+        at=clock(),
+        category="correction",
+        target_event_id=first.event_id,
+    )
+    again = services.devices.sign_out("EPATEL", ["LAP-001"], reason="Trip").receipts[0].event_id
+    report = services.integrity.verify(save=False)
+
+    assert not report.ok
+    assert f"event {forged} has no MAC" in said(report)
+    assert f"event {again} (device_signed_out)" in said(report), said(report)
+
+
+def test_a_device_signed_out_again_after_a_return_without_the_key_is_named(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    """The same with a return appended without the key in place of the correction."""
+    shift_school(services)
+    make_ready(services, "ASMITH")
+    make_ready(services, "EPATEL")
+    first = services.devices.sign_out("ASMITH", ["LAP-001"], reason="Reports").receipts[0]
+    with meddle(db_url) as db:
+        device = int(
+            db.execute("SELECT device_id FROM events WHERE id = %s", (first.event_id,))[0][0]
+        )
+    forged = _forge_dated_ahead(
+        db_url,
+        "device_returned",
+        {},
+        at=clock(),
+        category="device",
+        staff_id=_staff_id(db_url, "ASMITH"),
+        device_id=device,
+        target_event_id=first.event_id,
+    )
+    again = services.devices.sign_out("EPATEL", ["LAP-001"], reason="Trip").receipts[0].event_id
+    report = services.integrity.verify(save=False)
+
+    assert f"event {forged} has no MAC" in said(report)
+    assert (
+        f"event {again} (device_signed_out) signs device {device} out again, in school only "
+        f"through event {forged}"
+    ) in said(report), said(report)
+
+
+def test_guard_a_device_back_and_out_again_at_the_kiosk_is_not_named(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    shift_school(services)
+    make_ready(services, "ASMITH")
+    make_ready(services, "EPATEL")
+    services.devices.sign_out("ASMITH", ["LAP-001"], reason="Reports")
+    services.devices.return_device("LAP-001")
+    services.devices.sign_out("EPATEL", ["LAP-001"], reason="Trip")
+    report = services.integrity.verify(save=False)
+    assert report.ok, said(report)
