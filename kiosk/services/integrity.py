@@ -604,7 +604,6 @@ _PHONE_FOLLOWS = frozenset({EventKind.PHONE_MOVED.value})
 _TARGET_FOLLOWS = frozenset({EventKind.RETURN_EXTENDED.value})
 _CORRECTION = EventKind.CORRECTION.value
 _SIGN_OUT = EventKind.DEVICE_SIGNED_OUT.value
-_RETURN = EventKind.DEVICE_RETURNED.value
 
 
 def _voided_stream(row: Mapping[str, Any]) -> tuple[str, Any] | None:
@@ -635,8 +634,9 @@ def _builds_on_unsealed(
     sign-out out again, -> the event not recorded by the kiosk it rests on) and
     ``unsealed_phone``; ``voided_streams``: :func:`_voided_stream` of the events corrections
     void, by id. ``unsealed_device``: each device in school only through such an event (its
-    sign-out voided, or a return, not the kiosk's): a sign-out of it the kiosk records then
-    is named (the laptop signed out to Esha while Alice still had it)."""
+    sign-out voided, or any newer event on it, a return or an extension of nothing, not the
+    kiosk's): a sign-out of it the kiosk records then is named (the laptop signed out to Esha
+    while Alice still had it)."""
     event_id, kind = row["id"], row["kind"]
     phone = row["category"] == "phone"
     target = row["target_event_id"]
@@ -645,8 +645,10 @@ def _builds_on_unsealed(
         unsealed_ids[event_id] = event_id
         if phone:
             unsealed_phone[row["staff_id"]] = event_id
-        if kind == _RETURN:
-            devices[row["device_id"]] = event_id  # in school only through it
+        if row["device_id"] is not None:
+            # The kiosk reads a device's place from the newest event on it no correction
+            # voids, of any kind: a return, or an extension of no sign-out, leaves it in school.
+            devices[row["device_id"]] = event_id
         if kind == _CORRECTION and target in voided_streams:
             stream, which = voided_streams[target]
             if stream == "phone":
@@ -657,7 +659,7 @@ def _builds_on_unsealed(
                 unsealed_ids[which] = event_id
         return None
     before = unsealed_phone.pop(row["staff_id"], None) if phone else None
-    in_school_by = devices.pop(row["device_id"], None) if row["category"] == "device" else None
+    in_school_by = devices.pop(row["device_id"], None) if row["device_id"] is not None else None
     if kind == _SIGN_OUT and in_school_by is not None:
         return (
             f"event {event_id} ({kind}) signs device {row['device_id']} out again, in school "

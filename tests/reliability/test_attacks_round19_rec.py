@@ -415,3 +415,39 @@ def test_guard_a_device_back_and_out_again_at_the_kiosk_is_not_named(
     services.devices.sign_out("EPATEL", ["LAP-001"], reason="Trip")
     report = services.integrity.verify(save=False)
     assert report.ok, said(report)
+
+
+def test_a_device_signed_out_again_after_any_event_on_it_without_the_key_is_named(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    """The kiosk reads a device's place from the newest event on it that no correction
+    voids, whatever its kind. The kiosks' login (or a shell on the file), without the key,
+    appends an extension of no sign-out on LAP-001 while Alice has it: the kiosk sees the
+    laptop in school and signs it out to Esha, under the key. Verify named the extension
+    only (round 19 followed returns and voids, not the other kinds)."""
+    shift_school(services)
+    make_ready(services, "ASMITH")
+    make_ready(services, "EPATEL")
+    first = services.devices.sign_out("ASMITH", ["LAP-001"], reason="Reports").receipts[0]
+    with meddle(db_url) as db:
+        device = int(
+            db.execute("SELECT device_id FROM events WHERE id = %s", (first.event_id,))[0][0]
+        )
+    forged = _forge_dated_ahead(
+        db_url,
+        "return_extended",
+        {},
+        at=clock(),
+        category="device",
+        staff_id=_staff_id(db_url, "ASMITH"),
+        device_id=device,
+        due_at=clock(),
+    )
+    again = services.devices.sign_out("EPATEL", ["LAP-001"], reason="Trip").receipts[0].event_id
+    report = services.integrity.verify(save=False)
+
+    assert f"event {forged} has no MAC" in said(report)
+    assert (
+        f"event {again} (device_signed_out) signs device {device} out again, in school only "
+        f"through event {forged}"
+    ) in said(report), said(report)
