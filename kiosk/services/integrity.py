@@ -932,6 +932,18 @@ def _label_problems(
     return found
 
 
+def _required_policies(policies: Mapping[Any, Any]) -> set[Any]:
+    """The ids of the current required policies (the newest version of each title), as
+    ``state.current_policies`` and the sign-out's check read them, of rows by id."""
+    newest: dict[Any, Any] = {}
+    for key, value in policies.items():
+        if isinstance(value, dict) and type(key) is int:
+            title = value.get("title")
+            if title not in newest or key > newest[title]:
+                newest[title] = key
+    return {key for key in newest.values() if policies[key].get("required")}
+
+
 def _rests_on_unsealed_rows(
     row: Mapping[str, Any],
     replay: Mapping[str, Mapping[Any, Any]],
@@ -964,6 +976,20 @@ def _rests_on_unsealed_rows(
             f"as event {forged_id} wrote it without the school key: the school's policies as "
             "the kiosk recorded them did not hold that text"
         )
+    if row["kind"] == _SIGN_OUT:
+        # The policies it asked the person to have agreed to: the current required version
+        # of each title, as the lists stood, against the lists as the kiosk recorded them (a
+        # new version, not required, published that way owed nothing).
+        forged_rows = [key for table, key in unsealed_rows if table == "policies"]
+        recorded = dict(replay["policies"])
+        recorded.update({key: sealed_rows.get(("policies", key)) for key in forged_rows})
+        if forged_rows and _required_policies(replay["policies"]) != _required_policies(recorded):
+            forged_ids = sorted({str(unsealed_rows[("policies", key)][0]) for key in forged_rows})
+            found.append(
+                f"event {row['id']} ({row['kind']}) was recorded under the policies as event(s) "
+                f"{', '.join(forged_ids)} wrote them without the school key: the policies to "
+                "agree to before a sign-out were not the school's"
+            )
     touched = {
         (table, row[column])
         for column, table, _name in LABEL_KEYS
@@ -1595,9 +1621,9 @@ def walk(
         problems.append(
             "events recorded by the kiosk for a person, device, store or policy as a list "
             "change it did not record had left them (a code or tag, a role, a policy's "
-            "text, a leaver back on the list, that the lists as the kiosk recorded them did "
-            "not give: the event may be about, or by, someone else, or an agreement to words "
-            "the school never published): "
+            "text, the policies owed before a sign-out, a leaver back on the list, that the "
+            "lists as the kiosk recorded them did not give: the event may be about, or by, "
+            "someone else, or an agreement to words the school never published): "
             f"{'; '.join(from_unsealed[:20])}"
             f"{' ...' if len(from_unsealed) > 20 else ''}"
         )

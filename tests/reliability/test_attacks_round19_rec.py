@@ -451,3 +451,88 @@ def test_a_device_signed_out_again_after_any_event_on_it_without_the_key_is_name
         f"event {again} (device_signed_out) signs device {device} out again, in school only "
         f"through event {forged}"
     ) in said(report), said(report)
+
+
+def _publish_unsealed(db_url: str, clock: FakeClock, titles: list[str]) -> list[int]:
+    """The kiosks' login (or a shell on the file), without the key, publishes a new version
+    of each policy titled, not required (the database applies it). The forged events."""
+    with meddle(db_url) as db:
+        base = int(db.execute("SELECT max(id) FROM policies")[0][0])
+    forged = []
+    for n, title in enumerate(titles, start=1):
+        words = "Nothing to agree to."
+        row = {
+            "title": title,
+            "version": "2027",
+            "text": words,
+            "sha256": text_fingerprint(words),
+            "required": False,
+            "published_at": clock().astimezone(UTC).isoformat(timespec="microseconds"),
+        }
+        forged.append(
+            _forge_dated_ahead(
+                db_url,
+                "reference_changed",
+                {"table": "policies", "key": base + n, "row": row},
+                at=clock(),
+                category="reference",
+            )
+        )
+        stored_at = clock().astimezone(UTC)
+        with meddle(db_url) as db:
+            if not db.execute("SELECT 1 FROM policies WHERE id = %s", (base + n,)):
+                db.execute(
+                    "INSERT INTO policies (id, title, version, text, sha256, required, "
+                    "published_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    (
+                        base + n,
+                        title,
+                        "2027",
+                        words,
+                        row["sha256"],
+                        False,
+                        stored_at.strftime("%Y-%m-%d %H:%M:%S.%f") if db.sqlite else stored_at,
+                    ),
+                )
+    return forged
+
+
+def test_a_sign_out_a_policy_published_without_the_key_let_through_is_named(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    """Alice has agreed to no policy: the kiosk will not sign a laptop out to her. The
+    kiosks' login (or a shell on the file), without the key, publishes a new version of
+    each policy, not required (new policies are the kiosk's to record). Nothing is owed
+    now, and the kiosk signs LAP-001 out to her, under the key. Verify named the
+    publications only: the sign-out is about no policy, and no agreement was forged."""
+    shift_school(services)
+    owed = services.policies.outstanding("ASMITH")
+    assert owed
+    forged = _publish_unsealed(db_url, clock, [p.title for p in owed])
+    assert not services.policies.outstanding("ASMITH")
+    services.policies.declare_vdu_training("ASMITH", clock().date())
+    out = services.devices.sign_out("ASMITH", ["LAP-001"], reason="Reports").receipts[0].event_id
+    report = services.integrity.verify(save=False)
+
+    assert not report.ok
+    for event_id in forged:
+        assert f"event {event_id} has no MAC" in said(report)
+    assert (
+        f"event {out} (device_signed_out) was recorded under the policies as event(s) "
+    ) in said(report), said(report)
+
+
+def test_guard_a_version_the_office_publishes_after_ends_it(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    shift_school(services)
+    titles = [p.title for p in services.policies.outstanding("ASMITH")]
+    forged = _publish_unsealed(db_url, clock, titles)
+    for title in titles:
+        services.policies.publish(title, "2028", "The school's words.", published_by="CHEAD")
+    make_ready(services, "ASMITH")
+    services.devices.sign_out("ASMITH", ["LAP-001"], reason="Reports")
+    report = services.integrity.verify(save=False)
+
+    assert f"event {forged[0]} has no MAC" in said(report)
+    assert "recorded under the policies" not in said(report), said(report)
