@@ -99,6 +99,7 @@ from kiosk.domain.chain import (
 from kiosk.domain.errors import DatabaseUnavailable, InvalidInput, KioskError
 from kiosk.domain.events import EventKind
 from kiosk.domain.reference import REFERENCE_FIELDS, REFERENCE_KIND, normalise_key
+from kiosk.domain.rules import REGULAR_USE_WINDOW
 from kiosk.domain.text import display_text
 from kiosk.domain.timeutil import CLOCK_SKEW
 from kiosk.services.common import UseCases
@@ -755,6 +756,49 @@ def _on_unsealed_agreements(
     ]
 
 
+def _counted_fewer(
+    row: Mapping[str, Any],
+    sealed: bool,
+    details: Any,
+    voided_sign_outs: Mapping[Any, tuple[Any, Any]],
+    fewer: dict[Any, dict[Any, Any]],
+    replay: Mapping[str, Mapping[Any, Any]],
+) -> list[str]:
+    """A sign-out the kiosk recorded with no line manager named for someone one of whose
+    sign-outs in the 28 days before it a correction it did not record voided (the kiosks'
+    login or a shell, without the key): the kiosk counted one fewer, and a laptop taken home
+    regularly needs the line manager's agreement. ``voided_sign_outs``: the sign-outs
+    corrections void (id -> person, time); keeps ``fewer`` (a person -> such a correction
+    -> the time of the sign-out it voided)."""
+    kind = row["kind"]
+    if not sealed:
+        if kind == _CORRECTION and row["target_event_id"] in voided_sign_outs:
+            staff_id, at = voided_sign_outs[row["target_event_id"]]
+            fewer.setdefault(staff_id, {})[row["id"]] = at
+        return []
+    staff_id = row["staff_id"]
+    if kind != _SIGN_OUT or not fewer.get(staff_id):
+        return []
+    if isinstance(details, dict) and details.get("line_manager"):
+        return []
+    try:
+        now = _moment(row["occurred_at"])
+        ids = sorted(
+            (c for c, at in fewer[staff_id].items() if now - _moment(at) <= REGULAR_USE_WINDOW),
+            key=str,
+        )
+    except (TypeError, ValueError):  # a time the kiosk never writes: named as such
+        return []
+    if not ids:
+        return []
+    return [
+        f"event {row['id']} ({kind}) for {_person(staff_id, replay)}, with no line manager "
+        f"named, was recorded after event(s) {', '.join(map(str, ids))} voided a sign-out of "
+        "theirs in the 28 days before it (the kiosk counted one fewer towards the line "
+        "manager's agreement)"
+    ]
+
+
 def is_checkpoint(kind: str, details: Any) -> bool:
     return (
         kind == EventKind.ADMIN_ACTION.value
@@ -1211,6 +1255,8 @@ def walk(
     unsealed_phone: dict[Any, Any] = {}
     unsealed_device: dict[Any, Any] = {}  # devices in school only through such an event
     voided_streams: dict[Any, tuple[str, Any]] = {}  # for corrections not the kiosk's
+    voided_sign_outs: dict[Any, tuple[Any, Any]] = {}  # sign-outs a correction voids
+    counted_fewer: dict[Any, dict[Any, Any]] = {}  # people a void not the kiosk's left fewer
     built_on_unsealed: list[str] = []
     unsealed_agreed: dict[Any, dict[tuple[str, Any], Any]] = {}  # agreements not the kiosk's
     unsealed_rules: dict[str, Any] = {}  # settings in force the kiosk did not record
@@ -1370,6 +1416,9 @@ def walk(
         )
         built_on_unsealed.extend(_under_unsealed_rules(row, sealed, unsealed_rules))
         built_on_unsealed.extend(_on_unsealed_agreements(row, sealed, unsealed_agreed, replay))
+        built_on_unsealed.extend(
+            _counted_fewer(row, sealed, details, voided_sign_outs, counted_fewer, replay)
+        )
         if on_unsealed:
             built_on_unsealed.append(on_unsealed)
         expected = _CATEGORY.get(kind) if isinstance(kind, str) else None
@@ -1576,6 +1625,8 @@ def walk(
             voidable[event_id] = (kind, row["recorded_by_id"])
             if (stream := _voided_stream(row)) is not None:
                 voided_streams[event_id] = stream
+            if kind == _SIGN_OUT:
+                voided_sign_outs[event_id] = (row["staff_id"], row["occurred_at"])
         if event_id in anchor_ids:
             try:
                 at = iso_utc(row["occurred_at"]) or ""
@@ -1632,7 +1683,8 @@ def walk(
             "events recorded by the kiosk on top of an event it did not record (the phone "
             "they moved, the sign-out they extended, was never recorded by the kiosk; the "
             "device they signed out was in school only through such an event; the rules they "
-            "followed were set by no one with the key): "
+            "followed were set by no one with the key; the sign-outs they counted were fewer "
+            "through such a correction): "
             f"{'; '.join(built_on_unsealed[:20])}"
             f"{' ...' if len(built_on_unsealed) > 20 else ''}"
         )

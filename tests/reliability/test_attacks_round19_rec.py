@@ -536,3 +536,55 @@ def test_guard_a_version_the_office_publishes_after_ends_it(
 
     assert f"event {forged[0]} has no MAC" in said(report)
     assert "recorded under the policies" not in said(report), said(report)
+
+
+def test_a_sign_out_without_a_line_manager_after_a_void_without_the_key_is_named(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    """Alice took a laptop home twice this month: a third sign-out needs her line manager's
+    agreement. The kiosks' login (or a shell on the file), without the key, voids her first
+    sign-out (long since returned): the kiosk counts one, and signs LAP-002 out to her
+    without a line manager, under the key. Verify named the correction only."""
+    shift_school(services)
+    make_ready(services, "ASMITH")
+    first = services.devices.sign_out("ASMITH", ["LAP-001"], reason="Reports").receipts[0]
+    services.devices.return_device("LAP-001")
+    services.devices.sign_out("ASMITH", ["LAP-001"], reason="Reports")
+    services.devices.return_device("LAP-001")
+    with pytest.raises(KioskError):  # the school's rule: the third needs her line manager
+        services.devices.sign_out("ASMITH", ["LAP-002"], reason="Reports")
+    forged = _forge_dated_ahead(
+        db_url,
+        "correction",
+        {"reason": "mistake", "voided_kind": "device_signed_out"},
+        at=clock(),
+        category="correction",
+        target_event_id=first.event_id,
+    )
+    third = services.devices.sign_out("ASMITH", ["LAP-002"], reason="Reports").receipts[0]
+    report = services.integrity.verify(save=False)
+
+    assert f"event {forged} has no MAC" in said(report)
+    assert f"event {third.event_id} (device_signed_out)" in said(report), said(report)
+
+
+def test_guard_a_sign_out_with_the_line_manager_named_is_not_named(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    shift_school(services)
+    make_ready(services, "ASMITH")
+    first = services.devices.sign_out("ASMITH", ["LAP-001"], reason="Reports").receipts[0]
+    services.devices.return_device("LAP-001")
+    forged = _forge_dated_ahead(
+        db_url,
+        "correction",
+        {"reason": "mistake", "voided_kind": "device_signed_out"},
+        at=clock(),
+        category="correction",
+        target_event_id=first.event_id,
+    )
+    services.devices.sign_out("ASMITH", ["LAP-002"], reason="Reports", line_manager="CHEAD")
+    report = services.integrity.verify(save=False)
+
+    assert f"event {forged} has no MAC" in said(report)
+    assert "with no line manager named" not in said(report), said(report)
