@@ -605,6 +605,7 @@ _PHONE_FOLLOWS = frozenset({EventKind.PHONE_MOVED.value})
 _TARGET_FOLLOWS = frozenset({EventKind.RETURN_EXTENDED.value})
 _CORRECTION = EventKind.CORRECTION.value
 _SIGN_OUT = EventKind.DEVICE_SIGNED_OUT.value
+_EXTENDED = EventKind.RETURN_EXTENDED.value
 
 
 def _voided_stream(row: Mapping[str, Any]) -> tuple[str, Any] | None:
@@ -620,6 +621,47 @@ def _voided_stream(row: Mapping[str, Any]) -> tuple[str, Any] | None:
     return None
 
 
+def _device_out(events: Sequence[tuple[Any, Any, Any]], voided: Any = None) -> bool:
+    """Whether a device is off site after ``events`` (its events no correction voids, oldest
+    first, one of them ``voided`` now), as ``state.off_site`` reads the newest of them: a
+    sign-out, or an extension of a sign-out still there."""
+    kept = [(i, k, t) for i, k, t in events if i != voided]
+    if not kept:
+        return False
+    _i, kind, target = kept[-1]
+    if kind == _SIGN_OUT:
+        return True
+    return kind == _EXTENDED and any(i == target and k == _SIGN_OUT for i, k, _t in kept)
+
+
+def _frees(events: Sequence[tuple[Any, Any, Any]], voided: Any) -> bool:
+    """Whether voiding event ``voided`` puts a device off site (``events``) back in school."""
+    return _device_out(events) and not _device_out(events, voided)
+
+
+def _follow_device(
+    row: Mapping[str, Any],
+    device_events: dict[Any, list[tuple[Any, Any, Any]]],
+    voided_streams: Mapping[Any, tuple[str, Any]],
+    targets: Collection[Any] | None,
+) -> None:
+    """Keeps ``device_events``: each device's events no correction voids (id, kind, target),
+    from the newest that no correction can void (not in ``targets``) on."""
+    kind, target = row["kind"], row["target_event_id"]
+    if kind == _CORRECTION:
+        stream = voided_streams.get(target)
+        if stream is not None and stream[0] == "device" and stream[1] in device_events:
+            device_events[stream[1]] = [e for e in device_events[stream[1]] if e[0] != target]
+        return
+    device = row["device_id"]
+    if device is None:
+        return
+    events = device_events.setdefault(device, [])
+    if targets is not None and row["id"] not in targets and kind == _SIGN_OUT:
+        events.clear()  # what came before it is not read again
+    events.append((row["id"], kind, target))
+
+
 def _builds_on_unsealed(
     row: Mapping[str, Any],
     sealed: bool,
@@ -627,6 +669,7 @@ def _builds_on_unsealed(
     unsealed_phone: dict[Any, Any],
     voided_streams: Mapping[Any, tuple[str, Any]],
     unsealed_device: dict[Any, Any] | None = None,
+    device_events: Mapping[Any, list[tuple[Any, Any, Any]]] | None = None,
 ) -> str | None:
     """An event the kiosk recorded on top of one it did not (None: not so): an extension of
     its sign-out, or a phone moved whose last event was one. A correction the kiosk did not
@@ -637,7 +680,9 @@ def _builds_on_unsealed(
     void, by id. ``unsealed_device``: each device in school only through such an event (its
     sign-out voided, or any newer event on it, a return or an extension of nothing, not the
     kiosk's): a sign-out of it the kiosk records then is named (the laptop signed out to Esha
-    while Alice still had it)."""
+    while Alice still had it). ``device_events``: each device's events no correction voids
+    (id, kind, target), as :func:`_follow_device` keeps them: a sign-out voided frees the
+    device only when it left it out (not one returned since)."""
     event_id, kind = row["id"], row["kind"]
     phone = row["category"] == "phone"
     target = row["target_event_id"]
@@ -655,7 +700,9 @@ def _builds_on_unsealed(
             if stream == "phone":
                 unsealed_phone[which] = event_id
             elif stream == "device":
-                devices[which] = event_id
+                events = device_events.get(which) if device_events is not None else None
+                if events is None or _frees(events, target):
+                    devices[which] = event_id
             else:
                 unsealed_ids[which] = event_id
         return None
@@ -1254,6 +1301,7 @@ def walk(
     unsealed_ids: dict[Any, Any] = {}
     unsealed_phone: dict[Any, Any] = {}
     unsealed_device: dict[Any, Any] = {}  # devices in school only through such an event
+    device_events: dict[Any, list[tuple[Any, Any, Any]]] = {}  # not voided, per device
     voided_streams: dict[Any, tuple[str, Any]] = {}  # for corrections not the kiosk's
     voided_sign_outs: dict[Any, tuple[Any, Any]] = {}  # sign-outs a correction voids
     counted_fewer: dict[Any, dict[Any, Any]] = {}  # people a void not the kiosk's left fewer
@@ -1412,8 +1460,15 @@ def walk(
             first_mac_id=seen_v2 if version == 1 else None,
         )
         on_unsealed = _builds_on_unsealed(
-            row, sealed, unsealed_ids, unsealed_phone, voided_streams, unsealed_device
+            row,
+            sealed,
+            unsealed_ids,
+            unsealed_phone,
+            voided_streams,
+            unsealed_device,
+            device_events,
         )
+        _follow_device(row, device_events, voided_streams, targets)
         built_on_unsealed.extend(_under_unsealed_rules(row, sealed, unsealed_rules))
         built_on_unsealed.extend(_on_unsealed_agreements(row, sealed, unsealed_agreed, replay))
         built_on_unsealed.extend(

@@ -588,3 +588,29 @@ def test_guard_a_sign_out_with_the_line_manager_named_is_not_named(
 
     assert f"event {forged} has no MAC" in said(report)
     assert "with no line manager named" not in said(report), said(report)
+
+
+def test_guard_a_void_without_the_key_of_a_sign_out_returned_since_frees_nothing(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    """A correction without the key voiding a sign-out the kiosk has since taken back (its
+    return the kiosk's) did not put the device in school: a sign-out of it after is not
+    said to be "in school only through" the correction (it was not true)."""
+    shift_school(services)
+    make_ready(services, "ASMITH")
+    make_ready(services, "EPATEL")
+    first = services.devices.sign_out("ASMITH", ["LAP-001"], reason="Reports").receipts[0]
+    services.devices.return_device("LAP-001")
+    forged = _forge_dated_ahead(
+        db_url,
+        "correction",
+        {"reason": "mistake", "voided_kind": "device_signed_out"},
+        at=clock(),
+        category="correction",
+        target_event_id=first.event_id,
+    )
+    services.devices.sign_out("EPATEL", ["LAP-001"], reason="Trip")
+    report = services.integrity.verify(save=False)
+
+    assert f"event {forged} has no MAC" in said(report)
+    assert "in school only through" not in said(report), said(report)
