@@ -4,6 +4,7 @@ and moves them all to the staff-room store when breakfast club ends."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from time import monotonic
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from kiosk.services.app import Services
     from kiosk.services.people import ScanResult
     from kiosk.services.views import EventReceipt, PhoneHolding, StaffInfo
+
+log = logging.getLogger("kiosk.ui")
 
 MODES = {
     "in": ("LOGGING PHONES IN", "scan each colleague's badge: their phone goes into the drawer"),
@@ -344,13 +347,13 @@ class BreakfastScreen(StaffScreen):
             return
         code, lead, mode = scan.code, self.lead.code, self.mode
 
-        def work(s: Services) -> tuple[EventReceipt, tuple[PhoneHolding, ...]]:
+        def work(s: Services) -> tuple[EventReceipt, tuple[PhoneHolding, ...] | None]:
             s.people.refuse_ambiguous(text)  # typed: a staff code that is also a label?
             if mode == "in":
                 receipt = s.phones.deposit(code, BREAKFAST_DRAWER_STORE, recorded_by=lead)
             else:
                 receipt = s.phones.collect(code, BREAKFAST_DRAWER_STORE, recorded_by=lead)
-            return receipt, _drawer(s)
+            return receipt, _drawer_after(s)
 
         self.call(work, lambda result: self._recorded(result, mode), self._not_logged(code))
 
@@ -400,8 +403,19 @@ class BreakfastScreen(StaffScreen):
         people += [e.receipt.staff for e in reversed(self.entries) if e.receipt.staff]
         return next((p.name for p in people if p.code.upper() == wanted), None)
 
-    def _recorded(self, result: tuple[EventReceipt, tuple[PhoneHolding, ...]], mode: str) -> None:
-        receipt, self.in_drawer = result
+    def _drawer_read(self, drawer: tuple[PhoneHolding, ...] | None) -> None:
+        """The drawer's phones as read after a scan or an undo was stored; when that read
+        failed, read again beside the next calls (the list shown meanwhile is the last one)."""
+        if drawer is not None:
+            self.in_drawer = drawer
+        else:
+            self.kiosk.gateway.read(_drawer, self._drawer_loaded)
+
+    def _recorded(
+        self, result: tuple[EventReceipt, tuple[PhoneHolding, ...] | None], mode: str
+    ) -> None:
+        receipt, drawer = result
+        self._drawer_read(drawer)
         self._undone_at = None  # a new scan: F4 now undoes it
         self._refused_code = self._undo_asked_at = None
         entry = Entry(receipt, mode)
@@ -467,8 +481,8 @@ class BreakfastScreen(StaffScreen):
             return
         event_id, lead = entry.receipt.event_id, self.lead.code
 
-        def work(s: Services) -> tuple[EventReceipt, tuple[PhoneHolding, ...]]:
-            return s.register.undo(event_id, recorded_by=lead), _drawer(s)
+        def work(s: Services) -> tuple[EventReceipt, tuple[PhoneHolding, ...] | None]:
+            return s.register.undo(event_id, recorded_by=lead), _drawer_after(s)
 
         self.call(work, lambda result: self._undone(entry, result))
 
@@ -476,8 +490,11 @@ class BreakfastScreen(StaffScreen):
         self._undo_key_at = None  # (a tap waits behind the keys typed before it, not for a scan)
         self.action_undo()
 
-    def _undone(self, entry: Entry, result: tuple[EventReceipt, tuple[PhoneHolding, ...]]) -> None:
-        _receipt, self.in_drawer = result
+    def _undone(
+        self, entry: Entry, result: tuple[EventReceipt, tuple[PhoneHolding, ...] | None]
+    ) -> None:
+        _receipt, drawer = result
+        self._drawer_read(drawer)
         entry.undone = True
         self._refused_code = None
         self._undone_at = self.kiosk.clock.monotonic()
@@ -539,6 +556,18 @@ class BreakfastScreen(StaffScreen):
 
 def _drawer(services: Services) -> tuple[PhoneHolding, ...]:
     return tuple(h for h in services.phones.phones_now() if h.store.code == BREAKFAST_DRAWER_STORE)
+
+
+def _drawer_after(services: Services) -> tuple[PhoneHolding, ...] | None:
+    """The drawer's phones, read for the screen after a scan or an undo was stored (its
+    transaction committed): None when the database fails that read. The write stands and is
+    confirmed: said "Not recorded", a phone the register holds was scanned again ("already
+    in the drawer") and its F4 could not undo it."""
+    try:
+        return _drawer(services)
+    except KioskError as exc:
+        log.warning("the drawer could not be read after a write: %s", exc.message)
+        return None
 
 
 def start_breakfast(screen: KioskScreenMixin, lead: StaffInfo) -> None:

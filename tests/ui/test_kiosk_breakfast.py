@@ -194,3 +194,37 @@ async def test_a_colleague_not_logged_is_said_before_the_next_codes_typed_go_on(
         assert _in_drawer(school) == []
         app.clock.advance(app.NOT_RECORDED_READ_SECONDS)
         await wait_for(pilot, lambda: _in_drawer(school) == ["ASMITH"])
+
+
+async def test_a_phone_stored_is_logged_when_the_drawer_cannot_be_read_after_it(
+    school: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The database went away just after a colleague's phone was stored (another kiosk's
+    # server restarted, the link dropped): the drawer's list, read after it, failed, and the
+    # lead saw "Not recorded for Alice Smith" for a phone the register holds. Scanned again,
+    # it was "already in the drawer"; F4 could not undo it.
+    from kiosk.domain.errors import DatabaseUnavailable
+
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, "f5")
+        await scan(pilot, "SRK1:S:BJONES")
+        assert isinstance(app.screen, BreakfastScreen)
+
+        def gone() -> object:
+            raise DatabaseUnavailable("This cannot be shown: the database is unavailable.")
+
+        monkeypatch.setattr(school.phones, "phones_now", gone)
+        await scan(pilot, "SRK1:S:ASMITH")
+        await settle(pilot)
+        assert "Not recorded" not in notice(app)
+        assert "Alice Smith (" in notice(app)
+        assert "✓ Alice Smith: phone into the drawer" in screen_text(app)
+        # Its undo is stored, and said, with the drawer still unreadable.
+        app.clock.advance(READ_SECONDS + 1)
+        await press(pilot, "f4")
+        await settle(pilot)
+        assert "Undone: Alice Smith's scan" in notice(app)
+        assert "✗ UNDONE Alice Smith: phone into the drawer" in screen_text(app)
+        monkeypatch.undo()
+    assert _in_drawer(school) == []
