@@ -27,16 +27,19 @@ from kiosk.services.scan import ScanService
 from kiosk.services.school import SchoolService
 from kiosk.services.uow import (
     DAMAGED,
+    DISK_FULL,
     LOCKED,
     PG_LOGIN_REFUSED,
     PG_NO_CONNECTION_LEFT,
     ServiceContext,
     damaged,
+    disk_full,
     is_locked,
     lock_holders,
     login_refused,
     no_connection_left,
     server_clock_wrong,
+    sqlite_path,
 )
 
 
@@ -211,6 +214,8 @@ def prepare_database(engine: Engine) -> None:
             raise DatabaseUnavailable(
                 f"The database cannot be opened: {DAMAGED.format(why)}."
             ) from exc
+        if disk_full(exc, sqlite_path(engine)):
+            raise DatabaseUnavailable(f"The database cannot be opened: {DISK_FULL}.") from exc
         if no_connection_left(exc):
             raise DatabaseUnavailable(
                 f"The database cannot be opened: {PG_NO_CONNECTION_LEFT}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import os
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -537,7 +538,12 @@ class ServiceContext:
             raise DatabaseUnavailable(said) from exc
         except SQLAlchemyError as exc:
             log.warning("database read failed: %s", exc)
-            said = _unavailable(exc, writing=recording, holders=lock_holders(self.engine, exc))
+            said = _unavailable(
+                exc,
+                writing=recording,
+                holders=lock_holders(self.engine, exc),
+                path=sqlite_path(self.engine),
+            )
             raise DatabaseUnavailable(said) from exc
 
     @contextmanager
@@ -611,7 +617,12 @@ class ServiceContext:
                     f"Not recorded: on PostgreSQL {refused}. Run it with the owner's "
                     "KIOSK_DATABASE_URL (the kiosks' login may not)."
                 ) from exc
-            said = _unavailable(exc, writing=True, holders=lock_holders(self.engine, exc))
+            said = _unavailable(
+                exc,
+                writing=True,
+                holders=lock_holders(self.engine, exc),
+                path=sqlite_path(self.engine),
+            )
             raise DatabaseUnavailable(said) from exc
 
     def _replaced_as_committed(self, event_id: int, digest: str) -> None:
@@ -702,7 +713,9 @@ def _unreadable_value(exc: BaseException, head: str) -> str | None:
     return f"{head}: {UNREADABLE_VALUE}"
 
 
-def _unavailable(exc: SQLAlchemyError, *, writing: bool, holders: str = "") -> str:
+def _unavailable(
+    exc: SQLAlchemyError, *, writing: bool, holders: str = "", path: str | None = None
+) -> str:
     """What a write ("Not recorded: ...") or a read ("This cannot be shown: ...") says when
     the database failed it: what is known (a locked file, a damaged one, a lock held on
     PostgreSQL), otherwise that the database is unavailable."""
@@ -711,6 +724,8 @@ def _unavailable(exc: SQLAlchemyError, *, writing: bool, holders: str = "") -> s
         return f"{head}: {LOCKED}. Please try again in a moment."
     if (why := damaged(exc)) is not None:
         return f"{head}: {DAMAGED.format(why)}."
+    if disk_full(exc, path):
+        return f"{head}: {DISK_FULL}."
     sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
     if sqlstate == "55P03":
         return (
@@ -789,6 +804,43 @@ def damaged(exc: BaseException) -> str | None:
     if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
         return str(orig)
     return None
+
+
+# The disk holding the register is full (SQLite: "database or disk is full", or its shared
+# memory file that cannot grow as the file is opened; PostgreSQL: 53100). Every write, at
+# every kiosk, said "the database is unavailable. Please try again" (at start: "cannot be
+# opened ... Check KIOSK_DATABASE_URL"), which no retry and no setting put right.
+DISK_FULL = (
+    "the disk that holds the register is full, so nothing more can be written to it. Tell "
+    "the office: space has to be freed on it (old backups, logs, other files); trying again "
+    "will not help until then"
+)
+# Free space below which an SQLite I/O error is taken for a full disk.
+_FULL_BELOW_BYTES = 256 * 1024
+
+
+def disk_full(exc: BaseException, path: str | None = None) -> bool:
+    """Whether ``exc`` is the database failing because its disk is full: SQLite's
+    SQLITE_FULL, PostgreSQL's 53100, or an SQLite I/O error while the file system of the
+    database file at ``path`` has (almost) no space left."""
+    orig = getattr(exc, "orig", exc)
+    if getattr(orig, "sqlstate", None) == "53100":
+        return True
+    name = getattr(orig, "sqlite_errorname", "") or ""
+    if name == "SQLITE_FULL" or "database or disk is full" in str(orig):
+        return True
+    if name.startswith("SQLITE_IOERR") and path:
+        try:
+            room = os.statvfs(os.path.dirname(os.path.abspath(path)) or ".")
+        except (OSError, AttributeError):  # (no statvfs on Windows)
+            return False
+        return room.f_bavail * room.f_frsize < _FULL_BELOW_BYTES
+    return False
+
+
+def sqlite_path(engine: Engine) -> str | None:
+    """The database file's path on SQLite (None on PostgreSQL)."""
+    return engine.url.database if engine.dialect.name == "sqlite" else None
 
 
 def is_locked(exc: BaseException) -> bool:

@@ -398,3 +398,96 @@ def _wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("timed out waiting for the kiosk thread")
         time.sleep(0.02)
+
+
+def test_a_full_disk_is_said_to_be_full_not_try_again(
+    sqlite_template: Path, tmp_path: Path, clock: FakeClock
+) -> None:
+    # The disk holding the register filled up (a log, backups kept beside it): every scan
+    # at every kiosk said "Not recorded: the database is unavailable. Please try again",
+    # and a kiosk started then "The database cannot be opened (OperationalError). Check
+    # KIOSK_DATABASE_URL": no retry and no setting helps, and nobody was told what does.
+    from kiosk.services.app import prepare_database
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    with _tmpfs(disk, "16m"):
+        path = disk / "kiosk.sqlite3"
+        shutil.copy(sqlite_template, path)
+        url = f"sqlite:///{path}"
+        services = Services(make_engine(url), Settings(kiosk_name="k", database_url=url), clock)
+        try:
+            make_school(services)
+            services.phones.deposit("ASMITH")
+            with _disk_full(path):
+                said: list[str] = []
+                for code in ("BJONES", "CHEAD", "DOFFICE", "EPATEL"):
+                    try:
+                        services.phones.deposit(code)
+                    except DatabaseUnavailable as exc:
+                        said.append(exc.message)
+                assert said
+                for message in said:
+                    assert message.startswith("Not recorded: the disk that holds the register")
+                    assert "is full" in message and "Please try again" not in message
+            services.close()
+            # A kiosk starting anew on the full disk: SQLite makes its shared-memory file
+            # again (none is left once the last connection closes).
+            Path(f"{path}-shm").unlink(missing_ok=True)
+            with _disk_full(path):
+                engine = make_engine(url)
+                try:
+                    with pytest.raises(DatabaseUnavailable) as opened:
+                        prepare_database(engine)
+                finally:
+                    engine.dispose()
+                assert "the disk that holds the register is full" in opened.value.message
+                assert "KIOSK_DATABASE_URL" not in opened.value.message
+            services = Services(make_engine(url), services.settings, clock)
+            services.phones.deposit("CHEAD")
+            assert services.integrity.verify().ok
+        finally:
+            services.close()
+
+
+@pytest.mark.postgresql
+def test_a_full_disk_under_postgresql_is_said_to_be_full(
+    own_cluster: tuple[RestartableCluster, PgServer],
+    own_pg: tuple[RestartableCluster, Services],
+) -> None:
+    # The register's table on a disk that fills up (a tablespace on a 4 MB tmpfs): 53100.
+    cluster, server = own_cluster
+    _cluster, services = own_pg
+    name = services.ctx.engine.url.database
+    disk = cluster.root / f"space_{name}"  # (a folder the server's user may reach)
+    disk.mkdir()
+    with _tmpfs(disk, "4m"):
+        if cluster.as_root:
+            shutil.chown(disk, "postgres", "postgres")
+        space = f"full_{name}"
+        with psycopg.connect(
+            f"host={server.host} port={server.port} user={server.user} dbname={name}",
+            autocommit=True,
+        ) as owner:
+            owner.execute(f"CREATE TABLESPACE {space} LOCATION '{disk}'")
+            owner.execute(f"ALTER TABLE events SET TABLESPACE {space}")
+        try:
+            make_school(services)
+            with _disk_full(disk / "register"):
+                said = ""
+                for _ in range(2000):  # until the table's last page is full
+                    try:
+                        services.phones.in_or_out("BJONES")
+                    except DatabaseUnavailable as exc:
+                        said = exc.message
+                        break
+                assert said.startswith("Not recorded: the disk that holds the register is full")
+            services.phones.in_or_out("BJONES")
+            assert services.integrity.verify().ok
+        finally:
+            with psycopg.connect(
+                f"host={server.host} port={server.port} user={server.user} dbname={name}",
+                autocommit=True,
+            ) as owner:
+                owner.execute("ALTER TABLE events SET TABLESPACE pg_default")
+                owner.execute(f"DROP TABLESPACE {space}")
