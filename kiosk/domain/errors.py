@@ -63,9 +63,15 @@ class DatabaseUnavailable(KioskError):
     title = "Not recorded"
 
     def __init__(
-        self, message: str = "Not recorded: the database is unavailable. Please try again."
+        self,
+        message: str = "Not recorded: the database is unavailable. Please try again.",
+        *,
+        refusal: str | None = None,
     ) -> None:
         super().__init__(message)
+        # Opening the register failed for a reason trying again does not put right (its disk
+        # is full): what each action says meanwhile, instead of "Please try again shortly".
+        self.refusal = refusal
 
 
 class OutcomeUnknown(DatabaseUnavailable):

@@ -215,7 +215,10 @@ def prepare_database(engine: Engine) -> None:
                 f"The database cannot be opened: {DAMAGED.format(why)}."
             ) from exc
         if disk_full(exc, sqlite_path(engine)):
-            raise DatabaseUnavailable(f"The database cannot be opened: {DISK_FULL}.") from exc
+            raise DatabaseUnavailable(
+                f"The database cannot be opened: {DISK_FULL}.",
+                refusal=f"Not recorded: {DISK_FULL}.",
+            ) from exc
         if no_connection_left(exc):
             raise DatabaseUnavailable(
                 f"The database cannot be opened: {PG_NO_CONNECTION_LEFT}"

@@ -175,6 +175,7 @@ class Gateway:
         # "connecting", "ready", "unavailable" or "too_new"
         self.state = "ready" if services is not None else "connecting"
         self.message = ""  # why the database is away, in words
+        self._refusal: str | None = None  # what an action says meanwhile, when not "try again"
         self.busy = False
         self.unexpected_errors: list[BaseException] = []
         self._busy_timer: Timer | None = None
@@ -206,6 +207,7 @@ class Gateway:
         run_in_thread(self._app, open_services, self._opened, name="connect", thread=self._calls)
 
     def _opened(self, outcome: Outcome[Services]) -> None:
+        self._refusal = None
         if isinstance(outcome, Done):
             self.services, self.state, self.message = outcome.value, "ready", ""
         else:
@@ -215,6 +217,8 @@ class Gateway:
                     "too_new" if too_new else "unavailable",
                     outcome.error.message,
                 )
+                if isinstance(outcome.error, DatabaseUnavailable):
+                    self._refusal = outcome.error.refusal
             else:
                 self.state = "unavailable"
                 self.message = (
@@ -229,7 +233,7 @@ class Gateway:
         """The refusal a call gets while the database is away."""
         if self.state == "too_new":
             return SchemaTooNew(self.message)
-        return DatabaseUnavailable(UNAVAILABLE)
+        return DatabaseUnavailable(self._refusal or UNAVAILABLE)
 
     # --- calls --------------------------------------------------------------------------------
 

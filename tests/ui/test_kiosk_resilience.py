@@ -162,6 +162,34 @@ async def test_database_newer_than_the_software(tmp_path: Path, sqlite_template:
     assert app.unexpected_errors == []
 
 
+async def test_a_kiosk_started_on_a_full_disk_says_so_at_each_scan(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    # The disk holding the register was full as the kiosk started: its banner said so ("trying
+    # again will not help until then"), but each scan said "Not recorded: the register's
+    # database is unavailable. Please try again shortly." The lead tried again, and again.
+    from tests.reliability.test_unavailable import _disk_full, _tmpfs
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    with _tmpfs(disk, "16m"):
+        path = disk / "k.sqlite3"
+        shutil.copy(sqlite_template, path)
+        settings = Settings(kiosk_name="test-kiosk", database_url=f"sqlite:///{path}")
+        with _disk_full(path):
+            app = KioskApp(settings=settings, retry_seconds=30)
+            async with app.run_test(size=(100, 30)) as pilot:
+                await wait_for(pilot, lambda: app.db_state == "unavailable")
+                await pilot.pause()
+                assert "the disk that holds the register is full" in screen_text(app)
+                await pilot.press(*"asmith", "enter")
+                await settle(pilot)
+                said = notice(app)
+                assert "Not recorded: the disk that holds the register is full" in said
+                assert "try again shortly" not in said
+            assert app.unexpected_errors == []
+
+
 async def test_database_lost_mid_session_nothing_is_confirmed(
     school: Services, kiosk_settings: Settings
 ) -> None:
