@@ -316,6 +316,10 @@ class BreakfastScreen(StaffScreen):
         self.query_one("#bc-entries", Static).update(Content("\n").join(lines))
 
     def _drawer_loaded(self, holdings: tuple[PhoneHolding, ...]) -> None:
+        if not self.is_attached:
+            # Read again beside the calls (``_drawer_read``), it can answer after the lead
+            # left: drawn on the screen left behind, it was "Something went wrong" at home.
+            return
         self.in_drawer = holdings
         self._refresh_view()
 
