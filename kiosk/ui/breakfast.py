@@ -517,7 +517,9 @@ class BreakfastScreen(StaffScreen):
             return
         count = len(self.in_drawer)
         if count == 0:
-            self.show_info("The drawer is empty: there is nothing to move.")
+            # The list shown may be out of date (a read after a scan failed, or is still
+            # coming): the register says whether the drawer is empty, never the list alone.
+            self.call(_drawer, self._drawer_read_for_move)
             return
         armed, now = self._move_armed_at, self.kiosk.clock.monotonic()
         if armed is not None and now - armed < READ_SECONDS:
@@ -534,6 +536,14 @@ class BreakfastScreen(StaffScreen):
         self._move_armed_at = None
         lead = self.lead.code
         self.call(lambda s: s.phones.move_all(lead), self._moved)
+
+    def _drawer_read_for_move(self, holdings: tuple[PhoneHolding, ...]) -> None:
+        self.in_drawer = holdings
+        self._refresh_view()
+        if holdings:
+            self.action_move_all()  # asks for F8 again, naming what the register holds
+        else:
+            self.show_info("The drawer is empty: there is nothing to move.")
 
     def _moved(self, receipts: tuple[EventReceipt, ...]) -> None:
         count = len(receipts)

@@ -268,3 +268,41 @@ async def test_leaving_before_the_drawer_is_read_again_says_nothing_went_wrong(
         assert app.unexpected_errors == []
         monkeypatch.undo()
     assert _in_drawer(school) == ["ASMITH"]
+
+
+async def test_f8_does_not_call_the_drawer_empty_from_a_list_that_could_not_be_read(
+    school: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The drawer could not be read after Alice's phone went in (and its read again came back
+    # empty-handed, skipped or failed): the list on the screen still showed no phone, and F8
+    # said "The drawer is empty: there is nothing to move." of a drawer the register says
+    # holds Alice's phone. The lead left it there. F8 asks the register when its list is empty.
+    from kiosk.domain.errors import DatabaseUnavailable
+
+    app = make_app(school)
+    phones_now = school.phones.phones_now
+    away = [True]
+
+    def away_for_a_while() -> object:
+        if away[0]:
+            raise DatabaseUnavailable("This cannot be shown: the database is unavailable.")
+        return phones_now()
+
+    async with running(app) as pilot:
+        await press(pilot, "f5")
+        await scan(pilot, "SRK1:S:BJONES")
+        assert isinstance(app.screen, BreakfastScreen)
+        monkeypatch.setattr(school.phones, "phones_now", away_for_a_while)
+        await scan(pilot, "SRK1:S:ASMITH")
+        await settle(pilot)
+        assert app.screen.in_drawer == ()  # the list could not be read
+        away[0] = False
+        await press(pilot, "f8")
+        said = notice(app)
+        assert "empty" not in said, said
+        assert "Alice Smith's phone" in said and "Press F8 again" in said, said
+        app.clock.advance(READ_SECONDS)  # read
+        await press(pilot, "f8")
+        assert isinstance(app.screen, ConfirmScreen), notice(app)
+        monkeypatch.undo()
+    assert _in_drawer(school) == []
