@@ -212,7 +212,8 @@ def prepare_database(engine: Engine) -> None:
             ) from exc
         if (why := damaged(exc)) is not None:
             raise DatabaseUnavailable(
-                f"The database cannot be opened: {DAMAGED.format(why)}."
+                f"The database cannot be opened: {DAMAGED.format(why)}.",
+                refusal=f"Not recorded: {DAMAGED.format(why)}.",
             ) from exc
         if disk_full(exc, sqlite_path(engine)):
             raise DatabaseUnavailable(
@@ -225,7 +226,8 @@ def prepare_database(engine: Engine) -> None:
             ) from exc
         if (refused := login_refused(exc)) is not None:
             raise DatabaseUnavailable(
-                f"The database cannot be opened: {PG_LOGIN_REFUSED.format(refused)}"
+                f"The database cannot be opened: {PG_LOGIN_REFUSED.format(refused)}",
+                refusal=f"Not recorded: {PG_LOGIN_REFUSED.format(refused)}",
             ) from exc
         if getattr(getattr(exc, "orig", None), "sqlstate", None) == "55P03":
             # A change to a table waits for every transaction that has read it: a login

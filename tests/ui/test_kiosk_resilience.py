@@ -310,3 +310,26 @@ async def test_retired_badge(school: Services, kiosk_clock: FakeClock) -> None:
         await scan(pilot, "SRK1:S:EPATEL")
         assert isinstance(app.screen, HomeScreen)
         assert "has left the school: this badge is retired" in notice(app)
+
+
+async def test_a_kiosk_started_on_a_damaged_file_says_so_at_each_scan(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    # Its banner said the file was damaged and the backup had to be restored; each scan said
+    # "Please try again shortly", which never helped (race review, round 19).
+    path = tmp_path / "k.sqlite3"
+    shutil.copy(sqlite_template, path)
+    with path.open("r+b") as fh:  # its header, garbage
+        fh.write(b"\xa5" * 100)
+    settings = Settings(kiosk_name="test-kiosk", database_url=f"sqlite:///{path}")
+    app = KioskApp(settings=settings, retry_seconds=30)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.db_state == "unavailable")
+        await pilot.pause()
+        assert "damaged" in screen_text(app)
+        await pilot.press(*"asmith", "enter")
+        await settle(pilot)
+        said = notice(app)
+        assert "Not recorded: the database is unavailable because its file is damaged" in said
+        assert "try again shortly" not in said
+    assert app.unexpected_errors == []
