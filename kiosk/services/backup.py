@@ -595,6 +595,21 @@ class BackupService(UseCases):
                 )
             conn = session.connection()
             recorded = uow.recorded_lists()
+            # The admin as the register records them, not only as the table says: a role or
+            # a code given in the database itself (what this puts back) signed in the person
+            # it was given to, and every row put back was recorded as their change.
+            mine = recorded["staff"].get(admin.id) or {}
+            if (
+                mine.get("code") != admin.code
+                or Role.ADMIN.value not in (mine.get("roles") or ())
+                or mine.get("retired_at") is not None
+            ):
+                raise RuleViolation(
+                    f"Nothing was put back: the register does not record {admin.code} as an "
+                    f"admin's code (the staff list read {display_text(admin.name)} as one, "
+                    "changed in the database). Another admin puts the lists back; `kiosk "
+                    "verify` names the change."
+                )
             stored = {table: table_rows(conn, table) for table in REFERENCE_FIELDS}
             todo, left = _put_back_plan(recorded, stored)
             # A code (or tag, title and version) is held by one row at a time: a row whose

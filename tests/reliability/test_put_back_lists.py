@@ -144,3 +144,51 @@ def test_only_an_admin_puts_the_lists_back(services: Services) -> None:
     shift_school(services)
     with pytest.raises(RuleViolation, match="only admins"):
         services.backup.put_back_lists("ASMITH")
+
+
+@pytest.mark.parametrize(
+    ("statements", "code"),
+    [
+        # Ben given the admin role in the table: he signs in with his own code.
+        (
+            [
+                "INSERT INTO staff_roles (staff_id, role) SELECT id, 'admin' FROM staff "
+                "WHERE code = 'BJONES'"
+            ],
+            "BJONES",
+        ),
+        # Ben given Alice's code and the admin role: Alice's code signs Ben in.
+        (
+            [
+                "UPDATE staff SET code = 'SWAPTMP' WHERE code = 'ASMITH'",
+                "UPDATE staff SET code = 'ASMITH' WHERE code = 'BJONES'",
+                "UPDATE staff SET code = 'BJONES' WHERE code = 'SWAPTMP'",
+                "INSERT INTO staff_roles (staff_id, role) SELECT id, 'admin' FROM staff "
+                "WHERE code = 'ASMITH'",
+            ],
+            "ASMITH",
+        ),
+    ],
+)
+def test_an_admin_only_in_the_changed_table_does_not_put_the_lists_back(
+    sqlite_services: Services, clock: FakeClock, statements: list[str], code: str
+) -> None:
+    """The admin role (or the code) given in the database itself is what put-back is for:
+    signed in from that table, Ben recorded every row put back under the school key as his
+    change, and verify then named each as recorded by someone who was not an admin."""
+    services = sqlite_services
+    shift_school(services)
+    with shell_file(services) as conn:
+        without_triggers(conn, *statements)
+        events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    services = started_again(services, clock)
+    try:
+        with pytest.raises(RuleViolation, match=rf"register does not record {code} as an admin"):
+            services.backup.put_back_lists(code)
+        with services.ctx.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM events").scalar() == events
+        # A real admin puts them back, and verify names no put-back change.
+        assert services.backup.put_back_lists("CHEAD").put_back
+        assert "not an admin" not in said(services.integrity.verify(save=False))
+    finally:
+        services.close()
