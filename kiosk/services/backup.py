@@ -645,7 +645,13 @@ class BackupService(UseCases):
             for table, key, row, said in todo:
                 holder = holders.get((table, _label(table, row)))
                 if holder is not None and holder != key:
-                    left.append(f"{said}: its code is held by another row, as recorded")
+                    by = f"the {_LIST_ROW[table]} number {holder}"
+                    if holder not in recorded[table]:
+                        by += ", added in the database and never recorded"
+                    left.append(
+                        f"{said}: not put back: its {' and '.join(_UNIQUE[table])} is held by "
+                        f"{by} (the kiosk reads that row for it)"
+                    )
                     continue
                 record(table, key, row, PUT_BACK_REASON)
                 put_back.append(said)

@@ -192,3 +192,30 @@ def test_an_admin_only_in_the_changed_table_does_not_put_the_lists_back(
         assert "not an admin" not in said(services.integrity.verify(save=False))
     finally:
         services.close()
+
+
+def test_a_code_taken_by_a_row_added_in_the_database_is_left_and_said_so(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    """Alice's code given to a row added in the file (never recorded, so never removed or
+    recorded by put-back): Alice is left as she is, and the summary says who holds her code
+    (it said "held by another row, as recorded", and the row is not recorded)."""
+    services = sqlite_services
+    shift_school(services)
+    with shell_file(services) as conn:
+        without_triggers(
+            conn,
+            "UPDATE staff SET code = 'ASMITH2' WHERE code = 'ASMITH'",
+            "INSERT INTO staff (id, code, name, created_at) VALUES (66, 'ASMITH', 'Mallory', "
+            "'2024-01-01 00:00:00.000000')",
+        )
+    services = started_again(services, clock)
+    try:
+        summary = services.backup.put_back_lists("CHEAD").summary
+        assert (
+            "the person ASMITH (code): not put back: its code is held by the person number 66, "
+            "added in the database and never recorded" in summary
+        ), summary
+        assert "as recorded" not in summary.split("Left as they are")[1], summary
+    finally:
+        services.close()
