@@ -396,7 +396,8 @@ def file_system_of(path: str, mountinfo: str | None = None) -> str | None:
                 mountinfo = fh.read()
         except OSError:
             return None
-    folder = os.path.realpath(os.path.dirname(os.path.abspath(path)) or "/")
+    # The file's own link followed too: SQLite opens (and locks) the file it points to.
+    folder = os.path.dirname(os.path.realpath(os.path.abspath(path))) or "/"
     best, found = -1, None
     for line in mountinfo.splitlines():
         left, sep, right = line.partition(" - ")

@@ -6,6 +6,9 @@ events, a damaged file), and nothing said so. Writes are refused there in words;
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from kiosk.db import engine as db_engine
@@ -73,3 +76,15 @@ def test_a_local_disk_records_as_before(
     finally:
         db_engine._FILE_SYSTEMS.clear()
     assert sqlite_services.people.status("ASMITH").phone is not None
+
+
+def test_a_register_file_linked_to_a_share_is_on_the_share(tmp_path: Path) -> None:
+    """The file itself a symbolic link into the share (the folder a local one): SQLite
+    opens the file it points to, on the share; the link's folder was looked up."""
+    (tmp_path / "share").mkdir()
+    (tmp_path / "local").mkdir()
+    link = tmp_path / "local" / "kiosk.sqlite3"
+    link.symlink_to(tmp_path / "share" / "kiosk.sqlite3")
+    share = os.path.realpath(tmp_path / "share")
+    mountinfo = MOUNTINFO + f"44 22 0:44 / {share} rw,relatime - nfs4 srv:/kiosk rw\n"
+    assert file_system_of(str(link), mountinfo) == "nfs4"
