@@ -639,7 +639,12 @@ class BackupService(UseCases):
                 holder = holders.get((table, _label(table, row)))
                 if holder is not None and holder != key and (table, holder) in going:
                     aside = dict(recorded[table][holder] or {})
+                    # "~7", or "~7.1" ... when a row (one added in the database) holds it.
                     aside[_UNIQUE[table][0]] = f"~{holder}"
+                    tries = 0
+                    while (table, _label(table, aside)) in holders:
+                        tries += 1
+                        aside[_UNIQUE[table][0]] = f"~{holder}.{tries}"
                     record(table, holder, aside, f"{PUT_BACK_REASON} (moved aside first)")
             put_back = []
             for table, key, row, said in todo:

@@ -219,3 +219,41 @@ def test_a_code_taken_by_a_row_added_in_the_database_is_left_and_said_so(
         assert "as recorded" not in summary.split("Left as they are")[1], summary
     finally:
         services.close()
+
+
+def test_a_swap_is_put_back_when_rows_added_there_hold_the_codes_it_moves_aside_to(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    """Two codes swapped, and rows added in the file holding "~2" and "~3" (the codes a
+    swapped row was moved aside to, by its number): put-back stopped with "the database is
+    unavailable. Please try again", every time, and the swap stayed."""
+    services = sqlite_services
+    shift_school(services)
+    with shell_file(services) as conn:
+        alice, ben = (
+            conn.execute("SELECT id FROM staff WHERE code = ?", (code,)).fetchone()[0]
+            for code in ("ASMITH", "BJONES")
+        )
+        without_triggers(
+            conn,
+            "UPDATE staff SET code = 'SWAPTMP' WHERE code = 'ASMITH'",
+            "UPDATE staff SET code = 'ASMITH' WHERE code = 'BJONES'",
+            "UPDATE staff SET code = 'BJONES' WHERE code = 'SWAPTMP'",
+            *(
+                f"INSERT INTO staff (code, name, created_at) VALUES ('~{key}', 'Mallory {key}', "
+                "'2024-01-01 00:00:00.000000')"
+                for key in (alice, ben)
+            ),
+        )
+    services = started_again(services, clock)
+    try:
+        report = services.backup.put_back_lists("CHEAD")
+        assert len(report.put_back) == 2, report.summary
+        assert services.people.status("ASMITH").staff.name == "Alice Smith"
+        assert services.people.status("BJONES").staff.name == "Ben Jones"
+        with services.ctx.engine.connect() as conn:
+            codes = {row["code"]: row["name"] for row in table_rows(conn, "staff").values()}
+        assert codes[f"~{alice}"] == f"Mallory {alice}"  # left, and named
+        assert f"~{alice}: added in the database" in report.summary
+    finally:
+        services.close()
