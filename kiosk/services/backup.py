@@ -89,7 +89,7 @@ from kiosk.services.integrity import (
 from kiosk.services.reference import differing_fields, table_rows
 from kiosk.services.register import neutralise
 from kiosk.services.secret import school_key_if_present
-from kiosk.services.uow import UNREADABLE_ERRORS, first_mac_id
+from kiosk.services.uow import UNREADABLE_ERRORS, first_mac_id, refuse_on_a_share
 from kiosk.services.views import StaffInfo
 from kiosk.services.wholefile import written_whole
 
@@ -419,6 +419,7 @@ class BackupService(UseCases):
                 f"{PASSWORD_FROM}, check it, then switch: "
                 + "; ".join(pg_restore_steps(engine, path))
             )
+        refuse_on_a_share(engine, "Not restored")
         if drop_newer and not (reason or "").strip():
             raise InvalidInput("Dropping newer events needs a reason: it is recorded.")
         # Recorded in the register and shown wherever the register is: checked as every reason

@@ -212,7 +212,7 @@ FILE_REPLACED = (
     "the office: run `kiosk verify` with the latest anchor."
 )
 ON_A_SHARE = (
-    "Not recorded: the register's SQLite file is on a network share ({share}), where SQLite "
+    "{done}: the register's SQLite file is on a network share ({share}), where SQLite "
     "cannot keep two machines from writing over each other's events. Tell the office: keep "
     "the file on this machine's own disk, or use PostgreSQL for several kiosks "
     "(docs/deploy.md)."
@@ -555,9 +555,7 @@ class ServiceContext:
         confirmed (the block's result stands); one that cannot be looked up is "Not
         confirmed" (``OutcomeUnknown``), never "Not recorded", which invites a second scan
         (that would collect the phone just deposited)."""
-        if (share := on_network_share(self.engine)) is not None:
-            log.error("the register's SQLite file is on a network share (%s): not written", share)
-            raise DatabaseUnavailable(ON_A_SHARE.format(share=share))
+        refuse_on_a_share(self.engine)
         uow: UnitOfWork | None = None
         committing = checking = lost_wal = False
         try:
@@ -881,6 +879,15 @@ def first_mac_id(session: Session) -> int | None:
 
 
 _FIRST_MAC = "kiosk.first_mac_id"
+
+
+def refuse_on_a_share(engine: Engine, done: str = "Not recorded") -> None:
+    """DatabaseUnavailable, in words (``done``: what did not happen), when the register's
+    SQLite file is on a network share (``on_network_share``): every write to it is refused,
+    the kiosk's own and a restore's."""
+    if (share := on_network_share(engine)) is not None:
+        log.error("the register's SQLite file is on a network share (%s): not written", share)
+        raise DatabaseUnavailable(ON_A_SHARE.format(done=done, share=share))
 
 
 class UnitOfWork:

@@ -88,3 +88,28 @@ def test_a_register_file_linked_to_a_share_is_on_the_share(tmp_path: Path) -> No
     share = os.path.realpath(tmp_path / "share")
     mountinfo = MOUNTINFO + f"44 22 0:44 / {share} rw,relatime - nfs4 srv:/kiosk rw\n"
     assert file_system_of(str(link), mountinfo) == "nfs4"
+
+
+def test_a_restore_onto_a_share_is_refused_and_the_register_left_as_it_is(
+    sqlite_services: Services, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A restore replaces the file and records itself outside the kiosk's writes: on a
+    share it replaced the register and recorded the restore, its lock no guard against
+    another machine writing meanwhile, and the kiosk then recorded nothing after it."""
+    from tests.school import make_school
+
+    make_school(sqlite_services)
+    sqlite_services.backup.backup(tmp_path / "backup.sqlite3")
+    sqlite_services.phones.deposit("ASMITH")
+    live = Path(sqlite_services.ctx.engine.url.database or "")
+    before = live.stat().st_ino
+    _on_a_share(monkeypatch)
+    try:
+        with pytest.raises(DatabaseUnavailable, match=r"Not restored: .*network share \(nfs4\)"):
+            sqlite_services.backup.restore(
+                tmp_path / "backup.sqlite3", drop_newer=True, reason="test", admin_code="CHEAD"
+            )
+    finally:
+        db_engine._FILE_SYSTEMS.clear()
+    assert live.stat().st_ino == before
+    assert sqlite_services.people.status("ASMITH").phone is not None
