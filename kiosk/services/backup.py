@@ -636,9 +636,21 @@ class BackupService(UseCases):
                     holders[(table, _label(table, row))] = key
                     stored[table][key] = row
 
+            # A row whose code is held by one not going back (added in the database) cannot
+            # go back, nor then the row holding its own code, and so on: none of them is
+            # moved aside (to a code nobody chose, recorded as the admin's change).
+            stuck = True
+            while stuck:
+                stuck = False
+                for table, key, row, _said in todo:
+                    holder = holders.get((table, _label(table, row)))
+                    held = holder not in (None, key) and (table, holder) not in going
+                    if (table, key) in going and held:
+                        going.discard((table, key))
+                        stuck = True
             for table, key, row, _said in todo:
                 holder = holders.get((table, _label(table, row)))
-                if holder is not None and holder != key and (table, holder) in going:
+                if (table, key) in going and holder not in (None, key) and (table, holder) in going:
                     aside = dict(recorded[table][holder] or {})
                     # "~7", or "~7.1" ... when a row (one added in the database) holds it.
                     aside[_UNIQUE[table][0]] = f"~{holder}"

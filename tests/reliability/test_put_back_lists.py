@@ -257,3 +257,36 @@ def test_a_swap_is_put_back_when_rows_added_there_hold_the_codes_it_moves_aside_
         assert f"~{alice}: added in the database" in report.summary
     finally:
         services.close()
+
+
+def test_a_row_that_cannot_go_back_is_not_moved_aside_to_a_code_nobody_chose(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    """Alice given Ben's code, and a row added in the file holding hers: Alice cannot go back
+    (her code is held by a row put-back neither records nor removes), so Ben cannot either.
+    Alice was moved aside all the same, and the register recorded her code as "~2", a code
+    nobody chose, as the admin's change; both are left now, and nothing is recorded."""
+    services = sqlite_services
+    shift_school(services)
+    with shell_file(services) as conn:
+        without_triggers(
+            conn,
+            "UPDATE staff SET code = 'BJ2' WHERE code = 'BJONES'",
+            "UPDATE staff SET code = 'BJONES' WHERE code = 'ASMITH'",
+            "INSERT INTO staff (code, name, created_at) VALUES ('ASMITH', 'Mallory', "
+            "'2024-01-01 00:00:00.000000')",
+        )
+        events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    services = started_again(services, clock)
+    try:
+        report = services.backup.put_back_lists("CHEAD")
+        assert report.put_back == (), report.summary
+        assert "the person BJONES (code): not put back: its code is held by the person" in (
+            report.summary
+        )
+        with services.ctx.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM events").scalar() == events
+            codes = {row["code"] for row in table_rows(conn, "staff").values()}
+        assert not any(code.startswith("~") for code in codes), codes
+    finally:
+        services.close()
