@@ -77,7 +77,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter, TextClause
 
 from kiosk.config import ConfigError, data_dir, load_settings, url_without_secrets
-from kiosk.db.engine import PG_NEWER_SETTINGS, PG_SESSION_SETTINGS, setting_key
+from kiosk.db.engine import PG_NEWER_SETTINGS, PG_SESSION_SETTINGS, on_network_share, setting_key
 from kiosk.db.guards import kiosk_role_settings, missing_guards
 from kiosk.db.models import Event
 from kiosk.db.types import UTCDateTime
@@ -3116,6 +3116,17 @@ class IntegrityService(UseCases):
                 else None,
             )
             settings_notes = kiosk_role_settings(session.connection(), KIOSK_ASKS)
+        share = on_network_share(self.ctx.engine)
+        if share is not None and report.head_id is None:
+            # The lists' starting point is recorded at the first write, which a share refuses.
+            note = (
+                f"the register has recorded nothing: its SQLite file is on a network share "
+                f"({share}), where the kiosk records nothing, so the lists as the database was "
+                "set up (recorded at its first write) are not recorded yet, and each of their "
+                "rows is named here as never recorded. Keep the file on this machine's own "
+                "disk, or use PostgreSQL for several kiosks (docs/deploy.md)."
+            )
+            report = replace(report, notes=(note, *report.notes))
         if settings_notes:
             report = replace(report, notes=(*report.notes, *settings_notes))
         if last_unreadable:

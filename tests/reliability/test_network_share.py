@@ -113,3 +113,20 @@ def test_a_restore_onto_a_share_is_refused_and_the_register_left_as_it_is(
         db_engine._FILE_SYSTEMS.clear()
     assert live.stat().st_ino == before
     assert sqlite_services.people.status("ASMITH").phone is not None
+
+
+def test_verify_of_a_register_never_written_on_a_share_says_why_its_lists_are_not_recorded(
+    sqlite_services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new register on a share: the lists' starting point is recorded at the first write,
+    which the share refuses, so verify named every seeded row "in the table but never
+    recorded (added directly)" and nothing said why."""
+    _on_a_share(monkeypatch)
+    try:
+        report = sqlite_services.integrity.verify(save=False)
+    finally:
+        db_engine._FILE_SYSTEMS.clear()
+    assert report.events_checked == 0
+    assert any(
+        "network share (nfs4)" in note and "never recorded" in note for note in report.notes
+    ), report.notes
