@@ -280,6 +280,14 @@ class Gateway:
         if self._busy_timer is not None:
             self._busy_timer.stop()
             self._busy_timer = None
+        if not getattr(caller, "is_attached", True):
+            # The screen that asked has gone (the app closing: nothing dismisses a screen
+            # while its call runs): its answer drawn there met widgets already taken away
+            # (NoMatches, told as "Something went wrong"). What was recorded is in the
+            # register either way.
+            log.info("a call's answer came after its screen had gone: not shown (%s)", outcome)
+            self._answered()
+            return
         caller.show_busy(False)
         if isinstance(outcome, Done):
             self.safely(done, outcome.value)
