@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from rich.text import Text
-from textual import events
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
@@ -212,25 +211,6 @@ async def settle(pilot: Pilot[Any]) -> None:
 
 
 # --- keys and the console, in both apps that show it ------------------------------------------
-
-# Keys named by one character in the tests' strings.
-KEY_NAMES = {" ": "space", "/": "slash", "⏎": "enter", "⎋": "escape"}
-
-
-def burst(app: App[Any], *keys: str) -> None:
-    """Keys posted to the app with no pause between them (a fast typist, a frozen machine
-    catching up): one character each, or a key's name; "⏎" is Enter."""
-    for key in keys:
-        name = KEY_NAMES.get(key, key)
-        character = "\r" if name == "enter" else key if len(key) == 1 else None
-        app.post_message(events.Key(name, character))
-
-
-async def typed(pilot: Pilot[Any], keys: str, gap: float = 0.2) -> None:
-    """Keys typed one at a time at a person's speed ("⏎" Enter, "⎋" Esc)."""
-    for key in keys:
-        await pilot.press(KEY_NAMES.get(key, key))
-        await pilot.pause(gap)
 
 
 async def quiet(pilot: Pilot[Any]) -> None:

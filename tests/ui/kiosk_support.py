@@ -22,6 +22,7 @@ from kiosk.services.app import Services
 from kiosk.ui.app import KioskApp
 from kiosk.ui.widgets import FactList
 from tests.ui.clocks import FakeUiClock
+from tests.ui.keyboard import scanned
 
 SIZE = (100, 30)
 
@@ -90,8 +91,8 @@ def _running(app: KioskApp) -> bool:
 
 
 async def scan(pilot: Pilot[Any], payload: str) -> None:
-    """A USB scanner types the payload and Enter, key by key."""
-    await pilot.press(*payload, "enter")
+    """A USB scanner types the payload and Enter (tests/ui/keyboard.py: as one read)."""
+    scanned(pilot.app, payload)
     await settle(pilot)
 
 

@@ -22,15 +22,14 @@ from kiosk.ui.admin.dialogs import FormDialog
 from tests.conftest import START, FakeClock
 from tests.school import make_school
 from tests.ui.admin_support import (
-    burst,
     console_in,
     messages,
     open_services,
     quiet,
     text_of,
-    typed,
     wait_until,
 )
+from tests.ui.keyboard import burst, typed
 
 pytestmark = pytest.mark.ui
 

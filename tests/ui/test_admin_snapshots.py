@@ -150,6 +150,8 @@ def test_sign_in_snapshot(snap_compare: Any, services: Services) -> None:
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await wait_until(pilot, lambda: pilot.app.screen.has_class("-signin"))
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False  # the focused field's cursor drawn, never half a blink
         await pilot.press(*"1234")
         await settle(pilot)
 

@@ -21,9 +21,9 @@ from tests.ui.admin_support import (
     open_services,
     quiet,
     text_of,
-    typed,
     wait_until,
 )
+from tests.ui.keyboard import scanned, typed
 
 pytestmark = pytest.mark.ui
 
@@ -83,17 +83,19 @@ async def test_a_badge_scanned_into_the_pin_field_is_not_a_wrong_pin(services: S
             lambda: "Type the admin PIN" in text_of(app.screen.query_one("#signin-status", Static)),
         )
         pin = app.screen.query_one("#pin", Input)
-        await pilot.press(*PIN, *"SRK1:S:DOFFICE", "enter")
+        await pilot.press(*PIN)
+        scanned(app, "SRK1:S:DOFFICE")
         await pilot.pause()
         assert app.focused is pin and pin.value == ""
         assert any("not the PIN" in m for m in messages(app))
         # What she does next, the badge again, is not sent with a PIN either.
-        await pilot.press(*"SRK1:S:DOFFICE", "enter")
+        scanned(app, "SRK1:S:DOFFICE")
         await pilot.pause()
         assert not any("Wrong PIN" in m for m in messages(app))
         assert app.focused is pin and pin.value == ""
         # The PIN, Enter, the badge: signed in, no wrong PIN on record.
-        await pilot.press(*PIN, "enter", *"SRK1:S:DOFFICE", "enter")
+        await pilot.press(*PIN, "enter")
+        scanned(app, "SRK1:S:DOFFICE")
         await wait_until(pilot, lambda: isinstance(app.screen, AdminConsoleScreen))
     assert services.admin.check_pin(PIN).lockouts_since_last_sign_in == ()
 
@@ -145,11 +147,13 @@ async def test_a_badge_scanned_into_a_new_pin_field_sets_no_pin(
             pilot, lambda: "No admin PIN" in text_of(app.screen.query_one("#signin-status", Static))
         )
         if enter_between:
-            await pilot.press(*PIN, "enter", *PIN, *"SRK1:S:DOFFICE", "enter")
+            await pilot.press(*PIN, "enter", *PIN)
+            scanned(app, "SRK1:S:DOFFICE")
         else:
-            await pilot.press(*PIN, *"SRK1:S:DOFFICE", "enter")
-            await pilot.press(*PIN, *"SRK1:S:DOFFICE", "enter")
-        await pilot.press(*"SRK1:S:DOFFICE", "enter")
+            for _ in range(2):
+                await pilot.press(*PIN)
+                scanned(app, "SRK1:S:DOFFICE")
+        scanned(app, "SRK1:S:DOFFICE")
         await pilot.pause(0.3)
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -263,12 +267,11 @@ async def test_a_badge_scanned_into_the_console_does_nothing_and_says_so(
         table.move_cursor(row=table.row_count - 1)
         await pilot.press("enter")  # the row chosen
         await quiet(pilot)
-        keys = [{":": "colon"}.get(k, k) for k in badge] + ["enter"]
         for _ in range(2):  # scanned twice: nothing made of the first is confirmed by it
             if gap:
-                await typed(pilot, "".join(badge) + "⏎", gap=gap)
+                await typed(pilot, badge + "⏎", gap=gap)
             else:
-                await pilot.press(*keys)
+                scanned(app, badge)
             await quiet(pilot)
         assert app.screen is console, [type(s).__name__ for s in app.screen_stack]
         assert not any(isinstance(s, ConsoleModal) for s in app.screen_stack)
@@ -293,8 +296,8 @@ async def test_a_badge_scanned_into_a_console_dialog_does_nothing(services: Serv
         await wait_until(pilot, lambda: isinstance(app.screen, ConsoleModal))
         dialog = app.screen
         await quiet(pilot)
-        keys = [{":": "colon"}.get(k, k) for k in "srk1:s:cbaker"] + ["enter"]
-        await pilot.press(*keys, *keys)
+        scanned(app, "srk1:s:cbaker")
+        scanned(app, "srk1:s:cbaker")
         await quiet(pilot)
         assert app.screen is dialog
         assert all(not field.value for field in dialog.query(Input))

@@ -12,6 +12,7 @@ from kiosk.ui.base import READ_SECONDS
 from kiosk.ui.breakfast import BreakfastScreen
 from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.home import HomeScreen
+from tests.ui.keyboard import scanned
 from tests.ui.kiosk_support import (
     burst_keys,
     make_app,
@@ -257,7 +258,7 @@ async def test_leaving_before_the_drawer_is_read_again_says_nothing_went_wrong(
         await scan(pilot, "SRK1:S:BJONES")
         assert isinstance(app.screen, BreakfastScreen)
         monkeypatch.setattr(school.phones, "phones_now", away_then_slow)
-        await pilot.press(*"SRK1:S:ASMITH", "enter")
+        scanned(app, "SRK1:S:ASMITH")
         await wait_for(pilot, lambda: len(reads) == 2)  # the drawer read again, slowly
         assert "Alice Smith (" in notice(app)
         await pilot.press("escape")
@@ -331,7 +332,7 @@ async def test_an_answer_coming_after_its_screen_has_gone_is_not_drawn_there(
         screen = app.screen
         assert isinstance(screen, BreakfastScreen)
         monkeypatch.setattr(school.phones, "deposit", slow)
-        await pilot.press(*"SRK1:S:EPATEL", "enter")
+        scanned(app, "SRK1:S:EPATEL")
         await wait_for(pilot, lambda: app.busy)
         await screen.remove()  # taken apart, as the app does when it closes
         gate.set()

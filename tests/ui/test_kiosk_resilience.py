@@ -24,6 +24,7 @@ from kiosk.ui.person import PersonScreen
 from kiosk.ui.pin import PinScreen
 from tests.conftest import FakeClock
 from tests.school import make_school
+from tests.ui.keyboard import scanned
 from tests.ui.kiosk_support import (
     hold,
     make_app,
@@ -134,7 +135,8 @@ async def test_a_scan_typed_while_the_database_opens_is_kept(
         await pilot.pause()
         assert app.db_state == "connecting"
         assert "Opening the register…" in screen_text(app)
-        await pilot.press(*"SRK1:S:BJONES", "enter")
+        scanned(app, "SRK1:S:BJONES")
+        await pilot.pause()
         assert app.queued_scans == 1 and isinstance(app.screen, HomeScreen)
         gate.set()
         await wait_for(pilot, lambda: isinstance(app.screen, PersonScreen))
@@ -241,7 +243,7 @@ async def test_an_error_in_a_screen_goes_home_with_a_message(
     async with app.run_test(size=(100, 30)) as pilot:
         with monkeypatch.context() as patched:
             patched.setattr(PersonScreen, "on_mount", broken)
-            await pilot.press(*"SRK1:S:ASMITH", "enter")
+            scanned(app, "SRK1:S:ASMITH")
             # Not Pilot's pause while the broken screen may be on top: it waits for each of
             # the screen's widgets to take a message, and that screen's stopped at its error
             # (30 s, then WaitForScreenTimeout: seen once in the stock pass).
@@ -269,7 +271,7 @@ async def test_scans_arriving_while_one_is_stored_are_queued_and_the_screen_stay
         await press(pilot, "f5")
         await scan(pilot, "SRK1:S:BJONES")
         assert isinstance(app.screen, BreakfastScreen)
-        await pilot.press(*"SRK1:S:ASMITH", "enter")
+        scanned(app, "SRK1:S:ASMITH")
         await pilot.pause()
         assert app.busy
         app.receive_scan("SRK1:S:EPATEL")

@@ -22,9 +22,9 @@ from tests.ui.admin_support import (
     open_services,
     quiet,
     second_writer,
-    typed,
     wait_until,
 )
+from tests.ui.keyboard import typed
 
 pytestmark = pytest.mark.ui
 

@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from time import monotonic
+from unittest import mock
 
 import pytest
 from textual import events as textual_events
@@ -387,15 +388,19 @@ async def test_a_half_typed_pin_left_on_the_pad_is_not_joined_to_the_next_admins
 
 def _keys(reads: list[str], gap: float = 0.05) -> list[str]:
     """The keys the kiosk's parser makes of ``reads`` (each one read of the terminal, ``gap``
-    seconds apart: a person's pace), the wait for what follows a last ESC over."""
-    from kiosk.ui.tuning.escape import EscapeFirstParser
+    seconds apart: a person's pace), the wait for what follows a last ESC over. The reads
+    are ``gap`` apart on the parser's clock, whatever the machine's load (a real sleep of a
+    millisecond, on a busy machine, came more than its 15 ms later)."""
+    from kiosk.ui.tuning import escape
 
-    parser = EscapeFirstParser()
+    parser = escape.EscapeFirstParser()
     made = []
-    for read in reads:
-        made += list(parser.feed(read))
-        time.sleep(gap)
-    time.sleep(0.15)
+    read_at = [escape.monotonic()]
+    with mock.patch.object(escape, "monotonic", lambda: read_at[0]):
+        for read in reads:
+            made += list(parser.feed(read))
+            read_at[0] += gap
+    time.sleep(0.15)  # (Textual's own wait for what follows an ESC, on the real clock)
     made += list(parser.tick())
     return [getattr(m, "key", type(m).__name__) for m in made]
 

@@ -35,10 +35,10 @@ from tests.ui.admin_support import (
     messages,
     open_services,
     text_of,
-    typed,
     wait_until,
 )
 from tests.ui.clocks import FakeUiClock
+from tests.ui.keyboard import typed
 from tests.ui.kiosk_support import (
     burst,
     events,

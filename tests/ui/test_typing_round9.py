@@ -22,14 +22,13 @@ from tests.conftest import START, FakeClock
 from tests.school import make_school
 from tests.ui.admin_support import (
     SIZE,
-    burst,
     console_in,
     messages,
     open_services,
     quiet,
-    typed,
     wait_until,
 )
+from tests.ui.keyboard import burst, typed
 from tests.ui.kiosk_support import (
     burst_keys,
     hold,
