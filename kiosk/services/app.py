@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,7 @@ from sqlalchemy import Engine
 
 from kiosk.config import Settings
 from kiosk.db import migrate
-from kiosk.db.engine import make_engine
+from kiosk.db.engine import make_engine, on_network_share
 from kiosk.domain.errors import ClockWrong, DatabaseUnavailable
 from kiosk.domain.text import display_text
 from kiosk.domain.timeutil import utc_now
@@ -29,6 +30,7 @@ from kiosk.services.uow import (
     DAMAGED,
     DISK_FULL,
     LOCKED,
+    ON_A_SHARE,
     PG_LOGIN_REFUSED,
     PG_NO_CONNECTION_LEFT,
     ServiceContext,
@@ -41,6 +43,8 @@ from kiosk.services.uow import (
     server_clock_wrong,
     sqlite_path,
 )
+
+log = logging.getLogger(__name__)
 
 
 class Services:
@@ -182,15 +186,21 @@ def open_engine(url: str) -> Engine:
 
 
 def prepare_database(engine: Engine) -> None:
-    """Create the SQLite folder, then upgrade to head (or refuse a newer schema)."""
+    """Create the SQLite folder, then upgrade to head (or refuse a newer schema). On a
+    network share (``on_network_share``) nothing is created or upgraded: a register already
+    at this kiosk's revision is opened (for reading: its writes are refused in words)."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    share = on_network_share(engine)
     if engine.url.get_backend_name() == "sqlite" and engine.url.database:
         import contextlib
         import os
         from pathlib import Path
 
         path = Path(engine.url.database).expanduser()
+        if share is not None and not path.exists():
+            log.error("the register's SQLite file would be on a network share (%s)", share)
+            raise DatabaseUnavailable(ON_A_SHARE.format(done="Not created", share=share))
         folder = path.parent
         try:
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -203,6 +213,11 @@ def prepare_database(engine: Engine) -> None:
         with contextlib.suppress(OSError):  # there already, or not ours to create: SQLite says
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     try:
+        if share is not None and not migrate.at_shipped_head(engine):
+            # An upgrade writes the schema and (0005's baseline) events: two kiosks doing it
+            # over one shared file could each write over the other's.
+            log.error("the register's SQLite file is on a network share (%s): not upgraded", share)
+            raise DatabaseUnavailable(ON_A_SHARE.format(done="Not upgraded", share=share))
         migrate.upgrade(engine)
     except SQLAlchemyError as exc:
         if is_locked(exc):

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 
 from kiosk.db import engine as db_engine
 from kiosk.db.engine import file_system_of
@@ -130,3 +131,59 @@ def test_verify_of_a_register_never_written_on_a_share_says_why_its_lists_are_no
     assert any(
         "network share (nfs4)" in note and "never recorded" in note for note in report.notes
     ), report.notes
+
+
+# --- creating or upgrading the register on a share ------------------------------------------
+
+
+def test_a_new_register_is_not_created_on_a_share(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A kiosk (or `kiosk db upgrade`) pointed at a file on a share that is not there yet
+    created it and wrote its schema and first events there: the file a second machine
+    would write too. Nothing is created, and the command says why."""
+    from kiosk.cli import main
+
+    register = tmp_path / "share" / "kiosk.sqlite3"
+    monkeypatch.setenv("KIOSK_DATABASE_URL", f"sqlite:///{register}")
+    _on_a_share(monkeypatch)
+    try:
+        status = main(["db", "upgrade"])
+    finally:
+        db_engine._FILE_SYSTEMS.clear()
+    assert status != 0
+    assert "Not created: the register's SQLite file is on a network share (nfs4)" in (
+        capsys.readouterr().err
+    )
+    assert not register.exists()
+
+
+def test_a_register_on_a_share_is_not_upgraded_and_one_up_to_date_still_opens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A register of an older kiosk on a share: the upgrade (schema and events) is refused
+    and the file left at its revision. One already at this kiosk's revision opens as ever
+    (read: the office looks at, and verifies, a copy kept on a share)."""
+    from kiosk.db import migrate
+    from kiosk.services.app import prepare_database
+
+    url = f"sqlite:///{tmp_path / 'kiosk.sqlite3'}"
+    engine = db_engine.make_engine(url)
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+    older = [r.revision for r in script.walk_revisions()][1]  # the one before head
+    try:
+        migrate.upgrade(engine, older)
+        _on_a_share(monkeypatch)
+        try:
+            with pytest.raises(DatabaseUnavailable, match=r"^Not upgraded: .*network share"):
+                prepare_database(engine)
+            assert migrate.current_revision(engine) == older
+            _on_a_share(monkeypatch, "ext4")  # moved to a local disk: upgraded there
+            prepare_database(engine)
+            _on_a_share(monkeypatch)  # and back on the share: up to date, opened
+            prepare_database(engine)
+        finally:
+            db_engine._FILE_SYSTEMS.clear()
+        assert migrate.current_revision(engine) == migrate.head_revision()
+    finally:
+        engine.dispose()
