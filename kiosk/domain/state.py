@@ -135,25 +135,39 @@ def extended_sign_out(latest: DeviceEvent | None) -> int | None:
     return latest.target_event_id
 
 
-def off_site(latest: E | None, sign_outs: Mapping[int, E], now: datetime) -> OffSite[E] | None:
-    """Where a device stands after ``latest``, the newest event of its stream.
+class DeviceStep(KindOf, Protocol):
+    """What :func:`standing_sign_out` reads of a device's event."""
 
-    Signed out: off site, due back when the sign-out said. Extended: still off site under the
-    sign-out it extends (looked up in ``sign_outs``, the non-voided sign-outs by id), due back
-    at the new date; when that sign-out was voided (not in ``sign_outs``) the device is not off
-    site. Returned, or no event: on site. Overdue once ``now`` is past the expected return.
-    """
+    @property
+    def target_event_id(self) -> int | None: ...
+
+
+S = TypeVar("S", bound=DeviceStep)
+
+
+def standing_sign_out(latest: S | None, sign_outs: Mapping[int, S]) -> S | None:
+    """THE rule of a device off site: the sign-out it stands under after ``latest``, the
+    newest event of its stream no correction voids. Signed out: that sign-out. Extended:
+    the sign-out it extends (looked up in ``sign_outs``, the non-voided events by id), when
+    that is still there. Returned, or no event: None (on site). Read by :func:`off_site` for
+    the kiosk and the office, and by verify as it replays the register."""
     if latest is None:
         return None
-    kind = latest.kind
-    if kind == _SIGNED_OUT:
-        sign_out = latest
-    elif kind == _EXTENDED and latest.target_event_id is not None:
+    if latest.kind == _SIGNED_OUT:
+        return latest
+    if latest.kind == _EXTENDED and latest.target_event_id is not None:
         extended = sign_outs.get(latest.target_event_id)
-        if extended is None or extended.kind != _SIGNED_OUT:
-            return None
-        sign_out = extended
-    else:
+        if extended is not None and extended.kind == _SIGNED_OUT:
+            return extended
+    return None
+
+
+def off_site(latest: E | None, sign_outs: Mapping[int, E], now: datetime) -> OffSite[E] | None:
+    """Where a device stands after ``latest``, the newest event of its stream
+    (:func:`standing_sign_out`): off site, due back when the sign-out, or the extension,
+    said; overdue once ``now`` is past that. Returned, or no event: on site (None)."""
+    sign_out = standing_sign_out(latest, sign_outs)
+    if latest is None or sign_out is None:
         return None
     due = latest.due_at
     assert due is not None, f"event {latest.id}: a sign-out or extension without a return date"

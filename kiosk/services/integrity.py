@@ -69,7 +69,7 @@ from contextlib import suppress
 from dataclasses import MISSING, asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -81,6 +81,7 @@ from kiosk.db.engine import PG_NEWER_SETTINGS, PG_SESSION_SETTINGS, on_network_s
 from kiosk.db.guards import kiosk_role_settings, missing_guards
 from kiosk.db.models import Event
 from kiosk.db.types import UTCDateTime
+from kiosk.domain import state as domain_state
 from kiosk.domain.chain import (
     EVENT_COLUMNS,
     GENESIS_HASH,
@@ -621,27 +622,30 @@ def _voided_stream(row: Mapping[str, Any]) -> tuple[str, Any] | None:
     return None
 
 
-def _device_out(events: Sequence[tuple[Any, Any, Any]], voided: Any = None) -> bool:
+class _Step(NamedTuple):
+    """One of a device's events, as verify's replay keeps them (:func:`_follow_device`)."""
+
+    id: Any
+    kind: Any
+    target_event_id: Any
+
+
+def _device_out(events: Sequence[_Step], voided: Any = None) -> bool:
     """Whether a device is off site after ``events`` (its events no correction voids, oldest
-    first, one of them ``voided`` now), as ``state.off_site`` reads the newest of them: a
-    sign-out, or an extension of a sign-out still there."""
-    kept = [(i, k, t) for i, k, t in events if i != voided]
-    if not kept:
-        return False
-    _i, kind, target = kept[-1]
-    if kind == _SIGN_OUT:
-        return True
-    return kind == _EXTENDED and any(i == target and k == _SIGN_OUT for i, k, _t in kept)
+    first, one of them ``voided`` now), by the kiosk's own rule (``standing_sign_out``)."""
+    kept = {step.id: step for step in events if step.id != voided}
+    latest = next(reversed(kept.values()), None)
+    return domain_state.standing_sign_out(latest, kept) is not None
 
 
-def _frees(events: Sequence[tuple[Any, Any, Any]], voided: Any) -> bool:
+def _frees(events: Sequence[_Step], voided: Any) -> bool:
     """Whether voiding event ``voided`` puts a device off site (``events``) back in school."""
     return _device_out(events) and not _device_out(events, voided)
 
 
 def _follow_device(
     row: Mapping[str, Any],
-    device_events: dict[Any, list[tuple[Any, Any, Any]]],
+    device_events: dict[Any, list[_Step]],
     voided_streams: Mapping[Any, tuple[str, Any]],
     targets: Collection[Any] | None,
 ) -> None:
@@ -651,7 +655,7 @@ def _follow_device(
     if kind == _CORRECTION:
         stream = voided_streams.get(target)
         if stream is not None and stream[0] == "device" and stream[1] in device_events:
-            device_events[stream[1]] = [e for e in device_events[stream[1]] if e[0] != target]
+            device_events[stream[1]] = [e for e in device_events[stream[1]] if e.id != target]
         return
     device = row["device_id"]
     if device is None:
@@ -659,7 +663,7 @@ def _follow_device(
     events = device_events.setdefault(device, [])
     if targets is not None and row["id"] not in targets and kind == _SIGN_OUT:
         events.clear()  # what came before it is not read again
-    events.append((row["id"], kind, target))
+    events.append(_Step(row["id"], kind, target))
 
 
 def _builds_on_unsealed(
@@ -669,7 +673,7 @@ def _builds_on_unsealed(
     unsealed_phone: dict[Any, Any],
     voided_streams: Mapping[Any, tuple[str, Any]],
     unsealed_device: dict[Any, Any] | None = None,
-    device_events: Mapping[Any, list[tuple[Any, Any, Any]]] | None = None,
+    device_events: Mapping[Any, list[_Step]] | None = None,
 ) -> str | None:
     """An event the kiosk recorded on top of one it did not (None: not so): an extension of
     its sign-out, or a phone moved whose last event was one. A correction the kiosk did not
@@ -1301,7 +1305,7 @@ def walk(
     unsealed_ids: dict[Any, Any] = {}
     unsealed_phone: dict[Any, Any] = {}
     unsealed_device: dict[Any, Any] = {}  # devices in school only through such an event
-    device_events: dict[Any, list[tuple[Any, Any, Any]]] = {}  # not voided, per device
+    device_events: dict[Any, list[_Step]] = {}  # not voided, per device
     voided_streams: dict[Any, tuple[str, Any]] = {}  # for corrections not the kiosk's
     voided_sign_outs: dict[Any, tuple[Any, Any]] = {}  # sign-outs a correction voids
     counted_fewer: dict[Any, dict[Any, Any]] = {}  # people a void not the kiosk's left fewer

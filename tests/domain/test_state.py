@@ -26,6 +26,7 @@ from kiosk.domain.state import (
     phone_in_store,
     policies_to_read,
     review_states,
+    standing_sign_out,
     vdu_trained_on,
 )
 
@@ -116,6 +117,20 @@ def test_an_extension_of_a_voided_sign_out_leaves_the_device_on_site() -> None:
 def test_an_extension_pointing_at_anything_but_a_sign_out_is_not_off_site() -> None:
     returned = Row(EventKind.DEVICE_RETURNED.value, id=10)
     assert off_site(extension(10, NOW + timedelta(days=3)), {10: returned}, NOW) is None
+
+
+def test_the_sign_out_a_device_stands_under_is_one_rule_for_the_kiosk_and_verify() -> None:
+    """standing_sign_out is what off_site reads, and what verify's replay of the register
+    reads (kiosk.services.integrity._device_out): a sign-out, or the sign-out an extension
+    extends while it is there; nothing after a return."""
+    out = sign_out()
+    assert standing_sign_out(out, {}) is out
+    assert standing_sign_out(extension(out.id, NOW), {out.id: out}) is out
+    assert standing_sign_out(extension(out.id, NOW), {}) is None  # the sign-out voided
+    returned = Row(EventKind.DEVICE_RETURNED.value, id=11)
+    assert standing_sign_out(returned, {out.id: out}) is None
+    assert standing_sign_out(extension(11, NOW), {11: returned}) is None
+    assert standing_sign_out(None, {out.id: out}) is None
 
 
 def test_only_an_extension_asks_for_the_sign_out_it_extends() -> None:
