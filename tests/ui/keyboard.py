@@ -72,7 +72,8 @@ def scanned(app: App[Any], payload: str) -> None:
 async def typed(pilot: Pilot[Any], keys: str, gap: float = 0.2) -> None:
     """Keys typed one at a time at a person's speed ("⏎" Enter, "⎋" Esc): at least ``gap``
     seconds apart by the wall clock, posted from a thread as the driver's would be, so a
-    busy app does not stretch the typing; then ``gap`` more for the last key."""
+    busy app does not stretch the typing (it may fall behind, as it would). Then, as
+    ``pilot.press`` does, until the app has caught up with them, and ``gap`` more."""
     app = pilot.app
     loop = asyncio.get_running_loop()
 
@@ -85,4 +86,16 @@ async def typed(pilot: Pilot[Any], keys: str, gap: float = 0.2) -> None:
             loop.call_soon_threadsafe(app.post_message, event)
 
     await asyncio.to_thread(typist)
+    await caught_up(pilot)
     await pilot.pause(gap)
+
+
+async def caught_up(pilot: Pilot[Any], within: float = 10.0) -> None:
+    """The keys posted so far have been handled: the screen has taken its messages
+    (``pilot.pause``) and the app holds none typed ahead (``keys_held``, an app with
+    kiosk.ui.keys.KeysInOrder), as far as ``within`` seconds allow."""
+    app = pilot.app
+    deadline = time.monotonic() + within
+    await pilot.pause()
+    while getattr(app, "keys_held", 0) and time.monotonic() < deadline:
+        await pilot.pause(0.02)
