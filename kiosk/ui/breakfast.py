@@ -124,15 +124,18 @@ class BreakfastScreen(StaffScreen):
         # The running list, newest last: each scan recorded and each code refused.
         self.listed: list[Entry | Refusal] = []
         self.in_drawer: tuple[PhoneHolding, ...] = ()
-        self._move_armed_at: float | None = None
-        self._undone_at: float | None = None  # when the last undo was shown (app's clock)
+        self._move_armed_at: float | None = None  # (the app's clock: MOVE_CONFIRM_SECONDS)
+        # When F8's question and the last undo were shown (time.monotonic(), a key's own
+        # clock: the press after them is timed by when it was pressed, see pressed_at).
+        self._move_asked_at: float | None = None
+        self._undone_at: float | None = None
         # When a key, a tap or a scan last came (the app's clock), and whether the session
         # has paused since (see PAUSE_FACTOR).
         self._active_at: float | None = None  # (None: since it was shown)
         self.paused = False
         self._undo_key_at: float | None = None  # when the F4 being handled was pressed
         # A code refused since the last scan recorded (as typed), and when F4 last said that
-        # it has nothing to undo for it (the app's clock): see action_undo.
+        # it has nothing to undo for it (a key's own clock): see action_undo.
         self._refused_code: str | None = None
         self._refused_reason = ""  # why it was refused, said again by F4
         self._undo_asked_at: float | None = None
@@ -446,11 +449,11 @@ class BreakfastScreen(StaffScreen):
     def action_undo(self) -> None:
         if self.kiosk.busy or not self._active():
             return
-        undone, now = self._undone_at, self.kiosk.clock.monotonic()
-        if undone is not None and now - undone < READ_SECONDS:
+        undone, pressed = self._undone_at, self.pressed_at()
+        if undone is not None and pressed - undone < READ_SECONDS:
             return  # the same press again (typed before the last undo was shown): not read
         asked = self._undo_asked_at
-        if asked is not None and now - asked < READ_SECONDS:
+        if asked is not None and pressed - asked < READ_SECONDS:
             return  # the same press again: what F4 said has not been read
         self._move_armed_at = None
         pressed_at, self._undo_key_at = self._undo_key_at, None
@@ -463,7 +466,7 @@ class BreakfastScreen(StaffScreen):
             # A code was refused after this scan (mistyped, a label): F4 is most likely meant
             # to take that mistake back, which recorded nothing. Undone at once, it voided the
             # colleague before, whose phone is in the drawer. Said first; F4 again undoes.
-            self._undo_asked_at = now
+            self._undo_asked_at = monotonic()
             why = self._refused_reason
             if why and not why.endswith((".", "!", "?")):
                 why += "."
@@ -501,7 +504,7 @@ class BreakfastScreen(StaffScreen):
         self._drawer_read(drawer)
         entry.undone = True
         self._refused_code = None
-        self._undone_at = self.kiosk.clock.monotonic()
+        self._undone_at = monotonic()
         self._refresh_view()
         self.query_one("#notice", Notice).show(
             "ok", f"Undone: {entry.name}'s scan (kept in the register as a correction)."
@@ -522,10 +525,11 @@ class BreakfastScreen(StaffScreen):
             self.call(_drawer, self._drawer_read_for_move)
             return
         armed, now = self._move_armed_at, self.kiosk.clock.monotonic()
-        if armed is not None and now - armed < READ_SECONDS:
+        asked = self._move_asked_at
+        if armed is not None and asked is not None and self.pressed_at() - asked < READ_SECONDS:
             return  # the same press again (a double press, a key bouncing): not yet read
         if armed is None or now - armed > MOVE_CONFIRM_SECONDS:
-            self._move_armed_at = now
+            self._move_armed_at, self._move_asked_at = now, monotonic()
             which = (
                 f"{self.in_drawer[0].staff.name}'s phone" if count == 1 else f"all {count} phones"
             )
@@ -565,6 +569,7 @@ class BreakfastScreen(StaffScreen):
         }
         action = actions.get(event.button.id or "")
         if action is not None:
+            self.tapped()
             action()
 
 

@@ -50,6 +50,7 @@ class _FormScreen(StaffScreen):
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "submit":
+            self.tapped()
             self.action_submit()
         elif event.button.id == "back":
             self.action_back()
@@ -180,6 +181,8 @@ class ReviewScreen(_FormScreen):
                 "(Esc: back)."
             )
             return
-        if monotonic() - self._shown_at < self.READ_SECONDS:
-            return  # what will be sent has only just been shown: it stays, to be read
+        if self.pressed_at() - self._shown_at < self.READ_SECONDS:
+            # What will be sent has only just been shown: it stays, to be read. Timed by the
+            # press (an Enter pressed again waits 0.15 s to be told from one held down).
+            return
         self.call(lambda s: s.policies.request_workstation_review(code, needs), self._done)

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import time
 import unicodedata
+from collections.abc import Sequence
 from typing import Any
 
 from textual import events
@@ -69,11 +70,12 @@ def scanned(app: App[Any], payload: str) -> None:
         app.post_message(event)
 
 
-async def typed(pilot: Pilot[Any], keys: str, gap: float = 0.2) -> None:
-    """Keys typed one at a time at a person's speed ("⏎" Enter, "⎋" Esc): at least ``gap``
-    seconds apart by the wall clock, posted from a thread as the driver's would be, so a
-    busy app does not stretch the typing (it may fall behind, as it would). Then, as
-    ``pilot.press`` does, until the app has caught up with them, and ``gap`` more."""
+async def typed(pilot: Pilot[Any], keys: str | Sequence[str], gap: float = 0.2) -> None:
+    """Keys typed one at a time at a person's speed ("⏎" Enter, "⎋" Esc; or a list of keys
+    by name, ``["f8", "f8"]``): at least ``gap`` seconds apart by the wall clock, posted from
+    a thread as the driver's would be, so a busy app does not stretch the typing (it may
+    fall behind, as it would). Then, as ``pilot.press`` does, until the app has caught up
+    with them, and ``gap`` more."""
     app = pilot.app
     loop = asyncio.get_running_loop()
 

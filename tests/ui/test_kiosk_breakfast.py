@@ -73,7 +73,7 @@ async def test_each_badge_logs_a_phone_into_the_drawer_recorded_by_the_lead(
         # the scan before it (tests/ui/test_typing_round17.py).
         await press(pilot, "f4")
         assert "“SRK1:D:LAP-001” was not recorded" in notice(app)
-        app.clock.advance(1)
+        await pilot.pause(READ_SECONDS)  # read (timed by the keys' own clock)
         await press(pilot, "f4")
         text = screen_text(app)
         assert "✗ UNDONE Carol Head: phone into the drawer" in text
@@ -134,7 +134,7 @@ async def test_move_all_to_the_staff_room_when_breakfast_club_ends(school: Servi
         await press(pilot, "f8")  # at once: a double press, the question not yet read
         assert _in_drawer(school) == ["ASMITH", "EPATEL"]
         assert "Press F8 again" in notice(app)
-        app.clock.advance(READ_SECONDS)  # read
+        await pilot.pause(READ_SECONDS)  # read (timed by the keys' own clock)
         await press(pilot, "f8")
         assert isinstance(app.screen, ConfirmScreen)
         text = screen_text(app)
@@ -302,7 +302,7 @@ async def test_f8_does_not_call_the_drawer_empty_from_a_list_that_could_not_be_r
         said = notice(app)
         assert "empty" not in said, said
         assert "Alice Smith's phone" in said and "Press F8 again" in said, said
-        app.clock.advance(READ_SECONDS)  # read
+        await pilot.pause(READ_SECONDS)  # read (timed by the keys' own clock)
         await press(pilot, "f8")
         assert isinstance(app.screen, ConfirmScreen), notice(app)
         monkeypatch.undo()
