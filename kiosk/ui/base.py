@@ -242,7 +242,10 @@ class KioskScreenMixin:
         now = self.kiosk.clock.monotonic()
         paused = now - self._key_at >= self.WALKED_AWAY_SECONDS
         self._key_at = now
-        came = monotonic()
+        # By when the key came from the terminal, not when it is handled here: a busy kiosk
+        # handles a label's keys, read together, a tenth of a second apart (so a label
+        # scanned onto a reason looked typed by hand, and was recorded as part of it).
+        came = event.time
         slow = came - self._key_came_at > SCANNER_KEY_SECONDS  # not a scanner's next key
         self._key_came_at = came
         if isinstance(focused, OptionList) and event.is_printable and event.character:

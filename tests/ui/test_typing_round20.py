@@ -3,6 +3,8 @@ to read it, by when the keys were pressed, not by when the kiosk got round to th
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from kiosk.services.app import Services
@@ -10,9 +12,12 @@ from kiosk.ui.base import READ_SECONDS
 from kiosk.ui.breakfast import BreakfastScreen
 from kiosk.ui.clock import UiClock
 from kiosk.ui.confirm import ConfirmScreen
+from kiosk.ui.signout import SignOutScreen
 from kiosk.ui.wellbeing import ReviewScreen
-from tests.ui.keyboard import typed
+from tests.school import make_ready
+from tests.ui.keyboard import key_event, typed
 from tests.ui.kiosk_support import (
+    events,
     make_app,
     notice,
     press,
@@ -105,6 +110,35 @@ async def test_enter_pressed_twice_on_a_review_within_half_a_second_sends_nothin
         assert isinstance(app.screen, ConfirmScreen), notice(app)
     [review] = school.policies.reviews()
     assert review.needs == "laptop stand"
+
+
+async def test_a_plain_label_scanned_into_a_reason_on_a_busy_kiosk_is_not_the_reason(
+    school: Services,
+) -> None:
+    # As round 14's: "Parents ev" typed as her "Other" reason, then a second laptop's plain
+    # label scanned there (no badge prefix: its keys and Enter go into the field). The
+    # terminal reads the label's keys together; a busy kiosk handles them a tenth of a second
+    # apart. The screen timed them by when it handled them: typed by hand, so the label was
+    # not seen at the end of the reason, and LAP-001 was signed out "for Parents evLAP-002",
+    # LAP-002 not at all.
+    make_ready(school, "ASMITH")
+    before = events(school)
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        await scan(pilot, "SRK1:D:LAP-001")
+        await press(pilot, "up")  # Other
+        await type_code(pilot, "Parents ev", enter=False)
+        await pilot.pause(0.2)  # she reaches for the scanner
+        label = [key_event(key) for key in "LAP-002⏎"]  # read at once: stamped together
+        for event in label:
+            event.set_sender(app)
+            app.post_message(event)
+            await asyncio.sleep(0.1)  # handled late, one by one
+        await settle(pilot)
+        assert isinstance(app.screen, SignOutScreen), notice(app)
+        assert "“LAP-002” is a kiosk code, not a reason" in notice(app), notice(app)
+    assert events(school) == before
 
 
 # Longer than a key pressed again waits to be told from a key held down (HeldKeys).
