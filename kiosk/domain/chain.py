@@ -23,7 +23,7 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -179,16 +179,29 @@ def details_of(value: Any) -> dict[str, Any]:
 
 
 def recorded_by_kiosk(
-    event_id: Any, *, has_mac: bool, hash_ok: bool, mac_ok: bool, first_mac_id: Any
+    event_id: Any,
+    *,
+    has_mac: bool,
+    hash_ok: bool,
+    mac_ok: bool,
+    first_mac_id: Any,
+    old: Container[int] | None = None,
 ) -> bool:
     """THE rule for "recorded by the kiosk", the walk's and the services' alike: its hash
     recomputes and its MAC is the school key's, or it has no MAC and comes before the first
     event with one (``first_mac_id``; None: none yet), as the kiosk wrote before revision
-    0005. One without a MAC after that was written by a login or a shell without the key."""
+    0005. One without a MAC after that was written by a login or a shell without the key.
+
+    ``old``: the ids of the events without a MAC that the chain links into the first event
+    with one (``uow.old_events``), for a reader that does not walk the links as verify does.
+    A shell on the SQLite file slipped an event without a MAC in below the first (id 0),
+    and the subject access export said the kiosk had recorded it."""
     if not hash_ok:
         return False
     if has_mac:
         return mac_ok
+    if old is not None:
+        return type(event_id) is int and event_id in old
     return first_mac_id is None or (
         type(event_id) is int and type(first_mac_id) is int and event_id < first_mac_id
     )

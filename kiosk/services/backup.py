@@ -89,7 +89,7 @@ from kiosk.services.integrity import (
 from kiosk.services.reference import differing_fields, table_rows
 from kiosk.services.register import neutralise
 from kiosk.services.secret import school_key_if_present
-from kiosk.services.uow import UNREADABLE_ERRORS, first_mac_id, refuse_on_a_share
+from kiosk.services.uow import UNREADABLE_ERRORS, old_events, refuse_on_a_share
 from kiosk.services.views import StaffInfo
 from kiosk.services.wholefile import written_whole
 
@@ -949,13 +949,13 @@ def _mark_not_recorded_by_kiosk(
         for record in records:
             record["recorded_by_kiosk"] = "not checked (no school key on this machine)"
         return
-    first = first_mac_id(session)
+    old = old_events(session)
     wanted = [r["event_id"] for r in records if r["kind"] != "unreadable"]
     kinds = {str(r["kind"]) for r in records}
     sealed: set[int] = set()
     for start in range(0, len(wanted), 500):
         for row in stored_events(session, kinds, ids=wanted[start : start + 500]):
-            if is_recorded_by_kiosk(row, key, first):
+            if is_recorded_by_kiosk(row, key, old):
                 sealed.add(int(row["id"]))
     for record in records:
         record["recorded_by_kiosk"] = (

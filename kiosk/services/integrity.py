@@ -59,6 +59,7 @@ from collections import ChainMap
 from collections.abc import (
     Callable,
     Collection,
+    Container,
     Iterable,
     Iterator,
     Mapping,
@@ -2943,16 +2944,18 @@ def seal_fault(row: Mapping[str, Any], key: bytes) -> str | None:
     return None
 
 
-def is_recorded_by_kiosk(row: Mapping[str, Any], key: bytes, first_mac: int | None) -> bool:
+def is_recorded_by_kiosk(row: Mapping[str, Any], key: bytes, old: Container[int]) -> bool:
     """:func:`recorded_by_kiosk` for a stored event (a row of :func:`stored_events`), its
-    hash and MAC checked as :func:`seal_fault` does; ``first_mac``: :func:`first_mac_id`."""
+    hash and MAC checked as :func:`seal_fault` does; ``old``: ``uow.old_events``, the events
+    without a MAC the chain links into the first with one."""
     fault = seal_fault(row, key)
     return recorded_by_kiosk(
         row["id"],
         has_mac=row["mac"] is not None,
         hash_ok=fault in (None, NO_MAC),
         mac_ok=fault is None,
-        first_mac_id=first_mac,
+        first_mac_id=None,
+        old=old,
     )
 
 

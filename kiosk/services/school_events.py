@@ -19,7 +19,7 @@ from kiosk.domain.chain import UnreadableEvent, details_of
 from kiosk.domain.devicekinds import DeviceKinds
 from kiosk.domain.events import EventKind
 from kiosk.services.integrity import is_recorded_by_kiosk, stored_events
-from kiosk.services.uow import first_mac_id
+from kiosk.services.uow import old_events
 
 
 def latest_event(session: Session, kind: EventKind) -> tuple[int, Any] | None:
@@ -61,7 +61,7 @@ def latest_recorded(
     login or a shell without the key (work phones no longer "charged and ready") was carried
     into the admin's change, under the key; and one set by a school before it upgraded (no
     MAC) must count, or adding a kind dropped the school's own kinds."""
-    first = first_mac_id(session)
+    old = old_events(session)
     for row in stored_events(
         session,
         (kind.value,),
@@ -69,7 +69,7 @@ def latest_recorded(
         from_table=True,
         limit=RECORDED_CANDIDATES,
     ):
-        if not is_recorded_by_kiosk(row, key, first):
+        if not is_recorded_by_kiosk(row, key, old):
             continue  # not the kiosk's: verify names it
         try:
             return int(row["id"]), details_of(row["details"])

@@ -881,6 +881,38 @@ def first_mac_id(session: Session) -> int | None:
 _FIRST_MAC = "kiosk.first_mac_id"
 
 
+def old_events(session: Session) -> frozenset[int]:
+    """The ids of the events without a MAC the kiosk wrote (before revision 0005): those the
+    chain links, each one's hash the next one's ``prev_hash``, into the first event with a
+    MAC (none yet: into the newest event), as verify's walk follows the links. One without
+    a MAC slipped in anywhere else (below the first event, id 0, by a shell on the SQLite
+    file) is not among them: ``recorded_by_kiosk`` took every event before the first with a
+    MAC as the kiosk's. Kept in the session's ``info`` (none is ever added after)."""
+    found = session.info.get(_OLD_EVENTS)
+    if found is None:
+        conn = session.connection()
+        first = first_mac_id(session)
+        want: Any = None  # None: the newest event without a MAC starts the links
+        query = "SELECT id, hash, prev_hash FROM events WHERE mac IS NULL"
+        if first is not None:
+            want = conn.scalar(text("SELECT prev_hash FROM events WHERE id = :id"), {"id": first})
+            query += " AND id < :first"
+        ids: set[int] = set()
+        for event_id, digest, prev in conn.execute(
+            text(query + " ORDER BY id DESC"), {"first": first}
+        ):
+            if (want is None and not ids and first is None) or (
+                isinstance(digest, str) and digest == want
+            ):
+                ids.add(int(event_id))
+                want = prev
+        session.info[_OLD_EVENTS] = found = frozenset(ids)
+    return found
+
+
+_OLD_EVENTS = "kiosk.old_events"
+
+
 def refuse_on_a_share(engine: Engine, done: str = "Not recorded") -> None:
     """DatabaseUnavailable, in words (``done``: what did not happen), when the register's
     SQLite file is on a network share (``on_network_share``): every write to it is refused,
@@ -1232,6 +1264,7 @@ class UnitOfWork:
                 _LIST_EVENTS.format(columns=columns, hint=" NOT INDEXED" if sqlite else "")
             ).bindparams(kind=REFERENCE_KIND)
             first = first_mac_id(self.session)
+            old = old_events(self.session)
             at = {c: EVENT_COLUMNS.index(c) for c in ("id", "hash", "mac", "details")}
             for row in conn.execute(query):
                 digest, mac = row[at["hash"]], row[at["mac"]]
@@ -1243,6 +1276,7 @@ class UnitOfWork:
                     and isinstance(digest, str)
                     and hmac.compare_digest(mac, event_mac(self.ctx.key, digest)),
                     first_mac_id=first,
+                    old=old,
                 ):
                     continue  # not the kiosk's: verify names it
                 stored = row[at["details"]]

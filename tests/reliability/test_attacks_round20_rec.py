@@ -1,0 +1,93 @@
+"""Round 20's red team on the record's trust: a shell on the SQLite file or the kiosks'
+PostgreSQL login, without the school key or the admin PIN.
+
+Each test here failed on the code before its fix (see the commit that added it), unless it is
+marked as a guard test.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from kiosk.domain.chain import hash_of
+from kiosk.services.app import Services
+from kiosk.services.reference import table_rows
+from tests.conftest import FakeClock
+from tests.reliability.helpers import CHAIN_COLUMNS, meddle
+from tests.reliability.test_attacks import shift_school
+
+
+def _slip_in_below(db_url: str, kind: str, category: str, *, at: datetime, **columns: Any) -> int:
+    """A shell on the SQLite file writes an event without a MAC at id 0, below the first
+    event, its hash right for what it holds and its link the first event's own."""
+    with meddle(db_url) as db:
+        first = db.event(db.execute("SELECT min(id) FROM events")[0][0])
+        row: dict[str, Any] = {c: None for c in CHAIN_COLUMNS}
+        row.update(
+            id=0,
+            occurred_at=at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"),
+            kind=kind,
+            category=category,
+            kiosk="test-kiosk",
+            prev_hash=first["prev_hash"],
+        )
+        row.update({"details": {}} | columns)
+        row["hash"] = hash_of(row)
+        marks = ", ".join(["%s"] * len(CHAIN_COLUMNS))
+        db.execute(
+            f"INSERT INTO events ({', '.join(CHAIN_COLUMNS)}) VALUES ({marks})",
+            tuple(
+                json.dumps(row[c]) if isinstance(row[c], dict) else row[c] for c in CHAIN_COLUMNS
+            ),
+        )
+    return 0
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_an_event_slipped_in_below_the_first_is_not_exported_as_the_kiosks(
+    services: Services, clock: FakeClock, db_url: str
+) -> None:
+    # A deposit written for Alice at id 0, without a MAC, below the register's first event:
+    # the services took every event without a MAC before the first with one as written by
+    # the kiosk before revision 0005, and her subject access export said "yes".
+    shift_school(services)
+    services.phones.deposit("ASMITH")
+    services.phones.collect("ASMITH")
+    with services.ctx.engine.connect() as conn:
+        alice = table_rows(conn, "staff")
+    alice_id = next(k for k, row in alice.items() if row.get("code") == "ASMITH")
+    forged = _slip_in_below(db_url, "phone_deposited", "phone", at=clock(), staff_id=alice_id)
+
+    export = json.loads(services.backup.export_staff("ASMITH", "json").content)
+    marks = {e["event_id"]: e["recorded_by_kiosk"] for e in export["events"]}
+    assert marks[forged].startswith("NO: not recorded by the kiosk"), marks
+    assert [m for i, m in marks.items() if i != forged] == ["yes"] * (len(marks) - 1), marks
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_list_row_slipped_in_below_the_first_event_is_named_by_put_back(
+    services: Services, clock: FakeClock, db_url: str
+) -> None:
+    # Mallory added to the staff list by a shell, with a list change for her at id 0: the
+    # office's put-back took the change as the register's record and left her unnamed.
+    shift_school(services)
+    with meddle(db_url) as db:
+        db.execute(
+            "INSERT INTO staff (id, code, name, created_at) "
+            "VALUES (900, 'MALLORY', 'Mallory Grey', '2026-03-10 08:00:00.000000')"
+        )
+    with services.ctx.engine.connect() as conn:
+        row = table_rows(conn, "staff", key=900)[900]
+    _slip_in_below(
+        db_url,
+        "reference_changed",
+        "reference",
+        at=clock(),
+        details={"table": "staff", "key": 900, "row": row},
+    )
+    said = services.backup.put_back_lists("CHEAD").summary
+    assert "added in the database, never recorded" in said, said
