@@ -533,6 +533,7 @@ class BackupService(UseCases):
         with self.ctx.write() as uow:
             session = uow.session
             person = state.get_staff_info(session, code, active=False)
+            _refuse_a_row_not_recorded(uow, person)
             by = state.get_staff_info(session, admin_code) if admin_code else None
             records = [
                 _export_record(values, person, zone) for values in _person_events(session, person)
@@ -843,6 +844,32 @@ def _verify_file(
         behind = witness_behind(witness, last_id, last, database, garbled)
         report = with_earlier_alarm(with_witness_behind(report, behind), last)
     return report
+
+
+def _refuse_a_row_not_recorded(uow: Any, person: StaffInfo) -> None:
+    """RuleViolation, nothing exported, when the staff list's row found for the code asked
+    does not hold that code in the register's record of it (a code changed, or the row
+    added, in the database itself): two codes swapped there by the kiosks' login or a shell
+    sent Ben's phones and laptops out as Alice's subject access export, under her code. (A
+    name or an e-mail changed there leaves the events the person's own: verify names it.)"""
+    recorded = uow.recorded_lists()["staff"].get(person.id)
+    stored = table_rows(uow.session.connection(), "staff", key=person.id).get(person.id)
+    if recorded is not None and stored is not None:
+        if recorded.get("code") == stored.get("code"):
+            return
+        who = (
+            f"the register records that person as {display_text(str(recorded.get('code')))[:40]}"
+            f", {display_text(str(recorded.get('name')))[:80]}"
+        )
+    else:
+        who = "the register never recorded that person"
+    raise RuleViolation(
+        f"Nothing was exported: the staff list's row for {display_text(person.code)[:40]} "
+        f"({display_text(person.name)[:80]}) is not as the register recorded it ({who}): it "
+        "was changed directly in the database, and the export would be someone else's "
+        "record. `kiosk lists put-back --admin CODE` puts the lists back as the register "
+        "recorded them; then export again. `kiosk verify` names the change."
+    )
 
 
 def _person_events(session: Session, person: StaffInfo) -> Iterator[Any]:

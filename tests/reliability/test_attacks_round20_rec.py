@@ -14,11 +14,13 @@ from typing import Any
 import pytest
 
 from kiosk.domain.chain import hash_of
+from kiosk.domain.errors import KioskError
 from kiosk.services.app import Services
 from kiosk.services.reference import table_rows
 from tests.conftest import FakeClock
 from tests.reliability.helpers import CHAIN_COLUMNS, meddle
 from tests.reliability.test_attacks import shift_school
+from tests.reliability.test_attacks_round19_rec import _change_unsealed, _recorded_row, _staff_id
 
 
 def _slip_in_below(db_url: str, kind: str, category: str, *, at: datetime, **columns: Any) -> int:
@@ -91,3 +93,45 @@ def test_a_list_row_slipped_in_below_the_first_event_is_named_by_put_back(
     )
     said = services.backup.put_back_lists("CHEAD").summary
     assert "added in the database, never recorded" in said, said
+
+
+def test_a_subject_access_export_of_a_code_swapped_in_the_database_is_refused(
+    services: Services, clock: FakeClock, db_url: str
+) -> None:
+    # The kiosks' login (or a shell on the file) swapped Alice's and Ben's codes and names
+    # on the staff list, without the key. The office's export for ASMITH, Alice's subject
+    # access request, went out with Ben's phones and laptops under her name and code.
+    shift_school(services)
+    services.phones.deposit("BJONES")
+    alice, ben = _staff_id(db_url, "ASMITH"), _staff_id(db_url, "BJONES")
+    alice_row, ben_row = _recorded_row(db_url, "staff", alice), _recorded_row(db_url, "staff", ben)
+    for key, row in (
+        (alice, alice_row | {"code": "XSWAP"}),
+        (ben, ben_row | {"code": "ASMITH", "name": "Alice Smith"}),
+        (alice, alice_row | {"code": "BJONES", "name": "Ben Jones"}),
+    ):
+        _change_unsealed(db_url, clock, "staff", key, row)
+        with meddle(db_url) as db:
+            db.execute("UPDATE staff SET name = %s WHERE id = %s", (row["name"], key))
+    ben_events = {e["event_id"] for e in _events_of(db_url, ben)}
+
+    with pytest.raises(KioskError) as refused:
+        services.backup.export_staff("ASMITH", "json", admin_code="CHEAD")
+    message = str(refused.value)
+    assert message.startswith("Nothing was exported"), message
+    assert "kiosk lists put-back" in message, message
+    assert "BJONES" in message, message  # whom the register records under that row
+
+    # Put back, the export for ASMITH is Alice's own record, and none of Ben's.
+    services.backup.put_back_lists("CHEAD")
+    export = json.loads(services.backup.export_staff("ASMITH", "json").content)
+    assert export["staff"]["name"] == "Alice Smith"
+    assert ben_events.isdisjoint(e["event_id"] for e in export["events"])
+
+
+def _events_of(db_url: str, staff_id: int) -> list[dict[str, Any]]:
+    with meddle(db_url) as db:
+        return [
+            {"event_id": i}
+            for (i,) in db.execute("SELECT id FROM events WHERE staff_id = %s", (staff_id,))
+        ]
