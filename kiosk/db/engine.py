@@ -376,8 +376,42 @@ NETWORK_FILE_SYSTEMS = frozenset(
         "fuse.rclone",
         "fuse.s3fs",
         "fuse.davfs2",
+        # A share opened in a desktop's file manager (GNOME's gvfs: smb://, sftp://, dav://,
+        # under /run/user/UID/gvfs/smb-share:server=...,share=...), a virtual machine's
+        # shared folder (VirtualBox, VMware, virtio-fs), Windows' drives under WSL, and the
+        # other FUSE clients of a server, a cloud store or a cluster:
+        "fuse.gvfsd-fuse",
+        "fuse.gvfs-fuse-daemon",
+        "vboxsf",
+        "vmhgfs",
+        "fuse.vmhgfs-fuse",
+        "virtiofs",
+        "drvfs",
+        "fuse.smbnetfs",
+        "fuse.curlftpfs",
+        "fuse.juicefs",
+        "fuse.gcsfuse",
+        "fuse.goofys",
+        "fuse.mountpoint-s3",
+        "fuse.onedriver",
+        "fuse.google-drive-ocamlfuse",
+        "fuse.seaweedfs",
+        "fuse.moosefs",
+        "fuse.cephfs",
+        "fuse.lizardfs",
+        "fuse.beegfs",
+        "beegfs",
+        "ocfs2",
+        "gfs2",
+        "orangefs",
+        "coda",
+        "smb2",
     }
 )
+# A mount's source naming another machine, whatever its type: "server:/export" (NFS),
+# "user@host:path" or "host:" (sshfs), "//server/share" (SMB). Local sources are a device
+# ("/dev/sda1"), a pool ("rpool/ROOT"), or a word ("tmpfs", "overlay", "gvfsd-fuse").
+_REMOTE_SOURCE = re.compile(r"^(//[^/\s]|[\w.@\[\]-]+:(/|$)|[^/\s]*@[^/\s]+:)")
 MOUNTINFO = "/proc/self/mountinfo"
 
 
@@ -390,6 +424,22 @@ def file_system_of(path: str, mountinfo: str | None = None) -> str | None:
     """The type of the file system ``path`` (a file, or where it will be) is on, from the
     mount whose mount point is the longest prefix of its real folder; None when not known
     (no /proc: not Linux)."""
+    found = mount_of(path, mountinfo)
+    return None if found is None else found[0]
+
+
+def remote_source_of(path: str, mountinfo: str | None = None) -> str | None:
+    """The source of the mount ``path`` is on when it names another machine
+    (``_REMOTE_SOURCE``: "server:/export", "//server/share", "user@host:"), else None."""
+    found = mount_of(path, mountinfo)
+    if found is None or not _REMOTE_SOURCE.match(found[1]):
+        return None
+    return found[1]
+
+
+def mount_of(path: str, mountinfo: str | None = None) -> tuple[str, str] | None:
+    """The type and source of the mount ``path`` is on (as :func:`file_system_of`)."""
+    found: tuple[str, str] | None
     if mountinfo is None:
         try:
             with open(MOUNTINFO, encoding="utf-8", errors="replace") as fh:
@@ -407,7 +457,8 @@ def file_system_of(path: str, mountinfo: str | None = None) -> str | None:
         point = _unescape_mount_path(fields[4])
         inside = folder == point or folder.startswith(point.rstrip("/") + "/")
         if inside and len(point) >= best:  # (a later mount over the same point wins)
-            best, found = len(point), tail[0]
+            source = _unescape_mount_path(tail[1]) if len(tail) > 1 else ""
+            best, found = len(point), (tail[0], source)
     return found
 
 
@@ -421,9 +472,18 @@ def on_network_share(engine: Engine) -> str | None:
         return None
     if engine not in _FILE_SYSTEMS:
         path = engine.url.database or ""
-        _FILE_SYSTEMS[engine] = file_system_of(path) if path and path != ":memory:" else None
+        kind = file_system_of(path) if path and path != ":memory:" else None
+        if kind is not None and kind not in NETWORK_FILE_SYSTEMS:
+            # Of any type, a mount of another machine's folder ("fuse" mounted by a helper
+            # the list does not know, "server:/kiosk"): named by its source.
+            source = remote_source_of(path)
+            if source is not None:
+                kind = f"{kind} from {source[:60]}"
+        _FILE_SYSTEMS[engine] = kind
     kind = _FILE_SYSTEMS[engine]
-    return kind if kind in NETWORK_FILE_SYSTEMS else None
+    if kind is None or (kind not in NETWORK_FILE_SYSTEMS and " from " not in kind):
+        return None
+    return kind
 
 
 FILE_OPENED = "kiosk_file_opened"

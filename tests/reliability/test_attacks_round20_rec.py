@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from kiosk.db import engine as db_engine
+from kiosk.db.engine import make_engine, on_network_share
 from kiosk.domain.chain import hash_of
 from kiosk.domain.errors import KioskError
 from kiosk.services.app import Services
@@ -135,3 +138,51 @@ def _events_of(db_url: str, staff_id: int) -> list[dict[str, Any]]:
             {"event_id": i}
             for (i,) in db.execute("SELECT id FROM events WHERE staff_id = %s", (staff_id,))
         ]
+
+
+# --- a register on a share the round-19 list did not know ------------------------------------
+
+SHARES = (
+    "22 1 0:21 / / rw,relatime - ext4 /dev/sda1 rw\n"
+    "50 22 0:45 / /run/user/1000/gvfs rw,nosuid,nodev,relatime shared:300 - fuse.gvfsd-fuse "
+    "gvfsd-fuse rw,user_id=1000,group_id=1000\n"
+    "51 22 0:46 / /media/sf_kiosk rw,nodev,relatime - vboxsf kiosk rw\n"
+    "52 22 0:47 / /mnt/office rw,relatime - fuse office@files.school.example:/srv/kiosk rw\n"
+    "53 22 0:48 / /mnt/win rw,relatime - fuse //files/staff rw\n"
+    "54 22 0:49 / /mnt/usb rw,relatime - fuseblk /dev/sdb1 rw\n"
+    "55 22 0:50 / /var/lib/docker/x rw,relatime - overlay overlay rw,lowerdir=/a:/b\n"
+    "56 22 0:51 / /srv/pool rw,relatime - zfs rpool/kiosk rw\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("path", "share"),
+    [
+        # GNOME's Files opening smb://files/staff: the path a member of staff copies.
+        ("/run/user/1000/gvfs/smb-share:server=files,share=staff/kiosk.sqlite3", "fuse.gvfsd-fuse"),
+        ("/media/sf_kiosk/kiosk.sqlite3", "vboxsf"),  # a VirtualBox shared folder
+        # A FUSE helper the list does not name, mounting another machine's folder.
+        ("/mnt/office/kiosk.sqlite3", "fuse from office@files.school.example:/srv/kiosk"),
+        ("/mnt/win/kiosk.sqlite3", "fuse from //files/staff"),
+        ("/mnt/usb/kiosk.sqlite3", None),  # a USB disk is this machine's
+        ("/var/lib/docker/x/kiosk.sqlite3", None),
+        ("/srv/pool/kiosk.sqlite3", None),
+        ("/var/lib/kiosk/kiosk.sqlite3", None),
+    ],
+)
+def test_a_register_on_a_share_of_any_kind_is_on_a_share(
+    path: str, share: str | None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Round 19 refused writes on NFS, SMB, sshfs ... by the file system's type: a share
+    # opened in the desktop's file manager (gvfs), a virtual machine's shared folder, or one
+    # mounted by a FUSE helper it did not list was taken as this machine's own disk, and two
+    # kiosks writing the file could each write over the other's events.
+    mountinfo = tmp_path / "mountinfo"
+    mountinfo.write_text(SHARES, encoding="utf-8")
+    monkeypatch.setattr(db_engine, "MOUNTINFO", str(mountinfo))
+    db_engine._FILE_SYSTEMS.clear()
+    try:
+        engine = make_engine(f"sqlite:///{path}")
+        assert on_network_share(engine) == share
+    finally:
+        db_engine._FILE_SYSTEMS.clear()
