@@ -890,10 +890,7 @@ def _person_events(session: Session, person: StaffInfo) -> Iterator[Any]:
         .outerjoin(Store, Store.id == Event.store_id)
         .outerjoin(Device, Device.id == Event.device_id)
         .outerjoin(Policy, Policy.id == Event.policy_id)
-        .outerjoin(
-            void,
-            (void.target_event_id == Event.id) & (void.kind == EventKind.CORRECTION.value),
-        )
+        .outerjoin(void, state.first_correction(void))
         .where(or_(Event.staff_id == person.id, Event.recorded_by_id == person.id))
         .order_by(Event.id)
     )
@@ -978,18 +975,25 @@ def _mark_not_recorded_by_kiosk(
         return
     old = old_events(session)
     wanted = [r["event_id"] for r in records if r["kind"] != "unreadable"]
-    kinds = {str(r["kind"]) for r in records}
+    # The correction that voids each one too: a void the kiosk did not record (the kiosks'
+    # login, a correction about no one) read as the register's own "voided by event N".
+    voids = [r["voided_by_event"] for r in records if isinstance(r["voided_by_event"], int)]
+    kinds = {str(r["kind"]) for r in records} | {EventKind.CORRECTION.value}
     sealed: set[int] = set()
-    for start in range(0, len(wanted), 500):
-        for row in stored_events(session, kinds, ids=wanted[start : start + 500]):
-            if is_recorded_by_kiosk(row, key, old):
-                sealed.add(int(row["id"]))
+    for ids in (wanted, voids):
+        for start in range(0, len(ids), 500):
+            for row in stored_events(session, kinds, ids=ids[start : start + 500]):
+                if is_recorded_by_kiosk(row, key, old):
+                    sealed.add(int(row["id"]))
     for record in records:
         record["recorded_by_kiosk"] = (
             "yes"
             if record["event_id"] in sealed
             else "NO: not recorded by the kiosk (kiosk verify names it)"
         )
+        void = record["voided_by_event"]
+        if isinstance(void, int) and void not in sealed:
+            record["voided_by_event"] = f"{void}: NOT recorded by the kiosk (kiosk verify names it)"
 
 
 EXPORT_COLUMNS = (

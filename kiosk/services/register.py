@@ -120,10 +120,7 @@ def _base(filters: RegisterFilter) -> Select[Any]:
         .outerjoin(Store, Store.id == Event.store_id)
         .outerjoin(Device, Device.id == Event.device_id)
         .outerjoin(Policy, Policy.id == Event.policy_id)
-        .outerjoin(
-            _Void,
-            (_Void.target_event_id == Event.id) & (_Void.kind == EventKind.CORRECTION.value),
-        )
+        .outerjoin(_Void, state.first_correction(_Void))
     )
     if filters.staff_code:
         stmt = stmt.where(_Who.code == filters.staff_code.strip().upper())

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, bindparam, exists, func, or_, select
+from sqlalchemy import ColumnElement, FromClause, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from kiosk.db.engine import UNREADABLE
@@ -48,6 +48,24 @@ def not_voided(event: type[Event] | Any = Event) -> ColumnElement[bool]:
     return ~exists().where(
         correction.c.kind == EventKind.CORRECTION.value,
         correction.c.target_event_id == ident,
+    )
+
+
+def first_correction(void: Any, event: Any = Event) -> ColumnElement[bool]:
+    """The condition joining ``void`` (an ``aliased`` Event) to the first correction that
+    voids ``event``, and to no other: the kiosk never voids an event twice, but the kiosks'
+    login or a shell can append a second correction of one, and each listing joined to
+    every correction showed the event once per correction (the register, a day's CSV, a
+    person's subject access export)."""
+    other = Event.__table__.alias("later_correction")
+    return and_(
+        void.target_event_id == event.id,
+        void.kind == EventKind.CORRECTION.value,
+        ~exists().where(
+            other.c.kind == EventKind.CORRECTION.value,
+            other.c.target_event_id == event.id,
+            other.c.id < void.id,
+        ),
     )
 
 

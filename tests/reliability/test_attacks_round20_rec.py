@@ -23,6 +23,7 @@ from kiosk.services.reference import table_rows
 from tests.conftest import FakeClock
 from tests.reliability.helpers import CHAIN_COLUMNS, meddle
 from tests.reliability.test_attacks import shift_school
+from tests.reliability.test_attacks_round18_rec import _forge_dated_ahead
 from tests.reliability.test_attacks_round19_rec import _change_unsealed, _recorded_row, _staff_id
 
 
@@ -186,3 +187,44 @@ def test_a_register_on_a_share_of_any_kind_is_on_a_share(
         assert on_network_share(engine) == share
     finally:
         db_engine._FILE_SYSTEMS.clear()
+
+
+# --- a void written without the key, in the person's export --------------------------------
+
+
+def test_a_void_without_the_key_is_not_exported_as_the_kiosks(
+    services: Services, clock: FakeClock, db_url: str
+) -> None:
+    # The kiosks' login voided Alice's deposit with a correction about no one (staff_id
+    # left empty), then a second one on top of the office's own void of her collection.
+    # Her export said "voided_by_event" of the forged void as of any other, the deposit
+    # "recorded_by_kiosk: yes", and listed the collection twice (once per void).
+    shift_school(services)
+    deposit = services.phones.deposit("ASMITH").event_id
+    collect = services.phones.collect("ASMITH").event_id
+    services.register.void(collect, reason="scanned twice", admin_code="CHEAD")
+    forged = [
+        _forge_dated_ahead(
+            db_url,
+            "correction",
+            {"reason": "mistake", "voided_kind": kind},
+            at=clock(),
+            category="correction",
+            target_event_id=target,
+        )
+        for target, kind in ((deposit, "phone_deposited"), (collect, "phone_collected"))
+    ]
+
+    export = json.loads(services.backup.export_staff("ASMITH", "json").content)
+    rows = [e for e in export["events"] if e["event_id"] in (deposit, collect)]
+    assert [e["event_id"] for e in rows] == [deposit, collect], rows
+    by_id = {e["event_id"]: e for e in rows}
+    assert str(by_id[deposit]["voided_by_event"]).startswith(
+        f"{forged[0]}: NOT recorded by the kiosk"
+    ), by_id[deposit]
+    assert by_id[collect]["voided_by_event"] not in (None, forged[1]), by_id[collect]
+    assert isinstance(by_id[collect]["voided_by_event"], int), by_id[collect]
+    # The office's register of the day lists the collection once too.
+    day = services.register.day(clock().date())
+    listed = [r.event_id for r in day.rows if r.event_id in (deposit, collect)]
+    assert listed.count(collect) == 1 and day.total == len(day.rows), listed
