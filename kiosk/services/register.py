@@ -111,6 +111,7 @@ _COLUMNS = (
     Policy.title,
     Policy.version,
     _Void.details,
+    _Void.id,
 )
 
 
@@ -214,6 +215,7 @@ def _row(values: Any, zone: ZoneInfo, kinds: DeviceKinds = DEFAULT_KINDS) -> Reg
         title,
         version,
         void,
+        void_id,
     ) = values
     item = item_label(tag, device_kind, store, title, version, kinds)
     detail = (
@@ -237,8 +239,10 @@ def _row(values: Any, zone: ZoneInfo, kinds: DeviceKinds = DEFAULT_KINDS) -> Reg
         recorded_by=by_name if recorded_by_id != staff_id else None,
         kiosk=kiosk,
         detail=detail,
-        voided=void is not None,
-        void_reason=(void or {}).get("reason") if void is not None else None,
+        # Voided by the correction's presence, not its details: one written with none (the
+        # kiosks' login) left the event shown as in force while every screen took it as void.
+        voided=void_id is not None,
+        void_reason=void.get("reason") if isinstance(void, dict) else None,
         target_event_id=target_event_id,
     )
 

@@ -260,3 +260,23 @@ def test_the_register_marks_an_event_the_kiosk_did_not_record(
     lines = {line.split(",")[0]: line for line in out.getvalue().splitlines()[1:]}
     assert "NOT RECORDED BY THE KIOSK" in lines[str(forged)]
     assert "NOT RECORDED BY THE KIOSK" not in lines[str(real)]
+
+
+def test_a_void_written_with_no_details_shows_the_event_voided_in_the_register(
+    services: Services, clock: FakeClock, db_url: str
+) -> None:
+    # A correction voiding Alice's deposit, written by the kiosks' login with no details:
+    # every screen took the phone as out of the store, while the office's register showed
+    # the deposit in force (it read "voided" from the correction's details).
+    shift_school(services)
+    deposit = services.phones.deposit("ASMITH").event_id
+    forged = _forge_dated_ahead(
+        db_url, "correction", {}, at=clock(), category="correction", target_event_id=deposit
+    )
+    with meddle(db_url) as db:
+        db.execute("UPDATE events SET details = 'null' WHERE id = %s", (forged,))
+
+    assert services.people.status("ASMITH").phone is None  # the kiosk takes it as void
+    rows = {r.event_id: r for r in services.register.day(clock().date()).rows}
+    assert rows[deposit].voided, rows[deposit]
+    assert rows[forged].recorded_by_kiosk is False
