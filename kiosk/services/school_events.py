@@ -17,6 +17,7 @@ from kiosk.db.models import Event
 from kiosk.domain.calendar import SchoolCalendar
 from kiosk.domain.chain import UnreadableEvent, details_of
 from kiosk.domain.devicekinds import DeviceKinds
+from kiosk.domain.errors import RuleViolation
 from kiosk.domain.events import EventKind
 from kiosk.services.integrity import is_recorded_by_kiosk, stored_events
 from kiosk.services.uow import old_events
@@ -62,6 +63,7 @@ def latest_recorded(
     into the admin's change, under the key; and one set by a school before it upgraded (no
     MAC) must count, or adding a kind dropped the school's own kinds."""
     old = old_events(session)
+    looked = 0
     for row in stored_events(
         session,
         (kind.value,),
@@ -69,13 +71,31 @@ def latest_recorded(
         from_table=True,
         limit=RECORDED_CANDIDATES,
     ):
+        looked += 1
         if not is_recorded_by_kiosk(row, key, old):
             continue  # not the kiosk's: verify names it
         try:
             return int(row["id"]), details_of(row["details"])
         except UnreadableEvent:  # (an event the kiosk recorded always reads)
             continue
+    if looked >= RECORDED_CANDIDATES:
+        # None of the newest is the kiosk's: not "none was ever set". The office's change
+        # built on the built-in kinds (the school's own dropped, under the key, as the
+        # admin's), and the purge carried nothing over.
+        raise RuleViolation(
+            f"Nothing was changed: the newest {RECORDED_CANDIDATES} events setting the "
+            f"{_SETTING_NAMES.get(kind, kind.value)} were all written into the database "
+            "without the school key (`kiosk verify` names them), and the school's own is "
+            "behind them. Tell whoever looks after the database: they remove those events "
+            "(or restore a backup from before them)."
+        )
     return None
+
+
+_SETTING_NAMES = {
+    EventKind.DEVICE_KINDS_SET: "kinds of device",
+    EventKind.CALENDAR_SET: "school calendar",
+}
 
 
 def current_calendar(session: Session) -> SchoolCalendar:

@@ -19,6 +19,7 @@ from kiosk.db import engine as db_engine
 from kiosk.db.engine import make_engine, on_network_share
 from kiosk.domain.chain import hash_of
 from kiosk.domain.errors import KioskError
+from kiosk.services import school_events
 from kiosk.services.app import Services
 from kiosk.services.reference import table_rows
 from tests.conftest import FakeClock
@@ -280,3 +281,29 @@ def test_a_void_written_with_no_details_shows_the_event_voided_in_the_register(
     rows = {r.event_id: r for r in services.register.day(clock().date()).rows}
     assert rows[deposit].voided, rows[deposit]
     assert rows[forged].recorded_by_kiosk is False
+
+
+# --- a pile of keyless events over the school's own kinds of device --------------------------
+
+
+def test_a_pile_of_keyless_device_kinds_does_not_make_the_office_drop_the_schools_own(
+    services: Services, clock: FakeClock, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The school set up "iPad (charged and ready)". The kiosks' login appended more
+    # "device kinds" events without the key than the office's change looks through (500;
+    # 3 here): the change found none the kiosk recorded and built on the built-in kinds,
+    # and the office adding "Camera" recorded, under the key, the iPad kind removed.
+    monkeypatch.setattr(school_events, "RECORDED_CANDIDATES", 3)
+    shift_school(services)
+    services.school.set_device_kind("tablet", "iPad", needs_charged=True, admin_code="CHEAD")
+    for _ in range(3):
+        _forge_dated_ahead(db_url, "device_kinds_set", {"kinds": []}, at=clock(), category="admin")
+
+    with pytest.raises(KioskError, match="without the school key") as refused:
+        services.school.set_device_kind("camera", "Camera", admin_code="CHEAD")
+    assert str(refused.value).startswith("Nothing was changed"), str(refused.value)
+    with meddle(db_url) as db:
+        kept = db.execute(
+            "SELECT count(*) FROM events WHERE kind = 'device_kinds_set' AND mac IS NOT NULL"
+        )[0][0]
+    assert kept == 1  # the school's iPad kind only: nothing recorded over it
