@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from kiosk.domain.chain import parse_details
+from kiosk.domain.text import display_text
 
 log = logging.getLogger("kiosk.db")
 
@@ -478,7 +479,9 @@ def on_network_share(engine: Engine) -> str | None:
             # the list does not know, "server:/kiosk"): named by its source.
             source = remote_source_of(path)
             if source is not None:
-                kind = f"{kind} from {source[:60]}"
+                # Both as text to show: a FUSE mount's type and source are its user's to
+                # name (``-o subtype=,fsname=``), escape sequences included.
+                kind = f"{display_text(kind)[:40]} from {display_text(source)[:60]}"
         _FILE_SYSTEMS[engine] = kind
     kind = _FILE_SYSTEMS[engine]
     if kind is None or (kind not in NETWORK_FILE_SYSTEMS and " from " not in kind):

@@ -155,6 +155,7 @@ SHARES = (
     "54 22 0:49 / /mnt/usb rw,relatime - fuseblk /dev/sdb1 rw\n"
     "55 22 0:50 / /var/lib/docker/x rw,relatime - overlay overlay rw,lowerdir=/a:/b\n"
     "56 22 0:51 / /srv/pool rw,relatime - zfs rpool/kiosk rw\n"
+    "57 22 0:52 / /mnt/odd rw,relatime - fuse.x\x1b]0;pwned\x07 bob@nas:\x1b[2J/k rw\n"
 )
 
 
@@ -167,6 +168,8 @@ SHARES = (
         # A FUSE helper the list does not name, mounting another machine's folder.
         ("/mnt/office/kiosk.sqlite3", "fuse from office@files.school.example:/srv/kiosk"),
         ("/mnt/win/kiosk.sqlite3", "fuse from //files/staff"),
+        # A FUSE mount's type and source are its user's to name: shown as text.
+        ("/mnt/odd/kiosk.sqlite3", "fuse.x\ufffd]0;pwned\ufffd from bob@nas:\ufffd[2J/k"),
         ("/mnt/usb/kiosk.sqlite3", None),  # a USB disk is this machine's
         ("/var/lib/docker/x/kiosk.sqlite3", None),
         ("/srv/pool/kiosk.sqlite3", None),
