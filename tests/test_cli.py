@@ -223,6 +223,11 @@ def test_unreachable_database_is_said_clearly(
     [
         ("not a url", "is not a database URL. Use sqlite:///"),
         ("sqlite:///:memory:", "not an in-memory database"),
+        # A SQLite URI: a register in memory (gone when the kiosk stops, every deposit
+        # confirmed), or a file other than the path every check looks at.
+        ("sqlite:///file:/tmp/k.sqlite3?mode=memory&cache=shared&uri=true", "not a SQLite URI"),
+        ("sqlite:///file:/mnt/share/k.sqlite3?uri=true", "not a SQLite URI"),
+        ("sqlite:////tmp/k.sqlite3?vfs=memdb&uri=true", "not a SQLite URI"),
         ("mysql://kiosk@db/register", "names mysql, which the kiosk does not support"),
         ("postgresql+asyncpg://kiosk@db/register", "talks to PostgreSQL with psycopg"),
         ("mssql+pyodbc://kiosk@db/register", "names mssql"),

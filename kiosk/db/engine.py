@@ -9,7 +9,7 @@ import weakref
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
@@ -199,6 +199,18 @@ def settings_given(options: str) -> set[str]:
     return given
 
 
+def sqlite_uri(parsed: URL) -> bool:
+    """Does the SQLite URL ``parsed`` make SQLite read its database as a URI (``uri=true``,
+    a ``file:`` name, ``mode=memory``, a ``vfs``), naming something other than its path?"""
+    options = {k.lower(): str(v).lower() for k, v in parsed.query.items()}
+    return (
+        options.get("uri", "false") not in ("false", "0", "no", "off")
+        or str(parsed.database or "").lower().startswith("file:")
+        or options.get("mode") == "memory"
+        or "vfs" in options
+    )
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine. On SQLite: WAL, synchronous=FULL, foreign keys, busy timeout.
 
@@ -212,8 +224,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("connect_args", {})
         kwargs["connect_args"].setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
         kwargs["connect_args"].setdefault("check_same_thread", False)
-        if ":memory:" in url or make_url(url).database in (None, ""):
+        parsed = make_url(url)
+        if ":memory:" in url or parsed.database in (None, ""):
             raise ValueError("the kiosk needs a database file, not an in-memory database")
+        # A SQLite URI (``?uri=true``: "file:...?mode=memory&cache=shared", a "vfs" of its
+        # own) names a file other than the path every check of the kiosk looks at (the file
+        # replaced or removed, a network share, the witness), or no file at all: an
+        # in-memory register the kiosk confirmed deposits into, gone when it stopped.
+        if sqlite_uri(parsed):
+            raise ValueError(
+                "the kiosk needs a database file named by its path "
+                "(sqlite:////var/lib/kiosk/kiosk.sqlite3), not a SQLite URI (uri=true, file:, "
+                "mode=memory, vfs=) nor an in-memory database"
+            )
     else:
         kwargs.setdefault("pool_pre_ping", True)
         kwargs["connect_args"] = pg_connect_args(url, kwargs.get("connect_args") or {})

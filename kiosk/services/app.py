@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from kiosk.config import Settings
 from kiosk.db import migrate
-from kiosk.db.engine import make_engine, on_network_share
+from kiosk.db.engine import make_engine, on_network_share, sqlite_uri
 from kiosk.domain.errors import ClockWrong, DatabaseUnavailable
 from kiosk.domain.text import display_text
 from kiosk.domain.timeutil import utc_now
@@ -139,6 +139,8 @@ def refuse_missing_register(url: str) -> None:
         return  # open_engine says what is wrong with it
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return
+    if sqlite_uri(parsed):
+        return  # open_engine says what is wrong with it (no file is named by its path)
     path = Path(parsed.database)
     if not path.exists():
         raise DatabaseUnavailable(
