@@ -1200,6 +1200,13 @@ def _rewrites_policy(
     return any(after.get(f) != before.get(f) for f in POLICY_CONTENT)
 
 
+def _same_policy(row: Any, recorded: Any) -> bool:
+    """Whether a policy's row holds the words (and title, version) the kiosk last recorded."""
+    if not isinstance(row, dict) or not isinstance(recorded, dict):
+        return False
+    return all(row.get(f) == recorded.get(f) for f in POLICY_CONTENT)
+
+
 def _moment(value: Any) -> datetime:
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
@@ -1536,7 +1543,11 @@ def walk(
                         unauthorised.append(event_id)
                     elif _takes_power(table, ref_key, value, replay):
                         removed_power.append(event_id)
-                if _rewrites_policy(table, ref_key, value, replay):
+                if _rewrites_policy(table, ref_key, value, replay) and not (
+                    # Put back as the kiosk last recorded it (`kiosk lists put-back` after a
+                    # rewrite without the key): the rewrite is the one named, not this.
+                    sealed and _same_policy(value, sealed_rows.get((table, ref_key)))
+                ):
                     rewritten_policies.append(f"policy {ref_key} (event {event_id})")
                 if table == "staff":
                     if _is_active_admin(value):

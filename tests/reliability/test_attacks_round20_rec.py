@@ -24,7 +24,7 @@ from kiosk.services.app import Services
 from kiosk.services.reference import table_rows
 from tests.conftest import FakeClock
 from tests.reliability.helpers import CHAIN_COLUMNS, meddle
-from tests.reliability.test_attacks import shift_school
+from tests.reliability.test_attacks import said, shift_school
 from tests.reliability.test_attacks_round18_rec import _append_unsealed, _forge_dated_ahead
 from tests.reliability.test_attacks_round19_rec import _change_unsealed, _recorded_row, _staff_id
 
@@ -310,3 +310,34 @@ def test_a_pile_of_keyless_device_kinds_does_not_make_the_office_drop_the_school
             "SELECT count(*) FROM events WHERE kind = 'device_kinds_set' AND mac IS NOT NULL"
         )[0][0]
     assert kept == 1  # the school's iPad kind only: nothing recorded over it
+
+
+# --- a policy put back after a rewrite without the key ---------------------------------------
+
+
+def test_a_policy_put_back_is_not_named_as_a_rewrite_by_the_admin(
+    services: Services, clock: FakeClock, db_url: str
+) -> None:
+    # A shell on the file rewrote the published policy ("You agree to pay 500 pounds.")
+    # with a list change without the key; the office put the lists back. Verify then named
+    # the put-back, recorded by the admin, as a published policy rewritten "(what people
+    # acknowledged is no longer what they read)", beside the forgery: the admin who put
+    # the school's words back read as the one who changed them.
+    shift_school(services)
+    with meddle(db_url) as db:
+        policy = db.execute("SELECT min(id) FROM policies")[0][0]
+    row = _recorded_row(db_url, "policies", policy)
+    forged = _forge_dated_ahead(
+        db_url,
+        "reference_changed",
+        {"table": "policies", "key": policy, "row": row | {"text": "You agree to pay 500."}},
+        at=clock(),
+        category="reference",
+    )
+    with meddle(db_url) as db:
+        db.execute("UPDATE policies SET text = 'You agree to pay 500.' WHERE id = %s", (policy,))
+    assert services.backup.put_back_lists("CHEAD").put_back
+
+    report = services.integrity.verify(save=False)
+    assert f"policy {policy} (event {forged})" in said(report)  # the forgery still named
+    assert "1 published polic(ies) rewritten afterwards" in said(report), said(report)
