@@ -458,6 +458,29 @@ async def test_staff_and_devices_add_retire_import_and_labels(
             assert (f"action: {action}", "DOFFICE") in actions
 
 
+async def test_an_answer_that_comes_as_the_view_is_taken_apart_stops_nothing(
+    services: Services, tmp_path: Path
+) -> None:
+    """The console closing just as a dialog's work ended ("Labels written to ..."): the
+    view's feedback line was already taken apart, and saying so raised NoMatches, which
+    stopped the console with an error (seen in CI's stock pass). Nobody is left to tell:
+    nothing is raised, and a view still whole says it as ever."""
+    from kiosk.ui.admin.people import PeoplePane
+    from kiosk.ui.admin.widgets import FeedbackLine
+
+    app = ConsoleHost(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("8")
+        await wait_until(pilot, lambda: table(app, "staff-table").row_count == 5)
+        pane = app.screen.query_one(PeoplePane)
+        pane._labels_written([tmp_path / "label.svg"])
+        await pilot.pause()
+        assert any("Labels written to" in m for m in messages(app))
+        await pane.query_one(FeedbackLine).remove()
+        pane._labels_written([tmp_path / "label.svg"])  # as it is taken apart
+        await pilot.pause()
+
+
 async def test_a_device_of_a_kind_the_school_added(services: Services) -> None:
     services.school.set_device_kind("tablet", "iPad", needs_charged=True)
     app = ConsoleHost(services)

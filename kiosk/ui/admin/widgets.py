@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.text import Text
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import DataTable, Static, Tabs
 
@@ -16,6 +18,8 @@ from kiosk.domain.timeutil import format_local, local_date
 from kiosk.ui.admin.tables import chosen, lost_choice
 from kiosk.ui.admin.workers import run_db
 from kiosk.ui.widgets import MaskedInput
+
+log = logging.getLogger("kiosk.ui.admin")
 
 if TYPE_CHECKING:
     from kiosk.services.app import Services
@@ -134,7 +138,15 @@ class Pane(Vertical):
         return self.query_one(FeedbackLine)
 
     def say(self, text: str, *, error: bool = False, ok: bool = False) -> None:
-        self.message.say(text, error=error, ok=ok)
+        """``text`` in the view's feedback line. An answer that comes as the view is being
+        taken apart (the console closing under a dialog's result) has nobody to tell: it
+        is logged, not raised (a NoMatches here stopped the console with an error)."""
+        try:
+            line = self.message
+        except NoMatches:
+            log.info("not said (the view is being taken apart): %s", text)
+            return
+        line.say(text, error=error, ok=ok)
 
     def fail(self, text: str) -> None:
         self.say(text, error=True)
