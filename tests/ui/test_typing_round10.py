@@ -281,8 +281,10 @@ async def test_a_tap_on_the_confirmation_as_it_goes_home_by_itself_arms_nothing(
     app = make_app(school, confirm_seconds=0.2)
     async with running(app) as pilot:
         await scan(pilot, "SRK1:S:EPATEL")
-        await press(pilot, "enter")  # her phone in: the confirmation
-        assert isinstance(app.screen, ConfirmScreen)
+        await press(pilot, "enter")  # her phone in: the confirmation (0.2 s, then home)
+        # (Not "the confirmation is on the screen": on a busy machine its 0.2 s can be over
+        # by the time the press has settled, as it was in CI's stock pass.)
+        assert events(school)[-1][0] == "phone_deposited"
         home = app.home
         assert home is not None
         region = home.query_one("#act-phone").region
