@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
@@ -29,9 +29,7 @@ from kiosk.services.common import (
     read_rows,
     receipt,
 )
-from kiosk.services.integrity import is_recorded_by_kiosk, stored_events
-from kiosk.services.secret import school_key_if_present
-from kiosk.services.uow import UNREADABLE_ERRORS, old_events
+from kiosk.services.uow import UNREADABLE_ERRORS
 from kiosk.services.views import EventReceipt, RegisterPage, RegisterRow
 
 CSV_COLUMNS = (
@@ -288,49 +286,6 @@ def _row_or_mark(
     )
 
 
-NOT_THE_KIOSKS = "NOT RECORDED BY THE KIOSK (written without the school key: kiosk verify names it)"
-
-
-def _with_mark(detail: str) -> str:
-    """The detail of an event the kiosk did not record: the mark first (an unreadable
-    detail says so first, as always)."""
-    if not detail:
-        return NOT_THE_KIOSKS
-    if detail.startswith("UNREADABLE"):
-        return f"{detail}; {NOT_THE_KIOSKS}"
-    return f"{NOT_THE_KIOSKS}; {detail}"
-
-
-def _marked(session: Session, rows: list[RegisterRow], key: bytes | None) -> list[RegisterRow]:
-    """``rows`` with each event the kiosk did not record (its hash and MAC checked with the
-    school key, as verify and the subject access export check them) marked, in its detail
-    too: the register showed a deposit written into the database by the kiosks' login or a
-    shell as the register's own, to an office asking "was her phone in the store at
-    10:40?". Without the key on this machine nothing is marked (nothing can be told)."""
-    wanted = [r.event_id for r in rows if r.kind != "unreadable"]
-    if key is None or not wanted:
-        return rows
-    old = old_events(session)
-    kinds = {r.kind for r in rows if r.kind != "unreadable"}
-    sealed: set[int] = set()
-    for start in range(0, len(wanted), 500):
-        for stored in stored_events(session, kinds, ids=wanted[start : start + 500]):
-            if is_recorded_by_kiosk(stored, key, old):
-                sealed.add(int(stored["id"]))
-    return [
-        r
-        if r.kind == "unreadable"
-        else replace(r, recorded_by_kiosk=True)
-        if r.event_id in sealed
-        else replace(
-            r,
-            recorded_by_kiosk=False,
-            detail=_with_mark(r.detail),
-        )
-        for r in rows
-    ]
-
-
 class RegisterService(UseCases):
     def day(
         self,
@@ -351,12 +306,11 @@ class RegisterService(UseCases):
             page = stmt.order_by(*_TIME_ORDER).offset(offset).limit(limit)
             zone = self.ctx.settings.zone
             kinds = school_events.current_device_kinds(session)
-            rows = [
+            rows = tuple(
                 _row_or_mark(r, zone, _time_of(conn, r, start), kinds)
                 for r in read_rows(conn, page, Event.id)
-            ]
-            rows = _marked(session, rows, school_key_if_present(self.ctx.settings))
-            return RegisterPage(day, tuple(rows), total, offset, limit)
+            )
+            return RegisterPage(day, rows, total, offset, limit)
 
     def rows_between(
         self, first: date, last: date, filters: RegisterFilter | None = None
@@ -374,14 +328,8 @@ class RegisterService(UseCases):
             kinds = school_events.current_device_kinds(session)
             ordered = stmt.order_by(*_TIME_ORDER)
             conn = session.connection()
-            key = school_key_if_present(self.ctx.settings)
-            batch: list[RegisterRow] = []
             for values in read_rows(conn, ordered, Event.id, yield_per=2000):
-                batch.append(_row_or_mark(values, zone, _time_of(conn, values, start), kinds))
-                if len(batch) >= 2000:
-                    yield from _marked(session, batch, key)
-                    batch = []
-            yield from _marked(session, batch, key)
+                yield _row_or_mark(values, zone, _time_of(conn, values, start), kinds)
 
     def export_csv(
         self,

@@ -268,9 +268,6 @@ class RegisterRow:
     voided: bool
     void_reason: str | None = None
     target_event_id: int | None = None
-    # False: its hash or MAC is not the kiosk's (written into the database without the
-    # school key); None: not checked (no school key on this machine, or unreadable).
-    recorded_by_kiosk: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

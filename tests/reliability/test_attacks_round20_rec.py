@@ -7,7 +7,6 @@ marked as a guard test.
 
 from __future__ import annotations
 
-import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +24,7 @@ from kiosk.services.reference import table_rows
 from tests.conftest import FakeClock
 from tests.reliability.helpers import CHAIN_COLUMNS, meddle
 from tests.reliability.test_attacks import said, shift_school
-from tests.reliability.test_attacks_round18_rec import _append_unsealed, _forge_dated_ahead
+from tests.reliability.test_attacks_round18_rec import _forge_dated_ahead
 from tests.reliability.test_attacks_round19_rec import _change_unsealed, _recorded_row, _staff_id
 
 
@@ -235,35 +234,7 @@ def test_a_void_without_the_key_is_not_exported_as_the_kiosks(
     assert listed.count(collect) == 1 and day.total == len(day.rows), listed
 
 
-# --- the office's register, of an event the kiosk did not record ----------------------------
-
-
-def test_the_register_marks_an_event_the_kiosk_did_not_record(
-    services: Services, clock: FakeClock, db_url: str
-) -> None:
-    # The kiosks' login (no key) wrote a deposit for Alice into the register: the office's
-    # register (the console's list, `kiosk register`, its CSV) showed it as any deposit,
-    # "was her phone in the store at 10:40?" answered by a forgery. Verify named it; the
-    # subject access export said so since round 19; the register said nothing.
-    shift_school(services)
-    with services.ctx.engine.connect() as conn:
-        staff = table_rows(conn, "staff")
-    alice = next(k for k, row in staff.items() if row.get("code") == "ASMITH")
-    forged = _append_unsealed(db_url, "phone_deposited", "phone", at=clock(), staff_id=alice)
-    real = services.phones.deposit("BJONES").event_id
-
-    rows = {r.event_id: r for r in services.register.day(clock().date()).rows}
-    assert rows[forged].recorded_by_kiosk is False
-    assert rows[forged].detail.startswith("NOT RECORDED BY THE KIOSK"), rows[forged]
-    assert rows[real].recorded_by_kiosk is True
-    assert "NOT RECORDED" not in rows[real].detail
-    assert [i for i, r in rows.items() if r.recorded_by_kiosk is False] == [forged]
-
-    out = io.StringIO()
-    services.register.export_csv(out, clock().date())
-    lines = {line.split(",")[0]: line for line in out.getvalue().splitlines()[1:]}
-    assert "NOT RECORDED BY THE KIOSK" in lines[str(forged)]
-    assert "NOT RECORDED BY THE KIOSK" not in lines[str(real)]
+# --- a correction with no details, in the office's register ----------------------------
 
 
 def test_a_void_written_with_no_details_shows_the_event_voided_in_the_register(
