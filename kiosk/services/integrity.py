@@ -2857,17 +2857,23 @@ def stored_events(
         else ", ".join(EVENT_COLUMNS)
     )
     hint = " NOT INDEXED" if from_table and not postgresql else ""
-    sql = f"SELECT {columns} FROM events{hint} WHERE kind IN :kinds"
-    params: dict[str, Any] = {"kinds": list(kinds)}
-    binds: list[BindParameter[Any]] = [bindparam("kinds", expanding=True)]
+    params: dict[str, Any] = {}
+    binds: list[BindParameter[Any]] = []
+    if ids is None:
+        sql = f"SELECT {columns} FROM events{hint} WHERE kind IN :kinds"
+        params["kinds"] = list(kinds)
+        binds.append(bindparam("kinds", expanding=True))
+    else:
+        # By the table's own key only, the kinds sorted out below: asked for both, SQLite
+        # searched the kinds' index, every event of those kinds in the register (17 ms a
+        # page of the day's register at 100,000 events, ten times that at a million).
+        sql = f"SELECT {columns} FROM events{hint} WHERE id IN :ids"
+        params["ids"] = [int(i) for i in ids]
+        binds.append(bindparam("ids", expanding=True))
     if after_id is not None:
         sql += " AND id > :after_id"
         params["after_id"] = int(after_id)
         binds.append(bindparam("after_id"))
-    if ids is not None:
-        sql += " AND id IN :ids"
-        params["ids"] = [int(i) for i in ids]
-        binds.append(bindparam("ids", expanding=True))
     if since is not None:
         sql += " AND occurred_at >= :since"
         params["since"] = since
@@ -2879,9 +2885,12 @@ def stored_events(
     result = conn.execute(
         text(sql).bindparams(*binds), params, execution_options={"yield_per": STORED_BATCH}
     )
+    wanted = set(kinds) if ids is not None else None
     try:
         for row in result:
-            yield dict(zip(EVENT_COLUMNS, row, strict=True))
+            stored = dict(zip(EVENT_COLUMNS, row, strict=True))
+            if wanted is None or stored["kind"] in wanted:
+                yield stored
     finally:
         result.close()
 
