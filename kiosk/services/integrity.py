@@ -2841,6 +2841,7 @@ def stored_events(
     from_table: bool = False,
     after_id: int | None = None,
     ids: Collection[int] | None = None,
+    keyed_or_before: int | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Every column of the events of ``kinds``, as stored (as verify reads them: details as its
     JSON text, a time no driver can load as NULL), in id order (``newest_first``: the reverse),
@@ -2848,7 +2849,10 @@ def stored_events(
     ``from_table``: on SQLite, read from the table itself, not through an index (one rebuilt
     without the newest of them, its CREATE text written back, would make an older one look
     newest: what verify walks is the table). ``after_id``: only events after that id (a
-    range of the table's own key: cheap, from the table too). ``ids``: only those events."""
+    range of the table's own key: cheap, from the table too). ``ids``: only those events.
+    ``keyed_or_before``: only events with a MAC, or before that id (``first_mac_id``): one
+    without a MAC after the first with one is never the kiosk's, and is passed over in SQL
+    (a pile of them costs nothing, and hides nothing behind it)."""
     conn = session.connection()
     postgresql = conn.dialect.name == "postgresql"
     columns = (
@@ -2874,6 +2878,10 @@ def stored_events(
         sql += " AND id > :after_id"
         params["after_id"] = int(after_id)
         binds.append(bindparam("after_id"))
+    if keyed_or_before is not None:
+        sql += " AND (mac IS NOT NULL OR id < :keyed_or_before)"
+        params["keyed_or_before"] = int(keyed_or_before)
+        binds.append(bindparam("keyed_or_before"))
     if since is not None:
         sql += " AND occurred_at >= :since"
         params["since"] = since

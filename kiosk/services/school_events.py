@@ -20,7 +20,7 @@ from kiosk.domain.devicekinds import DeviceKinds
 from kiosk.domain.errors import RuleViolation
 from kiosk.domain.events import EventKind
 from kiosk.services.integrity import is_recorded_by_kiosk, stored_events
-from kiosk.services.uow import old_events
+from kiosk.services.uow import first_mac_id, old_events
 
 
 def latest_event(session: Session, kind: EventKind) -> tuple[int, Any] | None:
@@ -70,6 +70,9 @@ def latest_recorded(
         newest_first=True,
         from_table=True,
         limit=RECORDED_CANDIDATES,
+        # One without a MAC after the first with one is never the kiosk's: passed over in
+        # SQL, a pile of them appended by the kiosks' login hides nothing behind it.
+        keyed_or_before=first_mac_id(session),
     ):
         looked += 1
         if not is_recorded_by_kiosk(row, key, old):
@@ -79,15 +82,16 @@ def latest_recorded(
         except UnreadableEvent:  # (an event the kiosk recorded always reads)
             continue
     if looked >= RECORDED_CANDIDATES:
-        # None of the newest is the kiosk's: not "none was ever set". The office's change
-        # built on the built-in kinds (the school's own dropped, under the key, as the
-        # admin's), and the purge carried nothing over.
+        # None of the newest with a MAC is the kiosk's (a pile with MACs not made with the
+        # school key): not "none was ever set". The office's change built on the built-in
+        # kinds (the school's own dropped, under the key, as the admin's), and the purge
+        # carried nothing over.
         raise RuleViolation(
             f"Nothing was changed: the newest {RECORDED_CANDIDATES} events setting the "
             f"{_SETTING_NAMES.get(kind, kind.value)} were all written into the database "
-            "without the school key (`kiosk verify` names them), and the school's own is "
-            "behind them. Tell whoever looks after the database: they remove those events "
-            "(or restore a backup from before them)."
+            "without the school key (`kiosk verify` names them), and any the kiosk recorded "
+            "is behind them. Tell whoever looks after the database: they remove those "
+            "events (or restore a backup from before them)."
         )
     return None
 

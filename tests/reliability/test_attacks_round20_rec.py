@@ -265,21 +265,54 @@ def test_a_pile_of_keyless_device_kinds_does_not_make_the_office_drop_the_school
     # The school set up "iPad (charged and ready)". The kiosks' login appended more
     # "device kinds" events without the key than the office's change looks through (500;
     # 3 here): the change found none the kiosk recorded and built on the built-in kinds,
-    # and the office adding "Camera" recorded, under the key, the iPad kind removed.
+    # and the office adding "Camera" recorded, under the key, the iPad kind removed. Then
+    # (round 20) it refused, and the office could add no kind, nor purge, for good. Events
+    # without a MAC after the first with one are never the kiosk's: passed over, the pile
+    # hides nothing, and the change builds on the school's own.
     monkeypatch.setattr(school_events, "RECORDED_CANDIDATES", 3)
     shift_school(services)
     services.school.set_device_kind("tablet", "iPad", needs_charged=True, admin_code="CHEAD")
     for _ in range(3):
         _forge_dated_ahead(db_url, "device_kinds_set", {"kinds": []}, at=clock(), category="admin")
 
+    kinds = services.school.set_device_kind("camera", "Camera", admin_code="CHEAD")
+    assert {"tablet", "camera"} <= {k.code for k in kinds.kinds}, kinds
+    with meddle(db_url) as db:
+        [(details,)] = db.execute(
+            "SELECT details FROM events WHERE kind = 'device_kinds_set' AND mac IS NOT NULL "
+            "ORDER BY id DESC LIMIT 1"
+        )
+    assert "tablet" in str(details) and "camera" in str(details), details
+
+
+def test_a_pile_with_macs_not_the_schools_over_the_kinds_is_refused_in_words(
+    services: Services, clock: FakeClock, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same pile, each event with a MAC not made with the school key: each is a hash and
+    # an HMAC to check, so only the newest 500 (3 here) are looked at. Past them the office's
+    # change is refused, saying why, and not built on the built-in kinds.
+    monkeypatch.setattr(school_events, "RECORDED_CANDIDATES", 3)
+    shift_school(services)
+    services.school.set_device_kind("tablet", "iPad", needs_charged=True, admin_code="CHEAD")
+    for _ in range(3):
+        _forge_dated_ahead(
+            db_url,
+            "device_kinds_set",
+            {"kinds": []},
+            at=clock(),
+            category="admin",
+            mac="0" * 64,
+        )
+
     with pytest.raises(KioskError, match="without the school key") as refused:
         services.school.set_device_kind("camera", "Camera", admin_code="CHEAD")
     assert str(refused.value).startswith("Nothing was changed"), str(refused.value)
+    assert "any the kiosk recorded is behind them" in str(refused.value)
     with meddle(db_url) as db:
         kept = db.execute(
             "SELECT count(*) FROM events WHERE kind = 'device_kinds_set' AND mac IS NOT NULL"
         )[0][0]
-    assert kept == 1  # the school's iPad kind only: nothing recorded over it
+    assert kept == 4  # the school's iPad kind and the pile: nothing recorded over them
 
 
 # --- a policy put back after a rewrite without the key ---------------------------------------
