@@ -133,7 +133,6 @@ class BreakfastScreen(StaffScreen):
         # has paused since (see PAUSE_FACTOR).
         self._active_at: float | None = None  # (None: since it was shown)
         self.paused = False
-        self._undo_key_at: float | None = None  # when the F4 being handled was pressed
         # A code refused since the last scan recorded (as typed), and when F4 last said that
         # it has nothing to undo for it (a key's own clock): see action_undo.
         self._refused_code: str | None = None
@@ -217,7 +216,6 @@ class BreakfastScreen(StaffScreen):
     def take_key(self, event: events.Key) -> bool:
         self._pause_if_left()  # before the key: left alone, the keys are the next person's
         self._active_at = self.kiosk.clock.monotonic()
-        self._undo_key_at = event.time if event.key == "f4" else None
         return super().take_key(event)
 
     def _resume_or_hand_over(self, text: str, code: str) -> None:
@@ -456,7 +454,6 @@ class BreakfastScreen(StaffScreen):
         if asked is not None and pressed - asked < READ_SECONDS:
             return  # the same press again: what F4 said has not been read
         self._move_armed_at = None
-        pressed_at, self._undo_key_at = self._undo_key_at, None
         entry = next((e for e in reversed(self.entries) if not e.undone), None)
         if entry is None:
             self.show_error("There is nothing to undo in this session.", title="Nothing to undo")
@@ -477,7 +474,7 @@ class BreakfastScreen(StaffScreen):
             )
             return
         self._undo_asked_at = None
-        if pressed_at is not None and pressed_at < entry.shown_at:
+        if pressed < entry.shown_at:  # (a tap: now)
             # F4 was pressed before this scan was on the screen (it waited while a colleague's
             # badge, scanned as it was pressed, was recorded): it was meant for the one before.
             self.show_error(
@@ -492,10 +489,6 @@ class BreakfastScreen(StaffScreen):
             return s.register.undo(event_id, recorded_by=lead), _drawer_after(s)
 
         self.call(work, lambda result: self._undone(entry, result))
-
-    def _undo_tapped(self) -> None:
-        self._undo_key_at = None  # (a tap waits behind the keys typed before it, not for a scan)
-        self.action_undo()
 
     def _undone(
         self, entry: Entry, result: tuple[EventReceipt, tuple[PhoneHolding, ...] | None]
@@ -563,7 +556,7 @@ class BreakfastScreen(StaffScreen):
         actions = {
             "bc-in": lambda: self.action_mode("in"),
             "bc-back": lambda: self.action_mode("back"),
-            "bc-undo": self._undo_tapped,
+            "bc-undo": self.action_undo,
             "bc-move": self.action_move_all,
             "bc-leave": self.action_done,
         }
