@@ -490,26 +490,26 @@ _FILE_SYSTEMS: weakref.WeakKeyDictionary[Engine, str | None] = weakref.WeakKeyDi
 
 
 def on_network_share(engine: Engine) -> str | None:
-    """The network file system (``NETWORK_FILE_SYSTEMS``) the engine's SQLite file is on,
-    or None (not SQLite, a local disk, or not known). Looked up once per engine."""
+    """The network share the engine's SQLite file is on, named (its file system, one of
+    ``NETWORK_FILE_SYSTEMS``, or "TYPE from SOURCE" for a mount of another machine's folder
+    of any type), or None (not SQLite, a local disk, or not known). Looked up once per
+    engine."""
     if engine.url.get_backend_name() != "sqlite":
         return None
     if engine not in _FILE_SYSTEMS:
         path = engine.url.database or ""
         kind = file_system_of(path) if path and path != ":memory:" else None
-        if kind is not None and kind not in NETWORK_FILE_SYSTEMS:
+        share = kind if kind in NETWORK_FILE_SYSTEMS else None
+        if kind is not None and share is None:
             # Of any type, a mount of another machine's folder ("fuse" mounted by a helper
             # the list does not know, "server:/kiosk"): named by its source.
             source = remote_source_of(path)
             if source is not None:
                 # Both as text to show: a FUSE mount's type and source are its user's to
                 # name (``-o subtype=,fsname=``), escape sequences included.
-                kind = f"{display_text(kind)[:40]} from {display_text(source)[:60]}"
-        _FILE_SYSTEMS[engine] = kind
-    kind = _FILE_SYSTEMS[engine]
-    if kind is None or (kind not in NETWORK_FILE_SYSTEMS and " from " not in kind):
-        return None
-    return kind
+                share = f"{display_text(kind)[:40]} from {display_text(source)[:60]}"
+        _FILE_SYSTEMS[engine] = share
+    return _FILE_SYSTEMS[engine]
 
 
 FILE_OPENED = "kiosk_file_opened"
