@@ -12,7 +12,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
 from textual.content import Content
-from textual.timer import Timer
 from textual.widgets import Button, Digits, Input, Static
 
 from kiosk.domain.errors import KioskError
@@ -99,7 +98,8 @@ class HomeScreen(StaffScreen):
         Binding("f10", "app.request_exit", "Admin", show=False),
     ]
 
-    # An error under the scan field is cleared by the next key typed, or after this long.
+    # An error under the scan field is cleared by the next key typed, or after this long (by
+    # the app's UI clock, read each second with the clock on the screen).
     ERROR_SECONDS = 60.0
     # The end-of-day banner is read again this often (and whenever home is shown again).
     END_OF_DAY_SECONDS = 60.0
@@ -109,7 +109,7 @@ class HomeScreen(StaffScreen):
 
     def __init__(self) -> None:
         super().__init__(id="home-screen")
-        self._error_timer: Timer | None = None
+        self._error_until: float | None = None  # UI clock's monotonic() when it goes
         self.intent: str | None = None
         self._intent_touched_at = 0.0  # when the button was armed, or a key last came since
         self.pending_tags: list[str] = []
@@ -197,6 +197,8 @@ class HomeScreen(StaffScreen):
 
     def _tick(self) -> None:
         self._drop_intent_left()
+        if self._error_until is not None and self.kiosk.clock.monotonic() >= self._error_until:
+            self._clear_error()
         if not self.shown:  # behind another screen: drawn again when home is shown
             return
         settings = self.kiosk.settings
@@ -285,14 +287,10 @@ class HomeScreen(StaffScreen):
                 message = said_on_the_kiosk(message)
             message = f"{message} {self._pending_line()}"
         super().show_error(message, title)
-        if self._error_timer is not None:
-            self._error_timer.stop()
-        self._error_timer = self.set_timer(self.ERROR_SECONDS, self._clear_error, name="error")
+        self._error_until = self.kiosk.clock.monotonic() + self.ERROR_SECONDS
 
     def _clear_error(self) -> None:
-        if self._error_timer is not None:
-            self._error_timer.stop()
-            self._error_timer = None
+        self._error_until = None
         notice = self.notice
         if notice is not None and notice.kind == "error":
             if self.pending_tags:
