@@ -90,8 +90,8 @@ def latest_recorded(
             f"Nothing was changed: the newest {RECORDED_CANDIDATES} events setting the "
             f"{_SETTING_NAMES.get(kind, kind.value)} were all written into the database "
             "without the school key (`kiosk verify` names them), and any the kiosk recorded "
-            "is behind them. Tell whoever looks after the database: they remove those "
-            "events (or restore a backup from before them)."
+            "is behind them. The register keeps every event, so they stay: tell whoever "
+            "looks after the database to restore the latest backup from before them."
         )
     return None
 

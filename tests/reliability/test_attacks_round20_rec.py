@@ -308,6 +308,9 @@ def test_a_pile_with_macs_not_the_schools_over_the_kinds_is_refused_in_words(
         services.school.set_device_kind("camera", "Camera", admin_code="CHEAD")
     assert str(refused.value).startswith("Nothing was changed"), str(refused.value)
     assert "any the kiosk recorded is behind them" in str(refused.value)
+    # The remedy named is one the register allows: its events cannot be removed.
+    assert "restore the latest backup" in str(refused.value)
+    assert "remove" not in str(refused.value)
     with meddle(db_url) as db:
         kept = db.execute(
             "SELECT count(*) FROM events WHERE kind = 'device_kinds_set' AND mac IS NOT NULL"
