@@ -56,9 +56,9 @@ def burst(app: App[Any], *keys: str) -> None:
     """Keys posted to the app with no pause between them (a fast typist, a frozen machine
     catching up): one character each, or a key's name; "⏎" is Enter."""
     for key in keys:
-        name = KEY_NAMES.get(key, key)
-        character = "\r" if name == "enter" else key if len(key) == 1 else None
-        app.post_message(events.Key(name, character))
+        event = key_event(key)
+        event.set_sender(app)
+        app.post_message(event)
 
 
 def scanned(app: App[Any], payload: str) -> None:

@@ -21,6 +21,7 @@ from kiosk.db.models import Event
 from kiosk.services.app import Services
 from kiosk.ui.app import KioskApp
 from kiosk.ui.widgets import FactList
+from tests.ui import keyboard
 from tests.ui.clocks import FakeUiClock
 from tests.ui.keyboard import scanned
 
@@ -193,26 +194,15 @@ def events(services: Services) -> list[tuple[str, dict[str, Any]]]:
 
 
 def burst(app: KioskApp, typed: str) -> None:
-    """Keys arriving all at once (a frozen kiosk catching up, a fast typist): posted to the
-    app with no pause between them; "⏎" is Enter."""
-    from textual import events as textual_events
-
-    for char in typed:
-        if char == "⏎":
-            app.post_message(textual_events.Key("enter", "\r"))
-        else:
-            app.post_message(textual_events.Key(char, char))
+    """The characters of ``typed`` as keys arriving all at once ("⏎" is Enter):
+    :func:`tests.ui.keyboard.burst`."""
+    keyboard.burst(app, *typed)
 
 
 def burst_keys(app: KioskApp, *keys: str) -> None:
-    """Keys by name ("f2", "escape", "enter", "a"), posted to the app with no pause."""
-    from textual import events as textual_events
-
-    for key in keys:
-        character = "\r" if key == "enter" else "\x1b" if key == "escape" else None
-        if len(key) == 1:
-            character = key
-        app.post_message(textual_events.Key(key, character))
+    """Keys by name ("f2", "escape", "enter", "a"), posted to the app with no pause:
+    :func:`tests.ui.keyboard.burst`."""
+    keyboard.burst(app, *keys)
 
 
 async def read_policy_to_end(pilot: Pilot[Any], app: KioskApp, payload: str) -> None:
