@@ -110,6 +110,8 @@ _COLUMNS = (
     Policy.version,
     _Void.details,
     _Void.id,
+    _By.code,
+    Store.code,
 )
 
 
@@ -193,6 +195,38 @@ def _reference_detail(details: dict[str, Any] | None) -> str:
     return f"{head}{reason}" + (": " + "; ".join(parts) if parts else "")
 
 
+# The codes the kiosk read from the lists as it recorded an event (``uow.LABEL_KEYS``), and
+# how a row of the register names what now holds that row of the list.
+_LABELS = (
+    ("staff_code", "under the code", "the staff list"),
+    ("recorded_by_code", "by the code", "the staff list"),
+    ("device_tag", "for the tag", "the device list"),
+    ("store_code", "in the store", "the store list"),
+)
+
+
+def _labels_changed(details: Any, *now: str | None) -> str:
+    """What the event says was recorded where the list now names its row otherwise
+    (``now``: the staff code, the recorder's code, the device's tag and the store's code
+    the lists hold today, in ``_LABELS``' order): two codes swapped in the database (the
+    kiosks' login, a shell on the file) listed Alice's deposit as Ben Jones's (BJONES), and
+    the register filtered by ASMITH listed Ben's as hers. "" when each is as recorded (or
+    the event, recorded before the codes were kept, holds none)."""
+    if not isinstance(details, dict):
+        return ""
+    said = []
+    for (name, how, where), current in zip(_LABELS, now, strict=True):
+        recorded = details.get(name)
+        if isinstance(recorded, str) and recorded != current:
+            holds = (
+                f"{where} has no such row now"
+                if current is None
+                else f"{where} says {field_value(current)} now"
+            )
+            said.append(f"recorded {how} {field_value(recorded)} ({holds})")
+    return "; ".join(said)
+
+
 def _row(values: Any, zone: ZoneInfo, kinds: DeviceKinds = DEFAULT_KINDS) -> RegisterRow:
     (
         event_id,
@@ -214,6 +248,8 @@ def _row(values: Any, zone: ZoneInfo, kinds: DeviceKinds = DEFAULT_KINDS) -> Reg
         version,
         void,
         void_id,
+        by_code,
+        store_code,
     ) = values
     item = item_label(tag, device_kind, store, title, version, kinds)
     detail = (
@@ -221,6 +257,9 @@ def _row(values: Any, zone: ZoneInfo, kinds: DeviceKinds = DEFAULT_KINDS) -> Reg
         if kind == EventKind.REFERENCE_CHANGED.value
         else _detail(details)
     )
+    relabelled = _labels_changed(details, who_code, by_code, tag, store_code)
+    if relabelled:
+        detail = (detail + "; " if detail else "") + relabelled
     if due_at is not None:
         due = format_local(due_at, zone, "%a %d %b %Y %H:%M")
         detail = (detail + "; " if detail else "") + f"due: {due}"

@@ -1,0 +1,99 @@
+"""Round 21's red team on the record's trust: a shell on the SQLite file or the kiosks'
+PostgreSQL login, without the school key or the admin PIN.
+
+Each test here failed on the code before its fix (see the commit that added it), unless it is
+marked as a guard test.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from kiosk.services.app import Services
+from kiosk.services.register import RegisterFilter
+from tests.conftest import FakeClock
+from tests.reliability.helpers import meddle
+from tests.reliability.test_attacks import shift_school
+from tests.reliability.test_attacks_round19_rec import _change_unsealed, _recorded_row, _staff_id
+from tests.school import make_ready
+
+# --- the register under codes swapped in the database ----------------------------------------
+
+
+def _swap_alice_and_ben(db_url: str, clock: FakeClock) -> None:
+    """The kiosks' login (or a shell on the file) swaps Alice's and Ben's codes and names on
+    the staff list, without the key (list changes the database applies)."""
+    alice, ben = _staff_id(db_url, "ASMITH"), _staff_id(db_url, "BJONES")
+    alice_row, ben_row = _recorded_row(db_url, "staff", alice), _recorded_row(db_url, "staff", ben)
+    for key, row in (
+        (alice, alice_row | {"code": "XSWAP"}),
+        (ben, ben_row | {"code": "ASMITH", "name": "Alice Smith"}),
+        (alice, alice_row | {"code": "BJONES", "name": "Ben Jones"}),
+    ):
+        _change_unsealed(db_url, clock, "staff", key, row)
+        with meddle(db_url) as db:
+            db.execute("UPDATE staff SET name = %s WHERE id = %s", (row["name"], key))
+
+
+def test_the_register_says_the_code_an_event_was_recorded_under_when_the_list_differs(
+    services: Services, clock: FakeClock, db_url: str
+) -> None:
+    # Ben and then Alice deposited their phones; the kiosks' login swapped their codes and
+    # names on the staff list. The office's register listed Alice's deposit as Ben Jones's
+    # (BJONES), the day's CSV too, and the register filtered by ASMITH (a question about
+    # Alice) listed Ben's deposit as hers, with nothing to say so: the kiosk recorded each
+    # event with the code it read, ASMITH for Alice's.
+    shift_school(services)
+    ben_deposit = services.phones.deposit("BJONES").event_id
+    alice_deposit = services.phones.deposit("ASMITH").event_id
+    _swap_alice_and_ben(db_url, clock)
+    today = clock().date()
+
+    rows = {r.event_id: r for r in services.register.day(today).rows}
+    assert "recorded under the code ASMITH (the staff list says BJONES now)" in (
+        rows[alice_deposit].detail
+    ), rows[alice_deposit]
+    asked = services.register.day(today, RegisterFilter(staff_code="ASMITH")).rows
+    shown = {r.event_id: r for r in asked}
+    assert ben_deposit in shown  # (the list's row for ASMITH is Ben's)
+    assert "recorded under the code BJONES (the staff list says ASMITH now)" in (
+        shown[ben_deposit].detail
+    ), shown[ben_deposit]
+    out = io.StringIO()
+    services.register.export_csv(out, today)
+    by_id = {row["event_id"]: row for row in csv.DictReader(io.StringIO(out.getvalue()))}
+    assert "recorded under the code ASMITH" in by_id[str(alice_deposit)]["detail"]
+    # An event the list still names as recorded says nothing more.
+    assert "recorded under" not in rows[ben_deposit - 1].detail
+
+
+def test_the_register_says_the_tag_and_recorder_an_event_was_recorded_with(
+    services: Services, clock: FakeClock, db_url: str
+) -> None:
+    # The same for a device's tag and a colleague who recorded the event: LAP-001's tag
+    # changed in the database to LAP-099 listed Alice's sign-out of LAP-001 as of LAP-099.
+    shift_school(services)
+    make_ready(services, "ASMITH")
+    signed = services.devices.sign_out("ASMITH", ["LAP-001"], reason="Reports").receipts[0].event_id
+    with meddle(db_url) as db:
+        device = int(db.execute("SELECT id FROM devices WHERE tag = 'LAP-001'")[0][0])
+    row = _recorded_row(db_url, "devices", device)
+    _change_unsealed_tag(db_url, clock, device, row | {"tag": "LAP-099"})
+
+    shown = {r.event_id: r for r in services.register.day(clock().date()).rows}[signed]
+    assert "recorded for the tag LAP-001 (the device list says LAP-099 now)" in shown.detail
+
+
+def _change_unsealed_tag(db_url: str, clock: FakeClock, key: int, row: dict[str, object]) -> None:
+    from tests.reliability.test_attacks_round18_rec import _forge_dated_ahead
+
+    _forge_dated_ahead(
+        db_url,
+        "reference_changed",
+        {"table": "devices", "key": key, "row": row},
+        at=clock(),
+        category="reference",
+    )
+    with meddle(db_url) as db:
+        db.execute("UPDATE devices SET tag = %s WHERE id = %s", (row["tag"], key))
