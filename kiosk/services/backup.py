@@ -713,7 +713,7 @@ class BackupService(UseCases):
                 cutoff, _ = local_day_bounds(before, zone)
             except (OverflowError, ValueError):
                 raise InvalidInput(f"{before} is not a date the register can use.") from None
-            upto = _purge_limit(session, cutoff, uow.now, today)
+            upto = _purge_limit(session, cutoff, uow.now, today, uow.ctx.key)
             older = select(func.count()).select_from(Event).where(Event.occurred_at < cutoff)
             if upto is None:
                 kept = session.scalar(older) or 0
@@ -1064,7 +1064,9 @@ def _live_event_ids(session: Session, now: datetime, today: date) -> set[int]:
     return ids
 
 
-def _purge_limit(session: Session, cutoff: datetime, now: datetime, today: date) -> int | None:
+def _purge_limit(
+    session: Session, cutoff: datetime, now: datetime, today: date, key: bytes
+) -> int | None:
     """The id of the last event to remove (a prefix of the chain), or None."""
     first_young = session.scalar(select(func.min(Event.id)).where(Event.occurred_at >= cutoff))
     newest = session.scalar(select(func.max(Event.id)))
@@ -1080,6 +1082,7 @@ def _purge_limit(session: Session, cutoff: datetime, now: datetime, today: date)
     protected = session.scalar(text(protected_min_sql(dialect, reference=False)))
     if protected is not None:
         upto = min(upto, int(protected) - 1)
+    upto = _before_unrecorded(session, upto, key)
     while True:  # keep whatever a kept event refers to
         referred = session.scalar(
             select(func.min(Event.target_event_id)).where(
@@ -1092,6 +1095,48 @@ def _purge_limit(session: Session, cutoff: datetime, now: datetime, today: date)
     first = session.scalar(select(func.min(Event.id)))
     if first is None or upto < first:
         return None
+    return upto
+
+
+# The streams whose newest event is the current state (a person's phone, a device, ...),
+# each named by these columns of its events (``state``'s latest-of-a-stream statements).
+_STREAMS = {
+    "phone": ("staff_id",),
+    "device": ("device_id",),
+    "exemption": ("staff_id",),
+    "vdu": ("staff_id",),
+    "review": ("staff_id",),
+    "policy": ("staff_id", "policy_id"),
+}
+
+
+def _before_unrecorded(session: Session, upto: int, key: bytes) -> int:
+    """``upto`` lowered so that each stream's newest event the kiosk recorded is kept
+    where an event after it in that stream, kept by the purge, is one the kiosk did not
+    record (its hash or MAC is not the school key's). The current state is read from the
+    newest event of a stream whoever wrote it: a return of LAP-001 appended by the kiosks'
+    login made Alice's sign-out of two years before no longer "the laptop's state", and the
+    office's purge removed it for good, under the admin's checkpoint, leaving only the
+    forged return (named by verify) and nothing of who has the laptop. Each kept event of a
+    stream is a hash and an HMAC: the purge's own check of what it removes is the same."""
+    old = old_events(session)
+    kinds = [k for k in EventKind if k.category in _STREAMS]
+    for row in stored_events(session, [k.value for k in kinds], after_id=upto):
+        if is_recorded_by_kiosk(row, key, old):
+            continue
+        category = EventKind(row["kind"]).category
+        same = [k.value for k in kinds if k.category == category]
+        named = [
+            getattr(Event, column).is_(None)
+            if row[column] is None
+            else getattr(Event, column) == row[column]
+            for column in _STREAMS[category]
+        ]
+        before = session.scalar(
+            select(func.max(Event.id)).where(Event.kind.in_(same), Event.id <= upto, *named)
+        )
+        if before is not None:
+            upto = int(before) - 1
     return upto
 
 

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 
+from kiosk.resources import SEED_POLICY_TITLE
 from kiosk.services.app import Services
 from kiosk.services.register import RegisterFilter
 from tests.conftest import FakeClock
 from tests.reliability.helpers import meddle
 from tests.reliability.test_attacks import shift_school
+from tests.reliability.test_attacks_round18_rec import _forge_dated_ahead
 from tests.reliability.test_attacks_round19_rec import _change_unsealed, _recorded_row, _staff_id
-from tests.school import make_ready
+from tests.reliability.test_purge import BEFORE, EARLY, LATER
+from tests.school import make_ready, make_school
 
 # --- the register under codes swapped in the database ----------------------------------------
 
@@ -86,8 +90,6 @@ def test_the_register_says_the_tag_and_recorder_an_event_was_recorded_with(
 
 
 def _change_unsealed_tag(db_url: str, clock: FakeClock, key: int, row: dict[str, object]) -> None:
-    from tests.reliability.test_attacks_round18_rec import _forge_dated_ahead
-
     _forge_dated_ahead(
         db_url,
         "reference_changed",
@@ -97,3 +99,49 @@ def _change_unsealed_tag(db_url: str, clock: FakeClock, key: int, row: dict[str,
     )
     with meddle(db_url) as db:
         db.execute("UPDATE devices SET tag = %s WHERE id = %s", (row["tag"], key))
+
+
+# --- the yearly purge past an event written without the key ----------------------------------
+
+
+def test_the_purge_keeps_what_an_event_without_the_key_alone_made_history(
+    services: Services, clock: FakeClock, db_url: str
+) -> None:
+    # Alice signed LAP-001 out in March 2022 and never brought it back. Two years on, the
+    # kiosks' login (or a shell on the file) appended a return of it, without the school
+    # key (naming no sign-out). The office's yearly purge took the return for the laptop's
+    # state and removed Alice's sign-out with the old events: the record of who has the
+    # laptop went for good, under the admin's checkpoint, and only a return the kiosk never
+    # recorded was left (verify names it, but nothing says who had the laptop).
+    clock.set(EARLY)
+    make_school(services)
+    make_ready(services, "ASMITH")
+    signed = services.devices.sign_out("ASMITH", ["LAP-001"], reason="Reports")
+    sign_out = signed.receipts[0].event_id
+    clock.set(datetime(2022, 7, 20, 9, 0, tzinfo=UTC))  # she left, the laptop with her
+    services.people.retire_staff("ASMITH", admin_code="CHEAD", force=True)
+    clock.set(datetime(2023, 6, 1, 9, 0, tzinfo=UTC))  # the policy's yearly version
+    services.policies.publish(SEED_POLICY_TITLE, "2023", "Use school laptops with care.")
+    make_ready(services, "BJONES")
+    clock.set(LATER)
+    services.phones.deposit("BJONES")
+    with meddle(db_url) as db:
+        alice = int(db.execute("SELECT id FROM staff WHERE code = 'ASMITH'")[0][0])
+        device = int(db.execute("SELECT id FROM devices WHERE tag = 'LAP-001'")[0][0])
+    forged = _forge_dated_ahead(
+        db_url,
+        "device_returned",
+        {},
+        at=clock(),
+        category="device",
+        device_id=device,
+        staff_id=alice,
+    )
+
+    report = services.backup.purge(BEFORE, "CHEAD")
+
+    assert report.last_removed_id is None or report.last_removed_id < sign_out, report
+    kept = {r.event_id for r in services.register.day(EARLY.date()).rows}
+    assert sign_out in kept, report.summary
+    said = services.integrity.verify(save=False)
+    assert f"event {forged} has no MAC" in "\n".join(said.problems), said.problems
