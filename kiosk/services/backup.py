@@ -33,7 +33,7 @@ import shlex
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Sequence, Set
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -713,7 +713,9 @@ class BackupService(UseCases):
                 cutoff, _ = local_day_bounds(before, zone)
             except (OverflowError, ValueError):
                 raise InvalidInput(f"{before} is not a date the register can use.") from None
-            upto = _purge_limit(session, cutoff, uow.now, today, uow.ctx.key)
+            upto = _purge_limit(
+                session, cutoff, uow.now, today, uow.ctx.key, _recorded_policies_in_force(uow)
+            )
             older = select(func.count()).select_from(Event).where(Event.occurred_at < cutoff)
             if upto is None:
                 kept = session.scalar(older) or 0
@@ -1033,8 +1035,25 @@ def _export_csv(profile: dict[str, Any], records: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
-def _live_event_ids(session: Session, now: datetime, today: date) -> set[int]:
-    """Events that still define the current state: never purged."""
+def _recorded_policies_in_force(uow: Any) -> set[int]:
+    """The newest version of each policy title as the kiosk recorded it (the register's
+    own list changes, ``uow.recorded_lists``), whatever the policies table holds now."""
+    newest: dict[str, int] = {}
+    for key, row in uow.recorded_lists()["policies"].items():
+        if isinstance(row, dict) and type(key) is int:
+            title = str(row.get("title"))
+            newest[title] = max(newest.get(title, key), key)
+    return set(newest.values())
+
+
+def _live_event_ids(
+    session: Session, now: datetime, today: date, recorded_policies: Set[int] = frozenset()
+) -> set[int]:
+    """Events that still define the current state: never purged. ``recorded_policies``:
+    the versions in force as the kiosk recorded them, whose agreements are kept besides
+    those in force on the list: a version published without the school key (the kiosks'
+    login may add policies) made every agreement to the school's own history, and the
+    purge removed them."""
     ids: set[int] = {held.event_id for held in state.phones_now(session)}
     for item in state.offsite_now(session, now):
         ids.add(item.event_id)
@@ -1049,7 +1068,7 @@ def _live_event_ids(session: Session, now: datetime, today: date) -> set[int]:
         vdu = state.latest_event_id(session, "vdu", person.id)
         if vdu is not None:
             ids.add(vdu)
-    current = [p.id for p in state.current_policies(session)]
+    current = sorted({p.id for p in state.current_policies(session)} | recorded_policies)
     if current:
         oldest_ack = session.scalar(
             select(func.min(Event.id)).where(
@@ -1065,7 +1084,12 @@ def _live_event_ids(session: Session, now: datetime, today: date) -> set[int]:
 
 
 def _purge_limit(
-    session: Session, cutoff: datetime, now: datetime, today: date, key: bytes
+    session: Session,
+    cutoff: datetime,
+    now: datetime,
+    today: date,
+    key: bytes,
+    recorded_policies: Set[int],
 ) -> int | None:
     """The id of the last event to remove (a prefix of the chain), or None."""
     first_young = session.scalar(select(func.min(Event.id)).where(Event.occurred_at >= cutoff))
@@ -1073,7 +1097,7 @@ def _purge_limit(
     if newest is None:
         return None
     upto = first_young - 1 if first_young is not None else newest
-    live = _live_event_ids(session, now, today)
+    live = _live_event_ids(session, now, today, recorded_policies)
     if live:
         upto = min(upto, min(live) - 1)
     # The database's own rule (guards.protected_min_sql), reference rows aside: the purge

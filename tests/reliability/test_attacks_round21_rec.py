@@ -145,3 +145,49 @@ def test_the_purge_keeps_what_an_event_without_the_key_alone_made_history(
     assert sign_out in kept, report.summary
     said = services.integrity.verify(save=False)
     assert f"event {forged} has no MAC" in "\n".join(said.problems), said.problems
+
+
+def test_the_purge_keeps_agreements_to_the_policy_behind_a_version_without_the_key(
+    services: Services, clock: FakeClock, db_url: str
+) -> None:
+    # Alice agreed to the school's policy in March 2022 (her VDU training declared again
+    # since). In 2024 the kiosks' login published a "new version" of it, without the key
+    # (on PostgreSQL it may add policies: the database applies it). The purge took that
+    # version for the policy in force and removed Alice's agreement to the school's own
+    # for good: the office could not show she had ever agreed.
+    clock.set(EARLY)
+    make_school(services)
+    make_ready(services, "ASMITH")
+    with meddle(db_url) as db:
+        alice = int(db.execute("SELECT id FROM staff WHERE code = 'ASMITH'")[0][0])
+        [(agreed, policy)] = db.execute(
+            "SELECT id, policy_id FROM events WHERE kind = 'policy_acknowledged' AND staff_id = %s",
+            (alice,),
+        )
+    clock.set(datetime(2023, 6, 1, 9, 0, tzinfo=UTC))
+    services.policies.declare_vdu_training("ASMITH", clock().date())
+    clock.set(LATER)
+    services.phones.deposit("BJONES")
+    row = _recorded_row(db_url, "policies", policy)
+    forged_id = policy + 1000
+    forged_row = row | {"version": "2024", "text": "You agree to pay 500.", "required": True}
+    _forge_dated_ahead(
+        db_url,
+        "reference_changed",
+        {"table": "policies", "key": forged_id, "row": forged_row},
+        at=clock(),
+        category="reference",
+    )
+    with meddle(db_url) as db:  # (applied on SQLite by its trigger, on PostgreSQL by hand)
+        db.execute(
+            "INSERT INTO policies (id, title, version, text, sha256, required, published_at) "
+            "SELECT %s, title, '2024', 'You agree to pay 500.', sha256, required, published_at "
+            "FROM policies WHERE id = %s AND NOT EXISTS (SELECT 1 FROM policies WHERE id = %s)",
+            (forged_id, policy, forged_id),
+        )
+
+    report = services.backup.purge(BEFORE, "CHEAD")
+
+    assert report.last_removed_id is None or report.last_removed_id < agreed, report
+    kept = {r.event_id for r in services.register.day(EARLY.date()).rows}
+    assert agreed in kept, report.summary
