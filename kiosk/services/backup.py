@@ -1262,13 +1262,28 @@ def _carry_over_reference(uow: Any, upto: int, by: int) -> int:
     an edit that verify names before the purge went into the register under the school's
     key, "carried over by a purge", and verify said intact after it. Returns how many."""
     session = uow.session
-    newest: dict[tuple[str, Any], int] = {}
+    events: dict[tuple[str, Any], list[int]] = {}
     for event_id, details in session.execute(
         select(Event.id, Event.details).where(Event.kind == REFERENCE_KIND).order_by(Event.id)
     ):
         if isinstance(details, dict):
-            newest[(str(details.get("table")), details.get("key"))] = event_id
-    stale = {k for k, event_id in newest.items() if event_id <= upto}
+            events.setdefault((str(details.get("table")), details.get("key")), []).append(event_id)
+    # A row's record kept after the purge counts only if the kiosk recorded it: the kiosks'
+    # login recording Alice's row again, as it was, without the key, made the purge take
+    # that for her row's record and carry nothing over; her row was then "never recorded",
+    # and every change the office made to it refused, with no way back.
+    after = [i for ids in events.values() for i in ids if i > upto]
+    recorded_after: set[int] = set()
+    old = old_events(session)
+    for start in range(0, len(after), 500):
+        for row in stored_events(session, (REFERENCE_KIND,), ids=after[start : start + 500]):
+            if is_recorded_by_kiosk(row, uow.ctx.key, old):
+                recorded_after.add(int(row["id"]))
+    stale = {
+        k
+        for k, ids in events.items()
+        if ids[0] <= upto and not any(i > upto and i in recorded_after for i in ids)
+    }
     if not stale:
         return 0
     recorded = uow.recorded_lists()

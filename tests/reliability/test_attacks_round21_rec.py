@@ -191,3 +191,36 @@ def test_the_purge_keeps_agreements_to_the_policy_behind_a_version_without_the_k
     assert report.last_removed_id is None or report.last_removed_id < agreed, report
     kept = {r.event_id for r in services.register.day(EARLY.date()).rows}
     assert agreed in kept, report.summary
+
+
+def test_the_purge_carries_over_a_list_row_recorded_again_without_the_key(
+    services: Services, clock: FakeClock, db_url: str
+) -> None:
+    # Alice was added to the staff list in 2022. In 2024 the kiosks' login appended a list
+    # change recording her row again, as it was, without the school key. The purge took that
+    # for her row's newest record, removed the office's own and carried nothing over: her
+    # row was then "on the list but never recorded in the register", and every change the
+    # office made to it (her leaving) was refused, with no way back (put-back leaves a row
+    # never recorded as it is).
+    clock.set(EARLY)
+    make_school(services)
+    services.phones.deposit("BJONES")
+    services.phones.collect("BJONES")
+    clock.set(LATER)
+    services.phones.deposit("BJONES")
+    alice = _staff_id(db_url, "ASMITH")
+    forged = _forge_dated_ahead(
+        db_url,
+        "reference_changed",
+        {"table": "staff", "key": alice, "row": _recorded_row(db_url, "staff", alice)},
+        at=clock(),
+        category="reference",
+    )
+
+    report = services.backup.purge(BEFORE, "CHEAD")
+    assert report.removed, report
+
+    left = services.people.retire_staff("ASMITH", admin_code="CHEAD")
+    assert left.retired
+    said = services.integrity.verify(save=False)
+    assert f"event {forged} has no MAC" in "\n".join(said.problems), said.problems
