@@ -117,7 +117,16 @@ class SchoolService(UseCases):
         if any(p.blocking for p in problems) and not skip_invalid:
             return CalendarImport(calendar, tuple(problems), imported=False)
         with self.ctx.write() as uow:
-            dropped = school_events.current_calendar(uow.session).not_in(calendar)
+            # Compared with the calendar the kiosk recorded, as a change of the kinds builds
+            # on: one written without the key (the kiosks' login, a calendar with nothing in
+            # it) let a summer-term file drop the spring term still running, unasked, and
+            # the import went into the register, under the key, as the admin's.
+            recorded = school_events.latest_recorded(
+                uow.session, EventKind.CALENDAR_SET, self.ctx.key
+            )
+            dropped = SchoolCalendar.from_details(recorded[1] if recorded else None).not_in(
+                calendar
+            )
             today = local_date(uow.now, self.ctx.settings.zone)
             if not replace and any(e.end >= today for e in dropped):
                 return CalendarImport(

@@ -224,3 +224,31 @@ def test_the_purge_carries_over_a_list_row_recorded_again_without_the_key(
     assert left.retired
     said = services.integrity.verify(save=False)
     assert f"event {forged} has no MAC" in "\n".join(said.problems), said.problems
+
+
+# --- the office's calendar import over a calendar written without the key -------------------
+
+YEAR = b"""start,end,kind,name
+2025-09-03,2025-12-19,term,Autumn term
+2026-01-05,2026-03-27,term,Spring term
+2026-04-13,2026-07-22,term,Summer term
+"""
+
+
+def test_a_calendar_import_warns_of_the_schools_terms_it_drops_behind_one_without_the_key(
+    services: Services, clock: FakeClock, db_url: str
+) -> None:
+    # The school's calendar holds the whole year. The kiosks' login appended a calendar with
+    # nothing in it, without the school key. The office then imported the summer term's
+    # file: it was compared with that empty calendar, so the spring term still running was
+    # dropped without the question ("would drop ... still ahead: replace?"), and the import
+    # was recorded, under the key, as the admin's: the school had no spring term.
+    shift_school(services)
+    services.school.import_calendar("year.csv", YEAR, admin_code="CHEAD")
+    _forge_dated_ahead(db_url, "calendar_set", {"entries": []}, at=clock(), category="admin")
+
+    summer = b"start,end,kind,name\n2026-04-13,2026-07-22,term,Summer term\n"
+    result = services.school.import_calendar("summer.csv", summer, admin_code="CHEAD")
+
+    assert not result.imported and result.needs_replace, result
+    assert [e.name for e in result.upcoming_dropped(clock().date())] == ["Spring term"]
