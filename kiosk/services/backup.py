@@ -33,7 +33,7 @@ import shlex
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Iterator, Sequence, Set
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -713,9 +713,7 @@ class BackupService(UseCases):
                 cutoff, _ = local_day_bounds(before, zone)
             except (OverflowError, ValueError):
                 raise InvalidInput(f"{before} is not a date the register can use.") from None
-            upto = _purge_limit(
-                session, cutoff, uow.now, today, uow.ctx.key, _recorded_policies_in_force(uow)
-            )
+            upto = _purge_limit(session, cutoff, uow.now, today, uow.ctx.key, uow.recorded_lists())
             older = select(func.count()).select_from(Event).where(Event.occurred_at < cutoff)
             if upto is None:
                 kept = session.scalar(older) or 0
@@ -1035,32 +1033,47 @@ def _export_csv(profile: dict[str, Any], records: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
-def _recorded_policies_in_force(uow: Any) -> set[int]:
-    """The newest version of each policy title as the kiosk recorded it (the register's
-    own list changes, ``uow.recorded_lists``), whatever the policies table holds now."""
+# The lists as the register records them (``uow.recorded_lists``): table -> key -> row.
+RecordedLists = Mapping[str, Mapping[Any, Any]]
+
+
+def _recorded_in_force(recorded: RecordedLists) -> tuple[set[int], set[int]]:
+    """The staff still there and the newest version of each policy title as the kiosk
+    recorded them (the register's own list changes), whatever the tables hold now."""
+    staying = {
+        key
+        for key, row in recorded.get("staff", {}).items()
+        if isinstance(row, dict) and type(key) is int and row.get("retired_at") is None
+    }
     newest: dict[str, int] = {}
-    for key, row in uow.recorded_lists()["policies"].items():
+    for key, row in recorded.get("policies", {}).items():
         if isinstance(row, dict) and type(key) is int:
             title = str(row.get("title"))
             newest[title] = max(newest.get(title, key), key)
-    return set(newest.values())
+    return staying, set(newest.values())
 
 
 def _live_event_ids(
-    session: Session, now: datetime, today: date, recorded_policies: Set[int] = frozenset()
+    session: Session, now: datetime, today: date, recorded: RecordedLists | None = None
 ) -> set[int]:
-    """Events that still define the current state: never purged. ``recorded_policies``:
-    the versions in force as the kiosk recorded them, whose agreements are kept besides
-    those in force on the list: a version published without the school key (the kiosks'
-    login may add policies) made every agreement to the school's own history, and the
-    purge removed them."""
+    """Events that still define the current state: never purged. ``recorded``: the lists
+    as the kiosk recorded them, whose staff still there and policy versions in force count
+    besides the tables': a version published, or a person marked as having left, without
+    the school key (the kiosks' login may add policies and retire anyone but an admin) made
+    every agreement to the school's own policy, or the person's training and exemption,
+    history, and the purge removed them for good."""
+    staying, recorded_policies = _recorded_in_force(recorded or {})
     ids: set[int] = {held.event_id for held in state.phones_now(session)}
     for item in state.offsite_now(session, now):
         ids.add(item.event_id)
         latest = state.device_event(session, item.device.id)
         if latest is not None:
             ids.add(latest.id)
-    people = list(session.scalars(select(Staff).where(Staff.retired_at.is_(None))))
+    people = [
+        person
+        for person in session.scalars(select(Staff))
+        if person.retired_at is None or person.id in staying
+    ]
     for person in state.staff_infos(session, people).values():
         exemption = state.exemption_of(session, person, today)
         if exemption is not None:
@@ -1089,7 +1102,7 @@ def _purge_limit(
     now: datetime,
     today: date,
     key: bytes,
-    recorded_policies: Set[int],
+    recorded: RecordedLists,
 ) -> int | None:
     """The id of the last event to remove (a prefix of the chain), or None."""
     first_young = session.scalar(select(func.min(Event.id)).where(Event.occurred_at >= cutoff))
@@ -1097,7 +1110,7 @@ def _purge_limit(
     if newest is None:
         return None
     upto = first_young - 1 if first_young is not None else newest
-    live = _live_event_ids(session, now, today, recorded_policies)
+    live = _live_event_ids(session, now, today, recorded)
     if live:
         upto = min(upto, min(live) - 1)
     # The database's own rule (guards.protected_min_sql), reference rows aside: the purge

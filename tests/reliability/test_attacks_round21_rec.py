@@ -252,3 +252,46 @@ def test_a_calendar_import_warns_of_the_schools_terms_it_drops_behind_one_withou
 
     assert not result.imported and result.needs_replace, result
     assert [e.name for e in result.upcoming_dropped(clock().date())] == ["Spring term"]
+
+
+def test_the_purge_keeps_a_persons_training_behind_a_leaving_without_the_key(
+    services: Services, clock: FakeClock, db_url: str
+) -> None:
+    # Alice declared her display-screen training in March 2022; the office changed her
+    # e-mail address in 2024. Then the kiosks' login marked her as having left, without the
+    # school key (on PostgreSQL it may retire anyone but an admin: the database applies
+    # it). The purge keeps the training of the staff still there only, read from the list:
+    # it removed Alice's for good, and put back on the list she was asked to declare it
+    # again, the register holding no record she ever had.
+    clock.set(EARLY)
+    make_school(services)
+    make_ready(services, "ASMITH")
+    with meddle(db_url) as db:
+        alice = int(db.execute("SELECT id FROM staff WHERE code = 'ASMITH'")[0][0])
+        [(trained,)] = db.execute(
+            "SELECT id FROM events WHERE kind = 'vdu_training_declared' AND staff_id = %s",
+            (alice,),
+        )
+    clock.set(datetime(2023, 6, 1, 9, 0, tzinfo=UTC))  # the policy's yearly version
+    services.policies.publish(SEED_POLICY_TITLE, "2023", "Use school laptops with care.")
+    make_ready(services, "BJONES")
+    clock.set(LATER)
+    services.people.import_staff_csv(
+        b"code,name,email\nASMITH,Alice Smith,alice.smith@school.example\n", admin_code="CHEAD"
+    )
+    row = _recorded_row(db_url, "staff", alice)
+    _forge_dated_ahead(
+        db_url,
+        "reference_changed",
+        {"table": "staff", "key": alice, "row": row | {"retired_at": "2024-06-05T09:00:00+00:00"}},
+        at=clock(),
+        category="reference",
+    )
+    with meddle(db_url) as db:  # (applied on SQLite by its trigger, on PostgreSQL by hand)
+        db.execute("UPDATE staff SET retired_at = %s WHERE id = %s", (clock(), alice))
+
+    report = services.backup.purge(BEFORE, "CHEAD")
+
+    assert report.last_removed_id is None or report.last_removed_id < trained, report
+    kept = {r.event_id for r in services.register.day(EARLY.date()).rows}
+    assert trained in kept, report.summary
