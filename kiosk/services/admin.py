@@ -39,7 +39,8 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from kiosk.config import data_dir
-from kiosk.db.models import Event, KioskSetting
+from kiosk.db.models import KioskSetting
+from kiosk.domain.chain import UnreadableEvent, parse_details
 from kiosk.domain.errors import DatabaseUnavailable, InvalidInput, KioskError, RuleViolation
 from kiosk.domain.events import EventKind, Role
 from kiosk.domain.scan import MIN_PIN_LENGTH
@@ -406,12 +407,11 @@ class AdminService(UseCases):
         kiosk = self.ctx.settings.kiosk_name[:64]
         try:
             with self.ctx.write() as uow:
+                # Only a lockout the kiosk recorded is one already in the register: one the
+                # kiosks' login appended, without the key, is no record of this one.
                 recorded = {
                     (details.get("locked_until"), details.get("kiosk"))
-                    for details in uow.session.scalars(
-                        select(Event.details).where(Event.kind == EventKind.ADMIN_LOCKOUT.value)
-                    )
-                    if isinstance(details, dict)
+                    for _at, details in _recorded_lockouts(uow.session, uow.ctx.key)
                 }
                 count = 0
                 for item in kept:
@@ -502,7 +502,7 @@ class AdminService(UseCases):
         if not check.ok:
             return check
         with self.ctx.read() as session:
-            lockouts = _lockouts_since(session, since)
+            lockouts = _lockouts_since(session, since, key)
         return PinCheck(True, check.message, MAX_FAILURES, None, lockouts)
 
     def sign_in(self, pin: str, code: str) -> SignIn:
@@ -571,14 +571,34 @@ def _locked_message(until: datetime, now: datetime) -> str:
     return f"Too many wrong PINs: the admin console is locked for {minutes} more minute(s)."
 
 
-def _lockouts_since(session: Session, since: datetime | None) -> tuple[datetime, ...]:
-    stmt = select(Event.occurred_at, Event.details).where(
-        Event.kind == EventKind.ADMIN_LOCKOUT.value
+def _recorded_lockouts(
+    session: Session, key: bytes, since: datetime | None = None
+) -> Iterator[tuple[datetime, dict[str, Any]]]:
+    """The PIN pad lockouts the kiosk recorded (from ``since``), with their details, each
+    one's hash and MAC checked with ``key``, the school's (as verify checks them)."""
+    from kiosk.services.integrity import seal_fault, stored_events, stored_time
+
+    for row in stored_events(session, (EventKind.ADMIN_LOCKOUT.value,), since=since):
+        if seal_fault(row, key) is not None:
+            continue  # not the kiosk's: verify names it
+        try:
+            recorded = stored_time(row["occurred_at"])
+            details = parse_details(row["details"]) if row["details"] is not None else None
+        except (UnreadableEvent, ValueError, TypeError):
+            continue  # (the kiosk's own always reads)
+        yield recorded, details if isinstance(details, dict) else {}
+
+
+def _lockouts_since(session: Session, since: datetime | None, key: bytes) -> tuple[datetime, ...]:
+    """The PIN pad lockouts the kiosk recorded after ``since`` (the last sign-in on this
+    keyboard): one appended by the kiosks' login without the key (dated 2999: at every
+    sign-in for ever) told each admin that five wrong PINs had locked the console when
+    nobody had typed one."""
+    return tuple(
+        _locked_at(recorded, details)
+        for recorded, details in _recorded_lockouts(session, key, since)
+        if since is None or recorded > since
     )
-    if since is not None:
-        stmt = stmt.where(Event.occurred_at > since)
-    rows = session.execute(stmt.order_by(Event.id))
-    return tuple(_locked_at(recorded, details) for recorded, details in rows)
 
 
 def _locked_at(recorded: datetime, details: Any) -> datetime:

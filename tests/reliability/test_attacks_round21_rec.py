@@ -295,3 +295,31 @@ def test_the_purge_keeps_a_persons_training_behind_a_leaving_without_the_key(
     assert report.last_removed_id is None or report.last_removed_id < trained, report
     kept = {r.event_id for r in services.register.day(EARLY.date()).rows}
     assert trained in kept, report.summary
+
+
+# --- PIN pad lockouts the kiosk did not record ----------------------------------------------
+
+
+def test_a_lockout_written_without_the_key_is_not_reported_at_the_admins_sign_in(
+    services: Services, clock: FakeClock, db_url: str
+) -> None:
+    # The kiosks' login appended "Admin console locked (wrong PINs)" events without the
+    # school key, one dated in the year 2999. Each admin signing in was told "Since the last
+    # admin sign-in, five wrong PINs locked the console 2 times: ... Each is in the
+    # register", at every sign-in for ever: someone guessing the PIN, that never happened.
+    shift_school(services)
+    services.admin.set_pin("402718", admin_code="CHEAD")
+    assert services.admin.check_pin("402718").ok
+    clock.advance(minutes=5)
+    for at in (clock(), datetime(2999, 1, 1, tzinfo=UTC)):
+        _forge_dated_ahead(
+            db_url,
+            "admin_lockout",
+            {"failures": 5, "locked_until": at.isoformat(), "kiosk": "test-kiosk"},
+            at=at,
+        )
+    clock.advance(minutes=5)
+
+    check = services.admin.check_pin("402718")
+
+    assert check.ok and check.lockouts_since_last_sign_in == (), check
