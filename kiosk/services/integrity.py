@@ -112,7 +112,7 @@ from kiosk.services.secret import (
     read_small_file,
     school_key_if_present,
 )
-from kiosk.services.uow import LABEL_KEYS, MAX_EVENT_ID, UnitOfWork, iso
+from kiosk.services.uow import LABEL_KEYS, MAX_EVENT_ID, UnitOfWork, first_mac_id, iso
 from kiosk.services.wholefile import written_whole
 
 PURGE_ACTION = "events_purged"
@@ -3004,12 +3004,16 @@ def last_anchor_at(session: Session, key: bytes) -> datetime | None:
     console say "last anchor taken" when none was."""
     anchor_kind = EventKind.ANCHOR_TAKEN.value
     # The newest few hundred only: an anchor is taken daily, and a pile of forged ones (each
-    # an HMAC to check) must not make every console sign-in slow.
+    # an HMAC to check) must not make every console sign-in slow. One without a MAC after
+    # the first with one is never the kiosk's: passed over in SQL, as for the kinds of
+    # device (a pile of them appended by the kiosks' login made the console say "no anchor
+    # taken yet" of a register anchored that day).
     for row in stored_events(
         session,
         (anchor_kind, EventKind.NOTICE_SENT.value),
         newest_first=True,
         limit=LAST_ANCHOR_CANDIDATES,
+        keyed_or_before=first_mac_id(session),
     ):
         if row["kind"] != anchor_kind:
             try:

@@ -11,7 +11,10 @@ import csv
 import io
 from datetime import UTC, datetime
 
+import pytest
+
 from kiosk.resources import SEED_POLICY_TITLE
+from kiosk.services import integrity
 from kiosk.services.app import Services
 from kiosk.services.register import RegisterFilter
 from tests.conftest import FakeClock
@@ -323,3 +326,25 @@ def test_a_lockout_written_without_the_key_is_not_reported_at_the_admins_sign_in
     check = services.admin.check_pin("402718")
 
     assert check.ok and check.lockouts_since_last_sign_in == (), check
+
+
+# --- the console's "last anchor taken" behind a pile without the key ------------------------
+
+
+def test_a_pile_of_anchors_without_the_key_does_not_hide_the_last_anchor(
+    services: Services, clock: FakeClock, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The office took an anchor and kept it. The kiosks' login appended more "anchor taken"
+    # events without the school key than the console looks through (500; 3 here): the
+    # console said "no anchor taken yet (kiosk anchor)" of a register anchored that day.
+    monkeypatch.setattr(integrity, "LAST_ANCHOR_CANDIDATES", 3)
+    shift_school(services)
+    services.integrity.anchor(admin_code="CHEAD")
+    taken = clock()
+    clock.advance(minutes=5)
+    for _ in range(3):
+        _forge_dated_ahead(db_url, "anchor_taken", {}, at=clock())
+    services.integrity.verify()
+
+    last = services.integrity.last_result()
+    assert last is not None and last.last_anchor_at == taken, last
