@@ -533,7 +533,7 @@ class BackupService(UseCases):
         with self.ctx.write() as uow:
             session = uow.session
             person = state.get_staff_info(session, code, active=False)
-            _refuse_a_row_not_recorded(uow, person)
+            not_recorded = _refuse_a_row_not_recorded(uow, person)
             by = state.get_staff_info(session, admin_code) if admin_code else None
             records = [
                 _export_record(values, person, zone) for values in _person_events(session, person)
@@ -548,6 +548,10 @@ class BackupService(UseCases):
                 "roles": sorted(person.roles),
                 "on_list_since": staff_row.created_at.isoformat(),
                 "left": staff_row.retired_at.isoformat() if staff_row.retired_at else None,
+                # What of these the register never recorded (changed in the database by the
+                # kiosks' login or a shell, without the key), with what it does record: a
+                # made-up address went to the person as the school's record of them.
+                "not_as_the_register_recorded": not_recorded,
             }
             uow.record(
                 EventKind.ADMIN_ACTION,
@@ -846,17 +850,28 @@ def _verify_file(
     return report
 
 
-def _refuse_a_row_not_recorded(uow: Any, person: StaffInfo) -> None:
+def _refuse_a_row_not_recorded(uow: Any, person: StaffInfo) -> str | None:
     """RuleViolation, nothing exported, when the staff list's row found for the code asked
     does not hold that code in the register's record of it (a code changed, or the row
     added, in the database itself): two codes swapped there by the kiosks' login or a shell
-    sent Ben's phones and laptops out as Alice's subject access export, under her code. (A
-    name or an e-mail changed there leaves the events the person's own: verify names it.)"""
+    sent Ben's phones and laptops out as Alice's subject access export, under her code. A
+    name or an e-mail changed there leaves the events the person's own: exported, with
+    what the register records of each such field said (None: the row is as recorded)."""
     recorded = uow.recorded_lists()["staff"].get(person.id)
     stored = table_rows(uow.session.connection(), "staff", key=person.id).get(person.id)
     if recorded is not None and stored is not None:
         if recorded.get("code") == stored.get("code"):
-            return
+            fields = differing_fields("staff", recorded, stored)
+            if not fields:
+                return None
+            held = "; ".join(
+                f"{field} (the register records {field_value(_as_recorded(recorded.get(field)))})"
+                for field in fields
+            )
+            return (
+                f"{held}: changed in the database, not recorded by the kiosk (kiosk verify "
+                "names it; `kiosk lists put-back` puts it back)"
+            )
         who = (
             f"the register records that person as {display_text(str(recorded.get('code')))[:40]}"
             f", {display_text(str(recorded.get('name')))[:80]}"
@@ -870,6 +885,15 @@ def _refuse_a_row_not_recorded(uow: Any, person: StaffInfo) -> None:
         "record. `kiosk lists put-back --admin CODE` puts the lists back as the register "
         "recorded them; then export again. `kiosk verify` names the change."
     )
+
+
+def _as_recorded(value: Any) -> str:
+    """A field of a recorded list row as the export says it (a list of roles as words)."""
+    if value is None:
+        return "none"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "none"
+    return display_text(str(value))[:200]
 
 
 def _person_events(session: Session, person: StaffInfo) -> Iterator[Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -348,3 +349,39 @@ def test_a_pile_of_anchors_without_the_key_does_not_hide_the_last_anchor(
 
     last = services.integrity.last_result()
     assert last is not None and last.last_anchor_at == taken, last
+
+
+# --- the subject access export's details of the person ---------------------------------------
+
+
+def test_the_subject_access_export_says_which_details_the_register_did_not_record(
+    services: Services, clock: FakeClock, db_url: str
+) -> None:
+    # The kiosks' login changed Alice's e-mail address and name on the staff list, without
+    # the school key (the database applies it). Her subject access export gave them as her
+    # details, with nothing to say the register never recorded them: a made-up address went
+    # to her as the school's record of her.
+    shift_school(services)
+    alice = _staff_id(db_url, "ASMITH")
+    row = _recorded_row(db_url, "staff", alice)
+    changed = row | {"email": "alice@elsewhere.example", "name": "Alice Smyth"}
+    _forge_dated_ahead(
+        db_url,
+        "reference_changed",
+        {"table": "staff", "key": alice, "row": changed},
+        at=clock(),
+        category="reference",
+    )
+    with meddle(db_url) as db:  # (applied on SQLite by its trigger, on PostgreSQL by hand)
+        db.execute(
+            "UPDATE staff SET email = %s, name = %s WHERE id = %s",
+            (changed["email"], changed["name"], alice),
+        )
+
+    export = json.loads(services.backup.export_staff("ASMITH", "json").content)
+    said = str(export["staff"].get("not_as_the_register_recorded"))
+    assert "email" in said and "name" in said, export["staff"]
+    assert row["email"] in said and "Alice Smith" in said, said  # what the register holds
+    # A person whose row is as recorded says nothing of it.
+    plain = json.loads(services.backup.export_staff("BJONES", "json").content)
+    assert plain["staff"]["not_as_the_register_recorded"] is None
