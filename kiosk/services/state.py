@@ -42,12 +42,15 @@ from kiosk.services.views import (
 
 def not_voided(event: type[Event] | Any = Event) -> ColumnElement[bool]:
     """No correction event voids ``event``: the Event entity, an ``aliased()`` of it, or an
-    alias of the events table (the Core statements of ``staff_status``)."""
+    alias of the events table (the Core statements of ``staff_status``). A correction
+    voids only an event before it in the chain: one written below it (a shell on the SQLite
+    file, id 0; the kiosk never writes one, and verify names it) is none."""
     correction = Event.__table__.alias("correction")
     ident = event.c.id if isinstance(event, FromClause) else event.id
     return ~exists().where(
         correction.c.kind == EventKind.CORRECTION.value,
         correction.c.target_event_id == ident,
+        correction.c.id > ident,
     )
 
 
@@ -61,9 +64,11 @@ def first_correction(void: Any, event: Any = Event) -> ColumnElement[bool]:
     return and_(
         void.target_event_id == event.id,
         void.kind == EventKind.CORRECTION.value,
+        void.id > event.id,  # (one below what it voids is none: ``not_voided``)
         ~exists().where(
             other.c.kind == EventKind.CORRECTION.value,
             other.c.target_event_id == event.id,
+            other.c.id > event.id,
             other.c.id < void.id,
         ),
     )
@@ -248,7 +253,9 @@ def is_voided(session: Session, event_id: int) -> bool:
         session.scalar(
             select(
                 exists().where(
-                    Event.kind == EventKind.CORRECTION.value, Event.target_event_id == event_id
+                    Event.kind == EventKind.CORRECTION.value,
+                    Event.target_event_id == event_id,
+                    Event.id > event_id,  # (one below what it voids is none: ``not_voided``)
                 )
             )
         )

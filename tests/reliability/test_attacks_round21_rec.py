@@ -385,3 +385,37 @@ def test_the_subject_access_export_says_which_details_the_register_did_not_recor
     # A person whose row is as recorded says nothing of it.
     plain = json.loads(services.backup.export_staff("BJONES", "json").content)
     assert plain["staff"]["not_as_the_register_recorded"] is None
+
+
+# --- a correction slipped in below the event it voids -----------------------------------------
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_correction_below_the_event_it_voids_is_no_void(
+    services: Services, clock: FakeClock, db_url: str
+) -> None:
+    # The office voided Alice's deposit ("scanned twice"). A shell on the SQLite file then
+    # wrote a second correction of it at id 0, below it, "Phone confiscated by the Head":
+    # the register showed that reason as the void's, and her subject access export said
+    # the deposit was voided by event 0, "NOT recorded by the kiosk", of a void the office
+    # had recorded. A correction always comes after what it voids (the kiosk never writes
+    # one below; verify names it as "an id after its own").
+    from tests.reliability.test_attacks_round20_rec import _slip_in_below
+
+    shift_school(services)
+    deposit = services.phones.deposit("ASMITH").event_id
+    void = services.register.void(deposit, reason="scanned twice", admin_code="CHEAD").event_id
+    _slip_in_below(
+        db_url,
+        "correction",
+        "correction",
+        at=clock(),
+        target_event_id=deposit,
+        details={"reason": "Phone confiscated by the Head", "voided_kind": "phone_deposited"},
+    )
+
+    row = {r.event_id: r for r in services.register.day(clock().date()).rows}[deposit]
+    assert row.voided and row.void_reason == "scanned twice", row
+    export = json.loads(services.backup.export_staff("ASMITH", "json").content)
+    [mine] = [e for e in export["events"] if e["event_id"] == deposit]
+    assert mine["voided_by_event"] == void, mine
