@@ -99,7 +99,8 @@ async def test_esc_while_a_form_is_saving_does_not_pass_for_a_cancel(
         await typed(pilot, "a")
         await wait_until(pilot, lambda: isinstance(app.screen, FormDialog))
         await quiet(pilot)
-        await typed(pilot, "JBLOGGS⏎Joe Bloggs⏎⏎⏎")  # Enter through email and the list
+        # Enter through email, the list (Enter opens it, Enter chooses) and the roles
+        await typed(pilot, "JBLOGGS⏎Joe Bloggs⏎⏎⏎⏎⏎")
         await wait_until(pilot, lambda: any("Saving" in m for m in messages(app)))
         await typed(pilot, "⎋")
         await pilot.pause(0.3)

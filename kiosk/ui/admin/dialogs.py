@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from time import monotonic
 from typing import Any
 
@@ -12,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
 from kiosk.ui.admin.widgets import FeedbackLine, SecretInput
@@ -285,12 +287,42 @@ class FormDialog(ConsoleModal):
             error=True,
         )
 
+    def _field_widgets(self) -> list[Widget]:
+        """The form's fields in their order, a choice (a ``Select``) as much as a text."""
+        return [self.query_one(f"#field-{spec.name}") for spec in self.fields]
+
+    def on_mount(self) -> None:
+        for widget in self._field_widgets():
+            if isinstance(widget, Select):
+                self.watch(widget, "expanded", partial(self._list_closed, widget), init=False)
+
+    def _list_closed(self, select: Select[Any], expanded: bool) -> None:
+        """A choice's list closed: a choice made in it (Enter, a click) moves the cursor on
+        to the next field, or to the button that saves after the last one, as Enter in a
+        text does. The choice took the focus back just before closing (``Select`` asks the
+        app for it first); the list closed with Esc asks after this, and stays."""
+        if not expanded:
+            self.app.call_later(self._move_on_from, select)
+
+    def _move_on_from(self, select: Select[Any]) -> None:
+        if not self.is_attached or self.app.screen is not self or self.focused is not select:
+            return
+        fields = self._field_widgets()
+        index = fields.index(select)
+        if index < len(fields) - 1:
+            fields[index + 1].focus()
+        else:
+            self.query_one("#submit", Button).focus()
+
     @on(Input.Submitted)
     def _enter(self, event: Input.Submitted) -> None:
-        inputs = list(self.query(Input))
-        index = inputs.index(event.input) if event.input in inputs else -1
-        if 0 <= index < len(inputs) - 1:
-            inputs[index + 1].focus()
+        # The next field, a choice too: Enter after the last text of a form whose choice
+        # came after it ("Must staff acknowledge it?", a device's kind) saved at once, or
+        # jumped over the choice to the next text, the choice never put before the office.
+        fields = self._field_widgets()
+        index = fields.index(event.input) if event.input in fields else -1
+        if 0 <= index < len(fields) - 1:
+            fields[index + 1].focus()
         elif self.careful:
             self.query_one("#form-message", FeedbackLine).say(
                 f"Press Enter again to {self.careful} (Esc: cancel, nothing recorded)."

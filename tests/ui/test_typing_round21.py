@@ -1,0 +1,86 @@
+"""Round 21: typing in the console's forms. Enter in a field moves on to the next field,
+choices included: it never jumps over a choice to save, or to the field after it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Button, DataTable, Select
+
+from kiosk.services.app import Services
+from kiosk.ui.admin.dialogs import FormDialog
+from tests.ui.admin_support import SIZE, ConsoleHost, wait_until
+from tests.ui.test_admin_console import services  # noqa: F401  (the console's school)
+
+pytestmark = pytest.mark.ui
+
+
+async def test_enter_after_the_policy_file_goes_to_the_acknowledge_choice_not_publish(
+    services: Services,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # The office publishes a document for reference: title, Enter, version, Enter, the
+    # file, Enter (as in every field before it), expecting "Must staff acknowledge it?"
+    # next. That Enter published it at once, "Yes: everyone is asked" never put before
+    # her: every member of staff was asked to acknowledge it, and a published version
+    # cannot be changed.
+    text = tmp_path / "guide.md"
+    text.write_text("# Lunch rota guide\n\nWho is on duty when.\n", encoding="utf-8")
+    before = {p.title for p in services.policies.current()}
+    app = ConsoleHost(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.focused, DataTable))
+        await pilot.press("4")  # Policies
+        await wait_until(
+            pilot, lambda: app.focused is not None and app.focused.id == "policies-table"
+        )
+        await pilot.press("u")
+        await wait_until(pilot, lambda: isinstance(app.screen, FormDialog))
+        dialog = app.screen
+        title = dialog.query_one("#field-title")
+        await wait_until(pilot, lambda: app.focused is title)
+        title.value = ""  # type: ignore[attr-defined]
+        await pilot.press(*"Lunch rota guide", "enter", *"Dec 2026", "enter")
+        await pilot.press(*str(text), "enter")
+        await pilot.pause()
+        assert app.screen is dialog, "published on the Enter after the file's path"
+        assert {p.title for p in services.policies.current()} == before
+        required = dialog.query_one("#field-required", Select)
+        await wait_until(pilot, lambda: app.focused is required)
+        # Enter opens the choice, Down and Enter choose "No: for reference"; the cursor goes
+        # on to Publish, and Enter there publishes what the form shows.
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: required.expanded)
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: required.value == "no")
+        submit = dialog.query_one("#submit", Button)
+        await wait_until(pilot, lambda: app.focused is submit)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen is not dialog)
+    published = next(p for p in services.policies.current() if p.title == "Lunch rota guide")
+    assert published.required is False
+
+
+async def test_enter_after_a_device_tag_goes_to_its_kind_not_past_it(
+    services: Services,  # noqa: F811
+) -> None:
+    # "TAB-03", Enter, "iPad 3", Enter added a laptop: Enter after the tag jumped over
+    # "Kind" (a laptop, as it opens) to the description.
+    app = ConsoleHost(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.focused, DataTable))
+        await pilot.press("8")  # People
+        await wait_until(pilot, lambda: app.focused is not None and app.focused.id == "staff-table")
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, FormDialog))
+        dialog = app.screen
+        await wait_until(pilot, lambda: app.focused is dialog.query_one("#field-tag"))
+        await pilot.press(*"TAB-03", "enter")
+        await pilot.pause()
+        kind = dialog.query_one("#field-kind", Select)
+        await wait_until(pilot, lambda: app.focused is kind)
+        await pilot.press(*"iPad 3", "enter")
+        await pilot.pause()
+        assert app.screen is dialog
+    assert "TAB-03" not in {d.tag for d in services.people.list_devices()}
