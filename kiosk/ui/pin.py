@@ -24,7 +24,7 @@ from textual.containers import Grid, Vertical
 from textual.widgets import Button, Input, Static
 
 from kiosk.domain.errors import DatabaseUnavailable, KioskError
-from kiosk.domain.scan import may_be_the_pin, parse_scan
+from kiosk.domain.scan import MIN_PIN_LENGTH, may_be_the_pin, parse_scan
 from kiosk.domain.text import display_text
 from kiosk.ui.base import StaffModal, said_on_the_kiosk
 from kiosk.ui.widgets import MaskedInput, Notice, TouchButton
@@ -173,6 +173,18 @@ class PinScreen(StaffModal):
                 return
             if not self.digits:
                 self.show_error("Type the PIN first.", title="PIN")
+                return
+            if len(self.digits) < MIN_PIN_LENGTH:
+                # No PIN is that short: the end of one whose start a badge cleared ("2468",
+                # a badge, "10"), or a slip. Not checked, so not counted against the pad
+                # (five lock it), as `kiosk admin`'s sign-in sends none either.
+                self.digits = ""
+                self._show_dots()
+                self.show_error(
+                    f"Too short for the PIN: it has {MIN_PIN_LENGTH} digits at least. It was "
+                    "not counted as an attempt; type the whole PIN, then Enter.",
+                    title="Not a PIN",
+                )
                 return
             pin, self.digits = self.digits, ""
             self._show_dots()

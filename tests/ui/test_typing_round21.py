@@ -8,9 +8,13 @@ from pathlib import Path
 import pytest
 from textual.widgets import Button, DataTable, Select
 
+from kiosk.domain.scan import MIN_PIN_LENGTH
 from kiosk.services.app import Services
 from kiosk.ui.admin.dialogs import FormDialog
+from kiosk.ui.pin import PinScreen
 from tests.ui.admin_support import SIZE, ConsoleHost, wait_until
+from tests.ui.conftest import ADMIN_PIN
+from tests.ui.kiosk_support import make_app, notice, press, running, scan, screen_text
 from tests.ui.test_admin_console import services  # noqa: F401  (the console's school)
 
 pytestmark = pytest.mark.ui
@@ -84,3 +88,32 @@ async def test_enter_after_a_device_tag_goes_to_its_kind_not_past_it(
         await pilot.pause()
         assert app.screen is dialog
     assert "TAB-03" not in {d.tag for d in services.people.list_devices()}
+
+
+# --- the kiosk's PIN pad ---------------------------------------------------------------------
+
+
+async def test_the_end_of_a_pin_typed_after_a_badge_cleared_its_start_is_no_attempt(
+    school: Services,
+) -> None:
+    # "2468", a colleague's badge scanned (the pad clears what was typed, not an attempt),
+    # "10" and Enter, the admin typing on: "10" was checked as a PIN, "Wrong PIN. 4 attempts
+    # left.", towards locking the pad. No PIN is that short (kiosk admin's sign-in sends
+    # none either): it is refused, saying so, and not counted.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await press(pilot, "f10")
+        assert isinstance(app.screen, PinScreen)
+        await press(pilot, *"2468")
+        await scan(pilot, "SRK1:S:CBAKER")
+        await press(pilot, *"10", "enter")
+        said = notice(app)
+        assert "attempts left" not in said and "Wrong PIN" not in said, said
+        assert f"{MIN_PIN_LENGTH} digits at least" in said and "not counted" in said, said
+        assert "●" not in screen_text(app)  # cleared, for the PIN typed again
+        await press(pilot, *"99999", "enter")  # one digit short: no attempt either
+        assert "attempts left" not in notice(app)
+        await press(pilot, *"999999", "enter")
+        assert "Wrong PIN. 4 attempts left." in notice(app)
+        await press(pilot, *ADMIN_PIN, "enter")
+        assert app.screen.stage == "badge"  # type: ignore[attr-defined]
