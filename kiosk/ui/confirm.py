@@ -27,8 +27,13 @@ from kiosk.ui.base import (
 from kiosk.ui.formats import clock_time, long_date
 from kiosk.ui.widgets import OK_MARK, assemble, plain, update_if_changed
 
-# Keys that, on the confirmation, mean "back to the start" and nothing more.
-HOME_ONLY = frozenset({"enter", "ctrl+m", "ctrl+j", "escape"})
+# Keys that, on the confirmation, mean "back to the start" and nothing more. F2 too: home's
+# F2 (Phone in / out) records the next badge's phone on the badge alone, and F2 on the
+# confirmation is as often the last person's "press any key" (the key that just did the
+# deposit, under their finger) or a second press, not sure the first took: carried home, the
+# next colleague's badge, a moment later, recorded their phone in or out unseen. The keys
+# that only lead to a screen (F3, F4, F5, F10) are carried home.
+HOME_ONLY = frozenset({"enter", "ctrl+m", "ctrl+j", "escape", "f2"})
 # A function key within READ_SECONDS of the confirmation being drawn (or typed before it) is
 # the second press of a double press on the screen before, not the next person's choice.
 
@@ -123,10 +128,10 @@ class ConfirmScreen(PlainBackgroundMixin, ReusableScreenMixin, KioskScreenMixin,
         order typed). A printable one is the start of the next person's code: it is read
         again on the home screen, into its code field, before any key typed after it (not
         lost, never an action; the rest of a code typed in one burst follows it there). A
-        function key (F2 Phone in / out, F10 Admin...) pressed once the confirmation has
-        been seen is read again there too, as home's key. Enter and Esc only return home,
-        and so does a key typed before it was drawn (a double press of F2 must not arm home
-        for the next person's badge)."""
+        function key that leads to a screen (F3 Sign a laptop out, F10 Admin...) pressed
+        once the confirmation has been seen is read again there too, as home's key. Enter,
+        Esc and F2 (Phone in / out: it records on the next badge alone) only return home,
+        and so does a key typed before it was drawn (a double press on the screen before)."""
         if not self.is_current:
             return False
         again = (event.is_printable and bool(event.character)) or (

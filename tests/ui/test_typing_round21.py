@@ -11,10 +11,20 @@ from textual.widgets import Button, DataTable, Select
 from kiosk.domain.scan import MIN_PIN_LENGTH
 from kiosk.services.app import Services
 from kiosk.ui.admin.dialogs import FormDialog
+from kiosk.ui.confirm import ConfirmScreen
+from kiosk.ui.person import PersonScreen
 from kiosk.ui.pin import PinScreen
 from tests.ui.admin_support import SIZE, ConsoleHost, wait_until
 from tests.ui.conftest import ADMIN_PIN
-from tests.ui.kiosk_support import make_app, notice, press, running, scan, screen_text
+from tests.ui.kiosk_support import (
+    events,
+    make_app,
+    notice,
+    press,
+    running,
+    scan,
+    screen_text,
+)
 from tests.ui.test_admin_console import services  # noqa: F401  (the console's school)
 
 pytestmark = pytest.mark.ui
@@ -117,3 +127,35 @@ async def test_the_end_of_a_pin_typed_after_a_badge_cleared_its_start_is_no_atte
         assert "Wrong PIN. 4 attempts left." in notice(app)
         await press(pilot, *ADMIN_PIN, "enter")
         assert app.screen.stage == "badge"  # type: ignore[attr-defined]
+
+
+# --- the confirmation's "press any key" --------------------------------------------------------
+
+
+async def test_f2_pressed_to_leave_a_confirmation_records_nothing_for_the_next_badge(
+    school: Services,
+) -> None:
+    # Esha deposits her phone with F2; her confirmation says "press any key", and the key
+    # under her finger is F2 again (or she presses it again, not sure it took). Home was
+    # armed with Phone in / out, and Alice's badge a moment later recorded her phone (her
+    # phone collected from the store, in the register, without her screen or a key of
+    # hers). F2 on a confirmation goes home and arms nothing: Alice's badge shows her
+    # screen, and her own Enter deposits.
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:EPATEL")
+        await press(pilot, "f2")  # her phone in: the confirmation
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.pause(0.6)  # the confirmation read
+        await press(pilot, "f2")
+        assert type(app.screen).__name__ == "HomeScreen"
+        assert app.screen.intent is None  # type: ignore[attr-defined]
+        before = len(events(school))
+        await scan(pilot, "SRK1:S:ASMITH")
+        assert isinstance(app.screen, PersonScreen)
+        assert events(school)[before:] == []
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ConfirmScreen)
+    assert [(kind, d["staff_code"]) for kind, d in events(school)[before:]] == [
+        ("phone_deposited", "ASMITH")
+    ]
