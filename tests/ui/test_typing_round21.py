@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import Button, DataTable, Select
+from textual.widgets import Button, Checkbox, DataTable, Input, Select
 
 from kiosk.domain.scan import MIN_PIN_LENGTH
 from kiosk.services.app import Services
@@ -159,3 +159,38 @@ async def test_f2_pressed_to_leave_a_confirmation_records_nothing_for_the_next_b
     assert [(kind, d["staff_code"]) for kind, d in events(school)[before:]] == [
         ("phone_deposited", "ASMITH")
     ]
+
+
+# --- the console's Export ---------------------------------------------------------------------
+
+
+async def test_an_export_limited_to_the_registers_filters_is_named_for_them(
+    services: Services,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The register filtered to Alice (a question about her phone), then "Export day…" and
+    # Enter: the file held Alice's events only ("Only events matching the register's
+    # filters" is ticked for the office, after the file name that Enter exports from), and
+    # was named register-2026-03-10.csv, as the day's whole register is: sent on as the
+    # day's register, it left out everyone else. The name says what the file holds, and
+    # follows the tick.
+    monkeypatch.chdir(tmp_path)
+    services.phones.deposit("ASMITH")
+    services.phones.deposit("EPATEL")
+    app = ConsoleHost(services)
+    async with app.run_test(size=SIZE) as pilot:
+        rows = app.screen.query_one("#reg-table", DataTable)
+        await wait_until(pilot, lambda: rows.row_count == 2)
+        staff = app.screen.query_one("#reg-staff", Select)
+        await wait_until(pilot, lambda: "ASMITH" in [v for _, v in staff._options])
+        staff.value = "ASMITH"
+        await wait_until(pilot, lambda: rows.row_count == 1)
+        await pilot.press("e")  # Export day…
+        tick = app.screen.query_one("#export-filtered", Checkbox)
+        await wait_until(pilot, lambda: tick.value)
+        path = app.screen.query_one("#export-path", Input)
+        await wait_until(pilot, lambda: path.value.endswith("-only-staff-ASMITH.csv"))
+        assert path.value == str(tmp_path / "register-2026-03-10-only-staff-ASMITH.csv")
+        tick.value = False  # the whole day after all
+        await wait_until(pilot, lambda: path.value == str(tmp_path / "register-2026-03-10.csv"))

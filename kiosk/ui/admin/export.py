@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,9 @@ from kiosk.ui.admin.files import csv_target, write_with
 from kiosk.ui.admin.widgets import FeedbackLine, Pane
 from kiosk.ui.text import plain
 from kiosk.ui.widgets import Tick
+
+# What a filter's words become in a file name (a code, a kind, a tag): anything else is "-".
+_FILE_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
 def describe(filters: RegisterFilter) -> str:
@@ -80,22 +84,30 @@ class ExportPane(Pane):
         self._show_filters()
 
     @staticmethod
-    def _default_path(first: date, last: date) -> Path:
+    def _default_path(first: date, last: date, filters: RegisterFilter | None = None) -> Path:
+        """The file's name: its dates, and the filters it is limited to (a file named for a
+        day that holds one person's events would be taken for the day's register)."""
         name = (
-            f"register-{first.isoformat()}.csv"
+            f"register-{first.isoformat()}"
             if first == last
-            else f"register-{first.isoformat()}-to-{last.isoformat()}.csv"
+            else f"register-{first.isoformat()}-to-{last.isoformat()}"
         )
-        return Path.cwd() / name
+        if filters is not None and filters != RegisterFilter():
+            name += "-only-" + _FILE_UNSAFE.sub("-", describe(filters)).strip("-")
+        return Path.cwd() / f"{name}.csv"
+
+    def _chosen_filters(self) -> RegisterFilter | None:
+        """The filters the export is limited to (None: the whole register)."""
+        return self.filters if self.query_one("#export-filtered", Checkbox).value else None
 
     def prefill(self, day: date, filters: RegisterFilter) -> None:
         """The register's shown day (and its filters) ready to export."""
         self.filters = filters
         self.query_one("#export-from", Input).value = day.strftime("%d/%m/%Y")
         self.query_one("#export-to", Input).value = day.strftime("%d/%m/%Y")
-        self._name_file(day, day)
         self.query_one("#export-filtered", Checkbox).value = filters != RegisterFilter()
         self._show_filters()
+        self._name_file(day, day)
         self.say(f"Ready to export {day:%A %d %B %Y}. Check the file name, then Export.")
         self.query_one("#export-go", Button).focus()
 
@@ -107,6 +119,7 @@ class ExportPane(Pane):
             self.filters = filters
             self.query_one("#export-filtered", Checkbox).value = filters != RegisterFilter()
             self._show_filters()
+            self._follow_name()
         focused = self.screen.focused
         if focused is None or focused not in self.query("*"):  # (prefill chose the button)
             self.query_one("#export-from", Input).focus()
@@ -123,12 +136,14 @@ class ExportPane(Pane):
 
     def _name_file(self, first: date, last: date) -> None:
         path = self.query_one("#export-path", Input)
-        self._named_for = str(self._default_path(first, last))
+        self._named_for = str(self._default_path(first, last, self._chosen_filters()))
         path.value = self._named_for
 
     @on(Input.Changed, "#export-from, #export-to")
-    def _dates_changed(self) -> None:
-        """The file name the pane chose follows the dates typed (not one the admin typed)."""
+    @on(Checkbox.Changed, "#export-filtered")
+    def _follow_name(self) -> None:
+        """The file name the pane chose follows the dates typed and whether the register's
+        filters are kept (not a name the admin typed)."""
         if self._named_for is None:
             return
         if self.query_one("#export-path", Input).value != self._named_for:
