@@ -231,6 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write CSV (spreadsheet-safe) to FILE, or to standard output with -",
     )
+    reg.add_argument(
+        "--replace", action="store_true", help="with --csv: write over FILE if it exists"
+    )
     reg.set_defaults(parser=reg)
 
     from kiosk.services.label_stock import DEFAULT_STOCK, STOCKS
@@ -847,17 +850,21 @@ def _cmd_register(args: argparse.Namespace) -> int:
         parser.error("--from and --to go together")
     if args.first and args.last < args.first:
         parser.error("--to is before --from")
+    if args.replace and not args.csv:
+        parser.error("--replace goes with --csv FILE")
     with _services(args, create=False) as services:
         from kiosk.domain.timeutil import local_date
 
         first = args.first or args.date or local_date(services.ctx.clock(), services.settings.zone)
         last = args.last or first
         if args.csv:
-            return _register_csv(services, args.csv, first, last)
+            return _register_csv(services, args.csv, first, last, replace=args.replace)
         return _register_table(services, first, last)
 
 
-def _register_csv(services: Services, target: str, first: date, last: date) -> int:
+def _register_csv(
+    services: Services, target: str, first: date, last: date, *, replace: bool = False
+) -> int:
     if target == "-":
         services.register.export_csv(sys.stdout, first, last)
         return 0
@@ -870,9 +877,17 @@ def _register_csv(services: Services, target: str, first: date, last: date) -> i
     if path.is_symlink():
         # One planted where the admin writes would redirect the names elsewhere.
         raise CliError(f"{target} cannot be written (it is a symbolic link).")
-    # Names: personal data, 0600, in a new file renamed onto the old one once written whole
-    # (an old export keeps neither its mode nor half of its rows; a failure leaves it as it
-    # was). A byte-order mark first, so Excel reads the file as UTF-8 (names with accents).
+    if path.exists() and not replace:
+        # Any CSV the office keeps (the roster it imports, the calendar) was written over by
+        # a day's register given its name: kept, as every other export keeps a file.
+        raise CliError(
+            f"{target} already exists: choose a new file name, or give --replace to write "
+            "over it. Nothing was written."
+        )
+    # Names: personal data, 0600, in a new file renamed onto the old one (--replace) once
+    # written whole (an old export keeps neither its mode nor half of its rows; a failure
+    # leaves it as it was). A byte-order mark first, so Excel reads the file as UTF-8
+    # (names with accents).
     from kiosk.services.wholefile import written_whole
 
     try:

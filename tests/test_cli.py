@@ -574,9 +574,10 @@ def test_register_csv_matches_the_database(
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [r["what"] for r in rows] == ["Phone deposited"]
 
-    # Written again where it was (a day exported anew), never through a symbolic link: one
-    # planted where the office writes would have put the names into another file.
-    assert run(capsys, "register", "--date", "2026-03-11", "--csv", str(target))[0] == 0
+    # Written again where it was (a day exported anew, --replace), never through a symbolic
+    # link: one planted where the office writes would have put the names into another file.
+    args = ("register", "--date", "2026-03-11", "--csv", str(target))
+    assert run(capsys, *args, "--replace")[0] == 0
     other = tmp_path / "notes.txt"
     other.write_text("keep\n", encoding="utf-8")
     link = tmp_path / "linked.csv"
@@ -1129,7 +1130,8 @@ def test_register_csv_replaces_a_file_whole_and_only_a_csv(
     old = tmp_path / "old.csv"
     old.write_text("last week's names\n", encoding="utf-8")
     old.chmod(0o644)
-    assert run(capsys, "register", "--date", "2026-03-10", "--csv", str(old))[0] == 0
+    args = ("register", "--date", "2026-03-10", "--csv", str(old), "--replace")
+    assert run(capsys, *args)[0] == 0
     assert old.stat().st_mode & 0o777 == 0o600
     assert old.read_bytes().startswith(b"\xef\xbb\xbf")
     assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

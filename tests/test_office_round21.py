@@ -1,0 +1,63 @@
+"""Round 21, the office's side: what a new member of the office types at the command line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kiosk.cli import main
+from kiosk.config import Settings
+from kiosk.db.engine import make_engine
+from kiosk.services.app import Services
+from tests.conftest import FakeClock
+from tests.school import make_school
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    status = main(list(args))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+@pytest.fixture
+def database(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
+    """The CLI's database (KIOSK_DATABASE_URL), a school on it, run from ``tmp_path``."""
+    monkeypatch.setenv("KIOSK_DATABASE_URL", db_url)
+    monkeypatch.chdir(tmp_path)
+    services = Services(make_engine(db_url), Settings(database_url=db_url), FakeClock())
+    make_school(services)
+    yield services
+    services.close()
+
+
+def test_register_csv_keeps_a_file_already_there_unless_replace(
+    database: Services, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: `kiosk register --csv staff.csv` (the roster the office imports, or any of the
+    # school's spreadsheets saved as CSV) wrote the day's register over it without a word:
+    # the roster was gone. The console's export, `kiosk export`, `kiosk labels` and `kiosk
+    # backup` all keep a file already there.
+    roster = tmp_path / "staff.csv"
+    roster.write_text("code,name\nASMITH,Alice Smith\n", encoding="utf-8")
+
+    status, out, err = run(capsys, "register", "--date", "2026-03-10", "--csv", "staff.csv")
+
+    assert status == 1 and out == ""
+    assert "staff.csv already exists" in err and "--replace" in err
+    assert roster.read_text(encoding="utf-8") == "code,name\nASMITH,Alice Smith\n"
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+    # Asked for, it is replaced whole (0600, the byte-order mark first).
+    status, _, err = run(
+        capsys, "register", "--date", "2026-03-10", "--csv", "staff.csv", "--replace"
+    )
+    assert status == 0 and "Wrote" in err
+    assert roster.read_bytes().startswith(b"\xef\xbb\xbfevent_id,")
+    assert roster.stat().st_mode & 0o777 == 0o600
+
+    # A new name is written as before.
+    status, _, _ = run(capsys, "register", "--date", "2026-03-10", "--csv", "register.csv")
+    assert status == 0 and (tmp_path / "register.csv").exists()
