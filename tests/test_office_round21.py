@@ -61,3 +61,33 @@ def test_register_csv_keeps_a_file_already_there_unless_replace(
     # A new name is written as before.
     status, _, _ = run(capsys, "register", "--date", "2026-03-10", "--csv", "register.csv")
     assert status == 0 and (tmp_path / "register.csv").exists()
+
+
+@pytest.mark.parametrize(
+    "code_cell",
+    [
+        "BJONES\u200b",  # a zero-width space after it (copied from a web page)
+        "\u2066BJONES\u2069",  # bidi isolates round it (a spreadsheet's right-to-left cell)
+        "BJ\u00adONES",  # a soft hyphen inside it
+        "",  # no code at all, the name there
+    ],
+)
+def test_retire_missing_keeps_someone_whose_code_cell_could_not_be_read(
+    services: Services, code_cell: str
+) -> None:
+    # `kiosk staff import roster.csv --skip-invalid --retire-missing`: Ben's line was left out
+    # (its code has an invisible character in it, or none), and he was then retired as "not
+    # in the file": his badge stopped working, though his line was there, named, in the file.
+    make_school(services)
+    lines = ["code,name,roles"]
+    for person in services.people.list_staff():
+        code = code_cell if person.code == "BJONES" else person.code
+        lines.append(f"{code},{person.name},{';'.join(sorted(person.roles))}")
+    report = services.people.import_staff_csv(
+        ("\n".join(lines) + "\n").encode(), skip_invalid=True, retire_missing=True
+    )
+    assert [p.line for p in report.problems] == [
+        i for i, line in enumerate(lines, 1) if "Ben Jones" in line
+    ], report.problems
+    assert report.retired == (), report
+    assert "BJONES" in {p.code for p in services.people.list_staff()}

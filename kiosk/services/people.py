@@ -35,6 +35,7 @@ from kiosk.domain.text import (
     check_typed_line,
     code_skeleton,
     lookalike_letters,
+    name_key,
     plain_line,
     unsafe_characters,
 )
@@ -609,7 +610,19 @@ def _check_roster(
                 continue
         kept.append(row)
     in_file = {r["code"] for r in rows} | {b["code"].upper() for b in unread if b["code"]}
-    missing = [p for p in people if p.retired_at is None and p.code not in in_file]
+    # A line left out still names whoever its code cell reads as ("BJONES" and a zero-width
+    # space, a soft hyphen, bidi marks round it), or, without a code, its name: they are in
+    # the file, and were retired as not in it, their line listed as a problem.
+    unread_codes = {code_skeleton(b["code"]) for b in unread if b["code"]} - {""}
+    unread_names = {name_key(b["name"]) for b in unread if b["name"]} - {""}
+    missing = [
+        p
+        for p in people
+        if p.retired_at is None
+        and p.code not in in_file
+        and code_skeleton(p.code) not in unread_codes
+        and name_key(p.name) not in unread_names
+    ]
     retired = [p.code for p in missing] if retire_missing else []
     # Who is admin after the import: the rows imported with the role, and those kept as
     # they are (not retired, and not imported: not in the file, or on a line left out).
