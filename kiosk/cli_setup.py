@@ -76,6 +76,8 @@ def add_staff_retire(staff_sub: SubParsers) -> None:
 
 
 def add_device_kind_commands(dev_sub: SubParsers) -> None:
+    import argparse  # the command line only: the kiosk app starts without it
+
     command(
         dev_sub,
         "kinds",
@@ -93,19 +95,22 @@ def add_device_kind_commands(dev_sub: SubParsers) -> None:
         help="add a kind of device (tablet, camera...) or change one's label and rules",
         description="Add a kind of device the school signs out, e.g. `kiosk devices kind add "
         "tablet --label Tablet --needs-charged`. Every kind needs the required policies "
-        "acknowledged before it goes off site. Giving an existing kind changes its label and "
-        "rules (laptop and work_phone are built in).",
+        "acknowledged before it goes off site. Giving an existing kind changes its label, "
+        "and the rules given (--no-needs-charged, --no-regular-use turn one off); the rules "
+        "left out stay as they are (laptop and work_phone are built in).",
     )
     kadd.add_argument("code", metavar="CODE", help="short name used in CSV files, e.g. tablet")
     kadd.add_argument("--label", required=True, help="shown on screens, e.g. 'iPad'")
     kadd.add_argument(
         "--needs-charged",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=None,
         help='the sign-out form asks "charged and ready" (as for work phones)',
     )
     kadd.add_argument(
         "--regular-use",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=None,
         help="a line manager must agree when taken home more often than the threshold "
         "(as for laptops)",
     )
@@ -262,14 +267,13 @@ def cmd_device_kind_add(args: argparse.Namespace) -> int:
         )
     added = kinds.kinds[-1] if kinds.get(args.code.strip().lower()) is None else None
     kind = added or kinds.require(args.code)
-    rules = []
-    if kind.needs_charged:
-        rules.append("asks 'charged and ready'")
-    if kind.regular_use:
-        rules.append("needs a line manager when taken home regularly")
-    print(
-        f"Kind {kind.code} ({kind.label}) recorded" + (f": {'; '.join(rules)}." if rules else ".")
-    )
+    rules = [
+        "asks 'charged and ready'" if kind.needs_charged else "no 'charged and ready'",
+        "needs a line manager when taken home regularly"
+        if kind.regular_use
+        else "no line manager needed when taken home regularly",
+    ]
+    print(f"Kind {kind.code} ({kind.label}) recorded: {'; '.join(rules)}.")
     print(f"Add devices of this kind with: kiosk devices add TAG --kind {kind.code}")
     return 0
 

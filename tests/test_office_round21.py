@@ -91,3 +91,42 @@ def test_retire_missing_keeps_someone_whose_code_cell_could_not_be_read(
     ], report.problems
     assert report.retired == (), report
     assert "BJONES" in {p.code for p in services.people.list_staff()}
+
+
+def test_a_kinds_new_label_keeps_its_rules_unless_told(
+    database: Services, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `kiosk devices kind add laptop --label "Laptop (school)"`, to change the label only:
+    # laptops then needed no line manager's agreement however often they went home (the
+    # flags left out were read as "no"), and "Kind laptop (Laptop (school)) recorded." said
+    # nothing of it. A school's tablet lost its "charged and ready" the same way.
+    database.school.set_device_kind("tablet", "iPad", needs_charged=True)
+
+    status, out, err = run(capsys, "devices", "kind", "add", "laptop", "--label", "Laptop (school)")
+    assert status == 0, err
+    assert "needs a line manager when taken home regularly" in out
+    status, out, err = run(capsys, "devices", "kind", "add", "tablet", "--label", "iPad (school)")
+    assert status == 0, err
+    assert "asks 'charged and ready'" in out
+
+    kinds = database.school.device_kinds()
+    laptop, tablet = kinds.require("laptop"), kinds.require("tablet")
+    assert (laptop.label, laptop.regular_use, laptop.needs_charged) == (
+        "Laptop (school)",
+        True,
+        False,
+    )
+    assert (tablet.label, tablet.needs_charged, tablet.regular_use) == (
+        "iPad (school)",
+        True,
+        False,
+    )
+
+    # Said, a rule is changed; a new kind has the rules it is given, none by default.
+    args = ("devices", "kind", "add", "tablet", "--label", "iPad", "--no-needs-charged")
+    assert run(capsys, *args)[0] == 0
+    assert run(capsys, "devices", "kind", "add", "camera", "--label", "Camera")[0] == 0
+    kinds = database.school.device_kinds()
+    assert kinds.require("tablet").needs_charged is False
+    camera = kinds.require("camera")
+    assert (camera.needs_charged, camera.regular_use) == (False, False)

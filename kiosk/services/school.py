@@ -152,12 +152,14 @@ class SchoolService(UseCases):
         code: str,
         label: str,
         *,
-        needs_charged: bool = False,
-        regular_use: bool = False,
+        needs_charged: bool | None = None,
+        regular_use: bool | None = None,
         admin_code: str | None = None,
     ) -> DeviceKinds:
         """Add a kind of device (or change one's label and rules); recorded as the whole
-        definition in force, so the register keeps each version."""
+        definition in force, so the register keeps each version. A rule given as None is
+        the kind's own (off for a new kind): a new label alone took a laptop's line manager
+        away."""
         kind_code = normalise_kind_code(code)
         text = " ".join(label.split())
         hidden = unsafe_characters(text)
@@ -174,9 +176,13 @@ class SchoolService(UseCases):
             recorded = school_events.latest_recorded(
                 uow.session, EventKind.DEVICE_KINDS_SET, self.ctx.key
             )
-            kinds = DeviceKinds.from_details(recorded[1] if recorded else None).with_kind(
-                DeviceKindDef(kind_code, text, needs_charged, regular_use)
-            )
+            before = DeviceKinds.from_details(recorded[1] if recorded else None)
+            own = before.get(kind_code)
+            if needs_charged is None:
+                needs_charged = own.needs_charged if own is not None else False
+            if regular_use is None:
+                regular_use = own.regular_use if own is not None else False
+            kinds = before.with_kind(DeviceKindDef(kind_code, text, needs_charged, regular_use))
             details = kinds.to_details()
             rules = [
                 r for r, on in (("charged", needs_charged), ("regular use", regular_use)) if on
