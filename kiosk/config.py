@@ -249,6 +249,13 @@ def load_settings(environ: dict[str, str] | None = None, *, demo: bool = False) 
     if isinstance(values.get("timezone"), str):
         values["timezone"] = canonical_timezone(values["timezone"])
     settings = Settings(**values, sources=sources)
+    _check_settings(settings)
+    return settings
+
+
+def _check_settings(settings: Settings) -> None:
+    """The rules every command checks its settings by as it starts (ConfigError): also what
+    `kiosk config set` checks a value by, before it writes one no command then starts with."""
     try:
         settings.zone  # noqa: B018 - validate
     except (ZoneInfoNotFoundError, ValueError):
@@ -263,7 +270,23 @@ def load_settings(environ: dict[str, str] | None = None, *, demo: bool = False) 
         )
     if not 0 < settings.smtp_port < 65536:
         raise ConfigError(f"smtp_port {settings.smtp_port} is not a port number")
-    return settings
+
+
+def _check_database_url(value: str) -> None:
+    """A URL of a database the kiosk opens (SQLite or PostgreSQL), or ConfigError."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    example = "e.g. postgresql://kiosk@dbhost/kiosk or sqlite:////srv/kiosk/kiosk.sqlite3"
+    try:
+        backend = make_url(value).get_backend_name()
+    except ArgumentError:
+        raise ConfigError(f"database_url is not a database URL ({example})") from None
+    if backend not in ("sqlite", "postgresql"):
+        raise ConfigError(
+            f"database_url is a {backend} database's URL: the kiosk opens SQLite or PostgreSQL "
+            f"({example})"
+        )
 
 
 # --- writing the TOML file (kiosk config set, kiosk setup) -------------------------------------
@@ -357,6 +380,12 @@ def check_value(key: str, raw: str) -> Any:
             value = time(int(hours), int(minutes)).strftime("%H:%M")  # 9:05 -> 09:05
         except ValueError:
             raise ConfigError(f"end_of_day {value!r} must be a time like 16:30") from None
+    elif key == "database_url":
+        _check_database_url(value)
+    # Checked as every command checks its settings when it starts: `kiosk config set
+    # smtp_security ssl` (or a port of 99999) was written, and every command, the kiosk at
+    # its next start among them, then stopped over it.
+    _check_settings(Settings(**{key: value}))
     return value
 
 

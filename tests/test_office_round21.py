@@ -130,3 +130,46 @@ def test_a_kinds_new_label_keeps_its_rules_unless_told(
     assert kinds.require("tablet").needs_charged is False
     camera = kinds.require("camera")
     assert (camera.needs_charged, camera.regular_use) == (False, False)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("smtp_security", "ssl"),  # what many mail providers call port 465's TLS
+        ("smtp_security", "SSL/TLS"),
+        ("smtp_port", "0"),
+        ("smtp_port", "99999"),
+        ("database_url", "kiosk.sqlite3"),  # a file name, not a URL
+        ("database_url", "mysql://kiosk@db/kiosk"),
+    ],
+)
+def test_config_set_refuses_what_would_stop_every_command(
+    key: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `kiosk config set smtp_security ssl` said "written", and then every command, and the
+    # kiosk itself at its next start, stopped: "configuration: smtp_security 'ssl' must be
+    # one of starttls, tls, none" (a port of 99999 the same). A database URL that is not one
+    # was written too, and the kiosk could open no database.
+    assert run(capsys, "config", "set", "school_name", "Hillside Primary")[0] == 0
+
+    status, out, err = run(capsys, "config", "set", key, value)
+
+    assert status == 1 and out == "", out
+    assert key in err and "written" not in err
+    status, out, err = run(capsys, "config")
+    assert status == 0, err
+    assert "Hillside Primary" in out
+
+
+def test_config_set_still_takes_what_every_command_takes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for key, value in [
+        ("smtp_security", "TLS"),
+        ("smtp_port", "465"),
+        ("database_url", "postgresql://kiosk@db.school.example/kiosk"),
+        ("database_url", "sqlite:////srv/kiosk/kiosk.sqlite3"),
+    ]:
+        status, _, err = run(capsys, "config", "set", key, value)
+        assert status == 0, err
+        assert run(capsys, "config")[0] == 0
