@@ -377,9 +377,18 @@ def check_value(key: str, raw: str) -> Any:
     elif key == "end_of_day":
         try:
             hours, _, minutes = value.replace(".", ":").partition(":")
-            value = time(int(hours), int(minutes)).strftime("%H:%M")  # 9:05 -> 09:05
+            at = time(int(hours), int(minutes))
         except ValueError:
             raise ConfigError(f"end_of_day {value!r} must be a time like 16:30") from None
+        if len(hours.strip()) == 1 and 1 <= at.hour <= 6:
+            # As on the kiosk's forms: "4:30" is said for the afternoon, and written as
+            # 04:30 the school day "ended" before dawn (the office's e-mail sent then).
+            afternoon = at.replace(hour=at.hour + 12)
+            raise ConfigError(
+                f"end_of_day {value!r} could be {at:%H:%M} or {afternoon:%H:%M}: type "
+                f"{afternoon:%H:%M} for the afternoon ({at:%H:%M} for the early morning)"
+            )
+        value = at.strftime("%H:%M")  # 9:05 -> 09:05
     elif key == "database_url":
         _check_database_url(value)
     # Checked as every command checks its settings when it starts: `kiosk config set

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -173,3 +174,38 @@ def test_config_set_still_takes_what_every_command_takes(
         status, _, err = run(capsys, "config", "set", key, value)
         assert status == 0, err
         assert run(capsys, "config")[0] == 0
+
+
+@pytest.mark.parametrize("typed", ["4:30", "4.30", "3:15", "6:00"])
+def test_end_of_day_with_an_hour_either_half_of_the_day_is_refused(
+    typed: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `kiosk config set end_of_day 4:30` wrote 04:30: from half past four in the morning the
+    # school day had "ended", the office's end-of-day e-mail went out then (and, sent once a
+    # day, not at 16:30), and the phones list put every phone first as still held all day.
+    # Typed on a form, "3:30" is refused as either half of the day; here too.
+    status, out, err = run(capsys, "config", "set", "end_of_day", typed)
+
+    assert status == 1 and out == ""
+    hour, minutes = typed.replace(".", ":").split(":")
+    assert f"0{hour}:{minutes}" in err and f"{int(hour) + 12}:{minutes}" in err
+    config = Path(os.environ["KIOSK_CONFIG_DIR"]) / "config.toml"
+    assert not config.exists() or "end_of_day" not in config.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [
+        ("16:30", "16:30"),
+        ("04:30", "04:30"),
+        ("9:05", "09:05"),
+        ("15.45", "15:45"),
+        ("12:30", "12:30"),
+    ],
+)
+def test_end_of_day_written_as_typed_when_it_reads_one_way(
+    typed: str, written: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = run(capsys, "config", "set", "end_of_day", typed)
+    assert status == 0, err
+    assert f"end_of_day = '{written}' written" in out
