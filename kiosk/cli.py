@@ -1608,6 +1608,11 @@ def _serve_admin(args: argparse.Namespace) -> int:
             f"the console cannot be served: {exc} (pip install textual-serve)."
         ) from None
     del settings
+    from kiosk.ui.admin.serve import network_refusal  # type: ignore[import-not-found, unused-ignore]
+
+    refused = network_refusal(args.host, args.public_url)
+    if refused is not None:
+        raise CliError(refused, 2)
     url = args.public_url or f"http://{args.host}:{args.port}"
     print(f"Serving the admin console on {url} (Ctrl+C to stop).", file=sys.stderr)
     serve_admin(

@@ -209,3 +209,67 @@ def test_end_of_day_written_as_typed_when_it_reads_one_way(
     status, out, err = run(capsys, "config", "set", "end_of_day", typed)
     assert status == 0, err
     assert f"end_of_day = '{written}' written" in out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--host", "0.0.0.0"],  # every interface, plain HTTP: the PIN in clear on the network
+        ["--host", "10.0.10.5", "--public-url", "http://10.0.10.5:8000"],
+        ["--host", "::"],
+        ["--public-url", "kiosk.school.example"],  # no https://: no page could open a console
+        ["--public-url", "https://kiosk.school.example,https://evil.example"],
+    ],
+)
+def test_serve_refuses_a_console_on_the_network_without_tls(
+    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `kiosk admin --serve --host 0.0.0.0` served the admin console to the school's network
+    # over plain HTTP ("Serving the admin console on http://0.0.0.0:8000"): the PIN and
+    # everything the console shows crossed it in clear, though the README says the console
+    # is never on the network without TLS in front of it. A --public-url a browser cannot
+    # open was taken as well, and every browser tab then said only that the console closed.
+    import kiosk.ui.admin.serve as serve
+
+    served: list[object] = []
+    monkeypatch.setattr(serve, "serve_admin", lambda **kw: served.append(kw))
+
+    status, out, err = run(capsys, "admin", "--serve", *args)
+
+    assert status == 2 and out == "", err
+    assert "Serving" not in err and served == []
+    assert "https://" in err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["--host", "localhost", "--port", "8001"],
+        ["--public-url", "https://kiosk.school.example"],
+        # A proxy on another machine: this one listens on the school's network, and only the
+        # proxy's HTTPS page (and this machine's own) opens a console.
+        ["--host", "10.0.10.5", "--public-url", "https://kiosk.school.example"],
+    ],
+)
+def test_serve_still_starts_on_this_machine_or_behind_https(
+    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kiosk.ui.admin.serve as serve
+
+    served: list[dict[str, object]] = []
+    monkeypatch.setattr(serve, "serve_admin", lambda **kw: served.append(kw))
+
+    status, _, err = run(capsys, "admin", "--serve", *args)
+
+    assert status == 0, err
+    assert len(served) == 1
+
+
+def test_on_the_network_a_plain_http_page_opens_no_console() -> None:
+    from kiosk.ui.admin.serve import allowed_origins, origin_allowed
+
+    allowed = allowed_origins("10.0.10.5", 8000, "https://kiosk.school.example")
+    assert origin_allowed("https://kiosk.school.example", allowed)
+    assert origin_allowed("http://127.0.0.1:8000", allowed)
+    assert not origin_allowed("http://10.0.10.5:8000", allowed)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import shlex
 import sys
 from typing import Any
@@ -102,10 +103,63 @@ def _origin(url: str) -> str | None:
     return f"{scheme}://{netloc}"
 
 
+# A name a browser opens: labels of letters, digits and hyphens, or an IPv6 address.
+_HOST_NAME = re.compile(
+    r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|[0-9a-f:.]+"
+)
+
+
+def is_loopback(host: str) -> bool:
+    """``host`` is this machine only (127.0.0.1, ::1, localhost): nothing on the network
+    reaches a server listening there."""
+    import ipaddress
+
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def network_refusal(host: str, public_url: str | None) -> str | None:
+    """Why the console may not be served so, in words (None when it may): served to the
+    network only with TLS in front of it (a ``public_url`` that is ``https://``), and only
+    at an address a browser opens. Over plain HTTP the PIN and all the console shows cross
+    the school's network in clear."""
+    example = "https://kiosk.school.example"
+    if public_url is not None:
+        origin = _origin(public_url)
+        name = urlsplit(origin).hostname if origin else None
+        if origin is None or not _HOST_NAME.fullmatch((name or "").strip("[]")):
+            return (
+                f"--public-url {public_url!r} is not an address a browser opens the console "
+                f"at: give the school's HTTPS address whole, e.g. {example}"
+            )
+        if origin.startswith("http://") and not is_loopback(urlsplit(origin).hostname or ""):
+            return (
+                f"--public-url {public_url!r} is plain HTTP: the PIN would cross the network "
+                f"in clear. Put the school's HTTPS reverse proxy in front (README), e.g. {example}"
+            )
+    if not is_loopback(host) and (
+        public_url is None or not public_url.strip().startswith("https://")
+    ):
+        return (
+            f"--host {host} serves the console to the network without TLS: the PIN would "
+            "cross it in clear. Leave --host out (127.0.0.1) and put the school's HTTPS "
+            f"reverse proxy in front (README); a proxy on another machine: give its address "
+            f"as --public-url, e.g. {example}"
+        )
+    return None
+
+
 def allowed_origins(host: str, port: int, public_url: str | None) -> frozenset[str]:
     """The pages that may open a console: the address browsers are told to use
-    (``public_url``), and this server's own address and this machine's names for it."""
-    names = {host, "127.0.0.1", "localhost", "::1"}
+    (``public_url``), and this server's own address and this machine's names for it (its
+    own address only when that is this machine's: on the network, a page over plain HTTP
+    opens none)."""
+    names = {"127.0.0.1", "localhost", "::1"} | ({host} if is_loopback(host) else set())
     found = {_origin(f"http://{f'[{n}]' if ':' in n else n}:{port}") for n in names}
     if public_url:
         found.add(_origin(public_url))
