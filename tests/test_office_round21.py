@@ -11,6 +11,7 @@ import pytest
 from kiosk.cli import main
 from kiosk.config import Settings
 from kiosk.db.engine import make_engine
+from kiosk.domain.errors import RuleViolation
 from kiosk.services.app import Services
 from tests.conftest import FakeClock
 from tests.school import make_school
@@ -273,3 +274,27 @@ def test_on_the_network_a_plain_http_page_opens_no_console() -> None:
     assert origin_allowed("https://kiosk.school.example", allowed)
     assert origin_allowed("http://127.0.0.1:8000", allowed)
     assert not origin_allowed("http://10.0.10.5:8000", allowed)
+
+
+@pytest.mark.parametrize(
+    "again", ["spring  2018", "SPRING 2018", "Spring\u00a02018", "\uff33pring 2018"]
+)
+def test_a_version_that_reads_as_one_already_published_is_refused(
+    services: Services, again: str
+) -> None:
+    # `kiosk policy publish --title "School AUP" --version "spring  2018" new.txt` published
+    # beside "Spring 2018": the register then held acknowledgements of "Spring 2018" and of
+    # "spring 2018", two versions that read the same on every list, the export, a notice,
+    # with different words. The title typed differently is refused; the version was not.
+    make_school(services)
+    services.policies.publish("School AUP", "Spring 2018", "The first words.\n")
+
+    with pytest.raises(RuleViolation) as refused:
+        services.policies.publish("School AUP", again, "Other words.\n")
+
+    assert "Spring 2018" in refused.value.message
+    assert [p.version for p in services.policies.all_versions() if p.title == "School AUP"] == [
+        "Spring 2018"
+    ]
+    # A version that reads differently is a new version.
+    services.policies.publish("School AUP", "Spring 2019", "Other words.\n")

@@ -70,6 +70,17 @@ class PolicyService(UseCases):
             )
             if exists is not None:
                 raise RuleViolation(f"{title} version {version} is already published.")
+            # A version typed a little differently ("spring  2018", "SPRING 2018") was a new
+            # version beside the first: acknowledgements of two versions that read the same,
+            # with different words, on every list, export and notice.
+            versions = uow.session.scalars(select(Policy.version).where(Policy.title == title))
+            same_version = next((v for v in versions if name_key(v) == name_key(version)), None)
+            if same_version is not None:
+                raise RuleViolation(
+                    f"{title} version {same_version} is already published, and “{version}” "
+                    "reads the same: give the new version a name that reads differently "
+                    "(e.g. its date)."
+                )
             # A policy is its title: one typed a little differently ("acceptable use policy",
             # two spaces) was a second policy beside the first, both in force, read the same
             # on every list, and the version meant to be replaced never was. (A title already
