@@ -298,3 +298,34 @@ def test_a_version_that_reads_as_one_already_published_is_refused(
     ]
     # A version that reads differently is a new version.
     services.policies.publish("School AUP", "Spring 2019", "Other words.\n")
+
+
+def test_a_new_code_that_reads_as_another_is_refused(services: Services) -> None:
+    # `kiosk devices add LAP.001` beside LAP-001, a member of staff D.HALL beside DHALL (or a
+    # device D-HALL): each was added. At the kiosk a code is typed by hand as often as it is
+    # scanned, and "LAP-001" typed for the laptop labelled LAP.001 signed out (or returned)
+    # the other laptop: the register said LAP-001 left while LAP.001 was in the bag.
+    make_school(services)
+
+    for tag in ("LAP.001", "lap/001", "A-SMITH"):
+        with pytest.raises(RuleViolation) as refused:
+            services.people.add_device(tag, "laptop")
+        assert "reads as" in refused.value.message
+    with pytest.raises(RuleViolation) as refused:
+        services.people.add_staff("B.JONES", "Bea Jones")
+    assert "reads as BJONES" in refused.value.message
+
+    report = services.people.import_devices_csv(
+        b"tag,kind\nLAP-002,laptop\nLAP/001,laptop\nLAP-009,laptop\nLAP.009,laptop\n",
+        skip_invalid=True,
+    )
+    assert [p.line for p in report.problems] == [3, 5], report.problems
+    report = services.people.import_staff_csv(
+        b"code,name\nASMITH,Alice Smith\nE.PATEL,Ed Patel\nLAP-003,Lap Person\n",
+        skip_invalid=True,
+    )
+    assert [p.line for p in report.problems] == [3], report.problems
+    tags = {d.tag for d in services.people.list_devices()}
+    assert {"LAP.001", "LAP/001", "LAP.009", "A-SMITH"}.isdisjoint(tags) and "LAP-009" in tags
+    codes = {p.code for p in services.people.list_staff()}
+    assert {"B.JONES", "E.PATEL"}.isdisjoint(codes) and "LAP-003" in codes

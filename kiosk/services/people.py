@@ -169,6 +169,9 @@ class PeopleService(UseCases):
                 raise RuleViolation(
                     f"{row['code']} was not added: {_IS_A_DEVICE_TAG.format(code=row['code'])}."
                 )
+            lookalike = _shapes(uow.session).other(row["code"], "staff code")
+            if lookalike is not None:
+                raise RuleViolation(f"{row['code']} was not added: {lookalike}.")
             codes = set(uow.session.scalars(select(Staff.code)))
             shown = _names_another(row["name"], row["code"], codes)
             if shown is not None:
@@ -266,6 +269,9 @@ class PeopleService(UseCases):
                 raise RuleViolation(
                     f"{row['tag']} was not added: {_IS_A_STAFF_CODE.format(tag=row['tag'])}."
                 )
+            lookalike = _shapes(uow.session).other(row["tag"], "tag")
+            if lookalike is not None:
+                raise RuleViolation(f"{row['tag']} was not added: {lookalike}.")
             device = _create_device(uow, row, _by(uow, admin_code))
             _audit(uow, admin_code, "device_added", tag=device.tag)
             return state.device_info(device, kinds)
@@ -423,6 +429,38 @@ _IS_A_STAFF_CODE = (
     "{tag} is a member of staff's code: an asset tag must not be one, or typing it at the "
     "kiosk could mean either. Give the device another tag"
 )
+# Codes are typed by hand at the kiosk as often as scanned: one a dot, a dash, a slash or a
+# letter's case apart from another (LAP.001 beside LAP-001, D.HALL beside DHALL) is the other
+# one mistyped, and the register then names the wrong laptop or person.
+_READS_AS = (
+    "{code} reads as {other}, {whose} (they differ only in dots, dashes, slashes or "
+    "spaces): typed at the kiosk, one would be taken for the other. Give it another {what}"
+)
+
+
+class _Shapes:
+    """The codes in use (staff codes and asset tags) by how each reads (``code_skeleton``)."""
+
+    def __init__(self, staff: Iterable[str], tags: Iterable[str]) -> None:
+        self.by_shape: dict[str, list[tuple[str, str]]] = {}
+        for code in staff:
+            self.add(code, "a member of staff's code")
+        for tag in tags:
+            self.add(tag, "a device's tag")
+
+    def add(self, code: str, whose: str) -> None:
+        self.by_shape.setdefault(code_skeleton(code), []).append((code, whose))
+
+    def other(self, code: str, what: str) -> str | None:
+        """Why ``code`` (a new one) may not be added, or None."""
+        for other, whose in self.by_shape.get(code_skeleton(code), ()):
+            if other.upper() != code.upper():
+                return _READS_AS.format(code=code, other=other, whose=whose, what=what)
+        return None
+
+
+def _shapes(session: Session) -> _Shapes:
+    return _Shapes(session.scalars(select(Staff.code)), session.scalars(select(Device.tag)))
 
 
 def _also_said(problems: list[ImportProblem]) -> str:
@@ -437,13 +475,21 @@ def _check_devices(
 ) -> tuple[list[dict[str, Any]], list[ImportProblem], list[str]]:
     """A device's tag that is a staff code (current or retired, without case) is a problem."""
     codes = {c.upper() for c in uow.session.scalars(select(Staff.code))}
+    shapes = _shapes(uow.session)
+    tags = set(uow.session.scalars(select(Device.tag)))
     kept: list[dict[str, Any]] = []
     problems: list[ImportProblem] = []
     for row in rows:
         if row["tag"].upper() in codes:
             problems.append(ImportProblem(row["line"], _IS_A_STAFF_CODE.format(tag=row["tag"])))
-        else:
-            kept.append(row)
+            continue
+        if row["tag"] not in tags:  # a new device: not one another code reads as
+            lookalike = shapes.other(row["tag"], "tag")
+            if lookalike is not None:
+                problems.append(ImportProblem(row["line"], lookalike))
+                continue
+            shapes.add(row["tag"], f"a device's tag on line {row['line']}")
+        kept.append(row)
     return kept, problems, []
 
 
@@ -571,10 +617,18 @@ def _check_roster(
     tags = {t.upper() for t in session.scalars(select(Device.tag))}
     kept: list[dict[str, Any]] = []
     problems: list[ImportProblem] = []
+    shapes = _Shapes((p.code for p in people), tags)
+    existing = {p.code for p in people}
     for row in rows:
         if row["code"].upper() in tags:
             problems.append(ImportProblem(row["line"], _IS_A_DEVICE_TAG.format(code=row["code"])))
             continue
+        if row["code"] not in existing:  # someone new: not at a code another reads as
+            lookalike = shapes.other(row["code"], "staff code")
+            if lookalike is not None:
+                problems.append(ImportProblem(row["line"], lookalike))
+                continue
+            shapes.add(row["code"], f"a staff code on line {row['line']}")
         shown = _names_another(row["name"], row["code"], codes)
         if shown is not None:
             problems.append(ImportProblem(row["line"], _SHOWS_A_CODE.format(shown)))
