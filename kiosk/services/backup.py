@@ -838,7 +838,7 @@ def _verify_file(
     engine = null_pool_engine(f"sqlite:///{path}")
     try:
         with Session(engine) as session, session.begin():
-            last_id, last, _unreadable = read_last(session)
+            last_id, last, _unreadable = read_last(session, key)
             report = verify_with_witnesses(session, now=now, key=key, witnesses=(witness, last))
     finally:
         engine.dispose()

@@ -2903,10 +2903,27 @@ def stored_events(
         result.close()
 
 
-def _last_check_row(session: Session) -> dict[str, Any] | None:
-    """Every column of the newest ``register_verified`` event, as stored."""
-    rows = stored_events(session, (EventKind.REGISTER_VERIFIED.value,), newest_first=True, limit=1)
-    return next(rows, None)
+def _last_check_row(session: Session, key: bytes | None = None) -> dict[str, Any] | None:
+    """Every column of the newest ``register_verified`` event, as stored; with ``key`` (the
+    school's), of the newest the kiosk recorded (its hash and MAC the key's; among the
+    newest few hundred with a MAC). A check appended by the kiosks' login without the key,
+    naming a head the register never had, was taken for the last check: verify said
+    "events were removed from the end", and kept saying it, for good."""
+    if key is None:
+        rows = stored_events(
+            session, (EventKind.REGISTER_VERIFIED.value,), newest_first=True, limit=1
+        )
+        return next(rows, None)
+    for row in stored_events(
+        session,
+        (EventKind.REGISTER_VERIFIED.value,),
+        newest_first=True,
+        limit=LAST_ANCHOR_CANDIDATES,
+        keyed_or_before=first_mac_id(session),
+    ):
+        if seal_fault(row, key) is None:
+            return row
+    return None
 
 
 def stored_time(value: Any) -> datetime:
@@ -2935,10 +2952,13 @@ def _report_in(row: Mapping[str, Any]) -> VerifyReport:
     return VerifyReport.from_data(details["report"])
 
 
-def read_last(session: Session) -> tuple[int | None, VerifyReport | None, str | None]:
-    """The newest ``register_verified`` event's id, its result, and why that result cannot be
-    read (then it is no check: verify names the event, and carries on)."""
-    row = _last_check_row(session)
+def read_last(
+    session: Session, key: bytes | None = None
+) -> tuple[int | None, VerifyReport | None, str | None]:
+    """The newest ``register_verified`` event's id (with ``key``: the newest the kiosk
+    recorded, as :func:`_last_check_row`), its result, and why that result cannot be read
+    (then it is no check: verify names the event, and carries on)."""
+    row = _last_check_row(session, key)
     if row is None:
         return None, None, None
     try:
@@ -3143,7 +3163,7 @@ class IntegrityService(UseCases):
         with self.ctx.read() as session:
             one_snapshot(session)
             witness, witness_note, garbled = self.read_witness()
-            last_id, last, last_unreadable = read_last(session)
+            last_id, last, last_unreadable = read_last(session, key)
             report = verify_with_witnesses(
                 session,
                 now=self.ctx.clock(),

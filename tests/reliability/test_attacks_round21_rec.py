@@ -20,7 +20,7 @@ from kiosk.services.app import Services
 from kiosk.services.register import RegisterFilter
 from tests.conftest import FakeClock
 from tests.reliability.helpers import meddle
-from tests.reliability.test_attacks import shift_school
+from tests.reliability.test_attacks import said, shift_school
 from tests.reliability.test_attacks_round18_rec import _forge_dated_ahead
 from tests.reliability.test_attacks_round19_rec import _change_unsealed, _recorded_row, _staff_id
 from tests.reliability.test_purge import BEFORE, EARLY, LATER
@@ -419,3 +419,35 @@ def test_a_correction_below_the_event_it_voids_is_no_void(
     export = json.loads(services.backup.export_staff("ASMITH", "json").content)
     [mine] = [e for e in export["events"] if e["event_id"] == deposit]
     assert mine["voided_by_event"] == void, mine
+
+
+# --- a check written without the key, naming a head the register never had -----------------
+
+
+def test_a_check_without_the_key_naming_a_head_never_recorded_does_not_say_events_were_cut(
+    services: Services, clock: FakeClock, db_url: str
+) -> None:
+    # The kiosks' login appended a "Register checked" event, without the school key, whose
+    # report says the newest event at that check was event 1,000,000,000. Verify took it for
+    # the last check and said "event 1000000000, the newest at an earlier check, is missing:
+    # events were removed from the end", and kept that head as its witness, so every check
+    # after it said the same, for good: the register accused of losing events it never had.
+    shift_school(services)
+    services.integrity.verify()
+    with meddle(db_url) as db:
+        [(details,)] = db.execute(
+            "SELECT CAST(details AS TEXT) FROM events WHERE kind = 'register_verified' "
+            "ORDER BY id DESC LIMIT 1"
+        )
+    report = json.loads(details)["report"]
+    report |= {"witness_id": 1_000_000_000, "witness_hash": "f" * 64}
+    clock.advance(minutes=5)
+    forged = _forge_dated_ahead(db_url, "register_verified", {"report": report}, at=clock())
+    clock.advance(minutes=5)
+
+    first = services.integrity.verify()
+    again = services.integrity.verify()
+
+    for checked in (first, again):
+        assert "removed from the end" not in said(checked), said(checked)
+        assert f"event {forged} has no MAC" in said(checked), said(checked)
