@@ -186,6 +186,9 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         # The screen (weakly) such a scan's answer brought up, and when (time.monotonic(), a
         # key's own clock): see _came_as_it_appeared.
         self._brought_up: tuple[weakref.ref[Any], float] | None = None
+        # The screen (weakly) that came up by itself (a timeout), and when: a key that acts,
+        # pressed before then or this soon after, was meant for the one that went.
+        self._came_by_itself: tuple[weakref.ref[Any], float] | None = None
         self._last_input = self.clock.monotonic()
         # For measurements (bench): when the last key arrived, when the last confirmation
         # was first drawn (time.monotonic()).
@@ -297,10 +300,10 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         home = self.home
         if home is None:
             return
-        if by_itself:
-            self._moved_by_itself_at = monotonic()
         while len(self.screen_stack) > 1 and self.screen is not home:
             self.pop_screen()
+        if by_itself:
+            self._moved_by_itself()
         home.reset()
         self._last_input = self.clock.monotonic()
         self._collect_once_drawn()
@@ -555,21 +558,48 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         the screen before has just brought up (``_scan_answered``), and was pressed before it
         appeared or within ``BROUGHT_UP_SECONDS`` of it: it was meant for the screen that was
         there (Emma pressed Enter on her screen as Ben scanned his badge behind her: her Enter
-        went to his screen and deposited his phone). True: dropped, and the screen says so."""
+        went to his screen and deposited his phone). So is a function key on a screen that
+        came up by itself (``_moved_by_itself``), pressed before it or within
+        ``DOUBLE_TAP_SECONDS``. True: dropped, and the screen says so."""
         brought = self._brought_up
-        if brought is None:
-            return False
-        ref, at = brought
-        if ref() is not screen or event.time >= at + self.BROUGHT_UP_SECONDS:
-            return False
+        came = self._came_by_itself
+        window = (
+            (brought, self.BROUGHT_UP_SECONDS, False),
+            # A timeout took away the screen a function key was pressed for (the admin's
+            # menu, a person's screen): F2 for "Admin console" as the menu went armed home's
+            # Phone in / out for the next badge. As for a tap (DOUBLE_TAP_SECONDS). (Home's
+            # Enter with nothing typed does nothing: not said.)
+            (came, self.DOUBLE_TAP_SECONDS, True),
+        )
+        for which, seconds, function_keys_only in window:
+            if which is None:
+                continue
+            ref, at = which
+            if ref() is not screen or event.time >= at + seconds:
+                continue
+            name = self._acts(screen, event)
+            if name is None or (function_keys_only and name == "Enter"):
+                return False
+            self._say_dropped(screen, name, f"Press {name}")
+            return True
+        return False
+
+    def _moved_by_itself(self) -> None:
+        """The screen on top changed with nobody asking (a timeout): a tap or a key that acts
+        pressed as it went was aimed at the screen that was there (see
+        ``DOUBLE_TAP_SECONDS``)."""
+        self._moved_by_itself_at = now = monotonic()
+        if self.screen_stack:
+            self._came_by_itself = (weakref.ref(self.screen), now)
+
+    def _acts(self, screen: KioskScreenMixin, event: events.Key) -> str | None:
+        """The key's name as said on the screen, when ``event`` acts there (Enter with
+        nothing typed, a function key), else None."""
         field = screen.code_field
         typed = field is not None and bool(field.value.strip())
-        enter = event.key in ENTER_KEYS and not typed
-        if not (enter or FUNCTION_KEYS.fullmatch(event.key)):
-            return False
-        name = "Enter" if enter else event.key.upper()
-        self._say_dropped(screen, name, f"Press {name}")
-        return True
+        if event.key in ENTER_KEYS and not typed:
+            return "Enter"
+        return event.key.upper() if FUNCTION_KEYS.fullmatch(event.key) else None
 
     def _say_dropped(self, screen: KioskScreenMixin, name: str, again: str) -> None:
         """Say on ``screen`` that ``name`` (a key, a tap) came as it appeared and did nothing."""
@@ -734,7 +764,7 @@ class KioskApp(PlainErrors, KeysInOrder[None]):
         self._last_input = now
         self.gateway.safely(lambda _: screen.on_idle_timeout(), None)
         if self.screen_stack and self.screen is not screen:
-            self._moved_by_itself_at = monotonic()  # a tap now was aimed at ``screen``
+            self._moved_by_itself()  # a tap or key now was aimed at ``screen``
 
     def touch(self) -> None:
         """Count as input (resets the idle timeout)."""
