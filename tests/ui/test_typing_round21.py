@@ -14,8 +14,11 @@ from kiosk.ui.admin.dialogs import FormDialog
 from kiosk.ui.confirm import ConfirmScreen
 from kiosk.ui.person import PersonScreen
 from kiosk.ui.pin import PinScreen
+from tests.conftest import FakeClock
+from tests.school import make_ready
 from tests.ui.admin_support import SIZE, ConsoleHost, wait_until
 from tests.ui.conftest import ADMIN_PIN
+from tests.ui.keyboard import typed
 from tests.ui.kiosk_support import (
     events,
     make_app,
@@ -23,6 +26,7 @@ from tests.ui.kiosk_support import (
     press,
     running,
     scan,
+    scan_fast,
     screen_text,
 )
 from tests.ui.test_admin_console import services  # noqa: F401  (the console's school)
@@ -194,3 +198,31 @@ async def test_an_export_limited_to_the_registers_filters_is_named_for_them(
         assert path.value == str(tmp_path / "register-2026-03-10-only-staff-ASMITH.csv")
         tick.value = False  # the whole day after all
         await wait_until(pilot, lambda: path.value == str(tmp_path / "register-2026-03-10.csv"))
+
+
+# --- the sign-out form's line manager --------------------------------------------------------
+
+
+async def test_a_line_manager_typed_a_key_at_a_time_slowly_is_one_search(
+    school: Services, kiosk_clock: FakeClock
+) -> None:
+    # Alice's third laptop in 28 days: the list of line managers opened, "Dina" typed the
+    # way a person hunting for each key types it (1.2 s a key), Enter. The list's search
+    # started again 0.7 s after each key handled: "D", "i", "n", "a" were four searches, the last
+    # ending on Carol Head, and the register said "agreed by Carol Head".
+    make_ready(school, "ASMITH")
+    for _ in range(2):
+        school.devices.sign_out("ASMITH", ["LAP-001"], reason="Planning")
+        kiosk_clock.advance(hours=16)
+        school.devices.return_device("LAP-001")
+        kiosk_clock.advance(days=1)
+    app = make_app(school)
+    async with running(app) as pilot:
+        await scan(pilot, "SRK1:S:ASMITH")
+        await scan_fast(pilot, "SRK1:D:LAP-001")
+        await press(pilot, "1", "enter")  # the reason; then "name the line manager"
+        app.screen.query_one("#manager").focus()
+        await press(pilot, "down")  # opens the list
+        await typed(pilot, "Dina", gap=1.2)
+        await press(pilot, "enter")  # chooses
+        assert "agreed by Dina Office" in app.screen.summary_text()  # type: ignore[attr-defined]
