@@ -40,6 +40,7 @@ from kiosk.ui.widgets import (
     Choice,
     CodeField,
     Notice,
+    SearchSelect,
     Tick,
     TouchButton,
     assemble,
@@ -95,7 +96,7 @@ class ReasonSet(RadioSet, inherit_bindings=False):
         self.choose((current + step) % count if current >= 0 else (0 if step > 0 else count - 1))
 
 
-class ManagerSelect(Select[str], inherit_bindings=False):
+class ManagerSelect(SearchSelect[str], inherit_bindings=False):
     """The line manager, chosen from the staff list (↓ or Space opens it; type to search);
     Enter belongs to the form."""
 
@@ -104,63 +105,13 @@ class ManagerSelect(Select[str], inherit_bindings=False):
     ]
     OWN_KEYS: ClassVar[frozenset[str]] = frozenset({"space"})
 
-    # Type to search, by the keys' own times: a name typed a key at a time, as slowly as a
-    # person looking for each key types it, is one search. Textual's own search started
-    # again 0.7 s after the last key it handled: "Dina" typed at 1.2 s a key searched "D",
-    # "i", "n", "a" one by one and ended on Carol Head, "agreed by Carol Head" recorded.
-    SEARCH_PAUSE_SECONDS = 3.0
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, type_to_search=False, **kwargs)
-        self._search = ""
-        self._search_at = float("-inf")
-
     def action_show_overlay(self) -> None:
         """Opened with nothing chosen yet: the first name (the person's own line manager) is
         highlighted, not the empty prompt; Enter then chooses it."""
         super().action_show_overlay()
-        self._search = ""
         overlay: Any = self.query_one("SelectOverlay")
         if self.is_blank() and overlay.option_count > 1:
             overlay.highlighted = 1
-
-    def on_key(self, event: events.Key) -> None:
-        """A letter typed in the open list: the search so far and it, or (no name holds
-        that, or after SEARCH_PAUSE_SECONDS without a key) it alone, a new search; the
-        first name holding it earliest is highlighted. Backspace takes the last letter
-        off."""
-        if not self.expanded:
-            return
-        if event.key == "backspace":
-            self._search = self._search[:-1]
-        elif event.is_printable and event.character:
-            if event.time - self._search_at >= self.SEARCH_PAUSE_SECONDS:
-                self._search = ""
-            typed = self._search + event.character
-            self._search = typed if self._match(typed) is not None else event.character
-        else:
-            return
-        self._search_at = event.time
-        event.stop()
-        event.prevent_default()
-        index = self._match(self._search) if self._search else None
-        if index is not None:
-            overlay: Any = self.query_one("SelectOverlay")
-            overlay.highlighted = index
-            overlay.scroll_to_highlight()
-
-    def _match(self, query: str) -> int | None:
-        """The index in the open list of the name holding ``query`` earliest (the first
-        such name in the list's order), as Textual's search chose it; None: no name has it."""
-        overlay: Any = self.query_one("SelectOverlay")
-        wanted = query.casefold()
-        best: tuple[int, int] | None = None
-        for index in range(overlay.option_count):
-            prompt = overlay.get_option_at_index(index).prompt
-            at = str(getattr(prompt, "plain", prompt)).casefold().find(wanted)
-            if at >= 0 and (best is None or at < best[0]):
-                best = (at, index)
-        return None if best is None else best[1]
 
 
 @dataclass(frozen=True)

@@ -226,3 +226,28 @@ async def test_a_line_manager_typed_a_key_at_a_time_slowly_is_one_search(
         await typed(pilot, "Dina", gap=1.2)
         await press(pilot, "enter")  # chooses
         assert "agreed by Dina Office" in app.screen.summary_text()  # type: ignore[attr-defined]
+
+
+async def test_a_consoles_list_typed_a_key_at_a_time_slowly_is_one_search(
+    services: Services,  # noqa: F811
+) -> None:
+    # The same in the console's forms: "Add a member of staff", the line manager's list,
+    # "Dina" typed at 1.2 s a key chose Alice Smith (the last search, "a", alone).
+    app = ConsoleHost(services)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.focused, DataTable))
+        await pilot.press("8")  # People
+        await wait_until(pilot, lambda: app.focused is not None and app.focused.id == "staff-table")
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, FormDialog))
+        dialog = app.screen
+        await wait_until(pilot, lambda: app.focused is dialog.query_one("#field-code"))
+        await pilot.press(*"JBLOGGS", "enter", *"Joe Bloggs", "enter", "enter")
+        manager = dialog.query_one("#field-manager", Select)
+        await wait_until(pilot, lambda: app.focused is manager)
+        await pilot.press("enter")  # opens the list
+        await wait_until(pilot, lambda: manager.expanded)
+        await typed(pilot, "Dina", gap=1.2)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: not manager.expanded)
+        assert manager.value == "DOFFICE"

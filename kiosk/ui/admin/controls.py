@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 from textual.widgets import Button, Input, Select
 from textual.widgets.button import ButtonVariant
 
+from kiosk.ui.widgets import SearchSelect
+
 T = TypeVar("T")
 
 
@@ -36,5 +38,5 @@ def select(
     id: str | None = None,
     classes: str | None = None,
 ) -> Select[T]:
-    """A compact Select."""
-    return Select(options, prompt=prompt, id=id, classes=classes, compact=True)
+    """A compact Select, searched as it is typed by the keys' own times (SearchSelect)."""
+    return SearchSelect(options, prompt=prompt, id=id, classes=classes, compact=True)

@@ -20,6 +20,7 @@ from kiosk.ui.admin.widgets import FeedbackLine, SecretInput
 from kiosk.ui.admin.workers import run_db
 from kiosk.ui.base import READ_SECONDS
 from kiosk.ui.text import plain, plain_cell
+from kiosk.ui.widgets import SearchSelect
 
 ACTIVITY_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 ENTER_KEYS = frozenset({"enter", "ctrl+m", "ctrl+j"})
@@ -216,7 +217,7 @@ class FormDialog(ConsoleModal):
                 yield Label(plain(spec.label), classes="field-label")
                 if spec.options:
                     value = spec.value if spec.value in {v for _, v in spec.options} else None
-                    yield Select(
+                    yield SearchSelect(
                         [(plain_cell(label), val) for label, val in spec.options],
                         id=f"field-{spec.name}",
                         prompt=spec.placeholder or "Choose",
