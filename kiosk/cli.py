@@ -126,7 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "--force",
         action="store_true",
-        help="with --retire-missing: retire them even with a device off site",
+        help="with --retire-missing: retire them even with a device off site, or when "
+        "they are more than a quarter of the staff",
     )
     add_sign_in(imp)
     ls = command(

@@ -329,3 +329,31 @@ def test_a_new_code_that_reads_as_another_is_refused(services: Services) -> None
     assert {"LAP.001", "LAP/001", "LAP.009", "A-SMITH"}.isdisjoint(tags) and "LAP-009" in tags
     codes = {p.code for p in services.people.list_staff()}
     assert {"B.JONES", "E.PATEL"}.isdisjoint(codes) and "LAP-003" in codes
+
+
+def test_retire_missing_with_a_file_that_is_not_the_whole_roster_is_refused(
+    services: Services,
+) -> None:
+    # `kiosk staff import new-starters.csv --retire-missing` (the flag kept from last
+    # year's command): everyone not among the two new starters was retired, their badges
+    # refused at the kiosk the next morning, bar those holding a laptop.
+    make_school(services)
+    for n in range(8):
+        services.people.add_staff(f"T{n}", f"Teacher {n}")
+    before = {p.code for p in services.people.list_staff()}
+    starters = b"code,name,roles\nCHEAD,Carol Head,slt;admin\nZNEW,Zoe New,\n"
+
+    with pytest.raises(RuleViolation) as refused:
+        services.people.import_staff_csv(starters, retire_missing=True)
+
+    assert "would retire 12 of the 13" in refused.value.message
+    assert "--force" in refused.value.message
+    assert {p.code for p in services.people.list_staff()} == before
+    # Meant (a school closing a site, say): --force retires them.
+    report = services.people.import_staff_csv(starters, retire_missing=True, force=True)
+    assert len(report.retired) == 12
+    # A real roster, a leaver or two missing, is imported as before.
+    services.people.import_staff_csv(
+        ("code,name\n" + "".join(f"T{n},Teacher {n}\n" for n in range(8))).encode(),
+        retire_missing=False,
+    )

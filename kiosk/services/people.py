@@ -242,7 +242,7 @@ class PeopleService(UseCases):
             skip_invalid=skip_invalid,
             what="staff",
             admin_code=admin_code,
-            check=partial(_check_roster, retire_missing=retire_missing),
+            check=partial(_check_roster, retire_missing=retire_missing, force=force),
             force=force,
         )
 
@@ -594,6 +594,7 @@ def _check_roster(
     unread: list[dict[str, Any]],
     *,
     retire_missing: bool,
+    force: bool = False,
 ) -> tuple[list[dict[str, Any]], list[ImportProblem], list[str]]:
     """Line managers named by code or name (on the list or in the file) become codes; the
     rows naming an unknown one are problems, and so, saying so, are those naming someone
@@ -678,6 +679,17 @@ def _check_roster(
         and name_key(p.name) not in unread_names
     ]
     retired = [p.code for p in missing] if retire_missing else []
+    active_count = sum(1 for p in people if p.retired_at is None)
+    if len(retired) > max(3, active_count // 4) and not force:
+        # A file that is not the roster (the new starters, one department) with the flag
+        # kept from last year's command retired everyone else: a school's leavers are a
+        # few a term, not a quarter of the staff at once.
+        raise RuleViolation(
+            f"Nothing imported: --retire-missing would retire {len(retired)} of the "
+            f"{active_count} staff on the list (everyone not in the file). Is it the whole "
+            "roster? Import it without --retire-missing, or, if they have all left, give "
+            "--force too."
+        )
     # Who is admin after the import: the rows imported with the role, and those kept as
     # they are (not retired, and not imported: not in the file, or on a line left out).
     # A row without a roles column keeps the person's roles.
