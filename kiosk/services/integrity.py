@@ -603,7 +603,10 @@ def _carried_unsealed(
 # What carries on the state an event left (a phone moved on from where the register said
 # it was; a device kept longer): not a collection, a return or a correction, which end it
 # (voiding a hand-written event is the office's remedy).
-_PHONE_FOLLOWS = frozenset({EventKind.PHONE_MOVED.value})
+# A phone moved, or collected (at the kiosk, or handed back by the office), after a deposit
+# the kiosk never recorded: the register says under the key that it left a store it was
+# never put in.
+_PHONE_FOLLOWS = frozenset({EventKind.PHONE_MOVED.value, EventKind.PHONE_COLLECTED.value})
 _TARGET_FOLLOWS = frozenset({EventKind.RETURN_EXTENDED.value})
 _CORRECTION = EventKind.CORRECTION.value
 _SIGN_OUT = EventKind.DEVICE_SIGNED_OUT.value

@@ -1,0 +1,41 @@
+"""Round 21, the office's side: what the office records on top of an event the kiosk never
+recorded (written by the kiosks' login or a shell, without the school key)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk.services.app import Services
+from tests.conftest import FakeClock
+from tests.reliability.helpers import meddle
+from tests.reliability.test_attacks import said, shift_school
+from tests.reliability.test_attacks_round18_rec import _append_unsealed
+
+
+@pytest.mark.parametrize("who", ["the office", "the person"])
+def test_a_phone_collected_from_a_deposit_without_the_key_is_named(
+    services: Services, db_url: str, clock: FakeClock, who: str
+) -> None:
+    """The kiosks' login, no key, appends "Alice's phone deposited in the staff room". The
+    office lists it among the phones still held and hands it back (`kiosk staff hand-back`,
+    the console's h), or Alice collects it at the kiosk: the register then said, under the
+    key, that a phone the kiosk never took in was handed back from its store, and verify
+    named the deposit alone ("has no MAC"), not the collection that rests on it, as it
+    names a phone moved from such a deposit."""
+    shift_school(services)
+    with meddle(db_url) as db:
+        alice = db.execute("SELECT id FROM staff WHERE code = 'ASMITH'")[0][0]
+        store = db.execute("SELECT id FROM stores WHERE code <> 'DRAWER' ORDER BY id")[0][0]
+    forged = _append_unsealed(
+        db_url, "phone_deposited", "phone", at=clock(), staff_id=alice, store_id=store
+    )
+    if who == "the office":
+        admin = next(p.code for p in services.people.list_staff() if "admin" in p.roles)
+        done = services.phones.hand_back("ASMITH", admin_code=admin).event_id
+    else:
+        done = services.phones.collect("ASMITH").event_id
+
+    text = said(services.integrity.verify(save=False))
+
+    assert f"event {forged} has no MAC" in text
+    assert f"event {done} (phone_collected) follows event {forged} for that phone" in text
