@@ -607,7 +607,14 @@ def _carried_unsealed(
 # the kiosk never recorded: the register says under the key that it left a store it was
 # never put in.
 _PHONE_FOLLOWS = frozenset({EventKind.PHONE_MOVED.value, EventKind.PHONE_COLLECTED.value})
-_TARGET_FOLLOWS = frozenset({EventKind.RETURN_EXTENDED.value})
+# An event the kiosk records on one it names (its target), and what it does to it: a
+# return kept longer extends a sign-out; the office marks a workstation review request
+# taken up or done (recorded on a request the kiosk never recorded, the register said the
+# school completed a review nobody asked for at the kiosk).
+_TARGET_FOLLOWS = {
+    EventKind.RETURN_EXTENDED.value: "extends",
+    EventKind.WORKSTATION_REVIEW_UPDATED.value: "updates",
+}
 _CORRECTION = EventKind.CORRECTION.value
 _SIGN_OUT = EventKind.DEVICE_SIGNED_OUT.value
 _EXTENDED = EventKind.RETURN_EXTENDED.value
@@ -724,10 +731,10 @@ def _builds_on_unsealed(
     if kind in _TARGET_FOLLOWS and target is not None and target in unsealed_ids:
         rests_on = unsealed_ids[target]
         if rests_on == target:
-            return f"event {event_id} ({kind}) extends event {target}"
+            return f"event {event_id} ({kind}) {_TARGET_FOLLOWS[kind]} event {target}"
         return (
-            f"event {event_id} ({kind}) extends event {target}, out again only through "
-            f"event {rests_on}"
+            f"event {event_id} ({kind}) {_TARGET_FOLLOWS[kind]} event {target}, out again "
+            f"only through event {rests_on}"
         )
     if before is not None and kind in _PHONE_FOLLOWS:
         return f"event {event_id} ({kind}) follows event {before} for that phone"

@@ -39,3 +39,32 @@ def test_a_phone_collected_from_a_deposit_without_the_key_is_named(
 
     assert f"event {forged} has no MAC" in text
     assert f"event {done} (phone_collected) follows event {forged} for that phone" in text
+
+
+def test_a_review_marked_by_the_office_on_a_request_without_the_key_is_named(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    """The kiosks' login, no key, appends "Alice asked for a workstation review". The
+    console's VDU view lists it, and the office marks it done: the register then said,
+    under the key and naming the admin, that the school completed a review Alice had asked
+    for, and verify named the request alone."""
+    shift_school(services)
+    with meddle(db_url) as db:
+        alice = db.execute("SELECT id FROM staff WHERE code = 'ASMITH'")[0][0]
+    forged = _append_unsealed(
+        db_url,
+        "workstation_review_requested",
+        "review",
+        at=clock(),
+        staff_id=alice,
+    )
+    from kiosk.domain.events import ReviewStatus
+
+    admin = next(p.code for p in services.people.list_staff() if "admin" in p.roles)
+    done = services.policies.update_review(forged, ReviewStatus.DONE, admin_code=admin)
+
+    text = said(services.integrity.verify(save=False))
+
+    assert f"event {forged} has no MAC" in text
+    assert f"event {done.event_id} (workstation_review_updated)" in text
+    assert f"event {forged}" in text.split(f"event {done.event_id} (workstation_review_updated)")[1]
