@@ -192,10 +192,24 @@ def cmd_config_set(args: argparse.Namespace) -> int:
 
     path, value = write_setting(args.key, args.value)
     print(f"{args.key} = {shown_setting(args.key, value)} written to {path}.")
+    if args.key == "timezone" and _without_summer_time(str(value)):
+        # "GMT" is what the office calls UK time: from the end of March every time shown,
+        # the register's days and the end of the school day were an hour out.
+        print(
+            f"Note: {value} is the same all year, with no summer time: if the school keeps UK "
+            "time (BST in summer), set Europe/London instead."
+        )
     env = next(s.env for s in SETTINGS if s.key == args.key)
     if os.environ.get(env):
         print(f"Note: the environment variable ${env} is set and wins over the file.")
     return 0
+
+
+def _without_summer_time(zone: str) -> bool:
+    """``zone`` is one of the zones that never change their clocks, by name (GMT, UTC,
+    Etc/..., Greenwich, Zulu), as the office may type for UK time."""
+    fixed = {"GMT", "GMT0", "GMT+0", "GMT-0", "GREENWICH", "UTC", "UCT", "UNIVERSAL", "ZULU"}
+    return zone.upper() in fixed or zone.upper().startswith("ETC/")
 
 
 # --- staff retire -------------------------------------------------------------------------------

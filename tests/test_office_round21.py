@@ -357,3 +357,18 @@ def test_retire_missing_with_a_file_that_is_not_the_whole_roster_is_refused(
         ("code,name\n" + "".join(f"T{n},Teacher {n}\n" for n in range(8))).encode(),
         retire_missing=False,
     )
+
+
+@pytest.mark.parametrize("zone", ["GMT", "UTC", "Etc/GMT", "Greenwich"])
+def test_a_time_zone_without_summer_time_is_said_so(
+    zone: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `kiosk config set timezone GMT` (UK time, as the office calls it): written without a
+    # word, and from the end of March every time the kiosk showed, the register's days,
+    # the end of the school day and its e-mail were an hour out.
+    status, out, err = run(capsys, "config", "set", "timezone", zone)
+
+    assert status == 0, err
+    assert "no summer time" in out and "Europe/London" in out
+    status, out, _ = run(capsys, "config", "set", "timezone", "Europe/London")
+    assert status == 0 and "summer time" not in out
