@@ -2839,6 +2839,9 @@ class LastCheck:
     event_id: int | None = None
     # Why the stored check is not shown: "cannot be read (...)" or "cannot be trusted (...)".
     problem: str | None = None
+    # The newest anchor events looked through were none of them the kiosk's (a pile with
+    # MACs not the school key's): any anchor the kiosk recorded is behind them, not "none".
+    anchor_hidden: bool = False
 
 
 def stored_events(
@@ -3026,6 +3029,11 @@ def _unsealed(row: Mapping[str, Any], key: bytes) -> str | None:
 LAST_ANCHOR_CANDIDATES = 500
 
 
+class AnchorHidden(Exception):
+    """The newest ``LAST_ANCHOR_CANDIDATES`` events looked through hold anchors not the
+    kiosk's and none of its own: whether one was taken cannot be told (not "none taken")."""
+
+
 def last_anchor_at(session: Session, key: bytes) -> datetime | None:
     """When an anchor last left the database: `kiosk anchor`, or the daily anchor e-mail
     (`kiosk notify`, a ``notice_sent`` of the ``anchor`` notice). Only an event the kiosk
@@ -3033,6 +3041,7 @@ def last_anchor_at(session: Session, key: bytes) -> datetime | None:
     login without the key (PostgreSQL's kiosk login, a shell on the SQLite file) made the
     console say "last anchor taken" when none was."""
     anchor_kind = EventKind.ANCHOR_TAKEN.value
+    looked, forged = 0, False
     # The newest few hundred only: an anchor is taken daily, and a pile of forged ones (each
     # an HMAC to check) must not make every console sign-in slow. One without a MAC after
     # the first with one is never the kiosk's: passed over in SQL, as for the kinds of
@@ -3045,6 +3054,7 @@ def last_anchor_at(session: Session, key: bytes) -> datetime | None:
         limit=LAST_ANCHOR_CANDIDATES,
         keyed_or_before=first_mac_id(session),
     ):
+        looked += 1
         if row["kind"] != anchor_kind:
             try:
                 details = details_of(row["details"])
@@ -3055,6 +3065,12 @@ def last_anchor_at(session: Session, key: bytes) -> datetime | None:
         if seal_fault(row, key) is None:
             with suppress(UnreadableEvent):
                 return stored_time(row["occurred_at"])
+        forged = True
+    if forged and looked >= LAST_ANCHOR_CANDIDATES:
+        # Anchors with a MAC not the school key's (the kiosks' login writes that column too)
+        # filled the few hundred: the console said "no anchor taken yet" of a register
+        # anchored that day.
+        raise AnchorHidden
     return None
 
 
@@ -3282,8 +3298,11 @@ class IntegrityService(UseCases):
                 report = _report_in(row)
             except ValueError as exc:
                 return LastCheck(None, event_id, f"cannot be read ({exc})")
-            report = replace(report, last_anchor_at=last_anchor_at(session, key))
-            return LastCheck(report, event_id)
+            try:
+                anchored = last_anchor_at(session, key)
+            except AnchorHidden:
+                return LastCheck(report, event_id, anchor_hidden=True)
+            return LastCheck(replace(report, last_anchor_at=anchored), event_id)
 
     def anchor(self, *, admin_code: str | None = None) -> Anchor:
         """Record that an anchor is taken, and return the head it describes (that event)."""

@@ -351,6 +351,29 @@ def test_a_pile_of_anchors_without_the_key_does_not_hide_the_last_anchor(
     assert last is not None and last.last_anchor_at == taken, last
 
 
+def test_a_pile_of_anchors_with_a_mac_not_the_keys_does_not_hide_the_last_anchor(
+    services: Services, clock: FakeClock, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As above, the pile given a MAC column (any 64 hex digits, not the school key's): the
+    # kiosks' login writes every column. Passed over in SQL only without a MAC, the pile
+    # filled the 500 (3 here) looked through, and the console said "no anchor taken yet".
+    # Each is an HMAC to check, so the console still looks through no more: it says it
+    # cannot tell.
+    monkeypatch.setattr(integrity, "LAST_ANCHOR_CANDIDATES", 3)
+    shift_school(services)
+    services.integrity.anchor(admin_code="CHEAD")
+    clock.advance(minutes=5)
+    for _ in range(3):
+        _forge_dated_ahead(db_url, "anchor_taken", {}, at=clock(), mac="f" * 64)
+    services.integrity.verify()
+
+    from kiosk.ui.admin.console import check_line
+
+    line = check_line(services.integrity.last_check(), services.ctx.settings.zone)
+    assert "no anchor taken yet" not in line, line
+    assert "last anchor unknown: the newest were not recorded by the kiosk" in line, line
+
+
 # --- the subject access export's details of the person ---------------------------------------
 
 

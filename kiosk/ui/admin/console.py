@@ -109,6 +109,9 @@ def check_line(last: Any, zone: ZoneInfo) -> str:
             else f"⚠ REGISTER TAMPERED WITH at the last check ({when})"
         )
         anchored = report.last_anchor_at
+        if getattr(last, "anchor_hidden", False):
+            # The newest anchor events were none of them the kiosk's: not "none taken".
+            return check + " · last anchor unknown: the newest were not recorded by the kiosk"
         return check + (
             f" · last anchor taken {format_local(anchored, zone, '%d %b %Y %H:%M')}"
             if anchored is not None
