@@ -600,19 +600,20 @@ def _carried_unsealed(
     )
 
 
-# What carries on the state an event left (a phone moved on from where the register said
-# it was; a device kept longer): not a collection, a return or a correction, which end it
-# (voiding a hand-written event is the office's remedy).
-# A phone moved, or collected (at the kiosk, or handed back by the office), after a deposit
-# the kiosk never recorded: the register says under the key that it left a store it was
-# never put in.
+# What the kiosk records on the state an event left, saying under the key that it was so
+# (not a correction: voiding a hand-written event is the office's remedy). A phone moved,
+# or collected (at the kiosk, or handed back by the office), after a deposit the kiosk never
+# recorded: the register says it left a store it was never put in.
 _PHONE_FOLLOWS = frozenset({EventKind.PHONE_MOVED.value, EventKind.PHONE_COLLECTED.value})
 # An event the kiosk records on one it names (its target), and what it does to it: a
-# return kept longer extends a sign-out; the office marks a workstation review request
-# taken up or done (recorded on a request the kiosk never recorded, the register said the
-# school completed a review nobody asked for at the kiosk).
+# return kept longer extends a sign-out, and a device scanned back in returns it (on a
+# sign-out the kiosk never recorded, the register said a laptop came back from a sign-out
+# nobody made, as a phone collected from such a deposit); the office marks a workstation
+# review request taken up or done (on a request the kiosk never recorded, the register said
+# the school completed a review nobody asked for at the kiosk).
 _TARGET_FOLLOWS = {
     EventKind.RETURN_EXTENDED.value: "extends",
+    EventKind.DEVICE_RETURNED.value: "returns",
     EventKind.WORKSTATION_REVIEW_UPDATED.value: "updates",
 }
 _CORRECTION = EventKind.CORRECTION.value

@@ -3,11 +3,14 @@ recorded (written by the kiosks' login or a shell, without the school key)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 import pytest
 
 from kiosk.services.app import Services
 from tests.conftest import FakeClock
-from tests.reliability.helpers import meddle
+from tests.reliability.helpers import is_sqlite, meddle
 from tests.reliability.test_attacks import said, shift_school
 from tests.reliability.test_attacks_round18_rec import _append_unsealed
 
@@ -68,3 +71,36 @@ def test_a_review_marked_by_the_office_on_a_request_without_the_key_is_named(
     assert f"event {forged} has no MAC" in text
     assert f"event {done.event_id} (workstation_review_updated)" in text
     assert f"event {forged}" in text.split(f"event {done.event_id} (workstation_review_updated)")[1]
+
+
+def test_a_laptop_returned_from_a_sign_out_without_the_key_is_named(
+    services: Services, db_url: str, clock: FakeClock
+) -> None:
+    """As for a phone collected from a deposit the kiosk never recorded: the kiosks' login,
+    no key, appends "LAP-001 signed out to Alice"; the office lists it off site and scans it
+    back in. The register then said, under the key, that a laptop came back from a sign-out
+    nobody recorded, and verify named the sign-out alone."""
+    shift_school(services)
+    with meddle(db_url) as db:
+        alice = db.execute("SELECT id FROM staff WHERE code = 'ASMITH'")[0][0]
+        device = db.execute("SELECT id FROM devices WHERE tag = 'LAP-001'")[0][0]
+    forged = _append_unsealed(
+        db_url,
+        "device_signed_out",
+        "device",
+        at=clock(),
+        staff_id=alice,
+        device_id=device,
+        due_at=_stored_time(db_url, clock() + timedelta(days=1)),
+    )
+    done = services.devices.return_device("LAP-001").event_id
+
+    text = said(services.integrity.verify(save=False))
+
+    assert f"event {forged} has no MAC" in text
+    assert f"event {done} (device_returned) returns event {forged}" in text, text
+
+
+def _stored_time(db_url: str, at: datetime) -> Any:
+    """``at`` as the kiosk stores a time (SQLite: UTC text)."""
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if is_sqlite(db_url) else at
