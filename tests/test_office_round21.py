@@ -348,6 +348,8 @@ def test_retire_missing_with_a_file_that_is_not_the_whole_roster_is_refused(
 
     assert "would retire 12 of the 13" in refused.value.message
     assert "--force" in refused.value.message
+    # --force says what else it does: those still holding something are retired too.
+    assert "also retires those still holding" in refused.value.message
     assert {p.code for p in services.people.list_staff()} == before
     # Meant (a school closing a site, say): --force retires them.
     report = services.people.import_staff_csv(starters, retire_missing=True, force=True)

@@ -688,7 +688,8 @@ def _check_roster(
             f"Nothing imported: --retire-missing would retire {len(retired)} of the "
             f"{active_count} staff on the list (everyone not in the file). Is it the whole "
             "roster? Import it without --retire-missing, or, if they have all left, give "
-            "--force too."
+            "--force too (it also retires those still holding a laptop, a work phone or a "
+            "phone in a store; each is named)."
         )
     # Who is admin after the import: the rows imported with the role, and those kept as
     # they are (not retired, and not imported: not in the file, or on a line left out).
