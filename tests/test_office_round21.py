@@ -251,6 +251,8 @@ def test_serve_refuses_a_console_on_the_network_without_tls(
         # A proxy on another machine: this one listens on the school's network, and only the
         # proxy's HTTPS page (and this machine's own) opens a console.
         ["--host", "10.0.10.5", "--public-url", "https://kiosk.school.example"],
+        # A scheme in capitals is the same scheme (a browser's Origin is lower case).
+        ["--host", "10.0.10.5", "--public-url", "HTTPS://Kiosk.School.Example"],
     ],
 )
 def test_serve_still_starts_on_this_machine_or_behind_https(

@@ -143,7 +143,7 @@ def network_refusal(host: str, public_url: str | None) -> str | None:
                 f"in clear. Put the school's HTTPS reverse proxy in front (README), e.g. {example}"
             )
     if not is_loopback(host) and (
-        public_url is None or not public_url.strip().startswith("https://")
+        public_url is None or not (_origin(public_url) or "").startswith("https://")
     ):
         return (
             f"--host {host} serves the console to the network without TLS: the PIN would "
